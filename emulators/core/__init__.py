@@ -1,0 +1,1 @@
+"""Shared machinery of both emulators: HTTP serving, the clock, faults, the request ledger."""

@@ -1,0 +1,5 @@
+from ..core.http import EmulatorApp
+
+
+class HubSpotApp(EmulatorApp):
+    name = "hubspot"

@@ -1,0 +1,68 @@
+"""Pytest fixtures and client factories for tests that drive the emulators.
+
+``crm_emulators`` starts both emulators once per test session on free ports; ``emulators``
+hands the same pair to a test after resetting their state, clock, faults and ledgers.
+The client factories configure the official clients exactly as production does, changing
+only the base URL and the CA.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from .runner import Emulators, start_emulators
+
+
+def salesforce_session(ca_path) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise override ``verify``
+    session.verify = str(ca_path)
+    return session
+
+
+def salesforce_client(emulators: Emulators, token: str = "integration-token", **kwargs):
+    from simple_salesforce import Salesforce
+
+    return Salesforce(
+        instance_url=emulators.salesforce.url,
+        session_id=token,
+        session=salesforce_session(emulators.ca_path),
+        **kwargs,
+    )
+
+
+def hubspot_client(emulators: Emulators, token: str = "integration-token", strict: bool = True):
+    from hubspot import HubSpot
+
+    return HubSpot(
+        access_token=token,
+        host=emulators.hubspot.url,
+        base_url=emulators.hubspot.url,
+        client_side_validation=strict,
+    )
+
+
+def reset_emulators(emulators: Emulators) -> None:
+    for running in (emulators.salesforce, emulators.hubspot):
+        app = running.app
+        with app.lock:
+            app.reset()
+        app.faults.clear()
+        app.ledger.clear()
+        app.clock.reset()
+
+
+@pytest.fixture(scope="session")
+def crm_emulators(tmp_path_factory) -> Iterator[Emulators]:
+    emulators = start_emulators(data_dir=tmp_path_factory.mktemp("emulators"), persist=False)
+    yield emulators
+    emulators.stop()
+
+
+@pytest.fixture
+def emulators(crm_emulators: Emulators) -> Iterator[Emulators]:
+    reset_emulators(crm_emulators)
+    yield crm_emulators
