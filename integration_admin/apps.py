@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IntegrationAdminConfig(AppConfig):
+    name = "integration_admin"
+    verbose_name = "Integration admin"
