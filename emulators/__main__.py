@@ -1,4 +1,7 @@
-"""``python -m emulators serve --salesforce-port N --hubspot-port M --data-dir DIR [--seed demo]``"""
+"""Command line.
+
+``python -m emulators serve --salesforce-port N --hubspot-port M --data-dir DIR [--seed demo]``
+"""
 
 from __future__ import annotations
 

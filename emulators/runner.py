@@ -55,7 +55,9 @@ def start_emulators(
         state_file=sf_state,
         ca_path=ca_path,
     )
-    hubspot = RunningEmulator(HubSpotApp(Clock()), host=host, port=hubspot_port, state_file=hs_state)
+    hubspot = RunningEmulator(
+        HubSpotApp(Clock()), host=host, port=hubspot_port, state_file=hs_state
+    )
     if seed and fresh:
         salesforce.app.run_seed(seed)
         hubspot.app.run_seed(seed)

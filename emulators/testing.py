@@ -23,7 +23,10 @@ def salesforce_session(ca_path) -> requests.Session:
     return session
 
 
-def salesforce_client(emulators: Emulators, token: str = "integration-token", **kwargs):
+DEFAULT_TOKEN = "integration-token"  # noqa: S105 - the emulators accept any token
+
+
+def salesforce_client(emulators: Emulators, token: str = DEFAULT_TOKEN, **kwargs):
     from simple_salesforce import Salesforce
 
     return Salesforce(
@@ -34,7 +37,7 @@ def salesforce_client(emulators: Emulators, token: str = "integration-token", **
     )
 
 
-def hubspot_client(emulators: Emulators, token: str = "integration-token", strict: bool = True):
+def hubspot_client(emulators: Emulators, token: str = DEFAULT_TOKEN, strict: bool = True):
     from hubspot import HubSpot
 
     return HubSpot(

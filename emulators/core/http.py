@@ -85,7 +85,9 @@ class Response:
     @classmethod
     def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
         body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
-        return cls(status, body, {"Content-Type": "application/json;charset=UTF-8", **(headers or {})})
+        return cls(
+            status, body, {"Content-Type": "application/json;charset=UTF-8", **(headers or {})}
+        )
 
     @classmethod
     def empty(cls, status: int = 204, headers: dict[str, str] | None = None) -> Response:
@@ -226,7 +228,11 @@ class EmulatorApp:
         with self.lock:
             response = self.before_route(request)
             if response is None:
-                if rule and not rule.apply_then_fail and (rule.drop or rule.status or rule.error_code):
+                if (
+                    rule
+                    and not rule.apply_then_fail
+                    and (rule.drop or rule.status or rule.error_code)
+                ):
                     response = self._fault_response(rule, request)
                 else:
                     response = self._route(request)
@@ -282,18 +288,30 @@ class EmulatorApp:
         c.add("GET", "/clock", lambda r: Response.json(200, self.clock.describe()))
         c.add("POST", "/clock", self._control_clock)
         c.add("GET", "/budget", lambda r: Response.json(200, self.budget_state()))
-        c.add("POST", "/budget", lambda r: Response.json(200, self.configure_budget(**(r.json() or {}))))
+        c.add(
+            "POST",
+            "/budget",
+            lambda r: Response.json(200, self.configure_budget(**(r.json() or {}))),
+        )
         c.add("GET", "/ledger", self._control_ledger)
         c.add("DELETE", "/ledger", lambda r: (self.ledger.clear(), Response.empty())[1])
-        c.add("GET", "/faults", lambda r: Response.json(200, [f.public() for f in self.faults.rules()]))
-        c.add("POST", "/faults", lambda r: Response.json(201, self.faults.add(**(r.json() or {})).public()))
+        c.add(
+            "GET",
+            "/faults",
+            lambda r: Response.json(200, [f.public() for f in self.faults.rules()]),
+        )
+        c.add(
+            "POST",
+            "/faults",
+            lambda r: Response.json(201, self.faults.add(**(r.json() or {})).public()),
+        )
         c.add("DELETE", "/faults", lambda r: (self.faults.clear(), Response.empty())[1])
         c.add("DELETE", "/faults/{rule_id}", self._control_remove_fault)
         c.add("GET", "/actions", lambda r: Response.json(200, sorted(self._actions)))
         c.add("POST", "/actions/{name}", self._control_action)
 
     def _handle_control(self, request: Request) -> Response:
-        sub = request.raw_path[len(CONTROL_PREFIX):] or "/"
+        sub = request.raw_path[len(CONTROL_PREFIX) :] or "/"
         handler, params, exists = self.control.match(request.method, sub)
         if handler is None:
             return Response.json(405 if exists else 404, {"error": "unknown control endpoint"})
@@ -333,7 +351,9 @@ class EmulatorApp:
 
     def _control_ledger(self, request: Request) -> Response:
         since = int(request.arg("since", "0") or 0)
-        return Response.json(200, {"count": len(self.ledger), "entries": self.ledger.as_json(since=since)})
+        return Response.json(
+            200, {"count": len(self.ledger), "entries": self.ledger.as_json(since=since)}
+        )
 
     def _control_remove_fault(self, request: Request) -> Response:
         self.faults.remove(int(request.params["rule_id"]))

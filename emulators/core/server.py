@@ -130,7 +130,11 @@ class RunningEmulator:
         self.url = f"{scheme}://{host}:{self.port}"
         app.base_url = self.url
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._server.serve_forever, daemon=True)]
+        self._threads = [
+            threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            )
+        ]
         if state_file:
             self._threads.append(threading.Thread(target=self._persist_loop, daemon=True))
         for thread in self._threads:
