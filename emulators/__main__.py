@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--data-dir", type=Path, default=Path("var/emulators"))
     serve.add_argument("--seed", choices=["demo"], help="seed demo data when the state is new")
     serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument(
+        "--no-persist", action="store_true", help="keep state in memory only (benchmarks)"
+    )
     serve.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
 
@@ -34,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         hubspot_port=args.hubspot_port,
         seed=args.seed,
         host=args.host,
+        persist=not args.no_persist,
     )
     print(f"Salesforce emulator: {emulators.salesforce.url}  (CA: {emulators.ca_path})", flush=True)
     print(f"HubSpot emulator:    {emulators.hubspot.url}", flush=True)
