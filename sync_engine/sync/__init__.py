@@ -1,0 +1,1 @@
+"""The sync pipeline: read changes, match, merge field by field, write in batches, commit."""
