@@ -1,0 +1,213 @@
+"""The sync-error taxonomy (spec §4): every remote failure lands in exactly one type.
+
+Each type carries the plain explanation and the recommended fix the dashboard shows on its card.
+``classify`` turns a raw failure (which system, HTTP status, error code, message) into a type.
+Transient failures (locked rows, 5xx, rate limits) are retried quietly and only become an
+"other" error when they keep failing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ErrorType:
+    key: str
+    category: str
+    title: str
+    explanation: str
+    fix: str
+    transient: bool = False
+
+
+_TYPES = [
+    ErrorType(
+        "association_limit",
+        "Associations",
+        "Association limit reached",
+        "The record is associated with more records than HubSpot allows for one record.",
+        "Remove some associations, or move them to another Salesforce record, then resync.",
+    ),
+    ErrorType(
+        "waiting_for_account",
+        "Associations",
+        "Waiting for account to sync",
+        "The record points at a Salesforce account that has no HubSpot company yet.",
+        "Turn on company sync or import Salesforce accounts; the record resyncs by itself "
+        "once its account has synced.",
+    ),
+    ErrorType(
+        "salesforce_custom_code",
+        "Salesforce custom code",
+        "Blocked by Salesforce custom code or a validation rule",
+        "An Apex trigger, flow, process or validation rule in Salesforce rejected the write.",
+        "Ask a Salesforce admin to adjust the rule or automation (for example exempt the "
+        "integration user), or fix the value it complains about, then resync.",
+    ),
+    ErrorType(
+        "email_in_use",
+        "Duplicates",
+        "Email already in use",
+        "Another HubSpot contact already has this email address, and HubSpot allows one "
+        "contact per email.",
+        "Remove the email from the other HubSpot contact, or merge the two, then resync.",
+    ),
+    ErrorType(
+        "salesforce_duplicate_rule",
+        "Duplicates",
+        "Salesforce duplicate rule",
+        "A Salesforce duplicate or matching rule blocked the create or update.",
+        "Review the duplicate and matching rules in Salesforce Setup, or merge the "
+        "duplicate records in Salesforce, then resync.",
+    ),
+    ErrorType(
+        "field_permission",
+        "Permissions",
+        "Field permission",
+        "The Salesforce integration user can't read or edit a mapped field.",
+        "Give the integration user read and edit access to the field (field-level "
+        "security), or set the mapping to 'Always use Salesforce'.",
+    ),
+    ErrorType(
+        "insufficient_access",
+        "Permissions",
+        "Insufficient access or missing Salesforce record",
+        "The integration user can't edit this record, or a lookup or owner value points "
+        "at a record that doesn't exist or isn't visible.",
+        "Check the record's sharing and the lookup or owner value, then resync.",
+    ),
+    ErrorType(
+        "object_permission",
+        "Permissions",
+        "Object permission",
+        "The integration user lacks permission on this kind of Salesforce object.",
+        "Assign the integration permission set, or give the user Modify All on the object.",
+    ),
+    ErrorType(
+        "picklist",
+        "Picklists",
+        "Picklist value not allowed",
+        "The value isn't one of the allowed values of a restricted picklist (this includes "
+        "State/Country picklists).",
+        "Add the value to the Salesforce picklist, or align the HubSpot property's options "
+        "(for states and countries, see the state and country matching setting).",
+    ),
+    ErrorType(
+        "property_value",
+        "Property values",
+        "Invalid property value",
+        "A value doesn't fit its field: an invalid email, text too long, text in a number "
+        "field, or a required field left empty.",
+        "Correct the value shown in the error on the record, then resync.",
+    ),
+    ErrorType(
+        "owner",
+        "Owner",
+        "Owner can't be matched",
+        "The HubSpot owner doesn't match an active Salesforce user on both name and email.",
+        "Make the owner's name and email identical in both systems, or pick another owner.",
+    ),
+    ErrorType(
+        "api_limit",
+        "API limit",
+        "API call limit reached",
+        "The integration used its Salesforce API allocation, or the org hit its daily limit.",
+        "Wait for the 24-hour window to free up, or raise 'Allocated to HubSpot' on the "
+        "Sync health tab.",
+    ),
+    ErrorType(
+        "converted_lead",
+        "Other",
+        "Converted lead",
+        "The Salesforce lead was converted to a contact, which can no longer be updated as a lead.",
+        "Nothing to do when contact sync is on; the contact is followed from now on.",
+    ),
+    ErrorType(
+        "authentication",
+        "Permissions",
+        "Connection expired",
+        "Salesforce or HubSpot rejected the integration's credentials.",
+        "Reconnect on the Connection tab.",
+    ),
+    ErrorType(
+        "transient",
+        "Other",
+        "Temporary error",
+        "The remote system was briefly unavailable or busy.",
+        "Nothing to do: the record is retried automatically.",
+        transient=True,
+    ),
+    ErrorType(
+        "other",
+        "Other",
+        "Other error",
+        "An error we don't recognise; the raw message has the details.",
+        "Read the raw message; resync once the cause is fixed. Report it if it persists.",
+    ),
+]
+ERROR_TYPES: dict[str, ErrorType] = {t.key: t for t in _TYPES}
+
+_SALESFORCE_CODES = {
+    "FIELD_CUSTOM_VALIDATION_EXCEPTION": "salesforce_custom_code",
+    "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY": "salesforce_custom_code",
+    "APEX_ERROR": "salesforce_custom_code",
+    "DUPLICATES_DETECTED": "salesforce_duplicate_rule",
+    "DUPLICATE_VALUE": "salesforce_duplicate_rule",
+    "INVALID_FIELD_FOR_INSERT_UPDATE": "field_permission",
+    "INSUFFICIENT_ACCESS_OR_READONLY": "insufficient_access",
+    "INVALID_CROSS_REFERENCE_KEY": "insufficient_access",
+    "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY": "insufficient_access",
+    "ENTITY_IS_DELETED": "insufficient_access",
+    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST": "picklist",
+    "INVALID_EMAIL_ADDRESS": "property_value",
+    "STRING_TOO_LONG": "property_value",
+    "REQUIRED_FIELD_MISSING": "property_value",
+    "INVALID_TYPE_ON_FIELD_IN_RECORD": "property_value",
+    "NUMBER_OUTSIDE_VALID_RANGE": "property_value",
+    "MALFORMED_ID": "property_value",
+    "REQUEST_LIMIT_EXCEEDED": "api_limit",
+    "CANNOT_UPDATE_CONVERTED_LEAD": "converted_lead",
+    "INVALID_SESSION_ID": "authentication",
+    "UNABLE_TO_LOCK_ROW": "transient",
+    "SERVER_UNAVAILABLE": "transient",
+    "UNKNOWN_EXCEPTION": "transient",
+    "QUERY_TIMEOUT": "transient",
+}
+
+_HUBSPOT_CATEGORIES = {
+    "CONFLICT": "email_in_use",
+    "RATE_LIMIT": "transient",
+    "RATE_LIMITS": "transient",
+    "EXPIRED_AUTHENTICATION": "authentication",
+    "INVALID_AUTHENTICATION": "authentication",
+    "MISSING_SCOPES": "object_permission",
+}
+_HUBSPOT_PROPERTY_ERRORS = {"INVALID_OPTION": "picklist"}
+_STATE_COUNTRY = re.compile(r"\b(state|country)\b", re.IGNORECASE)
+
+
+def classify(*, system: str, status: int, code: str | None, message: str = "") -> ErrorType:
+    """The error type for one failure. ``code`` is Salesforce's errorCode/statusCode or
+    HubSpot's category (plus, for property validation, the ``error`` name in the message)."""
+    code = (code or "").upper()
+    if status in (0, 429) or status >= 500:
+        return ERROR_TYPES["transient"]
+    if system == "salesforce":
+        if code == "FIELD_INTEGRITY_EXCEPTION":
+            # State/Country picklist mismatches use this code; so do other field combinations.
+            return ERROR_TYPES["picklist" if _STATE_COUNTRY.search(message) else "property_value"]
+        if code == "INSUFFICIENT_ACCESS_OR_READONLY" and status == 403:
+            return ERROR_TYPES["object_permission"]
+        return ERROR_TYPES[_SALESFORCE_CODES.get(code, "other")]
+    if code in _HUBSPOT_CATEGORIES:
+        return ERROR_TYPES[_HUBSPOT_CATEGORIES[code]]
+    if code == "VALIDATION_ERROR":
+        for name, key in _HUBSPOT_PROPERTY_ERRORS.items():
+            if name in message:
+                return ERROR_TYPES[key]
+        if "association" in message.lower() and "limit" in message.lower():
+            return ERROR_TYPES["association_limit"]
+        return ERROR_TYPES["property_value"]
+    return ERROR_TYPES["other"]
