@@ -1,0 +1,108 @@
+"""Values between Salesforce's typed JSON and HubSpot's strings, and mapping compatibility.
+
+HubSpot stores every property value as a string; Salesforce sends and expects typed JSON. The
+engine compares values in HubSpot's string form, so both sides are normalised here first: a
+number is "5" whether HubSpot holds "5.0" or Salesforce 5.0, a checkbox is "true"/"false", a
+date is "YYYY-MM-DD", a datetime is ISO 8601 in UTC with milliseconds and "Z".
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+
+from dateutil import parser as date_parser
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "mapping_defaults.json"
+
+NUMBER_TYPES = {"double", "int", "currency", "percent", "long"}
+
+
+class ValueConversionError(ValueError):
+    """A value that can't be represented in the target field's type."""
+
+
+def _number_text(value: Decimal) -> str:
+    if value == value.to_integral_value():
+        return str(value.quantize(Decimal(1)))
+    return format(value.normalize(), "f")
+
+
+def _parse_datetime(text: str) -> datetime:
+    if text.isdigit():  # HubSpot epoch milliseconds
+        return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+    parsed = date_parser.isoparse(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _datetime_text(moment: datetime) -> str:
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def normalize(value: object, sf_type: str) -> str:
+    """Either side's value in the canonical string form for a field of ``sf_type``."""
+    if value is None or value == "":
+        return ""
+    text = (
+        value
+        if isinstance(value, str)
+        else json.dumps(value)
+        if isinstance(value, bool)
+        else str(value)
+    )
+    try:
+        if sf_type == "boolean":
+            return "true" if text.strip().lower() in {"true", "1", "yes"} else "false"
+        if sf_type in NUMBER_TYPES:
+            return _number_text(Decimal(text.strip()))
+        if sf_type == "date":
+            if text.isdigit():
+                return _parse_datetime(text).date().isoformat()
+            return date.fromisoformat(text[:10]).isoformat()
+        if sf_type == "datetime":
+            return _datetime_text(_parse_datetime(text))
+    except (InvalidOperation, ValueError) as error:
+        raise ValueConversionError(f"{text!r} is not a valid {sf_type} value") from error
+    return text
+
+
+def to_salesforce(value: str | None, sf_type: str) -> object:
+    """A HubSpot string as Salesforce JSON for a field of ``sf_type`` ("" clears: None)."""
+    text = normalize(value, sf_type)
+    if text == "":
+        return None
+    if sf_type == "boolean":
+        return text == "true"
+    if sf_type == "int":
+        return int(Decimal(text))
+    if sf_type in NUMBER_TYPES:
+        number = Decimal(text)
+        return int(number) if number == number.to_integral_value() else float(number)
+    return text
+
+
+@cache
+def _compatibility() -> dict[str, set[str]]:
+    data = json.loads(DATA.read_text())
+    table = {key: set(types) for key, types in data["type_compatibility"].items()}
+    for key, types in data["type_compatibility_inferred_additions"].items():
+        if isinstance(types, list):
+            table.setdefault(key, set()).update(types)
+    return table
+
+
+def is_compatible(*, hs_type: str, hs_field_type: str, sf_type: str) -> bool:
+    """Whether a HubSpot property of (type, fieldType) may map to a Salesforce field type."""
+    if hs_field_type == "hubspot_user":
+        return False  # user-type properties can't be mapped (spec §8.1)
+    return sf_type in _compatibility().get(f"{hs_type}/{hs_field_type}", set())
+
+
+@cache
+def default_mappings(object_name: str) -> list[dict]:
+    """HubSpot's default Salesforce mappings for ``contacts``, ``companies``, ``deals``..."""
+    return json.loads(DATA.read_text())["default_salesforce_mappings"][object_name]
