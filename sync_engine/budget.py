@@ -1,0 +1,73 @@
+"""The Salesforce API budget: never spend past "Allocated to HubSpot" in any rolling 24 hours.
+
+Connectors call :func:`budget_reserve` before each request. It writes the ledger row first
+and then counts, so concurrent workers can only err on the safe side: two workers racing for
+the last call both see it taken and both stop, instead of both spending it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from .errors import BudgetExhausted
+from .models import ApiCall, Integration, System
+
+BUDGET_WINDOW = timedelta(hours=24)
+
+
+def budget_allocation(*, integration: Integration, system: str) -> int | None:
+    """The cap for ``system``, or None when that side has no allocation of ours."""
+    if system != System.SALESFORCE:
+        return None
+    return (
+        Integration.objects.filter(pk=integration.pk)
+        .values_list("salesforce_api_allocation", flat=True)
+        .first()
+    )
+
+
+def budget_used(*, integration: Integration, system: str) -> int:
+    since = timezone.now() - BUDGET_WINDOW
+    return ApiCall.objects.filter(
+        integration_id=integration.pk, system=system, called_at__gt=since
+    ).count()
+
+
+def budget_remaining(*, integration: Integration, system: str) -> int | None:
+    allocation = budget_allocation(integration=integration, system=system)
+    if allocation is None:
+        return None
+    return max(0, allocation - budget_used(integration=integration, system=system))
+
+
+def budget_check(integration: Integration, system: str) -> None:
+    """Raise :class:`BudgetExhausted` if no call of ``system`` may be made now."""
+    allocation = budget_allocation(integration=integration, system=system)
+    if allocation is None:
+        return
+    used = budget_used(integration=integration, system=system)
+    if used >= allocation:
+        raise BudgetExhausted(system=system, used=used, allocation=allocation)
+
+
+def budget_reserve(*, integration: Integration, system: str, operation: str) -> ApiCall:
+    """Record a call about to be made, or raise :class:`BudgetExhausted` without recording it.
+
+    The returned row is completed by the caller once the request answers.
+    """
+    call = ApiCall.objects.create(integration_id=integration.pk, system=system, operation=operation)
+    allocation = budget_allocation(integration=integration, system=system)
+    if allocation is None:
+        return call
+    used = ApiCall.objects.filter(
+        integration_id=integration.pk,
+        system=system,
+        called_at__gt=call.called_at - BUDGET_WINDOW,
+        called_at__lte=call.called_at,
+    ).count()
+    if used > allocation:
+        call.delete()
+        raise BudgetExhausted(system=system, used=used - 1, allocation=allocation)
+    return call

@@ -1,0 +1,335 @@
+"""The Salesforce connector: simple-salesforce, configured from the stored connection.
+
+Use one connector per unit of work (a task, a command); it is not thread-safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import requests
+from django.utils import timezone
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
+
+from ...errors import (
+    ApiLimitExceeded,
+    AuthExpired,
+    BadRequest,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    RemoteError,
+    TransientError,
+)
+from ...models import Integration, SalesforceConnection, System
+from .session import LedgerSession
+
+T = TypeVar("T")
+
+COLLECTION_WRITE_SIZE = 200  # sObject Collections create/update/upsert/delete
+COLLECTION_RETRIEVE_SIZE = 2000  # sObject Collections retrieve (POST)
+
+
+class SalesforceConnector:
+    system = System.SALESFORCE
+
+    def __init__(
+        self, *, integration: Integration, connection: SalesforceConnection | None = None
+    ) -> None:
+        self.integration = integration
+        self.connection = connection or integration.salesforce_connection
+        self.session = LedgerSession(integration=integration, ca_bundle=self.connection.ca_bundle)
+        self._client: Salesforce | None = None
+
+    # --- the client -----------------------------------------------------------------------
+    @property
+    def client(self) -> Salesforce:
+        """The configured simple-salesforce client. Calls made directly on it are counted in
+        the ledger and budgeted, but not translated or refreshed: prefer the methods below."""
+        if self._client is None:
+            self._client = Salesforce(
+                instance_url=self.connection.instance_url,
+                session_id=self.connection.access_token,
+                session=self.session,
+                version=self.connection.api_version,
+                object_pairs_hook=dict,
+            )
+        return self._client
+
+    def call(self, fn: Callable[[Salesforce], T], *, operation: str = "") -> T:
+        """Run ``fn(client)``; refresh an expired token once; translate failures."""
+        for attempt in (1, 2):
+            token = self.connection.access_token
+            try:
+                return fn(self.client)
+            except SalesforceExpiredSession as error:
+                if attempt == 1 and self._token_refresh(failed_token=token):
+                    continue
+                raise self._translate(error, operation) from error
+            except SalesforceError as error:
+                raise self._translate(error, operation) from error
+            except requests.RequestException as error:
+                raise TransientError(
+                    f"could not reach Salesforce: {error}",
+                    system=self.system,
+                    status=0,
+                    code=type(error).__name__,
+                    operation=operation,
+                ) from error
+        raise AssertionError("unreachable")
+
+    # --- reads ----------------------------------------------------------------------------
+    def query(self, soql: str, *, include_deleted: bool = False) -> dict:
+        """One page (up to 2,000 rows): ``{"totalSize", "done", "records", "nextRecordsUrl"?}``."""
+        return self.call(
+            lambda sf: sf.query(soql, include_deleted=include_deleted), operation="query"
+        )
+
+    def query_more(self, next_records_url: str) -> dict:
+        return self.call(
+            lambda sf: sf.query_more(next_records_url, identifier_is_url=True),
+            operation="query.more",
+        )
+
+    def query_all_pages(self, soql: str, *, include_deleted: bool = False) -> Iterator[dict]:
+        """Each page of a query, fetching the next one only when asked (one call per page)."""
+        page = self.query(soql, include_deleted=include_deleted)
+        yield page
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            page = self.query_more(page["nextRecordsUrl"])
+            yield page
+
+    def query_all(self, soql: str, *, include_deleted: bool = False) -> list[dict]:
+        records: list[dict] = []
+        for page in self.query_all_pages(soql, include_deleted=include_deleted):
+            records.extend(page.get("records", []))
+        return records
+
+    def describe(self) -> dict:
+        """The global describe: every sObject the integration user can see."""
+        return self.call(lambda sf: sf.describe(), operation="describe")
+
+    def describe_object(self, name: str) -> dict:
+        return self.call(lambda sf: getattr(sf, name).describe(), operation="sobject.describe")
+
+    def limits(self) -> dict:
+        """The org's limits; also stores ``DailyApiRequests`` on the integration."""
+        result = self.call(lambda sf: sf.limits(), operation="limits")
+        daily = (result or {}).get("DailyApiRequests") or {}
+        if "Max" in daily:
+            now = timezone.now()
+            fields = {
+                "salesforce_api_limit": int(daily["Max"]),
+                "salesforce_api_remaining": int(daily.get("Remaining", 0)),
+                "limits_checked_at": now,
+            }
+            Integration.objects.filter(pk=self.integration.pk).update(**fields)
+            for name, value in fields.items():
+                setattr(self.integration, name, value)
+        return result
+
+    def userinfo(self) -> dict:
+        """The integration user (OpenID Connect userinfo: user_id, name, preferred_username…)."""
+        return self.call(lambda sf: sf.oauth2("userinfo"), operation="oauth.userinfo") or {}
+
+    # --- composite and collections --------------------------------------------------------
+    def composite(self, subrequests: list[dict], *, all_or_none: bool = False) -> dict:
+        """Up to 25 subrequests in one call: ``{"compositeResponse": [...]}``."""
+        body = {"allOrNone": all_or_none, "compositeRequest": subrequests}
+        return self.call(
+            lambda sf: sf.restful("composite", method="POST", json=body), operation="composite"
+        )
+
+    def collections_create(self, *, sobject: str, records: list[dict]) -> list[dict]:
+        """Create records, 200 per call, each failing alone. One result per input, in order:
+        ``{"id", "success", "errors": [{"statusCode", "message", "fields"}]}``."""
+        return self._collections_write(
+            "POST", "composite/sobjects", sobject, records, operation="collections.create"
+        )
+
+    def collections_update(self, *, sobject: str, records: list[dict]) -> list[dict]:
+        """Update records (each with ``Id``), 200 per call, each failing alone."""
+        return self._collections_write(
+            "PATCH", "composite/sobjects", sobject, records, operation="collections.update"
+        )
+
+    def collections_upsert(
+        self, *, sobject: str, external_id_field: str, records: list[dict]
+    ) -> list[dict]:
+        """Upsert on an external-id field, 200 per call; results carry ``created``."""
+        path = f"composite/sobjects/{sobject}/{external_id_field}"
+        return self._collections_write(
+            "PATCH", path, sobject, records, operation="collections.upsert"
+        )
+
+    def collections_delete(self, *, ids: list[str]) -> list[dict]:
+        results: list[dict] = []
+        for chunk in _chunks(ids, COLLECTION_WRITE_SIZE):
+            params = {"ids": ",".join(chunk), "allOrNone": "false"}
+            results.extend(
+                self.call(
+                    lambda sf, params=params: sf.restful(
+                        "composite/sobjects", method="DELETE", params=params
+                    ),
+                    operation="collections.delete",
+                )
+                or []
+            )
+        return results
+
+    def collections_retrieve(
+        self, *, sobject: str, ids: list[str], fields: list[str]
+    ) -> list[dict | None]:
+        """Records by id, 2,000 per call; ``None`` where an id doesn't exist."""
+        results: list[dict | None] = []
+        for chunk in _chunks(ids, COLLECTION_RETRIEVE_SIZE):
+            body = {"ids": chunk, "fields": fields}
+            results.extend(
+                self.call(
+                    lambda sf, body=body: sf.restful(
+                        f"composite/sobjects/{sobject}", method="POST", json=body
+                    ),
+                    operation="collections.retrieve",
+                )
+                or []
+            )
+        return results
+
+    def _collections_write(
+        self, method: str, path: str, sobject: str, records: list[dict], *, operation: str
+    ) -> list[dict]:
+        results: list[dict] = []
+        for chunk in _chunks(records, COLLECTION_WRITE_SIZE):
+            body = {
+                "allOrNone": False,
+                "records": [{"attributes": {"type": sobject}, **r} for r in chunk],
+            }
+            results.extend(
+                self.call(
+                    lambda sf, body=body: sf.restful(path, method=method, json=body),
+                    operation=operation,
+                )
+                or []
+            )
+        return results
+
+    # --- tokens ---------------------------------------------------------------------------
+    def _token_refresh(self, *, failed_token: str) -> bool:
+        """Get a new access token with the stored refresh token. False if we can't."""
+        # An unsaved connection (being verified before it is stored) refreshes in memory.
+        persisted = self.connection.pk is not None
+        stored = (
+            SalesforceConnection.objects.get(pk=self.connection.pk)
+            if persisted
+            else self.connection
+        )
+        if persisted and stored.access_token != failed_token:
+            # Another worker refreshed meanwhile: use its token.
+            self.connection = stored
+            self._client = None
+            return True
+        if not stored.can_refresh:
+            return False
+        url = stored.instance_url.rstrip("/") + "/services/oauth2/token"
+        data = {
+            "grant_type": "refresh_token",
+            "refresh_token": stored.refresh_token,
+            "client_id": stored.client_id,
+        }
+        if stored.client_secret:
+            data["client_secret"] = stored.client_secret
+        try:
+            response = self.session.post(url, data=data, headers={"Accept": "application/json"})
+        except requests.RequestException as error:
+            raise TransientError(
+                f"could not reach Salesforce to refresh the token: {error}",
+                system=self.system,
+                operation="oauth.token",
+            ) from error
+        if response.status_code >= 500:
+            raise TransientError(
+                "Salesforce failed while refreshing the access token",
+                system=self.system,
+                status=response.status_code,
+                operation="oauth.token",
+                raw=response.text[:2000],
+            )
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = {}
+        if response.status_code != 200 or not payload.get("access_token"):
+            raise AuthExpired(
+                "The Salesforce token expired and refreshing it failed "
+                f"({payload.get('error', response.status_code)}: "
+                f"{payload.get('error_description', '').strip() or 'no details'}). "
+                "Reconnect Salesforce.",
+                system=self.system,
+                status=response.status_code,
+                code=str(payload.get("error", "")),
+                raw=payload or response.text[:2000],
+                operation="oauth.token",
+            )
+        stored.access_token = payload["access_token"]
+        if payload.get("refresh_token"):
+            stored.refresh_token = payload["refresh_token"]
+        stored.token_refreshed_at = timezone.now()
+        if persisted:
+            stored.save(update_fields=["access_token", "refresh_token", "token_refreshed_at"])
+        self.connection = stored
+        self._client = None
+        return True
+
+    # --- errors ---------------------------------------------------------------------------
+    def _translate(self, error: SalesforceError, operation: str) -> RemoteError:
+        status = int(getattr(error, "status", 0) or 0)
+        content = getattr(error, "content", None)
+        code, message = "", ""
+        first = content[0] if isinstance(content, list) and content else content
+        if isinstance(first, dict):
+            code = str(first.get("errorCode") or first.get("error") or "")
+            message = str(first.get("message") or first.get("error_description") or "")
+        elif isinstance(content, str | bytes):
+            message = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+            message = message.strip()[:500]
+        message = message or f"HTTP {status}"
+        kwargs: dict[str, Any] = {
+            "system": self.system,
+            "status": status,
+            "code": code,
+            "raw": content,
+            "operation": operation,
+        }
+        if status == 401:
+            return AuthExpired(message, **kwargs)
+        if code == "REQUEST_LIMIT_EXCEEDED":
+            return ApiLimitExceeded(message, retry_after=None, **kwargs)
+        if status == 429:
+            return RateLimited(message, retry_after=self._retry_after(), **kwargs)
+        if status == 403:
+            return PermissionDenied(message, **kwargs)
+        if status == 404:
+            return NotFound(message, **kwargs)
+        if status in (300, 409):
+            return Conflict(message, **kwargs)
+        if status >= 500:
+            return TransientError(message, **kwargs)
+        if 400 <= status < 500:
+            return BadRequest(message, **kwargs)
+        return RemoteError(message, **kwargs)
+
+    def _retry_after(self) -> float | None:
+        response = self.session.last_response
+        value = response.headers.get("Retry-After") if response is not None else None
+        try:
+            return float(value) if value else None
+        except ValueError:
+            return None
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

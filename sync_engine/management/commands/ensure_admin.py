@@ -1,0 +1,22 @@
+"""Create (or reset) the admin login and print it."""
+
+from django.core.management.base import BaseCommand
+
+from sync_engine.services import admin_user_ensure
+
+
+class Command(BaseCommand):
+    help = "Create an admin user (staff and superuser), or reset its password, and print the login."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default="admin")
+        parser.add_argument("--password", help="default: generate one and print it")
+
+    def handle(self, *args, **opts):
+        user, password, created = admin_user_ensure(
+            username=opts["username"], password=opts["password"]
+        )
+        verb = "Created" if created else "Reset the password of"
+        self.stdout.write(self.style.SUCCESS(f"{verb} admin user {user.get_username()!r}."))
+        self.stdout.write(f"  Username: {user.get_username()}")
+        self.stdout.write(f"  Password: {password}")
