@@ -100,6 +100,13 @@ def integration_connect(
     from .connectors.hubspot import HubSpotConnector
     from .connectors.salesforce import SalesforceConnector
 
+    if not salesforce_url.lower().startswith("https://"):
+        raise ConnectionCheckFailed(
+            f"{salesforce_url} is not an https:// URL",
+            system=System.SALESFORCE,
+            hint="Salesforce is only reachable over TLS: pass https://… (and --salesforce-ca "
+            "for a self-signed certificate)",
+        )
     integration = integration_get_or_create(actor=actor)
     now = timezone.now()
     salesforce = SalesforceConnection(
@@ -176,7 +183,7 @@ def _check_failed(system: str, url: str, error: Exception) -> ConnectionCheckFai
     flag = "--salesforce" if system == System.SALESFORCE else "--hubspot"
     if isinstance(error, TransientError) and error.status == 0:
         detail = error.message
-        if "SSL" in error.code or "certificate" in detail.lower():
+        if "SSL" in error.code or "certificate" in detail.lower() or "TLS" in detail:
             return ConnectionCheckFailed(
                 f"the TLS certificate of {url} is not trusted ({detail})",
                 system=system,

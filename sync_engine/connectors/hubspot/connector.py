@@ -34,6 +34,7 @@ from ...errors import (
 )
 from ...models import HubSpotConnection, Integration, System
 from ..ledger import call_start
+from ..network import network_reason
 
 DEFAULT_TIMEOUT = (10, 120)  # connect, read (seconds)
 OBJECT_BATCH_SIZE = 100
@@ -152,7 +153,7 @@ class HubSpotConnector:
                 timer.finish(status=0)
                 if isinstance(error, urllib3.exceptions.HTTPError | OSError):
                     raise TransientError(
-                        f"could not reach HubSpot: {error}",
+                        network_reason(error),
                         system=self.system,
                         status=0,
                         code=type(error).__name__,

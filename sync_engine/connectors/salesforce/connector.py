@@ -25,6 +25,7 @@ from ...errors import (
     TransientError,
 )
 from ...models import Integration, SalesforceConnection, System
+from ..network import network_reason
 from .session import LedgerSession
 
 T = TypeVar("T")
@@ -73,7 +74,7 @@ class SalesforceConnector:
                 raise self._translate(error, operation) from error
             except requests.RequestException as error:
                 raise TransientError(
-                    f"could not reach Salesforce: {error}",
+                    network_reason(error),
                     system=self.system,
                     status=0,
                     code=type(error).__name__,
@@ -82,10 +83,15 @@ class SalesforceConnector:
         raise AssertionError("unreachable")
 
     # --- reads ----------------------------------------------------------------------------
-    def query(self, soql: str, *, include_deleted: bool = False) -> dict:
-        """One page (up to 2,000 rows): ``{"totalSize", "done", "records", "nextRecordsUrl"?}``."""
+    def query(
+        self, soql: str, *, include_deleted: bool = False, batch_size: int | None = None
+    ) -> dict:
+        """One page: ``{"totalSize", "done", "records", "nextRecordsUrl"?}``. Pages hold up to
+        2,000 rows, or ``batch_size`` (200–2,000) through ``Sforce-Query-Options``."""
+        headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else {}
         return self.call(
-            lambda sf: sf.query(soql, include_deleted=include_deleted), operation="query"
+            lambda sf: sf.query(soql, include_deleted=include_deleted, headers=headers),
+            operation="queryAll" if include_deleted else "query",
         )
 
     def query_more(self, next_records_url: str) -> dict:
@@ -94,17 +100,22 @@ class SalesforceConnector:
             operation="query.more",
         )
 
-    def query_all_pages(self, soql: str, *, include_deleted: bool = False) -> Iterator[dict]:
+    def query_all_pages(
+        self, soql: str, *, include_deleted: bool = False, batch_size: int | None = None
+    ) -> Iterator[dict]:
         """Each page of a query, fetching the next one only when asked (one call per page)."""
-        page = self.query(soql, include_deleted=include_deleted)
+        page = self.query(soql, include_deleted=include_deleted, batch_size=batch_size)
         yield page
         while not page.get("done", True) and page.get("nextRecordsUrl"):
             page = self.query_more(page["nextRecordsUrl"])
             yield page
 
-    def query_all(self, soql: str, *, include_deleted: bool = False) -> list[dict]:
+    def query_all(
+        self, soql: str, *, include_deleted: bool = False, batch_size: int | None = None
+    ) -> list[dict]:
         records: list[dict] = []
-        for page in self.query_all_pages(soql, include_deleted=include_deleted):
+        pages = self.query_all_pages(soql, include_deleted=include_deleted, batch_size=batch_size)
+        for page in pages:
             records.extend(page.get("records", []))
         return records
 
@@ -245,7 +256,7 @@ class SalesforceConnector:
             response = self.session.post(url, data=data, headers={"Accept": "application/json"})
         except requests.RequestException as error:
             raise TransientError(
-                f"could not reach Salesforce to refresh the token: {error}",
+                f"refreshing the token: {network_reason(error)}",
                 system=self.system,
                 operation="oauth.token",
             ) from error

@@ -1,0 +1,29 @@
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command("ensure_admin", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_generates_and_prints_a_password():
+    output = run()
+    password = output.split("Password:")[1].strip()
+    assert "Created admin user 'admin'" in output
+    user = authenticate(username="admin", password=password)
+    assert user is not None and user.is_staff and user.is_superuser
+
+
+def test_resets_an_existing_admin():
+    run("--username", "ops", "--password", "first-Pass-123")
+    output = run("--username", "ops", "--password", "second-Pass-456")
+    assert "Reset the password of admin user 'ops'" in output
+    assert authenticate(username="ops", password="first-Pass-123") is None
+    assert authenticate(username="ops", password="second-Pass-456") is not None

@@ -1,0 +1,85 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from sync_engine.models import AuditEvent, Integration
+from sync_engine.services import (
+    admin_user_ensure,
+    api_call_record,
+    audit_event_record,
+    integration_set_state,
+    integration_update_allocation,
+)
+
+from .factories import IntegrationFactory
+
+
+@pytest.fixture
+def admin(db):
+    return get_user_model().objects.create_user("ops", password="x")
+
+
+@pytest.mark.django_db
+def test_allocation_change_is_audited_with_who(admin):
+    integration = IntegrationFactory(salesforce_api_allocation=10_000)
+    integration_update_allocation(integration=integration, allocation=2_500, actor=admin)
+    integration.refresh_from_db()
+    assert integration.salesforce_api_allocation == 2_500
+    event = AuditEvent.objects.get(action="integration.allocation_changed")
+    assert event.actor == admin
+    assert event.integration == integration
+    assert event.details == {"from": 10_000, "to": 2_500}
+
+
+@pytest.mark.django_db
+def test_allocation_must_be_positive():
+    integration = IntegrationFactory()
+    with pytest.raises(ValueError):
+        integration_update_allocation(integration=integration, allocation=0)
+
+
+@pytest.mark.django_db
+def test_unchanged_allocation_is_not_audited():
+    integration = IntegrationFactory(salesforce_api_allocation=5)
+    integration_update_allocation(integration=integration, allocation=5)
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_state_change_is_audited(admin):
+    integration = IntegrationFactory()
+    integration_set_state(
+        integration=integration, state=Integration.State.PAUSED, reason="migration", actor=admin
+    )
+    integration.refresh_from_db()
+    assert integration.state == "paused"
+    event = AuditEvent.objects.get(action="integration.state_changed")
+    assert event.details == {"from": "connected", "to": "paused", "reason": "migration"}
+    with pytest.raises(ValueError):
+        integration_set_state(integration=integration, state="exploded")
+
+
+@pytest.mark.django_db
+def test_system_actions_have_no_actor():
+    event = audit_event_record(action="sync.ran", details={"objects": 3})
+    assert event.actor is None
+
+
+@pytest.mark.django_db
+def test_api_call_record():
+    integration = IntegrationFactory()
+    call = api_call_record(
+        integration=integration, system="hubspot", operation="contacts.search", status=200
+    )
+    assert call.pk and call.called_at
+
+
+@pytest.mark.django_db
+def test_admin_user_ensure_creates_then_resets():
+    user, password, created = admin_user_ensure(username="boss")
+    assert created and user.is_staff and user.is_superuser and len(password) >= 12
+    assert user.check_password(password)
+    again, new_password, created_again = admin_user_ensure(username="boss", password="S3cret-pass!")
+    assert not created_again and again.pk == user.pk
+    again.refresh_from_db()
+    assert again.check_password("S3cret-pass!")
+    assert AuditEvent.objects.filter(action__startswith="admin.").count() == 2
