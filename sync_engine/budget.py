@@ -2,7 +2,8 @@
 
 Connectors call :func:`budget_reserve` before each request. It writes the ledger row first
 and then counts, so concurrent workers can only err on the safe side: two workers racing for
-the last call both see it taken and both stop, instead of both spending it.
+the last call may both see it taken and both stop, but never both spend it. Reservations must
+be committed to be seen by other workers: don't call a connector inside ``transaction.atomic``.
 """
 
 from __future__ import annotations
@@ -61,11 +62,13 @@ def budget_reserve(*, integration: Integration, system: str, operation: str) -> 
     allocation = budget_allocation(integration=integration, system=system)
     if allocation is None:
         return call
+    # Count every row in the window, including ones stamped after ours: of any two racing
+    # reservations, the one that counts last sees both rows, so the winners never exceed the
+    # allocation (a loser deletes its row; at worst both lose and the caller retries later).
     used = ApiCall.objects.filter(
         integration_id=integration.pk,
         system=system,
         called_at__gt=call.called_at - BUDGET_WINDOW,
-        called_at__lte=call.called_at,
     ).count()
     if used > allocation:
         call.delete()

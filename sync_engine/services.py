@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -149,6 +150,8 @@ def integration_connect(
         hs.owners_page(limit=1)
     except (ConnectorError, ValueError) as error:
         raise _check_failed(System.HUBSPOT, hubspot.base_url, error) from error
+    with contextlib.suppress(RemoteError):  # optional: the account id is only shown
+        hubspot.portal_id = str(hs.account_details().get("portalId", ""))[:32]
     hubspot.last_verified_at = timezone.now()
 
     with transaction.atomic():

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
 
+import requests
 import urllib3
 from django.utils import timezone
 from hubspot import HubSpot
@@ -542,6 +543,36 @@ class HubSpotConnector:
         )
         return list(getattr(response, "results", None) or [])
 
+    # --- account ----------------------------------------------------------------------------
+    def account_details(self) -> dict:
+        """``GET /account-info/v3/details`` (``portalId``, ``timeZone``…). The client has no
+        API object for it, so this one call goes through ``requests``, counted the same way."""
+        url = self.connection.base_url.rstrip("/") + "/account-info/v3/details"
+        operation = "account.details"
+        timer = call_start(integration=self.integration, system=self.system, operation=operation)
+        try:
+            with requests.Session() as session:
+                session.trust_env = False
+                response = session.get(
+                    url,
+                    headers={
+                        "Authorization": f"Bearer {self.connection.access_token}",
+                        "Accept": "application/json",
+                    },
+                    timeout=DEFAULT_TIMEOUT,
+                )
+        except requests.RequestException as error:
+            timer.finish(status=0)
+            raise TransientError(
+                network_reason(error), system=self.system, status=0, operation=operation
+            ) from error
+        timer.finish(status=response.status_code, records=1)
+        self._note_rate_limits(response.headers)
+        if response.status_code >= 300:
+            error = _HttpError(response.status_code, response.text, response.headers)
+            raise self._translate(error, operation)
+        return response.json()
+
     # --- tokens ---------------------------------------------------------------------------
     def _token_refresh(self, *, failed_token: str) -> bool:
         # An unsaved connection (being verified before it is stored) refreshes in memory.
@@ -653,6 +684,14 @@ class HubSpotConnector:
         if 400 <= status < 500:
             return BadRequest(message, **kwargs)
         return RemoteError(message, **kwargs)
+
+
+class _HttpError(Exception):
+    """An HTTP failure shaped like the client's ApiException, for :meth:`_translate`."""
+
+    def __init__(self, status: int, body: str, headers: Any) -> None:
+        super().__init__(status)
+        self.status, self.body, self.headers, self.reason = status, body, headers, ""
 
 
 def _is_api_exception(error: Exception) -> bool:

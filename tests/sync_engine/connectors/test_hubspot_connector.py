@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
+import requests
 
 from sync_engine.connectors.hubspot import HubSpotConnector
 from sync_engine.errors import AuthExpired, Conflict, NotFound, RateLimited, TransientError
@@ -137,11 +140,43 @@ def test_dropped_connection_is_transient(hubspot, emulators):
     assert call.status == 0
 
 
+def oauth_grant(emulators, client_id: str, client_secret: str) -> dict:
+    """Install the app the way a person would: authorize, then exchange the code."""
+    base, redirect = emulators.hubspot.url, "http://localhost/callback"
+    with requests.Session() as http:
+        http.trust_env = False
+        approval = http.get(
+            f"{base}/oauth/authorize",
+            params={"client_id": client_id, "redirect_uri": redirect},
+            allow_redirects=False,
+        )
+        code = parse_qs(urlsplit(approval.headers["Location"]).query)["code"][0]
+        tokens = http.post(
+            f"{base}/oauth/v1/token",
+            data={
+                "grant_type": "authorization_code",
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "redirect_uri": redirect,
+                "code": code,
+            },
+        )
+    tokens.raise_for_status()
+    emulators.hubspot.app.ledger.clear()  # the install is not the integration's traffic
+    return tokens.json()
+
+
+@WAITS_FOR_EMULATOR
+def test_account_details(hubspot, emulators):
+    details = hubspot.account_details()
+    assert details["portalId"]
+    assert [c.operation for c in our_calls(hubspot.integration)] == ["account.details"]
+    assert_ledgers_agree(hubspot.integration, emulators)
+
+
 @WAITS_FOR_EMULATOR
 def test_expired_token_is_refreshed(hs_connection, emulators):
-    grant = emulators.hubspot.app.run_action(
-        "issue_token", client_id="hs-client", client_secret="hs-secret"
-    )
+    grant = oauth_grant(emulators, "hs-client", "hs-secret")
     hs_connection.access_token = grant["access_token"]
     hs_connection.refresh_token = grant["refresh_token"]
     hs_connection.client_id = "hs-client"
