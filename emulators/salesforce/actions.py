@@ -1,0 +1,587 @@
+"""Control-plane actions: people working in Salesforce, and org settings an admin changes.
+
+Each is registered with ``register_action`` (``POST /__emulator__/actions/<name>`` with JSON
+kwargs, or ``app.run_action(name, **kwargs)``). Record changes are made as the "UI User" (or a
+given ``user_id``), stamping ``LastModifiedById`` and ``SystemModstamp`` exactly like API writes,
+so the sync engine sees them as human edits.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from .dml import Ctx
+from .errors import SfError
+from .ids import normalize
+from .schema import ObjectDef, new_field_raw
+from .validation import OPERATORS
+
+if TYPE_CHECKING:
+    from .app import SalesforceApp
+
+MERGEABLE = ("Lead", "Contact", "Account")
+ACCESS_LEVELS = ("edit", "read", "hidden")
+
+# Lead fields copied by conversion (lead field -> contact / account field).
+LEAD_TO_CONTACT = {
+    "FirstName": "FirstName",
+    "LastName": "LastName",
+    "Salutation": "Salutation",
+    "Title": "Title",
+    "Email": "Email",
+    "Phone": "Phone",
+    "MobilePhone": "MobilePhone",
+    "Fax": "Fax",
+    "Street": "MailingStreet",
+    "City": "MailingCity",
+    "State": "MailingState",
+    "PostalCode": "MailingPostalCode",
+    "Country": "MailingCountry",
+    "LeadSource": "LeadSource",
+    "HasOptedOutOfEmail": "HasOptedOutOfEmail",
+    "DoNotCall": "DoNotCall",
+    "Description": "Description",
+    "OwnerId": "OwnerId",
+}
+LEAD_TO_ACCOUNT = {
+    "Company": "Name",
+    "Street": "BillingStreet",
+    "City": "BillingCity",
+    "State": "BillingState",
+    "PostalCode": "BillingPostalCode",
+    "Country": "BillingCountry",
+    "Phone": "Phone",
+    "Website": "Website",
+    "Industry": "Industry",
+    "AnnualRevenue": "AnnualRevenue",
+    "NumberOfEmployees": "NumberOfEmployees",
+    "OwnerId": "OwnerId",
+}
+
+
+def register(app: SalesforceApp) -> None:
+    actions = Actions(app)
+    for name in (
+        "get",
+        "create",
+        "edit",
+        "delete",
+        "undelete",
+        "merge",
+        "convert_lead",
+        "add_contact_role",
+        "set_stage",
+        "change_owner",
+        "enable_state_country_picklists",
+        "add_validation_rule",
+        "remove_validation_rule",
+        "add_duplicate_rule",
+        "remove_duplicate_rule",
+        "lock_row",
+        "unlock_row",
+        "set_field_permission",
+        "set_record_access",
+        "expire_token",
+        "late_commit",
+        "add_field",
+        "add_record_type",
+        "create_user",
+        "user_for_token",
+        "expire_query_locators",
+    ):
+        app.register_action(name, getattr(actions, name))
+
+
+class Actions:
+    def __init__(self, app: SalesforceApp) -> None:
+        self.app = app
+
+    # --- helpers -------------------------------------------------------------------------
+    def _obj(self, name: str | None, record_id: str | None = None) -> ObjectDef:
+        if name:
+            obj = self.app.schema.get(name)
+            if obj is None:
+                raise ValueError(f"unknown object {name!r}")
+            return obj
+        norm = normalize(record_id) if record_id else None
+        obj = self.app.schema.for_id(norm) if norm else None
+        if obj is None:
+            raise ValueError(f"cannot tell the object of id {record_id!r}")
+        return obj
+
+    def _ctx(self, user_id: str | None = None, token: str | None = None) -> Ctx:
+        if token:
+            user_id = self.app.user_for_token(token)
+        return self.app.ui_ctx(user_id)
+
+    def _user(self, user_id: str | None, token: str | None) -> str:
+        if token:
+            found = self.app.user_for_token(token)
+            if found is None:
+                raise ValueError("that token is expired")
+            return found
+        if user_id:
+            norm = normalize(user_id)
+            if norm is None or self.app.org.store.get("User", norm) is None:
+                raise ValueError(f"unknown user {user_id!r}")
+            return norm
+        raise ValueError("give token or user_id")
+
+    # --- records -------------------------------------------------------------------------
+    def get(self, id: str, object: str | None = None) -> dict[str, Any] | None:  # noqa: A002
+        obj = self._obj(object, id)
+        rec = self.app.org.store.get(obj.name, normalize(id) or "")
+        return {k: v for k, v in rec.items() if not k.startswith("_")} if rec else None
+
+    def create(
+        self,
+        object: str,
+        fields: dict[str, Any],
+        user_id: str | None = None,  # noqa: A002
+        token: str | None = None,
+    ) -> str:
+        return self.app.writer.create(self._obj(object), fields, self._ctx(user_id, token))
+
+    def edit(
+        self,
+        id: str,
+        fields: dict[str, Any],
+        object: str | None = None,  # noqa: A002
+        user_id: str | None = None,
+        token: str | None = None,
+    ) -> str:
+        return self.app.writer.update(self._obj(object, id), id, fields, self._ctx(user_id, token))
+
+    def delete(self, id: str, object: str | None = None, user_id: str | None = None) -> str:  # noqa: A002
+        return self.app.writer.delete(self._obj(object, id), id, self._ctx(user_id))
+
+    def undelete(self, id: str, object: str | None = None, user_id: str | None = None) -> str:  # noqa: A002
+        return self.app.writer.undelete(self._obj(object, id), id, self._ctx(user_id))
+
+    def change_owner(self, id: str, owner_id: str, object: str | None = None) -> str:  # noqa: A002
+        return self.edit(id, {"OwnerId": owner_id}, object)
+
+    def merge(
+        self,
+        object: str,
+        master_id: str,
+        loser_ids: list[str],  # noqa: A002
+        fields: dict[str, Any] | None = None,
+        user_id: str | None = None,
+    ) -> dict:
+        """Merge up to two records into a master (Lead, Contact, Account).
+
+        Children of the losers move to the master; the losers go to the recycle bin with
+        ``MasterRecordId`` set, which queryAll and getDeleted show.
+        """
+        obj = self._obj(object)
+        if obj.name not in MERGEABLE:
+            raise ValueError(f"{obj.name} records cannot be merged")
+        if isinstance(loser_ids, str):
+            loser_ids = [loser_ids]
+        if not 1 <= len(loser_ids) <= 2:
+            raise ValueError("merge takes one or two losing records")
+        ctx = self._ctx(user_id)
+        writer = self.app.writer
+        master = writer.live(obj, master_id, ctx, action="update")
+        losers = [writer.live(obj, loser, ctx, action="update")["Id"] for loser in loser_ids]
+        if master["Id"] in losers:
+            raise ValueError("the master cannot also be a losing record")
+        store = self.app.org.store
+        moved = 0
+        with store.transaction():
+            if fields:
+                writer.update(obj, master["Id"], fields, ctx)
+            else:
+                writer.apply(obj, master["Id"], {}, ctx.user_id)
+            for rel in obj.child_relationships:
+                if rel["field"] == "MasterRecordId":
+                    continue
+                child = self.app.schema.objects[rel["childSObject"]]
+                for loser in losers:
+                    for child_id in sorted(store.lookup(child.name, rel["field"], loser, True)):
+                        writer.apply(child, child_id, {rel["field"]: master["Id"]}, ctx.user_id)
+                        moved += 1
+            for loser in losers:
+                writer._soft_delete(
+                    obj, loser, ctx.user_id, cascade_of=None, master_id=master["Id"]
+                )
+        return {"master_id": master["Id"], "merged_ids": losers, "reparented": moved}
+
+    def convert_lead(
+        self,
+        lead_id: str,
+        account_id: str | None = None,
+        contact_id: str | None = None,
+        create_opportunity: bool = True,
+        opportunity_name: str | None = None,
+        converted_status: str | None = None,
+        user_id: str | None = None,
+    ) -> dict[str, Any]:
+        """What ``convertLead()`` does: Account + Contact (new or given), optional Opportunity
+        with the contact as primary contact role, and the lead marked converted."""
+        app = self.app
+        schema = app.schema
+        ctx = self._ctx(user_id)
+        writer = app.writer
+        lead = writer.live(schema.objects["Lead"], lead_id, ctx, action="update")
+        if lead.get("IsConverted"):
+            raise SfError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", [])
+        today = app.clock.now().date()
+        with app.org.store.transaction():
+            if account_id:
+                account = writer.live(schema.objects["Account"], account_id, ctx, action="update")
+                account_id = account["Id"]
+                writer.apply(schema.objects["Account"], account_id, {}, ctx.user_id)
+            else:
+                fields = {
+                    dst: lead.get(src)
+                    for src, dst in LEAD_TO_ACCOUNT.items()
+                    if lead.get(src) is not None
+                }
+                account_id = writer.create(schema.objects["Account"], fields, ctx)
+            if contact_id:
+                contact = writer.live(schema.objects["Contact"], contact_id, ctx, action="update")
+                contact_id = contact["Id"]
+                writer.apply(schema.objects["Contact"], contact_id, {}, ctx.user_id)
+            else:
+                fields = {
+                    dst: lead.get(src)
+                    for src, dst in LEAD_TO_CONTACT.items()
+                    if lead.get(src) is not None
+                }
+                fields["AccountId"] = account_id
+                contact_id = writer.create(schema.objects["Contact"], fields, ctx)
+            opportunity_id = None
+            if create_opportunity:
+                first_stage = next(iter(schema.opportunity_stages), "Prospecting")
+                opportunity_id = writer.create(
+                    schema.objects["Opportunity"],
+                    {
+                        "Name": opportunity_name or f"{lead.get('Company')}-",
+                        "AccountId": account_id,
+                        "StageName": first_stage,
+                        "CloseDate": (today + timedelta(days=30)).isoformat(),
+                        "LeadSource": lead.get("LeadSource"),
+                        "OwnerId": lead.get("OwnerId"),
+                    },
+                    ctx,
+                )
+                writer.create(
+                    schema.objects["OpportunityContactRole"],
+                    {
+                        "OpportunityId": opportunity_id,
+                        "ContactId": contact_id,
+                        "IsPrimary": True,
+                    },
+                    ctx,
+                )
+            writer.update(
+                schema.objects["Lead"],
+                lead["Id"],
+                {
+                    "IsConverted": True,
+                    "ConvertedDate": today.isoformat(),
+                    "ConvertedAccountId": account_id,
+                    "ConvertedContactId": contact_id,
+                    "ConvertedOpportunityId": opportunity_id,
+                    "Status": converted_status or schema.lead_converted_status,
+                },
+                Ctx(user_id=ctx.user_id, allow_save=True, system=True),
+            )
+        return {
+            "lead_id": lead["Id"],
+            "account_id": account_id,
+            "contact_id": contact_id,
+            "opportunity_id": opportunity_id,
+        }
+
+    def add_contact_role(
+        self,
+        opportunity_id: str,
+        contact_id: str,
+        role: str | None = None,
+        is_primary: bool = False,
+        user_id: str | None = None,
+    ) -> str:
+        app = self.app
+        ctx = self._ctx(user_id)
+        ocr = app.schema.objects["OpportunityContactRole"]
+        with app.org.store.transaction():
+            if is_primary:
+                # only one primary contact role per opportunity
+                norm = normalize(opportunity_id) or opportunity_id
+                table = app.org.store.table(ocr.name)
+                for other in sorted(app.org.store.lookup(ocr.name, "OpportunityId", norm, True)):
+                    rec = table[other]
+                    if rec.get("IsPrimary") and not rec.get("IsDeleted"):
+                        app.writer.update(ocr, other, {"IsPrimary": False}, ctx)
+            return app.writer.create(
+                ocr,
+                {
+                    "OpportunityId": opportunity_id,
+                    "ContactId": contact_id,
+                    "Role": role,
+                    "IsPrimary": bool(is_primary),
+                },
+                ctx,
+            )
+
+    def set_stage(self, opportunity_id: str, stage: str, user_id: str | None = None) -> str:
+        return self.app.writer.update(
+            self.app.schema.objects["Opportunity"],
+            opportunity_id,
+            {"StageName": stage},
+            self._ctx(user_id),
+        )
+
+    # --- org configuration ---------------------------------------------------------------
+    def enable_state_country_picklists(self, enabled: bool = True) -> bool:
+        """Turn State and Country/Territory Picklists on: ``*Code`` fields appear and text
+        values are validated; existing text values get their codes where they match."""
+        app = self.app
+        org = app.org
+        if enabled and not org.state_country:
+            geo = app.schema.geo
+            for obj in app.schema.objects.values():
+                for prefix in obj.address_prefixes():
+                    if prefix + "CountryCode" not in obj.fields:
+                        continue
+                    for record_id, rec in org.store.table(obj.name).items():
+                        country = rec.get(prefix + "Country")
+                        code = geo.country_code(country) if country else None
+                        changes: dict[str, Any] = {}
+                        if code:
+                            changes[prefix + "CountryCode"] = code
+                            state = rec.get(prefix + "State")
+                            state_code = geo.state_code(code, state) if state else None
+                            if state_code:
+                                changes[prefix + "StateCode"] = state_code
+                        if changes:
+                            org.store.update(obj.name, record_id, changes)
+        org.state_country = bool(enabled)
+        app._caches_changed()
+        return org.state_country
+
+    def add_validation_rule(
+        self,
+        object: str,
+        field: str,
+        operator: str,
+        message: str,  # noqa: A002
+        value: Any = None,
+        error_field: str | None = None,
+        rule_name: str | None = None,
+        active: bool = True,
+    ) -> str:
+        """Reject writes where ``<field> <operator> <value>`` holds (like a rule formula)."""
+        obj = self._obj(object)
+        f = obj.field(field)
+        if f is None:
+            raise ValueError(f"{obj.name} has no field {field!r}")
+        if operator not in OPERATORS:
+            raise ValueError(f"operator must be one of {', '.join(OPERATORS)}")
+        name = rule_name or f"Rule_{len(self.app.org.validation_rules) + 1}"
+        self.app.org.validation_rules.append(
+            {
+                "name": name,
+                "object": obj.name,
+                "field": f.name,
+                "operator": operator,
+                "value": value,
+                "message": message,
+                "active": bool(active),
+                "error_field": (
+                    obj.field(error_field).name
+                    if error_field and obj.field(error_field)
+                    else error_field
+                ),
+            }
+        )
+        return name
+
+    def remove_validation_rule(self, rule_name: str) -> bool:
+        before = len(self.app.org.validation_rules)
+        self.app.org.validation_rules = [
+            r for r in self.app.org.validation_rules if r["name"] != rule_name
+        ]
+        return len(self.app.org.validation_rules) < before
+
+    def add_duplicate_rule(
+        self,
+        object: str,
+        field: str = "Email",
+        allow_save: bool = False,  # noqa: A002
+        rule_name: str | None = None,
+        message: str | None = None,
+        match_objects: list[str] | None = None,
+        active: bool = True,
+    ) -> str:
+        """Block (or alert, with ``allow_save``) saves matching an existing record's field."""
+        obj = self._obj(object)
+        f = obj.field(field)
+        if f is None:
+            raise ValueError(f"{obj.name} has no field {field!r}")
+        targets = [self._obj(n).name for n in (match_objects or [obj.name])]
+        name = rule_name or f"Standard_{obj.name}_Duplicate_Rule"
+        self.app.org.duplicate_rules.append(
+            {
+                "name": name,
+                "object": obj.name,
+                "field": f.name,
+                "allow_save": bool(allow_save),
+                "message": message,
+                "match_objects": targets,
+                "active": bool(active),
+                "match_rule": f"Standard_{obj.name}_Match_Rule_v1_0",
+            }
+        )
+        return name
+
+    def remove_duplicate_rule(self, rule_name: str) -> bool:
+        before = len(self.app.org.duplicate_rules)
+        self.app.org.duplicate_rules = [
+            r for r in self.app.org.duplicate_rules if r["name"] != rule_name
+        ]
+        return len(self.app.org.duplicate_rules) < before
+
+    def lock_row(self, id: str, seconds: float = 60) -> str:  # noqa: A002
+        norm = normalize(id)
+        if norm is None:
+            raise ValueError(f"malformed id {id!r}")
+        until = self.app.clock.now() + timedelta(seconds=float(seconds))
+        self.app.org.locks[norm] = until
+        return until.isoformat()
+
+    def unlock_row(self, id: str) -> bool:  # noqa: A002
+        return self.app.org.locks.pop(normalize(id) or id, None) is not None
+
+    def set_field_permission(
+        self,
+        object: str,
+        field: str,
+        access: str,  # noqa: A002
+        token: str | None = None,
+        user_id: str | None = None,
+    ) -> str:
+        """Field-level security for one user: ``edit`` (default), ``read`` or ``hidden``."""
+        obj = self._obj(object)
+        f = obj.field(field)
+        if f is None:
+            raise ValueError(f"{obj.name} has no field {field!r}")
+        if access not in ACCESS_LEVELS:
+            raise ValueError(f"access must be one of {', '.join(ACCESS_LEVELS)}")
+        user = self._user(user_id, token)
+        perms = self.app.org.field_perms.setdefault(user, {}).setdefault(obj.name, {})
+        if access == "edit":
+            perms.pop(f.lower, None)
+        else:
+            perms[f.lower] = access
+        self.app._caches_changed()
+        return user
+
+    def set_record_access(
+        self,
+        access: str,
+        id: str | None = None,  # noqa: A002
+        object: str | None = None,
+        token: str | None = None,  # noqa: A002
+        user_id: str | None = None,
+    ) -> str:
+        """Sharing for one user on one record (``id``) or a whole object: ``read`` makes writes
+        fail with INSUFFICIENT_ACCESS_OR_READONLY, ``edit`` allows edits but not deletes,
+        ``all`` restores full access."""
+        if access not in ("read", "edit", "none", "all"):
+            raise ValueError("access must be read, edit, none or all")
+        key = normalize(id) if id else (self._obj(object).name if object else None)
+        if not key:
+            raise ValueError("give id or object")
+        user = self._user(user_id, token)
+        grants = self.app.org.record_access.setdefault(user, {})
+        if access == "all":
+            grants.pop(key, None)
+        else:
+            grants[key] = access
+        return user
+
+    def expire_token(self, token: str) -> bool:
+        """That access token (only that one) now answers 401 INVALID_SESSION_ID."""
+        self.app.org.expired.add(token)
+        return True
+
+    def late_commit(self, seconds: float, count: int = 1) -> dict[str, Any]:
+        """The next ``count`` writes become visible ``seconds`` after their SystemModstamp."""
+        entry = {"seconds": float(seconds), "remaining": int(count)}
+        self.app.org.late_commits.append(entry)
+        return entry
+
+    def add_field(
+        self,
+        object: str,
+        field: str,
+        type: str = "string",  # noqa: A002
+        label: str | None = None,
+        length: int | None = None,
+        external_id: bool = False,
+        unique: bool = False,
+        values: list[str] | None = None,
+        restricted: bool = False,
+        reference_to: str | None = None,
+    ) -> str:
+        """Add a custom field at runtime (describe, validation and SOQL all see it)."""
+        obj = self._obj(object)
+        name = field if field.endswith("__c") else field + "__c"
+        if obj.field(name) is not None:
+            raise ValueError(f"{obj.name}.{name} already exists")
+        extra: dict[str, Any] = {}
+        if length is not None:
+            extra["length"] = int(length)
+        if external_id:
+            extra.update(externalId=True, idLookup=True)
+        if unique or external_id:
+            extra["unique"] = bool(unique or external_id)
+        if values:
+            extra["values"] = list(values)
+            extra["restrictedPicklist"] = bool(restricted)
+        if reference_to:
+            target = self._obj(reference_to)
+            extra.update(referenceTo=[target.name], relationshipName=name[:-3] + "__r")
+        raw = new_field_raw(name, label or name[:-3].replace("_", " "), type, **extra)
+        self.app.schema.add_field(obj.name, raw)
+        self.app.org.runtime_fields.append((obj.name, raw))
+        self.app._caches_changed()
+        return name
+
+    def add_record_type(
+        self,
+        object: str,
+        label: str,
+        developer_name: str | None = None,  # noqa: A002
+        active: bool = True,
+    ) -> str:
+        obj = self._obj(object)
+        record_type = self.app.schema.objects["RecordType"]
+        record_id = self.app.writer.insert_raw(
+            record_type,
+            {
+                "Name": label,
+                "DeveloperName": developer_name or label.replace(" ", "_"),
+                "SobjectType": obj.name,
+                "IsActive": bool(active),
+            },
+            self.app.org.ui_user_id,
+        )
+        self.app.refresh_record_types()
+        return record_id
+
+    def create_user(
+        self, last_name: str, email: str, first_name: str | None = None, title: str | None = None
+    ) -> str:
+        return self.app.create_user(first_name, last_name, email, title=title)
+
+    def user_for_token(self, token: str) -> str | None:
+        return self.app.user_for_token(token)
+
+    def expire_query_locators(self) -> int:
+        return self.app.queries.expire_all()

@@ -1,0 +1,128 @@
+"""Describe responses, built from the schema registry for the requesting user."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .schema import ObjectDef
+
+if TYPE_CHECKING:
+    from .app import SalesforceApp
+
+_GLOBAL_FLAGS = (
+    "activateable",
+    "createable",
+    "custom",
+    "customSetting",
+    "deletable",
+    "deprecatedAndHidden",
+    "feedEnabled",
+    "hasSubtypes",
+    "isSubtype",
+    "layoutable",
+    "mergeable",
+    "mruEnabled",
+    "queryable",
+    "replicateable",
+    "retrieveable",
+    "searchable",
+    "triggerable",
+    "undeletable",
+    "updateable",
+)
+
+
+def object_urls(obj: ObjectDef, version: str) -> dict[str, str]:
+    base = f"/services/data/v{version}/sobjects/{obj.name}"
+    return {
+        "sobject": base,
+        "describe": f"{base}/describe",
+        "rowTemplate": f"{base}/{{ID}}",
+        "defaultValues": f"{base}/defaultValues?recordTypeId&fields",
+        "compactLayouts": f"{base}/describe/compactLayouts",
+        "layouts": f"{base}/describe/layouts",
+        "quickActions": f"{base}/quickActions",
+        "listviews": f"{base}/listviews",
+    }
+
+
+def global_entry(obj: ObjectDef, version: str) -> dict[str, Any]:
+    raw = obj.raw
+    entry: dict[str, Any] = {flag: bool(raw.get(flag, False)) for flag in _GLOBAL_FLAGS}
+    entry.update(
+        custom=obj.custom,
+        keyPrefix=obj.key_prefix,
+        label=obj.label,
+        labelPlural=obj.label_plural,
+        name=obj.name,
+        mruEnabled=bool(raw.get("layoutable")),
+        urls={
+            k: v
+            for k, v in object_urls(obj, version).items()
+            if k in ("sobject", "describe", "rowTemplate")
+        },
+    )
+    return entry
+
+
+def describe_global(app: SalesforceApp, version: str) -> dict[str, Any]:
+    return {
+        "encoding": "UTF-8",
+        "maxBatchSize": 200,
+        "sobjects": [
+            global_entry(obj, version)
+            for obj in sorted(app.schema.objects.values(), key=lambda o: o.name)
+        ],
+    }
+
+
+def record_type_infos(app: SalesforceApp, obj: ObjectDef) -> list[dict[str, Any]]:
+    master = list(obj.raw.get("recordTypeInfos") or [])
+    extra = []
+    default = app.org.default_record_types.get(obj.name)
+    for rec in app.org.store.table("RecordType").values():
+        if rec.get("SobjectType") != obj.name or rec.get("IsDeleted"):
+            continue
+        extra.append(
+            {
+                "active": bool(rec.get("IsActive")),
+                "available": True,
+                "defaultRecordTypeMapping": rec["Id"] == default,
+                "developerName": rec.get("DeveloperName"),
+                "master": False,
+                "name": rec.get("Name"),
+                "recordTypeId": rec["Id"],
+                "urls": {
+                    "layout": f"/services/data/v{app.schema.api_version}/sobjects/{obj.name}/"
+                    f"describe/layouts/{rec['Id']}"
+                },
+            }
+        )
+    if extra:  # with record types of its own, Master is no longer the default mapping
+        master = [dict(m, defaultRecordTypeMapping=False) for m in master]
+    return extra + master
+
+
+def describe_object(app: SalesforceApp, obj: ObjectDef, version: str, user_id: str) -> dict:
+    visible = app.visible_fields(obj, user_id)
+    perms = app.field_permissions(user_id, obj.name) or {}
+    fields = [f.describe(read_only=perms.get(f.lower) == "read") for f in visible.values()]
+    out = global_entry(obj, version)
+    out.update(
+        actionOverrides=[],
+        childRelationships=obj.child_relationships,
+        compactLayoutable=bool(obj.raw.get("layoutable")),
+        fields=fields,
+        listviewable=None,
+        lookupLayoutable=None,
+        namedLayoutInfos=[],
+        networkScopeFieldName=None,
+        recordTypeInfos=record_type_infos(app, obj),
+        searchLayoutable=bool(obj.raw.get("searchable")),
+        supportedScopes=[
+            {"label": "All " + obj.label_plural.lower(), "name": "everything"},
+            {"label": "My " + obj.label_plural.lower(), "name": "mine"},
+        ],
+        urls=object_urls(obj, version),
+    )
+    return out

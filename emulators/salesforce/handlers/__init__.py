@@ -1,0 +1,1 @@
+"""REST resource handlers, one module per resource family; each has ``register(app)``."""
