@@ -61,36 +61,11 @@ LEAD_TO_ACCOUNT = {
 
 
 def register(app: SalesforceApp) -> None:
+    """Every public method of :class:`Actions` is an action of the same name."""
     actions = Actions(app)
-    for name in (
-        "get",
-        "create",
-        "edit",
-        "delete",
-        "undelete",
-        "merge",
-        "convert_lead",
-        "add_contact_role",
-        "set_stage",
-        "change_owner",
-        "enable_state_country_picklists",
-        "add_validation_rule",
-        "remove_validation_rule",
-        "add_duplicate_rule",
-        "remove_duplicate_rule",
-        "lock_row",
-        "unlock_row",
-        "set_field_permission",
-        "set_record_access",
-        "expire_token",
-        "late_commit",
-        "add_field",
-        "add_record_type",
-        "create_user",
-        "user_for_token",
-        "expire_query_locators",
-    ):
-        app.register_action(name, getattr(actions, name))
+    for name in dir(Actions):
+        if not name.startswith("_") and callable(getattr(Actions, name)):
+            app.register_action(name, getattr(actions, name))
 
 
 class Actions:
@@ -504,6 +479,13 @@ class Actions:
         else:
             grants[key] = access
         return user
+
+    def issue_token(self, client_id: str = "emulator-client", client_secret: str = "") -> dict:
+        """The token response of a completed OAuth web-server flow, without the browser."""
+        from .oauth import integration_user, issue
+
+        user = integration_user(self.app, client_id)
+        return issue(self.app, client_id, user, client_secret, None)
 
     def expire_token(self, token: str) -> bool:
         """That access token (only that one) now answers 401 INVALID_SESSION_ID."""

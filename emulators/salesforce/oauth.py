@@ -105,7 +105,7 @@ def _redirect(uri: str, params: dict[str, Any]) -> Response:
     return Response(302, b"", {"Location": urlunsplit(parts._replace(query=query))})
 
 
-def _issue(
+def issue(
     app: SalesforceApp, client_id: str, user_id: str, secret: str, refresh: str | None
 ) -> dict[str, Any]:
     access = f"{app.org.org_id[:15]}!{secrets.token_urlsafe(48)}"
@@ -148,14 +148,14 @@ def token(app: SalesforceApp, request: Request) -> Response:
                 or (form.get("redirect_uri") and form.get("redirect_uri") != code["redirect_uri"])
             ):
                 return _oauth_error(400, "invalid_grant", "invalid authorization code")
-            return Response.json(200, _issue(app, client_id, code["user_id"], secret, None))
+            return Response.json(200, issue(app, client_id, code["user_id"], secret, None))
         if grant == "refresh_token":
             refresh = form.get("refresh_token", "")
             info = app.org.refresh_tokens.get(refresh)
             if info is None or (client_id and info["client_id"] != client_id):
                 return _oauth_error(400, "invalid_grant", "expired access/refresh token")
             return Response.json(
-                200, _issue(app, info["client_id"], info["user_id"], secret, refresh)
+                200, issue(app, info["client_id"], info["user_id"], secret, refresh)
             )
         if not grant:
             return _oauth_error(400, "invalid_request", "grant type not specified")
