@@ -16,8 +16,6 @@ from sync_engine.models import ApiCall, Integration, SalesforceConnection, Syste
 
 pytestmark = pytest.mark.django_db
 
-# TEMPORARY: the emulators' REST endpoints are being built; drop once they land.
-WAITS_FOR_EMULATOR = pytest.mark.xfail(strict=False, reason="emulator endpoints not landed yet")
 
 
 def our_calls(integration):
@@ -40,7 +38,6 @@ def assert_ledgers_agree(integration, emulators):
     assert all(c.status is not None for c in ours)
 
 
-@WAITS_FOR_EMULATOR
 def test_limits_sets_limited_by_salesforce(salesforce, emulators):
     limits = salesforce.limits()
     daily = limits["DailyApiRequests"]
@@ -52,7 +49,6 @@ def test_limits_sets_limited_by_salesforce(salesforce, emulators):
     assert_ledgers_agree(integration, emulators)
 
 
-@WAITS_FOR_EMULATOR
 def test_every_page_and_write_is_counted_once(salesforce, emulators):
     records = [{"LastName": f"Page{i}", "Email": f"p{i}@example.com"} for i in range(450)]
     created = salesforce.collections_create(sobject="Contact", records=records)
@@ -75,7 +71,6 @@ def test_every_page_and_write_is_counted_once(salesforce, emulators):
     assert_ledgers_agree(salesforce.integration, emulators)
 
 
-@WAITS_FOR_EMULATOR
 def test_collections_update_retrieve_upsert_delete(salesforce, emulators):
     created = salesforce.collections_create(
         sobject="Account", records=[{"Name": "Acme"}, {"Name": "Globex"}]
@@ -92,7 +87,6 @@ def test_collections_update_retrieve_upsert_delete(salesforce, emulators):
     assert_ledgers_agree(salesforce.integration, emulators)
 
 
-@WAITS_FOR_EMULATOR
 def test_one_bad_record_fails_alone(salesforce):
     results = salesforce.collections_create(
         sobject="Contact", records=[{"LastName": "Good"}, {"FirstName": "No last name"}]
@@ -102,7 +96,6 @@ def test_one_bad_record_fails_alone(salesforce):
     assert results[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
 
 
-@WAITS_FOR_EMULATOR
 def test_composite_is_one_call(salesforce, emulators):
     base = f"/services/data/v{salesforce.connection.api_version}"
     result = salesforce.composite(
@@ -117,7 +110,6 @@ def test_composite_is_one_call(salesforce, emulators):
     assert_ledgers_agree(salesforce.integration, emulators)
 
 
-@WAITS_FOR_EMULATOR
 def test_describe(salesforce):
     names = {s["name"] for s in salesforce.describe()["sobjects"]}
     assert {"Lead", "Contact", "Account", "Opportunity"} <= names
@@ -127,7 +119,6 @@ def test_describe(salesforce):
         salesforce.describe_object("NoSuchThing__c")
 
 
-@WAITS_FOR_EMULATOR
 def test_budget_exhausted_before_calling_out(salesforce, emulators):
     Integration.objects.filter(pk=salesforce.integration.pk).update(salesforce_api_allocation=2)
     salesforce.limits()
@@ -140,7 +131,6 @@ def test_budget_exhausted_before_calling_out(salesforce, emulators):
     assert len(our_calls(salesforce.integration)) == 2
 
 
-@WAITS_FOR_EMULATOR
 def test_budget_stops_a_query_between_pages(salesforce, emulators):
     salesforce.collections_create(
         sobject="Lead",
@@ -154,7 +144,6 @@ def test_budget_stops_a_query_between_pages(salesforce, emulators):
     assert_ledgers_agree(salesforce.integration, emulators)
 
 
-@WAITS_FOR_EMULATOR
 def test_expired_token_is_refreshed_and_stored_encrypted(sf_connection, emulators):
     grant = emulators.salesforce.app.run_action(
         "issue_token", client_id="test-client", client_secret="test-secret"
@@ -179,7 +168,6 @@ def test_expired_token_is_refreshed_and_stored_encrypted(sf_connection, emulator
     assert_ledgers_agree(sf_connection.integration, emulators)
 
 
-@WAITS_FOR_EMULATOR
 def test_expired_token_without_refresh_token(salesforce, emulators):
     emulators.salesforce.app.run_action("expire_token", token=salesforce.connection.access_token)
     with pytest.raises(AuthExpired) as caught:
@@ -206,7 +194,6 @@ def test_dropped_connection_is_transient_and_counted(salesforce, emulators):
     assert call.status == 0
 
 
-@WAITS_FOR_EMULATOR
 def test_org_limit_exceeded(salesforce, emulators):
     emulators.salesforce.app.faults.add(path="/query", error_code="REQUEST_LIMIT_EXCEEDED")
     with pytest.raises(ApiLimitExceeded) as caught:

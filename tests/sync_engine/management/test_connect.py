@@ -13,7 +13,7 @@ from sync_engine.models import AuditEvent, Integration, SalesforceConnection
 pytestmark = pytest.mark.django_db
 
 # TEMPORARY: the emulators' REST endpoints are being built; drop once they land.
-WAITS_FOR_EMULATOR = pytest.mark.xfail(strict=False, reason="emulator endpoints not landed yet")
+WAITS_FOR_EMULATOR = pytest.mark.xfail(strict=False, reason="HubSpot emulator endpoints not landed yet")
 
 
 def connect(emulators, **overrides) -> str:
@@ -55,9 +55,13 @@ def test_connect_stores_and_verifies_both_sides(emulators):
     assert integration.hubspot_connection.base_url == emulators.hubspot.url
     event = AuditEvent.objects.get(action="integration.connected")
     assert "cli-sf-token" not in str(event.details)
-    # Exactly one verification call each (plus the optional userinfo on Salesforce).
-    hs_paths = [e.path for e in emulators.hubspot.app.ledger.entries()]
-    assert hs_paths == ["/crm/v3/owners/"] or hs_paths == ["/crm/v3/owners"]
+    # One verification call each, plus the optional identity look-ups.
+    sf_paths = [e.path.rstrip("/") for e in emulators.salesforce.app.ledger.entries()]
+    assert sf_paths == ["/services/data/v59.0/limits", "/services/oauth2/userinfo"]
+    assert sf.user_id and sf.username and sf.user_name
+    hs_paths = [e.path.rstrip("/") for e in emulators.hubspot.app.ledger.entries()]
+    assert hs_paths == ["/crm/v3/owners", "/account-info/v3/details"]
+    assert integration.hubspot_connection.portal_id
 
 
 @WAITS_FOR_EMULATOR
@@ -94,7 +98,6 @@ def test_unreadable_ca_file(emulators, tmp_path):
         connect(emulators, salesforce_ca=str(not_pem))
 
 
-@WAITS_FOR_EMULATOR
 def test_rejected_salesforce_token(emulators):
     emulators.salesforce.app.run_action("expire_token", token="stale-token")
     with pytest.raises(CommandError) as caught:
@@ -104,7 +107,6 @@ def test_rejected_salesforce_token(emulators):
     assert not Integration.objects.filter(state=Integration.State.CONNECTED).exists()
 
 
-@WAITS_FOR_EMULATOR
 def test_unreachable_hubspot(emulators):
     url = f"http://127.0.0.1:{closed_port()}"
     with pytest.raises(CommandError) as caught:

@@ -8,8 +8,6 @@ from sync_engine.tasks import refresh_api_limits
 
 pytestmark = pytest.mark.django_db
 
-# TEMPORARY: the emulators' REST endpoints are being built; drop once they land.
-WAITS_FOR_EMULATOR = pytest.mark.xfail(strict=False, reason="emulator endpoints not landed yet")
 
 
 def test_needs_a_connection():
@@ -17,7 +15,6 @@ def test_needs_a_connection():
         call_command("refresh_limits")
 
 
-@WAITS_FOR_EMULATOR
 def test_reads_limited_by_salesforce(sf_connection, emulators):
     out = StringIO()
     call_command("refresh_limits", stdout=out)
@@ -26,7 +23,6 @@ def test_reads_limited_by_salesforce(sf_connection, emulators):
     assert f"{integration.salesforce_api_limit} calls/24 h" in out.getvalue()
 
 
-@WAITS_FOR_EMULATOR
 def test_task_refreshes_limits(sf_connection, emulators):
     refresh_api_limits()
     assert Integration.objects.get(pk=sf_connection.integration_id).limits_checked_at
