@@ -14,7 +14,7 @@ from sync_engine.models import ApiCall, HubSpotConnection, System
 pytestmark = pytest.mark.django_db
 
 # TEMPORARY: the emulators' REST endpoints are being built; drop once they land.
-WAITS_FOR_EMULATOR = pytest.mark.xfail(strict=False, reason="HubSpot emulator endpoints not landed yet")
+WAITS_FOR_EMULATOR = pytest.mark.xfail(strict=False, reason="HubSpot emulator not landed yet")
 
 
 def our_calls(integration):

@@ -17,7 +17,6 @@ from sync_engine.models import ApiCall, Integration, SalesforceConnection, Syste
 pytestmark = pytest.mark.django_db
 
 
-
 def our_calls(integration):
     return list(
         ApiCall.objects.filter(integration=integration, system=System.SALESFORCE).order_by("id")

@@ -9,7 +9,6 @@ from sync_engine.tasks import refresh_api_limits
 pytestmark = pytest.mark.django_db
 
 
-
 def test_needs_a_connection():
     with pytest.raises(CommandError, match="connect"):
         call_command("refresh_limits")
