@@ -13,9 +13,6 @@ from sync_engine.models import ApiCall, HubSpotConnection, System
 
 pytestmark = pytest.mark.django_db
 
-# TEMPORARY: the emulators' REST endpoints are being built; drop once they land.
-WAITS_FOR_EMULATOR = pytest.mark.xfail(strict=False, reason="HubSpot emulator not landed yet")
-
 
 def our_calls(integration):
     return list(
@@ -36,7 +33,6 @@ def assert_ledgers_agree(integration, emulators):
     assert [c.status for c in ours] == [e.status for e in theirs]
 
 
-@WAITS_FOR_EMULATOR
 def test_owners_page(hubspot, emulators):
     page = hubspot.owners_page(limit=1)
     assert page.results is not None
@@ -44,7 +40,6 @@ def test_owners_page(hubspot, emulators):
     assert_ledgers_agree(hubspot.integration, emulators)
 
 
-@WAITS_FOR_EMULATOR
 def test_batches_and_search_are_counted_once_each(hubspot, emulators):
     inputs = [
         {"properties": {"email": f"c{i}@example.com", "firstname": f"C{i}"}} for i in range(150)
@@ -82,7 +77,6 @@ def test_batches_and_search_are_counted_once_each(hubspot, emulators):
     assert_ledgers_agree(hubspot.integration, emulators)
 
 
-@WAITS_FOR_EMULATOR
 def test_listing_pages(hubspot, emulators):
     hubspot.batch_create(
         object_type="companies",
@@ -93,7 +87,6 @@ def test_listing_pages(hubspot, emulators):
     assert_ledgers_agree(hubspot.integration, emulators)
 
 
-@WAITS_FOR_EMULATOR
 def test_properties_and_pipelines(hubspot):
     names = {p.name for p in hubspot.properties_get_all(object_type="contacts")}
     assert {"email", "firstname", "lastname"} <= names
@@ -101,7 +94,6 @@ def test_properties_and_pipelines(hubspot):
     assert pipelines and pipelines[0].stages
 
 
-@WAITS_FOR_EMULATOR
 def test_duplicate_email_is_a_conflict(hubspot):
     hubspot.object_create(object_type="contacts", properties={"email": "dup@example.com"})
     with pytest.raises(Conflict) as caught:
@@ -166,7 +158,6 @@ def oauth_grant(emulators, client_id: str, client_secret: str) -> dict:
     return tokens.json()
 
 
-@WAITS_FOR_EMULATOR
 def test_account_details(hubspot, emulators):
     details = hubspot.account_details()
     assert details["portalId"]
@@ -174,7 +165,6 @@ def test_account_details(hubspot, emulators):
     assert_ledgers_agree(hubspot.integration, emulators)
 
 
-@WAITS_FOR_EMULATOR
 def test_expired_token_is_refreshed(hs_connection, emulators):
     grant = oauth_grant(emulators, "hs-client", "hs-secret")
     hs_connection.access_token = grant["access_token"]
@@ -197,7 +187,6 @@ def test_expired_token_is_refreshed(hs_connection, emulators):
     assert_ledgers_agree(hs_connection.integration, emulators)
 
 
-@WAITS_FOR_EMULATOR
 def test_expired_token_without_refresh(hubspot, emulators):
     emulators.hubspot.app.run_action("expire_token", token=hubspot.connection.access_token)
     with pytest.raises(AuthExpired):

@@ -12,9 +12,6 @@ from sync_engine.models import AuditEvent, Integration, SalesforceConnection
 
 pytestmark = pytest.mark.django_db
 
-# TEMPORARY: the emulators' REST endpoints are being built; drop once they land.
-WAITS_FOR_EMULATOR = pytest.mark.xfail(strict=False, reason="HubSpot emulator not landed yet")
-
 
 def connect(emulators, **overrides) -> str:
     options = {
@@ -40,7 +37,6 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-@WAITS_FOR_EMULATOR
 def test_connect_stores_and_verifies_both_sides(emulators):
     output = connect(emulators)
     assert "Connected." in output
@@ -64,7 +60,6 @@ def test_connect_stores_and_verifies_both_sides(emulators):
     assert integration.hubspot_connection.portal_id
 
 
-@WAITS_FOR_EMULATOR
 def test_connecting_again_replaces_the_connection(emulators):
     connect(emulators)
     connect(emulators, salesforce_token="second-token")
@@ -116,7 +111,6 @@ def test_unreachable_hubspot(emulators):
     assert not SalesforceConnection.objects.exists()  # nothing stored when one side fails
 
 
-@WAITS_FOR_EMULATOR
 def test_rejected_hubspot_token(emulators):
     emulators.hubspot.app.run_action("expire_token", token="stale-hs-token")
     with pytest.raises(CommandError) as caught:
