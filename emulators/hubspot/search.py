@@ -43,6 +43,7 @@ OPERATORS = {
 }
 _RANGE_OPS = {"GT", "GTE", "LT", "LTE", "BETWEEN", "EQ"}
 _TOKEN_SPLIT = re.compile(r"[\s,;:/()\[\]\"'<>|]+")
+_QUERY_SPLIT = re.compile(r"[\s,;:/()\[\]\"'<>|@.\-_+]+")  # free text also splits emails
 
 Getter = Callable[[Record], Any]
 Predicate = Callable[[Record], bool]
@@ -217,7 +218,7 @@ def _query_predicate(object_type: ObjectType, query: str) -> Predicate:
 
     def matches(record: Record) -> bool:
         texts = [record.props[f].lower() for f in fields if record.props.get(f)]
-        tokens = [t for text in texts for t in _TOKEN_SPLIT.split(text) if t]
+        tokens = [t for text in texts for t in _QUERY_SPLIT.split(text) if t]
         return all(
             any(x.startswith(term) for x in texts) or any(t.startswith(term) for t in tokens)
             for term in terms
