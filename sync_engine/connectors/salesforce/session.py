@@ -7,16 +7,21 @@ through the session it was given, so each HTTP request is counted here exactly o
 from __future__ import annotations
 
 import hashlib
+import re
+import time
 from pathlib import Path
 
 import requests
 from django.conf import settings
+from django.utils import timezone
 
 from ...models import Integration, System
 from ..ledger import call_start
 from .operations import request_records, response_counts_records, salesforce_operation
 
 DEFAULT_TIMEOUT = (10, 120)  # connect, read (seconds)
+USAGE_SAVE_SECONDS = 300
+_LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
 
 
 def ca_bundle_path(pem: str) -> str | None:
@@ -50,6 +55,8 @@ class LedgerSession(requests.Session):
         self.integration = integration
         self.timeout = timeout
         self.last_response: requests.Response | None = None
+        self.org_api_usage: tuple[int, int] | None = None  # (used, max) for the whole org
+        self._usage_saved_at: float | None = None
 
     def request(self, method, url, *args, **kwargs):  # noqa: D401 - requests' signature
         kwargs.setdefault("timeout", self.timeout)
@@ -64,6 +71,7 @@ class LedgerSession(requests.Session):
             timer.finish(status=0)
             raise
         self.last_response = response
+        self._note_org_usage(response)
         records = request_records(
             operation, params=kwargs.get("params"), json_body=kwargs.get("json")
         )
@@ -71,6 +79,27 @@ class LedgerSession(requests.Session):
             records = _returned_records(response)
         timer.finish(status=response.status_code, records=records)
         return response
+
+    def _note_org_usage(self, response: requests.Response) -> None:
+        """Keep "Limited by Salesforce" fresh from ``Sforce-Limit-Info: api-usage=used/max``,
+        which Salesforce sends on every REST response, writing it at most every few minutes."""
+        match = _LIMIT_INFO.search(response.headers.get("Sforce-Limit-Info", ""))
+        if not match:
+            return
+        used, limit = int(match.group(1)), int(match.group(2))
+        self.org_api_usage = (used, limit)
+        now = time.monotonic()
+        if self._usage_saved_at is not None and now - self._usage_saved_at < USAGE_SAVE_SECONDS:
+            return
+        self._usage_saved_at = now
+        fields = {
+            "salesforce_api_limit": limit,
+            "salesforce_api_remaining": max(0, limit - used),
+            "limits_checked_at": timezone.now(),
+        }
+        Integration.objects.filter(pk=self.integration.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(self.integration, name, value)
 
 
 def _returned_records(response: requests.Response) -> int:

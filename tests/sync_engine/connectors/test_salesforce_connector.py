@@ -199,3 +199,11 @@ def test_org_limit_exceeded(salesforce, emulators):
         salesforce.query("SELECT Id FROM Lead")
     assert caught.value.status == 403
     assert caught.value.code == "REQUEST_LIMIT_EXCEEDED"
+
+
+def test_org_usage_is_read_from_every_response(salesforce, emulators):
+    salesforce.query("SELECT Id FROM Lead")  # no limits call
+    integration = Integration.objects.get(pk=salesforce.integration.pk)
+    used, limit = salesforce.session.org_api_usage
+    assert integration.salesforce_api_limit == limit
+    assert integration.salesforce_api_remaining == limit - used
