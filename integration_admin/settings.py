@@ -159,3 +159,6 @@ LOGGING = {
 }
 
 # All periodic jobs are declared in sync_engine/schedules.py.
+from sync_engine.schedules import BEAT_SCHEDULE  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE

@@ -191,3 +191,9 @@ def test_expired_token_without_refresh(hubspot, emulators):
     emulators.hubspot.app.run_action("expire_token", token=hubspot.connection.access_token)
     with pytest.raises(AuthExpired):
         hubspot.owners_page()
+
+
+def test_api_objects_are_built_once(hubspot):
+    # Each attribute access on the client builds a new connection pool; the connector caches.
+    assert hubspot.api("crm.objects.batch_api") is hubspot.api("crm.objects.batch_api")
+    assert hubspot.client.crm.objects.batch_api is not hubspot.client.crm.objects.batch_api
