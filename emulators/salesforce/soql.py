@@ -24,6 +24,10 @@ from .schema import FieldDef, ObjectDef
 from .values import format_datetime, parse_datetime
 
 MAX_OFFSET = 2000
+# Stamped on every record by every write, so sorting on them needs no null handling (fast path).
+ALWAYS_SET = frozenset(
+    {"Id", "SystemModstamp", "CreatedDate", "LastModifiedDate", "CreatedById", "LastModifiedById"}
+)
 
 # --- tokens --------------------------------------------------------------------------------
 
@@ -1036,7 +1040,7 @@ def _plan_add(plan: list[tuple], refs: list[FieldDef], out_path: list[str], name
 def _sort_key(rf: ResolvedField, nulls_first: bool, descending: bool) -> Callable[[dict], Any]:
     get = rf.getter
     fold = rf.field.is_text
-    never_null = not rf.field.nillable and not rf.refs
+    never_null = rf.field.name in ALWAYS_SET and not rf.refs
     if never_null:
         if fold:
             return lambda r: (get(r) or "").lower()
