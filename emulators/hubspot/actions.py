@@ -191,7 +191,7 @@ class Actions:
 
     def create_list(
         self,
-        name: str,
+        list_name: str,
         object_type: str = "contacts",
         processing_type: str = "MANUAL",
         filter_branch: dict | None = None,
@@ -201,7 +201,7 @@ class Actions:
         type_ = self.crm.object_type(object_type)
         person = self._person(user_id)
         lst = self.crm.lists.create(
-            name=name,
+            name=list_name,
             object_type=type_,
             processing_type=processing_type,
             filter_branch=filter_branch,

@@ -54,10 +54,9 @@ def base_url(emulators) -> str:
     return emulators.hubspot.url
 
 
-def control(base_url: str, name: str, **kwargs):
+def control(base_url: str, action: str, **kwargs):
     """Run a control-plane action over HTTP, as a test harness in another process would."""
-    response = requests.post(f"{base_url}/__emulator__/actions/{name}", json=kwargs, timeout=10)
-    return response
+    return requests.post(f"{base_url}/__emulator__/actions/{action}", json=kwargs, timeout=10)
 
 
 def error_of(exc) -> dict:
