@@ -20,8 +20,9 @@ from .store import Actor, Record
 from .timeutil import iso
 from .validation import check_properties
 
-COMPANIES = "0-2"
 CONTACTS = "0-1"
+COMPANIES = "0-2"
+DEALS = "0-3"
 # Objects with a primary company: the company side of the pair is always companies.
 PRIMARY_COMPANY_OWNERS = {"0-1", "0-3", "0-5"}
 
@@ -242,6 +243,7 @@ class Crm:
             system["hs_created_by_user_id"] = system["hs_updated_by_user_id"] = str(actor.user_id)
         system.update(clean)
         self._write(object_type, record, system, actor, ts)
+        self._derive(object_type, record, clean, actor, ts)
         store.touch(record)
         for assoc, to_id in associations:
             self.associate(assoc, record.id, to_id, actor, ts)
@@ -255,11 +257,44 @@ class Crm:
     ) -> list[str]:
         changed = self._write(object_type, record, clean, actor, ts)
         if changed:
+            self._derive(object_type, record, changed, actor, ts)
             self._stamp(object_type, record, actor, ts)
             if object_type.id == CONTACTS and "associatedcompanyid" in changed:
                 self._company_from_property(record, actor, ts)
             self.lists.record_changed(object_type, record, ts)
         return changed
+
+    def _derive(
+        self, object_type: ObjectType, record: Record, changed: Iterable[str], actor: Actor, ts: int
+    ) -> None:
+        """Calculated properties HubSpot maintains itself when their inputs change."""
+        changed = set(changed)
+        props = record.props
+        values: dict[str, str] = {}
+        if object_type.id == DEALS and changed & {"dealstage", "pipeline"}:
+            pipeline = self.registry.pipelines.get(DEALS, {}).get(props.get("pipeline", ""))
+            stage = next(
+                (
+                    s
+                    for s in (pipeline or {}).get("stages", [])
+                    if s["id"] == props.get("dealstage")
+                ),
+                None,
+            )
+            if stage is not None:
+                probability = stage["metadata"].get("probability", "")
+                closed = stage["metadata"].get("isClosed", "false")
+                values["hs_deal_stage_probability"] = probability
+                values["hs_is_closed"] = closed
+                values["hs_is_closed_won"] = str(
+                    closed == "true" and probability in ("1", "1.0")
+                ).lower()
+        if object_type.id == CONTACTS and "lifecyclestage" in changed:
+            entered = f"hs_lifecyclestage_{props.get('lifecyclestage')}_date"
+            if entered in object_type.properties and not props.get(entered):
+                values[entered] = iso(ts)
+        if values:
+            self._write(object_type, record, values, actor, ts)
 
     def archive(self, object_type: ObjectType, record: Record, ts: int) -> None:
         if record.archived:

@@ -61,6 +61,14 @@ def test_update_stores_strings_and_empty_string_clears(hs, app):
     )
     assert updated.properties["firstname"] is None
     assert updated.properties["hs_lead_status"] == "NEW"
+    hs.crm.contacts.basic_api.update(
+        contact.id, SimplePublicObjectInput(properties={"lifecyclestage": "customer"})
+    )
+    staged = hs.crm.contacts.basic_api.get_by_id(
+        contact.id, properties=["hs_lifecyclestage_customer_date", "lastmodifieddate"]
+    )
+    entered = staged.properties["hs_lifecyclestage_customer_date"]
+    assert entered == staged.properties["lastmodifieddate"]  # HubSpot-calculated
     assert updated.properties["lastmodifieddate"] > contact.properties["lastmodifieddate"]
     deal = hs.crm.deals.basic_api.create(
         {"properties": {"dealname": "Big", "amount": 1500, "dealstage": "qualifiedtobuy"}}

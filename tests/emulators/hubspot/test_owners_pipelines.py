@@ -96,3 +96,11 @@ def test_set_deal_stage_action(hs, app):
     got = hs.crm.deals.basic_api.get_by_id(deal.id, properties_with_history=["dealstage"])
     newest = got.properties_with_history["dealstage"][0]
     assert newest.value == "closedwon" and newest.source_type == "CRM_UI"
+    calculated = hs.crm.deals.basic_api.get_by_id(
+        deal.id, properties=["hs_is_closed", "hs_is_closed_won", "hs_deal_stage_probability"]
+    )
+    assert calculated.properties == {
+        "hs_is_closed": "true",
+        "hs_is_closed_won": "true",
+        "hs_deal_stage_probability": "1.0",
+    }
