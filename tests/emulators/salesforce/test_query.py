@@ -1,5 +1,7 @@
 """SOQL over REST through simple-salesforce: shapes, paging, locators, queryAll, errors."""
 
+# ruff: noqa: S608 - the f-strings here build SOQL for an in-memory emulator, not SQL
+
 from __future__ import annotations
 
 import time
@@ -56,7 +58,7 @@ def test_where_operators(sf):
         )
 
     def names(where: str) -> list[str]:
-        soql = f"SELECT Name FROM Opportunity WHERE {where} ORDER BY Name"  # noqa: S608 - SOQL, not SQL
+        soql = f"SELECT Name FROM Opportunity WHERE {where} ORDER BY Name"
         return [r["Name"] for r in sf.query(soql)["records"]]
 
     assert names("Name = 'ALPHA'") == ["Alpha"]  # case-insensitive
@@ -90,8 +92,7 @@ def test_order_by_nulls_and_multiple_keys(sf):
 
     def names(order: str) -> list[str]:
         return [
-            r["Name"]
-            for r in sf.query(f"SELECT Name FROM Opportunity ORDER BY {order}")["records"]  # noqa: S608 - SOQL, not SQL
+            r["Name"] for r in sf.query(f"SELECT Name FROM Opportunity ORDER BY {order}")["records"]
         ]
 
     assert names("Amount, Name") == ["c", "a", "b", "d"]  # ASC: nulls first

@@ -1,5 +1,7 @@
 """SOQL parser and evaluator unit tests, with property-based checks against a Python oracle."""
 
+# ruff: noqa: S608 - the f-strings here build SOQL for an in-memory emulator, not SQL
+
 from __future__ import annotations
 
 import re
@@ -75,7 +77,7 @@ def test_tokens_of_the_typical_sync_query():
     ],
 )
 def test_datetime_literals_in_every_offset_form(literal):
-    cond = parse(f"SELECT Id FROM Lead WHERE CreatedDate >= {literal}").where  # noqa: S608 - SOQL, not SQL
+    cond = parse(f"SELECT Id FROM Lead WHERE CreatedDate >= {literal}").where
     assert cond.value.kind == "datetime"
     assert cond.value.value.astimezone(UTC) == datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -338,7 +340,7 @@ def load(app: SalesforceApp, records: list[dict]) -> list[str]:
 @given(records=records_strategy, tree=tree_strategy)
 def test_where_matches_the_oracle(org, records, tree):
     ids = load(org, records)
-    soql = f"SELECT Id FROM Opportunity WHERE {render(tree)}"  # noqa: S608 - SOQL, not SQL
+    soql = f"SELECT Id FROM Opportunity WHERE {render(tree)}"
     got = {r["Id"] for r in compile_and_run(org, soql)}
     expected = {ids[i] for i, rec in enumerate(records) if oracle(tree, rec)}
     assert got == expected, soql
@@ -370,7 +372,7 @@ def test_order_by_matches_the_oracle(org, records, keys, limit, offset):
         if nulls_first is not None:
             text += " NULLS FIRST" if nulls_first else " NULLS LAST"
         parts.append(text)
-    soql = f"SELECT Id FROM Opportunity ORDER BY {', '.join(parts)}, Id"  # noqa: S608 - SOQL, not SQL
+    soql = f"SELECT Id FROM Opportunity ORDER BY {', '.join(parts)}, Id"
     if limit is not None:
         soql += f" LIMIT {limit}"
     soql += f" OFFSET {offset}"
