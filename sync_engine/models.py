@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from .fields import EncryptedTextField
+from .sync.rules import SyncRule
 
 # Salesforce publishes no default for "Allocated to HubSpot". 10,000 calls per rolling 24 h is
 # two thirds of a Developer Edition org's 15,000 and a tenth of the smallest Enterprise org's
@@ -167,3 +168,212 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+# --- sync configuration ---------------------------------------------------------------------
+class SyncObject(models.TextChoices):
+    CONTACTS = "contacts", "Contacts"
+    COMPANIES = "companies", "Companies"
+    DEALS = "deals", "Deals"
+    TICKETS = "tickets", "Tickets"
+    ACTIVITIES = "activities", "Activities"
+
+
+class ObjectSync(models.Model):
+    """Whether one object pair syncs, and its settings (validated by ``object_settings``)."""
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="object_syncs"
+    )
+    object = models.CharField(max_length=40)
+    enabled = models.BooleanField(default=True)
+    options = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "object"], name="objectsync_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object} ({'on' if self.enabled else 'off'})"
+
+
+class FieldMapping(models.Model):
+    """A HubSpot property paired with a Salesforce field, and the rule that merges them.
+
+    For contacts one mapping covers the lead field and the contact field with the same API
+    name; ``salesforce_fields`` names the field per Salesforce object where they differ
+    (HubSpot's ``city`` is ``City`` on a lead and ``MailingCity`` on a contact)."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="mappings")
+    object = models.CharField(max_length=40)
+    hubspot_property = models.CharField(max_length=120)
+    salesforce_field = models.CharField(max_length=120)
+    salesforce_fields = models.JSONField(default=dict, blank=True)  # {"Lead": ..., "Contact": ...}
+    rule = models.CharField(
+        max_length=40, choices=SyncRule.choices(), default=SyncRule.PREFER_SALESFORCE_UNLESS_BLANK
+    )
+    is_default = models.BooleanField(default=False)
+    hubspot_type = models.CharField(max_length=40, blank=True, default="")
+    hubspot_field_type = models.CharField(max_length=40, blank=True, default="")
+    salesforce_type = models.CharField(max_length=40, blank=True, default="")
+    warning = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "hubspot_property"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "object", "hubspot_property"], name="mapping_hubspot_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["integration", "object", "salesforce_field"],
+                name="mapping_salesforce_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hubspot_property} ⇄ {self.salesforce_field} ({self.rule})"
+
+    def field_for(self, salesforce_object: str) -> str:
+        return self.salesforce_fields.get(salesforce_object, self.salesforce_field)
+
+
+class SchemaCache(models.Model):
+    """The last HubSpot properties / Salesforce describe read for one object (refreshable)."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
+    system = models.CharField(max_length=20, choices=System.choices)
+    object = models.CharField(max_length=80)
+    data = models.JSONField(default=list)
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "system", "object"], name="schemacache_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.object} schema"
+
+
+# --- sync state -----------------------------------------------------------------------------
+class RecordLink(models.Model):
+    """A HubSpot record paired with a Salesforce record, with the values both held after the
+    last sync (the snapshot the merge compares against)."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="links")
+    object = models.CharField(max_length=40)
+    hubspot_id = models.CharField(max_length=40)
+    salesforce_id = models.CharField(max_length=18)
+    salesforce_type = models.CharField(max_length=80)
+    snapshot = models.JSONField(default=dict, blank=True)
+    hubspot_modified_at = models.DateTimeField(null=True, blank=True)
+    salesforce_modified_at = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "object", "hubspot_id"], name="link_hubspot_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["integration", "salesforce_id"], name="link_salesforce_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object} {self.hubspot_id} ⇄ {self.salesforce_type} {self.salesforce_id}"
+
+
+class SyncCursor(models.Model):
+    """How far one change stream has been read. ``position`` is the newest change time whose
+    effects are committed; ``seen`` holds the ids (with their change time) read inside the
+    overlap window, so re-reading that window doesn't redo their work."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="cursors")
+    stream = models.CharField(max_length=80)  # "salesforce:Lead", "hubspot:contacts"...
+    position = models.DateTimeField(null=True, blank=True)
+    seen = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "stream"], name="cursor_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stream} at {self.position}"
+
+
+class SyncError(models.Model):
+    """One current (or resolved) failure of one record, of one error type."""
+
+    class Direction(models.TextChoices):
+        TO_SALESFORCE = "to_salesforce", "HubSpot → Salesforce"
+        TO_HUBSPOT = "to_hubspot", "Salesforce → HubSpot"
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="errors")
+    object = models.CharField(max_length=40)
+    error_type = models.CharField(max_length=40, db_index=True)
+    direction = models.CharField(max_length=20, choices=Direction.choices)
+    record_key = models.CharField(max_length=80)  # "hubspot:123" or "salesforce:00Q…"
+    hubspot_id = models.CharField(max_length=40, blank=True, default="")
+    salesforce_id = models.CharField(max_length=18, blank=True, default="")
+    salesforce_type = models.CharField(max_length=80, blank=True, default="")
+    record_label = models.CharField(max_length=300, blank=True, default="")
+    code = models.CharField(max_length=80, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+    fields = models.JSONField(default=list, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=1)
+    next_retry_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "object", "record_key", "error_type"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="syncerror_current_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.error_type} {self.record_key}"
+
+
+class SyncRun(models.Model):
+    """One sync cycle of one object pair: what it read, wrote, skipped and failed, and the calls
+    it spent. The dashboard's progress and history read these."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PAUSED = "paused", "Paused (API allocation)"
+        FAILED = "failed", "Failed"
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="runs")
+    object = models.CharField(max_length=40)
+    trigger = models.CharField(max_length=20, default="schedule")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    salesforce_calls = models.PositiveIntegerField(default=0)
+    hubspot_calls = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.object} run {self.started_at:%Y-%m-%d %H:%M} {self.status}"

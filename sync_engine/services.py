@@ -17,11 +17,23 @@ from .fields import secret_rotate
 from .models import (
     ApiCall,
     AuditEvent,
+    FieldMapping,
     HubSpotConnection,
     Integration,
+    ObjectSync,
     SalesforceConnection,
+    SchemaCache,
     System,
 )
+from .object_settings import (
+    SETTINGS_CLASSES,
+    SettingsError,
+    settings_as_dict,
+    settings_for,
+    settings_validate,
+)
+from .sync.rules import SyncRule
+from .sync.values import default_mappings, is_compatible
 
 
 # --- audit and ledger ---------------------------------------------------------------------
@@ -333,3 +345,302 @@ def admin_user_ensure(
             details={"username": username},
         )
     return user, password, created
+
+
+# --- object settings ----------------------------------------------------------------------
+# Salesforce objects behind each HubSpot object pair.
+SALESFORCE_OBJECTS = {
+    "contacts": ("Lead", "Contact"),
+    "companies": ("Account",),
+    "deals": ("Opportunity",),
+    "tickets": ("Case",),
+}
+
+
+def object_sync_get_or_create(*, integration: Integration, object_name: str) -> ObjectSync:
+    row, created = ObjectSync.objects.get_or_create(integration=integration, object=object_name)
+    if created and object_name in SETTINGS_CLASSES:
+        mappings_ensure_defaults(integration=integration, object_name=object_name)
+    return row
+
+
+def object_settings_update(
+    *,
+    integration: Integration,
+    object_name: str,
+    changes: dict[str, Any],
+    enabled: bool | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> dict[str, tuple[Any, Any]]:
+    """Validate and save a partial settings change; returns {name: (old, new)} of what changed.
+    Raises ``SettingsError`` with per-field messages and saves nothing when any value is bad."""
+    cleaned = settings_validate(object_name, changes)
+    with transaction.atomic():
+        row = object_sync_get_or_create(integration=integration, object_name=object_name)
+        row = ObjectSync.objects.select_for_update().get(pk=row.pk)
+        current = settings_as_dict(settings_for(object_name, row.options))
+        diff = {k: (current[k], v) for k, v in cleaned.items() if current[k] != v}
+        if enabled is not None and enabled != row.enabled:
+            diff["enabled"] = (row.enabled, enabled)
+            row.enabled = enabled
+        if diff:
+            row.options = {**current, **cleaned}
+            row.save()
+            audit_event_record(
+                action="settings.updated",
+                integration=integration,
+                actor=actor,
+                details={
+                    "object": object_name,
+                    "changes": {k: {"from": old, "to": new} for k, (old, new) in diff.items()},
+                },
+            )
+    return diff
+
+
+# --- field mappings -----------------------------------------------------------------------
+def mappings_ensure_defaults(*, integration: Integration, object_name: str) -> int:
+    """Create HubSpot's default mappings for an object pair (they can't be deleted later)."""
+    existing = set(
+        FieldMapping.objects.filter(integration=integration, object=object_name).values_list(
+            "hubspot_property", flat=True
+        )
+    )
+    new = []
+    for default in default_mappings(object_name):
+        rule = default["default_rule"]
+        if (
+            not default["hubspot"]
+            or rule == "integration_managed"
+            or default["hubspot"] in existing
+        ):
+            continue  # link keys (Salesforce ids) are written by the engine itself, not mapped
+        by_object = default.get("salesforce_by_object", {})
+        new.append(
+            FieldMapping(
+                integration=integration,
+                object=object_name,
+                hubspot_property=default["hubspot"],
+                salesforce_field=default["salesforce"],
+                salesforce_fields={
+                    o: by_object.get(o, default["salesforce"])
+                    for o in default["salesforce_objects"]
+                },
+                rule=rule,
+                is_default=True,
+                salesforce_type=default.get("salesforce_type", ""),
+            )
+        )
+    FieldMapping.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+def schema_refresh(*, integration: Integration, object_name: str) -> None:
+    """Read HubSpot's properties and Salesforce's describe for an object pair into the cache
+    the mapping editor and its validation use (one HubSpot call, one per Salesforce object)."""
+    from .connectors.hubspot import HubSpotConnector
+    from .connectors.salesforce import SalesforceConnector
+
+    properties = HubSpotConnector(integration=integration).properties_get_all(
+        object_type=object_name
+    )
+    hs_data = [
+        {
+            "name": p.name,
+            "label": p.label,
+            "type": p.type,
+            "fieldType": p.field_type,
+            "readOnly": bool(
+                getattr(p, "modification_metadata", None)
+                and p.modification_metadata.read_only_value
+            ),
+            "options": [{"label": o.label, "value": o.value} for o in (p.options or [])],
+        }
+        for p in properties
+    ]
+    _schema_store(integration, System.HUBSPOT, object_name, hs_data)
+    salesforce = SalesforceConnector(integration=integration)
+    for sobject in SALESFORCE_OBJECTS[object_name]:
+        describe = salesforce.describe_object(sobject)
+        sf_data = [
+            {
+                "name": f["name"],
+                "label": f["label"],
+                "type": f["type"],
+                "length": f.get("length"),
+                "createable": f.get("createable", False),
+                "updateable": f.get("updateable", False),
+                "calculated": f.get("calculated", False),
+                "picklistValues": [
+                    v["value"] for v in f.get("picklistValues") or [] if v.get("active")
+                ],
+            }
+            for f in describe["fields"]
+        ]
+        _schema_store(integration, System.SALESFORCE, sobject, sf_data)
+
+
+def _schema_store(integration: Integration, system: str, object_name: str, data: list) -> None:
+    SchemaCache.objects.update_or_create(
+        integration=integration,
+        system=system,
+        object=object_name,
+        defaults={"data": data, "fetched_at": timezone.now()},
+    )
+
+
+def _schema(integration: Integration, system: str, object_name: str) -> dict[str, dict]:
+    row = SchemaCache.objects.filter(
+        integration=integration, system=system, object=object_name
+    ).first()
+    return {f["name"]: f for f in (row.data if row else [])}
+
+
+EMAIL_RULES = (SyncRule.PREFER_SALESFORCE_UNLESS_BLANK, SyncRule.TWO_WAY)
+OWNER_PROPERTY = "hubspot_owner_id"
+
+
+def mapping_validate(
+    *,
+    integration: Integration,
+    object_name: str,
+    hubspot_property: str,
+    salesforce_field: str,
+    rule: str = SyncRule.PREFER_SALESFORCE_UNLESS_BLANK,
+) -> dict[str, Any]:
+    """Check a new mapping against the cached schemas and the compatibility matrix (§8.1).
+    Returns what to store; raises ``SettingsError`` with the message the editor shows inline."""
+    if rule not in SyncRule.__members__.values():
+        raise SettingsError({"rule": "unknown sync rule"})
+    if not SchemaCache.objects.filter(integration=integration, object=object_name).exists():
+        schema_refresh(integration=integration, object_name=object_name)
+    prop = _schema(integration, System.HUBSPOT, object_name).get(hubspot_property)
+    if prop is None:
+        raise SettingsError(
+            {"hubspot_property": f"HubSpot has no {object_name} property '{hubspot_property}'"}
+        )
+    if prop["fieldType"] == "hubspot_user":
+        raise SettingsError({"hubspot_property": "HubSpot user properties can't be mapped"})
+    fields = {}
+    for sobject in SALESFORCE_OBJECTS[object_name]:
+        field = _schema(integration, System.SALESFORCE, sobject).get(salesforce_field)
+        if field is not None:
+            fields[sobject] = field
+    if not fields:
+        names = " or ".join(SALESFORCE_OBJECTS[object_name])
+        raise SettingsError({"salesforce_field": f"{names} has no field '{salesforce_field}'"})
+    sf_type = next(iter(fields.values()))["type"]
+    if not is_compatible(hs_type=prop["type"], hs_field_type=prop["fieldType"], sf_type=sf_type):
+        raise SettingsError(
+            {
+                "salesforce_field": (
+                    f"A HubSpot {prop['type']} ({prop['fieldType']}) property can't map to a "
+                    f"Salesforce {sf_type} field"
+                )
+            }
+        )
+    taken = FieldMapping.objects.filter(integration=integration, object=object_name)
+    if taken.filter(hubspot_property=hubspot_property).exists():
+        raise SettingsError({"hubspot_property": f"'{hubspot_property}' is already mapped"})
+    if taken.filter(salesforce_field=salesforce_field).exists():
+        raise SettingsError({"salesforce_field": f"'{salesforce_field}' is already mapped"})
+    warning = ""
+    if any(f["calculated"] or not f["updateable"] for f in fields.values()) and rule in (
+        SyncRule.TWO_WAY,
+        SyncRule.PREFER_SALESFORCE_UNLESS_BLANK,
+    ):
+        warning = "Read-only in Salesforce: use 'Always use Salesforce' or writes will fail"
+    return {
+        "salesforce_fields": {o: salesforce_field for o in fields},
+        "salesforce_type": sf_type,
+        "hubspot_type": prop["type"],
+        "hubspot_field_type": prop["fieldType"],
+        "warning": warning,
+    }
+
+
+def mapping_create(
+    *,
+    integration: Integration,
+    object_name: str,
+    hubspot_property: str,
+    salesforce_field: str,
+    rule: str = SyncRule.PREFER_SALESFORCE_UNLESS_BLANK,
+    actor: AbstractBaseUser | None = None,
+) -> FieldMapping:
+    checked = mapping_validate(
+        integration=integration,
+        object_name=object_name,
+        hubspot_property=hubspot_property,
+        salesforce_field=salesforce_field,
+        rule=rule,
+    )
+    mapping = FieldMapping.objects.create(
+        integration=integration,
+        object=object_name,
+        hubspot_property=hubspot_property,
+        salesforce_field=salesforce_field,
+        rule=rule,
+        **checked,
+    )
+    audit_event_record(
+        action="mapping.created",
+        integration=integration,
+        actor=actor,
+        details={
+            "object": object_name,
+            "hubspot": hubspot_property,
+            "salesforce": salesforce_field,
+            "rule": rule,
+        },
+    )
+    return mapping
+
+
+def mapping_update_rule(
+    *, mapping: FieldMapping, rule: str, actor: AbstractBaseUser | None = None
+) -> FieldMapping:
+    if rule not in SyncRule.__members__.values():
+        raise SettingsError({"rule": "unknown sync rule"})
+    if mapping.hubspot_property == "email" and rule not in EMAIL_RULES:
+        raise SettingsError(
+            {
+                "rule": "Email syncs only with 'Prefer Salesforce unless blank' or "
+                "'Two-way', so an invalid address can't get stuck"
+            }
+        )
+    if mapping.hubspot_property == OWNER_PROPERTY and rule != SyncRule.TWO_WAY:
+        raise SettingsError({"rule": "The owner always syncs both ways"})
+    old = mapping.rule
+    if old != rule:
+        mapping.rule = rule
+        mapping.save(update_fields=["rule", "updated_at"])
+        audit_event_record(
+            action="mapping.rule_changed",
+            integration=mapping.integration,
+            actor=actor,
+            details={
+                "object": mapping.object,
+                "hubspot": mapping.hubspot_property,
+                "from": old,
+                "to": rule,
+            },
+        )
+    return mapping
+
+
+def mapping_delete(*, mapping: FieldMapping, actor: AbstractBaseUser | None = None) -> None:
+    if mapping.is_default:
+        raise SettingsError({"mapping": "Default mappings can't be deleted"})
+    audit_event_record(
+        action="mapping.deleted",
+        integration=mapping.integration,
+        actor=actor,
+        details={
+            "object": mapping.object,
+            "hubspot": mapping.hubspot_property,
+            "salesforce": mapping.salesforce_field,
+            "rule": mapping.rule,
+        },
+    )
+    mapping.delete()

@@ -27,6 +27,22 @@ class SyncRule(StrEnum):
     TWO_WAY = "two_way"
     DONT_SYNC = "dont_sync"
 
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(rule.value, rule.label) for rule in cls]
+
+
+_LABELS = {
+    SyncRule.PREFER_SALESFORCE_UNLESS_BLANK: "Prefer Salesforce unless blank",
+    SyncRule.ALWAYS_USE_SALESFORCE: "Always use Salesforce",
+    SyncRule.TWO_WAY: "Two-way",
+    SyncRule.DONT_SYNC: "Don't sync",
+}
+
 
 @dataclass(frozen=True)
 class Side:
