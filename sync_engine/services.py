@@ -23,6 +23,7 @@ from .models import (
     ObjectSync,
     SalesforceConnection,
     SchemaCache,
+    SyncError,
     System,
 )
 from .object_settings import (
@@ -644,3 +645,139 @@ def mapping_delete(*, mapping: FieldMapping, actor: AbstractBaseUser | None = No
         },
     )
     mapping.delete()
+
+
+# --- sync errors --------------------------------------------------------------------------
+RETRY_EVERY = timedelta(minutes=20)
+RETRY_ATTEMPTS = 10  # then the nightly queue (spec §3.3)
+
+
+def _next_retry(attempts: int, now):
+    if attempts < RETRY_ATTEMPTS:
+        return now + RETRY_EVERY
+    tomorrow = (now + timedelta(days=1)).date()
+    return timezone.datetime.combine(tomorrow, timezone.datetime.min.time(), tzinfo=timezone.utc)
+
+
+def sync_error_record(
+    *,
+    integration: Integration,
+    object_name: str,
+    error_type: str,
+    direction: str,
+    hubspot_id: str = "",
+    salesforce_id: str = "",
+    salesforce_type: str = "",
+    record_label: str = "",
+    code: str = "",
+    message: str = "",
+    fields: list[str] | None = None,
+) -> SyncError:
+    """Open (or bump) the current error of this type for one record, scheduling its retry."""
+    record_key = f"hubspot:{hubspot_id}" if hubspot_id else f"salesforce:{salesforce_id}"
+    now = timezone.now()
+    with transaction.atomic():
+        current = (
+            SyncError.objects.select_for_update()
+            .filter(
+                integration=integration,
+                object=object_name,
+                record_key=record_key,
+                error_type=error_type,
+                resolved_at__isnull=True,
+            )
+            .first()
+        )
+        if current is None:
+            return SyncError.objects.create(
+                integration=integration,
+                object=object_name,
+                error_type=error_type,
+                direction=direction,
+                record_key=record_key,
+                hubspot_id=hubspot_id,
+                salesforce_id=salesforce_id,
+                salesforce_type=salesforce_type,
+                record_label=record_label[:300],
+                code=code,
+                message=message,
+                fields=fields or [],
+                first_seen_at=now,
+                last_seen_at=now,
+                attempts=1,
+                next_retry_at=_next_retry(1, now),
+            )
+        current.attempts += 1
+        current.last_seen_at = now
+        current.message, current.code, current.fields = message, code, fields or []
+        current.salesforce_id = salesforce_id or current.salesforce_id
+        current.hubspot_id = hubspot_id or current.hubspot_id
+        current.record_label = (record_label or current.record_label)[:300]
+        current.next_retry_at = _next_retry(current.attempts, now)
+        current.save()
+        return current
+
+
+def sync_errors_resolve(
+    *,
+    integration: Integration,
+    object_name: str,
+    record_keys: list[str],
+    keep_types: dict[str, set[str]] | None = None,
+) -> int:
+    """A record synced: its current errors clear themselves (except types still failing)."""
+    if not record_keys:
+        return 0
+    resolved = 0
+    now = timezone.now()
+    for chunk in _chunked(record_keys, 500):
+        query = SyncError.objects.filter(
+            integration=integration,
+            object=object_name,
+            record_key__in=chunk,
+            resolved_at__isnull=True,
+        )
+        resolved += query.update(resolved_at=now, next_retry_at=None)
+    return resolved
+
+
+def sync_errors_request_resync(
+    *,
+    integration: Integration,
+    error_ids: list[int] | None = None,
+    error_type: str | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> int:
+    """Queue current errors for a retry on the next cycle (all of a type, or the given ids),
+    and start that cycle now."""
+    query = SyncError.objects.filter(integration=integration, resolved_at__isnull=True)
+    if error_ids is not None:
+        query = query.filter(pk__in=error_ids)
+    if error_type:
+        query = query.filter(error_type=error_type)
+    objects = sorted(set(query.values_list("object", flat=True)))
+    count = query.update(next_retry_at=timezone.now() - timedelta(seconds=1))
+    audit_event_record(
+        action="errors.resync_requested",
+        integration=integration,
+        actor=actor,
+        details={
+            "count": count,
+            "error_type": error_type,
+            "ids": error_ids[:100] if error_ids else None,
+        },
+    )
+    from .tasks import sync_object
+
+    for object_name in objects:
+        transaction.on_commit(
+            lambda o=object_name: sync_object.delay(
+                integration_id=integration.pk, object_name=o, trigger="resync"
+            )
+        )
+    return count
+
+
+def _chunked(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
