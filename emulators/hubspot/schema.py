@@ -239,6 +239,11 @@ class ObjectType:
             cached = self.__dict__["_unique"] = tuple(names)
         return cached
 
+    @property
+    def always_props(self) -> tuple[str, ...]:
+        """Returned whatever properties were asked for: the id and the create/modify dates."""
+        return (*self.created_props[:1], *self.modified_props[:1], "hs_object_id")
+
     def invalidate(self) -> None:
         """Call after changing property definitions."""
         self.__dict__.pop("_unique", None)

@@ -10,13 +10,18 @@ from .store import Record
 from .timeutil import iso
 
 
+def known_names(object_type: ObjectType, requested: list[str] | None) -> list[str]:
+    """The requested property names HubSpot knows; unknown names are ignored, as HubSpot does."""
+    props = object_type.properties
+    return [n for n in dict.fromkeys(requested or []) if n in props and not props[n].archived]
+
+
 def property_names(object_type: ObjectType, requested: list[str] | None) -> list[str]:
-    """The properties to return: the requested ones HubSpot knows (unknown names are ignored,
-    as HubSpot does), or the type's defaults."""
+    """The properties to return: the type's defaults, or the requested ones plus the id and
+    timestamps that HubSpot always includes."""
     if not requested:
         return object_type.default_props
-    props = object_type.properties
-    return [n for n in dict.fromkeys(requested) if n in props and not props[n].archived]
+    return list(dict.fromkeys([*object_type.always_props, *known_names(object_type, requested)]))
 
 
 def record_json(

@@ -27,7 +27,7 @@ from ..errors import (
 )
 from ..schema import ObjectType
 from ..search import search
-from ..serialize import associations_json, batch_json, property_names, record_json
+from ..serialize import associations_json, batch_json, known_names, property_names, record_json
 from ..store import Record
 from .common import (
     actor,
@@ -86,7 +86,7 @@ class ObjectHandlers:
         return self.crm.object_type(request.params["objectType"])
 
     def _history_names(self, object_type: ObjectType, names: list[str]) -> list[str]:
-        return property_names(object_type, names) if names else []
+        return known_names(object_type, names)
 
     def _portal(self) -> int:
         return self.app.state.portal_id
@@ -102,9 +102,9 @@ class ObjectHandlers:
         out = record_json(
             record, property_names(object_type, request.args("properties")), history=history
         )
-        wanted = request.args("associations")
-        if wanted:
-            out["associations"] = associations_json(self.app.state, record, wanted)
+        associations = associations_json(self.app.state, record, request.args("associations"))
+        if associations:  # HubSpot leaves the key out when there are none
+            out["associations"] = associations
         return ok(out)
 
     def get_page(self, request: Request) -> Response:
@@ -131,8 +131,9 @@ class ObjectHandlers:
         results = []
         for record in page:
             item = record_json(record, names, history=history)
-            if wanted:
-                item["associations"] = associations_json(self.app.state, record, wanted)
+            associations = associations_json(self.app.state, record, wanted) if wanted else None
+            if associations:
+                item["associations"] = associations
             results.append(item)
         out: dict[str, Any] = {"results": results}
         if next_id is not None:  # the last page has no "paging" at all (fetch_all relies on it)

@@ -39,6 +39,14 @@ def test_create_returns_typed_object_with_ms_timestamps(hs):
 def test_get_returns_requested_properties_with_null_for_empty(hs):
     contact = make_contact(hs, email="b@example.com")
     got = hs.crm.contacts.basic_api.get_by_id(contact.id, properties=["email", "phone", "nope"])
+    # The id and the create/modify dates always come along.
+    assert set(got.properties) == {
+        "email",
+        "phone",
+        "createdate",
+        "lastmodifieddate",
+        "hs_object_id",
+    }
     assert got.properties["email"] == "b@example.com"
     assert "phone" in got.properties and got.properties["phone"] is None
     assert "nope" not in got.properties  # unknown names are ignored, as HubSpot does

@@ -100,6 +100,7 @@ def test_set_deal_stage_action(hs, app):
         deal.id, properties=["hs_is_closed", "hs_is_closed_won", "hs_deal_stage_probability"]
     )
     assert calculated.properties == {
+        **calculated.properties,
         "hs_is_closed": "true",
         "hs_is_closed_won": "true",
         "hs_deal_stage_probability": "1.0",
