@@ -487,6 +487,17 @@ class Actions:
         user = integration_user(self.app, client_id)
         return issue(self.app, client_id, user, client_secret, None)
 
+    def configure_bulk(self, in_progress_polls: int | None = None) -> dict[str, Any]:
+        """Bulk 2.0 jobs report ``InProgress`` for this many status polls before completing."""
+        if in_progress_polls is not None:
+            self.app.org.bulk_settings["in_progress_polls"] = int(in_progress_polls)
+        return dict(self.app.org.bulk_settings)
+
+    def fail_next_bulk_job(self, message: str = "InvalidBatch : Failed to process query") -> str:
+        """The next Bulk 2.0 job ends ``Failed`` with this ``errorMessage``."""
+        self.app.org.bulk_settings["fail_next_job"] = message
+        return message
+
     def expire_token(self, token: str) -> bool:
         """That access token (only that one) now answers 401 INVALID_SESSION_ID."""
         self.app.org.expired.add(token)

@@ -48,4 +48,7 @@ class OrgState:
         self.count_limits = False
         self.calls: deque[float] = deque()
         self.bulk_batches: deque[float] = deque()
+        self.bulk_query_jobs: deque[float] = deque()
         self.bulk_jobs: dict[str, dict[str, Any]] = {}
+        # "in_progress_polls": GETs that report InProgress first; "fail_next_job": a message
+        self.bulk_settings: dict[str, Any] = {}

@@ -48,10 +48,11 @@ def limits(app: SalesforceApp) -> dict:
     org = app.org
     records = sum(1 for table in org.store.tables.values() for rec in table.values())
     storage_max = 5120
-    bulk_cutoff = app.clock.now().timestamp() - 24 * 3600
-    while org.bulk_batches and org.bulk_batches[0] <= bulk_cutoff:
-        org.bulk_batches.popleft()
-    query_jobs = sum(1 for j in org.bulk_jobs.values() if j.get("jobType") == "query")
+    cutoff = app.clock.now().timestamp() - 24 * 3600
+    for window in (org.bulk_batches, org.bulk_query_jobs):
+        while window and window[0] <= cutoff:
+            window.popleft()
+    query_jobs = len(org.bulk_query_jobs)
 
     def pair(maximum: int, remaining: int) -> dict:
         return {"Max": maximum, "Remaining": max(0, remaining)}
