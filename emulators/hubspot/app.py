@@ -149,11 +149,17 @@ class HubSpotApp(EmulatorApp):
         search = request.method == "POST" and bool(_SEARCH_PATH.match(request.path))
         request.hs_user = user  # type: ignore[attr-defined]
         request.hs_search = search  # type: ignore[attr-defined]
-        policy = self.limiter.admit(token, now, search=search)
+        policy = self.limiter.admit(self._bucket(user), now, search=search)
         request.hs_charged = policy is None or self.limiter.config.count_429  # type: ignore[attr-defined]
         if policy is not None:
             return self._rate_limited(policy)
         return None
+
+    @staticmethod
+    def _bucket(user: User) -> str:
+        """Limits are per app: a private-app token is its own app; OAuth tokens share their
+        app's allowance across refreshes."""
+        return f"oauth-app:{user.client_id}" if user.kind == "oauth" else user.token
 
     def _rate_limited(self, policy: str) -> Response:
         response = Response.json(429, rate_limit_body(policy))
@@ -170,7 +176,7 @@ class HubSpotApp(EmulatorApp):
             return
         response.headers.update(
             self.limiter.headers(
-                user.token,
+                self._bucket(user),
                 self.now_ms(),
                 include_daily=user.kind != "oauth",
                 search=getattr(request, "hs_search", False),

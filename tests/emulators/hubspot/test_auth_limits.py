@@ -95,6 +95,7 @@ def test_oauth_authorization_code_and_refresh(emulators, hs, app, base_url):
     with pytest.raises(UnauthorizedException) as caught:
         user.crm.contacts.basic_api.get_page()
     assert error_of(caught.value)["category"] == "EXPIRED_AUTHENTICATION"
+    used = app.budget_state()["usage"]["oauth-app:client-1"]["daily_used"]
     refreshed = hs.oauth.tokens_api.create(
         grant_type="refresh_token",
         client_id="client-1",
@@ -104,6 +105,8 @@ def test_oauth_authorization_code_and_refresh(emulators, hs, app, base_url):
     assert refreshed.access_token != tokens.access_token
     assert refreshed.refresh_token == tokens.refresh_token
     headers_of(hubspot_client(emulators, token=refreshed.access_token))
+    # The allowance belongs to the app, so a refreshed token keeps counting where it was.
+    assert app.budget_state()["usage"]["oauth-app:client-1"]["daily_used"] == used + 1
 
 
 def test_oauth_errors(hs, base_url):
