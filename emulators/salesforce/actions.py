@@ -522,7 +522,10 @@ class Actions:
         restricted: bool = False,
         reference_to: str | None = None,
     ) -> str:
-        """Add a custom field at runtime (describe, validation and SOQL all see it)."""
+        """Add a custom field at runtime (describe, validation and SOQL all see it).
+
+        ``external_id`` fields are not unique unless ``unique`` is true; several records with
+        the same value then make upserts answer 300 Multiple Choices."""
         obj = self._obj(object)
         name = field if field.endswith("__c") else field + "__c"
         if obj.field(name) is not None:
@@ -532,8 +535,8 @@ class Actions:
             extra["length"] = int(length)
         if external_id:
             extra.update(externalId=True, idLookup=True)
-        if unique or external_id:
-            extra["unique"] = bool(unique or external_id)
+        if unique:  # external ids may be non-unique, as in Salesforce
+            extra["unique"] = True
         if values:
             extra["values"] = list(values)
             extra["restrictedPicklist"] = bool(restricted)

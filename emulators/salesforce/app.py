@@ -18,7 +18,7 @@ from ..core.http import EmulatorApp, Handler, Request, Response
 from . import actions, oauth
 from .dml import Ctx, Writer
 from .errors import SfError, invalid_session, limit_exceeded, not_found
-from .handlers import bulk2, collections, composite, misc, query, sobjects
+from .handlers import bulk2, collections, composite, misc, query, search, sobjects
 from .org import DEFAULT_DAILY_MAX, OrgState
 from .query import QueryEngine
 from .schema import FieldDef, ObjectDef, Schema
@@ -61,7 +61,7 @@ class SalesforceApp(EmulatorApp):
         self.writer = Writer(self)
         self.queries = QueryEngine(self)
         self._field_cache: dict[tuple, dict[str, FieldDef]] = {}
-        for module in (sobjects, query, composite, collections, misc, bulk2):
+        for module in (sobjects, query, composite, collections, misc, bulk2, search):
             module.register(self)
         oauth.register(self)
         actions.register(self)
@@ -253,6 +253,22 @@ class SalesforceApp(EmulatorApp):
         if format_datetime(self.clock.now()) >= visible_at:
             return rec
         return rec.get("_shadow")
+
+    def settle_pending(self, obj_name: str) -> set[str] | None:
+        """Forget late-commit shadows whose commit time has passed; the ids still pending."""
+        pending = self.org.store.pending.get(obj_name)
+        if not pending:
+            return None
+        now = format_datetime(self.clock.now())
+        table = self.org.store.table(obj_name)
+        for record_id in list(pending):
+            rec = table.get(record_id)
+            if rec is None or rec.get("_visible_at", "") <= now:
+                if rec is not None:  # private keys: not indexed, safe to drop directly
+                    rec.pop("_visible_at", None)
+                    rec.pop("_shadow", None)
+                pending.discard(record_id)
+        return pending or None
 
     def take_late_commit(self) -> float | None:
         """Consume one pending late-commit fault, if any."""

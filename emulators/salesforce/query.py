@@ -102,7 +102,7 @@ class QueryEngine:
         obj_name = compiled.obj.name
         table = self.app.org.store.table(obj_name)
         pred = compiled.predicate
-        pending = self.app.org.store.pending.get(obj_name)
+        pending = self.app.settle_pending(obj_name)
         records: Any = table.values()
         if pending:
             visible = self.app.visible_version

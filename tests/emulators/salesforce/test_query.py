@@ -329,3 +329,20 @@ def test_cursor_query_over_many_records_is_fast(sf, app):
     elapsed = time.perf_counter() - started
     assert page["totalSize"] == 30_000 and len(page["records"]) == 2000
     assert elapsed < 0.3, elapsed
+
+
+def test_sosl_search(sf):
+    sf.Contact.create({"FirstName": "Jane", "LastName": "Doe", "Email": "jane@acme.example.com"})
+    sf.Lead.create({"LastName": "Janssen", "Company": "Globex"})
+    sf.Account.create({"Name": "Acme Corp"})
+    found = sf.search("FIND {jan*} IN NAME FIELDS RETURNING Contact(Id, Email), Lead(LastName)")
+    records = found["searchRecords"]
+    assert [r["attributes"]["type"] for r in records] == ["Contact", "Lead"]
+    assert records[0]["Email"] == "jane@acme.example.com"
+    assert records[1]["LastName"] == "Janssen"
+    quick = sf.quick_search("acme")["searchRecords"]
+    assert {r["attributes"]["type"] for r in quick} == {"Account", "Contact"}
+    limited = sf.search("FIND {acme} RETURNING Account(Name WHERE Name LIKE 'Nope%'), Contact")
+    assert [r["attributes"]["type"] for r in limited["searchRecords"]] == ["Contact"]
+    with pytest.raises(SalesforceMalformedRequest):
+        sf.search("FIND {a}")

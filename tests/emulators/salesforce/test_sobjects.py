@@ -184,11 +184,6 @@ def test_external_id_lookup_needs_an_external_id_field(sf):
 
 def test_several_matches_on_a_non_unique_external_id_answer_300(sf, app):
     app.run_action("add_field", object="Account", field="Legacy_Key__c", external_id=True)
-    app.org.store.ensure_index("Account", "Legacy_Key__c")
-    # A non-unique external id: make the field non-unique so two records can share a value.
-    field = app.schema.objects["Account"].fields["Legacy_Key__c"]
-    field.unique = False
-    app._caches_changed()
     first = sf.Account.create({"Name": "A", "Legacy_Key__c": "dup"})["id"]
     second = sf.Account.create({"Name": "B", "Legacy_Key__c": "dup"})["id"]
     with pytest.raises(SalesforceMoreThanOneRecord) as caught:
