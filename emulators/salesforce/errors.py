@@ -64,11 +64,6 @@ class SfError(ValueError):
         return ApiError(self.response())
 
 
-def fail(code: str, message: str, status: int = 400, fields: list[str] | None = None) -> ApiError:
-    """An ApiError for request-level failures (routing, query, auth): no ``fields`` key."""
-    return SfError(code, message, fields, status).api_error()
-
-
 def not_found() -> SfError:
     return SfError("NOT_FOUND", "The requested resource does not exist", None, 404)
 
@@ -102,7 +97,3 @@ def invalid_type(name: str) -> SfError:
     return SfError(
         "INVALID_TYPE", f"sObject type '{name}' is not supported. {INVALID_TYPE_HINT}", None
     )
-
-
-def json_parser_error(detail: str) -> SfError:
-    return SfError("JSON_PARSER_ERROR", detail, None)

@@ -69,10 +69,6 @@ def normalize(value: object) -> str | None:
     return fixed + checksum(fixed)
 
 
-def prefix_of(value: str) -> str:
-    return value[:3]
-
-
 class IdGenerator:
     """Per-prefix counters; picklable with the rest of the org state."""
 

@@ -9,7 +9,6 @@ record types. Each object caches its visible field list per feature combination.
 from __future__ import annotations
 
 import base64
-import copy
 import json
 from functools import cache
 from pathlib import Path
@@ -581,10 +580,6 @@ class Geography:
         if not country:
             return None
         return self.state_lookup.get(country, {}).get(text.strip().lower())
-
-
-def clone_field_raw(raw: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy(raw)
 
 
 def new_field_raw(name: str, label: str, ftype: str, **extra: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 from .errors import INVALID_FIELD_HINT, SfError, invalid_type
@@ -1186,7 +1186,3 @@ def compile_query(text: str, resolver: Resolver) -> CompiledQuery:
     except SoqlError as error:
         raise malformed(text, error) from None
     return Compiler(resolver, query, text).compile()
-
-
-def now_date(now: datetime) -> date:
-    return now.date()

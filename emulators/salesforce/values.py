@@ -56,10 +56,3 @@ def parse_date(text: str) -> date | None:
         return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
         return None
-
-
-def datetime_value(text: str) -> datetime:
-    """Parse a stored datetime string back (stored strings are always valid)."""
-    parsed = parse_datetime(text)
-    assert parsed is not None, text
-    return parsed

@@ -70,7 +70,8 @@ class Collections:
                 "A request can't contain more than 10 chunks of sObject types",
                 None,
             ).response()
-        return records, _as_bool(body.get("allOrNone"))
+        forced = getattr(request, "sf_all_or_none", False)  # set by an all-or-none composite
+        return records, forced or _as_bool(body.get("allOrNone"))
 
     def _run(
         self,

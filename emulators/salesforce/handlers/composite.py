@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 MAX_SUBREQUESTS = 25
 MAX_QUERY_OR_COLLECTION = 5
 _REF = re.compile(r"@\{([^}]+)\}")
+_REF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
 _PATH_PART = re.compile(r"\.?([A-Za-z0-9_]+)|\[(\d+)\]")
 HALTED = "The transaction was rolled back since another operation in the same transaction failed."
 
@@ -79,6 +80,7 @@ def _subrequest(
     url: str,
     body: Any,
     headers: dict[str, str] | None,
+    force_all_or_none: bool = False,
 ) -> Response:
     parts = urlsplit(url)
     path = parts.path
@@ -102,6 +104,8 @@ def _subrequest(
     )
     sub.sf_user = parent.sf_user  # type: ignore[attr-defined]
     sub.sf_charge = 0  # type: ignore[attr-defined]
+    # an all-or-none composite makes its sObject Collections subrequests all-or-none too
+    sub.sf_all_or_none = force_all_or_none  # type: ignore[attr-defined]
     return app.dispatch(sub)
 
 
@@ -150,6 +154,24 @@ def composite(app: SalesforceApp, request: Request) -> Response:
             if first_failure is not None and all_or_none:
                 out.append(_halted(ref))
                 continue
+            if not _REF_ID.match(str(ref)):
+                out.append(
+                    {
+                        "body": [
+                            {
+                                "errorCode": "INVALID_INPUT",
+                                "message": f"Provided referenceId ('{ref}') must start with a "
+                                "letter or a number, and it can contain only letters, "
+                                "numbers and underscores ('_').",
+                            }
+                        ],
+                        "httpHeaders": {},
+                        "httpStatusCode": 400,
+                        "referenceId": ref,
+                    }
+                )
+                first_failure = index if first_failure is None else first_failure
+                continue
             try:
                 url = _substitute(str(sub.get("url", "")), results)
                 sub_body = _substitute(sub.get("body"), results)
@@ -174,7 +196,13 @@ def composite(app: SalesforceApp, request: Request) -> Response:
                 first_failure = index if first_failure is None else first_failure
                 continue
             response = _subrequest(
-                app, request, sub.get("method", "GET"), url, sub_body, sub.get("httpHeaders")
+                app,
+                request,
+                sub.get("method", "GET"),
+                url,
+                sub_body,
+                sub.get("httpHeaders"),
+                force_all_or_none=all_or_none,
             )
             parsed = _parsed(response)
             headers = {k: v for k, v in response.headers.items() if k == "Location"}
@@ -186,7 +214,7 @@ def composite(app: SalesforceApp, request: Request) -> Response:
                     "referenceId": ref,
                 }
             )
-            if response.status >= 400:
+            if response.status >= 400 or (all_or_none and _records_failed(parsed)):
                 first_failure = index if first_failure is None else first_failure
             else:
                 results[ref] = parsed
@@ -197,6 +225,13 @@ def composite(app: SalesforceApp, request: Request) -> Response:
                 for i, item in enumerate(out)
             ]
     return Response.json(200, {"compositeResponse": out})
+
+
+def _records_failed(body: Any) -> bool:
+    """An sObject Collections answer (HTTP 200) with a failed record."""
+    return isinstance(body, list) and any(
+        isinstance(item, dict) and item.get("success") is False for item in body
+    )
 
 
 def _halted(ref: str) -> dict[str, Any]:

@@ -352,3 +352,50 @@ def test_duplicates_detected_in_collections_carry_the_duplicate_result(sf, app):
         headers={"Sforce-Duplicate-Rule-Header": "allowSave=true"},
     )
     assert allowed[0]["success"] is True
+
+
+def test_all_or_none_composite_overrides_its_collections_subrequests(sf):
+    collections = {
+        "method": "POST",
+        "url": "/services/data/v59.0/composite/sobjects",
+        "referenceId": "accounts",
+        "body": {
+            "allOrNone": False,
+            "records": [
+                {"attributes": {"type": "Account"}, "Name": "Fine"},
+                {"attributes": {"type": "Account"}, "Name": "Dup", "HubSpot_Id__c": "x"},
+                {"attributes": {"type": "Account"}, "Name": "Dup", "HubSpot_Id__c": "x"},
+            ],
+        },
+    }
+    contact = {
+        "method": "POST",
+        "url": "/services/data/v59.0/sobjects/Contact",
+        "referenceId": "contact",
+        "body": {"LastName": "Doe"},
+    }
+    result = composite(sf, [collections, contact], all_or_none=True)
+    first, second = result["compositeResponse"]
+    assert first["httpStatusCode"] == 200
+    codes = [r["errors"][0]["statusCode"] if r["errors"] else None for r in first["body"]]
+    assert codes == [
+        "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+        "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+        "DUPLICATE_VALUE",
+    ]
+    assert second["body"][0]["errorCode"] == "PROCESSING_HALTED"
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
+
+    partial = composite(sf, [collections, contact], all_or_none=False)
+    assert [r["success"] for r in partial["compositeResponse"][0]["body"]] == [True, True, False]
+    assert partial["compositeResponse"][1]["httpStatusCode"] == 201
+
+
+def test_reference_ids_must_be_simple_names(sf):
+    result = composite(
+        sf, [{"method": "GET", "url": "/services/data/v59.0/limits", "referenceId": "bad-name"}]
+    )
+    (response,) = result["compositeResponse"]
+    assert response["httpStatusCode"] == 400
+    assert "must start with a letter or a number" in response["body"][0]["message"]
