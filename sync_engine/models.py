@@ -189,6 +189,10 @@ class ObjectSync(models.Model):
     enabled = models.BooleanField(default=True)
     options = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A lease, so two workers never sync the same pair at once and a killed worker's lock
+    # expires by itself.
+    lock_holder = models.CharField(max_length=64, blank=True, default="")
+    lock_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -7,6 +7,10 @@ Keep this module free of Django model imports: settings import it.
 from celery.schedules import crontab
 
 BEAT_SCHEDULE = {
+    "sync-due": {
+        "task": "sync_engine.sync_due",
+        "schedule": 60.0,  # the per-pair interval is decided in sync/schedule.py
+    },
     "refresh-api-limits": {
         "task": "sync_engine.refresh_api_limits",
         "schedule": crontab(minute="*/30"),

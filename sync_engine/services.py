@@ -672,9 +672,14 @@ def sync_error_record(
     code: str = "",
     message: str = "",
     fields: list[str] | None = None,
+    record_key: str | None = None,
 ) -> SyncError:
-    """Open (or bump) the current error of this type for one record, scheduling its retry."""
-    record_key = f"hubspot:{hubspot_id}" if hubspot_id else f"salesforce:{salesforce_id}"
+    """Open (or bump) the current error of this type for one record, scheduling its retry.
+    ``record_key`` ("hubspot:<id>" or "salesforce:<id>") names the record the error belongs
+    to; by default the HubSpot record when there is one."""
+    record_key = record_key or (
+        f"hubspot:{hubspot_id}" if hubspot_id else f"salesforce:{salesforce_id}"
+    )
     now = timezone.now()
     with transaction.atomic():
         current = (

@@ -29,3 +29,27 @@ def refresh_api_limits() -> None:
 @shared_task(name="sync_engine.prune_api_calls", ignore_result=True)
 def prune_api_calls() -> None:
     api_calls_prune()
+
+
+@shared_task(name="sync_engine.sync_object", ignore_result=True, acks_late=True)
+def sync_object(*, integration_id: int, object_name: str = "contacts", trigger: str = "schedule"):
+    from .models import Integration
+    from .sync.cycle import SyncAlreadyRunning, sync_cycle_run
+
+    integration = Integration.objects.filter(pk=integration_id).first()
+    if integration is None:
+        return
+    try:
+        sync_cycle_run(integration=integration, object_name=object_name, trigger=trigger)
+    except SyncAlreadyRunning:
+        logger.info("%s of integration %s is already syncing", object_name, integration_id)
+
+
+@shared_task(name="sync_engine.sync_due", ignore_result=True)
+def sync_due() -> None:
+    """Every minute: start the cycles that are due (the interval stretches when the allocation
+    would otherwise run out before the 24-hour window ends)."""
+    from .sync.schedule import due_cycles
+
+    for integration_id, object_name in due_cycles():
+        sync_object.delay(integration_id=integration_id, object_name=object_name)

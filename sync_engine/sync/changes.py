@@ -1,0 +1,233 @@
+"""Reading what changed on each side since a cursor, cheaply.
+
+Salesforce: one SOQL ``queryAll`` per object on ``SystemModstamp`` (so deletions and merges
+show), several objects' queries in one ``composite`` call, later pages through
+``nextRecordsUrl``. HubSpot: the search API on the modified date, windowed so that no window
+asks past the 10,000-result cap.
+
+Stamps are coarse (Salesforce keeps whole seconds) and commits land late, so every read starts
+a little before the cursor (``OVERLAP``) and the cursor remembers which (id, stamp) pairs inside
+that window it already handled.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from dateutil import parser as date_parser
+from django.db import transaction
+
+from ..errors import RateLimited, RemoteError, TransientError
+from ..models import Integration, SyncCursor
+
+OVERLAP = timedelta(minutes=2)
+SEARCH_CAP = 10_000
+SEARCH_PAGE = 200
+T = TypeVar("T")
+
+
+def parse_time(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value
+    text = str(value)
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+    parsed = date_parser.isoparse(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def soql_datetime(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def soql_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+# --- cursors --------------------------------------------------------------------------------
+@dataclass
+class Cursor:
+    """A change stream's position plus the versions already handled inside the overlap."""
+
+    row: SyncCursor
+
+    @classmethod
+    def load(cls, integration: Integration, stream: str) -> Cursor:
+        row, _ = SyncCursor.objects.get_or_create(integration=integration, stream=stream)
+        return cls(row)
+
+    @property
+    def since(self) -> datetime | None:
+        return self.row.position - OVERLAP if self.row.position else None
+
+    def seen(self, record_id: str, stamp: datetime | None) -> bool:
+        return stamp is not None and self.row.seen.get(record_id) == stamp.isoformat()
+
+    def advance(self, handled: list[tuple[str, datetime | None]]) -> None:
+        """Move past ``handled`` (id, stamp) pairs. Call inside the transaction that stores
+        their effects, so a crash never moves the cursor past unsaved work."""
+        stamps = [s for _, s in handled if s is not None]
+        if not stamps:
+            return
+        position = max([*stamps, *([self.row.position] if self.row.position else [])])
+        window_start = position - OVERLAP
+        seen = {k: v for k, v in self.row.seen.items() if parse_time(v) >= window_start}
+        for record_id, stamp in handled:
+            if stamp is not None and stamp >= window_start:
+                seen[record_id] = stamp.isoformat()
+        self.row.position = position
+        self.row.seen = seen
+        self.row.save(update_fields=["position", "seen", "updated_at"])
+
+
+# --- retries of idempotent calls ------------------------------------------------------------
+def with_retries(fn: Callable[[], T], *, attempts: int = 4, base_delay: float = 0.5) -> T:
+    """Run an idempotent call again after transient failures and rate limits (honouring
+    ``Retry-After``). Never wrap creates: a 5xx may come after the write applied."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except (TransientError, RateLimited) as error:
+            if attempt == attempts or getattr(error, "code", "") == "REQUEST_LIMIT_EXCEEDED":
+                raise
+            delay = getattr(error, "retry_after", None) or base_delay * 2 ** (attempt - 1)
+            time.sleep(min(delay, 10.0))
+    raise AssertionError("unreachable")
+
+
+# --- Salesforce -----------------------------------------------------------------------------
+@dataclass
+class SoqlStream:
+    sobject: str
+    fields: list[str]
+    cursor: Cursor
+    where: str = ""
+
+    def soql(self) -> str:
+        conditions = [self.where] if self.where else []
+        if self.cursor.since:
+            conditions.append(f"SystemModstamp >= {soql_datetime(self.cursor.since)}")
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        return (
+            f"SELECT {', '.join(self.fields)} FROM {self.sobject}{where} "  # noqa: S608
+            "ORDER BY SystemModstamp, Id"
+        )
+
+
+def composite_query(salesforce, soqls: list[str], *, include_deleted: bool) -> list[dict]:
+    """Run up to 25 queries in one composite call; returns each query's first page."""
+    resource = "queryAll" if include_deleted else "query"
+    version = salesforce.connection.api_version
+    pages: list[dict] = []
+    for start in range(0, len(soqls), 25):
+        chunk = soqls[start : start + 25]
+        subrequests = [
+            {
+                "method": "GET",
+                "url": f"/services/data/v{version}/{resource}/?q={quote(soql)}",
+                "referenceId": f"q{start + i}",
+            }
+            for i, soql in enumerate(chunk)
+        ]
+        response = with_retries(lambda s=subrequests: salesforce.composite(s))
+        for sub in response["compositeResponse"]:
+            body = sub.get("body")
+            if sub.get("httpStatusCode") != 200:
+                first = body[0] if isinstance(body, list) and body else {}
+                raise RemoteError(
+                    first.get("message", f"composite query failed: {body}"),
+                    system="salesforce",
+                    status=sub.get("httpStatusCode", 0),
+                    code=first.get("errorCode", ""),
+                    raw=body,
+                    operation="composite",
+                )
+            pages.append(body)
+    return pages
+
+
+def salesforce_pages(salesforce, first_page: dict) -> Iterator[list[dict]]:
+    """The records of a query page by page, fetching the next page only when asked."""
+    page = first_page
+    yield page.get("records", [])
+    while not page.get("done", True) and page.get("nextRecordsUrl"):
+        url = page["nextRecordsUrl"]
+        page = with_retries(lambda u=url: salesforce.query_more(u))
+        yield page.get("records", [])
+
+
+def salesforce_by_ids(salesforce, sobject: str, fields: list[str], ids: list[str]) -> list[dict]:
+    """Records by id through SOQL, many queries per composite call (one call per ~7,000)."""
+    if not ids:
+        return []
+    field_list = ", ".join(fields)
+    soqls = [
+        f"SELECT {field_list} FROM {sobject} WHERE Id IN "  # noqa: S608
+        f"({', '.join(soql_string(i) for i in ids[start : start + 300])})"
+        for start in range(0, len(ids), 300)
+    ]
+    records: list[dict] = []
+    for page in composite_query(salesforce, soqls, include_deleted=False):
+        for batch in salesforce_pages(salesforce, page):
+            records.extend(batch)
+    return records
+
+
+# --- HubSpot --------------------------------------------------------------------------------
+def hubspot_changes(
+    hubspot,
+    *,
+    object_type: str,
+    modified_property: str,
+    since: datetime | None,
+    properties: list[str],
+    limit: int,
+) -> Iterator[list[Any]]:
+    """Search pages of records modified at or after ``since``, oldest first, re-windowing on
+    the newest stamp before the 10,000-result cap would be reached."""
+    window_start = since
+    after: str | None = None
+    offset = 0
+    delivered = 0
+    while delivered < limit:
+        filters = []
+        if window_start is not None:
+            stamp = str(int(window_start.timestamp() * 1000))
+            filters.append({"propertyName": modified_property, "operator": "GTE", "value": stamp})
+        page = with_retries(
+            lambda f=filters, a=after: hubspot.search(
+                object_type=object_type,
+                filter_groups=[{"filters": f}] if f else [],
+                sorts=[{"propertyName": modified_property, "direction": "ASCENDING"}],
+                properties=properties,
+                limit=SEARCH_PAGE,
+                after=a,
+            )
+        )
+        results = list(page.results or [])
+        if not results:
+            return
+        yield results
+        delivered += len(results)
+        next_after = page.paging.next.after if page.paging and page.paging.next else None
+        if not next_after:
+            return
+        offset += len(results)
+        if offset + SEARCH_PAGE > SEARCH_CAP:
+            # Start a new window at the newest stamp seen; the cursor's overlap de-duplicates.
+            window_start = parse_time(results[-1].properties.get(modified_property))
+            after, offset = None, 0
+        else:
+            after = next_after
+
+
+def in_transaction(fn: Callable[[], T]) -> T:
+    with transaction.atomic():
+        return fn()

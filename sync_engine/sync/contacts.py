@@ -1,0 +1,1161 @@
+"""HubSpot contacts ⇄ Salesforce leads and contacts (spec §6–8, §11, §12).
+
+One cycle reads Salesforce's changes (leads, contacts, and for lifecycle stages opportunity
+contact roles and opportunities) and then HubSpot's, in batches. Each batch:
+
+1. skips what it already handled and what equals the link's snapshot (our own writes echoing
+   back, or edits of unmapped fields): no further calls for those;
+2. matches unlinked people by email in bulk, on the other side;
+3. merges field by field by each mapping's rule (``rules.merge_field``);
+4. writes in batches (Salesforce collections of 200, HubSpot batches of 100), each record
+   failing alone into a typed sync error;
+5. stores links, snapshots, errors and the cursor together.
+
+Creates are idempotent: HubSpot contacts are upserted by email, and a HubSpot contact is only
+ever created in Salesforce after a lookup by email found no lead or contact, so a crash between
+a create and the link being stored links the record on the next cycle instead of duplicating it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from .. import services
+from ..error_types import classify
+from ..errors import BadRequest, Conflict, NotFound, RemoteError
+from ..models import RecordLink, SyncError
+from . import geo
+from .changes import (
+    Cursor,
+    SoqlStream,
+    composite_query,
+    hubspot_changes,
+    parse_time,
+    salesforce_by_ids,
+    salesforce_pages,
+    soql_string,
+    with_retries,
+)
+from .context import CycleContext
+from .owners import OwnerDirectory
+from .rules import Decision, Side, SyncRule, merge_field
+from .values import ValueConversionError, normalize, to_salesforce
+
+log = logging.getLogger(__name__)
+
+OBJECT = "contacts"
+PEOPLE = ("Lead", "Contact")
+LINK_PROPERTY = {"Lead": "salesforceleadid", "Contact": "salesforcecontactid"}
+OWNER_PROPERTY = "hubspot_owner_id"
+MODIFIED = "lastmodifieddate"
+SYSTEM_FIELDS = {
+    "Lead": [
+        "Id",
+        "IsDeleted",
+        "MasterRecordId",
+        "SystemModstamp",
+        "LastModifiedDate",
+        "CreatedDate",
+        "Email",
+        "OwnerId",
+        "IsConverted",
+        "ConvertedContactId",
+    ],
+    "Contact": [
+        "Id",
+        "IsDeleted",
+        "MasterRecordId",
+        "SystemModstamp",
+        "LastModifiedDate",
+        "CreatedDate",
+        "Email",
+        "OwnerId",
+    ],
+}
+HUBSPOT_SYSTEM = [
+    "email",
+    MODIFIED,
+    "salesforceleadid",
+    "salesforcecontactid",
+    OWNER_PROPERTY,
+    "lifecyclestage",
+    "hs_merged_object_ids",
+    "firstname",
+    "lastname",
+]
+BATCH = 1000  # HubSpot records merged per batch
+LIFECYCLE_ORDER = [
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "other",
+]
+
+
+def _email(value: Any) -> str:
+    return (value or "").strip().lower()
+
+
+@dataclass
+class Pair:
+    """One HubSpot contact and one Salesforce person being merged in this batch."""
+
+    sobject: str
+    salesforce: dict | None
+    hubspot: Any | None  # the client's object (``.id``, ``.properties``)
+    link: RecordLink | None = None
+    hs_history: dict[str, datetime] = field(default_factory=dict)
+    to_hubspot: dict[str, str] = field(default_factory=dict)
+    to_salesforce: dict[str, Any] = field(default_factory=dict)
+    same: dict[str, str] = field(default_factory=dict)  # snapshot values already equal
+    snap_hubspot: dict[str, str] = field(default_factory=dict)  # snapshot if HubSpot write lands
+    snap_salesforce: dict[str, str] = field(default_factory=dict)
+    hubspot_failed: bool = False
+    salesforce_failed: bool = False
+    partial: bool = False  # synced, but a field could not be written (its error stays)
+    needs_history: bool = False
+
+    @property
+    def hs_props(self) -> dict:
+        return (self.hubspot.properties or {}) if self.hubspot is not None else {}
+
+    @property
+    def hubspot_id(self) -> str | None:
+        return str(self.hubspot.id) if self.hubspot is not None else None
+
+    @property
+    def salesforce_id(self) -> str | None:
+        return self.salesforce["Id"] if self.salesforce else None
+
+    @property
+    def label(self) -> str:
+        props, sf = self.hs_props, self.salesforce or {}
+        name = " ".join(
+            x
+            for x in (
+                props.get("firstname") or sf.get("FirstName"),
+                props.get("lastname") or sf.get("LastName"),
+            )
+            if x
+        )
+        email = props.get("email") or sf.get("Email") or ""
+        return f"{name} <{email}>" if name and email else name or email
+
+
+class ContactSync:
+    def __init__(self, ctx: CycleContext) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.owners = OwnerDirectory(ctx.salesforce, ctx.hubspot)
+        self.hubspot_properties = sorted(
+            {m.hubspot_property for m in ctx.mappings}
+            | set(HUBSPOT_SYSTEM) & set(ctx.hubspot_properties)
+            | {"email", MODIFIED}
+        )
+        self.two_way = [m.hubspot_property for m in ctx.mappings if m.rule == SyncRule.TWO_WAY]
+        self._list_members: set[str] | None = None
+
+    # --- the cycle ------------------------------------------------------------------------
+    def run(self) -> None:
+        self.sync_salesforce_changes()
+        self.sync_hubspot_changes()
+        if self.ctx.retry_allowed:
+            self.retry_errored()
+
+    @property
+    def counts(self):
+        return self.ctx.counts
+
+    # --- Salesforce → HubSpot -------------------------------------------------------------
+    def salesforce_fields(self, sobject: str) -> list[str]:
+        known = self.ctx.salesforce_fields.get(sobject, {})
+        fields = [f for f in SYSTEM_FIELDS[sobject] if f in known or f == "Id"]
+        for mapping in self.ctx.mappings:
+            name = self.ctx.mapped_field(mapping, sobject)
+            if name and name not in fields:
+                fields.append(name)
+        for name in ("FirstName", "LastName"):
+            if name in known and name not in fields:
+                fields.append(name)
+        return fields
+
+    def sync_salesforce_changes(self) -> None:
+        streams = [
+            SoqlStream(
+                sobject,
+                self.salesforce_fields(sobject),
+                Cursor.load(self.ctx.integration, f"salesforce:{sobject}"),
+            )
+            for sobject in PEOPLE
+        ]
+        lifecycle = None
+        if self.settings.lifecycle_transitions:
+            from .lifecycle import LifecycleTransitions
+
+            lifecycle = LifecycleTransitions(self)
+            streams += lifecycle.streams()
+        first_pages = composite_query(
+            self.ctx.salesforce, [s.soql() for s in streams], include_deleted=True
+        )
+        for stream, first_page in zip(streams, first_pages, strict=True):
+            for records in salesforce_pages(self.ctx.salesforce, first_page):
+                self.counts["read_salesforce"] += len(records)
+                if stream.sobject in PEOPLE:
+                    self.handle_salesforce_people(stream.sobject, records, stream.cursor)
+                else:
+                    lifecycle.handle(stream, records)
+
+    def handle_salesforce_people(
+        self, sobject: str, records: list[dict], cursor: Cursor | None, *, force: bool = False
+    ) -> None:
+        handled: list[tuple[str, datetime | None]] = []
+        fresh = []
+        for record in records:
+            stamp = parse_time(record.get("SystemModstamp"))
+            handled.append((record["Id"], stamp))
+            if force or cursor is None or not cursor.seen(record["Id"], stamp):
+                fresh.append(record)
+        links = {
+            link.salesforce_id: link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration, salesforce_id__in=[r["Id"] for r in fresh]
+            )
+        }
+        pairs: list[Pair] = []
+        unlinked: dict[str, dict] = {}
+        deletes: list[tuple[dict, RecordLink]] = []
+        for record in fresh:
+            link = links.get(record["Id"])
+            if record.get("IsDeleted"):
+                if link:
+                    deletes.append((record, link))
+                continue
+            if record.get("IsConverted"):
+                self.follow_conversion(record, link)
+                continue
+            if link:
+                if not force and self.salesforce_unchanged(sobject, record, link):
+                    self.counts["unchanged"] += 1
+                    continue
+                pairs.append(Pair(sobject, record, None, link))
+            elif self.settings.salesforce_create_update != "create_or_update":
+                self.counts["skipped_create_disabled"] += 1
+            elif not _email(record.get("Email")):
+                self.counts["skipped_no_email"] += 1
+            else:
+                email = _email(record["Email"])
+                # Several people with one email: the most recently modified one wins.
+                if (
+                    email not in unlinked
+                    or record["SystemModstamp"] > unlinked[email]["SystemModstamp"]
+                ):
+                    unlinked[email] = record
+        self.apply_salesforce_deletes(deletes)
+        self.load_hubspot_partners(pairs)
+        pairs += self.match_in_hubspot(sobject, list(unlinked.values()))
+        pairs = [p for p in pairs if self.may_receive_salesforce_updates(p)]
+        self.merge_and_write(pairs)
+        self.commit(pairs, cursor, handled)
+
+    def salesforce_unchanged(self, sobject: str, record: dict, link: RecordLink) -> bool:
+        """True when every mapped Salesforce value equals the snapshot (incl. our echoes)."""
+        if link.salesforce_type != sobject:
+            return False
+        snapshot = link.snapshot
+        for mapping in self.ctx.mappings:
+            name = self.ctx.mapped_field(mapping, sobject)
+            if not name:
+                continue
+            if mapping.hubspot_property == OWNER_PROPERTY:
+                if snapshot.get("__salesforce_owner") != (record.get(name) or ""):
+                    return False
+                continue
+            try:
+                value = self.salesforce_comparable(mapping, sobject, record)
+            except ValueConversionError:
+                return False
+            if snapshot.get(mapping.hubspot_property) != value:
+                return False
+        return True
+
+    def follow_conversion(self, lead: dict, link: RecordLink | None) -> None:
+        """A converted lead: its HubSpot contact now follows the new Salesforce contact."""
+        contact_id = lead.get("ConvertedContactId")
+        if not link or not contact_id:
+            return
+        taken = RecordLink.objects.filter(
+            integration=self.ctx.integration, salesforce_id=contact_id
+        ).exists()
+        if taken:
+            link.delete()
+        else:
+            link.salesforce_id, link.salesforce_type = contact_id, "Contact"
+            link.snapshot = {k: v for k, v in link.snapshot.items() if k != "__salesforce_owner"}
+            link.save(update_fields=["salesforce_id", "salesforce_type", "snapshot"])
+        self.counts["leads_converted"] += 1
+
+    def apply_salesforce_deletes(self, deletes: list[tuple[dict, RecordLink]]) -> None:
+        """Deleted or merged away in Salesforce (spec §6.2, §6.4)."""
+        archive: list[str] = []
+        for record, link in deletes:
+            master = record.get("MasterRecordId")
+            if (
+                master
+                and not RecordLink.objects.filter(
+                    integration=self.ctx.integration, salesforce_id=master
+                ).exists()
+            ):
+                link.salesforce_id = master  # the survivor of a merge keeps the HubSpot contact
+                link.save(update_fields=["salesforce_id"])
+                self.counts["links_repointed"] += 1
+                continue
+            if self.settings.salesforce_delete == "delete":
+                archive.append(link.hubspot_id)
+            link.delete()
+            self.counts["links_removed"] += 1
+        if archive:
+            with_retries(lambda: self.ctx.hubspot.batch_archive(object_type=OBJECT, ids=archive))
+            self.counts["deleted_in_hubspot"] += len(archive)
+
+    def load_hubspot_partners(self, pairs: list[Pair]) -> None:
+        """Read the HubSpot side of linked pairs whose Salesforce side changed (100 per call)."""
+        if not pairs:
+            return
+        ids = [p.link.hubspot_id for p in pairs]
+        result = with_retries(
+            lambda: self.ctx.hubspot.batch_read(
+                object_type=OBJECT,
+                ids=ids,
+                properties=self.hubspot_properties,
+                properties_with_history=self.two_way or None,
+            )
+        )
+        found = {str(o.id): o for o in result.results}
+        merged_into = {}
+        for obj in result.results:
+            for old in (obj.properties.get("hs_merged_object_ids") or "").split(";"):
+                if old:
+                    merged_into[old] = obj
+        for pair in pairs:
+            obj = found.get(pair.link.hubspot_id) or merged_into.get(pair.link.hubspot_id)
+            if obj is None:
+                # Deleted in HubSpot: that never deletes in Salesforce; the person is created
+                # again in HubSpot (Salesforce creates always sync).
+                pair.link.delete()
+                pair.link = None
+                continue
+            if str(obj.id) != pair.link.hubspot_id:
+                self.repoint_hubspot(pair.link, str(obj.id))
+            pair.hubspot = obj
+            pair.hs_history = _history_times(obj)
+        for pair in pairs:
+            if pair.link is None:
+                pair.hubspot = None
+
+    def repoint_hubspot(self, link: RecordLink, survivor_id: str) -> None:
+        """A HubSpot merge: the link follows the surviving contact unless it has one."""
+        if RecordLink.objects.filter(
+            integration=self.ctx.integration, object=OBJECT, hubspot_id=survivor_id
+        ).exists():
+            link.delete()
+            link.pk = None
+            return
+        link.hubspot_id = survivor_id
+        link.save(update_fields=["hubspot_id"])
+        self.counts["links_repointed"] += 1
+
+    def match_in_hubspot(self, sobject: str, records: list[dict]) -> list[Pair]:
+        """Unlinked Salesforce people: find their HubSpot contacts by email (100 per call)."""
+        if not records:
+            return []
+        emails = [_email(r["Email"]) for r in records]
+        result = with_retries(
+            lambda: self.ctx.hubspot.batch_read(
+                object_type=OBJECT,
+                ids=emails,
+                id_property="email",
+                properties=self.hubspot_properties,
+                properties_with_history=self.two_way or None,
+            )
+        )
+        by_email = {_email(o.properties.get("email")): o for o in result.results}
+        linked = {
+            link.hubspot_id: link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                hubspot_id__in=[str(o.id) for o in result.results],
+            )
+        }
+        pairs = []
+        for record in records:
+            obj = by_email.get(_email(record["Email"]))
+            pair = Pair(sobject, record, obj)
+            if obj is not None:
+                pair.hs_history = _history_times(obj)
+                pair.link = linked.get(str(obj.id))
+                if pair.link is not None:
+                    # Later syncs follow the most recently modified Salesforce match (§6.2).
+                    pair.link.salesforce_id, pair.link.salesforce_type = record["Id"], sobject
+                    self.counts["links_repointed"] += 1
+            pairs.append(pair)
+        return pairs
+
+    def may_receive_salesforce_updates(self, pair: Pair) -> bool:
+        """Contacts outside the inclusion list don't receive Salesforce updates; Salesforce
+        creates still happen (spec §6.5)."""
+        if not self.settings.inclusion_list_id or pair.hubspot is None:
+            return True
+        if pair.hubspot_id in self.list_members():
+            return True
+        self.counts["skipped_outside_list"] += 1
+        return False
+
+    def list_members(self) -> set[str]:
+        if self._list_members is None:
+            members: set[str] = set()
+            after = None
+            while True:
+                page = with_retries(
+                    lambda a=after: self.ctx.hubspot.list_memberships_page(
+                        list_id=self.settings.inclusion_list_id, after=a
+                    )
+                )
+                members.update(str(m.record_id) for m in page.results or [])
+                after = page.paging.next.after if page.paging and page.paging.next else None
+                if not after:
+                    break
+            self._list_members = members
+        return self._list_members
+
+    # --- HubSpot → Salesforce -------------------------------------------------------------
+    def sync_hubspot_changes(self) -> None:
+        cursor = Cursor.load(self.ctx.integration, f"hubspot:{OBJECT}")
+        batch: list[Any] = []
+        for page in hubspot_changes(
+            self.ctx.hubspot,
+            object_type=OBJECT,
+            modified_property=MODIFIED,
+            since=cursor.since,
+            properties=self.hubspot_properties,
+            limit=10**9,
+        ):
+            self.counts["read_hubspot"] += len(page)
+            batch.extend(page)
+            if len(batch) >= BATCH:
+                self.handle_hubspot_contacts(batch, cursor)
+                batch = []
+        if batch:
+            self.handle_hubspot_contacts(batch, cursor)
+
+    def handle_hubspot_contacts(
+        self, objects: list[Any], cursor: Cursor | None, *, force: bool = False
+    ) -> None:
+        handled = []
+        fresh = []
+        for obj in objects:
+            stamp = parse_time(obj.properties.get(MODIFIED))
+            handled.append((str(obj.id), stamp))
+            if force or cursor is None or not cursor.seen(str(obj.id), stamp):
+                fresh.append(obj)
+        self.follow_hubspot_merges(fresh)
+        links = {
+            link.hubspot_id: link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                hubspot_id__in=[str(o.id) for o in fresh],
+            )
+        }
+        pairs: list[Pair] = []
+        unlinked = []
+        for obj in fresh:
+            link = links.get(str(obj.id))
+            if self.settings.inclusion_list_id and str(obj.id) not in self.list_members():
+                self.counts["skipped_outside_list"] += 1
+                continue
+            if link:
+                if not force and self.hubspot_unchanged(obj, link):
+                    self.counts["unchanged"] += 1
+                    continue
+                pairs.append(Pair(link.salesforce_type, None, obj, link))
+            elif not _email(obj.properties.get("email")):
+                self.counts["skipped_no_email"] += 1  # email is the only key (spec §6.2)
+            else:
+                unlinked.append(obj)
+        self.load_salesforce_partners(pairs)
+        # Partners deleted in Salesforce: these contacts are unlinked now and match by email.
+        unlinked += [p.hubspot for p in pairs if p.salesforce is None]
+        pairs = [p for p in pairs if p.salesforce is not None]
+        pairs += self.match_in_salesforce(unlinked)
+        self.load_history(pairs)
+        self.merge_and_write(pairs)
+        self.commit(pairs, cursor, handled)
+
+    def follow_hubspot_merges(self, objects: list[Any]) -> None:
+        for obj in objects:
+            for old in (obj.properties.get("hs_merged_object_ids") or "").split(";"):
+                link = RecordLink.objects.filter(
+                    integration=self.ctx.integration, object=OBJECT, hubspot_id=old
+                ).first()
+                if old and link:
+                    self.repoint_hubspot(link, str(obj.id))
+
+    def hubspot_unchanged(self, obj: Any, link: RecordLink) -> bool:
+        props = obj.properties or {}
+        for mapping in self.ctx.mappings:
+            name = self.ctx.mapped_field(mapping, link.salesforce_type)
+            if not name:
+                continue
+            try:
+                value = self.hubspot_comparable(mapping, link.salesforce_type, props)
+            except ValueConversionError:
+                return False
+            if link.snapshot.get(mapping.hubspot_property) != value:
+                return False
+        return True
+
+    def load_salesforce_partners(self, pairs: list[Pair]) -> None:
+        """Read the Salesforce side of linked pairs whose HubSpot side changed (one composite
+        call per ~7,000 records); follow converted leads to their contacts."""
+        by_type: dict[str, list[Pair]] = defaultdict(list)
+        for pair in pairs:
+            by_type[pair.link.salesforce_type].append(pair)
+        for sobject, group in by_type.items():
+            records = salesforce_by_ids(
+                self.ctx.salesforce,
+                sobject,
+                self.salesforce_fields(sobject),
+                [p.link.salesforce_id for p in group],
+            )
+            found = {r["Id"]: r for r in records}
+            converted = []
+            for pair in group:
+                record = found.get(pair.link.salesforce_id)
+                if record is None:  # deleted in Salesforce: this HubSpot contact is unlinked
+                    pair.link.delete()
+                    pair.link = None
+                    self.counts["links_removed"] += 1
+                elif record.get("IsConverted"):
+                    converted.append((pair, record))
+                else:
+                    pair.salesforce = record
+            for pair, lead in converted:
+                self.follow_conversion(lead, pair.link)
+                pair.sobject = pair.link.salesforce_type if pair.link.pk else "Contact"
+            if converted:
+                self.load_salesforce_partners([p for p, _ in converted if p.link and p.link.pk])
+
+    def match_in_salesforce(self, objects: list[Any]) -> list[Pair]:
+        """Unlinked HubSpot contacts: find Salesforce leads and contacts by email in bulk; a
+        person Salesforce already has is never created twice (spec §6.2)."""
+        if not objects:
+            return []
+        emails = sorted({_email(o.properties.get("email")) for o in objects})
+        soqls = []
+        for sobject in PEOPLE:
+            where = " AND IsConverted = false" if sobject == "Lead" else ""
+            for start in range(0, len(emails), 200):
+                chunk = ", ".join(soql_string(e) for e in emails[start : start + 200])
+                soqls.append(
+                    f"SELECT {', '.join(self.salesforce_fields(sobject))} FROM {sobject} "  # noqa: S608
+                    f"WHERE Email IN ({chunk}){where}"
+                )
+        matches: dict[str, list[dict]] = defaultdict(list)
+        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
+            for records in salesforce_pages(self.ctx.salesforce, page):
+                for record in records:
+                    matches[_email(record.get("Email"))].append(record)
+        taken = set(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                salesforce_id__in=[r["Id"] for rs in matches.values() for r in rs],
+            ).values_list("salesforce_id", flat=True)
+        )
+        pairs = []
+        for obj in objects:
+            candidates = [
+                r
+                for r in matches.get(_email(obj.properties.get("email")), [])
+                if r["Id"] not in taken
+            ]
+            if candidates:
+                # First sync links to the first match, oldest first (spec §6.2).
+                record = min(candidates, key=lambda r: (r.get("CreatedDate") or "", r["Id"]))
+                sobject = record.get("attributes", {}).get("type") or (
+                    "Lead" if record["Id"].startswith("00Q") else "Contact"
+                )
+                taken.add(record["Id"])
+                pairs.append(Pair(sobject, record, obj))
+            else:
+                target = "Contact" if self.settings.hubspot_creates == "contact" else "Lead"
+                pairs.append(Pair(target, None, obj))
+        return pairs
+
+    def load_history(self, pairs: list[Pair]) -> None:
+        """Per-property change times for two-way fields, read only for pairs in conflict."""
+        if not self.two_way:
+            return
+        for pair in pairs:
+            self.merge(pair)
+        needing = [p for p in pairs if p.needs_history and p.hubspot is not None]
+        if not needing:
+            return
+        result = with_retries(
+            lambda: self.ctx.hubspot.batch_read(
+                object_type=OBJECT,
+                ids=[p.hubspot_id for p in needing],
+                properties=["email"],
+                properties_with_history=self.two_way,
+            )
+        )
+        times = {str(o.id): _history_times(o) for o in result.results}
+        for pair in needing:
+            pair.hs_history = times.get(pair.hubspot_id, {})
+
+    # --- merge ----------------------------------------------------------------------------
+    def geo_active(self) -> bool:
+        return (
+            self.settings.salesforce_state_country != "disabled"
+            and self.settings.hubspot_state_country == "convert"
+        )
+
+    def salesforce_comparable(self, mapping, sobject: str, record: dict) -> str:
+        name = self.ctx.mapped_field(mapping, sobject)
+        raw = record.get(name)
+        if self.geo_active() and mapping.hubspot_property in ("country", "state"):
+            return self._geo_comparable(
+                mapping.hubspot_property,
+                raw,
+                self._record_country(sobject, record),
+                salesforce=True,
+            )
+        return normalize(raw, self.ctx.field_type(sobject, name))
+
+    def hubspot_comparable(self, mapping, sobject: str, props: dict) -> str:
+        if mapping.hubspot_property == OWNER_PROPERTY:
+            return props.get(OWNER_PROPERTY) or ""
+        name = self.ctx.mapped_field(mapping, sobject)
+        raw = props.get(mapping.hubspot_property)
+        if self.geo_active() and mapping.hubspot_property in ("country", "state"):
+            return self._geo_comparable(
+                mapping.hubspot_property, raw, props.get("country"), salesforce=False
+            )
+        return normalize(raw, self.ctx.field_type(sobject, name))
+
+    def _record_country(self, sobject: str, record: dict) -> str | None:
+        for mapping in self.ctx.mappings:
+            if mapping.hubspot_property == "country":
+                return record.get(self.ctx.mapped_field(mapping, sobject) or "")
+        return None
+
+    @staticmethod
+    def _geo_comparable(
+        prop: str, raw: str | None, country: str | None, *, salesforce: bool
+    ) -> str:
+        """Countries compare as ISO codes; states as subdivision codes; a HubSpot state of a
+        country without configured states compares as blank (it is dropped, not sent)."""
+        raw = (raw or "").strip()
+        code = geo.country_code(country)
+        if prop == "country":
+            return geo.country_code(raw) or raw
+        if not raw or code is None:
+            return raw
+        if code not in geo.COUNTRIES_WITH_STATES:
+            return raw if salesforce else ""
+        found = geo.state_lookup(code, raw)
+        return found[0] if found else raw
+
+    def _geo_for_salesforce(self, prop: str, comparable: str, country_code: str | None) -> str:
+        if not comparable:
+            return ""
+        if prop == "country":
+            if len(comparable) == 2 and comparable.isupper():
+                return comparable if self._write_codes else geo.country_name(comparable)
+            return comparable
+        found = geo.state_lookup(country_code, comparable) if country_code else None
+        if found:
+            return found[0] if self._write_codes else found[1]
+        return comparable
+
+    @property
+    def _write_codes(self) -> bool:
+        return self.settings.salesforce_state_country == "customised"
+
+    def merge(self, pair: Pair) -> None:
+        """Decide every mapped field of one pair (idempotent: may run twice)."""
+        pair.to_hubspot, pair.to_salesforce = {}, {}
+        pair.same, pair.snap_hubspot, pair.snap_salesforce = {}, {}, {}
+        pair.needs_history = False
+        sobject, record, props = pair.sobject, pair.salesforce or {}, pair.hs_props
+        snapshot = pair.link.snapshot if pair.link and pair.link.pk else None
+        creating_salesforce = pair.salesforce is None
+        sf_time = parse_time(record.get("LastModifiedDate"))
+        country_code = None
+        for mapping in self.ctx.mappings:
+            name = self.ctx.mapped_field(mapping, sobject)
+            if not name:
+                continue
+            prop = mapping.hubspot_property
+            if prop == OWNER_PROPERTY:
+                self.merge_owner(pair, name, snapshot)
+                continue
+            try:
+                hs_value = self.hubspot_comparable(mapping, sobject, props)
+                sf_value = (
+                    ""
+                    if creating_salesforce
+                    else self.salesforce_comparable(mapping, sobject, record)
+                )
+            except ValueConversionError as error:
+                self.record_error(
+                    pair,
+                    "to_salesforce",
+                    "property_value",
+                    "INVALID_VALUE",
+                    f"{prop}: {error}",
+                    [name],
+                )
+                continue
+            last = snapshot.get(prop) if snapshot is not None else None
+            rule = SyncRule(mapping.rule)
+            if creating_salesforce and rule == SyncRule.ALWAYS_USE_SALESFORCE:
+                continue
+            decision: Decision = merge_field(
+                rule,
+                hubspot=Side(hs_value, pair.hs_history.get(prop)),
+                salesforce=Side(sf_value, sf_time),
+                last_synced=last,
+            )
+            if (
+                rule == SyncRule.TWO_WAY
+                and last is not None
+                and hs_value != sf_value
+                and hs_value != last
+                and sf_value != last
+                and prop not in pair.hs_history
+            ):
+                pair.needs_history = True
+            if prop == "country":
+                country_code = geo.country_code(hs_value) if decision.to_salesforce else None
+            if decision.to_salesforce is not None:
+                if not self.ctx.writable(sobject, name, create=creating_salesforce):
+                    continue  # read-only in Salesforce: the mapping row shows the warning
+                value = decision.to_salesforce
+                if self.geo_active() and prop in ("country", "state"):
+                    code = country_code or geo.country_code(props.get("country"))
+                    out = self._geo_for_salesforce(prop, value, code)
+                    target = (
+                        f"{name}Code"
+                        if self._write_codes
+                        and f"{name}Code" in self.ctx.salesforce_fields.get(sobject, {})
+                        else name
+                    )
+                    pair.to_salesforce[target] = out or None
+                else:
+                    pair.to_salesforce[name] = to_salesforce(
+                        value, self.ctx.field_type(sobject, name)
+                    )
+                pair.snap_salesforce[prop] = value
+            elif decision.to_hubspot is not None:
+                if not self.ctx.hubspot_writable(prop):
+                    continue  # HubSpot manages it (e.g. unsubscribes): it only flows out
+                raw = record.get(name)
+                if self.geo_active() and prop in ("country", "state"):
+                    pair.to_hubspot[prop] = raw or ""
+                else:
+                    pair.to_hubspot[prop] = decision.to_hubspot
+                pair.snap_hubspot[prop] = decision.to_hubspot
+            elif hs_value == sf_value:
+                pair.same[prop] = hs_value
+        link_prop = LINK_PROPERTY[sobject]
+        if (
+            pair.hubspot is not None
+            and not creating_salesforce
+            and self.ctx.hubspot_writable(link_prop)
+        ) and props.get(link_prop) != pair.salesforce_id:
+            pair.to_hubspot[link_prop] = pair.salesforce_id
+            other = LINK_PROPERTY["Contact" if sobject == "Lead" else "Lead"]
+            if props.get(other):
+                pair.to_hubspot[other] = ""
+
+    def merge_owner(self, pair: Pair, field_name: str, snapshot: dict | None) -> None:
+        """Owner is always two-way and must match exactly; an owner Salesforce can't resolve
+        is reset to the last Salesforce value (spec §11)."""
+        sf_owner = (pair.salesforce or {}).get(field_name) or ""
+        hs_owner = pair.hs_props.get(OWNER_PROPERTY) or ""
+        last_sf = snapshot.get("__salesforce_owner") if snapshot else None
+        last = snapshot.get(OWNER_PROPERTY) if snapshot else None
+        if pair.salesforce is not None and last_sf == sf_owner and (last or "") == hs_owner:
+            pair.same[OWNER_PROPERTY] = hs_owner
+            pair.same["__salesforce_owner"] = sf_owner
+            return
+        sf_as_hubspot = self.owners.hubspot_owner_for(sf_owner) if sf_owner else ""
+        if pair.salesforce is None:  # creating in Salesforce: use a valid owner if there is one
+            user = self.owners.salesforce_user_for(hs_owner)
+            if user:
+                pair.to_salesforce[field_name] = user
+                pair.snap_salesforce[OWNER_PROPERTY] = hs_owner
+                pair.snap_salesforce["__salesforce_owner"] = user
+            return
+        decision = merge_field(
+            SyncRule.TWO_WAY,
+            hubspot=Side(hs_owner, pair.hs_history.get(OWNER_PROPERTY)),
+            salesforce=Side(sf_as_hubspot, parse_time(pair.salesforce.get("LastModifiedDate"))),
+            last_synced=last if last_sf == sf_owner or last is None else None,
+        )
+        if snapshot is None and sf_as_hubspot:
+            decision = Decision(to_hubspot=sf_as_hubspot)  # first sync: Salesforce's owner wins
+        if decision.to_salesforce:
+            user = self.owners.salesforce_user_for(decision.to_salesforce)
+            if user:
+                pair.to_salesforce[field_name] = user
+                pair.snap_salesforce[OWNER_PROPERTY] = decision.to_salesforce
+                pair.snap_salesforce["__salesforce_owner"] = user
+                return
+            decision = Decision(to_hubspot=sf_as_hubspot)
+            self.counts["owner_resets"] += 1
+        if decision.to_hubspot is not None and decision.to_hubspot != hs_owner:
+            pair.to_hubspot[OWNER_PROPERTY] = decision.to_hubspot
+            pair.snap_hubspot[OWNER_PROPERTY] = decision.to_hubspot
+            pair.snap_hubspot["__salesforce_owner"] = sf_owner
+        else:
+            pair.same[OWNER_PROPERTY] = hs_owner
+            pair.same["__salesforce_owner"] = sf_owner
+
+    # --- writes ---------------------------------------------------------------------------
+    def merge_and_write(self, pairs: list[Pair]) -> None:
+        for pair in pairs:
+            self.merge(pair)
+        self.write_salesforce(pairs)
+        self.write_hubspot(pairs)
+
+    def write_salesforce(self, pairs: list[Pair]) -> None:
+        updates = [p for p in pairs if p.salesforce is not None and p.to_salesforce]
+        if updates:
+            records = [
+                {"attributes": {"type": p.sobject}, "Id": p.salesforce_id, **p.to_salesforce}
+                for p in updates
+            ]
+            results = with_retries(
+                lambda: self.ctx.salesforce.collections_update(sobject="Contact", records=records)
+            )
+            for pair, result in zip(updates, results, strict=True):
+                if result.get("success"):
+                    self.counts["updated_in_salesforce"] += 1
+                else:
+                    pair.salesforce_failed = True
+                    self.record_salesforce_failure(pair, result)
+        creates: dict[str, list[Pair]] = defaultdict(list)
+        for pair in pairs:
+            if pair.salesforce is None and pair.hubspot is not None:
+                creates[pair.sobject].append(pair)
+        for sobject, group in creates.items():
+            # Not retried on a transient failure: the write may have landed. The next cycle
+            # finds the new record by email and links it instead of creating it again.
+            results = self.ctx.salesforce.collections_create(
+                sobject=sobject, records=[p.to_salesforce for p in group]
+            )
+            for pair, result in zip(group, results, strict=True):
+                if result.get("success"):
+                    pair.salesforce = {"Id": result["id"], **pair.to_salesforce}
+                    if self.ctx.hubspot_writable(LINK_PROPERTY[sobject]):
+                        pair.to_hubspot[LINK_PROPERTY[sobject]] = result["id"]
+                    self.counts["created_in_salesforce"] += 1
+                else:
+                    pair.salesforce_failed = True
+                    self.record_salesforce_failure(pair, result)
+
+    def write_hubspot(self, pairs: list[Pair]) -> None:
+        self.align_options(pairs)
+        updates = [
+            p for p in pairs if p.hubspot is not None and p.to_hubspot and p.salesforce is not None
+        ]
+        if updates:
+            _, failed = self.hubspot_batch(
+                "update",
+                [{"id": p.hubspot_id, "properties": p.to_hubspot} for p in updates],
+                key=lambda i: i["id"],
+            )
+            for pair in updates:
+                if pair.hubspot_id in failed:
+                    pair.hubspot_failed = True
+                    self.record_hubspot_failure(pair, failed[pair.hubspot_id])
+                else:
+                    self.counts["updated_in_hubspot"] += 1
+        creates = [p for p in pairs if p.hubspot is None and p.salesforce is not None]
+        if not creates:
+            return
+        inputs = [
+            {
+                "id": _email(p.salesforce["Email"]),
+                "idProperty": "email",
+                "properties": self.hubspot_create_properties(p),
+            }
+            for p in creates
+        ]
+        results, failed = self.hubspot_batch("upsert", inputs, key=lambda i: i["id"])
+        by_email = {_email(o.properties.get("email")): o for o in results}
+        for pair, sent in zip(creates, inputs, strict=True):
+            obj = by_email.get(sent["id"])
+            if obj is None:
+                pair.hubspot_failed = True
+                self.record_hubspot_failure(pair, failed.get(sent["id"]))
+                continue
+            pair.hubspot = obj
+            self.counts["created_in_hubspot"] += 1
+
+    def align_options(self, pairs: list[Pair]) -> None:
+        """Salesforce picklist values HubSpot's dropdowns don't offer yet are added as options
+        (one call per property), so a picklist mapping doesn't fail on every record; when
+        HubSpot refuses, the field is left out and the record gets a picklist error."""
+        missing: dict[str, set[str]] = defaultdict(set)
+        for pair in pairs:
+            for prop, value in list(pair.to_hubspot.items()):
+                info = self.ctx.hubspot_properties.get(prop) or {}
+                if info.get("type") != "enumeration" or not value or prop == OWNER_PROPERTY:
+                    continue
+                values = value.split(";") if info.get("fieldType") == "checkbox" else [value]
+                options = {o["value"]: o["value"] for o in info.get("options", [])}
+                options.update({o["label"].casefold(): o["value"] for o in info.get("options", [])})
+                mapped = [options.get(v) or options.get(v.casefold()) for v in values]
+                if all(mapped):
+                    pair.to_hubspot[prop] = ";".join(mapped)
+                else:
+                    missing[prop].update(v for v, m in zip(values, mapped, strict=True) if not m)
+        for prop, values in missing.items():
+            try:
+                self.ctx.hubspot_add_options(prop, sorted(values))
+            except RemoteError as error:
+                for pair in pairs:
+                    if prop in pair.to_hubspot and any(
+                        v in values for v in pair.to_hubspot[prop].split(";")
+                    ):
+                        del pair.to_hubspot[prop]
+                        pair.snap_hubspot.pop(prop, None)
+                        pair.partial = True
+                        self.record_error(
+                            pair,
+                            "to_hubspot",
+                            "picklist",
+                            error.code,
+                            f"{prop}: HubSpot has no option "
+                            f"{pair.snap_hubspot.get(prop, '')!r} and refused to "
+                            f"add it: {error.message}",
+                            [prop],
+                        )
+
+    def hubspot_batch(self, action: str, inputs: list[dict], *, key) -> tuple[list, dict]:
+        """Batch writes of 100 where one bad input never blocks the others: when HubSpot
+        rejects a whole batch (400/409), the batch is split until the bad inputs stand alone."""
+        results: list = []
+        failures: dict[str, Any] = {}
+        write = getattr(self.ctx.hubspot, f"batch_{action}")
+
+        def send(chunk: list[dict]) -> None:
+            try:
+                result = with_retries(lambda: write(object_type=OBJECT, inputs=chunk))
+            except (BadRequest, Conflict) as error:
+                if len(chunk) == 1:
+                    failures[key(chunk[0])] = error
+                    return
+                middle = len(chunk) // 2
+                send(chunk[:middle])
+                send(chunk[middle:])
+                return
+            results.extend(result.results)
+            failures.update(self.hubspot_failures(result, [key(i) for i in chunk]))
+
+        for start in range(0, len(inputs), 100):
+            send(inputs[start : start + 100])
+        return results, failures
+
+    def hubspot_create_properties(self, pair: Pair) -> dict[str, str]:
+        """Everything Salesforce knows, for a contact HubSpot doesn't have yet."""
+        self.merge(pair)
+        properties = {k: v for k, v in pair.to_hubspot.items() if v != ""}
+        pair.snap_hubspot = {k: v for k, v in pair.snap_hubspot.items() if v != ""}
+        properties["email"] = pair.salesforce["Email"]
+        if self.ctx.hubspot_writable(LINK_PROPERTY[pair.sobject]):
+            properties[LINK_PROPERTY[pair.sobject]] = pair.salesforce_id
+        return properties
+
+    @staticmethod
+    def hubspot_failures(result: Any, keys: list[str]) -> dict[str, Any]:
+        """Map batch errors back to the inputs they concern (by id or email in context)."""
+        failed: dict[str, Any] = {}
+        wanted = {str(k).lower(): str(k) for k in keys}
+        for error in result.errors:
+            context = getattr(error, "context", None) or {}
+            values = [v for vs in context.values() for v in (vs or [])]
+            for value in values:
+                key = wanted.get(str(value).lower())
+                if key:
+                    failed[key] = error
+        if result.errors and not failed:
+            for key in keys:  # an error we can't attribute: count every input as failed
+                failed[key] = result.errors[0]
+        return failed
+
+    # --- errors ---------------------------------------------------------------------------
+    def record_salesforce_failure(self, pair: Pair, result: dict) -> None:
+        first = (result.get("errors") or [{}])[0]
+        code = first.get("statusCode", "")
+        error_type = classify(
+            system="salesforce", status=400, code=code, message=first.get("message", "")
+        )
+        self.record_error(
+            pair,
+            "to_salesforce",
+            error_type.key,
+            code,
+            first.get("message", ""),
+            first.get("fields") or [],
+        )
+
+    def record_hubspot_failure(self, pair: Pair, error: Any) -> None:
+        if isinstance(error, RemoteError):
+            category, message, status = error.code, error.message, error.status
+        elif error is not None:  # an error item of a 207 batch response
+            category = getattr(error, "category", "") or ""
+            message = getattr(error, "message", "") or ""
+            status = 409 if category == "CONFLICT" else 400
+        else:
+            category, message, status = "", "HubSpot did not return this record", 400
+        error_type = classify(system="hubspot", status=status, code=category, message=message)
+        self.record_error(pair, "to_hubspot", error_type.key, category, message, [])
+
+    def record_error(
+        self,
+        pair: Pair,
+        direction: str,
+        error_type: str,
+        code: str,
+        message: str,
+        fields: list[str],
+    ) -> None:
+        """Errors going to Salesforce are kept on the HubSpot record, and the other way round."""
+        to_salesforce = direction == "to_salesforce"
+        if to_salesforce:
+            side, key_id = (
+                ("hubspot", pair.hubspot_id)
+                if pair.hubspot_id
+                else ("salesforce", pair.salesforce_id)
+            )
+        else:
+            side, key_id = (
+                ("salesforce", pair.salesforce_id)
+                if pair.salesforce_id
+                else ("hubspot", pair.hubspot_id)
+            )
+        services.sync_error_record(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            error_type=error_type,
+            direction=direction,
+            record_key=f"{side}:{key_id}",
+            hubspot_id=pair.hubspot_id or "",
+            salesforce_id=pair.salesforce_id or "",
+            salesforce_type=pair.sobject,
+            record_label=pair.label,
+            code=code,
+            message=message,
+            fields=fields,
+        )
+        self.counts["failed"] += 1
+
+    # --- commit ---------------------------------------------------------------------------
+    def commit(
+        self, pairs: list[Pair], cursor: Cursor | None, handled: list[tuple[str, datetime | None]]
+    ) -> None:
+        now = timezone.now()
+        synced_keys: list[str] = []
+        with transaction.atomic():
+            for pair in pairs:
+                if pair.hubspot is None or pair.salesforce is None:
+                    continue
+                snapshot = dict(pair.link.snapshot) if pair.link and pair.link.pk else {}
+                snapshot.update(pair.same)
+                if not pair.hubspot_failed:
+                    snapshot.update(pair.snap_hubspot)
+                if not pair.salesforce_failed:
+                    snapshot.update(pair.snap_salesforce)
+                link = (
+                    pair.link
+                    if pair.link and pair.link.pk
+                    else RecordLink(integration=self.ctx.integration, object=OBJECT)
+                )
+                if not link.pk:
+                    self.counts["linked"] += 1
+                link.hubspot_id, link.salesforce_id = pair.hubspot_id, pair.salesforce_id
+                link.salesforce_type, link.snapshot = pair.sobject, snapshot
+                link.hubspot_modified_at = parse_time(pair.hs_props.get(MODIFIED))
+                link.salesforce_modified_at = parse_time(pair.salesforce.get("SystemModstamp"))
+                link.last_synced_at = now
+                link.save()
+                if not (pair.hubspot_failed or pair.salesforce_failed or pair.partial):
+                    synced_keys += [
+                        f"hubspot:{pair.hubspot_id}",
+                        f"salesforce:{pair.salesforce_id}",
+                    ]
+            services.sync_errors_resolve(
+                integration=self.ctx.integration, object_name=OBJECT, record_keys=synced_keys
+            )
+            if cursor is not None:
+                cursor.advance(handled)
+
+    # --- retries --------------------------------------------------------------------------
+    def retry_errored(self) -> None:
+        """Records whose errors are due for a retry (every 20 minutes, then nightly)."""
+        due = list(
+            SyncError.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                resolved_at__isnull=True,
+                next_retry_at__lte=timezone.now(),
+            ).values_list("record_key", "salesforce_type")[:2000]
+        )
+        if not due:
+            return
+        hubspot_ids = sorted({k.split(":", 1)[1] for k, _ in due if k.startswith("hubspot:")})
+        salesforce = defaultdict(set)
+        for key, sobject in due:
+            if key.startswith("salesforce:"):
+                salesforce[sobject or "Lead"].add(key.split(":", 1)[1])
+        for sobject, ids in salesforce.items():
+            records = salesforce_by_ids(
+                self.ctx.salesforce, sobject, self.salesforce_fields(sobject), sorted(ids)
+            )
+            self.handle_salesforce_people(sobject, records, None, force=True)
+        if hubspot_ids:
+            try:
+                result = with_retries(
+                    lambda: self.ctx.hubspot.batch_read(
+                        object_type=OBJECT, ids=hubspot_ids, properties=self.hubspot_properties
+                    )
+                )
+            except (NotFound, RemoteError):
+                return
+            self.handle_hubspot_contacts(list(result.results), None, force=True)
+        self.counts["retried"] += len(due)
+
+
+def _history_times(obj: Any) -> dict[str, datetime]:
+    history = getattr(obj, "properties_with_history", None) or {}
+    times = {}
+    for prop, entries in history.items():
+        stamps = [parse_time(e.timestamp) for e in entries or [] if getattr(e, "timestamp", None)]
+        if stamps:
+            times[prop] = max(stamps)
+    return times

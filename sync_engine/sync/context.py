@@ -1,0 +1,112 @@
+"""What one sync cycle of one object pair works with: settings, mappings, connectors, counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils import timezone
+
+from ..connectors.hubspot import HubSpotConnector
+from ..connectors.salesforce import SalesforceConnector
+from ..models import FieldMapping, Integration, SchemaCache, SyncRun, System
+from ..object_settings import settings_for
+from ..services import object_sync_get_or_create, schema_refresh
+from .rules import SyncRule
+
+
+@dataclass
+class CycleContext:
+    integration: Integration
+    object_name: str
+    run: SyncRun
+    settings: object
+    mappings: list[FieldMapping]
+    salesforce: SalesforceConnector
+    hubspot: HubSpotConnector
+    salesforce_fields: dict[str, dict[str, dict]]  # sobject -> field name -> describe subset
+    hubspot_properties: dict[str, dict]
+    counts: Counter = field(default_factory=Counter)
+    retry_allowed: bool = True  # automatic retries stop at 75% of the allocation
+    started_at: datetime = field(default_factory=timezone.now)
+
+    @classmethod
+    def build(cls, *, integration: Integration, object_name: str, run: SyncRun) -> CycleContext:
+        row = object_sync_get_or_create(integration=integration, object_name=object_name)
+        schema = {
+            (c.system, c.object): c.data
+            for c in SchemaCache.objects.filter(integration=integration)
+        }
+        if (System.HUBSPOT, object_name) not in schema:
+            schema_refresh(integration=integration, object_name=object_name)
+            schema = {
+                (c.system, c.object): c.data
+                for c in SchemaCache.objects.filter(integration=integration)
+            }
+        salesforce_fields = {
+            obj: {f["name"]: f for f in data}
+            for (system, obj), data in schema.items()
+            if system == System.SALESFORCE
+        }
+        hubspot_properties = {p["name"]: p for p in schema.get((System.HUBSPOT, object_name), [])}
+        mappings = [
+            m
+            for m in FieldMapping.objects.filter(integration=integration, object=object_name)
+            if m.rule != SyncRule.DONT_SYNC and m.hubspot_property in hubspot_properties
+        ]
+        return cls(
+            integration=integration,
+            object_name=object_name,
+            run=run,
+            settings=settings_for(object_name, row.options),
+            mappings=mappings,
+            salesforce=SalesforceConnector(integration=integration),
+            hubspot=HubSpotConnector(integration=integration),
+            salesforce_fields=salesforce_fields,
+            hubspot_properties=hubspot_properties,
+        )
+
+    def mapped_field(self, mapping: FieldMapping, sobject: str) -> str | None:
+        """The Salesforce field of ``mapping`` on ``sobject``, if that object has it."""
+        name = mapping.field_for(sobject) if mapping.salesforce_fields else mapping.salesforce_field
+        if mapping.salesforce_fields and sobject not in mapping.salesforce_fields:
+            return None
+        return name if name in self.salesforce_fields.get(sobject, {}) else None
+
+    def hubspot_writable(self, prop: str) -> bool:
+        info = self.hubspot_properties.get(prop)
+        return info is not None and not info.get("readOnly")
+
+    def hubspot_add_options(self, prop: str, values: list[str]) -> None:
+        """Add options to a HubSpot dropdown (and to the cached schema)."""
+        info = self.hubspot_properties[prop]
+        options = [
+            {"label": o["label"], "value": o["value"], "displayOrder": i, "hidden": False}
+            for i, o in enumerate(info.get("options", []))
+        ]
+        start = len(options)
+        options += [
+            {"label": v, "value": v, "displayOrder": start + i, "hidden": False}
+            for i, v in enumerate(values)
+        ]
+        self.hubspot.call(
+            "crm.properties.core_api",
+            "update",
+            self.object_name,
+            prop,
+            {"options": options},
+            operation=f"{self.object_name}.properties.update",
+            sent=1,
+        )
+        info["options"] = [{"label": o["label"], "value": o["value"]} for o in options]
+        SchemaCache.objects.filter(
+            integration=self.integration, system=System.HUBSPOT, object=self.object_name
+        ).update(data=list(self.hubspot_properties.values()))
+
+    def field_type(self, sobject: str, name: str) -> str:
+        return self.salesforce_fields.get(sobject, {}).get(name, {}).get("type", "string")
+
+    def writable(self, sobject: str, name: str, *, create: bool) -> bool:
+        info = self.salesforce_fields.get(sobject, {}).get(name, {})
+        return bool(info.get("createable" if create else "updateable"))

@@ -1,0 +1,173 @@
+"""One sync cycle of one object pair: the lock, the run record, and what failures mean.
+
+A cycle never spends past the allocation: when the budget says no, the run ends *paused* and
+the integration shows it; the next cycle resumes by itself once the rolling window frees up.
+Integration-level failures (credentials, API access) suspend syncing with the reason and what
+to do, until someone fixes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from ..budget import budget_remaining
+from ..errors import (
+    ApiLimitExceeded,
+    AuthExpired,
+    BudgetExhausted,
+    ConnectorError,
+    PermissionDenied,
+    RateLimited,
+    TransientError,
+)
+from ..models import ApiCall, Integration, ObjectSync, SyncRun, System
+from ..services import integration_set_state, object_sync_get_or_create
+from .contacts import ContactSync
+from .context import CycleContext
+
+log = logging.getLogger(__name__)
+
+PAIRS = {"contacts": ContactSync}
+LEASE = timedelta(minutes=10)
+RETRY_CEILING = 0.75  # automatic retries stop past 75% of the allocation (spec §3.3)
+
+
+class SyncAlreadyRunning(Exception):
+    pass
+
+
+def lock_acquire(row: ObjectSync, holder: str) -> bool:
+    now = timezone.now()
+    free = Q(lock_expires_at__isnull=True) | Q(lock_expires_at__lt=now) | Q(lock_holder=holder)
+    return bool(
+        ObjectSync.objects.filter(pk=row.pk)
+        .filter(free)
+        .update(lock_holder=holder, lock_expires_at=now + LEASE)
+    )
+
+
+def lock_release(row: ObjectSync, holder: str) -> None:
+    ObjectSync.objects.filter(pk=row.pk, lock_holder=holder).update(
+        lock_holder="", lock_expires_at=None
+    )
+
+
+def sync_cycle_run(
+    *, integration: Integration, object_name: str = "contacts", trigger: str = "schedule"
+) -> SyncRun:
+    """Run one cycle now, in this process. Raises ``SyncAlreadyRunning`` if another worker
+    holds the pair."""
+    row = object_sync_get_or_create(integration=integration, object_name=object_name)
+    holder = uuid.uuid4().hex
+    if not lock_acquire(row, holder):
+        raise SyncAlreadyRunning(f"{object_name} is already syncing")
+    run = SyncRun.objects.create(integration=integration, object=object_name, trigger=trigger)
+    try:
+        _run(integration, object_name, run, trigger, row)
+    finally:
+        lock_release(row, holder)
+        _finish(run)
+    return run
+
+
+def _run(
+    integration: Integration, object_name: str, run: SyncRun, trigger: str, row: ObjectSync
+) -> None:
+    integration.refresh_from_db()
+    row.refresh_from_db()
+    if not row.enabled:
+        run.status, run.message = SyncRun.Status.SUCCEEDED, "Sync is off for this object."
+        return
+    if integration.state in (Integration.State.SUSPENDED, Integration.State.DISCONNECTED):
+        run.status = SyncRun.Status.FAILED
+        run.message = f"Integration {integration.state}: {integration.state_reason}"
+        return
+    remaining = budget_remaining(integration=integration, system=System.SALESFORCE)
+    if remaining is not None and remaining <= 0:
+        run.status = SyncRun.Status.PAUSED
+        run.message = "The Salesforce API allocation is used up; waiting for the window."
+        _pause(integration, ALLOCATION_USED)
+        return
+    ctx = CycleContext.build(integration=integration, object_name=object_name, run=run)
+    allocation = integration.salesforce_api_allocation
+    ctx.retry_allowed = (
+        trigger == "resync"
+        or remaining is None
+        or (allocation - remaining) < RETRY_CEILING * allocation
+    )
+    run.counts = ctx.counts  # live counts, saved at the end
+    try:
+        PAIRS[object_name](ctx).run()
+        run.status = SyncRun.Status.SUCCEEDED
+        if integration.state == Integration.State.PAUSED:
+            integration_set_state(
+                integration=integration, state=Integration.State.CONNECTED, reason=""
+            )
+    except BudgetExhausted as error:
+        run.status, run.message = SyncRun.Status.PAUSED, str(error)
+        _pause(integration, ALLOCATION_USED)
+    except ApiLimitExceeded as error:
+        run.status, run.message = SyncRun.Status.PAUSED, str(error)
+        _pause(integration, ORG_LIMIT)
+    except AuthExpired as error:
+        run.status, run.message = SyncRun.Status.FAILED, str(error)
+        _suspend(
+            integration,
+            f"{error.system}: the credentials were rejected. Reconnect on the Connection tab.",
+        )
+    except PermissionDenied as error:
+        run.status, run.message = SyncRun.Status.FAILED, str(error)
+        _suspend(
+            integration,
+            f"{error.system}: access denied ({error.code or error.status}). Give the "
+            "integration user API access and the object permissions, then reconnect.",
+        )
+    except (TransientError, RateLimited) as error:
+        run.status = SyncRun.Status.FAILED
+        run.message = f"Temporary failure, retried on the next cycle: {error}"
+    except ConnectorError as error:
+        run.status, run.message = SyncRun.Status.FAILED, str(error)
+        log.warning("%s cycle failed: %s", object_name, error)
+
+
+ALLOCATION_USED = (
+    "The Salesforce API allocation is used up. Syncing resumes by itself as the 24-hour window "
+    "frees up, or raise 'Allocated to HubSpot' on the Sync health tab."
+)
+ORG_LIMIT = (
+    "The Salesforce org reached its daily API limit, which stops every integration. Syncing "
+    "resumes when Salesforce frees calls; ask Salesforce for a temporary increase for migrations."
+)
+
+
+def _pause(integration: Integration, reason: str) -> None:
+    if integration.state != Integration.State.PAUSED or integration.state_reason != reason:
+        integration_set_state(
+            integration=integration, state=Integration.State.PAUSED, reason=reason
+        )
+
+
+def _suspend(integration: Integration, reason: str) -> None:
+    integration_set_state(integration=integration, state=Integration.State.SUSPENDED, reason=reason)
+
+
+def _finish(run: SyncRun) -> None:
+    run.finished_at = timezone.now()
+    if run.status == SyncRun.Status.RUNNING:
+        run.status = SyncRun.Status.FAILED
+        run.message = run.message or "The cycle stopped unexpectedly."
+    calls = ApiCall.objects.filter(
+        integration_id=run.integration_id,
+        called_at__gte=run.started_at,
+        called_at__lte=run.finished_at,
+    )
+    run.salesforce_calls = calls.filter(system=System.SALESFORCE).count()
+    run.hubspot_calls = calls.filter(system=System.HUBSPOT).count()
+    run.counts = dict(run.counts or {})
+    run.error_count = run.counts.get("failed", 0)
+    run.save()

@@ -1,0 +1,164 @@
+"""Lifecycle stages from opportunities (spec §7).
+
+A synced contact with a contact role on an open opportunity becomes an *opportunity*; once one
+of its opportunities is Closed Won it becomes a *customer*, also when the role is added after
+the win. Stages only move forward, and optionally fan out to every contact of the company.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from ..models import RecordLink
+from .changes import Cursor, SoqlStream, parse_time, salesforce_by_ids, soql_string, with_retries
+
+if TYPE_CHECKING:
+    from .contacts import ContactSync
+
+ORDER = [
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "other",
+]
+RANK = {stage: i for i, stage in enumerate(ORDER)}
+ROLE_FIELDS = ["Id", "IsDeleted", "SystemModstamp", "ContactId", "OpportunityId"]
+OPPORTUNITY_FIELDS = ["Id", "IsDeleted", "SystemModstamp", "IsClosed", "IsWon"]
+CONTACT_TO_COMPANY = "companies"
+
+
+def later(stage: str, than: str | None) -> bool:
+    return RANK.get(stage, -1) > RANK.get(than or "", -1)
+
+
+class LifecycleTransitions:
+    def __init__(self, contacts: ContactSync) -> None:
+        self.contacts = contacts
+        self.ctx = contacts.ctx
+
+    def streams(self) -> list[SoqlStream]:
+        integration = self.ctx.integration
+        return [
+            SoqlStream(
+                "OpportunityContactRole",
+                ROLE_FIELDS,
+                Cursor.load(integration, "salesforce:OpportunityContactRole"),
+            ),
+            SoqlStream(
+                "Opportunity",
+                OPPORTUNITY_FIELDS,
+                Cursor.load(integration, "salesforce:Opportunity"),
+            ),
+        ]
+
+    def handle(self, stream: SoqlStream, records: list[dict]) -> None:
+        handled = [(r["Id"], parse_time(r.get("SystemModstamp"))) for r in records]
+        fresh = [
+            r
+            for r in records
+            if not r.get("IsDeleted")
+            and not stream.cursor.seen(r["Id"], parse_time(r.get("SystemModstamp")))
+        ]
+        if stream.sobject == "OpportunityContactRole":
+            roles = [(r["ContactId"], r["OpportunityId"]) for r in fresh if r.get("ContactId")]
+            states = {
+                o["Id"]: o
+                for o in salesforce_by_ids(
+                    self.ctx.salesforce,
+                    "Opportunity",
+                    OPPORTUNITY_FIELDS,
+                    sorted({opp for _, opp in roles}),
+                )
+            }
+        else:
+            won = [r["Id"] for r in fresh if r.get("IsWon")]
+            states = {r["Id"]: r for r in fresh}
+            roles = [(r["ContactId"], r["OpportunityId"]) for r in self._roles_of(won)]
+        targets: dict[str, str] = {}
+        for contact_id, opportunity_id in roles:
+            opportunity = states.get(opportunity_id)
+            if not opportunity:
+                continue
+            stage = (
+                "customer"
+                if opportunity.get("IsWon")
+                else ("opportunity" if not opportunity.get("IsClosed") else None)
+            )
+            if stage and later(stage, targets.get(contact_id)):
+                targets[contact_id] = stage
+        if targets:
+            self.apply(targets)
+        with transaction.atomic():
+            stream.cursor.advance(handled)
+
+    def _roles_of(self, opportunity_ids: list[str]) -> list[dict]:
+        if not opportunity_ids:
+            return []
+        soql = (
+            "SELECT ContactId, OpportunityId FROM OpportunityContactRole "  # noqa: S608
+            f"WHERE OpportunityId IN ({', '.join(soql_string(i) for i in opportunity_ids)})"
+        )
+        return with_retries(lambda: self.ctx.salesforce.query_all(soql))
+
+    def apply(self, targets: dict[str, str]) -> None:
+        """Move linked HubSpot contacts forward (and their companies' contacts, if asked)."""
+        links = RecordLink.objects.filter(
+            integration=self.ctx.integration, object="contacts", salesforce_id__in=list(targets)
+        )
+        stages = {link.hubspot_id: targets[link.salesforce_id] for link in links}
+        if not stages:
+            return
+        if self.ctx.settings.lifecycle_company_fanout:
+            stages = self._fan_out(stages)
+        hubspot = self.ctx.hubspot
+        current = with_retries(
+            lambda: hubspot.batch_read(
+                object_type="contacts", ids=list(stages), properties=["lifecyclestage"]
+            )
+        )
+        updates = [
+            {"id": str(o.id), "properties": {"lifecyclestage": stages[str(o.id)]}}
+            for o in current.results
+            if str(o.id) in stages and later(stages[str(o.id)], o.properties.get("lifecyclestage"))
+        ]
+        if updates:
+            _, failed = self.contacts.hubspot_batch("update", updates, key=lambda i: i["id"])
+            self.contacts.counts["lifecycle_updates"] += len(updates) - len(failed)
+
+    def _fan_out(self, stages: dict[str, str]) -> dict[str, str]:
+        hubspot = self.ctx.hubspot
+        companies = with_retries(
+            lambda: hubspot.associations_batch_read(
+                from_object_type="contacts", to_object_type=CONTACT_TO_COMPANY, ids=list(stages)
+            )
+        )
+        stage_of_company: dict[str, str] = {}
+        for row in companies.results or []:
+            for to in row.to or []:
+                company = str(to.to_object_id)
+                stage = stages[str(row._from.id)]
+                if later(stage, stage_of_company.get(company)):
+                    stage_of_company[company] = stage
+        if not stage_of_company:
+            return stages
+        people = with_retries(
+            lambda: hubspot.associations_batch_read(
+                from_object_type=CONTACT_TO_COMPANY,
+                to_object_type="contacts",
+                ids=list(stage_of_company),
+            )
+        )
+        result = dict(stages)
+        for row in people.results or []:
+            stage = stage_of_company[str(row._from.id)]
+            for to in row.to or []:
+                contact = str(to.to_object_id)
+                if later(stage, result.get(contact)):
+                    result[contact] = stage
+        return result

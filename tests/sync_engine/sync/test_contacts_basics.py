@@ -1,0 +1,84 @@
+"""Contacts ⇄ leads/contacts, end to end through the official clients and the emulators."""
+
+from hubspot.crm.contacts import SimplePublicObjectInputForCreate
+
+
+def hs_create(hs, **properties):
+    obj = hs.crm.contacts.basic_api.create(SimplePublicObjectInputForCreate(properties=properties))
+    return obj.id
+
+
+def hs_get(hs, contact_id, *props):
+    return hs.crm.contacts.basic_api.get_by_id(contact_id, properties=list(props)).properties
+
+
+def test_a_salesforce_lead_creates_a_hubspot_contact_and_an_idle_cycle_writes_nothing(
+    cycle, sf_person, hs_person
+):
+    lead = sf_person.Lead.create(
+        {
+            "FirstName": "Ada",
+            "LastName": "Lovelace",
+            "Company": "Analytical Engines",
+            "Email": "ada@example.com",
+            "Title": "Countess",
+        }
+    )["id"]
+    run = cycle()
+    assert run.counts["created_in_hubspot"] == 1
+    link = cycle.link(salesforce_id=lead)
+    props = hs_get(
+        hs_person, link.hubspot_id, "email", "firstname", "lastname", "company", "jobtitle"
+    )
+    assert props["email"] == "ada@example.com" and props["firstname"] == "Ada"
+    assert props["company"] == "Analytical Engines" and props["jobtitle"] == "Countess"
+
+    settle = cycle()  # reads back its own writes: recognised, nothing written
+    idle = cycle()
+    for run in (settle, idle):
+        assert not any(
+            run.counts.get(k)
+            for k in (
+                "created_in_hubspot",
+                "updated_in_hubspot",
+                "created_in_salesforce",
+                "updated_in_salesforce",
+            )
+        )
+    assert idle.calls == {"salesforce": 1, "hubspot": 1}
+
+
+def test_a_hubspot_contact_creates_a_salesforce_lead_by_default(cycle, sf_person, hs_person):
+    contact = hs_create(
+        hs_person,
+        email="grace@example.com",
+        firstname="Grace",
+        lastname="Hopper",
+        company="US Navy",
+        jobtitle="Rear Admiral",
+    )
+    run = cycle()
+    assert run.counts["created_in_salesforce"] == 1
+    link = cycle.link(hubspot_id=contact)
+    lead = sf_person.Lead.get(link.salesforce_id)
+    assert (lead["LastName"], lead["Company"], lead["Email"]) == (
+        "Hopper",
+        "US Navy",
+        "grace@example.com",
+    )
+
+
+def test_the_same_email_on_both_sides_links_instead_of_duplicating(cycle, sf_person, hs_person):
+    contact = hs_create(hs_person, email="Linus@Example.com", firstname="Linus", lastname="T")
+    sf_contact = sf_person.Contact.create(
+        {"LastName": "Torvalds", "Email": "linus@example.com", "Phone": "+1 555 0100"}
+    )["id"]
+    cycle()
+    cycle()
+    assert sf_person.query("SELECT COUNT() FROM Lead")["totalSize"] == 0
+    assert sf_person.query("SELECT COUNT() FROM Contact")["totalSize"] == 1
+    link = cycle.link(hubspot_id=contact)
+    assert (link.salesforce_id, link.salesforce_type) == (sf_contact, "Contact")
+    props = hs_get(hs_person, contact, "lastname", "phone")
+    assert props["lastname"] == "Torvalds"  # prefer Salesforce unless blank
+    assert props["phone"] == "+1 555 0100"
