@@ -546,6 +546,9 @@ class Actions:
         raw = new_field_raw(name, label or name[:-3].replace("_", " "), type, **extra)
         self.app.schema.add_field(obj.name, raw)
         self.app.org.runtime_fields.append((obj.name, raw))
+        if type == "boolean":  # existing records read false, as for a new checkbox in Salesforce
+            for rec in self.app.org.store.table(obj.name).values():
+                rec.setdefault(name, False)
         self.app._caches_changed()
         return name
 

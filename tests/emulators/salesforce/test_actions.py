@@ -236,3 +236,9 @@ def test_reset_clock_and_faults_over_http(sf, app, control):
     assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
     ledger = control("ledger", method="GET").json()
     assert ledger["count"] == 1 and ledger["entries"][0]["charged"] == 1
+
+
+def test_new_checkbox_fields_read_false_on_existing_records(sf, app):
+    sf.Lead.create({"LastName": "Old", "Company": "X"})
+    app.run_action("add_field", object="Lead", field="Is_Hot", type="boolean")
+    assert sf.query("SELECT COUNT() FROM Lead WHERE Is_Hot__c = false")["totalSize"] == 1
