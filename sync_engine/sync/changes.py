@@ -12,6 +12,8 @@ that window it already handled.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -52,6 +54,24 @@ def soql_string(value: str) -> str:
 
 
 # --- cursors --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Version:
+    """One read of one record. Two edits within one second share a stamp but not a digest."""
+
+    id: str
+    stamp: datetime | None
+    digest: str
+
+    @classmethod
+    def of(cls, record_id: str, stamp: datetime | None, content: Any) -> Version:
+        text = json.dumps(content, sort_keys=True, default=str).encode()
+        return cls(record_id, stamp, hashlib.sha1(text, usedforsecurity=False).hexdigest()[:16])
+
+    @property
+    def key(self) -> str:
+        return f"{self.stamp.isoformat() if self.stamp else ''}|{self.digest}"
+
+
 @dataclass
 class Cursor:
     """A change stream's position plus the versions already handled inside the overlap."""
@@ -67,21 +87,23 @@ class Cursor:
     def since(self) -> datetime | None:
         return self.row.position - OVERLAP if self.row.position else None
 
-    def seen(self, record_id: str, stamp: datetime | None) -> bool:
-        return stamp is not None and self.row.seen.get(record_id) == stamp.isoformat()
+    def seen(self, version: Version) -> bool:
+        return version.stamp is not None and self.row.seen.get(version.id) == version.key
 
-    def advance(self, handled: list[tuple[str, datetime | None]]) -> None:
-        """Move past ``handled`` (id, stamp) pairs. Call inside the transaction that stores
-        their effects, so a crash never moves the cursor past unsaved work."""
-        stamps = [s for _, s in handled if s is not None]
+    def advance(self, handled: list[Version]) -> None:
+        """Move past the ``handled`` versions. Call inside the transaction that stores their
+        effects, so a crash never moves the cursor past unsaved work."""
+        stamps = [v.stamp for v in handled if v.stamp is not None]
         if not stamps:
             return
         position = max([*stamps, *([self.row.position] if self.row.position else [])])
         window_start = position - OVERLAP
-        seen = {k: v for k, v in self.row.seen.items() if parse_time(v) >= window_start}
-        for record_id, stamp in handled:
-            if stamp is not None and stamp >= window_start:
-                seen[record_id] = stamp.isoformat()
+        seen = {
+            k: v for k, v in self.row.seen.items() if parse_time(v.split("|")[0]) >= window_start
+        }
+        for version in handled:
+            if version.stamp is not None and version.stamp >= window_start:
+                seen[version.id] = version.key
         self.row.position = position
         self.row.seen = seen
         self.row.save(update_fields=["position", "seen", "updated_at"])

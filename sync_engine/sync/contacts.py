@@ -35,6 +35,7 @@ from . import geo
 from .changes import (
     Cursor,
     SoqlStream,
+    Version,
     composite_query,
     hubspot_changes,
     parse_time,
@@ -219,12 +220,12 @@ class ContactSync:
     def handle_salesforce_people(
         self, sobject: str, records: list[dict], cursor: Cursor | None, *, force: bool = False
     ) -> None:
-        handled: list[tuple[str, datetime | None]] = []
+        handled: list[Version] = []
         fresh = []
         for record in records:
-            stamp = parse_time(record.get("SystemModstamp"))
-            handled.append((record["Id"], stamp))
-            if force or cursor is None or not cursor.seen(record["Id"], stamp):
+            version = Version.of(record["Id"], parse_time(record.get("SystemModstamp")), record)
+            handled.append(version)
+            if force or cursor is None or not cursor.seen(version):
                 fresh.append(record)
         links = {
             link.salesforce_id: link
@@ -462,12 +463,14 @@ class ContactSync:
     def handle_hubspot_contacts(
         self, objects: list[Any], cursor: Cursor | None, *, force: bool = False
     ) -> None:
-        handled = []
+        handled: list[Version] = []
         fresh = []
         for obj in objects:
-            stamp = parse_time(obj.properties.get(MODIFIED))
-            handled.append((str(obj.id), stamp))
-            if force or cursor is None or not cursor.seen(str(obj.id), stamp):
+            version = Version.of(
+                str(obj.id), parse_time(obj.properties.get(MODIFIED)), obj.properties
+            )
+            handled.append(version)
+            if force or cursor is None or not cursor.seen(version):
                 fresh.append(obj)
         self.follow_hubspot_merges(fresh)
         links = {

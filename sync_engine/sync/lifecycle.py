@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from ..models import RecordLink
-from .changes import Cursor, SoqlStream, parse_time, salesforce_by_ids, soql_string, with_retries
+from .changes import (
+    Cursor,
+    SoqlStream,
+    Version,
+    parse_time,
+    salesforce_by_ids,
+    soql_string,
+    with_retries,
+)
 
 if TYPE_CHECKING:
     from .contacts import ContactSync
@@ -58,12 +66,11 @@ class LifecycleTransitions:
         ]
 
     def handle(self, stream: SoqlStream, records: list[dict]) -> None:
-        handled = [(r["Id"], parse_time(r.get("SystemModstamp"))) for r in records]
+        versions = [Version.of(r["Id"], parse_time(r.get("SystemModstamp")), r) for r in records]
         fresh = [
             r
-            for r in records
-            if not r.get("IsDeleted")
-            and not stream.cursor.seen(r["Id"], parse_time(r.get("SystemModstamp")))
+            for r, version in zip(records, versions, strict=True)
+            if not r.get("IsDeleted") and not stream.cursor.seen(version)
         ]
         if stream.sobject == "OpportunityContactRole":
             roles = [(r["ContactId"], r["OpportunityId"]) for r in fresh if r.get("ContactId")]
@@ -95,7 +102,7 @@ class LifecycleTransitions:
         if targets:
             self.apply(targets)
         with transaction.atomic():
-            stream.cursor.advance(handled)
+            stream.cursor.advance(versions)
 
     def _roles_of(self, opportunity_ids: list[str]) -> list[dict]:
         if not opportunity_ids:

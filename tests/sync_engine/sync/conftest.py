@@ -6,7 +6,7 @@ import pytest
 
 from emulators.testing import hubspot_client, salesforce_client
 from sync_engine.models import ApiCall, RecordLink, System
-from sync_engine.services import object_settings_update
+from sync_engine.services import object_settings_update, object_sync_get_or_create
 from sync_engine.sync.cycle import sync_cycle_run
 
 
@@ -60,4 +60,5 @@ class Cycle:
 
 @pytest.fixture
 def cycle(integration):
+    object_sync_get_or_create(integration=integration, object_name="contacts")  # defaults
     return Cycle(integration)

@@ -1,0 +1,31 @@
+"""Small helpers for scenario tests: people editing in HubSpot, reading both sides."""
+
+from hubspot.crm.contacts import SimplePublicObjectInput, SimplePublicObjectInputForCreate
+
+
+def hs_create(hs, **properties) -> str:
+    return hs.crm.contacts.basic_api.create(
+        SimplePublicObjectInputForCreate(properties=properties)
+    ).id
+
+
+def hs_update(hs, contact_id: str, **properties) -> None:
+    hs.crm.contacts.basic_api.update(contact_id, SimplePublicObjectInput(properties=properties))
+
+
+def hs_get(hs, contact_id: str, *props) -> dict:
+    return hs.crm.contacts.basic_api.get_by_id(contact_id, properties=list(props)).properties
+
+
+def hs_emails(hs) -> list[str]:
+    emails, after = [], None
+    while True:
+        page = hs.crm.contacts.basic_api.get_page(limit=100, after=after, properties=["email"])
+        emails += [(o.properties.get("email") or "").lower() for o in page.results]
+        if not page.paging:
+            return emails
+        after = page.paging.next.after
+
+
+def new_lead(sf, **fields) -> str:
+    return sf.Lead.create({"LastName": "Doe", "Company": "Acme", **fields})["id"]

@@ -1,0 +1,100 @@
+"""Sync rules per mapping (spec §8.2), both directions, blanks and conflicts."""
+
+import time
+
+from sync_engine.models import FieldMapping
+
+from .helpers import hs_create, hs_get, hs_update, new_lead
+
+
+def set_rule(integration, prop, rule):
+    FieldMapping.objects.filter(integration=integration, hubspot_property=prop).update(rule=rule)
+
+
+def linked_pair(cycle, sf_person, **lead_fields):
+    lead = new_lead(sf_person, Email="pat@example.com", **lead_fields)
+    cycle()
+    return lead, cycle.link(salesforce_id=lead).hubspot_id
+
+
+def test_prefer_salesforce_unless_blank(cycle, sf_person, hs_person):
+    lead, contact = linked_pair(cycle, sf_person, Title="Engineer")
+    hs_update(hs_person, contact, jobtitle="Chief Engineer", mobilephone="+31 6 1234")
+    cycle()
+    assert hs_get(hs_person, contact, "jobtitle")["jobtitle"] == "Engineer"  # Salesforce wins
+    assert sf_person.Lead.get(lead)["MobilePhone"] == "+31 6 1234"  # HubSpot fills a blank
+    sf_person.Lead.update(lead, {"Title": None})
+    cycle()
+    assert hs_get(hs_person, contact, "jobtitle")["jobtitle"] in (None, "")  # cleared both
+    hs_update(hs_person, contact, mobilephone="")
+    cycle()
+    assert sf_person.Lead.get(lead)["MobilePhone"] == "+31 6 1234"  # clearing in HubSpot: no
+    assert hs_get(hs_person, contact, "mobilephone")["mobilephone"] == "+31 6 1234"
+
+
+def test_always_use_salesforce(cycle, integration, sf_person, hs_person):
+    set_rule(integration, "jobtitle", "always_use_salesforce")
+    set_rule(integration, "mobilephone", "always_use_salesforce")
+    lead, contact = linked_pair(cycle, sf_person, Title="Engineer")
+    hs_update(hs_person, contact, jobtitle="Boss", mobilephone="+1 555")
+    cycle()
+    assert hs_get(hs_person, contact, "jobtitle")["jobtitle"] == "Engineer"
+    assert sf_person.Lead.get(lead)["MobilePhone"] is None  # never written, even when empty
+
+
+def test_two_way_follows_the_latest_change_and_propagates_deletes(
+    cycle, integration, sf_person, hs_person
+):
+    set_rule(integration, "jobtitle", "two_way")
+    lead, contact = linked_pair(cycle, sf_person, Title="Engineer")
+    hs_update(hs_person, contact, jobtitle="Architect")
+    cycle()
+    assert sf_person.Lead.get(lead)["Title"] == "Architect"
+    sf_person.Lead.update(lead, {"Title": "Director"})
+    cycle()
+    assert hs_get(hs_person, contact, "jobtitle")["jobtitle"] == "Director"
+    hs_update(hs_person, contact, jobtitle="")
+    cycle()
+    assert sf_person.Lead.get(lead)["Title"] is None
+
+    # Both sides change before the next cycle: the most recent change wins.
+    sf_person.Lead.update(lead, {"Title": "From Salesforce"})
+    time.sleep(1.1)  # Salesforce stamps whole seconds
+    hs_update(hs_person, contact, jobtitle="From HubSpot, later")
+    cycle()
+    assert sf_person.Lead.get(lead)["Title"] == "From HubSpot, later"
+    assert hs_get(hs_person, contact, "jobtitle")["jobtitle"] == "From HubSpot, later"
+
+
+def test_dont_sync(cycle, integration, sf_person, hs_person):
+    set_rule(integration, "jobtitle", "dont_sync")
+    lead, contact = linked_pair(cycle, sf_person, Title="Engineer")
+    assert hs_get(hs_person, contact, "jobtitle")["jobtitle"] in (None, "")
+    hs_update(hs_person, contact, jobtitle="Boss")
+    cycle()
+    assert sf_person.Lead.get(lead)["Title"] == "Engineer"
+
+
+def test_salesforce_changes_do_nothing_when_creation_is_off(cycle, sf_person, hs_person):
+    cycle.settings(salesforce_create_update="nothing")
+    new_lead(sf_person, Email="nobody@example.com")
+    run = cycle()
+    assert run.counts["skipped_create_disabled"] == 1
+    assert not run.counts.get("created_in_hubspot")
+
+
+def test_hubspot_contacts_can_create_salesforce_contacts(cycle, sf_person, hs_person):
+    cycle.settings(hubspot_creates="contact")
+    contact = hs_create(hs_person, email="kim@example.com", lastname="Kim")
+    cycle()
+    link = cycle.link(hubspot_id=contact)
+    assert link.salesforce_type == "Contact"
+    assert sf_person.Contact.get(link.salesforce_id)["Email"] == "kim@example.com"
+
+
+def test_contacts_without_email_never_sync(cycle, sf_person, hs_person):
+    hs_create(hs_person, firstname="No", lastname="Email", company="X")
+    new_lead(sf_person, LastName="Emailless")
+    run = cycle()
+    assert run.counts["skipped_no_email"] == 2
+    assert sf_person.query("SELECT COUNT() FROM Lead")["totalSize"] == 1
