@@ -227,6 +227,9 @@ class ContactSync:
             handled.append(version)
             if force or cursor is None or not cursor.seen(version):
                 fresh.append(record)
+        # Deletes and merges first: a merge can hand a link to a survivor in this same batch.
+        self.apply_salesforce_deletes([r for r in fresh if r.get("IsDeleted")])
+        fresh = [r for r in fresh if not r.get("IsDeleted")]
         links = {
             link.salesforce_id: link
             for link in RecordLink.objects.filter(
@@ -235,13 +238,8 @@ class ContactSync:
         }
         pairs: list[Pair] = []
         unlinked: dict[str, dict] = {}
-        deletes: list[tuple[dict, RecordLink]] = []
         for record in fresh:
             link = links.get(record["Id"])
-            if record.get("IsDeleted"):
-                if link:
-                    deletes.append((record, link))
-                continue
             if record.get("IsConverted"):
                 self.follow_conversion(record, link)
                 continue
@@ -262,7 +260,6 @@ class ContactSync:
                     or record["SystemModstamp"] > unlinked[email]["SystemModstamp"]
                 ):
                     unlinked[email] = record
-        self.apply_salesforce_deletes(deletes)
         self.load_hubspot_partners(pairs)
         pairs += self.match_in_hubspot(sobject, list(unlinked.values()))
         pairs = [p for p in pairs if self.may_receive_salesforce_updates(p)]
@@ -306,10 +303,19 @@ class ContactSync:
             link.save(update_fields=["salesforce_id", "salesforce_type", "snapshot"])
         self.counts["leads_converted"] += 1
 
-    def apply_salesforce_deletes(self, deletes: list[tuple[dict, RecordLink]]) -> None:
+    def apply_salesforce_deletes(self, records: list[dict]) -> None:
         """Deleted or merged away in Salesforce (spec §6.2, §6.4)."""
+        links = {
+            link.salesforce_id: link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration, salesforce_id__in=[r["Id"] for r in records]
+            )
+        }
         archive: list[str] = []
-        for record, link in deletes:
+        for record in records:
+            link = links.get(record["Id"])
+            if link is None:
+                continue
             master = record.get("MasterRecordId")
             if (
                 master
