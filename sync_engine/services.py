@@ -652,7 +652,9 @@ RETRY_EVERY = timedelta(minutes=20)
 RETRY_ATTEMPTS = 10  # then the nightly queue (spec §3.3)
 
 
-def _next_retry(attempts: int, now):
+def _next_retry(attempts: int, now, error_type: str = ""):
+    if error_type == "transient" and attempts < RETRY_ATTEMPTS:
+        return now  # a locked row or a blip: try again on the next cycle
     if attempts < RETRY_ATTEMPTS:
         return now + RETRY_EVERY
     tomorrow = (now + timedelta(days=1)).date()
@@ -710,7 +712,7 @@ def sync_error_record(
                 first_seen_at=now,
                 last_seen_at=now,
                 attempts=1,
-                next_retry_at=_next_retry(1, now),
+                next_retry_at=_next_retry(1, now, error_type),
             )
         current.attempts += 1
         current.last_seen_at = now
@@ -718,7 +720,7 @@ def sync_error_record(
         current.salesforce_id = salesforce_id or current.salesforce_id
         current.hubspot_id = hubspot_id or current.hubspot_id
         current.record_label = (record_label or current.record_label)[:300]
-        current.next_retry_at = _next_retry(current.attempts, now)
+        current.next_retry_at = _next_retry(current.attempts, now, error_type)
         current.save()
         return current
 

@@ -125,6 +125,7 @@ class Pair:
     hubspot_failed: bool = False
     salesforce_failed: bool = False
     partial: bool = False  # synced, but a field could not be written (its error stays)
+    owner_reset: bool = False
     needs_history: bool = False
 
     @property
@@ -706,7 +707,7 @@ class ContactSync:
         """Decide every mapped field of one pair (idempotent: may run twice)."""
         pair.to_hubspot, pair.to_salesforce = {}, {}
         pair.same, pair.snap_hubspot, pair.snap_salesforce = {}, {}, {}
-        pair.needs_history = False
+        pair.needs_history = pair.owner_reset = False
         sobject, record, props = pair.sobject, pair.salesforce or {}, pair.hs_props
         snapshot = pair.link.snapshot if pair.link and pair.link.pk else None
         creating_salesforce = pair.salesforce is None
@@ -834,7 +835,7 @@ class ContactSync:
                 pair.snap_salesforce["__salesforce_owner"] = user
                 return
             decision = Decision(to_hubspot=sf_as_hubspot)
-            self.counts["owner_resets"] += 1
+            pair.owner_reset = True
         if decision.to_hubspot is not None and decision.to_hubspot != hs_owner:
             pair.to_hubspot[OWNER_PROPERTY] = decision.to_hubspot
             pair.snap_hubspot[OWNER_PROPERTY] = decision.to_hubspot
@@ -1113,6 +1114,8 @@ class ContactSync:
                 link.salesforce_modified_at = parse_time(pair.salesforce.get("SystemModstamp"))
                 link.last_synced_at = now
                 link.save()
+                if pair.owner_reset and not pair.hubspot_failed:
+                    self.counts["owner_resets"] += 1
                 if not (pair.hubspot_failed or pair.salesforce_failed or pair.partial):
                     synced_keys += [
                         f"hubspot:{pair.hubspot_id}",

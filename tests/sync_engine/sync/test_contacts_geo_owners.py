@@ -1,0 +1,91 @@
+"""State/country matching (spec §12) and owners (spec §11)."""
+
+import pytest
+
+from .helpers import hs_create, hs_get, hs_update, new_lead
+
+
+@pytest.fixture
+def picklists(emulators):
+    emulators.salesforce.app.run_action("enable_state_country_picklists", enabled=True)
+
+
+def test_convert_mode_sends_standard_values_and_drops_states_of_stateless_countries(
+    cycle, picklists, sf_person, hs_person
+):
+    cycle.settings(salesforce_state_country="enabled", hubspot_state_country="convert")
+    us = hs_create(
+        hs_person, email="us@example.com", lastname="A", company="X", country="USA", state="ca"
+    )
+    nl = hs_create(
+        hs_person,
+        email="nl@example.com",
+        lastname="B",
+        company="X",
+        country="Holland",
+        state="Utrecht",
+    )
+    run = cycle()
+    assert run.counts["created_in_salesforce"] == 2, run.counts
+    us_lead = sf_person.Lead.get(cycle.link(hubspot_id=us).salesforce_id)
+    assert (us_lead["Country"], us_lead["State"]) == ("United States", "California")
+    nl_lead = sf_person.Lead.get(cycle.link(hubspot_id=nl).salesforce_id)
+    assert (nl_lead["Country"], nl_lead["State"]) == ("Netherlands", None)
+    cycle()  # Salesforce's defaults for the new leads (e.g. Status) flow back once
+    idle = cycle()
+    assert not idle.counts.get("updated_in_salesforce") and not idle.counts.get(
+        "updated_in_hubspot"
+    )
+    assert hs_get(hs_person, nl, "state")["state"] == "Utrecht"  # HubSpot keeps its text
+
+
+def test_as_is_mode_lets_salesforce_reject_free_text(cycle, picklists, sf_person, hs_person):
+    from sync_engine.models import SyncError
+
+    cycle.settings(salesforce_state_country="enabled", hubspot_state_country="as_is")
+    contact = hs_create(
+        hs_person, email="holland@example.com", lastname="C", company="X", country="Holland"
+    )
+    cycle()
+    error = SyncError.objects.get(record_key=f"hubspot:{contact}", resolved_at__isnull=True)
+    assert error.error_type == "picklist"
+    assert "country" in error.message.lower()
+
+
+def test_picklists_disabled_sends_text_unchanged(cycle, sf_person, hs_person):
+    contact = hs_create(
+        hs_person,
+        email="free@example.com",
+        lastname="D",
+        company="X",
+        country="Holland",
+        state="Utrecht",
+    )
+    cycle()
+    lead = sf_person.Lead.get(cycle.link(hubspot_id=contact).salesforce_id)
+    assert (lead["Country"], lead["State"]) == ("Holland", "Utrecht")
+
+
+def test_owners_match_on_name_and_email_and_unknown_owners_reset(
+    cycle, emulators, sf_person, hs_person
+):
+    sf_user = emulators.salesforce.app.run_action(
+        "create_user", first_name="Sanne", last_name="Visser", email="sanne@example.com"
+    )
+    hs = emulators.hubspot.app
+    sanne = hs.run_action(
+        "create_owner", email="sanne@example.com", first_name="Sanne", last_name="Visser"
+    )["id"]
+    stranger = hs.run_action(
+        "create_owner", email="stranger@example.com", first_name="No", last_name="Match"
+    )["id"]
+    lead = new_lead(sf_person, Email="owned@example.com", OwnerId=sf_user)
+    cycle()
+    contact = cycle.link(salesforce_id=lead).hubspot_id
+    assert hs_get(hs_person, contact, "hubspot_owner_id")["hubspot_owner_id"] == sanne
+
+    hs_update(hs_person, contact, hubspot_owner_id=stranger)
+    run = cycle()
+    assert run.counts["owner_resets"] == 1
+    assert hs_get(hs_person, contact, "hubspot_owner_id")["hubspot_owner_id"] == sanne
+    assert sf_person.Lead.get(lead)["OwnerId"] == sf_user
