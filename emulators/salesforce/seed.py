@@ -23,10 +23,10 @@ if TYPE_CHECKING:
 
 DEMO_OWNERS = [
     ("Sanne", "Visser", "sanne.visser@example.com", "Account Executive"),
-    ("Daan", "de Jong", "daan.dejong@example.com", "Account Executive"),
-    ("Emma", "Bakker", "emma.bakker@example.com", "Sales Development Rep"),
-    ("Lucas", "Smit", "lucas.smit@example.com", "Sales Manager"),
-    ("Noor", "El Amrani", "noor.elamrani@example.com", "Customer Success Manager"),
+    ("Mark", "de Jong", "mark.dejong@example.com", "Account Executive"),
+    ("Priya", "Shah", "priya.shah@example.com", "Sales Development Rep"),
+    ("Tom", "Becker", "tom.becker@example.com", "Sales Manager"),
+    ("Lucia", "Romero", "lucia.romero@example.com", "Customer Success Manager"),
 ]
 
 OPEN_STAGES = [
