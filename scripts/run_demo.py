@@ -70,6 +70,8 @@ def main() -> int:
                "--salesforce-token", "demo-integration-user", "--salesforce-ca", str(ca),
                "--hubspot-url", f"http://127.0.0.1:{hs_port}",
                "--hubspot-token", "demo-integration-app", env=env)
+        # The demo org has State and Country/Territory picklists turned on.
+        manage("sync_settings", "contacts", "salesforce_state_country=enabled", env=env)
         password = admin_password(var_dir)
         manage("ensure_admin", "--username", "admin", "--password", password, env=env)
         wait_for_port(web_port)
