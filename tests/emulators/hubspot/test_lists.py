@@ -222,3 +222,24 @@ def test_list_delete_and_restore(hs):
         hs.crm.lists.lists_api.get_by_id(list_id)
     hs.crm.lists.lists_api.restore(list_id)
     assert hs.crm.lists.lists_api.get_by_id(list_id).list.name == "Temp"
+
+
+def test_short_operator_names(hs, contacts):
+    def dynamic(name, prop, operator, value=None):
+        operation = {"operator": operator}
+        if value is not None:
+            operation["value"] = value
+        branch = {
+            "filterBranchType": "AND",
+            "filterBranches": [],
+            "filters": [{"filterType": "PROPERTY", "property": prop, "operation": operation}],
+        }
+        return create_list(hs, name, "DYNAMIC", branch).list.list_id
+
+    assert members(hs, dynamic("eq", "lifecyclestage", "EQ", "Lead")) == [contacts[1]]
+    assert members(hs, dynamic("neq", "lifecyclestage", "NEQ", "lead")) == [
+        contacts[0],
+        contacts[2],
+    ]
+    assert members(hs, dynamic("contains", "email", "CONTAINS", "l2@")) == [contacts[2]]
+    assert members(hs, dynamic("known", "lifecyclestage", "IS_KNOWN")) == contacts[:3]
