@@ -1,0 +1,1 @@
+"""HTTP endpoints of the HubSpot emulator, one module per API family."""
