@@ -41,7 +41,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_celery_beat",
     "sync_engine",
@@ -52,12 +54,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "integration_admin.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "integration_admin.urls"
@@ -73,6 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
                 "integration_admin.context_processors.integration_header",
             ],
         },
@@ -98,7 +103,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+# The UI speaks English and Dutch (the product was specified from a Dutch article); the browser's
+# Accept-Language picks one, and the switcher in the footer (Django's set_language) overrides it.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("nl", "Nederlands")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -110,20 +119,73 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve static/ straight from the source tree too, so the embedded setup needs no collectstatic.
 WHITENOISE_USE_FINDERS = True
 
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, "1" if default else "0").strip().lower() in ("1", "true", "yes")
+
+
+# Security headers. `make run` serves plain http on 127.0.0.1, so nothing forces HTTPS unless the
+# environment says so; behind TLS set SECURE_SSL_REDIRECT=1, SECURE_HSTS_SECONDS=31536000 and
+# SECURE_COOKIES=1 (and SECURE_PROXY_SSL_HEADER=1 behind a proxy that sets X-Forwarded-Proto).
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_bool("SECURE_COOKIES")
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+if _env_bool("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Sent by integration_admin.middleware on every response; the pages load no third-party code.
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; frame-ancestors 'none'",
+)
+
+# Salesforce OAuth 2.0 (web-server flow) for Connect / Reconnect on the Connection tab. Create a
+# Connected App in Salesforce with the callback URL below and give its key and secret here.
+# The default client id works with the bundled Salesforce emulator, which approves any client.
+SALESFORCE_OAUTH_CLIENT_ID = os.environ.get("SALESFORCE_OAUTH_CLIENT_ID", "hubspot-salesforce-sync")
+SALESFORCE_OAUTH_CLIENT_SECRET = os.environ.get("SALESFORCE_OAUTH_CLIENT_SECRET", "")
+# Empty: built from the request (https://<this host>/connection/salesforce/callback/).
+SALESFORCE_OAUTH_REDIRECT_URI = os.environ.get("SALESFORCE_OAUTH_REDIRECT_URI", "")
+# Where the browser logs in: https://login.salesforce.com (https://test.salesforce.com for a
+# sandbox, or a My Domain). Empty: the connected instance (Reconnect), else login.salesforce.com.
+SALESFORCE_LOGIN_URL = os.environ.get("SALESFORCE_LOGIN_URL", "")
+# PEM file to trust for the login host (self-signed or private CAs, such as the emulator's).
+SALESFORCE_CA_FILE = os.environ.get("SALESFORCE_CA_FILE", "")
+# The HubSpot side of a first connect from the browser (Reconnect keeps the stored connection).
+HUBSPOT_API_URL = os.environ.get("HUBSPOT_API_URL", "https://api.hubapi.com")
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    # Everyone logged in reads; only integration admins change (integration_admin.roles).
+    "DEFAULT_PERMISSION_CLASSES": ["integration_admin.api.permissions.IsAdminOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "HubSpot ⇄ Salesforce integration API",
+    "DESCRIPTION": "Everything the dashboard reads or changes. Authenticate with a session or "
+    "`Authorization: Token <key>` (`manage.py drf_create_token USER`). Viewers read; "
+    "integration admins change.",
     "VERSION": "1",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from our own static files, no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # Celery: the filesystem transport needs no server; production sets CELERY_BROKER_URL=redis://…

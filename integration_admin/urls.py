@@ -1,24 +1,81 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
-from . import views
-from .navigation import TABS
+from .views import actions, connection, errors, health, mappings, objects, pages
+
+OBJECTS = ("contacts", "companies", "deals", "tickets", "activities")
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("partials/api-usage/", views.api_usage_partial, name="api_usage_partial"),
+    path("", pages.home, name="home"),
+    # Sync health
+    path("sync-health/", health.sync_health, name="sync_health"),
+    path("sync-health/usage/", health.api_usage_partial, name="api_usage_partial"),
+    path("sync-health/allocation/", health.allocation_update, name="allocation_update"),
+    path("sync-health/cards/", health.error_cards_partial, name="error_cards_partial"),
+    path("sync-health/errors/export/", health.errors_export, name="errors_export"),
+    path("sync-health/errors/resync/", errors.errors_resync, name="errors_resync"),
+    path("sync-health/errors/<slug:error_type>/", health.error_panel, name="error_panel"),
+    path(
+        "records/<slug:object_name>/<str:record_key>/",
+        errors.record_detail,
+        name="record_detail",
+    ),
+    path(
+        "records/<slug:object_name>/<str:record_key>/resync/",
+        errors.record_resync,
+        name="record_resync",
+    ),
+    # Object tabs and the mapping editor
+    *[path(f"{name}/", objects.object_tab, {"object_name": name}, name=name) for name in OBJECTS],
+    path("objects/<slug:object_name>/lists/", objects.inclusion_lists, name="inclusion_lists"),
+    path("objects/<slug:object_name>/mappings/", mappings.mapping_editor, name="mapping_editor"),
+    path("objects/<slug:object_name>/mappings/add/", mappings.mapping_add, name="mapping_add"),
+    path(
+        "objects/<slug:object_name>/mappings/check/", mappings.mapping_check, name="mapping_check"
+    ),
+    path(
+        "objects/<slug:object_name>/mappings/refresh/",
+        mappings.mapping_schema_refresh,
+        name="mapping_schema_refresh",
+    ),
+    path("mappings/<int:mapping_id>/rule/", mappings.mapping_rule, name="mapping_rule"),
+    path("mappings/<int:mapping_id>/delete/", mappings.mapping_remove, name="mapping_remove"),
+    # Other tabs and pages
+    path("discover/", pages.discover, name="discover"),
+    path(
+        "custom-objects/",
+        pages.tab_placeholder,
+        {"tab": "custom-objects"},
+        name="custom_objects",
+    ),
+    path("connection/", connection.connection, name="connection"),
+    path(
+        "connection/salesforce/connect/",
+        connection.salesforce_connect,
+        name="salesforce_connect",
+    ),
+    path(
+        "connection/salesforce/callback/",
+        connection.salesforce_callback,
+        name="salesforce_callback",
+    ),
+    path("audit/", pages.audit_log, name="audit_log"),
+    path("sync-now/", actions.sync_now, name="sync_now"),
+    path("integration/clear-suspension/", actions.clear_suspension, name="clear_suspension"),
+    # Accounts, languages, the Django admin
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    # REST API
     path("api/v1/", include("integration_admin.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-]
-
-# Tabs not built yet; each gets its real view (and drops out of this loop) as it lands.
-urlpatterns += [
-    path(f"{tab.slug}/", views.tab_placeholder, {"tab": tab.slug}, name=tab.url_name)
-    for tab in TABS
-    if not tab.built
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
 ]

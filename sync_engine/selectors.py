@@ -5,16 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count
+from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from .models import (
     ApiCall,
     AuditEvent,
+    FieldMapping,
     HubSpotConnection,
     Integration,
+    ObjectSync,
+    RecordLink,
     SalesforceConnection,
+    SchemaCache,
+    SyncError,
+    SyncRun,
     System,
 )
 
@@ -131,3 +137,476 @@ def audit_events_list(
     if integration is not None:
         events = events.filter(integration=integration)
     return list(events[:limit])
+
+
+# --- dashboard ------------------------------------------------------------------------------
+# Each selector below runs a fixed number of queries whatever the data size; the docstrings say
+# how many. Pages compose them, so each page's query count is constant too.
+
+
+def object_last_synced(*, integration: Integration) -> dict[str, datetime]:
+    """``{object: finish time of its last successful run}`` (1 query)."""
+    rows = (
+        SyncRun.objects.filter(integration_id=integration.pk, status=SyncRun.Status.SUCCEEDED)
+        .values("object")
+        .annotate(last=Max("finished_at"))
+        .order_by()
+    )
+    return {row["object"]: row["last"] for row in rows if row["last"] is not None}
+
+
+def sync_runs_list(
+    *, integration: Integration, object_name: str | None = None, limit: int = 20
+) -> list[SyncRun]:
+    """The newest runs first (1 query)."""
+    runs = SyncRun.objects.filter(integration_id=integration.pk)
+    if object_name:
+        runs = runs.filter(object=object_name)
+    return list(runs.order_by("-started_at", "-id")[:limit])
+
+
+def sync_runs_query(*, integration: Integration, object_name: str | None = None, status=None):
+    """Runs as a queryset, newest first, for paged API listings."""
+    runs = SyncRun.objects.filter(integration_id=integration.pk)
+    if object_name:
+        runs = runs.filter(object=object_name)
+    if status:
+        runs = runs.filter(status=status)
+    return runs.order_by("-started_at", "-id")
+
+
+@dataclass(frozen=True)
+class HourBucket:
+    start: datetime
+    end: datetime
+    salesforce: int
+    hubspot: int
+
+
+@dataclass(frozen=True)
+class HourlyCalls:
+    """Calls per clock hour over the last 24 hours, and the pace of the last 60 minutes.
+
+    ``buckets`` are the 24 clock hours up to now (the last one runs until now); ``tail`` counts
+    the Salesforce calls of the rolling window that fall before the first bucket (they leave the
+    window first, which the forecast needs)."""
+
+    buckets: list[HourBucket]
+    tail: int
+    tail_start: datetime
+    salesforce_last_hour: int
+    now: datetime
+
+
+def api_calls_hourly(*, integration: Integration, now: datetime | None = None) -> HourlyCalls:
+    """One query: conditional counts per hour and system (no per-row date functions, so it
+    stays fast on SQLite, whose date truncation runs in Python)."""
+    now = now or timezone.now()
+    current = now.replace(minute=0, second=0, microsecond=0)
+    starts = [current - timedelta(hours=23 - i) for i in range(24)]
+    window_start = now - DAY
+    base = Q(called_at__gt=window_start)
+    aggregates = {
+        "tail": Count("id", filter=Q(system=System.SALESFORCE, called_at__lt=starts[0])),
+        "last_hour": Count(
+            "id", filter=Q(system=System.SALESFORCE, called_at__gt=now - timedelta(hours=1))
+        ),
+    }
+    for i, start in enumerate(starts):
+        end = start + timedelta(hours=1)
+        for system in (System.SALESFORCE, System.HUBSPOT):
+            aggregates[f"{system}_{i}"] = Count(
+                "id", filter=Q(system=system, called_at__gte=start, called_at__lt=end)
+            )
+    counts = ApiCall.objects.filter(base, integration_id=integration.pk).aggregate(**aggregates)
+    buckets = [
+        HourBucket(
+            start=start,
+            end=min(start + timedelta(hours=1), now),
+            salesforce=counts[f"{System.SALESFORCE}_{i}"],
+            hubspot=counts[f"{System.HUBSPOT}_{i}"],
+        )
+        for i, start in enumerate(starts)
+    ]
+    return HourlyCalls(
+        buckets=buckets,
+        tail=counts["tail"],
+        tail_start=window_start,
+        salesforce_last_hour=counts["last_hour"],
+        now=now,
+    )
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """When "Allocated to HubSpot" runs out if calls keep coming at the last hour's pace.
+
+    ``state``: "reached" (no calls left now), "runs_out" (at ``at``), "enough" (the window frees
+    calls faster than the pace uses them) or "idle" (no calls in the last hour)."""
+
+    state: str
+    pace_per_hour: int
+    at: datetime | None = None
+
+
+def api_usage_forecast(
+    *, allocation: int, used: int, hourly: HourlyCalls, step: timedelta = timedelta(minutes=5)
+) -> Forecast:
+    """Walk forward in ``step``s for 24 hours: calls made at the current pace are added, and
+    past calls leave the rolling window as they turn 24 hours old (spread evenly over their
+    hour). The first moment the window holds ``allocation`` calls is when it runs out. No query.
+    """
+    pace = hourly.salesforce_last_hour
+    if used >= allocation:
+        return Forecast("reached", pace, hourly.now)
+    if pace <= 0:
+        return Forecast("idle", 0)
+    spans = [(hourly.tail_start, hourly.buckets[0].start, hourly.tail)] + [
+        (b.start, b.start + timedelta(hours=1), b.salesforce) for b in hourly.buckets
+    ]
+    elapsed = step
+    while elapsed <= DAY:
+        moment = hourly.now + elapsed
+        horizon = moment - DAY  # calls before this have left the window
+        expired = 0.0
+        for start, end, count in spans:
+            if not count or horizon <= start:
+                continue
+            if horizon >= end:
+                expired += count
+            else:
+                expired += count * (horizon - start) / (end - start)
+        in_window = used - expired + pace * (elapsed / timedelta(hours=1))
+        if in_window >= allocation:
+            return Forecast("runs_out", pace, moment)
+        elapsed += step
+    return Forecast("enough", pace)
+
+
+# --- sync errors ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ErrorCard:
+    """One Sync health card: an error type with its current errors and impacted records."""
+
+    error_type: str
+    category: str
+    title: str
+    explanation: str
+    fix: str
+    errors: int
+    records: int
+
+
+def sync_error_cards(*, integration: Integration) -> list[ErrorCard]:
+    """One card per error type that has current errors, most errors first (1 query)."""
+    from .error_types import ERROR_TYPES
+
+    rows = (
+        SyncError.objects.filter(integration_id=integration.pk, resolved_at__isnull=True)
+        .values("error_type")
+        .annotate(errors=Count("id"), records=Count("record_key", distinct=True))
+        .order_by()
+    )
+    cards = []
+    for row in rows:
+        kind = ERROR_TYPES.get(row["error_type"]) or ERROR_TYPES["other"]
+        cards.append(
+            ErrorCard(
+                error_type=row["error_type"],
+                category=kind.category,
+                title=kind.title,
+                explanation=kind.explanation,
+                fix=kind.fix,
+                errors=row["errors"],
+                records=row["records"],
+            )
+        )
+    return sorted(cards, key=lambda c: (-c.errors, c.title))
+
+
+def sync_errors_query(
+    *,
+    integration: Integration,
+    error_type: str | None = None,
+    object_name: str | None = None,
+    search: str = "",
+    current: bool = True,
+    record_key: str | None = None,
+):
+    """Current (or resolved) errors, filtered, newest first, as a queryset."""
+    errors = SyncError.objects.filter(integration_id=integration.pk)
+    errors = errors.filter(resolved_at__isnull=current)
+    if error_type:
+        errors = errors.filter(error_type=error_type)
+    if object_name:
+        errors = errors.filter(object=object_name)
+    if record_key:
+        errors = errors.filter(record_key=record_key)
+    search = (search or "").strip()
+    if search:
+        errors = errors.filter(
+            Q(record_label__icontains=search)
+            | Q(hubspot_id=search)
+            | Q(salesforce_id=search)
+            | Q(message__icontains=search)
+            | Q(code__iexact=search)
+        )
+    return errors.order_by("-last_seen_at", "-id")
+
+
+@dataclass
+class ErrorRow:
+    """An error with the record link it belongs to (for links into both systems)."""
+
+    error: SyncError
+    link: RecordLink | None
+
+    @property
+    def hubspot_id(self) -> str:
+        return self.error.hubspot_id or (self.link.hubspot_id if self.link else "")
+
+    @property
+    def salesforce_id(self) -> str:
+        return self.error.salesforce_id or (self.link.salesforce_id if self.link else "")
+
+    @property
+    def salesforce_type(self) -> str:
+        return self.error.salesforce_type or (self.link.salesforce_type if self.link else "")
+
+
+@dataclass
+class ErrorPage:
+    rows: list[ErrorRow]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.page * self.per_page)
+
+
+def sync_errors_page(
+    *,
+    integration: Integration,
+    error_type: str | None = None,
+    object_name: str | None = None,
+    search: str = "",
+    page: int = 1,
+    per_page: int = 25,
+) -> ErrorPage:
+    """One page of current errors with their record links (3 queries: count, page, links)."""
+    errors = sync_errors_query(
+        integration=integration, error_type=error_type, object_name=object_name, search=search
+    )
+    total = errors.count()
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    chunk = list(errors[(page - 1) * per_page : page * per_page])
+    links = record_links_for_errors(integration=integration, errors=chunk)
+    return ErrorPage(
+        rows=[ErrorRow(error=e, link=links.get(e.pk)) for e in chunk],
+        total=total,
+        page=page,
+        pages=pages,
+        per_page=per_page,
+    )
+
+
+def record_links_for_errors(
+    *, integration: Integration, errors: list[SyncError]
+) -> dict[int, RecordLink]:
+    """``{error id: its record's link}`` for a page of errors (1 query on the links' unique
+    indexes, 0 when the page is empty)."""
+    by_hubspot: dict[tuple[str, str], list[int]] = {}
+    by_salesforce: dict[str, list[int]] = {}
+    for e in errors:
+        if e.hubspot_id:
+            by_hubspot.setdefault((e.object, e.hubspot_id), []).append(e.pk)
+        if e.salesforce_id:
+            by_salesforce.setdefault(e.salesforce_id, []).append(e.pk)
+    if not by_hubspot and not by_salesforce:
+        return {}
+    condition = Q()
+    for object_name in {o for o, _ in by_hubspot}:
+        ids = [h for o, h in by_hubspot if o == object_name]
+        condition |= Q(object=object_name, hubspot_id__in=ids)
+    if by_salesforce:
+        condition |= Q(salesforce_id__in=list(by_salesforce))
+    links = RecordLink.objects.filter(condition, integration_id=integration.pk).defer("snapshot")
+    found: dict[int, RecordLink] = {}
+    for link in links:
+        for pk in [
+            *by_hubspot.get((link.object, link.hubspot_id), []),
+            *by_salesforce.get(link.salesforce_id, []),
+        ]:
+            found.setdefault(pk, link)
+    return found
+
+
+@dataclass
+class RecordHistory:
+    """One record as the per-record view shows it."""
+
+    object: str
+    record_key: str
+    link: RecordLink | None
+    current: list[SyncError]
+    resolved: list[SyncError]
+
+    @property
+    def label(self) -> str:
+        for error in self.current + self.resolved:
+            if error.record_label:
+                return error.record_label
+        return self.record_key
+
+
+def record_history(
+    *, integration: Integration, object_name: str, record_key: str, limit: int = 100
+) -> RecordHistory:
+    """The record's link and its errors, current and past, both under its HubSpot and its
+    Salesforce key (2 queries)."""
+    system, _, record_id = record_key.partition(":")
+    link_query = RecordLink.objects.filter(integration_id=integration.pk).defer("snapshot")
+    if system == System.HUBSPOT:
+        link = link_query.filter(object=object_name, hubspot_id=record_id).first()
+    else:
+        link = link_query.filter(salesforce_id=record_id).first()
+    keys = {record_key}
+    if link is not None:
+        keys |= {f"hubspot:{link.hubspot_id}", f"salesforce:{link.salesforce_id}"}
+    errors = list(
+        SyncError.objects.filter(
+            integration_id=integration.pk, object=object_name, record_key__in=keys
+        ).order_by("-last_seen_at", "-id")[:limit]
+    )
+    return RecordHistory(
+        object=object_name,
+        record_key=record_key,
+        link=link,
+        current=[e for e in errors if e.resolved_at is None],
+        resolved=[e for e in errors if e.resolved_at is not None],
+    )
+
+
+# --- settings, mappings, schema ---------------------------------------------------------------
+def object_sync_get(*, integration: Integration, object_name: str) -> ObjectSync | None:
+    return ObjectSync.objects.filter(integration_id=integration.pk, object=object_name).first()
+
+
+def mappings_list(*, integration: Integration, object_name: str | None = None) -> list:
+    """Defaults first, then by HubSpot property (1 query)."""
+    mappings = FieldMapping.objects.filter(integration_id=integration.pk)
+    if object_name:
+        mappings = mappings.filter(object=object_name)
+    return list(mappings.order_by("-is_default", "hubspot_property"))
+
+
+def mappings_query(*, integration: Integration, object_name: str | None = None):
+    mappings = FieldMapping.objects.filter(integration_id=integration.pk)
+    if object_name:
+        mappings = mappings.filter(object=object_name)
+    return mappings.order_by("object", "-is_default", "hubspot_property")
+
+
+def mapping_get(*, integration: Integration, mapping_id: int) -> FieldMapping | None:
+    return FieldMapping.objects.filter(integration_id=integration.pk, pk=mapping_id).first()
+
+
+@dataclass(frozen=True)
+class SchemaOptions:
+    """What the mapping editor's pickers offer: HubSpot properties and Salesforce fields."""
+
+    hubspot: list[dict]
+    salesforce: list[dict]  # fields of all the pair's Salesforce objects, by name
+    fetched_at: datetime | None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.hubspot and not self.salesforce
+
+
+def schema_options(
+    *, integration: Integration, object_name: str, salesforce_objects: tuple[str, ...]
+) -> SchemaOptions:
+    """The cached schemas of an object pair (1 query). Salesforce fields present on several
+    objects (Lead and Contact) appear once, with the objects that have them."""
+    rows = SchemaCache.objects.filter(integration_id=integration.pk).filter(
+        Q(system=System.HUBSPOT, object=object_name)
+        | Q(system=System.SALESFORCE, object__in=salesforce_objects)
+    )
+    hubspot: list[dict] = []
+    salesforce: dict[str, dict] = {}
+    fetched = []
+    for row in rows:
+        fetched.append(row.fetched_at)
+        if row.system == System.HUBSPOT:
+            hubspot = sorted(row.data, key=lambda p: (p.get("label") or p["name"]).lower())
+            continue
+        for field in row.data:
+            entry = salesforce.setdefault(field["name"], {**field, "objects": []})
+            entry["objects"].append(row.object)
+    return SchemaOptions(
+        hubspot=hubspot,
+        salesforce=sorted(salesforce.values(), key=lambda f: (f.get("label") or f["name"]).lower()),
+        fetched_at=min(fetched) if fetched else None,
+    )
+
+
+def hubspot_active_lists(
+    *, integration: Integration, search: str = "", limit: int = 100
+) -> list[dict]:
+    """HubSpot's active (DYNAMIC) contact lists, read through the connector (1 HubSpot call,
+    counted in the ledger): ``[{"id", "name", "size"}]`` sorted by name."""
+    from hubspot.crm.lists import ListSearchRequest
+
+    from .connectors.hubspot import HubSpotConnector
+
+    connector = HubSpotConnector(integration=integration)
+    request = ListSearchRequest(
+        query=search or None,
+        processing_types=["DYNAMIC"],
+        count=limit,
+        offset=0,
+        additional_properties=["hs_list_size"],
+    )
+    response = connector.call("crm.lists.lists_api", "do_search", request, operation="lists.search")
+    found = []
+    for item in getattr(response, "lists", None) or []:
+        if str(getattr(item, "object_type_id", "0-1")) not in ("0-1", "contacts"):
+            continue
+        extra = getattr(item, "additional_properties", None) or {}
+        size = extra.get("hs_list_size") if isinstance(extra, dict) else None
+        found.append(
+            {
+                "id": str(item.list_id),
+                "name": item.name,
+                "size": int(size) if size not in (None, "") else None,
+            }
+        )
+    return sorted(found, key=lambda lst: lst["name"].lower())
+
+
+# --- audit ----------------------------------------------------------------------------------
+def audit_events_query(*, integration: Integration | None = None, action: str | None = None):
+    """Newest first, with the actor joined."""
+    events = AuditEvent.objects.select_related("actor")
+    if integration is not None:
+        events = events.filter(Q(integration_id=integration.pk) | Q(integration__isnull=True))
+    if action:
+        events = events.filter(action__startswith=action)
+    return events.order_by("-at", "-id")

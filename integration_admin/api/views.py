@@ -1,28 +1,87 @@
-from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import NotFound
+"""The REST API under /api/v1/: the same reads (selectors) and writes (services) as the pages,
+with the same validation and roles (viewers read, integration admins change)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sync_engine.models import SyncObject
+from sync_engine.object_settings import (
+    SETTINGS_CLASSES,
+    SettingsError,
+    settings_as_dict,
+    settings_for,
+)
 from sync_engine.selectors import (
+    api_calls_hourly,
+    api_usage_forecast,
+    audit_events_query,
     integration_api_usage,
     integration_get_default,
     integration_hubspot_connection,
     integration_salesforce_connection,
+    mapping_get,
+    mappings_query,
+    object_last_synced,
+    sync_error_cards,
+    sync_errors_query,
+    sync_runs_query,
+)
+from sync_engine.services import (
+    integration_update_allocation,
+    mapping_create,
+    mapping_delete,
+    mapping_update_rule,
+    object_settings_update,
+    object_sync_get_or_create,
+    sync_errors_request_resync,
 )
 
-from .serializers import IntegrationSerializer
+from ..exports import errors_csv_rows
+from .serializers import (
+    AllocationSerializer,
+    AuditEventSerializer,
+    ErrorCardSerializer,
+    IntegrationSerializer,
+    MappingRuleSerializer,
+    MappingSerializer,
+    ObjectSettingsChangedSerializer,
+    ObjectSettingsSerializer,
+    ObjectSettingsUpdateSerializer,
+    ResyncResultSerializer,
+    ResyncSerializer,
+    SyncErrorSerializer,
+    SyncRunSerializer,
+)
+
+
+def _integration():
+    integration = integration_get_default()
+    if integration is None:
+        raise NotFound("Not connected yet: run `manage.py connect` or use the Connection tab.")
+    return integration
+
+
+def _settings_error(error: SettingsError) -> ValidationError:
+    return ValidationError(error.errors)
 
 
 class IntegrationView(APIView):
-    """The integration: state, both connections and API use (last 24 hours)."""
+    """The integration: state, both connections, API use over the last 24 hours, the calls per
+    hour, the forecast of when the allocation runs out, and the last sync per object."""
 
-    @extend_schema(responses=IntegrationSerializer)
-    def get(self, request: Request) -> Response:
-        integration = integration_get_default()
-        if integration is None:
-            raise NotFound("Not connected yet: run `manage.py connect`.")
-        payload = {
+    def _payload(self, integration) -> dict:
+        usage = integration_api_usage(integration=integration)
+        hourly = api_calls_hourly(integration=integration)
+        return {
             "id": integration.pk,
             "name": integration.name,
             "state": integration.state,
@@ -30,6 +89,270 @@ class IntegrationView(APIView):
             "state_changed_at": integration.state_changed_at,
             "salesforce": integration_salesforce_connection(integration=integration),
             "hubspot": integration_hubspot_connection(integration=integration),
-            "api_usage": integration_api_usage(integration=integration),
+            "api_usage": usage,
+            "forecast": api_usage_forecast(
+                allocation=usage.allocation, used=usage.used, hourly=hourly
+            ),
+            "calls_per_hour": hourly.buckets,
+            "last_synced": object_last_synced(integration=integration),
         }
-        return Response(IntegrationSerializer(payload).data)
+
+    @extend_schema(responses=IntegrationSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(IntegrationSerializer(self._payload(_integration())).data)
+
+    @extend_schema(request=AllocationSerializer, responses=IntegrationSerializer)
+    def patch(self, request: Request) -> Response:
+        """Change "Allocated to HubSpot": positive, and at most "Limited by Salesforce"."""
+        integration = _integration()
+        data = AllocationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        allocation = data.validated_data["allocated_to_hubspot"]
+        limit = integration.salesforce_api_limit
+        if limit is not None and allocation > limit:
+            raise ValidationError(
+                {
+                    "allocated_to_hubspot": [
+                        f"The allocation can't be more than Salesforce's limit of {limit:,} "
+                        "calls per 24 hours."
+                    ]
+                }
+            )
+        integration = integration_update_allocation(
+            integration=integration, allocation=allocation, actor=request.user
+        )
+        integration = integration_get_default()
+        return Response(IntegrationSerializer(self._payload(integration)).data)
+
+
+class ObjectSettingsView(APIView):
+    """One object pair's sync: its ``enabled`` flag and its settings."""
+
+    def _object(self, object_name: str) -> str:
+        if object_name not in SyncObject.values:
+            raise NotFound(f"No object pair '{object_name}'.")
+        if object_name not in SETTINGS_CLASSES:
+            raise NotFound(f"{object_name} sync is not available yet.")
+        return object_name
+
+    def _payload(self, integration, object_name: str) -> dict:
+        row = object_sync_get_or_create(integration=integration, object_name=object_name)
+        return {
+            "object": object_name,
+            "enabled": row.enabled,
+            "settings": settings_as_dict(settings_for(object_name, row.options)),
+        }
+
+    @extend_schema(responses=ObjectSettingsSerializer)
+    def get(self, request: Request, object_name: str) -> Response:
+        return Response(self._payload(_integration(), self._object(object_name)))
+
+    @extend_schema(
+        request=ObjectSettingsUpdateSerializer, responses=ObjectSettingsChangedSerializer
+    )
+    def patch(self, request: Request, object_name: str) -> Response:
+        """A partial update; answers with what changed. Nothing is saved when any value is bad
+        (400 with a message per setting)."""
+        object_name = self._object(object_name)
+        integration = _integration()
+        data = ObjectSettingsUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            diff = object_settings_update(
+                integration=integration,
+                object_name=object_name,
+                changes=data.validated_data.get("settings", {}),
+                enabled=data.validated_data.get("enabled"),
+                actor=request.user,
+            )
+        except SettingsError as error:
+            raise ValidationError({"settings": error.errors}) from error
+        payload = self._payload(integration, object_name)
+        payload["changed"] = {k: {"from": old, "to": new} for k, (old, new) in diff.items()}
+        return Response(payload)
+
+
+class MappingListView(generics.ListAPIView):
+    """Field mappings; ``?object=contacts`` narrows to one object pair. POST adds a custom
+    mapping after the same type-compatibility check as the editor."""
+
+    serializer_class = MappingSerializer
+
+    def get_queryset(self):
+        return mappings_query(
+            integration=_integration(), object_name=self.request.query_params.get("object")
+        )
+
+    @extend_schema(
+        parameters=[OpenApiParameter("object", str, description="contacts, companies, …")]
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=MappingSerializer, responses={201: MappingSerializer})
+    def post(self, request: Request) -> Response:
+        integration = _integration()
+        data = MappingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        if values["object"] not in SETTINGS_CLASSES:
+            raise ValidationError({"object": [f"{values['object']} has no mappings yet."]})
+        try:
+            mapping = mapping_create(
+                integration=integration,
+                object_name=values["object"],
+                hubspot_property=values["hubspot_property"],
+                salesforce_field=values["salesforce_field"],
+                rule=values["rule"],
+                actor=request.user,
+            )
+        except SettingsError as error:
+            raise _settings_error(error) from error
+        return Response(MappingSerializer(mapping).data, status=status.HTTP_201_CREATED)
+
+
+class MappingDetailView(APIView):
+    """One mapping: read, change its rule, or delete it (custom mappings only)."""
+
+    def _mapping(self, mapping_id: int):
+        mapping = mapping_get(integration=_integration(), mapping_id=mapping_id)
+        if mapping is None:
+            raise NotFound("No such mapping.")
+        return mapping
+
+    @extend_schema(responses=MappingSerializer)
+    def get(self, request: Request, mapping_id: int) -> Response:
+        return Response(MappingSerializer(self._mapping(mapping_id)).data)
+
+    @extend_schema(request=MappingRuleSerializer, responses=MappingSerializer)
+    def patch(self, request: Request, mapping_id: int) -> Response:
+        mapping = self._mapping(mapping_id)
+        data = MappingRuleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            mapping = mapping_update_rule(
+                mapping=mapping, rule=data.validated_data["rule"], actor=request.user
+            )
+        except SettingsError as error:
+            raise _settings_error(error) from error
+        return Response(MappingSerializer(mapping).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, mapping_id: int) -> Response:
+        try:
+            mapping_delete(mapping=self._mapping(mapping_id), actor=request.user)
+        except SettingsError as error:
+            raise _settings_error(error) from error
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+ERROR_FILTERS = [
+    OpenApiParameter("type", str, description="Error type, e.g. property_value"),
+    OpenApiParameter("object", str, description="Object pair, e.g. contacts"),
+    OpenApiParameter("q", str, description="Search record names, ids, codes and messages"),
+    OpenApiParameter("resolved", bool, description="true: past errors instead of current ones"),
+]
+
+
+def _errors(request: Request):
+    return sync_errors_query(
+        integration=_integration(),
+        error_type=request.query_params.get("type") or None,
+        object_name=request.query_params.get("object") or None,
+        search=request.query_params.get("q", "")[:200],
+        current=request.query_params.get("resolved", "").lower() not in ("1", "true", "yes"),
+    )
+
+
+class ErrorListView(generics.ListAPIView):
+    """Sync errors, newest first; current ones unless ``?resolved=true``."""
+
+    serializer_class = SyncErrorSerializer
+
+    def get_queryset(self):
+        return _errors(self.request)
+
+    @extend_schema(parameters=ERROR_FILTERS)
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class ErrorSummaryView(APIView):
+    """The Sync health cards: per error type, current errors and impacted records."""
+
+    @extend_schema(responses=ErrorCardSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        cards = sync_error_cards(integration=_integration())
+        return Response(ErrorCardSerializer(cards, many=True).data)
+
+
+class ErrorResyncView(APIView):
+    """Queue errors for a retry and start a sync cycle: the given ``ids``, or ``all`` (of
+    ``error_type``, if given)."""
+
+    @extend_schema(request=ResyncSerializer, responses=ResyncResultSerializer)
+    def post(self, request: Request) -> Response:
+        integration = _integration()
+        data = ResyncSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        with transaction.atomic():
+            count = sync_errors_request_resync(
+                integration=integration,
+                error_ids=None if values.get("all") else values["ids"],
+                error_type=values.get("error_type") or None,
+                actor=request.user,
+            )
+        return Response({"queued": count})
+
+
+class ErrorExportView(APIView):
+    """The filtered errors as CSV (cells that spreadsheets would run as formulas are quoted)."""
+
+    @extend_schema(parameters=ERROR_FILTERS, responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request: Request) -> StreamingHttpResponse:
+        integration = _integration()
+        response = StreamingHttpResponse(
+            errors_csv_rows(integration, _errors(request).iterator(chunk_size=2000)),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = 'attachment; filename="sync-errors.csv"'
+        return response
+
+
+class RunListView(generics.ListAPIView):
+    """Sync cycles, newest first: what each read, wrote and failed, and the calls it spent."""
+
+    serializer_class = SyncRunSerializer
+
+    def get_queryset(self):
+        return sync_runs_query(
+            integration=_integration(),
+            object_name=self.request.query_params.get("object") or None,
+            status=self.request.query_params.get("status") or None,
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("object", str),
+            OpenApiParameter("status", str, description="running, succeeded, paused, failed"),
+        ]
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class AuditListView(generics.ListAPIView):
+    """Who changed what and when, newest first; ``?action=settings`` narrows by prefix."""
+
+    serializer_class = AuditEventSerializer
+
+    def get_queryset(self):
+        integration = integration_get_default()
+        return audit_events_query(
+            integration=integration, action=self.request.query_params.get("action") or None
+        )
+
+    @extend_schema(parameters=[OpenApiParameter("action", str)])
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)

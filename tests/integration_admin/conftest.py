@@ -1,9 +1,37 @@
+"""Fixtures: people in both roles, a connected integration (offline, or on the emulators),
+sync errors made through the engine's services, and a browser on Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from integration_admin.roles import ADMINS, VIEWERS
+from sync_engine.models import Integration, SyncError
+from sync_engine.services import sync_error_record
+from tests.sync_engine.factories import (
+    HubSpotConnectionFactory,
+    IntegrationFactory,
+    SalesforceConnectionFactory,
+)
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """PBKDF2's 1,000,000 rounds cost a quarter second per user; tests don't need them."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
 def user(db):
+    """Someone with a login and no role: reads like a viewer."""
     return get_user_model().objects.create_user("viewer", password="viewer-pass-123")
 
 
@@ -11,3 +39,133 @@ def user(db):
 def logged_in(client, user):
     client.force_login(user)
     return client
+
+
+def _person(username: str, group: str):
+    person = get_user_model().objects.create_user(username, password=f"{username}-pass-123")
+    person.groups.add(Group.objects.get_or_create(name=group)[0])
+    return person
+
+
+@pytest.fixture
+def admin_user(db):
+    return _person("ada", ADMINS)
+
+
+@pytest.fixture
+def viewer_user(db):
+    return _person("vic", VIEWERS)
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def viewer_client(viewer_user):
+    client = Client()
+    client.force_login(viewer_user)
+    return client
+
+
+@pytest.fixture
+def connected(db) -> Integration:
+    """An integration with stored connections to hosts nobody listens on (pages that don't
+    call out)."""
+    integration = IntegrationFactory(
+        name="Acme ⇄ Acme", salesforce_api_allocation=5000, salesforce_api_limit=15000
+    )
+    SalesforceConnectionFactory(
+        integration=integration,
+        instance_url="https://acme.my.salesforce.com",
+        user_name="Integration User",
+        username="integration@acme.example",
+        access_token="sf-secret-never-shown",
+    )
+    HubSpotConnectionFactory(
+        integration=integration,
+        base_url="https://api.hubapi.com",
+        portal_id="4242",
+        access_token="hs-secret-never-shown",
+    )
+    return Integration.objects.select_related("salesforce_connection", "hubspot_connection").get(
+        pk=integration.pk
+    )
+
+
+def make_error(integration, n: int = 1, *, error_type: str = "property_value", **extra):
+    """Current sync errors, recorded the way the engine records them."""
+    made = []
+    for i in range(n):
+        values = {
+            "integration": integration,
+            "object_name": "contacts",
+            "error_type": error_type,
+            "direction": SyncError.Direction.TO_SALESFORCE,
+            "hubspot_id": str(1000 + i),
+            "salesforce_type": "Lead",
+            "record_label": f"Person {i}",
+            "code": "INVALID_EMAIL_ADDRESS",
+            "message": f"Email: invalid email address: bad{i}@",
+            "fields": ["Email"],
+        }
+        values.update(extra)
+        made.append(sync_error_record(**values))
+    return made
+
+
+@pytest.fixture
+def live(db, emulators):
+    """An integration connected to the running emulators (the HubSpot demo account has a
+    portal id, lists and properties; Salesforce has its describe)."""
+    from tests.sync_engine.conftest import HS_TOKEN, SF_TOKEN
+
+    integration = IntegrationFactory(salesforce_api_allocation=5000, salesforce_api_limit=15000)
+    SalesforceConnectionFactory(
+        integration=integration,
+        instance_url=emulators.salesforce.url,
+        ca_bundle=emulators.ca_path.read_text(),
+        access_token=SF_TOKEN,
+    )
+    HubSpotConnectionFactory(
+        integration=integration,
+        base_url=emulators.hubspot.url,
+        access_token=HS_TOKEN,
+        portal_id="62515",
+    )
+    return Integration.objects.select_related("salesforce_connection", "hubspot_connection").get(
+        pk=integration.pk
+    )
+
+
+# --- browser ---------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "en-US", "viewport": {"width": 1400, "height": 1000}}
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page screenshot as a test artifact under test-results/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-# The login pages themselves; logout only accepts POST and logs nobody in.
-PUBLIC = {"/login/", "/logout/", "/admin/login/", "/admin/logout/"}
+# The login pages themselves (logout only accepts POST and logs nobody in) and the language
+# switcher, which the login page offers too.
+PUBLIC = {"/login/", "/logout/", "/admin/login/", "/admin/logout/", "/i18n/setlang/"}
 SAMPLE_VALUES = {
     "int": "1",
     "str": "x",
@@ -71,6 +72,8 @@ def test_wrong_password_is_refused(client, user):
 
 @pytest.mark.django_db
 def test_logout_needs_post_and_logs_out(logged_in):
-    assert logged_in.get("/").status_code == 200
+    assert logged_in.get("/sync-health/").status_code == 200
+    assert logged_in.get("/logout/").status_code == 405
     assert logged_in.post("/logout/").status_code == 302
-    assert logged_in.get("/").status_code == 302
+    response = logged_in.get("/sync-health/")
+    assert response.status_code == 302 and "login" in response["Location"]

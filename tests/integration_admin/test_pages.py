@@ -1,86 +1,163 @@
-"""The home page (Connection tab), the header and the placeholder tabs."""
+"""Every page renders for a logged-in person, with the header, the status bar and the tabs, in a
+constant number of queries; remote text is escaped and tokens never appear."""
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
-from sync_engine.models import Integration
-from tests.sync_engine.factories import (
-    ApiCallFactory,
-    HubSpotConnectionFactory,
-    IntegrationFactory,
-    SalesforceConnectionFactory,
-)
+import pytest
+from django.utils import timezone
+
+from sync_engine.models import Integration, SyncRun
+from tests.sync_engine.factories import ApiCallFactory
+
+from .conftest import make_error
 
 pytestmark = pytest.mark.django_db
 
+PAGES = [
+    "/sync-health/",
+    "/sync-health/errors/property_value/",
+    "/discover/",
+    "/contacts/",
+    "/companies/",
+    "/deals/",
+    "/tickets/",
+    "/activities/",
+    "/custom-objects/",
+    "/connection/",
+    "/audit/",
+    "/records/contacts/hubspot:1000/",
+]
 
-@pytest.fixture
-def connected():
-    integration = IntegrationFactory(
-        name="Acme ⇄ Acme", salesforce_api_allocation=5000, salesforce_api_limit=15000
-    )
-    SalesforceConnectionFactory(
-        integration=integration,
-        instance_url="https://acme.my.salesforce.com",
-        user_name="Integration User",
-        username="integration@acme.example",
-    )
-    HubSpotConnectionFactory(integration=integration, base_url="https://api.hubapi.com")
-    return integration
 
-
-def test_home_before_connecting(logged_in):
+def test_home_sends_to_sync_health(logged_in, connected):
     response = logged_in.get("/")
-    assert response.status_code == 200
-    assert b"Not connected yet" in response.content
-    assert b"manage.py connect" in response.content
+    assert response.status_code == 302 and response["Location"] == "/sync-health/"
 
 
-def test_home_shows_the_connection_and_api_use(logged_in, connected):
-    ApiCallFactory.create_batch(7, integration=connected)
-    ApiCallFactory(integration=connected, system="hubspot")
-    html = logged_in.get("/").content.decode()
-    assert "https://acme.my.salesforce.com" in html
-    assert "Integration User" in html and "integration@acme.example" in html
-    assert "https://api.hubapi.com" in html
-    assert "Limited by Salesforce" in html and "15,000" in html
-    assert "Allocated to HubSpot" in html and "5,000" in html
-    assert "API calls used (last 24 h)" in html
-    assert '<div class="stat__value">7</div>' in html
-    # Header: state and both systems.
+def test_pages_before_connecting(logged_in):
+    for path in ("/sync-health/", "/contacts/"):
+        html = logged_in.get(path).content.decode()
+        assert "Not connected yet" in html and "manage.py connect" in html
+    html = logged_in.get("/connection/").content.decode()
+    assert "Not connected yet" in html
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_renders_with_header_and_tabs(admin_client, connected, path):
+    make_error(connected, 2)
+    response = admin_client.get(path)
+    assert response.status_code == 200, path
+    html = response.content.decode()
     assert "pill--connected" in html
     assert "acme.my.salesforce.com" in html and "api.hubapi.com" in html
-    # htmx is loaded and gets the CSRF token.
-    assert "js/htmx.min.js" in html
-    assert 'hx-headers=\'{"X-CSRFToken": "' in html
+    assert 'aria-label="Integration settings"' in html
+    assert "js/htmx.min.js" in html and 'hx-headers=\'{"X-CSRFToken": "' in html
+    # Tokens are stored encrypted and never rendered back.
+    assert "never-shown" not in html
 
 
-def test_api_usage_partial(logged_in, connected):
-    html = logged_in.get("/partials/api-usage/").content.decode()
-    assert html.lstrip().startswith('<section class="card" id="api-usage"')
-    assert "<html" not in html
+@pytest.mark.parametrize(
+    ("path", "queries"),
+    [
+        # Session, user, role, integration and last syncs (the header), then the page's own
+        # reads; the same before and after the data grows.
+        ("/sync-health/", 10),
+        ("/sync-health/errors/property_value/", 13),
+        ("/contacts/", 8),
+        ("/discover/", 5),
+        ("/connection/", 5),
+        ("/audit/", 6),
+        ("/records/contacts/hubspot:1000/", 7),
+    ],
+)
+def test_pages_run_a_constant_number_of_queries(
+    viewer_client, connected, path, queries, django_assert_max_num_queries
+):
+    def grow(n: int) -> None:
+        for i in range(n):
+            make_error(connected, 1, hubspot_id=str(5000 + i), record_label=f"P{i}")
+            SyncRun.objects.create(
+                integration=connected,
+                object="contacts",
+                status="succeeded",
+                finished_at=timezone.now() - timedelta(minutes=i),
+            )
+        ApiCallFactory.create_batch(n, integration=connected)
+
+    make_error(connected, 1)  # hubspot:1000, for the record page
+    viewer_client.get(path)  # warm up (object settings and default mappings on first use)
+    with django_assert_max_num_queries(queries):
+        assert viewer_client.get(path).status_code == 200
+    grow(30)
+    with django_assert_max_num_queries(queries):
+        assert viewer_client.get(path).status_code == 200
 
 
-def test_remote_text_is_escaped(logged_in, connected):
+def test_status_bar_shows_state_reason_advice_and_last_sync(admin_client, connected):
+    finished = timezone.now() - timedelta(minutes=7)
+    SyncRun.objects.create(
+        integration=connected, object="contacts", status="succeeded", finished_at=finished
+    )
+    SyncRun.objects.create(integration=connected, object="contacts", status="failed")
+    Integration.objects.filter(pk=connected.pk).update(
+        state="paused", state_reason="Allocated to HubSpot used up (5,000 calls in 24 hours)"
+    )
+    html = admin_client.get("/discover/").content.decode()
+    assert "statusbar--paused" in html
+    assert "Allocated to HubSpot used up (5,000 calls in 24 hours)" in html
+    assert "raise “Allocated to HubSpot” on the Sync health tab" in html
+    assert "Contacts: <time" in html and "synced 7\xa0minutes ago" in html
+    assert 'action="/sync-now/"' in html
+
+
+def test_suspended_offers_clear_suspension_to_admins(admin_client, viewer_client, connected):
+    Integration.objects.filter(pk=connected.pk).update(
+        state="suspended", state_reason="Salesforce org API access disabled"
+    )
+    html = admin_client.get("/discover/").content.decode()
+    assert "Clear suspension" in html and "reconnect on the Connection tab" in html
+    assert "Clear suspension" not in viewer_client.get("/discover/").content.decode()
+    response = admin_client.post("/integration/clear-suspension/", {"next": "/discover/"})
+    assert response.status_code == 302 and response["Location"] == "/discover/"
+    connected.refresh_from_db()
+    assert connected.state == "connected"
+
+
+def test_remote_text_is_escaped(admin_client, connected):
     sf = connected.salesforce_connection
     sf.user_name = "<script>alert(1)</script>"
     sf.save()
     Integration.objects.filter(pk=connected.pk).update(
         state="suspended", state_reason="<b>org</b> API access disabled"
     )
-    html = logged_in.get("/").content.decode()
-    assert "<script>alert(1)</script>" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "&lt;b&gt;org&lt;/b&gt; API access disabled" in html
+    make_error(connected, 1, record_label="<img src=x onerror=alert(2)>", message="<i>bad</i>")
+    pages = "".join(
+        admin_client.get(p).content.decode()
+        for p in ("/connection/", "/sync-health/errors/property_value/")
+    )
+    assert "<script>alert(1)</script>" not in pages
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages
+    assert "&lt;b&gt;org&lt;/b&gt; API access disabled" in pages
+    assert "<img src=x" not in pages and "&lt;img src=x onerror=alert(2)&gt;" in pages
+    assert "<i>bad</i>" not in pages and "&lt;i&gt;bad&lt;/i&gt;" in pages
+
+
+def test_tab_bar_in_order(logged_in, connected):
+    html = logged_in.get("/sync-health/").content.decode()
+    labels = [
+        "Sync health", "Discover features", "Contacts", "Companies", "Deals", "Tickets",
+        "Activities", "Custom objects", "Connection",
+    ]  # fmt: skip
+    positions = [html.index(f">{label}</a>") for label in labels]
+    assert positions == sorted(positions)
+    assert 'class="tabs__tab tabs__tab--active" href="/sync-health/" aria-current="page"' in html
 
 
 @pytest.mark.parametrize(
     ("path", "label"),
     [
-        ("/sync-health/", "Sync health"),
-        ("/discover/", "Discover features"),
-        ("/contacts/", "Contacts"),
         ("/companies/", "Companies"),
         ("/deals/", "Deals"),
         ("/tickets/", "Tickets"),
@@ -88,26 +165,27 @@ def test_remote_text_is_escaped(logged_in, connected):
         ("/custom-objects/", "Custom objects"),
     ],
 )
-def test_tabs_not_built_yet_say_so(logged_in, path, label):
+def test_tabs_not_available_yet_say_so(logged_in, connected, path, label):
     html = logged_in.get(path).content.decode()
     assert f'<h1 class="page__title">{label}</h1>' in html
-    assert "Not built yet" in html
+    assert "Not yet available" in html
     assert 'aria-current="page"' in html
 
 
-def test_tab_bar_in_order(logged_in):
-    html = logged_in.get("/").content.decode()
-    labels = [
-        "Sync health", "Discover features", "Contacts", "Companies", "Deals", "Tickets",
-        "Activities", "Custom objects", "Connection",
-    ]  # fmt: skip
-    positions = [html.index(f">{label}</a>") for label in labels]
-    assert positions == sorted(positions)
+def test_discover_links_to_where_each_feature_is_set_up(logged_in, connected):
+    html = logged_in.get("/discover/").content.decode()
+    for title, href in [
+        ("Limit what syncs", "/contacts/#limit"),
+        ("Map properties to fields", "/contacts/#mappings"),
+        ("API call allocation", "/sync-health/#api-usage"),
+        ("Sync errors you can act on", "/sync-health/#sync-errors"),
+        ("Audit log", "/audit/"),
+        ("REST API", "/api/docs/"),
+    ]:
+        assert title in html and f'href="{href}"' in html, title
+    assert "Workflow actions" in html and "Not yet available" in html
 
 
-def test_static_files_are_served(logged_in):
-    from django.test import Client
-
-    for path in ("/static/css/app.css", "/static/js/htmx.min.js"):
-        response = Client().get(path)
-        assert response.status_code == 200, path
+def test_static_files_are_served(client):
+    for path in ("/static/css/app.css", "/static/js/htmx.min.js", "/static/js/app.js"):
+        assert client.get(path).status_code == 200, path

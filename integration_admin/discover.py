@@ -1,0 +1,126 @@
+"""The Discover features tab: what the integration does, and where each feature is set up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Feature:
+    title: str | Promise
+    text: str | Promise
+    url_name: str
+    anchor: str = ""
+    link: str | Promise = ""
+    available: bool = True
+
+
+FEATURES: tuple[Feature, ...] = (
+    Feature(
+        _("Sync contacts both ways"),
+        _(
+            "Salesforce leads and contacts sync with HubSpot contacts, matched by email. Choose "
+            "what is created, updated and deleted on each side."
+        ),
+        "contacts",
+        link=_("Contact settings"),
+    ),
+    Feature(
+        _("Limit what syncs"),
+        _("Pick an active HubSpot list: only its contacts sync to Salesforce."),
+        "contacts",
+        "limit",
+        _("Choose an inclusion list"),
+    ),
+    Feature(
+        _("Map properties to fields"),
+        _(
+            "Pair HubSpot properties with Salesforce fields and choose, per pair, which system "
+            "wins. Incompatible types are caught before you save."
+        ),
+        "contacts",
+        "mappings",
+        _("Contact properties"),
+    ),
+    Feature(
+        _("Lifecycle stages from opportunities"),
+        _(
+            "A contact on an open opportunity becomes an Opportunity, and a Customer when it "
+            "closes won, never moving backwards."
+        ),
+        "contacts",
+        "lifecycle",
+        _("Lifecycle stage setting"),
+    ),
+    Feature(
+        _("State and country matching"),
+        _("Convert HubSpot's state and country values so Salesforce's picklists accept them."),
+        "contacts",
+        "state-country",
+        _("Matching state and country fields"),
+    ),
+    Feature(
+        _("API call allocation"),
+        _(
+            "Cap how many Salesforce API calls the integration may use in any 24 hours, and "
+            "see when it would run out at the current pace."
+        ),
+        "sync_health",
+        "api-usage",
+        _("API call use"),
+    ),
+    Feature(
+        _("Sync errors you can act on"),
+        _(
+            "Every failure is filed under a type with an explanation and a fix. Resync once "
+            "it's fixed, or export the list."
+        ),
+        "sync_health",
+        "sync-errors",
+        _("Sync errors"),
+    ),
+    Feature(
+        _("Audit log"),
+        _("Every settings change, with who made it, when, and the values before and after."),
+        "audit_log",
+        link=_("Audit log"),
+    ),
+    Feature(
+        _("REST API"),
+        _(
+            "Everything on these pages can be read and changed over a REST API, with token "
+            "authentication and an OpenAPI description."
+        ),
+        "api_docs",
+        link=_("API documentation"),
+    ),
+    Feature(
+        _("Sync custom objects"),
+        _("Pair a Salesforce object with a HubSpot custom object."),
+        "custom_objects",
+        link=_("Custom objects"),
+        available=False,
+    ),
+    Feature(
+        _("Import Salesforce records"),
+        _("Bring existing Salesforce records into HubSpot in one go."),
+        "contacts",
+        available=False,
+    ),
+    Feature(
+        _("Activity sync"),
+        _("Send HubSpot activities to Salesforce as tasks, and Salesforce tasks to HubSpot."),
+        "activities",
+        link=_("Activities"),
+        available=False,
+    ),
+    Feature(
+        _("Workflow actions"),
+        _("Set a Salesforce campaign or create a Salesforce task from a HubSpot workflow."),
+        "discover",
+        available=False,
+    ),
+)

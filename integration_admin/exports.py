@@ -1,0 +1,80 @@
+"""CSV export of sync errors, safe to open in a spreadsheet.
+
+Text from the CRMs (names, error messages) may start with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return, which spreadsheets run as a formula ("CSV injection"); such cells get a leading
+apostrophe so they read as text.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+
+from django.utils.translation import gettext as _
+
+from sync_engine.models import Integration, SyncError
+
+from .links import hubspot_record_url, salesforce_record_url
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def errors_csv_rows(integration: Integration, errors: Iterable[SyncError]) -> Iterator[str]:
+    """CSV lines (header first) for a stream of errors; one pass, so 100,000 rows stream."""
+    writer = csv.writer(_Echo())
+    salesforce = getattr(integration, "salesforce_connection", None)
+    hubspot = getattr(integration, "hubspot_connection", None)
+    yield "\ufeff" + writer.writerow(
+        [
+            _("Error type"),
+            _("Object"),
+            _("Direction"),
+            _("Record"),
+            _("HubSpot id"),
+            _("HubSpot link"),
+            _("Salesforce object"),
+            _("Salesforce id"),
+            _("Salesforce link"),
+            _("Code"),
+            _("Message"),
+            _("Fields"),
+            _("First seen"),
+            _("Last seen"),
+            _("Attempts"),
+            _("Next retry"),
+        ]
+    )
+    for error in errors:
+        yield writer.writerow(
+            [
+                csv_safe(value)
+                for value in (
+                    error.error_type,
+                    error.object,
+                    error.direction,
+                    error.record_label,
+                    error.hubspot_id,
+                    hubspot_record_url(hubspot, error.object, error.hubspot_id),
+                    error.salesforce_type,
+                    error.salesforce_id,
+                    salesforce_record_url(salesforce, error.salesforce_type, error.salesforce_id),
+                    error.code,
+                    error.message,
+                    ", ".join(str(f) for f in error.fields or []),
+                    error.first_seen_at.isoformat(),
+                    error.last_seen_at.isoformat(),
+                    error.attempts,
+                    error.next_retry_at.isoformat() if error.next_retry_at else "",
+                )
+            ]
+        )

@@ -1,0 +1,157 @@
+"""Forms: they validate what people type and turn it into the services' arguments."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from sync_engine.sync.rules import SyncRule
+
+from .labels import RULE_LABELS
+
+RULE_CHOICES = list(RULE_LABELS.items())
+
+MAX_ALLOCATION = 2_147_483_647  # the column's ceiling
+
+
+class AllocationForm(forms.Form):
+    """ "Allocated to HubSpot": positive, and no more than "Limited by Salesforce"."""
+
+    allocation = forms.IntegerField(
+        label=_("Allocated to HubSpot"),
+        min_value=1,
+        max_value=MAX_ALLOCATION,
+        error_messages={
+            "required": _("Enter the number of API calls to allocate to HubSpot."),
+            "invalid": _("Enter a whole number of API calls."),
+            "min_value": _("The allocation must be at least 1 call."),
+        },
+    )
+
+    def __init__(self, *args, limit: int | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.limit = limit
+
+    def clean_allocation(self) -> int:
+        value = self.cleaned_data["allocation"]
+        if self.limit is not None and value > self.limit:
+            raise forms.ValidationError(
+                _(
+                    "The allocation can't be more than Salesforce's limit of %(limit)s calls "
+                    "per 24 hours."
+                ),
+                params={"limit": f"{self.limit:,}"},
+                code="above_limit",
+            )
+        return value
+
+
+# --- contacts ------------------------------------------------------------------------------
+SALESFORCE_CREATE_UPDATE = [
+    ("create_or_update", _("Create or update the contact")),
+    ("nothing", _("Do nothing")),
+]
+HUBSPOT_CREATES = [
+    ("contact", _("Create or update the contact")),
+    ("lead", _("Create or update the lead")),
+]
+SALESFORCE_DELETE = [("delete", _("Delete the contact")), ("nothing", _("Do nothing"))]
+LIFECYCLE = [
+    ("update", _("Update the contact's lifecycle stage in HubSpot")),
+    ("nothing", _("Do nothing")),
+]
+SALESFORCE_STATE_COUNTRY = [
+    ("disabled", _("The picklist is disabled in Salesforce.")),
+    ("enabled", _("The picklist is enabled in Salesforce.")),
+    ("customised", _("The picklist is enabled and customized in Salesforce.")),
+]
+HUBSPOT_STATE_COUNTRY = [
+    ("convert", _("Match default Salesforce state/country values when syncing.")),
+    ("as_is", _("Sync the HubSpot state/country values to Salesforce as they are.")),
+]
+
+
+class ContactSettingsForm(forms.Form):
+    """Every ``ContactSettings`` field, as the Contacts tab lays them out."""
+
+    enabled = forms.BooleanField(label=_("Sync contacts"), required=False)
+    salesforce_create_update = forms.ChoiceField(
+        choices=SALESFORCE_CREATE_UPDATE, widget=forms.RadioSelect
+    )
+    hubspot_creates = forms.ChoiceField(choices=HUBSPOT_CREATES, widget=forms.RadioSelect)
+    salesforce_delete = forms.ChoiceField(choices=SALESFORCE_DELETE, widget=forms.RadioSelect)
+    lifecycle_transitions = forms.ChoiceField(choices=LIFECYCLE, widget=forms.RadioSelect)
+    lifecycle_company_fanout = forms.BooleanField(required=False)
+    inclusion_list_id = forms.CharField(required=False, max_length=40)
+    salesforce_state_country = forms.ChoiceField(
+        choices=SALESFORCE_STATE_COUNTRY, widget=forms.RadioSelect
+    )
+    hubspot_state_country = forms.ChoiceField(
+        choices=HUBSPOT_STATE_COUNTRY, widget=forms.RadioSelect
+    )
+
+    @classmethod
+    def initial_from(cls, *, settings, enabled: bool) -> dict:
+        return {
+            "enabled": enabled,
+            "salesforce_create_update": settings.salesforce_create_update,
+            "hubspot_creates": settings.hubspot_creates,
+            "salesforce_delete": settings.salesforce_delete,
+            "lifecycle_transitions": "update" if settings.lifecycle_transitions else "nothing",
+            "lifecycle_company_fanout": settings.lifecycle_company_fanout,
+            "inclusion_list_id": settings.inclusion_list_id or "",
+            "salesforce_state_country": settings.salesforce_state_country,
+            "hubspot_state_country": settings.hubspot_state_country,
+        }
+
+    def changes(self) -> tuple[dict, bool]:
+        """``(settings changes, enabled)`` for ``object_settings_update``. The list picker is
+        filled in by htmx after the page loads: when it never arrived, the list is unchanged."""
+        data = dict(self.cleaned_data)
+        enabled = data.pop("enabled")
+        data["lifecycle_transitions"] = data["lifecycle_transitions"] == "update"
+        if "inclusion_list_id" not in self.data:
+            data.pop("inclusion_list_id")
+        else:
+            data["inclusion_list_id"] = data["inclusion_list_id"] or None
+        return data, enabled
+
+
+SETTINGS_FORMS = {"contacts": ContactSettingsForm}
+
+
+# --- mappings ------------------------------------------------------------------------------
+class MappingForm(forms.Form):
+    hubspot_property = forms.CharField(
+        label=_("HubSpot property"),
+        max_length=120,
+        error_messages={"required": _("Pick a HubSpot property.")},
+    )
+    salesforce_field = forms.CharField(
+        label=_("Salesforce field"),
+        max_length=120,
+        error_messages={"required": _("Pick a Salesforce field.")},
+    )
+    rule = forms.ChoiceField(
+        label=_("Sync rule"),
+        choices=RULE_CHOICES,
+        initial=SyncRule.PREFER_SALESFORCE_UNLESS_BLANK,
+    )
+
+    def clean_hubspot_property(self) -> str:
+        # The picker shows "Label (name)"; accept either the name or that text.
+        return _picked_name(self.cleaned_data["hubspot_property"])
+
+    def clean_salesforce_field(self) -> str:
+        return _picked_name(self.cleaned_data["salesforce_field"])
+
+
+def _picked_name(value: str) -> str:
+    value = value.strip()
+    if value.endswith(")") and "(" in value:
+        return value[value.rindex("(") + 1 : -1].strip()
+    return value
+
+
+class RuleForm(forms.Form):
+    rule = forms.ChoiceField(choices=RULE_CHOICES)

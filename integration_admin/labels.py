@@ -1,0 +1,178 @@
+"""Translations of the engine's words: error types, sync rules, categories.
+
+The engine (``sync_engine``) speaks English only; the dashboard shows these strings through
+this module so they can be translated. ``tests/integration_admin/test_i18n.py`` checks that every
+engine string has its entry here, in the same English words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from sync_engine.error_types import ERROR_TYPES
+from sync_engine.sync.rules import SyncRule
+
+RULE_LABELS: dict[str, Promise] = {
+    SyncRule.PREFER_SALESFORCE_UNLESS_BLANK: _("Prefer Salesforce unless blank"),
+    SyncRule.ALWAYS_USE_SALESFORCE: _("Always use Salesforce"),
+    SyncRule.TWO_WAY: _("Two-way"),
+    SyncRule.DONT_SYNC: _("Don't sync"),
+}
+
+CATEGORY_LABELS: dict[str, Promise] = {
+    "API limit": _("API limit"),
+    "Associations": _("Associations"),
+    "Duplicates": _("Duplicates"),
+    "Other": _("Other"),
+    "Owner": _("Owner"),
+    "Permissions": _("Permissions"),
+    "Picklists": _("Picklists"),
+    "Property values": _("Property values"),
+    "Salesforce custom code": _("Salesforce custom code"),
+}
+
+
+@dataclass(frozen=True)
+class ErrorText:
+    title: Promise
+    explanation: Promise
+    fix: Promise
+
+
+ERROR_TEXT: dict[str, ErrorText] = {
+    "association_limit": ErrorText(
+        _("Association limit reached"),
+        _("The record is associated with more records than HubSpot allows for one record."),
+        _("Remove some associations, or move them to another Salesforce record, then resync."),
+    ),
+    "waiting_for_account": ErrorText(
+        _("Waiting for account to sync"),
+        _("The record points at a Salesforce account that has no HubSpot company yet."),
+        _(
+            "Turn on company sync or import Salesforce accounts; the record resyncs by itself "
+            "once its account has synced."
+        ),
+    ),
+    "salesforce_custom_code": ErrorText(
+        _("Blocked by Salesforce custom code or a validation rule"),
+        _("An Apex trigger, flow, process or validation rule in Salesforce rejected the write."),
+        _(
+            "Ask a Salesforce admin to adjust the rule or automation (for example exempt the "
+            "integration user), or fix the value it complains about, then resync."
+        ),
+    ),
+    "email_in_use": ErrorText(
+        _("Email already in use"),
+        _(
+            "Another HubSpot contact already has this email address, and HubSpot allows one "
+            "contact per email."
+        ),
+        _("Remove the email from the other HubSpot contact, or merge the two, then resync."),
+    ),
+    "salesforce_duplicate_rule": ErrorText(
+        _("Salesforce duplicate rule"),
+        _("A Salesforce duplicate or matching rule blocked the create or update."),
+        _(
+            "Review the duplicate and matching rules in Salesforce Setup, or merge the "
+            "duplicate records in Salesforce, then resync."
+        ),
+    ),
+    "field_permission": ErrorText(
+        _("Field permission"),
+        _("The Salesforce integration user can't read or edit a mapped field."),
+        _(
+            "Give the integration user read and edit access to the field (field-level "
+            "security), or set the mapping to 'Always use Salesforce'."
+        ),
+    ),
+    "insufficient_access": ErrorText(
+        _("Insufficient access or missing Salesforce record"),
+        _(
+            "The integration user can't edit this record, or a lookup or owner value points "
+            "at a record that doesn't exist or isn't visible."
+        ),
+        _("Check the record's sharing and the lookup or owner value, then resync."),
+    ),
+    "object_permission": ErrorText(
+        _("Object permission"),
+        _("The integration user lacks permission on this kind of Salesforce object."),
+        _("Assign the integration permission set, or give the user Modify All on the object."),
+    ),
+    "picklist": ErrorText(
+        _("Picklist value not allowed"),
+        _(
+            "The value isn't one of the allowed values of a restricted picklist (this "
+            "includes State/Country picklists)."
+        ),
+        _(
+            "Add the value to the Salesforce picklist, or align the HubSpot property's "
+            "options (for states and countries, see the state and country matching setting)."
+        ),
+    ),
+    "property_value": ErrorText(
+        _("Invalid property value"),
+        _(
+            "A value doesn't fit its field: an invalid email, text too long, text in a number "
+            "field, or a required field left empty."
+        ),
+        _("Correct the value shown in the error on the record, then resync."),
+    ),
+    "owner": ErrorText(
+        _("Owner can't be matched"),
+        _("The HubSpot owner doesn't match an active Salesforce user on both name and email."),
+        _("Make the owner's name and email identical in both systems, or pick another owner."),
+    ),
+    "api_limit": ErrorText(
+        _("API call limit reached"),
+        _("The integration used its Salesforce API allocation, or the org hit its daily limit."),
+        _(
+            "Wait for the 24-hour window to free up, or raise 'Allocated to HubSpot' on the "
+            "Sync health tab."
+        ),
+    ),
+    "converted_lead": ErrorText(
+        _("Converted lead"),
+        _(
+            "The Salesforce lead was converted to a contact, which can no longer be updated "
+            "as a lead."
+        ),
+        _("Nothing to do when contact sync is on; the contact is followed from now on."),
+    ),
+    "authentication": ErrorText(
+        _("Connection expired"),
+        _("Salesforce or HubSpot rejected the integration's credentials."),
+        _("Reconnect on the Connection tab."),
+    ),
+    "transient": ErrorText(
+        _("Temporary error"),
+        _("The remote system was briefly unavailable or busy."),
+        _("Nothing to do: the record is retried automatically."),
+    ),
+    "other": ErrorText(
+        _("Other error"),
+        _("An error we don't recognise; the raw message has the details."),
+        _("Read the raw message; resync once the cause is fixed. Report it if it persists."),
+    ),
+}
+
+
+def rule_label(rule: str) -> str:
+    return str(RULE_LABELS.get(rule, rule))
+
+
+def error_text(error_type: str) -> ErrorText:
+    """The translated title, explanation and fix of an error type (unknown types read as
+    "other", like the engine files them)."""
+    if error_type in ERROR_TEXT:
+        return ERROR_TEXT[error_type]
+    kind = ERROR_TYPES.get(error_type)
+    if kind is None:
+        return ERROR_TEXT["other"]
+    return ErrorText(kind.title, kind.explanation, kind.fix)  # type: ignore[arg-type]
+
+
+def category_label(category: str) -> str:
+    return str(CATEGORY_LABELS.get(category, category))

@@ -1,0 +1,43 @@
+"""Links to a record in both systems."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+# HubSpot's object type ids in record URLs.
+HUBSPOT_OBJECT_TYPE_IDS = {
+    "contacts": "0-1",
+    "companies": "0-2",
+    "deals": "0-3",
+    "tickets": "0-5",
+}
+HUBSPOT_APP_URL = "https://app.hubspot.com"
+
+
+def salesforce_record_url(connection, sobject: str, record_id: str) -> str:
+    """``{instance}/lightning/r/{Type}/{Id}/view``; "" when something is missing."""
+    if not connection or not sobject or not record_id:
+        return ""
+    return (
+        f"{connection.instance_url.rstrip('/')}/lightning/r/"
+        f"{quote(sobject, safe='')}/{quote(record_id, safe='')}/view"
+    )
+
+
+def hubspot_record_url(connection, object_name: str, record_id: str) -> str:
+    """``https://app.hubspot.com/contacts/{portal}/record/{type}/{id}``; "" when unknown."""
+    type_id = HUBSPOT_OBJECT_TYPE_IDS.get(object_name)
+    if not connection or not connection.portal_id or not type_id or not record_id:
+        return ""
+    return (
+        f"{HUBSPOT_APP_URL}/contacts/{quote(connection.portal_id, safe='')}/record/"
+        f"{type_id}/{quote(record_id, safe='')}"
+    )
+
+
+def hubspot_create_list_url(connection) -> str:
+    """HubSpot's lists tool, where "+ Create inclusion list" sends people; "" when the account
+    id isn't known (then no list can be created from here)."""
+    if not connection or not connection.portal_id:
+        return ""
+    return f"{HUBSPOT_APP_URL}/contacts/{quote(connection.portal_id, safe='')}/objectLists/create"

@@ -1,0 +1,31 @@
+from django import template
+
+from ..labels import category_label, error_text, rule_label
+from ..links import hubspot_record_url, salesforce_record_url
+
+register = template.Library()
+
+
+@register.simple_tag
+def salesforce_url(connection, sobject, record_id) -> str:
+    return salesforce_record_url(connection, sobject, record_id)
+
+
+@register.simple_tag
+def hubspot_url(connection, object_name, record_id) -> str:
+    return hubspot_record_url(connection, object_name, record_id)
+
+
+@register.filter
+def rule_name(rule: str) -> str:
+    return rule_label(rule)
+
+
+@register.filter
+def error_title(error_type: str) -> str:
+    return str(error_text(error_type).title)
+
+
+@register.filter
+def category(category_key: str) -> str:
+    return category_label(category_key)

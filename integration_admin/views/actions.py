@@ -1,0 +1,103 @@
+"""Header actions: Sync now and Clear suspension."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sync_engine.models import Integration
+from sync_engine.object_settings import SETTINGS_CLASSES
+from sync_engine.selectors import object_sync_get
+from sync_engine.services import audit_event_record, integration_set_state
+
+from ..roles import admin_required
+from ..status import OBJECT_LABELS
+from .common import current_integration, forget_integration
+
+logger = logging.getLogger(__name__)
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next") or request.META.get("HTTP_REFERER") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    return redirect(target)
+
+
+def syncable_objects(integration: Integration) -> list[str]:
+    """Objects the engine syncs (those with settings) that aren't switched off (1 query each,
+    for the few objects there are)."""
+    objects = []
+    for name in SETTINGS_CLASSES:
+        row = object_sync_get(integration=integration, object_name=name)
+        if row is None or row.enabled:
+            objects.append(name)
+    return objects
+
+
+def enqueue_sync(*, integration: Integration, objects: list[str], trigger: str = "manual") -> bool:
+    """Start one cycle per object on a worker once the transaction commits. False when the
+    engine's task isn't installed."""
+    try:
+        from sync_engine.tasks import sync_object
+    except ImportError:
+        return False
+    for name in objects:
+        transaction.on_commit(
+            lambda o=name: sync_object.delay(
+                integration_id=integration.pk, object_name=o, trigger=trigger
+            )
+        )
+    return True
+
+
+@login_required
+@require_POST
+@admin_required
+def sync_now(request: HttpRequest) -> HttpResponse:
+    integration = current_integration(request)
+    if integration is None or not integration.is_connected:
+        messages.error(request, _("The integration isn't connected, so nothing can sync."))
+        return _back(request)
+    objects = syncable_objects(integration)
+    with transaction.atomic():
+        started = enqueue_sync(integration=integration, objects=objects)
+        if started and objects:
+            audit_event_record(
+                action="sync.requested",
+                integration=integration,
+                actor=request.user,
+                details={"objects": objects, "trigger": "manual"},
+            )
+    if not started:
+        messages.error(request, _("The sync engine isn't installed, so nothing was started."))
+    elif not objects:
+        messages.info(request, _("Every object's sync is switched off."))
+    else:
+        names = ", ".join(str(OBJECT_LABELS.get(o, o)) for o in objects)
+        messages.success(request, _("Sync started for %(objects)s.") % {"objects": names})
+    return _back(request)
+
+
+@login_required
+@require_POST
+@admin_required
+def clear_suspension(request: HttpRequest) -> HttpResponse:
+    integration = current_integration(request)
+    if integration is not None and integration.state == Integration.State.SUSPENDED:
+        integration_set_state(
+            integration=integration, state=Integration.State.CONNECTED, actor=request.user
+        )
+        forget_integration(request)
+        messages.success(request, _("Suspension cleared: syncing resumes on the next cycle."))
+    return _back(request)

@@ -1,0 +1,133 @@
+"""The Connection tab: the integration user and both connections, and Connect / Reconnect
+through Salesforce's OAuth authorization-code flow."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sync_engine.errors import ConnectionCheckFailed
+from sync_engine.selectors import (
+    integration_hubspot_connection,
+    integration_salesforce_connection,
+)
+from sync_engine.services import integration_connect
+
+from ..oauth import OAuthError, authorization_finish, authorization_start, oauth_config
+from ..roles import admin_required
+from .common import current_integration, forget_integration
+
+logger = logging.getLogger(__name__)
+
+
+def _connections(request: HttpRequest):
+    integration = current_integration(request)
+    if integration is None:
+        return None, None, None
+    return (
+        integration,
+        integration_salesforce_connection(integration=integration),
+        integration_hubspot_connection(integration=integration),
+    )
+
+
+@login_required
+def connection(request: HttpRequest) -> HttpResponse:
+    integration, salesforce, hubspot = _connections(request)
+    return render(
+        request,
+        "integration_admin/connection.html",
+        {
+            "active_tab": "connection",
+            "integration": integration,
+            "salesforce": salesforce,
+            "hubspot": hubspot,
+            "oauth_client_id": settings.SALESFORCE_OAUTH_CLIENT_ID,
+            "oauth_default_client": settings.SALESFORCE_OAUTH_CLIENT_ID
+            == "hubspot-salesforce-sync",
+            "hubspot_api_url": settings.HUBSPOT_API_URL,
+        },
+    )
+
+
+@login_required
+@require_POST
+@admin_required
+def salesforce_connect(request: HttpRequest) -> HttpResponse:
+    """Start the OAuth flow: send the browser to Salesforce's authorize page."""
+    integration, salesforce, hubspot = _connections(request)
+    extra = {}
+    if hubspot is None:
+        # First connect: the HubSpot side comes from the form and waits in the session
+        # until Salesforce sends the browser back.
+        url = request.POST.get("hubspot_url", "").strip() or settings.HUBSPOT_API_URL
+        token = request.POST.get("hubspot_token", "").strip()
+        if not token:
+            messages.error(request, _("Enter the HubSpot access token first."))
+            return redirect("connection")
+        extra = {"hubspot_url": url, "hubspot_token": token}
+    config = oauth_config(
+        redirect_uri=request.build_absolute_uri(reverse("salesforce_callback")),
+        connection=salesforce,
+    )
+    return redirect(authorization_start(request.session, config, extra=extra))
+
+
+@login_required
+@admin_required
+def salesforce_callback(request: HttpRequest) -> HttpResponse:
+    """Salesforce sent the browser back: swap the code for tokens, verify and store them."""
+    integration, salesforce, hubspot = _connections(request)
+    try:
+        grant = authorization_finish(
+            request.session,
+            params=request.GET,
+            client_id=settings.SALESFORCE_OAUTH_CLIENT_ID,
+            client_secret=settings.SALESFORCE_OAUTH_CLIENT_SECRET,
+        )
+    except OAuthError as error:
+        messages.error(request, _("Connecting Salesforce failed: %(error)s") % {"error": error})
+        return redirect("connection")
+    if hubspot is not None:
+        hubspot_args = {
+            "hubspot_url": hubspot.base_url,
+            "hubspot_token": hubspot.access_token,
+            "hubspot_refresh_token": hubspot.refresh_token,
+            "hubspot_client_id": hubspot.client_id,
+            "hubspot_client_secret": hubspot.client_secret,
+        }
+    else:
+        hubspot_args = {
+            "hubspot_url": grant.extra.get("hubspot_url", settings.HUBSPOT_API_URL),
+            "hubspot_token": grant.extra.get("hubspot_token", ""),
+        }
+    try:
+        integration = integration_connect(
+            salesforce_url=grant.instance_url,
+            salesforce_token=grant.access_token,
+            salesforce_ca=grant.ca_pem,
+            salesforce_refresh_token=grant.refresh_token,
+            salesforce_client_id=settings.SALESFORCE_OAUTH_CLIENT_ID if grant.refresh_token else "",
+            salesforce_client_secret=settings.SALESFORCE_OAUTH_CLIENT_SECRET,
+            actor=request.user,
+            **hubspot_args,
+        )
+    except ConnectionCheckFailed as error:
+        messages.error(request, _("Connecting failed: %(error)s") % {"error": error})
+        return redirect("connection")
+    forget_integration(request)
+    user = integration.salesforce_connection
+    messages.success(
+        request,
+        _("Connected to Salesforce as %(user)s.")
+        % {"user": user.user_name or user.username or user.user_id},
+    )
+    return redirect("connection")

@@ -1,0 +1,137 @@
+"""Resync errors (selected, all of a type, or one record's) and the per-record view."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from sync_engine.models import SyncObject
+from sync_engine.selectors import record_history
+from sync_engine.services import sync_errors_request_resync
+
+from ..roles import admin_required
+from ..status import OBJECT_LABELS
+from .common import current_integration
+from .health import _panel_context
+
+
+def _resync(request: HttpRequest, integration, **kwargs) -> int | None:
+    """Queue the errors and start a cycle once the transaction commits; None when the engine
+    can't be reached (then nothing was queued)."""
+    try:
+        with transaction.atomic():
+            return sync_errors_request_resync(integration=integration, actor=request.user, **kwargs)
+    except ImportError:
+        messages.error(request, _("The sync engine isn't installed, so nothing was queued."))
+        return None
+
+
+def _queued_message(request: HttpRequest, count: int) -> None:
+    if count:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s error queued for a resync; the next sync cycle starts now.",
+                "%(count)s errors queued for a resync; the next sync cycle starts now.",
+                count,
+            )
+            % {"count": f"{count:,}"},
+        )
+    else:
+        messages.info(request, _("No current errors matched, so nothing was queued."))
+
+
+def _ids(request: HttpRequest) -> list[int]:
+    ids = []
+    for value in request.POST.getlist("ids"):
+        try:
+            ids.append(int(value))
+        except ValueError:
+            continue
+    return ids
+
+
+@login_required
+@require_POST
+@admin_required
+def errors_resync(request: HttpRequest) -> HttpResponse:
+    """Resync the selected errors (``ids``) or, with ``scope=all``, every error of the type."""
+    integration = current_integration(request)
+    if integration is None:
+        raise Http404
+    error_type = request.POST.get("error_type", "")[:40] or None
+    if request.POST.get("scope") == "all":
+        count = _resync(request, integration, error_type=error_type)
+    else:
+        ids = _ids(request)
+        if not ids:
+            messages.warning(request, _("Select the errors to resync first."))
+            count = None
+        else:
+            count = _resync(request, integration, error_ids=ids, error_type=error_type)
+    if count is not None:
+        _queued_message(request, count)
+    if not request.htmx:
+        target = reverse("error_panel", args=[error_type]) if error_type else reverse("sync_health")
+        return redirect(target)
+    context = _panel_context(request, integration, error_type or "other")
+    return render(request, "integration_admin/partials/error_panel.html", context)
+
+
+def _object_or_404(object_name: str) -> str:
+    if object_name not in SyncObject.values:
+        raise Http404
+    return object_name
+
+
+@login_required
+def record_detail(request: HttpRequest, object_name: str, record_key: str) -> HttpResponse:
+    """One record: its link, its current errors (with Resync) and its past errors."""
+    integration = current_integration(request)
+    if integration is None:
+        raise Http404
+    history = record_history(
+        integration=integration, object_name=_object_or_404(object_name), record_key=record_key
+    )
+    if history.link is None and not history.current and not history.resolved:
+        raise Http404
+    return render(
+        request,
+        "integration_admin/record.html",
+        {
+            "active_tab": "sync-health",
+            "history": history,
+            "object_label": OBJECT_LABELS.get(object_name, object_name),
+            "salesforce": integration.salesforce_connection,
+            "hubspot": integration.hubspot_connection,
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_POST
+@admin_required
+def record_resync(request: HttpRequest, object_name: str, record_key: str) -> HttpResponse:
+    integration = current_integration(request)
+    if integration is None:
+        raise Http404
+    history = record_history(
+        integration=integration, object_name=_object_or_404(object_name), record_key=record_key
+    )
+    ids = [error.pk for error in history.current]
+    if ids:
+        count = _resync(request, integration, error_ids=ids)
+        if count is not None:
+            _queued_message(request, count)
+    else:
+        messages.info(request, _("This record has no current errors to resync."))
+    return redirect("record_detail", object_name=object_name, record_key=record_key)

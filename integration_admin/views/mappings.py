@@ -1,0 +1,213 @@
+"""The field-mapping editor, shared by every object tab: the table, add (with pickers filled
+from the cached schemas and an inline compatibility check), change a rule, delete a custom one,
+and refresh the cached schemas."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sync_engine.errors import ConnectorError
+from sync_engine.object_settings import SETTINGS_CLASSES, SettingsError
+from sync_engine.selectors import mapping_get, mappings_list, schema_options
+from sync_engine.services import (
+    SALESFORCE_OBJECTS,
+    mapping_create,
+    mapping_delete,
+    mapping_update_rule,
+    mapping_validate,
+    schema_refresh,
+)
+
+from ..forms import MappingForm, RuleForm
+from ..navigation import OBJECT_TABS
+from ..roles import admin_required
+from .common import current_integration
+
+
+def _object(object_name: str) -> str:
+    if object_name not in SETTINGS_CLASSES or object_name not in OBJECT_TABS:
+        raise Http404
+    return object_name
+
+
+def editor_context(request: HttpRequest, integration, object_name: str, form=None) -> dict:
+    """Everything the editor partial shows (2 queries)."""
+    return {
+        "object_name": object_name,
+        "mappings": mappings_list(integration=integration, object_name=object_name),
+        "schema": schema_options(
+            integration=integration,
+            object_name=object_name,
+            salesforce_objects=SALESFORCE_OBJECTS.get(object_name, ()),
+        ),
+        "mapping_form": form or MappingForm(),
+        "rule_form": RuleForm(),
+    }
+
+
+def _editor(request: HttpRequest, integration, object_name: str, form=None):
+    """The editor partial for htmx; plain form posts go back to the tab."""
+    if not request.htmx:
+        if form is not None and form.errors:
+            for message in form.errors.values():
+                messages.error(request, " ".join(message))
+        return redirect(OBJECT_TABS[object_name].url_name)
+    return render(
+        request,
+        "integration_admin/mappings/editor.html",
+        editor_context(request, integration, object_name, form),
+    )
+
+
+@login_required
+def mapping_editor(request: HttpRequest, object_name: str) -> HttpResponse:
+    integration = current_integration(request)
+    if integration is None:
+        raise Http404
+    return _editor(request, integration, _object(object_name))
+
+
+@login_required
+@require_POST
+@admin_required
+def mapping_add(request: HttpRequest, object_name: str) -> HttpResponse:
+    integration = current_integration(request)
+    if integration is None:
+        raise Http404
+    _object(object_name)
+    form = MappingForm(request.POST)
+    if form.is_valid():
+        try:
+            mapping = mapping_create(
+                integration=integration,
+                object_name=object_name,
+                hubspot_property=form.cleaned_data["hubspot_property"],
+                salesforce_field=form.cleaned_data["salesforce_field"],
+                rule=form.cleaned_data["rule"],
+                actor=request.user,
+            )
+        except SettingsError as error:
+            _form_errors(form, error)
+        except ConnectorError as error:
+            form.add_error(None, _("Couldn't read the schemas: %(error)s") % {"error": error})
+        else:
+            messages.success(
+                request,
+                _("Mapped %(hubspot)s to %(salesforce)s.")
+                % {"hubspot": mapping.hubspot_property, "salesforce": mapping.salesforce_field},
+            )
+            form = None
+    return _editor(request, integration, object_name, form)
+
+
+def _form_errors(form, error: SettingsError) -> None:
+    for name, message in error.errors.items():
+        form.add_error(name if name in form.fields else None, message)
+
+
+@login_required
+@require_POST
+def mapping_check(request: HttpRequest, object_name: str) -> HttpResponse:
+    """The inline compatibility check as the pickers change: nothing is saved."""
+    integration = current_integration(request)
+    if integration is None:
+        raise Http404
+    _object(object_name)
+    form = MappingForm(request.POST)
+    problems: dict[str, str] = {}
+    ok = False
+    if form.is_valid():
+        try:
+            mapping_validate(
+                integration=integration,
+                object_name=object_name,
+                hubspot_property=form.cleaned_data["hubspot_property"],
+                salesforce_field=form.cleaned_data["salesforce_field"],
+                rule=form.cleaned_data["rule"],
+            )
+            ok = True
+        except SettingsError as error:
+            problems = error.errors
+        except ConnectorError as error:
+            problems = {"schema": _("Couldn't read the schemas: %(error)s") % {"error": error}}
+    return render(
+        request, "integration_admin/mappings/check.html", {"problems": problems, "ok": ok}
+    )
+
+
+@login_required
+@require_POST
+@admin_required
+def mapping_schema_refresh(request: HttpRequest, object_name: str) -> HttpResponse:
+    integration = current_integration(request)
+    if integration is None:
+        raise Http404
+    _object(object_name)
+    try:
+        schema_refresh(integration=integration, object_name=object_name)
+    except ConnectorError as error:
+        messages.error(request, _("Couldn't refresh the schemas: %(error)s") % {"error": error})
+    else:
+        messages.success(request, _("Properties and fields refreshed from HubSpot and Salesforce."))
+    return _editor(request, integration, object_name)
+
+
+def _mapping(request: HttpRequest, mapping_id: int):
+    integration = current_integration(request)
+    mapping = integration and mapping_get(integration=integration, mapping_id=mapping_id)
+    if not mapping:
+        raise Http404
+    return integration, mapping
+
+
+@login_required
+@require_POST
+@admin_required
+def mapping_rule(request: HttpRequest, mapping_id: int) -> HttpResponse:
+    integration, mapping = _mapping(request, mapping_id)
+    form = RuleForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            mapping = mapping_update_rule(
+                mapping=mapping, rule=form.cleaned_data["rule"], actor=request.user
+            )
+        except SettingsError as problem:
+            error = "; ".join(problem.errors.values())
+            mapping.refresh_from_db()
+    else:
+        error = _("Pick one of the sync rules.")
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect(OBJECT_TABS[mapping.object].url_name)
+    return render(
+        request,
+        "integration_admin/mappings/row.html",
+        {"mapping": mapping, "rule_form": RuleForm(), "row_error": error, "saved": not error},
+    )
+
+
+@login_required
+@require_POST
+@admin_required
+def mapping_remove(request: HttpRequest, mapping_id: int) -> HttpResponse:
+    integration, mapping = _mapping(request, mapping_id)
+    object_name = mapping.object
+    try:
+        mapping_delete(mapping=mapping, actor=request.user)
+    except SettingsError as error:
+        messages.error(request, "; ".join(error.errors.values()))
+    else:
+        messages.success(
+            request,
+            _("Deleted the mapping of %(hubspot)s.") % {"hubspot": mapping.hubspot_property},
+        )
+    if not request.htmx:
+        return redirect(OBJECT_TABS[object_name].url_name)
+    return _editor(request, integration, object_name)

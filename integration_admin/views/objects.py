@@ -1,0 +1,176 @@
+"""The object tabs (Contacts now; the others say "not yet available" until their sync lands):
+the settings form, the inclusion-list picker and the shared field-mapping editor."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from sync_engine.errors import ConnectorError
+from sync_engine.object_settings import SETTINGS_CLASSES, SettingsError, settings_for
+from sync_engine.selectors import hubspot_active_lists
+from sync_engine.services import object_settings_update, object_sync_get_or_create
+
+from ..forms import SETTINGS_FORMS
+from ..links import hubspot_create_list_url
+from ..navigation import OBJECT_TABS
+from ..roles import admin_required, user_is_admin
+from .common import current_integration, not_connected
+from .mappings import editor_context
+
+logger = logging.getLogger(__name__)
+
+
+def _tab(object_name: str):
+    tab = OBJECT_TABS.get(object_name)
+    if tab is None:
+        raise Http404
+    return tab
+
+
+def describe_changes(form, diff: dict) -> list[dict]:
+    """``[{"label", "old", "new"}]`` in the people's words, for "what changed"."""
+    rows = []
+    for name, (old, new) in diff.items():
+        rows.append(
+            {
+                "label": CHANGE_LABELS.get(name, name),
+                "old": _value_label(form, name, old),
+                "new": _value_label(form, name, new),
+            }
+        )
+    return rows
+
+
+def _value_label(form, name: str, value) -> str:
+    if name == "lifecycle_transitions":
+        value = "update" if value else "nothing"
+    if isinstance(value, bool):
+        return _("On") if value else _("Off")
+    if name == "inclusion_list_id":
+        return _("List %(id)s") % {"id": value} if value else _("No list: all contacts sync")
+    field = form.fields.get(name)
+    choices = dict(getattr(field, "choices", []) or [])
+    return str(choices.get(value, value))
+
+
+CHANGE_LABELS = {
+    "enabled": gettext_lazy("Sync contacts"),
+    "salesforce_create_update": gettext_lazy(
+        "When a Salesforce lead or contact is created or updated"
+    ),
+    "hubspot_creates": gettext_lazy("When a HubSpot contact is created or updated"),
+    "salesforce_delete": gettext_lazy("When a Salesforce contact or lead is deleted"),
+    "lifecycle_transitions": gettext_lazy(
+        "When a Salesforce contact's opportunity stage is updated"
+    ),
+    "lifecycle_company_fanout": gettext_lazy("Also update the other contacts of the same company"),
+    "inclusion_list_id": gettext_lazy("Inclusion list"),
+    "salesforce_state_country": gettext_lazy("Salesforce state and country picklists"),
+    "hubspot_state_country": gettext_lazy("HubSpot state and country values"),
+}
+
+
+def _settings_context(request: HttpRequest, integration, object_name: str, form=None) -> dict:
+    row = object_sync_get_or_create(integration=integration, object_name=object_name)
+    settings = settings_for(object_name, row.options)
+    form_class = SETTINGS_FORMS[object_name]
+    if form is None:
+        form = form_class(initial=form_class.initial_from(settings=settings, enabled=row.enabled))
+    return {
+        "settings_form": form,
+        "settings": settings,
+        "object_enabled": row.enabled,
+        "create_list_url": hubspot_create_list_url(integration.hubspot_connection),
+    }
+
+
+@login_required
+def object_tab(request: HttpRequest, object_name: str) -> HttpResponse:
+    tab = _tab(object_name)
+    integration = current_integration(request)
+    if integration is None:
+        return not_connected(request, tab.slug)
+    context = {"active_tab": tab.slug, "tab": tab, "object_name": object_name}
+    if object_name not in SETTINGS_CLASSES:
+        return render(request, "integration_admin/object_unavailable.html", context)
+    if request.method == "POST":
+        return settings_save(request, object_name)
+    context.update(_settings_context(request, integration, object_name))
+    context.update(editor_context(request, integration, object_name))
+    return render(request, f"integration_admin/objects/{object_name}.html", context)
+
+
+@admin_required
+def settings_save(request: HttpRequest, object_name: str) -> HttpResponse:
+    """Validate and save; show what changed (or the inline errors)."""
+    tab = _tab(object_name)
+    integration = current_integration(request)
+    form = SETTINGS_FORMS[object_name](request.POST)
+    changed = None
+    status = 200
+    if form.is_valid():
+        changes, enabled = form.changes()
+        try:
+            diff = object_settings_update(
+                integration=integration,
+                object_name=object_name,
+                changes=changes,
+                enabled=enabled,
+                actor=request.user,
+            )
+        except SettingsError as error:
+            for name, message in error.errors.items():
+                form.add_error(name if name in form.fields else None, message)
+            status = 400
+        else:
+            changed = describe_changes(form, diff)
+            form = None  # show the saved values
+    else:
+        status = 400
+    context = {
+        "active_tab": tab.slug,
+        "tab": tab,
+        "object_name": object_name,
+        "changed": changed,
+        **_settings_context(request, integration, object_name, form),
+    }
+    if request.htmx:
+        return render(request, f"integration_admin/objects/{object_name}_settings.html", context)
+    context.update(editor_context(request, integration, object_name))
+    return render(request, f"integration_admin/objects/{object_name}.html", context, status=status)
+
+
+@login_required
+def inclusion_lists(request: HttpRequest, object_name: str) -> HttpResponse:
+    """The "Limit what syncs" picker: HubSpot's active lists, read live (one HubSpot call)."""
+    _tab(object_name)
+    integration = current_integration(request)
+    if integration is None:
+        raise Http404
+    selected = request.GET.get("selected", "")[:40]
+    search = request.GET.get("q", "").strip()[:100]
+    lists, failure = [], ""
+    try:
+        lists = hubspot_active_lists(integration=integration, search=search)
+    except (ConnectorError, ValueError) as error:
+        logger.warning("reading HubSpot lists failed: %s", error)
+        failure = str(getattr(error, "message", error))
+    if selected and all(lst["id"] != selected for lst in lists):
+        lists.insert(0, {"id": selected, "name": _("List %(id)s") % {"id": selected}, "size": None})
+    return render(
+        request,
+        "integration_admin/partials/inclusion_list_picker.html",
+        {
+            "lists": lists,
+            "selected": selected,
+            "search": search,
+            "failure": failure,
+            "can_change": user_is_admin(request.user),
+        },
+    )
