@@ -197,6 +197,8 @@ class MappingListView(generics.ListAPIView):
         values = data.validated_data
         if values["object"] not in SETTINGS_CLASSES:
             raise ValidationError({"object": [f"{values['object']} has no mappings yet."]})
+        # The defaults exist first, so a custom mapping can't take a default's property.
+        object_sync_get_or_create(integration=integration, object_name=values["object"])
         try:
             mapping = mapping_create(
                 integration=integration,

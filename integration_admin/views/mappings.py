@@ -20,6 +20,7 @@ from sync_engine.services import (
     mapping_delete,
     mapping_update_rule,
     mapping_validate,
+    object_sync_get_or_create,
     schema_refresh,
 )
 
@@ -33,6 +34,12 @@ def _object(object_name: str) -> str:
     if object_name not in SETTINGS_CLASSES or object_name not in OBJECT_TABS:
         raise Http404
     return object_name
+
+
+def _defaults_first(integration, object_name: str) -> None:
+    """The default mappings exist before anything is checked against them (a custom mapping
+    must not take a default's property)."""
+    object_sync_get_or_create(integration=integration, object_name=object_name)
 
 
 def editor_context(request: HttpRequest, integration, object_name: str, form=None) -> dict:
@@ -80,6 +87,7 @@ def mapping_add(request: HttpRequest, object_name: str) -> HttpResponse:
     if integration is None:
         raise Http404
     _object(object_name)
+    _defaults_first(integration, object_name)
     form = MappingForm(request.POST)
     if form.is_valid():
         try:
@@ -118,6 +126,7 @@ def mapping_check(request: HttpRequest, object_name: str) -> HttpResponse:
     if integration is None:
         raise Http404
     _object(object_name)
+    _defaults_first(integration, object_name)
     form = MappingForm(request.POST)
     problems: dict[str, str] = {}
     ok = False

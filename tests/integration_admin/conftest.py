@@ -141,6 +141,17 @@ def live(db, emulators):
     )
 
 
+@pytest.fixture
+def celery_eager():
+    """Tasks run in the caller (here: the test or the live server's thread), not on a broker."""
+    from integration_admin.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
 # --- browser ---------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):

@@ -1,0 +1,230 @@
+"""The Contacts tab: every setting, worded as in the article; saving validates and shows what
+changed; the inclusion-list picker reads HubSpot's active lists through the connector."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync_engine.models import ApiCall, AuditEvent, ObjectSync
+from sync_engine.object_settings import ContactSettings, settings_as_dict, settings_for
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+DEFAULT_FORM = {
+    "enabled": "on",
+    "salesforce_create_update": "create_or_update",
+    "hubspot_creates": "lead",
+    "salesforce_delete": "nothing",
+    "lifecycle_transitions": "update",
+    "salesforce_state_country": "disabled",
+    "hubspot_state_country": "convert",
+    "inclusion_list_id": "",
+}
+
+
+def saved(integration) -> dict:
+    row = ObjectSync.objects.get(integration=integration, object="contacts")
+    return {"enabled": row.enabled, **settings_as_dict(settings_for("contacts", row.options))}
+
+
+def test_every_setting_is_on_the_page_in_the_articles_words(admin_client, connected):
+    html = admin_client.get("/contacts/").content.decode()
+    for text in [
+        "Create and update contacts",
+        "What happens in HubSpot when a Salesforce lead or contact is created or updated:",
+        "Create or update the contact",
+        "Do nothing",
+        "What happens in Salesforce when a HubSpot contact is created or updated:",
+        "Create or update the lead",
+        "even if the HubSpot contact isn't in the inclusion list",
+        "a duplicate company is created in HubSpot",  # the lead option's warning
+        "sync HubSpot contacts to Salesforce as contacts to prevent duplicates",
+        "Delete contacts",
+        "Delete the contact",
+        "contacts and leads in Salesforce are not deleted",
+        "Adjust lifecycle stage",
+        "Update the contact&#x27;s lifecycle stage in HubSpot",
+        "never moves a HubSpot contact's lifecycle stage backwards",
+        "associated with the opportunity through contact roles",
+        "every other HubSpot contact associated with the same company",
+        "Limit what syncs",
+        "Only contacts in the inclusion list sync to Salesforce from HubSpot.",
+        "+ Create inclusion list",
+        "Matching state and country fields",
+        "The picklist is disabled in Salesforce.",
+        "The picklist is enabled in Salesforce.",
+        "The picklist is enabled and customized in Salesforce.",
+        "Match default Salesforce state/country values when syncing.",
+        "Contact properties",
+    ]:
+        assert text in html, text
+    # Every ContactSettings field has its control, and the defaults are what's checked.
+    for name in settings_as_dict(ContactSettings()):
+        assert f'name="{name}"' in html or name == "inclusion_list_id", name
+    assert 'name="hubspot_creates" value="lead" id="id_hubspot_creates_1" required checked' in html
+    assert "https://app.hubspot.com/contacts/4242/objectLists/create" in html
+    assert 'hx-get="/objects/contacts/lists/?selected="' in html
+
+
+def test_save_shows_what_changed(admin_client, admin_user, connected):
+    admin_client.get("/contacts/")
+    form = {
+        **DEFAULT_FORM,
+        "hubspot_creates": "contact",
+        "salesforce_delete": "delete",
+        "lifecycle_transitions": "nothing",
+        "lifecycle_company_fanout": "on",
+        "salesforce_state_country": "customised",
+        "hubspot_state_country": "as_is",
+        "inclusion_list_id": "7",
+    }
+    response = admin_client.post("/contacts/", form, **HTMX)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<form id="contact-settings"')
+    assert "Saved. What changed:" in html
+    for label, old, new in [
+        ("When a HubSpot contact is created or updated", "Create or update the lead",
+         "Create or update the contact"),
+        ("When a Salesforce contact or lead is deleted", "Do nothing", "Delete the contact"),
+        ("When a Salesforce contact&#x27;s opportunity stage is updated",
+         "Update the contact&#x27;s lifecycle stage in HubSpot", "Do nothing"),
+        ("Also update the other contacts of the same company", "Off", "On"),
+        ("Inclusion list", "No list: all contacts sync", "List 7"),
+    ]:  # fmt: skip
+        assert (
+            f'<span class="change__name">{label}</span>: <span class="change__before">{old}'
+            f'</span> → <span class="change__after">{new}</span>'
+        ) in html, label
+    assert saved(connected) == {
+        "enabled": True,
+        "salesforce_create_update": "create_or_update",
+        "salesforce_delete": "delete",
+        "hubspot_creates": "contact",
+        "lifecycle_transitions": False,
+        "lifecycle_company_fanout": True,
+        "inclusion_list_id": "7",
+        "salesforce_state_country": "customised",
+        "hubspot_state_country": "as_is",
+    }
+    event = AuditEvent.objects.get(action="settings.updated")
+    assert event.actor == admin_user
+    assert event.details["changes"]["hubspot_creates"] == {"from": "lead", "to": "contact"}
+    # The radios now show the saved values.
+    assert 'value="contact" id="id_hubspot_creates_0" required checked' in html
+
+
+def test_saving_nothing_new_says_so_and_logs_nothing(admin_client, connected):
+    html = admin_client.post("/contacts/", DEFAULT_FORM, **HTMX).content.decode()
+    assert "Saved. Nothing changed." in html
+    assert not AuditEvent.objects.filter(action="settings.updated").exists()
+
+
+def test_switching_contact_sync_off(admin_client, connected):
+    form = {k: v for k, v in DEFAULT_FORM.items() if k != "enabled"}
+    html = admin_client.post("/contacts/", form, **HTMX).content.decode()
+    assert 'Sync contacts</span>: <span class="change__before">On' in html
+    assert saved(connected)["enabled"] is False
+
+
+def test_list_untouched_when_the_picker_never_loaded(admin_client, connected):
+    admin_client.post("/contacts/", {**DEFAULT_FORM, "inclusion_list_id": "42"}, **HTMX)
+    form = {k: v for k, v in DEFAULT_FORM.items() if k != "inclusion_list_id"}
+    admin_client.post("/contacts/", form, **HTMX)
+    assert saved(connected)["inclusion_list_id"] == "42"
+
+
+def test_invalid_values_are_refused_inline(admin_client, connected):
+    form = {**DEFAULT_FORM, "hubspot_creates": "opportunity", "salesforce_delete": ""}
+    response = admin_client.post("/contacts/", form)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert html.count('class="field-error"') == 2
+    assert "Select a valid choice. opportunity is not one of the available choices." in html
+    assert "This field is required." in html
+    assert saved(connected)["hubspot_creates"] == "lead"  # nothing saved
+
+
+def test_viewer_sees_but_cannot_save(viewer_client, connected):
+    html = viewer_client.get("/contacts/").content.decode()
+    assert '<fieldset class="settings__body" disabled>' in html
+    assert ">Save</button>" not in html
+    response = viewer_client.post("/contacts/", {**DEFAULT_FORM, "salesforce_delete": "delete"})
+    assert response.status_code == 403
+    assert "Only integration admins can change settings" in response.content.decode()
+    assert not ObjectSync.objects.filter(options__salesforce_delete="delete").exists()
+
+
+# --- the inclusion-list picker, against the HubSpot emulator ---------------------------------
+@pytest.fixture
+def lists(emulators):
+    branch = {
+        "filterBranchType": "OR",
+        "filters": [],
+        "filterBranches": [
+            {
+                "filterBranchType": "AND",
+                "filterBranches": [],
+                "filters": [
+                    {
+                        "filterType": "PROPERTY",
+                        "property": "email",
+                        "operation": {"operationType": "ALL_PROPERTY", "operator": "IS_KNOWN"},
+                    }
+                ],
+            }
+        ],
+    }
+    hubspot = emulators.hubspot.app
+    contact = hubspot.run_action("create", object_type="contacts", properties={"email": "a@x.io"})
+    made = {
+        "active": hubspot.run_action(
+            "create_list", list_name="Sync <to> Salesforce", processing_type="DYNAMIC",
+            filter_branch=branch,
+        ),
+        "other": hubspot.run_action(
+            "create_list", list_name="Known emails", processing_type="DYNAMIC",
+            filter_branch=branch,
+        ),
+        "manual": hubspot.run_action(
+            "create_list", list_name="Trade show", record_ids=[contact["id"]]
+        ),
+    }  # fmt: skip
+    return {k: str(v["listId"]) for k, v in made.items()}
+
+
+def test_picker_offers_hubspots_active_lists(admin_client, live, lists):
+    before = ApiCall.objects.filter(integration=live, operation="lists.search").count()
+    response = admin_client.get(f"/objects/contacts/lists/?selected={lists['other']}", **HTMX)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="list-picker"')
+    assert "Sync &lt;to&gt; Salesforce" in html and "Known emails" in html
+    assert "Trade show" not in html  # manual lists can't be inclusion lists
+    assert f'<option value="{lists["other"]}" selected>' in html
+    assert '<option value="">No inclusion list: all contacts sync</option>' in html
+    assert "(1 contact)" in html
+    # One HubSpot call, in the ledger like every other.
+    assert ApiCall.objects.filter(integration=live, operation="lists.search").count() == before + 1
+    html = admin_client.get("/objects/contacts/lists/?q=known", **HTMX).content.decode()
+    assert "Known emails" in html and "Salesforce" not in html
+
+
+def test_picker_keeps_a_saved_list_it_cannot_find(admin_client, live, lists):
+    html = admin_client.get("/objects/contacts/lists/?selected=999", **HTMX).content.decode()
+    assert '<option value="999" selected>List 999</option>' in html
+
+
+def test_picker_says_when_hubspot_cannot_be_read(admin_client, connected):
+    hubspot = connected.hubspot_connection
+    hubspot.base_url = "http://127.0.0.1:1"  # nothing listens there
+    hubspot.save()
+    html = admin_client.get("/objects/contacts/lists/?selected=5", **HTMX).content.decode()
+    assert "Couldn't read HubSpot's lists:" in html
+    assert '<option value="5" selected>' in html
+
+
+def test_choosing_a_list_saves_it(admin_client, live, lists):
+    admin_client.post("/contacts/", {**DEFAULT_FORM, "inclusion_list_id": lists["active"]})
+    assert saved(live)["inclusion_list_id"] == lists["active"]
+    html = admin_client.get("/contacts/").content.decode()
+    assert f'hx-get="/objects/contacts/lists/?selected={lists["active"]}"' in html

@@ -1,0 +1,191 @@
+"""The field-mapping editor against the emulators' real schemas: pickers from HubSpot's
+properties and Salesforce's describe, the inline compatibility check, rules, deletes."""
+
+from __future__ import annotations
+
+import pytest
+from hubspot.crm.properties import PropertyCreate
+
+from emulators.testing import hubspot_client
+from sync_engine.models import AuditEvent, FieldMapping, SchemaCache
+from sync_engine.services import schema_refresh
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def schemas(live, emulators):
+    """A custom HubSpot number and text property and a Salesforce text field on Lead and
+    Contact, in the emulators, read into the cache."""
+    properties = hubspot_client(emulators, strict=False).crm.properties.core_api
+    for name, kind, field_type in (
+        ("loyalty_score", "number", "number"),
+        ("favourite_colour", "string", "text"),
+    ):
+        properties.create(
+            "contacts",
+            PropertyCreate(
+                name=name, label=name.replace("_", " ").title(), type=kind,
+                field_type=field_type, group_name="contactinformation",
+            ),
+        )  # fmt: skip
+    for sobject in ("Lead", "Contact"):
+        emulators.salesforce.app.run_action(
+            "add_field", object=sobject, field="Colour", type="string", length=80
+        )
+    schema_refresh(integration=live, object_name="contacts")
+    return live
+
+
+def editor(client) -> str:
+    return client.get("/contacts/").content.decode()
+
+
+def test_defaults_are_listed_and_locked(admin_client, live):
+    html = editor(admin_client)
+    assert "Contact properties" in html
+    assert 'data-hubspot="email"' in html and "<code>Email</code>" in html
+    row = html[html.index('data-hubspot="email"') :]
+    row = row[: row.index("</tr>")]
+    assert "Default" in row and "badge--locked" in row and "Delete" not in row
+
+
+def test_refresh_fills_the_pickers(admin_client, live):
+    html = editor(admin_client)
+    assert "Properties and fields not read yet." in html
+    response = admin_client.post("/objects/contacts/mappings/refresh/", **HTMX)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="mapping-editor"')
+    assert "Properties and fields refreshed from HubSpot and Salesforce." in html
+    assert '<option value="firstname">' in html  # a HubSpot property
+    assert '<option value="LastName">' in html and "Lead/Contact" in html  # a Salesforce field
+    assert SchemaCache.objects.filter(integration=live).count() == 3  # contacts, Lead, Contact
+
+
+def test_add_a_compatible_mapping(admin_client, admin_user, schemas):
+    response = admin_client.post(
+        "/objects/contacts/mappings/add/",
+        {"hubspot_property": "favourite_colour", "salesforce_field": "Colour__c",
+         "rule": "two_way"},
+        **HTMX,
+    )  # fmt: skip
+    html = response.content.decode()
+    assert "Mapped favourite_colour to Colour__c." in html
+    mapping = FieldMapping.objects.get(integration=schemas, hubspot_property="favourite_colour")
+    assert mapping.rule == "two_way" and not mapping.is_default
+    assert mapping.salesforce_fields == {"Lead": "Colour__c", "Contact": "Colour__c"}
+    row = html[html.index('data-hubspot="favourite_colour"') :]
+    assert "Custom" in row[: row.index("</tr>")] and "Delete" in row[: row.index("</tr>")]
+    assert AuditEvent.objects.get(action="mapping.created").actor == admin_user
+
+
+def test_incompatible_pair_is_caught_inline_and_not_saved(admin_client, schemas):
+    data = {"hubspot_property": "loyalty_score", "salesforce_field": "Colour__c", "rule": "two_way"}
+    # As the pickers change, the check answers without saving.
+    check = admin_client.post("/objects/contacts/mappings/check/", data, **HTMX).content.decode()
+    assert "A HubSpot number (number) property can&#x27;t map to a Salesforce string field" in check
+    assert 'data-check="blocked"' in check
+    # Saving anyway is refused with the same message next to the field.
+    html = admin_client.post("/objects/contacts/mappings/add/", data, **HTMX).content.decode()
+    assert "can&#x27;t map to a Salesforce string field" in html
+    assert 'value="loyalty_score"' in html  # what was typed stays
+    assert not FieldMapping.objects.filter(hubspot_property="loyalty_score").exists()
+
+
+def test_check_accepts_a_compatible_pair(admin_client, schemas):
+    data = {"hubspot_property": "favourite_colour", "salesforce_field": "Colour__c",
+            "rule": "prefer_salesforce_unless_blank"}  # fmt: skip
+    html = admin_client.post("/objects/contacts/mappings/check/", data, **HTMX).content.decode()
+    assert "Compatible: this pair can be mapped." in html
+    assert not FieldMapping.objects.filter(hubspot_property="favourite_colour").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"hubspot_property": "email", "salesforce_field": "Colour__c"}, "is already mapped"),
+        ({"hubspot_property": "nope", "salesforce_field": "Colour__c"}, "has no contacts property"),
+        ({"hubspot_property": "favourite_colour", "salesforce_field": "Nope__c"}, "has no field"),
+        ({"hubspot_property": "", "salesforce_field": "Colour__c"}, "Pick a HubSpot property."),
+    ],
+)
+def test_other_mistakes_are_inline_too(admin_client, schemas, data, message):
+    data = {"rule": "two_way", **data}
+    html = admin_client.post("/objects/contacts/mappings/add/", data, **HTMX).content.decode()
+    assert message in html
+    assert FieldMapping.objects.filter(is_default=False).count() == 0
+
+
+def test_picker_text_label_and_name_is_accepted(admin_client, schemas):
+    admin_client.post(
+        "/objects/contacts/mappings/add/",
+        {"hubspot_property": "Favourite Colour (favourite_colour)",
+         "salesforce_field": "Colour (Colour__c)", "rule": "two_way"},
+        **HTMX,
+    )  # fmt: skip
+    assert FieldMapping.objects.filter(hubspot_property="favourite_colour").exists()
+
+
+def test_change_a_rule(admin_client, live):
+    admin_client.get("/contacts/")
+    mapping = FieldMapping.objects.get(integration=live, hubspot_property="jobtitle")
+    response = admin_client.post(
+        f"/mappings/{mapping.pk}/rule/", {"rule": "always_use_salesforce"}, **HTMX
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<tr id="mapping-{mapping.pk}"')
+    assert "row--saved" in html
+    mapping.refresh_from_db()
+    assert mapping.rule == "always_use_salesforce"
+    event = AuditEvent.objects.get(action="mapping.rule_changed")
+    assert event.details["from"] == "prefer_salesforce_unless_blank"
+
+
+def test_email_keeps_its_two_rules(admin_client, live):
+    admin_client.get("/contacts/")
+    mapping = FieldMapping.objects.get(integration=live, hubspot_property="email")
+    html = admin_client.post(
+        f"/mappings/{mapping.pk}/rule/", {"rule": "dont_sync"}, **HTMX
+    ).content.decode()
+    assert "row--error" in html and "Email syncs only with" in html
+    mapping.refresh_from_db()
+    assert mapping.rule == "prefer_salesforce_unless_blank"
+
+
+def test_delete_a_custom_mapping_but_never_a_default(admin_client, schemas):
+    admin_client.post(
+        "/objects/contacts/mappings/add/",
+        {"hubspot_property": "favourite_colour", "salesforce_field": "Colour__c",
+         "rule": "two_way"},
+    )  # fmt: skip
+    custom = FieldMapping.objects.get(hubspot_property="favourite_colour")
+    html = admin_client.post(f"/mappings/{custom.pk}/delete/", **HTMX).content.decode()
+    assert "Deleted the mapping of favourite_colour." in html
+    assert not FieldMapping.objects.filter(pk=custom.pk).exists()
+    default = FieldMapping.objects.get(hubspot_property="email")
+    html = admin_client.post(f"/mappings/{default.pk}/delete/", **HTMX).content.decode()
+    assert "Default mappings can&#x27;t be deleted" in html
+    assert FieldMapping.objects.filter(pk=default.pk).exists()
+
+
+def test_viewers_see_the_mappings_but_cannot_change_them(viewer_client, admin_client, live):
+    admin_client.get("/contacts/")
+    html = viewer_client.get("/contacts/").content.decode()
+    assert 'data-hubspot="email"' in html
+    assert "Add a mapping" not in html and "Refresh properties and fields" not in html
+    mapping = FieldMapping.objects.get(hubspot_property="jobtitle")
+    for path, data in [
+        (f"/mappings/{mapping.pk}/rule/", {"rule": "two_way"}),
+        (f"/mappings/{mapping.pk}/delete/", {}),
+        ("/objects/contacts/mappings/add/", {"hubspot_property": "x", "salesforce_field": "y"}),
+        ("/objects/contacts/mappings/refresh/", {}),
+    ]:
+        assert viewer_client.post(path, data, **HTMX).status_code == 403, path
+    mapping.refresh_from_db()
+    assert mapping.rule == "prefer_salesforce_unless_blank"
+
+
+def test_unknown_mapping_and_object_are_404(admin_client, live):
+    assert admin_client.post("/mappings/999999/rule/", {"rule": "two_way"}).status_code == 404
+    assert admin_client.get("/objects/planets/mappings/", **HTMX).status_code == 404

@@ -1,0 +1,360 @@
+"""The Sync health tab: the API call use panel and the allocation form, the error cards, the
+detail panel, the CSV export, resyncs, the per-record view and Sync now."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from sync_engine.models import AuditEvent, Integration, RecordLink, SyncError, SyncRun
+from tests.sync_engine.factories import ApiCallFactory
+
+from .conftest import make_error
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+# --- API call use ---------------------------------------------------------------------------
+def test_usage_panel_numbers_chart_and_forecast(viewer_client, connected):
+    now = timezone.now()
+    ApiCallFactory.create_batch(7, integration=connected, called_at=now - timedelta(minutes=5))
+    ApiCallFactory.create_batch(2, integration=connected, called_at=now - timedelta(hours=5))
+    ApiCallFactory.create_batch(3, integration=connected, system="hubspot")
+    ApiCallFactory(integration=connected, called_at=now - timedelta(hours=30))  # outside
+    html = viewer_client.get("/sync-health/").content.decode()
+    assert 'data-stat="used">9<' in html
+    assert "4,991 left of the allocation" in html
+    assert 'value="5000"' in html  # Allocated to HubSpot
+    assert 'data-stat="limit">15,000<' in html  # Limited by Salesforce
+    assert "HubSpot API calls in the last 24 hours: 3" in html
+    # The chart: 24 hours × 2 systems as SVG bars, drawn on the server.
+    assert html.count('<rect class="bar bar--salesforce"') == 24
+    assert html.count('<rect class="bar bar--hubspot"') == 24
+    assert "Salesforce (9)" in html and "HubSpot (3)" in html
+    assert ": 7 calls</title>" in html
+    # 7 calls in the last hour: 9 used, 5,000 allowed → fine at this pace.
+    assert 'data-forecast="enough"' in html
+
+
+def test_forecast_warns_when_the_pace_runs_out(viewer_client, connected):
+    ApiCallFactory.create_batch(
+        300, integration=connected, called_at=timezone.now() - timedelta(minutes=10)
+    )
+    Integration.objects.filter(pk=connected.pk).update(salesforce_api_allocation=1000)
+    html = viewer_client.get("/sync-health/").content.decode()
+    assert 'data-forecast="runs_out"' in html
+    assert "At the current pace the allocation runs out in 2\xa0hours" in html
+
+
+def test_update_allocation_with_htmx(admin_client, admin_user, connected):
+    response = admin_client.post("/sync-health/allocation/", {"allocation": "7000"}, **HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section class="card" id="api-usage"')
+    assert "Saved: 5,000 → 7,000 calls per 24 hours." in html
+    connected.refresh_from_db()
+    assert connected.salesforce_api_allocation == 7000
+    event = AuditEvent.objects.get(action="integration.allocation_changed")
+    assert event.actor == admin_user and event.details == {"from": 5000, "to": 7000}
+
+
+def test_update_allocation_without_htmx(admin_client, connected):
+    response = admin_client.post("/sync-health/allocation/", {"allocation": "15000"})
+    assert response.status_code == 302 and response["Location"] == "/sync-health/"
+    html = admin_client.get("/sync-health/").content.decode()
+    assert "Allocated to HubSpot changed from 5,000 to 15,000 calls." in html
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "The allocation must be at least 1 call."),
+        ("-5", "The allocation must be at least 1 call."),
+        ("15001", "can&#x27;t be more than Salesforce&#x27;s limit of 15,000 calls per 24 hours"),
+        ("lots", "Enter a whole number of API calls."),
+        ("", "Enter the number of API calls to allocate to HubSpot."),
+    ],
+)
+def test_invalid_allocation_shows_inline_error(admin_client, connected, value, message):
+    response = admin_client.post("/sync-health/allocation/", {"allocation": value}, **HTMX)
+    html = response.content.decode()
+    assert 'class="field-error" id="allocation-error"' in html and message in html
+    assert 'aria-invalid="true"' in html
+    connected.refresh_from_db()
+    assert connected.salesforce_api_allocation == 5000
+    assert not AuditEvent.objects.filter(action="integration.allocation_changed").exists()
+    # Without htmx the whole page comes back with the same message.
+    response = admin_client.post("/sync-health/allocation/", {"allocation": value})
+    assert response.status_code == 400 and message in response.content.decode()
+
+
+def test_allocation_may_be_anything_positive_when_the_limit_is_unknown(admin_client, connected):
+    Integration.objects.filter(pk=connected.pk).update(salesforce_api_limit=None)
+    admin_client.post("/sync-health/allocation/", {"allocation": "250000"}, **HTMX)
+    connected.refresh_from_db()
+    assert connected.salesforce_api_allocation == 250000
+
+
+def test_viewer_cannot_change_the_allocation(viewer_client, connected):
+    html = viewer_client.get("/sync-health/").content.decode()
+    assert 'name="allocation" id="id_allocation"' in html and "disabled" in html
+    response = viewer_client.post("/sync-health/allocation/", {"allocation": "6000"}, **HTMX)
+    assert response.status_code == 403
+    assert response["HX-Retarget"] == "#flash"
+    assert "Only integration admins can change settings" in response.content.decode()
+    response = viewer_client.post("/sync-health/allocation/", {"allocation": "6000"})
+    assert response.status_code == 403
+    assert "Only integration admins can change settings" in response.content.decode()
+    connected.refresh_from_db()
+    assert connected.salesforce_api_allocation == 5000
+
+
+# --- error cards and the panel ----------------------------------------------------------------
+def test_cards_count_current_errors_and_impacted_records(viewer_client, connected):
+    make_error(connected, 3)
+    make_error(connected, 2, error_type="picklist", code="INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST")
+    # The same record failing the other way counts one more error, not one more record.
+    make_error(connected, 1, error_type="picklist", direction=SyncError.Direction.TO_HUBSPOT,
+               hubspot_id="1000", salesforce_id="00Q000000000001AAA")  # fmt: skip
+    resolved = make_error(connected, 1, error_type="owner", hubspot_id="77")[0]
+    SyncError.objects.filter(pk=resolved.pk).update(resolved_at=timezone.now())
+    html = viewer_client.get("/sync-health/").content.decode()
+    cards = html[html.index('id="error-cards"') : html.index('id="error-panel"')]
+    assert cards.index("Invalid property value") < cards.index("Picklist value not allowed")
+    assert "<strong>3</strong> current errors" in cards
+    assert "<strong>3</strong> impacted records" in cards
+    assert "Owner can" not in cards  # resolved errors don't count
+    assert 'href="/sync-health/errors/picklist/"' in cards
+    assert 'hx-get="/sync-health/errors/picklist/" hx-target="#error-panel"' in cards
+
+
+def test_no_errors_says_so(viewer_client, connected):
+    assert "No sync errors" in viewer_client.get("/sync-health/").content.decode()
+
+
+def test_panel_explains_lists_and_links_both_systems(viewer_client, connected):
+    make_error(connected, 1, hubspot_id="501", salesforce_id="", record_label="Ann <ann@x>")
+    RecordLink.objects.create(
+        integration=connected, object="contacts", hubspot_id="501",
+        salesforce_id="00Q5000000000ABCDE", salesforce_type="Lead",
+    )  # fmt: skip
+    response = viewer_client.get("/sync-health/errors/property_value/", **HTMX)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div class="panel__inner"')
+    assert "A value doesn&#x27;t fit its field" in html  # explanation
+    assert "Correct the value shown in the error on the record, then resync." in html  # fix
+    assert "Ann &lt;ann@x&gt;" in html
+    assert "INVALID_EMAIL_ADDRESS" in html and "invalid email address: bad0@" in html
+    assert 'href="https://app.hubspot.com/contacts/4242/record/0-1/501"' in html
+    assert 'href="https://acme.my.salesforce.com/lightning/r/Lead/00Q5000000000ABCDE/view"' in html
+    assert 'href="/records/contacts/hubspot:501/"' in html
+    assert '<td class="num">1</td>' in html  # attempts
+    # A plain request gets the whole tab with the panel open.
+    page = viewer_client.get("/sync-health/errors/property_value/").content.decode()
+    assert "<html" in page and "health-layout--panel" in page and "Ann &lt;ann@x&gt;" in page
+
+
+def test_panel_search_and_pages(viewer_client, connected):
+    make_error(connected, 30)
+    html = viewer_client.get("/sync-health/errors/property_value/", **HTMX).content.decode()
+    assert "1–25 of 30" in html and "Page 1 of 2" in html
+    assert html.count('name="ids"') == 0  # viewers get no checkboxes
+    list_only = {**HTMX, "HTTP_HX_TARGET": "error-list"}
+    html = viewer_client.get(
+        "/sync-health/errors/property_value/?page=2", **list_only
+    ).content.decode()
+    assert html.lstrip().startswith('<div id="error-list"')
+    assert "26–30 of 30" in html and "Person 0<" in html
+    html = viewer_client.get(
+        "/sync-health/errors/property_value/?q=Person 1", **list_only
+    ).content.decode()
+    assert "1–11 of 11" in html  # Person 1, 10…19
+    html = viewer_client.get(
+        "/sync-health/errors/property_value/?q=1017", **list_only
+    ).content.decode()
+    assert "1–1 of 1" in html and "Person 17" in html
+    html = viewer_client.get("/sync-health/errors/property_value/?q=zzz", **list_only)
+    assert "No current errors match your search." in html.content.decode()
+
+
+def test_admins_get_checkboxes_and_resync_buttons(admin_client, connected):
+    errors = make_error(connected, 2)
+    html = admin_client.get("/sync-health/errors/property_value/", **HTMX).content.decode()
+    for error in errors:
+        assert f'name="ids" value="{error.pk}"' in html
+    assert "Resync selected" in html and "Resync all" in html and "Export errors" in html
+
+
+# --- export -----------------------------------------------------------------------------------
+def _csv(response) -> list[list[str]]:
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_export_is_safe_against_formula_injection(viewer_client, connected):
+    make_error(connected, 1, record_label='=HYPERLINK("http://evil","x")', message="+1 bad")
+    make_error(connected, 1, hubspot_id="2", record_label="@SUM(A1)", message="-2\tx")
+    make_error(connected, 1, hubspot_id="3", record_label="\tTab", message="\rCR")
+    make_error(connected, 1, error_type="picklist", hubspot_id="4", record_label="Plain")
+    response = viewer_client.get("/sync-health/errors/export/?type=property_value")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert 'attachment; filename="sync-errors-property_value-' in response["Content-Disposition"]
+    rows = _csv(response)
+    header, body = rows[0], rows[1:]
+    assert header[:4] == ["Error type", "Object", "Direction", "Record"]
+    assert len(body) == 3
+    cells = [cell for row in body for cell in row]
+    assert '\'=HYPERLINK("http://evil","x")' in cells and "'+1 bad" in cells
+    assert "'@SUM(A1)" in cells and "'-2\tx" in cells
+    assert "'\tTab" in cells and "'\rCR" in cells
+    assert not any(c[:1] in ("=", "+", "-", "@", "\t", "\r") for c in cells)
+    assert "https://app.hubspot.com/contacts/4242/record/0-1/2" in cells
+
+
+def test_export_all_types_and_search(viewer_client, connected):
+    make_error(connected, 3)
+    make_error(connected, 2, error_type="picklist", hubspot_id="90")
+    assert len(_csv(viewer_client.get("/sync-health/errors/export/"))) == 1 + 4
+    rows = _csv(viewer_client.get("/sync-health/errors/export/?type=property_value&q=Person 2"))
+    assert [r[3] for r in rows[1:]] == ["Person 2"]
+
+
+# --- resync -----------------------------------------------------------------------------------
+def test_resync_selected_queues_them_and_starts_a_cycle_on_commit(
+    admin_client, admin_user, connected, django_capture_on_commit_callbacks
+):
+    errors = make_error(connected, 3)
+    chosen = [errors[0].pk, errors[2].pk]
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(
+            "/sync-health/errors/resync/",
+            {"error_type": "property_value", "scope": "selected", "ids": chosen},
+            **HTMX,
+        )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "2 errors queued for a resync; the next sync cycle starts now." in html
+    assert html.count("Resync queued") == 2
+    assert 'hx-trigger="every 3s"' in html  # the panel watches them leave
+    now = timezone.now()
+    queued = SyncError.objects.filter(next_retry_at__lte=now).values_list("pk", flat=True)
+    assert sorted(queued) == sorted(chosen)
+    assert len(callbacks) == 1  # one cycle for contacts, started once the transaction commits
+    event = AuditEvent.objects.get(action="errors.resync_requested")
+    assert event.actor == admin_user and event.details["count"] == 2
+
+
+def test_resync_all_of_a_type(admin_client, connected, django_capture_on_commit_callbacks):
+    make_error(connected, 4)
+    make_error(connected, 1, error_type="picklist", hubspot_id="99")
+    with django_capture_on_commit_callbacks():
+        response = admin_client.post(
+            "/sync-health/errors/resync/", {"error_type": "property_value", "scope": "all"}
+        )
+    assert response.status_code == 302
+    assert response["Location"] == "/sync-health/errors/property_value/"
+    queued = SyncError.objects.filter(next_retry_at__lte=timezone.now())
+    assert queued.count() == 4 and not queued.filter(error_type="picklist").exists()
+
+
+def test_resync_selected_needs_a_selection(admin_client, connected):
+    make_error(connected, 1)
+    response = admin_client.post(
+        "/sync-health/errors/resync/", {"error_type": "property_value", "scope": "selected"}, **HTMX
+    )
+    assert "Select the errors to resync first." in response.content.decode()
+    assert not SyncError.objects.filter(next_retry_at__lte=timezone.now()).exists()
+
+
+def test_viewer_cannot_resync(viewer_client, connected):
+    error = make_error(connected, 1)[0]
+    response = viewer_client.post(
+        "/sync-health/errors/resync/", {"scope": "selected", "ids": [error.pk]}
+    )
+    assert response.status_code == 403
+    error.refresh_from_db()
+    assert error.next_retry_at > timezone.now()
+
+
+def test_resync_runs_a_real_cycle(
+    admin_client, live, celery_eager, django_capture_on_commit_callbacks
+):
+    error = make_error(live, 1)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post("/sync-health/errors/resync/", {"scope": "all"})
+    run = SyncRun.objects.get(integration=live)
+    assert run.object == "contacts" and run.trigger == "resync"
+    error.refresh_from_db()
+    assert error.attempts >= 1
+
+
+# --- one record -------------------------------------------------------------------------------
+def test_record_view_shows_link_errors_and_history(admin_client, connected):
+    RecordLink.objects.create(
+        integration=connected, object="contacts", hubspot_id="1000",
+        salesforce_id="003000000000001AAA", salesforce_type="Contact",
+    )  # fmt: skip
+    current = make_error(connected, 1)[0]
+    old = make_error(connected, 1, error_type="owner", message="owner gone")[0]
+    SyncError.objects.filter(pk=old.pk).update(resolved_at=timezone.now())
+    # The same record's error filed under its Salesforce key shows up too.
+    make_error(
+        connected,
+        1,
+        error_type="picklist",
+        hubspot_id="",
+        salesforce_id="003000000000001AAA",
+        direction=SyncError.Direction.TO_HUBSPOT,
+        message="bad state",
+    )
+    html = admin_client.get("/records/contacts/hubspot:1000/").content.decode()
+    assert "Person 0" in html
+    assert "https://acme.my.salesforce.com/lightning/r/Contact/003000000000001AAA/view" in html
+    assert "https://app.hubspot.com/contacts/4242/record/0-1/1000" in html
+    assert "2 current errors" in html and "bad state" in html and current.message in html
+    history = html[html.index("Sync history") :]
+    assert "owner gone" in history and "Owner can" in history
+    assert 'action="/records/contacts/hubspot:1000/resync/"' in html
+
+
+def test_record_resync(admin_client, connected, django_capture_on_commit_callbacks):
+    error = make_error(connected, 1)[0]
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post("/records/contacts/hubspot:1000/resync/")
+    assert response.status_code == 302
+    error.refresh_from_db()
+    assert error.next_retry_at <= timezone.now() and len(callbacks) == 1
+
+
+def test_unknown_record_is_404(viewer_client, connected):
+    assert viewer_client.get("/records/contacts/hubspot:404/").status_code == 404
+    assert viewer_client.get("/records/planets/hubspot:1/").status_code == 404
+
+
+# --- Sync now ---------------------------------------------------------------------------------
+def test_sync_now_enqueues_a_cycle_on_commit(
+    admin_client, live, celery_eager, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = admin_client.post("/sync-now/", {"next": "/contacts/"})
+    assert response.status_code == 302 and response["Location"] == "/contacts/"
+    assert len(callbacks) == 1
+    run = SyncRun.objects.get(integration=live)
+    assert run.trigger == "manual" and run.status == "succeeded"
+    assert AuditEvent.objects.filter(action="sync.requested").exists()
+    assert "Sync started for Contacts." in admin_client.get("/contacts/").content.decode()
+
+
+def test_sync_now_refuses_viewers_and_foreign_redirects(
+    admin_client, viewer_client, connected, django_capture_on_commit_callbacks
+):
+    assert viewer_client.post("/sync-now/").status_code == 403
+    with django_capture_on_commit_callbacks():
+        response = admin_client.post("/sync-now/", {"next": "https://evil.example/"})
+    assert response["Location"] == "/"
