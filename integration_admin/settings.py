@@ -165,9 +165,10 @@ SALESFORCE_CA_FILE = os.environ.get("SALESFORCE_CA_FILE", "")
 HUBSPOT_API_URL = os.environ.get("HUBSPOT_API_URL", "https://api.hubapi.com")
 
 REST_FRAMEWORK = {
+    # Token first, so an unauthenticated call gets 401 with "WWW-Authenticate: Token".
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     # Everyone logged in reads; only integration admins change (integration_admin.roles).
     "DEFAULT_PERMISSION_CLASSES": ["integration_admin.api.permissions.IsAdminOrReadOnly"],
@@ -184,7 +185,6 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",  # served from our own static files, no CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
 

@@ -71,7 +71,8 @@ def _integration():
 
 
 def _settings_error(error: SettingsError) -> ValidationError:
-    return ValidationError(error.errors)
+    """Per-field messages as lists, like the serializers' own errors."""
+    return ValidationError({name: [message] for name, message in error.errors.items()})
 
 
 class IntegrationView(APIView):
@@ -166,7 +167,9 @@ class ObjectSettingsView(APIView):
                 actor=request.user,
             )
         except SettingsError as error:
-            raise ValidationError({"settings": error.errors}) from error
+            raise ValidationError(
+                {"settings": {name: [message] for name, message in error.errors.items()}}
+            ) from error
         payload = self._payload(integration, object_name)
         payload["changed"] = {k: {"from": old, "to": new} for k, (old, new) in diff.items()}
         return Response(payload)

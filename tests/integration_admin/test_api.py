@@ -1,9 +1,21 @@
-"""The REST API and its OpenAPI schema, for a logged-in user."""
+"""The REST API under /api/v1/: every endpoint, for viewers and admins, by session and by token;
+the OpenAPI schema and its docs served from local files."""
 
 from __future__ import annotations
 
-import pytest
+import csv
+import io
+import re
 
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+from hubspot.crm.properties import PropertyCreate
+from rest_framework.authtoken.models import Token
+
+from emulators.testing import hubspot_client
+from sync_engine.models import AuditEvent, FieldMapping, SyncError, SyncRun
 from tests.sync_engine.factories import (
     ApiCallFactory,
     HubSpotConnectionFactory,
@@ -11,7 +23,10 @@ from tests.sync_engine.factories import (
     SalesforceConnectionFactory,
 )
 
+from .conftest import make_error
+
 pytestmark = pytest.mark.django_db
+JSON = "application/json"
 
 
 def test_integration_before_connecting(logged_in):
@@ -20,11 +35,14 @@ def test_integration_before_connecting(logged_in):
     assert "connect" in response.json()["detail"]
 
 
-def test_integration_state_and_usage(logged_in):
+def test_integration_state_usage_and_forecast(logged_in):
     integration = IntegrationFactory(salesforce_api_allocation=100, salesforce_api_limit=15000)
     SalesforceConnectionFactory(integration=integration, access_token="never-shown")
     HubSpotConnectionFactory(integration=integration, access_token="never-shown-either")
     ApiCallFactory.create_batch(3, integration=integration)
+    SyncRun.objects.create(
+        integration=integration, object="contacts", status="succeeded", finished_at=timezone.now()
+    )
     response = logged_in.get("/api/v1/integration/")
     assert response.status_code == 200
     body = response.json()
@@ -33,13 +51,296 @@ def test_integration_state_and_usage(logged_in):
     assert body["api_usage"]["allocated_to_hubspot"] == 100
     assert body["api_usage"]["remaining"] == 97
     assert body["api_usage"]["limited_by_salesforce"] == 15000
+    # 3 calls an hour never fill 100 in any 24 hours.
+    assert body["forecast"] == {"state": "enough", "pace_per_hour": 3, "runs_out_at": None}
+    assert len(body["calls_per_hour"]) == 24 and body["calls_per_hour"][-1]["salesforce"] == 3
+    assert set(body["last_synced"]) == {"contacts"}
     assert body["salesforce"]["instance_url"] == "https://127.0.0.1:1"
     assert "never-shown" not in response.content.decode()
 
 
-def test_schema(logged_in):
+def test_admin_changes_the_allocation(admin_client, admin_user, connected):
+    response = admin_client.patch(
+        "/api/v1/integration/", {"allocated_to_hubspot": 9000}, content_type=JSON
+    )
+    assert response.status_code == 200
+    assert response.json()["api_usage"]["allocated_to_hubspot"] == 9000
+    assert AuditEvent.objects.get(action="integration.allocation_changed").actor == admin_user
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(0, "greater than or equal to 1"), (15001, "limit of 15,000"), ("x", "valid integer")],
+)
+def test_allocation_is_validated(admin_client, connected, value, message):
+    response = admin_client.patch(
+        "/api/v1/integration/", {"allocated_to_hubspot": value}, content_type=JSON
+    )
+    assert response.status_code == 400
+    assert message in str(response.json()["allocated_to_hubspot"])
+    connected.refresh_from_db()
+    assert connected.salesforce_api_allocation == 5000
+
+
+def test_viewer_reads_but_cannot_change_anything(viewer_client, connected):
+    mapping_id = _a_mapping(viewer_client, connected)
+    error = make_error(connected, 1)[0]
+    for path in (
+        "/api/v1/integration/",
+        "/api/v1/settings/contacts/",
+        "/api/v1/mappings/",
+        f"/api/v1/mappings/{mapping_id}/",
+        "/api/v1/errors/",
+        "/api/v1/errors/summary/",
+        "/api/v1/errors/export/",
+        "/api/v1/runs/",
+        "/api/v1/audit/",
+    ):
+        assert viewer_client.get(path).status_code == 200, path
+    for method, path, body in (
+        ("patch", "/api/v1/integration/", {"allocated_to_hubspot": 10}),
+        ("patch", "/api/v1/settings/contacts/", {"settings": {"salesforce_delete": "delete"}}),
+        ("post", "/api/v1/mappings/", {"object": "contacts", "hubspot_property": "a",
+                                       "salesforce_field": "b"}),
+        ("patch", f"/api/v1/mappings/{mapping_id}/", {"rule": "two_way"}),
+        ("delete", f"/api/v1/mappings/{mapping_id}/", None),
+        ("post", "/api/v1/errors/resync/", {"ids": [error.pk]}),
+    ):  # fmt: skip
+        response = getattr(viewer_client, method)(path, body, content_type=JSON)
+        assert response.status_code == 403, (method, path)
+        assert "Only integration admins" in response.json()["detail"]
+    connected.refresh_from_db()
+    assert connected.salesforce_api_allocation == 5000
+    assert not AuditEvent.objects.exclude(action="integration.created").exists()
+
+
+def _a_mapping(client, integration) -> int:
+    client.get("/api/v1/settings/contacts/")  # creates the defaults
+    return FieldMapping.objects.get(integration=integration, hubspot_property="jobtitle").pk
+
+
+# --- settings -------------------------------------------------------------------------------
+def test_settings_read_and_partial_update(admin_client, connected):
+    body = admin_client.get("/api/v1/settings/contacts/").json()
+    assert body["object"] == "contacts" and body["enabled"] is True
+    assert body["settings"]["hubspot_creates"] == "lead"
+    response = admin_client.patch(
+        "/api/v1/settings/contacts/",
+        {"enabled": False, "settings": {"hubspot_creates": "contact", "inclusion_list_id": "12"}},
+        content_type=JSON,
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["settings"]["hubspot_creates"] == "contact" and body["enabled"] is False
+    assert body["changed"] == {
+        "hubspot_creates": {"from": "lead", "to": "contact"},
+        "inclusion_list_id": {"from": None, "to": "12"},
+        "enabled": {"from": True, "to": False},
+    }
+
+
+def test_settings_errors_name_each_setting_and_save_nothing(admin_client, connected):
+    response = admin_client.patch(
+        "/api/v1/settings/contacts/",
+        {"settings": {"hubspot_creates": "account", "salesforce_delete": "delete", "bogus": 1}},
+        content_type=JSON,
+    )
+    assert response.status_code == 400
+    errors = response.json()["settings"]
+    assert "must be one of lead, contact" in str(errors["hubspot_creates"])
+    assert "unknown setting" in str(errors["bogus"])
+    assert (
+        admin_client.get("/api/v1/settings/contacts/").json()["settings"]["salesforce_delete"]
+        == "nothing"
+    )
+
+
+@pytest.mark.parametrize("name", ["companies", "deals", "tickets", "activities"])
+def test_objects_without_settings_are_not_available_yet(admin_client, connected, name):
+    response = admin_client.get(f"/api/v1/settings/{name}/")
+    assert response.status_code == 404 and "not available yet" in response.json()["detail"]
+
+
+def test_unknown_object_is_404(admin_client, connected):
+    assert admin_client.get("/api/v1/settings/planets/").status_code == 404
+
+
+# --- mappings -------------------------------------------------------------------------------
+def test_mappings_list_filter_and_rule_change(admin_client, connected):
+    mapping_id = _a_mapping(admin_client, connected)
+    body = admin_client.get("/api/v1/mappings/?object=contacts").json()
+    assert body["count"] >= 20
+    assert {"hubspot_property", "salesforce_field", "rule", "is_default"} <= set(body["results"][0])
+    assert admin_client.get("/api/v1/mappings/?object=deals").json()["count"] == 0
+    response = admin_client.patch(
+        f"/api/v1/mappings/{mapping_id}/", {"rule": "two_way"}, content_type=JSON
+    )
+    assert response.status_code == 200 and response.json()["rule"] == "two_way"
+    response = admin_client.patch(
+        f"/api/v1/mappings/{mapping_id}/", {"rule": "sometimes"}, content_type=JSON
+    )
+    assert response.status_code == 400
+
+
+def test_default_mappings_cannot_be_deleted(admin_client, connected):
+    mapping_id = _a_mapping(admin_client, connected)
+    response = admin_client.delete(f"/api/v1/mappings/{mapping_id}/")
+    assert response.status_code == 400
+    assert "Default mappings can't be deleted" in str(response.json())
+    assert admin_client.get("/api/v1/mappings/999999/").status_code == 404
+
+
+def test_create_mapping_with_the_editors_validation(admin_client, live, emulators):
+    properties = hubspot_client(emulators, strict=False).crm.properties.core_api
+    for name, kind in (("tier", "text"), ("seats", "number")):
+        properties.create(
+            "contacts",
+            PropertyCreate(name=name, label=name, type="string" if kind == "text" else "number",
+                           field_type=kind, group_name="contactinformation"),
+        )  # fmt: skip
+    for sobject in ("Lead", "Contact"):
+        emulators.salesforce.app.run_action("add_field", object=sobject, field="Tier")
+    bad = admin_client.post(
+        "/api/v1/mappings/",
+        {"object": "contacts", "hubspot_property": "seats", "salesforce_field": "Tier__c"},
+        content_type=JSON,
+    )
+    assert bad.status_code == 400
+    assert bad.json() == {
+        "salesforce_field": [
+            "A HubSpot number (number) property can't map to a Salesforce string field"
+        ]
+    }
+    taken = admin_client.post(
+        "/api/v1/mappings/",
+        {"object": "contacts", "hubspot_property": "email", "salesforce_field": "Tier__c"},
+        content_type=JSON,
+    )
+    assert taken.status_code == 400 and "already mapped" in str(taken.json())
+    good = admin_client.post(
+        "/api/v1/mappings/",
+        {"object": "contacts", "hubspot_property": "tier", "salesforce_field": "Tier__c",
+         "rule": "two_way"},
+        content_type=JSON,
+    )  # fmt: skip
+    assert good.status_code == 201, good.content
+    created = good.json()
+    assert created["is_default"] is False and created["rule"] == "two_way"
+    assert created["salesforce_fields"] == {"Lead": "Tier__c", "Contact": "Tier__c"}
+    assert admin_client.delete(f"/api/v1/mappings/{created['id']}/").status_code == 204
+    assert not FieldMapping.objects.filter(pk=created["id"]).exists()
+
+
+# --- errors, runs, audit ----------------------------------------------------------------------
+def test_errors_list_filters_summary_and_export(viewer_client, connected):
+    make_error(connected, 3)
+    make_error(connected, 2, error_type="picklist")
+    old = make_error(connected, 1, error_type="owner", hubspot_id="99")[0]
+    SyncError.objects.filter(pk=old.pk).update(resolved_at=timezone.now())
+    assert viewer_client.get("/api/v1/errors/").json()["count"] == 5
+    body = viewer_client.get("/api/v1/errors/?type=picklist").json()
+    assert body["count"] == 2 and body["results"][0]["error_type"] == "picklist"
+    assert viewer_client.get("/api/v1/errors/?q=Person 2").json()["count"] == 1
+    assert viewer_client.get("/api/v1/errors/?resolved=true").json()["count"] == 1
+    summary = viewer_client.get("/api/v1/errors/summary/").json()
+    assert [(c["error_type"], c["errors"], c["records"]) for c in summary] == [
+        ("property_value", 3, 3),
+        ("picklist", 2, 2),
+    ]
+    assert summary[0]["title"] == "Invalid property value" and summary[0]["fix"]
+    response = viewer_client.get("/api/v1/errors/export/?type=picklist")
+    assert response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert len(list(csv.reader(io.StringIO(text)))) == 3
+
+
+def test_resync_by_ids_or_all(admin_client, connected, django_capture_on_commit_callbacks):
+    errors = make_error(connected, 3)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(
+            "/api/v1/errors/resync/", {"ids": [errors[0].pk]}, content_type=JSON
+        )
+    assert response.json() == {"queued": 1} and len(callbacks) == 1
+    with django_capture_on_commit_callbacks():
+        response = admin_client.post(
+            "/api/v1/errors/resync/", {"all": True, "error_type": "property_value"},
+            content_type=JSON,
+        )  # fmt: skip
+    assert response.json() == {"queued": 3}
+    response = admin_client.post("/api/v1/errors/resync/", {}, content_type=JSON)
+    assert response.status_code == 400
+
+
+def test_runs_and_audit(admin_client, connected):
+    SyncRun.objects.create(integration=connected, object="contacts", status="failed",
+                           message="boom", counts={"read_hubspot": 4})  # fmt: skip
+    SyncRun.objects.create(integration=connected, object="contacts", status="succeeded")
+    runs = admin_client.get("/api/v1/runs/").json()
+    assert runs["count"] == 2 and runs["results"][0]["status"] == "succeeded"
+    assert admin_client.get("/api/v1/runs/?status=failed").json()["results"][0]["counts"] == {
+        "read_hubspot": 4
+    }
+    admin_client.patch("/api/v1/integration/", {"allocated_to_hubspot": 42}, content_type=JSON)
+    audit = admin_client.get("/api/v1/audit/?action=integration.allocation").json()
+    assert audit["count"] == 1
+    assert audit["results"][0]["actor"] == "ada"
+    assert audit["results"][0]["details"] == {"from": 5000, "to": 42}
+
+
+# --- authentication, schema, docs -------------------------------------------------------------
+def test_token_authentication_with_drf_create_token(admin_user, connected):
+    out = io.StringIO()
+    call_command("drf_create_token", admin_user.username, stdout=out)
+    key = Token.objects.get(user=admin_user).key
+    assert key in out.getvalue()
+    client = Client(enforce_csrf_checks=True)
+    auth = {"HTTP_AUTHORIZATION": f"Token {key}"}
+    assert client.get("/api/v1/integration/", **auth).status_code == 200
+    response = client.patch(
+        "/api/v1/integration/", {"allocated_to_hubspot": 1234}, content_type=JSON, **auth
+    )
+    assert response.status_code == 200  # no CSRF needed with a token
+    assert client.get("/api/v1/integration/").status_code in (401, 403)
+    bad = {"HTTP_AUTHORIZATION": "Token nope"}
+    assert client.get("/api/v1/integration/", **bad).status_code == 401
+
+
+def test_session_writes_need_csrf(admin_user, connected):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    response = client.patch(
+        "/api/v1/integration/", {"allocated_to_hubspot": 1234}, content_type=JSON
+    )
+    assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+
+
+def test_schema_lists_every_endpoint(logged_in):
     response = logged_in.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     schema = response.json()
-    assert "/api/v1/integration/" in schema["paths"]
     assert schema["info"]["title"].startswith("HubSpot")
+    for path in (
+        "/api/v1/integration/",
+        "/api/v1/settings/{object_name}/",
+        "/api/v1/mappings/",
+        "/api/v1/mappings/{mapping_id}/",
+        "/api/v1/errors/",
+        "/api/v1/errors/summary/",
+        "/api/v1/errors/resync/",
+        "/api/v1/errors/export/",
+        "/api/v1/runs/",
+        "/api/v1/audit/",
+    ):
+        assert path in schema["paths"], path
+    assert "tokenAuth" in schema["components"]["securitySchemes"]
+
+
+def test_docs_are_served_from_local_static_files(logged_in):
+    for path in ("/api/docs/",):
+        html = logged_in.get(path).content.decode()
+        sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+        assert sources, path
+        assert all(s.startswith("/") or s.startswith("data:") for s in sources), sources
+        for src in sources:
+            if src.startswith("/static/"):
+                assert logged_in.get(src).status_code == 200, src
