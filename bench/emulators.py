@@ -118,7 +118,7 @@ def bench_salesforce(sf: Salesforce, total: int, sample: int) -> list[tuple[str,
 def bench_hubspot(hs: HubSpot, total: int, sample: int) -> list[tuple[str, str, str]]:
     from hubspot.crm.contacts import (
         BatchInputSimplePublicObjectBatchInput,
-        BatchInputSimplePublicObjectInputForCreate,
+        BatchInputSimplePublicObjectBatchInputForCreate,
         PublicObjectSearchRequest,
     )
 
@@ -130,13 +130,32 @@ def bench_hubspot(hs: HubSpot, total: int, sample: int) -> list[tuple[str, str, 
         inputs = [
             {"properties": {"email": f"h{i}@bench.example", "firstname": f"H{i}"}} for i in batch
         ]
-        result = batch_api.create(BatchInputSimplePublicObjectInputForCreate(inputs=inputs))
+        result = batch_api.create(BatchInputSimplePublicObjectBatchInputForCreate(inputs=inputs))
         created_ids.extend(r.id for r in result.results)
     elapsed = time.perf_counter() - started
     rows.append(
         (
             "HubSpot",
             f"batch create ({sample:,} contacts, 100/call)",
+            f"{sample / elapsed:,.0f} records/s",
+        )
+    )
+    # The official client is bound by its own parsing (dateutil on every record's timestamps,
+    # about 0.3 ms a record); the same batches as raw HTTP show what the endpoint sustains.
+    session = requests.Session()
+    url = hs.config["base_url"] + "/crm/v3/objects/contacts/batch/create"
+    started = time.perf_counter()
+    for batch in chunks(list(range(10**7, 10**7 + sample)), 100):
+        inputs = [{"properties": {"email": f"r{i}@bench.example"}} for i in batch]
+        response = session.post(
+            url, json={"inputs": inputs}, headers={"Authorization": "Bearer bench"}
+        )
+        assert response.status_code == 201, response.text[:200]
+    elapsed = time.perf_counter() - started
+    rows.append(
+        (
+            "HubSpot",
+            f"batch create ({sample:,} contacts, 100/call, raw HTTP)",
             f"{sample / elapsed:,.0f} records/s",
         )
     )
@@ -156,7 +175,7 @@ def bench_hubspot(hs: HubSpot, total: int, sample: int) -> list[tuple[str, str, 
 
     for batch in chunks(list(range(sample, total)), 100):
         inputs = [{"properties": {"email": f"h{i}@bench.example"}} for i in batch]
-        batch_api.create(BatchInputSimplePublicObjectInputForCreate(inputs=inputs))
+        batch_api.create(BatchInputSimplePublicObjectBatchInputForCreate(inputs=inputs))
 
     since = str(int((datetime.now(UTC) - timedelta(days=1)).timestamp() * 1000))
     request = PublicObjectSearchRequest(
@@ -173,7 +192,7 @@ def bench_hubspot(hs: HubSpot, total: int, sample: int) -> list[tuple[str, str, 
         started = time.perf_counter()
         page = hs.crm.contacts.search_api.do_search(public_object_search_request=request)
         timings.append(time.perf_counter() - started)
-        assert len(page.results) == 200 and page.total == total, page.total
+        assert len(page.results) == 200 and page.total == total + sample, page.total
     rows.append(
         (
             "HubSpot",
