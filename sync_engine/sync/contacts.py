@@ -92,16 +92,6 @@ HUBSPOT_SYSTEM = [
     "lastname",
 ]
 BATCH = 1000  # HubSpot records merged per batch
-LIFECYCLE_ORDER = [
-    "subscriber",
-    "lead",
-    "marketingqualifiedlead",
-    "salesqualifiedlead",
-    "opportunity",
-    "customer",
-    "evangelist",
-    "other",
-]
 
 
 def _email(value: Any) -> str:
