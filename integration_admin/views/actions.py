@@ -17,6 +17,7 @@ from sync_engine.models import Integration
 from sync_engine.object_settings import SETTINGS_CLASSES
 from sync_engine.selectors import object_sync_get
 from sync_engine.services import audit_event_record, integration_set_state
+from sync_engine.tasks import sync_object
 
 from ..roles import admin_required
 from ..status import OBJECT_LABELS
@@ -45,20 +46,14 @@ def syncable_objects(integration: Integration) -> list[str]:
     return objects
 
 
-def enqueue_sync(*, integration: Integration, objects: list[str], trigger: str = "manual") -> bool:
-    """Start one cycle per object on a worker once the transaction commits. False when the
-    engine's task isn't installed."""
-    try:
-        from sync_engine.tasks import sync_object
-    except ImportError:
-        return False
+def enqueue_sync(*, integration: Integration, objects: list[str], trigger: str = "manual") -> None:
+    """Start one cycle per object on a worker, once the transaction commits."""
     for name in objects:
         transaction.on_commit(
             lambda o=name: sync_object.delay(
                 integration_id=integration.pk, object_name=o, trigger=trigger
             )
         )
-    return True
 
 
 @login_required
@@ -71,17 +66,15 @@ def sync_now(request: HttpRequest) -> HttpResponse:
         return _back(request)
     objects = syncable_objects(integration)
     with transaction.atomic():
-        started = enqueue_sync(integration=integration, objects=objects)
-        if started and objects:
+        enqueue_sync(integration=integration, objects=objects)
+        if objects:
             audit_event_record(
                 action="sync.requested",
                 integration=integration,
                 actor=request.user,
                 details={"objects": objects, "trigger": "manual"},
             )
-    if not started:
-        messages.error(request, _("The sync engine isn't installed, so nothing was started."))
-    elif not objects:
+    if not objects:
         messages.info(request, _("Every object's sync is switched off."))
     else:
         names = ", ".join(str(OBJECT_LABELS.get(o, o)) for o in objects)

@@ -23,15 +23,10 @@ from .common import current_integration
 from .health import _panel_context
 
 
-def _resync(request: HttpRequest, integration, **kwargs) -> int | None:
-    """Queue the errors and start a cycle once the transaction commits; None when the engine
-    can't be reached (then nothing was queued)."""
-    try:
-        with transaction.atomic():
-            return sync_errors_request_resync(integration=integration, actor=request.user, **kwargs)
-    except ImportError:
-        messages.error(request, _("The sync engine isn't installed, so nothing was queued."))
-        return None
+def _resync(request: HttpRequest, integration, **kwargs) -> int:
+    """Queue the errors; the service starts a cycle once this transaction commits."""
+    with transaction.atomic():
+        return sync_errors_request_resync(integration=integration, actor=request.user, **kwargs)
 
 
 def _queued_message(request: HttpRequest, count: int) -> None:
@@ -129,9 +124,7 @@ def record_resync(request: HttpRequest, object_name: str, record_key: str) -> Ht
     )
     ids = [error.pk for error in history.current]
     if ids:
-        count = _resync(request, integration, error_ids=ids)
-        if count is not None:
-            _queued_message(request, count)
+        _queued_message(request, _resync(request, integration, error_ids=ids))
     else:
         messages.info(request, _("This record has no current errors to resync."))
     return redirect("record_detail", object_name=object_name, record_key=record_key)
