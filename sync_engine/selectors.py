@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Func, IntegerField, Max, Q, Value
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -198,41 +198,64 @@ class HourlyCalls:
     now: datetime
 
 
+class _HourIndex(Func):
+    """Whole hours from ``origin`` (epoch seconds) to a timestamp column, computed natively
+    (Django's TruncHour runs a Python function per row on SQLite)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, expression, origin: int) -> None:
+        super().__init__(expression, Value(origin))
+
+    def as_sqlite(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        origin, origin_params = compiler.compile(self.source_expressions[1])
+        sql = f"((CAST(strftime('%%s', {column}) AS INTEGER) - {origin}) / 3600)"
+        return sql, (*params, *origin_params)
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        origin, origin_params = compiler.compile(self.source_expressions[1])
+        sql = f"CAST(FLOOR((EXTRACT(EPOCH FROM {column}) - {origin}) / 3600) AS INTEGER)"
+        return sql, (*params, *origin_params)
+
+
 def api_calls_hourly(*, integration: Integration, now: datetime | None = None) -> HourlyCalls:
-    """One query: conditional counts per hour and system (no per-row date functions, so it
-    stays fast on SQLite, whose date truncation runs in Python)."""
+    """Calls per clock hour and system over the rolling 24 hours (2 queries: one grouped by
+    hour on the ledger's window index, one count of the last 60 minutes)."""
     now = now or timezone.now()
     current = now.replace(minute=0, second=0, microsecond=0)
     starts = [current - timedelta(hours=23 - i) for i in range(24)]
     window_start = now - DAY
-    base = Q(called_at__gt=window_start)
-    aggregates = {
-        "tail": Count("id", filter=Q(system=System.SALESFORCE, called_at__lt=starts[0])),
-        "last_hour": Count(
-            "id", filter=Q(system=System.SALESFORCE, called_at__gt=now - timedelta(hours=1))
-        ),
-    }
-    for i, start in enumerate(starts):
-        end = start + timedelta(hours=1)
-        for system in (System.SALESFORCE, System.HUBSPOT):
-            aggregates[f"{system}_{i}"] = Count(
-                "id", filter=Q(system=system, called_at__gte=start, called_at__lt=end)
-            )
-    counts = ApiCall.objects.filter(base, integration_id=integration.pk).aggregate(**aggregates)
+    # Hour 0 is the sliver of the window before the first clock hour; 1..24 are the buckets.
+    origin = int((starts[0] - timedelta(hours=1)).timestamp())
+    rows = (
+        ApiCall.objects.filter(integration_id=integration.pk, called_at__gt=window_start)
+        .annotate(hour=_HourIndex("called_at", origin))
+        .values("system", "hour")
+        .annotate(calls=Count("id"))
+        .order_by()
+    )
+    counts = {(row["system"], row["hour"]): row["calls"] for row in rows}
     buckets = [
         HourBucket(
             start=start,
             end=min(start + timedelta(hours=1), now),
-            salesforce=counts[f"{System.SALESFORCE}_{i}"],
-            hubspot=counts[f"{System.HUBSPOT}_{i}"],
+            salesforce=counts.get((System.SALESFORCE, i + 1), 0),
+            hubspot=counts.get((System.HUBSPOT, i + 1), 0),
         )
         for i, start in enumerate(starts)
     ]
+    last_hour = ApiCall.objects.filter(
+        integration_id=integration.pk,
+        system=System.SALESFORCE,
+        called_at__gt=now - timedelta(hours=1),
+    ).count()
     return HourlyCalls(
         buckets=buckets,
-        tail=counts["tail"],
+        tail=counts.get((System.SALESFORCE, 0), 0),
         tail_start=window_start,
-        salesforce_last_hour=counts["last_hour"],
+        salesforce_last_hour=last_hour,
         now=now,
     )
 

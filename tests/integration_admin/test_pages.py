@@ -63,8 +63,8 @@ def test_every_page_renders_with_header_and_tabs(admin_client, connected, path):
     [
         # Session, user, role, integration and last syncs (the header), then the page's own
         # reads; the same before and after the data grows.
-        ("/sync-health/", 10),
-        ("/sync-health/errors/property_value/", 13),
+        ("/sync-health/", 11),
+        ("/sync-health/errors/property_value/", 14),
         ("/contacts/", 8),
         ("/discover/", 5),
         ("/connection/", 5),
