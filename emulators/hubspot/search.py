@@ -290,6 +290,8 @@ def search(crm: Crm, object_type: ObjectType, body: Any, now_ms: int) -> dict:
                 predicates = [[p for j, p in enumerate(predicates[0]) if j != i]]
                 ordered_by_modified = True
                 break
+    if any(not group for group in predicates):
+        predicates = []  # a group without filters matches every record (groups are ORed)
     if query:
         text_match = _query_predicate(object_type, str(query))
     cutoff = now_ms - settings.search_lag_ms if settings.search_lag_ms > 0 else None
