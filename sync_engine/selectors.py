@@ -321,13 +321,18 @@ class ErrorCard:
 
 
 def sync_error_cards(*, integration: Integration) -> list[ErrorCard]:
-    """One card per error type that has current errors, most errors first (1 query)."""
+    """One card per error type that has current errors, most errors first (1 query).
+
+    A record has at most one current error of each type (the ``syncerror_current_unique``
+    constraint: a repeat failure bumps the same row), so per type the impacted records are
+    the current errors; counting them once keeps the query a plain grouped count (a
+    ``COUNT(DISTINCT)`` over 100,000 open errors cost ~100 ms on SQLite)."""
     from .error_types import ERROR_TYPES
 
     rows = (
         SyncError.objects.filter(integration_id=integration.pk, resolved_at__isnull=True)
         .values("error_type")
-        .annotate(errors=Count("id"), records=Count("record_key", distinct=True))
+        .annotate(errors=Count("id"))
         .order_by()
     )
     cards = []
@@ -341,7 +346,7 @@ def sync_error_cards(*, integration: Integration) -> list[ErrorCard]:
                 explanation=kind.explanation,
                 fix=kind.fix,
                 errors=row["errors"],
-                records=row["records"],
+                records=row["errors"],
             )
         )
     return sorted(cards, key=lambda c: (-c.errors, c.title))

@@ -118,9 +118,9 @@ def test_viewer_cannot_change_the_allocation(viewer_client, connected):
 def test_cards_count_current_errors_and_impacted_records(viewer_client, connected):
     make_error(connected, 3)
     make_error(connected, 2, error_type="picklist", code="INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST")
-    # The same record failing the other way counts one more error, not one more record.
-    make_error(connected, 1, error_type="picklist", direction=SyncError.Direction.TO_HUBSPOT,
-               hubspot_id="1000", salesforce_id="00Q000000000001AAA")  # fmt: skip
+    # The same record failing again bumps its error: still one error, one record.
+    again = make_error(connected, 1, error_type="picklist")[0]
+    assert again.attempts == 2
     resolved = make_error(connected, 1, error_type="owner", hubspot_id="77")[0]
     SyncError.objects.filter(pk=resolved.pk).update(resolved_at=timezone.now())
     html = viewer_client.get("/sync-health/").content.decode()
@@ -128,6 +128,8 @@ def test_cards_count_current_errors_and_impacted_records(viewer_client, connecte
     assert cards.index("Invalid property value") < cards.index("Picklist value not allowed")
     assert "<strong>3</strong> current errors" in cards
     assert "<strong>3</strong> impacted records" in cards
+    assert "<strong>2</strong> current errors" in cards
+    assert "<strong>2</strong> impacted records" in cards
     assert "Owner can" not in cards  # resolved errors don't count
     assert 'href="/sync-health/errors/picklist/"' in cards
     assert 'hx-get="/sync-health/errors/picklist/" hx-target="#error-panel"' in cards

@@ -1,0 +1,272 @@
+"""The dashboard in Chromium (Debian's build, through pytest-playwright), against the live
+server and the emulators. Each test saves screenshots under test-results/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from playwright.sync_api import Page, expect
+
+from emulators.testing import hubspot_client, salesforce_client
+from integration_admin.roles import ADMINS, VIEWERS
+from sync_engine.models import Integration, SyncError
+from sync_engine.services import object_sync_get_or_create
+from sync_engine.sync.cycle import sync_cycle_run
+from tests.sync_engine.sync.helpers import hs_create, hs_update
+
+from .conftest import make_error, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def person(username: str, role: str):
+    user = get_user_model().objects.create_user(username, password=f"{username}-pw-123")
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+def log_in(page: Page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", f"{username}-pw-123")
+    page.click("button[type=submit]")
+    expect(page.locator(".topbar__user")).to_contain_text(username)
+
+
+@pytest.fixture
+def synced(live, emulators):
+    """The live integration with its contact settings and the integration user's id."""
+    sf = live.salesforce_connection
+    sf.user_id = emulators.salesforce.app.run_action("user_for_token", token=sf.access_token)
+    sf.save()
+    object_sync_get_or_create(integration=live, object_name="contacts")
+    return live
+
+
+def test_login_and_sync_health(page: Page, live_server, connected):
+    person("ada", ADMINS)
+    page.goto(f"{live_server.url}/sync-health/")
+    expect(page).to_have_url(f"{live_server.url}/login/?next=/sync-health/")
+    screenshot(page, "login")
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", "wrong")
+    page.click("button[type=submit]")
+    expect(page.locator(".alert--error")).to_contain_text("didn't match")
+    page.fill("#id_password", "ada-pw-123")
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{live_server.url}/sync-health/")
+    expect(page.locator("h1")).to_have_text("Sync health")
+    expect(page.locator('[data-stat="limit"]')).to_have_text("15,000")
+    expect(page.locator("svg.chart__svg rect.bar")).to_have_count(48)
+    screenshot(page, "sync-health")
+
+
+def test_viewer_is_refused_a_change(page: Page, live_server, connected):
+    person("vic", VIEWERS)
+    log_in(page, live_server, "vic")
+    page.goto(f"{live_server.url}/sync-health/")
+    expect(page.locator(".readonly-note")).to_be_visible()
+    allocation = page.locator("#id_allocation")
+    expect(allocation).to_be_disabled()
+    # A viewer who forces the form anyway is turned away by the server.
+    page.evaluate(
+        "() => document.querySelectorAll('.allocation-form [disabled]')"
+        ".forEach(e => e.disabled = false)"
+    )
+    allocation.fill("9999")
+    page.click(".allocation-form button[type=submit]")
+    expect(page.locator("#flash")).to_contain_text("Only integration admins can change settings")
+    screenshot(page, "viewer-refused")
+    connected.refresh_from_db()
+    assert connected.salesforce_api_allocation == 5000
+
+
+def test_changing_the_allocation(page: Page, live_server, connected):
+    person("ada", ADMINS)
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/sync-health/")
+    allocation = page.locator("#id_allocation")
+    allocation.fill("20000")
+    page.click(".allocation-form button[type=submit]")
+    expect(page.locator("#allocation-error")).to_contain_text(
+        "can't be more than Salesforce's limit of 15,000"
+    )
+    expect(page.locator("#id_allocation")).to_have_attribute("aria-invalid", "true")
+    screenshot(page, "allocation-invalid")
+    page.locator("#id_allocation").fill("0")
+    page.click(".allocation-form button[type=submit]")
+    expect(page.locator("#allocation-error")).to_contain_text("at least 1 call")
+    page.locator("#id_allocation").fill("12000")
+    page.click(".allocation-form button[type=submit]")
+    expect(page.locator(".field-ok")).to_contain_text("Saved: 5,000 → 12,000")
+    screenshot(page, "allocation-saved")
+    connected.refresh_from_db()
+    assert connected.salesforce_api_allocation == 12000
+    page.goto(f"{live_server.url}/audit/")
+    expect(page.locator("tr[data-action='integration.allocation_changed']")).to_contain_text(
+        "5,000 → 12,000"
+    )
+    screenshot(page, "audit-log")
+
+
+def test_error_card_panel_and_export(page: Page, live_server, connected):
+    person("ada", ADMINS)
+    make_error(connected, 30)
+    make_error(connected, 1, hubspot_id="9", record_label="=cmd|'/c calc'!A1", message="@evil")
+    make_error(connected, 3, error_type="picklist", code="INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST")
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/sync-health/")
+    cards = page.locator(".error-card")
+    expect(cards).to_have_count(2)
+    expect(cards.first).to_contain_text("Invalid property value")
+    expect(cards.first).to_contain_text("31 current errors")
+    cards.first.click()
+    panel = page.locator("#error-panel")
+    expect(panel.locator("h2")).to_have_text("Invalid property value")
+    expect(panel).to_contain_text("Correct the value shown in the error on the record")
+    expect(page).to_have_url(f"{live_server.url}/sync-health/errors/property_value/")
+    expect(panel.locator("tbody tr")).to_have_count(25)
+    expect(
+        panel.locator("a[href^='https://app.hubspot.com/contacts/4242/record/0-1/']")
+    ).to_have_count(25)
+    # The panel sits to the right of the cards.
+    cards_box = page.locator("#sync-errors").bounding_box()
+    panel_box = panel.bounding_box()
+    assert panel_box["x"] > cards_box["x"] + cards_box["width"] - 1
+    screenshot(page, "error-panel")
+    page.fill("#error-search", "Person 2")
+    expect(panel.locator("tbody tr")).to_have_count(11)
+    page.fill("#error-search", "")
+    expect(panel.locator("tbody tr")).to_have_count(25)
+    panel.locator("a:has-text('Next')").click()
+    expect(panel).to_contain_text("26–31 of 31")
+    # Selecting enables "Resync selected".
+    resync_selected = panel.locator("button:has-text('Resync selected')")
+    expect(resync_selected).to_be_disabled()
+    panel.locator("input[name=ids]").first.check()
+    expect(resync_selected).to_be_enabled()
+    with page.expect_download() as download:
+        panel.locator("a:has-text('Export errors')").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert text.startswith("Error type,Object,Direction,Record")
+    assert "'=cmd|'/c calc'!A1" in text and "'@evil" in text
+    assert text.count("\n") == 32  # header and 31 errors; the picklist ones are not in it
+
+
+def test_incompatible_mapping_shows_the_inline_error(page: Page, live_server, live, emulators):
+    from hubspot.crm.properties import PropertyCreate
+
+    person("ada", ADMINS)
+    hubspot_client(emulators, strict=False).crm.properties.core_api.create(
+        "contacts",
+        PropertyCreate(name="loyalty_score", label="Loyalty score", type="number",
+                       field_type="number", group_name="contactinformation"),
+    )  # fmt: skip
+    for sobject in ("Lead", "Contact"):
+        emulators.salesforce.app.run_action("add_field", object=sobject, field="Colour")
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/contacts/#mappings")
+    page.click("button:has-text('Refresh properties and fields')")
+    expect(page.locator("#flash")).to_contain_text("Properties and fields refreshed")
+    expect(page.locator("#hubspot-properties option[value=loyalty_score]")).to_have_count(1)
+    page.fill("#id_hubspot_property", "loyalty_score")
+    page.fill("#id_salesforce_field", "Colour__c")
+    page.locator("#id_salesforce_field").dispatch_event("change")
+    check = page.locator("#mapping-check")
+    expect(check).to_contain_text(
+        "A HubSpot number (number) property can't map to a Salesforce string field"
+    )
+    expect(page.locator(".mapping-add button[type=submit]")).to_be_disabled()
+    screenshot(page, "mapping-incompatible")
+    # Forcing the save gets the same answer from the server, and nothing is stored.
+    page.evaluate(
+        "() => document.querySelector('.mapping-add button[type=submit]').disabled = false"
+    )
+    page.click(".mapping-add button[type=submit]")
+    expect(page.locator(".mapping-add .field-error")).to_contain_text("can't map")
+    assert not live.mappings.filter(hubspot_property="loyalty_score").exists()
+
+
+def test_switching_to_dutch(page: Page, live_server, connected):
+    person("ada", ADMINS)
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/contacts/")
+    page.click("footer button[value=nl]")
+    expect(page.locator("h1")).to_have_text("Contactpersonen")
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
+    expect(page.locator("#create-update h2")).to_have_text("Contactpersonen maken en bijwerken")
+    expect(page.locator(".tabs")).to_contain_text("Sync gezondheid")
+    screenshot(page, "contacts-nl")
+    page.goto(f"{live_server.url}/sync-health/")
+    expect(page.locator("#api-usage")).to_contain_text("Toegewezen aan HubSpot")
+    screenshot(page, "sync-health-nl")
+
+
+def test_fix_in_the_crm_resync_and_watch_the_error_leave(
+    page: Page, live_server, synced, emulators, celery_eager
+):
+    person("ada", ADMINS)
+    marketer = hubspot_client(emulators, token="marketer-token", strict=False)
+    contact = hs_create(
+        marketer, email="long@example.com", lastname="Long", company="X", jobtitle="Senior " * 40
+    )
+    sync_cycle_run(integration=synced, object_name="contacts", trigger="schedule")
+    assert SyncError.objects.get(resolved_at__isnull=True).error_type == "property_value"
+
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/sync-health/")
+    page.locator(".error-card", has_text="Invalid property value").click()
+    panel = page.locator("#error-panel")
+    expect(panel.locator("tbody tr")).to_have_count(1)
+    expect(panel).to_contain_text("STRING_TOO_LONG")
+    screenshot(page, "resync-before")
+    # A person fixes the title in HubSpot, then the admin resyncs.
+    hs_update(marketer, contact, jobtitle="Director")
+    panel.locator("button:has-text('Resync all')").click()
+    expect(page.locator("#flash")).to_contain_text("1 error queued for a resync")
+    expect(panel).to_contain_text("No current errors of this type: they have all been fixed.")
+    screenshot(page, "resync-after")
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+    sf = salesforce_client(emulators, token="auditor-token")
+    leads = sf.query("SELECT Title FROM Lead WHERE Email = 'long@example.com'")["records"]
+    assert [lead["Title"] for lead in leads] == ["Director"]
+    page.goto(f"{live_server.url}/sync-health/")
+    expect(page.locator(".error-cards")).to_contain_text("No sync errors")
+
+
+def test_saved_contact_settings_are_obeyed_on_the_next_cycle(
+    page: Page, live_server, synced, emulators, celery_eager
+):
+    person("ada", ADMINS)
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/contacts/")
+    expect(page.locator("#lead-warning")).to_be_visible()  # "lead" is the default
+    page.check("#id_hubspot_creates_0")  # Create or update the contact
+    expect(page.locator("#lead-warning")).to_be_hidden()
+    page.check("#id_salesforce_create_update_1")  # Salesforce → HubSpot: do nothing
+    page.click("#contact-settings button[type=submit]")
+    saved = page.locator("#settings-saved")
+    expect(saved).to_contain_text("Saved. What changed:")
+    expect(saved).to_contain_text("Create or update the lead → Create or update the contact")
+    screenshot(page, "contacts-saved")
+
+    marketer = hubspot_client(emulators, token="marketer-token", strict=False)
+    hs_create(marketer, email="new.person@example.com", lastname="Person", company="Y")
+    rep = salesforce_client(emulators, token="sales-rep-token")
+    rep.Lead.create({"LastName": "Quiet", "Company": "Z", "Email": "quiet@example.com"})
+    page.click(".statusbar button:has-text('Sync now')")
+    expect(page.locator("#flash")).to_contain_text("Sync started for Contacts.")
+    expect(page.locator(".statusbar__syncs")).to_contain_text("synced")
+    screenshot(page, "contacts-after-sync")
+    # HubSpot → Salesforce created a contact, not a lead…
+    assert (
+        rep.query("SELECT Id FROM Contact WHERE Email = 'new.person@example.com'")["totalSize"] == 1
+    )
+    assert rep.query("SELECT Id FROM Lead WHERE Email = 'new.person@example.com'")["totalSize"] == 0
+    # …and Salesforce → HubSpot did nothing with the new lead.
+    found = marketer.crm.contacts.basic_api.get_page(limit=100, properties=["email"]).results
+    assert "quiet@example.com" not in {c.properties.get("email") for c in found}
+    assert Integration.objects.get(pk=synced.pk).runs.filter(trigger="manual").exists()
