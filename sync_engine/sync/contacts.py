@@ -20,16 +20,11 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
-from .. import services
-from ..error_types import classify
-from ..errors import BadRequest, Conflict, NotFound, RemoteError
+from ..errors import NotFound, RemoteError
 from ..models import RecordLink, SyncError
 from . import geo
 from .changes import (
@@ -45,7 +40,7 @@ from .changes import (
     with_retries,
 )
 from .context import CycleContext
-from .owners import OwnerDirectory
+from .pair import OWNER_PROPERTY, Pair, PairSync, history_times
 from .rules import Decision, Side, SyncRule, merge_field
 from .values import ValueConversionError, normalize, to_salesforce
 
@@ -54,7 +49,6 @@ log = logging.getLogger(__name__)
 OBJECT = "contacts"
 PEOPLE = ("Lead", "Contact")
 LINK_PROPERTY = {"Lead": "salesforceleadid", "Contact": "salesforcecontactid"}
-OWNER_PROPERTY = "hubspot_owner_id"
 MODIFIED = "lastmodifieddate"
 SYSTEM_FIELDS = {
     "Lead": [
@@ -98,64 +92,17 @@ def _email(value: Any) -> str:
     return (value or "").strip().lower()
 
 
-@dataclass
-class Pair:
-    """One HubSpot contact and one Salesforce person being merged in this batch."""
+class ContactSync(PairSync):
+    object_name = OBJECT
+    modified_property = MODIFIED
 
-    sobject: str
-    salesforce: dict | None
-    hubspot: Any | None  # the client's object (``.id``, ``.properties``)
-    link: RecordLink | None = None
-    hs_history: dict[str, datetime] = field(default_factory=dict)
-    to_hubspot: dict[str, str] = field(default_factory=dict)
-    to_salesforce: dict[str, Any] = field(default_factory=dict)
-    same: dict[str, str] = field(default_factory=dict)  # snapshot values already equal
-    snap_hubspot: dict[str, str] = field(default_factory=dict)  # snapshot if HubSpot write lands
-    snap_salesforce: dict[str, str] = field(default_factory=dict)
-    hubspot_failed: bool = False
-    salesforce_failed: bool = False
-    partial: bool = False  # synced, but a field could not be written (its error stays)
-    owner_reset: bool = False
-    needs_history: bool = False
-
-    @property
-    def hs_props(self) -> dict:
-        return (self.hubspot.properties or {}) if self.hubspot is not None else {}
-
-    @property
-    def hubspot_id(self) -> str | None:
-        return str(self.hubspot.id) if self.hubspot is not None else None
-
-    @property
-    def salesforce_id(self) -> str | None:
-        return self.salesforce["Id"] if self.salesforce else None
-
-    @property
-    def label(self) -> str:
-        props, sf = self.hs_props, self.salesforce or {}
-        name = " ".join(
-            x
-            for x in (
-                props.get("firstname") or sf.get("FirstName"),
-                props.get("lastname") or sf.get("LastName"),
-            )
-            if x
-        )
-        email = props.get("email") or sf.get("Email") or ""
-        return f"{name} <{email}>" if name and email else name or email
-
-
-class ContactSync:
     def __init__(self, ctx: CycleContext) -> None:
-        self.ctx = ctx
-        self.settings = ctx.settings
-        self.owners = OwnerDirectory(ctx.salesforce, ctx.hubspot)
+        super().__init__(ctx)
         self.hubspot_properties = sorted(
             {m.hubspot_property for m in ctx.mappings}
             | set(HUBSPOT_SYSTEM) & set(ctx.hubspot_properties)
             | {"email", MODIFIED}
         )
-        self.two_way = [m.hubspot_property for m in ctx.mappings if m.rule == SyncRule.TWO_WAY]
         self._list_members: set[str] | None = None
 
     # --- the cycle ------------------------------------------------------------------------
@@ -164,10 +111,6 @@ class ContactSync:
         self.sync_hubspot_changes()
         if self.ctx.retry_allowed:
             self.retry_errored()
-
-    @property
-    def counts(self):
-        return self.ctx.counts
 
     # --- Salesforce → HubSpot -------------------------------------------------------------
     def salesforce_fields(self, sobject: str) -> list[str]:
@@ -356,22 +299,10 @@ class ContactSync:
             if str(obj.id) != pair.link.hubspot_id:
                 self.repoint_hubspot(pair.link, str(obj.id))
             pair.hubspot = obj
-            pair.hs_history = _history_times(obj)
+            pair.hs_history = history_times(obj)
         for pair in pairs:
             if pair.link is None:
                 pair.hubspot = None
-
-    def repoint_hubspot(self, link: RecordLink, survivor_id: str) -> None:
-        """A HubSpot merge: the link follows the surviving contact unless it has one."""
-        if RecordLink.objects.filter(
-            integration=self.ctx.integration, object=OBJECT, hubspot_id=survivor_id
-        ).exists():
-            link.delete()
-            link.pk = None
-            return
-        link.hubspot_id = survivor_id
-        link.save(update_fields=["hubspot_id"])
-        self.counts["links_repointed"] += 1
 
     def match_in_hubspot(self, sobject: str, records: list[dict]) -> list[Pair]:
         """Unlinked Salesforce people: find their HubSpot contacts by email (100 per call)."""
@@ -401,7 +332,7 @@ class ContactSync:
             obj = by_email.get(_email(record["Email"]))
             pair = Pair(sobject, record, obj)
             if obj is not None:
-                pair.hs_history = _history_times(obj)
+                pair.hs_history = history_times(obj)
                 pair.link = linked.get(str(obj.id))
                 if pair.link is not None:
                     # Later syncs follow the most recently modified Salesforce match (§6.2).
@@ -603,27 +534,6 @@ class ContactSync:
                 pairs.append(Pair(target, None, obj))
         return pairs
 
-    def load_history(self, pairs: list[Pair]) -> None:
-        """Per-property change times for two-way fields, read only for pairs in conflict."""
-        if not self.two_way:
-            return
-        for pair in pairs:
-            self.merge(pair)
-        needing = [p for p in pairs if p.needs_history and p.hubspot is not None]
-        if not needing:
-            return
-        result = with_retries(
-            lambda: self.ctx.hubspot.batch_read(
-                object_type=OBJECT,
-                ids=[p.hubspot_id for p in needing],
-                properties=["email"],
-                properties_with_history=self.two_way,
-            )
-        )
-        times = {str(o.id): _history_times(o) for o in result.results}
-        for pair in needing:
-            pair.hs_history = times.get(pair.hubspot_id, {})
-
     # --- merge ----------------------------------------------------------------------------
     def geo_active(self) -> bool:
         return (
@@ -790,50 +700,6 @@ class ContactSync:
             if props.get(other):
                 pair.to_hubspot[other] = ""
 
-    def merge_owner(self, pair: Pair, field_name: str, snapshot: dict | None) -> None:
-        """Owner is always two-way and must match exactly; an owner Salesforce can't resolve
-        is reset to the last Salesforce value (spec §11)."""
-        sf_owner = (pair.salesforce or {}).get(field_name) or ""
-        hs_owner = pair.hs_props.get(OWNER_PROPERTY) or ""
-        last_sf = snapshot.get("__salesforce_owner") if snapshot else None
-        last = snapshot.get(OWNER_PROPERTY) if snapshot else None
-        if pair.salesforce is not None and last_sf == sf_owner and (last or "") == hs_owner:
-            pair.same[OWNER_PROPERTY] = hs_owner
-            pair.same["__salesforce_owner"] = sf_owner
-            return
-        sf_as_hubspot = self.owners.hubspot_owner_for(sf_owner) if sf_owner else ""
-        if pair.salesforce is None:  # creating in Salesforce: use a valid owner if there is one
-            user = self.owners.salesforce_user_for(hs_owner)
-            if user:
-                pair.to_salesforce[field_name] = user
-                pair.snap_salesforce[OWNER_PROPERTY] = hs_owner
-                pair.snap_salesforce["__salesforce_owner"] = user
-            return
-        decision = merge_field(
-            SyncRule.TWO_WAY,
-            hubspot=Side(hs_owner, pair.hs_history.get(OWNER_PROPERTY)),
-            salesforce=Side(sf_as_hubspot, parse_time(pair.salesforce.get("LastModifiedDate"))),
-            last_synced=last if last_sf == sf_owner or last is None else None,
-        )
-        if snapshot is None and sf_as_hubspot:
-            decision = Decision(to_hubspot=sf_as_hubspot)  # first sync: Salesforce's owner wins
-        if decision.to_salesforce:
-            user = self.owners.salesforce_user_for(decision.to_salesforce)
-            if user:
-                pair.to_salesforce[field_name] = user
-                pair.snap_salesforce[OWNER_PROPERTY] = decision.to_salesforce
-                pair.snap_salesforce["__salesforce_owner"] = user
-                return
-            decision = Decision(to_hubspot=sf_as_hubspot)
-            pair.owner_reset = True
-        if decision.to_hubspot is not None and decision.to_hubspot != hs_owner:
-            pair.to_hubspot[OWNER_PROPERTY] = decision.to_hubspot
-            pair.snap_hubspot[OWNER_PROPERTY] = decision.to_hubspot
-            pair.snap_hubspot["__salesforce_owner"] = sf_owner
-        else:
-            pair.same[OWNER_PROPERTY] = hs_owner
-            pair.same["__salesforce_owner"] = sf_owner
-
     # --- writes ---------------------------------------------------------------------------
     def merge_and_write(self, pairs: list[Pair]) -> None:
         for pair in pairs:
@@ -916,71 +782,6 @@ class ContactSync:
             pair.hubspot = obj
             self.counts["created_in_hubspot"] += 1
 
-    def align_options(self, pairs: list[Pair]) -> None:
-        """Salesforce picklist values HubSpot's dropdowns don't offer yet are added as options
-        (one call per property), so a picklist mapping doesn't fail on every record; when
-        HubSpot refuses, the field is left out and the record gets a picklist error."""
-        missing: dict[str, set[str]] = defaultdict(set)
-        for pair in pairs:
-            for prop, value in list(pair.to_hubspot.items()):
-                info = self.ctx.hubspot_properties.get(prop) or {}
-                if info.get("type") != "enumeration" or not value or prop == OWNER_PROPERTY:
-                    continue
-                values = value.split(";") if info.get("fieldType") == "checkbox" else [value]
-                options = {o["value"]: o["value"] for o in info.get("options", [])}
-                options.update({o["label"].casefold(): o["value"] for o in info.get("options", [])})
-                mapped = [options.get(v) or options.get(v.casefold()) for v in values]
-                if all(mapped):
-                    pair.to_hubspot[prop] = ";".join(mapped)
-                else:
-                    missing[prop].update(v for v, m in zip(values, mapped, strict=True) if not m)
-        for prop, values in missing.items():
-            try:
-                self.ctx.hubspot_add_options(prop, sorted(values))
-            except RemoteError as error:
-                for pair in pairs:
-                    if prop in pair.to_hubspot and any(
-                        v in values for v in pair.to_hubspot[prop].split(";")
-                    ):
-                        del pair.to_hubspot[prop]
-                        pair.snap_hubspot.pop(prop, None)
-                        pair.partial = True
-                        self.record_error(
-                            pair,
-                            "to_hubspot",
-                            "picklist",
-                            error.code,
-                            f"{prop}: HubSpot has no option "
-                            f"{pair.snap_hubspot.get(prop, '')!r} and refused to "
-                            f"add it: {error.message}",
-                            [prop],
-                        )
-
-    def hubspot_batch(self, action: str, inputs: list[dict], *, key) -> tuple[list, dict]:
-        """Batch writes of 100 where one bad input never blocks the others: when HubSpot
-        rejects a whole batch (400/409), the batch is split until the bad inputs stand alone."""
-        results: list = []
-        failures: dict[str, Any] = {}
-        write = getattr(self.ctx.hubspot, f"batch_{action}")
-
-        def send(chunk: list[dict]) -> None:
-            try:
-                result = with_retries(lambda: write(object_type=OBJECT, inputs=chunk))
-            except (BadRequest, Conflict) as error:
-                if len(chunk) == 1:
-                    failures[key(chunk[0])] = error
-                    return
-                middle = len(chunk) // 2
-                send(chunk[:middle])
-                send(chunk[middle:])
-                return
-            results.extend(result.results)
-            failures.update(self.hubspot_failures(result, [key(i) for i in chunk]))
-
-        for start in range(0, len(inputs), 100):
-            send(inputs[start : start + 100])
-        return results, failures
-
     def hubspot_create_properties(self, pair: Pair) -> dict[str, str]:
         """Everything Salesforce knows, for a contact HubSpot doesn't have yet."""
         self.merge(pair)
@@ -991,132 +792,8 @@ class ContactSync:
             properties[LINK_PROPERTY[pair.sobject]] = pair.salesforce_id
         return properties
 
-    @staticmethod
-    def hubspot_failures(result: Any, keys: list[str]) -> dict[str, Any]:
-        """Map batch errors back to the inputs they concern (by id or email in context)."""
-        failed: dict[str, Any] = {}
-        wanted = {str(k).lower(): str(k) for k in keys}
-        for error in result.errors:
-            context = getattr(error, "context", None) or {}
-            values = [v for vs in context.values() for v in (vs or [])]
-            for value in values:
-                key = wanted.get(str(value).lower())
-                if key:
-                    failed[key] = error
-        if result.errors and not failed:
-            for key in keys:  # an error we can't attribute: count every input as failed
-                failed[key] = result.errors[0]
-        return failed
-
     # --- errors ---------------------------------------------------------------------------
-    def record_salesforce_failure(self, pair: Pair, result: dict) -> None:
-        first = (result.get("errors") or [{}])[0]
-        code = first.get("statusCode", "")
-        error_type = classify(
-            system="salesforce", status=400, code=code, message=first.get("message", "")
-        )
-        self.record_error(
-            pair,
-            "to_salesforce",
-            error_type.key,
-            code,
-            first.get("message", ""),
-            first.get("fields") or [],
-        )
-
-    def record_hubspot_failure(self, pair: Pair, error: Any) -> None:
-        if isinstance(error, RemoteError):
-            category, message, status = error.code, error.message, error.status
-        elif error is not None:  # an error item of a 207 batch response
-            category = getattr(error, "category", "") or ""
-            message = getattr(error, "message", "") or ""
-            status = 409 if category == "CONFLICT" else 400
-        else:
-            category, message, status = "", "HubSpot did not return this record", 400
-        error_type = classify(system="hubspot", status=status, code=category, message=message)
-        self.record_error(pair, "to_hubspot", error_type.key, category, message, [])
-
-    def record_error(
-        self,
-        pair: Pair,
-        direction: str,
-        error_type: str,
-        code: str,
-        message: str,
-        fields: list[str],
-    ) -> None:
-        """Errors going to Salesforce are kept on the HubSpot record, and the other way round."""
-        to_salesforce = direction == "to_salesforce"
-        if to_salesforce:
-            side, key_id = (
-                ("hubspot", pair.hubspot_id)
-                if pair.hubspot_id
-                else ("salesforce", pair.salesforce_id)
-            )
-        else:
-            side, key_id = (
-                ("salesforce", pair.salesforce_id)
-                if pair.salesforce_id
-                else ("hubspot", pair.hubspot_id)
-            )
-        services.sync_error_record(
-            integration=self.ctx.integration,
-            object_name=OBJECT,
-            error_type=error_type,
-            direction=direction,
-            record_key=f"{side}:{key_id}",
-            hubspot_id=pair.hubspot_id or "",
-            salesforce_id=pair.salesforce_id or "",
-            salesforce_type=pair.sobject,
-            record_label=pair.label,
-            code=code,
-            message=message,
-            fields=fields,
-        )
-        self.counts["failed"] += 1
-
     # --- commit ---------------------------------------------------------------------------
-    def commit(
-        self, pairs: list[Pair], cursor: Cursor | None, handled: list[tuple[str, datetime | None]]
-    ) -> None:
-        now = timezone.now()
-        synced_keys: list[str] = []
-        with transaction.atomic():
-            for pair in pairs:
-                if pair.hubspot is None or pair.salesforce is None:
-                    continue
-                snapshot = dict(pair.link.snapshot) if pair.link and pair.link.pk else {}
-                snapshot.update(pair.same)
-                if not pair.hubspot_failed:
-                    snapshot.update(pair.snap_hubspot)
-                if not pair.salesforce_failed:
-                    snapshot.update(pair.snap_salesforce)
-                link = (
-                    pair.link
-                    if pair.link and pair.link.pk
-                    else RecordLink(integration=self.ctx.integration, object=OBJECT)
-                )
-                if not link.pk:
-                    self.counts["linked"] += 1
-                link.hubspot_id, link.salesforce_id = pair.hubspot_id, pair.salesforce_id
-                link.salesforce_type, link.snapshot = pair.sobject, snapshot
-                link.hubspot_modified_at = parse_time(pair.hs_props.get(MODIFIED))
-                link.salesforce_modified_at = parse_time(pair.salesforce.get("SystemModstamp"))
-                link.last_synced_at = now
-                link.save()
-                if pair.owner_reset and not pair.hubspot_failed:
-                    self.counts["owner_resets"] += 1
-                if not (pair.hubspot_failed or pair.salesforce_failed or pair.partial):
-                    synced_keys += [
-                        f"hubspot:{pair.hubspot_id}",
-                        f"salesforce:{pair.salesforce_id}",
-                    ]
-            services.sync_errors_resolve(
-                integration=self.ctx.integration, object_name=OBJECT, record_keys=synced_keys
-            )
-            if cursor is not None:
-                cursor.advance(handled)
-
     # --- retries --------------------------------------------------------------------------
     def retry_errored(self) -> None:
         """Records whose errors are due for a retry (every 20 minutes, then nightly)."""
@@ -1151,13 +828,3 @@ class ContactSync:
                 return
             self.handle_hubspot_contacts(list(result.results), None, force=True)
         self.counts["retried"] += len(due)
-
-
-def _history_times(obj: Any) -> dict[str, datetime]:
-    history = getattr(obj, "properties_with_history", None) or {}
-    times = {}
-    for prop, entries in history.items():
-        stamps = [parse_time(e.timestamp) for e in entries or [] if getattr(e, "timestamp", None)]
-        if stamps:
-            times[prop] = max(stamps)
-    return times
