@@ -459,7 +459,7 @@ class ContactSync(PairSync):
 
     def load_salesforce_partners(self, pairs: list[Pair]) -> None:
         """Read the Salesforce side of linked pairs whose HubSpot side changed (one composite
-        call per ~7,000 records); follow converted leads to their contacts."""
+        call per 1,500 records); follow converted leads to their contacts."""
         by_type: dict[str, list[Pair]] = defaultdict(list)
         for pair in pairs:
             by_type[pair.link.salesforce_type].append(pair)
