@@ -303,6 +303,9 @@ class SyncCursor(models.Model):
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="cursors")
     stream = models.CharField(max_length=80)  # "salesforce:Lead", "hubspot:contacts"...
     position = models.DateTimeField(null=True, blank=True)
+    # Server time when the last complete read began: everything stamped well before it was
+    # visible then, so the next read needn't go back further than this (minus the overlap).
+    checked_at = models.DateTimeField(null=True, blank=True)
     seen = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -7,6 +7,7 @@ import logging
 import pickle
 import ssl
 import threading
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -80,6 +81,11 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header follows the emulator's clock, as a real server's follows its own.
+        moment = timestamp if timestamp is not None else self.server.app.clock.now().timestamp()
+        return formatdate(moment, usegmt=True)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         log.debug("%s " + format, self.server.app.name, *args)

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -44,6 +45,14 @@ def parse_time(value: Any) -> datetime | None:
         return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
     parsed = date_parser.isoparse(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def http_date(value: str | None) -> datetime | None:
+    """A response's ``Date`` header: the server's clock, which stamps its records."""
+    try:
+        return parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def soql_datetime(moment: datetime) -> str:
@@ -86,7 +95,16 @@ class Cursor:
 
     @property
     def since(self) -> datetime | None:
-        return self.row.position - OVERLAP if self.row.position else None
+        anchors = [t for t in (self.row.position, self.row.checked_at) if t is not None]
+        return max(anchors) - OVERLAP if anchors else None
+
+    def mark_checked(self, server_time: datetime | None) -> None:
+        """A read that began at ``server_time`` went through every page: the next one needn't
+        start earlier than the overlap before it, however long ago the last change was."""
+        if server_time is None or (self.row.checked_at and server_time <= self.row.checked_at):
+            return
+        self.row.checked_at = server_time
+        self.row.save(update_fields=["checked_at", "updated_at"])
 
     def seen(self, version: Version) -> bool:
         return version.stamp is not None and self.row.seen.get(version.id) == version.key
@@ -98,7 +116,7 @@ class Cursor:
         if not stamps:
             return
         position = max([*stamps, *([self.row.position] if self.row.position else [])])
-        window_start = position - OVERLAP
+        window_start = max(position, self.row.checked_at or position) - OVERLAP
         seen = {
             k: v for k, v in self.row.seen.items() if parse_time(v.split("|")[0]) >= window_start
         }

@@ -32,6 +32,7 @@ from .changes import (
     SoqlStream,
     Version,
     composite_query,
+    http_date,
     hubspot_changes,
     parse_time,
     salesforce_by_ids,
@@ -143,6 +144,8 @@ class ContactSync(PairSync):
         first_pages = composite_query(
             self.ctx.salesforce, [s.soql() for s in streams], include_deleted=True
         )
+        last = self.ctx.salesforce.session.last_response
+        read_started = http_date(last.headers.get("Date") if last is not None else None)
         for stream, first_page in zip(streams, first_pages, strict=True):
             for records in salesforce_pages(self.ctx.salesforce, first_page):
                 self.counts["read_salesforce"] += len(records)
@@ -150,6 +153,7 @@ class ContactSync(PairSync):
                     self.handle_salesforce_people(stream.sobject, records, stream.cursor)
                 else:
                     lifecycle.handle(stream, records)
+            stream.cursor.mark_checked(read_started)
 
     def handle_salesforce_people(
         self, sobject: str, records: list[dict], cursor: Cursor | None, *, force: bool = False
@@ -371,6 +375,7 @@ class ContactSync(PairSync):
     # --- HubSpot → Salesforce -------------------------------------------------------------
     def sync_hubspot_changes(self) -> None:
         cursor = Cursor.load(self.ctx.integration, f"hubspot:{OBJECT}")
+        read_started = None
         batch: list[Any] = []
         for page in hubspot_changes(
             self.ctx.hubspot,
@@ -380,6 +385,7 @@ class ContactSync(PairSync):
             properties=self.hubspot_properties,
             limit=10**9,
         ):
+            read_started = read_started or http_date(self.ctx.hubspot.server_date)
             self.counts["read_hubspot"] += len(page)
             batch.extend(page)
             if len(batch) >= BATCH:
@@ -387,6 +393,7 @@ class ContactSync(PairSync):
                 batch = []
         if batch:
             self.handle_hubspot_contacts(batch, cursor)
+        cursor.mark_checked(read_started or http_date(self.ctx.hubspot.server_date))
 
     def handle_hubspot_contacts(
         self, objects: list[Any], cursor: Cursor | None, *, force: bool = False

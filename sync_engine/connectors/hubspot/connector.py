@@ -83,6 +83,7 @@ class HubSpotConnector:
         self.connection = connection or integration.hubspot_connection
         self.client_side_validation = client_side_validation
         self.rate_limit = RateLimitState()
+        self.server_date: str | None = None  # the last response's Date header
         self._client: HubSpot | None = None
         self._apis: dict[str, Any] = {}
 
@@ -620,6 +621,7 @@ class HubSpotConnector:
     def _note_rate_limits(self, headers: Any) -> None:
         if not headers:
             return
+        self.server_date = headers.get("Date") or self.server_date
 
         def number(name: str) -> int | None:
             value = headers.get(name)
