@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,6 +30,7 @@ class CycleContext:
     hubspot_properties: dict[str, dict]
     counts: Counter = field(default_factory=Counter)
     retry_allowed: bool = True  # automatic retries stop at 75% of the allocation
+    heartbeat: Callable[[], None] = lambda: None  # renews the pair's lease
     started_at: datetime = field(default_factory=timezone.now)
 
     @classmethod

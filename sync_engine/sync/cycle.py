@@ -9,6 +9,8 @@ to do, until someone fixes them.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import uuid
 from datetime import timedelta
 
@@ -33,7 +35,7 @@ from .context import CycleContext
 log = logging.getLogger(__name__)
 
 PAIRS = {"contacts": ContactSync}
-LEASE = timedelta(minutes=10)
+LEASE = timedelta(minutes=5)  # renewed at every committed batch
 RETRY_CEILING = 0.75  # automatic retries stop past 75% of the allocation (spec §3.3)
 
 
@@ -41,13 +43,46 @@ class SyncAlreadyRunning(Exception):
     pass
 
 
+def lock_holder_new() -> str:
+    """host:pid:random, so a lease whose worker died on this host can be taken over at once."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _holder_is_dead(holder: str) -> bool:
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's worker: only its lease expiry can tell
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def lock_acquire(row: ObjectSync, holder: str) -> bool:
     now = timezone.now()
     free = Q(lock_expires_at__isnull=True) | Q(lock_expires_at__lt=now) | Q(lock_holder=holder)
-    return bool(
-        ObjectSync.objects.filter(pk=row.pk)
-        .filter(free)
-        .update(lock_holder=holder, lock_expires_at=now + LEASE)
+    taken = ObjectSync.objects.filter(pk=row.pk).filter(free)
+    if taken.update(lock_holder=holder, lock_expires_at=now + LEASE):
+        return True
+    current = ObjectSync.objects.filter(pk=row.pk).values_list("lock_holder", flat=True).first()
+    if current and _holder_is_dead(current):
+        log.warning("taking over %s from a worker that died (%s)", row.object, current)
+        return bool(
+            ObjectSync.objects.filter(pk=row.pk, lock_holder=current).update(
+                lock_holder=holder, lock_expires_at=now + LEASE
+            )
+        )
+    return False
+
+
+def lock_renew(row: ObjectSync, holder: str) -> None:
+    """Called as a cycle commits its batches: a long cycle keeps its lease."""
+    ObjectSync.objects.filter(pk=row.pk, lock_holder=holder).update(
+        lock_expires_at=timezone.now() + LEASE
     )
 
 
@@ -63,12 +98,21 @@ def sync_cycle_run(
     """Run one cycle now, in this process. Raises ``SyncAlreadyRunning`` if another worker
     holds the pair."""
     row = object_sync_get_or_create(integration=integration, object_name=object_name)
-    holder = uuid.uuid4().hex
+    holder = lock_holder_new()
     if not lock_acquire(row, holder):
         raise SyncAlreadyRunning(f"{object_name} is already syncing")
+    # Runs still marked running belong to cycles that died (we hold the lease now).
+    SyncRun.objects.filter(
+        integration=integration, object=object_name, status=SyncRun.Status.RUNNING
+    ).update(
+        status=SyncRun.Status.FAILED,
+        finished_at=timezone.now(),
+        message="Interrupted: the worker stopped before the cycle finished; this cycle "
+        "picked up where it left off.",
+    )
     run = SyncRun.objects.create(integration=integration, object=object_name, trigger=trigger)
     try:
-        _run(integration, object_name, run, trigger, row)
+        _run(integration, object_name, run, trigger, row, holder)
     finally:
         lock_release(row, holder)
         _finish(run)
@@ -76,7 +120,12 @@ def sync_cycle_run(
 
 
 def _run(
-    integration: Integration, object_name: str, run: SyncRun, trigger: str, row: ObjectSync
+    integration: Integration,
+    object_name: str,
+    run: SyncRun,
+    trigger: str,
+    row: ObjectSync,
+    holder: str,
 ) -> None:
     integration.refresh_from_db()
     row.refresh_from_db()
@@ -94,6 +143,7 @@ def _run(
         _pause(integration, ALLOCATION_USED)
         return
     ctx = CycleContext.build(integration=integration, object_name=object_name, run=run)
+    ctx.heartbeat = lambda: lock_renew(row, holder)
     allocation = integration.salesforce_api_allocation
     ctx.retry_allowed = (
         trigger == "resync"

@@ -358,6 +358,7 @@ class PairSync:
             )
             if cursor is not None:
                 cursor.advance(handled)
+        self.ctx.heartbeat()
 
 
 def history_times(obj: Any) -> dict[str, datetime]:
