@@ -39,6 +39,8 @@ format: install
 
 bench: install
 	$(PY) bench/emulators.py
+	$(PY) bench/dashboard.py
+	$(PY) bench/sync_contacts.py
 
 clean:
 	rm -rf var/ .pytest_cache

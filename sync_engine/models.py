@@ -345,6 +345,22 @@ class SyncError(models.Model):
 
     class Meta:
         ordering = ["-last_seen_at"]
+        indexes = [
+            # The Sync health cards and panels read only current errors, newest first.
+            models.Index(
+                fields=["integration", "error_type", "-last_seen_at"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="syncerror_open_type_seen_idx",
+            ),
+            models.Index(
+                fields=["integration", "-last_seen_at"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="syncerror_open_seen_idx",
+            ),
+            models.Index(
+                fields=["integration", "object", "record_key"], name="syncerror_record_idx"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["integration", "object", "record_key", "error_type"],
@@ -381,6 +397,32 @@ class SyncRun(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["integration", "object", "status", "finished_at"],
+                name="syncrun_last_success_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.object} run {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class ResyncRequest(models.Model):
+    """An admin asked to sync one record again (the record's **Resync**), errors or not."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
+    object = models.CharField(max_length=40)
+    record_key = models.CharField(max_length=80)  # "hubspot:<id>" or "salesforce:<id>"
+    salesforce_type = models.CharField(max_length=80, blank=True, default="")
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "object", "record_key"], name="resync_request_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"resync {self.record_key}"

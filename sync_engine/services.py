@@ -21,6 +21,7 @@ from .models import (
     HubSpotConnection,
     Integration,
     ObjectSync,
+    ResyncRequest,
     SalesforceConnection,
     SchemaCache,
     SyncError,
@@ -513,6 +514,8 @@ def mapping_validate(
     Returns what to store; raises ``SettingsError`` with the message the editor shows inline."""
     if rule not in SyncRule.__members__.values():
         raise SettingsError({"rule": "unknown sync rule"})
+    # Defaults first, so a custom mapping can never take a default's property or field.
+    object_sync_get_or_create(integration=integration, object_name=object_name)
     if not SchemaCache.objects.filter(integration=integration, object=object_name).exists():
         schema_refresh(integration=integration, object_name=object_name)
     prop = _schema(integration, System.HUBSPOT, object_name).get(hubspot_property)
@@ -783,6 +786,40 @@ def sync_errors_request_resync(
             )
         )
     return count
+
+
+def record_resync(
+    *,
+    integration: Integration,
+    object_name: str,
+    record_key: str,
+    salesforce_type: str = "",
+    actor: AbstractBaseUser | None = None,
+) -> ResyncRequest:
+    """Sync one record again on the next cycle, whatever its state (also when it has no
+    error: e.g. to push values a new mapping didn't backfill), and start that cycle now."""
+    if not record_key.startswith(("hubspot:", "salesforce:")):
+        raise SettingsError({"record": "expected hubspot:<id> or salesforce:<id>"})
+    request, _ = ResyncRequest.objects.update_or_create(
+        integration=integration,
+        object=object_name,
+        record_key=record_key,
+        defaults={"salesforce_type": salesforce_type, "requested_at": timezone.now()},
+    )
+    audit_event_record(
+        action="record.resync_requested",
+        integration=integration,
+        actor=actor,
+        details={"object": object_name, "record": record_key},
+    )
+    from .tasks import sync_object
+
+    transaction.on_commit(
+        lambda: sync_object.delay(
+            integration_id=integration.pk, object_name=object_name, trigger="resync"
+        )
+    )
+    return request
 
 
 def _chunked(items: list, size: int):

@@ -25,7 +25,7 @@ from typing import Any
 from django.utils import timezone
 
 from ..errors import NotFound, RemoteError
-from ..models import RecordLink, SyncError
+from ..models import RecordLink, ResyncRequest, SyncError
 from . import geo
 from .changes import (
     Cursor,
@@ -803,7 +803,8 @@ class ContactSync(PairSync):
     # --- commit ---------------------------------------------------------------------------
     # --- retries --------------------------------------------------------------------------
     def retry_errored(self) -> None:
-        """Records whose errors are due for a retry (every 20 minutes, then nightly)."""
+        """Records whose errors are due for a retry (every 20 minutes, then nightly), and
+        records an admin asked to resync."""
         due = list(
             SyncError.objects.filter(
                 integration=self.ctx.integration,
@@ -812,13 +813,19 @@ class ContactSync(PairSync):
                 next_retry_at__lte=timezone.now(),
             ).values_list("record_key", "salesforce_type")[:2000]
         )
+        requests = list(
+            ResyncRequest.objects.filter(integration=self.ctx.integration, object=OBJECT)[:2000]
+        )
+        due += [(r.record_key, r.salesforce_type) for r in requests]
         if not due:
             return
         hubspot_ids = sorted({k.split(":", 1)[1] for k, _ in due if k.startswith("hubspot:")})
         salesforce = defaultdict(set)
         for key, sobject in due:
             if key.startswith("salesforce:"):
-                salesforce[sobject or "Lead"].add(key.split(":", 1)[1])
+                record_id = key.split(":", 1)[1]
+                sobject = sobject or ("Lead" if record_id.startswith("00Q") else "Contact")
+                salesforce[sobject].add(record_id)
         for sobject, ids in salesforce.items():
             records = salesforce_by_ids(
                 self.ctx.salesforce, sobject, self.salesforce_fields(sobject), sorted(ids)
@@ -832,6 +839,8 @@ class ContactSync(PairSync):
                     )
                 )
             except (NotFound, RemoteError):
-                return
-            self.handle_hubspot_contacts(list(result.results), None, force=True)
+                result = None
+            if result is not None:
+                self.handle_hubspot_contacts(list(result.results), None, force=True)
+        ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
         self.counts["retried"] += len(due)

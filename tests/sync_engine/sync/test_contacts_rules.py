@@ -98,3 +98,32 @@ def test_contacts_without_email_never_sync(cycle, sf_person, hs_person):
     run = cycle()
     assert run.counts["skipped_no_email"] == 2
     assert sf_person.query("SELECT COUNT() FROM Lead")["totalSize"] == 1
+
+
+def test_new_mappings_are_not_retroactive_but_a_record_resync_backfills(
+    cycle, emulators, integration, sf_person, hs_person
+):
+    from sync_engine.services import mapping_create, record_resync
+
+    lead = new_lead(sf_person, Email="backfill@example.com", Description="@backfill")
+    cycle()
+    contact = cycle.link(salesforce_id=lead).hubspot_id
+    for app in (emulators.salesforce.app, emulators.hubspot.app):
+        app.clock.advance(600)  # ten quiet minutes: the records are past the cursors' overlap
+    cycle()
+    mapping_create(
+        integration=integration,
+        object_name="contacts",
+        hubspot_property="twitterhandle",
+        salesforce_field="Description",
+    )
+    cycle()
+    assert hs_get(hs_person, contact, "twitterhandle")["twitterhandle"] in (None, "")
+    record_resync(
+        integration=integration,
+        object_name="contacts",
+        record_key=f"salesforce:{lead}",
+        salesforce_type="Lead",
+    )
+    cycle()
+    assert hs_get(hs_person, contact, "twitterhandle")["twitterhandle"] == "@backfill"
