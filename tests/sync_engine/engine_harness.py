@@ -13,16 +13,6 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
-import pytest
-
-# Remove once sync/changes.py puts at most 5 queries in one composite call.
-COMPOSITE_LIMIT_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: sync/changes.py composite_query sends up to 25 queries per composite "
-    "call; Salesforce allows 5 query/Collections subrequests (400 LIMIT_EXCEEDED), so matching "
-    "more than 400 new HubSpot contacts by email fails every cycle",
-)
-
 # HubSpot property -> Salesforce field, for the default mappings the checks compare. Company
 # only exists on leads.
 COMPARED = {
