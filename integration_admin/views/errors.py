@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from sync_engine.models import SyncObject
 from sync_engine.selectors import record_history
+from sync_engine.services import record_resync as request_record_resync
 from sync_engine.services import sync_errors_request_resync
 
 from ..roles import admin_required
@@ -123,8 +124,16 @@ def record_resync(request: HttpRequest, object_name: str, record_key: str) -> Ht
         integration=integration, object_name=_object_or_404(object_name), record_key=record_key
     )
     ids = [error.pk for error in history.current]
-    if ids:
-        _queued_message(request, _resync(request, integration, error_ids=ids))
-    else:
-        messages.info(request, _("This record has no current errors to resync."))
+    with transaction.atomic():
+        if ids:
+            sync_errors_request_resync(integration=integration, actor=request.user, error_ids=ids)
+        # The whole record, errors or not (e.g. to push values a new mapping didn't backfill).
+        request_record_resync(
+            integration=integration,
+            object_name=object_name,
+            record_key=record_key,
+            salesforce_type=history.link.salesforce_type if history.link else "",
+            actor=request.user,
+        )
+    messages.success(request, _("This record syncs again now."))
     return redirect("record_detail", object_name=object_name, record_key=record_key)

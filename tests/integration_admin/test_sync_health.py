@@ -10,7 +10,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sync_engine.models import AuditEvent, Integration, RecordLink, SyncError, SyncRun
+from sync_engine.models import (
+    AuditEvent,
+    Integration,
+    RecordLink,
+    ResyncRequest,
+    SyncError,
+    SyncRun,
+)
 from tests.sync_engine.factories import ApiCallFactory
 
 from .conftest import make_error
@@ -331,7 +338,9 @@ def test_record_resync(admin_client, connected, django_capture_on_commit_callbac
         response = admin_client.post("/records/contacts/hubspot:1000/resync/")
     assert response.status_code == 302
     error.refresh_from_db()
-    assert error.next_retry_at <= timezone.now() and len(callbacks) == 1
+    assert error.next_retry_at <= timezone.now() and callbacks
+    # The whole record is queued too, errors or not.
+    assert ResyncRequest.objects.filter(integration=connected, record_key="hubspot:1000").exists()
 
 
 def test_unknown_record_is_404(viewer_client, connected):
