@@ -117,7 +117,53 @@ class ContactSettingsForm(forms.Form):
         return data, enabled
 
 
-SETTINGS_FORMS = {"contacts": ContactSettingsForm}
+# --- companies -----------------------------------------------------------------------------
+COMPANY_SALESFORCE_DELETE = [
+    ("delete", _("Delete the company")),
+    ("nothing", _("Do nothing")),
+]
+
+
+class CompanySettingsForm(forms.Form):
+    """Every ``CompanySettings`` field, as the Companies tab lays them out."""
+
+    enabled = forms.BooleanField(label=_("Sync companies"), required=False)
+    salesforce_creates = forms.BooleanField(
+        label=_("A new Salesforce account creates a HubSpot company"), required=False
+    )
+    hubspot_creates = forms.BooleanField(
+        label=_(
+            "A HubSpot company creates a Salesforce account when one of its contacts syncs "
+            "as a Salesforce contact"
+        ),
+        required=False,
+    )
+    salesforce_delete = forms.ChoiceField(
+        choices=COMPANY_SALESFORCE_DELETE, widget=forms.RadioSelect
+    )
+
+    change_labels = {
+        "enabled": _("Sync companies"),
+        "salesforce_creates": _("A new Salesforce account creates a HubSpot company"),
+        "hubspot_creates": _("A HubSpot company creates a Salesforce account"),
+        "salesforce_delete": _("When a Salesforce account is deleted"),
+    }
+
+    @classmethod
+    def initial_from(cls, *, settings, enabled: bool) -> dict:
+        return {
+            "enabled": enabled,
+            "salesforce_creates": settings.salesforce_creates,
+            "hubspot_creates": settings.hubspot_creates,
+            "salesforce_delete": settings.salesforce_delete,
+        }
+
+    def changes(self) -> tuple[dict, bool]:
+        data = dict(self.cleaned_data)
+        return data, data.pop("enabled")
+
+
+SETTINGS_FORMS = {"contacts": ContactSettingsForm, "companies": CompanySettingsForm}
 
 
 # --- mappings ------------------------------------------------------------------------------

@@ -46,7 +46,27 @@ class ContactSettings:
     }
 
 
-SETTINGS_CLASSES: dict[str, type] = {"contacts": ContactSettings}
+@dataclass
+class CompanySettings:
+    """Companies ⇄ accounts (spec §9). The pair itself starts switched off
+    (``ObjectSync.enabled``): the admin turns it on before importing accounts."""
+
+    # Salesforce → HubSpot: a new (or edited, unlinked) account creates a HubSpot company.
+    salesforce_creates: bool = True
+    # HubSpot → Salesforce: a company creates an account when the spec's conditions hold
+    # (an associated contact syncs as a Salesforce contact); the record's Sync forces it.
+    hubspot_creates: bool = True
+    # Salesforce → HubSpot: when an account is deleted. HubSpot never deletes accounts.
+    salesforce_delete: str = "nothing"  # or "delete"
+
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "salesforce_delete": ("delete", "nothing"),
+    }
+
+
+SETTINGS_CLASSES: dict[str, type] = {"contacts": ContactSettings, "companies": CompanySettings}
+# Pairs that start switched off until an admin turns them on (spec §9: company sync).
+OFF_BY_DEFAULT = frozenset({"companies"})
 
 
 def settings_for(object_name: str, options: dict[str, Any] | None) -> Any:

@@ -28,6 +28,7 @@ from .models import (
     System,
 )
 from .object_settings import (
+    OFF_BY_DEFAULT,
     SETTINGS_CLASSES,
     SettingsError,
     settings_as_dict,
@@ -360,7 +361,11 @@ SALESFORCE_OBJECTS = {
 
 
 def object_sync_get_or_create(*, integration: Integration, object_name: str) -> ObjectSync:
-    row, created = ObjectSync.objects.get_or_create(integration=integration, object=object_name)
+    row, created = ObjectSync.objects.get_or_create(
+        integration=integration,
+        object=object_name,
+        defaults={"enabled": object_name not in OFF_BY_DEFAULT},
+    )
     if created and object_name in SETTINGS_CLASSES:
         mappings_ensure_defaults(integration=integration, object_name=object_name)
     return row
@@ -563,6 +568,15 @@ def mapping_validate(
     }
 
 
+def mappings_editable_check(*, integration: Integration, object_name: str) -> None:
+    """Company mappings are editable only while company sync is on (spec §9)."""
+    if object_name not in OFF_BY_DEFAULT:
+        return
+    row = ObjectSync.objects.filter(integration=integration, object=object_name).first()
+    if row is None or not row.enabled:
+        raise SettingsError({"mapping": f"Turn {object_name} sync on before changing its mappings"})
+
+
 def mapping_create(
     *,
     integration: Integration,
@@ -572,6 +586,7 @@ def mapping_create(
     rule: str = SyncRule.PREFER_SALESFORCE_UNLESS_BLANK,
     actor: AbstractBaseUser | None = None,
 ) -> FieldMapping:
+    mappings_editable_check(integration=integration, object_name=object_name)
     checked = mapping_validate(
         integration=integration,
         object_name=object_name,
@@ -604,6 +619,7 @@ def mapping_create(
 def mapping_update_rule(
     *, mapping: FieldMapping, rule: str, actor: AbstractBaseUser | None = None
 ) -> FieldMapping:
+    mappings_editable_check(integration=mapping.integration, object_name=mapping.object)
     if rule not in SyncRule.__members__.values():
         raise SettingsError({"rule": "unknown sync rule"})
     if mapping.hubspot_property == "email" and rule not in EMAIL_RULES:
@@ -634,6 +650,7 @@ def mapping_update_rule(
 
 
 def mapping_delete(*, mapping: FieldMapping, actor: AbstractBaseUser | None = None) -> None:
+    mappings_editable_check(integration=mapping.integration, object_name=mapping.object)
     if mapping.is_default:
         raise SettingsError({"mapping": "Default mappings can't be deleted"})
     audit_event_record(

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sync_engine.models import Integration
-from sync_engine.object_settings import SETTINGS_CLASSES
+from sync_engine.object_settings import OFF_BY_DEFAULT, SETTINGS_CLASSES
 from sync_engine.selectors import object_sync_get
 from sync_engine.services import audit_event_record, integration_set_state
 from sync_engine.tasks import sync_object
@@ -41,7 +41,7 @@ def syncable_objects(integration: Integration) -> list[str]:
     objects = []
     for name in SETTINGS_CLASSES:
         row = object_sync_get(integration=integration, object_name=name)
-        if row is None or row.enabled:
+        if row.enabled if row is not None else name not in OFF_BY_DEFAULT:
             objects.append(name)
     return objects
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sync_engine.errors import ConnectorError
-from sync_engine.object_settings import SETTINGS_CLASSES, SettingsError
+from sync_engine.object_settings import OFF_BY_DEFAULT, SETTINGS_CLASSES, SettingsError
 from sync_engine.selectors import mapping_get, mappings_list, schema_options
 from sync_engine.services import (
     SALESFORCE_OBJECTS,
@@ -43,9 +43,11 @@ def _defaults_first(integration, object_name: str) -> None:
 
 
 def editor_context(request: HttpRequest, integration, object_name: str, form=None) -> dict:
-    """Everything the editor partial shows (2 queries)."""
+    """Everything the editor partial shows (2 queries; 3 for objects whose mappings are
+    locked while their sync is off)."""
     return {
         "object_name": object_name,
+        "mappings_locked": _locked(integration, object_name),
         "mappings": mappings_list(integration=integration, object_name=object_name),
         "schema": schema_options(
             integration=integration,
@@ -64,11 +66,17 @@ def _editor(request: HttpRequest, integration, object_name: str, form=None):
             for message in form.errors.values():
                 messages.error(request, " ".join(message))
         return redirect(OBJECT_TABS[object_name].url_name)
-    return render(
-        request,
-        "integration_admin/mappings/editor.html",
-        editor_context(request, integration, object_name, form),
-    )
+    context = editor_context(request, integration, object_name, form)
+    if context["mappings_locked"]:
+        context["is_admin"] = False  # read-only table, like the tab shows it
+    return render(request, "integration_admin/mappings/editor.html", context)
+
+
+def _locked(integration, object_name: str) -> bool:
+    """Company mappings are editable only while company sync is on (spec §9)."""
+    if object_name not in OFF_BY_DEFAULT:
+        return False
+    return not object_sync_get_or_create(integration=integration, object_name=object_name).enabled
 
 
 @login_required

@@ -1,5 +1,5 @@
-"""The object tabs (Contacts now; the others say "not yet available" until their sync lands):
-the settings form, the inclusion-list picker and the shared field-mapping editor."""
+"""The object tabs (Contacts and Companies; the others say "not yet available" until their
+sync lands): the settings form, the inclusion-list picker and the shared mapping editor."""
 
 from __future__ import annotations
 
@@ -12,7 +12,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sync_engine.errors import ConnectorError
-from sync_engine.object_settings import SETTINGS_CLASSES, SettingsError, settings_for
+from sync_engine.object_settings import (
+    OFF_BY_DEFAULT,
+    SETTINGS_CLASSES,
+    SettingsError,
+    settings_for,
+)
 from sync_engine.selectors import hubspot_active_lists
 from sync_engine.services import object_settings_update, object_sync_get_or_create
 
@@ -36,10 +41,11 @@ def _tab(object_name: str):
 def describe_changes(form, diff: dict) -> list[dict]:
     """``[{"label", "old", "new"}]`` in the people's words, for "what changed"."""
     rows = []
+    labels = getattr(form, "change_labels", CHANGE_LABELS)
     for name, (old, new) in diff.items():
         rows.append(
             {
-                "label": CHANGE_LABELS.get(name, name),
+                "label": labels.get(name, name),
                 "old": _value_label(form, name, old),
                 "new": _value_label(form, name, new),
             }
@@ -86,6 +92,8 @@ def _settings_context(request: HttpRequest, integration, object_name: str, form=
         "settings_form": form,
         "settings": settings,
         "object_enabled": row.enabled,
+        # Company mappings are editable only while company sync is on (spec §9).
+        "mappings_editable": row.enabled or object_name not in OFF_BY_DEFAULT,
         "create_list_url": hubspot_create_list_url(integration.hubspot_connection),
     }
 

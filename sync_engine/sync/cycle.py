@@ -29,12 +29,14 @@ from ..errors import (
 )
 from ..models import ApiCall, Integration, ObjectSync, SyncRun, System
 from ..services import integration_set_state, object_sync_get_or_create
+from .companies import CompanySync
 from .contacts import ContactSync
 from .context import CycleContext
 
 log = logging.getLogger(__name__)
 
-PAIRS = {"contacts": ContactSync}
+# Companies before contacts when a caller runs every pair in turn (see PAIRS order).
+PAIRS = {"companies": CompanySync, "contacts": ContactSync}
 LEASE = timedelta(minutes=5)  # renewed at every committed batch
 RETRY_CEILING = 0.75  # automatic retries stop past 75% of the allocation (spec §3.3)
 

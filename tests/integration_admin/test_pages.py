@@ -158,7 +158,6 @@ def test_tab_bar_in_order(logged_in, connected):
 @pytest.mark.parametrize(
     ("path", "label"),
     [
-        ("/companies/", "Companies"),
         ("/deals/", "Deals"),
         ("/tickets/", "Tickets"),
         ("/activities/", "Activities"),

@@ -1,0 +1,1041 @@
+"""HubSpot companies ⇄ Salesforce accounts (spec §9, §11), and the contact ⇄ company
+association kept in step with ``Contact.AccountId``.
+
+One cycle reads Salesforce's account changes (and contacts whose ``AccountId`` changed, in the
+same composite call), then HubSpot's company changes (and contacts whose primary company
+changed), in batches, on the shared ``PairSync`` machinery: echoes and unchanged records are
+skipped against the link's snapshot, fields merge by their mapping's rule, owners follow §11,
+writes are batched and fail one record at a time into typed errors.
+
+Matching (§9): the link (Salesforce Account ID) first, then the company associated with the
+same linked contacts; never the domain. Otherwise a record is created:
+
+* accounts → companies are **upserted** by a unique HubSpot property
+  (``salesforce_account_id_sync``, created once per portal) holding the account id, so a crash
+  after the write and before the link is stored finds the same company next time;
+* companies → accounts are upserted by the ``HubSpot_Id__c`` external id when the org has it;
+  without it, an account is only created after the company's stored account id and its
+  contacts' accounts came up empty. An account carrying ``HubSpot_Id__c`` matches that company
+  first, so a crash never duplicates the company either.
+
+A company creates an account only when one of its contacts syncs as a Salesforce **contact**;
+a manual Sync of the company (``ResyncRequest``) creates it regardless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from .. import services
+from ..errors import NotFound, RemoteError
+from ..models import RecordLink, ResyncRequest, SchemaCache, SyncError, System
+from .changes import (
+    Cursor,
+    SoqlStream,
+    Version,
+    composite_query,
+    http_date,
+    hubspot_changes,
+    parse_time,
+    salesforce_by_ids,
+    salesforce_pages,
+    soql_string,
+    with_retries,
+)
+from .context import CycleContext
+from .pair import OWNER_PROPERTY, Pair, PairSync, history_times
+from .rules import Side, SyncRule, merge_field
+from .values import ValueConversionError, normalize, to_salesforce
+
+log = logging.getLogger(__name__)
+
+OBJECT = "companies"
+SOBJECT = "Account"
+MODIFIED = "hs_lastmodifieddate"
+LINK_PROPERTY = "salesforceaccountid"
+KEY_PROPERTY = "salesforce_account_id_sync"  # unique: idempotent upserts of new companies
+EXTERNAL_ID = "HubSpot_Id__c"
+SYSTEM_FIELDS = [
+    "Id",
+    "IsDeleted",
+    "MasterRecordId",
+    "SystemModstamp",
+    "LastModifiedDate",
+    "CreatedDate",
+    "Name",
+    "OwnerId",
+]
+HUBSPOT_SYSTEM = ["name", MODIFIED, LINK_PROPERTY, KEY_PROPERTY, OWNER_PROPERTY]
+PRIMARY_CONTACT_TO_COMPANY = 1  # HUBSPOT_DEFINED association type ids (v4)
+BATCH = 1000
+
+
+class CompanySync(PairSync):
+    object_name = OBJECT
+    modified_property = MODIFIED
+
+    def __init__(self, ctx: CycleContext) -> None:
+        super().__init__(ctx)
+        self.account_fields_known = ctx.salesforce_fields.get(SOBJECT, {})
+        self.external_id = EXTERNAL_ID if EXTERNAL_ID in self.account_fields_known else None
+        self.ensure_key_property()
+        self.hubspot_properties = sorted(
+            {m.hubspot_property for m in ctx.mappings}
+            | set(HUBSPOT_SYSTEM) & set(ctx.hubspot_properties)
+            | {"name", MODIFIED}
+        )
+        self.forced: set[str] = set()  # HubSpot companies an admin asked to sync (create)
+        self.created_accounts: set[str] = set()
+
+    # --- the cycle ------------------------------------------------------------------------
+    def run(self) -> None:
+        self.sync_salesforce_changes()
+        self.sync_hubspot_changes()
+        if self.ctx.retry_allowed:
+            self.retry_errored()
+
+    def ensure_key_property(self) -> None:
+        """The unique company property new companies are upserted by (one call, once)."""
+        if KEY_PROPERTY in self.ctx.hubspot_properties:
+            return
+        definition = {
+            "name": KEY_PROPERTY,
+            "label": "Salesforce account id (sync key)",
+            "type": "string",
+            "fieldType": "text",
+            "groupName": "companyinformation",
+            "hasUniqueValue": True,
+            "description": "Written by the Salesforce integration; keeps company creates "
+            "idempotent. Don't edit.",
+        }
+        try:
+            self.ctx.hubspot.property_create(object_type=OBJECT, definition=definition)
+        except RemoteError as error:
+            if error.status != 409:  # already there (another cycle created it)
+                raise
+        info = {"name": KEY_PROPERTY, "type": "string", "fieldType": "text", "readOnly": False}
+        self.ctx.hubspot_properties[KEY_PROPERTY] = info
+        SchemaCache.objects.filter(
+            integration=self.ctx.integration, system=System.HUBSPOT, object=OBJECT
+        ).update(data=list(self.ctx.hubspot_properties.values()))
+
+    # --- Salesforce → HubSpot -------------------------------------------------------------
+    def account_fields(self) -> list[str]:
+        fields = [f for f in SYSTEM_FIELDS if f in self.account_fields_known or f == "Id"]
+        if self.external_id:
+            fields.append(self.external_id)
+        for mapping in self.ctx.mappings:
+            name = self.ctx.mapped_field(mapping, SOBJECT)
+            if name and name not in fields:
+                fields.append(name)
+        return fields
+
+    def sync_salesforce_changes(self) -> None:
+        accounts = SoqlStream(
+            SOBJECT, self.account_fields(), Cursor.load(self.ctx.integration, "salesforce:Account")
+        )
+        contacts = SoqlStream(
+            "Contact",
+            ["Id", "AccountId", "SystemModstamp"],
+            Cursor.load(self.ctx.integration, "salesforce:Contact:account"),
+            where="IsDeleted = false",
+        )
+        first_pages = composite_query(
+            self.ctx.salesforce, [accounts.soql(), contacts.soql()], include_deleted=True
+        )
+        last = self.ctx.salesforce.session.last_response
+        read_started = http_date(last.headers.get("Date") if last is not None else None)
+        for records in salesforce_pages(self.ctx.salesforce, first_pages[0]):
+            self.counts["read_salesforce"] += len(records)
+            self.handle_salesforce_accounts(records, accounts.cursor)
+        accounts.cursor.mark_checked(read_started)
+        for records in salesforce_pages(self.ctx.salesforce, first_pages[1]):
+            self.handle_salesforce_contact_accounts(records, contacts.cursor)
+        contacts.cursor.mark_checked(read_started)
+        self.sync_new_contact_links()
+
+    def handle_salesforce_accounts(
+        self, records: list[dict], cursor: Cursor | None, *, force: bool = False
+    ) -> None:
+        handled: list[Version] = []
+        fresh = []
+        for record in records:
+            version = Version.of(record["Id"], parse_time(record.get("SystemModstamp")), record)
+            handled.append(version)
+            if force or cursor is None or not cursor.seen(version):
+                fresh.append(record)
+        self.apply_salesforce_deletes([r for r in fresh if r.get("IsDeleted")])
+        fresh = [r for r in fresh if not r.get("IsDeleted")]
+        links = self.links_by("salesforce_id", [r["Id"] for r in fresh])
+        pairs: list[Pair] = []
+        unlinked: list[dict] = []
+        for record in fresh:
+            link = links.get(record["Id"])
+            if link:
+                if not force and self.salesforce_unchanged(record, link):
+                    self.counts["unchanged"] += 1
+                    continue
+                pairs.append(Pair(SOBJECT, record, None, link))
+            elif self.settings.salesforce_creates or force:
+                unlinked.append(record)
+            else:
+                self.counts["skipped_create_disabled"] += 1
+        self.load_hubspot_partners(pairs)
+        # Partners deleted in HubSpot: the account creates its company again (when allowed).
+        if self.settings.salesforce_creates or force:
+            unlinked += [p.salesforce for p in pairs if p.hubspot is None]
+        pairs = [p for p in pairs if p.hubspot is not None]
+        pairs += self.match_in_hubspot(unlinked)
+        self.load_history(pairs)
+        self.merge_and_write(pairs)
+        self.commit(pairs, cursor, handled)
+        self.after_links(pairs)
+
+    def links_by(self, side: str, ids: list[str]) -> dict[str, RecordLink]:
+        return {
+            getattr(link, side): link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration, object=OBJECT, **{f"{side}__in": ids}
+            )
+        }
+
+    def salesforce_unchanged(self, record: dict, link: RecordLink) -> bool:
+        for mapping in self.ctx.mappings:
+            name = self.ctx.mapped_field(mapping, SOBJECT)
+            if not name:
+                continue
+            if mapping.hubspot_property == OWNER_PROPERTY:
+                if link.snapshot.get("__salesforce_owner") != (record.get(name) or ""):
+                    return False
+                continue
+            try:
+                value = normalize(record.get(name), self.ctx.field_type(SOBJECT, name))
+            except ValueConversionError:
+                return False
+            if link.snapshot.get(mapping.hubspot_property) != value:
+                return False
+        return True
+
+    def hubspot_unchanged(self, obj: Any, link: RecordLink) -> bool:
+        for mapping in self.ctx.mappings:
+            name = self.ctx.mapped_field(mapping, SOBJECT)
+            if not name:
+                continue
+            try:
+                value = self.hubspot_comparable(mapping, obj.properties or {})
+            except ValueConversionError:
+                return False
+            if link.snapshot.get(mapping.hubspot_property) != value:
+                return False
+        return True
+
+    def apply_salesforce_deletes(self, records: list[dict]) -> None:
+        """Deleted or merged away in Salesforce: a merge's survivor keeps the company; a
+        delete removes the company only when the settings say so."""
+        links = self.links_by("salesforce_id", [r["Id"] for r in records])
+        archive: list[str] = []
+        for record in records:
+            link = links.get(record["Id"])
+            if link is None:
+                continue
+            master = record.get("MasterRecordId")
+            if (
+                master
+                and not RecordLink.objects.filter(
+                    integration=self.ctx.integration, object=OBJECT, salesforce_id=master
+                ).exists()
+            ):
+                link.salesforce_id = master
+                link.save(update_fields=["salesforce_id"])
+                self.counts["links_repointed"] += 1
+                continue
+            if self.settings.salesforce_delete == "delete":
+                archive.append(link.hubspot_id)
+            link.delete()
+            self.counts["links_removed"] += 1
+        if archive:
+            with_retries(lambda: self.ctx.hubspot.batch_archive(object_type=OBJECT, ids=archive))
+            self.counts["deleted_in_hubspot"] += len(archive)
+
+    def load_hubspot_partners(self, pairs: list[Pair]) -> None:
+        """The HubSpot side of linked pairs; a company deleted in HubSpot unlinks (the account
+        is created again as a company, since HubSpot deletes never delete accounts)."""
+        if not pairs:
+            return
+        objects = self.read_companies([p.link.hubspot_id for p in pairs])
+        for pair in pairs:
+            obj = objects.get(pair.link.hubspot_id)
+            if obj is None:
+                pair.link.delete()
+                pair.link = None
+                self.counts["links_removed"] += 1
+            else:
+                pair.hubspot = obj
+                pair.hs_history = history_times(obj)
+
+    def read_companies(self, ids: list[str]) -> dict[str, Any]:
+        if not ids:
+            return {}
+        result = with_retries(
+            lambda: self.ctx.hubspot.batch_read(
+                object_type=OBJECT,
+                ids=ids,
+                properties=self.hubspot_properties,
+                properties_with_history=self.two_way or None,
+            )
+        )
+        return {str(o.id): o for o in result.results}
+
+    def match_in_hubspot(self, records: list[dict]) -> list[Pair]:
+        """Unlinked accounts: the company named by ``HubSpot_Id__c`` (an account we created),
+        else the unlinked company most of the account's linked contacts are associated with;
+        never the domain. Without a match the company is created (upserted)."""
+        if not records:
+            return []
+        wanted: dict[str, str] = {}
+        for record in records:
+            if self.external_id and record.get(self.external_id):
+                wanted[record["Id"]] = str(record[self.external_id])
+        rest = [r["Id"] for r in records if r["Id"] not in wanted]
+        if rest:
+            by_account = self.contacts_of_accounts(rest)
+            people = sorted({c for cs in by_account.values() for c in cs})
+            companies = self.hubspot_companies_of_contacts(people)
+            taken = set(
+                RecordLink.objects.filter(
+                    integration=self.ctx.integration,
+                    object=OBJECT,
+                    hubspot_id__in={c for cs in companies.values() for c in cs},
+                ).values_list("hubspot_id", flat=True)
+            )
+            for account_id, contacts in by_account.items():
+                votes = Counter(
+                    c for hs in contacts for c in companies.get(hs, ()) if c not in taken
+                )
+                if votes:
+                    company = max(votes, key=lambda c: (votes[c], -int(c)))
+                    wanted[account_id] = company
+                    taken.add(company)
+        objects = self.read_companies(sorted(set(wanted.values())))
+        linked = self.links_by("hubspot_id", list(objects))
+        pairs = []
+        for record in records:
+            obj = objects.get(wanted.get(record["Id"], ""))
+            if obj is not None and str(obj.id) in linked:
+                obj = None  # already someone else's company
+            pair = Pair(SOBJECT, record, obj)
+            if obj is not None:
+                pair.hs_history = history_times(obj)
+                self.counts["matched"] += 1
+            pairs.append(pair)
+        return pairs
+
+    def contacts_of_accounts(self, account_ids: list[str]) -> dict[str, list[str]]:
+        """account id -> HubSpot ids of its linked contacts."""
+        soqls = [
+            "SELECT Id, AccountId FROM Contact WHERE AccountId IN "  # noqa: S608
+            f"({', '.join(soql_string(i) for i in account_ids[s : s + 300])})"
+            for s in range(0, len(account_ids), 300)
+        ]
+        contacts: dict[str, str] = {}
+        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
+            for records in salesforce_pages(self.ctx.salesforce, page):
+                contacts.update({r["Id"]: r["AccountId"] for r in records})
+        out: dict[str, list[str]] = defaultdict(list)
+        for link in RecordLink.objects.filter(
+            integration=self.ctx.integration, object="contacts", salesforce_id__in=list(contacts)
+        ):
+            out[contacts[link.salesforce_id]].append(link.hubspot_id)
+        return out
+
+    def hubspot_companies_of_contacts(self, contact_ids: list[str]) -> dict[str, list[str]]:
+        return self.associated("contacts", OBJECT, contact_ids)
+
+    def associated(self, from_type: str, to_type: str, ids: list[str]) -> dict[str, list[str]]:
+        if not ids:
+            return {}
+        result = with_retries(
+            lambda: self.ctx.hubspot.associations_batch_read(
+                from_object_type=from_type, to_object_type=to_type, ids=ids
+            )
+        )
+        out: dict[str, list[str]] = {}
+        for item in result.results:
+            out[str(item._from.id)] = sorted({str(t.to_object_id) for t in item.to or []})
+        return out
+
+    # --- HubSpot → Salesforce -------------------------------------------------------------
+    def sync_hubspot_changes(self) -> None:
+        cursor = Cursor.load(self.ctx.integration, f"hubspot:{OBJECT}")
+        read_started = None
+        batch: list[Any] = []
+        for page in hubspot_changes(
+            self.ctx.hubspot,
+            object_type=OBJECT,
+            modified_property=MODIFIED,
+            since=cursor.since,
+            properties=self.hubspot_properties,
+            limit=10**9,
+        ):
+            read_started = read_started or http_date(self.ctx.hubspot.server_date)
+            self.counts["read_hubspot"] += len(page)
+            batch.extend(page)
+            if len(batch) >= BATCH:
+                self.handle_hubspot_companies(batch, cursor)
+                batch = []
+        if batch:
+            self.handle_hubspot_companies(batch, cursor)
+        cursor.mark_checked(read_started or http_date(self.ctx.hubspot.server_date))
+        self.sync_hubspot_contact_companies()
+
+    def handle_hubspot_companies(
+        self, objects: list[Any], cursor: Cursor | None, *, force: bool = False
+    ) -> None:
+        handled: list[Version] = []
+        fresh = []
+        for obj in objects:
+            version = Version.of(
+                str(obj.id), parse_time(obj.properties.get(MODIFIED)), obj.properties
+            )
+            handled.append(version)
+            if force or cursor is None or not cursor.seen(version):
+                fresh.append(obj)
+        links = self.links_by("hubspot_id", [str(o.id) for o in fresh])
+        pairs: list[Pair] = []
+        unlinked = []
+        for obj in fresh:
+            link = links.get(str(obj.id))
+            if link:
+                if not force and self.hubspot_unchanged(obj, link):
+                    self.counts["unchanged"] += 1
+                    continue
+                pairs.append(Pair(SOBJECT, None, obj, link))
+            else:
+                unlinked.append(obj)
+        self.load_salesforce_partners(pairs)
+        unlinked += [p.hubspot for p in pairs if p.salesforce is None]
+        pairs = [p for p in pairs if p.salesforce is not None]
+        pairs += self.match_in_salesforce(unlinked)
+        self.load_history(pairs)
+        self.merge_and_write(pairs)
+        self.commit(pairs, cursor, handled)
+        self.after_links(pairs)
+
+    def load_salesforce_partners(self, pairs: list[Pair]) -> None:
+        if not pairs:
+            return
+        records = salesforce_by_ids(
+            self.ctx.salesforce,
+            SOBJECT,
+            self.account_fields(),
+            [p.link.salesforce_id for p in pairs],
+        )
+        found = {r["Id"]: r for r in records}
+        for pair in pairs:
+            record = found.get(pair.link.salesforce_id)
+            if record is None:  # deleted in Salesforce: the company is unlinked
+                pair.link.delete()
+                pair.link = None
+                self.counts["links_removed"] += 1
+            else:
+                pair.salesforce = record
+
+    def match_in_salesforce(self, objects: list[Any]) -> list[Pair]:
+        """Unlinked companies: the account they name (our key or Salesforce Account ID), else
+        the unlinked account their linked contacts belong to. Otherwise an account is created
+        only when one of them syncs as a Salesforce contact (spec §9), or on a manual Sync."""
+        if not objects:
+            return []
+        named: dict[str, str] = {}
+        for obj in objects:
+            props = obj.properties or {}
+            account = props.get(KEY_PROPERTY) or props.get(LINK_PROPERTY)
+            if account:
+                named[str(obj.id)] = account
+        people = self.associated(OBJECT, "contacts", [str(o.id) for o in objects])
+        contact_links = {
+            link.hubspot_id: link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object="contacts",
+                hubspot_id__in={c for cs in people.values() for c in cs},
+            )
+        }
+        sf_contacts = [
+            link.salesforce_id
+            for link in contact_links.values()
+            if link.salesforce_type == "Contact"
+        ]
+        accounts_of = {
+            r["Id"]: r.get("AccountId")
+            for r in salesforce_by_ids(
+                self.ctx.salesforce, "Contact", ["Id", "AccountId"], sf_contacts
+            )
+        }
+        candidates: dict[str, str] = {}
+        for obj in objects:
+            hs_id = str(obj.id)
+            if hs_id in named:
+                candidates[hs_id] = named[hs_id]
+                continue
+            votes = Counter(
+                accounts_of.get(contact_links[c].salesforce_id)
+                for c in people.get(hs_id, ())
+                if c in contact_links and accounts_of.get(contact_links[c].salesforce_id)
+            )
+            if votes:
+                candidates[hs_id] = max(votes, key=lambda a: (votes[a], a))
+        taken = set(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                salesforce_id__in=list(candidates.values()),
+            ).values_list("salesforce_id", flat=True)
+        )
+        records = {
+            r["Id"]: r
+            for r in salesforce_by_ids(
+                self.ctx.salesforce,
+                SOBJECT,
+                self.account_fields(),
+                sorted(set(candidates.values()) - taken),
+            )
+        }
+        pairs = []
+        for obj in objects:
+            hs_id = str(obj.id)
+            record = records.pop(candidates.get(hs_id, ""), None)
+            if record is not None:
+                pairs.append(Pair(SOBJECT, record, obj, hs_history=history_times(obj)))
+                self.counts["matched"] += 1
+                continue
+            syncs_as_contact = any(
+                contact_links[c].salesforce_type == "Contact"
+                for c in people.get(hs_id, ())
+                if c in contact_links
+            )
+            if hs_id in self.forced or (self.settings.hubspot_creates and syncs_as_contact):
+                pairs.append(Pair(SOBJECT, None, obj))
+            else:
+                self.counts["skipped_no_contact"] += 1
+        return pairs
+
+    # --- merge ----------------------------------------------------------------------------
+    def hubspot_comparable(self, mapping, props: dict) -> str:
+        if mapping.hubspot_property == OWNER_PROPERTY:
+            return props.get(OWNER_PROPERTY) or ""
+        name = self.ctx.mapped_field(mapping, SOBJECT)
+        return normalize(props.get(mapping.hubspot_property), self.ctx.field_type(SOBJECT, name))
+
+    def merge(self, pair: Pair) -> None:
+        """Decide every mapped field of one pair (idempotent: may run twice)."""
+        pair.to_hubspot, pair.to_salesforce = {}, {}
+        pair.same, pair.snap_hubspot, pair.snap_salesforce = {}, {}, {}
+        pair.needs_history = pair.owner_reset = False
+        record, props = pair.salesforce or {}, pair.hs_props
+        snapshot = pair.link.snapshot if pair.link and pair.link.pk else None
+        creating = pair.salesforce is None
+        sf_time = parse_time(record.get("LastModifiedDate"))
+        for mapping in self.ctx.mappings:
+            name = self.ctx.mapped_field(mapping, SOBJECT)
+            if not name:
+                continue
+            prop = mapping.hubspot_property
+            if prop == OWNER_PROPERTY:
+                self.merge_owner(pair, name, snapshot)
+                continue
+            kind = self.ctx.field_type(SOBJECT, name)
+            try:
+                hs_value = self.hubspot_comparable(mapping, props)
+                sf_value = "" if creating else normalize(record.get(name), kind)
+            except ValueConversionError as error:
+                self.record_error(
+                    pair,
+                    "to_salesforce",
+                    "property_value",
+                    "INVALID_VALUE",
+                    f"{prop}: {error}",
+                    [name],
+                )
+                continue
+            last = snapshot.get(prop) if snapshot is not None else None
+            rule = SyncRule(mapping.rule)
+            if creating and rule == SyncRule.ALWAYS_USE_SALESFORCE:
+                continue
+            decision = merge_field(
+                rule,
+                hubspot=Side(hs_value, pair.hs_history.get(prop)),
+                salesforce=Side(sf_value, sf_time),
+                last_synced=last,
+            )
+            if (
+                rule == SyncRule.TWO_WAY
+                and last is not None
+                and len({hs_value, sf_value, last}) == 3
+                and prop not in pair.hs_history
+            ):
+                pair.needs_history = True
+            if decision.to_salesforce is not None:
+                if self.ctx.writable(SOBJECT, name, create=creating):
+                    pair.to_salesforce[name] = to_salesforce(decision.to_salesforce, kind)
+                    pair.snap_salesforce[prop] = decision.to_salesforce
+            elif decision.to_hubspot is not None:
+                if self.ctx.hubspot_writable(prop):
+                    pair.to_hubspot[prop] = decision.to_hubspot
+                    pair.snap_hubspot[prop] = decision.to_hubspot
+            elif hs_value == sf_value:
+                pair.same[prop] = hs_value
+        if pair.hubspot is not None and not creating:
+            for prop in (LINK_PROPERTY, KEY_PROPERTY):
+                if self.ctx.hubspot_writable(prop) and props.get(prop) != pair.salesforce_id:
+                    pair.to_hubspot[prop] = pair.salesforce_id
+
+    # --- writes ---------------------------------------------------------------------------
+    def merge_and_write(self, pairs: list[Pair]) -> None:
+        for pair in pairs:
+            self.merge(pair)
+        self.write_salesforce(pairs)
+        self.write_hubspot(pairs)
+
+    def write_salesforce(self, pairs: list[Pair]) -> None:
+        updates = [p for p in pairs if p.salesforce is not None and p.to_salesforce]
+        if updates:
+            results = with_retries(
+                lambda: self.ctx.salesforce.collections_update(
+                    sobject=SOBJECT,
+                    records=[{"Id": p.salesforce_id, **p.to_salesforce} for p in updates],
+                )
+            )
+            for pair, result in zip(updates, results, strict=True):
+                if result.get("success"):
+                    self.counts["updated_in_salesforce"] += 1
+                else:
+                    pair.salesforce_failed = True
+                    self.record_salesforce_failure(pair, result)
+        creates = [p for p in pairs if p.salesforce is None and p.hubspot is not None]
+        if not creates:
+            return
+        for pair in creates:
+            pair.to_salesforce.setdefault("Name", pair.hs_props.get("name") or "")
+        if self.external_id:
+            # Upserted by the company id: a retry after a lost answer updates, never duplicates.
+            records = [{self.external_id: p.hubspot_id, **p.to_salesforce} for p in creates]
+            results = with_retries(
+                lambda: self.ctx.salesforce.collections_upsert(
+                    sobject=SOBJECT, external_id_field=self.external_id, records=records
+                )
+            )
+        else:
+            # Not retried: the write may have landed. The company's stored account id (written
+            # next) or its contacts' account find it on the next cycle.
+            results = self.ctx.salesforce.collections_create(
+                sobject=SOBJECT, records=[p.to_salesforce for p in creates]
+            )
+        for pair, result in zip(creates, results, strict=True):
+            if result.get("success"):
+                pair.salesforce = {"Id": result["id"], **pair.to_salesforce}
+                for prop in (LINK_PROPERTY, KEY_PROPERTY):
+                    if self.ctx.hubspot_writable(prop):
+                        pair.to_hubspot[prop] = result["id"]
+                self.created_accounts.add(result["id"])
+                self.counts["created_in_salesforce"] += 1
+            else:
+                pair.salesforce_failed = True
+                self.record_salesforce_failure(pair, result)
+
+    def write_hubspot(self, pairs: list[Pair]) -> None:
+        self.align_options(pairs)
+        updates = [
+            p for p in pairs if p.hubspot is not None and p.to_hubspot and p.salesforce is not None
+        ]
+        if updates:
+            _, failed = self.hubspot_batch(
+                "update",
+                [{"id": p.hubspot_id, "properties": p.to_hubspot} for p in updates],
+                key=lambda i: i["id"],
+            )
+            for pair in updates:
+                if pair.hubspot_id in failed:
+                    pair.hubspot_failed = True
+                    self.record_hubspot_failure(pair, failed[pair.hubspot_id])
+                else:
+                    self.counts["updated_in_hubspot"] += 1
+        creates = [p for p in pairs if p.hubspot is None and p.salesforce is not None]
+        if not creates:
+            return
+        inputs = []
+        for pair in creates:
+            properties = {k: v for k, v in pair.to_hubspot.items() if v != ""}
+            pair.snap_hubspot = {k: v for k, v in pair.snap_hubspot.items() if v != ""}
+            properties[KEY_PROPERTY] = pair.salesforce_id
+            if self.ctx.hubspot_writable(LINK_PROPERTY):
+                properties[LINK_PROPERTY] = pair.salesforce_id
+            inputs.append(
+                {"id": pair.salesforce_id, "idProperty": KEY_PROPERTY, "properties": properties}
+            )
+        results, failed = self.hubspot_batch("upsert", inputs, key=lambda i: i["id"])
+        by_account = {(o.properties or {}).get(KEY_PROPERTY): o for o in results}
+        for pair in creates:
+            obj = by_account.get(pair.salesforce_id)
+            if obj is None:
+                pair.hubspot_failed = True
+                self.record_hubspot_failure(pair, failed.get(pair.salesforce_id))
+                continue
+            pair.hubspot = obj
+            self.counts["created_in_hubspot"] += 1
+
+    # --- associations: Contact.AccountId ⇄ the contact's primary company -----------------
+    def after_links(self, pairs: list[Pair]) -> None:
+        """Newly linked accounts: their contacts waiting for a company are associated now; a
+        company that just created its account hands it to its account-less contacts."""
+        new = [p for p in pairs if p.hubspot is not None and p.salesforce is not None]
+        if not new:
+            return
+        account_ids = [p.salesforce_id for p in new]
+        soqls = [
+            "SELECT Id, AccountId FROM Contact WHERE AccountId IN "  # noqa: S608
+            f"({', '.join(soql_string(i) for i in account_ids[s : s + 300])})"
+            for s in range(0, len(account_ids), 300)
+        ]
+        waiting = set(
+            SyncError.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                error_type="waiting_for_account",
+                resolved_at__isnull=True,
+            ).values_list("salesforce_id", flat=True)
+        )
+        records = []
+        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
+            for batch in salesforce_pages(self.ctx.salesforce, page):
+                records += [r for r in batch if r["Id"] in waiting]
+        if records:
+            self.associate_in_hubspot(records, force=True)
+        self.give_accounts_to_private_contacts(
+            [p for p in new if p.salesforce_id in self.created_accounts]
+        )
+
+    def give_accounts_to_private_contacts(self, pairs: list[Pair]) -> None:
+        """Accounts just created from HubSpot companies: the company's contacts that sync as
+        Salesforce contacts without an account get it (spec §9, "private" contacts)."""
+        if not pairs:
+            return
+        people = self.associated(OBJECT, "contacts", [p.hubspot_id for p in pairs])
+        account_of = {p.hubspot_id: p.salesforce_id for p in pairs}
+        links = {
+            link.hubspot_id: link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object="contacts",
+                salesforce_type="Contact",
+                hubspot_id__in={c for cs in people.values() for c in cs},
+            )
+        }
+        wanted = {
+            links[c].salesforce_id: account_of[company]
+            for company, contacts in people.items()
+            for c in contacts
+            if c in links
+        }
+        current = salesforce_by_ids(
+            self.ctx.salesforce, "Contact", ["Id", "AccountId"], list(wanted)
+        )
+        updates = [
+            {"Id": r["Id"], "AccountId": wanted[r["Id"]]} for r in current if not r.get("AccountId")
+        ]
+        if updates:
+            with_retries(
+                lambda: self.ctx.salesforce.collections_update(sobject="Contact", records=updates)
+            )
+            self.counts["accounts_set_on_contacts"] += len(updates)
+            self.remember_association({u["Id"]: u["AccountId"] for u in updates})
+
+    def remember_association(
+        self, accounts: dict[str, str | None], *, only_missing: bool = False
+    ) -> None:
+        """Store on each contact link the account ⇄ company pairing last put in step."""
+        companies = {
+            link.salesforce_id: link.hubspot_id
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                salesforce_id__in=[a for a in accounts.values() if a],
+            )
+        }
+        for link in RecordLink.objects.filter(
+            integration=self.ctx.integration, object="contacts", salesforce_id__in=list(accounts)
+        ):
+            account = accounts[link.salesforce_id] or ""
+            snapshot = dict(link.snapshot)
+            if only_missing and "__account" in snapshot:
+                continue
+            snapshot["__account"] = account
+            snapshot["__company"] = companies.get(account, "") if account else ""
+            RecordLink.objects.filter(pk=link.pk).update(snapshot=snapshot)
+
+    def handle_salesforce_contact_accounts(self, records: list[dict], cursor: Cursor) -> None:
+        handled = [
+            Version.of(r["Id"], parse_time(r.get("SystemModstamp")), r.get("AccountId"))
+            for r in records
+        ]
+        fresh = [r for r, v in zip(records, handled, strict=True) if not cursor.seen(v)]
+        self.associate_in_hubspot(fresh)
+        with_transaction_advance(cursor, handled)
+
+    def associate_in_hubspot(self, records: list[dict], *, force: bool = False) -> None:
+        """Salesforce contacts whose ``AccountId`` changed: their HubSpot contact's primary
+        company follows (one batch association write). An account without a company yet
+        leaves a *Waiting for account to sync* error on the contact until it has one."""
+        links = {
+            link.salesforce_id: link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object="contacts",
+                salesforce_id__in=[r["Id"] for r in records],
+            )
+        }
+        changed = [
+            r
+            for r in records
+            if r["Id"] in links
+            and (
+                force or links[r["Id"]].snapshot.get("__account", "") != (r.get("AccountId") or "")
+            )
+        ]
+        if not changed:
+            return
+        companies = {
+            link.salesforce_id: link.hubspot_id
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                salesforce_id__in=[r["AccountId"] for r in changed if r.get("AccountId")],
+            )
+        }
+        inputs, removals, done, resolved, waiting = [], [], {}, [], {}
+        for record in changed:
+            link = links[record["Id"]]
+            account = record.get("AccountId") or ""
+            old_company = link.snapshot.get("__company") or ""
+            company = companies.get(account, "")
+            if account and not company:
+                services.sync_error_record(
+                    integration=self.ctx.integration,
+                    object_name=OBJECT,
+                    error_type="waiting_for_account",
+                    direction="to_hubspot",
+                    record_key=f"salesforce:{record['Id']}",
+                    hubspot_id=link.hubspot_id,
+                    salesforce_id=record["Id"],
+                    salesforce_type="Contact",
+                    code="WAITING_FOR_ACCOUNT",
+                    message=f"Account {account} has no HubSpot company yet; the contact is "
+                    "associated once the account syncs.",
+                )
+                self.counts["waiting_for_account"] += 1
+                waiting[record["Id"]] = ""
+                continue
+            if old_company and old_company != company:
+                removals.append({"from": {"id": link.hubspot_id}, "to": [{"id": old_company}]})
+            if company:
+                inputs.append(
+                    {
+                        "from": {"id": link.hubspot_id},
+                        "to": {"id": company},
+                        "types": [
+                            {
+                                "associationCategory": "HUBSPOT_DEFINED",
+                                "associationTypeId": PRIMARY_CONTACT_TO_COMPANY,
+                            }
+                        ],
+                    }
+                )
+            done[record["Id"]] = account
+            resolved.append(f"salesforce:{record['Id']}")
+        if removals:
+            with_retries(
+                lambda: self.ctx.hubspot.associations_batch_archive(
+                    from_object_type="contacts", to_object_type=OBJECT, inputs=removals
+                )
+            )
+        if inputs:
+            with_retries(
+                lambda: self.ctx.hubspot.associations_batch_create(
+                    from_object_type="contacts", to_object_type=OBJECT, inputs=inputs
+                )
+            )
+        self.counts["associations_to_hubspot"] += len(inputs) + len(removals)
+        self.remember_association(done)
+        self.remember_association(waiting, only_missing=True)
+        services.sync_errors_resolve(
+            integration=self.ctx.integration, object_name=OBJECT, record_keys=resolved
+        )
+
+    def sync_new_contact_links(self) -> None:
+        """Contacts linked since the last cycle (by the contact sync): their account and
+        primary company are put in step once; Salesforce's account wins when both have one."""
+        links = list(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration, object="contacts", salesforce_type="Contact"
+            )
+            .exclude(snapshot__has_key="__account")
+            .only("salesforce_id", "hubspot_id")[:2000]
+        )
+        if not links:
+            return
+        records = salesforce_by_ids(
+            self.ctx.salesforce, "Contact", ["Id", "AccountId"], [k.salesforce_id for k in links]
+        )
+        self.associate_in_hubspot([r for r in records if r.get("AccountId")], force=True)
+        without = {r["Id"] for r in records if not r.get("AccountId")}
+        hubspot_ids = [k.hubspot_id for k in links if k.salesforce_id in without]
+        if hubspot_ids:
+            result = with_retries(
+                lambda: self.ctx.hubspot.batch_read(
+                    object_type="contacts", ids=hubspot_ids, properties=["associatedcompanyid"]
+                )
+            )
+            with_company = [o for o in result.results if o.properties.get("associatedcompanyid")]
+            self.associate_in_salesforce(with_company)
+            self.remember_association({i: "" for i in without}, only_missing=True)
+
+    def sync_hubspot_contact_companies(self) -> None:
+        """HubSpot contacts whose primary company changed: the Salesforce contact's
+        ``AccountId`` follows (leads have no account)."""
+        cursor = Cursor.load(self.ctx.integration, "hubspot:contacts:company")
+        read_started = None
+        for page in hubspot_changes(
+            self.ctx.hubspot,
+            object_type="contacts",
+            modified_property="lastmodifieddate",
+            since=cursor.since,
+            properties=["associatedcompanyid", "lastmodifieddate"],
+            limit=10**9,
+        ):
+            read_started = read_started or http_date(self.ctx.hubspot.server_date)
+            handled = [
+                Version.of(
+                    str(o.id),
+                    parse_time(o.properties.get("lastmodifieddate")),
+                    o.properties.get("associatedcompanyid"),
+                )
+                for o in page
+            ]
+            fresh = [o for o, v in zip(page, handled, strict=True) if not cursor.seen(v)]
+            self.associate_in_salesforce(fresh)
+            with_transaction_advance(cursor, handled)
+        cursor.mark_checked(read_started or http_date(self.ctx.hubspot.server_date))
+
+    def associate_in_salesforce(self, objects: list[Any]) -> None:
+        links = {
+            link.hubspot_id: link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object="contacts",
+                salesforce_type="Contact",
+                hubspot_id__in=[str(o.id) for o in objects],
+            )
+        }
+        changed = [
+            o
+            for o in objects
+            if str(o.id) in links
+            and links[str(o.id)].snapshot.get("__company", "")
+            != (o.properties.get("associatedcompanyid") or "")
+        ]
+        if not changed:
+            return
+        accounts = {
+            link.hubspot_id: link.salesforce_id
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                hubspot_id__in=[o.properties.get("associatedcompanyid") for o in changed],
+            )
+        }
+        updates, pending = [], set()
+        for obj in changed:
+            company = obj.properties.get("associatedcompanyid") or ""
+            if company and company not in accounts:
+                pending.add(company)  # no account yet: the company may have to create one
+                continue
+            updates.append(
+                {"Id": links[str(obj.id)].salesforce_id, "AccountId": accounts.get(company)}
+            )
+        if pending:
+            # Associating a contact doesn't touch the company's modified date: look at it now.
+            self.handle_hubspot_companies(list(self.read_companies(sorted(pending)).values()), None)
+        if not updates:
+            return
+        results = with_retries(
+            lambda: self.ctx.salesforce.collections_update(sobject="Contact", records=updates)
+        )
+        done = {}
+        for update, result in zip(updates, results, strict=True):
+            if result.get("success"):
+                done[update["Id"]] = update["AccountId"]
+            else:
+                contact = next(o for o in changed if links[str(o.id)].salesforce_id == update["Id"])
+                self.record_salesforce_failure(
+                    Pair("Contact", {"Id": update["Id"]}, contact), result
+                )
+        self.counts["associations_to_salesforce"] += len(done)
+        self.remember_association(done)
+
+    # --- retries --------------------------------------------------------------------------
+    def retry_errored(self) -> None:
+        """Records whose errors are due, and records an admin asked to sync (a manual Sync of
+        a company creates its account whatever the creation rules say)."""
+        due = list(
+            SyncError.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                resolved_at__isnull=True,
+                next_retry_at__lte=timezone.now(),
+            ).values_list("record_key", "salesforce_type")[:2000]
+        )
+        requests = list(
+            ResyncRequest.objects.filter(integration=self.ctx.integration, object=OBJECT)[:2000]
+        )
+        due += [(r.record_key, r.salesforce_type) for r in requests]
+        if not due:
+            return
+        self.forced = {
+            r.record_key.split(":", 1)[1] for r in requests if r.record_key.startswith("hubspot:")
+        }
+        hubspot_ids = sorted({k.split(":", 1)[1] for k, _ in due if k.startswith("hubspot:")})
+        accounts = sorted(
+            {k.split(":", 1)[1] for k, t in due if k.startswith("salesforce:") and t != "Contact"}
+        )
+        contacts = sorted(
+            {k.split(":", 1)[1] for k, t in due if k.startswith("salesforce:") and t == "Contact"}
+        )
+        if accounts:
+            records = salesforce_by_ids(
+                self.ctx.salesforce, SOBJECT, self.account_fields(), accounts
+            )
+            self.handle_salesforce_accounts(records, None, force=True)
+        if contacts:
+            records = salesforce_by_ids(
+                self.ctx.salesforce, "Contact", ["Id", "AccountId"], contacts
+            )
+            self.associate_in_hubspot(records, force=True)
+        if hubspot_ids:
+            try:
+                objects = list(self.read_companies(hubspot_ids).values())
+            except (NotFound, RemoteError):
+                objects = []
+            self.handle_hubspot_companies(objects, None, force=True)
+        ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
+        self.forced = set()
+        self.counts["retried"] += len(due)
+
+
+def with_transaction_advance(cursor: Cursor, handled: list[Version]) -> None:
+    with transaction.atomic():
+        cursor.advance(handled)

@@ -1,0 +1,96 @@
+"""The Companies tab: the company-sync switch (off until an admin turns it on, audit-logged),
+the company settings, and the account mappings, read-only while sync is off (spec §9)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync_engine.models import AuditEvent, FieldMapping, ObjectSync
+from sync_engine.object_settings import CompanySettings, settings_as_dict
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+FORM = {"salesforce_creates": "on", "hubspot_creates": "on", "salesforce_delete": "nothing"}
+
+
+def row(integration) -> ObjectSync:
+    return ObjectSync.objects.get(integration=integration, object="companies")
+
+
+def test_the_tab_shows_the_switch_off_and_every_setting(admin_client, connected):
+    html = admin_client.get("/companies/").content.decode()
+    assert row(connected).enabled is False
+    assert 'name="enabled" value="on">' in html  # unchecked
+    for name in settings_as_dict(CompanySettings()):
+        assert f'name="{name}"' in html, name
+    for text in (
+        "Turn it on before importing Salesforce accounts",
+        "never on the domain",
+        "Delete the company",
+        "the Salesforce account is not deleted",
+        "Company properties",
+    ):
+        assert text in html, text
+
+
+def test_mappings_are_read_only_until_company_sync_is_on(admin_client, connected):
+    html = admin_client.get("/companies/").content.decode()
+    assert 'id="mappings-locked"' in html
+    assert "Add a mapping" not in html
+    assert ">Name</td>" in html or "Name" in html  # the default account mappings are listed
+    assert FieldMapping.objects.filter(integration=connected, object="companies").exists()
+    name = FieldMapping.objects.get(
+        integration=connected, object="companies", hubspot_property="name"
+    )
+    response = admin_client.post(f"/mappings/{name.pk}/rule/", {"rule": "two_way"}, **HTMX)
+    name.refresh_from_db()
+    assert name.rule == "prefer_salesforce_unless_blank"
+    assert "Turn companies sync on" in response.content.decode()
+
+    response = admin_client.post("/companies/", {**FORM, "enabled": "on"})
+    assert response.status_code == 200 and row(connected).enabled is True
+    event = AuditEvent.objects.filter(action="settings.updated").latest("pk")
+    assert event.details["changes"]["enabled"] == {"from": False, "to": True}
+    html = admin_client.get("/companies/").content.decode()
+    assert 'id="mappings-locked"' not in html and "Add a mapping" in html
+    name = FieldMapping.objects.get(
+        integration=connected, object="companies", hubspot_property="name"
+    )
+    admin_client.post(f"/mappings/{name.pk}/rule/", {"rule": "two_way"}, **HTMX)
+    name.refresh_from_db()
+    assert name.rule == "two_way"
+
+
+def test_saving_settings_shows_what_changed(admin_client, connected):
+    admin_client.get("/companies/")
+    response = admin_client.post(
+        "/companies/",
+        {"enabled": "on", "salesforce_creates": "on", "salesforce_delete": "delete"},
+        **HTMX,
+    )
+    html = response.content.decode()
+    assert "A HubSpot company creates a Salesforce account" in html
+    assert "When a Salesforce account is deleted" in html
+    saved = row(connected)
+    assert saved.options["hubspot_creates"] is False
+    assert saved.options["salesforce_delete"] == "delete"
+
+
+def test_viewer_sees_but_cannot_change_anything(viewer_client, connected):
+    html = viewer_client.get("/companies/").content.decode()
+    assert '<fieldset class="settings__body" disabled>' in html
+    assert "Add a mapping" not in html
+    assert viewer_client.post("/companies/", {**FORM, "enabled": "on"}).status_code == 403
+    assert row(connected).enabled is False
+    mapping = FieldMapping.objects.filter(integration=connected, object="companies").first()
+    assert (
+        viewer_client.post(f"/mappings/{mapping.pk}/rule/", {"rule": "two_way"}).status_code == 403
+    )
+
+
+def test_the_tab_costs_a_fixed_number_of_queries(
+    admin_client, connected, django_assert_max_num_queries
+):
+    admin_client.get("/companies/")
+    with django_assert_max_num_queries(25):
+        admin_client.get("/companies/")
