@@ -136,6 +136,16 @@ def quiet(outcome) -> bool:
     )
 
 
+def settle(integration, cycles: int = 4) -> SyncRun:
+    """Cycles until one is quiet (a first sync takes two: Salesforce's defaults on new leads,
+    like Lead Status, come back on the second)."""
+    for _ in range(cycles):
+        run = run_cycle(integration)
+        if quiet(run):
+            return run
+    raise AssertionError(f"not quiet after {cycles} cycles: {run}")
+
+
 def assert_both_sides_agree(sf_person, hs_person, emails: set[str]) -> None:
     result = harness.compare(
         harness.read_salesforce(sf_person), harness.read_hubspot(hs_person), expected=emails
@@ -293,9 +303,7 @@ def test_idle_cycles_a_few_minutes_after_a_big_sync_cost_one_call_per_side(
     harness.seed_salesforce(
         sf_person, harness.population(salesforce=2_500, hubspot=0, seed=9).salesforce
     )
-    for _ in range(4):
-        if quiet(run_cycle(connected)):
-            break
+    settle(connected)
     costs = []
     for _ in range(5):  # a cycle a minute, on the emulators' clocks
         emulators.salesforce.app.clock.advance(60)
@@ -326,7 +334,7 @@ def test_hubspot_edits_to_leads_and_contacts_interleaved_reach_salesforce(
         for i in range(24)
     ]  # fmt: skip
     ids = harness.seed_salesforce(sf_person, records)
-    assert quiet(run_cycle(connected)) or quiet(run_cycle(connected))
+    settle(connected)
     links = {
         link.salesforce_id: link.hubspot_id
         for link in RecordLink.objects.filter(integration=connected)
@@ -340,3 +348,33 @@ def test_hubspot_edits_to_leads_and_contacts_interleaved_reach_salesforce(
     assert isinstance(run, SyncRun) and run.status == "succeeded", run.message
     people = {p["Email"]: p["Title"] for p in harness.read_salesforce(sf_person)}
     assert people == {f"mixed{i}@people.example": f"Title {i}" for i in range(24)}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine bug: sync/contacts.py follow_hubspot_merges queries RecordLink once per "
+    "HubSpot contact read, even when hs_merged_object_ids is empty ('' after split)",
+)
+def test_reading_500_changed_hubspot_contacts_costs_a_few_database_queries(connected, hs_person):
+    """HubSpot contacts edited in unmapped properties are read and skipped: the database work
+    for them must not grow with their number (found profiling bench/sync_contacts.py, where
+    one query per HubSpot contact read was a quarter of the initial sync's time)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from hubspot.crm.contacts import BatchInputSimplePublicObjectBatchInput
+
+    ids = harness.seed_hubspot(
+        hs_person, harness.population(salesforce=0, hubspot=500, seed=4).hubspot
+    )
+    settle(connected)
+    for batch in harness.chunks(ids, 100):  # an unmapped property
+        hs_person.crm.contacts.batch_api.update(
+            BatchInputSimplePublicObjectBatchInput(
+                inputs=[{"id": i, "properties": {"message": "hello"}} for i in batch]
+            )
+        )
+    with CaptureQueriesContext(connection) as queries:
+        run = run_cycle(connected)
+    assert quiet(run), run
+    assert run.counts["read_hubspot"] >= 500
+    assert len(queries) < 200, f"{len(queries)} queries"
