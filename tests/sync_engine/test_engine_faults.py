@@ -378,3 +378,21 @@ def test_reading_500_changed_hubspot_contacts_costs_a_few_database_queries(conne
     assert quiet(run), run
     assert run.counts["read_hubspot"] >= 500
     assert len(queries) < 200, f"{len(queries)} queries"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine bug: sync/cycle.py builds the CycleContext (schema refresh on a first "
+    "cycle) outside the try that turns connector failures into a failed run",
+)
+def test_a_dropped_connection_while_reading_the_schema_fails_the_run_instead_of_raising(
+    connected, emulators
+):
+    """A first cycle reads HubSpot's properties and Salesforce's describe; a blip there is a
+    temporary failure like any other: a failed run retried next cycle, not an exception out
+    of the cycle (which the Celery task would log as a crash)."""
+    emulators.hubspot.app.faults.add(path=r"^/crm/v3/properties/", drop=True, times=1)
+    run = run_cycle(connected)
+    assert isinstance(run, SyncRun), f"raised {run!r}"
+    assert run.status == "failed" and "Temporary failure" in run.message
+    assert quiet(run_cycle(connected))
