@@ -48,7 +48,14 @@ from .changes import (
     with_retries,
 )
 from .context import CycleContext
-from .pair import OWNER_PROPERTY, Pair, PairSync, history_times
+from .pair import (
+    OWNER_PROPERTY,
+    Pair,
+    PairSync,
+    history_times,
+    hubspot_version,
+    salesforce_version,
+)
 from .rules import Side, SyncRule, merge_field
 from .values import ValueConversionError, normalize, to_salesforce
 
@@ -162,13 +169,9 @@ class CompanySync(PairSync):
     def handle_salesforce_accounts(
         self, records: list[dict], cursor: Cursor | None, *, force: bool = False
     ) -> None:
-        handled: list[Version] = []
-        fresh = []
-        for record in records:
-            version = Version.of(record["Id"], parse_time(record.get("SystemModstamp")), record)
-            handled.append(version)
-            if force or cursor is None or not cursor.seen(version):
-                fresh.append(record)
+        fresh, handled = self.fresh_versions(
+            records, cursor, force=force, version=salesforce_version
+        )
         self.apply_salesforce_deletes([r for r in fresh if r.get("IsDeleted")])
         fresh = [r for r in fresh if not r.get("IsDeleted")]
         links = self.links_by("salesforce_id", [r["Id"] for r in fresh])
@@ -233,34 +236,6 @@ class CompanySync(PairSync):
             if link.snapshot.get(mapping.hubspot_property) != value:
                 return False
         return True
-
-    def apply_salesforce_deletes(self, records: list[dict]) -> None:
-        """Deleted or merged away in Salesforce: a merge's survivor keeps the company; a
-        delete removes the company only when the settings say so."""
-        links = self.links_by("salesforce_id", [r["Id"] for r in records])
-        archive: list[str] = []
-        for record in records:
-            link = links.get(record["Id"])
-            if link is None:
-                continue
-            master = record.get("MasterRecordId")
-            if (
-                master
-                and not RecordLink.objects.filter(
-                    integration=self.ctx.integration, object=OBJECT, salesforce_id=master
-                ).exists()
-            ):
-                link.salesforce_id = master
-                link.save(update_fields=["salesforce_id"])
-                self.counts["links_repointed"] += 1
-                continue
-            if self.settings.salesforce_delete == "delete":
-                archive.append(link.hubspot_id)
-            link.delete()
-            self.counts["links_removed"] += 1
-        if archive:
-            with_retries(lambda: self.ctx.hubspot.batch_archive(object_type=OBJECT, ids=archive))
-            self.counts["deleted_in_hubspot"] += len(archive)
 
     def load_hubspot_partners(self, pairs: list[Pair]) -> None:
         """The HubSpot side of linked pairs; a company deleted in HubSpot unlinks (the account
@@ -371,40 +346,20 @@ class CompanySync(PairSync):
 
     # --- HubSpot → Salesforce -------------------------------------------------------------
     def sync_hubspot_changes(self) -> None:
-        cursor = Cursor.load(self.ctx.integration, f"hubspot:{OBJECT}")
-        read_started = None
-        batch: list[Any] = []
-        for page in hubspot_changes(
-            self.ctx.hubspot,
-            object_type=OBJECT,
-            modified_property=MODIFIED,
-            since=cursor.since,
-            properties=self.hubspot_properties,
-            limit=10**9,
-        ):
-            read_started = read_started or http_date(self.ctx.hubspot.server_date)
-            self.counts["read_hubspot"] += len(page)
-            batch.extend(page)
-            if len(batch) >= BATCH:
-                self.handle_hubspot_companies(batch, cursor)
-                batch = []
-        if batch:
-            self.handle_hubspot_companies(batch, cursor)
-        cursor.mark_checked(read_started or http_date(self.ctx.hubspot.server_date))
+        self.read_hubspot_changes(
+            Cursor.load(self.ctx.integration, f"hubspot:{OBJECT}"),
+            self.hubspot_properties,
+            self.handle_hubspot_companies,
+            batch=BATCH,
+        )
         self.sync_hubspot_contact_companies()
 
     def handle_hubspot_companies(
         self, objects: list[Any], cursor: Cursor | None, *, force: bool = False
     ) -> None:
-        handled: list[Version] = []
-        fresh = []
-        for obj in objects:
-            version = Version.of(
-                str(obj.id), parse_time(obj.properties.get(MODIFIED)), obj.properties
-            )
-            handled.append(version)
-            if force or cursor is None or not cursor.seen(version):
-                fresh.append(obj)
+        fresh, handled = self.fresh_versions(
+            objects, cursor, force=force, version=lambda o: hubspot_version(o, MODIFIED)
+        )
         links = self.links_by("hubspot_id", [str(o.id) for o in fresh])
         pairs: list[Pair] = []
         unlinked = []
@@ -603,20 +558,7 @@ class CompanySync(PairSync):
         self.write_hubspot(pairs)
 
     def write_salesforce(self, pairs: list[Pair]) -> None:
-        updates = [p for p in pairs if p.salesforce is not None and p.to_salesforce]
-        if updates:
-            results = with_retries(
-                lambda: self.ctx.salesforce.collections_update(
-                    sobject=SOBJECT,
-                    records=[{"Id": p.salesforce_id, **p.to_salesforce} for p in updates],
-                )
-            )
-            for pair, result in zip(updates, results, strict=True):
-                if result.get("success"):
-                    self.counts["updated_in_salesforce"] += 1
-                else:
-                    pair.salesforce_failed = True
-                    self.record_salesforce_failure(pair, result)
+        self.salesforce_updates(pairs, SOBJECT)
         creates = [p for p in pairs if p.salesforce is None and p.hubspot is not None]
         if not creates:
             return
@@ -650,21 +592,7 @@ class CompanySync(PairSync):
 
     def write_hubspot(self, pairs: list[Pair]) -> None:
         self.align_options(pairs)
-        updates = [
-            p for p in pairs if p.hubspot is not None and p.to_hubspot and p.salesforce is not None
-        ]
-        if updates:
-            _, failed = self.hubspot_batch(
-                "update",
-                [{"id": p.hubspot_id, "properties": p.to_hubspot} for p in updates],
-                key=lambda i: i["id"],
-            )
-            for pair in updates:
-                if pair.hubspot_id in failed:
-                    pair.hubspot_failed = True
-                    self.record_hubspot_failure(pair, failed[pair.hubspot_id])
-                else:
-                    self.counts["updated_in_hubspot"] += 1
+        self.hubspot_updates(pairs)
         creates = [p for p in pairs if p.hubspot is None and p.salesforce is not None]
         if not creates:
             return

@@ -30,10 +30,8 @@ from . import geo
 from .changes import (
     Cursor,
     SoqlStream,
-    Version,
     composite_query,
     http_date,
-    hubspot_changes,
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
@@ -41,7 +39,14 @@ from .changes import (
     with_retries,
 )
 from .context import CycleContext
-from .pair import OWNER_PROPERTY, Pair, PairSync, history_times
+from .pair import (
+    OWNER_PROPERTY,
+    Pair,
+    PairSync,
+    history_times,
+    hubspot_version,
+    salesforce_version,
+)
 from .rules import Decision, Side, SyncRule, merge_field
 from .values import ValueConversionError, normalize, to_salesforce
 
@@ -158,13 +163,9 @@ class ContactSync(PairSync):
     def handle_salesforce_people(
         self, sobject: str, records: list[dict], cursor: Cursor | None, *, force: bool = False
     ) -> None:
-        handled: list[Version] = []
-        fresh = []
-        for record in records:
-            version = Version.of(record["Id"], parse_time(record.get("SystemModstamp")), record)
-            handled.append(version)
-            if force or cursor is None or not cursor.seen(version):
-                fresh.append(record)
+        fresh, handled = self.fresh_versions(
+            records, cursor, force=force, version=salesforce_version
+        )
         # Deletes and merges first: a merge can hand a link to a survivor in this same batch.
         self.apply_salesforce_deletes([r for r in fresh if r.get("IsDeleted")])
         fresh = [r for r in fresh if not r.get("IsDeleted")]
@@ -240,38 +241,6 @@ class ContactSync(PairSync):
             link.snapshot = {k: v for k, v in link.snapshot.items() if k != "__salesforce_owner"}
             link.save(update_fields=["salesforce_id", "salesforce_type", "snapshot"])
         self.counts["leads_converted"] += 1
-
-    def apply_salesforce_deletes(self, records: list[dict]) -> None:
-        """Deleted or merged away in Salesforce (spec §6.2, §6.4)."""
-        links = {
-            link.salesforce_id: link
-            for link in RecordLink.objects.filter(
-                integration=self.ctx.integration, salesforce_id__in=[r["Id"] for r in records]
-            )
-        }
-        archive: list[str] = []
-        for record in records:
-            link = links.get(record["Id"])
-            if link is None:
-                continue
-            master = record.get("MasterRecordId")
-            if (
-                master
-                and not RecordLink.objects.filter(
-                    integration=self.ctx.integration, salesforce_id=master
-                ).exists()
-            ):
-                link.salesforce_id = master  # the survivor of a merge keeps the HubSpot contact
-                link.save(update_fields=["salesforce_id"])
-                self.counts["links_repointed"] += 1
-                continue
-            if self.settings.salesforce_delete == "delete":
-                archive.append(link.hubspot_id)
-            link.delete()
-            self.counts["links_removed"] += 1
-        if archive:
-            with_retries(lambda: self.ctx.hubspot.batch_archive(object_type=OBJECT, ids=archive))
-            self.counts["deleted_in_hubspot"] += len(archive)
 
     def load_hubspot_partners(self, pairs: list[Pair]) -> None:
         """Read the HubSpot side of linked pairs whose Salesforce side changed (100 per call)."""
@@ -374,39 +343,19 @@ class ContactSync(PairSync):
 
     # --- HubSpot → Salesforce -------------------------------------------------------------
     def sync_hubspot_changes(self) -> None:
-        cursor = Cursor.load(self.ctx.integration, f"hubspot:{OBJECT}")
-        read_started = None
-        batch: list[Any] = []
-        for page in hubspot_changes(
-            self.ctx.hubspot,
-            object_type=OBJECT,
-            modified_property=MODIFIED,
-            since=cursor.since,
-            properties=self.hubspot_properties,
-            limit=10**9,
-        ):
-            read_started = read_started or http_date(self.ctx.hubspot.server_date)
-            self.counts["read_hubspot"] += len(page)
-            batch.extend(page)
-            if len(batch) >= BATCH:
-                self.handle_hubspot_contacts(batch, cursor)
-                batch = []
-        if batch:
-            self.handle_hubspot_contacts(batch, cursor)
-        cursor.mark_checked(read_started or http_date(self.ctx.hubspot.server_date))
+        self.read_hubspot_changes(
+            Cursor.load(self.ctx.integration, f"hubspot:{OBJECT}"),
+            self.hubspot_properties,
+            self.handle_hubspot_contacts,
+            batch=BATCH,
+        )
 
     def handle_hubspot_contacts(
         self, objects: list[Any], cursor: Cursor | None, *, force: bool = False
     ) -> None:
-        handled: list[Version] = []
-        fresh = []
-        for obj in objects:
-            version = Version.of(
-                str(obj.id), parse_time(obj.properties.get(MODIFIED)), obj.properties
-            )
-            handled.append(version)
-            if force or cursor is None or not cursor.seen(version):
-                fresh.append(obj)
+        fresh, handled = self.fresh_versions(
+            objects, cursor, force=force, version=lambda o: hubspot_version(o, MODIFIED)
+        )
         self.follow_hubspot_merges(fresh)
         links = {
             link.hubspot_id: link
@@ -715,21 +664,7 @@ class ContactSync(PairSync):
         self.write_hubspot(pairs)
 
     def write_salesforce(self, pairs: list[Pair]) -> None:
-        updates = [p for p in pairs if p.salesforce is not None and p.to_salesforce]
-        if updates:
-            records = [
-                {"attributes": {"type": p.sobject}, "Id": p.salesforce_id, **p.to_salesforce}
-                for p in updates
-            ]
-            results = with_retries(
-                lambda: self.ctx.salesforce.collections_update(sobject="Contact", records=records)
-            )
-            for pair, result in zip(updates, results, strict=True):
-                if result.get("success"):
-                    self.counts["updated_in_salesforce"] += 1
-                else:
-                    pair.salesforce_failed = True
-                    self.record_salesforce_failure(pair, result)
+        self.salesforce_updates(pairs, "Contact")  # leads and contacts in one collection
         creates: dict[str, list[Pair]] = defaultdict(list)
         for pair in pairs:
             if pair.salesforce is None and pair.hubspot is not None:
@@ -752,21 +687,7 @@ class ContactSync(PairSync):
 
     def write_hubspot(self, pairs: list[Pair]) -> None:
         self.align_options(pairs)
-        updates = [
-            p for p in pairs if p.hubspot is not None and p.to_hubspot and p.salesforce is not None
-        ]
-        if updates:
-            _, failed = self.hubspot_batch(
-                "update",
-                [{"id": p.hubspot_id, "properties": p.to_hubspot} for p in updates],
-                key=lambda i: i["id"],
-            )
-            for pair in updates:
-                if pair.hubspot_id in failed:
-                    pair.hubspot_failed = True
-                    self.record_hubspot_failure(pair, failed[pair.hubspot_id])
-                else:
-                    self.counts["updated_in_hubspot"] += 1
+        self.hubspot_updates(pairs)
         creates = [p for p in pairs if p.hubspot is None and p.salesforce is not None]
         if not creates:
             return

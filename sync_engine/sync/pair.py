@@ -17,7 +17,7 @@ from .. import services
 from ..error_types import classify
 from ..errors import BadRequest, Conflict, RemoteError
 from ..models import RecordLink
-from .changes import Cursor, Version, parse_time, with_retries
+from .changes import Cursor, Version, http_date, hubspot_changes, parse_time, with_retries
 from .context import CycleContext
 from .owners import OwnerDirectory
 from .rules import Decision, Side, SyncRule, merge_field
@@ -104,6 +104,124 @@ class PairSync:
         link.hubspot_id = survivor_id
         link.save(update_fields=["hubspot_id"])
         self.counts["links_repointed"] += 1
+
+    # --- reading changes (shared by every pair) -------------------------------------------
+    @staticmethod
+    def fresh_versions(
+        items: list, cursor: Cursor | None, *, force: bool, version
+    ) -> tuple[list, list[Version]]:
+        """``(items not handled yet, every item's Version)``; ``version(item)`` builds one."""
+        handled: list[Version] = []
+        fresh = []
+        for item in items:
+            v = version(item)
+            handled.append(v)
+            if force or cursor is None or not cursor.seen(v):
+                fresh.append(item)
+        return fresh, handled
+
+    def read_hubspot_changes(
+        self, cursor: Cursor, properties: list[str], handle, *, batch: int = 1000
+    ) -> None:
+        """HubSpot records of this pair modified since the cursor, handed to ``handle(objects,
+        cursor)`` in batches; the cursor notes when this complete read began."""
+        read_started = None
+        chunk: list[Any] = []
+        for page in hubspot_changes(
+            self.ctx.hubspot,
+            object_type=self.object_name,
+            modified_property=self.modified_property,
+            since=cursor.since,
+            properties=properties,
+            limit=10**9,
+        ):
+            read_started = read_started or http_date(self.ctx.hubspot.server_date)
+            self.counts["read_hubspot"] += len(page)
+            chunk.extend(page)
+            if len(chunk) >= batch:
+                handle(chunk, cursor)
+                chunk = []
+        if chunk:
+            handle(chunk, cursor)
+        cursor.mark_checked(read_started or http_date(self.ctx.hubspot.server_date))
+
+    def apply_salesforce_deletes(self, records: list[dict]) -> None:
+        """Deleted or merged away in Salesforce: a merge's survivor inherits the loser's HubSpot
+        record unless it has one; otherwise the link goes, and with ``salesforce_delete ==
+        "delete"`` the HubSpot record is archived (HubSpot deletes never delete in Salesforce)."""
+        links = {
+            link.salesforce_id: link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object=self.object_name,
+                salesforce_id__in=[r["Id"] for r in records],
+            )
+        }
+        archive: list[str] = []
+        for record in records:
+            link = links.get(record["Id"])
+            if link is None:
+                continue
+            master = record.get("MasterRecordId")
+            if (
+                master
+                and not RecordLink.objects.filter(
+                    integration=self.ctx.integration, object=self.object_name, salesforce_id=master
+                ).exists()
+            ):
+                link.salesforce_id = master
+                link.save(update_fields=["salesforce_id"])
+                self.counts["links_repointed"] += 1
+                continue
+            if self.settings.salesforce_delete == "delete":
+                archive.append(link.hubspot_id)
+            link.delete()
+            self.counts["links_removed"] += 1
+        if archive:
+            with_retries(
+                lambda: self.ctx.hubspot.batch_archive(object_type=self.object_name, ids=archive)
+            )
+            self.counts["deleted_in_hubspot"] += len(archive)
+
+    # --- writing updates (shared by every pair) -------------------------------------------
+    def salesforce_updates(self, pairs: list[Pair], sobject: str) -> None:
+        """Update the linked Salesforce records that have changes (collections of 200, each
+        failing alone into a typed error)."""
+        updates = [p for p in pairs if p.salesforce is not None and p.to_salesforce]
+        if not updates:
+            return
+        records = [
+            {"attributes": {"type": p.sobject}, "Id": p.salesforce_id, **p.to_salesforce}
+            for p in updates
+        ]
+        results = with_retries(
+            lambda: self.ctx.salesforce.collections_update(sobject=sobject, records=records)
+        )
+        for pair, result in zip(updates, results, strict=True):
+            if result.get("success"):
+                self.counts["updated_in_salesforce"] += 1
+            else:
+                pair.salesforce_failed = True
+                self.record_salesforce_failure(pair, result)
+
+    def hubspot_updates(self, pairs: list[Pair]) -> None:
+        """Update the linked HubSpot records that have changes (batches of 100)."""
+        updates = [
+            p for p in pairs if p.hubspot is not None and p.to_hubspot and p.salesforce is not None
+        ]
+        if not updates:
+            return
+        _, failed = self.hubspot_batch(
+            "update",
+            [{"id": p.hubspot_id, "properties": p.to_hubspot} for p in updates],
+            key=lambda i: i["id"],
+        )
+        for pair in updates:
+            if pair.hubspot_id in failed:
+                pair.hubspot_failed = True
+                self.record_hubspot_failure(pair, failed[pair.hubspot_id])
+            else:
+                self.counts["updated_in_hubspot"] += 1
 
     def load_history(self, pairs: list[Pair]) -> None:
         """Per-property change times for two-way fields, read only for pairs in conflict."""
@@ -359,6 +477,16 @@ class PairSync:
             if cursor is not None:
                 cursor.advance(handled)
         self.ctx.heartbeat()
+
+
+def salesforce_version(record: dict) -> Version:
+    return Version.of(record["Id"], parse_time(record.get("SystemModstamp")), record)
+
+
+def hubspot_version(obj: Any, modified_property: str) -> Version:
+    return Version.of(
+        str(obj.id), parse_time(obj.properties.get(modified_property)), obj.properties
+    )
 
 
 def history_times(obj: Any) -> dict[str, datetime]:
