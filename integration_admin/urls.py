@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from .views import actions, connection, errors, health, mappings, objects, pages
+from .views import actions, companies, connection, errors, health, mappings, objects, pages
 
 OBJECTS = ("contacts", "companies", "deals", "tickets", "activities")
 
@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     # Object tabs and the mapping editor
     *[path(f"{name}/", objects.object_tab, {"object_name": name}, name=name) for name in OBJECTS],
+    path("companies/sync/", companies.company_sync, name="company_sync"),
     path("objects/<slug:object_name>/lists/", objects.inclusion_lists, name="inclusion_lists"),
     path("objects/<slug:object_name>/mappings/", mappings.mapping_editor, name="mapping_editor"),
     path("objects/<slug:object_name>/mappings/add/", mappings.mapping_add, name="mapping_add"),

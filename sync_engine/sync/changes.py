@@ -270,6 +270,18 @@ def hubspot_changes(
             after = next_after
 
 
+def hubspot_list_members(hubspot, list_id: str) -> set[str]:
+    """The record ids in a HubSpot list (one call per 100 members)."""
+    members: set[str] = set()
+    after = None
+    while True:
+        page = with_retries(lambda a=after: hubspot.list_memberships_page(list_id=list_id, after=a))
+        members.update(str(m.record_id) for m in page.results or [])
+        after = page.paging.next.after if page.paging and page.paging.next else None
+        if not after:
+            return members
+
+
 def in_transaction(fn: Callable[[], T]) -> T:
     with transaction.atomic():
         return fn()

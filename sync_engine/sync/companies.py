@@ -33,7 +33,8 @@ from django.utils import timezone
 
 from .. import services
 from ..errors import NotFound, RemoteError
-from ..models import RecordLink, ResyncRequest, SchemaCache, SyncError, System
+from ..models import ObjectSync, RecordLink, ResyncRequest, SchemaCache, SyncError, System
+from ..object_settings import settings_for
 from .changes import (
     Cursor,
     SoqlStream,
@@ -41,6 +42,7 @@ from .changes import (
     composite_query,
     http_date,
     hubspot_changes,
+    hubspot_list_members,
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
@@ -98,6 +100,7 @@ class CompanySync(PairSync):
         )
         self.forced: set[str] = set()  # HubSpot companies an admin asked to sync (create)
         self.created_accounts: set[str] = set()
+        self._segment: set[str] | frozenset[str] | None = None  # contacts' inclusion list
 
     # --- the cycle ------------------------------------------------------------------------
     def run(self) -> None:
@@ -470,7 +473,7 @@ class CompanySync(PairSync):
                 self.counts["matched"] += 1
                 continue
             syncs_as_contact = any(
-                contact_links[c].salesforce_type == "Contact"
+                contact_links[c].salesforce_type == "Contact" and self.in_contact_segment(c)
                 for c in people.get(hs_id, ())
                 if c in contact_links
             )
@@ -479,6 +482,19 @@ class CompanySync(PairSync):
             else:
                 self.counts["skipped_no_contact"] += 1
         return pairs
+
+    def in_contact_segment(self, contact_id: str) -> bool:
+        """With a contact inclusion list, only its members make a company create its account
+        (spec §9: none of its contacts in the segment → no account)."""
+        if self._segment is None:
+            row = ObjectSync.objects.filter(
+                integration=self.ctx.integration, object="contacts"
+            ).first()
+            list_id = settings_for("contacts", row.options if row else {}).inclusion_list_id
+            self._segment = (
+                hubspot_list_members(self.ctx.hubspot, list_id) if list_id else frozenset({"*"})
+            )
+        return "*" in self._segment or contact_id in self._segment
 
     # --- merge ----------------------------------------------------------------------------
     def hubspot_comparable(self, mapping, props: dict) -> str:

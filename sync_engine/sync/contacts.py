@@ -32,6 +32,7 @@ from .changes import (
     SoqlStream,
     composite_query,
     http_date,
+    hubspot_list_members,
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
@@ -326,19 +327,9 @@ class ContactSync(PairSync):
 
     def list_members(self) -> set[str]:
         if self._list_members is None:
-            members: set[str] = set()
-            after = None
-            while True:
-                page = with_retries(
-                    lambda a=after: self.ctx.hubspot.list_memberships_page(
-                        list_id=self.settings.inclusion_list_id, after=a
-                    )
-                )
-                members.update(str(m.record_id) for m in page.results or [])
-                after = page.paging.next.after if page.paging and page.paging.next else None
-                if not after:
-                    break
-            self._list_members = members
+            self._list_members = hubspot_list_members(
+                self.ctx.hubspot, self.settings.inclusion_list_id
+            )
         return self._list_members
 
     # --- HubSpot → Salesforce -------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sync_engine.models import AuditEvent, FieldMapping, ObjectSync
+from sync_engine.models import AuditEvent, FieldMapping, ObjectSync, ResyncRequest
 from sync_engine.object_settings import CompanySettings, settings_as_dict
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +94,39 @@ def test_the_tab_costs_a_fixed_number_of_queries(
     admin_client.get("/companies/")
     with django_assert_max_num_queries(25):
         admin_client.get("/companies/")
+
+
+def test_an_admin_can_sync_one_company_by_its_hubspot_id(admin_client, connected):
+    admin_client.get("/companies/")
+    html = admin_client.get("/companies/").content.decode()
+    assert 'id="company-sync"' not in html  # only while company sync is on
+    response = admin_client.post("/companies/sync/", {"company_id": "123"}, follow=True)
+    assert "Turn company sync on first." in response.content.decode()
+    assert not ResyncRequest.objects.exists()
+
+    admin_client.post("/companies/", {**FORM, "enabled": "on"})
+    assert 'id="company-sync"' in admin_client.get("/companies/").content.decode()
+    response = admin_client.post("/companies/sync/", {"company_id": "abc"}, follow=True)
+    assert "digits only" in response.content.decode()
+    response = admin_client.post("/companies/sync/", {"company_id": "123"}, follow=True)
+    assert "Company 123 syncs now" in response.content.decode()
+    request = ResyncRequest.objects.get()
+    assert (request.object, request.record_key) == ("companies", "hubspot:123")
+    assert AuditEvent.objects.filter(action="record.resync_requested").exists()
+
+
+def test_viewer_cannot_sync_a_company(viewer_client, connected):
+    assert viewer_client.post("/companies/sync/", {"company_id": "123"}).status_code == 403
+
+
+def test_the_api_refuses_company_mapping_changes_while_sync_is_off(admin_client, connected):
+    admin_client.get("/companies/")
+    name = FieldMapping.objects.get(
+        integration=connected, object="companies", hubspot_property="name"
+    )
+    response = admin_client.patch(
+        f"/api/v1/mappings/{name.pk}/", {"rule": "two_way"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    name.refresh_from_db()
+    assert name.rule == "prefer_salesforce_unless_blank"

@@ -363,3 +363,60 @@ def test_companies_run_before_contacts():
     from sync_engine.sync.cycle import PAIRS
 
     assert list(PAIRS)[:2] == ["companies", "contacts"]
+
+
+def test_a_salesforce_contact_moving_account_moves_its_hubspot_company(
+    companies, sf_person, hs_person
+):
+    first = sf_person.Account.create({"Name": "Old Home"})["id"]
+    second = sf_person.Account.create({"Name": "New Home"})["id"]
+    contact = sf_person.Contact.create(
+        {"LastName": "Mover", "Email": "move@home.example", "AccountId": first}
+    )["id"]
+    companies.both()
+    companies()
+    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    second_company = companies.link(salesforce_id=second).hubspot_id
+
+    sf_person.Contact.update(contact, {"AccountId": second})
+    run = companies()
+    assert run.counts["associations_to_hubspot"] == 2  # one removed, one added
+    page = hs_person.crm.associations.v4.basic_api.get_page("contacts", hs_contact, "companies")
+    assert [str(a.to_object_id) for a in page.results] == [second_company]
+    props = hs_get(hs_person, hs_contact, "associatedcompanyid")
+    assert props["associatedcompanyid"] == second_company
+
+    sf_person.Contact.update(contact, {"AccountId": None})
+    companies()
+    page = hs_person.crm.associations.v4.basic_api.get_page("contacts", hs_contact, "companies")
+    assert page.results == []
+    idle = companies()
+    assert not idle.counts.get("associations_to_hubspot")
+    assert not idle.counts.get("associations_to_salesforce")
+
+
+def test_with_a_contact_inclusion_list_only_its_members_make_companies_create_accounts(
+    companies, integration, emulators, sf_person, hs_person
+):
+    from .test_contacts_inclusion_list import make_list
+
+    # Both contacts exist in Salesforce (as contacts, linked); only one is in the list.
+    inside = sf_person.Contact.create({"LastName": "In", "Email": "in@seg.example"})["id"]
+    outside = sf_person.Contact.create({"LastName": "Out", "Email": "out@seg.example"})["id"]
+    companies("contacts")
+    hs_in = RecordLink.objects.get(object="contacts", salesforce_id=inside).hubspot_id
+    hs_out = RecordLink.objects.get(object="contacts", salesforce_id=outside).hubspot_id
+    hs_person.crm.contacts.basic_api.update(hs_in, {"properties": {"jobtitle": "please sync"}})
+    object_settings_update(
+        integration=integration,
+        object_name="contacts",
+        changes={"inclusion_list_id": make_list(emulators)},
+    )
+    in_company = hs_company(hs_person, name="Segment In")
+    out_company = hs_company(hs_person, name="Segment Out")
+    for contact, company in ((hs_in, in_company), (hs_out, out_company)):
+        companies.hs_action("associate", from_type="contacts", from_id=contact,
+                            to_type="companies", to_id=company)  # fmt: skip
+    companies()
+    assert companies.link(hubspot_id=str(in_company))
+    assert not companies.links().filter(hubspot_id=str(out_company)).exists()
