@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -46,6 +47,7 @@ from .changes import (
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
+    soql_datetime,
     soql_string,
     with_retries,
 )
@@ -76,6 +78,7 @@ SYSTEM_FIELDS = [
     "SystemModstamp",
     "LastModifiedDate",
     "CreatedDate",
+    "CreatedById",
     "Name",
     "OwnerId",
 ]
@@ -300,6 +303,9 @@ class CompanySync(PairSync):
                     wanted[account_id] = company
                     taken.add(company)
         objects = self.read_companies(sorted(set(wanted.values())))
+        if not self.external_id:
+            ours = [r for r in records if r["Id"] not in wanted and self.created_by_us(r)]
+            objects.update(self.companies_of_lost_creates(ours, wanted))
         linked = self.links_by("hubspot_id", list(objects))
         pairs = []
         for record in records:
@@ -312,6 +318,48 @@ class CompanySync(PairSync):
                 self.counts["matched"] += 1
             pairs.append(pair)
         return pairs
+
+    def created_by_us(self, record: dict) -> bool:
+        user = getattr(self.ctx.integration.salesforce_connection, "user_id", "")
+        created = parse_time(record.get("CreatedDate"))
+        return bool(
+            user
+            and record.get("CreatedById") == user
+            and created is not None
+            and created >= timezone.now() - timedelta(days=1)
+        )
+
+    def companies_of_lost_creates(self, records: list[dict], wanted: dict[str, str]) -> dict:
+        """Accounts the integration user created in the last day that have no link: creates
+        from a company whose link was never stored. Without an external id naming the company,
+        the unlinked company with that name (and no account key) is the one (one search)."""
+        names = sorted({r.get("Name") for r in records if r.get("Name")})
+        if not names:
+            return {}
+        page = with_retries(
+            lambda: self.ctx.hubspot.search(
+                object_type=OBJECT,
+                filter_groups=[
+                    {"filters": [{"propertyName": "name", "operator": "IN", "values": names[:100]}]}
+                ],
+                properties=self.hubspot_properties,
+                limit=200,
+            )
+        )
+        linked = set(self.links_by("hubspot_id", [str(o.id) for o in page.results or []]))
+        by_name: dict[str, list] = defaultdict(list)
+        for obj in sorted(page.results or [], key=lambda o: int(o.id)):
+            props = obj.properties or {}
+            if str(obj.id) not in linked and not props.get(KEY_PROPERTY):
+                by_name[props.get("name") or ""].append(obj)
+        found = {}
+        for record in records:
+            candidates = by_name.get(record.get("Name") or "")
+            if candidates:
+                obj = candidates.pop(0)
+                wanted[record["Id"]] = str(obj.id)
+                found[str(obj.id)] = obj
+        return found
 
     def contacts_of_accounts(self, account_ids: list[str]) -> dict[str, list[str]]:
         """account id -> HubSpot ids of its linked contacts."""
@@ -481,7 +529,46 @@ class CompanySync(PairSync):
                 pairs.append(Pair(SOBJECT, None, obj))
             else:
                 self.counts["skipped_no_contact"] += 1
+        if not self.external_id:
+            self.find_lost_creates([p for p in pairs if p.salesforce is None])
         return pairs
+
+    def find_lost_creates(self, pairs: list[Pair]) -> None:
+        """Without an external id to upsert by, look before creating: an unlinked account the
+        integration user created in the last day with the company's name is one whose create
+        landed but whose link was never stored (a crash, a lost answer). It is linked instead."""
+        user = getattr(self.ctx.integration.salesforce_connection, "user_id", "")
+        names = sorted({p.hs_props.get("name") for p in pairs if p.hs_props.get("name")})
+        if not user or not names:
+            return
+        since = soql_datetime(timezone.now() - timedelta(days=1))
+        soqls = [
+            f"SELECT {', '.join(self.account_fields())} FROM Account "  # noqa: S608
+            f"WHERE CreatedById = {soql_string(user)} AND CreatedDate >= {since} AND Name IN "
+            f"({', '.join(soql_string(n) for n in names[s : s + 200])})"
+            for s in range(0, len(names), 200)
+        ]
+        found: dict[str, list[dict]] = defaultdict(list)
+        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
+            for records in salesforce_pages(self.ctx.salesforce, page):
+                for record in records:
+                    found[record.get("Name") or ""].append(record)
+        linked = set(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                salesforce_id__in=[r["Id"] for rs in found.values() for r in rs],
+            ).values_list("salesforce_id", flat=True)
+        )
+        for pair in pairs:
+            candidates = [
+                r for r in found.get(pair.hs_props.get("name") or "", []) if r["Id"] not in linked
+            ]
+            if candidates:
+                pair.salesforce = min(
+                    candidates, key=lambda r: (r.get("CreatedDate") or "", r["Id"])
+                )
+                linked.add(pair.salesforce_id)
+                self.counts["matched"] += 1
 
     def in_contact_segment(self, contact_id: str) -> bool:
         """With a contact inclusion list, only its members make a company create its account

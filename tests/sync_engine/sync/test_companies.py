@@ -11,6 +11,7 @@ from sync_engine.models import (
     FieldMapping,
     RecordLink,
     ResyncRequest,
+    SchemaCache,
     SyncError,
     System,
 )
@@ -420,3 +421,30 @@ def test_with_a_contact_inclusion_list_only_its_members_make_companies_create_ac
     companies()
     assert companies.link(hubspot_id=str(in_company))
     assert not companies.links().filter(hubspot_id=str(out_company)).exists()
+
+
+def test_without_an_external_id_a_lost_account_create_is_found_not_duplicated(
+    companies, integration, sf_person, hs_person, emulators
+):
+    company = hs_company(hs_person, name="No External Id")
+    contact = hs_create(hs_person, email="n@noext.example", firstname="N", lastname="E")
+    companies.settings(hubspot_creates=False)
+    companies.both()
+    # An org without HubSpot_Id__c on Account: plain creates, never retried.
+    cache = SchemaCache.objects.get(integration=integration, system="salesforce", object="Account")
+    cache.data = [f for f in cache.data if f["name"] != "HubSpot_Id__c"]
+    cache.save()
+    companies.settings(hubspot_creates=True)
+    companies.hs_action("associate", from_type="contacts", from_id=contact, to_type="companies",
+                        to_id=company)  # fmt: skip
+    emulators.salesforce.app.faults.add(
+        path="/composite/sobjects$", method="POST", apply_then_fail=True, drop=True, times=1
+    )
+    with pytest.raises(AssertionError):
+        companies()  # the account landed, the answer was lost
+    run = companies()
+    assert run.counts["matched"] == 1 and not run.counts.get("created_in_salesforce")
+    assert sf_person.query("SELECT Id FROM Account")["totalSize"] == 1
+    assert hs_company_ids(hs_person) == [str(company)]
+    assert companies.link(hubspot_id=str(company))
+    assert not companies().counts.get("created_in_salesforce")
