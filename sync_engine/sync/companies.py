@@ -312,6 +312,9 @@ class CompanySync(PairSync):
             obj = objects.get(wanted.get(record["Id"], ""))
             if obj is not None and str(obj.id) in linked:
                 obj = None  # already someone else's company
+            key = (obj.properties or {}).get(KEY_PROPERTY) if obj is not None else None
+            if key and key != record["Id"]:
+                obj = None  # keyed to another account (e.g. another portal's company id)
             pair = Pair(SOBJECT, record, obj)
             if obj is not None:
                 pair.hs_history = history_times(obj)

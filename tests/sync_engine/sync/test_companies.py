@@ -448,3 +448,16 @@ def test_without_an_external_id_a_lost_account_create_is_found_not_duplicated(
     assert hs_company_ids(hs_person) == [str(company)]
     assert companies.link(hubspot_id=str(company))
     assert not companies().counts.get("created_in_salesforce")
+
+
+def test_an_external_id_naming_a_company_keyed_to_another_account_is_not_trusted(
+    companies, sf_person, hs_person
+):
+    other = sf_person.Account.create({"Name": "Other"})["id"]
+    companies()
+    taken = companies.link(salesforce_id=other).hubspot_id
+    companies.links().delete()  # e.g. the link was lost; the company still holds its key
+    # Another portal's company id that happens to exist here too.
+    stranger = sf_person.Account.create({"Name": "Stranger", "HubSpot_Id__c": taken})["id"]
+    companies()
+    assert companies.link(salesforce_id=stranger).hubspot_id != taken
