@@ -382,13 +382,18 @@ class ContactSync(PairSync):
         self.commit(pairs, cursor, handled)
 
     def follow_hubspot_merges(self, objects: list[Any]) -> None:
-        for obj in objects:
-            for old in (obj.properties.get("hs_merged_object_ids") or "").split(";"):
-                link = RecordLink.objects.filter(
-                    integration=self.ctx.integration, object=OBJECT, hubspot_id=old
-                ).first()
-                if old and link:
-                    self.repoint_hubspot(link, str(obj.id))
+        survivors = {
+            old: str(obj.id)
+            for obj in objects
+            for old in (obj.properties.get("hs_merged_object_ids") or "").split(";")
+            if old
+        }
+        if not survivors:
+            return
+        for link in RecordLink.objects.filter(
+            integration=self.ctx.integration, object=OBJECT, hubspot_id__in=list(survivors)
+        ):
+            self.repoint_hubspot(link, survivors[link.hubspot_id])
 
     def hubspot_unchanged(self, obj: Any, link: RecordLink) -> bool:
         props = obj.properties or {}

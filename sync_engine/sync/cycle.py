@@ -144,16 +144,18 @@ def _run(
         run.message = "The Salesforce API allocation is used up; waiting for the window."
         _pause(integration, ALLOCATION_USED)
         return
-    ctx = CycleContext.build(integration=integration, object_name=object_name, run=run)
-    ctx.heartbeat = lambda: lock_renew(row, holder)
     allocation = integration.salesforce_api_allocation
-    ctx.retry_allowed = (
-        trigger == "resync"
-        or remaining is None
-        or (allocation - remaining) < RETRY_CEILING * allocation
-    )
-    run.counts = ctx.counts  # live counts, saved at the end
     try:
+        # Building the context may read both schemas (the first cycle): inside the try, so a
+        # failure there ends the run like any other.
+        ctx = CycleContext.build(integration=integration, object_name=object_name, run=run)
+        ctx.heartbeat = lambda: lock_renew(row, holder)
+        ctx.retry_allowed = (
+            trigger == "resync"
+            or remaining is None
+            or (allocation - remaining) < RETRY_CEILING * allocation
+        )
+        run.counts = ctx.counts  # live counts, saved at the end
         PAIRS[object_name](ctx).run()
         run.status = SyncRun.Status.SUCCEEDED
         if integration.state == Integration.State.PAUSED:

@@ -187,7 +187,11 @@ class PairSync:
     def salesforce_updates(self, pairs: list[Pair], sobject: str) -> None:
         """Update the linked Salesforce records that have changes (collections of 200, each
         failing alone into a typed error)."""
-        updates = [p for p in pairs if p.salesforce is not None and p.to_salesforce]
+        # Grouped by type: Salesforce takes at most ten runs of one type per request.
+        updates = sorted(
+            (p for p in pairs if p.salesforce is not None and p.to_salesforce),
+            key=lambda p: p.sobject,
+        )
         if not updates:
             return
         records = [
