@@ -205,8 +205,11 @@ def salesforce_pages(salesforce, first_page: dict) -> Iterator[list[dict]]:
         yield page.get("records", [])
 
 
-def salesforce_by_ids(salesforce, sobject: str, fields: list[str], ids: list[str]) -> list[dict]:
-    """Records by id through SOQL, five queries of 300 ids per composite call (1,500 a call)."""
+def salesforce_by_ids(
+    salesforce, sobject: str, fields: list[str], ids: list[str], *, include_deleted: bool = False
+) -> list[dict]:
+    """Records by id through SOQL, five queries of 300 ids per composite call (1,500 a call);
+    with ``include_deleted``, records in the recycle bin come back with ``IsDeleted``."""
     if not ids:
         return []
     field_list = ", ".join(fields)
@@ -216,7 +219,7 @@ def salesforce_by_ids(salesforce, sobject: str, fields: list[str], ids: list[str
         for start in range(0, len(ids), 300)
     ]
     records: list[dict] = []
-    for page in composite_query(salesforce, soqls, include_deleted=False):
+    for page in composite_query(salesforce, soqls, include_deleted=include_deleted):
         for batch in salesforce_pages(salesforce, page):
             records.extend(batch)
     return records

@@ -111,11 +111,16 @@ class ContactSync(PairSync):
             | {"email", MODIFIED}
         )
         self._list_members: set[str] | None = None
+        # Emails of the HubSpot contacts read this cycle, and whether that was all of them.
+        self.hubspot_emails: set[str] = set()
+        self.hubspot_emails_complete = False
 
     # --- the cycle ------------------------------------------------------------------------
     def run(self) -> None:
-        self.sync_salesforce_changes()
+        # HubSpot first: a first cycle then knows every HubSpot email, so Salesforce people
+        # HubSpot doesn't have are created without looking each batch up by email.
         self.sync_hubspot_changes()
+        self.sync_salesforce_changes()
         if self.ctx.retry_allowed:
             self.retry_errored()
 
@@ -219,6 +224,8 @@ class ContactSync(PairSync):
                 if snapshot.get("__salesforce_owner") != (record.get(name) or ""):
                     return False
                 continue
+            if not self.ctx.hubspot_writable(mapping.hubspot_property):
+                continue  # Salesforce's value can't go anywhere (see merge)
             try:
                 value = self.salesforce_comparable(mapping, sobject, record)
             except ValueConversionError:
@@ -282,6 +289,16 @@ class ContactSync(PairSync):
         """Unlinked Salesforce people: find their HubSpot contacts by email (100 per call)."""
         if not records:
             return []
+        if self.hubspot_emails_complete:
+            # HubSpot was read whole this cycle: an email it didn't show isn't there (and the
+            # create is an upsert by email, so a contact made meanwhile is updated, not doubled).
+            absent = [r for r in records if _email(r["Email"]) not in self.hubspot_emails]
+            records = [r for r in records if _email(r["Email"]) in self.hubspot_emails]
+        else:
+            absent = []
+        pairs = [Pair(sobject, record, None) for record in absent]
+        if not records:
+            return pairs
         emails = [_email(r["Email"]) for r in records]
         result = with_retries(
             lambda: self.ctx.hubspot.batch_read(
@@ -301,7 +318,6 @@ class ContactSync(PairSync):
                 hubspot_id__in=[str(o.id) for o in result.results],
             )
         }
-        pairs = []
         for record in records:
             obj = by_email.get(_email(record["Email"]))
             pair = Pair(sobject, record, obj)
@@ -334,12 +350,12 @@ class ContactSync(PairSync):
 
     # --- HubSpot → Salesforce -------------------------------------------------------------
     def sync_hubspot_changes(self) -> None:
+        cursor = Cursor.load(self.ctx.integration, f"hubspot:{OBJECT}")
+        complete = cursor.since is None  # a first read sees every contact HubSpot has
         self.read_hubspot_changes(
-            Cursor.load(self.ctx.integration, f"hubspot:{OBJECT}"),
-            self.hubspot_properties,
-            self.handle_hubspot_contacts,
-            batch=BATCH,
+            cursor, self.hubspot_properties, self.handle_hubspot_contacts, batch=BATCH
         )
+        self.hubspot_emails_complete = complete
 
     def handle_hubspot_contacts(
         self, objects: list[Any], cursor: Cursor | None, *, force: bool = False
@@ -347,6 +363,7 @@ class ContactSync(PairSync):
         fresh, handled = self.fresh_versions(
             objects, cursor, force=force, version=lambda o: hubspot_version(o, MODIFIED)
         )
+        self.hubspot_emails.update(_email(o.properties.get("email")) for o in objects)
         self.follow_hubspot_merges(fresh)
         links = {
             link.hubspot_id: link
@@ -373,8 +390,6 @@ class ContactSync(PairSync):
             else:
                 unlinked.append(obj)
         self.load_salesforce_partners(pairs)
-        # Partners deleted in Salesforce: these contacts are unlinked now and match by email.
-        unlinked += [p.hubspot for p in pairs if p.salesforce is None]
         pairs = [p for p in pairs if p.salesforce is not None]
         pairs += self.match_in_salesforce(unlinked)
         self.load_history(pairs)
@@ -421,15 +436,20 @@ class ContactSync(PairSync):
                 sobject,
                 self.salesforce_fields(sobject),
                 [p.link.salesforce_id for p in group],
+                include_deleted=True,
             )
             found = {r["Id"]: r for r in records}
+            # Deleted or merged in Salesforce: handled as the Salesforce side would (by the
+            # delete setting), never re-created from a HubSpot echo.
+            self.apply_salesforce_deletes([r for r in records if r.get("IsDeleted")])
             converted = []
             for pair in group:
                 record = found.get(pair.link.salesforce_id)
-                if record is None:  # deleted in Salesforce: this HubSpot contact is unlinked
+                if record is None:  # gone even from the recycle bin
                     pair.link.delete()
-                    pair.link = None
                     self.counts["links_removed"] += 1
+                if record is None or record.get("IsDeleted"):
+                    pair.link = pair.hubspot = None  # settled; nothing to merge this cycle
                 elif record.get("IsConverted"):
                     converted.append((pair, record))
                 else:
@@ -632,7 +652,10 @@ class ContactSync(PairSync):
                 pair.snap_salesforce[prop] = value
             elif decision.to_hubspot is not None:
                 if not self.ctx.hubspot_writable(prop):
-                    continue  # HubSpot manages it (e.g. unsubscribes): it only flows out
+                    # HubSpot manages it (e.g. unsubscribes): it only flows out, so the
+                    # snapshot follows HubSpot's value and Salesforce's changes are ignored.
+                    pair.same[prop] = hs_value
+                    continue
                 raw = record.get(name)
                 if self.geo_active() and prop in ("country", "state"):
                     pair.to_hubspot[prop] = raw or ""

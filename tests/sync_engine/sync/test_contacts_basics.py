@@ -45,7 +45,7 @@ def test_a_salesforce_lead_creates_a_hubspot_contact_and_an_idle_cycle_writes_no
                 "updated_in_salesforce",
             )
         )
-    assert idle.calls == {"salesforce": 1, "hubspot": 1}
+    assert settle.calls == idle.calls == {"salesforce": 1, "hubspot": 1}
 
 
 def test_a_hubspot_contact_creates_a_salesforce_lead_by_default(cycle, sf_person, hs_person):
