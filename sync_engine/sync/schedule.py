@@ -45,7 +45,10 @@ def due_cycles() -> list[tuple[int, str]]:
     pairs = ObjectSync.objects.filter(
         enabled=True, integration__state__in=[Integration.State.CONNECTED, Integration.State.PAUSED]
     ).select_related("integration")
-    for pair in pairs:
+    from .cycle import PAIRS  # dependency order: companies before contacts
+
+    order = {name: i for i, name in enumerate(PAIRS)}
+    for pair in sorted(pairs, key=lambda p: (p.integration_id, order.get(p.object, len(order)))):
         last = (
             SyncRun.objects.filter(integration=pair.integration, object=pair.object)
             .order_by("-started_at")
