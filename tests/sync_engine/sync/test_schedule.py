@@ -1,0 +1,40 @@
+"""When cycles are due: every minute, stretched so the allocation lasts, in dependency order."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from sync_engine.models import ApiCall, Integration, ObjectSync, SyncRun
+from sync_engine.sync.schedule import BASE_INTERVAL, cycle_interval, due_cycles
+
+
+def test_due_pairs_come_in_dependency_order(cycle, integration):
+    ObjectSync.objects.update_or_create(
+        integration=integration, object="companies", defaults={"enabled": True}
+    )
+    assert due_cycles() == [(integration.pk, "companies"), (integration.pk, "contacts")]
+    SyncRun.objects.create(integration=integration, object="contacts")
+    assert due_cycles() == [(integration.pk, "companies")]  # contacts ran less than a minute ago
+
+
+def test_the_interval_stretches_when_the_allocation_would_run_out(cycle, integration):
+    assert cycle_interval(integration=integration, object_name="contacts") == BASE_INTERVAL
+    Integration.objects.filter(pk=integration.pk).update(salesforce_api_allocation=1_000)
+    integration.refresh_from_db()
+    now = timezone.now()
+    for _ in range(3):  # recent cycles spent 10 calls each
+        SyncRun.objects.create(
+            integration=integration,
+            object="contacts",
+            started_at=now,
+            finished_at=now,
+            salesforce_calls=10,
+        )
+    ApiCall.objects.bulk_create(
+        ApiCall(integration=integration, system="salesforce", operation="query", status=200)
+        for _ in range(900)
+    )
+    # 100 calls left at 10 a cycle: one cycle per 8.64 hours keeps within the window, capped
+    # at the longest interval.
+    interval = cycle_interval(integration=integration, object_name="contacts")
+    assert interval > timedelta(minutes=30)
