@@ -117,9 +117,9 @@ class Cursor:
             return
         position = max([*stamps, *([self.row.position] if self.row.position else [])])
         window_start = max(position, self.row.checked_at or position) - OVERLAP
-        seen = {
-            k: v for k, v in self.row.seen.items() if parse_time(v.split("|")[0]) >= window_start
-        }
+        # Keys start with the stamp's ISO form (UTC), which sorts like the time itself.
+        start = window_start.astimezone(UTC).isoformat()
+        seen = {k: v for k, v in self.row.seen.items() if v >= start}
         for version in handled:
             if version.stamp is not None and version.stamp >= window_start:
                 seen[version.id] = version.key

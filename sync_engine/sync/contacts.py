@@ -580,6 +580,7 @@ class ContactSync(PairSync):
         pair.to_hubspot, pair.to_salesforce = {}, {}
         pair.same, pair.snap_hubspot, pair.snap_salesforce = {}, {}, {}
         pair.needs_history = pair.owner_reset = False
+        pair.merged = True
         sobject, record, props = pair.sobject, pair.salesforce or {}, pair.hs_props
         snapshot = pair.link.snapshot if pair.link and pair.link.pk else None
         creating_salesforce = pair.salesforce is None
@@ -678,7 +679,8 @@ class ContactSync(PairSync):
     # --- writes ---------------------------------------------------------------------------
     def merge_and_write(self, pairs: list[Pair]) -> None:
         for pair in pairs:
-            self.merge(pair)
+            if not pair.merged:
+                self.merge(pair)
         self.write_salesforce(pairs)
         self.write_hubspot(pairs)
 
@@ -731,7 +733,8 @@ class ContactSync(PairSync):
 
     def hubspot_create_properties(self, pair: Pair) -> dict[str, str]:
         """Everything Salesforce knows, for a contact HubSpot doesn't have yet."""
-        self.merge(pair)
+        if not pair.merged:
+            self.merge(pair)
         properties = {k: v for k, v in pair.to_hubspot.items() if v != ""}
         pair.snap_hubspot = {k: v for k, v in pair.snap_hubspot.items() if v != ""}
         properties["email"] = pair.salesforce["Email"]

@@ -31,6 +31,7 @@ class CycleContext:
     counts: Counter = field(default_factory=Counter)
     retry_allowed: bool = True  # automatic retries stop at 75% of the allocation
     heartbeat: Callable[[], None] = lambda: None  # renews the pair's lease
+    _fields: dict = field(default_factory=dict)  # (mapping, sobject) -> field name, cached
     started_at: datetime = field(default_factory=timezone.now)
 
     @classmethod
@@ -71,10 +72,17 @@ class CycleContext:
 
     def mapped_field(self, mapping: FieldMapping, sobject: str) -> str | None:
         """The Salesforce field of ``mapping`` on ``sobject``, if that object has it."""
-        name = mapping.field_for(sobject) if mapping.salesforce_fields else mapping.salesforce_field
-        if mapping.salesforce_fields and sobject not in mapping.salesforce_fields:
-            return None
-        return name if name in self.salesforce_fields.get(sobject, {}) else None
+        key = (mapping.pk, sobject)
+        if key not in self._fields:
+            name = (
+                mapping.field_for(sobject)
+                if mapping.salesforce_fields
+                else (mapping.salesforce_field)
+            )
+            if mapping.salesforce_fields and sobject not in mapping.salesforce_fields:
+                name = None
+            self._fields[key] = name if name in self.salesforce_fields.get(sobject, {}) else None
+        return self._fields[key]
 
     def hubspot_writable(self, prop: str) -> bool:
         info = self.hubspot_properties.get(prop)

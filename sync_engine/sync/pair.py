@@ -23,6 +23,15 @@ from .owners import OwnerDirectory
 from .rules import Decision, Side, SyncRule, merge_field
 
 OWNER_PROPERTY = "hubspot_owner_id"
+LINK_FIELDS = [
+    "hubspot_id",
+    "salesforce_id",
+    "salesforce_type",
+    "snapshot",
+    "hubspot_modified_at",
+    "salesforce_modified_at",
+    "last_synced_at",
+]
 
 
 @dataclass
@@ -42,6 +51,7 @@ class Pair:
     hubspot_failed: bool = False
     salesforce_failed: bool = False
     partial: bool = False  # synced, but a field could not be written (its error stays)
+    merged: bool = False  # decisions are up to date (merging is idempotent, but not free)
     owner_reset: bool = False
     needs_history: bool = False
 
@@ -247,6 +257,7 @@ class PairSync:
         times = {str(o.id): history_times(o) for o in result.results}
         for pair in needing:
             pair.hs_history = times.get(pair.hubspot_id, {})
+            pair.merged = False  # decide again with the change times
 
     def merge_owner(self, pair: Pair, field_name: str, snapshot: dict | None) -> None:
         """Owner is always two-way and must match exactly; an owner Salesforce can't resolve
@@ -443,6 +454,8 @@ class PairSync:
     def commit(self, pairs: list[Pair], cursor: Cursor | None, handled: list[Version]) -> None:
         now = timezone.now()
         synced_keys: list[str] = []
+        created: list[RecordLink] = []
+        updated: list[RecordLink] = []
         with transaction.atomic():
             for pair in pairs:
                 if pair.hubspot is None or pair.salesforce is None:
@@ -465,7 +478,7 @@ class PairSync:
                 link.hubspot_modified_at = parse_time(pair.hs_props.get(self.modified_property))
                 link.salesforce_modified_at = parse_time(pair.salesforce.get("SystemModstamp"))
                 link.last_synced_at = now
-                link.save()
+                (updated if link.pk else created).append(link)
                 if pair.owner_reset and not pair.hubspot_failed:
                     self.counts["owner_resets"] += 1
                 if not (pair.hubspot_failed or pair.salesforce_failed or pair.partial):
@@ -473,6 +486,8 @@ class PairSync:
                         f"hubspot:{pair.hubspot_id}",
                         f"salesforce:{pair.salesforce_id}",
                     ]
+            RecordLink.objects.bulk_update(updated, LINK_FIELDS, batch_size=500)
+            RecordLink.objects.bulk_create(created, batch_size=500)
             services.sync_errors_resolve(
                 integration=self.ctx.integration,
                 object_name=self.object_name,
