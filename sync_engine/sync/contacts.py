@@ -596,19 +596,11 @@ class ContactSync(PairSync):
                 continue
             try:
                 hs_value = self.hubspot_comparable(mapping, sobject, props)
-                if creating_salesforce:
-                    # A field HubSpot leaves blank gets Salesforce's default on create: known
-                    # now, so HubSpot receives it in this cycle instead of the next one.
-                    default = (
-                        self.ctx.salesforce_fields.get(sobject, {}).get(name, {}).get("default")
-                    )
-                    sf_value = (
-                        ""
-                        if hs_value or default is None
-                        else normalize(default, self.ctx.field_type(sobject, name))
-                    )
-                else:
-                    sf_value = self.salesforce_comparable(mapping, sobject, record)
+                sf_value = (
+                    ""
+                    if creating_salesforce
+                    else self.salesforce_comparable(mapping, sobject, record)
+                )
             except ValueConversionError as error:
                 self.record_error(
                     pair,
