@@ -29,7 +29,6 @@ from ..errors import RateLimited, RemoteError, TransientError
 from ..models import Integration, SyncCursor
 
 OVERLAP = timedelta(minutes=2)
-SEARCH_CAP = 10_000
 SEARCH_PAGE = 200
 COMPOSITE_QUERIES = 5  # query subrequests Salesforce accepts in one composite request
 T = TypeVar("T")
@@ -235,25 +234,36 @@ def hubspot_changes(
     properties: list[str],
     limit: int,
 ) -> Iterator[list[Any]]:
-    """Search pages of records modified at or after ``since``, oldest first, re-windowing on
-    the newest stamp before the 10,000-result cap would be reached."""
-    window_start = since
-    after: str | None = None
-    offset = 0
+    """Search pages of records modified at or after ``since``, oldest first.
+
+    Pages follow a key, (stamp, id) of the last record read, never an offset: the sync writes
+    to records while it reads, which moves them to the end of the order, and an offset would
+    then skip records it never saw. Every query also stays under the 10,000-result cap."""
+    stamp_ms = int(since.timestamp() * 1000) if since else None
+    last_id: int | None = None
     delivered = 0
     while delivered < limit:
-        filters = []
-        if window_start is not None:
-            stamp = str(int(window_start.timestamp() * 1000))
-            filters.append({"propertyName": modified_property, "operator": "GTE", "value": stamp})
+        if stamp_ms is None:
+            groups = []
+        elif last_id is None:
+            groups = [{"filters": [_filter(modified_property, "GTE", stamp_ms)]}]
+        else:  # after (stamp, id): a later stamp, or the same stamp and a higher id
+            groups = [
+                {"filters": [_filter(modified_property, "GT", stamp_ms)]},
+                {
+                    "filters": [
+                        _filter(modified_property, "EQ", stamp_ms),
+                        _filter("hs_object_id", "GT", last_id),
+                    ]
+                },
+            ]
         page = with_retries(
-            lambda f=filters, a=after: hubspot.search(
+            lambda g=groups: hubspot.search(
                 object_type=object_type,
-                filter_groups=[{"filters": f}] if f else [],
+                filter_groups=g,
                 sorts=[{"propertyName": modified_property, "direction": "ASCENDING"}],
                 properties=properties,
                 limit=SEARCH_PAGE,
-                after=a,
             )
         )
         results = list(page.results or [])
@@ -261,16 +271,15 @@ def hubspot_changes(
             return
         yield results
         delivered += len(results)
-        next_after = page.paging.next.after if page.paging and page.paging.next else None
-        if not next_after:
+        if not (page.paging and page.paging.next):
             return
-        offset += len(results)
-        if offset + SEARCH_PAGE > SEARCH_CAP:
-            # Start a new window at the newest stamp seen; the cursor's overlap de-duplicates.
-            window_start = parse_time(results[-1].properties.get(modified_property))
-            after, offset = None, 0
-        else:
-            after = next_after
+        last = results[-1]
+        stamp_ms = int(parse_time(last.properties.get(modified_property)).timestamp() * 1000)
+        last_id = int(last.id)
+
+
+def _filter(name: str, operator: str, value: int) -> dict:
+    return {"propertyName": name, "operator": operator, "value": str(value)}
 
 
 def hubspot_list_members(hubspot, list_id: str) -> set[str]:
