@@ -239,7 +239,7 @@ def hubspot_changes(
     Pages follow a key, (stamp, id) of the last record read, never an offset: the sync writes
     to records while it reads, which moves them to the end of the order, and an offset would
     then skip records it never saw. Every query also stays under the 10,000-result cap."""
-    stamp_ms = int(since.timestamp() * 1000) if since else None
+    stamp_ms = round(since.timestamp() * 1000) if since else None
     last_id: int | None = None
     delivered = 0
     while delivered < limit:
@@ -274,7 +274,8 @@ def hubspot_changes(
         if not (page.paging and page.paging.next):
             return
         last = results[-1]
-        stamp_ms = int(parse_time(last.properties.get(modified_property)).timestamp() * 1000)
+        # round, not int: a float product like 1764400000122.9999 must stay ...123
+        stamp_ms = round(parse_time(last.properties.get(modified_property)).timestamp() * 1000)
         last_id = int(last.id)
 
 
