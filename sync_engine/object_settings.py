@@ -6,7 +6,7 @@ defaults for anything missing, so adding a setting needs no data migration.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 
@@ -64,20 +64,114 @@ class CompanySettings:
     }
 
 
-SETTINGS_CLASSES: dict[str, type] = {"contacts": ContactSettings, "companies": CompanySettings}
-# Pairs that start switched off until an admin turns them on (spec §9: company sync).
-OFF_BY_DEFAULT = frozenset({"companies"})
+@dataclass
+class DealSettings:
+    """Deals ⇄ opportunities (spec §10). Starts switched off."""
+
+    # Salesforce → HubSpot: when an opportunity is deleted. Deleting a deal never deletes
+    # the opportunity.
+    salesforce_delete: str = "delete"  # or "nothing"
+
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "salesforce_delete": ("delete", "nothing"),
+    }
+
+
+@dataclass
+class TicketSettings:
+    """Tickets ⇄ cases (spec §14), set up through the Tickets-tab wizard. Starts switched off."""
+
+    # Salesforce → HubSpot: when a case is deleted.
+    salesforce_delete: str = "nothing"  # or "delete"
+    # Associations kept in step (wizard step 2).
+    sync_account_association: bool = True
+    sync_contact_association: bool = True
+    # The wizard has been finished; until then the tab shows the wizard.
+    setup_complete: bool = False
+
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "salesforce_delete": ("delete", "nothing"),
+    }
+
+
+@dataclass
+class ActivitySettings:
+    """Activities ⇄ tasks (spec §13): one toggle per type and direction. Starts switched off;
+    turning a type on never backfills (the import covers history)."""
+
+    # HubSpot → Salesforce (timeline sync, as Tasks on the linked lead or contact).
+    hubspot_calls: bool = False
+    hubspot_emails: bool = False
+    hubspot_meetings: bool = False
+    hubspot_notes: bool = False
+    hubspot_tasks: bool = False
+    # Salesforce → HubSpot (as engagements on the linked contact).
+    salesforce_tasks: bool = False
+    salesforce_calls: bool = False
+    salesforce_emails: bool = False
+    salesforce_meetings: bool = False
+
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+
+@dataclass
+class CustomObjectSettings:
+    """One Salesforce object ⇄ one HubSpot custom object (spec §15); the pair's name is
+    ``custom:<n>``. Starts switched off until the wizard finishes."""
+
+    salesforce_object: str = ""
+    hubspot_object: str = ""  # the custom object's objectTypeId, e.g. "2-1000001"
+    # What each side does with the other's updates and deletes.
+    salesforce_to_hubspot: str = "create_or_update"  # or "nothing"
+    hubspot_to_salesforce: str = "create_or_update"  # or "nothing"
+    salesforce_delete: str = "nothing"  # or "delete": a Salesforce delete deletes in HubSpot
+    hubspot_delete: str = "nothing"  # or "delete": a HubSpot delete deletes in Salesforce
+    conflict_winner: str = "salesforce"  # or "hubspot"
+    # Associations: HubSpot object name -> Salesforce lookup field, e.g. {"contacts": "Contact__c"}.
+    associations: dict = field(default_factory=dict)
+
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "salesforce_to_hubspot": ("create_or_update", "nothing"),
+        "hubspot_to_salesforce": ("create_or_update", "nothing"),
+        "salesforce_delete": ("delete", "nothing"),
+        "hubspot_delete": ("delete", "nothing"),
+        "conflict_winner": ("salesforce", "hubspot"),
+    }
+
+
+CUSTOM_PREFIX = "custom:"
+MAX_CUSTOM_OBJECTS = 10  # spec §15
+SETTINGS_CLASSES: dict[str, type] = {
+    "contacts": ContactSettings,
+    "companies": CompanySettings,
+    "deals": DealSettings,
+    "tickets": TicketSettings,
+    "activities": ActivitySettings,
+}
+# Pairs that start switched off until an admin turns them on (spec §9: company sync, §10
+# deals, §13 activities, §14 the tickets wizard); custom objects too.
+OFF_BY_DEFAULT = frozenset({"companies", "deals", "tickets", "activities"})
+
+
+def settings_class(object_name: str) -> type | None:
+    if object_name.startswith(CUSTOM_PREFIX):
+        return CustomObjectSettings
+    return SETTINGS_CLASSES.get(object_name)
+
+
+def starts_enabled(object_name: str) -> bool:
+    return object_name not in OFF_BY_DEFAULT and not object_name.startswith(CUSTOM_PREFIX)
 
 
 def settings_for(object_name: str, options: dict[str, Any] | None) -> Any:
-    cls = SETTINGS_CLASSES[object_name]
+    cls = settings_class(object_name)
     known = {f.name for f in fields(cls)}
     return cls(**{k: v for k, v in (options or {}).items() if k in known})
 
 
 def settings_validate(object_name: str, changes: dict[str, Any]) -> dict[str, Any]:
     """Check a partial update; returns the cleaned values or raises :class:`SettingsError`."""
-    cls = SETTINGS_CLASSES.get(object_name)
+    cls = settings_class(object_name)
     if cls is None:
         raise SettingsError({"object": f"{object_name} has no settings yet"})
     types = {f.name: f.type for f in fields(cls)}

@@ -28,12 +28,12 @@ from .models import (
     System,
 )
 from .object_settings import (
-    OFF_BY_DEFAULT,
     SETTINGS_CLASSES,
     SettingsError,
     settings_as_dict,
     settings_for,
     settings_validate,
+    starts_enabled,
 )
 from .sync.rules import SyncRule
 from .sync.values import default_mappings, is_compatible
@@ -364,7 +364,7 @@ def object_sync_get_or_create(*, integration: Integration, object_name: str) -> 
     row, created = ObjectSync.objects.get_or_create(
         integration=integration,
         object=object_name,
-        defaults={"enabled": object_name not in OFF_BY_DEFAULT},
+        defaults={"enabled": starts_enabled(object_name)},
     )
     if created and object_name in SETTINGS_CLASSES:
         mappings_ensure_defaults(integration=integration, object_name=object_name)
@@ -570,7 +570,7 @@ def mapping_validate(
 
 def mappings_editable_check(*, integration: Integration, object_name: str) -> None:
     """Company mappings are editable only while company sync is on (spec §9)."""
-    if object_name not in OFF_BY_DEFAULT:
+    if starts_enabled(object_name):
         return
     row = ObjectSync.objects.filter(integration=integration, object=object_name).first()
     if row is None or not row.enabled:

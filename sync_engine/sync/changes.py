@@ -194,6 +194,14 @@ def composite_query(salesforce, soqls: list[str], *, include_deleted: bool) -> l
     return pages
 
 
+def stream_first_pages(ctx, streams: list[SoqlStream], *, include_deleted: bool) -> list[dict]:
+    """The first page of each stream's change query: the one entry point every pair uses, so
+    the cycle can answer unchanged streams from its cheap change probe instead of a query."""
+    return composite_query(
+        ctx.salesforce, [s.soql() for s in streams], include_deleted=include_deleted
+    )
+
+
 def salesforce_pages(salesforce, first_page: dict) -> Iterator[list[dict]]:
     """The records of a query page by page, fetching the next page only when asked."""
     page = first_page

@@ -29,14 +29,11 @@ from ..errors import (
 )
 from ..models import ApiCall, Integration, ObjectSync, SyncRun, System
 from ..services import integration_set_state, object_sync_get_or_create
-from .companies import CompanySync
-from .contacts import ContactSync
 from .context import CycleContext
+from .registry import pair_class
 
 log = logging.getLogger(__name__)
 
-# Companies before contacts when a caller runs every pair in turn (see PAIRS order).
-PAIRS = {"companies": CompanySync, "contacts": ContactSync}
 LEASE = timedelta(minutes=5)  # renewed at every committed batch
 RETRY_CEILING = 0.75  # automatic retries stop past 75% of the allocation (spec §3.3)
 
@@ -156,7 +153,7 @@ def _run(
             or (allocation - remaining) < RETRY_CEILING * allocation
         )
         run.counts = ctx.counts  # live counts, saved at the end
-        PAIRS[object_name](ctx).run()
+        pair_class(object_name)(ctx).run()
         run.status = SyncRun.Status.SUCCEEDED
         if integration.state == Integration.State.PAUSED:
             integration_set_state(

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from ..budget import budget_remaining
 from ..models import Integration, ObjectSync, SyncRun, System
+from .registry import pair_order
 
 BASE_INTERVAL = timedelta(minutes=1)
 MAX_INTERVAL = timedelta(hours=1)
@@ -45,10 +46,7 @@ def due_cycles() -> list[tuple[int, str]]:
     pairs = ObjectSync.objects.filter(
         enabled=True, integration__state__in=[Integration.State.CONNECTED, Integration.State.PAUSED]
     ).select_related("integration")
-    from .cycle import PAIRS  # dependency order: companies before contacts
-
-    order = {name: i for i, name in enumerate(PAIRS)}
-    for pair in sorted(pairs, key=lambda p: (p.integration_id, order.get(p.object, len(order)))):
+    for pair in sorted(pairs, key=lambda p: (p.integration_id, pair_order(p.object), p.object)):
         last = (
             SyncRun.objects.filter(integration=pair.integration, object=pair.object)
             .order_by("-started_at")

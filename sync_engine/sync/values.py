@@ -105,4 +105,4 @@ def is_compatible(*, hs_type: str, hs_field_type: str, sf_type: str) -> bool:
 @cache
 def default_mappings(object_name: str) -> list[dict]:
     """HubSpot's default Salesforce mappings for ``contacts``, ``companies``, ``deals``..."""
-    return json.loads(DATA.read_text())["default_salesforce_mappings"][object_name]
+    return json.loads(DATA.read_text())["default_salesforce_mappings"].get(object_name, [])

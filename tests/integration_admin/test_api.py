@@ -156,9 +156,10 @@ def test_settings_errors_name_each_setting_and_save_nothing(admin_client, connec
 
 
 @pytest.mark.parametrize("name", ["deals", "tickets", "activities"])
-def test_objects_without_settings_are_not_available_yet(admin_client, connected, name):
-    response = admin_client.get(f"/api/v1/settings/{name}/")
-    assert response.status_code == 404 and "not available yet" in response.json()["detail"]
+def test_other_pairs_are_exposed_and_start_switched_off(admin_client, connected, name):
+    body = admin_client.get(f"/api/v1/settings/{name}/").json()
+    assert body["object"] == name and body["enabled"] is False
+    assert "salesforce_delete" in body["settings"] or "hubspot_calls" in body["settings"]
 
 
 def test_unknown_object_is_404(admin_client, connected):

@@ -3,7 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from sync_engine.selectors import integration_get_default
-from sync_engine.sync.cycle import PAIRS, SyncAlreadyRunning, sync_cycle_run
+from sync_engine.sync.cycle import SyncAlreadyRunning, sync_cycle_run
+from sync_engine.sync.registry import PAIR_CLASSES, is_pair
 
 LABELS = [
     ("read_salesforce", "read from Salesforce"),
@@ -32,8 +33,8 @@ class Command(BaseCommand):
             "--object",
             dest="objects",
             action="append",
-            choices=sorted(PAIRS),
-            help="object pair to sync (default: all)",
+            help="object pair to sync: contacts, companies, deals, tickets, activities or "
+            "custom:<n> (default: every standard pair, in dependency order)",
         )
 
     def handle(self, *args, **options):
@@ -41,7 +42,10 @@ class Command(BaseCommand):
         if integration is None:
             raise CommandError("Not connected yet: run `manage.py connect` first.")
         failed = False
-        for object_name in options["objects"] or sorted(PAIRS):
+        for object_name in options["objects"] or []:
+            if not is_pair(object_name):
+                raise CommandError(f"Unknown object pair: {object_name}")
+        for object_name in options["objects"] or list(PAIR_CLASSES):
             try:
                 run = sync_cycle_run(
                     integration=integration, object_name=object_name, trigger="manual"

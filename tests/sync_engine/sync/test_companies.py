@@ -361,7 +361,7 @@ def test_an_account_create_lost_after_it_landed_is_not_duplicated(
 
 
 def test_companies_run_before_contacts():
-    from sync_engine.sync.cycle import PAIRS
+    from sync_engine.sync.registry import PAIR_CLASSES as PAIRS
 
     assert list(PAIRS)[:2] == ["companies", "contacts"]
 
