@@ -50,12 +50,20 @@ def main() -> int:
     web_port = int(os.environ.setdefault("WEB_PORT", "8000"))
     var_dir = Path(os.environ.setdefault("VAR_DIR", str(ROOT / "var"))).resolve()
     var_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-           "PYTHONUNBUFFERED": "1", "VAR_DIR": str(var_dir)}
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONUNBUFFERED": "1",
+        "VAR_DIR": str(var_dir),
+    }
 
     manage("migrate", "--noinput", "-v", "0", env=env)
-    procs = subprocess.Popen([str(BIN / "honcho"), "start", "-f", "Procfile", "-e", os.devnull],
-                             cwd=ROOT, env=env, start_new_session=True)
+    procs = subprocess.Popen(
+        [str(BIN / "honcho"), "start", "-f", "Procfile", "-e", os.devnull],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
 
     def stop(*_: object) -> None:
         if procs.poll() is None:
@@ -66,10 +74,20 @@ def main() -> int:
         wait_for_port(sf_port)
         wait_for_port(hs_port)
         ca = var_dir / "emulators" / "ca.pem"
-        manage("connect", "--salesforce-url", f"https://127.0.0.1:{sf_port}",
-               "--salesforce-token", "demo-integration-user", "--salesforce-ca", str(ca),
-               "--hubspot-url", f"http://127.0.0.1:{hs_port}",
-               "--hubspot-token", "demo-integration-app", env=env)
+        manage(
+            "connect",
+            "--salesforce-url",
+            f"https://127.0.0.1:{sf_port}",
+            "--salesforce-token",
+            "demo-integration-user",
+            "--salesforce-ca",
+            str(ca),
+            "--hubspot-url",
+            f"http://127.0.0.1:{hs_port}",
+            "--hubspot-token",
+            "demo-integration-app",
+            env=env,
+        )
         # The demo org has State and Country/Territory picklists turned on.
         manage("sync_settings", "contacts", "salesforce_state_country=enabled", env=env)
         password = admin_password(var_dir)
