@@ -31,6 +31,7 @@ from .object_settings import (
     SETTINGS_CLASSES,
     SettingsError,
     settings_as_dict,
+    settings_class,
     settings_for,
     settings_validate,
     starts_enabled,
@@ -357,6 +358,7 @@ SALESFORCE_OBJECTS = {
     "companies": ("Account",),
     "deals": ("Opportunity",),
     "tickets": ("Case",),
+    "activities": ("Task", "Event"),
 }
 
 
@@ -391,7 +393,10 @@ def object_settings_update(
             diff["enabled"] = (row.enabled, enabled)
             row.enabled = enabled
         if diff:
-            row.options = {**current, **cleaned}
+            # Settings that remember when they changed (activities: when a type was turned on).
+            stamp = getattr(settings_class(object_name), "stamp_changes", None)
+            stamps = stamp(current, diff, timezone.now()) if stamp else {}
+            row.options = {**current, **cleaned, **stamps}
             row.save()
             audit_event_record(
                 action="settings.updated",
@@ -448,8 +453,11 @@ def schema_refresh(*, integration: Integration, object_name: str) -> None:
     from .connectors.hubspot import HubSpotConnector
     from .connectors.salesforce import SalesforceConnector
 
-    properties = HubSpotConnector(integration=integration).properties_get_all(
-        object_type=object_name
+    # Activities span five HubSpot engagement types and have no mappings: no properties.
+    properties = (
+        []
+        if object_name == "activities"
+        else HubSpotConnector(integration=integration).properties_get_all(object_type=object_name)
     )
     hs_data = [
         {
