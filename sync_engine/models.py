@@ -426,3 +426,58 @@ class ResyncRequest(models.Model):
 
     def __str__(self) -> str:
         return f"resync {self.record_key}"
+
+
+class ImportJob(models.Model):
+    """One import of a Salesforce object's existing records into HubSpot (spec §16): what it
+    counted, read, created, updated, skipped (and why) and failed, the calls it spent, and the
+    last Salesforce id whose batch is committed, so a restarted import resumes after it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="imports")
+    object = models.CharField(max_length=40)  # "leads", "contacts", "accounts", "custom:1"…
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    method = models.CharField(max_length=10, blank=True, default="")  # "rest" or "bulk"
+    total = models.PositiveIntegerField(null=True, blank=True)  # from a COUNT() query
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    skipped_reasons = models.JSONField(default=dict, blank=True)  # reason -> count
+    failed = models.PositiveIntegerField(default=0)
+    salesforce_calls = models.PositiveIntegerField(default=0)
+    hubspot_calls = models.PositiveIntegerField(default=0)
+    position = models.CharField(max_length=18, blank=True, default="")  # last Id committed
+    message = models.TextField(blank=True, default="")
+    # A lease like the pairs' (host:pid:random), renewed at every committed batch.
+    worker = models.CharField(max_length=64, blank=True, default="")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["integration", "object", "status"], name="importjob_object_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"import {self.object} {self.status}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
