@@ -53,3 +53,15 @@ def sync_due() -> None:
 
     for integration_id, object_name in due_cycles():
         sync_object.delay(integration_id=integration_id, object_name=object_name)
+
+
+@shared_task(name="sync_engine.run_import", ignore_result=True, acks_late=True)
+def run_import(import_id: int) -> None:
+    """Run (or resume) one import of Salesforce records into HubSpot."""
+    from .imports import import_run
+    from .models import ImportJob
+
+    job = ImportJob.objects.select_related("integration").filter(pk=import_id).first()
+    if job is None or not job.is_active:
+        return
+    import_run(job=job)
