@@ -45,14 +45,28 @@ def sync_object(*, integration_id: int, object_name: str = "contacts", trigger: 
         logger.info("%s of integration %s is already syncing", object_name, integration_id)
 
 
+@shared_task(name="sync_engine.sync_pairs", ignore_result=True, acks_late=True)
+def sync_pairs(*, integration_id: int, object_names: list[str], trigger: str = "schedule"):
+    """One cycle over several pairs in dependency order, sharing one Salesforce change probe."""
+    from .models import Integration
+    from .sync.cycle import sync_cycles_run
+
+    integration = Integration.objects.filter(pk=integration_id).first()
+    if integration is not None:
+        sync_cycles_run(integration=integration, object_names=object_names, trigger=trigger)
+
+
 @shared_task(name="sync_engine.sync_due", ignore_result=True)
 def sync_due() -> None:
     """Every minute: start the cycles that are due (the interval stretches when the allocation
-    would otherwise run out before the 24-hour window ends)."""
+    would otherwise run out before the 24-hour window ends), one task per integration."""
     from .sync.schedule import due_cycles
 
+    due: dict[int, list[str]] = {}
     for integration_id, object_name in due_cycles():
-        sync_object.delay(integration_id=integration_id, object_name=object_name)
+        due.setdefault(integration_id, []).append(object_name)
+    for integration_id, object_names in due.items():
+        sync_pairs.delay(integration_id=integration_id, object_names=object_names)
 
 
 @shared_task(name="sync_engine.run_import", ignore_result=True, acks_late=True)

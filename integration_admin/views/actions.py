@@ -17,7 +17,7 @@ from sync_engine.models import Integration
 from sync_engine.object_settings import OFF_BY_DEFAULT, SETTINGS_CLASSES
 from sync_engine.selectors import object_sync_get
 from sync_engine.services import audit_event_record, integration_set_state
-from sync_engine.tasks import sync_object
+from sync_engine.tasks import sync_pairs
 
 from ..roles import admin_required
 from ..status import OBJECT_LABELS
@@ -47,13 +47,13 @@ def syncable_objects(integration: Integration) -> list[str]:
 
 
 def enqueue_sync(*, integration: Integration, objects: list[str], trigger: str = "manual") -> None:
-    """Start one cycle per object on a worker, once the transaction commits."""
-    for name in objects:
-        transaction.on_commit(
-            lambda o=name: sync_object.delay(
-                integration_id=integration.pk, object_name=o, trigger=trigger
-            )
+    """Start one cycle over the objects on a worker (in dependency order, sharing one change
+    probe), once the transaction commits."""
+    transaction.on_commit(
+        lambda: sync_pairs.delay(
+            integration_id=integration.pk, object_names=list(objects), trigger=trigger
         )
+    )
 
 
 @login_required

@@ -97,9 +97,17 @@ class Cursor:
         anchors = [t for t in (self.row.position, self.row.checked_at) if t is not None]
         return max(anchors) - OVERLAP if anchors else None
 
+    def cap_checks(self, until: datetime) -> None:
+        """This cycle's read of the stream reaches only ``until`` (a probe answered it), so
+        later ``mark_checked`` calls in the cycle must not claim more."""
+        self._cap = until
+
     def mark_checked(self, server_time: datetime | None) -> None:
         """A read that began at ``server_time`` went through every page: the next one needn't
         start earlier than the overlap before it, however long ago the last change was."""
+        cap = getattr(self, "_cap", None)
+        if server_time is not None and cap is not None:
+            server_time = min(server_time, cap)
         if server_time is None or (self.row.checked_at and server_time <= self.row.checked_at):
             return
         self.row.checked_at = server_time
@@ -194,12 +202,125 @@ def composite_query(salesforce, soqls: list[str], *, include_deleted: bool) -> l
     return pages
 
 
+EMPTY_PAGE = {"totalSize": 0, "done": True, "records": []}
+
+
 def stream_first_pages(ctx, streams: list[SoqlStream], *, include_deleted: bool) -> list[dict]:
     """The first page of each stream's change query: the one entry point every pair uses, so
-    the cycle can answer unchanged streams from its cheap change probe instead of a query."""
-    return composite_query(
-        ctx.salesforce, [s.soql() for s in streams], include_deleted=include_deleted
-    )
+    a cycle over every pair can answer the streams its change probe found unchanged with an
+    empty page instead of a query (see :class:`ChangeProbe`)."""
+    probe = getattr(ctx, "probe", None)
+    if probe is not None:
+        probe.ensure(ctx)
+    pages: list[dict | None] = [None] * len(streams)
+    for i, stream in enumerate(streams):
+        covered = probe.unchanged_until(stream) if probe is not None else None
+        if covered is not None:
+            stream.cursor.cap_checks(covered)
+            stream.cursor.mark_checked(covered)
+            ctx.counts["streams_unchanged"] += 1
+            pages[i] = EMPTY_PAGE
+    asked = [i for i, page in enumerate(pages) if page is None]
+    if asked:
+        answers = composite_query(
+            ctx.salesforce, [streams[i].soql() for i in asked], include_deleted=include_deleted
+        )
+        for i, page in zip(asked, answers, strict=True):
+            pages[i] = page
+    return pages  # type: ignore[return-value]
+
+
+PROBE_SUBREQUESTS = 25  # a composite request's limit; getUpdated/getDeleted aren't queries
+REPLICATION_WINDOW = timedelta(days=29)  # getUpdated answers for the last 30 days only
+
+
+class ChangeProbe:
+    """One cheap look at every synced Salesforce object before a cycle over all pairs.
+
+    ``getUpdated`` and ``getDeleted`` for each object go into one ``composite`` request (they
+    aren't queries, so Salesforce's five-query limit doesn't apply; two per object, 25 per
+    call). An object with nothing updated or deleted since its streams' cursors needs no query
+    this cycle, so an idle cycle costs one Salesforce call however many pairs are on.
+
+    The answer has minute granularity: it covers changes up to ``latestDateCovered`` (the
+    last whole minute), and streams it answers are marked read only that far, so a change in
+    the current minute is read by the next cycle."""
+
+    def __init__(self, sobjects: list[str]) -> None:
+        self.sobjects = list(dict.fromkeys(sobjects))
+        self.ran = False
+        self.starts: dict[str, datetime] = {}
+        self.unchanged: dict[str, datetime] = {}  # sobject -> covered until
+
+    def ensure(self, ctx) -> None:
+        if self.ran:
+            return
+        self.ran = True
+        self.starts = self._starts(ctx.integration)
+        if not self.starts:
+            return
+        version = ctx.salesforce.connection.api_version
+        # Salesforce caps the answer at its own clock (latestDateCovered), so an end beyond
+        # ours keeps a Salesforce clock that runs ahead of this machine's fully covered.
+        end = soql_datetime(max([datetime.now(UTC), *self.starts.values()]) + timedelta(days=1))
+        subrequests = []
+        for sobject, start in self.starts.items():
+            for kind in ("updated", "deleted"):
+                subrequests.append(
+                    {
+                        "method": "GET",
+                        "url": f"/services/data/v{version}/sobjects/{sobject}/{kind}/"
+                        f"?start={quote(soql_datetime(start))}&end={quote(end)}",
+                        "referenceId": f"{kind}_{sobject}",
+                    }
+                )
+        answers: dict[str, dict] = {}
+        try:
+            for start in range(0, len(subrequests), PROBE_SUBREQUESTS):
+                chunk = subrequests[start : start + PROBE_SUBREQUESTS]
+                response = with_retries(lambda c=chunk: ctx.salesforce.composite(c))
+                for sub in response.get("compositeResponse", []):
+                    if sub.get("httpStatusCode") == 200 and isinstance(sub.get("body"), dict):
+                        answers[sub["referenceId"]] = sub["body"]
+        except (RemoteError, TransientError, RateLimited):
+            return  # no probe: every stream is queried, as without one
+        for sobject in self.starts:
+            updated, deleted = answers.get(f"updated_{sobject}"), answers.get(f"deleted_{sobject}")
+            if not updated or not deleted or updated.get("ids") or deleted.get("deletedRecords"):
+                continue
+            covered = [parse_time(updated.get("latestDateCovered"))]
+            covered.append(parse_time(deleted.get("latestDateCovered")))
+            if all(covered):
+                self.unchanged[sobject] = min(covered)
+
+    def _starts(self, integration: Integration) -> dict[str, datetime]:
+        """Where each object's probe window begins: the earliest of its streams' read
+        positions (minute precision). Objects with a stream never read, or read too long ago
+        for getUpdated, aren't probed."""
+        starts: dict[str, datetime] = {}
+        never_read: set[str] = set()
+        oldest = datetime.now(UTC) - REPLICATION_WINDOW
+        for row in SyncCursor.objects.filter(
+            integration=integration, stream__startswith="salesforce:"
+        ):
+            sobject = row.stream.split(":")[1]
+            if sobject not in self.sobjects:
+                continue
+            since = Cursor(row).since
+            if since is None or since < oldest:
+                never_read.add(sobject)
+                continue
+            since = since.replace(second=0, microsecond=0)
+            starts[sobject] = min(since, starts.get(sobject, since))
+        return {k: v for k, v in starts.items() if k not in never_read}
+
+    def unchanged_until(self, stream: SoqlStream) -> datetime | None:
+        """When the probe shows ``stream`` has nothing new: how far that answer reaches."""
+        covered = self.unchanged.get(stream.sobject)
+        since = stream.cursor.since
+        if covered is None or since is None or since < self.starts[stream.sobject]:
+            return None
+        return covered
 
 
 def salesforce_pages(salesforce, first_page: dict) -> Iterator[list[dict]]:

@@ -50,6 +50,7 @@ from .changes import (
     salesforce_pages,
     soql_datetime,
     soql_string,
+    stream_first_pages,
     with_retries,
 )
 from .context import CycleContext
@@ -160,9 +161,7 @@ class CompanySync(PairSync):
             Cursor.load(self.ctx.integration, "salesforce:Contact:account"),
             where="IsDeleted = false",
         )
-        first_pages = composite_query(
-            self.ctx.salesforce, [accounts.soql(), contacts.soql()], include_deleted=True
-        )
+        first_pages = stream_first_pages(self.ctx, [accounts, contacts], include_deleted=True)
         last = self.ctx.salesforce.session.last_response
         read_started = http_date(last.headers.get("Date") if last is not None else None)
         for records in salesforce_pages(self.ctx.salesforce, first_pages[0]):

@@ -37,6 +37,7 @@ from .changes import (
     salesforce_by_ids,
     salesforce_pages,
     soql_string,
+    stream_first_pages,
     with_retries,
 )
 from .context import CycleContext
@@ -152,9 +153,7 @@ class ContactSync(PairSync):
 
             lifecycle = LifecycleTransitions(self)
             streams += lifecycle.streams()
-        first_pages = composite_query(
-            self.ctx.salesforce, [s.soql() for s in streams], include_deleted=True
-        )
+        first_pages = stream_first_pages(self.ctx, streams, include_deleted=True)
         last = self.ctx.salesforce.session.last_response
         read_started = http_date(last.headers.get("Date") if last is not None else None)
         for stream, first_page in zip(streams, first_pages, strict=True):

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.utils import timezone
 
@@ -33,6 +34,9 @@ class CycleContext:
     heartbeat: Callable[[], None] = lambda: None  # renews the pair's lease
     _fields: dict = field(default_factory=dict)  # (mapping, sobject) -> field name, cached
     started_at: datetime = field(default_factory=timezone.now)
+    # The cycle-wide Salesforce change probe (``changes.ChangeProbe``), when several pairs
+    # run together; None when a pair runs alone.
+    probe: Any = None
 
     @classmethod
     def build(cls, *, integration: Integration, object_name: str, run: SyncRun) -> CycleContext:

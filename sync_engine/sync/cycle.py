@@ -29,8 +29,9 @@ from ..errors import (
 )
 from ..models import ApiCall, Integration, ObjectSync, SyncRun, System
 from ..services import integration_set_state, object_sync_get_or_create
+from .changes import ChangeProbe
 from .context import CycleContext
-from .registry import pair_class
+from .registry import is_pair, pair_class, pair_order, pair_sobjects
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +92,51 @@ def lock_release(row: ObjectSync, holder: str) -> None:
     )
 
 
+def enabled_pairs(integration: Integration) -> list[str]:
+    """The pairs switched on, in dependency order (accounts before people, people before
+    what hangs off them, custom objects last)."""
+    rows = ObjectSync.objects.filter(integration=integration, enabled=True)
+    names = [row.object for row in rows if is_pair(row.object)]
+    return sorted(names, key=lambda name: (pair_order(name), name))
+
+
+def sync_cycles_run(
+    *, integration: Integration, object_names: list[str] | None = None, trigger: str = "schedule"
+) -> list[SyncRun]:
+    """One cycle of each pair in ``object_names`` (default: every pair switched on), in
+    dependency order, sharing one Salesforce change probe: an idle cycle over every pair costs
+    one Salesforce call. A pair another worker holds is skipped (its own cycle covers it)."""
+    names = object_names if object_names is not None else enabled_pairs(integration)
+    names = sorted(dict.fromkeys(names), key=lambda name: (pair_order(name), name))
+    options = dict(
+        ObjectSync.objects.filter(integration=integration, object__in=names).values_list(
+            "object", "options"
+        )
+    )
+    sobjects = [s for name in names for s in pair_sobjects(name, options.get(name))]
+    probe = ChangeProbe(sobjects)
+    runs = []
+    for name in names:
+        try:
+            runs.append(
+                sync_cycle_run(
+                    integration=integration, object_name=name, trigger=trigger, probe=probe
+                )
+            )
+        except SyncAlreadyRunning:
+            log.info("%s is already syncing; skipped in this cycle", name)
+    return runs
+
+
 def sync_cycle_run(
-    *, integration: Integration, object_name: str = "contacts", trigger: str = "schedule"
+    *,
+    integration: Integration,
+    object_name: str = "contacts",
+    trigger: str = "schedule",
+    probe: ChangeProbe | None = None,
 ) -> SyncRun:
     """Run one cycle now, in this process. Raises ``SyncAlreadyRunning`` if another worker
-    holds the pair."""
+    holds the pair. ``probe`` is the change probe shared by a cycle over several pairs."""
     row = object_sync_get_or_create(integration=integration, object_name=object_name)
     holder = lock_holder_new()
     if not lock_acquire(row, holder):
@@ -111,7 +152,7 @@ def sync_cycle_run(
     )
     run = SyncRun.objects.create(integration=integration, object=object_name, trigger=trigger)
     try:
-        _run(integration, object_name, run, trigger, row, holder)
+        _run(integration, object_name, run, trigger, row, holder, probe)
     finally:
         lock_release(row, holder)
         _finish(run)
@@ -125,6 +166,7 @@ def _run(
     trigger: str,
     row: ObjectSync,
     holder: str,
+    probe: ChangeProbe | None = None,
 ) -> None:
     integration.refresh_from_db()
     row.refresh_from_db()
@@ -147,6 +189,7 @@ def _run(
         # failure there ends the run like any other.
         ctx = CycleContext.build(integration=integration, object_name=object_name, run=run)
         ctx.heartbeat = lambda: lock_renew(row, holder)
+        ctx.probe = probe
         ctx.retry_allowed = (
             trigger == "resync"
             or remaining is None

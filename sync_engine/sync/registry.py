@@ -19,12 +19,29 @@ PAIR_CLASSES: dict[str, str] = {
     "activities": "sync_engine.sync.activities.ActivitySync",
 }
 CUSTOM_OBJECT_CLASS = "sync_engine.sync.custom_objects.CustomObjectSync"
+# The Salesforce objects each pair reads changes of (its cursors are ``salesforce:<object>...``),
+# for the cycle's change probe. A pair reading an object not listed here still works: its
+# streams are simply always queried.
+PAIR_SOBJECTS: dict[str, tuple[str, ...]] = {
+    "companies": ("Account", "Contact"),
+    "contacts": ("Lead", "Contact", "OpportunityContactRole", "Opportunity"),
+    "deals": ("Opportunity", "OpportunityContactRole"),
+    "tickets": ("Case",),
+    "activities": ("Task", "Event"),
+}
 
 
 def pair_class(object_name: str) -> type:
     if object_name.startswith(CUSTOM_PREFIX):
         return import_string(CUSTOM_OBJECT_CLASS)
     return import_string(PAIR_CLASSES[object_name])
+
+
+def pair_sobjects(object_name: str, options: dict | None) -> tuple[str, ...]:
+    if object_name.startswith(CUSTOM_PREFIX):
+        sobject = (options or {}).get("salesforce_object")
+        return (sobject,) if sobject else ()
+    return PAIR_SOBJECTS.get(object_name, ())
 
 
 def is_pair(object_name: str) -> bool:

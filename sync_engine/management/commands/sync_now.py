@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from sync_engine.selectors import integration_get_default
-from sync_engine.sync.cycle import SyncAlreadyRunning, sync_cycle_run
-from sync_engine.sync.registry import PAIR_CLASSES, is_pair
+from sync_engine.sync.cycle import sync_cycles_run
+from sync_engine.sync.registry import is_pair
 
 LABELS = [
     ("read_salesforce", "read from Salesforce"),
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             dest="objects",
             action="append",
             help="object pair to sync: contacts, companies, deals, tickets, activities or "
-            "custom:<n> (default: every standard pair, in dependency order)",
+            "custom:<n> (default: every pair switched on, in dependency order)",
         )
 
     def handle(self, *args, **options):
@@ -45,13 +45,17 @@ class Command(BaseCommand):
         for object_name in options["objects"] or []:
             if not is_pair(object_name):
                 raise CommandError(f"Unknown object pair: {object_name}")
-        for object_name in options["objects"] or list(PAIR_CLASSES):
-            try:
-                run = sync_cycle_run(
-                    integration=integration, object_name=object_name, trigger="manual"
+        runs = sync_cycles_run(
+            integration=integration, object_names=options["objects"], trigger="manual"
+        )
+        if options["objects"]:
+            busy = set(options["objects"]) - {run.object for run in runs}
+            if busy:
+                raise CommandError(
+                    f"{', '.join(sorted(busy))} already syncing; try again when that cycle ends."
                 )
-            except SyncAlreadyRunning as error:
-                raise CommandError(f"{error}; try again when that cycle ends.") from error
+        for run in runs:
+            object_name = run.object
             seconds = (run.finished_at - run.started_at).total_seconds()
             self.stdout.write(f"{object_name}: {run.get_status_display()} in {seconds:.1f} s")
             for key, label in LABELS:

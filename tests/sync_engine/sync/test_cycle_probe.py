@@ -1,0 +1,138 @@
+"""A cycle over every pair shares one Salesforce change probe: idle costs one call."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync_engine.models import ApiCall, RecordLink, SyncCursor, System
+from sync_engine.services import object_settings_update, object_sync_get_or_create
+from sync_engine.sync.cycle import sync_cycles_run
+
+from .helpers import new_lead
+
+
+class AllPairs:
+    def __init__(self, integration):
+        self.integration = integration
+
+    def __call__(self):
+        before = {
+            s: ApiCall.objects.filter(integration=self.integration, system=s).count()
+            for s in System.values
+        }
+        runs = sync_cycles_run(integration=self.integration, trigger="manual")
+        for run in runs:
+            assert run.status == "succeeded", (run.object, run.message)
+        calls = {
+            s: ApiCall.objects.filter(integration=self.integration, system=s).count() - before[s]
+            for s in System.values
+        }
+        return {run.object: run for run in runs}, calls
+
+
+@pytest.fixture
+def all_pairs(integration, emulators):
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+    object_settings_update(
+        integration=integration, object_name="companies", changes={}, enabled=True
+    )
+    return AllPairs(integration)
+
+
+def _quiet(emulators, seconds=600):
+    """Time passes with nobody editing: the last writes fall out of the cursors' overlap."""
+    emulators.salesforce.app.clock.advance(seconds)
+    emulators.hubspot.app.clock.advance(seconds)
+
+
+def test_pairs_run_in_dependency_order_and_an_idle_cycle_costs_one_salesforce_call(
+    all_pairs, emulators, sf_person
+):
+    account = sf_person.Account.create({"Name": "Probe Corp"})["id"]
+    lead = new_lead(sf_person, Email="probe@example.com")
+    runs, _ = all_pairs()
+    assert list(runs) == ["companies", "contacts"]
+    assert runs["companies"].counts["created_in_hubspot"] == 1
+    assert runs["contacts"].counts["created_in_hubspot"] == 1
+    RecordLink.objects.get(salesforce_id=account)
+    RecordLink.objects.get(salesforce_id=lead)
+
+    all_pairs()  # reads back the cycle's own writes once
+    _quiet(emulators)
+    # The first cycle after a burst re-reads it (the probe reports ids still inside the
+    # overlap window, and only a query can tell which versions are new); then the window moves.
+    all_pairs()
+    runs, calls = all_pairs()
+    assert calls["salesforce"] == 1  # the probe; every stream answered from it
+    assert sum(run.counts.get("streams_unchanged", 0) for run in runs.values()) >= 4
+    assert not any(
+        run.counts.get(k)
+        for run in runs.values()
+        for k in ("created_in_hubspot", "updated_in_hubspot", "read_salesforce")
+    )
+
+
+def test_a_change_the_probe_sees_is_read_and_one_in_the_current_minute_is_not_lost(
+    all_pairs, emulators, sf_person, hs_person
+):
+    new_lead(sf_person, Email="first@example.com")
+    all_pairs()
+    all_pairs()
+    _quiet(emulators)
+    all_pairs()
+    all_pairs()
+
+    # A change whose minute has passed: the probe reports it and the stream is queried.
+    changed = new_lead(sf_person, Email="seen@example.com")
+    emulators.salesforce.app.clock.advance(61)
+    runs, calls = all_pairs()
+    assert runs["contacts"].counts["created_in_hubspot"] == 1
+    RecordLink.objects.get(salesforce_id=changed)
+    assert calls["salesforce"] >= 2
+
+    # A change in the current minute isn't covered by the probe yet; the cursor must not move
+    # past it, so a later cycle still reads it.
+    _quiet(emulators)
+    all_pairs()
+    clock = emulators.salesforce.app.clock
+    clock.advance(60 - clock.now().second + 5)  # 5 s into a fresh minute
+    late = new_lead(sf_person, Email="current-minute@example.com")
+    runs, _ = all_pairs()
+    assert not RecordLink.objects.filter(salesforce_id=late).exists()
+    position = SyncCursor.objects.get(stream="salesforce:Lead")
+    assert position.checked_at is not None and position.checked_at <= clock.now()
+    emulators.salesforce.app.clock.advance(61)
+    runs, _ = all_pairs()
+    assert runs["contacts"].counts["created_in_hubspot"] == 1
+    RecordLink.objects.get(salesforce_id=late)
+
+
+def test_a_failing_probe_falls_back_to_querying(all_pairs, emulators, sf_person):
+    new_lead(sf_person, Email="before@example.com")
+    all_pairs()
+    _quiet(emulators)
+    lead = new_lead(sf_person, Email="after@example.com")
+    emulators.salesforce.app.clock.advance(61)
+    # The probe is the cycle's first composite call; every attempt at it fails.
+    emulators.salesforce.app.faults.add(
+        path="/composite$", error_code="SERVER_UNAVAILABLE", times=4
+    )
+    runs, _ = all_pairs()
+    assert runs["contacts"].counts["created_in_hubspot"] == 1
+    RecordLink.objects.get(salesforce_id=lead)
+
+
+def test_streams_read_longer_ago_than_getupdated_reaches_are_queried(
+    all_pairs, emulators, sf_person
+):
+    new_lead(sf_person, Email="old@example.com")
+    all_pairs()
+    # Salesforce answers getUpdated for 30 days back only: after 31 quiet days the probe can't
+    # vouch for the stream, so it is read with a query.
+    _quiet(emulators, seconds=31 * 86_400)
+    lead = new_lead(sf_person, Email="month-later@example.com")
+    runs, calls = all_pairs()
+    assert runs["contacts"].counts["created_in_hubspot"] == 1
+    RecordLink.objects.get(salesforce_id=lead)
+
