@@ -43,6 +43,9 @@ class OwnerHandlers:
         add("GET", "/crm/v3/pipelines/{objectType}/{pipelineId}", self.pipeline)
         add("GET", "/crm/v3/pipelines/{objectType}/{pipelineId}/stages", self.stages)
         add("GET", "/crm/v3/pipelines/{objectType}/{pipelineId}/stages/{stageId}", self.stage)
+        add("POST", "/crm/v3/pipelines/{objectType}/{pipelineId}/stages", self.create_stage)
+        stage = "/crm/v3/pipelines/{objectType}/{pipelineId}/stages/{stageId}"
+        add("PATCH", stage, self.patch_stage)
 
     # --- owners -------------------------------------------------------------------------
     def get_page(self, request: Request) -> Response:
@@ -141,3 +144,42 @@ class OwnerHandlers:
             "updatedAt": now,
         }
         return ok(pipeline_json(pipelines[pipeline_id]), 201)
+
+    # --- pipeline stages (deal sync keeps its pipelines' stages in step) -------------------
+    def create_stage(self, request: Request) -> Response:
+        pipeline = self._pipeline(request)
+        body = body_object(request)
+        if not body.get("label"):
+            raise validation_error("label is required")
+        if any(s["label"] == body["label"] and not s["archived"] for s in pipeline["stages"]):
+            raise validation_error(f"A stage with label {body['label']} already exists")
+        now = self.app.now_ms()
+        stage = {
+            "id": f"{pipeline['id']}{len(pipeline['stages']) + 1}",
+            "label": body["label"],
+            "displayOrder": int(body.get("displayOrder", len(pipeline["stages"]))),
+            "archived": False,
+            "metadata": {k: str(v) for k, v in (body.get("metadata") or {}).items()},
+            "createdAt": now,
+            "updatedAt": now,
+        }
+        pipeline["stages"].append(stage)
+        pipeline["updatedAt"] = now
+        return ok(stage_json(stage), 201)
+
+    def patch_stage(self, request: Request) -> Response:
+        pipeline = self._pipeline(request)
+        body = body_object(request)
+        for stage in pipeline["stages"]:
+            if stage["id"] == request.params["stageId"]:
+                if "label" in body:
+                    stage["label"] = str(body["label"])
+                if "displayOrder" in body:
+                    stage["displayOrder"] = int(body["displayOrder"])
+                if "archived" in body:
+                    stage["archived"] = bool(body["archived"])
+                if "metadata" in body:
+                    stage["metadata"] = {k: str(v) for k, v in (body["metadata"] or {}).items()}
+                stage["updatedAt"] = pipeline["updatedAt"] = self.app.now_ms()
+                return ok(stage_json(stage))
+        raise not_found(f"Unable to find stage {request.params['stageId']}")

@@ -1,0 +1,1105 @@
+"""HubSpot deals ⇄ Salesforce opportunities (spec §10, §11), with deal–contact associations
+kept in step with opportunity contact roles and the deal's company with ``AccountId``.
+
+A cycle: pipelines first (``pipelines.py``: one per record type, stages from ``StageName``),
+then Salesforce's changes (opportunities and contact roles in one composite call), then
+HubSpot's deal changes, then a sweep over linked deals' HubSpot associations (association
+edits don't touch a deal's modified date), all in batches on the shared ``PairSync``
+machinery: echoes and unchanged records are skipped against the link's snapshot, fields merge
+by their mapping's rule, owners follow §11, writes are batched and fail one record at a time.
+
+* **Stages** map through the pipelines: a deal's stage id ⇄ the ``StageName`` value it
+  mirrors; the opportunity's record type decides the deal's pipeline. A deal moved (in
+  HubSpot) into a pipeline that isn't a synced one stops syncing: skipped and counted.
+* **Creates** are idempotent: deals are upserted by the unique ``salesforce_opportunity_id_sync``
+  property, opportunities by the ``HubSpot_Id__c`` external id, and either side's key names its
+  partner first. Opportunities are never matched by name (spec §10).
+* **Deletes**: a deleted opportunity deletes its deal (``salesforce_delete``); a deleted deal
+  only retires the link.
+* **Associations**: contact roles ⇄ deal–contact associations (three-way against the last
+  set in step, through the contact pair's links; leads can't hold roles), ``AccountId`` ⇄ the
+  deal's primary company while company sync is on; an account without a company yet leaves a
+  *Waiting for account to sync* error until it has one.
+
+Lifecycle stages from contact roles stay with the contact pair (``lifecycle.py``), which reads
+every role change, including the roles this pair creates.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from .. import services
+from ..errors import NotFound, RemoteError
+from ..models import (
+    ObjectSync,
+    RecordLink,
+    ResyncRequest,
+    SchemaCache,
+    SyncCursor,
+    SyncError,
+    System,
+)
+from .changes import (
+    Cursor,
+    SoqlStream,
+    Version,
+    composite_query,
+    http_date,
+    parse_time,
+    salesforce_by_ids,
+    salesforce_pages,
+    soql_string,
+    stream_first_pages,
+    with_retries,
+)
+from .context import CycleContext
+from .pair import (
+    OWNER_PROPERTY,
+    Pair,
+    PairSync,
+    history_times,
+    hubspot_version,
+    salesforce_version,
+)
+from .pipelines import Pipelines
+from .rules import Side, SyncRule, merge_field
+from .values import ValueConversionError, normalize, to_salesforce
+
+log = logging.getLogger(__name__)
+
+OBJECT = "deals"
+SOBJECT = "Opportunity"
+ROLE = "OpportunityContactRole"
+MODIFIED = "hs_lastmodifieddate"
+KEY_PROPERTY = "salesforce_opportunity_id_sync"  # unique: idempotent upserts of new deals
+LINK_PROPERTY = "hs_salesforceopportunityid"
+EXTERNAL_ID = "HubSpot_Id__c"
+STAGE = "dealstage"
+PIPELINE = "pipeline"
+SYSTEM_FIELDS = [
+    "Id",
+    "IsDeleted",
+    "SystemModstamp",
+    "LastModifiedDate",
+    "CreatedDate",
+    "CreatedById",
+    "Name",
+    "OwnerId",
+    "StageName",
+    "AccountId",
+    "RecordTypeId",
+]
+ROLE_FIELDS = ["Id", "IsDeleted", "SystemModstamp", "ContactId", "OpportunityId"]
+HUBSPOT_SYSTEM = [
+    "dealname",
+    MODIFIED,
+    KEY_PROPERTY,
+    LINK_PROPERTY,
+    OWNER_PROPERTY,
+    PIPELINE,
+    STAGE,
+]
+DEAL_TO_CONTACT = 3  # HUBSPOT_DEFINED association type ids (v4)
+DEAL_TO_COMPANY_PRIMARY = 5
+BATCH = 1000
+SWEEP = 1000  # linked deals whose HubSpot associations are compared per cycle
+# Snapshot keys beyond the mapped properties.
+CONTACTS, ACCOUNT, COMPANY, WAITING, PIPELINE_SNAP = (
+    "__contacts",
+    "__account",
+    "__company",
+    "__waiting_account",
+    "__pipeline",
+)
+
+
+@dataclass
+class DealPair(Pair):
+    """A pair plus the associations decided for it."""
+
+    company_add: str = ""  # HubSpot company to associate as the deal's primary company
+    company_remove: list[str] = field(default_factory=list)
+    contacts_add_hs: list[str] = field(default_factory=list)  # HubSpot contact ids
+    contacts_remove_hs: list[str] = field(default_factory=list)
+    roles_add: list[str] = field(default_factory=list)  # Salesforce contact ids
+    roles_remove: list[str] = field(default_factory=list)  # OpportunityContactRole ids
+    stage_unknown: bool = False
+
+
+class DealSync(PairSync):
+    object_name = OBJECT
+    modified_property = MODIFIED
+
+    def __init__(self, ctx: CycleContext) -> None:
+        super().__init__(ctx)
+        self.fields_known = ctx.salesforce_fields.get(SOBJECT, {})
+        self.external_id = EXTERNAL_ID if EXTERNAL_ID in self.fields_known else None
+        self.ensure_key_property()
+        self.hubspot_properties = sorted(
+            {m.hubspot_property for m in ctx.mappings}
+            | set(HUBSPOT_SYSTEM) & set(ctx.hubspot_properties)
+            | {"dealname", MODIFIED, PIPELINE, STAGE}
+        )
+        self.pipelines = Pipelines(ctx)
+        self.companies_on = ObjectSync.objects.filter(
+            integration=ctx.integration, object="companies", enabled=True
+        ).exists()
+        # Association reads of the batch being processed.
+        self._hs_contacts: dict[str, list[str]] = {}
+        self._hs_companies: dict[str, str] = {}
+        self._roles: dict[str, dict[str, str]] = {}
+
+    # --- the cycle ------------------------------------------------------------------------
+    def run(self) -> None:
+        self.pipelines.ensure()
+        self.sync_salesforce_changes()
+        self.sync_hubspot_changes()
+        self.sweep_associations()
+        self.finish_waiting_accounts()
+        if self.ctx.retry_allowed:
+            self.retry_errored()
+
+    def ensure_key_property(self) -> None:
+        """The unique deal property new deals are upserted by (one call, once per portal)."""
+        if KEY_PROPERTY in self.ctx.hubspot_properties:
+            return
+        definition = {
+            "name": KEY_PROPERTY,
+            "label": "Salesforce opportunity id (sync key)",
+            "type": "string",
+            "fieldType": "text",
+            "groupName": "dealinformation",
+            "hasUniqueValue": True,
+            "description": "Written by the Salesforce integration; keeps deal creates "
+            "idempotent. Don't edit.",
+        }
+        try:
+            self.ctx.hubspot.property_create(object_type=OBJECT, definition=definition)
+        except RemoteError as error:
+            if error.status != 409:  # already there (another cycle created it)
+                raise
+        info = {"name": KEY_PROPERTY, "type": "string", "fieldType": "text", "readOnly": False}
+        self.ctx.hubspot_properties[KEY_PROPERTY] = info
+        SchemaCache.objects.filter(
+            integration=self.ctx.integration, system=System.HUBSPOT, object=OBJECT
+        ).update(data=list(self.ctx.hubspot_properties.values()))
+
+    def links_by(self, side: str, ids) -> dict[str, RecordLink]:
+        return {
+            getattr(link, side): link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration, object=OBJECT, **{f"{side}__in": list(ids)}
+            )
+        }
+
+    # --- Salesforce → HubSpot -------------------------------------------------------------
+    def opportunity_fields(self) -> list[str]:
+        fields = [f for f in SYSTEM_FIELDS if f in self.fields_known or f == "Id"]
+        if self.external_id:
+            fields.append(self.external_id)
+        for mapping in self.ctx.mappings:
+            name = self.ctx.mapped_field(mapping, SOBJECT)
+            if name and name not in fields:
+                fields.append(name)
+        return fields
+
+    def sync_salesforce_changes(self) -> None:
+        opportunities = SoqlStream(
+            SOBJECT,
+            self.opportunity_fields(),
+            Cursor.load(self.ctx.integration, "salesforce:Opportunity:deals"),
+        )
+        roles = SoqlStream(
+            ROLE,
+            ROLE_FIELDS,
+            Cursor.load(self.ctx.integration, "salesforce:OpportunityContactRole:deals"),
+        )
+        first_pages = stream_first_pages(self.ctx, [opportunities, roles], include_deleted=True)
+        last = self.ctx.salesforce.session.last_response
+        read_started = http_date(last.headers.get("Date") if last is not None else None)
+        for records in salesforce_pages(self.ctx.salesforce, first_pages[0]):
+            self.counts["read_salesforce"] += len(records)
+            self.handle_salesforce_opportunities(records, opportunities.cursor)
+        opportunities.cursor.mark_checked(read_started)
+        for records in salesforce_pages(self.ctx.salesforce, first_pages[1]):
+            self.handle_salesforce_roles(records, roles.cursor)
+        roles.cursor.mark_checked(read_started)
+
+    def handle_salesforce_opportunities(
+        self, records: list[dict], cursor: Cursor | None, *, force: bool = False
+    ) -> None:
+        fresh, handled = self.fresh_versions(
+            records, cursor, force=force, version=salesforce_version
+        )
+        self.apply_salesforce_deletes([r for r in fresh if r.get("IsDeleted")])
+        fresh = [r for r in fresh if not r.get("IsDeleted")]
+        if any(not self.pipelines.knows(r) for r in fresh):
+            self.pipelines.ensure(force=True)  # a new record type or stage value
+        links = self.links_by("salesforce_id", [r["Id"] for r in fresh])
+        pairs: list[DealPair] = []
+        unlinked: list[dict] = []
+        for record in fresh:
+            link = links.get(record["Id"])
+            if link:
+                if not force and self.salesforce_unchanged(record, link):
+                    self.counts["unchanged"] += 1
+                    continue
+                pairs.append(DealPair(SOBJECT, record, None, link))
+            else:
+                unlinked.append(record)
+        self.load_hubspot_partners(pairs)
+        # Deals deleted in HubSpot only retired their link; the opportunity, when it changes
+        # again, creates a new deal (Salesforce creates always sync).
+        unlinked += [p.salesforce for p in pairs if p.hubspot is None]
+        pairs = [p for p in pairs if p.hubspot is not None and self.in_synced_pipeline(p)]
+        pairs += self.match_in_hubspot(unlinked)
+        self.process(pairs, cursor, handled)
+
+    def in_synced_pipeline(self, pair: DealPair) -> bool:
+        """A deal moved into a pipeline that isn't synced opts out (spec §10)."""
+        if self.pipelines.synced(pair.hs_props.get(PIPELINE)):
+            return True
+        self.counts["skipped_unsynced_pipeline"] += 1
+        return False
+
+    def salesforce_unchanged(self, record: dict, link: RecordLink) -> bool:
+        snapshot = link.snapshot
+        for mapping in self.ctx.mappings:
+            name = self.ctx.mapped_field(mapping, SOBJECT)
+            if not name:
+                continue
+            if mapping.hubspot_property == OWNER_PROPERTY:
+                if snapshot.get("__salesforce_owner") != (record.get(name) or ""):
+                    return False
+                continue
+            try:
+                value = normalize(record.get(name), self.ctx.field_type(SOBJECT, name))
+            except ValueConversionError:
+                return False
+            if snapshot.get(mapping.hubspot_property) != value:
+                return False
+        pipeline = self.pipelines.for_record_type(record.get("RecordTypeId"))
+        if pipeline is not None and snapshot.get(PIPELINE_SNAP) != pipeline.id:
+            return False
+        return not (self.companies_on and snapshot.get(ACCOUNT) != (record.get("AccountId") or ""))
+
+    def hubspot_unchanged(self, obj: Any, link: RecordLink) -> bool:
+        snapshot, props = link.snapshot, obj.properties or {}
+        for mapping in self.ctx.mappings:
+            if not self.ctx.mapped_field(mapping, SOBJECT):
+                continue
+            try:
+                value = self.hubspot_comparable(mapping, props)
+            except ValueConversionError:
+                return False
+            if snapshot.get(mapping.hubspot_property) != value:
+                return False
+        return snapshot.get(PIPELINE_SNAP) == props.get(PIPELINE)
+
+    def load_hubspot_partners(self, pairs: list[DealPair]) -> None:
+        """The HubSpot side of linked pairs; a deal deleted in HubSpot retires its link."""
+        if not pairs:
+            return
+        objects = self.read_deals([p.link.hubspot_id for p in pairs])
+        for pair in pairs:
+            obj = objects.get(pair.link.hubspot_id)
+            if obj is None:
+                pair.link.delete()
+                pair.link = None
+                self.counts["links_removed"] += 1
+            else:
+                pair.hubspot = obj
+                pair.hs_history = history_times(obj)
+
+    def read_deals(self, ids: list[str]) -> dict[str, Any]:
+        if not ids:
+            return {}
+        result = with_retries(
+            lambda: self.ctx.hubspot.batch_read(
+                object_type=OBJECT,
+                ids=ids,
+                properties=self.hubspot_properties,
+                properties_with_history=self.two_way or None,
+            )
+        )
+        return {str(o.id): o for o in result.results}
+
+    def match_in_hubspot(self, records: list[dict]) -> list[DealPair]:
+        """Unlinked opportunities: the deal named by ``HubSpot_Id__c`` (one we created from
+        it), else a new deal (upserted by the opportunity id). Never by name."""
+        if not records:
+            return []
+        wanted = {
+            r["Id"]: str(r[self.external_id])
+            for r in records
+            if self.external_id and r.get(self.external_id)
+        }
+        objects = self.read_deals(sorted(set(wanted.values())))
+        linked = self.links_by("hubspot_id", list(objects))
+        pairs = []
+        for record in records:
+            obj = objects.get(wanted.get(record["Id"], ""))
+            if obj is not None and str(obj.id) in linked:
+                obj = None  # already another opportunity's deal
+            key = (obj.properties or {}).get(KEY_PROPERTY) if obj is not None else None
+            if key and key != record["Id"]:
+                obj = None
+            if obj is not None and not self.pipelines.synced(obj.properties.get(PIPELINE)):
+                self.counts["skipped_unsynced_pipeline"] += 1
+                continue
+            pair = DealPair(SOBJECT, record, obj)
+            if obj is not None:
+                pair.hs_history = history_times(obj)
+                self.counts["matched"] += 1
+            pairs.append(pair)
+        return pairs
+
+    def handle_salesforce_roles(self, records: list[dict], cursor: Cursor) -> None:
+        """Contact roles added or removed in Salesforce: their linked deals are put in step.
+        Roles the snapshot already reflects (our own writes coming back) cost nothing."""
+        handled = [salesforce_version(r) for r in records]
+        fresh = [r for r, v in zip(records, handled, strict=True) if not cursor.seen(v)]
+        links = self.links_by(
+            "salesforce_id", {r["OpportunityId"] for r in fresh if r.get("OpportunityId")}
+        )
+        touched: dict[str, RecordLink] = {}
+        for record in fresh:
+            link = links.get(record.get("OpportunityId") or "")
+            if link is None:
+                continue
+            in_step = record.get("ContactId") in set(link.snapshot.get(CONTACTS) or [])
+            if in_step == (not record.get("IsDeleted")):
+                continue  # already what the snapshot says
+            touched[link.salesforce_id] = link
+        if touched:
+            self.resync_links(list(touched.values()))
+        with transaction.atomic():
+            cursor.advance(handled)
+
+    # --- HubSpot → Salesforce -------------------------------------------------------------
+    def sync_hubspot_changes(self) -> None:
+        self.read_hubspot_changes(
+            Cursor.load(self.ctx.integration, f"hubspot:{OBJECT}"),
+            self.hubspot_properties,
+            self.handle_hubspot_deals,
+            batch=BATCH,
+        )
+
+    def handle_hubspot_deals(
+        self, objects: list[Any], cursor: Cursor | None, *, force: bool = False
+    ) -> None:
+        fresh, handled = self.fresh_versions(
+            objects, cursor, force=force, version=lambda o: hubspot_version(o, MODIFIED)
+        )
+        links = self.links_by("hubspot_id", [str(o.id) for o in fresh])
+        pairs: list[DealPair] = []
+        unlinked = []
+        for obj in fresh:
+            if not self.pipelines.synced((obj.properties or {}).get(PIPELINE)):
+                self.counts["skipped_unsynced_pipeline"] += 1
+                continue
+            link = links.get(str(obj.id))
+            if link:
+                if not force and self.hubspot_unchanged(obj, link):
+                    self.counts["unchanged"] += 1
+                    continue
+                pairs.append(DealPair(SOBJECT, None, obj, link, hs_history=history_times(obj)))
+            else:
+                unlinked.append(obj)
+        self.load_salesforce_partners(pairs)
+        pairs = [p for p in pairs if p.salesforce is not None]
+        pairs += self.match_in_salesforce(unlinked)
+        self.process(pairs, cursor, handled)
+
+    def load_salesforce_partners(self, pairs: list[DealPair]) -> None:
+        """The Salesforce side of linked pairs. An opportunity gone from Salesforce is left to
+        the delete handling (its deletion arrives in the opportunity stream)."""
+        if not pairs:
+            return
+        records = salesforce_by_ids(
+            self.ctx.salesforce,
+            SOBJECT,
+            self.opportunity_fields(),
+            [p.link.salesforce_id for p in pairs],
+        )
+        found = {r["Id"]: r for r in records}
+        for pair in pairs:
+            pair.salesforce = found.get(pair.link.salesforce_id)
+
+    def match_in_salesforce(self, objects: list[Any]) -> list[DealPair]:
+        """Unlinked deals: the opportunity their key names (one we created the deal from),
+        else a new opportunity (upserted by the deal id where the org has HubSpot_Id__c)."""
+        if not objects:
+            return []
+        named = {
+            str(o.id): o.properties.get(KEY_PROPERTY)
+            for o in objects
+            if (o.properties or {}).get(KEY_PROPERTY)
+        }
+        taken = set(self.links_by("salesforce_id", named.values()))
+        records = {
+            r["Id"]: r
+            for r in salesforce_by_ids(
+                self.ctx.salesforce,
+                SOBJECT,
+                self.opportunity_fields(),
+                sorted(set(named.values()) - taken),
+            )
+        }
+        pairs = []
+        for obj in objects:
+            record = records.pop(named.get(str(obj.id), ""), None)
+            pair = DealPair(SOBJECT, record, obj, hs_history=history_times(obj))
+            if record is not None:
+                self.counts["matched"] += 1
+            pairs.append(pair)
+        return pairs
+
+    # --- one batch: merge, associations, writes, commit ------------------------------------
+    def process(self, pairs: list[DealPair], cursor: Cursor | None, handled: list[Version]) -> None:
+        self.load_history(pairs)
+        for pair in pairs:
+            self.merge(pair)
+        self.read_associations(pairs)
+        for pair in pairs:
+            self.decide_account(pair)
+        self.write_salesforce(pairs)
+        self.write_hubspot(pairs)
+        self.write_associations(pairs)
+        self.commit(pairs, cursor, handled)
+
+    def hubspot_comparable(self, mapping, props: dict) -> str:
+        prop = mapping.hubspot_property
+        if prop == OWNER_PROPERTY:
+            return props.get(OWNER_PROPERTY) or ""
+        if prop == STAGE:
+            pipeline = self.pipelines.by_id.get(props.get(PIPELINE) or "")
+            return pipeline.stage_name(props.get(STAGE)) if pipeline else ""
+        name = self.ctx.mapped_field(mapping, SOBJECT)
+        return normalize(props.get(prop), self.ctx.field_type(SOBJECT, name))
+
+    def merge(self, pair: DealPair) -> None:
+        """Decide every mapped field of one pair (idempotent: may run twice)."""
+        pair.to_hubspot, pair.to_salesforce = {}, {}
+        pair.same, pair.snap_hubspot, pair.snap_salesforce = {}, {}, {}
+        pair.needs_history = pair.owner_reset = pair.stage_unknown = False
+        record, props = pair.salesforce or {}, pair.hs_props
+        snapshot = pair.link.snapshot if pair.link and pair.link.pk else None
+        creating = pair.salesforce is None
+        sf_time = parse_time(record.get("LastModifiedDate"))
+        for mapping in self.ctx.mappings:
+            name = self.ctx.mapped_field(mapping, SOBJECT)
+            if not name:
+                continue
+            prop = mapping.hubspot_property
+            if prop == OWNER_PROPERTY:
+                self.merge_owner(pair, name, snapshot)
+                continue
+            if prop == STAGE:
+                continue  # with the pipeline, below
+            kind = self.ctx.field_type(SOBJECT, name)
+            try:
+                hs_value = self.hubspot_comparable(mapping, props)
+                sf_value = "" if creating else normalize(record.get(name), kind)
+            except ValueConversionError as error:
+                self.record_error(
+                    pair,
+                    "to_salesforce",
+                    "property_value",
+                    "INVALID_VALUE",
+                    f"{prop}: {error}",
+                    [name],
+                )
+                continue
+            last = snapshot.get(prop) if snapshot is not None else None
+            rule = SyncRule(mapping.rule)
+            if creating and rule == SyncRule.ALWAYS_USE_SALESFORCE:
+                continue
+            decision = merge_field(
+                rule,
+                hubspot=Side(hs_value, pair.hs_history.get(prop)),
+                salesforce=Side(sf_value, sf_time),
+                last_synced=last,
+            )
+            if (
+                rule == SyncRule.TWO_WAY
+                and last is not None
+                and len({hs_value, sf_value, last}) == 3
+                and prop not in pair.hs_history
+            ):
+                pair.needs_history = True
+            if decision.to_salesforce is not None:
+                if self.ctx.writable(SOBJECT, name, create=creating):
+                    pair.to_salesforce[name] = to_salesforce(decision.to_salesforce, kind)
+                    pair.snap_salesforce[prop] = decision.to_salesforce
+            elif decision.to_hubspot is not None:
+                if self.ctx.hubspot_writable(prop):
+                    pair.to_hubspot[prop] = decision.to_hubspot
+                    pair.snap_hubspot[prop] = decision.to_hubspot
+            elif hs_value == sf_value:
+                pair.same[prop] = hs_value
+        self.merge_stage(pair, snapshot, sf_time)
+        if (
+            pair.hubspot is not None
+            and not creating
+            and props.get(KEY_PROPERTY) != pair.salesforce_id
+        ):
+            pair.to_hubspot[KEY_PROPERTY] = pair.salesforce_id
+
+    def merge_stage(self, pair: DealPair, snapshot: dict | None, sf_time) -> None:
+        """Stage ⇄ ``StageName`` through the pipelines, and the deal's pipeline ⇄ the
+        opportunity's record type (Salesforce decides, unless the deal was moved in HubSpot
+        between synced pipelines since the last sync)."""
+        mapping = next((m for m in self.ctx.mappings if m.hubspot_property == STAGE), None)
+        record, props = pair.salesforce or {}, pair.hs_props
+        hs_pipeline = self.pipelines.by_id.get(props.get(PIPELINE) or "") if pair.hubspot else None
+        sf_pipeline = (
+            self.pipelines.for_record_type(record.get("RecordTypeId")) if pair.salesforce else None
+        )
+        last_pipeline = snapshot.get(PIPELINE_SNAP) if snapshot else None
+        move_deal = False
+        if pair.hubspot is None:
+            target = sf_pipeline
+            move_deal = True
+        elif pair.salesforce is None:
+            target = hs_pipeline
+            if target is not None and target.key:
+                pair.to_salesforce["RecordTypeId"] = target.key
+            if target is not None:
+                pair.snap_salesforce[PIPELINE_SNAP] = target.id
+        elif (
+            hs_pipeline is not None and sf_pipeline is not None and hs_pipeline.id != sf_pipeline.id
+        ):
+            moved_in_hubspot = last_pipeline is not None and last_pipeline != hs_pipeline.id
+            if (
+                moved_in_hubspot
+                and hs_pipeline.key
+                and self.ctx.writable(SOBJECT, "RecordTypeId", create=False)
+            ):
+                target = hs_pipeline
+                pair.to_salesforce["RecordTypeId"] = hs_pipeline.key
+                pair.snap_salesforce[PIPELINE_SNAP] = hs_pipeline.id
+            else:
+                target = sf_pipeline
+                move_deal = True
+        else:
+            target = hs_pipeline or sf_pipeline
+            if target is not None:
+                pair.same[PIPELINE_SNAP] = target.id
+        if target is None:
+            return
+        hs_stage = hs_pipeline.stage_name(props.get(STAGE)) if hs_pipeline else ""
+        sf_stage = record.get("StageName") or ""
+        stage = sf_stage if pair.hubspot is None else hs_stage
+        if mapping is not None and pair.hubspot is not None and pair.salesforce is not None:
+            decision = merge_field(
+                SyncRule(mapping.rule),
+                hubspot=Side(hs_stage, pair.hs_history.get(STAGE)),
+                salesforce=Side(sf_stage, sf_time),
+                last_synced=snapshot.get(STAGE) if snapshot else None,
+            )
+            if decision.to_salesforce is not None and self.ctx.writable(
+                SOBJECT, "StageName", create=False
+            ):
+                pair.to_salesforce["StageName"] = decision.to_salesforce
+                pair.snap_salesforce[STAGE] = decision.to_salesforce
+                stage = decision.to_salesforce
+            elif decision.to_hubspot is not None:
+                stage, move_deal = decision.to_hubspot, True
+            elif hs_stage == sf_stage:
+                pair.same[STAGE] = hs_stage
+                stage = hs_stage
+        elif pair.salesforce is None and mapping is not None and hs_stage:
+            pair.to_salesforce["StageName"] = hs_stage
+            pair.snap_salesforce[STAGE] = hs_stage
+        if move_deal:
+            stage = stage or sf_stage
+            stage_id = target.stages.get(stage)
+            if stage_id is None:
+                pair.stage_unknown = True
+                return
+            pair.to_hubspot[PIPELINE] = target.id
+            pair.to_hubspot[STAGE] = stage_id
+            pair.snap_hubspot[PIPELINE_SNAP] = target.id
+            if mapping is not None:
+                pair.snap_hubspot[STAGE] = stage
+
+    # --- associations ---------------------------------------------------------------------
+    def associated(self, from_type: str, to_type: str, ids: list[str]) -> dict[str, Any]:
+        if not ids:
+            return {}
+        result = with_retries(
+            lambda: self.ctx.hubspot.associations_batch_read(
+                from_object_type=from_type, to_object_type=to_type, ids=ids
+            )
+        )
+        return {str(item._from.id): list(item.to or []) for item in result.results}
+
+    def deal_contacts(self, deal_ids: list[str]) -> dict[str, list[str]]:
+        return {
+            deal: sorted({str(t.to_object_id) for t in to})
+            for deal, to in self.associated(OBJECT, "contacts", deal_ids).items()
+        }
+
+    def deal_companies(self, deal_ids: list[str]) -> dict[str, str]:
+        """Each deal's primary company (or its only company)."""
+        out = {}
+        for deal, to in self.associated(OBJECT, "companies", deal_ids).items():
+            primary = [
+                str(t.to_object_id)
+                for t in to
+                if any(
+                    getattr(a, "type_id", None) == DEAL_TO_COMPANY_PRIMARY
+                    for a in getattr(t, "association_types", None) or []
+                )
+            ]
+            ids = sorted({str(t.to_object_id) for t in to})
+            out[deal] = primary[0] if primary else (ids[0] if len(ids) == 1 else "")
+        return out
+
+    def roles_of(self, opportunity_ids: list[str]) -> dict[str, dict[str, str]]:
+        """opportunity id -> {contact id: role id} (five queries of 300 per composite call)."""
+        if not opportunity_ids:
+            return {}
+        soqls = [
+            f"SELECT Id, ContactId, OpportunityId FROM {ROLE} WHERE OpportunityId IN "  # noqa: S608
+            f"({', '.join(soql_string(i) for i in opportunity_ids[s : s + 300])})"
+            for s in range(0, len(opportunity_ids), 300)
+        ]
+        out: dict[str, dict[str, str]] = {}
+        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
+            for records in salesforce_pages(self.ctx.salesforce, page):
+                for r in records:
+                    if r.get("ContactId"):
+                        out.setdefault(r["OpportunityId"], {})[r["ContactId"]] = r["Id"]
+        return out
+
+    def read_associations(self, pairs: list[DealPair]) -> None:
+        deals = [p.hubspot_id for p in pairs if p.hubspot is not None and p.salesforce is not None]
+        deals += [p.hubspot_id for p in pairs if p.hubspot is not None and p.salesforce is None]
+        self._hs_contacts = self.deal_contacts(deals)
+        self._hs_companies = self.deal_companies(deals) if self.companies_on else {}
+        self._roles = self.roles_of([p.salesforce_id for p in pairs if p.salesforce is not None])
+
+    def decide_account(self, pair: DealPair) -> None:
+        """``AccountId`` ⇄ the deal's primary company, while company sync is on: the side that
+        changed since the last sync wins (Salesforce on the first sync, when it has one)."""
+        if not self.companies_on:
+            return
+        snapshot = pair.link.snapshot if pair.link and pair.link.pk else {}
+        account = (pair.salesforce or {}).get("AccountId") or ""
+        company = self._hs_companies.get(pair.hubspot_id or "", "")
+        last_account, last_company = snapshot.get(ACCOUNT), snapshot.get(COMPANY)
+        # Still waiting for the account's company: Salesforce's account is decided again.
+        sf_changed = pair.salesforce is not None and (
+            account != (last_account or "") or bool(snapshot.get(WAITING))
+        )
+        hs_changed = pair.hubspot is not None and company != (last_company or "")
+        if pair.salesforce is not None and (sf_changed or (last_account is None and account)):
+            company_of = self.company_links([account]).get(account, "") if account else ""
+            if account and not company_of:
+                pair.same.update({ACCOUNT: account, COMPANY: company, WAITING: account})
+                pair.partial = True
+                self.waiting_for_account(pair, account)
+                return
+            if company != company_of:
+                pair.company_remove = [company] if company else []
+                pair.company_add = company_of
+            pair.same.update({ACCOUNT: account, COMPANY: company_of, WAITING: ""})
+        elif pair.hubspot is not None and (hs_changed or last_company is None):
+            account_of = self.account_links([company]).get(company, "") if company else ""
+            if company and not account_of:
+                # The company has no account yet: leave AccountId; look again when it has one.
+                pair.same.update(
+                    {ACCOUNT: account, COMPANY: "" if last_company is None else last_company}
+                )
+                return
+            if account_of != account and (company or last_company):
+                pair.to_salesforce["AccountId"] = account_of or None
+                pair.snap_salesforce.update({ACCOUNT: account_of, COMPANY: company, WAITING: ""})
+            else:
+                pair.same.update({ACCOUNT: account, COMPANY: company, WAITING: ""})
+        else:
+            pair.same.update({ACCOUNT: account, COMPANY: company})
+
+    def company_links(self, accounts: list[str]) -> dict[str, str]:
+        return {
+            link.salesforce_id: link.hubspot_id
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration, object="companies", salesforce_id__in=accounts
+            )
+        }
+
+    def account_links(self, companies: list[str]) -> dict[str, str]:
+        return {
+            link.hubspot_id: link.salesforce_id
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration, object="companies", hubspot_id__in=companies
+            )
+        }
+
+    def waiting_for_account(self, pair: DealPair, account: str) -> None:
+        services.sync_error_record(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            error_type="waiting_for_account",
+            direction="to_hubspot",
+            record_key=f"salesforce:{pair.salesforce_id}",
+            hubspot_id=pair.hubspot_id or "",
+            salesforce_id=pair.salesforce_id or "",
+            salesforce_type=SOBJECT,
+            record_label=pair.label,
+            code="WAITING_FOR_ACCOUNT",
+            message=f"Account {account} has no HubSpot company yet; the deal is associated "
+            "with it once the account syncs.",
+        )
+        self.counts["waiting_for_account"] += 1
+
+    def decide_contacts(self, pairs: list[DealPair]) -> None:
+        """Contact roles ⇄ deal–contact associations, three-way against the set last in step
+        (kept as Salesforce contact ids); only contacts linked as Salesforce contacts count."""
+        ready = [p for p in pairs if p.hubspot_id and p.salesforce_id]
+        hs_ids = {c for p in ready for c in self._hs_contacts.get(p.hubspot_id, [])}
+        sf_ids = {c for p in ready for c in self._roles.get(p.salesforce_id, {})}
+        sf_ids |= {
+            c for p in ready if p.link and p.link.pk for c in p.link.snapshot.get(CONTACTS) or []
+        }
+        links = RecordLink.objects.filter(
+            integration=self.ctx.integration, object="contacts", salesforce_type="Contact"
+        )
+        by_hubspot = {
+            link.hubspot_id: link.salesforce_id for link in links.filter(hubspot_id__in=hs_ids)
+        }
+        by_salesforce = {
+            link.salesforce_id: link.hubspot_id for link in links.filter(salesforce_id__in=sf_ids)
+        }
+        by_salesforce.update({sf: hs for hs, sf in by_hubspot.items()})
+        for pair in ready:
+            roles = self._roles.get(pair.salesforce_id, {})
+            hs = {
+                by_hubspot[c] for c in self._hs_contacts.get(pair.hubspot_id, []) if c in by_hubspot
+            }
+            sf = {c for c in roles if c in by_salesforce}
+            snapshot = pair.link.snapshot if pair.link and pair.link.pk else {}
+            if CONTACTS in snapshot:
+                last = set(snapshot[CONTACTS])
+                target = (last | hs | sf) - (last - hs) - (last - sf)
+            else:
+                target = hs | sf
+            pair.contacts_add_hs = sorted(by_salesforce[c] for c in target - hs)
+            pair.contacts_remove_hs = sorted(by_salesforce[c] for c in hs - target)
+            pair.roles_add = sorted(target - sf)
+            pair.roles_remove = sorted(roles[c] for c in sf - target)
+            pair.same[CONTACTS] = sorted(target)
+
+    def write_associations(self, pairs: list[DealPair]) -> None:
+        pairs = [
+            p
+            for p in pairs
+            if p.hubspot_id and p.salesforce_id and not (p.hubspot_failed and p.link is None)
+        ]
+        self.decide_contacts(pairs)
+        contact_adds = [
+            {
+                "from": {"id": p.hubspot_id},
+                "to": {"id": c},
+                "types": [
+                    {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": DEAL_TO_CONTACT}
+                ],
+            }
+            for p in pairs
+            for c in p.contacts_add_hs
+        ]
+        contact_removals = [
+            {"from": {"id": p.hubspot_id}, "to": [{"id": c} for c in p.contacts_remove_hs]}
+            for p in pairs
+            if p.contacts_remove_hs
+        ]
+        company_removals = [
+            {"from": {"id": p.hubspot_id}, "to": [{"id": c} for c in p.company_remove]}
+            for p in pairs
+            if p.company_remove
+        ]
+        company_adds = [
+            {
+                "from": {"id": p.hubspot_id},
+                "to": {"id": p.company_add},
+                "types": [
+                    {
+                        "associationCategory": "HUBSPOT_DEFINED",
+                        "associationTypeId": DEAL_TO_COMPANY_PRIMARY,
+                    }
+                ],
+            }
+            for p in pairs
+            if p.company_add
+        ]
+        for to_type, removals in (("contacts", contact_removals), ("companies", company_removals)):
+            if removals:
+                with_retries(
+                    lambda t=to_type, r=removals: self.ctx.hubspot.associations_batch_archive(
+                        from_object_type=OBJECT, to_object_type=t, inputs=r
+                    )
+                )
+        for to_type, adds in (("contacts", contact_adds), ("companies", company_adds)):
+            if not adds:
+                continue
+            result = with_retries(
+                lambda t=to_type, a=adds: self.ctx.hubspot.associations_batch_create(
+                    from_object_type=OBJECT, to_object_type=t, inputs=a
+                )
+            )
+            for error in result.errors:
+                self.association_failure(pairs, error)
+        self.counts["associations_to_hubspot"] += (
+            len(contact_adds) + len(company_adds) + len(contact_removals) + len(company_removals)
+        )
+        self.write_roles(pairs)
+
+    def association_failure(self, pairs: list[DealPair], error: Any) -> None:
+        context = getattr(error, "context", None) or {}
+        ids = {str(v) for vs in context.values() for v in (vs or [])}
+        message = getattr(error, "message", "") or ""
+        kind = "association_limit" if "limit" in message.lower() else "other"
+        for pair in pairs:
+            if pair.hubspot_id in ids or not ids:
+                pair.partial = True
+                self.record_error(
+                    pair, "to_hubspot", kind, getattr(error, "category", "") or "", message, []
+                )
+
+    def write_roles(self, pairs: list[DealPair]) -> None:
+        """Contact roles for contacts associated in HubSpot (creates are not retried: a lost
+        answer shows the role on the next read), and removed ones deleted."""
+        creates = [
+            (p, {"OpportunityId": p.salesforce_id, "ContactId": c})
+            for p in pairs
+            for c in p.roles_add
+        ]
+        if creates:
+            results = self.ctx.salesforce.collections_create(
+                sobject=ROLE, records=[r for _, r in creates]
+            )
+            for (pair, record), result in zip(creates, results, strict=True):
+                if result.get("success"):
+                    self.counts["roles_created"] += 1
+                else:
+                    pair.same[CONTACTS] = sorted(
+                        set(pair.same.get(CONTACTS, [])) - {record["ContactId"]}
+                    )
+                    pair.partial = True
+                    self.record_salesforce_failure(pair, result)
+        removals = [r for p in pairs for r in p.roles_remove]
+        if removals:
+            results = with_retries(lambda: self.ctx.salesforce.collections_delete(ids=removals))
+            self.counts["roles_deleted"] += sum(1 for r in results if r.get("success"))
+
+    # --- writes ---------------------------------------------------------------------------
+    def write_salesforce(self, pairs: list[DealPair]) -> None:
+        self.salesforce_updates(pairs, SOBJECT)
+        creates = [p for p in pairs if p.salesforce is None and p.hubspot is not None]
+        if not creates:
+            return
+        for pair in creates:
+            pair.to_salesforce.setdefault("Name", pair.hs_props.get("dealname") or "")
+        if self.external_id:
+            # Upserted by the deal id: a retry after a lost answer updates, never duplicates.
+            records = [{self.external_id: p.hubspot_id, **p.to_salesforce} for p in creates]
+            results = with_retries(
+                lambda: self.ctx.salesforce.collections_upsert(
+                    sobject=SOBJECT, external_id_field=self.external_id, records=records
+                )
+            )
+        else:
+            # Not retried: the write may have landed (then the next read links nothing twice
+            # only if the deal's key was written; without an external id that isn't certain).
+            results = self.ctx.salesforce.collections_create(
+                sobject=SOBJECT, records=[p.to_salesforce for p in creates]
+            )
+        for pair, result in zip(creates, results, strict=True):
+            if result.get("success"):
+                pair.salesforce = {"Id": result["id"], **pair.to_salesforce}
+                pair.to_hubspot[KEY_PROPERTY] = result["id"]
+                self.counts["created_in_salesforce"] += 1
+            else:
+                pair.salesforce_failed = True
+                self.record_salesforce_failure(pair, result)
+
+    def write_hubspot(self, pairs: list[DealPair]) -> None:
+        for pair in pairs:
+            if pair.stage_unknown and pair.salesforce is not None:
+                pair.partial = True
+                self.record_error(
+                    pair,
+                    "to_hubspot",
+                    "picklist",
+                    "UNKNOWN_STAGE",
+                    f"Stage {(pair.salesforce or {}).get('StageName')!r} has no stage in the "
+                    "deal's synced pipeline.",
+                    ["StageName"],
+                )
+        # Stage and pipeline ids come from the pipelines, not from dropdown options.
+        held = {
+            id(p): {k: p.to_hubspot.pop(k) for k in (PIPELINE, STAGE) if k in p.to_hubspot}
+            for p in pairs
+        }
+        self.align_options(pairs)
+        for pair in pairs:
+            pair.to_hubspot.update(held[id(pair)])
+        self.hubspot_updates(pairs)
+        creates = [
+            p
+            for p in pairs
+            if p.hubspot is None and p.salesforce is not None and not p.stage_unknown
+        ]
+        if not creates:
+            return
+        inputs = []
+        for pair in creates:
+            properties = {k: v for k, v in pair.to_hubspot.items() if v != ""}
+            pair.snap_hubspot = {k: v for k, v in pair.snap_hubspot.items() if v != ""}
+            properties[KEY_PROPERTY] = pair.salesforce_id
+            inputs.append(
+                {"id": pair.salesforce_id, "idProperty": KEY_PROPERTY, "properties": properties}
+            )
+        results, failed = self.hubspot_batch("upsert", inputs, key=lambda i: i["id"])
+        by_opportunity = {(o.properties or {}).get(KEY_PROPERTY): o for o in results}
+        for pair in creates:
+            obj = by_opportunity.get(pair.salesforce_id)
+            if obj is None:
+                pair.hubspot_failed = True
+                self.record_hubspot_failure(pair, failed.get(pair.salesforce_id))
+                continue
+            pair.hubspot = obj
+            self.counts["created_in_hubspot"] += 1
+
+    # --- HubSpot association edits, waiting accounts, retries ----------------------------
+    def sweep_associations(self) -> None:
+        """Association edits in HubSpot don't change a deal's modified date: compare a slice
+        of the linked deals' associations with their snapshots each cycle (1,000 deals per
+        HubSpot call), and put the ones that differ in step."""
+        row, _ = SyncCursor.objects.get_or_create(
+            integration=self.ctx.integration, stream="deals:association-sweep"
+        )
+        after = int((row.seen or {}).get("after") or 0)
+        links = list(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration, object=OBJECT, pk__gt=after
+            ).order_by("pk")[:SWEEP]
+        )
+        row.seen = {"after": links[-1].pk if len(links) == SWEEP else 0}
+        row.save(update_fields=["seen", "updated_at"])
+        if not links:
+            return
+        ids = [link.hubspot_id for link in links]
+        contacts = self.deal_contacts(ids)
+        companies = self.deal_companies(ids) if self.companies_on else {}
+        contact_links = {
+            link.hubspot_id: link.salesforce_id
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object="contacts",
+                salesforce_type="Contact",
+                hubspot_id__in={c for cs in contacts.values() for c in cs},
+            )
+        }
+        changed = []
+        for link in links:
+            snapshot = link.snapshot
+            hs = sorted(
+                {contact_links[c] for c in contacts.get(link.hubspot_id, []) if c in contact_links}
+            )
+            if hs != sorted(snapshot.get(CONTACTS) or []) or (
+                self.companies_on
+                and companies.get(link.hubspot_id, "") != (snapshot.get(COMPANY) or "")
+                and not snapshot.get(WAITING)
+            ):
+                changed.append(link)
+        if changed:
+            self.resync_links(changed)
+
+    def resync_links(self, links: list[RecordLink]) -> None:
+        """Put linked pairs in step now (both sides read by id). A deal gone from HubSpot
+        retires its link and leaves the opportunity alone."""
+        objects = self.read_deals([link.hubspot_id for link in links])
+        records = {
+            r["Id"]: r
+            for r in salesforce_by_ids(
+                self.ctx.salesforce,
+                SOBJECT,
+                self.opportunity_fields(),
+                [link.salesforce_id for link in links],
+            )
+        }
+        pairs = []
+        for link in links:
+            obj, record = objects.get(link.hubspot_id), records.get(link.salesforce_id)
+            if obj is None:
+                link.delete()
+                self.counts["links_removed"] += 1
+                continue
+            if record is None:
+                continue  # deleted in Salesforce: the opportunity stream handles it
+            pair = DealPair(SOBJECT, record, obj, link, hs_history=history_times(obj))
+            if self.in_synced_pipeline(pair):
+                pairs.append(pair)
+        if pairs:
+            self.process(pairs, None, [])
+
+    def finish_waiting_accounts(self) -> None:
+        """Deals waiting for their account's company: associate those whose account synced."""
+        if not self.companies_on:
+            return
+        waiting = [
+            link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration, object=OBJECT, snapshot__has_key=WAITING
+            )
+            if link.snapshot.get(WAITING)
+        ]
+        if not waiting:
+            return
+        ready = self.company_links([link.snapshot[WAITING] for link in waiting])
+        links = [link for link in waiting if link.snapshot[WAITING] in ready]
+        for link in links:  # decide afresh: the account hasn't been put in step yet
+            link.snapshot = {k: v for k, v in link.snapshot.items() if k not in (ACCOUNT, WAITING)}
+        if links:
+            self.resync_links(links)
+
+    def retry_errored(self) -> None:
+        """Records whose errors are due, and records an admin asked to sync."""
+        due = list(
+            SyncError.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                resolved_at__isnull=True,
+                next_retry_at__lte=timezone.now(),
+            ).values_list("record_key", flat=True)[:2000]
+        )
+        requests = list(
+            ResyncRequest.objects.filter(integration=self.ctx.integration, object=OBJECT)[:2000]
+        )
+        due += [r.record_key for r in requests]
+        if not due:
+            return
+        hubspot_ids = sorted({k.split(":", 1)[1] for k in due if k.startswith("hubspot:")})
+        opportunities = sorted({k.split(":", 1)[1] for k in due if k.startswith("salesforce:")})
+        if opportunities:
+            records = salesforce_by_ids(
+                self.ctx.salesforce, SOBJECT, self.opportunity_fields(), opportunities
+            )
+            self.handle_salesforce_opportunities(records, None, force=True)
+        if hubspot_ids:
+            try:
+                objects = list(self.read_deals(hubspot_ids).values())
+            except (NotFound, RemoteError):
+                objects = []
+            self.handle_hubspot_deals(objects, None, force=True)
+        ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
+        self.counts["retried"] += len(due)

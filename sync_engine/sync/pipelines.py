@@ -1,0 +1,295 @@
+"""The HubSpot deal pipelines that mirror Salesforce's opportunity processes (spec §10).
+
+One pipeline per active opportunity record type, labelled "Salesforce – ‹record type id›"; an
+org with one record type (or none) gets a single "Salesforce – default pipeline". Each
+pipeline's stages are the ``StageName`` picklist values (label = value), with HubSpot's stage
+metadata (``isClosed``, ``probability``: 1.0 for won, 0.0 for lost) taken from Salesforce's
+``OpportunityStage`` rows, or from the value's name where that object can't be read.
+
+Keeping them in step is cheap: the Opportunity describe is read at most once an hour, or at
+once when a record names a record type or stage the pipelines don't know yet, and HubSpot is
+only written when that describe changed. What was built is kept in ``SchemaCache`` (HubSpot,
+``deals:pipelines``): record type → pipeline id and ``StageName`` value → stage id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.utils import timezone
+
+from ..errors import RemoteError
+from ..models import SchemaCache, System
+from .changes import parse_time, with_retries
+from .context import CycleContext
+
+log = logging.getLogger(__name__)
+
+OBJECT = "deals"
+SOBJECT = "Opportunity"
+STATE_OBJECT = "deals:pipelines"
+REFRESH = timedelta(hours=1)
+PREFIX = "Salesforce – "
+DEFAULT_LABEL = f"{PREFIX}default pipeline"
+DEFAULT_KEY = ""  # the single pipeline of an org with one record type, or none
+
+
+@dataclass
+class SyncedPipeline:
+    key: str  # the record type id it mirrors, or DEFAULT_KEY
+    id: str  # HubSpot pipeline id
+    label: str
+    stages: dict[str, str] = field(default_factory=dict)  # StageName value -> HubSpot stage id
+
+    def stage_name(self, stage_id: str | None) -> str:
+        for name, sid in self.stages.items():
+            if sid == stage_id:
+                return name
+        return ""
+
+
+def stage_metadata(names: list[str], known: dict[str, dict]) -> dict[str, dict[str, str]]:
+    """HubSpot metadata per stage: Salesforce's own flags when known, else the name decides
+    (…Won is won, …Lost or another Closed… is lost); open stages get rising probabilities."""
+    out: dict[str, dict[str, str]] = {}
+    open_names = []
+    for name in names:
+        info = known.get(name)
+        if info is not None:
+            closed, won = bool(info.get("IsClosed")), bool(info.get("IsWon"))
+        else:
+            lower = name.casefold()
+            won = "won" in lower.split() or lower.endswith("won")
+            closed = won or "lost" in lower or lower.startswith("closed")
+        if won:
+            out[name] = {"isClosed": "true", "probability": "1.0"}
+        elif closed:
+            out[name] = {"isClosed": "true", "probability": "0.0"}
+        else:
+            open_names.append(name)
+            probability = (info or {}).get("DefaultProbability")
+            out[name] = {
+                "isClosed": "false",
+                "probability": (
+                    f"{float(probability) / 100:.2f}".rstrip("0").rstrip(".")
+                    if probability is not None
+                    else ""
+                ),
+            }
+    for i, name in enumerate(open_names):
+        if not out[name]["probability"]:
+            out[name]["probability"] = f"{(i + 1) / (len(open_names) + 1):.1f}"
+    return out
+
+
+class Pipelines:
+    def __init__(self, ctx: CycleContext) -> None:
+        self.ctx = ctx
+        self.refreshed = False  # the describe was read in this cycle
+        row = SchemaCache.objects.filter(
+            integration=ctx.integration, system=System.HUBSPOT, object=STATE_OBJECT
+        ).first()
+        self.state: dict = row.data if row and isinstance(row.data, dict) else {}
+        self.pipelines = [SyncedPipeline(**p) for p in self.state.get("pipelines", [])]
+
+    # --- lookups ------------------------------------------------------------------------
+    @property
+    def by_id(self) -> dict[str, SyncedPipeline]:
+        return {p.id: p for p in self.pipelines}
+
+    def synced(self, pipeline_id: str | None) -> bool:
+        return bool(pipeline_id) and pipeline_id in self.by_id
+
+    @property
+    def per_record_type(self) -> bool:
+        return any(p.key != DEFAULT_KEY for p in self.pipelines)
+
+    def for_record_type(self, record_type_id: str | None) -> SyncedPipeline | None:
+        """The pipeline an opportunity of this record type belongs in (the org's default
+        record type when it has none)."""
+        if not self.pipelines:
+            return None
+        if not self.per_record_type:
+            return self.pipelines[0]
+        keyed = {p.key: p for p in self.pipelines}
+        if record_type_id and record_type_id in keyed:
+            return keyed[record_type_id]
+        if record_type_id and record_type_id[:15] in {k[:15] for k in keyed}:
+            return next(p for p in self.pipelines if p.key[:15] == record_type_id[:15])
+        return keyed.get(self.state.get("default_record_type") or "") or self.pipelines[0]
+
+    def knows(self, record: dict) -> bool:
+        """Whether the pipelines cover this opportunity's record type and stage."""
+        pipeline = self.for_record_type(record.get("RecordTypeId"))
+        if pipeline is None:
+            return False
+        record_type = record.get("RecordTypeId")
+        if self.per_record_type and record_type and pipeline.key[:15] != record_type[:15]:
+            return False
+        stage = record.get("StageName")
+        return not stage or stage in pipeline.stages
+
+    # --- keeping them in step -------------------------------------------------------------
+    def ensure(self, *, force: bool = False) -> None:
+        """Read the describe when due (hourly) or forced (once a cycle), and bring HubSpot's
+        pipelines in step when it changed."""
+        if self.refreshed:
+            return
+        checked = parse_time(self.state.get("checked_at"))
+        due = checked is None or timezone.now() - checked >= REFRESH or not self.pipelines
+        if not (due or force):
+            return
+        self.refreshed = True
+        describe = self.ctx.salesforce.describe_object(SOBJECT)
+        record_types = sorted(
+            (
+                rt
+                for rt in describe.get("recordTypeInfos") or []
+                if rt.get("active", True) and not rt.get("master")
+            ),
+            key=lambda rt: rt["recordTypeId"],
+        )
+        default = next(
+            (rt["recordTypeId"] for rt in record_types if rt.get("defaultRecordTypeMapping")),
+            record_types[0]["recordTypeId"] if record_types else "",
+        )
+        stage_field = next((f for f in describe.get("fields", []) if f["name"] == "StageName"), {})
+        stages = [
+            v["value"] for v in stage_field.get("picklistValues") or [] if v.get("active", True)
+        ]
+        keys = [rt["recordTypeId"] for rt in record_types] if len(record_types) > 1 else []
+        signature = hashlib.sha1(
+            json.dumps([keys, default, stages]).encode(), usedforsecurity=False
+        ).hexdigest()
+        if signature != self.state.get("signature") or not self.pipelines:
+            self.reconcile(keys, stages)
+        self.state.update(
+            signature=signature,
+            default_record_type=default,
+            checked_at=timezone.now().isoformat(),
+            pipelines=[vars(p) for p in self.pipelines],
+        )
+        self.save()
+
+    def save(self) -> None:
+        SchemaCache.objects.update_or_create(
+            integration=self.ctx.integration,
+            system=System.HUBSPOT,
+            object=STATE_OBJECT,
+            defaults={"data": self.state, "fetched_at": timezone.now()},
+        )
+
+    def known_stage_flags(self) -> dict[str, dict]:
+        """``OpportunityStage`` rows by ``ApiName`` (closed, won, probability); empty where
+        the object can't be queried."""
+        soql = "SELECT ApiName, IsActive, IsClosed, IsWon, DefaultProbability FROM OpportunityStage"
+        try:
+            rows = with_retries(lambda: self.ctx.salesforce.query_all(soql))
+        except RemoteError as error:
+            log.info("OpportunityStage unavailable (%s); stage names decide", error)
+            return {}
+        return {r["ApiName"]: r for r in rows if r.get("ApiName")}
+
+    def reconcile(self, keys: list[str], stages: list[str]) -> None:
+        """Create missing pipelines and stages in HubSpot and align stage metadata; stages
+        Salesforce no longer has stay in HubSpot (deals may sit in them) but stop mapping."""
+        metadata = stage_metadata(stages, self.known_stage_flags())
+        wanted = [(k, f"{PREFIX}{k}") for k in keys] or [(DEFAULT_KEY, DEFAULT_LABEL)]
+        existing = {
+            p.label: p
+            for p in self.ctx.hubspot.pipelines_get_all(object_type=OBJECT)
+            if not getattr(p, "archived", False)
+        }
+        previous = {p.key: p for p in self.pipelines}
+        built: list[SyncedPipeline] = []
+        for order, (key, label) in enumerate(wanted):
+            remote = existing.get(label)
+            if remote is None and key in previous:
+                remote = next((p for p in existing.values() if str(p.id) == previous[key].id), None)
+            if remote is None:
+                built.append(self.create_pipeline(key, label, order, stages, metadata))
+                self.ctx.counts["pipelines_created"] += 1
+            else:
+                built.append(self.align_stages(key, remote, stages, metadata))
+        self.pipelines = built
+
+    def create_pipeline(
+        self, key: str, label: str, order: int, stages: list[str], metadata: dict
+    ) -> SyncedPipeline:
+        body = {
+            "label": label,
+            "displayOrder": 100 + order,
+            "stages": [
+                {"label": name, "displayOrder": i, "metadata": metadata[name]}
+                for i, name in enumerate(stages)
+            ],
+        }
+        created = self.ctx.hubspot.call(
+            "crm.pipelines.pipelines_api",
+            "create",
+            OBJECT,
+            body,
+            operation=f"{OBJECT}.pipelines.create",
+            sent=1,
+        )
+        return SyncedPipeline(
+            key=key,
+            id=str(created.id),
+            label=label,
+            stages={s.label: str(s.id) for s in created.stages or [] if s.label in metadata},
+        )
+
+    def align_stages(self, key: str, remote, stages: list[str], metadata: dict) -> SyncedPipeline:
+        pipeline = SyncedPipeline(key=key, id=str(remote.id), label=remote.label)
+        present = {s.label: s for s in remote.stages or [] if not getattr(s, "archived", False)}
+        for order, name in enumerate(stages):
+            stage = present.get(name)
+            if stage is None:
+                stage = self.ctx.hubspot.call(
+                    "crm.pipelines.pipeline_stages_api",
+                    "create",
+                    OBJECT,
+                    pipeline.id,
+                    {"label": name, "displayOrder": order, "metadata": metadata[name]},
+                    operation=f"{OBJECT}.pipelines.stages.create",
+                    sent=1,
+                )
+                self.ctx.counts["pipeline_stages_created"] += 1
+            else:
+                current = {k: str(v) for k, v in (stage.metadata or {}).items()}
+                wanted = {**current, **metadata[name]}
+                if current != wanted or stage.display_order != order:
+                    self.ctx.hubspot.call(
+                        "crm.pipelines.pipeline_stages_api",
+                        "update",
+                        OBJECT,
+                        pipeline.id,
+                        str(stage.id),
+                        {"displayOrder": order, "metadata": wanted},
+                        operation=f"{OBJECT}.pipelines.stages.update",
+                        sent=1,
+                    )
+                    self.ctx.counts["pipeline_stages_updated"] += 1
+            pipeline.stages[name] = str(stage.id)
+        return pipeline
+
+
+def synced_pipelines(integration) -> list[dict]:
+    """For the Deals tab: each synced pipeline's label, HubSpot id, record type, stage count."""
+    row = SchemaCache.objects.filter(
+        integration=integration, system=System.HUBSPOT, object=STATE_OBJECT
+    ).first()
+    data = row.data if row and isinstance(row.data, dict) else {}
+    return [
+        {
+            "label": p["label"],
+            "id": p["id"],
+            "record_type": p["key"],
+            "stage_count": len(p.get("stages") or {}),
+        }
+        for p in data.get("pipelines", [])
+    ]

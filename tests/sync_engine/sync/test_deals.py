@@ -1,0 +1,472 @@
+"""Deals ⇄ opportunities (spec §10), end to end through the official clients and emulators."""
+
+from __future__ import annotations
+
+import pytest
+from hubspot.crm.deals import SimplePublicObjectInput as DealInput
+from hubspot.crm.deals import SimplePublicObjectInputForCreate as DealCreate
+
+from sync_engine.models import ApiCall, RecordLink, SyncError, System
+from sync_engine.services import object_settings_update, object_sync_get_or_create
+from sync_engine.sync.cycle import sync_cycle_run
+from sync_engine.sync.pipelines import DEFAULT_LABEL, synced_pipelines
+
+from .helpers import hs_create
+
+
+class Deals:
+    """Run the pairs' cycles (companies, contacts, deals, in the scheduler's order)."""
+
+    def __init__(self, integration, emulators):
+        self.integration = integration
+        self.emulators = emulators
+
+    def __call__(self, object_name: str = "deals"):
+        before = {
+            s: ApiCall.objects.filter(integration=self.integration, system=s).count()
+            for s in System.values
+        }
+        run = sync_cycle_run(integration=self.integration, object_name=object_name)
+        assert run.status == "succeeded", run.message
+        run.calls = {
+            s: ApiCall.objects.filter(integration=self.integration, system=s).count() - before[s]
+            for s in System.values
+        }
+        return run
+
+    def all(self):
+        """One cycle of every pair, in order; returns the deals run."""
+        self("companies")
+        self("contacts")
+        return self("deals")
+
+    def settings(self, **changes):
+        object_settings_update(integration=self.integration, object_name="deals", changes=changes)
+
+    def link(self, **filters):
+        return RecordLink.objects.get(integration=self.integration, object="deals", **filters)
+
+    def links(self):
+        return RecordLink.objects.filter(integration=self.integration, object="deals")
+
+    def pipeline(self, label: str = DEFAULT_LABEL) -> dict:
+        return next(p for p in synced_pipelines(self.integration) if p["label"] == label)
+
+    def hs_action(self, name, **kwargs):
+        return self.emulators.hubspot.app.run_action(name, **kwargs)
+
+    def sf_action(self, name, **kwargs):
+        return self.emulators.salesforce.app.run_action(name, **kwargs)
+
+
+@pytest.fixture
+def deals(integration, emulators):
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+    object_settings_update(
+        integration=integration, object_name="contacts", changes={"hubspot_creates": "contact"}
+    )
+    object_settings_update(integration=integration, object_name="deals", changes={}, enabled=True)
+    return Deals(integration, emulators)
+
+
+@pytest.fixture
+def with_companies(deals, integration):
+    object_settings_update(
+        integration=integration, object_name="companies", changes={}, enabled=True
+    )
+    return deals
+
+
+def new_opportunity(sf, **fields) -> str:
+    return sf.Opportunity.create(
+        {"Name": "Big Deal", "StageName": "Prospecting", "CloseDate": "2026-12-31", **fields}
+    )["id"]
+
+
+def hs_deal(hs, **properties) -> str:
+    return hs.crm.deals.basic_api.create(DealCreate(properties=properties)).id
+
+
+def hs_deal_get(hs, deal_id, *props) -> dict:
+    return hs.crm.deals.basic_api.get_by_id(deal_id, properties=list(props)).properties
+
+
+def hs_deal_update(hs, deal_id, **properties) -> None:
+    hs.crm.deals.basic_api.update(deal_id, DealInput(properties=properties))
+
+
+def hs_deal_ids(hs) -> list[str]:
+    return [d.id for d in hs.crm.deals.basic_api.get_page(limit=100).results]
+
+
+def deal_contacts(hs, deal_id) -> list[str]:
+    page = hs.crm.associations.v4.basic_api.get_page("deals", deal_id, "contacts")
+    return sorted(str(r.to_object_id) for r in page.results)
+
+
+def deal_companies(hs, deal_id) -> list[str]:
+    page = hs.crm.associations.v4.basic_api.get_page("deals", deal_id, "companies")
+    return sorted(str(r.to_object_id) for r in page.results)
+
+
+def roles(sf, opportunity) -> list[str]:
+    soql = f"SELECT ContactId FROM OpportunityContactRole WHERE OpportunityId = '{opportunity}'"  # noqa: S608
+    return sorted(r["ContactId"] for r in sf.query(soql)["records"])
+
+
+def hs_pipelines(hs):
+    return hs.crm.pipelines.pipelines_api.get_all("deals").results
+
+
+def hs_stage(hs, stage: str, label: str = DEFAULT_LABEL):
+    pipeline = next(p for p in hs_pipelines(hs) if p.label == label)
+    return pipeline.id, next(s for s in pipeline.stages if s.label == stage)
+
+
+# --- switch, pipelines --------------------------------------------------------------------
+def test_deal_sync_starts_off(integration, sf_person):
+    row = object_sync_get_or_create(integration=integration, object_name="deals")
+    assert row.enabled is False
+    new_opportunity(sf_person)
+    run = sync_cycle_run(integration=integration, object_name="deals")
+    assert run.message == "Sync is off for this object."
+    assert not RecordLink.objects.filter(object="deals").exists()
+
+
+def test_one_default_pipeline_mirrors_the_stage_picklist(deals, hs_person):
+    run = deals()
+    assert run.counts["pipelines_created"] == 1
+    pipeline = next(p for p in hs_pipelines(hs_person) if p.label == DEFAULT_LABEL)
+    labels = [s.label for s in sorted(pipeline.stages, key=lambda s: s.display_order)]
+    assert labels[:2] == ["Prospecting", "Qualification"]
+    assert "Closed Won" in labels and "Closed Lost" in labels
+    stages = {s.label: s.metadata for s in pipeline.stages}
+    assert stages["Closed Won"] == {"isClosed": "true", "probability": "1.0"}
+    assert stages["Closed Lost"] == {"isClosed": "true", "probability": "0.0"}
+    assert stages["Prospecting"]["isClosed"] == "false"
+    assert deals.pipeline()["stage_count"] == len(labels)
+    # Kept in step cheaply: no describe, no pipeline call while nothing changed.
+    again = deals()
+    assert again.counts.get("pipelines_created", 0) == 0
+    assert len([p for p in hs_pipelines(hs_person) if p.label.startswith("Salesforce")]) == 1
+
+
+def test_one_pipeline_per_record_type(deals, sf_person, hs_person):
+    first = deals.sf_action("add_record_type", object="Opportunity", label="New Business")
+    second = deals.sf_action("add_record_type", object="Opportunity", label="Renewal")
+    renewal = new_opportunity(sf_person, Name="Renewal 2027", RecordTypeId=second)
+    default = new_opportunity(sf_person, Name="New logo")  # the default record type
+    deals()
+    labels = {p.label: p.id for p in hs_pipelines(hs_person)}
+    assert f"Salesforce – {first}" in labels and f"Salesforce – {second}" in labels
+    assert DEFAULT_LABEL not in labels
+    props = hs_deal_get(hs_person, deals.link(salesforce_id=renewal).hubspot_id, "pipeline")
+    assert props["pipeline"] == labels[f"Salesforce – {second}"]
+    props = hs_deal_get(hs_person, deals.link(salesforce_id=default).hubspot_id, "pipeline")
+    assert props["pipeline"] == labels[f"Salesforce – {first}"]
+    # Salesforce moves the opportunity to the other record type: the deal changes pipeline.
+    sf_person.Opportunity.update(renewal, {"RecordTypeId": first, "StageName": "Closed Won"})
+    deals()
+    props = hs_deal_get(
+        hs_person, deals.link(salesforce_id=renewal).hubspot_id, "pipeline", "dealstage"
+    )
+    pipeline_id, won = hs_stage(hs_person, "Closed Won", f"Salesforce – {first}")
+    assert props == {**props, "pipeline": pipeline_id, "dealstage": won.id}
+
+
+# --- creates and updates ------------------------------------------------------------------
+def test_a_new_opportunity_creates_a_deal_and_an_idle_cycle_writes_nothing(
+    deals, sf_person, hs_person
+):
+    opportunity = new_opportunity(
+        sf_person, Name="Globex renewal", Amount=1200, Description="Three seats"
+    )
+    run = deals()
+    assert run.counts["created_in_hubspot"] == 1
+    link = deals.link(salesforce_id=opportunity)
+    props = hs_deal_get(
+        hs_person,
+        link.hubspot_id,
+        "dealname",
+        "amount",
+        "closedate",
+        "description",
+        "pipeline",
+        "dealstage",
+        "salesforce_opportunity_id_sync",
+    )
+    pipeline_id, prospecting = hs_stage(hs_person, "Prospecting")
+    assert props["dealname"] == "Globex renewal" and props["amount"] in ("1200", "1200.0")
+    assert props["closedate"].startswith("2026-12-31") and props["description"] == "Three seats"
+    assert props["pipeline"] == pipeline_id and props["dealstage"] == prospecting.id
+    assert props["salesforce_opportunity_id_sync"] == opportunity
+
+    # Salesforce's edits win (prefer Salesforce unless blank), stage included.
+    sf_person.Opportunity.update(opportunity, {"Amount": 1500, "StageName": "Closed Won"})
+    run = deals()
+    assert run.counts["updated_in_hubspot"] == 1
+    props = hs_deal_get(hs_person, link.hubspot_id, "amount", "dealstage", "hs_is_closed_won")
+    assert props["amount"] in ("1500", "1500.0")
+    assert props["dealstage"] == hs_stage(hs_person, "Closed Won")[1].id
+    assert props["hs_is_closed_won"] == "true"
+    # HubSpot edits of a field Salesforce holds don't go back under that rule...
+    hs_deal_update(hs_person, link.hubspot_id, description="Changed in HubSpot")
+    deals()
+    assert sf_person.Opportunity.get(opportunity)["Description"] == "Three seats"
+    deals()
+    idle = deals()
+    assert not any(
+        idle.counts.get(k)
+        for k in ("created_in_hubspot", "updated_in_hubspot", "updated_in_salesforce")
+    )
+    assert idle.calls["salesforce"] == 1  # both change streams in one composite call
+
+
+def test_a_new_deal_in_a_synced_pipeline_creates_an_opportunity(deals, sf_person, hs_person):
+    deals()  # the pipelines exist
+    pipeline_id, stage = hs_stage(hs_person, "Needs Analysis")
+    deal = hs_deal(
+        hs_person,
+        dealname="From HubSpot",
+        amount="99",
+        closedate="2026-10-01",
+        pipeline=pipeline_id,
+        dealstage=stage.id,
+    )
+    run = deals()
+    assert run.counts["created_in_salesforce"] == 1
+    opportunity = deals.link(hubspot_id=str(deal)).salesforce_id
+    record = sf_person.Opportunity.get(opportunity)
+    assert (record["Name"], record["StageName"], record["CloseDate"]) == (
+        "From HubSpot",
+        "Needs Analysis",
+        "2026-10-01",
+    )
+    assert record["Amount"] == 99 and record["HubSpot_Id__c"] == str(deal)
+    # The stage moves in HubSpot: StageName follows (Salesforce's value is not blank, so it
+    # needs a two-way rule).
+    from sync_engine.models import FieldMapping
+
+    FieldMapping.objects.filter(object="deals", hubspot_property="dealstage").update(rule="two_way")
+    hs_deal_update(hs_person, str(deal), dealstage=hs_stage(hs_person, "Closed Lost")[1].id)
+    deals()
+    assert sf_person.Opportunity.get(opportunity)["StageName"] == "Closed Lost"
+    deals()
+    assert len(hs_deal_ids(hs_person)) == 1
+    assert sf_person.query("SELECT Id FROM Opportunity")["totalSize"] == 1
+
+
+def test_a_deal_outside_the_synced_pipelines_does_not_sync(deals, sf_person, hs_person):
+    deals()
+    deal = hs_deal(
+        hs_person,
+        dealname="HubSpot only",
+        closedate="2026-10-01",
+        pipeline="default",
+        dealstage="appointmentscheduled",
+    )
+    run = deals()
+    assert run.counts["skipped_unsynced_pipeline"] == 1
+    assert sf_person.query("SELECT Id FROM Opportunity")["totalSize"] == 0
+    # A synced deal moved into an unsynced pipeline stops syncing (no error).
+    opportunity = new_opportunity(sf_person, Name="Moves away")
+    deals()
+    moved = deals.link(salesforce_id=opportunity).hubspot_id
+    hs_deal_update(hs_person, moved, pipeline="default", dealstage="qualifiedtobuy")
+    sf_person.Opportunity.update(opportunity, {"Name": "Renamed in Salesforce"})
+    run = deals()
+    assert run.counts["skipped_unsynced_pipeline"] >= 1
+    assert hs_deal_get(hs_person, moved, "dealname")["dealname"] == "Moves away"
+    assert sf_person.Opportunity.get(opportunity)["StageName"] == "Prospecting"
+    assert not SyncError.objects.filter(object="deals", resolved_at__isnull=True).exists()
+    assert str(deal) not in {link.hubspot_id for link in deals.links()}
+
+
+# --- associations ---------------------------------------------------------------------------
+def test_contact_roles_and_deal_contacts_follow_each_other(deals, sf_person, hs_person):
+    ann = sf_person.Contact.create({"LastName": "Ann", "Email": "ann@roles.example"})["id"]
+    bob = sf_person.Contact.create({"LastName": "Bob", "Email": "bob@roles.example"})["id"]
+    opportunity = new_opportunity(sf_person, Name="With roles")
+    deals.sf_action("add_contact_role", opportunity_id=opportunity, contact_id=ann)
+    deals.all()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    hs_ann = RecordLink.objects.get(object="contacts", salesforce_id=ann).hubspot_id
+    hs_bob = RecordLink.objects.get(object="contacts", salesforce_id=bob).hubspot_id
+    assert deal_contacts(hs_person, deal) == [hs_ann]
+
+    # Salesforce adds a role: the deal gets the contact.
+    deals.sf_action("add_contact_role", opportunity_id=opportunity, contact_id=bob)
+    deals()
+    assert deal_contacts(hs_person, deal) == sorted([hs_ann, hs_bob])
+    # HubSpot removes Ann (an association edit doesn't change the deal): her role goes.
+    hs_person.crm.associations.v4.basic_api.archive("deals", deal, "contacts", hs_ann)
+    run = deals()
+    assert run.counts["roles_deleted"] == 1
+    assert roles(sf_person, opportunity) == [bob]
+    # HubSpot adds a contact: a contact role appears.
+    carl = hs_create(hs_person, email="carl@roles.example", firstname="Carl", lastname="C")
+    deals("contacts")
+    deals.hs_action("associate", from_type="deals", from_id=deal, to_type="contacts", to_id=carl)
+    deals()
+    sf_carl = RecordLink.objects.get(object="contacts", hubspot_id=str(carl)).salesforce_id
+    assert roles(sf_person, opportunity) == sorted([bob, sf_carl])
+    deals()
+    idle = deals()
+    assert not any(k.startswith(("roles_", "associations_")) and v for k, v in idle.counts.items())
+
+
+def test_a_deal_from_hubspot_brings_its_contacts_as_roles_and_lifecycle_follows(
+    deals, sf_person, hs_person
+):
+    contact = hs_create(hs_person, email="won@life.example", firstname="Wendy", lastname="W")
+    deals.all()  # the contact becomes a Salesforce contact; the pipelines exist
+    pipeline_id, won = hs_stage(hs_person, "Closed Won")
+    deal = hs_deal(
+        hs_person, dealname="Won", closedate="2026-01-15", pipeline=pipeline_id, dealstage=won.id
+    )
+    deals.hs_action("associate", from_type="deals", from_id=deal, to_type="contacts", to_id=contact)
+    deals()
+    opportunity = deals.link(hubspot_id=str(deal)).salesforce_id
+    sf_contact = RecordLink.objects.get(object="contacts", hubspot_id=str(contact)).salesforce_id
+    assert roles(sf_person, opportunity) == [sf_contact]
+    # The contact pair's lifecycle automation sees the new role on a Closed Won opportunity.
+    deals("contacts")
+    stage = hs_person.crm.contacts.basic_api.get_by_id(
+        contact, properties=["lifecyclestage"]
+    ).properties["lifecyclestage"]
+    assert stage == "customer"
+
+
+def test_the_account_follows_the_deal_company_and_waits_for_the_account(
+    with_companies, sf_person, hs_person
+):
+    deals = with_companies
+    account = sf_person.Account.create({"Name": "Acme"})["id"]
+    opportunity = new_opportunity(sf_person, Name="Acme deal", AccountId=account)
+    deals.all()
+    company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    assert deal_companies(hs_person, deal) == [company]
+
+    # An account whose company doesn't exist yet: the deal waits, then is associated.
+    deals.settings()  # no-op; keeps the fixture honest
+    later = sf_person.Account.create({"Name": "Later Inc"})["id"]
+    sf_person.Opportunity.update(opportunity, {"AccountId": later})
+    run = deals()
+    assert run.counts["waiting_for_account"] == 1
+    error = SyncError.objects.get(object="deals", resolved_at__isnull=True)
+    assert error.error_type == "waiting_for_account"
+    deals("companies")
+    deals()
+    later_company = RecordLink.objects.get(object="companies", salesforce_id=later).hubspot_id
+    assert deal_companies(hs_person, deal) == [later_company]
+    assert not SyncError.objects.filter(object="deals", resolved_at__isnull=True).exists()
+
+    # HubSpot moves the deal to another synced company: AccountId follows.
+    hs_person.crm.associations.v4.basic_api.archive("deals", deal, "companies", later_company)
+    deals.hs_action(
+        "associate", from_type="deals", from_id=deal, to_type="companies", to_id=company
+    )
+    deals()
+    assert sf_person.Opportunity.get(opportunity)["AccountId"] == account
+
+
+def test_without_company_sync_a_deal_gets_no_company(deals, sf_person, hs_person):
+    account = sf_person.Account.create({"Name": "No Sync Corp"})["id"]
+    opportunity = new_opportunity(sf_person, Name="Lonely", AccountId=account)
+    deals.all()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    assert deal_companies(hs_person, deal) == []
+    assert not SyncError.objects.filter(object="deals").exists()
+
+
+# --- deletes and duplicates -----------------------------------------------------------------
+def test_deleting_an_opportunity_deletes_the_deal_but_not_the_other_way(
+    deals, sf_person, hs_person
+):
+    gone = new_opportunity(sf_person, Name="Deleted in Salesforce")
+    kept = new_opportunity(sf_person, Name="Deal deleted in HubSpot")
+    contact = sf_person.Contact.create({"LastName": "K", "Email": "k@keep.example"})["id"]
+    deals.sf_action("add_contact_role", opportunity_id=kept, contact_id=contact)
+    deals.all()
+    gone_deal = deals.link(salesforce_id=gone).hubspot_id
+    kept_deal = deals.link(salesforce_id=kept).hubspot_id
+    sf_person.Opportunity.delete(gone)
+    run = deals()
+    assert run.counts["deleted_in_hubspot"] == 1
+    assert gone_deal not in hs_deal_ids(hs_person)
+    assert not deals.links().filter(salesforce_id=gone).exists()
+
+    hs_person.crm.deals.basic_api.archive(kept_deal)
+    deals()
+    record = sf_person.Opportunity.get(kept)
+    assert record["Name"] == "Deal deleted in HubSpot"
+    assert roles(sf_person, kept) == [contact]  # the roles stay too
+    assert not deals.links().filter(salesforce_id=kept).exists()  # only the link retired
+
+
+def test_deleting_an_opportunity_with_do_nothing_keeps_the_deal(deals, sf_person, hs_person):
+    deals.settings(salesforce_delete="nothing")
+    opportunity = new_opportunity(sf_person, Name="Keep the deal")
+    deals()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    sf_person.Opportunity.delete(opportunity)
+    deals()
+    assert deal in hs_deal_ids(hs_person) and not deals.links().exists()
+
+
+def test_a_deal_create_lost_after_it_landed_is_not_duplicated(
+    deals, sf_person, hs_person, emulators
+):
+    deals()  # pipelines
+    opportunity = new_opportunity(sf_person, Name="Crashy")
+    emulators.hubspot.app.faults.add(
+        path="/crm/v3/objects/deals/batch/upsert",
+        apply_then_fail=True,
+        error_code="BAD_GATEWAY",
+        times=4,  # every retry of this cycle: it fails with the deal created, unlinked
+    )
+    with pytest.raises(AssertionError):
+        deals()
+    deals()
+    assert len(hs_deal_ids(hs_person)) == 1
+    assert deals.link(salesforce_id=opportunity)
+
+
+def test_an_opportunity_create_lost_after_it_landed_is_not_duplicated(
+    deals, sf_person, hs_person, emulators
+):
+    deals()
+    pipeline_id, stage = hs_stage(hs_person, "Prospecting")
+    deal = hs_deal(
+        hs_person, dealname="Crash Opp", closedate="2026-03-01", pipeline=pipeline_id,
+        dealstage=stage.id,
+    )  # fmt: skip
+    emulators.salesforce.app.faults.add(
+        path="/composite/sobjects/Opportunity",
+        apply_then_fail=True,
+        error_code="SERVER_UNAVAILABLE",
+        times=4,
+    )
+    with pytest.raises(AssertionError):
+        deals()  # the opportunity landed, every answer was lost: the cycle fails unlinked
+    deals()
+    deals()
+    assert sf_person.query("SELECT Id FROM Opportunity")["totalSize"] == 1
+    assert deals.link(hubspot_id=str(deal))
+    assert len(hs_deal_ids(hs_person)) == 1
+
+
+def test_opportunities_are_not_matched_by_name(deals, sf_person, hs_person):
+    deals()
+    pipeline_id, stage = hs_stage(hs_person, "Prospecting")
+    hs_deal(
+        hs_person, dealname="Same Name", closedate="2026-03-01", pipeline=pipeline_id,
+        dealstage=stage.id,
+    )  # fmt: skip
+    new_opportunity(sf_person, Name="Same Name")
+    deals()
+    deals()
+    assert len(hs_deal_ids(hs_person)) == 2
+    assert sf_person.query("SELECT Id FROM Opportunity")["totalSize"] == 2
