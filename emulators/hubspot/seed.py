@@ -156,6 +156,32 @@ def seed_demo(app: HubSpotApp) -> dict:
         crm.associate(contact_deal, record.id, contact_id, IMPORT, clock)
         clock += 60_000
 
+    # A custom object, created in HubSpot first as the custom-object sync requires (spec
+    # §15), so the demo can pair it with Salesforce's Project__c.
+    projects = registry.add_custom_type(
+        {
+            "name": "projects",
+            "labels": {"singular": "Project", "plural": "Projects"},
+            "primaryDisplayProperty": "project_name",
+            "requiredProperties": ["project_name"],
+            "associatedObjects": ["CONTACT", "COMPANY"],
+            "properties": [
+                {"name": "project_name", "label": "Project name", "type": "string",
+                 "fieldType": "text"},
+                {"name": "project_status", "label": "Status", "type": "enumeration",
+                 "fieldType": "select", "options": [
+                     {"label": v, "value": v} for v in ("Planned", "Active", "On Hold", "Done")
+                 ]},
+                {"name": "budget", "label": "Budget", "type": "number", "fieldType": "number"},
+                {"name": "start_date", "label": "Start date", "type": "date",
+                 "fieldType": "date"},
+                {"name": "description", "label": "Description", "type": "string",
+                 "fieldType": "textarea"},
+            ],
+        },
+        now,
+    )  # fmt: skip
+
     dynamic = crm.lists.create(
         name="Sync to Salesforce",
         object_type=contacts_t,
@@ -179,4 +205,5 @@ def seed_demo(app: HubSpotApp) -> dict:
         "contacts": len(contact_ids),
         "deals": len(DEALS),
         "lists": {"dynamic": dynamic.id, "manual": manual.id},
+        "custom_objects": [projects.id],
     }

@@ -136,3 +136,11 @@ def test_ui_create_archive_restore(hs, base_url):
     act("restore", object_type="contacts", id=created["id"])
     restored = hs.crm.contacts.basic_api.get_by_id(created["id"], properties=["lastmodifieddate"])
     assert restored.properties["lastmodifieddate"] >= created["properties"]["lastmodifieddate"]
+
+
+def test_demo_seed_has_a_projects_custom_object_to_pair_with_salesforce(hs, base_url):
+    """The custom-object wizard needs a HubSpot custom object created first (spec §15)."""
+    summary = seed_over_http(base_url)
+    projects = next(s for s in hs.crm.schemas.core_api.get_all().results if s.name == "projects")
+    assert projects.object_type_id in summary["custom_objects"]
+    assert {"project_name", "project_status", "budget"} <= {p.name for p in projects.properties}
