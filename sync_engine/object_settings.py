@@ -97,7 +97,8 @@ class TicketSettings:
 @dataclass
 class ActivitySettings:
     """Activities ⇄ tasks (spec §13): one toggle per type and direction. Starts switched off;
-    turning a type on never backfills (the import covers history)."""
+    turning a type on never backfills (the import covers history): only activities created
+    or modified after the moment a type (and the pair) was turned on sync."""
 
     # HubSpot → Salesforce (timeline sync, as Tasks on the linked lead or contact).
     hubspot_calls: bool = False
@@ -110,8 +111,38 @@ class ActivitySettings:
     salesforce_calls: bool = False
     salesforce_emails: bool = False
     salesforce_meetings: bool = False
+    # When each toggle (and "enabled", the pair's switch) was last turned on: ISO times,
+    # written by ``object_settings_update`` through :meth:`stamp_changes`, never by a form.
+    turned_on_at: dict = field(default_factory=dict)
 
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
+    TOGGLES: ClassVar[tuple[str, ...]] = (
+        "hubspot_calls",
+        "hubspot_emails",
+        "hubspot_meetings",
+        "hubspot_notes",
+        "hubspot_tasks",
+        "salesforce_tasks",
+        "salesforce_calls",
+        "salesforce_emails",
+        "salesforce_meetings",
+    )
+
+    @classmethod
+    def stamp_changes(cls, current: dict, diff: dict, now: Any) -> dict:
+        """The ``turned_on_at`` that goes with a change: the moment of every toggle (or the
+        pair's switch) that went from off to on."""
+        turned_on = [
+            name
+            for name, (old, new) in diff.items()
+            if (name in cls.TOGGLES or name == "enabled") and new is True and old is not True
+        ]
+        if not turned_on:
+            return {}
+        stamps = dict(current.get("turned_on_at") or {})
+        for name in turned_on:
+            stamps[name] = now.isoformat()
+        return {"turned_on_at": stamps}
 
 
 @dataclass

@@ -1,0 +1,1002 @@
+"""HubSpot activities ⇄ Salesforce tasks and events (spec §13).
+
+Two one-way streams, each switched on per type on the Activities tab:
+
+* **HubSpot → Salesforce** (timeline sync): calls, emails, meetings, notes and tasks become
+  Salesforce **Tasks** on the lead or contact their HubSpot contact is linked to (the contact
+  pair's links): ``Subject`` names the type and title ("Call: Intro call", "Note: first words
+  of the body"), ``Status`` is *Completed* (HubSpot tasks keep their own status),
+  ``ActivityDate`` is the activity's date (``hs_timestamp``), ``WhoId`` the lead or contact,
+  ``Description`` the body as plain text. Owners are never synced.
+* **Salesforce → HubSpot**: Tasks (by ``TaskSubtype``: *Call* → call, *Email* → email, others
+  → task) and Events (→ meeting) become engagements associated with the linked HubSpot contact
+  (subject/title, description/body, due date or start/timestamp, status).
+
+Rules:
+
+* **No backfill.** The moment each toggle (and the pair's switch) is turned on is stored in the
+  settings (``turned_on_at``); only activities created or modified after it sync. The import
+  covers history.
+* **Updates flow from the origin.** The system an activity was created in is its system of
+  record: its later edits update the copy; edits made to the copy are not sent back, and
+  deletes delete nothing. So nothing echoes: each link remembers its origin, and a copy is
+  never read as a new activity (Tasks created by the integration user, or carrying
+  ``HubSpot_Id__c``, and engagements carrying ``salesforce_activity_id``, are ours).
+* **Idempotent creates.** Engagements carry ``salesforce_activity_id`` (a property the cycle
+  creates once per engagement type). Tasks are upserted by ``HubSpot_Id__c`` when the org has
+  that external id on Task; otherwise they are created once, never retried blindly. Before any
+  create a pending-create marker is stored; a cycle that starts with the marker still set (the
+  previous one died between a create and its commit) first looks for the copies that landed —
+  engagements by ``salesforce_activity_id``, Tasks the integration user created for the same
+  lead or contact with the same subject and date — and links them instead of creating again.
+* **Contacts not linked yet.** An activity whose contact (or lead) hasn't synced gets a
+  *Waiting for contact to sync* error and is retried with the other errors; it syncs once the
+  contact has. An activity with no contact at all (or a Salesforce activity without ``WhoId``)
+  is skipped: there is no one to put it on.
+
+Everything is batched: HubSpot change reads per type on ``hs_lastmodifieddate`` (search, 200
+per page), Salesforce change reads on ``SystemModstamp`` for Task and Event in one composite
+call, Tasks written 200 per sObject Collections call, engagements 100 per batch create with
+their contact association inline. One bad record fails alone into a typed error.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.html import strip_tags
+
+from .. import services
+from ..errors import BadRequest, Conflict, NotFound, RemoteError
+from ..models import (
+    ObjectSync,
+    RecordLink,
+    ResyncRequest,
+    SchemaCache,
+    SyncCursor,
+    SyncError,
+    System,
+)
+from .changes import (
+    Cursor,
+    SoqlStream,
+    Version,
+    composite_query,
+    http_date,
+    hubspot_changes,
+    parse_time,
+    salesforce_by_ids,
+    salesforce_pages,
+    soql_datetime,
+    soql_string,
+    stream_first_pages,
+    with_retries,
+)
+from .context import CycleContext
+from .pair import PairSync, hubspot_version, salesforce_version
+
+log = logging.getLogger(__name__)
+
+OBJECT = "activities"
+MODIFIED = "hs_lastmodifieddate"
+KEY_PROPERTY = "salesforce_activity_id"  # on engagements we create: the Task or Event id
+EXTERNAL_ID = "HubSpot_Id__c"  # on Task, when the org has it: the engagement we copied
+INTENT_STREAM = "activities:pending-creates"
+SUBJECT_MAX = 255
+NOTE_WORDS = 8
+DESCRIPTION_MAX = 32000
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One HubSpot engagement type and how it looks as a Salesforce Task (and back)."""
+
+    name: str  # HubSpot object type, e.g. "calls"
+    label: str  # the Subject prefix, e.g. "Call"
+    title: str | None  # HubSpot title property
+    body: str  # HubSpot body property
+    to_contact: int  # HUBSPOT_DEFINED association type id, engagement → contact
+    subtype: str  # TaskSubtype of the Tasks we create
+    task_type: str | None  # Task.Type of the Tasks we create
+    group: str  # HubSpot property group for our key property
+    extra: tuple[str, ...] = ()
+
+
+KINDS: dict[str, Kind] = {
+    "calls": Kind("calls", "Call", "hs_call_title", "hs_call_body", 194, "Call", "Call", "call"),
+    "emails": Kind(
+        "emails",
+        "Email",
+        "hs_email_subject",
+        "hs_email_text",
+        198,
+        "Email",
+        "Email",
+        "email",
+        ("hs_email_html",),
+    ),
+    "meetings": Kind(
+        "meetings",
+        "Meeting",
+        "hs_meeting_title",
+        "hs_meeting_body",
+        200,
+        "Task",
+        "Meeting",
+        "meeting",
+        ("hs_meeting_start_time",),
+    ),  # fmt: skip
+    "notes": Kind("notes", "Note", None, "hs_note_body", 202, "Task", None, "note"),
+    "tasks": Kind(
+        "tasks",
+        "Task",
+        "hs_task_subject",
+        "hs_task_body",
+        204,
+        "Task",
+        None,
+        "task",
+        ("hs_task_status",),
+    ),  # fmt: skip
+}
+# HubSpot task status ⇄ Salesforce Task status.
+TASK_STATUS_TO_SALESFORCE = {
+    "NOT_STARTED": "Not Started",
+    "IN_PROGRESS": "In Progress",
+    "WAITING": "Waiting on someone else",
+    "COMPLETED": "Completed",
+    "DEFERRED": "Deferred",
+}
+TASK_STATUS_TO_HUBSPOT = {v: k for k, v in TASK_STATUS_TO_SALESFORCE.items()}
+TASK_FIELDS = [
+    "Id",
+    "WhoId",
+    "Subject",
+    "Description",
+    "ActivityDate",
+    "Status",
+    "IsClosed",
+    "TaskSubtype",
+    "CreatedById",
+    "CreatedDate",
+    "SystemModstamp",
+]
+EVENT_FIELDS = [
+    "Id",
+    "WhoId",
+    "Subject",
+    "Description",
+    "StartDateTime",
+    "EndDateTime",
+    "ActivityDateTime",
+    "ActivityDate",
+    "CreatedById",
+    "CreatedDate",
+    "SystemModstamp",
+]
+# The Salesforce fields a Task copy of a HubSpot activity is compared on.
+TASK_COMPARED = ("Subject", "Description", "ActivityDate", "Status")
+
+
+# --- values -------------------------------------------------------------------------------
+def plain_text(value: str | None) -> str:
+    """HubSpot bodies are HTML; Salesforce descriptions are plain text."""
+    if not value:
+        return ""
+    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>", "\n", value)
+    text = html.unescape(strip_tags(text))
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return "\n".join(line for line in lines if line).strip()
+
+
+def first_words(text: str, count: int = NOTE_WORDS) -> str:
+    words = text.split()
+    return " ".join(words[:count]) + ("…" if len(words) > count else "")
+
+
+def to_ms(moment: datetime | None) -> str:
+    return str(round(moment.timestamp() * 1000)) if moment else ""
+
+
+def day_of(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).date().isoformat() if moment else ""
+
+
+def midnight(day: str | None) -> datetime | None:
+    if not day:
+        return None
+    return datetime.fromisoformat(str(day)[:10]).replace(tzinfo=UTC)
+
+
+def hubspot_key(kind: str, hubspot_id: Any) -> str:
+    """How an engagement is named in links and error keys: its type and id."""
+    return f"{kind}:{hubspot_id}"
+
+
+def task_kind(record: dict) -> str:
+    subtype = record.get("TaskSubtype") or ""
+    if subtype == "Call":
+        return "calls"
+    if subtype in ("Email", "ListEmail"):
+        return "emails"
+    return "tasks"
+
+
+@dataclass
+class Item:
+    """One activity on its way to the other system."""
+
+    kind: Kind
+    source: Any  # HubSpot object or Salesforce record
+    values: dict[str, str]  # comparable values for the copy
+    link: RecordLink | None = None
+    target: str = ""  # WhoId (to Salesforce) or HubSpot contact id (to HubSpot)
+    created_id: str = ""  # the copy's id, once written or found
+    failed: bool = False
+    stamp: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def hubspot_id(self) -> str:
+        return str(self.source.id) if hasattr(self.source, "id") else ""
+
+    @property
+    def salesforce_id(self) -> str:
+        return self.source["Id"] if isinstance(self.source, dict) else ""
+
+
+class ActivitySync(PairSync):
+    object_name = OBJECT
+    modified_property = MODIFIED
+
+    def __init__(self, ctx: CycleContext) -> None:
+        super().__init__(ctx)
+        self.row = ObjectSync.objects.get(integration=ctx.integration, object=OBJECT)
+        connection = getattr(ctx.integration, "salesforce_connection", None)
+        self.user_id = getattr(connection, "user_id", "") or ""
+        self.external_id = (
+            EXTERNAL_ID if EXTERNAL_ID in ctx.salesforce_fields.get("Task", {}) else None
+        )
+        self.intent = SyncCursor.objects.get_or_create(
+            integration=ctx.integration, stream=INTENT_STREAM
+        )[0]
+        # Pending creates left by a cycle that died: this cycle looks for their copies first.
+        self.recover = dict(self.intent.seen or {})
+
+    def on(self, toggle: str) -> bool:
+        return bool(getattr(self.settings, toggle, False))
+
+    # --- the cycle ------------------------------------------------------------------------
+    def run(self) -> None:
+        if any(self.on(f"hubspot_{k}") for k in KINDS):
+            self.sync_hubspot_changes()
+        if any(self.on(f"salesforce_{k}") for k in ("tasks", "calls", "emails", "meetings")):
+            self.sync_salesforce_changes()
+        if self.ctx.retry_allowed:
+            self.retry_errored()
+        if self.intent.seen:  # every create of this cycle is committed
+            self.intent.seen = {}
+            self.intent.save(update_fields=["seen", "updated_at"])
+
+    def turned_on(self, toggle: str) -> datetime:
+        """When ``toggle`` (and the pair) was last turned on; activities older than that are
+        history, which the import covers. Without a stamp (settings saved before stamps
+        existed), the settings' last save is the conservative answer."""
+        stamps = getattr(self.settings, "turned_on_at", None) or {}
+        moments = [parse_time(stamps.get(toggle)) or self.row.updated_at]
+        if stamps.get("enabled"):
+            moments.append(parse_time(stamps["enabled"]))
+        return max(m for m in moments if m is not None)
+
+    def mark_intent(self, side: str) -> None:
+        if side not in (self.intent.seen or {}):
+            self.intent.seen = {**(self.intent.seen or {}), side: timezone.now().isoformat()}
+            self.intent.save(update_fields=["seen", "updated_at"])
+
+    # --- HubSpot → Salesforce -------------------------------------------------------------
+    def hubspot_properties_for(self, kind: Kind) -> list[str]:
+        props = [MODIFIED, "hs_timestamp", "hs_createdate", kind.body, KEY_PROPERTY, *kind.extra]
+        if kind.title:
+            props.append(kind.title)
+        return props
+
+    def sync_hubspot_changes(self) -> None:
+        for kind in KINDS.values():
+            toggle = f"hubspot_{kind.name}"
+            if not self.on(toggle):
+                continue
+            cursor = Cursor.load(self.ctx.integration, f"hubspot:{kind.name}:activities")
+            start = self.turned_on(toggle)
+            since = max(t for t in (cursor.since, start) if t is not None)
+            read_started = None
+            for page in hubspot_changes(
+                self.ctx.hubspot,
+                object_type=kind.name,
+                modified_property=MODIFIED,
+                since=since,
+                properties=self.hubspot_properties_for(kind),
+                limit=10**9,
+            ):
+                read_started = read_started or http_date(self.ctx.hubspot.server_date)
+                self.counts["read_hubspot"] += len(page)
+                self.handle_hubspot(kind, page, cursor)
+            cursor.mark_checked(read_started or http_date(self.ctx.hubspot.server_date))
+
+    def task_values(self, kind: Kind, obj: Any) -> dict[str, str]:
+        """The Task fields a HubSpot activity sets (and its copy is compared on)."""
+        props = obj.properties or {}
+        body = plain_text(props.get(kind.body))
+        if kind.name == "emails" and not body:
+            body = plain_text(props.get("hs_email_html"))
+        if kind.title:
+            title = " ".join((props.get(kind.title) or "").split()) or "(no title)"
+        else:
+            title = first_words(body) or "(empty)"
+        status = "Completed"
+        if kind.name == "tasks":
+            status = TASK_STATUS_TO_SALESFORCE.get(props.get("hs_task_status") or "", "Completed")
+        when = parse_time(props.get("hs_timestamp")) or parse_time(props.get("hs_createdate"))
+        return {
+            "Subject": f"{kind.label}: {title}"[:SUBJECT_MAX],
+            "Description": body[:DESCRIPTION_MAX],
+            "ActivityDate": day_of(when),
+            "Status": status,
+        }
+
+    def handle_hubspot(
+        self, kind: Kind, objects: list[Any], cursor: Cursor | None, *, force: bool = False
+    ) -> None:
+        fresh, handled = self.fresh_versions(
+            objects, cursor, force=force, version=lambda o: hubspot_version(o, MODIFIED)
+        )
+        start = self.turned_on(f"hubspot_{kind.name}")
+        start = start.replace(microsecond=start.microsecond // 1000 * 1000)  # HubSpot: ms
+        candidates = []
+        for obj in fresh:
+            props = obj.properties or {}
+            if props.get(KEY_PROPERTY):
+                self.counts["skipped_own"] += 1  # our copy of a Salesforce activity
+                continue
+            modified = parse_time(props.get(MODIFIED))
+            if not force and modified is not None and modified < start:
+                self.counts["skipped_before_turned_on"] += 1
+                continue
+            candidates.append(obj)
+        links = {
+            link.hubspot_id: link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                hubspot_id__in=[hubspot_key(kind.name, o.id) for o in candidates],
+            )
+        }
+        updates: list[Item] = []
+        new: list[Item] = []
+        for obj in candidates:
+            item = Item(kind, obj, self.task_values(kind, obj))
+            item.stamp = parse_time((obj.properties or {}).get(MODIFIED))
+            item.link = links.get(hubspot_key(kind.name, obj.id))
+            if item.link is None:
+                new.append(item)
+            elif item.link.snapshot.get("__origin") != "hubspot":
+                self.counts["skipped_own"] += 1
+            elif all(item.link.snapshot.get(k) == v for k, v in item.values.items()):
+                self.counts["unchanged"] += 1
+            else:
+                updates.append(item)
+        self.update_tasks(updates)
+        new = self.who_for(new)
+        self.create_tasks(new)
+        self.commit_items([*updates, *new], "hubspot", cursor, handled)
+
+    def who_for(self, items: list[Item]) -> list[Item]:
+        """The linked lead or contact of each new HubSpot activity (its associated contacts,
+        the lowest id that is linked). Unlinked contacts: a waiting error."""
+        if not items:
+            return []
+        kind = items[0].kind
+        people = self.associated(kind.name, "contacts", [i.hubspot_id for i in items])
+        links = {
+            link.hubspot_id: link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object="contacts",
+                hubspot_id__in={c for cs in people.values() for c in cs},
+            )
+        }
+        ready = []
+        for item in items:
+            contacts = people.get(item.hubspot_id, [])
+            linked = [links[c] for c in contacts if c in links]
+            if not contacts:
+                self.counts["skipped_no_contact"] += 1
+            elif not linked:
+                self.waiting(
+                    item,
+                    "to_salesforce",
+                    f"HubSpot contact {contacts[0]} hasn't synced to Salesforce yet; the "
+                    f"{kind.label.lower()} syncs once it has.",
+                )
+            else:
+                item.target = linked[0].salesforce_id
+                ready.append(item)
+        return ready
+
+    def associated(self, from_type: str, to_type: str, ids: list[str]) -> dict[str, list[str]]:
+        if not ids:
+            return {}
+        result = with_retries(
+            lambda: self.ctx.hubspot.associations_batch_read(
+                from_object_type=from_type, to_object_type=to_type, ids=ids
+            )
+        )
+        out: dict[str, list[str]] = {}
+        for entry in result.results:
+            out[str(entry._from.id)] = sorted(
+                {str(t.to_object_id) for t in entry.to or []}, key=lambda c: (len(c), c)
+            )
+        return out
+
+    def update_tasks(self, items: list[Item]) -> None:
+        """Activities edited in HubSpot: their Task copies follow (collections of 200)."""
+        if not items:
+            return
+        records = [
+            {
+                "Id": i.link.salesforce_id,
+                **{k: (v or None) for k, v in i.values.items() if i.link.snapshot.get(k) != v},
+            }
+            for i in items
+        ]
+        results = with_retries(
+            lambda: self.ctx.salesforce.collections_update(sobject="Task", records=records)
+        )
+        for item, result in zip(items, results, strict=True):
+            if result.get("success"):
+                item.created_id = item.link.salesforce_id
+                self.counts["updated_in_salesforce"] += 1
+            else:
+                item.failed = True
+                self.salesforce_failure(item, result)
+
+    def task_record(self, item: Item) -> dict[str, Any]:
+        record = {k: v for k, v in item.values.items() if v}
+        record["WhoId"] = item.target
+        record["TaskSubtype"] = item.kind.subtype
+        if item.kind.task_type:
+            record["Type"] = item.kind.task_type
+        return record
+
+    def create_tasks(self, items: list[Item]) -> None:
+        if not items:
+            return
+        if self.external_id:
+            # Upserted by the engagement: a retry after a lost answer updates, never duplicates.
+            records = [
+                {self.external_id: hubspot_key(i.kind.name, i.hubspot_id), **self.task_record(i)}
+                for i in items
+            ]
+            results = with_retries(
+                lambda: self.ctx.salesforce.collections_upsert(
+                    sobject="Task", external_id_field=self.external_id, records=records
+                )
+            )
+        else:
+            if "salesforce" in self.recover:
+                self.find_lost_tasks(items)
+            todo = [i for i in items if not i.created_id]
+            if not todo:
+                return
+            self.mark_intent("salesforce")
+            # Never retried: the write may have landed (the marker finds it next cycle).
+            results = self.ctx.salesforce.collections_create(
+                sobject="Task", records=[self.task_record(i) for i in todo]
+            )
+            items = todo
+        for item, result in zip(items, results, strict=True):
+            if result.get("success"):
+                item.created_id = result["id"]
+                self.counts["created_in_salesforce"] += 1
+            else:
+                item.failed = True
+                self.salesforce_failure(item, result)
+
+    def find_lost_tasks(self, items: list[Item]) -> None:
+        """After a cycle died between creating Tasks and storing their links: unlinked Tasks
+        the integration user created since then, for the same lead or contact with the same
+        subject and date, are those copies."""
+        since = parse_time(self.recover["salesforce"])
+        whos = sorted({i.target for i in items})
+        if not self.user_id or not whos or since is None:
+            return
+        since -= timedelta(minutes=5)
+        soqls = [
+            "SELECT Id, WhoId, Subject, ActivityDate FROM Task "  # noqa: S608
+            f"WHERE CreatedById = {soql_string(self.user_id)} "
+            f"AND CreatedDate >= {soql_datetime(since)} AND WhoId IN "
+            f"({', '.join(soql_string(w) for w in whos[s : s + 200])})"
+            for s in range(0, len(whos), 200)
+        ]
+        found: dict[tuple, list[str]] = defaultdict(list)
+        records = []
+        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
+            for batch in salesforce_pages(self.ctx.salesforce, page):
+                records.extend(batch)
+        linked = set(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration, salesforce_id__in=[r["Id"] for r in records]
+            ).values_list("salesforce_id", flat=True)
+        )
+        for record in sorted(records, key=lambda r: r["Id"]):
+            if record["Id"] not in linked:
+                key = (record.get("WhoId"), record.get("Subject"), record.get("ActivityDate") or "")
+                found[key].append(record["Id"])
+        for item in items:
+            key = (item.target, item.values["Subject"], item.values["ActivityDate"])
+            if found.get(key):
+                item.created_id = found[key].pop(0)
+                self.counts["matched"] += 1
+
+    # --- Salesforce → HubSpot -------------------------------------------------------------
+    def sync_salesforce_changes(self) -> None:
+        streams = []
+        task_kinds = [k for k in ("tasks", "calls", "emails") if self.on(f"salesforce_{k}")]
+        if task_kinds:
+            start = min(self.turned_on(f"salesforce_{k}") for k in task_kinds)
+            streams.append(
+                SoqlStream(
+                    "Task",
+                    self.task_fields(),
+                    Cursor.load(self.ctx.integration, "salesforce:Task:activities"),
+                    where=f"SystemModstamp >= {soql_datetime(start)}",
+                )
+            )
+        if self.on("salesforce_meetings"):
+            start = self.turned_on("salesforce_meetings")
+            streams.append(
+                SoqlStream(
+                    "Event",
+                    EVENT_FIELDS,
+                    Cursor.load(self.ctx.integration, "salesforce:Event:activities"),
+                    where=f"SystemModstamp >= {soql_datetime(start)}",
+                )
+            )
+        pages = stream_first_pages(self.ctx, streams, include_deleted=False)
+        last = self.ctx.salesforce.session.last_response
+        read_started = http_date(last.headers.get("Date") if last is not None else None)
+        for stream, page in zip(streams, pages, strict=True):
+            for records in salesforce_pages(self.ctx.salesforce, page):
+                self.counts["read_salesforce"] += len(records)
+                self.handle_salesforce(stream.sobject, records, stream.cursor)
+            stream.cursor.mark_checked(read_started)
+
+    def task_fields(self) -> list[str]:
+        return TASK_FIELDS + ([self.external_id] if self.external_id else [])
+
+    def engagement_values(self, kind: Kind, sobject: str, record: dict) -> dict[str, str]:
+        """The HubSpot properties a Salesforce Task or Event sets (compared on, too)."""
+        subject = record.get("Subject") or ""
+        body = record.get("Description") or ""
+        closed = bool(record.get("IsClosed")) or record.get("Status") == "Completed"
+        if sobject == "Event":
+            start = parse_time(record.get("StartDateTime") or record.get("ActivityDateTime"))
+            start = start or midnight(record.get("ActivityDate"))
+            when = start or parse_time(record.get("CreatedDate"))
+            return {
+                "hs_meeting_title": subject,
+                "hs_meeting_body": body,
+                "hs_timestamp": to_ms(when),
+                "hs_meeting_start_time": to_ms(start),
+                "hs_meeting_end_time": to_ms(parse_time(record.get("EndDateTime"))),
+            }
+        when = midnight(record.get("ActivityDate")) or parse_time(record.get("CreatedDate"))
+        if kind.name == "calls":
+            return {
+                "hs_call_title": subject,
+                "hs_call_body": body,
+                "hs_timestamp": to_ms(when),
+                "hs_call_status": "COMPLETED" if closed else "",
+            }
+        if kind.name == "emails":
+            return {
+                "hs_email_subject": subject,
+                "hs_email_text": body,
+                "hs_timestamp": to_ms(when),
+                "hs_email_direction": "EMAIL",
+                "hs_email_status": "SENT" if closed else "",
+            }
+        return {
+            "hs_task_subject": subject,
+            "hs_task_body": body,
+            "hs_timestamp": to_ms(when),
+            "hs_task_status": TASK_STATUS_TO_HUBSPOT.get(
+                record.get("Status") or "", "COMPLETED" if closed else "NOT_STARTED"
+            ),
+        }
+
+    def ours(self, record: dict) -> bool:
+        """A Task we created from a HubSpot activity (whose link may not be stored yet)."""
+        if self.external_id and record.get(self.external_id):
+            return True
+        return bool(self.user_id) and record.get("CreatedById") == self.user_id
+
+    def handle_salesforce(
+        self, sobject: str, records: list[dict], cursor: Cursor | None, *, force: bool = False
+    ) -> None:
+        fresh, handled = self.fresh_versions(
+            records, cursor, force=force, version=salesforce_version
+        )
+        links = {
+            link.salesforce_id: link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                salesforce_id__in=[r["Id"] for r in fresh],
+            )
+        }
+        updates: list[Item] = []
+        new: list[Item] = []
+        for record in fresh:
+            kind = KINDS["meetings"] if sobject == "Event" else KINDS[task_kind(record)]
+            toggle = f"salesforce_{kind.name}"
+            if not self.on(toggle):
+                self.counts["skipped_type_off"] += 1
+                continue
+            stamp = parse_time(record.get("SystemModstamp"))
+            start = self.turned_on(toggle).replace(microsecond=0)  # Salesforce: whole seconds
+            if not force and stamp is not None and stamp < start:
+                self.counts["skipped_before_turned_on"] += 1
+                continue
+            item = Item(kind, record, self.engagement_values(kind, sobject, record), stamp=stamp)
+            item.extra["sobject"] = sobject
+            item.link = links.get(record["Id"])
+            if item.link is None:
+                if self.ours(record):
+                    self.counts["skipped_own"] += 1
+                else:
+                    new.append(item)
+            elif item.link.snapshot.get("__origin") != "salesforce":
+                self.counts["skipped_own"] += 1
+            elif all(item.link.snapshot.get(k) == v for k, v in item.values.items()):
+                self.counts["unchanged"] += 1
+            else:
+                updates.append(item)
+        self.update_engagements(updates)
+        new = self.contact_for(new)
+        self.create_engagements(new)
+        self.commit_items([*updates, *new], "salesforce", cursor, handled)
+
+    def contact_for(self, items: list[Item]) -> list[Item]:
+        """The linked HubSpot contact of each new Salesforce activity's ``WhoId``."""
+        links = {
+            link.salesforce_id: link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object="contacts",
+                salesforce_id__in=[i.source.get("WhoId") for i in items if i.source.get("WhoId")],
+            )
+        }
+        ready = []
+        for item in items:
+            who = item.source.get("WhoId")
+            if not who:
+                self.counts["skipped_no_contact"] += 1
+            elif who not in links:
+                self.waiting(
+                    item,
+                    "to_hubspot",
+                    f"Salesforce lead or contact {who} hasn't synced to HubSpot yet; the "
+                    f"{item.extra['sobject'].lower()} syncs once it has.",
+                )
+            else:
+                item.target = links[who].hubspot_id
+                ready.append(item)
+        return ready
+
+    def update_engagements(self, items: list[Item]) -> None:
+        by_kind: dict[str, list[Item]] = defaultdict(list)
+        for item in items:
+            by_kind[item.kind.name].append(item)
+        for kind_name, group in by_kind.items():
+            inputs = [
+                {
+                    "id": i.link.hubspot_id.split(":", 1)[1],
+                    "properties": {
+                        k: v for k, v in i.values.items() if i.link.snapshot.get(k) != v
+                    },
+                }
+                for i in group
+            ]
+            _, failed = self.engagement_batch(kind_name, "update", inputs, key=lambda x: x["id"])
+            for item, entry in zip(group, inputs, strict=True):
+                if entry["id"] in failed:
+                    item.failed = True
+                    self.hubspot_failure(item, failed[entry["id"]])
+                else:
+                    item.created_id = entry["id"]
+                    self.counts["updated_in_hubspot"] += 1
+
+    def ensure_key_property(self, kind: Kind) -> None:
+        """The property our engagements carry the Salesforce id in (one call per type, once)."""
+        cached = f"{kind.name}.{KEY_PROPERTY}"
+        if cached in self.ctx.hubspot_properties:
+            return
+        definition = {
+            "name": KEY_PROPERTY,
+            "label": "Salesforce activity id (sync key)",
+            "type": "string",
+            "fieldType": "text",
+            "groupName": f"{kind.group}information",
+            "description": "Written by the Salesforce integration: the Salesforce Task or Event "
+            "this activity was copied from. Don't edit.",
+        }
+        try:
+            self.ctx.hubspot.property_create(object_type=kind.name, definition=definition)
+        except RemoteError as error:
+            if error.status != 409:  # already there
+                raise
+        self.ctx.hubspot_properties[cached] = {"name": cached, "type": "string"}
+        SchemaCache.objects.filter(
+            integration=self.ctx.integration, system=System.HUBSPOT, object=OBJECT
+        ).update(data=list(self.ctx.hubspot_properties.values()))
+
+    def create_engagements(self, items: list[Item]) -> None:
+        by_kind: dict[str, list[Item]] = defaultdict(list)
+        for item in items:
+            by_kind[item.kind.name].append(item)
+        for kind_name, group in by_kind.items():
+            kind = KINDS[kind_name]
+            self.ensure_key_property(kind)
+            if "hubspot" in self.recover:
+                self.find_lost_engagements(kind, group)
+            todo = [i for i in group if not i.created_id]
+            if not todo:
+                continue
+            self.mark_intent("hubspot")
+            inputs = [
+                {
+                    "properties": {
+                        **{k: v for k, v in i.values.items() if v},
+                        KEY_PROPERTY: i.salesforce_id,
+                    },
+                    "associations": [
+                        {
+                            "to": {"id": i.target},
+                            "types": [
+                                {
+                                    "associationCategory": "HUBSPOT_DEFINED",
+                                    "associationTypeId": kind.to_contact,
+                                }
+                            ],
+                        }
+                    ],
+                }
+                for i in todo
+            ]
+            results, failed = self.engagement_batch(
+                kind_name, "create", inputs, key=lambda x: x["properties"][KEY_PROPERTY]
+            )
+            by_source = {(o.properties or {}).get(KEY_PROPERTY): str(o.id) for o in results}
+            for item in todo:
+                created = by_source.get(item.salesforce_id)
+                if created:
+                    item.created_id = created
+                    self.counts["created_in_hubspot"] += 1
+                else:
+                    item.failed = True
+                    self.hubspot_failure(item, failed.get(item.salesforce_id))
+
+    def find_lost_engagements(self, kind: Kind, items: list[Item]) -> None:
+        """After a cycle died between creating engagements and storing their links: the
+        engagements carrying these Salesforce ids are those copies (one search per 100)."""
+        wanted = {i.salesforce_id: i for i in items}
+        ids = sorted(wanted)
+        for start in range(0, len(ids), 100):
+            page = with_retries(
+                lambda s=start: self.ctx.hubspot.search(
+                    object_type=kind.name,
+                    filter_groups=[
+                        {
+                            "filters": [
+                                {
+                                    "propertyName": KEY_PROPERTY,
+                                    "operator": "IN",
+                                    "values": ids[s : s + 100],
+                                }
+                            ]
+                        }
+                    ],
+                    properties=[KEY_PROPERTY],
+                    limit=200,
+                )
+            )
+            for obj in page.results or []:
+                item = wanted.get((obj.properties or {}).get(KEY_PROPERTY))
+                if item is not None and not item.created_id:
+                    item.created_id = str(obj.id)
+                    self.counts["matched"] += 1
+
+    def engagement_batch(
+        self, object_type: str, action: str, inputs: list[dict], *, key
+    ) -> tuple[list, dict]:
+        """Batch writes of 100 where one bad input never blocks the others (a batch HubSpot
+        rejects as a whole is split until the bad inputs stand alone). Creates aren't retried
+        after a transient failure: the pending-create marker finds what landed."""
+        results: list = []
+        failures: dict[str, Any] = {}
+        write = getattr(self.ctx.hubspot, f"batch_{action}")
+
+        def call(chunk: list[dict]):
+            if action == "create":
+                return write(object_type=object_type, inputs=chunk)
+            return with_retries(lambda: write(object_type=object_type, inputs=chunk))
+
+        def send(chunk: list[dict]) -> None:
+            try:
+                result = call(chunk)
+            except (BadRequest, Conflict) as error:
+                if len(chunk) == 1:
+                    failures[key(chunk[0])] = error
+                    return
+                middle = len(chunk) // 2
+                send(chunk[:middle])
+                send(chunk[middle:])
+                return
+            results.extend(result.results)
+            failures.update(self.hubspot_failures(result, [key(i) for i in chunk]))
+
+        for start in range(0, len(inputs), 100):
+            send(inputs[start : start + 100])
+        return results, failures
+
+    # --- errors ---------------------------------------------------------------------------
+    def error_key(self, item: Item) -> str:
+        if item.salesforce_id:
+            return f"salesforce:{item.salesforce_id}"
+        return f"hubspot:{hubspot_key(item.kind.name, item.hubspot_id)}"
+
+    def label(self, item: Item) -> str:
+        if item.salesforce_id:
+            return f"{item.extra.get('sobject', 'Task')}: {item.source.get('Subject') or ''}"
+        return item.values.get("Subject", "")
+
+    def record(self, item: Item, direction: str, error_type: str, code: str, message: str):
+        services.sync_error_record(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            error_type=error_type,
+            direction=direction,
+            record_key=self.error_key(item),
+            hubspot_id=item.hubspot_id,
+            salesforce_id=item.salesforce_id,
+            salesforce_type=item.extra.get("sobject", "Task"),
+            record_label=self.label(item),
+            code=code,
+            message=message,
+        )
+        self.counts["failed"] += 1
+
+    def waiting(self, item: Item, direction: str, message: str) -> None:
+        item.failed = True
+        self.record(item, direction, "waiting_for_contact", "WAITING_FOR_CONTACT", message)
+        self.counts["waiting_for_contact"] += 1
+
+    def salesforce_failure(self, item: Item, result: dict) -> None:
+        from ..error_types import classify
+
+        first = (result.get("errors") or [{}])[0]
+        code = first.get("statusCode", "")
+        kind = classify(system="salesforce", status=400, code=code, message=first.get("message"))
+        self.record(item, "to_salesforce", kind.key, code, first.get("message", ""))
+
+    def hubspot_failure(self, item: Item, error: Any) -> None:
+        from ..error_types import classify
+
+        if isinstance(error, RemoteError):
+            category, message, status = error.code, error.message, error.status
+        elif error is not None:
+            category = getattr(error, "category", "") or ""
+            message = getattr(error, "message", "") or ""
+            status = 409 if category == "CONFLICT" else 400
+        else:
+            category, message, status = "", "HubSpot did not return this activity", 400
+        if category == "CONFLICT":
+            kind_key = "other"  # not an email clash: activities have no unique values
+        else:
+            kind_key = classify(system="hubspot", status=status, code=category, message=message).key
+        self.record(item, "to_hubspot", kind_key, category, message)
+
+    # --- commit ---------------------------------------------------------------------------
+    def commit_items(
+        self, items: list[Item], origin: str, cursor: Cursor | None, handled: list[Version]
+    ) -> None:
+        """Links (with the values the copy now holds), resolved errors and the cursor, in one
+        transaction."""
+        now = timezone.now()
+        synced: list[str] = []
+        with transaction.atomic():
+            for item in items:
+                if item.failed or not item.created_id:
+                    continue
+                snapshot = {**item.values, "__origin": origin, "__type": item.kind.name}
+                if origin == "hubspot":
+                    hs_key = hubspot_key(item.kind.name, item.hubspot_id)
+                    sf_id, sobject = item.created_id, "Task"
+                else:
+                    hs_key = hubspot_key(item.kind.name, item.created_id)
+                    sf_id, sobject = item.salesforce_id, item.extra.get("sobject", "Task")
+                link = item.link or RecordLink(integration=self.ctx.integration, object=OBJECT)
+                if link.pk is None:
+                    self.counts["linked"] += 1
+                link.hubspot_id, link.salesforce_id, link.salesforce_type = hs_key, sf_id, sobject
+                link.snapshot = snapshot
+                link.last_synced_at = now
+                if origin == "hubspot":
+                    link.hubspot_modified_at = item.stamp
+                else:
+                    link.salesforce_modified_at = item.stamp
+                link.save()
+                synced += [f"hubspot:{hs_key}", f"salesforce:{sf_id}"]
+            services.sync_errors_resolve(
+                integration=self.ctx.integration, object_name=OBJECT, record_keys=synced
+            )
+            if cursor is not None:
+                cursor.advance(handled)
+        self.ctx.heartbeat()
+
+    # --- retries --------------------------------------------------------------------------
+    def retry_errored(self) -> None:
+        """Activities whose errors are due (e.g. waiting for their contact), and activities an
+        admin asked to sync: read again and handled as if just changed."""
+        due = list(
+            SyncError.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                resolved_at__isnull=True,
+                next_retry_at__lte=timezone.now(),
+            ).values_list("record_key", "salesforce_type")[:2000]
+        )
+        requests = list(
+            ResyncRequest.objects.filter(integration=self.ctx.integration, object=OBJECT)[:2000]
+        )
+        due += [(r.record_key, r.salesforce_type) for r in requests]
+        if not due:
+            return
+        hubspot: dict[str, set[str]] = defaultdict(set)
+        salesforce: dict[str, set[str]] = defaultdict(set)
+        for key, sobject in due:
+            side, _, rest = key.partition(":")
+            if side == "hubspot" and ":" in rest:
+                kind_name, _, hs_id = rest.partition(":")
+                if kind_name in KINDS:
+                    hubspot[kind_name].add(hs_id)
+            elif side == "salesforce" and rest:
+                salesforce["Event" if sobject == "Event" else "Task"].add(rest)
+        for kind_name, ids in hubspot.items():
+            kind = KINDS[kind_name]
+            if not self.on(f"hubspot_{kind_name}"):
+                continue
+            try:
+                result = with_retries(
+                    lambda k=kind, i=ids: self.ctx.hubspot.batch_read(
+                        object_type=k.name, ids=sorted(i), properties=self.hubspot_properties_for(k)
+                    )
+                )
+                objects = list(result.results)
+            except (NotFound, RemoteError):
+                objects = []
+            self.handle_hubspot(kind, objects, None, force=True)
+        for sobject, ids in salesforce.items():
+            fields = self.task_fields() if sobject == "Task" else EVENT_FIELDS
+            records = salesforce_by_ids(self.ctx.salesforce, sobject, fields, sorted(ids))
+            self.handle_salesforce(sobject, records, None, force=True)
+        ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
+        self.counts["retried"] += len(due)

@@ -1,0 +1,394 @@
+"""Activities ⇄ tasks (spec §13), end to end through the official clients and emulators."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hubspot.crm.objects import SimplePublicObjectInput as EngagementUpdate
+from hubspot.crm.objects import SimplePublicObjectInputForCreate as EngagementCreate
+
+from sync_engine.models import ApiCall, ObjectSync, RecordLink, SyncError, System
+from sync_engine.services import object_settings_update, object_sync_get_or_create
+from sync_engine.sync import activities as activities_module
+from sync_engine.sync.cycle import sync_cycle_run
+
+from .helpers import hs_create, new_lead
+
+TO_CONTACT = {"calls": 194, "emails": 198, "meetings": 200, "notes": 202, "tasks": 204}
+NOW_MS = lambda: str(int(time.time() * 1000))  # noqa: E731
+
+
+class Activities:
+    """Run activity and contact cycles; read both sides."""
+
+    def __init__(self, integration, emulators):
+        self.integration = integration
+        self.emulators = emulators
+
+    def __call__(self, object_name: str = "activities"):
+        before = {
+            s: ApiCall.objects.filter(integration=self.integration, system=s).count()
+            for s in System.values
+        }
+        run = sync_cycle_run(integration=self.integration, object_name=object_name)
+        assert run.status == "succeeded", run.message
+        run.counts = Counter(run.counts)
+        run.calls = {
+            s: ApiCall.objects.filter(integration=self.integration, system=s).count() - before[s]
+            for s in System.values
+        }
+        return run
+
+    def settings(self, **changes):
+        object_settings_update(
+            integration=self.integration, object_name="activities", changes=changes
+        )
+
+    def links(self):
+        return RecordLink.objects.filter(integration=self.integration, object="activities")
+
+    def link(self, **filters):
+        return self.links().get(**filters)
+
+
+@pytest.fixture
+def activities(integration, emulators):
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+    object_settings_update(
+        integration=integration, object_name="activities", changes={}, enabled=True
+    )
+    return Activities(integration, emulators)
+
+
+def engagement(hs, kind: str, contact: str | None, **properties) -> str:
+    properties.setdefault("hs_timestamp", NOW_MS())
+    associations = (
+        [
+            {
+                "to": {"id": contact},
+                "types": [
+                    {
+                        "associationCategory": "HUBSPOT_DEFINED",
+                        "associationTypeId": TO_CONTACT[kind],
+                    }
+                ],
+            }
+        ]
+        if contact
+        else None
+    )
+    body = EngagementCreate(properties=properties, associations=associations)
+    return hs.crm.objects.basic_api.create(kind, body).id
+
+
+def engagement_get(hs, kind: str, engagement_id: str, *props) -> dict:
+    return hs.crm.objects.basic_api.get_by_id(
+        kind, engagement_id, properties=list(props)
+    ).properties
+
+
+def engagements(hs, kind: str) -> list:
+    return hs.crm.objects.basic_api.get_page(kind, limit=100, properties=["hs_timestamp"]).results
+
+
+def engagement_contacts(hs, kind: str, engagement_id: str) -> list[str]:
+    page = hs.crm.associations.v4.basic_api.get_page(kind, engagement_id, "contacts")
+    return [str(r.to_object_id) for r in page.results]
+
+
+def tasks_of(sf, who: str) -> list[dict]:
+    return sf.query_all(
+        "SELECT Id, Subject, Status, ActivityDate, WhoId, Description, TaskSubtype "  # noqa: S608
+        f"FROM Task WHERE WhoId = '{who}'"
+    )["records"]
+
+
+@pytest.fixture
+def linked_person(activities, sf_person, hs_person):
+    """A lead created in Salesforce and synced to a HubSpot contact (the contacts pair)."""
+    lead = new_lead(sf_person, FirstName="Ada", LastName="Lovelace", Email="ada@example.com")
+    activities("contacts")
+    link = RecordLink.objects.get(object="contacts", salesforce_id=lead)
+    return lead, link.hubspot_id
+
+
+ALL_HUBSPOT = {f"hubspot_{k}": True for k in ("calls", "emails", "meetings", "notes", "tasks")}
+ALL_SALESFORCE = {f"salesforce_{k}": True for k in ("tasks", "calls", "emails", "meetings")}
+
+
+# --- HubSpot → Salesforce -----------------------------------------------------------------
+def test_activity_sync_starts_off_with_every_type_off(integration):
+    row = object_sync_get_or_create(integration=integration, object_name="activities")
+    assert row.enabled is False
+    assert not any(v for k, v in row.options.items() if k != "turned_on_at")
+    run = sync_cycle_run(integration=integration, object_name="activities")
+    assert run.message == "Sync is off for this object."
+
+
+def test_each_hubspot_type_becomes_a_completed_task_on_the_linked_lead(
+    activities, linked_person, hs_person, sf_person
+):
+    lead, contact = linked_person
+    activities.settings(**ALL_HUBSPOT)
+    day = datetime(2026, 3, 4, 15, 30, tzinfo=UTC)
+    stamp = str(int(day.timestamp() * 1000))
+    engagement(hs_person, "calls", contact, hs_call_title="Intro call", hs_call_body="<p>Hi</p>",
+               hs_timestamp=stamp)  # fmt: skip
+    engagement(hs_person, "emails", contact, hs_email_subject="Proposal", hs_email_text="See att.",
+               hs_timestamp=stamp)  # fmt: skip
+    engagement(hs_person, "meetings", contact, hs_meeting_title="Demo", hs_timestamp=stamp)
+    engagement(hs_person, "notes", contact,
+               hs_note_body="<p>Met at the fair, wants a quote for nine seats next month</p>",
+               hs_timestamp=stamp)  # fmt: skip
+    engagement(hs_person, "tasks", contact, hs_task_subject="Send quote",
+               hs_task_status="NOT_STARTED", hs_timestamp=stamp)  # fmt: skip
+    run = activities()
+    assert run.counts["created_in_salesforce"] == 5, run.counts
+    tasks = {t["Subject"]: t for t in tasks_of(sf_person, lead)}
+    assert set(tasks) == {
+        "Call: Intro call",
+        "Email: Proposal",
+        "Meeting: Demo",
+        "Note: Met at the fair, wants a quote for…",
+        "Task: Send quote",
+    }
+    for subject, task in tasks.items():
+        assert task["WhoId"] == lead
+        assert task["ActivityDate"] == "2026-03-04"
+        expected = "Not Started" if subject.startswith("Task:") else "Completed"
+        assert task["Status"] == expected, subject
+    assert tasks["Call: Intro call"]["Description"] == "Hi"
+    assert tasks["Call: Intro call"]["TaskSubtype"] == "Call"
+    assert tasks["Email: Proposal"]["TaskSubtype"] == "Email"
+    assert activities.links().count() == 5
+
+
+def test_an_idle_cycle_writes_nothing_and_an_edit_updates_the_task(
+    activities, linked_person, hs_person, sf_person
+):
+    lead, contact = linked_person
+    activities.settings(hubspot_calls=True)
+    call = engagement(hs_person, "calls", contact, hs_call_title="Intro call")
+    activities()
+    run = activities()
+    assert run.counts["created_in_salesforce"] == 0 and run.counts["updated_in_salesforce"] == 0
+    assert run.calls[System.SALESFORCE] == 0 and run.calls[System.HUBSPOT] == 1  # one search
+    writes = ApiCall.objects.filter(
+        operation__contains="collections", called_at__gte=run.started_at
+    )
+    assert not writes.exists()
+    hs_person.crm.objects.basic_api.update(
+        "calls", call, EngagementUpdate(properties={"hs_call_title": "Intro call (moved)"})
+    )
+    run = activities()
+    assert run.counts["updated_in_salesforce"] == 1
+    assert [t["Subject"] for t in tasks_of(sf_person, lead)] == ["Call: Intro call (moved)"]
+
+
+def test_toggles_off_sync_nothing(activities, linked_person, hs_person, sf_person):
+    lead, contact = linked_person
+    activities.settings(hubspot_notes=True)  # only notes
+    engagement(hs_person, "calls", contact, hs_call_title="Not synced")
+    sf_person.Task.create({"WhoId": lead, "Subject": "Not synced either", "Status": "Completed"})
+    run = activities()
+    assert run.counts["created_in_salesforce"] == 0 and run.counts["created_in_hubspot"] == 0
+    assert [t["Subject"] for t in tasks_of(sf_person, lead)] == ["Not synced either"]
+    assert engagements(hs_person, "tasks") == []
+
+
+def test_activities_from_before_the_toggle_are_not_backfilled(
+    activities, linked_person, hs_person, sf_person
+):
+    lead, contact = linked_person
+    old_call = engagement(hs_person, "calls", contact, hs_call_title="Old call")
+    sf_person.Task.create({"WhoId": lead, "Subject": "Old task", "Status": "Completed"})
+    time.sleep(1.1)  # Salesforce stamps are whole seconds
+    activities.settings(hubspot_calls=True, salesforce_tasks=True)
+    stamps = ObjectSync.objects.get(object="activities").options["turned_on_at"]
+    assert {"hubspot_calls", "salesforce_tasks", "enabled"} <= set(stamps)
+    run = activities()
+    assert run.counts["created_in_salesforce"] == 0 and run.counts["created_in_hubspot"] == 0
+    engagement(hs_person, "calls", contact, hs_call_title="New call")
+    run = activities()
+    assert run.counts["created_in_salesforce"] == 1
+    subjects = sorted(t["Subject"] for t in tasks_of(sf_person, lead))
+    assert subjects == ["Call: New call", "Old task"]
+    # An old activity edited after the toggle syncs (spec §13: "when next updated").
+    hs_person.crm.objects.basic_api.update(
+        "calls", old_call, EngagementUpdate(properties={"hs_call_body": "follow-up"})
+    )
+    assert activities().counts["created_in_salesforce"] == 1
+
+
+# --- Salesforce → HubSpot -----------------------------------------------------------------
+def test_salesforce_tasks_calls_emails_and_events_become_engagements(
+    activities, linked_person, hs_person, sf_person
+):
+    lead, contact = linked_person
+    activities.settings(**ALL_SALESFORCE)
+    sf_person.Task.create({"WhoId": lead, "Subject": "Follow up", "Status": "In Progress",
+                           "ActivityDate": "2026-05-06", "Description": "Call back"})  # fmt: skip
+    sf_person.Task.create({"WhoId": lead, "Subject": "Called", "Status": "Completed",
+                           "TaskSubtype": "Call"})  # fmt: skip
+    sf_person.Task.create({"WhoId": lead, "Subject": "Mailed", "Status": "Completed",
+                           "TaskSubtype": "Email"})  # fmt: skip
+    sf_person.Event.create({"WhoId": lead, "Subject": "Lunch",
+                            "StartDateTime": "2026-05-07T12:00:00.000+0000",
+                            "EndDateTime": "2026-05-07T13:00:00.000+0000",
+                            "DurationInMinutes": 60})  # fmt: skip
+    run = activities()
+    assert run.counts["created_in_hubspot"] == 4, run.counts
+    by_kind = {link.snapshot["__type"]: link for link in activities.links()}
+    assert set(by_kind) == {"tasks", "calls", "emails", "meetings"}
+    for kind, link in by_kind.items():
+        hs_id = link.hubspot_id.split(":")[1]
+        assert engagement_contacts(hs_person, kind, hs_id) == [contact]
+    ids = {kind: link.hubspot_id.split(":")[1] for kind, link in by_kind.items()}
+    props = ["hs_task_subject", "hs_task_body", "hs_task_status", "hs_timestamp"]
+    task = engagement_get(hs_person, "tasks", ids["tasks"], *props)
+    assert task["hs_task_subject"] == "Follow up" and task["hs_task_body"] == "Call back"
+    assert task["hs_task_status"] == "IN_PROGRESS"
+    assert task["hs_timestamp"].startswith("2026-05-06")
+    call = engagement_get(hs_person, "calls", ids["calls"], "hs_call_title", "hs_call_status")
+    assert call["hs_call_title"] == "Called" and call["hs_call_status"] == "COMPLETED"
+    email = engagement_get(hs_person, "emails", ids["emails"], "hs_email_subject")
+    assert email["hs_email_subject"] == "Mailed"
+    meeting = engagement_get(
+        hs_person, "meetings", ids["meetings"], "hs_meeting_title", "hs_meeting_start_time"
+    )
+    assert meeting["hs_meeting_title"] == "Lunch"
+    assert meeting["hs_meeting_start_time"].startswith("2026-05-07T12:00")
+    # Idle: nothing is written; an edit in Salesforce updates the engagement.
+    run = activities()
+    assert run.counts["created_in_hubspot"] == 0 and run.counts["updated_in_hubspot"] == 0
+    sf_person.Task.update(by_kind["tasks"].salesforce_id, {"Status": "Completed"})
+    run = activities()
+    assert run.counts["updated_in_hubspot"] == 1
+    status = engagement_get(hs_person, "tasks", ids["tasks"], "hs_task_status")
+    assert status["hs_task_status"] == "COMPLETED"
+
+
+def test_no_echo_in_either_direction(activities, linked_person, hs_person, sf_person):
+    lead, contact = linked_person
+    activities.settings(hubspot_calls=True, hubspot_tasks=True, **ALL_SALESFORCE)
+    engagement(hs_person, "calls", contact, hs_call_title="From HubSpot")
+    sf_person.Task.create({"WhoId": lead, "Subject": "From Salesforce", "Status": "Completed"})
+    run = activities()
+    assert run.counts["created_in_salesforce"] == 1 and run.counts["created_in_hubspot"] == 1
+    for _ in range(2):
+        run = activities()
+        assert run.counts["created_in_salesforce"] == 0, run.counts
+        assert run.counts["created_in_hubspot"] == 0, run.counts
+    # Idle with both directions on: one Salesforce read, one HubSpot search per type.
+    assert run.calls[System.SALESFORCE] == 1 and run.calls[System.HUBSPOT] == 2, run.calls
+    assert len(tasks_of(sf_person, lead)) == 2
+    assert len(engagements(hs_person, "calls")) == 1
+    assert len(engagements(hs_person, "tasks")) == 1
+    # Editing a copy changes nothing on the origin side (the origin is the system of record).
+    copy = activities.link(snapshot__Subject="Call: From HubSpot").salesforce_id
+    sf_person.Task.update(copy, {"Description": "edited the copy"})
+    run = activities()
+    assert run.counts["updated_in_hubspot"] == 0 and run.counts["created_in_hubspot"] == 0
+
+
+# --- unlinked contacts ----------------------------------------------------------------------
+def test_an_activity_of_an_unlinked_contact_waits_and_syncs_once_the_contact_has(
+    activities, hs_person, sf_person, integration
+):
+    activities.settings(hubspot_calls=True)
+    object_settings_update(
+        integration=integration, object_name="contacts", changes={"hubspot_creates": "lead"}
+    )
+    contact = hs_create(hs_person, email="grace@example.com", firstname="Grace", company="Navy",
+                        lastname="Hopper")  # fmt: skip
+    call = engagement(hs_person, "calls", contact, hs_call_title="Waiting call")
+    engagement(hs_person, "calls", None, hs_call_title="Nobody's call")
+    run = activities()
+    assert run.counts["waiting_for_contact"] == 1 and run.counts["skipped_no_contact"] == 1
+    error = SyncError.objects.get(object="activities", resolved_at__isnull=True)
+    assert error.error_type == "waiting_for_contact"
+    assert error.record_key == f"hubspot:calls:{call}"
+    activities("contacts")  # the contact syncs (as a lead)
+    lead = RecordLink.objects.get(object="contacts", hubspot_id=contact).salesforce_id
+    SyncError.objects.filter(pk=error.pk).update(next_retry_at=datetime.now(UTC) - timedelta(1))
+    run = activities()
+    assert run.counts["created_in_salesforce"] == 1
+    assert [t["Subject"] for t in tasks_of(sf_person, lead)] == ["Call: Waiting call"]
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+
+
+def test_a_salesforce_task_of_an_unlinked_lead_waits(activities, sf_person):
+    activities.settings(salesforce_tasks=True)
+    contact_sync = ObjectSync.objects.get(object="contacts")
+    contact_sync.enabled = False
+    contact_sync.save()
+    lead = new_lead(sf_person, Email="unsynced@example.com")
+    task = sf_person.Task.create({"WhoId": lead, "Subject": "Call them", "Status": "Completed"})
+    sf_person.Task.create({"Subject": "No one", "Status": "Completed"})
+    run = activities()
+    assert run.counts["waiting_for_contact"] == 1 and run.counts["skipped_no_contact"] == 1
+    error = SyncError.objects.get(object="activities", resolved_at__isnull=True)
+    assert error.record_key == f"salesforce:{task['id']}"
+    assert error.direction == "to_hubspot"
+
+
+# --- crash safety ---------------------------------------------------------------------------
+class Crash(Exception):
+    pass
+
+
+def test_a_crash_after_creating_tasks_creates_no_duplicate(
+    activities, linked_person, hs_person, sf_person, monkeypatch
+):
+    lead, contact = linked_person
+    activities.settings(hubspot_calls=True, salesforce_tasks=True)
+    engagement(hs_person, "calls", contact, hs_call_title="Once")
+    original = activities_module.ActivitySync.commit_items
+
+    def crash(self, items, origin, cursor, handled):
+        if any(i.created_id for i in items):
+            raise Crash("worker died before the links were stored")
+        return original(self, items, origin, cursor, handled)
+
+    monkeypatch.setattr(activities_module.ActivitySync, "commit_items", crash)
+    with pytest.raises(Crash):
+        sync_cycle_run(integration=activities.integration, object_name="activities")
+    assert len(tasks_of(sf_person, lead)) == 1  # the create landed, its link didn't
+    monkeypatch.setattr(activities_module.ActivitySync, "commit_items", original)
+    run = activities()
+    assert run.counts["matched"] == 1 and run.counts["created_in_salesforce"] == 0, run.counts
+    assert run.counts["created_in_hubspot"] == 0  # our own Task never comes back
+    assert len(tasks_of(sf_person, lead)) == 1
+    assert activities.links().count() == 1
+    assert activities().counts["created_in_salesforce"] == 0
+
+
+def test_a_crash_after_creating_engagements_creates_no_duplicate(
+    activities, linked_person, hs_person, sf_person, monkeypatch
+):
+    lead, contact = linked_person
+    activities.settings(salesforce_calls=True, hubspot_calls=True)
+    sf_person.Task.create({"WhoId": lead, "Subject": "Rang", "Status": "Completed",
+                           "TaskSubtype": "Call"})  # fmt: skip
+    original = activities_module.ActivitySync.commit_items
+
+    def crash(self, items, origin, cursor, handled):
+        if any(i.created_id for i in items):
+            raise Crash("worker died before the links were stored")
+        return original(self, items, origin, cursor, handled)
+
+    monkeypatch.setattr(activities_module.ActivitySync, "commit_items", crash)
+    with pytest.raises(Crash):
+        sync_cycle_run(integration=activities.integration, object_name="activities")
+    assert len(engagements(hs_person, "calls")) == 1
+    monkeypatch.setattr(activities_module.ActivitySync, "commit_items", original)
+    run = activities()
+    assert run.counts["matched"] == 1 and run.counts["created_in_hubspot"] == 0, run.counts
+    assert run.counts["created_in_salesforce"] == 0  # our own engagement never goes back
+    assert len(engagements(hs_person, "calls")) == 1
+    assert activities.links().count() == 1
