@@ -109,6 +109,8 @@ SKIP_COUNTERS = {  # the pair's counters that mean "this record was left alone, 
     "leads_converted": "converted_lead",
     "skipped_create_disabled": "creation_off",
     "skipped_no_email": "no_email",
+    "skipped_type_off": "activity_type_off",
+    "skipped_own": "created_by_the_integration",
 }
 SKIP_REASONS = (
     "no_email",
@@ -119,6 +121,8 @@ SKIP_REASONS = (
     "converted_lead",
     "creation_off",
     "unsupported",
+    "activity_type_off",
+    "created_by_the_integration",
 )
 
 
@@ -584,26 +588,27 @@ class _Runner:
         sync = cls(ctx)
         self.counts = ctx.counts
         sobject = target.sobject
-        if hasattr(sync, "handle_salesforce_people"):  # contacts: leads and contacts
-            return (
-                sync,
-                lambda records: sync.handle_salesforce_people(sobject, records, None),
-                sync.salesforce_fields(sobject),
-            )
-        if hasattr(sync, "handle_salesforce_accounts"):  # companies
-            return (
-                sync,
-                lambda records: sync.handle_salesforce_accounts(records, None),
-                (sync.account_fields()),
-            )
-        # Other pairs join by exposing ``import_fields(sobject)`` and
-        # ``import_records(sobject, records)`` (the Salesforce → HubSpot half of a cycle).
-        if hasattr(sync, "import_records") and hasattr(sync, "import_fields"):
-            return (
-                sync,
-                lambda records: sync.import_records(sobject, records),
-                sync.import_fields(sobject),
-            )
+        # Each pair's Salesforce → HubSpot half of a cycle, fed records instead of changes
+        # (no cursor: nothing is marked as read).
+        if target.pair == "contacts":
+            handle = lambda records: sync.handle_salesforce_people(sobject, records, None)  # noqa: E731
+            return sync, handle, sync.salesforce_fields(sobject)
+        if target.pair == "companies":
+            handle = lambda records: sync.handle_salesforce_accounts(records, None)  # noqa: E731
+            return sync, handle, sync.account_fields()
+        if target.pair == "deals" and hasattr(sync, "handle_salesforce_opportunities"):
+            handle = lambda records: sync.handle_salesforce_opportunities(records, None)  # noqa: E731
+            return sync, handle, sync.opportunity_fields()
+        if target.pair == "tickets" and hasattr(sync, "handle_cases"):
+            handle = lambda records: sync.handle_cases(records, None)  # noqa: E731
+            return sync, handle, sync.case_fields()
+        if target.pair == "activities" and hasattr(sync, "handle_salesforce"):
+            # Forced: turning a type on never backfills; the import is how history comes over.
+            handle = lambda records: sync.handle_salesforce(sobject, records, None, force=True)  # noqa: E731
+            return sync, handle, sync.task_fields()
+        if target.pair.startswith(CUSTOM_PREFIX) and hasattr(sync, "record_fields"):
+            handle = lambda records: sync.handle_salesforce(records, None)  # noqa: E731
+            return sync, handle, sync.record_fields()
         return None, None, None
 
     def ledger_counts(self) -> dict[str, int]:
@@ -728,7 +733,7 @@ def bulk_query_rows(
     soql: str,
     types: dict[str, str],
     *,
-    page_size: int = BULK_PAGE,
+    page_size: int | None = None,
 ) -> Iterator[dict]:
     """Rows of a Bulk API 2.0 query job: create (1 call), poll until complete (1 call when it
     is quick), then result pages of ``page_size`` rows (1 call each, ``Sforce-Locator``),
@@ -736,6 +741,8 @@ def bulk_query_rows(
     from simple_salesforce.bulk2 import Operation
 
     from .sync.changes import with_retries
+
+    page_size = page_size or BULK_PAGE
 
     def bulk(sf):
         return getattr(sf.bulk2, sobject)._client

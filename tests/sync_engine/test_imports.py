@@ -15,7 +15,7 @@ from sync_engine.models import ApiCall, AuditEvent, ImportJob, RecordLink, SyncE
 from sync_engine.services import object_settings_update, object_sync_get_or_create
 from sync_engine.sync.cycle import sync_cycle_run
 from tests.sync_engine.engine_harness import chunks
-from tests.sync_engine.sync.helpers import hs_create, hs_emails, hs_get
+from tests.sync_engine.sync.helpers import hs_emails, hs_get
 
 
 @pytest.fixture
@@ -42,7 +42,10 @@ def marketer(emulators):
 def seed(sf, sobject: str, records: list[dict]) -> list[str]:
     ids = []
     for batch in chunks(records, 200):
-        body = {"allOrNone": False, "records": [{"attributes": {"type": sobject}, **r} for r in batch]}
+        body = {
+            "allOrNone": False,
+            "records": [{"attributes": {"type": sobject}, **r} for r in batch],
+        }
         results = sf.restful("composite/sobjects", method="POST", json=body)
         assert all(r["success"] for r in results), results[:2]
         ids += [r["id"] for r in results]
@@ -96,3 +99,199 @@ def test_a_small_lead_import_reads_by_rest_creates_and_links(integration, rep, m
     assert run_.counts.get("created_in_hubspot", 0) == 0
     assert run_.counts.get("updated_in_hubspot", 0) == 0
     assert sorted(hs_emails(marketer)) == sorted(f"lead{i}@import.example" for i in range(25))
+
+
+def test_a_large_import_reads_by_bulk_query_and_costs_few_salesforce_calls(
+    integration, rep, marketer, monkeypatch
+):
+    monkeypatch.setattr(imports, "BULK_THRESHOLD", 100)
+    monkeypatch.setattr(imports, "BULK_PAGE", 120)  # result pages of 120 rows (maxRecords)
+    monkeypatch.setattr(imports, "BATCH", 100)
+    seed(rep, "Lead", leads(300))
+    job = run(integration, "leads")
+    assert job.status == "succeeded", job.message
+    assert job.method == "bulk"
+    assert (job.processed, job.created, job.failed) == (300, 300, 0)
+    operations = list(
+        ApiCall.objects.filter(integration=integration, system=System.SALESFORCE)
+        .order_by("id")
+        .values_list("operation", flat=True)
+    )
+    # COUNT(), two describes (the pair's first schema read), the owners' users, then the job:
+    # create, one poll, ceil(300 / 120) = 3 result pages.
+    assert operations.count("bulk2.query") == 1 + 1 + 3, str(operations)
+    assert operations.count("query") == 2  # COUNT() and the users
+    assert job.salesforce_calls == len(operations) == 1 + 2 + 1 + 1 + 1 + 3
+    assert len(set(hs_emails(marketer))) == 300
+    # Typed like REST: the links' snapshots equal what the next cycle reads, so it is idle.
+    idle = sync_cycle_run(integration=integration, object_name="contacts")
+    assert not idle.counts.get("updated_in_hubspot") and not idle.counts.get("created_in_hubspot")
+
+
+def test_import_cost_formula():
+    """What a 100,000-record import costs in Salesforce calls, by the read it picks: COUNT(),
+    then Bulk (create, poll, one page per 50,000) — the bench measures the real thing."""
+
+    def cost(n: int) -> int:
+        if n > imports.BULK_THRESHOLD:
+            return 1 + 1 + 1 + math.ceil(n / imports.BULK_PAGE)
+        return 1 + max(1, math.ceil(n / imports.REST_PAGE))
+
+    assert cost(100_000) == 5 <= 20
+    assert cost(10_000) == 6
+    assert cost(1_000) == 2
+
+
+def test_re_running_an_import_duplicates_nothing_and_skips_what_is_in_sync(
+    integration, rep, marketer
+):
+    seed(rep, "Lead", leads(30))
+    first = run(integration, "leads")
+    assert first.created == 30
+    hs_calls = calls(integration, System.HUBSPOT)
+    again = run(integration, "leads")
+    assert again.status == "succeeded"
+    assert (again.created, again.updated, again.failed) == (0, 0, 0)
+    assert again.skipped == 30 and again.skipped_reasons == {"already_in_sync": 30}
+    assert calls(integration, System.HUBSPOT) == hs_calls  # unchanged: no HubSpot call at all
+    emails = hs_emails(marketer)
+    assert len(emails) == len(set(emails)) == 30
+    assert RecordLink.objects.filter(integration=integration).count() == 30
+
+
+def test_an_import_that_stops_midway_resumes_after_its_position(
+    integration, rep, marketer, monkeypatch, emulators
+):
+    monkeypatch.setattr(imports, "BATCH", 10)
+    ids = seed(rep, "Lead", leads(45))
+    job = import_start(integration=integration, object_name="leads", enqueue=False)
+    import_run(job=job, stop_after_batches=2)  # the worker "dies" after two batches
+    job.refresh_from_db()
+    assert job.status == "running" and job.processed == 20
+    assert job.position == sorted(ids)[19]
+    assert len(hs_emails(marketer)) == 20
+    with pytest.raises(ImportRefused):  # one import of an object at a time
+        import_start(integration=integration, object_name="leads", enqueue=False)
+    import_run(job=job)
+    job.refresh_from_db()
+    assert job.status == "succeeded"
+    assert (job.total, job.processed, job.created, job.skipped) == (45, 45, 45, 0)
+    emails = hs_emails(marketer)
+    assert len(emails) == len(set(emails)) == 45
+    resumed = [q for q in soql_seen(emulators) if "ORDER BY Id" in q]
+    assert len(resumed) == 2 and f"Id > '{sorted(ids)[19]}'" in resumed[1]
+
+
+def soql_seen(emulators) -> list[str]:
+    from urllib.parse import parse_qs
+
+    return [
+        parse_qs(e.query).get("q", [""])[0]
+        for e in emulators.salesforce.app.ledger.entries()
+        if e.path.rstrip("/").endswith("/query")
+    ]
+
+
+def test_skipped_records_are_counted_with_their_reasons(integration, rep, marketer):
+    seed(rep, "Lead", leads(5))
+    seed(
+        rep,
+        "Lead",
+        [
+            {"LastName": "Nomail", "Company": "X"},
+            {"LastName": "Twin", "Company": "X", "Email": "LEAD1@import.example"},
+        ],
+    )
+    seed(rep, "Contact", [{"LastName": "Also", "Email": "lead2@import.example"}])
+    job = run(integration, "leads")
+    assert (job.total, job.processed, job.created, job.failed) == (7, 7, 5, 0)
+    assert job.skipped == 2
+    assert job.skipped_reasons == {"no_email": 1, "duplicate_email": 1}
+    # Contacts: the one whose email is a lead's already gets that HubSpot contact (no
+    # duplicate), as the sync would.
+    contacts = run(integration, "contacts")
+    assert (contacts.total, contacts.created, contacts.updated) == (1, 0, 1)
+    emails = hs_emails(marketer)
+    assert len(emails) == len(set(emails)) == 5
+
+
+def test_a_record_hubspot_rejects_fails_alone_as_a_typed_sync_error(
+    integration, rep, marketer, emulators
+):
+    ids = seed(rep, "Lead", leads(3))
+    rule = emulators.hubspot.app.faults.add(
+        path=r"/batch/upsert$",
+        status=400,
+        body={
+            "status": "error",
+            "category": "VALIDATION_ERROR",
+            "message": "Property values were not valid",
+        },
+    )
+    job = run(integration, "leads")
+    assert job.status == "succeeded"
+    assert (job.processed, job.created, job.failed) == (3, 0, 3)
+    errors = SyncError.objects.filter(integration=integration, resolved_at__isnull=True)
+    assert sorted(e.record_key for e in errors) == sorted(f"salesforce:{i}" for i in ids)
+    assert {e.direction for e in errors} == {"to_hubspot"}
+    emulators.hubspot.app.faults.remove(rule.id)
+    again = run(integration, "leads")
+    assert (again.created, again.failed) == (3, 0)
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+
+
+def test_accounts_need_company_sync_on_and_then_become_companies(integration, rep, marketer):
+    ids = seed(rep, "Account", [{"Name": f"Account {i}"} for i in range(4)])
+    off = run(integration, "accounts")
+    assert off.status == "succeeded"
+    assert (off.total, off.skipped, off.created) == (4, 4, 0)
+    assert off.skipped_reasons == {"pair_off": 4}
+    assert "switched off" in off.message
+    object_settings_update(
+        integration=integration, object_name="companies", changes={}, enabled=True
+    )
+    on = run(integration, "accounts")
+    assert (on.total, on.created, on.failed) == (4, 4, 0)
+    links = RecordLink.objects.filter(integration=integration, object="companies")
+    assert sorted(links.values_list("salesforce_id", flat=True)) == sorted(ids)
+    names = {
+        c.properties["name"]
+        for c in marketer.crm.companies.basic_api.get_page(limit=100, properties=["name"]).results
+    }
+    assert {f"Account {i}" for i in range(4)} <= names
+    assert run(integration, "accounts").skipped_reasons == {"already_in_sync": 4}
+
+
+def test_a_cancelled_import_stops_and_can_be_resumed(integration, rep, marketer, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH", 10)
+    seed(rep, "Lead", leads(30))
+    job = import_start(integration=integration, object_name="leads", enqueue=False)
+
+    def cancel_after_first_batch(current):
+        if current.processed == 10:
+            imports.import_cancel(job=current)
+
+    import_run(job=job, progress=cancel_after_first_batch)
+    job.refresh_from_db()
+    assert job.status == "cancelled" and job.processed == 10
+    assert AuditEvent.objects.filter(action="import.cancelled").exists()
+    imports.import_resume(job=job)
+    import_run(job=job)
+    job.refresh_from_db()
+    assert job.status == "succeeded" and (job.processed, job.created) == (30, 30)
+    assert len(set(hs_emails(marketer))) == 30
+
+
+def test_an_import_stops_at_the_allocation_and_resumes_later(integration, rep, marketer):
+    seed(rep, "Lead", leads(12))
+    integration.salesforce_api_allocation = 2  # the COUNT() and one more
+    integration.save()
+    job = run(integration, "leads")
+    assert job.status == "failed"
+    assert "resume" in job.message and job.processed == 0
+    integration.salesforce_api_allocation = 10_000
+    integration.save()
+    imports.import_resume(job=job)
+    import_run(job=job)
+    job.refresh_from_db()
+    assert job.status == "succeeded" and (job.total, job.created) == (12, 12)
