@@ -28,6 +28,8 @@ from .models import (
     System,
 )
 from .object_settings import (
+    CUSTOM_PREFIX,
+    MAX_CUSTOM_OBJECTS,
     SETTINGS_CLASSES,
     SettingsError,
     settings_as_dict,
@@ -453,6 +455,9 @@ def schema_refresh(*, integration: Integration, object_name: str) -> None:
     from .connectors.hubspot import HubSpotConnector
     from .connectors.salesforce import SalesforceConnector
 
+    if object_name.startswith(CUSTOM_PREFIX):
+        custom_object_schema_refresh(integration=integration, object_name=object_name)
+        return
     # Activities span five HubSpot engagement types and have no mappings: no properties.
     properties = (
         []
@@ -850,3 +855,476 @@ def record_resync(
 def _chunked(items: list, size: int):
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+# --- custom objects -----------------------------------------------------------------------
+# Salesforce objects the standard pairs sync (a Salesforce record links to one HubSpot record
+# only) and system objects: not offered for custom-object sync.
+CUSTOM_OBJECT_EXCLUDED = frozenset(
+    {
+        "Lead",
+        "Contact",
+        "Account",
+        "Opportunity",
+        "OpportunityContactRole",
+        "Case",
+        "Task",
+        "Event",
+        "User",
+        "RecordType",
+    }
+)
+CUSTOM_OBJECT_SYSTEM_FIELDS = frozenset(
+    {
+        "Id",
+        "IsDeleted",
+        "CreatedDate",
+        "CreatedById",
+        "LastModifiedDate",
+        "LastModifiedById",
+        "SystemModstamp",
+        "LastActivityDate",
+        "LastViewedDate",
+        "LastReferencedDate",
+        "OwnerId",
+        "MasterRecordId",
+    }
+)
+CUSTOM_OBJECT_KEY_PROPERTY = "salesforce_record_id_sync"  # the engine's own upsert key
+# HubSpot object -> the Salesforce object a lookup must point to, to stand for it.
+CUSTOM_OBJECT_ASSOCIATIONS = {"contacts": "Contact", "companies": "Account"}
+
+
+def _custom_salesforce_field(f: dict) -> dict:
+    """A describe field as ``schema_refresh`` caches it, plus what custom objects need
+    (lookups' targets, external ids)."""
+    return {
+        "name": f["name"],
+        "label": f["label"],
+        "type": f["type"],
+        "length": f.get("length"),
+        "createable": f.get("createable", False),
+        "updateable": f.get("updateable", False),
+        "calculated": f.get("calculated", False),
+        "picklistValues": [v["value"] for v in f.get("picklistValues") or [] if v.get("active")],
+        "referenceTo": list(f.get("referenceTo") or []),
+        "externalId": bool(f.get("externalId")),
+        "unique": bool(f.get("unique")),
+    }
+
+
+def _custom_hubspot_property(p: Any) -> dict:
+    return {
+        "name": p.name,
+        "label": p.label,
+        "type": p.type,
+        "fieldType": p.field_type,
+        "readOnly": bool(
+            getattr(p, "modification_metadata", None) and p.modification_metadata.read_only_value
+        ),
+        "options": [{"label": o.label, "value": o.value} for o in (p.options or [])],
+    }
+
+
+def custom_object_choices(*, integration: Integration) -> dict[str, list[dict]]:
+    """What the wizard's first step offers (one call each side): Salesforce objects that are
+    queryable and updateable (custom or standard, not those the standard pairs sync) and the
+    HubSpot account's custom objects."""
+    from .connectors.hubspot import HubSpotConnector
+    from .connectors.salesforce import SalesforceConnector
+
+    describe = SalesforceConnector(integration=integration).describe()
+    salesforce = sorted(
+        (
+            {"name": o["name"], "label": o.get("label") or o["name"], "custom": o.get("custom")}
+            for o in describe.get("sobjects", [])
+            if o.get("queryable")
+            and o.get("updateable")
+            and o["name"] not in CUSTOM_OBJECT_EXCLUDED
+        ),
+        key=lambda o: (not o["custom"], str(o["label"]).lower()),
+    )
+    hubspot = []
+    for schema in HubSpotConnector(integration=integration).schemas_get_all():
+        labels = getattr(schema, "labels", None)
+        hubspot.append(
+            {
+                "id": schema.object_type_id,
+                "name": schema.name,
+                "label": getattr(labels, "plural", None)
+                or getattr(labels, "singular", None)
+                or schema.name,
+            }
+        )
+    return {"salesforce": salesforce, "hubspot": sorted(hubspot, key=lambda o: o["label"])}
+
+
+def custom_object_schemas_read(
+    *, integration: Integration, salesforce_object: str, hubspot_object: str
+) -> tuple[list[dict], list[dict]]:
+    """The Salesforce object's fields and the HubSpot object's properties (two calls)."""
+    from .connectors.hubspot import HubSpotConnector
+    from .connectors.salesforce import SalesforceConnector
+
+    describe = SalesforceConnector(integration=integration).describe_object(salesforce_object)
+    properties = HubSpotConnector(integration=integration).properties_get_all(
+        object_type=hubspot_object
+    )
+    return (
+        [_custom_salesforce_field(f) for f in describe["fields"]],
+        [_custom_hubspot_property(p) for p in properties],
+    )
+
+
+def custom_object_schema_refresh(*, integration: Integration, object_name: str) -> None:
+    """``schema_refresh`` for a ``custom:<n>`` pair: the HubSpot custom object's properties
+    are cached under the pair's name, the Salesforce describe under the object's name."""
+    row = ObjectSync.objects.get(integration=integration, object=object_name)
+    settings = settings_for(object_name, row.options)
+    fields, properties = custom_object_schemas_read(
+        integration=integration,
+        salesforce_object=settings.salesforce_object,
+        hubspot_object=settings.hubspot_object,
+    )
+    _schema_store(integration, System.SALESFORCE, settings.salesforce_object, fields)
+    _schema_store(integration, System.HUBSPOT, object_name, properties)
+
+
+def custom_object_mappable(
+    salesforce_fields: list[dict], hubspot_properties: list[dict]
+) -> tuple[list[dict], list[dict]]:
+    """The fields and properties the wizard offers: never lookups (they sync as
+    associations), system fields, read-only or user properties, or the sync key."""
+    fields = [
+        f
+        for f in salesforce_fields
+        if f["type"] not in ("reference", "id") and f["name"] not in CUSTOM_OBJECT_SYSTEM_FIELDS
+    ]
+    properties = [
+        p
+        for p in hubspot_properties
+        if not p.get("readOnly")
+        and p.get("fieldType") != "hubspot_user"
+        and p["name"] != CUSTOM_OBJECT_KEY_PROPERTY
+        and p["name"] != OWNER_PROPERTY
+        and not p["name"].startswith("hs_")
+    ]
+    return fields, properties
+
+
+def custom_object_lookups(salesforce_fields: list[dict]) -> dict[str, list[dict]]:
+    """HubSpot object -> the object's lookup fields that can stand for its associations."""
+    return {
+        hs_object: [
+            f
+            for f in salesforce_fields
+            if f["type"] == "reference"
+            and target in (f.get("referenceTo") or [])
+            and f["name"] not in CUSTOM_OBJECT_SYSTEM_FIELDS
+        ]
+        for hs_object, target in CUSTOM_OBJECT_ASSOCIATIONS.items()
+    }
+
+
+def custom_object_mappings_check(
+    *, salesforce_fields: list[dict], hubspot_properties: list[dict], mappings: dict[str, str]
+) -> list[dict]:
+    """Check ``{salesforce field: hubspot property}`` against the compatibility matrix
+    (§8.1); returns what to store or raises ``SettingsError`` keyed by Salesforce field."""
+    fields, properties = custom_object_mappable(salesforce_fields, hubspot_properties)
+    fields_by_name = {f["name"]: f for f in fields}
+    props_by_name = {p["name"]: p for p in properties}
+    errors: dict[str, str] = {}
+    cleaned: list[dict] = []
+    used: dict[str, str] = {}
+    for field_name, prop_name in mappings.items():
+        if not prop_name:
+            continue
+        field = fields_by_name.get(field_name)
+        prop = props_by_name.get(prop_name)
+        if field is None:
+            errors[field_name] = f"'{field_name}' can't be mapped (lookups sync as associations)"
+        elif prop is None:
+            errors[field_name] = f"HubSpot has no property '{prop_name}' that can be mapped"
+        elif not is_compatible(
+            hs_type=prop["type"], hs_field_type=prop["fieldType"], sf_type=field["type"]
+        ):
+            errors[field_name] = (
+                f"A HubSpot {prop['type']} ({prop['fieldType']}) property can't map to a "
+                f"Salesforce {field['type']} field"
+            )
+        elif prop_name in used:
+            errors[field_name] = f"'{prop_name}' is already mapped to {used[prop_name]}"
+        else:
+            used[prop_name] = field_name
+            cleaned.append(
+                {
+                    "hubspot_property": prop_name,
+                    "salesforce_field": field_name,
+                    "salesforce_type": field["type"],
+                    "hubspot_type": prop["type"],
+                    "hubspot_field_type": prop["fieldType"],
+                    "warning": (
+                        "Read-only in Salesforce: it syncs to HubSpot only"
+                        if field.get("calculated") or not field.get("updateable")
+                        else ""
+                    ),
+                }
+            )
+    if errors:
+        raise SettingsError(errors)
+    return cleaned
+
+
+def _custom_object_check(
+    *,
+    integration: Integration,
+    object_name: str,
+    settings: dict[str, Any],
+    salesforce_fields: list[dict],
+) -> dict[str, Any]:
+    cleaned = settings_validate(object_name, settings)
+    if not cleaned.get("salesforce_object") or not cleaned.get("hubspot_object"):
+        raise SettingsError({"objects": "Pick a Salesforce object and a HubSpot custom object"})
+    if cleaned["salesforce_object"] in CUSTOM_OBJECT_EXCLUDED:
+        raise SettingsError({"salesforce_object": "This object syncs through its own tab"})
+    for other in ObjectSync.objects.filter(
+        integration=integration, object__startswith=CUSTOM_PREFIX
+    ).exclude(object=object_name):
+        theirs = settings_for(other.object, other.options)
+        if theirs.salesforce_object == cleaned["salesforce_object"]:
+            raise SettingsError({"salesforce_object": "This object already syncs"})
+        if theirs.hubspot_object == cleaned["hubspot_object"]:
+            raise SettingsError({"hubspot_object": "This custom object already syncs"})
+    lookups = custom_object_lookups(salesforce_fields)
+    associations = {}
+    for hs_object, field_name in (cleaned.get("associations") or {}).items():
+        if not field_name:
+            continue
+        if field_name not in {f["name"] for f in lookups.get(hs_object, [])}:
+            raise SettingsError({"associations": f"'{field_name}' can't stand for {hs_object}"})
+        associations[hs_object] = field_name
+    cleaned["associations"] = associations
+    return cleaned
+
+
+def _custom_object_store(
+    *,
+    integration: Integration,
+    object_name: str,
+    salesforce_object: str,
+    mappings: list[dict],
+    salesforce_fields: list[dict],
+    hubspot_properties: list[dict],
+) -> None:
+    FieldMapping.objects.filter(integration=integration, object=object_name).exclude(
+        hubspot_property__in=[m["hubspot_property"] for m in mappings]
+    ).delete()
+    current = {
+        m.hubspot_property: m
+        for m in FieldMapping.objects.filter(integration=integration, object=object_name)
+    }
+    for mapping in mappings:
+        existing = current.get(mapping["hubspot_property"])
+        if existing is not None and existing.salesforce_field != mapping["salesforce_field"]:
+            existing.delete()
+            existing = None
+        if existing is None:
+            FieldMapping.objects.filter(
+                integration=integration,
+                object=object_name,
+                salesforce_field=mapping["salesforce_field"],
+            ).delete()
+            FieldMapping.objects.create(
+                integration=integration,
+                object=object_name,
+                salesforce_fields={salesforce_object: mapping["salesforce_field"]},
+                rule=SyncRule.TWO_WAY,  # the pair's settings decide directions and conflicts
+                **mapping,
+            )
+    _schema_store(integration, System.SALESFORCE, salesforce_object, salesforce_fields)
+    _schema_store(integration, System.HUBSPOT, object_name, hubspot_properties)
+
+
+def custom_object_create(
+    *,
+    integration: Integration,
+    settings: dict[str, Any],
+    mappings: dict[str, str],
+    salesforce_fields: list[dict],
+    hubspot_properties: list[dict],
+    actor: AbstractBaseUser | None = None,
+) -> ObjectSync:
+    """Finish the wizard: a new ``custom:<n>`` pair, switched on, with its mappings. At most
+    ``MAX_CUSTOM_OBJECTS`` per integration (spec §15)."""
+    checked = custom_object_mappings_check(
+        salesforce_fields=salesforce_fields,
+        hubspot_properties=hubspot_properties,
+        mappings=mappings,
+    )
+    with transaction.atomic():
+        Integration.objects.select_for_update().filter(pk=integration.pk).first()
+        taken = [
+            int(name.split(":", 1)[1])
+            for name in ObjectSync.objects.filter(
+                integration=integration, object__startswith=CUSTOM_PREFIX
+            ).values_list("object", flat=True)
+            if name.split(":", 1)[1].isdigit()
+        ]
+        if len(taken) >= MAX_CUSTOM_OBJECTS:
+            raise SettingsError(
+                {
+                    "custom_object": f"Up to {MAX_CUSTOM_OBJECTS} custom objects can sync; "
+                    "remove one before adding another"
+                }
+            )
+        object_name = f"{CUSTOM_PREFIX}{max(taken, default=0) + 1}"
+        cleaned = _custom_object_check(
+            integration=integration,
+            object_name=object_name,
+            settings=settings,
+            salesforce_fields=salesforce_fields,
+        )
+        options = settings_as_dict(settings_for(object_name, cleaned))
+        row = ObjectSync.objects.create(
+            integration=integration, object=object_name, enabled=True, options=options
+        )
+        _custom_object_store(
+            integration=integration,
+            object_name=object_name,
+            salesforce_object=cleaned["salesforce_object"],
+            mappings=checked,
+            salesforce_fields=salesforce_fields,
+            hubspot_properties=hubspot_properties,
+        )
+        audit_event_record(
+            action="custom_object.created",
+            integration=integration,
+            actor=actor,
+            details={
+                "object": object_name,
+                "salesforce": cleaned["salesforce_object"],
+                "hubspot": cleaned["hubspot_object"],
+                "mappings": {m["salesforce_field"]: m["hubspot_property"] for m in checked},
+            },
+        )
+    return row
+
+
+def custom_object_update(
+    *,
+    integration: Integration,
+    object_name: str,
+    settings: dict[str, Any],
+    mappings: dict[str, str],
+    salesforce_fields: list[dict],
+    hubspot_properties: list[dict],
+    actor: AbstractBaseUser | None = None,
+) -> dict[str, tuple[Any, Any]]:
+    """Save an edited custom-object pair (its objects stay); returns what changed."""
+    checked = custom_object_mappings_check(
+        salesforce_fields=salesforce_fields,
+        hubspot_properties=hubspot_properties,
+        mappings=mappings,
+    )
+    with transaction.atomic():
+        row = ObjectSync.objects.select_for_update().get(
+            integration=integration, object=object_name
+        )
+        current = settings_as_dict(settings_for(object_name, row.options))
+        settings = {
+            **settings,
+            "salesforce_object": current["salesforce_object"],
+            "hubspot_object": current["hubspot_object"],
+        }
+        cleaned = _custom_object_check(
+            integration=integration,
+            object_name=object_name,
+            settings=settings,
+            salesforce_fields=salesforce_fields,
+        )
+        diff = {k: (current[k], v) for k, v in cleaned.items() if current.get(k) != v}
+        before = dict(
+            FieldMapping.objects.filter(integration=integration, object=object_name).values_list(
+                "salesforce_field", "hubspot_property"
+            )
+        )
+        after = {m["salesforce_field"]: m["hubspot_property"] for m in checked}
+        if before != after:
+            diff["mappings"] = (before, after)
+        row.options = {**current, **cleaned}
+        row.save()
+        _custom_object_store(
+            integration=integration,
+            object_name=object_name,
+            salesforce_object=cleaned["salesforce_object"],
+            mappings=checked,
+            salesforce_fields=salesforce_fields,
+            hubspot_properties=hubspot_properties,
+        )
+        if diff:
+            audit_event_record(
+                action="custom_object.updated",
+                integration=integration,
+                actor=actor,
+                details={
+                    "object": object_name,
+                    "changes": {k: {"from": old, "to": new} for k, (old, new) in diff.items()},
+                },
+            )
+    return diff
+
+
+def custom_object_delete(
+    *, integration: Integration, object_name: str, actor: AbstractBaseUser | None = None
+) -> None:
+    """Stop syncing a custom object and forget its links, cursors, mappings and errors
+    (records stay in both CRMs)."""
+    from .models import RecordLink, SyncCursor
+
+    if not object_name.startswith(CUSTOM_PREFIX):
+        raise SettingsError({"object": "not a custom object"})
+    with transaction.atomic():
+        row = ObjectSync.objects.select_for_update().get(
+            integration=integration, object=object_name
+        )
+        settings = settings_for(object_name, row.options)
+        RecordLink.objects.filter(integration=integration, object=object_name).delete()
+        SyncCursor.objects.filter(
+            integration=integration, stream__endswith=f":{object_name}"
+        ).delete()
+        FieldMapping.objects.filter(integration=integration, object=object_name).delete()
+        SyncError.objects.filter(integration=integration, object=object_name).delete()
+        ResyncRequest.objects.filter(integration=integration, object=object_name).delete()
+        SchemaCache.objects.filter(
+            integration=integration, system=System.HUBSPOT, object=object_name
+        ).delete()
+        row.delete()
+        audit_event_record(
+            action="custom_object.deleted",
+            integration=integration,
+            actor=actor,
+            details={
+                "object": object_name,
+                "salesforce": settings.salesforce_object,
+                "hubspot": settings.hubspot_object,
+            },
+        )
+
+
+# --- tickets ------------------------------------------------------------------------------
+def sync_errors_resolve_type(
+    *, integration: Integration, object_name: str, error_type: str, record_keys: list[str]
+) -> int:
+    """Clear one type of current error for some records (e.g. a ticket's *Waiting for
+    contact* once its contact is associated, while it still waits for its account)."""
+    resolved = 0
+    for chunk in _chunked(record_keys, 500):
+        resolved += SyncError.objects.filter(
+            integration=integration,
+            object=object_name,
+            error_type=error_type,
+            record_key__in=chunk,
+            resolved_at__isnull=True,
+        ).update(resolved_at=timezone.now(), next_retry_at=None)
+    return resolved

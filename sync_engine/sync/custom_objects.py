@@ -1,0 +1,885 @@
+"""One Salesforce object ⇄ one HubSpot custom object (spec §15), a pair named ``custom:<n>``.
+
+Set up by the Custom objects wizard (``CustomObjectSettings``): which two objects, what each
+side does with the other's updates and deletes, which app wins a conflict, field mappings
+(never lookups) and associations (the object's Contact/Account lookups ⇄ HubSpot associations
+to contacts/companies).
+
+A cycle, on the shared ``PairSync`` machinery:
+
+1. Salesforce changes: one ``queryAll`` on ``SystemModstamp`` (deletes show as ``IsDeleted``).
+2. HubSpot changes: the search API on ``hs_lastmodifieddate``.
+3. HubSpot deletes (only when a HubSpot delete deletes in Salesforce): the archived records,
+   one call per 100; those still linked are deleted in Salesforce.
+4. Due retries and records an admin asked to sync.
+
+Each changed record is compared with its link's snapshot (the values both sides held after the
+last sync): what equals it is an echo or an unmapped edit and costs nothing more. Otherwise,
+field by field: the side that changed since the last sync wins; when both changed, the app
+named in "resolve sync conflict" wins. A direction set to *do nothing* never writes.
+
+Creates are idempotent: HubSpot records are **upserted** by ``salesforce_record_id_sync``, a
+unique property (created once per custom object) holding the Salesforce id; Salesforce records
+are **upserted** by the object's external id field when it has one (its mapped HubSpot value,
+or else the HubSpot record id), so a crash between the write and the stored link finds the
+same record again instead of creating a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.utils import timezone
+
+from ..errors import BadRequest, Conflict, NotFound, RemoteError
+from ..models import (
+    ObjectSync,
+    RecordLink,
+    ResyncRequest,
+    SchemaCache,
+    SyncCursor,
+    SyncError,
+    System,
+)
+from .changes import (
+    OVERLAP,
+    Cursor,
+    SoqlStream,
+    composite_query,
+    http_date,
+    hubspot_changes,
+    parse_time,
+    salesforce_by_ids,
+    salesforce_pages,
+    soql_string,
+    stream_first_pages,
+    with_retries,
+)
+from .context import CycleContext
+from .pair import Pair, PairSync, hubspot_version, salesforce_version
+from .values import ValueConversionError, normalize, to_salesforce
+
+log = logging.getLogger(__name__)
+
+MODIFIED = "hs_lastmodifieddate"
+KEY_PROPERTY = "salesforce_record_id_sync"  # unique: idempotent upserts of new records
+SYSTEM_FIELDS = ["Id", "IsDeleted", "SystemModstamp", "LastModifiedDate", "CreatedDate"]
+# HubSpot object associated -> (the pair whose links name its records, the Salesforce object a
+# lookup must point to).
+ASSOCIATION_TARGETS = {"contacts": ("contacts", "Contact"), "companies": ("companies", "Account")}
+BATCH = 500
+CREATE_OR_UPDATE = "create_or_update"
+
+
+def external_id_field(fields: dict[str, dict]) -> str | None:
+    """The object's external id field we can upsert by (unique ones first), if it has one."""
+    candidates = [
+        f
+        for f in fields.values()
+        if f.get("externalId") and f.get("createable") and f.get("updateable")
+    ]
+    candidates.sort(key=lambda f: (not f.get("unique"), f["name"]))
+    return candidates[0]["name"] if candidates else None
+
+
+class CustomObjectSync(PairSync):
+    modified_property = MODIFIED
+
+    def __init__(self, ctx: CycleContext) -> None:
+        super().__init__(ctx)
+        self.object_name = ctx.object_name  # "custom:<n>": links, cursors and errors
+        self.sobject = self.settings.salesforce_object
+        self.hubspot_type = self.settings.hubspot_object  # e.g. "2-1000001": HubSpot calls
+        self.fields_known = ctx.salesforce_fields.get(self.sobject, {})
+        self.external_id = external_id_field(self.fields_known)
+        self.allow_to_hubspot = self.settings.salesforce_to_hubspot == CREATE_OR_UPDATE
+        self.allow_to_salesforce = self.settings.hubspot_to_salesforce == CREATE_OR_UPDATE
+        self.associations = {
+            hs_object: name
+            for hs_object, name in (self.settings.associations or {}).items()
+            if hs_object in ASSOCIATION_TARGETS and name in self.fields_known
+        }
+        self._association_types: dict[str, tuple[str, int] | None] = {}
+        self._hubspot_associations: dict[str, dict[str, list[str]]] = {}
+        self._association_writes: list[tuple[Pair, str, str, str]] = []
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.sobject and self.hubspot_type and self.fields_known)
+
+    # --- the cycle ------------------------------------------------------------------------
+    def run(self) -> None:
+        if not self.configured:
+            self.counts["not_configured"] += 1
+            return
+        self.ensure_key_property()
+        self.sync_salesforce_changes()
+        self.sync_hubspot_changes()
+        if self.settings.hubspot_delete == "delete":
+            self.sync_hubspot_deletes()
+        else:  # turned on again later, it starts afresh
+            SyncCursor.objects.filter(
+                integration=self.ctx.integration, stream=self.deletes_stream
+            ).delete()
+        if self.ctx.retry_allowed:
+            self.retry_errored()
+
+    def ensure_key_property(self) -> None:
+        """The unique property new HubSpot records are upserted by (created once)."""
+        if KEY_PROPERTY in self.ctx.hubspot_properties:
+            return
+        groups = self.ctx.hubspot.call(
+            "crm.properties.groups_api",
+            "get_all",
+            self.hubspot_type,
+            operation=f"{self.hubspot_type}.properties.groups.list",
+        )
+        names = [g.name for g in getattr(groups, "results", None) or []]
+        definition = {
+            "name": KEY_PROPERTY,
+            "label": "Salesforce record id (sync key)",
+            "type": "string",
+            "fieldType": "text",
+            "groupName": names[0] if names else "",
+            "hasUniqueValue": True,
+            "description": "Written by the Salesforce integration; keeps creates idempotent. "
+            "Don't edit.",
+        }
+        try:
+            self.ctx.hubspot.property_create(object_type=self.hubspot_type, definition=definition)
+        except RemoteError as error:
+            if error.status != 409:  # already there (another cycle created it)
+                raise
+        info = {"name": KEY_PROPERTY, "type": "string", "fieldType": "text", "readOnly": False}
+        self.ctx.hubspot_properties[KEY_PROPERTY] = info
+        SchemaCache.objects.filter(
+            integration=self.ctx.integration, system=System.HUBSPOT, object=self.object_name
+        ).update(data=list(self.ctx.hubspot_properties.values()))
+
+    # --- what is read ---------------------------------------------------------------------
+    def record_fields(self) -> list[str]:
+        fields = [f for f in SYSTEM_FIELDS if f == "Id" or f in self.fields_known]
+        extra = [self.external_id] if self.external_id else []
+        extra += [self.ctx.mapped_field(m, self.sobject) for m in self.ctx.mappings]
+        extra += list(self.associations.values())
+        for name in extra:
+            if name and name not in fields:
+                fields.append(name)
+        return fields
+
+    @property
+    def hubspot_read_properties(self) -> list[str]:
+        return sorted({m.hubspot_property for m in self.ctx.mappings} | {MODIFIED, KEY_PROPERTY})
+
+    def mapped(self):
+        """(mapping, Salesforce field) for every mapping the object has."""
+        for mapping in self.ctx.mappings:
+            name = self.ctx.mapped_field(mapping, self.sobject)
+            if name:
+                yield mapping, name
+
+    def links_by(self, side: str, ids: list[str]) -> dict[str, RecordLink]:
+        if not ids:
+            return {}
+        return {
+            getattr(link, side): link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object=self.object_name,
+                **{f"{side}__in": ids},
+            )
+        }
+
+    # --- Salesforce → HubSpot -------------------------------------------------------------
+    def sync_salesforce_changes(self) -> None:
+        stream = SoqlStream(
+            self.sobject,
+            self.record_fields(),
+            # "salesforce:<object>:…": the cycle's change probe knows the stream by its object.
+            Cursor.load(self.ctx.integration, f"salesforce:{self.sobject}:{self.object_name}"),
+        )
+        (first_page,) = stream_first_pages(self.ctx, [stream], include_deleted=True)
+        last = self.ctx.salesforce.session.last_response
+        read_started = http_date(last.headers.get("Date") if last is not None else None)
+        for records in salesforce_pages(self.ctx.salesforce, first_page):
+            self.counts["read_salesforce"] += len(records)
+            self.handle_salesforce(records, stream.cursor)
+        stream.cursor.mark_checked(read_started)
+
+    def handle_salesforce(
+        self, records: list[dict], cursor: Cursor | None, *, force: bool = False
+    ) -> None:
+        fresh, handled = self.fresh_versions(
+            records, cursor, force=force, version=salesforce_version
+        )
+        self.salesforce_deletes([r for r in fresh if r.get("IsDeleted")])
+        live = [r for r in fresh if not r.get("IsDeleted")]
+        links = self.links_by("salesforce_id", [r["Id"] for r in live])
+        pairs: list[Pair] = []
+        unlinked: list[dict] = []
+        for record in live:
+            link = links.get(record["Id"])
+            if link is not None:
+                if not force and self.salesforce_unchanged(record, link):
+                    self.counts["unchanged"] += 1
+                    continue
+                pairs.append(Pair(self.sobject, record, None, link))
+            elif self.allow_to_hubspot:
+                unlinked.append(record)
+            else:
+                self.counts["skipped_create_disabled"] += 1
+        self.load_hubspot_partners(pairs)
+        gone = [p for p in pairs if p.hubspot is None]
+        unlinked += self.partners_deleted_in_hubspot(gone)
+        pairs = [p for p in pairs if p.hubspot is not None]
+        pairs += self.match_in_hubspot(unlinked)
+        self.merge_and_write(pairs)
+        self.commit(pairs, cursor, handled)
+
+    def salesforce_unchanged(self, record: dict, link: RecordLink) -> bool:
+        for mapping, name in self.mapped():
+            try:
+                value = normalize(record.get(name), self.ctx.field_type(self.sobject, name))
+            except ValueConversionError:
+                return False
+            if link.snapshot.get(mapping.hubspot_property) != value:
+                return False
+        for hs_object, name in self.associations.items():
+            if link.snapshot.get(f"__{hs_object}_sf") != (record.get(name) or ""):
+                return False
+        return True
+
+    def hubspot_unchanged(self, obj: Any, link: RecordLink) -> bool:
+        props = obj.properties or {}
+        for mapping, name in self.mapped():
+            try:
+                value = normalize(
+                    props.get(mapping.hubspot_property), self.ctx.field_type(self.sobject, name)
+                )
+            except ValueConversionError:
+                return False
+            if link.snapshot.get(mapping.hubspot_property) != value:
+                return False
+        return True
+
+    def read_hubspot(self, ids: list[str]) -> dict[str, Any]:
+        if not ids:
+            return {}
+        result = with_retries(
+            lambda: self.ctx.hubspot.batch_read(
+                object_type=self.hubspot_type, ids=ids, properties=self.hubspot_read_properties
+            )
+        )
+        return {str(o.id): o for o in result.results}
+
+    def load_hubspot_partners(self, pairs: list[Pair]) -> None:
+        objects = self.read_hubspot([p.link.hubspot_id for p in pairs])
+        for pair in pairs:
+            pair.hubspot = objects.get(pair.link.hubspot_id)
+
+    def partners_deleted_in_hubspot(self, pairs: list[Pair]) -> list[dict]:
+        """Linked Salesforce records whose HubSpot record is gone: with "a HubSpot delete
+        deletes in Salesforce" they are deleted; otherwise unlinked, and created again in
+        HubSpot when Salesforce → HubSpot creates."""
+        again: list[dict] = []
+        doomed: list[str] = []
+        for pair in pairs:
+            pair.link.delete()
+            pair.link = None
+            self.counts["links_removed"] += 1
+            if self.settings.hubspot_delete == "delete":
+                doomed.append(pair.salesforce_id)
+            elif self.allow_to_hubspot:
+                again.append(pair.salesforce)
+        self.delete_in_salesforce(doomed)
+        return again
+
+    def match_in_hubspot(self, records: list[dict]) -> list[Pair]:
+        """Unlinked Salesforce records. One whose external id holds a HubSpot record id (a
+        record this pair created from HubSpot whose link was lost) is paired with it; the
+        others are created, upserted by the key property, which also finds our own lost
+        creates in HubSpot."""
+        if not records:
+            return []
+        wanted: dict[str, str] = {}
+        if self.external_id and not self.external_id_property():
+            for record in records:
+                value = str(record.get(self.external_id) or "")
+                if value.isdigit():
+                    wanted[record["Id"]] = value
+        found = self.read_hubspot(sorted(set(wanted.values())))
+        taken = set(self.links_by("hubspot_id", list(found)))
+        pairs = []
+        for record in records:
+            obj = found.get(wanted.get(record["Id"], ""))
+            key = (obj.properties or {}).get(KEY_PROPERTY) if obj is not None else None
+            if obj is not None and (str(obj.id) in taken or (key and key != record["Id"])):
+                obj = None
+            if obj is not None:
+                taken.add(str(obj.id))
+                self.counts["matched"] += 1
+            pairs.append(Pair(self.sobject, record, obj))
+        return pairs
+
+    def salesforce_deletes(self, records: list[dict]) -> None:
+        """Deleted in Salesforce: the link goes; with "a Salesforce delete deletes in HubSpot"
+        the HubSpot record is archived too."""
+        links = self.links_by("salesforce_id", [r["Id"] for r in records])
+        if not links:
+            return
+        archive = [link.hubspot_id for link in links.values()]
+        if self.settings.salesforce_delete == "delete":
+            with_retries(
+                lambda: self.ctx.hubspot.batch_archive(object_type=self.hubspot_type, ids=archive)
+            )
+            self.counts["deleted_in_hubspot"] += len(archive)
+        RecordLink.objects.filter(pk__in=[link.pk for link in links.values()]).delete()
+        self.counts["links_removed"] += len(links)
+
+    # --- HubSpot → Salesforce -------------------------------------------------------------
+    def sync_hubspot_changes(self) -> None:
+        cursor = Cursor.load(self.ctx.integration, f"hubspot:{self.object_name}")
+        read_started = None
+        chunk: list[Any] = []
+        for page in hubspot_changes(
+            self.ctx.hubspot,
+            object_type=self.hubspot_type,
+            modified_property=MODIFIED,
+            since=cursor.since,
+            properties=self.hubspot_read_properties,
+            limit=10**9,
+        ):
+            read_started = read_started or http_date(self.ctx.hubspot.server_date)
+            self.counts["read_hubspot"] += len(page)
+            chunk.extend(page)
+            if len(chunk) >= BATCH:
+                self.handle_hubspot(chunk, cursor)
+                chunk = []
+        if chunk:
+            self.handle_hubspot(chunk, cursor)
+        cursor.mark_checked(read_started or http_date(self.ctx.hubspot.server_date))
+
+    def handle_hubspot(
+        self, objects: list[Any], cursor: Cursor | None, *, force: bool = False
+    ) -> None:
+        fresh, handled = self.fresh_versions(
+            objects, cursor, force=force, version=lambda o: hubspot_version(o, MODIFIED)
+        )
+        links = self.links_by("hubspot_id", [str(o.id) for o in fresh])
+        pairs: list[Pair] = []
+        unlinked: list[Any] = []
+        for obj in fresh:
+            link = links.get(str(obj.id))
+            if link is not None:
+                if not force and self.hubspot_unchanged(obj, link):
+                    self.counts["unchanged"] += 1
+                    continue
+                pairs.append(Pair(self.sobject, None, obj, link))
+            else:
+                unlinked.append(obj)
+        self.load_salesforce_partners(pairs)
+        gone = [p for p in pairs if p.salesforce is None]
+        unlinked += self.partners_deleted_in_salesforce(gone)
+        pairs = [p for p in pairs if p.salesforce is not None]
+        pairs += self.match_in_salesforce(unlinked)
+        self.merge_and_write(pairs)
+        self.commit(pairs, cursor, handled)
+
+    def load_salesforce_partners(self, pairs: list[Pair]) -> None:
+        if not pairs:
+            return
+        records = salesforce_by_ids(
+            self.ctx.salesforce,
+            self.sobject,
+            self.record_fields(),
+            [p.link.salesforce_id for p in pairs],
+        )
+        found = {r["Id"]: r for r in records}
+        for pair in pairs:
+            pair.salesforce = found.get(pair.link.salesforce_id)
+
+    def partners_deleted_in_salesforce(self, pairs: list[Pair]) -> list[Any]:
+        again: list[Any] = []
+        archive: list[str] = []
+        for pair in pairs:
+            pair.link.delete()
+            pair.link = None
+            self.counts["links_removed"] += 1
+            if self.settings.salesforce_delete == "delete":
+                archive.append(pair.hubspot_id)
+            elif self.allow_to_salesforce:
+                again.append(pair.hubspot)
+        if archive:
+            with_retries(
+                lambda: self.ctx.hubspot.batch_archive(object_type=self.hubspot_type, ids=archive)
+            )
+            self.counts["deleted_in_hubspot"] += len(archive)
+        return again
+
+    def external_id_property(self) -> str | None:
+        """The HubSpot property mapped to the external id field, if it is mapped."""
+        for mapping, name in self.mapped():
+            if name == self.external_id:
+                return mapping.hubspot_property
+        return None
+
+    def external_id_value(self, obj: Any) -> str:
+        """What a HubSpot record's Salesforce record is upserted by: its mapped value, or
+        else its own id."""
+        prop = self.external_id_property()
+        value = (obj.properties or {}).get(prop) if prop else None
+        return str(value) if value else str(obj.id)
+
+    def match_in_salesforce(self, objects: list[Any]) -> list[Pair]:
+        """Unlinked HubSpot records: the Salesforce record named by the key property (one we
+        created it from), else the one with its external id value; otherwise a record is
+        created (when HubSpot → Salesforce creates)."""
+        if not objects:
+            return []
+        named = {
+            str(o.id): (o.properties or {}).get(KEY_PROPERTY)
+            for o in objects
+            if (o.properties or {}).get(KEY_PROPERTY)
+        }
+        by_value = (
+            {str(o.id): self.external_id_value(o) for o in objects if str(o.id) not in named}
+            if self.external_id
+            else {}
+        )
+        soqls = []
+        field_list = ", ".join(self.record_fields())
+        ids = sorted(set(named.values()))
+        values = sorted(set(by_value.values()))
+        for start in range(0, len(ids), 300):
+            chunk = ", ".join(soql_string(i) for i in ids[start : start + 300])
+            soqls.append(f"SELECT {field_list} FROM {self.sobject} WHERE Id IN ({chunk})")  # noqa: S608
+        for start in range(0, len(values), 300):
+            chunk = ", ".join(soql_string(v) for v in values[start : start + 300])
+            soqls.append(
+                f"SELECT {field_list} FROM {self.sobject} "  # noqa: S608
+                f"WHERE {self.external_id} IN ({chunk})"
+            )
+        records: list[dict] = []
+        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
+            for batch in salesforce_pages(self.ctx.salesforce, page):
+                records.extend(batch)
+        by_id = {r["Id"]: r for r in records}
+        by_external = {str(r.get(self.external_id)): r for r in records if self.external_id}
+        taken = set(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration, salesforce_id__in=list(by_id)
+            ).values_list("salesforce_id", flat=True)
+        )
+        pairs = []
+        for obj in objects:
+            hs_id = str(obj.id)
+            record = by_id.get(named.get(hs_id, "")) or by_external.get(by_value.get(hs_id, ""))
+            if record is not None and record["Id"] in taken:
+                pair = Pair(self.sobject, None, obj)
+                self.record_error(
+                    pair,
+                    "to_salesforce",
+                    "property_value",
+                    "DUPLICATE_EXTERNAL_ID",
+                    f"{self.sobject} {record['Id']} already syncs with another HubSpot record "
+                    f"({self.external_id or 'Id'} {record.get(self.external_id) or record['Id']}).",
+                    [self.external_id] if self.external_id else [],
+                )
+                continue
+            if record is not None:
+                taken.add(record["Id"])
+                self.counts["matched"] += 1
+                pairs.append(Pair(self.sobject, record, obj))
+            elif self.allow_to_salesforce:
+                pairs.append(Pair(self.sobject, None, obj))
+            else:
+                self.counts["skipped_create_disabled"] += 1
+        return pairs
+
+    def sync_hubspot_deletes(self) -> None:
+        """HubSpot records archived while linked: their Salesforce records are deleted (one
+        listing call per 100 archived records; only when that setting is on). Only records
+        archived since the setting was on count: turning it on never deletes retroactively."""
+        cursor = Cursor.load(self.ctx.integration, self.deletes_stream)
+        if cursor.row.position is None:  # from when the pair's settings last changed
+            cursor.row.position = ObjectSync.objects.filter(
+                integration=self.ctx.integration, object=self.object_name
+            ).values_list("updated_at", flat=True)[0]
+            cursor.row.save(update_fields=["position", "updated_at"])
+        since = cursor.row.position
+        if cursor.row.checked_at is not None:
+            since = max(since, cursor.row.checked_at - OVERLAP)
+        read_started = None
+        for page in self.ctx.hubspot.objects_pages(
+            object_type=self.hubspot_type, archived=True, limit=100, properties=[KEY_PROPERTY]
+        ):
+            read_started = read_started or http_date(self.ctx.hubspot.server_date)
+            ids = [
+                str(o.id)
+                for o in getattr(page, "results", None) or []
+                if (parse_time(getattr(o, "archived_at", None)) or since) >= since
+            ]
+            links = self.links_by("hubspot_id", ids)
+            if not links:
+                continue
+            self.delete_in_salesforce([link.salesforce_id for link in links.values()])
+            RecordLink.objects.filter(pk__in=[link.pk for link in links.values()]).delete()
+            self.counts["links_removed"] += len(links)
+        cursor.mark_checked(read_started)
+
+    @property
+    def deletes_stream(self) -> str:
+        return f"hubspot:deletes:{self.object_name}"
+
+    def delete_in_salesforce(self, ids: list[str]) -> None:
+        if not ids:
+            return
+        results = with_retries(lambda: self.ctx.salesforce.collections_delete(ids=ids))
+        for record_id, result in zip(ids, results, strict=False):
+            codes = {e.get("statusCode") for e in result.get("errors") or []}
+            if result.get("success") or "ENTITY_IS_DELETED" in codes:
+                self.counts["deleted_in_salesforce"] += 1
+            else:
+                self.record_salesforce_failure(Pair(self.sobject, {"Id": record_id}, None), result)
+
+    # --- merge ----------------------------------------------------------------------------
+    def decide(self, hs_value: str, sf_value: str, last: str | None, *, pair: Pair) -> str | None:
+        """Which side's value wins: ``"hubspot"`` (written to Salesforce), ``"salesforce"``
+        (written to HubSpot) or None (equal, or the winning direction does nothing)."""
+        if hs_value == sf_value:
+            return None
+        if pair.hubspot is None:
+            winner = "salesforce"
+        elif pair.salesforce is None:
+            winner = "hubspot"
+        elif not self.allow_to_salesforce:
+            winner = "salesforce"
+        elif not self.allow_to_hubspot:
+            winner = "hubspot"
+        else:
+            hs_changed = last is None or hs_value != last
+            sf_changed = last is None or sf_value != last
+            if sf_changed and not hs_changed:
+                winner = "salesforce"
+            elif hs_changed and not sf_changed:
+                winner = "hubspot"
+            else:
+                winner = self.settings.conflict_winner
+                if last is None:  # first sync of a matched pair: a blank never wipes a value
+                    if winner == "salesforce" and sf_value == "":
+                        winner = "hubspot"
+                    elif winner == "hubspot" and hs_value == "":
+                        winner = "salesforce"
+                else:
+                    self.counts["conflicts"] += 1
+        if winner == "salesforce" and not self.allow_to_hubspot:
+            return None
+        if winner == "hubspot" and not self.allow_to_salesforce:
+            return None
+        return winner
+
+    def merge(self, pair: Pair) -> None:
+        pair.to_hubspot, pair.to_salesforce = {}, {}
+        pair.same, pair.snap_hubspot, pair.snap_salesforce = {}, {}, {}
+        record, props = pair.salesforce or {}, pair.hs_props
+        snapshot = pair.link.snapshot if pair.link and pair.link.pk else None
+        creating = pair.salesforce is None
+        for mapping, name in self.mapped():
+            prop = mapping.hubspot_property
+            kind = self.ctx.field_type(self.sobject, name)
+            try:
+                hs_value = normalize(props.get(prop), kind)
+                sf_value = normalize(record.get(name), kind)
+            except ValueConversionError as error:
+                self.record_error(
+                    pair, "to_salesforce", "property_value", "INVALID_VALUE", f"{prop}: {error}",
+                    [name],
+                )  # fmt: skip
+                pair.partial = True
+                continue
+            last = snapshot.get(prop) if snapshot is not None else None
+            winner = self.decide(hs_value, sf_value, last, pair=pair)
+            if winner is None:
+                if hs_value == sf_value:
+                    pair.same[prop] = hs_value
+            elif winner == "hubspot":
+                if self.ctx.writable(self.sobject, name, create=creating):
+                    pair.to_salesforce[name] = to_salesforce(hs_value, kind)
+                    pair.snap_salesforce[prop] = hs_value
+            elif self.ctx.hubspot_writable(prop):
+                pair.to_hubspot[prop] = sf_value
+                pair.snap_hubspot[prop] = sf_value
+        if pair.hubspot is not None and not creating and props.get(KEY_PROPERTY) != record["Id"]:
+            pair.to_hubspot[KEY_PROPERTY] = record["Id"]
+
+    # --- associations: the object's lookups ⇄ HubSpot associations ----------------------
+    def load_associations(self, pairs: list[Pair]) -> None:
+        ids = [p.hubspot_id for p in pairs if p.hubspot is not None]
+        self._hubspot_associations = {}
+        for hs_object in self.associations:
+            found: dict[str, list[str]] = {}
+            if ids:
+                result = with_retries(
+                    lambda o=hs_object: self.ctx.hubspot.associations_batch_read(
+                        from_object_type=self.hubspot_type, to_object_type=o, ids=ids
+                    )
+                )
+                for item in result.results:
+                    found[str(item._from.id)] = sorted(
+                        {str(t.to_object_id) for t in item.to or []}, key=int
+                    )
+            self._hubspot_associations[hs_object] = found
+
+    def merge_associations(self, pairs: list[Pair]) -> None:
+        """Per pair and associated object: the Salesforce lookup and the HubSpot association
+        compare as HubSpot ids (through the contacts/companies links) against the snapshot;
+        the changed side wins, the conflict rule decides when both changed."""
+        if not self.associations or not pairs:
+            return
+        self.load_associations(pairs)
+        for hs_object, name in self.associations.items():
+            link_object, _ = ASSOCIATION_TARGETS[hs_object]
+            lookups = {(p.salesforce or {}).get(name) for p in pairs} - {None, ""}
+            hs_ids = {i for ids in self._hubspot_associations[hs_object].values() for i in ids}
+            links = RecordLink.objects.filter(integration=self.ctx.integration, object=link_object)
+            sf_to_hs = dict(
+                links.filter(salesforce_id__in=lookups).values_list("salesforce_id", "hubspot_id")
+            )
+            hs_to_sf = dict(
+                links.filter(hubspot_id__in=hs_ids).values_list("hubspot_id", "salesforce_id")
+            )
+            for pair in pairs:
+                self.merge_association(pair, hs_object, name, sf_to_hs, hs_to_sf)
+
+    def merge_association(
+        self, pair: Pair, hs_object: str, name: str, sf_to_hs: dict, hs_to_sf: dict
+    ) -> None:
+        key, key_sf = f"__{hs_object}", f"__{hs_object}_sf"
+        snapshot = pair.link.snapshot if pair.link and pair.link.pk else None
+        last = snapshot.get(key) if snapshot is not None else None
+        lookup = (pair.salesforce or {}).get(name) or ""
+        sf_value = sf_to_hs.get(lookup) if lookup else ""
+        if sf_value is None:  # points to a record that doesn't sync (yet): left alone
+            self.counts["associations_unlinked"] += 1
+            return
+        associated = (
+            self._hubspot_associations[hs_object].get(pair.hubspot_id, [])
+            if pair.hubspot is not None
+            else []
+        )
+        hs_value = last if last and last in associated else (associated[0] if associated else "")
+        winner = self.decide(hs_value, sf_value, last, pair=pair)
+        if winner is None:
+            if hs_value == sf_value:
+                pair.same[key], pair.same[key_sf] = hs_value, lookup
+            return
+        if winner == "hubspot":
+            target = hs_to_sf.get(hs_value) if hs_value else None
+            if hs_value and target is None:
+                self.counts["associations_unlinked"] += 1
+                return
+            if not self.ctx.writable(self.sobject, name, create=pair.salesforce is None):
+                return
+            pair.to_salesforce[name] = target
+            pair.snap_salesforce[key], pair.snap_salesforce[key_sf] = hs_value, target or ""
+            return
+        self._association_writes.append((pair, hs_object, hs_value, sf_value))
+        pair.snap_hubspot[key], pair.snap_hubspot[key_sf] = sf_value, lookup
+
+    def association_type(self, hs_object: str) -> tuple[str, int] | None:
+        """The custom object's default (unlabelled) association type to ``hs_object``."""
+        if hs_object not in self._association_types:
+            labels = with_retries(
+                lambda: self.ctx.hubspot.association_labels(
+                    from_object_type=self.hubspot_type, to_object_type=hs_object
+                )
+            )
+            labels = sorted(labels, key=lambda t: (t.label is not None, t.type_id))
+            self._association_types[hs_object] = (
+                (labels[0].category, int(labels[0].type_id)) if labels else None
+            )
+        return self._association_types[hs_object]
+
+    def write_associations(self) -> None:
+        writes, self._association_writes = self._association_writes, []
+        for hs_object in self.associations:
+            mine = [w for w in writes if w[1] == hs_object and w[0].hubspot is not None]
+            mine = [w for w in mine if not w[0].hubspot_failed]
+            if not mine:
+                continue
+            removals = [
+                {"from": {"id": p.hubspot_id}, "to": [{"id": old}]} for p, _, old, _ in mine if old
+            ]
+            additions = [(p, new) for p, _, _, new in mine if new]
+            try:
+                kind = self.association_type(hs_object) if additions else None
+                if additions and kind is None:
+                    raise BadRequest(
+                        f"HubSpot has no association between this custom object and "
+                        f"{hs_object}: add one to the object's schema in HubSpot.",
+                        system="hubspot",
+                        status=400,
+                        code="VALIDATION_ERROR",
+                        operation="associations.create",
+                    )
+                if removals:
+                    with_retries(
+                        lambda r=removals, o=hs_object: self.ctx.hubspot.associations_batch_archive(
+                            from_object_type=self.hubspot_type, to_object_type=o, inputs=r
+                        )
+                    )
+                if additions:
+                    inputs = [
+                        {
+                            "from": {"id": p.hubspot_id},
+                            "to": {"id": new},
+                            "types": [
+                                {"associationCategory": kind[0], "associationTypeId": kind[1]}
+                            ],
+                        }
+                        for p, new in additions
+                    ]
+                    with_retries(
+                        lambda i=inputs, o=hs_object: self.ctx.hubspot.associations_batch_create(
+                            from_object_type=self.hubspot_type, to_object_type=o, inputs=i
+                        )
+                    )
+            except RemoteError as error:
+                for pair, *_ in mine:
+                    pair.snap_hubspot.pop(f"__{hs_object}", None)
+                    pair.snap_hubspot.pop(f"__{hs_object}_sf", None)
+                    pair.partial = True
+                    self.record_hubspot_failure(pair, error)
+                continue
+            self.counts["associations_to_hubspot"] += len(mine)
+
+    # --- writes ---------------------------------------------------------------------------
+    def merge_and_write(self, pairs: list[Pair]) -> None:
+        for pair in pairs:
+            self.merge(pair)
+        self.merge_associations(pairs)
+        self.write_salesforce(pairs)
+        self.write_hubspot(pairs)
+        self.write_associations()
+
+    def write_salesforce(self, pairs: list[Pair]) -> None:
+        self.salesforce_updates(pairs, self.sobject)
+        creates = [p for p in pairs if p.salesforce is None and p.hubspot is not None]
+        if not creates:
+            return
+        prop = self.external_id_property()
+        if self.external_id:
+            # Upserted by the external id: a retry after a lost answer updates, never duplicates.
+            keys = [str(p.to_salesforce.get(self.external_id) or p.hubspot_id) for p in creates]
+            records = [
+                {**p.to_salesforce, self.external_id: key}
+                for p, key in zip(creates, keys, strict=True)
+            ]
+            results = with_retries(
+                lambda: self.ctx.salesforce.collections_upsert(
+                    sobject=self.sobject, external_id_field=self.external_id, records=records
+                )
+            )
+        else:
+            # Not retried: the write may have landed. Without an external id there is no key
+            # to find it by; the key property written next links it.
+            keys = [""] * len(creates)
+            records = [dict(p.to_salesforce) for p in creates]
+            results = self.ctx.salesforce.collections_create(sobject=self.sobject, records=records)
+        for pair, key, record, result in zip(creates, keys, records, results, strict=True):
+            if not result.get("success"):
+                pair.salesforce_failed = True
+                self.record_salesforce_failure(pair, result)
+                continue
+            pair.salesforce = {**record, "Id": result["id"]}
+            pair.to_hubspot[KEY_PROPERTY] = result["id"]
+            if prop and key and not pair.hs_props.get(prop):  # the key we chose goes back
+                pair.to_hubspot[prop] = key
+                pair.snap_hubspot[prop] = key
+                pair.same.pop(prop, None)
+            self.counts["created_in_salesforce"] += 1
+
+    def write_hubspot(self, pairs: list[Pair]) -> None:
+        self.hubspot_updates(pairs)
+        creates = [p for p in pairs if p.hubspot is None and p.salesforce is not None]
+        if not creates:
+            return
+        inputs = []
+        for pair in creates:
+            properties = {k: v for k, v in pair.to_hubspot.items() if v != ""}
+            pair.snap_hubspot = {k: v for k, v in pair.snap_hubspot.items() if v != ""}
+            properties[KEY_PROPERTY] = pair.salesforce_id
+            inputs.append(
+                {"id": pair.salesforce_id, "idProperty": KEY_PROPERTY, "properties": properties}
+            )
+        results, failed = self.hubspot_batch("upsert", inputs, key=lambda i: i["id"])
+        by_key = {(o.properties or {}).get(KEY_PROPERTY): o for o in results}
+        for pair in creates:
+            obj = by_key.get(pair.salesforce_id)
+            if obj is None:
+                pair.hubspot_failed = True
+                self.record_hubspot_failure(pair, failed.get(pair.salesforce_id))
+                continue
+            pair.hubspot = obj
+            self.counts["created_in_hubspot"] += 1
+
+    def hubspot_batch(self, action: str, inputs: list[dict], *, key) -> tuple[list, dict]:
+        """``PairSync.hubspot_batch`` for the custom object type: batches of 100 split in
+        halves when HubSpot rejects one whole, until the bad inputs stand alone."""
+        results: list = []
+        failures: dict[str, Any] = {}
+        write = getattr(self.ctx.hubspot, f"batch_{action}")
+
+        def send(chunk: list[dict]) -> None:
+            try:
+                result = with_retries(lambda: write(object_type=self.hubspot_type, inputs=chunk))
+            except (BadRequest, Conflict) as error:
+                if len(chunk) == 1:
+                    failures[key(chunk[0])] = error
+                    return
+                middle = len(chunk) // 2
+                send(chunk[:middle])
+                send(chunk[middle:])
+                return
+            results.extend(result.results)
+            failures.update(self.hubspot_failures(result, [key(i) for i in chunk]))
+
+        for start in range(0, len(inputs), 100):
+            send(inputs[start : start + 100])
+        return results, failures
+
+    # --- retries --------------------------------------------------------------------------
+    def retry_errored(self) -> None:
+        """Records whose errors are due, and records an admin asked to sync."""
+        due = list(
+            SyncError.objects.filter(
+                integration=self.ctx.integration,
+                object=self.object_name,
+                resolved_at__isnull=True,
+                next_retry_at__lte=timezone.now(),
+            ).values_list("record_key", flat=True)[:2000]
+        )
+        requests = list(
+            ResyncRequest.objects.filter(integration=self.ctx.integration, object=self.object_name)[
+                :2000
+            ]
+        )
+        due += [r.record_key for r in requests]
+        if not due:
+            return
+        salesforce_ids = sorted({k.split(":", 1)[1] for k in due if k.startswith("salesforce:")})
+        hubspot_ids = sorted({k.split(":", 1)[1] for k in due if k.startswith("hubspot:")})
+        if salesforce_ids:
+            records = salesforce_by_ids(
+                self.ctx.salesforce, self.sobject, self.record_fields(), salesforce_ids
+            )
+            self.handle_salesforce(records, None, force=True)
+        if hubspot_ids:
+            try:
+                objects = list(self.read_hubspot(hubspot_ids).values())
+            except (NotFound, RemoteError):
+                objects = []
+            self.handle_hubspot(objects, None, force=True)
+        ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
+        self.counts["retried"] += len(due)

@@ -1,0 +1,385 @@
+"""Custom objects (spec §15): Salesforce ``Project__c`` ⇄ a HubSpot custom object created here
+through the schemas API, end to end through the official clients and the emulators."""
+
+from __future__ import annotations
+
+import pytest
+from hubspot.crm.objects import SimplePublicObjectInput, SimplePublicObjectInputForCreate
+from hubspot.crm.schemas import ObjectSchemaEgg, ObjectTypeDefinitionLabels
+
+from sync_engine.models import ApiCall, ObjectSync, RecordLink, SyncError, System
+from sync_engine.services import (
+    custom_object_create,
+    custom_object_schemas_read,
+    object_settings_update,
+    object_sync_get_or_create,
+)
+from sync_engine.sync.cycle import sync_cycle_run
+
+KEY = "salesforce_record_id_sync"
+PROPERTIES = [
+    {"name": "project_name", "label": "Project name", "type": "string", "fieldType": "text"},
+    {"name": "budget", "label": "Budget", "type": "number", "fieldType": "number"},
+    {
+        "name": "status",
+        "label": "Status",
+        "type": "enumeration",
+        "fieldType": "select",
+        # No "Done": a Salesforce project that is done can't be written (a bad record).
+        "options": [
+            {"label": label, "value": label, "displayOrder": i}
+            for i, label in enumerate(["Planned", "Active", "On Hold"])
+        ],
+    },
+    {"name": "start_date", "label": "Start date", "type": "date", "fieldType": "date"},
+    {"name": "notes", "label": "Notes", "type": "string", "fieldType": "textarea"},
+]
+MAPPINGS = {
+    "Name": "project_name",
+    "Budget__c": "budget",
+    "Status__c": "status",
+    "Start_Date__c": "start_date",
+    "Description__c": "notes",
+}
+WRITES = ("create", "update", "upsert", "archive", "delete", "collections")
+
+
+def create_schema(hs) -> str:
+    egg = ObjectSchemaEgg(
+        name="projects",
+        labels=ObjectTypeDefinitionLabels(singular="Project", plural="Projects"),
+        primary_display_property="project_name",
+        required_properties=["project_name"],
+        associated_objects=["CONTACT", "COMPANY"],
+        properties=PROPERTIES,
+    )
+    return hs.crm.schemas.core_api.create(egg).object_type_id
+
+
+class Projects:
+    """Run the custom pair's cycles; read and edit HubSpot's project records."""
+
+    def __init__(self, integration, emulators, hs, hs_type: str, object_name: str):
+        self.integration = integration
+        self.emulators = emulators
+        self.hs = hs
+        self.type = hs_type
+        self.name = object_name
+
+    def __call__(self, *, ok: bool = True):
+        before = {
+            s: ApiCall.objects.filter(integration=self.integration, system=s).count()
+            for s in System.values
+        }
+        first = ApiCall.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        run = sync_cycle_run(integration=self.integration, object_name=self.name)
+        if ok:
+            assert run.status == "succeeded", run.message
+        run.calls = {
+            s: ApiCall.objects.filter(integration=self.integration, system=s).count() - before[s]
+            for s in System.values
+        }
+        run.operations = list(
+            ApiCall.objects.filter(pk__gt=first).values_list("operation", flat=True)
+        )
+        return run
+
+    def settings(self, **changes):
+        object_settings_update(integration=self.integration, object_name=self.name, changes=changes)
+
+    def link(self, **filters):
+        return RecordLink.objects.get(integration=self.integration, object=self.name, **filters)
+
+    def links(self):
+        return RecordLink.objects.filter(integration=self.integration, object=self.name)
+
+    def create(self, **properties) -> str:
+        return self.hs.crm.objects.basic_api.create(
+            self.type, SimplePublicObjectInputForCreate(properties=properties)
+        ).id
+
+    def update(self, record_id: str, **properties) -> None:
+        self.hs.crm.objects.basic_api.update(
+            self.type, record_id, SimplePublicObjectInput(properties=properties)
+        )
+
+    def get(self, record_id: str) -> dict:
+        props = [p["name"] for p in PROPERTIES] + [KEY]
+        return self.hs.crm.objects.basic_api.get_by_id(
+            self.type, record_id, properties=props
+        ).properties
+
+    def ids(self, *, archived: bool = False) -> list[str]:
+        page = self.hs.crm.objects.basic_api.get_page(self.type, limit=100, archived=archived)
+        return [o.id for o in page.results]
+
+    def associated(self, record_id: str, to: str) -> list[str]:
+        page = self.hs.crm.associations.v4.basic_api.get_page(self.type, record_id, to)
+        return [str(r.to_object_id) for r in page.results]
+
+
+def set_up(integration, hs, *, associations=None, **settings) -> tuple[str, str]:
+    hs_type = create_schema(hs)
+    fields, properties = custom_object_schemas_read(
+        integration=integration, salesforce_object="Project__c", hubspot_object=hs_type
+    )
+    row = custom_object_create(
+        integration=integration,
+        settings={
+            "salesforce_object": "Project__c",
+            "hubspot_object": hs_type,
+            "associations": associations or {},
+            **settings,
+        },
+        mappings=MAPPINGS,
+        salesforce_fields=fields,
+        hubspot_properties=properties,
+    )
+    return hs_type, row.object
+
+
+@pytest.fixture
+def projects(integration, emulators, hs_person):
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    hs_type, name = set_up(integration, hs_person)
+    return Projects(integration, emulators, hs_person, hs_type, name)
+
+
+def writes(run) -> list[str]:
+    return [op for op in run.operations if any(w in op for w in WRITES)]
+
+
+def test_a_new_project_creates_a_hubspot_record_and_an_idle_cycle_writes_nothing(
+    projects, sf_person
+):
+    project = sf_person.Project__c.create(
+        {
+            "Name": "Apollo",
+            "Budget__c": 12500.0,
+            "Status__c": "Active",
+            "Start_Date__c": "2026-03-01",
+            "Description__c": "Moon",
+        }
+    )["id"]
+    run = projects()
+    assert run.counts["created_in_hubspot"] == 1
+    link = projects.link(salesforce_id=project)
+    assert link.salesforce_type == "Project__c"
+    props = projects.get(link.hubspot_id)
+    assert props["project_name"] == "Apollo" and props["budget"] == "12500"
+    assert props["status"] == "Active" and props["start_date"] == "2026-03-01"
+    assert props["notes"] == "Moon" and props[KEY] == project
+
+    # The next cycles read their own writes back and write nothing.
+    for _ in range(2):
+        run = projects()
+        assert writes(run) == [], run.operations
+        assert not run.counts.get("failed")
+    synced = projects.link(salesforce_id=project).last_synced_at
+    run = projects()
+    assert run.calls[System.SALESFORCE] <= 1 and run.calls[System.HUBSPOT] == 1
+    assert projects.link(salesforce_id=project).last_synced_at == synced
+
+
+def test_a_hubspot_record_creates_a_project_upserted_by_the_external_id(projects, sf_person):
+    record = projects.create(project_name="Gemini", budget="800", status="Planned")
+    run = projects()
+    assert run.counts["created_in_salesforce"] == 1
+    link = projects.link(hubspot_id=record)
+    project = sf_person.Project__c.get(link.salesforce_id)
+    assert project["Name"] == "Gemini" and project["Budget__c"] == 800
+    assert project["Status__c"] == "Planned" and project["External_Id__c"] == record
+    assert projects.get(record)[KEY] == link.salesforce_id
+    run = projects()
+    assert writes(run) == [], run.operations
+
+
+def test_updates_flow_both_ways(projects, sf_person):
+    project = sf_person.Project__c.create({"Name": "Mercury", "Budget__c": 100.0})["id"]
+    projects()
+    record = projects.link(salesforce_id=project).hubspot_id
+
+    sf_person.Project__c.update(project, {"Budget__c": 250.5, "Status__c": "On Hold"})
+    run = projects()
+    assert run.counts["updated_in_hubspot"] == 1
+    props = projects.get(record)
+    assert props["budget"] == "250.5" and props["status"] == "On Hold"
+
+    projects.update(record, notes="From HubSpot", start_date="2026-05-02")
+    run = projects()
+    assert run.counts["updated_in_salesforce"] == 1
+    row = sf_person.Project__c.get(project)
+    assert row["Description__c"] == "From HubSpot" and row["Start_Date__c"] == "2026-05-02"
+    assert row["Budget__c"] == 250.5
+    assert writes(projects()) == []
+
+
+def test_when_both_sides_changed_the_configured_app_wins(projects, sf_person):
+    project = sf_person.Project__c.create({"Name": "Vostok", "Budget__c": 10.0})["id"]
+    projects()
+    record = projects.link(salesforce_id=project).hubspot_id
+
+    # Salesforce wins by default.
+    sf_person.Project__c.update(project, {"Budget__c": 20.0})
+    projects.update(record, budget="30")
+    run = projects()
+    assert run.counts["conflicts"] == 1
+    assert projects.get(record)["budget"] == "20"
+    assert sf_person.Project__c.get(project)["Budget__c"] == 20
+
+    projects.settings(conflict_winner="hubspot")
+    sf_person.Project__c.update(project, {"Budget__c": 40.0})
+    projects.update(record, budget="50")
+    projects()
+    assert sf_person.Project__c.get(project)["Budget__c"] == 50
+    assert projects.get(record)["budget"] == "50"
+
+    # A change on one side only is no conflict: it wins whatever the setting says.
+    sf_person.Project__c.update(project, {"Budget__c": 60.0})
+    run = projects()
+    assert not run.counts.get("conflicts")
+    assert projects.get(record)["budget"] == "60"
+
+
+def test_a_direction_set_to_do_nothing_writes_nothing_that_way(projects, sf_person):
+    projects.settings(salesforce_to_hubspot="nothing")
+    silent = sf_person.Project__c.create({"Name": "Silent"})["id"]
+    run = projects()
+    assert run.counts["skipped_create_disabled"] == 1
+    assert projects.ids() == [] and not projects.links().exists()
+
+    projects.settings(salesforce_to_hubspot="create_or_update", hubspot_to_salesforce="nothing")
+    record = projects.create(project_name="Only here")
+    sf_person.Project__c.update(silent, {"Budget__c": 1.0})  # skipped records sync when edited
+    run = projects()
+    assert run.counts["created_in_hubspot"] == 1
+    assert not projects.links().filter(hubspot_id=record).exists()
+    names = [r["Name"] for r in sf_person.query("SELECT Name FROM Project__c")["records"]]
+    assert names == ["Silent"]
+
+
+def test_deletes_follow_the_settings(projects, sf_person):
+    a = sf_person.Project__c.create({"Name": "Keep in HubSpot"})["id"]
+    b = sf_person.Project__c.create({"Name": "Delete in HubSpot"})["id"]
+    c = sf_person.Project__c.create({"Name": "Keep in Salesforce"})["id"]
+    d = sf_person.Project__c.create({"Name": "Delete in Salesforce"})["id"]
+    projects()
+    hs = {p: projects.link(salesforce_id=p).hubspot_id for p in (a, b, c, d)}
+
+    # Default: deletes delete nothing on the other side; the link goes.
+    sf_person.Project__c.delete(a)
+    projects.hs.crm.objects.basic_api.archive(projects.type, hs[c])
+    projects()
+    assert hs[a] in projects.ids()
+    assert not projects.links().filter(salesforce_id=a).exists()
+    assert sf_person.Project__c.get(c)["Name"] == "Keep in Salesforce"
+
+    projects.settings(salesforce_delete="delete", hubspot_delete="delete")
+    sf_person.Project__c.delete(b)
+    projects.hs.crm.objects.basic_api.archive(projects.type, hs[d])
+    run = projects()
+    assert run.counts["deleted_in_hubspot"] == 1 and run.counts["deleted_in_salesforce"] == 1
+    assert hs[b] not in projects.ids() and hs[b] in projects.ids(archived=True)
+    live = {r["Id"] for r in sf_person.query("SELECT Id FROM Project__c")["records"]}
+    assert d not in live and c in live
+    assert not projects.links().filter(salesforce_id__in=[b, d]).exists()
+    assert writes(projects()) == []
+
+
+def test_lookups_follow_hubspot_associations_both_ways(
+    integration, emulators, hs_person, sf_person
+):
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+    ada = sf_person.Contact.create({"LastName": "Ada", "Email": "ada@example.com"})["id"]
+    bob = sf_person.Contact.create({"LastName": "Bob", "Email": "bob@example.com"})["id"]
+    assert sync_cycle_run(integration=integration, object_name="contacts").status == "succeeded"
+    contact = {
+        link.salesforce_id: link.hubspot_id for link in RecordLink.objects.filter(object="contacts")
+    }
+    hs_type, name = set_up(integration, hs_person, associations={"contacts": "Contact__c"})
+    projects = Projects(integration, emulators, hs_person, hs_type, name)
+
+    project = sf_person.Project__c.create({"Name": "Linked", "Contact__c": ada})["id"]
+    run = projects()
+    record = projects.link(salesforce_id=project).hubspot_id
+    assert run.counts["associations_to_hubspot"] == 1
+    assert projects.associated(record, "contacts") == [contact[ada]]
+    assert writes(projects()) == []
+
+    # Salesforce moves the lookup: the HubSpot association follows.
+    sf_person.Project__c.update(project, {"Contact__c": bob})
+    projects()
+    assert projects.associated(record, "contacts") == [contact[bob]]
+
+    # HubSpot moves the association (and edits the record): the lookup follows.
+    hs_person.crm.associations.v4.basic_api.archive(hs_type, record, "contacts", contact[bob])
+    hs_person.crm.associations.v4.basic_api.create_default(
+        hs_type, record, "contacts", contact[ada]
+    )
+    projects.update(record, notes="moved to Ada")
+    projects()
+    assert sf_person.Project__c.get(project)["Contact__c"] == ada
+
+    # A HubSpot record created with an association creates its project with the lookup.
+    other = projects.create(project_name="From HubSpot")
+    hs_person.crm.associations.v4.basic_api.create_default(hs_type, other, "contacts", contact[bob])
+    projects.update(other, notes="go")
+    projects()
+    created = sf_person.Project__c.get(projects.link(hubspot_id=other).salesforce_id)
+    assert created["Contact__c"] == bob
+
+
+def test_one_bad_record_never_blocks_its_batch(projects, sf_person):
+    good = sf_person.Project__c.create({"Name": "Fine", "Status__c": "Active"})["id"]
+    bad = sf_person.Project__c.create({"Name": "Finished", "Status__c": "Done"})["id"]
+    run = projects()
+    assert run.counts["created_in_hubspot"] == 1 and run.counts["failed"] == 1
+    assert projects.links().filter(salesforce_id=good).exists()
+    assert not projects.links().filter(salesforce_id=bad).exists()
+    error = SyncError.objects.get(object=projects.name, resolved_at__isnull=True)
+    assert error.record_key == f"salesforce:{bad}" and error.direction == "to_hubspot"
+
+    # Fixed in Salesforce: the next cycle creates it and resolves the error.
+    sf_person.Project__c.update(bad, {"Status__c": "On Hold"})
+    projects()
+    assert projects.links().filter(salesforce_id=bad).exists()
+    assert not SyncError.objects.filter(object=projects.name, resolved_at__isnull=True).exists()
+
+
+def test_a_create_whose_answer_is_lost_is_retried_without_a_duplicate(
+    projects, sf_person, emulators
+):
+    sf_person.Project__c.create({"Name": "Lost answer"})
+    # HubSpot applies the upsert but every answer is a 500 (retries included): the run fails.
+    emulators.hubspot.app.faults.add(
+        path=r"/batch/upsert$", status=500, apply_then_fail=True, times=4
+    )
+    run = projects(ok=False)
+    assert run.status == "failed"
+    assert len(projects.ids()) == 1 and not projects.links().exists()
+    projects()
+    assert len(projects.ids()) == 1
+    assert projects.links().count() == 1
+
+    # The same on the Salesforce side: the upsert by external id finds the first write.
+    record = projects.create(project_name="Lost in Salesforce")
+    emulators.salesforce.app.faults.add(
+        path=r"/composite/sobjects/Project__c/External_Id__c$",
+        status=500,
+        apply_then_fail=True,
+        times=4,
+    )
+    assert projects(ok=False).status == "failed"
+    projects()
+    rows = sf_person.query("SELECT Id FROM Project__c WHERE Name = 'Lost in Salesforce'")
+    assert rows["totalSize"] == 1
+    assert projects.link(hubspot_id=record).salesforce_id == rows["records"][0]["Id"]
+
+
+def test_a_pair_that_is_off_reads_nothing(projects, sf_person, integration):
+    ObjectSync.objects.filter(object=projects.name).update(enabled=False)
+    sf_person.Project__c.create({"Name": "Off"})
+    run = sync_cycle_run(integration=integration, object_name=projects.name)
+    assert run.message == "Sync is off for this object."
+    assert projects.ids() == []
