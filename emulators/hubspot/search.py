@@ -197,6 +197,16 @@ def _index_bounds(operator: str, bound: Any) -> tuple[int | None, int | None]:
     return None, int(value // 1)  # LTE
 
 
+def _modified_span(
+    object_type: ObjectType, group: list[tuple[str, str, Predicate, Any]]
+) -> tuple[int | None, int | None] | None:
+    """The modified-date range one filter group allows, if it bounds that date at all."""
+    for name, operator, _pred, bound in group:
+        if name in object_type.modified_props and operator in _RANGE_OPS and bound is not None:
+            return _index_bounds(operator, bound)
+    return None
+
+
 def _parse_sort(sorts: Any) -> tuple[str, bool] | None:
     if not sorts:
         return None
@@ -290,6 +300,18 @@ def search(crm: Crm, object_type: ObjectType, body: Any, now_ms: int) -> dict:
                 predicates = [[p for j, p in enumerate(predicates[0]) if j != i]]
                 ordered_by_modified = True
                 break
+    elif store and len(compiled) > 1:
+        # Several ORed groups, each bounding the modified date (a sync paging by (stamp, id)
+        # after its first page): read the index over the span that covers every group and let
+        # the groups' filters, all kept, do the rest.
+        spans = [_modified_span(object_type, group) for group in compiled]
+        if all(span is not None for span in spans):
+            lows = [span[0] for span in spans]
+            highs = [span[1] for span in spans]
+            candidates = store.modified_between(
+                None if None in lows else min(lows), None if None in highs else max(highs)
+            )
+            ordered_by_modified = True
     if any(not group for group in predicates):
         predicates = []  # a group without filters matches every record (groups are ORed)
     if query:

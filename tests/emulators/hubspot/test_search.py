@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from hubspot.crm.contacts import (
     ApiException,
@@ -244,3 +246,26 @@ def test_index_and_scan_agree(hs, app):
     )
     assert ids_of(indexed) == ids_of(scanned)
     assert ids_of(indexed)[-10:] == ids[::3]
+
+
+def test_keyset_groups_over_the_index_match_a_full_scan(hs, app):
+    """(stamp, id) paging ORs two groups that both bound the modified date: the index serves
+    them, and must return what a scan returns."""
+    app.clock.freeze()  # several records share one millisecond
+    ids = [
+        hs.crm.contacts.basic_api.create({"properties": {"email": f"k{i}@x.com"}}).id
+        for i in range(12)
+    ]
+    stamp = search(hs, [f("lastmodifieddate", "GT", "0")], limit=1).results[0]
+    modified = datetime.fromisoformat(stamp.properties["lastmodifieddate"].replace("Z", "+00:00"))
+    stamp_ms = str(round(modified.timestamp() * 1000))
+    app.clock.advance(1)
+    later = hs.crm.contacts.basic_api.create({"properties": {"email": "later@x.com"}}).id
+    order = {"sorts": [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}]}
+    keyset = [
+        [f("lastmodifieddate", "GT", stamp_ms)],
+        [f("lastmodifieddate", "EQ", stamp_ms), f("hs_object_id", "GT", ids[5])],
+    ]
+    indexed = search(hs, *keyset, limit=100, **order)
+    scanned = search(hs, *keyset, [f("hs_object_id", "LT", "0")], limit=100, **order)
+    assert ids_of(indexed) == ids_of(scanned) == [*ids[6:], later]
