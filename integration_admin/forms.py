@@ -166,6 +166,33 @@ class CompanySettingsForm(forms.Form):
 SETTINGS_FORMS = {"contacts": ContactSettingsForm, "companies": CompanySettingsForm}
 
 
+# --- deals
+DEAL_SALESFORCE_DELETE = [("delete", _("Delete the deal")), ("nothing", _("Do nothing"))]
+
+
+class DealSettingsForm(forms.Form):
+    """Every ``DealSettings`` field, as the Deals tab lays them out."""
+
+    enabled = forms.BooleanField(label=_("Sync deals"), required=False)
+    salesforce_delete = forms.ChoiceField(choices=DEAL_SALESFORCE_DELETE, widget=forms.RadioSelect)
+
+    change_labels = {
+        "enabled": _("Sync deals"),
+        "salesforce_delete": _("When a Salesforce opportunity is deleted"),
+    }
+
+    @classmethod
+    def initial_from(cls, *, settings, enabled: bool) -> dict:
+        return {"enabled": enabled, "salesforce_delete": settings.salesforce_delete}
+
+    def changes(self) -> tuple[dict, bool]:
+        data = dict(self.cleaned_data)
+        return data, data.pop("enabled")
+
+
+SETTINGS_FORMS["deals"] = DealSettingsForm
+
+
 # --- mappings ------------------------------------------------------------------------------
 class MappingForm(forms.Form):
     hubspot_property = forms.CharField(

@@ -638,3 +638,12 @@ def audit_events_query(*, integration: Integration | None = None, action: str | 
     if action:
         events = events.filter(action__startswith=action)
     return events.order_by("-at", "-id")
+
+
+# --- deals
+def deal_pipelines(*, integration: Integration) -> list[dict]:
+    """The HubSpot pipelines deal sync keeps in step with Salesforce's record types: label,
+    HubSpot id, record type id ("" for the default pipeline) and stage count (1 query)."""
+    from .sync.pipelines import synced_pipelines
+
+    return synced_pipelines(integration)

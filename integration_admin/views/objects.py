@@ -18,7 +18,7 @@ from sync_engine.object_settings import (
     SettingsError,
     settings_for,
 )
-from sync_engine.selectors import hubspot_active_lists
+from sync_engine.selectors import deal_pipelines, hubspot_active_lists
 from sync_engine.services import object_settings_update, object_sync_get_or_create
 
 from ..forms import SETTINGS_FORMS
@@ -111,7 +111,15 @@ def object_tab(request: HttpRequest, object_name: str) -> HttpResponse:
         return settings_save(request, object_name)
     context.update(_settings_context(request, integration, object_name))
     context.update(editor_context(request, integration, object_name))
+    context.update(_tab_extras(integration, object_name))
     return render(request, f"integration_admin/objects/{object_name}.html", context)
+
+
+def _tab_extras(integration, object_name: str) -> dict:
+    """What a tab shows beyond its settings and mappings (the Deals tab: its pipelines)."""
+    if object_name == "deals":
+        return {"pipelines": deal_pipelines(integration=integration)}
+    return {}
 
 
 @admin_required
@@ -151,6 +159,7 @@ def settings_save(request: HttpRequest, object_name: str) -> HttpResponse:
     if request.htmx:
         return render(request, f"integration_admin/objects/{object_name}_settings.html", context)
     context.update(editor_context(request, integration, object_name))
+    context.update(_tab_extras(integration, object_name))
     return render(request, f"integration_admin/objects/{object_name}.html", context, status=status)
 
 

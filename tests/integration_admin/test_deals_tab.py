@@ -1,0 +1,139 @@
+"""The Deals tab: the deal-sync switch (off until an admin turns it on, audit-logged), the
+delete setting, the synced pipelines and the opportunity mappings, read-only while sync is off
+(spec §10)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync_engine.models import AuditEvent, FieldMapping, ObjectSync, SchemaCache, System
+from sync_engine.object_settings import DealSettings, settings_as_dict
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def row(integration) -> ObjectSync:
+    return ObjectSync.objects.get(integration=integration, object="deals")
+
+
+def test_the_tab_needs_a_login(client, connected):
+    response = client.get("/deals/")
+    assert response.status_code == 302 and "/login" in response["Location"]
+    assert client.post("/deals/", {"enabled": "on", "salesforce_delete": "delete"}).status_code in (
+        302,
+        403,
+    )
+    assert not ObjectSync.objects.filter(object="deals", enabled=True).exists()
+
+
+def test_the_tab_shows_the_switch_off_every_setting_and_the_mappings(admin_client, connected):
+    html = admin_client.get("/deals/").content.decode()
+    assert row(connected).enabled is False
+    assert 'name="enabled" value="on">' in html  # unchecked
+    for name in settings_as_dict(DealSettings()):
+        assert f'name="{name}"' in html, name
+    for text in (
+        "Turn it on before importing Salesforce opportunities",
+        "never matched by name",
+        "Delete the deal",
+        "the Salesforce opportunity is not deleted",
+        "Synced pipelines",
+        "the first deal sync creates them",
+        "Deal properties",
+    ):
+        assert text in html, text
+    # The default opportunity mappings are listed, read-only while sync is off.
+    assert 'id="mappings-locked"' in html and "Add a mapping" not in html
+    assert FieldMapping.objects.filter(
+        integration=connected, object="deals", hubspot_property="dealstage"
+    ).exists()
+
+
+def test_the_synced_pipelines_are_listed(admin_client, connected):
+    admin_client.get("/deals/")
+    SchemaCache.objects.create(
+        integration=connected,
+        system=System.HUBSPOT,
+        object="deals:pipelines",
+        data={
+            "pipelines": [
+                {
+                    "key": "012000000000001AAA",
+                    "id": "1000001",
+                    "label": "Salesforce – 012000000000001AAA",
+                    "stages": {"Prospecting": "10000011", "Closed Won": "10000012"},
+                },
+                {
+                    "key": "012000000000002AAA",
+                    "id": "1000002",
+                    "label": "Salesforce – 012000000000002AAA",
+                    "stages": {"Prospecting": "10000021"},
+                },
+            ]
+        },
+    )
+    html = admin_client.get("/deals/").content.decode()
+    assert 'id="pipeline-list"' in html and 'id="no-pipelines"' not in html
+    assert "Salesforce – 012000000000001AAA" in html
+    assert "<td>2</td>" in html and "<td>1</td>" in html
+
+
+def test_turning_sync_on_is_audited_and_unlocks_the_mappings(admin_client, connected):
+    admin_client.get("/deals/")
+    name = FieldMapping.objects.get(
+        integration=connected, object="deals", hubspot_property="dealname"
+    )
+    response = admin_client.post(f"/mappings/{name.pk}/rule/", {"rule": "two_way"}, **HTMX)
+    name.refresh_from_db()
+    assert name.rule == "prefer_salesforce_unless_blank"
+    assert "Turn deals sync on" in response.content.decode()
+
+    response = admin_client.post("/deals/", {"enabled": "on", "salesforce_delete": "delete"})
+    assert response.status_code == 200 and row(connected).enabled is True
+    event = AuditEvent.objects.filter(action="settings.updated").latest("pk")
+    assert event.details["object"] == "deals"
+    assert event.details["changes"]["enabled"] == {"from": False, "to": True}
+    html = admin_client.get("/deals/").content.decode()
+    assert 'id="mappings-locked"' not in html and "Add a mapping" in html
+    admin_client.post(f"/mappings/{name.pk}/rule/", {"rule": "two_way"}, **HTMX)
+    name.refresh_from_db()
+    assert name.rule == "two_way"
+
+
+def test_saving_the_delete_setting_shows_what_changed(admin_client, connected):
+    admin_client.get("/deals/")
+    response = admin_client.post(
+        "/deals/", {"enabled": "on", "salesforce_delete": "nothing"}, **HTMX
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "When a Salesforce opportunity is deleted" in html and "Sync deals" in html
+    assert row(connected).options["salesforce_delete"] == "nothing"
+    event = AuditEvent.objects.filter(action="settings.updated").latest("pk")
+    assert event.details["changes"]["salesforce_delete"] == {"from": "delete", "to": "nothing"}
+
+
+def test_a_bad_choice_is_refused(admin_client, connected):
+    admin_client.get("/deals/")
+    response = admin_client.post("/deals/", {"enabled": "on", "salesforce_delete": "explode"})
+    assert response.status_code == 400
+    assert row(connected).enabled is False
+
+
+def test_viewer_sees_but_cannot_change_anything(viewer_client, connected):
+    html = viewer_client.get("/deals/").content.decode()
+    assert '<fieldset class="settings__body" disabled>' in html
+    assert "Add a mapping" not in html
+    response = viewer_client.post("/deals/", {"enabled": "on", "salesforce_delete": "nothing"})
+    assert response.status_code == 403
+    assert row(connected).enabled is False
+    assert not AuditEvent.objects.filter(action="settings.updated").exists()
+
+
+def test_the_tab_costs_a_fixed_number_of_queries(
+    admin_client, connected, django_assert_max_num_queries
+):
+    admin_client.get("/deals/")
+    with django_assert_max_num_queries(25):
+        admin_client.get("/deals/")
