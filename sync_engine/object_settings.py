@@ -88,6 +88,10 @@ class TicketSettings:
     sync_contact_association: bool = True
     # The wizard has been finished; until then the tab shows the wizard.
     setup_complete: bool = False
+    # Case process (a Case record type id, or "master") -> its HubSpot ticket pipeline:
+    # {"label", "pipeline" (id; "" = create one), "stages" {case status: stage id},
+    # "managed" (a pipeline the integration created: it adds stages for new statuses)}.
+    pipelines: dict = field(default_factory=dict)
 
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "salesforce_delete": ("delete", "nothing"),

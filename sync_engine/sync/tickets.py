@@ -1,0 +1,718 @@
+"""Salesforce cases → HubSpot tickets (spec §14), with the case's account and contact as the
+ticket's company and contact associations.
+
+One cycle reads Salesforce's case changes (one ``queryAll`` on ``SystemModstamp``, through
+:func:`stream_first_pages`) in batches, on the shared ``PairSync`` machinery: a case whose
+mapped values and associations equal the link's snapshot costs nothing; the others are
+written with one HubSpot batch **upsert** (100 a call) keyed by ``salesforce_case_id_sync``,
+a unique ticket property the cycle creates once per portal, so a crash after the write and
+before the link is stored finds the same ticket next time (no duplicates).
+
+Pipelines: every case process (a Case record type; ``master`` for cases without one) has a
+HubSpot ticket pipeline, and ``Case.Status`` maps to that pipeline's stages through the table
+in ``TicketSettings.pipelines``. A process without a pipeline gets a new one (its stages are the
+case statuses, closed statuses in the CLOSED ticket state); a status that pipeline lacks is
+added to it as a stage. A chosen existing pipeline is matched by stage label instead, and a
+status it has no stage for leaves a *Picklists* error on the case.
+
+Associations (settings ``sync_account_association``, ``sync_contact_association``):
+``Case.AccountId`` → the ticket's company (through the companies links) and ``Case.ContactId``
+→ its contact (through the contacts links). A case whose account or contact hasn't synced yet
+gets a *Waiting for account/contact to sync* error and is associated as soon as that link
+exists (checked every cycle against the links, no API call), never blocking its batch.
+
+Deletes: a deleted case drops its link; with ``salesforce_delete == "delete"`` the ticket is
+archived too. HubSpot edits never flow back (the 2023 one-way sync).
+"""
+
+from __future__ import annotations
+
+import logging
+from types import SimpleNamespace
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from .. import services
+from ..errors import RemoteError
+from ..models import ObjectSync, RecordLink, ResyncRequest, SchemaCache, SyncError, System
+from .changes import (
+    Cursor,
+    SoqlStream,
+    http_date,
+    salesforce_by_ids,
+    salesforce_pages,
+    stream_first_pages,
+    with_retries,
+)
+from .context import CycleContext
+from .pair import OWNER_PROPERTY, Pair, PairSync, salesforce_version
+from .values import ValueConversionError, normalize
+
+log = logging.getLogger(__name__)
+
+OBJECT = "tickets"
+SOBJECT = "Case"
+MODIFIED = "hs_lastmodifieddate"
+KEY_PROPERTY = "salesforce_case_id_sync"  # unique: idempotent upserts of new tickets
+PIPELINE = "hs_pipeline"
+STAGE = "hs_pipeline_stage"
+MASTER = "master"  # the process of cases without a record type
+SYSTEM_FIELDS = [
+    "Id",
+    "IsDeleted",
+    "MasterRecordId",
+    "SystemModstamp",
+    "LastModifiedDate",
+    "CaseNumber",
+    "Subject",
+    "Status",
+    "RecordTypeId",
+    "AccountId",
+    "ContactId",
+    "OwnerId",
+]
+TICKET_TO_COMPANY = 339  # HUBSPOT_DEFINED association type ids (v4)
+TICKET_TO_CONTACT = 16
+BATCH = 1000
+WAITING = {"account": "waiting_for_account", "contact": "waiting_for_contact"}
+
+
+# --- processes, statuses and pipelines (also used by the Tickets-tab wizard) ---------------
+def is_closed_status(status: str) -> bool:
+    """Whether a case status closes the case (the standard value set's ``Closed``, and any
+    custom status that says so)."""
+    return "closed" in (status or "").casefold()
+
+
+def case_statuses(integration) -> list[str]:
+    """Case.Status picklist values in Salesforce's order, from the cached describe."""
+    row = SchemaCache.objects.filter(
+        integration=integration, system=System.SALESFORCE, object=SOBJECT
+    ).first()
+    if row is None:
+        services.schema_refresh(integration=integration, object_name=OBJECT)
+        row = SchemaCache.objects.filter(
+            integration=integration, system=System.SALESFORCE, object=SOBJECT
+        ).first()
+    for field in row.data if row else []:
+        if field["name"] == "Status":
+            return list(field.get("picklistValues") or [])
+    return []
+
+
+def case_processes(salesforce) -> list[dict[str, str]]:
+    """``[{"key", "label"}]``: ``master`` (cases without a record type), then every active
+    Case record type (one query)."""
+    records = with_retries(
+        lambda: salesforce.query_all(
+            "SELECT Id, Name FROM RecordType WHERE SobjectType = 'Case' AND IsActive = true "
+            "ORDER BY Name"
+        )
+    )
+    return [{"key": MASTER, "label": "Master"}] + [
+        {"key": r["Id"], "label": r.get("Name") or r["Id"]} for r in records
+    ]
+
+
+def pipeline_label(process_label: str) -> str:
+    return f"Salesforce cases: {process_label}"
+
+
+def pipeline_create(hubspot, *, label: str, statuses: list[str]) -> dict:
+    """A new HubSpot ticket pipeline whose stages are the case statuses; returns the
+    settings entry (``pipeline``, ``stages`` by status, ``managed``)."""
+    body = {
+        "label": label,
+        "displayOrder": 100,
+        "stages": [
+            {"label": s, "displayOrder": i, "metadata": {"ticketState": _state(s)}}
+            for i, s in enumerate(statuses or ["New", "Closed"])
+        ],
+    }
+    created = hubspot.call(
+        "crm.pipelines.pipelines_api",
+        "create",
+        OBJECT,
+        body,
+        operation=f"{OBJECT}.pipelines.create",
+        sent=1,
+    )
+    stages = {s.label: str(s.id) for s in created.stages}
+    return {"pipeline": str(created.id), "stages": stages, "managed": True}
+
+
+def stage_create(hubspot, *, pipeline_id: str, status: str, order: int) -> str:
+    created = hubspot.call(
+        "crm.pipelines.pipeline_stages_api",
+        "create",
+        OBJECT,
+        pipeline_id,
+        {"label": status, "displayOrder": order, "metadata": {"ticketState": _state(status)}},
+        operation=f"{OBJECT}.pipelines.stages.create",
+        sent=1,
+    )
+    return str(created.id)
+
+
+def _state(status: str) -> str:
+    return "CLOSED" if is_closed_status(status) else "OPEN"
+
+
+def stage_defaults(pipeline: dict, statuses: list[str]) -> dict[str, str]:
+    """Status → stage of an existing pipeline (``{"id", "stages": [{"id", "label",
+    "closed"}]}``): the stage with the same label; otherwise the first stage in the same
+    open/closed state."""
+    by_label = {s["label"].casefold(): s["id"] for s in pipeline["stages"]}
+    out = {}
+    for status in statuses:
+        stage = by_label.get(status.casefold())
+        if stage is None:
+            closed = is_closed_status(status)
+            stage = next((s["id"] for s in pipeline["stages"] if s["closed"] == closed), None)
+        if stage is not None:
+            out[status] = stage
+    return out
+
+
+def hubspot_pipelines(hubspot) -> list[dict]:
+    """HubSpot's ticket pipelines as ``[{"id", "label", "stages": [{"id", "label",
+    "closed"}]}]`` (one call)."""
+    return [
+        {
+            "id": str(p.id),
+            "label": p.label,
+            "stages": [
+                {
+                    "id": str(s.id),
+                    "label": s.label,
+                    "closed": (s.metadata or {}).get("ticketState") == "CLOSED"
+                    or (s.metadata or {}).get("isClosed") == "true",
+                }
+                for s in sorted(p.stages or [], key=lambda s: s.display_order or 0)
+                if not s.archived
+            ],
+        }
+        for p in with_retries(lambda: hubspot.pipelines_get_all(object_type=OBJECT))
+        if not p.archived
+    ]
+
+
+def pipelines_store(integration, pipelines: dict) -> None:
+    """Save the process → pipeline table on the pair's options (engine-maintained entries:
+    new pipelines and stages; the wizard saves through ``object_settings_update``)."""
+    with transaction.atomic():
+        row = ObjectSync.objects.select_for_update().get(integration=integration, object=OBJECT)
+        row.options = {**(row.options or {}), "pipelines": pipelines}
+        row.save(update_fields=["options", "updated_at"])
+
+
+# --- the cycle ------------------------------------------------------------------------------
+class TicketSync(PairSync):
+    object_name = OBJECT
+    modified_property = MODIFIED
+
+    def __init__(self, ctx: CycleContext) -> None:
+        super().__init__(ctx)
+        self.case_fields_known = ctx.salesforce_fields.get(SOBJECT, {})
+        self.pipelines: dict = dict(getattr(self.settings, "pipelines", None) or {})
+        self._key_ready = KEY_PROPERTY in ctx.hubspot_properties
+        self._record_types: dict[str, str] | None = None
+        self._hubspot_pipelines: list[dict] | None = None
+        self._statuses: list[str] | None = None
+
+    def run(self) -> None:
+        self.sync_salesforce_changes()
+        self.retry_waiting()
+        if self.ctx.retry_allowed:
+            self.retry_errored()
+
+    def ensure_key_property(self) -> None:
+        """The unique ticket property new tickets are upserted by (one call, once)."""
+        if self._key_ready:
+            return
+        definition = {
+            "name": KEY_PROPERTY,
+            "label": "Salesforce case id (sync key)",
+            "type": "string",
+            "fieldType": "text",
+            "groupName": "ticketinformation",
+            "hasUniqueValue": True,
+            "description": "Written by the Salesforce integration; keeps ticket creates "
+            "idempotent. Don't edit.",
+        }
+        try:
+            self.ctx.hubspot.property_create(object_type=OBJECT, definition=definition)
+        except RemoteError as error:
+            if error.status != 409:  # already there (another cycle created it)
+                raise
+        info = {"name": KEY_PROPERTY, "type": "string", "fieldType": "text", "readOnly": False}
+        self.ctx.hubspot_properties[KEY_PROPERTY] = info
+        SchemaCache.objects.filter(
+            integration=self.ctx.integration, system=System.HUBSPOT, object=OBJECT
+        ).update(data=list(self.ctx.hubspot_properties.values()))
+        self._key_ready = True
+
+    # --- reading --------------------------------------------------------------------------
+    def case_fields(self) -> list[str]:
+        fields = [f for f in SYSTEM_FIELDS if f in self.case_fields_known or f == "Id"]
+        for mapping in self.ctx.mappings:
+            name = self.ctx.mapped_field(mapping, SOBJECT)
+            if name and name not in fields:
+                fields.append(name)
+        return fields
+
+    def sync_salesforce_changes(self) -> None:
+        stream = SoqlStream(
+            SOBJECT, self.case_fields(), Cursor.load(self.ctx.integration, "salesforce:Case")
+        )
+        (first_page,) = stream_first_pages(self.ctx, [stream], include_deleted=True)
+        last = self.ctx.salesforce.session.last_response
+        read_started = http_date(last.headers.get("Date") if last is not None else None)
+        chunk: list[dict] = []
+        for records in salesforce_pages(self.ctx.salesforce, first_page):
+            self.counts["read_salesforce"] += len(records)
+            chunk.extend(records)
+            if len(chunk) >= BATCH:
+                self.handle_cases(chunk, stream.cursor)
+                chunk = []
+        if chunk:
+            self.handle_cases(chunk, stream.cursor)
+        stream.cursor.mark_checked(read_started)
+
+    def handle_cases(self, records: list[dict], cursor: Cursor | None, *, force=False) -> None:
+        fresh, handled = self.fresh_versions(
+            records, cursor, force=force, version=salesforce_version
+        )
+        self.apply_salesforce_deletes([r for r in fresh if r.get("IsDeleted")])
+        fresh = [r for r in fresh if not r.get("IsDeleted")]
+        links = {
+            link.salesforce_id: link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                salesforce_id__in=[r["Id"] for r in fresh],
+            )
+        }
+        pairs = []
+        for record in fresh:
+            pair = Pair(SOBJECT, record, None, links.get(record["Id"]))
+            self.merge(pair, force=force)
+            if pair.link is not None and not pair.to_hubspot and not self.associations_due(pair):
+                self.counts["unchanged"] += 1
+                continue
+            pairs.append(pair)
+        self.write_hubspot(pairs)
+        self.associate(pairs)
+        self.commit(pairs, cursor, handled)
+
+    # --- merge: Salesforce → HubSpot values ------------------------------------------------
+    def merge(self, pair: Pair, *, force: bool = False) -> None:  # type: ignore[override]
+        """Every mapped value the ticket should hold; those that differ from the snapshot (or
+        all, for a new link or a forced resync) go into ``to_hubspot``."""
+        record = pair.salesforce or {}
+        snapshot = pair.link.snapshot if pair.link else {}
+        values: dict[str, str] = {}
+        for mapping in self.ctx.mappings:
+            name = self.ctx.mapped_field(mapping, SOBJECT)
+            prop = mapping.hubspot_property
+            if not name or prop in (PIPELINE, STAGE, KEY_PROPERTY):
+                continue
+            if not self.ctx.hubspot_writable(prop):
+                continue
+            if prop == OWNER_PROPERTY:
+                owner = record.get(name) or ""
+                if snapshot.get("__salesforce_owner") == owner and OWNER_PROPERTY in snapshot:
+                    values[prop] = snapshot[OWNER_PROPERTY]
+                else:
+                    values[prop] = self.owners.hubspot_owner_for(owner) if owner else ""
+                continue
+            try:
+                values[prop] = normalize(record.get(name), self.ctx.field_type(SOBJECT, name))
+            except ValueConversionError as error:
+                self.record_error(
+                    pair, "to_hubspot", "property_value", "INVALID_VALUE", f"{prop}: {error}", []
+                )
+                pair.partial = True
+        if any(m.hubspot_property == STAGE for m in self.ctx.mappings) or pair.link is None:
+            values.update(self.stage_values(pair))
+        creating = pair.link is None
+        for prop, value in values.items():
+            if force or creating or snapshot.get(prop) != value:
+                if creating and value == "":
+                    continue
+                pair.to_hubspot[prop] = value
+                pair.snap_hubspot[prop] = value
+            else:
+                pair.same[prop] = value
+        owner = next(
+            (
+                self.ctx.mapped_field(m, SOBJECT)
+                for m in self.ctx.mappings
+                if m.hubspot_property == OWNER_PROPERTY
+            ),
+            None,
+        )
+        if owner:  # which Salesforce owner the stored HubSpot owner stands for
+            side = pair.snap_hubspot if OWNER_PROPERTY in pair.to_hubspot else pair.same
+            side["__salesforce_owner"] = record.get(owner) or ""
+
+    def stage_values(self, pair: Pair) -> dict[str, str]:
+        """``hs_pipeline`` and ``hs_pipeline_stage`` for the case's process and status."""
+        record = pair.salesforce or {}
+        process = record.get("RecordTypeId") or MASTER
+        entry = self.pipeline_entry(process)
+        if entry is None:
+            return {}
+        status = record.get("Status") or ""
+        stage = entry["stages"].get(status) if status else None
+        if status and stage is None:
+            stage = self.add_stage(process, entry, status)
+        if stage is None:
+            if status:
+                self.record_error(
+                    pair,
+                    "to_hubspot",
+                    "picklist",
+                    "NO_STAGE",
+                    f"Status {status!r}: the HubSpot pipeline mapped to this case process has "
+                    "no stage for it. Map the status on the Tickets tab (Pipelines).",
+                    ["Status"],
+                )
+                pair.partial = True
+            if pair.link is not None:
+                return {}
+            stage = next(iter(entry["stages"].values()), None)  # a new ticket needs a stage
+            if stage is None:
+                return {}
+        return {PIPELINE: entry["pipeline"], STAGE: stage}
+
+    def pipeline_entry(self, process: str) -> dict | None:
+        """The pipeline of a case process; a process without one gets a new pipeline."""
+        entry = self.pipelines.get(process)
+        if entry and entry.get("pipeline"):
+            return entry
+        label = (entry or {}).get("label") or self.record_type_name(process)
+        try:
+            created = pipeline_create(
+                self.ctx.hubspot, label=pipeline_label(label), statuses=self.statuses()
+            )
+        except RemoteError as error:
+            log.warning("creating a ticket pipeline for %s failed: %s", process, error)
+            return None
+        self.pipelines[process] = {"label": label, **created}
+        pipelines_store(self.ctx.integration, self.pipelines)
+        self.counts["pipelines_created"] += 1
+        return self.pipelines[process]
+
+    def add_stage(self, process: str, entry: dict, status: str) -> str | None:
+        """A status the table lacks: the pipeline's stage of the same label (one read of the
+        pipelines per cycle); our own pipelines get a new stage when they have none."""
+        if self._hubspot_pipelines is None:
+            self._hubspot_pipelines = hubspot_pipelines(self.ctx.hubspot)
+        pipeline = next(
+            (p for p in self._hubspot_pipelines if p["id"] == entry["pipeline"]), {"stages": []}
+        )
+        stage = next(
+            (s["id"] for s in pipeline["stages"] if s["label"].casefold() == status.casefold()),
+            None,
+        )
+        if stage is None and entry.get("managed"):
+            try:
+                stage = stage_create(
+                    self.ctx.hubspot,
+                    pipeline_id=entry["pipeline"],
+                    status=status,
+                    order=len(pipeline["stages"]),
+                )
+            except RemoteError as error:
+                log.warning("adding stage %r failed: %s", status, error)
+            else:
+                pipeline["stages"].append(
+                    {"id": stage, "label": status, "closed": is_closed_status(status)}
+                )
+                self.counts["stages_created"] += 1
+        if stage is not None:
+            entry["stages"][status] = stage
+            self.pipelines[process] = entry
+            pipelines_store(self.ctx.integration, self.pipelines)
+        return stage
+
+    def statuses(self) -> list[str]:
+        if self._statuses is None:
+            self._statuses = case_statuses(self.ctx.integration)
+        return self._statuses
+
+    def record_type_name(self, process: str) -> str:
+        if process == MASTER:
+            return "Master"
+        if self._record_types is None:
+            self._record_types = {p["key"]: p["label"] for p in case_processes(self.ctx.salesforce)}
+        return self._record_types.get(process, process)
+
+    # --- writes ---------------------------------------------------------------------------
+    def write_hubspot(self, pairs: list[Pair]) -> None:
+        """One batch upsert by the case id for every ticket with changes: creates and updates
+        alike, so a ticket deleted in HubSpot is created again and a retry never duplicates."""
+        writes = [p for p in pairs if p.to_hubspot]
+        if writes:
+            self.ensure_key_property()
+            self.align_options(writes)
+        results, failed = self.upsert(writes)
+        recreated = []
+        for pair in writes:
+            obj = results.get(pair.salesforce_id)
+            if obj is None:
+                pair.hubspot_failed = True
+                self.record_hubspot_failure(pair, failed.get(pair.salesforce_id))
+                continue
+            pair.hubspot = obj
+            if pair.link is None:
+                self.counts["created_in_hubspot"] += 1
+            elif getattr(obj, "new", False):
+                recreated.append(pair)  # deleted in HubSpot: send every value again
+            else:
+                self.counts["updated_in_hubspot"] += 1
+        if recreated:
+            for pair in recreated:
+                link, pair.link = pair.link, None
+                pair.to_hubspot, pair.snap_hubspot, pair.same = {}, {}, {}
+                self.merge(pair)  # as a new ticket: every value
+                link.snapshot = {}  # associations are made again too
+                pair.link = link
+            self.align_options(recreated)
+            again, failed = self.upsert(recreated)
+            for pair in recreated:
+                if pair.salesforce_id in again:
+                    pair.hubspot = again[pair.salesforce_id]
+                    self.counts["created_in_hubspot"] += 1
+                else:
+                    pair.partial = True
+                    self.record_hubspot_failure(pair, failed.get(pair.salesforce_id))
+        for pair in pairs:
+            if pair.hubspot is None and pair.link is not None and not pair.hubspot_failed:
+                pair.hubspot = SimpleNamespace(id=pair.link.hubspot_id, properties={})
+
+    def upsert(self, pairs: list[Pair]) -> tuple[dict[str, Any], dict[str, Any]]:
+        if not pairs:
+            return {}, {}
+        inputs = [
+            {
+                "id": p.salesforce_id,
+                "idProperty": KEY_PROPERTY,
+                # The stage always goes along: a ticket deleted in HubSpot is created again
+                # by this upsert, and HubSpot creates no ticket without one.
+                "properties": {
+                    **{k: v for k, v in p.same.items() if k in (PIPELINE, STAGE) and v},
+                    **p.to_hubspot,
+                    KEY_PROPERTY: p.salesforce_id,
+                },
+            }
+            for p in pairs
+        ]
+        results, failed = self.hubspot_batch("upsert", inputs, key=lambda i: i["id"])
+        return {(o.properties or {}).get(KEY_PROPERTY): o for o in results}, failed
+
+    # --- associations ---------------------------------------------------------------------
+    def association_kinds(self) -> list[tuple[str, str, str, str, int]]:
+        """(kind, Case field, links object, HubSpot object, association type) turned on."""
+        out = []
+        if self.settings.sync_account_association:
+            out.append(("account", "AccountId", "companies", "companies", TICKET_TO_COMPANY))
+        if self.settings.sync_contact_association:
+            out.append(("contact", "ContactId", "contacts", "contacts", TICKET_TO_CONTACT))
+        return out
+
+    def associations_due(self, pair: Pair) -> bool:
+        snapshot = pair.link.snapshot if pair.link else {}
+        for kind, field, *_ in self.association_kinds():
+            want = (pair.salesforce or {}).get(field) or ""
+            if snapshot.get(f"__{kind}", "") != want or (want and not snapshot.get(f"__hs_{kind}")):
+                return True
+        return False
+
+    def associate(self, pairs: list[Pair]) -> None:
+        """Put the tickets' company and contact associations in step with the cases' account
+        and contact (batched per object); a partner that hasn't synced yet leaves a waiting
+        error on the case."""
+        ready = [p for p in pairs if p.hubspot is not None and not p.hubspot_failed]
+        for kind, field, links_object, to_type, type_id in self.association_kinds():
+            wanted = {p.salesforce_id: (p.salesforce or {}).get(field) or "" for p in ready}
+            partners = {
+                link.salesforce_id: link.hubspot_id
+                for link in RecordLink.objects.filter(
+                    integration=self.ctx.integration,
+                    object=links_object,
+                    salesforce_id__in=[v for v in wanted.values() if v],
+                )
+            }
+            creates, removals, changed, done = [], [], [], []
+            for pair in ready:
+                snapshot = pair.link.snapshot if pair.link else {}
+                want = wanted[pair.salesforce_id]
+                old = snapshot.get(f"__hs_{kind}", "")
+                target = partners.get(want, "") if want else ""
+                if snapshot.get(f"__{kind}", "") == want and old == target and (target or not want):
+                    continue
+                if want and not target:
+                    self.wait(pair, kind, want)
+                else:
+                    done.append(f"salesforce:{pair.salesforce_id}")
+                if old and old != target:
+                    removals.append({"from": {"id": pair.hubspot_id}, "to": [{"id": old}]})
+                if target and target != old:
+                    creates.append(
+                        {
+                            "from": {"id": pair.hubspot_id},
+                            "to": {"id": target},
+                            "types": [
+                                {
+                                    "associationCategory": "HUBSPOT_DEFINED",
+                                    "associationTypeId": type_id,
+                                }
+                            ],
+                        }
+                    )
+                pair.same[f"__{kind}"] = want
+                pair.same[f"__hs_{kind}"] = target
+                changed.append(pair)
+            try:
+                if removals:
+                    with_retries(
+                        lambda r=removals, t=to_type: self.ctx.hubspot.associations_batch_archive(
+                            from_object_type=OBJECT, to_object_type=t, inputs=r
+                        )
+                    )
+                if creates:
+                    with_retries(
+                        lambda c=creates, t=to_type: self.ctx.hubspot.associations_batch_create(
+                            from_object_type=OBJECT, to_object_type=t, inputs=c
+                        )
+                    )
+            except RemoteError as error:
+                for pair in changed:
+                    pair.same.pop(f"__{kind}", None)
+                    pair.same.pop(f"__hs_{kind}", None)
+                    self.record_hubspot_failure(pair, error)
+                    pair.partial = True
+                continue
+            self.counts["associations_to_hubspot"] += len(creates) + len(removals)
+            services.sync_errors_resolve_type(
+                integration=self.ctx.integration,
+                object_name=OBJECT,
+                error_type=WAITING[kind],
+                record_keys=done,
+            )
+
+    def wait(self, pair: Pair, kind: str, partner: str) -> None:
+        noun = "account" if kind == "account" else "contact"
+        services.sync_error_record(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            error_type=WAITING[kind],
+            direction="to_hubspot",
+            record_key=f"salesforce:{pair.salesforce_id}",
+            hubspot_id=pair.hubspot_id or "",
+            salesforce_id=pair.salesforce_id or "",
+            salesforce_type=SOBJECT,
+            record_label=self.case_label(pair),
+            code=f"WAITING_FOR_{noun.upper()}",
+            message=f"The case's {noun} {partner} hasn't synced to HubSpot yet; the ticket is "
+            f"associated as soon as it has.",
+            fields=["AccountId" if kind == "account" else "ContactId"],
+        )
+        self.counts[f"waiting_for_{noun}"] += 1
+        pair.partial = True
+
+    @staticmethod
+    def case_label(pair: Pair) -> str:
+        record = pair.salesforce or {}
+        number = record.get("CaseNumber") or ""
+        subject = record.get("Subject") or pair.hs_props.get("subject") or ""
+        return " ".join(x for x in (number, subject) if x) or (pair.salesforce_id or "")
+
+    def retry_waiting(self) -> None:
+        """Cases waiting for their account's company or their contact: associated as soon as
+        that partner is linked (a database look every cycle; calls only when one is)."""
+        kinds = {t: k for k, t in WAITING.items() if k in {w[0] for w in self.association_kinds()}}
+        waiting = list(
+            SyncError.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                error_type__in=list(kinds),
+                resolved_at__isnull=True,
+            ).values_list("salesforce_id", flat=True)[:2000]
+        )
+        if not waiting:
+            return
+        links = list(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration, object=OBJECT, salesforce_id__in=waiting
+            )
+        )
+        partners = {
+            (link.object, link.salesforce_id)
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object__in=["companies", "contacts"],
+                salesforce_id__in=[
+                    link.snapshot.get(k)
+                    for link in links
+                    for k in ("__account", "__contact")
+                    if link.snapshot.get(k)
+                ],
+            )
+        }
+        pairs = []
+        for link in links:
+            snap = link.snapshot
+            if not any(
+                (obj, snap.get(f"__{kind}")) in partners and not snap.get(f"__hs_{kind}")
+                for kind, obj in (("account", "companies"), ("contact", "contacts"))
+            ):
+                continue
+            record = {
+                "Id": link.salesforce_id,
+                "AccountId": snap.get("__account") or None,
+                "ContactId": snap.get("__contact") or None,
+                "SystemModstamp": link.salesforce_modified_at,
+            }
+            hubspot = SimpleNamespace(
+                id=link.hubspot_id, properties={MODIFIED: link.hubspot_modified_at}
+            )
+            pairs.append(Pair(SOBJECT, record, hubspot, link))
+        if pairs:
+            self.associate(pairs)
+            self.commit(pairs, None, [])
+            self.counts["waits_resolved"] += sum(1 for p in pairs if not p.partial)
+
+    # --- retries --------------------------------------------------------------------------
+    def retry_errored(self) -> None:
+        """Cases whose errors are due, and cases an admin asked to sync again."""
+        due = list(
+            SyncError.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                resolved_at__isnull=True,
+                next_retry_at__lte=timezone.now(),
+            ).values_list("record_key", flat=True)[:2000]
+        )
+        requests = list(
+            ResyncRequest.objects.filter(integration=self.ctx.integration, object=OBJECT)[:2000]
+        )
+        keys = set(due) | {r.record_key for r in requests}
+        ids = sorted({k.split(":", 1)[1] for k in keys if k.startswith("salesforce:")})
+        hubspot_ids = [k.split(":", 1)[1] for k in keys if k.startswith("hubspot:")]
+        if hubspot_ids:
+            ids += list(
+                RecordLink.objects.filter(
+                    integration=self.ctx.integration, object=OBJECT, hubspot_id__in=hubspot_ids
+                ).values_list("salesforce_id", flat=True)
+            )
+        if ids:
+            records = salesforce_by_ids(self.ctx.salesforce, SOBJECT, self.case_fields(), ids)
+            for start in range(0, len(records), BATCH):
+                self.handle_cases(records[start : start + BATCH], None, force=True)
+        ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
+        self.counts["retried"] += len(keys)
