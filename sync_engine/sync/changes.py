@@ -246,8 +246,8 @@ class ChangeProbe:
     last whole minute), and streams it answers are marked read only that far, so a change in
     the current minute is read by the next cycle."""
 
-    def __init__(self, sobjects: list[str]) -> None:
-        self.sobjects = list(dict.fromkeys(sobjects))
+    def __init__(self, streams: list[str]) -> None:
+        self.streams = list(dict.fromkeys(streams))  # cursor names, "salesforce:<object>..."
         self.ran = False
         self.starts: dict[str, datetime] = {}
         self.unchanged: dict[str, datetime] = {}  # sobject -> covered until
@@ -294,25 +294,25 @@ class ChangeProbe:
                 self.unchanged[sobject] = min(covered)
 
     def _starts(self, integration: Integration) -> dict[str, datetime]:
-        """Where each object's probe window begins: the earliest of its streams' read
-        positions (minute precision). Objects with a stream never read, or read too long ago
-        for getUpdated, aren't probed."""
+        """Where each object's probe window begins: the earliest read position (to the
+        minute) of the cycle's streams of that object. Objects with a stream never read, or
+        read too long ago for getUpdated, aren't probed: their streams are queried."""
         starts: dict[str, datetime] = {}
-        never_read: set[str] = set()
+        unprobed: set[str] = set()
         oldest = datetime.now(UTC) - REPLICATION_WINDOW
-        for row in SyncCursor.objects.filter(
-            integration=integration, stream__startswith="salesforce:"
-        ):
-            sobject = row.stream.split(":")[1]
-            if sobject not in self.sobjects:
-                continue
-            since = Cursor(row).since
+        rows = {
+            row.stream: row
+            for row in SyncCursor.objects.filter(integration=integration, stream__in=self.streams)
+        }
+        for stream in self.streams:
+            sobject = stream.split(":")[1]
+            since = Cursor(rows[stream]).since if stream in rows else None
             if since is None or since < oldest:
-                never_read.add(sobject)
+                unprobed.add(sobject)
                 continue
             since = since.replace(second=0, microsecond=0)
             starts[sobject] = min(since, starts.get(sobject, since))
-        return {k: v for k, v in starts.items() if k not in never_read}
+        return {k: v for k, v in starts.items() if k not in unprobed}
 
     def unchanged_until(self, stream: SoqlStream) -> datetime | None:
         """When the probe shows ``stream`` has nothing new: how far that answer reaches."""

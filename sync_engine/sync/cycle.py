@@ -31,7 +31,7 @@ from ..models import ApiCall, Integration, ObjectSync, SyncRun, System
 from ..services import integration_set_state, object_sync_get_or_create
 from .changes import ChangeProbe
 from .context import CycleContext
-from .registry import is_pair, pair_class, pair_order, pair_sobjects
+from .registry import is_pair, pair_class, pair_order, pair_streams
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +113,7 @@ def sync_cycles_run(
             "object", "options"
         )
     )
-    sobjects = [s for name in names for s in pair_sobjects(name, options.get(name))]
-    probe = ChangeProbe(sobjects)
+    probe = ChangeProbe([s for name in names for s in pair_streams(name, options.get(name))])
     runs = []
     for name in names:
         try:

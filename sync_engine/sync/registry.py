@@ -19,15 +19,19 @@ PAIR_CLASSES: dict[str, str] = {
     "activities": "sync_engine.sync.activities.ActivitySync",
 }
 CUSTOM_OBJECT_CLASS = "sync_engine.sync.custom_objects.CustomObjectSync"
-# The Salesforce objects each pair reads changes of (its cursors are ``salesforce:<object>...``),
-# for the cycle's change probe. A pair reading an object not listed here still works: its
-# streams are simply always queried.
-PAIR_SOBJECTS: dict[str, tuple[str, ...]] = {
-    "companies": ("Account", "Contact"),
-    "contacts": ("Lead", "Contact", "OpportunityContactRole", "Opportunity"),
-    "deals": ("Opportunity", "OpportunityContactRole"),
-    "tickets": ("Case",),
-    "activities": ("Task", "Event"),
+# The Salesforce change streams each pair reads (cursor names ``salesforce:<object>[:...]``),
+# for the cycle's change probe. A stream not listed here still works: it is always queried.
+PAIR_STREAMS: dict[str, tuple[str, ...]] = {
+    "companies": ("salesforce:Account", "salesforce:Contact:account"),
+    "contacts": (
+        "salesforce:Lead",
+        "salesforce:Contact",
+        "salesforce:OpportunityContactRole",
+        "salesforce:Opportunity",
+    ),
+    "deals": ("salesforce:Opportunity:deals", "salesforce:OpportunityContactRole:deals"),
+    "tickets": ("salesforce:Case",),
+    "activities": ("salesforce:Task:activities", "salesforce:Event:activities"),
 }
 
 
@@ -37,11 +41,11 @@ def pair_class(object_name: str) -> type:
     return import_string(PAIR_CLASSES[object_name])
 
 
-def pair_sobjects(object_name: str, options: dict | None) -> tuple[str, ...]:
+def pair_streams(object_name: str, options: dict | None) -> tuple[str, ...]:
     if object_name.startswith(CUSTOM_PREFIX):
         sobject = (options or {}).get("salesforce_object")
-        return (sobject,) if sobject else ()
-    return PAIR_SOBJECTS.get(object_name, ())
+        return (f"salesforce:{sobject}:{object_name}",) if sobject else ()
+    return PAIR_STREAMS.get(object_name, ())
 
 
 def is_pair(object_name: str) -> bool:
