@@ -193,6 +193,64 @@ class DealSettingsForm(forms.Form):
 SETTINGS_FORMS["deals"] = DealSettingsForm
 
 
+# --- activities
+class ActivitySettingsForm(forms.Form):
+    """Every ``ActivitySettings`` toggle, as the Activities tab lays them out (HubSpot's
+    words). When each one was turned on is stamped by the service, never posted."""
+
+    enabled = forms.BooleanField(label=_("Sync activities"), required=False)
+    hubspot_calls = forms.BooleanField(label=_("Calls made"), required=False)
+    hubspot_emails = forms.BooleanField(label=_("Sales emails sent"), required=False)
+    hubspot_meetings = forms.BooleanField(label=_("Meetings booked"), required=False)
+    hubspot_notes = forms.BooleanField(label=_("Notes created"), required=False)
+    hubspot_tasks = forms.BooleanField(label=_("Tasks created"), required=False)
+    salesforce_tasks = forms.BooleanField(label=_("Salesforce tasks"), required=False)
+    salesforce_calls = forms.BooleanField(
+        label=_("Salesforce calls (tasks logged as calls)"), required=False
+    )
+    salesforce_emails = forms.BooleanField(
+        label=_("Salesforce emails (tasks logged as emails)"), required=False
+    )
+    salesforce_meetings = forms.BooleanField(
+        label=_("Salesforce meetings (events)"), required=False
+    )
+
+    HUBSPOT_TOGGLES = ("hubspot_calls", "hubspot_emails", "hubspot_meetings", "hubspot_notes",
+                       "hubspot_tasks")  # fmt: skip
+    SALESFORCE_TOGGLES = ("salesforce_tasks", "salesforce_calls", "salesforce_emails",
+                          "salesforce_meetings")  # fmt: skip
+
+    change_labels = {
+        "enabled": _("Sync activities"),
+        "hubspot_calls": _("HubSpot calls to Salesforce"),
+        "hubspot_emails": _("HubSpot emails to Salesforce"),
+        "hubspot_meetings": _("HubSpot meetings to Salesforce"),
+        "hubspot_notes": _("HubSpot notes to Salesforce"),
+        "hubspot_tasks": _("HubSpot tasks to Salesforce"),
+        "salesforce_tasks": _("Salesforce tasks to HubSpot"),
+        "salesforce_calls": _("Salesforce calls to HubSpot"),
+        "salesforce_emails": _("Salesforce emails to HubSpot"),
+        "salesforce_meetings": _("Salesforce meetings to HubSpot"),
+    }
+
+    @classmethod
+    def initial_from(cls, *, settings, enabled: bool) -> dict:
+        names = cls.HUBSPOT_TOGGLES + cls.SALESFORCE_TOGGLES
+        return {"enabled": enabled, **{name: getattr(settings, name) for name in names}}
+
+    def changes(self) -> tuple[dict, bool]:
+        data = dict(self.cleaned_data)
+        return data, data.pop("enabled")
+
+    def hubspot_fields(self) -> list:
+        return [self[name] for name in self.HUBSPOT_TOGGLES]
+
+    def salesforce_fields(self) -> list:
+        return [self[name] for name in self.SALESFORCE_TOGGLES]
+
+
+SETTINGS_FORMS["activities"] = ActivitySettingsForm
+
 # --- mappings ------------------------------------------------------------------------------
 class MappingForm(forms.Form):
     hubspot_property = forms.CharField(

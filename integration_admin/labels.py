@@ -56,6 +56,17 @@ ERROR_TEXT: dict[str, ErrorText] = {
             "once its account has synced."
         ),
     ),
+    "waiting_for_contact": ErrorText(
+        _("Waiting for contact to sync"),
+        _(
+            "The activity belongs to a contact or lead that hasn't synced to the other system "
+            "yet."
+        ),
+        _(
+            "Check why the contact doesn't sync (contact sync settings, inclusion list, email); "
+            "the activity syncs by itself once its contact has synced."
+        ),
+    ),
     "salesforce_custom_code": ErrorText(
         _("Blocked by Salesforce custom code or a validation rule"),
         _("An Apex trigger, flow, process or validation rule in Salesforce rejected the write."),

@@ -39,6 +39,14 @@ _TYPES = [
         "once its account has synced.",
     ),
     ErrorType(
+        "waiting_for_contact",
+        "Associations",
+        "Waiting for contact to sync",
+        "The activity belongs to a contact or lead that hasn't synced to the other system yet.",
+        "Check why the contact doesn't sync (contact sync settings, inclusion list, email); "
+        "the activity syncs by itself once its contact has synced.",
+    ),
+    ErrorType(
         "salesforce_custom_code",
         "Salesforce custom code",
         "Blocked by Salesforce custom code or a validation rule",
