@@ -46,6 +46,7 @@ from ..models import (
     System,
 )
 from .changes import (
+    OVERLAP,
     Cursor,
     SoqlStream,
     Version,
@@ -108,6 +109,7 @@ HUBSPOT_SYSTEM = [
 DEAL_TO_CONTACT = 3  # HUBSPOT_DEFINED association type ids (v4)
 DEAL_TO_COMPANY_PRIMARY = 5
 BATCH = 1000
+NEW_LINKS = 2000  # newly linked contacts looked at per cycle
 SWEEP = 1000  # linked deals whose HubSpot associations are compared per cycle
 # Snapshot keys beyond the mapped properties.
 CONTACTS, ACCOUNT, COMPANY, WAITING, PIPELINE_SNAP = (
@@ -160,6 +162,7 @@ class DealSync(PairSync):
         self.pipelines.ensure()
         self.sync_salesforce_changes()
         self.sync_hubspot_changes()
+        self.sync_new_contact_links()
         self.sweep_associations()
         self.finish_waiting_accounts()
         if self.ctx.retry_allowed:
@@ -980,6 +983,54 @@ class DealSync(PairSync):
             self.counts["created_in_hubspot"] += 1
 
     # --- HubSpot association edits, waiting accounts, retries ----------------------------
+    def sync_new_contact_links(self) -> None:
+        """Contacts linked since the last look (by the contact pair): their roles on linked
+        opportunities become deal associations now, not only when the opportunity next
+        changes (one Salesforce call, only when there are new links)."""
+        row, _ = SyncCursor.objects.get_or_create(
+            integration=self.ctx.integration, stream="deals:contact-links"
+        )
+        started = timezone.now()
+        if row.position is None:  # the first cycle reads every opportunity with its roles
+            row.position = started
+            row.save(update_fields=["position", "updated_at"])
+            return
+        links = list(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object="contacts",
+                salesforce_type="Contact",
+                created_at__gte=row.position - OVERLAP,
+            )
+            .order_by("created_at", "pk")
+            .only("salesforce_id", "created_at")[:NEW_LINKS]
+        )
+        position = links[-1].created_at if len(links) == NEW_LINKS else started
+        # Links inside the overlap that an earlier look already handled cost nothing.
+        done = set((row.seen or {}).get("links") or [])
+        contacts = [link.salesforce_id for link in links if link.pk not in done]
+        row.seen = {"links": [link.pk for link in links if link.created_at >= position - OVERLAP]}
+        if contacts:
+            soqls = [
+                f"SELECT OpportunityId, ContactId FROM {ROLE} WHERE ContactId IN "  # noqa: S608
+                f"({', '.join(soql_string(i) for i in contacts[s : s + 300])})"
+                for s in range(0, len(contacts), 300)
+            ]
+            roles: dict[str, set[str]] = {}
+            for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
+                for records in salesforce_pages(self.ctx.salesforce, page):
+                    for r in records:
+                        roles.setdefault(r["OpportunityId"], set()).add(r["ContactId"])
+            stale = [
+                link
+                for opportunity, link in self.links_by("salesforce_id", roles).items()
+                if roles[opportunity] - set(link.snapshot.get(CONTACTS) or [])
+            ]
+            if stale:
+                self.resync_links(stale)
+        row.position = position
+        row.save(update_fields=["position", "seen", "updated_at"])
+
     def sweep_associations(self) -> None:
         """Association edits in HubSpot don't change a deal's modified date: compare a slice
         of the linked deals' associations with their snapshots each cycle (1,000 deals per

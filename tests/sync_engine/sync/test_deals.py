@@ -470,3 +470,72 @@ def test_opportunities_are_not_matched_by_name(deals, sf_person, hs_person):
     deals()
     assert len(hs_deal_ids(hs_person)) == 2
     assert sf_person.query("SELECT Id FROM Opportunity")["totalSize"] == 2
+
+
+# --- owners, late links, cost ---------------------------------------------------------------
+def test_owner_is_two_way_and_a_new_opportunity_without_a_valid_owner_gets_the_integration_user(
+    deals, integration, sf_person, hs_person, emulators
+):
+    sf_user = deals.sf_action(
+        "create_user", first_name="Sanne", last_name="Visser", email="sanne@example.com"
+    )
+    sanne = deals.hs_action(
+        "create_owner", email="sanne@example.com", first_name="Sanne", last_name="Visser"
+    )["id"]
+    stranger = deals.hs_action(
+        "create_owner", email="stranger@example.com", first_name="No", last_name="Match"
+    )["id"]
+    opportunity = new_opportunity(sf_person, Name="Owned", OwnerId=sf_user)
+    deals()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    assert hs_deal_get(hs_person, deal, "hubspot_owner_id")["hubspot_owner_id"] == sanne
+    hs_deal_update(hs_person, deal, hubspot_owner_id=stranger)
+    run = deals()
+    assert run.counts["owner_resets"] == 1
+    assert hs_deal_get(hs_person, deal, "hubspot_owner_id")["hubspot_owner_id"] == sanne
+
+    pipeline_id, stage = hs_stage(hs_person, "Prospecting")
+    new_deal = hs_deal(
+        hs_person, dealname="Unowned", closedate="2026-05-01", pipeline=pipeline_id,
+        dealstage=stage.id, hubspot_owner_id=stranger,
+    )  # fmt: skip
+    deals()
+    created = deals.link(hubspot_id=str(new_deal)).salesforce_id
+    assert (
+        sf_person.Opportunity.get(created)["OwnerId"] == integration.salesforce_connection.user_id
+    )
+
+
+def test_a_contact_that_syncs_after_its_opportunity_is_associated_then(deals, sf_person, hs_person):
+    contact = sf_person.Contact.create({"LastName": "Late"})["id"]  # no email: doesn't sync
+    opportunity = new_opportunity(sf_person, Name="Early")
+    deals.sf_action("add_contact_role", opportunity_id=opportunity, contact_id=contact)
+    deals.all()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    assert deal_contacts(hs_person, deal) == []
+    sf_person.Contact.update(contact, {"Email": "late@links.example"})
+    deals("contacts")
+    deals()
+    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    assert deal_contacts(hs_person, deal) == [hs_contact]
+
+
+def test_an_idle_cycle_costs_one_salesforce_call_and_reads_only_on_hubspot(
+    with_companies, sf_person, hs_person
+):
+    deals = with_companies
+    account = sf_person.Account.create({"Name": "Idle Inc"})["id"]
+    contact = sf_person.Contact.create(
+        {"LastName": "Idle", "Email": "idle@idle.example", "AccountId": account}
+    )["id"]
+    for n in range(3):
+        opportunity = new_opportunity(sf_person, Name=f"Idle {n}", AccountId=account)
+        deals.sf_action("add_contact_role", opportunity_id=opportunity, contact_id=contact)
+    deals.all()
+    deals.all()
+    idle = deals()
+    writes = [k for k, v in idle.counts.items() if v and k.startswith(("created", "updated"))]
+    assert not writes and not idle.counts.get("associations_to_hubspot")
+    # Opportunities and roles in one composite call; the deal search and one association
+    # read per associated object type for the sweep.
+    assert idle.calls == {"salesforce": 1, "hubspot": 3}
