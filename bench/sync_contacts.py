@@ -166,6 +166,15 @@ def rss_peak_mb() -> float:
     return emu_bench.rss_mb(os.getpid())
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time of a process (this one by default): on a busy machine, wall
+    time says little about where the time went."""
+    if pid is None:
+        return time.process_time()
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # --- the engine -------------------------------------------------------------------------------
 def django_setup(workdir: Path) -> None:
     os.environ["VAR_DIR"] = str(workdir / "var")
@@ -205,6 +214,8 @@ class Cycle:
     rss_mb: float
     links: int  # links after the cycle
     operations: dict[str, int]  # "system operation" -> calls
+    engine_cpu: float = 0.0  # CPU seconds of this process (the engine)
+    emulator_cpu: float = 0.0  # CPU seconds of the emulators' process
 
     @property
     def quiet(self) -> bool:
@@ -234,6 +245,14 @@ class Phase:
         return max(c.rss_mb for c in self.cycles)
 
     @property
+    def engine_cpu(self) -> float:
+        return sum(c.engine_cpu for c in self.cycles)
+
+    @property
+    def emulator_cpu(self) -> float:
+        return sum(c.emulator_cpu for c in self.cycles)
+
+    @property
     def rate(self) -> float:
         return self.records / self.seconds if self.seconds else 0.0
 
@@ -250,7 +269,8 @@ class Phase:
     def describe(self) -> str:
         return "; ".join(
             f"{c.status}, {c.writes:,} writes, {c.salesforce_calls}+{c.hubspot_calls} calls, "
-            f"{c.seconds:.1f} s"
+            f"{c.seconds:.1f} s (CPU: engine {c.engine_cpu:.1f} s, emulators "
+            f"{c.emulator_cpu:.1f} s)"
             for c in self.cycles
         )
 
@@ -290,6 +310,9 @@ def links_count(integration) -> int:
     return RecordLink.objects.filter(integration=integration).count()
 
 
+EMULATOR_PID: int | None = None  # set by main(): the emulators' process, for its CPU time
+
+
 def run_cycle(integration, profiler: cProfile.Profile | None = None) -> Cycle:
     import gc
 
@@ -299,6 +322,8 @@ def run_cycle(integration, profiler: cProfile.Profile | None = None) -> Cycle:
     rss_peak_reset()
     sf_before, hs_before = calls_so_far(integration)
     last_call = last_call_id(integration)
+    emulator_cpu = cpu_seconds(EMULATOR_PID) if EMULATOR_PID else 0.0
+    engine_cpu = cpu_seconds()
     started = time.perf_counter()
     if profiler:
         profiler.enable()
@@ -306,6 +331,8 @@ def run_cycle(integration, profiler: cProfile.Profile | None = None) -> Cycle:
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - started
+    engine_cpu = cpu_seconds() - engine_cpu
+    emulator_cpu = (cpu_seconds(EMULATOR_PID) - emulator_cpu) if EMULATOR_PID else 0.0
     sf_after, hs_after = calls_so_far(integration)
     if run.status != "succeeded":
         print(f"  cycle {run.status}: {run.message}", file=sys.stderr)
@@ -320,11 +347,19 @@ def run_cycle(integration, profiler: cProfile.Profile | None = None) -> Cycle:
         rss_mb=rss_peak_mb(),
         links=links_count(integration),
         operations=operations_since(integration, last_call),
+        engine_cpu=engine_cpu,
+        emulator_cpu=emulator_cpu,
     )
 
 
 def sync_until_quiet(
-    name: str, integration, *, records: int | None, max_cycles: int = 6, profile: bool = False
+    name: str,
+    integration,
+    *,
+    records: int | None,
+    max_cycles: int = 6,
+    profile: bool = False,
+    profile_out: str | None = None,
 ) -> tuple[Phase, Cycle | None]:
     """Cycles until one neither writes nor fails anything. The phase is the cycles that did
     the work; the quiet one that confirms it is returned apart (it is an idle cycle). With
@@ -333,11 +368,17 @@ def sync_until_quiet(
     profiler = cProfile.Profile() if profile else None
     cycles: list[Cycle] = []
     while len(cycles) < max_cycles:
-        cycles.append(run_cycle(integration, profiler))
+        # Only the first cycle is profiled (later ones are usually the confirming idle one).
+        cycles.append(run_cycle(integration, None if cycles else profiler))
         if cycles[-1].quiet:
             break
     if profiler:
-        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+        if profile_out:
+            profiler.dump_stats(profile_out)
+            print(f"profile written to {profile_out}", file=sys.stderr)
+        stats = pstats.Stats(profiler, stream=sys.stderr)
+        stats.sort_stats("cumulative").print_stats(40)
+        stats.sort_stats("tottime").print_stats(30)
     quiet = cycles.pop() if len(cycles) > 1 and cycles[-1].quiet else None
     linked = cycles[-1].links - links_before
     return Phase(name, cycles, linked if records is None else records), quiet
@@ -491,6 +532,7 @@ def main() -> int:
     parser.add_argument(
         "--profile", choices=["initial", "changes"], help="cProfile one phase (to stderr)"
     )
+    parser.add_argument("--profile-out", help="also write that profile's stats to this file")
     args = parser.parse_args()
 
     reference = "the emulators' slowest batch write through the official clients"
@@ -510,6 +552,8 @@ def main() -> int:
     from tests.sync_engine import engine_harness as harness
 
     emulators = start_emulators()
+    global EMULATOR_PID
+    EMULATOR_PID = emulators.process.pid
     try:
         integration = connect(emulators)
         sf_rep, hs_rep = clients(emulators, "sales-rep-token")
@@ -527,7 +571,11 @@ def main() -> int:
         )
 
         initial, confirm = sync_until_quiet(
-            "initial sync", integration, records=None, profile=args.profile == "initial"
+            "initial sync",
+            integration,
+            records=None,
+            profile=args.profile == "initial",
+            profile_out=args.profile_out,
         )
         phases = [initial, Phase("idle, right after it", [confirm], 0)] if confirm else [initial]
         settle = minutes_of_idle(emulators, integration)
@@ -539,6 +587,7 @@ def main() -> int:
             integration,
             records=2 * args.changes,
             profile=args.profile == "changes",
+            profile_out=args.profile_out,
         )
         phases += [changes, Phase("idle, right after it", [confirm], 0)] if confirm else [changes]
         steady = minutes_of_idle(emulators, integration)

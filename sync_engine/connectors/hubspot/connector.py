@@ -11,7 +11,7 @@ Use one connector per unit of work (a task, a command); it is not thread-safe.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
@@ -36,6 +36,7 @@ from ...errors import (
 from ...models import HubSpotConnection, Integration, System
 from ..ledger import call_start
 from ..network import network_reason
+from .light import batch_response, search_page
 
 DEFAULT_TIMEOUT = (10, 120)  # connect, read (seconds)
 OBJECT_BATCH_SIZE = 100
@@ -122,10 +123,15 @@ class HubSpotConnector:
         operation: str,
         sent: int = 0,
         refresh: bool = True,
+        light: Callable[[Any], Any] | None = None,
         **kwargs: Any,
     ) -> Any:
         """Call ``api(api_path).<method>(*args, **kwargs)`` once over HTTP: budgeted, written
-        to the ledger, refreshed once on an expired token, failures translated."""
+        to the ledger, refreshed once on an expired token, failures translated.
+
+        With ``light``, the client hands back the raw response (``_preload_content=False``)
+        and ``light(parsed JSON body)`` builds the result instead of the client's models
+        (see :mod:`.light`): errors are raised by the client all the same."""
         for attempt in (1, 2):
             token = self.connection.access_token
             fn = getattr(self.api(api_path), f"{method}_with_http_info")
@@ -133,7 +139,18 @@ class HubSpotConnector:
                 integration=self.integration, system=self.system, operation=operation
             )
             try:
-                data, status, headers = fn(*args, _request_timeout=DEFAULT_TIMEOUT, **kwargs)
+                if light is None:
+                    data, status, headers = fn(*args, _request_timeout=DEFAULT_TIMEOUT, **kwargs)
+                else:
+                    response = fn(
+                        *args, _request_timeout=DEFAULT_TIMEOUT, _preload_content=False, **kwargs
+                    )
+                    try:
+                        body = response.data
+                    finally:
+                        response.release_conn()
+                    status, headers = response.status, response.headers
+                    data = light(json.loads(body) if body else None)
             except Exception as error:
                 status = getattr(error, "status", None)
                 if _is_api_exception(error):
@@ -294,6 +311,7 @@ class HubSpotConnector:
                     body,
                     archived=archived,
                     operation=f"{object_type}.batch.read",
+                    light=batch_response,
                 )
             )
         return result
@@ -332,6 +350,7 @@ class HubSpotConnector:
                     {"inputs": chunk},
                     operation=f"{object_type}.batch.{action}",
                     sent=len(chunk),
+                    light=batch_response,
                 )
             )
         return result
@@ -362,6 +381,7 @@ class HubSpotConnector:
             object_type,
             body,
             operation=f"{object_type}.search",
+            light=search_page,
         )
 
     def search_pages(self, *, object_type: str, **kwargs: Any) -> Iterator[Any]:
