@@ -160,8 +160,6 @@ def test_tab_bar_in_order(logged_in, connected):
     [
         ("/deals/", "Deals"),
         ("/tickets/", "Tickets"),
-        ("/activities/", "Activities"),
-        ("/custom-objects/", "Custom objects"),
     ],
 )
 def test_tabs_not_available_yet_say_so(logged_in, connected, path, label):
