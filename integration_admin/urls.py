@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from .views import actions, companies, connection, errors, health, mappings, objects, pages
+from .views import imports as imports_views
 
 OBJECTS = ("contacts", "companies", "deals", "tickets", "activities")
 
@@ -63,6 +64,12 @@ urlpatterns = [
         name="salesforce_callback",
     ),
     path("audit/", pages.audit_log, name="audit_log"),
+    # Import from Salesforce
+    path("import/", imports_views.imports_page, name="imports"),
+    path("import/start/", imports_views.import_start_view, name="import_start"),
+    path("import/<int:job_id>/", imports_views.import_progress_partial, name="import_progress"),
+    path("import/<int:job_id>/cancel/", imports_views.import_cancel_view, name="import_cancel"),
+    path("import/<int:job_id>/resume/", imports_views.import_resume_view, name="import_resume"),
     path("sync-now/", actions.sync_now, name="sync_now"),
     path("integration/clear-suspension/", actions.clear_suspension, name="clear_suspension"),
     # Accounts, languages, the Django admin

@@ -1,0 +1,207 @@
+"""Import from Salesforce (spec §16): pick an object, start the import, watch its progress bar
+(an htmx partial polled every second until the import ends) and read the summary."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from sync_engine.imports import (
+    ImportRefused,
+    import_cancel,
+    import_job_get,
+    import_jobs_list,
+    import_progress,
+    import_resume,
+    import_start,
+    import_targets,
+)
+from sync_engine.models import ImportJob
+
+from ..roles import admin_required, user_is_admin
+from .common import current_integration, not_connected
+
+TARGET_LABELS = {
+    "leads": gettext_lazy("Salesforce leads"),
+    "contacts": gettext_lazy("Salesforce contacts"),
+    "accounts": gettext_lazy("Salesforce accounts"),
+    "opportunities": gettext_lazy("Salesforce opportunities"),
+    "cases": gettext_lazy("Salesforce cases"),
+    "tasks": gettext_lazy("Salesforce tasks"),
+}
+TARGET_HELP = {
+    "leads": gettext_lazy("Unconverted leads become HubSpot contacts, matched by email."),
+    "contacts": gettext_lazy("Contacts become HubSpot contacts, matched by email."),
+    "accounts": gettext_lazy("Accounts become companies. Needs company sync on."),
+    "opportunities": gettext_lazy(
+        "Opportunities become deals. Needs deal sync on; import accounts first."
+    ),
+    "cases": gettext_lazy("Cases become tickets. Needs ticket sync on."),
+    "tasks": gettext_lazy("Tasks become activities on their contacts. Needs activity sync on."),
+}
+PAIR_OFF = {
+    "contacts": gettext_lazy("Contact sync is off: nothing would be imported."),
+    "companies": gettext_lazy("Company sync is off: turn it on first on the Companies tab."),
+    "deals": gettext_lazy("Deal sync is off: turn it on first on the Deals tab."),
+    "tickets": gettext_lazy("Ticket sync is off: turn it on first on the Tickets tab."),
+    "activities": gettext_lazy("Activity sync is off: turn it on first on the Activities tab."),
+}
+REASON_LABELS = {
+    "no_email": gettext_lazy("No email address"),
+    "duplicate_email": gettext_lazy("Email address of an earlier record"),
+    "already_in_sync": gettext_lazy("Already imported and unchanged"),
+    "outside_inclusion_list": gettext_lazy("Outside the inclusion list"),
+    "pair_off": gettext_lazy("The object's sync is switched off"),
+    "converted_lead": gettext_lazy("Converted lead"),
+    "creation_off": gettext_lazy("Creation turned off"),
+    "unsupported": gettext_lazy("The object's sync isn't available yet"),
+    "activity_type_off": gettext_lazy("Activity type not synced"),
+    "created_by_the_integration": gettext_lazy("Created by the integration"),
+}
+STATUS_LABELS = {
+    ImportJob.Status.QUEUED: gettext_lazy("Import queued"),
+    ImportJob.Status.RUNNING: gettext_lazy("Import running"),
+    ImportJob.Status.SUCCEEDED: gettext_lazy("Import finished"),
+    ImportJob.Status.FAILED: gettext_lazy("Import failed"),
+    ImportJob.Status.CANCELLED: gettext_lazy("Import cancelled"),
+}
+POLL_SECONDS = 1
+
+
+def target_label(key: str) -> str:
+    return str(TARGET_LABELS.get(key, key))
+
+
+def progress_context(request: HttpRequest, job: ImportJob) -> dict:
+    progress = import_progress(job)
+    return {
+        "job": job,
+        "progress": progress,
+        "label": target_label(job.object),
+        "status_label": STATUS_LABELS.get(job.status, job.status),
+        "reasons": [(REASON_LABELS.get(k, k), v) for k, v in progress["reasons"]],
+        "poll_seconds": POLL_SECONDS,
+        "is_admin": user_is_admin(request.user),
+    }
+
+
+@login_required
+def imports_page(request: HttpRequest) -> HttpResponse:
+    integration = current_integration(request)
+    if integration is None:
+        return not_connected(request, "")
+    targets = [
+        {
+            "key": t["target"].key,
+            "label": target_label(t["target"].key),
+            "help": TARGET_HELP.get(t["target"].key, ""),
+            "pair_enabled": t["pair_enabled"],
+            "pair_off": PAIR_OFF.get(t["target"].pair, ""),
+        }
+        for t in import_targets(integration=integration)
+    ]
+    jobs = import_jobs_list(integration=integration)
+    current = None
+    if request.GET.get("job", "").isdigit():
+        current = import_job_get(integration=integration, job_id=int(request.GET["job"]))
+    if current is None:
+        current = next((j for j in jobs if j.is_active), None)
+    context = {
+        "active_tab": "",
+        "targets": targets,
+        "jobs": [
+            {"job": j, "label": target_label(j.object), "status_label": STATUS_LABELS[j.status]}
+            for j in jobs
+        ],
+        "selected": request.GET.get("object") or "leads",
+    }
+    if current is not None:
+        context.update(progress_context(request, current))
+    return render(request, "integration_admin/imports/page.html", context)
+
+
+@login_required
+def import_progress_partial(request: HttpRequest, job_id: int) -> HttpResponse:
+    integration = current_integration(request)
+    job = import_job_get(integration=integration, job_id=job_id) if integration else None
+    if job is None:
+        raise Http404
+    return render(
+        request, "integration_admin/imports/progress.html", progress_context(request, job)
+    )
+
+
+def _answer(request: HttpRequest, job: ImportJob | None) -> HttpResponse:
+    """htmx: the progress card (and the flash); otherwise back to the page."""
+    if getattr(request, "htmx", False) and job is not None:
+        return render(
+            request,
+            "integration_admin/imports/progress.html",
+            {**progress_context(request, job), "flash_oob": True},
+        )
+    url = reverse("imports")
+    return redirect(f"{url}?job={job.pk}" if job is not None else url)
+
+
+@login_required
+@require_POST
+@admin_required
+def import_start_view(request: HttpRequest) -> HttpResponse:
+    integration = current_integration(request)
+    if integration is None:
+        return redirect("imports")
+    object_name = request.POST.get("object", "")
+    try:
+        job = import_start(integration=integration, object_name=object_name, actor=request.user)
+    except ImportRefused as error:
+        text = _("The import can't start: %(reason)s") % {"reason": error}
+        if getattr(request, "htmx", False):
+            response = render(
+                request,
+                "integration_admin/partials/flash.html",
+                {"flash_messages": [("error", text)]},
+            )
+            response["HX-Retarget"] = "#flash"
+            response["HX-Reswap"] = "innerHTML"
+            return response
+        messages.error(request, text)
+        return redirect("imports")
+    messages.success(
+        request, _("Import of %(object)s started.") % {"object": target_label(object_name)}
+    )
+    return _answer(request, job)
+
+
+@login_required
+@require_POST
+@admin_required
+def import_cancel_view(request: HttpRequest, job_id: int) -> HttpResponse:
+    integration = current_integration(request)
+    job = import_job_get(integration=integration, job_id=job_id) if integration else None
+    if job is None:
+        raise Http404
+    if import_cancel(job=job, actor=request.user):
+        messages.info(request, _("Import cancelled. What it imported so far stays."))
+    return _answer(request, job)
+
+
+@login_required
+@require_POST
+@admin_required
+def import_resume_view(request: HttpRequest, job_id: int) -> HttpResponse:
+    integration = current_integration(request)
+    job = import_job_get(integration=integration, job_id=job_id) if integration else None
+    if job is None:
+        raise Http404
+    try:
+        job = import_resume(job=job, actor=request.user)
+        messages.success(request, _("Import resumed after the last record it imported."))
+    except ImportRefused as error:
+        messages.error(request, str(error))
+    return _answer(request, job)

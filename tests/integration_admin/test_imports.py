@@ -1,0 +1,121 @@
+"""The Import page: picking an object, starting (admins only, audit-logged, CSRF), the htmx
+progress partial that polls while the import runs and stops when it ends, cancel and resume."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from sync_engine.imports import import_run
+from sync_engine.models import AuditEvent, ImportJob
+
+
+def test_the_page_needs_a_login(client, connected):
+    response = client.get("/import/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert client.get("/import/1/").status_code == 302
+
+
+def test_the_page_lists_the_objects_and_warns_about_pairs_that_are_off(logged_in, connected):
+    response = logged_in.get("/import/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for key in ("leads", "contacts", "accounts", "opportunities", "cases", "tasks"):
+        assert f'value="{key}"' in html
+    assert 'data-pair-off="accounts"' in html  # company sync starts off
+    assert 'data-pair-off="leads"' not in html
+    assert "No import has run yet." in html
+    assert 'href="/import/"' in html  # the navigation link
+
+
+def test_a_viewer_can_look_but_not_start(viewer_client, connected):
+    html = viewer_client.get("/import/").content.decode()
+    assert "<fieldset disabled>" in html
+    response = viewer_client.post("/import/start/", {"object": "leads"})
+    assert response.status_code == 403
+    assert not ImportJob.objects.exists()
+
+
+def test_starting_needs_the_csrf_token(admin_user, connected):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    assert client.post("/import/start/", {"object": "leads"}).status_code == 403
+    assert not ImportJob.objects.exists()
+
+
+def test_an_admin_starts_an_import_it_is_queued_and_audit_logged(
+    admin_client, admin_user, connected, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post("/import/start/", {"object": "leads"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    job = ImportJob.objects.get()
+    assert (job.object, job.status, job.started_by) == ("leads", "queued", admin_user)
+    assert len(callbacks) == 1  # run_import, once the transaction commits
+    html = response.content.decode()
+    assert 'id="import-progress"' in html and f'hx-get="/import/{job.pk}/"' in html
+    assert 'hx-trigger="every 1s"' in html
+    assert "Import of Salesforce leads started." in html  # the flash, out of band
+    event = AuditEvent.objects.get(action="import.started")
+    assert event.actor == admin_user and event.details["object"] == "leads"
+    # A second start of the same object is refused while the first is queued.
+    again = admin_client.post("/import/start/", {"object": "leads"}, HTTP_HX_REQUEST="true")
+    assert "already running" in again.content.decode()
+    assert ImportJob.objects.count() == 1
+    unknown = admin_client.post("/import/start/", {"object": "planets"})
+    assert unknown.status_code == 302 and ImportJob.objects.count() == 1
+
+
+def test_the_progress_partial_polls_while_running_and_stops_when_done(logged_in, connected):
+    job = ImportJob.objects.create(
+        integration=connected, object="contacts", status="running", total=2000, processed=500,
+        created=400, skipped=100, skipped_reasons={"no_email": 60, "duplicate_email": 40},
+        salesforce_calls=3, hubspot_calls=12,
+    )  # fmt: skip
+    html = logged_in.get(f"/import/{job.pk}/").content.decode()
+    assert 'hx-trigger="every 1s"' in html
+    assert 'value="25"' in html  # the <progress> bar: 500 of 2,000
+    assert 'data-stat="created">400<' in html and 'data-stat="salesforce-calls">3<' in html
+    assert "No email address: <strong>60</strong>" in html
+    assert "Cancel import" not in html  # viewers get no buttons
+    ImportJob.objects.filter(pk=job.pk).update(status="succeeded", processed=2000)
+    done = logged_in.get(f"/import/{job.pk}/").content.decode()
+    assert "hx-trigger" not in done and 'value="100"' in done
+    assert "The import is finished." in done
+    assert logged_in.get("/import/999/").status_code == 404
+
+
+def test_cancel_and_resume(admin_client, connected, django_capture_on_commit_callbacks):
+    job = ImportJob.objects.create(integration=connected, object="leads", status="running")
+    response = admin_client.post(f"/import/{job.pk}/cancel/", HTTP_HX_REQUEST="true")
+    job.refresh_from_db()
+    assert job.status == "cancelled" and "Resume import" in response.content.decode()
+    with django_capture_on_commit_callbacks() as callbacks:
+        admin_client.post(f"/import/{job.pk}/resume/", HTTP_HX_REQUEST="true")
+    job.refresh_from_db()
+    assert job.status == "queued" and len(callbacks) == 1
+    assert list(
+        AuditEvent.objects.filter(action__startswith="import.").values_list("action", flat=True)
+    ) == ["import.resumed", "import.cancelled"]
+
+
+@pytest.mark.django_db
+def test_an_import_through_the_page_runs_and_shows_its_summary(
+    admin_client, live, emulators, django_capture_on_commit_callbacks
+):
+    from emulators.testing import salesforce_client
+    from sync_engine.services import object_sync_get_or_create
+
+    object_sync_get_or_create(integration=live, object_name="contacts")
+    rep = salesforce_client(emulators, token="sales-rep-token")
+    rep.Contact.create({"LastName": "One", "Email": "one@example.com"})
+    rep.Contact.create({"LastName": "Nobody"})
+    with django_capture_on_commit_callbacks():
+        admin_client.post("/import/start/", {"object": "contacts"})
+    job = ImportJob.objects.get()
+    import_run(job=job)
+    html = admin_client.get(f"/import/?job={job.pk}").content.decode()
+    assert 'data-status="succeeded"' in html
+    assert 'data-stat="created">1<' in html and 'data-stat="skipped">1<' in html
+    assert "No email address: <strong>1</strong>" in html
+    assert f'data-import="{job.pk}"' in html
