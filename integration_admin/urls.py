@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from .views import actions, companies, connection, errors, health, mappings, objects, pages
 from .views import imports as imports_views
+from .views import tickets as tickets_views
 
 OBJECTS = ("contacts", "companies", "deals", "tickets", "activities")
 
@@ -29,6 +30,9 @@ urlpatterns = [
         name="record_resync",
     ),
     # Object tabs and the mapping editor
+    # The Tickets tab is its setup wizard, then its settings (ahead of the generic tab route).
+    path("tickets/", tickets_views.ticket_tab, name="tickets"),
+    path("tickets/stages/", tickets_views.ticket_stages, name="ticket_stages"),
     *[path(f"{name}/", objects.object_tab, {"object_name": name}, name=name) for name in OBJECTS],
     path("companies/sync/", companies.company_sync, name="company_sync"),
     path("objects/<slug:object_name>/lists/", objects.inclusion_lists, name="inclusion_lists"),

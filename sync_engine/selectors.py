@@ -647,3 +647,44 @@ def deal_pipelines(*, integration: Integration) -> list[dict]:
     from .sync.pipelines import synced_pipelines
 
     return synced_pipelines(integration)
+
+
+# --- tickets
+def ticket_case_processes(*, integration: Integration) -> list[dict[str, str]]:
+    """The case processes a ticket pipeline is chosen for: ``master`` and every active Case
+    record type (one Salesforce query)."""
+    from .connectors.salesforce import SalesforceConnector
+    from .sync.tickets import case_processes
+
+    return case_processes(SalesforceConnector(integration=integration))
+
+
+def ticket_hubspot_pipelines(*, integration: Integration) -> list[dict]:
+    """HubSpot's ticket pipelines with their stages (one HubSpot call)."""
+    from .connectors.hubspot import HubSpotConnector
+    from .sync.tickets import hubspot_pipelines
+
+    return hubspot_pipelines(HubSpotConnector(integration=integration))
+
+
+def ticket_case_statuses(*, integration: Integration) -> list[str]:
+    from .sync.tickets import case_statuses
+
+    return case_statuses(integration)
+
+
+def ticket_sync_preview(*, integration: Integration) -> dict:
+    """What the first ticket cycle will do (one composite Salesforce call, one HubSpot
+    search)."""
+    from .connectors.hubspot import HubSpotConnector
+    from .connectors.salesforce import SalesforceConnector
+    from .object_settings import settings_for
+    from .sync.tickets import sync_preview
+
+    row = ObjectSync.objects.filter(integration=integration, object="tickets").first()
+    return sync_preview(
+        integration,
+        SalesforceConnector(integration=integration),
+        HubSpotConnector(integration=integration),
+        settings_for("tickets", row.options if row else {}),
+    )

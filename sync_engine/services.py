@@ -586,6 +586,9 @@ def mappings_editable_check(*, integration: Integration, object_name: str) -> No
     if starts_enabled(object_name):
         return
     row = ObjectSync.objects.filter(integration=integration, object=object_name).first()
+    # A pair set up through a wizard (tickets) takes mapping changes while its wizard is open.
+    if row is not None and not getattr(settings_for(object_name, row.options), "setup_complete", 1):
+        return
     if row is None or not row.enabled:
         raise SettingsError({"mapping": f"Turn {object_name} sync on before changing its mappings"})
 
@@ -1328,3 +1331,36 @@ def sync_errors_resolve_type(
             resolved_at__isnull=True,
         ).update(resolved_at=timezone.now(), next_retry_at=None)
     return resolved
+
+
+def ticket_pipelines_save(
+    *, integration: Integration, pipelines: dict, actor: AbstractBaseUser | None = None
+) -> dict:
+    """The wizard's step 4: one HubSpot ticket pipeline per case process (``"pipeline": ""``
+    asks the engine to create one from the case statuses). Audit-logged as a settings change."""
+    used: dict[str, str] = {}
+    for process, entry in pipelines.items():
+        pipeline = entry.get("pipeline") or ""
+        if pipeline and pipeline in used:
+            name = entry.get("label") or process
+            message = f"{name} and {used[pipeline]} can't share a ticket pipeline"
+            raise SettingsError({"pipelines": message})
+        if pipeline:
+            used[pipeline] = entry.get("label") or process
+    return object_settings_update(
+        integration=integration,
+        object_name="tickets",
+        changes={"pipelines": pipelines},
+        actor=actor,
+    )
+
+
+def ticket_setup_finish(*, integration: Integration, actor: AbstractBaseUser | None = None) -> dict:
+    """The wizard's last step: setup is complete and ticket sync is on."""
+    return object_settings_update(
+        integration=integration,
+        object_name="tickets",
+        changes={"setup_complete": True},
+        enabled=True,
+        actor=actor,
+    )

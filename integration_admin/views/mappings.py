@@ -12,7 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sync_engine.errors import ConnectorError
-from sync_engine.object_settings import OFF_BY_DEFAULT, SETTINGS_CLASSES, SettingsError
+from sync_engine.object_settings import (
+    OFF_BY_DEFAULT,
+    SETTINGS_CLASSES,
+    SettingsError,
+    settings_for,
+)
 from sync_engine.selectors import mapping_get, mappings_list, schema_options
 from sync_engine.services import (
     SALESFORCE_OBJECTS,
@@ -76,7 +81,10 @@ def _locked(integration, object_name: str) -> bool:
     """Company mappings are editable only while company sync is on (spec §9)."""
     if object_name not in OFF_BY_DEFAULT:
         return False
-    return not object_sync_get_or_create(integration=integration, object_name=object_name).enabled
+    row = object_sync_get_or_create(integration=integration, object_name=object_name)
+    # A pair set up through a wizard (tickets) is editable while its wizard is open.
+    in_setup = not getattr(settings_for(object_name, row.options), "setup_complete", True)
+    return not row.enabled and not in_setup
 
 
 @login_required

@@ -716,3 +716,59 @@ class TicketSync(PairSync):
                 self.handle_cases(records[start : start + BATCH], None, force=True)
         ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
         self.counts["retried"] += len(keys)
+
+
+# --- the wizard's preview -------------------------------------------------------------------
+PREVIEW_PAGES = 25  # at most 50,000 cases with an account or contact are looked at
+
+
+def sync_preview(integration, salesforce, hubspot, settings) -> dict[str, Any]:
+    """What the first cycle will do, from one composite call (a ``COUNT()`` and the cases'
+    account and contact ids), the links, and one HubSpot search for the ticket total."""
+    from .changes import composite_query
+
+    count, linked_cases = composite_query(
+        salesforce,
+        [
+            "SELECT COUNT() FROM Case",
+            "SELECT Id, AccountId, ContactId FROM Case "
+            "WHERE AccountId != null OR ContactId != null",
+        ],
+        include_deleted=False,
+    )
+    records: list[dict] = []
+    for n, page in enumerate(salesforce_pages(salesforce, linked_cases)):
+        records.extend(page)
+        if n + 1 >= PREVIEW_PAGES:
+            break
+    links = RecordLink.objects.filter(integration=integration)
+    total = int(count.get("totalSize") or 0)
+    already = links.filter(object=OBJECT).count()
+    out: dict[str, Any] = {
+        "cases": total,
+        "creates": max(total - already, 0),
+        "updates": min(already, total),
+        "hubspot_tickets": None,
+        "sampled": not linked_cases.get("done", True)
+        and len(records) < linked_cases.get("totalSize", 0),
+    }
+    for kind, field, links_object in (
+        ("account", "AccountId", "companies"),
+        ("contact", "ContactId", "contacts"),
+    ):
+        ids = {r[field] for r in records if r.get(field)}
+        ready = set(
+            links.filter(object=links_object, salesforce_id__in=list(ids)).values_list(
+                "salesforce_id", flat=True
+            )
+        )
+        with_partner = [r for r in records if r.get(field)]
+        out[f"{kind}_on"] = bool(getattr(settings, f"sync_{kind}_association"))
+        out[f"{kind}_ready"] = sum(1 for r in with_partner if r[field] in ready)
+        out[f"{kind}_waiting"] = len(with_partner) - out[f"{kind}_ready"]
+    try:
+        page = with_retries(lambda: hubspot.search(object_type=OBJECT, limit=1))
+        out["hubspot_tickets"] = int(page.total or 0)
+    except RemoteError as error:
+        log.warning("counting HubSpot tickets failed: %s", error)
+    return out

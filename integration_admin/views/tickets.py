@@ -1,0 +1,373 @@
+"""The Tickets tab (spec §14): a six-step setup wizard, then the settings it chose.
+
+1. sync rules (a deleted case: do nothing, or delete the ticket); 2. associations (account,
+contact); 3. field mappings (the shared editor; required ticket properties are defaults);
+4. pipelines (one HubSpot ticket pipeline per case process, with the status → stage table);
+5. a preview of the first sync; 6. finish (setup complete, ticket sync on).
+
+Every step is a plain form post that saves through the services (audit-logged) and redirects
+to the next step; the stage table of step 4 refreshes with htmx when a pipeline is picked.
+Reading is open to every logged-in user; changes need the admin role.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from sync_engine.errors import ConnectorError
+from sync_engine.object_settings import SettingsError, settings_for
+from sync_engine.selectors import (
+    ticket_case_processes,
+    ticket_case_statuses,
+    ticket_hubspot_pipelines,
+    ticket_sync_preview,
+)
+from sync_engine.services import (
+    object_settings_update,
+    object_sync_get_or_create,
+    ticket_pipelines_save,
+    ticket_setup_finish,
+)
+
+from ..navigation import OBJECT_TABS
+from ..roles import admin_required
+from .common import current_integration, not_connected
+from .mappings import editor_context
+from .objects import describe_changes
+
+logger = logging.getLogger(__name__)
+
+OBJECT = "tickets"
+STEPS = (
+    (1, gettext_lazy("Sync rules")),
+    (2, gettext_lazy("Associations")),
+    (3, gettext_lazy("Field mappings")),
+    (4, gettext_lazy("Pipelines")),
+    (5, gettext_lazy("Preview")),
+    (6, gettext_lazy("Finish")),
+)
+LAST = len(STEPS)
+SESSION_STEP = "tickets_wizard_step"
+NEW = "new"
+
+
+class TicketSettingsForm(forms.Form):
+    enabled = forms.BooleanField(required=False, label=gettext_lazy("Sync tickets"))
+    salesforce_delete = forms.ChoiceField(
+        choices=[
+            ("nothing", gettext_lazy("Do nothing")),
+            ("delete", gettext_lazy("Delete the ticket")),
+        ],
+        widget=forms.RadioSelect,
+        label=gettext_lazy("When a Salesforce case is deleted"),
+    )
+    sync_account_association = forms.BooleanField(
+        required=False, label=gettext_lazy("Associate tickets with the case's account")
+    )
+    sync_contact_association = forms.BooleanField(
+        required=False, label=gettext_lazy("Associate tickets with the case's contact")
+    )
+    change_labels = {
+        "enabled": gettext_lazy("Sync tickets"),
+        "salesforce_delete": gettext_lazy("When a Salesforce case is deleted"),
+        "sync_account_association": gettext_lazy("Associate tickets with the case's account"),
+        "sync_contact_association": gettext_lazy("Associate tickets with the case's contact"),
+        "pipelines": gettext_lazy("Pipelines"),
+        "setup_complete": gettext_lazy("Setup complete"),
+    }
+
+
+def _tab():
+    return OBJECT_TABS[OBJECT]
+
+
+def _state(integration):
+    row = object_sync_get_or_create(integration=integration, object_name=OBJECT)
+    return row, settings_for(OBJECT, row.options)
+
+
+def _step(request: HttpRequest, settings) -> int:
+    raw = request.GET.get("step") or request.session.get(SESSION_STEP) or 1
+    try:
+        step = int(raw)
+    except (TypeError, ValueError):
+        step = 1
+    return min(max(step, 1), LAST)
+
+
+@login_required
+def ticket_tab(request: HttpRequest) -> HttpResponse:
+    integration = current_integration(request)
+    if integration is None:
+        return not_connected(request, _tab().slug)
+    if request.method == "POST":
+        return ticket_post(request)
+    row, settings = _state(integration)
+    context = {"active_tab": _tab().slug, "tab": _tab(), "object_name": OBJECT}
+    if settings.setup_complete and "step" not in request.GET:
+        context.update(_settings_context(request, integration, row, settings))
+        return render(request, "integration_admin/tickets/tab.html", context)
+    step = _step(request, settings)
+    request.session[SESSION_STEP] = step
+    context.update(_wizard_context(request, integration, row, settings, step))
+    return render(request, "integration_admin/tickets/wizard.html", context)
+
+
+def _wizard_context(request, integration, row, settings, step: int) -> dict:
+    context = {
+        "step": step,
+        "steps": STEPS,
+        "last_step": LAST,
+        "settings": settings,
+        "object_enabled": row.enabled,
+        "form": TicketSettingsForm(initial=_initial(row, settings)),
+        "failure": "",
+    }
+    try:
+        if step == 3:
+            context.update(editor_context(request, integration, OBJECT))
+        elif step == 4:
+            context["processes"] = _pipeline_rows(integration, settings)
+        elif step == 5:
+            context["preview"] = ticket_sync_preview(integration=integration)
+            context["processes"] = _pipeline_rows(integration, settings)
+    except ConnectorError as error:
+        logger.warning("tickets wizard step %s: %s", step, error)
+        context["failure"] = str(getattr(error, "message", error))
+    return context
+
+
+def _initial(row, settings) -> dict:
+    return {
+        "enabled": row.enabled,
+        "salesforce_delete": settings.salesforce_delete,
+        "sync_account_association": settings.sync_account_association,
+        "sync_contact_association": settings.sync_contact_association,
+    }
+
+
+def _settings_context(request, integration, row, settings, form=None, changed=None) -> dict:
+    rows, failure = [], ""
+    try:
+        rows = _pipeline_rows(integration, settings)
+    except ConnectorError as error:
+        failure = str(getattr(error, "message", error))
+    return {
+        "settings": settings,
+        "object_enabled": row.enabled,
+        "form": form or TicketSettingsForm(initial=_initial(row, settings)),
+        "changed": changed,
+        "processes": rows,
+        "failure": failure,
+        **editor_context(request, integration, OBJECT),
+    }
+
+
+# --- pipelines ------------------------------------------------------------------------------
+def _pipeline_rows(integration, settings, chosen: dict | None = None) -> list[dict]:
+    """One row per case process: its pipeline choice and status → stage table."""
+    processes = ticket_case_processes(integration=integration)
+    pipelines = ticket_hubspot_pipelines(integration=integration)
+    statuses = ticket_case_statuses(integration=integration)
+    rows = []
+    for process in processes:
+        entry = (chosen or settings.pipelines).get(process["key"]) or {}
+        pipeline_id = entry.get("pipeline") or ""
+        rows.append(
+            {
+                "key": process["key"],
+                "label": process["label"],
+                "pipeline": pipeline_id or NEW,
+                "pipelines": pipelines,
+                "managed": bool(entry.get("managed")) or not pipeline_id,
+                "stages": _stage_rows(pipelines, pipeline_id, statuses, entry.get("stages") or {}),
+                "statuses": statuses,
+            }
+        )
+    return rows
+
+
+def _stage_rows(pipelines: list[dict], pipeline_id: str, statuses: list[str], saved: dict):
+    """``[{"status", "stage", "options"}]`` for an existing pipeline (the saved choice, else
+    the stage with the status's label, else the first stage of the same open/closed state)."""
+    from sync_engine.sync.tickets import stage_defaults
+
+    pipeline = next((p for p in pipelines if p["id"] == pipeline_id), None)
+    if pipeline is None:
+        return []
+    valid = {s["id"] for s in pipeline["stages"]}
+    defaults = stage_defaults(pipeline, statuses)
+    return [
+        {
+            "index": i,
+            "status": status,
+            "stage": saved.get(status) if saved.get(status) in valid else defaults.get(status, ""),
+            "options": pipeline["stages"],
+        }
+        for i, status in enumerate(statuses)
+    ]
+
+
+@login_required
+def ticket_stages(request: HttpRequest) -> HttpResponse:
+    """The status → stage table of one process for the pipeline just picked (htmx)."""
+    integration = current_integration(request)
+    if integration is None:
+        raise Http404
+    _row, settings = _state(integration)
+    key = request.GET.get("process", "")[:40]
+    pipeline = request.GET.get(f"pipeline_{key}", request.GET.get("pipeline", ""))[:40]
+    try:
+        pipelines = ticket_hubspot_pipelines(integration=integration)
+        statuses = ticket_case_statuses(integration=integration)
+    except ConnectorError as error:
+        return HttpResponse(str(getattr(error, "message", error)), status=502)
+    saved = (settings.pipelines.get(key) or {}).get("stages") or {}
+    row = {
+        "key": key,
+        "pipeline": pipeline or NEW,
+        "stages": _stage_rows(pipelines, "" if pipeline == NEW else pipeline, statuses, saved),
+        "statuses": statuses,
+    }
+    return render(request, "integration_admin/tickets/stages.html", {"row": row})
+
+
+def _pipelines_from_post(request, integration, settings) -> dict:
+    processes = ticket_case_processes(integration=integration)
+    pipelines = {p["id"]: p for p in ticket_hubspot_pipelines(integration=integration)}
+    statuses = ticket_case_statuses(integration=integration)
+    out = {}
+    for process in processes:
+        key = process["key"]
+        current = settings.pipelines.get(key) or {}
+        choice = request.POST.get(f"pipeline_{key}", NEW)
+        if choice == NEW or choice not in pipelines:
+            if current.get("managed") and current.get("pipeline") in pipelines:
+                out[key] = current  # the pipeline made for this process earlier
+            else:
+                out[key] = {
+                    "label": process["label"],
+                    "pipeline": "",
+                    "stages": {},
+                    "managed": True,
+                }
+            continue
+        managed = bool(current.get("managed")) and current.get("pipeline") == choice
+        valid = {s["id"] for s in pipelines[choice]["stages"]}
+        stages = {}
+        for row in _stage_rows(list(pipelines.values()), choice, statuses, {}):
+            picked = request.POST.get(f"stage_{key}_{row['index']}", "")
+            stage = picked if picked in valid else row["stage"]
+            if stage:
+                stages[row["status"]] = stage
+        out[key] = {
+            "label": process["label"],
+            "pipeline": choice,
+            "stages": stages,
+            "managed": managed,
+        }
+    return out
+
+
+# --- posts ----------------------------------------------------------------------------------
+@admin_required
+def ticket_post(request: HttpRequest) -> HttpResponse:
+    integration = current_integration(request)
+    row, settings = _state(integration)
+    action = request.POST.get("action", "next")
+    try:
+        step = int(request.POST.get("step", "0"))
+    except ValueError:
+        step = 0
+    url = reverse("tickets")
+    try:
+        if action == "settings":
+            return _save_settings(request, integration, row, settings)
+        if action == "back":
+            return redirect(f"{url}?step={max(step - 1, 1)}")
+        if step == 1:
+            _save(
+                request, integration, {"salesforce_delete": request.POST.get("salesforce_delete")}
+            )
+        elif step == 2:
+            _save(
+                request,
+                integration,
+                {
+                    "sync_account_association": request.POST.get("sync_account_association")
+                    == "on",
+                    "sync_contact_association": request.POST.get("sync_contact_association")
+                    == "on",
+                },
+            )
+        elif step == 4:
+            ticket_pipelines_save(
+                integration=integration,
+                pipelines=_pipelines_from_post(request, integration, settings),
+                actor=request.user,
+            )
+        elif step == LAST:
+            ticket_setup_finish(integration=integration, actor=request.user)
+            request.session.pop(SESSION_STEP, None)
+            messages.success(request, _("Ticket sync is on: cases sync to tickets from now on."))
+            return redirect(url)
+        elif step not in (3, 5):
+            raise Http404
+    except SettingsError as error:
+        for message in error.errors.values():
+            messages.error(request, message)
+        return redirect(f"{url}?step={step}")
+    except ConnectorError as error:
+        messages.error(
+            request, _("Couldn't reach Salesforce or HubSpot: %(error)s") % {"error": error}
+        )
+        return redirect(f"{url}?step={step}")
+    if settings.setup_complete:
+        messages.success(request, _("Saved."))
+        return redirect(url)
+    return redirect(f"{url}?step={min(step + 1, LAST)}")
+
+
+def _save(request, integration, changes: dict) -> dict:
+    return object_settings_update(
+        integration=integration, object_name=OBJECT, changes=changes, actor=request.user
+    )
+
+
+def _save_settings(request, integration, row, settings) -> HttpResponse:
+    """The settings form shown once the wizard is done."""
+    form = TicketSettingsForm(request.POST)
+    changed, status = None, 200
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        enabled = data.pop("enabled")
+        try:
+            diff = object_settings_update(
+                integration=integration,
+                object_name=OBJECT,
+                changes=data,
+                enabled=enabled,
+                actor=request.user,
+            )
+        except SettingsError as error:
+            for name, message in error.errors.items():
+                form.add_error(name if name in form.fields else None, message)
+            status = 400
+        else:
+            changed = describe_changes(form, diff)
+            form = None
+            row, settings = _state(integration)
+    else:
+        status = 400
+    context = {"active_tab": _tab().slug, "tab": _tab(), "object_name": OBJECT}
+    context.update(_settings_context(request, integration, row, settings, form, changed))
+    return render(request, "integration_admin/tickets/tab.html", context, status=status)

@@ -1,0 +1,157 @@
+"""The Tickets tab: the six-step setup wizard walked by an admin (against the emulators),
+what a viewer can't do, and the settings the tab shows once ticket sync is on (spec §14)."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulators.testing import salesforce_client
+from sync_engine.models import AuditEvent, FieldMapping, ObjectSync
+from sync_engine.sync.cycle import sync_cycle_run
+
+pytestmark = pytest.mark.django_db
+
+
+def row(integration) -> ObjectSync:
+    return ObjectSync.objects.get(integration=integration, object="tickets")
+
+
+def step(client, number: int, **data):
+    response = client.post("/tickets/", {"step": number, "action": "next", **data})
+    assert response.status_code == 302, response.content.decode()[:500]
+    return response["Location"]
+
+
+@pytest.fixture
+def sf(emulators):
+    return salesforce_client(emulators, token="support-agent-token")
+
+
+def test_an_admin_walks_the_wizard_and_finishing_turns_ticket_sync_on(
+    admin_client, live, sf, emulators
+):
+    account = sf.Account.create({"Name": "Umbrella"})["id"]
+    sf.Case.create({"Subject": "Leak", "Status": "New", "AccountId": account})
+    sf.Case.create({"Subject": "Noise", "Status": "Working"})
+
+    html = admin_client.get("/tickets/").content.decode()
+    assert 'data-step="1"' in html and 'name="salesforce_delete"' in html
+    assert "Delete the ticket" in html
+    assert step(admin_client, 1, salesforce_delete="delete").endswith("?step=2")
+    assert row(live).options["salesforce_delete"] == "delete"
+    assert AuditEvent.objects.filter(action="settings.updated").exists()
+
+    html = admin_client.get("/tickets/?step=2").content.decode()
+    assert 'name="sync_account_association"' in html
+    assert step(admin_client, 2, sync_account_association="on").endswith("?step=3")
+    options = row(live).options
+    assert options["sync_account_association"] is True
+    assert options["sync_contact_association"] is False
+
+    # Step 3: the required ticket properties are pre-mapped; others can be added.
+    html = admin_client.get("/tickets/?step=3").content.decode()
+    for prop in ("subject", "hs_pipeline_stage", "hs_ticket_priority"):
+        assert f'data-hubspot="{prop}"' in html, prop
+    assert "Add a mapping" in html
+    response = admin_client.post(
+        "/objects/tickets/mappings/add/",
+        {
+            "hubspot_property": "hs_resolution",
+            "salesforce_field": "Reason",
+            "rule": "always_use_salesforce",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200, response.content.decode()[:300]
+    assert FieldMapping.objects.filter(object="tickets", hubspot_property="hs_resolution").exists()
+    assert step(admin_client, 3).endswith("?step=4")
+
+    # Step 4: one pipeline per case process, with its status → stage table.
+    html = admin_client.get("/tickets/?step=4").content.decode()
+    assert 'name="pipeline_master"' in html and "Support Pipeline" in html
+    assert "Create a new pipeline from the case statuses" in html
+    stages = admin_client.get(
+        "/tickets/stages/", {"process": "master", "pipeline_master": "0"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert 'name="stage_master_0"' in stages and "Waiting on us" in stages
+    assert step(admin_client, 4, pipeline_master="new").endswith("?step=5")
+    assert row(live).options["pipelines"]["master"] == {
+        "label": "Master",
+        "pipeline": "",
+        "stages": {},
+        "managed": True,
+    }
+
+    # Step 5: what the first sync will do.
+    html = admin_client.get("/tickets/?step=5").content.decode()
+    assert "2 cases will create tickets." in html
+    assert "0 will associate with companies." in html
+    assert "1 waiting for its account to sync." in html
+    assert "associate with a contact" not in html  # contact associations are off
+    assert step(admin_client, 5).endswith("?step=6")
+
+    assert row(live).enabled is False
+    response = admin_client.post("/tickets/", {"step": 6, "action": "finish"})
+    assert response.status_code == 302 and response["Location"] == "/tickets/"
+    saved = row(live)
+    assert saved.enabled is True and saved.options["setup_complete"] is True
+    event = AuditEvent.objects.filter(action="settings.updated").latest("pk")
+    assert event.details["changes"]["enabled"] == {"from": False, "to": True}
+
+    # The tab now shows the settings, editable, and the pair syncs.
+    html = admin_client.get("/tickets/").content.decode()
+    assert 'id="ticket-settings"' in html and "data-step" not in html
+    assert 'name="enabled" value="on" checked' in html
+    assert "Change pipelines" in html and 'id="mappings-locked"' not in html
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    run = sync_cycle_run(integration=live, object_name="tickets")
+    assert run.status == "succeeded" and run.counts["created_in_hubspot"] == 2, run.counts
+
+    response = admin_client.post(
+        "/tickets/",
+        {
+            "action": "settings",
+            "enabled": "on",
+            "salesforce_delete": "nothing",
+            "sync_account_association": "on",
+            "sync_contact_association": "on",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and "Saved. What changed:" in html
+    assert row(live).options["sync_contact_association"] is True
+    assert row(live).options["salesforce_delete"] == "nothing"
+
+
+def test_mapping_an_existing_pipeline_stores_the_stage_table(admin_client, live):
+    step(admin_client, 4, pipeline_master="0", stage_master_1="3")
+    entry = row(live).options["pipelines"]["master"]
+    assert entry["pipeline"] == "0" and entry["managed"] is False
+    # New → New and Closed → Closed by label; Working as picked; Escalated: first open stage.
+    assert entry["stages"] == {"New": "1", "Working": "3", "Escalated": "1", "Closed": "4"}
+    html = admin_client.get("/tickets/?step=4").content.decode()
+    assert '<option value="0" selected>' in html
+
+
+def test_a_viewer_sees_the_wizard_but_cannot_change_anything(viewer_client, live):
+    html = viewer_client.get("/tickets/").content.decode()
+    assert 'data-step="1"' in html and "disabled" in html
+    assert "Finish and turn ticket sync on" not in html and 'value="next"' not in html
+    response = viewer_client.post("/tickets/", {"step": 1, "salesforce_delete": "delete"})
+    assert response.status_code == 403
+    response = viewer_client.post("/tickets/", {"step": 6, "action": "finish"})
+    assert response.status_code == 403
+    assert ObjectSync.objects.get(integration=live, object="tickets").enabled is False
+    assert not AuditEvent.objects.filter(action="settings.updated").exists()
+
+
+def test_login_is_required(client, live):
+    assert client.get("/tickets/").status_code == 302
+    assert client.post("/tickets/", {"step": 1}).status_code == 302
+    assert client.get("/tickets/stages/").status_code == 302
+
+
+def test_forms_carry_a_csrf_token(admin_client, live):
+    for number in (1, 2, 4, 6):
+        html = admin_client.get(f"/tickets/?step={number}").content.decode()
+        assert 'name="csrfmiddlewaretoken"' in html, number
