@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from .views import actions, companies, connection, errors, health, mappings, objects, pages
+from .views import custom_objects as custom_objects_views
 from .views import imports as imports_views
 from .views import tickets as tickets_views
 
@@ -50,11 +51,28 @@ urlpatterns = [
     path("mappings/<int:mapping_id>/delete/", mappings.mapping_remove, name="mapping_remove"),
     # Other tabs and pages
     path("discover/", pages.discover, name="discover"),
+    # Custom objects: the tab and its wizard
+    path("custom-objects/", custom_objects_views.custom_objects_tab, name="custom_objects"),
+    path("custom-objects/new/", custom_objects_views.wizard_start, name="custom_object_new"),
     path(
-        "custom-objects/",
-        pages.tab_placeholder,
-        {"tab": "custom-objects"},
-        name="custom_objects",
+        "custom-objects/wizard/<slug:step>/",
+        custom_objects_views.wizard_step,
+        name="custom_object_wizard",
+    ),
+    path(
+        "custom-objects/<int:number>/edit/",
+        custom_objects_views.wizard_edit,
+        name="custom_object_edit",
+    ),
+    path(
+        "custom-objects/<int:number>/switch/",
+        custom_objects_views.custom_object_switch,
+        name="custom_object_switch",
+    ),
+    path(
+        "custom-objects/<int:number>/remove/",
+        custom_objects_views.custom_object_remove,
+        name="custom_object_remove",
     ),
     path("connection/", connection.connection, name="connection"),
     path(

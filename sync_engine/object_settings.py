@@ -164,6 +164,9 @@ class CustomObjectSettings:
     conflict_winner: str = "salesforce"  # or "hubspot"
     # Associations: HubSpot object name -> Salesforce lookup field, e.g. {"contacts": "Contact__c"}.
     associations: dict = field(default_factory=dict)
+    # How the two objects are called, for the tab (read when the wizard picked them).
+    salesforce_label: str = ""
+    hubspot_label: str = ""
 
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "salesforce_to_hubspot": ("create_or_update", "nothing"),

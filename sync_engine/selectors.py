@@ -688,3 +688,32 @@ def ticket_sync_preview(*, integration: Integration) -> dict:
         HubSpotConnector(integration=integration),
         settings_for("tickets", row.options if row else {}),
     )
+
+# --- custom objects
+def custom_objects_list(*, integration: Integration) -> list[dict]:
+    """The synced custom objects, in the order they were added: ``object`` (``custom:<n>``),
+    ``number``, ``enabled``, ``settings`` and their ``mappings`` count (2 queries)."""
+    from .object_settings import CUSTOM_PREFIX, settings_for
+
+    rows = ObjectSync.objects.filter(integration=integration, object__startswith=CUSTOM_PREFIX)
+    counts = dict(
+        FieldMapping.objects.filter(integration=integration, object__startswith=CUSTOM_PREFIX)
+        .values("object")
+        .annotate(n=Count("id"))
+        .values_list("object", "n")
+    )
+    found = []
+    for row in rows:
+        number = row.object[len(CUSTOM_PREFIX) :]
+        if not number.isdigit():
+            continue
+        found.append(
+            {
+                "object": row.object,
+                "number": int(number),
+                "enabled": row.enabled,
+                "settings": settings_for(row.object, row.options),
+                "mappings": counts.get(row.object, 0),
+            }
+        )
+    return sorted(found, key=lambda r: r["number"])

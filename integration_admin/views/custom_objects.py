@@ -1,0 +1,437 @@
+"""The Custom objects tab (spec §15): the synced custom objects, and the "+ Sync custom
+object" wizard that sets one up or edits it.
+
+The wizard keeps its answers in the session until *Finish*: 1. map objects (a Salesforce
+object, a HubSpot custom object), 2. sync rules, 3. field mappings (never lookups), 4.
+associations. Finishing saves everything at once through the services, audit-logged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from sync_engine.errors import ConnectorError
+from sync_engine.models import ObjectSync
+from sync_engine.object_settings import (
+    CUSTOM_PREFIX,
+    MAX_CUSTOM_OBJECTS,
+    CustomObjectSettings,
+    SettingsError,
+    settings_as_dict,
+    settings_for,
+)
+from sync_engine.selectors import custom_objects_list
+from sync_engine.services import (
+    custom_object_choices,
+    custom_object_create,
+    custom_object_delete,
+    custom_object_lookups,
+    custom_object_mappable,
+    custom_object_schemas_read,
+    custom_object_update,
+    object_settings_update,
+)
+from sync_engine.sync.values import is_compatible
+
+from ..roles import admin_required
+from .common import current_integration, not_connected
+
+TAB = "custom-objects"
+WIZARD = "custom_object_wizard"  # the session key of the wizard's answers
+STEPS = (
+    ("objects", gettext_lazy("Map objects")),
+    ("rules", gettext_lazy("Set sync rules")),
+    ("fields", gettext_lazy("Map fields")),
+    ("associations", gettext_lazy("Associations")),
+)
+STEP_NAMES = [name for name, _label in STEPS]
+FIELD_PREFIX = "map:"
+
+UPDATE_CHOICES = [
+    ("create_or_update", gettext_lazy("Create or update the record")),
+    ("nothing", gettext_lazy("Do nothing")),
+]
+DELETE_CHOICES = [
+    ("delete", gettext_lazy("Delete the record")),
+    ("nothing", gettext_lazy("Do nothing")),
+]
+WINNER_CHOICES = [
+    ("salesforce", gettext_lazy("Salesforce wins conflicts")),
+    ("hubspot", gettext_lazy("HubSpot wins conflicts")),
+]
+ASSOCIATION_LABELS = {
+    "contacts": gettext_lazy("HubSpot contacts ⇄ a contact lookup"),
+    "companies": gettext_lazy("HubSpot companies ⇄ an account lookup"),
+}
+
+
+class RulesForm(forms.Form):
+    salesforce_to_hubspot = forms.ChoiceField(choices=UPDATE_CHOICES, widget=forms.RadioSelect)
+    salesforce_delete = forms.ChoiceField(choices=DELETE_CHOICES, widget=forms.RadioSelect)
+    hubspot_to_salesforce = forms.ChoiceField(choices=UPDATE_CHOICES, widget=forms.RadioSelect)
+    hubspot_delete = forms.ChoiceField(choices=DELETE_CHOICES, widget=forms.RadioSelect)
+    conflict_winner = forms.ChoiceField(choices=WINNER_CHOICES, widget=forms.RadioSelect)
+
+
+# --- the tab --------------------------------------------------------------------------------
+@login_required
+def custom_objects_tab(request: HttpRequest) -> HttpResponse:
+    integration = current_integration(request)
+    if integration is None:
+        return not_connected(request, TAB)
+    rows = custom_objects_list(integration=integration)
+    return render(
+        request,
+        "integration_admin/custom_objects/list.html",
+        {
+            "active_tab": TAB,
+            "rows": rows,
+            "limit": MAX_CUSTOM_OBJECTS,
+            "limit_reached": len(rows) >= MAX_CUSTOM_OBJECTS,
+        },
+    )
+
+
+def _row(integration, number: int) -> ObjectSync:
+    row = ObjectSync.objects.filter(
+        integration=integration, object=f"{CUSTOM_PREFIX}{number}"
+    ).first()
+    if row is None:
+        raise Http404
+    return row
+
+
+@login_required
+@require_POST
+@admin_required
+def custom_object_switch(request: HttpRequest, number: int) -> HttpResponse:
+    """Switch one custom object's sync off, or on again."""
+    integration = current_integration(request)
+    if integration is None:
+        raise Http404
+    row = _row(integration, number)
+    object_settings_update(
+        integration=integration,
+        object_name=row.object,
+        changes={},
+        enabled=not row.enabled,
+        actor=request.user,
+    )
+    label = _label(settings_for(row.object, row.options))
+    if row.enabled:
+        messages.success(request, _("%(name)s no longer syncs.") % {"name": label})
+    else:
+        messages.success(request, _("%(name)s syncs again.") % {"name": label})
+    return redirect("custom_objects")
+
+
+@login_required
+@require_POST
+@admin_required
+def custom_object_remove(request: HttpRequest, number: int) -> HttpResponse:
+    """Stop syncing a custom object and forget its links (records stay in both apps)."""
+    integration = current_integration(request)
+    if integration is None:
+        raise Http404
+    row = _row(integration, number)
+    label = _label(settings_for(row.object, row.options))
+    custom_object_delete(integration=integration, object_name=row.object, actor=request.user)
+    messages.success(
+        request,
+        _("%(name)s was removed. Its records stay in Salesforce and HubSpot.") % {"name": label},
+    )
+    return redirect("custom_objects")
+
+
+def _label(settings: CustomObjectSettings) -> str:
+    return (
+        f"{settings.salesforce_label or settings.salesforce_object} ⇄ "
+        f"{settings.hubspot_label or settings.hubspot_object}"
+    )
+
+
+# --- the wizard -----------------------------------------------------------------------------
+def _state(request: HttpRequest) -> dict | None:
+    return request.session.get(WIZARD)
+
+
+def _save(request: HttpRequest, state: dict) -> None:
+    request.session[WIZARD] = state
+    request.session.modified = True
+
+
+@login_required
+@admin_required
+def wizard_start(request: HttpRequest) -> HttpResponse:
+    """ "+ Sync custom object": a fresh wizard, unless the limit is reached."""
+    integration = current_integration(request)
+    if integration is None:
+        return not_connected(request, TAB)
+    if len(custom_objects_list(integration=integration)) >= MAX_CUSTOM_OBJECTS:
+        messages.error(request, _limit_message())
+        return redirect("custom_objects")
+    _save(request, {"editing": None, "settings": asdict(CustomObjectSettings()), "mappings": {}})
+    return redirect("custom_object_wizard", step="objects")
+
+
+@login_required
+@admin_required
+def wizard_edit(request: HttpRequest, number: int) -> HttpResponse:
+    """Edit a synced custom object: the wizard from step 2 (its objects stay)."""
+    integration = current_integration(request)
+    if integration is None:
+        return not_connected(request, TAB)
+    row = _row(integration, number)
+    mappings = dict(
+        integration.mappings.filter(object=row.object).values_list(
+            "salesforce_field", "hubspot_property"
+        )
+    )
+    settings = settings_as_dict(settings_for(row.object, row.options))
+    _save(request, {"editing": row.object, "settings": settings, "mappings": mappings})
+    return redirect("custom_object_wizard", step="rules")
+
+
+def _limit_message() -> str:
+    return _("Up to %(limit)s custom objects can sync. Remove one before adding another.") % {
+        "limit": MAX_CUSTOM_OBJECTS
+    }
+
+
+@login_required
+@admin_required
+def wizard_step(request: HttpRequest, step: str) -> HttpResponse:
+    integration = current_integration(request)
+    if integration is None:
+        return not_connected(request, TAB)
+    if step not in STEP_NAMES:
+        raise Http404
+    state = _state(request)
+    if state is None:
+        messages.info(request, _("Start with “+ Sync custom object”."))
+        return redirect("custom_objects")
+    settings = state["settings"]
+    if step != "objects" and not (settings["salesforce_object"] and settings["hubspot_object"]):
+        return redirect("custom_object_wizard", step="objects")
+    if request.method == "POST" and "back" in request.POST:
+        index = STEP_NAMES.index(step)
+        first = 1 if state["editing"] else 0
+        return redirect("custom_object_wizard", step=STEP_NAMES[max(first, index - 1)])
+    context = {
+        "active_tab": TAB,
+        "steps": STEPS,
+        "step": step,
+        "step_number": STEP_NAMES.index(step) + 1,
+        "state": state,
+        "settings": settings,
+        "editing": state["editing"],
+    }
+    try:
+        handler = {
+            "objects": _step_objects,
+            "rules": _step_rules,
+            "fields": _step_fields,
+            "associations": _step_associations,
+        }[step]
+        response = handler(request, integration, state, context)
+    except ConnectorError as error:
+        context["remote_error"] = str(error)
+        response = None
+    if response is not None:
+        return response
+    return render(request, "integration_admin/custom_objects/wizard.html", context)
+
+
+def _step_objects(request, integration, state, context) -> HttpResponse | None:
+    """1. A Salesforce object (queryable and updateable) and a HubSpot custom object."""
+    if state["editing"]:
+        if request.method == "POST":
+            return redirect("custom_object_wizard", step="rules")
+        return None
+    choices = custom_object_choices(integration=integration)
+    context["choices"] = choices
+    if request.method != "POST":
+        return None
+    settings = state["settings"]
+    salesforce = {o["name"]: o for o in choices["salesforce"]}
+    hubspot = {o["id"]: o for o in choices["hubspot"]}
+    sobject = request.POST.get("salesforce_object", "")
+    hs_object = request.POST.get("hubspot_object", "")
+    errors = {}
+    if sobject not in salesforce:
+        errors["salesforce_object"] = _("Pick a Salesforce object.")
+    if hs_object not in hubspot:
+        errors["hubspot_object"] = _("Pick a HubSpot custom object.")
+    for row in custom_objects_list(integration=integration):
+        if row["settings"].salesforce_object == sobject:
+            errors["salesforce_object"] = _("This Salesforce object already syncs.")
+        if row["settings"].hubspot_object == hs_object:
+            errors["hubspot_object"] = _("This HubSpot custom object already syncs.")
+    if errors:
+        context["errors"] = errors
+        context["selected"] = {"salesforce_object": sobject, "hubspot_object": hs_object}
+        return None
+    if (sobject, hs_object) != (settings["salesforce_object"], settings["hubspot_object"]):
+        state["mappings"] = {}
+        settings["associations"] = {}
+    settings.update(
+        salesforce_object=sobject,
+        hubspot_object=hs_object,
+        salesforce_label=salesforce[sobject]["label"],
+        hubspot_label=hubspot[hs_object]["label"],
+    )
+    _save(request, state)
+    return redirect("custom_object_wizard", step="rules")
+
+
+def _step_rules(request, integration, state, context) -> HttpResponse | None:
+    """2. On update and on delete, per direction, and the app that wins conflicts."""
+    settings = state["settings"]
+    if request.method == "POST":
+        form = RulesForm(request.POST)
+        if form.is_valid():
+            settings.update(form.cleaned_data)
+            _save(request, state)
+            return redirect("custom_object_wizard", step="fields")
+    else:
+        form = RulesForm(initial={name: settings[name] for name in RulesForm.base_fields})
+    context["form"] = form
+    return None
+
+
+def _schemas(integration, settings) -> tuple[list[dict], list[dict]]:
+    return custom_object_schemas_read(
+        integration=integration,
+        salesforce_object=settings["salesforce_object"],
+        hubspot_object=settings["hubspot_object"],
+    )
+
+
+def _step_fields(request, integration, state, context) -> HttpResponse | None:
+    """3. Field mappings, checked with the compatibility matrix; lookups aren't offered."""
+    salesforce_fields, hubspot_properties = _schemas(integration, state["settings"])
+    fields, properties = custom_object_mappable(salesforce_fields, hubspot_properties)
+    mappings = dict(state["mappings"])
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        mappings = {
+            key[len(FIELD_PREFIX) :]: value
+            for key, value in request.POST.items()
+            if key.startswith(FIELD_PREFIX) and value
+        }
+        known = {f["name"] for f in fields}
+        props = {p["name"]: p for p in properties}
+        used: dict[str, str] = {}
+        for field in fields:
+            prop = props.get(mappings.get(field["name"], ""))
+            if field["name"] in mappings and prop is None:
+                errors[field["name"]] = _("Pick a HubSpot property from the list.")
+            elif prop is None:
+                continue
+            elif not is_compatible(
+                hs_type=prop["type"], hs_field_type=prop["fieldType"], sf_type=field["type"]
+            ):
+                errors[field["name"]] = _(
+                    "A HubSpot %(kind)s property can't map to a Salesforce %(type)s field."
+                ) % {"kind": f"{prop['type']}/{prop['fieldType']}", "type": field["type"]}
+            elif prop["name"] in used:
+                errors[field["name"]] = _("%(property)s is already mapped to %(field)s.") % {
+                    "property": prop["label"],
+                    "field": used[prop["name"]],
+                }
+            else:
+                used[prop["name"]] = field["name"]
+        for name in set(mappings) - known:
+            errors[name] = _("%(field)s can't be mapped here.") % {"field": name}
+        if not errors:
+            state["mappings"] = mappings
+            _save(request, state)
+            return redirect("custom_object_wizard", step="associations")
+    context["rows"] = [
+        {
+            "field": f,
+            "input": f"{FIELD_PREFIX}{f['name']}",
+            "selected": mappings.get(f["name"], ""),
+            "error": errors.get(f["name"], ""),
+        }
+        for f in fields
+    ]
+    context["properties"] = properties
+    context["errors"] = errors
+    context["other_errors"] = [
+        message for name, message in errors.items() if name not in {f["name"] for f in fields}
+    ]
+    return None
+
+
+def _step_associations(request, integration, state, context) -> HttpResponse | None:
+    """4. HubSpot contacts/companies ⇄ the object's Contact/Account lookups; then Finish."""
+    settings = state["settings"]
+    salesforce_fields, hubspot_properties = _schemas(integration, settings)
+    lookups = custom_object_lookups(salesforce_fields)
+    associations = dict(settings.get("associations") or {})
+    if request.method == "POST":
+        associations = {
+            hs_object: request.POST.get(f"association:{hs_object}", "")
+            for hs_object in lookups
+            if request.POST.get(f"association:{hs_object}")
+        }
+        settings["associations"] = associations
+        _save(request, state)
+        try:
+            row_name = _finish(request, integration, state, salesforce_fields, hubspot_properties)
+        except SettingsError as error:
+            context["errors"] = error.errors
+            if "custom_object" in error.errors:
+                messages.error(request, _limit_message())
+                return redirect("custom_objects")
+        else:
+            request.session.pop(WIZARD, None)
+            messages.success(
+                request,
+                _("%(name)s syncs now.") % {"name": _label(settings_for(row_name, settings))},
+            )
+            return redirect("custom_objects")
+    context["associations"] = [
+        {
+            "object": hs_object,
+            "label": ASSOCIATION_LABELS[hs_object],
+            "input": f"association:{hs_object}",
+            "fields": fields,
+            "selected": associations.get(hs_object, ""),
+        }
+        for hs_object, fields in lookups.items()
+    ]
+    return None
+
+
+def _finish(request, integration, state, salesforce_fields, hubspot_properties) -> str:
+    if state["editing"]:
+        custom_object_update(
+            integration=integration,
+            object_name=state["editing"],
+            settings=state["settings"],
+            mappings=state["mappings"],
+            salesforce_fields=salesforce_fields,
+            hubspot_properties=hubspot_properties,
+            actor=request.user,
+        )
+        return state["editing"]
+    row = custom_object_create(
+        integration=integration,
+        settings=state["settings"],
+        mappings=state["mappings"],
+        salesforce_fields=salesforce_fields,
+        hubspot_properties=hubspot_properties,
+        actor=request.user,
+    )
+    return row.object

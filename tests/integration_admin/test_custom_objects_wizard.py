@@ -1,0 +1,221 @@
+"""The Custom objects tab and its wizard (spec §15), walked with the Django test client against
+the emulators: Salesforce's ``Project__c`` and a HubSpot custom object made through the
+schemas API."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from hubspot.crm.schemas import ObjectSchemaEgg, ObjectTypeDefinitionLabels
+
+from emulators.testing import hubspot_client
+from sync_engine.models import AuditEvent, FieldMapping, ObjectSync
+from sync_engine.object_settings import MAX_CUSTOM_OBJECTS
+
+PROPERTIES = [
+    {"name": "project_name", "label": "Project name", "type": "string", "fieldType": "text"},
+    {"name": "budget", "label": "Budget", "type": "number", "fieldType": "number"},
+    {"name": "notes", "label": "Notes", "type": "string", "fieldType": "textarea"},
+]
+
+
+@pytest.fixture
+def hs_type(live, emulators) -> str:
+    hs = hubspot_client(emulators, token="marketer-token", strict=False)
+    egg = ObjectSchemaEgg(
+        name="projects",
+        labels=ObjectTypeDefinitionLabels(singular="Project", plural="Projects"),
+        primary_display_property="project_name",
+        associated_objects=["CONTACT"],
+        properties=PROPERTIES,
+    )
+    return hs.crm.schemas.core_api.create(egg).object_type_id
+
+
+def walk_to_associations(client, hs_type: str) -> None:
+    response = client.get("/custom-objects/new/")
+    assert response.status_code == 302 and response["Location"] == "/custom-objects/wizard/objects/"
+    client.post(
+        "/custom-objects/wizard/objects/",
+        {"salesforce_object": "Project__c", "hubspot_object": hs_type},
+    )
+    client.post("/custom-objects/wizard/rules/", RULES)
+    client.post(
+        "/custom-objects/wizard/fields/",
+        {"map:Name": "project_name", "map:Budget__c": "budget"},
+    )
+
+
+RULES = {
+    "salesforce_to_hubspot": "create_or_update",
+    "salesforce_delete": "delete",
+    "hubspot_to_salesforce": "create_or_update",
+    "hubspot_delete": "nothing",
+    "conflict_winner": "hubspot",
+}
+
+
+def test_walk_the_wizard_as_admin(admin_client, live, hs_type, admin_user):
+    html = admin_client.get("/custom-objects/").content.decode()
+    assert "No custom objects sync yet" in html and "+ Sync custom object" in html
+
+    # 1. Map objects: queryable, updateable objects, not those the standard tabs sync.
+    assert admin_client.get("/custom-objects/new/").status_code == 302
+    html = admin_client.get("/custom-objects/wizard/objects/").content.decode()
+    assert 'value="Project__c"' in html and f'value="{hs_type}"' in html
+    assert 'value="Lead"' not in html and 'value="Account"' not in html
+    assert "csrfmiddlewaretoken" in html
+    response = admin_client.post(
+        "/custom-objects/wizard/objects/",
+        {"salesforce_object": "Project__c", "hubspot_object": hs_type},
+    )
+    assert response["Location"] == "/custom-objects/wizard/rules/"
+
+    # 2. Sync rules.
+    html = admin_client.get("/custom-objects/wizard/rules/").content.decode()
+    assert "Resolve sync conflict" in html
+    response = admin_client.post("/custom-objects/wizard/rules/", RULES)
+    assert response["Location"] == "/custom-objects/wizard/fields/"
+
+    # 3. Field mappings: lookups aren't offered; the compatibility matrix is enforced.
+    html = admin_client.get("/custom-objects/wizard/fields/").content.decode()
+    assert 'name="map:Budget__c"' in html and 'name="map:Name"' in html
+    assert 'name="map:Account__c"' not in html and 'name="map:Contact__c"' not in html
+    assert 'name="map:SystemModstamp"' not in html
+    html = admin_client.post(
+        "/custom-objects/wizard/fields/",
+        {"map:Name": "project_name", "map:Budget__c": "notes"},
+    ).content.decode()
+    assert "can&#x27;t map to a Salesforce currency field" in html
+    html = admin_client.post(
+        "/custom-objects/wizard/fields/",
+        {"map:Contact__c": "project_name"},
+    ).content.decode()
+    assert "can&#x27;t be mapped here" in html
+    response = admin_client.post(
+        "/custom-objects/wizard/fields/",
+        {"map:Name": "project_name", "map:Budget__c": "budget", "map:Description__c": "notes"},
+    )
+    assert response["Location"] == "/custom-objects/wizard/associations/"
+
+    # 4. Associations: the object's Contact lookup stands for HubSpot contacts.
+    html = admin_client.get("/custom-objects/wizard/associations/").content.decode()
+    assert 'name="association:contacts"' in html and 'value="Contact__c"' in html
+    assert 'value="Account__c"' in html  # for companies
+    response = admin_client.post(
+        "/custom-objects/wizard/associations/", {"association:contacts": "Contact__c"}
+    )
+    assert response["Location"] == "/custom-objects/"
+
+    row = ObjectSync.objects.get(object="custom:1")
+    assert row.enabled is True
+    assert row.options["salesforce_object"] == "Project__c"
+    assert row.options["hubspot_object"] == hs_type
+    assert row.options["conflict_winner"] == "hubspot"
+    assert row.options["salesforce_delete"] == "delete"
+    assert row.options["associations"] == {"contacts": "Contact__c"}
+    mappings = dict(
+        FieldMapping.objects.filter(object="custom:1").values_list(
+            "salesforce_field", "hubspot_property"
+        )
+    )
+    assert mappings == {"Name": "project_name", "Budget__c": "budget", "Description__c": "notes"}
+    event = AuditEvent.objects.get(action="custom_object.created")
+    assert event.actor == admin_user and event.details["object"] == "custom:1"
+
+    html = admin_client.get("/custom-objects/").content.decode()
+    assert 'id="custom-object-1"' in html and "Project__c" in html and "HubSpot wins" in html
+
+    # Edit: the wizard from step 2, objects fixed.
+    response = admin_client.get("/custom-objects/1/edit/")
+    assert response["Location"] == "/custom-objects/wizard/rules/"
+    admin_client.post("/custom-objects/wizard/rules/", {**RULES, "conflict_winner": "salesforce"})
+    admin_client.post("/custom-objects/wizard/fields/", {"map:Name": "project_name"})
+    admin_client.post("/custom-objects/wizard/associations/", {})
+    row.refresh_from_db()
+    assert row.options["conflict_winner"] == "salesforce" and row.options["associations"] == {}
+    assert list(FieldMapping.objects.filter(object="custom:1").values_list("salesforce_field"))
+    assert FieldMapping.objects.filter(object="custom:1").count() == 1
+    assert AuditEvent.objects.filter(action="custom_object.updated").exists()
+
+    # Switch off, and on again.
+    admin_client.post("/custom-objects/1/switch/")
+    row.refresh_from_db()
+    assert row.enabled is False
+    assert "Switch sync on" in admin_client.get("/custom-objects/").content.decode()
+    admin_client.post("/custom-objects/1/switch/")
+    row.refresh_from_db()
+    assert row.enabled is True
+
+    # Remove.
+    response = admin_client.post("/custom-objects/1/remove/")
+    assert response["Location"] == "/custom-objects/"
+    assert not ObjectSync.objects.filter(object="custom:1").exists()
+    assert not FieldMapping.objects.filter(object="custom:1").exists()
+    assert AuditEvent.objects.filter(action="custom_object.deleted").exists()
+
+
+def test_without_a_hubspot_custom_object_the_wizard_explains_it(admin_client, live):
+    admin_client.get("/custom-objects/new/")
+    html = admin_client.get("/custom-objects/wizard/objects/").content.decode()
+    assert "no custom objects yet" in html and "Create the custom object in HubSpot first" in html
+
+
+def _fill(integration, count: int) -> None:
+    for n in range(1, count + 1):
+        ObjectSync.objects.create(
+            integration=integration,
+            object=f"custom:{n}",
+            enabled=True,
+            options={"salesforce_object": f"Thing{n}__c", "hubspot_object": f"2-{n}"},
+        )
+
+
+def test_the_eleventh_custom_object_is_refused(admin_client, live, hs_type):
+    _fill(live, MAX_CUSTOM_OBJECTS)
+    html = admin_client.get("/custom-objects/").content.decode()
+    assert "+ Sync custom object" not in html
+    assert "All 10 custom objects are in use" in html
+    response = admin_client.get("/custom-objects/new/", follow=True)
+    assert "Up to 10 custom objects can sync" in response.content.decode()
+    assert ObjectSync.objects.filter(object__startswith="custom:").count() == MAX_CUSTOM_OBJECTS
+
+
+def test_the_limit_is_checked_again_when_the_wizard_finishes(admin_client, live, hs_type):
+    _fill(live, MAX_CUSTOM_OBJECTS - 1)
+    walk_to_associations(admin_client, hs_type)
+    ObjectSync.objects.create(integration=live, object="custom:10", options={})
+    response = admin_client.post("/custom-objects/wizard/associations/", {}, follow=True)
+    assert "Up to 10 custom objects can sync" in response.content.decode()
+    assert ObjectSync.objects.filter(object__startswith="custom:").count() == MAX_CUSTOM_OBJECTS
+
+
+def test_a_viewer_sees_the_tab_but_cannot_change_it(viewer_client, admin_client, live, hs_type):
+    walk_to_associations(admin_client, hs_type)
+    admin_client.post("/custom-objects/wizard/associations/", {})
+    assert ObjectSync.objects.filter(object="custom:1").exists()
+
+    html = viewer_client.get("/custom-objects/").content.decode()
+    assert 'id="custom-object-1"' in html
+    assert "+ Sync custom object" not in html and "/custom-objects/1/remove/" not in html
+    assert viewer_client.get("/custom-objects/new/").status_code == 403
+    assert viewer_client.get("/custom-objects/1/edit/").status_code == 403
+    assert viewer_client.get("/custom-objects/wizard/objects/").status_code == 403
+    assert viewer_client.post("/custom-objects/1/switch/").status_code == 403
+    assert viewer_client.post("/custom-objects/1/remove/").status_code == 403
+    row = ObjectSync.objects.get(object="custom:1")
+    assert row.enabled is True
+
+
+def test_forms_need_the_csrf_token(admin_user, live):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    assert client.post("/custom-objects/new/").status_code in (403, 405)
+    _fill(live, 1)
+    assert client.post("/custom-objects/1/remove/").status_code == 403
+    assert ObjectSync.objects.filter(object="custom:1").exists()
+
+
+def test_login_required(client, live):
+    response = client.get("/custom-objects/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
