@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
 from .. import services
@@ -140,7 +141,6 @@ class DealSync(PairSync):
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)
-        self.fields_known = ctx.salesforce_fields.get(SOBJECT, {})
         self.external_id = EXTERNAL_ID if EXTERNAL_ID in self.fields_known else None
         self.ensure_key_property()
         self.hubspot_properties = sorted(
@@ -163,6 +163,7 @@ class DealSync(PairSync):
         self.sync_salesforce_changes()
         self.sync_hubspot_changes()
         self.sync_new_contact_links()
+        self.move_out_of_retired_pipelines()
         self.sweep_associations()
         self.finish_waiting_accounts()
         if self.ctx.retry_allowed:
@@ -202,6 +203,10 @@ class DealSync(PairSync):
         }
 
     # --- Salesforce → HubSpot -------------------------------------------------------------
+    @property
+    def fields_known(self) -> dict[str, dict]:
+        return self.ctx.salesforce_fields.get(SOBJECT, {})
+
     def opportunity_fields(self) -> list[str]:
         fields = [f for f in SYSTEM_FIELDS if f in self.fields_known or f == "Id"]
         if self.external_id:
@@ -1030,6 +1035,22 @@ class DealSync(PairSync):
                 self.resync_links(stale)
         row.position = position
         row.save(update_fields=["position", "seen", "updated_at"])
+
+    def move_out_of_retired_pipelines(self) -> None:
+        """Deals in a pipeline no record type maps to any more (the default pipeline, once
+        the org has several record types) move to their opportunity's pipeline, a slice
+        per cycle."""
+        retired = [p.id for p in self.pipelines.retired]
+        if not retired:
+            return
+        links = list(
+            RecordLink.objects.filter(integration=self.ctx.integration, object=OBJECT)
+            .annotate(snapshot_pipeline=KeyTextTransform(PIPELINE_SNAP, "snapshot"))
+            .filter(snapshot_pipeline__in=retired)
+            .order_by("pk")[:SWEEP]
+        )
+        if links:
+            self.resync_links(links)
 
     def sweep_associations(self) -> None:
         """Association edits in HubSpot don't change a deal's modified date: compare a slice

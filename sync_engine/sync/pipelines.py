@@ -95,11 +95,15 @@ class Pipelines:
         ).first()
         self.state: dict = row.data if row and isinstance(row.data, dict) else {}
         self.pipelines = [SyncedPipeline(**p) for p in self.state.get("pipelines", [])]
+        # Pipelines no record type maps to any more (e.g. the default pipeline once the org
+        # has several record types): their deals still sync, and move to their record
+        # type's pipeline.
+        self.retired = [SyncedPipeline(**p) for p in self.state.get("retired", [])]
 
     # --- lookups ------------------------------------------------------------------------
     @property
     def by_id(self) -> dict[str, SyncedPipeline]:
-        return {p.id: p for p in self.pipelines}
+        return {p.id: p for p in [*self.retired, *self.pipelines]}
 
     def synced(self, pipeline_id: str | None) -> bool:
         return bool(pipeline_id) and pipeline_id in self.by_id
@@ -128,7 +132,8 @@ class Pipelines:
         if pipeline is None:
             return False
         record_type = record.get("RecordTypeId")
-        if self.per_record_type and record_type and pipeline.key[:15] != record_type[:15]:
+        known = {k[:15] for k in self.state.get("record_types") or []}
+        if record_type and record_type[:15] not in known:
             return False
         stage = record.get("StageName")
         return not stage or stage in pipeline.stages
@@ -166,14 +171,29 @@ class Pipelines:
             json.dumps([keys, default, stages]).encode(), usedforsecurity=False
         ).hexdigest()
         if signature != self.state.get("signature") or not self.pipelines:
+            if self.state.get("signature"):
+                self.refresh_schema()  # e.g. RecordTypeId appears once there are record types
             self.reconcile(keys, stages)
         self.state.update(
             signature=signature,
             default_record_type=default,
+            record_types=[rt["recordTypeId"] for rt in record_types],
             checked_at=timezone.now().isoformat(),
             pipelines=[vars(p) for p in self.pipelines],
+            retired=[vars(p) for p in self.retired],
         )
         self.save()
+
+    def refresh_schema(self) -> None:
+        """The describe changed: the cached schema (fields the cycle queries) follows."""
+        from ..services import schema_refresh
+
+        schema_refresh(integration=self.ctx.integration, object_name=OBJECT)
+        row = SchemaCache.objects.filter(
+            integration=self.ctx.integration, system=System.SALESFORCE, object=SOBJECT
+        ).first()
+        if row is not None:
+            self.ctx.salesforce_fields[SOBJECT] = {f["name"]: f for f in row.data}
 
     def save(self) -> None:
         SchemaCache.objects.update_or_create(
@@ -215,7 +235,12 @@ class Pipelines:
                 self.ctx.counts["pipelines_created"] += 1
             else:
                 built.append(self.align_stages(key, remote, stages, metadata))
-        self.pipelines = built
+        current = {p.id for p in built}
+        retired: dict[str, SyncedPipeline] = {}
+        for pipeline in [*self.retired, *previous.values()]:
+            if pipeline.id not in current:
+                retired[pipeline.id] = pipeline
+        self.pipelines, self.retired = built, list(retired.values())
 
     def create_pipeline(
         self, key: str, label: str, order: int, stages: list[str], metadata: dict

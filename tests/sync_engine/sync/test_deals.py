@@ -6,7 +6,7 @@ import pytest
 from hubspot.crm.deals import SimplePublicObjectInput as DealInput
 from hubspot.crm.deals import SimplePublicObjectInputForCreate as DealCreate
 
-from sync_engine.models import ApiCall, RecordLink, SyncError, System
+from sync_engine.models import ApiCall, RecordLink, SchemaCache, SyncError, System
 from sync_engine.services import object_settings_update, object_sync_get_or_create
 from sync_engine.sync.cycle import sync_cycle_run
 from sync_engine.sync.pipelines import DEFAULT_LABEL, synced_pipelines
@@ -121,7 +121,7 @@ def hs_pipelines(hs):
 
 def hs_stage(hs, stage: str, label: str = DEFAULT_LABEL):
     pipeline = next(p for p in hs_pipelines(hs) if p.label == label)
-    return pipeline.id, next(s for s in pipeline.stages if s.label == stage)
+    return pipeline.id, next(s for s in pipeline.stages if s.label == stage and not s.archived)
 
 
 # --- switch, pipelines --------------------------------------------------------------------
@@ -539,3 +539,59 @@ def test_an_idle_cycle_costs_one_salesforce_call_and_reads_only_on_hubspot(
     # Opportunities and roles in one composite call; the deal search and one association
     # read per associated object type for the sweep.
     assert idle.calls == {"salesforce": 1, "hubspot": 3}
+
+
+def test_record_types_added_later_get_pipelines_and_deals_move_there(deals, sf_person, hs_person):
+    early = new_opportunity(sf_person, Name="Before record types", StageName="Qualification")
+    deals()
+    early_deal = deals.link(salesforce_id=early).hubspot_id
+    default_id = hs_stage(hs_person, "Qualification")[0]
+    assert hs_deal_get(hs_person, early_deal, "pipeline")["pipeline"] == default_id
+    first = deals.sf_action("add_record_type", object="Opportunity", label="New Business")
+    second = deals.sf_action("add_record_type", object="Opportunity", label="Renewal")
+    renewal = new_opportunity(sf_person, Name="Renewal", RecordTypeId=second)
+    state = SchemaCache.objects.get(integration=deals.integration, object="deals:pipelines")
+    state.data = {**state.data, "checked_at": "2020-01-01T00:00:00+00:00"}  # an hour later
+    state.save()
+    run = deals()  # the describe changed: pipelines and the cached schema follow
+    assert run.counts["pipelines_created"] == 2
+    labels = {p["label"] for p in synced_pipelines(deals.integration)}
+    assert labels == {f"Salesforce – {first}", f"Salesforce – {second}"}
+    props = hs_deal_get(hs_person, deals.link(salesforce_id=renewal).hubspot_id, "pipeline")
+    assert props["pipeline"] == hs_stage(hs_person, "Prospecting", f"Salesforce – {second}")[0]
+    # The deal in the old default pipeline moved to its record type's pipeline, same stage.
+    pipeline_id, stage = hs_stage(hs_person, "Qualification", f"Salesforce – {first}")
+    props = hs_deal_get(hs_person, early_deal, "pipeline", "dealstage")
+    assert (props["pipeline"], props["dealstage"]) == (pipeline_id, stage.id)
+    assert sf_person.Opportunity.get(early)["StageName"] == "Qualification"
+    idle = deals()
+    assert not idle.counts.get("updated_in_hubspot")
+
+
+def test_pipeline_stages_are_put_back_in_step_when_the_describe_is_read_again(
+    deals, integration, hs_person
+):
+    deals()
+    pipeline_id, won = hs_stage(hs_person, "Closed Won")
+    _, lost = hs_stage(hs_person, "Closed Lost")
+    hs_person.crm.pipelines.pipeline_stages_api.update(
+        "deals", pipeline_id, won.id, {"metadata": {"isClosed": "false", "probability": "0.5"}}
+    )
+    hs_person.crm.pipelines.pipeline_stages_api.update(
+        "deals", pipeline_id, lost.id, {"archived": True}
+    )
+    # Not before the describe is due again (hourly), and only when it changed.
+    assert deals().counts.get("pipeline_stages_updated", 0) == 0
+    state = SchemaCache.objects.get(integration=integration, object="deals:pipelines")
+    state.data = {**state.data, "checked_at": "2020-01-01T00:00:00+00:00", "signature": "old"}
+    state.save()
+    run = deals()
+    assert run.counts["pipeline_stages_updated"] == 1
+    assert run.counts["pipeline_stages_created"] == 1
+    assert hs_stage(hs_person, "Closed Won")[1].metadata == {
+        "isClosed": "true",
+        "probability": "1.0",
+    }
+    new_lost = hs_stage(hs_person, "Closed Lost")[1]
+    assert new_lost.id != lost.id
+    assert deals.pipeline()["stage_count"] == 10
