@@ -159,7 +159,6 @@ def test_tab_bar_in_order(logged_in, connected):
     ("path", "label"),
     [
         ("/deals/", "Deals"),
-        ("/tickets/", "Tickets"),
     ],
 )
 def test_tabs_not_available_yet_say_so(logged_in, connected, path, label):
