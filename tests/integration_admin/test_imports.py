@@ -119,3 +119,81 @@ def test_an_import_through_the_page_runs_and_shows_its_summary(
     assert 'data-stat="created">1<' in html and 'data-stat="skipped">1<' in html
     assert "No email address: <strong>1</strong>" in html
     assert f'data-import="{job.pk}"' in html
+
+
+# --- in Chromium ------------------------------------------------------------------------------
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_browser_a_20000_lead_import_fills_its_progress_bar(
+    page, live_server, live, emulators, monkeypatch
+):
+    """20,000 leads seeded straight into the emulated org (control-plane actions, not 20,000 API
+    calls); the admin starts their import on the page; the import runs here (as a worker would)
+    while the page polls its progress; the bar reaches the end and the summary shows."""
+    import re
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from playwright.sync_api import expect
+
+    from integration_admin.roles import ADMINS
+    from sync_engine import imports
+    from sync_engine.services import object_sync_get_or_create
+
+    from .conftest import screenshot
+
+    total = 20_000
+    sf_app = emulators.salesforce.app
+    for i in range(total):
+        fields = {
+            "LastName": f"Lead {i}",
+            "Company": f"Co {i % 300}",
+            "Email": f"l{i}@bulk.example",
+        }
+        sf_app.run_action("create", object="Lead", fields=fields)
+    live.salesforce_connection.user_id = sf_app.run_action(
+        "user_for_token", token=live.salesforce_connection.access_token
+    )
+    live.salesforce_connection.save()
+    object_sync_get_or_create(integration=live, object_name="contacts")
+    queued: list[int] = []
+    monkeypatch.setattr(imports, "_enqueue", lambda job: queued.append(job.pk))
+
+    admin = get_user_model().objects.create_user("ada", password="ada-pw-123")
+    admin.groups.add(Group.objects.get_or_create(name=ADMINS)[0])
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", "ada-pw-123")
+    page.click("button[type=submit]")
+    polls: list[str] = []
+    page.on(
+        "request",
+        lambda r: polls.append(r.url) if re.search(r"/import/\d+/$", r.url) else None,
+    )
+    page.click(".topbar__user a:has-text('Import records')")
+    expect(page.locator("h1")).to_have_text("Import from Salesforce")
+    page.check("#import-leads")
+    page.click("#import-start button[type=submit]")
+    progress = page.locator("#import-progress")
+    expect(progress).to_have_attribute("data-status", "queued")
+    expect(page.locator("#flash")).to_contain_text("Import of Salesforce leads started.")
+    screenshot(page, "import-queued")
+
+    job = ImportJob.objects.get(pk=queued[0])
+    import_run(job=job)  # what the worker does; the page keeps polling meanwhile
+    job.refresh_from_db()
+    assert job.status == "succeeded" and job.method == "bulk"
+    assert (job.total, job.processed, job.created, job.failed) == (total, total, total, 0)
+    assert job.salesforce_calls <= 20
+
+    expect(progress).to_have_attribute("data-status", "succeeded", timeout=15_000)
+    expect(page.locator("#import-bar")).to_have_attribute("value", "100")
+    expect(progress.locator('[data-field="processed"]')).to_have_text("20,000")
+    expect(progress.locator('[data-stat="created"]')).to_have_text("20,000")
+    expect(progress.locator('[data-field="summary"]')).to_contain_text("The import is finished.")
+    screenshot(page, "import-finished")
+    seen = len(polls)
+    assert seen >= 2  # it polled while the import ran…
+    page.wait_for_timeout(2_500)
+    assert len(polls) == seen  # …and stopped once it ended
