@@ -77,6 +77,8 @@ TICKET_TO_COMPANY = 339  # HUBSPOT_DEFINED association type ids (v4)
 TICKET_TO_CONTACT = 16
 BATCH = 1000
 WAITING = {"account": "waiting_for_account", "contact": "waiting_for_contact"}
+# Case.Origin → the ticket's source_type (HubSpot's options are codes).
+ORIGINS = {"Phone": "PHONE", "Email": "EMAIL", "Web": "FORM", "Chat": "CHAT"}
 
 
 # --- processes, statuses and pipelines (also used by the Tickets-tab wizard) ---------------
@@ -285,7 +287,14 @@ class TicketSync(PairSync):
         fresh, handled = self.fresh_versions(
             records, cursor, force=force, version=salesforce_version
         )
-        self.apply_salesforce_deletes([r for r in fresh if r.get("IsDeleted")])
+        deleted = [r for r in fresh if r.get("IsDeleted")]
+        self.apply_salesforce_deletes(deleted)
+        if deleted:  # a deleted case waits for nothing any more
+            services.sync_errors_resolve(
+                integration=self.ctx.integration,
+                object_name=OBJECT,
+                record_keys=[f"salesforce:{r['Id']}" for r in deleted],
+            )
         fresh = [r for r in fresh if not r.get("IsDeleted")]
         links = {
             link.salesforce_id: link
@@ -330,6 +339,8 @@ class TicketSync(PairSync):
                 continue
             try:
                 values[prop] = normalize(record.get(name), self.ctx.field_type(SOBJECT, name))
+                if prop == "source_type":
+                    values[prop] = ORIGINS.get(values[prop], values[prop])
             except ValueConversionError as error:
                 self.record_error(
                     pair, "to_hubspot", "property_value", "INVALID_VALUE", f"{prop}: {error}", []
@@ -458,7 +469,7 @@ class TicketSync(PairSync):
         writes = [p for p in pairs if p.to_hubspot]
         if writes:
             self.ensure_key_property()
-            self.align_options(writes)
+            self.align_picklists(writes)
         results, failed = self.upsert(writes)
         recreated = []
         for pair in writes:
@@ -481,7 +492,7 @@ class TicketSync(PairSync):
                 self.merge(pair)  # as a new ticket: every value
                 link.snapshot = {}  # associations are made again too
                 pair.link = link
-            self.align_options(recreated)
+            self.align_picklists(recreated)
             again, failed = self.upsert(recreated)
             for pair in recreated:
                 if pair.salesforce_id in again:
@@ -493,6 +504,16 @@ class TicketSync(PairSync):
         for pair in pairs:
             if pair.hubspot is None and pair.link is not None and not pair.hubspot_failed:
                 pair.hubspot = SimpleNamespace(id=pair.link.hubspot_id, properties={})
+
+    def align_picklists(self, pairs: list[Pair]) -> None:
+        """Dropdown values HubSpot lacks become options; the pipeline and its stage are
+        HubSpot's own (kept in step through the pipelines API), never options to add."""
+        held = [
+            {k: p.to_hubspot.pop(k) for k in (PIPELINE, STAGE) if k in p.to_hubspot} for p in pairs
+        ]
+        self.align_options(pairs)
+        for pair, values in zip(pairs, held, strict=True):
+            pair.to_hubspot.update(values)
 
     def upsert(self, pairs: list[Pair]) -> tuple[dict[str, Any], dict[str, Any]]:
         if not pairs:
@@ -696,7 +717,9 @@ class TicketSync(PairSync):
                 object=OBJECT,
                 resolved_at__isnull=True,
                 next_retry_at__lte=timezone.now(),
-            ).values_list("record_key", flat=True)[:2000]
+            )
+            .exclude(error_type__in=list(WAITING.values()))  # retry_waiting looks every cycle
+            .values_list("record_key", flat=True)[:2000]
         )
         requests = list(
             ResyncRequest.objects.filter(integration=self.ctx.integration, object=OBJECT)[:2000]

@@ -303,3 +303,48 @@ def test_one_bad_case_never_blocks_its_batch(tickets, sf_person, hs_person):
     run = tickets()
     assert run.counts["created_in_hubspot"] == 1
     assert not SyncError.objects.filter(object="tickets", resolved_at__isnull=True).exists()
+
+
+def test_each_case_record_type_gets_its_own_pipeline(tickets, sf_person, hs_person, emulators):
+    master = sf_person.Case.create({"Subject": "Old", "Status": "New", "Origin": "Web"})["id"]
+    hardware = emulators.salesforce.app.run_action(
+        "add_record_type", object="Case", label="Hardware"
+    )
+    typed = sf_person.Case.create({"Subject": "Disk", "Status": "Working"})["id"]
+    assert sf_person.Case.get(typed)["RecordTypeId"] == hardware
+    run = tickets()
+    assert run.counts["created_in_hubspot"] == 2 and run.counts["pipelines_created"] == 2
+    pipelines = tickets.options["pipelines"]
+    assert set(pipelines) == {"master", hardware}
+    assert pipelines[hardware]["label"] == "Hardware"
+    labels = {
+        p.id: p.label for p in hs_person.crm.pipelines.pipelines_api.get_all("tickets").results
+    }
+    assert labels[pipelines[hardware]["pipeline"]] == "Salesforce cases: Hardware"
+    typed_props = ticket(
+        hs_person, tickets.link(salesforce_id=typed).hubspot_id, "hs_pipeline", "hs_pipeline_stage"
+    )
+    assert typed_props["hs_pipeline"] == pipelines[hardware]["pipeline"]
+    assert typed_props["hs_pipeline_stage"] == pipelines[hardware]["stages"]["Working"]
+    master_props = ticket(hs_person, tickets.link(salesforce_id=master).hubspot_id, "source_type")
+    assert master_props["source_type"] == "FORM"  # Web
+
+
+def test_a_resync_request_pushes_a_case_again(tickets, sf_person, hs_person):
+    from hubspot.crm.tickets import SimplePublicObjectInput
+
+    from sync_engine.services import record_resync
+
+    case = sf_person.Case.create({"Subject": "Keep me", "Status": "New"})["id"]
+    tickets()
+    ticket_id = tickets.link(salesforce_id=case).hubspot_id
+    hs_person.crm.tickets.basic_api.update(
+        ticket_id, SimplePublicObjectInput(properties={"subject": "Edited in HubSpot"})
+    )
+    assert tickets().counts.get("updated_in_hubspot", 0) == 0  # HubSpot edits aren't read
+    record_resync(
+        integration=tickets.integration, object_name="tickets", record_key=f"salesforce:{case}"
+    )
+    run = tickets()
+    assert run.counts["updated_in_hubspot"] == 1
+    assert ticket(hs_person, ticket_id, "subject")["subject"] == "Keep me"
