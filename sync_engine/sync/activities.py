@@ -23,12 +23,13 @@ Rules:
   never read as a new activity (Tasks created by the integration user, or carrying
   ``HubSpot_Id__c``, and engagements carrying ``salesforce_activity_id``, are ours).
 * **Idempotent creates.** Engagements carry ``salesforce_activity_id`` (a property the cycle
-  creates once per engagement type). Tasks are upserted by ``HubSpot_Id__c`` when the org has
-  that external id on Task; otherwise they are created once, never retried blindly. Before any
-  create a pending-create marker is stored; a cycle that starts with the marker still set (the
-  previous one died between a create and its commit) first looks for the copies that landed —
-  engagements by ``salesforce_activity_id``, Tasks the integration user created for the same
-  lead or contact with the same subject and date — and links them instead of creating again.
+  creates once per engagement type); Tasks carry ``HubSpot_Id__c`` when the org has that
+  external id on Task. Creates are never retried blindly. Before any create a pending-create
+  marker is stored; a cycle that starts with the marker still set (the previous one died
+  between a create and its commit) first looks for the copies that landed — engagements by
+  ``salesforce_activity_id``, Tasks by ``HubSpot_Id__c`` or else the Tasks the integration
+  user created for the same lead or contact with the same subject and date — and links them
+  instead of creating again.
 * **Contacts not linked yet.** An activity whose contact (or lead) hasn't synced gets a
   *Waiting for contact to sync* error and is retried with the other errors; it syncs once the
   contact has. An activity with no contact at all (or a Salesforce activity without ``WhoId``)
@@ -476,32 +477,24 @@ class ActivitySync(PairSync):
         return record
 
     def create_tasks(self, items: list[Item]) -> None:
+        """New Tasks, 200 per call. Never retried (the write may have landed): the
+        pending-create marker makes the next cycle look for them first. (Not upserts by
+        ``HubSpot_Id__c`` either: an upsert that finds its Task can't carry ``TaskSubtype``,
+        which Salesforce sets only on create.)"""
         if not items:
             return
+        if "salesforce" in self.recover:
+            self.find_lost_tasks(items)
+        todo = [i for i in items if not i.created_id]
+        if not todo:
+            return
+        self.mark_intent("salesforce")
+        records = [self.task_record(i) for i in todo]
         if self.external_id:
-            # Upserted by the engagement: a retry after a lost answer updates, never duplicates.
-            records = [
-                {self.external_id: hubspot_key(i.kind.name, i.hubspot_id), **self.task_record(i)}
-                for i in items
-            ]
-            results = with_retries(
-                lambda: self.ctx.salesforce.collections_upsert(
-                    sobject="Task", external_id_field=self.external_id, records=records
-                )
-            )
-        else:
-            if "salesforce" in self.recover:
-                self.find_lost_tasks(items)
-            todo = [i for i in items if not i.created_id]
-            if not todo:
-                return
-            self.mark_intent("salesforce")
-            # Never retried: the write may have landed (the marker finds it next cycle).
-            results = self.ctx.salesforce.collections_create(
-                sobject="Task", records=[self.task_record(i) for i in todo]
-            )
-            items = todo
-        for item, result in zip(items, results, strict=True):
+            for item, record in zip(todo, records, strict=True):
+                record[self.external_id] = hubspot_key(item.kind.name, item.hubspot_id)
+        results = self.ctx.salesforce.collections_create(sobject="Task", records=records)
+        for item, result in zip(todo, results, strict=True):
             if result.get("success"):
                 item.created_id = result["id"]
                 self.counts["created_in_salesforce"] += 1
@@ -510,6 +503,29 @@ class ActivitySync(PairSync):
                 self.salesforce_failure(item, result)
 
     def find_lost_tasks(self, items: list[Item]) -> None:
+        """After a cycle died between creating Tasks and storing their links: the unlinked
+        Tasks carrying these activities' ``HubSpot_Id__c`` (when the org has it), else the
+        unlinked Tasks the integration user created since then for the same lead or contact
+        with the same subject and date, are those copies."""
+        if self.external_id:
+            wanted = {hubspot_key(i.kind.name, i.hubspot_id): i for i in items}
+            keys = sorted(wanted)
+            soqls = [
+                f"SELECT Id, {self.external_id} FROM Task WHERE {self.external_id} IN "  # noqa: S608
+                f"({', '.join(soql_string(k) for k in keys[s : s + 200])})"
+                for s in range(0, len(keys), 200)
+            ]
+            for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
+                for batch in salesforce_pages(self.ctx.salesforce, page):
+                    for record in batch:
+                        item = wanted.get(record.get(self.external_id) or "")
+                        if item is not None and not item.created_id:
+                            item.created_id = record["Id"]
+                            self.counts["matched"] += 1
+            return
+        self.find_lost_tasks_by_content(items)
+
+    def find_lost_tasks_by_content(self, items: list[Item]) -> None:
         """After a cycle died between creating Tasks and storing their links: unlinked Tasks
         the integration user created since then, for the same lead or contact with the same
         subject and date, are those copies."""

@@ -392,3 +392,36 @@ def test_a_crash_after_creating_engagements_creates_no_duplicate(
     assert run.counts["created_in_salesforce"] == 0  # our own engagement never goes back
     assert len(engagements(hs_person, "calls")) == 1
     assert activities.links().count() == 1
+
+
+def test_with_an_external_id_on_task_creates_are_upserts_that_survive_a_crash(
+    activities, linked_person, hs_person, sf_person, emulators, monkeypatch
+):
+    lead, contact = linked_person
+    emulators.salesforce.app.run_action(
+        "add_field", object="Task", field="HubSpot_Id__c", type="string", length=60,
+        external_id=True, unique=True,
+    )  # fmt: skip
+    activities.settings(hubspot_notes=True, salesforce_tasks=True)
+    note = engagement(hs_person, "notes", contact, hs_note_body="Prefers email")
+    original = activities_module.ActivitySync.commit_items
+
+    def crash(self, items, origin, cursor, handled):
+        if any(i.created_id for i in items):
+            raise Crash("worker died before the links were stored")
+        return original(self, items, origin, cursor, handled)
+
+    monkeypatch.setattr(activities_module.ActivitySync, "commit_items", crash)
+    with pytest.raises(Crash):
+        sync_cycle_run(integration=activities.integration, object_name="activities")
+    monkeypatch.setattr(activities_module.ActivitySync, "commit_items", original)
+    run = activities()
+    assert run.counts["matched"] == 1 and run.counts["created_in_salesforce"] == 0, run.counts
+    assert run.counts["created_in_hubspot"] == 0  # our Task isn't echoed
+    tasks = sf_person.query_all(
+        f"SELECT Id, Subject, HubSpot_Id__c FROM Task WHERE WhoId = '{lead}'"  # noqa: S608
+    )["records"]
+    assert [(t["Subject"], t["HubSpot_Id__c"]) for t in tasks] == [
+        ("Note: Prefers email", f"notes:{note}")
+    ]
+    assert activities.link(salesforce_id=tasks[0]["Id"]).hubspot_id == f"notes:{note}"
