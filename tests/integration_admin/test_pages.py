@@ -155,19 +155,6 @@ def test_tab_bar_in_order(logged_in, connected):
     assert 'class="tabs__tab tabs__tab--active" href="/sync-health/" aria-current="page"' in html
 
 
-@pytest.mark.parametrize(
-    ("path", "label"),
-    [
-        ("/deals/", "Deals"),
-    ],
-)
-def test_tabs_not_available_yet_say_so(logged_in, connected, path, label):
-    html = logged_in.get(path).content.decode()
-    assert f'<h1 class="page__title">{label}</h1>' in html
-    assert "Not yet available" in html
-    assert 'aria-current="page"' in html
-
-
 def test_discover_links_to_where_each_feature_is_set_up(logged_in, connected):
     html = logged_in.get("/discover/").content.decode()
     for title, href in [
