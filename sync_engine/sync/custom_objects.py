@@ -296,23 +296,37 @@ class CustomObjectSync(PairSync):
         return again
 
     def match_in_hubspot(self, records: list[dict]) -> list[Pair]:
-        """Unlinked Salesforce records. One whose external id holds a HubSpot record id (a
-        record this pair created from HubSpot whose link was lost) is paired with it; the
-        others are created, upserted by the key property, which also finds our own lost
-        creates in HubSpot."""
+        """Unlinked Salesforce records. With the external id mapped, the unlinked HubSpot
+        record holding the same value (one search per 100 values); with it unmapped, the
+        HubSpot record whose id it holds (a record this pair created from HubSpot whose link
+        was lost). The others are created, upserted by the key property, which also finds our
+        own lost creates in HubSpot."""
         if not records:
             return []
-        wanted: dict[str, str] = {}
-        if self.external_id and not self.external_id_property():
+        candidates: dict[str, Any] = {}  # Salesforce id -> HubSpot object
+        prop = self.external_id_property()
+        if self.external_id and prop:
+            values: dict[str, str] = {}
             for record in records:
                 value = str(record.get(self.external_id) or "")
-                if value.isdigit():
-                    wanted[record["Id"]] = value
-        found = self.read_hubspot(sorted(set(wanted.values())))
-        taken = set(self.links_by("hubspot_id", list(found)))
+                if value:
+                    values.setdefault(value, record["Id"])
+            for obj in self.search_hubspot(prop, sorted(values)):
+                owner = values.get(str((obj.properties or {}).get(prop) or ""))
+                if owner and owner not in candidates:
+                    candidates[owner] = obj
+        elif self.external_id:
+            wanted = {
+                r["Id"]: str(r.get(self.external_id) or "")
+                for r in records
+                if str(r.get(self.external_id) or "").isdigit()
+            }
+            found = self.read_hubspot(sorted(set(wanted.values())))
+            candidates = {sf: found[hs] for sf, hs in wanted.items() if hs in found}
+        taken = set(self.links_by("hubspot_id", [str(o.id) for o in candidates.values()]))
         pairs = []
         for record in records:
-            obj = found.get(wanted.get(record["Id"], ""))
+            obj = candidates.get(record["Id"])
             key = (obj.properties or {}).get(KEY_PROPERTY) if obj is not None else None
             if obj is not None and (str(obj.id) in taken or (key and key != record["Id"])):
                 obj = None
@@ -321,6 +335,24 @@ class CustomObjectSync(PairSync):
                 self.counts["matched"] += 1
             pairs.append(Pair(self.sobject, record, obj))
         return pairs
+
+    def search_hubspot(self, prop: str, values: list[str]) -> list[Any]:
+        """HubSpot records whose ``prop`` is one of ``values`` (100 values per search)."""
+        found: list[Any] = []
+        for start in range(0, len(values), 100):
+            chunk = values[start : start + 100]
+            page = with_retries(
+                lambda c=chunk: self.ctx.hubspot.search(
+                    object_type=self.hubspot_type,
+                    filter_groups=[
+                        {"filters": [{"propertyName": prop, "operator": "IN", "values": c}]}
+                    ],
+                    properties=self.hubspot_read_properties,
+                    limit=200,
+                )
+            )
+            found.extend(page.results or [])
+        return found
 
     def salesforce_deletes(self, records: list[dict]) -> None:
         """Deleted in Salesforce: the link goes; with "a Salesforce delete deletes in HubSpot"

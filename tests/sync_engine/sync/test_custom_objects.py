@@ -7,7 +7,7 @@ import pytest
 from hubspot.crm.objects import SimplePublicObjectInput, SimplePublicObjectInputForCreate
 from hubspot.crm.schemas import ObjectSchemaEgg, ObjectTypeDefinitionLabels
 
-from sync_engine.models import ApiCall, ObjectSync, RecordLink, SyncError, System
+from sync_engine.models import ApiCall, ObjectSync, RecordLink, SchemaCache, SyncError, System
 from sync_engine.services import (
     custom_object_create,
     custom_object_schemas_read,
@@ -33,6 +33,7 @@ PROPERTIES = [
     },
     {"name": "start_date", "label": "Start date", "type": "date", "fieldType": "date"},
     {"name": "notes", "label": "Notes", "type": "string", "fieldType": "textarea"},
+    {"name": "project_code", "label": "Project code", "type": "string", "fieldType": "text"},
 ]
 MAPPINGS = {
     "Name": "project_name",
@@ -118,7 +119,7 @@ class Projects:
         return [str(r.to_object_id) for r in page.results]
 
 
-def set_up(integration, hs, *, associations=None, **settings) -> tuple[str, str]:
+def set_up(integration, hs, *, associations=None, mappings=None, **settings) -> tuple[str, str]:
     hs_type = create_schema(hs)
     fields, properties = custom_object_schemas_read(
         integration=integration, salesforce_object="Project__c", hubspot_object=hs_type
@@ -131,7 +132,7 @@ def set_up(integration, hs, *, associations=None, **settings) -> tuple[str, str]
             "associations": associations or {},
             **settings,
         },
-        mappings=MAPPINGS,
+        mappings=mappings or MAPPINGS,
         salesforce_fields=fields,
         hubspot_properties=properties,
     )
@@ -383,3 +384,41 @@ def test_a_pair_that_is_off_reads_nothing(projects, sf_person, integration):
     run = sync_cycle_run(integration=integration, object_name=projects.name)
     assert run.message == "Sync is off for this object."
     assert projects.ids() == []
+
+
+def test_a_mapped_external_id_matches_records_on_both_sides(
+    integration, emulators, hs_person, sf_person
+):
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    hs_type, name = set_up(
+        integration, hs_person, mappings={**MAPPINGS, "External_Id__c": "project_code"}
+    )
+    projects = Projects(integration, emulators, hs_person, hs_type, name)
+    both_hs = projects.create(project_name="Alpha in HubSpot", project_code="PRJ-1")
+    both_sf = sf_person.Project__c.create({"Name": "Alpha", "External_Id__c": "PRJ-1"})["id"]
+    only_hs = projects.create(project_name="Beta", project_code="PRJ-2")
+    no_code = projects.create(project_name="Gamma")
+    only_sf = sf_person.Project__c.create({"Name": "Delta", "External_Id__c": "PRJ-3"})["id"]
+
+    run = projects()
+    assert run.counts["matched"] == 1
+    assert run.counts["created_in_hubspot"] == 1 and run.counts["created_in_salesforce"] == 2
+    assert projects.link(salesforce_id=both_sf).hubspot_id == both_hs
+    assert projects.get(both_hs)["project_name"] == "Alpha"  # Salesforce wins by default
+    rows = sf_person.query("SELECT Id, Name, External_Id__c FROM Project__c")["records"]
+    codes = sorted(r["External_Id__c"] for r in rows)
+    assert codes == sorted(["PRJ-1", "PRJ-2", "PRJ-3", no_code])
+    assert projects.get(no_code)["project_code"] == no_code
+    assert projects.get(projects.link(salesforce_id=only_sf).hubspot_id)["project_code"] == "PRJ-3"
+    assert projects.links().count() == 4 and len(projects.ids()) == 4
+    assert projects.link(hubspot_id=only_hs)
+    assert writes(projects()) == []
+
+
+def test_a_cycle_reads_a_missing_schema_itself(projects, sf_person):
+    SchemaCache.objects.filter(object=projects.name).delete()
+    project = sf_person.Project__c.create({"Name": "Cached again", "Budget__c": 5.0})["id"]
+    run = projects()
+    assert run.counts["created_in_hubspot"] == 1
+    assert SchemaCache.objects.filter(object=projects.name, system=System.HUBSPOT).exists()
+    assert projects.get(projects.link(salesforce_id=project).hubspot_id)["budget"] == "5"
