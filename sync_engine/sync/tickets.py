@@ -47,8 +47,8 @@ from .changes import (
     with_retries,
 )
 from .context import CycleContext
-from .pair import OWNER_PROPERTY, Pair, PairSync, salesforce_version
-from .values import ValueConversionError, normalize
+from .pair import OWNER_PROPERTY, Pair, PairSync, hubspot_version, salesforce_version
+from .values import ValueConversionError, normalize, to_salesforce
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +226,7 @@ class TicketSync(PairSync):
 
     def run(self) -> None:
         self.sync_salesforce_changes()
+        self.sync_hubspot_changes()
         self.retry_waiting()
         if self.ctx.retry_allowed:
             self.retry_errored()
@@ -534,6 +535,88 @@ class TicketSync(PairSync):
         ]
         results, failed = self.hubspot_batch("upsert", inputs, key=lambda i: i["id"])
         return {(o.properties or {}).get(KEY_PROPERTY): o for o in results}, failed
+
+    # --- HubSpot → Salesforce: two-way mappings of linked tickets only ---------------------
+    def sync_hubspot_changes(self) -> None:
+        """HubSpot edits of two-way mapped properties go to the linked case (one search per
+        cycle, and none while no ticket mapping is two-way). Tickets never create cases."""
+        if not self.two_way:
+            return
+        self.read_hubspot_changes(
+            Cursor.load(self.ctx.integration, f"hubspot:{OBJECT}"),
+            sorted({*self.two_way, MODIFIED, PIPELINE}),
+            self.handle_tickets,
+            batch=BATCH,
+        )
+
+    def handle_tickets(self, objects: list[Any], cursor: Cursor | None) -> None:
+        fresh, handled = self.fresh_versions(
+            objects, cursor, force=False, version=lambda o: hubspot_version(o, MODIFIED)
+        )
+        links = {
+            link.hubspot_id: link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                hubspot_id__in=[str(o.id) for o in fresh],
+            )
+        }
+        pairs = []
+        for obj in fresh:
+            link = links.get(str(obj.id))
+            if link is None:
+                continue
+            record = {"Id": link.salesforce_id, "SystemModstamp": link.salesforce_modified_at}
+            pair = Pair(SOBJECT, record, obj, link)
+            for mapping in self.ctx.mappings:
+                if mapping.hubspot_property in self.two_way:
+                    self.hubspot_value_to_case(pair, mapping)
+            if pair.to_salesforce:
+                pairs.append(pair)
+        self.salesforce_updates(pairs, SOBJECT)
+        self.commit(pairs, cursor, handled)
+
+    def hubspot_value_to_case(self, pair: Pair, mapping) -> None:
+        name = self.ctx.mapped_field(mapping, SOBJECT)
+        prop = mapping.hubspot_property
+        value = pair.hs_props.get(prop) or ""
+        if not name or value == pair.link.snapshot.get(prop, ""):
+            return  # unchanged, or our own write coming back
+        if not self.ctx.writable(SOBJECT, name, create=False):
+            return
+        if prop == STAGE:
+            entry = next(
+                (
+                    e
+                    for e in self.pipelines.values()
+                    if e.get("pipeline") == pair.hs_props.get(PIPELINE)
+                ),
+                {},
+            )
+            statuses = {stage: status for status, stage in (entry.get("stages") or {}).items()}
+            if value not in statuses:
+                return  # a stage no case status maps to: the case keeps its status
+            pair.to_salesforce[name] = statuses[value]
+        elif prop == OWNER_PROPERTY:
+            user = self.owners.salesforce_user_for(value)
+            if not user:
+                return
+            pair.to_salesforce[name] = user
+            pair.snap_salesforce["__salesforce_owner"] = user
+        else:
+            try:
+                pair.to_salesforce[name] = to_salesforce(value, self.ctx.field_type(SOBJECT, name))
+            except ValueConversionError as error:
+                self.record_error(
+                    pair,
+                    "to_salesforce",
+                    "property_value",
+                    "INVALID_VALUE",
+                    f"{prop}: {error}",
+                    [name],
+                )
+                return
+        pair.snap_salesforce[prop] = value
 
     # --- associations ---------------------------------------------------------------------
     def association_kinds(self) -> list[tuple[str, str, str, str, int]]:

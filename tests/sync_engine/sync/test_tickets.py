@@ -348,3 +348,30 @@ def test_a_resync_request_pushes_a_case_again(tickets, sf_person, hs_person):
     run = tickets()
     assert run.counts["updated_in_hubspot"] == 1
     assert ticket(hs_person, ticket_id, "subject")["subject"] == "Keep me"
+
+
+def test_two_way_mappings_carry_hubspot_edits_to_the_case(tickets, sf_person, hs_person):
+    from hubspot.crm.tickets import SimplePublicObjectInput
+
+    FieldMapping.objects.filter(
+        object="tickets", hubspot_property__in=["subject", "hs_pipeline_stage"]
+    ).update(rule="two_way")
+    case = sf_person.Case.create({"Subject": "Both ways", "Status": "New"})["id"]
+    tickets()
+    ticket_id = tickets.link(salesforce_id=case).hubspot_id
+    stages = tickets.options["pipelines"]["master"]["stages"]
+    hs_person.crm.tickets.basic_api.update(
+        ticket_id,
+        SimplePublicObjectInput(
+            properties={"subject": "Renamed in HubSpot", "hs_pipeline_stage": stages["Escalated"]}
+        ),
+    )
+    run = tickets()
+    assert run.counts["updated_in_salesforce"] == 1, run.counts
+    record = sf_person.Case.get(case)
+    assert record["Subject"] == "Renamed in HubSpot" and record["Status"] == "Escalated"
+    tickets()  # the case's change comes back: nothing to write
+    idle = tickets()
+    assert not any(idle.counts.get(k) for k in ("updated_in_hubspot", "updated_in_salesforce"))
+    assert idle.calls == {"salesforce": 1, "hubspot": 1}  # the ticket search
+    assert ticket(hs_person, ticket_id, "subject")["subject"] == "Renamed in HubSpot"
