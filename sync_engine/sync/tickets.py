@@ -22,7 +22,11 @@ gets a *Waiting for account/contact to sync* error and is associated as soon as 
 exists (checked every cycle against the links, no API call), never blocking its batch.
 
 Deletes: a deleted case drops its link; with ``salesforce_delete == "delete"`` the ticket is
-archived too. HubSpot edits never flow back (the 2023 one-way sync).
+archived too; a deleted ticket is created again when its case next changes.
+
+HubSpot → Salesforce: the 2023 sync is one-way, and so is every default mapping. A mapping an
+admin sets to *Two-way* carries HubSpot edits of linked tickets to their case (one ticket
+search per cycle, only while such a mapping exists); tickets made in HubSpot never create cases.
 """
 
 from __future__ import annotations
