@@ -381,6 +381,7 @@ class ActivitySync(PairSync):
         }
         updates: list[Item] = []
         new: list[Item] = []
+        settled: list[Item] = []
         for obj in candidates:
             item = Item(kind, obj, self.task_values(kind, obj))
             item.stamp = parse_time((obj.properties or {}).get(MODIFIED))
@@ -391,12 +392,15 @@ class ActivitySync(PairSync):
                 self.counts["skipped_own"] += 1
             elif all(item.link.snapshot.get(k) == v for k, v in item.values.items()):
                 self.counts["unchanged"] += 1
+                if force:  # a retry or resync of an activity in step: its errors clear
+                    item.created_id = item.link.salesforce_id
+                    settled.append(item)
             else:
                 updates.append(item)
         self.update_tasks(updates)
         new = self.who_for(new)
         self.create_tasks(new)
-        self.commit_items([*updates, *new], "hubspot", cursor, handled)
+        self.commit_items([*updates, *new, *settled], "hubspot", cursor, handled)
 
     def who_for(self, items: list[Item]) -> list[Item]:
         """The linked lead or contact of each new HubSpot activity (its associated contacts,
@@ -660,6 +664,7 @@ class ActivitySync(PairSync):
         }
         updates: list[Item] = []
         new: list[Item] = []
+        settled: list[Item] = []
         for record in fresh:
             kind = KINDS["meetings"] if sobject == "Event" else KINDS[task_kind(record)]
             toggle = f"salesforce_{kind.name}"
@@ -683,12 +688,15 @@ class ActivitySync(PairSync):
                 self.counts["skipped_own"] += 1
             elif all(item.link.snapshot.get(k) == v for k, v in item.values.items()):
                 self.counts["unchanged"] += 1
+                if force:  # a retry or resync of an activity in step: its errors clear
+                    item.created_id = item.link.hubspot_id.split(":", 1)[1]
+                    settled.append(item)
             else:
                 updates.append(item)
         self.update_engagements(updates)
         new = self.contact_for(new)
         self.create_engagements(new)
-        self.commit_items([*updates, *new], "salesforce", cursor, handled)
+        self.commit_items([*updates, *new, *settled], "salesforce", cursor, handled)
 
     def contact_for(self, items: list[Item]) -> list[Item]:
         """The linked HubSpot contact of each new Salesforce activity's ``WhoId``."""

@@ -11,7 +11,7 @@ from hubspot.crm.objects import SimplePublicObjectInput as EngagementUpdate
 from hubspot.crm.objects import SimplePublicObjectInputForCreate as EngagementCreate
 
 from sync_engine.models import ApiCall, ObjectSync, RecordLink, SyncError, System
-from sync_engine.services import object_settings_update, object_sync_get_or_create
+from sync_engine.services import object_settings_update, object_sync_get_or_create, record_resync
 from sync_engine.sync import activities as activities_module
 from sync_engine.sync.cycle import sync_cycle_run
 
@@ -425,3 +425,31 @@ def test_with_an_external_id_on_task_creates_are_upserts_that_survive_a_crash(
         ("Note: Prefers email", f"notes:{note}")
     ]
     assert activities.link(salesforce_id=tasks[0]["Id"]).hubspot_id == f"notes:{note}"
+
+
+def test_one_rejected_task_fails_alone_with_a_typed_error_and_resyncs(
+    activities, linked_person, hs_person, sf_person, emulators
+):
+    lead, contact = linked_person
+    activities.settings(hubspot_calls=True)
+    rule = emulators.salesforce.app.run_action(
+        "add_validation_rule", object="Task", field="Subject", operator="contains",
+        value="forbidden", message="No forbidden calls",
+    )  # fmt: skip
+    bad = engagement(hs_person, "calls", contact, hs_call_title="A forbidden call")
+    engagement(hs_person, "calls", contact, hs_call_title="A fine call")
+    run = activities()
+    assert run.counts["created_in_salesforce"] == 1 and run.counts["failed"] == 1
+    assert [t["Subject"] for t in tasks_of(sf_person, lead)] == ["Call: A fine call"]
+    error = SyncError.objects.get(object="activities", resolved_at__isnull=True)
+    assert error.error_type == "salesforce_custom_code"
+    assert error.record_key == f"hubspot:calls:{bad}" and error.hubspot_id == bad
+    emulators.salesforce.app.run_action("remove_validation_rule", rule_name=rule)
+    record_resync(
+        integration=activities.integration, object_name="activities", record_key=error.record_key
+    )
+    run = activities()
+    assert run.counts["created_in_salesforce"] == 1
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+    assert len(tasks_of(sf_person, lead)) == 2
