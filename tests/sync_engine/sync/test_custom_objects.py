@@ -422,3 +422,24 @@ def test_a_cycle_reads_a_missing_schema_itself(projects, sf_person):
     assert run.counts["created_in_hubspot"] == 1
     assert SchemaCache.objects.filter(object=projects.name, system=System.HUBSPOT).exists()
     assert projects.get(projects.link(salesforce_id=project).hubspot_id)["budget"] == "5"
+
+
+def test_a_cycle_over_every_pair_answers_an_idle_custom_object_from_the_probe(
+    projects, sf_person, integration, emulators
+):
+    from sync_engine.sync.cycle import sync_cycles_run
+
+    project = sf_person.Project__c.create({"Name": "Probed"})["id"]
+    (run,) = sync_cycles_run(integration=integration, object_names=[projects.name])
+    assert run.status == "succeeded" and run.counts["created_in_hubspot"] == 1
+    sync_cycles_run(integration=integration, object_names=[projects.name])
+    (run,) = sync_cycles_run(integration=integration, object_names=[projects.name])
+    assert run.status == "succeeded" and run.salesforce_calls <= 1
+    sf_person.Project__c.update(project, {"Budget__c": 7.0})
+    # The probe answers to the whole minute: a change is read once its minute has passed.
+    for app in (emulators.salesforce.app, emulators.hubspot.app):
+        app.clock.advance(60)
+    (run,) = sync_cycles_run(integration=integration, object_names=[projects.name])
+    assert run.status == "succeeded"
+    link = projects.link(salesforce_id=project)
+    assert projects.get(link.hubspot_id)["budget"] == "7"
