@@ -295,3 +295,27 @@ def test_an_import_stops_at_the_allocation_and_resumes_later(integration, rep, m
     import_run(job=job)
     job.refresh_from_db()
     assert job.status == "succeeded" and (job.total, job.created) == (12, 12)
+
+
+def test_the_command_runs_an_import_with_a_progress_bar_and_a_summary(integration, rep):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    seed(rep, "Lead", leads(3) + [{"LastName": "Nomail", "Company": "X"}])
+    out = StringIO()
+    call_command("import_salesforce", "leads", "--here", stdout=out)
+    text = out.getvalue()
+    assert "\r[" in text and "4/4 100%" in text  # the bar, redrawn in place
+    assert "leads: Succeeded" in text
+    for line in ("created in HubSpot", "skipped", "no email", "Salesforce API calls"):
+        assert line in text
+    created = next(line for line in text.splitlines() if "created in HubSpot" in line)
+    assert created.split()[-1] == "3"
+    with pytest.raises(CommandError, match="Unknown object"):
+        call_command("import_salesforce", "planets", "--here", stdout=StringIO())
+    queued = StringIO()
+    call_command("import_salesforce", "contacts", stdout=queued)  # for a worker
+    assert "A worker runs it" in queued.getvalue()
+    assert ImportJob.objects.filter(object="contacts", status="queued").exists()
