@@ -26,6 +26,9 @@ ACTION_LABELS = {
     "import.started": gettext_lazy("Import from Salesforce started"),
     "import.cancelled": gettext_lazy("Import from Salesforce cancelled"),
     "import.resumed": gettext_lazy("Import from Salesforce resumed"),
+    "custom_object.created": gettext_lazy("Custom object sync added"),
+    "custom_object.updated": gettext_lazy("Custom object sync changed"),
+    "custom_object.deleted": gettext_lazy("Custom object sync removed"),
     "admin.created": gettext_lazy("Admin created"),
     "admin.password_reset": gettext_lazy("Admin password reset"),
     "secrets.reencrypted": gettext_lazy("Secrets re-encrypted"),
@@ -95,6 +98,14 @@ def describe_event(event: AuditEvent) -> AuditRow:
         row.changes.append(Change(_("Mapping"), before, after))
         if details.get("rule"):
             row.notes.append((_("Sync rule"), rule_label(details["rule"])))
+    elif action.startswith("custom_object."):
+        row.subject = str(details.get("object", ""))
+        if details.get("salesforce"):
+            objects = f"{details['salesforce']} ⇄ {details.get('hubspot', '')}"
+            row.notes.append((_("Synced objects"), objects))
+        for name, change in (details.get("changes") or {}).items():
+            if isinstance(change, dict):
+                row.changes.append(Change(name, _text(change.get("from")), _text(change.get("to"))))
     else:
         for key, value in details.items():
             if isinstance(value, list):
