@@ -453,3 +453,48 @@ def test_one_rejected_task_fails_alone_with_a_typed_error_and_resyncs(
     error.refresh_from_db()
     assert error.resolved_at is not None
     assert len(tasks_of(sf_person, lead)) == 2
+
+
+def test_everything_is_batched(activities, linked_person, hs_person, sf_person):
+    from hubspot.crm.objects import BatchInputSimplePublicObjectBatchInputForCreate as BatchCreate
+    from hubspot.crm.objects import SimplePublicObjectBatchInputForCreate as BatchItem
+
+    lead, contact = linked_person
+    activities.settings(hubspot_calls=True, salesforce_tasks=True)
+    association = [
+        {
+            "to": {"id": contact},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 194}],
+        }
+    ]
+    for start in range(0, 250, 100):
+        inputs = [
+            BatchItem(
+                properties={"hs_call_title": f"Call {n}", "hs_timestamp": NOW_MS()},
+                associations=association,
+            )
+            for n in range(start, min(start + 100, 250))
+        ]
+        hs_person.crm.objects.batch_api.create("calls", BatchCreate(inputs=inputs))
+    for start in range(0, 250, 200):
+        records = [
+            {"attributes": {"type": "Task"}, "WhoId": lead, "Subject": f"Task {n}",
+             "Status": "Completed"}
+            for n in range(start, min(start + 200, 250))
+        ]  # fmt: skip
+        sf_person.restful(
+            "composite/sobjects", method="POST", json={"allOrNone": False, "records": records}
+        )
+    run = activities()
+    assert run.counts["created_in_salesforce"] == 250 and run.counts["created_in_hubspot"] == 250
+    calls = ApiCall.objects.filter(
+        integration=activities.integration, called_at__gte=run.started_at
+    )
+    operations = [c.operation for c in calls]
+    assert operations.count("collections.create") == 2  # 200 per call
+    assert operations.count("tasks.batch.create") == 3  # 100 per call, associations inline
+    # Salesforce: one composite change read, two collections, two describes (first cycle).
+    assert run.calls[System.SALESFORCE] == 5, sorted(operations)
+    # HubSpot: two search pages, an association read per page, three batch creates and the
+    # key property created once.
+    assert run.calls[System.HUBSPOT] == 8, sorted(operations)
