@@ -597,6 +597,8 @@ class _Runner:
             handle = lambda records: sync.handle_salesforce_accounts(records, None)  # noqa: E731
             return sync, handle, sync.account_fields()
         if target.pair == "deals" and hasattr(sync, "handle_salesforce_opportunities"):
+            if hasattr(sync, "pipelines"):
+                sync.pipelines.ensure()  # what its cycle does first
             handle = lambda records: sync.handle_salesforce_opportunities(records, None)  # noqa: E731
             return sync, handle, sync.opportunity_fields()
         if target.pair == "tickets" and hasattr(sync, "handle_cases"):
@@ -607,6 +609,10 @@ class _Runner:
             handle = lambda records: sync.handle_salesforce(sobject, records, None, force=True)  # noqa: E731
             return sync, handle, sync.task_fields()
         if target.pair.startswith(CUSTOM_PREFIX) and hasattr(sync, "record_fields"):
+            if not getattr(sync, "configured", True):
+                return None, None, None
+            if hasattr(sync, "ensure_key_property"):
+                sync.ensure_key_property()  # what its cycle does first
             handle = lambda records: sync.handle_salesforce(records, None)  # noqa: E731
             return sync, handle, sync.record_fields()
         return None, None, None

@@ -74,8 +74,13 @@ STATUS_LABELS = {
 POLL_SECONDS = 1
 
 
-def target_label(key: str) -> str:
-    return str(TARGET_LABELS.get(key, key))
+CUSTOM_OFF = gettext_lazy("Custom object sync is off: turn it on first on the Custom objects tab.")
+
+
+def target_label(key: str, sobject: str = "") -> str:
+    if key in TARGET_LABELS:
+        return str(TARGET_LABELS[key])
+    return f"{sobject} ({key})" if sobject else key
 
 
 def progress_context(request: HttpRequest, job: ImportJob) -> dict:
@@ -99,10 +104,10 @@ def imports_page(request: HttpRequest) -> HttpResponse:
     targets = [
         {
             "key": t["target"].key,
-            "label": target_label(t["target"].key),
+            "label": target_label(t["target"].key, t["target"].sobject),
             "help": TARGET_HELP.get(t["target"].key, ""),
             "pair_enabled": t["pair_enabled"],
-            "pair_off": PAIR_OFF.get(t["target"].pair, ""),
+            "pair_off": PAIR_OFF.get(t["target"].pair, CUSTOM_OFF),
         }
         for t in import_targets(integration=integration)
     ]

@@ -319,3 +319,96 @@ def test_the_command_runs_an_import_with_a_progress_bar_and_a_summary(integratio
     call_command("import_salesforce", "contacts", stdout=queued)  # for a worker
     assert "A worker runs it" in queued.getvalue()
     assert ImportJob.objects.filter(object="contacts", status="queued").exists()
+
+
+# --- the other pairs --------------------------------------------------------------------------
+@pytest.fixture
+def fast_search(emulators):
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+
+
+def test_opportunities_after_accounts_become_deals_with_their_company(
+    integration, rep, marketer, fast_search
+):
+    account = seed(rep, "Account", [{"Name": "Globex"}])[0]
+    opportunities = seed(
+        rep,
+        "Opportunity",
+        [
+            {"Name": f"Deal {i}", "StageName": "Prospecting", "CloseDate": "2026-12-31",
+             "AccountId": account}
+            for i in range(3)
+        ],
+    )  # fmt: skip
+    assert run(integration, "opportunities").skipped_reasons == {"pair_off": 3}
+    object_settings_update(integration=integration, object_name="deals", changes={}, enabled=True)
+    object_settings_update(
+        integration=integration, object_name="companies", changes={}, enabled=True
+    )
+    assert run(integration, "accounts").created == 1
+    job = run(integration, "opportunities")
+    assert job.status == "succeeded", job.message
+    assert (job.total, job.created, job.failed) == (3, 3, 0)
+    links = RecordLink.objects.filter(integration=integration, object="deals")
+    assert sorted(links.values_list("salesforce_id", flat=True)) == sorted(opportunities)
+    company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    deal = links.first().hubspot_id
+    page = marketer.crm.associations.v4.basic_api.get_page("deals", deal, "companies")
+    assert [str(r.to_object_id) for r in page.results] == [company]
+    assert run(integration, "opportunities").skipped_reasons == {"already_in_sync": 3}
+
+
+def test_cases_become_tickets(integration, rep, fast_search):
+    seed(rep, "Case", [{"Subject": f"Case {i}", "Status": "New"} for i in range(4)])
+    object_settings_update(
+        integration=integration,
+        object_name="tickets",
+        changes={"setup_complete": True},
+        enabled=True,
+    )
+    job = run(integration, "cases")
+    assert job.status == "succeeded", job.message
+    assert (job.total, job.created, job.failed) == (4, 4, 0)
+    assert RecordLink.objects.filter(object="tickets").count() == 4
+
+
+def test_tasks_of_imported_people_become_engagements_even_from_before_the_toggle(
+    integration, rep, marketer, fast_search
+):
+    lead = seed(rep, "Lead", leads(1))[0]
+    seed(
+        rep,
+        "Task",
+        [{"WhoId": lead, "Subject": f"Call back {i}", "Status": "Completed"} for i in range(2)],
+    )
+    assert run(integration, "leads").created == 1
+    object_settings_update(
+        integration=integration,
+        object_name="activities",
+        changes={"salesforce_tasks": True},
+        enabled=True,
+    )
+    job = run(integration, "tasks")
+    assert job.status == "succeeded", job.message
+    assert (job.total, job.created, job.failed) == (2, 2, 0)
+    tasks = marketer.crm.objects.basic_api.get_page(
+        "tasks", limit=10, properties=["hs_task_subject"]
+    )
+    assert sorted(t.properties["hs_task_subject"] for t in tasks.results) == [
+        "Call back 0",
+        "Call back 1",
+    ]
+
+
+def test_a_custom_object_pair_imports_its_salesforce_object(
+    integration, rep, marketer, fast_search
+):
+    from tests.sync_engine.sync.test_custom_objects import set_up
+
+    _, name = set_up(integration, marketer)
+    object_settings_update(integration=integration, object_name=name, changes={}, enabled=True)
+    seed(rep, "Project__c", [{"Name": f"Apollo {i}"} for i in range(3)])
+    job = run(integration, name)
+    assert job.status == "succeeded", job.message
+    assert (job.total, job.created, job.failed) == (3, 3, 0)
+    assert RecordLink.objects.filter(object=name).count() == 3
