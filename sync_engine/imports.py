@@ -191,6 +191,13 @@ def import_active(*, integration: Integration, object_name: str) -> ImportJob | 
     )
 
 
+def import_stalled(job: ImportJob) -> bool:
+    """Running, but its worker stopped renewing the lease (it died, or was killed): resume it."""
+    return job.status == ImportJob.Status.RUNNING and (
+        job.heartbeat_at is None or job.heartbeat_at < timezone.now() - LEASE
+    )
+
+
 def import_progress(job: ImportJob) -> dict[str, Any]:
     """What the progress bar and the summary show."""
     total = job.total or 0
@@ -273,13 +280,15 @@ def import_resume(*, job: ImportJob, actor: AbstractBaseUser | None = None) -> I
     """Continue a failed or cancelled import after the last record it committed."""
     from .services import audit_event_record
 
-    if job.status not in (ImportJob.Status.FAILED, ImportJob.Status.CANCELLED):
-        raise ImportRefused("Only a failed or cancelled import can be resumed.")
+    stalled = import_stalled(job)
+    if job.status not in (ImportJob.Status.FAILED, ImportJob.Status.CANCELLED) and not stalled:
+        raise ImportRefused("Only a failed, cancelled or stalled import can be resumed.")
     with transaction.atomic():
-        if import_active(integration=job.integration, object_name=job.object):
+        active = import_active(integration=job.integration, object_name=job.object)
+        if active is not None and active.pk != job.pk:
             raise ImportRefused("Another import of this object is running.")
         ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.QUEUED, finished_at=None, message=""
+            status=ImportJob.Status.QUEUED, finished_at=None, message="", worker=""
         )
         job.refresh_from_db()
         audit_event_record(

@@ -19,6 +19,7 @@ from sync_engine.imports import (
     import_jobs_list,
     import_progress,
     import_resume,
+    import_stalled,
     import_start,
     import_targets,
 )
@@ -93,6 +94,7 @@ def progress_context(request: HttpRequest, job: ImportJob) -> dict:
         "reasons": [(REASON_LABELS.get(k, k), v) for k, v in progress["reasons"]],
         "poll_seconds": POLL_SECONDS,
         "is_admin": user_is_admin(request.user),
+        "stalled": import_stalled(job),
     }
 
 

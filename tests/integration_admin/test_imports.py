@@ -99,6 +99,26 @@ def test_cancel_and_resume(admin_client, connected, django_capture_on_commit_cal
     ) == ["import.resumed", "import.cancelled"]
 
 
+def test_a_stalled_import_offers_resume(
+    admin_client, connected, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    job = ImportJob.objects.create(
+        integration=connected, object="leads", status="running", worker="gone:1:x",
+        heartbeat_at=timezone.now() - timedelta(minutes=30), position="00Q000000000009AAA",
+    )  # fmt: skip
+    html = admin_client.get(f"/import/{job.pk}/").content.decode()
+    assert 'data-field="stalled"' in html and "Resume import" in html
+    with django_capture_on_commit_callbacks() as callbacks:
+        admin_client.post(f"/import/{job.pk}/resume/", HTTP_HX_REQUEST="true")
+    job.refresh_from_db()
+    assert (job.status, job.worker, job.position) == ("queued", "", "00Q000000000009AAA")
+    assert len(callbacks) == 1
+
+
 @pytest.mark.django_db
 def test_an_import_through_the_page_runs_and_shows_its_summary(
     admin_client, live, emulators, django_capture_on_commit_callbacks
