@@ -82,7 +82,7 @@ from .changes import (
     with_retries,
 )
 from .context import CycleContext
-from .pair import PairSync, hubspot_version, salesforce_version
+from .pair import LINK_FIELDS, PairSync, hubspot_version, salesforce_version
 
 log = logging.getLogger(__name__)
 
@@ -946,6 +946,8 @@ class ActivitySync(PairSync):
         transaction."""
         now = timezone.now()
         synced: list[str] = []
+        created: list[RecordLink] = []
+        updated: list[RecordLink] = []
         with transaction.atomic():
             for item in items:
                 if item.failed or not item.created_id:
@@ -958,8 +960,7 @@ class ActivitySync(PairSync):
                     hs_key = hubspot_key(item.kind.name, item.created_id)
                     sf_id, sobject = item.salesforce_id, item.extra.get("sobject", "Task")
                 link = item.link or RecordLink(integration=self.ctx.integration, object=OBJECT)
-                if link.pk is None:
-                    self.counts["linked"] += 1
+                (updated if link.pk else created).append(link)
                 link.hubspot_id, link.salesforce_id, link.salesforce_type = hs_key, sf_id, sobject
                 link.snapshot = snapshot
                 link.last_synced_at = now
@@ -967,8 +968,10 @@ class ActivitySync(PairSync):
                     link.hubspot_modified_at = item.stamp
                 else:
                     link.salesforce_modified_at = item.stamp
-                link.save()
                 synced += [f"hubspot:{hs_key}", f"salesforce:{sf_id}"]
+            RecordLink.objects.bulk_create(created, batch_size=500)
+            RecordLink.objects.bulk_update(updated, LINK_FIELDS, batch_size=500)
+            self.counts["linked"] += len(created)
             services.sync_errors_resolve(
                 integration=self.ctx.integration, object_name=OBJECT, record_keys=synced
             )
