@@ -134,7 +134,7 @@ KINDS: dict[str, Kind] = {
         "Meeting",
         "meeting",
         ("hs_meeting_start_time",),
-    ),  # fmt: skip
+    ),
     "notes": Kind("notes", "Note", None, "hs_note_body", 202, "Task", None, "note"),
     "tasks": Kind(
         "tasks",
@@ -146,7 +146,7 @@ KINDS: dict[str, Kind] = {
         None,
         "task",
         ("hs_task_status",),
-    ),  # fmt: skip
+    ),
 }
 # HubSpot task status ⇄ Salesforce Task status.
 TASK_STATUS_TO_SALESFORCE = {
@@ -183,8 +183,6 @@ EVENT_FIELDS = [
     "CreatedDate",
     "SystemModstamp",
 ]
-# The Salesforce fields a Task copy of a HubSpot activity is compared on.
-TASK_COMPARED = ("Subject", "Description", "ActivityDate", "Status")
 
 
 # --- values -------------------------------------------------------------------------------
