@@ -285,15 +285,19 @@ class CustomObjectSync(PairSync):
         again: list[dict] = []
         doomed: list[str] = []
         for pair in pairs:
-            pair.link.delete()
-            pair.link = None
-            self.counts["links_removed"] += 1
             if self.settings.hubspot_delete == "delete":
                 doomed.append(pair.salesforce_id)
             elif self.allow_to_hubspot:
                 again.append(pair.salesforce)
-        self.delete_in_salesforce(doomed)
+        self.delete_in_salesforce(doomed)  # before the links go: a crash re-reads them
+        self.unlink(pairs)
         return again
+
+    def unlink(self, pairs: list[Pair]) -> None:
+        RecordLink.objects.filter(pk__in=[p.link.pk for p in pairs]).delete()
+        for pair in pairs:
+            pair.link = None
+        self.counts["links_removed"] += len(pairs)
 
     def match_in_hubspot(self, records: list[dict]) -> list[Pair]:
         """Unlinked Salesforce records. With the external id mapped, the unlinked HubSpot
@@ -435,18 +439,16 @@ class CustomObjectSync(PairSync):
         again: list[Any] = []
         archive: list[str] = []
         for pair in pairs:
-            pair.link.delete()
-            pair.link = None
-            self.counts["links_removed"] += 1
             if self.settings.salesforce_delete == "delete":
                 archive.append(pair.hubspot_id)
             elif self.allow_to_salesforce:
                 again.append(pair.hubspot)
-        if archive:
+        if archive:  # before the links go: a crash re-reads them
             with_retries(
                 lambda: self.ctx.hubspot.batch_archive(object_type=self.hubspot_type, ids=archive)
             )
             self.counts["deleted_in_hubspot"] += len(archive)
+        self.unlink(pairs)
         return again
 
     def external_id_property(self) -> str | None:

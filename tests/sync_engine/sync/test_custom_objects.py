@@ -443,3 +443,18 @@ def test_a_cycle_over_every_pair_answers_an_idle_custom_object_from_the_probe(
     assert run.status == "succeeded"
     link = projects.link(salesforce_id=project)
     assert projects.get(link.hubspot_id)["budget"] == "7"
+
+
+def test_a_project_whose_hubspot_record_is_gone_creates_it_again_when_it_changes(
+    projects, sf_person
+):
+    project = sf_person.Project__c.create({"Name": "Phoenix"})["id"]
+    projects()
+    first = projects.link(salesforce_id=project).hubspot_id
+    projects.hs.crm.objects.basic_api.archive(projects.type, first)
+    sf_person.Project__c.update(project, {"Budget__c": 3.0})
+    run = projects()
+    assert run.counts["links_removed"] == 1 and run.counts["created_in_hubspot"] == 1
+    second = projects.link(salesforce_id=project).hubspot_id
+    assert second != first and projects.get(second)["budget"] == "3"
+    assert sf_person.Project__c.get(project)["Name"] == "Phoenix"
