@@ -120,6 +120,7 @@ class ActivitySettings:
     turned_on_at: dict = field(default_factory=dict)
 
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
+    READ_ONLY: ClassVar[tuple[str, ...]] = ("turned_on_at",)
     TOGGLES: ClassVar[tuple[str, ...]] = (
         "hubspot_calls",
         "hubspot_emails",
@@ -218,6 +219,8 @@ def settings_validate(object_name: str, changes: dict[str, Any]) -> dict[str, An
     for name, value in changes.items():
         if name not in types:
             errors[name] = "unknown setting"
+        elif name in getattr(cls, "READ_ONLY", ()):
+            errors[name] = "set by the integration, not by hand"
         elif name in cls.CHOICES and value not in cls.CHOICES[name]:
             errors[name] = f"must be one of {', '.join(cls.CHOICES[name])}"
         elif types[name] == "bool" and not isinstance(value, bool):

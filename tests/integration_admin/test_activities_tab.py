@@ -94,3 +94,23 @@ def test_the_tab_in_dutch(admin_client, connected):
     html = admin_client.get("/activities/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     for text in ("HubSpot-activiteiten naar Salesforce", "Gevoerde gesprekken"):
         assert text in html, text
+
+
+def test_the_api_turns_types_on_and_refuses_to_set_the_stamps(admin_client, connected):
+    response = admin_client.patch(
+        "/api/v1/settings/activities/",
+        {"enabled": True, "settings": {"hubspot_notes": True}},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["settings"]["hubspot_notes"] is True
+    assert set(body["settings"]["turned_on_at"]) == {"enabled", "hubspot_notes"}
+    response = admin_client.patch(
+        "/api/v1/settings/activities/",
+        {"settings": {"turned_on_at": {"hubspot_notes": "2000-01-01T00:00:00+00:00"}}},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "set by the integration" in str(response.json()["settings"]["turned_on_at"])
+    assert row(connected).options["turned_on_at"]["hubspot_notes"] > "2001"
