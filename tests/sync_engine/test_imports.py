@@ -412,3 +412,18 @@ def test_a_custom_object_pair_imports_its_salesforce_object(
     assert job.status == "succeeded", job.message
     assert (job.total, job.created, job.failed) == (3, 3, 0)
     assert RecordLink.objects.filter(object=name).count() == 3
+
+
+def test_the_celery_task_runs_a_queued_import_and_ignores_finished_ones(integration, rep):
+    from sync_engine.tasks import run_import
+
+    seed(rep, "Contact", [{"LastName": "Task", "Email": "task@import.example"}])
+    job = import_start(integration=integration, object_name="contacts", enqueue=False)
+    run_import(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.created) == ("succeeded", 1)
+    finished_at = job.finished_at
+    run_import(job.pk)  # a redelivered message: nothing happens
+    run_import(987654)
+    job.refresh_from_db()
+    assert job.finished_at == finished_at
