@@ -113,13 +113,9 @@ BATCH = 1000
 NEW_LINKS = 2000  # newly linked contacts looked at per cycle
 SWEEP = 1000  # linked deals whose HubSpot associations are compared per cycle
 # Snapshot keys beyond the mapped properties.
-CONTACTS, ACCOUNT, COMPANY, WAITING, PIPELINE_SNAP = (
-    "__contacts",
-    "__account",
-    "__company",
-    "__waiting_account",
-    "__pipeline",
-)
+CONTACTS, ACCOUNT, COMPANY, PIPELINE_SNAP = "__contacts", "__account", "__company", "__pipeline"
+WAITING = "__waiting_account"  # the account whose company the deal waits for
+WAITING_COMPANY = "__waiting_company"  # the company whose account the opportunity waits for
 
 
 @dataclass
@@ -156,6 +152,8 @@ class DealSync(PairSync):
         self._hs_contacts: dict[str, list[str]] = {}
         self._hs_companies: dict[str, str] = {}
         self._roles: dict[str, dict[str, str]] = {}
+        self._company_of: dict[str, str] = {}  # account id -> linked company id
+        self._account_of: dict[str, str] = {}  # company id -> linked account id
 
     # --- the cycle ------------------------------------------------------------------------
     def run(self) -> None:
@@ -694,6 +692,10 @@ class DealSync(PairSync):
         self._hs_contacts = self.deal_contacts(deals)
         self._hs_companies = self.deal_companies(deals) if self.companies_on else {}
         self._roles = self.roles_of([p.salesforce_id for p in pairs if p.salesforce is not None])
+        if self.companies_on:
+            accounts = {(p.salesforce or {}).get("AccountId") for p in pairs} - {None, ""}
+            self._company_of = self.company_links(sorted(accounts))
+            self._account_of = self.account_links(sorted(set(self._hs_companies.values()) - {""}))
 
     def decide_account(self, pair: DealPair) -> None:
         """``AccountId`` ⇄ the deal's primary company, while company sync is on: the side that
@@ -710,7 +712,7 @@ class DealSync(PairSync):
         )
         hs_changed = pair.hubspot is not None and company != (last_company or "")
         if pair.salesforce is not None and (sf_changed or (last_account is None and account)):
-            company_of = self.company_links([account]).get(account, "") if account else ""
+            company_of = self._company_of.get(account, "") if account else ""
             if account and not company_of:
                 pair.same.update({ACCOUNT: account, COMPANY: company, WAITING: account})
                 pair.partial = True
@@ -720,19 +722,20 @@ class DealSync(PairSync):
                 pair.company_remove = [company] if company else []
                 pair.company_add = company_of
             pair.same.update({ACCOUNT: account, COMPANY: company_of, WAITING: ""})
+            pair.same[WAITING_COMPANY] = ""
         elif pair.hubspot is not None and (hs_changed or last_company is None):
-            account_of = self.account_links([company]).get(company, "") if company else ""
+            account_of = self._account_of.get(company, "") if company else ""
             if company and not account_of:
-                # The company has no account yet: leave AccountId; look again when it has one.
-                pair.same.update(
-                    {ACCOUNT: account, COMPANY: "" if last_company is None else last_company}
-                )
+                # The company has no account yet: AccountId stays; it follows once the
+                # company has one (``finish_waiting_accounts``).
+                pair.same.update({ACCOUNT: account, COMPANY: company, WAITING_COMPANY: company})
                 return
+            done = {WAITING: "", WAITING_COMPANY: ""}
             if account_of != account and (company or last_company):
                 pair.to_salesforce["AccountId"] = account_of or None
-                pair.snap_salesforce.update({ACCOUNT: account_of, COMPANY: company, WAITING: ""})
+                pair.snap_salesforce.update({ACCOUNT: account_of, COMPANY: company, **done})
             else:
-                pair.same.update({ACCOUNT: account, COMPANY: company, WAITING: ""})
+                pair.same.update({ACCOUNT: account, COMPANY: company, **done})
         else:
             pair.same.update({ACCOUNT: account, COMPANY: company})
 
@@ -1125,24 +1128,36 @@ class DealSync(PairSync):
             self.process(pairs, None, [])
 
     def finish_waiting_accounts(self) -> None:
-        """Deals waiting for their account's company: associate those whose account synced."""
+        """Deals waiting for their account's company, and opportunities waiting for their
+        deal company's account: put in step those whose partner has synced since."""
         if not self.companies_on:
             return
-        waiting = [
-            link
-            for link in RecordLink.objects.filter(
-                integration=self.ctx.integration, object=OBJECT, snapshot__has_key=WAITING
-            )
-            if link.snapshot.get(WAITING)
+        links = RecordLink.objects.filter(integration=self.ctx.integration, object=OBJECT)
+        accounts = [
+            link for link in links.filter(snapshot__has_key=WAITING) if link.snapshot.get(WAITING)
         ]
-        if not waiting:
-            return
-        ready = self.company_links([link.snapshot[WAITING] for link in waiting])
-        links = [link for link in waiting if link.snapshot[WAITING] in ready]
-        for link in links:  # decide afresh: the account hasn't been put in step yet
-            link.snapshot = {k: v for k, v in link.snapshot.items() if k not in (ACCOUNT, WAITING)}
-        if links:
-            self.resync_links(links)
+        companies = [
+            link
+            for link in links.filter(snapshot__has_key=WAITING_COMPANY)
+            if link.snapshot.get(WAITING_COMPANY)
+        ]
+        have_company = self.company_links([link.snapshot[WAITING] for link in accounts])
+        have_account = self.account_links([link.snapshot[WAITING_COMPANY] for link in companies])
+        ready = {}
+        for link in accounts:
+            if link.snapshot[WAITING] in have_company:  # decide afresh: Salesforce's account
+                link.snapshot = {
+                    k: v for k, v in link.snapshot.items() if k not in (ACCOUNT, WAITING)
+                }
+                ready[link.pk] = link
+        for link in companies:
+            if link.snapshot[WAITING_COMPANY] in have_account and link.pk not in ready:
+                link.snapshot = {  # decide afresh: HubSpot's company
+                    k: v for k, v in link.snapshot.items() if k not in (COMPANY, WAITING_COMPANY)
+                }
+                ready[link.pk] = link
+        if ready:
+            self.resync_links(list(ready.values()))
 
     def retry_errored(self) -> None:
         """Records whose errors are due, and records an admin asked to sync."""

@@ -595,3 +595,34 @@ def test_pipeline_stages_are_put_back_in_step_when_the_describe_is_read_again(
     new_lost = hs_stage(hs_person, "Closed Lost")[1]
     assert new_lost.id != lost.id
     assert deals.pipeline()["stage_count"] == 10
+
+
+def test_a_deal_company_without_an_account_sets_the_account_once_it_has_one(
+    with_companies, sf_person, hs_person
+):
+    deals = with_companies
+    from .test_companies import hs_company
+
+    company = hs_company(hs_person, name="No Account Yet")
+    deals.all()  # the company has no contacts: no account
+    pipeline_id, stage = hs_stage(hs_person, "Prospecting")
+    deal = hs_deal(
+        hs_person, dealname="Waits for account", closedate="2026-04-01", pipeline=pipeline_id,
+        dealstage=stage.id,
+    )  # fmt: skip
+    deals.hs_action("associate", from_type="deals", from_id=deal, to_type="companies",
+                    to_id=company)  # fmt: skip
+    deals()
+    opportunity = deals.link(hubspot_id=str(deal)).salesforce_id
+    assert sf_person.Opportunity.get(opportunity)["AccountId"] is None
+    idle = deals()
+    idle = deals()
+    assert idle.calls["salesforce"] == 1  # waiting costs nothing per cycle
+    contact = hs_create(hs_person, email="acc@later.example", firstname="A", lastname="L")
+    deals("contacts")
+    deals.hs_action("associate", from_type="contacts", from_id=contact, to_type="companies",
+                    to_id=company)  # fmt: skip
+    deals("companies")  # the company creates its account
+    account = RecordLink.objects.get(object="companies", hubspot_id=str(company)).salesforce_id
+    deals()
+    assert sf_person.Opportunity.get(opportunity)["AccountId"] == account
