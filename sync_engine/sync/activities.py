@@ -91,6 +91,7 @@ MODIFIED = "hs_lastmodifieddate"
 KEY_PROPERTY = "salesforce_activity_id"  # on engagements we create: the Task or Event id
 EXTERNAL_ID = "HubSpot_Id__c"  # on Task, when the org has it: the engagement we copied
 INTENT_STREAM = "activities:pending-creates"
+EVENT_PREFIX = "00U"  # Event ids; Task ids start with 00T
 SUBJECT_MAX = 255
 NOTE_WORDS = 8
 DESCRIPTION_MAX = 32000
@@ -1004,7 +1005,8 @@ class ActivitySync(PairSync):
                 if kind_name in KINDS:
                     hubspot[kind_name].add(hs_id)
             elif side == "salesforce" and rest:
-                salesforce["Event" if sobject == "Event" else "Task"].add(rest)
+                event = sobject == "Event" or rest.startswith(EVENT_PREFIX)
+                salesforce["Event" if event else "Task"].add(rest)
         for kind_name, ids in hubspot.items():
             kind = KINDS[kind_name]
             if not self.on(f"hubspot_{kind_name}"):

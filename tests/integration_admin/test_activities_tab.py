@@ -114,3 +114,26 @@ def test_the_api_turns_types_on_and_refuses_to_set_the_stamps(admin_client, conn
     assert response.status_code == 400
     assert "set by the integration" in str(response.json()["settings"]["turned_on_at"])
     assert row(connected).options["turned_on_at"]["hubspot_notes"] > "2001"
+
+
+def test_an_activity_error_has_a_record_page_with_resync(admin_client, connected):
+    from sync_engine.models import ResyncRequest
+    from sync_engine.services import sync_error_record
+
+    sync_error_record(
+        integration=connected,
+        object_name="activities",
+        error_type="waiting_for_contact",
+        direction="to_salesforce",
+        record_key="hubspot:calls:77",
+        hubspot_id="77",
+        salesforce_type="Task",
+        record_label="Call: Intro",
+        code="WAITING_FOR_CONTACT",
+        message="HubSpot contact 5 hasn't synced to Salesforce yet",
+    )
+    html = admin_client.get("/records/activities/hubspot:calls:77/").content.decode()
+    assert "Waiting for contact to sync" in html and "Call: Intro" in html
+    admin_client.post("/records/activities/hubspot:calls:77/resync/")
+    request = ResyncRequest.objects.get()
+    assert (request.object, request.record_key) == ("activities", "hubspot:calls:77")
