@@ -21,12 +21,12 @@ urlpatterns = [
     path("sync-health/errors/resync/", errors.errors_resync, name="errors_resync"),
     path("sync-health/errors/<slug:error_type>/", health.error_panel, name="error_panel"),
     path(
-        "records/<slug:object_name>/<str:record_key>/",
+        "records/<str:object_name>/<str:record_key>/",
         errors.record_detail,
         name="record_detail",
     ),
     path(
-        "records/<slug:object_name>/<str:record_key>/resync/",
+        "records/<str:object_name>/<str:record_key>/resync/",
         errors.record_resync,
         name="record_resync",
     ),

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from sync_engine.models import SyncObject
+from sync_engine.object_settings import CUSTOM_PREFIX
 from sync_engine.selectors import record_history
 from sync_engine.services import record_resync as request_record_resync
 from sync_engine.services import sync_errors_request_resync
@@ -83,7 +84,7 @@ def errors_resync(request: HttpRequest) -> HttpResponse:
 
 
 def _object_or_404(object_name: str) -> str:
-    if object_name not in SyncObject.values:
+    if object_name not in SyncObject.values and not object_name.startswith(CUSTOM_PREFIX):
         raise Http404
     return object_name
 

@@ -221,3 +221,18 @@ def test_forms_need_the_csrf_token(admin_user, live):
 def test_login_required(client, live):
     response = client.get("/custom-objects/")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_a_custom_object_error_opens_from_sync_health(admin_client, connected):
+    from .conftest import make_error
+
+    make_error(
+        connected, 1, object_name="custom:1", salesforce_type="Project__c", record_label="Apollo"
+    )
+    html = admin_client.get("/sync-health/errors/property_value/").content.decode()
+    assert "/records/custom:1/hubspot:1000/" in html
+    response = admin_client.get("/records/custom:1/hubspot:1000/")
+    assert response.status_code == 200 and "Apollo" in response.content.decode()
+    response = admin_client.post("/records/custom:1/hubspot:1000/resync/")
+    assert response.status_code == 302
+    assert admin_client.get("/records/nonsense/hubspot:1000/").status_code == 404
