@@ -8,11 +8,15 @@ to do, until someone fixes them.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import logging
 import os
 import socket
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 from django.db.models import Q
 from django.utils import timezone
@@ -43,16 +47,37 @@ class SyncAlreadyRunning(Exception):
     pass
 
 
+@functools.cache
+def _process_space() -> str:
+    """Which pid space this process lives in: the boot (``/proc/sys/kernel/random/boot_id``)
+    and the pid namespace (inode of ``/proc/self/ns/pid``), hashed to 12 characters. Containers
+    often share a hostname (and a host its boot); only a holder with the same space names a
+    pid we can check. Empty when neither can be read (then no lease is taken over early)."""
+    parts = []
+    with contextlib.suppress(OSError):
+        parts.append(Path("/proc/sys/kernel/random/boot_id").read_text().strip())
+    with contextlib.suppress(OSError):
+        parts.append(str(os.stat("/proc/self/ns/pid").st_ino))
+    if len(parts) < 2:
+        return ""
+    return hashlib.sha1(":".join(parts).encode(), usedforsecurity=False).hexdigest()[:12]
+
+
 def lock_holder_new() -> str:
-    """host:pid:random, so a lease whose worker died on this host can be taken over at once."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    """host:pid:space:random (at most 64 characters), so a lease whose worker died in this
+    same pid space (same boot, same pid namespace) can be taken over at once."""
+    host = socket.gethostname()[:32]
+    return f"{host}:{os.getpid()}:{_process_space() or '-'}:{uuid.uuid4().hex[:8]}"
 
 
 def _holder_is_dead(holder: str) -> bool:
-    host, _, rest = holder.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False  # another machine's worker: only its lease expiry can tell
+    parts = holder.split(":")
+    if len(parts) != 4:
+        return False  # an older holder without its pid space: only its lease expiry can tell
+    host, pid, space, _ = parts
+    here = _process_space()
+    if host != socket.gethostname()[:32] or not here or space != here or not pid.isdigit():
+        return False  # another machine's or container's worker: only its expiry can tell
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:

@@ -9,7 +9,13 @@ import pytest
 from django.utils import timezone
 
 from sync_engine.models import ObjectSync, SyncRun
-from sync_engine.sync.cycle import SyncAlreadyRunning, sync_cycle_run
+from sync_engine.sync.cycle import (
+    SyncAlreadyRunning,
+    _holder_is_dead,
+    _process_space,
+    lock_holder_new,
+    sync_cycle_run,
+)
 
 
 def hold(integration, holder):
@@ -18,16 +24,25 @@ def hold(integration, holder):
     )
 
 
+def here(pid: int, space: str | None = None) -> str:
+    """A holder as a worker with ``pid`` in this pid space (or another ``space``) writes it."""
+    return f"{socket.gethostname()[:32]}:{pid}:{space or _process_space()}:othercyc"
+
+
+def dead_pid() -> int:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    return dead.pid
+
+
 def test_a_live_holder_keeps_the_pair(cycle, integration):
-    hold(integration, f"{socket.gethostname()}:{os.getpid()}:other-cycle")
+    hold(integration, here(os.getpid()))
     with pytest.raises(SyncAlreadyRunning):
         sync_cycle_run(integration=integration, object_name="contacts")
 
 
 def test_a_dead_workers_lease_and_run_are_taken_over(cycle, integration):
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    hold(integration, f"{socket.gethostname()}:{dead.pid}:killed-cycle")
+    hold(integration, here(dead_pid()))
     stale = SyncRun.objects.create(integration=integration, object="contacts")
     run = cycle()
     assert run.status == "succeeded"
@@ -39,6 +54,31 @@ def test_a_dead_workers_lease_and_run_are_taken_over(cycle, integration):
 
 def test_another_hosts_lease_is_respected_until_it_expires(cycle, integration):
     hold(integration, "some-other-host:1:cycle")
+    with pytest.raises(SyncAlreadyRunning):
+        sync_cycle_run(integration=integration, object_name="contacts")
+    ObjectSync.objects.filter(integration=integration).update(
+        lock_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert cycle().status == "succeeded"
+
+
+def test_the_holder_names_its_pid_space_and_fits_the_column():
+    holder = lock_holder_new()
+    host, pid, space, _ = holder.split(":")
+    assert len(holder) <= ObjectSync._meta.get_field("lock_holder").max_length
+    assert pid == str(os.getpid()) and space == (_process_space() or "-")
+    assert not _holder_is_dead(holder)  # this very process
+
+
+def test_a_dead_pid_in_another_container_with_our_hostname_is_not_taken_over(cycle, integration):
+    # Same hostname, but another boot or pid namespace: that pid means nothing here.
+    hold(integration, here(dead_pid(), space="0123456789ab"))
+    with pytest.raises(SyncAlreadyRunning):
+        sync_cycle_run(integration=integration, object_name="contacts")
+
+
+def test_an_old_holder_without_a_pid_space_waits_for_its_expiry(cycle, integration):
+    hold(integration, f"{socket.gethostname()}:{dead_pid()}:killed-cycle")
     with pytest.raises(SyncAlreadyRunning):
         sync_cycle_run(integration=integration, object_name="contacts")
     ObjectSync.objects.filter(integration=integration).update(
