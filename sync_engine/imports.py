@@ -600,6 +600,8 @@ class _Runner:
         # Each pair's Salesforce → HubSpot half of a cycle, fed records instead of changes
         # (no cursor: nothing is marked as read).
         if target.pair == "contacts":
+            self.sobject = sobject
+            self.prime_hubspot_emails(sync)
             handle = lambda records: sync.handle_salesforce_people(sobject, records, None)  # noqa: E731
             return sync, handle, sync.salesforce_fields(sobject)
         if target.pair == "companies":
@@ -625,6 +627,32 @@ class _Runner:
             handle = lambda records: sync.handle_salesforce(records, None)  # noqa: E731
             return sync, handle, sync.record_fields()
         return None, None, None
+
+    def prime_hubspot_emails(self, sync) -> None:
+        """When HubSpot has fewer contacts than are left to import, read every HubSpot email
+        once (100 per call) instead of looking each batch up by email (100 per call): people
+        HubSpot doesn't have are then upserted straight away, as a first cycle does."""
+        from .sync.changes import with_retries
+
+        left = max(0, (self.job.total or 0) - self.job.processed)
+        linked = RecordLink.objects.filter(
+            integration=self.integration, object="contacts", salesforce_type=self.sobject
+        ).count()
+        unlinked = max(0, left - linked)  # linked people need no lookup by email at all
+        if unlinked <= 200:
+            return
+        hubspot = sync.ctx.hubspot
+        found = with_retries(lambda: hubspot.search(object_type="contacts", limit=1))
+        total = int(getattr(found, "total", 0) or 0)
+        if math.ceil(total / 100) + 1 >= math.ceil(unlinked / 100):
+            return
+        emails: set[str] = set()
+        for page in hubspot.objects_pages(object_type="contacts", limit=100, properties=["email"]):
+            emails.update(
+                (o.properties.get("email") or "").strip().lower() for o in page.results or []
+            )
+        sync.hubspot_emails = emails
+        sync.hubspot_emails_complete = True
 
     def ledger_counts(self) -> dict[str, int]:
         rows = ApiCall.objects.filter(integration=self.integration).values("system")

@@ -15,7 +15,7 @@ from sync_engine.models import ApiCall, AuditEvent, ImportJob, RecordLink, SyncE
 from sync_engine.services import object_settings_update, object_sync_get_or_create
 from sync_engine.sync.cycle import sync_cycle_run
 from tests.sync_engine.engine_harness import chunks
-from tests.sync_engine.sync.helpers import hs_emails, hs_get
+from tests.sync_engine.sync.helpers import hs_create, hs_emails, hs_get
 
 
 @pytest.fixture
@@ -427,3 +427,24 @@ def test_the_celery_task_runs_a_queued_import_and_ignores_finished_ones(integrat
     run_import(987654)
     job.refresh_from_db()
     assert job.finished_at == finished_at
+
+
+def test_a_large_people_import_reads_hubspot_emails_once_instead_of_per_batch(
+    integration, rep, marketer, monkeypatch
+):
+    monkeypatch.setattr(imports, "BATCH", 100)
+    seed(rep, "Lead", leads(300))
+    existing = hs_create(marketer, email="lead5@import.example", firstname="Old")
+    job = run(integration, "leads")
+    assert (job.created, job.updated, job.failed) == (299, 1, 0)
+    operations = list(
+        ApiCall.objects.filter(integration=integration, system=System.HUBSPOT).values_list(
+            "operation", flat=True
+        )
+    )
+    assert operations.count("contacts.list") == 1  # every HubSpot email, once
+    assert operations.count("contacts.batch.read") == 1  # only the batch with lead5
+    assert operations.count("contacts.batch.upsert") == 3
+    assert hs_get(marketer, existing, "firstname")["firstname"] == "First5"
+    emails = hs_emails(marketer)
+    assert len(emails) == len(set(emails)) == 300
