@@ -1315,6 +1315,28 @@ def custom_object_delete(
         )
 
 
+HUBSPOT_OBJECT_TYPE_IDS = {"0-1": "contacts", "0-2": "companies"}
+
+
+def custom_object_hubspot_associations(
+    *, integration: Integration, hubspot_object: str
+) -> list[str]:
+    """The standard objects (``contacts``, ``companies``) the HubSpot custom object has an
+    association definition with (one call)."""
+    from .connectors.hubspot import HubSpotConnector
+
+    for schema in HubSpotConnector(integration=integration).schemas_get_all():
+        if schema.object_type_id == hubspot_object:
+            return sorted(
+                {
+                    HUBSPOT_OBJECT_TYPE_IDS[a.to_object_type_id]
+                    for a in getattr(schema, "associations", None) or []
+                    if a.to_object_type_id in HUBSPOT_OBJECT_TYPE_IDS
+                }
+            )
+    return []
+
+
 # --- tickets ------------------------------------------------------------------------------
 def sync_errors_resolve_type(
     *, integration: Integration, object_name: str, error_type: str, record_keys: list[str]

@@ -34,6 +34,7 @@ from sync_engine.services import (
     custom_object_choices,
     custom_object_create,
     custom_object_delete,
+    custom_object_hubspot_associations,
     custom_object_lookups,
     custom_object_mappable,
     custom_object_schemas_read,
@@ -378,12 +379,15 @@ def _step_associations(request, integration, state, context) -> HttpResponse | N
     settings = state["settings"]
     salesforce_fields, hubspot_properties = _schemas(integration, settings)
     lookups = custom_object_lookups(salesforce_fields)
+    associated = custom_object_hubspot_associations(
+        integration=integration, hubspot_object=settings["hubspot_object"]
+    )
     associations = dict(settings.get("associations") or {})
     if request.method == "POST":
         associations = {
             hs_object: request.POST.get(f"association:{hs_object}", "")
             for hs_object in lookups
-            if request.POST.get(f"association:{hs_object}")
+            if hs_object in associated and request.POST.get(f"association:{hs_object}")
         }
         settings["associations"] = associations
         _save(request, state)
@@ -408,6 +412,7 @@ def _step_associations(request, integration, state, context) -> HttpResponse | N
             "input": f"association:{hs_object}",
             "fields": fields,
             "selected": associations.get(hs_object, ""),
+            "available": hs_object in associated,
         }
         for hs_object, fields in lookups.items()
     ]
