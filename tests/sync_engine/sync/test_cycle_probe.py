@@ -63,6 +63,7 @@ def test_pairs_run_in_dependency_order_and_an_idle_cycle_costs_one_salesforce_ca
     # The first cycle after a burst re-reads it (the probe reports ids still inside the
     # overlap window, and only a query can tell which versions are new); then the window moves.
     all_pairs()
+    _quiet(emulators, seconds=60)  # the schedule runs cycles a minute apart
     runs, calls = all_pairs()
     assert calls["salesforce"] == 1  # the probe; every stream answered from it
     assert sum(run.counts.get("streams_unchanged", 0) for run in runs.values()) >= 4
@@ -81,6 +82,7 @@ def test_a_change_the_probe_sees_is_read_and_one_in_the_current_minute_is_not_lo
     all_pairs()
     _quiet(emulators)
     all_pairs()
+    _quiet(emulators, seconds=60)
     all_pairs()
 
     # A change whose minute has passed: the probe reports it and the stream is queried.
@@ -96,7 +98,7 @@ def test_a_change_the_probe_sees_is_read_and_one_in_the_current_minute_is_not_lo
     _quiet(emulators)
     all_pairs()
     clock = emulators.salesforce.app.clock
-    clock.advance(60 - clock.now().second + 5)  # 5 s into a fresh minute
+    clock.advance(120 - clock.now().second + 5)  # 5 s into a minute, over a minute later
     late = new_lead(sf_person, Email="current-minute@example.com")
     runs, _ = all_pairs()
     assert not RecordLink.objects.filter(salesforce_id=late).exists()
@@ -106,6 +108,16 @@ def test_a_change_the_probe_sees_is_read_and_one_in_the_current_minute_is_not_lo
     runs, _ = all_pairs()
     assert runs["contacts"].counts["created_in_hubspot"] == 1
     RecordLink.objects.get(salesforce_id=late)
+
+
+def test_back_to_back_cycles_query_rather_than_wait_for_the_minute(all_pairs, sf_person):
+    """The probe speaks in whole minutes: a stream read seconds ago is queried again, so a
+    'Sync now' right after a cycle still sees a change made in between."""
+    all_pairs()
+    lead = new_lead(sf_person, Email="right-away@example.com")
+    runs, _ = all_pairs()
+    assert runs["contacts"].counts["created_in_hubspot"] == 1
+    RecordLink.objects.get(salesforce_id=lead)
 
 
 def test_a_failing_probe_falls_back_to_querying(all_pairs, emulators, sf_person):
@@ -135,4 +147,3 @@ def test_streams_read_longer_ago_than_getupdated_reaches_are_queried(
     runs, calls = all_pairs()
     assert runs["contacts"].counts["created_in_hubspot"] == 1
     RecordLink.objects.get(salesforce_id=lead)
-

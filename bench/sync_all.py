@@ -1,0 +1,488 @@
+"""What a cycle over every object pair costs, printed as a table (issue #5, "Speed").
+
+    python bench/sync_all.py [--people 2000] [--changes 500]
+
+Every pair is on: companies, contacts (HubSpot creates Salesforce contacts), deals, tickets,
+activities (every type, both ways) and a custom object (Salesforce ``Project__c`` ⇄ a HubSpot
+``projects`` object). After a warm-up cycle on empty CRMs (it creates the pipelines and key
+properties), both sides are filled through the official clients, in batches:
+
+* Salesforce: ``--people / 10`` accounts, ``--people / 2`` contacts (each on an account) and as
+  many leads, ``--people / 10`` opportunities with a contact role each, ``--people / 10`` cases
+  and tasks, ``--people / 20`` projects;
+* HubSpot: ``--people`` contacts, ``--people / 10`` companies, ``--people / 10`` deals in the
+  synced pipeline, ``--people / 10`` notes on contacts, ``--people / 20`` projects.
+
+Phases: the initial sync (cycles until one writes nothing), ``--changes`` edits spread over
+the objects of both sides, an idle cycle right after, and an idle cycle after ten quiet minutes
+(the emulators' clocks are moved on; the measured cycle comes a minute after the one before,
+as scheduled). Targets: at most 6 Salesforce and 20 HubSpot calls per
+1,000 records, and an idle cycle of 1 Salesforce call. Records are the links the initial sync
+made, and the edits for the changes phase. The emulator process, the engine's database and
+connection are set up as in ``bench/sync_contacts.py`` (whose helpers this uses).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import random
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET_SF_PER_1000 = 6
+TARGET_HS_PER_1000 = 20
+TARGET_IDLE_SF = 1
+TARGET_RSS_MB = 300
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module
+
+
+base = _load("sync_contacts")  # emulator process, Django set-up, connect, RSS helpers
+
+
+def chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- set-up -----------------------------------------------------------------------------------
+PROJECT_MAPPINGS = {
+    "Name": "project_name",
+    "Budget__c": "budget",
+    "Status__c": "project_status",
+    "Description__c": "description",
+}
+
+
+def hubspot_projects_schema(hs) -> str:
+    body = {
+        "name": "projects",
+        "labels": {"singular": "Project", "plural": "Projects"},
+        "primaryDisplayProperty": "project_name",
+        "requiredProperties": ["project_name"],
+        "associatedObjects": ["CONTACT", "COMPANY"],
+        "properties": [
+            {"name": "project_name", "label": "Name", "type": "string", "fieldType": "text"},
+            {"name": "budget", "label": "Budget", "type": "number", "fieldType": "number"},
+            {"name": "project_status", "label": "Status", "type": "enumeration",
+             "fieldType": "select",
+             "options": [{"label": v, "value": v} for v in ("Planned", "Active", "On Hold",
+                                                             "Done")]},
+            {"name": "description", "label": "Description", "type": "string",
+             "fieldType": "textarea"},
+        ],
+    }  # fmt: skip
+    return hs.crm.schemas.core_api.create(body).object_type_id
+
+
+def switch_everything_on(integration, hs) -> str:
+    from sync_engine.services import (
+        custom_object_create,
+        custom_object_schemas_read,
+        object_settings_update,
+        object_sync_get_or_create,
+    )
+
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+    object_settings_update(
+        integration=integration, object_name="contacts", changes={"hubspot_creates": "contact"}
+    )
+    for name, changes in (
+        ("companies", {}),
+        ("deals", {}),
+        ("tickets", {"setup_complete": True}),
+        (
+            "activities",
+            {
+                k: True
+                for k in (
+                    "hubspot_calls", "hubspot_emails", "hubspot_meetings", "hubspot_notes",
+                    "hubspot_tasks", "salesforce_tasks", "salesforce_calls", "salesforce_emails",
+                    "salesforce_meetings",
+                )
+            },
+        ),
+    ):  # fmt: skip
+        object_settings_update(
+            integration=integration, object_name=name, changes=changes, enabled=True
+        )
+    hs_type = hubspot_projects_schema(hs)
+    fields, properties = custom_object_schemas_read(
+        integration=integration, salesforce_object="Project__c", hubspot_object=hs_type
+    )
+    custom_object_create(
+        integration=integration,
+        settings={"salesforce_object": "Project__c", "hubspot_object": hs_type},
+        mappings=PROJECT_MAPPINGS,
+        salesforce_fields=fields,
+        hubspot_properties=properties,
+    )
+    return hs_type
+
+
+def sf_create(sf, records: list[dict]) -> list[str]:
+    ids = []
+    for batch in chunks(records, 200):
+        result = sf.restful(
+            "composite/sobjects", method="POST", json={"allOrNone": True, "records": batch}
+        )
+        ids += [r["id"] for r in result]
+    return ids
+
+
+def hs_create(hs, object_type: str, inputs: list[dict]) -> list[str]:
+    ids = []
+    for batch in chunks(inputs, 100):
+        result = hs.api_request(
+            {
+                "method": "POST",
+                "path": f"/crm/v3/objects/{object_type}/batch/create",
+                "body": {"inputs": batch},
+            }
+        )
+        ids += [r["id"] for r in result.json()["results"]]
+    return ids
+
+
+def fill_both_sides(sf, hs, *, people: int, projects_type: str, seed: int) -> None:
+    rng = random.Random(seed)
+    n = max(people // 10, 1)
+
+    def rec(sobject, **values):
+        return {"attributes": {"type": sobject}, **values}
+
+    accounts = sf_create(sf, [rec("Account", Name=f"Account {i}") for i in range(n)])
+    contacts = sf_create(
+        sf,
+        [
+            rec("Contact", LastName=f"Contact {i}", Email=f"sf-contact-{i}@bench.example",
+                AccountId=accounts[i % n])
+            for i in range(people // 2)
+        ],
+    )  # fmt: skip
+    leads = sf_create(
+        sf,
+        [
+            rec("Lead", LastName=f"Lead {i}", Company=f"Lead Co {i}",
+                Email=f"sf-lead-{i}@bench.example")
+            for i in range(people // 2)
+        ],
+    )  # fmt: skip
+    opportunities = sf_create(
+        sf,
+        [
+            rec("Opportunity", Name=f"Opportunity {i}", StageName="Prospecting",
+                CloseDate="2027-01-31", Amount=1000 + i, AccountId=accounts[i % n])
+            for i in range(n)
+        ],
+    )  # fmt: skip
+    sf_create(
+        sf,
+        [
+            rec("OpportunityContactRole", OpportunityId=o, ContactId=contacts[i], Role="Buyer")
+            for i, o in enumerate(opportunities)
+        ],
+    )  # fmt: skip
+    sf_create(
+        sf,
+        [
+            rec("Case", Subject=f"Case {i}", Status="New", Origin="Web",
+                AccountId=accounts[i % n], ContactId=contacts[i])
+            for i in range(n)
+        ],
+    )  # fmt: skip
+    sf_create(
+        sf,
+        [
+            rec("Task", Subject=f"Follow up {i}", Status="Not Started",
+                ActivityDate="2027-01-15", WhoId=(contacts + leads)[rng.randrange(people)])
+            for i in range(n)
+        ],
+    )  # fmt: skip
+    sf_create(
+        sf,
+        [rec("Project__c", Name=f"Project {i}", Budget__c=500.0 * i) for i in range(n // 2)],
+    )
+
+    hs_contacts = hs_create(
+        hs,
+        "contacts",
+        [
+            {"properties": {"email": f"hs-{i}@bench.example", "firstname": "H",
+                            "lastname": f"Contact {i}"}}
+            for i in range(people)
+        ],
+    )  # fmt: skip
+    hs_create(hs, "companies", [{"properties": {"name": f"Company {i}"}} for i in range(n)])
+    pipeline = next(
+        p
+        for p in hs.crm.pipelines.pipelines_api.get_all("deals").results
+        if p.label.startswith("Salesforce")
+    )
+    stage = pipeline.stages[0].id
+    hs_create(
+        hs,
+        "deals",
+        [
+            {"properties": {"dealname": f"Deal {i}", "amount": str(100 * i),
+                            "pipeline": pipeline.id, "dealstage": stage,
+                            "closedate": "2027-02-01T00:00:00Z"}}
+            for i in range(n)
+        ],
+    )  # fmt: skip
+    hs_create(
+        hs,
+        "notes",
+        [
+            {
+                "properties": {"hs_note_body": f"Note {i}", "hs_timestamp": "2026-11-01T10:00:00Z"},
+                "associations": [
+                    {"to": {"id": hs_contacts[i]},
+                     "types": [{"associationCategory": "HUBSPOT_DEFINED",
+                                "associationTypeId": 202}]}
+                ],
+            }
+            for i in range(n)
+        ],
+    )  # fmt: skip
+    hs_create(
+        hs,
+        projects_type,
+        [{"properties": {"project_name": f"HS project {i}"}} for i in range(n // 2)],
+    )
+
+
+def edit_both_sides(sf, hs, *, changes: int, seed: int) -> None:
+    """Half the edits in Salesforce (accounts, contacts, opportunities, cases, projects), half
+    in HubSpot (contacts, companies, deals, projects)."""
+    rng = random.Random(seed)
+    per_side = changes // 2
+    edits = {
+        "Account": ("Description", "Rep edit"),
+        "Contact": ("Title", "Rep edit"),
+        "Opportunity": ("Description", "Rep edit"),
+        "Case": ("Subject", "Rep edit"),
+        "Project__c": ("Description__c", "Rep edit"),
+    }
+    share = per_side // len(edits)
+    for sobject, (field_name, text) in edits.items():
+        ids = [r["Id"] for r in sf.query_all(f"SELECT Id FROM {sobject}")["records"]]  # noqa: S608
+        picked = rng.sample(ids, min(share, len(ids)))
+        sf.restful(
+            "composite/sobjects",
+            method="PATCH",
+            json={
+                "allOrNone": True,
+                "records": [
+                    {"attributes": {"type": sobject}, "Id": i, field_name: f"{text} {n}"}
+                    for n, i in enumerate(picked)
+                ],
+            },
+        ) if picked else None
+    hs_edits = {"contacts": ("jobtitle",), "companies": ("description",), "deals": ("description",)}
+    share = per_side // len(hs_edits)
+    for object_type, (prop,) in hs_edits.items():
+        page = hs.api_request(
+            {"method": "GET", "path": f"/crm/v3/objects/{object_type}", "qs": {"limit": 100}}
+        ).json()["results"]
+        ids = [r["id"] for r in page]
+        picked = rng.sample(ids, min(share, len(ids)))
+        hs.api_request(
+            {
+                "method": "POST",
+                "path": f"/crm/v3/objects/{object_type}/batch/update",
+                "body": {
+                    "inputs": [{"id": i, "properties": {prop: f"Marketer edit {n}"}}
+                               for n, i in enumerate(picked)]
+                },
+            }
+        )  # fmt: skip
+
+
+# --- cycles -----------------------------------------------------------------------------------
+@dataclass
+class Phase:
+    name: str
+    records: int = 0
+    salesforce_calls: int = 0
+    hubspot_calls: int = 0
+    seconds: float = 0.0
+    rss_mb: float = 0.0
+    cycles: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def per_1000(self, calls: int) -> float | None:
+        return calls * 1000 / self.records if self.records else None
+
+
+VERBOSE = False
+WRITES = ("created_in_hubspot", "updated_in_hubspot", "created_in_salesforce",
+          "updated_in_salesforce", "deleted_in_hubspot")  # fmt: skip
+
+
+def cycle_over_every_pair(integration, phase: Phase) -> bool:
+    """One cycle of every pair; True when it wrote and failed nothing."""
+    from sync_engine.sync.cycle import sync_cycles_run
+
+    sf_before, hs_before = base.calls_so_far(integration)
+    last_call = base.last_call_id(integration)
+    base.rss_peak_reset()
+    started = time.perf_counter()
+    runs = sync_cycles_run(integration=integration, trigger="manual")
+    phase.seconds += time.perf_counter() - started
+    sf_after, hs_after = base.calls_so_far(integration)
+    phase.salesforce_calls += sf_after - sf_before
+    phase.hubspot_calls += hs_after - hs_before
+    phase.rss_mb = max(phase.rss_mb, base.rss_peak_mb())
+    phase.cycles += 1
+    if VERBOSE:
+        ops = base.operations_since(integration, last_call)
+        print(f"  {phase.name} #{phase.cycles} calls: "
+              + ", ".join(f"{k} {v}" for k, v in sorted(ops.items(), key=lambda i: -i[1])),
+              file=sys.stderr)  # fmt: skip
+    quiet = True
+    for run in runs:
+        counts = run.counts or {}
+        writes = sum(v for k, v in counts.items() if k in WRITES or k.startswith("associations"))
+        if run.status != "succeeded":
+            print(f"  {run.object}: {run.status} {run.message}", file=sys.stderr)
+        if VERBOSE:
+            print(f"  {phase.name} #{phase.cycles} {run.object}: {dict(counts)}", file=sys.stderr)
+        quiet = quiet and run.status == "succeeded" and not writes and not counts.get("failed")
+    return quiet
+
+
+def until_quiet(integration, name: str, *, records: int | None, max_cycles: int = 8) -> Phase:
+    """Cycles until one neither writes nor fails anything. The phase is the cycles that did the
+    work; the quiet one that confirms it (an idle cycle right after, which re-reads the
+    cycles' own writes inside the overlap) is left out, as in ``bench/sync_contacts.py``."""
+    phase = Phase(name)
+    links_before = base.links_count(integration)
+    for _ in range(max_cycles):
+        before = Phase("before")
+        for key in ("salesforce_calls", "hubspot_calls", "seconds", "cycles"):
+            setattr(before, key, getattr(phase, key))
+        if cycle_over_every_pair(integration, phase):
+            if before.cycles:
+                for key in ("salesforce_calls", "hubspot_calls", "seconds", "cycles"):
+                    setattr(phase, key, getattr(before, key))
+            break
+    phase.records = base.links_count(integration) - links_before if records is None else records
+    return phase
+
+
+def print_state(integration) -> None:
+    """Links per pair and open sync errors per type: what the table's records are made of."""
+    from django.db.models import Count
+
+    from sync_engine.models import RecordLink, SyncError
+
+    links = RecordLink.objects.filter(integration=integration).values("object", "salesforce_type")
+    print("links:", ", ".join(f"{r['object']}/{r['salesforce_type']} {r['n']}" for r in
+                              links.annotate(n=Count("id")).order_by("object")))  # fmt: skip
+    errors = SyncError.objects.filter(integration=integration, resolved_at__isnull=True)
+    by_type = errors.values("object", "error_type").annotate(n=Count("id"))
+    print("open errors:", ", ".join(f"{r['object']} {r['error_type']} {r['n']}" for r in by_type)
+          or "none")  # fmt: skip
+    for error in errors[:5]:
+        print(f"  e.g. {error.object} {error.error_type} {error.record_key}: {error.message[:120]}")
+
+
+def print_table(phases: list[Phase]) -> bool:
+    header = ("phase", "cycles", "records", "SF calls", "SF/1k", "HS calls", "HS/1k", "wall s",
+              "records/s", "peak RSS MB")  # fmt: skip
+    rows = [header]
+
+    def per_1000(p: Phase, calls: int) -> str:
+        value = p.per_1000(calls)
+        return "–" if value is None else f"{value:.1f}"
+
+    for p in phases:
+        rate = p.records / p.seconds if p.records and p.seconds else None
+        rows.append(
+            (p.name, str(p.cycles), f"{p.records:,}", f"{p.salesforce_calls:,}",
+             per_1000(p, p.salesforce_calls),
+             f"{p.hubspot_calls:,}",
+             per_1000(p, p.hubspot_calls),
+             f"{p.seconds:.1f}", "–" if rate is None else f"{rate:,.0f}", f"{p.rss_mb:.0f}")
+        )  # fmt: skip
+    rows.append(("target", "", "", "", f"≤ {TARGET_SF_PER_1000}", "", f"≤ {TARGET_HS_PER_1000}",
+                 "", "", f"≤ {TARGET_RSS_MB}"))  # fmt: skip
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    print()
+    for n, row in enumerate(rows):
+        if n in (1, len(rows) - 1):
+            print("  ".join("-" * w for w in widths))
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
+                        enumerate(zip(row, widths, strict=True))))  # fmt: skip
+    print()
+    verdicts = []
+    for p in phases:
+        if p.records:
+            verdicts.append(
+                (f"{p.name}: SF/1k", p.per_1000(p.salesforce_calls) <= TARGET_SF_PER_1000)
+            )
+            verdicts.append((f"{p.name}: HS/1k", p.per_1000(p.hubspot_calls) <= TARGET_HS_PER_1000))
+        elif "quiet" in p.name:
+            verdicts.append((f"{p.name}: SF calls", p.salesforce_calls <= TARGET_IDLE_SF))
+        verdicts.append((f"{p.name}: peak RSS", p.rss_mb <= TARGET_RSS_MB))
+    for label, ok in verdicts:
+        print(f"  {'met ' if ok else 'MISSED'}  {label}")
+    return all(ok for _, ok in verdicts)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--people", type=int, default=2_000)
+    parser.add_argument("--changes", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--verbose", action="store_true", help="print every run's counts")
+    args = parser.parse_args()
+    global VERBOSE
+    VERBOSE = args.verbose
+
+    emulators = base.start_emulators()
+    try:
+        workdir = Path(tempfile.mkdtemp(prefix="bench-sync-all-"))
+        base.django_setup(workdir)
+        integration = base.connect(emulators)
+        sf, hs = base.clients(emulators, "bench-person")
+        projects_type = switch_everything_on(integration, hs)
+        warm_up = Phase("warm-up (empty CRMs)")
+        cycle_over_every_pair(integration, warm_up)
+        print(f"filling both CRMs ({args.people:,} people each side and the rest)...")
+        fill_both_sides(sf, hs, people=args.people, projects_type=projects_type, seed=args.seed)
+        initial = until_quiet(integration, "initial sync", records=None)
+        edit_both_sides(sf, hs, changes=args.changes, seed=args.seed + 1)
+        changes = until_quiet(integration, f"{args.changes} changes", records=args.changes)
+        right_after = Phase("idle, right after")
+        cycle_over_every_pair(integration, right_after)
+        for side in ("salesforce", "hubspot"):
+            emulators.control(side, "/clock", {"advance": 600})
+        cycle_over_every_pair(integration, Phase("(re-reads the overlap once)"))
+        for side in ("salesforce", "hubspot"):  # the schedule runs cycles a minute apart
+            emulators.control(side, "/clock", {"advance": 60})
+        quiet = Phase("idle, after 10 quiet minutes")
+        cycle_over_every_pair(integration, quiet)
+        print_state(integration)
+        ok = print_table([warm_up, initial, changes, right_after, quiet])
+    finally:
+        emulators.stop()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
