@@ -149,6 +149,8 @@ KINDS: dict[str, Kind] = {
         ("hs_task_status",),
     ),
 }
+# The subjects of the Tasks we create start with one of these.
+OUR_PREFIXES = tuple(f"{kind.label}: " for kind in KINDS.values())
 # HubSpot task status ⇄ Salesforce Task status.
 TASK_STATUS_TO_SALESFORCE = {
     "NOT_STARTED": "Not Started",
@@ -642,10 +644,16 @@ class ActivitySync(PairSync):
         }
 
     def ours(self, record: dict) -> bool:
-        """A Task we created from a HubSpot activity (whose link may not be stored yet)."""
+        """A Task we created from a HubSpot activity (whose link may not be stored yet): it
+        carries ``HubSpot_Id__c``, or the integration user created it with one of our subject
+        prefixes ("Call: …"). Tasks automation creates as the integration user still sync."""
         if self.external_id and record.get(self.external_id):
             return True
-        return bool(self.user_id) and record.get("CreatedById") == self.user_id
+        return (
+            bool(self.user_id)
+            and record.get("CreatedById") == self.user_id
+            and (record.get("Subject") or "").startswith(OUR_PREFIXES)
+        )
 
     def handle_salesforce(
         self, sobject: str, records: list[dict], cursor: Cursor | None, *, force: bool = False

@@ -514,3 +514,24 @@ def test_activities_run_in_a_cycle_over_every_pair(activities, linked_person, sf
     idle = {r.object: r for r in runs}["activities"].counts
     assert not idle.get("created_in_hubspot") and not idle.get("updated_in_hubspot"), idle
     assert len(engagements(hs_person, "tasks")) == 1
+
+
+def test_tasks_automation_creates_as_the_integration_user_still_sync(
+    activities, linked_person, hs_person, emulators, integration
+):
+    from emulators.testing import salesforce_client
+
+    lead, contact = linked_person
+    activities.settings(salesforce_tasks=True)
+    as_integration = salesforce_client(
+        emulators, token=integration.salesforce_connection.access_token
+    )
+    as_integration.Task.create({"WhoId": lead, "Subject": "Welcome call", "Status": "Completed"})
+    # Looks like one of our own copies whose link was lost: never copied back.
+    as_integration.Task.create({"WhoId": lead, "Subject": "Call: Intro", "Status": "Completed"})
+    run = activities()
+    assert run.counts["created_in_hubspot"] == 1 and run.counts["skipped_own"] == 1, run.counts
+    task = engagements(hs_person, "tasks")[0].id
+    assert engagement_get(hs_person, "tasks", task, "hs_task_subject")["hs_task_subject"] == (
+        "Welcome call"
+    )
