@@ -156,18 +156,23 @@ def _initial(row, settings) -> dict:
 
 
 def _settings_context(request, integration, row, settings, form=None, changed=None) -> dict:
-    rows, failure = [], ""
-    try:
-        rows = _pipeline_rows(integration, settings)
-    except ConnectorError as error:
-        failure = str(getattr(error, "message", error))
+    # From the stored table: showing the tab costs no API call (step 4 reads both sides).
+    rows = [
+        {
+            "key": key,
+            "label": entry.get("label") or key,
+            "pipeline_label": entry.get("pipeline_label") or "",
+            "created": bool(entry.get("pipeline")),
+            "statuses": sorted(entry.get("stages") or {}),
+        }
+        for key, entry in sorted(settings.pipelines.items(), key=lambda kv: kv[0] != "master")
+    ]
     return {
         "settings": settings,
         "object_enabled": row.enabled,
         "form": form or TicketSettingsForm(initial=_initial(row, settings)),
         "changed": changed,
         "processes": rows,
-        "failure": failure,
         **editor_context(request, integration, OBJECT),
     }
 
@@ -245,7 +250,7 @@ def _pipelines_from_post(request, integration, settings) -> dict:
     processes = ticket_case_processes(integration=integration)
     pipelines = {p["id"]: p for p in ticket_hubspot_pipelines(integration=integration)}
     statuses = ticket_case_statuses(integration=integration)
-    out = {}
+    out = dict(settings.pipelines)  # processes no longer active keep their pipeline
     for process in processes:
         key = process["key"]
         current = settings.pipelines.get(key) or {}
@@ -257,6 +262,7 @@ def _pipelines_from_post(request, integration, settings) -> dict:
                 out[key] = {
                     "label": process["label"],
                     "pipeline": "",
+                    "pipeline_label": "",
                     "stages": {},
                     "managed": True,
                 }
@@ -272,6 +278,7 @@ def _pipelines_from_post(request, integration, settings) -> dict:
         out[key] = {
             "label": process["label"],
             "pipeline": choice,
+            "pipeline_label": pipelines[choice]["label"],
             "stages": stages,
             "managed": managed,
         }

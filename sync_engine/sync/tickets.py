@@ -417,7 +417,11 @@ class TicketSync(PairSync):
         except RemoteError as error:
             log.warning("creating a ticket pipeline for %s failed: %s", process, error)
             return None
-        self.pipelines[process] = {"label": label, **created}
+        self.pipelines[process] = {
+            "label": label,
+            "pipeline_label": pipeline_label(label),
+            **created,
+        }
         pipelines_store(self.ctx.integration, self.pipelines)
         self.counts["pipelines_created"] += 1
         return self.pipelines[process]

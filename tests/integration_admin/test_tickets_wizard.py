@@ -78,6 +78,7 @@ def test_an_admin_walks_the_wizard_and_finishing_turns_ticket_sync_on(
     assert row(live).options["pipelines"]["master"] == {
         "label": "Master",
         "pipeline": "",
+        "pipeline_label": "",
         "stages": {},
         "managed": True,
     }
@@ -106,6 +107,8 @@ def test_an_admin_walks_the_wizard_and_finishing_turns_ticket_sync_on(
     emulators.hubspot.app.configure_budget(search_per_second=1000)
     run = sync_cycle_run(integration=live, object_name="tickets")
     assert run.status == "succeeded" and run.counts["created_in_hubspot"] == 2, run.counts
+    html = admin_client.get("/tickets/").content.decode()
+    assert "Salesforce cases: Master" in html and "Escalated" in html
 
     response = admin_client.post(
         "/tickets/",
