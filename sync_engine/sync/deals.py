@@ -36,7 +36,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
 from .. import services
-from ..errors import NotFound, RemoteError
+from ..errors import BadRequest, Conflict, NotFound, RemoteError
 from ..models import (
     ObjectSync,
     RecordLink,
@@ -154,6 +154,7 @@ class DealSync(PairSync):
         self._roles: dict[str, dict[str, str]] = {}
         self._company_of: dict[str, str] = {}  # account id -> linked company id
         self._account_of: dict[str, str] = {}  # company id -> linked account id
+        self._sf_of_hs: dict[str, str] = {}  # HubSpot contact id -> Salesforce contact id
 
     # --- the cycle ------------------------------------------------------------------------
     def run(self) -> None:
@@ -791,6 +792,7 @@ class DealSync(PairSync):
             link.salesforce_id: link.hubspot_id for link in links.filter(salesforce_id__in=sf_ids)
         }
         by_salesforce.update({sf: hs for hs, sf in by_hubspot.items()})
+        self._sf_of_hs = {hs: sf for sf, hs in by_salesforce.items()}
         for pair in ready:
             roles = self._roles.get(pair.salesforce_id, {})
             hs = {
@@ -858,32 +860,63 @@ class DealSync(PairSync):
                         from_object_type=OBJECT, to_object_type=t, inputs=r
                     )
                 )
+        by_deal = {p.hubspot_id: p for p in pairs}
         for to_type, adds in (("contacts", contact_adds), ("companies", company_adds)):
-            if not adds:
-                continue
-            result = with_retries(
-                lambda t=to_type, a=adds: self.ctx.hubspot.associations_batch_create(
-                    from_object_type=OBJECT, to_object_type=t, inputs=a
-                )
-            )
-            for error in result.errors:
-                self.association_failure(pairs, error)
+            for failed, error in self.associate(to_type, adds):
+                pair = by_deal.get(str(failed["from"]["id"]))
+                if pair is None:
+                    continue
+                # The snapshot keeps what HubSpot holds, so the retry tries again and the
+                # association checks don't read it as a HubSpot edit.
+                if to_type == "companies":
+                    pair.same[ACCOUNT] = ""
+                    pair.same[COMPANY] = self._hs_companies.get(pair.hubspot_id, "")
+                else:
+                    contact = self._sf_of_hs.get(str(failed["to"]["id"]))
+                    pair.same[CONTACTS] = sorted(set(pair.same.get(CONTACTS, [])) - {contact})
+                self.association_failure(pair, error)
         self.counts["associations_to_hubspot"] += (
             len(contact_adds) + len(company_adds) + len(contact_removals) + len(company_removals)
         )
         self.write_roles(pairs)
 
-    def association_failure(self, pairs: list[DealPair], error: Any) -> None:
-        context = getattr(error, "context", None) or {}
-        ids = {str(v) for vs in context.values() for v in (vs or [])}
+    def associate(self, to_type: str, inputs: list[dict]) -> list[tuple[dict, Any]]:
+        """Create associations, 100 a call; returns ``(input, error)`` for the ones HubSpot
+        refused. A batch rejected as a whole is split until the bad inputs stand alone."""
+        failures: list[tuple[dict, Any]] = []
+
+        def send(chunk: list[dict]) -> None:
+            try:
+                result = with_retries(
+                    lambda: self.ctx.hubspot.associations_batch_create(
+                        from_object_type=OBJECT, to_object_type=to_type, inputs=chunk
+                    )
+                )
+            except (BadRequest, Conflict) as error:
+                if len(chunk) == 1:
+                    failures.append((chunk[0], error))
+                    return
+                send(chunk[: len(chunk) // 2])
+                send(chunk[len(chunk) // 2 :])
+                return
+            for error in result.errors:
+                context = getattr(error, "context", None) or {}
+                ids = {str(v) for vs in context.values() for v in (vs or [])}
+                matched = [
+                    i for i in chunk if {str(i["from"]["id"]), str(i["to"]["id"])} & ids
+                ] or chunk
+                failures.extend((i, error) for i in matched)
+
+        for start in range(0, len(inputs), 100):
+            send(inputs[start : start + 100])
+        return failures
+
+    def association_failure(self, pair: DealPair, error: Any) -> None:
         message = getattr(error, "message", "") or ""
         kind = "association_limit" if "limit" in message.lower() else "other"
-        for pair in pairs:
-            if pair.hubspot_id in ids or not ids:
-                pair.partial = True
-                self.record_error(
-                    pair, "to_hubspot", kind, getattr(error, "category", "") or "", message, []
-                )
+        code = getattr(error, "category", "") or getattr(error, "code", "") or ""
+        pair.partial = True
+        self.record_error(pair, "to_hubspot", kind, code, message, [])
 
     def write_roles(self, pairs: list[DealPair]) -> None:
         """Contact roles for contacts associated in HubSpot (creates are not retried: a lost

@@ -626,3 +626,36 @@ def test_a_deal_company_without_an_account_sets_the_account_once_it_has_one(
     account = RecordLink.objects.get(object="companies", hubspot_id=str(company)).salesforce_id
     deals()
     assert sf_person.Opportunity.get(opportunity)["AccountId"] == account
+
+
+def test_a_refused_company_association_is_an_error_and_never_clears_the_account(
+    with_companies, sf_person, hs_person, emulators
+):
+    deals = with_companies
+    account = sf_person.Account.create({"Name": "Refused"})["id"]
+    deals("companies")
+    opportunity = new_opportunity(sf_person, Name="Refused deal", AccountId=account)
+    emulators.hubspot.app.faults.add(
+        path="/crm/v4/associations/deals/companies/batch/create",
+        status=400,
+        body={
+            "status": "error",
+            "category": "VALIDATION_ERROR",
+            "message": "Association limit reached for this record",
+        },
+        times=1,
+    )
+    run = deals()
+    assert run.counts["failed"] == 1
+    error = SyncError.objects.get(object="deals", resolved_at__isnull=True)
+    assert error.error_type == "association_limit"
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    assert deal_companies(hs_person, deal) == []
+    deals()
+    deals()
+    assert sf_person.Opportunity.get(opportunity)["AccountId"] == account
+    SyncError.objects.filter(pk=error.pk).update(next_retry_at="2020-01-01T00:00:00Z")
+    deals()
+    company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    assert deal_companies(hs_person, deal) == [company]
+    assert not SyncError.objects.filter(object="deals", resolved_at__isnull=True).exists()
