@@ -168,3 +168,33 @@ def test_the_wizard_speaks_dutch(admin_client, live, sf):
     html = admin_client.get("/tickets/?step=5", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     assert "1 case maakt een ticket." in html
     assert "HubSpot heeft nu 0 tickets." in html
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_picking_a_pipeline_shows_its_stage_table_in_the_browser(page, live_server, live):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from playwright.sync_api import expect
+
+    from integration_admin.roles import ADMINS
+
+    from .conftest import screenshot
+
+    user = get_user_model().objects.create_user("ada", password="ada-pw-123")
+    user.groups.add(Group.objects.get_or_create(name=ADMINS)[0])
+    page.goto(f"{live_server.url}/login/?next=/tickets/%3Fstep%3D4")
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", "ada-pw-123")
+    page.click("button[type=submit]")
+    expect(page.locator("#ticket-wizard")).to_have_attribute("data-step", "4")
+    stages = page.locator("#stages-master")
+    expect(stages).to_contain_text("One stage per case status")
+    page.select_option("select[name=pipeline_master]", "0")  # Support Pipeline (htmx)
+    expect(page.locator("select[name=stage_master_1]")).to_have_count(1)
+    page.select_option("select[name=stage_master_1]", "3")  # Working → Waiting on us
+    screenshot(page, "tickets-wizard-pipelines")
+    page.click("button[value=next]")
+    expect(page.locator("#ticket-wizard")).to_have_attribute("data-step", "5")
+    entry = row(live).options["pipelines"]["master"]
+    assert entry["pipeline"] == "0" and entry["stages"]["Working"] == "3"
