@@ -365,7 +365,11 @@ def sync_until_quiet(
     the work; the quiet one that confirms it is returned apart (it is an idle cycle). With
     ``records=None`` the phase's records are the people it linked."""
     links_before = links_count(integration)
-    profiler = cProfile.Profile() if profile else None
+    # CPU time by default: on a shared machine, wall time mostly measures the neighbours.
+    clock = (
+        time.perf_counter if os.environ.get("BENCH_PROFILE_CLOCK") == "wall" else time.process_time
+    )
+    profiler = cProfile.Profile(clock) if profile else None
     cycles: list[Cycle] = []
     while len(cycles) < max_cycles:
         # Only the first cycle is profiled (later ones are usually the confirming idle one).

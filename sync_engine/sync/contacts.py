@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
@@ -50,7 +51,7 @@ from .pair import (
     salesforce_version,
 )
 from .rules import Decision, Side, SyncRule, merge_field
-from .values import ValueConversionError, normalize, to_salesforce
+from .values import NUMBER_TYPES, ValueConversionError, normalize, to_salesforce
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,35 @@ def _email(value: Any) -> str:
     return (value or "").strip().lower()
 
 
+TYPED = NUMBER_TYPES | {"boolean", "date", "datetime"}  # values ``normalize`` rewrites
+
+
+@dataclass(frozen=True)
+class MappedField:
+    """One mapping as it applies to one Salesforce object this cycle: everything the merge
+    and the unchanged checks would otherwise look up again for every record."""
+
+    mapping: Any
+    prop: str  # the HubSpot property
+    name: str  # the Salesforce field
+    sf_type: str
+    rule: SyncRule
+    owner: bool  # the owner mapping (merged by ``merge_owner``)
+    geo: bool  # country/state with conversion on
+    geo_target: str  # the field a converted country/state is written to
+    hs_writable: bool
+    sf_updateable: bool
+    sf_createable: bool
+
+    def comparable(self, raw: Any) -> str:
+        """``normalize(raw, sf_type)``, without the call for plain text."""
+        if raw is None:
+            return ""
+        if type(raw) is str and self.sf_type not in TYPED:
+            return raw
+        return normalize(raw, self.sf_type)
+
+
 class ContactSync(PairSync):
     object_name = OBJECT
     modified_property = MODIFIED
@@ -112,6 +142,8 @@ class ContactSync(PairSync):
             | {"email", MODIFIED}
         )
         self._list_members: set[str] | None = None
+        self._plans: dict[str, list[MappedField]] = {}
+        self._country_fields: dict[str, str] = {}
         # Emails of the HubSpot contacts read this cycle, and whether that was all of them.
         self.hubspot_emails: set[str] = set()
         self.hubspot_emails_complete = False
@@ -215,21 +247,18 @@ class ContactSync(PairSync):
         if link.salesforce_type != sobject:
             return False
         snapshot = link.snapshot
-        for mapping in self.ctx.mappings:
-            name = self.ctx.mapped_field(mapping, sobject)
-            if not name:
-                continue
-            if mapping.hubspot_property == OWNER_PROPERTY:
-                if snapshot.get("__salesforce_owner") != (record.get(name) or ""):
+        for f in self.field_plan(sobject):
+            if f.owner:
+                if snapshot.get("__salesforce_owner") != (record.get(f.name) or ""):
                     return False
                 continue
-            if not self.ctx.hubspot_writable(mapping.hubspot_property):
+            if not f.hs_writable:
                 continue  # Salesforce's value can't go anywhere (see merge)
             try:
-                value = self.salesforce_comparable(mapping, sobject, record)
+                value = self._sf_value(f, sobject, record)
             except ValueConversionError:
                 return False
-            if snapshot.get(mapping.hubspot_property) != value:
+            if snapshot.get(f.prop) != value:
                 return False
         return True
 
@@ -411,15 +440,13 @@ class ContactSync(PairSync):
 
     def hubspot_unchanged(self, obj: Any, link: RecordLink) -> bool:
         props = obj.properties or {}
-        for mapping in self.ctx.mappings:
-            name = self.ctx.mapped_field(mapping, link.salesforce_type)
-            if not name:
-                continue
+        snapshot = link.snapshot
+        for f in self.field_plan(link.salesforce_type):
             try:
-                value = self.hubspot_comparable(mapping, link.salesforce_type, props)
+                value = self._hs_value(f, props)
             except ValueConversionError:
                 return False
-            if link.snapshot.get(mapping.hubspot_property) != value:
+            if snapshot.get(f.prop) != value:
                 return False
         return True
 
@@ -512,6 +539,53 @@ class ContactSync(PairSync):
             and self.settings.hubspot_state_country == "convert"
         )
 
+    def field_plan(self, sobject: str) -> list[MappedField]:
+        """The mappings that apply to ``sobject``, in mapping order, resolved once a cycle."""
+        plan = self._plans.get(sobject)
+        if plan is None:
+            geo_on = self.geo_active()
+            known = self.ctx.salesforce_fields.get(sobject, {})
+            plan = []
+            for mapping in self.ctx.mappings:
+                name = self.ctx.mapped_field(mapping, sobject)
+                if not name:
+                    continue
+                prop = mapping.hubspot_property
+                code = f"{name}Code"
+                plan.append(
+                    MappedField(
+                        mapping=mapping,
+                        prop=prop,
+                        name=name,
+                        sf_type=self.ctx.field_type(sobject, name),
+                        rule=SyncRule(mapping.rule),
+                        owner=prop == OWNER_PROPERTY,
+                        geo=geo_on and prop in ("country", "state"),
+                        geo_target=code if self._write_codes and code in known else name,
+                        hs_writable=self.ctx.hubspot_writable(prop),
+                        sf_updateable=self.ctx.writable(sobject, name, create=False),
+                        sf_createable=self.ctx.writable(sobject, name, create=True),
+                    )
+                )
+            self._plans[sobject] = plan
+        return plan
+
+    def _sf_value(self, f: MappedField, sobject: str, record: dict) -> str:
+        if f.geo:
+            return self._geo_comparable(
+                f.prop, record.get(f.name), self._record_country(sobject, record), salesforce=True
+            )
+        return f.comparable(record.get(f.name))
+
+    def _hs_value(self, f: MappedField, props: dict) -> str:
+        if f.owner:
+            return props.get(OWNER_PROPERTY) or ""
+        if f.geo:
+            return self._geo_comparable(
+                f.prop, props.get(f.prop), props.get("country"), salesforce=False
+            )
+        return f.comparable(props.get(f.prop))
+
     def salesforce_comparable(self, mapping, sobject: str, record: dict) -> str:
         name = self.ctx.mapped_field(mapping, sobject)
         raw = record.get(name)
@@ -536,10 +610,17 @@ class ContactSync(PairSync):
         return normalize(raw, self.ctx.field_type(sobject, name))
 
     def _record_country(self, sobject: str, record: dict) -> str | None:
-        for mapping in self.ctx.mappings:
-            if mapping.hubspot_property == "country":
-                return record.get(self.ctx.mapped_field(mapping, sobject) or "")
-        return None
+        if sobject not in self._country_fields:
+            self._country_fields[sobject] = next(
+                (
+                    self.ctx.mapped_field(m, sobject) or ""
+                    for m in self.ctx.mappings
+                    if m.hubspot_property == "country"
+                ),
+                None,
+            )
+        name = self._country_fields[sobject]
+        return None if name is None else record.get(name)
 
     @staticmethod
     def _geo_comparable(
@@ -585,21 +666,15 @@ class ContactSync(PairSync):
         creating_salesforce = pair.salesforce is None
         sf_time = parse_time(record.get("LastModifiedDate"))
         country_code = None
-        for mapping in self.ctx.mappings:
-            name = self.ctx.mapped_field(mapping, sobject)
-            if not name:
-                continue
-            prop = mapping.hubspot_property
-            if prop == OWNER_PROPERTY:
-                self.merge_owner(pair, name, snapshot)
+        same, history = pair.same, pair.hs_history
+        for f in self.field_plan(sobject):
+            prop = f.prop
+            if f.owner:
+                self.merge_owner(pair, f.name, snapshot)
                 continue
             try:
-                hs_value = self.hubspot_comparable(mapping, sobject, props)
-                sf_value = (
-                    ""
-                    if creating_salesforce
-                    else self.salesforce_comparable(mapping, sobject, record)
-                )
+                hs_value = self._hs_value(f, props)
+                sf_value = "" if creating_salesforce else self._sf_value(f, sobject, record)
             except ValueConversionError as error:
                 self.record_error(
                     pair,
@@ -607,63 +682,56 @@ class ContactSync(PairSync):
                     "property_value",
                     "INVALID_VALUE",
                     f"{prop}: {error}",
-                    [name],
+                    [f.name],
                 )
                 continue
-            last = snapshot.get(prop) if snapshot is not None else None
-            rule = SyncRule(mapping.rule)
+            rule = f.rule
             if creating_salesforce and rule == SyncRule.ALWAYS_USE_SALESFORCE:
                 continue
+            if hs_value == sf_value:  # nothing to decide (``merge_field`` would say so)
+                if prop == "country":
+                    country_code = None
+                same[prop] = hs_value
+                continue
+            last = snapshot.get(prop) if snapshot is not None else None
             decision: Decision = merge_field(
                 rule,
-                hubspot=Side(hs_value, pair.hs_history.get(prop)),
+                hubspot=Side(hs_value, history.get(prop)),
                 salesforce=Side(sf_value, sf_time),
                 last_synced=last,
             )
             if (
                 rule == SyncRule.TWO_WAY
                 and last is not None
-                and hs_value != sf_value
                 and hs_value != last
                 and sf_value != last
-                and prop not in pair.hs_history
+                and prop not in history
             ):
                 pair.needs_history = True
             if prop == "country":
                 country_code = geo.country_code(hs_value) if decision.to_salesforce else None
             if decision.to_salesforce is not None:
-                if not self.ctx.writable(sobject, name, create=creating_salesforce):
+                if not (f.sf_createable if creating_salesforce else f.sf_updateable):
                     continue  # read-only in Salesforce: the mapping row shows the warning
                 value = decision.to_salesforce
-                if self.geo_active() and prop in ("country", "state"):
+                if f.geo:
                     code = country_code or geo.country_code(props.get("country"))
                     out = self._geo_for_salesforce(prop, value, code)
-                    target = (
-                        f"{name}Code"
-                        if self._write_codes
-                        and f"{name}Code" in self.ctx.salesforce_fields.get(sobject, {})
-                        else name
-                    )
-                    pair.to_salesforce[target] = out or None
+                    pair.to_salesforce[f.geo_target] = out or None
                 else:
-                    pair.to_salesforce[name] = to_salesforce(
-                        value, self.ctx.field_type(sobject, name)
-                    )
+                    pair.to_salesforce[f.name] = to_salesforce(value, f.sf_type)
                 pair.snap_salesforce[prop] = value
             elif decision.to_hubspot is not None:
-                if not self.ctx.hubspot_writable(prop):
+                if not f.hs_writable:
                     # HubSpot manages it (e.g. unsubscribes): it only flows out, so the
                     # snapshot follows HubSpot's value and Salesforce's changes are ignored.
-                    pair.same[prop] = hs_value
+                    same[prop] = hs_value
                     continue
-                raw = record.get(name)
-                if self.geo_active() and prop in ("country", "state"):
-                    pair.to_hubspot[prop] = raw or ""
+                if f.geo:
+                    pair.to_hubspot[prop] = record.get(f.name) or ""
                 else:
                     pair.to_hubspot[prop] = decision.to_hubspot
                 pair.snap_hubspot[prop] = decision.to_hubspot
-            elif hs_value == sf_value:
-                pair.same[prop] = hs_value
         link_prop = LINK_PROPERTY[sobject]
         if (
             pair.hubspot is not None
