@@ -198,3 +198,21 @@ def test_picking_a_pipeline_shows_its_stage_table_in_the_browser(page, live_serv
     expect(page.locator("#ticket-wizard")).to_have_attribute("data-step", "5")
     entry = row(live).options["pipelines"]["master"]
     assert entry["pipeline"] == "0" and entry["stages"]["Working"] == "3"
+
+
+def test_two_case_processes_cannot_share_a_pipeline(admin_client, live, emulators):
+    hardware = emulators.salesforce.app.run_action(
+        "add_record_type", object="Case", label="Hardware"
+    )
+    html = admin_client.get("/tickets/?step=4").content.decode()
+    assert f'name="pipeline_{hardware}"' in html and "Hardware" in html
+    response = admin_client.post(
+        "/tickets/",
+        {"step": 4, "action": "next", "pipeline_master": "0", f"pipeline_{hardware}": "0"},
+        follow=True,
+    )
+    assert "share a ticket pipeline" in response.content.decode()
+    assert "pipelines" not in row(live).options or not row(live).options["pipelines"]
+    step(admin_client, 4, pipeline_master="0", **{f"pipeline_{hardware}": "new"})
+    pipelines = row(live).options["pipelines"]
+    assert pipelines["master"]["pipeline"] == "0" and pipelines[hardware]["pipeline"] == ""
