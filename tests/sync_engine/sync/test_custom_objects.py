@@ -432,9 +432,14 @@ def test_a_cycle_over_every_pair_answers_an_idle_custom_object_from_the_probe(
     project = sf_person.Project__c.create({"Name": "Probed"})["id"]
     (run,) = sync_cycles_run(integration=integration, object_names=[projects.name])
     assert run.status == "succeeded" and run.counts["created_in_hubspot"] == 1
-    sync_cycles_run(integration=integration, object_names=[projects.name])
-    (run,) = sync_cycles_run(integration=integration, object_names=[projects.name])
-    assert run.status == "succeeded" and run.salesforce_calls <= 1
+    # Ten quiet minutes: the create is past the cursors' overlap; then a minute between
+    # cycles (the probe answers in whole minutes).
+    for seconds in (600, 60):
+        for app in (emulators.salesforce.app, emulators.hubspot.app):
+            app.clock.advance(seconds)
+        (run,) = sync_cycles_run(integration=integration, object_names=[projects.name])
+    assert run.status == "succeeded" and run.salesforce_calls == 1
+    assert run.counts["streams_unchanged"] == 1
     sf_person.Project__c.update(project, {"Budget__c": 7.0})
     # The probe answers to the whole minute: a change is read once its minute has passed.
     for app in (emulators.salesforce.app, emulators.hubspot.app):
