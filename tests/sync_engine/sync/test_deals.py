@@ -659,3 +659,30 @@ def test_a_refused_company_association_is_an_error_and_never_clears_the_account(
     company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
     assert deal_companies(hs_person, deal) == [company]
     assert not SyncError.objects.filter(object="deals", resolved_at__isnull=True).exists()
+
+
+def test_hubspot_fills_blank_salesforce_fields_and_two_way_fields_follow_the_latest_edit(
+    deals, sf_person, hs_person
+):
+    from sync_engine.models import FieldMapping
+
+    opportunity = new_opportunity(sf_person, Name="Rules")  # no description, no amount
+    deals()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    hs_deal_update(hs_person, deal, description="Filled in HubSpot", amount="250")
+    run = deals()
+    assert run.counts["updated_in_salesforce"] == 1
+    record = sf_person.Opportunity.get(opportunity)
+    assert (record["Description"], record["Amount"]) == ("Filled in HubSpot", 250)
+    # Prefer Salesforce unless blank: once Salesforce has a value, HubSpot's edits stay there.
+    hs_deal_update(hs_person, deal, amount="300")
+    deals()
+    assert sf_person.Opportunity.get(opportunity)["Amount"] == 250
+    # Two-way: the most recent edit wins, from either side.
+    FieldMapping.objects.filter(object="deals", hubspot_property="dealname").update(rule="two_way")
+    hs_deal_update(hs_person, deal, dealname="Renamed in HubSpot")
+    deals()
+    assert sf_person.Opportunity.get(opportunity)["Name"] == "Renamed in HubSpot"
+    sf_person.Opportunity.update(opportunity, {"Name": "Renamed in Salesforce"})
+    deals()
+    assert hs_deal_get(hs_person, deal, "dealname")["dealname"] == "Renamed in Salesforce"
