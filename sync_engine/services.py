@@ -913,6 +913,10 @@ def _custom_salesforce_field(f: dict) -> dict:
         "referenceTo": list(f.get("referenceTo") or []),
         "externalId": bool(f.get("externalId")),
         "unique": bool(f.get("unique")),
+        # Needed to create a record: createable, not nillable, not defaulted on create.
+        "required": bool(
+            f.get("createable") and not f.get("nillable", True) and not f.get("defaultedOnCreate")
+        ),
     }
 
 
@@ -1318,23 +1322,22 @@ def custom_object_delete(
 HUBSPOT_OBJECT_TYPE_IDS = {"0-1": "contacts", "0-2": "companies"}
 
 
-def custom_object_hubspot_associations(
-    *, integration: Integration, hubspot_object: str
-) -> list[str]:
-    """The standard objects (``contacts``, ``companies``) the HubSpot custom object has an
-    association definition with (one call)."""
+def custom_object_hubspot_schema(*, integration: Integration, hubspot_object: str) -> dict:
+    """What the wizard needs of the HubSpot custom object's schema (one call): the standard
+    objects (``contacts``, ``companies``) it has an association definition with, and its
+    required properties."""
     from .connectors.hubspot import HubSpotConnector
 
     for schema in HubSpotConnector(integration=integration).schemas_get_all():
         if schema.object_type_id == hubspot_object:
-            return sorted(
-                {
-                    HUBSPOT_OBJECT_TYPE_IDS[a.to_object_type_id]
-                    for a in getattr(schema, "associations", None) or []
-                    if a.to_object_type_id in HUBSPOT_OBJECT_TYPE_IDS
-                }
-            )
-    return []
+            associated = {
+                HUBSPOT_OBJECT_TYPE_IDS[a.to_object_type_id]
+                for a in getattr(schema, "associations", None) or []
+                if a.to_object_type_id in HUBSPOT_OBJECT_TYPE_IDS
+            }
+            required = list(getattr(schema, "required_properties", None) or [])
+            return {"associations": sorted(associated), "required": required}
+    return {"associations": [], "required": []}
 
 
 # --- tickets ------------------------------------------------------------------------------

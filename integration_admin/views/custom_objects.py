@@ -34,7 +34,7 @@ from sync_engine.services import (
     custom_object_choices,
     custom_object_create,
     custom_object_delete,
-    custom_object_hubspot_associations,
+    custom_object_hubspot_schema,
     custom_object_lookups,
     custom_object_mappable,
     custom_object_schemas_read,
@@ -368,10 +368,44 @@ def _step_fields(request, integration, state, context) -> HttpResponse | None:
     ]
     context["properties"] = properties
     context["errors"] = errors
+    context["warnings"] = _required_warnings(integration, state, fields, properties, mappings)
     context["other_errors"] = [
         message for name, message in errors.items() if name not in {f["name"] for f in fields}
     ]
     return None
+
+
+def _required_warnings(integration, state, fields, properties, mappings) -> list[str]:
+    """What creates would lack: required fields and properties left unmapped (a warning, not
+    a block: updates still sync, and creates fail as sync errors that say so)."""
+    settings = state["settings"]
+    warnings = []
+    mapped_props = set(mappings.values())
+    if settings["salesforce_to_hubspot"] == "create_or_update":
+        schema = custom_object_hubspot_schema(
+            integration=integration, hubspot_object=settings["hubspot_object"]
+        )
+        labels = {p["name"]: p["label"] for p in properties}
+        missing = [labels.get(n, n) for n in schema["required"] if n not in mapped_props]
+        if missing:
+            warnings.append(
+                _(
+                    "HubSpot requires %(names)s to create a record: without a mapping, "
+                    "Salesforce records can't create HubSpot records."
+                )
+                % {"names": ", ".join(missing)}
+            )
+    if settings["hubspot_to_salesforce"] == "create_or_update":
+        missing = [f["label"] for f in fields if f.get("required") and f["name"] not in mappings]
+        if missing:
+            warnings.append(
+                _(
+                    "Salesforce requires %(names)s to create a record: without a mapping, "
+                    "HubSpot records can't create Salesforce records."
+                )
+                % {"names": ", ".join(missing)}
+            )
+    return warnings
 
 
 def _step_associations(request, integration, state, context) -> HttpResponse | None:
@@ -379,9 +413,9 @@ def _step_associations(request, integration, state, context) -> HttpResponse | N
     settings = state["settings"]
     salesforce_fields, hubspot_properties = _schemas(integration, settings)
     lookups = custom_object_lookups(salesforce_fields)
-    associated = custom_object_hubspot_associations(
+    associated = custom_object_hubspot_schema(
         integration=integration, hubspot_object=settings["hubspot_object"]
-    )
+    )["associations"]
     associations = dict(settings.get("associations") or {})
     if request.method == "POST":
         associations = {

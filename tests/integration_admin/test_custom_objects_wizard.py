@@ -26,6 +26,7 @@ def hs_type(live, emulators) -> str:
         name="projects",
         labels=ObjectTypeDefinitionLabels(singular="Project", plural="Projects"),
         primary_display_property="project_name",
+        required_properties=["project_name"],
         associated_objects=["CONTACT"],
         properties=PROPERTIES,
     )
@@ -82,11 +83,13 @@ def test_walk_the_wizard_as_admin(admin_client, live, hs_type, admin_user):
     assert 'name="map:Budget__c"' in html and 'name="map:Name"' in html
     assert 'name="map:Account__c"' not in html and 'name="map:Contact__c"' not in html
     assert 'name="map:SystemModstamp"' not in html
+    assert "HubSpot requires Project name to create a record" in html
     html = admin_client.post(
         "/custom-objects/wizard/fields/",
         {"map:Name": "project_name", "map:Budget__c": "notes"},
     ).content.decode()
     assert "can&#x27;t map to a Salesforce currency field" in html
+    assert "HubSpot requires Project name" not in html
     html = admin_client.post(
         "/custom-objects/wizard/fields/",
         {"map:Contact__c": "project_name"},
