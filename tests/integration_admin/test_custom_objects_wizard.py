@@ -240,3 +240,14 @@ def test_a_custom_object_error_opens_from_sync_health(admin_client, connected):
     response = admin_client.post("/records/custom:1/hubspot:1000/resync/")
     assert response.status_code == 302
     assert admin_client.get("/records/nonsense/hubspot:1000/").status_code == 404
+
+
+def test_the_tab_runs_a_constant_number_of_queries(
+    viewer_client, connected, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(8):
+        assert viewer_client.get("/custom-objects/").status_code == 200
+    _fill(connected, MAX_CUSTOM_OBJECTS)
+    with django_assert_max_num_queries(8):
+        html = viewer_client.get("/custom-objects/").content.decode()
+    assert html.count('id="custom-object-') == MAX_CUSTOM_OBJECTS
