@@ -583,30 +583,29 @@ class CustomObjectSync(PairSync):
         (written to HubSpot) or None (equal, or the winning direction does nothing)."""
         if hs_value == sf_value:
             return None
+        hs_changed = last is None or hs_value != last
+        sf_changed = last is None or sf_value != last
         if pair.hubspot is None:
             winner = "salesforce"
         elif pair.salesforce is None:
             winner = "hubspot"
-        elif not self.allow_to_salesforce:
+        elif sf_changed and not hs_changed:
             winner = "salesforce"
+        elif hs_changed and not sf_changed:
+            winner = "hubspot"
+        elif not self.allow_to_salesforce:  # both changed, only one direction syncs: its
+            winner = "salesforce"  # source wins (no conflict to resolve)
         elif not self.allow_to_hubspot:
             winner = "hubspot"
         else:
-            hs_changed = last is None or hs_value != last
-            sf_changed = last is None or sf_value != last
-            if sf_changed and not hs_changed:
-                winner = "salesforce"
-            elif hs_changed and not sf_changed:
-                winner = "hubspot"
+            winner = self.settings.conflict_winner
+            if last is None:  # first sync of a matched pair: a blank never wipes a value
+                if winner == "salesforce" and sf_value == "":
+                    winner = "hubspot"
+                elif winner == "hubspot" and hs_value == "":
+                    winner = "salesforce"
             else:
-                winner = self.settings.conflict_winner
-                if last is None:  # first sync of a matched pair: a blank never wipes a value
-                    if winner == "salesforce" and sf_value == "":
-                        winner = "hubspot"
-                    elif winner == "hubspot" and hs_value == "":
-                        winner = "salesforce"
-                else:
-                    self.counts["conflicts"] += 1
+                self.counts["conflicts"] += 1
         if winner == "salesforce" and not self.allow_to_hubspot:
             return None
         if winner == "hubspot" and not self.allow_to_salesforce:

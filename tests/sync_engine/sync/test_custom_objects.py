@@ -463,3 +463,29 @@ def test_a_project_whose_hubspot_record_is_gone_creates_it_again_when_it_changes
     second = projects.link(salesforce_id=project).hubspot_id
     assert second != first and projects.get(second)["budget"] == "3"
     assert sf_person.Project__c.get(project)["Name"] == "Phoenix"
+
+
+def test_one_way_sync_never_reverts_the_other_sides_edits(projects, sf_person):
+    project = sf_person.Project__c.create({"Name": "One way", "Budget__c": 1.0})["id"]
+    projects()
+    record = projects.link(salesforce_id=project).hubspot_id
+
+    # HubSpot → Salesforce only: a Salesforce edit stays, and isn't sent to HubSpot.
+    projects.settings(salesforce_to_hubspot="nothing")
+    sf_person.Project__c.update(project, {"Budget__c": 2.0})
+    assert writes(projects()) == []
+    assert sf_person.Project__c.get(project)["Budget__c"] == 2
+    assert projects.get(record)["budget"] == "1"
+    # A later HubSpot edit of the field is the one that syncs.
+    projects.update(record, budget="3")
+    projects()
+    assert sf_person.Project__c.get(project)["Budget__c"] == 3
+
+    # Salesforce → HubSpot only: the mirror image.
+    projects.settings(salesforce_to_hubspot="create_or_update", hubspot_to_salesforce="nothing")
+    projects.update(record, budget="4")
+    assert writes(projects()) == []
+    assert sf_person.Project__c.get(project)["Budget__c"] == 3
+    sf_person.Project__c.update(project, {"Budget__c": 5.0})
+    projects()
+    assert projects.get(record)["budget"] == "5"
