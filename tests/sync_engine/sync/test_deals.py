@@ -686,3 +686,32 @@ def test_hubspot_fills_blank_salesforce_fields_and_two_way_fields_follow_the_lat
     sf_person.Opportunity.update(opportunity, {"Name": "Renamed in Salesforce"})
     deals()
     assert hs_deal_get(hs_person, deal, "dealname")["dealname"] == "Renamed in Salesforce"
+
+
+def test_deals_run_in_a_cycle_over_every_pair(with_companies, sf_person, hs_person):
+    from sync_engine.sync.cycle import sync_cycles_run
+
+    deals = with_companies
+    account = sf_person.Account.create({"Name": "Everything Inc"})["id"]
+    contact = sf_person.Contact.create(
+        {"LastName": "Every", "Email": "every@thing.example", "AccountId": account}
+    )["id"]
+    opportunity = new_opportunity(sf_person, Name="Everything deal", AccountId=account)
+    deals.sf_action("add_contact_role", opportunity_id=opportunity, contact_id=contact)
+    runs = sync_cycles_run(integration=deals.integration)
+    assert all(r.status == "succeeded" for r in runs), [(r.object, r.message) for r in runs]
+    assert [r.object for r in runs][:3] == ["companies", "contacts", "deals"]
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    assert deal_contacts(hs_person, deal) == [hs_contact]
+    assert deal_companies(hs_person, deal) == [company]
+    sf_person.Opportunity.update(opportunity, {"StageName": "Closed Won"})
+    runs = sync_cycles_run(integration=deals.integration)
+    assert all(r.status == "succeeded" for r in runs), [(r.object, r.message) for r in runs]
+    props = hs_deal_get(hs_person, deal, "dealstage")
+    assert props["dealstage"] == hs_stage(hs_person, "Closed Won")[1].id
+    stage = hs_person.crm.contacts.basic_api.get_by_id(
+        hs_contact, properties=["lifecyclestage"]
+    ).properties["lifecyclestage"]
+    assert stage == "customer"
