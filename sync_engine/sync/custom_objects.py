@@ -103,6 +103,9 @@ class CustomObjectSync(PairSync):
         self._association_types: dict[str, tuple[str, int] | None] = {}
         self._hubspot_associations: dict[str, dict[str, list[str]]] = {}
         self._association_writes: list[tuple[Pair, str, str, str]] = []
+        # ``align_options`` (shared) adds missing dropdown options through the context: on
+        # this pair's HubSpot object type, not on the pair's name.
+        ctx.hubspot_add_options = self.hubspot_add_options
 
     @property
     def configured(self) -> bool:
@@ -834,6 +837,7 @@ class CustomObjectSync(PairSync):
             self.counts["created_in_salesforce"] += 1
 
     def write_hubspot(self, pairs: list[Pair]) -> None:
+        self.align_options(pairs)
         self.hubspot_updates(pairs)
         creates = [p for p in pairs if p.hubspot is None and p.salesforce is not None]
         if not creates:
@@ -856,6 +860,33 @@ class CustomObjectSync(PairSync):
                 continue
             pair.hubspot = obj
             self.counts["created_in_hubspot"] += 1
+
+    def hubspot_add_options(self, prop: str, values: list[str]) -> None:
+        """Add Salesforce picklist values to a HubSpot dropdown of the custom object (one
+        call), and to the cached schema."""
+        info = self.ctx.hubspot_properties[prop]
+        options = [
+            {"label": o["label"], "value": o["value"], "displayOrder": i, "hidden": False}
+            for i, o in enumerate(info.get("options", []))
+        ]
+        start = len(options)
+        options += [
+            {"label": v, "value": v, "displayOrder": start + i, "hidden": False}
+            for i, v in enumerate(values)
+        ]
+        self.ctx.hubspot.call(
+            "crm.properties.core_api",
+            "update",
+            self.hubspot_type,
+            prop,
+            {"options": options},
+            operation=f"{self.hubspot_type}.properties.update",
+            sent=1,
+        )
+        info["options"] = [{"label": o["label"], "value": o["value"]} for o in options]
+        SchemaCache.objects.filter(
+            integration=self.ctx.integration, system=System.HUBSPOT, object=self.object_name
+        ).update(data=list(self.ctx.hubspot_properties.values()))
 
     def hubspot_batch(self, action: str, inputs: list[dict], *, key) -> tuple[list, dict]:
         """``PairSync.hubspot_batch`` for the custom object type: batches of 100 split in

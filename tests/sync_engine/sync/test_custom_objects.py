@@ -25,10 +25,10 @@ PROPERTIES = [
         "label": "Status",
         "type": "enumeration",
         "fieldType": "select",
-        # No "Done": a Salesforce project that is done can't be written (a bad record).
+        # No "Done" (added when a project is done); "Cancelled", which Salesforce lacks.
         "options": [
             {"label": label, "value": label, "displayOrder": i}
-            for i, label in enumerate(["Planned", "Active", "On Hold"])
+            for i, label in enumerate(["Planned", "Active", "On Hold", "Cancelled"])
         ],
     },
     {"name": "start_date", "label": "Start date", "type": "date", "fieldType": "date"},
@@ -332,20 +332,44 @@ def test_lookups_follow_hubspot_associations_both_ways(
 
 
 def test_one_bad_record_never_blocks_its_batch(projects, sf_person):
-    good = sf_person.Project__c.create({"Name": "Fine", "Status__c": "Active"})["id"]
-    bad = sf_person.Project__c.create({"Name": "Finished", "Status__c": "Done"})["id"]
+    good = projects.create(project_name="Fine", status="Active")
+    bad = projects.create(project_name="Called off", status="Cancelled")  # not in Salesforce
     run = projects()
-    assert run.counts["created_in_hubspot"] == 1 and run.counts["failed"] == 1
-    assert projects.links().filter(salesforce_id=good).exists()
-    assert not projects.links().filter(salesforce_id=bad).exists()
+    assert run.counts["created_in_salesforce"] == 1 and run.counts["failed"] == 1
+    assert projects.links().filter(hubspot_id=good).exists()
+    assert not projects.links().filter(hubspot_id=bad).exists()
     error = SyncError.objects.get(object=projects.name, resolved_at__isnull=True)
-    assert error.record_key == f"salesforce:{bad}" and error.direction == "to_hubspot"
+    assert error.record_key == f"hubspot:{bad}" and error.direction == "to_salesforce"
+    assert error.salesforce_type == "Project__c" and "Cancelled" in error.message
 
-    # Fixed in Salesforce: the next cycle creates it and resolves the error.
-    sf_person.Project__c.update(bad, {"Status__c": "On Hold"})
+    # Fixed in HubSpot: the next cycle creates it and resolves the error.
+    projects.update(bad, status="On Hold")
     projects()
-    assert projects.links().filter(salesforce_id=bad).exists()
+    assert projects.links().filter(hubspot_id=bad).exists()
     assert not SyncError.objects.filter(object=projects.name, resolved_at__isnull=True).exists()
+
+
+def test_a_salesforce_picklist_value_hubspot_lacks_becomes_an_option(
+    projects, sf_person, emulators
+):
+    # HubSpot refuses to add the option: the record syncs without it and says why.
+    emulators.hubspot.app.faults.add(
+        path=r"/crm/v3/properties/.+/status$", method="PATCH", status=400, times=10
+    )
+    done = sf_person.Project__c.create({"Name": "Finished", "Status__c": "Done"})["id"]
+    run = projects()
+    record = projects.link(salesforce_id=done).hubspot_id
+    assert run.counts["created_in_hubspot"] == 1 and not projects.get(record)["status"]
+    error = SyncError.objects.get(object=projects.name, resolved_at__isnull=True)
+    assert error.error_type == "picklist" and error.record_key == f"salesforce:{done}"
+
+    # Once HubSpot accepts, "Done" is added to the dropdown and the project syncs whole.
+    emulators.hubspot.app.faults.clear()
+    sf_person.Project__c.update(done, {"Budget__c": 9.0})
+    projects()
+    assert projects.get(record)["status"] == "Done"
+    assert not SyncError.objects.filter(object=projects.name, resolved_at__isnull=True).exists()
+    assert writes(projects()) == []
 
 
 def test_a_create_whose_answer_is_lost_is_retried_without_a_duplicate(
