@@ -39,7 +39,6 @@ from .changes import (
     salesforce_pages,
     soql_string,
     stream_first_pages,
-    with_retries,
 )
 from .context import CycleContext
 from .pair import (
@@ -47,6 +46,7 @@ from .pair import (
     Pair,
     PairSync,
     history_times,
+    hubspot_batch_read,
     hubspot_version,
     salesforce_version,
 )
@@ -283,13 +283,12 @@ class ContactSync(PairSync):
         if not pairs:
             return
         ids = [p.link.hubspot_id for p in pairs]
-        result = with_retries(
-            lambda: self.ctx.hubspot.batch_read(
-                object_type=OBJECT,
-                ids=ids,
-                properties=self.hubspot_properties,
-                properties_with_history=self.two_way or None,
-            )
+        result = hubspot_batch_read(
+            self.ctx.hubspot,
+            object_type=OBJECT,
+            ids=ids,
+            properties=self.hubspot_properties,
+            properties_with_history=self.two_way or None,
         )
         found = {str(o.id): o for o in result.results}
         merged_into = {}
@@ -328,14 +327,13 @@ class ContactSync(PairSync):
         if not records:
             return pairs
         emails = [_email(r["Email"]) for r in records]
-        result = with_retries(
-            lambda: self.ctx.hubspot.batch_read(
-                object_type=OBJECT,
-                ids=emails,
-                id_property="email",
-                properties=self.hubspot_properties,
-                properties_with_history=self.two_way or None,
-            )
+        result = hubspot_batch_read(
+            self.ctx.hubspot,
+            object_type=OBJECT,
+            ids=emails,
+            id_property="email",
+            properties=self.hubspot_properties,
+            properties_with_history=self.two_way or None,
         )
         by_email = {_email(o.properties.get("email")): o for o in result.results}
         linked = {
@@ -843,10 +841,11 @@ class ContactSync(PairSync):
             self.handle_salesforce_people(sobject, records, None, force=True)
         if hubspot_ids:
             try:
-                result = with_retries(
-                    lambda: self.ctx.hubspot.batch_read(
-                        object_type=OBJECT, ids=hubspot_ids, properties=self.hubspot_properties
-                    )
+                result = hubspot_batch_read(
+                    self.ctx.hubspot,
+                    object_type=OBJECT,
+                    ids=hubspot_ids,
+                    properties=self.hubspot_properties,
                 )
             except (NotFound, RemoteError):
                 result = None

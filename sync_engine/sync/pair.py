@@ -6,14 +6,16 @@ and reading on top."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from .. import services
+from ..connectors.hubspot.connector import BatchResult
 from ..error_types import classify
 from ..errors import BadRequest, Conflict, RemoteError
 from ..models import RecordLink
@@ -23,6 +25,9 @@ from .owners import OwnerDirectory
 from .rules import Decision, Side, SyncRule, merge_field
 
 OWNER_PROPERTY = "hubspot_owner_id"
+HUBSPOT_BATCH = 100  # records per HubSpot batch call
+SALESFORCE_COLLECTION = 200  # records per sObject Collections call
+T = TypeVar("T")
 LINK_FIELDS = [
     "hubspot_id",
     "salesforce_id",
@@ -188,9 +193,12 @@ class PairSync:
             link.delete()
             self.counts["links_removed"] += 1
         if archive:
-            with_retries(
-                lambda: self.ctx.hubspot.batch_archive(object_type=self.object_name, ids=archive)
-            )
+            for _ in retried_chunks(
+                lambda c: self.ctx.hubspot.batch_archive(object_type=self.object_name, ids=c),
+                archive,
+                HUBSPOT_BATCH,
+            ):
+                pass
             self.counts["deleted_in_hubspot"] += len(archive)
 
     # --- writing updates (shared by every pair) -------------------------------------------
@@ -208,9 +216,15 @@ class PairSync:
             {"attributes": {"type": p.sobject}, "Id": p.salesforce_id, **p.to_salesforce}
             for p in updates
         ]
-        results = with_retries(
-            lambda: self.ctx.salesforce.collections_update(sobject=sobject, records=records)
-        )
+        results = [
+            result
+            for chunk_results in retried_chunks(
+                lambda c: self.ctx.salesforce.collections_update(sobject=sobject, records=c),
+                records,
+                SALESFORCE_COLLECTION,
+            )
+            for result in chunk_results
+        ]
         for pair, result in zip(updates, results, strict=True):
             if result.get("success"):
                 self.counts["updated_in_salesforce"] += 1
@@ -246,13 +260,12 @@ class PairSync:
         needing = [p for p in pairs if p.needs_history and p.hubspot is not None]
         if not needing:
             return
-        result = with_retries(
-            lambda: self.ctx.hubspot.batch_read(
-                object_type=self.object_name,
-                ids=[p.hubspot_id for p in needing],
-                properties=["email"],
-                properties_with_history=self.two_way,
-            )
+        result = hubspot_batch_read(
+            self.ctx.hubspot,
+            object_type=self.object_name,
+            ids=[p.hubspot_id for p in needing],
+            properties=["email"],
+            properties_with_history=self.two_way,
         )
         times = {str(o.id): history_times(o) for o in result.results}
         for pair in needing:
@@ -496,6 +509,24 @@ class PairSync:
             if cursor is not None:
                 cursor.advance(handled)
         self.ctx.heartbeat()
+
+
+def retried_chunks(fn: Callable[[list], T], items: list, size: int) -> Iterator[T]:
+    """``fn(chunk)`` for each ``size`` items, each chunk retried on its own (``with_retries``):
+    a retry re-sends only the chunk that failed, never the ones that already went through.
+    Only for idempotent calls, like ``with_retries``."""
+    for start in range(0, len(items), size):
+        chunk = items[start : start + size]
+        yield with_retries(lambda c=chunk: fn(c))
+
+
+def hubspot_batch_read(hubspot, *, ids: list[str], **kwargs: Any) -> BatchResult:
+    """``hubspot.batch_read(ids=…, **kwargs)``, 100 ids per call, each call retried alone."""
+    result = BatchResult()
+    for part in retried_chunks(lambda c: hubspot.batch_read(ids=c, **kwargs), ids, HUBSPOT_BATCH):
+        result.results.extend(part.results)
+        result.errors.extend(part.errors)
+    return result
 
 
 def _db_adapter(field: models.Field, connection) -> Any:
