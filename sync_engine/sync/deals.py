@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -56,6 +57,7 @@ from .changes import (
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
+    soql_datetime,
     soql_string,
     stream_first_pages,
     with_retries,
@@ -348,6 +350,9 @@ class DealSync(PairSync):
             if self.external_id and r.get(self.external_id)
         }
         objects = self.read_deals(sorted(set(wanted.values())))
+        if not self.external_id:
+            ours = [r for r in records if r["Id"] not in wanted and self.created_by_us(r)]
+            objects.update(self.deals_of_lost_creates(ours, wanted))
         linked = self.links_by("hubspot_id", list(objects))
         pairs = []
         for record in records:
@@ -366,6 +371,92 @@ class DealSync(PairSync):
                 self.counts["matched"] += 1
             pairs.append(pair)
         return pairs
+
+    def created_by_us(self, record: dict) -> bool:
+        user = getattr(self.ctx.integration.salesforce_connection, "user_id", "")
+        created = parse_time(record.get("CreatedDate"))
+        return bool(
+            user
+            and record.get("CreatedById") == user
+            and created is not None
+            and created >= timezone.now() - timedelta(days=1)
+        )
+
+    def deals_of_lost_creates(self, records: list[dict], wanted: dict[str, str]) -> dict:
+        """Orgs without ``HubSpot_Id__c`` only: opportunities the integration user created in
+        the last day that have no link are creates from a deal whose link was never stored.
+        The unlinked deal of that name without a key is the one (one search). Opportunities
+        anyone else made are never matched by name."""
+        names = sorted({r.get("Name") for r in records if r.get("Name")})
+        if not names:
+            return {}
+        page = with_retries(
+            lambda: self.ctx.hubspot.search(
+                object_type=OBJECT,
+                filter_groups=[
+                    {
+                        "filters": [
+                            {"propertyName": "dealname", "operator": "IN", "values": names[:100]}
+                        ]
+                    }
+                ],
+                properties=self.hubspot_properties,
+                limit=200,
+            )
+        )
+        linked = set(self.links_by("hubspot_id", [str(o.id) for o in page.results or []]))
+        by_name: dict[str, list] = {}
+        for obj in sorted(page.results or [], key=lambda o: int(o.id)):
+            props = obj.properties or {}
+            if str(obj.id) not in linked and not props.get(KEY_PROPERTY):
+                by_name.setdefault(props.get("dealname") or "", []).append(obj)
+        found = {}
+        for record in records:
+            candidates = by_name.get(record.get("Name") or "")
+            if candidates:
+                obj = candidates.pop(0)
+                wanted[record["Id"]] = str(obj.id)
+                found[str(obj.id)] = obj
+        return found
+
+    def find_lost_creates(self, pairs: list[DealPair]) -> None:
+        """Orgs without ``HubSpot_Id__c`` only, before creating: an unlinked opportunity the
+        integration user created in the last day with the deal's name is a create whose link
+        was never stored (a crash, a lost answer); it is linked instead of created again."""
+        user = getattr(self.ctx.integration.salesforce_connection, "user_id", "")
+        names = sorted({p.hs_props.get("dealname") for p in pairs if p.hs_props.get("dealname")})
+        if not user or not names:
+            return
+        since = soql_datetime(timezone.now() - timedelta(days=1))
+        soqls = [
+            f"SELECT {', '.join(self.opportunity_fields())} FROM {SOBJECT} "  # noqa: S608
+            f"WHERE CreatedById = {soql_string(user)} AND CreatedDate >= {since} AND Name IN "
+            f"({', '.join(soql_string(n) for n in names[s : s + 200])})"
+            for s in range(0, len(names), 200)
+        ]
+        found: dict[str, list[dict]] = {}
+        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
+            for records in salesforce_pages(self.ctx.salesforce, page):
+                for record in records:
+                    found.setdefault(record.get("Name") or "", []).append(record)
+        linked = set(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                salesforce_id__in=[r["Id"] for rs in found.values() for r in rs],
+            ).values_list("salesforce_id", flat=True)
+        )
+        for pair in pairs:
+            candidates = [
+                r
+                for r in found.get(pair.hs_props.get("dealname") or "", [])
+                if r["Id"] not in linked
+            ]
+            if candidates:
+                pair.salesforce = min(
+                    candidates, key=lambda r: (r.get("CreatedDate") or "", r["Id"])
+                )
+                linked.add(pair.salesforce_id)
+                self.counts["matched"] += 1
 
     def handle_salesforce_roles(self, records: list[dict], cursor: Cursor) -> None:
         """Contact roles added or removed in Salesforce: their linked deals are put in step.
@@ -466,6 +557,8 @@ class DealSync(PairSync):
             if record is not None:
                 self.counts["matched"] += 1
             pairs.append(pair)
+        if not self.external_id:
+            self.find_lost_creates([p for p in pairs if p.salesforce is None])
         return pairs
 
     # --- one batch: merge, associations, writes, commit ------------------------------------
@@ -961,8 +1054,8 @@ class DealSync(PairSync):
                 )
             )
         else:
-            # Not retried: the write may have landed (then the next read links nothing twice
-            # only if the deal's key was written; without an external id that isn't certain).
+            # Not retried: the write may have landed. The next cycle links it instead of
+            # creating again (``find_lost_creates``, ``deals_of_lost_creates``).
             results = self.ctx.salesforce.collections_create(
                 sobject=SOBJECT, records=[p.to_salesforce for p in creates]
             )

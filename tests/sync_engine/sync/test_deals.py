@@ -715,3 +715,34 @@ def test_deals_run_in_a_cycle_over_every_pair(with_companies, sf_person, hs_pers
         hs_contact, properties=["lifecyclestage"]
     ).properties["lifecyclestage"]
     assert stage == "customer"
+
+
+def test_without_an_external_id_a_lost_opportunity_create_is_found_not_duplicated(
+    deals, integration, sf_person, hs_person, emulators
+):
+    deals()
+    # An org without HubSpot_Id__c on Opportunity: plain creates, never retried.
+    cache = SchemaCache.objects.get(
+        integration=integration, system="salesforce", object="Opportunity"
+    )
+    cache.data = [f for f in cache.data if f["name"] != "HubSpot_Id__c"]
+    cache.save()
+    pipeline_id, stage = hs_stage(hs_person, "Prospecting")
+    deal = hs_deal(
+        hs_person, dealname="No External Id", closedate="2026-03-01", pipeline=pipeline_id,
+        dealstage=stage.id,
+    )  # fmt: skip
+    emulators.salesforce.app.faults.add(
+        path="/composite/sobjects$", method="POST", apply_then_fail=True, drop=True, times=1
+    )
+    with pytest.raises(AssertionError):
+        deals()  # the opportunity landed, the answer was lost
+    assert deals().counts["matched"] == 1  # its own create, found by the opportunity read
+    deals()
+    assert sf_person.query("SELECT Id FROM Opportunity")["totalSize"] == 1
+    assert deals.link(hubspot_id=str(deal))
+    assert len(hs_deal_ids(hs_person)) == 1
+    # Someone else's opportunity of the same name is never taken for a deal.
+    new_opportunity(sf_person, Name="No External Id")
+    deals()
+    assert len(hs_deal_ids(hs_person)) == 2
