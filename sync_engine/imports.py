@@ -654,6 +654,35 @@ class _Runner:
         sync.hubspot_emails = emails
         sync.hubspot_emails_complete = True
 
+    def emails_linked_elsewhere(self, records: list[dict]) -> set[str]:
+        """Unlinked people whose email a linked contact already has (its link's snapshot):
+        an earlier import or run linked that HubSpot contact to another Salesforce record,
+        which keeps it (the sync would otherwise move the link back and forth)."""
+        from django.db.models.fields.json import KeyTextTransform
+        from django.db.models.functions import Lower
+
+        ids = [r["Id"] for r in records]
+        linked = set(
+            RecordLink.objects.filter(
+                integration=self.integration, salesforce_id__in=ids
+            ).values_list("salesforce_id", flat=True)
+        )
+        wanted = {
+            (r.get("Email") or "").strip().lower(): r["Id"]
+            for r in records
+            if r["Id"] not in linked
+        }
+        if not wanted:
+            return set()
+        found = (
+            RecordLink.objects.filter(integration=self.integration, object="contacts")
+            .exclude(salesforce_id__in=ids)
+            .annotate(email=Lower(KeyTextTransform("email", "snapshot")))
+            .filter(email__in=list(wanted))
+            .values_list("email", flat=True)
+        )
+        return {wanted[email] for email in found}
+
     def ledger_counts(self) -> dict[str, int]:
         rows = ApiCall.objects.filter(integration=self.integration).values("system")
         return {
@@ -681,6 +710,11 @@ class _Runner:
                     continue
                 self.seen_emails.add(email)
             handed.append(record)
+        if people and handed:
+            taken = self.emails_linked_elsewhere(handed)
+            if taken:
+                skipped["duplicate_email"] += len(taken)
+                handed = [r for r in handed if r["Id"] not in taken]
         created = updated = failed = 0
         if handed:
             counts = self.pair_counts()

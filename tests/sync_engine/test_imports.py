@@ -164,6 +164,8 @@ def test_an_import_that_stops_midway_resumes_after_its_position(
 ):
     monkeypatch.setattr(imports, "BATCH", 10)
     ids = seed(rep, "Lead", leads(45))
+    # The last lead repeats the first one's email: a duplicate across the restart.
+    seed(rep, "Lead", [{"LastName": "Again", "Company": "X", "Email": "Lead0@import.example"}])
     job = import_start(integration=integration, object_name="leads", enqueue=False)
     import_run(job=job, stop_after_batches=2)  # the worker "dies" after two batches
     job.refresh_from_db()
@@ -175,7 +177,8 @@ def test_an_import_that_stops_midway_resumes_after_its_position(
     import_run(job=job)
     job.refresh_from_db()
     assert job.status == "succeeded"
-    assert (job.total, job.processed, job.created, job.skipped) == (45, 45, 45, 0)
+    assert (job.total, job.processed, job.created, job.skipped) == (46, 46, 45, 1)
+    assert job.skipped_reasons == {"duplicate_email": 1}
     emails = hs_emails(marketer)
     assert len(emails) == len(set(emails)) == 45
     resumed = [q for q in soql_seen(emulators) if "ORDER BY Id" in q]
@@ -207,10 +210,15 @@ def test_skipped_records_are_counted_with_their_reasons(integration, rep, market
     assert (job.total, job.processed, job.created, job.failed) == (7, 7, 5, 0)
     assert job.skipped == 2
     assert job.skipped_reasons == {"no_email": 1, "duplicate_email": 1}
-    # Contacts: the one whose email is a lead's already gets that HubSpot contact (no
-    # duplicate), as the sync would.
+    # Contacts: the one whose email an imported lead already has is a duplicate too; the
+    # lead keeps its HubSpot contact.
     contacts = run(integration, "contacts")
-    assert (contacts.total, contacts.created, contacts.updated) == (1, 0, 1)
+    assert (contacts.total, contacts.created, contacts.updated) == (1, 0, 0)
+    assert contacts.skipped_reasons == {"duplicate_email": 1}
+    assert RecordLink.objects.get(
+        integration=integration, hubspot_id__isnull=False, salesforce_id__startswith="00Q",
+        snapshot__email="lead2@import.example",
+    )  # fmt: skip
     emails = hs_emails(marketer)
     assert len(emails) == len(set(emails)) == 5
 
