@@ -746,3 +746,24 @@ def test_without_an_external_id_a_lost_opportunity_create_is_found_not_duplicate
     new_opportunity(sf_person, Name="No External Id")
     deals()
     assert len(hs_deal_ids(hs_person)) == 2
+
+
+def test_a_deal_moved_between_synced_pipelines_in_hubspot_changes_the_record_type(
+    deals, sf_person, hs_person
+):
+    first = deals.sf_action("add_record_type", object="Opportunity", label="New Business")
+    second = deals.sf_action("add_record_type", object="Opportunity", label="Renewal")
+    opportunity = new_opportunity(sf_person, Name="Switches process", RecordTypeId=first)
+    deals()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    pipeline_id, stage = hs_stage(hs_person, "Prospecting", f"Salesforce – {second}")
+    hs_deal_update(hs_person, deal, pipeline=pipeline_id, dealstage=stage.id)
+    deals()
+    record = sf_person.Opportunity.get(opportunity)
+    assert record["RecordTypeId"][:15] == second[:15] and record["StageName"] == "Prospecting"
+    deals()
+    idle = deals()
+    assert not idle.counts.get("updated_in_hubspot") and not idle.counts.get(
+        "updated_in_salesforce"
+    )
+    assert hs_deal_get(hs_person, deal, "pipeline")["pipeline"] == pipeline_id
