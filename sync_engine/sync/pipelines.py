@@ -177,7 +177,12 @@ class Pipelines:
         self.state.update(
             signature=signature,
             default_record_type=default,
-            record_types=[rt["recordTypeId"] for rt in record_types],
+            # Every id an opportunity may carry (Master too), so none forces a describe.
+            record_types=[
+                rt["recordTypeId"]
+                for rt in describe.get("recordTypeInfos") or []
+                if rt.get("recordTypeId")
+            ],
             checked_at=timezone.now().isoformat(),
             pipelines=[vars(p) for p in self.pipelines],
             retired=[vars(p) for p in self.retired],
