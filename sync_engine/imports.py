@@ -421,6 +421,8 @@ class _Runner:
         self.seen_emails: set[str] = set()
         self.stopped_early = False
         self.counts: Counter = Counter()  # the pair's live counters (set in pair_for)
+        self.run_started = timezone.now()
+        self._earlier_emails: dict[str, str] | None = None
 
     # --- the lifecycle ------------------------------------------------------------------------
     def run(self) -> None:
@@ -655,33 +657,46 @@ class _Runner:
         sync.hubspot_emails_complete = True
 
     def emails_linked_elsewhere(self, records: list[dict]) -> set[str]:
-        """Unlinked people whose email a linked contact already has (its link's snapshot):
-        an earlier import or run linked that HubSpot contact to another Salesforce record,
-        which keeps it (the sync would otherwise move the link back and forth)."""
-        from django.db.models.fields.json import KeyTextTransform
-        from django.db.models.functions import Lower
-
+        """Unlinked people whose email a contact linked before this run already has (its
+        link's snapshot): an earlier import or run linked that HubSpot contact to another
+        Salesforce record, which keeps it (the sync would otherwise move the link back and
+        forth). Links made during this run are covered by ``seen_emails``."""
         ids = [r["Id"] for r in records]
         linked = set(
             RecordLink.objects.filter(
                 integration=self.integration, salesforce_id__in=ids
             ).values_list("salesforce_id", flat=True)
         )
-        wanted = {
-            (r.get("Email") or "").strip().lower(): r["Id"]
-            for r in records
-            if r["Id"] not in linked
-        }
-        if not wanted:
+        unlinked = [r for r in records if r["Id"] not in linked]
+        if not unlinked:
             return set()
-        found = (
-            RecordLink.objects.filter(integration=self.integration, object="contacts")
-            .exclude(salesforce_id__in=ids)
-            .annotate(email=Lower(KeyTextTransform("email", "snapshot")))
-            .filter(email__in=list(wanted))
-            .values_list("email", flat=True)
-        )
-        return {wanted[email] for email in found}
+        earlier = self.earlier_link_emails()
+        return {
+            r["Id"]
+            for r in unlinked
+            if earlier.get((r.get("Email") or "").strip().lower(), r["Id"]) != r["Id"]
+        }
+
+    def earlier_link_emails(self) -> dict[str, str]:
+        """email -> Salesforce id of the contact links that existed when this run started
+        (read once, lazily)."""
+        if self._earlier_emails is None:
+            from django.db.models.fields.json import KeyTextTransform
+            from django.db.models.functions import Lower
+
+            rows = (
+                RecordLink.objects.filter(
+                    integration=self.integration,
+                    object="contacts",
+                    created_at__lt=self.run_started,
+                )
+                .annotate(email=Lower(KeyTextTransform("email", "snapshot")))
+                .exclude(email__isnull=True)
+                .exclude(email="")
+                .values_list("email", "salesforce_id")
+            )
+            self._earlier_emails = dict(rows.iterator(chunk_size=5000))
+        return self._earlier_emails
 
     def ledger_counts(self) -> dict[str, int]:
         rows = ApiCall.objects.filter(integration=self.integration).values("system")
