@@ -767,3 +767,13 @@ def test_a_deal_moved_between_synced_pipelines_in_hubspot_changes_the_record_typ
         "updated_in_salesforce"
     )
     assert hs_deal_get(hs_person, deal, "pipeline")["pipeline"] == pipeline_id
+
+
+def test_a_type_hubspot_lacks_is_added_to_the_deal_type_options(deals, sf_person, hs_person):
+    opportunity = new_opportunity(sf_person, Name="Typed", Type="New Customer")
+    deals()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    assert hs_deal_get(hs_person, deal, "dealtype")["dealtype"] == "New Customer"
+    options = hs_person.crm.properties.core_api.get_by_name("deals", "dealtype").options
+    assert "New Customer" in {o.value for o in options}
+    assert not SyncError.objects.filter(object="deals").exists()
