@@ -1032,10 +1032,25 @@ class DealSync(PairSync):
                     )
                     pair.partial = True
                     self.record_salesforce_failure(pair, result)
-        removals = [r for p in pairs for r in p.roles_remove]
+        removals = [(p, r) for p in pairs for r in p.roles_remove]
         if removals:
-            results = with_retries(lambda: self.ctx.salesforce.collections_delete(ids=removals))
-            self.counts["roles_deleted"] += sum(1 for r in results if r.get("success"))
+            results = with_retries(
+                lambda: self.ctx.salesforce.collections_delete(ids=[r for _, r in removals])
+            )
+            for (pair, role), result in zip(removals, results, strict=True):
+                if result.get("success"):
+                    self.counts["roles_deleted"] += 1
+                elif not any(
+                    e.get("statusCode") == "ENTITY_IS_DELETED" for e in result.get("errors") or []
+                ):
+                    # Still there: the snapshot keeps the contact, so the retry deletes again
+                    # instead of reading the role as a Salesforce addition.
+                    roles = self._roles.get(pair.salesforce_id or "", {})
+                    contact = next((c for c, r in roles.items() if r == role), None)
+                    if contact:
+                        pair.same[CONTACTS] = sorted({*pair.same.get(CONTACTS, []), contact})
+                    pair.partial = True
+                    self.record_salesforce_failure(pair, result)
 
     # --- writes ---------------------------------------------------------------------------
     def write_salesforce(self, pairs: list[DealPair]) -> None:
