@@ -705,7 +705,8 @@ def custom_objects_list(*, integration: Integration) -> list[dict]:
     found = []
     for row in rows:
         number = row.object[len(CUSTOM_PREFIX) :]
-        if not number.isdigit():
+        # A row without objects is no pair (e.g. left by a cycle queued before a removal).
+        if not number.isdigit() or not (row.options or {}).get("salesforce_object"):
             continue
         found.append(
             {

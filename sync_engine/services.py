@@ -1171,14 +1171,18 @@ def custom_object_create(
     )
     with transaction.atomic():
         Integration.objects.select_for_update().filter(pk=integration.pk).first()
-        taken = [
-            int(name.split(":", 1)[1])
-            for name in ObjectSync.objects.filter(
+        rows = [
+            (int(name.split(":", 1)[1]), options or {})
+            for name, options in ObjectSync.objects.filter(
                 integration=integration, object__startswith=CUSTOM_PREFIX
-            ).values_list("object", flat=True)
+            ).values_list("object", "options")
             if name.split(":", 1)[1].isdigit()
         ]
-        if len(taken) >= MAX_CUSTOM_OBJECTS:
+        taken = [number for number, _ in rows]
+        # A row without objects is no pair (e.g. left by a cycle queued before a removal).
+        if sum(1 for _, options in rows if options.get("salesforce_object")) >= (
+            MAX_CUSTOM_OBJECTS
+        ):
             raise SettingsError(
                 {
                     "custom_object": f"Up to {MAX_CUSTOM_OBJECTS} custom objects can sync; "

@@ -190,7 +190,11 @@ def test_the_eleventh_custom_object_is_refused(admin_client, live, hs_type):
 def test_the_limit_is_checked_again_when_the_wizard_finishes(admin_client, live, hs_type):
     _fill(live, MAX_CUSTOM_OBJECTS - 1)
     walk_to_associations(admin_client, hs_type)
-    ObjectSync.objects.create(integration=live, object="custom:10", options={})
+    ObjectSync.objects.create(
+        integration=live,
+        object="custom:10",
+        options={"salesforce_object": "Other__c", "hubspot_object": "2-99"},
+    )
     response = admin_client.post("/custom-objects/wizard/associations/", {}, follow=True)
     assert "Up to 10 custom objects can sync" in response.content.decode()
     assert ObjectSync.objects.filter(object__startswith="custom:").count() == MAX_CUSTOM_OBJECTS
@@ -251,3 +255,17 @@ def test_the_tab_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(8):
         html = viewer_client.get("/custom-objects/").content.decode()
     assert html.count('id="custom-object-') == MAX_CUSTOM_OBJECTS
+
+
+def test_a_row_left_without_objects_is_not_a_custom_object(admin_client, live, hs_type):
+    # A cycle queued before a removal recreates the pair's row, switched off and empty.
+    from sync_engine.sync.cycle import sync_cycle_run
+
+    _fill(live, MAX_CUSTOM_OBJECTS - 1)
+    run = sync_cycle_run(integration=live, object_name="custom:10")
+    assert run.message == "Sync is off for this object."
+    html = admin_client.get("/custom-objects/").content.decode()
+    assert 'id="custom-object-10"' not in html and "+ Sync custom object" in html
+    walk_to_associations(admin_client, hs_type)
+    admin_client.post("/custom-objects/wizard/associations/", {})
+    assert ObjectSync.objects.get(object="custom:11").options["salesforce_object"] == "Project__c"
