@@ -456,3 +456,19 @@ def test_a_large_people_import_reads_hubspot_emails_once_instead_of_per_batch(
     assert hs_get(marketer, existing, "firstname")["firstname"] == "First5"
     emails = hs_emails(marketer)
     assert len(emails) == len(set(emails)) == 300
+
+
+def test_an_import_creates_even_when_the_sync_does_not_create(integration, rep, marketer):
+    """ "Do nothing" stops the sync creating HubSpot contacts for new Salesforce people; an
+    import is the admin asking for exactly that (spec §6.1)."""
+    object_settings_update(
+        integration=integration,
+        object_name="contacts",
+        changes={"salesforce_create_update": "nothing"},
+    )
+    seed(rep, "Contact", [{"LastName": f"C{i}", "Email": f"c{i}@import.example"} for i in range(2)])
+    idle = sync_cycle_run(integration=integration, object_name="contacts")
+    assert idle.counts.get("skipped_create_disabled") == 2
+    job = run(integration, "contacts")
+    assert (job.created, job.skipped) == (2, 0)
+    assert sorted(hs_emails(marketer)) == ["c0@import.example", "c1@import.example"]
