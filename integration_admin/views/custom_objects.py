@@ -220,6 +220,13 @@ def wizard_step(request: HttpRequest, step: str) -> HttpResponse:
     if state is None:
         messages.info(request, _("Start with “+ Sync custom object”."))
         return redirect("custom_objects")
+    if (
+        state["editing"]
+        and not ObjectSync.objects.filter(integration=integration, object=state["editing"]).exists()
+    ):
+        request.session.pop(WIZARD, None)
+        messages.error(request, _("This custom object was removed meanwhile; nothing was saved."))
+        return redirect("custom_objects")
     settings = state["settings"]
     if step != "objects" and not (settings["salesforce_object"] and settings["hubspot_object"]):
         return redirect("custom_object_wizard", step="objects")

@@ -269,3 +269,13 @@ def test_a_row_left_without_objects_is_not_a_custom_object(admin_client, live, h
     walk_to_associations(admin_client, hs_type)
     admin_client.post("/custom-objects/wizard/associations/", {})
     assert ObjectSync.objects.get(object="custom:11").options["salesforce_object"] == "Project__c"
+
+
+def test_editing_a_custom_object_removed_meanwhile_saves_nothing(admin_client, live, hs_type):
+    walk_to_associations(admin_client, hs_type)
+    admin_client.post("/custom-objects/wizard/associations/", {})
+    admin_client.get("/custom-objects/1/edit/")
+    ObjectSync.objects.filter(object="custom:1").delete()
+    response = admin_client.post("/custom-objects/wizard/rules/", RULES, follow=True)
+    assert "removed meanwhile" in response.content.decode()
+    assert not ObjectSync.objects.filter(object__startswith="custom:").exists()
