@@ -176,6 +176,14 @@ class CustomObjectSettings:
         "hubspot_delete": ("delete", "nothing"),
         "conflict_winner": ("salesforce", "hubspot"),
     }
+    # Chosen (and checked against both schemas) in the wizard only, not through the API.
+    WIZARD_ONLY: ClassVar[tuple[str, ...]] = (
+        "salesforce_object",
+        "hubspot_object",
+        "associations",
+        "salesforce_label",
+        "hubspot_label",
+    )
 
 
 CUSTOM_PREFIX = "custom:"

@@ -6,9 +6,8 @@ app_name = "api"
 
 urlpatterns = [
     path("integration/", views.IntegrationView.as_view(), name="integration"),
-    path(
-        "settings/<slug:object_name>/", views.ObjectSettingsView.as_view(), name="object_settings"
-    ),
+    # str, not slug: custom object pairs are named "custom:<n>"
+    path("settings/<str:object_name>/", views.ObjectSettingsView.as_view(), name="object_settings"),
     path("mappings/", views.MappingListView.as_view(), name="mappings"),
     path("mappings/<int:mapping_id>/", views.MappingDetailView.as_view(), name="mapping"),
     path("errors/", views.ErrorListView.as_view(), name="errors"),

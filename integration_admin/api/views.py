@@ -15,9 +15,11 @@ from rest_framework.views import APIView
 
 from sync_engine.models import SyncObject
 from sync_engine.object_settings import (
+    CUSTOM_PREFIX,
     SETTINGS_CLASSES,
     SettingsError,
     settings_as_dict,
+    settings_class,
     settings_for,
 )
 from sync_engine.selectors import (
@@ -31,6 +33,7 @@ from sync_engine.selectors import (
     mapping_get,
     mappings_query,
     object_last_synced,
+    object_sync_get,
     sync_error_cards,
     sync_errors_query,
     sync_runs_query,
@@ -130,6 +133,10 @@ class ObjectSettingsView(APIView):
     """One object pair's sync: its ``enabled`` flag and its settings."""
 
     def _object(self, object_name: str) -> str:
+        if object_name.startswith(CUSTOM_PREFIX):  # set up by the wizard; never created here
+            if object_sync_get(integration=_integration(), object_name=object_name) is None:
+                raise NotFound(f"No custom object pair '{object_name}'.")
+            return object_name
         if object_name not in SyncObject.values:
             raise NotFound(f"No object pair '{object_name}'.")
         if object_name not in SETTINGS_CLASSES:
@@ -158,6 +165,11 @@ class ObjectSettingsView(APIView):
         integration = _integration()
         data = ObjectSettingsUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        fixed = getattr(settings_class(object_name), "WIZARD_ONLY", ())
+        if wizard_only := [k for k in data.validated_data.get("settings", {}) if k in fixed]:
+            raise ValidationError(
+                {"settings": {k: ["Set in the Custom objects wizard."] for k in wizard_only}}
+            )
         try:
             diff = object_settings_update(
                 integration=integration,

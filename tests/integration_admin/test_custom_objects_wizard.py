@@ -279,3 +279,33 @@ def test_editing_a_custom_object_removed_meanwhile_saves_nothing(admin_client, l
     response = admin_client.post("/custom-objects/wizard/rules/", RULES, follow=True)
     assert "removed meanwhile" in response.content.decode()
     assert not ObjectSync.objects.filter(object__startswith="custom:").exists()
+
+
+def test_the_settings_api_reaches_custom_objects_but_not_their_objects(
+    admin_client, viewer_client, live
+):
+    _fill(live, 1)
+    body = admin_client.get("/api/v1/settings/custom:1/").json()
+    assert body["object"] == "custom:1" and body["settings"]["salesforce_object"] == "Thing1__c"
+    response = admin_client.patch(
+        "/api/v1/settings/custom:1/",
+        {"enabled": False, "settings": {"conflict_winner": "hubspot"}},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    row = ObjectSync.objects.get(object="custom:1")
+    assert row.enabled is False and row.options["conflict_winner"] == "hubspot"
+    response = admin_client.patch(
+        "/api/v1/settings/custom:1/",
+        {"settings": {"salesforce_object": "Account"}},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "salesforce_object" in response.json()["settings"]
+    assert admin_client.get("/api/v1/settings/custom:2/").status_code == 404
+    assert not ObjectSync.objects.filter(object="custom:2").exists()
+    assert (
+        viewer_client.patch(
+            "/api/v1/settings/custom:1/", {"enabled": True}, content_type="application/json"
+        ).status_code
+        == 403
+    )
