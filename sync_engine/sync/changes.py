@@ -133,6 +133,8 @@ class Cursor:
         for version in handled:
             if version.stamp is not None and version.stamp >= window_start:
                 seen[version.id] = version.key
+        if position == self.row.position and seen == self.row.seen:
+            return  # a re-read of handled versions: nothing to write (seen can be large)
         self.row.position = position
         self.row.seen = seen
         self.row.save(update_fields=["position", "seen", "updated_at"])

@@ -120,12 +120,13 @@ class MappedField:
     hs_writable: bool
     sf_updateable: bool
     sf_createable: bool
+    plain: bool  # text compares as it is (``normalize`` returns it unchanged)
 
     def comparable(self, raw: Any) -> str:
         """``normalize(raw, sf_type)``, without the call for plain text."""
         if raw is None:
             return ""
-        if type(raw) is str and self.sf_type not in TYPED:
+        if self.plain and type(raw) is str:
             return raw
         return normalize(raw, self.sf_type)
 
@@ -563,6 +564,7 @@ class ContactSync(PairSync):
                         hs_writable=self.ctx.hubspot_writable(prop),
                         sf_updateable=self.ctx.writable(sobject, name, create=False),
                         sf_createable=self.ctx.writable(sobject, name, create=True),
+                        plain=self.ctx.field_type(sobject, name) not in TYPED,
                     )
                 )
             self._plans[sobject] = plan
@@ -671,8 +673,24 @@ class ContactSync(PairSync):
                 self.merge_owner(pair, f.name, snapshot)
                 continue
             try:
-                hs_value = self._hs_value(f, props)
-                sf_value = "" if creating_salesforce else self._sf_value(f, sobject, record)
+                if f.geo:
+                    hs_value = self._hs_value(f, props)
+                    sf_value = "" if creating_salesforce else self._sf_value(f, sobject, record)
+                else:  # ``MappedField.comparable`` inlined: this loop runs per field and pair
+                    raw = props.get(prop)
+                    if raw is None:
+                        hs_value = ""
+                    elif f.plain and type(raw) is str:
+                        hs_value = raw
+                    else:
+                        hs_value = normalize(raw, f.sf_type)
+                    raw = None if creating_salesforce else record.get(f.name)
+                    if raw is None:
+                        sf_value = ""
+                    elif f.plain and type(raw) is str:
+                        sf_value = raw
+                    else:
+                        sf_value = normalize(raw, f.sf_type)
             except ValueConversionError as error:
                 self.record_error(
                     pair,

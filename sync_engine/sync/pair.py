@@ -18,7 +18,7 @@ from .. import services
 from ..connectors.hubspot.connector import BatchResult
 from ..error_types import classify
 from ..errors import BadRequest, Conflict, RemoteError
-from ..models import RecordLink
+from ..models import RecordLink, SyncError
 from .changes import Cursor, Version, http_date, hubspot_changes, parse_time, with_retries
 from .context import CycleContext
 from .owners import OwnerDirectory
@@ -464,6 +464,13 @@ class PairSync:
         )
         self.counts["failed"] += 1
 
+    def has_open_errors(self) -> bool:
+        """Whether this pair has any current error: a backfill without one needn't look up
+        each synced record's errors (one query instead of one per 500 records)."""
+        return SyncError.objects.filter(
+            integration=self.ctx.integration, object=self.object_name, resolved_at__isnull=True
+        ).exists()
+
     def commit(self, pairs: list[Pair], cursor: Cursor | None, handled: list[Version]) -> None:
         now = timezone.now()
         synced_keys: list[str] = []
@@ -501,11 +508,12 @@ class PairSync:
                     ]
             rows_update(RecordLink, updated, LINK_FIELDS)
             rows_insert(RecordLink, created)
-            services.sync_errors_resolve(
-                integration=self.ctx.integration,
-                object_name=self.object_name,
-                record_keys=synced_keys,
-            )
+            if synced_keys and self.has_open_errors():
+                services.sync_errors_resolve(
+                    integration=self.ctx.integration,
+                    object_name=self.object_name,
+                    record_keys=synced_keys,
+                )
             if cursor is not None:
                 cursor.advance(handled)
         self.ctx.heartbeat()
@@ -535,7 +543,16 @@ def _db_adapter(field: models.Field, connection) -> Any:
     internal = field.get_internal_type()
     if internal == "DateTimeField":
         adapt = connection.ops.adapt_datetimefield_value
-        return lambda value: None if value is None else adapt(value)
+        last: list = [None, None]  # rows often share a moment (e.g. last_synced_at)
+
+        def adapt_datetime(value: Any) -> Any:
+            if value is None:
+                return None
+            if value is not last[0]:
+                last[0], last[1] = value, adapt(value)
+            return last[1]
+
+        return adapt_datetime
     if internal == "JSONField":
         adapt_json, encoder = connection.ops.adapt_json_value, field.encoder
         return lambda value: None if value is None else adapt_json(value, encoder)
