@@ -41,6 +41,8 @@ bench: install
 	$(PY) bench/emulators.py
 	$(PY) bench/dashboard.py
 	$(PY) bench/sync_contacts.py
+	$(PY) bench/sync_all.py
+	$(PY) bench/import_salesforce.py
 
 clean:
 	rm -rf var/ .pytest_cache
