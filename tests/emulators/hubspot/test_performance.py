@@ -1,7 +1,8 @@
 """Performance floors: batch writes and an incremental search page over 100k contacts.
 
-Thresholds are deliberately below the measured speeds (see the emulator's report) so the
-tests stay stable on a busy machine; the server-side latency comes from the request ledger.
+Thresholds are floors far below the measured speeds (``bench/emulators.py`` measures them),
+so the tests stay stable on a busy machine and only catch an order-of-magnitude regression
+(an index lost, a scan per record); the server-side latency comes from the request ledger.
 """
 
 from __future__ import annotations
@@ -52,9 +53,9 @@ def test_batch_writes_are_fast(hs, app):
         )
     elapsed = time.perf_counter() - started
     assert len(ids) == 2000
-    assert 4000 / elapsed > 1000, f"{4000 / elapsed:.0f} records/s end to end"
+    assert 4000 / elapsed > 300, f"{4000 / elapsed:.0f} records/s end to end"
     server_ms = [e.latency_ms for e in app.ledger.entries()]
-    assert sum(server_ms) / len(server_ms) < 25, "server time per 100-record batch"
+    assert sum(server_ms) / len(server_ms) < 60, "server time per 100-record batch"
 
 
 def test_incremental_search_page_over_100k_contacts(hs, app):
@@ -89,5 +90,5 @@ def test_incremental_search_page_over_100k_contacts(hs, app):
     assert page.total == 49_999 and len(page.results) == 200
     assert page.results[0].properties["email"] == "c50001@bulk.example"
     server = app.ledger.entries()[-1].latency_ms / 1000
-    assert server < 0.3, f"search took {server:.3f}s in the server"
-    assert elapsed < 1.0
+    assert server < 0.6, f"search took {server:.3f}s in the server"
+    assert elapsed < 2.0
