@@ -62,8 +62,7 @@ from .pair import (
     hubspot_version,
     salesforce_version,
 )
-from .rules import Side, SyncRule, merge_field
-from .values import ValueConversionError, normalize, to_salesforce
+from .values import ValueConversionError, normalize
 
 log = logging.getLogger(__name__)
 
@@ -611,47 +610,9 @@ class CompanySync(PairSync):
             if prop == OWNER_PROPERTY:
                 self.merge_owner(pair, name, snapshot)
                 continue
-            kind = self.ctx.field_type(SOBJECT, name)
-            try:
-                hs_value = self.hubspot_comparable(mapping, props)
-                sf_value = "" if creating else normalize(record.get(name), kind)
-            except ValueConversionError as error:
-                self.record_error(
-                    pair,
-                    "to_salesforce",
-                    "property_value",
-                    "INVALID_VALUE",
-                    f"{prop}: {error}",
-                    [name],
-                )
-                continue
-            last = snapshot.get(prop) if snapshot is not None else None
-            rule = SyncRule(mapping.rule)
-            if creating and rule == SyncRule.ALWAYS_USE_SALESFORCE:
-                continue
-            decision = merge_field(
-                rule,
-                hubspot=Side(hs_value, pair.hs_history.get(prop)),
-                salesforce=Side(sf_value, sf_time),
-                last_synced=last,
+            self.merge_mapped(
+                pair, mapping, name, snapshot=snapshot, sf_time=sf_time, creating=creating
             )
-            if (
-                rule == SyncRule.TWO_WAY
-                and last is not None
-                and len({hs_value, sf_value, last}) == 3
-                and prop not in pair.hs_history
-            ):
-                pair.needs_history = True
-            if decision.to_salesforce is not None:
-                if self.ctx.writable(SOBJECT, name, create=creating):
-                    pair.to_salesforce[name] = to_salesforce(decision.to_salesforce, kind)
-                    pair.snap_salesforce[prop] = decision.to_salesforce
-            elif decision.to_hubspot is not None:
-                if self.ctx.hubspot_writable(prop):
-                    pair.to_hubspot[prop] = decision.to_hubspot
-                    pair.snap_hubspot[prop] = decision.to_hubspot
-            elif hs_value == sf_value:
-                pair.same[prop] = hs_value
         if pair.hubspot is not None and not creating:
             for prop in (LINK_PROPERTY, KEY_PROPERTY):
                 if self.ctx.hubspot_writable(prop) and props.get(prop) != pair.salesforce_id:

@@ -23,6 +23,7 @@ from .changes import Cursor, Version, http_date, hubspot_changes, parse_time, wi
 from .context import CycleContext
 from .owners import OwnerDirectory
 from .rules import Decision, Side, SyncRule, merge_field
+from .values import ValueConversionError, normalize, to_salesforce
 
 OWNER_PROPERTY = "hubspot_owner_id"
 HUBSPOT_BATCH = 100  # records per HubSpot batch call
@@ -315,6 +316,57 @@ class PairSync:
         else:
             pair.same[OWNER_PROPERTY] = hs_owner
             pair.same["__salesforce_owner"] = sf_owner
+
+    def merge_mapped(
+        self,
+        pair: Pair,
+        mapping,
+        name: str,
+        *,
+        snapshot: dict | None,
+        sf_time: datetime | None,
+        creating: bool,
+    ) -> None:
+        """Decide one mapped field (not the owner) by its rule against the link's snapshot:
+        what goes to which side, and what both already hold. For pairs with one Salesforce
+        object that define ``hubspot_comparable`` (companies, deals)."""
+        prop, sobject = mapping.hubspot_property, pair.sobject
+        kind = self.ctx.field_type(sobject, name)
+        try:
+            hs_value = self.hubspot_comparable(mapping, pair.hs_props)
+            sf_value = "" if creating else normalize((pair.salesforce or {}).get(name), kind)
+        except ValueConversionError as error:
+            self.record_error(
+                pair, "to_salesforce", "property_value", "INVALID_VALUE", f"{prop}: {error}", [name]
+            )
+            return
+        last = snapshot.get(prop) if snapshot is not None else None
+        rule = SyncRule(mapping.rule)
+        if creating and rule == SyncRule.ALWAYS_USE_SALESFORCE:
+            return
+        decision = merge_field(
+            rule,
+            hubspot=Side(hs_value, pair.hs_history.get(prop)),
+            salesforce=Side(sf_value, sf_time),
+            last_synced=last,
+        )
+        if (
+            rule == SyncRule.TWO_WAY
+            and last is not None
+            and len({hs_value, sf_value, last}) == 3
+            and prop not in pair.hs_history
+        ):
+            pair.needs_history = True
+        if decision.to_salesforce is not None:
+            if self.ctx.writable(sobject, name, create=creating):
+                pair.to_salesforce[name] = to_salesforce(decision.to_salesforce, kind)
+                pair.snap_salesforce[prop] = decision.to_salesforce
+        elif decision.to_hubspot is not None:
+            if self.ctx.hubspot_writable(prop):
+                pair.to_hubspot[prop] = decision.to_hubspot
+                pair.snap_hubspot[prop] = decision.to_hubspot
+        elif hs_value == sf_value:
+            pair.same[prop] = hs_value
 
     def align_options(self, pairs: list[Pair]) -> None:
         """Salesforce picklist values HubSpot's dropdowns don't offer yet are added as options
