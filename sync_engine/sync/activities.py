@@ -61,10 +61,8 @@ from ..models import (
     ObjectSync,
     RecordLink,
     ResyncRequest,
-    SchemaCache,
     SyncCursor,
     SyncError,
-    System,
 )
 from .changes import (
     Cursor,
@@ -757,27 +755,16 @@ class ActivitySync(PairSync):
 
     def ensure_key_property(self, kind: Kind) -> None:
         """The property our engagements carry the Salesforce id in (one call per type, once)."""
-        cached = f"{kind.name}.{KEY_PROPERTY}"
-        if cached in self.ctx.hubspot_properties:
-            return
-        definition = {
-            "name": KEY_PROPERTY,
-            "label": "Salesforce activity id (sync key)",
-            "type": "string",
-            "fieldType": "text",
-            "groupName": f"{kind.group}information",
-            "description": "Written by the Salesforce integration: the Salesforce Task or Event "
+        self.hubspot_key_property(
+            object_type=kind.name,
+            name=KEY_PROPERTY,
+            label="Salesforce activity id (sync key)",
+            group=f"{kind.group}information",
+            description="Written by the Salesforce integration: the Salesforce Task or Event "
             "this activity was copied from. Don't edit.",
-        }
-        try:
-            self.ctx.hubspot.property_create(object_type=kind.name, definition=definition)
-        except RemoteError as error:
-            if error.status != 409:  # already there
-                raise
-        self.ctx.hubspot_properties[cached] = {"name": cached, "type": "string"}
-        SchemaCache.objects.filter(
-            integration=self.ctx.integration, system=System.HUBSPOT, object=OBJECT
-        ).update(data=list(self.ctx.hubspot_properties.values()))
+            unique=False,
+            cache_as=f"{kind.name}.{KEY_PROPERTY}",
+        )
 
     def create_engagements(self, items: list[Item]) -> None:
         by_kind: dict[str, list[Item]] = defaultdict(list)

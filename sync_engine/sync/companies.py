@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from .. import services
 from ..errors import NotFound, RemoteError
-from ..models import ObjectSync, RecordLink, ResyncRequest, SchemaCache, SyncError, System
+from ..models import ObjectSync, RecordLink, ResyncRequest, SyncError
 from ..object_settings import settings_for
 from .changes import (
     OVERLAP,
@@ -116,28 +116,14 @@ class CompanySync(PairSync):
 
     def ensure_key_property(self) -> None:
         """The unique company property new companies are upserted by (one call, once)."""
-        if KEY_PROPERTY in self.ctx.hubspot_properties:
-            return
-        definition = {
-            "name": KEY_PROPERTY,
-            "label": "Salesforce account id (sync key)",
-            "type": "string",
-            "fieldType": "text",
-            "groupName": "companyinformation",
-            "hasUniqueValue": True,
-            "description": "Written by the Salesforce integration; keeps company creates "
+        self.hubspot_key_property(
+            object_type=OBJECT,
+            name=KEY_PROPERTY,
+            label="Salesforce account id (sync key)",
+            group="companyinformation",
+            description="Written by the Salesforce integration; keeps company creates "
             "idempotent. Don't edit.",
-        }
-        try:
-            self.ctx.hubspot.property_create(object_type=OBJECT, definition=definition)
-        except RemoteError as error:
-            if error.status != 409:  # already there (another cycle created it)
-                raise
-        info = {"name": KEY_PROPERTY, "type": "string", "fieldType": "text", "readOnly": False}
-        self.ctx.hubspot_properties[KEY_PROPERTY] = info
-        SchemaCache.objects.filter(
-            integration=self.ctx.integration, system=System.HUBSPOT, object=OBJECT
-        ).update(data=list(self.ctx.hubspot_properties.values()))
+        )
 
     # --- Salesforce → HubSpot -------------------------------------------------------------
     def account_fields(self) -> list[str]:

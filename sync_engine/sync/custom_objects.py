@@ -139,26 +139,14 @@ class CustomObjectSync(PairSync):
             operation=f"{self.hubspot_type}.properties.groups.list",
         )
         names = [g.name for g in getattr(groups, "results", None) or []]
-        definition = {
-            "name": KEY_PROPERTY,
-            "label": "Salesforce record id (sync key)",
-            "type": "string",
-            "fieldType": "text",
-            "groupName": names[0] if names else "",
-            "hasUniqueValue": True,
-            "description": "Written by the Salesforce integration; keeps creates idempotent. "
+        self.hubspot_key_property(
+            object_type=self.hubspot_type,
+            name=KEY_PROPERTY,
+            label="Salesforce record id (sync key)",
+            group=names[0] if names else "",
+            description="Written by the Salesforce integration; keeps creates idempotent. "
             "Don't edit.",
-        }
-        try:
-            self.ctx.hubspot.property_create(object_type=self.hubspot_type, definition=definition)
-        except RemoteError as error:
-            if error.status != 409:  # already there (another cycle created it)
-                raise
-        info = {"name": KEY_PROPERTY, "type": "string", "fieldType": "text", "readOnly": False}
-        self.ctx.hubspot_properties[KEY_PROPERTY] = info
-        SchemaCache.objects.filter(
-            integration=self.ctx.integration, system=System.HUBSPOT, object=self.object_name
-        ).update(data=list(self.ctx.hubspot_properties.values()))
+        )
 
     # --- what is read ---------------------------------------------------------------------
     def record_fields(self) -> list[str]:

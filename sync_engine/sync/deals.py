@@ -42,10 +42,8 @@ from ..models import (
     ObjectSync,
     RecordLink,
     ResyncRequest,
-    SchemaCache,
     SyncCursor,
     SyncError,
-    System,
 )
 from .changes import (
     OVERLAP,
@@ -172,28 +170,14 @@ class DealSync(PairSync):
 
     def ensure_key_property(self) -> None:
         """The unique deal property new deals are upserted by (one call, once per portal)."""
-        if KEY_PROPERTY in self.ctx.hubspot_properties:
-            return
-        definition = {
-            "name": KEY_PROPERTY,
-            "label": "Salesforce opportunity id (sync key)",
-            "type": "string",
-            "fieldType": "text",
-            "groupName": "dealinformation",
-            "hasUniqueValue": True,
-            "description": "Written by the Salesforce integration; keeps deal creates "
+        self.hubspot_key_property(
+            object_type=OBJECT,
+            name=KEY_PROPERTY,
+            label="Salesforce opportunity id (sync key)",
+            group="dealinformation",
+            description="Written by the Salesforce integration; keeps deal creates "
             "idempotent. Don't edit.",
-        }
-        try:
-            self.ctx.hubspot.property_create(object_type=OBJECT, definition=definition)
-        except RemoteError as error:
-            if error.status != 409:  # already there (another cycle created it)
-                raise
-        info = {"name": KEY_PROPERTY, "type": "string", "fieldType": "text", "readOnly": False}
-        self.ctx.hubspot_properties[KEY_PROPERTY] = info
-        SchemaCache.objects.filter(
-            integration=self.ctx.integration, system=System.HUBSPOT, object=OBJECT
-        ).update(data=list(self.ctx.hubspot_properties.values()))
+        )
 
     def links_by(self, side: str, ids) -> dict[str, RecordLink]:
         return {

@@ -18,7 +18,7 @@ from .. import services
 from ..connectors.hubspot.connector import BatchResult
 from ..error_types import classify
 from ..errors import BadRequest, Conflict, RemoteError
-from ..models import RecordLink, SyncError
+from ..models import RecordLink, SchemaCache, SyncError, System
 from .changes import Cursor, Version, http_date, hubspot_changes, parse_time, with_retries
 from .context import CycleContext
 from .owners import OwnerDirectory
@@ -316,6 +316,43 @@ class PairSync:
         else:
             pair.same[OWNER_PROPERTY] = hs_owner
             pair.same["__salesforce_owner"] = sf_owner
+
+    def hubspot_key_property(
+        self,
+        *,
+        object_type: str,
+        name: str,
+        label: str,
+        group: str,
+        description: str,
+        unique: bool = True,
+        cache_as: str | None = None,
+    ) -> None:
+        """Create, once, the HubSpot property a pair keeps the Salesforce id in (unique, so
+        creates can be upserts by it), and remember it in the pair's cached schema."""
+        cache_as = cache_as or name
+        if cache_as in self.ctx.hubspot_properties:
+            return
+        definition = {
+            "name": name,
+            "label": label,
+            "type": "string",
+            "fieldType": "text",
+            "groupName": group,
+            "description": description,
+        }
+        if unique:
+            definition["hasUniqueValue"] = True
+        try:
+            self.ctx.hubspot.property_create(object_type=object_type, definition=definition)
+        except RemoteError as error:
+            if error.status != 409:  # already there (another cycle created it)
+                raise
+        info = {"name": cache_as, "type": "string", "fieldType": "text", "readOnly": False}
+        self.ctx.hubspot_properties[cache_as] = info
+        SchemaCache.objects.filter(
+            integration=self.ctx.integration, system=System.HUBSPOT, object=self.object_name
+        ).update(data=list(self.ctx.hubspot_properties.values()))
 
     def merge_mapped(
         self,

@@ -239,26 +239,14 @@ class TicketSync(PairSync):
         """The unique ticket property new tickets are upserted by (one call, once)."""
         if self._key_ready:
             return
-        definition = {
-            "name": KEY_PROPERTY,
-            "label": "Salesforce case id (sync key)",
-            "type": "string",
-            "fieldType": "text",
-            "groupName": "ticketinformation",
-            "hasUniqueValue": True,
-            "description": "Written by the Salesforce integration; keeps ticket creates "
+        self.hubspot_key_property(
+            object_type=OBJECT,
+            name=KEY_PROPERTY,
+            label="Salesforce case id (sync key)",
+            group="ticketinformation",
+            description="Written by the Salesforce integration; keeps ticket creates "
             "idempotent. Don't edit.",
-        }
-        try:
-            self.ctx.hubspot.property_create(object_type=OBJECT, definition=definition)
-        except RemoteError as error:
-            if error.status != 409:  # already there (another cycle created it)
-                raise
-        info = {"name": KEY_PROPERTY, "type": "string", "fieldType": "text", "readOnly": False}
-        self.ctx.hubspot_properties[KEY_PROPERTY] = info
-        SchemaCache.objects.filter(
-            integration=self.ctx.integration, system=System.HUBSPOT, object=OBJECT
-        ).update(data=list(self.ctx.hubspot_properties.values()))
+        )
         self._key_ready = True
 
     # --- reading --------------------------------------------------------------------------
