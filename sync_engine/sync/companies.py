@@ -648,28 +648,12 @@ class CompanySync(PairSync):
         self.align_options(pairs)
         self.hubspot_updates(pairs)
         creates = [p for p in pairs if p.hubspot is None and p.salesforce is not None]
-        if not creates:
-            return
-        inputs = []
-        for pair in creates:
-            properties = {k: v for k, v in pair.to_hubspot.items() if v != ""}
-            pair.snap_hubspot = {k: v for k, v in pair.snap_hubspot.items() if v != ""}
-            properties[KEY_PROPERTY] = pair.salesforce_id
-            if self.ctx.hubspot_writable(LINK_PROPERTY):
-                properties[LINK_PROPERTY] = pair.salesforce_id
-            inputs.append(
-                {"id": pair.salesforce_id, "idProperty": KEY_PROPERTY, "properties": properties}
-            )
-        results, failed = self.hubspot_batch("upsert", inputs, key=lambda i: i["id"])
-        by_account = {(o.properties or {}).get(KEY_PROPERTY): o for o in results}
-        for pair in creates:
-            obj = by_account.get(pair.salesforce_id)
-            if obj is None:
-                pair.hubspot_failed = True
-                self.record_hubspot_failure(pair, failed.get(pair.salesforce_id))
-                continue
-            pair.hubspot = obj
-            self.counts["created_in_hubspot"] += 1
+        link = self.ctx.hubspot_writable(LINK_PROPERTY)
+        self.hubspot_upsert_creates(
+            creates,
+            KEY_PROPERTY,
+            extra=lambda pair: {LINK_PROPERTY: pair.salesforce_id} if link else {},
+        )
 
     # --- associations: Contact.AccountId ⇄ the contact's primary company -----------------
     def after_links(self, pairs: list[Pair]) -> None:

@@ -32,7 +32,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from ..errors import BadRequest, Conflict, NotFound, RemoteError
+from ..errors import BadRequest, NotFound, RemoteError
 from ..models import (
     ObjectSync,
     RecordLink,
@@ -828,26 +828,7 @@ class CustomObjectSync(PairSync):
         self.align_options(pairs)
         self.hubspot_updates(pairs)
         creates = [p for p in pairs if p.hubspot is None and p.salesforce is not None]
-        if not creates:
-            return
-        inputs = []
-        for pair in creates:
-            properties = {k: v for k, v in pair.to_hubspot.items() if v != ""}
-            pair.snap_hubspot = {k: v for k, v in pair.snap_hubspot.items() if v != ""}
-            properties[KEY_PROPERTY] = pair.salesforce_id
-            inputs.append(
-                {"id": pair.salesforce_id, "idProperty": KEY_PROPERTY, "properties": properties}
-            )
-        results, failed = self.hubspot_batch("upsert", inputs, key=lambda i: i["id"])
-        by_key = {(o.properties or {}).get(KEY_PROPERTY): o for o in results}
-        for pair in creates:
-            obj = by_key.get(pair.salesforce_id)
-            if obj is None:
-                pair.hubspot_failed = True
-                self.record_hubspot_failure(pair, failed.get(pair.salesforce_id))
-                continue
-            pair.hubspot = obj
-            self.counts["created_in_hubspot"] += 1
+        self.hubspot_upsert_creates(creates, KEY_PROPERTY)
 
     def hubspot_add_options(self, prop: str, values: list[str]) -> None:
         """Add Salesforce picklist values to a HubSpot dropdown of the custom object (one
@@ -876,30 +857,9 @@ class CustomObjectSync(PairSync):
             integration=self.ctx.integration, system=System.HUBSPOT, object=self.object_name
         ).update(data=list(self.ctx.hubspot_properties.values()))
 
-    def hubspot_batch(self, action: str, inputs: list[dict], *, key) -> tuple[list, dict]:
-        """``PairSync.hubspot_batch`` for the custom object type: batches of 100 split in
-        halves when HubSpot rejects one whole, until the bad inputs stand alone."""
-        results: list = []
-        failures: dict[str, Any] = {}
-        write = getattr(self.ctx.hubspot, f"batch_{action}")
-
-        def send(chunk: list[dict]) -> None:
-            try:
-                result = with_retries(lambda: write(object_type=self.hubspot_type, inputs=chunk))
-            except (BadRequest, Conflict) as error:
-                if len(chunk) == 1:
-                    failures[key(chunk[0])] = error
-                    return
-                middle = len(chunk) // 2
-                send(chunk[:middle])
-                send(chunk[middle:])
-                return
-            results.extend(result.results)
-            failures.update(self.hubspot_failures(result, [key(i) for i in chunk]))
-
-        for start in range(0, len(inputs), 100):
-            send(inputs[start : start + 100])
-        return results, failures
+    @property
+    def hubspot_object_type(self) -> str:
+        return self.hubspot_type
 
     # --- retries --------------------------------------------------------------------------
     def retry_errored(self) -> None:

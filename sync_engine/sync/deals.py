@@ -1056,26 +1056,7 @@ class DealSync(PairSync):
             for p in pairs
             if p.hubspot is None and p.salesforce is not None and not p.stage_unknown
         ]
-        if not creates:
-            return
-        inputs = []
-        for pair in creates:
-            properties = {k: v for k, v in pair.to_hubspot.items() if v != ""}
-            pair.snap_hubspot = {k: v for k, v in pair.snap_hubspot.items() if v != ""}
-            properties[KEY_PROPERTY] = pair.salesforce_id
-            inputs.append(
-                {"id": pair.salesforce_id, "idProperty": KEY_PROPERTY, "properties": properties}
-            )
-        results, failed = self.hubspot_batch("upsert", inputs, key=lambda i: i["id"])
-        by_opportunity = {(o.properties or {}).get(KEY_PROPERTY): o for o in results}
-        for pair in creates:
-            obj = by_opportunity.get(pair.salesforce_id)
-            if obj is None:
-                pair.hubspot_failed = True
-                self.record_hubspot_failure(pair, failed.get(pair.salesforce_id))
-                continue
-            pair.hubspot = obj
-            self.counts["created_in_hubspot"] += 1
+        self.hubspot_upsert_creates(creates, KEY_PROPERTY)
 
     # --- HubSpot association edits, waiting accounts, retries ----------------------------
     def sync_new_contact_links(self) -> None:

@@ -445,6 +445,40 @@ class PairSync:
                             [prop],
                         )
 
+    def hubspot_upsert_creates(
+        self, creates: list[Pair], key_property: str, *, extra: Callable[[Pair], dict] | None = None
+    ) -> None:
+        """Create the HubSpot records of ``creates`` (Salesforce records without a partner) as
+        upserts by the unique ``key_property`` holding the Salesforce id, so a retried or
+        re-read create finds the record instead of making a second one. Blank values are left
+        out; a record HubSpot refuses fails alone."""
+        if not creates:
+            return
+        inputs = []
+        for pair in creates:
+            properties = {k: v for k, v in pair.to_hubspot.items() if v != ""}
+            pair.snap_hubspot = {k: v for k, v in pair.snap_hubspot.items() if v != ""}
+            properties[key_property] = pair.salesforce_id
+            properties.update(extra(pair) if extra else {})
+            inputs.append(
+                {"id": pair.salesforce_id, "idProperty": key_property, "properties": properties}
+            )
+        results, failed = self.hubspot_batch("upsert", inputs, key=lambda i: i["id"])
+        by_key = {(o.properties or {}).get(key_property): o for o in results}
+        for pair in creates:
+            obj = by_key.get(pair.salesforce_id)
+            if obj is None:
+                pair.hubspot_failed = True
+                self.record_hubspot_failure(pair, failed.get(pair.salesforce_id))
+                continue
+            pair.hubspot = obj
+            self.counts["created_in_hubspot"] += 1
+
+    @property
+    def hubspot_object_type(self) -> str:
+        """The HubSpot object type the pair writes (custom objects: their objectTypeId)."""
+        return self.object_name
+
     def hubspot_batch(self, action: str, inputs: list[dict], *, key) -> tuple[list, dict]:
         """Batch writes of 100 where one bad input never blocks the others: when HubSpot
         rejects a whole batch (400/409), the batch is split until the bad inputs stand alone."""
@@ -454,7 +488,9 @@ class PairSync:
 
         def send(chunk: list[dict]) -> None:
             try:
-                result = with_retries(lambda: write(object_type=self.object_name, inputs=chunk))
+                result = with_retries(
+                    lambda: write(object_type=self.hubspot_object_type, inputs=chunk)
+                )
             except (BadRequest, Conflict) as error:
                 if len(chunk) == 1:
                     failures[key(chunk[0])] = error
