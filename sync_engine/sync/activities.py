@@ -62,7 +62,6 @@ from ..models import (
     RecordLink,
     ResyncRequest,
     SyncCursor,
-    SyncError,
 )
 from .changes import (
     Cursor,
@@ -977,18 +976,7 @@ class ActivitySync(PairSync):
     def retry_errored(self) -> None:
         """Activities whose errors are due (e.g. waiting for their contact), and activities an
         admin asked to sync: read again and handled as if just changed."""
-        due = list(
-            SyncError.objects.filter(
-                integration=self.ctx.integration,
-                object=OBJECT,
-                resolved_at__isnull=True,
-                next_retry_at__lte=timezone.now(),
-            ).values_list("record_key", "salesforce_type")[:2000]
-        )
-        requests = list(
-            ResyncRequest.objects.filter(integration=self.ctx.integration, object=OBJECT)[:2000]
-        )
-        due += [(r.record_key, r.salesforce_type) for r in requests]
+        due, requests = self.due_for_retry()
         if not due:
             return
         hubspot: dict[str, set[str]] = defaultdict(set)

@@ -969,18 +969,7 @@ class CompanySync(PairSync):
     def retry_errored(self) -> None:
         """Records whose errors are due, and records an admin asked to sync (a manual Sync of
         a company creates its account whatever the creation rules say)."""
-        due = list(
-            SyncError.objects.filter(
-                integration=self.ctx.integration,
-                object=OBJECT,
-                resolved_at__isnull=True,
-                next_retry_at__lte=timezone.now(),
-            ).values_list("record_key", "salesforce_type")[:2000]
-        )
-        requests = list(
-            ResyncRequest.objects.filter(integration=self.ctx.integration, object=OBJECT)[:2000]
-        )
-        due += [(r.record_key, r.salesforce_type) for r in requests]
+        due, requests = self.due_for_retry()
         if not due:
             return
         self.forced = {

@@ -23,10 +23,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
-
 from ..errors import NotFound, RemoteError
-from ..models import RecordLink, ResyncRequest, SyncError
+from ..models import RecordLink, ResyncRequest
 from . import geo
 from .changes import (
     Cursor,
@@ -831,18 +829,7 @@ class ContactSync(PairSync):
     def retry_errored(self) -> None:
         """Records whose errors are due for a retry (every 20 minutes, then nightly), and
         records an admin asked to resync."""
-        due = list(
-            SyncError.objects.filter(
-                integration=self.ctx.integration,
-                object=OBJECT,
-                resolved_at__isnull=True,
-                next_retry_at__lte=timezone.now(),
-            ).values_list("record_key", "salesforce_type")[:2000]
-        )
-        requests = list(
-            ResyncRequest.objects.filter(integration=self.ctx.integration, object=OBJECT)[:2000]
-        )
-        due += [(r.record_key, r.salesforce_type) for r in requests]
+        due, requests = self.due_for_retry()
         if not due:
             return
         hubspot_ids = sorted({k.split(":", 1)[1] for k, _ in due if k.startswith("hubspot:")})

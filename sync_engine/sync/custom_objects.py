@@ -30,8 +30,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.utils import timezone
-
 from ..errors import BadRequest, NotFound, RemoteError
 from ..models import (
     ObjectSync,
@@ -39,7 +37,6 @@ from ..models import (
     ResyncRequest,
     SchemaCache,
     SyncCursor,
-    SyncError,
     System,
 )
 from .changes import (
@@ -864,20 +861,8 @@ class CustomObjectSync(PairSync):
     # --- retries --------------------------------------------------------------------------
     def retry_errored(self) -> None:
         """Records whose errors are due, and records an admin asked to sync."""
-        due = list(
-            SyncError.objects.filter(
-                integration=self.ctx.integration,
-                object=self.object_name,
-                resolved_at__isnull=True,
-                next_retry_at__lte=timezone.now(),
-            ).values_list("record_key", flat=True)[:2000]
-        )
-        requests = list(
-            ResyncRequest.objects.filter(integration=self.ctx.integration, object=self.object_name)[
-                :2000
-            ]
-        )
-        due += [r.record_key for r in requests]
+        pairs, requests = self.due_for_retry()
+        due = [key for key, _type in pairs]
         if not due:
             return
         salesforce_ids = sorted({k.split(":", 1)[1] for k in due if k.startswith("salesforce:")})

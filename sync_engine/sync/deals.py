@@ -43,7 +43,6 @@ from ..models import (
     RecordLink,
     ResyncRequest,
     SyncCursor,
-    SyncError,
 )
 from .changes import (
     OVERLAP,
@@ -1229,18 +1228,8 @@ class DealSync(PairSync):
 
     def retry_errored(self) -> None:
         """Records whose errors are due, and records an admin asked to sync."""
-        due = list(
-            SyncError.objects.filter(
-                integration=self.ctx.integration,
-                object=OBJECT,
-                resolved_at__isnull=True,
-                next_retry_at__lte=timezone.now(),
-            ).values_list("record_key", flat=True)[:2000]
-        )
-        requests = list(
-            ResyncRequest.objects.filter(integration=self.ctx.integration, object=OBJECT)[:2000]
-        )
-        due += [r.record_key for r in requests]
+        pairs, requests = self.due_for_retry()
+        due = [key for key, _type in pairs]
         if not due:
             return
         hubspot_ids = sorted({k.split(":", 1)[1] for k in due if k.startswith("hubspot:")})

@@ -18,7 +18,7 @@ from .. import services
 from ..connectors.hubspot.connector import BatchResult
 from ..error_types import classify
 from ..errors import BadRequest, Conflict, RemoteError
-from ..models import RecordLink, SchemaCache, SyncError, System
+from ..models import RecordLink, ResyncRequest, SchemaCache, SyncError, System
 from .changes import Cursor, Version, http_date, hubspot_changes, parse_time, with_retries
 from .context import CycleContext
 from .owners import OwnerDirectory
@@ -26,6 +26,7 @@ from .rules import Decision, Side, SyncRule, merge_field
 from .values import ValueConversionError, normalize, to_salesforce
 
 OWNER_PROPERTY = "hubspot_owner_id"
+RETRY_BATCH = 2000  # records retried per cycle at most
 HUBSPOT_BATCH = 100  # records per HubSpot batch call
 SALESFORCE_COLLECTION = 200  # records per sObject Collections call
 T = TypeVar("T")
@@ -444,6 +445,26 @@ class PairSync:
                             f"add it: {error.message}",
                             [prop],
                         )
+
+    def due_for_retry(
+        self, *, exclude_types: tuple[str, ...] = ()
+    ) -> tuple[list[tuple[str, str]], list[ResyncRequest]]:
+        """What to sync again this cycle: records whose errors are due (every 20 minutes, then
+        nightly) and records an admin asked to resync, as ``(record_key, salesforce_type)``;
+        and the resync requests, to delete once handled."""
+        errors = SyncError.objects.filter(
+            integration=self.ctx.integration,
+            object=self.object_name,
+            resolved_at__isnull=True,
+            next_retry_at__lte=timezone.now(),
+        ).exclude(error_type__in=exclude_types)
+        due = list(errors.values_list("record_key", "salesforce_type")[:RETRY_BATCH])
+        requests = list(
+            ResyncRequest.objects.filter(integration=self.ctx.integration, object=self.object_name)[
+                :RETRY_BATCH
+            ]
+        )
+        return due + [(r.record_key, r.salesforce_type) for r in requests], requests
 
     def hubspot_upsert_creates(
         self, creates: list[Pair], key_property: str, *, extra: Callable[[Pair], dict] | None = None

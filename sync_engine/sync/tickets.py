@@ -36,7 +36,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from .. import services
 from ..errors import RemoteError
@@ -790,20 +789,9 @@ class TicketSync(PairSync):
     # --- retries --------------------------------------------------------------------------
     def retry_errored(self) -> None:
         """Cases whose errors are due, and cases an admin asked to sync again."""
-        due = list(
-            SyncError.objects.filter(
-                integration=self.ctx.integration,
-                object=OBJECT,
-                resolved_at__isnull=True,
-                next_retry_at__lte=timezone.now(),
-            )
-            .exclude(error_type__in=list(WAITING.values()))  # retry_waiting looks every cycle
-            .values_list("record_key", flat=True)[:2000]
-        )
-        requests = list(
-            ResyncRequest.objects.filter(integration=self.ctx.integration, object=OBJECT)[:2000]
-        )
-        keys = set(due) | {r.record_key for r in requests}
+        # Waiting cases are left out: retry_waiting looks at them every cycle.
+        due, requests = self.due_for_retry(exclude_types=tuple(WAITING.values()))
+        keys = {key for key, _type in due}
         ids = sorted({k.split(":", 1)[1] for k in keys if k.startswith("salesforce:")})
         hubspot_ids = [k.split(":", 1)[1] for k in keys if k.startswith("hubspot:")]
         if hubspot_ids:
