@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from ..connectors.hubspot.connector import ASSOCIATION_BATCH_READ_SIZE, BatchResult
 from ..models import RecordLink
 from .changes import (
     Cursor,
@@ -21,6 +22,7 @@ from .changes import (
     soql_string,
     with_retries,
 )
+from .pair import hubspot_batch_read, retried_chunks
 
 if TYPE_CHECKING:
     from .contacts import ContactSync
@@ -124,10 +126,8 @@ class LifecycleTransitions:
         if self.ctx.settings.lifecycle_company_fanout:
             stages = self._fan_out(stages)
         hubspot = self.ctx.hubspot
-        current = with_retries(
-            lambda: hubspot.batch_read(
-                object_type="contacts", ids=list(stages), properties=["lifecyclestage"]
-            )
+        current = hubspot_batch_read(
+            hubspot, object_type="contacts", ids=list(stages), properties=["lifecyclestage"]
         )
         updates = [
             {"id": str(o.id), "properties": {"lifecyclestage": stages[str(o.id)]}}
@@ -140,11 +140,7 @@ class LifecycleTransitions:
 
     def _fan_out(self, stages: dict[str, str]) -> dict[str, str]:
         hubspot = self.ctx.hubspot
-        companies = with_retries(
-            lambda: hubspot.associations_batch_read(
-                from_object_type="contacts", to_object_type=CONTACT_TO_COMPANY, ids=list(stages)
-            )
-        )
+        companies = _associations(hubspot, "contacts", CONTACT_TO_COMPANY, list(stages))
         stage_of_company: dict[str, str] = {}
         for row in companies.results or []:
             for to in row.to or []:
@@ -154,13 +150,7 @@ class LifecycleTransitions:
                     stage_of_company[company] = stage
         if not stage_of_company:
             return stages
-        people = with_retries(
-            lambda: hubspot.associations_batch_read(
-                from_object_type=CONTACT_TO_COMPANY,
-                to_object_type="contacts",
-                ids=list(stage_of_company),
-            )
-        )
+        people = _associations(hubspot, CONTACT_TO_COMPANY, "contacts", list(stage_of_company))
         result = dict(stages)
         for row in people.results or []:
             stage = stage_of_company[str(row._from.id)]
@@ -169,3 +159,17 @@ class LifecycleTransitions:
                 if later(stage, result.get(contact)):
                     result[contact] = stage
         return result
+
+
+def _associations(hubspot, from_type: str, to_type: str, ids: list[str]) -> BatchResult:
+    """Association batch reads, 1,000 ids per call, each call retried alone."""
+    result = BatchResult()
+    for part in retried_chunks(
+        lambda c: hubspot.associations_batch_read(
+            from_object_type=from_type, to_object_type=to_type, ids=c
+        ),
+        ids,
+        ASSOCIATION_BATCH_READ_SIZE,
+    ):
+        result.add(part)
+    return result
