@@ -91,8 +91,15 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # Several processes (web, worker, beat) share the file in the embedded setup.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # Several processes (web, worker, beat) share the file in the embedded setup: WAL lets
+    # readers go on while one writes, NORMAL syncs at checkpoints rather than every commit
+    # (still safe against corruption in WAL mode), and IMMEDIATE transactions take the write
+    # lock up front instead of failing to upgrade a read lock under contention.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=30,
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        transaction_mode="IMMEDIATE",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -79,7 +79,14 @@ from .changes import (
     with_retries,
 )
 from .context import CycleContext
-from .pair import LINK_FIELDS, PairSync, hubspot_version, salesforce_version
+from .pair import (
+    LINK_FIELDS,
+    SALESFORCE_COLLECTION,
+    PairSync,
+    each_chunk_retried,
+    hubspot_version,
+    salesforce_version,
+)
 
 log = logging.getLogger(__name__)
 
@@ -459,8 +466,10 @@ class ActivitySync(PairSync):
             }
             for i in items
         ]
-        results = with_retries(
-            lambda: self.ctx.salesforce.collections_update(sobject="Task", records=records)
+        results = each_chunk_retried(
+            lambda chunk: self.ctx.salesforce.collections_update(sobject="Task", records=chunk),
+            records,
+            SALESFORCE_COLLECTION,
         )
         for item, result in zip(items, results, strict=True):
             if result.get("success"):

@@ -56,8 +56,10 @@ from .changes import (
 from .context import CycleContext
 from .pair import (
     OWNER_PROPERTY,
+    SALESFORCE_COLLECTION,
     Pair,
     PairSync,
+    each_chunk_retried,
     history_times,
     hubspot_version,
     salesforce_version,
@@ -621,10 +623,12 @@ class CompanySync(PairSync):
         if self.external_id:
             # Upserted by the company id: a retry after a lost answer updates, never duplicates.
             records = [{self.external_id: p.hubspot_id, **p.to_salesforce} for p in creates]
-            results = with_retries(
-                lambda: self.ctx.salesforce.collections_upsert(
-                    sobject=SOBJECT, external_id_field=self.external_id, records=records
-                )
+            results = each_chunk_retried(
+                lambda chunk: self.ctx.salesforce.collections_upsert(
+                    sobject=SOBJECT, external_id_field=self.external_id, records=chunk
+                ),
+                records,
+                SALESFORCE_COLLECTION,
             )
         else:
             # Not retried: the write may have landed. The company's stored account id (written
@@ -715,8 +719,12 @@ class CompanySync(PairSync):
             {"Id": r["Id"], "AccountId": wanted[r["Id"]]} for r in current if not r.get("AccountId")
         ]
         if updates:
-            with_retries(
-                lambda: self.ctx.salesforce.collections_update(sobject="Contact", records=updates)
+            each_chunk_retried(
+                lambda chunk: self.ctx.salesforce.collections_update(
+                    sobject="Contact", records=chunk
+                ),
+                updates,
+                SALESFORCE_COLLECTION,
             )
             self.counts["accounts_set_on_contacts"] += len(updates)
             self.remember_association({u["Id"]: u["AccountId"] for u in updates})
@@ -950,8 +958,10 @@ class CompanySync(PairSync):
             self.handle_hubspot_companies(list(self.read_companies(sorted(pending)).values()), None)
         if not updates:
             return
-        results = with_retries(
-            lambda: self.ctx.salesforce.collections_update(sobject="Contact", records=updates)
+        results = each_chunk_retried(
+            lambda chunk: self.ctx.salesforce.collections_update(sobject="Contact", records=chunk),
+            updates,
+            SALESFORCE_COLLECTION,
         )
         done = {}
         for update, result in zip(updates, results, strict=True):

@@ -54,7 +54,15 @@ from .changes import (
     with_retries,
 )
 from .context import CycleContext
-from .pair import Pair, PairSync, hubspot_version, salesforce_version
+from .pair import (
+    HUBSPOT_BATCH,
+    SALESFORCE_COLLECTION,
+    Pair,
+    PairSync,
+    each_chunk_retried,
+    hubspot_version,
+    salesforce_version,
+)
 from .values import ValueConversionError, normalize, to_salesforce
 
 log = logging.getLogger(__name__)
@@ -354,8 +362,12 @@ class CustomObjectSync(PairSync):
             return
         archive = [link.hubspot_id for link in links.values()]
         if self.settings.salesforce_delete == "delete":
-            with_retries(
-                lambda: self.ctx.hubspot.batch_archive(object_type=self.hubspot_type, ids=archive)
+            each_chunk_retried(
+                lambda chunk: self.ctx.hubspot.batch_archive(
+                    object_type=self.hubspot_type, ids=chunk
+                ),
+                archive,
+                HUBSPOT_BATCH,
             )
             self.counts["deleted_in_hubspot"] += len(archive)
         RecordLink.objects.filter(pk__in=[link.pk for link in links.values()]).delete()
@@ -432,8 +444,12 @@ class CustomObjectSync(PairSync):
             elif self.allow_to_salesforce:
                 again.append(pair.hubspot)
         if archive:  # before the links go: a crash re-reads them
-            with_retries(
-                lambda: self.ctx.hubspot.batch_archive(object_type=self.hubspot_type, ids=archive)
+            each_chunk_retried(
+                lambda chunk: self.ctx.hubspot.batch_archive(
+                    object_type=self.hubspot_type, ids=chunk
+                ),
+                archive,
+                HUBSPOT_BATCH,
             )
             self.counts["deleted_in_hubspot"] += len(archive)
         self.unlink(pairs)
@@ -557,7 +573,11 @@ class CustomObjectSync(PairSync):
     def delete_in_salesforce(self, ids: list[str]) -> None:
         if not ids:
             return
-        results = with_retries(lambda: self.ctx.salesforce.collections_delete(ids=ids))
+        results = each_chunk_retried(
+            lambda chunk: self.ctx.salesforce.collections_delete(ids=chunk),
+            ids,
+            SALESFORCE_COLLECTION,
+        )
         for record_id, result in zip(ids, results, strict=False):
             codes = {e.get("statusCode") for e in result.get("errors") or []}
             if result.get("success") or "ENTITY_IS_DELETED" in codes:
@@ -797,10 +817,12 @@ class CustomObjectSync(PairSync):
                 {**p.to_salesforce, self.external_id: key}
                 for p, key in zip(creates, keys, strict=True)
             ]
-            results = with_retries(
-                lambda: self.ctx.salesforce.collections_upsert(
-                    sobject=self.sobject, external_id_field=self.external_id, records=records
-                )
+            results = each_chunk_retried(
+                lambda chunk: self.ctx.salesforce.collections_upsert(
+                    sobject=self.sobject, external_id_field=self.external_id, records=chunk
+                ),
+                records,
+                SALESFORCE_COLLECTION,
             )
         else:
             # Not retried: the write may have landed. Without an external id there is no key

@@ -62,8 +62,10 @@ from .changes import (
 from .context import CycleContext
 from .pair import (
     OWNER_PROPERTY,
+    SALESFORCE_COLLECTION,
     Pair,
     PairSync,
+    each_chunk_retried,
     history_times,
     hubspot_version,
     salesforce_version,
@@ -979,8 +981,10 @@ class DealSync(PairSync):
                     self.record_salesforce_failure(pair, result)
         removals = [(p, r) for p in pairs for r in p.roles_remove]
         if removals:
-            results = with_retries(
-                lambda: self.ctx.salesforce.collections_delete(ids=[r for _, r in removals])
+            results = each_chunk_retried(
+                lambda chunk: self.ctx.salesforce.collections_delete(ids=chunk),
+                [r for _, r in removals],
+                SALESFORCE_COLLECTION,
             )
             for (pair, role), result in zip(removals, results, strict=True):
                 if result.get("success"):
@@ -1008,10 +1012,12 @@ class DealSync(PairSync):
         if self.external_id:
             # Upserted by the deal id: a retry after a lost answer updates, never duplicates.
             records = [{self.external_id: p.hubspot_id, **p.to_salesforce} for p in creates]
-            results = with_retries(
-                lambda: self.ctx.salesforce.collections_upsert(
-                    sobject=SOBJECT, external_id_field=self.external_id, records=records
-                )
+            results = each_chunk_retried(
+                lambda chunk: self.ctx.salesforce.collections_upsert(
+                    sobject=SOBJECT, external_id_field=self.external_id, records=chunk
+                ),
+                records,
+                SALESFORCE_COLLECTION,
             )
         else:
             # Not retried: the write may have landed. The next cycle links it instead of

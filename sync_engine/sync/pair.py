@@ -674,6 +674,16 @@ def retried_chunks(fn: Callable[[list], T], items: list, size: int) -> Iterator[
         yield with_retries(lambda c=chunk: fn(c))
 
 
+def each_chunk_retried(fn: Callable[[list], Any], items: list, size: int) -> list:
+    """``with_retries(lambda: fn(items))`` for a call the connector splits into chunks of
+    ``size``, but with each chunk retried on its own: a retry never re-sends the chunks that
+    already went through. The chunks' results, concatenated. Idempotent calls only."""
+    out: list = []
+    for part in retried_chunks(fn, items, size):
+        out.extend(part or [])
+    return out
+
+
 def hubspot_batch_read(hubspot, *, ids: list[str], **kwargs: Any) -> BatchResult:
     """``hubspot.batch_read(ids=…, **kwargs)``, 100 ids per call, each call retried alone."""
     result = BatchResult()
