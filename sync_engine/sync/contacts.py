@@ -48,7 +48,7 @@ from .pair import (
     hubspot_version,
     salesforce_version,
 )
-from .rules import Decision, Side, SyncRule, merge_field
+from .rules import Decision, Side, SyncRule, merge_field, two_way_conflict
 from .values import NUMBER_TYPES, ValueConversionError, normalize, to_salesforce
 
 log = logging.getLogger(__name__)
@@ -716,10 +716,8 @@ class ContactSync(PairSync):
             )
             if (
                 rule == SyncRule.TWO_WAY
-                and last is not None
-                and hs_value != last
-                and sf_value != last
                 and prop not in history
+                and two_way_conflict(hs_value, sf_value, last)
             ):
                 pair.needs_history = True
             if prop == "country":

@@ -22,7 +22,7 @@ from ..models import RecordLink, ResyncRequest, SchemaCache, SyncError, System
 from .changes import Cursor, Version, http_date, hubspot_changes, parse_time, with_retries
 from .context import CycleContext
 from .owners import OwnerDirectory
-from .rules import Decision, Side, SyncRule, merge_field
+from .rules import Decision, Side, SyncRule, merge_field, two_way_conflict
 from .values import ValueConversionError, normalize, to_salesforce
 
 OWNER_PROPERTY = "hubspot_owner_id"
@@ -390,9 +390,8 @@ class PairSync:
         )
         if (
             rule == SyncRule.TWO_WAY
-            and last is not None
-            and len({hs_value, sf_value, last}) == 3
             and prop not in pair.hs_history
+            and two_way_conflict(hs_value, sf_value, last)
         ):
             pair.needs_history = True
         if decision.to_salesforce is not None:

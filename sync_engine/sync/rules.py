@@ -111,6 +111,19 @@ def merge_field(
     return _latest_wins(hs, sf, hubspot, salesforce)
 
 
+def two_way_conflict(hs_value: str, sf_value: str, last: str | None) -> bool:
+    """Whether a two-way field is decided by which side changed it last, which needs
+    HubSpot's per-property change time: both sides changed it since the last sync, or, on a
+    first link, both hold different values."""
+    hs, sf = _norm(hs_value), _norm(sf_value)
+    if hs == sf:
+        return False
+    if last is None:
+        return bool(hs and sf)
+    base = _norm(last)
+    return hs != base and sf != base
+
+
 def _latest_wins(hs: str, sf: str, hubspot: Side, salesforce: Side) -> Decision:
     if hubspot.changed_at and salesforce.changed_at and hubspot.changed_at > salesforce.changed_at:
         return Decision(to_salesforce=hs)

@@ -127,3 +127,24 @@ def test_new_mappings_are_not_retroactive_but_a_record_resync_backfills(
     )
     cycle()
     assert hs_get(hs_person, contact, "twitterhandle")["twitterhandle"] == "@backfill"
+
+
+def test_two_way_on_a_first_link_the_later_edit_wins(cycle, integration, sf_person, hs_person):
+    """Two people matched by email for the first time, holding different values of a two-way
+    field: the value changed last wins, by HubSpot's per-property time (the kill test caught a
+    HubSpot edit made before the first link being overwritten by Salesforce's older value)."""
+    set_rule(integration, "jobtitle", "two_way")
+    lead = new_lead(sf_person, Email="first@example.com", Title="Analyst")
+    contact = hs_create(hs_person, email="first@example.com", lastname="Doe", jobtitle="Old")
+    time.sleep(1.1)  # Salesforce stamps whole seconds
+    hs_update(hs_person, contact, jobtitle="HubSpot edit")
+    cycle()
+    assert sf_person.Lead.get(lead)["Title"] == "HubSpot edit"
+    assert hs_get(hs_person, contact, "jobtitle")["jobtitle"] == "HubSpot edit"
+
+    other = hs_create(hs_person, email="second@example.com", lastname="Roe", jobtitle="Old")
+    time.sleep(1.1)
+    second = new_lead(sf_person, Email="second@example.com", Title="Salesforce, later")
+    cycle()
+    assert sf_person.Lead.get(second)["Title"] == "Salesforce, later"
+    assert hs_get(hs_person, other, "jobtitle")["jobtitle"] == "Salesforce, later"
