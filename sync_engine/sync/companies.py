@@ -60,7 +60,6 @@ from .pair import (
     Pair,
     PairSync,
     each_chunk_retried,
-    history_times,
     hubspot_version,
     salesforce_version,
 )
@@ -245,7 +244,7 @@ class CompanySync(PairSync):
                 self.counts["links_removed"] += 1
             else:
                 pair.hubspot = obj
-                pair.hs_history = history_times(obj)
+                pair.hs_history = self.history_of(obj)
 
     def read_companies(self, ids: list[str]) -> dict[str, Any]:
         if not ids:
@@ -305,7 +304,7 @@ class CompanySync(PairSync):
                 obj = None  # keyed to another account (e.g. another portal's company id)
             pair = Pair(SOBJECT, record, obj)
             if obj is not None:
-                pair.hs_history = history_times(obj)
+                pair.hs_history = self.history_of(obj)
                 self.counts["matched"] += 1
             pairs.append(pair)
         return pairs
@@ -508,7 +507,7 @@ class CompanySync(PairSync):
             hs_id = str(obj.id)
             record = records.pop(candidates.get(hs_id, ""), None)
             if record is not None:
-                pairs.append(Pair(SOBJECT, record, obj, hs_history=history_times(obj)))
+                pairs.append(Pair(SOBJECT, record, obj, hs_history=self.history_of(obj)))
                 self.counts["matched"] += 1
                 continue
             syncs_as_contact = any(

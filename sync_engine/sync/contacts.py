@@ -43,7 +43,6 @@ from .pair import (
     OWNER_PROPERTY,
     Pair,
     PairSync,
-    history_times,
     hubspot_batch_read,
     hubspot_version,
     salesforce_version,
@@ -306,7 +305,7 @@ class ContactSync(PairSync):
             if str(obj.id) != pair.link.hubspot_id:
                 self.repoint_hubspot(pair.link, str(obj.id))
             pair.hubspot = obj
-            pair.hs_history = history_times(obj)
+            pair.hs_history = self.history_of(obj)
         for pair in pairs:
             if pair.link is None:
                 pair.hubspot = None
@@ -347,7 +346,7 @@ class ContactSync(PairSync):
             obj = by_email.get(_email(record["Email"]))
             pair = Pair(sobject, record, obj)
             if obj is not None:
-                pair.hs_history = history_times(obj)
+                pair.hs_history = self.history_of(obj)
                 pair.link = linked.get(str(obj.id))
                 if pair.link is not None:
                     # Later syncs follow the most recently modified Salesforce match (§6.2).

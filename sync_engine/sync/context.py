@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ class CycleContext:
     # The cycle-wide Salesforce change probe (``changes.ChangeProbe``), when several pairs
     # run together; None when a pair runs alone.
     probe: Any = None
+    _own_source: str | None = None  # see own_hubspot_source
 
     @classmethod
     def build(cls, *, integration: Integration, object_name: str, run: SyncRun) -> CycleContext:
@@ -73,6 +75,26 @@ class CycleContext:
             salesforce_fields=salesforce_fields,
             hubspot_properties=hubspot_properties,
         )
+
+    def own_hubspot_source(self) -> str | None:
+        """Our app's id as HubSpot's property history names the integration's writes; asked
+        once per token and kept with the schemas (None when HubSpot won't say)."""
+        if self._own_source is None:
+            token = self.hubspot.connection.access_token
+            key = "token-app:" + hashlib.sha256(token.encode()).hexdigest()[:16]
+            row = SchemaCache.objects.filter(
+                integration=self.integration, system=System.HUBSPOT, object=key
+            ).first()
+            if row is None:
+                app_id = self.hubspot.token_app_id()
+                row, _ = SchemaCache.objects.get_or_create(
+                    integration=self.integration,
+                    system=System.HUBSPOT,
+                    object=key,
+                    defaults={"data": {"app_id": app_id}},
+                )
+            self._own_source = (row.data or {}).get("app_id") or ""
+        return self._own_source or None
 
     def mapped_field(self, mapping: FieldMapping, sobject: str) -> str | None:
         """The Salesforce field of ``mapping`` on ``sobject``, if that object has it."""

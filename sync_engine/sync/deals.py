@@ -66,7 +66,6 @@ from .pair import (
     Pair,
     PairSync,
     each_chunk_retried,
-    history_times,
     hubspot_version,
     salesforce_version,
 )
@@ -309,7 +308,7 @@ class DealSync(PairSync):
                 self.counts["links_removed"] += 1
             else:
                 pair.hubspot = obj
-                pair.hs_history = history_times(obj)
+                pair.hs_history = self.history_of(obj)
 
     def read_deals(self, ids: list[str]) -> dict[str, Any]:
         if not ids:
@@ -352,7 +351,7 @@ class DealSync(PairSync):
                 continue
             pair = DealPair(SOBJECT, record, obj)
             if obj is not None:
-                pair.hs_history = history_times(obj)
+                pair.hs_history = self.history_of(obj)
                 self.counts["matched"] += 1
             pairs.append(pair)
         return pairs
@@ -492,7 +491,7 @@ class DealSync(PairSync):
                 if not force and self.hubspot_unchanged(obj, link):
                     self.counts["unchanged"] += 1
                     continue
-                pairs.append(DealPair(SOBJECT, None, obj, link, hs_history=history_times(obj)))
+                pairs.append(DealPair(SOBJECT, None, obj, link, hs_history=self.history_of(obj)))
             else:
                 unlinked.append(obj)
         self.load_salesforce_partners(pairs)
@@ -538,7 +537,7 @@ class DealSync(PairSync):
         pairs = []
         for obj in objects:
             record = records.pop(named.get(str(obj.id), ""), None)
-            pair = DealPair(SOBJECT, record, obj, hs_history=history_times(obj))
+            pair = DealPair(SOBJECT, record, obj, hs_history=self.history_of(obj))
             if record is not None:
                 self.counts["matched"] += 1
             pairs.append(pair)
@@ -1194,7 +1193,7 @@ class DealSync(PairSync):
                 continue
             if record is None:
                 continue  # deleted in Salesforce: the opportunity stream handles it
-            pair = DealPair(SOBJECT, record, obj, link, hs_history=history_times(obj))
+            pair = DealPair(SOBJECT, record, obj, link, hs_history=self.history_of(obj))
             if self.in_synced_pipeline(pair):
                 pairs.append(pair)
         if pairs:

@@ -269,10 +269,14 @@ class PairSync:
             properties=["email"],
             properties_with_history=self.two_way,
         )
-        times = {str(o.id): history_times(o) for o in result.results}
+        times = {str(o.id): self.history_of(o) for o in result.results}
         for pair in needing:
             pair.hs_history = times.get(pair.hubspot_id, {})
             pair.merged = False  # decide again with the change times
+
+    def history_of(self, obj: Any) -> dict[str, datetime]:
+        """``history_times`` of a HubSpot record, leaving out the integration's own writes."""
+        return history_times(obj, own_source=self.ctx.own_hubspot_source())
 
     def merge_owner(self, pair: Pair, field_name: str, snapshot: dict | None) -> None:
         """Owner is always two-way and must match exactly; an owner Salesforce can't resolve
@@ -788,11 +792,19 @@ def hubspot_version(obj: Any, modified_property: str) -> Version:
     )
 
 
-def history_times(obj: Any) -> dict[str, datetime]:
+def history_times(obj: Any, *, own_source: str | None = None) -> dict[str, datetime]:
+    """When each property last changed in HubSpot, from its history. Values the integration
+    wrote itself (``sourceId`` ``own_source``) are no HubSpot edit: a write whose answer or
+    commit was lost must not look newer than the Salesforce value it came from."""
     history = getattr(obj, "properties_with_history", None) or {}
     times = {}
     for prop, entries in history.items():
-        stamps = [parse_time(e.timestamp) for e in entries or [] if getattr(e, "timestamp", None)]
+        stamps = [
+            parse_time(e.timestamp)
+            for e in entries or []
+            if getattr(e, "timestamp", None)
+            and not (own_source and str(getattr(e, "source_id", "") or "") == own_source)
+        ]
         if stamps:
             times[prop] = max(stamps)
     return times

@@ -115,6 +115,21 @@ class HubSpotConnector:
             self._apis[path] = reduce(getattr, path.split("."), client)
         return self._apis[path]
 
+    def token_app_id(self) -> str | None:
+        """The id of the app our token belongs to, as HubSpot names it in property history
+        (``sourceId`` of the integration's writes), or None when HubSpot won't say (one call)."""
+        try:
+            info = self.call(
+                "oauth.access_tokens_api",
+                "get",
+                self.connection.access_token,
+                operation="oauth.access_token_info",
+            )
+        except (NotFound, PermissionDenied, BadRequest, RateLimited, TransientError, RemoteError):
+            return None  # e.g. a private app's token, which this endpoint doesn't describe
+        app_id = getattr(info, "app_id", None)
+        return str(app_id) if app_id else None
+
     def call(
         self,
         api_path: str,

@@ -148,3 +148,21 @@ def test_two_way_on_a_first_link_the_later_edit_wins(cycle, integration, sf_pers
     cycle()
     assert sf_person.Lead.get(second)["Title"] == "Salesforce, later"
     assert hs_get(hs_person, other, "jobtitle")["jobtitle"] == "Salesforce, later"
+
+
+def test_a_value_the_integration_wrote_itself_never_counts_as_a_hubspot_edit(
+    cycle, integration, sf_person, hs_connection, emulators
+):
+    """A write of ours whose commit was lost (a killed worker): HubSpot holds an old
+    Salesforce value, written after Salesforce's newer edit. At the first link the history
+    shows it as the integration's own write, so Salesforce's value wins."""
+    from emulators.testing import hubspot_client
+
+    set_rule(integration, "jobtitle", "two_way")
+    lead = new_lead(sf_person, Email="echo@example.com", Title="Salesforce edit")
+    time.sleep(1.1)
+    ours = hubspot_client(emulators, token=hs_connection.access_token, strict=False)
+    contact = hs_create(ours, email="echo@example.com", lastname="Doe", jobtitle="Engineer")
+    cycle()
+    assert sf_person.Lead.get(lead)["Title"] == "Salesforce edit"
+    assert hs_get(ours, contact, "jobtitle")["jobtitle"] == "Salesforce edit"
