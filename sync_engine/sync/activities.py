@@ -75,7 +75,6 @@ from .changes import (
     salesforce_pages,
     soql_datetime,
     soql_string,
-    stream_first_pages,
     with_retries,
 )
 from .context import CycleContext
@@ -596,14 +595,9 @@ class ActivitySync(PairSync):
                     where=f"SystemModstamp >= {soql_datetime(start)}",
                 )
             )
-        pages = stream_first_pages(self.ctx, streams, include_deleted=False)
-        last = self.ctx.salesforce.session.last_response
-        read_started = http_date(last.headers.get("Date") if last is not None else None)
-        for stream, page in zip(streams, pages, strict=True):
-            for records in salesforce_pages(self.ctx.salesforce, page):
-                self.counts["read_salesforce"] += len(records)
-                self.handle_salesforce(stream.sobject, records, stream.cursor)
-            stream.cursor.mark_checked(read_started)
+        for stream, records in self.salesforce_stream_pages(streams, include_deleted=False):
+            self.counts["read_salesforce"] += len(records)
+            self.handle_salesforce(stream.sobject, records, stream.cursor)
 
     def task_fields(self) -> list[str]:
         return TASK_FIELDS + ([self.external_id] if self.external_id else [])

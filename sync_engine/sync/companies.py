@@ -50,7 +50,6 @@ from .changes import (
     salesforce_pages,
     soql_datetime,
     soql_string,
-    stream_first_pages,
     with_retries,
 )
 from .context import CycleContext
@@ -147,16 +146,13 @@ class CompanySync(PairSync):
             Cursor.load(self.ctx.integration, "salesforce:Contact:account"),
             where="IsDeleted = false",
         )
-        first_pages = stream_first_pages(self.ctx, [accounts, contacts], include_deleted=True)
-        last = self.ctx.salesforce.session.last_response
-        read_started = http_date(last.headers.get("Date") if last is not None else None)
-        for records in salesforce_pages(self.ctx.salesforce, first_pages[0]):
-            self.counts["read_salesforce"] += len(records)
-            self.handle_salesforce_accounts(records, accounts.cursor)
-        accounts.cursor.mark_checked(read_started)
-        for records in salesforce_pages(self.ctx.salesforce, first_pages[1]):
-            self.handle_salesforce_contact_accounts(records, contacts.cursor)
-        contacts.cursor.mark_checked(read_started)
+        pages = self.salesforce_stream_pages([accounts, contacts], include_deleted=True)
+        for stream, records in pages:
+            if stream is accounts:
+                self.counts["read_salesforce"] += len(records)
+                self.handle_salesforce_accounts(records, accounts.cursor)
+            else:
+                self.handle_salesforce_contact_accounts(records, contacts.cursor)
         self.sync_new_contact_links()
 
     def handle_salesforce_accounts(
@@ -308,16 +304,6 @@ class CompanySync(PairSync):
                 self.counts["matched"] += 1
             pairs.append(pair)
         return pairs
-
-    def created_by_us(self, record: dict) -> bool:
-        user = getattr(self.ctx.integration.salesforce_connection, "user_id", "")
-        created = parse_time(record.get("CreatedDate"))
-        return bool(
-            user
-            and record.get("CreatedById") == user
-            and created is not None
-            and created >= timezone.now() - timedelta(days=1)
-        )
 
     def companies_of_lost_creates(self, records: list[dict], wanted: dict[str, str]) -> dict:
         """Accounts the integration user created in the last day that have no link: creates

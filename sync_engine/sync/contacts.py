@@ -30,13 +30,11 @@ from .changes import (
     Cursor,
     SoqlStream,
     composite_query,
-    http_date,
     hubspot_list_members,
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
     soql_string,
-    stream_first_pages,
 )
 from .context import CycleContext
 from .pair import (
@@ -183,17 +181,12 @@ class ContactSync(PairSync):
 
             lifecycle = LifecycleTransitions(self)
             streams += lifecycle.streams()
-        first_pages = stream_first_pages(self.ctx, streams, include_deleted=True)
-        last = self.ctx.salesforce.session.last_response
-        read_started = http_date(last.headers.get("Date") if last is not None else None)
-        for stream, first_page in zip(streams, first_pages, strict=True):
-            for records in salesforce_pages(self.ctx.salesforce, first_page):
-                self.counts["read_salesforce"] += len(records)
-                if stream.sobject in PEOPLE:
-                    self.handle_salesforce_people(stream.sobject, records, stream.cursor)
-                else:
-                    lifecycle.handle(stream, records)
-            stream.cursor.mark_checked(read_started)
+        for stream, records in self.salesforce_stream_pages(streams, include_deleted=True):
+            self.counts["read_salesforce"] += len(records)
+            if stream.sobject in PEOPLE:
+                self.handle_salesforce_people(stream.sobject, records, stream.cursor)
+            else:
+                lifecycle.handle(stream, records)
 
     def handle_salesforce_people(
         self, sobject: str, records: list[dict], cursor: Cursor | None, *, force: bool = False

@@ -50,7 +50,6 @@ from .changes import (
     salesforce_by_ids,
     salesforce_pages,
     soql_string,
-    stream_first_pages,
     with_retries,
 )
 from .context import CycleContext
@@ -195,13 +194,9 @@ class CustomObjectSync(PairSync):
             # "salesforce:<object>:…": the cycle's change probe knows the stream by its object.
             Cursor.load(self.ctx.integration, f"salesforce:{self.sobject}:{self.object_name}"),
         )
-        (first_page,) = stream_first_pages(self.ctx, [stream], include_deleted=True)
-        last = self.ctx.salesforce.session.last_response
-        read_started = http_date(last.headers.get("Date") if last is not None else None)
-        for records in salesforce_pages(self.ctx.salesforce, first_page):
+        for _stream, records in self.salesforce_stream_pages([stream], include_deleted=True):
             self.counts["read_salesforce"] += len(records)
             self.handle_salesforce(records, stream.cursor)
-        stream.cursor.mark_checked(read_started)
 
     def handle_salesforce(
         self, records: list[dict], cursor: Cursor | None, *, force: bool = False

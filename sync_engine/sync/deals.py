@@ -50,13 +50,11 @@ from .changes import (
     SoqlStream,
     Version,
     composite_query,
-    http_date,
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
     soql_datetime,
     soql_string,
-    stream_first_pages,
     with_retries,
 )
 from .context import CycleContext
@@ -213,16 +211,13 @@ class DealSync(PairSync):
             ROLE_FIELDS,
             Cursor.load(self.ctx.integration, "salesforce:OpportunityContactRole:deals"),
         )
-        first_pages = stream_first_pages(self.ctx, [opportunities, roles], include_deleted=True)
-        last = self.ctx.salesforce.session.last_response
-        read_started = http_date(last.headers.get("Date") if last is not None else None)
-        for records in salesforce_pages(self.ctx.salesforce, first_pages[0]):
-            self.counts["read_salesforce"] += len(records)
-            self.handle_salesforce_opportunities(records, opportunities.cursor)
-        opportunities.cursor.mark_checked(read_started)
-        for records in salesforce_pages(self.ctx.salesforce, first_pages[1]):
-            self.handle_salesforce_roles(records, roles.cursor)
-        roles.cursor.mark_checked(read_started)
+        pages = self.salesforce_stream_pages([opportunities, roles], include_deleted=True)
+        for stream, records in pages:
+            if stream is opportunities:
+                self.counts["read_salesforce"] += len(records)
+                self.handle_salesforce_opportunities(records, opportunities.cursor)
+            else:
+                self.handle_salesforce_roles(records, roles.cursor)
 
     def handle_salesforce_opportunities(
         self, records: list[dict], cursor: Cursor | None, *, force: bool = False
@@ -355,16 +350,6 @@ class DealSync(PairSync):
                 self.counts["matched"] += 1
             pairs.append(pair)
         return pairs
-
-    def created_by_us(self, record: dict) -> bool:
-        user = getattr(self.ctx.integration.salesforce_connection, "user_id", "")
-        created = parse_time(record.get("CreatedDate"))
-        return bool(
-            user
-            and record.get("CreatedById") == user
-            and created is not None
-            and created >= timezone.now() - timedelta(days=1)
-        )
 
     def deals_of_lost_creates(self, records: list[dict], wanted: dict[str, str]) -> dict:
         """Orgs without ``HubSpot_Id__c`` only: opportunities the integration user created in

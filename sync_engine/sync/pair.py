@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db import connections, models, router, transaction
@@ -19,7 +19,17 @@ from ..connectors.hubspot.connector import BatchResult
 from ..error_types import classify
 from ..errors import BadRequest, Conflict, RemoteError
 from ..models import RecordLink, ResyncRequest, SchemaCache, SyncError, System
-from .changes import Cursor, Version, http_date, hubspot_changes, parse_time, with_retries
+from .changes import (
+    Cursor,
+    SoqlStream,
+    Version,
+    http_date,
+    hubspot_changes,
+    parse_time,
+    salesforce_pages,
+    stream_first_pages,
+    with_retries,
+)
 from .context import CycleContext
 from .owners import OwnerDirectory
 from .rules import Decision, Side, SyncRule, merge_field, two_way_conflict
@@ -123,6 +133,32 @@ class PairSync:
         self.counts["links_repointed"] += 1
 
     # --- reading changes (shared by every pair) -------------------------------------------
+    def salesforce_stream_pages(
+        self, streams: list[SoqlStream], *, include_deleted: bool
+    ) -> Iterator[tuple[SoqlStream, list[dict]]]:
+        """Every page of the streams' changes, stream by stream. A stream is marked read (as
+        of the server time its read began) only after the caller has handled its last page,
+        so a crash never marks unhandled changes read."""
+        first_pages = stream_first_pages(self.ctx, streams, include_deleted=include_deleted)
+        last = self.ctx.salesforce.session.last_response
+        read_started = http_date(last.headers.get("Date") if last is not None else None)
+        for stream, first_page in zip(streams, first_pages, strict=True):
+            for records in salesforce_pages(self.ctx.salesforce, first_page):
+                yield stream, records
+            stream.cursor.mark_checked(read_started)
+
+    def created_by_us(self, record: dict) -> bool:
+        """Created by the integration user in the last day: a create of ours whose link may
+        never have been stored (the answer or the commit was lost)."""
+        user = getattr(self.ctx.integration.salesforce_connection, "user_id", "")
+        created = parse_time(record.get("CreatedDate"))
+        return bool(
+            user
+            and record.get("CreatedById") == user
+            and created is not None
+            and created >= timezone.now() - timedelta(days=1)
+        )
+
     @staticmethod
     def fresh_versions(
         items: list, cursor: Cursor | None, *, force: bool, version
