@@ -89,6 +89,8 @@ class Cursor:
     """A change stream's position plus the versions already handled inside the overlap."""
 
     row: SyncCursor
+    # How far this cycle's read reaches when the change probe answered it (see cap_checks).
+    cap: datetime | None = None
 
     @classmethod
     def load(cls, integration: Integration, stream: str) -> Cursor:
@@ -103,14 +105,13 @@ class Cursor:
     def cap_checks(self, until: datetime) -> None:
         """This cycle's read of the stream reaches only ``until`` (a probe answered it), so
         later ``mark_checked`` calls in the cycle must not claim more."""
-        self._cap = until
+        self.cap = until
 
     def mark_checked(self, server_time: datetime | None) -> None:
         """A read that began at ``server_time`` went through every page: the next one needn't
         start earlier than the overlap before it, however long ago the last change was."""
-        cap = getattr(self, "_cap", None)
-        if server_time is not None and cap is not None:
-            server_time = min(server_time, cap)
+        if server_time is not None and self.cap is not None:
+            server_time = min(server_time, self.cap)
         if server_time is None or (self.row.checked_at and server_time <= self.row.checked_at):
             return
         self.row.checked_at = server_time

@@ -44,3 +44,33 @@ def hubspot(hs_connection):
     from sync_engine.connectors.hubspot import HubSpotConnector
 
     return HubSpotConnector(integration=hs_connection.integration)
+
+
+@pytest.fixture
+def sf_person(emulators):
+    """A sales rep editing in Salesforce with their own token."""
+    from emulators.testing import salesforce_client
+
+    return salesforce_client(emulators, token="sales-rep-token")
+
+
+@pytest.fixture
+def hs_person(emulators):
+    """A marketer editing in HubSpot with their own token."""
+    from emulators.testing import hubspot_client
+
+    return hubspot_client(emulators, token="marketer-token", strict=False)
+
+
+@pytest.fixture
+def connected(sf_connection, hs_connection, emulators):
+    """The integration as ``manage.py connect`` leaves it (the integration user's id stored),
+    with the emulators' own quotas lifted so only injected faults throttle."""
+    from . import engine_harness
+
+    integration = sf_connection.integration
+    user = emulators.salesforce.app.run_action("user_for_token", token=sf_connection.access_token)
+    sf_connection.user_id = user or ""
+    sf_connection.save()
+    engine_harness.unthrottle(emulators)
+    return integration

@@ -12,11 +12,9 @@ import time
 
 import pytest
 
-from emulators.testing import hubspot_client, salesforce_client
 from sync_engine.models import ApiCall, SyncError, SyncRun
 from sync_engine.sync.cycle import sync_cycles_run
 
-from . import engine_harness as harness
 from . import engine_processes as processes
 from .everything import fill_both_sides, in_step_problems, switch_everything_on
 
@@ -30,26 +28,6 @@ HUBSPOT_WRITES = (
 SALESFORCE_API = r"^/services/data/"
 SALESFORCE_WRITES = r"/composite/sobjects(/[^/]+/[^/]+)?$"
 WRITE_COUNTS = ("created_in", "updated_in", "deleted_in", "associations_to")
-
-
-@pytest.fixture
-def connected(sf_connection, hs_connection, emulators):
-    integration = sf_connection.integration
-    user = emulators.salesforce.app.run_action("user_for_token", token=sf_connection.access_token)
-    sf_connection.user_id = user or ""
-    sf_connection.save()
-    harness.unthrottle(emulators)
-    return integration
-
-
-@pytest.fixture
-def sf_person(emulators):
-    return salesforce_client(emulators, token="sales-rep-token")
-
-
-@pytest.fixture
-def hs_person(emulators):
-    return hubspot_client(emulators, token="marketer-token", strict=False)
 
 
 def filled_everything(integration, sf_person, hs_person, *, seed: int):

@@ -21,7 +21,6 @@ import time
 
 import pytest
 
-from emulators.testing import hubspot_client, salesforce_client
 from sync_engine.errors import ConnectorError
 from sync_engine.models import RecordLink, SyncError, SyncRun
 from sync_engine.sync.cycle import sync_cycle_run
@@ -36,27 +35,6 @@ HUBSPOT_API = r"^/crm/"
 HUBSPOT_WRITES = r"^/crm/v3/objects/contacts/batch/(create|update|upsert)$"
 SALESFORCE_API = r"^/services/data/"
 SALESFORCE_WRITES = r"/composite/sobjects$"
-
-
-@pytest.fixture
-def connected(sf_connection, hs_connection, emulators):
-    """The integration, connected to the emulators as ``manage.py connect`` leaves it."""
-    integration = sf_connection.integration
-    user = emulators.salesforce.app.run_action("user_for_token", token=sf_connection.access_token)
-    sf_connection.user_id = user or ""
-    sf_connection.save()
-    harness.unthrottle(emulators)
-    return integration
-
-
-@pytest.fixture
-def sf_person(emulators):
-    return salesforce_client(emulators, token="sales-rep-token")
-
-
-@pytest.fixture
-def hs_person(emulators):
-    return hubspot_client(emulators, token="marketer-token", strict=False)
 
 
 def add_faults(emulators, *, rate: float, seed: int) -> None:

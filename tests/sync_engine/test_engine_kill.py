@@ -19,7 +19,6 @@ import time
 import pytest
 from hubspot.crm.contacts import BatchInputSimplePublicObjectBatchInput
 
-from emulators.testing import hubspot_client, salesforce_client
 from sync_engine.models import ApiCall, FieldMapping, RecordLink, SyncError, SyncRun
 from sync_engine.services import mapping_update_rule, object_sync_get_or_create
 from sync_engine.sync.rules import SyncRule
@@ -36,24 +35,10 @@ MAX_CALLS_BEFORE_KILL = 40  # an uninterrupted first cycle makes about 100
 
 
 @pytest.fixture
-def connected(sf_connection, hs_connection, emulators):
+def connected(connected):
+    """The shared ``connected`` (tests/sync_engine/conftest.py), on PostgreSQL only."""
     processes.require_postgres()
-    integration = sf_connection.integration
-    user = emulators.salesforce.app.run_action("user_for_token", token=sf_connection.access_token)
-    sf_connection.user_id = user or ""
-    sf_connection.save()
-    harness.unthrottle(emulators)
-    return integration
-
-
-@pytest.fixture
-def sf_person(emulators):
-    return salesforce_client(emulators, token="sales-rep-token")
-
-
-@pytest.fixture
-def hs_person(emulators):
-    return hubspot_client(emulators, token="marketer-token", strict=False)
+    return connected
 
 
 def run_to_end(log, *, timeout: float = 300) -> int:

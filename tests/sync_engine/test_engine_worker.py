@@ -13,7 +13,6 @@ import uuid
 
 import pytest
 
-from emulators.testing import hubspot_client, salesforce_client
 from sync_engine.models import RecordLink, SyncRun
 from sync_engine.tasks import sync_object
 
@@ -29,26 +28,12 @@ pytestmark = [
 
 
 @pytest.fixture
-def connected(sf_connection, hs_connection, emulators):
+def connected(connected):
+    """The shared ``connected`` (tests/sync_engine/conftest.py), with PostgreSQL and Redis."""
     processes.require_postgres()
     if not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"):
         pytest.skip("needs CELERY_BROKER_URL=redis://… (the PostgreSQL phase sets it)")
-    integration = sf_connection.integration
-    user = emulators.salesforce.app.run_action("user_for_token", token=sf_connection.access_token)
-    sf_connection.user_id = user or ""
-    sf_connection.save()
-    harness.unthrottle(emulators)
-    return integration
-
-
-@pytest.fixture
-def sf_person(emulators):
-    return salesforce_client(emulators, token="sales-rep-token")
-
-
-@pytest.fixture
-def hs_person(emulators):
-    return hubspot_client(emulators, token="marketer-token", strict=False)
+    return connected
 
 
 class Workers:

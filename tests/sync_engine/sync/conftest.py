@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from emulators.testing import hubspot_client, salesforce_client
 from sync_engine.models import ApiCall, RecordLink, System
 from sync_engine.services import object_settings_update, object_sync_get_or_create
 from sync_engine.sync.cycle import sync_cycle_run
@@ -18,18 +17,6 @@ def integration(sf_connection, hs_connection, emulators):
     sf_connection.user_id = user or ""
     sf_connection.save()
     return integration
-
-
-@pytest.fixture
-def sf_person(emulators):
-    """A sales rep editing in Salesforce with their own token."""
-    return salesforce_client(emulators, token="sales-rep-token")
-
-
-@pytest.fixture
-def hs_person(emulators):
-    """A marketer editing in HubSpot with their own token."""
-    return hubspot_client(emulators, token="marketer-token", strict=False)
 
 
 class Cycle:
