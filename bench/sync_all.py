@@ -276,6 +276,8 @@ def main() -> int:
         initial = until_quiet(integration, "initial sync", records=None)
         idle_after_initial = settle(emulators, integration, "idle, 10 quiet minutes later")
         edit_both_sides(sf, hs, changes=args.changes, seed=args.seed + 1)
+        for side in ("salesforce", "hubspot"):  # the next scheduled cycle, a minute later
+            emulators.control(side, "/clock", {"advance": 60})
         changes = until_quiet(integration, f"{args.changes} changes", records=args.changes)
         idle = settle(emulators, integration, "idle, 10 quiet minutes after the changes")
         print_state(integration)

@@ -307,6 +307,10 @@ class SyncCursor(models.Model):
     # visible then, so the next read needn't go back further than this (minus the overlap).
     checked_at = models.DateTimeField(null=True, blank=True)
     seen = models.JSONField(default=dict, blank=True)
+    # A Salesforce stream's last query without its time condition ({"fields", "where",
+    # "all"}): a cycle over every pair reads the changed streams' first pages up front,
+    # five to a composite call, instead of one call per pair.
+    query = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -689,6 +689,7 @@ def ticket_sync_preview(*, integration: Integration) -> dict:
         settings_for("tickets", row.options if row else {}),
     )
 
+
 # --- custom objects
 def custom_objects_list(*, integration: Integration) -> list[dict]:
     """The synced custom objects, in the order they were added: ``object`` (``custom:<n>``),

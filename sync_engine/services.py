@@ -494,10 +494,20 @@ def schema_refresh(*, integration: Integration, object_name: str) -> None:
                 "picklistValues": [
                     v["value"] for v in f.get("picklistValues") or [] if v.get("active")
                 ],
+                "default": _describe_default(f),
             }
             for f in describe["fields"]
         ]
         _schema_store(integration, System.SALESFORCE, sobject, sf_data)
+
+
+def _describe_default(field: dict):
+    """What Salesforce fills in on create when a field is left out (a picklist's default
+    value, or the field's defaultValue)."""
+    for value in field.get("picklistValues") or []:
+        if value.get("defaultValue") and value.get("active", True):
+            return value["value"]
+    return field.get("defaultValue")
 
 
 def _schema_store(integration: Integration, system: str, object_name: str, data: list) -> None:

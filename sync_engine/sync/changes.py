@@ -164,6 +164,19 @@ class SoqlStream:
     cursor: Cursor
     where: str = ""
 
+    def remember(self, *, include_deleted: bool) -> None:
+        """Keep this query's shape on the cursor, for the next cycle's prefetch."""
+        shape = {
+            "sobject": self.sobject,
+            "fields": self.fields,
+            "where": self.where,
+            "all": include_deleted,
+        }
+        row = self.cursor.row
+        if row.query != shape:
+            row.query = shape
+            row.save(update_fields=["query", "updated_at"])
+
     def soql(self) -> str:
         conditions = [self.where] if self.where else []
         if self.cursor.since:
@@ -211,14 +224,18 @@ def composite_query(salesforce, soqls: list[str], *, include_deleted: bool) -> l
 EMPTY_PAGE = {"totalSize": 0, "done": True, "records": []}
 
 
-def stream_first_pages(ctx, streams: list[SoqlStream], *, include_deleted: bool) -> list[dict]:
-    """The first page of each stream's change query: the one entry point every pair uses, so
-    a cycle over every pair can answer the streams its change probe found unchanged with an
-    empty page instead of a query (see :class:`ChangeProbe`)."""
+def stream_first_pages(
+    ctx, streams: list[SoqlStream], *, include_deleted: bool
+) -> tuple[list[dict], datetime | None]:
+    """The first page of each stream's change query, and the server time the earliest of them
+    was read (the streams count as read from then on). The one entry point every pair uses,
+    so a cycle over every pair can answer the streams its change probe found unchanged with
+    an empty page, and the others with the pages it read up front (see :class:`ChangeProbe`)."""
     probe = getattr(ctx, "probe", None)
     if probe is not None:
         probe.ensure(ctx)
     pages: list[dict | None] = [None] * len(streams)
+    read_times: list[datetime | None] = []
     for i, stream in enumerate(streams):
         covered = probe.unchanged_until(stream) if probe is not None else None
         if covered is not None:
@@ -226,14 +243,28 @@ def stream_first_pages(ctx, streams: list[SoqlStream], *, include_deleted: bool)
             stream.cursor.mark_checked(covered)
             ctx.counts["streams_unchanged"] += 1
             pages[i] = EMPTY_PAGE
+            continue
+        prefetched = probe.take(stream, include_deleted=include_deleted) if probe else None
+        if prefetched is not None:
+            pages[i], read_at = prefetched
+            read_times.append(read_at)
     asked = [i for i, page in enumerate(pages) if page is None]
     if asked:
         answers = composite_query(
             ctx.salesforce, [streams[i].soql() for i in asked], include_deleted=include_deleted
         )
+        read_times.append(_last_response_date(ctx.salesforce))
         for i, page in zip(asked, answers, strict=True):
             pages[i] = page
-    return pages  # type: ignore[return-value]
+            streams[i].remember(include_deleted=include_deleted)
+    known = [t for t in read_times if t is not None]
+    read_started = min(known) if known else _last_response_date(ctx.salesforce)
+    return pages, read_started  # type: ignore[return-value]
+
+
+def _last_response_date(salesforce) -> datetime | None:
+    last = salesforce.session.last_response
+    return http_date(last.headers.get("Date") if last is not None else None)
 
 
 PROBE_SUBREQUESTS = 25  # a composite request's limit; getUpdated/getDeleted aren't queries
@@ -259,6 +290,10 @@ class ChangeProbe:
         self.ran = False
         self.starts: dict[str, datetime] = {}
         self.unchanged: dict[str, datetime] = {}  # sobject -> covered until
+        self.rows: dict[str, SyncCursor] = {}
+        # stream -> (query, include_deleted, first page, server time it was read)
+        self.prefetched: dict[str, tuple[str, bool, dict, datetime | None]] = {}
+        self.owners = None  # the cycle's ``owners.OwnerDirectory``, shared by its pairs
 
     def ensure(self, ctx) -> None:
         if self.ran:
@@ -300,6 +335,45 @@ class ChangeProbe:
             covered.append(parse_time(deleted.get("latestDateCovered")))
             if all(covered):
                 self.unchanged[sobject] = min(covered)
+        self._prefetch(ctx)
+
+    def _prefetch(self, ctx) -> None:
+        """The first pages of the streams the probe can't answer, five to a composite call
+        (a cycle with changes in several pairs' objects would otherwise spend a call per
+        pair), from the query each stream ran last time. A pair whose query has changed since
+        (a new mapping, say) runs its own; see :meth:`take`."""
+        wanted: dict[bool, list[tuple[str, str]]] = {True: [], False: []}
+        for name in self.streams:
+            row = self.rows.get(name)
+            shape = row.query if row is not None else None
+            if not shape or shape.get("sobject") not in self.starts:
+                continue
+            stream = SoqlStream(shape["sobject"], shape["fields"], Cursor(row), shape["where"])
+            if self.unchanged_until(stream) is None:
+                wanted[bool(shape["all"])].append((name, stream.soql()))
+        for include_deleted, items in wanted.items():
+            for start in range(0, len(items), COMPOSITE_QUERIES):
+                chunk = items[start : start + COMPOSITE_QUERIES]
+                try:
+                    pages = composite_query(
+                        ctx.salesforce, [soql for _, soql in chunk], include_deleted=include_deleted
+                    )
+                except (RemoteError, TransientError, RateLimited):
+                    return  # the pairs query their streams themselves
+                read_at = _last_response_date(ctx.salesforce)
+                for (name, soql), page in zip(chunk, pages, strict=True):
+                    self.prefetched[name] = (soql, include_deleted, page, read_at)
+
+    def take(self, stream: SoqlStream, *, include_deleted: bool) -> tuple[dict, Any] | None:
+        """The first page read up front for ``stream`` and when it was read, if it was read
+        with the very query the pair would run now."""
+        entry = self.prefetched.pop(stream.cursor.row.stream, None)
+        if entry is None:
+            return None
+        soql, deleted_too, page, read_at = entry
+        if soql != stream.soql() or deleted_too != include_deleted:
+            return None
+        return page, read_at
 
     def _starts(self, integration: Integration) -> dict[str, datetime]:
         """Where each object's probe window begins: the earliest read position (to the
@@ -308,7 +382,7 @@ class ChangeProbe:
         starts: dict[str, datetime] = {}
         unprobed: set[str] = set()
         oldest = datetime.now(UTC) - REPLICATION_WINDOW
-        rows = {
+        rows = self.rows = {
             row.stream: row
             for row in SyncCursor.objects.filter(integration=integration, stream__in=self.streams)
         }
@@ -380,9 +454,14 @@ def hubspot_changes(
 
     Pages follow a key, (stamp, id) of the last record read, never an offset: the sync writes
     to records while it reads, which moves them to the end of the order, and an offset would
-    then skip records it never saw. Every query also stays under the 10,000-result cap."""
+    then skip records it never saw. Every query also stays under the 10,000-result cap.
+
+    Pages after the first stop at the second the first one was answered (its Date header):
+    records the sync itself writes meanwhile are left to the next cycle, whose read starts at
+    or before that second, instead of being read again now, page after page."""
     stamp_ms = round(since.timestamp() * 1000) if since else None
     last_id: int | None = None
+    until_ms: int | None = None
     delivered = 0
     while delivered < limit:
         if stamp_ms is None:
@@ -399,6 +478,9 @@ def hubspot_changes(
                     ]
                 },
             ]
+        if until_ms is not None:
+            bound = _filter(modified_property, "LTE", until_ms)
+            groups = [{"filters": [*g["filters"], bound]} for g in groups] or [{"filters": [bound]}]
         page = with_retries(
             lambda g=groups: hubspot.search(
                 object_type=object_type,
@@ -411,6 +493,9 @@ def hubspot_changes(
         results = list(page.results or [])
         if not results:
             return
+        if until_ms is None:
+            answered = http_date(hubspot.server_date)
+            until_ms = round(answered.timestamp() * 1000) + 999 if answered else None
         yield results
         delivered += len(results)
         if not (page.paging and page.paging.next):

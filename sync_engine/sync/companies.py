@@ -86,7 +86,8 @@ SYSTEM_FIELDS = [
 HUBSPOT_SYSTEM = ["name", MODIFIED, LINK_PROPERTY, KEY_PROPERTY, OWNER_PROPERTY]
 PRIMARY_CONTACT_TO_COMPANY = 1  # HUBSPOT_DEFINED association type ids (v4)
 BATCH = 1000
-LINKS_PER_CYCLE = 2000  # newly linked contacts put in step per cycle
+LINKS_PER_BATCH = 2000  # newly linked contacts put in step at a time
+LINK_BATCHES_PER_CYCLE = 5
 
 
 class CompanySync(PairSync):
@@ -836,27 +837,31 @@ class CompanySync(PairSync):
         )
 
     def sync_new_contact_links(self) -> None:
-        """Contacts linked since the last cycle (by the contact sync): their account and
-        primary company are put in step once; Salesforce's account wins when both have one."""
+        """Contacts linked since the last look (by the contact sync): their account and
+        primary company are put in step once; Salesforce's account wins when both have one.
+        Read 2,000 links at a time, up to 10,000 a cycle."""
         # Only links saved since the last look (the first look, e.g. when company sync is
         # turned on, reads them all): no scan of every contact link every cycle.
         cursor = Cursor.load(self.ctx.integration, "companies:contact-links").row
         started = timezone.now()
-        query = RecordLink.objects.filter(
-            integration=self.ctx.integration, object="contacts", salesforce_type="Contact"
-        ).exclude(snapshot__has_key="__account")
-        if cursor.position is not None:
-            query = query.filter(last_synced_at__gte=cursor.position - OVERLAP)
-        links = list(
-            query.order_by("last_synced_at", "pk").only(
-                "salesforce_id", "hubspot_id", "last_synced_at"
-            )[:LINKS_PER_CYCLE]
-        )
-        position = links[-1].last_synced_at if len(links) == LINKS_PER_CYCLE else started
-        if links:
-            self.put_new_links_in_step(links)
-        cursor.position = position
-        cursor.save(update_fields=["position", "updated_at"])
+        for _ in range(LINK_BATCHES_PER_CYCLE):
+            query = RecordLink.objects.filter(
+                integration=self.ctx.integration, object="contacts", salesforce_type="Contact"
+            ).exclude(snapshot__has_key="__account")
+            if cursor.position is not None:
+                query = query.filter(last_synced_at__gte=cursor.position - OVERLAP)
+            links = list(
+                query.order_by("last_synced_at", "pk").only(
+                    "salesforce_id", "hubspot_id", "last_synced_at"
+                )[:LINKS_PER_BATCH]
+            )
+            full = len(links) == LINKS_PER_BATCH
+            if links:
+                self.put_new_links_in_step(links)
+            cursor.position = links[-1].last_synced_at if full else started
+            cursor.save(update_fields=["position", "updated_at"])
+            if not full:
+                break
 
     def put_new_links_in_step(self, links: list[RecordLink]) -> None:
         records = salesforce_by_ids(

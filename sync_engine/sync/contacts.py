@@ -116,6 +116,7 @@ class MappedField:
     sf_updateable: bool
     sf_createable: bool
     plain: bool  # text compares as it is (``normalize`` returns it unchanged)
+    create_default: Any  # what Salesforce fills in on create when the field is left out
 
     def comparable(self, raw: Any) -> str:
         """``normalize(raw, sf_type)``, without the call for plain text."""
@@ -555,6 +556,7 @@ class ContactSync(PairSync):
                         sf_updateable=self.ctx.writable(sobject, name, create=False),
                         sf_createable=self.ctx.writable(sobject, name, create=True),
                         plain=self.ctx.field_type(sobject, name) not in TYPED,
+                        create_default=known.get(name, {}).get("default"),
                     )
                 )
             self._plans[sobject] = plan
@@ -674,7 +676,12 @@ class ContactSync(PairSync):
                         hs_value = raw
                     else:
                         hs_value = normalize(raw, f.sf_type)
-                    raw = None if creating_salesforce else record.get(f.name)
+                    if creating_salesforce:
+                        # A field HubSpot leaves blank gets Salesforce's default on create:
+                        # known now, so HubSpot gets it with this write, not a cycle later.
+                        raw = None if hs_value else f.create_default
+                    else:
+                        raw = record.get(f.name)
                     if raw is None:
                         sf_value = ""
                     elif f.plain and type(raw) is str:

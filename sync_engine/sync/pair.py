@@ -110,7 +110,13 @@ class PairSync:
     def __init__(self, ctx: CycleContext) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
-        self.owners = OwnerDirectory(ctx.salesforce, ctx.hubspot)
+        # One directory for the whole cycle over every pair (read at most once a cycle).
+        probe = getattr(ctx, "probe", None)
+        if probe is not None and probe.owners is None:
+            probe.owners = OwnerDirectory(ctx.salesforce, ctx.hubspot)
+        self.owners = (
+            probe.owners if probe is not None else OwnerDirectory(ctx.salesforce, ctx.hubspot)
+        )
         self.two_way = [m.hubspot_property for m in ctx.mappings if m.rule == SyncRule.TWO_WAY]
 
     @property
@@ -139,9 +145,9 @@ class PairSync:
         """Every page of the streams' changes, stream by stream. A stream is marked read (as
         of the server time its read began) only after the caller has handled its last page,
         so a crash never marks unhandled changes read."""
-        first_pages = stream_first_pages(self.ctx, streams, include_deleted=include_deleted)
-        last = self.ctx.salesforce.session.last_response
-        read_started = http_date(last.headers.get("Date") if last is not None else None)
+        first_pages, read_started = stream_first_pages(
+            self.ctx, streams, include_deleted=include_deleted
+        )
         for stream, first_page in zip(streams, first_pages, strict=True):
             for records in salesforce_pages(self.ctx.salesforce, first_page):
                 yield stream, records
@@ -332,6 +338,13 @@ class PairSync:
                 pair.to_salesforce[field_name] = user
                 pair.snap_salesforce[OWNER_PROPERTY] = hs_owner
                 pair.snap_salesforce["__salesforce_owner"] = user
+                return
+            # Salesforce makes the integration user the owner. When that changes nothing in
+            # HubSpot, note it now, so reading the new record back isn't taken for an edit.
+            running_user = getattr(self.ctx.integration.salesforce_connection, "user_id", "")
+            if running_user and (self.owners.hubspot_owner_for(running_user) or "") == hs_owner:
+                pair.snap_salesforce[OWNER_PROPERTY] = hs_owner
+                pair.snap_salesforce["__salesforce_owner"] = running_user
             return
         decision = merge_field(
             SyncRule.TWO_WAY,

@@ -43,7 +43,6 @@ from ..models import ObjectSync, RecordLink, ResyncRequest, SchemaCache, SyncErr
 from .changes import (
     Cursor,
     SoqlStream,
-    http_date,
     salesforce_by_ids,
     salesforce_pages,
     stream_first_pages,
@@ -261,9 +260,7 @@ class TicketSync(PairSync):
         stream = SoqlStream(
             SOBJECT, self.case_fields(), Cursor.load(self.ctx.integration, "salesforce:Case")
         )
-        (first_page,) = stream_first_pages(self.ctx, [stream], include_deleted=True)
-        last = self.ctx.salesforce.session.last_response
-        read_started = http_date(last.headers.get("Date") if last is not None else None)
+        (first_page,), read_started = stream_first_pages(self.ctx, [stream], include_deleted=True)
         chunk: list[dict] = []
         for records in salesforce_pages(self.ctx.salesforce, first_page):
             self.counts["read_salesforce"] += len(records)

@@ -68,6 +68,31 @@ def test_a_hubspot_contact_creates_a_salesforce_lead_by_default(cycle, sf_person
     )
 
 
+def test_salesforce_create_defaults_reach_hubspot_in_the_cycle_that_creates_the_lead(
+    cycle, sf_person, hs_person
+):
+    """Salesforce fills in Lead Status (and makes the integration user the owner) when it
+    creates the lead: known from describe, so HubSpot gets the status with the creating
+    cycle's writes, and reading the new lead back is no edit to carry over again."""
+    contact = hs_create(
+        hs_person, email="katherine@example.com", lastname="Johnson", company="NASA"
+    )
+    run = cycle()
+    assert run.counts["created_in_salesforce"] == 1
+    lead = sf_person.Lead.get(cycle.link(hubspot_id=contact).salesforce_id)
+    assert lead["Status"] == "Open - Not Contacted"
+    assert hs_get(hs_person, contact, "hs_lead_status")["hs_lead_status"] == lead["Status"]
+    # The same cycle's Salesforce read meets the new lead: already in step, so the contact
+    # isn't read from HubSpot and merged again.
+    assert run.counts["unchanged"] == 1
+
+    settle = cycle()
+    assert not any(
+        settle.counts.get(k)
+        for k in ("updated_in_hubspot", "updated_in_salesforce", "created_in_hubspot")
+    )
+
+
 def test_the_same_email_on_both_sides_links_instead_of_duplicating(cycle, sf_person, hs_person):
     contact = hs_create(hs_person, email="Linus@Example.com", firstname="Linus", lastname="T")
     sf_contact = sf_person.Contact.create(

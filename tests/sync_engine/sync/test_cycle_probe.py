@@ -147,3 +147,41 @@ def test_streams_read_longer_ago_than_getupdated_reaches_are_queried(
     runs, calls = all_pairs()
     assert runs["contacts"].counts["created_in_hubspot"] == 1
     RecordLink.objects.get(salesforce_id=lead)
+
+
+def test_changes_in_several_pairs_are_read_up_front_in_one_call(all_pairs, emulators, sf_person):
+    """The streams the probe finds changed are queried together, five to a composite call,
+    with the query each ran last time, instead of a call per pair."""
+    sf_person.Account.create({"Name": "Before Corp"})
+    new_lead(sf_person, Email="before@example.com")
+    all_pairs()
+    all_pairs()
+    _quiet(emulators)
+    all_pairs()
+    _quiet(emulators, seconds=60)
+    all_pairs()
+
+    account = sf_person.Account.create({"Name": "Up Front Corp"})["id"]
+    lead = new_lead(sf_person, Email="up-front@example.com")
+    _quiet(emulators, seconds=61)
+    runs, calls = all_pairs()
+    assert runs["companies"].counts["created_in_hubspot"] == 1
+    assert runs["contacts"].counts["created_in_hubspot"] == 1
+    RecordLink.objects.get(salesforce_id=account)
+    RecordLink.objects.get(salesforce_id=lead)
+    # The probe, one composite with the Account and Lead streams' first pages (a call per
+    # pair before), then the company sync's own work: the new account's contacts, looked up
+    # to match it and to associate them, and the owner directory.
+    assert calls["salesforce"] == 5
+
+    # A stream whose query changed since (a new field mapped, say) runs its own.
+    SyncCursor.objects.filter(stream="salesforce:Lead").update(
+        query={"sobject": "Lead", "fields": ["Id"], "where": "", "all": True}
+    )
+    lead = new_lead(sf_person, Email="own-query@example.com")
+    _quiet(emulators, seconds=61)
+    runs, calls = all_pairs()
+    assert runs["contacts"].counts["created_in_hubspot"] == 1
+    RecordLink.objects.get(salesforce_id=lead)
+    # The probe, the prefetch with the old query, the pair's own query, the owner directory.
+    assert calls["salesforce"] == 4
