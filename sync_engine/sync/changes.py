@@ -61,6 +61,16 @@ def soql_datetime(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~/")
+_QUOTE_ASCII = {c: (chr(c) if chr(c) in _SAFE else f"%{c:02X}") for c in range(128)}
+
+
+def url_quote(text: str) -> str:
+    """``urllib.parse.quote(text)``, at C speed for ASCII text: a query of 300 ids or emails
+    is long, and ``quote`` handles it byte by byte in Python."""
+    return text.translate(_QUOTE_ASCII) if text.isascii() else quote(text)
+
+
 def soql_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
@@ -199,7 +209,7 @@ def composite_query(salesforce, soqls: list[str], *, include_deleted: bool) -> l
         subrequests = [
             {
                 "method": "GET",
-                "url": f"/services/data/v{version}/{resource}/?q={quote(soql)}",
+                "url": f"/services/data/v{version}/{resource}/?q={url_quote(soql)}",
                 "referenceId": f"q{start + i}",
             }
             for i, soql in enumerate(chunk)
