@@ -28,6 +28,7 @@ every role change, including the roles this pair creates.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -150,6 +151,7 @@ class DealSync(PairSync):
         self._hs_contacts: dict[str, list[str]] = {}
         self._hs_companies: dict[str, str] = {}
         self._roles: dict[str, dict[str, str]] = {}
+        self._roles_read: dict[str, dict[str, str]] | None = None  # see roles_of
         self._company_of: dict[str, str] = {}  # account id -> linked company id
         self._account_of: dict[str, str] = {}  # company id -> linked account id
         self._sf_of_hs: dict[str, str] = {}  # HubSpot contact id -> Salesforce contact id
@@ -489,12 +491,23 @@ class DealSync(PairSync):
         the delete handling (its deletion arrives in the opportunity stream)."""
         if not pairs:
             return
-        records = salesforce_by_ids(
-            self.ctx.salesforce,
-            SOBJECT,
-            self.opportunity_fields(),
-            [p.link.salesforce_id for p in pairs],
+        ids = [p.link.salesforce_id for p in pairs]
+        # Their contact roles ride along in the same composite calls, for read_associations.
+        fields = ", ".join(self.opportunity_fields())
+        soqls = [
+            f"SELECT {fields} FROM {SOBJECT} WHERE Id IN "  # noqa: S608
+            f"({', '.join(soql_string(i) for i in ids[s : s + 300])})"
+            for s in range(0, len(ids), 300)
+        ]
+        pages = composite_query(
+            self.ctx.salesforce, soqls + self.role_queries(ids), include_deleted=False
         )
+        records = [r for page in pages[: len(soqls)] for r in self.all_records(page)]
+        self._roles_read = {i: {} for i in ids}
+        for page in pages[len(soqls) :]:
+            for r in self.all_records(page):
+                if r.get("ContactId"):
+                    self._roles_read[r["OpportunityId"]][r["ContactId"]] = r["Id"]
         found = {r["Id"]: r for r in records}
         for pair in pairs:
             pair.salesforce = found.get(pair.link.salesforce_id)
@@ -694,21 +707,35 @@ class DealSync(PairSync):
             out[deal] = primary[0] if primary else (ids[0] if len(ids) == 1 else "")
         return out
 
-    def roles_of(self, opportunity_ids: list[str]) -> dict[str, dict[str, str]]:
-        """opportunity id -> {contact id: role id} (five queries of 300 per composite call)."""
-        if not opportunity_ids:
-            return {}
-        soqls = [
+    @staticmethod
+    def role_queries(opportunity_ids: list[str]) -> list[str]:
+        return [
             f"SELECT Id, ContactId, OpportunityId FROM {ROLE} WHERE OpportunityId IN "  # noqa: S608
             f"({', '.join(soql_string(i) for i in opportunity_ids[s : s + 300])})"
             for s in range(0, len(opportunity_ids), 300)
         ]
+
+    def all_records(self, first_page: dict) -> Iterator[dict]:
+        for records in salesforce_pages(self.ctx.salesforce, first_page):
+            yield from records
+
+    def roles_of(self, opportunity_ids: list[str]) -> dict[str, dict[str, str]]:
+        """opportunity id -> {contact id: role id} (five queries of 300 per composite call),
+        or what the partner read just before found, when it covered all of them. That read is
+        used once: the roles change as soon as this batch writes."""
+        read, self._roles_read = self._roles_read, None
+        if read is not None and all(i in read for i in opportunity_ids):
+            return {i: read[i] for i in opportunity_ids if read[i]}
+        if not opportunity_ids:
+            return {}
         out: dict[str, dict[str, str]] = {}
-        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
-            for records in salesforce_pages(self.ctx.salesforce, page):
-                for r in records:
-                    if r.get("ContactId"):
-                        out.setdefault(r["OpportunityId"], {})[r["ContactId"]] = r["Id"]
+        pages = composite_query(
+            self.ctx.salesforce, self.role_queries(opportunity_ids), include_deleted=False
+        )
+        for page in pages:
+            for r in self.all_records(page):
+                if r.get("ContactId"):
+                    out.setdefault(r["OpportunityId"], {})[r["ContactId"]] = r["Id"]
         return out
 
     def read_associations(self, pairs: list[DealPair]) -> None:
