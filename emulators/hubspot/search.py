@@ -197,14 +197,45 @@ def _index_bounds(operator: str, bound: Any) -> tuple[int | None, int | None]:
     return None, int(value // 1)  # LTE
 
 
+def _is_modified_range(object_type: ObjectType, compiled: tuple) -> bool:
+    name, operator, _pred, bound = compiled
+    return name in object_type.modified_props and operator in _RANGE_OPS and bound is not None
+
+
 def _modified_span(
     object_type: ObjectType, group: list[tuple[str, str, Predicate, Any]]
 ) -> tuple[int | None, int | None] | None:
-    """The modified-date range one filter group allows, if it bounds that date at all."""
-    for name, operator, _pred, bound in group:
-        if name in object_type.modified_props and operator in _RANGE_OPS and bound is not None:
-            return _index_bounds(operator, bound)
-    return None
+    """The modified-date range one filter group allows (every date filter of the group
+    together), if it bounds that date at all."""
+    low: int | None = None
+    high: int | None = None
+    bounded = False
+    for f in group:
+        if not _is_modified_range(object_type, f):
+            continue
+        bounded = True
+        f_low, f_high = _index_bounds(f[1], f[3])
+        if f_low is not None:
+            low = f_low if low is None else max(low, f_low)
+        if f_high is not None:
+            high = f_high if high is None else min(high, f_high)
+    return (low, high) if bounded else None
+
+
+def _matches_a_group(record: Record, groups: list) -> bool:
+    """Groups are ORed, the filters inside one ANDed; a group without filters matches."""
+    updated = record.updated
+    for span, predicates in groups:
+        if span is not None:
+            low, high = span
+            if (low is not None and updated < low) or (high is not None and updated > high):
+                continue
+        for predicate in predicates:
+            if not predicate(record):
+                break
+        else:
+            return True
+    return False
 
 
 def _parse_sort(sorts: Any) -> tuple[str, bool] | None:
@@ -291,29 +322,23 @@ def search(crm: Crm, object_type: ObjectType, body: Any, now_ms: int) -> dict:
     store = crm.state.stores.get(object_type.id)
     candidates: Any = store.records.values() if store else []
     ordered_by_modified = False
-    predicates: list[list[Predicate]] = [[f[2] for f in group] for group in compiled]
-    if store and len(compiled) == 1:
-        for i, (name, operator, _pred, bound) in enumerate(compiled[0]):
-            if name in object_type.modified_props and operator in _RANGE_OPS and bound is not None:
-                low, high = _index_bounds(operator, bound)
-                candidates = store.modified_between(low, high)
-                predicates = [[p for j, p in enumerate(predicates[0]) if j != i]]
-                ordered_by_modified = True
-                break
-    elif store and len(compiled) > 1:
-        # Several ORed groups, each bounding the modified date (a sync paging by (stamp, id)
-        # after its first page): read the index over the span that covers every group and let
-        # the groups' filters, all kept, do the rest.
-        spans = [_modified_span(object_type, group) for group in compiled]
-        if all(span is not None for span in spans):
-            lows = [span[0] for span in spans]
-            highs = [span[1] for span in spans]
-            candidates = store.modified_between(
-                None if None in lows else min(lows), None if None in highs else max(highs)
-            )
-            ordered_by_modified = True
-    if any(not group for group in predicates):
-        predicates = []  # a group without filters matches every record (groups are ORed)
+    # Each group as (its modified-date span, its other filters): inside an indexed span the
+    # date filters cost two comparisons instead of a predicate call each, which matters for a
+    # sync paging through a backfill (every page re-checks the records after its key).
+    groups: list[tuple[tuple[int | None, int | None] | None, list[Predicate]]]
+    groups = [(None, [f[2] for f in group]) for group in compiled]
+    spans = [_modified_span(object_type, group) for group in compiled]
+    if store and spans and all(span is not None for span in spans):
+        lows = [span[0] for span in spans]
+        highs = [span[1] for span in spans]
+        candidates = store.modified_between(
+            None if None in lows else min(lows), None if None in highs else max(highs)
+        )
+        ordered_by_modified = True
+        groups = [
+            (span, [f[2] for f in group if not _is_modified_range(object_type, f)])
+            for span, group in zip(spans, compiled, strict=True)
+        ]
     if query:
         text_match = _query_predicate(object_type, str(query))
     cutoff = now_ms - settings.search_lag_ms if settings.search_lag_ms > 0 else None
@@ -322,7 +347,7 @@ def search(crm: Crm, object_type: ObjectType, body: Any, now_ms: int) -> dict:
     for record in candidates:
         if record.archived or (cutoff is not None and record.updated > cutoff):
             continue
-        if predicates and not any(all(p(record) for p in group) for group in predicates):
+        if groups and not _matches_a_group(record, groups):
             continue
         if query and not text_match(record):
             continue

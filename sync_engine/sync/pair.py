@@ -745,12 +745,23 @@ def hubspot_batch_read(hubspot, *, ids: list[str], **kwargs: Any) -> BatchResult
     return result
 
 
+ZERO = timedelta(0)
+
+
 def _db_adapter(field: models.Field, connection) -> Any:
     """A field's ``get_db_prep_save`` for plain values, minus Django's per-value checks (the
     bulk of a backfill's commit time): datetimes and JSON straight to the backend's adapter."""
     internal = field.get_internal_type()
     if internal == "DateTimeField":
         adapt = connection.ops.adapt_datetimefield_value
+        if connection.vendor == "sqlite" and str(connection.timezone) == "UTC":
+            # What Django's SQLite adapter makes of a UTC moment (the naive UTC time as text),
+            # without its per-value checks: every link carries two or three such moments.
+            def adapt(value: Any, django_adapt=adapt) -> Any:
+                if isinstance(value, datetime) and value.utcoffset() == ZERO:
+                    return str(value.replace(tzinfo=None))
+                return django_adapt(value)
+
         last: list = [None, None]  # rows often share a moment (e.g. last_synced_at)
 
         def adapt_datetime(value: Any) -> Any:
@@ -807,6 +818,10 @@ def rows_insert(model: type[models.Model], objs: list, *, batch_size: int = 500)
     pk = meta.pk
     fields = [f for f in meta.concrete_fields if f is not pk]
     adapters = [(f, _db_adapter(f, connection)) for f in fields]
+    # ``pre_save`` only matters for auto_now(_add) moments; the rest is the attribute.
+    automatic = [
+        f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
     quote = connection.ops.quote_name
     returning, returning_params = connection.ops.return_insert_columns([pk])
     head = (
@@ -819,7 +834,9 @@ def rows_insert(model: type[models.Model], objs: list, *, batch_size: int = 500)
             batch = objs[start : start + batch_size]
             params: list = []
             for obj in batch:
-                params.extend(adapt(f.pre_save(obj, True)) for f, adapt in adapters)
+                for f in automatic:
+                    f.pre_save(obj, True)
+                params.extend(adapt(getattr(obj, f.attname)) for f, adapt in adapters)
             cursor.execute(
                 head + ", ".join([row_sql] * len(batch)) + " " + returning,
                 [*params, *returning_params],

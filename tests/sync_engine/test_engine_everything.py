@@ -158,12 +158,14 @@ def test_every_pair_survives_a_worker_killed_10_times(connected, emulators, sf_p
     rng = random.Random(12)
     calls = ApiCall.objects.filter(integration=connected)
     kills = 0
+    span = 12  # calls a run may make before the kill: less than a whole cycle costs
     for round_ in range(10):
         if round_:
             rename_some(sf_person, rng, round_)  # people keep working between the kills
         process = processes.sync_now(log=None)
         try:
-            target = calls.count() + rng.randint(2, 12)
+            start = calls.count()
+            target = start + rng.randint(1, span)
             deadline = time.monotonic() + 300
             while process.poll() is None and calls.count() < target:
                 assert time.monotonic() < deadline, "sync_now neither ended nor made calls"
@@ -172,6 +174,8 @@ def test_every_pair_survives_a_worker_killed_10_times(connected, emulators, sf_p
                 time.sleep(rng.random() * 0.2)
                 process.kill()
                 kills += 1
+            else:  # the whole cycle fit: the next kill comes before its last call
+                span = max(1, calls.count() - start - 1)
             process.wait(timeout=30)
         finally:
             processes.stop(process)
