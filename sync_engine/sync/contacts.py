@@ -38,6 +38,7 @@ from .changes import (
 )
 from .context import CycleContext
 from .pair import (
+    LINK_MOMENTS,
     OWNER_PROPERTY,
     Pair,
     PairSync,
@@ -202,7 +203,7 @@ class ContactSync(PairSync):
             link.salesforce_id: link
             for link in RecordLink.objects.filter(
                 integration=self.ctx.integration, salesforce_id__in=[r["Id"] for r in fresh]
-            )
+            ).defer(*LINK_MOMENTS)
         }
         pairs: list[Pair] = []
         unlinked: dict[str, dict] = {}
@@ -389,7 +390,7 @@ class ContactSync(PairSync):
                 integration=self.ctx.integration,
                 object=OBJECT,
                 hubspot_id__in=[str(o.id) for o in fresh],
-            )
+            ).defer(*LINK_MOMENTS)
         }
         pairs: list[Pair] = []
         unlinked = []

@@ -40,6 +40,9 @@ RETRY_BATCH = 2000  # records retried per cycle at most
 HUBSPOT_BATCH = 100  # records per HubSpot batch call
 SALESFORCE_COLLECTION = 200  # records per sObject Collections call
 T = TypeVar("T")
+# When a link's sides changed and when it synced: written by every commit, read by none of
+# the merges, so the hot paths load links without them (``.defer(*LINK_MOMENTS)``).
+LINK_MOMENTS = ("hubspot_modified_at", "salesforce_modified_at", "last_synced_at", "created_at")
 LINK_FIELDS = [
     "hubspot_id",
     "salesforce_id",
