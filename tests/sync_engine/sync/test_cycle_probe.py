@@ -185,3 +185,28 @@ def test_changes_in_several_pairs_are_read_up_front_in_one_call(all_pairs, emula
     RecordLink.objects.get(salesforce_id=lead)
     # The probe, the prefetch with the old query, the pair's own query, the owner directory.
     assert calls["salesforce"] == 4
+
+
+def test_a_cycle_of_five_streams_or_fewer_queries_them_instead_of_probing(
+    integration, emulators, sf_person
+):
+    """The contact sync alone reads four streams: their queries fit in the one composite call
+    the probe would cost, and see a change of the current minute straight away."""
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+    contacts_only = AllPairs(integration)
+    new_lead(sf_person, Email="earlier@example.com")
+    contacts_only()
+    contacts_only()
+    _quiet(emulators)
+    contacts_only()
+    _quiet(emulators, seconds=60)
+    runs, calls = contacts_only()
+    assert calls["salesforce"] == 1  # idle: the four queries in one composite call
+
+    lead = new_lead(sf_person, Email="this-minute@example.com")
+    runs, calls = contacts_only()
+    assert runs["contacts"].counts["created_in_hubspot"] == 1
+    RecordLink.objects.get(salesforce_id=lead)
+    assert "streams_unchanged" not in runs["contacts"].counts  # no probe answered anything
+    assert calls["salesforce"] == 2  # the queries, then the owner directory for the new lead
