@@ -251,6 +251,7 @@ class ActivitySettingsForm(forms.Form):
 
 SETTINGS_FORMS["activities"] = ActivitySettingsForm
 
+
 # --- mappings ------------------------------------------------------------------------------
 class MappingForm(forms.Form):
     hubspot_property = forms.CharField(
