@@ -258,9 +258,14 @@ class Item:
         return self.source["Id"] if isinstance(self.source, dict) else ""
 
 
+TASK_STREAM = "salesforce:Task:activities"
+EVENT_STREAM = "salesforce:Event:activities"
+
+
 class ActivitySync(PairSync):
     object_name = OBJECT
     modified_property = MODIFIED
+    salesforce_streams = (TASK_STREAM, EVENT_STREAM)
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)
@@ -581,7 +586,7 @@ class ActivitySync(PairSync):
                 SoqlStream(
                     "Task",
                     self.task_fields(),
-                    Cursor.load(self.ctx.integration, "salesforce:Task:activities"),
+                    Cursor.load(self.ctx.integration, TASK_STREAM),
                     where=f"SystemModstamp >= {soql_datetime(start)}",
                 )
             )
@@ -591,7 +596,7 @@ class ActivitySync(PairSync):
                 SoqlStream(
                     "Event",
                     EVENT_FIELDS,
-                    Cursor.load(self.ctx.integration, "salesforce:Event:activities"),
+                    Cursor.load(self.ctx.integration, EVENT_STREAM),
                     where=f"SystemModstamp >= {soql_datetime(start)}",
                 )
             )

@@ -90,9 +90,14 @@ LINKS_PER_BATCH = 2000  # newly linked contacts put in step at a time
 LINK_BATCHES_PER_CYCLE = 5
 
 
+ACCOUNT_STREAM = "salesforce:Account"
+CONTACT_ACCOUNT_STREAM = "salesforce:Contact:account"
+
+
 class CompanySync(PairSync):
     object_name = OBJECT
     modified_property = MODIFIED
+    salesforce_streams = (ACCOUNT_STREAM, CONTACT_ACCOUNT_STREAM)
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)
@@ -139,12 +144,12 @@ class CompanySync(PairSync):
 
     def sync_salesforce_changes(self) -> None:
         accounts = SoqlStream(
-            SOBJECT, self.account_fields(), Cursor.load(self.ctx.integration, "salesforce:Account")
+            SOBJECT, self.account_fields(), Cursor.load(self.ctx.integration, ACCOUNT_STREAM)
         )
         contacts = SoqlStream(
             "Contact",
             ["Id", "AccountId", "SystemModstamp"],
-            Cursor.load(self.ctx.integration, "salesforce:Contact:account"),
+            Cursor.load(self.ctx.integration, CONTACT_ACCOUNT_STREAM),
             where="IsDeleted = false",
         )
         pages = self.salesforce_stream_pages([accounts, contacts], include_deleted=True)

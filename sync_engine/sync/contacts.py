@@ -25,6 +25,7 @@ from typing import Any
 
 from ..errors import NotFound, RemoteError
 from ..models import RecordLink, ResyncRequest
+from ..object_settings import settings_for
 from . import geo
 from .changes import (
     Cursor,
@@ -37,6 +38,7 @@ from .changes import (
     soql_string,
 )
 from .context import CycleContext
+from .lifecycle import LIFECYCLE_STREAMS
 from .pair import (
     LINK_MOMENTS,
     OWNER_PROPERTY,
@@ -53,6 +55,7 @@ log = logging.getLogger(__name__)
 
 OBJECT = "contacts"
 PEOPLE = ("Lead", "Contact")
+PEOPLE_STREAMS = {sobject: f"salesforce:{sobject}" for sobject in PEOPLE}
 LINK_PROPERTY = {"Lead": "salesforceleadid", "Contact": "salesforcecontactid"}
 MODIFIED = "lastmodifieddate"
 SYSTEM_FIELDS = {
@@ -131,6 +134,14 @@ class MappedField:
 class ContactSync(PairSync):
     object_name = OBJECT
     modified_property = MODIFIED
+    # People, then the lifecycle stages' roles and opportunities (see lifecycle.py).
+    salesforce_streams = (*PEOPLE_STREAMS.values(), *LIFECYCLE_STREAMS)
+
+    @classmethod
+    def stream_names(cls, object_name: str, options: dict | None) -> tuple[str, ...]:
+        if settings_for(object_name, options).lifecycle_transitions:
+            return cls.salesforce_streams
+        return tuple(PEOPLE_STREAMS.values())
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)
@@ -173,7 +184,7 @@ class ContactSync(PairSync):
             SoqlStream(
                 sobject,
                 self.salesforce_fields(sobject),
-                Cursor.load(self.ctx.integration, f"salesforce:{sobject}"),
+                Cursor.load(self.ctx.integration, PEOPLE_STREAMS[sobject]),
             )
             for sobject in PEOPLE
         ]

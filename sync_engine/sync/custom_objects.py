@@ -87,8 +87,19 @@ def external_id_field(fields: dict[str, dict]) -> str | None:
     return candidates[0]["name"] if candidates else None
 
 
+def salesforce_stream(sobject: str, object_name: str) -> str:
+    """The cursor of a custom object pair's Salesforce stream: "salesforce:<object>:…", so the
+    cycle's change probe knows it by its object."""
+    return f"salesforce:{sobject}:{object_name}"
+
+
 class CustomObjectSync(PairSync):
     modified_property = MODIFIED
+
+    @classmethod
+    def stream_names(cls, object_name: str, options: dict | None) -> tuple[str, ...]:
+        sobject = (options or {}).get("salesforce_object")
+        return (salesforce_stream(sobject, object_name),) if sobject else ()
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)
@@ -191,8 +202,7 @@ class CustomObjectSync(PairSync):
         stream = SoqlStream(
             self.sobject,
             self.record_fields(),
-            # "salesforce:<object>:…": the cycle's change probe knows the stream by its object.
-            Cursor.load(self.ctx.integration, f"salesforce:{self.sobject}:{self.object_name}"),
+            Cursor.load(self.ctx.integration, salesforce_stream(self.sobject, self.object_name)),
         )
         for _stream, records in self.salesforce_stream_pages([stream], include_deleted=True):
             self.counts["read_salesforce"] += len(records)

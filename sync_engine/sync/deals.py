@@ -130,9 +130,14 @@ class DealPair(Pair):
     stage_unknown: bool = False
 
 
+OPPORTUNITY_STREAM = "salesforce:Opportunity:deals"
+ROLE_STREAM = "salesforce:OpportunityContactRole:deals"
+
+
 class DealSync(PairSync):
     object_name = OBJECT
     modified_property = MODIFIED
+    salesforce_streams = (OPPORTUNITY_STREAM, ROLE_STREAM)
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)
@@ -206,12 +211,12 @@ class DealSync(PairSync):
         opportunities = SoqlStream(
             SOBJECT,
             self.opportunity_fields(),
-            Cursor.load(self.ctx.integration, "salesforce:Opportunity:deals"),
+            Cursor.load(self.ctx.integration, OPPORTUNITY_STREAM),
         )
         roles = SoqlStream(
             ROLE,
             ROLE_FIELDS,
-            Cursor.load(self.ctx.integration, "salesforce:OpportunityContactRole:deals"),
+            Cursor.load(self.ctx.integration, ROLE_STREAM),
         )
         pages = self.salesforce_stream_pages([opportunities, roles], include_deleted=True)
         for stream, records in pages:

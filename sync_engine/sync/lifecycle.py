@@ -47,6 +47,9 @@ def later(stage: str, than: str | None) -> bool:
     return RANK.get(stage, -1) > RANK.get(than or "", -1)
 
 
+LIFECYCLE_STREAMS = ("salesforce:OpportunityContactRole", "salesforce:Opportunity")
+
+
 class LifecycleTransitions:
     def __init__(self, contacts: ContactSync) -> None:
         self.contacts = contacts
@@ -54,16 +57,13 @@ class LifecycleTransitions:
 
     def streams(self) -> list[SoqlStream]:
         integration = self.ctx.integration
+        role_stream, opportunity_stream = LIFECYCLE_STREAMS
         return [
             SoqlStream(
-                "OpportunityContactRole",
-                ROLE_FIELDS,
-                Cursor.load(integration, "salesforce:OpportunityContactRole"),
+                "OpportunityContactRole", ROLE_FIELDS, Cursor.load(integration, role_stream)
             ),
             SoqlStream(
-                "Opportunity",
-                OPPORTUNITY_FIELDS,
-                Cursor.load(integration, "salesforce:Opportunity"),
+                "Opportunity", OPPORTUNITY_FIELDS, Cursor.load(integration, opportunity_stream)
             ),
         ]
 

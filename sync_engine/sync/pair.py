@@ -109,6 +109,13 @@ class PairSync:
 
     object_name = ""
     modified_property = "hs_lastmodifieddate"
+    # The Salesforce change streams the pair reads (cursor names "salesforce:<object>[:…]"),
+    # known before it runs, so a cycle over several pairs probes and prefetches them first.
+    salesforce_streams: tuple[str, ...] = ()
+
+    @classmethod
+    def stream_names(cls, object_name: str, options: dict | None) -> tuple[str, ...]:
+        return cls.salesforce_streams
 
     def __init__(self, ctx: CycleContext) -> None:
         self.ctx = ctx

@@ -19,20 +19,6 @@ PAIR_CLASSES: dict[str, str] = {
     "activities": "sync_engine.sync.activities.ActivitySync",
 }
 CUSTOM_OBJECT_CLASS = "sync_engine.sync.custom_objects.CustomObjectSync"
-# The Salesforce change streams each pair reads (cursor names ``salesforce:<object>[:...]``),
-# for the cycle's change probe. A stream not listed here still works: it is always queried.
-PAIR_STREAMS: dict[str, tuple[str, ...]] = {
-    "companies": ("salesforce:Account", "salesforce:Contact:account"),
-    "contacts": (
-        "salesforce:Lead",
-        "salesforce:Contact",
-        "salesforce:OpportunityContactRole",
-        "salesforce:Opportunity",
-    ),
-    "deals": ("salesforce:Opportunity:deals", "salesforce:OpportunityContactRole:deals"),
-    "tickets": ("salesforce:Case",),
-    "activities": ("salesforce:Task:activities", "salesforce:Event:activities"),
-}
 
 
 def pair_class(object_name: str) -> type:
@@ -42,10 +28,8 @@ def pair_class(object_name: str) -> type:
 
 
 def pair_streams(object_name: str, options: dict | None) -> tuple[str, ...]:
-    if object_name.startswith(CUSTOM_PREFIX):
-        sobject = (options or {}).get("salesforce_object")
-        return (f"salesforce:{sobject}:{object_name}",) if sobject else ()
-    return PAIR_STREAMS.get(object_name, ())
+    """The Salesforce change streams a pair reads, for the cycle's change probe."""
+    return pair_class(object_name).stream_names(object_name, options)
 
 
 def is_pair(object_name: str) -> bool:

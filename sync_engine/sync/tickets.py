@@ -213,9 +213,13 @@ def pipelines_store(integration, pipelines: dict) -> None:
 
 
 # --- the cycle ------------------------------------------------------------------------------
+CASE_STREAM = "salesforce:Case"
+
+
 class TicketSync(PairSync):
     object_name = OBJECT
     modified_property = MODIFIED
+    salesforce_streams = (CASE_STREAM,)
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)
@@ -258,7 +262,7 @@ class TicketSync(PairSync):
 
     def sync_salesforce_changes(self) -> None:
         stream = SoqlStream(
-            SOBJECT, self.case_fields(), Cursor.load(self.ctx.integration, "salesforce:Case")
+            SOBJECT, self.case_fields(), Cursor.load(self.ctx.integration, CASE_STREAM)
         )
         (first_page,), read_started = stream_first_pages(self.ctx, [stream], include_deleted=True)
         chunk: list[dict] = []
