@@ -17,7 +17,7 @@ from django.utils import timezone
 from .. import services
 from ..connectors.hubspot.connector import BatchResult
 from ..error_types import classify
-from ..errors import BadRequest, Conflict, RemoteError
+from ..errors import BadRequest, Conflict, RateLimited, RemoteError, TransientError
 from ..models import RecordLink, ResyncRequest, SchemaCache, SyncError, System
 from .changes import (
     Cursor,
@@ -38,7 +38,8 @@ from .values import ValueConversionError, normalize, to_salesforce
 OWNER_PROPERTY = "hubspot_owner_id"
 RETRY_BATCH = 2000  # records retried per cycle at most
 HUBSPOT_BATCH = 100  # records per HubSpot batch call
-SALESFORCE_COLLECTION = 200  # records per sObject Collections call
+# Records per Salesforce write call: five sObject Collections of 200 in one composite request.
+SALESFORCE_COLLECTION = 1000
 T = TypeVar("T")
 # When a link's sides changed and when it synced: written by every commit, read by none of
 # the merges, so the hot paths load links without them (``.defer(*LINK_MOMENTS)``).
@@ -490,21 +491,22 @@ class PairSync:
             try:
                 self.ctx.hubspot_add_options(prop, sorted(values))
             except RemoteError as error:
+                # A blip (5xx, rate limit) is tried again next cycle, not shown as a picklist.
+                transient = isinstance(error, TransientError | RateLimited)
                 for pair in pairs:
                     if prop in pair.to_hubspot and any(
                         v in values for v in pair.to_hubspot[prop].split(";")
                     ):
-                        del pair.to_hubspot[prop]
+                        value = pair.to_hubspot.pop(prop)
                         pair.snap_hubspot.pop(prop, None)
                         pair.partial = True
                         self.record_error(
                             pair,
                             "to_hubspot",
-                            "picklist",
+                            "transient" if transient else "picklist",
                             error.code,
-                            f"{prop}: HubSpot has no option "
-                            f"{pair.snap_hubspot.get(prop, '')!r} and refused to "
-                            f"add it: {error.message}",
+                            f"{prop}: HubSpot has no option {value!r} and refused to add it: "
+                            f"{error.message}",
                             [prop],
                         )
 

@@ -178,7 +178,8 @@ def test_a_5000_record_two_way_sync_converges_through_5_percent_faults(
     ]
     print(f"\n{len(outcomes)} faulty cycles in {faulty_seconds:.0f} s:", *summary, sep="\n  ")
     print("faults fired:", fired(emulators))
-    assert sum(fired(emulators).values()) > 20, "the faults should really have fired"
+    # 5% of the few hundred requests the sync makes (writes go five collections to a call).
+    assert sum(fired(emulators).values()) > 12, "the faults should really have fired"
     assert quiet(outcomes[-1]), f"no quiet cycle in {MAX_FAULTY_CYCLES}: {summary}"
     assert any(o.counts.get("failed") for o in outcomes if isinstance(o, SyncRun)), (
         "the locked rows should have failed alone"

@@ -31,6 +31,9 @@ from .session import LedgerSession
 T = TypeVar("T")
 
 COLLECTION_WRITE_SIZE = 200  # sObject Collections create/update/upsert/delete
+# Collections (like queries) Salesforce accepts in one composite request: larger writes go
+# five collections of 200 to a call instead of one.
+COLLECTIONS_PER_COMPOSITE = 5
 COLLECTION_RETRIEVE_SIZE = 2000  # sObject Collections retrieve (POST)
 
 
@@ -177,19 +180,14 @@ class SalesforceConnector:
         )
 
     def collections_delete(self, *, ids: list[str]) -> list[dict]:
-        results: list[dict] = []
-        for chunk in _chunks(ids, COLLECTION_WRITE_SIZE):
-            params = {"ids": ",".join(chunk), "allOrNone": "false"}
-            results.extend(
-                self.call(
-                    lambda sf, params=params: sf.restful(
-                        "composite/sobjects", method="DELETE", params=params
-                    ),
-                    operation="collections.delete",
-                )
-                or []
-            )
-        return results
+        """Delete records by id, 200 per collection, each failing alone."""
+        chunks = list(_chunks(ids, COLLECTION_WRITE_SIZE))
+        params = [{"ids": ",".join(c), "allOrNone": "false"} for c in chunks]
+        return self._collections_send(
+            [("DELETE", "composite/sobjects", p, None) for p in params],
+            [len(c) for c in chunks],
+            operation="collections.delete",
+        )
 
     def collections_retrieve(
         self, *, sobject: str, ids: list[str], fields: list[str]
@@ -212,19 +210,66 @@ class SalesforceConnector:
     def _collections_write(
         self, method: str, path: str, sobject: str, records: list[dict], *, operation: str
     ) -> list[dict]:
+        chunks = list(_chunks(records, COLLECTION_WRITE_SIZE))
+        bodies = [
+            {"allOrNone": False, "records": [{"attributes": {"type": sobject}, **r} for r in c]}
+            for c in chunks
+        ]
+        return self._collections_send(
+            [(method, path, None, body) for body in bodies],
+            [len(c) for c in chunks],
+            operation=operation,
+        )
+
+    def _collections_send(
+        self,
+        requests_: list[tuple[str, str, dict | None, dict | None]],
+        sizes: list[int],
+        *,
+        operation: str,
+    ) -> list[dict]:
+        """Send sObject Collections requests (method, path, params, body): alone when there is
+        one, else five to a composite call. One result per record, in order. A collection the
+        composite answers with an error as a whole fails each of its records with that error,
+        so the pair records them like any other failed record."""
         results: list[dict] = []
-        for chunk in _chunks(records, COLLECTION_WRITE_SIZE):
-            body = {
-                "allOrNone": False,
-                "records": [{"attributes": {"type": sobject}, **r} for r in chunk],
-            }
-            results.extend(
-                self.call(
-                    lambda sf, body=body: sf.restful(path, method=method, json=body),
-                    operation=operation,
+        for start in range(0, len(requests_), COLLECTIONS_PER_COMPOSITE):
+            group = requests_[start : start + COLLECTIONS_PER_COMPOSITE]
+            if len(group) == 1:
+                method, path, params, body = group[0]
+                results.extend(
+                    self.call(
+                        lambda sf, m=method, p=path, q=params, b=body: sf.restful(
+                            p, method=m, params=q, json=b
+                        ),
+                        operation=operation,
+                    )
+                    or []
                 )
-                or []
-            )
+                continue
+            version = self.connection.api_version
+            subrequests = []
+            for i, (method, path, params, body) in enumerate(group):
+                url = f"/services/data/v{version}/{path}"
+                if params:
+                    url += "?" + "&".join(f"{k}={v}" for k, v in params.items())
+                sub = {"method": method, "url": url, "referenceId": f"collection{i}"}
+                if body is not None:
+                    sub["body"] = body
+                subrequests.append(sub)
+            answers = self.composite(subrequests).get("compositeResponse", [])
+            for answer, size in zip(answers, sizes[start : start + len(group)], strict=True):
+                body = answer.get("body")
+                if answer.get("httpStatusCode") == 200 and isinstance(body, list):
+                    results.extend(body)
+                    continue
+                first = body[0] if isinstance(body, list) and body else {}
+                error = {
+                    "statusCode": first.get("errorCode", "UNKNOWN_EXCEPTION"),
+                    "message": first.get("message", f"collection failed: {body}"),
+                    "fields": first.get("fields", []),
+                }
+                results.extend({"success": False, "errors": [error]} for _ in range(size))
         return results
 
     # --- tokens ---------------------------------------------------------------------------

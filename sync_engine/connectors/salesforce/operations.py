@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 _DATA_PREFIX = re.compile(r"^/services/data/v\d+\.\d+/?")
 
@@ -83,8 +83,19 @@ def request_records(operation: str, *, params: Any = None, json_body: Any = None
     if operation in ("sobject.create", "sobject.update", "sobject.upsert", "sobject.delete"):
         return 1
     if operation == "composite" and isinstance(json_body, dict):
-        return len(json_body.get("compositeRequest", []))
+        # Collections carry records (writes, five to a call); other subrequests count one.
+        return sum(_subrequest_records(s) for s in json_body.get("compositeRequest", []))
     return 0
+
+
+def _subrequest_records(sub: dict) -> int:
+    body = sub.get("body")
+    if isinstance(body, dict) and isinstance(body.get("records"), list):
+        return len(body["records"])
+    query = parse_qs(urlsplit(str(sub.get("url", ""))).query)
+    if sub.get("method") == "DELETE" and query.get("ids"):
+        return len([i for i in query["ids"][0].split(",") if i])
+    return 1
 
 
 def response_counts_records(operation: str) -> bool:

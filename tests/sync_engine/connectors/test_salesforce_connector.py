@@ -62,11 +62,30 @@ def test_every_page_and_write_is_counted_once(salesforce, emulators):
     assert len(pages) == 3
 
     calls = our_calls(salesforce.integration)
+    # Three collections of at most 200 records go in one composite call (five fit).
+    assert [c.operation for c in calls] == ["composite", "query", "query.more", "query.more"]
+    assert [c.records for c in calls] == [450, 200, 200, 50]
+    assert_ledgers_agree(salesforce.integration, emulators)
+
+
+def test_writes_beyond_five_collections_take_another_composite_call(salesforce, emulators):
+    records = [{"LastName": f"Many{i}", "Email": f"m{i}@example.com"} for i in range(1_100)]
+    created = salesforce.collections_create(sobject="Contact", records=records)
+    assert len(created) == 1_100 and all(r["success"] for r in created)
+    updated = salesforce.collections_update(
+        sobject="Contact", records=[{"Id": r["id"], "Title": "Many"} for r in created[300:501]]
+    )
+    assert len(updated) == 201 and all(r["success"] for r in updated)
+    deleted = salesforce.collections_delete(ids=[r["id"] for r in created[:250]])
+    assert len(deleted) == 250 and all(r["success"] for r in deleted)
+    calls = our_calls(salesforce.integration)
     assert [c.operation for c in calls] == [
-        "collections.create", "collections.create", "collections.create",
-        "query", "query.more", "query.more",
+        "composite", "collections.create", "composite", "composite",
     ]  # fmt: skip
-    assert [c.records for c in calls] == [200, 200, 50, 200, 200, 50]
+    assert [c.records for c in calls] == [1_000, 100, 201, 250]
+    titled = salesforce.query("SELECT COUNT() FROM Contact WHERE Title = 'Many'")
+    assert titled["totalSize"] == 201
+    assert salesforce.query("SELECT COUNT() FROM Contact")["totalSize"] == 850
     assert_ledgers_agree(salesforce.integration, emulators)
 
 
@@ -134,8 +153,8 @@ def test_budget_stops_a_query_between_pages(salesforce, emulators):
     salesforce.collections_create(
         sobject="Lead",
         records=[{"LastName": f"L{i}", "Company": "X"} for i in range(300)],
-    )
-    Integration.objects.filter(pk=salesforce.integration.pk).update(salesforce_api_allocation=3)
+    )  # one call: two collections in a composite
+    Integration.objects.filter(pk=salesforce.integration.pk).update(salesforce_api_allocation=2)
     pages = salesforce.query_all_pages("SELECT Id FROM Lead", batch_size=200)
     assert len(next(pages)["records"]) == 200
     with pytest.raises(BudgetExhausted):

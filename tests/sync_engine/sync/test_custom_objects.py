@@ -372,6 +372,24 @@ def test_a_salesforce_picklist_value_hubspot_lacks_becomes_an_option(
     assert writes(projects()) == []
 
 
+def test_a_blip_while_adding_an_option_is_retried_next_cycle_not_shown_as_a_picklist(
+    projects, sf_person, emulators
+):
+    emulators.hubspot.app.faults.add(
+        path=r"/crm/v3/properties/.+/status$", method="PATCH", status=503, times=10
+    )
+    done = sf_person.Project__c.create({"Name": "Finished", "Status__c": "Done"})["id"]
+    projects()
+    error = SyncError.objects.get(object=projects.name, resolved_at__isnull=True)
+    assert error.error_type == "transient" and "'Done'" in error.message
+
+    emulators.hubspot.app.faults.clear()
+    projects()  # the retry comes with the next cycle, with no edit needed
+    record = projects.link(salesforce_id=done).hubspot_id
+    assert projects.get(record)["status"] == "Done"
+    assert not SyncError.objects.filter(object=projects.name, resolved_at__isnull=True).exists()
+
+
 def test_a_create_whose_answer_is_lost_is_retried_without_a_duplicate(
     projects, sf_person, emulators
 ):
