@@ -187,6 +187,14 @@ class CustomObjectSettings:
 
 
 CUSTOM_PREFIX = "custom:"
+
+
+def custom_pair_configured(options: dict | None) -> bool:
+    """Whether a ``custom:<n>`` row names its objects. A row without them is no pair (e.g. one
+    left by a cycle queued before the object was removed)."""
+    return bool((options or {}).get("salesforce_object"))
+
+
 MAX_CUSTOM_OBJECTS = 10  # spec §15
 SETTINGS_CLASSES: dict[str, type] = {
     "contacts": ContactSettings,

@@ -694,7 +694,7 @@ def ticket_sync_preview(*, integration: Integration) -> dict:
 def custom_objects_list(*, integration: Integration) -> list[dict]:
     """The synced custom objects, in the order they were added: ``object`` (``custom:<n>``),
     ``number``, ``enabled``, ``settings`` and their ``mappings`` count (2 queries)."""
-    from .object_settings import CUSTOM_PREFIX, settings_for
+    from .object_settings import CUSTOM_PREFIX, custom_pair_configured, settings_for
 
     rows = ObjectSync.objects.filter(integration=integration, object__startswith=CUSTOM_PREFIX)
     counts = dict(
@@ -706,8 +706,7 @@ def custom_objects_list(*, integration: Integration) -> list[dict]:
     found = []
     for row in rows:
         number = row.object[len(CUSTOM_PREFIX) :]
-        # A row without objects is no pair (e.g. left by a cycle queued before a removal).
-        if not number.isdigit() or not (row.options or {}).get("salesforce_object"):
+        if not number.isdigit() or not custom_pair_configured(row.options):
             continue
         found.append(
             {

@@ -32,6 +32,7 @@ from .object_settings import (
     MAX_CUSTOM_OBJECTS,
     SETTINGS_CLASSES,
     SettingsError,
+    custom_pair_configured,
     settings_as_dict,
     settings_class,
     settings_for,
@@ -1189,10 +1190,7 @@ def custom_object_create(
             if name.split(":", 1)[1].isdigit()
         ]
         taken = [number for number, _ in rows]
-        # A row without objects is no pair (e.g. left by a cycle queued before a removal).
-        if sum(1 for _, options in rows if options.get("salesforce_object")) >= (
-            MAX_CUSTOM_OBJECTS
-        ):
+        if sum(1 for _, options in rows if custom_pair_configured(options)) >= MAX_CUSTOM_OBJECTS:
             raise SettingsError(
                 {
                     "custom_object": f"Up to {MAX_CUSTOM_OBJECTS} custom objects can sync; "

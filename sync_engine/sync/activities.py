@@ -83,6 +83,7 @@ from .pair import (
     SALESFORCE_COLLECTION,
     PairSync,
     each_chunk_retried,
+    hubspot_associations_read,
     hubspot_version,
     salesforce_version,
 )
@@ -447,11 +448,7 @@ class ActivitySync(PairSync):
     def associated(self, from_type: str, to_type: str, ids: list[str]) -> dict[str, list[str]]:
         if not ids:
             return {}
-        result = with_retries(
-            lambda: self.ctx.hubspot.associations_batch_read(
-                from_object_type=from_type, to_object_type=to_type, ids=ids
-            )
-        )
+        result = hubspot_associations_read(self.ctx.hubspot, from_type, to_type, ids)
         out: dict[str, list[str]] = {}
         for entry in result.results:
             out[str(entry._from.id)] = sorted(

@@ -187,6 +187,14 @@ class SoqlStream:
             row.query = shape
             row.save(update_fields=["query", "updated_at"])
 
+    @classmethod
+    def remembered(cls, row: SyncCursor) -> SoqlStream | None:
+        """The stream as its last query ran (see ``remember``), if it has run."""
+        shape = row.query
+        if not shape:
+            return None
+        return cls(shape["sobject"], shape["fields"], Cursor(row), shape["where"])
+
     def soql(self) -> str:
         conditions = [self.where] if self.where else []
         if self.cursor.since:
@@ -335,7 +343,7 @@ class ChangeProbe:
                 for sub in response.get("compositeResponse", []):
                     if sub.get("httpStatusCode") == 200 and isinstance(sub.get("body"), dict):
                         answers[sub["referenceId"]] = sub["body"]
-        except (RemoteError, TransientError, RateLimited):
+        except RemoteError:  # transient failures and rate limits included
             return  # no probe: every stream is queried, as without one
         for sobject in self.starts:
             updated, deleted = answers.get(f"updated_{sobject}"), answers.get(f"deleted_{sobject}")
@@ -351,58 +359,46 @@ class ChangeProbe:
         """A cycle of five streams or fewer (the contact sync, alone or with companies) needs
         no probe: the streams' own queries fit in the one composite call the probe would cost,
         and answer to the second rather than the minute. True when they were read so."""
-        shapes = [self.rows[name].query if name in self.rows else None for name in self.streams]
+        rows = [self.rows.get(name) for name in self.streams]
+        shapes = [row.query if row is not None else None for row in rows]
         if not shapes or len(shapes) > COMPOSITE_QUERIES or not all(shapes):
             return False
         if len({bool(shape["all"]) for shape in shapes}) != 1:
             return False
-        include_deleted = bool(shapes[0]["all"])
-        items = [
-            (
-                name,
-                SoqlStream(
-                    shape["sobject"], shape["fields"], Cursor(self.rows[name]), shape["where"]
-                ).soql(),
-            )
-            for name, shape in zip(self.streams, shapes, strict=True)
-        ]
-        try:
-            pages = composite_query(
-                ctx.salesforce, [soql for _, soql in items], include_deleted=include_deleted
-            )
-        except (RemoteError, TransientError, RateLimited):
-            return False  # the probe, then each pair's own query
-        read_at = _last_response_date(ctx.salesforce)
-        for (name, soql), page in zip(items, pages, strict=True):
-            self.prefetched[name] = (soql, include_deleted, page, read_at)
-        return True
+        streams = [SoqlStream.remembered(row) for row in rows]
+        return self._read_up_front(ctx, streams, include_deleted=bool(shapes[0]["all"]))
 
     def _prefetch(self, ctx) -> None:
         """The first pages of the streams the probe can't answer, five to a composite call
         (a cycle with changes in several pairs' objects would otherwise spend a call per
         pair), from the query each stream ran last time. A pair whose query has changed since
         (a new mapping, say) runs its own; see :meth:`take`."""
-        wanted: dict[bool, list[tuple[str, str]]] = {True: [], False: []}
+        wanted: dict[bool, list[SoqlStream]] = {True: [], False: []}
         for name in self.streams:
             row = self.rows.get(name)
-            shape = row.query if row is not None else None
-            if not shape or shape.get("sobject") not in self.starts:
+            stream = SoqlStream.remembered(row) if row is not None else None
+            if stream is None or stream.sobject not in self.starts:
                 continue
-            stream = SoqlStream(shape["sobject"], shape["fields"], Cursor(row), shape["where"])
             if self.unchanged_until(stream) is None:
-                wanted[bool(shape["all"])].append((name, stream.soql()))
-        for include_deleted, items in wanted.items():
-            for start in range(0, len(items), COMPOSITE_QUERIES):
-                chunk = items[start : start + COMPOSITE_QUERIES]
-                try:
-                    pages = composite_query(
-                        ctx.salesforce, [soql for _, soql in chunk], include_deleted=include_deleted
-                    )
-                except (RemoteError, TransientError, RateLimited):
-                    return  # the pairs query their streams themselves
-                read_at = _last_response_date(ctx.salesforce)
-                for (name, soql), page in zip(chunk, pages, strict=True):
-                    self.prefetched[name] = (soql, include_deleted, page, read_at)
+                wanted[bool(row.query["all"])].append(stream)
+        for include_deleted, streams in wanted.items():
+            if streams and not self._read_up_front(ctx, streams, include_deleted=include_deleted):
+                return
+
+    def _read_up_front(self, ctx, streams: list[SoqlStream], *, include_deleted: bool) -> bool:
+        """Read the streams' first pages, five to a composite call, for the pairs to take.
+        False when Salesforce refused: the pairs then query their streams themselves."""
+        for start in range(0, len(streams), COMPOSITE_QUERIES):
+            chunk = streams[start : start + COMPOSITE_QUERIES]
+            soqls = [stream.soql() for stream in chunk]
+            try:
+                pages = composite_query(ctx.salesforce, soqls, include_deleted=include_deleted)
+            except RemoteError:
+                return False
+            read_at = _last_response_date(ctx.salesforce)
+            for stream, soql, page in zip(chunk, soqls, pages, strict=True):
+                self.prefetched[stream.cursor.row.stream] = (soql, include_deleted, page, read_at)
+        return True
 
     def take(self, stream: SoqlStream, *, include_deleted: bool) -> tuple[dict, Any] | None:
         """The first page read up front for ``stream`` and when it was read, if it was read
@@ -460,6 +456,22 @@ def salesforce_pages(salesforce, first_page: dict) -> Iterator[list[dict]]:
         yield page.get("records", [])
 
 
+def ids_queries(sobject: str, fields: list[str], ids: list[str], *, key: str = "Id") -> list[str]:
+    """SOQL for the records whose ``key`` is one of ``ids``, 300 ids to a query."""
+    field_list = ", ".join(fields)
+    return [
+        f"SELECT {field_list} FROM {sobject} WHERE {key} IN "  # noqa: S608
+        f"({', '.join(soql_string(i) for i in ids[start : start + 300])})"
+        for start in range(0, len(ids), 300)
+    ]
+
+
+def all_records(salesforce, first_page: dict) -> Iterator[dict]:
+    """Every record of a query, from its first page on."""
+    for records in salesforce_pages(salesforce, first_page):
+        yield from records
+
+
 def salesforce_by_ids(
     salesforce, sobject: str, fields: list[str], ids: list[str], *, include_deleted: bool = False
 ) -> list[dict]:
@@ -467,17 +479,10 @@ def salesforce_by_ids(
     with ``include_deleted``, records in the recycle bin come back with ``IsDeleted``."""
     if not ids:
         return []
-    field_list = ", ".join(fields)
-    soqls = [
-        f"SELECT {field_list} FROM {sobject} WHERE Id IN "  # noqa: S608
-        f"({', '.join(soql_string(i) for i in ids[start : start + 300])})"
-        for start in range(0, len(ids), 300)
-    ]
-    records: list[dict] = []
-    for page in composite_query(salesforce, soqls, include_deleted=include_deleted):
-        for batch in salesforce_pages(salesforce, page):
-            records.extend(batch)
-    return records
+    pages = composite_query(
+        salesforce, ids_queries(sobject, fields, ids), include_deleted=include_deleted
+    )
+    return [record for page in pages for record in all_records(salesforce, page)]
 
 
 # --- HubSpot --------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ from .pair import (
     Pair,
     PairSync,
     each_chunk_retried,
+    hubspot_associations_read,
     hubspot_version,
     salesforce_version,
 )
@@ -367,11 +368,7 @@ class CompanySync(PairSync):
     def associated(self, from_type: str, to_type: str, ids: list[str]) -> dict[str, list[str]]:
         if not ids:
             return {}
-        result = with_retries(
-            lambda: self.ctx.hubspot.associations_batch_read(
-                from_object_type=from_type, to_object_type=to_type, ids=ids
-            )
-        )
+        result = hubspot_associations_read(self.ctx.hubspot, from_type, to_type, ids)
         out: dict[str, list[str]] = {}
         for item in result.results:
             out[str(item._from.id)] = sorted({str(t.to_object_id) for t in item.to or []})

@@ -680,26 +680,14 @@ class ContactSync(PairSync):
                 if f.geo:
                     hs_value = self._hs_value(f, props)
                     sf_value = "" if creating_salesforce else self._sf_value(f, sobject, record)
-                else:  # ``MappedField.comparable`` inlined: this loop runs per field and pair
-                    raw = props.get(prop)
-                    if raw is None:
-                        hs_value = ""
-                    elif f.plain and type(raw) is str:
-                        hs_value = raw
-                    else:
-                        hs_value = normalize(raw, f.sf_type)
+                else:
+                    hs_value = f.comparable(props.get(prop))
                     if creating_salesforce:
                         # A field HubSpot leaves blank gets Salesforce's default on create:
                         # known now, so HubSpot gets it with this write, not a cycle later.
-                        raw = None if hs_value else f.create_default
+                        sf_value = "" if hs_value else f.comparable(f.create_default)
                     else:
-                        raw = record.get(f.name)
-                    if raw is None:
-                        sf_value = ""
-                    elif f.plain and type(raw) is str:
-                        sf_value = raw
-                    else:
-                        sf_value = normalize(raw, f.sf_type)
+                        sf_value = f.comparable(record.get(f.name))
             except ValueConversionError as error:
                 self.record_error(
                     pair,

@@ -54,11 +54,11 @@ from .changes import (
 )
 from .context import CycleContext
 from .pair import (
-    HUBSPOT_BATCH,
     SALESFORCE_COLLECTION,
     Pair,
     PairSync,
     each_chunk_retried,
+    hubspot_associations_read,
     hubspot_version,
     salesforce_version,
 )
@@ -367,14 +367,7 @@ class CustomObjectSync(PairSync):
             return
         archive = [link.hubspot_id for link in links.values()]
         if self.settings.salesforce_delete == "delete":
-            each_chunk_retried(
-                lambda chunk: self.ctx.hubspot.batch_archive(
-                    object_type=self.hubspot_type, ids=chunk
-                ),
-                archive,
-                HUBSPOT_BATCH,
-            )
-            self.counts["deleted_in_hubspot"] += len(archive)
+            self.hubspot_archive(archive)
         RecordLink.objects.filter(pk__in=[link.pk for link in links.values()]).delete()
         self.counts["links_removed"] += len(links)
 
@@ -449,14 +442,7 @@ class CustomObjectSync(PairSync):
             elif self.allow_to_salesforce:
                 again.append(pair.hubspot)
         if archive:  # before the links go: a crash re-reads them
-            each_chunk_retried(
-                lambda chunk: self.ctx.hubspot.batch_archive(
-                    object_type=self.hubspot_type, ids=chunk
-                ),
-                archive,
-                HUBSPOT_BATCH,
-            )
-            self.counts["deleted_in_hubspot"] += len(archive)
+            self.hubspot_archive(archive)
         self.unlink(pairs)
         return again
 
@@ -666,10 +652,8 @@ class CustomObjectSync(PairSync):
         for hs_object in self.associations:
             found: dict[str, list[str]] = {}
             if ids:
-                result = with_retries(
-                    lambda o=hs_object: self.ctx.hubspot.associations_batch_read(
-                        from_object_type=self.hubspot_type, to_object_type=o, ids=ids
-                    )
+                result = hubspot_associations_read(
+                    self.ctx.hubspot, self.hubspot_type, hs_object, ids
                 )
                 for item in result.results:
                     found[str(item._from.id)] = sorted(

@@ -28,7 +28,6 @@ every role change, including the roles this pair creates.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -50,7 +49,9 @@ from .changes import (
     Cursor,
     SoqlStream,
     Version,
+    all_records,
     composite_query,
+    ids_queries,
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
@@ -65,6 +66,7 @@ from .pair import (
     Pair,
     PairSync,
     each_chunk_retried,
+    hubspot_associations_read,
     hubspot_version,
     salesforce_version,
 )
@@ -498,19 +500,15 @@ class DealSync(PairSync):
             return
         ids = [p.link.salesforce_id for p in pairs]
         # Their contact roles ride along in the same composite calls, for read_associations.
-        fields = ", ".join(self.opportunity_fields())
-        soqls = [
-            f"SELECT {fields} FROM {SOBJECT} WHERE Id IN "  # noqa: S608
-            f"({', '.join(soql_string(i) for i in ids[s : s + 300])})"
-            for s in range(0, len(ids), 300)
-        ]
+        soqls = ids_queries(SOBJECT, self.opportunity_fields(), ids)
         pages = composite_query(
             self.ctx.salesforce, soqls + self.role_queries(ids), include_deleted=False
         )
-        records = [r for page in pages[: len(soqls)] for r in self.all_records(page)]
+        sf = self.ctx.salesforce
+        records = [r for page in pages[: len(soqls)] for r in all_records(sf, page)]
         self._roles_read = {i: {} for i in ids}
         for page in pages[len(soqls) :]:
-            for r in self.all_records(page):
+            for r in all_records(sf, page):
                 if r.get("ContactId"):
                     self._roles_read[r["OpportunityId"]][r["ContactId"]] = r["Id"]
         found = {r["Id"]: r for r in records}
@@ -683,11 +681,7 @@ class DealSync(PairSync):
     def associated(self, from_type: str, to_type: str, ids: list[str]) -> dict[str, Any]:
         if not ids:
             return {}
-        result = with_retries(
-            lambda: self.ctx.hubspot.associations_batch_read(
-                from_object_type=from_type, to_object_type=to_type, ids=ids
-            )
-        )
+        result = hubspot_associations_read(self.ctx.hubspot, from_type, to_type, ids)
         return {str(item._from.id): list(item.to or []) for item in result.results}
 
     def deal_contacts(self, deal_ids: list[str]) -> dict[str, list[str]]:
@@ -714,15 +708,8 @@ class DealSync(PairSync):
 
     @staticmethod
     def role_queries(opportunity_ids: list[str]) -> list[str]:
-        return [
-            f"SELECT Id, ContactId, OpportunityId FROM {ROLE} WHERE OpportunityId IN "  # noqa: S608
-            f"({', '.join(soql_string(i) for i in opportunity_ids[s : s + 300])})"
-            for s in range(0, len(opportunity_ids), 300)
-        ]
-
-    def all_records(self, first_page: dict) -> Iterator[dict]:
-        for records in salesforce_pages(self.ctx.salesforce, first_page):
-            yield from records
+        fields = ["Id", "ContactId", "OpportunityId"]
+        return ids_queries(ROLE, fields, opportunity_ids, key="OpportunityId")
 
     def roles_of(self, opportunity_ids: list[str]) -> dict[str, dict[str, str]]:
         """opportunity id -> {contact id: role id} (five queries of 300 per composite call),
@@ -738,7 +725,7 @@ class DealSync(PairSync):
             self.ctx.salesforce, self.role_queries(opportunity_ids), include_deleted=False
         )
         for page in pages:
-            for r in self.all_records(page):
+            for r in all_records(self.ctx.salesforce, page):
                 if r.get("ContactId"):
                     out.setdefault(r["OpportunityId"], {})[r["ContactId"]] = r["Id"]
         return out

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from ..connectors.hubspot.connector import ASSOCIATION_BATCH_READ_SIZE, BatchResult
 from ..models import RecordLink
 from .changes import (
     Cursor,
@@ -22,7 +21,7 @@ from .changes import (
     soql_string,
     with_retries,
 )
-from .pair import hubspot_batch_read, retried_chunks
+from .pair import hubspot_associations_read, hubspot_batch_read
 
 if TYPE_CHECKING:
     from .contacts import ContactSync
@@ -140,7 +139,7 @@ class LifecycleTransitions:
 
     def _fan_out(self, stages: dict[str, str]) -> dict[str, str]:
         hubspot = self.ctx.hubspot
-        companies = _associations(hubspot, "contacts", CONTACT_TO_COMPANY, list(stages))
+        companies = hubspot_associations_read(hubspot, "contacts", CONTACT_TO_COMPANY, list(stages))
         stage_of_company: dict[str, str] = {}
         for row in companies.results or []:
             for to in row.to or []:
@@ -150,7 +149,9 @@ class LifecycleTransitions:
                     stage_of_company[company] = stage
         if not stage_of_company:
             return stages
-        people = _associations(hubspot, CONTACT_TO_COMPANY, "contacts", list(stage_of_company))
+        people = hubspot_associations_read(
+            hubspot, CONTACT_TO_COMPANY, "contacts", list(stage_of_company)
+        )
         result = dict(stages)
         for row in people.results or []:
             stage = stage_of_company[str(row._from.id)]
@@ -159,17 +160,3 @@ class LifecycleTransitions:
                 if later(stage, result.get(contact)):
                     result[contact] = stage
         return result
-
-
-def _associations(hubspot, from_type: str, to_type: str, ids: list[str]) -> BatchResult:
-    """Association batch reads, 1,000 ids per call, each call retried alone."""
-    result = BatchResult()
-    for part in retried_chunks(
-        lambda c: hubspot.associations_batch_read(
-            from_object_type=from_type, to_object_type=to_type, ids=c
-        ),
-        ids,
-        ASSOCIATION_BATCH_READ_SIZE,
-    ):
-        result.add(part)
-    return result

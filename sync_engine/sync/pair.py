@@ -15,7 +15,8 @@ from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from .. import services
-from ..connectors.hubspot.connector import BatchResult
+from ..connectors.hubspot.connector import ASSOCIATION_BATCH_READ_SIZE, BatchResult
+from ..connectors.salesforce.connector import COLLECTION_WRITE_SIZE, COLLECTIONS_PER_COMPOSITE
 from ..error_types import classify
 from ..errors import BadRequest, Conflict, RateLimited, RemoteError, TransientError
 from ..models import RecordLink, ResyncRequest, SchemaCache, SyncError, System
@@ -39,7 +40,7 @@ OWNER_PROPERTY = "hubspot_owner_id"
 RETRY_BATCH = 2000  # records retried per cycle at most
 HUBSPOT_BATCH = 100  # records per HubSpot batch call
 # Records per Salesforce write call: five sObject Collections of 200 in one composite request.
-SALESFORCE_COLLECTION = 1000
+SALESFORCE_COLLECTION = COLLECTION_WRITE_SIZE * COLLECTIONS_PER_COMPOSITE
 T = TypeVar("T")
 # When a link's sides changed and when it synced: written by every commit, read by none of
 # the merges, so the hot paths load links without them (``.defer(*LINK_MOMENTS)``).
@@ -247,14 +248,20 @@ class PairSync:
                 archive.append(link.hubspot_id)
             link.delete()
             self.counts["links_removed"] += 1
-        if archive:
-            for _ in retried_chunks(
-                lambda c: self.ctx.hubspot.batch_archive(object_type=self.object_name, ids=c),
-                archive,
-                HUBSPOT_BATCH,
-            ):
-                pass
-            self.counts["deleted_in_hubspot"] += len(archive)
+        self.hubspot_archive(archive)
+
+    def hubspot_archive(self, ids: list[str]) -> None:
+        """Delete HubSpot records of this pair, 100 per call, each call retried alone."""
+        if not ids:
+            return
+        each_chunk_retried(
+            lambda chunk: self.ctx.hubspot.batch_archive(
+                object_type=self.hubspot_object_type, ids=chunk
+            ),
+            ids,
+            HUBSPOT_BATCH,
+        )
+        self.counts["deleted_in_hubspot"] += len(ids)
 
     # --- writing updates (shared by every pair) -------------------------------------------
     def salesforce_updates(self, pairs: list[Pair], sobject: str) -> None:
@@ -746,6 +753,20 @@ def each_chunk_retried(fn: Callable[[list], Any], items: list, size: int) -> lis
     for part in retried_chunks(fn, items, size):
         out.extend(part or [])
     return out
+
+
+def hubspot_associations_read(hubspot, from_type: str, to_type: str, ids: list[str]) -> BatchResult:
+    """Association batch reads, 1,000 ids per call, each call retried alone."""
+    result = BatchResult()
+    for part in retried_chunks(
+        lambda c: hubspot.associations_batch_read(
+            from_object_type=from_type, to_object_type=to_type, ids=c
+        ),
+        ids,
+        ASSOCIATION_BATCH_READ_SIZE,
+    ):
+        result.add(part)
+    return result
 
 
 def hubspot_batch_read(hubspot, *, ids: list[str], **kwargs: Any) -> BatchResult:

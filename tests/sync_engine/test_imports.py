@@ -8,7 +8,6 @@ import math
 
 import pytest
 
-from emulators.testing import hubspot_client, salesforce_client
 from sync_engine import imports
 from sync_engine.imports import ImportRefused, import_run, import_start
 from sync_engine.models import ApiCall, AuditEvent, ImportJob, RecordLink, SyncError, System
@@ -26,17 +25,6 @@ def integration(sf_connection, hs_connection, emulators):
     sf_connection.save()
     object_sync_get_or_create(integration=integration, object_name="contacts")
     return integration
-
-
-@pytest.fixture
-def rep(emulators):
-    """A sales rep creating records in Salesforce with their own token."""
-    return salesforce_client(emulators, token="sales-rep-token")
-
-
-@pytest.fixture
-def marketer(emulators):
-    return hubspot_client(emulators, token="marketer-token", strict=False)
 
 
 def seed(sf, sobject: str, records: list[dict]) -> list[str]:
@@ -76,8 +64,8 @@ def calls(integration, system: str) -> int:
     return ApiCall.objects.filter(integration=integration, system=system).count()
 
 
-def test_a_small_lead_import_reads_by_rest_creates_and_links(integration, rep, marketer):
-    ids = seed(rep, "Lead", leads(25))
+def test_a_small_lead_import_reads_by_rest_creates_and_links(integration, sf_person, hs_person):
+    ids = seed(sf_person, "Lead", leads(25))
     sf_before = calls(integration, System.SALESFORCE)
     job = run(integration, "leads")
     assert job.status == "succeeded", job.message
@@ -90,7 +78,7 @@ def test_a_small_lead_import_reads_by_rest_creates_and_links(integration, rep, m
     links = RecordLink.objects.filter(integration=integration, object="contacts")
     assert links.count() == 25
     link = links.get(salesforce_id=ids[3])
-    props = hs_get(marketer, link.hubspot_id, "email", "firstname", "company")
+    props = hs_get(hs_person, link.hubspot_id, "email", "firstname", "company")
     assert props["email"] == "lead3@import.example" and props["firstname"] == "First3"
     assert props["company"] == "Co 3"
     assert AuditEvent.objects.filter(action="import.started", details__object="leads").exists()
@@ -98,16 +86,16 @@ def test_a_small_lead_import_reads_by_rest_creates_and_links(integration, rep, m
     run_ = sync_cycle_run(integration=integration, object_name="contacts")
     assert run_.counts.get("created_in_hubspot", 0) == 0
     assert run_.counts.get("updated_in_hubspot", 0) == 0
-    assert sorted(hs_emails(marketer)) == sorted(f"lead{i}@import.example" for i in range(25))
+    assert sorted(hs_emails(hs_person)) == sorted(f"lead{i}@import.example" for i in range(25))
 
 
 def test_a_large_import_reads_by_bulk_query_and_costs_few_salesforce_calls(
-    integration, rep, marketer, monkeypatch
+    integration, sf_person, hs_person, monkeypatch
 ):
     monkeypatch.setattr(imports, "BULK_THRESHOLD", 100)
     monkeypatch.setattr(imports, "BULK_PAGE", 120)  # result pages of 120 rows (maxRecords)
     monkeypatch.setattr(imports, "BATCH", 100)
-    seed(rep, "Lead", leads(300))
+    seed(sf_person, "Lead", leads(300))
     job = run(integration, "leads")
     assert job.status == "succeeded", job.message
     assert job.method == "bulk"
@@ -122,7 +110,7 @@ def test_a_large_import_reads_by_bulk_query_and_costs_few_salesforce_calls(
     assert operations.count("bulk2.query") == 1 + 1 + 3, str(operations)
     assert operations.count("query") == 2  # COUNT() and the users
     assert job.salesforce_calls == len(operations) == 1 + 2 + 1 + 1 + 1 + 3
-    assert len(set(hs_emails(marketer))) == 300
+    assert len(set(hs_emails(hs_person))) == 300
     # Typed like REST: the links' snapshots equal what the next cycle reads, so it is idle.
     idle = sync_cycle_run(integration=integration, object_name="contacts")
     assert not idle.counts.get("updated_in_hubspot") and not idle.counts.get("created_in_hubspot")
@@ -143,9 +131,9 @@ def test_import_cost_formula():
 
 
 def test_re_running_an_import_duplicates_nothing_and_skips_what_is_in_sync(
-    integration, rep, marketer
+    integration, sf_person, hs_person
 ):
-    seed(rep, "Lead", leads(30))
+    seed(sf_person, "Lead", leads(30))
     first = run(integration, "leads")
     assert first.created == 30
     hs_calls = calls(integration, System.HUBSPOT)
@@ -154,24 +142,26 @@ def test_re_running_an_import_duplicates_nothing_and_skips_what_is_in_sync(
     assert (again.created, again.updated, again.failed) == (0, 0, 0)
     assert again.skipped == 30 and again.skipped_reasons == {"already_in_sync": 30}
     assert calls(integration, System.HUBSPOT) == hs_calls  # unchanged: no HubSpot call at all
-    emails = hs_emails(marketer)
+    emails = hs_emails(hs_person)
     assert len(emails) == len(set(emails)) == 30
     assert RecordLink.objects.filter(integration=integration).count() == 30
 
 
 def test_an_import_that_stops_midway_resumes_after_its_position(
-    integration, rep, marketer, monkeypatch, emulators
+    integration, sf_person, hs_person, monkeypatch, emulators
 ):
     monkeypatch.setattr(imports, "BATCH", 10)
-    ids = seed(rep, "Lead", leads(45))
+    ids = seed(sf_person, "Lead", leads(45))
     # The last lead repeats the first one's email: a duplicate across the restart.
-    seed(rep, "Lead", [{"LastName": "Again", "Company": "X", "Email": "Lead0@import.example"}])
+    seed(
+        sf_person, "Lead", [{"LastName": "Again", "Company": "X", "Email": "Lead0@import.example"}]
+    )
     job = import_start(integration=integration, object_name="leads", enqueue=False)
     import_run(job=job, stop_after_batches=2)  # the worker "dies" after two batches
     job.refresh_from_db()
     assert job.status == "running" and job.processed == 20
     assert job.position == sorted(ids)[19]
-    assert len(hs_emails(marketer)) == 20
+    assert len(hs_emails(hs_person)) == 20
     with pytest.raises(ImportRefused):  # one import of an object at a time
         import_start(integration=integration, object_name="leads", enqueue=False)
     import_run(job=job)
@@ -179,7 +169,7 @@ def test_an_import_that_stops_midway_resumes_after_its_position(
     assert job.status == "succeeded"
     assert (job.total, job.processed, job.created, job.skipped) == (46, 46, 45, 1)
     assert job.skipped_reasons == {"duplicate_email": 1}
-    emails = hs_emails(marketer)
+    emails = hs_emails(hs_person)
     assert len(emails) == len(set(emails)) == 45
     resumed = [q for q in soql_seen(emulators) if "ORDER BY Id" in q]
     assert len(resumed) == 2 and f"Id > '{sorted(ids)[19]}'" in resumed[1]
@@ -195,17 +185,17 @@ def soql_seen(emulators) -> list[str]:
     ]
 
 
-def test_skipped_records_are_counted_with_their_reasons(integration, rep, marketer):
-    seed(rep, "Lead", leads(5))
+def test_skipped_records_are_counted_with_their_reasons(integration, sf_person, hs_person):
+    seed(sf_person, "Lead", leads(5))
     seed(
-        rep,
+        sf_person,
         "Lead",
         [
             {"LastName": "Nomail", "Company": "X"},
             {"LastName": "Twin", "Company": "X", "Email": "LEAD1@import.example"},
         ],
     )
-    seed(rep, "Contact", [{"LastName": "Also", "Email": "lead2@import.example"}])
+    seed(sf_person, "Contact", [{"LastName": "Also", "Email": "lead2@import.example"}])
     job = run(integration, "leads")
     assert (job.total, job.processed, job.created, job.failed) == (7, 7, 5, 0)
     assert job.skipped == 2
@@ -219,14 +209,14 @@ def test_skipped_records_are_counted_with_their_reasons(integration, rep, market
         integration=integration, hubspot_id__isnull=False, salesforce_id__startswith="00Q",
         snapshot__email="lead2@import.example",
     )  # fmt: skip
-    emails = hs_emails(marketer)
+    emails = hs_emails(hs_person)
     assert len(emails) == len(set(emails)) == 5
 
 
 def test_a_record_hubspot_rejects_fails_alone_as_a_typed_sync_error(
-    integration, rep, marketer, emulators
+    integration, sf_person, hs_person, emulators
 ):
-    ids = seed(rep, "Lead", leads(3))
+    ids = seed(sf_person, "Lead", leads(3))
     rule = emulators.hubspot.app.faults.add(
         path=r"/batch/upsert$",
         status=400,
@@ -248,8 +238,8 @@ def test_a_record_hubspot_rejects_fails_alone_as_a_typed_sync_error(
     assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
 
 
-def test_accounts_need_company_sync_on_and_then_become_companies(integration, rep, marketer):
-    ids = seed(rep, "Account", [{"Name": f"Account {i}"} for i in range(4)])
+def test_accounts_need_company_sync_on_and_then_become_companies(integration, sf_person, hs_person):
+    ids = seed(sf_person, "Account", [{"Name": f"Account {i}"} for i in range(4)])
     off = run(integration, "accounts")
     assert off.status == "succeeded"
     assert (off.total, off.skipped, off.created) == (4, 4, 0)
@@ -264,15 +254,17 @@ def test_accounts_need_company_sync_on_and_then_become_companies(integration, re
     assert sorted(links.values_list("salesforce_id", flat=True)) == sorted(ids)
     names = {
         c.properties["name"]
-        for c in marketer.crm.companies.basic_api.get_page(limit=100, properties=["name"]).results
+        for c in hs_person.crm.companies.basic_api.get_page(limit=100, properties=["name"]).results
     }
     assert {f"Account {i}" for i in range(4)} <= names
     assert run(integration, "accounts").skipped_reasons == {"already_in_sync": 4}
 
 
-def test_a_cancelled_import_stops_and_can_be_resumed(integration, rep, marketer, monkeypatch):
+def test_a_cancelled_import_stops_and_can_be_resumed(
+    integration, sf_person, hs_person, monkeypatch
+):
     monkeypatch.setattr(imports, "BATCH", 10)
-    seed(rep, "Lead", leads(30))
+    seed(sf_person, "Lead", leads(30))
     job = import_start(integration=integration, object_name="leads", enqueue=False)
 
     def cancel_after_first_batch(current):
@@ -287,11 +279,11 @@ def test_a_cancelled_import_stops_and_can_be_resumed(integration, rep, marketer,
     import_run(job=job)
     job.refresh_from_db()
     assert job.status == "succeeded" and (job.processed, job.created) == (30, 30)
-    assert len(set(hs_emails(marketer))) == 30
+    assert len(set(hs_emails(hs_person))) == 30
 
 
-def test_an_import_stops_at_the_allocation_and_resumes_later(integration, rep, marketer):
-    seed(rep, "Lead", leads(12))
+def test_an_import_stops_at_the_allocation_and_resumes_later(integration, sf_person, hs_person):
+    seed(sf_person, "Lead", leads(12))
     integration.salesforce_api_allocation = 2  # the COUNT() and one more
     integration.save()
     job = run(integration, "leads")
@@ -305,13 +297,13 @@ def test_an_import_stops_at_the_allocation_and_resumes_later(integration, rep, m
     assert job.status == "succeeded" and (job.total, job.created) == (12, 12)
 
 
-def test_the_command_runs_an_import_with_a_progress_bar_and_a_summary(integration, rep):
+def test_the_command_runs_an_import_with_a_progress_bar_and_a_summary(integration, sf_person):
     from io import StringIO
 
     from django.core.management import call_command
     from django.core.management.base import CommandError
 
-    seed(rep, "Lead", leads(3) + [{"LastName": "Nomail", "Company": "X"}])
+    seed(sf_person, "Lead", leads(3) + [{"LastName": "Nomail", "Company": "X"}])
     out = StringIO()
     call_command("import_salesforce", "leads", "--here", stdout=out)
     text = out.getvalue()
@@ -336,11 +328,11 @@ def fast_search(emulators):
 
 
 def test_opportunities_after_accounts_become_deals_with_their_company(
-    integration, rep, marketer, fast_search
+    integration, sf_person, hs_person, fast_search
 ):
-    account = seed(rep, "Account", [{"Name": "Globex"}])[0]
+    account = seed(sf_person, "Account", [{"Name": "Globex"}])[0]
     opportunities = seed(
-        rep,
+        sf_person,
         "Opportunity",
         [
             {"Name": f"Deal {i}", "StageName": "Prospecting", "CloseDate": "2026-12-31",
@@ -361,13 +353,13 @@ def test_opportunities_after_accounts_become_deals_with_their_company(
     assert sorted(links.values_list("salesforce_id", flat=True)) == sorted(opportunities)
     company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
     deal = links.first().hubspot_id
-    page = marketer.crm.associations.v4.basic_api.get_page("deals", deal, "companies")
+    page = hs_person.crm.associations.v4.basic_api.get_page("deals", deal, "companies")
     assert [str(r.to_object_id) for r in page.results] == [company]
     assert run(integration, "opportunities").skipped_reasons == {"already_in_sync": 3}
 
 
-def test_cases_become_tickets(integration, rep, fast_search):
-    seed(rep, "Case", [{"Subject": f"Case {i}", "Status": "New"} for i in range(4)])
+def test_cases_become_tickets(integration, sf_person, fast_search):
+    seed(sf_person, "Case", [{"Subject": f"Case {i}", "Status": "New"} for i in range(4)])
     object_settings_update(
         integration=integration,
         object_name="tickets",
@@ -381,11 +373,11 @@ def test_cases_become_tickets(integration, rep, fast_search):
 
 
 def test_tasks_of_imported_people_become_engagements_even_from_before_the_toggle(
-    integration, rep, marketer, fast_search
+    integration, sf_person, hs_person, fast_search
 ):
-    lead = seed(rep, "Lead", leads(1))[0]
+    lead = seed(sf_person, "Lead", leads(1))[0]
     seed(
-        rep,
+        sf_person,
         "Task",
         [{"WhoId": lead, "Subject": f"Call back {i}", "Status": "Completed"} for i in range(2)],
     )
@@ -399,7 +391,7 @@ def test_tasks_of_imported_people_become_engagements_even_from_before_the_toggle
     job = run(integration, "tasks")
     assert job.status == "succeeded", job.message
     assert (job.total, job.created, job.failed) == (2, 2, 0)
-    tasks = marketer.crm.objects.basic_api.get_page(
+    tasks = hs_person.crm.objects.basic_api.get_page(
         "tasks", limit=10, properties=["hs_task_subject"]
     )
     assert sorted(t.properties["hs_task_subject"] for t in tasks.results) == [
@@ -409,23 +401,23 @@ def test_tasks_of_imported_people_become_engagements_even_from_before_the_toggle
 
 
 def test_a_custom_object_pair_imports_its_salesforce_object(
-    integration, rep, marketer, fast_search
+    integration, sf_person, hs_person, fast_search
 ):
     from tests.sync_engine.sync.test_custom_objects import set_up
 
-    _, name = set_up(integration, marketer)
+    _, name = set_up(integration, hs_person)
     object_settings_update(integration=integration, object_name=name, changes={}, enabled=True)
-    seed(rep, "Project__c", [{"Name": f"Apollo {i}"} for i in range(3)])
+    seed(sf_person, "Project__c", [{"Name": f"Apollo {i}"} for i in range(3)])
     job = run(integration, name)
     assert job.status == "succeeded", job.message
     assert (job.total, job.created, job.failed) == (3, 3, 0)
     assert RecordLink.objects.filter(object=name).count() == 3
 
 
-def test_the_celery_task_runs_a_queued_import_and_ignores_finished_ones(integration, rep):
+def test_the_celery_task_runs_a_queued_import_and_ignores_finished_ones(integration, sf_person):
     from sync_engine.tasks import run_import
 
-    seed(rep, "Contact", [{"LastName": "Task", "Email": "task@import.example"}])
+    seed(sf_person, "Contact", [{"LastName": "Task", "Email": "task@import.example"}])
     job = import_start(integration=integration, object_name="contacts", enqueue=False)
     run_import(job.pk)
     job.refresh_from_db()
@@ -438,11 +430,11 @@ def test_the_celery_task_runs_a_queued_import_and_ignores_finished_ones(integrat
 
 
 def test_a_large_people_import_reads_hubspot_emails_once_instead_of_per_batch(
-    integration, rep, marketer, monkeypatch
+    integration, sf_person, hs_person, monkeypatch
 ):
     monkeypatch.setattr(imports, "BATCH", 100)
-    seed(rep, "Lead", leads(300))
-    existing = hs_create(marketer, email="lead5@import.example", firstname="Old")
+    seed(sf_person, "Lead", leads(300))
+    existing = hs_create(hs_person, email="lead5@import.example", firstname="Old")
     job = run(integration, "leads")
     assert (job.created, job.updated, job.failed) == (299, 1, 0)
     operations = list(
@@ -453,12 +445,12 @@ def test_a_large_people_import_reads_hubspot_emails_once_instead_of_per_batch(
     assert operations.count("contacts.list") == 1  # every HubSpot email, once
     assert operations.count("contacts.batch.read") == 1  # only the batch with lead5
     assert operations.count("contacts.batch.upsert") == 3
-    assert hs_get(marketer, existing, "firstname")["firstname"] == "First5"
-    emails = hs_emails(marketer)
+    assert hs_get(hs_person, existing, "firstname")["firstname"] == "First5"
+    emails = hs_emails(hs_person)
     assert len(emails) == len(set(emails)) == 300
 
 
-def test_an_import_creates_even_when_the_sync_does_not_create(integration, rep, marketer):
+def test_an_import_creates_even_when_the_sync_does_not_create(integration, sf_person, hs_person):
     """ "Do nothing" stops the sync creating HubSpot contacts for new Salesforce people; an
     import is the admin asking for exactly that (spec §6.1)."""
     object_settings_update(
@@ -466,9 +458,13 @@ def test_an_import_creates_even_when_the_sync_does_not_create(integration, rep, 
         object_name="contacts",
         changes={"salesforce_create_update": "nothing"},
     )
-    seed(rep, "Contact", [{"LastName": f"C{i}", "Email": f"c{i}@import.example"} for i in range(2)])
+    seed(
+        sf_person,
+        "Contact",
+        [{"LastName": f"C{i}", "Email": f"c{i}@import.example"} for i in range(2)],
+    )
     idle = sync_cycle_run(integration=integration, object_name="contacts")
     assert idle.counts.get("skipped_create_disabled") == 2
     job = run(integration, "contacts")
     assert (job.created, job.skipped) == (2, 0)
-    assert sorted(hs_emails(marketer)) == ["c0@import.example", "c1@import.example"]
+    assert sorted(hs_emails(hs_person)) == ["c0@import.example", "c1@import.example"]

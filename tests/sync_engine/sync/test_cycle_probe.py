@@ -46,6 +46,17 @@ def _quiet(emulators, seconds=600):
     emulators.hubspot.app.clock.advance(seconds)
 
 
+def _settle(cycle, emulators):
+    """After a cycle with writes: the next reads them back once, ten quiet minutes pass, one
+    cycle re-reads what is left in the overlap, and the schedule's next cycle comes a minute
+    later. Returns that last cycle's runs and calls."""
+    cycle()
+    _quiet(emulators)
+    cycle()
+    _quiet(emulators, seconds=60)
+    return cycle()
+
+
 def test_pairs_run_in_dependency_order_and_an_idle_cycle_costs_one_salesforce_call(
     all_pairs, emulators, sf_person
 ):
@@ -58,13 +69,9 @@ def test_pairs_run_in_dependency_order_and_an_idle_cycle_costs_one_salesforce_ca
     RecordLink.objects.get(salesforce_id=account)
     RecordLink.objects.get(salesforce_id=lead)
 
-    all_pairs()  # reads back the cycle's own writes once
-    _quiet(emulators)
     # The first cycle after a burst re-reads it (the probe reports ids still inside the
     # overlap window, and only a query can tell which versions are new); then the window moves.
-    all_pairs()
-    _quiet(emulators, seconds=60)  # the schedule runs cycles a minute apart
-    runs, calls = all_pairs()
+    runs, calls = _settle(all_pairs, emulators)
     assert calls["salesforce"] == 1  # the probe; every stream answered from it
     assert sum(run.counts.get("streams_unchanged", 0) for run in runs.values()) >= 4
     assert not any(
@@ -79,11 +86,7 @@ def test_a_change_the_probe_sees_is_read_and_one_in_the_current_minute_is_not_lo
 ):
     new_lead(sf_person, Email="first@example.com")
     all_pairs()
-    all_pairs()
-    _quiet(emulators)
-    all_pairs()
-    _quiet(emulators, seconds=60)
-    all_pairs()
+    _settle(all_pairs, emulators)
 
     # A change whose minute has passed: the probe reports it and the stream is queried.
     changed = new_lead(sf_person, Email="seen@example.com")
@@ -155,11 +158,7 @@ def test_changes_in_several_pairs_are_read_up_front_in_one_call(all_pairs, emula
     sf_person.Account.create({"Name": "Before Corp"})
     new_lead(sf_person, Email="before@example.com")
     all_pairs()
-    all_pairs()
-    _quiet(emulators)
-    all_pairs()
-    _quiet(emulators, seconds=60)
-    all_pairs()
+    _settle(all_pairs, emulators)
 
     account = sf_person.Account.create({"Name": "Up Front Corp"})["id"]
     lead = new_lead(sf_person, Email="up-front@example.com")
@@ -197,11 +196,7 @@ def test_a_cycle_of_five_streams_or_fewer_queries_them_instead_of_probing(
     contacts_only = AllPairs(integration)
     new_lead(sf_person, Email="earlier@example.com")
     contacts_only()
-    contacts_only()
-    _quiet(emulators)
-    contacts_only()
-    _quiet(emulators, seconds=60)
-    runs, calls = contacts_only()
+    runs, calls = _settle(contacts_only, emulators)
     assert calls["salesforce"] == 1  # idle: the four queries in one composite call
 
     lead = new_lead(sf_person, Email="this-minute@example.com")
