@@ -2,6 +2,7 @@
 
     python bench/sync_contacts.py [--people 10000] [--changes 500] [--shared 0.3]
                                   [--emulator-rate N] [--profile PHASE]
+                                  [--latency SECONDS] [--no-read-ahead]
 
 Phases: an initial two-way sync of ``--people`` Salesforce leads and contacts and ``--people``
 HubSpot contacts (``--shared`` of HubSpot's emails also in Salesforce), cycle after cycle until
@@ -18,6 +19,11 @@ commit), connected the way ``manage.py connect`` does it. The records/s target i
 emulators' batch-write throughput through the official clients, measured first on a separate
 emulator process with ``bench/emulators.py``'s own functions (or given with
 ``--emulator-rate``).
+
+``--latency`` makes each emulator wait that long before answering every request, as a real
+network and CRM would: the change reads send for their next page while the engine handles the
+current one (``sync_engine/connectors/ahead.py``), and ``--no-read-ahead`` switches that off to
+see what it hides.
 
 "Records synced" is the people linked by the phase (initial sync) or the records edited
 (changes); the call targets are per 1,000 of those.
@@ -556,6 +562,12 @@ def main() -> int:
         action="store_true",
         help="keep SQLite's default journal (an fsync per commit) instead of WAL",
     )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds each emulator answer waits"
+    )
+    parser.add_argument(
+        "--no-read-ahead", action="store_true", help="read each next page only when asked"
+    )
     args = parser.parse_args()
 
     reference = "the emulators' slowest batch write through the official clients"
@@ -587,6 +599,13 @@ def main() -> int:
         started = time.perf_counter()
         harness.seed_salesforce(sf_rep, people.salesforce)
         harness.seed_hubspot(hs_marketer, people.hubspot)
+        if args.latency:
+            for side in ("salesforce", "hubspot"):
+                emulators.control(side, "/faults", {"delay": args.latency})
+        if args.no_read_ahead:
+            from sync_engine.connectors import ahead
+
+            ahead.ENABLED = False
         print(
             f"seeded {len(people.salesforce):,} Salesforce leads and contacts and "
             f"{len(people.hubspot):,} HubSpot contacts ({len(people.emails):,} people) in "

@@ -25,6 +25,7 @@ from urllib.parse import quote
 from dateutil import parser as date_parser
 from django.db import transaction
 
+from ..connectors.ahead import CallAhead
 from ..errors import RateLimited, RemoteError, TransientError
 from ..models import Integration, SyncCursor
 
@@ -76,18 +77,28 @@ def soql_string(value: str) -> str:
 
 
 # --- cursors --------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class Version:
-    """One read of one record. Two edits within one second share a stamp but not a digest."""
+    """One read of one record. Two edits within one second share a stamp but not a digest.
 
-    id: str
-    stamp: datetime | None
-    digest: str
+    The digest is taken only when asked: a cursor needs it for the versions inside its
+    overlap and for records it has seen before, not for every record of a backfill."""
+
+    __slots__ = ("id", "stamp", "_content", "_digest")
+
+    def __init__(self, record_id: str, stamp: datetime | None, content: Any) -> None:
+        self.id, self.stamp, self._content, self._digest = record_id, stamp, content, None
 
     @classmethod
     def of(cls, record_id: str, stamp: datetime | None, content: Any) -> Version:
-        text = json.dumps(content, sort_keys=True, default=str).encode()
-        return cls(record_id, stamp, hashlib.sha1(text, usedforsecurity=False).hexdigest()[:16])
+        return cls(record_id, stamp, content)
+
+    @property
+    def digest(self) -> str:
+        if self._digest is None:
+            text = json.dumps(self._content, sort_keys=True, default=str).encode()
+            self._digest = hashlib.sha1(text, usedforsecurity=False).hexdigest()[:16]
+            self._content = None  # the digest is all a cursor keeps of it
+        return self._digest
 
     @property
     def key(self) -> str:
@@ -128,7 +139,10 @@ class Cursor:
         self.row.save(update_fields=["checked_at", "updated_at"])
 
     def seen(self, version: Version) -> bool:
-        return version.stamp is not None and self.row.seen.get(version.id) == version.key
+        if version.stamp is None:
+            return False
+        key = self.row.seen.get(version.id)
+        return key is not None and key == version.key
 
     def advance(self, handled: list[Version]) -> None:
         """Move past the ``handled`` versions. Call inside the transaction that stores their
@@ -447,13 +461,40 @@ class ChangeProbe:
 
 
 def salesforce_pages(salesforce, first_page: dict) -> Iterator[list[dict]]:
-    """The records of a query page by page, fetching the next page only when asked."""
+    """The records of a query page by page. The next page is sent for while the caller
+    handles this one (see :mod:`sync_engine.connectors.ahead`)."""
     page = first_page
-    yield page.get("records", [])
-    while not page.get("done", True) and page.get("nextRecordsUrl"):
-        url = page["nextRecordsUrl"]
-        page = with_retries(lambda u=url: salesforce.query_more(u))
-        yield page.get("records", [])
+    ahead = None
+    try:
+        while True:
+            url = None if page.get("done", True) else page.get("nextRecordsUrl")
+            if url:
+                ahead = CallAhead.send(
+                    lambda u=url: salesforce.query_more(u),
+                    integration=salesforce.integration,
+                    system=salesforce.system,
+                    operation="query.more",
+                )
+            yield page.get("records", [])
+            if not url:
+                return
+            page = with_retries(_first_then(ahead, lambda u=url: salesforce.query_more(u)))
+            ahead = None
+    finally:
+        if ahead is not None:
+            ahead.discard()
+
+
+def _first_then(ahead: CallAhead | None, read: Callable[[], T]) -> Callable[[], T]:
+    """For ``with_retries``: the read sent ahead the first time, ``read()`` after that."""
+    if ahead is None:
+        return read
+    pending = [ahead]
+
+    def attempt() -> T:
+        return pending.pop().result() if pending else read()
+
+    return attempt
 
 
 def ids_queries(sobject: str, fields: list[str], ids: list[str], *, key: str = "Id") -> list[str]:
@@ -503,52 +544,83 @@ def hubspot_changes(
 
     Pages after the first stop at the second the first one was answered (its Date header):
     records the sync itself writes meanwhile are left to the next cycle, whose read starts at
-    or before that second, instead of being read again now, page after page."""
+    or before that second, instead of being read again now, page after page.
+
+    The next page is asked for as soon as its key is known, and travels while the caller
+    handles this one (:mod:`sync_engine.connectors.ahead`): it is sent before the caller's
+    writes of this page, so at most it sees fewer of them, which the next cycle reads anyway."""
+
+    def search(groups: list[dict]) -> Any:
+        return hubspot.search(
+            object_type=object_type,
+            filter_groups=groups,
+            sorts=[{"propertyName": modified_property, "direction": "ASCENDING"}],
+            properties=properties,
+            limit=SEARCH_PAGE,
+        )
+
     stamp_ms = round(since.timestamp() * 1000) if since else None
     last_id: int | None = None
     until_ms: int | None = None
     delivered = 0
-    while delivered < limit:
-        if stamp_ms is None:
-            groups = []
-        elif last_id is None:
-            groups = [{"filters": [_filter(modified_property, "GTE", stamp_ms)]}]
-        else:  # after (stamp, id): a later stamp, or the same stamp and a higher id
-            groups = [
-                {"filters": [_filter(modified_property, "GT", stamp_ms)]},
-                {
-                    "filters": [
-                        _filter(modified_property, "EQ", stamp_ms),
-                        _filter("hs_object_id", "GT", last_id),
-                    ]
-                },
-            ]
-        if until_ms is not None:
-            bound = _filter(modified_property, "LTE", until_ms)
-            groups = [{"filters": [*g["filters"], bound]} for g in groups] or [{"filters": [bound]}]
-        page = with_retries(
-            lambda g=groups: hubspot.search(
-                object_type=object_type,
-                filter_groups=g,
-                sorts=[{"propertyName": modified_property, "direction": "ASCENDING"}],
-                properties=properties,
-                limit=SEARCH_PAGE,
-            )
-        )
-        results = list(page.results or [])
-        if not results:
-            return
-        if until_ms is None:
-            answered = http_date(hubspot.server_date)
-            until_ms = round(answered.timestamp() * 1000) + 999 if answered else None
-        yield results
-        delivered += len(results)
-        if not (page.paging and page.paging.next):
-            return
-        last = results[-1]
-        # round, not int: a float product like 1764400000122.9999 must stay ...123
-        stamp_ms = round(parse_time(last.properties.get(modified_property)).timestamp() * 1000)
-        last_id = int(last.id)
+    ahead = None
+    try:
+        while delivered < limit:
+            groups = _search_groups(modified_property, stamp_ms, last_id, until_ms)
+            page = with_retries(_first_then(ahead, lambda g=groups: search(g)))
+            ahead = None
+            results = list(page.results or [])
+            if not results:
+                return
+            if until_ms is None:
+                answered = http_date(hubspot.server_date)
+                until_ms = round(answered.timestamp() * 1000) + 999 if answered else None
+            delivered += len(results)
+            more = bool(page.paging and page.paging.next) and delivered < limit
+            if more:
+                last = results[-1]
+                # round, not int: a float product like 1764400000122.9999 must stay ...123
+                stamp_ms = round(
+                    parse_time(last.properties.get(modified_property)).timestamp() * 1000
+                )
+                last_id = int(last.id)
+                groups = _search_groups(modified_property, stamp_ms, last_id, until_ms)
+                ahead = CallAhead.send(
+                    lambda g=groups: search(g),
+                    integration=hubspot.integration,
+                    system=hubspot.system,
+                    operation=f"{object_type}.search",
+                )
+            yield results
+            if not more:
+                return
+    finally:
+        if ahead is not None:
+            ahead.discard()
+
+
+def _search_groups(
+    modified_property: str, stamp_ms: int | None, last_id: int | None, until_ms: int | None
+) -> list[dict]:
+    """Filter groups for the records after the key (stamp, id), up to ``until_ms``."""
+    if stamp_ms is None:
+        groups = []
+    elif last_id is None:
+        groups = [{"filters": [_filter(modified_property, "GTE", stamp_ms)]}]
+    else:  # after (stamp, id): a later stamp, or the same stamp and a higher id
+        groups = [
+            {"filters": [_filter(modified_property, "GT", stamp_ms)]},
+            {
+                "filters": [
+                    _filter(modified_property, "EQ", stamp_ms),
+                    _filter("hs_object_id", "GT", last_id),
+                ]
+            },
+        ]
+    if until_ms is not None:
+        bound = _filter(modified_property, "LTE", until_ms)
+        groups = [{"filters": [*g["filters"], bound]} for g in groups] or [{"filters": [bound]}]
+    return groups
 
 
 def _filter(name: str, operator: str, value: int) -> dict:

@@ -15,6 +15,7 @@ from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from .. import services
+from ..connectors.ahead import CallAhead
 from ..connectors.hubspot.connector import ASSOCIATION_BATCH_READ_SIZE, BatchResult
 from ..connectors.salesforce.connector import COLLECTION_WRITE_SIZE, COLLECTIONS_PER_COMPOSITE
 from ..error_types import classify
@@ -578,11 +579,20 @@ class PairSync:
         failures: dict[str, Any] = {}
         write = getattr(self.ctx.hubspot, f"batch_{action}")
 
-        def send(chunk: list[dict]) -> None:
+        def send(chunk: list[dict], ahead: CallAhead | None = None) -> None:
             try:
-                result = with_retries(
-                    lambda: write(object_type=self.hubspot_object_type, inputs=chunk)
-                )
+                if ahead is None:
+                    result = with_retries(
+                        lambda: write(object_type=self.hubspot_object_type, inputs=chunk)
+                    )
+                else:
+                    try:
+                        result = ahead.outcome()
+                    except (BadRequest, Conflict):
+                        raise  # the inputs' fault: split below, as when sent from here
+                    except Exception:  # noqa: BLE001 - again in turn: retries, token refresh
+                        send(chunk)
+                        return
             except (BadRequest, Conflict) as error:
                 if len(chunk) == 1:
                     failures[key(chunk[0])] = error
@@ -594,8 +604,20 @@ class PairSync:
             results.extend(result.results)
             failures.update(self.hubspot_failures(result, [key(i) for i in chunk]))
 
-        for start in range(0, len(inputs), 100):
-            send(inputs[start : start + 100])
+        chunks = [inputs[start : start + 100] for start in range(0, len(inputs), 100)]
+        # Updates and upserts may be sent twice: the chunks after the first go out together,
+        # on helper threads, while the first is sent from here.
+        aheads = [None] + [
+            CallAhead.send(
+                lambda c=chunk: write(object_type=self.hubspot_object_type, inputs=c),
+                integration=self.ctx.integration,
+                system=System.HUBSPOT,
+                operation=f"{self.hubspot_object_type}.batch.{action}",
+            )
+            for chunk in chunks[1:]
+        ]
+        for chunk, ahead in zip(chunks, aheads, strict=True):
+            send(chunk, ahead)
         return results, failures
 
     @staticmethod
@@ -703,12 +725,9 @@ class PairSync:
                     snapshot.update(pair.snap_hubspot)
                 if not pair.salesforce_failed:
                     snapshot.update(pair.snap_salesforce)
-                link = (
-                    pair.link
-                    if pair.link and pair.link.pk
-                    else RecordLink(integration=self.ctx.integration, object=self.object_name)
-                )
-                if not link.pk:
+                link = pair.link if pair.link and pair.link.pk else None
+                if link is None:
+                    link = new_link(self.ctx.integration.pk, self.object_name)
                     self.counts["linked"] += 1
                 link.hubspot_id, link.salesforce_id = pair.hubspot_id, pair.salesforce_id
                 link.salesforce_type, link.snapshot = pair.sobject, snapshot
@@ -734,6 +753,16 @@ class PairSync:
             if cursor is not None:
                 cursor.advance(handled)
         self.ctx.heartbeat()
+
+
+_LINK_ATTNAMES = [f.attname for f in RecordLink._meta.concrete_fields]
+
+
+def new_link(integration_id: int, object_name: str) -> RecordLink:
+    """An unsaved link, built the way Django builds rows it loads (positional values, no
+    per-field defaults): a backfill makes one per record. The caller sets every field."""
+    values = {"integration_id": integration_id, "object": object_name, "snapshot": {}}
+    return RecordLink(*(values.get(name) for name in _LINK_ATTNAMES))
 
 
 def retried_chunks(fn: Callable[[list], T], items: list, size: int) -> Iterator[T]:

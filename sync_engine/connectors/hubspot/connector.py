@@ -5,7 +5,8 @@ below makes exactly one HTTP request per ledger row. urllib3's own retries are s
 (``Retry(0)``) so that a 429 can't silently turn one call into four; backing off is the
 engine's job, told by :class:`~sync_engine.errors.RateLimited`.
 
-Use one connector per unit of work (a task, a command); it is not thread-safe.
+Use one connector per unit of work (a task, a command); it is not thread-safe, except for
+the one read at a time a caller may send ahead (:mod:`..ahead`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from ...errors import (
     TransientError,
 )
 from ...models import HubSpotConnection, Integration, System
-from ..ledger import call_start
+from ..ledger import call_start, on_helper_thread
 from ..network import network_reason
 from .light import batch_response, search_page
 
@@ -175,6 +176,7 @@ class HubSpotConnector:
                         status == 401
                         and refresh
                         and attempt == 1
+                        and not on_helper_thread()  # the caller reads it again and refreshes
                         and self._token_refresh(failed_token=token)
                     ):
                         continue
@@ -182,7 +184,10 @@ class HubSpotConnector:
                 if isinstance(error, TypeError | ValueError) and type(error).__name__.startswith(
                     "Api"
                 ):
-                    timer.call.delete()  # rejected by the client before anything was sent
+                    if on_helper_thread():
+                        timer.used = False  # the caller's thread drops the row
+                    else:
+                        timer.call.delete()  # rejected by the client before anything was sent
                     raise
                 timer.finish(status=0)
                 if isinstance(error, urllib3.exceptions.HTTPError | OSError):
@@ -654,8 +659,8 @@ class HubSpotConnector:
 
     # --- errors and headers ---------------------------------------------------------------
     def _note_rate_limits(self, headers: Any) -> None:
-        if not headers:
-            return
+        if not headers or on_helper_thread():
+            return  # a read sent ahead: ``server_date`` stays the caller's latest answer
         self.server_date = headers.get("Date") or self.server_date
 
         def number(name: str) -> int | None:

@@ -25,6 +25,7 @@ from ...errors import (
     TransientError,
 )
 from ...models import Integration, SalesforceConnection, System
+from ..ledger import on_helper_thread
 from ..network import network_reason
 from .session import LedgerSession
 
@@ -70,7 +71,8 @@ class SalesforceConnector:
             try:
                 return fn(self.client)
             except SalesforceExpiredSession as error:
-                if attempt == 1 and self._token_refresh(failed_token=token):
+                refreshable = attempt == 1 and not on_helper_thread()
+                if refreshable and self._token_refresh(failed_token=token):
                     continue
                 raise self._translate(error, operation) from error
             except SalesforceError as error:

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from ...models import Integration, System
-from ..ledger import call_start
+from ..ledger import call_start, on_helper_thread
 from .operations import request_records, response_counts_records, salesforce_operation
 
 DEFAULT_TIMEOUT = (10, 120)  # connect, read (seconds)
@@ -64,14 +64,17 @@ class LedgerSession(requests.Session):
         timer = call_start(
             integration=self.integration, system=System.SALESFORCE, operation=operation
         )
-        self.last_response = None
+        ahead = on_helper_thread()  # a read sent ahead: the caller's thread owns the rest
+        if not ahead:
+            self.last_response = None
         try:
             response = super().request(method, url, *args, **kwargs)
         except BaseException:
             timer.finish(status=0)
             raise
-        self.last_response = response
-        self._note_org_usage(response)
+        if not ahead:
+            self.last_response = response
+            self._note_org_usage(response)
         records = request_records(
             operation, params=kwargs.get("params"), json_body=kwargs.get("json")
         )
