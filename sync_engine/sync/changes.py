@@ -223,34 +223,42 @@ class SoqlStream:
 def composite_query(salesforce, soqls: list[str], *, include_deleted: bool) -> list[dict]:
     """Run queries five to a composite call (Salesforce allows 25 subrequests, but at most five
     of them queries or collections); returns each query's first page."""
-    resource = "queryAll" if include_deleted else "query"
     version = salesforce.connection.api_version
     pages: list[dict] = []
     for start in range(0, len(soqls), COMPOSITE_QUERIES):
         chunk = soqls[start : start + COMPOSITE_QUERIES]
         subrequests = [
-            {
-                "method": "GET",
-                "url": f"/services/data/v{version}/{resource}/?q={url_quote(soql)}",
-                "referenceId": f"q{start + i}",
-            }
+            query_subrequest(version, soql, f"q{start + i}", include_deleted=include_deleted)
             for i, soql in enumerate(chunk)
         ]
         response = with_retries(lambda s=subrequests: salesforce.composite(s))
-        for sub in response["compositeResponse"]:
-            body = sub.get("body")
-            if sub.get("httpStatusCode") != 200:
-                first = body[0] if isinstance(body, list) and body else {}
-                raise RemoteError(
-                    first.get("message", f"composite query failed: {body}"),
-                    system="salesforce",
-                    status=sub.get("httpStatusCode", 0),
-                    code=first.get("errorCode", ""),
-                    raw=body,
-                    operation="composite",
-                )
-            pages.append(body)
+        pages += [query_answer(sub) for sub in response["compositeResponse"]]
     return pages
+
+
+def query_subrequest(version: str, soql: str, reference: str, *, include_deleted: bool) -> dict:
+    resource = "queryAll" if include_deleted else "query"
+    return {
+        "method": "GET",
+        "url": f"/services/data/v{version}/{resource}/?q={url_quote(soql)}",
+        "referenceId": reference,
+    }
+
+
+def query_answer(sub: dict) -> dict:
+    """A query subrequest's first page, or its failure raised as a ``RemoteError``."""
+    body = sub.get("body")
+    if sub.get("httpStatusCode") != 200:
+        first = body[0] if isinstance(body, list) and body else {}
+        raise RemoteError(
+            first.get("message", f"composite query failed: {body}"),
+            system="salesforce",
+            status=sub.get("httpStatusCode", 0),
+            code=first.get("errorCode", ""),
+            raw=body,
+            operation="composite",
+        )
+    return body
 
 
 EMPTY_PAGE = {"totalSize": 0, "done": True, "records": []}
@@ -349,15 +357,29 @@ class ChangeProbe:
                         "referenceId": f"{kind}_{sobject}",
                     }
                 )
+        # Room left in the first call carries the first pages of the streams most likely to
+        # have changed (see ``_likely_streams``): read now, they needn't be read after.
+        riders = self._likely_streams(min(COMPOSITE_QUERIES, PROBE_SUBREQUESTS - len(subrequests)))
+        subrequests[:0] = [
+            query_subrequest(version, soql, f"page_{i}", include_deleted=deleted_too)
+            for i, (_, soql, deleted_too) in enumerate(riders)
+        ]
         answers: dict[str, dict] = {}
         try:
             for start in range(0, len(subrequests), PROBE_SUBREQUESTS):
                 chunk = subrequests[start : start + PROBE_SUBREQUESTS]
                 response = with_retries(lambda c=chunk: ctx.salesforce.composite(c))
+                read_at = _last_response_date(ctx.salesforce)
                 for sub in response.get("compositeResponse", []):
-                    if sub.get("httpStatusCode") == 200 and isinstance(sub.get("body"), dict):
+                    if sub["referenceId"].startswith("page_"):
+                        stream, soql, deleted_too = riders[int(sub["referenceId"][5:])]
+                        if sub.get("httpStatusCode") == 200:
+                            page = query_answer(sub)
+                            self.prefetched[stream] = (soql, deleted_too, page, read_at)
+                    elif sub.get("httpStatusCode") == 200 and isinstance(sub.get("body"), dict):
                         answers[sub["referenceId"]] = sub["body"]
         except RemoteError:  # transient failures and rate limits included
+            self.prefetched.clear()
             return  # no probe: every stream is queried, as without one
         for sobject in self.starts:
             updated, deleted = answers.get(f"updated_{sobject}"), answers.get(f"deleted_{sobject}")
@@ -368,6 +390,21 @@ class ChangeProbe:
             if all(covered):
                 self.unchanged[sobject] = min(covered)
         self._prefetch(ctx)
+
+    def _likely_streams(self, room: int) -> list[tuple[str, str, bool]]:
+        """Up to ``room`` probed streams to read in the probe's own call: those whose latest
+        change is the most recent (a stream that just changed tends to change again), as
+        ``(stream, query, include_deleted)`` from the query each ran last time."""
+        candidates = []
+        for name in self.streams:
+            row = self.rows.get(name)
+            stream = SoqlStream.remembered(row) if row is not None else None
+            if stream is not None and stream.sobject in self.starts and row.position:
+                candidates.append((row.position, name, stream, bool(row.query["all"])))
+        candidates.sort(key=lambda c: c[0], reverse=True)
+        return [(name, stream.soql(), deleted_too) for _, name, stream, deleted_too in candidates][
+            : max(0, room)
+        ]
 
     def _query_every_stream(self, ctx) -> bool:
         """A cycle of five streams or fewer (the contact sync, alone or with companies) needs
@@ -391,7 +428,7 @@ class ChangeProbe:
         for name in self.streams:
             row = self.rows.get(name)
             stream = SoqlStream.remembered(row) if row is not None else None
-            if stream is None or stream.sobject not in self.starts:
+            if stream is None or stream.sobject not in self.starts or name in self.prefetched:
                 continue
             if self.unchanged_until(stream) is None:
                 wanted[bool(row.query["all"])].append(stream)

@@ -654,12 +654,6 @@ class CompanySync(PairSync):
         new = [p for p in pairs if p.hubspot is not None and p.salesforce is not None]
         if not new:
             return
-        account_ids = [p.salesforce_id for p in new]
-        soqls = [
-            "SELECT Id, AccountId FROM Contact WHERE AccountId IN "  # noqa: S608
-            f"({', '.join(soql_string(i) for i in account_ids[s : s + 300])})"
-            for s in range(0, len(account_ids), 300)
-        ]
         waiting = set(
             SyncError.objects.filter(
                 integration=self.ctx.integration,
@@ -668,12 +662,19 @@ class CompanySync(PairSync):
                 resolved_at__isnull=True,
             ).values_list("salesforce_id", flat=True)
         )
-        records = []
-        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
-            for batch in salesforce_pages(self.ctx.salesforce, page):
-                records += [r for r in batch if r["Id"] in waiting]
-        if records:
-            self.associate_in_hubspot(records, force=True)
+        if waiting:  # which of the waiting contacts belong to these accounts
+            account_ids = [p.salesforce_id for p in new]
+            soqls = [
+                "SELECT Id, AccountId FROM Contact WHERE AccountId IN "  # noqa: S608
+                f"({', '.join(soql_string(i) for i in account_ids[s : s + 300])})"
+                for s in range(0, len(account_ids), 300)
+            ]
+            records = []
+            for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
+                for batch in salesforce_pages(self.ctx.salesforce, page):
+                    records += [r for r in batch if r["Id"] in waiting]
+            if records:
+                self.associate_in_hubspot(records, force=True)
         self.give_accounts_to_private_contacts(
             [p for p in new if p.salesforce_id in self.created_accounts]
         )

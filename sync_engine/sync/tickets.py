@@ -345,6 +345,9 @@ class TicketSync(PairSync):
         for prop, value in values.items():
             if force or creating or snapshot.get(prop) != value:
                 if creating and value == "":
+                    # Not sent, but remembered as blank: the next edit of the case then
+                    # neither rewrites it nor looks the owner up again.
+                    pair.same[prop] = value
                     continue
                 pair.to_hubspot[prop] = value
                 pair.snap_hubspot[prop] = value

@@ -168,10 +168,13 @@ def test_changes_in_several_pairs_are_read_up_front_in_one_call(all_pairs, emula
     assert runs["contacts"].counts["created_in_hubspot"] == 1
     RecordLink.objects.get(salesforce_id=account)
     RecordLink.objects.get(salesforce_id=lead)
-    # The probe, one composite with the Account and Lead streams' first pages (a call per
-    # pair before), then the company sync's own work: the new account's contacts, looked up
-    # to match it and to associate them, and the owner directory.
-    assert calls["salesforce"] == 5
+    # The probe, whose call also carries the first pages of the five streams that changed
+    # last (the Account and Lead streams among them: a call per pair before, then one for
+    # the prefetch), then the company sync's own work: the new account's contacts, looked up
+    # to match it (none waits for it, so none is looked up to associate), and the owner
+    # directory.
+    assert calls["salesforce"] == 3
+    assert runs["companies"].counts.get("streams_unchanged") == 1  # contacts' AccountId
 
     # A stream whose query changed since (a new field mapped, say) runs its own.
     SyncCursor.objects.filter(stream="salesforce:Lead").update(
@@ -182,8 +185,9 @@ def test_changes_in_several_pairs_are_read_up_front_in_one_call(all_pairs, emula
     runs, calls = all_pairs()
     assert runs["contacts"].counts["created_in_hubspot"] == 1
     RecordLink.objects.get(salesforce_id=lead)
-    # The probe, the prefetch with the old query, the pair's own query, the owner directory.
-    assert calls["salesforce"] == 4
+    # The probe (carrying a first page read with the old query), the pair's own query, the
+    # owner directory.
+    assert calls["salesforce"] == 3
 
 
 def test_a_cycle_of_five_streams_or_fewer_queries_them_instead_of_probing(

@@ -375,3 +375,26 @@ def test_two_way_mappings_carry_hubspot_edits_to_the_case(tickets, sf_person, hs
     assert not any(idle.counts.get(k) for k in ("updated_in_hubspot", "updated_in_salesforce"))
     assert idle.calls == {"salesforce": 1, "hubspot": 1}  # the ticket search
     assert ticket(hs_person, ticket_id, "subject")["subject"] == "Renamed in HubSpot"
+
+
+def test_an_edit_of_a_case_sends_what_changed_without_looking_owners_up(
+    tickets, sf_person, hs_person
+):
+    case = sf_person.Case.create({"Subject": "Jammed", "Status": "New"})["id"]
+    assert tickets().counts.get("created_in_hubspot") == 1
+    last = ApiCall.objects.filter(integration=tickets.integration).order_by("-id")[0].id
+
+    sf_person.Case.update(case, {"Subject": "Unjammed"})
+    run = tickets()
+
+    assert run.counts["updated_in_hubspot"] == 1, run.counts
+    hubspot_id = tickets.link(salesforce_id=case).hubspot_id
+    assert ticket(hs_person, hubspot_id, "subject")["subject"] == "Unjammed"
+    operations = list(
+        ApiCall.objects.filter(integration=tickets.integration, id__gt=last).values_list(
+            "operation", flat=True
+        )
+    )
+    # Blank values left out of the create are known to be blank: no owner directory read
+    # (Salesforce users, HubSpot owners) for an edit that doesn't touch the owner.
+    assert "owners.list" not in operations and "query" not in operations, operations
