@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -48,7 +47,6 @@ from .changes import (
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
-    soql_datetime,
     soql_string,
     with_retries,
 )
@@ -169,21 +167,12 @@ class CompanySync(PairSync):
             records, cursor, force=force, version=salesforce_version
         )
         self.apply_salesforce_deletes([r for r in fresh if r.get("IsDeleted")])
-        fresh = [r for r in fresh if not r.get("IsDeleted")]
-        links = self.links_by("salesforce_id", [r["Id"] for r in fresh])
-        pairs: list[Pair] = []
-        unlinked: list[dict] = []
-        for record in fresh:
-            link = links.get(record["Id"])
-            if link:
-                if not force and self.salesforce_unchanged(record, link):
-                    self.counts["unchanged"] += 1
-                    continue
-                pairs.append(Pair(SOBJECT, record, None, link))
-            elif self.settings.salesforce_creates or force:
-                unlinked.append(record)
-            else:
-                self.counts["skipped_create_disabled"] += 1
+        pairs, unlinked = self.split_salesforce_changes(
+            [r for r in fresh if not r.get("IsDeleted")],
+            SOBJECT,
+            creates=self.settings.salesforce_creates or force,
+            force=force,
+        )
         self.load_hubspot_partners(pairs)
         # Partners deleted in HubSpot: the account creates its company again (when allowed).
         if self.settings.salesforce_creates or force:
@@ -194,14 +183,6 @@ class CompanySync(PairSync):
         self.merge_and_write(pairs)
         self.commit(pairs, cursor, handled)
         self.after_links(pairs)
-
-    def links_by(self, side: str, ids: list[str]) -> dict[str, RecordLink]:
-        return {
-            getattr(link, side): link
-            for link in RecordLink.objects.filter(
-                integration=self.ctx.integration, object=OBJECT, **{f"{side}__in": ids}
-            )
-        }
 
     def salesforce_unchanged(self, record: dict, link: RecordLink) -> bool:
         for mapping in self.ctx.mappings:
@@ -233,35 +214,6 @@ class CompanySync(PairSync):
                 return False
         return True
 
-    def load_hubspot_partners(self, pairs: list[Pair]) -> None:
-        """The HubSpot side of linked pairs; a company deleted in HubSpot unlinks (the account
-        is created again as a company, since HubSpot deletes never delete accounts)."""
-        if not pairs:
-            return
-        objects = self.read_companies([p.link.hubspot_id for p in pairs])
-        for pair in pairs:
-            obj = objects.get(pair.link.hubspot_id)
-            if obj is None:
-                pair.link.delete()
-                pair.link = None
-                self.counts["links_removed"] += 1
-            else:
-                pair.hubspot = obj
-                pair.hs_history = self.history_of(obj)
-
-    def read_companies(self, ids: list[str]) -> dict[str, Any]:
-        if not ids:
-            return {}
-        result = with_retries(
-            lambda: self.ctx.hubspot.batch_read(
-                object_type=OBJECT,
-                ids=ids,
-                properties=self.hubspot_properties,
-                properties_with_history=self.two_way or None,
-            )
-        )
-        return {str(o.id): o for o in result.results}
-
     def match_in_hubspot(self, records: list[dict]) -> list[Pair]:
         """Unlinked accounts: the company named by ``HubSpot_Id__c`` (an account we created),
         else the unlinked company most of the account's linked contacts are associated with;
@@ -292,10 +244,12 @@ class CompanySync(PairSync):
                     company = max(votes, key=lambda c: (votes[c], -int(c)))
                     wanted[account_id] = company
                     taken.add(company)
-        objects = self.read_companies(sorted(set(wanted.values())))
+        objects = self.hubspot_read(sorted(set(wanted.values())))
         if not self.external_id:
             ours = [r for r in records if r["Id"] not in wanted and self.created_by_us(r)]
-            objects.update(self.companies_of_lost_creates(ours, wanted))
+            objects.update(
+                self.hubspot_lost_creates(ours, wanted, name_property="name", key=KEY_PROPERTY)
+            )
         linked = self.links_by("hubspot_id", list(objects))
         pairs = []
         for record in records:
@@ -311,38 +265,6 @@ class CompanySync(PairSync):
                 self.counts["matched"] += 1
             pairs.append(pair)
         return pairs
-
-    def companies_of_lost_creates(self, records: list[dict], wanted: dict[str, str]) -> dict:
-        """Accounts the integration user created in the last day that have no link: creates
-        from a company whose link was never stored. Without an external id naming the company,
-        the unlinked company with that name (and no account key) is the one (one search)."""
-        names = sorted({r.get("Name") for r in records if r.get("Name")})
-        if not names:
-            return {}
-        page = with_retries(
-            lambda: self.ctx.hubspot.search(
-                object_type=OBJECT,
-                filter_groups=[
-                    {"filters": [{"propertyName": "name", "operator": "IN", "values": names[:100]}]}
-                ],
-                properties=self.hubspot_properties,
-                limit=200,
-            )
-        )
-        linked = set(self.links_by("hubspot_id", [str(o.id) for o in page.results or []]))
-        by_name: dict[str, list] = defaultdict(list)
-        for obj in sorted(page.results or [], key=lambda o: int(o.id)):
-            props = obj.properties or {}
-            if str(obj.id) not in linked and not props.get(KEY_PROPERTY):
-                by_name[props.get("name") or ""].append(obj)
-        found = {}
-        for record in records:
-            candidates = by_name.get(record.get("Name") or "")
-            if candidates:
-                obj = candidates.pop(0)
-                wanted[record["Id"]] = str(obj.id)
-                found[str(obj.id)] = obj
-        return found
 
     def contacts_of_accounts(self, account_ids: list[str]) -> dict[str, list[str]]:
         """account id -> HubSpot ids of its linked contacts."""
@@ -390,18 +312,7 @@ class CompanySync(PairSync):
         fresh, handled = self.fresh_versions(
             objects, cursor, force=force, version=lambda o: hubspot_version(o, MODIFIED)
         )
-        links = self.links_by("hubspot_id", [str(o.id) for o in fresh])
-        pairs: list[Pair] = []
-        unlinked = []
-        for obj in fresh:
-            link = links.get(str(obj.id))
-            if link:
-                if not force and self.hubspot_unchanged(obj, link):
-                    self.counts["unchanged"] += 1
-                    continue
-                pairs.append(Pair(SOBJECT, None, obj, link))
-            else:
-                unlinked.append(obj)
+        pairs, unlinked = self.split_hubspot_changes(fresh, SOBJECT, force=force)
         self.load_salesforce_partners(pairs)
         unlinked += [p.hubspot for p in pairs if p.salesforce is None]
         pairs = [p for p in pairs if p.salesforce is not None]
@@ -509,45 +420,13 @@ class CompanySync(PairSync):
             else:
                 self.counts["skipped_no_contact"] += 1
         if not self.external_id:
-            self.find_lost_creates([p for p in pairs if p.salesforce is None])
+            self.salesforce_lost_creates(
+                [p for p in pairs if p.salesforce is None],
+                sobject=SOBJECT,
+                fields=self.account_fields(),
+                name_property="name",
+            )
         return pairs
-
-    def find_lost_creates(self, pairs: list[Pair]) -> None:
-        """Without an external id to upsert by, look before creating: an unlinked account the
-        integration user created in the last day with the company's name is one whose create
-        landed but whose link was never stored (a crash, a lost answer). It is linked instead."""
-        user = getattr(self.ctx.integration.salesforce_connection, "user_id", "")
-        names = sorted({p.hs_props.get("name") for p in pairs if p.hs_props.get("name")})
-        if not user or not names:
-            return
-        since = soql_datetime(timezone.now() - timedelta(days=1))
-        soqls = [
-            f"SELECT {', '.join(self.account_fields())} FROM Account "  # noqa: S608
-            f"WHERE CreatedById = {soql_string(user)} AND CreatedDate >= {since} AND Name IN "
-            f"({', '.join(soql_string(n) for n in names[s : s + 200])})"
-            for s in range(0, len(names), 200)
-        ]
-        found: dict[str, list[dict]] = defaultdict(list)
-        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
-            for records in salesforce_pages(self.ctx.salesforce, page):
-                for record in records:
-                    found[record.get("Name") or ""].append(record)
-        linked = set(
-            RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                salesforce_id__in=[r["Id"] for rs in found.values() for r in rs],
-            ).values_list("salesforce_id", flat=True)
-        )
-        for pair in pairs:
-            candidates = [
-                r for r in found.get(pair.hs_props.get("name") or "", []) if r["Id"] not in linked
-            ]
-            if candidates:
-                pair.salesforce = min(
-                    candidates, key=lambda r: (r.get("CreatedDate") or "", r["Id"])
-                )
-                linked.add(pair.salesforce_id)
-                self.counts["matched"] += 1
 
     def in_contact_segment(self, contact_id: str) -> bool:
         """With a contact inclusion list, only its members make a company create its account
@@ -948,7 +827,7 @@ class CompanySync(PairSync):
             )
         if pending:
             # Associating a contact doesn't touch the company's modified date: look at it now.
-            self.handle_hubspot_companies(list(self.read_companies(sorted(pending)).values()), None)
+            self.handle_hubspot_companies(list(self.hubspot_read(sorted(pending)).values()), None)
         if not updates:
             return
         results = each_chunk_retried(
@@ -997,7 +876,7 @@ class CompanySync(PairSync):
             self.associate_in_hubspot(records, force=True)
         if hubspot_ids:
             try:
-                objects = list(self.read_companies(hubspot_ids).values())
+                objects = list(self.hubspot_read(hubspot_ids).values())
             except (NotFound, RemoteError):
                 objects = []
             self.handle_hubspot_companies(objects, None, force=True)

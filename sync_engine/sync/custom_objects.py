@@ -185,18 +185,6 @@ class CustomObjectSync(PairSync):
             if name:
                 yield mapping, name
 
-    def links_by(self, side: str, ids: list[str]) -> dict[str, RecordLink]:
-        if not ids:
-            return {}
-        return {
-            getattr(link, side): link
-            for link in RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                object=self.object_name,
-                **{f"{side}__in": ids},
-            )
-        }
-
     # --- Salesforce → HubSpot -------------------------------------------------------------
     def sync_salesforce_changes(self) -> None:
         stream = SoqlStream(
@@ -215,21 +203,12 @@ class CustomObjectSync(PairSync):
             records, cursor, force=force, version=salesforce_version
         )
         self.salesforce_deletes([r for r in fresh if r.get("IsDeleted")])
-        live = [r for r in fresh if not r.get("IsDeleted")]
-        links = self.links_by("salesforce_id", [r["Id"] for r in live])
-        pairs: list[Pair] = []
-        unlinked: list[dict] = []
-        for record in live:
-            link = links.get(record["Id"])
-            if link is not None:
-                if not force and self.salesforce_unchanged(record, link):
-                    self.counts["unchanged"] += 1
-                    continue
-                pairs.append(Pair(self.sobject, record, None, link))
-            elif self.allow_to_hubspot:
-                unlinked.append(record)
-            else:
-                self.counts["skipped_create_disabled"] += 1
+        pairs, unlinked = self.split_salesforce_changes(
+            [r for r in fresh if not r.get("IsDeleted")],
+            self.sobject,
+            creates=self.allow_to_hubspot,
+            force=force,
+        )
         self.load_hubspot_partners(pairs)
         gone = [p for p in pairs if p.hubspot is None]
         unlinked += self.partners_deleted_in_hubspot(gone)
@@ -400,18 +379,7 @@ class CustomObjectSync(PairSync):
         fresh, handled = self.fresh_versions(
             objects, cursor, force=force, version=lambda o: hubspot_version(o, MODIFIED)
         )
-        links = self.links_by("hubspot_id", [str(o.id) for o in fresh])
-        pairs: list[Pair] = []
-        unlinked: list[Any] = []
-        for obj in fresh:
-            link = links.get(str(obj.id))
-            if link is not None:
-                if not force and self.hubspot_unchanged(obj, link):
-                    self.counts["unchanged"] += 1
-                    continue
-                pairs.append(Pair(self.sobject, None, obj, link))
-            else:
-                unlinked.append(obj)
+        pairs, unlinked = self.split_hubspot_changes(fresh, self.sobject, force=force)
         self.load_salesforce_partners(pairs)
         gone = [p for p in pairs if p.salesforce is None]
         unlinked += self.partners_deleted_in_salesforce(gone)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -55,7 +54,6 @@ from .changes import (
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
-    soql_datetime,
     soql_string,
     with_retries,
 )
@@ -186,14 +184,6 @@ class DealSync(PairSync):
             "idempotent. Don't edit.",
         )
 
-    def links_by(self, side: str, ids) -> dict[str, RecordLink]:
-        return {
-            getattr(link, side): link
-            for link in RecordLink.objects.filter(
-                integration=self.ctx.integration, object=OBJECT, **{f"{side}__in": list(ids)}
-            )
-        }
-
     # --- Salesforce → HubSpot -------------------------------------------------------------
     @property
     def fields_known(self) -> dict[str, dict]:
@@ -238,18 +228,9 @@ class DealSync(PairSync):
         fresh = [r for r in fresh if not r.get("IsDeleted")]
         if any(not self.pipelines.knows(r) for r in fresh):
             self.pipelines.ensure(force=True)  # a new record type or stage value
-        links = self.links_by("salesforce_id", [r["Id"] for r in fresh])
-        pairs: list[DealPair] = []
-        unlinked: list[dict] = []
-        for record in fresh:
-            link = links.get(record["Id"])
-            if link:
-                if not force and self.salesforce_unchanged(record, link):
-                    self.counts["unchanged"] += 1
-                    continue
-                pairs.append(DealPair(SOBJECT, record, None, link))
-            else:
-                unlinked.append(record)
+        pairs, unlinked = self.split_salesforce_changes(
+            fresh, SOBJECT, creates=True, force=force, make=DealPair
+        )
         self.load_hubspot_partners(pairs)
         # Deals deleted in HubSpot only retired their link; the opportunity, when it changes
         # again, creates a new deal (Salesforce creates always sync).
@@ -299,34 +280,6 @@ class DealSync(PairSync):
                 return False
         return snapshot.get(PIPELINE_SNAP) == props.get(PIPELINE)
 
-    def load_hubspot_partners(self, pairs: list[DealPair]) -> None:
-        """The HubSpot side of linked pairs; a deal deleted in HubSpot retires its link."""
-        if not pairs:
-            return
-        objects = self.read_deals([p.link.hubspot_id for p in pairs])
-        for pair in pairs:
-            obj = objects.get(pair.link.hubspot_id)
-            if obj is None:
-                pair.link.delete()
-                pair.link = None
-                self.counts["links_removed"] += 1
-            else:
-                pair.hubspot = obj
-                pair.hs_history = self.history_of(obj)
-
-    def read_deals(self, ids: list[str]) -> dict[str, Any]:
-        if not ids:
-            return {}
-        result = with_retries(
-            lambda: self.ctx.hubspot.batch_read(
-                object_type=OBJECT,
-                ids=ids,
-                properties=self.hubspot_properties,
-                properties_with_history=self.two_way or None,
-            )
-        )
-        return {str(o.id): o for o in result.results}
-
     def match_in_hubspot(self, records: list[dict]) -> list[DealPair]:
         """Unlinked opportunities: the deal named by ``HubSpot_Id__c`` (one we created from
         it), else a new deal (upserted by the opportunity id). Never by name."""
@@ -337,10 +290,12 @@ class DealSync(PairSync):
             for r in records
             if self.external_id and r.get(self.external_id)
         }
-        objects = self.read_deals(sorted(set(wanted.values())))
+        objects = self.hubspot_read(sorted(set(wanted.values())))
         if not self.external_id:
             ours = [r for r in records if r["Id"] not in wanted and self.created_by_us(r)]
-            objects.update(self.deals_of_lost_creates(ours, wanted))
+            objects.update(
+                self.hubspot_lost_creates(ours, wanted, name_property="dealname", key=KEY_PROPERTY)
+            )
         linked = self.links_by("hubspot_id", list(objects))
         pairs = []
         for record in records:
@@ -359,82 +314,6 @@ class DealSync(PairSync):
                 self.counts["matched"] += 1
             pairs.append(pair)
         return pairs
-
-    def deals_of_lost_creates(self, records: list[dict], wanted: dict[str, str]) -> dict:
-        """Orgs without ``HubSpot_Id__c`` only: opportunities the integration user created in
-        the last day that have no link are creates from a deal whose link was never stored.
-        The unlinked deal of that name without a key is the one (one search). Opportunities
-        anyone else made are never matched by name."""
-        names = sorted({r.get("Name") for r in records if r.get("Name")})
-        if not names:
-            return {}
-        page = with_retries(
-            lambda: self.ctx.hubspot.search(
-                object_type=OBJECT,
-                filter_groups=[
-                    {
-                        "filters": [
-                            {"propertyName": "dealname", "operator": "IN", "values": names[:100]}
-                        ]
-                    }
-                ],
-                properties=self.hubspot_properties,
-                limit=200,
-            )
-        )
-        linked = set(self.links_by("hubspot_id", [str(o.id) for o in page.results or []]))
-        by_name: dict[str, list] = {}
-        for obj in sorted(page.results or [], key=lambda o: int(o.id)):
-            props = obj.properties or {}
-            if str(obj.id) not in linked and not props.get(KEY_PROPERTY):
-                by_name.setdefault(props.get("dealname") or "", []).append(obj)
-        found = {}
-        for record in records:
-            candidates = by_name.get(record.get("Name") or "")
-            if candidates:
-                obj = candidates.pop(0)
-                wanted[record["Id"]] = str(obj.id)
-                found[str(obj.id)] = obj
-        return found
-
-    def find_lost_creates(self, pairs: list[DealPair]) -> None:
-        """Orgs without ``HubSpot_Id__c`` only, before creating: an unlinked opportunity the
-        integration user created in the last day with the deal's name is a create whose link
-        was never stored (a crash, a lost answer); it is linked instead of created again."""
-        user = getattr(self.ctx.integration.salesforce_connection, "user_id", "")
-        names = sorted({p.hs_props.get("dealname") for p in pairs if p.hs_props.get("dealname")})
-        if not user or not names:
-            return
-        since = soql_datetime(timezone.now() - timedelta(days=1))
-        soqls = [
-            f"SELECT {', '.join(self.opportunity_fields())} FROM {SOBJECT} "  # noqa: S608
-            f"WHERE CreatedById = {soql_string(user)} AND CreatedDate >= {since} AND Name IN "
-            f"({', '.join(soql_string(n) for n in names[s : s + 200])})"
-            for s in range(0, len(names), 200)
-        ]
-        found: dict[str, list[dict]] = {}
-        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
-            for records in salesforce_pages(self.ctx.salesforce, page):
-                for record in records:
-                    found.setdefault(record.get("Name") or "", []).append(record)
-        linked = set(
-            RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                salesforce_id__in=[r["Id"] for rs in found.values() for r in rs],
-            ).values_list("salesforce_id", flat=True)
-        )
-        for pair in pairs:
-            candidates = [
-                r
-                for r in found.get(pair.hs_props.get("dealname") or "", [])
-                if r["Id"] not in linked
-            ]
-            if candidates:
-                pair.salesforce = min(
-                    candidates, key=lambda r: (r.get("CreatedDate") or "", r["Id"])
-                )
-                linked.add(pair.salesforce_id)
-                self.counts["matched"] += 1
 
     def handle_salesforce_roles(self, records: list[dict], cursor: Cursor) -> None:
         """Contact roles added or removed in Salesforce: their linked deals are put in step.
@@ -473,21 +352,18 @@ class DealSync(PairSync):
         fresh, handled = self.fresh_versions(
             objects, cursor, force=force, version=lambda o: hubspot_version(o, MODIFIED)
         )
-        links = self.links_by("hubspot_id", [str(o.id) for o in fresh])
-        pairs: list[DealPair] = []
-        unlinked = []
+        synced = []
         for obj in fresh:
-            if not self.pipelines.synced((obj.properties or {}).get(PIPELINE)):
-                self.counts["skipped_unsynced_pipeline"] += 1
-                continue
-            link = links.get(str(obj.id))
-            if link:
-                if not force and self.hubspot_unchanged(obj, link):
-                    self.counts["unchanged"] += 1
-                    continue
-                pairs.append(DealPair(SOBJECT, None, obj, link, hs_history=self.history_of(obj)))
+            if self.pipelines.synced((obj.properties or {}).get(PIPELINE)):
+                synced.append(obj)
             else:
-                unlinked.append(obj)
+                self.counts["skipped_unsynced_pipeline"] += 1
+        pairs, unlinked = self.split_hubspot_changes(
+            synced,
+            SOBJECT,
+            force=force,
+            make=lambda *a: DealPair(*a, hs_history=self.history_of(a[2])),
+        )
         self.load_salesforce_partners(pairs)
         pairs = [p for p in pairs if p.salesforce is not None]
         pairs += self.match_in_salesforce(unlinked)
@@ -543,7 +419,12 @@ class DealSync(PairSync):
                 self.counts["matched"] += 1
             pairs.append(pair)
         if not self.external_id:
-            self.find_lost_creates([p for p in pairs if p.salesforce is None])
+            self.salesforce_lost_creates(
+                [p for p in pairs if p.salesforce is None],
+                sobject=SOBJECT,
+                fields=self.opportunity_fields(),
+                name_property="dealname",
+            )
         return pairs
 
     # --- one batch: merge, associations, writes, commit ------------------------------------
@@ -1024,7 +905,7 @@ class DealSync(PairSync):
             )
         else:
             # Not retried: the write may have landed. The next cycle links it instead of
-            # creating again (``find_lost_creates``, ``deals_of_lost_creates``).
+            # creating again (``salesforce_lost_creates``, ``hubspot_lost_creates``).
             results = self.ctx.salesforce.collections_create(
                 sobject=SOBJECT, records=[p.to_salesforce for p in creates]
             )
@@ -1178,7 +1059,7 @@ class DealSync(PairSync):
     def resync_links(self, links: list[RecordLink]) -> None:
         """Put linked pairs in step now (both sides read by id). A deal gone from HubSpot
         retires its link and leaves the opportunity alone."""
-        objects = self.read_deals([link.hubspot_id for link in links])
+        objects = self.hubspot_read([link.hubspot_id for link in links])
         records = {
             r["Id"]: r
             for r in salesforce_by_ids(
@@ -1250,7 +1131,7 @@ class DealSync(PairSync):
             self.handle_salesforce_opportunities(records, None, force=True)
         if hubspot_ids:
             try:
-                objects = list(self.read_deals(hubspot_ids).values())
+                objects = list(self.hubspot_read(hubspot_ids).values())
             except (NotFound, RemoteError):
                 objects = []
             self.handle_hubspot_deals(objects, None, force=True)

@@ -25,10 +25,13 @@ from .changes import (
     Cursor,
     SoqlStream,
     Version,
+    composite_query,
     http_date,
     hubspot_changes,
     parse_time,
     salesforce_pages,
+    soql_datetime,
+    soql_string,
     stream_first_pages,
     with_retries,
 )
@@ -150,6 +153,171 @@ class PairSync:
         link.hubspot_id = survivor_id
         link.save(update_fields=["hubspot_id"])
         self.counts["links_repointed"] += 1
+
+    # --- links and partners (shared by the pairs that keep one link per record) -----------
+    def links_by(self, side: str, ids) -> dict[str, RecordLink]:
+        """This pair's links of ``ids``, keyed by ``side`` ("hubspot_id" or "salesforce_id")."""
+        ids = list(ids)
+        if not ids:
+            return {}
+        return {
+            getattr(link, side): link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object=self.object_name,
+                **{f"{side}__in": ids},
+            )
+        }
+
+    def split_salesforce_changes(
+        self, records: list[dict], sobject: str, *, creates: bool, force: bool = False, make=None
+    ) -> tuple[list[Pair], list[dict]]:
+        """Live changed Salesforce records as (pairs of the linked ones whose mapped values
+        moved, the unlinked ones to match or create from). ``creates``: whether unlinked
+        records may create in HubSpot (the others are counted as skipped). ``make`` builds a
+        pair (the pair class, by default)."""
+        make = make or Pair
+        links = self.links_by("salesforce_id", [r["Id"] for r in records])
+        pairs: list[Pair] = []
+        unlinked: list[dict] = []
+        for record in records:
+            link = links.get(record["Id"])
+            if link is not None:
+                if not force and self.salesforce_unchanged(record, link):
+                    self.counts["unchanged"] += 1
+                    continue
+                pairs.append(make(sobject, record, None, link))
+            elif creates:
+                unlinked.append(record)
+            else:
+                self.counts["skipped_create_disabled"] += 1
+        return pairs, unlinked
+
+    def split_hubspot_changes(
+        self, objects: list[Any], sobject: str, *, force: bool = False, make=None
+    ) -> tuple[list[Pair], list[Any]]:
+        """Changed HubSpot records as (pairs of the linked ones whose mapped values moved, the
+        unlinked ones to match or create from)."""
+        make = make or Pair
+        links = self.links_by("hubspot_id", [str(o.id) for o in objects])
+        pairs: list[Pair] = []
+        unlinked: list[Any] = []
+        for obj in objects:
+            link = links.get(str(obj.id))
+            if link is not None:
+                if not force and self.hubspot_unchanged(obj, link):
+                    self.counts["unchanged"] += 1
+                    continue
+                pairs.append(make(sobject, None, obj, link))
+            else:
+                unlinked.append(obj)
+        return pairs, unlinked
+
+    def hubspot_read(self, ids: list[str]) -> dict[str, Any]:
+        """This pair's HubSpot records by id, with ``hubspot_properties`` and the history of
+        the two-way ones (100 per call, each call retried alone)."""
+        if not ids:
+            return {}
+        result = hubspot_batch_read(
+            self.ctx.hubspot,
+            object_type=self.hubspot_object_type,
+            ids=ids,
+            properties=self.hubspot_properties,
+            properties_with_history=self.two_way or None,
+        )
+        return {str(o.id): o for o in result.results}
+
+    def load_hubspot_partners(self, pairs: list[Pair]) -> None:
+        """The HubSpot side of linked pairs whose Salesforce side changed. A record deleted
+        in HubSpot retires its link (HubSpot deletes never delete in Salesforce)."""
+        if not pairs:
+            return
+        objects = self.hubspot_read([p.link.hubspot_id for p in pairs])
+        for pair in pairs:
+            obj = objects.get(pair.link.hubspot_id)
+            if obj is None:
+                pair.link.delete()
+                pair.link = None
+                self.counts["links_removed"] += 1
+            else:
+                pair.hubspot = obj
+                pair.hs_history = self.history_of(obj)
+
+    # --- creates whose link was never stored (orgs without a HubSpot id field) -------------
+    def hubspot_lost_creates(
+        self, records: list[dict], wanted: dict[str, str], *, name_property: str, key: str
+    ) -> dict[str, Any]:
+        """Salesforce records the integration user created in the last day that have no link
+        are creates from a HubSpot record whose link was never stored (a crash, a lost
+        answer). Without an external id naming it, the unlinked HubSpot record of that name
+        without a sync key (``key``) is the one (one search). Records anyone else made are
+        never matched by name. Fills ``wanted`` (Salesforce id -> HubSpot id) and returns
+        the HubSpot records found."""
+        names = sorted({r.get("Name") for r in records if r.get("Name")})
+        if not names:
+            return {}
+        in_names = {"propertyName": name_property, "operator": "IN", "values": names[:100]}
+        page = with_retries(
+            lambda: self.ctx.hubspot.search(
+                object_type=self.hubspot_object_type,
+                filter_groups=[{"filters": [in_names]}],
+                properties=self.hubspot_properties,
+                limit=200,
+            )
+        )
+        linked = set(self.links_by("hubspot_id", [str(o.id) for o in page.results or []]))
+        by_name: dict[str, list] = defaultdict(list)
+        for obj in sorted(page.results or [], key=lambda o: int(o.id)):
+            props = obj.properties or {}
+            if str(obj.id) not in linked and not props.get(key):
+                by_name[props.get(name_property) or ""].append(obj)
+        found = {}
+        for record in records:
+            candidates = by_name.get(record.get("Name") or "")
+            if candidates:
+                obj = candidates.pop(0)
+                wanted[record["Id"]] = str(obj.id)
+                found[str(obj.id)] = obj
+        return found
+
+    def salesforce_lost_creates(
+        self, pairs: list[Pair], *, sobject: str, fields: list[str], name_property: str
+    ) -> None:
+        """Before creating from HubSpot records, without an external id to upsert by: an
+        unlinked Salesforce record the integration user created in the last day with the
+        HubSpot record's name is one whose create landed but whose link was never stored. It
+        is linked instead of created again."""
+        user = getattr(self.ctx.integration.salesforce_connection, "user_id", "")
+        names = sorted({p.hs_props.get(name_property) for p in pairs} - {None, ""})
+        if not user or not names:
+            return
+        since = soql_datetime(timezone.now() - timedelta(days=1))
+        soqls = [
+            f"SELECT {', '.join(fields)} FROM {sobject} "  # noqa: S608
+            f"WHERE CreatedById = {soql_string(user)} AND CreatedDate >= {since} AND Name IN "
+            f"({', '.join(soql_string(n) for n in names[s : s + 200])})"
+            for s in range(0, len(names), 200)
+        ]
+        found: dict[str, list[dict]] = defaultdict(list)
+        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
+            for records in salesforce_pages(self.ctx.salesforce, page):
+                for record in records:
+                    found[record.get("Name") or ""].append(record)
+        linked = set(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                salesforce_id__in=[r["Id"] for rs in found.values() for r in rs],
+            ).values_list("salesforce_id", flat=True)
+        )
+        for pair in pairs:
+            name = pair.hs_props.get(name_property) or ""
+            candidates = [r for r in found.get(name, []) if r["Id"] not in linked]
+            if candidates:
+                pair.salesforce = min(
+                    candidates, key=lambda r: (r.get("CreatedDate") or "", r["Id"])
+                )
+                linked.add(pair.salesforce_id)
+                self.counts["matched"] += 1
 
     # --- reading changes (shared by every pair) -------------------------------------------
     def salesforce_stream_pages(
