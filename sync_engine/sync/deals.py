@@ -160,10 +160,16 @@ class DealSync(PairSync):
         self._company_of: dict[str, str] = {}  # account id -> linked company id
         self._account_of: dict[str, str] = {}  # company id -> linked account id
         self._sf_of_hs: dict[str, str] = {}  # HubSpot contact id -> Salesforce contact id
+        # Deals' HubSpot (contacts, primary company) as read this cycle: the sweep's slice is
+        # read first, so the batches and the sweep share one read (see sweep_associations).
+        self._associations: dict[str, tuple[list[str], str]] = {}
+        self._processed: set[str] = set()  # deals put in step this cycle
+        self._sweep: list[int] = []  # pks of the linked deals the sweep compares this cycle
 
     # --- the cycle ------------------------------------------------------------------------
     def run(self) -> None:
         self.pipelines.ensure()
+        self.start_sweep()
         self.sync_salesforce_changes()
         self.sync_hubspot_changes()
         self.sync_new_contact_links()
@@ -438,6 +444,9 @@ class DealSync(PairSync):
         self.write_salesforce(pairs)
         self.write_hubspot(pairs)
         self.write_associations(pairs)
+        for pair in pairs:  # what they hold now is what this batch decided
+            self._associations.pop(pair.hubspot_id or "", None)
+            self._processed.add(pair.hubspot_id or "")
         self.commit(pairs, cursor, handled)
 
     def hubspot_comparable(self, mapping, props: dict) -> str:
@@ -565,6 +574,20 @@ class DealSync(PairSync):
         result = hubspot_associations_read(self.ctx.hubspot, from_type, to_type, ids)
         return {str(item._from.id): list(item.to or []) for item in result.results}
 
+    def deal_associations(self, deal_ids: list[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
+        """Each deal's HubSpot contacts and primary company (with company sync on), read once
+        a cycle: a deal this cycle has already read and not yet written costs no call."""
+        missing = [d for d in dict.fromkeys(deal_ids) if d not in self._associations]
+        if missing:
+            contacts = self.deal_contacts(missing)
+            companies = self.deal_companies(missing) if self.companies_on else {}
+            for deal in missing:
+                self._associations[deal] = (contacts.get(deal, []), companies.get(deal, ""))
+        return (
+            {d: self._associations[d][0] for d in deal_ids},
+            {d: self._associations[d][1] for d in deal_ids if self.companies_on},
+        )
+
     def deal_contacts(self, deal_ids: list[str]) -> dict[str, list[str]]:
         return {
             deal: sorted({str(t.to_object_id) for t in to})
@@ -614,8 +637,7 @@ class DealSync(PairSync):
     def read_associations(self, pairs: list[DealPair]) -> None:
         deals = [p.hubspot_id for p in pairs if p.hubspot is not None and p.salesforce is not None]
         deals += [p.hubspot_id for p in pairs if p.hubspot is not None and p.salesforce is None]
-        self._hs_contacts = self.deal_contacts(deals)
-        self._hs_companies = self.deal_companies(deals) if self.companies_on else {}
+        self._hs_contacts, self._hs_companies = self.deal_associations(deals)
         self._roles = self.roles_of([p.salesforce_id for p in pairs if p.salesforce is not None])
         if self.companies_on:
             accounts = {(p.salesforce or {}).get("AccountId") for p in pairs} - {None, ""}
@@ -1012,10 +1034,9 @@ class DealSync(PairSync):
         if links:
             self.resync_links(links)
 
-    def sweep_associations(self) -> None:
-        """Association edits in HubSpot don't change a deal's modified date: compare a slice
-        of the linked deals' associations with their snapshots each cycle (1,000 deals per
-        HubSpot call), and put the ones that differ in step."""
+    def start_sweep(self) -> None:
+        """Pick this cycle's slice of linked deals for the association sweep and read their
+        associations now: batches of changes among them then need no read of their own."""
         row, _ = SyncCursor.objects.get_or_create(
             integration=self.ctx.integration, stream="deals:association-sweep"
         )
@@ -1027,11 +1048,22 @@ class DealSync(PairSync):
         )
         row.seen = {"after": links[-1].pk if len(links) == SWEEP else 0}
         row.save(update_fields=["seen", "updated_at"])
+        self._sweep = [link.pk for link in links]
+        self.deal_associations([link.hubspot_id for link in links])
+
+    def sweep_associations(self) -> None:
+        """Association edits in HubSpot don't change a deal's modified date: compare a slice
+        of the linked deals' associations with their snapshots each cycle (1,000 deals per
+        HubSpot call, read at the start of the cycle), and put the ones that differ in step.
+        Deals this cycle put in step already are left out."""
+        links = [
+            link
+            for link in RecordLink.objects.filter(pk__in=self._sweep).order_by("pk")
+            if link.hubspot_id not in self._processed
+        ]
         if not links:
             return
-        ids = [link.hubspot_id for link in links]
-        contacts = self.deal_contacts(ids)
-        companies = self.deal_companies(ids) if self.companies_on else {}
+        contacts, companies = self.deal_associations([link.hubspot_id for link in links])
         contact_links = {
             link.hubspot_id: link.salesforce_id
             for link in RecordLink.objects.filter(

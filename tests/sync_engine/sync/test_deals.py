@@ -777,3 +777,35 @@ def test_a_type_hubspot_lacks_is_added_to_the_deal_type_options(deals, sf_person
     options = hs_person.crm.properties.core_api.get_by_name("deals", "dealtype").options
     assert "New Customer" in {o.value for o in options}
     assert not SyncError.objects.filter(object="deals").exists()
+
+
+def test_a_changed_deal_shares_the_sweeps_association_read(with_companies, sf_person, hs_person):
+    """The sweep's slice of linked deals is read at the start of the cycle: an opportunity
+    edited in Salesforce among them needs no association read of its own."""
+    deals = with_companies
+    account = sf_person.Account.create({"Name": "Shared Read Inc"})["id"]
+    contact = sf_person.Contact.create(
+        {"LastName": "Shared", "Email": "shared@read.example", "AccountId": account}
+    )["id"]
+    opportunity = new_opportunity(sf_person, Name="Shared read", AccountId=account)
+    deals.sf_action("add_contact_role", opportunity_id=opportunity, contact_id=contact)
+    deals.all()
+    deals.all()
+    last = ApiCall.objects.filter(integration=deals.integration).order_by("-id")[0].id
+
+    sf_person.Opportunity.update(opportunity, {"Description": "Edited in Salesforce"})
+    run = deals()
+
+    assert run.counts.get("updated_in_hubspot") == 1, run.counts
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    person = RecordLink.objects.get(integration=deals.integration, salesforce_id=contact)
+    assert deal_contacts(hs_person, deal) == [person.hubspot_id]  # left as it was
+    reads = list(
+        ApiCall.objects.filter(
+            integration=deals.integration, id__gt=last, operation__contains="associations"
+        ).values_list("operation", flat=True)
+    )
+    assert sorted(reads) == [
+        "associations.deals.companies.batch.read",
+        "associations.deals.contacts.batch.read",
+    ], reads
