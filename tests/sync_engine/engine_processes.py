@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -106,3 +108,42 @@ def stop(process: subprocess.Popen, *, timeout: float = 20) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=timeout)
+
+
+class Workers:
+    """Celery worker processes on one queue of their own; stopped at the end of the test."""
+
+    def __init__(self, tmp_path) -> None:
+        self.queue = f"engine-test-{uuid.uuid4().hex[:8]}"
+        self.tmp_path = tmp_path
+        self.processes = []
+        self.logs = []
+
+    def start(self, count: int = 1, timeout: float = 60) -> None:
+        for _ in range(count):
+            n = len(self.processes) + 1
+            log = self.tmp_path / f"worker{n}.log"
+            self.logs.append(log)
+            self.processes.append(
+                celery_worker(name=f"w{n}-{self.queue}", queue=self.queue, log=log)
+            )
+        self.wait_for(lambda: all(" ready." in log.read_text() for log in self.logs), timeout)
+
+    def output(self) -> str:
+        return "\n".join(log.read_text() for log in self.logs)
+
+    def wait_for(self, condition, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            for process in self.processes:
+                assert process.poll() is None, f"a worker died:\n{self.output()[-3000:]}"
+            assert time.monotonic() < deadline, f"timed out:\n{self.output()[-3000:]}"
+            time.sleep(0.1)
+
+    def tasks_done(self) -> int:
+        text = self.output()
+        return text.count("] succeeded in ") + text.count("] raised unexpected")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            stop(process)

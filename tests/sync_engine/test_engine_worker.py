@@ -8,8 +8,6 @@ test's database; the emulators run in this process and are reached over HTTP.
 from __future__ import annotations
 
 import os
-import time
-import uuid
 
 import pytest
 
@@ -36,48 +34,9 @@ def connected(connected):
     return connected
 
 
-class Workers:
-    """Celery worker processes on one queue of their own; stopped at the end of the test."""
-
-    def __init__(self, tmp_path) -> None:
-        self.queue = f"engine-test-{uuid.uuid4().hex[:8]}"
-        self.tmp_path = tmp_path
-        self.processes = []
-        self.logs = []
-
-    def start(self, count: int = 1, timeout: float = 60) -> None:
-        for _ in range(count):
-            n = len(self.processes) + 1
-            log = self.tmp_path / f"worker{n}.log"
-            self.logs.append(log)
-            self.processes.append(
-                processes.celery_worker(name=f"w{n}-{self.queue}", queue=self.queue, log=log)
-            )
-        self.wait_for(lambda: all(" ready." in log.read_text() for log in self.logs), timeout)
-
-    def output(self) -> str:
-        return "\n".join(log.read_text() for log in self.logs)
-
-    def wait_for(self, condition, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            for process in self.processes:
-                assert process.poll() is None, f"a worker died:\n{self.output()[-3000:]}"
-            assert time.monotonic() < deadline, f"timed out:\n{self.output()[-3000:]}"
-            time.sleep(0.1)
-
-    def tasks_done(self) -> int:
-        text = self.output()
-        return text.count("] succeeded in ") + text.count("] raised unexpected")
-
-    def stop(self) -> None:
-        for process in self.processes:
-            processes.stop(process)
-
-
 @pytest.fixture
 def workers(tmp_path):
-    pool = Workers(tmp_path)
+    pool = processes.Workers(tmp_path)
     yield pool
     pool.stop()
 
