@@ -784,8 +784,14 @@ class PairSync:
             )
             for chunk in chunks[1:]
         ]
-        for chunk, ahead in zip(chunks, aheads, strict=True):
-            send(chunk, ahead)
+        try:
+            for n, (chunk, ahead) in enumerate(zip(chunks, aheads, strict=True)):
+                aheads[n] = None
+                send(chunk, ahead)
+        finally:
+            for ahead in aheads:  # an error stopped the loop: keep their ledger rows honest
+                if ahead is not None:
+                    ahead.discard()
         return results, failures
 
     @staticmethod

@@ -199,3 +199,20 @@ def test_a_chunk_sent_ahead_that_holds_a_bad_input_is_split_as_ever(hubspot, emu
 
     assert list(failed) == [ids[150]]
     assert len(results) == 199
+
+
+def test_a_batch_stopped_by_an_error_leaves_every_ledger_row_complete(hubspot, emulators):
+    from sync_engine.errors import RemoteError
+
+    ids = sorted(contacts_in_hubspot(hubspot, 350), key=int)
+    emulators.hubspot.app.ledger.clear()
+    before = len(our_calls(hubspot.integration, System.HUBSPOT))
+    emulators.hubspot.app.faults.add(path="/batch/update$", status=403, times=20)
+
+    with pytest.raises(RemoteError):
+        batch_update(hubspot, [{"id": i, "properties": {"jobtitle": "x"}} for i in ids])
+
+    calls = our_calls(hubspot.integration, System.HUBSPOT)[before:]
+    sent = [e for e in emulators.hubspot.app.ledger.entries() if e.path.endswith("/batch/update")]
+    assert len(calls) == len(sent) >= 2
+    assert all(c.status == 403 and c.duration_ms is not None for c in calls)
