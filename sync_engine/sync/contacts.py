@@ -681,13 +681,17 @@ class ContactSync(PairSync):
                     hs_value = self._hs_value(f, props)
                     sf_value = "" if creating_salesforce else self._sf_value(f, sobject, record)
                 else:
-                    hs_value = f.comparable(props.get(prop))
+                    hs_value = props.get(prop)
+                    if not (f.plain and type(hs_value) is str):  # ``comparable``, inlined
+                        hs_value = f.comparable(hs_value)
                     if creating_salesforce:
                         # A field HubSpot leaves blank gets Salesforce's default on create:
                         # known now, so HubSpot gets it with this write, not a cycle later.
                         sf_value = "" if hs_value else f.comparable(f.create_default)
                     else:
-                        sf_value = f.comparable(record.get(f.name))
+                        sf_value = record.get(f.name)
+                        if not (f.plain and type(sf_value) is str):
+                            sf_value = f.comparable(sf_value)
             except ValueConversionError as error:
                 self.record_error(
                     pair,

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from django.db import connections, models, router, transaction
@@ -932,11 +933,17 @@ class PairSync:
 _LINK_ATTNAMES = [f.attname for f in RecordLink._meta.concrete_fields]
 
 
+_LINK_SLOTS = {name: n for n, name in enumerate(_LINK_ATTNAMES)}
+
+
 def new_link(integration_id: int, object_name: str) -> RecordLink:
     """An unsaved link, built the way Django builds rows it loads (positional values, no
     per-field defaults): a backfill makes one per record. The caller sets every field."""
-    values = {"integration_id": integration_id, "object": object_name, "snapshot": {}}
-    return RecordLink(*(values.get(name) for name in _LINK_ATTNAMES))
+    values: list[Any] = [None] * len(_LINK_ATTNAMES)
+    values[_LINK_SLOTS["integration_id"]] = integration_id
+    values[_LINK_SLOTS["object"]] = object_name
+    values[_LINK_SLOTS["snapshot"]] = {}
+    return RecordLink(*values)
 
 
 def retried_chunks(fn: Callable[[list], T], items: list, size: int) -> Iterator[T]:
@@ -986,7 +993,8 @@ ZERO = timedelta(0)
 
 def _db_adapter(field: models.Field, connection) -> Any:
     """A field's ``get_db_prep_save`` for plain values, minus Django's per-value checks (the
-    bulk of a backfill's commit time): datetimes and JSON straight to the backend's adapter."""
+    bulk of a backfill's commit time): datetimes and JSON straight to the backend's adapter;
+    None for fields whose value goes as it is."""
     internal = field.get_internal_type()
     if internal == "DateTimeField":
         adapt = connection.ops.adapt_datetimefield_value
@@ -1012,8 +1020,16 @@ def _db_adapter(field: models.Field, connection) -> Any:
         adapt_json, encoder = connection.ops.adapt_json_value, field.encoder
         return lambda value: None if value is None else adapt_json(value, encoder)
     if internal in ("CharField", "TextField", "ForeignKey", "BigAutoField", "AutoField"):
-        return lambda value: value
+        return None  # the value as it is
     return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _adapted(values: tuple, adapters: list) -> list:
+    """``values`` for the database, each through its adapter (None: as it is)."""
+    return [
+        value if adapt is None else adapt(value)
+        for value, adapt in zip(values, adapters, strict=True)
+    ]
 
 
 def rows_update(model: type[models.Model], objs: list, fields: list[str]) -> None:
@@ -1026,14 +1042,15 @@ def rows_update(model: type[models.Model], objs: list, fields: list[str]) -> Non
     connection = connections[router.db_for_write(model)]
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]
-    adapters = [(f.attname, _db_adapter(f, connection)) for f in columns]
+    fetch = attrgetter(*(f.attname for f in columns), "pk")
+    adapters = [_db_adapter(f, connection) for f in columns] + [None]  # the pk as it is
     quote = connection.ops.quote_name
     sql = (
         f"UPDATE {quote(meta.db_table)} SET "  # noqa: S608 (names from the model)
         + ", ".join(f"{quote(f.column)} = %s" for f in columns)
         + f" WHERE {quote(meta.pk.column)} = %s"
     )
-    rows = [[adapt(getattr(obj, name)) for name, adapt in adapters] + [obj.pk] for obj in objs]
+    rows = [_adapted(fetch(obj), adapters) for obj in objs]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
@@ -1053,7 +1070,8 @@ def rows_insert(model: type[models.Model], objs: list, *, batch_size: int = 500)
     meta = model._meta
     pk = meta.pk
     fields = [f for f in meta.concrete_fields if f is not pk]
-    adapters = [(f, _db_adapter(f, connection)) for f in fields]
+    fetch = attrgetter(*(f.attname for f in fields))
+    adapters = [_db_adapter(f, connection) for f in fields]
     # ``pre_save`` only matters for auto_now(_add) moments; the rest is the attribute.
     automatic = [
         f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
@@ -1072,7 +1090,7 @@ def rows_insert(model: type[models.Model], objs: list, *, batch_size: int = 500)
             for obj in batch:
                 for f in automatic:
                     f.pre_save(obj, True)
-                params.extend(adapt(getattr(obj, f.attname)) for f, adapt in adapters)
+                params += _adapted(fetch(obj), adapters)
             cursor.execute(
                 head + ", ".join([row_sql] * len(batch)) + " " + returning,
                 [*params, *returning_params],
