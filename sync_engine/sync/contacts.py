@@ -258,10 +258,12 @@ class ContactSync(PairSync):
                 continue
             if not f.hs_writable:
                 continue  # Salesforce's value can't go anywhere (see merge)
-            try:
-                value = self._sf_value(f, sobject, record)
-            except ValueConversionError:
-                return False
+            value = record.get(f.name)
+            if f.geo or not (f.plain and type(value) is str):  # else ``_sf_value`` is the value
+                try:
+                    value = self._sf_value(f, sobject, record)
+                except ValueConversionError:
+                    return False
             if snapshot.get(f.prop) != value:
                 return False
         return True
@@ -444,10 +446,12 @@ class ContactSync(PairSync):
         props = obj.properties or {}
         snapshot = link.snapshot
         for f in self.field_plan(link.salesforce_type):
-            try:
-                value = self._hs_value(f, props)
-            except ValueConversionError:
-                return False
+            value = props.get(f.prop)
+            if f.owner or f.geo or not (f.plain and type(value) is str):  # else it's the value
+                try:
+                    value = self._hs_value(f, props)
+                except ValueConversionError:
+                    return False
             if snapshot.get(f.prop) != value:
                 return False
         return True
