@@ -76,35 +76,44 @@ def edit_both_sides(sf, hs, *, changes: int, seed: int) -> None:
     for sobject, (field_name, text) in edits.items():
         ids = [r["Id"] for r in sf.query_all(f"SELECT Id FROM {sobject}")["records"]]  # noqa: S608
         picked = rng.sample(ids, min(share, len(ids)))
-        sf.restful(
-            "composite/sobjects",
-            method="PATCH",
-            json={
-                "allOrNone": True,
-                "records": [
-                    {"attributes": {"type": sobject}, "Id": i, field_name: f"{text} {n}"}
-                    for n, i in enumerate(picked)
-                ],
-            },
-        ) if picked else None
+        for start in range(0, len(picked), 200):  # a collection holds 200 records
+            sf.restful(
+                "composite/sobjects",
+                method="PATCH",
+                json={
+                    "allOrNone": True,
+                    "records": [
+                        {"attributes": {"type": sobject}, "Id": i, field_name: f"{text} {n}"}
+                        for n, i in enumerate(picked[start : start + 200], start)
+                    ],
+                },
+            )
     hs_edits = {"contacts": ("jobtitle",), "companies": ("description",), "deals": ("description",)}
     share = per_side // len(hs_edits)
     for object_type, (prop,) in hs_edits.items():
-        page = hs.api_request(
-            {"method": "GET", "path": f"/crm/v3/objects/{object_type}", "qs": {"limit": 100}}
-        ).json()["results"]
-        ids = [r["id"] for r in page]
+        ids: list[str] = []
+        after = None
+        while len(ids) < 10 * share:  # enough to pick from, a page of 100 at a time
+            qs = {"limit": 100, **({"after": after} if after else {})}
+            answer = hs.api_request(
+                {"method": "GET", "path": f"/crm/v3/objects/{object_type}", "qs": qs}
+            ).json()
+            ids += [r["id"] for r in answer["results"]]
+            after = ((answer.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                break
         picked = rng.sample(ids, min(share, len(ids)))
-        hs.api_request(
-            {
-                "method": "POST",
-                "path": f"/crm/v3/objects/{object_type}/batch/update",
-                "body": {
-                    "inputs": [{"id": i, "properties": {prop: f"Marketer edit {n}"}}
-                               for n, i in enumerate(picked)]
-                },
-            }
-        )  # fmt: skip
+        for start in range(0, len(picked), 100):  # a batch holds 100 inputs
+            hs.api_request(
+                {
+                    "method": "POST",
+                    "path": f"/crm/v3/objects/{object_type}/batch/update",
+                    "body": {
+                        "inputs": [{"id": i, "properties": {prop: f"Marketer edit {n}"}}
+                                   for n, i in enumerate(picked[start : start + 100], start)]
+                    },
+                }
+            )  # fmt: skip
 
 
 # --- cycles -----------------------------------------------------------------------------------
