@@ -307,6 +307,26 @@ def _last_response_date(salesforce) -> datetime | None:
     return http_date(last.headers.get("Date") if last is not None else None)
 
 
+COMPANY_PROPERTY = "associatedcompanyid"  # a HubSpot contact's primary company
+
+
+@dataclass
+class ContactCompanies:
+    """What the contact sync's HubSpot read saw of each contact's primary company, for the
+    company sync after it in the cycle: its own search of the same contacts would read the
+    same pages again (every cycle: it is the only change feed of contact–company edits).
+    ``since`` is where the read began (None: every contact), ``read_started`` the server time
+    of its first page; ``rows`` are (contact id, company id, modified) for every contact read."""
+
+    since: datetime | None
+    read_started: datetime | None
+    rows: list[tuple[str, str, str]]
+
+    def covers(self, since: datetime | None) -> bool:
+        """Whether this read saw every change a read from ``since`` would."""
+        return self.since is None or (since is not None and self.since <= since)
+
+
 PROBE_SUBREQUESTS = 25  # a composite request's limit; getUpdated/getDeleted aren't queries
 REPLICATION_WINDOW = timedelta(days=29)  # getUpdated answers for the last 30 days only
 
@@ -334,6 +354,9 @@ class ChangeProbe:
         # stream -> (query, include_deleted, first page, server time it was read)
         self.prefetched: dict[str, tuple[str, bool, dict, datetime | None]] = {}
         self.owners = None  # the cycle's ``owners.OwnerDirectory``, shared by its pairs
+        self.pairs: list[str] = []  # the cycle's pairs, in order
+        # The HubSpot contacts the contact sync read this cycle, for the company sync.
+        self.contact_companies: ContactCompanies | None = None
 
     def ensure(self, ctx) -> None:
         if self.ran:

@@ -3,9 +3,11 @@ association kept in step with ``Contact.AccountId``.
 
 One cycle reads Salesforce's account changes (and contacts whose ``AccountId`` changed, in the
 same composite call), then HubSpot's company changes (and contacts whose primary company
-changed), in batches, on the shared ``PairSync`` machinery: echoes and unchanged records are
-skipped against the link's snapshot, fields merge by their mapping's rule, owners follow §11,
-writes are batched and fail one record at a time into typed errors.
+changed: what the contact sync, which runs first, read of them this cycle, or a search of its
+own when it didn't run or read from later than this pair's cursor), in batches, on the shared
+``PairSync`` machinery: echoes and unchanged records are skipped against the link's
+snapshot, fields merge by their mapping's rule, owners follow §11, writes are batched and fail
+one record at a time into typed errors.
 
 Matching (§9): the link (Salesforce Account ID) first, then the company associated with the
 same linked contacts; never the domain. Otherwise a record is created:
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import transaction
@@ -36,7 +39,9 @@ from ..errors import NotFound, RemoteError
 from ..models import ObjectSync, RecordLink, ResyncRequest, SyncError
 from ..object_settings import settings_for
 from .changes import (
+    COMPANY_PROPERTY,
     OVERLAP,
+    ContactCompanies,
     Cursor,
     SoqlStream,
     Version,
@@ -58,6 +63,7 @@ from .pair import (
     PairSync,
     each_chunk_retried,
     hubspot_associations_read,
+    hubspot_batch_read,
     hubspot_version,
     salesforce_version,
 )
@@ -66,6 +72,7 @@ from .values import ValueConversionError, normalize
 log = logging.getLogger(__name__)
 
 OBJECT = "companies"
+CONTACT_MODIFIED = "lastmodifieddate"
 SOBJECT = "Account"
 MODIFIED = "hs_lastmodifieddate"
 LINK_PROPERTY = "salesforceaccountid"
@@ -753,41 +760,63 @@ class CompanySync(PairSync):
         without = {r["Id"] for r in records if not r.get("AccountId")}
         hubspot_ids = [k.hubspot_id for k in links if k.salesforce_id in without]
         if hubspot_ids:
-            result = with_retries(
-                lambda: self.ctx.hubspot.batch_read(
-                    object_type="contacts", ids=hubspot_ids, properties=["associatedcompanyid"]
-                )
-            )
-            with_company = [o for o in result.results if o.properties.get("associatedcompanyid")]
-            self.associate_in_salesforce(with_company)
+            # The contact sync read most of them this cycle: only the others are read here.
+            shared = self.shared_contact_companies()
+            known = {row[0]: row for row in shared.rows} if shared is not None else {}
+            objects = [_contact(*known[i]) for i in hubspot_ids if i in known]
+            unknown = [i for i in hubspot_ids if i not in known]
+            if unknown:
+                objects += hubspot_batch_read(
+                    self.ctx.hubspot,
+                    object_type="contacts",
+                    ids=unknown,
+                    properties=[COMPANY_PROPERTY],
+                ).results
+            self.associate_in_salesforce([o for o in objects if o.properties.get(COMPANY_PROPERTY)])
             self.remember_association({i: "" for i in without}, only_missing=True)
+
+    def shared_contact_companies(self) -> ContactCompanies | None:
+        """The contact sync's read of HubSpot contacts this cycle, if it ran before us."""
+        probe = getattr(self.ctx, "probe", None)
+        return probe.contact_companies if probe is not None else None
 
     def sync_hubspot_contact_companies(self) -> None:
         """HubSpot contacts whose primary company changed: the Salesforce contact's
         ``AccountId`` follows (leads have no account)."""
         cursor = Cursor.load(self.ctx.integration, "hubspot:contacts:company")
+        shared = self.shared_contact_companies()
+        if shared is not None and shared.covers(cursor.since):
+            # The contact sync read these contacts this cycle, from no later than we would.
+            for start in range(0, len(shared.rows), BATCH):
+                rows = shared.rows[start : start + BATCH]
+                self.handle_contact_companies([_contact(*row) for row in rows], cursor)
+            cursor.mark_checked(shared.read_started)
+            return
         read_started = None
         for page in hubspot_changes(
             self.ctx.hubspot,
             object_type="contacts",
-            modified_property="lastmodifieddate",
+            modified_property=CONTACT_MODIFIED,
             since=cursor.since,
-            properties=["associatedcompanyid", "lastmodifieddate"],
+            properties=[COMPANY_PROPERTY, CONTACT_MODIFIED],
             limit=10**9,
         ):
             read_started = read_started or http_date(self.ctx.hubspot.server_date)
-            handled = [
-                Version.of(
-                    str(o.id),
-                    parse_time(o.properties.get("lastmodifieddate")),
-                    o.properties.get("associatedcompanyid"),
-                )
-                for o in page
-            ]
-            fresh = [o for o, v in zip(page, handled, strict=True) if not cursor.seen(v)]
-            self.associate_in_salesforce(fresh)
-            with_transaction_advance(cursor, handled)
+            self.handle_contact_companies(page, cursor)
         cursor.mark_checked(read_started or http_date(self.ctx.hubspot.server_date))
+
+    def handle_contact_companies(self, objects: list[Any], cursor: Cursor) -> None:
+        handled = [
+            Version.of(
+                str(o.id),
+                parse_time(o.properties.get(CONTACT_MODIFIED)),
+                o.properties.get(COMPANY_PROPERTY),
+            )
+            for o in objects
+        ]
+        fresh = [o for o, v in zip(objects, handled, strict=True) if not cursor.seen(v)]
+        self.associate_in_salesforce(fresh)
+        with_transaction_advance(cursor, handled)
 
     def associate_in_salesforce(self, objects: list[Any]) -> None:
         links = {
@@ -883,6 +912,13 @@ class CompanySync(PairSync):
         ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
         self.forced = set()
         self.counts["retried"] += len(due)
+
+
+def _contact(contact_id: str, company: str | None, modified: str | None) -> Any:
+    """A HubSpot contact as the company sync reads it (id, company, modified date)."""
+    return SimpleNamespace(
+        id=contact_id, properties={COMPANY_PROPERTY: company, CONTACT_MODIFIED: modified}
+    )
 
 
 def with_transaction_advance(cursor: Cursor, handled: list[Version]) -> None:

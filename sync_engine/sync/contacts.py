@@ -28,6 +28,8 @@ from ..models import RecordLink, ResyncRequest
 from ..object_settings import settings_for
 from . import geo
 from .changes import (
+    COMPANY_PROPERTY,
+    ContactCompanies,
     Cursor,
     SoqlStream,
     composite_query,
@@ -145,10 +147,17 @@ class ContactSync(PairSync):
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)
+        probe = getattr(ctx, "probe", None)
+        # With the company sync after it in the cycle, the HubSpot read also takes each
+        # contact's company and hands it on (see ``changes.ContactCompanies``).
+        self.company_rows: list[tuple] | None = (
+            [] if probe is not None and "companies" in probe.pairs else None
+        )
         self.hubspot_properties = sorted(
             {m.hubspot_property for m in ctx.mappings}
             | set(HUBSPOT_SYSTEM) & set(ctx.hubspot_properties)
             | {"email", MODIFIED}
+            | ({COMPANY_PROPERTY} if self.company_rows is not None else set())
         )
         self._list_members: set[str] | None = None
         self._plans: dict[str, list[MappedField]] = {}
@@ -383,11 +392,16 @@ class ContactSync(PairSync):
     # --- HubSpot → Salesforce -------------------------------------------------------------
     def sync_hubspot_changes(self) -> None:
         cursor = Cursor.load(self.ctx.integration, f"hubspot:{OBJECT}")
-        complete = cursor.since is None  # a first read sees every contact HubSpot has
-        self.read_hubspot_changes(
+        since = cursor.since
+        complete = since is None  # a first read sees every contact HubSpot has
+        read_started = self.read_hubspot_changes(
             cursor, self.hubspot_properties, self.handle_hubspot_contacts, batch=BATCH
         )
         self.hubspot_emails_complete = complete
+        if self.company_rows is not None:
+            self.ctx.probe.contact_companies = ContactCompanies(
+                since, read_started, self.company_rows
+            )
 
     def handle_hubspot_contacts(
         self, objects: list[Any], cursor: Cursor | None, *, force: bool = False
@@ -396,6 +410,11 @@ class ContactSync(PairSync):
             objects, cursor, force=force, version=lambda o: hubspot_version(o, MODIFIED)
         )
         self.hubspot_emails.update(_email(o.properties.get("email")) for o in objects)
+        if self.company_rows is not None and cursor is not None:
+            self.company_rows += [
+                (str(o.id), o.properties.get(COMPANY_PROPERTY), o.properties.get(MODIFIED))
+                for o in objects
+            ]
         self.follow_hubspot_merges(fresh)
         links = {
             link.hubspot_id: link

@@ -139,6 +139,7 @@ def sync_cycles_run(
         )
     )
     probe = ChangeProbe([s for name in names for s in pair_streams(name, options.get(name))])
+    probe.pairs = names
     runs = []
     for name in names:
         try:

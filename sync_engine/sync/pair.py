@@ -363,9 +363,9 @@ class PairSync:
 
     def read_hubspot_changes(
         self, cursor: Cursor, properties: list[str], handle, *, batch: int = 1000
-    ) -> None:
+    ) -> datetime | None:
         """HubSpot records of this pair modified since the cursor, handed to ``handle(objects,
-        cursor)`` in batches; the cursor notes when this complete read began."""
+        cursor)`` in batches; the cursor notes when this complete read began (returned)."""
         read_started = None
         chunk: list[Any] = []
         for page in hubspot_changes(
@@ -384,7 +384,9 @@ class PairSync:
                 chunk = []
         if chunk:
             handle(chunk, cursor)
-        cursor.mark_checked(read_started or http_date(self.ctx.hubspot.server_date))
+        read_started = read_started or http_date(self.ctx.hubspot.server_date)
+        cursor.mark_checked(read_started)
+        return read_started
 
     def apply_salesforce_deletes(self, records: list[dict]) -> None:
         """Deleted or merged away in Salesforce: a merge's survivor inherits the loser's HubSpot

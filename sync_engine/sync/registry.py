@@ -1,7 +1,9 @@
 """Which module syncs each object pair, in dependency order.
 
-Accounts come first (contacts' company associations and opportunities need them), then people,
-then what hangs off people and accounts. Classes are imported when first used, so a pair's
+People come first, then accounts (whose sync puts contacts' company associations in step, so
+it sees the people linked this cycle, and reads the HubSpot contact changes the contact sync
+just read: see ``changes.ContactCompanies``), then what hangs off people and accounts
+(opportunities need accounts). Classes are imported when first used, so a pair's
 module loads only in the processes that sync it.
 """
 
@@ -12,8 +14,8 @@ from django.utils.module_loading import import_string
 from ..object_settings import CUSTOM_PREFIX
 
 PAIR_CLASSES: dict[str, str] = {
-    "companies": "sync_engine.sync.companies.CompanySync",
     "contacts": "sync_engine.sync.contacts.ContactSync",
+    "companies": "sync_engine.sync.companies.CompanySync",
     "deals": "sync_engine.sync.deals.DealSync",
     "tickets": "sync_engine.sync.tickets.TicketSync",
     "activities": "sync_engine.sync.activities.ActivitySync",

@@ -38,7 +38,7 @@ from typing import Any
 from django.db import transaction
 
 from .. import services
-from ..errors import RemoteError
+from ..errors import RateLimited, RemoteError, TransientError
 from ..models import ObjectSync, RecordLink, ResyncRequest, SchemaCache, SyncError, System
 from .changes import (
     Cursor,
@@ -229,6 +229,7 @@ class TicketSync(PairSync):
         self._record_types: dict[str, str] | None = None
         self._hubspot_pipelines: list[dict] | None = None
         self._statuses: list[str] | None = None
+        self._pipeline_error: RemoteError | None = None  # why a pipeline couldn't be created
 
     def run(self) -> None:
         self.sync_salesforce_changes()
@@ -364,6 +365,26 @@ class TicketSync(PairSync):
         if owner:  # which Salesforce owner the stored HubSpot owner stands for
             side = pair.snap_hubspot if OWNER_PROPERTY in pair.to_hubspot else pair.same
             side["__salesforce_owner"] = record.get(owner) or ""
+        if creating and STAGE not in pair.to_hubspot:
+            self.wait_for_pipeline(pair)
+
+    def wait_for_pipeline(self, pair: Pair) -> None:
+        """A new ticket needs a pipeline stage (HubSpot requires one): while the case's
+        pipeline couldn't be created, the ticket isn't sent, and the case waits with an error
+        (a blip is tried again next cycle) instead of failing as a missing required value."""
+        error = self._pipeline_error
+        transient = isinstance(error, TransientError | RateLimited)
+        reason = error.message if error is not None else "it has no stage"
+        self.record_error(
+            pair,
+            "to_hubspot",
+            "transient" if transient else "picklist",
+            (error.code if error is not None else "") or "NO_PIPELINE",
+            f"The HubSpot ticket pipeline for this case's process isn't there yet: {reason}",
+            ["RecordTypeId"],
+        )
+        pair.to_hubspot, pair.snap_hubspot = {}, {}
+        pair.partial = True
 
     def stage_values(self, pair: Pair) -> dict[str, str]:
         """``hs_pipeline`` and ``hs_pipeline_stage`` for the case's process and status."""
@@ -407,6 +428,7 @@ class TicketSync(PairSync):
             )
         except RemoteError as error:
             log.warning("creating a ticket pipeline for %s failed: %s", process, error)
+            self._pipeline_error = error
             return None
         self.pipelines[process] = {
             "label": label,

@@ -20,7 +20,7 @@ from sync_engine.services import (
     object_sync_get_or_create,
     record_resync,
 )
-from sync_engine.sync.cycle import sync_cycle_run
+from sync_engine.sync.cycle import sync_cycle_run, sync_cycles_run
 
 from .helpers import hs_create, hs_get
 
@@ -46,8 +46,18 @@ class Companies:
         return run
 
     def both(self):
-        """One cycle of every pair, companies first (as the scheduler orders them)."""
-        return self("companies"), self("contacts")
+        """One cycle of each pair, contacts first (as the scheduler orders them); returns
+        (the company run, the contact run)."""
+        contacts = self("contacts")
+        return self("companies"), contacts
+
+    def cycle(self):
+        """One cycle over both pairs as the worker runs it (sharing the probe and reads)."""
+        before = ApiCall.objects.filter(integration=self.integration).count()
+        runs = {r.object: r for r in sync_cycles_run(integration=self.integration)}
+        assert all(r.status == "succeeded" for r in runs.values()), runs
+        calls = ApiCall.objects.filter(integration=self.integration).order_by("id")[before:]
+        return runs, [c.operation for c in calls]
 
     def settings(self, **changes):
         object_settings_update(
@@ -319,6 +329,33 @@ def test_hubspot_primary_company_sets_the_contact_account(companies, sf_person, 
     assert not idle.counts.get("associations_to_hubspot")
 
 
+def test_in_a_cycle_over_both_pairs_the_contact_search_serves_the_company_sync(
+    companies, sf_person, hs_person
+):
+    """The contact sync's HubSpot search also reads each contact's primary company and hands
+    it to the company sync after it: one contact search a cycle, not two."""
+    first = sf_person.Account.create({"Name": "First Shared"})["id"]
+    second = sf_person.Account.create({"Name": "Second Shared"})["id"]
+    contact = sf_person.Contact.create(
+        {"LastName": "Sharer", "Email": "sharer@x.example", "AccountId": first}
+    )["id"]
+    companies.cycle()
+    companies.cycle()
+    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    second_company = companies.link(salesforce_id=second).hubspot_id
+    companies.hs_action("associate", from_type="contacts", from_id=hs_contact,
+                        to_type="companies", to_id=second_company, type_id=1)  # fmt: skip
+
+    runs, operations = companies.cycle()
+
+    assert runs["companies"].counts["associations_to_salesforce"] == 1
+    assert sf_person.Contact.get(contact)["AccountId"] == second
+    assert operations.count("contacts.search") == 1, operations
+    _, idle = companies.cycle()
+    assert idle.count("contacts.search") == 1, idle
+    assert sf_person.Contact.get(contact)["AccountId"] == second
+
+
 def test_a_company_create_lost_after_it_landed_is_not_duplicated(
     companies, sf_person, hs_person, emulators
 ):
@@ -360,10 +397,12 @@ def test_an_account_create_lost_after_it_landed_is_not_duplicated(
     assert companies.link(hubspot_id=str(company))
 
 
-def test_companies_run_before_contacts():
+def test_contacts_run_before_companies_and_companies_before_deals():
+    """The company sync sees the people linked this cycle and the contact changes the contact
+    sync read; accounts are linked before opportunities need them."""
     from sync_engine.sync.registry import PAIR_CLASSES as PAIRS
 
-    assert list(PAIRS)[:2] == ["companies", "contacts"]
+    assert list(PAIRS)[:3] == ["contacts", "companies", "deals"]
 
 
 def test_a_salesforce_contact_moving_account_moves_its_hubspot_company(

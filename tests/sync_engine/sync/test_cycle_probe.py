@@ -63,7 +63,7 @@ def test_pairs_run_in_dependency_order_and_an_idle_cycle_costs_one_salesforce_ca
     account = sf_person.Account.create({"Name": "Probe Corp"})["id"]
     lead = new_lead(sf_person, Email="probe@example.com")
     runs, _ = all_pairs()
-    assert list(runs) == ["companies", "contacts"]
+    assert list(runs) == ["contacts", "companies"]
     assert runs["companies"].counts["created_in_hubspot"] == 1
     assert runs["contacts"].counts["created_in_hubspot"] == 1
     RecordLink.objects.get(salesforce_id=account)

@@ -15,7 +15,7 @@ from .helpers import hs_create
 
 
 class Deals:
-    """Run the pairs' cycles (companies, contacts, deals, in the scheduler's order)."""
+    """Run the pairs' cycles (contacts, companies, deals, in the scheduler's order)."""
 
     def __init__(self, integration, emulators):
         self.integration = integration
@@ -36,8 +36,8 @@ class Deals:
 
     def all(self):
         """One cycle of every pair, in order; returns the deals run."""
-        self("companies")
         self("contacts")
+        self("companies")
         return self("deals")
 
     def settings(self, **changes):
@@ -700,7 +700,7 @@ def test_deals_run_in_a_cycle_over_every_pair(with_companies, sf_person, hs_pers
     deals.sf_action("add_contact_role", opportunity_id=opportunity, contact_id=contact)
     runs = sync_cycles_run(integration=deals.integration)
     assert all(r.status == "succeeded" for r in runs), [(r.object, r.message) for r in runs]
-    assert [r.object for r in runs][:3] == ["companies", "contacts", "deals"]
+    assert [r.object for r in runs][:3] == ["contacts", "companies", "deals"]
     deal = deals.link(salesforce_id=opportunity).hubspot_id
     hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
     company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id

@@ -12,7 +12,7 @@ def test_due_pairs_come_in_dependency_order(cycle, integration):
     ObjectSync.objects.update_or_create(
         integration=integration, object="companies", defaults={"enabled": True}
     )
-    assert due_cycles() == [(integration.pk, "companies"), (integration.pk, "contacts")]
+    assert due_cycles() == [(integration.pk, "contacts"), (integration.pk, "companies")]
     SyncRun.objects.create(integration=integration, object="contacts")
     assert due_cycles() == [(integration.pk, "companies")]  # contacts ran less than a minute ago
 

@@ -398,3 +398,30 @@ def test_an_edit_of_a_case_sends_what_changed_without_looking_owners_up(
     # Blank values left out of the create are known to be blank: no owner directory read
     # (Salesforce users, HubSpot owners) for an edit that doesn't touch the owner.
     assert "owners.list" not in operations and "query" not in operations, operations
+
+
+def test_a_new_case_waits_for_its_pipeline_instead_of_failing_without_a_stage(
+    tickets, sf_person, hs_person, emulators
+):
+    """HubSpot requires a stage on a new ticket: while the pipeline can't be created (a blip
+    here), the case waits with an error that is tried again next cycle."""
+    emulators.hubspot.app.faults.add(
+        path=r"/crm/v3/pipelines/tickets$", method="POST", status=503, times=20
+    )
+    case = sf_person.Case.create({"Subject": "Waits for its pipeline", "Status": "New"})["id"]
+    run = tickets()
+    assert not run.counts.get("created_in_hubspot"), run.counts
+    (error,) = SyncError.objects.filter(integration=tickets.integration, resolved_at__isnull=True)
+    assert (error.error_type, error.salesforce_id) == ("transient", case)
+    assert "pipeline" in error.message
+    assert ticket_ids(hs_person) == []
+
+    emulators.hubspot.app.faults.clear()
+    run = tickets()
+    assert run.counts.get("created_in_hubspot") == 1, run.counts
+    link = tickets.link(salesforce_id=case)
+    props = ticket(hs_person, link.hubspot_id, "subject", "hs_pipeline", "hs_pipeline_stage")
+    assert props["subject"] == "Waits for its pipeline" and props["hs_pipeline_stage"]
+    assert not SyncError.objects.filter(
+        integration=tickets.integration, resolved_at__isnull=True
+    ).exists()
