@@ -96,6 +96,9 @@ HUBSPOT_SYSTEM = [
     "lastname",
 ]
 BATCH = 1000  # HubSpot records merged per batch
+# Contacts whose companies one cycle hands to the company sync at most (about 25 MB): a bigger
+# read would grow the worker with the data, so the company sync then searches for itself.
+SHARED_CONTACTS_MAX = 100_000
 
 
 def _email(value: Any) -> str:
@@ -411,10 +414,13 @@ class ContactSync(PairSync):
         )
         self.hubspot_emails.update(_email(o.properties.get("email")) for o in objects)
         if self.company_rows is not None and cursor is not None:
-            self.company_rows += [
-                (str(o.id), o.properties.get(COMPANY_PROPERTY), o.properties.get(MODIFIED))
-                for o in objects
-            ]
+            if len(self.company_rows) + len(objects) > SHARED_CONTACTS_MAX:
+                self.company_rows = None  # a backfill that big: the company sync reads itself
+            else:
+                self.company_rows += [
+                    (str(o.id), o.properties.get(COMPANY_PROPERTY), o.properties.get(MODIFIED))
+                    for o in objects
+                ]
         self.follow_hubspot_merges(fresh)
         links = {
             link.hubspot_id: link

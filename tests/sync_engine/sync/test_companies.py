@@ -500,3 +500,28 @@ def test_an_external_id_naming_a_company_keyed_to_another_account_is_not_trusted
     stranger = sf_person.Account.create({"Name": "Stranger", "HubSpot_Id__c": taken})["id"]
     companies()
     assert companies.link(salesforce_id=stranger).hubspot_id != taken
+
+
+def test_past_the_shared_read_cap_the_company_sync_searches_contacts_itself(
+    companies, sf_person, hs_person, monkeypatch
+):
+    from sync_engine.sync import contacts as contact_sync
+
+    monkeypatch.setattr(contact_sync, "SHARED_CONTACTS_MAX", 0)  # every read is "too big"
+    first = sf_person.Account.create({"Name": "First Capped"})["id"]
+    second = sf_person.Account.create({"Name": "Second Capped"})["id"]
+    contact = sf_person.Contact.create(
+        {"LastName": "Capped", "Email": "capped@x.example", "AccountId": first}
+    )["id"]
+    companies.cycle()
+    companies.cycle()
+    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    second_company = companies.link(salesforce_id=second).hubspot_id
+    companies.hs_action("associate", from_type="contacts", from_id=hs_contact,
+                        to_type="companies", to_id=second_company, type_id=1)  # fmt: skip
+
+    runs, operations = companies.cycle()
+
+    assert runs["companies"].counts["associations_to_salesforce"] == 1
+    assert sf_person.Contact.get(contact)["AccountId"] == second
+    assert operations.count("contacts.search") == 2, operations
