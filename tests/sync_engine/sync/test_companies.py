@@ -329,15 +329,13 @@ def test_hubspot_primary_company_sets_the_contact_account(companies, sf_person, 
     assert not idle.counts.get("associations_to_hubspot")
 
 
-def test_in_a_cycle_over_both_pairs_the_contact_search_serves_the_company_sync(
-    companies, sf_person, hs_person
-):
-    """The contact sync's HubSpot search also reads each contact's primary company and hands
-    it to the company sync after it: one contact search a cycle, not two."""
-    first = sf_person.Account.create({"Name": "First Shared"})["id"]
-    second = sf_person.Account.create({"Name": "Second Shared"})["id"]
+def moved_in_hubspot_between_cycles(companies, sf_person, name: str) -> tuple[str, str]:
+    """A Salesforce contact on one account, synced by two cycles over both pairs, then moved
+    to the other account's company in HubSpot: (contact id, the other account id)."""
+    first = sf_person.Account.create({"Name": f"First {name}"})["id"]
+    second = sf_person.Account.create({"Name": f"Second {name}"})["id"]
     contact = sf_person.Contact.create(
-        {"LastName": "Sharer", "Email": "sharer@x.example", "AccountId": first}
+        {"LastName": name, "Email": f"{name}@x.example", "AccountId": first}
     )["id"]
     companies.cycle()
     companies.cycle()
@@ -345,6 +343,15 @@ def test_in_a_cycle_over_both_pairs_the_contact_search_serves_the_company_sync(
     second_company = companies.link(salesforce_id=second).hubspot_id
     companies.hs_action("associate", from_type="contacts", from_id=hs_contact,
                         to_type="companies", to_id=second_company, type_id=1)  # fmt: skip
+    return contact, second
+
+
+def test_in_a_cycle_over_both_pairs_the_contact_search_serves_the_company_sync(
+    companies, sf_person, hs_person
+):
+    """The contact sync's HubSpot search also reads each contact's primary company and hands
+    it to the company sync after it: one contact search a cycle, not two."""
+    contact, second = moved_in_hubspot_between_cycles(companies, sf_person, "shared")
 
     runs, operations = companies.cycle()
 
@@ -508,17 +515,7 @@ def test_past_the_shared_read_cap_the_company_sync_searches_contacts_itself(
     from sync_engine.sync import contacts as contact_sync
 
     monkeypatch.setattr(contact_sync, "SHARED_CONTACTS_MAX", 0)  # every read is "too big"
-    first = sf_person.Account.create({"Name": "First Capped"})["id"]
-    second = sf_person.Account.create({"Name": "Second Capped"})["id"]
-    contact = sf_person.Contact.create(
-        {"LastName": "Capped", "Email": "capped@x.example", "AccountId": first}
-    )["id"]
-    companies.cycle()
-    companies.cycle()
-    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
-    second_company = companies.link(salesforce_id=second).hubspot_id
-    companies.hs_action("associate", from_type="contacts", from_id=hs_contact,
-                        to_type="companies", to_id=second_company, type_id=1)  # fmt: skip
+    contact, second = moved_in_hubspot_between_cycles(companies, sf_person, "capped")
 
     runs, operations = companies.cycle()
 

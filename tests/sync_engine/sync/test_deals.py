@@ -84,6 +84,17 @@ def new_opportunity(sf, **fields) -> str:
     )["id"]
 
 
+def opportunity_with_role(deals, sf_person, *, account, person, email, opportunity):
+    """An account, a contact on it and an opportunity with that contact's role: their ids."""
+    account_id = sf_person.Account.create({"Name": account})["id"]
+    contact_id = sf_person.Contact.create(
+        {"LastName": person, "Email": email, "AccountId": account_id}
+    )["id"]
+    opportunity_id = new_opportunity(sf_person, Name=opportunity, AccountId=account_id)
+    deals.sf_action("add_contact_role", opportunity_id=opportunity_id, contact_id=contact_id)
+    return account_id, contact_id, opportunity_id
+
+
 def hs_deal(hs, **properties) -> str:
     return hs.crm.deals.basic_api.create(DealCreate(properties=properties)).id
 
@@ -692,12 +703,14 @@ def test_deals_run_in_a_cycle_over_every_pair(with_companies, sf_person, hs_pers
     from sync_engine.sync.cycle import sync_cycles_run
 
     deals = with_companies
-    account = sf_person.Account.create({"Name": "Everything Inc"})["id"]
-    contact = sf_person.Contact.create(
-        {"LastName": "Every", "Email": "every@thing.example", "AccountId": account}
-    )["id"]
-    opportunity = new_opportunity(sf_person, Name="Everything deal", AccountId=account)
-    deals.sf_action("add_contact_role", opportunity_id=opportunity, contact_id=contact)
+    account, contact, opportunity = opportunity_with_role(
+        deals,
+        sf_person,
+        account="Everything Inc",
+        person="Every",
+        email="every@thing.example",
+        opportunity="Everything deal",
+    )
     runs = sync_cycles_run(integration=deals.integration)
     assert all(r.status == "succeeded" for r in runs), [(r.object, r.message) for r in runs]
     assert [r.object for r in runs][:3] == ["contacts", "companies", "deals"]
@@ -783,12 +796,14 @@ def test_a_changed_deal_shares_the_sweeps_association_read(with_companies, sf_pe
     """The sweep's slice of linked deals is read at the start of the cycle: an opportunity
     edited in Salesforce among them needs no association read of its own."""
     deals = with_companies
-    account = sf_person.Account.create({"Name": "Shared Read Inc"})["id"]
-    contact = sf_person.Contact.create(
-        {"LastName": "Shared", "Email": "shared@read.example", "AccountId": account}
-    )["id"]
-    opportunity = new_opportunity(sf_person, Name="Shared read", AccountId=account)
-    deals.sf_action("add_contact_role", opportunity_id=opportunity, contact_id=contact)
+    account, contact, opportunity = opportunity_with_role(
+        deals,
+        sf_person,
+        account="Shared Read Inc",
+        person="Shared",
+        email="shared@read.example",
+        opportunity="Shared read",
+    )
     deals.all()
     deals.all()
     last = ApiCall.objects.filter(integration=deals.integration).order_by("-id")[0].id
