@@ -141,15 +141,18 @@ def sync_cycles_run(
     probe = ChangeProbe([s for name in names for s in pair_streams(name, options.get(name))])
     probe.pairs = names
     runs = []
-    for name in names:
-        try:
-            runs.append(
-                sync_cycle_run(
-                    integration=integration, object_name=name, trigger=trigger, probe=probe
+    try:
+        for name in names:
+            try:
+                runs.append(
+                    sync_cycle_run(
+                        integration=integration, object_name=name, trigger=trigger, probe=probe
+                    )
                 )
-            )
-        except SyncAlreadyRunning:
-            log.info("%s is already syncing; skipped in this cycle", name)
+            except SyncAlreadyRunning:
+                log.info("%s is already syncing; skipped in this cycle", name)
+    finally:
+        probe.close()
     return runs
 
 
