@@ -29,7 +29,6 @@ class CallTimer:
     started: float = field(default_factory=time.perf_counter)
     deferred: bool = False  # made on a helper thread: the caller saves the outcome
     used: bool = False
-    date: str | None = None  # the answer's Date header, where the connector notes it
 
     def finish(self, *, status: int, records: int = 0) -> None:
         self.call.status = status

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,7 +33,6 @@ OVERLAP = timedelta(minutes=2)
 SEARCH_PAGE = 200
 COMPOSITE_QUERIES = 5  # query subrequests Salesforce accepts in one composite request
 T = TypeVar("T")
-log = logging.getLogger(__name__)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -359,51 +357,42 @@ class ChangeProbe:
         self.pairs: list[str] = []  # the cycle's pairs, in order
         # The HubSpot contacts the contact sync read this cycle, for the company sync.
         self.contact_companies: ContactCompanies | None = None
-        self._planned: list = []  # [the plan], once worked out (see _plan)
-        self._ahead: tuple[list[dict], CallAhead] | None = None  # see send_ahead
-
-    def send_ahead(self, ctx) -> None:
-        """Send the cycle's first Salesforce call now, on a helper thread (see
-        ``connectors/ahead.py``): the contact sync does its HubSpot half meanwhile, and the
-        Salesforce half finds the answer waiting. It is the same call ``ensure`` would make."""
-        if self.ran or self._ahead is not None:
-            return
-        plan = self._plan(ctx)
-        if plan is None:
-            return
-        first = plan[1][0]
-        ahead = CallAhead.send(
-            lambda: ctx.salesforce.composite(first),
-            integration=ctx.integration,
-            system=ctx.salesforce.system,
-            operation="composite",
-        )
-        if ahead is not None:
-            self._ahead = (first, ahead)
-
-    def close(self) -> None:
-        """The cycle is over: a call sent ahead that no pair took is waited for and
-        recorded (its pairs failed before reading Salesforce)."""
-        if self._ahead is not None:
-            self._ahead[1].discard()
-            self._ahead = None
 
     def ensure(self, ctx) -> None:
         if self.ran:
             return
         self.ran = True
-        plan = self._plan(ctx)
-        if plan is None:
+        self.starts = self._starts(ctx.integration)
+        if self._query_every_stream(ctx) or not self.starts:
             return
-        kind, chunks, detail = plan
-        if kind == "streams":
-            self._read_up_front(ctx, detail[0], include_deleted=detail[1], chunks=chunks)
-            return
-        riders = detail
+        version = ctx.salesforce.connection.api_version
+        # Salesforce caps the answer at its own clock (latestDateCovered), so an end beyond
+        # ours keeps a Salesforce clock that runs ahead of this machine's fully covered.
+        end = soql_datetime(max([datetime.now(UTC), *self.starts.values()]) + timedelta(days=1))
+        subrequests = []
+        for sobject, start in self.starts.items():
+            for kind in ("updated", "deleted"):
+                subrequests.append(
+                    {
+                        "method": "GET",
+                        "url": f"/services/data/v{version}/sobjects/{sobject}/{kind}/"
+                        f"?start={quote(soql_datetime(start))}&end={quote(end)}",
+                        "referenceId": f"{kind}_{sobject}",
+                    }
+                )
+        # Room left in the first call carries the first pages of the streams most likely to
+        # have changed (see ``_likely_streams``): read now, they needn't be read after.
+        riders = self._likely_streams(min(COMPOSITE_QUERIES, PROBE_SUBREQUESTS - len(subrequests)))
+        subrequests[:0] = [
+            query_subrequest(version, soql, f"page_{i}", include_deleted=deleted_too)
+            for i, (_, soql, deleted_too) in enumerate(riders)
+        ]
         answers: dict[str, dict] = {}
         try:
-            for chunk in chunks:
-                response, read_at = self._composite(ctx, chunk)
+            for start in range(0, len(subrequests), PROBE_SUBREQUESTS):
+                chunk = subrequests[start : start + PROBE_SUBREQUESTS]
+                response = with_retries(lambda c=chunk: ctx.salesforce.composite(c))
+                read_at = _last_response_date(ctx.salesforce)
                 for sub in response.get("compositeResponse", []):
                     if sub["referenceId"].startswith("page_"):
                         stream, soql, deleted_too = riders[int(sub["referenceId"][5:])]
@@ -425,81 +414,6 @@ class ChangeProbe:
                 self.unchanged[sobject] = min(covered)
         self._prefetch(ctx)
 
-    def _plan(self, ctx) -> tuple[str, list[list[dict]], Any] | None:
-        """The cycle's first Salesforce calls, worked out once: ``("streams", chunks,
-        (streams, include_deleted))`` when the streams' own queries fit in one call (see
-        ``_query_every_stream``), ``("probe", chunks, riders)`` for the probe, or None."""
-        if self._planned:
-            return self._planned[0]
-        self.starts = self._starts(ctx.integration)
-        version = ctx.salesforce.connection.api_version
-        plan: tuple[str, list[list[dict]], Any] | None = None
-        every = self._query_every_stream()
-        if every is not None:
-            streams, include_deleted = every
-            plan = ("streams", self._query_chunks(version, streams, include_deleted), every)
-        elif self.starts:
-            # Salesforce caps the answer at its own clock (latestDateCovered), so an end beyond
-            # ours keeps a Salesforce clock that runs ahead of this machine's fully covered.
-            now = datetime.now(UTC)
-            end = soql_datetime(max([now, *self.starts.values()]) + timedelta(days=1))
-            subrequests = []
-            for sobject, start in self.starts.items():
-                for kind in ("updated", "deleted"):
-                    subrequests.append(
-                        {
-                            "method": "GET",
-                            "url": f"/services/data/v{version}/sobjects/{sobject}/{kind}/"
-                            f"?start={quote(soql_datetime(start))}&end={quote(end)}",
-                            "referenceId": f"{kind}_{sobject}",
-                        }
-                    )
-            # Room left in the first call carries the first pages of the streams most likely
-            # to have changed (see ``_likely_streams``): read now, they needn't be read after.
-            room = min(COMPOSITE_QUERIES, PROBE_SUBREQUESTS - len(subrequests))
-            riders = self._likely_streams(room)
-            subrequests[:0] = [
-                query_subrequest(version, soql, f"page_{i}", include_deleted=deleted_too)
-                for i, (_, soql, deleted_too) in enumerate(riders)
-            ]
-            chunks = [
-                subrequests[start : start + PROBE_SUBREQUESTS]
-                for start in range(0, len(subrequests), PROBE_SUBREQUESTS)
-            ]
-            plan = ("probe", chunks, riders)
-        self._planned = [plan]
-        return plan
-
-    @staticmethod
-    def _query_chunks(
-        version: str, streams: list[SoqlStream], include_deleted: bool
-    ) -> list[list[dict]]:
-        return [
-            [
-                query_subrequest(
-                    version, stream.soql(), f"q{start + i}", include_deleted=include_deleted
-                )
-                for i, stream in enumerate(streams[start : start + COMPOSITE_QUERIES])
-            ]
-            for start in range(0, len(streams), COMPOSITE_QUERIES)
-        ]
-
-    def _composite(self, ctx, subrequests: list[dict]) -> tuple[dict, datetime | None]:
-        """A composite call's answer and the server time it was answered: the call sent ahead
-        when it was this very request, else made now."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None:
-            sent, call = ahead
-            if sent == subrequests:
-                try:
-                    return call.outcome(), http_date(call.timer.date)
-                except Exception as error:  # noqa: BLE001 - made again below, with the retries
-                    log.info("the composite call sent ahead failed (%s); sending it again", error)
-            else:
-                call.discard()
-        response = with_retries(lambda: ctx.salesforce.composite(subrequests))
-        return response, _last_response_date(ctx.salesforce)
-
     def _likely_streams(self, room: int) -> list[tuple[str, str, bool]]:
         """Up to ``room`` probed streams to read in the probe's own call: those whose latest
         change is the most recent (a stream that just changed tends to change again), as
@@ -515,17 +429,18 @@ class ChangeProbe:
             : max(0, room)
         ]
 
-    def _query_every_stream(self) -> tuple[list[SoqlStream], bool] | None:
+    def _query_every_stream(self, ctx) -> bool:
         """A cycle of five streams or fewer (the contact sync, alone or with companies) needs
         no probe: the streams' own queries fit in the one composite call the probe would cost,
-        and answer to the second rather than the minute. The streams, if so."""
+        and answer to the second rather than the minute. True when they were read so."""
         rows = [self.rows.get(name) for name in self.streams]
         shapes = [row.query if row is not None else None for row in rows]
         if not shapes or len(shapes) > COMPOSITE_QUERIES or not all(shapes):
-            return None
+            return False
         if len({bool(shape["all"]) for shape in shapes}) != 1:
-            return None
-        return [SoqlStream.remembered(row) for row in rows], bool(shapes[0]["all"])
+            return False
+        streams = [SoqlStream.remembered(row) for row in rows]
+        return self._read_up_front(ctx, streams, include_deleted=bool(shapes[0]["all"]))
 
     def _prefetch(self, ctx) -> None:
         """The first pages of the streams the probe can't answer, five to a composite call
@@ -544,32 +459,19 @@ class ChangeProbe:
             if streams and not self._read_up_front(ctx, streams, include_deleted=include_deleted):
                 return
 
-    def _read_up_front(
-        self,
-        ctx,
-        streams: list[SoqlStream],
-        *,
-        include_deleted: bool,
-        chunks: list[list[dict]] | None = None,
-    ) -> bool:
+    def _read_up_front(self, ctx, streams: list[SoqlStream], *, include_deleted: bool) -> bool:
         """Read the streams' first pages, five to a composite call, for the pairs to take.
         False when Salesforce refused: the pairs then query their streams themselves."""
-        version = ctx.salesforce.connection.api_version
-        chunks = chunks or self._query_chunks(version, streams, include_deleted)
-        for n, chunk in enumerate(chunks):
-            batch = streams[n * COMPOSITE_QUERIES : (n + 1) * COMPOSITE_QUERIES]
+        for start in range(0, len(streams), COMPOSITE_QUERIES):
+            chunk = streams[start : start + COMPOSITE_QUERIES]
+            soqls = [stream.soql() for stream in chunk]
             try:
-                response, read_at = self._composite(ctx, chunk)
-                pages = [query_answer(sub) for sub in response["compositeResponse"]]
+                pages = composite_query(ctx.salesforce, soqls, include_deleted=include_deleted)
             except RemoteError:
                 return False
-            for stream, page in zip(batch, pages, strict=True):
-                self.prefetched[stream.cursor.row.stream] = (
-                    stream.soql(),
-                    include_deleted,
-                    page,
-                    read_at,
-                )
+            read_at = _last_response_date(ctx.salesforce)
+            for stream, soql, page in zip(chunk, soqls, pages, strict=True):
+                self.prefetched[stream.cursor.row.stream] = (soql, include_deleted, page, read_at)
         return True
 
     def take(self, stream: SoqlStream, *, include_deleted: bool) -> tuple[dict, Any] | None:

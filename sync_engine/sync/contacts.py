@@ -171,9 +171,6 @@ class ContactSync(PairSync):
 
     # --- the cycle ------------------------------------------------------------------------
     def run(self) -> None:
-        probe = getattr(self.ctx, "probe", None)
-        if probe is not None:  # Salesforce works on the first read while HubSpot's is handled
-            probe.send_ahead(self.ctx)
         # HubSpot first: a first cycle then knows every HubSpot email, so Salesforce people
         # HubSpot doesn't have are created without looking each batch up by email.
         self.sync_hubspot_changes()

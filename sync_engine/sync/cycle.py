@@ -141,18 +141,15 @@ def sync_cycles_run(
     probe = ChangeProbe([s for name in names for s in pair_streams(name, options.get(name))])
     probe.pairs = names
     runs = []
-    try:
-        for name in names:
-            try:
-                runs.append(
-                    sync_cycle_run(
-                        integration=integration, object_name=name, trigger=trigger, probe=probe
-                    )
+    for name in names:
+        try:
+            runs.append(
+                sync_cycle_run(
+                    integration=integration, object_name=name, trigger=trigger, probe=probe
                 )
-            except SyncAlreadyRunning:
-                log.info("%s is already syncing; skipped in this cycle", name)
-    finally:
-        probe.close()
+            )
+        except SyncAlreadyRunning:
+            log.info("%s is already syncing; skipped in this cycle", name)
     return runs
 
 

@@ -72,7 +72,6 @@ class LedgerSession(requests.Session):
         except BaseException:
             timer.finish(status=0)
             raise
-        timer.date = response.headers.get("Date")
         if not ahead:
             self.last_response = response
             self._note_org_usage(response)

@@ -209,39 +209,3 @@ def test_a_cycle_of_five_streams_or_fewer_queries_them_instead_of_probing(
     RecordLink.objects.get(salesforce_id=lead)
     assert "streams_unchanged" not in runs["contacts"].counts  # no probe answered anything
     assert calls["salesforce"] == 2  # the queries, then the owner directory for the new lead
-
-
-def test_the_first_salesforce_read_goes_out_before_the_hubspot_half(
-    integration, emulators, sf_person
-):
-    """The contact sync sends its first Salesforce call ahead, then reads HubSpot: Salesforce
-    works on the query while HubSpot's changes are handled. A cycle whose pairs fail before
-    reading Salesforce still records that call's outcome."""
-    emulators.hubspot.app.configure_budget(search_per_second=1000)
-    object_sync_get_or_create(integration=integration, object_name="contacts")
-    contacts_only = AllPairs(integration)
-    new_lead(sf_person, Email="first@example.com")
-    contacts_only()
-    _settle(contacts_only, emulators)
-    last = ApiCall.objects.filter(integration=integration).order_by("-id")[0].id
-
-    lead = new_lead(sf_person, Email="ahead@example.com")
-    runs, calls = contacts_only()
-
-    assert runs["contacts"].counts["created_in_hubspot"] == 1
-    RecordLink.objects.get(salesforce_id=lead)
-    operations = list(
-        ApiCall.objects.filter(integration=integration, id__gt=last)
-        .order_by("id")
-        .values_list("operation", flat=True)
-    )
-    assert operations[:2] == ["composite", "contacts.search"], operations
-    assert calls["salesforce"] == 2  # the streams' queries, then the owner directory
-
-    # HubSpot fails this time: the call sent ahead is still waited for and recorded.
-    emulators.hubspot.app.faults.add(path="/search$", status=403, times=10)
-    last = ApiCall.objects.filter(integration=integration).order_by("-id")[0].id
-    (run,) = sync_cycles_run(integration=integration, trigger="manual")
-    assert run.status == "failed"
-    sent = ApiCall.objects.filter(integration=integration, id__gt=last, system=System.SALESFORCE)
-    assert [(c.operation, c.status) for c in sent] == [("composite", 200)]
