@@ -29,3 +29,10 @@ def hs_emails(hs) -> list[str]:
 
 def new_lead(sf, **fields) -> str:
     return sf.Lead.create({"LastName": "Doe", "Company": "Acme", **fields})["id"]
+
+
+def set_rule(integration, prop, rule):
+    """The sync rule of the mapping of HubSpot property ``prop``."""
+    from sync_engine.models import FieldMapping
+
+    FieldMapping.objects.filter(integration=integration, hubspot_property=prop).update(rule=rule)

@@ -2,13 +2,7 @@
 
 import time
 
-from sync_engine.models import FieldMapping
-
-from .helpers import hs_create, hs_get, hs_update, new_lead
-
-
-def set_rule(integration, prop, rule):
-    FieldMapping.objects.filter(integration=integration, hubspot_property=prop).update(rule=rule)
+from .helpers import hs_create, hs_get, hs_update, new_lead, set_rule
 
 
 def linked_pair(cycle, sf_person, **lead_fields):

@@ -8,7 +8,7 @@ from sync_engine.models import ApiCall, RecordLink, SyncCursor, System
 from sync_engine.services import object_settings_update, object_sync_get_or_create
 from sync_engine.sync.cycle import sync_cycles_run
 
-from .helpers import new_lead
+from .helpers import new_lead, set_rule
 
 
 class AllPairs:
@@ -209,3 +209,33 @@ def test_a_cycle_of_five_streams_or_fewer_queries_them_instead_of_probing(
     RecordLink.objects.get(salesforce_id=lead)
     assert "streams_unchanged" not in runs["contacts"].counts  # no probe answered anything
     assert calls["salesforce"] == 2  # the queries, then the owner directory for the new lead
+
+
+def test_a_hubspot_edit_survives_a_salesforce_edit_of_the_same_person_in_one_cycle(
+    all_pairs, emulators, sf_person, hs_person
+):
+    """A person edited on both sides before one cycle over every pair (more streams than five,
+    so the probe reads first pages up front): HubSpot's new job title (a two-way mapping) goes
+    to Salesforce and Salesforce's new phone to HubSpot, and neither undoes the other. The
+    contact sync reads its Salesforce pages after its HubSpot half has written: a page read
+    before would still hold the old title, which against the snapshot the write just updated
+    looks like a Salesforce edit (the kill test caught that when the first read went ahead)."""
+    set_rule(all_pairs.integration, "jobtitle", "two_way")
+    lead = new_lead(sf_person, Email="both@example.com", Title="Engineer", Phone="111")
+    all_pairs()
+    _settle(all_pairs, emulators)
+    hubspot_id = RecordLink.objects.get(salesforce_id=lead).hubspot_id
+
+    hs_person.crm.contacts.basic_api.update(
+        hubspot_id, {"properties": {"jobtitle": "Chief Engineer"}}
+    )
+    sf_person.Lead.update(lead, {"Phone": "222"})
+    _quiet(emulators, seconds=61)
+    runs, _ = all_pairs()
+    all_pairs()
+
+    assert sf_person.Lead.get(lead)["Title"] == "Chief Engineer"
+    props = hs_person.crm.contacts.basic_api.get_by_id(
+        hubspot_id, properties=["jobtitle", "phone"]
+    ).properties
+    assert (props["jobtitle"], props["phone"]) == ("Chief Engineer", "222")
