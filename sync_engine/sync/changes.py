@@ -345,7 +345,7 @@ class ChangeProbe:
     last whole minute), and streams it answers are marked read only that far, so a change in
     the current minute is read by the next cycle."""
 
-    def __init__(self, streams: list[str]) -> None:
+    def __init__(self, streams: list[str], pairs: list[str] | None = None) -> None:
         self.streams = list(dict.fromkeys(streams))  # cursor names, "salesforce:<object>..."
         self.ran = False
         self.starts: dict[str, datetime] = {}
@@ -354,7 +354,7 @@ class ChangeProbe:
         # stream -> (query, include_deleted, first page, server time it was read)
         self.prefetched: dict[str, tuple[str, bool, dict, datetime | None]] = {}
         self.owners = None  # the cycle's ``owners.OwnerDirectory``, shared by its pairs
-        self.pairs: list[str] = []  # the cycle's pairs, in order
+        self.pairs = list(pairs or [])  # the cycle's pairs, in order
         # The HubSpot contacts the contact sync read this cycle, for the company sync.
         self.contact_companies: ContactCompanies | None = None
 
@@ -574,14 +574,21 @@ def all_records(salesforce, first_page: dict) -> Iterator[dict]:
 
 
 def salesforce_by_ids(
-    salesforce, sobject: str, fields: list[str], ids: list[str], *, include_deleted: bool = False
+    salesforce,
+    sobject: str,
+    fields: list[str],
+    ids: list[str],
+    *,
+    key: str = "Id",
+    include_deleted: bool = False,
 ) -> list[dict]:
-    """Records by id through SOQL, five queries of 300 ids per composite call (1,500 a call);
-    with ``include_deleted``, records in the recycle bin come back with ``IsDeleted``."""
+    """Records whose ``key`` (their id by default) is one of ``ids``, through SOQL, five
+    queries of 300 ids per composite call (1,500 a call); with ``include_deleted``, records
+    in the recycle bin come back with ``IsDeleted``."""
     if not ids:
         return []
     pages = composite_query(
-        salesforce, ids_queries(sobject, fields, ids), include_deleted=include_deleted
+        salesforce, ids_queries(sobject, fields, ids, key=key), include_deleted=include_deleted
     )
     return [record for page in pages for record in all_records(salesforce, page)]
 
@@ -620,13 +627,12 @@ def hubspot_changes(
         )
 
     stamp_ms = round(since.timestamp() * 1000) if since else None
-    last_id: int | None = None
     until_ms: int | None = None
     delivered = 0
     ahead = None
+    groups = _search_groups(modified_property, stamp_ms, None, None)
     try:
         while delivered < limit:
-            groups = _search_groups(modified_property, stamp_ms, last_id, until_ms)
             page = with_retries(_first_then(ahead, lambda g=groups: search(g)))
             ahead = None
             results = list(page.results or [])
@@ -643,8 +649,7 @@ def hubspot_changes(
                 stamp_ms = round(
                     parse_time(last.properties.get(modified_property)).timestamp() * 1000
                 )
-                last_id = int(last.id)
-                groups = _search_groups(modified_property, stamp_ms, last_id, until_ms)
+                groups = _search_groups(modified_property, stamp_ms, int(last.id), until_ms)
                 ahead = CallAhead.send(
                     lambda g=groups: search(g),
                     integration=hubspot.integration,

@@ -45,14 +45,11 @@ from .changes import (
     Cursor,
     SoqlStream,
     Version,
-    composite_query,
     http_date,
     hubspot_changes,
     hubspot_list_members,
     parse_time,
     salesforce_by_ids,
-    salesforce_pages,
-    soql_string,
     with_retries,
 )
 from .context import CycleContext
@@ -275,21 +272,19 @@ class CompanySync(PairSync):
 
     def contacts_of_accounts(self, account_ids: list[str]) -> dict[str, list[str]]:
         """account id -> HubSpot ids of its linked contacts."""
-        soqls = [
-            "SELECT Id, AccountId FROM Contact WHERE AccountId IN "  # noqa: S608
-            f"({', '.join(soql_string(i) for i in account_ids[s : s + 300])})"
-            for s in range(0, len(account_ids), 300)
-        ]
-        contacts: dict[str, str] = {}
-        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
-            for records in salesforce_pages(self.ctx.salesforce, page):
-                contacts.update({r["Id"]: r["AccountId"] for r in records})
+        contacts = {r["Id"]: r["AccountId"] for r in self.contacts_on(account_ids)}
         out: dict[str, list[str]] = defaultdict(list)
         for link in RecordLink.objects.filter(
             integration=self.ctx.integration, object="contacts", salesforce_id__in=list(contacts)
         ):
             out[contacts[link.salesforce_id]].append(link.hubspot_id)
         return out
+
+    def contacts_on(self, account_ids: list[str]) -> list[dict]:
+        """The Salesforce contacts (Id, AccountId) of these accounts."""
+        return salesforce_by_ids(
+            self.ctx.salesforce, "Contact", ["Id", "AccountId"], account_ids, key="AccountId"
+        )
 
     def hubspot_companies_of_contacts(self, contact_ids: list[str]) -> dict[str, list[str]]:
         return self.associated("contacts", OBJECT, contact_ids)
@@ -549,16 +544,8 @@ class CompanySync(PairSync):
             ).values_list("salesforce_id", flat=True)
         )
         if waiting:  # which of the waiting contacts belong to these accounts
-            account_ids = [p.salesforce_id for p in new]
-            soqls = [
-                "SELECT Id, AccountId FROM Contact WHERE AccountId IN "  # noqa: S608
-                f"({', '.join(soql_string(i) for i in account_ids[s : s + 300])})"
-                for s in range(0, len(account_ids), 300)
-            ]
-            records = []
-            for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
-                for batch in salesforce_pages(self.ctx.salesforce, page):
-                    records += [r for r in batch if r["Id"] in waiting]
+            contacts = self.contacts_on([p.salesforce_id for p in new])
+            records = [r for r in contacts if r["Id"] in waiting]
             if records:
                 self.associate_in_hubspot(records, force=True)
         self.give_accounts_to_private_contacts(

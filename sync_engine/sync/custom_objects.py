@@ -244,14 +244,9 @@ class CustomObjectSync(PairSync):
         return True
 
     def read_hubspot(self, ids: list[str]) -> dict[str, Any]:
-        if not ids:
-            return {}
-        result = with_retries(
-            lambda: self.ctx.hubspot.batch_read(
-                object_type=self.hubspot_type, ids=ids, properties=self.hubspot_read_properties
-            )
-        )
-        return {str(o.id): o for o in result.results}
+        """The object's records by id (its conflicts follow the conflict rule, not property
+        history)."""
+        return self.hubspot_read(ids, properties=self.hubspot_read_properties, history=False)
 
     def load_hubspot_partners(self, pairs: list[Pair]) -> None:
         objects = self.read_hubspot([p.link.hubspot_id for p in pairs])

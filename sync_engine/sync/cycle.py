@@ -138,8 +138,9 @@ def sync_cycles_run(
             "object", "options"
         )
     )
-    probe = ChangeProbe([s for name in names for s in pair_streams(name, options.get(name))])
-    probe.pairs = names
+    probe = ChangeProbe(
+        [s for name in names for s in pair_streams(name, options.get(name))], pairs=names
+    )
     runs = []
     for name in names:
         try:

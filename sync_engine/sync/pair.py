@@ -214,17 +214,20 @@ class PairSync:
                 unlinked.append(obj)
         return pairs, unlinked
 
-    def hubspot_read(self, ids: list[str]) -> dict[str, Any]:
-        """This pair's HubSpot records by id, with ``hubspot_properties`` and the history of
-        the two-way ones (100 per call, each call retried alone)."""
+    def hubspot_read(
+        self, ids: list[str], *, properties: list[str] | None = None, history: bool = True
+    ) -> dict[str, Any]:
+        """This pair's HubSpot records by id, with ``properties`` (``hubspot_properties`` by
+        default) and, with ``history``, the history of the two-way ones (100 per call, each
+        call retried alone)."""
         if not ids:
             return {}
         result = hubspot_batch_read(
             self.ctx.hubspot,
             object_type=self.hubspot_object_type,
             ids=ids,
-            properties=self.hubspot_properties,
-            properties_with_history=self.two_way or None,
+            properties=properties or self.hubspot_properties,
+            properties_with_history=(self.two_way or None) if history else None,
         )
         return {str(o.id): o for o in result.results}
 
@@ -932,16 +935,13 @@ class PairSync:
         self.ctx.heartbeat()
 
 
-_LINK_ATTNAMES = [f.attname for f in RecordLink._meta.concrete_fields]
-
-
-_LINK_SLOTS = {name: n for n, name in enumerate(_LINK_ATTNAMES)}
+_LINK_SLOTS = {f.attname: n for n, f in enumerate(RecordLink._meta.concrete_fields)}
 
 
 def new_link(integration_id: int, object_name: str) -> RecordLink:
     """An unsaved link, built the way Django builds rows it loads (positional values, no
     per-field defaults): a backfill makes one per record. The caller sets every field."""
-    values: list[Any] = [None] * len(_LINK_ATTNAMES)
+    values: list[Any] = [None] * len(_LINK_SLOTS)
     values[_LINK_SLOTS["integration_id"]] = integration_id
     values[_LINK_SLOTS["object"]] = object_name
     values[_LINK_SLOTS["snapshot"]] = {}
@@ -985,8 +985,7 @@ def hubspot_batch_read(hubspot, *, ids: list[str], **kwargs: Any) -> BatchResult
     """``hubspot.batch_read(ids=…, **kwargs)``, 100 ids per call, each call retried alone."""
     result = BatchResult()
     for part in retried_chunks(lambda c: hubspot.batch_read(ids=c, **kwargs), ids, HUBSPOT_BATCH):
-        result.results.extend(part.results)
-        result.errors.extend(part.errors)
+        result.add(part)
     return result
 
 

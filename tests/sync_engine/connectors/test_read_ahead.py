@@ -85,7 +85,14 @@ def test_a_search_that_fails_ahead_is_read_again_in_turn(hubspot, emulators):
     before = len(our_calls(hubspot.integration, System.HUBSPOT))
     emulators.hubspot.app.faults.add(path="/search$", status=502, after=1, times=1)
 
-    seen = [o.id for page in changes(hubspot) for o in page]
+    seen: list[str] = []
+    for page in changes(hubspot):
+        if not seen:
+            # The second page failed while the first one was still being handled: it was
+            # the one sent ahead.
+            assert wait_for(lambda: len(their_searches(emulators)) == 2)
+            assert their_searches(emulators)[1].status == 502
+        seen += [o.id for o in page]
 
     assert sorted(seen) == sorted(created)
     calls = our_calls(hubspot.integration, System.HUBSPOT)[before:]
@@ -168,9 +175,19 @@ def batch_update(hubspot, inputs):
 
 def test_the_chunks_of_a_batch_update_go_out_together(hubspot, emulators):
     ids = sorted(contacts_in_hubspot(hubspot, 350), key=int)
+    before = len(our_calls(hubspot.integration, System.HUBSPOT))
+    batch_update(hubspot, [{"id": i, "properties": {"jobtitle": "First"}} for i in ids])
+    # Ledger rows are reserved as calls leave: the three later chunks (the last one of 50)
+    # went out before the first chunk, which the caller sends itself.
+    first = our_calls(hubspot.integration, System.HUBSPOT)[before:]
+    assert [(c.operation, c.records) for c in first] == [
+        ("contacts.batch.update", 100), ("contacts.batch.update", 100),
+        ("contacts.batch.update", 50), ("contacts.batch.update", 100),
+    ]  # fmt: skip
+
     emulators.hubspot.app.ledger.clear()
     before = len(our_calls(hubspot.integration, System.HUBSPOT))
-    # The third chunk fails once with a 503 (sent ahead): it goes again, in turn.
+    # The third request to arrive fails once with a 503: its chunk goes again, in turn.
     emulators.hubspot.app.faults.add(path="/batch/update$", status=503, after=2, times=1)
 
     results, failed = batch_update(
