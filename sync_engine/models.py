@@ -294,6 +294,18 @@ class RecordLink(models.Model):
     def __str__(self) -> str:
         return f"{self.object} {self.hubspot_id} ⇄ {self.salesforce_type} {self.salesforce_id}"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        link = super().from_db(db, field_names, values)
+        # The ids as stored: a sync commit that keeps them writes only the snapshot and times.
+        loaded = link.__dict__
+        link.stored_keys = (
+            loaded.get("hubspot_id"),
+            loaded.get("salesforce_id"),
+            loaded.get("salesforce_type"),
+        )
+        return link
+
 
 class SyncCursor(models.Model):
     """How far one change stream has been read. ``position`` is the newest change time whose

@@ -939,6 +939,7 @@ class DealSync(PairSync):
             else:
                 pair.salesforce_failed = True
                 self.record_salesforce_failure(pair, result)
+        self.read_back_created(creates, SOBJECT)
 
     def write_hubspot(self, pairs: list[DealPair]) -> None:
         for pair in pairs:

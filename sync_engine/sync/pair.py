@@ -20,7 +20,14 @@ from ..connectors.ahead import CallAhead
 from ..connectors.hubspot.connector import ASSOCIATION_BATCH_READ_SIZE, BatchResult
 from ..connectors.salesforce.connector import COLLECTION_WRITE_SIZE, COLLECTIONS_PER_COMPOSITE
 from ..error_types import classify
-from ..errors import BadRequest, Conflict, RateLimited, RemoteError, TransientError
+from ..errors import (
+    BadRequest,
+    Conflict,
+    ConnectorError,
+    RateLimited,
+    RemoteError,
+    TransientError,
+)
 from ..models import RecordLink, ResyncRequest, SchemaCache, SyncError, System
 from .changes import (
     Cursor,
@@ -30,6 +37,7 @@ from .changes import (
     http_date,
     hubspot_changes,
     parse_time,
+    salesforce_by_ids,
     salesforce_pages,
     soql_datetime,
     soql_string,
@@ -50,15 +58,9 @@ T = TypeVar("T")
 # When a link's sides changed and when it synced: written by every commit, read by none of
 # the merges, so the hot paths load links without them (``.defer(*LINK_MOMENTS)``).
 LINK_MOMENTS = ("hubspot_modified_at", "salesforce_modified_at", "last_synced_at", "created_at")
-LINK_FIELDS = [
-    "hubspot_id",
-    "salesforce_id",
-    "salesforce_type",
-    "snapshot",
-    "hubspot_modified_at",
-    "salesforce_modified_at",
-    "last_synced_at",
-]
+LINK_KEYS = ["hubspot_id", "salesforce_id", "salesforce_type"]
+LINK_VALUES = ["snapshot", "hubspot_modified_at", "salesforce_modified_at", "last_synced_at"]
+LINK_FIELDS = LINK_KEYS + LINK_VALUES
 
 
 @dataclass
@@ -283,6 +285,41 @@ class PairSync:
                 wanted[record["Id"]] = str(obj.id)
                 found[str(obj.id)] = obj
         return found
+
+    def read_back_created(self, created: list[Pair], sobject: str) -> None:
+        """Values Salesforce sets itself when it creates a record (mapped fields a create
+        can't write, like ``CreatedDate``) go to HubSpot with this batch's writes instead of
+        a cycle later: one read of the new records (1,500 per composite call). Pairs that
+        map no such field cost nothing; a failed read leaves them to the next cycle."""
+        computed = [
+            (mapping, name)
+            for mapping in self.ctx.mappings
+            if (name := self.ctx.mapped_field(mapping, sobject))
+            and mapping.hubspot_property != OWNER_PROPERTY
+            and SyncRule(mapping.rule) != SyncRule.DONT_SYNC
+            and name in self.ctx.salesforce_fields.get(sobject, {})
+            and not self.ctx.writable(sobject, name, create=True)
+        ]
+        created = [p for p in created if p.salesforce is not None and p.hubspot is not None]
+        if not computed or not created:
+            return
+        try:
+            records = salesforce_by_ids(
+                self.ctx.salesforce,
+                sobject,
+                ["Id", *dict.fromkeys(name for _, name in computed)],
+                [p.salesforce_id for p in created],
+            )
+        except ConnectorError:  # the creates stand; their commit mustn't wait on this read
+            return
+        found = {r["Id"]: r for r in records}
+        for pair in created:
+            record = found.get(pair.salesforce_id)
+            if record is None:
+                continue
+            pair.salesforce.update({name: record.get(name) for _, name in computed})
+            for mapping, name in computed:
+                self.merge_mapped(pair, mapping, name, snapshot=None, sf_time=None, creating=False)
 
     def salesforce_lost_creates(
         self, pairs: list[Pair], *, sobject: str, fields: list[str], name_property: str
@@ -894,6 +931,10 @@ class PairSync:
         now = timezone.now()
         synced_keys: list[str] = []
         created: list[RecordLink] = []
+        # Most commits only move snapshots and moments on: rows whose ids stay as loaded are
+        # updated without the indexed id columns (SQLite rewrites an index entry for every
+        # indexed column it is given, changed or not: three times the time).
+        rekeyed: list[RecordLink] = []
         updated: list[RecordLink] = []
         with transaction.atomic():
             for pair in pairs:
@@ -909,12 +950,18 @@ class PairSync:
                 if link is None:
                     link = new_link(self.ctx.integration.pk, self.object_name)
                     self.counts["linked"] += 1
+                    created.append(link)
+                elif getattr(link, "stored_keys", None) == (
+                    pair.hubspot_id, pair.salesforce_id, pair.sobject
+                ):  # fmt: skip
+                    updated.append(link)
+                else:
+                    rekeyed.append(link)
                 link.hubspot_id, link.salesforce_id = pair.hubspot_id, pair.salesforce_id
                 link.salesforce_type, link.snapshot = pair.sobject, snapshot
                 link.hubspot_modified_at = parse_time(pair.hs_props.get(self.modified_property))
                 link.salesforce_modified_at = parse_time(pair.salesforce.get("SystemModstamp"))
                 link.last_synced_at = now
-                (updated if link.pk else created).append(link)
                 if pair.owner_reset and not pair.hubspot_failed:
                     self.counts["owner_resets"] += 1
                 if not (pair.hubspot_failed or pair.salesforce_failed or pair.partial):
@@ -922,8 +969,11 @@ class PairSync:
                         f"hubspot:{pair.hubspot_id}",
                         f"salesforce:{pair.salesforce_id}",
                     ]
-            rows_update(RecordLink, updated, LINK_FIELDS)
+            rows_update(RecordLink, rekeyed, LINK_FIELDS)
+            rows_update(RecordLink, updated, LINK_VALUES)
             rows_insert(RecordLink, created)
+            for link in rekeyed:
+                link.stored_keys = (link.hubspot_id, link.salesforce_id, link.salesforce_type)
             if synced_keys and self.has_open_errors():
                 services.sync_errors_resolve(
                     integration=self.ctx.integration,

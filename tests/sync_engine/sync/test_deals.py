@@ -268,6 +268,33 @@ def test_a_new_deal_in_a_synced_pipeline_creates_an_opportunity(deals, sf_person
     assert sf_person.query("SELECT Id FROM Opportunity")["totalSize"] == 1
 
 
+def test_a_new_opportunity_brings_its_created_date_to_the_deal_in_the_same_cycle(
+    deals, sf_person, hs_person
+):
+    """``CreatedDate`` (always Salesforce's) is set by Salesforce when the create lands: it
+    is read back with the new records, so the deal has it after one cycle and the next cycle
+    has nothing left to write."""
+    deals()
+    pipeline_id, stage = hs_stage(hs_person, "Prospecting")
+    deal = hs_deal(
+        hs_person,
+        dealname="Dated",
+        closedate="2026-10-01",
+        pipeline=pipeline_id,
+        dealstage=stage.id,
+    )
+    deals.emulators.salesforce.app.clock.advance(3600)  # Salesforce creates it an hour later
+    run = deals()
+    assert run.counts["created_in_salesforce"] == 1
+    assert run.calls[System.SALESFORCE] >= 2  # the create and the read of what it set
+    opportunity = sf_person.Opportunity.get(deals.link(hubspot_id=str(deal)).salesforce_id)
+    created = hs_deal_get(hs_person, deal, "createdate")["createdate"]
+    assert created[:19] == opportunity["CreatedDate"][:19]
+    again = deals()
+    assert again.counts.get("updated_in_hubspot", 0) == 0
+    assert again.counts.get("updated_in_salesforce", 0) == 0
+
+
 def test_a_deal_outside_the_synced_pipelines_does_not_sync(deals, sf_person, hs_person):
     deals()
     deal = hs_deal(
