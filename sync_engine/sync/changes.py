@@ -540,14 +540,14 @@ def salesforce_pages(salesforce, first_page: dict) -> Iterator[list[dict]]:
             yield page.get("records", [])
             if not url:
                 return
-            page = with_retries(_first_then(ahead, lambda u=url: salesforce.query_more(u)))
+            page = with_retries(first_then(ahead, lambda u=url: salesforce.query_more(u)))
             ahead = None
     finally:
         if ahead is not None:
             ahead.discard()
 
 
-def _first_then(ahead: CallAhead | None, read: Callable[[], T]) -> Callable[[], T]:
+def first_then(ahead: CallAhead | None, read: Callable[[], T]) -> Callable[[], T]:
     """For ``with_retries``: the read sent ahead the first time, ``read()`` after that."""
     if ahead is None:
         return read
@@ -635,7 +635,7 @@ def hubspot_changes(
     groups = _search_groups(modified_property, stamp_ms, None, None)
     try:
         while delivered < limit:
-            page = with_retries(_first_then(ahead, lambda g=groups: search(g)))
+            page = with_retries(first_then(ahead, lambda g=groups: search(g)))
             ahead = None
             results = list(page.results or [])
             if not results:

@@ -168,6 +168,8 @@ class ContactSync(PairSync):
         # Emails of the HubSpot contacts read this cycle, and whether that was all of them.
         self.hubspot_emails: set[str] = set()
         self.hubspot_emails_complete = False
+        # Pages of linked people waiting to be written with the next (``handle_salesforce_people``).
+        self._held: list[tuple[str, list[Pair], Cursor | None, list]] = []
 
     # --- the cycle ------------------------------------------------------------------------
     def run(self) -> None:
@@ -209,13 +211,26 @@ class ContactSync(PairSync):
         for stream, records in self.salesforce_stream_pages(streams, include_deleted=True):
             self.counts["read_salesforce"] += len(records)
             if stream.sobject in PEOPLE:
-                self.handle_salesforce_people(stream.sobject, records, stream.cursor)
+                self.handle_salesforce_people(stream.sobject, records, stream.cursor, hold=True)
             else:
+                self.write_held()
                 lifecycle.handle(stream, records)
+        self.write_held()
 
     def handle_salesforce_people(
-        self, sobject: str, records: list[dict], cursor: Cursor | None, *, force: bool = False
+        self,
+        sobject: str,
+        records: list[dict],
+        cursor: Cursor | None,
+        *,
+        force: bool = False,
+        hold: bool = False,
     ) -> None:
+        """One page of leads or contacts. With ``hold``, a page whose people are all linked
+        already waits for the next page of the other object: a cycle's leads and contacts then
+        share one partner read, one write per side and one commit (see ``write_held``)."""
+        if any(part[0] == sobject for part in self._held):
+            self.write_held()  # a record may come twice in one object's pages: in turn, then
         fresh, handled = self.fresh_versions(
             records, cursor, force=force, version=salesforce_version
         )
@@ -252,11 +267,28 @@ class ContactSync(PairSync):
                     or record["SystemModstamp"] > unlinked[email]["SystemModstamp"]
                 ):
                     unlinked[email] = record
+        if hold and not unlinked:
+            self._held.append((sobject, pairs, cursor, handled))
+            return
+        # Pages held before go first: a new person here may share an email with one of theirs.
+        self.write_held()
         self.load_hubspot_partners(pairs)
         pairs += self.match_in_hubspot(sobject, list(unlinked.values()))
         pairs = [p for p in pairs if self.may_receive_salesforce_updates(p)]
         self.merge_and_write(pairs)
         self.commit(pairs, cursor, handled)
+
+    def write_held(self) -> None:
+        """Merge, write and commit the linked people of the pages held back, together."""
+        held, self._held = self._held, []
+        if not held:
+            return
+        pairs = [pair for _, part, _, _ in held for pair in part]
+        self.load_hubspot_partners(pairs)
+        pairs = [p for p in pairs if self.may_receive_salesforce_updates(p)]
+        self.merge_and_write(pairs)
+        (_, _, cursor, handled), *others = held
+        self.commit(pairs, cursor, handled, more=[(c, h) for _, _, c, h in others])
 
     def salesforce_unchanged(self, sobject: str, record: dict, link: RecordLink) -> bool:
         """True when every mapped Salesforce value equals the snapshot (incl. our echoes)."""

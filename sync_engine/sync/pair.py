@@ -34,6 +34,7 @@ from .changes import (
     SoqlStream,
     Version,
     composite_query,
+    first_then,
     http_date,
     hubspot_changes,
     parse_time,
@@ -927,7 +928,16 @@ class PairSync:
             integration=self.ctx.integration, object=self.object_name, resolved_at__isnull=True
         ).exists()
 
-    def commit(self, pairs: list[Pair], cursor: Cursor | None, handled: list[Version]) -> None:
+    def commit(
+        self,
+        pairs: list[Pair],
+        cursor: Cursor | None,
+        handled: list[Version],
+        *,
+        more: list[tuple[Cursor | None, list[Version]]] = (),
+    ) -> None:
+        """Store the pairs' links and snapshots and move ``cursor`` past ``handled`` (and
+        each of ``more`` past its versions) in one transaction."""
         now = timezone.now()
         synced_keys: list[str] = []
         created: list[RecordLink] = []
@@ -980,8 +990,9 @@ class PairSync:
                     object_name=self.object_name,
                     record_keys=synced_keys,
                 )
-            if cursor is not None:
-                cursor.advance(handled)
+            for each, versions in [(cursor, handled), *more]:
+                if each is not None:
+                    each.advance(versions)
         self.ctx.heartbeat()
 
 
@@ -998,13 +1009,35 @@ def new_link(integration_id: int, object_name: str) -> RecordLink:
     return RecordLink(*values)
 
 
-def retried_chunks(fn: Callable[[list], T], items: list, size: int) -> Iterator[T]:
+def retried_chunks(
+    fn: Callable[[list], T], items: list, size: int, *, ahead: tuple[Any, str] | None = None
+) -> Iterator[T]:
     """``fn(chunk)`` for each ``size`` items, each chunk retried on its own (``with_retries``):
     a retry re-sends only the chunk that failed, never the ones that already went through.
-    Only for idempotent calls, like ``with_retries``."""
-    for start in range(0, len(items), size):
-        chunk = items[start : start + size]
-        yield with_retries(lambda c=chunk: fn(c))
+    Only for idempotent calls, like ``with_retries``. With ``ahead`` (the connector and the
+    operation ``fn`` makes, for the ledger), the chunks after the first are sent at once on
+    helper threads while the first is sent from here: reads only, which may be sent twice."""
+    chunks = [items[start : start + size] for start in range(0, len(items), size)]
+    early: list[CallAhead | None] = [None] * len(chunks)
+    if ahead is not None:
+        connector, operation = ahead
+        early[1:] = [
+            CallAhead.send(
+                lambda c=chunk: fn(c),
+                integration=connector.integration,
+                system=connector.system,
+                operation=operation,
+            )
+            for chunk in chunks[1:]
+        ]
+    try:
+        for n, chunk in enumerate(chunks):
+            sent, early[n] = early[n], None
+            yield with_retries(first_then(sent, lambda c=chunk: fn(c)))
+    finally:
+        for sent in early:  # stopped early: keep their ledger rows honest
+            if sent is not None:
+                sent.discard()
 
 
 def each_chunk_retried(fn: Callable[[list], Any], items: list, size: int) -> list:
@@ -1026,15 +1059,23 @@ def hubspot_associations_read(hubspot, from_type: str, to_type: str, ids: list[s
         ),
         ids,
         ASSOCIATION_BATCH_READ_SIZE,
+        ahead=(hubspot, f"associations.{from_type}.{to_type}.batch.read"),
     ):
         result.add(part)
     return result
 
 
 def hubspot_batch_read(hubspot, *, ids: list[str], **kwargs: Any) -> BatchResult:
-    """``hubspot.batch_read(ids=…, **kwargs)``, 100 ids per call, each call retried alone."""
+    """``hubspot.batch_read(ids=…, **kwargs)``, 100 ids per call, each call retried alone
+    (the calls after the first go out together, see ``retried_chunks``)."""
     result = BatchResult()
-    for part in retried_chunks(lambda c: hubspot.batch_read(ids=c, **kwargs), ids, HUBSPOT_BATCH):
+    operation = f"{kwargs['object_type']}.batch.read"
+    for part in retried_chunks(
+        lambda c: hubspot.batch_read(ids=c, **kwargs),
+        ids,
+        HUBSPOT_BATCH,
+        ahead=(hubspot, operation),
+    ):
         result.add(part)
     return result
 

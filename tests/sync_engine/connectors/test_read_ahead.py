@@ -233,3 +233,34 @@ def test_a_batch_stopped_by_an_error_leaves_every_ledger_row_complete(hubspot, e
     sent = [e for e in emulators.hubspot.app.ledger.entries() if e.path.endswith("/batch/update")]
     assert len(calls) == len(sent) >= 2
     assert all(c.status == 403 and c.duration_ms is not None for c in calls)
+
+
+def test_the_chunks_of_a_batch_read_go_out_together_and_a_failed_one_is_read_again(
+    hubspot, emulators
+):
+    from sync_engine.sync.pair import hubspot_batch_read
+
+    ids = sorted(contacts_in_hubspot(hubspot, 350), key=int)
+    # Every batch read waits 0.5 s before it is answered: four chunks one after another would
+    # take 2 s; sent together, about one wait.
+    slow = emulators.hubspot.app.faults.add(path="/batch/read$", delay=0.5)
+    started = time.monotonic()
+    result = hubspot_batch_read(hubspot, object_type="contacts", ids=ids, properties=["email"])
+    assert time.monotonic() - started < 1.3
+    assert sorted((o.id for o in result.results), key=int) == ids  # whole, and each once
+    emulators.hubspot.app.faults.remove(slow.id)
+
+    emulators.hubspot.app.ledger.clear()
+    before = len(our_calls(hubspot.integration, System.HUBSPOT))
+    # The second request to arrive fails once with a 503: its chunk is read again, in turn.
+    emulators.hubspot.app.faults.add(path="/batch/read$", status=503, after=1, times=1)
+
+    result = hubspot_batch_read(hubspot, object_type="contacts", ids=ids, properties=["email"])
+
+    assert sorted((o.id for o in result.results), key=int) == ids
+    calls = our_calls(hubspot.integration, System.HUBSPOT)[before:]
+    assert sorted((c.status, c.records) for c in calls) == [
+        (200, 50), (200, 100), (200, 100), (200, 100), (503, 0)
+    ]  # fmt: skip
+    sent = [e for e in emulators.hubspot.app.ledger.entries() if e.path.endswith("/batch/read")]
+    assert len(sent) == len(calls) == 5

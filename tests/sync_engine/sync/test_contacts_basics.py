@@ -107,3 +107,31 @@ def test_the_same_email_on_both_sides_links_instead_of_duplicating(cycle, sf_per
     props = hs_get(hs_person, contact, "lastname", "phone")
     assert props["lastname"] == "Torvalds"  # prefer Salesforce unless blank
     assert props["phone"] == "+1 555 0100"
+
+
+def test_edits_of_a_lead_and_a_contact_share_one_read_and_one_write_in_hubspot(
+    cycle, sf_person, hs_person, emulators
+):
+    """A cycle's changed leads and contacts that are linked already go to HubSpot together:
+    one batch read of their contacts and one batch update, whatever object they are."""
+    lead = sf_person.Lead.create({"LastName": "Lead", "Company": "L", "Email": "l@example.com"})
+    contact = sf_person.Contact.create({"LastName": "Contact", "Email": "c@example.com"})
+    cycle()
+    cycle()  # reads back its own writes
+    sf_person.Lead.update(lead["id"], {"Title": "Lead edit"})
+    sf_person.Contact.update(contact["id"], {"Title": "Contact edit"})
+    emulators.hubspot.app.ledger.clear()
+
+    run = cycle()
+
+    assert run.counts["updated_in_hubspot"] == 2
+    for record in (lead, contact):
+        hubspot_id = cycle.link(salesforce_id=record["id"]).hubspot_id
+        assert (
+            hs_person.crm.contacts.basic_api.get_by_id(hubspot_id, properties=["jobtitle"])
+            .properties["jobtitle"]
+            .endswith(" edit")
+        )
+    paths = [e.path for e in emulators.hubspot.app.ledger.entries()]
+    assert sum(p.endswith("/batch/read") for p in paths) == 1
+    assert sum(p.endswith("/batch/update") for p in paths) == 1
