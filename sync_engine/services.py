@@ -39,6 +39,7 @@ from .object_settings import (
     settings_validate,
     starts_enabled,
 )
+from .sync.registry import PAIR_CLASSES
 from .sync.rules import SyncRule
 from .sync.values import default_mappings, is_compatible
 
@@ -184,6 +185,7 @@ def integration_connect(
         integration.state_reason = ""
         integration.state_changed_at = timezone.now()
         integration.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
+        object_syncs_start(integration=integration)
         audit_event_record(
             action="integration.connected",
             integration=integration,
@@ -374,6 +376,15 @@ def object_sync_get_or_create(*, integration: Integration, object_name: str) -> 
     if created and object_name in SETTINGS_CLASSES:
         mappings_ensure_defaults(integration=integration, object_name=object_name)
     return row
+
+
+def object_syncs_start(*, integration: Integration) -> None:
+    """The rows of the pairs that start switched on (contacts), with their default mappings:
+    the schedule and ``sync_now`` run the pairs whose rows say they're on, so a connected
+    integration syncs people before anyone opens a tab."""
+    for object_name in PAIR_CLASSES:
+        if starts_enabled(object_name):
+            object_sync_get_or_create(integration=integration, object_name=object_name)
 
 
 def object_settings_update(

@@ -32,7 +32,7 @@ from ..errors import (
     TransientError,
 )
 from ..models import ApiCall, Integration, ObjectSync, SyncRun, System
-from ..services import integration_set_state, object_sync_get_or_create
+from ..services import integration_set_state, object_sync_get_or_create, object_syncs_start
 from .changes import ChangeProbe
 from .context import CycleContext
 from .registry import is_pair, pair_class, pair_order, pair_streams
@@ -131,6 +131,8 @@ def sync_cycles_run(
     """One cycle of each pair in ``object_names`` (default: every pair switched on), in
     dependency order, sharing one Salesforce change probe: an idle cycle over every pair costs
     one Salesforce call. A pair another worker holds is skipped (its own cycle covers it)."""
+    if object_names is None:
+        object_syncs_start(integration=integration)  # connected before contacts had a row
     names = object_names if object_names is not None else enabled_pairs(integration)
     names = sorted(dict.fromkeys(names), key=lambda name: (pair_order(name), name))
     options = dict(

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from ..budget import budget_remaining
 from ..models import Integration, ObjectSync, SyncRun, System
+from ..services import object_syncs_start
 from .registry import pair_order
 
 BASE_INTERVAL = timedelta(minutes=1)
@@ -43,9 +44,12 @@ def cycle_interval(*, integration: Integration, object_name: str) -> timedelta:
 def due_cycles() -> list[tuple[int, str]]:
     now = timezone.now()
     due = []
-    pairs = ObjectSync.objects.filter(
-        enabled=True, integration__state__in=[Integration.State.CONNECTED, Integration.State.PAUSED]
-    ).select_related("integration")
+    live = [Integration.State.CONNECTED, Integration.State.PAUSED]
+    for integration in Integration.objects.filter(state__in=live):
+        object_syncs_start(integration=integration)  # connected before contacts had a row
+    pairs = ObjectSync.objects.filter(enabled=True, integration__state__in=live).select_related(
+        "integration"
+    )
     for pair in sorted(pairs, key=lambda p: (p.integration_id, pair_order(p.object), p.object)):
         last = (
             SyncRun.objects.filter(integration=pair.integration, object=pair.object)

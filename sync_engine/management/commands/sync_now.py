@@ -54,6 +54,8 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"{', '.join(sorted(busy))} already syncing; try again when that cycle ends."
                 )
+        if not runs and not options["objects"]:
+            self.stdout.write("Nothing to sync: no object pair is switched on.")
         for run in runs:
             object_name = run.object
             seconds = (run.finished_at - run.started_at).total_seconds()
