@@ -97,6 +97,10 @@ SYSTEM_FIELDS = [
     "RecordTypeId",
 ]
 ROLE_FIELDS = ["Id", "IsDeleted", "SystemModstamp", "ContactId", "OpportunityId"]
+# The opportunity stream brings each opportunity's contact roles along (a child query): the
+# association check of a batch of changed opportunities then needs no read of its own.
+ROLES = "OpportunityContactRoles"
+ROLES_QUERY = "(SELECT Id, ContactId, IsDeleted FROM OpportunityContactRoles)"
 HUBSPOT_SYSTEM = [
     "dealname",
     MODIFIED,
@@ -208,7 +212,7 @@ class DealSync(PairSync):
     def sync_salesforce_changes(self) -> None:
         opportunities = SoqlStream(
             SOBJECT,
-            self.opportunity_fields(),
+            [*self.opportunity_fields(), ROLES_QUERY],
             Cursor.load(self.ctx.integration, OPPORTUNITY_STREAM),
         )
         roles = SoqlStream(
@@ -243,7 +247,26 @@ class DealSync(PairSync):
         unlinked += [p.salesforce for p in pairs if p.hubspot is None]
         pairs = [p for p in pairs if p.hubspot is not None and self.in_synced_pipeline(p)]
         pairs += self.match_in_hubspot(unlinked)
+        self._roles_read = self.roles_along(fresh)
         self.process(pairs, cursor, handled)
+
+    @staticmethod
+    def roles_along(records: list[dict]) -> dict[str, dict[str, str]] | None:
+        """opportunity id -> {contact id: role id} from the roles the records brought along,
+        or None when some record didn't bring them all (read apart then, see ``roles_of``)."""
+        read: dict[str, dict[str, str]] = {}
+        for record in records:
+            if ROLES not in record:
+                return None
+            nested = record[ROLES] or {}  # null: no roles
+            if not nested.get("done", True):
+                return None  # more roles than one answer holds
+            read[record["Id"]] = {
+                role["ContactId"]: role["Id"]
+                for role in nested.get("records") or []
+                if role.get("ContactId") and not role.get("IsDeleted")
+            }
+        return read
 
     def in_synced_pipeline(self, pair: DealPair) -> bool:
         """A deal moved into a pipeline that isn't synced opts out (spec §10)."""

@@ -354,6 +354,39 @@ def test_contact_roles_and_deal_contacts_follow_each_other(deals, sf_person, hs_
     assert not any(k.startswith(("roles_", "associations_")) and v for k, v in idle.counts.items())
 
 
+def test_a_changed_opportunity_brings_its_contact_roles_along(deals, sf_person, hs_person):
+    """The opportunity stream asks for each opportunity's roles with it (a child query), so a
+    cycle with a changed opportunity reads them in the same call, deleted roles left out."""
+    ann = sf_person.Contact.create({"LastName": "Ann", "Email": "ann@along.example"})["id"]
+    bob = sf_person.Contact.create({"LastName": "Bob", "Email": "bob@along.example"})["id"]
+    opportunity = new_opportunity(sf_person, Name="Along")
+    for contact in (ann, bob):
+        deals.sf_action("add_contact_role", opportunity_id=opportunity, contact_id=contact)
+    deals.all()
+    deals()  # reads back its own writes
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    hs_ann = RecordLink.objects.get(object="contacts", salesforce_id=ann).hubspot_id
+    hs_bob = RecordLink.objects.get(object="contacts", salesforce_id=bob).hubspot_id
+
+    sf_person.Opportunity.update(opportunity, {"Name": "Along, renamed"})
+    run = deals()
+
+    assert run.counts["updated_in_hubspot"] == 1
+    assert run.calls[System.SALESFORCE] == 1  # both streams, roles along, in one composite
+    assert hs_deal_get(hs_person, deal, "dealname")["dealname"] == "Along, renamed"
+    assert deal_contacts(hs_person, deal) == sorted([hs_ann, hs_bob])
+
+    # A role deleted with the rename is left out of what the opportunity brings along.
+    bob_role = sf_person.query(
+        f"SELECT Id FROM OpportunityContactRole WHERE ContactId = '{bob}'"  # noqa: S608
+    )["records"][0]["Id"]
+    sf_person.OpportunityContactRole.delete(bob_role)
+    sf_person.Opportunity.update(opportunity, {"Name": "Along, without Bob"})
+    deals()
+    assert deal_contacts(hs_person, deal) == [hs_ann]
+    assert roles(sf_person, opportunity) == [ann]
+
+
 def test_a_deal_from_hubspot_brings_its_contacts_as_roles_and_lifecycle_follows(
     deals, sf_person, hs_person
 ):
