@@ -356,17 +356,35 @@ class ChangeProbe:
         # stream -> (query, include_deleted, first page, server time it was read)
         self.prefetched: dict[str, tuple[str, bool, dict, datetime | None]] = {}
         self.owners = None  # the cycle's ``owners.OwnerDirectory``, shared by its pairs
+        # Sent early with a pair's own queries aboard (see ``ensure``): the first pages are
+        # read when the first pair asks for its streams, not with the probe.
+        self.prefetch_due = False
         self.pairs = list(pairs or [])  # the cycle's pairs, in order
         # The HubSpot contacts the contact sync read this cycle, for the company sync.
         self.contact_companies: ContactCompanies | None = None
 
-    def ensure(self, ctx) -> None:
+    def ensure(
+        self, ctx, *, carry: list[str] | None = None, not_yet: frozenset[str] = frozenset()
+    ) -> list[dict] | None:
+        """Send the probe, once a cycle. With ``carry``, queries (``queryAll``) of the first
+        pair that it needs before it reads its streams, the ``not_yet`` ones (the contact sync
+        reads the Salesforce side of its HubSpot changes, then writes Salesforce, then reads
+        its streams): the probe goes now with them aboard and returns their first pages, so
+        they cost no call of their own; the streams' first pages are then read when a pair
+        first asks for them, and the probe's own call carries only other streams. None when
+        the queries can't go aboard (no probe this cycle, or no room): the pair reads them."""
         if self.ran:
-            return
+            if self.prefetch_due and carry is None:
+                self.prefetch_due = False
+                self._prefetch(ctx)
+            return None
+        early = carry is not None
+        if early and (len(self.streams) <= COMPOSITE_QUERIES or not self._starts(ctx.integration)):
+            return None  # the cycle reads its few streams in one call, or has nothing to probe
         self.ran = True
         self.starts = self._starts(ctx.integration)
-        if self._query_every_stream(ctx) or not self.starts:
-            return
+        if not early and (self._query_every_stream(ctx) or not self.starts):
+            return None
         version = ctx.salesforce.connection.api_version
         # Salesforce caps the answer at its own clock (latestDateCovered), so an end beyond
         # ours keeps a Salesforce clock that runs ahead of this machine's fully covered.
@@ -382,21 +400,31 @@ class ChangeProbe:
                         "referenceId": f"{kind}_{sobject}",
                     }
                 )
+        room = min(COMPOSITE_QUERIES, PROBE_SUBREQUESTS - len(subrequests))
+        carried = carry or []
+        if len(carried) > room:
+            carried, early = [], False  # no room aboard: the pair reads them itself
         # Room left in the first call carries the first pages of the streams most likely to
         # have changed (see ``_likely_streams``): read now, they needn't be read after.
-        riders = self._likely_streams(min(COMPOSITE_QUERIES, PROBE_SUBREQUESTS - len(subrequests)))
+        riders = self._likely_streams(room - len(carried), skip=not_yet if early else frozenset())
         subrequests[:0] = [
+            query_subrequest(version, soql, f"carry_{i}", include_deleted=True)
+            for i, soql in enumerate(carried)
+        ] + [
             query_subrequest(version, soql, f"page_{i}", include_deleted=deleted_too)
             for i, (_, soql, deleted_too) in enumerate(riders)
         ]
         answers: dict[str, dict] = {}
+        carried_pages: list[dict] = [EMPTY_PAGE] * len(carried)
         try:
             for start in range(0, len(subrequests), PROBE_SUBREQUESTS):
                 chunk = subrequests[start : start + PROBE_SUBREQUESTS]
                 response = with_retries(lambda c=chunk: ctx.salesforce.composite(c))
                 read_at = _last_response_date(ctx.salesforce)
                 for sub in response.get("compositeResponse", []):
-                    if sub["referenceId"].startswith("page_"):
+                    if sub["referenceId"].startswith("carry_"):
+                        carried_pages[int(sub["referenceId"][6:])] = query_answer(sub)
+                    elif sub["referenceId"].startswith("page_"):
                         stream, soql, deleted_too = riders[int(sub["referenceId"][5:])]
                         if sub.get("httpStatusCode") == 200:
                             page = query_answer(sub)
@@ -405,7 +433,7 @@ class ChangeProbe:
                         answers[sub["referenceId"]] = sub["body"]
         except RemoteError:  # transient failures and rate limits included
             self.prefetched.clear()
-            return  # no probe: every stream is queried, as without one
+            return None  # no probe: every stream is queried, as without one
         for sobject in self.starts:
             updated, deleted = answers.get(f"updated_{sobject}"), answers.get(f"deleted_{sobject}")
             if not updated or not deleted or updated.get("ids") or deleted.get("deletedRecords"):
@@ -414,14 +442,22 @@ class ChangeProbe:
             covered.append(parse_time(deleted.get("latestDateCovered")))
             if all(covered):
                 self.unchanged[sobject] = min(covered)
+        if early:
+            self.prefetch_due = True
+            return carried_pages
         self._prefetch(ctx)
+        return None
 
-    def _likely_streams(self, room: int) -> list[tuple[str, str, bool]]:
+    def _likely_streams(
+        self, room: int, *, skip: frozenset[str] = frozenset()
+    ) -> list[tuple[str, str, bool]]:
         """Up to ``room`` probed streams to read in the probe's own call: those whose latest
         change is the most recent (a stream that just changed tends to change again), as
         ``(stream, query, include_deleted)`` from the query each ran last time."""
         candidates = []
         for name in self.streams:
+            if name in skip:
+                continue
             row = self.rows.get(name)
             stream = SoqlStream.remembered(row) if row is not None else None
             if stream is not None and stream.sobject in self.starts and row.position:

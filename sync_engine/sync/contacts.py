@@ -32,8 +32,10 @@ from .changes import (
     ContactCompanies,
     Cursor,
     SoqlStream,
+    all_records,
     composite_query,
     hubspot_list_members,
+    ids_queries,
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
@@ -519,14 +521,30 @@ class ContactSync(PairSync):
         by_type: dict[str, list[Pair]] = defaultdict(list)
         for pair in pairs:
             by_type[pair.link.salesforce_type].append(pair)
-        for sobject, group in by_type.items():
-            records = salesforce_by_ids(
-                self.ctx.salesforce,
-                sobject,
-                self.salesforce_fields(sobject),
-                [p.link.salesforce_id for p in group],
-                include_deleted=True,
+        queries = {
+            sobject: ids_queries(
+                sobject, self.salesforce_fields(sobject), [p.link.salesforce_id for p in group]
             )
+            for sobject, group in by_type.items()
+        }
+        # In a cycle over every pair, the change probe takes these queries aboard when it
+        # hasn't gone yet (it reads this pair's streams only after this pair's writes).
+        probe = getattr(self.ctx, "probe", None)
+        carried = (
+            probe.ensure(
+                self.ctx,
+                carry=[q for qs in queries.values() for q in qs],
+                not_yet=frozenset(self.salesforce_streams),
+            )
+            if probe is not None and queries
+            else None
+        )
+        for sobject, group in by_type.items():
+            if carried is not None:
+                pages, carried = carried[: len(queries[sobject])], carried[len(queries[sobject]) :]
+            else:
+                pages = composite_query(self.ctx.salesforce, queries[sobject], include_deleted=True)
+            records = [r for page in pages for r in all_records(self.ctx.salesforce, page)]
             found = {r["Id"]: r for r in records}
             # Deleted or merged in Salesforce: handled as the Salesforce side would (by the
             # delete setting), never re-created from a HubSpot echo.

@@ -239,3 +239,32 @@ def test_a_hubspot_edit_survives_a_salesforce_edit_of_the_same_person_in_one_cyc
         hubspot_id, properties=["jobtitle", "phone"]
     ).properties
     assert (props["jobtitle"], props["phone"]) == ("Chief Engineer", "222")
+
+
+def test_the_probe_carries_the_contact_syncs_read_of_what_changed_in_hubspot(
+    all_pairs, emulators, sf_person, hs_person
+):
+    """A cycle over every pair whose HubSpot contacts changed: the contact sync's read of
+    their Salesforce side goes aboard the probe's call (its own streams it reads only after
+    its writes), so the edit costs the probe and the write."""
+    set_rule(all_pairs.integration, "jobtitle", "two_way")
+    lead = new_lead(sf_person, Email="aboard@example.com", Title="Engineer")
+    all_pairs()
+    _settle(all_pairs, emulators)
+    hubspot_id = RecordLink.objects.get(salesforce_id=lead).hubspot_id
+
+    hs_person.crm.contacts.basic_api.update(
+        hubspot_id, {"properties": {"jobtitle": "Chief Engineer"}}
+    )
+    _quiet(emulators, seconds=61)
+    emulators.salesforce.app.ledger.clear()
+    runs, calls = all_pairs()
+
+    assert runs["contacts"].counts["updated_in_salesforce"] == 1
+    assert sf_person.Lead.get(lead)["Title"] == "Chief Engineer"
+    assert calls["salesforce"] == 2  # the probe with the lead's read aboard, the update
+    paths = [e.path for e in emulators.salesforce.app.ledger.entries()]
+    assert paths[0].endswith("/composite") and "/composite/sobjects" in paths[1]
+    runs, calls = _settle(all_pairs, emulators)
+    assert calls["salesforce"] == 1
+    assert not runs["contacts"].counts.get("updated_in_hubspot")
