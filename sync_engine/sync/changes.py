@@ -379,8 +379,13 @@ class ChangeProbe:
                 self._prefetch(ctx)
             return None
         early = carry is not None
-        if early and (len(self.streams) <= COMPOSITE_QUERIES or not self._starts(ctx.integration)):
-            return None  # the cycle reads its few streams in one call, or has nothing to probe
+        if early:
+            starts = self._starts(ctx.integration)
+            room = min(COMPOSITE_QUERIES, PROBE_SUBREQUESTS - 2 * len(starts))
+            if len(self.streams) <= COMPOSITE_QUERIES or not starts or len(carry) > room:
+                # No probe now (a cycle of few streams reads them in one call; nothing to
+                # probe; no room aboard): the pair reads for itself, the probe goes later.
+                return None
         self.ran = True
         self.starts = self._starts(ctx.integration)
         if not early and (self._query_every_stream(ctx) or not self.starts):
@@ -401,9 +406,7 @@ class ChangeProbe:
                     }
                 )
         room = min(COMPOSITE_QUERIES, PROBE_SUBREQUESTS - len(subrequests))
-        carried = carry or []
-        if len(carried) > room:
-            carried, early = [], False  # no room aboard: the pair reads them itself
+        carried = carry or []  # fits: checked above
         # Room left in the first call carries the first pages of the streams most likely to
         # have changed (see ``_likely_streams``): read now, they needn't be read after.
         riders = self._likely_streams(room - len(carried), skip=not_yet if early else frozenset())
