@@ -527,23 +527,20 @@ class ContactSync(PairSync):
             )
             for sobject, group in by_type.items()
         }
+        every = [q for qs in queries.values() for q in qs]  # leads' and contacts' together
         # In a cycle over every pair, the change probe takes these queries aboard when it
         # hasn't gone yet (it reads this pair's streams only after this pair's writes).
         probe = getattr(self.ctx, "probe", None)
-        carried = (
-            probe.ensure(
-                self.ctx,
-                carry=[q for qs in queries.values() for q in qs],
-                not_yet=frozenset(self.salesforce_streams),
-            )
-            if probe is not None and queries
+        answers = (
+            probe.ensure(self.ctx, carry=every, not_yet=frozenset(self.salesforce_streams))
+            if probe is not None and every
             else None
         )
+        if answers is None and every:
+            answers = composite_query(self.ctx.salesforce, every, include_deleted=True)
         for sobject, group in by_type.items():
-            if carried is not None:
-                pages, carried = carried[: len(queries[sobject])], carried[len(queries[sobject]) :]
-            else:
-                pages = composite_query(self.ctx.salesforce, queries[sobject], include_deleted=True)
+            count = len(queries[sobject])
+            pages, answers = answers[:count], answers[count:]
             records = [r for page in pages for r in all_records(self.ctx.salesforce, page)]
             found = {r["Id"]: r for r in records}
             # Deleted or merged in Salesforce: handled as the Salesforce side would (by the

@@ -135,3 +135,30 @@ def test_edits_of_a_lead_and_a_contact_share_one_read_and_one_write_in_hubspot(
     paths = [e.path for e in emulators.hubspot.app.ledger.entries()]
     assert sum(p.endswith("/batch/read") for p in paths) == 1
     assert sum(p.endswith("/batch/update") for p in paths) == 1
+
+
+def test_hubspot_edits_of_a_lead_and_a_contact_read_salesforce_in_one_call(
+    cycle, sf_person, hs_person, emulators
+):
+    """The Salesforce side of a cycle's HubSpot changes is read in one composite call, leads'
+    and contacts' queries together, then written in one collection."""
+    from .helpers import set_rule
+
+    set_rule(cycle.integration, "jobtitle", "two_way")
+    lead = sf_person.Lead.create({"LastName": "Lead", "Company": "L", "Email": "hl@example.com"})
+    contact = sf_person.Contact.create({"LastName": "Contact", "Email": "hc@example.com"})
+    cycle()
+    cycle()  # reads back its own writes
+    for record in (lead, contact):
+        hubspot_id = cycle.link(salesforce_id=record["id"]).hubspot_id
+        hs_person.crm.contacts.basic_api.update(
+            hubspot_id, {"properties": {"jobtitle": "Marketer edit"}}
+        )
+
+    run = cycle()
+
+    assert run.counts["updated_in_salesforce"] == 2
+    assert sf_person.Lead.get(lead["id"])["Title"] == "Marketer edit"
+    assert sf_person.Contact.get(contact["id"])["Title"] == "Marketer edit"
+    # The read of both, the update of both, the streams' read (one composite call).
+    assert run.calls["salesforce"] == 3
