@@ -1,12 +1,12 @@
 """Calls sent on a helper thread while the engine goes on.
 
 Two uses: a change read sends for its next page while the engine handles the current one,
-and the 100-record chunks of one HubSpot batch update or upsert go out together instead of
-one after another. The CRM (here the emulators, another process) then works while the engine
-does, instead of in turn, and on a real network the round trips overlap. Only calls that may
-be sent twice go ahead (reads, updates, upserts): the budget is asked and the ledger row
-reserved on the calling thread before the request leaves, so the allocation holds exactly as
-for any call.
+and the 100-record chunks of one HubSpot batch read, update or upsert go out together
+instead of one after another (:func:`sent_ahead`). The CRM (here the emulators, another
+process) then works while the engine does, instead of in turn, and on a real network the
+round trips overlap. Only calls that may be sent twice go ahead (reads, updates, upserts):
+the budget is asked and the ledger row reserved on the calling thread before the request
+leaves, so the allocation holds exactly as for any call.
 
 If the call fails in any way, the caller makes it again itself, through the normal path
 (retries, token refresh, typed errors): a helper thread only ever sends one request.
@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 from ..errors import BudgetExhausted
@@ -99,3 +100,44 @@ class CallAhead(Generic[T]):
                     self.timer.save()
             else:
                 self.timer.call.delete()  # nothing was sent after all
+
+
+class SentAhead(Generic[T]):
+    """The calls :func:`sent_ahead` sent, one per chunk; :meth:`take` hands one over."""
+
+    def __init__(self, calls: list[CallAhead[T] | None]) -> None:
+        self.calls = calls
+
+    def take(self, n: int) -> CallAhead[T] | None:
+        """Chunk ``n``'s call sent ahead (None: send it yourself). Yours to settle now."""
+        call, self.calls[n] = self.calls[n], None
+        return call
+
+
+@contextmanager
+def sent_ahead(
+    chunks: list[list],
+    fn: Callable[[list], T],
+    *,
+    integration: Integration,
+    system: str,
+    operation: str,
+) -> Iterator[SentAhead[T]]:
+    """``fn(chunk)`` for every chunk after the first, sent at once on helper threads, while
+    the caller sends the first itself and takes the others in turn. Calls not taken when
+    the block ends (an error stopped it) are waited for and their ledger rows settled."""
+    sent = SentAhead(
+        [None]
+        + [
+            CallAhead.send(
+                lambda c=chunk: fn(c), integration=integration, system=system, operation=operation
+            )
+            for chunk in chunks[1:]
+        ]
+    )
+    try:
+        yield sent
+    finally:
+        for call in sent.calls:
+            if call is not None:
+                call.discard()

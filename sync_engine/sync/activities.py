@@ -70,6 +70,7 @@ from .changes import (
     composite_query,
     http_date,
     hubspot_changes,
+    ids_queries,
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
@@ -546,13 +547,15 @@ class ActivitySync(PairSync):
         if not self.user_id or not whos or since is None:
             return
         since -= timedelta(minutes=5)
-        soqls = [
-            "SELECT Id, WhoId, Subject, ActivityDate FROM Task "  # noqa: S608
-            f"WHERE CreatedById = {soql_string(self.user_id)} "
-            f"AND CreatedDate >= {soql_datetime(since)} AND WhoId IN "
-            f"({', '.join(soql_string(w) for w in whos[s : s + 200])})"
-            for s in range(0, len(whos), 200)
-        ]
+        soqls = ids_queries(
+            "Task",
+            ["Id", "WhoId", "Subject", "ActivityDate"],
+            whos,
+            key="WhoId",
+            where=f"CreatedById = {soql_string(self.user_id)} "
+            f"AND CreatedDate >= {soql_datetime(since)}",
+            size=200,
+        )
         found: dict[tuple, list[str]] = defaultdict(list)
         records = []
         for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):

@@ -379,15 +379,14 @@ class ChangeProbe:
                 self._prefetch(ctx)
             return None
         early = carry is not None
+        starts = self._starts(ctx.integration)
         if early:
-            starts = self._starts(ctx.integration)
             room = min(COMPOSITE_QUERIES, PROBE_SUBREQUESTS - 2 * len(starts))
             if len(self.streams) <= COMPOSITE_QUERIES or not starts or len(carry) > room:
                 # No probe now (a cycle of few streams reads them in one call; nothing to
                 # probe; no room aboard): the pair reads for itself, the probe goes later.
                 return None
-        self.ran = True
-        self.starts = self._starts(ctx.integration)
+        self.ran, self.starts = True, starts
         if not early and (self._query_every_stream(ctx) or not self.starts):
             return None
         version = ctx.salesforce.connection.api_version
@@ -598,13 +597,23 @@ def first_then(ahead: CallAhead | None, read: Callable[[], T]) -> Callable[[], T
     return attempt
 
 
-def ids_queries(sobject: str, fields: list[str], ids: list[str], *, key: str = "Id") -> list[str]:
-    """SOQL for the records whose ``key`` is one of ``ids``, 300 ids to a query."""
+def ids_queries(
+    sobject: str,
+    fields: list[str],
+    ids: list[str],
+    *,
+    key: str = "Id",
+    where: str = "",
+    size: int = 300,
+) -> list[str]:
+    """SOQL for the records whose ``key`` is one of ``ids`` (and that meet ``where``), ``size``
+    values to a query (fewer for long values such as names, to keep the URL short)."""
     field_list = ", ".join(fields)
+    condition = f"{where} AND " if where else ""
     return [
-        f"SELECT {field_list} FROM {sobject} WHERE {key} IN "  # noqa: S608
-        f"({', '.join(soql_string(i) for i in ids[start : start + 300])})"
-        for start in range(0, len(ids), 300)
+        f"SELECT {field_list} FROM {sobject} WHERE {condition}{key} IN "  # noqa: S608
+        f"({', '.join(soql_string(i) for i in ids[start : start + size])})"
+        for start in range(0, len(ids), size)
     ]
 
 

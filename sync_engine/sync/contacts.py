@@ -39,7 +39,6 @@ from .changes import (
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
-    soql_string,
 )
 from .context import CycleContext
 from .lifecycle import LIFECYCLE_STREAMS
@@ -570,15 +569,18 @@ class ContactSync(PairSync):
         if not objects:
             return []
         emails = sorted({_email(o.properties.get("email")) for o in objects})
-        soqls = []
-        for sobject in PEOPLE:
-            where = " AND IsConverted = false" if sobject == "Lead" else ""
-            for start in range(0, len(emails), 200):
-                chunk = ", ".join(soql_string(e) for e in emails[start : start + 200])
-                soqls.append(
-                    f"SELECT {', '.join(self.salesforce_fields(sobject))} FROM {sobject} "  # noqa: S608
-                    f"WHERE Email IN ({chunk}){where}"
-                )
+        soqls = [
+            soql
+            for sobject in PEOPLE
+            for soql in ids_queries(
+                sobject,
+                self.salesforce_fields(sobject),
+                emails,
+                key="Email",
+                where="IsConverted = false" if sobject == "Lead" else "",
+                size=200,
+            )
+        ]
         matches: dict[str, list[dict]] = defaultdict(list)
         for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
             for records in salesforce_pages(self.ctx.salesforce, page):

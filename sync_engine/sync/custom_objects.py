@@ -46,10 +46,10 @@ from .changes import (
     composite_query,
     http_date,
     hubspot_changes,
+    ids_queries,
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
-    soql_string,
     with_retries,
 )
 from .context import CycleContext
@@ -439,18 +439,11 @@ class CustomObjectSync(PairSync):
             if self.external_id
             else {}
         )
-        soqls = []
-        field_list = ", ".join(self.record_fields())
-        ids = sorted(set(named.values()))
-        values = sorted(set(by_value.values()))
-        for start in range(0, len(ids), 300):
-            chunk = ", ".join(soql_string(i) for i in ids[start : start + 300])
-            soqls.append(f"SELECT {field_list} FROM {self.sobject} WHERE Id IN ({chunk})")  # noqa: S608
-        for start in range(0, len(values), 300):
-            chunk = ", ".join(soql_string(v) for v in values[start : start + 300])
-            soqls.append(
-                f"SELECT {field_list} FROM {self.sobject} "  # noqa: S608
-                f"WHERE {self.external_id} IN ({chunk})"
+        fields = self.record_fields()
+        soqls = ids_queries(self.sobject, fields, sorted(set(named.values())))
+        if by_value:
+            soqls += ids_queries(
+                self.sobject, fields, sorted(set(by_value.values())), key=self.external_id
             )
         records: list[dict] = []
         for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):

@@ -16,7 +16,7 @@ from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from .. import services
-from ..connectors.ahead import CallAhead
+from ..connectors.ahead import CallAhead, sent_ahead
 from ..connectors.hubspot.connector import ASSOCIATION_BATCH_READ_SIZE, BatchResult
 from ..connectors.salesforce.connector import COLLECTION_WRITE_SIZE, COLLECTIONS_PER_COMPOSITE
 from ..error_types import classify
@@ -37,6 +37,7 @@ from .changes import (
     first_then,
     http_date,
     hubspot_changes,
+    ids_queries,
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
@@ -334,12 +335,14 @@ class PairSync:
         if not user or not names:
             return
         since = soql_datetime(timezone.now() - timedelta(days=1))
-        soqls = [
-            f"SELECT {', '.join(fields)} FROM {sobject} "  # noqa: S608
-            f"WHERE CreatedById = {soql_string(user)} AND CreatedDate >= {since} AND Name IN "
-            f"({', '.join(soql_string(n) for n in names[s : s + 200])})"
-            for s in range(0, len(names), 200)
-        ]
+        soqls = ids_queries(
+            sobject,
+            fields,
+            names,
+            key="Name",
+            where=f"CreatedById = {soql_string(user)} AND CreatedDate >= {since}",
+            size=200,
+        )
         found: dict[str, list[dict]] = defaultdict(list)
         for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
             for records in salesforce_pages(self.ctx.salesforce, page):
@@ -817,25 +820,16 @@ class PairSync:
             failures.update(self.hubspot_failures(result, [key(i) for i in chunk]))
 
         chunks = [inputs[start : start + 100] for start in range(0, len(inputs), 100)]
-        # Updates and upserts may be sent twice: the chunks after the first go out together,
-        # on helper threads, while the first is sent from here.
-        aheads = [None] + [
-            CallAhead.send(
-                lambda c=chunk: write(object_type=self.hubspot_object_type, inputs=c),
-                integration=self.ctx.integration,
-                system=System.HUBSPOT,
-                operation=f"{self.hubspot_object_type}.batch.{action}",
-            )
-            for chunk in chunks[1:]
-        ]
-        try:
-            for n, (chunk, ahead) in enumerate(zip(chunks, aheads, strict=True)):
-                aheads[n] = None
-                send(chunk, ahead)
-        finally:
-            for ahead in aheads:  # an error stopped the loop: keep their ledger rows honest
-                if ahead is not None:
-                    ahead.discard()
+        # Updates and upserts may be sent twice: the chunks after the first go out together.
+        with sent_ahead(
+            chunks,
+            lambda chunk: write(object_type=self.hubspot_object_type, inputs=chunk),
+            integration=self.ctx.integration,
+            system=System.HUBSPOT,
+            operation=f"{self.hubspot_object_type}.batch.{action}",
+        ) as sent:
+            for n, chunk in enumerate(chunks):
+                send(chunk, sent.take(n))
         return results, failures
 
     @staticmethod
@@ -1018,26 +1012,20 @@ def retried_chunks(
     operation ``fn`` makes, for the ledger), the chunks after the first are sent at once on
     helper threads while the first is sent from here: reads only, which may be sent twice."""
     chunks = [items[start : start + size] for start in range(0, len(items), size)]
-    early: list[CallAhead | None] = [None] * len(chunks)
-    if ahead is not None:
-        connector, operation = ahead
-        early[1:] = [
-            CallAhead.send(
-                lambda c=chunk: fn(c),
-                integration=connector.integration,
-                system=connector.system,
-                operation=operation,
-            )
-            for chunk in chunks[1:]
-        ]
-    try:
+    if ahead is None:
+        for chunk in chunks:
+            yield with_retries(lambda c=chunk: fn(c))
+        return
+    connector, operation = ahead
+    with sent_ahead(
+        chunks,
+        fn,
+        integration=connector.integration,
+        system=connector.system,
+        operation=operation,
+    ) as sent:
         for n, chunk in enumerate(chunks):
-            sent, early[n] = early[n], None
-            yield with_retries(first_then(sent, lambda c=chunk: fn(c)))
-    finally:
-        for sent in early:  # stopped early: keep their ledger rows honest
-            if sent is not None:
-                sent.discard()
+            yield with_retries(first_then(sent.take(n), lambda c=chunk: fn(c)))
 
 
 def each_chunk_retried(fn: Callable[[list], Any], items: list, size: int) -> list:
