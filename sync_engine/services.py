@@ -1041,6 +1041,58 @@ def custom_object_mappable(
     return fields, properties
 
 
+def _match_key(text: str) -> str:
+    """``Start_Date__c``, "Start Date" and ``start_date`` all read ``startdate``."""
+    return "".join(c for c in text.casefold().removesuffix("__c") if c.isalnum())
+
+
+def custom_object_suggested_mappings(
+    fields: list[dict], properties: list[dict], *, required: list[str] = ()
+) -> dict[str, str]:
+    """The pairs the wizard proposes before the admin picks, ``{field: property}``: a field
+    and a property whose label or name read the same (case, spaces and ``__c`` aside) and
+    whose types are compatible, each property once; then the record's ``Name`` for a
+    required property still unmatched (usually the primary display property, e.g. *Project
+    name*), so the first sync can create records."""
+    suggested: dict[str, str] = {}
+    used: set[str] = set()
+
+    def fits(field: dict, prop: dict) -> bool:
+        return prop["name"] not in used and is_compatible(
+            hs_type=prop["type"], hs_field_type=prop["fieldType"], sf_type=field["type"]
+        )
+
+    for field in fields:
+        keys = {_match_key(field["name"]), _match_key(field.get("label") or "")} - {""}
+        for prop in properties:
+            names = {_match_key(prop["name"]), _match_key(prop.get("label") or "")}
+            if keys & names and fits(field, prop):
+                suggested[field["name"]] = prop["name"]
+                used.add(prop["name"])
+                break
+    name_field = next((f for f in fields if f["name"] == "Name"), None)
+    if name_field is not None and "Name" not in suggested:
+        by_name = {p["name"]: p for p in properties}
+        for prop_name in required:
+            prop = by_name.get(prop_name)
+            if prop is not None and fits(name_field, prop):
+                suggested["Name"] = prop_name
+                break
+    return suggested
+
+
+def custom_object_suggested_associations(
+    lookups: dict[str, list[dict]], associated: list[str]
+) -> dict[str, str]:
+    """``{hubspot object: lookup field}`` where the Salesforce object has exactly one lookup
+    to the object's partner and the HubSpot object has an association with it."""
+    return {
+        hs_object: fields[0]["name"]
+        for hs_object, fields in lookups.items()
+        if len(fields) == 1 and hs_object in associated
+    }
+
+
 def custom_object_lookups(salesforce_fields: list[dict]) -> dict[str, list[dict]]:
     """HubSpot object -> the object's lookup fields that can stand for its associations."""
     return {

@@ -3,7 +3,9 @@ object" wizard that sets one up or edits it.
 
 The wizard keeps its answers in the session until *Finish*: 1. map objects (a Salesforce
 object, a HubSpot custom object), 2. sync rules, 3. field mappings (never lookups), 4.
-associations. Finishing saves everything at once through the services, audit-logged.
+associations. Steps 3 and 4 open with suggested pairs (same names, compatible types; the
+record name for HubSpot's required property; the only lookup to contacts or accounts).
+Finishing saves everything at once through the services, audit-logged.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from sync_engine.services import (
     custom_object_lookups,
     custom_object_mappable,
     custom_object_schemas_read,
+    custom_object_suggested_associations,
+    custom_object_suggested_mappings,
     custom_object_update,
     object_settings_update,
 )
@@ -291,6 +295,8 @@ def _step_objects(request, integration, state, context) -> HttpResponse | None:
     if (sobject, hs_object) != (settings["salesforce_object"], settings["hubspot_object"]):
         state["mappings"] = {}
         settings["associations"] = {}
+        # New objects: steps 3 and 4 open with suggested pairs, until the admin answers them.
+        state["suggest"] = ["fields", "associations"]
     settings.update(
         salesforce_object=sobject,
         hubspot_object=hs_object,
@@ -328,7 +334,12 @@ def _step_fields(request, integration, state, context) -> HttpResponse | None:
     """3. Field mappings, checked with the compatibility matrix; lookups aren't offered."""
     salesforce_fields, hubspot_properties = _schemas(integration, state["settings"])
     fields, properties = custom_object_mappable(salesforce_fields, hubspot_properties)
+    schema = custom_object_hubspot_schema(
+        integration=integration, hubspot_object=state["settings"]["hubspot_object"]
+    )
     mappings = dict(state["mappings"])
+    if "fields" in state.get("suggest", []):
+        mappings = custom_object_suggested_mappings(fields, properties, required=schema["required"])
     errors: dict[str, str] = {}
     if request.method == "POST":
         mappings = {
@@ -362,6 +373,7 @@ def _step_fields(request, integration, state, context) -> HttpResponse | None:
             errors[name] = _("%(field)s can't be mapped here.") % {"field": name}
         if not errors:
             state["mappings"] = mappings
+            state["suggest"] = [s for s in state.get("suggest", []) if s != "fields"]
             _save(request, state)
             return redirect("custom_object_wizard", step="associations")
     context["rows"] = [
@@ -374,24 +386,22 @@ def _step_fields(request, integration, state, context) -> HttpResponse | None:
         for f in fields
     ]
     context["properties"] = properties
+    context["suggested"] = request.method != "POST" and "fields" in state.get("suggest", [])
     context["errors"] = errors
-    context["warnings"] = _required_warnings(integration, state, fields, properties, mappings)
+    context["warnings"] = _required_warnings(state, schema, fields, properties, mappings)
     context["other_errors"] = [
         message for name, message in errors.items() if name not in {f["name"] for f in fields}
     ]
     return None
 
 
-def _required_warnings(integration, state, fields, properties, mappings) -> list[str]:
+def _required_warnings(state, schema, fields, properties, mappings) -> list[str]:
     """What creates would lack: required fields and properties left unmapped (a warning, not
     a block: updates still sync, and creates fail as sync errors that say so)."""
     settings = state["settings"]
     warnings = []
     mapped_props = set(mappings.values())
     if settings["salesforce_to_hubspot"] == "create_or_update":
-        schema = custom_object_hubspot_schema(
-            integration=integration, hubspot_object=settings["hubspot_object"]
-        )
         labels = {p["name"]: p["label"] for p in properties}
         missing = [labels.get(n, n) for n in schema["required"] if n not in mapped_props]
         if missing:
@@ -424,6 +434,8 @@ def _step_associations(request, integration, state, context) -> HttpResponse | N
         integration=integration, hubspot_object=settings["hubspot_object"]
     )["associations"]
     associations = dict(settings.get("associations") or {})
+    if "associations" in state.get("suggest", []):
+        associations = custom_object_suggested_associations(lookups, associated)
     if request.method == "POST":
         associations = {
             hs_object: request.POST.get(f"association:{hs_object}", "")
@@ -431,6 +443,7 @@ def _step_associations(request, integration, state, context) -> HttpResponse | N
             if hs_object in associated and request.POST.get(f"association:{hs_object}")
         }
         settings["associations"] = associations
+        state["suggest"] = []
         _save(request, state)
         try:
             row_name = _finish(request, integration, state, salesforce_fields, hubspot_properties)

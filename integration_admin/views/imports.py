@@ -24,6 +24,7 @@ from sync_engine.imports import (
     import_targets,
 )
 from sync_engine.models import ImportJob
+from sync_engine.selectors import custom_objects_list
 
 from ..roles import admin_required, user_is_admin
 from .common import current_integration, not_connected
@@ -76,12 +77,41 @@ POLL_SECONDS = 1
 
 
 CUSTOM_OFF = gettext_lazy("Custom object sync is off: turn it on first on the Custom objects tab.")
+CUSTOM_HELP = gettext_lazy("Records become HubSpot %(object)s records, matched by their sync key.")
 
 
-def target_label(key: str, sobject: str = "") -> str:
+def custom_labels(integration) -> dict[str, dict[str, str]]:
+    """``custom:<n>`` -> its ``label`` ("Salesforce Project (Project__c)") and ``help``."""
+    labels = {}
+    for row in custom_objects_list(integration=integration):
+        settings = row["settings"]
+        name = f"{settings.salesforce_label or settings.salesforce_object}"
+        labels[row["object"]] = {
+            "label": _("Salesforce %(object)s")
+            % {"object": f"{name} ({settings.salesforce_object})"},
+            "help": CUSTOM_HELP % {"object": settings.hubspot_label or settings.hubspot_object},
+        }
+    return labels
+
+
+def target_label(key: str, custom: dict[str, dict[str, str]] | None = None) -> str:
     if key in TARGET_LABELS:
         return str(TARGET_LABELS[key])
-    return f"{sobject} ({key})" if sobject else key
+    return (custom or {}).get(key, {}).get("label", key)
+
+
+def history_context(integration) -> dict:
+    custom = custom_labels(integration)
+    return {
+        "jobs": [
+            {
+                "job": j,
+                "label": target_label(j.object, custom),
+                "status_label": STATUS_LABELS[j.status],
+            }
+            for j in import_jobs_list(integration=integration)
+        ]
+    }
 
 
 def progress_context(request: HttpRequest, job: ImportJob) -> dict:
@@ -89,7 +119,7 @@ def progress_context(request: HttpRequest, job: ImportJob) -> dict:
     return {
         "job": job,
         "progress": progress,
-        "label": target_label(job.object),
+        "label": target_label(job.object, custom_labels(job.integration)),
         "status_label": STATUS_LABELS.get(job.status, job.status),
         "reasons": [(REASON_LABELS.get(k, k), v) for k, v in progress["reasons"]],
         "poll_seconds": POLL_SECONDS,
@@ -103,29 +133,28 @@ def imports_page(request: HttpRequest) -> HttpResponse:
     integration = current_integration(request)
     if integration is None:
         return not_connected(request, "")
+    custom = custom_labels(integration)
     targets = [
         {
             "key": t["target"].key,
-            "label": target_label(t["target"].key, t["target"].sobject),
-            "help": TARGET_HELP.get(t["target"].key, ""),
+            "label": target_label(t["target"].key, custom),
+            "help": TARGET_HELP.get(t["target"].key)
+            or custom.get(t["target"].key, {}).get("help", ""),
             "pair_enabled": t["pair_enabled"],
             "pair_off": PAIR_OFF.get(t["target"].pair, CUSTOM_OFF),
         }
         for t in import_targets(integration=integration)
     ]
-    jobs = import_jobs_list(integration=integration)
+    history = history_context(integration)
     current = None
     if request.GET.get("job", "").isdigit():
         current = import_job_get(integration=integration, job_id=int(request.GET["job"]))
     if current is None:
-        current = next((j for j in jobs if j.is_active), None)
+        current = next((row["job"] for row in history["jobs"] if row["job"].is_active), None)
     context = {
         "active_tab": "",
         "targets": targets,
-        "jobs": [
-            {"job": j, "label": target_label(j.object), "status_label": STATUS_LABELS[j.status]}
-            for j in jobs
-        ],
+        **history,
         "selected": request.GET.get("object") or "leads",
     }
     if current is not None:
@@ -139,19 +168,18 @@ def import_progress_partial(request: HttpRequest, job_id: int) -> HttpResponse:
     job = import_job_get(integration=integration, job_id=job_id) if integration else None
     if job is None:
         raise Http404
-    return render(
-        request, "integration_admin/imports/progress.html", progress_context(request, job)
-    )
+    context = progress_context(request, job)
+    if not job.is_active:  # the last poll: the history below shows the import's outcome too
+        context.update(history_context(integration), history_oob=True)
+    return render(request, "integration_admin/imports/progress.html", context)
 
 
 def _answer(request: HttpRequest, job: ImportJob | None) -> HttpResponse:
     """htmx: the progress card (and the flash); otherwise back to the page."""
     if getattr(request, "htmx", False) and job is not None:
-        return render(
-            request,
-            "integration_admin/imports/progress.html",
-            {**progress_context(request, job), "flash_oob": True},
-        )
+        context = {**progress_context(request, job), "flash_oob": True}
+        context.update(history_context(job.integration), history_oob=True)
+        return render(request, "integration_admin/imports/progress.html", context)
     url = reverse("imports")
     return redirect(f"{url}?job={job.pk}" if job is not None else url)
 
@@ -180,7 +208,9 @@ def import_start_view(request: HttpRequest) -> HttpResponse:
         messages.error(request, text)
         return redirect("imports")
     messages.success(
-        request, _("Import of %(object)s started.") % {"object": target_label(object_name)}
+        request,
+        _("Import of %(object)s started.")
+        % {"object": target_label(object_name, custom_labels(integration))},
     )
     return _answer(request, job)
 

@@ -166,7 +166,9 @@ class CustomObjectSync(PairSync):
     # --- what is read ---------------------------------------------------------------------
     def record_fields(self) -> list[str]:
         fields = [f for f in SYSTEM_FIELDS if f == "Id" or f in self.fields_known]
-        extra = [self.external_id] if self.external_id else []
+        # The record's name labels its sync errors, mapped or not.
+        extra = ["Name"] if "Name" in self.fields_known else []
+        extra += [self.external_id] if self.external_id else []
         extra += [self.ctx.mapped_field(m, self.sobject) for m in self.ctx.mappings]
         extra += list(self.associations.values())
         for name in extra:

@@ -128,9 +128,18 @@ def walk_the_custom_object_wizard(page: Page, hs_type: str) -> None:
     page.get_by_role("button", name="Next").click()
     fields = page.locator("#step-fields")
     expect(fields).to_be_visible()
+    # Same-named pairs come suggested, so the required Name is mapped already.
+    expect(fields.locator("select[name='map:Name']")).to_have_value("project_name")
+    expect(fields.locator("select[name='map:Budget__c']")).to_have_value("budget")
+    expect(fields).not_to_contain_text("HubSpot requires Name to create a record")
+    fields.locator("select[name='map:Name']").select_option("")
+    expect(page.locator("#step-fields select[name='map:Name']")).to_have_value("")
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator("#step-associations")).to_be_visible()
+    page.get_by_role("button", name="Previous step").click()
+    fields = page.locator("#step-fields")
     expect(fields).to_contain_text("HubSpot requires Name to create a record")
     fields.locator("select[name='map:Name']").select_option("project_name")
-    fields.locator("select[name='map:Budget__c']").select_option("budget")
     page.get_by_role("button", name="Next").click()
     expect(page.locator("#step-associations")).to_be_visible()
     screenshot(page, "every-object-custom-associations")
@@ -141,7 +150,8 @@ def walk_the_custom_object_wizard(page: Page, hs_type: str) -> None:
     expect(row).to_contain_text(hs_type)
     expect(row).to_contain_text("Salesforce wins conflicts")
     expect(row.locator(".badge")).to_have_text("On")
-    expect(row.locator("td.num")).to_have_text("2")
+    # Name, Budget, Status and Description: the suggested pairs the admin kept.
+    expect(row.locator("td.num")).to_have_text("4")
 
 
 def hubspot_engagement(hs, kind: str, contact: str, association: int, **properties) -> str:

@@ -53,6 +53,8 @@ def test_mappings_are_read_only_until_company_sync_is_on(admin_client, connected
     assert event.details["changes"]["enabled"] == {"from": False, "to": True}
     html = admin_client.get("/companies/").content.decode()
     assert 'id="mappings-locked"' not in html and "Add a mapping" in html
+    # The switch's note says what is true now.
+    assert "Company sync is on." in html and "off until you turn it on" not in html
     name = FieldMapping.objects.get(
         integration=connected, object="companies", hubspot_property="name"
     )

@@ -4,6 +4,8 @@ schemas API."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from hubspot.crm.schemas import ObjectSchemaEgg, ObjectTypeDefinitionLabels
@@ -47,6 +49,16 @@ def walk_to_associations(client, hs_type: str) -> None:
     )
 
 
+def selected_options(html: str) -> dict[str, str]:
+    """``{select name: selected value}`` for the selects with a selected option."""
+    chosen = {}
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
+        value = re.search(r'<option value="([^"]*)" selected>', body)
+        if value and value.group(1):
+            chosen[name] = value.group(1)
+    return chosen
+
+
 RULES = {
     "salesforce_to_hubspot": "create_or_update",
     "salesforce_delete": "delete",
@@ -83,7 +95,11 @@ def test_walk_the_wizard_as_admin(admin_client, live, hs_type, admin_user):
     assert 'name="map:Budget__c"' in html and 'name="map:Name"' in html
     assert 'name="map:Account__c"' not in html and 'name="map:Contact__c"' not in html
     assert 'name="map:SystemModstamp"' not in html
-    assert "HubSpot requires Project name to create a record" in html
+    # Suggested until answered: same label (Budget), and Name for the required Project name.
+    assert selected_options(html) == {"map:Name": "project_name", "map:Budget__c": "budget"}
+    assert "HubSpot requires Project name" not in html
+    html = admin_client.post("/custom-objects/wizard/fields/", {"map:Budget__c": "notes"}).content
+    assert "HubSpot requires Project name to create a record" in html.decode()
     html = admin_client.post(
         "/custom-objects/wizard/fields/",
         {"map:Name": "project_name", "map:Budget__c": "notes"},
@@ -101,9 +117,11 @@ def test_walk_the_wizard_as_admin(admin_client, live, hs_type, admin_user):
     )
     assert response["Location"] == "/custom-objects/wizard/associations/"
 
-    # 4. Associations: the object's Contact lookup stands for HubSpot contacts.
+    # 4. Associations: the object's Contact lookup stands for HubSpot contacts (suggested:
+    # it is the object's only lookup to contacts).
     html = admin_client.get("/custom-objects/wizard/associations/").content.decode()
     assert 'name="association:contacts"' in html and 'value="Contact__c"' in html
+    assert selected_options(html) == {"association:contacts": "Contact__c"}
     # The HubSpot object has no association definition with companies (only contacts).
     assert 'value="Account__c"' not in html and "no association with this object" in html
     response = admin_client.post(

@@ -82,7 +82,30 @@ def test_the_progress_partial_polls_while_running_and_stops_when_done(logged_in,
     done = logged_in.get(f"/import/{job.pk}/").content.decode()
     assert "hx-trigger" not in done and 'value="100"' in done
     assert "The import is finished." in done
+    # The last poll also brings the history table up to date, out of band.
+    assert "No import has run yet" not in done
+    assert 'id="import-history"' in done and 'hx-swap-oob="true"' in done
+    assert f'data-import="{job.pk}"' in done
+    assert 'hx-swap-oob="true"' not in html  # polls while running don't redraw it
     assert logged_in.get("/import/999/").status_code == 404
+
+
+def test_a_custom_object_is_offered_and_shown_by_its_name(admin_client, connected):
+    from sync_engine.models import ObjectSync
+
+    ObjectSync.objects.create(
+        integration=connected, object="custom:1", enabled=True,
+        options={"salesforce_object": "Project__c", "hubspot_object": "2-1",
+                 "salesforce_label": "Project", "hubspot_label": "Projects"},
+    )  # fmt: skip
+    html = admin_client.get("/import/").content.decode()
+    assert "Salesforce Project (Project__c)" in html
+    assert "Records become HubSpot Projects records" in html
+    job = ImportJob.objects.create(integration=connected, object="custom:1", status="succeeded")
+    html = admin_client.get(f"/import/?job={job.pk}").content.decode()
+    assert "Import of Salesforce Project (Project__c)" in html
+    history = html[html.index('id="import-history"') :]
+    assert "<td>Salesforce Project (Project__c)</td>" in history
 
 
 def test_cancel_and_resume(admin_client, connected, django_capture_on_commit_callbacks):

@@ -349,6 +349,21 @@ def test_one_bad_record_never_blocks_its_batch(projects, sf_person):
     assert not SyncError.objects.filter(object=projects.name, resolved_at__isnull=True).exists()
 
 
+def test_an_error_names_the_record_even_when_its_name_is_not_mapped(
+    integration, emulators, hs_person, sf_person
+):
+    # Without a mapping to Project name, HubSpot refuses the create: the error card shows
+    # the project's name, not only its id.
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    hs_type, name = set_up(integration, hs_person, mappings={"Budget__c": "budget"})
+    project = sf_person.Project__c.create({"Name": "Gemini", "Budget__c": 10.0})["id"]
+    run = Projects(integration, emulators, hs_person, hs_type, name)()
+    assert run.counts["failed"] == 1
+    error = SyncError.objects.get(object=name, resolved_at__isnull=True)
+    assert error.record_key == f"salesforce:{project}" and error.record_label == "Gemini"
+    assert "project_name" in error.message
+
+
 def test_a_salesforce_picklist_value_hubspot_lacks_becomes_an_option(
     projects, sf_person, emulators
 ):
