@@ -170,6 +170,8 @@ SALESFORCE_LOGIN_URL = os.environ.get("SALESFORCE_LOGIN_URL", "")
 SALESFORCE_CA_FILE = os.environ.get("SALESFORCE_CA_FILE", "")
 # The HubSpot side of a first connect from the browser (Reconnect keeps the stored connection).
 HUBSPOT_API_URL = os.environ.get("HUBSPOT_API_URL", "https://api.hubapi.com")
+# HubSpot admits 5 search requests per second per account; searches are paced to it.
+HUBSPOT_SEARCHES_PER_SECOND = int(os.environ.get("HUBSPOT_SEARCHES_PER_SECOND", "5"))
 
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated call gets 401 with "WWW-Authenticate: Token".

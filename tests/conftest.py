@@ -1,6 +1,18 @@
 import os
 
+import pytest
+
 # pytest-django's live_server and sync Playwright share a thread with the ORM.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# The emulators admit as many searches as a test configures (most: 1,000 a second), so the
+# engine's search pacing follows suit; tests of the pacing itself set HubSpot's 5.
+os.environ.setdefault("HUBSPOT_SEARCHES_PER_SECOND", "1000000")  # for worker processes
 
 pytest_plugins = ["emulators.testing"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _searches_paced_as_the_emulators_admit():
+    from django.conf import settings
+
+    settings.HUBSPOT_SEARCHES_PER_SECOND = int(os.environ["HUBSPOT_SEARCHES_PER_SECOND"])

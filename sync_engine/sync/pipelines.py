@@ -1,6 +1,7 @@
 """The HubSpot deal pipelines that mirror Salesforce's opportunity processes (spec §10).
 
-One pipeline per active opportunity record type, labelled "Salesforce – ‹record type id›"; an
+One pipeline per active opportunity record type, labelled "Salesforce – ‹record type id›" (as
+HubSpot's own integration names them; the Deals tab shows the record types' names too); an
 org with one record type (or none) gets a single "Salesforce – default pipeline". Each
 pipeline's stages are the ``StageName`` picklist values (label = value), with HubSpot's stage
 metadata (``isClosed``, ``probability``: 1.0 for won, 0.0 for lost) taken from Salesforce's
@@ -177,6 +178,13 @@ class Pipelines:
         self.state.update(
             signature=signature,
             default_record_type=default,
+            # The record types' names, for the Deals tab (pipelines are named by id, as
+            # HubSpot's own integration names them).
+            record_type_names={
+                rt["recordTypeId"]: rt.get("name") or ""
+                for rt in describe.get("recordTypeInfos") or []
+                if rt.get("recordTypeId")
+            },
             # Every id an opportunity may carry (Master too), so none forces a describe.
             record_types=[
                 rt["recordTypeId"]
@@ -314,11 +322,13 @@ def synced_pipelines(integration) -> list[dict]:
         integration=integration, system=System.HUBSPOT, object=STATE_OBJECT
     ).first()
     data = row.data if row and isinstance(row.data, dict) else {}
+    names = data.get("record_type_names") or {}
     return [
         {
             "label": p["label"],
             "id": p["id"],
             "record_type": p["key"],
+            "record_type_name": names.get(p["key"], ""),
             "stage_count": len(p.get("stages") or {}),
         }
         for p in data.get("pipelines", [])

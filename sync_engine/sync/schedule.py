@@ -19,6 +19,10 @@ from .registry import pair_order
 
 BASE_INTERVAL = timedelta(minutes=1)
 MAX_INTERVAL = timedelta(hours=1)
+# The beat ticks once a minute, but a pair starts when the pairs before it in its cycle are
+# done, seconds after the tick: measured to the second, it would seem not yet due at the next
+# tick and skip every other minute. A pair is due this much before its interval is up.
+TICK_SLACK = BASE_INTERVAL / 2
 DAY_SECONDS = 86_400
 
 
@@ -57,6 +61,6 @@ def due_cycles() -> list[tuple[int, str]]:
             .first()
         )
         interval = cycle_interval(integration=pair.integration, object_name=pair.object)
-        if last is None or last.started_at + interval <= now:
+        if last is None or last.started_at + interval - TICK_SLACK <= now:
             due.append((pair.integration_id, pair.object))
     return due

@@ -70,12 +70,15 @@ def test_the_synced_pipelines_are_listed(admin_client, connected):
                     "label": "Salesforce – 012000000000002AAA",
                     "stages": {"Prospecting": "10000021"},
                 },
-            ]
+            ],
+            "record_type_names": {"012000000000001AAA": "New Business"},
         },
     )
     html = admin_client.get("/deals/").content.decode()
     assert 'id="pipeline-list"' in html and 'id="no-pipelines"' not in html
     assert "Salesforce – 012000000000001AAA" in html
+    assert "<td>New Business <code>012000000000001AAA</code></td>" in html
+    assert "<td><code>012000000000002AAA</code></td>" in html  # a name not read yet
     assert "<td>2</td>" in html and "<td>1</td>" in html
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -115,6 +116,29 @@ def test_rate_limit_is_not_retried_behind_our_back(hubspot, emulators):
     assert caught.value.retry_after == 7.0
     assert len(their_calls(emulators)) == 1  # urllib3 did not retry the GET
     assert_ledgers_agree(hubspot.integration, emulators)
+
+
+def test_searches_keep_to_hubspots_five_a_second(hubspot, emulators, settings):
+    # A cycle over every pair sends nine searches at once; HubSpot admits five a second.
+    settings.HUBSPOT_SEARCHES_PER_SECOND = 5
+    emulators.hubspot.app.configure_budget(search_per_second=5)
+    started = time.monotonic()
+    for _ in range(9):
+        hubspot.search(object_type="contacts", limit=1)
+    assert time.monotonic() - started >= 1.0  # the sixth waited for the first to age out
+    assert [c.status for c in our_calls(hubspot.integration)] == [200] * 9
+    assert_ledgers_agree(hubspot.integration, emulators)
+
+
+def test_a_search_limit_429_is_retried_a_second_later_not_ten(hubspot, emulators):
+    # Another process's searches used the second up: HubSpot says SECONDLY, without a
+    # Retry-After, and the ten-second interval header doesn't apply to it.
+    emulators.hubspot.app.configure_budget(search_per_second=2)
+    with pytest.raises(RateLimited) as caught:
+        for _ in range(3):
+            hubspot.search(object_type="contacts", limit=1)
+    assert caught.value.retry_after == 1.0
+    assert [c.status for c in our_calls(hubspot.integration)] == [200, 200, 429]
 
 
 def test_server_error_is_transient(hubspot, emulators):

@@ -172,6 +172,9 @@ def test_one_pipeline_per_record_type(deals, sf_person, hs_person):
     labels = {p.label: p.id for p in hs_pipelines(hs_person)}
     assert f"Salesforce – {first}" in labels and f"Salesforce – {second}" in labels
     assert DEFAULT_LABEL not in labels
+    # Named by id, as HubSpot's integration names them; the Deals tab shows the names too.
+    listed = {p["record_type"]: p["record_type_name"] for p in synced_pipelines(deals.integration)}
+    assert listed == {first: "New Business", second: "Renewal"}
     props = hs_deal_get(hs_person, deals.link(salesforce_id=renewal).hubspot_id, "pipeline")
     assert props["pipeline"] == labels[f"Salesforce – {second}"]
     props = hs_deal_get(hs_person, deals.link(salesforce_id=default).hubspot_id, "pipeline")

@@ -17,6 +17,18 @@ def test_due_pairs_come_in_dependency_order(cycle, integration):
     assert due_cycles() == [(integration.pk, "companies")]  # contacts ran less than a minute ago
 
 
+def test_a_pair_that_started_late_in_the_last_cycle_is_due_at_the_next_tick(cycle, integration):
+    # The last tick's cycle reached this pair 2 seconds after the tick; the next tick comes
+    # 58 seconds after that start, and the pair runs in it rather than a minute later.
+    started = timezone.now() - timedelta(seconds=58)
+    SyncRun.objects.create(integration=integration, object="contacts", started_at=started)
+    assert due_cycles() == [(integration.pk, "contacts")]
+    # A cycle that began 20 seconds ago (Sync now, say) isn't run again at this tick.
+    recent = timezone.now() - timedelta(seconds=20)
+    SyncRun.objects.create(integration=integration, object="contacts", started_at=recent)
+    assert due_cycles() == []
+
+
 def test_the_interval_stretches_when_the_allocation_would_run_out(cycle, integration):
     assert cycle_interval(integration=integration, object_name="contacts") == BASE_INTERVAL
     Integration.objects.filter(pk=integration.pk).update(salesforce_api_allocation=1_000)
