@@ -8,7 +8,9 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sync_engine.models import Integration, SyncObject
+from sync_engine.models import Integration, ObjectSync, SyncObject
+from sync_engine.object_settings import CUSTOM_PREFIX, settings_for
+from sync_engine.sync.registry import pair_order
 
 STATE_LABELS = {
     Integration.State.CONNECTED: gettext_lazy("Connected"),
@@ -25,6 +27,20 @@ OBJECT_LABELS = {
 }
 # Objects the engine syncs today (those with settings); the header lists their last sync.
 SYNCED_OBJECTS = ("contacts",)
+
+
+def object_labels(integration: Integration, names) -> dict[str, str]:
+    """``{object: its name for people}`` for ``names``: the tabs' names, and a custom object's
+    HubSpot label ("Projects" for ``custom:1``); one query, only when custom objects are
+    among them."""
+    labels = {name: str(OBJECT_LABELS.get(name, name.title())) for name in names}
+    custom = [name for name in names if name.startswith(CUSTOM_PREFIX)]
+    if custom:
+        rows = ObjectSync.objects.filter(integration=integration, object__in=custom)
+        for name, options in rows.values_list("object", "options"):
+            settings = settings_for(name, options)
+            labels[name] = settings.hubspot_label or settings.salesforce_label or name
+    return labels
 
 
 @dataclass(frozen=True)
@@ -72,13 +88,12 @@ def _advice(integration: Integration) -> str:
 def integration_status(
     integration: Integration, last_synced: dict[str, datetime]
 ) -> IntegrationStatus:
-    objects = list(SYNCED_OBJECTS) + sorted(set(last_synced) - set(SYNCED_OBJECTS))
+    objects = sorted(set(SYNCED_OBJECTS) | set(last_synced), key=lambda o: (pair_order(o), o))
+    labels = object_labels(integration, objects)
     return IntegrationStatus(
         state=integration.state,
         label=str(STATE_LABELS.get(integration.state, integration.get_state_display())),
         reason=integration.state_reason,
         advice=_advice(integration),
-        last_syncs=[
-            LastSync(o, str(OBJECT_LABELS.get(o, o.title())), last_synced.get(o)) for o in objects
-        ],
+        last_syncs=[LastSync(o, labels[o], last_synced.get(o)) for o in objects],
     )

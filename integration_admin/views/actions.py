@@ -20,7 +20,7 @@ from sync_engine.services import audit_event_record, integration_set_state
 from sync_engine.tasks import sync_pairs
 
 from ..roles import admin_required
-from ..status import OBJECT_LABELS
+from ..status import object_labels
 from .common import current_integration, forget_integration
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,8 @@ def sync_now(request: HttpRequest) -> HttpResponse:
     if not objects:
         messages.info(request, _("Every object's sync is switched off."))
     else:
-        names = ", ".join(str(OBJECT_LABELS.get(o, o)) for o in objects)
+        labels = object_labels(integration, objects)
+        names = ", ".join(labels[o] for o in objects)
         messages.success(request, _("Sync started for %(objects)s.") % {"objects": names})
     return _back(request)
 

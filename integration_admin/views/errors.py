@@ -20,7 +20,7 @@ from sync_engine.services import record_resync as request_record_resync
 from sync_engine.services import sync_errors_request_resync
 
 from ..roles import admin_required
-from ..status import OBJECT_LABELS
+from ..status import object_labels
 from .common import current_integration
 from .health import _panel_context
 
@@ -106,7 +106,7 @@ def record_detail(request: HttpRequest, object_name: str, record_key: str) -> Ht
         {
             "active_tab": "sync-health",
             "history": history,
-            "object_label": OBJECT_LABELS.get(object_name, object_name),
+            "object_label": object_labels(integration, [object_name])[object_name],
             "salesforce": integration.salesforce_connection,
             "hubspot": integration.hubspot_connection,
             "now": timezone.now(),

@@ -29,6 +29,7 @@ from ..exports import errors_csv_rows
 from ..forms import AllocationForm
 from ..labels import error_text
 from ..roles import admin_required
+from ..status import object_labels
 from .common import current_integration, forget_integration, not_connected, page_number
 
 ERRORS_PER_PAGE = 25
@@ -74,12 +75,19 @@ def _panel_context(request: HttpRequest, integration, error_type: str) -> dict:
     }
 
 
+def _labelled(integration, runs: list) -> list:
+    labels = object_labels(integration, {run.object for run in runs})
+    for run in runs:
+        run.label = labels[run.object]
+    return runs
+
+
 def _page_context(request: HttpRequest, integration) -> dict:
     return {
         "active_tab": "sync-health",
         "integration": integration,
         "cards": sync_error_cards(integration=integration),
-        "runs": sync_runs_list(integration=integration, limit=10),
+        "runs": _labelled(integration, sync_runs_list(integration=integration, limit=10)),
         **_usage_context(integration),
     }
 

@@ -3,12 +3,13 @@ constant number of queries; remote text is escaped and tokens never appear."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from sync_engine.models import Integration, SyncRun
+from sync_engine.models import Integration, ObjectSync, SyncRun
 from tests.sync_engine.factories import ApiCallFactory
 
 from .conftest import make_error
@@ -110,6 +111,28 @@ def test_status_bar_shows_state_reason_advice_and_last_sync(admin_client, connec
     assert "raise “Allocated to HubSpot” on the Sync health tab" in html
     assert "Contacts: <time" in html and "synced 7\xa0minutes ago" in html
     assert 'action="/sync-now/"' in html
+
+
+def test_every_pair_is_named_for_people_in_the_status_bar_and_the_runs(admin_client, connected):
+    ObjectSync.objects.create(
+        integration=connected, object="custom:1", enabled=True,
+        options={"salesforce_object": "Project__c", "hubspot_object": "2-1",
+                 "salesforce_label": "Project", "hubspot_label": "Projects"},
+    )  # fmt: skip
+    for name in ("custom:1", "activities", "deals", "companies", "contacts"):
+        SyncRun.objects.create(
+            integration=connected, object=name, status="succeeded", finished_at=timezone.now()
+        )
+    html = admin_client.get("/sync-health/").content.decode()
+    bar = html[
+        html.index('class="statusbar__syncs"') : html.index("</ul>", html.index("statusbar__syncs"))
+    ]
+    # In the cycle's order, the custom object by its HubSpot name.
+    assert re.findall(r"<li>([^:<]+):", bar) == [
+        "Contacts", "Companies", "Deals", "Activities", "Projects"
+    ]  # fmt: skip
+    runs = html[html.index('id="sync-runs"') :]
+    assert "<td>Projects</td>" in runs and "custom:1" not in runs
 
 
 def test_suspended_offers_clear_suspension_to_admins(admin_client, viewer_client, connected):
