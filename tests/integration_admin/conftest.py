@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from integration_admin.roles import ADMINS, VIEWERS
-from sync_engine.models import Integration, SyncError
+from sync_engine.models import Integration, ObjectSync, SyncError
 from sync_engine.services import sync_error_record
 from tests.sync_engine.factories import (
     HubSpotConnectionFactory,
@@ -94,6 +94,15 @@ def connected(db) -> Integration:
     return Integration.objects.select_related("salesforce_connection", "hubspot_connection").get(
         pk=integration.pk
     )
+
+
+def make_custom_object(integration) -> ObjectSync:
+    """``custom:1``, Salesforce ``Project__c`` ⇄ HubSpot "Projects", as the wizard saves it."""
+    return ObjectSync.objects.create(
+        integration=integration, object="custom:1", enabled=True,
+        options={"salesforce_object": "Project__c", "hubspot_object": "2-1",
+                 "salesforce_label": "Project", "hubspot_label": "Projects"},
+    )  # fmt: skip
 
 
 def make_error(integration, n: int = 1, *, error_type: str = "property_value", **extra):

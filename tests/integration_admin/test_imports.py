@@ -91,13 +91,9 @@ def test_the_progress_partial_polls_while_running_and_stops_when_done(logged_in,
 
 
 def test_a_custom_object_is_offered_and_shown_by_its_name(admin_client, connected):
-    from sync_engine.models import ObjectSync
+    from .conftest import make_custom_object
 
-    ObjectSync.objects.create(
-        integration=connected, object="custom:1", enabled=True,
-        options={"salesforce_object": "Project__c", "hubspot_object": "2-1",
-                 "salesforce_label": "Project", "hubspot_label": "Projects"},
-    )  # fmt: skip
+    make_custom_object(connected)
     html = admin_client.get("/import/").content.decode()
     assert "Salesforce Project (Project__c)" in html
     assert "Records become HubSpot Projects records" in html

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sync_engine.models import Integration, ObjectSync, SyncRun
+from sync_engine.models import Integration, SyncRun
 from tests.sync_engine.factories import ApiCallFactory
 
-from .conftest import make_error
+from .conftest import make_custom_object, make_error
 
 pytestmark = pytest.mark.django_db
 
@@ -114,11 +114,7 @@ def test_status_bar_shows_state_reason_advice_and_last_sync(admin_client, connec
 
 
 def test_every_pair_is_named_for_people_in_the_status_bar_and_the_runs(admin_client, connected):
-    ObjectSync.objects.create(
-        integration=connected, object="custom:1", enabled=True,
-        options={"salesforce_object": "Project__c", "hubspot_object": "2-1",
-                 "salesforce_label": "Project", "hubspot_label": "Projects"},
-    )  # fmt: skip
+    make_custom_object(connected)
     for name in ("custom:1", "activities", "deals", "companies", "contacts"):
         SyncRun.objects.create(
             integration=connected, object=name, status="succeeded", finished_at=timezone.now()
