@@ -699,13 +699,17 @@ class CompanySync(PairSync):
                     from_object_type="contacts", to_object_type=OBJECT, inputs=removals
                 )
             )
-        if inputs:
-            with_retries(
-                lambda: self.ctx.hubspot.associations_batch_create(
-                    from_object_type="contacts", to_object_type=OBJECT, inputs=inputs
-                )
-            )
-        self.counts["associations_to_hubspot"] += len(inputs) + len(removals)
+        refused = self.hubspot_associate("contacts", OBJECT, inputs) if inputs else []
+        by_hubspot_id = {links[r["Id"]].hubspot_id: r for r in changed}
+        for failed, error in refused:
+            # Not remembered as in step, so a resync (or the contact's next change) tries again.
+            record = by_hubspot_id[str(failed["from"]["id"])]
+            done.pop(record["Id"], None)
+            resolved.remove(f"salesforce:{record['Id']}")
+            link = links[record["Id"]]
+            hubspot = SimpleNamespace(id=link.hubspot_id, properties={})
+            self.association_failure(Pair("Contact", record, hubspot, link), error)
+        self.counts["associations_to_hubspot"] += len(inputs) - len(refused) + len(removals)
         self.remember_association(done)
         self.remember_association(waiting, only_missing=True)
         services.sync_errors_resolve(

@@ -717,6 +717,7 @@ class CustomObjectSync(PairSync):
                             from_object_type=self.hubspot_type, to_object_type=o, inputs=r
                         )
                     )
+                refused = []
                 if additions:
                     inputs = [
                         {
@@ -728,11 +729,7 @@ class CustomObjectSync(PairSync):
                         }
                         for p, new in additions
                     ]
-                    with_retries(
-                        lambda i=inputs, o=hs_object: self.ctx.hubspot.associations_batch_create(
-                            from_object_type=self.hubspot_type, to_object_type=o, inputs=i
-                        )
-                    )
+                    refused = self.hubspot_associate(self.hubspot_type, hs_object, inputs)
             except RemoteError as error:
                 for pair, *_ in mine:
                     pair.snap_hubspot.pop(f"__{hs_object}", None)
@@ -740,7 +737,13 @@ class CustomObjectSync(PairSync):
                     pair.partial = True
                     self.record_hubspot_failure(pair, error)
                 continue
-            self.counts["associations_to_hubspot"] += len(mine)
+            by_record = {p.hubspot_id: p for p, *_ in mine}
+            for failed, error in refused:  # only these records; the others' landed
+                pair = by_record[str(failed["from"]["id"])]
+                pair.snap_hubspot.pop(f"__{hs_object}", None)
+                pair.snap_hubspot.pop(f"__{hs_object}_sf", None)
+                self.association_failure(pair, error)
+            self.counts["associations_to_hubspot"] += len(mine) - len(refused)
 
     # --- writes ---------------------------------------------------------------------------
     def merge_and_write(self, pairs: list[Pair]) -> None:

@@ -36,7 +36,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
 from .. import services
-from ..errors import BadRequest, Conflict, NotFound, RemoteError
+from ..errors import NotFound, RemoteError
 from ..models import (
     ObjectSync,
     RecordLink,
@@ -831,7 +831,7 @@ class DealSync(PairSync):
                 )
         by_deal = {p.hubspot_id: p for p in pairs}
         for to_type, adds in (("contacts", contact_adds), ("companies", company_adds)):
-            for failed, error in self.associate(to_type, adds):
+            for failed, error in self.hubspot_associate(OBJECT, to_type, adds):
                 pair = by_deal.get(str(failed["from"]["id"]))
                 if pair is None:
                     continue
@@ -848,44 +848,6 @@ class DealSync(PairSync):
             len(contact_adds) + len(company_adds) + len(contact_removals) + len(company_removals)
         )
         self.write_roles(pairs)
-
-    def associate(self, to_type: str, inputs: list[dict]) -> list[tuple[dict, Any]]:
-        """Create associations, 100 a call; returns ``(input, error)`` for the ones HubSpot
-        refused. A batch rejected as a whole is split until the bad inputs stand alone."""
-        failures: list[tuple[dict, Any]] = []
-
-        def send(chunk: list[dict]) -> None:
-            try:
-                result = with_retries(
-                    lambda: self.ctx.hubspot.associations_batch_create(
-                        from_object_type=OBJECT, to_object_type=to_type, inputs=chunk
-                    )
-                )
-            except (BadRequest, Conflict) as error:
-                if len(chunk) == 1:
-                    failures.append((chunk[0], error))
-                    return
-                send(chunk[: len(chunk) // 2])
-                send(chunk[len(chunk) // 2 :])
-                return
-            for error in result.errors:
-                context = getattr(error, "context", None) or {}
-                ids = {str(v) for vs in context.values() for v in (vs or [])}
-                matched = [
-                    i for i in chunk if {str(i["from"]["id"]), str(i["to"]["id"])} & ids
-                ] or chunk
-                failures.extend((i, error) for i in matched)
-
-        for start in range(0, len(inputs), 100):
-            send(inputs[start : start + 100])
-        return failures
-
-    def association_failure(self, pair: DealPair, error: Any) -> None:
-        message = getattr(error, "message", "") or ""
-        kind = "association_limit" if "limit" in message.lower() else "other"
-        code = getattr(error, "category", "") or getattr(error, "code", "") or ""
-        pair.partial = True
-        self.record_error(pair, "to_hubspot", kind, code, message, [])
 
     def write_roles(self, pairs: list[DealPair]) -> None:
         """Contact roles for contacts associated in HubSpot (creates are not retried: a lost

@@ -864,6 +864,49 @@ class PairSync:
             first.get("fields") or [],
         )
 
+    def hubspot_associate(
+        self, from_type: str, to_type: str, inputs: list[dict]
+    ) -> list[tuple[dict, Any]]:
+        """Create associations, 100 a call; returns ``(input, error)`` for the ones HubSpot
+        refused (a 207's errors, matched to inputs by the ids they name). A batch rejected as
+        a whole is split until the bad inputs stand alone, so one refused association (a
+        record at HubSpot's association limit, say) never blocks the others."""
+        failures: list[tuple[dict, Any]] = []
+
+        def send(chunk: list[dict]) -> None:
+            try:
+                result = with_retries(
+                    lambda: self.ctx.hubspot.associations_batch_create(
+                        from_object_type=from_type, to_object_type=to_type, inputs=chunk
+                    )
+                )
+            except (BadRequest, Conflict) as error:
+                if len(chunk) == 1:
+                    failures.append((chunk[0], error))
+                    return
+                send(chunk[: len(chunk) // 2])
+                send(chunk[len(chunk) // 2 :])
+                return
+            for error in result.errors:
+                context = getattr(error, "context", None) or {}
+                ids = {str(v) for vs in context.values() for v in (vs or [])}
+                matched = [
+                    i for i in chunk if {str(i["from"]["id"]), str(i["to"]["id"])} & ids
+                ] or chunk
+                failures.extend((i, error) for i in matched)
+
+        for start in range(0, len(inputs), 100):
+            send(inputs[start : start + 100])
+        return failures
+
+    def association_failure(self, pair: Pair, error: Any) -> None:
+        """A refused association: *Association limit reached* when HubSpot says so."""
+        message = getattr(error, "message", "") or ""
+        kind = "association_limit" if "limit" in message.lower() else "other"
+        code = getattr(error, "category", "") or getattr(error, "code", "") or ""
+        pair.partial = True
+        self.record_error(pair, "to_hubspot", kind, code, message, [])
+
     def record_hubspot_failure(self, pair: Pair, error: Any) -> None:
         if isinstance(error, RemoteError):
             category, message, status = error.code, error.message, error.status

@@ -709,12 +709,7 @@ class TicketSync(PairSync):
                             from_object_type=OBJECT, to_object_type=t, inputs=r
                         )
                     )
-                if creates:
-                    with_retries(
-                        lambda c=creates, t=to_type: self.ctx.hubspot.associations_batch_create(
-                            from_object_type=OBJECT, to_object_type=t, inputs=c
-                        )
-                    )
+                refused = self.hubspot_associate(OBJECT, to_type, creates) if creates else []
             except RemoteError as error:
                 for pair in changed:
                     pair.same.pop(f"__{kind}", None)
@@ -722,7 +717,13 @@ class TicketSync(PairSync):
                     self.record_hubspot_failure(pair, error)
                     pair.partial = True
                 continue
-            self.counts["associations_to_hubspot"] += len(creates) + len(removals)
+            by_ticket = {p.hubspot_id: p for p in changed}
+            for failed, error in refused:  # only these tickets; the others' associations landed
+                pair = by_ticket[str(failed["from"]["id"])]
+                pair.same.pop(f"__{kind}", None)
+                pair.same.pop(f"__hs_{kind}", None)
+                self.association_failure(pair, error)
+            self.counts["associations_to_hubspot"] += len(creates) - len(refused) + len(removals)
             services.sync_errors_resolve_type(
                 integration=self.ctx.integration,
                 object_name=OBJECT,

@@ -19,6 +19,7 @@ from sync_engine.services import (
     object_settings_update,
     object_sync_get_or_create,
     record_resync,
+    sync_errors_request_resync,
 )
 from sync_engine.sync.cycle import sync_cycle_run, sync_cycles_run
 
@@ -440,6 +441,53 @@ def test_a_salesforce_contact_moving_account_moves_its_hubspot_company(
     idle = companies()
     assert not idle.counts.get("associations_to_hubspot")
     assert not idle.counts.get("associations_to_salesforce")
+
+
+def test_a_refused_contact_association_is_an_error_on_that_contact_alone(
+    companies, sf_person, hs_person, emulators
+):
+    account = sf_person.Account.create({"Name": "Crowded"})["id"]
+    people = [
+        sf_person.Contact.create({"LastName": name, "Email": f"{name}@crowded.example"})["id"]
+        for name in ("full", "fine")
+    ]
+    companies.both()
+    companies()
+    company = companies.link(salesforce_id=account).hubspot_id
+    for contact in people:
+        sf_person.Contact.update(contact, {"AccountId": account})
+    # HubSpot refuses the batch because one contact is at its association limit: the batch,
+    # then that contact alone, come back 400.
+    emulators.hubspot.app.faults.add(
+        path="/crm/v4/associations/contacts/companies/batch/create",
+        status=400,
+        body={
+            "status": "error",
+            "category": "VALIDATION_ERROR",
+            "message": "Association limit reached for this record",
+        },
+        times=2,
+    )
+    run = companies()
+    assert run.status == "succeeded", run.message
+    error = SyncError.objects.get(object="companies", resolved_at__isnull=True)
+    assert error.error_type == "association_limit" and error.salesforce_type == "Contact"
+    refused = error.salesforce_id
+    (landed,) = set(people) - {refused}
+    hs_of = {
+        c: RecordLink.objects.get(object="contacts", salesforce_id=c).hubspot_id for c in people
+    }
+    assert hs_get(hs_person, hs_of[landed], "associatedcompanyid")["associatedcompanyid"] == company
+    assert not hs_get(hs_person, hs_of[refused], "associatedcompanyid").get("associatedcompanyid")
+
+    # Room made in HubSpot, the admin resyncs: the association lands and the error clears.
+    sync_errors_request_resync(integration=companies.integration, error_ids=[error.pk])
+    companies()
+    assert (
+        hs_get(hs_person, hs_of[refused], "associatedcompanyid")["associatedcompanyid"] == company
+    )
+    error.refresh_from_db()
+    assert error.resolved_at is not None
 
 
 def test_with_a_contact_inclusion_list_only_its_members_make_companies_create_accounts(

@@ -13,6 +13,7 @@ from sync_engine.services import (
     custom_object_schemas_read,
     object_settings_update,
     object_sync_get_or_create,
+    sync_errors_request_resync,
 )
 from sync_engine.sync.cycle import sync_cycle_run
 
@@ -329,6 +330,41 @@ def test_lookups_follow_hubspot_associations_both_ways(
     projects()
     created = sf_person.Project__c.get(projects.link(hubspot_id=other).salesforce_id)
     assert created["Contact__c"] == bob
+
+
+def test_a_refused_association_fails_only_its_record(integration, emulators, hs_person, sf_person):
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+    ada = sf_person.Contact.create({"LastName": "Ada", "Email": "ada@example.com"})["id"]
+    assert sync_cycle_run(integration=integration, object_name="contacts").status == "succeeded"
+    hs_type, name = set_up(integration, hs_person, associations={"contacts": "Contact__c"})
+    projects = Projects(integration, emulators, hs_person, hs_type, name)
+    made = [sf_person.Project__c.create({"Name": n, "Contact__c": ada})["id"] for n in ("A", "B")]
+    # The batch, then the first record alone, are refused (the limit); the other lands.
+    emulators.hubspot.app.faults.add(
+        path=f"/crm/v4/associations/{hs_type}/contacts/batch/create",
+        status=400,
+        body={
+            "status": "error",
+            "category": "VALIDATION_ERROR",
+            "message": "Association limit reached for this record",
+        },
+        times=2,
+    )
+    run = projects()
+    assert run.counts["created_in_hubspot"] == 2 and run.counts["associations_to_hubspot"] == 1
+    error = SyncError.objects.get(object=name, resolved_at__isnull=True)
+    assert error.error_type == "association_limit"
+    (landed,) = set(made) - {error.salesforce_id}
+    assert len(projects.associated(projects.link(salesforce_id=landed).hubspot_id, "contacts")) == 1
+    refused = projects.link(salesforce_id=error.salesforce_id).hubspot_id
+    assert projects.associated(refused, "contacts") == []
+
+    sync_errors_request_resync(integration=integration, error_ids=[error.pk])
+    projects()
+    assert len(projects.associated(refused, "contacts")) == 1
+    error.refresh_from_db()
+    assert error.resolved_at is not None
 
 
 def test_one_bad_record_never_blocks_its_batch(projects, sf_person):

@@ -7,7 +7,11 @@ from __future__ import annotations
 import pytest
 
 from sync_engine.models import ApiCall, FieldMapping, ObjectSync, RecordLink, SyncError, System
-from sync_engine.services import object_settings_update, object_sync_get_or_create
+from sync_engine.services import (
+    object_settings_update,
+    object_sync_get_or_create,
+    sync_errors_request_resync,
+)
 from sync_engine.sync.cycle import sync_cycle_run
 from sync_engine.sync.tickets import KEY_PROPERTY
 
@@ -214,6 +218,53 @@ def test_accounts_and_contacts_become_associations_and_waits_resolve(tickets, sf
     ]
     idle = tickets()
     assert idle.counts.get("associations_to_hubspot", 0) == 0
+
+
+def test_a_refused_association_fails_only_its_ticket(tickets, sf_person, hs_person, emulators):
+    contacts = [
+        sf_person.Contact.create({"LastName": name, "Email": f"{name}@cases.example"})["id"]
+        for name in ("first", "second")
+    ]
+    tickets("contacts")
+    cases = [
+        sf_person.Case.create({"Subject": f"Case {i}", "Status": "New", "ContactId": c})["id"]
+        for i, c in enumerate(contacts)
+    ]
+    # HubSpot refuses the batch, then the first ticket's association alone (its contact is
+    # at the association limit); the second ticket's association lands.
+    emulators.hubspot.app.faults.add(
+        path="/crm/v4/associations/tickets/contacts/batch/create",
+        status=400,
+        body={
+            "status": "error",
+            "category": "VALIDATION_ERROR",
+            "message": "Association limit reached for this record",
+        },
+        times=2,
+    )
+    run = tickets()
+    assert run.counts["created_in_hubspot"] == 2
+    error = SyncError.objects.get(object="tickets", resolved_at__isnull=True)
+    assert error.error_type == "association_limit"
+    (landed,) = set(cases) - {error.salesforce_id}
+    landed_contact = contacts[cases.index(landed)]
+    assert associated(hs_person, tickets.link(salesforce_id=landed).hubspot_id, "contacts") == [
+        tickets.links("contacts").get(salesforce_id=landed_contact).hubspot_id
+    ]
+    assert (
+        associated(
+            hs_person, tickets.link(salesforce_id=error.salesforce_id).hubspot_id, "contacts"
+        )
+        == []
+    )
+
+    # Resynced once there is room: the association lands and the error clears.
+    sync_errors_request_resync(integration=tickets.integration, error_ids=[error.pk])
+    tickets()
+    refused_ticket = tickets.link(salesforce_id=error.salesforce_id).hubspot_id
+    assert len(associated(hs_person, refused_ticket, "contacts")) == 1
+    error.refresh_from_db()
+    assert error.resolved_at is not None
 
 
 def test_association_toggles_off_leave_associations_alone(tickets, sf_person, hs_person):
