@@ -7,6 +7,7 @@ the smallest one that keeps that under what the allocation has left in the rolli
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 from django.db.models import Avg
@@ -61,6 +62,8 @@ def due_cycles() -> list[tuple[int, str]]:
             .first()
         )
         interval = cycle_interval(integration=pair.integration, object_name=pair.object)
+        # Whole ticks, so the slack never brings a stretched cycle in before its interval.
+        interval = math.ceil(interval / BASE_INTERVAL) * BASE_INTERVAL
         if last is None or last.started_at + interval - TICK_SLACK <= now:
             due.append((pair.integration_id, pair.object))
     return due

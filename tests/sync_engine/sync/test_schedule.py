@@ -50,3 +50,27 @@ def test_the_interval_stretches_when_the_allocation_would_run_out(cycle, integra
     # at the longest interval.
     interval = cycle_interval(integration=integration, object_name="contacts")
     assert interval > timedelta(minutes=30)
+
+
+def test_a_stretched_interval_is_never_cut_short_by_the_tick_slack(cycle, integration):
+    # 2,700 calls left at 10 a cycle: one cycle per 320 seconds. Rounded up to whole ticks
+    # (6 minutes), the half-minute slack still leaves more than 320 seconds between cycles.
+    Integration.objects.filter(pk=integration.pk).update(salesforce_api_allocation=3_000)
+    ApiCall.objects.bulk_create(
+        ApiCall(integration=integration, system="salesforce", operation="query", status=200)
+        for _ in range(300)
+    )
+    started = timezone.now() - timedelta(seconds=302)
+    SyncRun.objects.create(
+        integration=integration,
+        object="contacts",
+        started_at=started,
+        finished_at=started,
+        salesforce_calls=10,
+    )
+    assert cycle_interval(integration=integration, object_name="contacts") == timedelta(seconds=320)
+    assert due_cycles() == []  # 302 s ago: the next tick, 360 s after, is the one
+    SyncRun.objects.filter(integration=integration).update(
+        started_at=timezone.now() - timedelta(seconds=335)
+    )
+    assert due_cycles() == [(integration.pk, "contacts")]
