@@ -16,3 +16,11 @@ def _searches_paced_as_the_emulators_admit():
     from django.conf import settings
 
     settings.HUBSPOT_SEARCHES_PER_SECOND = int(os.environ["HUBSPOT_SEARCHES_PER_SECOND"])
+
+
+@pytest.fixture(autouse=True)
+def _hubspot_pacing_starts_afresh():
+    """Integration ids repeat from test to test, and each test's emulator is a new account."""
+    from sync_engine.connectors.hubspot.connector import pacing_forget
+
+    pacing_forget()

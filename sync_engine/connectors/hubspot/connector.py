@@ -50,36 +50,55 @@ ASSOCIATION_BATCH_WRITE_SIZE = 100
 SEARCH_PAGE_SIZE = 200
 
 
-class SearchPacer:
-    """Keeps this process's searches within HubSpot's per-second search limit (the
-    ``HUBSPOT_SEARCHES_PER_SECOND`` setting, 5 as HubSpot documents it). A cycle over every
-    pair sends nine searches back to back: waiting here costs under a second, while a 429
-    costs the call and a retry. (Other processes' searches still meet a 429 now and then;
-    that one is retried a second later.)"""
+class WindowPacer:
+    """Keeps this process's calls to one HubSpot account within ``limit`` per ``window``
+    seconds, by waiting before a call that would go past it: waiting costs less than a 429,
+    which spends the call and then waits longer. HubSpot's limits are per account, so other
+    processes' calls still meet a 429 now and then; that one is retried as HubSpot says."""
 
     MARGIN = 0.05  # seconds: the server counts arrivals, not our send times
 
-    def __init__(self) -> None:
+    def __init__(self, window: float) -> None:
+        self.window = window
         self._sent: dict[int, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def wait(self, account: int, per_second: int) -> None:
+    def wait(self, account: int, limit: int) -> None:
         with self._lock:
             now = time.monotonic()
             sent = self._sent.setdefault(account, deque())
-            while sent and sent[0] <= now - 1:
+            while sent and sent[0] <= now - self.window:
                 sent.popleft()
             delay = 0.0
-            if len(sent) >= per_second:
-                delay = sent[-per_second] + 1 + self.MARGIN - now
+            if len(sent) >= limit:
+                delay = sent[-limit] + self.window + self.MARGIN - now
             sent.append(now + max(0.0, delay))  # the slot is taken before the sleep
-            while len(sent) > per_second:  # only the last ``per_second`` sends matter
+            while len(sent) > limit:  # only the last ``limit`` sends matter
                 sent.popleft()
         if delay > 0:
             time.sleep(delay)
 
 
-SEARCH_PACER = SearchPacer()
+# Search: 5 requests a second per account (``HUBSPOT_SEARCHES_PER_SECOND``), apart from the
+# burst limit. A cycle over every pair sends nine searches back to back.
+SEARCH_PACER = WindowPacer(1.0)
+# Everything else: the burst limit HubSpot announces on each answer (``X-HubSpot-RateLimit-Max``
+# per ten seconds: 100 to 250 by plan), less a tenth left to the account's other callers.
+BURST_PACER = WindowPacer(10.0)
+BURST_LIMITS: dict[int, int] = {}  # account -> the burst limit its answers announced
+
+
+def burst_share(limit: int) -> int:
+    return max(1, limit - max(1, limit // 10))
+
+
+def pacing_forget() -> None:
+    """Forget the calls and limits seen so far (a new HubSpot account under an old id: the
+    test suite, between tests)."""
+    BURST_LIMITS.clear()
+    for pacer in (SEARCH_PACER, BURST_PACER):
+        with pacer._lock:
+            pacer._sent.clear()
 
 
 @dataclass
@@ -184,6 +203,8 @@ class HubSpotConnector:
         With ``light``, the client hands back the raw response (``_preload_content=False``)
         and ``light(parsed JSON body)`` builds the result instead of the client's models
         (see :mod:`.light`): errors are raised by the client all the same."""
+        if not operation.endswith(".search") and self._account in BURST_LIMITS:
+            BURST_PACER.wait(self._account, burst_share(BURST_LIMITS[self._account]))
         for attempt in (1, 2):
             token = self.connection.access_token
             fn = getattr(self.api(api_path), f"{method}_with_http_info")
@@ -423,7 +444,7 @@ class HubSpotConnector:
         after: str | None = None,
     ) -> Any:
         """One search page: ``.total``, ``.results``, ``.paging.next.after``."""
-        SEARCH_PACER.wait(self.integration.pk, settings.HUBSPOT_SEARCHES_PER_SECOND)
+        SEARCH_PACER.wait(self._account, settings.HUBSPOT_SEARCHES_PER_SECOND)
         body = _drop_none(
             filterGroups=filter_groups or [],
             sorts=sorts or [],
@@ -695,7 +716,14 @@ class HubSpotConnector:
         return True
 
     # --- errors and headers ---------------------------------------------------------------
+    @property
+    def _account(self) -> int:
+        return self.integration.pk if self.integration is not None else 0
+
     def _note_rate_limits(self, headers: Any) -> None:
+        announced = headers.get("X-HubSpot-RateLimit-Max") if headers else None
+        if announced is not None and str(announced).isdigit() and int(announced) > 0:
+            BURST_LIMITS[self._account] = int(announced)
         if not headers or on_helper_thread():
             return  # a read sent ahead: ``server_date`` stays the caller's latest answer
         self.server_date = headers.get("Date") or self.server_date

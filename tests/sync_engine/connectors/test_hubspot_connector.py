@@ -130,6 +130,19 @@ def test_searches_keep_to_hubspots_five_a_second(hubspot, emulators, settings):
     assert_ledgers_agree(hubspot.integration, emulators)
 
 
+def test_calls_keep_within_the_burst_limit_hubspot_announces(hubspot, emulators):
+    # An account allowing 10 calls per ten seconds: the first answer announces it, and the
+    # calls after it wait for room (keeping one for the account's other callers) instead of
+    # meeting a 429.
+    emulators.hubspot.app.configure_budget(per_ten_seconds=10)
+    started = time.monotonic()
+    for _ in range(11):
+        hubspot.owners_page(limit=1)
+    assert time.monotonic() - started >= 10.0
+    assert [c.status for c in our_calls(hubspot.integration)] == [200] * 11
+    assert_ledgers_agree(hubspot.integration, emulators)
+
+
 def test_a_search_limit_429_is_retried_a_second_later_not_ten(hubspot, emulators):
     # Another process's searches used the second up: HubSpot says SECONDLY, without a
     # Retry-After, and the ten-second interval header doesn't apply to it.
