@@ -1,8 +1,9 @@
 """Which cycles are due: every minute by default, stretched so that the allocation lasts.
 
-At the current pace (the average Salesforce calls of the recent cycles of a pair), running a
-cycle every ``interval`` seconds spends ``86,400 / interval × calls`` per day. The interval is
-the smallest one that keeps that under what the allocation has left in the rolling window.
+At the current pace (the average Salesforce calls of the recent cycles of the pairs that are
+on, summed: they run in one cycle), running a cycle every ``interval`` seconds spends
+``86,400 / interval × calls`` per day. The interval is the smallest one that keeps that under
+what the allocation has left in the rolling window.
 """
 
 from __future__ import annotations
@@ -27,22 +28,29 @@ TICK_SLACK = BASE_INTERVAL / 2
 DAY_SECONDS = 86_400
 
 
-def cycle_interval(*, integration: Integration, object_name: str) -> timedelta:
+def average_calls(*, integration: Integration, object_name: str) -> float:
+    """A pair's Salesforce calls per cycle over its last 20 cycles (0 before its first)."""
     recent = SyncRun.objects.filter(
         integration=integration, object=object_name, finished_at__isnull=False
     ).order_by("-started_at")[:20]
-    calls = (
-        SyncRun.objects.filter(pk__in=list(recent.values_list("pk", flat=True))).aggregate(
-            avg=Avg("salesforce_calls")
-        )["avg"]
-        or 1
-    )
+    average = SyncRun.objects.filter(pk__in=list(recent.values_list("pk", flat=True))).aggregate(
+        avg=Avg("salesforce_calls")
+    )["avg"]
+    return float(average or 0)
+
+
+def cycle_interval(*, integration: Integration, object_names: list[str]) -> timedelta:
+    """How often a cycle over ``object_names`` (the integration's pairs that are on) may run.
+    The pairs run in one cycle and share its change probe, so a cycle costs the sum of their
+    averages; pacing each pair as if the allocation were its alone would spend it several
+    times over."""
+    calls = sum(average_calls(integration=integration, object_name=n) for n in object_names)
     remaining = budget_remaining(integration=integration, system=System.SALESFORCE)
     if remaining is None:
         return BASE_INTERVAL
     if remaining <= 0:
         return MAX_INTERVAL
-    seconds = DAY_SECONDS * calls / remaining
+    seconds = DAY_SECONDS * (calls or 1) / remaining
     return min(MAX_INTERVAL, max(BASE_INTERVAL, timedelta(seconds=seconds)))
 
 
@@ -55,15 +63,20 @@ def due_cycles() -> list[tuple[int, str]]:
     pairs = ObjectSync.objects.filter(enabled=True, integration__state__in=live).select_related(
         "integration"
     )
+    by_integration: dict[int, list[ObjectSync]] = {}
     for pair in sorted(pairs, key=lambda p: (p.integration_id, pair_order(p.object), p.object)):
-        last = (
-            SyncRun.objects.filter(integration=pair.integration, object=pair.object)
-            .order_by("-started_at")
-            .first()
-        )
-        interval = cycle_interval(integration=pair.integration, object_name=pair.object)
+        by_integration.setdefault(pair.integration_id, []).append(pair)
+    for rows in by_integration.values():
+        integration = rows[0].integration
+        interval = cycle_interval(integration=integration, object_names=[r.object for r in rows])
         # Whole ticks, so the slack never brings a stretched cycle in before its interval.
         interval = math.ceil(interval / BASE_INTERVAL) * BASE_INTERVAL
-        if last is None or last.started_at + interval - TICK_SLACK <= now:
-            due.append((pair.integration_id, pair.object))
+        for pair in rows:
+            last = (
+                SyncRun.objects.filter(integration=integration, object=pair.object)
+                .order_by("-started_at")
+                .first()
+            )
+            if last is None or last.started_at + interval - TICK_SLACK <= now:
+                due.append((pair.integration_id, pair.object))
     return due

@@ -30,7 +30,7 @@ def test_a_pair_that_started_late_in_the_last_cycle_is_due_at_the_next_tick(cycl
 
 
 def test_the_interval_stretches_when_the_allocation_would_run_out(cycle, integration):
-    assert cycle_interval(integration=integration, object_name="contacts") == BASE_INTERVAL
+    assert cycle_interval(integration=integration, object_names=["contacts"]) == BASE_INTERVAL
     Integration.objects.filter(pk=integration.pk).update(salesforce_api_allocation=1_000)
     integration.refresh_from_db()
     now = timezone.now()
@@ -48,7 +48,7 @@ def test_the_interval_stretches_when_the_allocation_would_run_out(cycle, integra
     )
     # 100 calls left at 10 a cycle: one cycle per 8.64 hours keeps within the window, capped
     # at the longest interval.
-    interval = cycle_interval(integration=integration, object_name="contacts")
+    interval = cycle_interval(integration=integration, object_names=["contacts"])
     assert interval > timedelta(minutes=30)
 
 
@@ -68,9 +68,39 @@ def test_a_stretched_interval_is_never_cut_short_by_the_tick_slack(cycle, integr
         finished_at=started,
         salesforce_calls=10,
     )
-    assert cycle_interval(integration=integration, object_name="contacts") == timedelta(seconds=320)
+    interval = cycle_interval(integration=integration, object_names=["contacts"])
+    assert interval == timedelta(seconds=320)
     assert due_cycles() == []  # 302 s ago: the next tick, 360 s after, is the one
     SyncRun.objects.filter(integration=integration).update(
         started_at=timezone.now() - timedelta(seconds=335)
     )
     assert due_cycles() == [(integration.pk, "contacts")]
+
+
+def test_pairs_that_share_a_cycle_share_the_allocation(cycle, integration):
+    # Contacts and companies each spent 10 calls a cycle; 2,700 calls are left. Paced as if
+    # each had the allocation alone, both would run every 320 s and spend it twice over.
+    ObjectSync.objects.update_or_create(
+        integration=integration, object="companies", defaults={"enabled": True}
+    )
+    Integration.objects.filter(pk=integration.pk).update(salesforce_api_allocation=3_000)
+    ApiCall.objects.bulk_create(
+        ApiCall(integration=integration, system="salesforce", operation="query", status=200)
+        for _ in range(300)
+    )
+    started = timezone.now() - timedelta(seconds=400)
+    for name in ("contacts", "companies"):
+        SyncRun.objects.create(
+            integration=integration,
+            object=name,
+            started_at=started,
+            finished_at=started,
+            salesforce_calls=10,
+        )
+    interval = cycle_interval(integration=integration, object_names=["contacts", "companies"])
+    assert interval == timedelta(seconds=640)
+    assert due_cycles() == []  # 400 s after the last cycle; the next is due at 11 minutes
+    SyncRun.objects.filter(integration=integration).update(
+        started_at=timezone.now() - timedelta(seconds=635)
+    )
+    assert due_cycles() == [(integration.pk, "contacts"), (integration.pk, "companies")]
