@@ -165,6 +165,13 @@ def sync_runs_list(
     return list(runs.order_by("-started_at", "-id")[:limit])
 
 
+def sync_runs_recent(*, integration: Integration, cycles: int = 3) -> list[SyncRun]:
+    """The runs of about the last ``cycles`` cycles, newest first: one row per pair that is on,
+    per cycle, and at least 10 (2 queries)."""
+    pairs = ObjectSync.objects.filter(integration_id=integration.pk, enabled=True).count()
+    return sync_runs_list(integration=integration, limit=max(10, cycles * pairs))
+
+
 def sync_runs_query(*, integration: Integration, object_name: str | None = None, status=None):
     """Runs as a queryset, newest first, for paged API listings."""
     runs = SyncRun.objects.filter(integration_id=integration.pk)

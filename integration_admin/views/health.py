@@ -20,7 +20,7 @@ from sync_engine.selectors import (
     sync_error_cards,
     sync_errors_page,
     sync_errors_query,
-    sync_runs_list,
+    sync_runs_recent,
 )
 from sync_engine.services import integration_update_allocation
 
@@ -87,7 +87,7 @@ def _page_context(request: HttpRequest, integration) -> dict:
         "active_tab": "sync-health",
         "integration": integration,
         "cards": sync_error_cards(integration=integration),
-        "runs": _labelled(integration, sync_runs_list(integration=integration, limit=10)),
+        "runs": _labelled(integration, sync_runs_recent(integration=integration)),
         **_usage_context(integration),
     }
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sync_engine.models import Integration, SyncRun
+from sync_engine.models import Integration, ObjectSync, SyncRun
 from tests.sync_engine.factories import ApiCallFactory
 
 from .conftest import make_custom_object, make_error
@@ -64,8 +64,8 @@ def test_every_page_renders_with_header_and_tabs(admin_client, connected, path):
     [
         # Session, user, role, integration and last syncs (the header), then the page's own
         # reads; the same before and after the data grows.
-        ("/sync-health/", 11),
-        ("/sync-health/errors/property_value/", 14),
+        ("/sync-health/", 12),
+        ("/sync-health/errors/property_value/", 15),
         ("/contacts/", 8),
         ("/discover/", 5),
         ("/connection/", 5),
@@ -129,6 +129,21 @@ def test_every_pair_is_named_for_people_in_the_status_bar_and_the_runs(admin_cli
     ]  # fmt: skip
     runs = html[html.index('id="sync-runs"') :]
     assert "<td>Projects</td>" in runs and "custom:1" not in runs
+
+
+def test_recent_cycles_show_every_pair_of_the_last_three_cycles(admin_client, connected):
+    names = ("contacts", "companies", "deals", "tickets", "activities", "custom:1")
+    make_custom_object(connected)
+    for name in names[:-1]:
+        ObjectSync.objects.update_or_create(
+            integration=connected, object=name, defaults={"enabled": True}
+        )
+    for _cycle in range(4):
+        for name in names:
+            SyncRun.objects.create(integration=connected, object=name, status="succeeded")
+    html = admin_client.get("/sync-health/").content.decode()
+    runs = html[html.index('id="sync-runs"') :]
+    assert runs.count("<tr>") - 1 == 18  # six pairs, three cycles (the header row aside)
 
 
 def test_suspended_offers_clear_suspension_to_admins(admin_client, viewer_client, connected):
