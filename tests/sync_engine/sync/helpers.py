@@ -36,3 +36,18 @@ def set_rule(integration, prop, rule):
     from sync_engine.models import FieldMapping
 
     FieldMapping.objects.filter(integration=integration, hubspot_property=prop).update(rule=rule)
+
+
+def refuse_associations(emulators, from_type: str, to_type: str, *, times: int = 2) -> None:
+    """HubSpot refuses association creates as a record at its association limit would: a 400
+    for the batch, then for the first input alone once the engine splits it (``times=2``)."""
+    emulators.hubspot.app.faults.add(
+        path=f"/crm/v4/associations/{from_type}/{to_type}/batch/create",
+        status=400,
+        body={
+            "status": "error",
+            "category": "VALIDATION_ERROR",
+            "message": "Association limit reached for this record",
+        },
+        times=times,
+    )

@@ -23,7 +23,7 @@ from sync_engine.services import (
 )
 from sync_engine.sync.cycle import sync_cycle_run, sync_cycles_run
 
-from .helpers import hs_create, hs_get
+from .helpers import hs_create, hs_get, refuse_associations
 
 
 class Companies:
@@ -458,16 +458,7 @@ def test_a_refused_contact_association_is_an_error_on_that_contact_alone(
         sf_person.Contact.update(contact, {"AccountId": account})
     # HubSpot refuses the batch because one contact is at its association limit: the batch,
     # then that contact alone, come back 400.
-    emulators.hubspot.app.faults.add(
-        path="/crm/v4/associations/contacts/companies/batch/create",
-        status=400,
-        body={
-            "status": "error",
-            "category": "VALIDATION_ERROR",
-            "message": "Association limit reached for this record",
-        },
-        times=2,
-    )
+    refuse_associations(emulators, "contacts", "companies")
     run = companies()
     assert run.status == "succeeded", run.message
     error = SyncError.objects.get(object="companies", resolved_at__isnull=True)

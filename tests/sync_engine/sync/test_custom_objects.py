@@ -17,6 +17,8 @@ from sync_engine.services import (
 )
 from sync_engine.sync.cycle import sync_cycle_run
 
+from .helpers import refuse_associations
+
 KEY = "salesforce_record_id_sync"
 PROPERTIES = [
     {"name": "project_name", "label": "Project name", "type": "string", "fieldType": "text"},
@@ -341,16 +343,7 @@ def test_a_refused_association_fails_only_its_record(integration, emulators, hs_
     projects = Projects(integration, emulators, hs_person, hs_type, name)
     made = [sf_person.Project__c.create({"Name": n, "Contact__c": ada})["id"] for n in ("A", "B")]
     # The batch, then the first record alone, are refused (the limit); the other lands.
-    emulators.hubspot.app.faults.add(
-        path=f"/crm/v4/associations/{hs_type}/contacts/batch/create",
-        status=400,
-        body={
-            "status": "error",
-            "category": "VALIDATION_ERROR",
-            "message": "Association limit reached for this record",
-        },
-        times=2,
-    )
+    refuse_associations(emulators, hs_type, "contacts")
     run = projects()
     assert run.counts["created_in_hubspot"] == 2 and run.counts["associations_to_hubspot"] == 1
     error = SyncError.objects.get(object=name, resolved_at__isnull=True)

@@ -15,6 +15,8 @@ from sync_engine.services import (
 from sync_engine.sync.cycle import sync_cycle_run
 from sync_engine.sync.tickets import KEY_PROPERTY
 
+from .helpers import refuse_associations
+
 
 class Tickets:
     def __init__(self, integration, emulators):
@@ -232,16 +234,7 @@ def test_a_refused_association_fails_only_its_ticket(tickets, sf_person, hs_pers
     ]
     # HubSpot refuses the batch, then the first ticket's association alone (its contact is
     # at the association limit); the second ticket's association lands.
-    emulators.hubspot.app.faults.add(
-        path="/crm/v4/associations/tickets/contacts/batch/create",
-        status=400,
-        body={
-            "status": "error",
-            "category": "VALIDATION_ERROR",
-            "message": "Association limit reached for this record",
-        },
-        times=2,
-    )
+    refuse_associations(emulators, "tickets", "contacts")
     run = tickets()
     assert run.counts["created_in_hubspot"] == 2
     error = SyncError.objects.get(object="tickets", resolved_at__isnull=True)
