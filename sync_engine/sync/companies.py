@@ -151,7 +151,7 @@ class CompanySync(PairSync):
         )
         contacts = SoqlStream(
             "Contact",
-            ["Id", "AccountId", "SystemModstamp"],
+            self.contact_account_fields("SystemModstamp"),
             Cursor.load(self.ctx.integration, CONTACT_ACCOUNT_STREAM),
             where="IsDeleted = false",
         )
@@ -614,6 +614,12 @@ class CompanySync(PairSync):
             snapshot["__company"] = companies.get(account, "") if account else ""
             RecordLink.objects.filter(pk=link.pk).update(snapshot=snapshot)
 
+    def contact_account_fields(self, *extra: str) -> list[str]:
+        """A contact's account, and its name and email: they label its association errors."""
+        known = self.ctx.salesforce_fields.get("Contact", {})
+        names = [f for f in ("FirstName", "LastName", "Email") if f in known]
+        return ["Id", "AccountId", *extra, *names]
+
     def handle_salesforce_contact_accounts(self, records: list[dict], cursor: Cursor) -> None:
         handled = [
             Version.of(r["Id"], parse_time(r.get("SystemModstamp")), r.get("AccountId"))
@@ -669,6 +675,7 @@ class CompanySync(PairSync):
                     hubspot_id=link.hubspot_id,
                     salesforce_id=record["Id"],
                     salesforce_type="Contact",
+                    record_label=Pair("Contact", record, None).label,
                     code="WAITING_FOR_ACCOUNT",
                     message=f"Account {account} has no HubSpot company yet; the contact is "
                     "associated once the account syncs.",
@@ -745,7 +752,10 @@ class CompanySync(PairSync):
 
     def put_new_links_in_step(self, links: list[RecordLink]) -> None:
         records = salesforce_by_ids(
-            self.ctx.salesforce, "Contact", ["Id", "AccountId"], [k.salesforce_id for k in links]
+            self.ctx.salesforce,
+            "Contact",
+            self.contact_account_fields(),
+            [k.salesforce_id for k in links],
         )
         self.associate_in_hubspot([r for r in records if r.get("AccountId")], force=True)
         without = {r["Id"] for r in records if not r.get("AccountId")}
@@ -891,7 +901,7 @@ class CompanySync(PairSync):
             self.handle_salesforce_accounts(records, None, force=True)
         if contacts:
             records = salesforce_by_ids(
-                self.ctx.salesforce, "Contact", ["Id", "AccountId"], contacts
+                self.ctx.salesforce, "Contact", self.contact_account_fields(), contacts
             )
             self.associate_in_hubspot(records, force=True)
         if hubspot_ids:

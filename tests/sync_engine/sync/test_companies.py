@@ -295,6 +295,7 @@ def test_contact_account_follows_to_hubspot_and_waits_for_the_account(
     assert run.counts["waiting_for_account"] == 1
     error = SyncError.objects.get(object="companies", resolved_at__isnull=True)
     assert error.error_type == "waiting_for_account" and error.salesforce_id == contact
+    assert error.record_label == "Wait <wait@later.example>"
 
     companies.settings(salesforce_creates=True)
     sf_person.Account.update(account, {"Name": "Later Co (now)"})
@@ -463,6 +464,7 @@ def test_a_refused_contact_association_is_an_error_on_that_contact_alone(
     assert run.status == "succeeded", run.message
     error = SyncError.objects.get(object="companies", resolved_at__isnull=True)
     assert error.error_type == "association_limit" and error.salesforce_type == "Contact"
+    assert error.record_label in ("full <full@crowded.example>", "fine <fine@crowded.example>")
     refused = error.salesforce_id
     (landed,) = set(people) - {refused}
     hs_of = {
