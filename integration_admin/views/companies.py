@@ -3,6 +3,8 @@ Sync creates its Salesforce account even when the automatic rules don't)."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -16,6 +18,18 @@ from sync_engine.services import object_sync_get_or_create, record_resync
 from ..roles import admin_required
 from .common import current_integration
 
+# A company's address in HubSpot: ``…/record/0-2/<id>`` (or the older ``…/company/<id>``).
+COMPANY_ADDRESS = re.compile(r"/(?:record/0-2|company)/(\d{1,30})/?(?:[?#].*)?$")
+
+
+def company_id_from(text: str) -> str | None:
+    """The record id an admin typed, or read from the company's HubSpot address they pasted."""
+    text = text.strip()
+    if text.isdigit() and len(text) <= 30:
+        return text
+    found = COMPANY_ADDRESS.search(text)
+    return found.group(1) if found else None
+
 
 @login_required
 @require_POST
@@ -24,9 +38,12 @@ def company_sync(request: HttpRequest) -> HttpResponse:
     integration = current_integration(request)
     if integration is None:
         raise Http404
-    company_id = request.POST.get("company_id", "").strip()
-    if not company_id.isdigit() or len(company_id) > 30:
-        messages.error(request, _("Enter the HubSpot company's record id (digits only)."))
+    company_id = company_id_from(request.POST.get("company_id", ""))
+    if company_id is None:
+        messages.error(
+            request,
+            _("Enter the HubSpot company's record id, or paste its address from HubSpot."),
+        )
     elif not object_sync_get_or_create(integration=integration, object_name="companies").enabled:
         messages.error(request, _("Turn company sync on first."))
     else:

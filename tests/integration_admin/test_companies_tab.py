@@ -108,13 +108,19 @@ def test_an_admin_can_sync_one_company_by_its_hubspot_id(admin_client, connected
 
     admin_client.post("/companies/", {**FORM, "enabled": "on"})
     assert 'id="company-sync"' in admin_client.get("/companies/").content.decode()
-    response = admin_client.post("/companies/sync/", {"company_id": "abc"}, follow=True)
-    assert "digits only" in response.content.decode()
+    for bad in ("abc", "https://app.hubspot.com/contacts/1/record/0-1/123"):  # a contact's
+        response = admin_client.post("/companies/sync/", {"company_id": bad}, follow=True)
+        assert "paste its address from HubSpot" in response.content.decode()
     response = admin_client.post("/companies/sync/", {"company_id": "123"}, follow=True)
     assert "Company 123 syncs now" in response.content.decode()
     request = ResyncRequest.objects.get()
     assert (request.object, request.record_key) == ("companies", "hubspot:123")
     assert AuditEvent.objects.filter(action="record.resync_requested").exists()
+    # The company's address, pasted from HubSpot, names it too.
+    address = " https://app.hubspot.com/contacts/24681357/record/0-2/4567?tab=activity "
+    response = admin_client.post("/companies/sync/", {"company_id": address}, follow=True)
+    assert "Company 4567 syncs now" in response.content.decode()
+    assert ResyncRequest.objects.filter(record_key="hubspot:4567").exists()
 
 
 def test_viewer_cannot_sync_a_company(viewer_client, connected):
