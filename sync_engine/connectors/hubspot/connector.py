@@ -67,16 +67,21 @@ class WindowPacer:
         with self._lock:
             now = time.monotonic()
             sent = self._sent.setdefault(account, deque())
-            while sent and sent[0] <= now - self.window:
-                sent.popleft()
-            delay = 0.0
-            if len(sent) >= limit:
-                delay = sent[-limit] + self.window + self.MARGIN - now
-            sent.append(now + max(0.0, delay))  # the slot is taken before the sleep
+            # The call may go once the ``limit``-th latest send has left the window.
+            delay = (
+                max(0.0, sent[-limit] + self.window + self.MARGIN - now)
+                if len(sent) >= limit
+                else 0.0
+            )
+            sent.append(now + delay)  # the slot is taken before the sleep
             while len(sent) > limit:  # only the last ``limit`` sends matter
                 sent.popleft()
         if delay > 0:
             time.sleep(delay)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._sent.clear()
 
 
 # Search: 5 requests a second per account (``HUBSPOT_SEARCHES_PER_SECOND``), apart from the
@@ -96,9 +101,8 @@ def pacing_forget() -> None:
     """Forget the calls and limits seen so far (a new HubSpot account under an old id: the
     test suite, between tests)."""
     BURST_LIMITS.clear()
-    for pacer in (SEARCH_PACER, BURST_PACER):
-        with pacer._lock:
-            pacer._sent.clear()
+    SEARCH_PACER.forget()
+    BURST_PACER.forget()
 
 
 @dataclass
@@ -718,7 +722,7 @@ class HubSpotConnector:
     # --- errors and headers ---------------------------------------------------------------
     @property
     def _account(self) -> int:
-        return self.integration.pk if self.integration is not None else 0
+        return self.integration.pk
 
     def _note_rate_limits(self, headers: Any) -> None:
         announced = headers.get("X-HubSpot-RateLimit-Max") if headers else None
