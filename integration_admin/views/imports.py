@@ -100,8 +100,7 @@ def target_label(key: str, custom: dict[str, dict[str, str]] | None = None) -> s
     return (custom or {}).get(key, {}).get("label", key)
 
 
-def history_context(integration) -> dict:
-    custom = custom_labels(integration)
+def history_context(integration, custom: dict[str, dict[str, str]]) -> dict:
     return {
         "jobs": [
             {
@@ -114,12 +113,18 @@ def history_context(integration) -> dict:
     }
 
 
-def progress_context(request: HttpRequest, job: ImportJob) -> dict:
+def progress_context(
+    request: HttpRequest, job: ImportJob, custom: dict[str, dict[str, str]] | None = None
+) -> dict:
+    """The progress card; ``custom`` is :func:`custom_labels`, read here only when the job
+    imports a custom object (the card is polled every second)."""
+    if custom is None:
+        custom = custom_labels(job.integration) if job.object not in TARGET_LABELS else {}
     progress = import_progress(job)
     return {
         "job": job,
         "progress": progress,
-        "label": target_label(job.object, custom_labels(job.integration)),
+        "label": target_label(job.object, custom),
         "status_label": STATUS_LABELS.get(job.status, job.status),
         "reasons": [(REASON_LABELS.get(k, k), v) for k, v in progress["reasons"]],
         "poll_seconds": POLL_SECONDS,
@@ -145,7 +150,7 @@ def imports_page(request: HttpRequest) -> HttpResponse:
         }
         for t in import_targets(integration=integration)
     ]
-    history = history_context(integration)
+    history = history_context(integration, custom)
     current = None
     if request.GET.get("job", "").isdigit():
         current = import_job_get(integration=integration, job_id=int(request.GET["job"]))
@@ -158,7 +163,7 @@ def imports_page(request: HttpRequest) -> HttpResponse:
         "selected": request.GET.get("object") or "leads",
     }
     if current is not None:
-        context.update(progress_context(request, current))
+        context.update(progress_context(request, current, custom))
     return render(request, "integration_admin/imports/page.html", context)
 
 
@@ -168,17 +173,21 @@ def import_progress_partial(request: HttpRequest, job_id: int) -> HttpResponse:
     job = import_job_get(integration=integration, job_id=job_id) if integration else None
     if job is None:
         raise Http404
-    context = progress_context(request, job)
-    if not job.is_active:  # the last poll: the history below shows the import's outcome too
-        context.update(history_context(integration), history_oob=True)
+    if job.is_active:
+        context = progress_context(request, job)
+    else:  # the last poll: the history below shows the import's outcome too
+        custom = custom_labels(integration)
+        context = progress_context(request, job, custom)
+        context.update(history_context(integration, custom), history_oob=True)
     return render(request, "integration_admin/imports/progress.html", context)
 
 
 def _answer(request: HttpRequest, job: ImportJob | None) -> HttpResponse:
     """htmx: the progress card (and the flash); otherwise back to the page."""
     if getattr(request, "htmx", False) and job is not None:
-        context = {**progress_context(request, job), "flash_oob": True}
-        context.update(history_context(job.integration), history_oob=True)
+        custom = custom_labels(job.integration)
+        context = {**progress_context(request, job, custom), "flash_oob": True}
+        context.update(history_context(job.integration, custom), history_oob=True)
         return render(request, "integration_admin/imports/progress.html", context)
     url = reverse("imports")
     return redirect(f"{url}?job={job.pk}" if job is not None else url)

@@ -104,6 +104,17 @@ def test_a_custom_object_is_offered_and_shown_by_its_name(admin_client, connecte
     assert "<td>Salesforce Project (Project__c)</td>" in history
 
 
+def test_a_running_poll_reads_only_what_its_card_shows(
+    logged_in, connected, django_assert_max_num_queries
+):
+    # Polled every second: session, user, integration, job, role and the header's last syncs;
+    # no custom-object labels for a standard object's import.
+    job = ImportJob.objects.create(integration=connected, object="contacts", status="running")
+    logged_in.get(f"/import/{job.pk}/")
+    with django_assert_max_num_queries(6):
+        assert logged_in.get(f"/import/{job.pk}/").status_code == 200
+
+
 def test_cancel_and_resume(admin_client, connected, django_capture_on_commit_callbacks):
     job = ImportJob.objects.create(integration=connected, object="leads", status="running")
     response = admin_client.post(f"/import/{job.pk}/cancel/", HTTP_HX_REQUEST="true")
