@@ -8,6 +8,24 @@ from sync_engine.models import ApiCall, Integration, ObjectSync, SyncRun
 from sync_engine.sync.schedule import BASE_INTERVAL, cycle_interval, due_cycles
 
 
+def calls_left(integration, allocation: int, used: int) -> None:
+    """An allocation with ``used`` Salesforce calls spent in the window."""
+    Integration.objects.filter(pk=integration.pk).update(salesforce_api_allocation=allocation)
+    integration.refresh_from_db()
+    ApiCall.objects.bulk_create(
+        ApiCall(integration=integration, system="salesforce", operation="query", status=200)
+        for _ in range(used)
+    )
+
+
+def ran(integration, name: str, *, seconds_ago: float = 0, calls: int = 10) -> None:
+    """A finished cycle of ``name`` that spent ``calls`` Salesforce calls."""
+    at = timezone.now() - timedelta(seconds=seconds_ago)
+    SyncRun.objects.create(
+        integration=integration, object=name, started_at=at, finished_at=at, salesforce_calls=calls
+    )
+
+
 def test_due_pairs_come_in_dependency_order(cycle, integration):
     ObjectSync.objects.update_or_create(
         integration=integration, object="companies", defaults={"enabled": True}
@@ -31,21 +49,9 @@ def test_a_pair_that_started_late_in_the_last_cycle_is_due_at_the_next_tick(cycl
 
 def test_the_interval_stretches_when_the_allocation_would_run_out(cycle, integration):
     assert cycle_interval(integration=integration, object_names=["contacts"]) == BASE_INTERVAL
-    Integration.objects.filter(pk=integration.pk).update(salesforce_api_allocation=1_000)
-    integration.refresh_from_db()
-    now = timezone.now()
+    calls_left(integration, 1_000, used=900)
     for _ in range(3):  # recent cycles spent 10 calls each
-        SyncRun.objects.create(
-            integration=integration,
-            object="contacts",
-            started_at=now,
-            finished_at=now,
-            salesforce_calls=10,
-        )
-    ApiCall.objects.bulk_create(
-        ApiCall(integration=integration, system="salesforce", operation="query", status=200)
-        for _ in range(900)
-    )
+        ran(integration, "contacts")
     # 100 calls left at 10 a cycle: one cycle per 8.64 hours keeps within the window, capped
     # at the longest interval.
     interval = cycle_interval(integration=integration, object_names=["contacts"])
@@ -55,19 +61,8 @@ def test_the_interval_stretches_when_the_allocation_would_run_out(cycle, integra
 def test_a_stretched_interval_is_never_cut_short_by_the_tick_slack(cycle, integration):
     # 2,700 calls left at 10 a cycle: one cycle per 320 seconds. Rounded up to whole ticks
     # (6 minutes), the half-minute slack still leaves more than 320 seconds between cycles.
-    Integration.objects.filter(pk=integration.pk).update(salesforce_api_allocation=3_000)
-    ApiCall.objects.bulk_create(
-        ApiCall(integration=integration, system="salesforce", operation="query", status=200)
-        for _ in range(300)
-    )
-    started = timezone.now() - timedelta(seconds=302)
-    SyncRun.objects.create(
-        integration=integration,
-        object="contacts",
-        started_at=started,
-        finished_at=started,
-        salesforce_calls=10,
-    )
+    calls_left(integration, 3_000, used=300)
+    ran(integration, "contacts", seconds_ago=302)
     interval = cycle_interval(integration=integration, object_names=["contacts"])
     assert interval == timedelta(seconds=320)
     assert due_cycles() == []  # 302 s ago: the next tick, 360 s after, is the one
@@ -83,20 +78,9 @@ def test_pairs_that_share_a_cycle_share_the_allocation(cycle, integration):
     ObjectSync.objects.update_or_create(
         integration=integration, object="companies", defaults={"enabled": True}
     )
-    Integration.objects.filter(pk=integration.pk).update(salesforce_api_allocation=3_000)
-    ApiCall.objects.bulk_create(
-        ApiCall(integration=integration, system="salesforce", operation="query", status=200)
-        for _ in range(300)
-    )
-    started = timezone.now() - timedelta(seconds=400)
+    calls_left(integration, 3_000, used=300)
     for name in ("contacts", "companies"):
-        SyncRun.objects.create(
-            integration=integration,
-            object=name,
-            started_at=started,
-            finished_at=started,
-            salesforce_calls=10,
-        )
+        ran(integration, name, seconds_ago=400)
     interval = cycle_interval(integration=integration, object_names=["contacts", "companies"])
     assert interval == timedelta(seconds=640)
     assert due_cycles() == []  # 400 s after the last cycle; the next is due at 11 minutes
