@@ -91,6 +91,7 @@ STANDARD_TARGETS: dict[str, ImportTarget] = {
         ImportTarget("opportunities", "Opportunity", "deals", "Opportunities"),
         ImportTarget("cases", "Case", "tickets", "Cases"),
         ImportTarget("tasks", "Task", "activities", "Tasks"),
+        ImportTarget("events", "Event", "activities", "Events"),
     )
 }
 
@@ -620,7 +621,7 @@ class _Runner:
         if target.pair == "activities" and hasattr(sync, "handle_salesforce"):
             # Forced: turning a type on never backfills; the import is how history comes over.
             handle = lambda records: sync.handle_salesforce(sobject, records, None, force=True)  # noqa: E731
-            return sync, handle, sync.task_fields()
+            return sync, handle, sync.fields_of(sobject)
         if target.pair.startswith(CUSTOM_PREFIX) and hasattr(sync, "record_fields"):
             if not getattr(sync, "configured", True):
                 return None, None, None

@@ -36,6 +36,7 @@ TARGET_LABELS = {
     "opportunities": gettext_lazy("Salesforce opportunities"),
     "cases": gettext_lazy("Salesforce cases"),
     "tasks": gettext_lazy("Salesforce tasks"),
+    "events": gettext_lazy("Salesforce events"),
 }
 TARGET_HELP = {
     "leads": gettext_lazy("Unconverted leads become HubSpot contacts, matched by email."),
@@ -46,6 +47,9 @@ TARGET_HELP = {
     ),
     "cases": gettext_lazy("Cases become tickets. Needs ticket sync on."),
     "tasks": gettext_lazy("Tasks become activities on their contacts. Needs activity sync on."),
+    "events": gettext_lazy(
+        "Events become meetings on their contacts. Needs Salesforce meetings on in activity sync."
+    ),
 }
 PAIR_OFF = {
     "contacts": gettext_lazy("Contact sync is off: nothing would be imported."),

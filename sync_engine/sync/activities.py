@@ -607,6 +607,10 @@ class ActivitySync(PairSync):
     def task_fields(self) -> list[str]:
         return TASK_FIELDS + ([self.external_id] if self.external_id else [])
 
+    def fields_of(self, sobject: str) -> list[str]:
+        """The fields read of a Salesforce ``Task`` or ``Event``."""
+        return self.task_fields() if sobject == "Task" else EVENT_FIELDS
+
     def engagement_values(self, kind: Kind, sobject: str, record: dict) -> dict[str, str]:
         """The HubSpot properties a Salesforce Task or Event sets (compared on, too)."""
         subject = record.get("Subject") or ""
@@ -1013,7 +1017,7 @@ class ActivitySync(PairSync):
                 objects = []
             self.handle_hubspot(kind, objects, None, force=True)
         for sobject, ids in salesforce.items():
-            fields = self.task_fields() if sobject == "Task" else EVENT_FIELDS
+            fields = self.fields_of(sobject)
             records = salesforce_by_ids(self.ctx.salesforce, sobject, fields, sorted(ids))
             self.handle_salesforce(sobject, records, None, force=True)
         ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()

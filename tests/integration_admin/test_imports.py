@@ -20,7 +20,7 @@ def test_the_page_lists_the_objects_and_warns_about_pairs_that_are_off(logged_in
     response = logged_in.get("/import/")
     assert response.status_code == 200
     html = response.content.decode()
-    for key in ("leads", "contacts", "accounts", "opportunities", "cases", "tasks"):
+    for key in ("leads", "contacts", "accounts", "opportunities", "cases", "tasks", "events"):
         assert f'value="{key}"' in html
     assert 'data-pair-off="accounts"' in html  # company sync starts off
     assert 'data-pair-off="leads"' not in html

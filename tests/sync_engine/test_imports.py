@@ -400,6 +400,55 @@ def test_tasks_of_imported_people_become_engagements_even_from_before_the_toggle
     ]
 
 
+def test_events_become_meetings_on_their_contacts_and_wait_for_the_meetings_toggle(
+    integration, sf_person, hs_person, fast_search
+):
+    lead = seed(sf_person, "Lead", leads(1))[0]
+    seed(
+        sf_person,
+        "Event",
+        [
+            {
+                "WhoId": lead,
+                "Subject": f"Lunch {i}",
+                "StartDateTime": f"2026-05-0{i + 1}T12:00:00.000+0000",
+                "EndDateTime": f"2026-05-0{i + 1}T13:00:00.000+0000",
+                "DurationInMinutes": 60,
+            }
+            for i in range(2)
+        ],
+    )
+    assert run(integration, "leads").created == 1
+    object_settings_update(
+        integration=integration,
+        object_name="activities",
+        changes={"salesforce_tasks": True},
+        enabled=True,
+    )
+    job = run(integration, "events")  # meetings are off: each event says why it was left
+    assert (job.total, job.created, job.skipped_reasons) == (2, 0, {"activity_type_off": 2})
+    object_settings_update(
+        integration=integration, object_name="activities", changes={"salesforce_meetings": True}
+    )
+    job = run(integration, "events")
+    assert job.status == "succeeded", job.message
+    assert (job.total, job.created, job.failed) == (2, 2, 0)
+    contact = RecordLink.objects.get(object="contacts", salesforce_id=lead).hubspot_id
+    meetings = hs_person.crm.objects.basic_api.get_page(
+        "meetings", limit=10, properties=["hs_meeting_title", "hs_meeting_start_time"],
+        associations=["contacts"],
+    )  # fmt: skip
+    got = sorted(
+        (m.properties["hs_meeting_title"], m.properties["hs_meeting_start_time"][:16],
+         [a.id for a in m.associations["contacts"].results])
+        for m in meetings.results
+    )  # fmt: skip
+    assert got == [
+        ("Lunch 0", "2026-05-01T12:00", [contact]),
+        ("Lunch 1", "2026-05-02T12:00", [contact]),
+    ]
+
+
 def test_a_custom_object_pair_imports_its_salesforce_object(
     integration, sf_person, hs_person, fast_search
 ):

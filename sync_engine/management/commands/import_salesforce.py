@@ -1,9 +1,9 @@
 """``python manage.py import_salesforce <object> [--wait | --here] [--resume ID]``
 
 Import a Salesforce object's existing records into HubSpot (leads, contacts, accounts,
-opportunities, cases, tasks or ``custom:<n>``). By default the import is queued for a worker;
-``--wait`` then watches it with a live progress bar, ``--here`` runs it in this process (no
-worker needed). Both end with the summary: created, updated, skipped with reasons, failed.
+opportunities, cases, tasks, events or ``custom:<n>``). By default the import is queued for a
+worker; ``--wait`` then watches it with a live progress bar, ``--here`` runs it in this process
+(no worker needed). Both end with the summary: created, updated, skipped with reasons, failed.
 """
 
 from __future__ import annotations
