@@ -37,6 +37,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from .connectors.hubspot import HubSpotConnector
 from .connectors.salesforce import SalesforceConnector
@@ -57,6 +58,7 @@ BULK_PAGE = 50_000  # rows per Bulk 2.0 results page (maxRecords)
 BULK_THRESHOLD = 10_000  # more rows than this are read with a Bulk 2.0 query job
 BATCH = 1_000  # records handed to the pair at once (it writes HubSpot in batches of 100)
 LEASE = timedelta(minutes=5)
+PREPARING = "Salesforce is preparing the Bulk query; the records follow when it's ready."
 PAIR_WAIT_SECONDS = 600  # how long an import waits for the pair's running cycle
 
 
@@ -112,19 +114,22 @@ SKIP_COUNTERS = {  # the pair's counters that mean "this record was left alone, 
     "skipped_no_email": "no_email",
     "skipped_type_off": "activity_type_off",
     "skipped_own": "created_by_the_integration",
+    "skipped_no_contact": "no_contact",  # an activity with no WhoId has no HubSpot contact
 }
-SKIP_REASONS = (
-    "no_email",
-    "duplicate_email",
-    "already_in_sync",
-    "outside_inclusion_list",
-    "pair_off",
-    "converted_lead",
-    "creation_off",
-    "unsupported",
-    "activity_type_off",
-    "created_by_the_integration",
-)
+# Why records were left alone, as the import page and the command name them.
+SKIP_REASONS = {
+    "no_email": gettext_lazy("No email address"),
+    "duplicate_email": gettext_lazy("Email address of an earlier record"),
+    "already_in_sync": gettext_lazy("Already imported and unchanged"),
+    "outside_inclusion_list": gettext_lazy("Outside the inclusion list"),
+    "pair_off": gettext_lazy("The object's sync is switched off"),
+    "converted_lead": gettext_lazy("Converted lead"),
+    "creation_off": gettext_lazy("Creation turned off"),
+    "unsupported": gettext_lazy("The object's sync isn't available yet"),
+    "activity_type_off": gettext_lazy("Activity type not synced"),
+    "created_by_the_integration": gettext_lazy("Created by the integration"),
+    "no_contact": gettext_lazy("Not on a lead or contact"),
+}
 
 
 def import_target(*, integration: Integration, object_name: str) -> ImportTarget | None:
@@ -543,6 +548,17 @@ class _Runner:
             self.job.message = ""
             self.save(["message"])
 
+    def preparing(self) -> bool:
+        """Salesforce is still running the Bulk query: keep the leases alive and say so (a
+        big object can take minutes). False when the admin cancelled meanwhile."""
+        self.heartbeat()
+        if self.cancelled():
+            return False
+        if self.job.message != PREPARING:
+            self.job.message = PREPARING
+            self.save(["message"])
+        return True
+
     def heartbeat(self) -> None:
         from .sync.cycle import lock_renew
 
@@ -798,11 +814,14 @@ class _Runner:
             f"{self.where(target)} ORDER BY Id"
         )
         if self.job.method == "bulk":
-            rows = bulk_query_rows(salesforce, target.sobject, soql, types)
+            rows = bulk_query_rows(salesforce, target.sobject, soql, types, waiting=self.preparing)
         else:
             rows = rest_query_rows(salesforce, soql)
         batch: list[dict] = []
         for row in rows:
+            if self.job.message == PREPARING:
+                self.job.message = ""
+                self.save(["message"])
             batch.append(row)
             if len(batch) >= BATCH:
                 yield batch
@@ -827,10 +846,13 @@ def bulk_query_rows(
     types: dict[str, str],
     *,
     page_size: int | None = None,
+    waiting: Callable[[], bool] | None = None,
 ) -> Iterator[dict]:
     """Rows of a Bulk API 2.0 query job: create (1 call), poll until complete (1 call when it
     is quick), then result pages of ``page_size`` rows (1 call each, ``Sforce-Locator``),
-    each streamed to a temporary file and read row by row. Rows come typed like REST's."""
+    each streamed to a temporary file and read row by row. Rows come typed like REST's.
+    ``waiting`` is called after each poll that finds the job still running; when it returns
+    False no row is read."""
     from simple_salesforce.bulk2 import Operation
 
     from .sync.changes import with_retries
@@ -857,6 +879,8 @@ def bulk_query_rows(
                 f"Salesforce's Bulk query job {job_id} {state.lower()}: "
                 f"{info.get('errorMessage') or 'no reason given'}"
             )
+        if waiting is not None and not waiting():
+            return
         time.sleep(delay)
         delay = min(2.0, delay * 2)
     folder = Path(django_settings.VAR_DIR) / "tmp"

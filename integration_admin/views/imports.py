@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from sync_engine.imports import (
+    SKIP_REASONS,
     ImportRefused,
     import_cancel,
     import_job_get,
@@ -57,18 +58,6 @@ PAIR_OFF = {
     "deals": gettext_lazy("Deal sync is off: turn it on first on the Deals tab."),
     "tickets": gettext_lazy("Ticket sync is off: turn it on first on the Tickets tab."),
     "activities": gettext_lazy("Activity sync is off: turn it on first on the Activities tab."),
-}
-REASON_LABELS = {
-    "no_email": gettext_lazy("No email address"),
-    "duplicate_email": gettext_lazy("Email address of an earlier record"),
-    "already_in_sync": gettext_lazy("Already imported and unchanged"),
-    "outside_inclusion_list": gettext_lazy("Outside the inclusion list"),
-    "pair_off": gettext_lazy("The object's sync is switched off"),
-    "converted_lead": gettext_lazy("Converted lead"),
-    "creation_off": gettext_lazy("Creation turned off"),
-    "unsupported": gettext_lazy("The object's sync isn't available yet"),
-    "activity_type_off": gettext_lazy("Activity type not synced"),
-    "created_by_the_integration": gettext_lazy("Created by the integration"),
 }
 STATUS_LABELS = {
     ImportJob.Status.QUEUED: gettext_lazy("Import queued"),
@@ -130,7 +119,7 @@ def progress_context(
         "progress": progress,
         "label": target_label(job.object, custom),
         "status_label": STATUS_LABELS.get(job.status, job.status),
-        "reasons": [(REASON_LABELS.get(k, k), v) for k, v in progress["reasons"]],
+        "reasons": [(SKIP_REASONS.get(k, k), v) for k, v in progress["reasons"]],
         "poll_seconds": POLL_SECONDS,
         "is_admin": user_is_admin(request.user),
         "stalled": import_stalled(job),

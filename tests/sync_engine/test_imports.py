@@ -116,6 +116,33 @@ def test_a_large_import_reads_by_bulk_query_and_costs_few_salesforce_calls(
     assert not idle.counts.get("updated_in_hubspot") and not idle.counts.get("created_in_hubspot")
 
 
+def test_a_slow_bulk_query_keeps_the_import_alive_and_says_why_it_waits(
+    integration, sf_person, hs_person, emulators, monkeypatch
+):
+    import time
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(imports, "BULK_THRESHOLD", 10)
+    monkeypatch.setattr(imports, "LEASE", timedelta(seconds=0.3))
+    seed(sf_person, "Lead", leads(12))
+    emulators.salesforce.app.run_action("configure_bulk", in_progress_polls=3)
+    job = import_start(integration=integration, object_name="leads", enqueue=False)
+    seen = []
+
+    def sleep(seconds):  # between polls: what the page would show now, then a lease's wait
+        current = ImportJob.objects.get(pk=job.pk)
+        seen.append((imports.import_stalled(current), current.message))
+        time.sleep(seconds + 0.3)
+
+    monkeypatch.setattr(imports, "time", SimpleNamespace(sleep=sleep, monotonic=time.monotonic))
+    import_run(job=job)
+    job.refresh_from_db()
+    assert seen == [(False, imports.PREPARING)] * 3
+    assert job.status == "succeeded" and (job.method, job.created) == ("bulk", 12)
+    assert job.message == ""
+
+
 def test_import_cost_formula():
     """What a 100,000-record import costs in Salesforce calls, by the read it picks: COUNT(),
     then Bulk (create, poll, one page per 50,000) — the bench measures the real thing."""
@@ -309,7 +336,7 @@ def test_the_command_runs_an_import_with_a_progress_bar_and_a_summary(integratio
     text = out.getvalue()
     assert "\r[" in text and "4/4 100%" in text  # the bar, redrawn in place
     assert "leads: Succeeded" in text
-    for line in ("created in HubSpot", "skipped", "no email", "Salesforce API calls"):
+    for line in ("created in HubSpot", "skipped", "No email address", "Salesforce API calls"):
         assert line in text
     created = next(line for line in text.splitlines() if "created in HubSpot" in line)
     assert created.split()[-1] == "3"
@@ -379,7 +406,8 @@ def test_tasks_of_imported_people_become_engagements_even_from_before_the_toggle
     seed(
         sf_person,
         "Task",
-        [{"WhoId": lead, "Subject": f"Call back {i}", "Status": "Completed"} for i in range(2)],
+        [{"WhoId": lead, "Subject": f"Call back {i}", "Status": "Completed"} for i in range(2)]
+        + [{"Subject": "On no one", "Status": "Completed"}],  # no lead or contact to go on
     )
     assert run(integration, "leads").created == 1
     object_settings_update(
@@ -390,7 +418,8 @@ def test_tasks_of_imported_people_become_engagements_even_from_before_the_toggle
     )
     job = run(integration, "tasks")
     assert job.status == "succeeded", job.message
-    assert (job.total, job.created, job.failed) == (2, 2, 0)
+    assert (job.total, job.created, job.failed) == (3, 2, 0)
+    assert job.skipped_reasons == {"no_contact": 1}
     tasks = hs_person.crm.objects.basic_api.get_page(
         "tasks", limit=10, properties=["hs_task_subject"]
     )

@@ -14,6 +14,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from sync_engine.imports import (
+    SKIP_REASONS,
     STANDARD_TARGETS,
     ImportRefused,
     import_job_get,
@@ -25,16 +26,6 @@ from sync_engine.imports import (
 from sync_engine.models import ImportJob
 from sync_engine.selectors import integration_get_default
 
-REASONS = {
-    "no_email": "no email",
-    "duplicate_email": "duplicate email",
-    "already_in_sync": "already imported and unchanged",
-    "outside_inclusion_list": "outside the inclusion list",
-    "pair_off": "the object's sync is switched off",
-    "converted_lead": "converted lead",
-    "creation_off": "creation turned off",
-    "unsupported": "the object's sync isn't available",
-}
 BAR = 30
 
 
@@ -134,7 +125,7 @@ class Command(BaseCommand):
             ("updated in HubSpot", job.updated),
             ("skipped", job.skipped),
         ]
-        rows += [(f"  {REASONS.get(k, k)}", v) for k, v in progress["reasons"]]
+        rows += [(f"  {SKIP_REASONS.get(k, k)}", v) for k, v in progress["reasons"]]
         rows += [
             ("failed (see Sync health)", job.failed),
             ("Salesforce API calls", job.salesforce_calls),
