@@ -580,15 +580,8 @@ class PairSync:
                 pair.snap_salesforce[OWNER_PROPERTY] = hs_owner
                 pair.snap_salesforce["__salesforce_owner"] = running_user
             return
-        decision = merge_field(
-            SyncRule.TWO_WAY,
-            hubspot=Side(hs_owner, pair.hs_history.get(OWNER_PROPERTY)),
-            salesforce=Side(sf_as_hubspot, parse_time(pair.salesforce.get("LastModifiedDate"))),
-            last_synced=last if last_sf == sf_owner or last is None else None,
-        )
-        if snapshot is None and sf_as_hubspot:
-            decision = Decision(to_hubspot=sf_as_hubspot)  # first sync: Salesforce's owner wins
-        if decision.to_salesforce:
+        decision = self.owner_decision(pair, snapshot, sf_owner, sf_as_hubspot, hs_owner)
+        if decision.to_salesforce is not None:  # cleared in HubSpot: Salesforce needs one
             user = self.owners.salesforce_user_for(decision.to_salesforce)
             if user:
                 pair.to_salesforce[field_name] = user
@@ -604,6 +597,35 @@ class PairSync:
         else:
             pair.same[OWNER_PROPERTY] = hs_owner
             pair.same["__salesforce_owner"] = sf_owner
+
+    def owner_decision(
+        self, pair: Pair, snapshot: dict | None, sf_owner: str, sf_as_hubspot: str, hs_owner: str
+    ) -> Decision:
+        """Which way the owner goes for a pair with both records. Salesforce's owner is
+        compared as the user id (one HubSpot has no owner for maps to "", which must not read
+        as a cleared owner), HubSpot's as the owner id."""
+        if snapshot is None:
+            # First link to an existing Salesforce record: its owner wins (spec §11). One
+            # HubSpot has no owner for leaves HubSpot's as it is, rather than overwriting
+            # Salesforce's.
+            return Decision(to_hubspot=sf_as_hubspot) if sf_as_hubspot else Decision()
+        last_sf = snapshot.get("__salesforce_owner")
+        last = snapshot.get(OWNER_PROPERTY) or ""
+        # (A snapshot from before the user id was kept compares the mapped owner.)
+        sf_changed = sf_as_hubspot != last if last_sf is None else last_sf != sf_owner
+        hs_changed = hs_owner != last
+        if sf_changed and hs_changed:
+            hubspot_at = pair.hs_history.get(OWNER_PROPERTY)
+            salesforce_at = parse_time(pair.salesforce.get("LastModifiedDate"))
+            if hubspot_at and salesforce_at and hubspot_at > salesforce_at:
+                return Decision(to_salesforce=hs_owner)
+            return Decision(to_hubspot=sf_as_hubspot)
+        if sf_changed:
+            # Any Salesforce owner syncs into HubSpot; one HubSpot doesn't know clears it.
+            return Decision(to_hubspot=sf_as_hubspot)
+        if hs_changed:
+            return Decision(to_salesforce=hs_owner)
+        return Decision()
 
     def hubspot_key_property(
         self,

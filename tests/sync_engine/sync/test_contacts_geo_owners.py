@@ -89,3 +89,40 @@ def test_owners_match_on_name_and_email_and_unknown_owners_reset(
     assert run.counts["owner_resets"] == 1
     assert hs_get(hs_person, contact, "hubspot_owner_id")["hubspot_owner_id"] == sanne
     assert sf_person.Lead.get(lead)["OwnerId"] == sf_user
+
+
+def test_a_salesforce_owner_hubspot_has_no_owner_for_is_never_overwritten(
+    cycle, emulators, sf_person, hs_person
+):
+    """Any Salesforce owner syncs into HubSpot, and on a first link Salesforce's owner wins
+    (spec §11): a user without a HubSpot seat must not read as an owner to replace."""
+    sf = emulators.salesforce.app
+    sanne_user = sf.run_action(
+        "create_user", first_name="Sanne", last_name="Visser", email="sanne@example.com"
+    )
+    kees_user = sf.run_action(  # no HubSpot owner
+        "create_user", first_name="Kees", last_name="Jansen", email="kees@example.com"
+    )
+    sanne = emulators.hubspot.app.run_action(
+        "create_owner", email="sanne@example.com", first_name="Sanne", last_name="Visser"
+    )["id"]
+    # Reassigned in Salesforce to a user HubSpot has no owner for: HubSpot's owner is cleared.
+    lead = new_lead(sf_person, Email="moved@example.com", OwnerId=sanne_user)
+    cycle()
+    contact = cycle.link(salesforce_id=lead).hubspot_id
+    assert hs_get(hs_person, contact, "hubspot_owner_id")["hubspot_owner_id"] == sanne
+    sf_person.Lead.update(lead, {"OwnerId": kees_user})
+    cycle()
+    assert sf_person.Lead.get(lead)["OwnerId"] == kees_user
+    assert not hs_get(hs_person, contact, "hubspot_owner_id")["hubspot_owner_id"]
+    run = cycle()  # and stays so
+    assert not run.counts.get("updated_in_salesforce") and not run.counts.get("owner_resets")
+    assert sf_person.Lead.get(lead)["OwnerId"] == kees_user
+
+    # First link of two existing people: Salesforce keeps its owner, HubSpot keeps its own.
+    other = hs_create(hs_person, email="both@example.com", lastname="B", hubspot_owner_id=sanne)
+    existing = new_lead(sf_person, Email="both@example.com", OwnerId=kees_user)
+    cycle()
+    assert cycle.link(hubspot_id=other).salesforce_id == existing
+    assert sf_person.Lead.get(existing)["OwnerId"] == kees_user
+    assert hs_get(hs_person, other, "hubspot_owner_id")["hubspot_owner_id"] == sanne
