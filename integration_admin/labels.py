@@ -120,6 +120,18 @@ ERROR_TEXT: dict[str, ErrorText] = {
             "options (for states and countries, see the state and country matching setting)."
         ),
     ),
+    "pipeline_limit": ErrorText(
+        _("Deal pipeline limit reached"),
+        _(
+            "HubSpot refused to create the deal pipeline for the opportunity's record type. "
+            "The Sales Hub tier caps how many deal pipelines an account can have."
+        ),
+        _(
+            "Delete a deal pipeline you don't use in HubSpot, or upgrade the tier. The "
+            "integration tries again within the hour, and the opportunities sync once the "
+            "pipeline exists."
+        ),
+    ),
     "property_value": ErrorText(
         _("Invalid property value"),
         _(

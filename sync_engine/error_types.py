@@ -118,6 +118,15 @@ _TYPES = [
         "Make the owner's name and email identical in both systems, or pick another owner.",
     ),
     ErrorType(
+        "pipeline_limit",
+        "Other",
+        "Deal pipeline limit reached",
+        "HubSpot refused to create the deal pipeline for the opportunity's record type. The "
+        "Sales Hub tier caps how many deal pipelines an account can have.",
+        "Delete a deal pipeline you don't use in HubSpot, or upgrade the tier. The integration "
+        "tries again within the hour, and the opportunities sync once the pipeline exists.",
+    ),
+    ErrorType(
         "api_limit",
         "API limit",
         "API call limit reached",

@@ -238,6 +238,10 @@ class DealSync(PairSync):
         fresh = [r for r in fresh if not r.get("IsDeleted")]
         if any(not self.pipelines.knows(r) for r in fresh):
             self.pipelines.ensure(force=True)  # a new record type or stage value
+        refused = [r for r in fresh if self.pipelines.refused_for(r.get("RecordTypeId"))]
+        if refused:
+            self.pipeline_refused(refused)
+            fresh = [r for r in fresh if not self.pipelines.refused_for(r.get("RecordTypeId"))]
         pairs, unlinked = self.split_salesforce_changes(
             fresh, SOBJECT, creates=True, force=force, make=DealPair
         )
@@ -274,6 +278,24 @@ class DealSync(PairSync):
             return True
         self.counts["skipped_unsynced_pipeline"] += 1
         return False
+
+    def archivable(self, hubspot_ids: list[str]) -> list[str]:
+        """A deal moved out of the synced pipelines opted out (spec §10): its opportunity's
+        delete leaves it be. Their pipelines are read now (one call per 100), as the move may
+        be newer than this cycle's deal search."""
+        if not hubspot_ids:
+            return []
+        deals = self.hubspot_read(hubspot_ids, properties=[PIPELINE], history=False)
+        keep = []
+        for deal_id in hubspot_ids:
+            deal = deals.get(deal_id)
+            if deal is None:
+                continue  # deleted in HubSpot already
+            if self.pipelines.synced(deal.properties.get(PIPELINE)):
+                keep.append(deal_id)
+            else:
+                self.counts["kept_unsynced_pipeline"] += 1
+        return keep
 
     def salesforce_unchanged(self, record: dict, link: RecordLink) -> bool:
         snapshot = link.snapshot
@@ -724,6 +746,26 @@ class DealSync(PairSync):
                 integration=self.ctx.integration, object="companies", hubspot_id__in=companies
             )
         }
+
+    def pipeline_refused(self, records: list[dict]) -> None:
+        """Opportunities whose record type has no pipeline, because HubSpot refused to
+        create it: an error each (retried like any other), and the other deals go on."""
+        for record in records:
+            record_type = record.get("RecordTypeId") or "default"
+            services.sync_error_record(
+                integration=self.ctx.integration,
+                object_name=OBJECT,
+                error_type="pipeline_limit",
+                direction="to_hubspot",
+                record_key=f"salesforce:{record['Id']}",
+                salesforce_id=record["Id"],
+                salesforce_type=SOBJECT,
+                record_label=record.get("Name") or record["Id"],
+                code="PIPELINE_REFUSED",
+                message=f"HubSpot refused to create the deal pipeline for record type "
+                f"{record_type}: {self.pipelines.refused_for(record.get('RecordTypeId'))}",
+            )
+            self.counts["failed"] += 1
 
     def waiting_for_account(self, pair: DealPair, account: str) -> None:
         services.sync_error_record(

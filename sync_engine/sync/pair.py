@@ -464,7 +464,12 @@ class PairSync:
                 archive.append(link.hubspot_id)
             link.delete()
             self.counts["links_removed"] += 1
-        self.hubspot_archive(archive)
+        self.hubspot_archive(self.archivable(archive))
+
+    def archivable(self, hubspot_ids: list[str]) -> list[str]:
+        """Which of the HubSpot records whose Salesforce record was deleted go too (all; a
+        pair whose records can opt out of the sync keeps those)."""
+        return hubspot_ids
 
     def hubspot_archive(self, ids: list[str]) -> None:
         """Delete HubSpot records of this pair, 100 per call, each call retried alone."""

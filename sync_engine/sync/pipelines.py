@@ -23,7 +23,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from ..errors import RemoteError
+from ..errors import BadRequest, PermissionDenied, RemoteError
 from ..models import SchemaCache, System
 from .changes import parse_time, with_retries
 from .context import CycleContext
@@ -100,6 +100,9 @@ class Pipelines:
         # has several record types): their deals still sync, and move to their record
         # type's pipeline.
         self.retired = [SyncedPipeline(**p) for p in self.state.get("retired", [])]
+        # Record types whose pipeline HubSpot refused to create (the Sales Hub tier caps
+        # deal pipelines, spec §10) -> HubSpot's message. Tried again with each describe.
+        self.refused: dict[str, str] = dict(self.state.get("refused") or {})
 
     # --- lookups ------------------------------------------------------------------------
     @property
@@ -116,7 +119,7 @@ class Pipelines:
     def for_record_type(self, record_type_id: str | None) -> SyncedPipeline | None:
         """The pipeline an opportunity of this record type belongs in (the org's default
         record type when it has none)."""
-        if not self.pipelines:
+        if not self.pipelines or self.refused_for(record_type_id):
             return None
         if not self.per_record_type:
             return self.pipelines[0]
@@ -127,8 +130,19 @@ class Pipelines:
             return next(p for p in self.pipelines if p.key[:15] == record_type_id[:15])
         return keyed.get(self.state.get("default_record_type") or "") or self.pipelines[0]
 
+    def refused_for(self, record_type_id: str | None) -> str | None:
+        """HubSpot's refusal of the pipeline this record type's opportunities belong in."""
+        if not self.refused:
+            return None
+        if DEFAULT_KEY in self.refused:
+            return self.refused[DEFAULT_KEY]
+        key = record_type_id or self.state.get("default_record_type") or ""
+        return next((m for k, m in self.refused.items() if k and k[:15] == key[:15]), None)
+
     def knows(self, record: dict) -> bool:
         """Whether the pipelines cover this opportunity's record type and stage."""
+        if self.refused_for(record.get("RecordTypeId")):
+            return True  # known, and refused: the hourly describe tries it again
         pipeline = self.for_record_type(record.get("RecordTypeId"))
         if pipeline is None:
             return False
@@ -171,7 +185,7 @@ class Pipelines:
         signature = hashlib.sha1(
             json.dumps([keys, default, stages]).encode(), usedforsecurity=False
         ).hexdigest()
-        if signature != self.state.get("signature") or not self.pipelines:
+        if signature != self.state.get("signature") or not self.pipelines or self.refused:
             if self.state.get("signature"):
                 self.refresh_schema()  # e.g. RecordTypeId appears once there are record types
             self.reconcile(keys, stages)
@@ -194,6 +208,7 @@ class Pipelines:
             checked_at=timezone.now().isoformat(),
             pipelines=[vars(p) for p in self.pipelines],
             retired=[vars(p) for p in self.retired],
+            refused=self.refused,
         )
         self.save()
 
@@ -239,12 +254,20 @@ class Pipelines:
         }
         previous = {p.key: p for p in self.pipelines}
         built: list[SyncedPipeline] = []
+        refused: dict[str, str] = {}
         for order, (key, label) in enumerate(wanted):
             remote = existing.get(label)
             if remote is None and key in previous:
                 remote = next((p for p in existing.values() if str(p.id) == previous[key].id), None)
             if remote is None:
-                built.append(self.create_pipeline(key, label, order, stages, metadata))
+                try:
+                    built.append(self.create_pipeline(key, label, order, stages, metadata))
+                except (BadRequest, PermissionDenied) as error:
+                    # One pipeline over the account's limit mustn't stop the others' deals:
+                    # its opportunities get an error each (see deals.pipeline_refused).
+                    refused[key] = error.message
+                    self.ctx.counts["pipelines_refused"] += 1
+                    continue
                 self.ctx.counts["pipelines_created"] += 1
             else:
                 built.append(self.align_stages(key, remote, stages, metadata))
@@ -254,6 +277,7 @@ class Pipelines:
             if pipeline.id not in current:
                 retired[pipeline.id] = pipeline
         self.pipelines, self.retired = built, list(retired.values())
+        self.refused = refused
 
     def create_pipeline(
         self, key: str, label: str, order: int, stages: list[str], metadata: dict

@@ -189,6 +189,53 @@ def test_one_pipeline_per_record_type(deals, sf_person, hs_person):
     assert props == {**props, "pipeline": pipeline_id, "dealstage": won.id}
 
 
+def test_a_pipeline_hubspot_refuses_fails_only_its_record_type(
+    deals, sf_person, hs_person, emulators
+):
+    """The Sales Hub tier caps deal pipelines (spec §10): the record type over the cap gets
+    an error per opportunity, the others' deals sync, and it syncs once HubSpot has room."""
+    first = deals.sf_action("add_record_type", object="Opportunity", label="New Business")
+    second = deals.sf_action("add_record_type", object="Opportunity", label="Renewal")
+    refusal = emulators.hubspot.app.faults.add(
+        path="^/crm/v3/pipelines/deals$",
+        method="POST",
+        after=1,  # the first pipeline is created, the second refused
+        status=400,
+        body={"status": "error", "category": "VALIDATION_ERROR",
+              "message": "You have reached the limit of 2 deal pipelines for this account."},
+    )  # fmt: skip
+    fits = new_opportunity(sf_person, Name="New logo", RecordTypeId=first)
+    over = new_opportunity(sf_person, Name="Renewal 2027", RecordTypeId=second)
+    run = deals()
+    assert run.counts["pipelines_refused"] == 1 and run.counts["failed"] == 1
+    assert deals.link(salesforce_id=fits).hubspot_id
+    assert not deals.links().filter(salesforce_id=over).exists()
+    error = SyncError.objects.get(object="deals", resolved_at__isnull=True)
+    assert (error.error_type, error.salesforce_id, error.record_label) == (
+        "pipeline_limit",
+        over,
+        "Renewal 2027",
+    )
+    assert "limit of 2 deal pipelines" in error.message and second in error.message
+    labels = {p.label for p in hs_pipelines(hs_person)}
+    assert f"Salesforce – {first}" in labels and f"Salesforce – {second}" not in labels
+    run = deals()  # no new attempt before the hourly describe
+    assert not run.counts.get("pipelines_refused") and not run.counts.get("pipelines_created")
+
+    # HubSpot has room again; the hourly describe creates the pipeline, the edit syncs.
+    emulators.hubspot.app.faults.remove(refusal.id)
+    state = SchemaCache.objects.get(integration=deals.integration, object="deals:pipelines")
+    state.data["checked_at"] = "2020-01-01T00:00:00+00:00"
+    state.save()
+    sf_person.Opportunity.update(over, {"Description": "Room now"})
+    run = deals()
+    assert run.counts["pipelines_created"] == 1
+    deal = deals.link(salesforce_id=over).hubspot_id
+    pipeline_id = next(p.id for p in hs_pipelines(hs_person) if p.label == f"Salesforce – {second}")
+    assert hs_deal_get(hs_person, deal, "pipeline")["pipeline"] == pipeline_id
+    assert not SyncError.objects.filter(object="deals", resolved_at__isnull=True).exists()
+
+
 # --- creates and updates ------------------------------------------------------------------
 def test_a_new_opportunity_creates_a_deal_and_an_idle_cycle_writes_nothing(
     deals, sf_person, hs_person
@@ -322,6 +369,12 @@ def test_a_deal_outside_the_synced_pipelines_does_not_sync(deals, sf_person, hs_
     assert sf_person.Opportunity.get(opportunity)["StageName"] == "Prospecting"
     assert not SyncError.objects.filter(object="deals", resolved_at__isnull=True).exists()
     assert str(deal) not in {link.hubspot_id for link in deals.links()}
+    # Its opportunity deleted (the delete setting on): the deal opted out, so it stays.
+    sf_person.Opportunity.delete(opportunity)
+    run = deals()
+    assert run.counts["kept_unsynced_pipeline"] == 1 and not run.counts.get("deleted_in_hubspot")
+    assert moved in hs_deal_ids(hs_person)
+    assert not deals.links().filter(salesforce_id=opportunity).exists()
 
 
 # --- associations ---------------------------------------------------------------------------
