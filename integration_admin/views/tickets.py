@@ -132,6 +132,13 @@ def _wizard_context(request, integration, row, settings, step: int) -> dict:
         "form": TicketSettingsForm(initial=_initial(row, settings)),
         "failure": "",
     }
+    if step in (2, 5):
+        # An association whose partner pair is off waits (without an error) until it's on.
+        from sync_engine.sync.tickets import partner_pairs_off
+
+        off = partner_pairs_off(integration)
+        context["company_sync_off"] = "account" in off
+        context["contact_sync_off"] = "contact" in off
     try:
         if step == 3:
             context.update(editor_context(request, integration, OBJECT))

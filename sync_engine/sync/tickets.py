@@ -19,7 +19,11 @@ Associations (settings ``sync_account_association``, ``sync_contact_association`
 ``Case.AccountId`` → the ticket's company (through the companies links) and ``Case.ContactId``
 → its contact (through the contacts links). A case whose account or contact hasn't synced yet
 gets a *Waiting for account/contact to sync* error and is associated as soon as that link
-exists (checked every cycle against the links, no API call), never blocking its batch.
+exists (checked every cycle against the links, no API call), never blocking its batch. While
+the partner's own pair is off (company sync starts off), its account or contact can't sync:
+the association is skipped without an error (counted as
+``associations_skipped_company_sync_off`` / ``..._contact_sync_off``, and marked on the link)
+and made once that pair is on and the partner has synced.
 
 Deletes: a deleted case drops its link; with ``salesforce_delete == "delete"`` the ticket is
 archived too; a deleted ticket is created again when its case next changes.
@@ -36,10 +40,14 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Length
 
 from .. import services
 from ..errors import RateLimited, RemoteError, TransientError
 from ..models import ObjectSync, RecordLink, ResyncRequest, SchemaCache, SyncError, System
+from ..object_settings import starts_enabled
 from .changes import (
     Cursor,
     SoqlStream,
@@ -79,6 +87,12 @@ TICKET_TO_COMPANY = 339  # HUBSPOT_DEFINED association type ids (v4)
 TICKET_TO_CONTACT = 16
 BATCH = 1000
 WAITING = {"account": "waiting_for_account", "contact": "waiting_for_contact"}
+# The pair whose links an association needs, and what a cycle counts while that pair is off.
+PARTNER_PAIRS = {"account": "companies", "contact": "contacts"}
+SKIPPED = {
+    "account": "associations_skipped_company_sync_off",
+    "contact": "associations_skipped_contact_sync_off",
+}
 # Case.Origin → the ticket's source_type (HubSpot's options are codes).
 ORIGINS = {"Phone": "PHONE", "Email": "EMAIL", "Web": "FORM", "Chat": "CHAT"}
 
@@ -118,6 +132,19 @@ def case_processes(salesforce) -> list[dict[str, str]]:
     return [{"key": MASTER, "label": "Master"}] + [
         {"key": r["Id"], "label": r.get("Name") or r["Id"]} for r in records
     ]
+
+
+def partner_pairs_off(integration) -> set[str]:
+    """The association kinds (``account``, ``contact``) whose partner pair is off (company
+    sync starts off; contact sync starts on), so their records can't sync (one query)."""
+    rows = dict(
+        ObjectSync.objects.filter(
+            integration=integration, object__in=list(PARTNER_PAIRS.values())
+        ).values_list("object", "enabled")
+    )
+    return {
+        kind for kind, pair in PARTNER_PAIRS.items() if not rows.get(pair, starts_enabled(pair))
+    }
 
 
 def pipeline_label(process_label: str) -> str:
@@ -230,6 +257,7 @@ class TicketSync(PairSync):
         self._hubspot_pipelines: list[dict] | None = None
         self._statuses: list[str] | None = None
         self._pipeline_error: RemoteError | None = None  # why a pipeline couldn't be created
+        self.partners_off = partner_pairs_off(ctx.integration)
 
     def run(self) -> None:
         self.sync_salesforce_changes()
@@ -660,7 +688,8 @@ class TicketSync(PairSync):
     def associate(self, pairs: list[Pair]) -> None:
         """Put the tickets' company and contact associations in step with the cases' account
         and contact (batched per object); a partner that hasn't synced yet leaves a waiting
-        error on the case."""
+        error on the case, unless its pair is off: then it's skipped and marked on the link
+        (``__paused_<kind>``) for :meth:`retry_waiting` once that pair is on."""
         ready = [p for p in pairs if p.hubspot is not None and not p.hubspot_failed]
         for kind, field, links_object, to_type, type_id in self.association_kinds():
             wanted = {p.salesforce_id: (p.salesforce or {}).get(field) or "" for p in ready}
@@ -680,10 +709,16 @@ class TicketSync(PairSync):
                 target = partners.get(want, "") if want else ""
                 if snapshot.get(f"__{kind}", "") == want and old == target and (target or not want):
                     continue
-                if want and not target:
+                paused = bool(want and not target and kind in self.partners_off)
+                if paused:  # can't sync while its pair is off: no error, nothing to wait for
+                    self.counts[SKIPPED[kind]] += 1
+                    done.append(f"salesforce:{pair.salesforce_id}")
+                elif want and not target:
                     self.wait(pair, kind, want)
                 else:
                     done.append(f"salesforce:{pair.salesforce_id}")
+                if paused or snapshot.get(f"__paused_{kind}"):
+                    pair.same[f"__paused_{kind}"] = want if paused else ""
                 if old and old != target:
                     removals.append({"from": {"id": pair.hubspot_id}, "to": [{"id": old}]})
                 if target and target != old:
@@ -714,6 +749,7 @@ class TicketSync(PairSync):
                 for pair in changed:
                     pair.same.pop(f"__{kind}", None)
                     pair.same.pop(f"__hs_{kind}", None)
+                    pair.same.pop(f"__paused_{kind}", None)
                     self.record_hubspot_failure(pair, error)
                     pair.partial = True
                 continue
@@ -722,6 +758,7 @@ class TicketSync(PairSync):
                 pair = by_ticket[str(failed["from"]["id"])]
                 pair.same.pop(f"__{kind}", None)
                 pair.same.pop(f"__hs_{kind}", None)
+                pair.same.pop(f"__paused_{kind}", None)
                 self.association_failure(pair, error)
             self.counts["associations_to_hubspot"] += len(creates) - len(refused) + len(removals)
             services.sync_errors_resolve_type(
@@ -760,16 +797,36 @@ class TicketSync(PairSync):
 
     def retry_waiting(self) -> None:
         """Cases waiting for their account's company or their contact: associated as soon as
-        that partner is linked (a database look every cycle; calls only when one is)."""
-        kinds = {t: k for k, t in WAITING.items() if k in {w[0] for w in self.association_kinds()}}
-        waiting = list(
-            SyncError.objects.filter(
-                integration=self.ctx.integration,
-                object=OBJECT,
-                error_type__in=list(kinds),
-                resolved_at__isnull=True,
-            ).values_list("salesforce_id", flat=True)[:2000]
-        )
+        that partner is linked (a database look every cycle; calls only when one is). Cases
+        skipped while the partner's pair was off are looked at again once it's on, and a
+        waiting error whose partner's pair is off now is dropped (it could never end)."""
+        active = {k for k, *_ in self.association_kinds()}
+        kinds = {WAITING[k]: k for k in active}
+        errored: dict[str, set[str]] = {}
+        for salesforce_id, error_type in SyncError.objects.filter(
+            integration=self.ctx.integration,
+            object=OBJECT,
+            error_type__in=list(kinds),
+            resolved_at__isnull=True,
+        ).values_list("salesforce_id", "error_type")[:2000]:
+            errored.setdefault(salesforce_id, set()).add(kinds[error_type])
+        resumed = sorted(active - self.partners_off)  # pairs on: skipped cases go on
+        paused: list[str] = []
+        if resumed:
+            marks = {
+                f"paused_{k}": Length(KeyTextTransform(f"__paused_{k}", "snapshot"))
+                for k in resumed
+            }
+            condition = Q()
+            for name in marks:
+                condition |= Q(**{f"{name}__gt": 0})
+            paused = list(
+                RecordLink.objects.filter(integration=self.ctx.integration, object=OBJECT)
+                .annotate(**marks)
+                .filter(condition)
+                .values_list("salesforce_id", flat=True)[:2000]
+            )
+        waiting = set(errored) | set(paused)
         if not waiting:
             return
         links = list(
@@ -790,14 +847,24 @@ class TicketSync(PairSync):
                 ],
             )
         }
+
+        def due(link: RecordLink, kind: str) -> bool:
+            snap = link.snapshot
+            if kind not in active:
+                return False
+            if kind in self.partners_off:  # a wait that can't end while its pair is off
+                return kind in errored.get(link.salesforce_id, set())
+            if snap.get(f"__paused_{kind}"):  # skipped while its pair was off: it's on now
+                return True
+            return (PARTNER_PAIRS[kind], snap.get(f"__{kind}")) in partners and not snap.get(
+                f"__hs_{kind}"
+            )
+
         pairs = []
         for link in links:
-            snap = link.snapshot
-            if not any(
-                (obj, snap.get(f"__{kind}")) in partners and not snap.get(f"__hs_{kind}")
-                for kind, obj in (("account", "companies"), ("contact", "contacts"))
-            ):
+            if not any(due(link, kind) for kind in PARTNER_PAIRS):
                 continue
+            snap = link.snapshot
             record = {
                 "Id": link.salesforce_id,
                 "AccountId": snap.get("__account") or None,

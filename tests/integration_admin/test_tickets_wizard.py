@@ -87,7 +87,7 @@ def test_an_admin_walks_the_wizard_and_finishing_turns_ticket_sync_on(
     html = admin_client.get("/tickets/?step=5").content.decode()
     assert "2 cases will create tickets." in html
     assert "0 will associate with companies." in html
-    assert "1 waiting for its account to sync." in html
+    assert "1 will associate with its company once company sync is on." in html
     assert "associate with a contact" not in html  # contact associations are off
     assert step(admin_client, 5).endswith("?step=6")
 
@@ -124,6 +124,31 @@ def test_an_admin_walks_the_wizard_and_finishing_turns_ticket_sync_on(
     assert response.status_code == 200 and "Saved. What changed:" in html
     assert row(live).options["sync_contact_association"] is True
     assert row(live).options["salesforce_delete"] == "nothing"
+
+
+def test_the_association_steps_say_when_company_sync_is_off(admin_client, live, sf):
+    """Company sync starts off: steps 2 and 5 say the account association waits until it's
+    on (with the Companies tab), instead of promising a 'waiting to sync' that never ends."""
+    account = sf.Account.create({"Name": "Pendant Publishing"})["id"]
+    sf.Case.create({"Subject": "Proofs", "Status": "New", "AccountId": account})
+    for number in (2, 5):
+        html = admin_client.get(f"/tickets/?step={number}").content.decode()
+        assert 'id="company-sync-off"' in html, number
+        assert "Company sync is off" in html and 'href="/companies/"' in html, number
+        assert 'id="contact-sync-off"' not in html, number  # contact sync starts on
+    html = admin_client.get("/tickets/?step=5").content.decode()
+    assert "1 will associate with its company once company sync is on." in html
+    assert "waiting for its account to sync" not in html
+    html = admin_client.get("/tickets/?step=5", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert "Bedrijfssynchronisatie staat uit" in html
+    assert "1 wordt gekoppeld aan zijn bedrijf zodra bedrijfssynchronisatie aan staat." in html
+
+    ObjectSync.objects.update_or_create(
+        integration=live, object="companies", defaults={"enabled": True}
+    )
+    html = admin_client.get("/tickets/?step=5").content.decode()
+    assert 'id="company-sync-off"' not in html
+    assert "1 waiting for its account to sync." in html
 
 
 def test_mapping_an_existing_pipeline_stores_the_stage_table(admin_client, live):

@@ -182,15 +182,14 @@ def test_accounts_and_contacts_become_associations_and_waits_resolve(tickets, sf
     case = sf_person.Case.create(
         {"Subject": "TPS reports", "Status": "New", "AccountId": account, "ContactId": contact}
     )["id"]
-    # Neither the account nor the contact has synced yet: the ticket is made, and waits.
+    # Neither the account nor the contact has synced yet: the ticket is made, and waits for
+    # its contact (company sync is off: the account association is skipped, no error).
     run = tickets()
     assert run.counts["created_in_hubspot"] == 1
-    assert run.counts["waiting_for_account"] == 1 and run.counts["waiting_for_contact"] == 1
+    assert run.counts["associations_skipped_company_sync_off"] == 1
+    assert run.counts["waiting_for_contact"] == 1 and not run.counts.get("waiting_for_account")
     waiting = SyncError.objects.filter(object="tickets", resolved_at__isnull=True)
-    assert set(waiting.values_list("error_type", flat=True)) == {
-        "waiting_for_account",
-        "waiting_for_contact",
-    }
+    assert set(waiting.values_list("error_type", flat=True)) == {"waiting_for_contact"}
     ticket_id = tickets.link(salesforce_id=case).hubspot_id
     assert associated(hs_person, ticket_id, "companies") == []
 
@@ -199,7 +198,7 @@ def test_accounts_and_contacts_become_associations_and_waits_resolve(tickets, sf
     assert associated(hs_person, ticket_id, "contacts") == [
         tickets.links("contacts").get(salesforce_id=contact).hubspot_id
     ]
-    assert set(waiting.values_list("error_type", flat=True)) == {"waiting_for_account"}
+    assert not waiting.exists()
 
     object_settings_update(
         integration=tickets.integration, object_name="companies", changes={}, enabled=True
@@ -469,3 +468,91 @@ def test_a_new_case_waits_for_its_pipeline_instead_of_failing_without_a_stage(
     assert not SyncError.objects.filter(
         integration=tickets.integration, resolved_at__isnull=True
     ).exists()
+
+
+def test_with_company_sync_off_the_account_association_waits_quietly_until_it_is_on(
+    tickets, sf_person, hs_person
+):
+    """Company sync starts off, so a case's account can't sync: the ticket is made without
+    its company and without a sync error; once company sync is on and the account has
+    synced, the association lands without the case changing."""
+    account = sf_person.Account.create({"Name": "Vandelay Industries"})["id"]
+    sf_person.Contact.create(
+        {"LastName": "Costanza", "Email": "george@vandelay.example", "AccountId": account}
+    )
+    case = sf_person.Case.create({"Subject": "Latex", "Status": "New", "AccountId": account})["id"]
+    run = tickets()
+    assert run.counts["created_in_hubspot"] == 1, run.counts
+    assert run.counts["associations_skipped_company_sync_off"] == 1, run.counts
+    assert not run.counts.get("waiting_for_account")
+    assert not SyncError.objects.filter(object="tickets").exists()
+    ticket_id = tickets.link(salesforce_id=case).hubspot_id
+    assert associated(hs_person, ticket_id, "companies") == []
+    idle = tickets()  # nothing to retry while company sync stays off
+    assert not idle.counts.get("associations_to_hubspot")
+    assert idle.calls == {"salesforce": 1, "hubspot": 0}
+
+    object_settings_update(
+        integration=tickets.integration, object_name="companies", changes={}, enabled=True
+    )
+    tickets("companies")
+    run = tickets()
+    company = tickets.links("companies").get(salesforce_id=account).hubspot_id
+    assert associated(hs_person, ticket_id, "companies") == [company]
+    assert run.counts["associations_to_hubspot"] == 1, run.counts
+    assert not SyncError.objects.filter(object="tickets").exists()
+    idle = tickets()
+    assert not idle.counts.get("associations_to_hubspot")
+    assert idle.calls == {"salesforce": 1, "hubspot": 0}
+
+
+def test_an_account_that_still_has_to_sync_waits_with_an_error_once_company_sync_is_on(
+    tickets, sf_person, hs_person
+):
+    """Skipped while company sync was off; once it's on, a case whose account hasn't synced
+    (yet) waits as usual; turned off again, that wait (which could never end) is dropped."""
+    account = sf_person.Account.create({"Name": "Kramerica"})["id"]
+    case = sf_person.Case.create({"Subject": "Oil tank", "Status": "New", "AccountId": account})
+    tickets()
+    object_settings_update(
+        integration=tickets.integration,
+        object_name="companies",
+        changes={"salesforce_creates": False},  # the account doesn't become a company
+        enabled=True,
+    )
+    tickets("companies")
+    run = tickets()
+    assert run.counts["waiting_for_account"] == 1, run.counts
+    error = SyncError.objects.get(object="tickets", resolved_at__isnull=True)
+    assert (error.error_type, error.salesforce_id) == ("waiting_for_account", case["id"])
+
+    object_settings_update(
+        integration=tickets.integration, object_name="companies", changes={}, enabled=False
+    )
+    run = tickets()
+    assert run.counts["associations_skipped_company_sync_off"] == 1, run.counts
+    assert not SyncError.objects.filter(object="tickets", resolved_at__isnull=True).exists()
+
+
+def test_with_contact_sync_off_the_contact_association_is_skipped_without_an_error(
+    tickets, sf_person, hs_person
+):
+    contact = sf_person.Contact.create({"LastName": "Benes", "Email": "elaine@pendant.example"})
+    object_settings_update(
+        integration=tickets.integration, object_name="contacts", changes={}, enabled=False
+    )
+    case = sf_person.Case.create({"Subject": "Pens", "Status": "New", "ContactId": contact["id"]})
+    run = tickets()
+    assert run.counts["created_in_hubspot"] == 1, run.counts
+    assert run.counts["associations_skipped_contact_sync_off"] == 1, run.counts
+    assert not SyncError.objects.filter(object="tickets").exists()
+
+    object_settings_update(
+        integration=tickets.integration, object_name="contacts", changes={}, enabled=True
+    )
+    tickets("contacts")
+    tickets()
+    ticket_id = tickets.link(salesforce_id=case["id"]).hubspot_id
+    assert associated(hs_person, ticket_id, "contacts") == [
+        tickets.links("contacts").get(salesforce_id=contact["id"]).hubspot_id
+    ]
