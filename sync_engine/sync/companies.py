@@ -412,12 +412,12 @@ class CompanySync(PairSync):
                 pairs.append(Pair(SOBJECT, record, obj, hs_history=self.history_of(obj)))
                 self.counts["matched"] += 1
                 continue
-            syncs_as_contact = any(
-                contact_links[c].salesforce_type == "Contact" and self.in_contact_segment(c)
+            qualifies = any(
+                self.makes_an_account(contact_links[c], accounts_of)
                 for c in people.get(hs_id, ())
                 if c in contact_links
             )
-            if hs_id in self.forced or (self.settings.hubspot_creates and syncs_as_contact):
+            if hs_id in self.forced or (self.settings.hubspot_creates and qualifies):
                 pairs.append(Pair(SOBJECT, None, obj))
             else:
                 self.counts["skipped_no_contact"] += 1
@@ -429,6 +429,20 @@ class CompanySync(PairSync):
                 name_property="name",
             )
         return pairs
+
+    def makes_an_account(self, contact: RecordLink, accounts_of: dict[str, str | None]) -> bool:
+        """Whether this linked contact makes its company create an account (spec §9): a
+        Salesforce contact in the inclusion list, or, without a list, a "private" one (no
+        account yet). A contact already on another account leaves a further company of its,
+        a partner say, alone."""
+        if contact.salesforce_type != "Contact" or not self.in_contact_segment(contact.hubspot_id):
+            return False
+        return self.has_segment or not accounts_of.get(contact.salesforce_id)
+
+    @property
+    def has_segment(self) -> bool:
+        self.in_contact_segment("")  # loads the list's members once
+        return "*" not in self._segment
 
     def in_contact_segment(self, contact_id: str) -> bool:
         """With a contact inclusion list, only its members make a company create its account

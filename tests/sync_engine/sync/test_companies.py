@@ -193,6 +193,28 @@ def test_a_company_creates_an_account_only_when_a_contact_syncs_as_a_salesforce_
     assert not companies.links().filter(hubspot_id=str(lonely)).exists()
 
 
+def test_a_further_company_of_a_contact_already_on_an_account_creates_no_account(
+    companies, sf_person, hs_person
+):
+    """Without an inclusion list only a "private" contact (no account) makes its company
+    create an account (spec §9): a partner company of someone at Acme stays in HubSpot."""
+    account = sf_person.Account.create({"Name": "Acme"})["id"]
+    sf_contact = sf_person.Contact.create(
+        {"LastName": "Ann", "Email": "ann@acme.example", "AccountId": account}
+    )["id"]
+    companies.both()
+    companies.both()  # the contact links, then its account's company association
+    contact = RecordLink.objects.get(object="contacts", salesforce_id=sf_contact).hubspot_id
+    partner = hs_company(hs_person, name="Partner Agency")
+    companies.hs_action("associate", from_type="contacts", from_id=contact, to_type="companies",
+                        to_id=partner)  # fmt: skip
+    run = companies()
+    assert run.counts["skipped_no_contact"] == 1 and not run.counts.get("created_in_salesforce")
+    assert [r["Name"] for r in sf_person.query("SELECT Name FROM Account")["records"]] == ["Acme"]
+    assert sf_person.Contact.get(sf_contact)["AccountId"] == account
+    assert not companies.links().filter(hubspot_id=str(partner)).exists()
+
+
 def test_leads_only_never_create_an_account_but_a_manual_sync_does(
     companies, integration, sf_person, hs_person
 ):
