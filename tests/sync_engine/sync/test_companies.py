@@ -145,6 +145,21 @@ def test_a_new_account_creates_a_company_and_an_idle_cycle_writes_nothing(
     assert idle.calls == {"salesforce": 1, "hubspot": 2}
 
 
+def test_accounts_from_before_the_switch_come_over_with_the_first_cycle(
+    integration, sf_person, hs_person
+):
+    """Unlike HubSpot's own integration (spec §9: existing accounts need an import or an
+    edit), the first cycle backfills, as the contact sync does; the Companies tab says so."""
+    account = sf_person.Account.create({"Name": "Before The Switch"})["id"]
+    object_settings_update(
+        integration=integration, object_name="companies", changes={}, enabled=True
+    )
+    run = sync_cycle_run(integration=integration, object_name="companies")
+    assert run.counts["created_in_hubspot"] == 1
+    company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    assert hs_company_get(hs_person, company, "name")["name"] == "Before The Switch"
+
+
 def test_salesforce_creates_can_be_turned_off(companies, sf_person, hs_person):
     companies.settings(salesforce_creates=False)
     sf_person.Account.create({"Name": "Initech"})
