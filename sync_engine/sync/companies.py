@@ -64,7 +64,7 @@ from .pair import (
     hubspot_version,
     salesforce_version,
 )
-from .values import ValueConversionError, normalize
+from .values import ValueConversionError, domain_of, normalize
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,7 @@ CONTACT_MODIFIED = "lastmodifieddate"
 SOBJECT = "Account"
 MODIFIED = "hs_lastmodifieddate"
 LINK_PROPERTY = "salesforceaccountid"
+DOMAIN = "domain"  # HubSpot's company domain: a host name
 KEY_PROPERTY = "salesforce_account_id_sync"  # unique: idempotent upserts of new companies
 EXTERNAL_ID = "HubSpot_Id__c"
 SYSTEM_FIELDS = [
@@ -198,7 +199,8 @@ class CompanySync(PairSync):
                     return False
                 continue
             try:
-                value = normalize(record.get(name), self.ctx.field_type(SOBJECT, name))
+                kind = self.ctx.field_type(SOBJECT, name)
+                value = self.salesforce_comparable(mapping, record, name, kind)
             except ValueConversionError:
                 return False
             if link.snapshot.get(mapping.hubspot_property) != value:
@@ -461,8 +463,23 @@ class CompanySync(PairSync):
     def hubspot_comparable(self, mapping, props: dict) -> str:
         if mapping.hubspot_property == OWNER_PROPERTY:
             return props.get(OWNER_PROPERTY) or ""
+        if mapping.hubspot_property == DOMAIN:
+            return domain_of(props.get(DOMAIN))
         name = self.ctx.mapped_field(mapping, SOBJECT)
         return normalize(props.get(mapping.hubspot_property), self.ctx.field_type(SOBJECT, name))
+
+    # HubSpot's domain is a host name ("web.example"); the Website it maps to by default is a
+    # URL. Compared as the domain, a Website of "https://www.web.example/about" and a domain
+    # of "web.example" are in step, and a domain from HubSpot becomes "https://web.example".
+    def salesforce_comparable(self, mapping, record: dict, name: str, kind: str) -> str:
+        if mapping.hubspot_property == DOMAIN:
+            return domain_of(record.get(name))
+        return super().salesforce_comparable(mapping, record, name, kind)
+
+    def salesforce_value(self, mapping, value: str, kind: str) -> object:
+        if mapping.hubspot_property == DOMAIN and kind == "url":
+            return f"https://{value}" if value else None
+        return super().salesforce_value(mapping, value, kind)
 
     def merge(self, pair: Pair) -> None:
         """Decide every mapped field of one pair (idempotent: may run twice)."""

@@ -686,7 +686,8 @@ class PairSync:
         kind = self.ctx.field_type(sobject, name)
         try:
             hs_value = self.hubspot_comparable(mapping, pair.hs_props)
-            sf_value = "" if creating else normalize((pair.salesforce or {}).get(name), kind)
+            record = pair.salesforce or {}
+            sf_value = "" if creating else self.salesforce_comparable(mapping, record, name, kind)
         except ValueConversionError as error:
             self.record_error(
                 pair, "to_salesforce", "property_value", "INVALID_VALUE", f"{prop}: {error}", [name]
@@ -710,7 +711,8 @@ class PairSync:
             pair.needs_history = True
         if decision.to_salesforce is not None:
             if self.ctx.writable(sobject, name, create=creating):
-                pair.to_salesforce[name] = to_salesforce(decision.to_salesforce, kind)
+                value = self.salesforce_value(mapping, decision.to_salesforce, kind)
+                pair.to_salesforce[name] = value
                 pair.snap_salesforce[prop] = decision.to_salesforce
         elif decision.to_hubspot is not None:
             if self.ctx.hubspot_writable(prop):
@@ -718,6 +720,15 @@ class PairSync:
                 pair.snap_hubspot[prop] = decision.to_hubspot
         elif hs_value == sf_value:
             pair.same[prop] = hs_value
+
+    def salesforce_comparable(self, mapping, record: dict, name: str, kind: str) -> str:
+        """A mapped Salesforce field's value (``name``, of type ``kind``) in the form it is
+        compared, and written to HubSpot, in."""
+        return normalize(record.get(name), kind)
+
+    def salesforce_value(self, mapping, value: str, kind: str) -> object:
+        """What a HubSpot value decided for Salesforce is written as."""
+        return to_salesforce(value, kind)
 
     def align_options(self, pairs: list[Pair]) -> None:
         """Salesforce picklist values HubSpot's dropdowns don't offer yet are added as options

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dateutil import parser as date_parser
 
@@ -68,6 +69,17 @@ def normalize(value: object, sf_type: str) -> str:
     except (InvalidOperation, ValueError) as error:
         raise ValueConversionError(f"{text!r} is not a valid {sf_type} value") from error
     return text
+
+
+def domain_of(value: object) -> str:
+    """A company domain as HubSpot keeps it ("web.example"), from a domain or a website URL
+    ("https://www.web.example/about"): the host, lower-case, without "www." or a port."""
+    text = str(value or "").strip()
+    if not text:
+        return ""
+    host = urlsplit(text if "//" in text else f"//{text}").hostname or ""
+    host = host.rstrip(".")
+    return host[4:] if host.startswith("www.") else host
 
 
 def to_salesforce(value: str | None, sf_type: str) -> object:

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from sync_engine.sync.values import (
     ValueConversionError,
     default_mappings,
+    domain_of,
     is_compatible,
     normalize,
     to_salesforce,
@@ -81,3 +82,19 @@ def test_compatibility_matrix(hs_type, hs_field_type, sf_type, ok):
 def test_default_contact_mappings_include_email_and_owner():
     pairs = {(m["hubspot"], m["salesforce"]) for m in default_mappings("contacts")}
     assert ("email", "Email") in pairs and ("hubspot_owner_id", "OwnerId") in pairs
+
+
+@pytest.mark.parametrize(
+    ("value", "domain"),
+    [
+        ("https://www.Web.Example/about?x=1", "web.example"),
+        ("http://shop.web.example:8080/", "shop.web.example"),
+        ("www.web.example", "web.example"),
+        ("web.example.", "web.example"),
+        ("web.example", "web.example"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_domain_of_keeps_the_host_as_hubspot_does(value, domain):
+    assert domain_of(value) == domain

@@ -160,6 +160,34 @@ def test_accounts_from_before_the_switch_come_over_with_the_first_cycle(
     assert hs_company_get(hs_person, company, "name")["name"] == "Before The Switch"
 
 
+def test_the_website_becomes_the_company_domain_and_a_domain_becomes_a_website(
+    companies, sf_person, hs_person
+):
+    """The default mapping pairs HubSpot's domain (a host name, which HubSpot matches
+    contacts and duplicates on) with the account's Website (a URL)."""
+    account = sf_person.Account.create(
+        {"Name": "Web Co", "Website": "https://www.web.example/about"}
+    )["id"]
+    companies()
+    company = companies.link(salesforce_id=account).hubspot_id
+    assert hs_company_get(hs_person, company, "domain")["domain"] == "web.example"
+    run = companies()
+    assert not run.counts.get("updated_in_hubspot") and not run.counts.get("updated_in_salesforce")
+    assert sf_person.Account.get(account)["Website"] == "https://www.web.example/about"
+
+    blank = sf_person.Account.create({"Name": "No Site"})["id"]
+    companies()
+    other = companies.link(salesforce_id=blank).hubspot_id
+    hs_person.crm.companies.basic_api.update(
+        other, CompanyInput(properties={"domain": "nosite.example"})
+    )
+    companies()  # Salesforce is blank, so HubSpot's domain fills it
+    assert sf_person.Account.get(blank)["Website"] == "https://nosite.example"
+    run = companies()
+    assert not run.counts.get("updated_in_hubspot") and not run.counts.get("updated_in_salesforce")
+    assert hs_company_get(hs_person, other, "domain")["domain"] == "nosite.example"
+
+
 def test_salesforce_creates_can_be_turned_off(companies, sf_person, hs_person):
     companies.settings(salesforce_creates=False)
     sf_person.Account.create({"Name": "Initech"})
