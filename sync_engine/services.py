@@ -90,6 +90,11 @@ def api_calls_prune(*, older_than: timedelta = timedelta(days=30)) -> int:
 
 
 # --- the integration ----------------------------------------------------------------------
+# The HubSpot account's details the engine keeps, with the schemas: ``{"timeZone": "…"}``
+# (an IANA name, "" when HubSpot didn't say), read when connecting. Activity dates use it.
+HUBSPOT_ACCOUNT = "account-info"
+
+
 def integration_get_or_create(*, actor: AbstractBaseUser | None = None) -> Integration:
     """The installation's integration (one HubSpot account ⇄ one Salesforce org)."""
     with transaction.atomic():
@@ -170,8 +175,10 @@ def integration_connect(
         hs.owners_page(limit=1)
     except (ConnectorError, ValueError) as error:
         raise _check_failed(System.HUBSPOT, hubspot.base_url, error) from error
-    with contextlib.suppress(RemoteError):  # optional: the account id is only shown
-        hubspot.portal_id = str(hs.account_details().get("portalId", ""))[:32]
+    account: dict = {}
+    with contextlib.suppress(RemoteError):  # optional: the account id is shown, the time
+        account = hs.account_details()  # zone dates activities (UTC when unknown)
+    hubspot.portal_id = str(account.get("portalId", ""))[:32]
     hubspot.last_verified_at = timezone.now()
 
     with transaction.atomic():
@@ -179,6 +186,15 @@ def integration_connect(
         HubSpotConnection.objects.filter(integration=integration).delete()
         salesforce.save()
         hubspot.save()
+        SchemaCache.objects.update_or_create(
+            integration=integration,
+            system=System.HUBSPOT,
+            object=HUBSPOT_ACCOUNT,
+            defaults={
+                "data": {"timeZone": str(account.get("timeZone") or "")},
+                "fetched_at": timezone.now(),
+            },
+        )
         integration.refresh_from_db()
         previous = integration.state
         integration.state = Integration.State.CONNECTED

@@ -10,6 +10,7 @@ body when the same edit would fail in HubSpot).
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from .errors import property_errors
 from .listservice import ListError
@@ -48,6 +49,7 @@ class Actions:
             "set_batch_validation_mode",
             "set_search_limits",
             "set_auto_create_users",
+            "set_time_zone",
         ):
             self.app.register_action(name, getattr(self, name))
 
@@ -285,3 +287,13 @@ class Actions:
         """When off, only tokens already seen or issued through OAuth are accepted."""
         self.app.state.settings.auto_create_users = bool(enabled)
         return {"auto_create_users": self.app.state.settings.auto_create_users}
+
+    def set_time_zone(self, time_zone: str) -> dict:
+        """The account's time zone, as ``GET /account-info/v3/details`` reports it (an IANA
+        name, e.g. "America/New_York")."""
+        try:
+            ZoneInfo(time_zone)
+        except (KeyError, ValueError) as error:  # 400 over HTTP
+            raise ValueError(f"unknown time zone {time_zone!r}") from error
+        self.app.state.settings.time_zone = time_zone
+        return {"time_zone": time_zone}

@@ -39,6 +39,7 @@ class Settings:
     search_max_filters_per_group: int = 6
     search_max_filters: int = 18
     auto_create_users: bool = True  # any new bearer token becomes a user on first use
+    time_zone: str = "Europe/Amsterdam"  # the account's time zone (account-info details)
 
 
 @dataclass

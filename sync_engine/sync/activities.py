@@ -1,6 +1,7 @@
 """HubSpot activities ⇄ Salesforce tasks and events (spec §13).
 
-Two one-way streams, each switched on per type on the Activities tab:
+Two streams, each switched on per type on the Activities tab (tasks with both on sync two
+ways):
 
 * **HubSpot → Salesforce** (timeline sync): calls, emails, meetings, notes and tasks become
   Salesforce **Tasks** on the lead or contact their HubSpot contact is linked to (the contact
@@ -11,6 +12,9 @@ Two one-way streams, each switched on per type on the Activities tab:
 * **Salesforce → HubSpot**: Tasks (by ``TaskSubtype``: *Call* → call, *Email* → email, others
   → task) and Events (→ meeting) become engagements associated with the linked HubSpot contact
   (subject/title, description/body, due date or start/timestamp, status).
+* **Dates are days in the HubSpot account's time zone** (``timeZone`` of the account details,
+  stored when connecting; UTC when unknown): an evening call in New York is a Task on that
+  day, and a Task due on 4 March becomes ``hs_timestamp`` midnight of 4 March in New York.
 
 Rules:
 
@@ -18,10 +22,16 @@ Rules:
   settings (``turned_on_at``); only activities created or modified after it sync. The import
   covers history.
 * **Updates flow from the origin.** The system an activity was created in is its system of
-  record: its later edits update the copy; edits made to the copy are not sent back, and
-  deletes delete nothing. So nothing echoes: each link remembers its origin, and a copy is
-  never read as a new activity (Tasks created by the integration user, or carrying
-  ``HubSpot_Id__c``, and engagements carrying ``salesforce_activity_id``, are ours).
+  record: its later edits update the copy, and deletes delete nothing. Edits made to the copy
+  are not sent back, except for tasks when both task toggles are on (HubSpot tasks →
+  Salesforce and Salesforce tasks → HubSpot, spec §13's two-way task sync): then an edit to
+  a task's copy (subject, description/body, due date, status) updates its origin. Nothing
+  echoes: each link remembers its origin and holds the values both sides were last in step
+  on (for a write sent back, the values the origin gives once written), so a side that holds
+  them writes nothing; an edit made on both sides between two cycles keeps HubSpot's value
+  (HubSpot changes are read first). A copy is never read as a new activity (Tasks created by
+  the integration user, or carrying ``HubSpot_Id__c``, and engagements carrying
+  ``salesforce_activity_id``, are ours).
 * **Idempotent creates.** Engagements carry ``salesforce_activity_id`` (a property the cycle
   creates once per engagement type); Tasks carry ``HubSpot_Id__c`` when the org has that
   external id on Task. Creates are never retried blindly. Before any create a pending-create
@@ -48,8 +58,10 @@ import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -58,10 +70,13 @@ from django.utils.html import strip_tags
 from .. import services
 from ..errors import BadRequest, Conflict, NotFound, RemoteError
 from ..models import (
+    Integration,
     ObjectSync,
     RecordLink,
     ResyncRequest,
+    SchemaCache,
     SyncCursor,
+    System,
 )
 from .changes import (
     Cursor,
@@ -165,6 +180,14 @@ TASK_STATUS_TO_SALESFORCE = {
     "DEFERRED": "Deferred",
 }
 TASK_STATUS_TO_HUBSPOT = {v: k for k, v in TASK_STATUS_TO_SALESFORCE.items()}
+# Two-way task sync: the fields an edit to a task's copy sends back to its origin (HubSpot
+# task property ⇄ Salesforce Task field).
+TWO_WAY_FIELDS = {
+    "hs_task_subject": "Subject",
+    "hs_task_body": "Description",
+    "hs_timestamp": "ActivityDate",
+    "hs_task_status": "Status",
+}
 TASK_FIELDS = [
     "Id",
     "WhoId",
@@ -213,14 +236,32 @@ def to_ms(moment: datetime | None) -> str:
     return str(round(moment.timestamp() * 1000)) if moment else ""
 
 
-def day_of(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).date().isoformat() if moment else ""
+def day_of(moment: datetime | None, zone: tzinfo = UTC) -> str:
+    """The date of ``moment`` in the HubSpot account's time zone (a Task's ActivityDate)."""
+    return moment.astimezone(zone).date().isoformat() if moment else ""
 
 
-def midnight(day: str | None) -> datetime | None:
+def midnight(day: str | None, zone: tzinfo = UTC) -> datetime | None:
+    """The start of ``day`` in the HubSpot account's time zone, so HubSpot shows that date."""
     if not day:
         return None
-    return datetime.fromisoformat(str(day)[:10]).replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(day)[:10]).replace(tzinfo=zone)
+
+
+def portal_zone(integration: Integration) -> tzinfo:
+    """The HubSpot account's time zone, as read when connecting (``services.HUBSPOT_ACCOUNT``);
+    UTC when unknown."""
+    row = SchemaCache.objects.filter(
+        integration=integration, system=System.HUBSPOT, object=services.HUBSPOT_ACCOUNT
+    ).first()
+    data = row.data if row is not None else None
+    name = data.get("timeZone") if isinstance(data, dict) else None
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(str(name))
+    except (KeyError, ValueError):  # not a zone this server knows
+        return UTC
 
 
 def hubspot_key(kind: str, hubspot_id: Any) -> str:
@@ -282,9 +323,26 @@ class ActivitySync(PairSync):
         )[0]
         # Pending creates left by a cycle that died: this cycle looks for their copies first.
         self.recover = dict(self.intent.seen or {})
+        # Dates (a Task's ActivityDate ⇄ an engagement's hs_timestamp) are days in the
+        # HubSpot account's time zone.
+        self.zone = portal_zone(ctx.integration)
 
     def on(self, toggle: str) -> bool:
         return bool(getattr(self.settings, toggle, False))
+
+    def tasks_two_way(self, kind: Kind) -> bool:
+        """Tasks synced in both directions sync two ways (spec §13): an edit to a task's copy
+        goes back to its origin. Other kinds, and tasks synced one way, stay one-way."""
+        return kind.name == "tasks" and self.on("hubspot_tasks") and self.on("salesforce_tasks")
+
+    def copy_link(self, kind: Kind, link: RecordLink, origin: str) -> bool:
+        """Whether ``link`` pairs a task whose origin is ``origin`` with its copy, and edits
+        to that copy go back (two-way task sync)."""
+        return (
+            self.tasks_two_way(kind)
+            and link.snapshot.get("__origin") == origin
+            and link.snapshot.get("__type") == kind.name
+        )
 
     # --- the cycle ------------------------------------------------------------------------
     def run(self) -> None:
@@ -359,7 +417,7 @@ class ActivitySync(PairSync):
         return {
             "Subject": f"{kind.label}: {title}"[:SUBJECT_MAX],
             "Description": body[:DESCRIPTION_MAX],
-            "ActivityDate": day_of(when),
+            "ActivityDate": day_of(when, self.zone),
             "Status": status,
         }
 
@@ -371,10 +429,11 @@ class ActivitySync(PairSync):
         )
         start = self.turned_on(f"hubspot_{kind.name}")
         start = start.replace(microsecond=start.microsecond // 1000 * 1000)  # HubSpot: ms
+        two_way = self.tasks_two_way(kind)
         candidates = []
         for obj in fresh:
             props = obj.properties or {}
-            if props.get(KEY_PROPERTY):
+            if props.get(KEY_PROPERTY) and not two_way:
                 self.counts["skipped_own"] += 1  # our copy of a Salesforce activity
                 continue
             modified = parse_time(props.get(MODIFIED))
@@ -393,11 +452,25 @@ class ActivitySync(PairSync):
         updates: list[Item] = []
         new: list[Item] = []
         settled: list[Item] = []
+        back: list[Item] = []
         for obj in candidates:
+            link = links.get(hubspot_key(kind.name, obj.id))
+            if link is not None and self.copy_link(kind, link, "salesforce"):
+                item = self.copy_edit_to_salesforce(kind, obj, link)
+                if item.extra["write"]:
+                    back.append(item)
+                else:
+                    self.counts["unchanged"] += 1
+                    if force:
+                        item.created_id = link.salesforce_id
+                        settled.append(item)
+                continue
             item = Item(kind, obj, self.task_values(kind, obj))
             item.stamp = parse_time((obj.properties or {}).get(MODIFIED))
-            item.link = links.get(hubspot_key(kind.name, obj.id))
-            if item.link is None:
+            item.link = link
+            if item.link is None and (obj.properties or {}).get(KEY_PROPERTY):
+                self.counts["skipped_own"] += 1  # our copy; its link isn't stored yet
+            elif item.link is None:
                 new.append(item)
             elif item.link.snapshot.get("__origin") != "hubspot":
                 self.counts["skipped_own"] += 1
@@ -409,9 +482,54 @@ class ActivitySync(PairSync):
             else:
                 updates.append(item)
         self.update_tasks(updates)
+        self.write_back_to_salesforce(back)
         new = self.who_for(new)
         self.create_tasks(new)
-        self.commit_items([*updates, *new, *settled], "hubspot", cursor, handled)
+        self.commit_items([*updates, *back, *new, *settled], "hubspot", cursor, handled)
+
+    def copy_edit_to_salesforce(self, kind: Kind, obj: Any, link: RecordLink) -> Item:
+        """A HubSpot edit to the copy of a Salesforce task (two-way task sync): the Task
+        fields to write (``extra["write"]``): those whose value, as the Task would then give it
+        back, differs from the link's snapshot; and those values, for the snapshot
+        (``extra["back"]``), so that reading the written Task finds nothing to do (no echo)."""
+        props = obj.properties or {}
+        sent = {
+            "Subject": (props.get("hs_task_subject") or "")[:SUBJECT_MAX],
+            "Description": plain_text(props.get("hs_task_body"))[:DESCRIPTION_MAX],
+            "ActivityDate": day_of(parse_time(props.get("hs_timestamp")), self.zone),
+            "Status": TASK_STATUS_TO_SALESFORCE.get(props.get("hs_task_status") or "", ""),
+        }
+        held = self.engagement_values(kind, "Task", sent)
+        item = Item(kind, obj, {p: props.get(p) or "" for p in TWO_WAY_FIELDS}, link=link)
+        item.stamp = parse_time(props.get(MODIFIED))
+        item.extra["write"], item.extra["back"] = {}, {}
+        for prop, name in TWO_WAY_FIELDS.items():
+            if held[prop] == link.snapshot.get(prop):
+                continue
+            if not sent[name] and name in ("ActivityDate", "Status"):
+                continue  # no date, or a status Salesforce doesn't have: nothing to send
+            item.extra["write"][name] = sent[name] or None
+            item.extra["back"][prop] = held[prop]
+        return item
+
+    def write_back_to_salesforce(self, items: list[Item]) -> None:
+        """HubSpot edits to the copies of Salesforce tasks: their Tasks follow (collections
+        of 200)."""
+        if not items:
+            return
+        records = [{"Id": i.link.salesforce_id, **i.extra["write"]} for i in items]
+        results = each_chunk_retried(
+            lambda chunk: self.ctx.salesforce.collections_update(sobject="Task", records=chunk),
+            records,
+            SALESFORCE_COLLECTION,
+        )
+        for item, result in zip(items, results, strict=True):
+            if result.get("success"):
+                item.created_id = item.link.salesforce_id
+                self.counts["updated_in_salesforce"] += 1
+            else:
+                item.failed = True
+                self.salesforce_failure(item, result)
 
     def who_for(self, items: list[Item]) -> list[Item]:
         """The linked lead or contact of each new HubSpot activity (its associated contacts,
@@ -618,7 +736,7 @@ class ActivitySync(PairSync):
         closed = bool(record.get("IsClosed")) or record.get("Status") == "Completed"
         if sobject == "Event":
             start = parse_time(record.get("StartDateTime") or record.get("ActivityDateTime"))
-            start = start or midnight(record.get("ActivityDate"))
+            start = start or midnight(record.get("ActivityDate"), self.zone)
             when = start or parse_time(record.get("CreatedDate"))
             return {
                 "hs_meeting_title": subject,
@@ -627,7 +745,9 @@ class ActivitySync(PairSync):
                 "hs_meeting_start_time": to_ms(start),
                 "hs_meeting_end_time": to_ms(parse_time(record.get("EndDateTime"))),
             }
-        when = midnight(record.get("ActivityDate")) or parse_time(record.get("CreatedDate"))
+        when = midnight(record.get("ActivityDate"), self.zone) or parse_time(
+            record.get("CreatedDate")
+        )
         if kind.name == "calls":
             return {
                 "hs_call_title": subject,
@@ -681,6 +801,7 @@ class ActivitySync(PairSync):
         updates: list[Item] = []
         new: list[Item] = []
         settled: list[Item] = []
+        back: list[Item] = []
         for record in fresh:
             kind = KINDS["meetings"] if sobject == "Event" else KINDS[task_kind(record)]
             toggle = f"salesforce_{kind.name}"
@@ -700,6 +821,15 @@ class ActivitySync(PairSync):
                     self.counts["skipped_own"] += 1
                 else:
                     new.append(item)
+            elif sobject == "Task" and self.copy_link(kind, item.link, "hubspot"):
+                item = self.copy_edit_to_hubspot(kind, record, item.link, stamp)
+                if item.extra["write"]:
+                    back.append(item)
+                else:
+                    self.counts["unchanged"] += 1
+                    if force:
+                        item.created_id = item.link.hubspot_id.split(":", 1)[1]
+                        settled.append(item)
             elif item.link.snapshot.get("__origin") != "salesforce":
                 self.counts["skipped_own"] += 1
             elif all(item.link.snapshot.get(k) == v for k, v in item.values.items()):
@@ -710,9 +840,60 @@ class ActivitySync(PairSync):
             else:
                 updates.append(item)
         self.update_engagements(updates)
+        self.write_back_to_hubspot(back)
         new = self.contact_for(new)
         self.create_engagements(new)
-        self.commit_items([*updates, *new, *settled], "salesforce", cursor, handled)
+        self.commit_items([*updates, *back, *new, *settled], "salesforce", cursor, handled)
+
+    def copy_edit_to_hubspot(
+        self, kind: Kind, record: dict, link: RecordLink, stamp: datetime | None
+    ) -> Item:
+        """A Salesforce edit to the copy of a HubSpot task (two-way task sync): the task
+        properties to write (``extra["write"]``): those whose value, as the HubSpot task would
+        then give it back, differs from the link's snapshot; and those values, for the
+        snapshot (``extra["back"]``), so that reading the written task finds nothing to do (no
+        echo). Our "Task: " prefix isn't part of the HubSpot subject."""
+        status = record.get("Status") or ""
+        closed = bool(record.get("IsClosed")) or status == "Completed"
+        sent = {
+            "hs_task_subject": (record.get("Subject") or "").removeprefix(f"{kind.label}: "),
+            "hs_task_body": record.get("Description") or "",
+            "hs_timestamp": to_ms(midnight(record.get("ActivityDate"), self.zone)),
+            "hs_task_status": TASK_STATUS_TO_HUBSPOT.get(
+                status, "COMPLETED" if closed else "NOT_STARTED"
+            ),
+        }
+        held = self.task_values(kind, SimpleNamespace(properties=sent))
+        current = {name: record.get(name) or "" for name in TWO_WAY_FIELDS.values()}
+        item = Item(kind, record, current, link=link, stamp=stamp)
+        item.extra["sobject"] = "Task"
+        item.extra["write"], item.extra["back"] = {}, {}
+        for prop, name in TWO_WAY_FIELDS.items():
+            if held[name] == link.snapshot.get(name):
+                continue
+            if not sent[prop] and prop == "hs_timestamp":
+                continue  # a HubSpot task always has a date
+            item.extra["write"][prop] = sent[prop]
+            item.extra["back"][name] = held[name]
+        return item
+
+    def write_back_to_hubspot(self, items: list[Item]) -> None:
+        """Salesforce edits to the copies of HubSpot tasks: the tasks follow (batches of
+        100)."""
+        if not items:
+            return
+        inputs = [
+            {"id": i.link.hubspot_id.split(":", 1)[1], "properties": i.extra["write"]}
+            for i in items
+        ]
+        _, failed = self.engagement_batch("tasks", "update", inputs, key=lambda x: x["id"])
+        for item, entry in zip(items, inputs, strict=True):
+            if entry["id"] in failed:
+                item.failed = True
+                self.hubspot_failure(item, failed[entry["id"]])
+            else:
+                item.created_id = entry["id"]
+                self.counts["updated_in_hubspot"] += 1
 
     def contact_for(self, items: list[Item]) -> list[Item]:
         """The linked HubSpot contact of each new Salesforce activity's ``WhoId``."""
@@ -895,7 +1076,7 @@ class ActivitySync(PairSync):
     def label(self, item: Item) -> str:
         if item.salesforce_id:
             return f"{item.extra.get('sobject', 'Task')}: {item.source.get('Subject') or ''}"
-        return item.values.get("Subject", "")
+        return item.values.get("Subject") or item.values.get("hs_task_subject", "")
 
     def record(self, item: Item, direction: str, error_type: str, code: str, message: str):
         services.sync_error_record(
@@ -956,6 +1137,17 @@ class ActivitySync(PairSync):
         with transaction.atomic():
             for item in items:
                 if item.failed or not item.created_id:
+                    continue
+                if "back" in item.extra:  # a copy's edit, sent back to the task's origin
+                    link = item.link
+                    link.snapshot = {**link.snapshot, **item.extra["back"]}
+                    link.last_synced_at = now
+                    if origin == "hubspot":
+                        link.hubspot_modified_at = item.stamp
+                    else:
+                        link.salesforce_modified_at = item.stamp
+                    updated.append(link)
+                    synced += [f"hubspot:{link.hubspot_id}", f"salesforce:{link.salesforce_id}"]
                     continue
                 snapshot = {**item.values, "__origin": origin, "__type": item.kind.name}
                 if origin == "hubspot":

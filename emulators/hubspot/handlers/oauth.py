@@ -9,8 +9,10 @@ responses carry no daily rate-limit headers, as with HubSpot's public apps.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 from ...core.http import Request, Response
 from ..errors import error_body, not_found
@@ -182,15 +184,20 @@ class OAuthHandlers:
         return Response.empty(204)
 
     def account(self, request: Request) -> Response:
+        time_zone = self.app.state.settings.time_zone
+        now = datetime.fromtimestamp(self.app.now_ms() / 1000, ZoneInfo(time_zone))
+        offset = now.utcoffset() or timedelta(0)
+        minutes = int(offset.total_seconds()) // 60
+        sign = "-" if minutes < 0 else "+"
         return ok(
             {
                 "portalId": self.app.state.portal_id,
                 "accountType": "STANDARD",
-                "timeZone": "Europe/Amsterdam",
+                "timeZone": time_zone,
                 "companyCurrency": "EUR",
                 "additionalCurrencies": [],
-                "utcOffset": "+01:00",
-                "utcOffsetMilliseconds": 3_600_000,
+                "utcOffset": f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}",
+                "utcOffsetMilliseconds": minutes * 60_000,
                 "uiDomain": "app-eu1.hubspot.com",
                 "dataHostingLocation": "eu1",
             }

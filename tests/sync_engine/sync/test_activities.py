@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hubspot.crm.objects import SimplePublicObjectInput as EngagementUpdate
@@ -13,12 +14,14 @@ from hubspot.crm.objects import SimplePublicObjectInputForCreate as EngagementCr
 from sync_engine.models import ApiCall, ObjectSync, RecordLink, SyncError, System
 from sync_engine.services import object_settings_update, object_sync_get_or_create, record_resync
 from sync_engine.sync import activities as activities_module
+from sync_engine.sync.changes import parse_time
 from sync_engine.sync.cycle import sync_cycle_run
 
 from .helpers import hs_create, new_lead
 
 TO_CONTACT = {"calls": 194, "emails": 198, "meetings": 200, "notes": 202, "tasks": 204}
 NOW_MS = lambda: str(int(time.time() * 1000))  # noqa: E731
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 class Activities:
@@ -288,11 +291,206 @@ def test_no_echo_in_either_direction(activities, linked_person, hs_person, sf_pe
     assert len(tasks_of(sf_person, lead)) == 2
     assert len(engagements(hs_person, "calls")) == 1
     assert len(engagements(hs_person, "tasks")) == 1
-    # Editing a copy changes nothing on the origin side (the origin is the system of record).
+    # Calls sync one way: editing a call's copy changes nothing on the origin side.
     copy = activities.link(snapshot__Subject="Call: From HubSpot").salesforce_id
     sf_person.Task.update(copy, {"Description": "edited the copy"})
     run = activities()
     assert run.counts["updated_in_hubspot"] == 0 and run.counts["created_in_hubspot"] == 0
+
+
+# --- two-way tasks ------------------------------------------------------------------------
+BOTH_WAYS = {"hubspot_tasks": True, "salesforce_tasks": True}
+
+
+def writes_since(run) -> list[str]:
+    calls = ApiCall.objects.filter(called_at__gte=run.started_at)
+    return [
+        c.operation
+        for c in calls
+        if "collections" in c.operation or ".batch.update" in c.operation
+        or ".batch.create" in c.operation
+    ]  # fmt: skip
+
+
+def assert_idle(activities):
+    """A cycle after the copies are in step writes nothing, either way (no echo)."""
+    run = activities()
+    for count in ("created_in_hubspot", "created_in_salesforce", "updated_in_hubspot",
+                  "updated_in_salesforce", "failed"):  # fmt: skip
+        assert run.counts[count] == 0, run.counts
+    assert writes_since(run) == []
+
+
+def test_salesforce_edits_to_the_copy_of_a_hubspot_task_go_back_when_tasks_sync_both_ways(
+    activities, linked_person, hs_person, sf_person
+):
+    lead, contact = linked_person
+    activities.settings(**BOTH_WAYS)
+    task = engagement(hs_person, "tasks", contact, hs_task_subject="Send quote",
+                      hs_task_status="NOT_STARTED")  # fmt: skip
+    assert activities().counts["created_in_salesforce"] == 1
+    copy = activities.link(hubspot_id=f"tasks:{task}").salesforce_id
+    assert_idle(activities)
+    sf_person.Task.update(copy, {"Status": "Completed"})
+    run = activities()
+    assert run.counts["updated_in_hubspot"] == 1 and run.counts["created_in_hubspot"] == 0
+    assert engagement_get(hs_person, "tasks", task, "hs_task_status")["hs_task_status"] == (
+        "COMPLETED"
+    )
+    assert_idle(activities)
+    # Subject (without our prefix), description and due date go back too.
+    sf_person.Task.update(copy, {"Subject": "Task: Send the quote", "Description": "Nine seats",
+                                 "ActivityDate": "2026-04-01"})  # fmt: skip
+    run = activities()
+    assert run.counts["updated_in_hubspot"] == 1, run.counts
+    props = engagement_get(hs_person, "tasks", task, "hs_task_subject", "hs_task_body",
+                           "hs_timestamp", "hs_task_status")  # fmt: skip
+    assert props["hs_task_subject"] == "Send the quote" and props["hs_task_body"] == "Nine seats"
+    assert props["hs_timestamp"].startswith("2026-04-01") and props["hs_task_status"] == "COMPLETED"
+    assert_idle(activities)
+    # The origin's own edits still update the copy.
+    hs_person.crm.objects.basic_api.update(
+        "tasks", task, EngagementUpdate(properties={"hs_task_status": "IN_PROGRESS"})
+    )
+    assert activities().counts["updated_in_salesforce"] == 1
+    [copy_task] = tasks_of(sf_person, lead)
+    assert copy_task["Status"] == "In Progress" and copy_task["Subject"] == "Task: Send the quote"
+    assert_idle(activities)
+    assert len(engagements(hs_person, "tasks")) == 1 and len(tasks_of(sf_person, lead)) == 1
+
+
+def test_hubspot_edits_to_the_copy_of_a_salesforce_task_go_back_when_tasks_sync_both_ways(
+    activities, linked_person, hs_person, sf_person
+):
+    lead, contact = linked_person
+    activities.settings(**BOTH_WAYS)
+    fields = {"Subject": "Follow up", "Status": "Not Started", "ActivityDate": "2026-05-06"}
+    origin = sf_person.Task.create({"WhoId": lead, **fields})["id"]
+    assert activities().counts["created_in_hubspot"] == 1
+    copy = activities.link(salesforce_id=origin).hubspot_id.split(":")[1]
+    assert_idle(activities)
+    hs_person.crm.objects.basic_api.update(
+        "tasks", copy, EngagementUpdate(properties={"hs_task_status": "COMPLETED"})
+    )
+    run = activities()
+    assert run.counts["updated_in_salesforce"] == 1 and run.counts["created_in_salesforce"] == 0
+    [task] = tasks_of(sf_person, lead)
+    assert task["Status"] == "Completed"
+    assert_idle(activities)
+    hs_person.crm.objects.basic_api.update(
+        "tasks", copy, EngagementUpdate(properties={
+            "hs_task_subject": "Follow up soon", "hs_task_body": "<p>Ring <b>first</b></p>",
+            "hs_timestamp": "2026-05-08T15:00:00Z"})
+    )  # fmt: skip
+    assert activities().counts["updated_in_salesforce"] == 1
+    [task] = tasks_of(sf_person, lead)
+    assert (task["Subject"], task["Description"], task["ActivityDate"], task["Status"]) == (
+        "Follow up soon", "Ring first", "2026-05-08", "Completed"
+    )  # fmt: skip
+    assert_idle(activities)
+    assert len(engagements(hs_person, "tasks")) == 1 and len(tasks_of(sf_person, lead)) == 1
+
+
+def test_with_tasks_synced_one_way_edits_to_a_copy_stay_on_the_copy(
+    activities, linked_person, hs_person, sf_person
+):
+    lead, contact = linked_person
+    # HubSpot tasks → Salesforce only (Salesforce Tasks are still read, for calls).
+    activities.settings(hubspot_tasks=True, salesforce_calls=True)
+    task = engagement(hs_person, "tasks", contact, hs_task_subject="Send quote",
+                      hs_task_status="NOT_STARTED")  # fmt: skip
+    activities()
+    sf_person.Task.update(activities.link(hubspot_id=f"tasks:{task}").salesforce_id,
+                          {"Status": "Completed"})  # fmt: skip
+    run = activities()
+    assert run.counts["updated_in_hubspot"] == 0, run.counts
+    assert engagement_get(hs_person, "tasks", task, "hs_task_status")["hs_task_status"] == (
+        "NOT_STARTED"
+    )
+    # Salesforce tasks → HubSpot only (HubSpot tasks aren't read; calls are).
+    activities.settings(hubspot_tasks=False, hubspot_calls=True, salesforce_tasks=True)
+    origin = sf_person.Task.create({"WhoId": lead, "Subject": "Follow up",
+                                    "Status": "Not Started"})["id"]  # fmt: skip
+    assert activities().counts["created_in_hubspot"] == 1
+    copy = activities.link(salesforce_id=origin).hubspot_id.split(":")[1]
+    hs_person.crm.objects.basic_api.update(
+        "tasks", copy, EngagementUpdate(properties={"hs_task_status": "COMPLETED"})
+    )
+    run = activities()
+    assert run.counts["updated_in_salesforce"] == 0, run.counts
+    assert sf_person.Task.get(origin)["Status"] == "Not Started"
+    # Both directions on: the copy's next edit goes back to its origin.
+    activities.settings(hubspot_tasks=True)
+    time.sleep(0.01)  # HubSpot stamps are milliseconds
+    hs_person.crm.objects.basic_api.update(
+        "tasks", copy, EngagementUpdate(properties={"hs_task_status": "IN_PROGRESS"})
+    )
+    run = activities()
+    assert run.counts["updated_in_salesforce"] == 1, run.counts
+    assert sf_person.Task.get(origin)["Status"] == "In Progress"
+
+
+# --- the HubSpot account's time zone ---------------------------------------------------------
+@pytest.fixture
+def new_york(activities, emulators):
+    """A HubSpot account in New York, connected (connecting reads its time zone)."""
+    from sync_engine.services import integration_connect
+
+    from ..conftest import HS_TOKEN, SF_TOKEN
+
+    emulators.hubspot.app.run_action("set_time_zone", time_zone="America/New_York")
+    integration_connect(
+        salesforce_url=emulators.salesforce.url,
+        salesforce_token=SF_TOKEN,
+        salesforce_ca=emulators.ca_path.read_text(),
+        hubspot_url=emulators.hubspot.url,
+        hubspot_token=HS_TOKEN,
+    )
+
+
+def test_an_evening_activity_in_new_york_becomes_a_task_on_that_day(
+    new_york, activities, linked_person, hs_person, sf_person
+):
+    lead, contact = linked_person
+    activities.settings(hubspot_calls=True, hubspot_tasks=True, salesforce_tasks=True)
+    evening = datetime(2026, 3, 4, 21, 30, tzinfo=NEW_YORK)  # 02:30 UTC on 5 March
+    stamp = str(int(evening.timestamp() * 1000))
+    engagement(hs_person, "calls", contact, hs_call_title="Evening call", hs_timestamp=stamp)
+    task = engagement(hs_person, "tasks", contact, hs_task_subject="Late task",
+                      hs_task_status="NOT_STARTED", hs_timestamp=stamp)  # fmt: skip
+    assert activities().counts["created_in_salesforce"] == 2
+    dates = {t["Subject"]: t["ActivityDate"] for t in tasks_of(sf_person, lead)}
+    assert dates == {"Call: Evening call": "2026-03-04", "Task: Late task": "2026-03-04"}
+    assert_idle(activities)
+    # Moved in Salesforce (two-way tasks): HubSpot shows the new day in New York.
+    copy = activities.link(hubspot_id=f"tasks:{task}").salesforce_id
+    sf_person.Task.update(copy, {"ActivityDate": "2026-03-10"})
+    assert activities().counts["updated_in_hubspot"] == 1
+    moved = parse_time(engagement_get(hs_person, "tasks", task, "hs_timestamp")["hs_timestamp"])
+    assert moved.astimezone(NEW_YORK).date() == date(2026, 3, 10)
+    assert_idle(activities)
+
+
+def test_a_salesforce_due_date_is_that_day_in_the_hubspot_accounts_time_zone(
+    new_york, activities, linked_person, hs_person, sf_person
+):
+    lead, contact = linked_person
+    activities.settings(**BOTH_WAYS)
+    fields = {"Subject": "Due on the 4th", "Status": "Not Started", "ActivityDate": "2026-03-04"}
+    origin = sf_person.Task.create({"WhoId": lead, **fields})["id"]
+    assert activities().counts["created_in_hubspot"] == 1
+    copy = activities.link(salesforce_id=origin).hubspot_id.split(":")[1]
+    stamp = parse_time(engagement_get(hs_person, "tasks", copy, "hs_timestamp")["hs_timestamp"])
+    assert stamp == datetime(2026, 3, 4, tzinfo=NEW_YORK)  # midnight in New York: 05:00 UTC
+    assert_idle(activities)
+    # Moved to an evening in HubSpot (two-way tasks): that evening's day in Salesforce.
+    evening = datetime(2026, 3, 6, 22, 0, tzinfo=NEW_YORK)  # 03:00 UTC on 7 March
+    hs_person.crm.objects.basic_api.update(
+        "tasks", copy, EngagementUpdate(properties={"hs_timestamp": evening.isoformat()})
+    )
+    assert activities().counts["updated_in_salesforce"] == 1
+    assert sf_person.Task.get(origin)["ActivityDate"] == "2026-03-06"
+    assert_idle(activities)
 
 
 # --- unlinked contacts ----------------------------------------------------------------------
