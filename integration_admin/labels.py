@@ -64,6 +64,22 @@ ERROR_TEXT: dict[str, ErrorText] = {
             "the activity syncs by itself once its contact has synced."
         ),
     ),
+    "waiting_for_opportunity": ErrorText(
+        _("Waiting for opportunity to sync"),
+        _("The record's lookup points at a Salesforce opportunity that has no HubSpot deal yet."),
+        _(
+            "Check why the opportunity doesn't sync (deal sync settings, its pipeline); the "
+            "record is associated by itself once the opportunity has synced."
+        ),
+    ),
+    "waiting_for_case": ErrorText(
+        _("Waiting for case to sync"),
+        _("The record's lookup points at a Salesforce case that has no HubSpot ticket yet."),
+        _(
+            "Check why the case doesn't sync (ticket sync settings); the record is associated "
+            "by itself once the case has synced."
+        ),
+    ),
     "salesforce_custom_code": ErrorText(
         _("Blocked by Salesforce custom code or a validation rule"),
         _("An Apex trigger, flow, process or validation rule in Salesforce rejected the write."),

@@ -47,6 +47,22 @@ _TYPES = [
         "the activity syncs by itself once its contact has synced.",
     ),
     ErrorType(
+        "waiting_for_opportunity",
+        "Associations",
+        "Waiting for opportunity to sync",
+        "The record's lookup points at a Salesforce opportunity that has no HubSpot deal yet.",
+        "Check why the opportunity doesn't sync (deal sync settings, its pipeline); the "
+        "record is associated by itself once the opportunity has synced.",
+    ),
+    ErrorType(
+        "waiting_for_case",
+        "Associations",
+        "Waiting for case to sync",
+        "The record's lookup points at a Salesforce case that has no HubSpot ticket yet.",
+        "Check why the case doesn't sync (ticket sync settings); the record is associated "
+        "by itself once the case has synced.",
+    ),
+    ErrorType(
         "salesforce_custom_code",
         "Salesforce custom code",
         "Blocked by Salesforce custom code or a validation rule",

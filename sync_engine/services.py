@@ -933,7 +933,12 @@ CUSTOM_OBJECT_SYSTEM_FIELDS = frozenset(
 )
 CUSTOM_OBJECT_KEY_PROPERTY = "salesforce_record_id_sync"  # the engine's own upsert key
 # HubSpot object -> the Salesforce object a lookup must point to, to stand for it.
-CUSTOM_OBJECT_ASSOCIATIONS = {"contacts": "Contact", "companies": "Account"}
+CUSTOM_OBJECT_ASSOCIATIONS = {
+    "contacts": "Contact",
+    "companies": "Account",
+    "deals": "Opportunity",
+    "tickets": "Case",
+}
 
 
 def _custom_salesforce_field(f: dict) -> dict:
@@ -1410,13 +1415,13 @@ def custom_object_delete(
         )
 
 
-HUBSPOT_OBJECT_TYPE_IDS = {"0-1": "contacts", "0-2": "companies"}
+HUBSPOT_OBJECT_TYPE_IDS = {"0-1": "contacts", "0-2": "companies", "0-3": "deals", "0-5": "tickets"}
 
 
 def custom_object_hubspot_schema(*, integration: Integration, hubspot_object: str) -> dict:
     """What the wizard needs of the HubSpot custom object's schema (one call): the standard
-    objects (``contacts``, ``companies``) it has an association definition with, and its
-    required properties."""
+    objects (``contacts``, ``companies``, ``deals``, ``tickets``) it has an association
+    definition with, and its required properties."""
     from .connectors.hubspot import HubSpotConnector
 
     for schema in HubSpotConnector(integration=integration).schemas_get_all():

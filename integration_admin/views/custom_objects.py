@@ -4,7 +4,8 @@ object" wizard that sets one up or edits it.
 The wizard keeps its answers in the session until *Finish*: 1. map objects (a Salesforce
 object, a HubSpot custom object), 2. sync rules, 3. field mappings (never lookups), 4.
 associations. Steps 3 and 4 open with suggested pairs (same names, compatible types; the
-record name for HubSpot's required property; the only lookup to contacts or accounts).
+record name for HubSpot's required property; the only lookup to contacts, accounts,
+opportunities or cases).
 Finishing saves everything at once through the services, audit-logged.
 """
 
@@ -76,7 +77,12 @@ WINNER_CHOICES = [
 ASSOCIATION_LABELS = {
     "contacts": gettext_lazy("HubSpot contacts ⇄ a contact lookup"),
     "companies": gettext_lazy("HubSpot companies ⇄ an account lookup"),
+    "deals": gettext_lazy("HubSpot deals ⇄ an opportunity lookup"),
+    "tickets": gettext_lazy("HubSpot tickets ⇄ a case lookup"),
 }
+# Offered only when the Salesforce object has a lookup to their Salesforce object (most
+# objects have none); contacts and companies are always listed, with a note when it has none.
+ASSOCIATIONS_IF_LOOKUP = {"deals", "tickets"}
 
 
 class RulesForm(forms.Form):
@@ -426,7 +432,8 @@ def _required_warnings(state, schema, fields, properties, mappings) -> list[str]
 
 
 def _step_associations(request, integration, state, context) -> HttpResponse | None:
-    """4. HubSpot contacts/companies ⇄ the object's Contact/Account lookups; then Finish."""
+    """4. HubSpot contacts/companies/deals/tickets ⇄ the object's Contact/Account/Opportunity/
+    Case lookups; then Finish."""
     settings = state["settings"]
     salesforce_fields, hubspot_properties = _schemas(integration, settings)
     lookups = custom_object_lookups(salesforce_fields)
@@ -469,6 +476,7 @@ def _step_associations(request, integration, state, context) -> HttpResponse | N
             "available": hs_object in associated,
         }
         for hs_object, fields in lookups.items()
+        if fields or hs_object not in ASSOCIATIONS_IF_LOOKUP
     ]
     return None
 

@@ -2,8 +2,8 @@
 
 Set up by the Custom objects wizard (``CustomObjectSettings``): which two objects, what each
 side does with the other's updates and deletes, which app wins a conflict, field mappings
-(never lookups) and associations (the object's Contact/Account lookups ⇄ HubSpot associations
-to contacts/companies).
+(never lookups) and associations (the object's Contact/Account/Opportunity/Case lookups ⇄
+HubSpot associations to contacts/companies/deals/tickets).
 
 A cycle, on the shared ``PairSync`` machinery:
 
@@ -11,7 +11,8 @@ A cycle, on the shared ``PairSync`` machinery:
 2. HubSpot changes: the search API on ``hs_lastmodifieddate``.
 3. HubSpot deletes (only when a HubSpot delete deletes in Salesforce): the archived records,
    one call per 100; those still linked are deleted in Salesforce.
-4. Due retries and records an admin asked to sync.
+4. Records waiting for the deal or ticket their lookup points at, once it is linked.
+5. Due retries and records an admin asked to sync.
 
 Each changed record is compared with its link's snapshot (the values both sides held after the
 last sync): what equals it is an echo or an unmapped edit and costs nothing more. Otherwise,
@@ -30,6 +31,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from .. import services
 from ..errors import BadRequest, NotFound, RemoteError
 from ..models import (
     ObjectSync,
@@ -37,6 +39,7 @@ from ..models import (
     ResyncRequest,
     SchemaCache,
     SyncCursor,
+    SyncError,
     System,
 )
 from .changes import (
@@ -54,6 +57,7 @@ from .changes import (
 )
 from .context import CycleContext
 from .pair import (
+    RETRY_BATCH,
     SALESFORCE_COLLECTION,
     Pair,
     PairSync,
@@ -71,7 +75,16 @@ KEY_PROPERTY = "salesforce_record_id_sync"  # unique: idempotent upserts of new 
 SYSTEM_FIELDS = ["Id", "IsDeleted", "SystemModstamp", "LastModifiedDate", "CreatedDate"]
 # HubSpot object associated -> (the pair whose links name its records, the Salesforce object a
 # lookup must point to).
-ASSOCIATION_TARGETS = {"contacts": ("contacts", "Contact"), "companies": ("companies", "Account")}
+ASSOCIATION_TARGETS = {
+    "contacts": ("contacts", "Contact"),
+    "companies": ("companies", "Account"),
+    "deals": ("deals", "Opportunity"),
+    "tickets": ("tickets", "Case"),
+}
+# A lookup to an opportunity or case that has no deal or ticket yet leaves this error on the
+# record (its link snapshot keeps the lookup under ``__<object>_waiting``) until it has one;
+# a lookup to a contact or account that doesn't sync is left alone.
+WAITING = {"deals": "waiting_for_opportunity", "tickets": "waiting_for_case"}
 BATCH = 500
 CREATE_OR_UPDATE = "create_or_update"
 
@@ -118,6 +131,8 @@ class CustomObjectSync(PairSync):
         self._association_types: dict[str, tuple[str, int] | None] = {}
         self._hubspot_associations: dict[str, dict[str, list[str]]] = {}
         self._association_writes: list[tuple[Pair, str, str, str]] = []
+        self._waits_over: dict[str, list[str]] = {}  # error type -> record keys no longer waiting
+        self._pairs_on: set[str] | None = None  # the pairs switched on (see pair_on)
         # ``align_options`` (shared) adds missing dropdown options through the context: on
         # this pair's HubSpot object type, not on the pair's name.
         ctx.hubspot_add_options = self.hubspot_add_options
@@ -141,6 +156,7 @@ class CustomObjectSync(PairSync):
                 integration=self.ctx.integration, stream=self.deletes_stream
             ).delete()
         if self.ctx.retry_allowed:
+            self.retry_waiting()
             self.retry_errored()
 
     def ensure_key_property(self) -> None:
@@ -621,11 +637,12 @@ class CustomObjectSync(PairSync):
 
     def merge_associations(self, pairs: list[Pair]) -> None:
         """Per pair and associated object: the Salesforce lookup and the HubSpot association
-        compare as HubSpot ids (through the contacts/companies links) against the snapshot;
-        the changed side wins, the conflict rule decides when both changed."""
+        compare as HubSpot ids (through the contacts/companies/deals/tickets links) against the
+        snapshot; the changed side wins, the conflict rule decides when both changed."""
         if not self.associations or not pairs:
             return
         self.load_associations(pairs)
+        self._waits_over = {}
         for hs_object, name in self.associations.items():
             link_object, _ = ASSOCIATION_TARGETS[hs_object]
             lookups = {(p.salesforce or {}).get(name) for p in pairs} - {None, ""}
@@ -639,6 +656,13 @@ class CustomObjectSync(PairSync):
             )
             for pair in pairs:
                 self.merge_association(pair, hs_object, name, sf_to_hs, hs_to_sf)
+        for error_type, keys in self._waits_over.items():
+            services.sync_errors_resolve_type(
+                integration=self.ctx.integration,
+                object_name=self.object_name,
+                error_type=error_type,
+                record_keys=keys,
+            )
 
     def merge_association(
         self, pair: Pair, hs_object: str, name: str, sf_to_hs: dict, hs_to_sf: dict
@@ -650,7 +674,14 @@ class CustomObjectSync(PairSync):
         sf_value = sf_to_hs.get(lookup) if lookup else ""
         if sf_value is None:  # points to a record that doesn't sync (yet): left alone
             self.counts["associations_unlinked"] += 1
+            if hs_object in WAITING and self.pair_on(ASSOCIATION_TARGETS[hs_object][0]):
+                self.wait(pair, hs_object, name, lookup)  # (with its pair off it never ends)
             return
+        if hs_object in WAITING and snapshot and snapshot.get(f"__{hs_object}_waiting"):
+            pair.same[f"__{hs_object}_waiting"] = ""
+            self._waits_over.setdefault(WAITING[hs_object], []).append(
+                f"salesforce:{pair.salesforce_id}"
+            )
         associated = (
             self._hubspot_associations[hs_object].get(pair.hubspot_id, [])
             if pair.hubspot is not None
@@ -674,6 +705,81 @@ class CustomObjectSync(PairSync):
             return
         self._association_writes.append((pair, hs_object, hs_value, sf_value))
         pair.snap_hubspot[key], pair.snap_hubspot[key_sf] = sf_value, lookup
+
+    def pair_on(self, object_name: str) -> bool:
+        """Whether the deal (or ticket) sync is on, so a record waiting for one can expect it
+        (read once a cycle)."""
+        if self._pairs_on is None:
+            self._pairs_on = set(
+                ObjectSync.objects.filter(
+                    integration=self.ctx.integration, enabled=True
+                ).values_list("object", flat=True)
+            )
+        return object_name in self._pairs_on
+
+    def wait(self, pair: Pair, hs_object: str, name: str, lookup: str) -> None:
+        """The lookup points at an opportunity or case without a deal or ticket yet: a waiting
+        error on the record (which syncs meanwhile); ``retry_waiting`` associates it once the
+        deal or ticket is linked."""
+        pair.same[f"__{hs_object}_waiting"] = lookup
+        pair.partial = True
+        _, target = ASSOCIATION_TARGETS[hs_object]
+        singular = hs_object[:-1]
+        services.sync_error_record(
+            integration=self.ctx.integration,
+            object_name=self.object_name,
+            error_type=WAITING[hs_object],
+            direction="to_hubspot",
+            record_key=f"salesforce:{pair.salesforce_id}",
+            hubspot_id=pair.hubspot_id or "",
+            salesforce_id=pair.salesforce_id or "",
+            salesforce_type=self.sobject,
+            record_label=pair.label,
+            code=f"WAITING_FOR_{target.upper()}",
+            message=f"{name} points at {target} {lookup}, which has no HubSpot {singular} yet; "
+            f"the record is associated with it as soon as it has.",
+            fields=[name],
+        )
+        self.counts[WAITING[hs_object]] += 1
+
+    def retry_waiting(self) -> None:
+        """Records waiting for the opportunity or case their lookup points at: synced again
+        (one Salesforce read) as soon as it is linked to a deal or ticket; a database look
+        every cycle otherwise."""
+        kinds = {WAITING[h]: h for h in self.associations if h in WAITING}
+        if not kinds:
+            return
+        waiting = SyncError.objects.filter(
+            integration=self.ctx.integration,
+            object=self.object_name,
+            error_type__in=list(kinds),
+            resolved_at__isnull=True,
+        ).values_list("salesforce_id", flat=True)
+        links = self.links_by("salesforce_id", set(waiting[:RETRY_BATCH]) - {""}).values()
+        wanted = {
+            link.salesforce_id: [
+                (ASSOCIATION_TARGETS[h][0], link.snapshot.get(f"__{h}_waiting"))
+                for h in kinds.values()
+                if link.snapshot.get(f"__{h}_waiting")
+            ]
+            for link in links
+        }
+        partners = {target for targets in wanted.values() for target in targets}
+        if not partners:
+            return
+        linked = set(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object__in={obj for obj, _ in partners},
+                salesforce_id__in={sf for _, sf in partners},
+            ).values_list("object", "salesforce_id")
+        )
+        ready = sorted(sf for sf, targets in wanted.items() if set(targets) & linked)
+        if not ready:
+            return
+        records = salesforce_by_ids(self.ctx.salesforce, self.sobject, self.record_fields(), ready)
+        self.handle_salesforce(records, None, force=True)
+        self.counts["waiting_rechecked"] += len(ready)
 
     def association_type(self, hs_object: str) -> tuple[str, int] | None:
         """The custom object's default (unlabelled) association type to ``hs_object``."""
@@ -833,7 +939,8 @@ class CustomObjectSync(PairSync):
     # --- retries --------------------------------------------------------------------------
     def retry_errored(self) -> None:
         """Records whose errors are due, and records an admin asked to sync."""
-        pairs, requests = self.due_for_retry()
+        # Waiting records are left out: retry_waiting looks at them every cycle.
+        pairs, requests = self.due_for_retry(exclude_types=tuple(WAITING.values()))
         due = [key for key, _type in pairs]
         if not due:
             return

@@ -21,18 +21,22 @@ PROPERTIES = [
 ]
 
 
-@pytest.fixture
-def hs_type(live, emulators) -> str:
+def projects_schema(emulators, associated: list[str]) -> str:
     hs = hubspot_client(emulators, token="marketer-token", strict=False)
     egg = ObjectSchemaEgg(
         name="projects",
         labels=ObjectTypeDefinitionLabels(singular="Project", plural="Projects"),
         primary_display_property="project_name",
         required_properties=["project_name"],
-        associated_objects=["CONTACT"],
+        associated_objects=associated,
         properties=PROPERTIES,
     )
     return hs.crm.schemas.core_api.create(egg).object_type_id
+
+
+@pytest.fixture
+def hs_type(live, emulators) -> str:
+    return projects_schema(emulators, ["CONTACT"])
 
 
 def walk_to_associations(client, hs_type: str) -> None:
@@ -124,6 +128,8 @@ def test_walk_the_wizard_as_admin(admin_client, live, hs_type, admin_user):
     assert selected_options(html) == {"association:contacts": "Contact__c"}
     # The HubSpot object has no association definition with companies (only contacts).
     assert 'value="Account__c"' not in html and "no association with this object" in html
+    # Project__c has no lookup to opportunities or cases: deals and tickets aren't offered.
+    assert 'name="association:deals"' not in html and "HubSpot tickets" not in html
     response = admin_client.post(
         "/custom-objects/wizard/associations/", {"association:contacts": "Contact__c"}
     )
@@ -177,6 +183,38 @@ def test_walk_the_wizard_as_admin(admin_client, live, hs_type, admin_user):
     assert not ObjectSync.objects.filter(object="custom:1").exists()
     assert not FieldMapping.objects.filter(object="custom:1").exists()
     assert AuditEvent.objects.filter(action="custom_object.deleted").exists()
+
+
+def test_an_opportunity_lookup_is_offered_for_the_deal_association(admin_client, live, emulators):
+    # An admin added an Opportunity lookup to Project__c, and the HubSpot object has an
+    # association definition with deals.
+    emulators.salesforce.app.run_action(
+        "add_field",
+        object="Project__c",
+        field="Opportunity__c",
+        type="reference",
+        label="Opportunity",
+        reference_to="Opportunity",
+    )
+    hs_type = projects_schema(emulators, ["CONTACT", "DEAL"])
+    walk_to_associations(admin_client, hs_type)
+
+    html = admin_client.get("/custom-objects/wizard/associations/").content.decode()
+    assert "HubSpot deals ⇄ an opportunity lookup" in html
+    assert 'name="association:deals"' in html and 'value="Opportunity__c"' in html
+    # Suggested, like the contact lookup: each is the object's only lookup to its object.
+    assert selected_options(html) == {
+        "association:contacts": "Contact__c",
+        "association:deals": "Opportunity__c",
+    }
+    assert "HubSpot tickets" not in html  # no lookup to cases
+    response = admin_client.post(
+        "/custom-objects/wizard/associations/",
+        {"association:contacts": "Contact__c", "association:deals": "Opportunity__c"},
+    )
+    assert response["Location"] == "/custom-objects/"
+    row = ObjectSync.objects.get(object="custom:1")
+    assert row.options["associations"] == {"contacts": "Contact__c", "deals": "Opportunity__c"}
 
 
 def test_without_a_hubspot_custom_object_the_wizard_explains_it(admin_client, live):

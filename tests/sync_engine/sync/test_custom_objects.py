@@ -54,7 +54,7 @@ def create_schema(hs) -> str:
         labels=ObjectTypeDefinitionLabels(singular="Project", plural="Projects"),
         primary_display_property="project_name",
         required_properties=["project_name"],
-        associated_objects=["CONTACT", "COMPANY"],
+        associated_objects=["CONTACT", "COMPANY", "DEAL", "TICKET"],
         properties=PROPERTIES,
     )
     return hs.crm.schemas.core_api.create(egg).object_type_id
@@ -356,6 +356,138 @@ def test_a_refused_association_fails_only_its_record(integration, emulators, hs_
     sync_errors_request_resync(integration=integration, error_ids=[error.pk])
     projects()
     assert len(projects.associated(refused, "contacts")) == 1
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+
+
+def opportunity_lookup_and_deals(integration, emulators) -> None:
+    """``Project__c.Opportunity__c`` (a lookup added through the emulator's control API, as an
+    admin adds one in Setup) and deal sync on."""
+    emulators.salesforce.app.run_action(
+        "add_field",
+        object="Project__c",
+        field="Opportunity__c",
+        type="reference",
+        label="Opportunity",
+        reference_to="Opportunity",
+    )
+    object_settings_update(integration=integration, object_name="deals", changes={}, enabled=True)
+
+
+def new_opportunity(sf, name: str) -> str:
+    return sf.Opportunity.create(
+        {"Name": name, "StageName": "Prospecting", "CloseDate": "2026-12-31"}
+    )["id"]
+
+
+def deals_cycle(integration) -> dict[str, str]:
+    """One deal cycle; the deals pair's links, Salesforce id -> HubSpot id."""
+    assert sync_cycle_run(integration=integration, object_name="deals").status == "succeeded"
+    return dict(
+        RecordLink.objects.filter(integration=integration, object="deals").values_list(
+            "salesforce_id", "hubspot_id"
+        )
+    )
+
+
+def test_an_opportunity_lookup_follows_hubspot_deal_associations_both_ways(
+    integration, emulators, hs_person, sf_person
+):
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    opportunity_lookup_and_deals(integration, emulators)
+    big, small = (new_opportunity(sf_person, n) for n in ("Big", "Small"))
+    deal = deals_cycle(integration)
+    hs_type, name = set_up(integration, hs_person, associations={"deals": "Opportunity__c"})
+    projects = Projects(integration, emulators, hs_person, hs_type, name)
+
+    project = sf_person.Project__c.create({"Name": "Rollout", "Opportunity__c": big})["id"]
+    run = projects()
+    record = projects.link(salesforce_id=project).hubspot_id
+    assert run.counts["associations_to_hubspot"] == 1
+    assert projects.associated(record, "deals") == [deal[big]]
+    assert writes(projects()) == []
+
+    # Salesforce moves the lookup: the HubSpot association follows.
+    sf_person.Project__c.update(project, {"Opportunity__c": small})
+    projects()
+    assert projects.associated(record, "deals") == [deal[small]]
+
+    # HubSpot moves the association (and edits the record): the lookup follows.
+    hs_person.crm.associations.v4.basic_api.archive(hs_type, record, "deals", deal[small])
+    hs_person.crm.associations.v4.basic_api.create_default(hs_type, record, "deals", deal[big])
+    projects.update(record, notes="back to Big")
+    projects()
+    assert sf_person.Project__c.get(project)["Opportunity__c"] == big
+    assert writes(projects()) == []
+
+
+def test_a_project_waits_for_its_opportunitys_deal_then_is_associated(
+    integration, emulators, hs_person, sf_person
+):
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    opportunity_lookup_and_deals(integration, emulators)
+    hs_type, name = set_up(integration, hs_person, associations={"deals": "Opportunity__c"})
+    projects = Projects(integration, emulators, hs_person, hs_type, name)
+    opportunity = new_opportunity(sf_person, "Not synced yet")
+    project = sf_person.Project__c.create({"Name": "Early", "Opportunity__c": opportunity})["id"]
+
+    # The deal doesn't exist yet: the project syncs, and waits for it.
+    run = projects()
+    assert run.counts["created_in_hubspot"] == 1 and run.counts["waiting_for_opportunity"] == 1
+    record = projects.link(salesforce_id=project).hubspot_id
+    assert projects.associated(record, "deals") == []
+    error = SyncError.objects.get(object=name, resolved_at__isnull=True)
+    assert error.error_type == "waiting_for_opportunity"
+    assert error.record_key == f"salesforce:{project}"
+    assert error.fields == ["Opportunity__c"] and opportunity in error.message
+    # Still waiting: a cycle looks at the links only.
+    run = projects()
+    assert writes(run) == [] and run.calls[System.SALESFORCE] <= 1
+
+    # The opportunity syncs: the next cycle associates the project with its deal.
+    deal = deals_cycle(integration)
+    run = projects()
+    assert run.counts["associations_to_hubspot"] == 1
+    assert projects.associated(record, "deals") == [deal[opportunity]]
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+    assert writes(projects()) == []
+
+    # With deal sync off, a wait could never end: the lookup is left alone, no error.
+    object_settings_update(integration=integration, object_name="deals", changes={}, enabled=False)
+    later = new_opportunity(sf_person, "Deal sync off")
+    sf_person.Project__c.create({"Name": "Off", "Opportunity__c": later})
+    run = projects()
+    assert run.counts["created_in_hubspot"] == 1 and not run.counts.get("waiting_for_opportunity")
+    assert not SyncError.objects.filter(object=name, resolved_at__isnull=True).exists()
+
+
+def test_a_refused_deal_association_fails_only_its_record(
+    integration, emulators, hs_person, sf_person
+):
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    opportunity_lookup_and_deals(integration, emulators)
+    opportunity = new_opportunity(sf_person, "Shared")
+    deal = deals_cycle(integration)[opportunity]
+    hs_type, name = set_up(integration, hs_person, associations={"deals": "Opportunity__c"})
+    projects = Projects(integration, emulators, hs_person, hs_type, name)
+    made = [
+        sf_person.Project__c.create({"Name": n, "Opportunity__c": opportunity})["id"]
+        for n in ("A", "B")
+    ]
+    refuse_associations(emulators, hs_type, "deals")
+    run = projects()
+    assert run.counts["created_in_hubspot"] == 2 and run.counts["associations_to_hubspot"] == 1
+    error = SyncError.objects.get(object=name, resolved_at__isnull=True)
+    assert error.error_type == "association_limit"
+    (landed,) = set(made) - {error.salesforce_id}
+    assert projects.associated(projects.link(salesforce_id=landed).hubspot_id, "deals") == [deal]
+    refused = projects.link(salesforce_id=error.salesforce_id).hubspot_id
+    assert projects.associated(refused, "deals") == []
+
+    sync_errors_request_resync(integration=integration, error_ids=[error.pk])
+    projects()
+    assert projects.associated(refused, "deals") == [deal]
     error.refresh_from_db()
     assert error.resolved_at is not None
 
