@@ -126,3 +126,33 @@ def test_a_salesforce_owner_hubspot_has_no_owner_for_is_never_overwritten(
     assert cycle.link(hubspot_id=other).salesforce_id == existing
     assert sf_person.Lead.get(existing)["OwnerId"] == kees_user
     assert hs_get(hs_person, other, "hubspot_owner_id")["hubspot_owner_id"] == sanne
+
+
+def test_a_hubspot_owner_matching_only_an_inactive_user_is_reset(
+    cycle, emulators, sf_person, hs_person
+):
+    """Spec §11: a HubSpot owner syncs to Salesforce only when it matches an *active* user on
+    name and email."""
+    sf = emulators.salesforce.app
+    sanne_user = sf.run_action(
+        "create_user", first_name="Sanne", last_name="Visser", email="sanne@example.com"
+    )
+    piet_user = sf.run_action(
+        "create_user", first_name="Piet", last_name="Bakker", email="piet@example.com"
+    )
+    sf_person.User.update(piet_user, {"IsActive": False})
+    hs = emulators.hubspot.app
+    sanne = hs.run_action(
+        "create_owner", email="sanne@example.com", first_name="Sanne", last_name="Visser"
+    )["id"]
+    piet = hs.run_action(
+        "create_owner", email="piet@example.com", first_name="Piet", last_name="Bakker"
+    )["id"]
+    lead = new_lead(sf_person, Email="inactive@example.com", OwnerId=sanne_user)
+    cycle()
+    contact = cycle.link(salesforce_id=lead).hubspot_id
+    hs_update(hs_person, contact, hubspot_owner_id=piet)
+    run = cycle()
+    assert run.counts["owner_resets"] == 1
+    assert sf_person.Lead.get(lead)["OwnerId"] == sanne_user
+    assert hs_get(hs_person, contact, "hubspot_owner_id")["hubspot_owner_id"] == sanne
