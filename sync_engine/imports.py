@@ -114,7 +114,7 @@ SKIP_COUNTERS = {  # the pair's counters that mean "this record was left alone, 
     "skipped_no_email": "no_email",
     "skipped_type_off": "activity_type_off",
     "skipped_own": "created_by_the_integration",
-    "skipped_no_contact": "no_contact",  # an activity with no WhoId has no HubSpot contact
+    "skipped_no_contact": "no_contact",  # no WhoId, and no WhatId of a synced record
 }
 # Why records were left alone, as the import page and the command name them.
 SKIP_REASONS = {
@@ -128,7 +128,7 @@ SKIP_REASONS = {
     "unsupported": gettext_lazy("The object's sync isn't available yet"),
     "activity_type_off": gettext_lazy("Activity type not synced"),
     "created_by_the_integration": gettext_lazy("Created by the integration"),
-    "no_contact": gettext_lazy("Not on a lead or contact"),
+    "no_contact": gettext_lazy("Not on a lead, contact or synced record"),
 }
 
 

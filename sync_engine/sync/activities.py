@@ -169,6 +169,14 @@ KINDS: dict[str, Kind] = {
         ("hs_task_status",),
     ),
 }
+# A Task's or Event's "Related To" (WhatId) by id prefix -> the pair whose links name its
+# HubSpot record, and the engagement → that record association type ids (HUBSPOT_DEFINED).
+RELATED_PAIRS = {"001": "companies", "006": "deals", "500": "tickets"}
+RELATED_TYPES = {
+    "companies": {"calls": 182, "emails": 186, "meetings": 188, "notes": 190, "tasks": 192},
+    "deals": {"calls": 206, "emails": 210, "meetings": 212, "notes": 214, "tasks": 216},
+    "tickets": {"calls": 220, "emails": 224, "meetings": 226, "notes": 228, "tasks": 230},
+}
 # The subjects of the Tasks we create start with one of these.
 OUR_PREFIXES = tuple(f"{kind.label}: " for kind in KINDS.values())
 # HubSpot task status ⇄ Salesforce Task status.
@@ -191,6 +199,7 @@ TWO_WAY_FIELDS = {
 TASK_FIELDS = [
     "Id",
     "WhoId",
+    "WhatId",
     "Subject",
     "Description",
     "ActivityDate",
@@ -204,6 +213,7 @@ TASK_FIELDS = [
 EVENT_FIELDS = [
     "Id",
     "WhoId",
+    "WhatId",
     "Subject",
     "Description",
     "StartDateTime",
@@ -896,7 +906,11 @@ class ActivitySync(PairSync):
                 self.counts["updated_in_hubspot"] += 1
 
     def contact_for(self, items: list[Item]) -> list[Item]:
-        """The linked HubSpot contact of each new Salesforce activity's ``WhoId``."""
+        """The linked HubSpot contact of each new Salesforce activity's ``WhoId``, and the
+        HubSpot record its ``WhatId`` ("Related To": an account, opportunity or case) is linked
+        to, in ``extra["related"]``. An activity related to a synced record but to no person
+        goes on that record alone."""
+        self.related_for(items)
         links = {
             link.salesforce_id: link
             for link in RecordLink.objects.filter(
@@ -908,7 +922,9 @@ class ActivitySync(PairSync):
         ready = []
         for item in items:
             who = item.source.get("WhoId")
-            if not who:
+            if not who and item.extra.get("related"):
+                ready.append(item)
+            elif not who:
                 self.counts["skipped_no_contact"] += 1
             elif who not in links:
                 self.waiting(
@@ -921,6 +937,25 @@ class ActivitySync(PairSync):
                 item.target = links[who].hubspot_id
                 ready.append(item)
         return ready
+
+    def related_for(self, items: list[Item]) -> None:
+        """``extra["related"] = (pair, HubSpot id)`` for the items whose ``WhatId`` names a
+        synced account, opportunity or case (one query per kind of record)."""
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for item in items:
+            what = item.source.get("WhatId") or ""
+            if what[:3] in RELATED_PAIRS:
+                wanted[RELATED_PAIRS[what[:3]]].add(what)
+        found: dict[str, tuple[str, str]] = {}
+        for pair_name, ids in wanted.items():
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration, object=pair_name, salesforce_id__in=ids
+            ).only("salesforce_id", "hubspot_id"):
+                found[link.salesforce_id] = (pair_name, link.hubspot_id)
+        for item in items:
+            related = found.get(item.source.get("WhatId") or "")
+            if related is not None:
+                item.extra["related"] = related
 
     def update_engagements(self, items: list[Item]) -> None:
         by_kind: dict[str, list[Item]] = defaultdict(list)
@@ -977,17 +1012,7 @@ class ActivitySync(PairSync):
                         **{k: v for k, v in i.values.items() if v},
                         KEY_PROPERTY: i.salesforce_id,
                     },
-                    "associations": [
-                        {
-                            "to": {"id": i.target},
-                            "types": [
-                                {
-                                    "associationCategory": "HUBSPOT_DEFINED",
-                                    "associationTypeId": kind.to_contact,
-                                }
-                            ],
-                        }
-                    ],
+                    "associations": self.associations_of(kind, i),
                 }
                 for i in todo
             ]
@@ -1003,6 +1028,21 @@ class ActivitySync(PairSync):
                 else:
                     item.failed = True
                     self.hubspot_failure(item, failed.get(item.salesforce_id))
+
+    @staticmethod
+    def associations_of(kind: Kind, item: Item) -> list[dict]:
+        """A new engagement's associations: its contact, and what it is related to."""
+        targets = [(item.target, kind.to_contact)] if item.target else []
+        if item.extra.get("related"):
+            pair_name, hubspot_id = item.extra["related"]
+            targets.append((hubspot_id, RELATED_TYPES[pair_name][kind.name]))
+        return [
+            {
+                "to": {"id": to},
+                "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
+            }
+            for to, type_id in targets
+        ]
 
     def find_lost_engagements(self, kind: Kind, items: list[Item]) -> None:
         """After a cycle died between creating engagements and storing their links: the

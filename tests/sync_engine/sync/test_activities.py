@@ -275,6 +275,39 @@ def test_salesforce_tasks_calls_emails_and_events_become_engagements(
     assert status["hs_task_status"] == "COMPLETED"
 
 
+def test_related_to_an_account_puts_the_engagement_on_its_company_too(
+    activities, linked_person, hs_person, sf_person, integration
+):
+    """Spec §13: "Related To" comes across. A task on a synced account is on its company as
+    well as its contact; one on the account alone is on the company alone; one related to a
+    record that doesn't sync, and on no person, is skipped as such."""
+    lead, contact = linked_person
+    object_settings_update(integration=integration, object_name="companies", changes={},
+                           enabled=True)  # fmt: skip
+    account = sf_person.Account.create({"Name": "Related Co"})["id"]
+    activities("companies")
+    company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    object_settings_update(integration=integration, object_name="companies", changes={},
+                           enabled=False)  # fmt: skip
+    unsynced = sf_person.Account.create({"Name": "Not Synced"})["id"]
+    activities.settings(salesforce_tasks=True)
+    both = sf_person.Task.create({"WhoId": lead, "WhatId": account, "Subject": "Both"})["id"]
+    alone = sf_person.Task.create({"WhatId": account, "Subject": "Account only"})["id"]
+    sf_person.Task.create({"WhatId": unsynced, "Subject": "Nowhere"})
+    run = activities()
+    assert run.counts["created_in_hubspot"] == 2 and run.counts["skipped_no_contact"] == 1
+
+    def on(task_id, to_type):
+        hs_id = activities.link(salesforce_id=task_id).hubspot_id.split(":")[1]
+        page = hs_person.crm.associations.v4.basic_api.get_page("tasks", hs_id, to_type)
+        return [str(r.to_object_id) for r in page.results]
+
+    assert (on(both, "contacts"), on(both, "companies")) == ([contact], [company])
+    assert (on(alone, "contacts"), on(alone, "companies")) == ([], [company])
+    run = activities()
+    assert not run.counts.get("created_in_hubspot") and not run.counts.get("updated_in_hubspot")
+
+
 def test_no_echo_in_either_direction(activities, linked_person, hs_person, sf_person):
     lead, contact = linked_person
     activities.settings(hubspot_calls=True, hubspot_tasks=True, **ALL_SALESFORCE)
