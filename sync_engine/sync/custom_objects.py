@@ -10,7 +10,7 @@ A cycle, on the shared ``PairSync`` machinery:
 1. Salesforce changes: one ``queryAll`` on ``SystemModstamp`` (deletes show as ``IsDeleted``).
 2. HubSpot changes: the search API on ``hs_lastmodifieddate``.
 3. HubSpot deletes (only when a HubSpot delete deletes in Salesforce): the archived records,
-   one call per 100; those still linked are deleted in Salesforce.
+   one call per 100, every ten minutes; those still linked are deleted in Salesforce.
 4. Records waiting for the deal or ticket their lookup points at, once it is linked.
 5. Due retries and records an admin asked to sync.
 
@@ -29,7 +29,10 @@ same record again instead of creating a second one.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
+
+from django.utils import timezone
 
 from .. import services
 from ..errors import BadRequest, NotFound, RemoteError
@@ -87,6 +90,7 @@ ASSOCIATION_TARGETS = {
 WAITING = {"deals": "waiting_for_opportunity", "tickets": "waiting_for_case"}
 BATCH = 500
 CREATE_OR_UPDATE = "create_or_update"
+DELETES_EVERY = timedelta(minutes=10)  # how often HubSpot's archived records are listed
 
 
 def external_id_field(fields: dict[str, dict]) -> str | None:
@@ -503,8 +507,13 @@ class CustomObjectSync(PairSync):
     def sync_hubspot_deletes(self) -> None:
         """HubSpot records archived while linked: their Salesforce records are deleted (one
         listing call per 100 archived records; only when that setting is on). Only records
-        archived since the setting was on count: turning it on never deletes retroactively."""
+        archived since the setting was on count: turning it on never deletes retroactively.
+        HubSpot lists archived records only all at once (kept 90 days), so the list is read
+        every ``DELETES_EVERY``, not every cycle."""
         cursor = Cursor.load(self.ctx.integration, self.deletes_stream)
+        checked = cursor.row.checked_at
+        if checked is not None and timezone.now() - checked < DELETES_EVERY:
+            return
         if cursor.row.position is None:  # from when the pair's settings last changed
             cursor.row.position = ObjectSync.objects.filter(
                 integration=self.ctx.integration, object=self.object_name

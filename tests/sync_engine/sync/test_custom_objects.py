@@ -3,11 +3,22 @@ through the schemas API, end to end through the official clients and the emulato
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from hubspot.crm.objects import SimplePublicObjectInput, SimplePublicObjectInputForCreate
 from hubspot.crm.schemas import ObjectSchemaEgg, ObjectTypeDefinitionLabels
 
-from sync_engine.models import ApiCall, ObjectSync, RecordLink, SchemaCache, SyncError, System
+from sync_engine.models import (
+    ApiCall,
+    ObjectSync,
+    RecordLink,
+    SchemaCache,
+    SyncCursor,
+    SyncError,
+    System,
+)
 from sync_engine.services import (
     custom_object_create,
     custom_object_schemas_read,
@@ -288,6 +299,22 @@ def test_deletes_follow_the_settings(projects, sf_person):
     assert d not in live and c in live
     assert not projects.links().filter(salesforce_id__in=[b, d]).exists()
     assert writes(projects()) == []
+
+    # The archived records are listed every ten minutes, not every cycle (HubSpot lists them
+    # all at once, for 90 days).
+    e = sf_person.Project__c.create({"Name": "Deleted later"})["id"]
+    projects()
+    projects.hs.crm.objects.basic_api.archive(
+        projects.type, projects.link(salesforce_id=e).hubspot_id
+    )
+    run = projects()
+    assert not run.counts.get("deleted_in_salesforce") and len(run.operations) <= 2
+    SyncCursor.objects.filter(stream__startswith="hubspot:deletes:").update(
+        checked_at=timezone.now() - timedelta(minutes=10)
+    )
+    run = projects()
+    assert run.counts["deleted_in_salesforce"] == 1
+    assert e not in {r["Id"] for r in sf_person.query("SELECT Id FROM Project__c")["records"]}
 
 
 def test_lookups_follow_hubspot_associations_both_ways(
