@@ -153,6 +153,13 @@ def sync_cycles_run(
             )
         except SyncAlreadyRunning:
             log.info("%s is already syncing; skipped in this cycle", name)
+        except Exception:
+            # A defect in one pair mustn't stop the pairs after it: its run is marked failed
+            # with the reason (see sync_cycle_run), and the next ones go on.
+            log.exception("%s cycle failed unexpectedly; the other pairs go on", name)
+            failed = SyncRun.objects.filter(integration=integration, object=name).last()
+            if failed is not None:
+                runs.append(failed)
     return runs
 
 
@@ -181,6 +188,9 @@ def sync_cycle_run(
     run = SyncRun.objects.create(integration=integration, object=object_name, trigger=trigger)
     try:
         _run(integration, object_name, run, trigger, row, holder, probe)
+    except Exception as error:
+        run.message = f"The cycle stopped unexpectedly: {error}"[:500]
+        raise
     finally:
         lock_release(row, holder)
         _finish(run)

@@ -85,3 +85,27 @@ def test_an_old_holder_without_a_pid_space_waits_for_its_expiry(cycle, integrati
         lock_expires_at=timezone.now() - timedelta(seconds=1)
     )
     assert cycle().status == "succeeded"
+
+
+def test_a_pair_that_fails_unexpectedly_does_not_stop_the_pairs_after_it(
+    cycle, integration, sf_person, monkeypatch
+):
+    """A defect in one pair's code (here: contacts, the first in order) fails its run with
+    the reason; the later pairs of the cycle still run."""
+    from sync_engine.services import object_settings_update
+    from sync_engine.sync.contacts import ContactSync
+    from sync_engine.sync.cycle import sync_cycles_run
+
+    object_settings_update(integration=integration, object_name="companies", changes={},
+                           enabled=True)  # fmt: skip
+    account = sf_person.Account.create({"Name": "Still Synced"})["id"]
+
+    def broken(self):
+        raise ValueError("a bug in the contact sync")
+
+    monkeypatch.setattr(ContactSync, "run", broken)
+    runs = {run.object: run for run in sync_cycles_run(integration=integration)}
+    assert runs["contacts"].status == "failed"
+    assert runs["contacts"].message == "The cycle stopped unexpectedly: a bug in the contact sync"
+    assert runs["companies"].status == "succeeded"
+    assert integration.links.filter(object="companies", salesforce_id=account).exists()
