@@ -96,6 +96,9 @@ class TicketSettings:
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "salesforce_delete": ("delete", "nothing"),
     }
+    # Chosen (and checked against both CRMs) in the wizard only, not through the API.
+    WIZARD: ClassVar[str] = "Tickets"
+    WIZARD_ONLY: ClassVar[tuple[str, ...]] = ("pipelines", "setup_complete")
 
 
 @dataclass
@@ -177,6 +180,7 @@ class CustomObjectSettings:
         "conflict_winner": ("salesforce", "hubspot"),
     }
     # Chosen (and checked against both schemas) in the wizard only, not through the API.
+    WIZARD: ClassVar[str] = "Custom objects"
     WIZARD_ONLY: ClassVar[tuple[str, ...]] = (
         "salesforce_object",
         "hubspot_object",

@@ -165,11 +165,11 @@ class ObjectSettingsView(APIView):
         integration = _integration()
         data = ObjectSettingsUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        fixed = getattr(settings_class(object_name), "WIZARD_ONLY", ())
+        cls = settings_class(object_name)
+        fixed = getattr(cls, "WIZARD_ONLY", ())
         if wizard_only := [k for k in data.validated_data.get("settings", {}) if k in fixed]:
-            raise ValidationError(
-                {"settings": {k: ["Set in the Custom objects wizard."] for k in wizard_only}}
-            )
+            message = f"Set in the {cls.WIZARD} wizard."
+            raise ValidationError({"settings": {k: [message] for k in wizard_only}})
         try:
             diff = object_settings_update(
                 integration=integration,

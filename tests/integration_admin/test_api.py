@@ -162,6 +162,22 @@ def test_other_pairs_are_exposed_and_start_switched_off(admin_client, connected,
     assert "salesforce_delete" in body["settings"] or "hubspot_calls" in body["settings"]
 
 
+def test_what_a_wizard_checks_is_not_set_through_the_api(admin_client, connected):
+    response = admin_client.patch(
+        "/api/v1/settings/tickets/",
+        {"settings": {"pipelines": "garbage", "setup_complete": True}},
+        content_type=JSON,
+    )
+    assert response.status_code == 400
+    errors = response.json()["settings"]
+    assert errors == {
+        "pipelines": ["Set in the Tickets wizard."],
+        "setup_complete": ["Set in the Tickets wizard."],
+    }
+    body = admin_client.get("/api/v1/settings/tickets/").json()["settings"]
+    assert body["pipelines"] == {} and body["setup_complete"] is False
+
+
 def test_unknown_object_is_404(admin_client, connected):
     assert admin_client.get("/api/v1/settings/planets/").status_code == 404
 
