@@ -782,7 +782,13 @@ class PairSync:
             object=self.object_name,
             resolved_at__isnull=True,
             next_retry_at__lte=timezone.now(),
-        ).exclude(error_type__in=exclude_types)
+        )
+        if exclude_types:
+            # Looked at every cycle by the pair itself (e.g. waits for a partner record): a
+            # retry falling due, or an admin's Resync, is served by that look; nothing stays
+            # queued.
+            errors.filter(error_type__in=exclude_types).update(next_retry_at=None)
+            errors = errors.exclude(error_type__in=exclude_types)
         due = list(errors.values_list("record_key", "salesforce_type")[:RETRY_BATCH])
         requests = list(
             ResyncRequest.objects.filter(integration=self.ctx.integration, object=self.object_name)[

@@ -525,6 +525,11 @@ def test_an_account_that_still_has_to_sync_waits_with_an_error_once_company_sync
     assert run.counts["waiting_for_account"] == 1, run.counts
     error = SyncError.objects.get(object="tickets", resolved_at__isnull=True)
     assert (error.error_type, error.salesforce_id) == ("waiting_for_account", case["id"])
+    # Resync: the cycle's own look at waiting cases serves it; nothing stays "queued".
+    sync_errors_request_resync(integration=tickets.integration, error_ids=[error.pk])
+    tickets()
+    error.refresh_from_db()
+    assert error.resolved_at is None and error.next_retry_at is None
 
     object_settings_update(
         integration=tickets.integration, object_name="companies", changes={}, enabled=False
