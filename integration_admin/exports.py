@@ -12,7 +12,8 @@ from collections.abc import Iterable, Iterator
 
 from django.utils.translation import gettext as _
 
-from sync_engine.models import Integration, SyncError
+from sync_engine.models import Integration, ObjectSync, SyncError
+from sync_engine.selectors import hubspot_objects, record_hubspot_object
 
 from .links import hubspot_record_url, salesforce_record_url
 
@@ -34,6 +35,12 @@ def errors_csv_rows(integration: Integration, errors: Iterable[SyncError]) -> It
     writer = csv.writer(_Echo())
     salesforce = getattr(integration, "salesforce_connection", None)
     hubspot = getattr(integration, "hubspot_connection", None)
+    objects = hubspot_objects(
+        integration=integration,
+        object_names=ObjectSync.objects.filter(integration=integration).values_list(
+            "object", flat=True
+        ),
+    )
     yield "\ufeff" + writer.writerow(
         [
             _("Error type"),
@@ -64,7 +71,11 @@ def errors_csv_rows(integration: Integration, errors: Iterable[SyncError]) -> It
                     error.direction,
                     error.record_label,
                     error.hubspot_id,
-                    hubspot_record_url(hubspot, error.object, error.hubspot_id),
+                    hubspot_record_url(
+                        hubspot,
+                        record_hubspot_object(error.object, error.salesforce_type, objects),
+                        error.hubspot_id,
+                    ),
                     error.salesforce_type,
                     error.salesforce_id,
                     salesforce_record_url(salesforce, error.salesforce_type, error.salesforce_id),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 # HubSpot's object type ids in record URLs.
@@ -25,8 +26,11 @@ def salesforce_record_url(connection, sobject: str, record_id: str) -> str:
 
 
 def hubspot_record_url(connection, object_name: str, record_id: str) -> str:
-    """``https://app.hubspot.com/contacts/{portal}/record/{type}/{id}``; "" when unknown."""
+    """``https://app.hubspot.com/contacts/{portal}/record/{type}/{id}``; "" when unknown.
+    ``object_name`` is a standard object ("contacts") or a custom one's type id ("2-1000001")."""
     type_id = HUBSPOT_OBJECT_TYPE_IDS.get(object_name)
+    if type_id is None and re.fullmatch(r"2-\d+", object_name or ""):
+        type_id = object_name
     if not connection or not connection.portal_id or not type_id or not record_id:
         return ""
     return (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Func, IntegerField, Max, Q, Value
@@ -23,6 +24,7 @@ from .models import (
     SyncRun,
     System,
 )
+from .object_settings import CUSTOM_PREFIX
 
 DAY = timedelta(hours=24)
 
@@ -389,12 +391,43 @@ def sync_errors_query(
     return errors.order_by("-last_seen_at", "-id")
 
 
+PERSON_TYPES = ("Contact", "Lead")
+
+
+def hubspot_objects(*, integration: Integration, object_names) -> dict[str, str]:
+    """The HubSpot object each pair's records are: the standard pairs' own names, a custom
+    pair's object type id ("2-1000001"); 1 query when custom pairs are among them."""
+    names = set(object_names)
+    found = {name: name for name in names if not name.startswith(CUSTOM_PREFIX)}
+    customs = names - set(found)
+    if customs:
+        for name, options in ObjectSync.objects.filter(
+            integration_id=integration.pk, object__in=customs
+        ).values_list("object", "options"):
+            found[name] = (options or {}).get("hubspot_object") or ""
+    return found
+
+
+def record_hubspot_object(object_name: str, salesforce_type: str, objects: dict[str, str]) -> str:
+    """The HubSpot object a pair's record is: a person even in another pair's errors (the
+    company sync's contact associations), else the pair's object."""
+    if salesforce_type in PERSON_TYPES and not object_name.startswith(CUSTOM_PREFIX):
+        return "contacts"
+    return objects.get(object_name, object_name)
+
+
 @dataclass
 class ErrorRow:
     """An error with the record link it belongs to (for links into both systems)."""
 
     error: SyncError
     link: RecordLink | None
+    hubspot_objects: dict[str, str] = dataclass_field(default_factory=dict)
+
+    @property
+    def hubspot_object(self) -> str:
+        """The HubSpot object of ``hubspot_id``, for the link to it."""
+        return record_hubspot_object(self.error.object, self.salesforce_type, self.hubspot_objects)
 
     @property
     def hubspot_id(self) -> str:
@@ -452,8 +485,9 @@ def sync_errors_page(
     page = min(max(1, page), pages)
     chunk = list(errors[(page - 1) * per_page : page * per_page])
     links = record_links_for_errors(integration=integration, errors=chunk)
+    objects = hubspot_objects(integration=integration, object_names={e.object for e in chunk})
     return ErrorPage(
-        rows=[ErrorRow(error=e, link=links.get(e.pk)) for e in chunk],
+        rows=[ErrorRow(error=e, link=links.get(e.pk), hubspot_objects=objects) for e in chunk],
         total=total,
         page=page,
         pages=pages,
@@ -501,6 +535,7 @@ class RecordHistory:
     link: RecordLink | None
     current: list[SyncError]
     resolved: list[SyncError]
+    hubspot_object: str = ""  # the HubSpot object of the link's record, for the link to it
 
     @property
     def label(self) -> str:
@@ -529,12 +564,16 @@ def record_history(
             integration_id=integration.pk, object=object_name, record_key__in=keys
         ).order_by("-last_seen_at", "-id")[:limit]
     )
+    # The link may be another pair's (a contact, for the company sync's association errors).
+    linked_object = link.object if link is not None else object_name
+    objects = hubspot_objects(integration=integration, object_names={linked_object})
     return RecordHistory(
         object=object_name,
         record_key=record_key,
         link=link,
         current=[e for e in errors if e.resolved_at is None],
         resolved=[e for e in errors if e.resolved_at is not None],
+        hubspot_object=objects.get(linked_object, linked_object),
     )
 
 

@@ -20,7 +20,7 @@ from sync_engine.models import (
 )
 from tests.sync_engine.factories import ApiCallFactory
 
-from .conftest import make_error
+from .conftest import make_custom_object, make_error
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -140,6 +140,42 @@ def test_cards_count_current_errors_and_impacted_records(viewer_client, connecte
     assert "Owner can" not in cards  # resolved errors don't count
     assert 'href="/sync-health/errors/picklist/"' in cards
     assert 'hx-get="/sync-health/errors/picklist/" hx-target="#error-panel"' in cards
+
+
+def test_links_open_the_record_s_own_hubspot_object(viewer_client, connected):
+    """A company sync error about a contact links to the contact; a custom object's error
+    to its record of that custom object type."""
+    make_custom_object(connected)
+    make_error(
+        connected,
+        1,
+        object_name="companies",
+        error_type="waiting_for_account",
+        hubspot_id="501",
+        salesforce_id="0035000000000ABCDE",
+        salesforce_type="Contact",
+    )
+    make_error(
+        connected,
+        1,
+        object_name="custom:1",
+        error_type="waiting_for_opportunity",
+        hubspot_id="77",
+        salesforce_id="a005000000000ABCDE",
+        salesforce_type="Project__c",
+    )
+    # fmt: skip
+    html = viewer_client.get("/sync-health/errors/waiting_for_account/", **HTMX).content.decode()
+    assert 'href="https://app.hubspot.com/contacts/4242/record/0-1/501"' in html
+    assert "record/0-2/501" not in html
+    html = viewer_client.get(
+        "/sync-health/errors/waiting_for_opportunity/", **HTMX
+    ).content.decode()
+    assert 'href="https://app.hubspot.com/contacts/4242/record/2-1/77"' in html
+    page = viewer_client.get("/records/custom:1/hubspot:77/").content.decode()
+    assert "Waiting for opportunity to sync" in page
+    cells = b"".join(viewer_client.get("/sync-health/errors/export/").streaming_content).decode()
+    assert "record/0-1/501" in cells and "record/2-1/77" in cells
 
 
 def test_no_errors_says_so(viewer_client, connected):
