@@ -58,10 +58,10 @@ ERROR_TEXT: dict[str, ErrorText] = {
     ),
     "waiting_for_contact": ErrorText(
         _("Waiting for contact to sync"),
-        _("The activity belongs to a contact or lead that hasn't synced to the other system yet."),
+        _("The record belongs to a contact or lead that hasn't synced to the other system yet."),
         _(
             "Check why the contact doesn't sync (contact sync settings, inclusion list, email); "
-            "the activity syncs by itself once its contact has synced."
+            "the record follows by itself once its contact has synced."
         ),
     ),
     "waiting_for_opportunity": ErrorText(

@@ -42,9 +42,9 @@ _TYPES = [
         "waiting_for_contact",
         "Associations",
         "Waiting for contact to sync",
-        "The activity belongs to a contact or lead that hasn't synced to the other system yet.",
+        "The record belongs to a contact or lead that hasn't synced to the other system yet.",
         "Check why the contact doesn't sync (contact sync settings, inclusion list, email); "
-        "the activity syncs by itself once its contact has synced.",
+        "the record follows by itself once its contact has synced.",
     ),
     ErrorType(
         "waiting_for_opportunity",
