@@ -527,19 +527,9 @@ class ActivitySync(PairSync):
         of 200)."""
         if not items:
             return
-        records = [{"Id": i.link.salesforce_id, **i.extra["write"]} for i in items]
-        results = each_chunk_retried(
-            lambda chunk: self.ctx.salesforce.collections_update(sobject="Task", records=chunk),
-            records,
-            SALESFORCE_COLLECTION,
+        self.send_task_updates(
+            items, [{"Id": i.link.salesforce_id, **i.extra["write"]} for i in items]
         )
-        for item, result in zip(items, results, strict=True):
-            if result.get("success"):
-                item.created_id = item.link.salesforce_id
-                self.counts["updated_in_salesforce"] += 1
-            else:
-                item.failed = True
-                self.salesforce_failure(item, result)
 
     def who_for(self, items: list[Item]) -> list[Item]:
         """The linked lead or contact of each new HubSpot activity (its associated contacts,
@@ -596,6 +586,11 @@ class ActivitySync(PairSync):
             }
             for i in items
         ]
+        self.send_task_updates(items, records)
+
+    def send_task_updates(self, items: list[Item], records: list[dict]) -> None:
+        """Update the linked Tasks (``records``, one per item; collections of 200), each
+        failing alone."""
         results = each_chunk_retried(
             lambda chunk: self.ctx.salesforce.collections_update(sobject="Task", records=chunk),
             records,
@@ -896,14 +891,7 @@ class ActivitySync(PairSync):
             {"id": i.link.hubspot_id.split(":", 1)[1], "properties": i.extra["write"]}
             for i in items
         ]
-        _, failed = self.engagement_batch("tasks", "update", inputs, key=lambda x: x["id"])
-        for item, entry in zip(items, inputs, strict=True):
-            if entry["id"] in failed:
-                item.failed = True
-                self.hubspot_failure(item, failed[entry["id"]])
-            else:
-                item.created_id = entry["id"]
-                self.counts["updated_in_hubspot"] += 1
+        self.send_engagement_updates("tasks", items, inputs)
 
     def contact_for(self, items: list[Item]) -> list[Item]:
         """The linked HubSpot contact of each new Salesforce activity's ``WhoId``, and the
@@ -971,14 +959,19 @@ class ActivitySync(PairSync):
                 }
                 for i in group
             ]
-            _, failed = self.engagement_batch(kind_name, "update", inputs, key=lambda x: x["id"])
-            for item, entry in zip(group, inputs, strict=True):
-                if entry["id"] in failed:
-                    item.failed = True
-                    self.hubspot_failure(item, failed[entry["id"]])
-                else:
-                    item.created_id = entry["id"]
-                    self.counts["updated_in_hubspot"] += 1
+            self.send_engagement_updates(kind_name, group, inputs)
+
+    def send_engagement_updates(self, kind_name: str, items: list[Item], inputs: list[dict]):
+        """Update the linked engagements (``inputs``, one per item; batches of 100), each
+        failing alone."""
+        _, failed = self.engagement_batch(kind_name, "update", inputs, key=lambda x: x["id"])
+        for item, entry in zip(items, inputs, strict=True):
+            if entry["id"] in failed:
+                item.failed = True
+                self.hubspot_failure(item, failed[entry["id"]])
+            else:
+                item.created_id = entry["id"]
+                self.counts["updated_in_hubspot"] += 1
 
     def ensure_key_property(self, kind: Kind) -> None:
         """The property our engagements carry the Salesforce id in (one call per type, once)."""
