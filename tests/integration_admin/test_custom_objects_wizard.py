@@ -188,14 +188,9 @@ def test_walk_the_wizard_as_admin(admin_client, live, hs_type, admin_user):
 def test_an_opportunity_lookup_is_offered_for_the_deal_association(admin_client, live, emulators):
     # An admin added an Opportunity lookup to Project__c, and the HubSpot object has an
     # association definition with deals.
-    emulators.salesforce.app.run_action(
-        "add_field",
-        object="Project__c",
-        field="Opportunity__c",
-        type="reference",
-        label="Opportunity",
-        reference_to="Opportunity",
-    )
+    from tests.sync_engine.sync.test_custom_objects import add_opportunity_lookup
+
+    add_opportunity_lookup(emulators)
     hs_type = projects_schema(emulators, ["CONTACT", "DEAL"])
     walk_to_associations(admin_client, hs_type)
 

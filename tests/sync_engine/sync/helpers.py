@@ -51,3 +51,15 @@ def refuse_associations(emulators, from_type: str, to_type: str, *, times: int =
         },
         times=times,
     )
+
+
+def user_and_owner(emulators, first: str, last: str, email: str) -> tuple[str, str]:
+    """A Salesforce user and the HubSpot owner that matches it (same name and email), as
+    (user id, owner id)."""
+    user = emulators.salesforce.app.run_action(
+        "create_user", first_name=first, last_name=last, email=email
+    )
+    owner = emulators.hubspot.app.run_action(
+        "create_owner", email=email, first_name=first, last_name=last
+    )["id"]
+    return user, owner

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .helpers import hs_create, hs_get, hs_update, new_lead
+from .helpers import hs_create, hs_get, hs_update, new_lead, user_and_owner
 
 
 @pytest.fixture
@@ -69,14 +69,8 @@ def test_picklists_disabled_sends_text_unchanged(cycle, sf_person, hs_person):
 def test_owners_match_on_name_and_email_and_unknown_owners_reset(
     cycle, emulators, sf_person, hs_person
 ):
-    sf_user = emulators.salesforce.app.run_action(
-        "create_user", first_name="Sanne", last_name="Visser", email="sanne@example.com"
-    )
-    hs = emulators.hubspot.app
-    sanne = hs.run_action(
-        "create_owner", email="sanne@example.com", first_name="Sanne", last_name="Visser"
-    )["id"]
-    stranger = hs.run_action(
+    sf_user, sanne = user_and_owner(emulators, "Sanne", "Visser", "sanne@example.com")
+    stranger = emulators.hubspot.app.run_action(
         "create_owner", email="stranger@example.com", first_name="No", last_name="Match"
     )["id"]
     lead = new_lead(sf_person, Email="owned@example.com", OwnerId=sf_user)
@@ -96,16 +90,10 @@ def test_a_salesforce_owner_hubspot_has_no_owner_for_is_never_overwritten(
 ):
     """Any Salesforce owner syncs into HubSpot, and on a first link Salesforce's owner wins
     (spec §11): a user without a HubSpot seat must not read as an owner to replace."""
-    sf = emulators.salesforce.app
-    sanne_user = sf.run_action(
-        "create_user", first_name="Sanne", last_name="Visser", email="sanne@example.com"
-    )
-    kees_user = sf.run_action(  # no HubSpot owner
+    sanne_user, sanne = user_and_owner(emulators, "Sanne", "Visser", "sanne@example.com")
+    kees_user = emulators.salesforce.app.run_action(  # no HubSpot owner
         "create_user", first_name="Kees", last_name="Jansen", email="kees@example.com"
     )
-    sanne = emulators.hubspot.app.run_action(
-        "create_owner", email="sanne@example.com", first_name="Sanne", last_name="Visser"
-    )["id"]
     # Reassigned in Salesforce to a user HubSpot has no owner for: HubSpot's owner is cleared.
     lead = new_lead(sf_person, Email="moved@example.com", OwnerId=sanne_user)
     cycle()
@@ -133,21 +121,9 @@ def test_a_hubspot_owner_matching_only_an_inactive_user_is_reset(
 ):
     """Spec §11: a HubSpot owner syncs to Salesforce only when it matches an *active* user on
     name and email."""
-    sf = emulators.salesforce.app
-    sanne_user = sf.run_action(
-        "create_user", first_name="Sanne", last_name="Visser", email="sanne@example.com"
-    )
-    piet_user = sf.run_action(
-        "create_user", first_name="Piet", last_name="Bakker", email="piet@example.com"
-    )
+    sanne_user, sanne = user_and_owner(emulators, "Sanne", "Visser", "sanne@example.com")
+    piet_user, piet = user_and_owner(emulators, "Piet", "Bakker", "piet@example.com")
     sf_person.User.update(piet_user, {"IsActive": False})
-    hs = emulators.hubspot.app
-    sanne = hs.run_action(
-        "create_owner", email="sanne@example.com", first_name="Sanne", last_name="Visser"
-    )["id"]
-    piet = hs.run_action(
-        "create_owner", email="piet@example.com", first_name="Piet", last_name="Bakker"
-    )["id"]
     lead = new_lead(sf_person, Email="inactive@example.com", OwnerId=sanne_user)
     cycle()
     contact = cycle.link(salesforce_id=lead).hubspot_id

@@ -387,9 +387,9 @@ def test_a_refused_association_fails_only_its_record(integration, emulators, hs_
     assert error.resolved_at is not None
 
 
-def opportunity_lookup_and_deals(integration, emulators) -> None:
-    """``Project__c.Opportunity__c`` (a lookup added through the emulator's control API, as an
-    admin adds one in Setup) and deal sync on."""
+def add_opportunity_lookup(emulators) -> None:
+    """``Project__c.Opportunity__c``, added through the emulator's control API as an admin
+    adds a lookup in Setup."""
     emulators.salesforce.app.run_action(
         "add_field",
         object="Project__c",
@@ -398,6 +398,11 @@ def opportunity_lookup_and_deals(integration, emulators) -> None:
         label="Opportunity",
         reference_to="Opportunity",
     )
+
+
+def opportunity_lookup_and_deals(integration, emulators) -> None:
+    """``Project__c.Opportunity__c`` and deal sync on."""
+    add_opportunity_lookup(emulators)
     object_settings_update(integration=integration, object_name="deals", changes={}, enabled=True)
 
 
