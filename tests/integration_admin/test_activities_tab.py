@@ -36,6 +36,8 @@ def test_the_tab_shows_the_switch_off_every_toggle_and_the_notes(admin_client, c
         "Import your Salesforce records to bring over history",
         "Activity owners aren't synced",
         "Form submissions",
+        "tasks sync two ways",
+        "the company, deal or ticket it is related to",
     ):
         assert text in html, text
     assert "Add a mapping" not in html and 'id="mappings"' not in html
