@@ -200,7 +200,7 @@ class CompanySync(PairSync):
                 continue
             try:
                 kind = self.ctx.field_type(SOBJECT, name)
-                value = self.salesforce_comparable(mapping, record, name, kind)
+                value = self.salesforce_value_compared(mapping, record, name, kind)
             except ValueConversionError:
                 return False
             if link.snapshot.get(mapping.hubspot_property) != value:
@@ -471,15 +471,15 @@ class CompanySync(PairSync):
     # HubSpot's domain is a host name ("web.example"); the Website it maps to by default is a
     # URL. Compared as the domain, a Website of "https://www.web.example/about" and a domain
     # of "web.example" are in step, and a domain from HubSpot becomes "https://web.example".
-    def salesforce_comparable(self, mapping, record: dict, name: str, kind: str) -> str:
+    def salesforce_value_compared(self, mapping, record: dict, name: str, kind: str) -> str:
         if mapping.hubspot_property == DOMAIN:
             return domain_of(record.get(name))
-        return super().salesforce_comparable(mapping, record, name, kind)
+        return super().salesforce_value_compared(mapping, record, name, kind)
 
-    def salesforce_value(self, mapping, value: str, kind: str) -> object:
+    def salesforce_value_written(self, mapping, value: str, kind: str) -> object:
         if mapping.hubspot_property == DOMAIN and kind == "url":
             return f"https://{value}" if value else None
-        return super().salesforce_value(mapping, value, kind)
+        return super().salesforce_value_written(mapping, value, kind)
 
     def merge(self, pair: Pair) -> None:
         """Decide every mapped field of one pair (idempotent: may run twice)."""

@@ -687,7 +687,9 @@ class PairSync:
         try:
             hs_value = self.hubspot_comparable(mapping, pair.hs_props)
             record = pair.salesforce or {}
-            sf_value = "" if creating else self.salesforce_comparable(mapping, record, name, kind)
+            sf_value = (
+                "" if creating else self.salesforce_value_compared(mapping, record, name, kind)
+            )
         except ValueConversionError as error:
             self.record_error(
                 pair, "to_salesforce", "property_value", "INVALID_VALUE", f"{prop}: {error}", [name]
@@ -711,7 +713,7 @@ class PairSync:
             pair.needs_history = True
         if decision.to_salesforce is not None:
             if self.ctx.writable(sobject, name, create=creating):
-                value = self.salesforce_value(mapping, decision.to_salesforce, kind)
+                value = self.salesforce_value_written(mapping, decision.to_salesforce, kind)
                 pair.to_salesforce[name] = value
                 pair.snap_salesforce[prop] = decision.to_salesforce
         elif decision.to_hubspot is not None:
@@ -721,12 +723,12 @@ class PairSync:
         elif hs_value == sf_value:
             pair.same[prop] = hs_value
 
-    def salesforce_comparable(self, mapping, record: dict, name: str, kind: str) -> str:
+    def salesforce_value_compared(self, mapping, record: dict, name: str, kind: str) -> str:
         """A mapped Salesforce field's value (``name``, of type ``kind``) in the form it is
         compared, and written to HubSpot, in."""
         return normalize(record.get(name), kind)
 
-    def salesforce_value(self, mapping, value: str, kind: str) -> object:
+    def salesforce_value_written(self, mapping, value: str, kind: str) -> object:
         """What a HubSpot value decided for Salesforce is written as."""
         return to_salesforce(value, kind)
 
