@@ -160,7 +160,9 @@ class Pipelines:
         if self.refreshed:
             return
         checked = parse_time(self.state.get("checked_at"))
-        due = checked is None or timezone.now() - checked >= REFRESH or not self.pipelines
+        # (No pipelines because HubSpot refused them all: tried again hourly, not every cycle.)
+        built = bool(self.pipelines or self.refused)
+        due = checked is None or timezone.now() - checked >= REFRESH or not built
         if not (due or force):
             return
         self.refreshed = True

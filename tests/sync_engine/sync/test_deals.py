@@ -236,6 +236,23 @@ def test_a_pipeline_hubspot_refuses_fails_only_its_record_type(
     assert not SyncError.objects.filter(object="deals", resolved_at__isnull=True).exists()
 
 
+def test_with_every_pipeline_refused_it_is_tried_again_hourly_not_every_cycle(
+    deals, sf_person, emulators
+):
+    emulators.hubspot.app.faults.add(
+        path="^/crm/v3/pipelines/deals$", method="POST", status=400,
+        body={"status": "error", "category": "VALIDATION_ERROR",
+              "message": "You have reached the limit of 1 deal pipeline for this account."},
+    )  # fmt: skip
+    opportunity = new_opportunity(sf_person, Name="Nowhere to go")
+    run = deals()
+    assert run.counts["pipelines_refused"] == 1 and run.counts["failed"] == 1
+    error = SyncError.objects.get(object="deals", resolved_at__isnull=True)
+    assert (error.error_type, error.salesforce_id) == ("pipeline_limit", opportunity)
+    run = deals()  # idle: no describe, no new attempt
+    assert run.calls[System.SALESFORCE] == 1 and not run.counts.get("pipelines_refused")
+
+
 # --- creates and updates ------------------------------------------------------------------
 def test_a_new_opportunity_creates_a_deal_and_an_idle_cycle_writes_nothing(
     deals, sf_person, hs_person
