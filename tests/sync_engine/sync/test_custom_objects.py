@@ -453,6 +453,30 @@ def test_an_opportunity_lookup_follows_hubspot_deal_associations_both_ways(
     assert writes(projects()) == []
 
 
+def test_a_case_lookup_associates_the_record_with_the_case_s_ticket(
+    integration, emulators, hs_person, sf_person
+):
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    emulators.salesforce.app.run_action(
+        "add_field", object="Project__c", field="Case__c", type="reference", label="Case",
+        reference_to="Case",
+    )  # fmt: skip
+    object_settings_update(integration=integration, object_name="tickets",
+                           changes={"setup_complete": True}, enabled=True)  # fmt: skip
+    case = sf_person.Case.create({"Subject": "Broken rollout", "Status": "New"})["id"]
+    assert sync_cycle_run(integration=integration, object_name="tickets").status == "succeeded"
+    ticket = RecordLink.objects.get(object="tickets", salesforce_id=case).hubspot_id
+    hs_type, name = set_up(integration, hs_person, associations={"tickets": "Case__c"})
+    projects = Projects(integration, emulators, hs_person, hs_type, name)
+    project = sf_person.Project__c.create({"Name": "Fix it", "Case__c": case})["id"]
+    run = projects()
+    assert run.counts["associations_to_hubspot"] == 1
+    assert projects.associated(projects.link(salesforce_id=project).hubspot_id, "tickets") == [
+        ticket
+    ]
+    assert writes(projects()) == []
+
+
 def test_a_project_waits_for_its_opportunitys_deal_then_is_associated(
     integration, emulators, hs_person, sf_person
 ):
