@@ -24,7 +24,7 @@ from .models import (
     SyncRun,
     System,
 )
-from .object_settings import CUSTOM_PREFIX
+from .object_settings import CUSTOM_PREFIX, SETTINGS_CLASSES, starts_enabled
 
 DAY = timedelta(hours=24)
 
@@ -389,6 +389,16 @@ def sync_errors_query(
             | Q(code__iexact=search)
         )
     return errors.order_by("-last_seen_at", "-id")
+
+
+def pairs_switched_on(*, integration: Integration) -> set[str]:
+    """The pairs switched on; a standard pair without its row yet counts as its default (1
+    query)."""
+    rows = dict(
+        ObjectSync.objects.filter(integration_id=integration.pk).values_list("object", "enabled")
+    )
+    on = {name for name, enabled in rows.items() if enabled}
+    return on | {n for n in SETTINGS_CLASSES if n not in rows and starts_enabled(n)}
 
 
 PERSON_TYPES = ("Contact", "Lead")

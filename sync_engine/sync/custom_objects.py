@@ -45,6 +45,7 @@ from ..models import (
     SyncError,
     System,
 )
+from ..selectors import pairs_switched_on
 from .changes import (
     OVERLAP,
     Cursor,
@@ -719,11 +720,7 @@ class CustomObjectSync(PairSync):
         """Whether the deal (or ticket) sync is on, so a record waiting for one can expect it
         (read once a cycle)."""
         if self._pairs_on is None:
-            self._pairs_on = set(
-                ObjectSync.objects.filter(
-                    integration=self.ctx.integration, enabled=True
-                ).values_list("object", flat=True)
-            )
+            self._pairs_on = pairs_switched_on(integration=self.ctx.integration)
         return object_name in self._pairs_on
 
     def wait(self, pair: Pair, hs_object: str, name: str, lookup: str) -> None:

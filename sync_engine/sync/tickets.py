@@ -40,14 +40,22 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Length
+from django.utils import timezone
 
 from .. import services
 from ..errors import RateLimited, RemoteError, TransientError
-from ..models import ObjectSync, RecordLink, ResyncRequest, SchemaCache, SyncError, System
-from ..object_settings import starts_enabled
+from ..models import (
+    ObjectSync,
+    RecordLink,
+    ResyncRequest,
+    SchemaCache,
+    SyncCursor,
+    SyncError,
+    System,
+)
+from ..selectors import pairs_switched_on
 from .changes import (
     Cursor,
     SoqlStream,
@@ -137,14 +145,14 @@ def case_processes(salesforce) -> list[dict[str, str]]:
 def partner_pairs_off(integration) -> set[str]:
     """The association kinds (``account``, ``contact``) whose partner pair is off (company
     sync starts off; contact sync starts on), so their records can't sync (one query)."""
-    rows = dict(
-        ObjectSync.objects.filter(
-            integration=integration, object__in=list(PARTNER_PAIRS.values())
-        ).values_list("object", "enabled")
-    )
-    return {
-        kind for kind, pair in PARTNER_PAIRS.items() if not rows.get(pair, starts_enabled(pair))
-    }
+    on = pairs_switched_on(integration=integration)
+    return {kind for kind, pair in PARTNER_PAIRS.items() if pair not in on}
+
+
+def paused_stream(kind: str) -> str:
+    """The row that says cases have an association paused while ``kind``'s pair was off, so
+    ``retry_waiting`` looks for them once it is on (and not every cycle)."""
+    return f"tickets:paused:{kind}"
 
 
 def pipeline_label(process_label: str) -> str:
@@ -258,6 +266,7 @@ class TicketSync(PairSync):
         self._statuses: list[str] | None = None
         self._pipeline_error: RemoteError | None = None  # why a pipeline couldn't be created
         self.partners_off = partner_pairs_off(ctx.integration)
+        self._paused_marked: set[str] = set()  # kinds mark_paused noted this cycle
 
     def run(self) -> None:
         self.sync_salesforce_changes()
@@ -713,6 +722,7 @@ class TicketSync(PairSync):
                 if paused:  # can't sync while its pair is off: no error, nothing to wait for
                     self.counts[SKIPPED[kind]] += 1
                     done.append(f"salesforce:{pair.salesforce_id}")
+                    self.mark_paused(kind)
                 elif want and not target:
                     self.wait(pair, kind, want)
                 else:
@@ -747,18 +757,14 @@ class TicketSync(PairSync):
                 refused = self.hubspot_associate(OBJECT, to_type, creates) if creates else []
             except RemoteError as error:
                 for pair in changed:
-                    pair.same.pop(f"__{kind}", None)
-                    pair.same.pop(f"__hs_{kind}", None)
-                    pair.same.pop(f"__paused_{kind}", None)
+                    self.forget_association(pair, kind)
                     self.record_hubspot_failure(pair, error)
                     pair.partial = True
                 continue
             by_ticket = {p.hubspot_id: p for p in changed}
             for failed, error in refused:  # only these tickets; the others' associations landed
                 pair = by_ticket[str(failed["from"]["id"])]
-                pair.same.pop(f"__{kind}", None)
-                pair.same.pop(f"__hs_{kind}", None)
-                pair.same.pop(f"__paused_{kind}", None)
+                self.forget_association(pair, kind)
                 self.association_failure(pair, error)
             self.counts["associations_to_hubspot"] += len(creates) - len(refused) + len(removals)
             services.sync_errors_resolve_type(
@@ -795,6 +801,22 @@ class TicketSync(PairSync):
         subject = record.get("Subject") or pair.hs_props.get("subject") or ""
         return " ".join(x for x in (number, subject) if x) or (pair.salesforce_id or "")
 
+    def mark_paused(self, kind: str) -> None:
+        """Note (once a cycle) that cases wait for ``kind``'s pair to be switched on."""
+        if kind not in self._paused_marked:
+            self._paused_marked.add(kind)
+            SyncCursor.objects.update_or_create(
+                integration=self.ctx.integration,
+                stream=paused_stream(kind),
+                defaults={"position": timezone.now()},
+            )
+
+    @staticmethod
+    def forget_association(pair: Pair, kind: str) -> None:
+        """An association that didn't land isn't remembered as in step: tried again."""
+        for key in (f"__{kind}", f"__hs_{kind}", f"__paused_{kind}"):
+            pair.same.pop(key, None)
+
     def retry_waiting(self) -> None:
         """Cases waiting for their account's company or their contact: associated as soon as
         that partner is linked (a database look every cycle; calls only when one is). Cases
@@ -810,24 +832,32 @@ class TicketSync(PairSync):
             resolved_at__isnull=True,
         ).values_list("salesforce_id", "error_type")[:2000]:
             errored.setdefault(salesforce_id, set()).add(kinds[error_type])
-        resumed = sorted(active - self.partners_off)  # pairs on: skipped cases go on
-        paused: list[str] = []
-        if resumed:
-            marks = {
-                f"paused_{k}": Length(KeyTextTransform(f"__paused_{k}", "snapshot"))
-                for k in resumed
-            }
-            condition = Q()
-            for name in marks:
-                condition |= Q(**{f"{name}__gt": 0})
-            paused = list(
+        # Cases skipped while a partner pair was off: looked for once it is on, only when
+        # some were skipped (a scan of the ticket links, not made every cycle).
+        flagged = set(
+            SyncCursor.objects.filter(
+                integration=self.ctx.integration,
+                stream__in=[paused_stream(k) for k in active - self.partners_off],
+            ).values_list("stream", flat=True)
+        )
+        paused: set[str] = set()
+        finished: list[str] = []  # flags whose cases are all handed on below
+        for kind in sorted(active - self.partners_off):
+            if paused_stream(kind) not in flagged:
+                continue
+            mark = Length(KeyTextTransform(f"__paused_{kind}", "snapshot"))
+            found = list(
                 RecordLink.objects.filter(integration=self.ctx.integration, object=OBJECT)
-                .annotate(**marks)
-                .filter(condition)
+                .annotate(mark=mark)
+                .filter(mark__gt=0)
                 .values_list("salesforce_id", flat=True)[:2000]
             )
-        waiting = set(errored) | set(paused)
+            paused.update(found)
+            if len(found) < 2000:
+                finished.append(paused_stream(kind))
+        waiting = set(errored) | paused
         if not waiting:
+            self.unflag(finished)
             return
         links = list(
             RecordLink.objects.filter(
@@ -879,6 +909,12 @@ class TicketSync(PairSync):
             self.associate(pairs)
             self.commit(pairs, None, [])
             self.counts["waits_resolved"] += sum(1 for p in pairs if not p.partial)
+        self.unflag(finished)
+
+    def unflag(self, streams: list[str]) -> None:
+        """The paused cases of these kinds are handed on and committed: no scan needed."""
+        if streams:
+            SyncCursor.objects.filter(integration=self.ctx.integration, stream__in=streams).delete()
 
     # --- retries --------------------------------------------------------------------------
     def retry_errored(self) -> None:

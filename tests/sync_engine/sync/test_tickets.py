@@ -5,8 +5,18 @@ through the official clients and the emulators."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from sync_engine.models import ApiCall, FieldMapping, ObjectSync, RecordLink, SyncError, System
+from sync_engine.models import (
+    ApiCall,
+    FieldMapping,
+    ObjectSync,
+    RecordLink,
+    SyncCursor,
+    SyncError,
+    System,
+)
 from sync_engine.services import (
     object_settings_update,
     object_sync_get_or_create,
@@ -488,6 +498,8 @@ def test_with_company_sync_off_the_account_association_waits_quietly_until_it_is
     assert not SyncError.objects.filter(object="tickets").exists()
     ticket_id = tickets.link(salesforce_id=case).hubspot_id
     assert associated(hs_person, ticket_id, "companies") == []
+    paused = SyncCursor.objects.filter(stream="tickets:paused:account")
+    assert paused.exists()  # once company sync is on, one look finds the case again
     idle = tickets()  # nothing to retry while company sync stays off
     assert not idle.counts.get("associations_to_hubspot")
     assert idle.calls == {"salesforce": 1, "hubspot": 0}
@@ -501,9 +513,12 @@ def test_with_company_sync_off_the_account_association_waits_quietly_until_it_is
     assert associated(hs_person, ticket_id, "companies") == [company]
     assert run.counts["associations_to_hubspot"] == 1, run.counts
     assert not SyncError.objects.filter(object="tickets").exists()
-    idle = tickets()
+    assert not paused.exists()
+    with CaptureQueriesContext(connection) as queries:
+        idle = tickets()
     assert not idle.counts.get("associations_to_hubspot")
     assert idle.calls == {"salesforce": 1, "hubspot": 0}
+    assert not [q for q in queries if "__paused_" in q["sql"]]  # no scan of the links
 
 
 def test_an_account_that_still_has_to_sync_waits_with_an_error_once_company_sync_is_on(
