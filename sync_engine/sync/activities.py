@@ -928,18 +928,16 @@ class ActivitySync(PairSync):
 
     def related_for(self, items: list[Item]) -> None:
         """``extra["related"] = (pair, HubSpot id)`` for the items whose ``WhatId`` names a
-        synced account, opportunity or case (one query per kind of record)."""
-        wanted: dict[str, set[str]] = defaultdict(set)
-        for item in items:
-            what = item.source.get("WhatId") or ""
-            if what[:3] in RELATED_PAIRS:
-                wanted[RELATED_PAIRS[what[:3]]].add(what)
-        found: dict[str, tuple[str, str]] = {}
-        for pair_name, ids in wanted.items():
+        synced account, opportunity or case (one query)."""
+        whats = {w for i in items if (w := i.source.get("WhatId") or "")[:3] in RELATED_PAIRS}
+        found = {
+            link.salesforce_id: (link.object, link.hubspot_id)
             for link in RecordLink.objects.filter(
-                integration=self.ctx.integration, object=pair_name, salesforce_id__in=ids
-            ).only("salesforce_id", "hubspot_id"):
-                found[link.salesforce_id] = (pair_name, link.hubspot_id)
+                integration=self.ctx.integration,
+                object__in=set(RELATED_PAIRS.values()),
+                salesforce_id__in=whats,
+            ).only("object", "salesforce_id", "hubspot_id")
+        }
         for item in items:
             related = found.get(item.source.get("WhatId") or "")
             if related is not None:

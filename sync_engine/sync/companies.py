@@ -443,12 +443,16 @@ class CompanySync(PairSync):
 
     @property
     def has_segment(self) -> bool:
-        self.in_contact_segment("")  # loads the list's members once
-        return "*" not in self._segment
+        return "*" not in self.contact_segment()
 
     def in_contact_segment(self, contact_id: str) -> bool:
         """With a contact inclusion list, only its members make a company create its account
         (spec §9: none of its contacts in the segment → no account)."""
+        segment = self.contact_segment()
+        return "*" in segment or contact_id in segment
+
+    def contact_segment(self) -> frozenset[str] | set[str]:
+        """The contact inclusion list's members ({"*"} without a list), read once."""
         if self._segment is None:
             row = ObjectSync.objects.filter(
                 integration=self.ctx.integration, object="contacts"
@@ -457,7 +461,7 @@ class CompanySync(PairSync):
             self._segment = (
                 hubspot_list_members(self.ctx.hubspot, list_id) if list_id else frozenset({"*"})
             )
-        return "*" in self._segment or contact_id in self._segment
+        return self._segment
 
     # --- merge ----------------------------------------------------------------------------
     def hubspot_comparable(self, mapping, props: dict) -> str:

@@ -238,10 +238,10 @@ class DealSync(PairSync):
         fresh = [r for r in fresh if not r.get("IsDeleted")]
         if any(not self.pipelines.knows(r) for r in fresh):
             self.pipelines.ensure(force=True)  # a new record type or stage value
-        refused = [r for r in fresh if self.pipelines.refused_for(r.get("RecordTypeId"))]
+        refused = {r["Id"] for r in fresh if self.pipelines.refused_for(r.get("RecordTypeId"))}
         if refused:
-            self.pipeline_refused(refused)
-            fresh = [r for r in fresh if not self.pipelines.refused_for(r.get("RecordTypeId"))]
+            self.pipeline_refused([r for r in fresh if r["Id"] in refused])
+            fresh = [r for r in fresh if r["Id"] not in refused]
         pairs, unlinked = self.split_salesforce_changes(
             fresh, SOBJECT, creates=True, force=force, make=DealPair
         )

@@ -48,7 +48,7 @@ from .changes import (
 )
 from .context import CycleContext
 from .owners import OwnerDirectory
-from .rules import Decision, Side, SyncRule, merge_field, two_way_conflict
+from .rules import Decision, Side, SyncRule, latest_wins, merge_field, two_way_conflict
 from .values import ValueConversionError, normalize, to_salesforce
 
 OWNER_PROPERTY = "hubspot_owner_id"
@@ -620,11 +620,12 @@ class PairSync:
         sf_changed = sf_as_hubspot != last if last_sf is None else last_sf != sf_owner
         hs_changed = hs_owner != last
         if sf_changed and hs_changed:
-            hubspot_at = pair.hs_history.get(OWNER_PROPERTY)
-            salesforce_at = parse_time(pair.salesforce.get("LastModifiedDate"))
-            if hubspot_at and salesforce_at and hubspot_at > salesforce_at:
-                return Decision(to_salesforce=hs_owner)
-            return Decision(to_hubspot=sf_as_hubspot)
+            return latest_wins(
+                hs_owner,
+                sf_as_hubspot,
+                Side(hs_owner, pair.hs_history.get(OWNER_PROPERTY)),
+                Side(sf_as_hubspot, parse_time(pair.salesforce.get("LastModifiedDate"))),
+            )
         if sf_changed:
             # Any Salesforce owner syncs into HubSpot; one HubSpot doesn't know clears it.
             return Decision(to_hubspot=sf_as_hubspot)

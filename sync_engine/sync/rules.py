@@ -103,12 +103,12 @@ def merge_field(
             return Decision(to_salesforce=hs)
         if not hs:
             return Decision(to_hubspot=sf)
-        return _latest_wins(hs, sf, hubspot, salesforce)
+        return latest_wins(hs, sf, hubspot, salesforce)
     if hs_changed and not sf_changed:
         return Decision(to_salesforce=hs)
     if sf_changed and not hs_changed:
         return Decision(to_hubspot=sf)
-    return _latest_wins(hs, sf, hubspot, salesforce)
+    return latest_wins(hs, sf, hubspot, salesforce)
 
 
 def two_way_conflict(hs_value: str, sf_value: str, last: str | None) -> bool:
@@ -124,7 +124,8 @@ def two_way_conflict(hs_value: str, sf_value: str, last: str | None) -> bool:
     return hs != base and sf != base
 
 
-def _latest_wins(hs: str, sf: str, hubspot: Side, salesforce: Side) -> Decision:
+def latest_wins(hs: str, sf: str, hubspot: Side, salesforce: Side) -> Decision:
+    """Both sides changed: the later change wins; a tie, or an unknown time, goes to Salesforce."""
     if hubspot.changed_at and salesforce.changed_at and hubspot.changed_at > salesforce.changed_at:
         return Decision(to_salesforce=hs)
     return Decision(to_hubspot=sf)
