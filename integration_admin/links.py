@@ -5,13 +5,10 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-# HubSpot's object type ids in record URLs.
-HUBSPOT_OBJECT_TYPE_IDS = {
-    "contacts": "0-1",
-    "companies": "0-2",
-    "deals": "0-3",
-    "tickets": "0-5",
-}
+from sync_engine.services import HUBSPOT_OBJECT_TYPE_IDS as HUBSPOT_OBJECTS_BY_ID
+
+# HubSpot's object type ids in record URLs, by object name.
+HUBSPOT_OBJECT_TYPE_IDS = {name: type_id for type_id, name in HUBSPOT_OBJECTS_BY_ID.items()}
 HUBSPOT_APP_URL = "https://app.hubspot.com"
 
 

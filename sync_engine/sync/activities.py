@@ -61,7 +61,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from types import SimpleNamespace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -70,13 +69,10 @@ from django.utils.html import strip_tags
 from .. import services
 from ..errors import BadRequest, Conflict, NotFound, RemoteError
 from ..models import (
-    Integration,
     ObjectSync,
     RecordLink,
     ResyncRequest,
-    SchemaCache,
     SyncCursor,
-    System,
 )
 from .changes import (
     Cursor,
@@ -258,22 +254,6 @@ def midnight(day: str | None, zone: tzinfo = UTC) -> datetime | None:
     return datetime.fromisoformat(str(day)[:10]).replace(tzinfo=zone)
 
 
-def portal_zone(integration: Integration) -> tzinfo:
-    """The HubSpot account's time zone, as read when connecting (``services.HUBSPOT_ACCOUNT``);
-    UTC when unknown."""
-    row = SchemaCache.objects.filter(
-        integration=integration, system=System.HUBSPOT, object=services.HUBSPOT_ACCOUNT
-    ).first()
-    data = row.data if row is not None else None
-    name = data.get("timeZone") if isinstance(data, dict) else None
-    if not name:
-        return UTC
-    try:
-        return ZoneInfo(str(name))
-    except (KeyError, ValueError):  # not a zone this server knows
-        return UTC
-
-
 def hubspot_key(kind: str, hubspot_id: Any) -> str:
     """How an engagement is named in links and error keys: its type and id."""
     return f"{kind}:{hubspot_id}"
@@ -335,7 +315,7 @@ class ActivitySync(PairSync):
         self.recover = dict(self.intent.seen or {})
         # Dates (a Task's ActivityDate ⇄ an engagement's hs_timestamp) are days in the
         # HubSpot account's time zone.
-        self.zone = portal_zone(ctx.integration)
+        self.zone = ctx.time_zone
 
     def on(self, toggle: str) -> bool:
         return bool(getattr(self.settings, toggle, False))

@@ -77,14 +77,9 @@ log = logging.getLogger(__name__)
 MODIFIED = "hs_lastmodifieddate"
 KEY_PROPERTY = "salesforce_record_id_sync"  # unique: idempotent upserts of new records
 SYSTEM_FIELDS = ["Id", "IsDeleted", "SystemModstamp", "LastModifiedDate", "CreatedDate"]
-# HubSpot object associated -> (the pair whose links name its records, the Salesforce object a
-# lookup must point to).
-ASSOCIATION_TARGETS = {
-    "contacts": ("contacts", "Contact"),
-    "companies": ("companies", "Account"),
-    "deals": ("deals", "Opportunity"),
-    "tickets": ("tickets", "Case"),
-}
+# HubSpot object associated -> the Salesforce object a lookup must point to. The pair of the
+# same name (contacts, companies, deals, tickets) holds the links between them.
+ASSOCIATION_TARGETS = services.CUSTOM_OBJECT_ASSOCIATIONS
 # A lookup to an opportunity or case that has no deal or ticket yet leaves this error on the
 # record (its link snapshot keeps the lookup under ``__<object>_waiting``) until it has one;
 # a lookup to a contact or account that doesn't sync is left alone.
@@ -654,7 +649,7 @@ class CustomObjectSync(PairSync):
         self.load_associations(pairs)
         self._waits_over = {}
         for hs_object, name in self.associations.items():
-            link_object, _ = ASSOCIATION_TARGETS[hs_object]
+            link_object = hs_object  # the pair that links those records
             lookups = {(p.salesforce or {}).get(name) for p in pairs} - {None, ""}
             hs_ids = {i for ids in self._hubspot_associations[hs_object].values() for i in ids}
             links = RecordLink.objects.filter(integration=self.ctx.integration, object=link_object)
@@ -684,7 +679,7 @@ class CustomObjectSync(PairSync):
         sf_value = sf_to_hs.get(lookup) if lookup else ""
         if sf_value is None:  # points to a record that doesn't sync (yet): left alone
             self.counts["associations_unlinked"] += 1
-            if hs_object in WAITING and self.pair_on(ASSOCIATION_TARGETS[hs_object][0]):
+            if hs_object in WAITING and self.pair_on(hs_object):
                 self.wait(pair, hs_object, name, lookup)  # (with its pair off it never ends)
             return
         if hs_object in WAITING and snapshot and snapshot.get(f"__{hs_object}_waiting"):
@@ -729,7 +724,7 @@ class CustomObjectSync(PairSync):
         deal or ticket is linked."""
         pair.same[f"__{hs_object}_waiting"] = lookup
         pair.partial = True
-        _, target = ASSOCIATION_TARGETS[hs_object]
+        target = ASSOCIATION_TARGETS[hs_object]
         singular = hs_object[:-1]
         services.sync_error_record(
             integration=self.ctx.integration,
@@ -764,7 +759,7 @@ class CustomObjectSync(PairSync):
         links = self.links_by("salesforce_id", set(waiting[:RETRY_BATCH]) - {""}).values()
         wanted = {
             link.salesforce_id: [
-                (ASSOCIATION_TARGETS[h][0], link.snapshot.get(f"__{h}_waiting"))
+                (h, link.snapshot.get(f"__{h}_waiting"))
                 for h in kinds.values()
                 if link.snapshot.get(f"__{h}_waiting")
             ]
