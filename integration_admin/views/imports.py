@@ -167,18 +167,22 @@ def import_progress_partial(request: HttpRequest, job_id: int) -> HttpResponse:
     if job.is_active:
         context = progress_context(request, job)
     else:  # the last poll: the history below shows the import's outcome too
-        custom = custom_labels(integration)
-        context = progress_context(request, job, custom)
-        context.update(history_context(integration, custom), history_oob=True)
+        context = progress_with_history(request, job)
     return render(request, "integration_admin/imports/progress.html", context)
+
+
+def progress_with_history(request: HttpRequest, job: ImportJob) -> dict:
+    """The progress card with the history table swapped in beside it (out of band)."""
+    custom = custom_labels(job.integration)
+    context = progress_context(request, job, custom)
+    context.update(history_context(job.integration, custom), history_oob=True)
+    return context
 
 
 def _answer(request: HttpRequest, job: ImportJob | None) -> HttpResponse:
     """htmx: the progress card (and the flash); otherwise back to the page."""
     if getattr(request, "htmx", False) and job is not None:
-        custom = custom_labels(job.integration)
-        context = {**progress_context(request, job, custom), "flash_oob": True}
-        context.update(history_context(job.integration, custom), history_oob=True)
+        context = {**progress_with_history(request, job), "flash_oob": True}
         return render(request, "integration_admin/imports/progress.html", context)
     url = reverse("imports")
     return redirect(f"{url}?job={job.pk}" if job is not None else url)

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from sync_engine.errors import ConnectorError
 from sync_engine.object_settings import SettingsError, settings_for
 from sync_engine.selectors import (
+    pairs_switched_on,
     ticket_case_processes,
     ticket_case_statuses,
     ticket_hubspot_pipelines,
@@ -134,11 +135,9 @@ def _wizard_context(request, integration, row, settings, step: int) -> dict:
     }
     if step in (2, 5):
         # An association whose partner pair is off waits (without an error) until it's on.
-        from sync_engine.sync.tickets import partner_pairs_off
-
-        off = partner_pairs_off(integration)
-        context["company_sync_off"] = "account" in off
-        context["contact_sync_off"] = "contact" in off
+        on = pairs_switched_on(integration=integration)
+        context["company_sync_off"] = "companies" not in on
+        context["contact_sync_off"] = "contacts" not in on
     try:
         if step == 3:
             context.update(editor_context(request, integration, OBJECT))
