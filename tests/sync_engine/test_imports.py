@@ -399,6 +399,17 @@ def test_cases_become_tickets(integration, sf_person, fast_search):
     assert RecordLink.objects.filter(object="tickets").count() == 4
 
 
+def lead_imported_and_task_sync_on(integration) -> None:
+    """The seeded lead imported (activities go on it), then Salesforce task sync on."""
+    assert run(integration, "leads").created == 1
+    object_settings_update(
+        integration=integration,
+        object_name="activities",
+        changes={"salesforce_tasks": True},
+        enabled=True,
+    )
+
+
 def test_tasks_of_imported_people_become_engagements_even_from_before_the_toggle(
     integration, sf_person, hs_person, fast_search
 ):
@@ -409,13 +420,7 @@ def test_tasks_of_imported_people_become_engagements_even_from_before_the_toggle
         [{"WhoId": lead, "Subject": f"Call back {i}", "Status": "Completed"} for i in range(2)]
         + [{"Subject": "On no one", "Status": "Completed"}],  # no lead or contact to go on
     )
-    assert run(integration, "leads").created == 1
-    object_settings_update(
-        integration=integration,
-        object_name="activities",
-        changes={"salesforce_tasks": True},
-        enabled=True,
-    )
+    lead_imported_and_task_sync_on(integration)
     job = run(integration, "tasks")
     assert job.status == "succeeded", job.message
     assert (job.total, job.created, job.failed) == (3, 2, 0)
@@ -447,13 +452,7 @@ def test_events_become_meetings_on_their_contacts_and_wait_for_the_meetings_togg
             for i in range(2)
         ],
     )
-    assert run(integration, "leads").created == 1
-    object_settings_update(
-        integration=integration,
-        object_name="activities",
-        changes={"salesforce_tasks": True},
-        enabled=True,
-    )
+    lead_imported_and_task_sync_on(integration)
     job = run(integration, "events")  # meetings are off: each event says why it was left
     assert (job.total, job.created, job.skipped_reasons) == (2, 0, {"activity_type_off": 2})
     object_settings_update(
