@@ -133,6 +133,15 @@ def test_account_details(hs, app):
     assert {"timeZone", "companyCurrency", "uiDomain"} <= set(details)
 
 
+def test_the_account_time_zone_can_be_set_and_its_offset_follows(hs, app):
+    app.run_action("set_time_zone", time_zone="Asia/Kolkata")  # no daylight saving
+    details = hs.api_request({"method": "GET", "path": "/account-info/v3/details"}).json()
+    assert (details["timeZone"], details["utcOffset"]) == ("Asia/Kolkata", "+05:30")
+    assert details["utcOffsetMilliseconds"] == 19_800_000
+    with pytest.raises(ValueError, match="unknown time zone"):
+        app.run_action("set_time_zone", time_zone="Mars/Olympus_Mons")
+
+
 def test_rate_limit_headers_on_every_response(hs):
     first, second = headers_of(hs), headers_of(hs)
     assert first["X-HubSpot-RateLimit-Daily"] == "650000"
