@@ -6,6 +6,7 @@ import contextlib
 import secrets
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -93,6 +94,7 @@ def api_calls_prune(*, older_than: timedelta = timedelta(days=30)) -> int:
 # The HubSpot account's details the engine keeps, with the schemas: ``{"timeZone": "…"}``
 # (an IANA name, "" when HubSpot didn't say), read when connecting. Activity dates use it.
 HUBSPOT_ACCOUNT = "account-info"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")  # where plain http can't be overheard
 
 
 def integration_get_or_create(*, actor: AbstractBaseUser | None = None) -> Integration:
@@ -132,6 +134,17 @@ def integration_connect(
             system=System.SALESFORCE,
             hint="Salesforce is only reachable over TLS: pass https://… (and --salesforce-ca "
             "for a self-signed certificate)",
+        )
+    hubspot_address = urlsplit(hubspot_url)
+    if not (
+        hubspot_address.scheme == "https"
+        or (hubspot_address.scheme == "http" and hubspot_address.hostname in LOOPBACK_HOSTS)
+    ):
+        raise ConnectionCheckFailed(
+            f"{hubspot_url} is not an https:// URL",
+            system=System.HUBSPOT,
+            hint="the token must not travel in clear text: pass https://api.hubapi.com (plain "
+            "http:// only for a server on this machine, such as the emulator)",
         )
     integration = integration_get_or_create(actor=actor)
     now = timezone.now()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -22,6 +24,11 @@ def forget_integration(request: HttpRequest) -> None:
     """After a change to the integration, read it again on next use."""
     if hasattr(request, _CACHE):
         delattr(request, _CACHE)
+
+
+def error_type_param(value: str) -> str | None:
+    """An error type named in a query or form: a slug, or None for "every type"."""
+    return re.sub(r"[^a-z0-9_]", "", value)[:40] or None
 
 
 def not_connected(request: HttpRequest, active_tab: str) -> HttpResponse:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sync_engine.errors import ConnectionCheckFailed
+from sync_engine.fields import secret_decrypt, secret_encrypt
 from sync_engine.selectors import (
     integration_hubspot_connection,
     integration_salesforce_connection,
@@ -67,13 +68,13 @@ def salesforce_connect(request: HttpRequest) -> HttpResponse:
     extra = {}
     if hubspot is None:
         # First connect: the HubSpot side comes from the form and waits in the session
-        # until Salesforce sends the browser back.
+        # (the token encrypted, as at rest anywhere) until Salesforce sends the browser back.
         url = request.POST.get("hubspot_url", "").strip() or settings.HUBSPOT_API_URL
         token = request.POST.get("hubspot_token", "").strip()
         if not token:
             messages.error(request, _("Enter the HubSpot access token first."))
             return redirect("connection")
-        extra = {"hubspot_url": url, "hubspot_token": token}
+        extra = {"hubspot_url": url, "hubspot_token": secret_encrypt(token)}
     config = oauth_config(
         redirect_uri=request.build_absolute_uri(reverse("salesforce_callback")),
         connection=salesforce,
@@ -105,9 +106,10 @@ def salesforce_callback(request: HttpRequest) -> HttpResponse:
             "hubspot_client_secret": hubspot.client_secret,
         }
     else:
+        sealed = grant.extra.get("hubspot_token")
         hubspot_args = {
             "hubspot_url": grant.extra.get("hubspot_url", settings.HUBSPOT_API_URL),
-            "hubspot_token": grant.extra.get("hubspot_token", ""),
+            "hubspot_token": secret_decrypt(sealed) if sealed else "",
         }
     try:
         integration = integration_connect(

@@ -21,7 +21,7 @@ from sync_engine.services import sync_errors_request_resync
 
 from ..roles import admin_required
 from ..status import object_labels
-from .common import current_integration
+from .common import current_integration, error_type_param
 from .health import _panel_context
 
 
@@ -64,7 +64,7 @@ def errors_resync(request: HttpRequest) -> HttpResponse:
     integration = current_integration(request)
     if integration is None:
         raise Http404
-    error_type = request.POST.get("error_type", "")[:40] or None
+    error_type = error_type_param(request.POST.get("error_type", ""))
     if request.POST.get("scope") == "all":
         count = _resync(request, integration, error_type=error_type)
     else:
@@ -124,6 +124,8 @@ def record_resync(request: HttpRequest, object_name: str, record_key: str) -> Ht
     history = record_history(
         integration=integration, object_name=_object_or_404(object_name), record_key=record_key
     )
+    if history.link is None and not history.current and not history.resolved:
+        raise Http404  # as on the record's page: nothing synced or failed under that key
     ids = [error.pk for error in history.current]
     with transaction.atomic():
         if ids:

@@ -3,8 +3,6 @@ cards and their detail panel, the error export and the recent runs."""
 
 from __future__ import annotations
 
-import re
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -30,7 +28,13 @@ from ..forms import AllocationForm
 from ..labels import error_text
 from ..roles import admin_required
 from ..status import object_labels
-from .common import current_integration, forget_integration, not_connected, page_number
+from .common import (
+    current_integration,
+    error_type_param,
+    forget_integration,
+    not_connected,
+    page_number,
+)
 
 ERRORS_PER_PAGE = 25
 
@@ -177,7 +181,7 @@ def errors_export(request: HttpRequest) -> StreamingHttpResponse:
     integration = current_integration(request)
     if integration is None:
         raise Http404
-    error_type = re.sub(r"[^a-z0-9_]", "", request.GET.get("type", ""))[:40] or None
+    error_type = error_type_param(request.GET.get("type", ""))
     errors = sync_errors_query(
         integration=integration, error_type=error_type, search=request.GET.get("q", "")[:200]
     )

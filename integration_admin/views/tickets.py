@@ -241,7 +241,13 @@ def ticket_stages(request: HttpRequest) -> HttpResponse:
         pipelines = ticket_hubspot_pipelines(integration=integration)
         statuses = ticket_case_statuses(integration=integration)
     except ConnectorError as error:
-        return HttpResponse(str(getattr(error, "message", error)), status=502)
+        # The table stays as it was; the remote message is shown (escaped) in the flash area.
+        messages.error(
+            request, _("Couldn't reach Salesforce or HubSpot: %(error)s") % {"error": error}
+        )
+        response = render(request, "integration_admin/partials/flash_oob.html")
+        response["HX-Reswap"] = "none"
+        return response
     saved = (settings.pipelines.get(key) or {}).get("stages") or {}
     row = {
         "key": key,

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.contrib.sessions.models import Session
 
 from emulators.testing import salesforce_session
 from integration_admin.oauth import SESSION_KEY
@@ -69,6 +71,9 @@ def test_first_connect_from_the_browser(admin_client, emulators, settings):
         "/connection/salesforce/connect/",
         {"hubspot_url": emulators.hubspot.url, "hubspot_token": "first-connect-app-token"},
     )
+    # While Salesforce's sign-in is open, the token waits in the session table encrypted.
+    stored = Session.objects.get(session_key=admin_client.session.session_key)
+    assert "first-connect-app-token" not in json.dumps(stored.get_decoded())
     back = authorize(emulators, response["Location"])
     admin_client.get(back.replace("http://testserver", ""))
     integration = Integration.objects.get()

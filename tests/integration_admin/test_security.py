@@ -26,6 +26,14 @@ CHANGES = [
     ("/connection/salesforce/connect/", {}),
     ("/sync-now/", {}),
     ("/integration/clear-suspension/", {}),
+    ("/companies/sync/", {"company_id": "1"}),
+    ("/tickets/", {"step": "1", "action": "next", "salesforce_delete": "delete"}),
+    ("/custom-objects/wizard/objects/", {"salesforce_object": "Project__c"}),
+    ("/custom-objects/1/switch/", {}),
+    ("/custom-objects/1/remove/", {}),
+    ("/import/start/", {"object": "leads"}),
+    ("/import/1/cancel/", {}),
+    ("/import/1/resume/", {}),
 ]
 
 

@@ -317,6 +317,15 @@ def test_resync_selected_needs_a_selection(admin_client, connected):
     assert not SyncError.objects.filter(next_retry_at__lte=timezone.now()).exists()
 
 
+def test_resync_with_a_mangled_error_type_goes_to_a_real_panel(admin_client, connected):
+    make_error(connected, 1)
+    response = admin_client.post(
+        "/sync-health/errors/resync/", {"error_type": "property value!", "scope": "all"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/sync-health/errors/propertyvalue/"
+
+
 def test_viewer_cannot_resync(viewer_client, connected):
     error = make_error(connected, 1)[0]
     response = viewer_client.post(
@@ -379,9 +388,13 @@ def test_record_resync(admin_client, connected, django_capture_on_commit_callbac
     assert ResyncRequest.objects.filter(integration=connected, record_key="hubspot:1000").exists()
 
 
-def test_unknown_record_is_404(viewer_client, connected):
+def test_unknown_record_is_404(viewer_client, admin_client, connected):
     assert viewer_client.get("/records/contacts/hubspot:404/").status_code == 404
     assert viewer_client.get("/records/planets/hubspot:1/").status_code == 404
+    # Its Resync too, whatever the key looks like, and nothing is queued.
+    assert admin_client.post("/records/contacts/hubspot:404/resync/").status_code == 404
+    assert admin_client.post("/records/contacts/bogus/resync/").status_code == 404
+    assert not ResyncRequest.objects.exists()
 
 
 # --- Sync now ---------------------------------------------------------------------------------

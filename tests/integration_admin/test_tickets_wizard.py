@@ -173,6 +173,23 @@ def test_a_viewer_sees_the_wizard_but_cannot_change_anything(viewer_client, live
     assert not AuditEvent.objects.filter(action="settings.updated").exists()
 
 
+def test_a_failed_stage_read_keeps_the_table_and_shows_the_message_escaped(
+    admin_client, live, emulators
+):
+    emulators.hubspot.app.faults.add(
+        path="/crm/v3/pipelines/tickets",
+        status=400,
+        body={"status": "error", "message": "<b>Portal</b> locked", "category": "VALIDATION_ERROR"},
+    )
+    response = admin_client.get(
+        "/tickets/stages/", {"process": "master", "pipeline_master": "0"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200 and response["HX-Reswap"] == "none"
+    html = response.content.decode()
+    assert "Couldn&#x27;t reach Salesforce or HubSpot" in html and "&lt;b&gt;Portal" in html
+    assert "<b>Portal" not in html and 'hx-swap-oob="innerHTML"' in html
+
+
 def test_login_is_required(client, live):
     assert client.get("/tickets/").status_code == 302
     assert client.post("/tickets/", {"step": 1}).status_code == 302

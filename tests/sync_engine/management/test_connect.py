@@ -111,6 +111,14 @@ def test_unreachable_hubspot(emulators):
     assert not SalesforceConnection.objects.exists()  # nothing stored when one side fails
 
 
+def test_hubspot_over_plain_http_is_refused_off_this_machine(emulators):
+    with pytest.raises(CommandError) as caught:
+        connect(emulators, hubspot_url="http://api.hubapi.example")
+    message = str(caught.value)
+    assert "HubSpot" in message and "is not an https:// URL" in message
+    assert not SalesforceConnection.objects.exists()
+
+
 def test_rejected_hubspot_token(emulators):
     emulators.hubspot.app.run_action("expire_token", token="stale-hs-token")
     with pytest.raises(CommandError) as caught:
