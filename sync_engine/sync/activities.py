@@ -1216,7 +1216,9 @@ class ActivitySync(PairSync):
                     )
                 )
                 objects = list(result.results)
-            except (NotFound, RemoteError):
+            except (NotFound, BadRequest):
+                # Gone, or a key that can't be read: nothing to retry. A transient failure
+                # propagates: the resync requests stay queued for the next cycle.
                 objects = []
             self.handle_hubspot(kind, objects, None, force=True)
         for sobject, ids in salesforce.items():

@@ -35,7 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import services
-from ..errors import NotFound, RemoteError
+from ..errors import BadRequest, NotFound
 from ..models import ObjectSync, RecordLink, ResyncRequest, SyncError
 from ..object_settings import settings_for
 from .changes import (
@@ -615,16 +615,27 @@ class CompanySync(PairSync):
         updates = [
             {"Id": r["Id"], "AccountId": wanted[r["Id"]]} for r in current if not r.get("AccountId")
         ]
-        if updates:
-            each_chunk_retried(
-                lambda chunk: self.ctx.salesforce.collections_update(
-                    sobject="Contact", records=chunk
-                ),
-                updates,
-                SALESFORCE_COLLECTION,
-            )
-            self.counts["accounts_set_on_contacts"] += len(updates)
-            self.remember_association({u["Id"]: u["AccountId"] for u in updates})
+        if not updates:
+            return
+        results = each_chunk_retried(
+            lambda chunk: self.ctx.salesforce.collections_update(sobject="Contact", records=chunk),
+            updates,
+            SALESFORCE_COLLECTION,
+        )
+        hubspot_of = {link.salesforce_id: hubspot_id for hubspot_id, link in links.items()}
+        done = {}
+        for update, result in zip(updates, results, strict=True):
+            if result.get("success"):
+                done[update["Id"]] = update["AccountId"]
+            else:
+                # Not remembered as in step: the error's retry puts the contact in step with
+                # its HubSpot company (see retry_contact_associations).
+                contact = SimpleNamespace(id=hubspot_of[update["Id"]], properties={})
+                self.record_salesforce_failure(
+                    Pair("Contact", {"Id": update["Id"]}, contact), result
+                )
+        self.counts["accounts_set_on_contacts"] += len(done)
+        self.remember_association(done)
 
     def remember_association(
         self, accounts: dict[str, str | None], *, only_missing: bool = False
@@ -901,6 +912,7 @@ class CompanySync(PairSync):
             SALESFORCE_COLLECTION,
         )
         done = {}
+        hubspot_of = {links[str(o.id)].salesforce_id: str(o.id) for o in changed}
         for update, result in zip(updates, results, strict=True):
             if result.get("success"):
                 done[update["Id"]] = update["AccountId"]
@@ -911,6 +923,11 @@ class CompanySync(PairSync):
                 )
         self.counts["associations_to_salesforce"] += len(done)
         self.remember_association(done)
+        services.sync_errors_resolve(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            record_keys=[f"hubspot:{hubspot_of[contact]}" for contact in done],
+        )
 
     # --- retries --------------------------------------------------------------------------
     def retry_errored(self) -> None:
@@ -922,7 +939,12 @@ class CompanySync(PairSync):
         self.forced = {
             r.record_key.split(":", 1)[1] for r in requests if r.record_key.startswith("hubspot:")
         }
-        hubspot_ids = sorted({k.split(":", 1)[1] for k, _ in due if k.startswith("hubspot:")})
+        hubspot_ids = sorted(
+            {k.split(":", 1)[1] for k, t in due if k.startswith("hubspot:") and t != "Contact"}
+        )
+        hubspot_contacts = sorted(
+            {k.split(":", 1)[1] for k, t in due if k.startswith("hubspot:") and t == "Contact"}
+        )
         accounts = sorted(
             {k.split(":", 1)[1] for k, t in due if k.startswith("salesforce:") and t != "Contact"}
         )
@@ -942,12 +964,30 @@ class CompanySync(PairSync):
         if hubspot_ids:
             try:
                 objects = list(self.hubspot_read(hubspot_ids).values())
-            except (NotFound, RemoteError):
+            except (NotFound, BadRequest):
+                # Gone, or a key that can't be read: nothing to retry. A transient failure
+                # propagates: the resync requests stay queued for the next cycle.
                 objects = []
             self.handle_hubspot_companies(objects, None, force=True)
+        if hubspot_contacts:
+            self.retry_contact_associations(hubspot_contacts)
         ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
         self.forced = set()
         self.counts["retried"] += len(due)
+
+    def retry_contact_associations(self, hubspot_ids: list[str]) -> None:
+        """Contacts whose account Salesforce refused: put each in step with its HubSpot
+        primary company again (their errors are kept under the HubSpot contact)."""
+        try:
+            result = hubspot_batch_read(
+                self.ctx.hubspot,
+                object_type="contacts",
+                ids=hubspot_ids,
+                properties=[COMPANY_PROPERTY, CONTACT_MODIFIED],
+            )
+        except (NotFound, BadRequest):
+            return  # the contacts are gone: nothing to put in step
+        self.associate_in_salesforce(list(result.results))
 
 
 def _contact(contact_id: str, company: str | None, modified: str | None) -> Any:

@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import NotFound, RemoteError
+from ..errors import BadRequest, NotFound
 from ..models import RecordLink, ResyncRequest
 from ..object_settings import settings_for
 from . import geo
@@ -931,7 +931,9 @@ class ContactSync(PairSync):
                     ids=hubspot_ids,
                     properties=self.hubspot_properties,
                 )
-            except (NotFound, RemoteError):
+            except (NotFound, BadRequest):
+                # Gone, or a key that can't be read: nothing to retry. A transient failure
+                # propagates: the resync requests stay queued for the next cycle.
                 result = None
             if result is not None:
                 self.handle_hubspot_contacts(list(result.results), None, force=True)

@@ -36,7 +36,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
 from .. import services
-from ..errors import NotFound, RemoteError
+from ..errors import BadRequest, NotFound
 from ..models import (
     ObjectSync,
     RecordLink,
@@ -1192,7 +1192,9 @@ class DealSync(PairSync):
         if hubspot_ids:
             try:
                 objects = list(self.hubspot_read(hubspot_ids).values())
-            except (NotFound, RemoteError):
+            except (NotFound, BadRequest):
+                # Gone, or a key that can't be read: nothing to retry. A transient failure
+                # propagates: the resync requests stay queued for the next cycle.
                 objects = []
             self.handle_hubspot_deals(objects, None, force=True)
         ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()

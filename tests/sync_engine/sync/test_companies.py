@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from hubspot.crm.companies import SimplePublicObjectInput as CompanyInput
 from hubspot.crm.companies import SimplePublicObjectInputForCreate as CompanyCreate
 
@@ -274,6 +275,13 @@ def test_leads_only_never_create_an_account_but_a_manual_sync_does(
     assert sf_person.query("SELECT Id FROM Account")["totalSize"] == 0
 
     record_resync(integration=integration, object_name="companies", record_key=f"hubspot:{company}")
+    # HubSpot failing the read (after the client's retries) keeps the request for next time.
+    companies.emulators.hubspot.app.faults.add(
+        path=r"/crm/v3/objects/companies/batch/read", status=503, times=4
+    )
+    run = sync_cycle_run(integration=integration, object_name="companies")
+    assert run.status == "failed" and "Temporary failure" in run.message
+    assert ResyncRequest.objects.exists()
     run = companies()
     assert run.counts["created_in_salesforce"] == 1
     assert companies.link(hubspot_id=str(company))
@@ -394,6 +402,73 @@ def test_hubspot_primary_company_sets_the_contact_account(companies, sf_person, 
     idle = companies()
     assert not idle.counts.get("associations_to_salesforce")
     assert not idle.counts.get("associations_to_hubspot")
+
+
+def refuse_account_changes(emulators) -> str:
+    """A Salesforce validation rule refusing any change of a contact's account (its name)."""
+    return emulators.salesforce.app.run_action(
+        "add_validation_rule", object="Contact", field="AccountId", operator="changed",
+        message="Contacts may not change account via API", error_field="AccountId",
+    )  # fmt: skip
+
+
+def retry_now(emulators, rule: str) -> None:
+    emulators.salesforce.app.run_action("remove_validation_rule", rule_name=rule)
+    SyncError.objects.filter(object="companies").update(next_retry_at=timezone.now())
+
+
+def test_a_refused_primary_company_move_is_an_error_and_its_retry_moves_the_contact(
+    companies, sf_person, hs_person, emulators
+):
+    first = sf_person.Account.create({"Name": "First"})["id"]
+    second = sf_person.Account.create({"Name": "Second"})["id"]
+    contact = sf_person.Contact.create(
+        {"LastName": "Mover", "Email": "mover@x.example", "AccountId": first}
+    )["id"]
+    companies.both()
+    companies()
+    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    rule = refuse_account_changes(emulators)
+    companies.hs_action("associate", from_type="contacts", from_id=hs_contact,
+                        to_type="companies", to_id=companies.link(salesforce_id=second).hubspot_id,
+                        type_id=1)  # fmt: skip
+    companies()
+    error = SyncError.objects.get(object="companies", resolved_at__isnull=True)
+    assert error.record_key == f"hubspot:{hs_contact}" and error.salesforce_type == "Contact"
+    assert "Contacts may not change account via API" in error.message
+
+    retry_now(emulators, rule)
+    run = companies()
+    assert run.counts["associations_to_salesforce"] == 1
+    assert sf_person.Contact.get(contact)["AccountId"] == second
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+
+
+def test_a_private_contact_salesforce_refuses_the_new_account_keeps_an_error_until_it_lands(
+    companies, sf_person, hs_person, emulators
+):
+    company = hs_company(hs_person, name="Private Contact Inc")
+    contact = hs_create(hs_person, email="pat@private.example", firstname="Pat", lastname="P")
+    companies.both()
+    rule = refuse_account_changes(emulators)
+    companies.hs_action("associate", from_type="contacts", from_id=contact, to_type="companies",
+                        to_id=company)  # fmt: skip
+    run = companies()
+    assert run.counts["created_in_salesforce"] == 1 and not run.counts.get(
+        "accounts_set_on_contacts"
+    )
+    account = companies.link(hubspot_id=str(company)).salesforce_id
+    sf_contact = RecordLink.objects.get(object="contacts", hubspot_id=contact).salesforce_id
+    assert sf_person.Contact.get(sf_contact)["AccountId"] is None
+    error = SyncError.objects.get(object="companies", resolved_at__isnull=True)
+    assert error.record_key == f"hubspot:{contact}" and error.salesforce_type == "Contact"
+
+    retry_now(emulators, rule)
+    companies()
+    assert sf_person.Contact.get(sf_contact)["AccountId"] == account
+    error.refresh_from_db()
+    assert error.resolved_at is not None
 
 
 def moved_in_hubspot_between_cycles(companies, sf_person, name: str) -> tuple[str, str]:
