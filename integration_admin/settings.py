@@ -41,7 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # API tokens: stored as a digest, shown once (manage.py api_token)
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -176,7 +176,7 @@ HUBSPOT_SEARCHES_PER_SECOND = int(os.environ.get("HUBSPOT_SEARCHES_PER_SECOND", 
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated call gets 401 with "WWW-Authenticate: Token".
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Everyone logged in reads; only integration admins change (integration_admin.roles).
@@ -185,10 +185,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
+# `Authorization: Token <key>` as before; tokens never expire unless `api_token --expires-days`.
+REST_KNOX = {"AUTH_HEADER_PREFIX": "Token", "TOKEN_TTL": None}
 SPECTACULAR_SETTINGS = {
     "TITLE": "HubSpot ⇄ Salesforce integration API",
     "DESCRIPTION": "Everything the dashboard reads or changes. Authenticate with a session or "
-    "`Authorization: Token <key>` (`manage.py drf_create_token USER`). Viewers read; "
+    "`Authorization: Token <key>` (`manage.py api_token USER`). Viewers read; "
     "integration admins change.",
     "VERSION": "1",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

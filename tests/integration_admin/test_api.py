@@ -9,10 +9,11 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Q
 from django.test import Client
 from django.utils import timezone
 from hubspot.crm.properties import PropertyCreate
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from emulators.testing import hubspot_client
 from sync_engine.models import AuditEvent, FieldMapping, SyncError, SyncRun
@@ -305,21 +306,32 @@ def test_runs_and_audit(admin_client, connected):
 
 
 # --- authentication, schema, docs -------------------------------------------------------------
-def test_token_authentication_with_drf_create_token(admin_user, connected):
+def test_token_authentication_with_api_token(admin_user, connected):
     out = io.StringIO()
-    call_command("drf_create_token", admin_user.username, stdout=out)
-    key = Token.objects.get(user=admin_user).key
-    assert key in out.getvalue()
+    call_command("api_token", admin_user.username, stdout=out)
+    printed = out.getvalue()
+    token = re.search(r"^  ([0-9a-f]{64})$", printed, re.MULTILINE)[1]
+    assert "won't be shown again" in printed and "Authorization: Token <token>" in printed
+    # Only knox's digest and short prefix are stored, never the token.
+    row = AuthToken.objects.get(user=admin_user)
+    assert token.startswith(row.token_key) and len(row.token_key) < len(token)
+    assert not AuthToken.objects.filter(Q(digest__contains=token) | Q(token_key=token)).exists()
     client = Client(enforce_csrf_checks=True)
-    auth = {"HTTP_AUTHORIZATION": f"Token {key}"}
+    auth = {"HTTP_AUTHORIZATION": f"Token {token}"}
     assert client.get("/api/v1/integration/", **auth).status_code == 200
     response = client.patch(
         "/api/v1/integration/", {"allocated_to_hubspot": 1234}, content_type=JSON, **auth
     )
     assert response.status_code == 200  # no CSRF needed with a token
-    assert client.get("/api/v1/integration/").status_code in (401, 403)
-    bad = {"HTTP_AUTHORIZATION": "Token nope"}
-    assert client.get("/api/v1/integration/", **bad).status_code == 401
+    anonymous = client.get("/api/v1/integration/")
+    assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"] == "Token"
+    for bad in ("Token nope", f"Token {row.token_key}{'0' * 49}"):  # unknown; right prefix only
+        assert client.get("/api/v1/integration/", HTTP_AUTHORIZATION=bad).status_code == 401
+    listed = io.StringIO()
+    call_command("api_token", admin_user.username, "--list", stdout=listed)
+    assert row.token_key in listed.getvalue() and token not in listed.getvalue()
+    call_command("api_token", admin_user.username, "--revoke-all", stdout=io.StringIO())
+    assert client.get("/api/v1/integration/", **auth).status_code == 401
 
 
 def test_session_writes_need_csrf(admin_user, connected):
@@ -349,7 +361,7 @@ def test_schema_lists_every_endpoint(logged_in):
         "/api/v1/audit/",
     ):
         assert path in schema["paths"], path
-    assert "tokenAuth" in schema["components"]["securitySchemes"]
+    assert schema["components"]["securitySchemes"]["knoxApiToken"]["name"] == "Authorization"
 
 
 def test_docs_are_served_from_local_static_files(logged_in):
