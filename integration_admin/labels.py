@@ -26,6 +26,7 @@ CATEGORY_LABELS: dict[str, Promise] = {
     "API limit": _("API limit"),
     "Associations": _("Associations"),
     "Duplicates": _("Duplicates"),
+    "Mapping": _("Mapping"),
     "Other": _("Other"),
     "Owner": _("Owner"),
     "Permissions": _("Permissions"),
@@ -155,6 +156,17 @@ ERROR_TEXT: dict[str, ErrorText] = {
             "field, or a required field left empty."
         ),
         _("Correct the value shown in the error on the record, then resync."),
+    ),
+    "missing_property": ErrorText(
+        _("Mapped property or field missing"),
+        _(
+            "A mapped HubSpot property or Salesforce field no longer exists (it was deleted "
+            "or renamed), so its value can't be written."
+        ),
+        _(
+            "Restore the property or field, or change or remove the mapping on the object's "
+            "tab (refresh its field list first), then resync."
+        ),
     ),
     "owner": ErrorText(
         _("Owner can't be matched"),

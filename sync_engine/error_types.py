@@ -127,6 +127,15 @@ _TYPES = [
         "Correct the value shown in the error on the record, then resync.",
     ),
     ErrorType(
+        "missing_property",
+        "Mapping",
+        "Mapped property or field missing",
+        "A mapped HubSpot property or Salesforce field no longer exists (it was deleted or "
+        "renamed), so its value can't be written.",
+        "Restore the property or field, or change or remove the mapping on the object's tab "
+        "(refresh its field list first), then resync.",
+    ),
+    ErrorType(
         "owner",
         "Owner",
         "Owner can't be matched",
@@ -189,6 +198,7 @@ _SALESFORCE_CODES = {
     "DUPLICATES_DETECTED": "salesforce_duplicate_rule",
     "DUPLICATE_VALUE": "salesforce_duplicate_rule",
     "INVALID_FIELD_FOR_INSERT_UPDATE": "field_permission",
+    "INVALID_FIELD": "missing_property",
     "INSUFFICIENT_ACCESS_OR_READONLY": "insufficient_access",
     "INVALID_CROSS_REFERENCE_KEY": "insufficient_access",
     "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY": "insufficient_access",
@@ -217,7 +227,10 @@ _HUBSPOT_CATEGORIES = {
     "INVALID_AUTHENTICATION": "authentication",
     "MISSING_SCOPES": "object_permission",
 }
-_HUBSPOT_PROPERTY_ERRORS = {"INVALID_OPTION": "picklist"}
+_HUBSPOT_PROPERTY_ERRORS = {
+    "INVALID_OPTION": "picklist",
+    "PROPERTY_DOESNT_EXIST": "missing_property",
+}
 _STATE_COUNTRY = re.compile(r"\b(state|country)\b", re.IGNORECASE)
 
 

@@ -107,6 +107,8 @@ MODIFIED = "hs_lastmodifieddate"
 KEY_PROPERTY = "salesforce_activity_id"  # on engagements we create: the Task or Event id
 EXTERNAL_ID = "HubSpot_Id__c"  # on Task, when the org has it: the engagement we copied
 INTENT_STREAM = "activities:pending-creates"
+# A write to these found its record deleted (in the recycle bin, or never there).
+DELETED_IN_SALESFORCE = ("ENTITY_IS_DELETED", "NOT_FOUND")
 EVENT_PREFIX = "00U"  # Event ids; Task ids start with 00T
 SUBJECT_MAX = 255
 NOTE_WORDS = 8
@@ -252,6 +254,11 @@ def midnight(day: str | None, zone: tzinfo = UTC) -> datetime | None:
     if not day:
         return None
     return datetime.fromisoformat(str(day)[:10]).replace(tzinfo=zone)
+
+
+def _category(error: Any) -> str:
+    """A HubSpot batch error's category, or the code of an error raised for a whole batch."""
+    return error.code if isinstance(error, RemoteError) else getattr(error, "category", "") or ""
 
 
 def hubspot_key(kind: str, hubspot_id: Any) -> str:
@@ -473,7 +480,9 @@ class ActivitySync(PairSync):
                 updates.append(item)
         self.update_tasks(updates)
         self.write_back_to_salesforce(back)
-        new = self.who_for(new)
+        copy_again = self.retire_gone(updates)
+        self.retire_gone(back)
+        new = self.who_for(new + copy_again)
         self.create_tasks(new)
         self.commit_items([*updates, *back, *new, *settled], "hubspot", cursor, handled)
 
@@ -580,9 +589,34 @@ class ActivitySync(PairSync):
             if result.get("success"):
                 item.created_id = item.link.salesforce_id
                 self.counts["updated_in_salesforce"] += 1
+            elif (result.get("errors") or [{}])[0].get("statusCode") in DELETED_IN_SALESFORCE:
+                item.failed = item.extra["gone"] = True  # see retire_gone
             else:
                 item.failed = True
                 self.salesforce_failure(item, result)
+
+    def retire_gone(self, items: list[Item]) -> list[Item]:
+        """Items whose write found the other side deleted: their links are retired and their
+        errors cleared. An origin's edit then copies it again, as a new copy (the way a kept
+        contact's edit recreates it); returned, taken out of ``items``' commit. A copy whose
+        origin was deleted keeps its values and syncs no more (deletes delete nothing)."""
+        gone = [i for i in items if i.extra.get("gone")]
+        if not gone:
+            return []
+        links = [i.link for i in gone]
+        RecordLink.objects.filter(pk__in=[link.pk for link in links]).delete()
+        services.sync_errors_resolve(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            record_keys=[f"{side}:{link.hubspot_id if side == 'hubspot' else link.salesforce_id}"
+                         for link in links for side in ("hubspot", "salesforce")],
+        )  # fmt: skip
+        self.counts["links_retired_other_side_deleted"] += len(gone)
+        items[:] = [i for i in items if not i.extra.get("gone")]
+        copy_again = [i for i in gone if "back" not in i.extra]  # the others stay failed
+        for item in copy_again:
+            item.link, item.failed = None, False
+        return copy_again
 
     def task_record(self, item: Item) -> dict[str, Any]:
         record = {k: v for k, v in item.values.items() if v}
@@ -826,7 +860,9 @@ class ActivitySync(PairSync):
                 updates.append(item)
         self.update_engagements(updates)
         self.write_back_to_hubspot(back)
-        new = self.contact_for(new)
+        copy_again = self.retire_gone(updates)
+        self.retire_gone(back)
+        new = self.contact_for(new + copy_again)
         self.create_engagements(new)
         self.commit_items([*updates, *back, *new, *settled], "salesforce", cursor, handled)
 
@@ -944,7 +980,9 @@ class ActivitySync(PairSync):
         failing alone."""
         _, failed = self.engagement_batch(kind_name, "update", inputs, key=lambda x: x["id"])
         for item, entry in zip(items, inputs, strict=True):
-            if entry["id"] in failed:
+            if entry["id"] in failed and _category(failed[entry["id"]]) == "OBJECT_NOT_FOUND":
+                item.failed = item.extra["gone"] = True  # see retire_gone
+            elif entry["id"] in failed:
                 item.failed = True
                 self.hubspot_failure(item, failed[entry["id"]])
             else:

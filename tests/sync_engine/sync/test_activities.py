@@ -424,6 +424,66 @@ def test_hubspot_edits_to_the_copy_of_a_salesforce_task_go_back_when_tasks_sync_
     assert len(engagements(hs_person, "tasks")) == 1 and len(tasks_of(sf_person, lead)) == 1
 
 
+def test_an_edit_to_an_activity_whose_task_copy_was_deleted_copies_it_again(
+    activities, linked_person, hs_person, sf_person
+):
+    lead, contact = linked_person
+    activities.settings(hubspot_calls=True)
+    call = engagement(hs_person, "calls", contact, hs_call_title="Intro", hs_call_body="hi")
+    activities()
+    sf_person.Task.delete(activities.link(hubspot_id=f"calls:{call}").salesforce_id)
+    hs_person.crm.objects.basic_api.update(
+        "calls", call, EngagementUpdate(properties={"hs_call_title": "Intro, again"})
+    )
+    run = activities()
+    assert run.counts["failed"] == 0 and run.counts["created_in_salesforce"] == 1, run.counts
+    [task] = tasks_of(sf_person, lead)
+    assert task["Subject"] == "Call: Intro, again"
+    assert activities.link(hubspot_id=f"calls:{call}").salesforce_id == task["Id"]
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+    assert_idle(activities)
+
+
+def test_an_edit_to_a_task_whose_engagement_copy_was_deleted_copies_it_again(
+    activities, linked_person, hs_person, sf_person
+):
+    lead, contact = linked_person
+    activities.settings(salesforce_tasks=True)
+    task = sf_person.Task.create({"WhoId": lead, "Subject": "Follow up", "Status": "Not Started"})
+    activities()
+    gone = activities.link(salesforce_id=task["id"]).hubspot_id.split(":")[1]
+    hs_person.crm.objects.basic_api.archive("tasks", gone)
+    sf_person.Task.update(task["id"], {"Subject": "Follow up again"})
+    run = activities()
+    assert run.counts["failed"] == 0 and run.counts["created_in_hubspot"] == 1, run.counts
+    [copy] = engagements(hs_person, "tasks")
+    assert copy.id != gone
+    assert engagement_get(hs_person, "tasks", copy.id, "hs_task_subject")["hs_task_subject"] == (
+        "Follow up again"
+    )
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+    assert_idle(activities)
+
+
+def test_an_edit_to_a_copy_whose_origin_was_deleted_stays_on_the_copy(
+    activities, linked_person, hs_person, sf_person
+):
+    lead, contact = linked_person
+    activities.settings(**BOTH_WAYS)
+    origin = sf_person.Task.create({"WhoId": lead, "Subject": "Call back", "Status": "Not Started"})
+    activities()
+    copy = activities.link(salesforce_id=origin["id"]).hubspot_id.split(":")[1]
+    sf_person.Task.delete(origin["id"])  # deletes delete nothing: the copy stays
+    hs_person.crm.objects.basic_api.update(
+        "tasks", copy, EngagementUpdate(properties={"hs_task_status": "COMPLETED"})
+    )
+    run = activities()
+    assert run.counts["failed"] == 0 and run.counts["created_in_salesforce"] == 0, run.counts
+    assert not activities.links().exists() and tasks_of(sf_person, lead) == []
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+    assert_idle(activities)
+
+
 def test_with_tasks_synced_one_way_edits_to_a_copy_stay_on_the_copy(
     activities, linked_person, hs_person, sf_person
 ):

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 from hubspot.crm.companies import SimplePublicObjectInput as CompanyInput
 from hubspot.crm.companies import SimplePublicObjectInputForCreate as CompanyCreate
+from hubspot.crm.properties import PropertyCreate
 
 from sync_engine.models import (
     ApiCall,
@@ -402,6 +403,28 @@ def test_hubspot_primary_company_sets_the_contact_account(companies, sf_person, 
     idle = companies()
     assert not idle.counts.get("associations_to_salesforce")
     assert not idle.counts.get("associations_to_hubspot")
+
+
+def test_a_mapped_property_deleted_in_hubspot_is_a_mapping_error(
+    companies, integration, sf_person, hs_person
+):
+    hs_person.crm.properties.core_api.create(
+        "companies",
+        PropertyCreate(name="sf_sic", label="SIC", type="string", field_type="text",
+                       group_name="companyinformation"),
+    )  # fmt: skip
+    FieldMapping.objects.create(integration=integration, object="companies",
+                                hubspot_property="sf_sic", salesforce_field="Sic",
+                                rule="always_use_salesforce", hubspot_type="string",
+                                hubspot_field_type="text", salesforce_type="string")  # fmt: skip
+    SchemaCache.objects.filter(object="companies").delete()
+    account = sf_person.Account.create({"Name": "Globex", "Sic": "one"})["id"]
+    companies()
+    hs_person.crm.properties.core_api.archive("companies", "sf_sic")
+    sf_person.Account.update(account, {"Sic": "two"})
+    companies()
+    error = SyncError.objects.get(object="companies", resolved_at__isnull=True)
+    assert error.error_type == "missing_property" and "sf_sic" in error.message
 
 
 def refuse_account_changes(emulators) -> str:
