@@ -23,7 +23,13 @@ Creates are idempotent: HubSpot records are **upserted** by ``salesforce_record_
 unique property (created once per custom object) holding the Salesforce id; Salesforce records
 are **upserted** by the object's external id field when it has one (its mapped HubSpot value,
 or else the HubSpot record id), so a crash between the write and the stored link finds the
-same record again instead of creating a second one.
+same record again instead of creating a second one. Without one (e.g. Campaign), a create
+whose answer or commit was lost is found by its name, as for accounts and opportunities: an
+unlinked record the integration user created in the last day is linked to the unlinked,
+key-less HubSpot record of that name instead of being created again on either side.
+
+A HubSpot delete Salesforce refuses keeps its link (and its error) until a retry deletes the
+record: a failed delete never turns into a new HubSpot record.
 """
 
 from __future__ import annotations
@@ -76,7 +82,15 @@ log = logging.getLogger(__name__)
 
 MODIFIED = "hs_lastmodifieddate"
 KEY_PROPERTY = "salesforce_record_id_sync"  # unique: idempotent upserts of new records
-SYSTEM_FIELDS = ["Id", "IsDeleted", "SystemModstamp", "LastModifiedDate", "CreatedDate"]
+# CreatedDate and CreatedById: our own lost creates (``created_by_us``).
+SYSTEM_FIELDS = [
+    "Id",
+    "IsDeleted",
+    "SystemModstamp",
+    "LastModifiedDate",
+    "CreatedDate",
+    "CreatedById",
+]
 # HubSpot object associated -> the Salesforce object a lookup must point to. The pair of the
 # same name (contacts, companies, deals, tickets) holds the links between them.
 ASSOCIATION_TARGETS = services.CUSTOM_OBJECT_ASSOCIATIONS
@@ -196,6 +210,10 @@ class CustomObjectSync(PairSync):
     def hubspot_read_properties(self) -> list[str]:
         return sorted({m.hubspot_property for m in self.ctx.mappings} | {MODIFIED, KEY_PROPERTY})
 
+    @property
+    def hubspot_properties(self) -> list[str]:  # what the shared lost-create lookups read
+        return self.hubspot_read_properties
+
     def mapped(self):
         """(mapping, Salesforce field) for every mapping the object has."""
         for mapping in self.ctx.mappings:
@@ -276,14 +294,17 @@ class CustomObjectSync(PairSync):
         deletes in Salesforce" they are deleted; otherwise unlinked, and created again in
         HubSpot when Salesforce → HubSpot creates."""
         again: list[dict] = []
-        doomed: list[str] = []
+        doomed: list[dict] = []
         for pair in pairs:
             if self.settings.hubspot_delete == "delete":
-                doomed.append(pair.salesforce_id)
+                doomed.append(pair.salesforce)
             elif self.allow_to_hubspot:
                 again.append(pair.salesforce)
-        self.delete_in_salesforce(doomed)  # before the links go: a crash re-reads them
-        self.unlink(pairs)
+        deleted = self.delete_in_salesforce(doomed)  # before the links go: a crash re-reads them
+        # A delete Salesforce refused keeps its link: its retry deletes again, instead of
+        # the unlinked record creating a new HubSpot record.
+        refused = {r["Id"] for r in doomed} - deleted
+        self.unlink([p for p in pairs if p.salesforce_id not in refused])
         return again
 
     def unlink(self, pairs: list[Pair]) -> None:
@@ -296,8 +317,10 @@ class CustomObjectSync(PairSync):
         """Unlinked Salesforce records. With the external id mapped, the unlinked HubSpot
         record holding the same value (one search per 100 values); with it unmapped, the
         HubSpot record whose id it holds (a record this pair created from HubSpot whose link
-        was lost). The others are created, upserted by the key property, which also finds our
-        own lost creates in HubSpot."""
+        was lost); without an external id, for records the integration user created in the
+        last day, the unlinked key-less HubSpot record of the same name (our lost create,
+        ``hubspot_lost_creates``). The others are created, upserted by the key property,
+        which also finds our own lost creates in HubSpot."""
         if not records:
             return []
         candidates: dict[str, Any] = {}  # Salesforce id -> HubSpot object
@@ -320,6 +343,13 @@ class CustomObjectSync(PairSync):
             }
             found = self.read_hubspot(sorted(set(wanted.values())))
             candidates = {sf: found[hs] for sf, hs in wanted.items() if hs in found}
+        elif self.name_property():
+            ours = [r for r in records if self.created_by_us(r)]
+            named: dict[str, str] = {}
+            found = self.hubspot_lost_creates(
+                ours, named, name_property=self.name_property(), key=KEY_PROPERTY
+            )
+            candidates = {sf: found[hs] for sf, hs in named.items()}
         taken = set(self.links_by("hubspot_id", [str(o.id) for o in candidates.values()]))
         pairs = []
         for record in records:
@@ -353,7 +383,14 @@ class CustomObjectSync(PairSync):
 
     def salesforce_deletes(self, records: list[dict]) -> None:
         """Deleted in Salesforce: the link goes; with "a Salesforce delete deletes in HubSpot"
-        the HubSpot record is archived too."""
+        the HubSpot record is archived too. The records' errors go with them (a HubSpot delete
+        Salesforce refused, say, that someone then deleted by hand): nothing is left to retry."""
+        if records and self.has_open_errors():
+            services.sync_errors_resolve(
+                integration=self.ctx.integration,
+                object_name=self.object_name,
+                record_keys=[f"salesforce:{r['Id']}" for r in records],
+            )
         links = self.links_by("salesforce_id", [r["Id"] for r in records])
         if not links:
             return
@@ -434,6 +471,14 @@ class CustomObjectSync(PairSync):
                 return mapping.hubspot_property
         return None
 
+    def name_property(self) -> str | None:
+        """The HubSpot property mapped to the record's ``Name``: what finds a lost create
+        when the object has no external id."""
+        for mapping, name in self.mapped():
+            if name == "Name":
+                return mapping.hubspot_property
+        return None
+
     def external_id_value(self, obj: Any) -> str:
         """What a HubSpot record's Salesforce record is upserted by: its mapped value, or
         else its own id."""
@@ -444,7 +489,9 @@ class CustomObjectSync(PairSync):
     def match_in_salesforce(self, objects: list[Any]) -> list[Pair]:
         """Unlinked HubSpot records: the Salesforce record named by the key property (one we
         created it from), else the one with its external id value; otherwise a record is
-        created (when HubSpot → Salesforce creates)."""
+        created (when HubSpot → Salesforce creates). Without an external id, an unlinked
+        record of the same name the integration user created in the last day is one whose
+        create landed but whose link was never stored: linked, not created again."""
         if not objects:
             return []
         named = {
@@ -498,6 +545,13 @@ class CustomObjectSync(PairSync):
                 pairs.append(Pair(self.sobject, None, obj))
             else:
                 self.counts["skipped_create_disabled"] += 1
+        if not self.external_id and self.name_property():
+            self.salesforce_lost_creates(
+                [p for p in pairs if p.salesforce is None],
+                sobject=self.sobject,
+                fields=fields,
+                name_property=self.name_property(),
+            )
         return pairs
 
     def sync_hubspot_deletes(self) -> None:
@@ -531,29 +585,56 @@ class CustomObjectSync(PairSync):
             links = self.links_by("hubspot_id", ids)
             if not links:
                 continue
-            self.delete_in_salesforce([link.salesforce_id for link in links.values()])
-            RecordLink.objects.filter(pk__in=[link.pk for link in links.values()]).delete()
-            self.counts["links_removed"] += len(links)
+            name = self.name_property()
+            deleted = self.delete_in_salesforce(
+                [
+                    {"Id": link.salesforce_id, "Name": link.snapshot.get(name) if name else None}
+                    for link in links.values()
+                ]
+            )
+            # A refused delete keeps its link (and its error): the retry reads the Salesforce
+            # record, finds its HubSpot record gone and deletes again.
+            done = [link.pk for link in links.values() if link.salesforce_id in deleted]
+            RecordLink.objects.filter(pk__in=done).delete()
+            self.counts["links_removed"] += len(done)
         cursor.mark_checked(read_started)
 
     @property
     def deletes_stream(self) -> str:
         return f"hubspot:deletes:{self.object_name}"
 
-    def delete_in_salesforce(self, ids: list[str]) -> None:
-        if not ids:
-            return
+    def delete_in_salesforce(self, records: list[dict]) -> set[str]:
+        """Delete these Salesforce records (``Id``, and ``Name`` for the error card) because
+        their HubSpot records were deleted; returns the ids that are gone. A refused delete
+        is an error on the Salesforce record (``salesforce:<id>``, so its retry reads that
+        record), and a delete that lands resolves it."""
+        if not records:
+            return set()
+        ids = [r["Id"] for r in records]
         results = each_chunk_retried(
             lambda chunk: self.ctx.salesforce.collections_delete(ids=chunk),
             ids,
             SALESFORCE_COLLECTION,
         )
-        for record_id, result in zip(ids, results, strict=False):
+        deleted: set[str] = set()
+        for record, result in zip(records, results, strict=False):
             codes = {e.get("statusCode") for e in result.get("errors") or []}
             if result.get("success") or "ENTITY_IS_DELETED" in codes:
+                deleted.add(record["Id"])
                 self.counts["deleted_in_salesforce"] += 1
-            else:
-                self.record_salesforce_failure(Pair(self.sobject, {"Id": record_id}, None), result)
+                continue
+            first = (result.get("errors") or [{}])[0]
+            why = f"Deleted in HubSpot; Salesforce refused to delete it: {first.get('message', '')}"
+            self.record_salesforce_failure(
+                Pair(self.sobject, record, None), {"errors": [{**first, "message": why}]}
+            )
+        if deleted and self.has_open_errors():
+            services.sync_errors_resolve(
+                integration=self.ctx.integration,
+                object_name=self.object_name,
+                record_keys=[f"salesforce:{i}" for i in sorted(deleted)],
+            )
+        return deleted
 
     # --- merge ----------------------------------------------------------------------------
     def decide(self, hs_value: str, sf_value: str, last: str | None, *, pair: Pair) -> str | None:
@@ -883,7 +964,8 @@ class CustomObjectSync(PairSync):
             )
         else:
             # Not retried: the write may have landed. Without an external id there is no key
-            # to find it by; the key property written next links it.
+            # to find it by: the next cycle links it by name instead of creating again
+            # (``hubspot_lost_creates``, ``salesforce_lost_creates``).
             keys = [""] * len(creates)
             records = [dict(p.to_salesforce) for p in creates]
             results = self.ctx.salesforce.collections_create(sobject=self.sobject, records=records)
@@ -955,7 +1037,9 @@ class CustomObjectSync(PairSync):
         if hubspot_ids:
             try:
                 objects = list(self.read_hubspot(hubspot_ids).values())
-            except (NotFound, RemoteError):
+            except (NotFound, BadRequest):
+                # Gone, or a key that can't be read: nothing to retry. A transient failure
+                # propagates: the resync requests stay queued for the next cycle.
                 objects = []
             self.handle_hubspot(objects, None, force=True)
         ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
