@@ -1258,10 +1258,12 @@ class ActivitySync(PairSync):
                 # Gone, or a key that can't be read: nothing to retry. A transient failure
                 # propagates: the resync requests stay queued for the next cycle.
                 objects = []
+            self.resolve_vanished(f"hubspot:{kind_name}", ids, [o.id for o in objects])
             self.handle_hubspot(kind, objects, None, force=True)
         for sobject, ids in salesforce.items():
             fields = self.fields_of(sobject)
             records = salesforce_by_ids(self.ctx.salesforce, sobject, fields, sorted(ids))
+            self.resolve_vanished("salesforce", ids, [r["Id"] for r in records])
             self.handle_salesforce(sobject, records, None, force=True)
         ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
         self.counts["retried"] += len(due)

@@ -955,11 +955,13 @@ class CompanySync(PairSync):
             records = salesforce_by_ids(
                 self.ctx.salesforce, SOBJECT, self.account_fields(), accounts
             )
+            self.resolve_vanished("salesforce", accounts, [r["Id"] for r in records])
             self.handle_salesforce_accounts(records, None, force=True)
         if contacts:
             records = salesforce_by_ids(
                 self.ctx.salesforce, "Contact", self.contact_account_fields(), contacts
             )
+            self.resolve_vanished("salesforce", contacts, [r["Id"] for r in records])
             self.associate_in_hubspot(records, force=True)
         if hubspot_ids:
             try:
@@ -968,6 +970,7 @@ class CompanySync(PairSync):
                 # Gone, or a key that can't be read: nothing to retry. A transient failure
                 # propagates: the resync requests stay queued for the next cycle.
                 objects = []
+            self.resolve_vanished("hubspot", hubspot_ids, [o.id for o in objects])
             self.handle_hubspot_companies(objects, None, force=True)
         if hubspot_contacts:
             self.retry_contact_associations(hubspot_contacts)
@@ -986,8 +989,10 @@ class CompanySync(PairSync):
                 properties=[COMPANY_PROPERTY, CONTACT_MODIFIED],
             )
         except (NotFound, BadRequest):
-            return  # the contacts are gone: nothing to put in step
-        self.associate_in_salesforce(list(result.results))
+            result = None  # the contacts are gone: nothing to put in step
+        objects = list(result.results) if result is not None else []
+        self.resolve_vanished("hubspot", hubspot_ids, [o.id for o in objects])
+        self.associate_in_salesforce(objects)
 
 
 def _contact(contact_id: str, company: str | None, modified: str | None) -> Any:

@@ -922,6 +922,7 @@ class ContactSync(PairSync):
             records = salesforce_by_ids(
                 self.ctx.salesforce, sobject, self.salesforce_fields(sobject), sorted(ids)
             )
+            self.resolve_vanished("salesforce", ids, [r["Id"] for r in records])
             self.handle_salesforce_people(sobject, records, None, force=True)
         if hubspot_ids:
             try:
@@ -935,7 +936,9 @@ class ContactSync(PairSync):
                 # Gone, or a key that can't be read: nothing to retry. A transient failure
                 # propagates: the resync requests stay queued for the next cycle.
                 result = None
-            if result is not None:
-                self.handle_hubspot_contacts(list(result.results), None, force=True)
+            objects = list(result.results) if result is not None else []
+            self.resolve_vanished("hubspot", hubspot_ids, [o.id for o in objects])
+            if objects:
+                self.handle_hubspot_contacts(objects, None, force=True)
         ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
         self.counts["retried"] += len(due)

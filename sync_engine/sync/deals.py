@@ -1188,6 +1188,7 @@ class DealSync(PairSync):
             records = salesforce_by_ids(
                 self.ctx.salesforce, SOBJECT, self.opportunity_fields(), opportunities
             )
+            self.resolve_vanished("salesforce", opportunities, [r["Id"] for r in records])
             self.handle_salesforce_opportunities(records, None, force=True)
         if hubspot_ids:
             try:
@@ -1196,6 +1197,7 @@ class DealSync(PairSync):
                 # Gone, or a key that can't be read: nothing to retry. A transient failure
                 # propagates: the resync requests stay queued for the next cycle.
                 objects = []
+            self.resolve_vanished("hubspot", hubspot_ids, [o.id for o in objects])
             self.handle_hubspot_deals(objects, None, force=True)
         ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
         self.counts["retried"] += len(due)

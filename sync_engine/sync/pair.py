@@ -6,7 +6,7 @@ and reading on top."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from operator import attrgetter
@@ -799,6 +799,17 @@ class PairSync:
             ]
         )
         return due + [(r.record_key, r.salesforce_type) for r in requests], requests
+
+    def resolve_vanished(self, prefix: str, asked: Iterable[str], found: Iterable[str]) -> None:
+        """Records a retry asked for (keys ``<prefix>:<id>``) that no longer exist: nothing is
+        left to sync, so their errors end instead of being retried nightly for ever."""
+        gone = set(asked) - {str(i) for i in found}
+        if gone:
+            services.sync_errors_resolve(
+                integration=self.ctx.integration,
+                object_name=self.object_name,
+                record_keys=[f"{prefix}:{i}" for i in sorted(gone)],
+            )
 
     def hubspot_upsert_creates(
         self, creates: list[Pair], key_property: str, *, extra: Callable[[Pair], dict] | None = None

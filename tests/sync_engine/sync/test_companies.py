@@ -468,6 +468,30 @@ def test_a_refused_primary_company_move_is_an_error_and_its_retry_moves_the_cont
     assert error.resolved_at is not None
 
 
+def test_the_error_of_a_record_deleted_before_its_retry_ends(
+    companies, sf_person, hs_person, emulators
+):
+    account = sf_person.Account.create({"Name": "First"})["id"]
+    second = sf_person.Account.create({"Name": "Second"})["id"]
+    contact = sf_person.Contact.create(
+        {"LastName": "Gone", "Email": "gone@x.example", "AccountId": account}
+    )["id"]
+    companies.both()
+    companies()
+    other = companies.link(salesforce_id=second).hubspot_id
+    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    rule = refuse_account_changes(emulators)
+    companies.hs_action("associate", from_type="contacts", from_id=hs_contact,
+                        to_type="companies", to_id=other, type_id=1)  # fmt: skip
+    companies()
+    error = SyncError.objects.get(object="companies", resolved_at__isnull=True)
+    hs_person.crm.contacts.basic_api.archive(hs_contact)
+    retry_now(emulators, rule)
+    companies()
+    error.refresh_from_db()
+    assert error.resolved_at is not None and error.next_retry_at is None
+
+
 def test_a_private_contact_salesforce_refuses_the_new_account_keeps_an_error_until_it_lands(
     companies, sf_person, hs_person, emulators
 ):
