@@ -138,15 +138,16 @@ ERROR_TEXT: dict[str, ErrorText] = {
         ),
     ),
     "pipeline_limit": ErrorText(
-        _("Deal pipeline limit reached"),
+        _("Pipeline limit reached"),
         _(
-            "HubSpot refused to create the deal pipeline for the opportunity's record type. "
-            "The Sales Hub tier caps how many deal pipelines an account can have."
+            "HubSpot refused to create the pipeline for the opportunity's record type or the "
+            "case's process. The Sales Hub or Service Hub tier caps how many deal or ticket "
+            "pipelines an account can have."
         ),
         _(
-            "Delete a deal pipeline you don't use in HubSpot, or upgrade the tier. The "
-            "integration tries again within the hour, and the opportunities sync once the "
-            "pipeline exists."
+            "Delete a pipeline you don't use in HubSpot, or upgrade the tier (for cases, you "
+            "can also choose an existing ticket pipeline on the Tickets tab). The integration "
+            "tries again within the hour, and the records sync once the pipeline exists."
         ),
     ),
     "property_value": ErrorText(

@@ -145,11 +145,13 @@ _TYPES = [
     ErrorType(
         "pipeline_limit",
         "Other",
-        "Deal pipeline limit reached",
-        "HubSpot refused to create the deal pipeline for the opportunity's record type. The "
-        "Sales Hub tier caps how many deal pipelines an account can have.",
-        "Delete a deal pipeline you don't use in HubSpot, or upgrade the tier. The integration "
-        "tries again within the hour, and the opportunities sync once the pipeline exists.",
+        "Pipeline limit reached",
+        "HubSpot refused to create the pipeline for the opportunity's record type or the case's "
+        "process. The Sales Hub or Service Hub tier caps how many deal or ticket pipelines an "
+        "account can have.",
+        "Delete a pipeline you don't use in HubSpot, or upgrade the tier (for cases, you can "
+        "also choose an existing ticket pipeline on the Tickets tab). The integration tries "
+        "again within the hour, and the records sync once the pipeline exists.",
     ),
     ErrorType(
         "api_limit",

@@ -13,7 +13,11 @@ HubSpot ticket pipeline, and ``Case.Status`` maps to that pipeline's stages thro
 in ``TicketSettings.pipelines``. A process without a pipeline gets a new one (its stages are the
 case statuses, closed statuses in the CLOSED ticket state); a status that pipeline lacks is
 added to it as a stage. A chosen existing pipeline is matched by stage label instead, and a
-status it has no stage for leaves a *Picklists* error on the case.
+status it has no stage for leaves a *Picklists* error on the case. Before creating, the cycle
+looks for a pipeline of the label it would create and adopts it (a create whose answer was
+lost). A pipeline that can't be created is asked for once a cycle, not once per case; one
+HubSpot refuses (its tier caps ticket pipelines) leaves a *pipeline limit* error with HubSpot's
+message on each of its cases and is asked for again hourly (``PIPELINES_STATE``).
 
 Associations (settings ``sync_account_association``, ``sync_contact_association``):
 ``Case.AccountId`` → the ticket's company (through the companies links) and ``Case.ContactId``
@@ -26,16 +30,22 @@ the association is skipped without an error (counted as
 and made once that pair is on and the partner has synced.
 
 Deletes: a deleted case drops its link; with ``salesforce_delete == "delete"`` the ticket is
-archived too; a deleted ticket is created again when its case next changes.
+archived too; a deleted ticket is created again when its case next changes (every value sent;
+an upsert answering with a ticket other than the linked one counts as such a re-create).
 
 HubSpot → Salesforce: the 2023 sync is one-way, and so is every default mapping. A mapping an
 admin sets to *Two-way* carries HubSpot edits of linked tickets to their case (one ticket
 search per cycle, only while such a mapping exists); tickets made in HubSpot never create cases.
+An edit Salesforce refuses keeps its error on the ticket (``hubspot:`` key); its retry reads the
+ticket again and carries the edit, never the case's older value over it. A two-way owner with
+no matching active Salesforce user is reset on the ticket to the case's owner (spec §11).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -45,7 +55,15 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from .. import services
-from ..errors import RateLimited, RemoteError, TransientError
+from ..error_types import classify
+from ..errors import (
+    BadRequest,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    RemoteError,
+    TransientError,
+)
 from ..models import (
     ObjectSync,
     RecordLink,
@@ -59,6 +77,7 @@ from ..selectors import pairs_switched_on
 from .changes import (
     Cursor,
     SoqlStream,
+    parse_time,
     salesforce_by_ids,
     salesforce_pages,
     stream_first_pages,
@@ -103,6 +122,10 @@ SKIPPED = {
 }
 # Case.Origin → the ticket's source_type (HubSpot's options are codes).
 ORIGINS = {"Phone": "PHONE", "Email": "EMAIL", "Web": "FORM", "Chat": "CHAT"}
+# Pipelines HubSpot refused (its tier caps ticket pipelines), kept in ``SchemaCache``
+# (HubSpot): process -> {type, code, message, at}. Asked for again hourly, as deals' are.
+PIPELINES_STATE = "tickets:pipelines"
+REFUSED_RETRY = timedelta(hours=1)
 
 
 # --- processes, statuses and pipelines (also used by the Tickets-tab wizard) ---------------
@@ -264,7 +287,9 @@ class TicketSync(PairSync):
         self._record_types: dict[str, str] | None = None
         self._hubspot_pipelines: list[dict] | None = None
         self._statuses: list[str] | None = None
-        self._pipeline_error: RemoteError | None = None  # why a pipeline couldn't be created
+        # Why a process's pipeline isn't there: asked for once a cycle at most.
+        self._pipeline_failures: dict[str, dict[str, str]] = {}
+        self._refused: dict[str, dict[str, str]] | None = None  # see PIPELINES_STATE
         self.partners_off = partner_pairs_off(ctx.integration)
         self._paused_marked: set[str] = set()  # kinds mark_paused noted this cycle
 
@@ -407,20 +432,26 @@ class TicketSync(PairSync):
 
     def wait_for_pipeline(self, pair: Pair) -> None:
         """A new ticket needs a pipeline stage (HubSpot requires one): while the case's
-        pipeline couldn't be created, the ticket isn't sent, and the case waits with an error
-        (a blip is tried again next cycle) instead of failing as a missing required value."""
-        error = self._pipeline_error
-        transient = isinstance(error, TransientError | RateLimited)
-        reason = error.message if error is not None else "it has no stage"
+        pipeline isn't there, the ticket isn't sent, and the case waits with an error (a blip
+        is tried again next cycle, a refusal hourly) instead of failing as a missing required
+        value. A linked ticket gets its other values and keeps its stage meanwhile."""
+        process = (pair.salesforce or {}).get("RecordTypeId") or MASTER
+        failure = self._pipeline_failures.get(process) or {
+            "type": "picklist",
+            "code": "NO_PIPELINE",
+            "message": "The HubSpot ticket pipeline for this case's process isn't there yet: "
+            "it has no stage",
+        }
         self.record_error(
             pair,
             "to_hubspot",
-            "transient" if transient else "picklist",
-            (error.code if error is not None else "") or "NO_PIPELINE",
-            f"The HubSpot ticket pipeline for this case's process isn't there yet: {reason}",
+            failure["type"],
+            failure["code"],
+            failure["message"],
             ["RecordTypeId"],
         )
-        pair.to_hubspot, pair.snap_hubspot = {}, {}
+        if pair.link is None:
+            pair.to_hubspot, pair.snap_hubspot = {}, {}
         pair.partial = True
 
     def stage_values(self, pair: Pair) -> dict[str, str]:
@@ -429,6 +460,8 @@ class TicketSync(PairSync):
         process = record.get("RecordTypeId") or MASTER
         entry = self.pipeline_entry(process)
         if entry is None:
+            if pair.link is not None:  # (a new ticket waits in merge, unsent)
+                self.wait_for_pipeline(pair)
             return {}
         status = record.get("Status") or ""
         stage = entry["stages"].get(status) if status else None
@@ -454,18 +487,33 @@ class TicketSync(PairSync):
         return {PIPELINE: entry["pipeline"], STAGE: stage}
 
     def pipeline_entry(self, process: str) -> dict | None:
-        """The pipeline of a case process; a process without one gets a new pipeline."""
+        """The pipeline of a case process; a process without one gets a new pipeline, or
+        adopts ours of that label (made by a create whose answer was lost). A failure is
+        tried again next cycle, a refusal an hour later: never once per case."""
         entry = self.pipelines.get(process)
         if entry and entry.get("pipeline"):
             return entry
+        if process in self._pipeline_failures:
+            return None
+        refused = self.refused().get(process)
+        refused_at = parse_time((refused or {}).get("at"))
+        if refused_at is not None and timezone.now() - refused_at < REFUSED_RETRY:
+            self._pipeline_failures[process] = refused
+            return None
         label = (entry or {}).get("label") or self.record_type_name(process)
         try:
-            created = pipeline_create(
-                self.ctx.hubspot, label=pipeline_label(label), statuses=self.statuses()
-            )
+            created = self.our_pipeline(process, pipeline_label(label))
+            if created is not None:
+                self.counts["pipelines_adopted"] += 1
+            else:
+                created = pipeline_create(
+                    self.ctx.hubspot, label=pipeline_label(label), statuses=self.statuses()
+                )
+                self._hubspot_pipelines = None  # read again if a stage is looked for
+                self.counts["pipelines_created"] += 1
         except RemoteError as error:
             log.warning("creating a ticket pipeline for %s failed: %s", process, error)
-            self._pipeline_error = error
+            self._pipeline_failures[process] = self.pipeline_failure(process, label, error)
             return None
         self.pipelines[process] = {
             "label": label,
@@ -473,8 +521,85 @@ class TicketSync(PairSync):
             **created,
         }
         pipelines_store(self.ctx.integration, self.pipelines)
-        self.counts["pipelines_created"] += 1
+        if refused:
+            self.refused_store(process, None)
         return self.pipelines[process]
+
+    def our_pipeline(self, process: str, label: str) -> dict | None:
+        """The HubSpot pipeline of our label that no other process uses, as a table entry
+        (its stages by status label; statuses it lacks become stages when a case needs
+        them): a retried create finds what the lost one made instead of making a second."""
+        if self._hubspot_pipelines is None:
+            self._hubspot_pipelines = hubspot_pipelines(self.ctx.hubspot)
+        taken = {e.get("pipeline") for k, e in self.pipelines.items() if k != process}
+        pipeline = next(
+            (p for p in self._hubspot_pipelines if p["label"] == label and p["id"] not in taken),
+            None,
+        )
+        if pipeline is None:
+            return None
+        by_label = {s["label"].casefold(): s["id"] for s in pipeline["stages"]}
+        stages = {s: by_label[s.casefold()] for s in self.statuses() if s.casefold() in by_label}
+        return {"pipeline": pipeline["id"], "stages": stages, "managed": True}
+
+    def pipeline_failure(self, process: str, label: str, error: RemoteError) -> dict[str, str]:
+        """What the cases of a process whose pipeline failed are told: a blip is tried again
+        next cycle; HubSpot refusing the pipeline (its tier caps ticket pipelines) is a
+        *pipeline limit* with HubSpot's message, remembered and asked again hourly."""
+        if isinstance(error, TransientError | RateLimited):
+            return {
+                "type": "transient",
+                "code": error.code or "NO_PIPELINE",
+                "message": "The HubSpot ticket pipeline for this case's process isn't there "
+                f"yet: {error.message}",
+            }
+        typed = classify(
+            system="hubspot", status=error.status, code=error.code, message=error.message
+        ).key
+        if isinstance(error, BadRequest | PermissionDenied) and typed not in (
+            "object_permission",
+            "authentication",
+        ):
+            failure = {
+                "type": "pipeline_limit",
+                "code": "PIPELINE_REFUSED",
+                "message": "HubSpot refused to create the ticket pipeline "
+                f"{pipeline_label(label)!r} for the case process {label}: {error.message}",
+                "at": timezone.now().isoformat(),
+            }
+            self.refused_store(process, failure)
+            return failure
+        return {
+            "type": typed,
+            "code": error.code or "NO_PIPELINE",
+            "message": f"The HubSpot ticket pipeline {pipeline_label(label)!r} couldn't be "
+            f"created: {error.message}",
+        }
+
+    def refused(self) -> dict[str, dict[str, str]]:
+        """The processes whose pipeline HubSpot refused (one query, only when a process has
+        no pipeline)."""
+        if self._refused is None:
+            row = SchemaCache.objects.filter(
+                integration=self.ctx.integration, system=System.HUBSPOT, object=PIPELINES_STATE
+            ).first()
+            data = row.data if row and isinstance(row.data, dict) else {}
+            self._refused = dict(data.get("refused") or {})
+        return self._refused
+
+    def refused_store(self, process: str, failure: dict[str, str] | None) -> None:
+        """Remember (or, with None, forget) HubSpot's refusal of a process's pipeline."""
+        refused = self.refused()
+        if failure is None:
+            refused.pop(process, None)
+        else:
+            refused[process] = failure
+        SchemaCache.objects.update_or_create(
+            integration=self.ctx.integration,
+            system=System.HUBSPOT,
+            object=PIPELINES_STATE,
+            defaults={"data": {"refused": refused}, "fetched_at": timezone.now()},
+        )
 
     def add_stage(self, process: str, entry: dict, status: str) -> str | None:
         """A status the table lacks: the pipeline's stage of the same label (one read of the
@@ -540,8 +665,10 @@ class TicketSync(PairSync):
             pair.hubspot = obj
             if pair.link is None:
                 self.counts["created_in_hubspot"] += 1
-            elif getattr(obj, "new", False):
-                recreated.append(pair)  # deleted in HubSpot: send every value again
+            elif getattr(obj, "new", False) or str(obj.id) != pair.link.hubspot_id:
+                # Deleted in HubSpot and made again, now or by a cycle that died before
+                # sending the rest: every value goes to the new ticket.
+                recreated.append(pair)
             else:
                 self.counts["updated_in_hubspot"] += 1
         if recreated:
@@ -558,7 +685,9 @@ class TicketSync(PairSync):
                     pair.hubspot = again[pair.salesforce_id]
                     self.counts["created_in_hubspot"] += 1
                 else:
-                    pair.partial = True
+                    # The link follows the new ticket, but its snapshot keeps none of these
+                    # values: the retry, or the case's next edit, sends them all again.
+                    pair.hubspot_failed = True
                     self.record_hubspot_failure(pair, failed.get(pair.salesforce_id))
         for pair in pairs:
             if pair.hubspot is None and pair.link is not None and not pair.hubspot_failed:
@@ -595,6 +724,9 @@ class TicketSync(PairSync):
         return {(o.properties or {}).get(KEY_PROPERTY): o for o in results}, failed
 
     # --- HubSpot → Salesforce: two-way mappings of linked tickets only ---------------------
+    def ticket_properties(self) -> list[str]:
+        return sorted({*self.two_way, MODIFIED, PIPELINE})
+
     def sync_hubspot_changes(self) -> None:
         """HubSpot edits of two-way mapped properties go to the linked case (one search per
         cycle, and none while no ticket mapping is two-way). Tickets never create cases."""
@@ -602,12 +734,16 @@ class TicketSync(PairSync):
             return
         self.read_hubspot_changes(
             Cursor.load(self.ctx.integration, f"hubspot:{OBJECT}"),
-            sorted({*self.two_way, MODIFIED, PIPELINE}),
+            self.ticket_properties(),
             self.handle_tickets,
             batch=BATCH,
         )
 
-    def handle_tickets(self, objects: list[Any], cursor: Cursor | None) -> None:
+    def handle_tickets(self, objects: list[Any], cursor: Cursor | None, *, retry=False) -> None:
+        """Two-way values of changed tickets go to their cases (an owner Salesforce can't
+        match is reset on the ticket). With ``retry`` (the tickets' errors are due), a ticket
+        left with nothing to carry (back in step, or no longer linked) has its errors
+        resolved."""
         fresh, handled = self.fresh_versions(
             objects, cursor, force=False, version=lambda o: hubspot_version(o, MODIFIED)
         )
@@ -619,20 +755,28 @@ class TicketSync(PairSync):
                 hubspot_id__in=[str(o.id) for o in fresh],
             )
         }
-        pairs = []
+        pairs, settled = [], []
         for obj in fresh:
             link = links.get(str(obj.id))
             if link is None:
+                settled.append(f"hubspot:{obj.id}")
                 continue
             record = {"Id": link.salesforce_id, "SystemModstamp": link.salesforce_modified_at}
             pair = Pair(SOBJECT, record, obj, link)
             for mapping in self.ctx.mappings:
                 if mapping.hubspot_property in self.two_way:
                     self.hubspot_value_to_case(pair, mapping)
-            if pair.to_salesforce:
+            if pair.to_salesforce or pair.to_hubspot:
                 pairs.append(pair)
+            elif not pair.partial:
+                settled.append(f"hubspot:{obj.id}")
         self.salesforce_updates(pairs, SOBJECT)
+        self.hubspot_updates(pairs)
         self.commit(pairs, cursor, handled)
+        if retry and settled:
+            services.sync_errors_resolve(
+                integration=self.ctx.integration, object_name=OBJECT, record_keys=settled
+            )
 
     def hubspot_value_to_case(self, pair: Pair, mapping) -> None:
         name = self.ctx.mapped_field(mapping, SOBJECT)
@@ -658,6 +802,13 @@ class TicketSync(PairSync):
         elif prop == OWNER_PROPERTY:
             user = self.owners.salesforce_user_for(value)
             if not user:
+                # No active Salesforce user of that name and email (or the owner was
+                # cleared): the ticket goes back to the case's owner (spec §11, as for the
+                # other pairs).
+                owner = pair.link.snapshot.get(prop, "")
+                pair.to_hubspot[prop] = owner
+                pair.snap_hubspot[prop] = owner
+                pair.owner_reset = True
                 return
             pair.to_salesforce[name] = user
             pair.snap_salesforce["__salesforce_owner"] = user
@@ -673,6 +824,7 @@ class TicketSync(PairSync):
                     f"{prop}: {error}",
                     [name],
                 )
+                pair.partial = True  # the commit mustn't resolve the error just recorded
                 return
         pair.snap_salesforce[prop] = value
 
@@ -918,24 +1070,52 @@ class TicketSync(PairSync):
 
     # --- retries --------------------------------------------------------------------------
     def retry_errored(self) -> None:
-        """Cases whose errors are due, and cases an admin asked to sync again."""
+        """Cases whose errors are due, and records an admin asked to sync again. A ticket's
+        error (``hubspot:`` key: Salesforce refused its edit) is retried from the ticket, read
+        again and handled as a changed ticket: pushing the case instead would overwrite the
+        edit and call the error resolved."""
         # Waiting cases are left out: retry_waiting looks at them every cycle.
         due, requests = self.due_for_retry(exclude_types=tuple(WAITING.values()))
         keys = {key for key, _type in due}
         ids = sorted({k.split(":", 1)[1] for k in keys if k.startswith("salesforce:")})
-        hubspot_ids = [k.split(":", 1)[1] for k in keys if k.startswith("hubspot:")]
-        if hubspot_ids:
-            ids += list(
-                RecordLink.objects.filter(
-                    integration=self.ctx.integration, object=OBJECT, hubspot_id__in=hubspot_ids
-                ).values_list("salesforce_id", flat=True)
+        hubspot_ids = {k.split(":", 1)[1] for k in keys if k.startswith("hubspot:")}
+        if ids and self.two_way:
+            # A case pushed again carries its two-way values over its ticket's: a refused
+            # edit of that ticket goes to the case first.
+            hubspot_ids.update(
+                key.split(":", 1)[1]
+                for key in SyncError.objects.filter(
+                    integration=self.ctx.integration,
+                    object=OBJECT,
+                    resolved_at__isnull=True,
+                    record_key__startswith="hubspot:",
+                    salesforce_id__in=ids,
+                ).values_list("record_key", flat=True)
             )
+        if hubspot_ids:
+            self.retry_tickets(sorted(hubspot_ids))
         if ids:
             records = salesforce_by_ids(self.ctx.salesforce, SOBJECT, self.case_fields(), ids)
             for start in range(0, len(records), BATCH):
                 self.handle_cases(records[start : start + BATCH], None, force=True)
         ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
         self.counts["retried"] += len(keys)
+
+    def retry_tickets(self, hubspot_ids: list[str]) -> None:
+        """Tickets whose edits Salesforce refused: read again (100 a call) and handled as
+        changed tickets. A ticket gone from HubSpot, or with no two-way mapping left, has
+        nothing to carry: its errors resolve."""
+        found: dict[str, Any] = {}
+        # Gone, or a key that can't be read: nothing to carry.
+        with contextlib.suppress(NotFound, BadRequest):
+            if self.two_way:
+                found = self.hubspot_read(
+                    hubspot_ids, properties=self.ticket_properties(), history=False
+                )
+        objects = list(found.values())
+        for start in range(0, len(objects), BATCH):
+            self.handle_tickets(objects[start : start + BATCH], None, retry=True)
+        self.resolve_vanished("hubspot", hubspot_ids, found)
 
 
 # --- the wizard's preview -------------------------------------------------------------------

@@ -7,12 +7,14 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from sync_engine.models import (
     ApiCall,
     FieldMapping,
     ObjectSync,
     RecordLink,
+    SchemaCache,
     SyncCursor,
     SyncError,
     System,
@@ -20,6 +22,7 @@ from sync_engine.models import (
 from sync_engine.services import (
     object_settings_update,
     object_sync_get_or_create,
+    schema_refresh,
     sync_errors_request_resync,
 )
 from sync_engine.sync.cycle import sync_cycle_run
@@ -576,3 +579,247 @@ def test_with_contact_sync_off_the_contact_association_is_skipped_without_an_err
     assert associated(hs_person, ticket_id, "contacts") == [
         tickets.links("contacts").get(salesforce_id=contact["id"]).hubspot_id
     ]
+
+
+# --- remote failures: typed, isolated, retried without losing or duplicating anything ------
+PIPELINE_CREATE = r"/crm/v3/pipelines/tickets$"
+
+
+@pytest.mark.parametrize("retry", ["ticket_error_due", "case_resync"])
+def test_a_hubspot_edit_salesforce_rejects_reaches_the_case_when_retried(
+    tickets, sf_person, hs_person, emulators, retry
+):
+    """A retry of a ticket's error carries the HubSpot edit again; it must not push the case's
+    old value over it and call the error resolved. Nor may an admin's Resync of the case."""
+    from hubspot.crm.tickets import SimplePublicObjectInput
+
+    from sync_engine.services import record_resync
+
+    FieldMapping.objects.filter(object="tickets", hubspot_property="subject").update(rule="two_way")
+    case = sf_person.Case.create({"Subject": "Original", "Status": "New"})["id"]
+    tickets()
+    ticket_id = tickets.link(salesforce_id=case).hubspot_id
+    rule = emulators.salesforce.app.run_action(
+        "add_validation_rule", object="Case", field="Subject", operator="contains",
+        value="Blocked", message="Subject may not say Blocked", error_field="Subject",
+    )  # fmt: skip
+    hs_person.crm.tickets.basic_api.update(
+        ticket_id, SimplePublicObjectInput(properties={"subject": "Blocked by rule"})
+    )
+    tickets()
+    error = SyncError.objects.get(object="tickets", resolved_at__isnull=True)
+    assert (error.record_key, error.error_type) == (
+        f"hubspot:{ticket_id}",
+        "salesforce_custom_code",
+    )
+    assert "Subject may not say Blocked" in error.message
+    assert sf_person.Case.get(case)["Subject"] == "Original"
+
+    # The admin fixes the rule; the retry falls due (or the admin resyncs the case).
+    emulators.salesforce.app.run_action("remove_validation_rule", rule_name=rule)
+    if retry == "ticket_error_due":
+        SyncError.objects.filter(pk=error.pk).update(next_retry_at=timezone.now())
+    else:
+        record_resync(
+            integration=tickets.integration, object_name="tickets", record_key=f"salesforce:{case}"
+        )
+    run = tickets()
+    assert run.counts["updated_in_salesforce"] == 1, run.counts
+    assert sf_person.Case.get(case)["Subject"] == "Blocked by rule"
+    assert ticket(hs_person, ticket_id, "subject")["subject"] == "Blocked by rule"
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+    tickets()  # the case's change comes back: nothing to write either way
+    idle = tickets()
+    assert not any(idle.counts.get(k) for k in ("updated_in_hubspot", "updated_in_salesforce"))
+    assert ticket(hs_person, ticket_id, "subject")["subject"] == "Blocked by rule"
+
+
+def test_a_lost_pipeline_create_answer_makes_no_second_pipeline(
+    tickets, sf_person, hs_person, emulators
+):
+    """HubSpot made the pipeline but its answer was lost: the pipeline of that label is
+    adopted instead of created again (two cases, so the cycle needs it twice)."""
+    emulators.hubspot.app.faults.add(
+        path=PIPELINE_CREATE, method="POST", status=500, apply_then_fail=True, times=1
+    )
+    cases = [
+        sf_person.Case.create({"Subject": f"Case {n}", "Status": "New"})["id"] for n in range(2)
+    ]
+    tickets()
+    tickets()  # the cases' errors (if any) are retried
+    assert len(ticket_ids(hs_person)) == 2
+    ours = [
+        p
+        for p in hs_person.crm.pipelines.pipelines_api.get_all("tickets").results
+        if p.label == "Salesforce cases: Master"
+    ]
+    assert len(ours) == 1
+    entry = tickets.options["pipelines"]["master"]
+    assert entry["pipeline"] == ours[0].id
+    labels = stage_labels(hs_person, ours[0].id)
+    for case in cases:
+        ticket_id = tickets.link(salesforce_id=case).hubspot_id
+        props = ticket(hs_person, ticket_id, "hs_pipeline", "hs_pipeline_stage")
+        assert props["hs_pipeline"] == ours[0].id
+        assert labels[props["hs_pipeline_stage"]] == "New"
+    assert not SyncError.objects.filter(object="tickets", resolved_at__isnull=True).exists()
+
+
+def test_a_pipeline_hubspot_refuses_fails_its_cases_alone_and_is_tried_again_hourly(
+    tickets, sf_person, hs_person, emulators
+):
+    """HubSpot's tier caps ticket pipelines: the cases of the refused process get a *pipeline
+    limit* error each with HubSpot's message, the other processes' cases sync, and the
+    pipeline is asked for once a cycle at most, then hourly (as deals do)."""
+    master = sf_person.Case.create({"Subject": "Master", "Status": "New"})["id"]
+    tickets()
+    message = "You have reached the maximum number of ticket pipelines for your subscription"
+    refusal = emulators.hubspot.app.faults.add(
+        path=PIPELINE_CREATE, method="POST", status=400,
+        body={"status": "error", "category": "VALIDATION_ERROR", "message": message},
+    )  # fmt: skip
+    hardware = emulators.salesforce.app.run_action(
+        "add_record_type", object="Case", label="Hardware"
+    )
+    schema_refresh(integration=tickets.integration, object_name="tickets")  # RecordTypeId
+    refused = [
+        sf_person.Case.create({"Subject": f"Disk {n}", "Status": "New"})["id"] for n in range(2)
+    ]
+    assert sf_person.Case.get(refused[0])["RecordTypeId"] == hardware
+    sf_person.Case.update(master, {"Subject": "Master, edited"})
+    creates = ApiCall.objects.filter(operation="tickets.pipelines.create")
+    before = creates.count()
+    run = tickets()
+    errors = SyncError.objects.filter(object="tickets", resolved_at__isnull=True)
+    assert sorted(errors.values_list("salesforce_id", flat=True)) == sorted(refused)
+    for error in errors:
+        assert error.error_type == "pipeline_limit"
+        assert message in error.message and "Hardware" in error.message
+    assert creates.count() == before + 1  # once, not once per case
+    assert run.counts["updated_in_hubspot"] == 1, run.counts
+    master_ticket = tickets.link(salesforce_id=master).hubspot_id
+    assert ticket(hs_person, master_ticket, "subject")["subject"] == "Master, edited"
+
+    # The retry within the hour records the refusal again without asking HubSpot.
+    errors.update(next_retry_at=timezone.now())
+    run = tickets()
+    assert creates.count() == before + 1
+    assert not run.counts.get("created_in_hubspot"), run.counts
+    assert set(errors.values_list("error_type", flat=True)) == {"pipeline_limit"}
+    assert set(errors.values_list("attempts", flat=True)) == {2}
+
+    # An hour later HubSpot has room: the retry creates the pipeline and the cases sync.
+    emulators.hubspot.app.faults.remove(refusal.id)
+    state = SchemaCache.objects.get(integration=tickets.integration, object="tickets:pipelines")
+    for entry in state.data["refused"].values():
+        entry["at"] = "2020-01-01T00:00:00+00:00"
+    state.save()
+    errors.update(next_retry_at=timezone.now())
+    run = tickets()
+    assert run.counts["created_in_hubspot"] == 2, run.counts
+    assert not errors.exists()
+    pipeline = tickets.options["pipelines"][hardware]["pipeline"]
+    for case in refused:
+        props = ticket(hs_person, tickets.link(salesforce_id=case).hubspot_id, "hs_pipeline")
+        assert props["hs_pipeline"] == pipeline
+
+
+def test_a_two_way_owner_salesforce_cannot_match_is_reset_on_the_ticket(
+    tickets, sf_person, hs_person, emulators
+):
+    """As for contacts, companies and deals (spec §11): a HubSpot owner without an active
+    Salesforce user of the same name and email goes back to the case's owner."""
+    from hubspot.crm.tickets import SimplePublicObjectInput
+
+    from .helpers import user_and_owner
+
+    FieldMapping.objects.filter(object="tickets", hubspot_property="hubspot_owner_id").update(
+        rule="two_way"
+    )
+    user, owner = user_and_owner(emulators, "Sanne", "Visser", "sanne@example.com")
+    stranger = emulators.hubspot.app.run_action(
+        "create_owner", email="stranger@example.com", first_name="No", last_name="Match"
+    )["id"]
+    case = sf_person.Case.create({"Subject": "Owned", "Status": "New", "OwnerId": user})["id"]
+    tickets()
+    ticket_id = tickets.link(salesforce_id=case).hubspot_id
+    assert ticket(hs_person, ticket_id, "hubspot_owner_id")["hubspot_owner_id"] == owner
+    hs_person.crm.tickets.basic_api.update(
+        ticket_id, SimplePublicObjectInput(properties={"hubspot_owner_id": stranger})
+    )
+    run = tickets()
+    assert run.counts["owner_resets"] == 1, run.counts
+    assert ticket(hs_person, ticket_id, "hubspot_owner_id")["hubspot_owner_id"] == owner
+    assert sf_person.Case.get(case)["OwnerId"] == user
+    tickets()  # our reset comes back: nothing to do
+    idle = tickets()
+    assert not any(idle.counts.get(k) for k in ("updated_in_hubspot", "owner_resets"))
+
+
+def test_a_failed_resend_to_a_recreated_ticket_is_sent_again_with_the_next_edit(
+    tickets, sf_person, hs_person, emulators
+):
+    """A ticket deleted in HubSpot is made again by the update's upsert, and every value is
+    sent in a second upsert; when that one fails, the snapshot mustn't claim the values
+    landed (the next edit of the case would send only itself)."""
+    case = sf_person.Case.create({"Subject": "Phoenix", "Status": "Working"})["id"]
+    tickets()
+    hs_person.crm.tickets.basic_api.archive(tickets.link(salesforce_id=case).hubspot_id)
+    emulators.hubspot.app.faults.add(
+        path=r"/crm/v3/objects/tickets/batch/upsert$", method="POST", after=1, times=1,
+        status=400, body={"status": "error", "category": "VALIDATION_ERROR",
+                          "message": "Property values were not valid"},
+    )  # fmt: skip
+    sf_person.Case.update(case, {"Priority": "Low"})
+    run = tickets()
+    assert run.counts["failed"] == 1, run.counts
+    assert SyncError.objects.filter(object="tickets", resolved_at__isnull=True).exists()
+
+    sf_person.Case.update(case, {"Origin": "Phone"})  # before the error's retry is due
+    tickets()
+    props = ticket(
+        hs_person,
+        tickets.link(salesforce_id=case).hubspot_id,
+        "subject",
+        "hs_ticket_priority",
+        "source_type",
+    )
+    assert (props["subject"], props["hs_ticket_priority"], props["source_type"]) == (
+        "Phoenix",
+        "LOW",
+        "PHONE",
+    )
+    assert not SyncError.objects.filter(object="tickets", resolved_at__isnull=True).exists()
+
+
+def test_a_crash_between_recreating_a_ticket_and_resending_its_values_loses_none(
+    tickets, sf_person, hs_person, monkeypatch
+):
+    """The update's upsert made the ticket again (deleted in HubSpot), and the worker died
+    before every value was sent: the next cycle's upsert finds that new ticket, which isn't
+    the linked one, and sends every value."""
+    from sync_engine.sync.tickets import TicketSync
+
+    case = sf_person.Case.create({"Subject": "Phoenix", "Status": "Working"})["id"]
+    tickets()
+    hs_person.crm.tickets.basic_api.archive(tickets.link(salesforce_id=case).hubspot_id)
+    sf_person.Case.update(case, {"Priority": "Low"})
+    real_upsert = TicketSync.upsert
+    calls = []
+
+    def crash_on_the_resend(self, pairs):
+        calls.append(len(pairs))
+        if len(calls) == 2:
+            raise RuntimeError("worker killed before the values were sent again")
+        return real_upsert(self, pairs)
+
+    monkeypatch.setattr(TicketSync, "upsert", crash_on_the_resend)
+    with pytest.raises(RuntimeError):
+        sync_cycle_run(integration=tickets.integration, object_name="tickets")
+    monkeypatch.setattr(TicketSync, "upsert", real_upsert)
+    tickets()
+    (ticket_id,) = ticket_ids(hs_person)
+    assert tickets.link(salesforce_id=case).hubspot_id == ticket_id
+    props = ticket(hs_person, ticket_id, "subject", "hs_ticket_priority")
+    assert (props["subject"], props["hs_ticket_priority"]) == ("Phoenix", "LOW")
