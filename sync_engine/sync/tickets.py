@@ -13,11 +13,12 @@ HubSpot ticket pipeline, and ``Case.Status`` maps to that pipeline's stages thro
 in ``TicketSettings.pipelines``. A process without a pipeline gets a new one (its stages are the
 case statuses, closed statuses in the CLOSED ticket state); a status that pipeline lacks is
 added to it as a stage. A chosen existing pipeline is matched by stage label instead, and a
-status it has no stage for leaves a *Picklists* error on the case. Before creating, the cycle
-looks for a pipeline of the label it would create and adopts it (a create whose answer was
-lost). A pipeline that can't be created is asked for once a cycle, not once per case; one
-HubSpot refuses (its tier caps ticket pipelines) leaves a *pipeline limit* error with HubSpot's
-message on each of its cases and is asked for again hourly (``PIPELINES_STATE``).
+status it has no stage for leaves a *Picklists* error on the case. A create is marked before
+it is sent; an attempt that finds the mark (the answer was lost) adopts the pipeline of the
+label it would create instead of making a second. A pipeline that can't be created is asked
+for once a cycle, not once per case; one HubSpot refuses (its tier caps ticket pipelines)
+leaves a *pipeline limit* error with HubSpot's message on each of its cases and is asked for
+again hourly (``PIPELINES_STATE``).
 
 Associations (settings ``sync_account_association``, ``sync_contact_association``):
 ``Case.AccountId`` → the ticket's company (through the companies links) and ``Case.ContactId``
@@ -122,8 +123,10 @@ SKIPPED = {
 }
 # Case.Origin → the ticket's source_type (HubSpot's options are codes).
 ORIGINS = {"Phone": "PHONE", "Email": "EMAIL", "Web": "FORM", "Chat": "CHAT"}
-# Pipelines HubSpot refused (its tier caps ticket pipelines), kept in ``SchemaCache``
-# (HubSpot): process -> {type, code, message, at}. Asked for again hourly, as deals' are.
+# What the pipelines' creation left, kept in ``SchemaCache`` (HubSpot): ``refused``, process ->
+# {type, code, message, at} for pipelines HubSpot refused (its tier caps ticket pipelines),
+# asked for again hourly as deals' are; ``creating``, the processes whose create was sent but
+# not yet stored (a lost answer: the next attempt looks for the pipeline first).
 PIPELINES_STATE = "tickets:pipelines"
 REFUSED_RETRY = timedelta(hours=1)
 
@@ -289,7 +292,7 @@ class TicketSync(PairSync):
         self._statuses: list[str] | None = None
         # Why a process's pipeline isn't there: asked for once a cycle at most.
         self._pipeline_failures: dict[str, dict[str, str]] = {}
-        self._refused: dict[str, dict[str, str]] | None = None  # see PIPELINES_STATE
+        self._state: dict[str, Any] | None = None  # see PIPELINES_STATE
         self.partners_off = partner_pairs_off(ctx.integration)
         self._paused_marked: set[str] = set()  # kinds mark_paused noted this cycle
 
@@ -501,11 +504,19 @@ class TicketSync(PairSync):
             self._pipeline_failures[process] = refused
             return None
         label = (entry or {}).get("label") or self.record_type_name(process)
+        creating = self.state()["creating"]
         try:
-            created = self.our_pipeline(process, pipeline_label(label))
+            # Only an attempt whose answer was lost can have left a pipeline to adopt: the
+            # first attempt costs no read of the pipelines.
+            created = (
+                self.our_pipeline(process, pipeline_label(label)) if process in creating else None
+            )
             if created is not None:
                 self.counts["pipelines_adopted"] += 1
             else:
+                if process not in creating:
+                    creating.append(process)
+                    self.state_store()
                 created = pipeline_create(
                     self.ctx.hubspot, label=pipeline_label(label), statuses=self.statuses()
                 )
@@ -521,8 +532,10 @@ class TicketSync(PairSync):
             **created,
         }
         pipelines_store(self.ctx.integration, self.pipelines)
-        if refused:
-            self.refused_store(process, None)
+        if process in creating or refused:
+            self.state()["creating"] = [p for p in creating if p != process]
+            self.state()["refused"].pop(process, None)
+            self.state_store()
         return self.pipelines[process]
 
     def our_pipeline(self, process: str, label: str) -> dict | None:
@@ -567,7 +580,8 @@ class TicketSync(PairSync):
                 f"{pipeline_label(label)!r} for the case process {label}: {error.message}",
                 "at": timezone.now().isoformat(),
             }
-            self.refused_store(process, failure)
+            self.state()["refused"][process] = failure
+            self.state_store()
             return failure
         return {
             "type": typed,
@@ -576,29 +590,29 @@ class TicketSync(PairSync):
             f"created: {error.message}",
         }
 
-    def refused(self) -> dict[str, dict[str, str]]:
-        """The processes whose pipeline HubSpot refused (one query, only when a process has
-        no pipeline)."""
-        if self._refused is None:
+    def state(self) -> dict[str, Any]:
+        """What the pipelines' creation left (``PIPELINES_STATE``; one query, only when a
+        process has no pipeline)."""
+        if self._state is None:
             row = SchemaCache.objects.filter(
                 integration=self.ctx.integration, system=System.HUBSPOT, object=PIPELINES_STATE
             ).first()
             data = row.data if row and isinstance(row.data, dict) else {}
-            self._refused = dict(data.get("refused") or {})
-        return self._refused
+            self._state = {
+                "refused": dict(data.get("refused") or {}),
+                "creating": list(data.get("creating") or []),
+            }
+        return self._state
 
-    def refused_store(self, process: str, failure: dict[str, str] | None) -> None:
-        """Remember (or, with None, forget) HubSpot's refusal of a process's pipeline."""
-        refused = self.refused()
-        if failure is None:
-            refused.pop(process, None)
-        else:
-            refused[process] = failure
+    def refused(self) -> dict[str, dict[str, str]]:
+        return self.state()["refused"]
+
+    def state_store(self) -> None:
         SchemaCache.objects.update_or_create(
             integration=self.ctx.integration,
             system=System.HUBSPOT,
             object=PIPELINES_STATE,
-            defaults={"data": {"refused": refused}, "fetched_at": timezone.now()},
+            defaults={"data": self.state(), "fetched_at": timezone.now()},
         )
 
     def add_stage(self, process: str, entry: dict, status: str) -> str | None:
