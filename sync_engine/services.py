@@ -817,9 +817,10 @@ def sync_errors_resolve(
     integration: Integration,
     object_name: str,
     record_keys: list[str],
-    keep_types: dict[str, set[str]] | None = None,
+    except_types: tuple[str, ...] = (),
 ) -> int:
-    """A record synced: its current errors clear themselves (except types still failing)."""
+    """A record synced: its current errors clear themselves, except ``except_types`` (errors
+    the pair ends by its own check, such as waiting for a partner record)."""
     if not record_keys:
         return 0
     resolved = 0
@@ -830,7 +831,7 @@ def sync_errors_resolve(
             object=object_name,
             record_key__in=chunk,
             resolved_at__isnull=True,
-        )
+        ).exclude(error_type__in=except_types)
         resolved += query.update(resolved_at=now, next_retry_at=None)
     return resolved
 

@@ -120,6 +120,9 @@ class PairSync:
 
     object_name = ""
     modified_property = "hs_lastmodifieddate"
+    # Error types a record's sync doesn't end: the pair ends them by its own check (e.g. a
+    # wait for a partner record, looked at every cycle), so an unrelated write can't hide one.
+    errors_ended_by_own_check: tuple[str, ...] = ()
     # The Salesforce change streams the pair reads (cursor names "salesforce:<object>[:…]"),
     # known before it runs, so a cycle over several pairs probes and prefetches them first.
     salesforce_streams: tuple[str, ...] = ()
@@ -1084,6 +1087,7 @@ class PairSync:
                     integration=self.ctx.integration,
                     object_name=self.object_name,
                     record_keys=synced_keys,
+                    except_types=self.errors_ended_by_own_check,
                 )
             for each, versions in [(cursor, handled), *more]:
                 if each is not None:

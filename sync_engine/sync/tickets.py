@@ -281,6 +281,7 @@ class TicketSync(PairSync):
     object_name = OBJECT
     modified_property = MODIFIED
     salesforce_streams = (CASE_STREAM,)
+    errors_ended_by_own_check = tuple(WAITING.values())  # see retry_waiting
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)

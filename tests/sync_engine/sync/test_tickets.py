@@ -435,6 +435,30 @@ def test_two_way_mappings_carry_hubspot_edits_to_the_case(tickets, sf_person, hs
     assert ticket(hs_person, ticket_id, "subject")["subject"] == "Renamed in HubSpot"
 
 
+def test_a_two_way_edit_of_a_waiting_ticket_keeps_the_wait_until_its_contact_syncs(
+    tickets, sf_person, hs_person
+):
+    from hubspot.crm.tickets import SimplePublicObjectInput
+
+    FieldMapping.objects.filter(object="tickets", hubspot_property="subject").update(rule="two_way")
+    contact = sf_person.Contact.create({"LastName": "Waits", "Email": "w@x.example"})["id"]
+    case = sf_person.Case.create({"Subject": "Hold", "Status": "New", "ContactId": contact})["id"]
+    tickets()
+    ticket_id = tickets.link(salesforce_id=case).hubspot_id
+    hs_person.crm.tickets.basic_api.update(
+        ticket_id, SimplePublicObjectInput(properties={"subject": "Hold on"})
+    )
+    assert tickets().counts["updated_in_salesforce"] == 1
+    waiting = SyncError.objects.filter(object="tickets", error_type="waiting_for_contact")
+    assert waiting.get().resolved_at is None  # the edit landed; the ticket still waits
+    tickets("contacts")
+    tickets()
+    assert associated(hs_person, ticket_id, "contacts") == [
+        tickets.links("contacts").get(salesforce_id=contact).hubspot_id
+    ]
+    assert waiting.get().resolved_at is not None
+
+
 def test_an_edit_of_a_case_sends_what_changed_without_looking_owners_up(
     tickets, sf_person, hs_person
 ):
