@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -745,7 +745,7 @@ def _next_retry(attempts: int, now, error_type: str = ""):
     if attempts < RETRY_ATTEMPTS:
         return now + RETRY_EVERY
     tomorrow = (now + timedelta(days=1)).date()
-    return timezone.datetime.combine(tomorrow, timezone.datetime.min.time(), tzinfo=timezone.utc)
+    return datetime.combine(tomorrow, time.min, tzinfo=UTC)  # the nightly queue
 
 
 def sync_error_record(
@@ -783,7 +783,7 @@ def sync_error_record(
             .first()
         )
         if current is None:
-            return SyncError.objects.create(
+            current = SyncError.objects.create(
                 integration=integration,
                 object=object_name,
                 error_type=error_type,
@@ -801,14 +801,24 @@ def sync_error_record(
                 attempts=1,
                 next_retry_at=_next_retry(1, now, error_type),
             )
-        current.attempts += 1
-        current.last_seen_at = now
-        current.message, current.code, current.fields = message, code, fields or []
-        current.salesforce_id = salesforce_id or current.salesforce_id
-        current.hubspot_id = hubspot_id or current.hubspot_id
-        current.record_label = (record_label or current.record_label)[:300]
-        current.next_retry_at = _next_retry(current.attempts, now, error_type)
-        current.save()
+        else:
+            current.attempts += 1
+            current.last_seen_at = now
+            current.message, current.code, current.fields = message, code, fields or []
+            current.salesforce_id = salesforce_id or current.salesforce_id
+            current.hubspot_id = hubspot_id or current.hubspot_id
+            current.record_label = (record_label or current.record_label)[:300]
+            current.next_retry_at = _next_retry(current.attempts, now, error_type)
+            current.save()
+        # The record's other open errors (it now fails another way, say) are retried with
+        # this one: left due, they would send the record round again every cycle.
+        SyncError.objects.filter(
+            integration=integration,
+            object=object_name,
+            record_key=record_key,
+            resolved_at__isnull=True,
+            next_retry_at__lt=current.next_retry_at,
+        ).exclude(pk=current.pk).update(next_retry_at=current.next_retry_at)
         return current
 
 

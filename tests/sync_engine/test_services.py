@@ -83,3 +83,50 @@ def test_admin_user_ensure_creates_then_resets():
     again.refresh_from_db()
     assert again.check_password("S3cret-pass!")
     assert AuditEvent.objects.filter(action__startswith="admin.").count() == 2
+
+
+def _fail(integration, error_type: str, key: str = "hubspot:7"):
+    from sync_engine.services import sync_error_record
+
+    return sync_error_record(
+        integration=integration,
+        object_name="contacts",
+        error_type=error_type,
+        direction="to_salesforce",
+        record_key=key,
+        message="refused",
+    )
+
+
+@pytest.mark.django_db
+def test_after_ten_attempts_an_error_waits_for_the_nightly_queue():
+    from datetime import UTC, datetime, time, timedelta
+
+    from django.utils import timezone
+
+    integration = IntegrationFactory()
+    for _ in range(9):
+        error = _fail(integration, "picklist")
+    assert error.attempts == 9 and error.next_retry_at - error.last_seen_at == timedelta(minutes=20)
+    error = _fail(integration, "picklist")
+    tomorrow = (timezone.now() + timedelta(days=1)).date()
+    assert error.attempts == 10
+    assert error.next_retry_at == datetime.combine(tomorrow, time.min, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_a_record_failing_another_way_takes_its_older_errors_along_to_the_next_retry():
+    from django.utils import timezone
+
+    from sync_engine.models import SyncError
+
+    integration = IntegrationFactory()
+    old = _fail(integration, "property_value")
+    SyncError.objects.filter(pk=old.pk).update(next_retry_at=timezone.now())  # due now
+    new = _fail(integration, "field_permission")
+    old.refresh_from_db()
+    assert old.resolved_at is None and old.next_retry_at == new.next_retry_at > timezone.now()
+    other_record = _fail(integration, "property_value", key="hubspot:8")
+    old.refresh_from_db()
+    assert old.next_retry_at == new.next_retry_at  # another record's error moves nothing
+    assert other_record.next_retry_at > timezone.now()
