@@ -145,7 +145,7 @@ def cycle_over_every_pair(integration, phase: Phase) -> bool:
     last_call = base.last_call_id(integration)
     base.rss_peak_reset()
     started = time.perf_counter()
-    runs = sync_cycles_run(integration=integration, trigger="manual")
+    runs = sync_cycles_run(integration=integration, trigger="schedule")
     phase.seconds += time.perf_counter() - started
     sf_after, hs_after = base.calls_so_far(integration)
     phase.salesforce_calls += sf_after - sf_before

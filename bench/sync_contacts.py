@@ -349,8 +349,8 @@ def run_cycle(integration, profiler: cProfile.Profile | None = None) -> Cycle:
     started = time.perf_counter()
     if profiler:
         profiler.enable()
-    # As the worker and ``sync_now`` run a cycle: behind the change probe.
-    (run,) = sync_cycles_run(integration=integration, object_names=["contacts"], trigger="manual")
+    # As the worker runs a cycle: behind the change probe.
+    (run,) = sync_cycles_run(integration=integration, object_names=["contacts"], trigger="schedule")
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - started

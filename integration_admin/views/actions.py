@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sync_engine.models import Integration
-from sync_engine.object_settings import OFF_BY_DEFAULT, SETTINGS_CLASSES
-from sync_engine.selectors import object_sync_get
+from sync_engine.object_settings import SETTINGS_CLASSES
+from sync_engine.selectors import pairs_switched_on
 from sync_engine.services import audit_event_record, integration_set_state
 from sync_engine.tasks import sync_pairs
 
@@ -36,14 +36,11 @@ def _back(request: HttpRequest) -> HttpResponse:
 
 
 def syncable_objects(integration: Integration) -> list[str]:
-    """Objects the engine syncs (those with settings) that aren't switched off (1 query each,
-    for the few objects there are)."""
-    objects = []
-    for name in SETTINGS_CLASSES:
-        row = object_sync_get(integration=integration, object_name=name)
-        if row.enabled if row is not None else name not in OFF_BY_DEFAULT:
-            objects.append(name)
-    return objects
+    """The pairs switched on, custom objects included (after the standard ones, as a cycle
+    runs them; 1 query)."""
+    on = pairs_switched_on(integration=integration)
+    standard = [name for name in SETTINGS_CLASSES if name in on]
+    return standard + sorted(on - set(standard), key=lambda name: (len(name), name))
 
 
 def enqueue_sync(*, integration: Integration, objects: list[str], trigger: str = "manual") -> None:

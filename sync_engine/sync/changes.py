@@ -347,8 +347,14 @@ class ChangeProbe:
     last whole minute), and streams it answers are marked read only that far, so a change in
     the current minute is read by the next cycle."""
 
-    def __init__(self, streams: list[str], pairs: list[str] | None = None) -> None:
+    def __init__(
+        self, streams: list[str], pairs: list[str] | None = None, *, vouch: bool = True
+    ) -> None:
         self.streams = list(dict.fromkeys(streams))  # cursor names, "salesforce:<object>..."
+        # False for a cycle someone asked for just now (Sync now): the probe's whole minutes
+        # can't speak for an edit made seconds ago, so every stream is queried (its riders and
+        # the prefetch still share composite calls).
+        self.vouch = vouch
         self.ran = False
         self.starts: dict[str, datetime] = {}
         self.unchanged: dict[str, datetime] = {}  # sobject -> covered until
@@ -436,7 +442,7 @@ class ChangeProbe:
         except RemoteError:  # transient failures and rate limits included
             self.prefetched.clear()
             return None  # no probe: every stream is queried, as without one
-        for sobject in self.starts:
+        for sobject in self.starts if self.vouch else ():
             updated, deleted = answers.get(f"updated_{sobject}"), answers.get(f"deleted_{sobject}")
             if not updated or not deleted or updated.get("ids") or deleted.get("deletedRecords"):
                 continue

@@ -141,7 +141,9 @@ def sync_cycles_run(
         )
     )
     probe = ChangeProbe(
-        [s for name in names for s in pair_streams(name, options.get(name))], pairs=names
+        [s for name in names for s in pair_streams(name, options.get(name))],
+        pairs=names,
+        vouch=trigger != "manual",  # Sync now: an edit of seconds ago is read now
     )
     runs = []
     for name in names:

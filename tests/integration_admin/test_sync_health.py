@@ -411,6 +411,19 @@ def test_sync_now_enqueues_a_cycle_on_commit(
     assert "Sync started for Contacts." in admin_client.get("/contacts/").content.decode()
 
 
+def test_sync_now_covers_custom_objects_too(
+    admin_client, connected, django_capture_on_commit_callbacks
+):
+    make_custom_object(connected)
+    with django_capture_on_commit_callbacks():
+        admin_client.post("/sync-now/", {"next": "/contacts/"})
+    assert AuditEvent.objects.get(action="sync.requested").details["objects"] == [
+        "contacts",
+        "custom:1",
+    ]
+    assert "Sync started for Contacts, Projects." in admin_client.get("/contacts/").content.decode()
+
+
 def test_sync_now_refuses_viewers_and_foreign_redirects(
     admin_client, viewer_client, connected, django_capture_on_commit_callbacks
 ):
