@@ -167,9 +167,11 @@ def error_panel(request: HttpRequest, error_type: str) -> HttpResponse:
     if integration is None:
         return not_connected(request, "sync-health")
     context = _panel_context(request, integration, error_type)
-    if request.htmx and request.htmx.target == "error-list":
+    # Back to a panel's address asks htmx to restore the whole page: it gets the whole page.
+    partial = request.htmx and not request.htmx.history_restore_request
+    if partial and request.htmx.target == "error-list":
         return render(request, "integration_admin/partials/error_list.html", context)
-    if request.htmx:
+    if partial:
         return render(request, "integration_admin/partials/error_panel.html", context)
     context.update(_page_context(request, integration))
     return render(request, "integration_admin/sync_health.html", context)

@@ -45,6 +45,7 @@ def describe_changes(form, diff: dict) -> list[dict]:
     for name, (old, new) in diff.items():
         rows.append(
             {
+                "name": name,
                 "label": labels.get(name, name),
                 "old": _value_label(form, name, old),
                 "new": _value_label(form, name, new),
@@ -110,9 +111,14 @@ def object_tab(request: HttpRequest, object_name: str) -> HttpResponse:
     if request.method == "POST":
         return settings_save(request, object_name)
     context.update(_settings_context(request, integration, object_name))
+    return _tab_page(request, integration, object_name, context)
+
+
+def _tab_page(request, integration, object_name: str, context: dict, status: int = 200):
+    """The whole tab: its settings card (``context``), mappings and extras."""
     context.update(editor_context(request, integration, object_name))
     context.update(_tab_extras(integration, object_name))
-    return render(request, f"integration_admin/objects/{object_name}.html", context)
+    return render(request, f"integration_admin/objects/{object_name}.html", context, status=status)
 
 
 def _tab_extras(integration, object_name: str) -> dict:
@@ -156,11 +162,16 @@ def settings_save(request: HttpRequest, object_name: str) -> HttpResponse:
         "changed": changed,
         **_settings_context(request, integration, object_name, form),
     }
-    if request.htmx:
+    switched = bool(changed) and any(row["name"] == "enabled" for row in changed)
+    if request.htmx and not switched:
         return render(request, f"integration_admin/objects/{object_name}_settings.html", context)
-    context.update(editor_context(request, integration, object_name))
-    context.update(_tab_extras(integration, object_name))
-    return render(request, f"integration_admin/objects/{object_name}.html", context, status=status)
+    response = _tab_page(request, integration, object_name, context, status)
+    if request.htmx:
+        # The switch decides more than the card (whether mappings can be edited, the tab's
+        # other cards): the whole page body is swapped in.
+        response["HX-Retarget"] = response["HX-Reselect"] = "main.page"
+        response["HX-Reswap"] = "outerHTML"
+    return response
 
 
 @login_required

@@ -154,6 +154,26 @@ def test_error_card_panel_and_export(page: Page, live_server, connected):
     assert text.startswith("Error type,Object,Direction,Record")
     assert "'=cmd|'/c calc'!A1" in text and "'@evil" in text
     assert text.count("\n") == 32  # header and 31 errors; the picklist ones are not in it
+    # Back, after opening another card, restores the whole page (htmx asks for it again).
+    cards.nth(1).click()
+    expect(panel.locator("h2")).to_have_text("Picklist value not allowed")
+    page.go_back()
+    expect(page).to_have_url(f"{live_server.url}/sync-health/errors/property_value/")
+    expect(page.locator(".error-card")).to_have_count(2)
+    expect(page.locator("#error-panel h2")).to_have_text("Invalid property value")
+
+
+def test_switching_company_sync_on_opens_its_mappings_at_once(page: Page, live_server, connected):
+    person("ada", ADMINS)
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/companies/")
+    expect(page.locator("#mappings-locked")).to_be_visible()
+    page.locator("input[name=enabled]").check()
+    page.locator("button:has-text('Save')").click()
+    expect(page.locator("#settings-saved")).to_contain_text("Saved. What changed:")
+    expect(page.locator("#mappings-locked")).to_have_count(0)
+    expect(page.locator("#company-sync")).to_be_visible()
+    expect(page.locator(".topbar__user")).to_have_count(1)  # one page, not a page in a page
 
 
 def test_incompatible_mapping_shows_the_inline_error(page: Page, live_server, live, emulators):

@@ -63,6 +63,20 @@ def test_mappings_are_read_only_until_company_sync_is_on(admin_client, connected
     assert name.rule == "two_way"
 
 
+def test_switching_sync_on_from_the_card_refreshes_the_whole_tab(admin_client, connected):
+    admin_client.get("/companies/")
+    response = admin_client.post("/companies/", {**FORM, "enabled": "on"}, **HTMX)
+    assert response["HX-Retarget"] == "main.page" and response["HX-Reselect"] == "main.page"
+    html = response.content.decode()
+    assert 'id="mappings-locked"' not in html and "Add a mapping" in html
+    assert "Saved. What changed:" in html and 'id="company-sync"' in html
+    # Other settings only swap the card.
+    response = admin_client.post(
+        "/companies/", {**FORM, "enabled": "on", "salesforce_delete": "delete"}, **HTMX
+    )
+    assert "HX-Retarget" not in response and "Add a mapping" not in response.content.decode()
+
+
 def test_saving_settings_shows_what_changed(admin_client, connected):
     admin_client.get("/companies/")
     response = admin_client.post(
