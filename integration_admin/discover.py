@@ -98,24 +98,55 @@ FEATURES: tuple[Feature, ...] = (
         link=_("API documentation"),
     ),
     Feature(
-        _("Sync custom objects"),
-        _("Pair a Salesforce object with a HubSpot custom object."),
-        "custom_objects",
-        link=_("Custom objects"),
-        available=False,
+        _("Companies and accounts"),
+        _(
+            "HubSpot companies sync with Salesforce accounts, matched by account id or shared "
+            "contacts, never by domain, with the contacts' company associations kept in step."
+        ),
+        "companies",
+        link=_("Companies"),
     ),
     Feature(
-        _("Import Salesforce records"),
-        _("Bring existing Salesforce records into HubSpot in one go."),
-        "contacts",
-        available=False,
+        _("Deals and opportunities"),
+        _(
+            "Opportunities sync with deals in one pipeline per record type, their stages "
+            "following the Stage picklist, with contact roles and the account as associations."
+        ),
+        "deals",
+        link=_("Deals"),
+    ),
+    Feature(
+        _("Tickets from cases"),
+        _(
+            "Salesforce cases create and update HubSpot tickets, one pipeline per case process, "
+            "set up in a six-step wizard."
+        ),
+        "tickets",
+        link=_("Tickets"),
     ),
     Feature(
         _("Activity sync"),
-        _("Send HubSpot activities to Salesforce as tasks, and Salesforce tasks to HubSpot."),
+        _(
+            "Send HubSpot calls, emails, meetings, notes and tasks to Salesforce as tasks, and "
+            "Salesforce tasks and events to HubSpot; tasks sync both ways when both are on."
+        ),
         "activities",
         link=_("Activities"),
-        available=False,
+    ),
+    Feature(
+        _("Sync custom objects"),
+        _("Pair a Salesforce object with a HubSpot custom object, up to ten."),
+        "custom_objects",
+        link=_("Custom objects"),
+    ),
+    Feature(
+        _("Import Salesforce records"),
+        _(
+            "Bring existing Salesforce records into HubSpot in one go, with a progress bar and "
+            "a summary of what was created, updated, skipped and why."
+        ),
+        "imports",
+        link=_("Import records"),
     ),
     Feature(
         _("Workflow actions"),

@@ -198,6 +198,12 @@ def test_discover_links_to_where_each_feature_is_set_up(logged_in, connected):
         ("Sync errors you can act on", "/sync-health/#sync-errors"),
         ("Audit log", "/audit/"),
         ("REST API", "/api/docs/"),
+        ("Companies and accounts", "/companies/"),
+        ("Deals and opportunities", "/deals/"),
+        ("Tickets from cases", "/tickets/"),
+        ("Activity sync", "/activities/"),
+        ("Sync custom objects", "/custom-objects/"),
+        ("Import Salesforce records", "/import/"),
     ]:
         assert title in html and f'href="{href}"' in html, title
     assert "Workflow actions" in html and "Not yet available" in html
