@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy
 
 from sync_engine.models import AuditEvent
 
-from .labels import rule_label
+from .forms import setting_label
+from .labels import error_text, rule_label
+from .status import object_labels
 
 ACTION_LABELS = {
     "integration.created": gettext_lazy("Integration created"),
@@ -22,6 +24,9 @@ ACTION_LABELS = {
     "mapping.rule_changed": gettext_lazy("Sync rule changed"),
     "mapping.deleted": gettext_lazy("Mapping deleted"),
     "errors.resync_requested": gettext_lazy("Resync requested"),
+    "record.resync_requested": gettext_lazy("Record resync requested"),
+    "api_token.created": gettext_lazy("API token created"),
+    "api_token.revoked": gettext_lazy("API token revoked"),
     "sync.requested": gettext_lazy("Sync started by hand"),
     "import.started": gettext_lazy("Import from Salesforce started"),
     "import.cancelled": gettext_lazy("Import from Salesforce cancelled"),
@@ -53,13 +58,27 @@ class AuditRow:
 
 
 def _text(value: Any) -> str:
-    if value is None or value == "":
+    if value is None or value == "" or value == {} or value == []:
         return "—"
     if isinstance(value, bool):
         return _("On") if value else _("Off")
     if isinstance(value, int):
         return f"{value:,}"
+    if isinstance(value, dict):  # e.g. the tickets' pipelines: their processes by label
+        return ", ".join(
+            str(v.get("label") or k) if isinstance(v, dict) else f"{k}: {_text(v)}"
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value)
     return str(value)
+
+
+def _object(event: AuditEvent, name: Any) -> str:
+    """An object's name for people ("Contacts", a custom object's label)."""
+    if not name or event.integration is None:
+        return str(name or "")
+    return object_labels(event.integration, [str(name)])[str(name)]
 
 
 def describe_event(event: AuditEvent) -> AuditRow:
@@ -78,12 +97,14 @@ def describe_event(event: AuditEvent) -> AuditRow:
         if details.get("reason"):
             row.notes.append((_("Reason"), str(details["reason"])))
     elif action == "settings.updated":
-        row.subject = str(details.get("object", ""))
+        object_name = str(details.get("object", ""))
+        row.subject = _object(event, object_name)
         for name, change in (details.get("changes") or {}).items():
             if isinstance(change, dict):
-                row.changes.append(Change(name, _text(change.get("from")), _text(change.get("to"))))
+                before, after = _text(change.get("from")), _text(change.get("to"))
+                row.changes.append(Change(setting_label(object_name, name), before, after))
     elif action == "mapping.rule_changed":
-        row.subject = f"{details.get('object', '')} · {details.get('hubspot', '')}"
+        row.subject = f"{_object(event, details.get('object'))} · {details.get('hubspot', '')}"
         row.changes.append(
             Change(
                 _("Sync rule"),
@@ -92,14 +113,31 @@ def describe_event(event: AuditEvent) -> AuditRow:
             )
         )
     elif action in ("mapping.created", "mapping.deleted"):
-        row.subject = str(details.get("object", ""))
+        row.subject = _object(event, details.get("object"))
         pair = f"{details.get('hubspot', '')} ⇄ {details.get('salesforce', '')}"
         before, after = (_text(None), pair) if action == "mapping.created" else (pair, _text(None))
         row.changes.append(Change(_("Mapping"), before, after))
         if details.get("rule"):
             row.notes.append((_("Sync rule"), rule_label(details["rule"])))
+    elif action == "errors.resync_requested":
+        row.notes.append((_("Errors"), _text(details.get("count"))))
+        if details.get("error_type"):
+            row.notes.append((_("Error type"), str(error_text(details["error_type"]).title)))
+    elif action == "record.resync_requested":
+        row.subject = f"{_object(event, details.get('object'))} · {details.get('record', '')}"
+    elif action in ("sync.requested", "import.started", "import.cancelled", "import.resumed"):
+        objects = details.get("objects") or ([details["object"]] if "object" in details else [])
+        if objects:
+            row.subject = ", ".join(_object(event, name) for name in objects)
+        if "import" in details:
+            row.notes.append((_("Import"), f"#{details['import']}"))
+    elif action.startswith("api_token."):
+        row.notes.append((_("User"), _text(details.get("username"))))
+        row.notes.append((_("Token prefix"), _text(details.get("prefix"))))
+        if details.get("expiry"):
+            row.notes.append((_("Expires"), _text(details["expiry"])))
     elif action.startswith("custom_object."):
-        row.subject = str(details.get("object", ""))
+        row.subject = _object(event, details.get("object"))
         if details.get("salesforce"):
             objects = f"{details['salesforce']} ⇄ {details.get('hubspot', '')}"
             row.notes.append((_("Synced objects"), objects))

@@ -74,6 +74,18 @@ HUBSPOT_STATE_COUNTRY = [
 class ContactSettingsForm(forms.Form):
     """Every ``ContactSettings`` field, as the Contacts tab lays them out."""
 
+    change_labels = {
+        "enabled": _("Sync contacts"),
+        "salesforce_create_update": _("When a Salesforce lead or contact is created or updated"),
+        "hubspot_creates": _("When a HubSpot contact is created or updated"),
+        "salesforce_delete": _("When a Salesforce contact or lead is deleted"),
+        "lifecycle_transitions": _("When a Salesforce contact's opportunity stage is updated"),
+        "lifecycle_company_fanout": _("Also update the other contacts of the same company"),
+        "inclusion_list_id": _("Inclusion list"),
+        "salesforce_state_country": _("Salesforce state and country picklists"),
+        "hubspot_state_country": _("HubSpot state and country values"),
+    }
+
     enabled = forms.BooleanField(label=_("Sync contacts"), required=False)
     salesforce_create_update = forms.ChoiceField(
         choices=SALESFORCE_CREATE_UPDATE, widget=forms.RadioSelect
@@ -287,3 +299,37 @@ def _picked_name(value: str) -> str:
 
 class RuleForm(forms.Form):
     rule = forms.ChoiceField(choices=RULE_CHOICES)
+
+
+class TicketSettingsForm(forms.Form):
+    enabled = forms.BooleanField(required=False, label=_("Sync tickets"))
+    salesforce_delete = forms.ChoiceField(
+        choices=[
+            ("nothing", _("Do nothing")),
+            ("delete", _("Delete the ticket")),
+        ],
+        widget=forms.RadioSelect,
+        label=_("When a Salesforce case is deleted"),
+    )
+    sync_account_association = forms.BooleanField(
+        required=False, label=_("Associate tickets with the case's account")
+    )
+    sync_contact_association = forms.BooleanField(
+        required=False, label=_("Associate tickets with the case's contact")
+    )
+    change_labels = {
+        "enabled": _("Sync tickets"),
+        "salesforce_delete": _("When a Salesforce case is deleted"),
+        "sync_account_association": _("Associate tickets with the case's account"),
+        "sync_contact_association": _("Associate tickets with the case's contact"),
+        "pipelines": _("Pipelines"),
+        "setup_complete": _("Setup complete"),
+    }
+
+
+def setting_label(object_name: str, name: str) -> str:
+    """A setting's name in people's words (the audit log's "what changed")."""
+    form = SETTINGS_FORMS.get(object_name) or (
+        TicketSettingsForm if object_name == "tickets" else None
+    )
+    return str((form.change_labels if form else {}).get(name, name))

@@ -225,3 +225,65 @@ def error_text(error_type: str) -> ErrorText:
 
 def category_label(category: str) -> str:
     return str(CATEGORY_LABELS.get(category, category))
+
+
+# --- sync runs ------------------------------------------------------------------------------
+RUN_STATUS_LABELS: dict[str, Promise] = {
+    "running": _("Running"),
+    "succeeded": _("Succeeded"),
+    "paused": _("Paused (API allocation)"),
+    "failed": _("Failed"),
+}
+RUN_TRIGGER_LABELS: dict[str, Promise] = {
+    "schedule": _("Schedule"),
+    "manual": _("Sync now"),
+    "resync": _("Resync"),
+}
+# What a run's counts mean (``SyncRun.counts``; the engine's own names).
+RUN_COUNT_LABELS: dict[str, Promise] = {
+    "read_salesforce": _("Read from Salesforce"),
+    "read_hubspot": _("Read from HubSpot"),
+    "created_in_hubspot": _("Created in HubSpot"),
+    "created_in_salesforce": _("Created in Salesforce"),
+    "updated_in_hubspot": _("Updated in HubSpot"),
+    "updated_in_salesforce": _("Updated in Salesforce"),
+    "deleted_in_hubspot": _("Deleted in HubSpot"),
+    "deleted_in_salesforce": _("Deleted in Salesforce"),
+    "matched": _("Matched"),
+    "linked": _("Linked"),
+    "unchanged": _("Unchanged"),
+    "failed": _("Failed"),
+    "retried": _("Retried"),
+    "conflicts": _("Conflicts"),
+    "owner_resets": _("Owners reset"),
+    "associations_to_hubspot": _("Associations set in HubSpot"),
+    "associations_to_salesforce": _("Associations set in Salesforce"),
+    "accounts_set_on_contacts": _("Accounts given to contacts"),
+    "waiting_for_account": _("Waiting for account"),
+    "waiting_for_contact": _("Waiting for contact"),
+    "waits_resolved": _("Waits ended"),
+    "lifecycle_updates": _("Lifecycle stages moved"),
+    "leads_converted": _("Leads converted"),
+    "roles_created": _("Contact roles created"),
+    "roles_deleted": _("Contact roles deleted"),
+    "pipelines_created": _("Pipelines created"),
+    "skipped_no_email": _("Skipped: no email"),
+    "skipped_outside_list": _("Skipped: outside the inclusion list"),
+    "skipped_create_disabled": _("Skipped: creation off"),
+    "skipped_no_contact": _("Skipped: no contact syncs"),
+    "skipped_unsynced_pipeline": _("Skipped: pipeline not synced"),
+    "skipped_type_off": _("Skipped: type not synced"),
+    "skipped_before_turned_on": _("Skipped: from before it was turned on"),
+    "skipped_own": _("Skipped: the integration's own copies"),
+}
+
+
+def run_details(counts: dict) -> str:
+    """A run's counts in people's words, the ones that happened ("Read from Salesforce: 12 ·
+    Created in HubSpot: 3"); the engine's bookkeeping (cursor and stream counters) left out."""
+    parts = [
+        f"{RUN_COUNT_LABELS[key]}: {value:,}"
+        for key, value in (counts or {}).items()
+        if key in RUN_COUNT_LABELS and value
+    ]
+    return " · ".join(parts)

@@ -546,13 +546,23 @@ class RecordHistory:
     current: list[SyncError]
     resolved: list[SyncError]
     hubspot_object: str = ""  # the HubSpot object of the link's record, for the link to it
+    synced_label: str = ""  # its name as last synced (the link's snapshot)
 
     @property
     def label(self) -> str:
         for error in self.current + self.resolved:
             if error.record_label:
                 return error.record_label
-        return self.record_key
+        return self.synced_label or self.record_key
+
+
+# Snapshot values that name a record, by pair (the first one set wins).
+NAME_PROPERTIES = ("name", "dealname", "subject", "hs_task_subject", "email")
+
+
+def _synced_label(snapshot: dict) -> str:
+    person = " ".join(p for p in (snapshot.get("firstname"), snapshot.get("lastname")) if p)
+    return person or next((str(snapshot[p]) for p in NAME_PROPERTIES if snapshot.get(p)), "")
 
 
 def record_history(
@@ -561,7 +571,7 @@ def record_history(
     """The record's link and its errors, current and past, both under its HubSpot and its
     Salesforce key (2 queries)."""
     system, _, record_id = record_key.partition(":")
-    link_query = RecordLink.objects.filter(integration_id=integration.pk).defer("snapshot")
+    link_query = RecordLink.objects.filter(integration_id=integration.pk)
     if system == System.HUBSPOT:
         link = link_query.filter(object=object_name, hubspot_id=record_id).first()
     else:
@@ -584,6 +594,7 @@ def record_history(
         current=[e for e in errors if e.resolved_at is None],
         resolved=[e for e in errors if e.resolved_at is not None],
         hubspot_object=objects.get(linked_object, linked_object),
+        synced_label=_synced_label(link.snapshot or {}) if link is not None else "",
     )
 
 

@@ -1,6 +1,13 @@
 from django import template
 
-from ..labels import category_label, error_text, rule_label
+from ..labels import (
+    RUN_STATUS_LABELS,
+    RUN_TRIGGER_LABELS,
+    category_label,
+    error_text,
+    rule_label,
+    run_details,
+)
 from ..links import hubspot_record_url, salesforce_record_url
 
 register = template.Library()
@@ -29,3 +36,18 @@ def error_title(error_type: str) -> str:
 @register.filter
 def category(category_key: str) -> str:
     return category_label(category_key)
+
+
+@register.filter
+def run_status(status: str) -> str:
+    return str(RUN_STATUS_LABELS.get(status, status))
+
+
+@register.filter
+def run_trigger(trigger: str) -> str:
+    return str(RUN_TRIGGER_LABELS.get(trigger, trigger))
+
+
+@register.filter
+def run_counts(counts: dict) -> str:
+    return run_details(counts)

@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from sync_engine.errors import ConnectorError
 from sync_engine.object_settings import (
@@ -41,7 +40,7 @@ def _tab(object_name: str):
 def describe_changes(form, diff: dict) -> list[dict]:
     """``[{"label", "old", "new"}]`` in the people's words, for "what changed"."""
     rows = []
-    labels = getattr(form, "change_labels", CHANGE_LABELS)
+    labels = form.change_labels
     for name, (old, new) in diff.items():
         rows.append(
             {
@@ -64,23 +63,6 @@ def _value_label(form, name: str, value) -> str:
     field = form.fields.get(name)
     choices = dict(getattr(field, "choices", []) or [])
     return str(choices.get(value, value))
-
-
-CHANGE_LABELS = {
-    "enabled": gettext_lazy("Sync contacts"),
-    "salesforce_create_update": gettext_lazy(
-        "When a Salesforce lead or contact is created or updated"
-    ),
-    "hubspot_creates": gettext_lazy("When a HubSpot contact is created or updated"),
-    "salesforce_delete": gettext_lazy("When a Salesforce contact or lead is deleted"),
-    "lifecycle_transitions": gettext_lazy(
-        "When a Salesforce contact's opportunity stage is updated"
-    ),
-    "lifecycle_company_fanout": gettext_lazy("Also update the other contacts of the same company"),
-    "inclusion_list_id": gettext_lazy("Inclusion list"),
-    "salesforce_state_country": gettext_lazy("Salesforce state and country picklists"),
-    "hubspot_state_country": gettext_lazy("HubSpot state and country values"),
-}
 
 
 def _settings_context(request: HttpRequest, integration, object_name: str, form=None) -> dict:

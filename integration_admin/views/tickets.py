@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -39,6 +38,7 @@ from sync_engine.services import (
     ticket_setup_finish,
 )
 
+from ..forms import TicketSettingsForm
 from ..navigation import OBJECT_TABS
 from ..roles import admin_required
 from .common import current_integration, not_connected
@@ -59,32 +59,6 @@ STEPS = (
 LAST = len(STEPS)
 SESSION_STEP = "tickets_wizard_step"
 NEW = "new"
-
-
-class TicketSettingsForm(forms.Form):
-    enabled = forms.BooleanField(required=False, label=gettext_lazy("Sync tickets"))
-    salesforce_delete = forms.ChoiceField(
-        choices=[
-            ("nothing", gettext_lazy("Do nothing")),
-            ("delete", gettext_lazy("Delete the ticket")),
-        ],
-        widget=forms.RadioSelect,
-        label=gettext_lazy("When a Salesforce case is deleted"),
-    )
-    sync_account_association = forms.BooleanField(
-        required=False, label=gettext_lazy("Associate tickets with the case's account")
-    )
-    sync_contact_association = forms.BooleanField(
-        required=False, label=gettext_lazy("Associate tickets with the case's contact")
-    )
-    change_labels = {
-        "enabled": gettext_lazy("Sync tickets"),
-        "salesforce_delete": gettext_lazy("When a Salesforce case is deleted"),
-        "sync_account_association": gettext_lazy("Associate tickets with the case's account"),
-        "sync_contact_association": gettext_lazy("Associate tickets with the case's contact"),
-        "pipelines": gettext_lazy("Pipelines"),
-        "setup_complete": gettext_lazy("Setup complete"),
-    }
 
 
 def _tab():

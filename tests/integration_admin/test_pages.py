@@ -131,6 +131,46 @@ def test_every_pair_is_named_for_people_in_the_status_bar_and_the_runs(admin_cli
     assert "<td>Projects</td>" in runs and "custom:1" not in runs
 
 
+def test_a_cycles_details_read_in_peoples_words(admin_client, connected):
+    SyncRun.objects.create(
+        integration=connected, object="contacts", status="succeeded", trigger="manual",
+        counts={"streams_unchanged": 2, "read_salesforce": 1200, "linked": 0,
+                "created_in_hubspot": 3},
+    )  # fmt: skip
+    runs = admin_client.get("/sync-health/").content.decode()
+    runs = runs[runs.index('id="sync-runs"') :]
+    assert "Read from Salesforce: 1,200 · Created in HubSpot: 3" in runs
+    assert "streams_unchanged" not in runs and "Linked" not in runs  # bookkeeping, and zeros
+    assert "<td>Sync now</td>" in runs and ">Succeeded</span>" in runs
+
+
+def test_the_audit_log_names_settings_and_objects_for_people(admin_client, connected):
+    from sync_engine.services import audit_event_record
+
+    audit_event_record(
+        action="settings.updated",
+        integration=connected,
+        details={"object": "activities", "changes": {"hubspot_calls": {"from": False, "to": True}}},
+    )
+    audit_event_record(
+        action="settings.updated",
+        integration=connected,
+        details={
+            "object": "tickets",
+            "changes": {
+                "pipelines": {"from": {}, "to": {"master": {"label": "Master", "pipeline": ""}}}
+            },
+        },
+    )
+    audit_event_record(action="record.resync_requested", integration=connected,
+                       details={"object": "contacts", "record": "hubspot:7"})  # fmt: skip
+    html = admin_client.get("/audit/").content.decode()
+    assert "HubSpot calls to Salesforce" in html and "hubspot_calls" not in html
+    assert "Pipelines" in html and "Master" in html and "&#x27;master&#x27;" not in html
+    assert "Record resync requested" in html and "Contacts · hubspot:7" in html
+    assert ">record.resync_requested<" not in html  # (it stays in a data attribute)
+
+
 def test_recent_cycles_show_every_pair_of_the_last_three_cycles(admin_client, connected):
     names = ("contacts", "companies", "deals", "tickets", "activities", "custom:1")
     make_custom_object(connected)

@@ -349,6 +349,18 @@ def test_resync_runs_a_real_cycle(
 
 
 # --- one record -------------------------------------------------------------------------------
+def test_a_record_without_errors_is_named_as_last_synced(admin_client, connected):
+    RecordLink.objects.create(
+        integration=connected, object="contacts", hubspot_id="1933",
+        salesforce_id="003000000000002AAA", salesforce_type="Contact",
+        snapshot={"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.com"},
+    )  # fmt: skip
+    html = admin_client.get("/records/contacts/hubspot:1933/").content.decode()
+    assert '<h1 class="page__title">Ada Lovelace</h1>' in html
+    # It can be synced again by hand, errors or not (a new mapping's values, say).
+    assert 'action="/records/contacts/hubspot:1933/resync/"' in html and "Sync this record" in html
+
+
 def test_record_view_shows_link_errors_and_history(admin_client, connected):
     RecordLink.objects.create(
         integration=connected, object="contacts", hubspot_id="1000",
