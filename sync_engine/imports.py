@@ -120,7 +120,7 @@ SKIP_COUNTERS = {  # the pair's counters that mean "this record was left alone, 
 SKIP_REASONS = {
     "no_email": gettext_lazy("No email address"),
     "duplicate_email": gettext_lazy("Email address of an earlier record"),
-    "already_in_sync": gettext_lazy("Already imported and unchanged"),
+    "already_in_sync": gettext_lazy("Already synced and unchanged"),
     "outside_inclusion_list": gettext_lazy("Outside the inclusion list"),
     "pair_off": gettext_lazy("The object's sync is switched off"),
     "converted_lead": gettext_lazy("Converted lead"),
