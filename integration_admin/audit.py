@@ -24,6 +24,7 @@ ACTION_LABELS = {
     "mapping.rule_changed": gettext_lazy("Sync rule changed"),
     "mapping.deleted": gettext_lazy("Mapping deleted"),
     "errors.resync_requested": gettext_lazy("Resync requested"),
+    "errors.view_created": gettext_lazy("View created in HubSpot"),
     "record.resync_requested": gettext_lazy("Record resync requested"),
     "api_token.created": gettext_lazy("API token created"),
     "api_token.revoked": gettext_lazy("API token revoked"),
@@ -119,8 +120,11 @@ def describe_event(event: AuditEvent) -> AuditRow:
         row.changes.append(Change(_("Mapping"), before, after))
         if details.get("rule"):
             row.notes.append((_("Sync rule"), rule_label(details["rule"])))
-    elif action == "errors.resync_requested":
-        row.notes.append((_("Errors"), _text(details.get("count"))))
+    elif action in ("errors.resync_requested", "errors.view_created"):
+        if "count" in details:
+            row.notes.append((_("Errors"), _text(details["count"])))
+        if "records" in details:
+            row.notes.append((_("Records"), _text(details["records"])))
         if details.get("error_type"):
             row.notes.append((_("Error type"), str(error_text(details["error_type"]).title)))
     elif action == "record.resync_requested":

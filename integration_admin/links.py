@@ -42,3 +42,14 @@ def hubspot_create_list_url(connection) -> str:
     if not connection or not connection.portal_id:
         return ""
     return f"{HUBSPOT_APP_URL}/contacts/{quote(connection.portal_id, safe='')}/objectLists/create"
+
+
+def hubspot_list_url(connection, list_id: str) -> str:
+    """``https://app.hubspot.com/contacts/{portal}/objectLists/{listId}``: a list (a *view*
+    made from the Sync health tab); "" when the account id isn't known."""
+    if not connection or not connection.portal_id or not list_id:
+        return ""
+    return (
+        f"{HUBSPOT_APP_URL}/contacts/{quote(connection.portal_id, safe='')}/objectLists/"
+        f"{quote(str(list_id), safe='')}"
+    )

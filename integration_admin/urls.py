@@ -21,6 +21,11 @@ urlpatterns = [
     path("sync-health/errors/resync/", errors.errors_resync, name="errors_resync"),
     path("sync-health/errors/<slug:error_type>/", health.error_panel, name="error_panel"),
     path(
+        "sync-health/errors/<slug:error_type>/view/",
+        errors.errors_create_view,
+        name="errors_create_view",
+    ),
+    path(
         "records/<str:object_name>/<str:record_key>/",
         errors.record_detail,
         name="record_detail",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import secrets
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -881,6 +884,165 @@ def sync_errors_request_resync(
             )
         )
     return count
+
+
+# A HubSpot list's name is unique among its object type's lists: a second view made the same
+# minute gets " (2)", and so on.
+VIEW_NAME_ATTEMPTS = 5
+VIEW_ERRORS_CHUNK = 1000  # errors read (with their record links) at a time
+
+
+@dataclass
+class CreatedView:
+    """A MANUAL HubSpot list of one object type's records that have a type of error."""
+
+    list_id: str
+    name: str
+    object_type_id: str  # "0-1", "2-1000001"…
+    hubspot_object: str  # "contacts", or a custom object's type id
+    records: int  # added to the list
+    missing: int = 0  # HubSpot ids HubSpot no longer has (deleted since the error)
+
+
+@dataclass
+class ErrorViews:
+    """What :func:`sync_errors_create_view` made, and the errors it had to leave out."""
+
+    views: list[CreatedView] = dataclass_field(default_factory=list)
+    not_in_hubspot: int = 0  # records without a HubSpot id yet (Salesforce-only so far)
+    activities: int = 0  # engagements: a list can't hold them
+
+    @property
+    def records(self) -> int:
+        return sum(view.records for view in self.views)
+
+    @property
+    def missing(self) -> int:
+        return sum(view.missing for view in self.views)
+
+
+def _error_view_groups(
+    *, integration: Integration, error_type: str, result: ErrorViews
+) -> dict[str, list[str]]:
+    """``{HubSpot object type id: [HubSpot ids]}`` of the records with a current error of the
+    type (each once), counting in ``result`` the errors no list can hold."""
+    from .selectors import (
+        ErrorRow,
+        hubspot_objects,
+        record_links_for_errors,
+        sync_errors_query,
+    )
+
+    by_name = {name: type_id for type_id, name in HUBSPOT_OBJECT_TYPE_IDS.items()}
+    errors = sync_errors_query(integration=integration, error_type=error_type)
+    objects = hubspot_objects(
+        integration=integration, object_names=set(errors.values_list("object", flat=True))
+    )
+    groups: dict[str, dict[str, None]] = {}
+    chunk: list[SyncError] = []
+
+    def place(chunk: list[SyncError]) -> None:
+        links = record_links_for_errors(integration=integration, errors=chunk)
+        for error in chunk:
+            if error.object == "activities":
+                result.activities += 1
+                continue
+            row = ErrorRow(error=error, link=links.get(error.pk), hubspot_objects=objects)
+            hubspot_object, hubspot_id = row.hubspot_object, row.hubspot_id
+            type_id = by_name.get(hubspot_object) or (
+                hubspot_object if re.fullmatch(r"2-\d+", hubspot_object or "") else ""
+            )
+            if not type_id or not hubspot_id:
+                result.not_in_hubspot += 1
+                continue
+            groups.setdefault(type_id, {})[hubspot_id] = None
+
+    for error in errors.iterator(chunk_size=VIEW_ERRORS_CHUNK):
+        chunk.append(error)
+        if len(chunk) == VIEW_ERRORS_CHUNK:
+            place(chunk)
+            chunk = []
+    if chunk:
+        place(chunk)
+    return {type_id: list(ids) for type_id, ids in groups.items()}
+
+
+def _view_list_create(connector: Any, *, name: str, object_type_id: str) -> Any:
+    """Create the list, numbering the name when the object type already has a list so named."""
+    from .errors import BadRequest
+
+    for attempt in range(1, VIEW_NAME_ATTEMPTS + 1):
+        candidate = name if attempt == 1 else f"{name} ({attempt})"
+        try:
+            return connector.list_create(name=candidate, object_type_id=object_type_id)
+        except BadRequest as refused:
+            if attempt == VIEW_NAME_ATTEMPTS:
+                raise
+            # Refused for its name (a list has it), or for something else: that refusal stands.
+            try:
+                connector.list_get_by_name(name=candidate, object_type_id=object_type_id)
+            except ConnectorError:
+                raise refused from None
+    raise AssertionError("unreachable")
+
+
+def sync_errors_create_view(
+    *, integration: Integration, error_type: str, actor: AbstractBaseUser | None = None
+) -> ErrorViews:
+    """The *Create view* of an error type (spec §3.2): one MANUAL HubSpot list per HubSpot
+    object type, holding the records that have a current error of the type, for people to
+    edit them in bulk in HubSpot. Left out, and counted: records HubSpot doesn't have yet
+    (their Salesforce record hasn't synced) and activities (a list can't hold engagements).
+
+    Calls HubSpot (1 create per list, 1 add per 500 records); a failure raises the
+    connector's error, after audit-logging the lists already made."""
+    from .connectors.hubspot import HubSpotConnector
+    from .error_types import ERROR_TYPES
+
+    result = ErrorViews()
+    groups = _error_view_groups(integration=integration, error_type=error_type, result=result)
+    if not groups:
+        return result
+    title = (ERROR_TYPES.get(error_type) or ERROR_TYPES["other"]).title
+    stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    name = f"Salesforce sync errors: {title} ({stamp})"
+    connector = HubSpotConnector(integration=integration)
+
+    def audit(**extra: Any) -> None:
+        audit_event_record(
+            action="errors.view_created",
+            integration=integration,
+            actor=actor,
+            details={
+                "error_type": error_type,
+                "lists": [view.list_id for view in result.views],
+                "records": result.records,
+                **extra,
+            },
+        )
+
+    # Standard objects first, in HubSpot's order (contacts, companies, deals, tickets).
+    for type_id in sorted(groups, key=lambda t: (not t.startswith("0-"), t)):
+        ids = groups[type_id]
+        try:
+            created = _view_list_create(connector, name=name, object_type_id=type_id)
+            view = CreatedView(
+                list_id=str(created.list_id),
+                name=str(created.name or name),
+                object_type_id=type_id,
+                hubspot_object=HUBSPOT_OBJECT_TYPE_IDS.get(type_id, type_id),
+                records=0,
+            )
+            result.views.append(view)
+            added = connector.list_add_members(list_id=view.list_id, record_ids=ids)
+        except ConnectorError as error:
+            if result.views:  # made before the failure, and left in HubSpot
+                audit(failed=error.message)
+            raise
+        view.missing = len(added["missing"])
+        view.records = len(ids) - view.missing
+    audit()
+    return result
 
 
 def record_resync(

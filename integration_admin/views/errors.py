@@ -1,4 +1,5 @@
-"""Resync errors (selected, all of a type, or one record's) and the per-record view."""
+"""Resync errors (selected, all of a type, or one record's), make a HubSpot view of a type's
+records, and the per-record view."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from sync_engine.error_types import ERROR_TYPES
+from sync_engine.errors import ConnectorError
 from sync_engine.models import SyncObject
 from sync_engine.object_settings import CUSTOM_PREFIX
 from sync_engine.selectors import record_history
+from sync_engine.services import ErrorViews, sync_errors_create_view, sync_errors_request_resync
 from sync_engine.services import record_resync as request_record_resync
-from sync_engine.services import sync_errors_request_resync
 
+from ..links import hubspot_list_url
 from ..roles import admin_required
 from ..status import object_labels
 from .common import current_integration, error_type_param
@@ -80,6 +84,99 @@ def errors_resync(request: HttpRequest) -> HttpResponse:
         target = reverse("error_panel", args=[error_type]) if error_type else reverse("sync_health")
         return redirect(target)
     context = _panel_context(request, integration, error_type or "other")
+    return render(request, "integration_admin/partials/error_panel.html", context)
+
+
+def _views_messages(request: HttpRequest, made: ErrorViews) -> None:
+    for view in made.views:
+        messages.success(
+            request,
+            ngettext(
+                "Created the HubSpot view “%(name)s” with %(count)s record.",
+                "Created the HubSpot view “%(name)s” with %(count)s records.",
+                view.records,
+            )
+            % {"name": view.name, "count": f"{view.records:,}"},
+        )
+    left_out = made.missing or made.not_in_hubspot or made.activities
+    if not made.views:
+        if left_out:
+            messages.warning(request, _("No HubSpot view was created."))
+        else:
+            messages.info(
+                request,
+                _("No current errors of this type, so there was nothing to put in a view."),
+            )
+    if made.missing:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)s record is no longer in HubSpot, so the view leaves it out.",
+                "%(count)s records are no longer in HubSpot, so the view leaves them out.",
+                made.missing,
+            )
+            % {"count": f"{made.missing:,}"},
+        )
+    if made.not_in_hubspot:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)s record was left out: it isn't in HubSpot yet, as its Salesforce "
+                "record hasn't synced.",
+                "%(count)s records were left out: they aren't in HubSpot yet, as their "
+                "Salesforce records haven't synced.",
+                made.not_in_hubspot,
+            )
+            % {"count": f"{made.not_in_hubspot:,}"},
+        )
+    if made.activities:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)s activity was left out: HubSpot lists can't hold activities.",
+                "%(count)s activities were left out: HubSpot lists can't hold activities.",
+                made.activities,
+            )
+            % {"count": f"{made.activities:,}"},
+        )
+
+
+@login_required
+@require_POST
+@admin_required
+def errors_create_view(request: HttpRequest, error_type: str) -> HttpResponse:
+    """*Create view*: a HubSpot list per object type of the records that have a current error
+    of the type, linked from the panel (htmx) and named in the messages."""
+    integration = current_integration(request)
+    if integration is None:
+        raise Http404
+    error_type = error_type_param(error_type) or ""
+    if error_type not in ERROR_TYPES:
+        raise Http404
+    created_views = []
+    try:
+        made = sync_errors_create_view(
+            integration=integration, error_type=error_type, actor=request.user
+        )
+    except ConnectorError as error:
+        messages.error(
+            request, _("HubSpot didn't create the view: %(error)s") % {"error": error.message}
+        )
+    else:
+        _views_messages(request, made)
+        connection = integration.hubspot_connection
+        created_views = [
+            {
+                "name": view.name,
+                "records": view.records,
+                "url": hubspot_list_url(connection, view.list_id),
+            }
+            for view in made.views
+        ]
+    if not request.htmx:
+        return redirect("error_panel", error_type=error_type)
+    context = _panel_context(request, integration, error_type)
+    context["created_views"] = created_views
     return render(request, "integration_admin/partials/error_panel.html", context)
 
 

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 CHANGES = [
     ("/sync-health/allocation/", {"allocation": "6000"}),
     ("/sync-health/errors/resync/", {"scope": "all"}),
+    ("/sync-health/errors/property_value/view/", {}),
     ("/records/contacts/hubspot:1/resync/", {}),
     ("/contacts/", {"salesforce_delete": "delete"}),
     ("/objects/contacts/mappings/add/", {"hubspot_property": "a", "salesforce_field": "b"}),

@@ -48,6 +48,9 @@ OBJECT_BATCH_SIZE = 100
 ASSOCIATION_BATCH_READ_SIZE = 1000
 ASSOCIATION_BATCH_WRITE_SIZE = 100
 SEARCH_PAGE_SIZE = 200
+# Record ids per ``PUT /crm/v3/lists/{listId}/memberships/add``: the v3 docs, the spec and the
+# emulator name no limit; 500 is the one HubSpot documented (the v1 contact lists' add).
+LIST_MEMBERSHIP_BATCH_SIZE = 500
 
 
 class WindowPacer:
@@ -563,6 +566,48 @@ class HubSpotConnector:
             operation="lists.memberships.list",
             **_drop_none(after=after, limit=limit),
         )
+
+    def list_get_by_name(self, *, name: str, object_type_id: str) -> Any:
+        """The list of that name among the object type's lists (``NotFound`` when none)."""
+        return self.call(
+            "crm.lists.lists_api",
+            "get_by_name",
+            name,
+            object_type_id,
+            operation="lists.get_by_name",
+        )
+
+    def list_create(self, *, name: str, object_type_id: str) -> Any:
+        """A new MANUAL list (records are added and removed by hand or by
+        :meth:`list_add_members`): the created ``PublicObjectList`` (``.list_id``). HubSpot
+        refuses a name another list of the object type has (``BadRequest``)."""
+        response = self.call(
+            "crm.lists.lists_api",
+            "create",
+            {"name": name, "objectTypeId": object_type_id, "processingType": "MANUAL"},
+            operation="lists.create",
+            sent=1,
+        )
+        return response.list
+
+    def list_add_members(self, *, list_id: str, record_ids: list[str]) -> dict[str, list[str]]:
+        """Add records to a MANUAL list, 500 ids per call: ``{"added": [...], "missing":
+        [...]}`` (missing: ids HubSpot doesn't have; ids already in the list are in
+        neither)."""
+        added: list[str] = []
+        missing: list[str] = []
+        for chunk in _chunks([str(i) for i in record_ids], LIST_MEMBERSHIP_BATCH_SIZE):
+            response = self.call(
+                "crm.lists.memberships_api",
+                "add",
+                str(list_id),
+                chunk,
+                operation="lists.memberships.add",
+                sent=len(chunk),
+            )
+            added.extend(str(i) for i in getattr(response, "records_ids_added", None) or [])
+            missing.extend(str(i) for i in getattr(response, "record_ids_missing", None) or [])
+        return {"added": added, "missing": missing}
 
     # --- associations (v4) ----------------------------------------------------------------
     def associations_page(
