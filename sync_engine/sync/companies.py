@@ -615,6 +615,16 @@ class CompanySync(PairSync):
         updates = [
             {"Id": r["Id"], "AccountId": wanted[r["Id"]]} for r in current if not r.get("AccountId")
         ]
+        hubspot_of = {link.salesforce_id: hubspot_id for hubspot_id, link in links.items()}
+        self.set_contact_accounts(updates, hubspot_of, counter="accounts_set_on_contacts")
+
+    def set_contact_accounts(
+        self, updates: list[dict], hubspot_of: dict[str, str], *, counter: str
+    ) -> None:
+        """Write ``Contact.AccountId`` (``updates``, collections of 200). What lands is
+        remembered as in step and its errors end; a refusal is an error on the HubSpot contact
+        (``hubspot_of`` the Salesforce contact's), not remembered, so its retry puts the
+        contact in step with its HubSpot company (see ``retry_contact_associations``)."""
         if not updates:
             return
         results = each_chunk_retried(
@@ -622,20 +632,22 @@ class CompanySync(PairSync):
             updates,
             SALESFORCE_COLLECTION,
         )
-        hubspot_of = {link.salesforce_id: hubspot_id for hubspot_id, link in links.items()}
         done = {}
         for update, result in zip(updates, results, strict=True):
             if result.get("success"):
                 done[update["Id"]] = update["AccountId"]
             else:
-                # Not remembered as in step: the error's retry puts the contact in step with
-                # its HubSpot company (see retry_contact_associations).
                 contact = SimpleNamespace(id=hubspot_of[update["Id"]], properties={})
                 self.record_salesforce_failure(
                     Pair("Contact", {"Id": update["Id"]}, contact), result
                 )
-        self.counts["accounts_set_on_contacts"] += len(done)
+        self.counts[counter] += len(done)
         self.remember_association(done)
+        services.sync_errors_resolve(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            record_keys=[f"hubspot:{hubspot_of[contact]}" for contact in done],
+        )
 
     def remember_association(
         self, accounts: dict[str, str | None], *, only_missing: bool = False
@@ -904,30 +916,8 @@ class CompanySync(PairSync):
         if pending:
             # Associating a contact doesn't touch the company's modified date: look at it now.
             self.handle_hubspot_companies(list(self.hubspot_read(sorted(pending)).values()), None)
-        if not updates:
-            return
-        results = each_chunk_retried(
-            lambda chunk: self.ctx.salesforce.collections_update(sobject="Contact", records=chunk),
-            updates,
-            SALESFORCE_COLLECTION,
-        )
-        done = {}
         hubspot_of = {links[str(o.id)].salesforce_id: str(o.id) for o in changed}
-        for update, result in zip(updates, results, strict=True):
-            if result.get("success"):
-                done[update["Id"]] = update["AccountId"]
-            else:
-                contact = next(o for o in changed if links[str(o.id)].salesforce_id == update["Id"])
-                self.record_salesforce_failure(
-                    Pair("Contact", {"Id": update["Id"]}, contact), result
-                )
-        self.counts["associations_to_salesforce"] += len(done)
-        self.remember_association(done)
-        services.sync_errors_resolve(
-            integration=self.ctx.integration,
-            object_name=OBJECT,
-            record_keys=[f"hubspot:{hubspot_of[contact]}" for contact in done],
-        )
+        self.set_contact_accounts(updates, hubspot_of, counter="associations_to_salesforce")
 
     # --- retries --------------------------------------------------------------------------
     def retry_errored(self) -> None:

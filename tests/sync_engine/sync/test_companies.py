@@ -440,13 +440,14 @@ def retry_now(emulators, rule: str) -> None:
     SyncError.objects.filter(object="companies").update(next_retry_at=timezone.now())
 
 
-def test_a_refused_primary_company_move_is_an_error_and_its_retry_moves_the_contact(
-    companies, sf_person, hs_person, emulators
-):
-    first = sf_person.Account.create({"Name": "First"})["id"]
-    second = sf_person.Account.create({"Name": "Second"})["id"]
+def refused_move(companies, sf_person, emulators, name: str) -> tuple[str, str, str, str]:
+    """A Salesforce contact on one account, synced, then moved in HubSpot to the other
+    account's company while a validation rule refuses account changes; one company cycle
+    tries it. (contact id, the other account id, the HubSpot contact id, the rule's name.)"""
+    first = sf_person.Account.create({"Name": f"First {name}"})["id"]
+    second = sf_person.Account.create({"Name": f"Second {name}"})["id"]
     contact = sf_person.Contact.create(
-        {"LastName": "Mover", "Email": "mover@x.example", "AccountId": first}
+        {"LastName": name, "Email": f"{name}@x.example", "AccountId": first}
     )["id"]
     companies.both()
     companies()
@@ -456,6 +457,13 @@ def test_a_refused_primary_company_move_is_an_error_and_its_retry_moves_the_cont
                         to_type="companies", to_id=companies.link(salesforce_id=second).hubspot_id,
                         type_id=1)  # fmt: skip
     companies()
+    return contact, second, hs_contact, rule
+
+
+def test_a_refused_primary_company_move_is_an_error_and_its_retry_moves_the_contact(
+    companies, sf_person, hs_person, emulators
+):
+    contact, second, hs_contact, rule = refused_move(companies, sf_person, emulators, "mover")
     error = SyncError.objects.get(object="companies", resolved_at__isnull=True)
     assert error.record_key == f"hubspot:{hs_contact}" and error.salesforce_type == "Contact"
     assert "Contacts may not change account via API" in error.message
@@ -471,19 +479,7 @@ def test_a_refused_primary_company_move_is_an_error_and_its_retry_moves_the_cont
 def test_the_error_of_a_record_deleted_before_its_retry_ends(
     companies, sf_person, hs_person, emulators
 ):
-    account = sf_person.Account.create({"Name": "First"})["id"]
-    second = sf_person.Account.create({"Name": "Second"})["id"]
-    contact = sf_person.Contact.create(
-        {"LastName": "Gone", "Email": "gone@x.example", "AccountId": account}
-    )["id"]
-    companies.both()
-    companies()
-    other = companies.link(salesforce_id=second).hubspot_id
-    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
-    rule = refuse_account_changes(emulators)
-    companies.hs_action("associate", from_type="contacts", from_id=hs_contact,
-                        to_type="companies", to_id=other, type_id=1)  # fmt: skip
-    companies()
+    _, _, hs_contact, rule = refused_move(companies, sf_person, emulators, "gone")
     error = SyncError.objects.get(object="companies", resolved_at__isnull=True)
     hs_person.crm.contacts.basic_api.archive(hs_contact)
     retry_now(emulators, rule)
