@@ -13,6 +13,7 @@ from sync_engine.models import AuditEvent
 from .forms import setting_label
 from .labels import error_text, rule_label
 from .status import object_labels
+from .templatetags.humanize_numbers import thousands
 
 ACTION_LABELS = {
     "integration.created": gettext_lazy("Integration created"),
@@ -64,7 +65,7 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return _("On") if value else _("Off")
     if isinstance(value, int):
-        return f"{value:,}"
+        return thousands(value)
     if isinstance(value, dict):  # e.g. the tickets' pipelines: their processes by label
         return ", ".join(
             str(v.get("label") or k) if isinstance(v, dict) else f"{k}: {_text(v)}"

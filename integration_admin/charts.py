@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from sync_engine.selectors import HourlyCalls
 
+from .templatetags.humanize_numbers import thousands
+
 WIDTH, HEIGHT = 720, 220
 LEFT, RIGHT, TOP, BOTTOM = 52, 12, 12, 28
 
@@ -71,7 +73,7 @@ def calls_chart(hourly: HourlyCalls, *, allocation: int | None = None) -> Chart:
 
     for i in range(5):
         value = top * i / 4
-        chart.gridlines.append((y_of(value), f"{int(value):,}"))
+        chart.gridlines.append((y_of(value), thousands(int(value))))
     for i, bucket in enumerate(buckets):
         start = timezone.localtime(bucket.start)
         hours = f"{start:%H}:00–{(start.hour + 1) % 24:02d}:00"
@@ -89,7 +91,7 @@ def calls_chart(hourly: HourlyCalls, *, allocation: int | None = None) -> Chart:
                     height=round(height, 1),
                     css=css,
                     title=_("%(hours)s · %(system)s: %(count)s calls")
-                    % {"hours": hours, "system": system, "count": f"{count:,}"},
+                    % {"hours": hours, "system": system, "count": thousands(count)},
                 )
             )
         if i % 3 == 0:
@@ -97,6 +99,6 @@ def calls_chart(hourly: HourlyCalls, *, allocation: int | None = None) -> Chart:
     if pace and pace <= top:
         chart.pace_y = y_of(pace)
         chart.pace_label = _("Allocation ÷ 24 h: %(pace)s calls/hour") % {
-            "pace": f"{round(pace):,}"
+            "pace": thousands(round(pace))
         }
     return chart

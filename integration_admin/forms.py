@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from sync_engine.sync.rules import SyncRule
 
 from .labels import RULE_LABELS
+from .templatetags.humanize_numbers import thousands
 
 RULE_CHOICES = list(RULE_LABELS.items())
 
@@ -40,7 +41,7 @@ class AllocationForm(forms.Form):
                     "The allocation can't be more than Salesforce's limit of %(limit)s calls "
                     "per 24 hours."
                 ),
-                params={"limit": f"{self.limit:,}"},
+                params={"limit": thousands(self.limit)},
                 code="above_limit",
             )
         return value

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from sync_engine.error_types import ERROR_TYPES
 from sync_engine.sync.rules import SyncRule
 
+from .templatetags.humanize_numbers import thousands
+
 RULE_LABELS: dict[str, Promise] = {
     SyncRule.PREFER_SALESFORCE_UNLESS_BLANK: _("Prefer Salesforce unless blank"),
     SyncRule.ALWAYS_USE_SALESFORCE: _("Always use Salesforce"),
@@ -282,7 +284,7 @@ def run_details(counts: dict) -> str:
     """A run's counts in people's words, the ones that happened ("Read from Salesforce: 12 ·
     Created in HubSpot: 3"); the engine's bookkeeping (cursor and stream counters) left out."""
     parts = [
-        f"{RUN_COUNT_LABELS[key]}: {value:,}"
+        f"{RUN_COUNT_LABELS[key]}: {thousands(value)}"
         for key, value in (counts or {}).items()
         if key in RUN_COUNT_LABELS and value
     ]

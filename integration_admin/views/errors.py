@@ -25,6 +25,7 @@ from sync_engine.services import record_resync as request_record_resync
 from ..links import hubspot_list_url
 from ..roles import admin_required
 from ..status import object_labels
+from ..templatetags.humanize_numbers import thousands
 from .common import current_integration, error_type_param
 from .health import _panel_context
 
@@ -44,7 +45,7 @@ def _queued_message(request: HttpRequest, count: int) -> None:
                 "%(count)s errors queued for a resync; the next sync cycle starts now.",
                 count,
             )
-            % {"count": f"{count:,}"},
+            % {"count": thousands(count)},
         )
     else:
         messages.info(request, _("No current errors matched, so nothing was queued."))
@@ -96,7 +97,7 @@ def _views_messages(request: HttpRequest, made: ErrorViews) -> None:
                 "Created the HubSpot view “%(name)s” with %(count)s records.",
                 view.records,
             )
-            % {"name": view.name, "count": f"{view.records:,}"},
+            % {"name": view.name, "count": thousands(view.records)},
         )
     left_out = made.missing or made.not_in_hubspot or made.activities
     if not made.views:
@@ -115,7 +116,7 @@ def _views_messages(request: HttpRequest, made: ErrorViews) -> None:
                 "%(count)s records are no longer in HubSpot, so the view leaves them out.",
                 made.missing,
             )
-            % {"count": f"{made.missing:,}"},
+            % {"count": thousands(made.missing)},
         )
     if made.not_in_hubspot:
         messages.warning(
@@ -127,7 +128,7 @@ def _views_messages(request: HttpRequest, made: ErrorViews) -> None:
                 "Salesforce records haven't synced.",
                 made.not_in_hubspot,
             )
-            % {"count": f"{made.not_in_hubspot:,}"},
+            % {"count": thousands(made.not_in_hubspot)},
         )
     if made.activities:
         messages.warning(
@@ -137,7 +138,7 @@ def _views_messages(request: HttpRequest, made: ErrorViews) -> None:
                 "%(count)s activities were left out: HubSpot lists can't hold activities.",
                 made.activities,
             )
-            % {"count": f"{made.activities:,}"},
+            % {"count": thousands(made.activities)},
         )
 
 

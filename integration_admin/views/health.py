@@ -28,6 +28,7 @@ from ..forms import AllocationForm
 from ..labels import error_text
 from ..roles import admin_required
 from ..status import object_labels
+from ..templatetags.humanize_numbers import thousands
 from .common import (
     current_integration,
     error_type_param,
@@ -147,7 +148,7 @@ def allocation_update(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _("Allocated to HubSpot changed from %(old)s to %(new)s calls.")
-                % {"old": f"{saved[0]:,}", "new": f"{saved[1]:,}"},
+                % {"old": thousands(saved[0]), "new": thousands(saved[1])},
             )
             return redirect("sync_health")
         form = None

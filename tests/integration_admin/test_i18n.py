@@ -131,3 +131,16 @@ def test_the_switcher_changes_the_language(client, user):
     assert "Sync gezondheid" in client.get("/sync-health/").content.decode()
     client.post("/i18n/setlang/", {"language": "en", "next": "/sync-health/"})
     assert "Sync health" in client.get("/sync-health/").content.decode()
+
+
+def test_numbers_are_grouped_the_dutch_way_in_dutch(admin_client, connected):
+    from sync_engine.models import SyncRun
+
+    SyncRun.objects.create(
+        integration=connected, object="contacts", status="succeeded",
+        counts={"read_salesforce": 1200}, salesforce_calls=1234,
+    )  # fmt: skip
+    html = admin_client.get("/sync-health/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert "Gelezen uit Salesforce: 1.200" in html and ">1.234</td>" in html
+    html = admin_client.get("/sync-health/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Read from Salesforce: 1,200" in html and ">1,234</td>" in html
