@@ -169,6 +169,7 @@ class DealSync(PairSync):
         self._associations: dict[str, tuple[list[str], str]] = {}
         self._processed: set[str] = set()  # deals put in step this cycle
         self._sweep: list[int] = []  # pks of the linked deals the sweep compares this cycle
+        self._sweep_cursor: SyncCursor | None = None  # where the next cycle's slice starts
 
     # --- the cycle ------------------------------------------------------------------------
     def run(self) -> None:
@@ -1074,8 +1075,10 @@ class DealSync(PairSync):
                 integration=self.ctx.integration, object=OBJECT, pk__gt=after
             ).order_by("pk")[:SWEEP]
         )
+        # Moved on once the slice is compared (sweep_associations): a cycle that dies first
+        # compares the same slice again.
         row.seen = {"after": links[-1].pk if len(links) == SWEEP else 0}
-        row.save(update_fields=["seen", "updated_at"])
+        self._sweep_cursor = row
         self._sweep = [link.pk for link in links]
         self.deal_associations([link.hubspot_id for link in links])
 
@@ -1089,8 +1092,13 @@ class DealSync(PairSync):
             for link in RecordLink.objects.filter(pk__in=self._sweep).order_by("pk")
             if link.hubspot_id not in self._processed
         ]
-        if not links:
-            return
+        if links:
+            self.sweep_slice(links)
+        if self._sweep_cursor is not None:
+            self._sweep_cursor.save(update_fields=["seen", "updated_at"])
+
+    def sweep_slice(self, links: list[RecordLink]) -> None:
+        """Put in step the deals whose HubSpot associations differ from their snapshots."""
         contacts, companies = self.deal_associations([link.hubspot_id for link in links])
         contact_links = {
             link.hubspot_id: link.salesforce_id

@@ -957,3 +957,29 @@ def test_a_changed_deal_shares_the_sweeps_association_read(with_companies, sf_pe
         "associations.deals.companies.batch.read",
         "associations.deals.contacts.batch.read",
     ], reads
+
+
+def test_a_cycle_that_dies_before_its_association_sweep_sweeps_that_slice_again(
+    deals, sf_person, monkeypatch
+):
+    from sync_engine.models import SyncCursor
+    from sync_engine.sync import deals as deal_sync
+
+    new_opportunity(sf_person, Name="First")
+    new_opportunity(sf_person, Name="Second")
+    deals()
+    monkeypatch.setattr(deal_sync, "SWEEP", 1)  # a slice of one deal per cycle
+    sweep = SyncCursor.objects.filter(stream="deals:association-sweep")
+    before = (sweep.first().seen or {}).get("after", 0) if sweep.exists() else 0
+
+    def dies(self):
+        raise RuntimeError("worker lost")
+
+    monkeypatch.setattr(deal_sync.DealSync, "sync_hubspot_changes", dies)
+    with pytest.raises(RuntimeError):
+        sync_cycle_run(integration=deals.integration, object_name="deals")
+    assert (sweep.get().seen or {}).get("after", 0) == before  # the slice wasn't compared
+    monkeypatch.undo()
+    monkeypatch.setattr(deal_sync, "SWEEP", 1)
+    deals()
+    assert sweep.get().seen["after"] == deals.links().order_by("pk")[0].pk
