@@ -65,6 +65,7 @@ from .pair import (
     PairSync,
     each_chunk_retried,
     hubspot_associations_read,
+    hubspot_batch_read,
     hubspot_version,
     salesforce_version,
 )
@@ -163,6 +164,7 @@ class DealSync(PairSync):
         self._roles_read: dict[str, dict[str, str]] | None = None  # see roles_of
         self._company_of: dict[str, str] = {}  # account id -> linked company id
         self._account_of: dict[str, str] = {}  # company id -> linked account id
+        self._companies_deleted: set[str] = set()  # deals' last companies, deleted in HubSpot
         self._sf_of_hs: dict[str, str] = {}  # HubSpot contact id -> Salesforce contact id
         # Deals' HubSpot (contacts, primary company) as read this cycle: the sweep's slice is
         # read first, so the batches and the sweep share one read (see sweep_associations).
@@ -686,9 +688,39 @@ class DealSync(PairSync):
         self._hs_contacts, self._hs_companies = self.deal_associations(deals)
         self._roles = self.roles_of([p.salesforce_id for p in pairs if p.salesforce is not None])
         if self.companies_on:
+            self._companies_deleted = self.companies_deleted(pairs)
             accounts = {(p.salesforce or {}).get("AccountId") for p in pairs} - {None, ""}
             self._company_of = self.company_links(sorted(accounts))
             self._account_of = self.account_links(sorted(set(self._hs_companies.values()) - {""}))
+
+    def companies_deleted(self, pairs: list[DealPair]) -> set[str]:
+        """The last companies of deals that have none now and were deleted in HubSpot (one
+        read, only when a deal lost its company): their links are retired, as the company
+        sync retires them when it finds one gone. A deleted company isn't a deal taken off
+        its account: HubSpot deletes never change Salesforce (spec §9, §10)."""
+        lost = {
+            last
+            for p in pairs
+            if p.hubspot is not None
+            and p.link is not None
+            and p.link.pk
+            and not self._hs_companies.get(p.hubspot_id or "")
+            and (last := (p.link.snapshot or {}).get(COMPANY))
+        }
+        if not lost:
+            return set()
+        try:
+            found = hubspot_batch_read(
+                self.ctx.hubspot, object_type="companies", ids=sorted(lost), properties=[]
+            )
+            gone = lost - {str(o.id) for o in found.results}
+        except NotFound:
+            gone = lost
+        if gone:
+            RecordLink.objects.filter(
+                integration=self.ctx.integration, object="companies", hubspot_id__in=gone
+            ).delete()
+        return gone
 
     def decide_account(self, pair: DealPair) -> None:
         """``AccountId`` ⇄ the deal's primary company, while company sync is on: the side that
@@ -716,6 +748,13 @@ class DealSync(PairSync):
                 pair.company_add = company_of
             pair.same.update({ACCOUNT: account, COMPANY: company_of, WAITING: ""})
             pair.same[WAITING_COMPANY] = ""
+        elif not company and last_company in self._companies_deleted:
+            # Its company was deleted, not taken off the deal: AccountId stays, and the deal
+            # waits for the account's next company (made when the account next changes).
+            pair.same.update({ACCOUNT: account, COMPANY: "", WAITING: account})
+            if account:
+                pair.partial = True
+                self.waiting_for_account(pair, account)
         elif pair.hubspot is not None and (hs_changed or last_company is None):
             account_of = self._account_of.get(company, "") if company else ""
             if company and not account_of:

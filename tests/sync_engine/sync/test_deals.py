@@ -550,6 +550,33 @@ def test_deleting_an_opportunity_deletes_the_deal_but_not_the_other_way(
     assert not deals.links().filter(salesforce_id=kept).exists()  # only the link retired
 
 
+def test_deleting_a_company_in_hubspot_leaves_its_opportunities_on_their_account(
+    with_companies, sf_person, hs_person
+):
+    deals = with_companies
+    account = sf_person.Account.create({"Name": "Acme"})["id"]
+    opportunity = new_opportunity(sf_person, Name="Anvils", AccountId=account)
+    deals.all()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    assert deal_companies(hs_person, deal) == [company]
+
+    hs_person.crm.companies.basic_api.archive(company)
+    deals.all()
+    assert sf_person.Opportunity.get(opportunity)["AccountId"] == account  # nothing cleared
+    error = SyncError.objects.get(object="deals", resolved_at__isnull=True)
+    assert error.error_type == "waiting_for_account"
+
+    sf_person.Account.update(account, {"Description": "Still here"})  # brings a new company
+    deals.all()
+    deals("deals")
+    again = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    assert again != company and deal_companies(hs_person, deal) == [again]
+    assert sf_person.Opportunity.get(opportunity)["AccountId"] == account
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+
+
 def test_deleting_an_opportunity_with_do_nothing_keeps_the_deal(deals, sf_person, hs_person):
     deals.settings(salesforce_delete="nothing")
     opportunity = new_opportunity(sf_person, Name="Keep the deal")
