@@ -8,8 +8,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from sync_engine.selectors import (
     api_calls_hourly,
@@ -161,6 +163,7 @@ def allocation_update(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@vary_on_headers("HX-Request")  # the panel alone, or the page: Back must not get the panel
 def error_panel(request: HttpRequest, error_type: str) -> HttpResponse:
     """The detail panel of one error type. htmx gets the panel (or just its table, for search
     and paging); a plain request gets the whole tab with the panel open."""
@@ -170,10 +173,11 @@ def error_panel(request: HttpRequest, error_type: str) -> HttpResponse:
     context = _panel_context(request, integration, error_type)
     # Back to a panel's address asks htmx to restore the whole page: it gets the whole page.
     partial = request.htmx and not request.htmx.history_restore_request
-    if partial and request.htmx.target == "error-list":
-        return render(request, "integration_admin/partials/error_list.html", context)
     if partial:
-        return render(request, "integration_admin/partials/error_panel.html", context)
+        name = "error_list" if request.htmx.target == "error-list" else "error_panel"
+        response = render(request, f"integration_admin/partials/{name}.html", context)
+        patch_cache_control(response, no_store=True)  # never a page for history to restore
+        return response
     context.update(_page_context(request, integration))
     return render(request, "integration_admin/sync_health.html", context)
 

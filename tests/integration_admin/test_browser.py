@@ -161,6 +161,15 @@ def test_error_card_panel_and_export(page: Page, live_server, connected):
     expect(page).to_have_url(f"{live_server.url}/sync-health/errors/property_value/")
     expect(page.locator(".error-card")).to_have_count(2)
     expect(page.locator("#error-panel h2")).to_have_text("Invalid property value")
+    # And Back from a record opened in a panel that was just opened.
+    page.goto(f"{live_server.url}/sync-health/")
+    page.locator(".error-card").first.click()
+    expect(page.locator("#error-panel h2")).to_have_text("Invalid property value")
+    page.locator("#error-panel a[href^='/records/']").first.click()
+    expect(page.locator("h1.page__title")).to_be_visible()
+    page.go_back()
+    expect(page.locator(".error-card")).to_have_count(2)
+    expect(page.locator(".topbar__user")).to_have_count(1)
 
 
 def test_switching_company_sync_on_opens_its_mappings_at_once(page: Page, live_server, connected):

@@ -144,3 +144,18 @@ def test_numbers_are_grouped_the_dutch_way_in_dutch(admin_client, connected):
     assert "Gelezen uit Salesforce: 1.200" in html and ">1.234</td>" in html
     html = admin_client.get("/sync-health/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Read from Salesforce: 1,200" in html and ">1,234</td>" in html
+
+
+def test_the_usage_chart_keeps_svg_numbers_in_dutch(admin_client, connected):
+    from django.utils import timezone
+
+    from tests.sync_engine.factories import ApiCallFactory
+
+    for minutes in (5, 70, 130):
+        ApiCallFactory(
+            integration=connected, called_at=timezone.now() - timezone.timedelta(minutes=minutes)
+        )
+    html = admin_client.get("/sync-health/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    chart = html[html.index('<svg class="chart__svg"') : html.index("</svg>")]
+    assert "<rect" in chart
+    assert not re.search(r'(?:x|y|x1|x2|y1|y2|width|height)="-?\d+,\d+"', chart), chart[:500]
