@@ -299,3 +299,31 @@ def test_saved_contact_settings_are_obeyed_on_the_next_cycle(
     found = marketer.crm.contacts.basic_api.get_page(limit=100, properties=["email"]).results
     assert "quiet@example.com" not in {c.properties.get("email") for c in found}
     assert Integration.objects.get(pk=synced.pk).runs.filter(trigger="manual").exists()
+
+
+# What reaches past a 375 px window (for the failure message): boxes no scrolling box holds,
+# and absolutely placed ones, which widen the page from wherever they sit.
+WIDER_THAN_THE_WINDOW = """
+[...document.querySelectorAll('body *')].filter(e => {
+  if (e.getBoundingClientRect().right <= 380) return false;
+  if (['absolute', 'fixed'].includes(getComputedStyle(e).position)) return true;
+  for (let a = e.parentElement; a; a = a.parentElement) {
+    if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(a).overflowX)) return false;
+  }
+  return true;
+}).slice(0, 5).map(e => e.tagName + '.' + e.className)
+"""
+
+
+def test_a_phone_wide_window_never_scrolls_sideways(page: Page, live_server, connected):
+    person("ada", ADMINS)
+    make_error(connected, 30)
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in(page, live_server, "ada")
+    for path in ("/sync-health/errors/property_value/", "/contacts/", "/audit/"):
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        wide = page.evaluate(WIDER_THAN_THE_WINDOW)
+        assert width <= 375, (path, width, wide)
+    screenshot(page, "phone-width")
