@@ -546,7 +546,8 @@ class ActivitySync(PairSync):
                     item,
                     "to_salesforce",
                     f"HubSpot contact {contacts[0]} hasn't synced to Salesforce yet; the "
-                    f"{kind.label.lower()} syncs once it has.",
+                    f"{kind.label.lower()} syncs once it has. A contact without an email, or "
+                    "outside the inclusion list, never syncs.",
                 )
             else:
                 item.target = linked[0].salesforce_id
@@ -935,7 +936,8 @@ class ActivitySync(PairSync):
                     item,
                     "to_hubspot",
                     f"Salesforce lead or contact {who} hasn't synced to HubSpot yet; the "
-                    f"{item.extra['sobject'].lower()} syncs once it has.",
+                    f"{item.extra['sobject'].lower()} syncs once it has. A person without an "
+                    "email never syncs.",
                 )
             else:
                 item.target = links[who].hubspot_id
