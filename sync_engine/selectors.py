@@ -726,6 +726,23 @@ def ticket_case_processes(*, integration: Integration) -> list[dict[str, str]]:
     return case_processes(SalesforceConnector(integration=integration))
 
 
+def hubspot_company_name(*, integration: Integration, company_id: str) -> str | None:
+    """A HubSpot company's name ("" when it has none), or None when HubSpot has no company of
+    that id (one HubSpot call)."""
+    from .connectors.hubspot import HubSpotConnector
+    from .errors import BadRequest, NotFound
+
+    try:
+        found = HubSpotConnector(integration=integration).batch_read(
+            object_type="companies", ids=[company_id], properties=["name"]
+        )
+    except (NotFound, BadRequest):
+        return None
+    for company in found.results or []:
+        return (company.properties or {}).get("name") or ""
+    return None
+
+
 def ticket_hubspot_pipelines(*, integration: Integration) -> list[dict]:
     """HubSpot's ticket pipelines with their stages (one HubSpot call)."""
     from .connectors.hubspot import HubSpotConnector

@@ -13,6 +13,8 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from sync_engine.errors import ConnectorError
+from sync_engine.selectors import hubspot_company_name
 from sync_engine.services import object_sync_get_or_create, record_resync
 
 from ..roles import admin_required
@@ -47,16 +49,29 @@ def company_sync(request: HttpRequest) -> HttpResponse:
     elif not object_sync_get_or_create(integration=integration, object_name="companies").enabled:
         messages.error(request, _("Turn company sync on first."))
     else:
-        with transaction.atomic():
-            record_resync(
-                integration=integration,
-                object_name="companies",
-                record_key=f"hubspot:{company_id}",
-                actor=request.user,
-            )
-        messages.success(
-            request,
-            _("Company %(id)s syncs now; its Salesforce account is created if it has none.")
-            % {"id": company_id},
-        )
+        _queue(request, integration, company_id)
     return redirect("companies")
+
+
+def _queue(request: HttpRequest, integration, company_id: str) -> None:
+    """Queue the company's sync once HubSpot says it exists (a typo must not look queued)."""
+    try:
+        name = hubspot_company_name(integration=integration, company_id=company_id)
+    except ConnectorError as error:
+        messages.error(request, _("Couldn't reach HubSpot: %(error)s") % {"error": error})
+        return
+    if name is None:
+        messages.error(request, _("HubSpot has no company %(id)s.") % {"id": company_id})
+        return
+    with transaction.atomic():
+        record_resync(
+            integration=integration,
+            object_name="companies",
+            record_key=f"hubspot:{company_id}",
+            actor=request.user,
+        )
+    messages.success(
+        request,
+        _("Company %(id)s syncs now; its Salesforce account is created if it has none.")
+        % {"id": f"{name} ({company_id})" if name else company_id},
+    )

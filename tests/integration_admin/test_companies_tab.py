@@ -4,7 +4,9 @@ the company settings, and the account mappings, read-only while sync is off (spe
 from __future__ import annotations
 
 import pytest
+from hubspot.crm.companies import SimplePublicObjectInputForCreate as CompanyCreate
 
+from emulators.testing import hubspot_client
 from sync_engine.models import AuditEvent, FieldMapping, ObjectSync, ResyncRequest
 from sync_engine.object_settings import CompanySettings, settings_as_dict
 
@@ -112,29 +114,36 @@ def test_the_tab_costs_a_fixed_number_of_queries(
         admin_client.get("/companies/")
 
 
-def test_an_admin_can_sync_one_company_by_its_hubspot_id(admin_client, connected):
+def test_an_admin_can_sync_one_company_by_its_hubspot_id(admin_client, live, emulators):
+    companies = hubspot_client(emulators, strict=False).crm.companies.basic_api
+    acme = companies.create(CompanyCreate(properties={"name": "Acme"})).id
+    nameless = companies.create(CompanyCreate(properties={"domain": "x.example"})).id
     admin_client.get("/companies/")
     html = admin_client.get("/companies/").content.decode()
     assert 'id="company-sync"' not in html  # only while company sync is on
-    response = admin_client.post("/companies/sync/", {"company_id": "123"}, follow=True)
+    response = admin_client.post("/companies/sync/", {"company_id": acme}, follow=True)
     assert "Turn company sync on first." in response.content.decode()
     assert not ResyncRequest.objects.exists()
 
     admin_client.post("/companies/", {**FORM, "enabled": "on"})
     assert 'id="company-sync"' in admin_client.get("/companies/").content.decode()
-    for bad in ("abc", "https://app.hubspot.com/contacts/1/record/0-1/123"):  # a contact's
+    for bad in ("abc", f"https://app.hubspot.com/contacts/1/record/0-1/{acme}"):  # a contact's
         response = admin_client.post("/companies/sync/", {"company_id": bad}, follow=True)
         assert "paste its address from HubSpot" in response.content.decode()
-    response = admin_client.post("/companies/sync/", {"company_id": "123"}, follow=True)
-    assert "Company 123 syncs now" in response.content.decode()
+    # A company HubSpot doesn't have isn't queued as if it were.
+    response = admin_client.post("/companies/sync/", {"company_id": "99999999"}, follow=True)
+    assert "HubSpot has no company 99999999." in response.content.decode()
+    assert not ResyncRequest.objects.exists()
+    response = admin_client.post("/companies/sync/", {"company_id": acme}, follow=True)
+    assert f"Company Acme ({acme}) syncs now" in response.content.decode()
     request = ResyncRequest.objects.get()
-    assert (request.object, request.record_key) == ("companies", "hubspot:123")
+    assert (request.object, request.record_key) == ("companies", f"hubspot:{acme}")
     assert AuditEvent.objects.filter(action="record.resync_requested").exists()
     # The company's address, pasted from HubSpot, names it too.
-    address = " https://app.hubspot.com/contacts/24681357/record/0-2/4567?tab=activity "
+    address = f" https://app.hubspot.com/contacts/24681357/record/0-2/{nameless}?tab=activity "
     response = admin_client.post("/companies/sync/", {"company_id": address}, follow=True)
-    assert "Company 4567 syncs now" in response.content.decode()
-    assert ResyncRequest.objects.filter(record_key="hubspot:4567").exists()
+    assert f"Company {nameless} syncs now" in response.content.decode()
+    assert ResyncRequest.objects.filter(record_key=f"hubspot:{nameless}").exists()
 
 
 def test_viewer_cannot_sync_a_company(viewer_client, connected):
