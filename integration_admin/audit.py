@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy
 
 from sync_engine.models import AuditEvent
 
-from .forms import setting_label
-from .labels import error_text, rule_label
+from .forms import setting_choice, setting_label
+from .labels import IMPORT_TARGET_LABELS, error_text, rule_label
 from .status import object_labels
 from .templatetags.humanize_numbers import thousands
 
@@ -39,6 +39,18 @@ ACTION_LABELS = {
     "admin.created": gettext_lazy("Admin created"),
     "admin.password_reset": gettext_lazy("Admin password reset"),
     "secrets.reencrypted": gettext_lazy("Secrets re-encrypted"),
+}
+
+
+# Details of the other events, by key.
+NOTE_LABELS = {
+    "previous_state": gettext_lazy("State before"),
+    "salesforce_url": gettext_lazy("Salesforce"),
+    "salesforce_user": gettext_lazy("Salesforce user"),
+    "hubspot_url": gettext_lazy("HubSpot"),
+    "salesforce_refresh": gettext_lazy("Salesforce token refresh"),
+    "hubspot_refresh": gettext_lazy("HubSpot token refresh"),
+    "username": gettext_lazy("User"),
 }
 
 
@@ -103,7 +115,10 @@ def describe_event(event: AuditEvent) -> AuditRow:
         row.subject = _object(event, object_name)
         for name, change in (details.get("changes") or {}).items():
             if isinstance(change, dict):
-                before, after = _text(change.get("from")), _text(change.get("to"))
+                before, after = (
+                    setting_choice(object_name, name, change.get(end)) or _text(change.get(end))
+                    for end in ("from", "to")
+                )
                 row.changes.append(Change(setting_label(object_name, name), before, after))
     elif action == "mapping.rule_changed":
         row.subject = f"{_object(event, details.get('object'))} · {details.get('hubspot', '')}"
@@ -133,7 +148,12 @@ def describe_event(event: AuditEvent) -> AuditRow:
     elif action in ("sync.requested", "import.started", "import.cancelled", "import.resumed"):
         objects = details.get("objects") or ([details["object"]] if "object" in details else [])
         if objects:
-            row.subject = ", ".join(_object(event, name) for name in objects)
+            row.subject = ", ".join(
+                str(IMPORT_TARGET_LABELS.get(name, "")) or _object(event, name)
+                if action.startswith("import.")
+                else _object(event, name)
+                for name in objects
+            )
         if "import" in details:
             row.notes.append((_("Import"), f"#{details['import']}"))
     elif action.startswith("api_token."):
@@ -151,7 +171,5 @@ def describe_event(event: AuditEvent) -> AuditRow:
                 row.changes.append(Change(name, _text(change.get("from")), _text(change.get("to"))))
     else:
         for key, value in details.items():
-            if isinstance(value, list):
-                value = ", ".join(str(v) for v in value)
-            row.notes.append((str(key), _text(value)))
+            row.notes.append((str(NOTE_LABELS.get(key, key)), _text(value)))
     return row

@@ -328,9 +328,21 @@ class TicketSettingsForm(forms.Form):
     }
 
 
-def setting_label(object_name: str, name: str) -> str:
-    """A setting's name in people's words (the audit log's "what changed")."""
-    form = SETTINGS_FORMS.get(object_name) or (
+def _settings_form(object_name: str):
+    return SETTINGS_FORMS.get(object_name) or (
         TicketSettingsForm if object_name == "tickets" else None
     )
+
+
+def setting_label(object_name: str, name: str) -> str:
+    """A setting's name in people's words (the audit log's "what changed")."""
+    form = _settings_form(object_name)
     return str((form.change_labels if form else {}).get(name, name))
+
+
+def setting_choice(object_name: str, name: str, value) -> str | None:
+    """The words for a setting's value when it is one of its field's choices, else None."""
+    form = _settings_form(object_name)
+    field = form.base_fields.get(name) if form else None
+    choices = dict(getattr(field, "choices", None) or [])
+    return str(choices[value]) if isinstance(value, str) and value in choices else None

@@ -289,3 +289,15 @@ def run_details(counts: dict) -> str:
         if key in RUN_COUNT_LABELS and value
     ]
     return " · ".join(parts)
+
+
+# What an import brings over (the Import page, the audit log).
+IMPORT_TARGET_LABELS: dict[str, Promise] = {
+    "leads": _("Salesforce leads"),
+    "contacts": _("Salesforce contacts"),
+    "accounts": _("Salesforce accounts"),
+    "opportunities": _("Salesforce opportunities"),
+    "cases": _("Salesforce cases"),
+    "tasks": _("Salesforce tasks"),
+    "events": _("Salesforce events"),
+}

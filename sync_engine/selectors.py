@@ -562,7 +562,12 @@ NAME_PROPERTIES = ("name", "dealname", "subject", "hs_task_subject", "email")
 
 def _synced_label(snapshot: dict) -> str:
     person = " ".join(p for p in (snapshot.get("firstname"), snapshot.get("lastname")) if p)
-    return person or next((str(snapshot[p]) for p in NAME_PROPERTIES if snapshot.get(p)), "")
+    named = next((str(snapshot[p]) for p in NAME_PROPERTIES if snapshot.get(p)), "")
+    # A custom object's properties are its own: the first "…name" one (project_name, say).
+    custom = next(
+        (str(v) for k, v in snapshot.items() if k.endswith("name") and v and k[:2] != "__"), ""
+    )
+    return person or named or custom
 
 
 def record_history(

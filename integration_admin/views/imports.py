@@ -27,18 +27,10 @@ from sync_engine.imports import (
 from sync_engine.models import ImportJob
 from sync_engine.selectors import custom_objects_list
 
+from ..labels import IMPORT_TARGET_LABELS as TARGET_LABELS
 from ..roles import admin_required, user_is_admin
 from .common import current_integration, not_connected
 
-TARGET_LABELS = {
-    "leads": gettext_lazy("Salesforce leads"),
-    "contacts": gettext_lazy("Salesforce contacts"),
-    "accounts": gettext_lazy("Salesforce accounts"),
-    "opportunities": gettext_lazy("Salesforce opportunities"),
-    "cases": gettext_lazy("Salesforce cases"),
-    "tasks": gettext_lazy("Salesforce tasks"),
-    "events": gettext_lazy("Salesforce events"),
-}
 TARGET_HELP = {
     "leads": gettext_lazy("Unconverted leads become HubSpot contacts, matched by email."),
     "contacts": gettext_lazy("Contacts become HubSpot contacts, matched by email."),

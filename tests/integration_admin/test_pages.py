@@ -171,6 +171,28 @@ def test_the_audit_log_names_settings_and_objects_for_people(admin_client, conne
     assert ">record.resync_requested<" not in html  # (it stays in a data attribute)
 
 
+def test_the_audit_log_names_choices_imports_and_connections(admin_client, connected):
+    from sync_engine.services import audit_event_record
+
+    audit_event_record(
+        action="settings.updated",
+        integration=connected,
+        details={
+            "object": "companies",
+            "changes": {"salesforce_delete": {"from": "nothing", "to": "delete"}},
+        },
+    )
+    audit_event_record(
+        action="import.started", integration=connected, details={"object": "tasks", "import": 4}
+    )
+    audit_event_record(action="integration.connected", integration=connected, details={
+        "previous_state": "disconnected", "salesforce_refresh": True})  # fmt: skip
+    html = admin_client.get("/audit/").content.decode()
+    assert "When a Salesforce account is deleted" in html and "Do nothing" in html
+    assert "Salesforce tasks" in html and "#4" in html
+    assert "Salesforce token refresh" in html and "previous_state" not in html
+
+
 def test_recent_cycles_show_every_pair_of_the_last_three_cycles(admin_client, connected):
     names = ("contacts", "companies", "deals", "tickets", "activities", "custom:1")
     make_custom_object(connected)

@@ -359,6 +359,13 @@ def test_a_record_without_errors_is_named_as_last_synced(admin_client, connected
     assert '<h1 class="page__title">Ada Lovelace</h1>' in html
     # It can be synced again by hand, errors or not (a new mapping's values, say).
     assert 'action="/records/contacts/hubspot:1933/resync/"' in html and "Sync this record" in html
+    # A custom object's record, by its own name property.
+    RecordLink.objects.create(
+        integration=connected, object="custom:1", hubspot_id="1901", salesforce_id="a005g01",
+        salesforce_type="Project__c", snapshot={"__contacts": [], "project_name": "Apollo"},
+    )  # fmt: skip
+    html = admin_client.get("/records/custom:1/hubspot:1901/").content.decode()
+    assert '<h1 class="page__title">Apollo</h1>' in html
 
 
 def test_record_view_shows_link_errors_and_history(admin_client, connected):
