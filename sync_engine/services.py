@@ -574,6 +574,16 @@ EMAIL_RULES = (SyncRule.PREFER_SALESFORCE_UNLESS_BLANK, SyncRule.TWO_WAY)
 OWNER_PROPERTY = "hubspot_owner_id"
 
 
+def mapping_rules(hubspot_property: str) -> tuple[str, ...]:
+    """The sync rules a mapping of ``hubspot_property`` may have (email: two; the owner:
+    two-way only; the rest: all)."""
+    if hubspot_property == "email":
+        return tuple(EMAIL_RULES)
+    if hubspot_property == OWNER_PROPERTY:
+        return (SyncRule.TWO_WAY,)
+    return tuple(SyncRule)
+
+
 def mapping_validate(
     *,
     integration: Integration,

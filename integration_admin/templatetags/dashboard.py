@@ -1,6 +1,9 @@
 from django import template
 
+from sync_engine.services import mapping_rules
+
 from ..labels import (
+    RULE_LABELS,
     RUN_STATUS_LABELS,
     RUN_TRIGGER_LABELS,
     category_label,
@@ -51,3 +54,10 @@ def run_trigger(trigger: str) -> str:
 @register.filter
 def run_counts(counts: dict) -> str:
     return run_details(counts)
+
+
+@register.filter
+def rule_choices(mapping) -> list[tuple[str, str]]:
+    """The rules the mapping's row offers: only those it may have (spec §6.3, §11)."""
+    allowed = mapping_rules(mapping.hubspot_property)
+    return [(value, str(label)) for value, label in RULE_LABELS.items() if value in allowed]

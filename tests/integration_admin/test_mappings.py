@@ -143,7 +143,14 @@ def test_change_a_rule(admin_client, live):
 
 
 def test_email_keeps_its_two_rules(admin_client, live):
-    admin_client.get("/contacts/")
+    html = admin_client.get("/contacts/").content.decode()
+    row = html[html.index('data-hubspot="email"') :]
+    row = row[: row.index("</tr>")]
+    assert 'value="prefer_salesforce_unless_blank"' in row and 'value="two_way"' in row
+    assert 'value="dont_sync"' not in row and 'value="always_use_salesforce"' not in row
+    owner = html[html.index('data-hubspot="hubspot_owner_id"') :]
+    owner = owner[: owner.index("</tr>")]
+    assert 'value="two_way"' in owner and 'value="dont_sync"' not in owner
     mapping = FieldMapping.objects.get(integration=live, hubspot_property="email")
     html = admin_client.post(
         f"/mappings/{mapping.pk}/rule/", {"rule": "dont_sync"}, **HTMX
