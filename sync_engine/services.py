@@ -574,6 +574,13 @@ EMAIL_RULES = (SyncRule.PREFER_SALESFORCE_UNLESS_BLANK, SyncRule.TWO_WAY)
 OWNER_PROPERTY = "hubspot_owner_id"
 
 
+RULES_REFUSED = {  # why a mapping_rules property can't have another rule
+    "email": "Email syncs only with 'Prefer Salesforce unless blank' or 'Two-way', so an "
+    "invalid address can't get stuck",
+    OWNER_PROPERTY: "The owner always syncs both ways",
+}
+
+
 def mapping_rules(hubspot_property: str) -> tuple[str, ...]:
     """The sync rules a mapping of ``hubspot_property`` may have (email: two; the owner:
     two-way only; the rest: all)."""
@@ -702,15 +709,8 @@ def mapping_update_rule(
     mappings_editable_check(integration=mapping.integration, object_name=mapping.object)
     if rule not in SyncRule.__members__.values():
         raise SettingsError({"rule": "unknown sync rule"})
-    if mapping.hubspot_property == "email" and rule not in EMAIL_RULES:
-        raise SettingsError(
-            {
-                "rule": "Email syncs only with 'Prefer Salesforce unless blank' or "
-                "'Two-way', so an invalid address can't get stuck"
-            }
-        )
-    if mapping.hubspot_property == OWNER_PROPERTY and rule != SyncRule.TWO_WAY:
-        raise SettingsError({"rule": "The owner always syncs both ways"})
+    if rule not in mapping_rules(mapping.hubspot_property):
+        raise SettingsError({"rule": RULES_REFUSED[mapping.hubspot_property]})
     old = mapping.rule
     if old != rule:
         mapping.rule = rule
