@@ -46,6 +46,58 @@
     }
   });
 
+  // An htmx swap often replaces the control that had focus, and focus falls back to the
+  // page: keyboard users would start again from the top. Put it back on the control's
+  // counterpart (same id; or, in the form with the same action, the same field or submit
+  // button) or, failing that, on the swapped region.
+  var lastFocus = null;
+
+  function remember() {
+    var el = document.activeElement;
+    // A request the swap itself starts (hx-trigger="load") comes while focus is lost: keep
+    // what the user's own request remembered.
+    if (!el || el === document.body) return;
+    var form = el.form || (el.closest && el.closest("form"));
+    lastFocus = {
+      id: el.id,
+      name: el.getAttribute("name"),
+      submit: el.type === "submit",
+      action: form ? form.getAttribute("action") : null
+    };
+  }
+
+  function counterpart() {
+    if (!lastFocus) return null;
+    if (lastFocus.id) {
+      var same = document.getElementById(lastFocus.id);
+      if (same) return same;
+    }
+    if (!lastFocus.action) return null;
+    var forms = document.querySelectorAll("form[action]");
+    for (var i = 0; i < forms.length; i++) {
+      if (forms[i].getAttribute("action") !== lastFocus.action) continue;
+      var selector = lastFocus.submit ? '[type="submit"]'
+        : lastFocus.name ? '[name="' + CSS.escape(lastFocus.name) + '"]' : null;
+      var found = selector && forms[i].querySelector(selector);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  document.addEventListener("htmx:beforeRequest", remember);
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var active = document.activeElement;
+    if (active && active !== document.body) return;
+    var again = counterpart();
+    var region = event.detail && event.detail.target;
+    if (!again && region && document.body.contains(region)) {
+      if (!region.hasAttribute("tabindex")) region.setAttribute("tabindex", "-1");
+      again = region;
+    }
+    if (again) again.focus({ preventScroll: true });
+    lastFocus = null;
+  });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSettle", function () { init(document); });
 })();

@@ -327,3 +327,20 @@ def test_a_phone_wide_window_never_scrolls_sideways(page: Page, live_server, con
         wide = page.evaluate(WIDER_THAN_THE_WINDOW)
         assert width <= 375, (path, width, wide)
     screenshot(page, "phone-width")
+
+
+def test_keyboard_focus_survives_htmx_saves(page: Page, live_server, connected):
+    person("ada", ADMINS)
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/contacts/")
+    select = page.locator('tr[data-hubspot="firstname"] select[name="rule"]')
+    select.focus()
+    with page.expect_response(lambda r: "/rule/" in r.url):
+        page.keyboard.press("ArrowDown")  # one step down the rules: saved once, after a pause
+    expect(select).to_be_focused()
+    # The settings card's Save keeps focus too.
+    save = page.locator("#contact-settings button[type=submit]")
+    save.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#settings-saved")).to_be_visible()
+    expect(save).to_be_focused()
