@@ -165,6 +165,11 @@ class ObjectSettingsView(APIView):
         integration = _integration()
         data = ObjectSettingsUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # A misspelt key would otherwise answer 200 with nothing changed.
+        if unknown := sorted(set(request.data) - set(ObjectSettingsUpdateSerializer().fields)):
+            raise ValidationError(
+                {key: ["Unknown field: send enabled and/or settings."] for key in unknown}
+            )
         cls = settings_class(object_name)
         fixed = getattr(cls, "WIZARD_ONLY", ())
         if wizard_only := [k for k in data.validated_data.get("settings", {}) if k in fixed]:

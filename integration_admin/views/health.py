@@ -28,7 +28,7 @@ from ..charts import calls_chart
 from ..exports import errors_csv_rows
 from ..forms import AllocationForm
 from ..labels import error_text
-from ..roles import admin_required
+from ..roles import admin_required, user_is_admin
 from ..status import object_labels
 from ..templatetags.humanize_numbers import thousands
 from .common import (
@@ -58,8 +58,8 @@ def _usage_context(integration, form: AllocationForm | None = None) -> dict:
 
 
 def _panel_context(request: HttpRequest, integration, error_type: str) -> dict:
-    """The right-hand panel of one error type (3 queries)."""
-    search = request.GET.get("q", "").strip()[:200]
+    """The right-hand panel of one error type (4 queries)."""
+    search = (request.GET.get("q") or request.POST.get("q") or "").strip()[:200]
     page = sync_errors_page(
         integration=integration,
         error_type=error_type,
@@ -74,6 +74,12 @@ def _panel_context(request: HttpRequest, integration, error_type: str) -> dict:
         ),
         "panel_type": error_type,
         "panel_text": error_text(error_type),
+        # Create view (admins): a HubSpot list can't hold activities, so not for a type only
+        # they have.
+        "view_possible": user_is_admin(request.user)
+        and sync_errors_query(integration=integration, error_type=error_type)
+        .exclude(object="activities")
+        .exists(),
         "errors_page": page,
         "search": search,
         "salesforce": integration.salesforce_connection,

@@ -154,6 +154,11 @@ def test_settings_errors_name_each_setting_and_save_nothing(admin_client, connec
         admin_client.get("/api/v1/settings/contacts/").json()["settings"]["salesforce_delete"]
         == "nothing"
     )
+    # A setting sent at the top level (a misspelt key) is refused, not ignored.
+    response = admin_client.patch(
+        "/api/v1/settings/contacts/", {"salesforce_delete": "delete"}, content_type=JSON
+    )
+    assert response.status_code == 400 and "Unknown field" in str(response.json())
 
 
 @pytest.mark.parametrize("name", ["deals", "tickets", "activities"])

@@ -308,6 +308,27 @@ def test_resync_all_of_a_type(admin_client, connected, django_capture_on_commit_
     assert queued.count() == 4 and not queued.filter(error_type="picklist").exists()
 
 
+def test_resync_keeps_the_panels_search(admin_client, connected):
+    errors = make_error(connected, 12)
+    response = admin_client.post(
+        "/sync-health/errors/resync/",
+        {"error_type": "property_value", "scope": "selected", "ids": [errors[2].pk],
+         "q": "Person 2"},
+        **HTMX,
+    )  # fmt: skip
+    html = response.content.decode()
+    assert 'value="Person 2"' in html and "1–1 of 1" in html
+
+
+def test_no_create_view_for_a_type_only_activities_have(admin_client, connected):
+    make_error(connected, 1, error_type="waiting_for_contact", object_name="activities")
+    html = admin_client.get("/sync-health/errors/waiting_for_contact/", **HTMX).content.decode()
+    assert "Create view" not in html
+    make_error(connected, 1, error_type="property_value")
+    html = admin_client.get("/sync-health/errors/property_value/", **HTMX).content.decode()
+    assert "Create view" in html
+
+
 def test_resync_selected_needs_a_selection(admin_client, connected):
     make_error(connected, 1)
     response = admin_client.post(
