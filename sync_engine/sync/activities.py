@@ -67,7 +67,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from .. import services
-from ..errors import BadRequest, Conflict, NotFound, RemoteError
+from ..errors import BadRequest, Conflict, RemoteError
 from ..models import (
     ObjectSync,
     RecordLink,
@@ -1249,18 +1249,17 @@ class ActivitySync(PairSync):
             kind = KINDS[kind_name]
             if not self.on(f"hubspot_{kind_name}"):
                 continue
-            try:
-                result = with_retries(
-                    lambda k=kind, i=ids: self.ctx.hubspot.batch_read(
-                        object_type=k.name, ids=sorted(i), properties=self.hubspot_properties_for(k)
-                    )
-                )
-                objects = list(result.results)
-            except (NotFound, BadRequest):
-                # Gone, or a key that can't be read: nothing to retry. A transient failure
-                # propagates: the resync requests stay queued for the next cycle.
-                objects = []
-            self.resolve_vanished(f"hubspot:{kind_name}", ids, [o.id for o in objects])
+            objects = self.hubspot_reread(
+                ids,
+                lambda i, k=kind: (
+                    with_retries(
+                        lambda: self.ctx.hubspot.batch_read(
+                            object_type=k.name, ids=i, properties=self.hubspot_properties_for(k)
+                        )
+                    ).results
+                ),
+                prefix=f"hubspot:{kind_name}",
+            )
             self.handle_hubspot(kind, objects, None, force=True)
         for sobject, ids in salesforce.items():
             fields = self.fields_of(sobject)

@@ -35,7 +35,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import services
-from ..errors import BadRequest, NotFound
 from ..models import ObjectSync, RecordLink, ResyncRequest, SyncError
 from ..object_settings import settings_for
 from .changes import (
@@ -954,13 +953,7 @@ class CompanySync(PairSync):
             self.resolve_vanished("salesforce", contacts, [r["Id"] for r in records])
             self.associate_in_hubspot(records, force=True)
         if hubspot_ids:
-            try:
-                objects = list(self.hubspot_read(hubspot_ids).values())
-            except (NotFound, BadRequest):
-                # Gone, or a key that can't be read: nothing to retry. A transient failure
-                # propagates: the resync requests stay queued for the next cycle.
-                objects = []
-            self.resolve_vanished("hubspot", hubspot_ids, [o.id for o in objects])
+            objects = self.hubspot_reread(hubspot_ids, lambda i: self.hubspot_read(i).values())
             self.handle_hubspot_companies(objects, None, force=True)
         if hubspot_contacts:
             self.retry_contact_associations(hubspot_contacts)
@@ -971,17 +964,17 @@ class CompanySync(PairSync):
     def retry_contact_associations(self, hubspot_ids: list[str]) -> None:
         """Contacts whose account Salesforce refused: put each in step with its HubSpot
         primary company again (their errors are kept under the HubSpot contact)."""
-        try:
-            result = hubspot_batch_read(
-                self.ctx.hubspot,
-                object_type="contacts",
-                ids=hubspot_ids,
-                properties=[COMPANY_PROPERTY, CONTACT_MODIFIED],
-            )
-        except (NotFound, BadRequest):
-            result = None  # the contacts are gone: nothing to put in step
-        objects = list(result.results) if result is not None else []
-        self.resolve_vanished("hubspot", hubspot_ids, [o.id for o in objects])
+        objects = self.hubspot_reread(
+            hubspot_ids,
+            lambda i: (
+                hubspot_batch_read(
+                    self.ctx.hubspot,
+                    object_type="contacts",
+                    ids=i,
+                    properties=[COMPANY_PROPERTY, CONTACT_MODIFIED],
+                ).results
+            ),
+        )
         self.associate_in_salesforce(objects)
 
 

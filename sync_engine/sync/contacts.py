@@ -23,7 +23,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import BadRequest, NotFound
 from ..models import RecordLink, ResyncRequest
 from ..object_settings import settings_for
 from . import geo
@@ -925,19 +924,17 @@ class ContactSync(PairSync):
             self.resolve_vanished("salesforce", ids, [r["Id"] for r in records])
             self.handle_salesforce_people(sobject, records, None, force=True)
         if hubspot_ids:
-            try:
-                result = hubspot_batch_read(
-                    self.ctx.hubspot,
-                    object_type=OBJECT,
-                    ids=hubspot_ids,
-                    properties=self.hubspot_properties,
-                )
-            except (NotFound, BadRequest):
-                # Gone, or a key that can't be read: nothing to retry. A transient failure
-                # propagates: the resync requests stay queued for the next cycle.
-                result = None
-            objects = list(result.results) if result is not None else []
-            self.resolve_vanished("hubspot", hubspot_ids, [o.id for o in objects])
+            objects = self.hubspot_reread(
+                hubspot_ids,
+                lambda i: (
+                    hubspot_batch_read(
+                        self.ctx.hubspot,
+                        object_type=OBJECT,
+                        ids=i,
+                        properties=self.hubspot_properties,
+                    ).results
+                ),
+            )
             if objects:
                 self.handle_hubspot_contacts(objects, None, force=True)
         ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()

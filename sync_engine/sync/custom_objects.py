@@ -41,7 +41,7 @@ from typing import Any
 from django.utils import timezone
 
 from .. import services
-from ..errors import BadRequest, NotFound, RemoteError
+from ..errors import BadRequest, RemoteError
 from ..models import (
     ObjectSync,
     RecordLink,
@@ -1035,12 +1035,7 @@ class CustomObjectSync(PairSync):
             )
             self.handle_salesforce(records, None, force=True)
         if hubspot_ids:
-            try:
-                objects = list(self.read_hubspot(hubspot_ids).values())
-            except (NotFound, BadRequest):
-                # Gone, or a key that can't be read: nothing to retry. A transient failure
-                # propagates: the resync requests stay queued for the next cycle.
-                objects = []
+            objects = self.hubspot_reread(hubspot_ids, lambda i: self.read_hubspot(i).values())
             self.handle_hubspot(objects, None, force=True)
         ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
         self.counts["retried"] += len(due)

@@ -36,7 +36,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
 from .. import services
-from ..errors import BadRequest, NotFound
+from ..errors import NotFound
 from ..models import (
     ObjectSync,
     RecordLink,
@@ -1238,13 +1238,7 @@ class DealSync(PairSync):
             self.resolve_vanished("salesforce", opportunities, [r["Id"] for r in records])
             self.handle_salesforce_opportunities(records, None, force=True)
         if hubspot_ids:
-            try:
-                objects = list(self.hubspot_read(hubspot_ids).values())
-            except (NotFound, BadRequest):
-                # Gone, or a key that can't be read: nothing to retry. A transient failure
-                # propagates: the resync requests stay queued for the next cycle.
-                objects = []
-            self.resolve_vanished("hubspot", hubspot_ids, [o.id for o in objects])
+            objects = self.hubspot_reread(hubspot_ids, lambda i: self.hubspot_read(i).values())
             self.handle_hubspot_deals(objects, None, force=True)
         ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
         self.counts["retried"] += len(due)

@@ -24,6 +24,7 @@ from ..errors import (
     BadRequest,
     Conflict,
     ConnectorError,
+    NotFound,
     RateLimited,
     RemoteError,
     TransientError,
@@ -813,6 +814,21 @@ class PairSync:
                 object_name=self.object_name,
                 record_keys=[f"{prefix}:{i}" for i in sorted(gone)],
             )
+
+    def hubspot_reread(
+        self, ids: Iterable[str], read: Callable[[list[str]], Iterable[Any]], prefix="hubspot"
+    ) -> list[Any]:
+        """The HubSpot records a retry asked for, read again with ``read``; those gone end
+        their errors (keys ``<prefix>:<id>``). HubSpot answering 404 or 400 (gone, or a key
+        that can't be read) leaves nothing to retry; a transient failure propagates, so the
+        resync requests stay queued for the next cycle."""
+        ids = sorted(ids)
+        try:
+            found = list(read(ids))
+        except (NotFound, BadRequest):
+            found = []
+        self.resolve_vanished(prefix, ids, [o.id for o in found])
+        return found
 
     def hubspot_upsert_creates(
         self, creates: list[Pair], key_property: str, *, extra: Callable[[Pair], dict] | None = None

@@ -44,7 +44,6 @@ no matching active Salesforce user is reset on the ticket to the case's owner (s
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import timedelta
 from types import SimpleNamespace
@@ -59,7 +58,6 @@ from .. import services
 from ..error_types import classify
 from ..errors import (
     BadRequest,
-    NotFound,
     PermissionDenied,
     RateLimited,
     RemoteError,
@@ -1120,17 +1118,16 @@ class TicketSync(PairSync):
         """Tickets whose edits Salesforce refused: read again (100 a call) and handled as
         changed tickets. A ticket gone from HubSpot, or with no two-way mapping left, has
         nothing to carry: its errors resolve."""
-        found: dict[str, Any] = {}
-        # Gone, or a key that can't be read: nothing to carry.
-        with contextlib.suppress(NotFound, BadRequest):
-            if self.two_way:
-                found = self.hubspot_read(
-                    hubspot_ids, properties=self.ticket_properties(), history=False
-                )
-        objects = list(found.values())
+        objects = self.hubspot_reread(
+            hubspot_ids,
+            lambda i: (
+                self.hubspot_read(i, properties=self.ticket_properties(), history=False).values()
+                if self.two_way
+                else []
+            ),
+        )
         for start in range(0, len(objects), BATCH):
             self.handle_tickets(objects[start : start + BATCH], None, retry=True)
-        self.resolve_vanished("hubspot", hubspot_ids, found)
 
 
 # --- the wizard's preview -------------------------------------------------------------------
