@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from sync_engine.models import AuditEvent
 
-from .forms import setting_choice, setting_label
+from .forms import setting_label, setting_value
 from .labels import IMPORT_TARGET_LABELS, error_text, rule_label
 from .status import object_labels
 from .templatetags.humanize_numbers import thousands
@@ -116,7 +116,7 @@ def describe_event(event: AuditEvent) -> AuditRow:
         for name, change in (details.get("changes") or {}).items():
             if isinstance(change, dict):
                 before, after = (
-                    setting_choice(object_name, name, change.get(end)) or _text(change.get(end))
+                    setting_value(object_name, name, change.get(end)) or _text(change.get(end))
                     for end in ("from", "to")
                 )
                 row.changes.append(Change(setting_label(object_name, name), before, after))

@@ -340,8 +340,15 @@ def setting_label(object_name: str, name: str) -> str:
     return str((form.change_labels if form else {}).get(name, name))
 
 
-def setting_choice(object_name: str, name: str, value) -> str | None:
-    """The words for a setting's value when it is one of its field's choices, else None."""
+def setting_value(object_name: str, name: str, value) -> str | None:
+    """A setting's value in people's words (its field's choice, On/Off, the inclusion list),
+    or None when there are no words for it (the tab's "what changed", the audit log)."""
+    if name == "lifecycle_transitions" and isinstance(value, bool):
+        value = "update" if value else "nothing"
+    if isinstance(value, bool):
+        return str(_("On") if value else _("Off"))
+    if name == "inclusion_list_id":
+        return str(_("List %(id)s") % {"id": value} if value else _("No list: all contacts sync"))
     form = _settings_form(object_name)
     field = form.base_fields.get(name) if form else None
     choices = dict(getattr(field, "choices", None) or [])

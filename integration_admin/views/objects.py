@@ -20,7 +20,7 @@ from sync_engine.object_settings import (
 from sync_engine.selectors import deal_pipelines, hubspot_active_lists
 from sync_engine.services import object_settings_update, object_sync_get_or_create
 
-from ..forms import SETTINGS_FORMS
+from ..forms import SETTINGS_FORMS, setting_label, setting_value
 from ..links import hubspot_create_list_url
 from ..navigation import OBJECT_TABS
 from ..roles import admin_required, user_is_admin
@@ -37,32 +37,17 @@ def _tab(object_name: str):
     return tab
 
 
-def describe_changes(form, diff: dict) -> list[dict]:
-    """``[{"label", "old", "new"}]`` in the people's words, for "what changed"."""
-    rows = []
-    labels = form.change_labels
-    for name, (old, new) in diff.items():
-        rows.append(
-            {
-                "name": name,
-                "label": labels.get(name, name),
-                "old": _value_label(form, name, old),
-                "new": _value_label(form, name, new),
-            }
-        )
-    return rows
-
-
-def _value_label(form, name: str, value) -> str:
-    if name == "lifecycle_transitions":
-        value = "update" if value else "nothing"
-    if isinstance(value, bool):
-        return _("On") if value else _("Off")
-    if name == "inclusion_list_id":
-        return _("List %(id)s") % {"id": value} if value else _("No list: all contacts sync")
-    field = form.fields.get(name)
-    choices = dict(getattr(field, "choices", []) or [])
-    return str(choices.get(value, value))
+def describe_changes(object_name: str, diff: dict) -> list[dict]:
+    """``[{"name", "label", "old", "new"}]`` in the people's words, for "what changed"."""
+    return [
+        {
+            "name": name,
+            "label": setting_label(object_name, name),
+            "old": setting_value(object_name, name, old) or str(old),
+            "new": setting_value(object_name, name, new) or str(new),
+        }
+        for name, (old, new) in diff.items()
+    ]
 
 
 def _settings_context(request: HttpRequest, integration, object_name: str, form=None) -> dict:
@@ -133,7 +118,7 @@ def settings_save(request: HttpRequest, object_name: str) -> HttpResponse:
                 form.add_error(name if name in form.fields else None, message)
             status = 400
         else:
-            changed = describe_changes(form, diff)
+            changed = describe_changes(object_name, diff)
             form = None  # show the saved values
     else:
         status = 400

@@ -356,7 +356,7 @@ def _save_settings(request, integration, row, settings) -> HttpResponse:
                 form.add_error(name if name in form.fields else None, message)
             status = 400
         else:
-            changed = describe_changes(form, diff)
+            changed = describe_changes(OBJECT, diff)
             form = None
             row, settings = _state(integration)
     else:
