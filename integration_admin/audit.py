@@ -12,7 +12,7 @@ from sync_engine.models import AuditEvent
 
 from .forms import setting_label, setting_value
 from .labels import IMPORT_TARGET_LABELS, error_text, rule_label
-from .status import object_labels
+from .status import ObjectNames
 from .templatetags.humanize_numbers import thousands
 
 ACTION_LABELS = {
@@ -88,14 +88,10 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _object(event: AuditEvent, name: Any) -> str:
-    """An object's name for people ("Contacts", a custom object's label)."""
-    if not name or event.integration is None:
-        return str(name or "")
-    return object_labels(event.integration, [str(name)])[str(name)]
-
-
-def describe_event(event: AuditEvent) -> AuditRow:
+def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> AuditRow:
+    """One event in people's words; ``names`` names the objects (shared by a page's rows,
+    so custom objects are read once)."""
+    name_of = names or ObjectNames(None)
     details = event.details or {}
     actor = event.actor.get_username() if event.actor else _("System")
     row = AuditRow(
@@ -112,7 +108,7 @@ def describe_event(event: AuditEvent) -> AuditRow:
             row.notes.append((_("Reason"), str(details["reason"])))
     elif action == "settings.updated":
         object_name = str(details.get("object", ""))
-        row.subject = _object(event, object_name)
+        row.subject = name_of(object_name)
         for name, change in (details.get("changes") or {}).items():
             if isinstance(change, dict):
                 before, after = (
@@ -121,7 +117,7 @@ def describe_event(event: AuditEvent) -> AuditRow:
                 )
                 row.changes.append(Change(setting_label(object_name, name), before, after))
     elif action == "mapping.rule_changed":
-        row.subject = f"{_object(event, details.get('object'))} · {details.get('hubspot', '')}"
+        row.subject = f"{name_of(details.get('object'))} · {details.get('hubspot', '')}"
         row.changes.append(
             Change(
                 _("Sync rule"),
@@ -130,7 +126,7 @@ def describe_event(event: AuditEvent) -> AuditRow:
             )
         )
     elif action in ("mapping.created", "mapping.deleted"):
-        row.subject = _object(event, details.get("object"))
+        row.subject = name_of(details.get("object"))
         pair = f"{details.get('hubspot', '')} ⇄ {details.get('salesforce', '')}"
         before, after = (_text(None), pair) if action == "mapping.created" else (pair, _text(None))
         row.changes.append(Change(_("Mapping"), before, after))
@@ -144,14 +140,14 @@ def describe_event(event: AuditEvent) -> AuditRow:
         if details.get("error_type"):
             row.notes.append((_("Error type"), str(error_text(details["error_type"]).title)))
     elif action == "record.resync_requested":
-        row.subject = f"{_object(event, details.get('object'))} · {details.get('record', '')}"
+        row.subject = f"{name_of(details.get('object'))} · {details.get('record', '')}"
     elif action in ("sync.requested", "import.started", "import.cancelled", "import.resumed"):
         objects = details.get("objects") or ([details["object"]] if "object" in details else [])
         if objects:
             row.subject = ", ".join(
-                str(IMPORT_TARGET_LABELS.get(name, "")) or _object(event, name)
+                str(IMPORT_TARGET_LABELS.get(name, "")) or name_of(name)
                 if action.startswith("import.")
-                else _object(event, name)
+                else name_of(name)
                 for name in objects
             )
         if "import" in details:
@@ -162,7 +158,7 @@ def describe_event(event: AuditEvent) -> AuditRow:
         if details.get("expiry"):
             row.notes.append((_("Expires"), _text(details["expiry"])))
     elif action.startswith("custom_object."):
-        row.subject = _object(event, details.get("object"))
+        row.subject = name_of(details.get("object"))
         if details.get("salesforce"):
             objects = f"{details['salesforce']} ⇄ {details.get('hubspot', '')}"
             row.notes.append((_("Synced objects"), objects))

@@ -36,11 +36,38 @@ def object_labels(integration: Integration, names) -> dict[str, str]:
     labels = {name: str(OBJECT_LABELS.get(name, name.title())) for name in names}
     custom = [name for name in names if name.startswith(CUSTOM_PREFIX)]
     if custom:
-        rows = ObjectSync.objects.filter(integration=integration, object__in=custom)
-        for name, options in rows.values_list("object", "options"):
-            settings = settings_for(name, options)
-            labels[name] = settings.hubspot_label or settings.salesforce_label or name
+        labels.update(_custom_labels(integration, object__in=custom))
     return labels
+
+
+def _custom_labels(integration: Integration, **which) -> dict[str, str]:
+    rows = ObjectSync.objects.filter(integration=integration, **which)
+    labels = {}
+    for name, options in rows.values_list("object", "options"):
+        settings = settings_for(name, options)
+        labels[name] = settings.hubspot_label or settings.salesforce_label or name
+    return labels
+
+
+class ObjectNames:
+    """Pairs' names for people, for a page that names many (the audit log): the custom
+    objects' are read once, on first need (1 query)."""
+
+    def __init__(self, integration: Integration | None) -> None:
+        self.integration = integration
+        self._custom: dict[str, str] | None = None
+
+    def __call__(self, name) -> str:
+        name = str(name or "")
+        if not name.startswith(CUSTOM_PREFIX):
+            return str(OBJECT_LABELS.get(name, name.title())) if name else ""
+        if self._custom is None:
+            self._custom = (
+                _custom_labels(self.integration, object__startswith=CUSTOM_PREFIX)
+                if self.integration is not None
+                else {}
+            )
+        return self._custom.get(name, name)
 
 
 @dataclass(frozen=True)

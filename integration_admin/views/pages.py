@@ -12,6 +12,7 @@ from sync_engine.selectors import audit_events_query
 from ..audit import describe_event
 from ..discover import FEATURES
 from ..navigation import TABS_BY_SLUG
+from ..status import ObjectNames
 from .common import current_integration, page_number
 
 AUDIT_PER_PAGE = 50
@@ -37,10 +38,11 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     integration = current_integration(request)
     events = audit_events_query(integration=integration)
     page = Paginator(events, AUDIT_PER_PAGE).get_page(page_number(request))
+    names = ObjectNames(integration)
     return render(
         request,
         "integration_admin/audit.html",
-        {"active_tab": "", "page": page, "rows": [describe_event(e) for e in page]},
+        {"active_tab": "", "page": page, "rows": [describe_event(e, names) for e in page]},
     )
 
 

@@ -171,6 +171,26 @@ def test_the_audit_log_names_settings_and_objects_for_people(admin_client, conne
     assert ">record.resync_requested<" not in html  # (it stays in a data attribute)
 
 
+def test_the_audit_log_reads_custom_objects_names_once_a_page(admin_client, connected):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sync_engine.services import audit_event_record
+
+    make_custom_object(connected)
+
+    def custom_events(n: int) -> int:
+        for _ in range(n):
+            change = {"object": "custom:1", "changes": {"enabled": {"from": False, "to": True}}}
+            audit_event_record(action="settings.updated", integration=connected, details=change)
+        with CaptureQueriesContext(connection) as queries:
+            html = admin_client.get("/audit/").content.decode()
+        assert "Projects" in html
+        return len(queries)
+
+    assert custom_events(1) == custom_events(5)
+
+
 def test_the_audit_log_names_choices_imports_and_connections(admin_client, connected):
     from sync_engine.services import audit_event_record
 
