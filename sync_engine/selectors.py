@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
@@ -807,3 +808,55 @@ def custom_objects_list(*, integration: Integration) -> list[dict]:
             }
         )
     return sorted(found, key=lambda r: r["number"])
+
+
+VIEW_ERRORS_CHUNK = 1000  # errors read (with their record links) at a time
+
+
+@dataclass
+class ErrorViewRecords:
+    """The records a *Create view* of an error type lists, and those no list can hold."""
+
+    groups: dict[str, list[str]]  # HubSpot object type id -> HubSpot ids (each once)
+    not_in_hubspot: int = 0  # records without a HubSpot id yet (Salesforce-only so far)
+    activities: int = 0  # engagements: a list can't hold them
+
+
+def error_view_records(*, integration: Integration, error_type: str) -> ErrorViewRecords:
+    """The HubSpot records with a current error of the type, by HubSpot object type (errors
+    read 1,000 at a time with their record links)."""
+    from .services import HUBSPOT_OBJECT_TYPE_IDS
+
+    by_name = {name: type_id for type_id, name in HUBSPOT_OBJECT_TYPE_IDS.items()}
+    errors = sync_errors_query(integration=integration, error_type=error_type)
+    names = set(errors.order_by().values_list("object", flat=True).distinct())
+    objects = hubspot_objects(integration=integration, object_names=names)
+    result = ErrorViewRecords(groups={})
+    groups: dict[str, dict[str, None]] = {}
+
+    def place(chunk: list[SyncError]) -> None:
+        links = record_links_for_errors(integration=integration, errors=chunk)
+        for error in chunk:
+            if error.object == "activities":
+                result.activities += 1
+                continue
+            row = ErrorRow(error=error, link=links.get(error.pk), hubspot_objects=objects)
+            hubspot_object, hubspot_id = row.hubspot_object, row.hubspot_id
+            type_id = by_name.get(hubspot_object) or (
+                hubspot_object if re.fullmatch(r"2-\d+", hubspot_object or "") else ""
+            )
+            if not type_id or not hubspot_id:
+                result.not_in_hubspot += 1
+                continue
+            groups.setdefault(type_id, {})[hubspot_id] = None
+
+    chunk: list[SyncError] = []
+    for error in errors.iterator(chunk_size=VIEW_ERRORS_CHUNK):
+        chunk.append(error)
+        if len(chunk) == VIEW_ERRORS_CHUNK:
+            place(chunk)
+            chunk = []
+    if chunk:
+        place(chunk)
+    result.groups = {type_id: list(ids) for type_id, ids in groups.items()}
+    return result

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import secrets
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -899,7 +898,6 @@ def sync_errors_request_resync(
 # A HubSpot list's name is unique among its object type's lists: a second view made the same
 # minute gets " (2)", and so on.
 VIEW_NAME_ATTEMPTS = 5
-VIEW_ERRORS_CHUNK = 1000  # errors read (with their record links) at a time
 
 
 @dataclass
@@ -929,52 +927,6 @@ class ErrorViews:
     @property
     def missing(self) -> int:
         return sum(view.missing for view in self.views)
-
-
-def _error_view_groups(
-    *, integration: Integration, error_type: str, result: ErrorViews
-) -> dict[str, list[str]]:
-    """``{HubSpot object type id: [HubSpot ids]}`` of the records with a current error of the
-    type (each once), counting in ``result`` the errors no list can hold."""
-    from .selectors import (
-        ErrorRow,
-        hubspot_objects,
-        record_links_for_errors,
-        sync_errors_query,
-    )
-
-    by_name = {name: type_id for type_id, name in HUBSPOT_OBJECT_TYPE_IDS.items()}
-    errors = sync_errors_query(integration=integration, error_type=error_type)
-    objects = hubspot_objects(
-        integration=integration, object_names=set(errors.values_list("object", flat=True))
-    )
-    groups: dict[str, dict[str, None]] = {}
-    chunk: list[SyncError] = []
-
-    def place(chunk: list[SyncError]) -> None:
-        links = record_links_for_errors(integration=integration, errors=chunk)
-        for error in chunk:
-            if error.object == "activities":
-                result.activities += 1
-                continue
-            row = ErrorRow(error=error, link=links.get(error.pk), hubspot_objects=objects)
-            hubspot_object, hubspot_id = row.hubspot_object, row.hubspot_id
-            type_id = by_name.get(hubspot_object) or (
-                hubspot_object if re.fullmatch(r"2-\d+", hubspot_object or "") else ""
-            )
-            if not type_id or not hubspot_id:
-                result.not_in_hubspot += 1
-                continue
-            groups.setdefault(type_id, {})[hubspot_id] = None
-
-    for error in errors.iterator(chunk_size=VIEW_ERRORS_CHUNK):
-        chunk.append(error)
-        if len(chunk) == VIEW_ERRORS_CHUNK:
-            place(chunk)
-            chunk = []
-    if chunk:
-        place(chunk)
-    return {type_id: list(ids) for type_id, ids in groups.items()}
 
 
 def _view_list_create(connector: Any, *, name: str, object_type_id: str) -> Any:
@@ -1008,9 +960,12 @@ def sync_errors_create_view(
     connector's error, after audit-logging the lists already made."""
     from .connectors.hubspot import HubSpotConnector
     from .error_types import ERROR_TYPES
+    from .selectors import error_view_records
 
     result = ErrorViews()
-    groups = _error_view_groups(integration=integration, error_type=error_type, result=result)
+    affected = error_view_records(integration=integration, error_type=error_type)
+    result.not_in_hubspot, result.activities = affected.not_in_hubspot, affected.activities
+    groups = affected.groups
     if not groups:
         return result
     title = (ERROR_TYPES.get(error_type) or ERROR_TYPES["other"]).title
