@@ -354,6 +354,13 @@ def assert_idle(activities):
     assert writes_since(run) == []
 
 
+def copied_task(activities, sf, who: str, **fields) -> tuple[str, str]:
+    """A Salesforce task on ``who`` that one cycle copies to HubSpot: (its id, the copy's)."""
+    origin = sf.Task.create({"WhoId": who, "Status": "Not Started", **fields})["id"]
+    assert activities().counts["created_in_hubspot"] == 1
+    return origin, activities.link(salesforce_id=origin).hubspot_id.split(":")[1]
+
+
 def test_salesforce_edits_to_the_copy_of_a_hubspot_task_go_back_when_tasks_sync_both_ways(
     activities, linked_person, hs_person, sf_person
 ):
@@ -397,10 +404,9 @@ def test_hubspot_edits_to_the_copy_of_a_salesforce_task_go_back_when_tasks_sync_
 ):
     lead, contact = linked_person
     activities.settings(**BOTH_WAYS)
-    fields = {"Subject": "Follow up", "Status": "Not Started", "ActivityDate": "2026-05-06"}
-    origin = sf_person.Task.create({"WhoId": lead, **fields})["id"]
-    assert activities().counts["created_in_hubspot"] == 1
-    copy = activities.link(salesforce_id=origin).hubspot_id.split(":")[1]
+    origin, copy = copied_task(
+        activities, sf_person, lead, Subject="Follow up", ActivityDate="2026-05-06"
+    )
     assert_idle(activities)
     hs_person.crm.objects.basic_api.update(
         "tasks", copy, EngagementUpdate(properties={"hs_task_status": "COMPLETED"})
@@ -470,10 +476,8 @@ def test_an_edit_to_a_copy_whose_origin_was_deleted_stays_on_the_copy(
 ):
     lead, contact = linked_person
     activities.settings(**BOTH_WAYS)
-    origin = sf_person.Task.create({"WhoId": lead, "Subject": "Call back", "Status": "Not Started"})
-    activities()
-    copy = activities.link(salesforce_id=origin["id"]).hubspot_id.split(":")[1]
-    sf_person.Task.delete(origin["id"])  # deletes delete nothing: the copy stays
+    origin, copy = copied_task(activities, sf_person, lead, Subject="Call back")
+    sf_person.Task.delete(origin)  # deletes delete nothing: the copy stays
     hs_person.crm.objects.basic_api.update(
         "tasks", copy, EngagementUpdate(properties={"hs_task_status": "COMPLETED"})
     )
@@ -502,10 +506,7 @@ def test_with_tasks_synced_one_way_edits_to_a_copy_stay_on_the_copy(
     )
     # Salesforce tasks → HubSpot only (HubSpot tasks aren't read; calls are).
     activities.settings(hubspot_tasks=False, hubspot_calls=True, salesforce_tasks=True)
-    origin = sf_person.Task.create({"WhoId": lead, "Subject": "Follow up",
-                                    "Status": "Not Started"})["id"]  # fmt: skip
-    assert activities().counts["created_in_hubspot"] == 1
-    copy = activities.link(salesforce_id=origin).hubspot_id.split(":")[1]
+    origin, copy = copied_task(activities, sf_person, lead, Subject="Follow up")
     hs_person.crm.objects.basic_api.update(
         "tasks", copy, EngagementUpdate(properties={"hs_task_status": "COMPLETED"})
     )
@@ -569,10 +570,9 @@ def test_a_salesforce_due_date_is_that_day_in_the_hubspot_accounts_time_zone(
 ):
     lead, contact = linked_person
     activities.settings(**BOTH_WAYS)
-    fields = {"Subject": "Due on the 4th", "Status": "Not Started", "ActivityDate": "2026-03-04"}
-    origin = sf_person.Task.create({"WhoId": lead, **fields})["id"]
-    assert activities().counts["created_in_hubspot"] == 1
-    copy = activities.link(salesforce_id=origin).hubspot_id.split(":")[1]
+    origin, copy = copied_task(
+        activities, sf_person, lead, Subject="Due on the 4th", ActivityDate="2026-03-04"
+    )
     stamp = parse_time(engagement_get(hs_person, "tasks", copy, "hs_timestamp")["hs_timestamp"])
     assert stamp == datetime(2026, 3, 4, tzinfo=NEW_YORK)  # midnight in New York: 05:00 UTC
     assert_idle(activities)
