@@ -84,6 +84,7 @@ from .changes import (
 )
 from .context import CycleContext
 from .pair import OWNER_PROPERTY, Pair, PairSync, hubspot_version, salesforce_version
+from .rules import Side, latest_wins
 from .values import ValueConversionError, normalize, to_salesforce
 
 log = logging.getLogger(__name__)
@@ -370,9 +371,49 @@ class TicketSync(PairSync):
                 self.counts["unchanged"] += 1
                 continue
             pairs.append(pair)
+        self.keep_later_ticket_edits(pairs)
         self.write_hubspot(pairs)
         self.associate(pairs)
         self.commit(pairs, cursor, handled)
+
+    def keep_later_ticket_edits(self, pairs: list[Pair]) -> None:
+        """Two-way values the case moved but the ticket also changed since the last sync go
+        to the later change (spec §6.3, as for the other pairs): where the ticket's edit is
+        later, the case's value isn't sent and the HubSpot phase carries the ticket's value
+        to the case. Only tickets whose case moved a two-way value are read (100 a call)."""
+        candidates = [
+            p for p in pairs if p.link is not None and any(k in self.two_way for k in p.to_hubspot)
+        ]
+        if not candidates:
+            return
+        tickets = self.hubspot_read(
+            [p.link.hubspot_id for p in candidates],
+            properties=sorted({*self.two_way, MODIFIED}),
+        )
+        for pair in candidates:
+            obj = tickets.get(pair.link.hubspot_id)
+            if obj is None:
+                continue  # deleted in HubSpot: the upsert makes it again with every value
+            edited = self.history_of(obj)
+            case_time = parse_time((pair.salesforce or {}).get("LastModifiedDate"))
+            for prop in [k for k in pair.to_hubspot if k in self.two_way]:
+                value = obj.properties.get(prop) or ""
+                last = pair.link.snapshot.get(prop, "")
+                if value == last or value == pair.to_hubspot[prop]:
+                    continue  # not edited in HubSpot, or edited to the case's value
+                if prop == STAGE and PIPELINE in pair.to_hubspot:
+                    continue  # the case moved to another process: its stage goes with it
+                decision = latest_wins(
+                    value,
+                    pair.to_hubspot[prop],
+                    Side(value, edited.get(prop) or parse_time(obj.properties.get(MODIFIED))),
+                    Side(pair.to_hubspot[prop], case_time),
+                )
+                if decision.to_salesforce is not None:
+                    del pair.to_hubspot[prop]
+                    pair.snap_hubspot.pop(prop, None)
+                    if prop == OWNER_PROPERTY:
+                        pair.snap_hubspot.pop("__salesforce_owner", None)
 
     # --- merge: Salesforce → HubSpot values ------------------------------------------------
     def merge(self, pair: Pair, *, force: bool = False) -> None:  # type: ignore[override]

@@ -849,3 +849,39 @@ def test_a_crash_between_recreating_a_ticket_and_resending_its_values_loses_none
     assert tickets.link(salesforce_id=case).hubspot_id == ticket_id
     props = ticket(hs_person, ticket_id, "subject", "hs_ticket_priority")
     assert (props["subject"], props["hs_ticket_priority"]) == ("Phoenix", "LOW")
+
+
+def test_two_way_fields_changed_on_both_sides_go_to_the_later_change(tickets, sf_person, hs_person):
+    import time
+
+    from hubspot.crm.tickets import SimplePublicObjectInput
+
+    FieldMapping.objects.filter(object="tickets", hubspot_property="subject").update(rule="two_way")
+    case = sf_person.Case.create({"Subject": "Both ways", "Status": "New"})["id"]
+    tickets()
+    ticket_id = tickets.link(salesforce_id=case).hubspot_id
+
+    def rename_ticket(subject):
+        hs_person.crm.tickets.basic_api.update(
+            ticket_id, SimplePublicObjectInput(properties={"subject": subject})
+        )
+
+    # The ticket is edited after the case: the ticket's value reaches the case.
+    sf_person.Case.update(case, {"Subject": "Case first"})
+    time.sleep(1.1)  # Salesforce stamps whole seconds
+    rename_ticket("Ticket later")
+    run = tickets()
+    assert run.counts["updated_in_salesforce"] == 1, run.counts
+    assert sf_person.Case.get(case)["Subject"] == "Ticket later"
+    assert ticket(hs_person, ticket_id, "subject")["subject"] == "Ticket later"
+
+    tickets()  # the case's change comes back: nothing to write
+    # The case is edited after the ticket: the case's value reaches the ticket.
+    rename_ticket("Ticket first")
+    time.sleep(1.1)
+    sf_person.Case.update(case, {"Subject": "Case later"})
+    tickets()
+    assert ticket(hs_person, ticket_id, "subject")["subject"] == "Case later"
+    assert sf_person.Case.get(case)["Subject"] == "Case later"
+    idle = tickets()
+    assert not any(idle.counts.get(k) for k in ("updated_in_hubspot", "updated_in_salesforce"))
