@@ -8,6 +8,7 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sync_engine.budget import paused_for_allocation, paused_for_org_limit
 from sync_engine.models import Integration, ObjectSync, SyncObject
 from sync_engine.object_settings import CUSTOM_PREFIX, settings_for
 from sync_engine.sync.registry import pair_order
@@ -86,9 +87,23 @@ class IntegrationStatus:
     last_syncs: list[LastSync]
 
 
+def _reason(integration: Integration) -> str:
+    """The cause, in the reader's language where the engine's words are known."""
+    if paused_for_allocation(integration):
+        return _("The Salesforce API allocation is used up.")
+    if paused_for_org_limit(integration):
+        return _("The Salesforce org reached its daily API limit, which stops every integration.")
+    return integration.state_reason
+
+
 def _advice(integration: Integration) -> str:
     state = integration.state
     reason = integration.state_reason.lower()
+    if paused_for_org_limit(integration):
+        return _(
+            "Syncing resumes by itself when Salesforce frees calls. For a migration, ask "
+            "Salesforce for a temporary increase."
+        )
     if state == Integration.State.PAUSED:
         return _(
             "Syncing resumes by itself as calls leave the rolling 24-hour window. To resume "
@@ -120,7 +135,7 @@ def integration_status(
     return IntegrationStatus(
         state=integration.state,
         label=str(STATE_LABELS.get(integration.state, integration.get_state_display())),
-        reason=integration.state_reason,
+        reason=_reason(integration),
         advice=_advice(integration),
         last_syncs=[LastSync(o, labels[o], last_synced.get(o)) for o in objects],
     )

@@ -17,6 +17,24 @@ from .models import ApiCall, Integration, System
 
 BUDGET_WINDOW = timedelta(hours=24)
 
+# Why a cycle paused the integration (its ``state_reason``): the cause only; the dashboard
+# words it for people and adds what to do.
+ALLOCATION_USED = "The Salesforce API allocation is used up."
+ORG_LIMIT = "The Salesforce org reached its daily API limit, which stops every integration."
+
+
+def paused_for_allocation(integration: Integration) -> bool:
+    """Paused because "Allocated to HubSpot" is used up (older rows say more after it)."""
+    return integration.state == Integration.State.PAUSED and integration.state_reason.startswith(
+        ALLOCATION_USED.rstrip(".")
+    )
+
+
+def paused_for_org_limit(integration: Integration) -> bool:
+    return integration.state == Integration.State.PAUSED and integration.state_reason.startswith(
+        ORG_LIMIT.split(",")[0]
+    )
+
 
 def budget_allocation(*, integration: Integration, system: str) -> int | None:
     """The cap for ``system``, or None when that side has no allocation of ours."""

@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from .budget import budget_remaining, paused_for_allocation
 from .errors import ConnectionCheckFailed, ConnectorError, RemoteError, TransientError
 from .fields import secret_rotate
 from .models import (
@@ -305,6 +306,14 @@ def integration_update_allocation(
             integration=integration,
             actor=actor,
             details={"from": previous, "to": allocation},
+        )
+    if paused_for_allocation(integration) and budget_remaining(
+        integration=integration, system=System.SALESFORCE
+    ):
+        # Raised past what the window holds: the next cycle may spend again, so the header
+        # stops saying "used up" now rather than after that cycle.
+        integration = integration_set_state(
+            integration=integration, state=Integration.State.CONNECTED, actor=actor
         )
     return integration
 

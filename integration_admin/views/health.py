@@ -146,7 +146,7 @@ def allocation_update(request: HttpRequest) -> HttpResponse:
     form = AllocationForm(request.POST, limit=integration.salesforce_api_limit)
     saved = None
     if form.is_valid():
-        previous = integration.salesforce_api_allocation
+        previous, previous_state = integration.salesforce_api_allocation, integration.state
         integration = integration_update_allocation(
             integration=integration, allocation=form.cleaned_data["allocation"], actor=request.user
         )
@@ -165,6 +165,8 @@ def allocation_update(request: HttpRequest) -> HttpResponse:
         context.update(_usage_context(integration, form))
         return render(request, "integration_admin/sync_health.html", context, status=400)
     context = {**_usage_context(integration, form), "saved": saved}
+    # Raising the allocation can end a pause: the header says so at once.
+    context["status_changed"] = saved is not None and integration.state != previous_state
     return render(request, "integration_admin/partials/api_usage.html", context)
 
 

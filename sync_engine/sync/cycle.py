@@ -21,7 +21,7 @@ from pathlib import Path
 from django.db.models import Q
 from django.utils import timezone
 
-from ..budget import budget_remaining
+from ..budget import ALLOCATION_USED, ORG_LIMIT, budget_remaining
 from ..errors import (
     ApiLimitExceeded,
     AuthExpired,
@@ -267,16 +267,6 @@ def _run(
     except ConnectorError as error:
         run.status, run.message = SyncRun.Status.FAILED, str(error)
         log.warning("%s cycle failed: %s", object_name, error)
-
-
-ALLOCATION_USED = (
-    "The Salesforce API allocation is used up. Syncing resumes by itself as the 24-hour window "
-    "frees up, or raise 'Allocated to HubSpot' on the Sync health tab."
-)
-ORG_LIMIT = (
-    "The Salesforce org reached its daily API limit, which stops every integration. Syncing "
-    "resumes when Salesforce frees calls; ask Salesforce for a temporary increase for migrations."
-)
 
 
 def _pause(integration: Integration, reason: str) -> None:

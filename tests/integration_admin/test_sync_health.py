@@ -471,3 +471,51 @@ def test_sync_now_refuses_viewers_and_foreign_redirects(
     with django_capture_on_commit_callbacks():
         response = admin_client.post("/sync-now/", {"next": "https://evil.example/"})
     assert response["Location"] == "/"
+
+
+def test_raising_a_used_up_allocation_resumes_at_once(admin_client, admin_user, connected):
+    ApiCallFactory.create_batch(5, integration=connected, called_at=timezone.now())
+    Integration.objects.filter(pk=connected.pk).update(
+        salesforce_api_allocation=5,
+        state="paused",
+        state_reason="The Salesforce API allocation is used up.",
+    )
+    html = admin_client.get("/sync-health/").content.decode()
+    assert "statusbar--paused" in html and 'data-forecast="reached"' in html
+    # The cause, then what to do, each said once.
+    reason = '<span class="statusbar__reason">The Salesforce API allocation is used up.</span>'
+    assert reason in html
+    assert html.count("raise “Allocated to HubSpot” on the Sync health tab") == 1
+
+    response = admin_client.post("/sync-health/allocation/", {"allocation": "50"}, **HTMX)
+    html = response.content.decode()
+    assert 'id="statusbar" hx-swap-oob="true"' in html and "statusbar--connected" in html
+    connected.refresh_from_db()
+    assert connected.state == "connected" and connected.state_reason == ""
+    resumed = AuditEvent.objects.get(action="integration.state_changed")
+    assert resumed.actor == admin_user and resumed.details["to"] == "connected"
+    assert "used up" not in admin_client.get("/sync-health/").content.decode()
+
+
+def test_a_raise_still_under_the_window_keeps_the_pause(admin_client, connected):
+    ApiCallFactory.create_batch(5, integration=connected, called_at=timezone.now())
+    Integration.objects.filter(pk=connected.pk).update(
+        salesforce_api_allocation=3,
+        state="paused",
+        state_reason="The Salesforce API allocation is used up.",
+    )
+    html = admin_client.post("/sync-health/allocation/", {"allocation": "4"}, **HTMX).content
+    assert b"hx-swap-oob" not in html
+    connected.refresh_from_db()
+    assert connected.state == "paused"
+
+
+def test_an_org_limit_pause_advises_waiting_for_salesforce(viewer_client, connected):
+    Integration.objects.filter(pk=connected.pk).update(
+        state="paused",
+        state_reason="The Salesforce org reached its daily API limit, which stops every "
+        "integration.",
+    )
+    html = viewer_client.get("/sync-health/").content.decode()
+    assert "Syncing resumes by itself when Salesforce frees calls" in html
+    assert "Allocated to HubSpot” on the Sync health tab" not in html
