@@ -142,6 +142,20 @@ def test_a_cycles_details_read_in_peoples_words(admin_client, connected):
     assert "Read from Salesforce: 1,200 · Created in HubSpot: 3" in runs
     assert "streams_unchanged" not in runs and "Linked" not in runs  # bookkeeping, and zeros
     assert "<td>Sync now</td>" in runs and ">Succeeded</span>" in runs
+    assert "Nothing to sync" not in runs
+
+
+def test_an_idle_cycle_says_it_had_nothing_to_sync(admin_client, connected):
+    SyncRun.objects.create(
+        integration=connected, object="contacts", status="succeeded",
+        counts={"streams_unchanged": 2},
+    )  # fmt: skip
+    SyncRun.objects.create(
+        integration=connected, object="deals", status="failed", message="Boom",
+    )  # fmt: skip
+    runs = admin_client.get("/sync-health/").content.decode()
+    runs = runs[runs.index('id="sync-runs"') :]
+    assert runs.count("Nothing to sync") == 1 and "Boom" in runs
 
 
 def test_the_audit_log_names_settings_and_objects_for_people(admin_client, connected):
