@@ -1637,7 +1637,13 @@ def ticket_pipelines_save(
 
 
 def ticket_setup_finish(*, integration: Integration, actor: AbstractBaseUser | None = None) -> dict:
-    """The wizard's last step: setup is complete and ticket sync is on."""
+    """The wizard's last step: setup is complete and ticket sync is on. Refused until the
+    pipelines step has been saved (a skipped step would leave the engine to pick them)."""
+    row = ObjectSync.objects.filter(integration=integration, object="tickets").first()
+    if not (row and settings_for("tickets", row.options).pipelines):
+        raise SettingsError(
+            {"pipelines": "Choose a ticket pipeline for each case process (step 4) first."}
+        )
     return object_settings_update(
         integration=integration,
         object_name="tickets",

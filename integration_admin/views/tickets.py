@@ -318,7 +318,7 @@ def ticket_post(request: HttpRequest) -> HttpResponse:
     except SettingsError as error:
         for message in error.errors.values():
             messages.error(request, message)
-        return redirect(f"{url}?step={step}")
+        return redirect(f"{url}?step={4 if 'pipelines' in error.errors else step}")
     except ConnectorError as error:
         messages.error(
             request, _("Couldn't reach Salesforce or HubSpot: %(error)s") % {"error": error}

@@ -173,6 +173,15 @@ def test_a_viewer_sees_the_wizard_but_cannot_change_anything(viewer_client, live
     assert not AuditEvent.objects.filter(action="settings.updated").exists()
 
 
+def test_finishing_with_the_pipelines_step_skipped_goes_back_to_it(admin_client, live):
+    response = admin_client.post("/tickets/", {"step": 6, "action": "finish"})
+    assert response.status_code == 302 and response["Location"].endswith("?step=4")
+    row = ObjectSync.objects.get(integration=live, object="tickets")
+    assert row.enabled is False and not row.options.get("setup_complete")
+    html = admin_client.get(response["Location"]).content.decode()
+    assert "Choose a ticket pipeline for each case process (step 4) first." in html
+
+
 def test_a_failed_stage_read_keeps_the_table_and_shows_the_message_escaped(
     admin_client, live, emulators
 ):
