@@ -274,6 +274,7 @@ RUN_COUNT_LABELS: dict[str, Promise] = {
     "skipped_create_disabled": _("Skipped: creation off"),
     "skipped_no_contact": _("Skipped: no contact syncs"),
     "skipped_unsynced_pipeline": _("Skipped: pipeline not synced"),
+    "skipped_salesforce_deleted": _("Skipped: deleted in Salesforce"),
     "skipped_type_off": _("Skipped: type not synced"),
     "skipped_before_turned_on": _("Skipped: from before it was turned on"),
     "skipped_own": _("Skipped: the integration's own copies"),

@@ -447,7 +447,9 @@ class DealSync(PairSync):
 
     def match_in_salesforce(self, objects: list[Any]) -> list[DealPair]:
         """Unlinked deals: the opportunity their key names (one we created the deal from),
-        else a new opportunity (upserted by the deal id where the org has HubSpot_Id__c)."""
+        else a new opportunity (upserted by the deal id where the org has HubSpot_Id__c). A
+        deal whose key names an opportunity Salesforce no longer has (deleted there, with
+        deals kept) creates nothing: a deal edit must not bring back a deleted opportunity."""
         if not objects:
             return []
         named = {
@@ -465,8 +467,12 @@ class DealSync(PairSync):
                 sorted(set(named.values()) - taken),
             )
         }
+        gone = set(named.values()) - taken - set(records)
         pairs = []
         for obj in objects:
+            if named.get(str(obj.id)) in gone:
+                self.counts["skipped_salesforce_deleted"] += 1
+                continue
             record = records.pop(named.get(str(obj.id), ""), None)
             pair = DealPair(SOBJECT, record, obj, hs_history=self.history_of(obj))
             if record is not None:

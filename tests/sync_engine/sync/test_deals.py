@@ -585,6 +585,12 @@ def test_deleting_an_opportunity_with_do_nothing_keeps_the_deal(deals, sf_person
     sf_person.Opportunity.delete(opportunity)
     deals()
     assert deal in hs_deal_ids(hs_person) and not deals.links().exists()
+    # The kept deal's next edit doesn't bring the opportunity back.
+    hs_deal_update(hs_person, deal, description="Note from marketing")
+    run = deals()
+    assert run.counts["skipped_salesforce_deleted"] == 1, run.counts
+    assert sf_person.query("SELECT Id FROM Opportunity")["totalSize"] == 0
+    assert not deals.links().exists()
 
 
 def test_a_deal_create_lost_after_it_landed_is_not_duplicated(
