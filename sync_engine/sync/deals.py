@@ -143,6 +143,7 @@ class DealSync(PairSync):
     object_name = OBJECT
     modified_property = MODIFIED
     salesforce_streams = (OPPORTUNITY_STREAM, ROLE_STREAM)
+    notes_create_intents = True
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)
@@ -1001,6 +1002,7 @@ class DealSync(PairSync):
         else:
             # Not retried: the write may have landed. The next cycle links it instead of
             # creating again (``salesforce_lost_creates``, ``hubspot_lost_creates``).
+            self.salesforce_creates_intended(creates)
             results = self.ctx.salesforce.collections_create(
                 sobject=SOBJECT, records=[p.to_salesforce for p in creates]
             )

@@ -29,7 +29,7 @@ from ..errors import (
     RemoteError,
     TransientError,
 )
-from ..models import RecordLink, ResyncRequest, SchemaCache, SyncError, System
+from ..models import RecordLink, ResyncRequest, SchemaCache, SyncCursor, SyncError, System
 from .changes import (
     Cursor,
     SoqlStream,
@@ -127,6 +127,10 @@ class PairSync:
     # The Salesforce change streams the pair reads (cursor names "salesforce:<object>[:…]"),
     # known before it runs, so a cycle over several pairs probes and prefetches them first.
     salesforce_streams: tuple[str, ...] = ()
+    # Whether the pair notes its Salesforce creates without an external id before sending
+    # them (``salesforce_creates_intended``): lost creates are then looked for only among
+    # those, never among records someone else made as the integration user.
+    notes_create_intents = False
 
     @classmethod
     def stream_names(cls, object_name: str, options: dict | None) -> tuple[str, ...]:
@@ -143,6 +147,7 @@ class PairSync:
             probe.owners if probe is not None else OwnerDirectory(ctx.salesforce, ctx.hubspot)
         )
         self.two_way = [m.hubspot_property for m in ctx.mappings if m.rule == SyncRule.TWO_WAY]
+        self._intents: SyncCursor | None = None
 
     @property
     def counts(self):
@@ -256,33 +261,77 @@ class PairSync:
                 pair.hs_history = self.history_of(obj)
 
     # --- creates whose link was never stored (orgs without a HubSpot id field) -------------
+    @property
+    def intents(self) -> SyncCursor:
+        """The pair's Salesforce creates sent but not yet committed: ``seen`` maps each
+        HubSpot record's id to the Name its Salesforce record was created with."""
+        if self._intents is None:
+            self._intents = SyncCursor.objects.get_or_create(
+                integration=self.ctx.integration, stream=f"{self.object_name}:pending-creates"
+            )[0]
+        return self._intents
+
+    def salesforce_creates_intended(self, pairs: list[Pair]) -> None:
+        """Noted (and committed) before Salesforce creates without an external id are sent:
+        if the answer or the commit is lost, the next cycle knows which HubSpot records it
+        was creating for, by name, and links what landed instead of creating again."""
+        intents = self.intents
+        names = {p.hubspot_id: str(p.to_salesforce.get("Name") or "") for p in pairs}
+        intents.seen = {**(intents.seen or {}), **names}
+        intents.save(update_fields=["seen", "updated_at"])
+
+    def creates_settled(self, pairs: list[Pair]) -> None:
+        """Inside the commit: the intents of pairs now linked, or whose create Salesforce
+        refused, are done."""
+        if self._intents is None or not self._intents.seen:
+            return
+        done = {
+            p.hubspot_id
+            for p in pairs
+            if p.salesforce_failed or (p.hubspot is not None and p.salesforce is not None)
+        }
+        if done & set(self._intents.seen):
+            self._intents.seen = {h: n for h, n in self._intents.seen.items() if h not in done}
+            self._intents.save(update_fields=["seen", "updated_at"])
+
     def hubspot_lost_creates(
         self, records: list[dict], wanted: dict[str, str], *, name_property: str, key: str
     ) -> dict[str, Any]:
         """Salesforce records the integration user created in the last day that have no link
         are creates from a HubSpot record whose link was never stored (a crash, a lost
         answer). Without an external id naming it, the unlinked HubSpot record of that name
-        without a sync key (``key``) is the one (one search). Records anyone else made are
-        never matched by name. Fills ``wanted`` (Salesforce id -> HubSpot id) and returns
-        the HubSpot records found."""
+        without a sync key (``key``) is the one: among the noted intents where the pair
+        notes them (a batch read, and no call without one), else by a search. Records anyone
+        else made are never matched by name. Fills ``wanted`` (Salesforce id -> HubSpot id)
+        and returns the HubSpot records found."""
         names = sorted({r.get("Name") for r in records if r.get("Name")})
         if not names:
             return {}
-        in_names = {"propertyName": name_property, "operator": "IN", "values": names[:100]}
-        page = with_retries(
-            lambda: self.ctx.hubspot.search(
-                object_type=self.hubspot_object_type,
-                filter_groups=[{"filters": [in_names]}],
-                properties=self.hubspot_properties,
-                limit=200,
+        if self.notes_create_intents:
+            pending = {h: n for h, n in (self.intents.seen or {}).items() if n in names}
+            if not pending:
+                return {}
+            results = list(self.hubspot_read(sorted(pending)).values())
+        else:
+            in_names = {"propertyName": name_property, "operator": "IN", "values": names[:100]}
+            page = with_retries(
+                lambda: self.ctx.hubspot.search(
+                    object_type=self.hubspot_object_type,
+                    filter_groups=[{"filters": [in_names]}],
+                    properties=self.hubspot_properties,
+                    limit=200,
+                )
             )
-        )
-        linked = set(self.links_by("hubspot_id", [str(o.id) for o in page.results or []]))
+            results = page.results or []
+        linked = set(self.links_by("hubspot_id", [str(o.id) for o in results]))
         by_name: dict[str, list] = defaultdict(list)
-        for obj in sorted(page.results or [], key=lambda o: int(o.id)):
+        for obj in sorted(results, key=lambda o: int(o.id)):
             props = obj.properties or {}
             if str(obj.id) not in linked and not props.get(key):
-                by_name[props.get(name_property) or ""].append(obj)
+                name = props.get(name_property) or ""
+                if self.notes_create_intents:  # the name it was created with
+                    name = self.intents.seen.get(str(obj.id), name)
+                by_name[name].append(obj)
         found = {}
         for record in records:
             candidates = by_name.get(record.get("Name") or "")
@@ -333,9 +382,16 @@ class PairSync:
         """Before creating from HubSpot records, without an external id to upsert by: an
         unlinked Salesforce record the integration user created in the last day with the
         HubSpot record's name is one whose create landed but whose link was never stored. It
-        is linked instead of created again."""
+        is linked instead of created again. Where the pair notes its intents, only records
+        with one are looked for, by the name they were created with (no call otherwise)."""
         user = getattr(self.ctx.integration.salesforce_connection, "user_id", "")
-        names = sorted({p.hs_props.get(name_property) for p in pairs} - {None, ""})
+        if self.notes_create_intents:
+            pending = self.intents.seen or {}
+            pairs = [p for p in pairs if p.hubspot_id in pending]
+            created_as = {p.hubspot_id: pending[p.hubspot_id] for p in pairs}
+        else:
+            created_as = {p.hubspot_id: p.hs_props.get(name_property) or "" for p in pairs}
+        names = sorted(set(created_as.values()) - {None, ""})
         if not user or not names:
             return
         since = soql_datetime(timezone.now() - timedelta(days=1))
@@ -359,7 +415,7 @@ class PairSync:
             ).values_list("salesforce_id", flat=True)
         )
         for pair in pairs:
-            name = pair.hs_props.get(name_property) or ""
+            name = created_as.get(pair.hubspot_id) or ""
             candidates = [r for r in found.get(name, []) if r["Id"] not in linked]
             if candidates:
                 pair.salesforce = min(
@@ -1098,6 +1154,7 @@ class PairSync:
             rows_insert(RecordLink, created)
             for link in rekeyed:
                 link.stored_keys = (link.hubspot_id, link.salesforce_id, link.salesforce_type)
+            self.creates_settled(pairs)
             if synced_keys and self.has_open_errors():
                 services.sync_errors_resolve(
                     integration=self.ctx.integration,

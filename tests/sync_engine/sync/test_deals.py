@@ -6,11 +6,13 @@ import pytest
 from hubspot.crm.deals import SimplePublicObjectInput as DealInput
 from hubspot.crm.deals import SimplePublicObjectInputForCreate as DealCreate
 
+from emulators.testing import salesforce_client
 from sync_engine.models import ApiCall, RecordLink, SchemaCache, SyncError, System
 from sync_engine.services import object_settings_update, object_sync_get_or_create
 from sync_engine.sync.cycle import sync_cycle_run
 from sync_engine.sync.pipelines import DEFAULT_LABEL, synced_pipelines
 
+from ..conftest import SF_TOKEN
 from .helpers import hs_create
 
 
@@ -924,6 +926,30 @@ def test_without_an_external_id_a_lost_opportunity_create_is_found_not_duplicate
     # Someone else's opportunity of the same name is never taken for a deal.
     new_opportunity(sf_person, Name="No External Id")
     deals()
+    assert len(hs_deal_ids(hs_person)) == 2
+
+
+def test_without_an_external_id_the_integration_users_own_opportunity_gets_its_own_deal(
+    deals, integration, hs_person, emulators
+):
+    """Lost creates are looked for only among the creates the sync noted it was sending:
+    an opportunity someone makes while logged in as the integration user is not taken for
+    an unrelated deal of the same name (one in an unsynced pipeline, here)."""
+    deals()
+    cache = SchemaCache.objects.get(
+        integration=integration, system="salesforce", object="Opportunity"
+    )
+    cache.data = [f for f in cache.data if f["name"] != "HubSpot_Id__c"]
+    cache.save()
+    hs_deal(hs_person, dealname="Renewal", pipeline="default", dealstage="appointmentscheduled")
+    as_integration_user = salesforce_client(emulators, token=SF_TOKEN)
+    opportunity = as_integration_user.Opportunity.create(
+        {"Name": "Renewal", "StageName": "Prospecting", "CloseDate": "2026-12-31"}
+    )["id"]
+    run = deals()
+    assert run.counts["created_in_hubspot"] == 1, run.counts
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    assert hs_deal_get(hs_person, deal, "pipeline")["pipeline"] != "default"
     assert len(hs_deal_ids(hs_person)) == 2
 
 
