@@ -3,16 +3,22 @@
 A synced contact with a contact role on an open opportunity becomes an *opportunity*; once one
 of its opportunities is Closed Won it becomes a *customer*, also when the role is added after
 the win. Stages only move forward, and optionally fan out to every contact of the company.
+When the company pair is switched on, each moved contact's primary company follows, also
+forward-only.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
+from ..errors import BadRequest, Conflict
 from ..models import RecordLink
+from ..selectors import pairs_switched_on
 from .changes import (
+    COMPANY_PROPERTY,
     Cursor,
     SoqlStream,
     Version,
@@ -21,7 +27,7 @@ from .changes import (
     soql_string,
     with_retries,
 )
-from .pair import hubspot_associations_read, hubspot_batch_read
+from .pair import HUBSPOT_BATCH, hubspot_associations_read, hubspot_batch_read
 
 if TYPE_CHECKING:
     from .contacts import ContactSync
@@ -40,6 +46,8 @@ RANK = {stage: i for i, stage in enumerate(ORDER)}
 ROLE_FIELDS = ["Id", "IsDeleted", "SystemModstamp", "ContactId", "OpportunityId"]
 OPPORTUNITY_FIELDS = ["Id", "IsDeleted", "SystemModstamp", "IsClosed", "IsWon"]
 CONTACT_TO_COMPANY = "companies"
+
+log = logging.getLogger(__name__)
 
 
 def later(stage: str, than: str | None) -> bool:
@@ -115,18 +123,25 @@ class LifecycleTransitions:
         return with_retries(lambda: self.ctx.salesforce.query_all(soql))
 
     def apply(self, targets: dict[str, str]) -> None:
-        """Move linked HubSpot contacts forward (and their companies' contacts, if asked)."""
+        """Move linked HubSpot contacts forward (and their companies' contacts, if asked),
+        then their primary companies when the company pair is on."""
         links = RecordLink.objects.filter(
             integration=self.ctx.integration, object="contacts", salesforce_id__in=list(targets)
         )
         stages = {link.hubspot_id: targets[link.salesforce_id] for link in links}
         if not stages:
             return
+        transitioned = stages  # the contacts the opportunities moved, before any fan-out
         if self.ctx.settings.lifecycle_company_fanout:
             stages = self._fan_out(stages)
+        companies_on = "companies" in pairs_switched_on(integration=self.ctx.integration)
+        properties = ["lifecyclestage"]
+        if companies_on:
+            # The primary company comes with the same read: no extra call to find it.
+            properties.append(COMPANY_PROPERTY)
         hubspot = self.ctx.hubspot
         current = hubspot_batch_read(
-            hubspot, object_type="contacts", ids=list(stages), properties=["lifecyclestage"]
+            hubspot, object_type="contacts", ids=list(stages), properties=properties
         )
         updates = [
             {"id": str(o.id), "properties": {"lifecyclestage": stages[str(o.id)]}}
@@ -136,6 +151,50 @@ class LifecycleTransitions:
         if updates:
             _, failed = self.contacts.hubspot_batch("update", updates, key=lambda i: i["id"])
             self.contacts.counts["lifecycle_updates"] += len(updates) - len(failed)
+        if companies_on:
+            self._move_companies(transitioned, current.results)
+
+    def _move_companies(self, transitioned: dict[str, str], contacts: list[Any]) -> None:
+        """Each transitioned contact's primary company takes its stage, forward-only (spec §7,
+        "when companies sync"). Fanned-out colleagues don't count: their primary company may
+        be another one, which no opportunity of theirs moved."""
+        stage_of_company: dict[str, str] = {}
+        for contact in contacts:
+            stage = transitioned.get(str(contact.id))
+            company = (contact.properties or {}).get(COMPANY_PROPERTY)
+            if stage and company and later(stage, stage_of_company.get(company)):
+                stage_of_company[company] = stage
+        if not stage_of_company:
+            return
+        hubspot = self.ctx.hubspot
+        current = hubspot_batch_read(
+            hubspot,
+            object_type="companies",
+            ids=sorted(stage_of_company),
+            properties=["lifecyclestage"],
+        )
+        updates = [
+            {"id": str(o.id), "properties": {"lifecyclestage": stage_of_company[str(o.id)]}}
+            for o in current.results
+            if str(o.id) in stage_of_company
+            and later(stage_of_company[str(o.id)], (o.properties or {}).get("lifecyclestage"))
+        ]
+        moved = 0
+        for start in range(0, len(updates), HUBSPOT_BATCH):
+            chunk = updates[start : start + HUBSPOT_BATCH]
+            try:
+                result = with_retries(
+                    lambda c=chunk: hubspot.batch_update(object_type="companies", inputs=c)
+                )
+            except (BadRequest, Conflict) as error:
+                # Forward-only and idempotent: the contacts' next transition tries again, so
+                # one refused batch must not fail the contact cycle or hold its cursor back.
+                log.warning("Company lifecycle stages not moved (%d): %s", len(chunk), error)
+                continue
+            moved += len(result.results)
+            if result.errors:
+                log.warning("Company lifecycle stages refused: %s", result.errors)
+        self.contacts.counts["lifecycle_updates"] += moved
 
     def _fan_out(self, stages: dict[str, str]) -> dict[str, str]:
         hubspot = self.ctx.hubspot

@@ -2,6 +2,13 @@
 
 import datetime
 
+from hubspot.crm.companies import SimplePublicObjectInput as CompanyInput
+from hubspot.crm.companies import SimplePublicObjectInputForCreate as CompanyCreate
+
+from sync_engine.models import ApiCall, RecordLink
+from sync_engine.services import object_settings_update
+from sync_engine.sync.cycle import sync_cycle_run
+
 from .helpers import hs_create, hs_get
 
 
@@ -24,6 +31,37 @@ def linked_contact(cycle, sf, email, account=None):
 
 def stage(hs, contact_id):
     return hs_get(hs, contact_id, "lifecyclestage")["lifecyclestage"]
+
+
+def company_sync_on(integration, emulators):
+    # A company cycle searches twice: HubSpot's 5 searches a second would slow every test.
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    object_settings_update(
+        integration=integration, object_name="companies", changes={}, enabled=True
+    )
+
+
+def company_cycle(integration):
+    run = sync_cycle_run(integration=integration, object_name="companies")
+    assert run.status == "succeeded", run.message
+
+
+def new_company(hs, **properties):
+    return hs.crm.companies.basic_api.create(CompanyCreate(properties=properties)).id
+
+
+def company_stage(hs, company_id):
+    return hs.crm.companies.basic_api.get_by_id(
+        company_id, properties=["lifecyclestage"]
+    ).properties.get("lifecyclestage")
+
+
+def company_calls(integration):
+    return list(
+        ApiCall.objects.filter(integration=integration, operation__startswith="companies.")
+        .order_by("pk")
+        .values_list("operation", flat=True)
+    )
 
 
 def test_open_opportunity_then_closed_won(cycle, emulators, sf_person, hs_person):
@@ -79,3 +117,78 @@ def test_company_fan_out(cycle, emulators, sf_person, hs_person):
     cycle()
     assert stage(hs_person, hs_contact) == "opportunity"
     assert stage(hs_person, colleague) == "opportunity"
+
+
+# --- the contact's company (spec §7: "when companies sync") ---------------------------------
+def test_closed_won_moves_the_contact_and_its_primary_company_to_customer(
+    cycle, emulators, integration, sf_person, hs_person
+):
+    company_sync_on(integration, emulators)
+    opp, account = opportunity(sf_person)
+    contact, hs_contact = linked_contact(cycle, sf_person, "won@example.com", account)
+    company_cycle(integration)  # the account's company, the contact's primary company
+    company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    assert hs_get(hs_person, hs_contact, "associatedcompanyid")["associatedcompanyid"] == company
+    other = new_company(hs_person, name="Side project")  # associated, but not primary
+    emulators.hubspot.app.run_action(
+        "associate", from_type="contacts", from_id=hs_contact, to_type="companies", to_id=other
+    )
+    sf = emulators.salesforce.app
+    sf.run_action("add_contact_role", opportunity_id=opp, contact_id=contact)
+    cycle()
+    assert (stage(hs_person, hs_contact), company_stage(hs_person, company)) == (
+        "opportunity",
+        "opportunity",
+    )
+    sf.run_action("set_stage", opportunity_id=opp, stage="Closed Won")
+    before = len(company_calls(integration))
+    cycle()
+    assert stage(hs_person, hs_contact) == "customer"
+    assert company_stage(hs_person, company) == "customer"
+    assert company_stage(hs_person, other) is None
+    # One batch read of the companies' stages, one batch update: the contacts' read brought
+    # their primary company along.
+    assert company_calls(integration)[before:] == ["companies.batch.read", "companies.batch.update"]
+
+
+def test_a_company_at_a_later_stage_is_never_moved_back(
+    cycle, emulators, integration, sf_person, hs_person
+):
+    company_sync_on(integration, emulators)
+    opp, account = opportunity(sf_person)
+    contact, hs_contact = linked_contact(cycle, sf_person, "fan@example.com", account)
+    company_cycle(integration)
+    company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    sf = emulators.salesforce.app
+    sf.run_action("add_contact_role", opportunity_id=opp, contact_id=contact)
+    cycle()
+    assert company_stage(hs_person, company) == "opportunity"
+    hs_person.crm.companies.basic_api.update(
+        company, CompanyInput(properties={"lifecyclestage": "evangelist"})
+    )
+    sf.run_action("set_stage", opportunity_id=opp, stage="Closed Won")
+    cycle()
+    assert stage(hs_person, hs_contact) == "customer"
+    assert company_stage(hs_person, company) == "evangelist"  # never back to customer
+
+
+def test_with_company_sync_off_the_company_is_not_touched(
+    cycle, emulators, integration, sf_person, hs_person
+):
+    opp, account = opportunity(sf_person)
+    contact, hs_contact = linked_contact(cycle, sf_person, "solo@example.com", account)
+    company = new_company(hs_person, name="Initech")
+    emulators.hubspot.app.run_action(
+        "associate", from_type="contacts", from_id=hs_contact, to_type="companies", to_id=company
+    )
+    sf = emulators.salesforce.app
+    sf.run_action("add_contact_role", opportunity_id=opp, contact_id=contact)
+    cycle()
+    assert stage(hs_person, hs_contact) == "opportunity"
+    assert company_stage(hs_person, company) is None
+    assert company_calls(integration) == []
+    # The same company follows its contact once company sync is switched on.
+    company_sync_on(integration, emulators)
+    sf.run_action("set_stage", opportunity_id=opp, stage="Closed Won")
+    cycle()
+    assert company_stage(hs_person, company) == "customer"
