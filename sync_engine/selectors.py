@@ -645,7 +645,8 @@ def schema_options(
     *, integration: Integration, object_name: str, salesforce_objects: tuple[str, ...]
 ) -> SchemaOptions:
     """The cached schemas of an object pair (1 query). Salesforce fields present on several
-    objects (Lead and Contact) appear once, with the objects that have them."""
+    objects (Lead and Contact) appear once, with the objects that have them, and each
+    object's label where they differ ("Lead ID / Contact ID")."""
     rows = SchemaCache.objects.filter(integration_id=integration.pk).filter(
         Q(system=System.HUBSPOT, object=object_name)
         | Q(system=System.SALESFORCE, object__in=salesforce_objects)
@@ -653,14 +654,20 @@ def schema_options(
     hubspot: list[dict] = []
     salesforce: dict[str, dict] = {}
     fetched = []
-    for row in rows:
+    order = {name: n for n, name in enumerate(salesforce_objects)}
+    for row in sorted(rows, key=lambda r: order.get(r.object, -1)):
         fetched.append(row.fetched_at)
         if row.system == System.HUBSPOT:
             hubspot = sorted(row.data, key=lambda p: (p.get("label") or p["name"]).lower())
             continue
         for field in row.data:
-            entry = salesforce.setdefault(field["name"], {**field, "objects": []})
+            entry = salesforce.setdefault(field["name"], {**field, "objects": [], "labels": []})
             entry["objects"].append(row.object)
+            label = field.get("label") or field["name"]
+            if label not in entry["labels"]:
+                entry["labels"].append(label)
+    for entry in salesforce.values():
+        entry["label"] = " / ".join(entry.pop("labels"))
     return SchemaOptions(
         hubspot=hubspot,
         salesforce=sorted(salesforce.values(), key=lambda f: (f.get("label") or f["name"]).lower()),

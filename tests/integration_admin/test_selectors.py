@@ -187,12 +187,16 @@ def test_schema_options_merge_lead_and_contact_fields(connected):
             integration=connected,
             system="salesforce",
             object=sobject,
-            data=[{"name": "Email", "label": "Email", "type": "email"}],
+            data=[
+                {"name": "Email", "label": "Email", "type": "email"},
+                {"name": "Id", "label": f"{sobject} ID", "type": "id"},
+            ],
         )
     options = schema_options(
         integration=connected, object_name="contacts", salesforce_objects=("Lead", "Contact")
     )
     assert [p["name"] for p in options.hubspot] == ["city", "zip"]
-    assert len(options.salesforce) == 1
-    assert sorted(options.salesforce[0]["objects"]) == ["Contact", "Lead"]
+    email, record_id = options.salesforce
+    assert sorted(email["objects"]) == ["Contact", "Lead"] and email["label"] == "Email"
+    assert record_id["label"] == "Lead ID / Contact ID"  # not the lead's label alone
     assert options.fetched_at is not None and not options.is_empty
