@@ -101,6 +101,7 @@ class CompanySync(PairSync):
     object_name = OBJECT
     modified_property = MODIFIED
     salesforce_streams = (ACCOUNT_STREAM, CONTACT_ACCOUNT_STREAM)
+    notes_create_intents = True
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)
@@ -115,6 +116,8 @@ class CompanySync(PairSync):
         self.forced: set[str] = set()  # HubSpot companies an admin asked to sync (create)
         self.created_accounts: set[str] = set()
         self._segment: set[str] | frozenset[str] | None = None  # contacts' inclusion list
+        # Unlinked accounts matched (or created from) this cycle: not looked at twice.
+        self.accounts_looked_at: set[str] = set()
 
     # --- the cycle ------------------------------------------------------------------------
     def run(self) -> None:
@@ -171,18 +174,22 @@ class CompanySync(PairSync):
             records, cursor, force=force, version=salesforce_version
         )
         self.apply_salesforce_deletes([r for r in fresh if r.get("IsDeleted")])
+        # Every unlinked account is matched; the setting only decides whether an unmatched
+        # one creates its company (below), so ``creates`` here lets them all through.
         pairs, unlinked = self.split_salesforce_changes(
-            [r for r in fresh if not r.get("IsDeleted")],
-            SOBJECT,
-            creates=self.settings.salesforce_creates or force,
-            force=force,
+            [r for r in fresh if not r.get("IsDeleted")], SOBJECT, creates=True, force=force
         )
         self.load_hubspot_partners(pairs)
-        # Partners deleted in HubSpot: the account creates its company again (when allowed).
-        if self.settings.salesforce_creates or force:
-            unlinked += [p.salesforce for p in pairs if p.hubspot is None]
+        # Partners deleted in HubSpot: the account matches or creates its company again.
+        unlinked += [p.salesforce for p in pairs if p.hubspot is None]
         pairs = [p for p in pairs if p.hubspot is not None]
-        pairs += self.match_in_hubspot(unlinked)
+        self.accounts_looked_at.update(r["Id"] for r in unlinked)
+        matched = self.match_in_hubspot(unlinked)
+        unmatched = [p for p in matched if p.hubspot is None]
+        if unmatched and not (self.settings.salesforce_creates or force):
+            self.counts["skipped_create_disabled"] += len(unmatched)
+            matched = [p for p in matched if p.hubspot is not None]
+        pairs += matched
         self.load_history(pairs)
         self.merge_and_write(pairs)
         self.commit(pairs, cursor, handled)
@@ -440,6 +447,15 @@ class CompanySync(PairSync):
             return False
         return self.has_segment or not accounts_of.get(contact.salesforce_id)
 
+    def receives_association(self, contact_id: str) -> bool:
+        """Whether this HubSpot contact's company ⇄ account association is synced: a contact
+        outside the contact inclusion list neither pushes it to Salesforce nor receives
+        Salesforce's (spec §6.5)."""
+        if self.in_contact_segment(contact_id):
+            return True
+        self.counts["skipped_outside_list"] += 1
+        return False
+
     @property
     def has_segment(self) -> bool:
         return "*" not in self.contact_segment()
@@ -535,7 +551,8 @@ class CompanySync(PairSync):
             )
         else:
             # Not retried: the write may have landed. The company's stored account id (written
-            # next) or its contacts' account find it on the next cycle.
+            # next), its contacts' account or the noted intent finds it on the next cycle.
+            self.salesforce_creates_intended(creates)
             results = self.ctx.salesforce.collections_create(
                 sobject=SOBJECT, records=[p.to_salesforce for p in creates]
             )
@@ -611,10 +628,12 @@ class CompanySync(PairSync):
         current = salesforce_by_ids(
             self.ctx.salesforce, "Contact", ["Id", "AccountId"], list(wanted)
         )
-        updates = [
-            {"Id": r["Id"], "AccountId": wanted[r["Id"]]} for r in current if not r.get("AccountId")
-        ]
         hubspot_of = {link.salesforce_id: hubspot_id for hubspot_id, link in links.items()}
+        updates = [
+            {"Id": r["Id"], "AccountId": wanted[r["Id"]]}
+            for r in current
+            if not r.get("AccountId") and self.receives_association(hubspot_of[r["Id"]])
+        ]
         self.set_contact_accounts(updates, hubspot_of, counter="accounts_set_on_contacts")
 
     def set_contact_accounts(
@@ -706,6 +725,7 @@ class CompanySync(PairSync):
                 force or links[r["Id"]].snapshot.get("__account", "") != (r.get("AccountId") or "")
             )
         ]
+        changed = [r for r in changed if self.receives_association(links[r["Id"]].hubspot_id)]
         if not changed:
             return
         companies = {
@@ -779,6 +799,21 @@ class CompanySync(PairSync):
         services.sync_errors_resolve(
             integration=self.ctx.integration, object_name=OBJECT, record_keys=resolved
         )
+        self.look_at_accounts_now(
+            {r.get("AccountId") for r in changed if r["Id"] in waiting} - self.accounts_looked_at
+        )
+
+    def look_at_accounts_now(self, account_ids: set[str]) -> None:
+        """Accounts contacts wait for that weren't matched this cycle: a contact moving onto
+        an account doesn't touch the account's modified date, so the account is looked at
+        now; once it matches (or creates) its company, ``after_links`` associates them."""
+        if not account_ids:
+            return
+        self.accounts_looked_at.update(account_ids)
+        records = salesforce_by_ids(
+            self.ctx.salesforce, SOBJECT, self.account_fields(), sorted(account_ids)
+        )
+        self.handle_salesforce_accounts(records, None)
 
     def sync_new_contact_links(self) -> None:
         """Contacts linked since the last look (by the contact sync): their account and
@@ -893,6 +928,7 @@ class CompanySync(PairSync):
             and links[str(o.id)].snapshot.get("__company", "")
             != (o.properties.get("associatedcompanyid") or "")
         ]
+        changed = [o for o in changed if self.receives_association(str(o.id))]
         if not changed:
             return
         accounts = {

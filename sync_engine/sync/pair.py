@@ -266,8 +266,9 @@ class PairSync:
         """The pair's Salesforce creates sent but not yet committed: ``seen`` maps each
         HubSpot record's id to the Name its Salesforce record was created with."""
         if self._intents is None:
+            stream = f"{self.object_name}:salesforce-creates-sent"
             self._intents = SyncCursor.objects.get_or_create(
-                integration=self.ctx.integration, stream=f"{self.object_name}:pending-creates"
+                integration=self.ctx.integration, stream=stream
             )[0]
         return self._intents
 

@@ -8,6 +8,7 @@ from hubspot.crm.companies import SimplePublicObjectInput as CompanyInput
 from hubspot.crm.companies import SimplePublicObjectInputForCreate as CompanyCreate
 from hubspot.crm.properties import PropertyCreate
 
+from emulators.testing import salesforce_client
 from sync_engine.models import (
     ApiCall,
     FieldMapping,
@@ -25,6 +26,7 @@ from sync_engine.services import (
 )
 from sync_engine.sync.cycle import sync_cycle_run, sync_cycles_run
 
+from ..conftest import SF_TOKEN
 from .helpers import hs_create, hs_get, refuse_associations
 
 
@@ -720,6 +722,27 @@ def test_without_an_external_id_a_lost_account_create_is_found_not_duplicated(
     assert not companies().counts.get("created_in_salesforce")
 
 
+def test_without_an_external_id_the_integration_users_own_account_gets_its_own_company(
+    companies, integration, emulators, hs_person
+):
+    """Lost creates are looked for only among the creates the sync noted it was sending: an
+    account someone makes while logged in as the integration user is not linked to an
+    unrelated company of the same name (whose data it would overwrite)."""
+    companies()
+    cache = SchemaCache.objects.get(integration=integration, system="salesforce", object="Account")
+    cache.data = [f for f in cache.data if f["name"] != "HubSpot_Id__c"]
+    cache.save()
+    bakery = hs_company(hs_person, name="Acme", description="Acme Bakery, Lyon")
+    as_integration_user = salesforce_client(emulators, token=SF_TOKEN)
+    account = as_integration_user.Account.create(
+        {"Name": "Acme", "Description": "Acme Rockets, Arizona"}
+    )["id"]
+    run = companies()
+    assert run.counts["created_in_hubspot"] == 1, run.counts
+    assert companies.link(salesforce_id=account).hubspot_id != str(bakery)
+    assert hs_company_get(hs_person, bakery, "description")["description"] == "Acme Bakery, Lyon"
+
+
 def test_an_external_id_naming_a_company_keyed_to_another_account_is_not_trusted(
     companies, sf_person, hs_person
 ):
@@ -746,3 +769,144 @@ def test_past_the_shared_read_cap_the_company_sync_searches_contacts_itself(
     assert runs["companies"].counts["associations_to_salesforce"] == 1
     assert sf_person.Contact.get(contact)["AccountId"] == second
     assert operations.count("contacts.search") == 2, operations
+
+
+def test_with_salesforce_creates_off_an_account_still_matches_the_company_of_its_contacts(
+    companies, sf_person, hs_person
+):
+    """The setting stops a new account creating a company, not matching an existing one."""
+    company = hs_company(hs_person, name="Acme (HubSpot)")
+    contact = hs_create(hs_person, email="wile@acme.example", firstname="Wile", lastname="E")
+    companies.hs_action("associate", from_type="contacts", from_id=contact, to_type="companies",
+                        to_id=company)  # fmt: skip
+    companies.settings(hubspot_creates=False, salesforce_creates=False)
+    companies.both()
+    sf_contact = RecordLink.objects.get(object="contacts", hubspot_id=contact).salesforce_id
+    account = sf_person.Account.create({"Name": "Acme", "Industry": "Energy"})["id"]
+    lonely = sf_person.Account.create({"Name": "No Contacts Ltd"})["id"]
+    sf_person.Contact.update(sf_contact, {"AccountId": account})
+    run = companies()
+    assert run.counts["matched"] == 1 and run.counts["skipped_create_disabled"] == 1
+    assert not run.counts.get("created_in_hubspot")
+    assert companies.link(salesforce_id=account).hubspot_id == str(company)
+    assert hs_company_get(hs_person, company, "industry")["industry"] == "Energy"
+    assert not companies.links().filter(salesforce_id=lonely).exists()
+    assert hs_get(hs_person, contact, "associatedcompanyid")["associatedcompanyid"] == company
+    assert not SyncError.objects.filter(object="companies", resolved_at__isnull=True).exists()
+
+
+def test_with_salesforce_creates_off_a_contact_moving_onto_an_unlinked_account_links_it(
+    companies, sf_person, hs_person
+):
+    """The account was read (and not created) before the contact moved onto it: the move
+    doesn't touch the account, so the contact waiting for it has the account looked at."""
+    company = hs_company(hs_person, name="Later (HubSpot)")
+    contact = hs_create(hs_person, email="road@later.example", firstname="Road", lastname="R")
+    companies.hs_action("associate", from_type="contacts", from_id=contact, to_type="companies",
+                        to_id=company)  # fmt: skip
+    companies.settings(hubspot_creates=False, salesforce_creates=False)
+    companies.both()
+    sf_contact = RecordLink.objects.get(object="contacts", hubspot_id=contact).salesforce_id
+    account = sf_person.Account.create({"Name": "Later"})["id"]
+    run = companies()
+    assert run.counts["skipped_create_disabled"] == 1 and not companies.links().exists()
+
+    sf_person.Contact.update(sf_contact, {"AccountId": account})
+    run = companies()
+    assert run.counts["matched"] == 1 and not run.counts.get("created_in_hubspot")
+    assert companies.link(salesforce_id=account).hubspot_id == str(company)
+    assert hs_get(hs_person, contact, "associatedcompanyid")["associatedcompanyid"] == company
+    assert not SyncError.objects.filter(object="companies", resolved_at__isnull=True).exists()
+    assert hs_company_ids(hs_person) == [str(company)]
+
+
+def contacts_in_and_out_of_a_list(companies, integration, emulators, sf_person, hs_person):
+    """Two Salesforce contacts on one account, synced with its company by two cycles over
+    both pairs; then a contact inclusion list that only the first is in. Returns the two
+    accounts and each contact as (Salesforce id, HubSpot id)."""
+    from .test_contacts_inclusion_list import make_list
+
+    first = sf_person.Account.create({"Name": "First"})["id"]
+    second = sf_person.Account.create({"Name": "Second"})["id"]
+    people = [
+        sf_person.Contact.create(
+            {"LastName": name, "Email": f"{name}@list.example", "AccountId": first}
+        )["id"]
+        for name in ("inside", "outside")
+    ]
+    companies.cycle()
+    companies.cycle()
+    inside, outside = [
+        (c, RecordLink.objects.get(object="contacts", salesforce_id=c).hubspot_id) for c in people
+    ]
+    hs_person.crm.contacts.basic_api.update(inside[1], {"properties": {"jobtitle": "please sync"}})
+    object_settings_update(
+        integration=integration,
+        object_name="contacts",
+        changes={"inclusion_list_id": make_list(emulators)},
+    )
+    companies.cycle()
+    return first, second, inside, outside
+
+
+def test_a_hubspot_company_move_of_a_contact_outside_the_inclusion_list_is_not_pushed(
+    companies, integration, emulators, sf_person, hs_person
+):
+    first, second, inside, outside = contacts_in_and_out_of_a_list(
+        companies, integration, emulators, sf_person, hs_person
+    )
+    second_company = companies.link(salesforce_id=second).hubspot_id
+    for _, hs_contact in (inside, outside):
+        companies.hs_action("associate", from_type="contacts", from_id=hs_contact,
+                            to_type="companies", to_id=second_company, type_id=1)  # fmt: skip
+    runs, _ = companies.cycle()
+    assert runs["companies"].counts["associations_to_salesforce"] == 1
+    assert runs["companies"].counts["skipped_outside_list"] >= 1
+    assert sf_person.Contact.get(inside[0])["AccountId"] == second
+    assert sf_person.Contact.get(outside[0])["AccountId"] == first  # spec §6.5
+
+
+def test_a_salesforce_account_move_of_a_contact_outside_the_inclusion_list_is_not_received(
+    companies, integration, emulators, sf_person, hs_person
+):
+    first, second, inside, outside = contacts_in_and_out_of_a_list(
+        companies, integration, emulators, sf_person, hs_person
+    )
+    for contact, _ in (inside, outside):
+        sf_person.Contact.update(contact, {"AccountId": second})
+    runs, _ = companies.cycle()
+    assert runs["companies"].counts["skipped_outside_list"] >= 1
+    company_of = {
+        hs_contact: hs_get(hs_person, hs_contact, "associatedcompanyid")["associatedcompanyid"]
+        for _, hs_contact in (inside, outside)
+    }
+    assert company_of[inside[1]] == companies.link(salesforce_id=second).hubspot_id
+    assert company_of[outside[1]] == companies.link(salesforce_id=first).hubspot_id  # spec §6.5
+
+
+def test_a_new_account_is_not_given_to_a_private_contact_outside_the_inclusion_list(
+    companies, integration, emulators, sf_person, hs_person
+):
+    from .test_contacts_inclusion_list import make_list
+
+    # Both are Salesforce contacts without an account ("private"); only one is in the list.
+    inside = sf_person.Contact.create({"LastName": "In", "Email": "in@private.example"})["id"]
+    outside = sf_person.Contact.create({"LastName": "Out", "Email": "out@private.example"})["id"]
+    companies("contacts")
+    hs_in = RecordLink.objects.get(object="contacts", salesforce_id=inside).hubspot_id
+    hs_out = RecordLink.objects.get(object="contacts", salesforce_id=outside).hubspot_id
+    hs_person.crm.contacts.basic_api.update(hs_in, {"properties": {"jobtitle": "please sync"}})
+    object_settings_update(
+        integration=integration,
+        object_name="contacts",
+        changes={"inclusion_list_id": make_list(emulators)},
+    )
+    company = hs_company(hs_person, name="Shared Private")
+    for contact in (hs_in, hs_out):
+        companies.hs_action("associate", from_type="contacts", from_id=contact,
+                            to_type="companies", to_id=company)  # fmt: skip
+    run = companies()
+    assert run.counts["created_in_salesforce"] == 1
+    account = companies.link(hubspot_id=str(company)).salesforce_id
+    assert sf_person.Contact.get(inside)["AccountId"] == account
+    assert sf_person.Contact.get(outside)["AccountId"] is None  # spec §6.5
