@@ -39,7 +39,10 @@ Rules:
   between a create and its commit) first looks for the copies that landed — engagements by
   ``salesforce_activity_id``, Tasks by ``HubSpot_Id__c`` or else the Tasks the integration
   user created for the same lead or contact with the same subject and date — and links them
-  instead of creating again.
+  instead of creating again. Creates made by reading changes are read again by the next
+  cycle; those made by a retry (a waiting activity whose contact has synced, an admin's
+  Resync) only by the next cycle's retries. A cycle that can't run them all (retries stop at
+  75% of the allocation) keeps such a marker for the next cycle that can.
 * **Contacts not linked yet.** An activity whose contact (or lead) hasn't synced gets a
   *Waiting for contact to sync* error and is retried with the other errors; it syncs once the
   contact has. An activity with no contact at all (or a Salesforce activity without ``WhoId``)
@@ -92,6 +95,7 @@ from .changes import (
 from .context import CycleContext
 from .pair import (
     LINK_FIELDS,
+    RETRY_BATCH,
     SALESFORCE_COLLECTION,
     PairSync,
     each_chunk_retried,
@@ -107,6 +111,8 @@ MODIFIED = "hs_lastmodifieddate"
 KEY_PROPERTY = "salesforce_activity_id"  # on engagements we create: the Task or Event id
 EXTERNAL_ID = "HubSpot_Id__c"  # on Task, when the org has it: the engagement we copied
 INTENT_STREAM = "activities:pending-creates"
+# In the pending-create marker: some of its creates were made by retries (see ActivitySync.run).
+RETRIED_MARK = "retried"
 # A write to these found its record deleted (in the recycle bin, or never there).
 DELETED_IN_SALESFORCE = ("ENTITY_IS_DELETED", "NOT_FOUND")
 EVENT_PREFIX = "00U"  # Event ids; Task ids start with 00T
@@ -320,6 +326,7 @@ class ActivitySync(PairSync):
         )[0]
         # Pending creates left by a cycle that died: this cycle looks for their copies first.
         self.recover = dict(self.intent.seen or {})
+        self.retrying = False  # inside retry_errored: its creates are marked as retries
         # Dates (a Task's ActivityDate ⇄ an engagement's hs_timestamp) are days in the
         # HubSpot account's time zone.
         self.zone = ctx.time_zone
@@ -347,10 +354,13 @@ class ActivitySync(PairSync):
             self.sync_hubspot_changes()
         if any(self.on(f"salesforce_{k}") for k in ("tasks", "calls", "emails", "meetings")):
             self.sync_salesforce_changes()
-        if self.ctx.retry_allowed:
-            self.retry_errored()
-        if self.intent.seen:  # every create of this cycle is committed
-            self.intent.seen = {}
+        retried_all = self.retry_errored() if self.ctx.retry_allowed else False
+        # Every create of this cycle is committed; the marker goes, unless the cycle that died
+        # made creates in its retries and this one didn't run them all: those activities are
+        # read again only by a retry, which must still look for their copies first.
+        keep = self.recover if RETRIED_MARK in self.recover and not retried_all else {}
+        if (self.intent.seen or {}) != keep:
+            self.intent.seen = keep
             self.intent.save(update_fields=["seen", "updated_at"])
 
     def turned_on(self, toggle: str) -> datetime:
@@ -364,8 +374,13 @@ class ActivitySync(PairSync):
         return max(m for m in moments if m is not None)
 
     def mark_intent(self, side: str) -> None:
-        if side not in (self.intent.seen or {}):
-            self.intent.seen = {**(self.intent.seen or {}), side: timezone.now().isoformat()}
+        marker = dict(self.intent.seen or {})
+        now = timezone.now().isoformat()
+        marker.setdefault(side, now)
+        if self.retrying:
+            marker.setdefault(RETRIED_MARK, now)
+        if marker != (self.intent.seen or {}):
+            self.intent.seen = marker
             self.intent.save(update_fields=["seen", "updated_at"])
 
     # --- HubSpot → Salesforce -------------------------------------------------------------
@@ -1228,12 +1243,15 @@ class ActivitySync(PairSync):
         self.ctx.heartbeat()
 
     # --- retries --------------------------------------------------------------------------
-    def retry_errored(self) -> None:
+    def retry_errored(self) -> bool:
         """Activities whose errors are due (e.g. waiting for their contact), and activities an
-        admin asked to sync: read again and handled as if just changed."""
+        admin asked to sync: read again and handled as if just changed. Returns whether every one
+        due was (none left over past ``RETRY_BATCH``)."""
         due, requests = self.due_for_retry()
+        complete = len(requests) < RETRY_BATCH and len(due) - len(requests) < RETRY_BATCH
         if not due:
-            return
+            return complete
+        self.retrying = True
         hubspot: dict[str, set[str]] = defaultdict(set)
         salesforce: dict[str, set[str]] = defaultdict(set)
         for key, sobject in due:
@@ -1266,5 +1284,7 @@ class ActivitySync(PairSync):
             records = salesforce_by_ids(self.ctx.salesforce, sobject, fields, sorted(ids))
             self.resolve_vanished("salesforce", ids, [r["Id"] for r in records])
             self.handle_salesforce(sobject, records, None, force=True)
+        self.retrying = False
         ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
         self.counts["retried"] += len(due)
+        return complete

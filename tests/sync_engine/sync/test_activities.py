@@ -11,9 +11,19 @@ import pytest
 from hubspot.crm.objects import SimplePublicObjectInput as EngagementUpdate
 from hubspot.crm.objects import SimplePublicObjectInputForCreate as EngagementCreate
 
-from sync_engine.models import ApiCall, ObjectSync, RecordLink, SyncError, System
+from sync_engine.budget import budget_used
+from sync_engine.models import (
+    ApiCall,
+    Integration,
+    ObjectSync,
+    RecordLink,
+    SyncCursor,
+    SyncError,
+    System,
+)
 from sync_engine.services import object_settings_update, object_sync_get_or_create, record_resync
 from sync_engine.sync import activities as activities_module
+from sync_engine.sync.activities import INTENT_STREAM as INTENT
 from sync_engine.sync.changes import parse_time
 from sync_engine.sync.cycle import sync_cycle_run
 
@@ -716,6 +726,132 @@ def test_with_an_external_id_on_task_creates_are_upserts_that_survive_a_crash(
         ("Note: Prefers email", f"notes:{note}")
     ]
     assert activities.link(salesforce_id=tasks[0]["Id"]).hubspot_id == f"notes:{note}"
+
+
+PADDING = "calls made by others"
+
+
+def crash_on_creates(monkeypatch):
+    """The worker dies between the creates of a commit and their links (undo to revive it)."""
+    original = activities_module.ActivitySync.commit_items
+
+    def crash(self, items, origin, cursor, handled):
+        if any(i.created_id for i in items):
+            raise Crash("worker died before the links were stored")
+        return original(self, items, origin, cursor, handled)
+
+    monkeypatch.setattr(activities_module.ActivitySync, "commit_items", crash)
+    return lambda: monkeypatch.setattr(activities_module.ActivitySync, "commit_items", original)
+
+
+def past_retry_ceiling(integration) -> int:
+    """Make the Salesforce calls of the last 24 hours 80% of a 100-call allocation (automatic
+    retries stop past 75%, spec §3.3); returns the allocation it had."""
+    allocation = Integration.objects.get(pk=integration.pk).salesforce_api_allocation
+    used = budget_used(integration=integration, system=System.SALESFORCE)
+    ApiCall.objects.bulk_create(
+        ApiCall(integration=integration, system=System.SALESFORCE, operation=PADDING, status=200)
+        for _ in range(80 - used)
+    )
+    Integration.objects.filter(pk=integration.pk).update(salesforce_api_allocation=100)
+    return allocation
+
+
+def allocation_set(integration, allocation: int) -> None:
+    """Back below the retry ceiling."""
+    ApiCall.objects.filter(integration=integration, operation=PADDING).delete()
+    Integration.objects.filter(pk=integration.pk).update(salesforce_api_allocation=allocation)
+
+
+def marker(integration) -> dict:
+    return SyncCursor.objects.get(integration=integration, stream=INTENT).seen or {}
+
+
+def test_a_crash_after_a_retry_creates_a_task_no_duplicate_after_a_run_without_retries(
+    activities, hs_person, sf_person, integration, monkeypatch
+):
+    activities.settings(hubspot_calls=True)
+    object_settings_update(
+        integration=integration, object_name="contacts", changes={"hubspot_creates": "lead"}
+    )
+    contact = hs_create(hs_person, email="grace@example.com", firstname="Grace", company="Navy",
+                        lastname="Hopper")  # fmt: skip
+    engagement(hs_person, "calls", contact, hs_call_title="Waiting call")
+    assert activities().counts["waiting_for_contact"] == 1
+    error = SyncError.objects.get(object="activities", resolved_at__isnull=True)
+    activities("contacts")  # the contact syncs (as a lead)
+    lead = RecordLink.objects.get(object="contacts", hubspot_id=contact).salesforce_id
+    SyncError.objects.filter(pk=error.pk).update(next_retry_at=datetime.now(UTC) - timedelta(1))
+    revive = crash_on_creates(monkeypatch)
+    with pytest.raises(Crash):  # the retry creates the Task; its link is never stored
+        sync_cycle_run(integration=integration, object_name="activities")
+    revive()
+    assert len(tasks_of(sf_person, lead)) == 1 and marker(integration)
+    allocation = past_retry_ceiling(integration)
+    run = activities()  # no automatic retries: nobody looks for the Task yet
+    assert not run.counts["retried"] and not run.counts["created_in_salesforce"], run.counts
+    assert marker(integration)  # kept for the next cycle that retries
+    allocation_set(integration, allocation)
+    run = activities()
+    assert run.counts["retried"] == 1, run.counts
+    assert run.counts["matched"] == 1 and run.counts["created_in_salesforce"] == 0, run.counts
+    [task] = tasks_of(sf_person, lead)
+    assert task["Subject"] == "Call: Waiting call"
+    assert activities.link(hubspot_id__startswith="calls:").salesforce_id == task["Id"]
+    error.refresh_from_db()
+    assert error.resolved_at is not None and marker(integration) == {}
+    assert activities().counts["created_in_salesforce"] == 0
+
+
+def test_a_crash_after_a_retry_creates_an_engagement_no_duplicate_after_a_run_without_retries(
+    activities, hs_person, sf_person, integration, monkeypatch
+):
+    activities.settings(salesforce_calls=True)
+    contact_sync = ObjectSync.objects.get(object="contacts")
+    contact_sync.enabled = False
+    contact_sync.save()
+    lead = new_lead(sf_person, FirstName="Ada", LastName="Lovelace", Email="ada@example.com")
+    sf_person.Task.create({"WhoId": lead, "Subject": "Rang", "Status": "Completed",
+                           "TaskSubtype": "Call"})  # fmt: skip
+    assert activities().counts["waiting_for_contact"] == 1
+    error = SyncError.objects.get(object="activities", resolved_at__isnull=True)
+    contact_sync.enabled = True
+    contact_sync.save()
+    activities("contacts")  # the lead syncs
+    assert RecordLink.objects.filter(object="contacts", salesforce_id=lead).exists()
+    SyncError.objects.filter(pk=error.pk).update(next_retry_at=datetime.now(UTC) - timedelta(1))
+    revive = crash_on_creates(monkeypatch)
+    with pytest.raises(Crash):  # the retry creates the engagement; its link is never stored
+        sync_cycle_run(integration=integration, object_name="activities")
+    revive()
+    assert len(engagements(hs_person, "calls")) == 1 and marker(integration)
+    allocation = past_retry_ceiling(integration)
+    run = activities()  # no automatic retries
+    assert not run.counts["retried"] and not run.counts["created_in_hubspot"], run.counts
+    assert marker(integration)
+    allocation_set(integration, allocation)
+    run = activities()
+    assert run.counts["matched"] == 1 and run.counts["created_in_hubspot"] == 0, run.counts
+    assert len(engagements(hs_person, "calls")) == 1
+    error.refresh_from_db()
+    assert error.resolved_at is not None and marker(integration) == {}
+
+
+def test_a_run_without_retries_clears_the_marker_of_creates_it_read_again(
+    activities, linked_person, hs_person, sf_person, integration, monkeypatch
+):
+    lead, contact = linked_person
+    activities.settings(hubspot_calls=True)
+    engagement(hs_person, "calls", contact, hs_call_title="Once")
+    revive = crash_on_creates(monkeypatch)
+    with pytest.raises(Crash):  # a create of the change read: read again by every cycle
+        sync_cycle_run(integration=integration, object_name="activities")
+    revive()
+    past_retry_ceiling(integration)
+    run = activities()
+    assert run.counts["matched"] == 1 and run.counts["created_in_salesforce"] == 0, run.counts
+    assert marker(integration) == {}  # the next cycles' creates look for nothing
+    assert len(tasks_of(sf_person, lead)) == 1
 
 
 def test_one_rejected_task_fails_alone_with_a_typed_error_and_resyncs(
