@@ -14,6 +14,10 @@ result pages of up to 50,000 rows streamed to a temporary file) when that is che
 in ``Id`` order from the last committed ``Id``, so a crashed or stopped import resumes where it
 stopped. Writes are the only writes: the pair's.
 
+An import of one active campaign's members (``campaign:<Id>``, spec §16, §17) reads in two
+parts, one after the other: the campaign's contacts, then its unconverted leads (semi-joins on
+``CampaignMember``); the job keeps which part its position is in.
+
 Reads and writes of ``ImportJob`` rows live here too (``# --- reads`` and ``# --- writes``).
 """
 
@@ -23,12 +27,14 @@ import csv
 import logging
 import math
 import os
+import re
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +50,7 @@ from .connectors.salesforce import SalesforceConnector
 from .errors import (
     ApiLimitExceeded,
     AuthExpired,
+    BadRequest,
     BudgetExhausted,
     ConnectorError,
     PermissionDenied,
@@ -75,12 +82,26 @@ class ImportFailed(ConnectorError):
 
 # --- what can be imported -------------------------------------------------------------------
 @dataclass(frozen=True)
+class ImportPart:
+    """One read of an import: a Salesforce object's rows that meet ``where``, in ``Id`` order."""
+
+    sobject: str
+    where: str = ""
+
+
+@dataclass(frozen=True)
 class ImportTarget:
     key: str  # what the admin picks: "leads"
     sobject: str  # the Salesforce object: "Lead"
     pair: str  # the object pair that syncs it: "contacts"
     label: str
     where: str = ""  # a SOQL condition every read adds
+    parts: tuple[ImportPart, ...] = ()  # several reads instead, one after the other
+
+    @property
+    def reads(self) -> tuple[ImportPart, ...]:
+        """What the import reads, in order (``ImportJob.part`` indexes it)."""
+        return self.parts or (ImportPart(self.sobject, self.where),)
 
 
 STANDARD_TARGETS: dict[str, ImportTarget] = {
@@ -132,11 +153,44 @@ SKIP_REASONS = {
 }
 
 
-def import_target(*, integration: Integration, object_name: str) -> ImportTarget | None:
+CAMPAIGN_PREFIX = "campaign:"
+SALESFORCE_ID = re.compile(r"[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?")
+CAMPAIGNS_LISTED = 200  # active campaigns the import page offers
+
+
+def campaign_target(campaign_id: str, name: str = "") -> ImportTarget:
+    """One campaign's members: its contacts, then its leads (converted ones follow their
+    contact, as in the leads import). ``campaign_id`` must be a well-formed Salesforce id."""
+
+    def members(field: str) -> str:
+        return f"Id IN (SELECT {field} FROM CampaignMember WHERE CampaignId = '{campaign_id}')"  # noqa: S608
+
+    return ImportTarget(
+        f"{CAMPAIGN_PREFIX}{campaign_id}",
+        "Campaign",
+        "contacts",
+        f"Campaign members: {name or campaign_id}",
+        parts=(
+            ImportPart("Contact", members("ContactId")),
+            ImportPart("Lead", f"IsConverted = false AND {members('LeadId')}"),
+        ),
+    )
+
+
+def import_target(
+    *, integration: Integration, object_name: str, name: str = ""
+) -> ImportTarget | None:
     """What ``object_name`` imports, or None. ``custom:<n>`` names a custom-object pair; its
-    Salesforce object comes from the pair's settings."""
+    Salesforce object comes from the pair's settings. ``campaign:<Id>`` names a campaign's
+    members (``name`` is the campaign's, for the label; whether it is active is checked by
+    :func:`import_start`)."""
     if object_name in STANDARD_TARGETS:
         return STANDARD_TARGETS[object_name]
+    if object_name.startswith(CAMPAIGN_PREFIX):
+        campaign_id = object_name.removeprefix(CAMPAIGN_PREFIX)
+        if not SALESFORCE_ID.fullmatch(campaign_id):
+            return None
+        return campaign_target(campaign_id, name)
     if object_name.startswith(CUSTOM_PREFIX):
         row = ObjectSync.objects.filter(integration=integration, object=object_name).first()
         if row is None:
@@ -167,6 +221,26 @@ def import_targets(*, integration: Integration) -> list[dict[str, Any]]:
         on = enabled.get(target.pair, starts_enabled(target.pair))
         out.append({"target": target, "pair_enabled": on})
     return out
+
+
+def job_target(job: ImportJob) -> ImportTarget | None:
+    return import_target(integration=job.integration, object_name=job.object, name=job.object_label)
+
+
+def active_campaigns(*, integration: Integration) -> list[dict[str, str]]:
+    """Salesforce's active campaigns, by name: ``[{"id", "name", "key"}]``, at most
+    ``CAMPAIGNS_LISTED`` and one more when there are more (one SOQL query, counted in the
+    ledger; a ``ConnectorError`` when Salesforce can't answer: the page says so, no retry)."""
+    salesforce = SalesforceConnector(integration=integration)
+    soql = (
+        "SELECT Id, Name FROM Campaign WHERE IsActive = true "  # noqa: S608
+        f"ORDER BY Name, Id LIMIT {CAMPAIGNS_LISTED + 1}"
+    )
+    records = salesforce.query(soql).get("records") or []
+    return [
+        {"id": r["Id"], "name": r.get("Name") or r["Id"], "key": f"{CAMPAIGN_PREFIX}{r['Id']}"}
+        for r in records
+    ]
 
 
 def import_jobs_list(*, integration: Integration, limit: int = 20) -> list[ImportJob]:
@@ -236,7 +310,8 @@ def import_start(
     enqueue: bool = True,
 ) -> ImportJob:
     """Queue an import of one Salesforce object (audit-logged) and start it on a worker once
-    the transaction commits. Refused while one of the same object is queued or running."""
+    the transaction commits. Refused while one of the same object is queued or running. A
+    campaign (``campaign:<Id>``) is read first (one call): it must exist and be active."""
     from .services import audit_event_record
 
     if not integration.is_connected:
@@ -244,6 +319,13 @@ def import_start(
     target = import_target(integration=integration, object_name=object_name)
     if target is None:
         raise ImportRefused(f"Unknown object to import: {object_name}")
+    calls = _CallCounter()
+    name = ""
+    if object_name.startswith(CAMPAIGN_PREFIX):
+        campaign = _active_campaign(calls.salesforce_connector(integration), target)
+        name = campaign.get("Name") or ""
+        object_name = f"{CAMPAIGN_PREFIX}{campaign['Id']}"  # the 18-character id
+        target = campaign_target(campaign["Id"], name)
     with transaction.atomic():
         Integration.objects.select_for_update().filter(pk=integration.pk).first()
         if import_active(integration=integration, object_name=object_name):
@@ -251,6 +333,8 @@ def import_start(
         job = ImportJob.objects.create(
             integration=integration,
             object=object_name,
+            object_label=name[:255],
+            salesforce_calls=calls.salesforce,
             started_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         audit_event_record(
@@ -262,6 +346,32 @@ def import_start(
         if enqueue:
             _enqueue(job)
     return job
+
+
+def _active_campaign(salesforce: SalesforceConnector, target: ImportTarget) -> dict:
+    """The campaign ``target`` imports the members of, read from Salesforce; refused unless
+    it exists and is active (spec §17: only active campaigns can be imported). One call, no
+    retry: whoever starts the import is waiting for the answer."""
+    campaign_id = target.key.removeprefix(CAMPAIGN_PREFIX)
+    soql = f"SELECT Id, Name, IsActive FROM Campaign WHERE Id = '{campaign_id}'"  # noqa: S608
+    try:
+        records = salesforce.query(soql).get("records") or []
+    except ConnectorError as error:
+        if not (isinstance(error, BadRequest) and error.code == "INVALID_QUERY_FILTER_OPERATOR"):
+            reason = getattr(error, "message", None) or str(error)
+            raise ImportRefused(
+                f"Salesforce campaign {campaign_id} couldn't be read: {reason}"
+            ) from error
+        records = []  # "invalid ID field": a well-formed id no record can have
+    if not records:
+        raise ImportRefused(f"Salesforce has no campaign {campaign_id}.")
+    campaign = records[0]
+    if not campaign.get("IsActive"):
+        raise ImportRefused(
+            f"The campaign {campaign.get('Name') or campaign_id} isn't active: only active "
+            "campaigns can be imported."
+        )
+    return campaign
 
 
 def import_cancel(*, job: ImportJob, actor: AbstractBaseUser | None = None) -> bool:
@@ -427,6 +537,7 @@ class _Runner:
         self.seen_emails: set[str] = set()
         self.stopped_early = False
         self.counts: Counter = Counter()  # the pair's live counters (set in pair_for)
+        self.sobjects: list[str] = []  # the people objects a contacts import reads
         self.run_started = timezone.now()
         self._earlier_emails: dict[str, str] | None = None
 
@@ -436,7 +547,7 @@ class _Runner:
         if job.started_at is None:
             job.started_at = timezone.now()
             job.save(update_fields=["started_at"])
-        target = import_target(integration=self.integration, object_name=job.object)
+        target = job_target(job)
         if target is None:
             raise ImportFailed(f"Nothing to import for {job.object!r}.")
         salesforce = self.calls.salesforce_connector(self.integration)
@@ -453,7 +564,7 @@ class _Runner:
             self.skip_all(target)
             return
         self.lock_pair(target)
-        sync, handle, read_fields = self.pair_for(target, salesforce)
+        sync, handle, fields_of = self.pair_for(target, salesforce)
         if sync is None:
             job.message = (
                 f"Importing {target.label} needs the {target.pair} sync, which isn't available "
@@ -461,18 +572,24 @@ class _Runner:
             )
             self.skip_all(target, reason="unsupported")
             return
-        types = {
-            name: info.get("type", "string")
-            for name, info in sync.ctx.salesforce_fields.get(target.sobject, {}).items()
-        }
-        reader = self.read(salesforce, target, read_fields, types)
-        for batches, records in enumerate(reader, start=1):
-            if self.cancelled():
-                return
-            self.import_batch(target, handle, records)
-            if self.stop_after is not None and batches >= self.stop_after:
-                self.stopped_early = True
-                return
+        batches = 0
+        # The parts in order, from the one the position is in (a resume continues there).
+        for index, part in enumerate(target.reads):
+            if index < job.part:
+                continue
+            types = {
+                name: info.get("type", "string")
+                for name, info in sync.ctx.salesforce_fields.get(part.sobject, {}).items()
+            }
+            reader = self.read(salesforce, index, part, fields_of(part.sobject), types)
+            for records in reader:
+                if self.cancelled():
+                    return
+                self.import_batch(target, index, partial(handle, part.sobject), records)
+                batches += 1
+                if self.stop_after is not None and batches >= self.stop_after:
+                    self.stopped_early = True
+                    return
         if self.cancelled():
             return
         job.status = ImportJob.Status.SUCCEEDED
@@ -588,8 +705,9 @@ class _Runner:
 
     # --- the pair -----------------------------------------------------------------------------
     def pair_for(self, target: ImportTarget, salesforce: SalesforceConnector):
-        """The pair's sync on a context whose connectors count for this import; its Salesforce
-        field list and batch handler for ``target.sobject`` (None when the pair can't)."""
+        """The pair's sync on a context whose connectors count for this import; its batch
+        handler ``handle(sobject, records)`` and Salesforce field list ``fields_of(sobject)``
+        for the objects ``target`` reads (None when the pair can't)."""
         from .sync.context import CycleContext
         from .sync.registry import pair_class
 
@@ -615,36 +733,37 @@ class _Runner:
             ctx.settings = replace(ctx.settings, **overrides)
         sync = cls(ctx)
         self.counts = ctx.counts
-        sobject = target.sobject
         # Each pair's Salesforce → HubSpot half of a cycle, fed records instead of changes
         # (no cursor: nothing is marked as read).
         if target.pair == "contacts":
-            self.sobject = sobject
+            self.sobjects = [part.sobject for part in target.reads]
             self.prime_hubspot_emails(sync)
-            handle = lambda records: sync.handle_salesforce_people(sobject, records, None)  # noqa: E731
-            return sync, handle, sync.salesforce_fields(sobject)
+            handle = lambda sobject, records: sync.handle_salesforce_people(sobject, records, None)  # noqa: E731
+            return sync, handle, sync.salesforce_fields
         if target.pair == "companies":
-            handle = lambda records: sync.handle_salesforce_accounts(records, None)  # noqa: E731
-            return sync, handle, sync.account_fields()
+            handle = lambda _, records: sync.handle_salesforce_accounts(records, None)  # noqa: E731
+            return sync, handle, lambda _: sync.account_fields()
         if target.pair == "deals" and hasattr(sync, "handle_salesforce_opportunities"):
             if hasattr(sync, "pipelines"):
                 sync.pipelines.ensure()  # what its cycle does first
-            handle = lambda records: sync.handle_salesforce_opportunities(records, None)  # noqa: E731
-            return sync, handle, sync.opportunity_fields()
+            handle = lambda _, records: sync.handle_salesforce_opportunities(records, None)  # noqa: E731
+            return sync, handle, lambda _: sync.opportunity_fields()
         if target.pair == "tickets" and hasattr(sync, "handle_cases"):
-            handle = lambda records: sync.handle_cases(records, None)  # noqa: E731
-            return sync, handle, sync.case_fields()
+            handle = lambda _, records: sync.handle_cases(records, None)  # noqa: E731
+            return sync, handle, lambda _: sync.case_fields()
         if target.pair == "activities" and hasattr(sync, "handle_salesforce"):
             # Forced: turning a type on never backfills; the import is how history comes over.
-            handle = lambda records: sync.handle_salesforce(sobject, records, None, force=True)  # noqa: E731
-            return sync, handle, sync.fields_of(sobject)
+            handle = lambda sobject, records: sync.handle_salesforce(  # noqa: E731
+                sobject, records, None, force=True
+            )
+            return sync, handle, sync.fields_of
         if target.pair.startswith(CUSTOM_PREFIX) and hasattr(sync, "record_fields"):
             if not getattr(sync, "configured", True):
                 return None, None, None
             if hasattr(sync, "ensure_key_property"):
                 sync.ensure_key_property()  # what its cycle does first
-            handle = lambda records: sync.handle_salesforce(records, None)  # noqa: E731
-            return sync, handle, sync.record_fields()
+            handle = lambda _, records: sync.handle_salesforce(records, None)  # noqa: E731
+            return sync, handle, lambda _: sync.record_fields()
         return None, None, None
 
     def prime_hubspot_emails(self, sync) -> None:
@@ -655,7 +774,7 @@ class _Runner:
 
         left = max(0, (self.job.total or 0) - self.job.processed)
         linked = RecordLink.objects.filter(
-            integration=self.integration, object="contacts", salesforce_type=self.sobject
+            integration=self.integration, object="contacts", salesforce_type__in=self.sobjects
         ).count()
         unlinked = max(0, left - linked)  # linked people need no lookup by email at all
         if unlinked <= 200:
@@ -722,9 +841,9 @@ class _Runner:
             for system in (System.SALESFORCE, System.HUBSPOT)
         }
 
-    def import_batch(self, target: ImportTarget, handle, records: list[dict]) -> None:
-        """One batch: pre-skips (no email, duplicate email), the pair's sync, the counts and
-        the position, committed together."""
+    def import_batch(self, target: ImportTarget, part: int, handle, records: list[dict]) -> None:
+        """One batch of the target's read ``part``: pre-skips (no email, duplicate email), the
+        pair's sync, the counts and the position (its part with it), committed together."""
         job = self.job
         people = target.pair == "contacts"
         skipped: Counter = Counter()
@@ -774,6 +893,7 @@ class _Runner:
         job.skipped += sum(skipped.values())
         job.skipped_reasons = dict(reasons)
         job.position = max(r["Id"] for r in records)
+        job.part = part
         self.save(
             [
                 "processed",
@@ -783,6 +903,7 @@ class _Runner:
                 "skipped",
                 "skipped_reasons",
                 "position",
+                "part",
             ]
         )
 
@@ -790,31 +911,42 @@ class _Runner:
         return self.counts
 
     # --- reading Salesforce -------------------------------------------------------------------
-    def where(self, target: ImportTarget) -> str:
-        conditions = [target.where] if target.where else []
-        if self.job.position:
+    def where(self, index: int, part: ImportPart) -> str:
+        """Part ``index``'s condition; the part the position is in continues after it."""
+        conditions = [part.where] if part.where else []
+        if self.job.position and index == self.job.part:
             conditions.append(f"Id > '{self.job.position}'")
         return f" WHERE {' AND '.join(conditions)}" if conditions else ""
 
     def count(self, salesforce: SalesforceConnector, target: ImportTarget) -> int:
-        from .sync.changes import with_retries
+        """What is left to read: one ``COUNT()`` query, or one composite call holding each
+        part's."""
+        from .sync.changes import composite_query, with_retries
 
-        soql = f"SELECT COUNT() FROM {target.sobject}{self.where(target)}"  # noqa: S608
-        return int(with_retries(lambda: salesforce.query(soql)).get("totalSize") or 0)
+        soqls = [
+            f"SELECT COUNT() FROM {part.sobject}{self.where(index, part)}"  # noqa: S608
+            for index, part in enumerate(target.reads)
+            if index >= self.job.part
+        ]
+        if len(soqls) == 1:
+            return int(with_retries(lambda: salesforce.query(soqls[0])).get("totalSize") or 0)
+        pages = composite_query(salesforce, soqls, include_deleted=False)
+        return sum(int(page.get("totalSize") or 0) for page in pages)
 
     def read(
         self,
         salesforce: SalesforceConnector,
-        target: ImportTarget,
+        index: int,
+        part: ImportPart,
         read_fields: list[str],
         types: dict[str, str],
     ) -> Iterator[list[dict]]:
         soql = (
-            f"SELECT {', '.join(read_fields)} FROM {target.sobject}"  # noqa: S608
-            f"{self.where(target)} ORDER BY Id"
+            f"SELECT {', '.join(read_fields)} FROM {part.sobject}"  # noqa: S608
+            f"{self.where(index, part)} ORDER BY Id"
         )
         if self.job.method == "bulk":
-            rows = bulk_query_rows(salesforce, target.sobject, soql, types, waiting=self.preparing)
+            rows = bulk_query_rows(salesforce, part.sobject, soql, types, waiting=self.preparing)
         else:
             rows = rest_query_rows(salesforce, soql)
         batch: list[dict] = []

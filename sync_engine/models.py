@@ -480,6 +480,11 @@ class ImportJob(models.Model):
     salesforce_calls = models.PositiveIntegerField(default=0)
     hubspot_calls = models.PositiveIntegerField(default=0)
     position = models.CharField(max_length=18, blank=True, default="")  # last Id committed
+    # Which of the import's reads ``position`` is in: an import of a campaign's members reads
+    # its contacts, then its leads (0 for an object's import, which reads one object).
+    part = models.PositiveSmallIntegerField(default=0)
+    # The name of what ``object`` names only by id ("campaign:701…"), read when it started.
+    object_label = models.CharField(max_length=255, blank=True, default="")
     message = models.TextField(blank=True, default="")
     # A lease like the pairs' (host:pid:random), renewed at every committed batch.
     worker = models.CharField(max_length=64, blank=True, default="")

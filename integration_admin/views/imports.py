@@ -1,7 +1,13 @@
 """Import from Salesforce (spec §16): pick an object, start the import, watch its progress bar
-(an htmx partial polled every second until the import ends) and read the summary."""
+(an htmx partial polled every second until the import ends) and read the summary.
+
+One active campaign's members can be imported too (spec §17): the page loads Salesforce's
+active campaigns once it is shown (``?campaigns=1``, one SOQL query), so showing the page
+itself and its polls never wait on Salesforce."""
 
 from __future__ import annotations
+
+import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,9 +18,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from sync_engine.errors import ConnectorError
 from sync_engine.imports import (
+    CAMPAIGN_PREFIX,
+    CAMPAIGNS_LISTED,
     SKIP_REASONS,
     ImportRefused,
+    active_campaigns,
     import_cancel,
     import_job_get,
     import_jobs_list,
@@ -25,11 +35,14 @@ from sync_engine.imports import (
     import_targets,
 )
 from sync_engine.models import ImportJob
+from sync_engine.object_settings import CUSTOM_PREFIX
 from sync_engine.selectors import custom_objects_list
 
 from ..labels import IMPORT_TARGET_LABELS as TARGET_LABELS
 from ..roles import admin_required, user_is_admin
 from .common import current_integration, not_connected
+
+logger = logging.getLogger(__name__)
 
 TARGET_HELP = {
     "leads": gettext_lazy("Unconverted leads become HubSpot contacts, matched by email."),
@@ -77,10 +90,19 @@ def custom_labels(integration) -> dict[str, dict[str, str]]:
     return labels
 
 
-def target_label(key: str, custom: dict[str, dict[str, str]] | None = None) -> str:
+def target_label(key: str, custom: dict[str, dict[str, str]] | None = None, name: str = "") -> str:
+    """What the page calls an import's object; ``name`` is a campaign's (``campaign:<Id>``)."""
     if key in TARGET_LABELS:
         return str(TARGET_LABELS[key])
+    if key.startswith(CAMPAIGN_PREFIX):
+        return _("Campaign members: %(campaign)s") % {
+            "campaign": name or key.removeprefix(CAMPAIGN_PREFIX)
+        }
     return (custom or {}).get(key, {}).get("label", key)
+
+
+def job_label(job: ImportJob, custom: dict[str, dict[str, str]] | None = None) -> str:
+    return target_label(job.object, custom, job.object_label)
 
 
 def history_context(integration, custom: dict[str, dict[str, str]]) -> dict:
@@ -88,7 +110,7 @@ def history_context(integration, custom: dict[str, dict[str, str]]) -> dict:
         "jobs": [
             {
                 "job": j,
-                "label": target_label(j.object, custom),
+                "label": job_label(j, custom),
                 "status_label": STATUS_LABELS[j.status],
             }
             for j in import_jobs_list(integration=integration)
@@ -102,12 +124,12 @@ def progress_context(
     """The progress card; ``custom`` is :func:`custom_labels`, read here only when the job
     imports a custom object (the card is polled every second)."""
     if custom is None:
-        custom = custom_labels(job.integration) if job.object not in TARGET_LABELS else {}
+        custom = custom_labels(job.integration) if job.object.startswith(CUSTOM_PREFIX) else {}
     progress = import_progress(job)
     return {
         "job": job,
         "progress": progress,
-        "label": target_label(job.object, custom),
+        "label": job_label(job, custom),
         "status_label": STATUS_LABELS.get(job.status, job.status),
         "reasons": [(SKIP_REASONS.get(k, k), v) for k, v in progress["reasons"]],
         "poll_seconds": POLL_SECONDS,
@@ -116,11 +138,41 @@ def progress_context(
     }
 
 
+def campaigns_context(integration, contacts_enabled: bool) -> dict:
+    """The campaign choices: Salesforce's active campaigns (one SOQL query), or why they
+    couldn't be read."""
+    campaigns, failure = [], ""
+    try:
+        campaigns = active_campaigns(integration=integration)
+    except ConnectorError as error:
+        logger.warning("reading Salesforce campaigns failed: %s", error)
+        failure = str(getattr(error, "message", "") or error)
+    return {
+        "campaigns_loaded": True,
+        "campaigns": campaigns[:CAMPAIGNS_LISTED],
+        "campaigns_failure": failure,
+        "campaigns_truncated": len(campaigns) > CAMPAIGNS_LISTED,
+        "campaigns_limit": CAMPAIGNS_LISTED,
+        "campaigns_pair_enabled": contacts_enabled,
+        "campaigns_pair_off": PAIR_OFF["contacts"],
+    }
+
+
 @login_required
 def imports_page(request: HttpRequest) -> HttpResponse:
     integration = current_integration(request)
     if integration is None:
         return not_connected(request, "")
+    available = import_targets(integration=integration)
+    contacts_enabled = next(t["pair_enabled"] for t in available if t["target"].pair == "contacts")
+    selected = request.GET.get("object") or "leads"
+    if request.GET.get("campaigns"):
+        campaigns = campaigns_context(integration, contacts_enabled)
+        if getattr(request, "htmx", False):  # the page's campaign choices, loaded once shown
+            context = {**campaigns, "selected": selected}
+            return render(request, "integration_admin/imports/campaigns.html", context)
+    else:
+        campaigns = {"campaigns_loaded": False}
     custom = custom_labels(integration)
     targets = [
         {
@@ -131,7 +183,7 @@ def imports_page(request: HttpRequest) -> HttpResponse:
             "pair_enabled": t["pair_enabled"],
             "pair_off": PAIR_OFF.get(t["target"].pair, CUSTOM_OFF),
         }
-        for t in import_targets(integration=integration)
+        for t in available
     ]
     history = history_context(integration, custom)
     current = None
@@ -142,8 +194,9 @@ def imports_page(request: HttpRequest) -> HttpResponse:
     context = {
         "active_tab": "",
         "targets": targets,
+        **campaigns,
         **history,
-        "selected": request.GET.get("object") or "leads",
+        "selected": selected,
     }
     if current is not None:
         context.update(progress_context(request, current, custom))
@@ -203,10 +256,9 @@ def import_start_view(request: HttpRequest) -> HttpResponse:
             return response
         messages.error(request, text)
         return redirect("imports")
+    custom = custom_labels(integration) if job.object.startswith(CUSTOM_PREFIX) else {}
     messages.success(
-        request,
-        _("Import of %(object)s started.")
-        % {"object": target_label(object_name, custom_labels(integration))},
+        request, _("Import of %(object)s started.") % {"object": job_label(job, custom)}
     )
     return _answer(request, job)
 

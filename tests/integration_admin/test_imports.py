@@ -171,6 +171,101 @@ def test_an_import_through_the_page_runs_and_shows_its_summary(
     assert f'data-import="{job.pk}"' in html
 
 
+# --- one campaign's members (spec §16, §17) ---------------------------------------------------
+def campaigns(emulators, *names_active: tuple[str, bool]) -> dict[str, str]:
+    """Salesforce campaigns (name -> id), each with one contact as its member."""
+    from emulators.testing import salesforce_client
+
+    rep = salesforce_client(emulators, token="sales-rep-token")
+    ids = {}
+    for i, (name, active) in enumerate(names_active):
+        ids[name] = rep.Campaign.create({"Name": name, "IsActive": active})["id"]
+        contact = rep.Contact.create({"LastName": f"M{i}", "Email": f"m{i}@camp.example"})["id"]
+        rep.CampaignMember.create({"CampaignId": ids[name], "ContactId": contact})
+    return ids
+
+
+def salesforce_calls(integration) -> int:
+    from sync_engine.models import ApiCall
+
+    return ApiCall.objects.filter(integration=integration, system="salesforce").count()
+
+
+@pytest.mark.django_db
+def test_the_page_offers_the_active_campaigns_read_once_it_is_shown(admin_client, live, emulators):
+    ids = campaigns(
+        emulators, ("Partner Summit", True), ("Spring Webinar", False), ("<b>Fair & Co</b>", True)
+    )
+    page = admin_client.get("/import/").content.decode()
+    assert salesforce_calls(live) == 0  # the page itself never waits on Salesforce
+    assert 'hx-get="/import/?campaigns=1&amp;object=leads" hx-trigger="load"' in page
+    before = salesforce_calls(live)
+    html = admin_client.get("/import/?campaigns=1", HTTP_HX_REQUEST="true").content.decode()
+    assert salesforce_calls(live) - before == 1  # one SOQL query
+    assert 'id="import-campaigns"' in html and "<fieldset" not in html  # the choices only
+    assert f'value="campaign:{ids["Partner Summit"]}"' in html and "Partner Summit" in html
+    assert f'value="campaign:{ids["<b>Fair & Co</b>"]}"' in html
+    assert "&lt;b&gt;Fair &amp; Co&lt;/b&gt;" in html and "<b>Fair" not in html  # escaped
+    assert ids["Spring Webinar"] not in html and "Spring Webinar" not in html  # inactive
+    # Without JavaScript: the whole page, with the campaigns in the form.
+    full = admin_client.get(f"/import/?campaigns=1&object=campaign:{ids['Partner Summit']}")
+    text = full.content.decode()
+    assert "<fieldset>" in text and 'id="import-campaigns"' in text
+    assert f'value="campaign:{ids["Partner Summit"]}" checked' in text
+
+
+@pytest.mark.django_db
+def test_a_failed_campaign_read_says_why(admin_client, live, emulators):
+    rule = emulators.salesforce.app.faults.add(path=r"/query", error_code="SERVER_UNAVAILABLE")
+    html = admin_client.get("/import/?campaigns=1", HTTP_HX_REQUEST="true").content.decode()
+    emulators.salesforce.app.faults.remove(rule.id)
+    assert 'data-field="campaigns-failure"' in html
+    assert "Couldn't read Salesforce's campaigns: Server temporarily unavailable" in html
+    assert 'value="campaign:' not in html
+
+
+@pytest.mark.django_db
+def test_an_admin_starts_a_campaign_import_by_its_name(
+    admin_client, admin_user, live, emulators, django_capture_on_commit_callbacks
+):
+    ids = campaigns(emulators, ("Partner Summit", True), ("Spring Webinar", False))
+    summit = f"campaign:{ids['Partner Summit']}"
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post("/import/start/", {"object": summit}, HTTP_HX_REQUEST="true")
+    job = ImportJob.objects.get()
+    assert (job.object, job.object_label, job.started_by) == (summit, "Partner Summit", admin_user)
+    assert len(callbacks) == 1
+    html = response.content.decode()
+    assert "Import of Campaign members: Partner Summit started." in html
+    assert "Import of Campaign members: Partner Summit</h2>" in html
+    assert "<td>Campaign members: Partner Summit</td>" in html  # the history, out of band
+    assert AuditEvent.objects.get(action="import.started").details["object"] == summit
+    refused = admin_client.post(
+        "/import/start/", {"object": f"campaign:{ids['Spring Webinar']}"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "isn&#x27;t active: only active campaigns can be imported" in refused
+    assert ImportJob.objects.count() == 1
+    import_run(job=job)
+    done = admin_client.get(f"/import/?job={job.pk}").content.decode()
+    assert 'data-status="succeeded"' in done and 'data-stat="created">1<' in done
+
+
+@pytest.mark.django_db
+def test_a_viewer_sees_the_campaigns_but_cannot_start_one(
+    viewer_client, admin_user, live, emulators
+):
+    ids = campaigns(emulators, ("Partner Summit", True))
+    summit = f"campaign:{ids['Partner Summit']}"
+    html = viewer_client.get("/import/?campaigns=1").content.decode()
+    assert "<fieldset disabled>" in html and f'value="{summit}"' in html
+    before = salesforce_calls(live)
+    assert viewer_client.post("/import/start/", {"object": summit}).status_code == 403
+    csrf = Client(enforce_csrf_checks=True)
+    csrf.force_login(admin_user)
+    assert csrf.post("/import/start/", {"object": summit}).status_code == 403
+    assert not ImportJob.objects.exists() and salesforce_calls(live) == before
+
+
 # --- in Chromium ------------------------------------------------------------------------------
 @pytest.mark.browser
 @pytest.mark.slow

@@ -545,3 +545,160 @@ def test_an_import_creates_even_when_the_sync_does_not_create(integration, sf_pe
     job = run(integration, "contacts")
     assert (job.created, job.skipped) == (2, 0)
     assert sorted(hs_emails(hs_person)) == ["c0@import.example", "c1@import.example"]
+
+
+# --- one campaign's members (spec §16, §17) ---------------------------------------------------
+def campaign(sf, name: str, *, active: bool = True, leads_: list[str] = (), contacts=()) -> str:
+    """A Salesforce campaign with these leads and contacts as its members."""
+    campaign_id = seed(sf, "Campaign", [{"Name": name, "IsActive": active}])[0]
+    members = [{"CampaignId": campaign_id, "LeadId": i} for i in leads_]
+    members += [{"CampaignId": campaign_id, "ContactId": i} for i in contacts]
+    seed(sf, "CampaignMember", [{**m, "Status": "Sent"} for m in members])
+    return campaign_id
+
+
+def people(n: int, prefix: str, **extra) -> list[dict]:
+    return [{"LastName": f"{prefix}{i}", "Email": f"{prefix}{i}@camp.example", **extra}
+            for i in range(n)]  # fmt: skip
+
+
+def test_a_campaign_import_brings_its_contacts_and_unconverted_leads_as_contacts(
+    integration, sf_person, hs_person, emulators
+):
+    lead_ids = seed(sf_person, "Lead", [{**p, "Company": "X"} for p in people(4, "lead")])
+    contact_ids = seed(sf_person, "Contact", people(3, "contact"))
+    no_email = seed(sf_person, "Lead", [{"LastName": "Nomail", "Company": "X"}])
+    twin = seed(sf_person, "Lead", [{"LastName": "Twin", "Company": "X",
+                                     "Email": "CONTACT0@camp.example"}])  # fmt: skip
+    converted = seed(sf_person, "Lead", [{"LastName": "Conv", "Company": "X",
+                                          "Email": "conv@camp.example"}])  # fmt: skip
+    emulators.salesforce.app.run_action(
+        "convert_lead", lead_id=converted[0], contact_id=contact_ids[2], create_opportunity=False
+    )
+    # Not members: these stay out of HubSpot.
+    seed(sf_person, "Lead", [{"LastName": "Out", "Company": "X", "Email": "out@camp.example"}])
+    seed(sf_person, "Contact", [{"LastName": "Out", "Email": "outc@camp.example"}])
+    members = lead_ids[:3] + no_email + twin + converted
+    cid = campaign(sf_person, "Partner Summit", leads_=members, contacts=contact_ids)
+    campaign(sf_person, "Other", leads_=lead_ids[3:])  # another campaign's member
+    sf_before = calls(integration, System.SALESFORCE)
+    job = run(integration, f"campaign:{cid}")
+    assert job.status == "succeeded", job.message
+    assert (job.object, job.object_label, job.method) == (
+        f"campaign:{cid}",
+        "Partner Summit",
+        "rest",
+    )
+    # 3 contacts, then 5 unconverted leads: 3 created, one without email, one whose email a
+    # member contact has (contacts are read first, so the contact keeps it).
+    assert (job.total, job.processed, job.created, job.updated, job.failed) == (8, 8, 6, 0, 0)
+    assert job.skipped_reasons == {"no_email": 1, "duplicate_email": 1}
+    assert sorted(hs_emails(hs_person)) == sorted(
+        [f"contact{i}@camp.example" for i in range(3)] + [f"lead{i}@camp.example" for i in range(3)]
+    )
+    links = RecordLink.objects.filter(integration=integration, object="contacts")
+    assert sorted(links.values_list("salesforce_id", flat=True)) == sorted(
+        contact_ids + lead_ids[:3]
+    )
+    assert job.part == 1 and job.position == max(lead_ids[:3] + no_email + twin)
+    assert job.salesforce_calls == calls(integration, System.SALESFORCE) - sf_before
+    soqls = soql_seen(emulators)
+    assert any("IsActive FROM Campaign WHERE Id" in q for q in soqls)  # checked when started
+    reads = [q for q in soqls if "ORDER BY Id" in q]
+    assert [q.split(" FROM ")[1].split()[0] for q in reads] == ["Contact", "Lead"]
+    assert "SELECT LeadId FROM CampaignMember" in reads[1] and "IsConverted = false" in reads[1]
+    composite = ApiCall.objects.filter(integration=integration, operation="composite")
+    assert composite.count() == 1  # both parts' COUNT() in one call
+    assert AuditEvent.objects.filter(
+        action="import.started", details__object=f"campaign:{cid}"
+    ).exists()
+
+
+def test_only_an_active_campaign_can_be_imported(integration, sf_person):
+    lead = seed(sf_person, "Lead", leads(1))
+    inactive = campaign(sf_person, "Spring Webinar", active=False, leads_=lead)
+    with pytest.raises(ImportRefused, match="Spring Webinar isn't active"):
+        import_start(integration=integration, object_name=f"campaign:{inactive}", enqueue=False)
+    for gone in (inactive[:12] + "999", inactive[:-3] + "ZZZ"):  # no record; a bad checksum
+        with pytest.raises(ImportRefused, match=f"Salesforce has no campaign {gone}"):
+            import_start(integration=integration, object_name=f"campaign:{gone}", enqueue=False)
+    with pytest.raises(ImportRefused, match="Unknown object"):
+        import_start(integration=integration, object_name="campaign:x' OR Id != '", enqueue=False)
+    assert not ImportJob.objects.exists()
+    active = campaign(sf_person, "Partner Summit", leads_=lead)
+    job = import_start(
+        integration=integration, object_name=f"campaign:{active[:15]}", enqueue=False
+    )
+    assert job.object == f"campaign:{active}"  # the 18-character id, whichever was given
+    with pytest.raises(ImportRefused, match="Campaign members: Partner Summit is already running"):
+        import_start(integration=integration, object_name=f"campaign:{active}", enqueue=False)
+
+
+def test_a_stopped_campaign_import_resumes_in_the_part_it_stopped_in(
+    integration, sf_person, hs_person, monkeypatch, emulators
+):
+    monkeypatch.setattr(imports, "BATCH", 5)
+    contact_ids = seed(sf_person, "Contact", people(7, "contact"))
+    lead_ids = seed(sf_person, "Lead", [{**p, "Company": "X"} for p in people(12, "lead")])
+    cid = campaign(sf_person, "Partner Summit", leads_=lead_ids, contacts=contact_ids)
+    job = import_start(integration=integration, object_name=f"campaign:{cid}", enqueue=False)
+    import_run(job=job, stop_after_batches=2)  # dies after the contacts (5 + 2)
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.part, job.position) == (
+        "running", 7, 0, max(contact_ids),
+    )  # fmt: skip
+    import_run(job=job, stop_after_batches=1)  # dies again after the first 5 leads
+    job.refresh_from_db()
+    assert (job.processed, job.part, job.position) == (12, 1, sorted(lead_ids)[4])
+    assert len(hs_emails(hs_person)) == 12
+    before = len(soql_seen(emulators))
+    import_run(job=job)
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.message
+    assert (job.total, job.processed, job.created, job.skipped, job.failed) == (19, 19, 19, 0, 0)
+    # The last run read only the rest of the leads: no contact again, no lead twice.
+    reads = [q for q in soql_seen(emulators)[before:] if "ORDER BY Id" in q]
+    assert len(reads) == 1 and " FROM Lead " in reads[0]
+    assert f"Id > '{sorted(lead_ids)[4]}'" in reads[0]
+    emails = hs_emails(hs_person)
+    assert len(emails) == len(set(emails)) == 19
+    assert RecordLink.objects.filter(integration=integration).count() == 19
+
+
+def test_a_large_campaign_reads_each_part_with_a_bulk_query(
+    integration, sf_person, hs_person, monkeypatch
+):
+    monkeypatch.setattr(imports, "BULK_THRESHOLD", 5)
+    contact_ids = seed(sf_person, "Contact", people(4, "contact"))
+    lead_ids = seed(sf_person, "Lead", [{**p, "Company": "X"} for p in people(4, "lead")])
+    seed(sf_person, "Lead", [{"LastName": "Out", "Company": "X", "Email": "out@camp.example"}])
+    cid = campaign(sf_person, "Partner Summit", leads_=lead_ids, contacts=contact_ids)
+    job = run(integration, f"campaign:{cid}")
+    assert job.status == "succeeded", job.message
+    assert (job.method, job.total, job.created, job.failed) == ("bulk", 8, 8, 0)
+    operations = list(
+        ApiCall.objects.filter(integration=integration, system=System.SALESFORCE).values_list(
+            "operation", flat=True
+        )
+    )
+    assert operations.count("composite") == 1  # both COUNT()s
+    assert operations.count("bulk2.query") == 2 * 3  # a job a part: create, poll, one page
+    assert "out@camp.example" not in hs_emails(hs_person)
+
+
+def test_the_command_imports_a_campaign(integration, sf_person):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    contact = seed(sf_person, "Contact", people(2, "contact"))
+    active = campaign(sf_person, "Partner Summit", contacts=contact)
+    out = StringIO()
+    call_command("import_salesforce", f"campaign:{active}", "--here", stdout=out)
+    text = out.getvalue()
+    assert "of Campaign members: Partner Summit started." in text and "2/2 100%" in text
+    assert f"campaign:{active}: Succeeded" in text
+    inactive = campaign(sf_person, "Spring Webinar", active=False, contacts=contact)
+    with pytest.raises(CommandError, match="isn't active"):
+        call_command("import_salesforce", f"campaign:{inactive}", "--here", stdout=StringIO())

@@ -1,7 +1,8 @@
 """``python manage.py import_salesforce <object> [--wait | --here] [--resume ID]``
 
 Import a Salesforce object's existing records into HubSpot (leads, contacts, accounts,
-opportunities, cases, tasks, events or ``custom:<n>``). By default the import is queued for a
+opportunities, cases, tasks, events or ``custom:<n>``), or one active campaign's members
+(``campaign:<Id>``: its contacts and unconverted leads). By default the import is queued for a
 worker; ``--wait`` then watches it with a live progress bar, ``--here`` runs it in this process
 (no worker needed). Both end with the summary: created, updated, skipped with reasons, failed.
 """
@@ -22,6 +23,7 @@ from sync_engine.imports import (
     import_resume,
     import_run,
     import_start,
+    job_target,
 )
 from sync_engine.models import ImportJob
 from sync_engine.selectors import integration_get_default
@@ -36,7 +38,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "object",
             nargs="?",
-            help=f"{', '.join(STANDARD_TARGETS)} or custom:<n>",
+            help=f"{', '.join(STANDARD_TARGETS)}, custom:<n> or campaign:<Id> (an active "
+            "campaign's members)",
         )
         how = parser.add_mutually_exclusive_group()
         how.add_argument(
@@ -69,7 +72,8 @@ class Command(BaseCommand):
                 raise CommandError("Name the object to import, or --resume ID.")
         except ImportRefused as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(f"Import #{job.pk} of {job.object} started.")
+        target = job_target(job)
+        self.stdout.write(f"Import #{job.pk} of {target.label if target else job.object} started.")
         if here:
             self.started = time.monotonic()
             import_run(job=job, progress=self.show)
