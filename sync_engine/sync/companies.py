@@ -95,6 +95,8 @@ LINK_BATCHES_PER_CYCLE = 5
 
 ACCOUNT_STREAM = "salesforce:Account"
 CONTACT_ACCOUNT_STREAM = "salesforce:Contact:account"
+# On a company link: the account it created still goes to its private contacts.
+HAND_OVER = "__hand_over"
 
 
 class CompanySync(PairSync):
@@ -121,6 +123,7 @@ class CompanySync(PairSync):
 
     # --- the cycle ------------------------------------------------------------------------
     def run(self) -> None:
+        self.finish_hand_overs()
         self.sync_salesforce_changes()
         self.sync_hubspot_changes()
         if self.ctx.retry_allowed:
@@ -563,6 +566,9 @@ class CompanySync(PairSync):
                     if self.ctx.hubspot_writable(prop):
                         pair.to_hubspot[prop] = result["id"]
                 self.created_accounts.add(result["id"])
+                # Stored with the link: a cycle that dies before the hand-over (after the
+                # commit) leaves it for the next one (``finish_hand_overs``).
+                pair.same[HAND_OVER] = "1"
                 self.counts["created_in_salesforce"] += 1
             else:
                 pair.salesforce_failed = True
@@ -603,6 +609,23 @@ class CompanySync(PairSync):
             [p for p in new if p.salesforce_id in self.created_accounts]
         )
 
+    def finish_hand_overs(self) -> None:
+        """Accounts created from companies whose hand-over to the private contacts a cycle
+        that died never made (the link says so): made now (no call when there's none)."""
+        links = RecordLink.objects.filter(
+            integration=self.ctx.integration, object=OBJECT, snapshot__has_key=HAND_OVER
+        )
+        pairs = [
+            Pair(
+                SOBJECT,
+                {"Id": link.salesforce_id},
+                SimpleNamespace(id=link.hubspot_id, properties={}),
+                link,
+            )
+            for link in links
+        ]
+        self.give_accounts_to_private_contacts(pairs)
+
     def give_accounts_to_private_contacts(self, pairs: list[Pair]) -> None:
         """Accounts just created from HubSpot companies: the company's contacts that sync as
         Salesforce contacts without an account get it (spec §9, "private" contacts)."""
@@ -635,6 +658,15 @@ class CompanySync(PairSync):
             if not r.get("AccountId") and self.receives_association(hubspot_of[r["Id"]])
         ]
         self.set_contact_accounts(updates, hubspot_of, counter="accounts_set_on_contacts")
+        # Handed over (a refused write is an error of its own, retried with the contact).
+        for link in RecordLink.objects.filter(
+            integration=self.ctx.integration,
+            object=OBJECT,
+            hubspot_id__in=list(account_of),
+            snapshot__has_key=HAND_OVER,
+        ):
+            link.snapshot.pop(HAND_OVER, None)
+            link.save(update_fields=["snapshot"])
 
     def set_contact_accounts(
         self, updates: list[dict], hubspot_of: dict[str, str], *, counter: str

@@ -910,3 +910,44 @@ def test_a_new_account_is_not_given_to_a_private_contact_outside_the_inclusion_l
     account = companies.link(hubspot_id=str(company)).salesforce_id
     assert sf_person.Contact.get(inside)["AccountId"] == account
     assert sf_person.Contact.get(outside)["AccountId"] is None  # spec §6.5
+
+
+class Killed(BaseException):
+    """The worker dies here: nothing after this instant runs."""
+
+
+def test_a_worker_killed_before_the_hand_over_still_gives_the_account_to_its_contacts(
+    companies, sf_person, hs_person, integration, monkeypatch
+):
+    from sync_engine.sync.companies import CompanySync
+
+    companies.settings(hubspot_creates=False)
+    company = hs_company(hs_person, name="Private Contact Inc")
+    contact = hs_create(hs_person, email="pat@private.example", firstname="Pat", lastname="P")
+    companies.hs_action("associate", from_type="contacts", from_id=contact, to_type="companies",
+                        to_id=company)  # fmt: skip
+    companies.both()
+    sf_contact = RecordLink.objects.get(object="contacts", hubspot_id=contact).salesforce_id
+    assert sf_person.Contact.get(sf_contact)["AccountId"] is None
+    companies.settings(hubspot_creates=True)
+    hs_person.crm.companies.basic_api.update(company, {"properties": {"description": "go"}})
+
+    handed_over = CompanySync.give_accounts_to_private_contacts
+
+    def killed(self, pairs):
+        if pairs:  # right after the commit that stored the company ⇄ account link
+            raise Killed()
+        return handed_over(self, pairs)
+
+    monkeypatch.setattr(CompanySync, "give_accounts_to_private_contacts", killed)
+    with pytest.raises(Killed):
+        sync_cycle_run(integration=integration, object_name="companies")
+    monkeypatch.undo()
+    account = companies.link(hubspot_id=str(company)).salesforce_id
+    assert sf_person.Contact.get(sf_contact)["AccountId"] is None
+
+    companies()
+    assert sf_person.Contact.get(sf_contact)["AccountId"] == account
+    assert "__hand_over" not in companies.link(hubspot_id=str(company)).snapshot
+    idle = companies()
+    assert not idle.counts.get("accounts_set_on_contacts")
