@@ -23,10 +23,17 @@ Creates are idempotent: HubSpot records are **upserted** by ``salesforce_record_
 unique property (created once per custom object) holding the Salesforce id; Salesforce records
 are **upserted** by the object's external id field when it has one (its mapped HubSpot value,
 or else the HubSpot record id), so a crash between the write and the stored link finds the
-same record again instead of creating a second one. Without one (e.g. Campaign), a create
-whose answer or commit was lost is found by its name, as for accounts and opportunities: an
-unlinked record the integration user created in the last day is linked to the unlinked,
-key-less HubSpot record of that name instead of being created again on either side.
+same record again instead of creating a second one (and a record keyed by a HubSpot id whose
+value never reached HubSpot is linked back to that record, not created again there). Without
+one (e.g. Campaign), a create whose answer or commit was lost is found by its name, as for
+accounts and opportunities: an unlinked record the integration user created in the last day
+is linked to the unlinked, key-less HubSpot record of that name instead of being created
+again on either side.
+
+A lookup moved in Salesforce creates the new HubSpot association before it archives the old
+one; one that doesn't land keeps in the snapshot what HubSpot holds, so the retry writes the
+Salesforce value again (never reads HubSpot as changed). A waiting error ends only once the
+association is written.
 
 A HubSpot delete Salesforce refuses keeps its link (and its error) until a retry deletes the
 record: a failed delete never turns into a new HubSpot record.
@@ -145,7 +152,10 @@ class CustomObjectSync(PairSync):
         self._association_types: dict[str, tuple[str, int] | None] = {}
         self._hubspot_associations: dict[str, dict[str, list[str]]] = {}
         self._association_writes: list[tuple[Pair, str, str, str]] = []
-        self._waits_over: dict[str, list[str]] = {}  # error type -> record keys no longer waiting
+        # (pair, associated object) whose wait is over: ended once its writes land (end_waits)
+        self._waits_over: list[tuple[Pair, str]] = []
+        # (HubSpot id, associated object) whose association write didn't land this batch
+        self._associations_failed: set[tuple[str, str]] = set()
         self._pairs_on: set[str] | None = None  # the pairs switched on (see pair_on)
         # ``align_options`` (shared) adds missing dropdown options through the context: on
         # this pair's HubSpot object type, not on the pair's name.
@@ -315,12 +325,14 @@ class CustomObjectSync(PairSync):
 
     def match_in_hubspot(self, records: list[dict]) -> list[Pair]:
         """Unlinked Salesforce records. With the external id mapped, the unlinked HubSpot
-        record holding the same value (one search per 100 values); with it unmapped, the
-        HubSpot record whose id it holds (a record this pair created from HubSpot whose link
-        was lost); without an external id, for records the integration user created in the
-        last day, the unlinked key-less HubSpot record of the same name (our lost create,
-        ``hubspot_lost_creates``). The others are created, upserted by the key property,
-        which also finds our own lost creates in HubSpot."""
+        record holding the same value (one search per 100 values), else (a create from
+        HubSpot whose write-back was lost) the value-less HubSpot record whose id it holds
+        (``match_lost_writebacks``); with it unmapped, the HubSpot record whose id it holds
+        (a record this pair created from HubSpot whose link was lost); without an external
+        id, for records the integration user created in the last day, the unlinked key-less
+        HubSpot record of the same name (our lost create, ``hubspot_lost_creates``). The
+        others are created, upserted by the key property, which also finds our own lost
+        creates in HubSpot."""
         if not records:
             return []
         candidates: dict[str, Any] = {}  # Salesforce id -> HubSpot object
@@ -335,6 +347,7 @@ class CustomObjectSync(PairSync):
                 owner = values.get(str((obj.properties or {}).get(prop) or ""))
                 if owner and owner not in candidates:
                     candidates[owner] = obj
+            candidates.update(self.match_lost_writebacks(records, candidates, prop))
         elif self.external_id:
             wanted = {
                 r["Id"]: str(r.get(self.external_id) or "")
@@ -362,6 +375,29 @@ class CustomObjectSync(PairSync):
                 self.counts["matched"] += 1
             pairs.append(Pair(self.sobject, record, obj))
         return pairs
+
+    def match_lost_writebacks(
+        self, records: list[dict], found: dict[str, Any], prop: str
+    ) -> dict[str, Any]:
+        """With the external id mapped, a record created from a HubSpot record without a
+        value is upserted by that record's id; if the write-back of the key and the value to
+        HubSpot was lost (a failure, a crash), the search by value finds nothing. The numeric
+        values the search missed are read as HubSpot ids (one batch read per 100 records, and
+        none when the search found them all): a record there still without a value is the
+        partner, as ``match_in_salesforce`` pairs it from the HubSpot side."""
+        wanted = {
+            r["Id"]: str(r.get(self.external_id) or "")
+            for r in records
+            if r["Id"] not in found and str(r.get(self.external_id) or "").isdigit()
+        }
+        if not wanted:
+            return {}
+        objects = self.read_hubspot(sorted(set(wanted.values())))
+        return {
+            sf: objects[hs]
+            for sf, hs in wanted.items()
+            if hs in objects and not (objects[hs].properties or {}).get(prop)
+        }
 
     def search_hubspot(self, prop: str, values: list[str]) -> list[Any]:
         """HubSpot records whose ``prop`` is one of ``values`` (100 values per search)."""
@@ -728,7 +764,6 @@ class CustomObjectSync(PairSync):
         if not self.associations or not pairs:
             return
         self.load_associations(pairs)
-        self._waits_over = {}
         for hs_object, name in self.associations.items():
             link_object = hs_object  # the pair that links those records
             lookups = {(p.salesforce or {}).get(name) for p in pairs} - {None, ""}
@@ -742,13 +777,6 @@ class CustomObjectSync(PairSync):
             )
             for pair in pairs:
                 self.merge_association(pair, hs_object, name, sf_to_hs, hs_to_sf)
-        for error_type, keys in self._waits_over.items():
-            services.sync_errors_resolve_type(
-                integration=self.ctx.integration,
-                object_name=self.object_name,
-                error_type=error_type,
-                record_keys=keys,
-            )
 
     def merge_association(
         self, pair: Pair, hs_object: str, name: str, sf_to_hs: dict, hs_to_sf: dict
@@ -764,10 +792,9 @@ class CustomObjectSync(PairSync):
                 self.wait(pair, hs_object, name, lookup)  # (with its pair off it never ends)
             return
         if hs_object in WAITING and snapshot and snapshot.get(f"__{hs_object}_waiting"):
+            # Its error ends only once the association is written (``end_waits``).
             pair.same[f"__{hs_object}_waiting"] = ""
-            self._waits_over.setdefault(WAITING[hs_object], []).append(
-                f"salesforce:{pair.salesforce_id}"
-            )
+            self._waits_over.append((pair, hs_object))
         associated = (
             self._hubspot_associations[hs_object].get(pair.hubspot_id, [])
             if pair.hubspot is not None
@@ -878,19 +905,27 @@ class CustomObjectSync(PairSync):
         return self._association_types[hs_object]
 
     def write_associations(self) -> None:
+        """The association changes merged from Salesforce, per associated object: the new
+        association is created before the old one is archived, so one that doesn't land (a
+        failure, a crash in between) leaves the old association, never none. A record at
+        HubSpot's association limit (an object allowed one contact, say) has its old
+        association archived first and the create sent again. A write that doesn't land
+        leaves in the snapshot what HubSpot holds, so the next merge reads the Salesforce
+        side (not HubSpot) as changed and writes it again, instead of a blank HubSpot side
+        winning a conflict and clearing the lookup in Salesforce."""
         writes, self._association_writes = self._association_writes, []
+        self._associations_failed = set()
         for hs_object in self.associations:
             mine = [w for w in writes if w[1] == hs_object and w[0].hubspot is not None]
             mine = [w for w in mine if not w[0].hubspot_failed]
             if not mine:
                 continue
-            removals = [
-                {"from": {"id": p.hubspot_id}, "to": [{"id": old}]} for p, _, old, _ in mine if old
-            ]
-            additions = [(p, new) for p, _, _, new in mine if new]
+            holds = {p.hubspot_id: old for p, _, old, _ in mine}  # what HubSpot holds now
+            refused: list[tuple[dict, Any]] = []
             try:
-                kind = self.association_type(hs_object) if additions else None
-                if additions and kind is None:
+                creates = [(p, new) for p, _, _, new in mine if new]
+                kind = self.association_type(hs_object) if creates else None
+                if creates and kind is None:
                     raise BadRequest(
                         f"HubSpot has no association between this custom object and "
                         f"{hs_object}: add one to the object's schema in HubSpot.",
@@ -899,48 +934,103 @@ class CustomObjectSync(PairSync):
                         code="VALIDATION_ERROR",
                         operation="associations.create",
                     )
-                if removals:
-                    with_retries(
-                        lambda r=removals, o=hs_object: self.ctx.hubspot.associations_batch_archive(
-                            from_object_type=self.hubspot_type, to_object_type=o, inputs=r
-                        )
+                refused = self.associations_create(hs_object, creates, kind)
+                not_made = {str(f["from"]["id"]) for f, _ in refused}
+                olds = [(p, old) for p, _, old, _ in mine if old and p.hubspot_id not in not_made]
+                self.associations_archive(hs_object, olds)
+                full = {
+                    str(f["from"]["id"])
+                    for f, e in refused
+                    if "limit" in (getattr(e, "message", "") or "").lower()
+                }
+                again = [(p, old, new) for p, _, old, new in mine if old and p.hubspot_id in full]
+                if again:  # room first: the old association goes, then the create again
+                    self.associations_archive(hs_object, [(p, old) for p, old, _ in again])
+                    holds.update({p.hubspot_id: "" for p, _, _ in again})
+                    refused = [r for r in refused if str(r[0]["from"]["id"]) not in full]
+                    refused += self.associations_create(
+                        hs_object, [(p, new) for p, _, new in again], kind
                     )
-                refused = []
-                if additions:
-                    inputs = [
-                        {
-                            "from": {"id": p.hubspot_id},
-                            "to": {"id": new},
-                            "types": [
-                                {"associationCategory": kind[0], "associationTypeId": kind[1]}
-                            ],
-                        }
-                        for p, new in additions
-                    ]
-                    refused = self.hubspot_associate(self.hubspot_type, hs_object, inputs)
             except RemoteError as error:
                 for pair, *_ in mine:
-                    pair.snap_hubspot.pop(f"__{hs_object}", None)
-                    pair.snap_hubspot.pop(f"__{hs_object}_sf", None)
+                    self.association_not_written(pair, hs_object, holds[pair.hubspot_id])
                     pair.partial = True
                     self.record_hubspot_failure(pair, error)
                 continue
             by_record = {p.hubspot_id: p for p, *_ in mine}
             for failed, error in refused:  # only these records; the others' landed
                 pair = by_record[str(failed["from"]["id"])]
-                pair.snap_hubspot.pop(f"__{hs_object}", None)
-                pair.snap_hubspot.pop(f"__{hs_object}_sf", None)
+                self.association_not_written(pair, hs_object, holds[pair.hubspot_id])
                 self.association_failure(pair, error)
             self.counts["associations_to_hubspot"] += len(mine) - len(refused)
 
+    def associations_create(
+        self, hs_object: str, creates: list[tuple[Pair, str]], kind: tuple[str, int] | None
+    ) -> list[tuple[dict, Any]]:
+        """Associate each pair's HubSpot record with ``hs_object`` record ``new`` (100 a
+        call); returns the refused ``(input, error)``."""
+        if not creates or kind is None:
+            return []
+        inputs = [
+            {
+                "from": {"id": p.hubspot_id},
+                "to": {"id": new},
+                "types": [{"associationCategory": kind[0], "associationTypeId": kind[1]}],
+            }
+            for p, new in creates
+        ]
+        return self.hubspot_associate(self.hubspot_type, hs_object, inputs)
+
+    def associations_archive(self, hs_object: str, olds: list[tuple[Pair, str]]) -> None:
+        """Remove each pair's HubSpot association with ``hs_object`` record ``old``."""
+        if not olds:
+            return
+        removals = [{"from": {"id": p.hubspot_id}, "to": [{"id": old}]} for p, old in olds]
+        with_retries(
+            lambda: self.ctx.hubspot.associations_batch_archive(
+                from_object_type=self.hubspot_type, to_object_type=hs_object, inputs=removals
+            )
+        )
+
+    def association_not_written(self, pair: Pair, hs_object: str, holds: str) -> None:
+        """The association write didn't land: the snapshot keeps what HubSpot holds (and the
+        lookup as it was), so its retry finds Salesforce's value still to write."""
+        pair.snap_hubspot[f"__{hs_object}"] = holds
+        pair.snap_hubspot.pop(f"__{hs_object}_sf", None)
+        self._associations_failed.add((pair.hubspot_id, hs_object))
+
+    def end_waits(self) -> None:
+        """Records no longer waiting for their deal or ticket: the waiting error ends once
+        the record's writes landed, in the commit for one that synced whole (nothing before
+        it, so a crash leaves the error for ``retry_waiting``), here for one another failure
+        leaves partial. A write that failed leaves it to that failure's retry, whose commit
+        ends it."""
+        waits, self._waits_over = self._waits_over, []
+        ended: dict[str, list[str]] = {}
+        for pair, hs_object in waits:
+            if not pair.partial or pair.hubspot_failed or pair.salesforce_failed:
+                continue
+            if (pair.hubspot_id, hs_object) in self._associations_failed:
+                continue
+            ended.setdefault(WAITING[hs_object], []).append(f"salesforce:{pair.salesforce_id}")
+        for error_type, keys in ended.items():
+            services.sync_errors_resolve_type(
+                integration=self.ctx.integration,
+                object_name=self.object_name,
+                error_type=error_type,
+                record_keys=keys,
+            )
+
     # --- writes ---------------------------------------------------------------------------
     def merge_and_write(self, pairs: list[Pair]) -> None:
+        self._waits_over = []
         for pair in pairs:
             self.merge(pair)
         self.merge_associations(pairs)
         self.write_salesforce(pairs)
         self.write_hubspot(pairs)
         self.write_associations()
+        self.end_waits()
 
     def write_salesforce(self, pairs: list[Pair]) -> None:
         self.salesforce_updates(pairs, self.sobject)

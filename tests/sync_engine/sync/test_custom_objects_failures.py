@@ -1,6 +1,8 @@
 """Custom objects when the remote side fails: a HubSpot delete Salesforce refuses, a create
 whose answer is lost on an object without an external id, an admin's Resync whose HubSpot read
-fails. Nothing is dropped, nothing is duplicated."""
+fails, a lost write-back of a new record's key, a moved lookup whose association write fails
+or is cut short by a crash, a crash before a waiting record's association. Nothing is
+dropped, nothing is duplicated, no edit is overwritten."""
 
 from __future__ import annotations
 
@@ -9,14 +11,29 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from sync_engine.connectors.hubspot.connector import HubSpotConnector
 from sync_engine.models import RecordLink, ResyncRequest, SyncCursor, SyncError
 from sync_engine.services import (
     custom_object_create,
     custom_object_schemas_read,
+    object_sync_get_or_create,
     record_resync,
 )
+from sync_engine.sync.custom_objects import CustomObjectSync
+from sync_engine.sync.cycle import sync_cycle_run
 
-from .test_custom_objects import Projects, create_schema, set_up
+from .helpers import refuse_associations
+from .test_custom_objects import (
+    KEY,
+    MAPPINGS,
+    Projects,
+    create_schema,
+    deals_cycle,
+    new_opportunity,
+    opportunity_lookup_and_deals,
+    set_up,
+    writes,
+)
 
 INTEGRATION_USER = "integration-user-token"
 
@@ -190,3 +207,182 @@ def test_a_resync_request_whose_hubspot_read_fails_stays_queued(projects, sf_per
     assert run.counts["created_in_salesforce"] == 1
     assert projects.link(hubspot_id=record)
     assert not ResyncRequest.objects.filter(object=projects.name).exists()
+
+
+def test_a_lost_hubspot_write_back_after_a_salesforce_upsert_links_back_without_a_duplicate(
+    integration, emulators, hs_person, sf_person
+):
+    # The external id is mapped; a HubSpot record without a value is upserted in Salesforce
+    # by its own id, which goes back to HubSpot with the new key in the next write.
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    hs_type, name = set_up(
+        integration, hs_person, mappings={**MAPPINGS, "External_Id__c": "project_code"}
+    )
+    projects = Projects(integration, emulators, hs_person, hs_type, name)
+    projects()
+    record = projects.create(project_name="No code yet")
+    # Salesforce's upsert lands; HubSpot's update (key and value) fails every attempt.
+    emulators.hubspot.app.faults.add(path=r"/batch/update$", status=500, times=4)
+    assert projects(ok=False).status == "failed"
+    (row,) = sf_person.query("SELECT Id, External_Id__c FROM Project__c")["records"]
+    assert row["External_Id__c"] == record and not projects.links().exists()
+
+    # The new project is found from its value: the HubSpot record of that id (one read).
+    run = projects()
+    assert run.counts["matched"] == 1 and not run.counts.get("created_in_hubspot")
+    assert run.operations.count(f"{hs_type}.batch.read") == 1, run.operations
+    assert projects.ids() == [record]
+    assert projects.link(hubspot_id=record).salesforce_id == row["Id"]
+    props = projects.get(record)
+    assert props["project_code"] == record and props[KEY] == row["Id"]
+    assert not open_errors(name).exists()
+    run = projects()
+    assert writes(run) == [] and not open_errors(name).exists()
+    assert projects.ids() == [record]
+    assert sf_person.query("SELECT Id FROM Project__c")["totalSize"] == 1
+
+
+def contacts_linked(integration, emulators, hs_person, sf_person, **settings):
+    """Ada and Bob synced as contacts; a project looking up Ada, synced with its association.
+    Returns (projects, project, HubSpot record, Ada, Bob, Salesforce id -> HubSpot id)."""
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+    ada = sf_person.Contact.create({"LastName": "Ada", "Email": "ada@example.com"})["id"]
+    bob = sf_person.Contact.create({"LastName": "Bob", "Email": "bob@example.com"})["id"]
+    assert sync_cycle_run(integration=integration, object_name="contacts").status == "succeeded"
+    contact = dict(
+        RecordLink.objects.filter(object="contacts").values_list("salesforce_id", "hubspot_id")
+    )
+    hs_type, name = set_up(
+        integration, hs_person, associations={"contacts": "Contact__c"}, **settings
+    )
+    projects = Projects(integration, emulators, hs_person, hs_type, name)
+    project = sf_person.Project__c.create({"Name": "Linked", "Contact__c": ada})["id"]
+    projects()
+    record = projects.link(salesforce_id=project).hubspot_id
+    assert projects.associated(record, "contacts") == [contact[ada]]
+    return projects, project, record, ada, bob, contact
+
+
+class Killed(BaseException):
+    """The worker process dies here (SIGKILL): nothing after this instant runs."""
+
+
+def killed(*args, **kwargs):
+    raise Killed()
+
+
+@pytest.mark.parametrize("dies", ["before the create", "after the create"])
+def test_a_moved_lookup_survives_a_worker_killed_while_its_association_is_written(
+    integration, emulators, hs_person, sf_person, monkeypatch, dies
+):
+    # HubSpot wins conflicts: a HubSpot side misread as changed would clear the lookup.
+    projects, project, record, ada, bob, contact = contacts_linked(
+        integration, emulators, hs_person, sf_person, conflict_winner="hubspot"
+    )
+    sf_person.Project__c.update(project, {"Contact__c": bob})
+    # The worker dies as the association create (or archive) is about to be sent.
+    call = (
+        "associations_batch_create" if dies == "before the create" else "associations_batch_archive"
+    )
+    monkeypatch.setattr(HubSpotConnector, call, killed)
+    with pytest.raises(Killed):
+        sync_cycle_run(integration=integration, object_name=projects.name)
+    monkeypatch.undo()
+    # HubSpot never holds no association: the old one goes only after the new one landed.
+    held = [contact[ada]] if dies == "before the create" else [contact[ada], contact[bob]]
+    assert sorted(projects.associated(record, "contacts")) == sorted(held)
+
+    run = projects()
+    assert not run.counts.get("conflicts") and not run.counts.get("updated_in_salesforce")
+    assert sf_person.Project__c.get(project)["Contact__c"] == bob
+    assert projects.associated(record, "contacts") == [contact[bob]]
+    assert not open_errors(projects.name).exists()
+    assert writes(projects()) == []
+
+
+def test_a_moved_lookup_whose_association_create_fails_is_kept_and_written_on_retry(
+    integration, emulators, hs_person, sf_person
+):
+    projects, project, record, ada, bob, contact = contacts_linked(
+        integration, emulators, hs_person, sf_person, conflict_winner="hubspot"
+    )
+    sf_person.Project__c.update(project, {"Contact__c": bob})
+    # HubSpot's association create fails every attempt, in the cycle and in its retry there
+    # (a transient error is due at once).
+    emulators.hubspot.app.faults.add(
+        path=rf"/associations/{projects.type}/contacts/batch/create$", status=500, times=8
+    )
+    run = projects()
+    assert run.counts.get("retried") == 1
+    assert not run.counts.get("conflicts") and not run.counts.get("updated_in_salesforce")
+    # Nothing changed on either side: HubSpot keeps Ada, Salesforce keeps Bob, an error shows.
+    assert sf_person.Project__c.get(project)["Contact__c"] == bob
+    assert projects.associated(record, "contacts") == [contact[ada]]
+    error = open_errors(projects.name).get()
+    assert error.record_key == f"salesforce:{project}" and error.direction == "to_hubspot"
+
+    SyncError.objects.filter(object=projects.name).update(next_retry_at=timezone.now())
+    run = projects()
+    assert not run.counts.get("conflicts") and not run.counts.get("updated_in_salesforce")
+    assert sf_person.Project__c.get(project)["Contact__c"] == bob
+    assert projects.associated(record, "contacts") == [contact[bob]]
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+    assert writes(projects()) == []
+
+
+def test_a_moved_lookup_at_hubspot_s_association_limit_makes_room_first(
+    integration, emulators, hs_person, sf_person
+):
+    projects, project, record, ada, bob, contact = contacts_linked(
+        integration, emulators, hs_person, sf_person
+    )
+    sf_person.Project__c.update(project, {"Contact__c": bob})
+    # One contact per project: the new association is refused while the old one is there.
+    refuse_associations(emulators, projects.type, "contacts", times=1)
+    run = projects()
+    assert run.counts["associations_to_hubspot"] == 1 and not run.counts.get("failed")
+    assert projects.associated(record, "contacts") == [contact[bob]]
+    assert sf_person.Project__c.get(project)["Contact__c"] == bob
+    assert not open_errors(projects.name).exists()
+    assert writes(projects()) == []
+
+
+def test_a_wait_for_a_deal_ends_only_once_its_association_is_written(
+    integration, emulators, hs_person, sf_person, monkeypatch
+):
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    opportunity_lookup_and_deals(integration, emulators)
+    hs_type, name = set_up(integration, hs_person, associations={"deals": "Opportunity__c"})
+    projects = Projects(integration, emulators, hs_person, hs_type, name)
+    opportunity = new_opportunity(sf_person, "Not synced yet")
+    project = sf_person.Project__c.create({"Name": "Early", "Opportunity__c": opportunity})["id"]
+    projects()
+    record = projects.link(salesforce_id=project).hubspot_id
+    error = open_errors(name).get()
+    assert error.error_type == "waiting_for_opportunity"
+    deal = deals_cycle(integration)
+
+    # The worker dies right before the waiting record's association is written.
+    write_associations = CustomObjectSync.write_associations
+
+    def dies_before_writing(self):
+        if self._association_writes:
+            raise Killed()
+        write_associations(self)
+
+    monkeypatch.setattr(CustomObjectSync, "write_associations", dies_before_writing)
+    with pytest.raises(Killed):
+        sync_cycle_run(integration=integration, object_name=name)
+    monkeypatch.undo()
+    assert projects.associated(record, "deals") == []
+    error.refresh_from_db()
+    assert error.resolved_at is None  # still waiting: the next cycle looks again
+
+    run = projects()
+    assert run.counts["associations_to_hubspot"] == 1
+    assert projects.associated(record, "deals") == [deal[opportunity]]
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+    assert writes(projects()) == []
