@@ -129,6 +129,7 @@ def salesforce_stream(sobject: str, object_name: str) -> str:
 
 class CustomObjectSync(PairSync):
     modified_property = MODIFIED
+    notes_create_intents = True
 
     @classmethod
     def stream_names(cls, object_name: str, options: dict | None) -> tuple[str, ...]:
@@ -1058,6 +1059,7 @@ class CustomObjectSync(PairSync):
             # (``hubspot_lost_creates``, ``salesforce_lost_creates``).
             keys = [""] * len(creates)
             records = [dict(p.to_salesforce) for p in creates]
+            self.salesforce_creates_intended(creates)
             results = self.ctx.salesforce.collections_create(sobject=self.sobject, records=records)
         for pair, key, record, result in zip(creates, keys, records, results, strict=True):
             if not result.get("success"):

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from emulators.testing import salesforce_client
 from sync_engine.connectors.hubspot.connector import HubSpotConnector
 from sync_engine.models import RecordLink, ResyncRequest, SyncCursor, SyncError
 from sync_engine.services import (
@@ -22,6 +23,7 @@ from sync_engine.services import (
 from sync_engine.sync.custom_objects import CustomObjectSync
 from sync_engine.sync.cycle import sync_cycle_run
 
+from ..conftest import SF_TOKEN
 from .helpers import refuse_associations
 from .test_custom_objects import (
     KEY,
@@ -186,6 +188,20 @@ def test_a_lost_create_answer_without_an_external_id_makes_no_duplicate(
     assert RecordLink.objects.filter(object=campaigns.name).count() == 1
     assert sf_person.query("SELECT Id FROM Campaign")["totalSize"] == 1
     assert campaigns.ids() == [record]
+
+
+def test_the_integration_users_own_campaign_is_not_taken_for_a_record_of_the_same_name(
+    campaigns, emulators
+):
+    """Lost creates are looked for only among the creates the sync noted it was sending."""
+    campaigns.settings(hubspot_to_salesforce="nothing")
+    unrelated = campaigns.create(project_name="Spring")
+    campaigns()
+    as_integration_user = salesforce_client(emulators, token=SF_TOKEN)
+    campaign = as_integration_user.Campaign.create({"Name": "Spring"})["id"]
+    run = campaigns()
+    assert run.counts["created_in_hubspot"] == 1, run.counts
+    assert campaigns.link(salesforce_id=campaign).hubspot_id != unrelated
 
 
 def test_a_resync_request_whose_hubspot_read_fails_stays_queued(projects, sf_person, emulators):
