@@ -47,7 +47,15 @@ FAULT_ERRORS: dict[str, tuple[int, str]] = {
     "API_CURRENTLY_DISABLED": (403, "API is currently disabled"),
     "INSUFFICIENT_ACCESS_OR_READONLY": (400, "insufficient access rights on object id"),
     "DUPLICATES_DETECTED": (400, "Use one of these records?"),
-    "CONCURRENT_REQUEST_LIMIT": (403, "ConcurrentPerOrgLongTxn Limit exceeded."),
+}
+# Fault names for errors Salesforce sends under another code: (the code, its status, message).
+FAULT_ALIASES: dict[str, tuple[str, int, str]] = {
+    # Too many long requests at once: the daily limit's code, a message of its own.
+    "CONCURRENT_REQUEST_LIMIT": (
+        "REQUEST_LIMIT_EXCEEDED",
+        403,
+        "ConcurrentPerOrgLongTxn Limit exceeded.",
+    ),
 }
 
 
@@ -340,7 +348,10 @@ class SalesforceApp(EmulatorApp):
 
     def fault_error(self, rule: FaultRule, request: Request) -> Response:
         code = rule.error_code or "UNKNOWN_EXCEPTION"
-        status, message = FAULT_ERRORS.get(code, (rule.status or 400, code))
+        if code in FAULT_ALIASES:
+            code, status, message = FAULT_ALIASES[code]
+        else:
+            status, message = FAULT_ERRORS.get(code, (rule.status or 400, code))
         if "{id}" in message:
             ids = re.findall(r"/([a-zA-Z0-9]{18}|[a-zA-Z0-9]{15})(?:/|$)", request.path)
             message = message.replace("{id}", ids[-1] if ids else "")

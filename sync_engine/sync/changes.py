@@ -25,7 +25,7 @@ from dateutil import parser as date_parser
 from django.db import transaction
 
 from ..connectors.ahead import CallAhead
-from ..errors import RateLimited, RemoteError, TransientError
+from ..errors import ApiLimitExceeded, RateLimited, RemoteError, TransientError
 from ..models import Integration, SyncCursor
 
 OVERLAP = timedelta(minutes=2)
@@ -175,7 +175,7 @@ def with_retries(fn: Callable[[], T], *, attempts: int = 4, base_delay: float = 
         try:
             return fn()
         except (TransientError, RateLimited) as error:
-            if attempt == attempts or getattr(error, "code", "") == "REQUEST_LIMIT_EXCEEDED":
+            if attempt == attempts or isinstance(error, ApiLimitExceeded):
                 raise
             delay = getattr(error, "retry_after", None) or base_delay * 2 ** (attempt - 1)
             time.sleep(min(delay, 10.0))

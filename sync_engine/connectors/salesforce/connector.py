@@ -36,6 +36,7 @@ COLLECTION_WRITE_SIZE = 200  # sObject Collections create/update/upsert/delete
 # five collections of 200 to a call instead of one.
 COLLECTIONS_PER_COMPOSITE = 5
 COLLECTION_RETRIEVE_SIZE = 2000  # sObject Collections retrieve (POST)
+CONCURRENT_LIMIT_WAIT = 3.0  # seconds before a retry after "ConcurrentPerOrgLongTxn"
 
 
 class SalesforceConnector:
@@ -363,6 +364,10 @@ class SalesforceConnector:
         }
         if status == 401:
             return AuthExpired(message, **kwargs)
+        if code == "REQUEST_LIMIT_EXCEEDED" and "concurrent" in message.lower():
+            # Too many long requests at once (ConcurrentPerOrgLongTxn), not the daily limit:
+            # a wait and a retry, never a pause of the integration.
+            return RateLimited(message, retry_after=CONCURRENT_LIMIT_WAIT, **kwargs)
         if code == "REQUEST_LIMIT_EXCEEDED":
             return ApiLimitExceeded(message, retry_after=None, **kwargs)
         if status == 429:

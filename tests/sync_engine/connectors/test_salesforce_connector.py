@@ -10,6 +10,7 @@ from sync_engine.errors import (
     AuthExpired,
     BudgetExhausted,
     NotFound,
+    RateLimited,
     TransientError,
 )
 from sync_engine.models import ApiCall, Integration, SalesforceConnection, System
@@ -226,3 +227,11 @@ def test_org_usage_is_read_from_every_response(salesforce, emulators):
     used, limit = salesforce.session.org_api_usage
     assert integration.salesforce_api_limit == limit
     assert integration.salesforce_api_remaining == limit - used
+
+
+def test_too_many_concurrent_requests_is_a_rate_limit_not_the_daily_limit(salesforce, emulators):
+    emulators.salesforce.app.faults.add(path="/query", error_code="CONCURRENT_REQUEST_LIMIT")
+    with pytest.raises(RateLimited) as caught:
+        salesforce.query("SELECT Id FROM Lead")
+    assert not isinstance(caught.value, ApiLimitExceeded)
+    assert caught.value.code == "REQUEST_LIMIT_EXCEEDED" and caught.value.retry_after

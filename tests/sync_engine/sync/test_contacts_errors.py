@@ -137,3 +137,20 @@ def test_the_allocation_caps_salesforce_calls_and_the_sync_resumes(cycle, integr
     integration.refresh_from_db()
     assert integration.state == "connected"
     assert len({link.hubspot_id for link in integration.links.all()}) == 30
+
+
+def test_too_many_concurrent_requests_is_waited_out_not_taken_for_the_daily_limit(
+    cycle, emulators, integration, sf_person
+):
+    """Salesforce answers a burst of long requests with the daily limit's code
+    (REQUEST_LIMIT_EXCEEDED, "ConcurrentPerOrgLongTxn Limit exceeded."): the call is tried
+    again after a wait, and the integration is not paused as if the org's calls ran out."""
+    lead = new_lead(sf_person, Email="burst@example.com")
+    emulators.salesforce.app.faults.add(
+        path="/composite$", error_code="CONCURRENT_REQUEST_LIMIT", times=1
+    )
+    run = cycle()
+    assert run.counts["created_in_hubspot"] == 1, run.counts
+    assert cycle.link(salesforce_id=lead)
+    integration.refresh_from_db()
+    assert integration.state == Integration.State.CONNECTED
