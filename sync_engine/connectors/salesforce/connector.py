@@ -232,23 +232,33 @@ class SalesforceConnector:
         operation: str,
     ) -> list[dict]:
         """Send sObject Collections requests (method, path, params, body): alone when there is
-        one, else five to a composite call. One result per record, in order. A collection the
-        composite answers with an error as a whole fails each of its records with that error,
-        so the pair records them like any other failed record."""
+        one, else five to a composite call. One result per record, in order. A collection
+        refused as a whole (400: a field Salesforce doesn't know, a value it can't read),
+        alone or inside the composite, fails each of its records with that error, so the
+        pair records them like any other failed record instead of failing the cycle."""
         results: list[dict] = []
         for start in range(0, len(requests_), COLLECTIONS_PER_COMPOSITE):
             group = requests_[start : start + COLLECTIONS_PER_COMPOSITE]
             if len(group) == 1:
                 method, path, params, body = group[0]
-                results.extend(
-                    self.call(
+                try:
+                    answer = self.call(
                         lambda sf, m=method, p=path, q=params, b=body: sf.restful(
                             p, method=m, params=q, json=b
                         ),
                         operation=operation,
                     )
-                    or []
-                )
+                except BadRequest as refused:
+                    error = {
+                        "statusCode": refused.code or "INVALID_REQUEST",
+                        "message": refused.message,
+                        "fields": [],
+                    }
+                    results.extend(
+                        {"success": False, "errors": [error]} for _ in range(sizes[start])
+                    )
+                    continue
+                results.extend(answer or [])
                 continue
             version = self.connection.api_version
             subrequests = []

@@ -154,3 +154,24 @@ def test_too_many_concurrent_requests_is_waited_out_not_taken_for_the_daily_limi
     assert cycle.link(salesforce_id=lead)
     integration.refresh_from_db()
     assert integration.state == Integration.State.CONNECTED
+
+
+def test_a_collection_salesforce_refuses_as_a_whole_fails_its_records_not_the_cycle(
+    cycle, emulators, hs_person
+):
+    """A create call Salesforce refuses whole (400, e.g. a field it doesn't know) becomes
+    each record's typed error; the cycle goes on."""
+    contact = hs_create(hs_person, email="whole@example.com", lastname="W", company="X")
+    emulators.salesforce.app.faults.add(
+        path="/composite/sobjects$",
+        method="POST",
+        status=400,
+        error_code="INVALID_FIELD",
+        body="No such column 'Gone__c' on sobject of type Lead",
+        times=1,
+    )
+    run = cycle()
+    assert run.counts["failed"] == 1, run.counts
+    error = current_error(record_key=f"hubspot:{contact}")
+    assert (error.error_type, error.code) == ("missing_property", "INVALID_FIELD")
+    assert "Gone__c" in error.message
