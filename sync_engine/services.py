@@ -443,6 +443,14 @@ def object_settings_update(
         row = ObjectSync.objects.select_for_update().get(pk=row.pk)
         current = settings_as_dict(settings_for(object_name, row.options))
         diff = {k: (current[k], v) for k, v in cleaned.items() if current[k] != v}
+        if (
+            object_name == "tickets"
+            and enabled
+            and not row.enabled
+            and not {**current, **cleaned}.get("setup_complete")
+        ):
+            # Its wizard sets the pipelines up; the switch (tab or API) waits for it.
+            raise SettingsError({"enabled": "Finish the Tickets wizard first."})
         if enabled is not None and enabled != row.enabled:
             diff["enabled"] = (row.enabled, enabled)
             row.enabled = enabled

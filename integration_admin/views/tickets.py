@@ -284,6 +284,9 @@ def ticket_post(request: HttpRequest) -> HttpResponse:
     url = reverse("tickets")
     try:
         if action == "settings":
+            if not settings.setup_complete:  # the settings form comes after the wizard
+                messages.error(request, _("Finish the Tickets wizard first."))
+                return redirect(url)
             return _save_settings(request, integration, row, settings)
         if action == "back":
             return redirect(f"{url}?step={max(step - 1, 1)}")

@@ -184,6 +184,13 @@ def test_what_a_wizard_checks_is_not_set_through_the_api(admin_client, connected
     assert body["pipelines"] == {} and body["setup_complete"] is False
 
 
+def test_ticket_sync_is_switched_on_only_after_its_wizard(admin_client, connected):
+    response = admin_client.patch("/api/v1/settings/tickets/", {"enabled": True}, content_type=JSON)
+    assert response.status_code == 400, response.content
+    assert "Finish the Tickets wizard first." in str(response.json())
+    assert admin_client.get("/api/v1/settings/tickets/").json()["enabled"] is False
+
+
 def test_unknown_object_is_404(admin_client, connected):
     assert admin_client.get("/api/v1/settings/planets/").status_code == 404
 

@@ -182,6 +182,18 @@ def test_finishing_with_the_pipelines_step_skipped_goes_back_to_it(admin_client,
     assert "Choose a ticket pipeline for each case process (step 4) first." in html
 
 
+def test_the_settings_switch_cannot_turn_ticket_sync_on_before_the_wizard_is_done(
+    admin_client, live
+):
+    response = admin_client.post(
+        "/tickets/", {"action": "settings", "enabled": "on", "salesforce_delete": "nothing"}
+    )
+    assert response.status_code == 302
+    html = admin_client.get(response["Location"]).content.decode()
+    assert "Finish the Tickets wizard first." in html and 'data-step="1"' in html
+    assert ObjectSync.objects.get(integration=live, object="tickets").enabled is False
+
+
 def test_a_failed_stage_read_keeps_the_table_and_shows_the_message_escaped(
     admin_client, live, emulators
 ):
