@@ -39,6 +39,17 @@ ACTION_LABELS = {
     "admin.created": gettext_lazy("Admin created"),
     "admin.password_reset": gettext_lazy("Admin password reset"),
     "secrets.reencrypted": gettext_lazy("Secrets re-encrypted"),
+    "user.created": gettext_lazy("User added"),
+    "user.roles_changed": gettext_lazy("User's access changed"),
+    "user.deleted": gettext_lazy("User deleted"),
+}
+
+# What decides a person's access (user.* events).
+ROLE_LABELS = {
+    "is_active": gettext_lazy("Active"),
+    "is_staff": gettext_lazy("Django admin access"),
+    "is_superuser": gettext_lazy("Superuser"),
+    "groups": gettext_lazy("Groups"),
 }
 
 
@@ -157,6 +168,17 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
         row.notes.append((_("Token prefix"), _text(details.get("prefix"))))
         if details.get("expiry"):
             row.notes.append((_("Expires"), _text(details["expiry"])))
+    elif action.startswith("user."):
+        row.subject = _text(details.get("username"))
+        for key, change in (details.get("changes") or {}).items():
+            if isinstance(change, dict):
+                row.changes.append(
+                    Change(
+                        str(ROLE_LABELS.get(key, key)),
+                        _text(change.get("from")),
+                        _text(change.get("to")),
+                    )
+                )
     elif action.startswith("custom_object."):
         row.subject = name_of(details.get("object"))
         if details.get("salesforce"):
