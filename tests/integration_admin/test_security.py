@@ -117,3 +117,29 @@ def test_plain_http_works_by_default(client, settings):
     """`make run` serves http://127.0.0.1:8000: no HTTPS redirect unless asked for."""
     assert settings.SECURE_SSL_REDIRECT is False
     assert client.get("/login/").status_code == 200
+
+
+def test_password_guessing_is_locked_out_for_a_while(client, admin_user):
+    admin_user.set_password("right-Pass-123")
+    admin_user.save()
+    for _ in range(10):
+        response = client.post("/login/", {"username": admin_user.username, "password": "wrong"})
+    assert response.status_code == 429
+    # Locked: even the right password is refused for now, with a page that says why.
+    response = client.post(
+        "/login/", {"username": admin_user.username, "password": "right-Pass-123"}
+    )
+    assert response.status_code == 429
+    assert "Too many failed logins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_few_wrong_passwords_then_the_right_one_logs_in(client, admin_user):
+    admin_user.set_password("right-Pass-123")
+    admin_user.save()
+    for _ in range(3):
+        client.post("/login/", {"username": admin_user.username, "password": "wrong"})
+    response = client.post(
+        "/login/", {"username": admin_user.username, "password": "right-Pass-123"}
+    )
+    assert response.status_code == 302 and "_auth_user_id" in client.session

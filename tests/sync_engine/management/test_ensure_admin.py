@@ -1,10 +1,16 @@
 from io import StringIO
 
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate as django_authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def authenticate(**credentials):
+    """As the login page does: with the request (the lock-out backend needs it)."""
+    return django_authenticate(RequestFactory().post("/login/"), **credentials)
 
 
 def run(*args) -> str:
