@@ -115,6 +115,23 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         transaction_mode="IMMEDIATE",
     )
+# Live reads of Salesforce and HubSpot are kept a few minutes here (sync_engine.selectors.
+# cached_remote_read), so reloading a page doesn't spend the API allocation. In memory by
+# default (each process its own); CACHE_URL=redis://host:6379/2 shares them, and what a change
+# forgets, between several web processes (gunicorn --workers). Give it a Redis database of its
+# own, not the broker's: clearing the cache empties the whole database.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "integration-admin",
+    }
+}
+if os.environ.get("CACHE_URL", "").startswith(("redis://", "rediss://", "unix://")):
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["CACHE_URL"],
+        "KEY_PREFIX": "integration-admin",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

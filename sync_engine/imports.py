@@ -57,6 +57,7 @@ from .errors import (
 )
 from .models import ApiCall, ImportJob, Integration, ObjectSync, RecordLink, SyncRun, System
 from .object_settings import CUSTOM_PREFIX, settings_for
+from .selectors import cached_remote_read
 
 log = logging.getLogger(__name__)
 
@@ -230,17 +231,22 @@ def job_target(job: ImportJob) -> ImportTarget | None:
 def active_campaigns(*, integration: Integration) -> list[dict[str, str]]:
     """Salesforce's active campaigns, by name: ``[{"id", "name", "key"}]``, at most
     ``CAMPAIGNS_LISTED`` and one more when there are more (one SOQL query, counted in the
-    ledger; a ``ConnectorError`` when Salesforce can't answer: the page says so, no retry)."""
-    salesforce = SalesforceConnector(integration=integration)
-    soql = (
-        "SELECT Id, Name FROM Campaign WHERE IsActive = true "  # noqa: S608
-        f"ORDER BY Name, Id LIMIT {CAMPAIGNS_LISTED + 1}"
-    )
-    records = salesforce.query(soql).get("records") or []
-    return [
-        {"id": r["Id"], "name": r.get("Name") or r["Id"], "key": f"{CAMPAIGN_PREFIX}{r['Id']}"}
-        for r in records
-    ]
+    ledger, then kept for ``REMOTE_READ_TTL``; a ``ConnectorError`` when Salesforce can't
+    answer: the page says so, no retry, nothing kept)."""
+
+    def read() -> list[dict[str, str]]:
+        salesforce = SalesforceConnector(integration=integration)
+        soql = (
+            "SELECT Id, Name FROM Campaign WHERE IsActive = true "  # noqa: S608
+            f"ORDER BY Name, Id LIMIT {CAMPAIGNS_LISTED + 1}"
+        )
+        records = salesforce.query(soql).get("records") or []
+        return [
+            {"id": r["Id"], "name": r.get("Name") or r["Id"], "key": f"{CAMPAIGN_PREFIX}{r['Id']}"}
+            for r in records
+        ]
+
+    return cached_remote_read(integration, f"salesforce:campaigns:{CAMPAIGNS_LISTED}", read)
 
 
 def import_jobs_list(*, integration: Integration, limit: int = 20) -> list[ImportJob]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
+from django.core.cache import cache
 from django.db.models import Count, Func, IntegerField, Max, Q, Value
 from django.db.models.functions import TruncHour
 from django.utils import timezone
@@ -51,6 +55,52 @@ def integration_hubspot_connection(*, integration: Integration) -> HubSpotConnec
         return integration.hubspot_connection
     except HubSpotConnection.DoesNotExist:
         return None
+
+
+# --- live reads ---------------------------------------------------------------------------
+# Pages that show what Salesforce or HubSpot holds (campaigns, lists, ticket pipelines) read it
+# live; every Salesforce call spends "Allocated to HubSpot". So a read is kept for a few
+# minutes (Django's cache), for everyone: reloading a page, by anyone, costs no second call.
+# Changes made through the dashboard forget the entries they make stale.
+REMOTE_READ_TTL = 300  # seconds
+_NOT_CACHED = object()
+T = TypeVar("T")
+
+
+def _remote_read_key(integration: Integration, key: str) -> str:
+    """The cache key of one live read: the integration (ids repeat after a delete, so also
+    when it was made), when each side was connected (a reconnect may be another org or
+    account), and ``key`` (what is read, with its arguments), digested to a safe key."""
+    connected = [
+        connection.connected_at.isoformat() if connection else "-"
+        for connection in (
+            integration_salesforce_connection(integration=integration),
+            integration_hubspot_connection(integration=integration),
+        )
+    ]
+    made = integration.created_at.isoformat() if integration.created_at else "-"
+    digest = hashlib.sha256("\n".join([made, *connected, key]).encode()).hexdigest()
+    return f"remote-read:{integration.pk}:{digest}"
+
+
+def cached_remote_read(
+    integration: Integration, key: str, fetch: Callable[[], T], ttl: int = REMOTE_READ_TTL
+) -> T:
+    """What ``fetch()`` (a read of Salesforce or HubSpot) returned for ``key`` within the last
+    ``ttl`` seconds, else ``fetch()``'s answer, kept. A read that fails (``ConnectorError``,
+    or anything else it raises) is not kept: the next load asks again."""
+    cache_key = _remote_read_key(integration, key)
+    found = cache.get(cache_key, _NOT_CACHED)
+    if found is not _NOT_CACHED:
+        return found
+    value = fetch()
+    cache.set(cache_key, value, ttl)
+    return value
+
+
+def remote_read_forget(integration: Integration, *keys: str) -> None:
+    """Drop kept live reads (after a change through the dashboard made them stale)."""
+    cache.delete_many([_remote_read_key(integration, key) for key in keys])
 
 
 def api_calls_used(
@@ -679,7 +729,16 @@ def hubspot_active_lists(
     *, integration: Integration, search: str = "", limit: int = 100
 ) -> list[dict]:
     """HubSpot's active (DYNAMIC) contact lists, read through the connector (1 HubSpot call,
-    counted in the ledger): ``[{"id", "name", "size"}]`` sorted by name."""
+    counted in the ledger, then kept for ``REMOTE_READ_TTL`` per search):
+    ``[{"id", "name", "size"}]`` sorted by name."""
+    return cached_remote_read(
+        integration,
+        f"hubspot:lists:{limit}:{search}",
+        lambda: _hubspot_active_lists_read(integration, search, limit),
+    )
+
+
+def _hubspot_active_lists_read(integration: Integration, search: str, limit: int) -> list[dict]:
     from hubspot.crm.lists import ListSearchRequest
 
     from .connectors.hubspot import HubSpotConnector
@@ -730,13 +789,23 @@ def deal_pipelines(*, integration: Integration) -> list[dict]:
 
 
 # --- tickets
+# The Tickets wizard's live reads (steps 4 and 5 and the stage table), kept for
+# ``REMOTE_READ_TTL``; the keys a change forgets.
+TICKET_CASE_PROCESSES = "tickets:case-processes"
+TICKET_CASE_STATUSES = "tickets:case-statuses"
+
+
 def ticket_case_processes(*, integration: Integration) -> list[dict[str, str]]:
     """The case processes a ticket pipeline is chosen for: ``master`` and every active Case
-    record type (one Salesforce query)."""
+    record type (one Salesforce query, kept for ``REMOTE_READ_TTL``)."""
     from .connectors.salesforce import SalesforceConnector
     from .sync.tickets import case_processes
 
-    return case_processes(SalesforceConnector(integration=integration))
+    return cached_remote_read(
+        integration,
+        TICKET_CASE_PROCESSES,
+        lambda: case_processes(SalesforceConnector(integration=integration)),
+    )
 
 
 def hubspot_company_name(*, integration: Integration, company_id: str) -> str | None:
@@ -756,35 +825,69 @@ def hubspot_company_name(*, integration: Integration, company_id: str) -> str | 
     return None
 
 
+def _ticket_settings(integration: Integration):
+    from .object_settings import settings_for
+
+    row = ObjectSync.objects.filter(integration=integration, object="tickets").first()
+    return settings_for("tickets", row.options if row else {})
+
+
+def ticket_hubspot_pipelines_key(*, integration: Integration) -> str:
+    """The key HubSpot's ticket pipelines are kept under (1 query): it names the pipelines the
+    stored table uses, so a pipeline the engine creates (and stores) is read afresh."""
+    used = sorted(
+        {str(e.get("pipeline") or "") for e in _ticket_settings(integration).pipelines.values()}
+    )
+    return "tickets:hubspot-pipelines:" + ",".join(used)
+
+
 def ticket_hubspot_pipelines(*, integration: Integration) -> list[dict]:
-    """HubSpot's ticket pipelines with their stages (one HubSpot call)."""
+    """HubSpot's ticket pipelines with their stages (one HubSpot call, kept for
+    ``REMOTE_READ_TTL``)."""
     from .connectors.hubspot import HubSpotConnector
     from .sync.tickets import hubspot_pipelines
 
-    return hubspot_pipelines(HubSpotConnector(integration=integration))
+    return cached_remote_read(
+        integration,
+        ticket_hubspot_pipelines_key(integration=integration),
+        lambda: hubspot_pipelines(HubSpotConnector(integration=integration)),
+    )
 
 
 def ticket_case_statuses(*, integration: Integration) -> list[str]:
+    """Case.Status values from the cached describe (read from Salesforce once when nothing is
+    cached yet); kept for ``REMOTE_READ_TTL``, forgotten by ``schema_refresh``."""
     from .sync.tickets import case_statuses
 
-    return case_statuses(integration)
+    return cached_remote_read(integration, TICKET_CASE_STATUSES, lambda: case_statuses(integration))
 
 
 def ticket_sync_preview(*, integration: Integration) -> dict:
     """What the first ticket cycle will do (one composite Salesforce call, one HubSpot
-    search)."""
+    search), kept for ``REMOTE_READ_TTL`` per association choice (a preview whose HubSpot
+    count failed is not kept)."""
     from .connectors.hubspot import HubSpotConnector
     from .connectors.salesforce import SalesforceConnector
-    from .object_settings import settings_for
     from .sync.tickets import sync_preview
 
-    row = ObjectSync.objects.filter(integration=integration, object="tickets").first()
-    return sync_preview(
-        integration,
-        SalesforceConnector(integration=integration),
-        HubSpotConnector(integration=integration),
-        settings_for("tickets", row.options if row else {}),
+    settings = _ticket_settings(integration)
+    key = (
+        f"tickets:preview:{int(settings.sync_account_association)}"
+        f"{int(settings.sync_contact_association)}"
     )
+    preview = cached_remote_read(
+        integration,
+        key,
+        lambda: sync_preview(
+            integration,
+            SalesforceConnector(integration=integration),
+            HubSpotConnector(integration=integration),
+            settings,
+        ),
+    )
+    if preview.get("hubspot_tickets") is None:  # HubSpot didn't answer: ask again next time
+        remote_read_forget(integration, key)
+    return preview
 
 
 # --- custom objects

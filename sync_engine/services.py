@@ -559,6 +559,10 @@ def schema_refresh(*, integration: Integration, object_name: str) -> None:
             for f in describe["fields"]
         ]
         _schema_store(integration, System.SALESFORCE, sobject, sf_data)
+    if object_name == "tickets":  # the Tickets wizard's case statuses come from this cache
+        from .selectors import TICKET_CASE_STATUSES, remote_read_forget
+
+        remote_read_forget(integration, TICKET_CASE_STATUSES)
 
 
 def _describe_default(field: dict):
@@ -614,14 +618,22 @@ def mapping_validate(
     hubspot_property: str,
     salesforce_field: str,
     rule: str = SyncRule.PREFER_SALESFORCE_UNLESS_BLANK,
+    refresh_schema: bool = True,
 ) -> dict[str, Any]:
     """Check a new mapping against the cached schemas and the compatibility matrix (§8.1).
-    Returns what to store; raises ``SettingsError`` with the message the editor shows inline."""
+    Returns what to store; raises ``SettingsError`` with the message the editor shows inline.
+
+    With nothing cached yet the schemas are read first (3 calls), unless ``refresh_schema`` is
+    False (a check anyone may make): then ``SettingsError`` on ``schema`` says so."""
     if rule not in SyncRule.__members__.values():
         raise SettingsError({"rule": "unknown sync rule"})
     # Defaults first, so a custom mapping can never take a default's property or field.
     object_sync_get_or_create(integration=integration, object_name=object_name)
     if not SchemaCache.objects.filter(integration=integration, object=object_name).exists():
+        if not refresh_schema:
+            raise SettingsError(
+                {"schema": "Properties and fields not read yet: an admin refreshes them first"}
+            )
         schema_refresh(integration=integration, object_name=object_name)
     prop = _schema(integration, System.HUBSPOT, object_name).get(hubspot_property)
     if prop is None:
@@ -1627,6 +1639,8 @@ def ticket_pipelines_save(
 ) -> dict:
     """The wizard's step 4: one HubSpot ticket pipeline per case process (``"pipeline": ""``
     asks the engine to create one from the case statuses). Audit-logged as a settings change."""
+    from .selectors import remote_read_forget, ticket_hubspot_pipelines_key
+
     used: dict[str, str] = {}
     for process, entry in pipelines.items():
         pipeline = entry.get("pipeline") or ""
@@ -1636,12 +1650,16 @@ def ticket_pipelines_save(
             raise SettingsError({"pipelines": message})
         if pipeline:
             used[pipeline] = entry.get("label") or process
-    return object_settings_update(
+    before = ticket_hubspot_pipelines_key(integration=integration)
+    changed = object_settings_update(
         integration=integration,
         object_name="tickets",
         changes={"pipelines": pipelines},
         actor=actor,
     )
+    # The wizard reads HubSpot's pipelines afresh after a save (kept under the stored table).
+    remote_read_forget(integration, before, ticket_hubspot_pipelines_key(integration=integration))
+    return changed
 
 
 def ticket_setup_finish(*, integration: Integration, actor: AbstractBaseUser | None = None) -> dict:

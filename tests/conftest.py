@@ -24,3 +24,14 @@ def _hubspot_pacing_starts_afresh():
     from sync_engine.connectors.hubspot.connector import pacing_forget
 
     pacing_forget()
+
+
+@pytest.fixture(autouse=True)
+def _cache_starts_empty():
+    """Integration ids repeat from test to test, and each test's emulator is a new account:
+    no test sees the live reads (or anything else) another one kept in Django's cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -2,8 +2,9 @@
 (an htmx partial polled every second until the import ends) and read the summary.
 
 One active campaign's members can be imported too (spec §17): the page loads Salesforce's
-active campaigns once it is shown (``?campaigns=1``, one SOQL query), so showing the page
-itself and its polls never wait on Salesforce."""
+active campaigns once it is shown (``?campaigns=1``, one SOQL query, kept for a few minutes
+so reloads don't spend the API allocation), so showing the page itself and its polls never
+wait on Salesforce."""
 
 from __future__ import annotations
 
@@ -139,8 +140,8 @@ def progress_context(
 
 
 def campaigns_context(integration, contacts_enabled: bool) -> dict:
-    """The campaign choices: Salesforce's active campaigns (one SOQL query), or why they
-    couldn't be read."""
+    """The campaign choices: Salesforce's active campaigns (one SOQL query, or none while a
+    recent read is kept), or why they couldn't be read."""
     campaigns, failure = [], ""
     try:
         campaigns = active_campaigns(integration=integration)

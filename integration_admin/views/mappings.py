@@ -31,7 +31,7 @@ from sync_engine.services import (
 
 from ..forms import MappingForm, RuleForm
 from ..navigation import OBJECT_TABS
-from ..roles import admin_required
+from ..roles import admin_required, user_is_admin
 from .common import current_integration
 
 
@@ -137,7 +137,9 @@ def _form_errors(form, error: SettingsError) -> None:
 @login_required
 @require_POST
 def mapping_check(request: HttpRequest, object_name: str) -> HttpResponse:
-    """The inline compatibility check as the pickers change: nothing is saved."""
+    """The inline compatibility check as the pickers change: nothing is saved. It reads the
+    cached schemas only; while nothing is cached, an admin's check reads them (as adding a
+    mapping would), anyone else's says they haven't been read (no call)."""
     integration = current_integration(request)
     if integration is None:
         raise Http404
@@ -154,10 +156,13 @@ def mapping_check(request: HttpRequest, object_name: str) -> HttpResponse:
                 hubspot_property=form.cleaned_data["hubspot_property"],
                 salesforce_field=form.cleaned_data["salesforce_field"],
                 rule=form.cleaned_data["rule"],
+                refresh_schema=user_is_admin(request.user),
             )
             ok = True
         except SettingsError as error:
-            problems = error.errors
+            problems = dict(error.errors)
+            if "schema" in problems:  # nothing cached, and only an admin's refresh reads it
+                problems["schema"] = _("Properties and fields not read yet.")
         except ConnectorError as error:
             problems = {"schema": _("Couldn't read the schemas: %(error)s") % {"error": error}}
     return render(

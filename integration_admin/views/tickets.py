@@ -7,7 +7,10 @@ contact); 3. field mappings (the shared editor; required ticket properties are d
 
 Every step is a plain form post that saves through the services (audit-logged) and redirects
 to the next step; the stage table of step 4 refreshes with htmx when a pipeline is picked.
-Reading is open to every logged-in user; changes need the admin role.
+Reading is open to every logged-in user; changes need the admin role. What steps 4 and 5 and
+the stage table read from Salesforce and HubSpot is kept for a few minutes
+(``sync_engine.selectors.cached_remote_read``), so reloading them doesn't spend the API
+allocation; saving the pipelines reads HubSpot's afresh.
 """
 
 from __future__ import annotations
