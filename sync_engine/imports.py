@@ -758,10 +758,21 @@ class _Runner:
             handle = lambda _, records: sync.handle_cases(records, None)  # noqa: E731
             return sync, handle, lambda _: sync.case_fields()
         if target.pair == "activities" and hasattr(sync, "handle_salesforce"):
-            # Forced: turning a type on never backfills; the import is how history comes over.
-            handle = lambda sobject, records: sync.handle_salesforce(  # noqa: E731
-                sobject, records, None, force=True
-            )
+            if self.job.position or self.job.processed:
+                # Resumed: the batch in flight when it stopped may have made its engagements
+                # (a cycle since may have cleared the pair's own marker); the first batch
+                # looks for them before creating.
+                sync.recover.setdefault("hubspot", timezone.now().isoformat())
+            recovering = "hubspot" in sync.recover
+
+            def handle(sobject: str, records: list[dict]) -> None:
+                nonlocal recovering
+                # Forced: turning a type on never backfills; the import is how history comes.
+                sync.handle_salesforce(sobject, records, None, force=True)
+                if recovering:  # only the batch that was in flight can have been lost
+                    sync.recover.pop("hubspot", None)
+                    recovering = False
+
             return sync, handle, sync.fields_of
         if target.pair.startswith(CUSTOM_PREFIX) and hasattr(sync, "record_fields"):
             if not getattr(sync, "configured", True):

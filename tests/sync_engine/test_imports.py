@@ -702,3 +702,40 @@ def test_the_command_imports_a_campaign(integration, sf_person):
     inactive = campaign(sf_person, "Spring Webinar", active=False, contacts=contact)
     with pytest.raises(CommandError, match="isn't active"):
         call_command("import_salesforce", f"campaign:{inactive}", "--here", stdout=StringIO())
+
+
+def test_a_task_import_that_died_after_creating_engagements_resumes_without_duplicates(
+    integration, sf_person, hs_person, fast_search, monkeypatch
+):
+    """The batch in flight when an import stopped may have landed in HubSpot: the resumed
+    import looks for those engagements first, even after a cycle in between cleared the
+    activities' own pending-create marker."""
+    from sync_engine.sync import activities as activities_module
+
+    lead = seed(sf_person, "Lead", leads(1))[0]
+    seed(
+        sf_person,
+        "Task",
+        [{"WhoId": lead, "Subject": f"Call back {i}", "Status": "Completed"} for i in range(2)],
+    )
+    lead_imported_and_task_sync_on(integration)
+    commit = activities_module.ActivitySync.commit_items
+
+    def worker_dies(self, items, origin, cursor, handled):
+        if any(i.created_id for i in items):
+            raise RuntimeError("worker died before the links were stored")
+        return commit(self, items, origin, cursor, handled)
+
+    monkeypatch.setattr(activities_module.ActivitySync, "commit_items", worker_dies)
+    job = run(integration, "tasks")
+    assert job.status == "failed"
+    monkeypatch.setattr(activities_module.ActivitySync, "commit_items", commit)
+    assert len(hs_person.crm.objects.basic_api.get_page("tasks", limit=10).results) == 2
+    sync_cycle_run(integration=integration, object_name="activities")  # a cycle in between
+
+    imports.import_resume(job=job)
+    import_run(job=job)
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.message
+    assert len(hs_person.crm.objects.basic_api.get_page("tasks", limit=10).results) == 2
+    assert RecordLink.objects.filter(object="activities").count() == 2
