@@ -8,6 +8,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sync_engine.imports import CAMPAIGN_PREFIX
 from sync_engine.models import AuditEvent
 
 from .forms import setting_label, setting_value
@@ -80,6 +81,14 @@ class AuditRow:
     subject: str = ""
     changes: list[Change] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _import_label(name: str, details: dict) -> str:
+    """What an import brought over, as the Import page names it."""
+    if name.startswith(CAMPAIGN_PREFIX):
+        campaign = details.get("name") or name.removeprefix(CAMPAIGN_PREFIX)
+        return _("Campaign members: %(campaign)s") % {"campaign": campaign}
+    return str(IMPORT_TARGET_LABELS.get(name, "")) or ""
 
 
 def _text(value: Any) -> str:
@@ -156,7 +165,7 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
         objects = details.get("objects") or ([details["object"]] if "object" in details else [])
         if objects:
             row.subject = ", ".join(
-                str(IMPORT_TARGET_LABELS.get(name, "")) or name_of(name)
+                (_import_label(name, details) or name_of(name))
                 if action.startswith("import.")
                 else name_of(name)
                 for name in objects

@@ -30,11 +30,18 @@ OBJECT_LABELS = {
 SYNCED_OBJECTS = ("contacts",)
 
 
+def _fallback_label(name: str) -> str:
+    """A pair's tab name, else the name as it is: ids are case-sensitive, never title-cased."""
+    if name in OBJECT_LABELS:
+        return str(OBJECT_LABELS[name])
+    return name.title() if name.isalpha() else name
+
+
 def object_labels(integration: Integration, names) -> dict[str, str]:
     """``{object: its name for people}`` for ``names``: the tabs' names, and a custom object's
     HubSpot label ("Projects" for ``custom:1``); one query, only when custom objects are
     among them."""
-    labels = {name: str(OBJECT_LABELS.get(name, name.title())) for name in names}
+    labels = {name: _fallback_label(name) for name in names}
     custom = [name for name in names if name.startswith(CUSTOM_PREFIX)]
     if custom:
         labels.update(_custom_labels(integration, object__in=custom))
@@ -61,7 +68,7 @@ class ObjectNames:
     def __call__(self, name) -> str:
         name = str(name or "")
         if not name.startswith(CUSTOM_PREFIX):
-            return str(OBJECT_LABELS.get(name, name.title())) if name else ""
+            return _fallback_label(name) if name else ""
         if self._custom is None:
             self._custom = (
                 _custom_labels(self.integration, object__startswith=CUSTOM_PREFIX)

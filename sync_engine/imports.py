@@ -347,7 +347,7 @@ def import_start(
             action="import.started",
             integration=integration,
             actor=actor,
-            details={"object": object_name, "import": job.pk},
+            details={"object": object_name, "import": job.pk, **({"name": name} if name else {})},
         )
         if enqueue:
             _enqueue(job)

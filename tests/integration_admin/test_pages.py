@@ -219,11 +219,17 @@ def test_the_audit_log_names_choices_imports_and_connections(admin_client, conne
     audit_event_record(
         action="import.started", integration=connected, details={"object": "tasks", "import": 4}
     )
+    audit_event_record(
+        action="import.started",
+        integration=connected,
+        details={"object": "campaign:7015g0000000002AAA", "import": 5, "name": "Partner Summit"},
+    )
     audit_event_record(action="integration.connected", integration=connected, details={
         "previous_state": "disconnected", "salesforce_refresh": True})  # fmt: skip
     html = admin_client.get("/audit/").content.decode()
     assert "When a Salesforce account is deleted" in html and "Do nothing" in html
     assert "Salesforce tasks" in html and "#4" in html
+    assert "Campaign members: Partner Summit" in html  # never the id, title-cased
     assert "Salesforce token refresh" in html and "previous_state" not in html
 
 
