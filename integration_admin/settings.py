@@ -264,6 +264,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # django-axes says "deleted 0 failed login attempts" at every login: lock-outs only.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # All periodic jobs are declared in sync_engine/schedules.py.

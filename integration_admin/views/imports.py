@@ -54,7 +54,10 @@ TARGET_HELP = {
     ),
     "cases": gettext_lazy("Cases become tickets. Needs ticket sync on."),
     "tasks": gettext_lazy("Tasks become activities on their contacts. Needs activity sync on."),
-    "events": gettext_lazy("Events become meetings on their contacts. Needs meeting sync on."),
+    "events": gettext_lazy(
+        "Events become meetings on their contacts. Needs “Salesforce meetings (events)” on the "
+        "Activities tab."
+    ),
 }
 PAIR_OFF = {
     "contacts": gettext_lazy("Contact sync is off: nothing would be imported."),

@@ -7,6 +7,7 @@ import pytest
 
 from emulators.testing import salesforce_client
 from sync_engine.models import AuditEvent, FieldMapping, ObjectSync
+from sync_engine.services import object_settings_update
 from sync_engine.sync.cycle import sync_cycle_run
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +139,7 @@ def test_the_association_steps_say_when_company_sync_is_off(admin_client, live, 
         assert 'id="contact-sync-off"' not in html, number  # contact sync starts on
     html = admin_client.get("/tickets/?step=5").content.decode()
     assert "1 will associate with its company once company sync is on." in html
-    assert "waiting for its account to sync" not in html
+    assert "as soon as its account syncs" not in html
     html = admin_client.get("/tickets/?step=5", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     assert "Bedrijfssynchronisatie staat uit" in html
     assert "1 wordt gekoppeld aan zijn bedrijf zodra bedrijfssynchronisatie aan staat." in html
@@ -148,7 +149,7 @@ def test_the_association_steps_say_when_company_sync_is_off(admin_client, live, 
     )
     html = admin_client.get("/tickets/?step=5").content.decode()
     assert 'id="company-sync-off"' not in html
-    assert "1 waiting for its account to sync." in html
+    assert "1 will associate with its company as soon as its account syncs." in html
 
 
 def test_mapping_an_existing_pipeline_stores_the_stage_table(admin_client, live):
@@ -279,3 +280,12 @@ def test_two_case_processes_cannot_share_a_pipeline(admin_client, live, emulator
     step(admin_client, 4, pipeline_master="0", **{f"pipeline_{hardware}": "new"})
     pipelines = row(live).options["pipelines"]
     assert pipelines["master"]["pipeline"] == "0" and pipelines[hardware]["pipeline"] == ""
+
+
+def test_the_wizard_reopened_after_setup_doesnt_say_nothing_syncs(admin_client, live):
+    object_settings_update(
+        integration=live, object_name="tickets", changes={"setup_complete": True}, enabled=True
+    )
+    html = admin_client.get("/tickets/?step=4").content.decode()
+    assert "Ticket sync is set up. Each step you save here changes it at once." in html
+    assert "nothing syncs until you finish" not in html
