@@ -687,6 +687,16 @@ class SchemaOptions:
     fetched_at: datetime | None
 
     @property
+    def read_only_fields(self) -> set[str]:
+        """Salesforce fields that take no writes (formula or not updateable): their mappings
+        may only use Salesforce's value (spec §8.2)."""
+        return {
+            f["name"]
+            for f in self.salesforce
+            if f.get("calculated") or not f.get("updateable", True)
+        }
+
+    @property
     def is_empty(self) -> bool:
         return not self.hubspot and not self.salesforce
 

@@ -601,14 +601,29 @@ RULES_REFUSED = {  # why a mapping_rules property can't have another rule
 }
 
 
-def mapping_rules(hubspot_property: str) -> tuple[str, ...]:
+# A read-only (or formula) Salesforce field takes no writes (spec §8.2).
+READ_ONLY_RULES = (SyncRule.ALWAYS_USE_SALESFORCE, SyncRule.DONT_SYNC)
+READ_ONLY_REFUSED = (
+    "Read-only in Salesforce: only 'Always use Salesforce' or 'Don't sync' can work, writes "
+    "to it fail"
+)
+
+
+def mapping_rules(hubspot_property: str, *, salesforce_read_only: bool = False) -> tuple[str, ...]:
     """The sync rules a mapping of ``hubspot_property`` may have (email: two; the owner:
-    two-way only; the rest: all)."""
+    two-way only; a read-only Salesforce field: Salesforce's value or nothing; the rest:
+    all)."""
     if hubspot_property == "email":
         return tuple(EMAIL_RULES)
     if hubspot_property == OWNER_PROPERTY:
         return (SyncRule.TWO_WAY,)
+    if salesforce_read_only:
+        return READ_ONLY_RULES
     return tuple(SyncRule)
+
+
+def _read_only(field: dict) -> bool:
+    return bool(field.get("calculated")) or not field.get("updateable", True)
 
 
 def mapping_validate(
@@ -665,12 +680,9 @@ def mapping_validate(
         raise SettingsError({"hubspot_property": f"'{hubspot_property}' is already mapped"})
     if taken.filter(salesforce_field=salesforce_field).exists():
         raise SettingsError({"salesforce_field": f"'{salesforce_field}' is already mapped"})
+    if any(_read_only(f) for f in fields.values()) and rule not in READ_ONLY_RULES:
+        raise SettingsError({"salesforce_field": READ_ONLY_REFUSED})  # shown by the field
     warning = ""
-    if any(f["calculated"] or not f["updateable"] for f in fields.values()) and rule in (
-        SyncRule.TWO_WAY,
-        SyncRule.PREFER_SALESFORCE_UNLESS_BLANK,
-    ):
-        warning = "Read-only in Salesforce: use 'Always use Salesforce' or writes will fail"
     return {
         "salesforce_fields": {o: salesforce_field for o in fields},
         "salesforce_type": sf_type,
@@ -739,6 +751,17 @@ def mapping_update_rule(
         raise SettingsError({"rule": "unknown sync rule"})
     if rule not in mapping_rules(mapping.hubspot_property):
         raise SettingsError({"rule": RULES_REFUSED[mapping.hubspot_property]})
+    read_only = any(
+        _read_only(field)
+        for sobject in SALESFORCE_OBJECTS.get(mapping.object, ())
+        if (
+            field := _schema(mapping.integration, System.SALESFORCE, sobject).get(
+                mapping.field_for(sobject)
+            )
+        )
+    )
+    if read_only and rule not in READ_ONLY_RULES:
+        raise SettingsError({"rule": READ_ONLY_REFUSED})
     old = mapping.rule
     if old != rule:
         mapping.rule = rule

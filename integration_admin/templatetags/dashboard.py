@@ -57,7 +57,15 @@ def run_counts(counts: dict) -> str:
 
 
 @register.filter
-def rule_choices(mapping) -> list[tuple[str, str]]:
-    """The rules the mapping's row offers: only those it may have (spec §6.3, §11)."""
-    allowed = mapping_rules(mapping.hubspot_property)
-    return [(value, str(label)) for value, label in RULE_LABELS.items() if value in allowed]
+def rule_choices(mapping, read_only_fields=None) -> list[tuple[str, str]]:
+    """The rules the mapping's row offers: only those it may have (spec §6.3, §8.2, §11;
+    ``read_only_fields``: the Salesforce fields that take no writes), and the one it has."""
+    allowed = mapping_rules(
+        mapping.hubspot_property,
+        salesforce_read_only=mapping.salesforce_field in (read_only_fields or ()),
+    )
+    return [
+        (value, str(label))
+        for value, label in RULE_LABELS.items()
+        if value in allowed or value == mapping.rule
+    ]

@@ -50,15 +50,17 @@ def _defaults_first(integration, object_name: str) -> None:
 def editor_context(request: HttpRequest, integration, object_name: str, form=None) -> dict:
     """Everything the editor partial shows (2 queries; 3 for objects whose mappings are
     locked while their sync is off)."""
+    schema = schema_options(
+        integration=integration,
+        object_name=object_name,
+        salesforce_objects=SALESFORCE_OBJECTS.get(object_name, ()),
+    )
     return {
         "object_name": object_name,
         "mappings_locked": _locked(integration, object_name),
         "mappings": mappings_list(integration=integration, object_name=object_name),
-        "schema": schema_options(
-            integration=integration,
-            object_name=object_name,
-            salesforce_objects=SALESFORCE_OBJECTS.get(object_name, ()),
-        ),
+        "schema": schema,
+        "read_only_fields": schema.read_only_fields,
         "mapping_form": form or MappingForm(),
         "rule_form": RuleForm(),
     }
@@ -216,10 +218,21 @@ def mapping_rule(request: HttpRequest, mapping_id: int) -> HttpResponse:
         if error:
             messages.error(request, error)
         return redirect(OBJECT_TABS[mapping.object].url_name)
+    schema = schema_options(
+        integration=integration,
+        object_name=mapping.object,
+        salesforce_objects=SALESFORCE_OBJECTS.get(mapping.object, ()),
+    )
     return render(
         request,
         "integration_admin/mappings/row.html",
-        {"mapping": mapping, "rule_form": RuleForm(), "row_error": error, "saved": not error},
+        {
+            "mapping": mapping,
+            "rule_form": RuleForm(),
+            "row_error": error,
+            "saved": not error,
+            "read_only_fields": schema.read_only_fields,
+        },
     )
 
 

@@ -160,6 +160,32 @@ def test_email_keeps_its_two_rules(admin_client, live):
     assert mapping.rule == "prefer_salesforce_unless_blank"
 
 
+def test_a_read_only_salesforce_field_takes_only_salesforces_value(admin_client, schemas):
+    """Spec §8.2: a formula or read-only Salesforce field takes no writes; its mapping may
+    only use Salesforce's value (or not sync), wherever the rule is set."""
+    data = {"hubspot_property": "favourite_colour", "salesforce_field": "Name"}  # a compound
+    html = admin_client.post(
+        "/objects/contacts/mappings/add/", {**data, "rule": "two_way"}, **HTMX
+    ).content.decode()
+    assert "Read-only in Salesforce" in html
+    assert not FieldMapping.objects.filter(salesforce_field="Name").exists()
+    admin_client.post(
+        "/objects/contacts/mappings/add/", {**data, "rule": "always_use_salesforce"}, **HTMX
+    )
+    mapping = FieldMapping.objects.get(integration=schemas, salesforce_field="Name")
+    row = editor(admin_client)
+    row = row[row.index('data-hubspot="favourite_colour"') :]
+    row = row[: row.index("</tr>")]
+    assert 'value="always_use_salesforce"' in row and 'value="dont_sync"' in row
+    assert 'value="two_way"' not in row and 'value="prefer_salesforce_unless_blank"' not in row
+    html = admin_client.post(
+        f"/mappings/{mapping.pk}/rule/", {"rule": "two_way"}, **HTMX
+    ).content.decode()
+    assert "row--error" in html and "Read-only in Salesforce" in html
+    mapping.refresh_from_db()
+    assert mapping.rule == "always_use_salesforce"
+
+
 def test_delete_a_custom_mapping_but_never_a_default(admin_client, schemas):
     admin_client.post(
         "/objects/contacts/mappings/add/",
