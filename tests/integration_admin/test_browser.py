@@ -227,7 +227,7 @@ def test_switching_to_dutch(page: Page, live_server, connected):
     expect(page.locator("h1")).to_have_text("Contactpersonen")
     expect(page.locator("html")).to_have_attribute("lang", "nl")
     expect(page.locator("#create-update h2")).to_have_text("Contactpersonen maken en bijwerken")
-    expect(page.locator(".tabs")).to_contain_text("Sync gezondheid")
+    expect(page.locator(".tabs")).to_contain_text("Synchronisatiestatus")
     screenshot(page, "contacts-nl")
     page.goto(f"{live_server.url}/sync-health/")
     expect(page.locator("#api-usage")).to_contain_text("Toegewezen aan HubSpot")

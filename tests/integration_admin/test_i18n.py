@@ -115,7 +115,7 @@ def test_the_browsers_language_picks_dutch(admin_client, connected):
     html = admin_client.get("/sync-health/", HTTP_ACCEPT_LANGUAGE="nl-NL,nl;q=0.9").content.decode()
     assert '<html lang="nl">' in html
     for text in (
-        "Sync gezondheid", "Toegewezen aan HubSpot", "Beperkt door Salesforce",
+        "Synchronisatiestatus", "Toegewezen aan HubSpot", "Beperkt door Salesforce",
         "Gebruikte API-oproepen", "Bijwerken", "Sync-fouten", "Functies ontdekken",
     ):  # fmt: skip
         assert text in html, text
@@ -136,7 +136,7 @@ def test_the_switcher_changes_the_language(client, user):
     assert response.status_code == 302 and response["Location"] == "/login/"
     assert "Taal" in client.get("/login/").content.decode()
     client.force_login(user)
-    assert "Sync gezondheid" in client.get("/sync-health/").content.decode()
+    assert "Synchronisatiestatus" in client.get("/sync-health/").content.decode()
     client.post("/i18n/setlang/", {"language": "en", "next": "/sync-health/"})
     assert "Sync health" in client.get("/sync-health/").content.decode()
 
