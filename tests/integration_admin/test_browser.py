@@ -254,8 +254,11 @@ def test_fix_in_the_crm_resync_and_watch_the_error_leave(
     screenshot(page, "resync-before")
     # A person fixes the title in HubSpot, then the admin resyncs.
     hs_update(marketer, contact, jobtitle="Director")
+    asked = []  # Resync all asks first whether the cause is fixed (spec §3.3)
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     panel.locator("button:has-text('Resync all')").click()
     expect(page.locator("#flash")).to_contain_text("1 error queued for a resync")
+    assert asked and "Fix the cause first" in asked[0]
     expect(panel).to_contain_text("No current errors of this type: they have all been fixed.")
     screenshot(page, "resync-after")
     assert not SyncError.objects.filter(resolved_at__isnull=True).exists()

@@ -212,6 +212,15 @@ def test_only_admins_see_the_button(admin_client, viewer_client, connected):
     assert URL not in html and "Create view" not in html
 
 
+def test_resync_all_asks_first_whether_the_cause_is_fixed(admin_client, connected):
+    """Spec §3.3: HubSpot advises against retrying before the root cause is fixed."""
+    make_error(connected, 3)
+    html = admin_client.get("/sync-health/errors/property_value/", **HTMX).content.decode()
+    button = html[html.index('value="all"') :]
+    button = button[: button.index("</button>")]
+    assert 'hx-confirm="Resync all 3? Fix the cause first' in button
+
+
 def test_viewers_are_refused_and_no_list_is_made(viewer_client, live, hs):
     before = len(views_in_hubspot(hs))
     error_for(live, contacts(hs, 1)[0])
