@@ -233,9 +233,32 @@ def category_label(category: str) -> str:
 RUN_STATUS_LABELS: dict[str, Promise] = {
     "running": _("Running"),
     "succeeded": _("Succeeded"),
+    # A cycle that finished but failed records: not a plain success (``run_outcome``).
+    "succeeded_with_errors": _("Succeeded with errors"),
     "paused": _("Paused (API allocation)"),
     "failed": _("Failed"),
 }
+# The run history's status filter: any run that failed records, then each status as its badge
+# says it.
+RUN_FILTER_LABELS: dict[str, Promise] = {
+    "errors": _("With errors"),
+    **RUN_STATUS_LABELS,
+}
+
+
+def run_outcome(status: str, error_count: int, counts: dict | None) -> str:
+    """A run's status as its badge tells it: "succeeded_with_errors" for a succeeded run that
+    failed records (its ``error_count``, or the engine's ``counts["failed"]``)."""
+    if status != "succeeded":
+        return status
+    failed = (counts or {}).get("failed") or 0
+    try:
+        failed = int(failed)
+    except (TypeError, ValueError):
+        failed = 0
+    return "succeeded_with_errors" if (error_count or 0) > 0 or failed > 0 else status
+
+
 RUN_TRIGGER_LABELS: dict[str, Promise] = {
     "schedule": _("Schedule"),
     "manual": _("Sync now"),

@@ -17,6 +17,7 @@ urlpatterns = [
     path("sync-health/usage/", health.api_usage_partial, name="api_usage_partial"),
     path("sync-health/allocation/", health.allocation_update, name="allocation_update"),
     path("sync-health/cards/", health.error_cards_partial, name="error_cards_partial"),
+    path("sync-health/runs/", health.runs_partial, name="runs_partial"),
     path("sync-health/errors/export/", health.errors_export, name="errors_export"),
     path("sync-health/errors/resync/", errors.errors_resync, name="errors_resync"),
     path("sync-health/errors/<slug:error_type>/", health.error_panel, name="error_panel"),

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.core.cache import cache
-from django.db.models import Count, Func, IntegerField, Max, Q, Value
+from django.db.models import Count, Func, IntegerField, Max, Q, Subquery, Value
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -218,11 +218,91 @@ def sync_runs_list(
     return list(runs.order_by("-started_at", "-id")[:limit])
 
 
-def sync_runs_recent(*, integration: Integration, cycles: int = 3) -> list[SyncRun]:
-    """The runs of about the last ``cycles`` cycles, newest first: one row per pair that is on,
-    per cycle, and at least 10 (2 queries)."""
-    pairs = ObjectSync.objects.filter(integration_id=integration.pk, enabled=True).count()
-    return sync_runs_list(integration=integration, limit=max(10, cycles * pairs))
+def recent_runs_limit(pairs_on: int, cycles: int = 3) -> int:
+    """How many runs make about the last ``cycles`` cycles: one per pair that is on, per cycle,
+    and at least 10."""
+    return max(10, cycles * pairs_on)
+
+
+def sync_run_pairs(*, integration: Integration) -> dict[str, bool]:
+    """``{pair: switched on}`` for every pair runs can be of: the standard pairs in the cycle's
+    order (counted on only once their row says so), then the custom pairs (1 query)."""
+    from .sync.registry import PAIR_CLASSES
+
+    rows = dict(
+        ObjectSync.objects.filter(integration_id=integration.pk).values_list("object", "enabled")
+    )
+    pairs = {name: bool(rows.get(name)) for name in PAIR_CLASSES}
+    custom = sorted((n for n in rows if n.startswith(CUSTOM_PREFIX)), key=lambda n: (len(n), n))
+    pairs.update((name, bool(rows[name])) for name in custom)
+    return pairs
+
+
+# A run "with errors" failed records (the engine counts them in ``counts["failed"]`` and copies
+# that to ``error_count``), whatever its status: a succeeded cycle can have failed records.
+RUN_OUTCOMES = ("errors", "succeeded", "succeeded_with_errors", "failed", "paused", "running")
+
+
+def _run_had_errors() -> Q:
+    return Q(error_count__gt=0) | Q(counts__failed__gt=0)
+
+
+def _run_clean() -> Q:
+    """No failed records (spelled out: a NOT over the missing "failed" key would be NULL)."""
+    return Q(error_count=0) & (Q(counts__failed__isnull=True) | Q(counts__failed__lte=0))
+
+
+def sync_runs_filtered(
+    *, integration: Integration, object_name: str | None = None, outcome: str | None = None
+):
+    """Runs, newest first, of one pair and of one outcome (``RUN_OUTCOMES``): "errors" is any
+    run that failed records; "succeeded" only the clean successes."""
+    runs = SyncRun.objects.filter(integration_id=integration.pk)
+    if object_name:
+        runs = runs.filter(object=object_name)
+    if outcome == "errors":
+        runs = runs.filter(_run_had_errors())
+    elif outcome == "succeeded":
+        runs = runs.filter(_run_clean(), status=SyncRun.Status.SUCCEEDED)
+    elif outcome == "succeeded_with_errors":
+        runs = runs.filter(_run_had_errors(), status=SyncRun.Status.SUCCEEDED)
+    elif outcome:
+        runs = runs.filter(status=outcome)
+    return runs.order_by("-started_at", "-id")
+
+
+@dataclass(frozen=True)
+class RunsPage:
+    """A run history page, newest first; ``has_older`` says whether runs older than its last
+    one match too (the next page starts after ``runs[-1]``)."""
+
+    runs: list[SyncRun]
+    has_older: bool
+
+    @property
+    def oldest_id(self) -> int | None:
+        return self.runs[-1].pk if self.runs else None
+
+
+def sync_runs_page(
+    *,
+    integration: Integration,
+    object_name: str | None = None,
+    outcome: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> RunsPage:
+    """Up to ``limit`` runs, newest first, older than run ``before`` when given (1 query).
+
+    Paged by the last run shown rather than by offset: runs keep arriving every few minutes,
+    and an offset would then show some runs twice."""
+    runs = sync_runs_filtered(integration=integration, object_name=object_name, outcome=outcome)
+    if before is not None:
+        pivot_run = SyncRun.objects.filter(integration_id=integration.pk, pk=before)
+        pivot = Subquery(pivot_run.order_by().values("started_at")[:1])
+        runs = runs.filter(Q(started_at__lt=pivot) | Q(started_at=pivot, id__lt=before))
+    chunk = list(runs[: limit + 1])
+    return RunsPage(runs=chunk[:limit], has_older=len(chunk) > limit)
 
 
 def sync_runs_query(*, integration: Integration, object_name: str | None = None, status=None):

@@ -10,6 +10,7 @@ from ..labels import (
     error_text,
     rule_label,
     run_details,
+    run_outcome,
 )
 from ..links import hubspot_record_url, salesforce_record_url
 
@@ -44,6 +45,12 @@ def category(category_key: str) -> str:
 @register.filter
 def run_status(status: str) -> str:
     return str(RUN_STATUS_LABELS.get(status, status))
+
+
+@register.filter(name="run_outcome")
+def run_outcome_filter(run) -> str:
+    """The key of a run's badge: its status, or "succeeded_with_errors" (``run_outcome``)."""
+    return run_outcome(run.status, run.error_count, run.counts)
 
 
 @register.filter

@@ -3,31 +3,38 @@ cards and their detail panel, the error export and the recent runs."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from sync_engine.selectors import (
+    RUN_OUTCOMES,
     api_calls_hourly,
     api_usage_forecast,
     integration_api_usage,
+    recent_runs_limit,
     sync_error_cards,
     sync_errors_page,
     sync_errors_query,
-    sync_runs_recent,
+    sync_run_pairs,
+    sync_runs_page,
 )
 from sync_engine.services import integration_update_allocation
+from sync_engine.sync.registry import is_pair
 
 from ..charts import calls_chart
 from ..exports import errors_csv_rows
 from ..forms import AllocationForm
-from ..labels import error_text
+from ..labels import RUN_FILTER_LABELS, error_text
 from ..roles import admin_required, user_is_admin
 from ..status import object_labels
 from ..templatetags.humanize_numbers import thousands
@@ -40,6 +47,10 @@ from .common import (
 )
 
 ERRORS_PER_PAGE = 25
+# The runs card opens on about the last cycles (one row per pair that is on, per cycle);
+# "Show older cycles" then adds this many runs at a time.
+RECENT_CYCLES = 3
+OLDER_RUNS_PER_PAGE = 50
 
 
 def _usage_context(integration, form: AllocationForm | None = None) -> dict:
@@ -88,11 +99,56 @@ def _panel_context(request: HttpRequest, integration, error_type: str) -> dict:
     }
 
 
-def _labelled(integration, runs: list) -> list:
-    labels = object_labels(integration, {run.object for run in runs})
-    for run in runs:
+def _runs_filters(request: HttpRequest) -> tuple[str, str, int | None]:
+    """The run history's ``?object=`` (a pair), ``?status=`` (``RUN_OUTCOMES``) and
+    ``?before=`` (the last run shown); anything else reads as "no filter"."""
+    object_name = request.GET.get("object", "")[:60]
+    outcome = request.GET.get("status", "")
+    try:
+        before = int(request.GET["before"]) if request.GET.get("before") else None
+    except ValueError:
+        before = None
+    return (
+        object_name if is_pair(object_name) else "",
+        outcome if outcome in RUN_OUTCOMES else "",
+        before if before and before > 0 else None,
+    )
+
+
+def _runs_context(request: HttpRequest, integration, *, rows_only: bool = False) -> dict:
+    """The runs card: the newest runs (about the last cycles, as ever) or those older than
+    ``?before=``, of the filtered pair and status, and the next page's address (2 queries, a
+    3rd for custom objects' names; the rows alone 1 fewer)."""
+    object_name, outcome, before = _runs_filters(request)
+    pairs = {} if rows_only else sync_run_pairs(integration=integration)
+    if before is None and not rows_only:
+        limit = recent_runs_limit(sum(pairs.values()), RECENT_CYCLES)
+    else:
+        limit = OLDER_RUNS_PER_PAGE
+    page = sync_runs_page(
+        integration=integration,
+        object_name=object_name or None,
+        outcome=outcome or None,
+        before=before,
+        limit=limit,
+    )
+    labels = object_labels(integration, set(pairs) | {run.object for run in page.runs})
+    for run in page.runs:
         run.label = labels[run.object]
-    return runs
+    filters = {key: value for key, value in (("object", object_name), ("status", outcome)) if value}
+    older = urlencode({**filters, "before": page.oldest_id}) if page.has_older else ""
+    return {
+        "runs": page.runs,
+        "runs_page": page,
+        "runs_object": object_name,
+        "runs_status": outcome,
+        "runs_filtered": bool(filters),
+        "runs_before": before,
+        "runs_newest_query": urlencode(filters),
+        "runs_older_query": older,
+        "run_objects": [(name, labels[name]) for name in pairs],
+        "run_statuses": [(key, str(RUN_FILTER_LABELS[key])) for key in RUN_OUTCOMES],
+    }
 
 
 def _page_context(request: HttpRequest, integration) -> dict:
@@ -100,7 +156,7 @@ def _page_context(request: HttpRequest, integration) -> dict:
         "active_tab": "sync-health",
         "integration": integration,
         "cards": sync_error_cards(integration=integration),
-        "runs": _labelled(integration, sync_runs_recent(integration=integration)),
+        **_runs_context(request, integration),
         **_usage_context(integration),
     }
 
@@ -134,6 +190,28 @@ def error_cards_partial(request: HttpRequest) -> HttpResponse:
         "integration_admin/partials/error_cards.html",
         {"cards": sync_error_cards(integration=integration)},
     )
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def runs_partial(request: HttpRequest) -> HttpResponse:
+    """The run history for htmx, read-only: the whole card for the filter (target
+    ``sync-runs``), else the next rows for "Show older cycles". A plain request (no JavaScript,
+    or Back) goes to the tab, which reads the same filters."""
+    if not request.htmx or request.htmx.history_restore_request:
+        query = request.GET.urlencode()
+        return redirect(reverse("sync_health") + (f"?{query}" if query else "") + "#sync-runs")
+    integration = current_integration(request)
+    if integration is None:
+        return HttpResponse("")
+    if request.htmx.target == "sync-runs":
+        name, context = "runs", _runs_context(request, integration)
+    else:
+        name, context = "run_rows", _runs_context(request, integration, rows_only=True)
+    response = render(request, f"integration_admin/partials/{name}.html", context)
+    patch_cache_control(response, no_store=True)  # never a page for history to restore
+    return response
 
 
 @login_required

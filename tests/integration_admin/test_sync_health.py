@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -519,3 +520,179 @@ def test_an_org_limit_pause_advises_waiting_for_salesforce(viewer_client, connec
     html = viewer_client.get("/sync-health/").content.decode()
     assert "Syncing resumes by itself when Salesforce frees calls" in html
     assert "Allocated to HubSpot” on the Sync health tab" not in html
+
+
+# --- the run history ------------------------------------------------------------------------
+NOW = timezone.now()
+
+
+def _runs_card(html: str) -> str:
+    return html[html.index('id="sync-runs"') :]
+
+
+def _older_link(html: str) -> str:
+    """The "Show older cycles" address htmx asks for (the page's own is the no-JS fallback)."""
+    match = re.search(r'hx-get="(/sync-health/runs/\?[^"]+)"[^>]*>Show older cycles<', html)
+    assert match, "no Show older cycles"
+    return match.group(1).replace("&amp;", "&")
+
+
+def _run(integration, marker: str, minutes: float, **values) -> SyncRun:
+    values.setdefault("object", "contacts")
+    values.setdefault("status", "succeeded")
+    return SyncRun.objects.create(
+        integration=integration,
+        started_at=NOW - timedelta(minutes=minutes),
+        message=marker,
+        **values,
+    )
+
+
+def _markers(html: str) -> list[str]:
+    return re.findall(r'<span class="muted">(R\d+)</span>', html)
+
+
+def test_show_older_pages_through_the_whole_history(viewer_client, connected):
+    # 25 runs, a minute apart, but R09, R10 and R11 started at the same moment, across the
+    # first page's end: the id orders them (newest first), and the next page goes on from there.
+    for i in range(25):
+        _run(connected, f"R{i:02d}", minutes=9 if i in (9, 10, 11) else i)
+    order = [f"R{i:02d}" for i in (*range(9), 11, 10, 9, *range(12, 25))]
+    html = viewer_client.get("/sync-health/").content.decode()
+    # The first page stays as it was: about the last three cycles, at least 10 runs.
+    assert _markers(_runs_card(html)) == order[:10]
+    link = _older_link(html)
+    # Runs that arrive meanwhile don't shift the next page (it starts after the last run shown).
+    _run(connected, "R99", minutes=-1)
+    older = viewer_client.get(link, **HTMX, HTTP_HX_TARGET="sync-runs-more")
+    assert older.status_code == 200 and older["Cache-Control"].startswith("no-store")
+    rows = older.content.decode()
+    assert "<section" not in rows  # just the rows that replace the button's row
+    assert _markers(rows) == order[10:]
+    assert "Show older cycles" not in rows  # the oldest run is in
+    # Without JavaScript the button's own address shows the same older runs in the tab.
+    plain = re.search(r'href="(/sync-health/\?before=\d+)#sync-runs"', html).group(1)
+    page = viewer_client.get(plain).content.decode()
+    assert _markers(_runs_card(page)) == order[10:]
+    assert "Newest cycles" in page
+
+
+def test_older_pages_come_fifty_runs_at_a_time(viewer_client, connected):
+    for i in range(70):
+        _run(connected, f"R{i:02d}", minutes=i)
+    html = viewer_client.get("/sync-health/").content.decode()
+    rows = viewer_client.get(_older_link(html), **HTMX, HTTP_HX_TARGET="sync-runs-more")
+    rows = rows.content.decode()
+    assert _markers(rows) == [f"R{i:02d}" for i in range(10, 60)]
+    last = viewer_client.get(_older_link(rows), **HTMX, HTTP_HX_TARGET="sync-runs-more")
+    assert _markers(last.content.decode()) == [f"R{i:02d}" for i in range(60, 70)]
+
+
+def test_the_run_history_filters_by_pair_and_status(viewer_client, connected):
+    _run(connected, "R01", 1, error_count=11, counts={"failed": 11})
+    _run(connected, "R02", 2, object="deals", error_count=3, counts={"failed": 3})
+    _run(connected, "R03", 3, object="deals")
+    _run(connected, "R04", 4, object="deals", status="failed")
+    _run(connected, "R05", 5, object="deals", counts={"failed": 2})  # error_count not copied
+    _run(connected, "R06", 6, object="deals", status="paused", error_count=1)
+    for i in range(7, 40):
+        _run(connected, f"R{i:02d}", i)  # clean contacts runs, pushing the others further down
+
+    def card(query: str) -> list[str]:
+        response = viewer_client.get(
+            f"/sync-health/runs/?{query}", **HTMX, HTTP_HX_TARGET="sync-runs"
+        )
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert html.lstrip().startswith('<section class="card" id="sync-runs"')
+        return _markers(html)
+
+    assert card("status=errors") == ["R01", "R02", "R05", "R06"]
+    assert card("object=deals&status=errors") == ["R02", "R05", "R06"]
+    assert card("object=deals") == ["R02", "R03", "R04", "R05", "R06"]
+    assert card("object=deals&status=succeeded") == ["R03"]
+    assert card("object=deals&status=succeeded_with_errors") == ["R02", "R05"]
+    assert card("status=failed") == ["R04"]
+    assert card("status=paused") == ["R06"]
+    assert card("object=tickets") == []
+    empty = viewer_client.get(
+        "/sync-health/runs/?object=tickets", **HTMX, HTTP_HX_TARGET="sync-runs"
+    )
+    assert "No sync cycle matches these filters." in empty.content.decode()
+    # Unknown values are no filter at all (the newest runs, as on the tab).
+    assert card("object=nope&status=bogus&before=x")[:3] == ["R01", "R02", "R03"]
+    # The card keeps the choices, and the tab reads the same filters without JavaScript.
+    html = viewer_client.get("/sync-health/runs/?object=deals&status=errors", **HTMX,
+                             HTTP_HX_TARGET="sync-runs").content.decode()  # fmt: skip
+    assert '<option value="deals" selected>Deals</option>' in html
+    assert '<option value="errors" selected>With errors</option>' in html
+    page = viewer_client.get("/sync-health/?object=deals&status=errors").content.decode()
+    assert _markers(_runs_card(page)) == ["R02", "R05", "R06"]
+    # Paging keeps the filter.
+    many = viewer_client.get("/sync-health/runs/?status=succeeded", **HTMX,
+                             HTTP_HX_TARGET="sync-runs").content.decode()  # fmt: skip
+    assert _markers(many) == ["R03"] + [f"R{i:02d}" for i in range(7, 16)]
+    older = viewer_client.get(_older_link(many), **HTMX, HTTP_HX_TARGET="sync-runs-more")
+    assert _markers(older.content.decode()) == [f"R{i:02d}" for i in range(16, 40)]
+    assert "status=succeeded" in _older_link(many)
+
+
+def test_a_succeeded_cycle_that_failed_records_says_so(viewer_client, connected):
+    _run(connected, "R01", 1, trigger="resync", error_count=8,
+         counts={"failed": 8, "retried": 8})  # fmt: skip
+    _run(connected, "R02", 2, counts={"read_salesforce": 3, "created_in_hubspot": 3})
+    _run(connected, "R03", 3, counts={"failed": 2})  # the engine's count alone
+    _run(connected, "R04", 4, status="failed", error_count=1)
+    runs = _runs_card(viewer_client.get("/sync-health/").content.decode())
+    rows = dict(zip(_markers(runs), re.findall(r"<tr>(.*?)</tr>", runs, re.S)[1:], strict=True))
+    badge = '<span class="badge badge--succeeded_with_errors">Succeeded with errors</span>'
+    assert badge in rows["R01"] and badge in rows["R03"]
+    assert '<span class="badge badge--succeeded">Succeeded</span>' in rows["R02"]
+    assert "Succeeded with errors" not in rows["R02"]
+    assert '<span class="badge badge--failed">Failed</span>' in rows["R04"]
+    # A row with errors leads to the error cards; a clean one has nothing to lead to.
+    assert '<a href="#sync-errors" title="Sync errors">8</a>' in rows["R01"]
+    assert "#sync-errors" not in rows["R02"]
+
+
+def test_the_run_history_reads_a_constant_number_of_queries(
+    viewer_client, connected, django_assert_max_num_queries
+):
+    make_custom_object(connected)
+
+    def grow(n: int) -> None:
+        for i in range(n):
+            for name in ("contacts", "deals", "custom:1"):
+                _run(connected, f"R{i:02d}", i, object=name, error_count=i % 2)
+
+    urls = [
+        # Session, user, integration, the pairs, the runs, the custom pair's name, then the
+        # header's last syncs and role.
+        ("/sync-health/runs/?status=errors", "sync-runs", 8),
+        # The rows alone need no pairs.
+        ("/sync-health/runs/?object=custom:1&before=999999", "sync-runs-more", 7),
+    ]
+    grow(3)
+    for url, target, queries in urls:
+        with django_assert_max_num_queries(queries):
+            assert viewer_client.get(url, **HTMX, HTTP_HX_TARGET=target).status_code == 200
+    grow(80)
+    for url, target, queries in urls:
+        with django_assert_max_num_queries(queries):
+            assert viewer_client.get(url, **HTMX, HTTP_HX_TARGET=target).status_code == 200
+
+
+def test_viewers_read_the_run_history_which_changes_nothing(viewer_client, client, connected):
+    _run(connected, "R01", 1, error_count=2)
+    response = viewer_client.get("/sync-health/runs/?status=errors", **HTMX,
+                                 HTTP_HX_TARGET="sync-runs")  # fmt: skip
+    assert response.status_code == 200 and "R01" in response.content.decode()
+    assert viewer_client.post("/sync-health/runs/", **HTMX).status_code == 405
+    # A plain visit (no htmx, or Back) goes to the tab with the same filters.
+    response = viewer_client.get("/sync-health/runs/?status=errors")
+    assert response.status_code == 302
+    assert response["Location"] == "/sync-health/?status=errors#sync-runs"
+    assert response["Vary"] and "HX-Request" in response["Vary"]
+    # And nobody without a login.
+    response = client.get("/sync-health/runs/", **HTMX)
+    assert response.status_code == 302 and "login" in response["Location"]
