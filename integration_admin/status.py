@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sync_engine.budget import paused_for_allocation, paused_for_org_limit
 from sync_engine.models import Integration, ObjectSync, SyncObject
 from sync_engine.object_settings import CUSTOM_PREFIX, settings_for
+from sync_engine.services import DISCONNECTED_BY_ADMIN
 from sync_engine.sync.registry import pair_order
 
 STATE_LABELS = {
@@ -26,6 +28,9 @@ OBJECT_LABELS = {
     SyncObject.TICKETS: gettext_lazy("Tickets"),
     SyncObject.ACTIVITIES: gettext_lazy("Activities"),
 }
+# The header's state while an admin has the whole sync turned off (not one of the
+# integration's states: it is connected, or paused, underneath).
+SYNC_OFF = "sync_off"
 # Objects the engine syncs today (those with settings); the header lists their last sync.
 SYNCED_OBJECTS = ("contacts",)
 
@@ -94,8 +99,19 @@ class IntegrationStatus:
     last_syncs: list[LastSync]
 
 
+def _when(moment: datetime) -> str:
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
 def _reason(integration: Integration) -> str:
     """The cause, in the reader's language where the engine's words are known."""
+    if (
+        integration.state == Integration.State.DISCONNECTED
+        and integration.state_reason == DISCONNECTED_BY_ADMIN
+    ):
+        return _("Disconnected on %(when)s; the stored tokens were deleted.") % {
+            "when": _when(integration.state_changed_at)
+        }
     if paused_for_allocation(integration):
         return _("The Salesforce API allocation is used up.")
     if paused_for_org_limit(integration):
@@ -134,15 +150,39 @@ def _advice(integration: Integration) -> str:
     return ""
 
 
+def _sync_off_reason(integration: Integration) -> str:
+    """Who turned the whole sync off, and when."""
+    at = integration.sync_changed_at
+    if at is None:
+        return ""
+    if integration.sync_changed_by:
+        return _("Turned off by %(user)s on %(when)s") % {
+            "user": integration.sync_changed_by,
+            "when": _when(at),
+        }
+    return _("Turned off on %(when)s") % {"when": _when(at)}
+
+
 def integration_status(
     integration: Integration, last_synced: dict[str, datetime]
 ) -> IntegrationStatus:
     objects = sorted(set(SYNCED_OBJECTS) | set(last_synced), key=lambda o: (pair_order(o), o))
     labels = object_labels(integration, objects)
+    last_syncs = [LastSync(o, labels[o], last_synced.get(o)) for o in objects]
+    if not integration.sync_enabled and integration.state != Integration.State.DISCONNECTED:
+        # An admin's choice outranks what the engine reports underneath (a pause, a
+        # suspension): nothing syncs until sync is back on, and then the state shows again.
+        return IntegrationStatus(
+            state=SYNC_OFF,
+            label=_("Sync off"),
+            reason=_sync_off_reason(integration),
+            advice=_("Turn sync back on on the Connection page."),
+            last_syncs=last_syncs,
+        )
     return IntegrationStatus(
         state=integration.state,
         label=str(STATE_LABELS.get(integration.state, integration.get_state_display())),
         reason=_reason(integration),
         advice=_advice(integration),
-        last_syncs=[LastSync(o, labels[o], last_synced.get(o)) for o in objects],
+        last_syncs=last_syncs,
     )

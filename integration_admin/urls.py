@@ -91,6 +91,8 @@ urlpatterns = [
         connection.salesforce_callback,
         name="salesforce_callback",
     ),
+    path("connection/sync/", connection.sync_switch, name="sync_switch"),
+    path("connection/disconnect/", connection.disconnect, name="disconnect"),
     path("audit/", pages.audit_log, name="audit_log"),
     # Import from Salesforce
     path("import/", imports_views.imports_page, name="imports"),

@@ -53,6 +53,18 @@ class Integration(models.Model):
         help_text="What Salesforce reported left for the whole org (DailyApiRequests.Remaining).",
     )
     limits_checked_at = models.DateTimeField(null=True, blank=True)
+    # The admin's on/off switch for the whole sync (spec §2), apart from ``state``: PAUSED is the
+    # allocation running out and clears itself; this stays off until someone turns it on.
+    # While off no cycle runs; the cursors stay where they are, so turning it back on picks up
+    # every change made meanwhile.
+    sync_enabled = models.BooleanField(
+        "Sync on",
+        default=True,
+        help_text="Off: no sync cycle runs for any object until it is turned back on.",
+    )
+    sync_changed_at = models.DateTimeField(null=True, blank=True)
+    # The username at the time ("" for the system): shown in the header without a join.
+    sync_changed_by = models.CharField(max_length=150, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -346,6 +346,71 @@ def integration_set_state(
     return integration
 
 
+def integration_sync_set(
+    *, integration: Integration, enabled: bool, actor: AbstractBaseUser | None = None
+) -> Integration:
+    """Turn the whole sync on or off (spec §2's global toggle). Off: the schedule starts no
+    cycle, and a cycle asked for by hand or by a resync refuses to run; a cycle already
+    running finishes. Nothing else changes: the cursors stay put, so turning sync back on
+    reads every change made meanwhile on both sides."""
+    with transaction.atomic():
+        integration = Integration.objects.select_for_update().get(pk=integration.pk)
+        if integration.sync_enabled == enabled:
+            return integration
+        integration.sync_enabled = enabled
+        integration.sync_changed_at = timezone.now()
+        user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+        integration.sync_changed_by = user.get_username()[:150] if user is not None else ""
+        integration.save(
+            update_fields=["sync_enabled", "sync_changed_at", "sync_changed_by", "updated_at"]
+        )
+        audit_event_record(
+            action="integration.sync_turned_on" if enabled else "integration.sync_turned_off",
+            integration=integration,
+            actor=actor,
+        )
+    return integration
+
+
+# The reason a disconnected integration shows (the header translates it).
+DISCONNECTED_BY_ADMIN = "Disconnected on the Connection page; the stored tokens were deleted."
+
+
+def integration_disconnect(
+    *, integration: Integration, actor: AbstractBaseUser | None = None
+) -> Integration:
+    """End the connection: delete both stored connections (tokens, refresh tokens and client
+    secrets with them) and mark the integration disconnected, so no cycle runs. Settings,
+    mappings, links, cursors, errors and the audit log stay: connecting the same org and
+    account again (``integration_connect``) continues where the sync left off. What was
+    connected is kept in the audit event, to compare with a later connect."""
+    with transaction.atomic():
+        integration = Integration.objects.select_for_update().get(pk=integration.pk)
+        salesforce = SalesforceConnection.objects.filter(integration=integration).first()
+        hubspot = HubSpotConnection.objects.filter(integration=integration).first()
+        details: dict[str, Any] = {"previous_state": integration.state}
+        if salesforce is not None:
+            details["salesforce_url"] = salesforce.instance_url
+            details["salesforce_user"] = salesforce.username or salesforce.user_id
+            details["salesforce_org"] = salesforce.organization_id
+        if hubspot is not None:
+            details["hubspot_url"] = hubspot.base_url
+            details["hubspot_account"] = hubspot.portal_id
+        SalesforceConnection.objects.filter(integration=integration).delete()
+        HubSpotConnection.objects.filter(integration=integration).delete()
+        integration.state = Integration.State.DISCONNECTED
+        integration.state_reason = DISCONNECTED_BY_ADMIN
+        integration.state_changed_at = timezone.now()
+        integration.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
+        audit_event_record(
+            action="integration.disconnected",
+            integration=integration,
+            actor=actor,
+            details=details,
+        )
+    return integration
+
+
 def connections_reencrypt() -> int:
     """Re-encrypt every stored secret with the newest FIELD_ENCRYPTION_KEY (key rotation)."""
     from django.db import connection

@@ -18,8 +18,8 @@ def refresh_api_limits() -> None:
     integration = integration_get_default()
     if integration is None or integration_salesforce_connection(integration=integration) is None:
         return
-    if not integration.is_connected:
-        return
+    if not integration.is_connected or not integration.sync_enabled:
+        return  # sync off: the integration makes no call on its own until it's back on
     try:
         integration_refresh_limits(integration=integration)
     except ConnectorError as error:
@@ -39,6 +39,11 @@ def sync_object(*, integration_id: int, object_name: str = "contacts", trigger: 
     integration = Integration.objects.filter(pk=integration_id).first()
     if integration is None:
         return
+    if not integration.sync_enabled:
+        # A resync asked for while sync is off: its request stays queued for the first cycle
+        # after sync is turned back on.
+        logger.info("sync is off for integration %s; %s not synced", integration_id, object_name)
+        return
     try:
         sync_cycle_run(integration=integration, object_name=object_name, trigger=trigger)
     except SyncAlreadyRunning:
@@ -52,6 +57,9 @@ def sync_pairs(*, integration_id: int, object_names: list[str], trigger: str = "
     from .sync.cycle import sync_cycles_run
 
     integration = Integration.objects.filter(pk=integration_id).first()
+    if integration is not None and not integration.sync_enabled:
+        logger.info("sync is off for integration %s; no cycle", integration_id)
+        return
     if integration is not None:
         sync_cycles_run(integration=integration, object_names=object_names, trigger=trigger)
 

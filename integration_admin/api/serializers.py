@@ -56,6 +56,15 @@ class IntegrationSerializer(serializers.Serializer):
     state = serializers.CharField()
     state_reason = serializers.CharField()
     state_changed_at = serializers.DateTimeField()
+    sync_enabled = serializers.BooleanField(
+        read_only=True,
+        help_text="The whole sync's on/off switch (the Connection page). While off, no cycle "
+        "runs; turned back on, the next cycle reads every change made meanwhile.",
+    )
+    sync_changed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    sync_changed_by = serializers.CharField(
+        read_only=True, help_text="Who last turned sync on or off (empty: the system)."
+    )
     salesforce = SalesforceConnectionSerializer(allow_null=True)
     hubspot = HubSpotConnectionSerializer(allow_null=True)
     api_usage = ApiUsageSerializer()

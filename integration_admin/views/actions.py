@@ -61,6 +61,11 @@ def sync_now(request: HttpRequest) -> HttpResponse:
     if integration is None or not integration.is_connected:
         messages.error(request, _("The integration isn't connected, so nothing can sync."))
         return _back(request)
+    if not integration.sync_enabled:
+        messages.error(
+            request, _("Sync is off, so nothing syncs. Turn it back on on the Connection page.")
+        )
+        return _back(request)
     objects = syncable_objects(integration)
     with transaction.atomic():
         enqueue_sync(integration=integration, objects=objects)

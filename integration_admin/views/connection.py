@@ -1,5 +1,6 @@
-"""The Connection tab: the integration user and both connections, and Connect / Reconnect
-through Salesforce's OAuth authorization-code flow."""
+"""The Connection tab: the integration user and both connections, Connect / Reconnect
+through Salesforce's OAuth authorization-code flow, the whole sync's on/off switch and
+Disconnect."""
 
 from __future__ import annotations
 
@@ -8,19 +9,21 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from sync_engine.errors import ConnectionCheckFailed
 from sync_engine.fields import secret_decrypt, secret_encrypt
+from sync_engine.models import Integration
 from sync_engine.selectors import (
+    audit_events_query,
     integration_hubspot_connection,
     integration_salesforce_connection,
 )
-from sync_engine.services import integration_connect
+from sync_engine.services import integration_connect, integration_disconnect, integration_sync_set
 
 from ..oauth import OAuthError, authorization_finish, authorization_start, oauth_config
 from ..roles import admin_required
@@ -40,9 +43,20 @@ def _connections(request: HttpRequest):
     )
 
 
-@login_required
-def connection(request: HttpRequest) -> HttpResponse:
+def _page(request: HttpRequest, *, confirm_disconnect: bool = False) -> HttpResponse:
     integration, salesforce, hubspot = _connections(request)
+    disconnected = None
+    if (
+        integration is not None
+        and integration.state == Integration.State.DISCONNECTED
+        and salesforce is None
+        and hubspot is None
+    ):
+        # Disconnected on this page (not yet connected at all: no such event): who, when,
+        # and which org and account, to connect the same ones again.
+        disconnected = audit_events_query(
+            integration=integration, action="integration.disconnected"
+        ).first()
     return render(
         request,
         "integration_admin/connection.html",
@@ -51,12 +65,67 @@ def connection(request: HttpRequest) -> HttpResponse:
             "integration": integration,
             "salesforce": salesforce,
             "hubspot": hubspot,
+            "disconnected": disconnected,
+            "confirm_disconnect": confirm_disconnect and (salesforce or hubspot) is not None,
             "oauth_client_id": settings.SALESFORCE_OAUTH_CLIENT_ID,
             "oauth_default_client": settings.SALESFORCE_OAUTH_CLIENT_ID
             == "hubspot-salesforce-sync",
             "hubspot_api_url": settings.HUBSPOT_API_URL,
         },
     )
+
+
+@login_required
+def connection(request: HttpRequest) -> HttpResponse:
+    return _page(request)
+
+
+@login_required
+@require_POST
+@admin_required
+def sync_switch(request: HttpRequest) -> HttpResponse:
+    """Turn the whole sync on (``sync=on``) or off (``sync=off``)."""
+    choice = request.POST.get("sync", "")
+    if choice not in ("on", "off"):
+        return HttpResponseBadRequest("sync must be on or off")
+    integration = current_integration(request)
+    if integration is None:
+        messages.error(request, _("Connect Salesforce and HubSpot first."))
+        return redirect("connection")
+    enabled = choice == "on"
+    # Already so (a second click, or another admin was quicker): no message, the page says.
+    if integration.sync_enabled != enabled:
+        integration_sync_set(integration=integration, enabled=enabled, actor=request.user)
+        forget_integration(request)
+        if enabled:
+            messages.success(
+                request,
+                _("Sync is on again: the next cycle picks up every change made while it was off."),
+            )
+        else:
+            messages.success(request, _("Sync is off: nothing syncs until you turn it back on."))
+    return redirect("connection")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@admin_required
+def disconnect(request: HttpRequest) -> HttpResponse:
+    """GET: the Connection page asking to confirm. POST: delete both connections' tokens and
+    stop syncing; settings, mappings, links and the audit log stay."""
+    integration, salesforce, hubspot = _connections(request)
+    if integration is None or (salesforce is None and hubspot is None):
+        messages.info(request, _("The integration isn't connected."))
+        return redirect("connection")
+    if request.method == "GET":
+        return _page(request, confirm_disconnect=True)
+    integration_disconnect(integration=integration, actor=request.user)
+    forget_integration(request)
+    messages.success(
+        request,
+        _("Disconnected: the stored Salesforce and HubSpot tokens were deleted and nothing syncs."),
+    )
+    return redirect("connection")
 
 
 @login_required

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)  # renewed at every committed batch
 RETRY_CEILING = 0.75  # automatic retries stop past 75% of the allocation (spec §3.3)
+SYNC_OFF = "Sync is off for the whole integration: turn it back on on the Connection page."
 
 
 class SyncAlreadyRunning(Exception):
@@ -216,6 +217,11 @@ def _run(
     if integration.state in (Integration.State.SUSPENDED, Integration.State.DISCONNECTED):
         run.status = SyncRun.Status.FAILED
         run.message = f"Integration {integration.state}: {integration.state_reason}"
+        return
+    if not integration.sync_enabled:
+        # Asked for by hand (``manage.py sync_now``) while an admin has sync off: nothing is
+        # read or written and the cursors stay, so turning sync on reads what changed meanwhile.
+        run.status, run.message = SyncRun.Status.FAILED, SYNC_OFF
         return
     remaining = budget_remaining(integration=integration, system=System.SALESFORCE)
     if remaining is not None and remaining <= 0:

@@ -55,14 +55,24 @@ def cycle_interval(*, integration: Integration, object_names: list[str]) -> time
 
 
 def due_cycles() -> list[tuple[int, str]]:
+    """The (integration, pair) cycles to start now. An integration whose sync an admin turned
+    off, or that isn't connected (both connections stored), has none: its cursors wait, and
+    its first cycle after turning sync back on reads every change made meanwhile."""
     now = timezone.now()
     due = []
-    live = [Integration.State.CONNECTED, Integration.State.PAUSED]
-    for integration in Integration.objects.filter(state__in=live):
+    live = {
+        "state__in": [Integration.State.CONNECTED, Integration.State.PAUSED],
+        "sync_enabled": True,
+        # A disconnect deletes the connections: a late state change by a cycle that was
+        # running then mustn't bring the schedule back to an integration without them.
+        "salesforce_connection__isnull": False,
+        "hubspot_connection__isnull": False,
+    }
+    for integration in Integration.objects.filter(**live):
         object_syncs_start(integration=integration)  # connected before contacts had a row
-    pairs = ObjectSync.objects.filter(enabled=True, integration__state__in=live).select_related(
-        "integration"
-    )
+    pairs = ObjectSync.objects.filter(
+        enabled=True, **{f"integration__{key}": value for key, value in live.items()}
+    ).select_related("integration")
     by_integration: dict[int, list[ObjectSync]] = {}
     for pair in sorted(pairs, key=lambda p: (p.integration_id, pair_order(p.object), p.object)):
         by_integration.setdefault(pair.integration_id, []).append(pair)

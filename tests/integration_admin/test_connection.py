@@ -8,8 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.test import Client
 
-from emulators.testing import salesforce_session
+from emulators.testing import salesforce_client, salesforce_session
 from integration_admin.oauth import SESSION_KEY
 from sync_engine.models import AuditEvent, HubSpotConnection, Integration, SalesforceConnection
 
@@ -144,3 +145,177 @@ def test_unreachable_login_host_is_reported(admin_client, live, settings):
         "Couldn&#x27;t reach Salesforce to finish signing in"
         in admin_client.get("/connection/").content.decode()
     )
+
+
+# --- the whole sync's on/off switch -------------------------------------------------------
+def statusbar(html: str) -> str:
+    start = html.index('<div class="statusbar ')
+    return html[start : html.index("</ul>", start)]
+
+
+def test_admins_turn_the_whole_sync_off_and_on(admin_client, admin_user, connected):
+    html = admin_client.get("/connection/").content.decode()
+    assert "Sync is on." in html and 'name="sync" value="off"' in html
+    response = admin_client.post("/connection/sync/", {"sync": "off"})
+    assert response.status_code == 302 and response["Location"] == "/connection/"
+    connected.refresh_from_db()
+    assert not connected.sync_enabled and connected.state == Integration.State.CONNECTED
+    event = AuditEvent.objects.get(action="integration.sync_turned_off")
+    assert event.actor == admin_user and event.integration == connected
+
+    html = admin_client.get("/connection/").content.decode()
+    assert "Sync is off: nothing syncs until you turn it back on." in html  # the message
+    assert "Sync is off." in html and 'name="sync" value="on"' in html
+    # Every page's header says so: who, when, and what to do.
+    bar = statusbar(admin_client.get("/discover/").content.decode())
+    assert "statusbar--sync_off" in bar and "<strong>Sync off</strong>" in bar
+    assert "Turned off by ada on " in bar
+    assert "Turn sync back on on the Connection page." in bar
+    audit = admin_client.get("/audit/").content.decode()
+    assert "Sync turned off" in audit
+
+    admin_client.post("/connection/sync/", {"sync": "on"})
+    connected.refresh_from_db()
+    assert connected.sync_enabled
+    assert AuditEvent.objects.get(action="integration.sync_turned_on").actor == admin_user
+    bar = statusbar(admin_client.get("/discover/").content.decode())
+    assert "Sync off" not in bar and "<strong>Connected</strong>" in bar
+
+
+def test_sync_off_outranks_a_pause_in_the_header_until_it_is_back_on(admin_client, connected):
+    Integration.objects.filter(pk=connected.pk).update(
+        state="paused", state_reason="The Salesforce API allocation is used up."
+    )
+    admin_client.post("/connection/sync/", {"sync": "off"})
+    bar = statusbar(admin_client.get("/discover/").content.decode())
+    assert "<strong>Sync off</strong>" in bar and "allocation is used up" not in bar
+    admin_client.post("/connection/sync/", {"sync": "on"})
+    bar = statusbar(admin_client.get("/discover/").content.decode())
+    assert "<strong>Paused</strong>" in bar
+
+
+def test_sync_now_says_sync_is_off_instead_of_starting_a_cycle(admin_client, connected):
+    admin_client.post("/connection/sync/", {"sync": "off"})
+    response = admin_client.post("/sync-now/", {"next": "/discover/"})
+    assert response.status_code == 302
+    html = admin_client.get("/discover/").content.decode()
+    assert "Sync is off, so nothing syncs. Turn it back on on the Connection page." in html
+    assert not AuditEvent.objects.filter(action="sync.requested").exists()
+
+
+def test_the_api_shows_whether_sync_is_on(admin_client, connected):
+    assert admin_client.get("/api/v1/integration/").json()["sync_enabled"] is True
+    admin_client.post("/connection/sync/", {"sync": "off"})
+    body = admin_client.get("/api/v1/integration/").json()
+    assert body["sync_enabled"] is False and body["sync_changed_by"] == "ada"
+    assert body["sync_changed_at"]
+    # Read-only there: the switch is the Connection page's.
+    admin_client.patch(
+        "/api/v1/integration/",
+        {"allocated_to_hubspot": 4000, "sync_enabled": True},
+        content_type="application/json",
+    )
+    connected.refresh_from_db()
+    assert not connected.sync_enabled
+
+
+def test_viewers_can_neither_switch_sync_nor_disconnect(viewer_client, connected):
+    html = viewer_client.get("/connection/").content.decode()
+    assert "Sync is on." in html
+    assert 'name="sync"' not in html and "/connection/disconnect/" not in html
+    assert viewer_client.post("/connection/sync/", {"sync": "off"}).status_code == 403
+    assert viewer_client.get("/connection/disconnect/").status_code == 403
+    assert viewer_client.post("/connection/disconnect/").status_code == 403
+    connected.refresh_from_db()
+    assert connected.sync_enabled and connected.state == Integration.State.CONNECTED
+    assert SalesforceConnection.objects.exists() and HubSpotConnection.objects.exists()
+    assert not AuditEvent.objects.filter(action__in=[
+        "integration.sync_turned_off", "integration.disconnected"]).exists()  # fmt: skip
+
+
+def test_the_switch_and_disconnect_need_a_csrf_token(admin_user, connected):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    assert client.post("/connection/sync/", {"sync": "off"}).status_code == 403
+    assert client.post("/connection/disconnect/").status_code == 403
+    page = client.get("/connection/disconnect/").content.decode()
+    token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    assert (
+        client.post("/connection/sync/", {"sync": "off", "csrfmiddlewaretoken": token})["Location"]
+        == "/connection/"
+    )
+    connected.refresh_from_db()
+    assert not connected.sync_enabled
+
+
+# --- disconnect -----------------------------------------------------------------------------
+def test_disconnect_asks_first_then_deletes_the_tokens(admin_client, admin_user, connected):
+    html = admin_client.get("/connection/").content.decode()
+    assert 'href="/connection/disconnect/"' in html
+    assert 'action="/connection/disconnect/"' not in html  # not without asking
+    html = admin_client.get("/connection/disconnect/").content.decode()
+    assert "Disconnect from Salesforce and HubSpot?" in html
+    assert 'action="/connection/disconnect/"' in html and "csrfmiddlewaretoken" in html
+    assert SalesforceConnection.objects.exists()  # asking changed nothing
+
+    response = admin_client.post("/connection/disconnect/")
+    assert response.status_code == 302 and response["Location"] == "/connection/"
+    connected.refresh_from_db()
+    assert connected.state == Integration.State.DISCONNECTED
+    assert not SalesforceConnection.objects.exists() and not HubSpotConnection.objects.exists()
+    event = AuditEvent.objects.get(action="integration.disconnected")
+    assert event.actor == admin_user
+    assert event.details["salesforce_url"] == "https://acme.my.salesforce.com"
+    assert event.details["hubspot_account"] == "4242"
+
+    html = admin_client.get("/connection/").content.decode()
+    assert "Disconnected: the stored Salesforce and HubSpot tokens were deleted" in html
+    assert "Disconnected by ada on " in html
+    assert "https://acme.my.salesforce.com" in html  # what was connected, to connect it again
+    assert "python manage.py connect" in html and "Connect Salesforce" in html
+    assert 'name="hubspot_token"' in html
+    assert "Connecting a different org or account needs care" in html
+    assert "sf-secret-never-shown" not in html and "hs-secret-never-shown" not in html
+    bar = statusbar(html)
+    assert "<strong>Disconnected</strong>" in bar
+    assert "the stored tokens were deleted" in bar
+    assert "Connect Salesforce and HubSpot on the Connection tab." in bar
+    assert "Disconnected" in admin_client.get("/audit/").content.decode()
+    # Nothing left to disconnect.
+    assert admin_client.get("/connection/disconnect/")["Location"] == "/connection/"
+
+
+def test_connect_again_from_the_browser_after_a_disconnect_and_sync(
+    admin_client, live, emulators, settings
+):
+    from sync_engine.models import RecordLink, SyncRun
+    from sync_engine.services import object_sync_get_or_create
+    from sync_engine.sync.cycle import sync_cycles_run
+    from sync_engine.sync.schedule import due_cycles
+
+    settings.SALESFORCE_LOGIN_URL = emulators.salesforce.url
+    settings.SALESFORCE_CA_FILE = str(emulators.ca_path)
+    object_sync_get_or_create(integration=live, object_name="contacts")
+    admin_client.post("/connection/disconnect/")
+    live.refresh_from_db()
+    assert live.state == Integration.State.DISCONNECTED and due_cycles() == []
+
+    # The first-connect form again: the HubSpot token, then Salesforce's sign-in.
+    response = admin_client.post(
+        "/connection/salesforce/connect/",
+        {"hubspot_url": emulators.hubspot.url, "hubspot_token": "reconnected-app-token"},
+    )
+    back = authorize(emulators, response["Location"])
+    admin_client.get(back.replace("http://testserver", ""))
+    integration = Integration.objects.get()
+    assert integration.pk == live.pk and integration.state == Integration.State.CONNECTED
+    assert integration.hubspot_connection.access_token == "reconnected-app-token"
+    assert "Disconnected by" not in admin_client.get("/connection/").content.decode()
+
+    lead = salesforce_client(emulators, token="sales-rep-token").Lead.create(
+        {"LastName": "Lovelace", "Company": "Engines", "Email": "ada@example.com"}
+    )["id"]
+    assert due_cycles() == [(integration.pk, "contacts")]
+    [run] = sync_cycles_run(integration=integration, object_names=["contacts"])
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    assert RecordLink.objects.filter(integration=integration, salesforce_id=lead).exists()
