@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from sync_engine.error_types import ERROR_TYPES
@@ -36,8 +36,13 @@ def _resync(request: HttpRequest, integration, **kwargs) -> int:
         return sync_errors_request_resync(integration=integration, actor=request.user, **kwargs)
 
 
-def _queued_message(request: HttpRequest, count: int) -> None:
-    if count:
+SYNC_OFF_QUEUED = gettext_lazy("Queued. Sync is off: it runs once sync is turned back on.")
+
+
+def _queued_message(request: HttpRequest, count: int, integration=None) -> None:
+    if count and integration is not None and not integration.sync_enabled:
+        messages.info(request, SYNC_OFF_QUEUED)
+    elif count:
         messages.success(
             request,
             ngettext(
@@ -80,7 +85,7 @@ def errors_resync(request: HttpRequest) -> HttpResponse:
         else:
             count = _resync(request, integration, error_ids=ids, error_type=error_type)
     if count is not None:
-        _queued_message(request, count)
+        _queued_message(request, count, integration)
     if not request.htmx:
         target = reverse("error_panel", args=[error_type]) if error_type else reverse("sync_health")
         return redirect(target)
@@ -236,5 +241,8 @@ def record_resync(request: HttpRequest, object_name: str, record_key: str) -> Ht
             salesforce_type=history.link.salesforce_type if history.link else "",
             actor=request.user,
         )
-    messages.success(request, _("This record syncs again now."))
+    if integration.sync_enabled:
+        messages.success(request, _("This record syncs again now."))
+    else:
+        messages.info(request, SYNC_OFF_QUEUED)
     return redirect("record_detail", object_name=object_name, record_key=record_key)

@@ -244,7 +244,8 @@ def _run(
         run.counts = ctx.counts  # live counts, saved at the end
         pair_class(object_name)(ctx).run()
         run.status = SyncRun.Status.SUCCEEDED
-        if integration.state == Integration.State.PAUSED:
+        # Still paused now (not disconnected or suspended meanwhile): the pause is over.
+        if Integration.objects.filter(pk=integration.pk, state=Integration.State.PAUSED).exists():
             integration_set_state(
                 integration=integration, state=Integration.State.CONNECTED, reason=""
             )

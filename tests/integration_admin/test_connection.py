@@ -319,3 +319,19 @@ def test_connect_again_from_the_browser_after_a_disconnect_and_sync(
     [run] = sync_cycles_run(integration=integration, object_names=["contacts"])
     assert run.status == SyncRun.Status.SUCCEEDED, run.message
     assert RecordLink.objects.filter(integration=integration, salesforce_id=lead).exists()
+
+
+def test_a_resync_asked_for_while_sync_is_off_says_when_it_runs(admin_client, connected):
+    from .conftest import make_error
+
+    make_error(connected, 2)
+    admin_client.post("/connection/sync/", {"sync": "off"})
+    connected.refresh_from_db()
+    assert not connected.sync_enabled
+    response = admin_client.post(
+        "/sync-health/errors/resync/", {"error_type": "property_value", "scope": "all"},
+        follow=True,
+    )  # fmt: skip
+    html = response.content.decode()
+    assert "Queued. Sync is off: it runs once sync is turned back on." in html
+    assert "the next sync cycle starts now" not in html

@@ -226,3 +226,24 @@ def test_connecting_again_after_a_disconnect_continues_where_it_left_off(
     assert run.counts["updated_in_hubspot"] == 1 and not run.counts.get("created_in_hubspot")
     assert hs_get(hs_person, contact, "jobtitle")["jobtitle"] == "Analyst"
     assert RecordLink.objects.filter(integration=integration).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_disconnect_while_a_paused_cycle_runs_is_not_undone_by_its_end(
+    contacts, admin, monkeypatch
+):
+    """A cycle that started while paused (and had room again) ends the pause when it
+    succeeds, but not a disconnect made while it ran."""
+    from sync_engine.sync.contacts import ContactSync
+
+    Integration.objects.filter(pk=contacts.pk).update(
+        state=Integration.State.PAUSED, state_reason="The Salesforce API allocation is used up."
+    )
+
+    def disconnected_meanwhile(self):
+        integration_disconnect(integration=contacts, actor=admin)
+
+    monkeypatch.setattr(ContactSync, "run", disconnected_meanwhile)
+    sync_cycle_run(integration=contacts, object_name="contacts", trigger="manual")
+    contacts.refresh_from_db()
+    assert contacts.state == Integration.State.DISCONNECTED
