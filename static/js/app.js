@@ -15,17 +15,39 @@
     }
   }
 
-  function blockMappingSave(root) {
-    var check = root.querySelector ? root.querySelector("#mapping-check") : null;
-    if (!check) return;
-    var form = check.closest("form");
-    var button = form && form.querySelector('button[type="submit"]');
-    if (button) button.disabled = !!check.querySelector('[data-check="blocked"]');
+  // The mapping editor's inline check says whether a pair can be mapped; it never disables
+  // "Add mapping": the check runs on the pickers' change, which a click on the button itself
+  // fires (the field loses focus), and a button disabled by the previous pair would swallow
+  // that first click. The server checks again on submit and answers with the same message.
+
+  // Screen readers hear a live region only when its content changes: this one (in base.html,
+  // outside everything htmx swaps) is emptied, then filled a moment later.
+  function announce(text) {
+    var region = document.getElementById("announcer");
+    if (!region || !text) return;
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = text; }, 150);
   }
 
-  function init(root) {
+  // A settings card's Save answers with the whole card, "Saved…" at its top, which is off
+  // screen on a long card. After an htmx save, move it next to the Save button (where focus
+  // stays) and into view; on a full page load it stays at the top. Announce it either way.
+  function confirmSaved(afterSwap) {
+    var saved = document.getElementById("settings-saved");
+    if (!saved || saved.hasAttribute("data-announced")) return;
+    saved.setAttribute("data-announced", "");
+    var form = saved.closest("form");
+    var footer = form && form.querySelector(".settings__footer");
+    if (afterSwap && footer) {
+      footer.appendChild(saved);
+      saved.scrollIntoView({ block: "nearest" });
+    }
+    announce(saved.textContent.replace(/\s+/g, " ").trim());
+  }
+
+  function init(root, afterSwap) {
     root.querySelectorAll(".error-form").forEach(syncSelection);
-    blockMappingSave(document);
+    confirmSaved(afterSwap);
   }
 
   document.addEventListener("change", function (event) {
@@ -45,6 +67,42 @@
       event.preventDefault();
     }
   });
+
+  // Escape closes Sync health's error panel through its own close control (×). In a search
+  // box with text, Escape first clears the text, as the browser does.
+  var PANEL_KEY = "closed-error-panel";
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || event.defaultPrevented || event.isComposing) return;
+    var close = document.querySelector("#error-panel .panel__close");
+    if (!close) return;
+    var target = event.target;
+    if (target.matches && target.matches("input, textarea") && target.value) return;
+    event.preventDefault();
+    close.click();
+  });
+
+  // Closing the panel loads Sync health again: focus goes back to the card that opened it,
+  // not to the top of the page.
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest && event.target.closest("#error-panel .panel__close");
+    var panel = close && close.closest("[data-error-type]");
+    if (!panel) return;
+    try {
+      window.sessionStorage.setItem(PANEL_KEY, panel.getAttribute("data-error-type"));
+    } catch (e) { /* storage off: focus starts at the top, as without this script */ }
+  });
+
+  function focusClosedPanelCard() {
+    var type = null;
+    try {
+      type = window.sessionStorage.getItem(PANEL_KEY);
+      window.sessionStorage.removeItem(PANEL_KEY);
+    } catch (e) { return; }
+    if (!type || document.querySelector("#error-panel .panel__close")) return;
+    var card = document.querySelector('.error-card[data-error-type="' + CSS.escape(type) + '"]');
+    if (card) card.focus();
+  }
 
   // An htmx swap often replaces the control that had focus, and focus falls back to the
   // page: keyboard users would start again from the top. Put it back on the control's
@@ -98,6 +156,9 @@
     lastFocus = null;
   });
 
-  document.addEventListener("DOMContentLoaded", function () { init(document); });
-  document.addEventListener("htmx:afterSettle", function () { init(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    init(document, false);
+    focusClosedPanelCard();
+  });
+  document.addEventListener("htmx:afterSettle", function () { init(document, true); });
 })();

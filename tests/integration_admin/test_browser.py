@@ -3,21 +3,23 @@ server and the emulators. Each test saves screenshots under test-results/."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from emulators.testing import hubspot_client, salesforce_client
 from integration_admin.roles import ADMINS, VIEWERS
-from sync_engine.models import Integration, SyncError
+from sync_engine.models import ImportJob, Integration, SyncError, SyncRun
 from sync_engine.services import object_sync_get_or_create
 from sync_engine.sync.cycle import sync_cycle_run
 from tests.sync_engine.sync.helpers import hs_create, hs_update
 
-from .conftest import make_error, screenshot
+from .conftest import make_custom_object, make_error, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -208,15 +210,46 @@ def test_incompatible_mapping_shows_the_inline_error(page: Page, live_server, li
     expect(check).to_contain_text(
         "A HubSpot number (number) property can't map to a Salesforce string field"
     )
-    expect(page.locator(".mapping-add button[type=submit]")).to_be_disabled()
+    # The button stays enabled (a disabled one would swallow the click that, by moving focus
+    # off a picker, runs the check again); the server gives the same answer, storing nothing.
+    add = page.locator(".mapping-add button[type=submit]")
+    expect(add).to_be_enabled()
     screenshot(page, "mapping-incompatible")
-    # Forcing the save gets the same answer from the server, and nothing is stored.
-    page.evaluate(
-        "() => document.querySelector('.mapping-add button[type=submit]').disabled = false"
-    )
-    page.click(".mapping-add button[type=submit]")
+    add.click()
     expect(page.locator(".mapping-add .field-error")).to_contain_text("can't map")
     assert not live.mappings.filter(hubspot_property="loyalty_score").exists()
+
+
+def test_after_a_blocked_pair_the_first_click_on_add_mapping_adds(
+    page: Page, live_server, live, emulators
+):
+    from hubspot.crm.properties import PropertyCreate
+
+    person("ada", ADMINS)
+    hubspot_client(emulators, strict=False).crm.properties.core_api.create(
+        "contacts",
+        PropertyCreate(name="loyalty_score", label="Loyalty score", type="number",
+                       field_type="number", group_name="contactinformation"),
+    )  # fmt: skip
+    for sobject in ("Lead", "Contact"):
+        emulators.salesforce.app.run_action("add_field", object=sobject, field="Colour")
+        emulators.salesforce.app.run_action(
+            "add_field", object=sobject, field="Loyalty", type="double"
+        )
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/contacts/#mappings")
+    page.click("button:has-text('Refresh properties and fields')")
+    expect(page.locator("#flash")).to_contain_text("Properties and fields refreshed")
+    page.fill("#id_hubspot_property", "loyalty_score")
+    page.fill("#id_salesforce_field", "Colour__c")
+    page.locator("#id_salesforce_field").dispatch_event("change")
+    expect(page.locator("#mapping-check")).to_contain_text("can't map")
+    # The admin picks another field and clicks at once: the field's change (the check) and
+    # the click come together, and that one click adds the mapping.
+    page.fill("#id_salesforce_field", "Loyalty__c")
+    page.click(".mapping-add button[type=submit]", timeout=5000)
+    expect(page.locator("tr[data-hubspot=loyalty_score]")).to_contain_text("Loyalty__c")
+    assert live.mappings.filter(hubspot_property="loyalty_score").count() == 1
 
 
 def test_switching_to_dutch(page: Page, live_server, connected):
@@ -321,15 +354,106 @@ WIDER_THAN_THE_WINDOW = """
 def test_a_phone_wide_window_never_scrolls_sideways(page: Page, live_server, connected):
     person("ada", ADMINS)
     make_error(connected, 30)
+    # A record named by a long email address: its heading has nowhere to break but anywhere.
+    make_error(
+        connected, 1, hubspot_id="1437",
+        record_label="Lars Smit <lars.smit.555@soylentvandelayinc.example.com>",
+    )  # fmt: skip
     page.set_viewport_size({"width": 375, "height": 800})
     log_in(page, live_server, "ada")
-    for path in ("/sync-health/errors/property_value/", "/contacts/", "/audit/"):
+    for path in (
+        "/sync-health/errors/property_value/",
+        "/contacts/",
+        "/audit/",
+        "/records/contacts/hubspot:1437/",
+    ):
         page.goto(f"{live_server.url}{path}")
         page.wait_for_load_state("networkidle")
         width = page.evaluate("document.documentElement.scrollWidth")
         wide = page.evaluate(WIDER_THAN_THE_WINDOW)
         assert width <= 375, (path, width, wide)
+    expect(page.locator("h1")).to_contain_text("soylentvandelayinc")
     screenshot(page, "phone-width")
+
+
+def test_a_phone_sees_the_status_bar_compact_and_the_mapping_rules(
+    page: Page, live_server, connected
+):
+    person("ada", ADMINS)
+    make_custom_object(connected)
+    now = timezone.now()
+    for name in ("contacts", "companies", "deals", "tickets", "activities", "custom:1"):
+        SyncRun.objects.create(
+            integration=connected, object=name, status="succeeded",
+            finished_at=now - timedelta(seconds=20),
+        )  # fmt: skip
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/contacts/")
+    # Six objects' last syncs wrap as one line under the state and "Sync now", not one
+    # narrow column each: the page's heading is on the first screen.
+    bar = page.locator(".statusbar")
+    expect(bar.locator("li")).to_have_count(6)
+    expect(bar).to_contain_text("Contacts: synced just now")
+    assert bar.bounding_box()["height"] < 140, bar.bounding_box()
+    assert page.locator("h1").bounding_box()["y"] < 500
+    screenshot(page, "phone-status-bar")
+    # Each mapping is a small card: its sync rule is in the window, labelled.
+    row = page.locator('tr[data-hubspot="firstname"]')
+    rule = row.locator('select[name="rule"]')
+    rule.scroll_into_view_if_needed()
+    box = rule.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375, box
+    expect(row.locator("td[data-label='Sync rule']")).to_be_visible()
+    screenshot(page, "phone-mappings")
+
+
+def test_a_desktop_window_keeps_the_header_and_tables_on_screen(page: Page, live_server, connected):
+    ada = person("ada", ADMINS)
+    make_error(connected, 1)  # hubspot:1000, for the record page
+    for label in ("Salesforce leads", "Campaign members: Partner Summit"):
+        ImportJob.objects.create(
+            integration=connected, object="leads", object_label=label, status="succeeded",
+            started_by=ada, total=386, processed=386, skipped=386, salesforce_calls=2,
+        )  # fmt: skip
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/import/")
+    # The header's links keep to one line each, side by side.
+    items = page.locator(".topbar__user > *")
+    boxes = [items.nth(i).bounding_box() for i in range(items.count())]
+    assert all(box["height"] < 30 for box in boxes), boxes
+    assert max(b["y"] for b in boxes) - min(b["y"] for b in boxes) < 12, boxes
+    # Recent imports: every column in the card, no scrolling box.
+    wrap = page.locator("#import-history .table-wrap")
+    expect(wrap.locator("tbody tr")).to_have_count(2)
+    assert wrap.evaluate("e => e.scrollWidth <= e.clientWidth"), wrap.evaluate(
+        "e => [e.scrollWidth, e.clientWidth]"
+    )
+    # The choices: no browser-default fieldset border.
+    border = page.locator(".import-form fieldset").evaluate(
+        "e => getComputedStyle(e).borderTopStyle"
+    )
+    assert border == "none"
+    screenshot(page, "desktop-import")
+    # The add-mapping rule shows its longest choice whole.
+    page.goto(f"{live_server.url}/contacts/")
+    rule = page.locator("#id_rule")
+    fits = rule.evaluate(
+        """s => {
+          const ctx = document.createElement('canvas').getContext('2d');
+          ctx.font = getComputedStyle(s).font;
+          const text = Math.max(...[...s.options].map(o => ctx.measureText(o.text).width));
+          return [s.clientWidth, text];
+        }"""
+    )
+    assert fits[0] >= fits[1] + 16, fits
+    # The record page's Resync button has room under the facts.
+    page.goto(f"{live_server.url}/records/contacts/hubspot:1000/")
+    facts = page.locator(".facts").bounding_box()
+    button = page.get_by_role("button", name="Resync").bounding_box()
+    assert button["y"] - (facts["y"] + facts["height"]) >= 12, (facts, button)
+    screenshot(page, "desktop-record")
 
 
 def test_keyboard_focus_survives_htmx_saves(page: Page, live_server, connected):
@@ -345,9 +469,37 @@ def test_keyboard_focus_survives_htmx_saves(page: Page, live_server, connected):
     with page.expect_response(lambda r: "/rule/" in r.url):
         page.keyboard.press("ArrowDown")  # one step down the rules: saved once, after a pause
     expect(select).to_be_focused()
-    # The settings card's Save keeps focus too.
+    # The settings card's Save keeps focus too; "Saved…" comes next to it, in view, and is
+    # announced through the page's live region.
     save = page.locator("#contact-settings button[type=submit]")
     save.focus()
     page.keyboard.press("Enter")
-    expect(page.locator("#settings-saved")).to_be_visible()
+    saved = page.locator("#contact-settings .settings__footer #settings-saved")
+    expect(saved).to_have_text("Saved. Nothing changed.")
+    expect(saved).to_be_in_viewport()
     expect(save).to_be_focused()
+    expect(page.locator("#announcer")).to_have_text("Saved. Nothing changed.")
+    expect(page.locator("#announcer")).to_have_attribute("aria-live", "polite")
+
+
+def test_escape_closes_the_error_panel(page: Page, live_server, connected):
+    person("ada", ADMINS)
+    make_error(connected, 3)
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/sync-health/")
+    card = page.locator('.error-card[data-error-type="property_value"]')
+    card.focus()
+    page.keyboard.press("Enter")
+    panel = page.locator("#error-panel")
+    expect(panel.locator("h2")).to_have_text("Invalid property value")
+    # In the search box, Escape first empties the box; the panel stays.
+    page.fill("#error-search", "Person 1")
+    expect(panel.locator("tbody tr")).to_have_count(1)
+    page.locator("#error-search").press("Escape")
+    expect(page.locator("#error-search")).to_have_value("")
+    expect(panel.locator("h2")).to_have_text("Invalid property value")
+    # Then Escape closes it, as its × does, and focus is back on the card that opened it.
+    page.keyboard.press("Escape")
+    expect(page).to_have_url(f"{live_server.url}/sync-health/")
+    expect(panel.locator(".panel__inner")).to_have_count(0)
+    expect(card).to_be_focused()

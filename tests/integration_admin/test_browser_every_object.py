@@ -92,7 +92,17 @@ def walk_the_tickets_wizard(page: Page) -> None:
         expect(wizard.locator(f"#mapping-editor tr[data-hubspot={prop}]")).to_be_visible()
     page.get_by_role("button", name="Next").click()
     expect(wizard).to_have_attribute("data-step", "4")
-    expect(wizard.get_by_label("Pipeline for Master")).to_have_value("new")
+    pipeline = wizard.get_by_label("Pipeline for Master")
+    expect(pipeline).to_have_value("new")
+    # An existing pipeline lists a stage dropdown per case status, in one aligned column.
+    pipeline.select_option(index=1)
+    stages = wizard.locator(".stage-grid select")
+    expect(stages.first).to_be_visible()
+    boxes = [stages.nth(i).bounding_box() for i in range(stages.count())]
+    assert len({round(b["x"]) for b in boxes}) == 1 and len({round(b["width"]) for b in boxes}) == 1
+    screenshot(page, "every-object-tickets-stages")
+    pipeline.select_option("new")
+    expect(stages).to_have_count(0)
     page.get_by_role("button", name="Next").click()
     expect(wizard).to_have_attribute("data-step", "5")
     expect(wizard.locator("#ticket-preview")).to_contain_text("1 case will create a ticket.")

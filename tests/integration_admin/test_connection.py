@@ -335,3 +335,10 @@ def test_a_resync_asked_for_while_sync_is_off_says_when_it_runs(admin_client, co
     html = response.content.decode()
     assert "Queued. Sync is off: it runs once sync is turned back on." in html
     assert "the next sync cycle starts now" not in html
+
+
+def test_the_header_offers_no_sync_now_while_sync_is_off(admin_client, connected):
+    assert 'action="/sync-now/"' in admin_client.get("/connection/").content.decode()
+    admin_client.post("/connection/sync/", {"sync": "off"})
+    html = admin_client.get("/connection/").content.decode()
+    assert "statusbar--sync_off" in html and 'action="/sync-now/"' not in html
