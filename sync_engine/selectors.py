@@ -767,6 +767,16 @@ class SchemaOptions:
     fetched_at: datetime | None
 
     @property
+    def hubspot_labels(self) -> dict[str, str]:
+        """HubSpot property name -> its label (what people see in HubSpot)."""
+        return {p["name"]: p.get("label") or p["name"] for p in self.hubspot}
+
+    @property
+    def salesforce_labels(self) -> dict[str, str]:
+        """Salesforce field name -> its label ("Lead ID / Contact ID" where they differ)."""
+        return {f["name"]: f.get("label") or f["name"] for f in self.salesforce}
+
+    @property
     def read_only_fields(self) -> set[str]:
         """Salesforce fields that take no writes (formula or not updateable): their mappings
         may only use Salesforce's value (spec §8.2)."""

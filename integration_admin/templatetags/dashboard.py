@@ -76,3 +76,9 @@ def rule_choices(mapping, read_only_fields=None) -> list[tuple[str, str]]:
         for value, label in RULE_LABELS.items()
         if value in allowed or value == mapping.rule
     ]
+
+
+@register.filter
+def label_in(name: str, labels) -> str:
+    """``name``'s label in ``labels`` ({name: label}), or the name itself."""
+    return (labels or {}).get(name) or name

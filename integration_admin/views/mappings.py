@@ -61,6 +61,8 @@ def editor_context(request: HttpRequest, integration, object_name: str, form=Non
         "mappings": mappings_list(integration=integration, object_name=object_name),
         "schema": schema,
         "read_only_fields": schema.read_only_fields,
+        "hubspot_labels": schema.hubspot_labels,
+        "salesforce_labels": schema.salesforce_labels,
         "mapping_form": form or MappingForm(),
         "rule_form": RuleForm(),
     }
@@ -122,10 +124,20 @@ def mapping_add(request: HttpRequest, object_name: str) -> HttpResponse:
         except ConnectorError as error:
             form.add_error(None, _("Couldn't read the schemas: %(error)s") % {"error": error})
         else:
+            schema = schema_options(
+                integration=integration,
+                object_name=object_name,
+                salesforce_objects=SALESFORCE_OBJECTS.get(object_name, ()),
+            )
+            hubspot = schema.hubspot_labels.get(mapping.hubspot_property)
+            salesforce = schema.salesforce_labels.get(mapping.salesforce_field)
             messages.success(
                 request,
                 _("Mapped %(hubspot)s to %(salesforce)s.")
-                % {"hubspot": mapping.hubspot_property, "salesforce": mapping.salesforce_field},
+                % {
+                    "hubspot": hubspot or mapping.hubspot_property,
+                    "salesforce": salesforce or mapping.salesforce_field,
+                },
             )
             form = None
     return _editor(request, integration, object_name, form)
@@ -232,6 +244,8 @@ def mapping_rule(request: HttpRequest, mapping_id: int) -> HttpResponse:
             "row_error": error,
             "saved": not error,
             "read_only_fields": schema.read_only_fields,
+            "hubspot_labels": schema.hubspot_labels,
+            "salesforce_labels": schema.salesforce_labels,
         },
     )
 

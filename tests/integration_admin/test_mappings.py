@@ -71,12 +71,15 @@ def test_add_a_compatible_mapping(admin_client, admin_user, schemas):
         **HTMX,
     )  # fmt: skip
     html = response.content.decode()
-    assert "Mapped favourite_colour to Colour__c." in html
+    assert "Mapped Favourite Colour to Colour." in html  # their labels, as people know them
     mapping = FieldMapping.objects.get(integration=schemas, hubspot_property="favourite_colour")
     assert mapping.rule == "two_way" and not mapping.is_default
     assert mapping.salesforce_fields == {"Lead": "Colour__c", "Contact": "Colour__c"}
     row = html[html.index('data-hubspot="favourite_colour"') :]
     assert "Custom" in row[: row.index("</tr>")] and "Delete" in row[: row.index("</tr>")]
+    # The table names them as people know them, with the API names beside.
+    assert "Favourite Colour<div><code" in row[: row.index("</tr>")]
+    assert "Colour <code" in row[: row.index("</tr>")]
     assert AuditEvent.objects.get(action="mapping.created").actor == admin_user
 
 
