@@ -196,7 +196,9 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
     elif action.startswith("custom_object."):
         row.subject = name_of(details.get("object"))
         if details.get("salesforce"):
-            objects = f"{details['salesforce']} ⇄ {details.get('hubspot', '')}"
+            salesforce = details.get("salesforce_label") or details["salesforce"]
+            hubspot = details.get("hubspot_label") or details.get("hubspot", "")
+            objects = f"{salesforce} ⇄ {hubspot}"
             row.notes.append((_("Synced objects"), objects))
         for name, change in (details.get("changes") or {}).items():
             if isinstance(change, dict):

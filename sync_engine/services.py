@@ -1576,6 +1576,9 @@ def custom_object_create(
                 "object": object_name,
                 "salesforce": cleaned["salesforce_object"],
                 "hubspot": cleaned["hubspot_object"],
+                # What people call them (the ids above are what the API does).
+                "salesforce_label": cleaned.get("salesforce_label") or "",
+                "hubspot_label": cleaned.get("hubspot_label") or "",
                 "mappings": {m["salesforce_field"]: m["hubspot_property"] for m in checked},
             },
         )

@@ -151,7 +151,10 @@ def test_walk_the_wizard_as_admin(admin_client, live, hs_type, admin_user):
     event = AuditEvent.objects.get(action="custom_object.created")
     assert event.actor == admin_user and event.details["object"] == "custom:1"
     audit = admin_client.get("/audit/").content.decode()
-    assert "Custom object sync added" in audit and f"Project__c ⇄ {hs_type}" in audit
+    assert "Custom object sync added" in audit
+    # Named as people know them, not by their API ids.
+    assert f"{row.options['salesforce_label']} ⇄ {row.options['hubspot_label']}" in audit
+    assert f"Project__c ⇄ {hs_type}" not in audit
 
     html = admin_client.get("/custom-objects/").content.decode()
     assert 'id="custom-object-1"' in html and "Project__c" in html and "HubSpot wins" in html

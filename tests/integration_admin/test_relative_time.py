@@ -57,3 +57,18 @@ def test_the_status_bar_says_synced_just_now(admin_client, connected):
     SyncRun.objects.filter(object="contacts").update(finished_at=now - timedelta(minutes=3))
     html = admin_client.get("/discover/").content.decode()
     assert ">synced 3\xa0minutes ago</time>" in html and "just now" not in html
+
+
+@pytest.mark.django_db
+def test_the_usage_card_and_connection_page_say_just_now(admin_client, connected):
+    from django.utils import timezone
+
+    from sync_engine.models import Integration, SalesforceConnection
+
+    Integration.objects.filter(pk=connected.pk).update(limits_checked_at=timezone.now())
+    SalesforceConnection.objects.filter(integration=connected).update(
+        last_verified_at=timezone.now()
+    )
+    assert "read from Salesforce just now" in admin_client.get("/sync-health/").content.decode()
+    html = admin_client.get("/connection/").content.decode()
+    assert "0\xa0minutes" not in html and "just now" in html
