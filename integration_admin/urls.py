@@ -26,6 +26,7 @@ urlpatterns = [
         errors.errors_create_view,
         name="errors_create_view",
     ),
+    path("records/", errors.record_find, name="record_find"),
     path(
         "records/<str:object_name>/<str:record_key>/",
         errors.record_detail,

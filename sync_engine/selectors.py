@@ -1070,3 +1070,165 @@ def error_view_records(*, integration: Integration, error_type: str) -> ErrorVie
         place(chunk)
     result.groups = {type_id: list(ids) for type_id, ids in groups.items()}
     return result
+
+
+# --- finding a record (Sync health: "Find a record") ------------------------------------------
+RECORD_QUERY_MAX = 254  # the longest email address; a longer query can't be one of ours
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+_SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+_SALESFORCE_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def salesforce_id_suffix(core: str) -> str:
+    """The 3 characters an 18-character Salesforce id adds to its 15-character core: each
+    tells which of 5 of the core's characters are capitals (so the id survives a lost case)."""
+    return "".join(
+        _SALESFORCE_SUFFIX[
+            sum(1 << i for i, char in enumerate(core[start : start + 5]) if "A" <= char <= "Z")
+        ]
+        for start in (0, 5, 10)
+    )
+
+
+def salesforce_id_forms(value: str) -> set[str]:
+    """The ids a typed Salesforce id stands for: its 15- and 18-character forms (the ids are
+    case-sensitive), and for an 18-character id whose case was lost (a spreadsheet, say), those
+    of the core its suffix restores."""
+    cores = {value[:15]}
+    suffix = value[15:18].upper()
+    if len(value) == 18 and all(char in _SALESFORCE_SUFFIX for char in suffix):
+        flags = [_SALESFORCE_SUFFIX.index(char) for char in suffix]
+        cores.add(
+            "".join(
+                char.upper() if flags[i // 5] >> (i % 5) & 1 else char.lower()
+                for i, char in enumerate(value[:15])
+            )
+        )
+    return {value} | {form for core in cores for form in (core, core + salesforce_id_suffix(core))}
+
+
+def record_query_kinds(query: str) -> tuple[str, ...]:
+    """What a "Find a record" query can be: ``email``, ``hubspot`` (a record id: digits) and/or
+    ``salesforce`` (15 or 18 letters and digits; an all-digit one may be either id); none for
+    anything else."""
+    if not query or len(query) > RECORD_QUERY_MAX:
+        return ()
+    if "@" in query:
+        return ("email",) if _EMAIL.fullmatch(query) else ()
+    kinds = []
+    if query.isascii() and query.isdigit() and len(query) <= 30:
+        kinds.append("hubspot")
+    if _SALESFORCE_ID.fullmatch(query):
+        kinds.append("salesforce")
+    return tuple(kinds)
+
+
+@dataclass
+class RecordMatch:
+    """One record a search found: where its page is, its name and ids, whether it is linked
+    and how many current errors it has."""
+
+    object: str
+    record_key: str  # with ``object``, the record page's address
+    label: str = ""
+    hubspot_id: str = ""
+    salesforce_id: str = ""
+    salesforce_type: str = ""
+    linked: bool = False
+    current_errors: int = 0
+
+
+@dataclass
+class RecordSearch:
+    query: str
+    kinds: tuple[str, ...]  # how the query was read; empty: not an email or an id
+    matches: list[RecordMatch]
+    more: bool = False  # more records matched than the limit
+
+    @property
+    def understood(self) -> bool:
+        return bool(self.kinds)
+
+
+def records_find(*, integration: Integration, query: str, limit: int = 20) -> RecordSearch:
+    """The synced records (links) and the records with sync errors (current or past) that an
+    email address, a HubSpot record id or a Salesforce id names, links first; a record's errors
+    count with its link (2 queries, none when the query is neither; the database only)."""
+    from django.db.models.fields.json import KeyTextTransform
+    from django.db.models.functions import Lower
+
+    from .models import SyncObject
+    from .sync.activities import KINDS as ACTIVITY_KINDS
+
+    query = (query or "").strip()
+    kinds = record_query_kinds(query)
+    if not kinds:
+        return RecordSearch(query=query[:RECORD_QUERY_MAX], kinds=(), matches=[])
+    link_condition, error_condition = Q(), Q()
+    if "email" in kinds:
+        email = query.lower()
+        link_condition |= Q(object=SyncObject.CONTACTS, found_email=email)
+        # A person's error names them "Name <email>", or by the email alone.
+        error_condition |= Q(record_label__iexact=query) | Q(record_label__iendswith=f"<{query}>")
+    if "hubspot" in kinds:
+        # An engagement's link and error key name its type too ("calls:77").
+        ids = [query, *(f"{kind}:{query}" for kind in ACTIVITY_KINDS)]
+        link_condition |= Q(hubspot_id__in=ids)
+        error_condition |= Q(record_key__in=[f"hubspot:{i}" for i in ids]) | Q(hubspot_id=query)
+    if "salesforce" in kinds:
+        forms = sorted(salesforce_id_forms(query))
+        link_condition |= Q(salesforce_id__in=forms)
+        error_condition |= Q(record_key__in=[f"salesforce:{f}" for f in forms]) | Q(
+            salesforce_id__in=forms
+        )
+    links_query = RecordLink.objects.filter(integration_id=integration.pk)
+    if "email" in kinds:
+        links_query = links_query.annotate(found_email=Lower(KeyTextTransform("email", "snapshot")))
+    links = list(links_query.filter(link_condition).order_by("-last_synced_at", "-id")[: limit + 1])
+    groups = list(
+        SyncError.objects.filter(error_condition, integration_id=integration.pk)
+        .values("object", "record_key")
+        .annotate(
+            current=Count("id", filter=Q(resolved_at__isnull=True)),
+            label=Max("record_label"),
+            error_hubspot_id=Max("hubspot_id"),
+            error_salesforce_id=Max("salesforce_id"),
+            error_salesforce_type=Max("salesforce_type"),
+            seen=Max("last_seen_at"),
+        )
+        .order_by("-seen", "object", "record_key")[: limit + 1]
+    )
+    matches: list[RecordMatch] = []
+    by_key: dict[tuple[str, str], RecordMatch] = {}
+    for link in links[:limit]:
+        match = RecordMatch(
+            object=link.object,
+            record_key=f"hubspot:{link.hubspot_id}",
+            label=_synced_label(link.snapshot or {}),
+            hubspot_id=link.hubspot_id,
+            salesforce_id=link.salesforce_id,
+            salesforce_type=link.salesforce_type,
+            linked=True,
+        )
+        matches.append(match)
+        by_key[(link.object, f"hubspot:{link.hubspot_id}")] = match
+        by_key[(link.object, f"salesforce:{link.salesforce_id}")] = match
+    for group in groups[:limit]:
+        match = by_key.get((group["object"], group["record_key"]))
+        if match is None:
+            match = RecordMatch(
+                object=group["object"],
+                record_key=group["record_key"],
+                hubspot_id=group["error_hubspot_id"],
+                salesforce_id=group["error_salesforce_id"],
+                salesforce_type=group["error_salesforce_type"],
+            )
+            matches.append(match)
+            by_key[(group["object"], group["record_key"])] = match
+        match.current_errors += group["current"]
+        # The record page's name: an error's label first, then the name it synced under.
+        match.label = group["label"] or match.label
+    for match in matches:
+        match.label = match.label or match.record_key
+    more = len(links) > limit or len(groups) > limit or len(matches) > limit
+    return RecordSearch(query=query, kinds=kinds, matches=matches[:limit], more=more)

@@ -12,13 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from sync_engine.error_types import ERROR_TYPES
 from sync_engine.errors import ConnectorError
 from sync_engine.models import SyncObject
 from sync_engine.object_settings import CUSTOM_PREFIX
-from sync_engine.selectors import record_history
+from sync_engine.selectors import RECORD_QUERY_MAX, record_history, records_find
 from sync_engine.services import ErrorViews, sync_errors_create_view, sync_errors_request_resync
 from sync_engine.services import record_resync as request_record_resync
 
@@ -26,7 +26,7 @@ from ..links import hubspot_list_url
 from ..roles import admin_required
 from ..status import object_labels
 from ..templatetags.humanize_numbers import thousands
-from .common import current_integration, error_type_param
+from .common import current_integration, error_type_param, not_connected
 from .health import _panel_context
 
 
@@ -246,3 +246,33 @@ def record_resync(request: HttpRequest, object_name: str, record_key: str) -> Ht
     else:
         messages.info(request, SYNC_OFF_QUEUED)
     return redirect("record_detail", object_name=object_name, record_key=record_key)
+
+
+@login_required
+@require_safe
+def record_find(request: HttpRequest) -> HttpResponse:
+    """*Find a record* (from Sync health): an email address, a HubSpot record id or a
+    Salesforce id. One match goes to its record's page; several are listed; none says so.
+    Read-only, for viewers too, and from the database alone (no CRM calls)."""
+    integration = current_integration(request)
+    if integration is None:
+        return not_connected(request, "sync-health")
+    # Past RECORD_QUERY_MAX a query is no email or id: it reads as one we can't search for.
+    query = request.GET.get("q", "")[: RECORD_QUERY_MAX + 100].strip()
+    search = records_find(integration=integration, query=query) if query else None
+    if search is not None and len(search.matches) == 1:
+        match = search.matches[0]
+        return redirect("record_detail", object_name=match.object, record_key=match.record_key)
+    if search is not None:
+        labels = object_labels(integration, {match.object for match in search.matches})
+        for match in search.matches:
+            match.object_label = labels[match.object]
+    return render(
+        request,
+        "integration_admin/record_find.html",
+        {
+            "active_tab": "sync-health",
+            "query": search.query if search is not None else "",
+            "search": search,
+        },
+    )
