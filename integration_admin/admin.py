@@ -17,6 +17,7 @@ from django_celery_beat.models import (
 from knox.admin import AuthTokenAdmin
 from knox.models import AuthToken
 
+from sync_engine.admin import ReadOnlyAdmin
 from sync_engine.services import audit_event_record
 
 admin.site.unregister(AuthToken)
@@ -102,16 +103,7 @@ class AuditedUserAdmin(UserAdmin):
 
 
 # --- the periodic jobs: declared in sync_engine/schedules.py, shown read-only ----------------
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
+class _ReadOnly(ReadOnlyAdmin):
     def get_actions(self, request):
         return {}  # no "run selected tasks", no bulk enable/disable
 

@@ -14,7 +14,7 @@ from sync_engine.models import ApiCall, AuditEvent, ImportJob, RecordLink, SyncE
 from sync_engine.services import object_settings_update, object_sync_get_or_create
 from sync_engine.sync.cycle import sync_cycle_run
 from tests.sync_engine.engine_harness import chunks
-from tests.sync_engine.sync.helpers import hs_create, hs_emails, hs_get
+from tests.sync_engine.sync.helpers import crash_on_creates, hs_create, hs_emails, hs_get
 
 
 @pytest.fixture
@@ -710,8 +710,6 @@ def test_a_task_import_that_died_after_creating_engagements_resumes_without_dupl
     """The batch in flight when an import stopped may have landed in HubSpot: the resumed
     import looks for those engagements first, even after a cycle in between cleared the
     activities' own pending-create marker."""
-    from sync_engine.sync import activities as activities_module
-
     lead = seed(sf_person, "Lead", leads(1))[0]
     seed(
         sf_person,
@@ -719,17 +717,10 @@ def test_a_task_import_that_died_after_creating_engagements_resumes_without_dupl
         [{"WhoId": lead, "Subject": f"Call back {i}", "Status": "Completed"} for i in range(2)],
     )
     lead_imported_and_task_sync_on(integration)
-    commit = activities_module.ActivitySync.commit_items
-
-    def worker_dies(self, items, origin, cursor, handled):
-        if any(i.created_id for i in items):
-            raise RuntimeError("worker died before the links were stored")
-        return commit(self, items, origin, cursor, handled)
-
-    monkeypatch.setattr(activities_module.ActivitySync, "commit_items", worker_dies)
+    revive = crash_on_creates(monkeypatch)
     job = run(integration, "tasks")
     assert job.status == "failed"
-    monkeypatch.setattr(activities_module.ActivitySync, "commit_items", commit)
+    revive()
     assert len(hs_person.crm.objects.basic_api.get_page("tasks", limit=10).results) == 2
     sync_cycle_run(integration=integration, object_name="activities")  # a cycle in between
 

@@ -63,3 +63,23 @@ def user_and_owner(emulators, first: str, last: str, email: str) -> tuple[str, s
         "create_owner", email=email, first_name=first, last_name=last
     )["id"]
     return user, owner
+
+
+class Crash(Exception):
+    """The worker dies here: nothing after this instant runs."""
+
+
+def crash_on_creates(monkeypatch):
+    """The activities worker dies between a commit's creates and their links; call what this
+    returns to revive it."""
+    from sync_engine.sync.activities import ActivitySync
+
+    original = ActivitySync.commit_items
+
+    def crash(self, items, origin, cursor, handled):
+        if any(i.created_id for i in items):
+            raise Crash("worker died before the links were stored")
+        return original(self, items, origin, cursor, handled)
+
+    monkeypatch.setattr(ActivitySync, "commit_items", crash)
+    return lambda: monkeypatch.setattr(ActivitySync, "commit_items", original)

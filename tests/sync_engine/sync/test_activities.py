@@ -22,12 +22,11 @@ from sync_engine.models import (
     System,
 )
 from sync_engine.services import object_settings_update, object_sync_get_or_create, record_resync
-from sync_engine.sync import activities as activities_module
 from sync_engine.sync.activities import INTENT_STREAM as INTENT
 from sync_engine.sync.changes import parse_time
 from sync_engine.sync.cycle import sync_cycle_run
 
-from .helpers import hs_create, new_lead
+from .helpers import Crash, crash_on_creates, hs_create, new_lead
 
 TO_CONTACT = {"calls": 194, "emails": 198, "meetings": 200, "notes": 202, "tasks": 204}
 NOW_MS = lambda: str(int(time.time() * 1000))  # noqa: E731
@@ -639,28 +638,17 @@ def test_a_salesforce_task_of_an_unlinked_lead_waits(activities, sf_person):
 
 
 # --- crash safety ---------------------------------------------------------------------------
-class Crash(Exception):
-    pass
-
-
 def test_a_crash_after_creating_tasks_creates_no_duplicate(
     activities, linked_person, hs_person, sf_person, monkeypatch
 ):
     lead, contact = linked_person
     activities.settings(hubspot_calls=True, salesforce_tasks=True)
     engagement(hs_person, "calls", contact, hs_call_title="Once")
-    original = activities_module.ActivitySync.commit_items
-
-    def crash(self, items, origin, cursor, handled):
-        if any(i.created_id for i in items):
-            raise Crash("worker died before the links were stored")
-        return original(self, items, origin, cursor, handled)
-
-    monkeypatch.setattr(activities_module.ActivitySync, "commit_items", crash)
+    revive = crash_on_creates(monkeypatch)
     with pytest.raises(Crash):
         sync_cycle_run(integration=activities.integration, object_name="activities")
     assert len(tasks_of(sf_person, lead)) == 1  # the create landed, its link didn't
-    monkeypatch.setattr(activities_module.ActivitySync, "commit_items", original)
+    revive()
     run = activities()
     assert run.counts["matched"] == 1 and run.counts["created_in_salesforce"] == 0, run.counts
     assert run.counts["created_in_hubspot"] == 0  # our own Task never comes back
@@ -676,18 +664,11 @@ def test_a_crash_after_creating_engagements_creates_no_duplicate(
     activities.settings(salesforce_calls=True, hubspot_calls=True)
     sf_person.Task.create({"WhoId": lead, "Subject": "Rang", "Status": "Completed",
                            "TaskSubtype": "Call"})  # fmt: skip
-    original = activities_module.ActivitySync.commit_items
-
-    def crash(self, items, origin, cursor, handled):
-        if any(i.created_id for i in items):
-            raise Crash("worker died before the links were stored")
-        return original(self, items, origin, cursor, handled)
-
-    monkeypatch.setattr(activities_module.ActivitySync, "commit_items", crash)
+    revive = crash_on_creates(monkeypatch)
     with pytest.raises(Crash):
         sync_cycle_run(integration=activities.integration, object_name="activities")
     assert len(engagements(hs_person, "calls")) == 1
-    monkeypatch.setattr(activities_module.ActivitySync, "commit_items", original)
+    revive()
     run = activities()
     assert run.counts["matched"] == 1 and run.counts["created_in_hubspot"] == 0, run.counts
     assert run.counts["created_in_salesforce"] == 0  # our own engagement never goes back
@@ -705,17 +686,10 @@ def test_with_an_external_id_on_task_creates_are_upserts_that_survive_a_crash(
     )  # fmt: skip
     activities.settings(hubspot_notes=True, salesforce_tasks=True)
     note = engagement(hs_person, "notes", contact, hs_note_body="Prefers email")
-    original = activities_module.ActivitySync.commit_items
-
-    def crash(self, items, origin, cursor, handled):
-        if any(i.created_id for i in items):
-            raise Crash("worker died before the links were stored")
-        return original(self, items, origin, cursor, handled)
-
-    monkeypatch.setattr(activities_module.ActivitySync, "commit_items", crash)
+    revive = crash_on_creates(monkeypatch)
     with pytest.raises(Crash):
         sync_cycle_run(integration=activities.integration, object_name="activities")
-    monkeypatch.setattr(activities_module.ActivitySync, "commit_items", original)
+    revive()
     run = activities()
     assert run.counts["matched"] == 1 and run.counts["created_in_salesforce"] == 0, run.counts
     assert run.counts["created_in_hubspot"] == 0  # our Task isn't echoed
@@ -729,19 +703,6 @@ def test_with_an_external_id_on_task_creates_are_upserts_that_survive_a_crash(
 
 
 PADDING = "calls made by others"
-
-
-def crash_on_creates(monkeypatch):
-    """The worker dies between the creates of a commit and their links (undo to revive it)."""
-    original = activities_module.ActivitySync.commit_items
-
-    def crash(self, items, origin, cursor, handled):
-        if any(i.created_id for i in items):
-            raise Crash("worker died before the links were stored")
-        return original(self, items, origin, cursor, handled)
-
-    monkeypatch.setattr(activities_module.ActivitySync, "commit_items", crash)
-    return lambda: monkeypatch.setattr(activities_module.ActivitySync, "commit_items", original)
 
 
 def past_retry_ceiling(integration) -> int:

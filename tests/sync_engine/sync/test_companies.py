@@ -671,19 +671,9 @@ def test_a_refused_contact_association_is_an_error_on_that_contact_alone(
 def test_with_a_contact_inclusion_list_only_its_members_make_companies_create_accounts(
     companies, integration, emulators, sf_person, hs_person
 ):
-    from .test_contacts_inclusion_list import make_list
-
     # Both contacts exist in Salesforce (as contacts, linked); only one is in the list.
-    inside = sf_person.Contact.create({"LastName": "In", "Email": "in@seg.example"})["id"]
-    outside = sf_person.Contact.create({"LastName": "Out", "Email": "out@seg.example"})["id"]
-    companies("contacts")
-    hs_in = RecordLink.objects.get(object="contacts", salesforce_id=inside).hubspot_id
-    hs_out = RecordLink.objects.get(object="contacts", salesforce_id=outside).hubspot_id
-    hs_person.crm.contacts.basic_api.update(hs_in, {"properties": {"jobtitle": "please sync"}})
-    object_settings_update(
-        integration=integration,
-        object_name="contacts",
-        changes={"inclusion_list_id": make_list(emulators)},
+    inside, outside, hs_in, hs_out = one_contact_in_the_list(
+        companies, integration, emulators, sf_person, hs_person
     )
     in_company = hs_company(hs_person, name="Segment In")
     out_company = hs_company(hs_person, name="Segment Out")
@@ -887,19 +877,9 @@ def test_a_salesforce_account_move_of_a_contact_outside_the_inclusion_list_is_no
 def test_a_new_account_is_not_given_to_a_private_contact_outside_the_inclusion_list(
     companies, integration, emulators, sf_person, hs_person
 ):
-    from .test_contacts_inclusion_list import make_list
-
     # Both are Salesforce contacts without an account ("private"); only one is in the list.
-    inside = sf_person.Contact.create({"LastName": "In", "Email": "in@private.example"})["id"]
-    outside = sf_person.Contact.create({"LastName": "Out", "Email": "out@private.example"})["id"]
-    companies("contacts")
-    hs_in = RecordLink.objects.get(object="contacts", salesforce_id=inside).hubspot_id
-    hs_out = RecordLink.objects.get(object="contacts", salesforce_id=outside).hubspot_id
-    hs_person.crm.contacts.basic_api.update(hs_in, {"properties": {"jobtitle": "please sync"}})
-    object_settings_update(
-        integration=integration,
-        object_name="contacts",
-        changes={"inclusion_list_id": make_list(emulators)},
+    inside, outside, hs_in, hs_out = one_contact_in_the_list(
+        companies, integration, emulators, sf_person, hs_person
     )
     company = hs_company(hs_person, name="Shared Private")
     for contact in (hs_in, hs_out):
@@ -951,3 +931,22 @@ def test_a_worker_killed_before_the_hand_over_still_gives_the_account_to_its_con
     assert "__hand_over" not in companies.link(hubspot_id=str(company)).snapshot
     idle = companies()
     assert not idle.counts.get("accounts_set_on_contacts")
+
+
+def one_contact_in_the_list(companies, integration, emulators, sf_person, hs_person):
+    """Two linked Salesforce contacts without an account, and a contact inclusion list that
+    holds only the first: their Salesforce ids (in, out), then their HubSpot ids."""
+    from .test_contacts_inclusion_list import make_list
+
+    inside = sf_person.Contact.create({"LastName": "In", "Email": "in@seg.example"})["id"]
+    outside = sf_person.Contact.create({"LastName": "Out", "Email": "out@seg.example"})["id"]
+    companies("contacts")
+    hs_in = RecordLink.objects.get(object="contacts", salesforce_id=inside).hubspot_id
+    hs_out = RecordLink.objects.get(object="contacts", salesforce_id=outside).hubspot_id
+    hs_person.crm.contacts.basic_api.update(hs_in, {"properties": {"jobtitle": "please sync"}})
+    object_settings_update(
+        integration=integration,
+        object_name="contacts",
+        changes={"inclusion_list_id": make_list(emulators)},
+    )
+    return inside, outside, hs_in, hs_out
