@@ -44,6 +44,12 @@ def admin_password(var_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def ensure_admin_args(password: str) -> list[str]:
+    """``manage.py`` arguments that make the demo's admin. The password goes with its option
+    in one argument: a generated one may start with "-", which would read as an option."""
+    return ["ensure_admin", "--username", "admin", f"--password={password}"]
+
+
 def main() -> int:
     sf_port = int(os.environ.setdefault("SF_PORT", "8443"))
     hs_port = int(os.environ.setdefault("HS_PORT", "8444"))
@@ -91,7 +97,7 @@ def main() -> int:
         # The demo org has State and Country/Territory picklists turned on.
         manage("sync_settings", "contacts", "salesforce_state_country=enabled", env=env)
         password = admin_password(var_dir)
-        manage("ensure_admin", "--username", "admin", "--password", password, env=env)
+        manage(*ensure_admin_args(password), env=env)
         wait_for_port(web_port)
         print("\n" + "=" * 64)
         print(f"  Dashboard:  http://127.0.0.1:{web_port}/")

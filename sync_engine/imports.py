@@ -546,10 +546,14 @@ class _Runner:
         self.sobjects: list[str] = []  # the people objects a contacts import reads
         self.run_started = timezone.now()
         self._earlier_emails: dict[str, str] | None = None
+        self.resumed = False  # set by run()
 
     # --- the lifecycle ------------------------------------------------------------------------
     def run(self) -> None:
         job = self.job
+        # An earlier run of this job stopped (crash, failure, cancel) with a batch perhaps in
+        # flight: its writes may have landed without being committed here.
+        self.resumed = job.started_at is not None
         if job.started_at is None:
             job.started_at = timezone.now()
             job.save(update_fields=["started_at"])
@@ -758,7 +762,7 @@ class _Runner:
             handle = lambda _, records: sync.handle_cases(records, None)  # noqa: E731
             return sync, handle, lambda _: sync.case_fields()
         if target.pair == "activities" and hasattr(sync, "handle_salesforce"):
-            if self.job.position or self.job.processed:
+            if self.resumed:
                 # Resumed: the batch in flight when it stopped may have made its engagements
                 # (a cycle since may have cleared the pair's own marker); the first batch
                 # looks for them before creating.
