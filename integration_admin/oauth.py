@@ -39,11 +39,19 @@ class OAuthConfig:
     ca_pem: str  # PEM to trust for the login host ("" for the public CAs)
 
 
-def oauth_config(*, redirect_uri: str, connection=None) -> OAuthConfig:
-    """From settings; Reconnect logs in where the current connection lives unless
+SANDBOX_LOGIN_URL = "https://test.salesforce.com"
+
+
+def oauth_config(*, redirect_uri: str, connection=None, sandbox: bool = False) -> OAuthConfig:
+    """From settings; Reconnect logs in where the current connection lives, a first connect
+    at login.salesforce.com (``sandbox``: test.salesforce.com), unless
     ``SALESFORCE_LOGIN_URL`` says otherwise."""
     login_url = settings.SALESFORCE_LOGIN_URL or (
-        connection.instance_url if connection is not None else DEFAULT_LOGIN_URL
+        connection.instance_url
+        if connection is not None
+        else SANDBOX_LOGIN_URL
+        if sandbox
+        else DEFAULT_LOGIN_URL
     )
     ca_pem = ""
     if settings.SALESFORCE_CA_FILE:

@@ -61,6 +61,10 @@ def main() -> int:
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYTHONUNBUFFERED": "1",
         "VAR_DIR": str(var_dir),
+        # The demo's Salesforce is the emulator: the Connection page's sign-in (after a
+        # Disconnect, say) goes there and trusts its certificate.
+        "SALESFORCE_LOGIN_URL": f"https://127.0.0.1:{sf_port}",
+        "SALESFORCE_CA_FILE": str(var_dir / "emulators" / "ca.pem"),
     }
 
     manage("migrate", "--noinput", "-v", "0", env=env)

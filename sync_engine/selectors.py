@@ -1074,7 +1074,9 @@ def error_view_records(*, integration: Integration, error_type: str) -> ErrorVie
 
 # --- finding a record (Sync health: "Find a record") ------------------------------------------
 RECORD_QUERY_MAX = 254  # the longest email address; a longer query can't be one of ours
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+# Loose on purpose: the records an admin most needs to find are those whose email is broken
+# ("a@@b.example"); anything with an "@" and no spaces is looked up as an email.
+_EMAIL = re.compile(r"[^\s]*@[^\s]*")
 _SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 _SALESFORCE_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 

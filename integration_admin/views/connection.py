@@ -71,6 +71,7 @@ def _page(request: HttpRequest, *, confirm_disconnect: bool = False) -> HttpResp
             "oauth_default_client": settings.SALESFORCE_OAUTH_CLIENT_ID
             == "hubspot-salesforce-sync",
             "hubspot_api_url": settings.HUBSPOT_API_URL,
+            "salesforce_login_fixed": bool(settings.SALESFORCE_LOGIN_URL),
         },
     )
 
@@ -147,6 +148,7 @@ def salesforce_connect(request: HttpRequest) -> HttpResponse:
     config = oauth_config(
         redirect_uri=request.build_absolute_uri(reverse("salesforce_callback")),
         connection=salesforce,
+        sandbox=request.POST.get("sandbox") == "on",
     )
     return redirect(authorization_start(request.session, config, extra=extra))
 

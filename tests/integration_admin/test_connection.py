@@ -84,6 +84,19 @@ def test_first_connect_from_the_browser(admin_client, emulators, settings):
     assert SESSION_KEY not in admin_client.session  # the HubSpot token left the session
 
 
+def test_a_first_connect_can_sign_in_to_a_sandbox(admin_client, db, settings):
+    """Spec §1: installing can target a Salesforce sandbox."""
+    settings.SALESFORCE_LOGIN_URL = ""
+    html = admin_client.get("/connection/").content.decode()
+    assert 'name="sandbox"' in html
+    response = admin_client.post(
+        "/connection/salesforce/connect/", {"hubspot_token": "t", "sandbox": "on"}
+    )
+    assert response["Location"].startswith("https://test.salesforce.com/services/oauth2/")
+    response = admin_client.post("/connection/salesforce/connect/", {"hubspot_token": "t"})
+    assert response["Location"].startswith("https://login.salesforce.com/services/oauth2/")
+
+
 def test_first_connect_needs_the_hubspot_token(admin_client, db):
     response = admin_client.post("/connection/salesforce/connect/", {"hubspot_token": ""})
     assert response["Location"] == "/connection/"
@@ -275,6 +288,11 @@ def test_disconnect_asks_first_then_deletes_the_tokens(admin_client, admin_user,
     assert "python manage.py connect" in html and "Connect Salesforce" in html
     assert 'name="hubspot_token"' in html
     assert "Connecting a different org or account needs care" in html
+    # The form and the command start from what was connected; no sync switch to flip.
+    hubspot_before = event.details["hubspot_url"]
+    assert f'name="hubspot_url" value="{hubspot_before}"' in html
+    assert f"--hubspot-url {hubspot_before}" in html and "--salesforce-ca" in html
+    assert 'id="sync-switch"' not in html and "Sync is on." not in html
     assert "sf-secret-never-shown" not in html and "hs-secret-never-shown" not in html
     bar = statusbar(html)
     assert "<strong>Disconnected</strong>" in bar

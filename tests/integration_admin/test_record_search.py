@@ -194,6 +194,14 @@ def test_an_email_finds_an_error_by_its_record_name(viewer_client, connected):
     assert response["Location"] == "/records/contacts/hubspot:1200/"
 
 
+def test_a_broken_email_copied_from_its_error_finds_the_record(viewer_client, connected):
+    """The records an admin most needs to find are those whose email is invalid."""
+    make_error(connected, hubspot_id="1406", record_label="Mila <mila@@initech.example>")
+    response = find(viewer_client, "mila@@initech.example")
+    assert response.status_code == 302
+    assert response["Location"] == "/records/contacts/hubspot:1406/"
+
+
 def test_an_email_on_two_contacts_lists_both(viewer_client, connected):
     other = LEAD_15.swapcase()
     link(connected, "501", LEAD_18, snapshot={"email": "twin@example.com", "firstname": "Ann"})
