@@ -406,6 +406,13 @@ def test_a_phone_sees_the_status_bar_compact_and_the_mapping_rules(
     assert box["x"] >= 0 and box["x"] + box["width"] <= 375, box
     expect(row.locator("td[data-label='Sync rule']")).to_be_visible()
     screenshot(page, "phone-mappings")
+    # The sync history: each cycle a small card, its status in the window.
+    page.goto(f"{live_server.url}/sync-health/")
+    status = page.locator("#sync-runs td[data-label='Status']").first
+    status.scroll_into_view_if_needed()
+    box = status.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375, box
+    screenshot(page, "phone-sync-runs")
 
 
 def test_a_desktop_window_keeps_the_header_and_tables_on_screen(page: Page, live_server, connected):
