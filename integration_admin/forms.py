@@ -76,7 +76,6 @@ class ContactSettingsForm(forms.Form):
     """Every ``ContactSettings`` field, as the Contacts tab lays them out."""
 
     change_labels = {
-        "enabled": _("Sync contacts"),
         "salesforce_create_update": _("When a Salesforce lead or contact is created or updated"),
         "hubspot_creates": _("When a HubSpot contact is created or updated"),
         "salesforce_delete": _("When a Salesforce contact or lead is deleted"),
@@ -156,8 +155,6 @@ class CompanySettingsForm(forms.Form):
     )
 
     change_labels = {
-        "enabled": _("Sync companies"),
-        "salesforce_creates": _("A new Salesforce account creates a HubSpot company"),
         "hubspot_creates": _("A HubSpot company creates a Salesforce account"),
         "salesforce_delete": _("When a Salesforce account is deleted"),
     }
@@ -190,7 +187,6 @@ class DealSettingsForm(forms.Form):
     salesforce_delete = forms.ChoiceField(choices=DEAL_SALESFORCE_DELETE, widget=forms.RadioSelect)
 
     change_labels = {
-        "enabled": _("Sync deals"),
         "salesforce_delete": _("When a Salesforce opportunity is deleted"),
     }
 
@@ -234,7 +230,6 @@ class ActivitySettingsForm(forms.Form):
                           "salesforce_meetings")  # fmt: skip
 
     change_labels = {
-        "enabled": _("Sync activities"),
         "hubspot_calls": _("HubSpot calls to Salesforce"),
         "hubspot_emails": _("HubSpot emails to Salesforce"),
         "hubspot_meetings": _("HubSpot meetings to Salesforce"),
@@ -319,10 +314,6 @@ class TicketSettingsForm(forms.Form):
         required=False, label=_("Associate tickets with the case's contact")
     )
     change_labels = {
-        "enabled": _("Sync tickets"),
-        "salesforce_delete": _("When a Salesforce case is deleted"),
-        "sync_account_association": _("Associate tickets with the case's account"),
-        "sync_contact_association": _("Associate tickets with the case's contact"),
         "pipelines": _("Pipelines"),
         "setup_complete": _("Setup complete"),
     }
@@ -337,7 +328,12 @@ def _settings_form(object_name: str):
 def setting_label(object_name: str, name: str) -> str:
     """A setting's name in people's words (the audit log's "what changed")."""
     form = _settings_form(object_name)
-    return str((form.change_labels if form else {}).get(name, name))
+    if form is None:
+        return name
+    field = form.base_fields.get(name)
+    # Where the form's label fits the audit log too, it is the one (``change_labels`` says
+    # otherwise, and names settings the form doesn't show).
+    return str(form.change_labels.get(name) or (field.label if field and field.label else name))
 
 
 def setting_value(object_name: str, name: str, value) -> str | None:

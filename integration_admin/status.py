@@ -9,7 +9,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sync_engine.budget import paused_for_allocation, paused_for_org_limit
+from sync_engine.budget import ALLOCATION_USED, ORG_LIMIT, paused_because
 from sync_engine.models import Integration, ObjectSync, SyncObject
 from sync_engine.object_settings import CUSTOM_PREFIX, settings_for
 from sync_engine.services import DISCONNECTED_BY_ADMIN
@@ -112,9 +112,9 @@ def _reason(integration: Integration) -> str:
         return _("Disconnected on %(when)s; the stored tokens were deleted.") % {
             "when": _when(integration.state_changed_at)
         }
-    if paused_for_allocation(integration):
+    if paused_because(integration, ALLOCATION_USED):
         return _("The Salesforce API allocation is used up.")
-    if paused_for_org_limit(integration):
+    if paused_because(integration, ORG_LIMIT):
         return _("The Salesforce org reached its daily API limit, which stops every integration.")
     return integration.state_reason
 
@@ -122,7 +122,7 @@ def _reason(integration: Integration) -> str:
 def _advice(integration: Integration) -> str:
     state = integration.state
     reason = integration.state_reason.lower()
-    if paused_for_org_limit(integration):
+    if paused_because(integration, ORG_LIMIT):
         return _(
             "Syncing resumes by itself when Salesforce frees calls. For a migration, ask "
             "Salesforce for a temporary increase."

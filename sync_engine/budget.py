@@ -23,16 +23,11 @@ ALLOCATION_USED = "The Salesforce API allocation is used up."
 ORG_LIMIT = "The Salesforce org reached its daily API limit, which stops every integration."
 
 
-def paused_for_allocation(integration: Integration) -> bool:
-    """Paused because "Allocated to HubSpot" is used up (older rows say more after it)."""
+def paused_because(integration: Integration, reason: str) -> bool:
+    """Paused for ``reason`` (``ALLOCATION_USED``, ``ORG_LIMIT``); rows paused by an older
+    version say more after it."""
     return integration.state == Integration.State.PAUSED and integration.state_reason.startswith(
-        ALLOCATION_USED.rstrip(".")
-    )
-
-
-def paused_for_org_limit(integration: Integration) -> bool:
-    return integration.state == Integration.State.PAUSED and integration.state_reason.startswith(
-        ORG_LIMIT.split(",")[0]
+        reason
     )
 
 

@@ -767,15 +767,11 @@ class _Runner:
                 # (a cycle since may have cleared the pair's own marker); the first batch
                 # looks for them before creating.
                 sync.recover.setdefault("hubspot", timezone.now().isoformat())
-            recovering = "hubspot" in sync.recover
 
             def handle(sobject: str, records: list[dict]) -> None:
-                nonlocal recovering
                 # Forced: turning a type on never backfills; the import is how history comes.
                 sync.handle_salesforce(sobject, records, None, force=True)
-                if recovering:  # only the batch that was in flight can have been lost
-                    sync.recover.pop("hubspot", None)
-                    recovering = False
+                sync.recover.pop("hubspot", None)  # only the first batch can have been lost
 
             return sync, handle, sync.fields_of
         if target.pair.startswith(CUSTOM_PREFIX) and hasattr(sync, "record_fields"):

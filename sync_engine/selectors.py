@@ -780,11 +780,9 @@ class SchemaOptions:
     def read_only_fields(self) -> set[str]:
         """Salesforce fields that take no writes (formula or not updateable): their mappings
         may only use Salesforce's value (spec §8.2)."""
-        return {
-            f["name"]
-            for f in self.salesforce
-            if f.get("calculated") or not f.get("updateable", True)
-        }
+        from .sync.values import read_only_field
+
+        return {f["name"] for f in self.salesforce if read_only_field(f)}
 
     @property
     def is_empty(self) -> bool:

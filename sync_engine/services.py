@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from .budget import budget_remaining, paused_for_allocation
+from .budget import ALLOCATION_USED, budget_remaining, paused_because
 from .errors import ConnectionCheckFailed, ConnectorError, RemoteError, TransientError
 from .fields import secret_rotate
 from .models import (
@@ -45,7 +45,7 @@ from .object_settings import (
 )
 from .sync.registry import PAIR_CLASSES
 from .sync.rules import SyncRule
-from .sync.values import default_mappings, is_compatible
+from .sync.values import default_mappings, is_compatible, read_only_field
 
 
 # --- audit and ledger ---------------------------------------------------------------------
@@ -307,7 +307,7 @@ def integration_update_allocation(
             actor=actor,
             details={"from": previous, "to": allocation},
         )
-    if paused_for_allocation(integration) and budget_remaining(
+    if paused_because(integration, ALLOCATION_USED) and budget_remaining(
         integration=integration, system=System.SALESFORCE
     ):
         # Raised past what the window holds: the next cycle may spend again, so the header
@@ -687,10 +687,6 @@ def mapping_rules(hubspot_property: str, *, salesforce_read_only: bool = False) 
     return tuple(SyncRule)
 
 
-def _read_only(field: dict) -> bool:
-    return bool(field.get("calculated")) or not field.get("updateable", True)
-
-
 def mapping_validate(
     *,
     integration: Integration,
@@ -745,7 +741,7 @@ def mapping_validate(
         raise SettingsError({"hubspot_property": f"'{hubspot_property}' is already mapped"})
     if taken.filter(salesforce_field=salesforce_field).exists():
         raise SettingsError({"salesforce_field": f"'{salesforce_field}' is already mapped"})
-    if any(_read_only(f) for f in fields.values()) and rule not in READ_ONLY_RULES:
+    if any(read_only_field(f) for f in fields.values()) and rule not in READ_ONLY_RULES:
         raise SettingsError({"salesforce_field": READ_ONLY_REFUSED})  # shown by the field
     warning = ""
     return {
@@ -817,7 +813,7 @@ def mapping_update_rule(
     if rule not in mapping_rules(mapping.hubspot_property):
         raise SettingsError({"rule": RULES_REFUSED[mapping.hubspot_property]})
     read_only = any(
-        _read_only(field)
+        read_only_field(field)
         for sobject in SALESFORCE_OBJECTS.get(mapping.object, ())
         if (
             field := _schema(mapping.integration, System.SALESFORCE, sobject).get(

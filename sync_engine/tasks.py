@@ -57,11 +57,12 @@ def sync_pairs(*, integration_id: int, object_names: list[str], trigger: str = "
     from .sync.cycle import sync_cycles_run
 
     integration = Integration.objects.filter(pk=integration_id).first()
-    if integration is not None and not integration.sync_enabled:
+    if integration is None:
+        return
+    if not integration.sync_enabled:
         logger.info("sync is off for integration %s; no cycle", integration_id)
         return
-    if integration is not None:
-        sync_cycles_run(integration=integration, object_names=object_names, trigger=trigger)
+    sync_cycles_run(integration=integration, object_names=object_names, trigger=trigger)
 
 
 @shared_task(name="sync_engine.sync_due", ignore_result=True)

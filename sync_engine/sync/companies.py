@@ -49,7 +49,6 @@ from .changes import (
     hubspot_list_members,
     parse_time,
     salesforce_by_ids,
-    with_retries,
 )
 from .context import CycleContext
 from .pair import (
@@ -809,12 +808,7 @@ class CompanySync(PairSync):
                 )
             done[record["Id"]] = account
             resolved.append(f"salesforce:{record['Id']}")
-        if removals:
-            with_retries(
-                lambda: self.ctx.hubspot.associations_batch_archive(
-                    from_object_type="contacts", to_object_type=OBJECT, inputs=removals
-                )
-            )
+        self.hubspot_dissociate("contacts", OBJECT, removals)
         refused = self.hubspot_associate("contacts", OBJECT, inputs) if inputs else []
         by_hubspot_id = {links[r["Id"]].hubspot_id: r for r in changed}
         for failed, error in refused:

@@ -984,14 +984,8 @@ class CustomObjectSync(PairSync):
 
     def associations_archive(self, hs_object: str, olds: list[tuple[Pair, str]]) -> None:
         """Remove each pair's HubSpot association with ``hs_object`` record ``old``."""
-        if not olds:
-            return
         removals = [{"from": {"id": p.hubspot_id}, "to": [{"id": old}]} for p, old in olds]
-        with_retries(
-            lambda: self.ctx.hubspot.associations_batch_archive(
-                from_object_type=self.hubspot_type, to_object_type=hs_object, inputs=removals
-            )
-        )
+        self.hubspot_dissociate(self.hubspot_type, hs_object, removals)
 
     def association_not_written(self, pair: Pair, hs_object: str, holds: str) -> None:
         """The association write didn't land: the snapshot keeps what HubSpot holds (and the

@@ -55,7 +55,6 @@ from .changes import (
     salesforce_by_ids,
     salesforce_pages,
     soql_string,
-    with_retries,
 )
 from .context import CycleContext
 from .pair import (
@@ -912,12 +911,7 @@ class DealSync(PairSync):
             if p.company_add
         ]
         for to_type, removals in (("contacts", contact_removals), ("companies", company_removals)):
-            if removals:
-                with_retries(
-                    lambda t=to_type, r=removals: self.ctx.hubspot.associations_batch_archive(
-                        from_object_type=OBJECT, to_object_type=t, inputs=r
-                    )
-                )
+            self.hubspot_dissociate(OBJECT, to_type, removals)
         by_deal = {p.hubspot_id: p for p in pairs}
         for to_type, adds in (("contacts", contact_adds), ("companies", company_adds)):
             for failed, error in self.hubspot_associate(OBJECT, to_type, adds):

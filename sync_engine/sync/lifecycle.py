@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from ..errors import BadRequest, Conflict
 from ..models import RecordLink
 from ..selectors import pairs_switched_on
 from .changes import (
@@ -27,7 +26,7 @@ from .changes import (
     soql_string,
     with_retries,
 )
-from .pair import HUBSPOT_BATCH, hubspot_associations_read, hubspot_batch_read
+from .pair import hubspot_associations_read, hubspot_batch_read
 
 if TYPE_CHECKING:
     from .contacts import ContactSync
@@ -179,22 +178,16 @@ class LifecycleTransitions:
             if str(o.id) in stage_of_company
             and later(stage_of_company[str(o.id)], (o.properties or {}).get("lifecyclestage"))
         ]
-        moved = 0
-        for start in range(0, len(updates), HUBSPOT_BATCH):
-            chunk = updates[start : start + HUBSPOT_BATCH]
-            try:
-                result = with_retries(
-                    lambda c=chunk: hubspot.batch_update(object_type="companies", inputs=c)
-                )
-            except (BadRequest, Conflict) as error:
-                # Forward-only and idempotent: the contacts' next transition tries again, so
-                # one refused batch must not fail the contact cycle or hold its cursor back.
-                log.warning("Company lifecycle stages not moved (%d): %s", len(chunk), error)
-                continue
-            moved += len(result.results)
-            if result.errors:
-                log.warning("Company lifecycle stages refused: %s", result.errors)
-        self.contacts.counts["lifecycle_updates"] += moved
+        if not updates:
+            return
+        # Forward-only and idempotent: a refused company is tried again at the contacts' next
+        # transition, and never fails the contact cycle or holds its cursor back.
+        _, failed = self.contacts.hubspot_batch(
+            "update", updates, key=lambda i: i["id"], object_type="companies"
+        )
+        if failed:
+            log.warning("Company lifecycle stages refused: %s", failed)
+        self.contacts.counts["lifecycle_updates"] += len(updates) - len(failed)
 
     def _fan_out(self, stages: dict[str, str]) -> dict[str, str]:
         hubspot = self.ctx.hubspot

@@ -921,19 +921,21 @@ class PairSync:
         """The HubSpot object type the pair writes (custom objects: their objectTypeId)."""
         return self.object_name
 
-    def hubspot_batch(self, action: str, inputs: list[dict], *, key) -> tuple[list, dict]:
-        """Batch writes of 100 where one bad input never blocks the others: when HubSpot
-        rejects a whole batch (400/409), the batch is split until the bad inputs stand alone."""
+    def hubspot_batch(
+        self, action: str, inputs: list[dict], *, key, object_type: str | None = None
+    ) -> tuple[list, dict]:
+        """Batch writes of 100 (to the pair's object type, or ``object_type``) where one bad
+        input never blocks the others: when HubSpot rejects a whole batch (400/409), the
+        batch is split until the bad inputs stand alone."""
         results: list = []
         failures: dict[str, Any] = {}
         write = getattr(self.ctx.hubspot, f"batch_{action}")
+        object_type = object_type or self.hubspot_object_type
 
         def send(chunk: list[dict], ahead: CallAhead | None = None) -> None:
             try:
                 if ahead is None:
-                    result = with_retries(
-                        lambda: write(object_type=self.hubspot_object_type, inputs=chunk)
-                    )
+                    result = with_retries(lambda: write(object_type=object_type, inputs=chunk))
                 else:
                     try:
                         result = ahead.outcome()
@@ -957,10 +959,10 @@ class PairSync:
         # Updates and upserts may be sent twice: the chunks after the first go out together.
         with sent_ahead(
             chunks,
-            lambda chunk: write(object_type=self.hubspot_object_type, inputs=chunk),
+            lambda chunk: write(object_type=object_type, inputs=chunk),
             integration=self.ctx.integration,
             system=System.HUBSPOT,
-            operation=f"{self.hubspot_object_type}.batch.{action}",
+            operation=f"{object_type}.batch.{action}",
         ) as sent:
             for n, chunk in enumerate(chunks):
                 send(chunk, sent.take(n))
@@ -1032,6 +1034,16 @@ class PairSync:
         for start in range(0, len(inputs), 100):
             send(inputs[start : start + 100])
         return failures
+
+    def hubspot_dissociate(self, from_type: str, to_type: str, inputs: list[dict]) -> None:
+        """Remove associations (``[{"from": {"id"}, "to": [{"id"}]}]``, 100 a call, retried:
+        archiving again is harmless)."""
+        if inputs:
+            with_retries(
+                lambda: self.ctx.hubspot.associations_batch_archive(
+                    from_object_type=from_type, to_object_type=to_type, inputs=inputs
+                )
+            )
 
     def association_failure(self, pair: Pair, error: Any) -> None:
         """A refused association: *Association limit reached* when HubSpot says so."""

@@ -954,12 +954,7 @@ class TicketSync(PairSync):
                 pair.same[f"__hs_{kind}"] = target
                 changed.append(pair)
             try:
-                if removals:
-                    with_retries(
-                        lambda r=removals, t=to_type: self.ctx.hubspot.associations_batch_archive(
-                            from_object_type=OBJECT, to_object_type=t, inputs=r
-                        )
-                    )
+                self.hubspot_dissociate(OBJECT, to_type, removals)
                 refused = self.hubspot_associate(OBJECT, to_type, creates) if creates else []
             except RemoteError as error:
                 for pair in changed:

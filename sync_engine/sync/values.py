@@ -107,6 +107,12 @@ def _compatibility() -> dict[str, set[str]]:
     return table
 
 
+def read_only_field(field: dict) -> bool:
+    """A Salesforce field (its describe) that takes no writes: a formula, or not updateable.
+    Its mappings may only use Salesforce's value (spec §8.2)."""
+    return bool(field.get("calculated")) or not field.get("updateable", True)
+
+
 def is_compatible(*, hs_type: str, hs_field_type: str, sf_type: str) -> bool:
     """Whether a HubSpot property of (type, fieldType) may map to a Salesforce field type."""
     if hs_field_type == "hubspot_user":
