@@ -189,3 +189,41 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+def lists(emulators):
+    """Two active (DYNAMIC) HubSpot contact lists and a manual one, by role: their ids."""
+    branch = {
+        "filterBranchType": "OR",
+        "filters": [],
+        "filterBranches": [
+            {
+                "filterBranchType": "AND",
+                "filterBranches": [],
+                "filters": [
+                    {
+                        "filterType": "PROPERTY",
+                        "property": "email",
+                        "operation": {"operationType": "ALL_PROPERTY", "operator": "IS_KNOWN"},
+                    }
+                ],
+            }
+        ],
+    }
+    hubspot = emulators.hubspot.app
+    contact = hubspot.run_action("create", object_type="contacts", properties={"email": "a@x.io"})
+    made = {
+        "active": hubspot.run_action(
+            "create_list", list_name="Sync <to> Salesforce", processing_type="DYNAMIC",
+            filter_branch=branch,
+        ),
+        "other": hubspot.run_action(
+            "create_list", list_name="Known emails", processing_type="DYNAMIC",
+            filter_branch=branch,
+        ),
+        "manual": hubspot.run_action(
+            "create_list", list_name="Trade show", record_ids=[contact["id"]]
+        ),
+    }  # fmt: skip
+    return {k: str(v["listId"]) for k, v in made.items()}

@@ -156,43 +156,6 @@ def test_viewer_sees_but_cannot_save(viewer_client, connected):
 
 
 # --- the inclusion-list picker, against the HubSpot emulator ---------------------------------
-@pytest.fixture
-def lists(emulators):
-    branch = {
-        "filterBranchType": "OR",
-        "filters": [],
-        "filterBranches": [
-            {
-                "filterBranchType": "AND",
-                "filterBranches": [],
-                "filters": [
-                    {
-                        "filterType": "PROPERTY",
-                        "property": "email",
-                        "operation": {"operationType": "ALL_PROPERTY", "operator": "IS_KNOWN"},
-                    }
-                ],
-            }
-        ],
-    }
-    hubspot = emulators.hubspot.app
-    contact = hubspot.run_action("create", object_type="contacts", properties={"email": "a@x.io"})
-    made = {
-        "active": hubspot.run_action(
-            "create_list", list_name="Sync <to> Salesforce", processing_type="DYNAMIC",
-            filter_branch=branch,
-        ),
-        "other": hubspot.run_action(
-            "create_list", list_name="Known emails", processing_type="DYNAMIC",
-            filter_branch=branch,
-        ),
-        "manual": hubspot.run_action(
-            "create_list", list_name="Trade show", record_ids=[contact["id"]]
-        ),
-    }  # fmt: skip
-    return {k: str(v["listId"]) for k, v in made.items()}
-
-
 def test_picker_offers_hubspots_active_lists(admin_client, live, lists):
     before = ApiCall.objects.filter(integration=live, operation="lists.search").count()
     response = admin_client.get(f"/objects/contacts/lists/?selected={lists['other']}", **HTMX)

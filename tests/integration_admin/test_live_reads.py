@@ -210,48 +210,23 @@ def test_refreshing_the_schemas_forgets_the_kept_case_statuses(admin_client, vie
 
 
 # --- Contacts: the inclusion-list picker ------------------------------------------------------
-@pytest.fixture
-def active_lists(emulators):
-    branch = {
-        "filterBranchType": "OR",
-        "filters": [],
-        "filterBranches": [
-            {
-                "filterBranchType": "AND",
-                "filterBranches": [],
-                "filters": [
-                    {
-                        "filterType": "PROPERTY",
-                        "property": "email",
-                        "operation": {"operationType": "ALL_PROPERTY", "operator": "IS_KNOWN"},
-                    }
-                ],
-            }
-        ],
-    }
-    for name in ("Known emails", "Newsletter"):
-        emulators.hubspot.app.run_action(
-            "create_list", list_name=name, processing_type="DYNAMIC", filter_branch=branch
-        )
-
-
 def test_a_viewer_reloading_the_list_picker_spends_one_hubspot_call(
-    viewer_client, admin_client, live, active_lists
+    viewer_client, admin_client, live, lists
 ):
     for _ in range(5):
         html = viewer_client.get("/objects/contacts/lists/", **HTMX).content.decode()
-        assert "Known emails" in html and "Newsletter" in html
+        assert "Known emails" in html and "Sync &lt;to&gt; Salesforce" in html
     assert calls(live, "hubspot", "lists.search") == 1
     # A viewer can't pick a list: their search filters the kept read, asking HubSpot nothing.
-    for query in ("known", "news", "k"):
+    for query in ("known", "sync", "k"):
         html = viewer_client.get(f"/objects/contacts/lists/?q={query}", **HTMX).content.decode()
     html = viewer_client.get("/objects/contacts/lists/?q=known", **HTMX).content.decode()
-    assert "Known emails" in html and "Newsletter" not in html
+    assert "Known emails" in html and "Sync &lt;to&gt; Salesforce" not in html
     assert calls(live, "hubspot", "lists.search") == 1
     # An admin's search asks HubSpot, once per search.
     for _ in range(3):
         html = admin_client.get("/objects/contacts/lists/?q=known", **HTMX).content.decode()
-        assert "Known emails" in html and "Newsletter" not in html
+        assert "Known emails" in html and "Sync &lt;to&gt; Salesforce" not in html
     assert calls(live, "hubspot", "lists.search") == 2
 
 
