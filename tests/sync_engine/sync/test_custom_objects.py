@@ -160,6 +160,15 @@ def projects(integration, emulators, hs_person):
     return Projects(integration, emulators, hs_person, hs_type, name)
 
 
+def coded_projects(integration, emulators, hs_person) -> Projects:
+    """Projects whose external id (``External_Id__c``) is mapped to ``project_code``."""
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    hs_type, name = set_up(
+        integration, hs_person, mappings={**MAPPINGS, "External_Id__c": "project_code"}
+    )
+    return Projects(integration, emulators, hs_person, hs_type, name)
+
+
 def writes(run) -> list[str]:
     return [op for op in run.operations if any(w in op for w in WRITES)]
 
@@ -663,11 +672,7 @@ def test_a_pair_that_is_off_reads_nothing(projects, sf_person, integration):
 def test_a_mapped_external_id_matches_records_on_both_sides(
     integration, emulators, hs_person, sf_person
 ):
-    emulators.hubspot.app.configure_budget(search_per_second=1000)
-    hs_type, name = set_up(
-        integration, hs_person, mappings={**MAPPINGS, "External_Id__c": "project_code"}
-    )
-    projects = Projects(integration, emulators, hs_person, hs_type, name)
+    projects = coded_projects(integration, emulators, hs_person)
     both_hs = projects.create(project_name="Alpha in HubSpot", project_code="PRJ-1")
     both_sf = sf_person.Project__c.create({"Name": "Alpha", "External_Id__c": "PRJ-1"})["id"]
     only_hs = projects.create(project_name="Beta", project_code="PRJ-2")

@@ -27,8 +27,8 @@ from ..conftest import SF_TOKEN
 from .helpers import refuse_associations
 from .test_custom_objects import (
     KEY,
-    MAPPINGS,
     Projects,
+    coded_projects,
     create_schema,
     deals_cycle,
     new_opportunity,
@@ -230,11 +230,7 @@ def test_a_lost_hubspot_write_back_after_a_salesforce_upsert_links_back_without_
 ):
     # The external id is mapped; a HubSpot record without a value is upserted in Salesforce
     # by its own id, which goes back to HubSpot with the new key in the next write.
-    emulators.hubspot.app.configure_budget(search_per_second=1000)
-    hs_type, name = set_up(
-        integration, hs_person, mappings={**MAPPINGS, "External_Id__c": "project_code"}
-    )
-    projects = Projects(integration, emulators, hs_person, hs_type, name)
+    projects = coded_projects(integration, emulators, hs_person)
     projects()
     record = projects.create(project_name="No code yet")
     # Salesforce's upsert lands; HubSpot's update (key and value) fails every attempt.
@@ -246,14 +242,14 @@ def test_a_lost_hubspot_write_back_after_a_salesforce_upsert_links_back_without_
     # The new project is found from its value: the HubSpot record of that id (one read).
     run = projects()
     assert run.counts["matched"] == 1 and not run.counts.get("created_in_hubspot")
-    assert run.operations.count(f"{hs_type}.batch.read") == 1, run.operations
+    assert run.operations.count(f"{projects.type}.batch.read") == 1, run.operations
     assert projects.ids() == [record]
     assert projects.link(hubspot_id=record).salesforce_id == row["Id"]
     props = projects.get(record)
     assert props["project_code"] == record and props[KEY] == row["Id"]
-    assert not open_errors(name).exists()
+    assert not open_errors(projects.name).exists()
     run = projects()
-    assert writes(run) == [] and not open_errors(name).exists()
+    assert writes(run) == [] and not open_errors(projects.name).exists()
     assert projects.ids() == [record]
     assert sf_person.query("SELECT Id FROM Project__c")["totalSize"] == 1
 
