@@ -187,42 +187,10 @@ def test_switching_company_sync_on_opens_its_mappings_at_once(page: Page, live_s
     expect(page.locator(".topbar__user")).to_have_count(1)  # one page, not a page in a page
 
 
-def test_incompatible_mapping_shows_the_inline_error(page: Page, live_server, live, emulators):
-    from hubspot.crm.properties import PropertyCreate
-
-    person("ada", ADMINS)
-    hubspot_client(emulators, strict=False).crm.properties.core_api.create(
-        "contacts",
-        PropertyCreate(name="loyalty_score", label="Loyalty score", type="number",
-                       field_type="number", group_name="contactinformation"),
-    )  # fmt: skip
-    for sobject in ("Lead", "Contact"):
-        emulators.salesforce.app.run_action("add_field", object=sobject, field="Colour")
-    log_in(page, live_server, "ada")
-    page.goto(f"{live_server.url}/contacts/#mappings")
-    page.click("button:has-text('Refresh properties and fields')")
-    expect(page.locator("#flash")).to_contain_text("Properties and fields refreshed")
-    expect(page.locator("#hubspot-properties option[value=loyalty_score]")).to_have_count(1)
-    page.fill("#id_hubspot_property", "loyalty_score")
-    page.fill("#id_salesforce_field", "Colour__c")
-    page.locator("#id_salesforce_field").dispatch_event("change")
-    check = page.locator("#mapping-check")
-    expect(check).to_contain_text(
-        "A HubSpot number (number) property can't map to a Salesforce string field"
-    )
-    # The button stays enabled (a disabled one would swallow the click that, by moving focus
-    # off a picker, runs the check again); the server gives the same answer, storing nothing.
-    add = page.locator(".mapping-add button[type=submit]")
-    expect(add).to_be_enabled()
-    screenshot(page, "mapping-incompatible")
-    add.click()
-    expect(page.locator(".mapping-add .field-error")).to_contain_text("can't map")
-    assert not live.mappings.filter(hubspot_property="loyalty_score").exists()
-
-
-def test_after_a_blocked_pair_the_first_click_on_add_mapping_adds(
-    page: Page, live_server, live, emulators
-):
+def pick_a_blocked_pair(page: Page, live_server, emulators) -> None:
+    """An admin on the Contacts mapping editor picks HubSpot's number ``loyalty_score`` and
+    Salesforce's text ``Colour__c`` (a pair that can't map); ``Loyalty__c`` (a number) is
+    there too."""
     from hubspot.crm.properties import PropertyCreate
 
     person("ada", ADMINS)
@@ -240,9 +208,32 @@ def test_after_a_blocked_pair_the_first_click_on_add_mapping_adds(
     page.goto(f"{live_server.url}/contacts/#mappings")
     page.click("button:has-text('Refresh properties and fields')")
     expect(page.locator("#flash")).to_contain_text("Properties and fields refreshed")
+    expect(page.locator("#hubspot-properties option[value=loyalty_score]")).to_have_count(1)
     page.fill("#id_hubspot_property", "loyalty_score")
     page.fill("#id_salesforce_field", "Colour__c")
     page.locator("#id_salesforce_field").dispatch_event("change")
+
+
+def test_incompatible_mapping_shows_the_inline_error(page: Page, live_server, live, emulators):
+    pick_a_blocked_pair(page, live_server, emulators)
+    check = page.locator("#mapping-check")
+    expect(check).to_contain_text(
+        "A HubSpot number (number) property can't map to a Salesforce string field"
+    )
+    # The button stays enabled (a disabled one would swallow the click that, by moving focus
+    # off a picker, runs the check again); the server gives the same answer, storing nothing.
+    add = page.locator(".mapping-add button[type=submit]")
+    expect(add).to_be_enabled()
+    screenshot(page, "mapping-incompatible")
+    add.click()
+    expect(page.locator(".mapping-add .field-error")).to_contain_text("can't map")
+    assert not live.mappings.filter(hubspot_property="loyalty_score").exists()
+
+
+def test_after_a_blocked_pair_the_first_click_on_add_mapping_adds(
+    page: Page, live_server, live, emulators
+):
+    pick_a_blocked_pair(page, live_server, emulators)
     expect(page.locator("#mapping-check")).to_contain_text("can't map")
     # The admin picks another field and clicks at once: the field's change (the check) and
     # the click come together, and that one click adds the mapping.
