@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import SfError, entity_deleted, invalid_field, malformed_id
 from .ids import normalize
 from .render import record_url
-from .schema import FieldDef, ObjectDef
+from .schema import AUTO_NUMBER_FORMATS, FieldDef, ObjectDef, auto_number_text
 from .validation import coerce, rule_fires
 from .values import format_datetime, parse_datetime
 
@@ -173,6 +173,11 @@ class Writer:
             SystemModstamp=now,
             IsDeleted=False,
         )
+        for name, display_format in AUTO_NUMBER_FORMATS.items():
+            if name[0] == obj.name:
+                number = self.app.org.auto_numbers.get(name, 0) + 1
+                self.app.org.auto_numbers[name] = number
+                merged[name[1]] = auto_number_text(display_format, number)
         if "Name" in obj.fields and obj.custom and merged.get("Name") is None:
             merged["Name"] = record_id
         self._after_create(obj, merged)

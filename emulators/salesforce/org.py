@@ -35,6 +35,7 @@ class OrgState:
         self.record_type_objects: set[str] = set()
         self.default_record_types: dict[str, str] = {}
         self.case_number = 1000
+        self.auto_numbers: dict[tuple[str, str], int] = {}  # (object, field) -> last number
         # identities
         self.ui_user_id = ""
         self.tokens: dict[str, str] = {}  # bearer token -> user id

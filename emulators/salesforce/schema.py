@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -335,8 +336,86 @@ def _system_fields(owner: bool = True) -> list[dict[str, Any]]:
     return fields
 
 
+# Auto-number fields' display formats ("{0000}" is the zero-padded sequence): describes don't
+# show them, the records do.
+AUTO_NUMBER_FORMATS = {("Invoice__c", "Name"): "INV-{0000}"}
+
+
+def auto_number_text(display_format: str, n: int) -> str:
+    return re.sub(r"\{(0+)\}", lambda m: f"{n:0{len(m.group(1))}d}", display_format)
+
+
+def _custom_object_flags() -> dict[str, Any]:
+    return {
+        "createable": True,
+        "updateable": True,
+        "deletable": True,
+        "queryable": True,
+        "retrieveable": True,
+        "searchable": True,
+        "mergeable": False,
+        "replicateable": True,
+        "triggerable": True,
+        "layoutable": True,
+        "feedEnabled": False,
+        "custom": True,
+        "undeletable": True,
+    }
+
+
+def _master_record_type() -> list[dict[str, Any]]:
+    return [
+        {
+            "active": True,
+            "available": True,
+            "defaultRecordTypeMapping": True,
+            "developerName": "Master",
+            "master": True,
+            "name": "Master",
+            "recordTypeId": "012000000000000AAA",
+        }
+    ]
+
+
+def invoice_object() -> dict[str, Any]:
+    """``Invoice__c``: a custom object with an auto-number name and no external id, so its
+    records can't be created idempotently (nor found by a name the creator chose)."""
+    fields = [
+        {
+            **f,
+            "createable": False,
+            "updateable": False,
+            "autoNumber": True,
+            "label": "Invoice Number",
+            "length": 30,
+            "byteLength": 90,
+        }
+        if f["name"] == "Name"
+        else f
+        for f in _system_fields()
+    ]
+    fields += [
+        _field("Amount__c", "Amount", "currency", precision=16, scale=2),
+        _field("Status__c", "Status", "picklist", values=["Draft", "Sent", "Paid"]),
+        _field("Due_Date__c", "Due Date", "date"),
+        _field("Notes__c", "Notes", "textarea", length=32768),
+    ]
+    for f in fields:
+        f.setdefault("source", "emulator")
+    return {
+        "name": "Invoice__c",
+        "keyPrefix": "a02",
+        "label": "Invoice",
+        "labelPlural": "Invoices",
+        **_custom_object_flags(),
+        "recordTypeInfos": _master_record_type(),
+        "fields": fields,
+    }
+
+
 def custom_objects() -> list[dict[str, Any]]:
-    """``Project__c``: a custom object with a unique external id, for custom-object sync."""
+    """``Project__c``: a custom object with a unique external id, for custom-object sync; and
+    ``Invoice__c`` (see ``invoice_object``)."""
     project_fields = _system_fields() + [
         external_id_field("External_Id__c", "External Id", 255),
         _field(
@@ -366,41 +445,17 @@ def custom_objects() -> list[dict[str, Any]]:
     ]
     for f in project_fields:
         f.setdefault("source", "emulator")
-    flags = {
-        "createable": True,
-        "updateable": True,
-        "deletable": True,
-        "queryable": True,
-        "retrieveable": True,
-        "searchable": True,
-        "mergeable": False,
-        "replicateable": True,
-        "triggerable": True,
-        "layoutable": True,
-        "feedEnabled": False,
-        "custom": True,
-        "undeletable": True,
-    }
     return [
         {
             "name": "Project__c",
             "keyPrefix": "a01",
             "label": "Project",
             "labelPlural": "Projects",
-            **flags,
-            "recordTypeInfos": [
-                {
-                    "active": True,
-                    "available": True,
-                    "defaultRecordTypeMapping": True,
-                    "developerName": "Master",
-                    "master": True,
-                    "name": "Master",
-                    "recordTypeId": "012000000000000AAA",
-                }
-            ],
+            **_custom_object_flags(),
+            "recordTypeInfos": _master_record_type(),
             "fields": project_fields,
-        }
+        },
+        invoice_object(),
     ]
 
 

@@ -28,7 +28,8 @@ value never reached HubSpot is linked back to that record, not created again the
 one (e.g. Campaign), a create whose answer or commit was lost is found by its name, as for
 accounts and opportunities: an unlinked record the integration user created in the last day
 is linked to the unlinked, key-less HubSpot record of that name instead of being created
-again on either side.
+again on either side. A record created without a name (an auto-number one) is found by every
+value it was created with, among the integration user's creates since (``intents``).
 
 A lookup moved in Salesforce creates the new HubSpot association before it archives the old
 one; one that doesn't land keeps in the snapshot what HubSpot holds, so the retry writes the
@@ -331,7 +332,7 @@ class CustomObjectSync(PairSync):
         (``match_lost_writebacks``); with it unmapped, the HubSpot record whose id it holds
         (a record this pair created from HubSpot whose link was lost); without an external
         id, for records the integration user created in the last day, the unlinked key-less
-        HubSpot record of the same name (our lost create, ``hubspot_lost_creates``). The
+        HubSpot record it was created for (our lost create, ``hubspot_lost_creates``). The
         others are created, upserted by the key property, which also finds our own lost
         creates in HubSpot."""
         if not records:
@@ -357,7 +358,7 @@ class CustomObjectSync(PairSync):
             }
             found = self.read_hubspot(sorted(set(wanted.values())))
             candidates = {sf: found[hs] for sf, hs in wanted.items() if hs in found}
-        elif self.name_property():
+        else:
             ours = [r for r in records if self.created_by_us(r)]
             named: dict[str, str] = {}
             found = self.hubspot_lost_creates(
@@ -527,8 +528,8 @@ class CustomObjectSync(PairSync):
         """Unlinked HubSpot records: the Salesforce record named by the key property (one we
         created it from), else the one with its external id value; otherwise a record is
         created (when HubSpot → Salesforce creates). Without an external id, an unlinked
-        record of the same name the integration user created in the last day is one whose
-        create landed but whose link was never stored: linked, not created again."""
+        record the integration user created as it would be (``salesforce_lost_creates``) is
+        one whose create landed but whose link was never stored: linked, not created again."""
         if not objects:
             return []
         named = {
@@ -582,7 +583,7 @@ class CustomObjectSync(PairSync):
                 pairs.append(Pair(self.sobject, None, obj))
             else:
                 self.counts["skipped_create_disabled"] += 1
-        if not self.external_id and self.name_property():
+        if not self.external_id:
             self.salesforce_lost_creates(
                 [p for p in pairs if p.salesforce is None],
                 sobject=self.sobject,
@@ -1049,8 +1050,8 @@ class CustomObjectSync(PairSync):
             )
         else:
             # Not retried: the write may have landed. Without an external id there is no key
-            # to find it by: the next cycle links it by name instead of creating again
-            # (``hubspot_lost_creates``, ``salesforce_lost_creates``).
+            # to find it by: the next cycle links it by what it was created with instead of
+            # creating again (``hubspot_lost_creates``, ``salesforce_lost_creates``).
             keys = [""] * len(creates)
             records = [dict(p.to_salesforce) for p in creates]
             self.salesforce_creates_intended(creates)

@@ -264,7 +264,9 @@ class PairSync:
     @property
     def intents(self) -> SyncCursor:
         """The pair's Salesforce creates sent but not yet committed: ``seen`` maps each
-        HubSpot record's id to the Name its Salesforce record was created with."""
+        HubSpot record's id to the Name its Salesforce record was created with, or, for a
+        record created without one (an auto-number name), to what it was created with
+        (``{"sobject", "values": {field: value}, "at": when}``)."""
         if self._intents is None:
             stream = f"{self.object_name}:salesforce-creates-sent"
             self._intents = SyncCursor.objects.get_or_create(
@@ -277,9 +279,39 @@ class PairSync:
         if the answer or the commit is lost, the next cycle knows which HubSpot records it
         was creating for, by name, and links what landed instead of creating again."""
         intents = self.intents
-        names = {p.hubspot_id: str(p.to_salesforce.get("Name") or "") for p in pairs}
-        intents.seen = {**(intents.seen or {}), **names}
+        at = timezone.now().isoformat()
+        noted = {
+            p.hubspot_id: str(p.to_salesforce.get("Name") or "")
+            or {
+                "sobject": p.sobject,
+                "values": self.sent_values(p.sobject, p.to_salesforce),
+                "at": at,
+            }
+            for p in pairs
+        }
+        intents.seen = {**(intents.seen or {}), **noted}
         intents.save(update_fields=["seen", "updated_at"])
+
+    def sent_values(self, sobject: str, values: dict) -> dict[str, str]:
+        """A create's values in the form they are compared in (``created_as``)."""
+        return {name: self.compared(sobject, name, value) for name, value in values.items()}
+
+    def compared(self, sobject: str, name: str, value: Any) -> str:
+        try:
+            return normalize(value, self.ctx.field_type(sobject, name))
+        except ValueConversionError:
+            return str(value)
+
+    def created_as(self, intent: str | dict, record: dict) -> bool:
+        """Whether ``record`` is what a noted create (``intents``) made: the same Name, or,
+        created without one, every value sent the same."""
+        if isinstance(intent, str):
+            return bool(intent) and (record.get("Name") or "") == intent
+        sobject = intent.get("sobject", "")
+        return all(
+            self.compared(sobject, name, record.get(name)) == value
+            for name, value in (intent.get("values") or {}).items()
+        )
 
     def creates_settled(self, pairs: list[Pair]) -> None:
         """Inside the commit: the intents of pairs now linked, or whose create Salesforce
@@ -296,24 +328,27 @@ class PairSync:
             self._intents.save(update_fields=["seen", "updated_at"])
 
     def hubspot_lost_creates(
-        self, records: list[dict], wanted: dict[str, str], *, name_property: str, key: str
+        self, records: list[dict], wanted: dict[str, str], *, name_property: str | None, key: str
     ) -> dict[str, Any]:
         """Salesforce records the integration user created in the last day that have no link
         are creates from a HubSpot record whose link was never stored (a crash, a lost
-        answer). Without an external id naming it, the unlinked HubSpot record of that name
-        without a sync key (``key``) is the one: among the noted intents where the pair
-        notes them (a batch read, and no call without one), else by a search. Records anyone
-        else made are never matched by name. Fills ``wanted`` (Salesforce id -> HubSpot id)
-        and returns the HubSpot records found."""
+        answer). Without an external id naming it, the unlinked HubSpot record without a sync
+        key (``key``) it was created from is the one: where the pair notes its intents, the
+        noted record it was created for, by name or, created without one, by every value sent
+        (a batch read, and no call without one); else the record of that name, by a search.
+        Records anyone else made are never matched by name. Fills ``wanted`` (Salesforce id ->
+        HubSpot id) and returns the HubSpot records found."""
         names = sorted({r.get("Name") for r in records if r.get("Name")})
-        if not names:
-            return {}
         if self.notes_create_intents:
-            pending = {h: n for h, n in (self.intents.seen or {}).items() if n in names}
-            if not pending:
+            pending = {
+                h: i
+                for h, i in (self.intents.seen or {}).items()
+                if isinstance(i, dict) or i in names
+            }
+            if not records or not pending:
                 return {}
             results = list(self.hubspot_read(sorted(pending)).values())
-        else:
+        elif names and name_property:
             in_names = {"propertyName": name_property, "operator": "IN", "values": names[:100]}
             page = with_retries(
                 lambda: self.ctx.hubspot.search(
@@ -324,20 +359,20 @@ class PairSync:
                 )
             )
             results = page.results or []
+            pending = {str(o.id): (o.properties or {}).get(name_property) or "" for o in results}
+        else:
+            return {}
         linked = set(self.links_by("hubspot_id", [str(o.id) for o in results]))
-        by_name: dict[str, list] = defaultdict(list)
-        for obj in sorted(results, key=lambda o: int(o.id)):
-            props = obj.properties or {}
-            if str(obj.id) not in linked and not props.get(key):
-                name = props.get(name_property) or ""
-                if self.notes_create_intents:  # the name it was created with
-                    name = self.intents.seen.get(str(obj.id), name)
-                by_name[name].append(obj)
+        candidates = [
+            obj
+            for obj in sorted(results, key=lambda o: int(o.id))
+            if str(obj.id) not in linked and not (obj.properties or {}).get(key)
+        ]
         found = {}
         for record in records:
-            candidates = by_name.get(record.get("Name") or "")
-            if candidates:
-                obj = candidates.pop(0)
+            obj = next((o for o in candidates if self.created_as(pending[str(o.id)], record)), None)
+            if obj is not None:
+                candidates.remove(obj)
                 wanted[record["Id"]] = str(obj.id)
                 found[str(obj.id)] = obj
         return found
@@ -378,50 +413,65 @@ class PairSync:
                 self.merge_mapped(pair, mapping, name, snapshot=None, sf_time=None, creating=False)
 
     def salesforce_lost_creates(
-        self, pairs: list[Pair], *, sobject: str, fields: list[str], name_property: str
+        self, pairs: list[Pair], *, sobject: str, fields: list[str], name_property: str | None
     ) -> None:
         """Before creating from HubSpot records, without an external id to upsert by: an
         unlinked Salesforce record the integration user created in the last day with the
         HubSpot record's name is one whose create landed but whose link was never stored. It
         is linked instead of created again. Where the pair notes its intents, only records
-        with one are looked for, by the name they were created with (no call otherwise)."""
+        with one are looked for (no call otherwise): by the name they were created with, or,
+        created without one, among the integration user's creates since the intent, by every
+        value sent."""
         user = getattr(self.ctx.integration.salesforce_connection, "user_id", "")
         if self.notes_create_intents:
             pending = self.intents.seen or {}
             pairs = [p for p in pairs if p.hubspot_id in pending]
             created_as = {p.hubspot_id: pending[p.hubspot_id] for p in pairs}
-        else:
+        elif name_property:
             created_as = {p.hubspot_id: p.hs_props.get(name_property) or "" for p in pairs}
-        names = sorted(set(created_as.values()) - {None, ""})
-        if not user or not names:
+        else:
             return
-        since = soql_datetime(timezone.now() - timedelta(days=1))
+        names = sorted({i for i in created_as.values() if isinstance(i, str) and i})
+        nameless = [i for i in created_as.values() if isinstance(i, dict)]
+        if not user or not (names or nameless):
+            return
+        day_ago = timezone.now() - timedelta(days=1)
+        by_user = f"CreatedById = {soql_string(user)}"
         soqls = ids_queries(
             sobject,
             fields,
             names,
             key="Name",
-            where=f"CreatedById = {soql_string(user)} AND CreatedDate >= {since}",
+            where=f"{by_user} AND CreatedDate >= {soql_datetime(day_ago)}",
             size=200,
         )
-        found: dict[str, list[dict]] = defaultdict(list)
+        if nameless:
+            # Salesforce's clock may run behind ours: a few minutes before the first intent.
+            noted = min(parse_time(i.get("at")) or day_ago for i in nameless)
+            since = max(day_ago, noted - timedelta(minutes=10))
+            sent = {name for i in nameless for name in i.get("values") or {}}
+            soqls.append(
+                f"SELECT {', '.join(dict.fromkeys([*fields, *sorted(sent)]))} "  # noqa: S608
+                f"FROM {sobject} WHERE {by_user} AND CreatedDate >= {soql_datetime(since)} "
+                "ORDER BY CreatedDate, Id"
+            )
+        found: list[dict] = []
         for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
             for records in salesforce_pages(self.ctx.salesforce, page):
-                for record in records:
-                    found[record.get("Name") or ""].append(record)
+                found.extend(records)
+        found.sort(key=lambda r: (r.get("CreatedDate") or "", r["Id"]))
         linked = set(
             RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                salesforce_id__in=[r["Id"] for rs in found.values() for r in rs],
+                integration=self.ctx.integration, salesforce_id__in=[r["Id"] for r in found]
             ).values_list("salesforce_id", flat=True)
         )
         for pair in pairs:
-            name = created_as.get(pair.hubspot_id) or ""
-            candidates = [r for r in found.get(name, []) if r["Id"] not in linked]
-            if candidates:
-                pair.salesforce = min(
-                    candidates, key=lambda r: (r.get("CreatedDate") or "", r["Id"])
-                )
+            intent = created_as.get(pair.hubspot_id) or ""
+            record = next(
+                (r for r in found if r["Id"] not in linked and self.created_as(intent, r)), None
+            )
+            if record is not None:
+                pair.salesforce = record
                 linked.add(pair.salesforce_id)
                 self.counts["matched"] += 1
 

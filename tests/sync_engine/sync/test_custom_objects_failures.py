@@ -190,6 +190,64 @@ def test_a_lost_create_answer_without_an_external_id_makes_no_duplicate(
     assert campaigns.ids() == [record]
 
 
+@pytest.fixture
+def invoices(integration, emulators, hs_person):
+    """Salesforce's Invoice__c (an auto-number name, no external id) ⇄ a HubSpot custom
+    object: a create can't be an upsert, nor be found by a name the sync chose."""
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    hs_type = create_schema(hs_person)
+    fields, properties = custom_object_schemas_read(
+        integration=integration, salesforce_object="Invoice__c", hubspot_object=hs_type
+    )
+    row = custom_object_create(
+        integration=integration,
+        settings={"salesforce_object": "Invoice__c", "hubspot_object": hs_type, "associations": {}},
+        # The number Salesforce gives the invoice names its HubSpot record.
+        mappings={
+            "Name": "project_name",
+            "Amount__c": "budget",
+            "Due_Date__c": "start_date",
+            "Notes__c": "notes",
+        },
+        salesforce_fields=fields,
+        hubspot_properties=properties,
+    )
+    return Projects(integration, emulators, hs_person, hs_type, row.object)
+
+
+@pytest.mark.parametrize("salesforce_to_hubspot", ["create_or_update", "nothing"])
+def test_a_lost_create_answer_without_a_name_or_an_external_id_makes_no_duplicate(
+    invoices, sf_person, emulators, salesforce_to_hubspot
+):
+    invoices.settings(salesforce_to_hubspot=salesforce_to_hubspot)
+    invoices()
+    # An earlier invoice of the integration user's with other values is left alone.
+    as_integration_user = salesforce_client(emulators, token=SF_TOKEN)
+    other = as_integration_user.Invoice__c.create({"Amount__c": 120.5, "Notes__c": "Other"})
+    record = invoices.create(
+        project_name="March", budget="120.50", start_date="2026-03-31", notes="Lost"
+    )
+    # Salesforce creates the invoice but the answer is lost: the run fails.
+    emulators.salesforce.app.faults.add(
+        path=r"/composite/sobjects$", method="POST", status=500, apply_then_fail=True, times=1
+    )
+    assert invoices(ok=False).status == "failed"
+    assert not invoices.links().filter(hubspot_id=record).exists()
+
+    run = invoices()
+    assert not run.counts.get("created_in_salesforce"), run.counts
+    rows = sf_person.query("SELECT Id, Name, Notes__c FROM Invoice__c WHERE Notes__c = 'Lost'")
+    assert rows["totalSize"] == 1
+    lost = rows["records"][0]
+    assert lost["Name"].startswith("INV-")
+    assert invoices.link(hubspot_id=record).salesforce_id == lost["Id"]
+    assert invoices.get(record)["salesforce_record_id_sync"] == lost["Id"]
+    invoices()
+    assert sf_person.query("SELECT Id FROM Invoice__c")["totalSize"] == 2
+    assert invoices.links().count() == (2 if salesforce_to_hubspot == "create_or_update" else 1)
+    assert not RecordLink.objects.filter(salesforce_id=other["id"], hubspot_id=record).exists()
+
+
 def test_the_integration_users_own_campaign_is_not_taken_for_a_record_of_the_same_name(
     campaigns, emulators
 ):
