@@ -1,7 +1,9 @@
 """Fault rules: make matching requests fail, stall, drop or fail after applying.
 
 A rule matches on method and a path regex; ``after`` skips the first N matches, ``times`` caps
-how often it fires, and ``probability`` (with ``seed``) fires it at random but repeatably.
+how often it fires, and ``probability`` (with ``seed``) fires it at random but repeatably. A
+``subrequest`` rule matches the subrequests of a composite request (by their own path) instead
+of whole requests: one query of several in a call fails, as Salesforce answers it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class FaultRule:
     delay: float = 0.0  # seconds to wait before answering
     drop: bool = False  # close the connection without an answer
     apply_then_fail: bool = False  # run the request for real, then fail as above
+    subrequest: bool = False  # match composite subrequests, not whole requests
     after: int = 0
     times: int | None = None
     probability: float = 1.0
@@ -86,12 +89,17 @@ class FaultInjector:
         with self._lock:
             return list(self._rules)
 
-    def pick(self, method: str, path: str) -> FaultRule | None:
-        """The first rule that matches and decides to fire for this request."""
+    def pick(self, method: str, path: str, *, subrequest: bool = False) -> FaultRule | None:
+        """The first rule that matches and decides to fire for this request (or, with
+        ``subrequest``, this composite subrequest)."""
         if path.startswith("/__emulator__"):
             return None
         with self._lock:
             for rule in self._rules:
-                if rule.matches(method, path) and rule.should_fire():
+                if (
+                    rule.subrequest == subrequest
+                    and rule.matches(method, path)
+                    and rule.should_fire()
+                ):
                     return rule
         return None

@@ -233,11 +233,11 @@ class EmulatorApp:
                     and not rule.apply_then_fail
                     and (rule.drop or rule.status or rule.error_code)
                 ):
-                    response = self._fault_response(rule, request)
+                    response = self.fault_response(rule, request)
                 else:
                     response = self._route(request)
                     if rule and rule.apply_then_fail:
-                        response = self._fault_response(rule, request)
+                        response = self.fault_response(rule, request)
             charged = self.charge(request, response)
             self.finalize(request, response)
             if request.method != "GET":
@@ -268,7 +268,8 @@ class EmulatorApp:
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             return self.bad_json(request, error)
 
-    def _fault_response(self, rule: FaultRule, request: Request) -> Response:
+    def fault_response(self, rule: FaultRule, request: Request) -> Response:
+        """What a fired rule answers instead of (or after) the handler."""
         if rule.drop:
             return Response(0, drop=True)
         if rule.error_code:

@@ -106,7 +106,14 @@ def _subrequest(
     sub.sf_charge = 0  # type: ignore[attr-defined]
     # an all-or-none composite makes its sObject Collections subrequests all-or-none too
     sub.sf_all_or_none = force_all_or_none  # type: ignore[attr-defined]
-    return app.dispatch(sub)
+    rule = app.faults.pick(sub.method, path, subrequest=True)
+    if rule is None:
+        return app.dispatch(sub)
+    if rule.apply_then_fail:
+        app.dispatch(sub)
+    elif rule.drop:  # a subrequest can't lose its connection: Salesforce answers it failed
+        return SfError("UNKNOWN_EXCEPTION", "An unexpected error occurred", None, 500).response()
+    return app.fault_response(rule, sub)
 
 
 def _parsed(response: Response) -> Any:

@@ -87,6 +87,51 @@ def test_several_change_queries_in_one_call(sf, app):
     assert app.budget_state()["used"] == before + 1
 
 
+def test_a_subrequest_fault_fails_one_query_of_a_composite_call(sf, app):
+    sf.Lead.create({"LastName": "L", "Company": "C"})
+    subrequests = [
+        {
+            "method": "GET",
+            "referenceId": obj,
+            "url": f"/services/data/v59.0/query/?q=SELECT+Id+FROM+{obj}",
+        }
+        for obj in ("Lead", "Contact", "Account")
+    ]
+    app.faults.add(
+        path=r"/query/?$",
+        subrequest=True,
+        status=400,
+        error_code="QUERY_TIMEOUT",
+        body="Your query request was running for too long.",
+        times=1,
+        after=1,
+    )
+    # Whole requests don't match a subrequest rule: the plain query and the call succeed.
+    assert sf.query("SELECT Id FROM Lead")["totalSize"] == 1
+    answers = composite(sf, subrequests)["compositeResponse"]
+    assert [a["httpStatusCode"] for a in answers] == [200, 400, 200]
+    assert answers[1]["body"] == [
+        {"errorCode": "QUERY_TIMEOUT", "message": "Your query request was running for too long."}
+    ]
+    assert answers[0]["body"]["totalSize"] == 1
+    # Fired once: the next call answers every subrequest.
+    answers = composite(sf, subrequests)["compositeResponse"]
+    assert [a["httpStatusCode"] for a in answers] == [200, 200, 200]
+
+
+def test_a_subrequest_fault_after_applying_keeps_the_write(sf, app):
+    app.faults.add(path=r"/composite/sobjects$", subrequest=True, status=500, apply_then_fail=True)
+    write = {
+        "method": "POST",
+        "url": "/services/data/v59.0/composite/sobjects",
+        "referenceId": "create",
+        "body": {"records": [{"attributes": {"type": "Account"}, "Name": "Landed"}]},
+    }
+    answer = composite(sf, [write])["compositeResponse"][0]
+    assert answer["httpStatusCode"] == 500
+    assert sf.query("SELECT Name FROM Account")["records"][0]["Name"] == "Landed"
+
+
 def test_composite_all_or_none_rolls_back(sf):
     result = composite(
         sf,

@@ -153,6 +153,58 @@ def test_a_failing_probe_falls_back_to_querying(all_pairs, emulators, sf_person)
     RecordLink.objects.get(salesforce_id=lead)
 
 
+@pytest.mark.parametrize(
+    "failing",
+    [
+        {"path": r"/sobjects/Account/updated/?$", "status": 500, "error_code": "UNKNOWN_EXCEPTION"},
+        {"path": r"/queryAll/?$", "status": 400, "error_code": "QUERY_TIMEOUT", "times": 1},
+    ],
+    ids=["getUpdated", "one query"],
+)
+def test_a_failed_subrequest_of_the_probe_or_its_reads_loses_no_change(
+    all_pairs, emulators, sf_person, failing
+):
+    """Salesforce answers a composite call whose subrequests fail one by one: a getUpdated
+    that fails vouches for nothing, a first page read up front that fails is read again."""
+    sf_person.Account.create({"Name": "Before Corp"})
+    new_lead(sf_person, Email="before@example.com")
+    all_pairs()
+    _settle(all_pairs, emulators)
+
+    account = sf_person.Account.create({"Name": "Failing Corp"})["id"]
+    lead = new_lead(sf_person, Email="failing@example.com")
+    _quiet(emulators, seconds=61)
+    fault = emulators.salesforce.app.faults.add(subrequest=True, **failing)
+    runs, _ = all_pairs()
+    assert fault.fired
+    assert runs["companies"].counts["created_in_hubspot"] == 1
+    assert runs["contacts"].counts["created_in_hubspot"] == 1
+    RecordLink.objects.get(salesforce_id=account)
+    RecordLink.objects.get(salesforce_id=lead)
+
+
+def test_a_query_salesforce_keeps_failing_fails_the_run_and_loses_nothing(
+    all_pairs, emulators, sf_person
+):
+    new_lead(sf_person, Email="before@example.com")
+    all_pairs()
+    _settle(all_pairs, emulators)
+    lead = new_lead(sf_person, Email="timed-out@example.com")
+    _quiet(emulators, seconds=61)
+    fault = emulators.salesforce.app.faults.add(
+        path=r"/queryAll/?$", subrequest=True, error_code="QUERY_TIMEOUT", status=400
+    )
+    runs = {run.object: run for run in sync_cycles_run(integration=all_pairs.integration)}
+    assert runs["contacts"].status == "failed"
+    assert "QUERY_TIMEOUT" in runs["contacts"].message or "too long" in runs["contacts"].message
+    assert not RecordLink.objects.filter(salesforce_id=lead).exists()
+
+    emulators.salesforce.app.faults.remove(fault.id)
+    runs, _ = all_pairs()
+    assert runs["contacts"].counts["created_in_hubspot"] == 1
+    RecordLink.objects.get(salesforce_id=lead)
+
+
 def test_streams_read_longer_ago_than_getupdated_reaches_are_queried(
     all_pairs, emulators, sf_person
 ):
