@@ -95,8 +95,10 @@ def api_calls_prune(*, older_than: timedelta = timedelta(days=30)) -> int:
 
 # --- the integration ----------------------------------------------------------------------
 # The HubSpot account's details the engine keeps, with the schemas: ``{"timeZone": "…"}``
-# (an IANA name, "" when HubSpot didn't say), read when connecting. Activity dates use it.
+# (an IANA name, "" when HubSpot didn't say), read when connecting and again once a day
+# (``hubspot_account_details``). Activity dates use it.
 HUBSPOT_ACCOUNT = "account-info"
+HUBSPOT_ACCOUNT_MAX_AGE = timedelta(days=1)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")  # where plain http can't be overheard
 
 
@@ -572,6 +574,31 @@ def mappings_ensure_defaults(*, integration: Integration, object_name: str) -> i
         )
     FieldMapping.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
+
+
+def hubspot_account_details(*, integration: Integration) -> dict:
+    """The HubSpot account's details the engine keeps, read again when a day old (one call):
+    a connection made before they were kept, one whose read failed when connecting, or an
+    account whose time zone changed since, dates activities right from then on. A failed
+    read keeps what was known and is tried again the next day."""
+    from .connectors.hubspot import HubSpotConnector
+
+    row = SchemaCache.objects.filter(
+        integration=integration, system=System.HUBSPOT, object=HUBSPOT_ACCOUNT
+    ).first()
+    if row is not None and row.fetched_at > timezone.now() - HUBSPOT_ACCOUNT_MAX_AGE:
+        return row.data
+    data = dict(row.data) if row is not None else {"timeZone": ""}
+    with contextlib.suppress(RemoteError):
+        account = HubSpotConnector(integration=integration).account_details()
+        data = {"timeZone": str(account.get("timeZone") or "")}
+    SchemaCache.objects.update_or_create(
+        integration=integration,
+        system=System.HUBSPOT,
+        object=HUBSPOT_ACCOUNT,
+        defaults={"data": data, "fetched_at": timezone.now()},
+    )
+    return data
 
 
 def schema_refresh(*, integration: Integration, object_name: str) -> None:

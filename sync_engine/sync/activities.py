@@ -64,6 +64,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -308,6 +309,17 @@ TASK_STREAM = "salesforce:Task:activities"
 EVENT_STREAM = "salesforce:Event:activities"
 
 
+def zone_named(name: str | None) -> tzinfo:
+    """The time zone of that IANA name; UTC when there is none or this server doesn't know
+    it."""
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(str(name))
+    except (KeyError, ValueError):
+        return UTC
+
+
 class ActivitySync(PairSync):
     object_name = OBJECT
     modified_property = MODIFIED
@@ -329,7 +341,8 @@ class ActivitySync(PairSync):
         self.retrying = False  # inside retry_errored: its creates are marked as retries
         # Dates (a Task's ActivityDate ⇄ an engagement's hs_timestamp) are days in the
         # HubSpot account's time zone.
-        self.zone = ctx.time_zone
+        account = services.hubspot_account_details(integration=ctx.integration)
+        self.zone = zone_named(account.get("timeZone"))
 
     def on(self, toggle: str) -> bool:
         return bool(getattr(self.settings, toggle, False))

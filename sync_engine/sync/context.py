@@ -6,9 +6,8 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -16,7 +15,7 @@ from ..connectors.hubspot import HubSpotConnector
 from ..connectors.salesforce import SalesforceConnector
 from ..models import FieldMapping, Integration, SchemaCache, SyncRun, System
 from ..object_settings import settings_for
-from ..services import HUBSPOT_ACCOUNT, object_sync_get_or_create, schema_refresh
+from ..services import object_sync_get_or_create, schema_refresh
 from .rules import SyncRule
 
 
@@ -40,9 +39,6 @@ class CycleContext:
     # run together; None when a pair runs alone.
     probe: Any = None
     _own_source: str | None = None  # see own_hubspot_source
-    # The HubSpot account's time zone (stored when connecting; UTC when unknown): activity
-    # dates are days in it.
-    time_zone: tzinfo = UTC
 
     @classmethod
     def build(cls, *, integration: Integration, object_name: str, run: SyncRun) -> CycleContext:
@@ -63,7 +59,6 @@ class CycleContext:
             if system == System.SALESFORCE
         }
         hubspot_properties = {p["name"]: p for p in schema.get((System.HUBSPOT, object_name), [])}
-        account = schema.get((System.HUBSPOT, HUBSPOT_ACCOUNT)) or {}
         mappings = [
             m
             for m in FieldMapping.objects.filter(integration=integration, object=object_name)
@@ -79,7 +74,6 @@ class CycleContext:
             hubspot=HubSpotConnector(integration=integration),
             salesforce_fields=salesforce_fields,
             hubspot_properties=hubspot_properties,
-            time_zone=zone_named(account.get("timeZone")),
         )
 
     def own_hubspot_source(self) -> str | None:
@@ -152,14 +146,3 @@ class CycleContext:
     def writable(self, sobject: str, name: str, *, create: bool) -> bool:
         info = self.salesforce_fields.get(sobject, {}).get(name, {})
         return bool(info.get("createable" if create else "updateable"))
-
-
-def zone_named(name: str | None) -> tzinfo:
-    """The time zone of that IANA name; UTC when there is none or this server doesn't know
-    it."""
-    if not name:
-        return UTC
-    try:
-        return ZoneInfo(str(name))
-    except (KeyError, ValueError):
-        return UTC

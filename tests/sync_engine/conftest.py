@@ -27,6 +27,19 @@ def sf_connection(integration, emulators):
 
 @pytest.fixture
 def hs_connection(integration, emulators):
+    """A HubSpot account in UTC, connected: its details kept as connecting keeps them."""
+    from django.utils import timezone
+
+    from sync_engine.models import SchemaCache, System
+    from sync_engine.services import HUBSPOT_ACCOUNT
+
+    emulators.hubspot.app.run_action("set_time_zone", time_zone="UTC")
+    SchemaCache.objects.update_or_create(
+        integration=integration,
+        system=System.HUBSPOT,
+        object=HUBSPOT_ACCOUNT,
+        defaults={"data": {"timeZone": "UTC"}, "fetched_at": timezone.now()},
+    )
     return HubSpotConnectionFactory(
         integration=integration, base_url=emulators.hubspot.url, access_token=HS_TOKEN
     )

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 from hubspot.crm.objects import SimplePublicObjectInput as EngagementUpdate
 from hubspot.crm.objects import SimplePublicObjectInputForCreate as EngagementCreate
 
@@ -17,6 +18,7 @@ from sync_engine.models import (
     Integration,
     ObjectSync,
     RecordLink,
+    SchemaCache,
     SyncCursor,
     SyncError,
     System,
@@ -593,6 +595,32 @@ def test_a_salesforce_due_date_is_that_day_in_the_hubspot_accounts_time_zone(
     assert activities().counts["updated_in_salesforce"] == 1
     assert sf_person.Task.get(origin)["ActivityDate"] == "2026-03-06"
     assert_idle(activities)
+
+
+@pytest.mark.parametrize("kept", ["nothing", "a day-old UTC"])
+def test_the_accounts_time_zone_is_read_again_when_not_kept_or_a_day_old(
+    activities, linked_person, hs_person, sf_person, emulators, integration, kept
+):
+    """A connection made before the time zone was kept (or whose read failed), or an account
+    whose time zone changed since: the next day's activities are dated in the zone it has."""
+    account = SchemaCache.objects.filter(integration=integration, object="account-info")
+    if kept == "nothing":
+        account.delete()
+    else:
+        account.update(data={"timeZone": ""}, fetched_at=timezone.now() - timedelta(days=2))
+    emulators.hubspot.app.run_action("set_time_zone", time_zone="America/New_York")
+    lead, contact = linked_person
+    activities.settings(hubspot_calls=True)
+    evening = datetime(2026, 3, 4, 21, 30, tzinfo=NEW_YORK)  # 02:30 UTC on 5 March
+    engagement(hs_person, "calls", contact, hs_call_title="Evening call",
+               hs_timestamp=str(int(evening.timestamp() * 1000)))  # fmt: skip
+    assert activities().counts["created_in_salesforce"] == 1
+    assert [t["ActivityDate"] for t in tasks_of(sf_person, lead)] == ["2026-03-04"]
+    assert account.get().data == {"timeZone": "America/New_York"}
+    # Kept for a day: the next cycles don't ask again.
+    before = ApiCall.objects.filter(operation="account.details").count()
+    activities()
+    assert ApiCall.objects.filter(operation="account.details").count() == before
 
 
 # --- unlinked contacts ----------------------------------------------------------------------
