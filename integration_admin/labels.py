@@ -171,6 +171,18 @@ ERROR_TEXT: dict[str, ErrorText] = {
             "tab (refresh its field list first), then resync."
         ),
     ),
+    "lifecycle_stage": ErrorText(
+        _("Lifecycle stage not updated"),
+        _(
+            "HubSpot refused the lifecycle stage that the record's Salesforce opportunities "
+            "move it to (automatic lifecycle stage transitions)."
+        ),
+        _(
+            "Fix what the raw message names in HubSpot (for example a lifecycle stage option "
+            "that was removed). The stage is written again on every sync, and the error ends "
+            "once it is in HubSpot."
+        ),
+    ),
     "owner": ErrorText(
         _("Owner can't be matched"),
         _("The HubSpot owner doesn't match an active Salesforce user on both name and email."),

@@ -136,6 +136,16 @@ _TYPES = [
         "(refresh its field list first), then resync.",
     ),
     ErrorType(
+        "lifecycle_stage",
+        "Property values",
+        "Lifecycle stage not updated",
+        "HubSpot refused the lifecycle stage that the record's Salesforce opportunities move "
+        "it to (automatic lifecycle stage transitions).",
+        "Fix what the raw message names in HubSpot (for example a lifecycle stage option that "
+        "was removed). The stage is written again on every sync, and the error ends once it "
+        "is in HubSpot.",
+    ),
+    ErrorType(
         "owner",
         "Owner",
         "Owner can't be matched",

@@ -51,6 +51,7 @@ from .changes import (
     salesforce_by_ids,
 )
 from .context import CycleContext
+from .lifecycle import LIFECYCLE_ERROR
 from .pair import (
     OWNER_PROPERTY,
     SALESFORCE_COLLECTION,
@@ -103,6 +104,8 @@ class CompanySync(PairSync):
     modified_property = MODIFIED
     salesforce_streams = (ACCOUNT_STREAM, CONTACT_ACCOUNT_STREAM)
     notes_create_intents = True
+    # A lifecycle stage HubSpot refused ends only once the contact sync writes it.
+    errors_ended_by_own_check = (LIFECYCLE_ERROR,)
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)
@@ -984,7 +987,7 @@ class CompanySync(PairSync):
     def retry_errored(self) -> None:
         """Records whose errors are due, and records an admin asked to sync (a manual Sync of
         a company creates its account whatever the creation rules say)."""
-        due, requests = self.due_for_retry()
+        due, requests = self.due_for_retry(exclude_types=self.errors_ended_by_own_check)
         if not due:
             return
         self.forced = {

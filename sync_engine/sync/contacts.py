@@ -40,7 +40,7 @@ from .changes import (
     salesforce_pages,
 )
 from .context import CycleContext
-from .lifecycle import LIFECYCLE_STREAMS
+from .lifecycle import LIFECYCLE_ERROR, LIFECYCLE_STREAMS, LifecycleTransitions
 from .pair import (
     LINK_MOMENTS,
     OWNER_PROPERTY,
@@ -141,6 +141,8 @@ class ContactSync(PairSync):
     modified_property = MODIFIED
     # People, then the lifecycle stages' roles and opportunities (see lifecycle.py).
     salesforce_streams = (*PEOPLE_STREAMS.values(), *LIFECYCLE_STREAMS)
+    # A lifecycle stage HubSpot refused ends only once it is written (``retry_refused``).
+    errors_ended_by_own_check = (LIFECYCLE_ERROR,)
 
     @classmethod
     def stream_names(cls, object_name: str, options: dict | None) -> tuple[str, ...]:
@@ -202,11 +204,9 @@ class ContactSync(PairSync):
             )
             for sobject in PEOPLE
         ]
-        lifecycle = None
+        lifecycle = LifecycleTransitions(self)
+        lifecycle.retry_refused()  # stages HubSpot refused before (dropped when switched off)
         if self.settings.lifecycle_transitions:
-            from .lifecycle import LifecycleTransitions
-
-            lifecycle = LifecycleTransitions(self)
             streams += lifecycle.streams()
         for stream, records in self.salesforce_stream_pages(streams, include_deleted=True):
             self.counts["read_salesforce"] += len(records)
@@ -907,7 +907,8 @@ class ContactSync(PairSync):
     def retry_errored(self) -> None:
         """Records whose errors are due for a retry (every 20 minutes, then nightly), and
         records an admin asked to resync."""
-        due, requests = self.due_for_retry()
+        # Refused lifecycle stages are left out: ``retry_refused`` writes them every cycle.
+        due, requests = self.due_for_retry(exclude_types=self.errors_ended_by_own_check)
         if not due:
             return
         hubspot_ids = sorted({k.split(":", 1)[1] for k, _ in due if k.startswith("hubspot:")})

@@ -5,16 +5,22 @@ of its opportunities is Closed Won it becomes a *customer*, also when the role i
 the win. Stages only move forward, and optionally fan out to every contact of the company.
 When the company pair is switched on, each moved contact's primary company follows, also
 forward-only.
+
+A stage HubSpot refuses is a *Lifecycle stage not updated* error on the HubSpot contact or
+company, and the stage is kept (``REFUSED_STREAM``) and written again every cycle, forward-only,
+until it lands: only that ends the error (or the record reaching the stage, or beyond, some other
+way; or the record being gone), never an unrelated sync of the record.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from ..models import RecordLink
+from .. import services
+from ..errors import RemoteError
+from ..models import RecordLink, SyncCursor, SyncError
 from ..selectors import pairs_switched_on
 from .changes import (
     COMPANY_PROPERTY,
@@ -26,7 +32,7 @@ from .changes import (
     soql_string,
     with_retries,
 )
-from .pair import hubspot_associations_read, hubspot_batch_read
+from .pair import RETRY_BATCH, Pair, hubspot_associations_read, hubspot_batch_read
 
 if TYPE_CHECKING:
     from .contacts import ContactSync
@@ -45,8 +51,12 @@ RANK = {stage: i for i, stage in enumerate(ORDER)}
 ROLE_FIELDS = ["Id", "IsDeleted", "SystemModstamp", "ContactId", "OpportunityId"]
 OPPORTUNITY_FIELDS = ["Id", "IsDeleted", "SystemModstamp", "IsClosed", "IsWon"]
 CONTACT_TO_COMPANY = "companies"
-
-log = logging.getLogger(__name__)
+# The error type of a stage HubSpot refused: ended by the lifecycle's own retry only.
+LIFECYCLE_ERROR = "lifecycle_stage"
+# The stages HubSpot refused, by object type and HubSpot id: {"contacts": {id: stage}, …}.
+REFUSED_STREAM = "contacts:lifecycle-refused"
+# What the stage reads bring along, for the error's record label.
+LABEL_PROPERTIES = {"contacts": ["email", "firstname", "lastname"], "companies": ["name"]}
 
 
 def later(stage: str, than: str | None) -> bool:
@@ -60,6 +70,13 @@ class LifecycleTransitions:
     def __init__(self, contacts: ContactSync) -> None:
         self.contacts = contacts
         self.ctx = contacts.ctx
+        self._refused_row = SyncCursor.objects.filter(
+            integration=self.ctx.integration, stream=REFUSED_STREAM
+        ).first()
+        # The stages HubSpot refused, by object type: {"contacts": {hubspot_id: stage}, …}.
+        self.refused: dict[str, dict[str, str]] = dict(
+            (self._refused_row.seen or {}) if self._refused_row else {}
+        )
 
     def streams(self) -> list[SoqlStream]:
         integration = self.ctx.integration
@@ -134,7 +151,7 @@ class LifecycleTransitions:
         if self.ctx.settings.lifecycle_company_fanout:
             stages = self._fan_out(stages)
         companies_on = "companies" in pairs_switched_on(integration=self.ctx.integration)
-        properties = ["lifecyclestage"]
+        properties = ["lifecyclestage", *LABEL_PROPERTIES["contacts"]]
         if companies_on:
             # The primary company comes with the same read: no extra call to find it.
             properties.append(COMPANY_PROPERTY)
@@ -142,21 +159,15 @@ class LifecycleTransitions:
         current = hubspot_batch_read(
             hubspot, object_type="contacts", ids=list(stages), properties=properties
         )
-        updates = [
-            {"id": str(o.id), "properties": {"lifecyclestage": stages[str(o.id)]}}
-            for o in current.results
-            if str(o.id) in stages and later(stages[str(o.id)], o.properties.get("lifecyclestage"))
-        ]
-        if updates:
-            _, failed = self.contacts.hubspot_batch("update", updates, key=lambda i: i["id"])
-            self.contacts.counts["lifecycle_updates"] += len(updates) - len(failed)
+        self._write("contacts", stages, current.results)
         if companies_on:
             self._move_companies(transitioned, current.results)
 
     def _move_companies(self, transitioned: dict[str, str], contacts: list[Any]) -> None:
         """Each transitioned contact's primary company takes its stage, forward-only (spec §7,
         "when companies sync"). Fanned-out colleagues don't count: their primary company may
-        be another one, which no opportunity of theirs moved."""
+        be another one, which no opportunity of theirs moved. The company follows even when
+        HubSpot refused the contact's own stage (that one is tried again by itself)."""
         stage_of_company: dict[str, str] = {}
         for contact in contacts:
             stage = transitioned.get(str(contact.id))
@@ -165,29 +176,147 @@ class LifecycleTransitions:
                 stage_of_company[company] = stage
         if not stage_of_company:
             return
-        hubspot = self.ctx.hubspot
         current = hubspot_batch_read(
-            hubspot,
+            self.ctx.hubspot,
             object_type="companies",
             ids=sorted(stage_of_company),
-            properties=["lifecyclestage"],
+            properties=["lifecyclestage", *LABEL_PROPERTIES["companies"]],
         )
-        updates = [
-            {"id": str(o.id), "properties": {"lifecyclestage": stage_of_company[str(o.id)]}}
-            for o in current.results
-            if str(o.id) in stage_of_company
-            and later(stage_of_company[str(o.id)], (o.properties or {}).get("lifecyclestage"))
-        ]
-        if not updates:
+        self._write("companies", stage_of_company, current.results)
+
+    def retry_refused(self) -> None:
+        """The stages HubSpot refused before, written again (every cycle: one batch read and
+        at most one batch write per 100 records, no Salesforce call), forward-only. With
+        transitions switched off (or, for companies, the company pair), they are dropped and
+        their errors end: nothing would ever write them."""
+        if not any(self.refused.values()):
             return
-        # Forward-only and idempotent: a refused company is tried again at the contacts' next
-        # transition, and never fails the contact cycle or holds its cursor back.
-        _, failed = self.contacts.hubspot_batch(
-            "update", updates, key=lambda i: i["id"], object_type="companies"
+        on = self.ctx.settings.lifecycle_transitions
+        companies_on = on and "companies" in pairs_switched_on(integration=self.ctx.integration)
+        for object_type, allowed in (("contacts", on), ("companies", companies_on)):
+            pending = self.refused.get(object_type) or {}
+            if not pending:
+                continue
+            if not allowed:
+                self._settle(object_type, ended=list(pending), failed={})
+                continue
+            ids = sorted(pending)[:RETRY_BATCH]
+            current = hubspot_batch_read(
+                self.ctx.hubspot,
+                object_type=object_type,
+                ids=ids,
+                properties=["lifecyclestage", *LABEL_PROPERTIES[object_type]],
+            )
+            self._write(object_type, {i: pending[i] for i in ids}, current.results)
+
+    def _write(self, object_type: str, wanted: dict[str, str], current: list[Any]) -> None:
+        """Give the HubSpot records of ``wanted`` (id -> stage; ``current``: as read now) their
+        stage where it moves them forward, 100 a call, each record failing alone. A stage
+        refused earlier and still ahead is written along. A refused record gets its error and
+        its stage is kept for the next cycle; a record at its stage now (written, or there
+        already) or gone ends its error."""
+        refused = self.refused.get(object_type) or {}
+        found = {str(o.id): o for o in current}
+        stages = {
+            i: refused[i] if i in refused and later(refused[i], stage) else stage
+            for i, stage in wanted.items()
+        }
+        updates = [
+            {"id": i, "properties": {"lifecyclestage": stage}}
+            for i, stage in stages.items()
+            if i in found and later(stage, (found[i].properties or {}).get("lifecyclestage"))
+        ]
+        failed: dict[str, Any] = {}
+        if updates:
+            _, failed = self.contacts.hubspot_batch(
+                "update", updates, key=lambda i: i["id"], object_type=object_type
+            )
+            self.contacts.counts["lifecycle_updates"] += len(updates) - len(failed)
+        self._settle(
+            object_type,
+            ended=[i for i in wanted if i in refused and i not in failed],
+            failed={i: (stages[i], error, found[i]) for i, error in failed.items()},
         )
-        if failed:
-            log.warning("Company lifecycle stages refused: %s", failed)
-        self.contacts.counts["lifecycle_updates"] += len(updates) - len(failed)
+
+    def _settle(
+        self, object_type: str, *, ended: list[str], failed: dict[str, tuple[str, Any, Any]]
+    ) -> None:
+        """Store, in one transaction, an error for each refused record (``failed``: id ->
+        (stage, HubSpot's error, the record as read)) and its stage for the next cycle; and
+        the end of the errors and kept stages of ``ended``."""
+        if not ended and not failed:
+            return
+        pending = dict(self.refused.get(object_type) or {})
+        for i in ended:
+            pending.pop(i, None)
+        for i, (stage, _, _) in failed.items():
+            pending[i] = stage
+        links = (
+            {
+                link.hubspot_id: link
+                for link in RecordLink.objects.filter(
+                    integration=self.ctx.integration,
+                    object=object_type,
+                    hubspot_id__in=list(failed),
+                )
+            }
+            if failed
+            else {}
+        )
+        with transaction.atomic():
+            for i, (_, error, record) in failed.items():
+                self._record_refusal(object_type, record, error, links.get(i))
+            if failed:
+                # Written again every cycle by ``retry_refused``: no pair's retry queue holds
+                # them (a company's retry would sync the company and call the error ended).
+                SyncError.objects.filter(
+                    integration=self.ctx.integration,
+                    object=object_type,
+                    error_type=LIFECYCLE_ERROR,
+                    record_key__in=[f"hubspot:{i}" for i in failed],
+                    resolved_at__isnull=True,
+                ).update(next_retry_at=None)
+            services.sync_errors_resolve_type(
+                integration=self.ctx.integration,
+                object_name=object_type,
+                error_type=LIFECYCLE_ERROR,
+                record_keys=[f"hubspot:{i}" for i in ended],
+            )
+            self.refused[object_type] = pending
+            refused = {k: v for k, v in self.refused.items() if v}
+            if self._refused_row is None:
+                self._refused_row = SyncCursor.objects.create(
+                    integration=self.ctx.integration, stream=REFUSED_STREAM, seen=refused
+                )
+            else:
+                self._refused_row.seen = refused
+                self._refused_row.save(update_fields=["seen", "updated_at"])
+
+    def _record_refusal(
+        self, object_type: str, record: Any, error: Any, link: RecordLink | None
+    ) -> None:
+        """A stage HubSpot refused: an error on the HubSpot record, with HubSpot's message."""
+        if isinstance(error, RemoteError):
+            code, message = error.code, error.message
+        else:  # an error item of a 207 batch response
+            code = getattr(error, "category", "") or ""
+            message = getattr(error, "message", "") or ""
+        sobject = link.salesforce_type if link else ""
+        services.sync_error_record(
+            integration=self.ctx.integration,
+            object_name=object_type,
+            error_type=LIFECYCLE_ERROR,
+            direction="to_hubspot",
+            record_key=f"hubspot:{record.id}",
+            hubspot_id=str(record.id),
+            salesforce_id=link.salesforce_id if link else "",
+            salesforce_type=sobject,
+            record_label=Pair(sobject, None, record).label,
+            code=code,
+            message=message or "HubSpot refused the lifecycle stage",
+            fields=["lifecyclestage"],
+        )
+        self.contacts.counts["failed"] += 1
 
     def _fan_out(self, stages: dict[str, str]) -> dict[str, str]:
         hubspot = self.ctx.hubspot

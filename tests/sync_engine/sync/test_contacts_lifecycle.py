@@ -4,8 +4,9 @@ import datetime
 
 from hubspot.crm.companies import SimplePublicObjectInput as CompanyInput
 from hubspot.crm.companies import SimplePublicObjectInputForCreate as CompanyCreate
+from hubspot.crm.properties import OptionInput, PropertyUpdate
 
-from sync_engine.models import ApiCall, RecordLink
+from sync_engine.models import ApiCall, RecordLink, SyncError
 from sync_engine.services import object_settings_update
 from sync_engine.sync.cycle import sync_cycle_run
 
@@ -54,6 +55,38 @@ def company_stage(hs, company_id):
     return hs.crm.companies.basic_api.get_by_id(
         company_id, properties=["lifecyclestage"]
     ).properties.get("lifecyclestage")
+
+
+def refuse_stage(hs, object_type, refused):
+    """An admin removes the ``refused`` lifecycle stage of ``object_type`` in HubSpot, which
+    then refuses it as a value. Returns what puts the option back."""
+    prop = hs.crm.properties.core_api.get_by_name(object_type, "lifecyclestage")
+    options = [
+        OptionInput(
+            label=o.label, value=o.value, hidden=bool(o.hidden), display_order=o.display_order
+        )
+        for o in prop.options
+    ]
+
+    def offer(values):
+        hs.crm.properties.core_api.update(
+            object_type, "lifecyclestage", PropertyUpdate(options=values)
+        )
+
+    offer([o for o in options if o.value != refused])
+    return lambda: offer(options)
+
+
+def lifecycle_errors(integration, object_name):
+    """The record's current *Lifecycle stage not updated* errors, as the dashboard shows them."""
+    return list(
+        SyncError.objects.filter(
+            integration=integration,
+            object=object_name,
+            error_type="lifecycle_stage",
+            resolved_at__isnull=True,
+        )
+    )
 
 
 def company_calls(integration):
@@ -192,3 +225,136 @@ def test_with_company_sync_off_the_company_is_not_touched(
     sf.run_action("set_stage", opportunity_id=opp, stage="Closed Won")
     cycle()
     assert company_stage(hs_person, company) == "customer"
+
+
+# --- stages HubSpot refuses (each record failing alone, until the stage lands) --------------
+def test_a_refused_stage_is_an_error_that_only_the_stage_landing_ends(
+    cycle, emulators, integration, sf_person, hs_person
+):
+    opp, account = opportunity(sf_person)
+    contact, hs_contact = linked_contact(cycle, sf_person, "refused@example.com", account)
+    put_back = refuse_stage(hs_person, "contacts", "opportunity")
+    emulators.salesforce.app.run_action("add_contact_role", opportunity_id=opp, contact_id=contact)
+    run = cycle()
+    assert stage(hs_person, hs_contact) != "opportunity"
+    assert run.counts["failed"] == 1, run.counts
+    [error] = lifecycle_errors(integration, "contacts")
+    assert (error.record_key, error.salesforce_id, error.direction) == (
+        f"hubspot:{hs_contact}",
+        contact,
+        "to_hubspot",
+    )
+    assert "opportunity was not one of the allowed options" in error.message
+    # The contact's next sync goes through, but the stage still isn't in HubSpot: the error
+    # stays (the same one, not ended and opened again).
+    sf_person.Contact.update(contact, {"FirstName": "Renamed"})
+    cycle()
+    assert hs_get(hs_person, hs_contact, "firstname")["firstname"] == "Renamed"
+    assert [e.pk for e in lifecycle_errors(integration, "contacts")] == [error.pk]
+    # Once HubSpot offers the stage again, the next cycle writes it and the error ends.
+    put_back()
+    cycle()
+    assert stage(hs_person, hs_contact) == "opportunity"
+    assert lifecycle_errors(integration, "contacts") == []
+    assert SyncError.objects.get(pk=error.pk).resolved_at is not None
+
+
+def test_a_later_stage_that_lands_ends_the_refused_one(
+    cycle, emulators, integration, sf_person, hs_person
+):
+    opp, account = opportunity(sf_person)
+    contact, hs_contact = linked_contact(cycle, sf_person, "moved-on@example.com", account)
+    refuse_stage(hs_person, "contacts", "opportunity")  # never offered again
+    sf = emulators.salesforce.app
+    sf.run_action("add_contact_role", opportunity_id=opp, contact_id=contact)
+    cycle()
+    assert len(lifecycle_errors(integration, "contacts")) == 1
+    sf.run_action("set_stage", opportunity_id=opp, stage="Closed Won")
+    cycle()
+    assert stage(hs_person, hs_contact) == "customer"  # forward-only: past the refused one
+    assert lifecycle_errors(integration, "contacts") == []
+
+
+def test_one_refused_contact_never_holds_back_the_others(
+    cycle, emulators, integration, sf_person, hs_person
+):
+    opp, account = opportunity(sf_person)
+    people = dict(
+        linked_contact(cycle, sf_person, f"{name}@example.com", account)
+        for name in ("first", "second")
+    )
+    sf = emulators.salesforce.app
+    for contact in people:
+        sf.run_action("add_contact_role", opportunity_id=opp, contact_id=contact)
+    # HubSpot rejects the batch, then the first contact alone once the engine splits it.
+    emulators.hubspot.app.faults.add(
+        path=r"^/crm/v3/objects/contacts/batch/update$",
+        status=400,
+        body={
+            "status": "error",
+            "category": "VALIDATION_ERROR",
+            "message": "Lifecycle stage is locked by a workflow",
+        },
+        times=2,
+    )
+    cycle()
+    [error] = lifecycle_errors(integration, "contacts")
+    assert (error.code, error.message) == (
+        "VALIDATION_ERROR",
+        "Lifecycle stage is locked by a workflow",
+    )
+    refused = error.hubspot_id
+    others = [hs for hs in people.values() if hs != refused]
+    assert [stage(hs_person, hs) for hs in others] == ["opportunity"]
+    assert stage(hs_person, refused) != "opportunity"
+    cycle()  # the fault is gone: the refused stage is written
+    assert {stage(hs_person, hs) for hs in people.values()} == {"opportunity"}
+    assert lifecycle_errors(integration, "contacts") == []
+
+
+def test_transitions_switched_off_end_the_refused_stages(
+    cycle, emulators, integration, sf_person, hs_person
+):
+    opp, account = opportunity(sf_person)
+    contact, hs_contact = linked_contact(cycle, sf_person, "dropped@example.com", account)
+    put_back = refuse_stage(hs_person, "contacts", "opportunity")
+    emulators.salesforce.app.run_action("add_contact_role", opportunity_id=opp, contact_id=contact)
+    cycle()
+    assert len(lifecycle_errors(integration, "contacts")) == 1
+    cycle.settings(lifecycle_transitions=False)
+    put_back()
+    cycle()
+    assert lifecycle_errors(integration, "contacts") == []  # nothing would ever write it
+    assert stage(hs_person, hs_contact) != "opportunity"
+
+
+def test_a_refused_company_stage_is_an_error_on_the_company_until_it_lands(
+    cycle, emulators, integration, sf_person, hs_person
+):
+    company_sync_on(integration, emulators)
+    opp, account = opportunity(sf_person)
+    contact, hs_contact = linked_contact(cycle, sf_person, "company@example.com", account)
+    company_cycle(integration)
+    company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    put_back = refuse_stage(hs_person, "companies", "opportunity")
+    emulators.salesforce.app.run_action("add_contact_role", opportunity_id=opp, contact_id=contact)
+    cycle()
+    assert stage(hs_person, hs_contact) == "opportunity"  # the contact isn't held back
+    assert company_stage(hs_person, company) is None
+    [error] = lifecycle_errors(integration, "companies")
+    assert (error.record_key, error.hubspot_id, error.salesforce_id) == (
+        f"hubspot:{company}",
+        company,
+        account,
+    )
+    assert "opportunity was not one of the allowed options" in error.message
+    assert lifecycle_errors(integration, "contacts") == []
+    # An unrelated edit syncs the company: its stage still isn't there, nor is the error over.
+    sf_person.Account.update(account, {"Name": "Renamed Corp"})
+    company_cycle(integration)
+    assert hs_person.crm.companies.basic_api.get_by_id(company).properties["name"] == "Renamed Corp"
+    assert lifecycle_errors(integration, "companies") == [error]
+    put_back()
+    cycle()
+    assert company_stage(hs_person, company) == "opportunity"
+    assert lifecycle_errors(integration, "companies") == []
