@@ -57,6 +57,18 @@ def company_stage(hs, company_id):
     ).properties.get("lifecyclestage")
 
 
+def contact_of_a_synced_company(cycle, emulators, integration, sf_person, email):
+    """With companies syncing: an opportunity on an account, and a linked contact of that
+    account whose primary company is the account's company. Returns (opportunity, account,
+    contact, HubSpot contact, HubSpot company)."""
+    company_sync_on(integration, emulators)
+    opp, account = opportunity(sf_person)
+    contact, hs_contact = linked_contact(cycle, sf_person, email, account)
+    company_cycle(integration)  # the account's company, the contact's primary company
+    company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    return opp, account, contact, hs_contact, company
+
+
 def refuse_stage(hs, object_type, refused):
     """An admin removes the ``refused`` lifecycle stage of ``object_type`` in HubSpot, which
     then refuses it as a value. Returns what puts the option back."""
@@ -156,11 +168,9 @@ def test_company_fan_out(cycle, emulators, sf_person, hs_person):
 def test_closed_won_moves_the_contact_and_its_primary_company_to_customer(
     cycle, emulators, integration, sf_person, hs_person
 ):
-    company_sync_on(integration, emulators)
-    opp, account = opportunity(sf_person)
-    contact, hs_contact = linked_contact(cycle, sf_person, "won@example.com", account)
-    company_cycle(integration)  # the account's company, the contact's primary company
-    company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    opp, account, contact, hs_contact, company = contact_of_a_synced_company(
+        cycle, emulators, integration, sf_person, "won@example.com"
+    )
     assert hs_get(hs_person, hs_contact, "associatedcompanyid")["associatedcompanyid"] == company
     other = new_company(hs_person, name="Side project")  # associated, but not primary
     emulators.hubspot.app.run_action(
@@ -187,11 +197,9 @@ def test_closed_won_moves_the_contact_and_its_primary_company_to_customer(
 def test_a_company_at_a_later_stage_is_never_moved_back(
     cycle, emulators, integration, sf_person, hs_person
 ):
-    company_sync_on(integration, emulators)
-    opp, account = opportunity(sf_person)
-    contact, hs_contact = linked_contact(cycle, sf_person, "fan@example.com", account)
-    company_cycle(integration)
-    company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    opp, account, contact, hs_contact, company = contact_of_a_synced_company(
+        cycle, emulators, integration, sf_person, "fan@example.com"
+    )
     sf = emulators.salesforce.app
     sf.run_action("add_contact_role", opportunity_id=opp, contact_id=contact)
     cycle()
@@ -331,11 +339,9 @@ def test_transitions_switched_off_end_the_refused_stages(
 def test_a_refused_company_stage_is_an_error_on_the_company_until_it_lands(
     cycle, emulators, integration, sf_person, hs_person
 ):
-    company_sync_on(integration, emulators)
-    opp, account = opportunity(sf_person)
-    contact, hs_contact = linked_contact(cycle, sf_person, "company@example.com", account)
-    company_cycle(integration)
-    company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    opp, account, contact, hs_contact, company = contact_of_a_synced_company(
+        cycle, emulators, integration, sf_person, "company@example.com"
+    )
     put_back = refuse_stage(hs_person, "companies", "opportunity")
     emulators.salesforce.app.run_action("add_contact_role", opportunity_id=opp, contact_id=contact)
     cycle()

@@ -141,22 +141,27 @@ def test_a_refused_delete_done_by_hand_in_salesforce_clears_its_error(
     assert not projects.links().exists() and not open_errors(projects.name).exists()
 
 
-@pytest.fixture
-def campaigns(integration, emulators, hs_person):
-    """Salesforce's Campaign (no external id field to upsert by) ⇄ a HubSpot custom object."""
+def paired(integration, emulators, hs_person, sobject: str, mappings: dict) -> Projects:
+    """Salesforce's ``sobject`` ⇄ a new HubSpot custom object, by ``mappings``."""
     emulators.hubspot.app.configure_budget(search_per_second=1000)
     hs_type = create_schema(hs_person)
     fields, properties = custom_object_schemas_read(
-        integration=integration, salesforce_object="Campaign", hubspot_object=hs_type
+        integration=integration, salesforce_object=sobject, hubspot_object=hs_type
     )
     row = custom_object_create(
         integration=integration,
-        settings={"salesforce_object": "Campaign", "hubspot_object": hs_type, "associations": {}},
-        mappings={"Name": "project_name"},
+        settings={"salesforce_object": sobject, "hubspot_object": hs_type, "associations": {}},
+        mappings=mappings,
         salesforce_fields=fields,
         hubspot_properties=properties,
     )
     return Projects(integration, emulators, hs_person, hs_type, row.object)
+
+
+@pytest.fixture
+def campaigns(integration, emulators, hs_person):
+    """Salesforce's Campaign (no external id field to upsert by) ⇄ a HubSpot custom object."""
+    return paired(integration, emulators, hs_person, "Campaign", {"Name": "project_name"})
 
 
 @pytest.mark.parametrize("salesforce_to_hubspot", ["create_or_update", "nothing"])
@@ -193,26 +198,15 @@ def test_a_lost_create_answer_without_an_external_id_makes_no_duplicate(
 @pytest.fixture
 def invoices(integration, emulators, hs_person):
     """Salesforce's Invoice__c (an auto-number name, no external id) ⇄ a HubSpot custom
-    object: a create can't be an upsert, nor be found by a name the sync chose."""
-    emulators.hubspot.app.configure_budget(search_per_second=1000)
-    hs_type = create_schema(hs_person)
-    fields, properties = custom_object_schemas_read(
-        integration=integration, salesforce_object="Invoice__c", hubspot_object=hs_type
-    )
-    row = custom_object_create(
-        integration=integration,
-        settings={"salesforce_object": "Invoice__c", "hubspot_object": hs_type, "associations": {}},
-        # The number Salesforce gives the invoice names its HubSpot record.
-        mappings={
-            "Name": "project_name",
-            "Amount__c": "budget",
-            "Due_Date__c": "start_date",
-            "Notes__c": "notes",
-        },
-        salesforce_fields=fields,
-        hubspot_properties=properties,
-    )
-    return Projects(integration, emulators, hs_person, hs_type, row.object)
+    object: a create can't be an upsert, nor be found by a name the sync chose. The number
+    Salesforce gives an invoice names its HubSpot record."""
+    mappings = {
+        "Name": "project_name",
+        "Amount__c": "budget",
+        "Due_Date__c": "start_date",
+        "Notes__c": "notes",
+    }
+    return paired(integration, emulators, hs_person, "Invoice__c", mappings)
 
 
 @pytest.mark.parametrize("salesforce_to_hubspot", ["create_or_update", "nothing"])

@@ -57,6 +57,19 @@ def _settle(cycle, emulators):
     return cycle()
 
 
+def _changes_in_two_pairs(cycle, emulators, sf_person, name: str) -> tuple[str, str]:
+    """After a settled cycle over an account and a lead, a new account and a new lead (the
+    company and contact syncs' streams change) a minute before the next cycle."""
+    sf_person.Account.create({"Name": "Before Corp"})
+    new_lead(sf_person, Email="before@example.com")
+    cycle()
+    _settle(cycle, emulators)
+    account = sf_person.Account.create({"Name": f"{name.title()} Corp"})["id"]
+    lead = new_lead(sf_person, Email=f"{name}@example.com")
+    _quiet(emulators, seconds=61)
+    return account, lead
+
+
 def test_pairs_run_in_dependency_order_and_an_idle_cycle_costs_one_salesforce_call(
     all_pairs, emulators, sf_person
 ):
@@ -166,14 +179,7 @@ def test_a_failed_subrequest_of_the_probe_or_its_reads_loses_no_change(
 ):
     """Salesforce answers a composite call whose subrequests fail one by one: a getUpdated
     that fails vouches for nothing, a first page read up front that fails is read again."""
-    sf_person.Account.create({"Name": "Before Corp"})
-    new_lead(sf_person, Email="before@example.com")
-    all_pairs()
-    _settle(all_pairs, emulators)
-
-    account = sf_person.Account.create({"Name": "Failing Corp"})["id"]
-    lead = new_lead(sf_person, Email="failing@example.com")
-    _quiet(emulators, seconds=61)
+    account, lead = _changes_in_two_pairs(all_pairs, emulators, sf_person, "failing")
     fault = emulators.salesforce.app.faults.add(subrequest=True, **failing)
     runs, _ = all_pairs()
     assert fault.fired
@@ -222,14 +228,7 @@ def test_streams_read_longer_ago_than_getupdated_reaches_are_queried(
 def test_changes_in_several_pairs_are_read_up_front_in_one_call(all_pairs, emulators, sf_person):
     """The streams the probe finds changed are queried together, five to a composite call,
     with the query each ran last time, instead of a call per pair."""
-    sf_person.Account.create({"Name": "Before Corp"})
-    new_lead(sf_person, Email="before@example.com")
-    all_pairs()
-    _settle(all_pairs, emulators)
-
-    account = sf_person.Account.create({"Name": "Up Front Corp"})["id"]
-    lead = new_lead(sf_person, Email="up-front@example.com")
-    _quiet(emulators, seconds=61)
+    account, lead = _changes_in_two_pairs(all_pairs, emulators, sf_person, "up-front")
     runs, calls = all_pairs()
     assert runs["companies"].counts["created_in_hubspot"] == 1
     assert runs["contacts"].counts["created_in_hubspot"] == 1
