@@ -89,6 +89,17 @@ def refuse_stage(hs, object_type, refused):
     return lambda: offer(options)
 
 
+def role_refused_in_hubspot(cycle, emulators, sf_person, hs_person, email):
+    """A linked contact gets a role on an open opportunity while HubSpot refuses the
+    *opportunity* stage. Returns (opportunity, contact, HubSpot contact, what puts the
+    option back)."""
+    opp, account = opportunity(sf_person)
+    contact, hs_contact = linked_contact(cycle, sf_person, email, account)
+    put_back = refuse_stage(hs_person, "contacts", "opportunity")
+    emulators.salesforce.app.run_action("add_contact_role", opportunity_id=opp, contact_id=contact)
+    return opp, contact, hs_contact, put_back
+
+
 def lifecycle_errors(integration, object_name):
     """The record's current *Lifecycle stage not updated* errors, as the dashboard shows them."""
     return list(
@@ -239,10 +250,9 @@ def test_with_company_sync_off_the_company_is_not_touched(
 def test_a_refused_stage_is_an_error_that_only_the_stage_landing_ends(
     cycle, emulators, integration, sf_person, hs_person
 ):
-    opp, account = opportunity(sf_person)
-    contact, hs_contact = linked_contact(cycle, sf_person, "refused@example.com", account)
-    put_back = refuse_stage(hs_person, "contacts", "opportunity")
-    emulators.salesforce.app.run_action("add_contact_role", opportunity_id=opp, contact_id=contact)
+    opp, contact, hs_contact, put_back = role_refused_in_hubspot(
+        cycle, emulators, sf_person, hs_person, "refused@example.com"
+    )
     run = cycle()
     assert stage(hs_person, hs_contact) != "opportunity"
     assert run.counts["failed"] == 1, run.counts
@@ -323,10 +333,9 @@ def test_one_refused_contact_never_holds_back_the_others(
 def test_transitions_switched_off_end_the_refused_stages(
     cycle, emulators, integration, sf_person, hs_person
 ):
-    opp, account = opportunity(sf_person)
-    contact, hs_contact = linked_contact(cycle, sf_person, "dropped@example.com", account)
-    put_back = refuse_stage(hs_person, "contacts", "opportunity")
-    emulators.salesforce.app.run_action("add_contact_role", opportunity_id=opp, contact_id=contact)
+    opp, contact, hs_contact, put_back = role_refused_in_hubspot(
+        cycle, emulators, sf_person, hs_person, "dropped@example.com"
+    )
     cycle()
     assert len(lifecycle_errors(integration, "contacts")) == 1
     cycle.settings(lifecycle_transitions=False)
