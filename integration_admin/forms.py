@@ -285,6 +285,17 @@ class MappingForm(forms.Form):
     def clean_salesforce_field(self) -> str:
         return _picked_name(self.cleaned_data["salesforce_field"])
 
+    def picked(self) -> tuple[str, str, str]:
+        """``(property, field, rule)`` as picked so far, valid or not: what decides the
+        rules the form offers."""
+        if not self.is_bound:
+            return "", "", self.fields["rule"].initial
+        return (
+            _picked_name(self.data.get("hubspot_property") or ""),
+            _picked_name(self.data.get("salesforce_field") or ""),
+            self.data.get("rule") or self.fields["rule"].initial,
+        )
+
 
 def _picked_name(value: str) -> str:
     value = value.strip()

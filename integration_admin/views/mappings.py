@@ -23,6 +23,7 @@ from sync_engine.services import (
     SALESFORCE_OBJECTS,
     mapping_create,
     mapping_delete,
+    mapping_rules,
     mapping_update_rule,
     mapping_validate,
     object_sync_get_or_create,
@@ -30,6 +31,7 @@ from sync_engine.services import (
 )
 
 from ..forms import MappingForm, RuleForm
+from ..labels import RULE_LABELS
 from ..navigation import OBJECT_TABS
 from ..roles import admin_required, user_is_admin
 from .common import current_integration
@@ -47,14 +49,35 @@ def _defaults_first(integration, object_name: str) -> None:
     object_sync_get_or_create(integration=integration, object_name=object_name)
 
 
-def editor_context(request: HttpRequest, integration, object_name: str, form=None) -> dict:
-    """Everything the editor partial shows (2 queries; 3 for objects whose mappings are
-    locked while their sync is off)."""
-    schema = schema_options(
+def _schema(integration, object_name: str):
+    return schema_options(
         integration=integration,
         object_name=object_name,
         salesforce_objects=SALESFORCE_OBJECTS.get(object_name, ()),
     )
+
+
+def add_rules(schema, form: MappingForm) -> dict:
+    """The sync rules the add form offers for the pair picked so far, as the rows do (a
+    read-only Salesforce field: Salesforce's value or nothing, spec §8.2), and the one it
+    selects: the rule picked while it is offered, else the first one offered. The editor
+    renders them; the inline check names them for app.js, which narrows the picker."""
+    hubspot_property, salesforce_field, rule = form.picked()
+    read_only = salesforce_field in schema.read_only_fields
+    allowed = mapping_rules(hubspot_property, salesforce_read_only=read_only)
+    offered = [str(value) for value in RULE_LABELS if value in allowed]
+    return {
+        "add_rules": offered,
+        "add_rule": rule if rule in offered else offered[0],
+        "add_read_only": read_only,
+    }
+
+
+def editor_context(request: HttpRequest, integration, object_name: str, form=None) -> dict:
+    """Everything the editor partial shows (2 queries; 3 for objects whose mappings are
+    locked while their sync is off)."""
+    schema = _schema(integration, object_name)
+    form = form or MappingForm()
     return {
         "object_name": object_name,
         "mappings_locked": _locked(integration, object_name),
@@ -63,7 +86,8 @@ def editor_context(request: HttpRequest, integration, object_name: str, form=Non
         "read_only_fields": schema.read_only_fields,
         "hubspot_labels": schema.hubspot_labels,
         "salesforce_labels": schema.salesforce_labels,
-        "mapping_form": form or MappingForm(),
+        "mapping_form": form,
+        **add_rules(schema, form),
         "rule_form": RuleForm(),
     }
 
@@ -124,11 +148,7 @@ def mapping_add(request: HttpRequest, object_name: str) -> HttpResponse:
         except ConnectorError as error:
             form.add_error(None, _("Couldn't read the schemas: %(error)s") % {"error": error})
         else:
-            schema = schema_options(
-                integration=integration,
-                object_name=object_name,
-                salesforce_objects=SALESFORCE_OBJECTS.get(object_name, ()),
-            )
+            schema = _schema(integration, object_name)
             hubspot = schema.hubspot_labels.get(mapping.hubspot_property)
             salesforce = schema.salesforce_labels.get(mapping.salesforce_field)
             messages.success(
@@ -153,13 +173,17 @@ def _form_errors(form, error: SettingsError) -> None:
 def mapping_check(request: HttpRequest, object_name: str) -> HttpResponse:
     """The inline compatibility check as the pickers change: nothing is saved. It reads the
     cached schemas only; while nothing is cached, an admin's check reads them (as adding a
-    mapping would), anyone else's says they haven't been read (no call)."""
+    mapping would), anyone else's says they haven't been read (no call). Its answer also
+    names the sync rules the picked pair may have (app.js narrows the form's picker to
+    them), and the pair is checked with the rule the picker then shows."""
     integration = current_integration(request)
     if integration is None:
         raise Http404
     _object(object_name)
     _defaults_first(integration, object_name)
     form = MappingForm(request.POST)
+    schema = _schema(integration, object_name)
+    rules = add_rules(schema, form)
     problems: dict[str, str] = {}
     ok = False
     if form.is_valid():
@@ -169,7 +193,7 @@ def mapping_check(request: HttpRequest, object_name: str) -> HttpResponse:
                 object_name=object_name,
                 hubspot_property=form.cleaned_data["hubspot_property"],
                 salesforce_field=form.cleaned_data["salesforce_field"],
-                rule=form.cleaned_data["rule"],
+                rule=rules["add_rule"],
                 refresh_schema=user_is_admin(request.user),
             )
             ok = True
@@ -179,8 +203,12 @@ def mapping_check(request: HttpRequest, object_name: str) -> HttpResponse:
                 problems["schema"] = _("Properties and fields not read yet.")
         except ConnectorError as error:
             problems = {"schema": _("Couldn't read the schemas: %(error)s") % {"error": error}}
+        if schema.is_empty:  # an admin's check may have read them just now
+            rules = add_rules(_schema(integration, object_name), form)
     return render(
-        request, "integration_admin/mappings/check.html", {"problems": problems, "ok": ok}
+        request,
+        "integration_admin/mappings/check.html",
+        {"problems": problems, "ok": ok, **rules},
     )
 
 
@@ -230,11 +258,7 @@ def mapping_rule(request: HttpRequest, mapping_id: int) -> HttpResponse:
         if error:
             messages.error(request, error)
         return redirect(OBJECT_TABS[mapping.object].url_name)
-    schema = schema_options(
-        integration=integration,
-        object_name=mapping.object,
-        salesforce_objects=SALESFORCE_OBJECTS.get(mapping.object, ()),
-    )
+    schema = _schema(integration, mapping.object)
     return render(
         request,
         "integration_admin/mappings/row.html",

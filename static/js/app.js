@@ -20,6 +20,26 @@
   // fires (the field loses focus), and a button disabled by the previous pair would swallow
   // that first click. The server checks again on submit and answers with the same message.
 
+  // The add-mapping form offers only the sync rules the picked pair may have (a read-only
+  // Salesforce field: Salesforce's value or nothing): the inline check's answer names them.
+  // A rule still offered stays picked; one no longer offered gives way to the first offered.
+  // The server refuses the others on submit all the same.
+  function offerRules() {
+    var offered = document.querySelector("#mapping-check [data-rules]");
+    var select = document.getElementById("id_rule");
+    if (!offered || !select) return;
+    var rules = offered.getAttribute("data-rules").split(" ");
+    var first = null;
+    Array.prototype.forEach.call(select.options, function (option) {
+      var ok = rules.indexOf(option.value) !== -1;
+      option.disabled = !ok;
+      option.hidden = !ok;
+      if (ok && !first) first = option;
+    });
+    var picked = select.options[select.selectedIndex];
+    if (first && (!picked || picked.disabled)) select.value = first.value;
+  }
+
   // Screen readers hear a live region only when its content changes: this one (in base.html,
   // outside everything htmx swaps) is emptied, then filled a moment later.
   function announce(text) {
@@ -48,6 +68,7 @@
   function init(root, afterSwap) {
     root.querySelectorAll(".error-form").forEach(syncSelection);
     confirmSaved(afterSwap);
+    offerRules();
   }
 
   document.addEventListener("change", function (event) {

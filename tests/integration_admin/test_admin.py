@@ -94,3 +94,15 @@ def test_the_periodic_jobs_and_role_groups_cannot_be_changed(superuser_client):
     admins = Group.objects.get(name=ADMINS)
     superuser_client.post(f"/admin/auth/group/{admins.pk}/change/", {"name": "Everyone"})
     assert Group.objects.filter(name=ADMINS).exists()
+
+
+def test_admin_pages_link_the_favicon_so_browsers_ask_for_no_favicon_ico(superuser_client, root):
+    """The dashboard's pages say there is no icon (base.html); without the same link the
+    admin's pages make browsers ask for /favicon.ico, a 404 in every log."""
+    for path in ("/admin/", "/admin/auth/user/", f"/admin/auth/user/{root.pk}/change/",
+                 "/admin/auth/user/add/"):  # fmt: skip
+        response = superuser_client.get(path)
+        assert response.status_code == 200, path
+        assert '<link rel="icon" href="data:,">' in response.content.decode(), path
+    response = Client().get("/admin/login/")
+    assert '<link rel="icon" href="data:,">' in response.content.decode()

@@ -243,6 +243,30 @@ def test_after_a_blocked_pair_the_first_click_on_add_mapping_adds(
     assert live.mappings.filter(hubspot_property="loyalty_score").count() == 1
 
 
+def test_a_read_only_field_narrows_the_rules_before_adding(
+    page: Page, live_server, live, emulators
+):
+    """Spec §8.2 in the add form: picking a read-only Salesforce field (the compound Name)
+    leaves only "Always use Salesforce" and "Don't sync" to pick, and the rule picked gives
+    way to the first of them; a field that takes writes offers every rule again."""
+    pick_a_blocked_pair(page, live_server, emulators)
+    expect(page.locator("#mapping-check")).to_contain_text("can't map")
+    rule = page.locator("#id_rule")
+    offered = "s => [...s.options].filter(o => !o.disabled && !o.hidden).map(o => o.value)"
+    expect(rule).to_have_value("prefer_salesforce_unless_blank")
+    page.fill("#id_salesforce_field", "Name")
+    page.locator("#id_salesforce_field").dispatch_event("change")
+    expect(page.locator("#mapping-check")).to_contain_text("This Salesforce field is read-only")
+    expect(rule).to_have_value("always_use_salesforce")
+    assert rule.evaluate(offered) == ["always_use_salesforce", "dont_sync"]
+    screenshot(page, "mapping-read-only")
+    page.fill("#id_salesforce_field", "Loyalty__c")
+    page.locator("#id_salesforce_field").dispatch_event("change")
+    expect(page.locator("#mapping-check")).to_contain_text("Compatible")
+    assert len(rule.evaluate(offered)) == 4
+    expect(rule).to_have_value("always_use_salesforce")  # a rule still offered stays
+
+
 def test_switching_to_dutch(page: Page, live_server, connected):
     person("ada", ADMINS)
     log_in(page, live_server, "ada")
@@ -404,6 +428,28 @@ def test_a_phone_sees_the_status_bar_compact_and_the_mapping_rules(
     box = status.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 375, box
     screenshot(page, "phone-sync-runs")
+
+
+def test_on_a_phone_saved_wraps_under_the_save_button(page: Page, live_server, connected):
+    """After an htmx save the "Saved…" note moves next to Save (app.js); on a phone it goes
+    under the button, and neither reaches past the window."""
+    person("ada", ADMINS)
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/contacts/")
+    page.check("#id_hubspot_creates_0")
+    page.check("#id_salesforce_delete_1")
+    save = page.locator("#contact-settings button[type=submit]")
+    save.click()
+    saved = page.locator("#contact-settings .settings__footer #settings-saved")
+    expect(saved).to_contain_text("Create or update the lead → Create or update the contact")
+    screenshot(page, "phone-saved")
+    button, note = save.bounding_box(), saved.bounding_box()
+    assert button["x"] >= 0 and button["x"] + button["width"] <= 375, button
+    assert note["x"] >= 0 and note["x"] + note["width"] <= 375, note
+    assert note["y"] >= button["y"] + button["height"], (button, note)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, (width, page.evaluate(WIDER_THAN_THE_WINDOW))
 
 
 def test_a_desktop_window_keeps_the_header_and_tables_on_screen(page: Page, live_server, connected):

@@ -189,6 +189,33 @@ def test_a_read_only_salesforce_field_takes_only_salesforces_value(admin_client,
     assert mapping.rule == "always_use_salesforce"
 
 
+def test_the_add_form_offers_a_read_only_field_only_the_rules_it_may_have(admin_client, schemas):
+    """Spec §8.2 before submit: once a read-only Salesforce field is picked, the inline check
+    names the rules the form may offer (app.js narrows the picker to them) and checks the pair
+    with the first of them; a refused submit renders the picker narrowed."""
+    url = "/objects/contacts/mappings/check/"
+    data = {"hubspot_property": "favourite_colour", "salesforce_field": "Name", "rule": "two_way"}
+    html = admin_client.post(url, data, **HTMX).content.decode()
+    assert 'data-rules="always_use_salesforce dont_sync"' in html
+    assert "This Salesforce field is read-only" in html
+    assert "Compatible: this pair can be mapped." in html and "Read-only in Salesforce" not in html
+    # A field that takes writes offers every rule again.
+    html = admin_client.post(url, {**data, "salesforce_field": "Colour__c"}, **HTMX)
+    html = html.content.decode()
+    every = "prefer_salesforce_unless_blank always_use_salesforce two_way dont_sync"
+    assert f'data-rules="{every}"' in html and "read-only" not in html
+    # Submitting a rule it may not have is still refused; the form comes back narrowed.
+    html = admin_client.post("/objects/contacts/mappings/add/", data, **HTMX).content.decode()
+    assert "Read-only in Salesforce" in html
+    assert not FieldMapping.objects.filter(salesforce_field="Name").exists()
+    picker = html[html.index('<select id="id_rule"') :]
+    picker = picker[: picker.index("</select>")]
+    assert '<option value="always_use_salesforce" selected>' in picker
+    assert '<option value="dont_sync">' in picker
+    assert '<option value="two_way" disabled hidden>' in picker
+    assert '<option value="prefer_salesforce_unless_blank" disabled hidden>' in picker
+
+
 def test_delete_a_custom_mapping_but_never_a_default(admin_client, schemas):
     admin_client.post(
         "/objects/contacts/mappings/add/",
