@@ -4,6 +4,7 @@ Connectors translate every client exception into one of these, so the engine can
 retrying, backing off, suspending or recording a sync error without knowing either client.
 
     ConnectorError
+    ├── NotConnected             no stored connection (disconnected); no call was made
     ├── BudgetExhausted          our own "Allocated to HubSpot" cap; no call was made
     └── RemoteError              the CRM (or the network to it) said no
         ├── AuthExpired          401 that a token refresh could not fix; reconnect
@@ -30,6 +31,16 @@ class ConnectorError(Exception):
         super().__init__(message)
         self.system = system
         self.message = message
+
+
+class NotConnected(ConnectorError):
+    """The integration has no stored connection to this system (an admin disconnected it)."""
+
+    def __init__(self, *, system: str) -> None:
+        name = "Salesforce" if system == "salesforce" else "HubSpot"
+        super().__init__(
+            f"Not connected to {name}: connect it again on the Connection tab.", system=system
+        )
 
 
 class BudgetExhausted(ConnectorError):

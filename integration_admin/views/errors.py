@@ -18,7 +18,13 @@ from sync_engine.error_types import ERROR_TYPES
 from sync_engine.errors import ConnectorError
 from sync_engine.models import SyncObject
 from sync_engine.object_settings import CUSTOM_PREFIX
-from sync_engine.selectors import RECORD_QUERY_MAX, record_history, records_find
+from sync_engine.selectors import (
+    RECORD_QUERY_MAX,
+    integration_hubspot_connection,
+    integration_salesforce_connection,
+    record_history,
+    records_find,
+)
 from sync_engine.services import ErrorViews, sync_errors_create_view, sync_errors_request_resync
 from sync_engine.services import record_resync as request_record_resync
 
@@ -170,7 +176,7 @@ def errors_create_view(request: HttpRequest, error_type: str) -> HttpResponse:
         )
     else:
         _views_messages(request, made)
-        connection = integration.hubspot_connection
+        connection = integration_hubspot_connection(integration=integration)
         created_views = [
             {
                 "name": view.name,
@@ -210,8 +216,8 @@ def record_detail(request: HttpRequest, object_name: str, record_key: str) -> Ht
             "active_tab": "sync-health",
             "history": history,
             "object_label": object_labels(integration, [object_name])[object_name],
-            "salesforce": integration.salesforce_connection,
-            "hubspot": integration.hubspot_connection,
+            "salesforce": integration_salesforce_connection(integration=integration),
+            "hubspot": integration_hubspot_connection(integration=integration),
             "now": timezone.now(),
         },
     )

@@ -21,6 +21,8 @@ from sync_engine.selectors import (
     api_calls_hourly,
     api_usage_forecast,
     integration_api_usage,
+    integration_hubspot_connection,
+    integration_salesforce_connection,
     recent_runs_limit,
     sync_error_cards,
     sync_errors_page,
@@ -93,8 +95,8 @@ def _panel_context(request: HttpRequest, integration, error_type: str) -> dict:
         .exists(),
         "errors_page": page,
         "search": search,
-        "salesforce": integration.salesforce_connection,
-        "hubspot": integration.hubspot_connection,
+        "salesforce": integration_salesforce_connection(integration=integration),
+        "hubspot": integration_hubspot_connection(integration=integration),
         "now": now,
     }
 

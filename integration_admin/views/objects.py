@@ -17,7 +17,11 @@ from sync_engine.object_settings import (
     SettingsError,
     settings_for,
 )
-from sync_engine.selectors import deal_pipelines, hubspot_active_lists
+from sync_engine.selectors import (
+    deal_pipelines,
+    hubspot_active_lists,
+    integration_hubspot_connection,
+)
 from sync_engine.services import object_settings_update, object_sync_get_or_create
 
 from ..forms import SETTINGS_FORMS, setting_label, setting_value
@@ -62,7 +66,9 @@ def _settings_context(request: HttpRequest, integration, object_name: str, form=
         "object_enabled": row.enabled,
         # Company mappings are editable only while company sync is on (spec §9).
         "mappings_editable": row.enabled or object_name not in OFF_BY_DEFAULT,
-        "create_list_url": hubspot_create_list_url(integration.hubspot_connection),
+        "create_list_url": hubspot_create_list_url(
+            integration_hubspot_connection(integration=integration)
+        ),
     }
 
 

@@ -32,6 +32,7 @@ from ...errors import (
     AuthExpired,
     BadRequest,
     Conflict,
+    NotConnected,
     NotFound,
     PermissionDenied,
     RateLimited,
@@ -133,6 +134,13 @@ class RateLimitState:
     daily_remaining: int | None = None
 
 
+def _stored_connection(integration: Integration) -> HubSpotConnection:
+    try:
+        return integration.hubspot_connection
+    except HubSpotConnection.DoesNotExist:
+        raise NotConnected(system=System.HUBSPOT) from None
+
+
 class HubSpotConnector:
     system = System.HUBSPOT
 
@@ -144,7 +152,7 @@ class HubSpotConnector:
         client_side_validation: bool = False,
     ) -> None:
         self.integration = integration
-        self.connection = connection or integration.hubspot_connection
+        self.connection = connection or _stored_connection(integration)
         self.client_side_validation = client_side_validation
         self.rate_limit = RateLimitState()
         self.server_date: str | None = None  # the last response's Date header

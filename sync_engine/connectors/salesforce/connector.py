@@ -18,6 +18,7 @@ from ...errors import (
     AuthExpired,
     BadRequest,
     Conflict,
+    NotConnected,
     NotFound,
     PermissionDenied,
     RateLimited,
@@ -39,6 +40,13 @@ COLLECTION_RETRIEVE_SIZE = 2000  # sObject Collections retrieve (POST)
 CONCURRENT_LIMIT_WAIT = 3.0  # seconds before a retry after "ConcurrentPerOrgLongTxn"
 
 
+def _stored_connection(integration: Integration) -> SalesforceConnection:
+    try:
+        return integration.salesforce_connection
+    except SalesforceConnection.DoesNotExist:
+        raise NotConnected(system=System.SALESFORCE) from None
+
+
 class SalesforceConnector:
     system = System.SALESFORCE
 
@@ -46,7 +54,7 @@ class SalesforceConnector:
         self, *, integration: Integration, connection: SalesforceConnection | None = None
     ) -> None:
         self.integration = integration
-        self.connection = connection or integration.salesforce_connection
+        self.connection = connection or _stored_connection(integration)
         self.session = LedgerSession(integration=integration, ca_bundle=self.connection.ca_bundle)
         self._client: Salesforce | None = None
 
