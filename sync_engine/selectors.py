@@ -446,6 +446,14 @@ def api_usage_forecast(
     return Forecast("enough", pace)
 
 
+def sync_cadence_minutes(*, integration: Integration) -> int:
+    """Every how many minutes the cycle runs now: 1, or more while the allocation would run
+    out at one a minute (``sync.schedule``)."""
+    from .sync.schedule import cycle_every
+
+    return round(cycle_every(integration=integration) / timedelta(minutes=1))
+
+
 # --- sync errors ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ErrorCard:

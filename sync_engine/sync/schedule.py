@@ -1,6 +1,6 @@
 """Which cycles are due: every minute by default, stretched so that the allocation lasts.
 
-At the current pace (the average Salesforce calls of the recent cycles of the pairs that are
+At the current pace (the typical Salesforce calls of the recent cycles of the pairs that are
 on, summed: they run in one cycle), running a cycle every ``interval`` seconds spends
 ``86,400 / interval × calls`` per day. The interval is the smallest one that keeps that under
 what the allocation has left in the rolling window.
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from statistics import median
 
-from django.db.models import Avg
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from ..budget import budget_remaining
@@ -28,23 +30,34 @@ TICK_SLACK = BASE_INTERVAL / 2
 DAY_SECONDS = 86_400
 
 
-def average_calls(*, integration: Integration, object_name: str) -> float:
-    """A pair's Salesforce calls per cycle over its last 20 cycles (0 before its first)."""
-    recent = SyncRun.objects.filter(
-        integration=integration, object=object_name, finished_at__isnull=False
-    ).order_by("-started_at")[:20]
-    average = SyncRun.objects.filter(pk__in=list(recent.values_list("pk", flat=True))).aggregate(
-        avg=Avg("salesforce_calls")
-    )["avg"]
-    return float(average or 0)
+def typical_calls(*, integration: Integration, object_names: list[str]) -> float:
+    """What a cycle over ``object_names`` costs in Salesforce calls: the sum of each pair's
+    median over its last 20 cycles (0 before its first), in one query. Not the mean: the
+    first sync's few costly cycles (a backfill) would make every cycle look costly for the
+    next 20, and stretch the schedule of an idle integration for nothing; the calls already
+    spent count anyway, in what the allocation has left."""
+    recent = (
+        SyncRun.objects.filter(
+            integration=integration, object__in=object_names, finished_at__isnull=False
+        )
+        .annotate(
+            n=Window(RowNumber(), partition_by=[F("object")], order_by=F("started_at").desc())
+        )
+        .filter(n__lte=20)
+        .values_list("object", "salesforce_calls")
+    )
+    by_pair: dict[str, list[int]] = {}
+    for name, calls in recent:
+        by_pair.setdefault(name, []).append(calls)
+    return float(sum(median(calls) for calls in by_pair.values()))
 
 
 def cycle_interval(*, integration: Integration, object_names: list[str]) -> timedelta:
     """How often a cycle over ``object_names`` (the integration's pairs that are on) may run.
     The pairs run in one cycle and share its change probe, so a cycle costs the sum of their
-    averages; pacing each pair as if the allocation were its alone would spend it several
+    typical calls; pacing each pair as if the allocation were its alone would spend it several
     times over."""
-    calls = sum(average_calls(integration=integration, object_name=n) for n in object_names)
+    calls = typical_calls(integration=integration, object_names=object_names)
     remaining = budget_remaining(integration=integration, system=System.SALESFORCE)
     if remaining is None:
         return BASE_INTERVAL
@@ -52,6 +65,21 @@ def cycle_interval(*, integration: Integration, object_names: list[str]) -> time
         return MAX_INTERVAL
     seconds = DAY_SECONDS * (calls or 1) / remaining
     return min(MAX_INTERVAL, max(BASE_INTERVAL, timedelta(seconds=seconds)))
+
+
+def whole_ticks(interval: timedelta) -> timedelta:
+    """An interval rounded up to whole beat ticks, so the slack never brings a stretched cycle
+    in before its interval."""
+    return math.ceil(interval / BASE_INTERVAL) * BASE_INTERVAL
+
+
+def cycle_every(*, integration: Integration) -> timedelta:
+    """How often the integration's cycle runs now (as ``due_cycles`` schedules it), for the
+    Sync health tab."""
+    names = ObjectSync.objects.filter(integration=integration, enabled=True).values_list(
+        "object", flat=True
+    )
+    return whole_ticks(cycle_interval(integration=integration, object_names=list(names)))
 
 
 def due_cycles() -> list[tuple[int, str]]:
@@ -78,9 +106,9 @@ def due_cycles() -> list[tuple[int, str]]:
         by_integration.setdefault(pair.integration_id, []).append(pair)
     for rows in by_integration.values():
         integration = rows[0].integration
-        interval = cycle_interval(integration=integration, object_names=[r.object for r in rows])
-        # Whole ticks, so the slack never brings a stretched cycle in before its interval.
-        interval = math.ceil(interval / BASE_INTERVAL) * BASE_INTERVAL
+        interval = whole_ticks(
+            cycle_interval(integration=integration, object_names=[r.object for r in rows])
+        )
         for pair in rows:
             last = (
                 SyncRun.objects.filter(integration=integration, object=pair.object)

@@ -696,3 +696,29 @@ def test_viewers_read_the_run_history_which_changes_nothing(viewer_client, clien
     # And nobody without a login.
     response = client.get("/sync-health/runs/", **HTMX)
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_stretched_schedule_says_how_often_cycles_run(admin_client, connected):
+    """While the allocation wouldn't last at a cycle a minute, the panel says the cycles run
+    less often (and why); at a cycle a minute it says nothing of it."""
+    from sync_engine.models import ApiCall, ObjectSync, SyncRun
+
+    ObjectSync.objects.update_or_create(
+        integration=connected, object="contacts", defaults={"enabled": True}
+    )
+    assert "data-cadence" not in admin_client.get("/sync-health/").content.decode()
+    for _ in range(3):  # cycles that cost 40 calls, with 4,000 of 5,000 spent
+        SyncRun.objects.create(
+            integration=connected,
+            object="contacts",
+            finished_at=timezone.now(),
+            salesforce_calls=40,
+        )
+    ApiCall.objects.bulk_create(
+        ApiCall(integration=connected, system="salesforce", operation="query", status=200)
+        for _ in range(4_000)
+    )
+    html = admin_client.get("/sync-health/").content.decode()
+    # 1,000 calls left at 40 a cycle: one cycle per 57.6 minutes, so every 58 minutes.
+    assert 'data-cadence="58"' in html
+    assert "cycles run every 58 minutes instead of every minute" in html

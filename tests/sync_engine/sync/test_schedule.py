@@ -88,3 +88,20 @@ def test_pairs_that_share_a_cycle_share_the_allocation(cycle, integration):
         started_at=timezone.now() - timedelta(seconds=635)
     )
     assert due_cycles() == [(integration.pk, "contacts"), (integration.pk, "companies")]
+
+
+def test_a_backfills_costly_cycles_dont_stretch_the_idle_cycles_after_it(cycle, integration):
+    # The first sync took three costly cycles; the idle cycles since cost a call each. 7,000
+    # calls are left: the typical cycle (1 call) may run every minute. Paced by the mean of
+    # the last 20 (about 12 calls), it would run every 3 minutes, for nothing.
+    calls_left(integration, 8_000, used=1_000)
+    for seconds_ago, calls in [(1_200, 80), (1_140, 80), (1_080, 80)]:
+        ran(integration, "contacts", seconds_ago=seconds_ago, calls=calls)
+    for n in range(17):
+        ran(integration, "contacts", seconds_ago=1_000 - 60 * n, calls=1)
+    assert cycle_interval(integration=integration, object_names=["contacts"]) == BASE_INTERVAL
+    # Costly cycles that keep coming (more than half the recent ones) are the pace.
+    for n in range(11):
+        ran(integration, "contacts", seconds_ago=30 - n, calls=80)
+    interval = cycle_interval(integration=integration, object_names=["contacts"])
+    assert interval > timedelta(minutes=10)
