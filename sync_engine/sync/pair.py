@@ -942,8 +942,8 @@ class PairSync:
     ) -> None:
         """Create the HubSpot records of ``creates`` (Salesforce records without a partner) as
         upserts by the unique ``key_property`` holding the Salesforce id, so a retried or
-        re-read create finds the record instead of making a second one. Blank values are left
-        out; a record HubSpot refuses fails alone."""
+        re-read create finds the record instead of making a second one (counted as matched).
+        Blank values are left out; a record HubSpot refuses fails alone."""
         if not creates:
             return
         inputs = []
@@ -964,7 +964,9 @@ class PairSync:
                 self.record_hubspot_failure(pair, failed.get(pair.salesforce_id))
                 continue
             pair.hubspot = obj
-            self.counts["created_in_hubspot"] += 1
+            # HubSpot says whether the upsert made the record: one the key already named (a
+            # create whose link was lost, a pairing removed and added again) is matched.
+            self.counts["matched" if obj.new is False else "created_in_hubspot"] += 1
 
     @property
     def hubspot_object_type(self) -> str:
