@@ -124,6 +124,9 @@ class HubSpotConnection(models.Model):
     last_verified_at = models.DateTimeField(null=True, blank=True)
     token_refreshed_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = "HubSpot connection"  # not Django's "hub spot connection"
+
     def __str__(self) -> str:
         return self.base_url
 

@@ -106,3 +106,8 @@ def test_admin_pages_link_the_favicon_so_browsers_ask_for_no_favicon_ico(superus
         assert '<link rel="icon" href="data:,">' in response.content.decode(), path
     response = Client().get("/admin/login/")
     assert '<link rel="icon" href="data:,">' in response.content.decode()
+
+
+def test_the_admin_index_spells_hubspot(superuser_client):
+    html = superuser_client.get("/admin/").content.decode()
+    assert "HubSpot connections" in html and "Hub spot" not in html
