@@ -21,7 +21,6 @@ class AllocationForm(forms.Form):
     allocation = forms.IntegerField(
         label=_("Allocated to HubSpot"),
         min_value=1,
-        max_value=MAX_ALLOCATION,
         error_messages={
             "required": _("Enter the number of API calls to allocate to HubSpot."),
             "invalid": _("Enter a whole number of API calls."),
@@ -35,13 +34,20 @@ class AllocationForm(forms.Form):
 
     def clean_allocation(self) -> int:
         value = self.cleaned_data["allocation"]
-        if self.limit is not None and value > self.limit:
+        # Salesforce's limit is the one to name, however far past it (and the column's).
+        if self.limit is not None and value > min(self.limit, MAX_ALLOCATION):
             raise forms.ValidationError(
                 _(
                     "The allocation can't be more than Salesforce's limit of %(limit)s calls "
                     "per 24 hours."
                 ),
                 params={"limit": thousands(self.limit)},
+                code="above_limit",
+            )
+        if value > MAX_ALLOCATION:
+            raise forms.ValidationError(
+                _("The allocation can't be more than %(limit)s calls per 24 hours."),
+                params={"limit": thousands(MAX_ALLOCATION)},
                 code="above_limit",
             )
         return value
@@ -115,6 +121,13 @@ class ContactSettingsForm(forms.Form):
             "salesforce_state_country": settings.salesforce_state_country,
             "hubspot_state_country": settings.hubspot_state_country,
         }
+
+    def non_field_errors(self):
+        """The form's own errors, and the inclusion list's: its picker is drawn by htmx
+        (``partials/inclusion_list_picker.html``), not from this field, so a list the service
+        refused (HubSpot has no such list, or can't be asked) is said at the top instead."""
+        errors = super().non_field_errors()
+        return errors + list(self.errors.get("inclusion_list_id", []))
 
     def changes(self) -> tuple[dict, bool]:
         """``(settings changes, enabled)`` for ``object_settings_update``. The list picker is

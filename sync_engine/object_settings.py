@@ -44,6 +44,9 @@ class ContactSettings:
         "salesforce_state_country": ("disabled", "enabled", "customised"),
         "hubspot_state_country": ("convert", "as_is"),
     }
+    # HubSpot list ids: given as a number or digit string, stored as text; the service checks
+    # with HubSpot that a newly chosen list exists (see ``object_settings_update``).
+    HUBSPOT_LIST_IDS: ClassVar[tuple[str, ...]] = ("inclusion_list_id",)
 
 
 @dataclass
@@ -228,6 +231,28 @@ def settings_for(object_name: str, options: dict[str, Any] | None) -> Any:
     return cls(**{k: v for k, v in (options or {}).items() if k in known})
 
 
+MAX_LIST_ID_DIGITS = 18  # HubSpot's ids are 64-bit integers
+
+
+def hubspot_list_id(value: Any) -> str | None:
+    """A HubSpot list id as stored: ``None`` (no list) for None or blank text, the digits of a
+    positive whole number given as a number or as text (``7``, ``"7"``, ``" 007 "`` all read
+    ``"7"``); raises ``ValueError`` for anything else (``"abc"``, ``1.5``, ``true``, ``-3``)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(value)
+    text = str(value).strip()
+    if text == "":
+        return None
+    if not (text.isascii() and text.isdigit()) or int(text) == 0:
+        raise ValueError(value)
+    text = str(int(text))
+    if len(text) > MAX_LIST_ID_DIGITS:
+        raise ValueError(value)
+    return text
+
+
 def settings_validate(object_name: str, changes: dict[str, Any]) -> dict[str, Any]:
     """Check a partial update; returns the cleaned values or raises :class:`SettingsError`."""
     cls = settings_class(object_name)
@@ -245,6 +270,11 @@ def settings_validate(object_name: str, changes: dict[str, Any]) -> dict[str, An
             errors[name] = f"must be one of {', '.join(cls.CHOICES[name])}"
         elif types[name] == "bool" and not isinstance(value, bool):
             errors[name] = "must be true or false"
+        elif name in getattr(cls, "HUBSPOT_LIST_IDS", ()):
+            try:
+                cleaned[name] = hubspot_list_id(value)
+            except ValueError:
+                errors[name] = "must be a HubSpot list id (a number), or empty for no list"
         elif types[name] == "str | None" and value not in (None, "") and not isinstance(value, str):
             errors[name] = "must be text or empty"
         else:

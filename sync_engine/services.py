@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .budget import ALLOCATION_USED, budget_remaining, paused_because
 from .errors import ConnectionCheckFailed, ConnectorError, RemoteError, TransientError
@@ -35,6 +36,7 @@ from .object_settings import (
     CUSTOM_PREFIX,
     MAX_CUSTOM_OBJECTS,
     SETTINGS_CLASSES,
+    CustomObjectSettings,
     SettingsError,
     custom_pair_configured,
     settings_as_dict,
@@ -503,8 +505,12 @@ def object_settings_update(
     actor: AbstractBaseUser | None = None,
 ) -> dict[str, tuple[Any, Any]]:
     """Validate and save a partial settings change; returns {name: (old, new)} of what changed.
-    Raises ``SettingsError`` with per-field messages and saves nothing when any value is bad."""
+    Raises ``SettingsError`` with per-field messages and saves nothing when any value is bad.
+
+    A newly chosen HubSpot list (the contacts' inclusion list) is checked with HubSpot first
+    (one call), so a list that doesn't exist is refused here, not by every later cycle."""
     cleaned = settings_validate(object_name, changes)
+    _hubspot_lists_check(integration=integration, object_name=object_name, cleaned=cleaned)
     with transaction.atomic():
         row = object_sync_get_or_create(integration=integration, object_name=object_name)
         row = ObjectSync.objects.select_for_update().get(pk=row.pk)
@@ -521,6 +527,10 @@ def object_settings_update(
         if enabled is not None and enabled != row.enabled:
             diff["enabled"] = (row.enabled, enabled)
             row.enabled = enabled
+        if object_name.startswith(CUSTOM_PREFIX) and "salesforce_to_hubspot" in diff:
+            _custom_object_creates_check(
+                integration=integration, object_name=object_name, settings={**current, **cleaned}
+            )
         if diff:
             # Settings that remember when they changed (activities: when a type was turned on).
             stamp = getattr(settings_class(object_name), "stamp_changes", None)
@@ -537,6 +547,57 @@ def object_settings_update(
                 },
             )
     return diff
+
+
+HUBSPOT_CONTACT_TYPE_ID = "0-1"
+
+
+def _hubspot_lists_check(*, integration: Integration, object_name: str, cleaned: dict) -> None:
+    """Ask HubSpot about each HubSpot list id the change sets to a new list (one call each,
+    none when the id stays or is cleared): it must be an active contact list. Raises
+    ``SettingsError`` naming the setting otherwise, or when HubSpot can't be asked."""
+    names = [
+        n for n in getattr(settings_class(object_name), "HUBSPOT_LIST_IDS", ()) if cleaned.get(n)
+    ]
+    if not names:
+        return
+    row = ObjectSync.objects.filter(integration=integration, object=object_name).first()
+    current = settings_as_dict(settings_for(object_name, row.options if row else None))
+    errors = {
+        name: message
+        for name in names
+        if cleaned[name] != current.get(name)
+        and (message := _hubspot_list_problem(integration, cleaned[name]))
+    }
+    if errors:
+        raise SettingsError(errors)
+
+
+def _hubspot_list_problem(integration: Integration, list_id: str) -> str:
+    """Why HubSpot's list ``list_id`` can't limit which contacts sync ("" when it can)."""
+    from .connectors.hubspot import HubSpotConnector
+    from .errors import NotFound
+
+    try:
+        response = HubSpotConnector(integration=integration).list_get(list_id=list_id)
+    except NotFound:
+        return gettext(
+            "HubSpot has no list %(id)s. Pick one of its active contact lists, or none to "
+            "sync all contacts."
+        ) % {"id": list_id}
+    except ConnectorError as error:
+        return gettext(
+            "HubSpot couldn't be asked whether list %(id)s exists, so nothing was saved. "
+            "Try again. (%(error)s)"
+        ) % {"id": list_id, "error": error}
+    found = getattr(response, "list", None)
+    if str(getattr(found, "object_type_id", "") or "") != HUBSPOT_CONTACT_TYPE_ID:
+        return gettext("HubSpot list %(id)s isn't a contact list.") % {"id": list_id}
+    if getattr(found, "processing_type", None) != "DYNAMIC":
+        return gettext(
+            "HubSpot list %(id)s is a static list. Only active lists can limit what syncs."
+        ) % {"id": list_id}
+    return ""
 
 
 # --- field mappings -----------------------------------------------------------------------
@@ -1254,7 +1315,9 @@ def _custom_salesforce_field(f: dict) -> dict:
     }
 
 
-def _custom_hubspot_property(p: Any) -> dict:
+def _custom_hubspot_property(p: Any, required: frozenset[str] = frozenset()) -> dict:
+    """A property as ``schema_refresh`` caches it, plus whether the custom object's schema
+    requires it to create a record (its ``requiredProperties``)."""
     return {
         "name": p.name,
         "label": p.label,
@@ -1264,6 +1327,7 @@ def _custom_hubspot_property(p: Any) -> dict:
             getattr(p, "modification_metadata", None) and p.modification_metadata.read_only_value
         ),
         "options": [{"label": o.label, "value": o.value} for o in (p.options or [])],
+        "required": p.name in required,
     }
 
 
@@ -1303,17 +1367,22 @@ def custom_object_choices(*, integration: Integration) -> dict[str, list[dict]]:
 def custom_object_schemas_read(
     *, integration: Integration, salesforce_object: str, hubspot_object: str
 ) -> tuple[list[dict], list[dict]]:
-    """The Salesforce object's fields and the HubSpot object's properties (two calls)."""
+    """The Salesforce object's fields and the HubSpot object's properties, each marked
+    ``required`` when HubSpot needs it to create a record (three calls: the describe, the
+    properties and the custom object's schema, whose ``requiredProperties`` say which)."""
     from .connectors.hubspot import HubSpotConnector
     from .connectors.salesforce import SalesforceConnector
 
     describe = SalesforceConnector(integration=integration).describe_object(salesforce_object)
-    properties = HubSpotConnector(integration=integration).properties_get_all(
-        object_type=hubspot_object
+    hubspot = HubSpotConnector(integration=integration)
+    properties = hubspot.properties_get_all(object_type=hubspot_object)
+    schema = hubspot.call(
+        "crm.schemas.core_api", "get_by_id", hubspot_object, operation="schemas.get"
     )
+    required = frozenset(getattr(schema, "required_properties", None) or [])
     return (
         [_custom_salesforce_field(f) for f in describe["fields"]],
-        [_custom_hubspot_property(p) for p in properties],
+        [_custom_hubspot_property(p, required) for p in properties],
     )
 
 
@@ -1419,11 +1488,39 @@ def custom_object_lookups(salesforce_fields: list[dict]) -> dict[str, list[dict]
     }
 
 
+def custom_object_required_missing(
+    *, hubspot_properties: list[dict], mappings: dict[str, str], settings: dict[str, Any]
+) -> list[dict]:
+    """The properties HubSpot requires to create a record (``required``, as
+    :func:`custom_object_schemas_read` marks them) that no Salesforce field fills, when the
+    pair's settings let Salesforce records create HubSpot records; ``[]`` otherwise."""
+    creates = settings.get("salesforce_to_hubspot", CustomObjectSettings.salesforce_to_hubspot)
+    if creates != "create_or_update":
+        return []
+    mapped = {prop for prop in mappings.values() if prop}
+    return [p for p in hubspot_properties if p.get("required") and p["name"] not in mapped]
+
+
+def _required_message(missing: list[dict]) -> str:
+    names = ", ".join(f"{p.get('label') or p['name']} ({p['name']})" for p in missing)
+    return (
+        f"HubSpot requires {names} to create a record: map a Salesforce field to it, or set "
+        "salesforce_to_hubspot to 'nothing' (Salesforce records then don't create HubSpot "
+        "records)"
+    )
+
+
 def custom_object_mappings_check(
-    *, salesforce_fields: list[dict], hubspot_properties: list[dict], mappings: dict[str, str]
+    *,
+    salesforce_fields: list[dict],
+    hubspot_properties: list[dict],
+    mappings: dict[str, str],
+    settings: dict[str, Any] | None = None,
 ) -> list[dict]:
     """Check ``{salesforce field: hubspot property}`` against the compatibility matrix
-    (§8.1); returns what to store or raises ``SettingsError`` keyed by Salesforce field."""
+    (§8.1); returns what to store or raises ``SettingsError`` keyed by Salesforce field.
+    With the pair's ``settings``, also that every property HubSpot requires to create a
+    record is mapped when Salesforce records create HubSpot records (key ``required``)."""
     fields, properties = custom_object_mappable(salesforce_fields, hubspot_properties)
     fields_by_name = {f["name"]: f for f in fields}
     props_by_name = {p["name"]: p for p in properties}
@@ -1464,9 +1561,35 @@ def custom_object_mappings_check(
                     ),
                 }
             )
+    if settings is not None and (
+        missing := custom_object_required_missing(
+            hubspot_properties=hubspot_properties, mappings=mappings, settings=settings
+        )
+    ):
+        errors["required"] = _required_message(missing)
     if errors:
         raise SettingsError(errors)
     return cleaned
+
+
+def _custom_object_creates_check(
+    *, integration: Integration, object_name: str, settings: dict[str, Any]
+) -> None:
+    """A custom pair's settings changed outside the wizard (the settings API): refuse letting
+    Salesforce records create HubSpot records while a property HubSpot requires is unmapped
+    (the cached schema says which; a cache from before it did says nothing)."""
+    mappings = dict(
+        FieldMapping.objects.filter(integration=integration, object=object_name).values_list(
+            "salesforce_field", "hubspot_property"
+        )
+    )
+    missing = custom_object_required_missing(
+        hubspot_properties=list(_schema(integration, System.HUBSPOT, object_name).values()),
+        mappings=mappings,
+        settings=settings,
+    )
+    if missing:
+        raise SettingsError({"salesforce_to_hubspot": _required_message(missing)})
 
 
 def _custom_object_check(
@@ -1554,6 +1677,7 @@ def custom_object_create(
         salesforce_fields=salesforce_fields,
         hubspot_properties=hubspot_properties,
         mappings=mappings,
+        settings=settings,
     )
     with transaction.atomic():
         Integration.objects.select_for_update().filter(pk=integration.pk).first()
@@ -1623,6 +1747,7 @@ def custom_object_update(
         salesforce_fields=salesforce_fields,
         hubspot_properties=hubspot_properties,
         mappings=mappings,
+        settings=settings,
     )
     with transaction.atomic():
         row = ObjectSync.objects.select_for_update().get(

@@ -5,7 +5,8 @@ The wizard keeps its answers in the session until *Finish*: 1. map objects (a Sa
 object, a HubSpot custom object), 2. sync rules, 3. field mappings (never lookups), 4.
 associations. Steps 3 and 4 open with suggested pairs (same names, compatible types; the
 record name for HubSpot's required property; the only lookup to contacts, accounts,
-opportunities or cases).
+opportunities or cases). Step 3 refuses to leave a property HubSpot requires unmapped while
+Salesforce records create HubSpot records (their every create would fail).
 Finishing saves everything at once through the services, audit-logged.
 """
 
@@ -20,7 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from sync_engine.errors import ConnectorError
 from sync_engine.models import ObjectSync
@@ -40,6 +41,7 @@ from sync_engine.services import (
     custom_object_hubspot_schema,
     custom_object_lookups,
     custom_object_mappable,
+    custom_object_required_missing,
     custom_object_schemas_read,
     custom_object_suggested_associations,
     custom_object_suggested_mappings,
@@ -61,6 +63,7 @@ STEPS = (
 )
 STEP_NAMES = [name for name, _label in STEPS]
 FIELD_PREFIX = "map:"
+REQUIRED_PREFIX = "required:"  # the fields step's errors about required HubSpot properties
 
 UPDATE_CHOICES = [
     ("create_or_update", gettext_lazy("Create or update the record")),
@@ -99,6 +102,10 @@ def custom_objects_tab(request: HttpRequest) -> HttpResponse:
     integration = current_integration(request)
     if integration is None:
         return not_connected(request, TAB)
+    return _tab(request, integration)
+
+
+def _tab(request: HttpRequest, integration, *, confirm_remove: dict | None = None) -> HttpResponse:
     rows = custom_objects_list(integration=integration)
     return render(
         request,
@@ -108,6 +115,7 @@ def custom_objects_tab(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "limit": MAX_CUSTOM_OBJECTS,
             "limit_reached": len(rows) >= MAX_CUSTOM_OBJECTS,
+            "confirm_remove": confirm_remove,
         },
     )
 
@@ -146,15 +154,20 @@ def custom_object_switch(request: HttpRequest, number: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @admin_required
 def custom_object_remove(request: HttpRequest, number: int) -> HttpResponse:
-    """Stop syncing a custom object and forget its links (records stay in both apps)."""
+    """GET: the tab asking to confirm (it can't be undone). POST: stop syncing a custom object
+    and forget its links (records stay in both apps)."""
     integration = current_integration(request)
     if integration is None:
+        if request.method == "GET":
+            return not_connected(request, TAB)
         raise Http404
     row = _row(integration, number)
     label = _label(settings_for(row.object, row.options))
+    if request.method == "GET":
+        return _tab(request, integration, confirm_remove={"number": number, "label": label})
     custom_object_delete(integration=integration, object_name=row.object, actor=request.user)
     messages.success(
         request,
@@ -337,15 +350,15 @@ def _schemas(integration, settings) -> tuple[list[dict], list[dict]]:
 
 
 def _step_fields(request, integration, state, context) -> HttpResponse | None:
-    """3. Field mappings, checked with the compatibility matrix; lookups aren't offered."""
+    """3. Field mappings, checked with the compatibility matrix; lookups aren't offered. When
+    Salesforce records create HubSpot records, every property HubSpot requires to create one
+    must be mapped (else each create would fail)."""
     salesforce_fields, hubspot_properties = _schemas(integration, state["settings"])
     fields, properties = custom_object_mappable(salesforce_fields, hubspot_properties)
-    schema = custom_object_hubspot_schema(
-        integration=integration, hubspot_object=state["settings"]["hubspot_object"]
-    )
+    required = [p["name"] for p in hubspot_properties if p.get("required")]
     mappings = dict(state["mappings"])
     if "fields" in state.get("suggest", []):
-        mappings = custom_object_suggested_mappings(fields, properties, required=schema["required"])
+        mappings = custom_object_suggested_mappings(fields, properties, required=required)
     errors: dict[str, str] = {}
     if request.method == "POST":
         mappings = {
@@ -377,6 +390,15 @@ def _step_fields(request, integration, state, context) -> HttpResponse | None:
                 used[prop["name"]] = field["name"]
         for name in set(mappings) - known:
             errors[name] = _("%(field)s can't be mapped here.") % {"field": name}
+        missing = custom_object_required_missing(
+            hubspot_properties=hubspot_properties, mappings=mappings, settings=state["settings"]
+        )
+        for prop in missing:
+            errors[f"{REQUIRED_PREFIX}{prop['name']}"] = _(
+                "HubSpot requires %(name)s to create a record. Map a Salesforce field to it, "
+                "or set “When a Salesforce record is created or updated” to “Do nothing” in "
+                "step 2."
+            ) % {"name": prop.get("label") or prop["name"]}
         if not errors:
             state["mappings"] = mappings
             state["suggest"] = [s for s in state.get("suggest", []) if s != "fields"]
@@ -394,22 +416,31 @@ def _step_fields(request, integration, state, context) -> HttpResponse | None:
     context["properties"] = properties
     context["suggested"] = request.method != "POST" and "fields" in state.get("suggest", [])
     context["errors"] = errors
-    context["warnings"] = _required_warnings(state, schema, fields, properties, mappings)
+    context["warnings"] = _required_warnings(
+        state, fields, hubspot_properties, mappings, answered=request.method == "POST"
+    )
+    field_names = {f["name"] for f in fields}
+    context["field_errors"] = any(name in field_names for name in errors)
     context["other_errors"] = [
-        message for name, message in errors.items() if name not in {f["name"] for f in fields}
+        message for name, message in errors.items() if name not in field_names
     ]
     return None
 
 
-def _required_warnings(state, schema, fields, properties, mappings) -> list[str]:
-    """What creates would lack: required fields and properties left unmapped (a warning, not
-    a block: updates still sync, and creates fail as sync errors that say so)."""
+def _required_warnings(state, fields, hubspot_properties, mappings, *, answered: bool) -> list[str]:
+    """What creates would lack: required HubSpot properties left unmapped (until the step is
+    answered, which refuses them: see ``custom_object_required_missing``), and required
+    Salesforce fields (a warning, not a block: updates still sync, and creates fail as sync
+    errors that say so)."""
     settings = state["settings"]
     warnings = []
-    mapped_props = set(mappings.values())
-    if settings["salesforce_to_hubspot"] == "create_or_update":
-        labels = {p["name"]: p["label"] for p in properties}
-        missing = [labels.get(n, n) for n in schema["required"] if n not in mapped_props]
+    if not answered:
+        missing = [
+            p.get("label") or p["name"]
+            for p in custom_object_required_missing(
+                hubspot_properties=hubspot_properties, mappings=mappings, settings=settings
+            )
+        ]
         if missing:
             warnings.append(
                 _(

@@ -16,7 +16,7 @@ from hubspot.crm.properties import PropertyCreate
 from knox.models import AuthToken
 
 from emulators.testing import hubspot_client
-from sync_engine.models import AuditEvent, FieldMapping, SyncError, SyncRun
+from sync_engine.models import ApiCall, AuditEvent, FieldMapping, SyncError, SyncRun
 from tests.sync_engine.factories import (
     ApiCallFactory,
     HubSpotConnectionFactory,
@@ -121,13 +121,17 @@ def _a_mapping(client, integration) -> int:
 
 
 # --- settings -------------------------------------------------------------------------------
-def test_settings_read_and_partial_update(admin_client, connected):
+def test_settings_read_and_partial_update(admin_client, live, lists):
     body = admin_client.get("/api/v1/settings/contacts/").json()
     assert body["object"] == "contacts" and body["enabled"] is True
     assert body["settings"]["hubspot_creates"] == "lead"
+    list_id = lists["active"]
     response = admin_client.patch(
         "/api/v1/settings/contacts/",
-        {"enabled": False, "settings": {"hubspot_creates": "contact", "inclusion_list_id": "12"}},
+        {
+            "enabled": False,
+            "settings": {"hubspot_creates": "contact", "inclusion_list_id": list_id},
+        },
         content_type=JSON,
     )
     assert response.status_code == 200
@@ -135,9 +139,105 @@ def test_settings_read_and_partial_update(admin_client, connected):
     assert body["settings"]["hubspot_creates"] == "contact" and body["enabled"] is False
     assert body["changed"] == {
         "hubspot_creates": {"from": "lead", "to": "contact"},
-        "inclusion_list_id": {"from": None, "to": "12"},
+        "inclusion_list_id": {"from": None, "to": list_id},
         "enabled": {"from": True, "to": False},
     }
+
+
+def _list_reads(integration) -> int:
+    return ApiCall.objects.filter(integration=integration, operation="lists.get").count()
+
+
+@pytest.mark.parametrize("list_id", ["abc", "<script>", "12abc", "-5", "1.5", 1.5, True, ["1"]])
+def test_an_inclusion_list_id_that_is_no_number_is_refused(admin_client, live, list_id):
+    response = admin_client.patch(
+        "/api/v1/settings/contacts/",
+        {"settings": {"inclusion_list_id": list_id}},
+        content_type=JSON,
+    )
+    assert response.status_code == 400, response.content
+    assert response.json() == {
+        "settings": {
+            "inclusion_list_id": ["must be a HubSpot list id (a number), or empty for no list"]
+        }
+    }
+    assert _list_reads(live) == 0  # refused before asking HubSpot
+    assert not AuditEvent.objects.filter(action="settings.updated").exists()
+    body = admin_client.get("/api/v1/settings/contacts/").json()
+    assert body["settings"]["inclusion_list_id"] is None
+
+
+def test_an_inclusion_list_is_checked_with_hubspot_once_when_it_changes(
+    admin_client, live, lists, emulators
+):
+    def patch(list_id):
+        return admin_client.patch(
+            "/api/v1/settings/contacts/",
+            {"settings": {"inclusion_list_id": list_id}},
+            content_type=JSON,
+        )
+
+    # A list HubSpot doesn't have: 400, saying so; nothing saved or logged.
+    response = patch(999999)
+    assert response.status_code == 400, response.content
+    message = response.json()["settings"]["inclusion_list_id"][0]
+    assert message.startswith("HubSpot has no list 999999.")
+    assert _list_reads(live) == 1
+    assert not AuditEvent.objects.filter(action="settings.updated").exists()
+    # Not a contact list, or not an active one: refused too.
+    companies = emulators.hubspot.app.run_action(
+        "create_list", list_name="Big accounts", object_type="companies"
+    )
+    response = patch(str(companies["listId"]))
+    assert response.status_code == 400
+    assert "isn't a contact list" in str(response.json())
+    response = patch(lists["manual"])
+    assert response.status_code == 400
+    assert "is a static list" in str(response.json())
+    assert _list_reads(live) == 3
+
+    # A real list, as a JSON number: stored as its id's text, after one read.
+    response = patch(int(lists["active"]))
+    assert response.status_code == 200, response.content
+    assert response.json()["changed"] == {
+        "inclusion_list_id": {"from": None, "to": lists["active"]}
+    }
+    assert _list_reads(live) == 4
+    # The same list again (as text, or with leading zeros) is no change: HubSpot isn't asked.
+    for same in (lists["active"], f"00{lists['active']}", int(lists["active"])):
+        response = patch(same)
+        assert response.status_code == 200 and response.json()["changed"] == {}
+    assert _list_reads(live) == 4
+    # Clearing the list needs no HubSpot call either.
+    for empty in ("", None):
+        response = patch(empty)
+        assert response.status_code == 200
+        assert response.json()["settings"]["inclusion_list_id"] is None
+    assert _list_reads(live) == 4
+    events = AuditEvent.objects.filter(action="settings.updated").order_by("pk")
+    assert [e.details["changes"]["inclusion_list_id"] for e in events] == [
+        {"from": None, "to": lists["active"]},
+        {"from": lists["active"], "to": None},
+    ]
+
+
+def test_an_inclusion_list_hubspot_cannot_be_asked_about_is_not_saved(admin_client, connected):
+    # Nothing listens at the stored HubSpot address: the change is refused, not saved blind.
+    hubspot = connected.hubspot_connection
+    hubspot.base_url = "http://127.0.0.1:1"
+    hubspot.save()
+    response = admin_client.patch(
+        "/api/v1/settings/contacts/",
+        {"settings": {"inclusion_list_id": "12"}},
+        content_type=JSON,
+    )
+    assert response.status_code == 400, response.content
+    message = response.json()["settings"]["inclusion_list_id"][0]
+    assert message.startswith("HubSpot couldn't be asked whether list 12 exists")
+    assert (
+        admin_client.get("/api/v1/settings/contacts/").json()["settings"]["inclusion_list_id"]
+        is None
+    )
 
 
 def test_settings_errors_name_each_setting_and_save_nothing(admin_client, connected):

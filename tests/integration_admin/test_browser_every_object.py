@@ -145,10 +145,11 @@ def walk_the_custom_object_wizard(page: Page, hs_type: str) -> None:
     fields.locator("select[name='map:Name']").select_option("")
     expect(page.locator("#step-fields select[name='map:Name']")).to_have_value("")
     page.get_by_role("button", name="Next").click()
-    expect(page.locator("#step-associations")).to_be_visible()
-    page.get_by_role("button", name="Previous step").click()
+    # Salesforce records create HubSpot records, and each needs a name: the step refuses.
     fields = page.locator("#step-fields")
-    expect(fields).to_contain_text("HubSpot requires Name to create a record")
+    expect(fields.get_by_role("alert")).to_contain_text(
+        "HubSpot requires Name to create a record. Map a Salesforce field to it"
+    )
     fields.locator("select[name='map:Name']").select_option("project_name")
     page.get_by_role("button", name="Next").click()
     expect(page.locator("#step-associations")).to_be_visible()

@@ -67,7 +67,7 @@ def test_every_setting_is_on_the_page_in_the_articles_words(admin_client, connec
     assert 'hx-get="/objects/contacts/lists/?selected="' in html
 
 
-def test_save_shows_what_changed(admin_client, admin_user, connected):
+def test_save_shows_what_changed(admin_client, admin_user, live, lists):
     admin_client.get("/contacts/")
     form = {
         **DEFAULT_FORM,
@@ -77,7 +77,7 @@ def test_save_shows_what_changed(admin_client, admin_user, connected):
         "lifecycle_company_fanout": "on",
         "salesforce_state_country": "customised",
         "hubspot_state_country": "as_is",
-        "inclusion_list_id": "7",
+        "inclusion_list_id": lists["active"],
     }
     response = admin_client.post("/contacts/", form, **HTMX)
     html = response.content.decode()
@@ -90,20 +90,20 @@ def test_save_shows_what_changed(admin_client, admin_user, connected):
         ("When a Salesforce contact&#x27;s opportunity stage is updated",
          "Update the contact&#x27;s lifecycle stage in HubSpot", "Do nothing"),
         ("Also update the other contacts of the same company", "Off", "On"),
-        ("Inclusion list", "No list: all contacts sync", "List 7"),
+        ("Inclusion list", "No list: all contacts sync", f"List {lists['active']}"),
     ]:  # fmt: skip
         assert (
             f'<span class="change__name">{label}</span>: <span class="change__before">{old}'
             f'</span> → <span class="change__after">{new}</span>'
         ) in html, label
-    assert saved(connected) == {
+    assert saved(live) == {
         "enabled": True,
         "salesforce_create_update": "create_or_update",
         "salesforce_delete": "delete",
         "hubspot_creates": "contact",
         "lifecycle_transitions": False,
         "lifecycle_company_fanout": True,
-        "inclusion_list_id": "7",
+        "inclusion_list_id": lists["active"],
         "salesforce_state_country": "customised",
         "hubspot_state_country": "as_is",
     }
@@ -127,11 +127,11 @@ def test_switching_contact_sync_off(admin_client, connected):
     assert saved(connected)["enabled"] is False
 
 
-def test_list_untouched_when_the_picker_never_loaded(admin_client, connected):
-    admin_client.post("/contacts/", {**DEFAULT_FORM, "inclusion_list_id": "42"}, **HTMX)
+def test_list_untouched_when_the_picker_never_loaded(admin_client, live, lists):
+    admin_client.post("/contacts/", {**DEFAULT_FORM, "inclusion_list_id": lists["active"]}, **HTMX)
     form = {k: v for k, v in DEFAULT_FORM.items() if k != "inclusion_list_id"}
     admin_client.post("/contacts/", form, **HTMX)
-    assert saved(connected)["inclusion_list_id"] == "42"
+    assert saved(live)["inclusion_list_id"] == lists["active"]
 
 
 def test_invalid_values_are_refused_inline(admin_client, connected):
@@ -191,3 +191,20 @@ def test_choosing_a_list_saves_it(admin_client, live, lists):
     assert saved(live)["inclusion_list_id"] == lists["active"]
     html = admin_client.get("/contacts/").content.decode()
     assert f'hx-get="/objects/contacts/lists/?selected={lists["active"]}"' in html
+
+
+def test_a_list_hubspot_does_not_have_is_refused_inline(admin_client, live, lists):
+    # E.g. deleted in HubSpot after the picker showed it: checked with HubSpot when saved.
+    response = admin_client.post("/contacts/", {**DEFAULT_FORM, "inclusion_list_id": "999999"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert '<div class="alert alert--error" role="alert">HubSpot has no list 999999.' in html
+    assert saved(live)["inclusion_list_id"] is None
+    assert not AuditEvent.objects.filter(action="settings.updated").exists()
+    # Only active contact lists can limit what syncs: not a manual one.
+    response = admin_client.post(
+        "/contacts/", {**DEFAULT_FORM, "inclusion_list_id": lists["manual"]}
+    )
+    assert response.status_code == 400
+    assert "is a static list" in response.content.decode()
+    assert saved(live)["inclusion_list_id"] is None

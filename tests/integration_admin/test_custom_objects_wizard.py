@@ -363,3 +363,35 @@ def test_the_settings_api_reaches_custom_objects_but_not_their_objects(
         ).status_code
         == 403
     )
+
+
+def test_removing_a_custom_object_asks_first(admin_client, viewer_client, connected):
+    """Removing forgets which records belong together, for good: the tab's "Remove sync…"
+    opens a confirm step (as Disconnect does); only its form, with the CSRF token, removes."""
+    from .conftest import make_custom_object
+
+    make_custom_object(connected)
+    html = admin_client.get("/custom-objects/").content.decode()
+    assert 'href="/custom-objects/1/remove/"' in html and "Remove sync…" in html
+    assert 'action="/custom-objects/1/remove/"' not in html  # no one-click removal
+    assert 'id="confirm-remove"' not in html
+
+    response = admin_client.get("/custom-objects/1/remove/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="confirm-remove"' in html and "Remove the sync of Project ⇄ Projects?" in html
+    assert "This can't be undone." in html
+    form = re.search(
+        r'<form method="post" action="/custom-objects/1/remove/".*?</form>', html, re.S
+    )
+    assert form and 'name="csrfmiddlewaretoken"' in form.group(0)
+    assert 'href="/custom-objects/">Cancel</a>' in form.group(0)
+    assert ObjectSync.objects.filter(object="custom:1").exists()  # asking removed nothing
+
+    # Viewers are refused the question as well as the removal; an unknown one is a 404.
+    assert viewer_client.get("/custom-objects/1/remove/").status_code == 403
+    assert admin_client.get("/custom-objects/2/remove/").status_code == 404
+
+    response = admin_client.post("/custom-objects/1/remove/", follow=True)
+    assert "Project ⇄ Projects was removed." in response.content.decode()
+    assert not ObjectSync.objects.filter(object="custom:1").exists()

@@ -2,8 +2,13 @@
 
 import pytest
 
-from sync_engine.models import AuditEvent, FieldMapping
-from sync_engine.object_settings import ContactSettings, SettingsError, settings_for
+from sync_engine.models import ApiCall, AuditEvent, FieldMapping
+from sync_engine.object_settings import (
+    ContactSettings,
+    SettingsError,
+    settings_for,
+    settings_validate,
+)
 from sync_engine.services import (
     mapping_create,
     mapping_delete,
@@ -103,3 +108,112 @@ def test_custom_mapping_is_checked_against_both_schemas(connected, admin_user):
 
     mapping_delete(mapping=mapping, actor=admin_user)
     assert not FieldMapping.objects.filter(pk=mapping.pk).exists()
+
+
+# --- the inclusion list: an id HubSpot has --------------------------------------------------
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [(7, "7"), ("7", "7"), (" 007 ", "7"), ("", None), ("  ", None), (None, None)],
+)
+def test_a_list_id_is_a_number_given_as_a_number_or_as_digits(given, stored):
+    assert settings_validate("contacts", {"inclusion_list_id": given}) == {
+        "inclusion_list_id": stored
+    }
+
+
+@pytest.mark.parametrize(
+    "given", ["abc", "<script>", "12abc", "-5", "1.5", "0", "١٢", "9" * 19, 0, -5, 1.5, True, []]
+)
+def test_anything_else_is_no_list_id(given):
+    with pytest.raises(SettingsError) as error:
+        settings_validate("contacts", {"inclusion_list_id": given})
+    assert error.value.errors == {
+        "inclusion_list_id": "must be a HubSpot list id (a number), or empty for no list"
+    }
+
+
+def _active_list(emulators, name: str = "Sync me", object_type: str = "contacts") -> str:
+    made = emulators.hubspot.app.run_action(
+        "create_list",
+        list_name=name,
+        object_type=object_type,
+        processing_type="DYNAMIC",
+        filter_branch={
+            "filterBranchType": "OR",
+            "filters": [],
+            "filterBranches": [
+                {
+                    "filterBranchType": "AND",
+                    "filterBranches": [],
+                    "filters": [
+                        {
+                            "filterType": "PROPERTY",
+                            "property": "name" if object_type == "companies" else "email",
+                            "operation": {
+                                "operationType": "ALL_PROPERTY",
+                                "operator": "IS_KNOWN",
+                            },
+                        }
+                    ],
+                }
+            ],
+        },
+    )
+    return str(made["listId"])
+
+
+def test_the_inclusion_list_is_checked_with_hubspot_when_it_changes(connected, emulators):
+    def reads() -> int:
+        return ApiCall.objects.filter(integration=connected, operation="lists.get").count()
+
+    def update(list_id):
+        return object_settings_update(
+            integration=connected, object_name="contacts", changes={"inclusion_list_id": list_id}
+        )
+
+    def saved():
+        row = object_sync_get_or_create(integration=connected, object_name="contacts")
+        return settings_for("contacts", row.options).inclusion_list_id
+
+    # A list HubSpot doesn't have (as every cycle would find out): refused, nothing saved.
+    with pytest.raises(SettingsError) as error:
+        update("424242")
+    assert error.value.errors["inclusion_list_id"].startswith("HubSpot has no list 424242.")
+    assert saved() is None and reads() == 1
+    # Another object's list, or a static list: not an active contact list.
+    with pytest.raises(SettingsError) as error:
+        update(_active_list(emulators, "Companies", "companies"))
+    assert error.value.errors["inclusion_list_id"].endswith("isn't a contact list.")
+    manual = emulators.hubspot.app.run_action("create_list", list_name="Trade show")
+    with pytest.raises(SettingsError) as error:
+        update(manual["listId"])
+    assert "is a static list" in error.value.errors["inclusion_list_id"]
+    assert saved() is None and reads() == 3
+    assert not AuditEvent.objects.filter(action="settings.updated").exists()
+
+    # An active contact list, its id given as a number: one read, stored as text.
+    list_id = _active_list(emulators)
+    assert update(int(list_id)) == {"inclusion_list_id": (None, list_id)}
+    assert saved() == list_id and reads() == 4
+    # Unchanged: HubSpot isn't asked again. Cleared: no call either.
+    assert update(list_id) == {}
+    assert update(None) == {"inclusion_list_id": (list_id, None)}
+    assert saved() is None and reads() == 4
+    # Other settings saved alongside don't ask HubSpot about the list.
+    object_settings_update(
+        integration=connected, object_name="contacts", changes={"hubspot_creates": "contact"}
+    )
+    assert reads() == 4
+
+
+def test_an_inclusion_list_hubspot_cannot_be_asked_about_is_refused(connected, emulators):
+    emulators.hubspot.app.faults.add(path=r"/crm/v3/lists/\d+$", status=503, times=10)
+    with pytest.raises(SettingsError) as error:
+        object_settings_update(
+            integration=connected, object_name="contacts", changes={"inclusion_list_id": "5"}
+        )
+    assert error.value.errors["inclusion_list_id"].startswith(
+        "HubSpot couldn't be asked whether list 5 exists, so nothing was saved."
+    )
+    row = object_sync_get_or_create(integration=connected, object_name="contacts")
+    assert settings_for("contacts", row.options).inclusion_list_id is None
