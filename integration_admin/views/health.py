@@ -3,7 +3,7 @@ cards and their detail panel, the error export and the recent runs."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from sync_engine.error_types import ERROR_TYPES
 from sync_engine.selectors import (
     RUN_OUTCOMES,
     api_calls_hourly,
@@ -215,7 +216,21 @@ def runs_partial(request: HttpRequest) -> HttpResponse:
         name, context = "run_rows", _runs_context(request, integration, rows_only=True)
     response = render(request, f"integration_admin/partials/{name}.html", context)
     patch_cache_control(response, no_store=True)  # never a page for history to restore
+    if name == "runs":
+        # The filter shows in the address bar (the page's own, its other parameters kept),
+        # so a reload or a shared link shows the same cycles.
+        response["HX-Replace-Url"] = _with_runs_filters(
+            request.htmx.current_url or reverse("sync_health"), context["runs_newest_query"]
+        )
     return response
+
+
+def _with_runs_filters(url: str, filters: str) -> str:
+    """``url`` with the run history's filters (``object``, ``status``) set to ``filters``."""
+    parts = urlsplit(url)
+    kept = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("object", "status", "before")]
+    query = urlencode(kept + parse_qsl(filters))
+    return urlunsplit(("", "", parts.path, query, "sync-runs"))
 
 
 @login_required
@@ -260,6 +275,11 @@ def error_panel(request: HttpRequest, error_type: str) -> HttpResponse:
     integration = current_integration(request)
     if integration is None:
         return not_connected(request, "sync-health")
+    if (
+        error_type not in ERROR_TYPES
+        and not sync_errors_query(integration=integration, error_type=error_type).exists()
+    ):
+        raise Http404  # a mistyped address, not a type whose errors are all fixed
     context = _panel_context(request, integration, error_type)
     # Back to a panel's address asks htmx to restore the whole page: it gets the whole page.
     partial = request.htmx and not request.htmx.history_restore_request

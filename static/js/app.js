@@ -65,6 +65,61 @@
     announce(saved.textContent.replace(/\s+/g, " ").trim());
   }
 
+  // While a resync is queued, the error list reloads itself every few seconds: the rows the
+  // admin ticked stay ticked (by their error id; a row that left the list is gone), and so
+  // "Resync selected" stays enabled.
+  var ticked = null;
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.elt;
+    ticked = null;
+    if (!event.detail.shouldSwap || !elt || elt.id !== "error-list") return;
+    ticked = Array.prototype.map.call(
+      elt.querySelectorAll('input[type="checkbox"][name="ids"]:checked'),
+      function (box) { return box.value; }
+    );
+  });
+
+  function restoreTicked() {
+    var values = ticked;
+    ticked = null;
+    var list = values && values.length && document.getElementById("error-list");
+    if (!list) return;
+    list.querySelectorAll('input[type="checkbox"][name="ids"]').forEach(function (box) {
+      if (values.indexOf(box.value) !== -1) box.checked = true;
+    });
+    list.querySelectorAll(".error-form").forEach(syncSelection);
+  }
+
+  // Sync health: the card of the open panel is highlighted, also after the cards reload
+  // (every 30 seconds) and after another card opens its panel in place.
+  function markOpenCard() {
+    var open = document.querySelector("#error-panel [data-error-type]");
+    var type = open ? open.getAttribute("data-error-type") : null;
+    document.querySelectorAll(".error-card[data-error-type]").forEach(function (card) {
+      card.classList.toggle("error-card--active", card.getAttribute("data-error-type") === type);
+    });
+  }
+
+  // Both before the browser paints the swapped content: no flash of unticked boxes or of an
+  // unhighlighted card.
+  document.addEventListener("htmx:afterSwap", function () {
+    restoreTicked();
+    markOpenCard();
+  });
+
+  // On a narrow window the tab strip scrolls sideways: bring the current tab into it. Only the
+  // strip scrolls, never the page.
+  function showActiveTab() {
+    var tab = document.querySelector(".tabs .tabs__tab--active");
+    var strip = tab && tab.closest(".tabs");
+    if (!strip || strip.scrollWidth <= strip.clientWidth) return;
+    var tabBox = tab.getBoundingClientRect();
+    var stripBox = strip.getBoundingClientRect();
+    if (tabBox.left >= stripBox.left && tabBox.right <= stripBox.right) return;
+    strip.scrollLeft += tabBox.left - stripBox.left - (stripBox.width - tabBox.width) / 2;
+  }
+
   function init(root, afterSwap) {
     root.querySelectorAll(".error-form").forEach(syncSelection);
     confirmSaved(afterSwap);
@@ -140,6 +195,8 @@
     lastFocus = {
       id: el.id,
       name: el.getAttribute("name"),
+      // A row's checkbox: the same row's, not the first one with that name.
+      value: el.type === "checkbox" || el.type === "radio" ? el.value : null,
       submit: el.type === "submit",
       action: form ? form.getAttribute("action") : null
     };
@@ -157,6 +214,9 @@
       if (forms[i].getAttribute("action") !== lastFocus.action) continue;
       var selector = lastFocus.submit ? '[type="submit"]'
         : lastFocus.name ? '[name="' + CSS.escape(lastFocus.name) + '"]' : null;
+      if (selector && lastFocus.value !== null) {
+        selector += '[value="' + CSS.escape(lastFocus.value) + '"]';
+      }
       var found = selector && forms[i].querySelector(selector);
       if (found) return found;
     }
@@ -179,7 +239,11 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     init(document, false);
+    markOpenCard();
+    showActiveTab();
     focusClosedPanelCard();
   });
+  // Back to a page htmx pushed (an error panel) restores the whole page, tab strip included.
+  document.addEventListener("htmx:historyRestore", showActiveTab);
   document.addEventListener("htmx:afterSettle", function () { init(document, true); });
 })();

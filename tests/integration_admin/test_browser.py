@@ -3,6 +3,7 @@ server and the emulators. Each test saves screenshots under test-results/."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -547,3 +548,81 @@ def test_escape_closes_the_error_panel(page: Page, live_server, connected):
     expect(page).to_have_url(f"{live_server.url}/sync-health/")
     expect(panel.locator(".panel__inner")).to_have_count(0)
     expect(card).to_be_focused()
+
+
+def test_ticked_errors_stay_ticked_while_the_list_reloads(page: Page, live_server, connected):
+    """While a row says "Resync queued" the error list reloads every 3 seconds: the admin's
+    ticked rows stay ticked, "Resync selected" enabled, focus on the same row's box."""
+    person("ada", ADMINS)
+    errors = make_error(connected, 3)
+    SyncError.objects.filter(pk=errors[0].pk).update(
+        next_retry_at=timezone.now() - timedelta(minutes=1)
+    )
+    page.clock.install()
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/sync-health/errors/property_value/")
+    panel = page.locator("#error-panel")
+    expect(panel.locator(".badge", has_text="Resync queued")).to_have_count(1)
+    resync_selected = panel.locator("button:has-text('Resync selected')")
+    expect(resync_selected).to_be_disabled()
+    ticked = panel.locator(f'input[name=ids][value="{errors[1].pk}"]')
+    ticked.check()
+    expect(resync_selected).to_be_enabled()
+    page.evaluate("document.getElementById('error-list').dataset.before = ''")
+    with page.expect_response(lambda r: "/sync-health/errors/property_value/?" in r.url):
+        page.clock.run_for(3500)
+    expect(page.locator("#error-list")).to_have_count(1)
+    expect(page.locator("#error-list[data-before]")).to_have_count(0)  # reloaded
+    expect(ticked).to_be_checked()
+    expect(ticked).to_be_focused()
+    expect(resync_selected).to_be_enabled()
+    expect(panel.locator(f'input[name=ids][value="{errors[2].pk}"]')).not_to_be_checked()
+    select_all = panel.locator("[data-select-all]")
+    assert select_all.evaluate("e => e.indeterminate && !e.checked")
+    screenshot(page, "error-list-reloaded-ticked")
+    # Still queued: it reloads again, and the ticked row still is.
+    with page.expect_response(lambda r: "/sync-health/errors/property_value/?" in r.url):
+        page.clock.run_for(3500)
+    expect(ticked).to_be_checked()
+    expect(resync_selected).to_be_enabled()
+
+
+def test_the_open_panel_s_card_stays_highlighted(page: Page, live_server, connected):
+    person("ada", ADMINS)
+    make_error(connected, 3)
+    make_error(connected, 2, error_type="picklist", code="INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST")
+    page.clock.install()
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/sync-health/errors/property_value/")
+    open_card = page.locator('.error-card[data-error-type="property_value"]')
+    other = page.locator('.error-card[data-error-type="picklist"]')
+    expect(open_card).to_have_class(re.compile(r"\berror-card--active\b"))
+    # The cards reload every 30 seconds; the panel stays open, and so does its highlight.
+    page.evaluate("document.getElementById('error-cards').dataset.before = ''")
+    with page.expect_response(lambda r: r.url.endswith("/sync-health/cards/")):
+        page.clock.run_for("00:31")
+    expect(page.locator("#error-cards[data-before]")).to_have_count(0)  # reloaded
+    expect(page.locator("#error-panel h2")).to_have_text("Invalid property value")
+    expect(open_card).to_have_class(re.compile(r"\berror-card--active\b"))
+    expect(other).not_to_have_class(re.compile(r"\berror-card--active\b"))
+    # Opening another card's panel moves the highlight to it.
+    other.click()
+    expect(page.locator("#error-panel h2")).to_have_text("Picklist value not allowed")
+    expect(other).to_have_class(re.compile(r"\berror-card--active\b"))
+    expect(open_card).not_to_have_class(re.compile(r"\berror-card--active\b"))
+    screenshot(page, "error-card-highlight")
+
+
+def test_on_a_phone_the_current_tab_is_in_the_tab_strip(page: Page, live_server, connected):
+    person("ada", ADMINS)
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in(page, live_server, "ada")
+    for path in ("/connection/", "/custom-objects/", "/sync-health/"):
+        page.goto(f"{live_server.url}{path}")
+        tab = page.locator(".tabs__tab--active")
+        expect(tab).to_have_attribute("href", path)
+        box = tab.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 375, (path, box)
+        # Only the strip scrolled sideways: the page is still at its top, not sideways.
+        assert page.evaluate("[window.scrollX, window.scrollY]") == [0, 0], path
+    screenshot(page, "phone-tabs")

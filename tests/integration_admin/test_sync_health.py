@@ -84,6 +84,11 @@ def test_update_allocation_without_htmx(admin_client, connected):
         ("0", "The allocation must be at least 1 call."),
         ("-5", "The allocation must be at least 1 call."),
         ("15001", "can&#x27;t be more than Salesforce&#x27;s limit of 15,000 calls per 24 hours"),
+        # Far past the limit (and what the database holds): still the limit that's named.
+        (
+            "99999999999999999999",
+            "can&#x27;t be more than Salesforce&#x27;s limit of 15,000 calls per 24 hours",
+        ),
         ("lots", "Enter a whole number of API calls."),
         ("", "Enter the number of API calls to allocate to HubSpot."),
     ],
@@ -177,6 +182,14 @@ def test_links_open_the_record_s_own_hubspot_object(viewer_client, connected):
     assert "Waiting for opportunity to sync" in page
     cells = b"".join(viewer_client.get("/sync-health/errors/export/").streaming_content).decode()
     assert "record/0-1/501" in cells and "record/2-1/77" in cells
+
+
+def test_the_cards_help_doesnt_say_where_the_panel_is(viewer_client, connected):
+    """On a phone the panel opens under the cards, not on their right."""
+    make_error(connected, 1)
+    html = viewer_client.get("/sync-health/").content.decode()
+    assert "Click a type to see its errors in the panel that opens." in html
+    assert "on the right" not in html
 
 
 def test_no_errors_says_so(viewer_client, connected):
@@ -722,3 +735,26 @@ def test_a_stretched_schedule_says_how_often_cycles_run(admin_client, connected)
     # 1,000 calls left at 40 a cycle: one cycle per 57.6 minutes, so every 58 minutes.
     assert 'data-cadence="58"' in html
     assert "cycles run every 58 minutes instead of every minute" in html
+
+
+def test_a_mistyped_error_type_address_is_not_found(viewer_client, connected):
+    assert viewer_client.get("/sync-health/errors/zzz-not-a-type/").status_code == 404
+    # A known type whose errors are all fixed still opens (it says so).
+    assert viewer_client.get("/sync-health/errors/owner/").status_code == 200
+
+
+def test_the_run_filter_shows_in_the_address_so_a_reload_keeps_it(viewer_client, connected):
+    response = viewer_client.get(
+        "/sync-health/runs/?object=deals&status=errors",
+        **HTMX,
+        HTTP_HX_TARGET="sync-runs",
+        HTTP_HX_CURRENT_URL="http://testserver/sync-health/errors/owner/?q=ada&status=failed",
+    )
+    # The page's own address and its other parameters stay; the filter replaces the old one.
+    address = response["HX-Replace-Url"]
+    assert address == "/sync-health/errors/owner/?q=ada&object=deals&status=errors#sync-runs"
+    # "Show older cycles" adds rows, and leaves the address alone.
+    more = viewer_client.get(
+        "/sync-health/runs/?status=errors&before=999999", **HTMX, HTTP_HX_TARGET="sync-runs-more"
+    )
+    assert "HX-Replace-Url" not in more
