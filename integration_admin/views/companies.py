@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -37,32 +37,45 @@ def company_id_from(text: str) -> str | None:
 @require_POST
 @admin_required
 def company_sync(request: HttpRequest) -> HttpResponse:
+    """Queue one company's sync. With htmx the card answers in place, keeping what was typed
+    when it was refused; without, a message on the tab."""
     integration = current_integration(request)
     if integration is None:
         raise Http404
-    company_id = company_id_from(request.POST.get("company_id", ""))
-    if company_id is None:
-        messages.error(
+    typed = request.POST.get("company_id", "")[:300]
+    ok, answer = _company_sync(request, integration, typed)
+    if request.htmx:
+        return render(
             request,
-            _("Enter the HubSpot company's record id, or paste its address from HubSpot."),
+            "integration_admin/objects/company_sync.html",
+            {
+                "company_sync_value": "" if ok else typed,
+                "company_sync_done": answer if ok else "",
+                "company_sync_error": "" if ok else answer,
+            },
         )
-    elif not object_sync_get_or_create(integration=integration, object_name="companies").enabled:
-        messages.error(request, _("Turn company sync on first."))
-    else:
-        _queue(request, integration, company_id)
+    (messages.success if ok else messages.error)(request, answer)
     return redirect("companies")
 
 
-def _queue(request: HttpRequest, integration, company_id: str) -> None:
+def _company_sync(request: HttpRequest, integration, typed: str) -> tuple[bool, str]:
+    """(queued, what to tell the admin)."""
+    company_id = company_id_from(typed)
+    if company_id is None:
+        return False, _("Enter the HubSpot company's record id, or paste its address from HubSpot.")
+    if not object_sync_get_or_create(integration=integration, object_name="companies").enabled:
+        return False, _("Turn company sync on first.")
+    return _queue(request, integration, company_id)
+
+
+def _queue(request: HttpRequest, integration, company_id: str) -> tuple[bool, str]:
     """Queue the company's sync once HubSpot says it exists (a typo must not look queued)."""
     try:
         name = hubspot_company_name(integration=integration, company_id=company_id)
     except ConnectorError as error:
-        messages.error(request, _("Couldn't reach HubSpot: %(error)s") % {"error": error})
-        return
+        return False, _("Couldn't reach HubSpot: %(error)s") % {"error": error}
     if name is None:
-        messages.error(request, _("HubSpot has no company %(id)s.") % {"id": company_id})
-        return
+        return False, _("HubSpot has no company %(id)s.") % {"id": company_id}
     with transaction.atomic():
         record_resync(
             integration=integration,
@@ -70,8 +83,6 @@ def _queue(request: HttpRequest, integration, company_id: str) -> None:
             record_key=f"hubspot:{company_id}",
             actor=request.user,
         )
-    messages.success(
-        request,
-        _("Company %(id)s syncs now; its Salesforce account is created if it has none.")
-        % {"id": f"{name} ({company_id})" if name else company_id},
-    )
+    return True, _(
+        "Company %(id)s syncs now; its Salesforce account is created if it has none."
+    ) % {"id": f"{name} ({company_id})" if name else company_id}

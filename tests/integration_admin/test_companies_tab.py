@@ -161,3 +161,23 @@ def test_the_api_refuses_company_mapping_changes_while_sync_is_off(admin_client,
     assert response.status_code == 400
     name.refresh_from_db()
     assert name.rule == "prefer_salesforce_unless_blank"
+
+
+def test_syncing_a_company_answers_in_its_card(admin_client, live, emulators):
+    """With htmx the card answers in place: a refused id stays in the field with its error
+    beside it, and a queued one clears it (no jump to a message at the top of the page)."""
+    companies = hubspot_client(emulators, strict=False).crm.companies.basic_api
+    acme = companies.create(CompanyCreate(properties={"name": "Acme"})).id
+    admin_client.get("/companies/")
+    admin_client.post("/companies/", {**FORM, "enabled": "on"})
+    htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "company-sync"}
+    html = admin_client.post("/companies/sync/", {"company_id": "99999999"}, **htmx).content
+    html = html.decode()
+    assert html.lstrip().startswith("<section") and 'id="company-sync"' in html
+    assert 'value="99999999"' in html and 'aria-invalid="true"' in html
+    assert 'role="alert">HubSpot has no company 99999999.</div>' in html
+    html = admin_client.post("/companies/sync/", {"company_id": acme}, **htmx).content.decode()
+    assert 'value=""' in html and 'role="status">Company Acme' in html
+    assert ResyncRequest.objects.filter(record_key=f"hubspot:{acme}").exists()
+    # The page's messages don't repeat it on the next page load.
+    assert "syncs now" not in admin_client.get("/companies/").content.decode()
