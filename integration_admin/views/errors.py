@@ -3,6 +3,8 @@ records, and the per-record view."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -186,8 +188,10 @@ def errors_create_view(request: HttpRequest, error_type: str) -> HttpResponse:
             for view in made.views
         ]
     if not request.htmx:
-        return redirect("error_panel", error_type=error_type)
-    context = _panel_context(request, integration, error_type)
+        search = (request.POST.get("q") or "").strip()[:200]
+        address = reverse("error_panel", args=[error_type])
+        return redirect(address + (f"?{urlencode({'q': search})}" if search else ""))
+    context = _panel_context(request, integration, error_type)  # searched as it was
     context["created_views"] = created_views
     return render(request, "integration_admin/partials/error_panel.html", context)
 

@@ -203,6 +203,21 @@ def test_without_htmx_it_goes_back_to_the_panel(admin_client, live, hs):
     assert "with 1 record." in html
 
 
+def test_the_panel_comes_back_searched_as_it_was(admin_client, live, hs):
+    """Create view lists every record with the error; the panel it answers with keeps the
+    admin's search (it used to come back unsearched)."""
+    first, second = contacts(hs, 2)
+    error_for(live, first, record_label="Ada Lovelace")
+    error_for(live, second, record_label="Grace Hopper")
+    panel = admin_client.get("/sync-health/errors/property_value/?q=Ada", **HTMX).content
+    assert 'name="q" value="Ada"' in panel.decode()  # the Create view form carries it
+    html = admin_client.post(URL, {"q": "Ada"}, **HTMX).content.decode()
+    assert "(2 records)" in html  # the view has both
+    assert "Ada Lovelace" in html and "Grace Hopper" not in html  # the list is still searched
+    response = admin_client.post(URL, {"q": "Ada"})
+    assert response["Location"] == "/sync-health/errors/property_value/?q=Ada"
+
+
 # --- who and what -------------------------------------------------------------------------------
 def test_only_admins_see_the_button(admin_client, viewer_client, connected):
     make_error(connected, 1)
