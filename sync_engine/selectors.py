@@ -57,6 +57,29 @@ def integration_hubspot_connection(*, integration: Integration) -> HubSpotConnec
         return None
 
 
+def last_answered_at(*, integration: Integration, system: str) -> datetime | None:
+    """When the CRM last answered a call of the integration's with success (the ledger; a
+    connection check counts too): what says the connection works, minute by minute."""
+    call = (
+        ApiCall.objects.filter(
+            integration=integration, system=system, status__gte=200, status__lt=300
+        )
+        .order_by("-called_at")
+        .values_list("called_at", flat=True)
+        .first()
+    )
+    verified = [
+        connection.last_verified_at
+        for connection in (
+            integration_salesforce_connection(integration=integration)
+            if system == System.SALESFORCE
+            else integration_hubspot_connection(integration=integration),
+        )
+        if connection is not None and connection.last_verified_at
+    ]
+    return max([*verified, *([call] if call else [])], default=None)
+
+
 # --- live reads ---------------------------------------------------------------------------
 # Pages that show what Salesforce or HubSpot holds (campaigns, lists, ticket pipelines) read it
 # live; every Salesforce call spends "Allocated to HubSpot". So a read is kept for a few

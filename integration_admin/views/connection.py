@@ -17,11 +17,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from sync_engine.errors import ConnectionCheckFailed
 from sync_engine.fields import secret_decrypt, secret_encrypt
-from sync_engine.models import Integration
+from sync_engine.models import Integration, System
 from sync_engine.selectors import (
     audit_events_query,
     integration_hubspot_connection,
     integration_salesforce_connection,
+    last_answered_at,
 )
 from sync_engine.services import integration_connect, integration_disconnect, integration_sync_set
 
@@ -65,6 +66,10 @@ def _page(request: HttpRequest, *, confirm_disconnect: bool = False) -> HttpResp
             "integration": integration,
             "salesforce": salesforce,
             "hubspot": hubspot,
+            "salesforce_answered": salesforce
+            and last_answered_at(integration=integration, system=System.SALESFORCE),
+            "hubspot_answered": hubspot
+            and last_answered_at(integration=integration, system=System.HUBSPOT),
             "disconnected": disconnected,
             "confirm_disconnect": confirm_disconnect and (salesforce or hubspot) is not None,
             "oauth_client_id": settings.SALESFORCE_OAUTH_CLIENT_ID,

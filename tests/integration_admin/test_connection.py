@@ -360,3 +360,24 @@ def test_the_header_offers_no_sync_now_while_sync_is_off(admin_client, connected
     admin_client.post("/connection/sync/", {"sync": "off"})
     html = admin_client.get("/connection/").content.decode()
     assert "statusbar--sync_off" in html and 'action="/sync-now/"' not in html
+
+
+def test_each_side_says_when_it_last_answered(admin_client, connected):
+    """Not only the connect's check: the last call the CRM answered with success."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sync_engine.models import ApiCall, SalesforceConnection
+
+    long_ago = timezone.now() - timedelta(days=3)
+    SalesforceConnection.objects.filter(integration=connected).update(last_verified_at=long_ago)
+    for status, minutes in ((200, 5), (500, 1)):  # a failed call says nothing of the kind
+        ApiCall.objects.create(
+            integration=connected, system="salesforce", operation="query", status=status,
+            called_at=timezone.now() - timedelta(minutes=minutes),
+        )  # fmt: skip
+    html = admin_client.get("/connection/").content.decode()
+    salesforce, hubspot = html.split("<h2>HubSpot</h2>", 1)
+    assert "Last answered</dt><dd>5\xa0minutes ago" in salesforce
+    assert "Last answered</dt><dd>never" in hubspot
