@@ -911,6 +911,8 @@ def mapping_update_rule(
     )
     if read_only and rule not in READ_ONLY_RULES:
         raise SettingsError({"rule": READ_ONLY_REFUSED})
+    if rule == SyncRule.DONT_SYNC and mapping.rule != SyncRule.DONT_SYNC:
+        _mapping_still_needed_check(mapping, key="rule")
     old = mapping.rule
     if old != rule:
         mapping.rule = rule
@@ -933,6 +935,8 @@ def mapping_delete(*, mapping: FieldMapping, actor: AbstractBaseUser | None = No
     mappings_editable_check(integration=mapping.integration, object_name=mapping.object)
     if mapping.is_default:
         raise SettingsError({"mapping": "Default mappings can't be deleted"})
+    if mapping.rule != SyncRule.DONT_SYNC:
+        _mapping_still_needed_check(mapping, key="mapping")
     audit_event_record(
         action="mapping.deleted",
         integration=mapping.integration,
@@ -1573,15 +1577,23 @@ def custom_object_mappings_check(
 
 
 def _custom_object_creates_check(
-    *, integration: Integration, object_name: str, settings: dict[str, Any]
+    *,
+    integration: Integration,
+    object_name: str,
+    settings: dict[str, Any],
+    without: int | None = None,
+    key: str = "salesforce_to_hubspot",
 ) -> None:
-    """A custom pair's settings changed outside the wizard (the settings API): refuse letting
-    Salesforce records create HubSpot records while a property HubSpot requires is unmapped
-    (the cached schema says which; a cache from before it did says nothing)."""
+    """A custom pair's settings or mappings changed outside the wizard (the settings and
+    mappings API, the mapping editor): refuse letting Salesforce records create HubSpot
+    records while a property HubSpot requires is mapped from no field that syncs (mappings
+    set to *Don't sync* don't count; ``without``: a mapping about to go). The cached schema
+    says which are required; a cache from before it did says nothing."""
     mappings = dict(
-        FieldMapping.objects.filter(integration=integration, object=object_name).values_list(
-            "salesforce_field", "hubspot_property"
-        )
+        FieldMapping.objects.filter(integration=integration, object=object_name)
+        .exclude(rule=SyncRule.DONT_SYNC)
+        .exclude(pk=without)
+        .values_list("salesforce_field", "hubspot_property")
     )
     missing = custom_object_required_missing(
         hubspot_properties=list(_schema(integration, System.HUBSPOT, object_name).values()),
@@ -1589,7 +1601,32 @@ def _custom_object_creates_check(
         settings=settings,
     )
     if missing:
-        raise SettingsError({"salesforce_to_hubspot": _required_message(missing)})
+        raise SettingsError({key: _required_message(missing)})
+
+
+# Ticket properties HubSpot needs on every ticket: default mappings that always sync.
+TICKET_REQUIRED_PROPERTIES = ("subject", "hs_pipeline", "hs_pipeline_stage")
+
+
+def _mapping_still_needed_check(mapping: FieldMapping, *, key: str) -> None:
+    """Refuse leaving a property HubSpot needs to create a record with no mapping that syncs
+    it (the mapping set to *Don't sync*, or deleted): a required ticket property, or a
+    property a custom object requires while Salesforce records create its records."""
+    if mapping.object == "tickets" and mapping.hubspot_property in TICKET_REQUIRED_PROPERTIES:
+        raise SettingsError(
+            {key: f"HubSpot needs {mapping.hubspot_property} on every ticket: it always syncs"}
+        )
+    if mapping.object.startswith(CUSTOM_PREFIX):
+        row = ObjectSync.objects.filter(
+            integration=mapping.integration, object=mapping.object
+        ).first()
+        _custom_object_creates_check(
+            integration=mapping.integration,
+            object_name=mapping.object,
+            settings=settings_as_dict(settings_for(mapping.object, row.options if row else None)),
+            without=mapping.pk,
+            key=key,
+        )
 
 
 def _custom_object_check(
@@ -1885,7 +1922,10 @@ def ticket_pipelines_save(
         pipeline = entry.get("pipeline") or ""
         if pipeline and pipeline in used:
             name = entry.get("label") or process
-            message = f"{name} and {used[pipeline]} can't share a ticket pipeline"
+            message = gettext("%(process)s and %(other)s can't share a ticket pipeline") % {
+                "process": name,
+                "other": used[pipeline],
+            }
             raise SettingsError({"pipelines": message})
         if pipeline:
             used[pipeline] = entry.get("label") or process

@@ -75,6 +75,23 @@ def test_default_mappings_are_created_and_locked(integration):
         mapping_update_rule(mapping=owner, rule="dont_sync")
 
 
+def test_the_required_ticket_properties_always_sync(connected):
+    """HubSpot needs a subject, a pipeline and a stage on every ticket: their default
+    mappings can't be set to Don't sync (tickets would be made without them)."""
+    object_sync_get_or_create(integration=connected, object_name="tickets")
+    for prop in ("subject", "hs_pipeline_stage"):
+        mapping = FieldMapping.objects.get(
+            integration=connected, object="tickets", hubspot_property=prop
+        )
+        with pytest.raises(SettingsError) as refused:
+            mapping_update_rule(mapping=mapping, rule="dont_sync")
+        assert refused.value.errors == {
+            "rule": f"HubSpot needs {prop} on every ticket: it always syncs"
+        }
+        mapping.refresh_from_db()
+        assert mapping.rule != "dont_sync"
+
+
 def test_custom_mapping_is_checked_against_both_schemas(connected, admin_user):
     object_sync_get_or_create(integration=connected, object_name="contacts")
     mapping = mapping_create(

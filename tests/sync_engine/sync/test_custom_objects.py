@@ -193,6 +193,36 @@ def test_a_pairing_added_again_finds_its_hubspot_records_and_says_so(
     assert projects.ids() == [record] and projects.link(salesforce_id=project).hubspot_id == record
 
 
+def test_the_mapping_that_fills_a_required_property_stays_while_creates_need_it(
+    projects, integration
+):
+    """HubSpot requires project_name to create a project: while Salesforce records create
+    HubSpot records, its only mapping can't be set to Don't sync or deleted (through the
+    mapping editor or the API); with creates off, it can."""
+    from sync_engine.object_settings import SettingsError
+    from sync_engine.services import mapping_delete, mapping_update_rule
+
+    name = FieldMapping.objects.get(
+        integration=integration, object=projects.name, hubspot_property="project_name"
+    )
+    for change in (
+        lambda: mapping_update_rule(mapping=name, rule="dont_sync"),
+        lambda: mapping_delete(mapping=name),
+    ):
+        with pytest.raises(SettingsError) as refused:
+            change()
+        assert "HubSpot requires Project name (project_name) to create a record" in str(
+            refused.value.errors
+        )
+    name.refresh_from_db()
+    assert name.rule != "dont_sync"
+    projects.settings(salesforce_to_hubspot="nothing")
+    mapping_update_rule(mapping=name, rule="dont_sync")
+    # Creates can't come back on while nothing fills it.
+    with pytest.raises(SettingsError):
+        projects.settings(salesforce_to_hubspot="create_or_update")
+
+
 def test_a_new_project_creates_a_hubspot_record_and_an_idle_cycle_writes_nothing(
     projects, sf_person
 ):
