@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from sync_engine.error_types import ERROR_TYPES
 from sync_engine.errors import ConnectorError
-from sync_engine.models import SyncObject
+from sync_engine.models import Integration, SyncObject
 from sync_engine.object_settings import CUSTOM_PREFIX
 from sync_engine.selectors import (
     RECORD_QUERY_MAX,
@@ -45,11 +45,31 @@ def _resync(request: HttpRequest, integration, **kwargs) -> int:
 
 
 SYNC_OFF_QUEUED = gettext_lazy("Queued. Sync is off: it runs once sync is turned back on.")
+NOT_CONNECTED_QUEUED = gettext_lazy(
+    "Queued. Not connected: it runs once Salesforce and HubSpot are connected again."
+)
+HELD_QUEUED = gettext_lazy(
+    "Queued. Syncing is on hold (see the status bar): it runs once syncing resumes."
+)
+
+
+def _waits_because(integration) -> str | None:
+    """Why a queued resync won't run at once, in the admin's words; None when it will."""
+    if integration is None:
+        return None
+    if not integration.sync_enabled:
+        return SYNC_OFF_QUEUED
+    if integration.state == Integration.State.DISCONNECTED:
+        return NOT_CONNECTED_QUEUED
+    if integration.state in (Integration.State.PAUSED, Integration.State.SUSPENDED):
+        return HELD_QUEUED
+    return None
 
 
 def _queued_message(request: HttpRequest, count: int, integration=None) -> None:
-    if count and integration is not None and not integration.sync_enabled:
-        messages.info(request, SYNC_OFF_QUEUED)
+    waits = _waits_because(integration)
+    if count and waits:
+        messages.info(request, waits)
     elif count:
         messages.success(
             request,
@@ -251,10 +271,11 @@ def record_resync(request: HttpRequest, object_name: str, record_key: str) -> Ht
             salesforce_type=history.link.salesforce_type if history.link else "",
             actor=request.user,
         )
-    if integration.sync_enabled:
-        messages.success(request, _("This record syncs again now."))
+    waits = _waits_because(integration)
+    if waits:
+        messages.info(request, waits)
     else:
-        messages.info(request, SYNC_OFF_QUEUED)
+        messages.success(request, _("This record syncs again now."))
     return redirect("record_detail", object_name=object_name, record_key=record_key)
 
 

@@ -79,3 +79,19 @@ def test_kept_settings_mappings_and_errors_are_shown(admin_client, disconnected)
     assert 'name="lifecycle_transitions"' in html  # the settings card
     assert "firstname" in html  # the mappings
     assert "Person 0" in admin_client.get("/sync-health/errors/property_value/").content.decode()
+
+
+def test_a_resync_while_disconnected_says_it_waits_for_the_connection(admin_client, disconnected):
+    """Not "syncs again now": nothing runs until Salesforce and HubSpot are connected again."""
+    from sync_engine.models import SyncError
+
+    error = SyncError.objects.get()
+    waits = "Queued. Not connected: it runs once Salesforce and HubSpot are connected again."
+    html = admin_client.post(
+        "/sync-health/errors/resync/", {"ids": [error.pk]}, follow=True
+    ).content.decode()
+    assert waits in html and "the next sync cycle starts now" not in html
+    html = admin_client.post(
+        f"/records/contacts/{error.record_key}/resync/", follow=True
+    ).content.decode()
+    assert waits in html and "This record syncs again now." not in html
