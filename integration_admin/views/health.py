@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -51,6 +52,7 @@ from .common import (
 )
 
 ERRORS_PER_PAGE = 25
+UNCHANGED = gettext_lazy("Unchanged: that is the allocation already.")
 # The runs card opens on about the last cycles (one row per pair that is on, per cycle);
 # "Show older cycles" then adds this many runs at a time.
 RECENT_CYCLES = 3
@@ -250,11 +252,14 @@ def allocation_update(request: HttpRequest) -> HttpResponse:
         forget_integration(request)
         saved = (previous, integration.salesforce_api_allocation)
         if not request.htmx:
-            messages.success(
-                request,
-                _("Allocated to HubSpot changed from %(old)s to %(new)s calls.")
-                % {"old": thousands(saved[0]), "new": thousands(saved[1])},
-            )
+            if saved[0] == saved[1]:
+                messages.info(request, UNCHANGED)
+            else:
+                messages.success(
+                    request,
+                    _("Allocated to HubSpot changed from %(old)s to %(new)s calls.")
+                    % {"old": thousands(saved[0]), "new": thousands(saved[1])},
+                )
             return redirect("sync_health")
         form = None
     if not request.htmx:

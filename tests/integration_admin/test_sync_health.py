@@ -106,6 +106,14 @@ def test_invalid_allocation_shows_inline_error(admin_client, connected, value, m
     assert response.status_code == 400 and message in response.content.decode()
 
 
+def test_saving_the_same_allocation_says_it_is_unchanged(admin_client, connected):
+    html = admin_client.post("/sync-health/allocation/", {"allocation": "5000"}, **HTMX)
+    html = html.content.decode()
+    assert "Unchanged: that is the allocation already." in html and "5,000 → 5,000" not in html
+    html = admin_client.post("/sync-health/allocation/", {"allocation": "5000"}, follow=True)
+    assert "Unchanged: that is the allocation already." in html.content.decode()
+
+
 def test_allocation_may_be_anything_positive_when_the_limit_is_unknown(admin_client, connected):
     Integration.objects.filter(pk=connected.pk).update(salesforce_api_limit=None)
     admin_client.post("/sync-health/allocation/", {"allocation": "250000"}, **HTMX)
@@ -734,7 +742,7 @@ def test_a_stretched_schedule_says_how_often_cycles_run(admin_client, connected)
     html = admin_client.get("/sync-health/").content.decode()
     # 1,000 calls left at 40 a cycle: one cycle per 57.6 minutes, so every 58 minutes.
     assert 'data-cadence="58"' in html
-    assert "cycles run every 58 minutes instead of every minute" in html
+    assert "Cycles run every 58 minutes instead of every minute" in html
 
 
 def test_a_mistyped_error_type_address_is_not_found(viewer_client, connected):

@@ -23,6 +23,9 @@ def _when(moment) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}"
 
 
+MAX_EXPIRES_DAYS = 36_500  # past this the expiry date overflows
+
+
 class Command(BaseCommand):
     help = (
         "Create an API token for a user and print it once (it is stored only as a hash), "
@@ -72,6 +75,8 @@ class Command(BaseCommand):
             raise CommandError(f"User {user.get_username()!r} is inactive: no token for them.")
         if expires_days is not None and expires_days < 1:
             raise CommandError("--expires-days must be 1 or more.")
+        if expires_days is not None and expires_days > MAX_EXPIRES_DAYS:
+            raise CommandError(f"--expires-days can be at most {MAX_EXPIRES_DAYS:,} (100 years).")
         ttl = timedelta(days=expires_days) if expires_days else knox_settings.TOKEN_TTL
         with transaction.atomic():
             row, token = get_token_model().objects.create(user=user, expiry=ttl)

@@ -72,6 +72,8 @@ def test_refusals(admin_user, viewer_user):
     for days in ("0", "-3"):
         with pytest.raises(CommandError, match="1 or more"):
             run(admin_user.username, "--expires-days", days)
+    with pytest.raises(CommandError, match="at most 36,500"):  # not an OverflowError
+        run(admin_user.username, "--expires-days", "99999999")
     with pytest.raises(CommandError, match="only goes with creating"):
         run(admin_user.username, "--expires-days", "3", "--list")
     assert not AuthToken.objects.exists() and not AuditEvent.objects.exists()
