@@ -917,6 +917,34 @@ def deal_pipelines(*, integration: Integration) -> list[dict]:
     return synced_pipelines(integration)
 
 
+def deal_outside_synced_pipelines(*, integration: Integration, deal_id: str) -> str | None:
+    """The HubSpot pipeline (its label) a linked deal sits in when that pipeline doesn't sync
+    with Salesforce: the deal opted out of the sync (spec §10). None while its pipeline syncs,
+    before deal pipelines are set up, or when HubSpot can't say (two HubSpot calls, kept for
+    ``REMOTE_READ_TTL``)."""
+    from .connectors.hubspot import HubSpotConnector
+    from .errors import ConnectorError
+
+    synced = {p["id"] for p in deal_pipelines(integration=integration)}
+    if not synced:
+        return None
+
+    def fetch() -> str:
+        hubspot = HubSpotConnector(integration=integration)
+        deal = hubspot.object_get(object_type="deals", object_id=deal_id, properties=["pipeline"])
+        pipeline = str((deal.properties or {}).get("pipeline") or "")
+        if not pipeline or pipeline in synced:
+            return ""
+        labels = {p.id: p.label for p in hubspot.pipelines_get_all(object_type="deals")}
+        return labels.get(pipeline) or pipeline
+
+    try:
+        outside = cached_remote_read(integration, f"deal-pipeline:{deal_id}", fetch)
+    except ConnectorError:
+        return None
+    return outside or None
+
+
 # --- tickets
 # The Tickets wizard's live reads (steps 4 and 5 and the stage table), kept for
 # ``REMOTE_READ_TTL``; the keys a change forgets.

@@ -22,6 +22,7 @@ from sync_engine.models import Integration, SyncObject
 from sync_engine.object_settings import CUSTOM_PREFIX
 from sync_engine.selectors import (
     RECORD_QUERY_MAX,
+    deal_outside_synced_pipelines,
     integration_hubspot_connection,
     integration_salesforce_connection,
     record_history,
@@ -233,12 +234,18 @@ def record_detail(request: HttpRequest, object_name: str, record_key: str) -> Ht
     )
     if history.link is None and not history.current and not history.resolved:
         raise Http404
+    opted_out = (
+        deal_outside_synced_pipelines(integration=integration, deal_id=history.link.hubspot_id)
+        if object_name == "deals" and history.link is not None
+        else None
+    )
     return render(
         request,
         "integration_admin/record.html",
         {
             "active_tab": "sync-health",
             "history": history,
+            "unsynced_pipeline": opted_out,
             "object_label": object_labels(integration, [object_name])[object_name],
             "salesforce": integration_salesforce_connection(integration=integration),
             "hubspot": integration_hubspot_connection(integration=integration),

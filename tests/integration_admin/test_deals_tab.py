@@ -140,3 +140,36 @@ def test_the_tab_costs_a_fixed_number_of_queries(
     admin_client.get("/deals/")
     with django_assert_max_num_queries(25):
         admin_client.get("/deals/")
+
+
+def test_a_deal_moved_out_of_the_synced_pipelines_shows_as_not_syncing(
+    admin_client, live, emulators
+):
+    """Spec §10: a deal moved into a pipeline that doesn't sync stops syncing. Its record page
+    says so (and why), instead of "Syncing"."""
+    from django.core.cache import cache
+    from hubspot.crm.deals import SimplePublicObjectInput
+
+    from emulators.testing import hubspot_client, salesforce_client
+    from sync_engine.models import RecordLink
+    from sync_engine.services import object_settings_update
+    from sync_engine.sync.cycle import sync_cycle_run
+
+    object_settings_update(integration=live, object_name="deals", changes={}, enabled=True)
+    sf = salesforce_client(emulators, token="support-agent-token")
+    account = sf.Account.create({"Name": "Moved Corp"})["id"]
+    sf.Opportunity.create({"Name": "Moved", "StageName": "Prospecting",
+                           "CloseDate": "2027-01-31", "AccountId": account})  # fmt: skip
+    assert sync_cycle_run(integration=live, object_name="deals").status == "succeeded"
+    deal = RecordLink.objects.get(object="deals").hubspot_id
+    page = f"/records/deals/hubspot:{deal}/"
+    assert "Syncing" in admin_client.get(page).content.decode()
+
+    deals = hubspot_client(emulators, strict=False).crm.deals.basic_api
+    moved = {"pipeline": "default", "dealstage": "appointmentscheduled"}
+    deals.update(deal, SimplePublicObjectInput(properties=moved))
+    cache.clear()  # the page's read of the deal is kept five minutes
+    html = admin_client.get(page).content.decode()
+    assert 'data-status="opted-out">Not syncing</span>' in html
+    assert "The deal is in the HubSpot pipeline “Sales Pipeline”, which doesn" in html
+    assert "None: the record syncs." not in html
