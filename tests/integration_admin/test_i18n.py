@@ -116,7 +116,7 @@ def test_the_browsers_language_picks_dutch(admin_client, connected):
     assert '<html lang="nl">' in html
     for text in (
         "Synchronisatiestatus", "Toegewezen aan HubSpot", "Beperkt door Salesforce",
-        "Gebruikte API-oproepen", "Bijwerken", "Sync-fouten", "Functies ontdekken",
+        "Gebruikte API-oproepen", "Bijwerken", "Synchronisatiefouten", "Functies ontdekken",
     ):  # fmt: skip
         assert text in html, text
     html = admin_client.get("/contacts/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()

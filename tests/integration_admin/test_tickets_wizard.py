@@ -227,7 +227,7 @@ def test_forms_carry_a_csrf_token(admin_client, live):
 def test_the_wizard_speaks_dutch(admin_client, live, sf):
     sf.Case.create({"Subject": "Lek", "Status": "New"})
     html = admin_client.get("/tickets/?step=1", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
-    for text in ("Syncregels", "Het ticket verwijderen", "Voorbeeld", "Afronden"):
+    for text in ("Synchronisatieregels", "Het ticket verwijderen", "Voorbeeld", "Afronden"):
         assert text in html, text
     html = admin_client.get("/tickets/?step=5", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     assert "1 case maakt een ticket." in html
