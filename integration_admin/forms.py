@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from sync_engine.sync.rules import SyncRule
@@ -53,6 +55,54 @@ class AllocationForm(forms.Form):
         return value
 
 
+# --- object settings -----------------------------------------------------------------------
+class ObjectSettingsForm(forms.Form):
+    """An object tab's settings card. Each field also carries the value the page was drawn
+    with (``show_hidden_initial``: a hidden ``initial-<name>`` input, see
+    ``hidden_initials``), and a save sets only the settings changed on that page: two browser
+    tabs, or two admins, never put back each other's changes to the other settings."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.show_hidden_initial = True
+
+    def hidden_initials(self) -> SafeString:
+        """Every field's hidden ``initial-<name>`` input: the value the page shows. A form
+        drawn again with its errors keeps the posted one (the page the admin started from);
+        a post that had none shows the saved value (``initial``)."""
+        inputs = []
+        for field in self:
+            if self.is_bound and field.html_initial_name not in self.data:
+                hidden = field.field.hidden_widget()
+                inputs.append(
+                    hidden.render(
+                        field.html_initial_name,
+                        field.initial,
+                        attrs={"id": field.html_initial_id},
+                    )
+                )
+            else:
+                inputs.append(field.as_hidden(only_initial=True))
+        return format_html_join("", "{}", ((html,) for html in inputs))
+
+    def changed_names(self) -> list[str]:
+        """The fields this save sets: those changed from the value their page showed. A post
+        that doesn't say what its page showed for a field (a script posting the whole form)
+        sets that field as posted."""
+        return [
+            field.name
+            for field in self
+            if field.name in self.changed_data or field.html_initial_name not in self.data
+        ]
+
+    def changes(self) -> tuple[dict, bool | None]:
+        """``(settings changes, enabled)`` for ``object_settings_update``: only what changed
+        on the page; ``enabled`` is None when the switch wasn't touched."""
+        data = {name: self.cleaned_data[name] for name in self.changed_names()}
+        return data, data.pop("enabled", None)
+
+
 # --- contacts ------------------------------------------------------------------------------
 SALESFORCE_CREATE_UPDATE = [
     ("create_or_update", _("Create or update the contact")),
@@ -78,7 +128,7 @@ HUBSPOT_STATE_COUNTRY = [
 ]
 
 
-class ContactSettingsForm(forms.Form):
+class ContactSettingsForm(ObjectSettingsForm):
     """Every ``ContactSettings`` field, as the Contacts tab lays them out."""
 
     change_labels = {
@@ -129,15 +179,16 @@ class ContactSettingsForm(forms.Form):
         errors = super().non_field_errors()
         return errors + list(self.errors.get("inclusion_list_id", []))
 
-    def changes(self) -> tuple[dict, bool]:
-        """``(settings changes, enabled)`` for ``object_settings_update``. The list picker is
-        filled in by htmx after the page loads: when it never arrived, the list is unchanged."""
-        data = dict(self.cleaned_data)
-        enabled = data.pop("enabled")
-        data["lifecycle_transitions"] = data["lifecycle_transitions"] == "update"
+    def changes(self) -> tuple[dict, bool | None]:
+        """``(settings changes, enabled)`` for ``object_settings_update``, only what changed
+        on the page. The list picker is filled in by htmx after the page loads: when it never
+        arrived, the list is unchanged (its hidden initial value is in the card itself)."""
+        data, enabled = super().changes()
+        if "lifecycle_transitions" in data:
+            data["lifecycle_transitions"] = data["lifecycle_transitions"] == "update"
         if "inclusion_list_id" not in self.data:
-            data.pop("inclusion_list_id")
-        else:
+            data.pop("inclusion_list_id", None)
+        elif "inclusion_list_id" in data:
             data["inclusion_list_id"] = data["inclusion_list_id"] or None
         return data, enabled
 
@@ -149,7 +200,7 @@ COMPANY_SALESFORCE_DELETE = [
 ]
 
 
-class CompanySettingsForm(forms.Form):
+class CompanySettingsForm(ObjectSettingsForm):
     """Every ``CompanySettings`` field, as the Companies tab lays them out."""
 
     enabled = forms.BooleanField(label=_("Sync companies"), required=False)
@@ -181,10 +232,6 @@ class CompanySettingsForm(forms.Form):
             "salesforce_delete": settings.salesforce_delete,
         }
 
-    def changes(self) -> tuple[dict, bool]:
-        data = dict(self.cleaned_data)
-        return data, data.pop("enabled")
-
 
 SETTINGS_FORMS = {"contacts": ContactSettingsForm, "companies": CompanySettingsForm}
 
@@ -193,7 +240,7 @@ SETTINGS_FORMS = {"contacts": ContactSettingsForm, "companies": CompanySettingsF
 DEAL_SALESFORCE_DELETE = [("delete", _("Delete the deal")), ("nothing", _("Do nothing"))]
 
 
-class DealSettingsForm(forms.Form):
+class DealSettingsForm(ObjectSettingsForm):
     """Every ``DealSettings`` field, as the Deals tab lays them out."""
 
     enabled = forms.BooleanField(label=_("Sync deals"), required=False)
@@ -207,16 +254,12 @@ class DealSettingsForm(forms.Form):
     def initial_from(cls, *, settings, enabled: bool) -> dict:
         return {"enabled": enabled, "salesforce_delete": settings.salesforce_delete}
 
-    def changes(self) -> tuple[dict, bool]:
-        data = dict(self.cleaned_data)
-        return data, data.pop("enabled")
-
 
 SETTINGS_FORMS["deals"] = DealSettingsForm
 
 
 # --- activities
-class ActivitySettingsForm(forms.Form):
+class ActivitySettingsForm(ObjectSettingsForm):
     """Every ``ActivitySettings`` toggle, as the Activities tab lays them out (HubSpot's
     words). When each one was turned on is stamped by the service, never posted."""
 
@@ -258,10 +301,6 @@ class ActivitySettingsForm(forms.Form):
     def initial_from(cls, *, settings, enabled: bool) -> dict:
         names = cls.HUBSPOT_TOGGLES + cls.SALESFORCE_TOGGLES
         return {"enabled": enabled, **{name: getattr(settings, name) for name in names}}
-
-    def changes(self) -> tuple[dict, bool]:
-        data = dict(self.cleaned_data)
-        return data, data.pop("enabled")
 
     def hubspot_fields(self) -> list:
         return [self[name] for name in self.HUBSPOT_TOGGLES]

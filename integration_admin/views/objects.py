@@ -57,9 +57,8 @@ def describe_changes(object_name: str, diff: dict) -> list[dict]:
 def _settings_context(request: HttpRequest, integration, object_name: str, form=None) -> dict:
     row = object_sync_get_or_create(integration=integration, object_name=object_name)
     settings = settings_for(object_name, row.options)
-    form_class = SETTINGS_FORMS[object_name]
     if form is None:
-        form = form_class(initial=form_class.initial_from(settings=settings, enabled=row.enabled))
+        form = SETTINGS_FORMS[object_name](initial=_saved_initial(row, object_name))
     return {
         "settings_form": form,
         "settings": settings,
@@ -70,6 +69,13 @@ def _settings_context(request: HttpRequest, integration, object_name: str, form=
             integration_hubspot_connection(integration=integration)
         ),
     }
+
+
+def _saved_initial(row, object_name: str) -> dict:
+    """The settings form's values as saved (``row``: the object's ``ObjectSync``)."""
+    return SETTINGS_FORMS[object_name].initial_from(
+        settings=settings_for(object_name, row.options), enabled=row.enabled
+    )
 
 
 @login_required
@@ -106,7 +112,11 @@ def settings_save(request: HttpRequest, object_name: str) -> HttpResponse:
     """Validate and save; show what changed (or the inline errors)."""
     tab = _tab(object_name)
     integration = current_integration(request)
-    form = SETTINGS_FORMS[object_name](request.POST)
+    # Only the settings changed on the posted page are saved: each field's hidden initial
+    # value says what that page showed (another tab may have saved other settings since).
+    # ``initial`` (as saved now) is what a post without them is drawn again against.
+    row = object_sync_get_or_create(integration=integration, object_name=object_name)
+    form = SETTINGS_FORMS[object_name](request.POST, initial=_saved_initial(row, object_name))
     changed = None
     status = 200
     if form.is_valid():

@@ -4,6 +4,7 @@ sync errors made through the engine's services, and a browser on Debian's Chromi
 from __future__ import annotations
 
 import os
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,58 @@ def viewer_client(viewer_user):
     client = Client()
     client.force_login(viewer_user)
     return client
+
+
+class _FormReader(HTMLParser):
+    """What a browser would post from the form ``form_id`` as the page draws it: hidden
+    inputs, checked boxes and radios, typed values, each named select's selected option."""
+
+    def __init__(self, form_id: str | None) -> None:
+        super().__init__()
+        self.form_id, self.inside, self.select = form_id, form_id is None, None
+        self.data: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = self.form_id is None or attrs.get("id") == self.form_id
+        if not self.inside or "disabled" in attrs or "form" in attrs:
+            return
+        name, kind = attrs.get("name"), attrs.get("type", "text")
+        if tag == "input" and name:
+            if kind in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    self.data[name] = attrs.get("value") or "on"
+            elif kind not in ("submit", "button"):
+                self.data[name] = attrs.get("value") or ""
+        elif tag == "select" and name:
+            self.select = name
+        elif (
+            tag == "option"
+            and self.select
+            and ("selected" in attrs or self.select not in self.data)
+        ):
+            self.data[self.select] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self.form_id is not None:
+            self.inside = False
+        elif tag == "select":
+            self.select = None
+
+
+def form_on_page(html: bytes | str, form_id: str | None = None) -> dict[str, str]:
+    """The form ``form_id`` (or every control on the page: an htmx fragment) as a browser
+    would post it, untouched: the hidden ``initial-*`` values included."""
+    reader = _FormReader(form_id)
+    reader.feed(html.decode() if isinstance(html, bytes) else html)
+    return reader.data
+
+
+@pytest.fixture
+def page_form():
+    """``form_on_page``: what a page's form posts, as drawn."""
+    return form_on_page
 
 
 @pytest.fixture

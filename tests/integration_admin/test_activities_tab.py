@@ -139,3 +139,22 @@ def test_an_activity_error_has_a_record_page_with_resync(admin_client, connected
     admin_client.post("/records/activities/hubspot:calls:77/resync/")
     request = ResyncRequest.objects.get()
     assert (request.object, request.record_key) == ("activities", "hubspot:calls:77")
+
+
+def test_a_stale_tab_does_not_turn_another_tabs_types_off(admin_client, connected, page_form):
+    admin_client.post("/activities/", {"enabled": "on"})
+    tab_a = page_form(admin_client.get("/activities/").content, "activity-settings")
+    tab_b = dict(tab_a)
+    admin_client.post("/activities/", {**tab_a, "hubspot_calls": "on"}, **HTMX)
+    stamps = row(connected).options["turned_on_at"]
+    # Tab B, drawn before calls were turned on, turns Salesforce tasks on.
+    response = admin_client.post("/activities/", {**tab_b, "salesforce_tasks": "on"}, **HTMX)
+    saved = row(connected)
+    assert saved.options["hubspot_calls"] is True
+    assert saved.options["salesforce_tasks"] is True
+    assert saved.options["turned_on_at"]["hubspot_calls"] == stamps["hubspot_calls"]
+    html = response.content.decode()
+    assert html.count('class="change__name"') == 1
+    assert "Salesforce tasks to HubSpot</span>" in html
+    event = AuditEvent.objects.filter(action="settings.updated").latest("pk")
+    assert list(event.details["changes"]) == ["salesforce_tasks"]

@@ -181,3 +181,27 @@ def test_syncing_a_company_answers_in_its_card(admin_client, live, emulators):
     assert ResyncRequest.objects.filter(record_key=f"hubspot:{acme}").exists()
     # The page's messages don't repeat it on the next page load.
     assert "syncs now" not in admin_client.get("/companies/").content.decode()
+
+
+def test_a_stale_tab_does_not_undo_another_tabs_changes(admin_client, connected, page_form):
+    tab_a = page_form(admin_client.get("/companies/").content, "company-settings")
+    tab_b = dict(tab_a)
+    assert tab_a["initial-enabled"] == "False" and "enabled" not in tab_a
+    # Tab A turns company sync on (the whole tab answers) and deletes companies with accounts.
+    response = admin_client.post(
+        "/companies/", {**tab_a, "enabled": "on", "salesforce_delete": "delete"}, **HTMX
+    )
+    assert response["HX-Retarget"] == "main.page"
+    # Tab B, drawn before that, only unticks "a HubSpot company creates an account".
+    tab_b.pop("hubspot_creates", None)
+    response = admin_client.post("/companies/", {**tab_b, "hubspot_creates": ""}, **HTMX)
+    saved = row(connected)
+    assert saved.enabled is True
+    assert saved.options["salesforce_delete"] == "delete"
+    assert saved.options["hubspot_creates"] is False
+    html = response.content.decode()
+    assert "HX-Retarget" not in response  # the switch wasn't touched: the card answers
+    assert html.count('class="change__name"') == 1
+    assert "A HubSpot company creates a Salesforce account</span>" in html
+    event = AuditEvent.objects.filter(action="settings.updated").latest("pk")
+    assert list(event.details["changes"]) == ["hubspot_creates"]

@@ -208,3 +208,104 @@ def test_a_list_hubspot_does_not_have_is_refused_inline(admin_client, live, list
     assert response.status_code == 400
     assert "is a static list" in response.content.decode()
     assert saved(live)["inclusion_list_id"] is None
+
+
+# --- two tabs: a save sets only what was changed on its page ----------------------------------
+def test_a_stale_tab_does_not_undo_another_tabs_change(
+    admin_client, admin_user, connected, page_form
+):
+    # Both tabs draw the page; each form carries, per setting, the value it was drawn with.
+    tab_a = page_form(admin_client.get("/contacts/").content, "contact-settings")
+    tab_b = dict(tab_a)
+    assert tab_a["initial-salesforce_delete"] == "nothing"
+    assert tab_a["initial-enabled"] == "True"
+    # Tab A deletes contacts with Salesforce's; tab B, still drawn before that, only changes
+    # the state/country picklist setting.
+    admin_client.post("/contacts/", {**tab_a, "salesforce_delete": "delete"}, **HTMX)
+    response = admin_client.post(
+        "/contacts/", {**tab_b, "salesforce_state_country": "enabled"}, **HTMX
+    )
+    html = response.content.decode()
+    assert saved(connected)["salesforce_delete"] == "delete"  # A's change stands
+    assert saved(connected)["salesforce_state_country"] == "enabled"
+    # B's summary and audit entry name only what B changed.
+    assert html.count('class="change__name"') == 1
+    assert "Salesforce state and country picklists</span>" in html
+    assert "When a Salesforce contact or lead is deleted" not in html
+    events = AuditEvent.objects.filter(action="settings.updated").order_by("pk")
+    assert [list(e.details["changes"]) for e in events] == [
+        ["salesforce_delete"],
+        ["salesforce_state_country"],
+    ]
+    assert all(e.actor == admin_user for e in events)
+    # The card B gets back shows (and carries as drawn) both saves.
+    assert 'value="delete" id="id_salesforce_delete_0" required checked' in html
+    after = page_form(html, "contact-settings")
+    assert after["initial-salesforce_delete"] == after["salesforce_delete"] == "delete"
+    assert after["initial-salesforce_state_country"] == "enabled"
+
+
+def test_a_stale_tab_does_not_flip_the_switch_back(admin_client, connected, page_form):
+    tab_a = page_form(admin_client.get("/contacts/").content, "contact-settings")
+    tab_b = dict(tab_a)
+    switched_off = {k: v for k, v in tab_a.items() if k != "enabled"}
+    admin_client.post("/contacts/", switched_off)  # no JavaScript: the whole page answers
+    assert saved(connected)["enabled"] is False
+    html = admin_client.post("/contacts/", {**tab_b, "hubspot_creates": "contact"}).content
+    assert saved(connected)["enabled"] is False  # B's page still showed it on: untouched
+    assert saved(connected)["hubspot_creates"] == "contact"
+    assert "Sync contacts</span>" not in html.decode()
+    # And the other way round: B turns it back on, a stale A changes something else.
+    tab_a = tab_b = page_form(html, "contact-settings")
+    assert "enabled" not in tab_a and tab_a["initial-enabled"] == "False"
+    admin_client.post("/contacts/", {**tab_b, "enabled": "on"})
+    admin_client.post("/contacts/", {**tab_a, "lifecycle_transitions": "nothing"})
+    assert saved(connected)["enabled"] is True
+    assert saved(connected)["lifecycle_transitions"] is False
+
+
+def test_a_stale_tab_keeps_the_list_another_tab_chose(admin_client, live, lists, page_form):
+    page = admin_client.get("/contacts/").content
+    picker = admin_client.get("/objects/contacts/lists/?selected=", **HTMX).content
+    # The picker, drawn by htmx into the form after the page loads, posts with it.
+    tab_a = {**page_form(page, "contact-settings"), **page_form(picker)}
+    tab_b = dict(tab_a)
+    assert tab_a["inclusion_list_id"] == tab_a["initial-inclusion_list_id"] == ""
+    admin_client.post("/contacts/", {**tab_a, "inclusion_list_id": lists["active"]}, **HTMX)
+    html = admin_client.post("/contacts/", {**tab_b, "salesforce_delete": "delete"}, **HTMX)
+    assert saved(live)["inclusion_list_id"] == lists["active"]
+    assert saved(live)["salesforce_delete"] == "delete"
+    assert "Inclusion list</span>" not in html.content.decode()
+    # A stale tab that does change the list sets it.
+    admin_client.post("/contacts/", {**tab_b, "inclusion_list_id": lists["other"]}, **HTMX)
+    assert saved(live)["inclusion_list_id"] == lists["other"]
+
+
+def test_a_refused_save_keeps_the_values_its_page_was_drawn_with(
+    admin_client, connected, page_form
+):
+    tab_a = page_form(admin_client.get("/contacts/").content, "contact-settings")
+    tab_b = dict(tab_a)
+    admin_client.post("/contacts/", {**tab_a, "salesforce_delete": "delete"}, **HTMX)
+    response = admin_client.post(
+        "/contacts/", {**tab_b, "hubspot_creates": "contact", "salesforce_create_update": ""}
+    )
+    assert response.status_code == 400
+    # Drawn again with B's values, and still with what B's page showed first: B fixes the
+    # error and saves, and A's change still stands.
+    again = page_form(response.content, "contact-settings")
+    assert again["initial-salesforce_delete"] == "nothing"
+    assert again["hubspot_creates"] == "contact"
+    admin_client.post("/contacts/", {**again, "salesforce_create_update": "nothing"}, **HTMX)
+    assert saved(connected)["salesforce_delete"] == "delete"
+    assert saved(connected)["hubspot_creates"] == "contact"
+    assert saved(connected)["salesforce_create_update"] == "nothing"
+
+
+def test_a_post_without_the_drawn_values_sets_everything_it_posts(admin_client, connected):
+    # A script posting the whole form (no ``initial-*``) sets every setting, as before.
+    admin_client.post("/contacts/", {**DEFAULT_FORM, "salesforce_delete": "delete"})
+    response = admin_client.post("/contacts/", {**DEFAULT_FORM, "hubspot_creates": "contact"})
+    assert saved(connected)["salesforce_delete"] == "nothing"
+    assert saved(connected)["hubspot_creates"] == "contact"
+    assert 'name="initial-salesforce_delete" value="nothing"' in response.content.decode()

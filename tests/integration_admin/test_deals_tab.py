@@ -142,6 +142,23 @@ def test_the_tab_costs_a_fixed_number_of_queries(
         admin_client.get("/deals/")
 
 
+def test_a_stale_tab_does_not_switch_sync_back_off(admin_client, connected, page_form):
+    tab_a = page_form(admin_client.get("/deals/").content, "deal-settings")
+    tab_b = dict(tab_a)
+    admin_client.post("/deals/", {**tab_a, "enabled": "on"})
+    assert row(connected).enabled is True
+    # Tab B's page still shows deal sync off; it only changes the delete setting.
+    assert tab_b["initial-salesforce_delete"] == "delete"
+    response = admin_client.post("/deals/", {**tab_b, "salesforce_delete": "nothing"}, **HTMX)
+    assert row(connected).enabled is True
+    assert row(connected).options["salesforce_delete"] == "nothing"
+    html = response.content.decode()
+    assert html.count('class="change__name"') == 1
+    assert "When a Salesforce opportunity is deleted</span>" in html
+    event = AuditEvent.objects.filter(action="settings.updated").latest("pk")
+    assert list(event.details["changes"]) == ["salesforce_delete"]
+
+
 def test_a_deal_moved_out_of_the_synced_pipelines_shows_as_not_syncing(
     admin_client, live, emulators
 ):
