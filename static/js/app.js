@@ -126,6 +126,15 @@
     offerRules();
   }
 
+  // The language switch comes back to the page as it is now: htmx may have changed the
+  // address since the page was drawn (an error panel opened, a search typed).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("language-switcher")) return;
+    var next = form.querySelector("input[name=next]");
+    if (next) next.value = location.pathname + location.search + location.hash;
+  });
+
   document.addEventListener("change", function (event) {
     var target = event.target;
     var form = target.closest && target.closest(".error-form");

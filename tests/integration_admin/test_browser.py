@@ -626,3 +626,25 @@ def test_on_a_phone_the_current_tab_is_in_the_tab_strip(page: Page, live_server,
         # Only the strip scrolled sideways: the page is still at its top, not sideways.
         assert page.evaluate("[window.scrollX, window.scrollY]") == [0, 0], path
     screenshot(page, "phone-tabs")
+
+
+def test_the_error_search_and_the_language_switch_keep_the_panel(
+    page: Page, live_server, connected
+):
+    """The panel's search is in the address (a reload or Back shows the same rows), and
+    switching the language comes back to the open panel, searched, not to Sync health."""
+    person("ada", ADMINS)
+    make_error(connected, 12)
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/sync-health/")
+    page.locator(".error-card").first.click()
+    panel = page.locator("#error-panel")
+    page.fill("#error-search", "Person 1")
+    expect(panel.locator("tbody tr")).to_have_count(3)  # Person 1, 10, 11
+    expect(page).to_have_url(re.compile(r"/sync-health/errors/property_value/\?q=Person(\+|%20)1$"))
+    page.reload()
+    expect(page.locator("#error-panel tbody tr")).to_have_count(3)
+    page.locator(".language-switcher button[value=nl]").click()
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
+    expect(page).to_have_url(re.compile(r"/sync-health/errors/property_value/\?q=Person(\+|%20)1$"))
+    expect(page.locator("#error-panel tbody tr")).to_have_count(3)
