@@ -113,6 +113,74 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _stage_name(entry: dict, status: str, stage: str, names: dict) -> str:
+    """A ticket stage by name: as the wizard noted it, else (the integration's own pipelines
+    name their stages after the case statuses) the status, else its HubSpot id."""
+    name = names.get((entry.get("pipeline"), stage))
+    if name:
+        return str(name)
+    return status if entry.get("managed") else str(stage)
+
+
+def _pipeline_text(entry: dict, names: dict, stages: bool = False) -> str:
+    """A process's pipeline: its name, and (``stages``) each status → the stage it takes."""
+    if not entry:
+        return _text(None)
+    if not entry.get("pipeline"):
+        return _("A new pipeline, created at the first sync")
+    label = str(entry.get("pipeline_label") or entry["pipeline"])
+    table = entry.get("stages") or {}
+    if not stages or not table:
+        return label
+    pairs = ", ".join(
+        f"{status} → {_stage_name(entry, status, stage, names)}" for status, stage in table.items()
+    )
+    return f"{label} ({pairs})"
+
+
+def _pipeline_changes(before: Any, after: Any) -> list[Change]:
+    """The tickets' process → pipeline table, changed: per case process, the pipeline it now
+    syncs to (with its stages), or each case status whose stage changed in the same pipeline."""
+    before = before if isinstance(before, dict) else {}
+    after = after if isinstance(after, dict) else {}
+    names: dict[tuple, str] = {}  # (pipeline, stage) -> the stage's name, from either end
+    for entry in (*before.values(), *after.values()):
+        if isinstance(entry, dict) and isinstance(entry.get("stage_labels"), dict):
+            for stage, label in entry["stage_labels"].items():
+                names[(entry.get("pipeline"), stage)] = label
+    keys = sorted(dict.fromkeys([*after, *before]), key=lambda key: key != "master")
+    changes = []
+    for key in keys:
+        old, new = before.get(key), after.get(key)
+        old = old if isinstance(old, dict) else {}
+        new = new if isinstance(new, dict) else {}
+        process = str(new.get("label") or old.get("label") or key)
+        if bool(old) != bool(new) or old.get("pipeline") != new.get("pipeline"):
+            changes.append(
+                Change(
+                    _("Pipeline for %(process)s") % {"process": process},
+                    _pipeline_text(old, names),
+                    _pipeline_text(new, names, stages=True),
+                )
+            )
+            continue
+        old_stages, new_stages = old.get("stages") or {}, new.get("stages") or {}
+        for status in dict.fromkeys([*new_stages, *old_stages]):
+            if old_stages.get(status) == new_stages.get(status):
+                continue
+            name = _("Stage for %(status)s in %(process)s (%(pipeline)s)") % {
+                "status": status,
+                "process": process,
+                "pipeline": _pipeline_text(new, names),
+            }
+            before_stage, after_stage = (
+                _stage_name(entry, status, table[status], names) if status in table else _text(None)
+                for entry, table in ((old, old_stages), (new, new_stages))
+            )
+            changes.append(Change(name, before_stage, after_stage))
+    return changes
+
+
 def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> AuditRow:
     """One event in people's words; ``names`` names the objects (shared by a page's rows,
     so custom objects are read once)."""
@@ -135,6 +203,11 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
         object_name = str(details.get("object", ""))
         row.subject = name_of(object_name)
         for name, change in (details.get("changes") or {}).items():
+            if isinstance(change, dict) and object_name == "tickets" and name == "pipelines":
+                detail = _pipeline_changes(change.get("from"), change.get("to"))
+                if detail:  # else (only names noted by the integration changed) as a list
+                    row.changes.extend(detail)
+                    continue
             if isinstance(change, dict):
                 before, after = (
                     setting_value(object_name, name, change.get(end)) or _text(change.get(end))

@@ -100,7 +100,7 @@ def ticket_tab(request: HttpRequest) -> HttpResponse:
     return render(request, "integration_admin/tickets/wizard.html", context)
 
 
-def _wizard_context(request, integration, row, settings, step: int) -> dict:
+def _wizard_context(request, integration, row, settings, step: int, chosen=None) -> dict:
     context = {
         "step": step,
         "steps": STEPS,
@@ -119,7 +119,7 @@ def _wizard_context(request, integration, row, settings, step: int) -> dict:
         if step == 3:
             context.update(editor_context(request, integration, OBJECT))
         elif step == 4:
-            context["processes"] = _pipeline_rows(integration, settings)
+            context["processes"] = _pipeline_rows(integration, settings, chosen)
         elif step == 5:
             context["preview"] = ticket_sync_preview(integration=integration)
             context["processes"] = _pipeline_rows(integration, settings)
@@ -257,11 +257,11 @@ def _pipelines_from_post(request, integration, settings) -> dict:
                 }
             continue
         managed = bool(current.get("managed")) and current.get("pipeline") == choice
-        valid = {s["id"] for s in pipelines[choice]["stages"]}
+        labels = {s["id"]: s["label"] for s in pipelines[choice]["stages"]}
         stages = {}
         for row in _stage_rows(list(pipelines.values()), choice, statuses, {}):
             picked = request.POST.get(f"stage_{key}_{row['index']}", "")
-            stage = picked if picked in valid else row["stage"]
+            stage = picked if picked in labels else row["stage"]
             if stage:
                 stages[row["status"]] = stage
         out[key] = {
@@ -269,6 +269,8 @@ def _pipelines_from_post(request, integration, settings) -> dict:
             "pipeline": choice,
             "pipeline_label": pipelines[choice]["label"],
             "stages": stages,
+            # The stages' names when chosen, so the audit log can say which stage a status took.
+            "stage_labels": {stage: labels[stage] for stage in stages.values()},
             "managed": managed,
         }
     return out
@@ -309,11 +311,12 @@ def ticket_post(request: HttpRequest) -> HttpResponse:
                 },
             )
         elif step == 4:
-            ticket_pipelines_save(
-                integration=integration,
-                pipelines=_pipelines_from_post(request, integration, settings),
-                actor=request.user,
-            )
+            chosen = _pipelines_from_post(request, integration, settings)
+            try:
+                ticket_pipelines_save(integration=integration, pipelines=chosen, actor=request.user)
+            except SettingsError as error:
+                # Redrawn with what the admin picked (pipelines and stages) and why it was refused.
+                return _pipelines_refused(request, integration, row, settings, chosen, error)
         elif step == LAST:
             ticket_setup_finish(integration=integration, actor=request.user)
             request.session.pop(SESSION_STEP, None)
@@ -334,6 +337,13 @@ def ticket_post(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Saved."))
         return redirect(url)
     return redirect(f"{url}?step={min(step + 1, LAST)}")
+
+
+def _pipelines_refused(request, integration, row, settings, chosen, error) -> HttpResponse:
+    context = {"active_tab": _tab().slug, "tab": _tab(), "object_name": OBJECT}
+    context.update(_wizard_context(request, integration, row, settings, 4, chosen=chosen))
+    context["pipelines_errors"] = list(error.errors.values())
+    return render(request, "integration_admin/tickets/wizard.html", context, status=400)
 
 
 def _save(request, integration, changes: dict) -> dict:

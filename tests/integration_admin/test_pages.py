@@ -183,7 +183,7 @@ def test_the_audit_log_names_settings_and_objects_for_people(admin_client, conne
                        details={"object": "contacts", "record": "hubspot:7"})  # fmt: skip
     html = admin_client.get("/audit/").content.decode()
     assert "HubSpot calls to Salesforce" in html and "hubspot_calls" not in html
-    assert "Pipelines" in html and "Master" in html and "&#x27;master&#x27;" not in html
+    assert "Pipeline for Master" in html and "&#x27;master&#x27;" not in html
     assert "Record resync requested" in html and "Contacts · hubspot:7" in html
     assert ">record.resync_requested<" not in html  # (it stays in a data attribute)
 

@@ -3,6 +3,8 @@ what a viewer can't do, and the settings the tab shows once ticket sync is on (s
 
 from __future__ import annotations
 
+from html import unescape
+
 import pytest
 
 from emulators.testing import salesforce_client
@@ -289,3 +291,97 @@ def test_the_wizard_reopened_after_setup_doesnt_say_nothing_syncs(admin_client, 
     html = admin_client.get("/tickets/?step=4").content.decode()
     assert "Ticket sync is set up. Each step you save here changes it at once." in html
     assert "nothing syncs until you finish" not in html
+
+
+# --- step 4 refused: the admin's choices stay, the reason in their language -------------------
+def _share_support_pipeline(client, emulators, **headers):
+    support = emulators.salesforce.app.run_action(
+        "add_record_type", object="Case", label="Technical Support"
+    )
+    choices = {
+        "pipeline_master": "0",
+        "stage_master_1": "3",  # Working → Waiting on us
+        f"pipeline_{support}": "0",
+        f"stage_{support}_1": "2",  # Working → Waiting on contact
+        f"stage_{support}_2": "3",  # Escalated → Waiting on us
+    }
+    response = client.post("/tickets/", {"step": 4, "action": "next", **choices}, **headers)
+    return response, choices
+
+
+def test_a_refused_pipelines_step_keeps_the_admins_choices(admin_client, live, emulators):
+    from .conftest import form_on_page
+
+    response, choices = _share_support_pipeline(admin_client, emulators)
+    html = unescape(response.content.decode())
+    assert response.status_code == 400
+    assert 'data-step="4"' in html and 'id="pipelines-error"' in html
+    assert "Technical Support and Master can't share a ticket pipeline" in html
+    drawn = form_on_page(html, "ticket-step-form")
+    for name, value in choices.items():
+        assert drawn.get(name) == value, (name, drawn.get(name))
+    assert not (row(live).options.get("pipelines") or {})  # nothing saved
+    assert html.count("Technical Support and Master") == 1  # said once, not also as a flash
+
+
+def test_a_refused_pipelines_step_says_why_in_dutch(admin_client, live, emulators):
+    response, _choices = _share_support_pipeline(admin_client, emulators, HTTP_ACCEPT_LANGUAGE="nl")
+    html = unescape(response.content.decode())
+    assert "Technical Support en Master kunnen geen ticketpijplijn delen" in html
+    assert "can't share" not in html
+
+
+# --- the audit log says which pipeline or stage changed ----------------------------------------
+def _audit_changes(client, **headers) -> list[str]:
+    """The audit page's before → after lines, as read, newest first."""
+    import re
+
+    html = client.get("/audit/", **headers).content.decode()
+    lines = re.findall(r'<div class="change">(.*?)</div>', html, re.S)
+    return [unescape(re.sub(r"<[^>]+>", "", line)) for line in lines]
+
+
+def _change_support_pipeline_thrice(client, emulators) -> None:
+    """Technical Support: Support Pipeline; then its Working stage; then another pipeline."""
+    from .test_live_reads import _create_ticket_pipeline
+
+    desk = _create_ticket_pipeline(emulators, "Escalations desk")
+    support = emulators.salesforce.app.run_action(
+        "add_record_type", object="Case", label="Technical Support"
+    )
+    step(client, 4, pipeline_master="new", **{f"pipeline_{support}": "0"})
+    step(
+        client, 4, pipeline_master="new", **{f"pipeline_{support}": "0", f"stage_{support}_1": "3"}
+    )
+    step(client, 4, pipeline_master="new", **{f"pipeline_{support}": desk})
+
+
+def test_the_audit_log_says_which_pipeline_and_stage_changed(admin_client, live, emulators):
+    _change_support_pipeline_thrice(admin_client, emulators)
+    assert _audit_changes(admin_client) == [
+        # Another pipeline for the process: from which to which, with its stages.
+        "Pipeline for Technical Support: Support Pipeline → Escalations desk "
+        "(New → Open, Working → Open, Escalated → Open)",
+        # A status's stage in the same pipeline: that status, its stage before and after.
+        "Stage for Working in Technical Support (Support Pipeline): New → Waiting on us",
+        # The first choice: a pipeline to be made, and an existing one with its stages.
+        "Pipeline for Master: — → A new pipeline, created at the first sync",
+        "Pipeline for Technical Support: — → Support Pipeline "
+        "(New → New, Working → New, Escalated → New, Closed → Closed)",
+    ]
+    audit = admin_client.get("/audit/").content.decode()
+    assert "Master, Technical Support" not in audit  # not the processes, listed twice
+
+
+def test_the_audit_log_says_which_pipeline_and_stage_changed_in_dutch(
+    admin_client, live, emulators
+):
+    _change_support_pipeline_thrice(admin_client, emulators)
+    assert _audit_changes(admin_client, HTTP_ACCEPT_LANGUAGE="nl") == [
+        "Pijplijn voor Technical Support: Support Pipeline → Escalations desk "
+        "(New → Open, Working → Open, Escalated → Open)",
+        "Fase voor Working in Technical Support (Support Pipeline): New → Waiting on us",
+        "Pijplijn voor Master: — → Een nieuwe pijplijn, gemaakt bij de eerste synchronisatie",
+        "Pijplijn voor Technical Support: — → Support Pipeline "
+        "(New → New, Working → New, Escalated → New, Closed → Closed)",
+    ]
