@@ -292,6 +292,11 @@ def error_panel(request: HttpRequest, error_type: str) -> HttpResponse:
         name = "error_list" if request.htmx.target == "error-list" else "error_panel"
         response = render(request, f"integration_admin/partials/{name}.html", context)
         patch_cache_control(response, no_store=True)  # never a page for history to restore
+        if name == "error_list":
+            # The search and page show in the address (a reload or Back keeps them; an
+            # emptied search leaves no "?q=").
+            query = urlencode({k: v for k, v in request.GET.items() if v})
+            response["HX-Replace-Url"] = request.path + (f"?{query}" if query else "")
         return response
     context.update(_page_context(request, integration))
     return render(request, "integration_admin/sync_health.html", context)

@@ -157,13 +157,15 @@ def test_error_card_panel_and_export(page: Page, live_server, connected):
     assert text.startswith("Error type,Object,Direction,Record")
     assert "'=cmd|'/c calc'!A1" in text and "'@evil" in text
     assert text.count("\n") == 32  # header and 31 errors; the picklist ones are not in it
-    # Back, after opening another card, restores the whole page (htmx asks for it again).
+    # Back, after opening another card, restores the whole page (htmx asks for it again),
+    # at the page of errors the admin was on (paging shows in the address).
     cards.nth(1).click()
     expect(panel.locator("h2")).to_have_text("Picklist value not allowed")
     page.go_back()
-    expect(page).to_have_url(f"{live_server.url}/sync-health/errors/property_value/")
+    expect(page).to_have_url(f"{live_server.url}/sync-health/errors/property_value/?page=2")
     expect(page.locator(".error-card")).to_have_count(2)
     expect(page.locator("#error-panel h2")).to_have_text("Invalid property value")
+    expect(page.locator("#error-panel")).to_contain_text("26–31 of 31")
     # And Back from a record opened in a panel that was just opened.
     page.goto(f"{live_server.url}/sync-health/")
     page.locator(".error-card").first.click()
