@@ -360,7 +360,9 @@ class RuleForm(forms.Form):
     rule = forms.ChoiceField(choices=RULE_CHOICES)
 
 
-class TicketSettingsForm(forms.Form):
+class TicketSettingsForm(ObjectSettingsForm):
+    """The Tickets tab's settings once its wizard is done."""
+
     enabled = forms.BooleanField(required=False, label=_("Sync tickets"))
     salesforce_delete = forms.ChoiceField(
         choices=[

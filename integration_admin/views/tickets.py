@@ -354,11 +354,11 @@ def _save(request, integration, changes: dict) -> dict:
 
 def _save_settings(request, integration, row, settings) -> HttpResponse:
     """The settings form shown once the wizard is done."""
-    form = TicketSettingsForm(request.POST)
+    # Only what was changed on the posted page is saved (see ``ObjectSettingsForm``).
+    form = TicketSettingsForm(request.POST, initial=_initial(row, settings))
     changed, status = None, 200
     if form.is_valid():
-        data = dict(form.cleaned_data)
-        enabled = data.pop("enabled")
+        data, enabled = form.changes()
         try:
             diff = object_settings_update(
                 integration=integration,

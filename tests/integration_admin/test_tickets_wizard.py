@@ -385,3 +385,25 @@ def test_the_audit_log_says_which_pipeline_and_stage_changed_in_dutch(
         "Pijplijn voor Technical Support: — → Support Pipeline "
         "(New → New, Working → New, Escalated → New, Closed → Closed)",
     ]
+
+
+def test_a_stale_settings_tab_does_not_undo_another_tabs_change(admin_client, live, page_form):
+    """Two tabs show the ticket settings; one turns account associations off, the other,
+    still showing them on, changes only the delete rule: the first change stays."""
+    object_settings_update(
+        integration=live, object_name="tickets", changes={"setup_complete": True}, enabled=True
+    )
+    tab_a = page_form(admin_client.get("/tickets/").content, "ticket-settings")
+    tab_b = dict(tab_a)
+    assert tab_a["sync_account_association"] == "on"
+    admin_client.post(
+        "/tickets/", {k: v for k, v in tab_a.items() if k != "sync_account_association"}
+    )
+    assert row(live).options["sync_account_association"] is False
+    admin_client.post("/tickets/", {**tab_b, "salesforce_delete": "delete"})
+    options = row(live).options
+    assert options["salesforce_delete"] == "delete"
+    assert options["sync_account_association"] is False
+    assert row(live).enabled is True
+    event = AuditEvent.objects.filter(action="settings.updated").latest("pk")
+    assert list(event.details["changes"]) == ["salesforce_delete"]
