@@ -12,6 +12,7 @@ Finishing saves everything at once through the services, audit-logged.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import asdict
 
 from django import forms
@@ -193,6 +194,18 @@ def _save(request: HttpRequest, state: dict) -> None:
     request.session.modified = True
 
 
+def _begin(request: HttpRequest, state: dict) -> None:
+    """A new wizard in the session (one at a time), with an id its pages post back: a page of
+    a wizard started again since, in another tab, then saves nothing into the new one."""
+    _save(request, {**state, "id": secrets.token_hex(8)})
+
+
+STALE_WIZARD = gettext_lazy(
+    "This page belonged to a wizard started again since (in another tab or window), so "
+    "nothing was saved from it. Here is the wizard as it is now."
+)
+
+
 @login_required
 @admin_required
 def wizard_start(request: HttpRequest) -> HttpResponse:
@@ -203,7 +216,7 @@ def wizard_start(request: HttpRequest) -> HttpResponse:
     if len(custom_objects_list(integration=integration)) >= MAX_CUSTOM_OBJECTS:
         messages.error(request, _limit_message())
         return redirect("custom_objects")
-    _save(request, {"editing": None, "settings": asdict(CustomObjectSettings()), "mappings": {}})
+    _begin(request, {"editing": None, "settings": asdict(CustomObjectSettings()), "mappings": {}})
     return redirect("custom_object_wizard", step="objects")
 
 
@@ -221,7 +234,7 @@ def wizard_edit(request: HttpRequest, number: int) -> HttpResponse:
         )
     )
     settings = settings_as_dict(settings_for(row.object, row.options))
-    _save(request, {"editing": row.object, "settings": settings, "mappings": mappings})
+    _begin(request, {"editing": row.object, "settings": settings, "mappings": mappings})
     return redirect("custom_object_wizard", step="rules")
 
 
@@ -250,6 +263,10 @@ def wizard_step(request: HttpRequest, step: str) -> HttpResponse:
         request.session.pop(WIZARD, None)
         messages.error(request, _("This custom object was removed meanwhile; nothing was saved."))
         return redirect("custom_objects")
+    posted = request.POST.get("wizard") if request.method == "POST" else None
+    if posted is not None and posted != state.get("id", ""):
+        messages.error(request, STALE_WIZARD)
+        return redirect("custom_object_wizard", step="rules" if state["editing"] else "objects")
     settings = state["settings"]
     if step != "objects" and not (settings["salesforce_object"] and settings["hubspot_object"]):
         return redirect("custom_object_wizard", step="objects")

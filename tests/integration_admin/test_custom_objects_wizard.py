@@ -395,3 +395,32 @@ def test_removing_a_custom_object_asks_first(admin_client, viewer_client, connec
     response = admin_client.post("/custom-objects/1/remove/", follow=True)
     assert "Project ⇄ Projects was removed." in response.content.decode()
     assert not ObjectSync.objects.filter(object="custom:1").exists()
+
+
+def test_a_page_of_a_wizard_started_again_in_another_tab_saves_nothing(admin_client, live, hs_type):
+    """Tab A is at step 2 of a new pairing; tab B starts the wizard again. A's Next then
+    saves nothing into B's wizard, and says why."""
+    admin_client.get("/custom-objects/new/")
+    admin_client.post(
+        "/custom-objects/wizard/objects/",
+        {"salesforce_object": "Project__c", "hubspot_object": hs_type},
+    )
+    tab_a = admin_client.get("/custom-objects/wizard/rules/").content.decode()
+    wizard_a = re.search(r'name="wizard" value="([0-9a-f]+)"', tab_a).group(1)
+    admin_client.get("/custom-objects/new/")  # tab B
+    response = admin_client.post(
+        "/custom-objects/wizard/rules/", {**RULES, "wizard": wizard_a}, follow=True
+    )
+    html = response.content.decode()
+    assert "started again since (in another tab or window), so nothing was saved" in html
+    state = admin_client.session["custom_object_wizard"]
+    assert state["id"] != wizard_a and state["settings"]["salesforce_object"] == ""
+    assert response.redirect_chain[-1][0] == "/custom-objects/wizard/objects/"
+    # B's own pages go on as usual.
+    tab_b = admin_client.get("/custom-objects/wizard/objects/").content.decode()
+    wizard_b = re.search(r'name="wizard" value="([0-9a-f]+)"', tab_b).group(1)
+    response = admin_client.post(
+        "/custom-objects/wizard/objects/",
+        {"salesforce_object": "Project__c", "hubspot_object": hs_type, "wizard": wizard_b},
+    )
+    assert response["Location"] == "/custom-objects/wizard/rules/"
