@@ -48,6 +48,21 @@ def hubspot_client(emulators: Emulators, token: str = DEFAULT_TOKEN, strict: boo
     )
 
 
+def known_property_branch(prop: str = "email") -> dict:
+    """A HubSpot list filter (``filterBranch``) of records whose ``prop`` is known: what an
+    active list the tests make filters on."""
+    known = {
+        "filterType": "PROPERTY",
+        "property": prop,
+        "operation": {"operationType": "ALL_PROPERTY", "operator": "IS_KNOWN"},
+    }
+    return {
+        "filterBranchType": "OR",
+        "filters": [],
+        "filterBranches": [{"filterBranchType": "AND", "filterBranches": [], "filters": [known]}],
+    }
+
+
 def reset_emulators(emulators: Emulators) -> None:
     for running in (emulators.salesforce, emulators.hubspot):
         app = running.app

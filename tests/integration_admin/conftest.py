@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 
+from emulators.testing import known_property_branch
 from integration_admin.roles import ADMINS, VIEWERS
 from sync_engine.models import Integration, ObjectSync, SyncError
 from sync_engine.services import sync_error_record
@@ -247,23 +248,7 @@ def screenshot(page, name: str) -> Path:
 @pytest.fixture
 def lists(emulators):
     """Two active (DYNAMIC) HubSpot contact lists and a manual one, by role: their ids."""
-    branch = {
-        "filterBranchType": "OR",
-        "filters": [],
-        "filterBranches": [
-            {
-                "filterBranchType": "AND",
-                "filterBranches": [],
-                "filters": [
-                    {
-                        "filterType": "PROPERTY",
-                        "property": "email",
-                        "operation": {"operationType": "ALL_PROPERTY", "operator": "IS_KNOWN"},
-                    }
-                ],
-            }
-        ],
-    }
+    branch = known_property_branch()
     hubspot = emulators.hubspot.app
     contact = hubspot.run_action("create", object_type="contacts", properties={"email": "a@x.io"})
     made = {

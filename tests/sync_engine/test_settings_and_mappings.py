@@ -2,6 +2,7 @@
 
 import pytest
 
+from emulators.testing import known_property_branch
 from sync_engine.models import ApiCall, AuditEvent, FieldMapping
 from sync_engine.object_settings import (
     ContactSettings,
@@ -155,26 +156,7 @@ def _active_list(emulators, name: str = "Sync me", object_type: str = "contacts"
         list_name=name,
         object_type=object_type,
         processing_type="DYNAMIC",
-        filter_branch={
-            "filterBranchType": "OR",
-            "filters": [],
-            "filterBranches": [
-                {
-                    "filterBranchType": "AND",
-                    "filterBranches": [],
-                    "filters": [
-                        {
-                            "filterType": "PROPERTY",
-                            "property": "name" if object_type == "companies" else "email",
-                            "operation": {
-                                "operationType": "ALL_PROPERTY",
-                                "operator": "IS_KNOWN",
-                            },
-                        }
-                    ],
-                }
-            ],
-        },
+        filter_branch=known_property_branch("name" if object_type == "companies" else "email"),
     )
     return str(made["listId"])
 
