@@ -650,3 +650,26 @@ def test_the_error_search_and_the_language_switch_keep_the_panel(
     expect(page.locator("html")).to_have_attribute("lang", "nl")
     expect(page).to_have_url(re.compile(r"/sync-health/errors/property_value/\?q=Person(\+|%20)1$"))
     expect(page.locator("#error-panel tbody tr")).to_have_count(3)
+
+
+def test_on_a_phone_the_deal_pipelines_stack(page: Page, live_server, connected):
+    """The synced pipelines table stacks like the other tables at 375 px: nothing in its
+    card scrolls sideways."""
+    from sync_engine.models import SchemaCache, System
+
+    person("ada", ADMINS)
+    object_sync_get_or_create(integration=connected, object_name="deals")
+    SchemaCache.objects.create(
+        integration=connected, system=System.HUBSPOT, object="deals:pipelines",
+        data={"pipelines": [{"key": "012000000000001AAA", "id": "1000001",
+                             "label": "Salesforce – 012000000000001AAA",
+                             "stages": {"Prospecting": "10000011"}}],
+              "record_type_names": {"012000000000001AAA": "Enterprise renewals"}},
+    )  # fmt: skip
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/deals/")
+    card = page.locator("#pipelines")
+    expect(card.locator("#pipeline-list")).to_contain_text("Enterprise renewals")
+    sideways = card.evaluate("c => c.scrollWidth - c.clientWidth")
+    assert sideways <= 0, sideways
