@@ -77,9 +77,11 @@ def test_the_synced_pipelines_are_listed(admin_client, connected):
     html = admin_client.get("/deals/").content.decode()
     assert 'id="pipeline-list"' in html and 'id="no-pipelines"' not in html
     assert "Salesforce – 012000000000001AAA" in html
-    assert "<td>New Business <code>012000000000001AAA</code></td>" in html
-    assert "<td><code>012000000000002AAA</code></td>" in html  # a name not read yet
-    assert "<td>2</td>" in html and "<td>1</td>" in html
+    record_type = 'data-label="Salesforce opportunity record type" class="cell--wide">'
+    assert f"{record_type}New Business <code>012000000000001AAA</code></td>" in html
+    assert f"{record_type}<code>012000000000002AAA</code></td>" in html  # a name not read yet
+    stages = 'data-label="Number of stages">'
+    assert f"{stages}2</td>" in html and f"{stages}1</td>" in html
 
 
 def test_turning_sync_on_is_audited_and_unlocks_the_mappings(admin_client, connected):
