@@ -215,7 +215,8 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
                 )
                 row.changes.append(Change(setting_label(object_name, name), before, after))
     elif action == "mapping.rule_changed":
-        row.subject = f"{name_of(details.get('object'))} · {details.get('hubspot', '')}"
+        prop = name_of.property(details.get("object"), details.get("hubspot"))
+        row.subject = f"{name_of(details.get('object'))} · {prop}"
         row.changes.append(
             Change(
                 _("Sync rule"),
@@ -225,7 +226,10 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
         )
     elif action in ("mapping.created", "mapping.deleted"):
         row.subject = name_of(details.get("object"))
-        pair = f"{details.get('hubspot', '')} ⇄ {details.get('salesforce', '')}"
+        pair = (
+            f"{name_of.property(details.get('object'), details.get('hubspot'))} ⇄ "
+            f"{name_of.field(details.get('object'), details.get('salesforce'))}"
+        )
         before, after = (_text(None), pair) if action == "mapping.created" else (pair, _text(None))
         row.changes.append(Change(_("Mapping"), before, after))
         if details.get("rule"):

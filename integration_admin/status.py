@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sync_engine.budget import ALLOCATION_USED, ORG_LIMIT, paused_because
-from sync_engine.models import Integration, ObjectSync, SyncObject
+from sync_engine.models import Integration, ObjectSync, SchemaCache, SyncObject, System
 from sync_engine.object_settings import CUSTOM_PREFIX, settings_for
 from sync_engine.services import DISCONNECTED_BY_ADMIN
 from sync_engine.sync.registry import pair_order
@@ -64,11 +65,34 @@ def _custom_labels(integration: Integration, **which) -> dict[str, str]:
 
 class ObjectNames:
     """Pairs' names for people, for a page that names many (the audit log): the custom
-    objects' are read once, on first need (1 query)."""
+    objects' are read once, on first need (1 query); a pair's property and field labels
+    likewise, from the cached schemas (1 query per pair named)."""
 
     def __init__(self, integration: Integration | None) -> None:
         self.integration = integration
         self._custom: dict[str, str] | None = None
+        self._labels: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+
+    def property(self, object_name, hubspot_property) -> str:
+        """A HubSpot property as the mapping tables name it, with its API name."""
+        return self._named(self._schema_labels(str(object_name or ""))[0], hubspot_property)
+
+    def field(self, object_name, salesforce_field) -> str:
+        """A Salesforce field as the mapping tables name it, with its API name."""
+        return self._named(self._schema_labels(str(object_name or ""))[1], salesforce_field)
+
+    @staticmethod
+    def _named(labels: dict[str, str], name) -> str:
+        name = str(name or "")
+        label = labels.get(name)
+        return f"{label} ({name})" if label and label != name else name
+
+    def _schema_labels(self, object_name: str) -> tuple[dict[str, str], dict[str, str]]:
+        if object_name not in self._labels:
+            self._labels[object_name] = (
+                _schema_labels(self.integration, object_name) if self.integration else ({}, {})
+            )
+        return self._labels[object_name]
 
     def __call__(self, name) -> str:
         name = str(name or "")
@@ -81,6 +105,29 @@ class ObjectNames:
                 else {}
             )
         return self._custom.get(name, name)
+
+
+def _schema_labels(integration: Integration, object_name: str) -> tuple[dict, dict]:
+    """(HubSpot property labels, Salesforce field labels) of a pair, from the cached schemas
+    (one query)."""
+    from sync_engine.services import SALESFORCE_OBJECTS
+
+    sobjects = list(SALESFORCE_OBJECTS.get(object_name, ()))
+    if object_name.startswith(CUSTOM_PREFIX):
+        row = ObjectSync.objects.filter(integration=integration, object=object_name).first()
+        sobjects = [settings_for(object_name, row.options if row else None).salesforce_object]
+    rows = SchemaCache.objects.filter(integration=integration).filter(
+        Q(system=System.HUBSPOT, object=object_name)
+        | Q(system=System.SALESFORCE, object__in=sobjects)
+    )
+    hubspot: dict[str, str] = {}
+    salesforce: dict[str, str] = {}
+    for row in rows:
+        labels = hubspot if row.system == System.HUBSPOT else salesforce
+        for item in row.data if isinstance(row.data, list) else []:
+            if isinstance(item, dict) and item.get("name") and item.get("label"):
+                labels.setdefault(str(item["name"]), str(item["label"]))
+    return hubspot, salesforce
 
 
 @dataclass(frozen=True)

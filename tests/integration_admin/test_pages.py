@@ -317,3 +317,45 @@ def test_discover_links_to_where_each_feature_is_set_up(logged_in, connected):
 def test_static_files_are_served(client):
     for path in ("/static/css/app.css", "/static/js/htmx.min.js", "/static/js/app.js"):
         assert client.get(path).status_code == 200, path
+
+
+def test_the_audit_log_names_mapped_properties_and_fields_as_the_tables_do(admin_client, connected):
+    """With their labels from the cached schemas (and their API names), one query per pair."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sync_engine.models import SchemaCache, System
+    from sync_engine.services import audit_event_record
+
+    SchemaCache.objects.create(
+        integration=connected, system=System.HUBSPOT, object="tickets",
+        data=[{"name": "hs_pipeline_stage", "label": "Ticket status"}],
+    )  # fmt: skip
+    SchemaCache.objects.create(
+        integration=connected, system=System.SALESFORCE, object="Case",
+        data=[{"name": "Status", "label": "Status"}, {"name": "Reason", "label": "Case Reason"}],
+    )  # fmt: skip
+
+    def mapping_events(n: int) -> tuple[str, int]:
+        for _ in range(n):
+            audit_event_record(
+                action="mapping.rule_changed",
+                integration=connected,
+                details={
+                    "object": "tickets",
+                    "hubspot": "hs_pipeline_stage",
+                    "from": "two_way",
+                    "to": "always_use_salesforce",
+                },
+            )
+            audit_event_record(action="mapping.created", integration=connected,
+                               details={"object": "tickets", "hubspot": "hs_pipeline_stage",
+                                        "salesforce": "Reason", "rule": "two_way"})  # fmt: skip
+        with CaptureQueriesContext(connection) as queries:
+            html = admin_client.get("/audit/").content.decode()
+        return html, len(queries)
+
+    html, queries = mapping_events(1)
+    assert "Tickets · Ticket status (hs_pipeline_stage)" in html
+    assert "Ticket status (hs_pipeline_stage) ⇄ Case Reason (Reason)" in html
+    assert mapping_events(5)[1] == queries
