@@ -217,10 +217,7 @@ def integration_connect(
         )
         integration.refresh_from_db()
         previous = integration.state
-        integration.state = Integration.State.CONNECTED
-        integration.state_reason = ""
-        integration.state_changed_at = timezone.now()
-        integration.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
+        _state_write(integration, Integration.State.CONNECTED, "")
         object_syncs_start(integration=integration)
         audit_event_record(
             action="integration.connected",
@@ -322,6 +319,13 @@ def integration_update_allocation(
     return integration
 
 
+def _state_write(integration: Integration, state: str, reason: str) -> None:
+    """Set and save the integration's state, its reason and when it changed."""
+    integration.state, integration.state_reason = state, reason
+    integration.state_changed_at = timezone.now()
+    integration.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
+
+
 def integration_set_state(
     *,
     integration: Integration,
@@ -337,10 +341,7 @@ def integration_set_state(
         previous = integration.state
         if previous == state and integration.state_reason == reason:
             return integration
-        integration.state = state
-        integration.state_reason = reason
-        integration.state_changed_at = timezone.now()
-        integration.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
+        _state_write(integration, state, reason)
         audit_event_record(
             action="integration.state_changed",
             integration=integration,
@@ -402,10 +403,7 @@ def integration_disconnect(
             details["hubspot_account"] = hubspot.portal_id
         SalesforceConnection.objects.filter(integration=integration).delete()
         HubSpotConnection.objects.filter(integration=integration).delete()
-        integration.state = Integration.State.DISCONNECTED
-        integration.state_reason = DISCONNECTED_BY_ADMIN
-        integration.state_changed_at = timezone.now()
-        integration.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
+        _state_write(integration, Integration.State.DISCONNECTED, DISCONNECTED_BY_ADMIN)
         audit_event_record(
             action="integration.disconnected",
             integration=integration,
