@@ -42,12 +42,17 @@ def editor(client) -> str:
     return client.get("/contacts/").content.decode()
 
 
+def mapping_row(html: str, hubspot_property: str) -> str:
+    """The editor table's row of one HubSpot property."""
+    row = html[html.index(f'data-hubspot="{hubspot_property}"') :]
+    return row[: row.index("</tr>")]
+
+
 def test_defaults_are_listed_and_locked(admin_client, live):
     html = editor(admin_client)
     assert "Contact properties" in html
     assert 'data-hubspot="email"' in html and "<code>Email</code>" in html
-    row = html[html.index('data-hubspot="email"') :]
-    row = row[: row.index("</tr>")]
+    row = mapping_row(html, "email")
     assert "Default" in row and "badge--locked" in row and "Delete" not in row
 
 
@@ -75,11 +80,11 @@ def test_add_a_compatible_mapping(admin_client, admin_user, schemas):
     mapping = FieldMapping.objects.get(integration=schemas, hubspot_property="favourite_colour")
     assert mapping.rule == "two_way" and not mapping.is_default
     assert mapping.salesforce_fields == {"Lead": "Colour__c", "Contact": "Colour__c"}
-    row = html[html.index('data-hubspot="favourite_colour"') :]
-    assert "Custom" in row[: row.index("</tr>")] and "Delete" in row[: row.index("</tr>")]
+    row = mapping_row(html, "favourite_colour")
+    assert "Custom" in row and "Delete" in row
     # The table names them as people know them, with the API names beside.
-    assert "Favourite Colour<div><code" in row[: row.index("</tr>")]
-    assert "Colour <code" in row[: row.index("</tr>")]
+    assert "Favourite Colour<div><code" in row
+    assert "Colour <code" in row
     assert AuditEvent.objects.get(action="mapping.created").actor == admin_user
 
 
@@ -147,12 +152,10 @@ def test_change_a_rule(admin_client, live):
 
 def test_email_keeps_its_two_rules(admin_client, live):
     html = admin_client.get("/contacts/").content.decode()
-    row = html[html.index('data-hubspot="email"') :]
-    row = row[: row.index("</tr>")]
+    row = mapping_row(html, "email")
     assert 'value="prefer_salesforce_unless_blank"' in row and 'value="two_way"' in row
     assert 'value="dont_sync"' not in row and 'value="always_use_salesforce"' not in row
-    owner = html[html.index('data-hubspot="hubspot_owner_id"') :]
-    owner = owner[: owner.index("</tr>")]
+    owner = mapping_row(html, "hubspot_owner_id")
     assert 'value="two_way"' in owner and 'value="dont_sync"' not in owner
     mapping = FieldMapping.objects.get(integration=live, hubspot_property="email")
     html = admin_client.post(
@@ -176,9 +179,7 @@ def test_a_read_only_salesforce_field_takes_only_salesforces_value(admin_client,
         "/objects/contacts/mappings/add/", {**data, "rule": "always_use_salesforce"}, **HTMX
     )
     mapping = FieldMapping.objects.get(integration=schemas, salesforce_field="Name")
-    row = editor(admin_client)
-    row = row[row.index('data-hubspot="favourite_colour"') :]
-    row = row[: row.index("</tr>")]
+    row = mapping_row(editor(admin_client), "favourite_colour")
     assert 'value="always_use_salesforce"' in row and 'value="dont_sync"' in row
     assert 'value="two_way"' not in row and 'value="prefer_salesforce_unless_blank"' not in row
     html = admin_client.post(

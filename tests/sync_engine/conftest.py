@@ -10,6 +10,20 @@ SF_TOKEN = "integration-user-token"
 HS_TOKEN = "integration-app-token"
 
 
+def connect_to_emulators(emulators, **kwargs):
+    """What ``manage.py connect`` does against the emulators (with the test tokens)."""
+    from sync_engine.services import integration_connect
+
+    return integration_connect(
+        salesforce_url=emulators.salesforce.url,
+        salesforce_token=SF_TOKEN,
+        salesforce_ca=emulators.ca_path.read_text(),
+        hubspot_url=emulators.hubspot.url,
+        hubspot_token=HS_TOKEN,
+        **kwargs,
+    )
+
+
 @pytest.fixture
 def integration(db):
     return IntegrationFactory()

@@ -24,7 +24,6 @@ from sync_engine.models import (
     SyncRun,
 )
 from sync_engine.services import (
-    integration_connect,
     integration_disconnect,
     integration_sync_set,
     object_sync_get_or_create,
@@ -34,7 +33,7 @@ from sync_engine.sync.cycle import SYNC_OFF, sync_cycle_run, sync_cycles_run
 from sync_engine.sync.schedule import due_cycles
 from sync_engine.tasks import sync_object, sync_pairs
 
-from .conftest import HS_TOKEN, SF_TOKEN
+from .conftest import HS_TOKEN, SF_TOKEN, connect_to_emulators
 from .factories import IntegrationFactory
 from .sync.helpers import hs_create, hs_get, new_lead
 
@@ -209,14 +208,7 @@ def test_connecting_again_after_a_disconnect_continues_where_it_left_off(
     sf_person.Lead.update(lead, {"Title": "Analyst"})  # edited while disconnected
 
     # What `manage.py connect` does, with the same org and account.
-    integration_connect(
-        salesforce_url=emulators.salesforce.url,
-        salesforce_token=SF_TOKEN,
-        salesforce_ca=emulators.ca_path.read_text(),
-        hubspot_url=emulators.hubspot.url,
-        hubspot_token=HS_TOKEN,
-        actor=admin,
-    )
+    connect_to_emulators(emulators, actor=admin)
     integration = Integration.objects.get()
     assert integration.pk == contacts.pk and integration.state == Integration.State.CONNECTED
     assert due_cycles() == [(integration.pk, "contacts")]

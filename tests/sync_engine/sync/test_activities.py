@@ -539,18 +539,10 @@ def test_with_tasks_synced_one_way_edits_to_a_copy_stay_on_the_copy(
 @pytest.fixture
 def new_york(activities, emulators):
     """A HubSpot account in New York, connected (connecting reads its time zone)."""
-    from sync_engine.services import integration_connect
-
-    from ..conftest import HS_TOKEN, SF_TOKEN
+    from ..conftest import connect_to_emulators
 
     emulators.hubspot.app.run_action("set_time_zone", time_zone="America/New_York")
-    integration_connect(
-        salesforce_url=emulators.salesforce.url,
-        salesforce_token=SF_TOKEN,
-        salesforce_ca=emulators.ca_path.read_text(),
-        hubspot_url=emulators.hubspot.url,
-        hubspot_token=HS_TOKEN,
-    )
+    connect_to_emulators(emulators)
 
 
 def test_an_evening_activity_in_new_york_becomes_a_task_on_that_day(
