@@ -97,6 +97,7 @@ def walk_the_tickets_wizard(page: Page) -> None:
     # An existing pipeline lists a stage dropdown per case status, in one aligned column.
     pipeline.select_option(index=1)
     stages = wizard.locator(".stage-grid select")
+    expect(stages).to_have_count(4)  # New, Working, Escalated, Closed
     expect(stages.first).to_be_visible()
     boxes = [stages.nth(i).bounding_box() for i in range(stages.count())]
     assert len({round(b["x"]) for b in boxes}) == 1 and len({round(b["width"]) for b in boxes}) == 1

@@ -232,10 +232,15 @@ def test_a_disconnect_while_a_paused_cycle_runs_is_not_undone_by_its_end(
         state=Integration.State.PAUSED, state_reason="The Salesforce API allocation is used up."
     )
 
+    run = ContactSync.run
+
     def disconnected_meanwhile(self):
+        # The real cycle runs; an admin disconnects before it ends.
+        run(self)
         integration_disconnect(integration=contacts, actor=admin)
 
     monkeypatch.setattr(ContactSync, "run", disconnected_meanwhile)
-    sync_cycle_run(integration=contacts, object_name="contacts", trigger="manual")
+    finished = sync_cycle_run(integration=contacts, object_name="contacts", trigger="manual")
+    assert finished.status == SyncRun.Status.SUCCEEDED, finished.message
     contacts.refresh_from_db()
     assert contacts.state == Integration.State.DISCONNECTED
