@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db.models import Count, Func, IntegerField, Max, Q, Subquery, Value
@@ -867,6 +867,12 @@ def hubspot_active_lists(
     )
 
 
+def is_contact_list(hubspot_list: Any) -> bool:
+    """Whether a HubSpot list (from the lists API) holds contacts: what can limit which
+    contacts sync. Shared by the list picker and the settings check."""
+    return str(getattr(hubspot_list, "object_type_id", "0-1") or "0-1") in ("0-1", "contacts")
+
+
 def _hubspot_active_lists_read(integration: Integration, search: str, limit: int) -> list[dict]:
     from hubspot.crm.lists import ListSearchRequest
 
@@ -883,7 +889,7 @@ def _hubspot_active_lists_read(integration: Integration, search: str, limit: int
     response = connector.call("crm.lists.lists_api", "do_search", request, operation="lists.search")
     found = []
     for item in getattr(response, "lists", None) or []:
-        if str(getattr(item, "object_type_id", "0-1")) not in ("0-1", "contacts"):
+        if not is_contact_list(item):
             continue
         extra = getattr(item, "additional_properties", None) or {}
         size = extra.get("hs_list_size") if isinstance(extra, dict) else None

@@ -547,9 +547,6 @@ def object_settings_update(
     return diff
 
 
-HUBSPOT_CONTACT_TYPE_ID = "0-1"
-
-
 def _hubspot_lists_check(*, integration: Integration, object_name: str, cleaned: dict) -> None:
     """Ask HubSpot about each HubSpot list id the change sets to a new list (one call each,
     none when the id stays or is cleared): it must be an active contact list. Raises
@@ -575,6 +572,7 @@ def _hubspot_list_problem(integration: Integration, list_id: str) -> str:
     """Why HubSpot's list ``list_id`` can't limit which contacts sync ("" when it can)."""
     from .connectors.hubspot import HubSpotConnector
     from .errors import NotFound
+    from .selectors import is_contact_list
 
     try:
         response = HubSpotConnector(integration=integration).list_get(list_id=list_id)
@@ -589,7 +587,7 @@ def _hubspot_list_problem(integration: Integration, list_id: str) -> str:
             "Try again. (%(error)s)"
         ) % {"id": list_id, "error": error}
     found = getattr(response, "list", None)
-    if str(getattr(found, "object_type_id", "") or "") != HUBSPOT_CONTACT_TYPE_ID:
+    if not is_contact_list(found):
         return gettext("HubSpot list %(id)s isn't a contact list.") % {"id": list_id}
     if getattr(found, "processing_type", None) != "DYNAMIC":
         return gettext(
