@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceResourceNotFound
 
@@ -117,6 +119,16 @@ def test_a_subrequest_fault_fails_one_query_of_a_composite_call(sf, app):
     # Fired once: the next call answers every subrequest.
     answers = composite(sf, subrequests)["compositeResponse"]
     assert [a["httpStatusCode"] for a in answers] == [200, 200, 200]
+
+
+def test_a_subrequest_rule_with_only_a_delay_answers_as_usual(sf, app):
+    rule = app.faults.add(path=r"/query/?$", subrequest=True, delay=0.2, times=1)
+    query = {"method": "GET", "url": "/services/data/v59.0/query/?q=SELECT+Id+FROM+Lead",
+             "referenceId": "slow"}  # fmt: skip
+    started = time.monotonic()
+    answer = composite(sf, [query])["compositeResponse"][0]
+    assert time.monotonic() - started >= 0.2 and rule.fired == 1
+    assert answer["httpStatusCode"] == 200 and answer["body"]["totalSize"] == 0
 
 
 def test_a_subrequest_fault_after_applying_keeps_the_write(sf, app):
