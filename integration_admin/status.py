@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sync_engine.budget import ALLOCATION_USED, ORG_LIMIT, paused_because
-from sync_engine.models import Integration, ObjectSync, SchemaCache, SyncObject, System
+from sync_engine.models import Integration, ObjectSync, SyncObject
 from sync_engine.object_settings import CUSTOM_PREFIX, settings_for
 from sync_engine.services import DISCONNECTED_BY_ADMIN
 from sync_engine.sync.registry import pair_order
@@ -108,26 +107,19 @@ class ObjectNames:
 
 
 def _schema_labels(integration: Integration, object_name: str) -> tuple[dict, dict]:
-    """(HubSpot property labels, Salesforce field labels) of a pair, from the cached schemas
-    (one query)."""
+    """(HubSpot property labels, Salesforce field labels) of a pair, as its mapping table
+    shows them (``schema_options``, one query; two for a custom object)."""
+    from sync_engine.selectors import schema_options
     from sync_engine.services import SALESFORCE_OBJECTS
 
-    sobjects = list(SALESFORCE_OBJECTS.get(object_name, ()))
+    sobjects = tuple(SALESFORCE_OBJECTS.get(object_name, ()))
     if object_name.startswith(CUSTOM_PREFIX):
         row = ObjectSync.objects.filter(integration=integration, object=object_name).first()
-        sobjects = [settings_for(object_name, row.options if row else None).salesforce_object]
-    rows = SchemaCache.objects.filter(integration=integration).filter(
-        Q(system=System.HUBSPOT, object=object_name)
-        | Q(system=System.SALESFORCE, object__in=sobjects)
+        sobjects = (settings_for(object_name, row.options if row else None).salesforce_object,)
+    schema = schema_options(
+        integration=integration, object_name=object_name, salesforce_objects=sobjects
     )
-    hubspot: dict[str, str] = {}
-    salesforce: dict[str, str] = {}
-    for row in rows:
-        labels = hubspot if row.system == System.HUBSPOT else salesforce
-        for item in row.data if isinstance(row.data, list) else []:
-            if isinstance(item, dict) and item.get("name") and item.get("label"):
-                labels.setdefault(str(item["name"]), str(item["label"]))
-    return hubspot, salesforce
+    return schema.hubspot_labels, schema.salesforce_labels
 
 
 @dataclass(frozen=True)
