@@ -649,12 +649,7 @@ def hubspot_account_details(*, integration: Integration) -> dict:
     with contextlib.suppress(RemoteError):
         account = HubSpotConnector(integration=integration).account_details()
         data = {"timeZone": str(account.get("timeZone") or "")}
-    SchemaCache.objects.update_or_create(
-        integration=integration,
-        system=System.HUBSPOT,
-        object=HUBSPOT_ACCOUNT,
-        defaults={"data": data, "fetched_at": timezone.now()},
-    )
+    _schema_store(integration, System.HUBSPOT, HUBSPOT_ACCOUNT, data)
     return data
 
 
@@ -827,13 +822,11 @@ def mapping_validate(
         raise SettingsError({"salesforce_field": f"'{salesforce_field}' is already mapped"})
     if any(read_only_field(f) for f in fields.values()) and rule not in READ_ONLY_RULES:
         raise SettingsError({"salesforce_field": READ_ONLY_REFUSED})  # shown by the field
-    warning = ""
     return {
         "salesforce_fields": {o: salesforce_field for o in fields},
         "salesforce_type": sf_type,
         "hubspot_type": prop["type"],
         "hubspot_field_type": prop["fieldType"],
-        "warning": warning,
     }
 
 
