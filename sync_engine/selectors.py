@@ -107,17 +107,23 @@ def _remote_read_key(integration: Integration, key: str) -> str:
 
 
 def cached_remote_read(
-    integration: Integration, key: str, fetch: Callable[[], T], ttl: int = REMOTE_READ_TTL
+    integration: Integration,
+    key: str,
+    fetch: Callable[[], T],
+    ttl: int = REMOTE_READ_TTL,
+    keep: Callable[[T], bool] | None = None,
 ) -> T:
     """What ``fetch()`` (a read of Salesforce or HubSpot) returned for ``key`` within the last
-    ``ttl`` seconds, else ``fetch()``'s answer, kept. A read that fails (``ConnectorError``,
-    or anything else it raises) is not kept: the next load asks again."""
+    ``ttl`` seconds, else ``fetch()``'s answer, kept (unless ``keep`` says the answer is
+    incomplete). A read that fails (``ConnectorError``, or anything else it raises) is not
+    kept: the next load asks again."""
     cache_key = _remote_read_key(integration, key)
     found = cache.get(cache_key, _NOT_CACHED)
     if found is not _NOT_CACHED:
         return found
     value = fetch()
-    cache.set(cache_key, value, ttl)
+    if keep is None or keep(value):
+        cache.set(cache_key, value, ttl)
     return value
 
 
@@ -955,7 +961,6 @@ def deal_outside_synced_pipelines(*, integration: Integration, deal_id: str) -> 
 # The Tickets wizard's live reads (steps 4 and 5 and the stage table), kept for
 # ``REMOTE_READ_TTL``; the keys a change forgets.
 TICKET_CASE_PROCESSES = "tickets:case-processes"
-TICKET_CASE_STATUSES = "tickets:case-statuses"
 
 
 def ticket_case_processes(*, integration: Integration) -> list[dict[str, str]]:
@@ -1019,10 +1024,10 @@ def ticket_hubspot_pipelines(*, integration: Integration) -> list[dict]:
 
 def ticket_case_statuses(*, integration: Integration) -> list[str]:
     """Case.Status values from the cached describe (read from Salesforce once when nothing is
-    cached yet); kept for ``REMOTE_READ_TTL``, forgotten by ``schema_refresh``."""
+    cached yet)."""
     from .sync.tickets import case_statuses
 
-    return cached_remote_read(integration, TICKET_CASE_STATUSES, lambda: case_statuses(integration))
+    return case_statuses(integration)
 
 
 def ticket_sync_preview(*, integration: Integration) -> dict:
@@ -1038,7 +1043,7 @@ def ticket_sync_preview(*, integration: Integration) -> dict:
         f"tickets:preview:{int(settings.sync_account_association)}"
         f"{int(settings.sync_contact_association)}"
     )
-    preview = cached_remote_read(
+    return cached_remote_read(
         integration,
         key,
         lambda: sync_preview(
@@ -1047,10 +1052,9 @@ def ticket_sync_preview(*, integration: Integration) -> dict:
             HubSpotConnector(integration=integration),
             settings,
         ),
+        # HubSpot didn't answer its count: ask again next time.
+        keep=lambda preview: preview.get("hubspot_tickets") is not None,
     )
-    if preview.get("hubspot_tickets") is None:  # HubSpot didn't answer: ask again next time
-        remote_read_forget(integration, key)
-    return preview
 
 
 # --- custom objects

@@ -703,10 +703,6 @@ def schema_refresh(*, integration: Integration, object_name: str) -> None:
             for f in describe["fields"]
         ]
         _schema_store(integration, System.SALESFORCE, sobject, sf_data)
-    if object_name == "tickets":  # the Tickets wizard's case statuses come from this cache
-        from .selectors import TICKET_CASE_STATUSES, remote_read_forget
-
-        remote_read_forget(integration, TICKET_CASE_STATUSES)
 
 
 def _describe_default(field: dict):
