@@ -987,7 +987,7 @@ class CompanySync(PairSync):
     def retry_errored(self) -> None:
         """Records whose errors are due, and records an admin asked to sync (a manual Sync of
         a company creates its account whatever the creation rules say)."""
-        due, requests = self.due_for_retry(exclude_types=self.errors_ended_by_own_check)
+        due, requests = self.due_for_retry()
         if not due:
             return
         self.forced = {

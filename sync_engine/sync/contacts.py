@@ -908,7 +908,7 @@ class ContactSync(PairSync):
         """Records whose errors are due for a retry (every 20 minutes, then nightly), and
         records an admin asked to resync."""
         # Refused lifecycle stages are left out: ``retry_refused`` writes them every cycle.
-        due, requests = self.due_for_retry(exclude_types=self.errors_ended_by_own_check)
+        due, requests = self.due_for_retry()
         if not due:
             return
         hubspot_ids = sorted({k.split(":", 1)[1] for k, _ in due if k.startswith("hubspot:")})

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from .. import services
-from ..errors import RemoteError
 from ..models import RecordLink, SyncCursor, SyncError
 from ..selectors import pairs_switched_on
 from .changes import (
@@ -32,7 +31,13 @@ from .changes import (
     soql_string,
     with_retries,
 )
-from .pair import RETRY_BATCH, Pair, hubspot_associations_read, hubspot_batch_read
+from .pair import (
+    RETRY_BATCH,
+    Pair,
+    hubspot_associations_read,
+    hubspot_batch_read,
+    hubspot_error_parts,
+)
 
 if TYPE_CHECKING:
     from .contacts import ContactSync
@@ -296,11 +301,7 @@ class LifecycleTransitions:
         self, object_type: str, record: Any, error: Any, link: RecordLink | None
     ) -> None:
         """A stage HubSpot refused: an error on the HubSpot record, with HubSpot's message."""
-        if isinstance(error, RemoteError):
-            code, message = error.code, error.message
-        else:  # an error item of a 207 batch response
-            code = getattr(error, "category", "") or ""
-            message = getattr(error, "message", "") or ""
+        code, message, _ = hubspot_error_parts(error)
         sobject = link.salesforce_type if link else ""
         services.sync_error_record(
             integration=self.ctx.integration,

@@ -886,11 +886,14 @@ class PairSync:
                         )
 
     def due_for_retry(
-        self, *, exclude_types: tuple[str, ...] = ()
+        self, *, exclude_types: tuple[str, ...] | None = None
     ) -> tuple[list[tuple[str, str]], list[ResyncRequest]]:
         """What to sync again this cycle: records whose errors are due (every 20 minutes, then
         nightly) and records an admin asked to resync, as ``(record_key, salesforce_type)``;
-        and the resync requests, to delete once handled."""
+        and the resync requests, to delete once handled. Errors of ``exclude_types`` (by
+        default the pair's ``errors_ended_by_own_check``) aren't retried this way."""
+        if exclude_types is None:
+            exclude_types = self.errors_ended_by_own_check
         errors = SyncError.objects.filter(
             integration=self.ctx.integration,
             object=self.object_name,
@@ -1106,14 +1109,7 @@ class PairSync:
         self.record_error(pair, "to_hubspot", kind, code, message, [])
 
     def record_hubspot_failure(self, pair: Pair, error: Any) -> None:
-        if isinstance(error, RemoteError):
-            category, message, status = error.code, error.message, error.status
-        elif error is not None:  # an error item of a 207 batch response
-            category = getattr(error, "category", "") or ""
-            message = getattr(error, "message", "") or ""
-            status = 409 if category == "CONFLICT" else 400
-        else:
-            category, message, status = "", "HubSpot did not return this record", 400
+        category, message, status = hubspot_error_parts(error)
         error_type = classify(system="hubspot", status=status, code=category, message=message)
         self.record_error(pair, "to_hubspot", error_type.key, category, message, [])
 
@@ -1234,6 +1230,18 @@ class PairSync:
 
 
 _LINK_SLOTS = {f.attname: n for n, f in enumerate(RecordLink._meta.concrete_fields)}
+
+
+def hubspot_error_parts(error: Any) -> tuple[str, str, int]:
+    """(category, message, status) of a HubSpot refusal: a ``RemoteError``, an error item of
+    a 207 batch response, or None (the record didn't come back)."""
+    if isinstance(error, RemoteError):
+        return error.code, error.message, error.status
+    if error is not None:
+        category = getattr(error, "category", "") or ""
+        status = 409 if category == "CONFLICT" else 400
+        return category, getattr(error, "message", "") or "", status
+    return "", "HubSpot did not return this record", 400
 
 
 def new_link(integration_id: int, object_name: str) -> RecordLink:

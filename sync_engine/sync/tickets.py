@@ -1124,7 +1124,7 @@ class TicketSync(PairSync):
         again and handled as a changed ticket: pushing the case instead would overwrite the
         edit and call the error resolved."""
         # Waiting cases are left out: retry_waiting looks at them every cycle.
-        due, requests = self.due_for_retry(exclude_types=tuple(WAITING.values()))
+        due, requests = self.due_for_retry()
         keys = {key for key, _type in due}
         ids = sorted({k.split(":", 1)[1] for k in keys if k.startswith("salesforce:")})
         hubspot_ids = {k.split(":", 1)[1] for k in keys if k.startswith("hubspot:")}
