@@ -24,6 +24,18 @@ RULE_LABELS: dict[str, Promise] = {
     SyncRule.DONT_SYNC: _("Don't sync"),
 }
 
+
+def offered_rules(hubspot_property: str, salesforce_field: str, read_only_fields) -> list[str]:
+    """The sync rules a mapping of this pair may have, in the editor's order: what both the
+    table rows and the add form offer (spec §6.3, §8.2, §11)."""
+    from sync_engine.services import mapping_rules
+
+    allowed = mapping_rules(
+        hubspot_property, salesforce_read_only=salesforce_field in (read_only_fields or ())
+    )
+    return [str(value) for value in RULE_LABELS if value in allowed]
+
+
 CATEGORY_LABELS: dict[str, Promise] = {
     "API limit": _("API limit"),
     "Associations": _("Associations"),

@@ -1,13 +1,12 @@
 from django import template
 
-from sync_engine.services import mapping_rules
-
 from ..labels import (
     RULE_LABELS,
     RUN_STATUS_LABELS,
     RUN_TRIGGER_LABELS,
     category_label,
     error_text,
+    offered_rules,
     rule_label,
     run_details,
     run_outcome,
@@ -67,14 +66,11 @@ def run_counts(counts: dict) -> str:
 def rule_choices(mapping, read_only_fields=None) -> list[tuple[str, str]]:
     """The rules the mapping's row offers: only those it may have (spec §6.3, §8.2, §11;
     ``read_only_fields``: the Salesforce fields that take no writes), and the one it has."""
-    allowed = mapping_rules(
-        mapping.hubspot_property,
-        salesforce_read_only=mapping.salesforce_field in (read_only_fields or ()),
-    )
+    offered = offered_rules(mapping.hubspot_property, mapping.salesforce_field, read_only_fields)
     return [
         (value, str(label))
         for value, label in RULE_LABELS.items()
-        if value in allowed or value == mapping.rule
+        if value in offered or value == mapping.rule
     ]
 
 

@@ -23,7 +23,6 @@ from sync_engine.services import (
     SALESFORCE_OBJECTS,
     mapping_create,
     mapping_delete,
-    mapping_rules,
     mapping_update_rule,
     mapping_validate,
     object_sync_get_or_create,
@@ -31,7 +30,7 @@ from sync_engine.services import (
 )
 
 from ..forms import MappingForm, RuleForm
-from ..labels import RULE_LABELS
+from ..labels import offered_rules
 from ..navigation import OBJECT_TABS
 from ..roles import admin_required, user_is_admin
 from .common import current_integration
@@ -63,9 +62,8 @@ def add_rules(schema, form: MappingForm) -> dict:
     selects: the rule picked while it is offered, else the first one offered. The editor
     renders them; the inline check names them for app.js, which narrows the picker."""
     hubspot_property, salesforce_field, rule = form.picked()
+    offered = offered_rules(hubspot_property, salesforce_field, schema.read_only_fields)
     read_only = salesforce_field in schema.read_only_fields
-    allowed = mapping_rules(hubspot_property, salesforce_read_only=read_only)
-    offered = [str(value) for value in RULE_LABELS if value in allowed]
     return {
         "add_rules": offered,
         "add_rule": rule if rule in offered else offered[0],
