@@ -8,11 +8,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sync_engine.imports import CAMPAIGN_PREFIX
 from sync_engine.models import AuditEvent
 
 from .forms import setting_label, setting_value
-from .labels import IMPORT_TARGET_LABELS, error_text, rule_label
+from .labels import error_text, rule_label, target_label
 from .status import ObjectNames
 from .templatetags.humanize_numbers import thousands
 
@@ -86,14 +85,6 @@ class AuditRow:
     subject: str = ""
     changes: list[Change] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
-
-
-def _import_label(name: str, details: dict) -> str:
-    """What an import brought over, as the Import page names it."""
-    if name.startswith(CAMPAIGN_PREFIX):
-        campaign = details.get("name") or name.removeprefix(CAMPAIGN_PREFIX)
-        return _("Campaign members: %(campaign)s") % {"campaign": campaign}
-    return str(IMPORT_TARGET_LABELS.get(name, "")) or ""
 
 
 def _text(value: Any) -> str:
@@ -247,7 +238,7 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
         objects = details.get("objects") or ([details["object"]] if "object" in details else [])
         if objects:
             row.subject = ", ".join(
-                (_import_label(name, details) or name_of(name))
+                target_label(name, {name: {"label": name_of(name)}}, details.get("name") or "")
                 if action.startswith("import.")
                 else name_of(name)
                 for name in objects

@@ -13,6 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from sync_engine.error_types import ERROR_TYPES
+from sync_engine.imports import CAMPAIGN_PREFIX
 from sync_engine.sync.rules import SyncRule
 
 from .templatetags.humanize_numbers import thousands
@@ -349,3 +350,15 @@ IMPORT_TARGET_LABELS: dict[str, Promise] = {
     "tasks": _("Salesforce tasks"),
     "events": _("Salesforce events"),
 }
+
+
+def target_label(key: str, custom: dict[str, dict[str, str]] | None = None, name: str = "") -> str:
+    """What the Import page (and the audit log) call an import's object: a custom object by
+    its entry in ``custom``; ``name`` is a campaign's (``campaign:<Id>``)."""
+    if key in IMPORT_TARGET_LABELS:
+        return str(IMPORT_TARGET_LABELS[key])
+    if key.startswith(CAMPAIGN_PREFIX):
+        return _("Campaign members: %(campaign)s") % {
+            "campaign": name or key.removeprefix(CAMPAIGN_PREFIX)
+        }
+    return (custom or {}).get(key, {}).get("label", key)

@@ -21,7 +21,6 @@ from django.views.decorators.http import require_POST
 
 from sync_engine.errors import ConnectorError
 from sync_engine.imports import (
-    CAMPAIGN_PREFIX,
     CAMPAIGNS_LISTED,
     SKIP_REASONS,
     ImportRefused,
@@ -39,7 +38,7 @@ from sync_engine.models import ImportJob
 from sync_engine.object_settings import CUSTOM_PREFIX
 from sync_engine.selectors import custom_objects_list
 
-from ..labels import IMPORT_TARGET_LABELS as TARGET_LABELS
+from ..labels import target_label
 from ..roles import admin_required, user_is_admin
 from .common import current_integration, not_connected
 
@@ -92,17 +91,6 @@ def custom_labels(integration) -> dict[str, dict[str, str]]:
             "help": CUSTOM_HELP % {"object": settings.hubspot_label or settings.hubspot_object},
         }
     return labels
-
-
-def target_label(key: str, custom: dict[str, dict[str, str]] | None = None, name: str = "") -> str:
-    """What the page calls an import's object; ``name`` is a campaign's (``campaign:<Id>``)."""
-    if key in TARGET_LABELS:
-        return str(TARGET_LABELS[key])
-    if key.startswith(CAMPAIGN_PREFIX):
-        return _("Campaign members: %(campaign)s") % {
-            "campaign": name or key.removeprefix(CAMPAIGN_PREFIX)
-        }
-    return (custom or {}).get(key, {}).get("label", key)
 
 
 def job_label(job: ImportJob, custom: dict[str, dict[str, str]] | None = None) -> str:
