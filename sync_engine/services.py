@@ -1358,17 +1358,16 @@ def custom_object_schemas_read(
 ) -> tuple[list[dict], list[dict]]:
     """The Salesforce object's fields and the HubSpot object's properties, each marked
     ``required`` when HubSpot needs it to create a record (three calls: the describe, the
-    properties and the custom object's schema, whose ``requiredProperties`` say which)."""
+    properties and the custom object's schema, ``custom_object_hubspot_schema``)."""
     from .connectors.hubspot import HubSpotConnector
     from .connectors.salesforce import SalesforceConnector
 
     describe = SalesforceConnector(integration=integration).describe_object(salesforce_object)
-    hubspot = HubSpotConnector(integration=integration)
-    properties = hubspot.properties_get_all(object_type=hubspot_object)
-    schema = hubspot.call(
-        "crm.schemas.core_api", "get_by_id", hubspot_object, operation="schemas.get"
+    properties = HubSpotConnector(integration=integration).properties_get_all(
+        object_type=hubspot_object
     )
-    required = frozenset(getattr(schema, "required_properties", None) or [])
+    schema = custom_object_hubspot_schema(integration=integration, hubspot_object=hubspot_object)
+    required = frozenset(schema["required"])
     return (
         [_custom_salesforce_field(f) for f in describe["fields"]],
         [_custom_hubspot_property(p, required) for p in properties],
