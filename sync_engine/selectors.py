@@ -475,12 +475,13 @@ def api_usage_forecast(
     return Forecast("enough", pace)
 
 
-def sync_cadence_minutes(*, integration: Integration) -> int:
+def sync_cadence_minutes(*, integration: Integration, remaining: int | None = None) -> int:
     """Every how many minutes the cycle runs now: 1, or more while the allocation would run
-    out at one a minute (``sync.schedule``)."""
+    out at one a minute (``sync.schedule``; ``remaining``: the allocation left, if read)."""
     from .sync.schedule import cycle_every
 
-    return round(cycle_every(integration=integration) / timedelta(minutes=1))
+    every = cycle_every(integration=integration, remaining=remaining)
+    return round(every / timedelta(minutes=1))
 
 
 # --- sync errors ----------------------------------------------------------------------------

@@ -60,14 +60,14 @@ OLDER_RUNS_PER_PAGE = 50
 
 
 def _usage_context(integration, form: AllocationForm | None = None) -> dict:
-    """The API call use panel (6 queries: 3 for the cadence)."""
+    """The API call use panel (5 queries: 2 for the cadence)."""
     usage = integration_api_usage(integration=integration)
     hourly = api_calls_hourly(integration=integration)
     return {
         "usage": usage,
         "chart": calls_chart(hourly, allocation=usage.allocation),
         "forecast": api_usage_forecast(allocation=usage.allocation, used=usage.used, hourly=hourly),
-        "cadence_minutes": sync_cadence_minutes(integration=integration),
+        "cadence_minutes": sync_cadence_minutes(integration=integration, remaining=usage.remaining),
         "allocation_form": form
         or AllocationForm(
             initial={"allocation": usage.allocation}, limit=integration.salesforce_api_limit

@@ -52,13 +52,16 @@ def typical_calls(*, integration: Integration, object_names: list[str]) -> float
     return float(sum(median(calls) for calls in by_pair.values()))
 
 
-def cycle_interval(*, integration: Integration, object_names: list[str]) -> timedelta:
+def cycle_interval(
+    *, integration: Integration, object_names: list[str], remaining: int | None = None
+) -> timedelta:
     """How often a cycle over ``object_names`` (the integration's pairs that are on) may run.
     The pairs run in one cycle and share its change probe, so a cycle costs the sum of their
     typical calls; pacing each pair as if the allocation were its alone would spend it several
-    times over."""
+    times over. ``remaining``: the allocation left, when the caller has read it already."""
     calls = typical_calls(integration=integration, object_names=object_names)
-    remaining = budget_remaining(integration=integration, system=System.SALESFORCE)
+    if remaining is None:
+        remaining = budget_remaining(integration=integration, system=System.SALESFORCE)
     if remaining is None:
         return BASE_INTERVAL
     if remaining <= 0:
@@ -73,13 +76,16 @@ def whole_ticks(interval: timedelta) -> timedelta:
     return math.ceil(interval / BASE_INTERVAL) * BASE_INTERVAL
 
 
-def cycle_every(*, integration: Integration) -> timedelta:
+def cycle_every(*, integration: Integration, remaining: int | None = None) -> timedelta:
     """How often the integration's cycle runs now (as ``due_cycles`` schedules it), for the
-    Sync health tab."""
+    Sync health tab (``remaining``: the allocation left, as the tab has read it)."""
     names = ObjectSync.objects.filter(integration=integration, enabled=True).values_list(
         "object", flat=True
     )
-    return whole_ticks(cycle_interval(integration=integration, object_names=list(names)))
+    interval = cycle_interval(
+        integration=integration, object_names=list(names), remaining=remaining
+    )
+    return whole_ticks(interval)
 
 
 def due_cycles() -> list[tuple[int, str]]:
