@@ -71,10 +71,12 @@ def add_rules(schema, form: MappingForm) -> dict:
     }
 
 
-def editor_context(request: HttpRequest, integration, object_name: str, form=None) -> dict:
+def editor_context(
+    request: HttpRequest, integration, object_name: str, form=None, schema=None
+) -> dict:
     """Everything the editor partial shows (2 queries; 3 for objects whose mappings are
-    locked while their sync is off)."""
-    schema = _schema(integration, object_name)
+    locked while their sync is off; one fewer given the ``schema`` already read)."""
+    schema = schema or _schema(integration, object_name)
     form = form or MappingForm()
     return {
         "object_name": object_name,
@@ -90,14 +92,14 @@ def editor_context(request: HttpRequest, integration, object_name: str, form=Non
     }
 
 
-def _editor(request: HttpRequest, integration, object_name: str, form=None):
+def _editor(request: HttpRequest, integration, object_name: str, form=None, schema=None):
     """The editor partial for htmx; plain form posts go back to the tab."""
     if not request.htmx:
         if form is not None and form.errors:
             for message in form.errors.values():
                 messages.error(request, " ".join(message))
         return redirect(OBJECT_TABS[object_name].url_name)
-    context = editor_context(request, integration, object_name, form)
+    context = editor_context(request, integration, object_name, form, schema)
     if context["mappings_locked"]:
         context["is_admin"] = False  # read-only table, like the tab shows it
     return render(request, "integration_admin/mappings/editor.html", context)
@@ -146,7 +148,7 @@ def mapping_add(request: HttpRequest, object_name: str) -> HttpResponse:
         except ConnectorError as error:
             form.add_error(None, _("Couldn't read the schemas: %(error)s") % {"error": error})
         else:
-            schema = _schema(integration, object_name)
+            schema = _schema(integration, object_name)  # the editor shows it too
             hubspot = schema.hubspot_labels.get(mapping.hubspot_property)
             salesforce = schema.salesforce_labels.get(mapping.salesforce_field)
             messages.success(
@@ -158,6 +160,7 @@ def mapping_add(request: HttpRequest, object_name: str) -> HttpResponse:
                 },
             )
             form = None
+            return _editor(request, integration, object_name, schema=schema)
     return _editor(request, integration, object_name, form)
 
 
