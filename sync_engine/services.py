@@ -556,8 +556,11 @@ def _hubspot_lists_check(*, integration: Integration, object_name: str, cleaned:
     ]
     if not names:
         return
-    row = ObjectSync.objects.filter(integration=integration, object=object_name).first()
-    current = settings_as_dict(settings_for(object_name, row.options if row else None))
+    from .selectors import object_settings_get
+
+    current = settings_as_dict(
+        object_settings_get(integration=integration, object_name=object_name)
+    )
     errors = {
         name: message
         for name in names
@@ -1601,13 +1604,13 @@ def _mapping_still_needed_check(mapping: FieldMapping, *, key: str) -> None:
             {key: f"HubSpot needs {mapping.hubspot_property} on every ticket: it always syncs"}
         )
     if mapping.object.startswith(CUSTOM_PREFIX):
-        row = ObjectSync.objects.filter(
-            integration=mapping.integration, object=mapping.object
-        ).first()
+        from .selectors import object_settings_get
+
+        settings = object_settings_get(integration=mapping.integration, object_name=mapping.object)
         _custom_object_creates_check(
             integration=mapping.integration,
             object_name=mapping.object,
-            settings=settings_as_dict(settings_for(mapping.object, row.options if row else None)),
+            settings=settings_as_dict(settings),
             without=mapping.pk,
             key=key,
         )
