@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from emulators.testing import known_property_branch
+from emulators.testing import active_list
 from integration_admin.roles import ADMINS, VIEWERS
 from sync_engine.models import Integration, ObjectSync, SyncError
 from sync_engine.services import sync_error_record
@@ -248,20 +248,11 @@ def screenshot(page, name: str) -> Path:
 @pytest.fixture
 def lists(emulators):
     """Two active (DYNAMIC) HubSpot contact lists and a manual one, by role: their ids."""
-    branch = known_property_branch()
     hubspot = emulators.hubspot.app
     contact = hubspot.run_action("create", object_type="contacts", properties={"email": "a@x.io"})
-    made = {
-        "active": hubspot.run_action(
-            "create_list", list_name="Sync <to> Salesforce", processing_type="DYNAMIC",
-            filter_branch=branch,
-        ),
-        "other": hubspot.run_action(
-            "create_list", list_name="Known emails", processing_type="DYNAMIC",
-            filter_branch=branch,
-        ),
-        "manual": hubspot.run_action(
-            "create_list", list_name="Trade show", record_ids=[contact["id"]]
-        ),
-    }  # fmt: skip
-    return {k: str(v["listId"]) for k, v in made.items()}
+    manual = hubspot.run_action("create_list", list_name="Trade show", record_ids=[contact["id"]])
+    return {
+        "active": active_list(emulators, "Sync <to> Salesforce"),
+        "other": active_list(emulators, "Known emails"),
+        "manual": str(manual["listId"]),
+    }

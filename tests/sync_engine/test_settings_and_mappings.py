@@ -2,7 +2,7 @@
 
 import pytest
 
-from emulators.testing import known_property_branch
+from emulators.testing import active_list
 from sync_engine.models import ApiCall, AuditEvent, FieldMapping
 from sync_engine.object_settings import (
     ContactSettings,
@@ -151,14 +151,7 @@ def test_anything_else_is_no_list_id(given):
 
 
 def _active_list(emulators, name: str = "Sync me", object_type: str = "contacts") -> str:
-    made = emulators.hubspot.app.run_action(
-        "create_list",
-        list_name=name,
-        object_type=object_type,
-        processing_type="DYNAMIC",
-        filter_branch=known_property_branch("name" if object_type == "companies" else "email"),
-    )
-    return str(made["listId"])
+    return active_list(emulators, name, object_type=object_type)
 
 
 def test_the_inclusion_list_is_checked_with_hubspot_when_it_changes(connected, emulators):

@@ -1,5 +1,7 @@
 """Limiting what syncs with an active HubSpot list (spec §6.5)."""
 
+from emulators.testing import active_list
+
 from .helpers import hs_create, hs_get, hs_update, new_lead
 
 SYNC_FLAG = {
@@ -24,13 +26,7 @@ SYNC_FLAG = {
 
 
 def make_list(emulators):
-    created = emulators.hubspot.app.run_action(
-        "create_list",
-        list_name="Sync to Salesforce",
-        processing_type="DYNAMIC",
-        filter_branch=SYNC_FLAG,
-    )
-    return str(created["listId"])
+    return active_list(emulators, "Sync to Salesforce", filter_branch=SYNC_FLAG)
 
 
 def test_only_list_members_sync_and_entering_the_list_syncs(cycle, emulators, sf_person, hs_person):
