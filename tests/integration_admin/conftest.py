@@ -119,6 +119,18 @@ def form_on_page(html: bytes | str, form_id: str | None = None) -> dict[str, str
     return reader.data
 
 
+def assert_only_change(response, label: str, setting: str) -> None:
+    """A settings save's answer names one change, ``label``, and its audit entry only
+    ``setting``: what a stale tab saved is what it changed, nothing it merely showed."""
+    from sync_engine.models import AuditEvent
+
+    html = response.content.decode()
+    assert html.count('class="change__name"') == 1
+    assert f"{label}</span>" in html
+    event = AuditEvent.objects.filter(action="settings.updated").latest("pk")
+    assert list(event.details["changes"]) == [setting]
+
+
 @pytest.fixture
 def page_form():
     """``form_on_page``: what a page's form posts, as drawn."""
