@@ -546,7 +546,9 @@ class PairSync:
     def apply_salesforce_deletes(self, records: list[dict]) -> None:
         """Deleted or merged away in Salesforce: a merge's survivor inherits the loser's HubSpot
         record unless it has one; otherwise the link goes, and with ``salesforce_delete ==
-        "delete"`` the HubSpot record is archived (HubSpot deletes never delete in Salesforce)."""
+        "delete"`` the HubSpot record is archived (HubSpot deletes never delete in Salesforce).
+        The archive goes before the links: when it fails, the next cycle reads the deletes
+        again and still knows which HubSpot records they take with them."""
         links = {
             link.salesforce_id: link
             for link in RecordLink.objects.filter(
@@ -556,6 +558,7 @@ class PairSync:
             )
         }
         archive: list[str] = []
+        gone: list[RecordLink] = []
         for record in records:
             link = links.get(record["Id"])
             if link is None:
@@ -573,9 +576,10 @@ class PairSync:
                 continue
             if self.settings.salesforce_delete == "delete":
                 archive.append(link.hubspot_id)
-            link.delete()
-            self.counts["links_removed"] += 1
+            gone.append(link)
         self.hubspot_archive(self.archivable(archive))
+        RecordLink.objects.filter(pk__in=[link.pk for link in gone]).delete()
+        self.counts["links_removed"] += len(gone)
 
     def archivable(self, hubspot_ids: list[str]) -> list[str]:
         """Which of the HubSpot records whose Salesforce record was deleted go too (all; a

@@ -173,6 +173,24 @@ def test_a_deleted_case_follows_the_delete_setting(tickets, sf_person, hs_person
         assert ticket_ids(hs_person) == [ticket_id]
 
 
+def test_a_case_delete_whose_archive_fails_still_archives_the_ticket_later(
+    tickets, sf_person, hs_person, emulators
+):
+    """The link outlives a failed archive: the next cycle reads the delete again and still
+    knows which ticket goes with it."""
+    tickets.settings(salesforce_delete="delete")
+    case = sf_person.Case.create({"Subject": "Short-lived", "Status": "New"})["id"]
+    tickets()
+    sf_person.Case.delete(case)
+    down = emulators.hubspot.app.faults.add(path=r"/tickets/batch/archive", status=503, times=10)
+    failed = sync_cycle_run(integration=tickets.integration, object_name="tickets")
+    assert failed.status == "failed" and len(ticket_ids(hs_person)) == 1
+    emulators.hubspot.app.faults.remove(down.id)
+    run = tickets()
+    assert run.counts["deleted_in_hubspot"] == 1 and ticket_ids(hs_person) == []
+    assert not tickets.links().exists()
+
+
 def test_a_ticket_deleted_in_hubspot_is_created_again_with_every_value(
     tickets, sf_person, hs_person
 ):
