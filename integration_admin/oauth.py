@@ -110,14 +110,18 @@ class Grant:
 
 
 def authorization_finish(session, *, params, client_id: str, client_secret: str) -> Grant:
-    """Check the callback's state and swap its code for tokens (one POST to Salesforce)."""
-    flow = session.pop(SESSION_KEY, None)
+    """Check the callback's state and swap its code for tokens (one POST to Salesforce).
+
+    The state is checked first: a link that didn't come from this sign-in neither ends it nor
+    gets its text (``error_description``) shown on the dashboard."""
+    flow = session.get(SESSION_KEY)
+    if not flow or not secrets.compare_digest(str(params.get("state", "")), flow["state"]):
+        raise OAuthError("The sign-in expired or didn't start here. Start again.")
+    session.pop(SESSION_KEY)
     if params.get("error"):
         raise OAuthError(
             f"Salesforce refused: {params.get('error_description') or params.get('error')}"
         )
-    if not flow or not secrets.compare_digest(str(params.get("state", "")), flow["state"]):
-        raise OAuthError("The sign-in expired or didn't start here. Start again.")
     code = params.get("code")
     if not code:
         raise OAuthError("Salesforce sent no authorization code. Start again.")

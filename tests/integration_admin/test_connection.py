@@ -129,6 +129,23 @@ def test_callback_reports_a_refusal(admin_client, live):
     )
 
 
+def test_a_forged_refusal_neither_shows_its_text_nor_ends_the_sign_in(
+    admin_client, live, emulators
+):
+    """A crafted callback link can't put its words on the dashboard or cancel a sign-in."""
+    location = admin_client.post("/connection/salesforce/connect/")["Location"]
+    admin_client.get(
+        "/connection/salesforce/callback/?error=access_denied&state=forged"
+        "&error_description=Your+HubSpot+token+was+revoked"
+    )
+    html = admin_client.get("/connection/").content.decode()
+    assert "The sign-in expired or didn&#x27;t start here." in html
+    assert "token was revoked" not in html
+    back = authorize(emulators, location)  # the admin's own sign-in still finishes
+    admin_client.get(back.replace("http://testserver", ""))
+    assert SalesforceConnection.objects.get(integration=live).refresh_token
+
+
 def test_a_used_code_is_refused_by_salesforce(admin_client, live, emulators):
     location = admin_client.post("/connection/salesforce/connect/")["Location"]
     back = authorize(emulators, location)
