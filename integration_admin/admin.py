@@ -1,6 +1,7 @@
 """The Django admin for what isn't the engine's: API tokens are listed (their short prefix),
 never made or changed there (``manage.py api_token`` does, with an audit event); users can be
-edited, and who gains or loses access is audit-logged; the periodic jobs are read-only (they
+edited, and who gains or loses access (flags, groups, permissions, a password set for them) is
+audit-logged; the periodic jobs are read-only (they
 are declared in code)."""
 
 from django.contrib import admin
@@ -53,6 +54,12 @@ def _roles(user) -> dict:
     return {
         **{flag: getattr(stored, flag) for flag in ROLE_FLAGS},
         "groups": sorted(stored.groups.values_list("name", flat=True)),
+        "permissions": sorted(
+            f"{app}.{codename}"
+            for app, codename in stored.user_permissions.values_list(
+                "content_type__app_label", "codename"
+            )
+        ),
     }
 
 
@@ -82,6 +89,18 @@ class AuditedUserAdmin(UserAdmin):
                     actor=request.user,
                     details={"username": saved.get_username(), "changes": changes},
                 )
+        return response
+
+    def user_change_password(self, request, id, form_url=""):
+        """Setting someone's password lets whoever set it sign in as them: logged."""
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = User.objects.filter(pk=id).first()
+            audit_event_record(
+                action="user.password_set",
+                actor=request.user,
+                details={"username": user.get_username() if user else str(id)},
+            )
         return response
 
     def save_model(self, request, obj, form, change):

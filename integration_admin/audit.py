@@ -45,6 +45,7 @@ ACTION_LABELS = {
     "user.created": gettext_lazy("User added"),
     "user.roles_changed": gettext_lazy("User's access changed"),
     "user.deleted": gettext_lazy("User deleted"),
+    "user.password_set": gettext_lazy("User's password set"),
 }
 
 # What decides a person's access (user.* events).

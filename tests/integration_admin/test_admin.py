@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
@@ -68,6 +68,32 @@ def test_saving_a_user_without_access_changes_logs_nothing(superuser_client):
     )
     assert response.status_code == 302
     assert not AuditEvent.objects.filter(action__startswith="user.").exists()
+
+
+def test_granting_a_permission_is_audit_logged(superuser_client, root):
+    """A single permission can give as much as a group: it is access too."""
+    bob = User.objects.create_user("bob", password="x", is_staff=True)
+    change_user = Permission.objects.get(codename="change_user")
+    response = superuser_client.post(
+        f"/admin/auth/user/{bob.pk}/change/",
+        change_form(bob, is_staff="on", user_permissions=[change_user.pk]),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    event = AuditEvent.objects.get(action="user.roles_changed")
+    assert event.details["changes"] == {"permissions": {"from": [], "to": ["auth.change_user"]}}
+
+
+def test_setting_someones_password_is_audit_logged(superuser_client, root):
+    """Whoever sets a password can sign in as that person: who did it is on record."""
+    vic = User.objects.create_user("vic", password="x")
+    response = superuser_client.post(
+        f"/admin/auth/user/{vic.pk}/password/",
+        {"password1": "a-new-long-passphrase", "password2": "a-new-long-passphrase"},
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="user.password_set")
+    assert event.actor == root and event.details == {"username": "vic"}
+    assert "User&#x27;s password set" in superuser_client.get("/audit/").content.decode()
 
 
 def test_deleting_a_user_is_audit_logged(superuser_client, root):
