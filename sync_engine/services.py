@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import secrets
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -153,6 +155,13 @@ def integration_connect(
             hint="the token must not travel in clear text: pass https://api.hubapi.com (plain "
             "http:// only for a server on this machine, such as the emulator)",
         )
+    if not hubspot_host_allowed(hubspot_address.hostname or ""):
+        raise ConnectionCheckFailed(
+            f"{hubspot_url} is not HubSpot's API",
+            system=System.HUBSPOT,
+            hint="pass https://api.hubapi.com (another host only when the HUBSPOT_API_URL "
+            "setting names it, e.g. a proxy)",
+        )
     integration = integration_get_or_create(actor=actor)
     now = timezone.now()
     salesforce = SalesforceConnection(
@@ -179,7 +188,8 @@ def integration_connect(
     try:
         sf.limits()
     except (ConnectorError, ValueError) as error:
-        raise _check_failed(System.SALESFORCE, salesforce.instance_url, error) from error
+        failed = _check_failed(System.SALESFORCE, salesforce.instance_url, error)
+        raise _secrets_blanked(failed, salesforce_token, salesforce_refresh_token) from error
     try:
         info = sf.userinfo()
     except RemoteError:
@@ -194,7 +204,8 @@ def integration_connect(
     try:
         hs.owners_page(limit=1)
     except (ConnectorError, ValueError) as error:
-        raise _check_failed(System.HUBSPOT, hubspot.base_url, error) from error
+        failed = _check_failed(System.HUBSPOT, hubspot.base_url, error)
+        raise _secrets_blanked(failed, hubspot_token, hubspot_refresh_token) from error
     account: dict = {}
     with contextlib.suppress(RemoteError):  # optional: the account id is shown, the time
         account = hs.account_details()  # zone dates activities (UTC when unknown)
@@ -233,6 +244,31 @@ def integration_connect(
             },
         )
     return integration
+
+
+def hubspot_host_allowed(host: str) -> bool:
+    """HubSpot's API hosts, this machine (the emulator) and the operator's HUBSPOT_API_URL:
+    the token is sent to it and its answer is shown, so an admin can't aim the server at
+    another address on its network."""
+    host = host.lower().rstrip(".")
+    configured = (urlsplit(settings.HUBSPOT_API_URL).hostname or "").lower()
+    return bool(host) and (
+        host in LOOPBACK_HOSTS
+        or host == configured
+        or host == "hubapi.com"
+        or host.endswith(".hubapi.com")
+    )
+
+
+def _secrets_blanked(failed: ConnectionCheckFailed, *tokens: str) -> ConnectionCheckFailed:
+    """The failure with any token the remote answer echoed blanked out: it is shown on the
+    page and printed by ``connect``."""
+    text = failed.message
+    for token in tokens:
+        if token and len(token) >= 8:
+            text = text.replace(token, "…")
+    failed.message = re.sub(r"(?i)\b(bearer|oauth)\s+[^\s\"',;]+", r"\1 …", text)
+    return failed
 
 
 def _check_failed(system: str, url: str, error: Exception) -> ConnectionCheckFailed:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import socket
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from io import StringIO
+from threading import Thread
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -117,6 +119,44 @@ def test_hubspot_over_plain_http_is_refused_off_this_machine(emulators):
     message = str(caught.value)
     assert "HubSpot" in message and "is not an https:// URL" in message
     assert not SalesforceConnection.objects.exists()
+
+
+def test_a_hubspot_url_off_hubspot_is_refused_before_any_call(emulators, settings):
+    """The token goes to that address and its answer is shown: only HubSpot's hosts, this
+    machine, or the operator's HUBSPOT_API_URL."""
+    settings.HUBSPOT_API_URL = "https://api.hubapi.com"
+    for url in ("https://intranet.example/wiki?", "https://hubapi.com.evil.example"):
+        with pytest.raises(CommandError) as caught:
+            connect(emulators, hubspot_url=url)
+        assert "is not HubSpot's API" in str(caught.value)
+    assert not SalesforceConnection.objects.exists()
+
+
+def test_a_token_echoed_by_the_server_is_not_shown(emulators):
+    """A server that answers with the request's headers doesn't get the token onto the page."""
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            body = f"no such API; you sent {self.headers['Authorization']}".encode()
+            self.send_response(400)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Echo)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(CommandError) as caught:
+            url = f"http://127.0.0.1:{server.server_port}"
+            connect(emulators, hubspot_url=url, hubspot_token="pat-na1-very-secret-token")
+    finally:
+        server.shutdown()
+    message = str(caught.value)
+    assert "400" in message and "you sent Bearer …" in message
+    assert "very-secret" not in message
 
 
 def test_rejected_hubspot_token(emulators):
