@@ -339,6 +339,17 @@ class Actions:
         app._caches_changed()
         return org.state_country
 
+    def set_assignment_rule(self, object: str, owner_id: str = "") -> str:  # noqa: A002
+        """Activate an assignment rule that gives ``object``'s records to ``owner_id`` (empty
+        deactivates it). API creates and updates run it unless they send ``Sforce-Auto-Assign:
+        FALSE``; the people of these actions don't."""
+        obj = self._obj(object)
+        if owner_id:
+            self.app.org.assignment_rules[obj.name] = owner_id
+        else:
+            self.app.org.assignment_rules.pop(obj.name, None)
+        return owner_id
+
     def add_validation_rule(
         self,
         object: str,

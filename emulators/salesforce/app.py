@@ -85,6 +85,7 @@ class SalesforceApp(EmulatorApp):
         return Ctx(
             user_id=request.sf_user,  # type: ignore[attr-defined]
             allow_save=bool(_ALLOW_SAVE.search(header)),
+            auto_assign=request.headers.get("sforce-auto-assign", "").upper() != "FALSE",
             version=request.params.get("version") or self.schema.api_version,
             **extra,
         )
@@ -290,7 +291,8 @@ class SalesforceApp(EmulatorApp):
         return float(fault["seconds"])
 
     def ui_ctx(self, user_id: str | None = None) -> Ctx:
-        return Ctx(user_id=user_id or self.org.ui_user_id, allow_save=True)
+        # A person saving leaves "Assign using active assignment rule" unticked.
+        return Ctx(user_id=user_id or self.org.ui_user_id, allow_save=True, auto_assign=False)
 
     # --- pipeline hooks ------------------------------------------------------------------
     def before_route(self, request: Request) -> Response | None:

@@ -94,6 +94,7 @@ class Ctx:
     allow_save: bool = False  # Sforce-Duplicate-Rule-Header: allowSave=true
     system: bool = False  # internal writes skip createable/updateable/field-permission checks
     collection: bool = False  # per-record errors of sObject Collections / composite DML
+    auto_assign: bool = True  # Sforce-Auto-Assign: REST runs assignment rules unless FALSE
     version: str = "59.0"
 
 
@@ -155,6 +156,7 @@ class Writer:
         if "OwnerId" in obj.fields and "OwnerId" not in merged:
             merged["OwnerId"] = ctx.user_id
         merged.update(changes)
+        self._assign(obj, merged, ctx)
         changes = {k: merged.get(k) for k in merged}
         self._required(obj, merged)
         self._derive(obj, merged, changes, creating=True, old=None, ctx=ctx)
@@ -204,6 +206,7 @@ class Writer:
                     raise SfError(
                         "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{name}]", [name]
                     )
+        self._assign(obj, changes, ctx)
         merged = dict(rec)
         merged.update(changes)
         self._derive(obj, merged, changes, creating=False, old=rec, ctx=ctx)
@@ -215,6 +218,13 @@ class Writer:
         if obj.name == "RecordType":
             self.app.refresh_record_types()
         return record_id
+
+    def _assign(self, obj: ObjectDef, values: dict[str, Any], ctx: Ctx) -> None:
+        """An active assignment rule sets the owner of API creates and updates too, unless
+        the request says ``Sforce-Auto-Assign: FALSE`` (REST's default is TRUE)."""
+        owner = self.app.org.assignment_rules.get(obj.name)
+        if owner and ctx.auto_assign and not ctx.system:
+            values["OwnerId"] = owner
 
     def upsert(
         self,

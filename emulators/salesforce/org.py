@@ -36,6 +36,8 @@ class OrgState:
         self.default_record_types: dict[str, str] = {}
         self.case_number = 1000
         self.auto_numbers: dict[tuple[str, str], int] = {}  # (object, field) -> last number
+        # object -> the owner its active assignment rule gives (Lead, Case; Account territories)
+        self.assignment_rules: dict[str, str] = {}
         # identities
         self.ui_user_id = ""
         self.tokens: dict[str, str] = {}  # bearer token -> user id

@@ -195,7 +195,7 @@ class SalesforceConnector:
         chunks = list(_chunks(ids, COLLECTION_WRITE_SIZE))
         params = [{"ids": ",".join(c), "allOrNone": "false"} for c in chunks]
         return self._collections_send(
-            [("DELETE", "composite/sobjects", p, None) for p in params],
+            [("DELETE", "composite/sobjects", p, None, {}) for p in params],
             [len(c) for c in chunks],
             operation="collections.delete",
         )
@@ -221,26 +221,37 @@ class SalesforceConnector:
     def _collections_write(
         self, method: str, path: str, sobject: str, records: list[dict], *, operation: str
     ) -> list[dict]:
-        chunks = list(_chunks(records, COLLECTION_WRITE_SIZE))
-        bodies = [
-            {"allOrNone": False, "records": [{"attributes": {"type": sobject}, **r} for r in c]}
-            for c in chunks
-        ]
-        return self._collections_send(
-            [(method, path, None, body) for body in bodies],
-            [len(c) for c in chunks],
-            operation=operation,
-        )
+        """Records in collections of 200, each collection with the assignment-rule header its
+        records need (see ``auto_assign``); the results in the records' order."""
+        creating = operation == "collections.create"
+        groups: dict[str, list[int]] = {}
+        for index, record in enumerate(records):
+            groups.setdefault(auto_assign(sobject, record, creating=creating), []).append(index)
+        requests_, sizes, order = [], [], []
+        for header, indexes in groups.items():
+            for chunk in _chunks(indexes, COLLECTION_WRITE_SIZE):
+                body = {
+                    "allOrNone": False,
+                    "records": [{"attributes": {"type": sobject}, **records[i]} for i in chunk],
+                }
+                requests_.append((method, path, None, body, {ASSIGN_HEADER: header}))
+                sizes.append(len(chunk))
+                order.extend(chunk)
+        results = self._collections_send(requests_, sizes, operation=operation)
+        in_order: list[dict] = [{}] * len(records)
+        for index, result in zip(order, results, strict=True):
+            in_order[index] = result
+        return in_order
 
     def _collections_send(
         self,
-        requests_: list[tuple[str, str, dict | None, dict | None]],
+        requests_: list[tuple[str, str, dict | None, dict | None, dict[str, str]]],
         sizes: list[int],
         *,
         operation: str,
     ) -> list[dict]:
-        """Send sObject Collections requests (method, path, params, body): alone when there is
-        one, else five to a composite call. One result per record, in order. A collection
+        """Send sObject Collections requests (method, path, params, body, headers): alone when
+        there is one, else five to a composite call. One result per record, in order. A collection
         refused as a whole (400: a field Salesforce doesn't know, a value it can't read),
         alone or inside the composite, fails each of its records with that error, so the
         pair records them like any other failed record instead of failing the cycle."""
@@ -248,11 +259,11 @@ class SalesforceConnector:
         for start in range(0, len(requests_), COLLECTIONS_PER_COMPOSITE):
             group = requests_[start : start + COLLECTIONS_PER_COMPOSITE]
             if len(group) == 1:
-                method, path, params, body = group[0]
+                method, path, params, body, headers = group[0]
                 try:
                     answer = self.call(
-                        lambda sf, m=method, p=path, q=params, b=body: sf.restful(
-                            p, method=m, params=q, json=b
+                        lambda sf, m=method, p=path, q=params, b=body, h=headers: sf.restful(
+                            p, method=m, params=q, json=b, headers=h
                         ),
                         operation=operation,
                     )
@@ -270,13 +281,15 @@ class SalesforceConnector:
                 continue
             version = self.connection.api_version
             subrequests = []
-            for i, (method, path, params, body) in enumerate(group):
+            for i, (method, path, params, body, headers) in enumerate(group):
                 url = f"/services/data/v{version}/{path}"
                 if params:
                     url += "?" + "&".join(f"{k}={v}" for k, v in params.items())
                 sub = {"method": method, "url": url, "referenceId": f"collection{i}"}
                 if body is not None:
                     sub["body"] = body
+                if headers:
+                    sub["httpHeaders"] = headers
                 subrequests.append(sub)
             answers = self.composite(subrequests).get("compositeResponse", [])
             for answer, size in zip(answers, sizes[start : start + len(group)], strict=True):
@@ -409,6 +422,20 @@ class SalesforceConnector:
             return float(value) if value else None
         except ValueError:
             return None
+
+
+ASSIGN_HEADER = "Sforce-Auto-Assign"
+# Where the org's assignment rules give new records their owner (spec §11: a lead created
+# without a valid owner; accounts and opportunities fall to the integration user instead).
+ASSIGNED_WHEN_OWNERLESS = frozenset({"Lead"})
+
+
+def auto_assign(sobject: str, record: dict, *, creating: bool) -> str:
+    """The ``Sforce-Auto-Assign`` value a write needs. REST runs the org's assignment rules on
+    every create and update unless told not to, which would hand synced records to whoever
+    the rule names: they run only for a new lead that comes without an owner."""
+    ownerless = creating and not record.get("OwnerId")
+    return "TRUE" if ownerless and sobject in ASSIGNED_WHEN_OWNERLESS else "FALSE"
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
