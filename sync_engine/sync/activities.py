@@ -8,10 +8,14 @@ ways):
   pair's links): ``Subject`` names the type and title ("Call: Intro call", "Note: first words
   of the body"), ``Status`` is *Completed* (HubSpot tasks keep their own status),
   ``ActivityDate`` is the activity's date (``hs_timestamp``), ``WhoId`` the lead or contact,
-  ``Description`` the body as plain text. Owners are never synced.
+  ``Description`` the body (HTML made plain text; plain text as it is), ``OwnerId`` the owner
+  of that lead or contact as the contact pair last synced it (the integration user when that's
+  unknown, a queue or an inactive user). The activity's own HubSpot owner isn't synced. Emails
+  sync when sent by the rep (``hs_email_direction`` *EMAIL*), never received or forwarded ones.
 * **Salesforce → HubSpot**: Tasks (by ``TaskSubtype``: *Call* → call, *Email* → email, others
   → task) and Events (→ meeting) become engagements associated with the linked HubSpot contact
-  (subject/title, description/body, due date or start/timestamp, status).
+  (subject/title, description/body, due date or start/timestamp, status); a task's *Assigned
+  To* becomes its HubSpot owner when that user has one (matched by email, spec §11).
 * **Dates are days in the HubSpot account's time zone** (``timeZone`` of the account details,
   stored when connecting; UTC when unknown): an evening call in New York is a Task on that
   day, and a Task due on 4 March becomes ``hs_timestamp`` midnight of 4 March in New York.
@@ -148,7 +152,7 @@ KINDS: dict[str, Kind] = {
         "Email",
         "Email",
         "email",
-        ("hs_email_html",),
+        ("hs_email_html", "hs_email_direction"),
     ),
     "meetings": Kind(
         "meetings",
@@ -211,6 +215,7 @@ TASK_FIELDS = [
     "Status",
     "IsClosed",
     "TaskSubtype",
+    "OwnerId",
     "CreatedById",
     "CreatedDate",
     "SystemModstamp",
@@ -231,11 +236,24 @@ EVENT_FIELDS = [
 ]
 
 
+# Emails a rep didn't send (spec §13 syncs "sales email sends"): replies and forwarded mail.
+RECEIVED_EMAIL = ("INCOMING_EMAIL", "FORWARDED_EMAIL")
+# The tags of the HTML HubSpot's editor writes. A body with none is plain text (e.g. a
+# Salesforce Description copied as it is), whose "<Enter>" or spacing must survive.
+HTML_TAG = re.compile(
+    r"(?i)</?(?:p|br|div|span|b|strong|i|em|u|s|strike|a|ul|ol|li|h[1-6]|blockquote|pre|"
+    r"code|table|thead|tbody|tr|td|th|img|hr|font|sub|sup)(?:\s[^<>]*)?/?>"
+)
+
+
 # --- values -------------------------------------------------------------------------------
 def plain_text(value: str | None) -> str:
-    """HubSpot bodies are HTML; Salesforce descriptions are plain text."""
+    """HubSpot bodies are HTML; Salesforce descriptions are plain text. A body without HTML
+    tags is plain text already, and is kept as it is."""
     if not value:
         return ""
+    if not HTML_TAG.search(value):
+        return value
     text = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>", "\n", value)
     text = html.unescape(strip_tags(text))
     lines = [" ".join(line.split()) for line in text.splitlines()]
@@ -461,6 +479,9 @@ class ActivitySync(PairSync):
             if props.get(KEY_PROPERTY) and not two_way:
                 self.counts["skipped_own"] += 1  # our copy of a Salesforce activity
                 continue
+            if kind.name == "emails" and props.get("hs_email_direction") in RECEIVED_EMAIL:
+                self.counts["skipped_type_off"] += 1  # the toggle is for emails the rep sent
+                continue
             modified = parse_time(props.get(MODIFIED))
             if not force and modified is not None and modified < start:
                 self.counts["skipped_before_turned_on"] += 1
@@ -516,9 +537,11 @@ class ActivitySync(PairSync):
 
     def copy_edit_to_salesforce(self, kind: Kind, obj: Any, link: RecordLink) -> Item:
         """A HubSpot edit to the copy of a Salesforce task (two-way task sync): the Task
-        fields to write (``extra["write"]``): those whose value, as the Task would then give it
-        back, differs from the link's snapshot; and those values, for the snapshot
-        (``extra["back"]``), so that reading the written Task finds nothing to do (no echo)."""
+        fields to write (``extra["write"]``): those changed in HubSpot since the snapshot, whose
+        value, as the Task would then give it back, differs from it; and those values, for the
+        snapshot (``extra["back"]``), so that reading the written Task finds nothing to do (no
+        echo). A field HubSpot still holds as last synced isn't sent: the body holds the
+        Description as it was, which converting could only spoil."""
         props = obj.properties or {}
         sent = {
             "Subject": (props.get("hs_task_subject") or "")[:SUBJECT_MAX],
@@ -531,7 +554,8 @@ class ActivitySync(PairSync):
         item.stamp = parse_time(props.get(MODIFIED))
         item.extra["write"], item.extra["back"] = {}, {}
         for prop, name in TWO_WAY_FIELDS.items():
-            if held[prop] == link.snapshot.get(prop):
+            last = link.snapshot.get(prop)
+            if (props.get(prop) or "") == last or held[prop] == last:
                 continue
             if not sent[name] and name in ("ActivityDate", "Status"):
                 continue  # no date, or a status Salesforce doesn't have: nothing to send
@@ -550,7 +574,8 @@ class ActivitySync(PairSync):
 
     def who_for(self, items: list[Item]) -> list[Item]:
         """The linked lead or contact of each new HubSpot activity (its associated contacts,
-        the lowest id that is linked). Unlinked contacts: a waiting error."""
+        the lowest id that is linked), and its owner (``extra["owner"]``, see ``owner_of``).
+        Unlinked contacts: a waiting error."""
         if not items:
             return []
         kind = items[0].kind
@@ -579,8 +604,19 @@ class ActivitySync(PairSync):
                 )
             else:
                 item.target = linked[0].salesforce_id
+                item.extra["owner"] = self.owner_of(linked[0])
                 ready.append(item)
         return ready
+
+    def owner_of(self, person: RecordLink) -> str:
+        """The owner a Task on this lead or contact gets (spec §13: the record's owner): its
+        owner as the contact pair last synced it (no call per record; the user directory is
+        read once a cycle). "" leaves Salesforce to make the integration user the owner: when
+        the owner is unknown, a queue (which can't own a Task), or an inactive user."""
+        owner = person.snapshot.get("__salesforce_owner") or ""
+        if not owner.startswith("005") or owner == self.user_id:
+            return ""
+        return owner if self.owners.salesforce_user_active(owner) else ""
 
     def associated(self, from_type: str, to_type: str, ids: list[str]) -> dict[str, list[str]]:
         if not ids:
@@ -650,6 +686,8 @@ class ActivitySync(PairSync):
     def task_record(self, item: Item) -> dict[str, Any]:
         record = {k: v for k, v in item.values.items() if v}
         record["WhoId"] = item.target
+        if item.extra.get("owner"):
+            record["OwnerId"] = item.extra["owner"]
         record["TaskSubtype"] = item.kind.subtype
         if item.kind.task_type:
             record["Type"] = item.kind.task_type
@@ -818,6 +856,8 @@ class ActivitySync(PairSync):
             "hs_task_status": TASK_STATUS_TO_HUBSPOT.get(
                 record.get("Status") or "", "COMPLETED" if closed else "NOT_STARTED"
             ),
+            # Assigned To (spec §13), when that user has a HubSpot owner (same email).
+            "hubspot_owner_id": self.owners.hubspot_owner_for(record.get("OwnerId")),
         }
 
     def ours(self, record: dict) -> bool:
@@ -861,26 +901,30 @@ class ActivitySync(PairSync):
             if not force and stamp is not None and stamp < start:
                 self.counts["skipped_before_turned_on"] += 1
                 continue
-            item = Item(kind, record, self.engagement_values(kind, sobject, record), stamp=stamp)
-            item.extra["sobject"] = sobject
-            item.link = links.get(record["Id"])
-            if item.link is None:
-                if self.ours(record):
-                    self.counts["skipped_own"] += 1
-                else:
-                    new.append(item)
-            elif sobject == "Task" and self.copy_link(kind, item.link, "hubspot"):
-                item = self.copy_edit_to_hubspot(kind, record, item.link, stamp)
+            link = links.get(record["Id"])
+            if link is None and self.ours(record):
+                self.counts["skipped_own"] += 1
+                continue
+            if link is not None and sobject == "Task" and self.copy_link(kind, link, "hubspot"):
+                item = self.copy_edit_to_hubspot(kind, record, link, stamp)
                 if item.extra["write"]:
                     back.append(item)
                 else:
                     self.counts["unchanged"] += 1
                     if force:
-                        item.created_id = item.link.hubspot_id.split(":", 1)[1]
+                        item.created_id = link.hubspot_id.split(":", 1)[1]
                         settled.append(item)
-            elif item.link.snapshot.get("__origin") != "salesforce":
+                continue
+            if link is not None and link.snapshot.get("__origin") != "salesforce":
                 self.counts["skipped_own"] += 1
-            elif all(item.link.snapshot.get(k) == v for k, v in item.values.items()):
+                continue
+            # Only now: the values may need the owner directory (read once a cycle).
+            item = Item(kind, record, self.engagement_values(kind, sobject, record), stamp=stamp)
+            item.extra["sobject"] = sobject
+            item.link = link
+            if link is None:
+                new.append(item)
+            elif all(item.link.snapshot.get(k, "") == v for k, v in item.values.items()):
                 self.counts["unchanged"] += 1
                 if force:  # a retry or resync of an activity in step: its errors clear
                     item.created_id = item.link.hubspot_id.split(":", 1)[1]
@@ -919,7 +963,8 @@ class ActivitySync(PairSync):
         item.extra["sobject"] = "Task"
         item.extra["write"], item.extra["back"] = {}, {}
         for prop, name in TWO_WAY_FIELDS.items():
-            if held[name] == link.snapshot.get(name):
+            last = link.snapshot.get(name)
+            if current[name] == last or held[name] == last:  # not changed in Salesforce
                 continue
             if not sent[prop] and prop == "hs_timestamp":
                 continue  # a HubSpot task always has a date
@@ -997,8 +1042,9 @@ class ActivitySync(PairSync):
             inputs = [
                 {
                     "id": i.link.hubspot_id.split(":", 1)[1],
+                    # A value older links don't hold (e.g. the owner) was never written: "".
                     "properties": {
-                        k: v for k, v in i.values.items() if i.link.snapshot.get(k) != v
+                        k: v for k, v in i.values.items() if i.link.snapshot.get(k, "") != v
                     },
                 }
                 for i in group

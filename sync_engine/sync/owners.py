@@ -51,6 +51,13 @@ class OwnerDirectory:
             return ""
         return self._hs_by_email.get(_norm(user.get("Email")), "")
 
+    def salesforce_user_active(self, user_id: str | None) -> bool:
+        """Whether ``user_id`` is an active Salesforce user (only those can own a new record)."""
+        if not user_id:
+            return False
+        self._load()
+        return bool((self._sf_users.get(user_id) or {}).get("IsActive"))
+
     def salesforce_user_for(self, hubspot_owner_id: str | None) -> str | None:
         """The active Salesforce user matching a HubSpot owner on name and email, or None."""
         if not hubspot_owner_id:

@@ -28,7 +28,7 @@ from sync_engine.sync.activities import INTENT_STREAM as INTENT
 from sync_engine.sync.changes import parse_time
 from sync_engine.sync.cycle import sync_cycle_run
 
-from .helpers import Crash, crash_on_creates, hs_create, new_lead
+from .helpers import Crash, crash_on_creates, hs_create, new_lead, user_and_owner
 
 TO_CONTACT = {"calls": 194, "emails": 198, "meetings": 200, "notes": 202, "tasks": 204}
 NOW_MS = lambda: str(int(time.time() * 1000))  # noqa: E731
@@ -238,6 +238,79 @@ def test_activities_from_before_the_toggle_are_not_backfilled(
     assert activities().counts["created_in_salesforce"] == 1
 
 
+def test_a_task_from_a_hubspot_activity_belongs_to_the_owner_of_its_lead(
+    activities, hs_person, sf_person, emulators, integration
+):
+    """Spec §13: Owner = the record's owner, or the integration user as fallback (an owner
+    who is no longer active can't own a new Task). No call per record: the owners come from
+    the contact pair's links, the users are read once."""
+    kees = emulators.salesforce.app.run_action(
+        "create_user", first_name="Kees", last_name="Jansen", email="kees@example.com"
+    )
+    piet = emulators.salesforce.app.run_action(
+        "create_user", first_name="Piet", last_name="Bakker", email="piet@example.com"
+    )
+    keeps = new_lead(sf_person, Email="keeps@example.com", OwnerId=kees)
+    left = new_lead(sf_person, Email="left@example.com", OwnerId=piet)
+    activities("contacts")
+    sf_person.User.update(piet, {"IsActive": False})  # left the company
+    contacts = {
+        lead: RecordLink.objects.get(object="contacts", salesforce_id=lead).hubspot_id
+        for lead in (keeps, left)
+    }
+    activities.settings(hubspot_calls=True, hubspot_notes=True)
+    for contact in contacts.values():
+        engagement(hs_person, "calls", contact, hs_call_title="Intro call")
+        engagement(hs_person, "notes", contact, hs_note_body="Met at the fair")
+    run = activities()
+    assert run.counts["created_in_salesforce"] == 4, run.counts
+
+    def owners(lead):
+        return {t["OwnerId"] for t in sf_person.query_all(
+            f"SELECT OwnerId FROM Task WHERE WhoId = '{lead}'"  # noqa: S608
+        )["records"]}  # fmt: skip
+
+    assert owners(keeps) == {kees}
+    assert owners(left) == {integration.salesforce_connection.user_id}
+    calls = ApiCall.objects.filter(system=System.SALESFORCE, called_at__gte=run.started_at)
+    operations = sorted(calls.values_list("operation", flat=True))
+    # A create per type, the users read once (the owners' status), the first cycle's describes.
+    assert operations == ["collections.create"] * 2 + ["query"] + ["sobject.describe"] * 2
+
+
+def test_the_sales_emails_toggle_copies_only_the_emails_the_rep_sent(
+    activities, linked_person, hs_person, sf_person
+):
+    """The toggle is "Sales emails sent" (spec §13: sales email sends): a reply from the
+    contact, or mail forwarded into HubSpot, isn't one."""
+    lead, contact = linked_person
+    activities.settings(hubspot_emails=True)
+    engagement(hs_person, "emails", contact, hs_email_subject="Proposal",
+               hs_email_direction="EMAIL")  # fmt: skip
+    engagement(hs_person, "emails", contact, hs_email_subject="Re: Proposal",
+               hs_email_direction="INCOMING_EMAIL")  # fmt: skip
+    engagement(hs_person, "emails", contact, hs_email_subject="Fwd: Invoice",
+               hs_email_direction="FORWARDED_EMAIL")  # fmt: skip
+    run = activities()
+    assert run.counts["created_in_salesforce"] == 1, run.counts
+    assert run.counts["skipped_type_off"] == 2, run.counts
+    assert [t["Subject"] for t in tasks_of(sf_person, lead)] == ["Email: Proposal"]
+
+
+def test_a_plain_text_body_arrives_as_it_is_and_html_as_plain_text(
+    activities, linked_person, hs_person, sf_person
+):
+    lead, contact = linked_person
+    activities.settings(hubspot_notes=True, hubspot_calls=True)
+    plain = "Press <Enter> on the form\n\nThen  wait for   the reply"
+    engagement(hs_person, "notes", contact, hs_note_body=plain)
+    html = "<p>Asked for a <b>quote</b> &amp; a demo</p><p>Call back</p>"
+    engagement(hs_person, "calls", contact, hs_call_title="Rang", hs_call_body=html)
+    assert activities().counts["created_in_salesforce"] == 2
+    bodies = {t["TaskSubtype"]: t["Description"] for t in tasks_of(sf_person, lead)}
+    assert bodies == {"Task": plain, "Call": "Asked for a quote & a demo\nCall back"}
+
+
 # --- Salesforce → HubSpot -----------------------------------------------------------------
 def test_salesforce_tasks_calls_emails_and_events_become_engagements(
     activities, linked_person, hs_person, sf_person
@@ -317,6 +390,39 @@ def test_related_to_an_account_puts_the_engagement_on_its_company_too(
     assert (on(alone, "contacts"), on(alone, "companies")) == ([], [company])
     run = activities()
     assert not run.counts.get("created_in_hubspot") and not run.counts.get("updated_in_hubspot")
+
+
+def test_a_salesforce_tasks_assigned_to_becomes_the_hubspot_tasks_owner(
+    activities, linked_person, hs_person, sf_person, emulators
+):
+    """Spec §13: Assigned To comes across, as the HubSpot owner with that user's email (spec
+    §11); a user HubSpot has no owner for leaves the task without one."""
+    lead, contact = linked_person
+    sanne_user, sanne = user_and_owner(emulators, "Sanne", "Visser", "sanne@example.com")
+    kees = emulators.salesforce.app.run_action(  # no HubSpot seat
+        "create_user", first_name="Kees", last_name="Jansen", email="kees@example.com"
+    )
+    activities.settings(salesforce_tasks=True)
+    task = sf_person.Task.create({"WhoId": lead, "Subject": "Follow up", "OwnerId": sanne_user,
+                                  "Status": "Not Started"})["id"]  # fmt: skip
+    sf_person.Task.create({"WhoId": lead, "Subject": "Unseated", "OwnerId": kees,
+                           "Status": "Not Started"})  # fmt: skip
+    run = activities()
+    assert run.counts["created_in_hubspot"] == 2, run.counts
+    owners = {
+        e.properties["hs_task_subject"]: e.properties["hubspot_owner_id"]
+        for e in hs_person.crm.objects.basic_api.get_page(
+            "tasks", properties=["hs_task_subject", "hubspot_owner_id"]
+        ).results
+    }
+    assert owners == {"Follow up": sanne, "Unseated": None}
+    assert_idle(activities)
+    # Reassigned in Salesforce: the HubSpot task follows.
+    sf_person.Task.update(task, {"OwnerId": kees})
+    assert activities().counts["updated_in_hubspot"] == 1
+    copy = activities.link(salesforce_id=task).hubspot_id.split(":")[1]
+    assert not engagement_get(hs_person, "tasks", copy, "hubspot_owner_id")["hubspot_owner_id"]
+    assert_idle(activities)
 
 
 def test_no_echo_in_either_direction(activities, linked_person, hs_person, sf_person):
@@ -439,6 +545,27 @@ def test_hubspot_edits_to_the_copy_of_a_salesforce_task_go_back_when_tasks_sync_
     )  # fmt: skip
     assert_idle(activities)
     assert len(engagements(hs_person, "tasks")) == 1 and len(tasks_of(sf_person, lead)) == 1
+
+
+def test_a_status_edit_to_the_copy_of_a_salesforce_task_keeps_its_comments(
+    activities, linked_person, hs_person, sf_person
+):
+    """The copy's body holds the Description as it is: a status edit in HubSpot sends the
+    status alone, and never spoils the Comments (blank lines, spacing, "<Enter>")."""
+    lead, contact = linked_person
+    activities.settings(**BOTH_WAYS)
+    comments = "Press <Enter> on the form\n\nThen  wait for   the reply"
+    origin, copy = copied_task(activities, sf_person, lead, Subject="Follow up",
+                               Description=comments)  # fmt: skip
+    assert engagement_get(hs_person, "tasks", copy, "hs_task_body")["hs_task_body"] == comments
+    hs_person.crm.objects.basic_api.update(
+        "tasks", copy, EngagementUpdate(properties={"hs_task_status": "COMPLETED"})
+    )
+    run = activities()
+    assert run.counts["updated_in_salesforce"] == 1, run.counts
+    [task] = tasks_of(sf_person, lead)
+    assert (task["Status"], task["Description"]) == ("Completed", comments)
+    assert_idle(activities)
 
 
 def test_an_edit_to_an_activity_whose_task_copy_was_deleted_copies_it_again(
@@ -901,11 +1028,12 @@ def test_everything_is_batched(activities, linked_person, hs_person, sf_person):
     operations = [c.operation for c in calls]
     assert operations.count("collections.create") == 2  # 200 per call
     assert operations.count("tasks.batch.create") == 3  # 100 per call, associations inline
-    # Salesforce: one composite change read, two collections, two describes (first cycle).
-    assert run.calls[System.SALESFORCE] == 5, sorted(operations)
-    # HubSpot: two search pages, an association read per page, three batch creates and the
-    # key property created once.
-    assert run.calls[System.HUBSPOT] == 8, sorted(operations)
+    # Salesforce: one composite change read, two collections, two describes (first cycle),
+    # and the users once (the owner directory: the Tasks' owners, both ways).
+    assert run.calls[System.SALESFORCE] == 6, sorted(operations)
+    # HubSpot: two search pages, an association read per page, three batch creates, the
+    # key property created once and the owners once.
+    assert run.calls[System.HUBSPOT] == 9, sorted(operations)
 
 
 def test_activities_run_in_a_cycle_over_every_pair(activities, linked_person, sf_person, hs_person):
