@@ -55,7 +55,16 @@ from .errors import (
     ConnectorError,
     PermissionDenied,
 )
-from .models import ApiCall, ImportJob, Integration, ObjectSync, RecordLink, SyncRun, System
+from .models import (
+    ApiCall,
+    ImportJob,
+    Integration,
+    ObjectSync,
+    RecordLink,
+    SyncError,
+    SyncRun,
+    System,
+)
 from .object_settings import CUSTOM_PREFIX, settings_for
 from .selectors import cached_remote_read
 
@@ -137,7 +146,10 @@ SKIP_COUNTERS = {  # the pair's counters that mean "this record was left alone, 
     "skipped_type_off": "activity_type_off",
     "skipped_own": "created_by_the_integration",
     "skipped_no_contact": "no_contact",  # no WhoId, and no WhatId of a synced record
+    "skipped_unsynced_pipeline": "unsynced_pipeline",  # its deal opted out (spec §10)
 }
+# A record the pair left alone without counting why (a path SKIP_COUNTERS doesn't know).
+OTHER_REASON = "other"
 # Why records were left alone, as the import page and the command name them.
 SKIP_REASONS = {
     "no_email": gettext_lazy("No email address"),
@@ -151,6 +163,8 @@ SKIP_REASONS = {
     "activity_type_off": gettext_lazy("Activity type not synced"),
     "created_by_the_integration": gettext_lazy("Created by the integration"),
     "no_contact": gettext_lazy("Not on a lead, contact or synced record"),
+    "unsynced_pipeline": gettext_lazy("Deal in a pipeline that isn't synced"),
+    OTHER_REASON: gettext_lazy("Left alone by the sync"),
 }
 
 
@@ -885,22 +899,8 @@ class _Runner:
                 handed = [r for r in handed if r["Id"] not in taken]
         created = updated = failed = 0
         if handed:
-            counts = self.pair_counts()
-            before = Counter(counts)
-            handle(handed)
-            delta = Counter(counts)
-            delta.subtract(before)
-            pair_skipped = 0
-            for counter, reason in SKIP_COUNTERS.items():
-                if delta[counter] > 0:
-                    skipped[reason] += delta[counter]
-                    pair_skipped += delta[counter]
-            linked = RecordLink.objects.filter(
-                integration=self.integration, salesforce_id__in=[r["Id"] for r in handed]
-            ).count()
-            failed = max(0, len(handed) - pair_skipped - linked)
-            created = min(max(0, delta["created_in_hubspot"]), len(handed) - pair_skipped - failed)
-            updated = max(0, len(handed) - pair_skipped - failed - created)
+            created, updated, failed, left = self.pair_outcomes(handle, handed)
+            skipped.update(left)
         reasons = Counter(job.skipped_reasons or {})
         reasons.update(skipped)
         job.processed += len(records)
@@ -923,6 +923,45 @@ class _Runner:
                 "part",
             ]
         )
+
+    def pair_outcomes(self, handle, handed: list[dict]) -> tuple[int, int, int, Counter]:
+        """Hand ``handed`` to the pair and put each record in exactly one outcome, by its id:
+        failed (a sync error recorded for it now), created or updated (its link made, or its
+        link's values moved, now), else skipped. Returns (created, updated, failed, skip
+        reasons); the reasons add up to the skipped records."""
+        ids = [r["Id"] for r in handed]
+        links = RecordLink.objects.filter(integration=self.integration, salesforce_id__in=ids)
+        before = {
+            i: (h, s) for i, h, s in links.values_list("salesforce_id", "hubspot_id", "snapshot")
+        }
+        counts = self.pair_counts()
+        counted = Counter(counts)
+        started = timezone.now()
+        handle(handed)
+        delta = Counter(counts)
+        delta.subtract(counted)
+        failed = set(
+            SyncError.objects.filter(
+                integration=self.integration,
+                salesforce_id__in=ids,
+                resolved_at__isnull=True,
+                last_seen_at__gte=started,
+            ).values_list("salesforce_id", flat=True)
+        )
+        after = {
+            i: (h, s) for i, h, s in links.values_list("salesforce_id", "hubspot_id", "snapshot")
+        }
+        new = {i for i in after if i not in before}
+        # A link written again with the same values is a record in step (an activity's
+        # forced resync), not an update.
+        moved = {i for i in after if i in before and after[i] != before[i]}
+        skipped = len(set(ids) - failed - new - moved)
+        # The pairs count HubSpot creates, not which records made them: creates of records
+        # that then failed (say, a deal waiting for its account) are taken off.
+        made = max(0, delta["created_in_hubspot"] - len(new & failed))
+        created = min(len(new - failed), made)
+        updated = len(new - failed) - created + len(moved - failed)
+        return created, updated, len(failed), skip_reasons(delta, skipped)
 
     def pair_counts(self) -> Counter:
         return self.counts
@@ -977,6 +1016,31 @@ class _Runner:
                 batch = []
         if batch:
             yield batch
+
+
+def skip_reasons(delta: Counter, skipped: int) -> Counter:
+    """Why the pair left ``skipped`` records alone, from what its counters moved by (they
+    carry no ids): exactly ``skipped`` reasons, so each skipped record has one."""
+    reasons: Counter = Counter()
+    for counter, reason in SKIP_COUNTERS.items():
+        if delta[counter] > 0:
+            reasons[reason] += delta[counter]
+    extra = sum(reasons.values()) - skipped
+    if extra:
+        log.warning(
+            "import: the pair counted %+d skip reasons for its %d skipped records: %s",
+            extra,
+            skipped,
+            dict(delta),
+        )
+    while extra > 0:  # a record counted as skipped that still synced or failed
+        reason, count = reasons.most_common(1)[0]
+        cut = min(count, extra)
+        reasons[reason] -= cut
+        extra -= cut
+    if extra < 0:
+        reasons[OTHER_REASON] -= extra
+    return +reasons
 
 
 def rest_query_rows(salesforce: SalesforceConnector, soql: str) -> Iterator[dict]:

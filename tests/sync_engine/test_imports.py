@@ -266,6 +266,100 @@ def test_a_record_hubspot_rejects_fails_alone_as_a_typed_sync_error(
     assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
 
 
+REJECTED = {
+    "path": r"/batch/upsert$",  # creates; updates go to /batch/update
+    "status": 400,
+    "body": {
+        "status": "error",
+        "category": "VALIDATION_ERROR",
+        "message": "Property values were not valid",
+    },
+}
+
+
+def open_errors(integration) -> set[str]:
+    """The Salesforce records Sync health shows a current error for."""
+    return set(
+        SyncError.objects.filter(integration=integration, resolved_at__isnull=True).values_list(
+            "salesforce_id", flat=True
+        )
+    )
+
+
+def assert_adds_up(job: ImportJob) -> None:
+    """Each record read is in exactly one outcome; each skipped one has a reason with a label."""
+    assert job.created + job.updated + job.skipped + job.failed == job.processed == job.total
+    assert sum(job.skipped_reasons.values()) == job.skipped
+    assert set(job.skipped_reasons) <= set(imports.SKIP_REASONS)
+
+
+def summary_rows(text: str) -> dict[str, int]:
+    """The command's summary lines: label -> number."""
+    rows = {}
+    for line in text.splitlines():
+        label, _, value = line.rpartition(" ")
+        if value.replace(",", "").isdigit():
+            rows[label.strip()] = int(value.replace(",", ""))
+    return rows
+
+
+def test_records_already_in_sync_do_not_hide_the_records_hubspot_rejects(
+    integration, sf_person, hs_person, emulators
+):
+    seed(sf_person, "Lead", leads(3))
+    assert run(integration, "leads").created == 3
+    new = seed(sf_person, "Lead", leads(2, start=10))
+    emulators.hubspot.app.faults.add(**REJECTED)
+    job = run(integration, "leads")
+    assert (job.processed, job.created, job.updated, job.skipped, job.failed) == (5, 0, 0, 3, 2)
+    assert job.skipped_reasons == {"already_in_sync": 3}
+    assert open_errors(integration) == set(new)
+    assert_adds_up(job)
+
+
+def test_the_summary_counts_each_record_once_and_the_command_shows_it(
+    integration, sf_person, hs_person, emulators
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    synced = seed(sf_person, "Lead", leads(4))
+    assert run(integration, "leads").created == 4
+    for lead in synced[:2]:  # changed since: updated
+        sf_person.Lead.update(lead, {"FirstName": "Changed"})
+    new = seed(sf_person, "Lead", leads(3, start=10))
+    seed(
+        sf_person,
+        "Lead",
+        [
+            {"LastName": "Nomail", "Company": "X"},
+            {"LastName": "Twin", "Company": "X", "Email": "lead2@import.example"},
+        ],
+    )
+    # Refused: the three creates together, then the first alone and the other two together;
+    # those two, sent one by one, go through.
+    emulators.hubspot.app.faults.add(**REJECTED, times=3)
+    out = StringIO()
+    call_command("import_salesforce", "leads", "--here", stdout=out)
+    job = ImportJob.objects.filter(object="leads").latest("created_at")
+    assert (job.processed, job.created, job.updated, job.skipped, job.failed) == (9, 2, 2, 4, 1)
+    assert job.skipped_reasons == {"already_in_sync": 2, "no_email": 1, "duplicate_email": 1}
+    assert len(open_errors(integration)) == 1 and open_errors(integration) < set(new)
+    assert_adds_up(job)
+    shown = summary_rows(out.getvalue())
+    expected = {
+        "created in HubSpot": 2,
+        "updated in HubSpot": 2,
+        "skipped": 4,
+        "Already synced and unchanged": 2,
+        "No email address": 1,
+        "Email address of an earlier record": 1,
+        "failed (see Sync health)": 1,
+    }
+    assert {label: shown.get(label) for label in expected} == expected
+
+
 def test_accounts_need_company_sync_on_and_then_become_companies(integration, sf_person, hs_person):
     ids = seed(sf_person, "Account", [{"Name": f"Account {i}"} for i in range(4)])
     off = run(integration, "accounts")
@@ -384,6 +478,38 @@ def test_opportunities_after_accounts_become_deals_with_their_company(
     page = hs_person.crm.associations.v4.basic_api.get_page("deals", deal, "companies")
     assert [str(r.to_object_id) for r in page.results] == [company]
     assert run(integration, "opportunities").skipped_reasons == {"already_in_sync": 3}
+
+
+def test_a_deal_moved_to_an_unsynced_pipeline_is_skipped_for_that_reason(
+    integration, sf_person, hs_person, fast_search
+):
+    """A deal moved out of the synced pipelines opted out (spec §10): its opportunity's
+    change is skipped, with that reason, not counted as updated or failed."""
+    from hubspot.crm.deals import SimplePublicObjectInput
+
+    object_settings_update(integration=integration, object_name="deals", changes={}, enabled=True)
+    ids = seed(
+        sf_person,
+        "Opportunity",
+        [{"Name": f"Deal {i}", "StageName": "Prospecting", "CloseDate": "2026-12-31"}
+         for i in range(3)],
+    )  # fmt: skip
+    assert run(integration, "opportunities").created == 3
+    moved = RecordLink.objects.get(object="deals", salesforce_id=ids[0]).hubspot_id
+    hs_person.crm.deals.basic_api.update(
+        moved,
+        SimplePublicObjectInput(properties={"pipeline": "default", "dealstage": "qualifiedtobuy"}),
+    )
+    sf_person.Opportunity.update(ids[0], {"Name": "Renamed in Salesforce"})
+    job = run(integration, "opportunities")
+    assert job.status == "succeeded", job.message
+    assert (job.created, job.updated, job.skipped, job.failed) == (0, 0, 3, 0)
+    assert job.skipped_reasons == {"already_in_sync": 2, "unsynced_pipeline": 1}
+    assert_adds_up(job)
+    assert str(imports.SKIP_REASONS["unsynced_pipeline"]) == "Deal in a pipeline that isn't synced"
+    deal = hs_person.crm.deals.basic_api.get_by_id(moved, properties=["dealname"])
+    assert deal.properties["dealname"] == "Deal 0"
+    assert not open_errors(integration)
 
 
 def test_cases_become_tickets(integration, sf_person, fast_search):
