@@ -47,6 +47,7 @@ from .object_settings import (
     settings_validate,
     starts_enabled,
 )
+from .sync.geo import address_picklist_describe
 from .sync.registry import PAIR_CLASSES
 from .sync.rules import SyncRule
 from .sync.values import default_mappings, is_compatible, read_only_field
@@ -725,6 +726,7 @@ def schema_refresh(*, integration: Integration, object_name: str) -> None:
     salesforce = SalesforceConnector(integration=integration)
     for sobject in SALESFORCE_OBJECTS[object_name]:
         describe = salesforce.describe_object(sobject)
+        by_name = {f["name"]: f for f in describe["fields"]}
         sf_data = [
             {
                 "name": f["name"],
@@ -738,6 +740,8 @@ def schema_refresh(*, integration: Integration, object_name: str) -> None:
                     v["value"] for v in f.get("picklistValues") or [] if v.get("active")
                 ],
                 "default": _describe_default(f),
+                # The org's countries and which states each has (spec §12).
+                **address_picklist_describe(f, by_name),
             }
             for f in describe["fields"]
         ]

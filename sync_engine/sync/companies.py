@@ -489,6 +489,8 @@ class CompanySync(PairSync):
             return props.get(OWNER_PROPERTY) or ""
         if mapping.hubspot_property == DOMAIN:
             return domain_of(props.get(DOMAIN))
+        if self.geo_mapped(mapping):  # the org's state and country picklists (spec §12)
+            return self.geo_hubspot_comparable(SOBJECT, mapping.hubspot_property, props)
         name = self.ctx.mapped_field(mapping, SOBJECT)
         return normalize(props.get(mapping.hubspot_property), self.ctx.field_type(SOBJECT, name))
 

@@ -25,7 +25,6 @@ from typing import Any
 
 from ..models import RecordLink, ResyncRequest
 from ..object_settings import settings_for
-from . import geo
 from .changes import (
     COMPANY_PROPERTY,
     ContactCompanies,
@@ -42,6 +41,7 @@ from .changes import (
 from .context import CycleContext
 from .lifecycle import LIFECYCLE_ERROR, LIFECYCLE_STREAMS, LifecycleTransitions
 from .pair import (
+    GEO_PROPERTIES,
     LINK_MOMENTS,
     OWNER_PROPERTY,
     Pair,
@@ -166,7 +166,6 @@ class ContactSync(PairSync):
         )
         self._list_members: set[str] | None = None
         self._plans: dict[str, list[MappedField]] = {}
-        self._country_fields: dict[str, str] = {}
         # Emails of the HubSpot contacts read this cycle, and whether that was all of them.
         self.hubspot_emails: set[str] = set()
         self.hubspot_emails_complete = False
@@ -506,7 +505,7 @@ class ContactSync(PairSync):
             value = props.get(f.prop)
             if f.owner or f.geo or not (f.plain and type(value) is str):  # else it's the value
                 try:
-                    value = self._hs_value(f, props)
+                    value = self._hs_value(f, link.salesforce_type, props)
                 except ValueConversionError:
                     return False
             if snapshot.get(f.prop) != value:
@@ -612,12 +611,6 @@ class ContactSync(PairSync):
         return pairs
 
     # --- merge ----------------------------------------------------------------------------
-    def geo_active(self) -> bool:
-        return (
-            self.settings.salesforce_state_country != "disabled"
-            and self.settings.hubspot_state_country == "convert"
-        )
-
     def field_plan(self, sobject: str) -> list[MappedField]:
         """The mappings that apply to ``sobject``, in mapping order, resolved once a cycle."""
         plan = self._plans.get(sobject)
@@ -630,7 +623,6 @@ class ContactSync(PairSync):
                 if not name:
                     continue
                 prop = mapping.hubspot_property
-                code = f"{name}Code"
                 plan.append(
                     MappedField(
                         mapping=mapping,
@@ -639,8 +631,8 @@ class ContactSync(PairSync):
                         sf_type=self.ctx.field_type(sobject, name),
                         rule=SyncRule(mapping.rule),
                         owner=prop == OWNER_PROPERTY,
-                        geo=geo_on and prop in ("country", "state"),
-                        geo_target=code if self._write_codes and code in known else name,
+                        geo=geo_on and prop in GEO_PROPERTIES,
+                        geo_target=self.geo_target(sobject, name),
                         hs_writable=self.ctx.hubspot_writable(prop),
                         sf_updateable=self.ctx.writable(sobject, name, create=False),
                         sf_createable=self.ctx.writable(sobject, name, create=True),
@@ -653,88 +645,15 @@ class ContactSync(PairSync):
 
     def _sf_value(self, f: MappedField, sobject: str, record: dict) -> str:
         if f.geo:
-            return self._geo_comparable(
-                f.prop, record.get(f.name), self._record_country(sobject, record), salesforce=True
-            )
+            return self.geo_salesforce_comparable(sobject, f.prop, record)
         return f.comparable(record.get(f.name))
 
-    def _hs_value(self, f: MappedField, props: dict) -> str:
+    def _hs_value(self, f: MappedField, sobject: str, props: dict) -> str:
         if f.owner:
             return props.get(OWNER_PROPERTY) or ""
         if f.geo:
-            return self._geo_comparable(
-                f.prop, props.get(f.prop), props.get("country"), salesforce=False
-            )
+            return self.geo_hubspot_comparable(sobject, f.prop, props)
         return f.comparable(props.get(f.prop))
-
-    def salesforce_comparable(self, mapping, sobject: str, record: dict) -> str:
-        name = self.ctx.mapped_field(mapping, sobject)
-        raw = record.get(name)
-        if self.geo_active() and mapping.hubspot_property in ("country", "state"):
-            return self._geo_comparable(
-                mapping.hubspot_property,
-                raw,
-                self._record_country(sobject, record),
-                salesforce=True,
-            )
-        return normalize(raw, self.ctx.field_type(sobject, name))
-
-    def hubspot_comparable(self, mapping, sobject: str, props: dict) -> str:
-        if mapping.hubspot_property == OWNER_PROPERTY:
-            return props.get(OWNER_PROPERTY) or ""
-        name = self.ctx.mapped_field(mapping, sobject)
-        raw = props.get(mapping.hubspot_property)
-        if self.geo_active() and mapping.hubspot_property in ("country", "state"):
-            return self._geo_comparable(
-                mapping.hubspot_property, raw, props.get("country"), salesforce=False
-            )
-        return normalize(raw, self.ctx.field_type(sobject, name))
-
-    def _record_country(self, sobject: str, record: dict) -> str | None:
-        if sobject not in self._country_fields:
-            self._country_fields[sobject] = next(
-                (
-                    self.ctx.mapped_field(m, sobject) or ""
-                    for m in self.ctx.mappings
-                    if m.hubspot_property == "country"
-                ),
-                None,
-            )
-        name = self._country_fields[sobject]
-        return None if name is None else record.get(name)
-
-    @staticmethod
-    def _geo_comparable(
-        prop: str, raw: str | None, country: str | None, *, salesforce: bool
-    ) -> str:
-        """Countries compare as ISO codes; states as subdivision codes; a HubSpot state of a
-        country without configured states compares as blank (it is dropped, not sent)."""
-        raw = (raw or "").strip()
-        code = geo.country_code(country)
-        if prop == "country":
-            return geo.country_code(raw) or raw
-        if not raw or code is None:
-            return raw
-        if code not in geo.COUNTRIES_WITH_STATES:
-            return raw if salesforce else ""
-        found = geo.state_lookup(code, raw)
-        return found[0] if found else raw
-
-    def _geo_for_salesforce(self, prop: str, comparable: str, country_code: str | None) -> str:
-        if not comparable:
-            return ""
-        if prop == "country":
-            if len(comparable) == 2 and comparable.isupper():
-                return comparable if self._write_codes else geo.country_name(comparable)
-            return comparable
-        found = geo.state_lookup(country_code, comparable) if country_code else None
-        if found:
-            return found[0] if self._write_codes else found[1]
-        return comparable
-
-    @property
-    def _write_codes(self) -> bool:
-        return self.settings.salesforce_state_country == "customised"
 
     def merge(self, pair: Pair) -> None:
         """Decide every mapped field of one pair (idempotent: may run twice)."""
@@ -746,7 +665,6 @@ class ContactSync(PairSync):
         snapshot = pair.link.snapshot if pair.link and pair.link.pk else None
         creating_salesforce = pair.salesforce is None
         sf_time = parse_time(record.get("LastModifiedDate"))
-        country_code = None
         same, history = pair.same, pair.hs_history
         for f in self.field_plan(sobject):
             prop = f.prop
@@ -755,7 +673,7 @@ class ContactSync(PairSync):
                 continue
             try:
                 if f.geo:
-                    hs_value = self._hs_value(f, props)
+                    hs_value = self._hs_value(f, sobject, props)
                     sf_value = "" if creating_salesforce else self._sf_value(f, sobject, record)
                 else:
                     hs_value = props.get(prop)
@@ -783,8 +701,6 @@ class ContactSync(PairSync):
             if creating_salesforce and rule == SyncRule.ALWAYS_USE_SALESFORCE:
                 continue
             if hs_value == sf_value:  # nothing to decide (``merge_field`` would say so)
-                if prop == "country":
-                    country_code = None
                 same[prop] = hs_value
                 continue
             last = snapshot.get(prop) if snapshot is not None else None
@@ -800,15 +716,12 @@ class ContactSync(PairSync):
                 and two_way_conflict(hs_value, sf_value, last)
             ):
                 pair.needs_history = True
-            if prop == "country":
-                country_code = geo.country_code(hs_value) if decision.to_salesforce else None
             if decision.to_salesforce is not None:
                 if not (f.sf_createable if creating_salesforce else f.sf_updateable):
                     continue  # read-only in Salesforce: the mapping row shows the warning
                 value = decision.to_salesforce
                 if f.geo:
-                    code = country_code or geo.country_code(props.get("country"))
-                    out = self._geo_for_salesforce(prop, value, code)
+                    out = self.geo_for_salesforce(sobject, prop, value, props.get("country"))
                     pair.to_salesforce[f.geo_target] = out or None
                 else:
                     pair.to_salesforce[f.name] = to_salesforce(value, f.sf_type)

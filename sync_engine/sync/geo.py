@@ -4,10 +4,14 @@ ISO 3166 (pycountry) is the reference: a value may arrive as a code (``NL``, ``N
 (``Netherlands``), an official or common name, or a common alias (``Holland``, ``USA``, ``UK``).
 Salesforce's standard picklists use the ISO short names ("integration values") and configure
 states only for a few countries; a state for any other country is dropped instead of failing.
+The org's own configuration (:class:`Picklists`, from the stored describe of its ``…CountryCode``
+and dependent ``…StateCode`` fields) says which countries have states and what they are called;
+the standard configuration stands in when the describe doesn't say.
 """
 
 from __future__ import annotations
 
+import base64
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
@@ -15,7 +19,8 @@ from functools import cache
 
 import pycountry
 
-# Countries whose states/provinces Salesforce configures out of the box.
+# Countries whose states/provinces Salesforce configures out of the box: used when the stored
+# describe doesn't say which countries the org configures states for.
 COUNTRIES_WITH_STATES = frozenset({"US", "CA", "AU", "BR", "CN", "IN", "IE", "IT", "MX"})
 
 # Salesforce's standard names where they differ from pycountry's ISO short name.
@@ -73,7 +78,9 @@ COUNTRY_ALIASES = {
 
 
 def _key(value: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", value).strip().casefold().split())
+    # Without accents: an org's "Cote d'Ivoire" or "Aland Islands" is ISO's "Côte d'Ivoire".
+    text = "".join(c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c))
+    return " ".join(text.strip().casefold().split())
 
 
 @cache
@@ -86,7 +93,7 @@ def _country_index() -> dict[str, str]:
                 index.setdefault(_key(value), country.alpha_2)
     for code, name in SALESFORCE_COUNTRY_NAMES.items():
         index[_key(name)] = code
-    index.update(COUNTRY_ALIASES)
+    index.update({_key(alias): code for alias, code in COUNTRY_ALIASES.items()})
     return index
 
 
@@ -133,20 +140,132 @@ class Place:
     state: str | None
 
 
-def place_for_salesforce(country: str | None, state: str | None, *, mode: HubSpotMode) -> Place:
+class Picklists:
+    """The org's State and Country/Territory picklists: each country's integration value
+    (``countries``: ISO code -> name) and each country's states (``states``: country code ->
+    {state code: name}). ``states`` is None when the describe doesn't say which country a
+    state belongs to: the standard configuration (``COUNTRIES_WITH_STATES``, ISO names) then
+    stands in."""
+
+    def __init__(
+        self,
+        countries: dict[str, str] | None = None,
+        states: dict[str, dict[str, str]] | None = None,
+    ) -> None:
+        self.countries = countries or {}
+        self.states = states
+        self._country_keys = {_key(name): code for code, name in self.countries.items()}
+        self._country_keys.update({_key(code): code for code in self.countries})
+        self._state_keys: dict[str, dict[str, tuple[str, str]]] = {}
+
+    @classmethod
+    def from_describe(cls, country: dict | None, state: dict | None) -> Picklists:
+        """From the stored describe of a country code field and its state code field (as
+        :func:`address_picklist_describe` keeps them); either may be missing."""
+        countries = dict((country or {}).get("labels") or {})
+        valid_for = (state or {}).get("validFor")
+        if not valid_for:
+            return cls(countries, None)
+        states: dict[str, dict[str, str]] = {}
+        for code, name, controlling in valid_for:
+            for country_code in controlling:
+                states.setdefault(country_code, {})[code] = name
+        return cls(countries, states)
+
+    def country_code(self, value: str | None) -> str | None:
+        """The ISO code of a country's name in this org, or of any other spelling of it."""
+        if not value or not value.strip():
+            return None
+        return self._country_keys.get(_key(value)) or country_code(value)
+
+    def country_name(self, code: str) -> str:
+        """The org's name (integration value) for a country, else Salesforce's standard one."""
+        if code in self.countries:
+            return self.countries[code]
+        return country_name(code)
+
+    def has_states(self, country: str) -> bool:
+        if self.states is None:
+            return country in COUNTRIES_WITH_STATES
+        return bool(self.states.get(country))
+
+    def state(self, country: str, value: str | None) -> tuple[str, str] | None:
+        """(code, name) of a state of ``country`` as the org configures it, from its code, its
+        name or any ISO spelling of it; None when the org doesn't have it for that country."""
+        if self.states is None:
+            return state_lookup(country, value)
+        if not value or not value.strip():
+            return None
+        index = self._state_keys.get(country)
+        if index is None:
+            index = self._state_keys[country] = {}
+            for code, name in self.states.get(country, {}).items():
+                index.setdefault(_key(name), (code, name))
+            for code, name in self.states.get(country, {}).items():
+                index.setdefault(_key(code), (code, name))
+        found = index.get(_key(value))
+        iso = None if found else state_lookup(country, value)
+        if iso:  # an ISO spelling: matched by name first (the org's codes may differ from ISO's)
+            found = index.get(_key(iso[1])) or index.get(_key(iso[0]))
+        return found
+
+
+STANDARD = Picklists()
+
+
+def address_picklist_describe(field: dict, fields: dict[str, dict]) -> dict:
+    """What the engine keeps of an address code picklist's describe besides its values: a
+    country picklist's names (``labels``: code -> label, the integration values by default);
+    a state picklist's ``validFor``: ``[code, label, [country codes]]`` per state, decoded
+    from the bitmap over its controlling field's values (codes repeat across countries: "AL"
+    is Alabama and Alagoas). Nothing for any other field."""
+    if field.get("type") != "picklist" or not field["name"].endswith(("CountryCode", "StateCode")):
+        return {}
+    values = [v for v in field.get("picklistValues") or [] if v.get("active", True)]
+    controller = fields.get(field.get("controllerName") or "")
+    if not (field.get("dependentPicklist") and controller):
+        return {"labels": {v["value"]: v.get("label") or v["value"] for v in values}}
+    order = [v["value"] for v in controller.get("picklistValues") or []]
+    return {
+        "controllerName": controller["name"],
+        "validFor": [
+            [v["value"], v.get("label") or v["value"], _valid_for(v.get("validFor"), order)]
+            for v in values
+        ],
+    }
+
+
+def _valid_for(bitmap: str | None, order: list[str]) -> list[str]:
+    """The controlling values a dependent value is valid for: bit i (most significant bit of
+    each byte first) stands for the controller's i-th value."""
+    bits = base64.b64decode(bitmap or "")
+    return [
+        value
+        for i, value in enumerate(order)
+        if i >> 3 < len(bits) and bits[i >> 3] & (0x80 >> (i & 7))
+    ]
+
+
+def place_for_salesforce(
+    country: str | None,
+    state: str | None,
+    *,
+    mode: HubSpotMode,
+    picklists: Picklists = STANDARD,
+) -> Place:
     """What to write into Salesforce's Country and State fields.
 
-    In ``CONVERT`` mode a recognised country becomes Salesforce's standard name and a recognised
+    In ``CONVERT`` mode a recognised country becomes the org's name for it and a recognised
     state its name; a state is dropped when its country has no configured states (instead of
     failing the whole record). Values we cannot recognise pass through unchanged, so Salesforce
     reports them and the admin sees a picklist error with the value that needs fixing.
     """
     if mode == HubSpotMode.AS_IS:
         return Place(country or None, state or None)
-    code = country_code(country)
+    code = picklists.country_code(country)
     if code is None:
         return Place(country or None, state or None)
-    if code not in COUNTRIES_WITH_STATES:
-        return Place(country_name(code), None)
-    found = state_lookup(code, state)
-    return Place(country_name(code), found[1] if found else (state or None))
+    if not picklists.has_states(code):
+        return Place(picklists.country_name(code), None)
+    found = picklists.state(code, state)
+    return Place(picklists.country_name(code), found[1] if found else (state or None))

@@ -30,6 +30,8 @@ from ..errors import (
     TransientError,
 )
 from ..models import RecordLink, ResyncRequest, SchemaCache, SyncCursor, SyncError, System
+from ..selectors import object_settings_get
+from . import geo
 from .changes import (
     Cursor,
     SoqlStream,
@@ -64,6 +66,10 @@ LINK_MOMENTS = ("hubspot_modified_at", "salesforce_modified_at", "last_synced_at
 LINK_KEYS = ["hubspot_id", "salesforce_id", "salesforce_type"]
 LINK_VALUES = ["snapshot", "hubspot_modified_at", "salesforce_modified_at", "last_synced_at"]
 LINK_FIELDS = LINK_KEYS + LINK_VALUES
+# HubSpot's own Country and State/Region properties (spec §12) and the pairs that have them,
+# with their Salesforce objects: converted to the org's State and Country/Territory picklists.
+GEO_PROPERTIES = ("country", "state")
+GEO_OBJECTS = {"contacts": ("Lead", "Contact"), "companies": ("Account",)}
 
 
 @dataclass
@@ -148,6 +154,9 @@ class PairSync:
         )
         self.two_way = [m.hubspot_property for m in ctx.mappings if m.rule == SyncRule.TWO_WAY]
         self._intents: SyncCursor | None = None
+        self._geo_settings: Any = None
+        self._geo_fields: dict[tuple[str, str], str | None] = {}
+        self._picklists: dict[str, geo.Picklists] = {}
 
     @property
     def counts(self):
@@ -800,12 +809,17 @@ class PairSync:
         object that define ``hubspot_comparable`` (companies, deals)."""
         prop, sobject = mapping.hubspot_property, pair.sobject
         kind = self.ctx.field_type(sobject, name)
+        converted = self.geo_mapped(mapping)
+        record = pair.salesforce or {}
         try:
-            hs_value = self.hubspot_comparable(mapping, pair.hs_props)
-            record = pair.salesforce or {}
-            sf_value = (
-                "" if creating else self.salesforce_value_compared(mapping, record, name, kind)
-            )
+            if converted:
+                hs_value = self.geo_hubspot_comparable(sobject, prop, pair.hs_props)
+                sf_value = "" if creating else self.geo_salesforce_comparable(sobject, prop, record)
+            else:
+                hs_value = self.hubspot_comparable(mapping, pair.hs_props)
+                sf_value = (
+                    "" if creating else self.salesforce_value_compared(mapping, record, name, kind)
+                )
         except ValueConversionError as error:
             self.record_error(
                 pair, "to_salesforce", "property_value", "INVALID_VALUE", f"{prop}: {error}", [name]
@@ -829,12 +843,20 @@ class PairSync:
             pair.needs_history = True
         if decision.to_salesforce is not None:
             if self.ctx.writable(sobject, name, create=creating):
-                value = self.salesforce_value_written(mapping, decision.to_salesforce, kind)
-                pair.to_salesforce[name] = value
+                if converted:
+                    value = self.geo_for_salesforce(
+                        sobject, prop, decision.to_salesforce, pair.hs_props.get("country")
+                    )
+                    pair.to_salesforce[self.geo_target(sobject, name)] = value or None
+                else:
+                    value = self.salesforce_value_written(mapping, decision.to_salesforce, kind)
+                    pair.to_salesforce[name] = value
                 pair.snap_salesforce[prop] = decision.to_salesforce
         elif decision.to_hubspot is not None:
             if self.ctx.hubspot_writable(prop):
-                pair.to_hubspot[prop] = decision.to_hubspot
+                # A converted value goes as Salesforce names it, not as the code it compares as.
+                value = (record.get(name) or "") if converted else decision.to_hubspot
+                pair.to_hubspot[prop] = value
                 pair.snap_hubspot[prop] = decision.to_hubspot
         elif hs_value == sf_value:
             pair.same[prop] = hs_value
@@ -842,11 +864,127 @@ class PairSync:
     def salesforce_value_compared(self, mapping, record: dict, name: str, kind: str) -> str:
         """A mapped Salesforce field's value (``name``, of type ``kind``) in the form it is
         compared, and written to HubSpot, in."""
+        if self.geo_mapped(mapping):  # pairs on one Salesforce object (contacts merge their own)
+            sobject = GEO_OBJECTS[self.object_name][0]
+            return self.geo_salesforce_comparable(sobject, mapping.hubspot_property, record)
         return normalize(record.get(name), kind)
 
     def salesforce_value_written(self, mapping, value: str, kind: str) -> object:
         """What a HubSpot value decided for Salesforce is written as."""
         return to_salesforce(value, kind)
+
+    # --- State and Country/Territory picklists (spec §12) ---------------------------------
+    @property
+    def geo_settings(self) -> Any:
+        """The portal's state and country settings: kept with the contact pair's, they apply
+        to every pair with an address."""
+        if self._geo_settings is None:
+            self._geo_settings = (
+                self.settings
+                if self.object_name == "contacts"
+                else object_settings_get(integration=self.ctx.integration, object_name="contacts")
+            )
+        return self._geo_settings
+
+    def geo_active(self) -> bool:
+        """Whether HubSpot's free-text country and state are converted to the org's values."""
+        if self.object_name not in GEO_OBJECTS:
+            return False
+        settings = self.geo_settings
+        return (
+            settings.salesforce_state_country != "disabled"
+            and settings.hubspot_state_country == "convert"
+        )
+
+    def geo_mapped(self, mapping) -> bool:
+        return mapping.hubspot_property in GEO_PROPERTIES and self.geo_active()
+
+    def geo_field(self, sobject: str, prop: str) -> str | None:
+        """The Salesforce field HubSpot's ``country`` or ``state`` maps to on ``sobject``
+        (``Country``, ``MailingState``, ``BillingCountry``, …)."""
+        key = (sobject, prop)
+        if key not in self._geo_fields:
+            self._geo_fields[key] = next(
+                (
+                    self.ctx.mapped_field(m, sobject)
+                    for m in self.ctx.mappings
+                    if m.hubspot_property == prop
+                ),
+                None,
+            )
+        return self._geo_fields[key]
+
+    def geo_picklists(self, sobject: str) -> geo.Picklists:
+        """The org's countries and states as the stored describe of ``sobject``'s address code
+        fields has them (no call: the describe is read when the schema is)."""
+        picklists = self._picklists.get(sobject)
+        if picklists is None:
+            known = self.ctx.salesforce_fields.get(sobject, {})
+            country, state = (self.geo_field(sobject, prop) for prop in GEO_PROPERTIES)
+            picklists = self._picklists[sobject] = geo.Picklists.from_describe(
+                known.get(f"{country}Code") if country else None,
+                known.get(f"{state}Code") if state else None,
+            )
+        return picklists
+
+    def geo_comparable(
+        self, sobject: str, prop: str, raw: str | None, country: str | None, *, salesforce: bool
+    ) -> str:
+        """Countries compare as ISO codes, states as the org's state codes; a HubSpot state of
+        a country without configured states compares as blank (it is dropped, not sent)."""
+        picklists = self.geo_picklists(sobject)
+        raw = (raw or "").strip()
+        if prop == "country":
+            return picklists.country_code(raw) or raw
+        code = picklists.country_code(country)
+        if not raw or code is None:
+            return raw
+        if not picklists.has_states(code):
+            return raw if salesforce else ""
+        found = picklists.state(code, raw)
+        return found[0] if found else raw
+
+    def geo_hubspot_comparable(self, sobject: str, prop: str, props: dict) -> str:
+        return self.geo_comparable(
+            sobject, prop, props.get(prop), props.get("country"), salesforce=False
+        )
+
+    def geo_salesforce_comparable(self, sobject: str, prop: str, record: dict) -> str:
+        name, country = self.geo_field(sobject, prop), self.geo_field(sobject, "country")
+        return self.geo_comparable(
+            sobject,
+            prop,
+            record.get(name) if name else None,
+            record.get(country) if country else None,
+            salesforce=True,
+        )
+
+    def geo_for_salesforce(
+        self, sobject: str, prop: str, comparable: str, country: str | None
+    ) -> str:
+        """What a value decided for Salesforce is written as: the org's name for it, or its
+        code with customised picklists (see ``geo_target``). ``country`` is HubSpot's, which
+        the state belongs to."""
+        if not comparable:
+            return ""
+        picklists = self.geo_picklists(sobject)
+        codes = self.geo_settings.salesforce_state_country == "customised"
+        if prop == "country":
+            if picklists.country_code(comparable) != comparable:
+                return comparable  # not a country we know: Salesforce says what's wrong
+            return comparable if codes else picklists.country_name(comparable)
+        code = picklists.country_code(country)
+        found = picklists.state(code, comparable) if code else None
+        if found:
+            return found[0] if codes else found[1]
+        return comparable
+
+    def geo_target(self, sobject: str, name: str) -> str:
+        """The field a converted value is written to: with customised picklists (names the
+        org changed) its code field, whose values don't change."""
+        code = f"{name}Code"
+        customised = self.geo_settings.salesforce_state_country == "customised"
+        return code if customised and code in self.ctx.salesforce_fields.get(sobject, {}) else name
 
     def align_options(self, pairs: list[Pair]) -> None:
         """Salesforce picklist values HubSpot's dropdowns don't offer yet are added as options

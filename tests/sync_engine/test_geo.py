@@ -1,5 +1,7 @@
 """Country and state conversion to Salesforce's standard picklist values (spec §12)."""
 
+import base64
+
 import pycountry
 import pytest
 from hypothesis import given
@@ -8,7 +10,9 @@ from hypothesis import strategies as st
 from sync_engine.sync.geo import (
     COUNTRIES_WITH_STATES,
     HubSpotMode,
+    Picklists,
     Place,
+    address_picklist_describe,
     country_code,
     country_name,
     place_for_salesforce,
@@ -92,3 +96,99 @@ def test_every_configured_state_converts_to_its_name(country, data):
     place = place_for_salesforce(country, short, mode=CONVERT)
     assert place.country == country_name(country)
     assert state_lookup(country, place.state)[0] == short
+
+
+def _bitmap(*indexes: int) -> str:
+    bits = bytearray(3)
+    for i in indexes:
+        bits[i >> 3] |= 0x80 >> (i & 7)
+    return base64.b64encode(bytes(bits)).decode()
+
+
+def _org() -> Picklists:
+    """An org's describe, as Salesforce sends it: states depend on the country code through
+    ``validFor`` bitmaps over the country picklist's values (CN, CZ, JP, NL, US, MX); one
+    code may stand for states of several countries."""
+    countries = ["CN", "CZ", "JP", "NL", "US", "MX"]
+    country = {
+        "name": "BillingCountryCode",
+        "type": "picklist",
+        "picklistValues": [
+            {"value": c, "label": label, "active": True, "validFor": None}
+            for c, label in zip(
+                countries,
+                ["China", "Czechia", "Japan", "Netherlands", "United States", "Mexico"],
+                strict=True,
+            )
+        ],
+    }
+    state = {
+        "name": "BillingStateCode",
+        "type": "picklist",
+        "dependentPicklist": True,
+        "controllerName": "BillingCountryCode",
+        "picklistValues": [
+            {"value": "34", "label": "Anhui", "active": True, "validFor": _bitmap(0)},
+            {"value": "13", "label": "Tokyo", "active": True, "validFor": _bitmap(2)},
+            {"value": "27", "label": "Osaka", "active": True, "validFor": _bitmap(2)},
+            {"value": "NY", "label": "New York", "active": True, "validFor": _bitmap(4)},
+            {"value": "JA", "label": "Jiangsu", "active": True, "validFor": _bitmap(0)},
+            {"value": "JA", "label": "Jalisco", "active": True, "validFor": _bitmap(5)},
+            {"value": "XX", "label": "Retired", "active": False, "validFor": _bitmap(4)},
+        ],
+    }
+    fields = {f["name"]: f for f in (country, state)}
+    kept = {name: address_picklist_describe(f, fields) for name, f in fields.items()}
+    return Picklists.from_describe(kept["BillingCountryCode"], kept["BillingStateCode"])
+
+
+def test_the_describe_keeps_each_states_countries_and_nothing_for_other_fields():
+    org = _org()
+    assert org.states == {
+        "CN": {"34": "Anhui", "JA": "Jiangsu"},
+        "JP": {"13": "Tokyo", "27": "Osaka"},
+        "US": {"NY": "New York"},
+        "MX": {"JA": "Jalisco"},
+    }
+    assert address_picklist_describe({"name": "Industry", "type": "picklist"}, {}) == {}
+
+
+def test_the_orgs_configuration_says_which_countries_have_states():
+    """Japan has prefectures in this org (not in the standard nine); the Netherlands none."""
+    org = _org()
+    assert "JP" not in COUNTRIES_WITH_STATES
+    assert place_for_salesforce("Japan", "Tokyo", mode=CONVERT, picklists=org) == Place(
+        "Japan", "Tokyo"
+    )
+    assert place_for_salesforce("Holland", "Utrecht", mode=CONVERT, picklists=org) == Place(
+        "Netherlands", None
+    )
+    # Without the org's configuration, the standard one: Japan's state is dropped.
+    assert place_for_salesforce("Japan", "Tokyo", mode=CONVERT) == Place("Japan", None)
+
+
+def test_states_are_the_orgs_codes_and_names_found_from_any_spelling():
+    org = _org()
+    assert org.state("JP", "tokyo") == ("13", "Tokyo")
+    assert org.state("JP", "27") == ("27", "Osaka")
+    assert org.state("JP", "JP-27") == ("27", "Osaka")  # ISO's code, matched by its name
+    assert org.state("CN", "Anhui") == ("34", "Anhui")  # ISO says "AH", "Anhui Sheng"
+    assert org.state("CN", "ja") == ("JA", "Jiangsu")
+    assert org.state("MX", "JA") == ("JA", "Jalisco")
+    assert org.state("US", "Tokyo") is None  # not a state of that country
+    assert org.state("US", "Retired") is None  # inactive
+
+
+def test_countries_are_the_orgs_names():
+    org = _org()
+    assert org.country_name("CZ") == "Czechia"
+    assert org.country_code("czechia") == "CZ"
+    assert org.country_code("Czech Republic") == "CZ"
+    assert org.country_code("Côte d'Ivoire") == country_code("Cote d'Ivoire") == "CI"
+
+
+def test_a_describe_without_dependencies_falls_back_to_the_standard_states():
+    fallback = Picklists.from_describe({"labels": {"JP": "Japan"}}, {"labels": {"13": "Tokyo"}})
+    assert fallback.states is None
+    assert not fallback.has_states("JP") and fallback.has_states("US")
+    assert fallback.state("US", "ny") == ("NY", "New York")

@@ -66,6 +66,57 @@ def test_picklists_disabled_sends_text_unchanged(cycle, sf_person, hs_person):
     assert (lead["Country"], lead["State"]) == ("Holland", "Utrecht")
 
 
+def test_the_orgs_own_states_are_used_for_every_country_it_configures_them_for(
+    cycle, picklists, sf_person, hs_person
+):
+    """Which countries have states comes from the org's describe (the dependent state
+    picklist), not a fixed list: this org configures Japan's prefectures."""
+    cycle.settings(salesforce_state_country="enabled", hubspot_state_country="convert")
+    jp = hs_create(  # ISO's code for Osaka
+        hs_person,
+        email="jp@example.com",
+        lastname="Sato",
+        company="X",
+        country="Japan",
+        state="JP-27",
+    )
+    tokyo = hs_create(
+        hs_person,
+        email="tokyo@example.com",
+        lastname="Ito",
+        company="X",
+        country="Japan",
+        state="Tokyo",
+    )
+    cycle()
+    lead = sf_person.Lead.get(cycle.link(hubspot_id=jp).salesforce_id)
+    assert (lead["Country"], lead["State"], lead["StateCode"]) == ("Japan", "Osaka", "27")
+    lead = sf_person.Lead.get(cycle.link(hubspot_id=tokyo).salesforce_id)
+    assert (lead["Country"], lead["State"], lead["StateCode"]) == ("Japan", "Tokyo", "13")
+    cycle()
+    idle = cycle()
+    assert not idle.counts.get("updated_in_salesforce") and not idle.counts.get(
+        "updated_in_hubspot"
+    )
+
+
+def test_customised_picklists_get_the_orgs_codes(cycle, picklists, sf_person, hs_person):
+    """The org's state codes, not ISO's: Salesforce calls Anhui "34" (ISO: CN-AH)."""
+    cycle.settings(salesforce_state_country="customised", hubspot_state_country="convert")
+    contact = hs_create(
+        hs_person,
+        email="cn@example.com",
+        lastname="Li",
+        company="X",
+        country="China",
+        state="Anhui",
+    )
+    run = cycle()
+    assert run.counts["created_in_salesforce"] == 1, run.counts
+    lead = sf_person.Lead.get(cycle.link(hubspot_id=contact).salesforce_id)
+    assert (lead["CountryCode"], lead["StateCode"], lead["State"]) == ("CN", "34", "Anhui")
+
+
 def test_owners_match_on_name_and_email_and_unknown_owners_reset(
     cycle, emulators, sf_person, hs_person
 ):
