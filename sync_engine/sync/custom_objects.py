@@ -43,7 +43,7 @@ record: a failed delete never turns into a new HubSpot record.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -81,6 +81,7 @@ from .pair import (
     PairSync,
     each_chunk_retried,
     hubspot_associations_read,
+    hubspot_batch_read,
     hubspot_version,
     salesforce_version,
 )
@@ -159,6 +160,9 @@ class CustomObjectSync(PairSync):
         # (HubSpot id, associated object) whose association write didn't land this batch
         self._associations_failed: set[tuple[str, str]] = set()
         self._pairs_on: set[str] | None = None  # the pairs switched on (see pair_on)
+        self._deletes_since: dict[str, datetime] = {}  # see note_delete_rules
+        # Salesforce id -> when a linked record was deleted (load_salesforce_partners)
+        self._salesforce_deleted_at: dict[str, datetime | None] = {}
         # ``align_options`` (shared) adds missing dropdown options through the context: on
         # this pair's HubSpot object type, not on the pair's name.
         ctx.hubspot_add_options = self.hubspot_add_options
@@ -173,17 +177,46 @@ class CustomObjectSync(PairSync):
             self.counts["not_configured"] += 1
             return
         self.ensure_key_property()
+        self.note_delete_rules()
         self.sync_salesforce_changes()
         self.sync_hubspot_changes()
         if self.settings.hubspot_delete == "delete":
             self.sync_hubspot_deletes()
-        else:  # turned on again later, it starts afresh
-            SyncCursor.objects.filter(
-                integration=self.ctx.integration, stream=self.deletes_stream
-            ).delete()
         if self.ctx.retry_allowed:
             self.retry_waiting()
             self.retry_errored()
+
+    def note_delete_rules(self) -> None:
+        """Since when each delete rule ("a HubSpot delete deletes in Salesforce" and the
+        reverse) has been on: from when the pair's settings last changed, noted by the first
+        cycle with it on. Only deletes made since count; earlier ones are handled as under "do
+        nothing", so turning a rule on never deletes retroactively. A rule that is off
+        forgets it: turned on again later, it starts afresh."""
+        self._deletes_since = {}
+        off: list[str] = []
+        for rule, stream in (
+            ("hubspot_delete", self.deletes_stream),
+            ("salesforce_delete", f"salesforce:deletes:{self.object_name}"),
+        ):
+            if getattr(self.settings, rule) != "delete":
+                off.append(stream)
+                continue
+            row = Cursor.load(self.ctx.integration, stream).row
+            if row.position is None:
+                row.position = ObjectSync.objects.filter(
+                    integration=self.ctx.integration, object=self.object_name
+                ).values_list("updated_at", flat=True)[0]
+                row.save(update_fields=["position", "updated_at"])
+            # Salesforce stamps whole seconds: a delete in the same second as the change counts.
+            self._deletes_since[rule] = (
+                row.position.replace(microsecond=0) if rule == "salesforce_delete" else row.position
+            )
+        SyncCursor.objects.filter(integration=self.ctx.integration, stream__in=off).delete()
+
+    def deleted_since_rule(self, rule: str, at: datetime | None) -> bool:
+        """Whether a delete made at ``at`` (None: unknown) falls under ``rule`` being on."""
+        since = self._deletes_since.get(rule)
+        return since is not None and at is not None and at >= since
 
     def ensure_key_property(self) -> None:
         """The unique property new HubSpot records are upserted by (created once)."""
@@ -303,12 +336,20 @@ class CustomObjectSync(PairSync):
 
     def partners_deleted_in_hubspot(self, pairs: list[Pair]) -> list[dict]:
         """Linked Salesforce records whose HubSpot record is gone: with "a HubSpot delete
-        deletes in Salesforce" they are deleted; otherwise unlinked, and created again in
-        HubSpot when Salesforce → HubSpot creates."""
+        deletes in Salesforce", those archived since that was on are deleted; the others (as
+        with "do nothing") are unlinked, and created again in HubSpot when Salesforce →
+        HubSpot creates. One gone from HubSpot's archive too (deleted for good) went after
+        it last synced: it counts if that was since the rule was on."""
+        archived_at = (
+            self.hubspot_archived_at([p.link.hubspot_id for p in pairs])
+            if pairs and self.settings.hubspot_delete == "delete"
+            else {}
+        )
         again: list[dict] = []
         doomed: list[dict] = []
         for pair in pairs:
-            if self.settings.hubspot_delete == "delete":
+            at = archived_at.get(pair.link.hubspot_id) or pair.link.last_synced_at
+            if self.deleted_since_rule("hubspot_delete", at):
                 doomed.append(pair.salesforce)
             elif self.allow_to_hubspot:
                 again.append(pair.salesforce)
@@ -318,6 +359,23 @@ class CustomObjectSync(PairSync):
         refused = {r["Id"] for r in doomed} - deleted
         self.unlink([p for p in pairs if p.salesforce_id not in refused])
         return again
+
+    def hubspot_archived_at(self, ids: list[str]) -> dict[str, datetime]:
+        """When each of these archived HubSpot records was archived (one batch read per 100);
+        one archived without a time counts as archived now, as in ``sync_hubspot_deletes``."""
+        if not ids:
+            return {}
+        result = hubspot_batch_read(
+            self.ctx.hubspot,
+            object_type=self.hubspot_type,
+            ids=ids,
+            properties=[KEY_PROPERTY],
+            archived=True,
+        )
+        return {
+            str(o.id): parse_time(getattr(o, "archived_at", None)) or timezone.now()
+            for o in result.results
+        }
 
     def unlink(self, pairs: list[Pair]) -> None:
         RecordLink.objects.filter(pk__in=[p.link.pk for p in pairs]).delete()
@@ -421,8 +479,9 @@ class CustomObjectSync(PairSync):
 
     def salesforce_deletes(self, records: list[dict]) -> None:
         """Deleted in Salesforce: the link goes; with "a Salesforce delete deletes in HubSpot"
-        the HubSpot record is archived too. The records' errors go with them (a HubSpot delete
-        Salesforce refused, say, that someone then deleted by hand): nothing is left to retry."""
+        the HubSpot record is archived too, if deleted since that was on. The records' errors
+        go with them (a HubSpot delete Salesforce refused, say, that someone then deleted by
+        hand): nothing is left to retry."""
         if records and self.has_open_errors():
             services.sync_errors_resolve(
                 integration=self.ctx.integration,
@@ -432,9 +491,16 @@ class CustomObjectSync(PairSync):
         links = self.links_by("salesforce_id", [r["Id"] for r in records])
         if not links:
             return
-        archive = [link.hubspot_id for link in links.values()]
-        if self.settings.salesforce_delete == "delete":
-            self.hubspot_archive(archive)
+        self.hubspot_archive(
+            [
+                links[r["Id"]].hubspot_id
+                for r in records
+                if r["Id"] in links
+                and self.deleted_since_rule(
+                    "salesforce_delete", parse_time(r.get("SystemModstamp")) or timezone.now()
+                )
+            ]
+        )
         RecordLink.objects.filter(pk__in=[link.pk for link in links.values()]).delete()
         self.counts["links_removed"] += len(links)
 
@@ -479,21 +545,33 @@ class CustomObjectSync(PairSync):
     def load_salesforce_partners(self, pairs: list[Pair]) -> None:
         if not pairs:
             return
+        fields = self.record_fields()
         records = salesforce_by_ids(
             self.ctx.salesforce,
             self.sobject,
-            self.record_fields(),
+            fields,
             [p.link.salesforce_id for p in pairs],
+            include_deleted="IsDeleted" in fields,  # when it was deleted, for the delete rule
         )
         found = {r["Id"]: r for r in records}
         for pair in pairs:
-            pair.salesforce = found.get(pair.link.salesforce_id)
+            record = found.get(pair.link.salesforce_id)
+            if record is not None and record.get("IsDeleted"):
+                self._salesforce_deleted_at[record["Id"]] = parse_time(record.get("SystemModstamp"))
+                record = None
+            pair.salesforce = record
 
     def partners_deleted_in_salesforce(self, pairs: list[Pair]) -> list[Any]:
+        """Linked HubSpot records whose Salesforce record is gone: with "a Salesforce delete
+        deletes in HubSpot", those deleted since that was on are archived; the others (as
+        with "do nothing") are unlinked, and created again in Salesforce when HubSpot →
+        Salesforce creates. One gone from the recycle bin too (purged) went after it last
+        synced: it counts if that was since the rule was on."""
         again: list[Any] = []
         archive: list[str] = []
         for pair in pairs:
-            if self.settings.salesforce_delete == "delete":
+            at = self._salesforce_deleted_at.get(pair.link.salesforce_id)
+            if self.deleted_since_rule("salesforce_delete", at or pair.link.last_synced_at):
                 archive.append(pair.hubspot_id)
             elif self.allow_to_salesforce:
                 again.append(pair.hubspot)
@@ -602,12 +680,7 @@ class CustomObjectSync(PairSync):
         checked = cursor.row.checked_at
         if checked is not None and timezone.now() - checked < DELETES_EVERY:
             return
-        if cursor.row.position is None:  # from when the pair's settings last changed
-            cursor.row.position = ObjectSync.objects.filter(
-                integration=self.ctx.integration, object=self.object_name
-            ).values_list("updated_at", flat=True)[0]
-            cursor.row.save(update_fields=["position", "updated_at"])
-        since = cursor.row.position
+        since = self._deletes_since["hubspot_delete"]  # see note_delete_rules
         if cursor.row.checked_at is not None:
             since = max(since, cursor.row.checked_at - OVERLAP)
         read_started = None

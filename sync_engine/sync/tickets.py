@@ -12,13 +12,15 @@ Pipelines: every case process (a Case record type; ``master`` for cases without 
 HubSpot ticket pipeline, and ``Case.Status`` maps to that pipeline's stages through the table
 in ``TicketSettings.pipelines``. A process without a pipeline gets a new one (its stages are the
 case statuses, closed statuses in the CLOSED ticket state); a status that pipeline lacks is
-added to it as a stage. A chosen existing pipeline is matched by stage label instead, and a
-status it has no stage for leaves a *Picklists* error on the case. A create is marked before
-it is sent; an attempt that finds the mark (the answer was lost) adopts the pipeline of the
-label it would create instead of making a second. A pipeline that can't be created is asked
-for once a cycle, not once per case; one HubSpot refuses (its tier caps ticket pipelines)
-leaves a *pipeline limit* error with HubSpot's message on each of its cases and is asked for
-again hourly (``PIPELINES_STATE``).
+added to it as a stage, and while that fails (a blip, a refusal) the case waits with the typed
+error, its ticket never put in another stage. A chosen existing pipeline is matched by stage
+label instead, and a status it has no stage for leaves a *Picklists* error on the case (a new
+ticket goes to the pipeline's first stage meanwhile). A create is marked before it is sent;
+an attempt that finds the mark (the answer was lost) adopts the pipeline of the label it would
+create instead of making a second. A pipeline that can't be created is asked for once a
+cycle, not once per case; one HubSpot refuses (its tier caps ticket pipelines) leaves a
+*pipeline limit* error with HubSpot's message on each of its cases and is asked for again
+hourly (``PIPELINES_STATE``).
 
 Associations (settings ``sync_account_association``, ``sync_contact_association``):
 ``Case.AccountId`` → the ticket's company (through the companies links) and ``Case.ContactId``
@@ -292,6 +294,10 @@ class TicketSync(PairSync):
         self._statuses: list[str] | None = None
         # Why a process's pipeline isn't there: asked for once a cycle at most.
         self._pipeline_failures: dict[str, dict[str, str]] = {}
+        # Why a (process, status) stage couldn't be added: asked for once a cycle at most;
+        # and the cases waiting for such a stage (by case id), see wait_for_pipeline.
+        self._stage_failures: dict[tuple[str, str], dict[str, str]] = {}
+        self._stage_waits: dict[str, dict[str, str]] = {}
         self._state: dict[str, Any] | None = None  # see PIPELINES_STATE
         self.partners_off = partner_pairs_off(ctx.integration)
         self._paused_marked: set[str] = set()  # kinds mark_paused noted this cycle
@@ -475,23 +481,29 @@ class TicketSync(PairSync):
 
     def wait_for_pipeline(self, pair: Pair) -> None:
         """A new ticket needs a pipeline stage (HubSpot requires one): while the case's
-        pipeline isn't there, the ticket isn't sent, and the case waits with an error (a blip
-        is tried again next cycle, a refusal hourly) instead of failing as a missing required
-        value. A linked ticket gets its other values and keeps its stage meanwhile."""
+        pipeline, or the stage for its status, isn't there (``_stage_waits``), the ticket
+        isn't sent, and the case waits with an error (a blip is tried again next cycle, a
+        refusal later) instead of failing as a missing required value or landing in another
+        stage. A linked ticket gets its other values and keeps its stage meanwhile."""
         process = (pair.salesforce or {}).get("RecordTypeId") or MASTER
-        failure = self._pipeline_failures.get(process) or {
-            "type": "picklist",
-            "code": "NO_PIPELINE",
-            "message": "The HubSpot ticket pipeline for this case's process isn't there yet: "
-            "it has no stage",
-        }
+        stage_failure = self._stage_waits.get(pair.salesforce_id)
+        failure = (
+            stage_failure
+            or self._pipeline_failures.get(process)
+            or {
+                "type": "picklist",
+                "code": "NO_PIPELINE",
+                "message": "The HubSpot ticket pipeline for this case's process isn't there yet: "
+                "it has no stage",
+            }
+        )
         self.record_error(
             pair,
             "to_hubspot",
             failure["type"],
             failure["code"],
             failure["message"],
-            ["RecordTypeId"],
+            ["Status" if stage_failure else "RecordTypeId"],
         )
         if pair.link is None:
             pair.to_hubspot, pair.snap_hubspot = {}, {}
@@ -501,6 +513,7 @@ class TicketSync(PairSync):
         """``hs_pipeline`` and ``hs_pipeline_stage`` for the case's process and status."""
         record = pair.salesforce or {}
         process = record.get("RecordTypeId") or MASTER
+        self._stage_waits.pop(pair.salesforce_id, None)
         entry = self.pipeline_entry(process)
         if entry is None:
             if pair.link is not None:  # (a new ticket waits in merge, unsent)
@@ -510,15 +523,24 @@ class TicketSync(PairSync):
         stage = entry["stages"].get(status) if status else None
         if status and stage is None:
             stage = self.add_stage(process, entry, status)
-        if stage is None:
+        failure = self._stage_failures.get((process, status)) if stage is None else None
+        if failure is not None:
+            # Adding its stage failed: the case waits for it (never another stage).
+            self._stage_waits[pair.salesforce_id] = failure
+            if pair.link is not None:  # (a new ticket waits in merge, unsent)
+                self.wait_for_pipeline(pair)
+            return {}
+        if stage is None:  # a pipeline chosen in the wizard, without a stage of that label
             if status:
+                meanwhile = "keeps its stage" if pair.link else "is in the pipeline's first stage"
                 self.record_error(
                     pair,
                     "to_hubspot",
                     "picklist",
                     "NO_STAGE",
                     f"Status {status!r}: the HubSpot pipeline mapped to this case process has "
-                    "no stage for it. Map the status on the Tickets tab (Pipelines).",
+                    "no stage for it. Map the status on the Tickets tab (Pipelines); the "
+                    f"ticket {meanwhile} until then.",
                     ["Status"],
                 )
                 pair.partial = True
@@ -630,6 +652,39 @@ class TicketSync(PairSync):
             f"created: {error.message}",
         }
 
+    def stage_failure(self, entry: dict, status: str, error: RemoteError) -> dict[str, str]:
+        """What the cases of a status whose stage couldn't be added are told: a blip is tried
+        again next cycle; HubSpot refusing the stage is a *Picklists* error with HubSpot's
+        message (the status then needs a stage of its own or a mapping)."""
+        pipeline = entry.get("pipeline_label") or entry.get("label") or entry["pipeline"]
+        if isinstance(error, TransientError | RateLimited):
+            return {
+                "type": "transient",
+                "code": error.code or "NO_STAGE",
+                "message": f"Status {status!r}: its stage in the HubSpot ticket pipeline "
+                f"{pipeline!r} isn't there yet: {error.message}",
+            }
+        typed = classify(
+            system="hubspot", status=error.status, code=error.code, message=error.message
+        ).key
+        if isinstance(error, BadRequest | PermissionDenied) and typed not in (
+            "object_permission",
+            "authentication",
+        ):
+            return {
+                "type": "picklist",
+                "code": "STAGE_REFUSED",
+                "message": f"Status {status!r}: HubSpot refused to add it as a stage of the "
+                f"ticket pipeline {pipeline!r}: {error.message.rstrip('.')}. Make room in the "
+                "pipeline, or map the status to a stage on the Tickets tab (Pipelines).",
+            }
+        return {
+            "type": typed,
+            "code": error.code or "NO_STAGE",
+            "message": f"Status {status!r}: its stage couldn't be added to the HubSpot ticket "
+            f"pipeline {pipeline!r}: {error.message}",
+        }
+
     def state(self) -> dict[str, Any]:
         """What the pipelines' creation left (``PIPELINES_STATE``; one query, only when a
         process has no pipeline)."""
@@ -657,31 +712,38 @@ class TicketSync(PairSync):
 
     def add_stage(self, process: str, entry: dict, status: str) -> str | None:
         """A status the table lacks: the pipeline's stage of the same label (one read of the
-        pipelines per cycle); our own pipelines get a new stage when they have none."""
-        if self._hubspot_pipelines is None:
-            self._hubspot_pipelines = hubspot_pipelines(self.ctx.hubspot)
-        pipeline = next(
-            (p for p in self._hubspot_pipelines if p["id"] == entry["pipeline"]), {"stages": []}
-        )
-        stage = next(
-            (s["id"] for s in pipeline["stages"] if s["label"].casefold() == status.casefold()),
-            None,
-        )
-        if stage is None and entry.get("managed"):
-            try:
+        pipelines per cycle); our own pipelines get a new stage when they have none. One
+        that can't be read or added leaves why in ``_stage_failures`` (asked for once a
+        cycle): its cases wait for it. A create whose answer was lost is found by its label
+        next cycle, not made twice."""
+        if (process, status) in self._stage_failures:
+            return None
+        try:
+            if self._hubspot_pipelines is None:
+                self._hubspot_pipelines = hubspot_pipelines(self.ctx.hubspot)
+            pipeline = next(
+                (p for p in self._hubspot_pipelines if p["id"] == entry["pipeline"]),
+                {"stages": []},
+            )
+            stage = next(
+                (s["id"] for s in pipeline["stages"] if s["label"].casefold() == status.casefold()),
+                None,
+            )
+            if stage is None and entry.get("managed"):
                 stage = stage_create(
                     self.ctx.hubspot,
                     pipeline_id=entry["pipeline"],
                     status=status,
                     order=len(pipeline["stages"]),
                 )
-            except RemoteError as error:
-                log.warning("adding stage %r failed: %s", status, error)
-            else:
                 pipeline["stages"].append(
                     {"id": stage, "label": status, "closed": is_closed_status(status)}
                 )
                 self.counts["stages_created"] += 1
+        except RemoteError as error:
+            log.warning("adding stage %r failed: %s", status, error)
+            self._stage_failures[(process, status)] = self.stage_failure(entry, status, error)
+            return None
         if stage is not None:
             entry["stages"][status] = stage
             self.pipelines[process] = entry

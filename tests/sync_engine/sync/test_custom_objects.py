@@ -376,6 +376,54 @@ def test_deletes_follow_the_settings(projects, sf_person):
     assert e not in {r["Id"] for r in sf_person.query("SELECT Id FROM Project__c")["records"]}
 
 
+def test_a_hubspot_delete_made_before_the_rule_deletes_never_deletes_in_salesforce(
+    projects, sf_person
+):
+    """A project archived in HubSpot while "a HubSpot delete" did nothing stays, once the rule
+    deletes: not deleted by the archived-records listing, nor when it is edited in Salesforce
+    later; it is handled as under "do nothing" (created again in HubSpot). A project archived
+    since the rule deletes is deleted."""
+    before = sf_person.Project__c.create({"Name": "Archived before"})["id"]
+    since = sf_person.Project__c.create({"Name": "Archived since"})["id"]
+    projects()
+    hs = {p: projects.link(salesforce_id=p).hubspot_id for p in (before, since)}
+    projects.hs.crm.objects.basic_api.archive(projects.type, hs[before])
+    projects()
+    projects.settings(hubspot_delete="delete")
+    assert not projects().counts.get("deleted_in_salesforce")  # (the listing runs here)
+
+    projects.hs.crm.objects.basic_api.archive(projects.type, hs[since])
+    sf_person.Project__c.update(before, {"Budget__c": 5.0})  # a rep edits both projects
+    sf_person.Project__c.update(since, {"Budget__c": 6.0})
+    run = projects()
+    assert run.counts["deleted_in_salesforce"] == 1
+    live = {r["Id"] for r in sf_person.query("SELECT Id FROM Project__c")["records"]}
+    assert before in live and since not in live
+    again = projects.link(salesforce_id=before).hubspot_id
+    assert again != hs[before] and projects.get(again)["budget"] == "5"
+
+
+def test_a_salesforce_delete_made_before_the_rule_deletes_never_deletes_in_hubspot(
+    projects, sf_person, emulators
+):
+    """A project deleted in Salesforce while "a Salesforce delete" did nothing, and read only
+    after the rule was set to delete, leaves its HubSpot record: only the link goes, as under
+    "do nothing". One deleted since the rule deletes takes its HubSpot record with it."""
+    before = sf_person.Project__c.create({"Name": "Deleted before"})["id"]
+    since = sf_person.Project__c.create({"Name": "Deleted since"})["id"]
+    projects()
+    hs = {p: projects.link(salesforce_id=p).hubspot_id for p in (before, since)}
+    clock = emulators.salesforce.app.clock
+    clock.advance(-5)  # deleted a few seconds before the admin changes the rule
+    sf_person.Project__c.delete(before)
+    clock.advance(5)
+    projects.settings(salesforce_delete="delete")
+    sf_person.Project__c.delete(since)
+    run = projects()
+    assert run.counts["deleted_in_hubspot"] == 1
+    assert projects.ids() == [hs[before]] and not projects.links().exists()
+
+
 def test_lookups_follow_hubspot_associations_both_ways(
     integration, emulators, hs_person, sf_person
 ):

@@ -329,6 +329,7 @@ def test_an_existing_pipeline_maps_statuses_by_label_and_reports_unmapped_ones(
     # No "Escalated" stage in Support Pipeline: created in its first stage, with a card.
     error = SyncError.objects.get(object="tickets", salesforce_id=odd, resolved_at__isnull=True)
     assert error.error_type == "picklist" and "Escalated" in error.message
+    assert "first stage" in error.message  # where the new ticket went meanwhile
     assert tickets.options["pipelines"]["master"]["pipeline"] == "0"
 
 
@@ -351,6 +352,62 @@ def test_a_new_status_becomes_a_stage_of_our_pipeline(tickets, sf_person, hs_per
     run = tickets()
     assert not run.counts.get("stages_created") and run.counts["updated_in_hubspot"] == 1
     assert "Escalated" in tickets.options["pipelines"]["master"]["stages"]
+
+
+STAGE_CREATE = r"/crm/v3/pipelines/tickets/[^/]+/stages$"
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type", "code"), [(503, "transient", ""), (400, "picklist", "STAGE_REFUSED")]
+)
+def test_a_stage_that_fails_to_be_added_holds_its_cases_back_never_in_another_stage(
+    tickets, sf_person, hs_person, emulators, status, error_type, code
+):
+    """A status our pipeline lacks whose stage HubSpot fails to add (a blip, or a refusal
+    such as its stage limit): its new cases wait unsent and a linked ticket keeps its stage
+    (its other values sync), each with a typed error naming the status, the create asked
+    once a cycle; the retry adds the stage and puts the tickets in it."""
+    linked = sf_person.Case.create({"Subject": "Linked", "Status": "New"})["id"]
+    tickets()
+    entry = tickets.options["pipelines"]["master"]
+    linked_ticket = tickets.link(salesforce_id=linked).hubspot_id
+    first_stage = ticket(hs_person, linked_ticket, "hs_pipeline_stage")["hs_pipeline_stage"]
+    message = "You have reached the maximum number of stages for this pipeline"
+    refusal = {"status": "error", "category": "VALIDATION_ERROR", "message": message}
+    fault = emulators.hubspot.app.faults.add(
+        path=STAGE_CREATE, method="POST", status=status, body=refusal if status == 400 else None
+    )
+    new = [
+        sf_person.Case.create({"Subject": f"Waiting {n}", "Status": "On Hold"})["id"]
+        for n in range(2)
+    ]
+    sf_person.Case.update(linked, {"Status": "On Hold", "Subject": "Linked, edited"})
+    run = tickets()
+    assert fault.fired == 1  # once a cycle, not once per case
+    assert not run.counts.get("created_in_hubspot") and ticket_ids(hs_person) == [linked_ticket]
+    props = ticket(hs_person, linked_ticket, "subject", "hs_pipeline_stage")
+    assert props == {**props, "subject": "Linked, edited", "hs_pipeline_stage": first_stage}
+    errors = SyncError.objects.filter(object="tickets", resolved_at__isnull=True)
+    assert sorted(errors.values_list("salesforce_id", flat=True)) == sorted([*new, linked])
+    for error in errors:
+        assert error.error_type == error_type and "On Hold" in error.message
+        assert error.fields == ["Status"] and (error.code == code or not code)
+        assert (message in error.message) == (status == 400)  # HubSpot's reason, if any
+    assert "On Hold" not in tickets.options["pipelines"]["master"]["stages"]
+
+    emulators.hubspot.app.faults.remove(fault.id)
+    if status == 400:  # HubSpot has room again; the admin asks for the cases to sync
+        sync_errors_request_resync(
+            integration=tickets.integration, error_ids=list(errors.values_list("pk", flat=True))
+        )
+    run = tickets()
+    assert run.counts["stages_created"] == 1 and run.counts["created_in_hubspot"] == 2
+    stage = tickets.options["pipelines"]["master"]["stages"]["On Hold"]
+    assert stage_labels(hs_person, entry["pipeline"])[stage] == "On Hold"
+    for case in [*new, linked]:
+        hubspot_id = tickets.link(salesforce_id=case).hubspot_id
+        assert ticket(hs_person, hubspot_id, "hs_pipeline_stage")["hs_pipeline_stage"] == stage
+    assert not errors.all().exists()
 
 
 def test_one_bad_case_never_blocks_its_batch(tickets, sf_person, hs_person):
