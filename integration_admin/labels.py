@@ -66,10 +66,16 @@ ERROR_TEXT: dict[str, ErrorText] = {
     ),
     "waiting_for_account": ErrorText(
         _("Waiting for account to sync"),
-        _("The record points at a Salesforce account that has no HubSpot company yet."),
         _(
-            "Turn on company sync or import Salesforce accounts; the record resyncs by itself "
-            "once its account has synced."
+            "The record points at a company or account that hasn't synced to the other system "
+            "yet: a Salesforce account without a HubSpot company, or a HubSpot company without a "
+            "Salesforce account."
+        ),
+        _(
+            "For a Salesforce account: turn on company sync or import Salesforce accounts. "
+            "For a HubSpot company: sync it under “Sync a company” on the Companies tab, or it "
+            "syncs once it meets the account creation rules. The record follows by itself once "
+            "its account or company has synced."
         ),
     ),
     "waiting_for_contact": ErrorText(

@@ -34,9 +34,13 @@ _TYPES = [
         "waiting_for_account",
         "Associations",
         "Waiting for account to sync",
-        "The record points at a Salesforce account that has no HubSpot company yet.",
-        "Turn on company sync or import Salesforce accounts; the record resyncs by itself "
-        "once its account has synced.",
+        "The record points at a company or account that hasn't synced to the other system "
+        "yet: a Salesforce account without a HubSpot company, or a HubSpot company without a "
+        "Salesforce account.",
+        "For a Salesforce account: turn on company sync or import Salesforce accounts. For a "
+        "HubSpot company: sync it under “Sync a company” on the Companies tab, or it syncs once "
+        "it meets the account creation rules. The record follows by itself once its account "
+        "or company has synced.",
     ),
     ErrorType(
         "waiting_for_contact",

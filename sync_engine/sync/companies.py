@@ -97,6 +97,8 @@ ACCOUNT_STREAM = "salesforce:Account"
 CONTACT_ACCOUNT_STREAM = "salesforce:Contact:account"
 # On a company link: the account it created still goes to its private contacts.
 HAND_OVER = "__hand_over"
+# On a contact link: the HubSpot company without an account yet that the contact is on.
+WAITING_COMPANY = "__waiting_company"
 
 
 class CompanySync(PairSync):
@@ -612,6 +614,29 @@ class CompanySync(PairSync):
         self.give_accounts_to_private_contacts(
             [p for p in new if p.salesforce_id in self.created_accounts]
         )
+        self.finish_company_waits([p.hubspot_id for p in new])
+
+    def finish_company_waits(self, companies: list[str]) -> None:
+        """HubSpot contacts waiting for one of these companies' accounts: their
+        ``AccountId`` follows now (one query, which finds none when no contact waits)."""
+        waiting = SyncError.objects.filter(
+            integration=self.ctx.integration,
+            object=OBJECT,
+            error_type="waiting_for_account",
+            resolved_at__isnull=True,
+            record_key__startswith="hubspot:",
+            salesforce_type="Contact",
+        ).values("hubspot_id")
+        wanted = set(companies)
+        ready = [
+            link.hubspot_id
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration, object="contacts", hubspot_id__in=waiting
+            ).only("hubspot_id", "snapshot")
+            if link.snapshot.get(WAITING_COMPANY) in wanted
+        ]
+        if ready:
+            self.retry_contact_associations(ready)
 
     def finish_hand_overs(self) -> None:
         """Accounts created from companies whose hand-over to the private contacts a cycle
@@ -707,6 +732,7 @@ class CompanySync(PairSync):
         self, accounts: dict[str, str | None], *, only_missing: bool = False
     ) -> None:
         """Store on each contact link the account ⇄ company pairing last put in step."""
+        over: list[str] = []
         companies = {
             link.salesforce_id: link.hubspot_id
             for link in RecordLink.objects.filter(
@@ -724,7 +750,16 @@ class CompanySync(PairSync):
                 continue
             snapshot["__account"] = account
             snapshot["__company"] = companies.get(account, "") if account else ""
+            if snapshot.pop(WAITING_COMPANY, None):
+                over.append(f"hubspot:{link.hubspot_id}")
             RecordLink.objects.filter(pk=link.pk).update(snapshot=snapshot)
+        # In step: a contact that waited for its HubSpot company's account no longer does.
+        services.sync_errors_resolve_type(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            error_type="waiting_for_account",
+            record_keys=over,
+        )
 
     def contact_account_fields(self, *extra: str) -> list[str]:
         """A contact's account, and its name and email: they label its association errors."""
@@ -943,6 +978,10 @@ class CompanySync(PairSync):
         with_transaction_advance(cursor, handled)
 
     def associate_in_salesforce(self, objects: list[Any]) -> None:
+        """HubSpot contacts whose primary company changed: ``Contact.AccountId`` follows. A
+        company deleted in HubSpot leaves the account alone (HubSpot deletes never change
+        Salesforce); a company without an account yet leaves a *Waiting for account to sync*
+        error on the contact until it has one (or the contact moves back)."""
         links = {
             link.hubspot_id: link
             for link in RecordLink.objects.filter(
@@ -952,38 +991,146 @@ class CompanySync(PairSync):
                 hubspot_id__in=[str(o.id) for o in objects],
             )
         }
+        company_of = {str(o.id): o.properties.get(COMPANY_PROPERTY) or "" for o in objects}
         changed = [
             o
             for o in objects
             if str(o.id) in links
-            and links[str(o.id)].snapshot.get("__company", "")
-            != (o.properties.get("associatedcompanyid") or "")
+            and (
+                links[str(o.id)].snapshot.get("__company", "") != company_of[str(o.id)]
+                or links[str(o.id)].snapshot.get(WAITING_COMPANY)
+            )
         ]
         changed = [o for o in changed if self.receives_association(str(o.id))]
         if not changed:
             return
-        accounts = {
-            link.hubspot_id: link.salesforce_id
-            for link in RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                object=OBJECT,
-                hubspot_id__in=[o.properties.get("associatedcompanyid") for o in changed],
-            )
+        # Back on the company last in step: nothing to write, and the wait is over.
+        back = {
+            links[str(o.id)].salesforce_id: links[str(o.id)].snapshot.get("__account") or None
+            for o in changed
+            if links[str(o.id)].snapshot.get("__company", "") == company_of[str(o.id)]
         }
-        updates, pending = [], set()
-        for obj in changed:
-            company = obj.properties.get("associatedcompanyid") or ""
-            if company and company not in accounts:
-                pending.add(company)  # no account yet: the company may have to create one
-                continue
-            updates.append(
-                {"Id": links[str(obj.id)].salesforce_id, "AccountId": accounts.get(company)}
-            )
+        if back:
+            self.remember_association(back)
+            changed = [o for o in changed if links[str(o.id)].salesforce_id not in back]
+        changed = self.without_deleted_companies(changed, links, company_of)
+        accounts = self.company_accounts([company_of[str(o.id)] for o in changed])
+        pending = {company_of[str(o.id)] for o in changed} - set(accounts) - {""}
         if pending:
-            # Associating a contact doesn't touch the company's modified date: look at it now.
+            # Associating a contact doesn't touch the company's modified date: look at it now
+            # (it may create its account), then at what the contacts hold since.
             self.handle_hubspot_companies(list(self.hubspot_read(sorted(pending)).values()), None)
+            accounts.update(self.company_accounts(sorted(pending)))
+            links.update(
+                (link.hubspot_id, link)
+                for link in RecordLink.objects.filter(pk__in=[links[str(o.id)].pk for o in changed])
+            )
+        updates, waiting = [], []
+        for obj in changed:
+            link, company = links[str(obj.id)], company_of[str(obj.id)]
+            if link.snapshot.get("__company", "") == company:
+                continue  # put in step meanwhile (the account went to its private contacts)
+            if company and company not in accounts:
+                waiting.append((obj, link, company))
+                continue
+            updates.append({"Id": link.salesforce_id, "AccountId": accounts.get(company)})
         hubspot_of = {links[str(o.id)].salesforce_id: str(o.id) for o in changed}
         self.set_contact_accounts(updates, hubspot_of, counter="associations_to_salesforce")
+        for obj, link, company in waiting:
+            self.waiting_for_company_account(obj, link, company)
+
+    def company_accounts(self, companies: list[str]) -> dict[str, str]:
+        """HubSpot company id -> its linked account id."""
+        return {
+            link.hubspot_id: link.salesforce_id
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration, object=OBJECT, hubspot_id__in=companies
+            )
+        }
+
+    def without_deleted_companies(
+        self, changed: list[Any], links: dict[str, RecordLink], company_of: dict[str, str]
+    ) -> list[Any]:
+        """Contacts that lost their company because it was deleted in HubSpot (one read, only
+        when a contact has no company now) aren't taken off their account: ``AccountId``
+        stays and the contact waits for the account's next company, as a deal does. The
+        deleted company's link is retired, as this sync does when it finds one gone."""
+        last = {
+            str(o.id): links[str(o.id)].snapshot.get(WAITING_COMPANY)
+            or links[str(o.id)].snapshot.get("__company")
+            for o in changed
+            if not company_of[str(o.id)]
+        }
+        lost = sorted({c for c in last.values() if c})
+        if not lost:
+            return changed
+        gone = self.deleted_in_hubspot(OBJECT, set(lost))
+        if not gone:
+            return changed
+        kept = {str(o.id) for o in changed if last.get(str(o.id)) in gone}
+        over = []
+        for contact in sorted(kept):
+            link = links[contact]
+            snapshot = {**link.snapshot, "__company": ""}  # what HubSpot holds now
+            if snapshot.pop(WAITING_COMPANY, None):
+                over.append(f"hubspot:{contact}")
+            RecordLink.objects.filter(pk=link.pk).update(snapshot=snapshot)
+            account = snapshot.get("__account") or ""
+            if account and link.snapshot.get("__company") in gone:
+                self.waiting_for_account_company(link, account)
+        services.sync_errors_resolve_type(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            error_type="waiting_for_account",
+            record_keys=over,
+        )
+        self.counts["kept_account_company_deleted"] += len(kept)
+        return [o for o in changed if str(o.id) not in kept]
+
+    def waiting_for_account_company(self, link: RecordLink, account: str) -> None:
+        """The Salesforce contact's account has no HubSpot company (any more)."""
+        services.sync_error_record(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            error_type="waiting_for_account",
+            direction="to_hubspot",
+            record_key=f"salesforce:{link.salesforce_id}",
+            hubspot_id=link.hubspot_id,
+            salesforce_id=link.salesforce_id,
+            salesforce_type="Contact",
+            code="WAITING_FOR_ACCOUNT",
+            message=f"Account {account} has no HubSpot company yet; the contact is "
+            "associated once the account syncs.",
+        )
+        self.counts["waiting_for_account"] += 1
+
+    def waiting_for_company_account(self, obj: Any, link: RecordLink, company: str) -> None:
+        """The HubSpot contact's company has no Salesforce account: an error on the contact,
+        as the two sides disagree until the company syncs (it may never meet the creation
+        rules). The link notes the company, so its account, once made, follows at once
+        (``after_links``)."""
+        account = link.snapshot.get("__account") or ""
+        kept = f"keeps account {account}" if account else "has no account"
+        services.sync_error_record(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            error_type="waiting_for_account",
+            direction="to_salesforce",
+            record_key=f"hubspot:{obj.id}",
+            hubspot_id=str(obj.id),
+            salesforce_id=link.salesforce_id,
+            salesforce_type="Contact",
+            code="WAITING_FOR_ACCOUNT",
+            message=f"Company {company} hasn't synced to Salesforce yet (it has no account), "
+            f"so the Salesforce contact {kept}. Sync the company under 'Sync a company' on "
+            "the Companies tab, or it syncs by itself once it meets the account creation "
+            "rules (a contact that syncs as a Salesforce contact); the contact follows then.",
+            fields=["AccountId"],
+        )
+        if link.snapshot.get(WAITING_COMPANY) != company:
+            link.snapshot = {**link.snapshot, WAITING_COMPANY: company}
+            RecordLink.objects.filter(pk=link.pk).update(snapshot=link.snapshot)
+        self.counts["waiting_for_account"] += 1
 
     # --- retries --------------------------------------------------------------------------
     def retry_errored(self) -> None:

@@ -18,8 +18,9 @@ by their mapping's rule, owners follow §11, writes are batched and fail one rec
   only retires the link.
 * **Associations**: contact roles ⇄ deal–contact associations (three-way against the last
   set in step, through the contact pair's links; leads can't hold roles), ``AccountId`` ⇄ the
-  deal's primary company while company sync is on; an account without a company yet leaves a
-  *Waiting for account to sync* error until it has one.
+  deal's primary company while company sync is on; an account without a company yet, or a
+  deal company without an account yet, leaves a *Waiting for account to sync* error until it
+  has one. A contact or company deleted in HubSpot leaves the roles and ``AccountId`` alone.
 
 Lifecycle stages from contact roles stay with the contact pair (``lifecycle.py``), which reads
 every role change, including the roles this pair creates.
@@ -36,7 +37,6 @@ from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
 from .. import services
-from ..errors import NotFound
 from ..models import (
     ObjectSync,
     RecordLink,
@@ -64,7 +64,6 @@ from .pair import (
     PairSync,
     each_chunk_retried,
     hubspot_associations_read,
-    hubspot_batch_read,
     hubspot_version,
     salesforce_version,
 )
@@ -132,6 +131,7 @@ class DealPair(Pair):
     roles_add: list[str] = field(default_factory=list)  # Salesforce contact ids
     roles_remove: list[str] = field(default_factory=list)  # OpportunityContactRole ids
     stage_unknown: bool = False
+    company_wait_over: bool = False  # it waited for its company's account and no longer does
 
 
 OPPORTUNITY_STREAM = "salesforce:Opportunity:deals"
@@ -502,6 +502,23 @@ class DealSync(PairSync):
             self._associations.pop(pair.hubspot_id or "", None)
             self._processed.add(pair.hubspot_id or "")
         self.commit(pairs, cursor, handled)
+        self.end_company_waits(pairs)
+
+    def end_company_waits(self, pairs: list[DealPair]) -> None:
+        """Deals that no longer wait for their company's account: that error ends, also when
+        another one of the deal's keeps it from syncing whole (the commit ends it otherwise)."""
+        over = [
+            f"hubspot:{p.hubspot_id}"
+            for p in pairs
+            if p.company_wait_over and p.salesforce is not None and not p.salesforce_failed
+        ]
+        if over:
+            services.sync_errors_resolve_type(
+                integration=self.ctx.integration,
+                object_name=OBJECT,
+                error_type="waiting_for_account",
+                record_keys=over,
+            )
 
     def hubspot_comparable(self, mapping, props: dict) -> str:
         prop = mapping.hubspot_property
@@ -713,20 +730,7 @@ class DealSync(PairSync):
             and not self._hs_companies.get(p.hubspot_id or "")
             and (last := (p.link.snapshot or {}).get(COMPANY))
         }
-        if not lost:
-            return set()
-        try:
-            found = hubspot_batch_read(
-                self.ctx.hubspot, object_type="companies", ids=sorted(lost), properties=[]
-            )
-            gone = lost - {str(o.id) for o in found.results}
-        except NotFound:
-            gone = lost
-        if gone:
-            RecordLink.objects.filter(
-                integration=self.ctx.integration, object="companies", hubspot_id__in=gone
-            ).delete()
-        return gone
+        return self.deleted_in_hubspot("companies", lost)
 
     def decide_account(self, pair: DealPair) -> None:
         """``AccountId`` ⇄ the deal's primary company, while company sync is on: the side that
@@ -737,15 +741,21 @@ class DealSync(PairSync):
         account = (pair.salesforce or {}).get("AccountId") or ""
         company = self._hs_companies.get(pair.hubspot_id or "", "")
         last_account, last_company = snapshot.get(ACCOUNT), snapshot.get(COMPANY)
-        # Still waiting for the account's company: Salesforce's account is decided again.
+        # Still waiting for the account's company (or the company's account): that side is
+        # decided again.
         sf_changed = pair.salesforce is not None and (
             account != (last_account or "") or bool(snapshot.get(WAITING))
         )
-        hs_changed = pair.hubspot is not None and company != (last_company or "")
+        hs_changed = pair.hubspot is not None and (
+            company != (last_company or "") or bool(snapshot.get(WAITING_COMPANY))
+        )
+        pair.company_wait_over = bool(snapshot.get(WAITING_COMPANY))  # unless it waits again
         if pair.salesforce is not None and (sf_changed or (last_account is None and account)):
             company_of = self._company_of.get(account, "") if account else ""
             if account and not company_of:
-                pair.same.update({ACCOUNT: account, COMPANY: company, WAITING: account})
+                pair.same.update(
+                    {ACCOUNT: account, COMPANY: company, WAITING: account, WAITING_COMPANY: ""}
+                )
                 pair.partial = True
                 self.waiting_for_account(pair, account)
                 return
@@ -758,15 +768,20 @@ class DealSync(PairSync):
             # Its company was deleted, not taken off the deal: AccountId stays, and the deal
             # waits for the account's next company (made when the account next changes).
             pair.same.update({ACCOUNT: account, COMPANY: "", WAITING: account})
+            pair.same[WAITING_COMPANY] = ""
             if account:
                 pair.partial = True
                 self.waiting_for_account(pair, account)
         elif pair.hubspot is not None and (hs_changed or last_company is None):
             account_of = self._account_of.get(company, "") if company else ""
             if company and not account_of:
-                # The company has no account yet: AccountId stays; it follows once the
-                # company has one (``finish_waiting_accounts``).
+                # The company has no account yet: AccountId stays, with an error saying so
+                # (the company may never qualify for one); it follows once the company has
+                # one (``finish_waiting_accounts``).
                 pair.same.update({ACCOUNT: account, COMPANY: company, WAITING_COMPANY: company})
+                pair.partial = True
+                pair.company_wait_over = False
+                self.waiting_for_company_account(pair, company, account)
                 return
             done = {WAITING: "", WAITING_COMPANY: ""}
             if account_of != account and (company or last_company):
@@ -830,6 +845,29 @@ class DealSync(PairSync):
         )
         self.counts["waiting_for_account"] += 1
 
+    def waiting_for_company_account(self, pair: DealPair, company: str, account: str) -> None:
+        """The deal's company has no Salesforce account: an error on the deal, as the two
+        sides disagree until the company syncs (it may never meet the creation rules)."""
+        kept = f"keeps account {account}" if account else "has no account"
+        services.sync_error_record(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            error_type="waiting_for_account",
+            direction="to_salesforce",
+            record_key=f"hubspot:{pair.hubspot_id}",
+            hubspot_id=pair.hubspot_id or "",
+            salesforce_id=pair.salesforce_id or "",
+            salesforce_type=SOBJECT,
+            record_label=pair.label,
+            code="WAITING_FOR_ACCOUNT",
+            message=f"Company {company} hasn't synced to Salesforce yet (it has no account), "
+            f"so the opportunity {kept}. Sync the company under 'Sync a company' on the "
+            "Companies tab, or it syncs by itself once it meets the account creation rules "
+            "(a contact that syncs as a Salesforce contact); the opportunity follows then.",
+            fields=["AccountId"],
+        )
+        self.counts["waiting_for_account"] += 1
+
     def decide_contacts(self, pairs: list[DealPair]) -> None:
         """Contact roles ⇄ deal–contact associations, three-way against the set last in step
         (kept as Salesforce contact ids); only contacts linked as Salesforce contacts count."""
@@ -850,18 +888,30 @@ class DealSync(PairSync):
         }
         by_salesforce.update({sf: hs for hs, sf in by_hubspot.items()})
         self._sf_of_hs = {hs: sf for sf, hs in by_salesforce.items()}
+        sides = {}
         for pair in ready:
-            roles = self._roles.get(pair.salesforce_id, {})
             hs = {
                 by_hubspot[c] for c in self._hs_contacts.get(pair.hubspot_id, []) if c in by_hubspot
             }
-            sf = {c for c in roles if c in by_salesforce}
+            sf = {c for c in self._roles.get(pair.salesforce_id, {}) if c in by_salesforce}
             snapshot = pair.link.snapshot if pair.link and pair.link.pk else {}
-            if CONTACTS in snapshot:
-                last = set(snapshot[CONTACTS])
-                target = (last | hs | sf) - (last - hs) - (last - sf)
-            else:
-                target = hs | sf
+            last = set(snapshot[CONTACTS]) if CONTACTS in snapshot else None
+            sides[id(pair)] = (hs, sf, last)
+        # A contact gone from a deal's associations may have been deleted in HubSpot, not taken
+        # off the deal: HubSpot deletes never change Salesforce (spec §10), so its role stays.
+        # Its link is retired; from now on it counts as an unlinked contact.
+        lost = {
+            by_salesforce[c]
+            for hs, sf, last in sides.values()
+            if last is not None
+            for c in (last - hs) & sf
+        }
+        deleted = {self._sf_of_hs[c] for c in self.deleted_in_hubspot("contacts", lost)}
+        for pair in ready:
+            roles = self._roles.get(pair.salesforce_id, {})
+            hs, sf, last = sides[id(pair)]
+            sf -= deleted
+            target = hs | sf if last is None else (last | hs | sf) - (last - hs) - (last - sf)
             pair.contacts_add_hs = sorted(by_salesforce[c] for c in target - hs)
             pair.contacts_remove_hs = sorted(by_salesforce[c] for c in hs - target)
             pair.roles_add = sorted(target - sf)
@@ -1218,9 +1268,8 @@ class DealSync(PairSync):
                 ready[link.pk] = link
         for link in companies:
             if link.snapshot[WAITING_COMPANY] in have_account and link.pk not in ready:
-                link.snapshot = {  # decide afresh: HubSpot's company
-                    k: v for k, v in link.snapshot.items() if k not in (COMPANY, WAITING_COMPANY)
-                }
+                # Decide afresh: HubSpot's company (the wait, kept, ends its error).
+                link.snapshot = {k: v for k, v in link.snapshot.items() if k != COMPANY}
                 ready[link.pk] = link
         if ready:
             self.resync_links(list(ready.values()))

@@ -590,6 +590,28 @@ class PairSync:
         RecordLink.objects.filter(pk__in=[link.pk for link in gone]).delete()
         self.counts["links_removed"] += len(gone)
 
+    def deleted_in_hubspot(self, object_type: str, ids: set[str]) -> set[str]:
+        """Which of these HubSpot records are gone (one batch read per 100, none without
+        ids); their links are retired, as their own pair retires them when it finds one gone.
+        A record that left an association may have been deleted, not taken off: HubSpot
+        deletes never change Salesforce."""
+        gone: set[str] = set()
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), HUBSPOT_BATCH):
+            chunk = ordered[start : start + HUBSPOT_BATCH]
+            try:
+                found = hubspot_batch_read(
+                    self.ctx.hubspot, object_type=object_type, ids=chunk, properties=[]
+                )
+                gone |= set(chunk) - {str(o.id) for o in found.results}
+            except NotFound:
+                gone |= set(chunk)
+        if gone:
+            RecordLink.objects.filter(
+                integration=self.ctx.integration, object=object_type, hubspot_id__in=gone
+            ).delete()
+        return gone
+
     def archivable(self, hubspot_ids: list[str]) -> list[str]:
         """Which of the HubSpot records whose Salesforce record was deleted go too (all; a
         pair whose records can opt out of the sync keeps those)."""

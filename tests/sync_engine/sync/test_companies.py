@@ -27,7 +27,7 @@ from sync_engine.services import (
 from sync_engine.sync.cycle import sync_cycle_run, sync_cycles_run
 
 from ..conftest import SF_TOKEN
-from .helpers import hs_create, hs_get, refuse_associations
+from .helpers import hs_create, hs_get, hs_update, refuse_associations
 
 
 class Companies:
@@ -405,6 +405,121 @@ def test_hubspot_primary_company_sets_the_contact_account(companies, sf_person, 
     idle = companies()
     assert not idle.counts.get("associations_to_salesforce")
     assert not idle.counts.get("associations_to_hubspot")
+
+
+def contact_on_an_account(companies, sf_person, hs_person, name: str):
+    """A Salesforce contact on an account, both synced: (contact, account, their HubSpot
+    ids)."""
+    account = sf_person.Account.create({"Name": f"{name} Inc"})["id"]
+    contact = sf_person.Contact.create(
+        {"LastName": name, "Email": f"{name.lower()}@acct.example", "AccountId": account}
+    )["id"]
+    companies.both()
+    companies()
+    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    company = companies.link(salesforce_id=account).hubspot_id
+    assert hs_get(hs_person, hs_contact, "associatedcompanyid")["associatedcompanyid"] == company
+    return contact, account, hs_contact, company
+
+
+def test_deleting_a_company_in_hubspot_leaves_its_contacts_on_their_account(
+    companies, sf_person, hs_person
+):
+    contact, account, hs_contact, company = contact_on_an_account(
+        companies, sf_person, hs_person, "Kept"
+    )
+    hs_person.crm.companies.basic_api.archive(company)
+    companies.both()
+    assert sf_person.Contact.get(contact)["AccountId"] == account
+    # HubSpot clears a deleted company from its contacts' primary company: still a delete,
+    # not the contact taken off the company, so Salesforce keeps the account (spec §9).
+    hs_update(hs_person, hs_contact, associatedcompanyid="")
+    run, _ = companies.both()
+    assert not run.counts.get("associations_to_salesforce")
+    assert sf_person.Contact.get(contact)["AccountId"] == account
+    error = SyncError.objects.get(object="companies", resolved_at__isnull=True)
+    assert error.error_type == "waiting_for_account"
+    assert error.record_key == f"salesforce:{contact}"
+    idle, _ = companies.both()
+    assert not idle.counts.get("associations_to_salesforce")
+
+    # Edited in Salesforce, the account gets a company again, and the contact is on it.
+    sf_person.Account.update(account, {"Name": "Kept Inc (again)"})
+    companies()
+    again = companies.link(salesforce_id=account).hubspot_id
+    assert again != company
+    assert hs_get(hs_person, hs_contact, "associatedcompanyid")["associatedcompanyid"] == again
+    assert sf_person.Contact.get(contact)["AccountId"] == account
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+
+    # Taking the contact off its (existing) company still takes it off the account.
+    hs_update(hs_person, hs_contact, associatedcompanyid="")
+    companies.both()
+    assert sf_person.Contact.get(contact)["AccountId"] is None
+
+
+def move_to_a_company_without_account(companies, hs_person, hs_contact) -> str:
+    """HubSpot moves the contact to a new company that makes no account by itself (its only
+    contact is on another account already): the new company's id."""
+    beta = hs_company(hs_person, name="Beta (HubSpot only)")
+    companies.hs_action("associate", from_type="contacts", from_id=hs_contact,
+                        to_type="companies", to_id=beta, type_id=1)  # fmt: skip
+    return beta
+
+
+def test_a_contact_moved_to_a_company_without_an_account_waits_with_an_error_until_it_has_one(
+    companies, sf_person, hs_person, integration
+):
+    contact, account, hs_contact, _ = contact_on_an_account(
+        companies, sf_person, hs_person, "Waits"
+    )
+    beta = move_to_a_company_without_account(companies, hs_person, hs_contact)
+    run, _ = companies.both()
+    assert run.counts["waiting_for_account"] == 1
+    assert sf_person.Contact.get(contact)["AccountId"] == account  # nothing cleared
+    error = SyncError.objects.get(object="companies", resolved_at__isnull=True)
+    assert error.error_type == "waiting_for_account" and error.direction == "to_salesforce"
+    assert error.record_key == f"hubspot:{hs_contact}" and error.salesforce_id == contact
+    assert f"Company {beta} hasn't synced to Salesforce yet" in error.message
+    assert "'Sync a company' on the Companies tab" in error.message
+
+    # Its retry finds the contact still waiting: the error stays.
+    SyncError.objects.filter(pk=error.pk).update(next_retry_at=timezone.now())
+    companies()
+    error.refresh_from_db()
+    assert error.resolved_at is None and error.attempts == 2
+
+    # A manual Sync of the company creates its account: the contact follows, the error ends.
+    record_resync(integration=integration, object_name="companies", record_key=f"hubspot:{beta}")
+    run = companies()
+    beta_account = companies.link(hubspot_id=str(beta)).salesforce_id
+    assert sf_person.Contact.get(contact)["AccountId"] == beta_account
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+    idle, _ = companies.both()
+    assert not idle.counts.get("associations_to_salesforce")
+
+
+def test_a_contact_moved_back_from_a_company_without_an_account_ends_its_wait(
+    companies, sf_person, hs_person
+):
+    contact, account, hs_contact, company = contact_on_an_account(
+        companies, sf_person, hs_person, "Back"
+    )
+    move_to_a_company_without_account(companies, hs_person, hs_contact)
+    companies.both()
+    error = SyncError.objects.get(object="companies", resolved_at__isnull=True)
+    assert error.error_type == "waiting_for_account"
+
+    companies.hs_action("associate", from_type="contacts", from_id=hs_contact,
+                        to_type="companies", to_id=company, type_id=1)  # fmt: skip
+    run, _ = companies.both()
+    assert not run.counts.get("associations_to_salesforce")  # nothing to write
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+    assert sf_person.Contact.get(contact)["AccountId"] == account
 
 
 def test_a_mapped_property_deleted_in_hubspot_is_a_mapping_error(

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from hubspot.crm.deals import SimplePublicObjectInput as DealInput
 from hubspot.crm.deals import SimplePublicObjectInputForCreate as DealCreate
 
 from emulators.testing import salesforce_client
 from sync_engine.models import ApiCall, RecordLink, SchemaCache, SyncError, System
-from sync_engine.services import object_settings_update, object_sync_get_or_create
+from sync_engine.services import (
+    object_settings_update,
+    object_sync_get_or_create,
+    record_resync,
+)
 from sync_engine.sync.cycle import sync_cycle_run
 from sync_engine.sync.pipelines import DEFAULT_LABEL, synced_pipelines
 
@@ -579,6 +584,113 @@ def test_deleting_a_company_in_hubspot_leaves_its_opportunities_on_their_account
     assert error.resolved_at is not None
 
 
+def test_deleting_a_hubspot_contact_keeps_its_contact_role(deals, sf_person, hs_person):
+    """A deleted contact drops out of its deals' associations. That isn't the contact taken
+    off the deal: HubSpot deletes never change Salesforce (spec §10), so the role stays."""
+    _, contact, opportunity = opportunity_with_role(
+        deals, sf_person, account="Acme", person="Ann", email="ann@gone.example",
+        opportunity="Anvils",
+    )  # fmt: skip
+    deals.all()
+    deals()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    assert deal_contacts(hs_person, deal) == [hs_contact]
+
+    hs_person.crm.contacts.basic_api.archive(hs_contact)  # a marketer deletes the contact
+    run = deals.all()
+    assert not run.counts.get("roles_deleted")
+    assert roles(sf_person, opportunity) == [contact]
+    assert sf_person.Contact.get(contact)["LastName"] == "Ann"
+    # Its link is retired (as the contact sync does), so later cycles don't look again.
+    assert not RecordLink.objects.filter(object="contacts", hubspot_id=hs_contact).exists()
+    idle = deals()
+    assert idle.calls[System.SALESFORCE] == 1
+    assert roles(sf_person, opportunity) == [contact]
+
+    # Edited in Salesforce, the contact comes back to HubSpot, and onto the deal.
+    sf_person.Contact.update(contact, {"Title": "Back"})
+    deals.all()
+    deals()
+    again = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    assert again != hs_contact
+    assert deal_contacts(hs_person, deal) == [again]
+    assert roles(sf_person, opportunity) == [contact]
+
+
+def deal_moved_to_a_company_without_account(deals, sf_person, hs_person):
+    """An opportunity on an account, synced, whose deal HubSpot then moves to a company that
+    has no account (no contacts): (opportunity, account, deal, its company, the new one)."""
+    from .test_companies import hs_company
+
+    account = sf_person.Account.create({"Name": "Acme"})["id"]
+    opportunity = new_opportunity(sf_person, Name="Anvils", AccountId=account)
+    deals.all()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    assert deal_companies(hs_person, deal) == [company]
+    beta = hs_company(hs_person, name="Beta (HubSpot only)")
+    hs_person.crm.associations.v4.basic_api.archive("deals", deal, "companies", company)
+    deals.hs_action("associate", from_type="deals", from_id=deal, to_type="companies",
+                    to_id=beta, type_id=5)  # fmt: skip
+    return opportunity, account, deal, company, beta
+
+
+def test_a_deal_moved_to_a_company_without_an_account_waits_with_an_error_until_it_has_one(
+    with_companies, sf_person, hs_person, integration
+):
+    deals = with_companies
+    opportunity, account, deal, _, beta = deal_moved_to_a_company_without_account(
+        deals, sf_person, hs_person
+    )
+    run = deals.all()
+    assert run.counts["waiting_for_account"] == 1
+    assert sf_person.Opportunity.get(opportunity)["AccountId"] == account  # nothing cleared
+    error = SyncError.objects.get(object="deals", resolved_at__isnull=True)
+    assert error.error_type == "waiting_for_account" and error.record_key == f"hubspot:{deal}"
+    assert error.direction == "to_salesforce" and error.salesforce_id == opportunity
+    assert f"Company {beta} hasn't synced to Salesforce yet" in error.message
+    assert "'Sync a company' on the Companies tab" in error.message
+
+    # Its retry finds the deal still waiting: the error stays.
+    SyncError.objects.filter(pk=error.pk).update(next_retry_at=timezone.now())
+    deals()
+    error.refresh_from_db()
+    assert error.resolved_at is None and error.attempts == 2
+    idle = deals()
+    assert idle.calls[System.SALESFORCE] == 1  # waiting costs nothing per cycle
+
+    # A manual Sync of the company creates its account: the opportunity follows, the error ends.
+    record_resync(integration=integration, object_name="companies", record_key=f"hubspot:{beta}")
+    deals.all()
+    beta_account = RecordLink.objects.get(object="companies", hubspot_id=beta).salesforce_id
+    assert sf_person.Opportunity.get(opportunity)["AccountId"] == beta_account
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+
+
+def test_a_deal_moved_back_from_a_company_without_an_account_ends_its_wait(
+    with_companies, sf_person, hs_person
+):
+    deals = with_companies
+    opportunity, account, deal, company, beta = deal_moved_to_a_company_without_account(
+        deals, sf_person, hs_person
+    )
+    deals.all()
+    error = SyncError.objects.get(object="deals", resolved_at__isnull=True)
+    assert error.error_type == "waiting_for_account"
+
+    hs_person.crm.associations.v4.basic_api.archive("deals", deal, "companies", beta)
+    deals.hs_action("associate", from_type="deals", from_id=deal, to_type="companies",
+                    to_id=company, type_id=5)  # fmt: skip
+    deals()
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+    assert sf_person.Opportunity.get(opportunity)["AccountId"] == account
+    assert deal_companies(hs_person, deal) == [company]
+
+
 def test_deleting_an_opportunity_with_do_nothing_keeps_the_deal(deals, sf_person, hs_person):
     deals.settings(salesforce_delete="nothing")
     opportunity = new_opportunity(sf_person, Name="Keep the deal")
@@ -794,6 +906,9 @@ def test_a_deal_company_without_an_account_sets_the_account_once_it_has_one(
     deals()
     opportunity = deals.link(hubspot_id=str(deal)).salesforce_id
     assert sf_person.Opportunity.get(opportunity)["AccountId"] is None
+    waiting = SyncError.objects.get(object="deals", resolved_at__isnull=True)
+    assert waiting.error_type == "waiting_for_account"
+    assert waiting.record_key == f"hubspot:{deal}" and "has no account" in waiting.message
     idle = deals()
     idle = deals()
     assert idle.calls["salesforce"] == 1  # waiting costs nothing per cycle
@@ -805,6 +920,8 @@ def test_a_deal_company_without_an_account_sets_the_account_once_it_has_one(
     account = RecordLink.objects.get(object="companies", hubspot_id=str(company)).salesforce_id
     deals()
     assert sf_person.Opportunity.get(opportunity)["AccountId"] == account
+    waiting.refresh_from_db()
+    assert waiting.resolved_at is not None
 
 
 def test_a_refused_company_association_is_an_error_and_never_clears_the_account(
