@@ -368,6 +368,8 @@ class SyncError(models.Model):
     code = models.CharField(max_length=80, blank=True, default="")
     message = models.TextField(blank=True, default="")
     fields = models.JSONField(default=list, blank=True)
+    # What was sent for those fields ({field: value}): the raw message rarely says.
+    values = models.JSONField(default=dict, blank=True)
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveIntegerField(default=1)
@@ -402,6 +404,10 @@ class SyncError(models.Model):
 
     def __str__(self) -> str:
         return f"{self.error_type} {self.record_key}"
+
+    def sent(self) -> list[tuple[str, object]]:
+        """(field, value sent) for the fields the error names that a value was sent for."""
+        return [(f, self.values[f]) for f in self.fields or [] if f in (self.values or {})]
 
 
 class SyncRun(models.Model):

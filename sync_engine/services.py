@@ -1006,6 +1006,7 @@ def sync_error_record(
     code: str = "",
     message: str = "",
     fields: list[str] | None = None,
+    values: dict[str, Any] | None = None,
     record_key: str | None = None,
 ) -> SyncError:
     """Open (or bump) the current error of this type for one record, scheduling its retry.
@@ -1041,6 +1042,7 @@ def sync_error_record(
                 code=code,
                 message=message,
                 fields=fields or [],
+                values=values or {},
                 first_seen_at=now,
                 last_seen_at=now,
                 attempts=1,
@@ -1050,6 +1052,7 @@ def sync_error_record(
             current.attempts += 1
             current.last_seen_at = now
             current.message, current.code, current.fields = message, code, fields or []
+            current.values = values or {}
             current.salesforce_id = salesforce_id or current.salesforce_id
             current.hubspot_id = hubspot_id or current.hubspot_id
             current.record_label = (record_label or current.record_label)[:300]

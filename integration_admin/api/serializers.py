@@ -131,6 +131,7 @@ class SyncErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     fields = serializers.ListField(child=serializers.CharField())
+    values = serializers.DictField(help_text="What was sent for those fields.")
     first_seen_at = serializers.DateTimeField()
     last_seen_at = serializers.DateTimeField()
     attempts = serializers.IntegerField()

@@ -1210,13 +1210,15 @@ class PairSync:
         error_type = classify(
             system="salesforce", status=400, code=code, message=first.get("message", "")
         )
+        fields = first.get("fields") or []
         self.record_error(
             pair,
             "to_salesforce",
             error_type.key,
             code,
             first.get("message", ""),
-            first.get("fields") or [],
+            fields,
+            values=sent_values(pair.to_salesforce, fields),
         )
 
     def hubspot_associate(
@@ -1285,8 +1287,11 @@ class PairSync:
         code: str,
         message: str,
         fields: list[str],
+        *,
+        values: dict[str, Any] | None = None,
     ) -> None:
-        """Errors going to Salesforce are kept on the HubSpot record, and the other way round."""
+        """Errors going to Salesforce are kept on the HubSpot record, and the other way round.
+        ``values``: what was sent for ``fields``, shown with the error."""
         to_salesforce = direction == "to_salesforce"
         if to_salesforce:
             side, key_id = (
@@ -1313,6 +1318,7 @@ class PairSync:
             code=code,
             message=message,
             fields=fields,
+            values=values,
         )
         self.counts["failed"] += 1
 
@@ -1441,6 +1447,18 @@ def retried_chunks(
     ) as sent:
         for n, chunk in enumerate(chunks):
             yield with_retries(first_then(sent.take(n), lambda c=chunk: fn(c)))
+
+
+def sent_values(sent: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+    """What was sent for the fields an error names (a picklist's ``State`` may have gone as
+    ``StateCode``): the rejected values, which Salesforce's message doesn't repeat."""
+    values = {}
+    for name in fields:
+        for key in (name, f"{name}Code"):
+            if key in sent:
+                values[name] = sent[key]
+                break
+    return values
 
 
 def each_chunk_retried(fn: Callable[[list], Any], items: list, size: int) -> list:

@@ -175,3 +175,16 @@ def test_a_collection_salesforce_refuses_as_a_whole_fails_its_records_not_the_cy
     error = current_error(record_key=f"hubspot:{contact}")
     assert (error.error_type, error.code) == ("missing_property", "INVALID_FIELD")
     assert "Gone__c" in error.message
+
+
+def test_a_refused_picklist_value_is_kept_with_its_error(cycle, emulators, hs_person):
+    """Salesforce's message names the field, not the value: the value sent is kept."""
+    emulators.salesforce.app.run_action("enable_state_country_picklists", enabled=True)
+    cycle.settings(salesforce_state_country="enabled", hubspot_state_country="as_is")
+    contact = hs_create(
+        hs_person, email="atlantis@example.com", lastname="A", company="X", country="Atlantis"
+    )
+    cycle()
+    error = current_error(record_key=f"hubspot:{contact}")
+    assert error.error_type == "picklist"
+    assert error.sent() == [("Country", "Atlantis")]
