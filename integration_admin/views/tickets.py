@@ -2,11 +2,14 @@
 
 1. sync rules (a deleted case: do nothing, or delete the ticket); 2. associations (account,
 contact); 3. field mappings (the shared editor; required ticket properties are defaults);
-4. pipelines (one HubSpot ticket pipeline per case process, with the status → stage table);
+4. pipelines (one HubSpot ticket pipeline per case process, with the status → stage table:
+an existing pipeline's stages are matched by label, the others the admin picks);
 5. a preview of the first sync; 6. finish (setup complete, ticket sync on).
 
 Every step is a plain form post that saves through the services (audit-logged) and redirects
 to the next step; the stage table of step 4 refreshes with htmx when a pipeline is picked.
+After setup a step is reopened to change it: its Save goes back to the settings, and step 6
+has nothing left to do (switching ticket sync on or off is the settings' switch).
 Reading is open to every logged-in user; changes need the admin role. What steps 4 and 5 and
 the stage table read from Salesforce and HubSpot is kept for a few minutes
 (``sync_engine.selectors.cached_remote_read``), so reloading them doesn't spend the API
@@ -100,7 +103,9 @@ def ticket_tab(request: HttpRequest) -> HttpResponse:
     return render(request, "integration_admin/tickets/wizard.html", context)
 
 
-def _wizard_context(request, integration, row, settings, step: int, chosen=None) -> dict:
+def _wizard_context(
+    request, integration, row, settings, step: int, chosen=None, missing=()
+) -> dict:
     context = {
         "step": step,
         "steps": STEPS,
@@ -119,7 +124,7 @@ def _wizard_context(request, integration, row, settings, step: int, chosen=None)
         if step == 3:
             context.update(editor_context(request, integration, OBJECT))
         elif step == 4:
-            context["processes"] = _pipeline_rows(integration, settings, chosen)
+            context["processes"] = _pipeline_rows(integration, settings, chosen, missing)
         elif step == 5:
             context["preview"] = ticket_sync_preview(integration=integration)
             context["processes"] = _pipeline_rows(integration, settings)
@@ -161,8 +166,9 @@ def _settings_context(request, integration, row, settings, form=None, changed=No
 
 
 # --- pipelines ------------------------------------------------------------------------------
-def _pipeline_rows(integration, settings, chosen: dict | None = None) -> list[dict]:
-    """One row per case process: its pipeline choice and status → stage table."""
+def _pipeline_rows(integration, settings, chosen: dict | None = None, missing=()) -> list[dict]:
+    """One row per case process: its pipeline choice and status → stage table (``missing``:
+    the names of the stage selects step 4 was refused for)."""
     processes = ticket_case_processes(integration=integration)
     pipelines = ticket_hubspot_pipelines(integration=integration)
     statuses = ticket_case_statuses(integration=integration)
@@ -170,6 +176,9 @@ def _pipeline_rows(integration, settings, chosen: dict | None = None) -> list[di
     for process in processes:
         entry = (chosen or settings.pipelines).get(process["key"]) or {}
         pipeline_id = entry.get("pipeline") or ""
+        stages = _stage_rows(pipelines, pipeline_id, statuses, entry.get("stages") or {})
+        for item in stages:
+            item["missing"] = f"stage_{process['key']}_{item['index']}" in missing
         rows.append(
             {
                 "key": process["key"],
@@ -177,7 +186,7 @@ def _pipeline_rows(integration, settings, chosen: dict | None = None) -> list[di
                 "pipeline": pipeline_id or NEW,
                 "pipelines": pipelines,
                 "managed": bool(entry.get("managed")) or not pipeline_id,
-                "stages": _stage_rows(pipelines, pipeline_id, statuses, entry.get("stages") or {}),
+                "stages": stages,
                 "statuses": statuses,
             }
         )
@@ -185,20 +194,22 @@ def _pipeline_rows(integration, settings, chosen: dict | None = None) -> list[di
 
 
 def _stage_rows(pipelines: list[dict], pipeline_id: str, statuses: list[str], saved: dict):
-    """``[{"status", "stage", "options"}]`` for an existing pipeline (the saved choice, else
-    the stage with the status's label, else the first stage of the same open/closed state)."""
-    from sync_engine.sync.tickets import stage_defaults
-
+    """``[{"status", "stage", "options"}]`` for an existing pipeline: the saved choice, else
+    the stage with the status's label (case-insensitive, as the engine matches), else none.
+    No other guess: the first open stage would show worked cases as New unnoticed, so the
+    admin picks the stage (step 4 is refused until every status has one)."""
     pipeline = next((p for p in pipelines if p["id"] == pipeline_id), None)
     if pipeline is None:
         return []
     valid = {s["id"] for s in pipeline["stages"]}
-    defaults = stage_defaults(pipeline, statuses)
+    by_label = {s["label"].casefold(): s["id"] for s in pipeline["stages"]}
     return [
         {
             "index": i,
             "status": status,
-            "stage": saved.get(status) if saved.get(status) in valid else defaults.get(status, ""),
+            "stage": saved.get(status)
+            if saved.get(status) in valid
+            else by_label.get(status.casefold(), ""),
             "options": pipeline["stages"],
         }
         for i, status in enumerate(statuses)
@@ -225,21 +236,26 @@ def ticket_stages(request: HttpRequest) -> HttpResponse:
         response = render(request, "integration_admin/partials/flash_oob.html")
         response["HX-Reswap"] = "none"
         return response
-    saved = (settings.pipelines.get(key) or {}).get("stages") or {}
+    current = settings.pipelines.get(key) or {}
+    saved = current.get("stages") or {}
     row = {
         "key": key,
         "pipeline": pipeline or NEW,
+        "managed": bool(current.get("managed")) and current.get("pipeline") == pipeline,
         "stages": _stage_rows(pipelines, "" if pipeline == NEW else pipeline, statuses, saved),
         "statuses": statuses,
     }
     return render(request, "integration_admin/tickets/stages.html", {"row": row})
 
 
-def _pipelines_from_post(request, integration, settings) -> dict:
+def _pipelines_from_post(request, integration, settings) -> tuple[dict, dict[str, str]]:
+    """The process → pipeline table posted at step 4, and a message for each case status of a
+    chosen existing pipeline left without a stage (by its select's name)."""
     processes = ticket_case_processes(integration=integration)
     pipelines = {p["id"]: p for p in ticket_hubspot_pipelines(integration=integration)}
     statuses = ticket_case_statuses(integration=integration)
     out = dict(settings.pipelines)  # processes no longer active keep their pipeline
+    missing: dict[str, str] = {}
     for process in processes:
         key = process["key"]
         current = settings.pipelines.get(key) or {}
@@ -264,6 +280,10 @@ def _pipelines_from_post(request, integration, settings) -> dict:
             stage = picked if picked in labels else row["stage"]
             if stage:
                 stages[row["status"]] = stage
+            elif not managed:  # (our own pipeline gets a stage added when a case needs it)
+                missing[f"stage_{key}_{row['index']}"] = _(
+                    "Choose a ticket stage for case status “%(status)s” (%(process)s)."
+                ) % {"status": row["status"], "process": process["label"]}
         out[key] = {
             "label": process["label"],
             "pipeline": choice,
@@ -273,7 +293,7 @@ def _pipelines_from_post(request, integration, settings) -> dict:
             "stage_labels": {stage: labels[stage] for stage in stages.values()},
             "managed": managed,
         }
-    return out
+    return out, missing
 
 
 # --- posts ----------------------------------------------------------------------------------
@@ -311,13 +331,19 @@ def ticket_post(request: HttpRequest) -> HttpResponse:
                 },
             )
         elif step == 4:
-            chosen = _pipelines_from_post(request, integration, settings)
+            chosen, missing = _pipelines_from_post(request, integration, settings)
             try:
+                if missing:  # nothing saved until every status has its stage
+                    raise SettingsError(missing)
                 ticket_pipelines_save(integration=integration, pipelines=chosen, actor=request.user)
             except SettingsError as error:
                 # Redrawn with what the admin picked (pipelines and stages) and why it was refused.
                 return _pipelines_refused(request, integration, row, settings, chosen, error)
         elif step == LAST:
+            if settings.setup_complete:
+                # Set up already (a stale page): finishing again would switch on a ticket sync
+                # the admin may have switched off since; the switch is on the settings.
+                return redirect(url)
             ticket_setup_finish(integration=integration, actor=request.user)
             request.session.pop(SESSION_STEP, None)
             messages.success(request, _("Ticket sync is on: cases sync to tickets from now on."))
@@ -333,15 +359,18 @@ def ticket_post(request: HttpRequest) -> HttpResponse:
             request, _("Couldn't reach Salesforce or HubSpot: %(error)s") % {"error": error}
         )
         return redirect(f"{url}?step={step}")
-    if settings.setup_complete:
-        messages.success(request, _("Saved."))
+    if settings.setup_complete:  # a step changed after setup: back to the settings
+        if step not in (3, 5):  # (these save nothing themselves)
+            messages.success(request, _("Saved."))
         return redirect(url)
     return redirect(f"{url}?step={min(step + 1, LAST)}")
 
 
 def _pipelines_refused(request, integration, row, settings, chosen, error) -> HttpResponse:
     context = {"active_tab": _tab().slug, "tab": _tab(), "object_name": OBJECT}
-    context.update(_wizard_context(request, integration, row, settings, 4, chosen=chosen))
+    context.update(
+        _wizard_context(request, integration, row, settings, 4, chosen=chosen, missing=error.errors)
+    )
     context["pipelines_errors"] = list(error.errors.values())
     return render(request, "integration_admin/tickets/wizard.html", context, status=400)
 

@@ -226,22 +226,6 @@ def _state(status: str) -> str:
     return "CLOSED" if is_closed_status(status) else "OPEN"
 
 
-def stage_defaults(pipeline: dict, statuses: list[str]) -> dict[str, str]:
-    """Status → stage of an existing pipeline (``{"id", "stages": [{"id", "label",
-    "closed"}]}``): the stage with the same label; otherwise the first stage in the same
-    open/closed state."""
-    by_label = {s["label"].casefold(): s["id"] for s in pipeline["stages"]}
-    out = {}
-    for status in statuses:
-        stage = by_label.get(status.casefold())
-        if stage is None:
-            closed = is_closed_status(status)
-            stage = next((s["id"] for s in pipeline["stages"] if s["closed"] == closed), None)
-        if stage is not None:
-            out[status] = stage
-    return out
-
-
 def hubspot_pipelines(hubspot) -> list[dict]:
     """HubSpot's ticket pipelines as ``[{"id", "label", "stages": [{"id", "label",
     "closed"}]}]`` (one call)."""

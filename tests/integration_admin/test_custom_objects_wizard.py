@@ -424,3 +424,41 @@ def test_a_page_of_a_wizard_started_again_in_another_tab_saves_nothing(admin_cli
         {"salesforce_object": "Project__c", "hubspot_object": hs_type, "wizard": wizard_b},
     )
     assert response["Location"] == "/custom-objects/wizard/rules/"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_on_a_phone_the_row_actions_are_on_screen(page, live_server, connected):
+    """At 375 px each synced custom object is a small card (like the deal pipelines): its
+    actions are in the window, not past it in a table scrolled sideways."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from playwright.sync_api import expect
+
+    from integration_admin.roles import ADMINS
+
+    from .conftest import make_custom_object, screenshot
+
+    make_custom_object(connected)
+    user = get_user_model().objects.create_user("ada", password="ada-pw-123")
+    user.groups.add(Group.objects.get_or_create(name=ADMINS)[0])
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{live_server.url}/login/?next=/custom-objects/")
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", "ada-pw-123")
+    page.click("button[type=submit]")
+    row = page.locator("#custom-object-1")
+    expect(row).to_contain_text("Project")
+    screenshot(page, "phone-custom-objects")
+    for name in ("Edit sync", "Switch sync off", "Remove sync…"):
+        action = row.get_by_role("link", name=name).or_(row.get_by_role("button", name=name))
+        expect(action).to_be_visible()
+        box = action.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 375, (name, box)
+    # Each value under its label, and nothing in the table scrolls sideways.
+    expect(row.locator("td[data-label='Conflict winner']")).to_contain_text("Salesforce wins")
+    sideways = page.locator("#custom-objects-title + .table-wrap").evaluate(
+        "w => w.scrollWidth - w.clientWidth"
+    )
+    assert sideways <= 0, sideways
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375

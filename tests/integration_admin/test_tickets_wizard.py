@@ -7,7 +7,7 @@ from html import unescape
 
 import pytest
 
-from emulators.testing import salesforce_client
+from emulators.testing import hubspot_client, salesforce_client
 from sync_engine.models import AuditEvent, FieldMapping, ObjectSync
 from sync_engine.services import object_settings_update
 from sync_engine.sync.cycle import sync_cycle_run
@@ -155,13 +155,76 @@ def test_the_association_steps_say_when_company_sync_is_off(admin_client, live, 
 
 
 def test_mapping_an_existing_pipeline_stores_the_stage_table(admin_client, live):
-    step(admin_client, 4, pipeline_master="0", stage_master_1="3")
+    step(admin_client, 4, pipeline_master="0", stage_master_1="3", stage_master_2="2")
     entry = row(live).options["pipelines"]["master"]
     assert entry["pipeline"] == "0" and entry["managed"] is False
-    # New → New and Closed → Closed by label; Working as picked; Escalated: first open stage.
-    assert entry["stages"] == {"New": "1", "Working": "3", "Escalated": "1", "Closed": "4"}
+    # New → New and Closed → Closed by label; Working and Escalated as picked.
+    assert entry["stages"] == {"New": "1", "Working": "3", "Escalated": "2", "Closed": "4"}
     html = admin_client.get("/tickets/?step=4").content.decode()
     assert '<option value="0" selected>' in html
+    assert "Choose a stage…" not in html  # every status has its stage
+
+
+def _stage_selects(html: str) -> dict[str, tuple[str, str]]:
+    """``{status: (selected value, selected text)}`` of the stage table of ``master``."""
+    import re
+
+    out = {}
+    for status, body in re.findall(
+        r'<label for="stage-master-\d+">([^<]+)</label>\s*<select[^>]*>(.*?)</select>', html, re.S
+    ):
+        chosen = re.search(r'<option value="([^"]*)" selected>([^<]*)</option>', body)
+        out[status] = (chosen.group(1), chosen.group(2)) if chosen else ("", "")
+    return out
+
+
+def test_an_existing_pipeline_matches_stages_by_label_and_guesses_no_others(admin_client, live):
+    """Support Pipeline (New, Waiting on contact, Waiting on us, Closed): New and Closed match
+    by label; Working and Escalated get no stage until the admin picks one (no 'New' guess
+    that would show worked cases as New)."""
+    html = admin_client.get(
+        "/tickets/stages/", {"process": "master", "pipeline_master": "0"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert _stage_selects(unescape(html)) == {
+        "New": ("1", "New"),
+        "Working": ("", "Choose a stage…"),
+        "Escalated": ("", "Choose a stage…"),
+        "Closed": ("4", "Closed"),
+    }
+
+
+def test_the_pipelines_step_is_refused_until_every_status_has_a_stage(admin_client, live):
+    response = admin_client.post(
+        "/tickets/", {"step": 4, "action": "next", "pipeline_master": "0", "stage_master_1": "3"}
+    )
+    html = unescape(response.content.decode())
+    assert response.status_code == 400 and 'data-step="4"' in html
+    assert 'id="pipelines-error"' in html
+    assert "Choose a ticket stage for case status “Escalated” (Master)." in html
+    assert "“Working”" not in html  # picked: no message for it
+    # The admin's pick stays; the status without a stage is marked and still unselected.
+    assert _stage_selects(html)["Working"] == ("3", "Waiting on us")
+    assert _stage_selects(html)["Escalated"] == ("", "Choose a stage…")
+    assert 'name="stage_master_2" aria-invalid="true"' in html
+    assert not (row(live).options.get("pipelines") or {})  # nothing saved
+    assert not AuditEvent.objects.filter(action="settings.updated").exists()
+
+
+def test_our_own_pipeline_may_leave_a_status_to_the_engine(admin_client, live):
+    """A pipeline the engine made for the process (``managed``) gets a stage added for a
+    status it lacks when a case needs it: step 4 says so and doesn't ask for one."""
+    master = {"label": "Master", "pipeline": "0", "pipeline_label": "Support Pipeline"}
+    object_settings_update(
+        integration=live,
+        object_name="tickets",
+        changes={"pipelines": {"master": {**master, "stages": {"New": "1"}, "managed": True}}},
+    )
+    html = unescape(admin_client.get("/tickets/?step=4").content.decode())
+    assert _stage_selects(html)["Working"] == ("", "Add it as a new stage")
+    assert "Choose a stage…" not in html
+    step(admin_client, 4, pipeline_master="0")
+    entry = row(live).options["pipelines"]["master"]
+    assert entry["managed"] is True and entry["stages"] == {"New": "1", "Closed": "4"}
 
 
 def test_a_viewer_sees_the_wizard_but_cannot_change_anything(viewer_client, live):
@@ -258,7 +321,9 @@ def test_picking_a_pipeline_shows_its_stage_table_in_the_browser(page, live_serv
     expect(stages).to_contain_text("One stage per case status")
     page.select_option("select[name=pipeline_master]", "0")  # Support Pipeline (htmx)
     expect(page.locator("select[name=stage_master_1]")).to_have_count(1)
+    expect(page.locator("select[name=stage_master_2]")).to_have_value("")  # not guessed
     page.select_option("select[name=stage_master_1]", "3")  # Working → Waiting on us
+    page.select_option("select[name=stage_master_2]", "3")  # Escalated → Waiting on us
     screenshot(page, "tickets-wizard-pipelines")
     page.click("button[value=next]")
     expect(page.locator("#ticket-wizard")).to_have_attribute("data-step", "5")
@@ -272,14 +337,23 @@ def test_two_case_processes_cannot_share_a_pipeline(admin_client, live, emulator
     )
     html = admin_client.get("/tickets/?step=4").content.decode()
     assert f'name="pipeline_{hardware}"' in html and "Hardware" in html
+    picks = {"stage_master_1": "3", "stage_master_2": "3"}
     response = admin_client.post(
         "/tickets/",
-        {"step": 4, "action": "next", "pipeline_master": "0", f"pipeline_{hardware}": "0"},
+        {
+            "step": 4,
+            "action": "next",
+            "pipeline_master": "0",
+            f"pipeline_{hardware}": "0",
+            f"stage_{hardware}_1": "3",
+            f"stage_{hardware}_2": "3",
+            **picks,
+        },
         follow=True,
     )
     assert "share a ticket pipeline" in response.content.decode()
     assert "pipelines" not in row(live).options or not row(live).options["pipelines"]
-    step(admin_client, 4, pipeline_master="0", **{f"pipeline_{hardware}": "new"})
+    step(admin_client, 4, pipeline_master="0", **{f"pipeline_{hardware}": "new"}, **picks)
     pipelines = row(live).options["pipelines"]
     assert pipelines["master"]["pipeline"] == "0" and pipelines[hardware]["pipeline"] == ""
 
@@ -293,6 +367,84 @@ def test_the_wizard_reopened_after_setup_doesnt_say_nothing_syncs(admin_client, 
     assert "nothing syncs until you finish" not in html
 
 
+def _set_up(integration, **changes) -> None:
+    """Ticket sync set up (the wizard finished) and on, with ``changes`` to its settings."""
+    object_settings_update(
+        integration=integration,
+        object_name="tickets",
+        changes={"setup_complete": True, **changes},
+        enabled=True,
+    )
+
+
+def test_the_settings_tab_says_which_associations_tickets_get(admin_client, live):
+    """The sentence under the heading follows the association settings (step 2), not always
+    'account and contact'."""
+    import re
+
+    def lead() -> str:
+        html = unescape(admin_client.get("/tickets/").content.decode())
+        return re.search(r'<p class="lead muted"[^>]*>(.*?)</p>', html, re.S).group(1).strip()
+
+    start = "Salesforce cases sync to HubSpot tickets, "
+    for account, contact, sentence in (
+        (True, False, "with the case's account as an association."),
+        (False, True, "with the case's contact as an association."),
+        (False, False, "without associations."),
+        (True, True, "with the case's account and contact as associations."),
+    ):
+        _set_up(live, sync_account_association=account, sync_contact_association=contact)
+        assert lead() == start + sentence, (account, contact)
+    # Saving the settings form redraws the sentence with what was saved.
+    form = {"action": "settings", "enabled": "on", "salesforce_delete": "nothing"}
+    html = unescape(
+        admin_client.post("/tickets/", {**form, "sync_contact_association": "on"}).content.decode()
+    )
+    assert start + "with the case's contact as an association." in html
+
+
+def test_step_6_reopened_after_setup_does_not_offer_to_turn_sync_on_again(admin_client, live):
+    _set_up(live)
+    html = admin_client.get("/tickets/?step=6").content.decode()
+    assert "Finish and turn ticket sync on" not in html and 'value="finish"' not in html
+    assert "Finishing turns ticket sync on" not in html
+    assert "Ticket sync is set up and on: there is nothing left to finish." in html
+    assert '<a class="button" href="/tickets/">Back to the ticket settings</a>' in html
+
+    # Switched off on the settings; a Finish posted from a page left open doesn't switch it on.
+    ObjectSync.objects.filter(integration=live, object="tickets").update(enabled=False)
+    html = admin_client.get("/tickets/?step=6").content.decode()
+    assert "Ticket sync is set up and off. Switch it on with Sync tickets in the settings." in html
+    events = AuditEvent.objects.count()
+    response = admin_client.post("/tickets/", {"step": 6, "action": "finish"})
+    assert response.status_code == 302 and response["Location"] == "/tickets/"
+    assert row(live).enabled is False and AuditEvent.objects.count() == events
+
+
+def test_steps_reopened_after_setup_save_instead_of_going_on(admin_client, live):
+    """After setup each step is changed on its own: Save (and back to the settings) or
+    Cancel, not Next/Back through the wizard; the steps with nothing to save link back."""
+    _set_up(live)
+    for number in (1, 2, 4):
+        html = admin_client.get(f"/tickets/?step={number}").content.decode()
+        assert 'value="save"' in html and ">Save</button>" in html, number
+        assert 'value="next"' not in html and 'value="back"' not in html, number
+        assert '<a class="button" href="/tickets/">Cancel</a>' in html, number
+    for number in (3, 5):
+        html = admin_client.get(f"/tickets/?step={number}").content.decode()
+        assert 'value="next"' not in html and 'value="save"' not in html, number
+        assert "Back to the ticket settings" in html, number
+    response = admin_client.post(
+        "/tickets/", {"step": 1, "action": "save", "salesforce_delete": "delete"}, follow=True
+    )
+    assert response.redirect_chain == [("/tickets/", 302)]
+    assert (
+        "Saved." in response.content.decode()
+        and 'id="ticket-settings"' in response.content.decode()
+    )
+    assert row(live).options["salesforce_delete"] == "delete"
+
+
 # --- step 4 refused: the admin's choices stay, the reason in their language -------------------
 def _share_support_pipeline(client, emulators, **headers):
     support = emulators.salesforce.app.run_action(
@@ -301,6 +453,7 @@ def _share_support_pipeline(client, emulators, **headers):
     choices = {
         "pipeline_master": "0",
         "stage_master_1": "3",  # Working → Waiting on us
+        "stage_master_2": "3",  # Escalated → Waiting on us
         f"pipeline_{support}": "0",
         f"stage_{support}_1": "2",  # Working → Waiting on contact
         f"stage_{support}_2": "3",  # Escalated → Waiting on us
@@ -349,11 +502,15 @@ def _change_support_pipeline_thrice(client, emulators) -> None:
     support = emulators.salesforce.app.run_action(
         "add_record_type", object="Case", label="Technical Support"
     )
-    step(client, 4, pipeline_master="new", **{f"pipeline_{support}": "0"})
-    step(
-        client, 4, pipeline_master="new", **{f"pipeline_{support}": "0", f"stage_{support}_1": "3"}
-    )
-    step(client, 4, pipeline_master="new", **{f"pipeline_{support}": desk})
+    picks = {f"stage_{support}_1": "2", f"stage_{support}_2": "3"}  # Working, Escalated
+    step(client, 4, pipeline_master="new", **{f"pipeline_{support}": "0"}, **picks)
+    picks[f"stage_{support}_1"] = "3"
+    step(client, 4, pipeline_master="new", **{f"pipeline_{support}": "0"}, **picks)
+    # Its only stage is Open: every status is put in it (a choice, Closed too).
+    hubspot = hubspot_client(emulators, strict=False)
+    open_stage = hubspot.crm.pipelines.pipelines_api.get_by_id("tickets", desk).stages[0].id
+    opened = {f"stage_{support}_{i}": open_stage for i in range(4)}
+    step(client, 4, pipeline_master="new", **{f"pipeline_{support}": desk}, **opened)
 
 
 def test_the_audit_log_says_which_pipeline_and_stage_changed(admin_client, live, emulators):
@@ -361,13 +518,14 @@ def test_the_audit_log_says_which_pipeline_and_stage_changed(admin_client, live,
     assert _audit_changes(admin_client) == [
         # Another pipeline for the process: from which to which, with its stages.
         "Pipeline for Technical Support: Support Pipeline → Escalations desk "
-        "(New → Open, Working → Open, Escalated → Open)",
+        "(New → Open, Working → Open, Escalated → Open, Closed → Open)",
         # A status's stage in the same pipeline: that status, its stage before and after.
-        "Stage for Working in Technical Support (Support Pipeline): New → Waiting on us",
+        "Stage for Working in Technical Support (Support Pipeline): "
+        "Waiting on contact → Waiting on us",
         # The first choice: a pipeline to be made, and an existing one with its stages.
         "Pipeline for Master: — → A new pipeline, created at the first sync",
         "Pipeline for Technical Support: — → Support Pipeline "
-        "(New → New, Working → New, Escalated → New, Closed → Closed)",
+        "(New → New, Working → Waiting on contact, Escalated → Waiting on us, Closed → Closed)",
     ]
     audit = admin_client.get("/audit/").content.decode()
     assert "Master, Technical Support" not in audit  # not the processes, listed twice
@@ -379,11 +537,12 @@ def test_the_audit_log_says_which_pipeline_and_stage_changed_in_dutch(
     _change_support_pipeline_thrice(admin_client, emulators)
     assert _audit_changes(admin_client, HTTP_ACCEPT_LANGUAGE="nl") == [
         "Pijplijn voor Technical Support: Support Pipeline → Escalations desk "
-        "(New → Open, Working → Open, Escalated → Open)",
-        "Fase voor Working in Technical Support (Support Pipeline): New → Waiting on us",
+        "(New → Open, Working → Open, Escalated → Open, Closed → Open)",
+        "Fase voor Working in Technical Support (Support Pipeline): "
+        "Waiting on contact → Waiting on us",
         "Pijplijn voor Master: — → Een nieuwe pijplijn, gemaakt bij de eerste synchronisatie",
         "Pijplijn voor Technical Support: — → Support Pipeline "
-        "(New → New, Working → New, Escalated → New, Closed → Closed)",
+        "(New → New, Working → Waiting on contact, Escalated → Waiting on us, Closed → Closed)",
     ]
 
 
