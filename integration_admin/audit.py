@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sync_engine.models import AuditEvent
+from sync_engine.selectors import LIST_NAMES
 
 from .forms import setting_label, setting_value
-from .labels import error_text, rule_label, target_label
-from .status import ObjectNames
+from .labels import error_text, pause_reason_text, rule_label, target_label
+from .status import STATE_LABELS, ObjectNames
 from .templatetags.humanize_numbers import thousands
 
 ACTION_LABELS = {
@@ -71,6 +72,11 @@ NOTE_LABELS = {
 }
 
 
+# Details that hold one of the integration's states ("disconnected"): shown as the header
+# names them.
+STATE_KEYS = {"previous_state"}
+
+
 @dataclass
 class Change:
     name: str
@@ -103,6 +109,12 @@ def _text(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_text(v) for v in value)
     return str(value)
+
+
+def _state(value: Any) -> str:
+    """An integration state as the header names it ("Disconnected", in the reader's language)."""
+    label = STATE_LABELS.get(value) if isinstance(value, str) else None
+    return str(label) if label else _text(value)
 
 
 def _stage_name(entry: dict, status: str, stage: str, names: dict) -> str:
@@ -173,6 +185,17 @@ def _pipeline_changes(before: Any, after: Any) -> list[Change]:
     return changes
 
 
+def setting_text(object_name: str, name: str, value: Any, list_names: Any = None) -> str:
+    """A setting's value in people's words (the audit log, the tab's "what changed"): a
+    HubSpot list by the name HubSpot gave it when the change was saved (``list_names``, by
+    id, noted with the change), else as the tab words it."""
+    if name == "inclusion_list_id" and value and isinstance(list_names, dict):
+        listed = list_names.get(str(value))
+        if listed:
+            return str(listed)
+    return setting_value(object_name, name, value) or _text(value)
+
+
 def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> AuditRow:
     """One event in people's words; ``names`` names the objects (shared by a page's rows,
     so custom objects are read once)."""
@@ -188,9 +211,12 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
             Change(_("Allocated to HubSpot"), _text(details.get("from")), _text(details.get("to")))
         )
     elif action == "integration.state_changed":
-        row.changes.append(Change(_("State"), _text(details.get("from")), _text(details.get("to"))))
+        row.changes.append(
+            Change(_("State"), _state(details.get("from")), _state(details.get("to")))
+        )
         if details.get("reason"):
-            row.notes.append((_("Reason"), str(details["reason"])))
+            reason = str(details["reason"])
+            row.notes.append((_("Reason"), pause_reason_text(reason) or reason))
     elif action == "settings.updated":
         object_name = str(details.get("object", ""))
         row.subject = name_of(object_name)
@@ -202,7 +228,7 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
                     continue
             if isinstance(change, dict):
                 before, after = (
-                    setting_value(object_name, name, change.get(end)) or _text(change.get(end))
+                    setting_text(object_name, name, change.get(end), details.get(LIST_NAMES))
                     for end in ("from", "to")
                 )
                 row.changes.append(Change(setting_label(object_name, name), before, after))
@@ -274,5 +300,6 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
                 row.changes.append(Change(name, _text(change.get("from")), _text(change.get("to"))))
     else:
         for key, value in details.items():
-            row.notes.append((str(NOTE_LABELS.get(key, key)), _text(value)))
+            text = _state(value) if key in STATE_KEYS else _text(value)
+            row.notes.append((str(NOTE_LABELS.get(key, key)), text))
     return row

@@ -7,11 +7,13 @@ engine string has its entry here, in the same English words.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from sync_engine.budget import ALLOCATION_USED, ORG_LIMIT
 from sync_engine.error_types import ERROR_TYPES
 from sync_engine.imports import CAMPAIGN_PREFIX
 from sync_engine.sync.rules import SyncRule
@@ -344,6 +346,35 @@ def run_details(counts: dict) -> str:
         if key in RUN_COUNT_LABELS and value
     ]
     return " · ".join(parts)
+
+
+# Why the integration paused (``sync_engine.budget``): its state's reason, and the message of
+# each run that paused.
+PAUSE_REASON_LABELS: dict[str, Promise] = {
+    ALLOCATION_USED: _("The Salesforce API allocation is used up."),
+    ORG_LIMIT: _("The Salesforce org reached its daily API limit, which stops every integration."),
+}
+# What older versions stored in a paused run: "salesforce API allocation used up: 110 of 110
+# calls in the last 24 hours", or "The Salesforce API allocation is used up; waiting for …".
+_ALLOCATION_USED_BEFORE = re.compile(
+    r"\w+ API allocation used up: \d+ of \d+ calls|The Salesforce API allocation is used up;"
+)
+
+
+def pause_reason_text(reason: str) -> str | None:
+    """A pause's reason in the reader's language, or None when it isn't one of the engine's."""
+    if _ALLOCATION_USED_BEFORE.match(reason or ""):
+        reason = ALLOCATION_USED
+    for known, label in PAUSE_REASON_LABELS.items():
+        if (reason or "").startswith(known):
+            return str(label)
+    return None
+
+
+def run_message(message: str) -> str:
+    """A run's message for people: why it paused in their language (one sentence, whichever
+    way the cycle stopped); anything else (a remote system's words) as stored."""
+    return pause_reason_text(message) or message
 
 
 # What an import brings over (the Import page, the audit log).

@@ -43,6 +43,7 @@ urlpatterns = [
     path("tickets/stages/", tickets_views.ticket_stages, name="ticket_stages"),
     *[path(f"{name}/", objects.object_tab, {"object_name": name}, name=name) for name in OBJECTS],
     path("companies/sync/", companies.company_sync, name="company_sync"),
+    path("contacts/sync/", objects.contact_sync, name="contact_sync"),
     path("objects/<slug:object_name>/lists/", objects.inclusion_lists, name="inclusion_lists"),
     path("objects/<slug:object_name>/mappings/", mappings.mapping_editor, name="mapping_editor"),
     path("objects/<slug:object_name>/mappings/add/", mappings.mapping_add, name="mapping_add"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -430,23 +431,57 @@ def api_calls_hourly(*, integration: Integration, now: datetime | None = None) -
 
 
 @dataclass(frozen=True)
+class Cadence:
+    """How often the cycle runs now (``sync.schedule``): every ``minutes``, 1 or more while
+    the allocation wouldn't last at one a minute, at about ``calls`` Salesforce calls a cycle
+    (the schedule's estimate, which decides the stretch: the pairs' typical cycles, summed)."""
+
+    minutes: int
+    calls: float
+
+    @property
+    def stretched(self) -> bool:
+        return self.minutes > 1
+
+    @property
+    def calls_per_cycle(self) -> int:
+        """The estimate in whole calls, at least the 1 the schedule counts an idle cycle."""
+        return max(1, math.ceil(self.calls))
+
+    @property
+    def calls_per_hour(self) -> float:
+        """What the cycles spend an hour at this cadence."""
+        return (self.calls or 1) * 60 / self.minutes
+
+
+@dataclass(frozen=True)
 class Forecast:
     """When "Allocated to HubSpot" runs out if calls keep coming at the last hour's pace.
 
     ``state``: "reached" (no calls left now), "runs_out" (at ``at``), "enough" (the window frees
-    calls faster than the pace uses them) or "idle" (no calls in the last hour)."""
+    calls faster than the pace uses them) or "idle" (no calls in the last hour). ``paced``: the
+    last hour's pace would run it out, but the cycles are slowed down to last: the forecast is
+    at their slower pace."""
 
     state: str
     pace_per_hour: int
     at: datetime | None = None
+    paced: bool = False
 
 
 def api_usage_forecast(
-    *, allocation: int, used: int, hourly: HourlyCalls, step: timedelta = timedelta(minutes=5)
+    *,
+    allocation: int,
+    used: int,
+    hourly: HourlyCalls,
+    cadence: Cadence | None = None,
+    step: timedelta = timedelta(minutes=5),
 ) -> Forecast:
     """Walk forward in ``step``s for 24 hours: calls made at the current pace are added, and
     past calls leave the rolling window as they turn 24 hours old (spread evenly over their
-    hour). The first moment the window holds ``allocation`` calls is when it runs out. No query.
+    hour). The first moment the window holds ``allocation`` calls is when it runs out. While
+    ``cadence`` is stretched, the cycles spend at most its pace from now on (the last hour may
+    hold cycles at the old one, or a Sync now). No query.
     """
     pace = hourly.salesforce_last_hour
     if used >= allocation:
@@ -456,32 +491,41 @@ def api_usage_forecast(
     spans = [(hourly.tail_start, hourly.buckets[0].start, hourly.tail)] + [
         (b.start, b.start + timedelta(hours=1), b.salesforce) for b in hourly.buckets
     ]
-    elapsed = step
-    while elapsed <= DAY:
-        moment = hourly.now + elapsed
-        horizon = moment - DAY  # calls before this have left the window
-        expired = 0.0
-        for start, end, count in spans:
-            if not count or horizon <= start:
-                continue
-            if horizon >= end:
-                expired += count
-            else:
-                expired += count * (horizon - start) / (end - start)
-        in_window = used - expired + pace * (elapsed / timedelta(hours=1))
-        if in_window >= allocation:
-            return Forecast("runs_out", pace, moment)
-        elapsed += step
-    return Forecast("enough", pace)
+
+    def runs_out_at(rate: float) -> datetime | None:
+        elapsed = step
+        while elapsed <= DAY:
+            moment = hourly.now + elapsed
+            horizon = moment - DAY  # calls before this have left the window
+            expired = 0.0
+            for start, end, count in spans:
+                if not count or horizon <= start:
+                    continue
+                if horizon >= end:
+                    expired += count
+                else:
+                    expired += count * (horizon - start) / (end - start)
+            if used - expired + rate * (elapsed / timedelta(hours=1)) >= allocation:
+                return moment
+            elapsed += step
+        return None
+
+    at, paced = runs_out_at(pace), False
+    slowed = cadence.calls_per_hour if cadence is not None and cadence.stretched else pace
+    if at is not None and slowed < pace:
+        at, paced = runs_out_at(slowed), True
+    return Forecast("runs_out" if at else "enough", pace, at, paced)
 
 
-def sync_cadence_minutes(*, integration: Integration, remaining: int | None = None) -> int:
-    """Every how many minutes the cycle runs now: 1, or more while the allocation would run
-    out at one a minute (``sync.schedule``; ``remaining``: the allocation left, if read)."""
-    from .sync.schedule import cycle_every
+def sync_cadence(*, integration: Integration, remaining: int | None = None) -> Cadence:
+    """How often the cycle runs now and what the schedule reckons a cycle costs (3 queries;
+    ``remaining``: the allocation left, if read)."""
+    from .sync.schedule import cycle_every, typical_calls
 
     every = cycle_every(integration=integration, remaining=remaining)
-    return round(every / timedelta(minutes=1))
+    pairs = ObjectSync.objects.filter(integration=integration, enabled=True).values("object")
+    calls = typical_calls(integration=integration, object_names=pairs)  # pairs: a subquery
+    return Cadence(minutes=round(every / timedelta(minutes=1)), calls=calls)
 
 
 # --- sync errors ----------------------------------------------------------------------------
@@ -917,6 +961,81 @@ def _hubspot_active_lists_read(integration: Integration, search: str, limit: int
             }
         )
     return sorted(found, key=lambda lst: lst["name"].lower())
+
+
+# The audit details of a settings change that swapped HubSpot lists: their names, by id, as
+# HubSpot gave them when the change was saved (see ``object_settings_update``).
+LIST_NAMES = "list_names"
+
+
+def hubspot_list_names(*, integration: Integration, list_ids) -> dict[str, str]:
+    """The names the audit log noted for these HubSpot lists when they were chosen or left,
+    newest first (1 query, the database only: no HubSpot call on a page render)."""
+    wanted = {str(i) for i in list_ids if i}
+    names: dict[str, str] = {}
+    if not wanted:
+        return names
+    noted = (
+        AuditEvent.objects.filter(
+            integration_id=integration.pk,
+            action="settings.updated",
+            details__has_key=LIST_NAMES,
+        )
+        .order_by("-at", "-id")
+        .values_list("details", flat=True)[:200]
+    )
+    for details in noted:
+        found = details.get(LIST_NAMES)
+        if not isinstance(found, dict):
+            continue
+        for list_id in wanted - names.keys():
+            if found.get(list_id):
+                names[list_id] = str(found[list_id])
+        if names.keys() >= wanted:
+            break
+    return names
+
+
+def hubspot_contact_find(*, integration: Integration, key: str) -> dict | None:
+    """A HubSpot contact by its record id or its email address: ``{"id", "email", "label"}``
+    (the label as sync errors name people), or None when HubSpot has no such contact (one
+    HubSpot call; a ``ConnectorError`` when HubSpot can't be asked)."""
+    from .connectors.hubspot import HubSpotConnector
+    from .errors import BadRequest, NotFound
+    from .sync.pair import Pair
+
+    by_email = "@" in key
+    try:
+        found = HubSpotConnector(integration=integration).batch_read(
+            object_type="contacts",
+            ids=[key.lower() if by_email else key],
+            properties=["email", "firstname", "lastname"],
+            id_property="email" if by_email else None,
+        )
+    except (NotFound, BadRequest):
+        return None
+    for contact in found.results or []:
+        return {
+            "id": str(contact.id),
+            "email": (contact.properties or {}).get("email") or "",
+            "label": Pair("", None, contact).label,
+        }
+    return None
+
+
+def hubspot_contact_in_list(*, integration: Integration, contact_id: str, list_id: str) -> bool:
+    """Whether a HubSpot contact is in the list ``list_id`` now (one HubSpot call: the lists
+    the contact is in, not the list's members)."""
+    from .connectors.hubspot import HubSpotConnector
+
+    response = HubSpotConnector(integration=integration).call(
+        "crm.lists.memberships_api",
+        "get_lists",
+        "0-1",
+        contact_id,
+        operation="lists.memberships.record",
+    )
+    return any(str(m.list_id) == str(list_id) for m in getattr(response, "results", None) or [])
 
 
 # --- audit ----------------------------------------------------------------------------------

@@ -545,7 +545,9 @@ def object_settings_update(
     A newly chosen HubSpot list (the contacts' inclusion list) is checked with HubSpot first
     (one call), so a list that doesn't exist is refused here, not by every later cycle."""
     cleaned = settings_validate(object_name, changes)
-    _hubspot_lists_check(integration=integration, object_name=object_name, cleaned=cleaned)
+    list_names = _hubspot_lists_check(
+        integration=integration, object_name=object_name, cleaned=cleaned
+    )
     with transaction.atomic():
         row = object_sync_get_or_create(integration=integration, object_name=object_name)
         row = ObjectSync.objects.select_for_update().get(pk=row.pk)
@@ -572,44 +574,66 @@ def object_settings_update(
             stamps = stamp(current, diff, timezone.now()) if stamp else {}
             row.options = {**current, **cleaned, **stamps}
             row.save()
+            details = {
+                "object": object_name,
+                "changes": {k: {"from": old, "to": new} for k, (old, new) in diff.items()},
+            }
+            if list_names:
+                # So the audit log names the lists without asking HubSpot on every render.
+                from .selectors import LIST_NAMES
+
+                details[LIST_NAMES] = list_names
             audit_event_record(
-                action="settings.updated",
-                integration=integration,
-                actor=actor,
-                details={
-                    "object": object_name,
-                    "changes": {k: {"from": old, "to": new} for k, (old, new) in diff.items()},
-                },
+                action="settings.updated", integration=integration, actor=actor, details=details
             )
     return diff
 
 
-def _hubspot_lists_check(*, integration: Integration, object_name: str, cleaned: dict) -> None:
+def _hubspot_lists_check(
+    *, integration: Integration, object_name: str, cleaned: dict
+) -> dict[str, str]:
     """Ask HubSpot about each HubSpot list id the change sets to a new list (one call each,
     none when the id stays or is cleared): it must be an active contact list. Raises
-    ``SettingsError`` naming the setting otherwise, or when HubSpot can't be asked."""
-    names = [
-        n for n in getattr(settings_class(object_name), "HUBSPOT_LIST_IDS", ()) if cleaned.get(n)
+    ``SettingsError`` naming the setting otherwise, or when HubSpot can't be asked.
+
+    Returns the names of the lists the change swaps, new and replaced, by id (for the audit
+    log): a replaced list's as noted when it was chosen, else asked once (none if it's gone)."""
+    settings = [
+        n for n in getattr(settings_class(object_name), "HUBSPOT_LIST_IDS", ()) if n in cleaned
     ]
-    if not names:
-        return
-    from .selectors import object_settings_get
+    if not settings:
+        return {}
+    from .connectors.hubspot import HubSpotConnector
+    from .selectors import hubspot_list_names, object_settings_get
 
     current = settings_as_dict(
         object_settings_get(integration=integration, object_name=object_name)
     )
+    changing = [name for name in settings if cleaned[name] != current.get(name)]
+    names: dict[str, str] = {}
     errors = {
         name: message
-        for name in names
-        if cleaned[name] != current.get(name)
-        and (message := _hubspot_list_problem(integration, cleaned[name]))
+        for name in changing
+        if cleaned[name] and (message := _hubspot_list_problem(integration, cleaned[name], names))
     }
     if errors:
         raise SettingsError(errors)
+    replaced = {str(current[name]) for name in changing if current.get(name)} - names.keys()
+    if replaced:
+        names |= hubspot_list_names(integration=integration, list_ids=replaced)
+    for list_id in sorted(replaced - names.keys()):
+        with contextlib.suppress(ConnectorError):
+            found = HubSpotConnector(integration=integration).list_get(list_id=list_id)
+            if getattr(getattr(found, "list", None), "name", None):
+                names[list_id] = str(found.list.name)
+    return names
 
 
-def _hubspot_list_problem(integration: Integration, list_id: str) -> str:
-    """Why HubSpot's list ``list_id`` can't limit which contacts sync ("" when it can)."""
+def _hubspot_list_problem(
+    integration: Integration, list_id: str, names: dict[str, str] | None = None
+) -> str:
+    """Why HubSpot's list ``list_id`` can't limit which contacts sync ("" when it can; then
+    its name goes in ``names``)."""
     from .connectors.hubspot import HubSpotConnector
     from .errors import NotFound
     from .selectors import is_contact_list
@@ -633,6 +657,8 @@ def _hubspot_list_problem(integration: Integration, list_id: str) -> str:
         return gettext(
             "HubSpot list %(id)s is a static list. Only active lists can limit what syncs."
         ) % {"id": list_id}
+    if names is not None and getattr(found, "name", None):
+        names[list_id] = str(found.name)
     return ""
 
 

@@ -24,38 +24,53 @@ from .common import current_integration
 COMPANY_ADDRESS = re.compile(r"/(?:record/0-2|company)/(\d{1,30})/?(?:[?#].*)?$")
 
 
-def company_id_from(text: str) -> str | None:
-    """The record id an admin typed, or read from the company's HubSpot address they pasted."""
+def record_id_from(text: str, address: re.Pattern) -> str | None:
+    """The record id an admin typed, or read from the record's HubSpot ``address`` (a pattern
+    whose group is the id) they pasted."""
     text = text.strip()
     if text.isdigit() and len(text) <= 30:
         return text
-    found = COMPANY_ADDRESS.search(text)
+    found = address.search(text)
     return found.group(1) if found else None
+
+
+def company_id_from(text: str) -> str | None:
+    return record_id_from(text, COMPANY_ADDRESS)
+
+
+def card_answer(
+    request: HttpRequest, *, ok: bool, answer: str, typed: str, card: str, tab: str
+) -> HttpResponse:
+    """A "Sync a …" card's answer (``card``: its template under ``objects/`` and its context
+    prefix). With htmx the card answers in place, keeping what was typed when it was refused;
+    without, a message on the tab."""
+    if request.htmx:
+        return render(
+            request,
+            f"integration_admin/objects/{card}.html",
+            {
+                f"{card}_value": "" if ok else typed,
+                f"{card}_done": answer if ok else "",
+                f"{card}_error": "" if ok else answer,
+            },
+        )
+    (messages.success if ok else messages.error)(request, answer)
+    return redirect(tab)
 
 
 @login_required
 @require_POST
 @admin_required
 def company_sync(request: HttpRequest) -> HttpResponse:
-    """Queue one company's sync. With htmx the card answers in place, keeping what was typed
-    when it was refused; without, a message on the tab."""
+    """Queue one company's sync."""
     integration = current_integration(request)
     if integration is None:
         raise Http404
     typed = request.POST.get("company_id", "")[:300]
     ok, answer = _company_sync(request, integration, typed)
-    if request.htmx:
-        return render(
-            request,
-            "integration_admin/objects/company_sync.html",
-            {
-                "company_sync_value": "" if ok else typed,
-                "company_sync_done": answer if ok else "",
-                "company_sync_error": "" if ok else answer,
-            },
-        )
-    (messages.success if ok else messages.error)(request, answer)
-    return redirect("companies")
+    return card_answer(
+        request, ok=ok, answer=answer, typed=typed, card="company_sync", tab="companies"
+    )
 
 
 def _company_sync(request: HttpRequest, integration, typed: str) -> tuple[bool, str]:

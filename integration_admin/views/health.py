@@ -26,7 +26,7 @@ from sync_engine.selectors import (
     integration_hubspot_connection,
     integration_salesforce_connection,
     recent_runs_limit,
-    sync_cadence_minutes,
+    sync_cadence,
     sync_error_cards,
     sync_errors_page,
     sync_errors_query,
@@ -39,7 +39,7 @@ from sync_engine.sync.registry import is_pair
 from ..charts import calls_chart
 from ..exports import errors_csv_rows
 from ..forms import AllocationForm
-from ..labels import RUN_FILTER_LABELS, error_text
+from ..labels import RUN_FILTER_LABELS, error_text, run_message
 from ..roles import admin_required, user_is_admin
 from ..status import object_labels
 from ..templatetags.humanize_numbers import thousands
@@ -60,14 +60,18 @@ OLDER_RUNS_PER_PAGE = 50
 
 
 def _usage_context(integration, form: AllocationForm | None = None) -> dict:
-    """The API call use panel (5 queries: 2 for the cadence)."""
+    """The API call use panel (6 queries: 3 for the cadence)."""
     usage = integration_api_usage(integration=integration)
     hourly = api_calls_hourly(integration=integration)
+    cadence = sync_cadence(integration=integration, remaining=usage.remaining)
     return {
         "usage": usage,
         "chart": calls_chart(hourly, allocation=usage.allocation),
-        "forecast": api_usage_forecast(allocation=usage.allocation, used=usage.used, hourly=hourly),
-        "cadence_minutes": sync_cadence_minutes(integration=integration, remaining=usage.remaining),
+        # At the pace the schedule keeps, so the forecast and the cadence tell one story.
+        "forecast": api_usage_forecast(
+            allocation=usage.allocation, used=usage.used, hourly=hourly, cadence=cadence
+        ),
+        "cadence": cadence,
         "allocation_form": form
         or AllocationForm(
             initial={"allocation": usage.allocation}, limit=integration.salesforce_api_limit
@@ -142,6 +146,7 @@ def _runs_context(request: HttpRequest, integration, *, rows_only: bool = False)
     labels = object_labels(integration, set(pairs) | {run.object for run in page.runs})
     for run in page.runs:
         run.label = labels[run.object]
+        run.note = run_message(run.message)
     filters = {key: value for key, value in (("object", object_name), ("status", outcome)) if value}
     older = urlencode({**filters, "before": page.oldest_id}) if page.has_older else ""
     return {

@@ -1,14 +1,18 @@
 """The object tabs (Contacts and Companies; the others say "not yet available" until their
-sync lands): the settings form, the inclusion-list picker and the shared mapping editor."""
+sync lands): the settings form, the inclusion-list picker, the shared mapping editor and the
+Contacts tab's "Sync a contact"."""
 
 from __future__ import annotations
 
 import logging
+import re
 
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from sync_engine.errors import ConnectorError
 from sync_engine.object_settings import (
@@ -20,18 +24,26 @@ from sync_engine.object_settings import (
 from sync_engine.selectors import (
     deal_pipelines,
     hubspot_active_lists,
+    hubspot_contact_find,
+    hubspot_contact_in_list,
+    hubspot_list_names,
     integration_hubspot_connection,
+    record_query_kinds,
 )
-from sync_engine.services import object_settings_update, object_sync_get_or_create
+from sync_engine.services import object_settings_update, object_sync_get_or_create, record_resync
 
+from ..audit import setting_text
 from ..forms import SETTINGS_FORMS, setting_label, setting_value
 from ..links import hubspot_create_list_url
 from ..navigation import OBJECT_TABS
 from ..roles import admin_required, user_is_admin
 from .common import current_integration, not_connected
+from .companies import card_answer, record_id_from
 from .mappings import editor_context
 
 logger = logging.getLogger(__name__)
+# A contact's address in HubSpot: ``…/record/0-1/<id>`` (or the older ``…/contact/<id>``).
+CONTACT_ADDRESS = re.compile(r"/(?:record/0-1|contact)/(\d{1,30})/?(?:[?#].*)?$")
 
 
 def _tab(object_name: str):
@@ -41,14 +53,21 @@ def _tab(object_name: str):
     return tab
 
 
-def describe_changes(object_name: str, diff: dict) -> list[dict]:
-    """``[{"name", "label", "old", "new"}]`` in the people's words, for "what changed"."""
+def describe_changes(object_name: str, diff: dict, list_names: dict | None = None) -> list[dict]:
+    """``[{"name", "label", "old", "new"}]`` in the people's words, for "what changed"
+    (``list_names``: HubSpot lists' names by id, as the audit log noted them)."""
+
+    def text(name: str, value) -> str:
+        if name == "inclusion_list_id":
+            return setting_text(object_name, name, value, list_names)
+        return setting_value(object_name, name, value) or str(value)
+
     return [
         {
             "name": name,
             "label": setting_label(object_name, name),
-            "old": setting_value(object_name, name, old) or str(old),
-            "new": setting_value(object_name, name, new) or str(new),
+            "old": text(name, old),
+            "new": text(name, new),
         }
         for name, (old, new) in diff.items()
     ]
@@ -96,14 +115,17 @@ def object_tab(request: HttpRequest, object_name: str) -> HttpResponse:
 def _tab_page(request, integration, object_name: str, context: dict, status: int = 200):
     """The whole tab: its settings card (``context``), mappings and extras."""
     context.update(editor_context(request, integration, object_name))
-    context.update(_tab_extras(integration, object_name))
+    context.update(_tab_extras(request, integration, object_name))
     return render(request, f"integration_admin/objects/{object_name}.html", context, status=status)
 
 
-def _tab_extras(integration, object_name: str) -> dict:
-    """What a tab shows beyond its settings and mappings (the Deals tab: its pipelines)."""
+def _tab_extras(request, integration, object_name: str) -> dict:
+    """What a tab shows beyond its settings and mappings (the Deals tab: its pipelines; the
+    Contacts tab: "Sync a contact", filled in when a link from Find a record names one)."""
     if object_name == "deals":
         return {"pipelines": deal_pipelines(integration=integration)}
+    if object_name == "contacts":
+        return {"contact_sync_value": request.GET.get("contact", "").strip()[:300]}
     return {}
 
 
@@ -134,7 +156,13 @@ def settings_save(request: HttpRequest, object_name: str) -> HttpResponse:
                 form.add_error(name if name in form.fields else None, message)
             status = 400
         else:
-            changed = describe_changes(object_name, diff)
+            # The lists' names, as the save just noted them (the database, not HubSpot).
+            names = (
+                hubspot_list_names(integration=integration, list_ids=diff["inclusion_list_id"])
+                if "inclusion_list_id" in diff
+                else None
+            )
+            changed = describe_changes(object_name, diff, names)
             form = None  # show the saved values
     else:
         status = 400
@@ -196,3 +224,79 @@ def inclusion_lists(request: HttpRequest, object_name: str) -> HttpResponse:
             "can_change": can_change,
         },
     )
+
+
+# --- Contacts: sync one contact --------------------------------------------------------------
+def contact_key_from(text: str) -> str | None:
+    """The email address or record id an admin typed, or the id in the contact's HubSpot
+    address they pasted."""
+    text = text.strip()
+    if "@" in text:
+        return text if record_query_kinds(text) == ("email",) else None
+    return record_id_from(text, CONTACT_ADDRESS)
+
+
+@login_required
+@require_POST
+@admin_required
+def contact_sync(request: HttpRequest) -> HttpResponse:
+    """Queue one HubSpot contact's sync, whatever its modified date: e.g. one skipped while it
+    was outside the inclusion list, which no change query sees again until it changes."""
+    integration = current_integration(request)
+    if integration is None:
+        raise Http404
+    typed = request.POST.get("contact", "")[:300]
+    ok, answer = _contact_sync(request, integration, typed)
+    return card_answer(
+        request, ok=ok, answer=answer, typed=typed, card="contact_sync", tab="contacts"
+    )
+
+
+def _contact_sync(request: HttpRequest, integration, typed: str) -> tuple[bool, str]:
+    """(queued, what to tell the admin). HubSpot is asked first (one call, two with an
+    inclusion list), so a typo or a contact the list keeps out isn't said to be queued."""
+    key = contact_key_from(typed)
+    if key is None:
+        return False, _(
+            "Enter the HubSpot contact's email address or record id, or paste its address "
+            "from HubSpot."
+        )
+    row = object_sync_get_or_create(integration=integration, object_name="contacts")
+    if not row.enabled:
+        return False, _("Turn contact sync on first.")
+    list_id = settings_for("contacts", row.options).inclusion_list_id
+    try:
+        contact = hubspot_contact_find(integration=integration, key=key)
+        if contact is None:
+            return False, _("HubSpot has no contact %(contact)s.") % {"contact": key}
+        who = contact["label"] or contact["id"]
+        if not contact["email"]:
+            return False, _(
+                "Contact %(contact)s has no email address, so it can't sync: the email is "
+                "what matches it to a Salesforce lead or contact."
+            ) % {"contact": who}
+        if list_id and not hubspot_contact_in_list(
+            integration=integration, contact_id=contact["id"], list_id=list_id
+        ):
+            name = hubspot_list_names(integration=integration, list_ids=[list_id]).get(list_id)
+            return False, _(
+                "Contact %(contact)s isn't in the inclusion list (%(list)s), so it doesn't "
+                "sync to Salesforce. Add it to that list in HubSpot, or change the inclusion "
+                "list above."
+            ) % {
+                "contact": who,
+                "list": name or setting_value("contacts", "inclusion_list_id", list_id),
+            }
+    except ConnectorError as error:
+        return False, _("Couldn't reach HubSpot: %(error)s") % {"error": error}
+    with transaction.atomic():
+        record_resync(
+            integration=integration,
+            object_name="contacts",
+            record_key=f"hubspot:{contact['id']}",
+            actor=request.user,
+        )
+    return True, _(
+        "Contact %(contact)s syncs now; if no Salesforce lead or contact has its email, one "
+        "is created."
+    ) % {"contact": who}

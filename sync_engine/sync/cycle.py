@@ -225,8 +225,9 @@ def _run(
         return
     remaining = budget_remaining(integration=integration, system=System.SALESFORCE)
     if remaining is not None and remaining <= 0:
-        run.status = SyncRun.Status.PAUSED
-        run.message = "The Salesforce API allocation is used up; waiting for the window."
+        # The run says why in the pause's own words, which the dashboard translates; the
+        # counts show on the API call use panel.
+        run.status, run.message = SyncRun.Status.PAUSED, ALLOCATION_USED
         _pause(integration, ALLOCATION_USED)
         return
     allocation = integration.salesforce_api_allocation
@@ -249,11 +250,13 @@ def _run(
             integration_set_state(
                 integration=integration, state=Integration.State.CONNECTED, reason=""
             )
-    except BudgetExhausted as error:
-        run.status, run.message = SyncRun.Status.PAUSED, str(error)
+    except BudgetExhausted:
+        run.status, run.message = SyncRun.Status.PAUSED, ALLOCATION_USED
         _pause(integration, ALLOCATION_USED)
     except ApiLimitExceeded as error:
-        run.status, run.message = SyncRun.Status.PAUSED, str(error)
+        # Salesforce's own words for its org limit vary; the cause is the same each time.
+        message = ORG_LIMIT if error.system == System.SALESFORCE else str(error)
+        run.status, run.message = SyncRun.Status.PAUSED, message
         _pause(integration, ORG_LIMIT)
     except AuthExpired as error:
         run.status, run.message = SyncRun.Status.FAILED, str(error)

@@ -1,12 +1,17 @@
 """The Contacts tab: every setting, worded as in the article; saving validates and shows what
-changed; the inclusion-list picker reads HubSpot's active lists through the connector."""
+changed; the inclusion-list picker reads HubSpot's active lists through the connector; "Sync
+a contact" queues one HubSpot contact's sync."""
 
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
-from sync_engine.models import ApiCall, AuditEvent, ObjectSync
+from emulators.testing import active_list, hubspot_client, known_property_branch, salesforce_client
+from sync_engine.models import ApiCall, AuditEvent, ObjectSync, ResyncRequest
 from sync_engine.object_settings import ContactSettings, settings_as_dict, settings_for
+from sync_engine.sync.cycle import sync_cycle_run
+from tests.sync_engine.sync.helpers import hs_create
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -90,7 +95,7 @@ def test_save_shows_what_changed(admin_client, admin_user, live, lists):
         ("When a Salesforce contact&#x27;s opportunity stage is updated",
          "Update the contact&#x27;s lifecycle stage in HubSpot", "Do nothing"),
         ("Also update the other contacts of the same company", "Off", "On"),
-        ("Inclusion list", "No list: all contacts sync", f"List {lists['active']}"),
+        ("Inclusion list", "No list: all contacts sync", "Sync &lt;to&gt; Salesforce"),
     ]:  # fmt: skip
         assert (
             f'<span class="change__name">{label}</span>: <span class="change__before">{old}'
@@ -309,3 +314,151 @@ def test_a_post_without_the_drawn_values_sets_everything_it_posts(admin_client, 
     assert saved(connected)["salesforce_delete"] == "nothing"
     assert saved(connected)["hubspot_creates"] == "contact"
     assert 'name="initial-salesforce_delete" value="nothing"' in response.content.decode()
+
+
+# --- the inclusion list by its name ------------------------------------------------------------
+def test_the_inclusion_list_is_named_in_what_changed_and_in_the_audit_log(
+    admin_client, live, lists
+):
+    """The list's name, as HubSpot gave it when the change was saved: not "List 2"."""
+    change = (
+        '<span class="change__name">Inclusion list</span>: <span class="change__before">{}'
+        '</span> → <span class="change__after">{}</span>'
+    )
+    everyone, chosen = "No list: all contacts sync", "Sync &lt;to&gt; Salesforce"
+    html = admin_client.post(
+        "/contacts/", {**DEFAULT_FORM, "inclusion_list_id": lists["active"]}, **HTMX
+    ).content.decode()
+    assert change.format(everyone, chosen) in html
+    html = admin_client.post("/contacts/", DEFAULT_FORM, **HTMX).content.decode()
+    assert change.format(chosen, everyone) in html
+    admin_client.post("/contacts/", {**DEFAULT_FORM, "inclusion_list_id": lists["active"]})
+    html = admin_client.post(
+        "/contacts/", {**DEFAULT_FORM, "inclusion_list_id": lists["other"]}, **HTMX
+    ).content.decode()
+    assert change.format(chosen, "Known emails") in html
+    # The audit log names them too, without asking HubSpot on the way.
+    calls = ApiCall.objects.filter(integration=live).count()
+    audit = admin_client.get("/audit/").content.decode()
+    assert ApiCall.objects.filter(integration=live).count() == calls
+    for before, after in [(everyone, chosen), (chosen, everyone), (chosen, "Known emails")]:
+        assert change.format(before, after) in audit, (before, after)
+    assert f"List {lists['active']}" not in audit and f"List {lists['other']}" not in audit
+
+
+def test_a_list_chosen_before_names_were_noted_is_named_when_it_is_left(admin_client, live, lists):
+    """A list saved with no name noted (e.g. before this was kept) is asked for once, when a
+    change leaves it."""
+    row = ObjectSync.objects.get_or_create(integration=live, object="contacts")[0]
+    row.options = {**row.options, "inclusion_list_id": lists["other"]}
+    row.save()
+    html = admin_client.post("/contacts/", DEFAULT_FORM, **HTMX).content.decode()
+    assert '<span class="change__before">Known emails</span>' in html
+    audit = admin_client.get("/audit/").content.decode()
+    assert '<span class="change__before">Known emails</span>' in audit
+
+
+# --- Sync a contact ------------------------------------------------------------------------------
+def sync_list(emulators) -> str:
+    """An active list of the contacts that have a job title: "Sync to Salesforce"."""
+    return active_list(
+        emulators, "Sync to Salesforce", filter_branch=known_property_branch("jobtitle")
+    )
+
+
+def salesforce_leads(emulators, email: str) -> list[dict]:
+    sf = salesforce_client(emulators, token="sales-rep-token")
+    return sf.query(f"SELECT Id, Email FROM Lead WHERE Email = '{email}'")["records"]  # noqa: S608
+
+
+def test_a_contact_skipped_by_the_inclusion_list_can_be_synced_from_the_tab(
+    admin_client, admin_user, live, emulators, celery_eager, django_capture_on_commit_callbacks
+):
+    """The walkthrough: a contact made while a list kept it out, the list then removed. No
+    change query sees it again; "Sync a contact" does, and the next cycle creates its lead."""
+    hs = hubspot_client(emulators, token="marketer-token", strict=False)
+    admin_client.post("/contacts/", {**DEFAULT_FORM, "inclusion_list_id": sync_list(emulators)})
+    contact = hs_create(
+        hs, email="outside@example.com", firstname="Olive", lastname="Out", company="Acme"
+    )
+    run = sync_cycle_run(integration=live, object_name="contacts")
+    assert run.counts["skipped_outside_list"] == 1
+    admin_client.post("/contacts/", DEFAULT_FORM)  # no inclusion list: everyone syncs
+    for app in (emulators.salesforce.app, emulators.hubspot.app):
+        app.clock.advance(600)  # quiet minutes: the contact is past the cursors' overlap
+    sync_cycle_run(integration=live, object_name="contacts")
+    assert salesforce_leads(emulators, "outside@example.com") == []
+
+    # Find a record knows nothing of it (no CRM calls there), and points to the action.
+    html = admin_client.get("/records/?q=outside@example.com").content.decode()
+    assert 'href="/contacts/?contact=outside%40example.com#contact-sync">Sync a contact</a>' in html
+    html = admin_client.get("/contacts/?contact=outside%40example.com").content.decode()
+    assert 'id="contact-sync"' in html and 'value="outside@example.com"' in html
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = admin_client.post(
+            "/contacts/sync/", {"contact": "Outside@Example.com "}, follow=True
+        )
+    assert "Contact Olive Out &lt;outside@example.com&gt; syncs now" in response.content.decode()
+    assert len(callbacks) == 1  # the cycle it starts, here run at once
+    event = AuditEvent.objects.get(action="record.resync_requested")
+    assert event.actor == admin_user
+    assert event.details == {"object": "contacts", "record": f"hubspot:{contact}"}
+    [lead] = salesforce_leads(emulators, "outside@example.com")
+    assert not ResyncRequest.objects.exists()
+    html = admin_client.get(f"/records/?q={contact}", follow=True).content.decode()
+    assert lead["Id"] in html
+
+
+def test_sync_a_contact_says_why_it_queues_nothing(admin_client, live, emulators):
+    hs = hubspot_client(emulators, token="marketer-token", strict=False)
+    htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "contact-sync"}
+
+    def answer(typed: str) -> str:
+        html = admin_client.post("/contacts/sync/", {"contact": typed}, **htmx).content.decode()
+        assert html.lstrip().startswith('<section class="card" id="contact-sync"')
+        return html
+
+    for typed in ("abc", "a b@c", f"https://app.hubspot.com/contacts/1/record/0-2/{'5'}"):
+        html = answer(typed)
+        assert "Enter the HubSpot contact&#x27;s email address or record id" in html, typed
+        assert 'aria-invalid="true"' in html
+    html = answer("99999999")
+    assert 'role="alert">HubSpot has no contact 99999999.</div>' in html
+    assert 'value="99999999"' in html  # kept, to fix the typo
+    assert "HubSpot has no contact nobody@example.com." in answer("nobody@example.com")
+    nameless = hs_create(hs, firstname="No", lastname="Email")
+    assert "Contact No Email has no email address" in answer(nameless)
+
+    # An inclusion list keeps out the contacts not in it: said, with the list's name.
+    admin_client.post("/contacts/", {**DEFAULT_FORM, "inclusion_list_id": sync_list(emulators)})
+    outside = hs_create(hs, email="out@example.com", lastname="Out")
+    inside = hs_create(hs, email="in@example.com", lastname="In", jobtitle="Buyer")
+    html = answer(outside)
+    assert (
+        "Contact Out &lt;out@example.com&gt; isn&#x27;t in the inclusion list "
+        "(Sync to Salesforce), so it doesn&#x27;t sync to Salesforce." in html
+    )
+    assert not ResyncRequest.objects.exists()
+    # Its HubSpot address, pasted, names it too.
+    html = answer(f" https://app.hubspot.com/contacts/62515/record/0-1/{inside}?tab=x ")
+    assert 'role="status">Contact In &lt;in@example.com&gt; syncs now' in html
+    assert 'value=""' in html
+    request = ResyncRequest.objects.get()
+    assert (request.object, request.record_key) == ("contacts", f"hubspot:{inside}")
+
+    # With contact sync off the card is gone, and a post says why.
+    admin_client.post("/contacts/", {k: v for k, v in DEFAULT_FORM.items() if k != "enabled"})
+    assert 'id="contact-sync"' not in admin_client.get("/contacts/").content.decode()
+    assert "Turn contact sync on first." in answer(inside)
+
+
+def test_only_an_admin_can_sync_a_contact(viewer_client, admin_user, live):
+    assert 'id="contact-sync"' not in viewer_client.get("/contacts/").content.decode()
+    assert viewer_client.post("/contacts/sync/", {"contact": "a@b.example"}).status_code == 403
+    # And never without the form's CSRF token.
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(admin_user)
+    assert strict.post("/contacts/sync/", {"contact": "a@b.example"}).status_code == 403
+    assert not ResyncRequest.objects.exists()
+    assert not AuditEvent.objects.filter(action="record.resync_requested").exists()

@@ -12,8 +12,10 @@ import pytest
 from django.utils import timezone
 
 from sync_engine.models import (
+    ApiCall,
     AuditEvent,
     Integration,
+    ObjectSync,
     RecordLink,
     ResyncRequest,
     SyncError,
@@ -50,12 +52,11 @@ def test_usage_panel_numbers_chart_and_forecast(viewer_client, connected):
 
 
 def test_forecast_warns_when_the_pace_runs_out(viewer_client, connected):
-    ApiCallFactory.create_batch(
-        300, integration=connected, called_at=timezone.now() - timedelta(minutes=10)
-    )
-    Integration.objects.filter(pk=connected.pk).update(salesforce_api_allocation=1000)
+    # 7,000 left: enough for a cycle a minute, so the last hour's pace is the pace.
+    _calls(connected, 3_000, minutes_ago=10)
+    Integration.objects.filter(pk=connected.pk).update(salesforce_api_allocation=10_000)
     html = viewer_client.get("/sync-health/").content.decode()
-    assert 'data-forecast="runs_out"' in html
+    assert 'data-forecast="runs_out"' in html and "data-cadence" not in html
     assert "At the current pace the allocation runs out in 2\xa0hours" in html
 
 
@@ -719,30 +720,105 @@ def test_viewers_read_the_run_history_which_changes_nothing(viewer_client, clien
     assert response.status_code == 302 and "login" in response["Location"]
 
 
+def _cycles(integration, calls: int, n: int = 3) -> None:
+    """Contacts on, and ``n`` finished cycles that cost ``calls`` Salesforce calls each."""
+    ObjectSync.objects.update_or_create(
+        integration=integration, object="contacts", defaults={"enabled": True}
+    )
+    for _ in range(n):
+        SyncRun.objects.create(
+            integration=integration, object="contacts", finished_at=timezone.now(),
+            salesforce_calls=calls,
+        )  # fmt: skip
+
+
+def _calls(integration, n: int, minutes_ago: float = 5) -> None:
+    at = timezone.now() - timedelta(minutes=minutes_ago)
+    ApiCall.objects.bulk_create(
+        ApiCall(integration=integration, system="salesforce", operation="query", status=200,
+                called_at=at)
+        for _ in range(n)
+    )  # fmt: skip
+
+
 def test_a_stretched_schedule_says_how_often_cycles_run(admin_client, connected):
     """While the allocation wouldn't last at a cycle a minute, the panel says the cycles run
     less often (and why); at a cycle a minute it says nothing of it."""
-    from sync_engine.models import ApiCall, ObjectSync, SyncRun
-
     ObjectSync.objects.update_or_create(
         integration=connected, object="contacts", defaults={"enabled": True}
     )
     assert "data-cadence" not in admin_client.get("/sync-health/").content.decode()
-    for _ in range(3):  # cycles that cost 40 calls, with 4,000 of 5,000 spent
-        SyncRun.objects.create(
-            integration=connected,
-            object="contacts",
-            finished_at=timezone.now(),
-            salesforce_calls=40,
-        )
-    ApiCall.objects.bulk_create(
-        ApiCall(integration=connected, system="salesforce", operation="query", status=200)
-        for _ in range(4_000)
-    )
+    _cycles(connected, 40)  # cycles that cost 40 calls, with 4,000 of 5,000 spent
+    _calls(connected, 4_000)
     html = admin_client.get("/sync-health/").content.decode()
     # 1,000 calls left at 40 a cycle: one cycle per 57.6 minutes, so every 58 minutes.
     assert 'data-cadence="58"' in html
-    assert "Cycles run every 58 minutes instead of every minute" in html
+    assert (
+        "Cycles run every 58 minutes instead of every minute, to keep within the allocation at "
+        "about 40 Salesforce calls a cycle." in html
+    )
+
+
+def test_slowed_cycles_that_make_the_allocation_last_forecast_no_run_out(admin_client, connected):
+    """4,000 calls in the last hour would fill the 1,000 left in 15 minutes, but the cycles
+    now come every 58 minutes at 40 calls (about 41 an hour): the card says the allocation
+    lasts, not that it runs out at a pace the schedule no longer keeps."""
+    _cycles(connected, 40)
+    _calls(connected, 4_000)
+    html = admin_client.get("/sync-health/").content.decode()
+    assert 'data-forecast="enough"' in html and 'data-cadence="58"' in html
+    assert (
+        "At the last hour's pace (4,000 Salesforce calls) the allocation would run out, but "
+        "with cycles slowed down it won't." in html
+    )
+    assert "runs out in" not in html
+
+
+def test_a_nearly_used_up_allocation_runs_out_at_the_slowed_pace(admin_client, connected):
+    """The walkthrough's 110: 106 used, 4 left, cycles of about 5 calls now an hour apart.
+    At the last hour's pace (106 an hour) it would run out in minutes; at a cycle an hour
+    it runs out at about the next one, and the card says so, not "in 4 minutes"."""
+    _cycles(connected, 5)
+    _calls(connected, 106)
+    Integration.objects.filter(pk=connected.pk).update(salesforce_api_allocation=110)
+    html = admin_client.get("/sync-health/").content.decode()
+    assert 'data-forecast="runs_out"' in html and 'data-cadence="60"' in html
+    # 5 calls an hour fill the 4 left in 48 minutes (the forecast walks 5 minutes at a time).
+    assert re.search(
+        r"Even with cycles slowed down, the allocation runs out in (49|50)\xa0minutes", html
+    ), re.search(r'data-forecast="runs_out">(.*?)</p>', html, re.S)
+    assert "Pace: 106 Salesforce calls in the last hour." in html
+    assert "At the current pace the allocation runs out" not in html
+    assert "at about 5 Salesforce calls a cycle" in html
+
+
+def test_the_cadence_note_shows_what_a_cycle_costs_by_the_schedule(admin_client, connected):
+    """The walkthrough's 10,000 right after the first cycle: 11 calls in the last hour are
+    safe, yet cycles run every 2 minutes. The schedule paces by the median cycle, and the
+    only one so far (the first, which reads everything) cost 8 calls: 8 a minute would be
+    11,520 a day, more than the 9,989 left. The note gives that figure, so the card doesn't
+    read as a contradiction."""
+    _cycles(connected, 8, n=1)
+    _calls(connected, 11)
+    Integration.objects.filter(pk=connected.pk).update(salesforce_api_allocation=10_000)
+    html = admin_client.get("/sync-health/").content.decode()
+    assert 'data-forecast="enough"' in html and 'data-cadence="2"' in html
+    assert (
+        "At the current pace (11 Salesforce calls in the last hour) the allocation won't run out."
+        in html
+    )
+    assert (
+        "Cycles run every 2 minutes instead of every minute, to keep within the allocation at "
+        "about 8 Salesforce calls a cycle." in html
+    )
+
+
+def test_a_used_up_allocation_says_syncing_waits_not_how_often_cycles_run(admin_client, connected):
+    _cycles(connected, 5)
+    _calls(connected, 110)
+    Integration.objects.filter(pk=connected.pk).update(salesforce_api_allocation=110)
+    html = admin_client.get("/sync-health/").content.decode()
+    assert 'data-forecast="reached"' in html and "data-cadence" not in html
 
 
 def test_a_mistyped_error_type_address_is_not_found(viewer_client, connected):
@@ -766,3 +842,74 @@ def test_the_run_filter_shows_in_the_address_so_a_reload_keeps_it(viewer_client,
         "/sync-health/runs/?status=errors&before=999999", **HTMX, HTTP_HX_TARGET="sync-runs-more"
     )
     assert "HX-Replace-Url" not in more
+
+
+# --- why a cycle paused -------------------------------------------------------------------------
+@pytest.fixture
+def back_to_english():
+    """A Dutch page leaves Dutch active in this thread: later tests read English."""
+    from django.utils import translation
+
+    yield
+    translation.activate("en")
+
+
+def _paused_rows(html: str) -> list[str]:
+    rows = re.findall(r"<tr>(.*?)</tr>", _runs_card(html), re.S)[1:]
+    return [row for row in rows if "badge--paused" in row]
+
+
+def _details(row: str) -> str:
+    """A run row's Details cell as people read it."""
+    cell = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[-1]
+    return re.sub(r"<[^>]+>", "", cell).strip()
+
+
+def test_every_paused_cycle_says_why_in_one_translated_sentence(
+    admin_client, live, emulators, back_to_english
+):
+    """A cycle that runs out of allocation halfway (after reading two HubSpot contacts) and
+    the next one, which finds none left, both say why in the same sentence, set apart from
+    the counts, in the reader's language: never the budget's own words and numbers."""
+    from sync_engine.sync.cycle import sync_cycle_run
+
+    for n in (1, 2):
+        emulators.hubspot.app.run_action(
+            "create", object_type="contacts", properties={"email": f"p{n}@example.com"}
+        )
+    Integration.objects.filter(pk=live.pk).update(salesforce_api_allocation=2)
+    halfway = sync_cycle_run(integration=live, object_name="contacts", trigger="manual")
+    none_left = sync_cycle_run(integration=live, object_name="contacts", trigger="manual")
+    assert halfway.status == none_left.status == "paused"
+    assert halfway.counts["read_hubspot"] == 2 and none_left.salesforce_calls == 0
+
+    for language, read, sentence, badge in (
+        ("en", "Read from HubSpot: 2", "The Salesforce API allocation is used up.",
+         "Paused (API allocation)"),
+        ("nl", "Gelezen uit HubSpot: 2", "De Salesforce API-toewijzing is op.",
+         "Gepauzeerd (API-toewijzing)"),
+    ):  # fmt: skip
+        html = admin_client.get("/sync-health/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        rows = _paused_rows(html)  # newest first
+        assert all(badge in row for row in rows)
+        assert [_details(row) for row in rows] == [sentence, f"{read} · {sentence}"], language
+        assert "allocation used up" not in html and "waiting for the window" not in html
+
+
+def test_cycles_paused_by_an_older_version_read_the_same(admin_client, connected, back_to_english):
+    """Runs stored before the sentence was the engine's own (the budget's words with the
+    counts, or "…; waiting for the window.") read like every other paused run."""
+    old = "salesforce API allocation used up: 110 of 110 calls in the last 24 hours"
+    _run(connected, old, 1, status="paused", counts={"read_hubspot": 2})
+    _run(connected, "The Salesforce API allocation is used up; waiting for the window.", 2,
+         object="companies", status="paused")  # fmt: skip
+    for language, counts, sentence in (
+        ("en", "Read from HubSpot: 2", "The Salesforce API allocation is used up."),
+        ("nl", "Gelezen uit HubSpot: 2", "De Salesforce API-toewijzing is op."),
+    ):
+        runs = _runs_card(
+            admin_client.get("/sync-health/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        )
+        assert f'{counts} · <span class="muted">{sentence}</span>' in runs, language
+        assert runs.count(f'<span class="muted">{sentence}</span>') == 2, language
+        assert "used up:" not in runs and "waiting" not in runs
