@@ -205,8 +205,8 @@ class CompanySync(PairSync):
     def salesforce_unchanged(self, record: dict, link: RecordLink) -> bool:
         for mapping in self.ctx.mappings:
             name = self.ctx.mapped_field(mapping, SOBJECT)
-            if not name:
-                continue
+            if not name or not self.ctx.hubspot_writable(mapping.hubspot_property):
+                continue  # (HubSpot computes it: Salesforce's value goes nowhere)
             if mapping.hubspot_property == OWNER_PROPERTY:
                 if link.snapshot.get("__salesforce_owner") != (record.get(name) or ""):
                     return False
@@ -493,8 +493,9 @@ class CompanySync(PairSync):
             return domain_of(props.get(DOMAIN))
         if self.geo_mapped(mapping):  # the org's state and country picklists (spec §12)
             return self.geo_hubspot_comparable(SOBJECT, mapping.hubspot_property, props)
-        name = self.ctx.mapped_field(mapping, SOBJECT)
-        return normalize(props.get(mapping.hubspot_property), self.ctx.field_type(SOBJECT, name))
+        prop, name = mapping.hubspot_property, self.ctx.mapped_field(mapping, SOBJECT)
+        value = normalize(props.get(prop), self.ctx.field_type(SOBJECT, name))
+        return self.hubspot_option_comparable(prop, value, SOBJECT, name)
 
     # HubSpot's domain is a host name ("web.example"); the Website it maps to by default is a
     # URL. Compared as the domain, a Website of "https://www.web.example/about" and a domain

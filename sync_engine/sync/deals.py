@@ -304,8 +304,8 @@ class DealSync(PairSync):
         snapshot = link.snapshot
         for mapping in self.ctx.mappings:
             name = self.ctx.mapped_field(mapping, SOBJECT)
-            if not name:
-                continue
+            if not name or not self.ctx.hubspot_writable(mapping.hubspot_property):
+                continue  # (HubSpot computes it: Salesforce's value goes nowhere)
             if mapping.hubspot_property == OWNER_PROPERTY:
                 if snapshot.get("__salesforce_owner") != (record.get(name) or ""):
                     return False
@@ -528,7 +528,8 @@ class DealSync(PairSync):
             pipeline = self.pipelines.by_id.get(props.get(PIPELINE) or "")
             return pipeline.stage_name(props.get(STAGE)) if pipeline else ""
         name = self.ctx.mapped_field(mapping, SOBJECT)
-        return normalize(props.get(prop), self.ctx.field_type(SOBJECT, name))
+        value = normalize(props.get(prop), self.ctx.field_type(SOBJECT, name))
+        return self.hubspot_option_comparable(prop, value, SOBJECT, name)
 
     def merge(self, pair: DealPair) -> None:
         """Decide every mapped field of one pair (idempotent: may run twice)."""

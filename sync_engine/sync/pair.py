@@ -880,8 +880,16 @@ class PairSync:
                 value = (record.get(name) or "") if converted else decision.to_hubspot
                 pair.to_hubspot[prop] = value
                 pair.snap_hubspot[prop] = decision.to_hubspot
+            else:
+                # HubSpot computes it: nothing to write; the snapshot follows HubSpot (the
+                # pairs' ``salesforce_unchanged`` leaves such a property out).
+                pair.same[prop] = hs_value
         elif hs_value == sf_value:
             pair.same[prop] = hs_value
+        elif rule == SyncRule.ALWAYS_USE_SALESFORCE and not sf_value:
+            # Salesforce's blank leaves HubSpot's value be (rules.py) and is what is in step;
+            # unrecorded, the field would read as a first sync, and a change, for ever.
+            pair.same[prop] = sf_value
 
     def salesforce_value_compared(self, mapping, record: dict, name: str, kind: str) -> str:
         """A mapped Salesforce field's value (``name``, of type ``kind``) in the form it is
@@ -1007,6 +1015,26 @@ class PairSync:
         code = f"{name}Code"
         customised = self.geo_settings.salesforce_state_country == "customised"
         return code if customised and code in self.ctx.salesforce_fields.get(sobject, {}) else name
+
+    def hubspot_option_comparable(self, prop: str, value: str, sobject: str, name: str) -> str:
+        """A HubSpot dropdown value as the Salesforce picklist value it stands for: an option
+        HubSpot names otherwise than it labels it compares as the picklist value its label
+        is, as ``align_options`` writes that value ("Banking" as the option labelled so,
+        "BANKING"). So both read as in step, and HubSpot's option names never reach
+        Salesforce. Other values stay as they are."""
+        info = self.ctx.hubspot_properties.get(prop) or {}
+        if info.get("type") != "enumeration" or not value or prop == OWNER_PROPERTY:
+            return value
+        picklist = self.ctx.salesforce_fields.get(sobject, {}).get(name, {}).get("picklistValues")
+        if not picklist:
+            return value
+        labels = {o["value"]: o["label"] for o in info.get("options", [])}
+        named = {v.casefold(): v for v in picklist}
+        values = value.split(";") if info.get("fieldType") == "checkbox" else [value]
+        return ";".join(
+            v if v in picklist or v not in labels else named.get(labels[v].casefold(), v)
+            for v in values
+        )
 
     def align_options(self, pairs: list[Pair]) -> None:
         """Salesforce picklist values HubSpot's dropdowns don't offer yet are added as options

@@ -861,3 +861,186 @@ def test_a_task_import_that_died_after_creating_engagements_resumes_without_dupl
     assert job.status == "succeeded", job.message
     assert len(hs_person.crm.objects.basic_api.get_page("tasks", limit=10).results) == 2
     assert RecordLink.objects.filter(object="activities").count() == 2
+
+
+# --- importing again what is in step (companies, deals) ---------------------------------------
+WRITES = ("create", "update", "upsert", "archive", "delete")
+
+
+def last_call(integration) -> int:
+    return (
+        ApiCall.objects.filter(integration=integration)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+        or 0
+    )
+
+
+def hubspot_calls_since(integration, mark: int, *, writes: bool = False) -> list[str]:
+    """The HubSpot operations the ledger counted after ``mark`` (only writes, with ``writes``)."""
+    operations = ApiCall.objects.filter(
+        integration=integration, system=System.HUBSPOT, id__gt=mark
+    ).values_list("operation", flat=True)
+    return [o for o in operations if not writes or o.rsplit(".", 1)[-1] in WRITES]
+
+
+def pairs_on(integration, *names: str) -> None:
+    for name in names:
+        object_settings_update(integration=integration, object_name=name, changes={}, enabled=True)
+
+
+def assert_in_step_again(integration, object_name: str, count: int) -> None:
+    """A re-import of ``count`` records nobody changed: all already in sync, no HubSpot call."""
+    mark = last_call(integration)
+    again = run(integration, object_name)
+    assert again.status == "succeeded", again.message
+    assert (again.created, again.updated, again.failed) == (0, 0, 0)
+    assert again.skipped_reasons == {"already_in_sync": count}
+    assert again.hubspot_calls == 0
+    assert hubspot_calls_since(integration, mark) == []
+
+
+def test_dropdown_values_hubspot_names_otherwise_are_in_step_after_an_accounts_import(
+    integration, sf_person, hs_person, fast_search
+):
+    """Salesforce's "Banking" is written as the HubSpot option labelled so ("BANKING"): both
+    sides hold the same choice, so neither the next cycle nor a re-import writes it again, and
+    a HubSpot edit reaches Salesforce under Salesforce's own name for it."""
+    from hubspot.crm.companies import SimplePublicObjectInput
+
+    from tests.sync_engine.sync.helpers import set_rule
+
+    pairs_on(integration, "companies")
+    ids = seed(
+        sf_person,
+        "Account",
+        [
+            {"Name": "Bank", "Industry": "Banking", "Type": "Prospect"},
+            {"Name": "Shop", "Industry": "Retail", "Type": "Other"},
+            {"Name": "Soft", "Industry": "Technology", "Type": "Customer - Direct"},
+        ],
+    )
+    assert run(integration, "accounts").created == 3
+    bank = RecordLink.objects.get(object="companies", salesforce_id=ids[0]).hubspot_id
+    company = hs_person.crm.companies.basic_api.get_by_id(bank, properties=["industry", "type"])
+    assert (company.properties["industry"], company.properties["type"]) == ("BANKING", "PROSPECT")
+    mark = last_call(integration)
+    idle = sync_cycle_run(integration=integration, object_name="companies")
+    assert not idle.counts.get("updated_in_hubspot"), dict(idle.counts)
+    assert hubspot_calls_since(integration, mark, writes=True) == []
+    assert_in_step_again(integration, "accounts", 3)
+    # A two-way industry edited in HubSpot: Salesforce gets its picklist value, not HubSpot's
+    # internal option name.
+    set_rule(integration, "industry", "two_way")
+    hs_person.crm.companies.basic_api.update(
+        bank, SimplePublicObjectInput(properties={"industry": "RETAIL"})
+    )
+    sync_cycle_run(integration=integration, object_name="companies")
+    assert sf_person.Account.get(ids[0])["Industry"] == "Retail"
+    assert_in_step_again(integration, "accounts", 3)
+
+
+def test_re_importing_accounts_with_a_read_only_hubspot_property_mapped_writes_nothing(
+    integration, sf_person, hs_person, fast_search
+):
+    """A mapping to a property HubSpot computes itself (the company's Create date) can't be
+    written: Salesforce's value for it is no change to sync, so the records stay in step."""
+    from sync_engine.services import mapping_create
+
+    pairs_on(integration, "companies")
+    mapping_create(
+        integration=integration,
+        object_name="companies",
+        hubspot_property="createdate",
+        salesforce_field="CreatedDate",
+        rule="always_use_salesforce",
+    )
+    seed(sf_person, "Account", [{"Name": f"Account {i}"} for i in range(3)])
+    assert run(integration, "accounts").created == 3
+    assert_in_step_again(integration, "accounts", 3)
+    mark = last_call(integration)
+    sync_cycle_run(integration=integration, object_name="companies")
+    assert hubspot_calls_since(integration, mark, writes=True) == []
+    assert_in_step_again(integration, "accounts", 3)
+
+
+def opportunities(sf, n: int, **extra) -> list[str]:
+    return seed(
+        sf,
+        "Opportunity",
+        [{"Name": f"Deal {i}", "StageName": "Prospecting", "CloseDate": "2026-12-31", **extra}
+         for i in range(n)],
+    )  # fmt: skip
+
+
+def test_re_importing_opportunities_with_a_read_only_hubspot_property_mapped_writes_nothing(
+    integration, sf_person, hs_person, fast_search
+):
+    """Probability mapped to the deal's stage probability, which HubSpot computes from the
+    stage: nothing to write, so a re-import finds every deal in step."""
+    from sync_engine.services import mapping_create
+
+    pairs_on(integration, "deals")
+    mapping_create(
+        integration=integration,
+        object_name="deals",
+        hubspot_property="hs_deal_stage_probability",
+        salesforce_field="Probability",
+    )
+    opportunities(sf_person, 3)
+    assert run(integration, "opportunities").created == 3
+    assert_in_step_again(integration, "opportunities", 3)
+    mark = last_call(integration)
+    sync_cycle_run(integration=integration, object_name="deals")
+    assert hubspot_calls_since(integration, mark, writes=True) == []
+    assert_in_step_again(integration, "opportunities", 3)
+
+
+def test_an_always_salesforce_mapping_added_later_settles_on_salesforce_blank(
+    integration, sf_person, hs_person, fast_search
+):
+    """*Always use Salesforce* leaves HubSpot's value alone while Salesforce's is blank (it
+    only clears HubSpot once Salesforce is cleared later): that is the field in step, so once
+    looked at, the deals aren't read again on every import."""
+    from hubspot.crm.deals import SimplePublicObjectInput
+    from hubspot.crm.properties import PropertyCreate
+
+    from sync_engine.services import mapping_create, schema_refresh
+
+    pairs_on(integration, "deals")
+    ids = opportunities(sf_person, 3)
+    assert run(integration, "opportunities").created == 3
+    hs_person.crm.properties.core_api.create(
+        "deals",
+        PropertyCreate(
+            name="next_step", label="Next step", type="string", field_type="text",
+            group_name="dealinformation",
+        ),
+    )  # fmt: skip
+    deals = [RecordLink.objects.get(object="deals", salesforce_id=i).hubspot_id for i in ids]
+    for deal in deals:
+        hs_person.crm.deals.basic_api.update(
+            deal, SimplePublicObjectInput(properties={"next_step": "Call the buyer"})
+        )
+    sync_cycle_run(integration=integration, object_name="deals")
+    schema_refresh(integration=integration, object_name="deals")
+    mapping_create(
+        integration=integration,
+        object_name="deals",
+        hubspot_property="next_step",
+        salesforce_field="NextStep",
+        rule="always_use_salesforce",
+    )
+    mark = last_call(integration)
+    first = run(integration, "opportunities")  # the new mapping is looked at once
+    assert (first.created, first.failed) == (0, 0)
+    assert hubspot_calls_since(integration, mark, writes=True) == []
+    assert_in_step_again(integration, "opportunities", 3)
+    deal = hs_person.crm.deals.basic_api.get_by_id(deals[0], properties=["next_step"])
+    assert deal.properties["next_step"] == "Call the buyer"
+    sf_person.Opportunity.update(ids[0], {"NextStep": "Send the quote"})
+    changed = run(integration, "opportunities")
+    assert (changed.updated, changed.skipped) == (1, 2)
+    deal = hs_person.crm.deals.basic_api.get_by_id(deals[0], properties=["next_step"])
+    assert deal.properties["next_step"] == "Send the quote"
