@@ -211,8 +211,12 @@ _SALESFORCE_CODES = {
     "FIELD_CUSTOM_VALIDATION_EXCEPTION": "salesforce_custom_code",
     "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY": "salesforce_custom_code",
     "APEX_ERROR": "salesforce_custom_code",
+    "CANNOT_EXECUTE_FLOW_TRIGGER": "salesforce_custom_code",  # a Flow or Process Builder
     "DUPLICATES_DETECTED": "salesforce_duplicate_rule",
-    "DUPLICATE_VALUE": "salesforce_duplicate_rule",
+    # A unique field's value is taken: the value is the problem, not a duplicate rule.
+    "DUPLICATE_VALUE": "property_value",
+    # A lookup filter refuses the related record: as for a lookup to a record one can't use.
+    "FIELD_FILTER_VALIDATION_EXCEPTION": "insufficient_access",
     "INVALID_FIELD_FOR_INSERT_UPDATE": "field_permission",
     "INVALID_FIELD": "missing_property",
     "INSUFFICIENT_ACCESS_OR_READONLY": "insufficient_access",

@@ -25,6 +25,27 @@ from sync_engine.error_types import ERROR_TYPES, classify
         (
             "salesforce",
             400,
+            "CANNOT_EXECUTE_FLOW_TRIGGER",
+            "We can't save this record because the 'Lead routing' process failed.",
+            "salesforce_custom_code",
+        ),
+        (
+            "salesforce",
+            400,
+            "DUPLICATE_VALUE",
+            "duplicate value found: Invoice_Key__c duplicates value on record with id: a01",
+            "property_value",
+        ),
+        (
+            "salesforce",
+            400,
+            "FIELD_FILTER_VALIDATION_EXCEPTION",
+            "Value does not exist or does not match filter criteria.",
+            "insufficient_access",
+        ),
+        (
+            "salesforce",
+            400,
             "INVALID_FIELD_FOR_INSERT_UPDATE",
             "Unable to create/update fields: Title",
             "field_permission",
