@@ -1008,11 +1008,16 @@ def mapping_delete(*, mapping: FieldMapping, actor: AbstractBaseUser | None = No
 # --- sync errors --------------------------------------------------------------------------
 RETRY_EVERY = timedelta(minutes=20)
 RETRY_ATTEMPTS = 10  # then the nightly queue (spec §3.3)
+QUICK_ATTEMPTS = 10  # a transient error's first tries, on the next cycles
 
 
 def _next_retry(attempts: int, now, error_type: str = ""):
-    if error_type == "transient" and attempts < RETRY_ATTEMPTS:
-        return now  # a locked row or a blip: try again on the next cycle
+    if error_type == "transient":
+        # A locked row or a blip: the next cycles first; then, as any error, every 20
+        # minutes, so a lock held for ten minutes isn't parked until the night.
+        if attempts < QUICK_ATTEMPTS:
+            return now
+        attempts -= QUICK_ATTEMPTS
     if attempts < RETRY_ATTEMPTS:
         return now + RETRY_EVERY
     tomorrow = (now + timedelta(days=1)).date()

@@ -115,6 +115,21 @@ def test_after_ten_attempts_an_error_waits_for_the_nightly_queue():
 
 
 @pytest.mark.django_db
+def test_a_transient_error_is_tried_on_the_next_cycles_then_every_20_minutes():
+    """A row locked for ten minutes (ten one-minute cycles) isn't parked until the night."""
+    from datetime import timedelta
+
+    integration = IntegrationFactory()
+    waits = []
+    for _ in range(20):
+        error = _fail(integration, "transient")
+        waits.append(error.next_retry_at - error.last_seen_at)
+    assert waits[:9] == [timedelta(0)] * 9
+    assert waits[9:19] == [timedelta(minutes=20)] * 10
+    assert waits[19] > timedelta(minutes=20)  # then the nightly queue, as any error
+
+
+@pytest.mark.django_db
 def test_a_record_failing_another_way_takes_its_older_errors_along_to_the_next_retry():
     from django.utils import timezone
 
