@@ -125,6 +125,7 @@ class MappedField:
     sf_updateable: bool
     sf_createable: bool
     plain: bool  # text compares as it is (``normalize`` returns it unchanged)
+    dropdown: bool  # HubSpot's value compares as a picklist value (``hubspot_option_comparable``)
     create_default: Any  # what Salesforce fills in on create when the field is left out
 
     def comparable(self, raw: Any) -> str:
@@ -503,7 +504,7 @@ class ContactSync(PairSync):
         snapshot = link.snapshot
         for f in self.field_plan(link.salesforce_type):
             value = props.get(f.prop)
-            if f.owner or f.geo or not (f.plain and type(value) is str):  # else it's the value
+            if f.owner or f.geo or f.dropdown or not (f.plain and type(value) is str):
                 try:
                     value = self._hs_value(f, link.salesforce_type, props)
                 except ValueConversionError:
@@ -623,6 +624,7 @@ class ContactSync(PairSync):
                 if not name:
                     continue
                 prop = mapping.hubspot_property
+                hs_type = (self.ctx.hubspot_properties.get(prop) or {}).get("type")
                 plan.append(
                     MappedField(
                         mapping=mapping,
@@ -637,6 +639,7 @@ class ContactSync(PairSync):
                         sf_updateable=self.ctx.writable(sobject, name, create=False),
                         sf_createable=self.ctx.writable(sobject, name, create=True),
                         plain=self.ctx.field_type(sobject, name) not in TYPED,
+                        dropdown=hs_type == "enumeration" and prop != OWNER_PROPERTY,
                         create_default=known.get(name, {}).get("default"),
                     )
                 )
@@ -653,7 +656,10 @@ class ContactSync(PairSync):
             return props.get(OWNER_PROPERTY) or ""
         if f.geo:
             return self.geo_hubspot_comparable(sobject, f.prop, props)
-        return f.comparable(props.get(f.prop))
+        value = f.comparable(props.get(f.prop))
+        if f.dropdown:
+            return self.hubspot_option_comparable(f.prop, value, sobject, f.name)
+        return value
 
     def merge(self, pair: Pair) -> None:
         """Decide every mapped field of one pair (idempotent: may run twice)."""
@@ -679,6 +685,8 @@ class ContactSync(PairSync):
                     hs_value = props.get(prop)
                     if not (f.plain and type(hs_value) is str):  # ``comparable``, inlined
                         hs_value = f.comparable(hs_value)
+                    if f.dropdown:  # an option named otherwise: as the picklist value it is
+                        hs_value = self.hubspot_option_comparable(prop, hs_value, sobject, f.name)
                     if creating_salesforce:
                         # A field HubSpot leaves blank gets Salesforce's default on create:
                         # known now, so HubSpot gets it with this write, not a cycle later.

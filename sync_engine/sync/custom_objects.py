@@ -266,6 +266,12 @@ class CustomObjectSync(PairSync):
             if name:
                 yield mapping, name
 
+    def hubspot_compared(self, prop: str, name: str, props: dict) -> str:
+        """HubSpot's value of ``prop`` as it compares with Salesforce's ``name``: a dropdown
+        option named otherwise than labelled as the picklist value it stands for."""
+        value = normalize(props.get(prop), self.ctx.field_type(self.sobject, name))
+        return self.hubspot_option_comparable(prop, value, self.sobject, name)
+
     # --- Salesforce → HubSpot -------------------------------------------------------------
     def sync_salesforce_changes(self) -> None:
         stream = SoqlStream(
@@ -315,9 +321,7 @@ class CustomObjectSync(PairSync):
         props = obj.properties or {}
         for mapping, name in self.mapped():
             try:
-                value = normalize(
-                    props.get(mapping.hubspot_property), self.ctx.field_type(self.sobject, name)
-                )
+                value = self.hubspot_compared(mapping.hubspot_property, name, props)
             except ValueConversionError:
                 return False
             if link.snapshot.get(mapping.hubspot_property) != value:
@@ -792,7 +796,7 @@ class CustomObjectSync(PairSync):
             prop = mapping.hubspot_property
             kind = self.ctx.field_type(self.sobject, name)
             try:
-                hs_value = normalize(props.get(prop), kind)
+                hs_value = self.hubspot_compared(prop, name, props)
                 sf_value = normalize(record.get(name), kind)
             except ValueConversionError as error:
                 self.record_error(

@@ -124,6 +124,7 @@ SKIPPED = {
 }
 # Case.Origin → the ticket's source_type (HubSpot's options are codes).
 ORIGINS = {"Phone": "PHONE", "Email": "EMAIL", "Web": "FORM", "Chat": "CHAT"}
+CASE_ORIGINS = {code: origin for origin, code in ORIGINS.items()}
 # What the pipelines' creation left, kept in ``SchemaCache`` (HubSpot): ``refused``, process ->
 # {type, code, message, at} for pipelines HubSpot refused (its tier caps ticket pipelines),
 # asked for again hourly as deals' are; ``creating``, the processes whose create was sent but
@@ -284,6 +285,7 @@ class TicketSync(PairSync):
         self._stage_waits: dict[str, dict[str, str]] = {}
         self._state: dict[str, Any] | None = None  # see PIPELINES_STATE
         self.partners_off = partner_pairs_off(ctx.integration)
+        self.mapped_names = {m.hubspot_property: ctx.mapped_field(m, SOBJECT) for m in ctx.mappings}
         self._paused_marked: set[str] = set()  # kinds mark_paused noted this cycle
 
     def run(self) -> None:
@@ -387,7 +389,7 @@ class TicketSync(PairSync):
             edited = self.history_of(obj)
             case_time = parse_time((pair.salesforce or {}).get("LastModifiedDate"))
             for prop in [k for k in pair.to_hubspot if k in self.two_way]:
-                value = obj.properties.get(prop) or ""
+                value = self.ticket_compared(prop, obj.properties.get(prop) or "")
                 last = pair.link.snapshot.get(prop, "")
                 if value == last or value == pair.to_hubspot[prop]:
                     continue  # not edited in HubSpot, or edited to the case's value
@@ -427,9 +429,9 @@ class TicketSync(PairSync):
                     values[prop] = self.owners.hubspot_owner_for(owner) if owner else ""
                 continue
             try:
-                values[prop] = normalize(record.get(name), self.ctx.field_type(SOBJECT, name))
-                if prop == "source_type":
-                    values[prop] = ORIGINS.get(values[prop], values[prop])
+                values[prop] = self.as_sent(
+                    prop, normalize(record.get(name), self.ctx.field_type(SOBJECT, name))
+                )
             except ValueConversionError as error:
                 self.record_error(
                     pair, "to_hubspot", "property_value", "INVALID_VALUE", f"{prop}: {error}", []
@@ -878,10 +880,33 @@ class TicketSync(PairSync):
                 integration=self.ctx.integration, object_name=OBJECT, record_keys=settled
             )
 
+    @staticmethod
+    def as_sent(prop: str, value: str) -> str:
+        """A case's value as the merge sends and snapshots it (origins as HubSpot's codes)."""
+        return ORIGINS.get(value, value) if prop == "source_type" else value
+
+    def case_value(self, prop: str, value: str) -> str:
+        """A ticket's value as the case value it stands for: a source code through
+        ``ORIGINS``, another dropdown option as the picklist value its label is ("HIGH" as
+        "High"), so HubSpot's option names never reach the case. Stage and owner are the
+        callers' own."""
+        name = self.mapped_names.get(prop)
+        if not name:
+            return value
+        if prop == "source_type":
+            value = CASE_ORIGINS.get(value, value)
+        return self.hubspot_option_comparable(prop, value, SOBJECT, name)
+
+    def ticket_compared(self, prop: str, value: str) -> str:
+        """A ticket's value in the form the snapshot keeps it in."""
+        if prop in (STAGE, OWNER_PROPERTY):
+            return value
+        return self.as_sent(prop, self.case_value(prop, value))
+
     def hubspot_value_to_case(self, pair: Pair, mapping) -> None:
         name = self.ctx.mapped_field(mapping, SOBJECT)
         prop = mapping.hubspot_property
-        value = pair.hs_props.get(prop) or ""
+        value = self.ticket_compared(prop, pair.hs_props.get(prop) or "")
         if not name or value == pair.link.snapshot.get(prop, ""):
             return  # unchanged, or our own write coming back
         if not self.ctx.writable(SOBJECT, name, create=False):
@@ -914,7 +939,9 @@ class TicketSync(PairSync):
             pair.snap_salesforce["__salesforce_owner"] = user
         else:
             try:
-                pair.to_salesforce[name] = to_salesforce(value, self.ctx.field_type(SOBJECT, name))
+                pair.to_salesforce[name] = to_salesforce(
+                    self.case_value(prop, value), self.ctx.field_type(SOBJECT, name)
+                )
             except ValueConversionError as error:
                 self.record_error(
                     pair,

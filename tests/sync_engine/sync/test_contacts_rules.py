@@ -160,3 +160,55 @@ def test_a_value_the_integration_wrote_itself_never_counts_as_a_hubspot_edit(
     cycle()
     assert sf_person.Lead.get(lead)["Title"] == "Salesforce edit"
     assert hs_get(ours, contact, "jobtitle")["jobtitle"] == "Salesforce edit"
+
+
+def test_a_dropdown_option_named_otherwise_than_its_label_stays_in_step(
+    cycle, integration, sf_person, hs_person
+):
+    """HubSpot's lead status options are named otherwise than labelled ("WORKING", labelled
+    as Salesforce's "Working - Contacted"): the lead's status is written as that option, both
+    sides then hold the same choice (an idle cycle writes nothing), and edits travel as the
+    other side's own name for it, never as HubSpot's internal one."""
+    from hubspot.crm.properties import OptionInput, PropertyUpdate
+
+    from sync_engine.services import schema_refresh
+
+    named = {"WORKING": "Working - Contacted", "NOT_CONVERTED": "Closed - Not Converted"}
+    current = hs_person.crm.properties.core_api.get_by_name("contacts", "hs_lead_status")
+    options = [(o.value, o.label) for o in current.options] + list(named.items())
+    hs_person.crm.properties.core_api.update(
+        "contacts",
+        "hs_lead_status",
+        PropertyUpdate(
+            options=[
+                OptionInput(label=label, value=value, display_order=i, hidden=False)
+                for i, (value, label) in enumerate(options)
+            ]
+        ),
+    )
+    schema_refresh(integration=integration, object_name="contacts")
+    lead, contact = linked_pair(cycle, sf_person, Status="Working - Contacted")
+    assert hs_get(hs_person, contact, "hs_lead_status")["hs_lead_status"] == "WORKING"
+    for _ in range(2):  # our own write read back, then nothing
+        run = cycle()
+        assert not run.counts.get("updated_in_hubspot"), dict(run.counts)
+        assert not run.counts.get("updated_in_salesforce"), dict(run.counts)
+
+    set_rule(integration, "hs_lead_status", "two_way")
+    hs_update(hs_person, contact, firstname="Pat")  # HubSpot's status is read again
+    cycle()
+    assert sf_person.Lead.get(lead)["Status"] == "Working - Contacted"
+
+    hs_update(hs_person, contact, hs_lead_status="NOT_CONVERTED")
+    cycle()
+    assert sf_person.Lead.get(lead)["Status"] == "Closed - Not Converted"
+    assert hs_get(hs_person, contact, "hs_lead_status")["hs_lead_status"] == "NOT_CONVERTED"
+
+    sf_person.Lead.update(lead, {"Status": "Working - Contacted"})
+    cycle()
+    assert hs_get(hs_person, contact, "hs_lead_status")["hs_lead_status"] == "WORKING"
+    for _ in range(2):
+        run = cycle()
+        assert not run.counts.get("updated_in_hubspot"), dict(run.counts)
+        assert not run.counts.get("updated_in_salesforce"), dict(run.counts)
+    assert sf_person.Lead.get(lead)["Status"] == "Working - Contacted"

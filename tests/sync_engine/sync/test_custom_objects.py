@@ -964,3 +964,45 @@ def test_one_way_sync_never_reverts_the_other_sides_edits(projects, sf_person):
     sf_person.Project__c.update(project, {"Budget__c": 5.0})
     projects()
     assert projects.get(record)["budget"] == "5"
+
+
+def test_dropdown_options_named_otherwise_than_labelled_stay_in_step(
+    projects, sf_person, integration
+):
+    """HubSpot's status options named otherwise than labelled ("ON_HOLD", labelled "On
+    Hold"): a project's status is written as that option, reading it back is no change (an
+    idle cycle writes nothing), and a HubSpot edit reaches Salesforce as the picklist value,
+    never as HubSpot's internal name."""
+    from hubspot.crm.properties import OptionInput, PropertyUpdate
+
+    labels = ["Planned", "Active", "On Hold", "Cancelled"]
+    projects.hs.crm.properties.core_api.update(
+        projects.type,
+        "status",
+        PropertyUpdate(
+            options=[
+                OptionInput(label=label, value=label.upper().replace(" ", "_"), display_order=i)
+                for i, label in enumerate(labels)
+            ]
+        ),
+    )
+    custom_object_schema_refresh(integration=integration, object_name=projects.name)
+    project = sf_person.Project__c.create({"Name": "Skylab", "Status__c": "Active"})["id"]
+    projects()
+    record = projects.link(salesforce_id=project).hubspot_id
+    assert projects.get(record)["status"] == "ACTIVE"
+    for _ in range(2):  # our own write read back, then nothing
+        assert writes(projects()) == []
+    assert sf_person.Project__c.get(project)["Status__c"] == "Active"
+
+    projects.update(record, status="ON_HOLD")
+    assert projects().counts["updated_in_salesforce"] == 1
+    assert sf_person.Project__c.get(project)["Status__c"] == "On Hold"
+    assert projects.get(record)["status"] == "ON_HOLD"
+
+    sf_person.Project__c.update(project, {"Status__c": "Planned"})
+    assert projects().counts["updated_in_hubspot"] == 1
+    assert projects.get(record)["status"] == "PLANNED"
+    for _ in range(2):
+        assert writes(projects()) == []
+    assert sf_person.Project__c.get(project)["Status__c"] == "Planned"

@@ -960,3 +960,47 @@ def test_two_way_fields_changed_on_both_sides_go_to_the_later_change(tickets, sf
     assert sf_person.Case.get(case)["Subject"] == "Case later"
     idle = tickets()
     assert not any(idle.counts.get(k) for k in ("updated_in_hubspot", "updated_in_salesforce"))
+
+
+def test_two_way_dropdowns_reach_the_case_as_its_picklist_values(tickets, sf_person, hs_person):
+    """HubSpot names its priority and source options otherwise than Salesforce ("HIGH" for
+    "High", "FORM" for the origin "Web"): with two-way mappings, the ticket's own values read
+    back are no edit (nothing is written either way), and a ticket edit reaches the case as
+    the picklist value, never as HubSpot's internal option name."""
+    from hubspot.crm.tickets import SimplePublicObjectInput
+
+    FieldMapping.objects.filter(
+        object="tickets", hubspot_property__in=["hs_ticket_priority", "source_type"]
+    ).update(rule="two_way")
+    case = sf_person.Case.create(
+        {"Subject": "Options", "Status": "New", "Priority": "High", "Origin": "Phone"}
+    )["id"]
+    tickets()
+    ticket_id = tickets.link(salesforce_id=case).hubspot_id
+    props = ticket(hs_person, ticket_id, "hs_ticket_priority", "source_type")
+    assert (props["hs_ticket_priority"], props["source_type"]) == ("HIGH", "PHONE")
+    for _ in range(2):  # the ticket's values read back, then nothing
+        run = tickets()
+        assert not run.counts.get("updated_in_salesforce"), run.counts
+        assert not run.counts.get("updated_in_hubspot"), run.counts
+    record = sf_person.Case.get(case)
+    assert (record["Priority"], record["Origin"]) == ("High", "Phone")
+
+    hs_person.crm.tickets.basic_api.update(
+        ticket_id,
+        SimplePublicObjectInput(properties={"hs_ticket_priority": "LOW", "source_type": "FORM"}),
+    )
+    assert tickets().counts["updated_in_salesforce"] == 1
+    record = sf_person.Case.get(case)
+    assert (record["Priority"], record["Origin"]) == ("Low", "Web")
+
+    sf_person.Case.update(case, {"Priority": "Medium", "Origin": "Email"})
+    assert tickets().counts["updated_in_hubspot"] == 1
+    props = ticket(hs_person, ticket_id, "hs_ticket_priority", "source_type")
+    assert (props["hs_ticket_priority"], props["source_type"]) == ("MEDIUM", "EMAIL")
+    for _ in range(2):
+        run = tickets()
+        assert not run.counts.get("updated_in_salesforce"), run.counts
+        assert not run.counts.get("updated_in_hubspot"), run.counts
+    record = sf_person.Case.get(case)
+    assert (record["Priority"], record["Origin"]) == ("Medium", "Email")
