@@ -339,6 +339,7 @@ def import_start(
     target = import_target(integration=integration, object_name=object_name)
     if target is None:
         raise ImportRefused(f"Unknown object to import: {object_name}")
+    _refuse_while_pair_off(integration, target)
     calls = _CallCounter()
     name = ""
     if object_name.startswith(CAMPAIGN_PREFIX):
@@ -366,6 +367,29 @@ def import_start(
         if enqueue:
             _enqueue(job)
     return job
+
+
+# Why an import can't start while its pair is off (the Import page's badges say the same).
+PAIR_OFF = {
+    "contacts": gettext_lazy("Contact sync is off: nothing would be imported."),
+    "companies": gettext_lazy("Company sync is off: turn it on first on the Companies tab."),
+    "deals": gettext_lazy("Deal sync is off: turn it on first on the Deals tab."),
+    "tickets": gettext_lazy("Ticket sync is off: turn it on first on the Tickets tab."),
+    "activities": gettext_lazy("Activity sync is off: turn it on first on the Activities tab."),
+}
+CUSTOM_OFF = gettext_lazy("Custom object sync is off: turn it on first on the Custom objects tab.")
+
+
+def _refuse_while_pair_off(integration: Integration, target: ImportTarget) -> None:
+    """Refused up front, before any call: with its pair off an import would only read
+    Salesforce to skip every record. Decided as the Import page decides (``import_targets``)."""
+    on = any(
+        t["pair_enabled"]
+        for t in import_targets(integration=integration)
+        if t["target"].pair == target.pair
+    )
+    if not on:
+        raise ImportRefused(PAIR_OFF.get(target.pair, CUSTOM_OFF))
 
 
 def _active_campaign(salesforce: SalesforceConnector, target: ImportTarget) -> dict:
@@ -412,13 +436,24 @@ def import_cancel(*, job: ImportJob, actor: AbstractBaseUser | None = None) -> b
     return bool(stopped)
 
 
-def import_resume(*, job: ImportJob, actor: AbstractBaseUser | None = None) -> ImportJob:
-    """Continue a failed or cancelled import after the last record it committed."""
+def import_resumable(job: ImportJob) -> bool:
+    """Failed, cancelled, or stalled (its worker died): it can go on after its position."""
+    finished = (ImportJob.Status.FAILED, ImportJob.Status.CANCELLED)
+    return job.status in finished or import_stalled(job)
+
+
+def import_resume(
+    *, job: ImportJob, actor: AbstractBaseUser | None = None, enqueue: bool = True
+) -> ImportJob:
+    """Continue a failed or cancelled import after the last record it committed (on a worker,
+    or ``enqueue=False``: queued for the caller to run with :func:`import_run`)."""
     from .services import audit_event_record
 
-    stalled = import_stalled(job)
-    if job.status not in (ImportJob.Status.FAILED, ImportJob.Status.CANCELLED) and not stalled:
+    if not import_resumable(job):
         raise ImportRefused("Only a failed, cancelled or stalled import can be resumed.")
+    target = job_target(job)
+    if target is not None:
+        _refuse_while_pair_off(job.integration, target)
     with transaction.atomic():
         active = import_active(integration=job.integration, object_name=job.object)
         if active is not None and active.pk != job.pk:
@@ -433,7 +468,8 @@ def import_resume(*, job: ImportJob, actor: AbstractBaseUser | None = None) -> I
             actor=actor,
             details={"object": job.object, "import": job.pk, "after": job.position},
         )
-        _enqueue(job)
+        if enqueue:
+            _enqueue(job)
     return job
 
 

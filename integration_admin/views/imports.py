@@ -22,6 +22,8 @@ from django.views.decorators.http import require_POST
 from sync_engine.errors import ConnectorError
 from sync_engine.imports import (
     CAMPAIGNS_LISTED,
+    CUSTOM_OFF,
+    PAIR_OFF,
     SKIP_REASONS,
     ImportRefused,
     active_campaigns,
@@ -58,13 +60,6 @@ TARGET_HELP = {
         "Activities tab."
     ),
 }
-PAIR_OFF = {
-    "contacts": gettext_lazy("Contact sync is off: nothing would be imported."),
-    "companies": gettext_lazy("Company sync is off: turn it on first on the Companies tab."),
-    "deals": gettext_lazy("Deal sync is off: turn it on first on the Deals tab."),
-    "tickets": gettext_lazy("Ticket sync is off: turn it on first on the Tickets tab."),
-    "activities": gettext_lazy("Activity sync is off: turn it on first on the Activities tab."),
-}
 STATUS_LABELS = {
     ImportJob.Status.QUEUED: gettext_lazy("Import queued"),
     ImportJob.Status.RUNNING: gettext_lazy("Import running"),
@@ -75,7 +70,6 @@ STATUS_LABELS = {
 POLL_SECONDS = 1
 
 
-CUSTOM_OFF = gettext_lazy("Custom object sync is off: turn it on first on the Custom objects tab.")
 CUSTOM_HELP = gettext_lazy("Records become HubSpot %(object)s records, matched by their sync key.")
 
 

@@ -362,11 +362,12 @@ def test_the_summary_counts_each_record_once_and_the_command_shows_it(
 
 def test_accounts_need_company_sync_on_and_then_become_companies(integration, sf_person, hs_person):
     ids = seed(sf_person, "Account", [{"Name": f"Account {i}"} for i in range(4)])
-    off = run(integration, "accounts")
-    assert off.status == "succeeded"
-    assert (off.total, off.skipped, off.created) == (4, 4, 0)
-    assert off.skipped_reasons == {"pair_off": 4}
-    assert "switched off" in off.message
+    sf_before = calls(integration, System.SALESFORCE)
+    # Refused up front, in the Import page's words: no job, no call.
+    with pytest.raises(ImportRefused, match="^Company sync is off: turn it on first on the Co"):
+        import_start(integration=integration, object_name="accounts", enqueue=False)
+    assert not ImportJob.objects.filter(object="accounts").exists()
+    assert calls(integration, System.SALESFORCE) == sf_before
     object_settings_update(
         integration=integration, object_name="companies", changes={}, enabled=True
     )
@@ -402,6 +403,24 @@ def test_a_cancelled_import_stops_and_can_be_resumed(
     job.refresh_from_db()
     assert job.status == "succeeded" and (job.processed, job.created) == (30, 30)
     assert len(set(hs_emails(hs_person))) == 30
+
+
+def test_a_stopped_import_whose_pair_was_turned_off_is_not_resumed(
+    integration, sf_person, hs_person, monkeypatch
+):
+    monkeypatch.setattr(imports, "BATCH", 10)
+    seed(sf_person, "Lead", leads(20))
+    job = import_start(integration=integration, object_name="leads", enqueue=False)
+    import_run(job=job, stop_after_batches=1)
+    imports.import_cancel(job=job)
+    object_settings_update(
+        integration=integration, object_name="contacts", changes={}, enabled=False
+    )
+    with pytest.raises(ImportRefused, match="^Contact sync is off"):
+        imports.import_resume(job=job)
+    job.refresh_from_db()
+    assert job.status == "cancelled" and job.processed == 10
+    assert not AuditEvent.objects.filter(action="import.resumed").exists()
 
 
 def test_an_import_stops_at_the_allocation_and_resumes_later(integration, sf_person, hs_person):
@@ -462,7 +481,8 @@ def test_opportunities_after_accounts_become_deals_with_their_company(
             for i in range(3)
         ],
     )  # fmt: skip
-    assert run(integration, "opportunities").skipped_reasons == {"pair_off": 3}
+    with pytest.raises(ImportRefused, match="^Deal sync is off"):
+        run(integration, "opportunities")
     object_settings_update(integration=integration, object_name="deals", changes={}, enabled=True)
     object_settings_update(
         integration=integration, object_name="companies", changes={}, enabled=True

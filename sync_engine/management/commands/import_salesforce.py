@@ -13,6 +13,7 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from sync_engine.imports import (
     SKIP_REASONS,
@@ -20,13 +21,15 @@ from sync_engine.imports import (
     ImportRefused,
     import_job_get,
     import_progress,
+    import_resumable,
     import_resume,
     import_run,
     import_start,
     job_target,
 )
 from sync_engine.models import ImportJob
-from sync_engine.selectors import integration_get_default
+
+from ._integration import integration_or_error
 
 BAR = 30
 
@@ -49,57 +52,79 @@ class Command(BaseCommand):
             "--here", action="store_true", help="run it in this process (no worker needed)"
         )
         parser.add_argument(
-            "--resume", type=int, metavar="ID", help="resume a failed or cancelled import"
+            "--resume",
+            type=int,
+            metavar="ID",
+            help="resume a failed, cancelled or stalled import (or watch a running one with "
+            "--wait)",
         )
 
     def handle(self, *args, **options):
-        integration = integration_get_default()
-        if integration is None:
-            raise CommandError("Not connected yet: run `manage.py connect` first.")
-        here = options["here"]
+        integration = integration_or_error(to="import")
+        here, wait = options["here"], options["wait"]
         try:
-            if options["resume"]:
+            if options["resume"] is not None:
+                if options["object"]:
+                    raise CommandError("Name the object to import or --resume ID, not both.")
                 job = import_job_get(integration=integration, job_id=options["resume"])
                 if job is None:
                     raise CommandError(f"No import #{options['resume']}.")
-                if job.status in (ImportJob.Status.FAILED, ImportJob.Status.CANCELLED):
-                    job = import_resume(job=job) if not here else self._requeue(job)
+                if import_resumable(job):
+                    job = import_resume(job=job, enqueue=not here)
+                    self.stdout.write(f"Import #{job.pk} of {self.label(job)} resumed.")
+                elif job.is_active:
+                    self.stdout.write(
+                        f"Import #{job.pk} of {self.label(job)} is already "
+                        f"{job.get_status_display().lower()}."
+                    )
+                else:
+                    raise CommandError(self.finished(job))
             elif options["object"]:
                 job = import_start(
                     integration=integration, object_name=options["object"], enqueue=not here
                 )
+                self.stdout.write(f"Import #{job.pk} of {self.label(job)} started.")
             else:
                 raise CommandError("Name the object to import, or --resume ID.")
         except ImportRefused as error:
             raise CommandError(str(error)) from error
-        target = job_target(job)
-        self.stdout.write(f"Import #{job.pk} of {target.label if target else job.object} started.")
-        if here:
-            self.started = time.monotonic()
-            import_run(job=job, progress=self.show)
-        elif options["wait"]:
-            self.started = time.monotonic()
-            while True:
-                job.refresh_from_db()
-                self.show(job)
-                if not job.is_active:
-                    break
-                time.sleep(0.5)
-        else:
+        if not (here or wait):
             self.stdout.write(
                 f"A worker runs it; watch it with `manage.py import_salesforce --resume "
                 f"{job.pk} --wait` or on the dashboard's Import page."
             )
             return
-        job.refresh_from_db()
+        if here:
+            # Returns at once when a worker holds the import: then this watches it instead.
+            import_run(job=job, progress=self.show)
+            job.refresh_from_db()
+        if wait or job.is_active:
+            while True:
+                self.show(job)
+                if not job.is_active:
+                    break
+                time.sleep(0.5)
+                job.refresh_from_db()
         self.summary(job)
         if job.status == ImportJob.Status.FAILED:
             raise CommandError(f"The import failed: {job.message}")
 
-    def _requeue(self, job: ImportJob) -> ImportJob:
-        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED, message="")
-        job.refresh_from_db()
-        return job
+    @staticmethod
+    def label(job: ImportJob) -> str:
+        target = job_target(job)
+        return target.label if target else job.object
+
+    def finished(self, job: ImportJob) -> str:
+        """Why a succeeded import doesn't resume, and how to import the object again."""
+        end = job.finished_at and timezone.localtime(job.finished_at)
+        when = f" on {end:%Y-%m-%d %H:%M %Z}" if end else ""
+        return (
+            f"Import #{job.pk} of {self.label(job)} already finished "
+            f"({job.get_status_display().lower()}{when}: {job.created:,} created, "
+            f"{job.updated:,} updated, {job.skipped:,} "
+            f"skipped, {job.failed:,} failed); only a failed, cancelled or stalled import "
+            f"resumes. Start a new one with `manage.py import_salesforce {job.object}`."
+        )
 
     def show(self, job: ImportJob) -> None:
         """One line, redrawn: bar, processed/total, records/s and the calls spent."""

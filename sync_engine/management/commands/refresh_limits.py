@@ -3,20 +3,19 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from sync_engine.errors import ConnectorError
-from sync_engine.selectors import integration_get_default, integration_salesforce_connection
+from sync_engine.selectors import integration_salesforce_connection
 from sync_engine.services import integration_refresh_limits
+
+from ._integration import NOT_CONNECTED, integration_or_error
 
 
 class Command(BaseCommand):
     help = "Refresh 'Limited by Salesforce' from the org's limits (one API call)."
 
     def handle(self, *args, **opts):
-        integration = integration_get_default()
-        if (
-            integration is None
-            or integration_salesforce_connection(integration=integration) is None
-        ):
-            raise CommandError("Not connected yet: run `manage.py connect` first.")
+        integration = integration_or_error(to="read the limits")
+        if integration_salesforce_connection(integration=integration) is None:
+            raise CommandError(NOT_CONNECTED)
         try:
             integration_refresh_limits(integration=integration)
         except ConnectorError as error:

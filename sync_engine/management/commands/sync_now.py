@@ -2,9 +2,13 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sync_engine.selectors import integration_get_default
+from sync_engine.models import Integration, ObjectSync
+from sync_engine.object_settings import CUSTOM_PREFIX, custom_pair_configured, settings_for
+from sync_engine.selectors import pairs_switched_on
 from sync_engine.sync.cycle import sync_cycles_run
 from sync_engine.sync.registry import is_pair
+
+from ._integration import integration_or_error
 
 LABELS = [
     ("read_salesforce", "read from Salesforce"),
@@ -24,6 +28,54 @@ LABELS = [
     ("failed", "failed (see Sync health)"),
 ]
 
+# Each standard pair's name in a sentence, and the dashboard tab that switches it on.
+PAIR_SWITCHES = {
+    "contacts": ("Contact", "Contacts"),
+    "companies": ("Company", "Companies"),
+    "deals": ("Deal", "Deals"),
+    "tickets": ("Ticket", "Tickets"),
+    "activities": ("Activity", "Activities"),
+}
+
+
+def sync_refusal(integration: Integration, object_names: list[str]) -> str:
+    """Why a cycle asked for by hand can't run ("" when it can), decided as the dashboard's
+    Sync now decides: the integration suspended or its sync off, or a named pair switched off
+    (``pairs_switched_on``). Refused up front, so no run is recorded for a cycle that would
+    only say so."""
+    if integration.state == Integration.State.SUSPENDED:
+        reason = integration.state_reason or "no reason was recorded."
+        return (
+            f"Syncing is suspended: {reason} Once that's fixed, clear the suspension on the "
+            "dashboard (connecting again clears it too)."
+        )
+    if not integration.sync_enabled:
+        return "Sync is off for this integration: turn it on on the Connection page."
+    on = pairs_switched_on(integration=integration)
+    custom = {  # set up through the wizard (a removed one's row may linger, empty)
+        row.object: row
+        for row in ObjectSync.objects.filter(
+            integration=integration, object__startswith=CUSTOM_PREFIX
+        )
+        if custom_pair_configured(row.options)
+    }
+    for name in object_names:
+        if name in on:
+            continue
+        if name in PAIR_SWITCHES:
+            noun, tab = PAIR_SWITCHES[name]
+            return f"{noun} sync is off: turn it on on the {tab} tab (or the settings API) first."
+        row = custom.get(name)
+        if row is None:
+            known = ", ".join(sorted(custom)) or "none is set up"
+            return f"Unknown object pair: {name} (custom objects: {known})."
+        sobject = settings_for(name, row.options).salesforce_object or name
+        return (
+            f"Custom object sync of {sobject} ({name}) is off: turn it on on the Custom objects "
+            "tab (or the settings API) first."
+        )
+    return ""
+
 
 class Command(BaseCommand):
     help = "Run one sync cycle now and print what it read, wrote, skipped and failed."
@@ -38,13 +90,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        integration = integration_get_default()
-        if integration is None:
-            raise CommandError("Not connected yet: run `manage.py connect` first.")
-        failed = False
-        for object_name in options["objects"] or []:
+        names = options["objects"] or []
+        for object_name in names:
             if not is_pair(object_name):
                 raise CommandError(f"Unknown object pair: {object_name}")
+        integration = integration_or_error(to="sync")
+        refusal = sync_refusal(integration, names)
+        if refusal:
+            raise CommandError(refusal)
+        failed = False
         runs = sync_cycles_run(
             integration=integration, object_names=options["objects"], trigger="manual"
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from hubspot.crm.contacts import SimplePublicObjectInputForCreate
 
 from emulators.testing import hubspot_client, salesforce_client
@@ -65,3 +65,68 @@ def test_people_exist_once_on_each_side_after_connect_and_sync_now(emulators):
     sync_now()  # reads back its own writes
     again = sync_now()
     assert "created in" not in again and "updated in" not in again
+
+
+# --- what sync_now refuses, as the dashboard's Sync now does, before any run is recorded -----
+def runs():
+    from sync_engine.models import SyncRun
+
+    return list(SyncRun.objects.values_list("object", "status"))
+
+
+def test_a_pair_that_is_off_is_refused_and_no_run_is_recorded(emulators):
+    from sync_engine.models import Integration
+    from sync_engine.selectors import object_last_synced
+
+    connect(emulators)
+    with pytest.raises(CommandError) as refused:
+        call_command("sync_now", "--object", "deals", stdout=StringIO())
+    assert str(refused.value) == (
+        "Deal sync is off: turn it on on the Deals tab (or the settings API) first."
+    )
+    assert runs() == []
+    assert "deals" not in object_last_synced(integration=Integration.objects.get())
+    # One pair off among several: nothing runs, not even the pair that is on.
+    with pytest.raises(CommandError, match="Company sync is off"):
+        call_command("sync_now", "--object", "contacts", "--object", "companies")
+    assert runs() == []
+
+
+def test_with_the_whole_sync_off_nothing_runs_and_no_failed_run_is_recorded(emulators):
+    from sync_engine.models import Integration
+    from sync_engine.services import integration_sync_set
+
+    connect(emulators)
+    integration_sync_set(integration=Integration.objects.get(), enabled=False)
+    message = "Sync is off for this integration: turn it on on the Connection page."
+    for args in ([], ["--object", "contacts"]):
+        with pytest.raises(CommandError) as refused:
+            call_command("sync_now", *args, stdout=StringIO())
+        assert str(refused.value) == message
+    assert runs() == []
+
+
+def test_a_suspended_or_disconnected_integration_is_refused_without_failed_runs(emulators):
+    from sync_engine.models import Integration
+    from sync_engine.services import integration_disconnect, integration_set_state
+
+    connect(emulators)
+    integration = Integration.objects.get()
+    reason = "salesforce: the credentials were rejected. Reconnect on the Connection tab."
+    integration_set_state(integration=integration, state=Integration.State.SUSPENDED, reason=reason)
+    with pytest.raises(CommandError, match=f"^Syncing is suspended: {reason}"):
+        call_command("sync_now", stdout=StringIO())
+    integration_disconnect(integration=integration)
+    with pytest.raises(CommandError, match=r"^Disconnected: connect again \(manage.py connect"):
+        call_command("sync_now", stdout=StringIO())
+    assert runs() == []
+
+
+def test_an_unknown_custom_pair_is_refused_without_creating_it(emulators):
+    from sync_engine.models import ObjectSync
+
+    connect(emulators)
+    with pytest.raises(CommandError, match=r"^Unknown object pair: custom:9 \(custom objects: "):
+        call_command("sync_now", "--object", "custom:9", stdout=StringIO())
+    assert not ObjectSync.objects.filter(object="custom:9").exists()
+    assert runs() == []
