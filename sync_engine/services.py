@@ -748,8 +748,8 @@ def schema_refresh(*, integration: Integration, object_name: str) -> None:
         }
         for p in properties
     ]
-    _schema_store(integration, System.HUBSPOT, object_name, hs_data)
     salesforce = SalesforceConnector(integration=integration)
+    described: dict[str, list] = {}
     for sobject in SALESFORCE_OBJECTS[object_name]:
         describe = salesforce.describe_object(sobject)
         by_name = {f["name"]: f for f in describe["fields"]}
@@ -771,7 +771,13 @@ def schema_refresh(*, integration: Integration, object_name: str) -> None:
             }
             for f in describe["fields"]
         ]
-        _schema_store(integration, System.SALESFORCE, sobject, sf_data)
+        described[sobject] = sf_data
+    # Stored only once every read answered: a half-stored schema (HubSpot's without
+    # Salesforce's, say, when the allocation ran out) would be taken for a whole one.
+    with transaction.atomic():
+        _schema_store(integration, System.HUBSPOT, object_name, hs_data)
+        for sobject, sf_data in described.items():
+            _schema_store(integration, System.SALESFORCE, sobject, sf_data)
 
 
 def _describe_default(field: dict):

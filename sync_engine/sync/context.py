@@ -15,7 +15,7 @@ from ..connectors.hubspot import HubSpotConnector
 from ..connectors.salesforce import SalesforceConnector
 from ..models import FieldMapping, Integration, SchemaCache, SyncRun, System
 from ..object_settings import settings_for
-from ..services import object_sync_get_or_create, schema_refresh
+from ..services import SALESFORCE_OBJECTS, object_sync_get_or_create, schema_refresh
 from .rules import SyncRule
 
 
@@ -47,7 +47,10 @@ class CycleContext:
             (c.system, c.object): c.data
             for c in SchemaCache.objects.filter(integration=integration)
         }
-        if (System.HUBSPOT, object_name) not in schema:
+        needed = [(System.HUBSPOT, object_name)] + [
+            (System.SALESFORCE, sobject) for sobject in SALESFORCE_OBJECTS.get(object_name, ())
+        ]
+        if any(key not in schema for key in needed):
             schema_refresh(integration=integration, object_name=object_name)
             schema = {
                 (c.system, c.object): c.data

@@ -188,3 +188,26 @@ def test_a_refused_picklist_value_is_kept_with_its_error(cycle, emulators, hs_pe
     error = current_error(record_key=f"hubspot:{contact}")
     assert error.error_type == "picklist"
     assert error.sent() == [("Country", "Atlantis")]
+
+
+def test_a_schema_read_cut_short_is_read_whole_next_time(
+    cycle, emulators, integration, sf_person, hs_person
+):
+    """The allocation ran out during the first schema read: nothing of it is kept as if it
+    were whole, and the next cycle reads Salesforce's describe too."""
+    from sync_engine.sync.cycle import sync_cycle_run
+
+    contact = hs_create(hs_person, email="late@example.com", lastname="Late", company="X")
+    out = emulators.salesforce.app.faults.add(
+        path="/sobjects/Lead/describe", status=403, error_code="REQUEST_LIMIT_EXCEEDED", times=1
+    )
+    failed = sync_cycle_run(integration=integration, object_name="contacts")
+    assert failed.status != "succeeded"
+    emulators.salesforce.app.faults.remove(out.id)
+    integration.refresh_from_db()
+    integration.state = Integration.State.CONNECTED  # the allocation came back
+    integration.save(update_fields=["state"])
+    run = cycle()
+    assert run.counts["created_in_salesforce"] == 1, run.counts
+    lead = sf_person.Lead.get(cycle.link(hubspot_id=contact).salesforce_id)
+    assert lead["Email"] == "late@example.com"
