@@ -213,7 +213,9 @@ REST_FRAMEWORK = {
     ],
     # Everyone logged in reads; only integration admins change (integration_admin.roles).
     "DEFAULT_PERMISSION_CLASSES": ["integration_admin.api.permissions.IsAdminOrReadOnly"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON bodies only: a form's missing checkbox would read as false and switch things off.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "integration_admin.api.schema.ApiAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     # A runaway script gets 429s, not the server (or, through live reads, the API budget).
@@ -224,14 +226,29 @@ REST_FRAMEWORK = {
 REST_KNOX = {"AUTH_HEADER_PREFIX": "Token", "TOKEN_TTL": None}
 SPECTACULAR_SETTINGS = {
     "TITLE": "HubSpot ⇄ Salesforce integration API",
-    "DESCRIPTION": "Everything the dashboard reads or changes. Authenticate with a session or "
-    "`Authorization: Token <key>` (`manage.py api_token USER`). Viewers read; "
-    "integration admins change.",
+    "DESCRIPTION": "The integration's state, connections and Salesforce API use, and its "
+    "allocation; each object pair's settings and on/off switch; field mappings; sync errors "
+    "(list, summary, resync, CSV export); sync runs; and the audit log.\n\n"
+    "Not here (use the dashboard, or `manage.py`): connecting and disconnecting, turning the "
+    "whole sync on or off, imports from Salesforce, *Sync now*, and the Tickets and Custom "
+    "objects wizards.\n\n"
+    "Authenticate with a session or `Authorization: Token <key>` (`manage.py api_token USER`). "
+    "Viewers read; integration admins change. Bodies are JSON; a field an endpoint doesn't "
+    "take is refused (400), never ignored.",
     "VERSION": "1",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",  # served from our own static files, no CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # PATCH bodies are checked as declared (not as partial updates): keep their required fields.
+    "COMPONENT_SPLIT_PATCH": False,
+    # The choices' values are their labels: listing them again in each description is noise.
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    # Choice sets several settings share (sync_engine/object_settings.py): one name each.
+    "ENUM_NAME_OVERRIDES": {
+        "CreateOrUpdateEnum": ["create_or_update", "nothing"],
+        "DeleteOrNothingEnum": ["delete", "nothing"],
+    },
 }
 
 # Celery: the filesystem transport needs no server; production sets CELERY_BROKER_URL=redis://…

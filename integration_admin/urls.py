@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
+from .api.views import DocsView
 from .views import actions, companies, connection, errors, health, mappings, objects, pages
 from .views import custom_objects as custom_objects_views
 from .views import imports as imports_views
@@ -115,5 +116,5 @@ urlpatterns = [
     # Swagger UI from drf-spectacular-sidecar's static files; its script is a separate file,
     # so the Content-Security-Policy needs no inline script. (Redoc is left out: its page
     # loads web fonts from a CDN.)
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
+    path("api/docs/", DocsView.as_view(url_name="schema"), name="api_docs"),
 ]

@@ -1,9 +1,109 @@
+import re
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import ClassVar
+
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from sync_engine.object_settings import SETTINGS_CLASSES
+from sync_engine.error_types import ERROR_TYPES
+from sync_engine.models import SyncRun
+from sync_engine.object_settings import CUSTOM_PREFIX, SETTINGS_CLASSES, CustomObjectSettings
 from sync_engine.sync.rules import SyncRule
 
 from ..forms import MAX_ALLOCATION
+
+# The object pairs: the standard ones, and "custom:<n>" for those the Custom objects wizard adds.
+STANDARD_PAIRS = tuple(SETTINGS_CLASSES)
+CUSTOM_PAIR = re.compile(rf"{CUSTOM_PREFIX}[1-9][0-9]*")
+OBJECT_PAIR_SCHEMA = {
+    "type": "string",
+    "pattern": rf"^({'|'.join(STANDARD_PAIRS)}|{CUSTOM_PAIR.pattern})$",
+    "description": f"An object pair: {', '.join(STANDARD_PAIRS)}, or custom:<n> for a custom "
+    "object pair (numbered by the Custom objects wizard).",
+    "example": "contacts",
+}
+SETTING_NAMES = frozenset(
+    f.name for cls in (*SETTINGS_CLASSES.values(), CustomObjectSettings) for f in fields(cls)
+)
+
+
+def _one_of(values) -> str:
+    return ", ".join(values)
+
+
+def is_object_pair(name: str) -> bool:
+    return name in SETTINGS_CLASSES or CUSTOM_PAIR.fullmatch(name) is not None
+
+
+@extend_schema_field(OBJECT_PAIR_SCHEMA)
+class ObjectPairField(serializers.CharField):
+    """An object pair's name: a standard pair or ``custom:<n>``."""
+
+    default_error_messages = {
+        "not_a_pair": f'"{{input}}" is not an object pair: use one of {_one_of(STANDARD_PAIRS)} '
+        "or custom:<n>."
+    }
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value and not is_object_pair(value):
+            self.fail("not_a_pair", input=value)
+        return value
+
+
+def choice_field(choices, what: str, **kwargs) -> serializers.ChoiceField:
+    """A ChoiceField whose error names the allowed values."""
+    return serializers.ChoiceField(
+        choices=list(choices),
+        error_messages={
+            "invalid_choice": f'"{{input}}" is not {what}: use one of {_one_of(choices)}.'
+        },
+        **kwargs,
+    )
+
+
+CANT_CHANGE = "Can't be changed here: the integration sets it."
+
+
+class StrictSerializer(serializers.Serializer):
+    # A request body that answers 400 for any key it doesn't take, so a misspelt or read-only
+    # field isn't dropped silently (which would answer 200 with nothing changed). A comment,
+    # not a docstring: the schema would show a docstring on every subclass.
+
+    # What the endpoint answers with: its fields are known here, though not changeable.
+    answers_with: ClassVar[type[serializers.Serializer] | None] = None
+    # Why a known field can't be changed here, where there's more to say than CANT_CHANGE.
+    cant_change: ClassVar[dict[str, str]] = {}
+
+    def refused_keys(self, data) -> dict[str, list[str]]:
+        if not isinstance(data, Mapping):
+            return {}  # the serializer's own "Expected a dictionary" error says it
+        takes = [name for name, field in self.fields.items() if not field.read_only]
+        known = {*self.fields, *self.cant_change}
+        if self.answers_with is not None:
+            known |= set(self.answers_with().fields)
+        refused = {}
+        for key in data:
+            if key in takes:
+                continue
+            if key in known:
+                refused[key] = [self.cant_change.get(key, CANT_CHANGE)]
+            else:
+                refused[key] = [f"Unknown field: this endpoint takes {_one_of(takes)}."]
+        return refused
+
+    def to_internal_value(self, data):
+        refused = self.refused_keys(data)
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if refused and isinstance(error.detail, dict):
+                raise serializers.ValidationError({**error.detail, **refused}) from error
+            raise
+        if refused:
+            raise serializers.ValidationError(refused)
+        return value
 
 
 class SalesforceConnectionSerializer(serializers.Serializer):
@@ -73,21 +173,53 @@ class IntegrationSerializer(serializers.Serializer):
     last_synced = serializers.DictField(child=serializers.DateTimeField())
 
 
-class AllocationSerializer(serializers.Serializer):
-    allocated_to_hubspot = serializers.IntegerField(min_value=1, max_value=MAX_ALLOCATION)
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("An allocation", value={"allocated_to_hubspot": 5000}, request_only=True)
+    ]
+)
+class AllocationSerializer(StrictSerializer):
+    answers_with = IntegrationSerializer
+    cant_change = {
+        "sync_enabled": "Can't be changed here: turn sync on or off on the Connection page."
+    }
+
+    allocated_to_hubspot = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ALLOCATION,
+        help_text="Salesforce API calls per rolling 24 hours the integration may spend; at "
+        "most `limited_by_salesforce`.",
+    )
+
+
+class ObjectSettingsField(serializers.DictField):
+    """An object pair's settings: typed per pair in the schema (``api/schema.py``)."""
+
+    def __init__(self, *, changes: bool = False, **kwargs) -> None:
+        self.changes = changes  # a partial update, without what only a wizard sets
+        super().__init__(**kwargs)
 
 
 class ObjectSettingsSerializer(serializers.Serializer):
-    object = serializers.ChoiceField(choices=sorted(SETTINGS_CLASSES))
+    object = ObjectPairField()
     enabled = serializers.BooleanField()
-    settings = serializers.DictField()
+    settings = ObjectSettingsField()
 
 
-class ObjectSettingsUpdateSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField(required=False)
-    settings = serializers.DictField(
-        required=False, help_text="A partial update: only the settings to change."
+class ObjectSettingsUpdateSerializer(StrictSerializer):
+    cant_change = {"object": "Can't be changed: the object pair is the one in the URL."}
+
+    enabled = serializers.BooleanField(required=False, help_text="Turn this pair's sync on or off.")
+    settings = ObjectSettingsField(
+        changes=True, required=False, help_text="A partial update: only the settings to change."
     )
+
+    def refused_keys(self, data) -> dict[str, list[str]]:
+        refused = super().refused_keys(data)
+        for key in refused:
+            if key in SETTING_NAMES:  # sent at the top level
+                refused[key] = [f'Unknown field: send settings inside "settings": {{"{key}": …}}.']
+        return refused
 
 
 class ObjectSettingsChangedSerializer(ObjectSettingsSerializer):
@@ -96,9 +228,32 @@ class ObjectSettingsChangedSerializer(ObjectSettingsSerializer):
     )
 
 
-class MappingSerializer(serializers.Serializer):
+@extend_schema_field(
+    {
+        **OBJECT_PAIR_SCHEMA,
+        "description": "The object pair. POST takes "
+        f"{_one_of(STANDARD_PAIRS)}: a custom object pair's mappings are set in its wizard.",
+    }
+)
+class MappingObjectField(serializers.ChoiceField):
+    default_error_messages = {
+        "invalid_choice": f'"{{input}}" is not an object pair: use one of '
+        f"{_one_of(STANDARD_PAIRS)}.",
+        "custom": "A custom object pair's mappings are set in the Custom objects wizard.",
+    }
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(choices=list(STANDARD_PAIRS), **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and CUSTOM_PAIR.fullmatch(data):
+            self.fail("custom")
+        return super().to_internal_value(data)
+
+
+class MappingSerializer(StrictSerializer):
     id = serializers.IntegerField(read_only=True)
-    object = serializers.CharField()
+    object = MappingObjectField()
     hubspot_property = serializers.CharField(max_length=120)
     salesforce_field = serializers.CharField(max_length=120)
     salesforce_fields = serializers.DictField(read_only=True)
@@ -114,7 +269,16 @@ class MappingSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField(read_only=True)
 
 
-class MappingRuleSerializer(serializers.Serializer):
+FIXED_MAPPING = (
+    "Can't be changed: only a mapping's rule can. To map other fields, delete this mapping "
+    "and add a new one."
+)
+
+
+class MappingRuleSerializer(StrictSerializer):
+    answers_with = MappingSerializer
+    cant_change = dict.fromkeys(("object", "hubspot_property", "salesforce_field"), FIXED_MAPPING)
+
     rule = serializers.ChoiceField(choices=[r.value for r in SyncRule])
 
 
@@ -149,11 +313,19 @@ class ErrorCardSerializer(serializers.Serializer):
     records = serializers.IntegerField(help_text="Records they impact.")
 
 
-class ResyncSerializer(serializers.Serializer):
+class ResyncResultSerializer(serializers.Serializer):
+    queued = serializers.IntegerField()
+
+
+class ResyncSerializer(StrictSerializer):
+    answers_with = ResyncResultSerializer
+
     ids = serializers.ListField(
         child=serializers.IntegerField(), required=False, help_text="Errors to resync."
     )
-    error_type = serializers.CharField(required=False, help_text="Only errors of this type.")
+    error_type = choice_field(
+        ERROR_TYPES, "an error type", required=False, help_text="Only errors of this type."
+    )
     all = serializers.BooleanField(
         default=False, help_text="Resync every current error (of `error_type`, if given)."
     )
@@ -162,10 +334,6 @@ class ResyncSerializer(serializers.Serializer):
         if not data.get("all") and not data.get("ids"):
             raise serializers.ValidationError("Give `ids`, or `all: true`.")
         return data
-
-
-class ResyncResultSerializer(serializers.Serializer):
-    queued = serializers.IntegerField()
 
 
 class SyncRunSerializer(serializers.Serializer):
@@ -191,3 +359,28 @@ class AuditEventSerializer(serializers.Serializer):
 
     def get_actor(self, event) -> str | None:
         return event.actor.get_username() if event.actor else None
+
+
+# --- query parameters -----------------------------------------------------------------------
+class MappingFilterSerializer(serializers.Serializer):
+    object = ObjectPairField(required=False, allow_blank=True, help_text="Only this object pair.")
+
+
+class ErrorFilterSerializer(serializers.Serializer):
+    type = choice_field(
+        ERROR_TYPES, "an error type", required=False, allow_blank=True, help_text="Error type."
+    )
+    object = ObjectPairField(required=False, allow_blank=True, help_text="Only this object pair.")
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Search record names, ids, codes and messages.",
+    )
+    resolved = serializers.BooleanField(
+        required=False, default=False, help_text="true: past errors instead of current ones."
+    )
+
+
+class RunFilterSerializer(serializers.Serializer):
+    object = ObjectPairField(required=False, allow_blank=True, help_text="Only this object pair.")
+    status = choice_field(SyncRun.Status.values, "a run status", required=False, allow_blank=True)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -16,4 +16,7 @@ urlpatterns = [
     path("errors/export/", views.ErrorExportView.as_view(), name="error_export"),
     path("runs/", views.RunListView.as_view(), name="runs"),
     path("audit/", views.AuditListView.as_view(), name="audit"),
+    # Anything else (e.g. mappings/abc/) answers a JSON 404; paths without the trailing slash
+    # don't match, so they're still redirected to it first.
+    re_path(r"^(?:.*/)?$", views.NoSuchEndpointView.as_view()),
 ]

@@ -3,14 +3,24 @@ with the same validation and roles (viewers read, integration admins change)."""
 
 from __future__ import annotations
 
+from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import (
+    AuthenticationFailed,
+    NotAuthenticated,
+    NotFound,
+    ValidationError,
+)
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from sync_engine.models import SyncObject
@@ -49,11 +59,15 @@ from sync_engine.services import (
 )
 
 from ..exports import errors_csv_rows
+from .renderers import CSVRenderer
 from .serializers import (
+    OBJECT_PAIR_SCHEMA,
     AllocationSerializer,
     AuditEventSerializer,
     ErrorCardSerializer,
+    ErrorFilterSerializer,
     IntegrationSerializer,
+    MappingFilterSerializer,
     MappingRuleSerializer,
     MappingSerializer,
     ObjectSettingsChangedSerializer,
@@ -61,6 +75,7 @@ from .serializers import (
     ObjectSettingsUpdateSerializer,
     ResyncResultSerializer,
     ResyncSerializer,
+    RunFilterSerializer,
     SyncErrorSerializer,
     SyncRunSerializer,
 )
@@ -76,6 +91,14 @@ def _integration():
 def _settings_error(error: SettingsError) -> ValidationError:
     """Per-field messages as lists, like the serializers' own errors."""
     return ValidationError({name: [message] for name, message in error.errors.items()})
+
+
+def _filters(request: Request, serializer_class: type[Serializer]) -> dict:
+    """The query parameters, checked: an unknown value is a 400 naming the allowed ones, not
+    an empty list."""
+    filters = serializer_class(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    return filters.validated_data
 
 
 class IntegrationView(APIView):
@@ -132,8 +155,14 @@ class IntegrationView(APIView):
         return Response(IntegrationSerializer(self._payload(integration)).data)
 
 
+OBJECT_NAME = OpenApiParameter("object_name", OBJECT_PAIR_SCHEMA, OpenApiParameter.PATH)
+
+
+@extend_schema(parameters=[OBJECT_NAME])
 class ObjectSettingsView(APIView):
     """One object pair's sync: its ``enabled`` flag and its settings."""
+
+    not_found = "Not connected yet, or no such object pair."
 
     def _object(self, object_name: str) -> str:
         if object_name.startswith(CUSTOM_PREFIX):  # set up by the wizard; never created here
@@ -168,11 +197,6 @@ class ObjectSettingsView(APIView):
         integration = _integration()
         data = ObjectSettingsUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        # A misspelt key would otherwise answer 200 with nothing changed.
-        if unknown := sorted(set(request.data) - set(ObjectSettingsUpdateSerializer().fields)):
-            raise ValidationError(
-                {key: ["Unknown field: send enabled and/or settings."] for key in unknown}
-            )
         cls = settings_class(object_name)
         fixed = getattr(cls, "WIZARD_ONLY", ())
         if wizard_only := [k for k in data.validated_data.get("settings", {}) if k in fixed]:
@@ -187,9 +211,12 @@ class ObjectSettingsView(APIView):
                 actor=request.user,
             )
         except SettingsError as error:
-            raise ValidationError(
-                {"settings": {name: [message] for name, message in error.errors.items()}}
-            ) from error
+            # Filed where it was sent: "enabled" at the top, each setting under "settings".
+            top = set(ObjectSettingsUpdateSerializer().fields)
+            errors: dict = {}
+            for name, message in error.errors.items():
+                (errors if name in top else errors.setdefault("settings", {}))[name] = [message]
+            raise ValidationError(errors) from error
         payload = self._payload(integration, object_name)
         payload["changed"] = {k: {"from": old, "to": new} for k, (old, new) in diff.items()}
         return Response(payload)
@@ -202,13 +229,10 @@ class MappingListView(generics.ListAPIView):
     serializer_class = MappingSerializer
 
     def get_queryset(self):
-        return mappings_query(
-            integration=_integration(), object_name=self.request.query_params.get("object")
-        )
+        filters = _filters(self.request, MappingFilterSerializer)
+        return mappings_query(integration=_integration(), object_name=filters.get("object") or None)
 
-    @extend_schema(
-        parameters=[OpenApiParameter("object", str, description="contacts, companies, …")]
-    )
+    @extend_schema(parameters=[MappingFilterSerializer])
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -218,8 +242,6 @@ class MappingListView(generics.ListAPIView):
         data = MappingSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if values["object"] not in SETTINGS_CLASSES:
-            raise ValidationError({"object": [f"{values['object']} has no mappings yet."]})
         # The defaults exist first, so a custom mapping can't take a default's property.
         object_sync_get_or_create(integration=integration, object_name=values["object"])
         try:
@@ -238,6 +260,8 @@ class MappingListView(generics.ListAPIView):
 
 class MappingDetailView(APIView):
     """One mapping: read, change its rule, or delete it (custom mappings only)."""
+
+    not_found = "Not connected yet, or no such mapping."
 
     def _mapping(self, mapping_id: int):
         mapping = mapping_get(integration=_integration(), mapping_id=mapping_id)
@@ -271,21 +295,14 @@ class MappingDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-ERROR_FILTERS = [
-    OpenApiParameter("type", str, description="Error type, e.g. property_value"),
-    OpenApiParameter("object", str, description="Object pair, e.g. contacts"),
-    OpenApiParameter("q", str, description="Search record names, ids, codes and messages"),
-    OpenApiParameter("resolved", bool, description="true: past errors instead of current ones"),
-]
-
-
 def _errors(request: Request):
+    filters = _filters(request, ErrorFilterSerializer)
     return sync_errors_query(
         integration=_integration(),
-        error_type=request.query_params.get("type") or None,
-        object_name=request.query_params.get("object") or None,
-        search=request.query_params.get("q", "")[:200],
-        current=request.query_params.get("resolved", "").lower() not in ("1", "true", "yes"),
+        error_type=filters.get("type") or None,
+        object_name=filters.get("object") or None,
+        search=filters.get("q", "")[:200],
+        current=not filters["resolved"],
     )
 
 
@@ -297,7 +314,7 @@ class ErrorListView(generics.ListAPIView):
     def get_queryset(self):
         return _errors(self.request)
 
-    @extend_schema(parameters=ERROR_FILTERS)
+    @extend_schema(parameters=[ErrorFilterSerializer])
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -334,7 +351,34 @@ class ErrorResyncView(APIView):
 class ErrorExportView(APIView):
     """The filtered errors as CSV (cells that spreadsheets would run as formulas are quoted)."""
 
-    @extend_schema(parameters=ERROR_FILTERS, responses={(200, "text/csv"): OpenApiTypes.STR})
+    # Accept: text/csv (or */*) negotiates this; errors still answer JSON (handle_exception).
+    renderer_classes = [CSVRenderer]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
+    @extend_schema(
+        parameters=[
+            ErrorFilterSerializer,
+            OpenApiParameter(
+                "Content-Disposition",
+                str,
+                OpenApiParameter.HEADER,
+                description='attachment; filename="sync-errors.csv"',
+                response=[200],
+            ),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="UTF-8 CSV with a byte-order mark, a header row, then one row "
+                "per error.",
+            )
+        },
+    )
     def get(self, request: Request) -> StreamingHttpResponse:
         integration = _integration()
         response = StreamingHttpResponse(
@@ -351,18 +395,14 @@ class RunListView(generics.ListAPIView):
     serializer_class = SyncRunSerializer
 
     def get_queryset(self):
+        filters = _filters(self.request, RunFilterSerializer)
         return sync_runs_query(
             integration=_integration(),
-            object_name=self.request.query_params.get("object") or None,
-            status=self.request.query_params.get("status") or None,
+            object_name=filters.get("object") or None,
+            status=filters.get("status") or None,
         )
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("object", str),
-            OpenApiParameter("status", str, description="running, succeeded, paused, failed"),
-        ]
-    )
+    @extend_schema(parameters=[RunFilterSerializer])
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -371,6 +411,7 @@ class AuditListView(generics.ListAPIView):
     """Who changed what and when, newest first; ``?action=settings`` narrows by prefix."""
 
     serializer_class = AuditEventSerializer
+    not_found = None  # read before connecting too
 
     def get_queryset(self):
         integration = integration_get_default()
@@ -381,3 +422,27 @@ class AuditListView(generics.ListAPIView):
     @extend_schema(parameters=[OpenApiParameter("action", str)])
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
+
+
+class NoSuchEndpointView(APIView):
+    """Any other path under /api/v1/: a JSON 404 like the endpoints' own (not the site's HTML
+    page), once logged in."""
+
+    schema = None  # not an endpoint
+    permission_classes = [IsAuthenticated]
+
+    def _not_found(self, request: Request, *args, **kwargs) -> Response:
+        raise NotFound(f"No API endpoint at {request.path}: see /api/docs/ for the endpoints.")
+
+    get = post = put = patch = delete = _not_found
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    """Swagger UI. A browser that isn't logged in goes to the login page and back; anything
+    else gets the API's 401."""
+
+    def handle_exception(self, exc: Exception):
+        wants_page = "text/html" in self.request.headers.get("Accept", "")
+        if isinstance(exc, NotAuthenticated | AuthenticationFailed) and wants_page:
+            return redirect_to_login(self.request.get_full_path())
+        return super().handle_exception(exc)

@@ -83,6 +83,32 @@ def test_allocation_is_validated(admin_client, connected, value, message):
     assert connected.salesforce_api_allocation == 5000
 
 
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        # The whole sync's switch is the Connection page's: refused, not silently dropped.
+        ({"allocated_to_hubspot": 9000, "sync_enabled": False},
+         {"sync_enabled": ["Can't be changed here: turn sync on or off on the Connection page."]}),
+        ({"allocated_to_hubspot": 9000, "state": "connected"},
+         {"state": ["Can't be changed here: the integration sets it."]}),
+        ({"allocated_to_hubspot": 9000, "allocation": 1},
+         {"allocation": ["Unknown field: this endpoint takes allocated_to_hubspot."]}),
+        ({"sync_enabled": False}, {
+            "allocated_to_hubspot": ["This field is required."],
+            "sync_enabled": ["Can't be changed here: turn sync on or off on the Connection page."],
+        }),
+        ({}, {"allocated_to_hubspot": ["This field is required."]}),
+    ],
+)  # fmt: skip
+def test_integration_fields_it_doesnt_take_are_refused(admin_client, connected, body, errors):
+    response = admin_client.patch("/api/v1/integration/", body, content_type=JSON)
+    assert response.status_code == 400, response.content
+    assert response.json() == errors
+    connected.refresh_from_db()
+    assert connected.salesforce_api_allocation == 5000 and connected.sync_enabled is True
+    assert not AuditEvent.objects.exclude(action="integration.created").exists()
+
+
 def test_viewer_reads_but_cannot_change_anything(viewer_client, connected):
     mapping_id = _a_mapping(viewer_client, connected)
     error = make_error(connected, 1)[0]
@@ -111,7 +137,7 @@ def test_viewer_reads_but_cannot_change_anything(viewer_client, connected):
         assert response.status_code == 403, (method, path)
         assert "Only integration admins" in response.json()["detail"]
     connected.refresh_from_db()
-    assert connected.salesforce_api_allocation == 5000
+    assert connected.salesforce_api_allocation == 5000 and connected.sync_enabled is True
     assert not AuditEvent.objects.exclude(action="integration.created").exists()
 
 
@@ -258,7 +284,23 @@ def test_settings_errors_name_each_setting_and_save_nothing(admin_client, connec
     response = admin_client.patch(
         "/api/v1/settings/contacts/", {"salesforce_delete": "delete"}, content_type=JSON
     )
-    assert response.status_code == 400 and "Unknown field" in str(response.json())
+    assert response.status_code == 400
+    assert response.json() == {
+        "salesforce_delete": ['Unknown field: send settings inside "settings": '
+                              '{"salesforce_delete": …}.']
+    }  # fmt: skip
+    # So are other unknown keys, and the object pair (it's the one in the URL).
+    response = admin_client.patch(
+        "/api/v1/settings/contacts/",
+        {"enabled": False, "object": "deals", "enabeld": True},
+        content_type=JSON,
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "object": ["Can't be changed: the object pair is the one in the URL."],
+        "enabeld": ["Unknown field: this endpoint takes enabled, settings."],
+    }
+    assert admin_client.get("/api/v1/settings/contacts/").json()["enabled"] is True
 
 
 @pytest.mark.parametrize("name", ["deals", "tickets", "activities"])
@@ -287,7 +329,8 @@ def test_what_a_wizard_checks_is_not_set_through_the_api(admin_client, connected
 def test_ticket_sync_is_switched_on_only_after_its_wizard(admin_client, connected):
     response = admin_client.patch("/api/v1/settings/tickets/", {"enabled": True}, content_type=JSON)
     assert response.status_code == 400, response.content
-    assert "Finish the Tickets wizard first." in str(response.json())
+    # Filed under the field that was sent, not under "settings".
+    assert response.json() == {"enabled": ["Finish the Tickets wizard first."]}
     assert admin_client.get("/api/v1/settings/tickets/").json()["enabled"] is False
 
 
@@ -310,6 +353,51 @@ def test_mappings_list_filter_and_rule_change(admin_client, connected):
         f"/api/v1/mappings/{mapping_id}/", {"rule": "sometimes"}, content_type=JSON
     )
     assert response.status_code == 400
+
+
+def test_a_mappings_fields_other_than_its_rule_cant_be_changed(admin_client, connected):
+    mapping_id = _a_mapping(admin_client, connected)
+    response = admin_client.patch(
+        f"/api/v1/mappings/{mapping_id}/",
+        {"rule": "two_way", "salesforce_field": "Title", "is_default": False, "bogus": 1},
+        content_type=JSON,
+    )
+    assert response.status_code == 400, response.content
+    errors = response.json()
+    assert errors["salesforce_field"] == [
+        "Can't be changed: only a mapping's rule can. To map other fields, delete this mapping "
+        "and add a new one."
+    ]
+    assert errors["is_default"] == ["Can't be changed here: the integration sets it."]
+    assert errors["bogus"] == ["Unknown field: this endpoint takes rule."]
+    mapping = FieldMapping.objects.get(pk=mapping_id)
+    assert mapping.rule != "two_way" and mapping.salesforce_field == "Title"
+    assert not AuditEvent.objects.filter(action__startswith="mapping.").exists()
+    # The rule is what a PATCH is for: leaving it out is refused, as the schema says.
+    response = admin_client.patch(f"/api/v1/mappings/{mapping_id}/", {}, content_type=JSON)
+    assert response.status_code == 400 and response.json() == {"rule": ["This field is required."]}
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ({"bogus": 1}, {"bogus": ["Unknown field: this endpoint takes object, hubspot_property, "
+                                  "salesforce_field, rule."]}),
+        ({"id": 7}, {"id": ["Can't be changed here: the integration sets it."]}),
+        ({"object": "leads"}, {"object": ['"leads" is not an object pair: use one of contacts, '
+                                          "companies, deals, tickets, activities."]}),
+        ({"object": 5}, {"object": ['"5" is not an object pair: use one of contacts, companies, '
+                                    "deals, tickets, activities."]}),
+        ({"object": "custom:1"}, {"object": ["A custom object pair's mappings are set in the "
+                                             "Custom objects wizard."]}),
+    ],
+)  # fmt: skip
+def test_adding_a_mapping_refuses_what_it_doesnt_take(admin_client, connected, body, errors):
+    mapping = {"object": "contacts", "hubspot_property": "a", "salesforce_field": "b", **body}
+    response = admin_client.post("/api/v1/mappings/", mapping, content_type=JSON)
+    assert response.status_code == 400, response.content
+    assert response.json() == errors
+    assert not FieldMapping.objects.filter(hubspot_property="a").exists()
 
 
 def test_default_mappings_cannot_be_deleted(admin_client, connected):
@@ -382,6 +470,90 @@ def test_errors_list_filters_summary_and_export(viewer_client, connected):
     assert response["Content-Type"].startswith("text/csv")
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     assert len(list(csv.reader(io.StringIO(text)))) == 3
+
+
+@pytest.mark.parametrize(
+    ("path", "param", "allowed"),
+    [
+        ("/api/v1/mappings/?object=foo", "object", "contacts, companies, deals, tickets, "
+                                                   "activities or custom:<n>"),
+        ("/api/v1/errors/?object=foo", "object", "contacts, companies, deals, tickets, "
+                                                 "activities or custom:<n>"),
+        ("/api/v1/errors/?type=nonsense", "type", "association_limit, waiting_for_account"),
+        ("/api/v1/errors/export/?type=nonsense", "type", "property_value, missing_property"),
+        ("/api/v1/errors/?resolved=maybe", "resolved", "valid boolean"),
+        ("/api/v1/runs/?object=leads", "object", "activities or custom:<n>"),
+        ("/api/v1/runs/?status=bogus", "status", "running, succeeded, paused, failed"),
+    ],
+)  # fmt: skip
+def test_unknown_filter_values_are_refused_naming_the_allowed_ones(
+    viewer_client, connected, path, param, allowed
+):
+    make_error(connected, 1)
+    response = viewer_client.get(path)
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/json"
+    errors = response.json()
+    assert list(errors) == [param] and allowed in errors[param][0]
+
+
+def test_known_filter_values_still_filter(viewer_client, connected):
+    make_error(connected, 2)
+    make_error(connected, 1, object_name="custom:1", error_type="picklist", hubspot_id="77")
+    SyncRun.objects.create(integration=connected, object="custom:1", status="paused")
+    assert viewer_client.get("/api/v1/errors/?object=custom:1").json()["count"] == 1
+    assert viewer_client.get("/api/v1/errors/?object=&type=").json()["count"] == 3
+    assert viewer_client.get("/api/v1/errors/?resolved=false").json()["count"] == 3
+    assert viewer_client.get("/api/v1/runs/?object=custom:1&status=paused").json()["count"] == 1
+    assert viewer_client.get("/api/v1/mappings/?object=custom:1").json()["count"] == 0
+
+
+def test_resync_refuses_unknown_fields_and_error_types(admin_client, connected):
+    error = make_error(connected, 1)[0]
+    response = admin_client.post(
+        "/api/v1/errors/resync/", {"ids": [error.pk], "id": error.pk}, content_type=JSON
+    )
+    assert response.status_code == 400
+    assert response.json() == {"id": ["Unknown field: this endpoint takes ids, error_type, all."]}
+    response = admin_client.post(
+        "/api/v1/errors/resync/", {"all": True, "error_type": "nonsense"}, content_type=JSON
+    )
+    assert response.status_code == 400 and "property_value" in response.json()["error_type"][0]
+    assert not AuditEvent.objects.filter(action="errors.resync_requested").exists()
+
+
+def _token(user) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Token {AuthToken.objects.create(user)[1]}"}
+
+
+@pytest.mark.parametrize(
+    "accept", ["text/csv", "*/*", "text/csv;charset=utf-8", "application/json;q=0.5, text/csv"]
+)
+def test_the_error_export_answers_a_csv_accept_header(viewer_user, connected, accept):
+    make_error(connected, 2)
+    client = Client(enforce_csrf_checks=True)
+    response = client.get("/api/v1/errors/export/", HTTP_ACCEPT=accept, **_token(viewer_user))
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="sync-errors.csv"'
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert len(list(csv.reader(io.StringIO(text)))) == 3
+
+
+def test_the_error_exports_errors_are_json(viewer_user, connected):
+    client = Client()
+    csv_please = {"HTTP_ACCEPT": "text/csv"}
+    response = client.get("/api/v1/errors/export/", **csv_please)
+    assert response.status_code == 401 and response["Content-Type"] == "application/json"
+    assert "credentials were not provided" in response.json()["detail"]
+    response = client.get(
+        "/api/v1/errors/export/?object=leads", **csv_please, **_token(viewer_user)
+    )
+    assert response.status_code == 400 and "not an object pair" in response.json()["object"][0]
+    response = client.get(
+        "/api/v1/errors/export/", HTTP_ACCEPT="application/json", **_token(viewer_user)
+    )
+    assert response.status_code == 406 and response["Content-Type"] == "application/json"
 
 
 def test_resync_by_ids_or_all(admin_client, connected, django_capture_on_commit_callbacks):
@@ -474,6 +646,142 @@ def test_schema_lists_every_endpoint(logged_in):
     ):
         assert path in schema["paths"], path
     assert schema["components"]["securitySchemes"]["knoxApiToken"]["name"] == "Authorization"
+
+
+def _schema(client) -> dict:
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def _resolve(schema: dict, node: dict) -> dict:
+    while "$ref" in node or "allOf" in node:
+        node = node["allOf"][0] if "allOf" in node else node
+        if "$ref" in node:
+            node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+def test_schema_documents_the_error_answers(logged_in):
+    schema = _schema(logged_in)
+    error = {"$ref": "#/components/schemas/Error"}
+    invalid = {"$ref": "#/components/schemas/ValidationError"}
+    for path, operations in schema["paths"].items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert responses["401"]["content"]["application/json"]["schema"] == error, path
+            if method in ("post", "patch", "delete"):
+                assert responses["403"]["content"]["application/json"]["schema"] == error
+                assert responses["400"]["content"]["application/json"]["schema"] == invalid
+            if path != "/api/v1/audit/":
+                assert responses["404"]["content"]["application/json"]["schema"] == error
+    for path in ("/api/v1/errors/", "/api/v1/errors/export/", "/api/v1/runs/", "/api/v1/mappings/"):
+        assert "400" in schema["paths"][path]["get"]["responses"], path  # the filters
+    assert (
+        "no such mapping"
+        in (
+            schema["paths"]["/api/v1/mappings/{mapping_id}/"]["get"]["responses"]["404"][
+                "description"
+            ]
+        )
+    )
+    export = schema["paths"]["/api/v1/errors/export/"]["get"]["responses"]
+    assert list(export["200"]["content"]) == ["text/csv"]
+    assert list(export["400"]["content"]) == ["application/json"]
+
+
+def test_schema_types_each_pairs_settings(logged_in):
+    schema = _schema(logged_in)
+    components = schema["components"]["schemas"]
+    settings = components["ObjectSettings"]["properties"]["settings"]
+    assert [ref["$ref"].rsplit("/", 1)[1] for ref in settings["oneOf"]] == [
+        "ContactsSettings",
+        "CompaniesSettings",
+        "DealsSettings",
+        "TicketsSettings",
+        "ActivitiesSettings",
+        "CustomObjectSettings",
+    ]
+    contacts = components["ContactsSettings"]["properties"]
+    assert _resolve(schema, contacts["hubspot_creates"])["enum"] == ["lead", "contact"]
+    assert contacts["hubspot_creates"]["default"] == "lead"
+    assert contacts["lifecycle_transitions"] == {"type": "boolean", "default": True}
+    assert contacts["inclusion_list_id"]["nullable"] is True
+    assert components["CompaniesSettings"]["properties"]["hubspot_creates"]["type"] == "boolean"
+    tickets = components["TicketsSettings"]["properties"]
+    assert (
+        tickets["pipelines"]["readOnly"] and "Tickets wizard" in tickets["pipelines"]["description"]
+    )
+    # A change takes only what the API may change: no wizard's or integration's own settings.
+    update = components["ObjectSettingsUpdateRequest"]["properties"]["settings"]
+    assert len(update["anyOf"]) == 6
+    assert "pipelines" not in components["TicketsSettingsChanges"]["properties"]
+    assert "turned_on_at" not in components["ActivitiesSettingsChanges"]["properties"]
+    assert "salesforce_object" not in components["CustomObjectSettingsChanges"]["properties"]
+    assert not components["ContactsSettingsChanges"].get("required")
+
+
+def test_schema_object_names_include_custom_pairs(logged_in):
+    schema = _schema(logged_in)
+    pattern = schema["components"]["schemas"]["ObjectSettings"]["properties"]["object"]["pattern"]
+    for name in ("contacts", "activities", "custom:1", "custom:12"):
+        assert re.fullmatch(pattern, name), name
+    for name in ("leads", "custom:", "custom:x"):
+        assert not re.fullmatch(pattern, name), name
+    assert "ObjectEnum" not in schema["components"]["schemas"]
+
+
+def test_schema_says_what_a_patch_requires(logged_in):
+    schema = _schema(logged_in)
+    components = schema["components"]["schemas"]
+    # Both PATCH bodies need their one field (a PATCH without it changes nothing).
+    integration = schema["paths"]["/api/v1/integration/"]["patch"]["requestBody"]
+    assert integration["required"] is True
+    body = integration["content"]["application/json"]
+    allocation = components[body["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert allocation["required"] == ["allocated_to_hubspot"]
+    assert body["examples"]["AnAllocation"]["value"] == {"allocated_to_hubspot": 5000}
+    mapping = schema["paths"]["/api/v1/mappings/{mapping_id}/"]["patch"]["requestBody"]
+    assert mapping["required"] is True
+    ref = mapping["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert components[ref]["required"] == ["rule"]
+    assert not any(name.startswith("Patched") for name in components)
+
+
+def test_schema_says_what_the_api_covers(logged_in):
+    description = _schema(logged_in)["info"]["description"]
+    assert "Everything the dashboard" not in description
+    for words in (
+        "Not here",
+        "turning the whole sync on or off",
+        "imports from Salesforce",
+        "*Sync now*",
+        "disconnecting",
+    ):
+        assert words in description, words
+
+
+def test_docs_send_a_browser_to_the_login_page(client):
+    response = client.get("/api/docs/", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/api/docs/"
+    assert client.get("/api/docs/").status_code == 401  # not a browser: the API's answer
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/mappings/abc/", "/api/v1/nothing-here/", "/api/v1/", "/api/v1/errors/1/"]
+)
+def test_unknown_api_paths_answer_json(logged_in, client, connected, path):
+    response = logged_in.get(path)
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "detail": f"No API endpoint at {path}: see /api/docs/ for the endpoints."
+    }
+    assert logged_in.delete(path).status_code == 404
+    client.logout()
+    assert client.get(path).status_code == 401  # nothing told before logging in
 
 
 def test_docs_are_served_from_local_static_files(logged_in):
