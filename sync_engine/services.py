@@ -483,9 +483,17 @@ def admin_user_ensure(
 ) -> tuple[Any, str, bool]:
     """Create the admin (staff and superuser) or reset its password.
 
-    Returns ``(user, password, created)``; a password is generated when none is given."""
-    password = password or secrets.token_urlsafe(12)
+    Returns ``(user, password, created)``; a password is generated when none is given. A
+    given one must pass AUTH_PASSWORD_VALIDATORS, as it would on a password form: raises
+    Django's ``ValidationError`` (nothing saved) otherwise."""
+    from django.contrib.auth.password_validation import validate_password
+
     user_model = get_user_model()
+    if password:
+        # The user as it would be, for validators that compare it with the username.
+        candidate = user_model.objects.filter(username=username).first()
+        validate_password(password, candidate or user_model(username=username))
+    password = password or secrets.token_urlsafe(12)
     with transaction.atomic():
         user, created = user_model.objects.get_or_create(username=username)
         user.is_staff = True

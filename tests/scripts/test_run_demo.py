@@ -1,7 +1,9 @@
-"""`make run` as a new user meets it: the login page, both emulators, and a clean Ctrl-C."""
+"""`make run` as a new user meets it: the login page, both emulators, and a clean Ctrl-C; a
+later start that keeps what the operator changed; a port already taken."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import signal
@@ -10,10 +12,18 @@ import subprocess
 import sys
 import threading
 import time
+from io import StringIO
 from pathlib import Path
 
 import pytest
 import requests
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.test import RequestFactory
+
+from sync_engine.models import AuditEvent, Integration, ObjectSync, SalesforceConnection
+from sync_engine.selectors import integration_get_default
+from sync_engine.services import integration_disconnect, object_settings_update
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,6 +32,22 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def run_demo():
+    """scripts/run_demo.py as a module (scripts/ is no package)."""
+    spec = importlib.util.spec_from_file_location("run_demo", ROOT / "scripts" / "run_demo.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["run_demo"] = module  # its dataclass looks its module up while being made
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop("run_demo", None)
+
+
+def logs_in(username: str, password: str) -> bool:
+    """As the login page does: with the request (the lock-out backend needs it)."""
+    return authenticate(RequestFactory().post("/login/"), username=username, password=password)
 
 
 def port_open(port: int) -> bool:
@@ -99,16 +125,106 @@ def test_run_demo_serves_the_login_page_and_the_seeded_emulators(tmp_path):
     assert not any(port_open(p) for p in ports.values()), "something kept running after Ctrl-C"
 
 
-def test_a_generated_password_starting_with_a_dash_reaches_ensure_admin_whole():
-    """secrets.token_urlsafe can start with "-": passed as its own argument, it read as an
-    unknown option and `make run` failed about once in 64 fresh installs."""
-    import importlib.util
+@pytest.mark.django_db
+def test_a_later_start_keeps_what_the_operator_changed(run_demo, emulators, tmp_path):
+    """The first start connects, sets the demo's settings and makes the admin; a changed
+    setting, a Disconnect and a new admin password survive the next start, which writes
+    nothing (no audit entries) and tells how to reset the password and reconnect."""
+    connect = run_demo.connect_args(
+        salesforce_url=emulators.salesforce.url,
+        hubspot_url=emulators.hubspot.url,
+        ca=emulators.ca_path,
+    )
+    first = run_demo.demo_setup(connect, var_dir=tmp_path)
+    assert first.connected and first.state == "connected" and first.admins == ["admin"]
+    assert logs_in("admin", first.password)
+    contacts = ObjectSync.objects.get(object="contacts")
+    assert contacts.options["salesforce_state_country"] == "enabled"
 
-    from sync_engine.management.commands.ensure_admin import Command
+    integration = integration_get_default()
+    object_settings_update(
+        integration=integration,
+        object_name="contacts",
+        changes={"salesforce_state_country": "disabled"},
+    )
+    call_command("ensure_admin", "--password", "Operator-Pass-77", stdout=StringIO())
+    integration_disconnect(integration=integration)
+    events = AuditEvent.objects.count()
 
-    spec = importlib.util.spec_from_file_location("run_demo", ROOT / "scripts" / "run_demo.py")
-    run_demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(run_demo)
-    name, *args = run_demo.ensure_admin_args("-s5dN9UHKSHgmxW0")
-    options = Command().create_parser("manage.py", name).parse_args(args)
-    assert options.password == "-s5dN9UHKSHgmxW0" and options.username == "admin"
+    second = run_demo.demo_setup(connect, var_dir=tmp_path)
+    assert not second.connected and second.password is None
+    assert Integration.objects.get().state == Integration.State.DISCONNECTED
+    assert not SalesforceConnection.objects.exists()
+    contacts.refresh_from_db()
+    assert contacts.options["salesforce_state_country"] == "disabled"
+    assert logs_in("admin", "Operator-Pass-77")
+    assert AuditEvent.objects.count() == events
+
+    text = run_demo.banner(
+        second,
+        web_port=8000,
+        sf_port=8443,
+        hs_port=8444,
+        ca=emulators.ca_path,
+        var_dir=tmp_path,
+        connect=connect,
+        emulators_fresh=False,
+    )
+    login = next(line for line in text.splitlines() if "Login:" in line)
+    assert "admin" in login and " / " not in login  # no password to show
+    assert "manage.py ensure_admin --username admin" in text
+    assert f"VAR_DIR={tmp_path}" in text  # the commands reach this demo's state
+    assert "http://127.0.0.1:8000/connection/" in text
+    assert f"manage.py connect --salesforce-url {emulators.salesforce.url}" in text
+
+
+@pytest.mark.django_db
+def test_the_password_earlier_versions_kept_in_clear_is_shown_once_more(
+    run_demo, emulators, tmp_path
+):
+    connect = run_demo.connect_args(
+        salesforce_url=emulators.salesforce.url,
+        hubspot_url=emulators.hubspot.url,
+        ca=emulators.ca_path,
+    )
+    call_command("ensure_admin", "--password", "Kept-in-clear-1", stdout=StringIO())
+    kept = tmp_path / ".admin-password"
+    kept.write_text("Kept-in-clear-1")
+    assert run_demo.demo_setup(connect, var_dir=tmp_path).password == "Kept-in-clear-1"
+    assert not kept.exists()
+    assert run_demo.demo_setup(connect, var_dir=tmp_path).password is None
+    assert logs_in("admin", "Kept-in-clear-1")
+
+
+def test_a_taken_port_is_named_with_the_variable_that_moves_it(run_demo, tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        ports = {"WEB_PORT": free_port(), "SF_PORT": taken, "HS_PORT": free_port()}
+        with pytest.raises(SystemExit) as caught:
+            run_demo.ports_check(ports)
+        message = str(caught.value)
+        assert f"port {taken} for the Salesforce emulator is already in use" in message
+        assert "SF_PORT=" in message
+
+        # `make run` itself stops there, before starting (or setting up) anything.
+        env = {**os.environ, **{k: str(v) for k, v in ports.items()}}
+        env["VAR_DIR"] = str(tmp_path / "var")
+        done = subprocess.run(
+            [sys.executable, "scripts/run_demo.py"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert f"make run failed: port {taken} for the Salesforce emulator" in done.stderr
+    assert not (tmp_path / "var").exists()
+
+
+def test_two_services_on_one_port_are_refused(run_demo):
+    port = free_port()
+    with pytest.raises(SystemExit, match=f"WEB_PORT and HS_PORT are both {port}"):
+        run_demo.ports_check({"WEB_PORT": port, "SF_PORT": free_port(), "HS_PORT": port})

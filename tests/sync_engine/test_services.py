@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from sync_engine.models import AuditEvent, Integration
 from sync_engine.services import (
@@ -83,6 +84,15 @@ def test_admin_user_ensure_creates_then_resets():
     again.refresh_from_db()
     assert again.check_password("S3cret-pass!")
     assert AuditEvent.objects.filter(action__startswith="admin.").count() == 2
+
+
+@pytest.mark.django_db
+def test_admin_user_ensure_refuses_a_password_the_validators_refuse():
+    with pytest.raises(ValidationError) as caught:
+        admin_user_ensure(username="ops", password="short")
+    assert "too short" in " ".join(caught.value.messages)
+    assert not get_user_model().objects.filter(username="ops").exists()
+    assert not AuditEvent.objects.exists()
 
 
 def _fail(integration, error_type: str, key: str = "hubspot:7"):

@@ -1,6 +1,7 @@
 """Create (or reset) the admin login and print it."""
 
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 from sync_engine.services import admin_user_ensure
 
@@ -10,12 +11,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
-        parser.add_argument("--password", help="default: generate one and print it")
+        parser.add_argument(
+            "--password",
+            help="default: generate one and print it; a given one must pass the password "
+            "rules (AUTH_PASSWORD_VALIDATORS)",
+        )
 
     def handle(self, *args, **opts):
-        user, password, created = admin_user_ensure(
-            username=opts["username"], password=opts["password"]
-        )
+        try:
+            user, password, created = admin_user_ensure(
+                username=opts["username"], password=opts["password"]
+            )
+        except ValidationError as error:
+            raise CommandError(
+                f"Password refused, nothing changed: {' '.join(error.messages)} Give another "
+                "--password, or leave it out to have one generated."
+            ) from error
         verb = "Created" if created else "Reset the password of"
         self.stdout.write(self.style.SUCCESS(f"{verb} admin user {user.get_username()!r}."))
         self.stdout.write(f"  Username: {user.get_username()}")
