@@ -57,6 +57,7 @@ from .pair import (
     SALESFORCE_COLLECTION,
     Pair,
     PairSync,
+    company_without_account,
     each_chunk_retried,
     hubspot_associations_read,
     hubspot_batch_read,
@@ -1111,7 +1112,6 @@ class CompanySync(PairSync):
         rules). The link notes the company, so its account, once made, follows at once
         (``after_links``)."""
         account = link.snapshot.get("__account") or ""
-        kept = f"keeps account {account}" if account else "has no account"
         services.sync_error_record(
             integration=self.ctx.integration,
             object_name=OBJECT,
@@ -1122,10 +1122,7 @@ class CompanySync(PairSync):
             salesforce_id=link.salesforce_id,
             salesforce_type="Contact",
             code="WAITING_FOR_ACCOUNT",
-            message=f"Company {company} hasn't synced to Salesforce yet (it has no account), "
-            f"so the Salesforce contact {kept}. Sync the company under 'Sync a company' on "
-            "the Companies tab, or it syncs by itself once it meets the account creation "
-            "rules (a contact that syncs as a Salesforce contact); the contact follows then.",
+            message=company_without_account(company, account, "Salesforce contact"),
             fields=["AccountId"],
         )
         if link.snapshot.get(WAITING_COMPANY) != company:

@@ -62,6 +62,7 @@ from .pair import (
     SALESFORCE_COLLECTION,
     Pair,
     PairSync,
+    company_without_account,
     each_chunk_retried,
     hubspot_associations_read,
     hubspot_version,
@@ -849,7 +850,6 @@ class DealSync(PairSync):
     def waiting_for_company_account(self, pair: DealPair, company: str, account: str) -> None:
         """The deal's company has no Salesforce account: an error on the deal, as the two
         sides disagree until the company syncs (it may never meet the creation rules)."""
-        kept = f"keeps account {account}" if account else "has no account"
         services.sync_error_record(
             integration=self.ctx.integration,
             object_name=OBJECT,
@@ -861,10 +861,7 @@ class DealSync(PairSync):
             salesforce_type=SOBJECT,
             record_label=pair.label,
             code="WAITING_FOR_ACCOUNT",
-            message=f"Company {company} hasn't synced to Salesforce yet (it has no account), "
-            f"so the opportunity {kept}. Sync the company under 'Sync a company' on the "
-            "Companies tab, or it syncs by itself once it meets the account creation rules "
-            "(a contact that syncs as a Salesforce contact); the opportunity follows then.",
+            message=company_without_account(company, account, "opportunity"),
             fields=["AccountId"],
         )
         self.counts["waiting_for_account"] += 1

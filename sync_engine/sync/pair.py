@@ -1246,7 +1246,7 @@ class PairSync:
             code,
             first.get("message", ""),
             fields,
-            values=sent_values(pair.to_salesforce, fields),
+            values=refused_values(pair.to_salesforce, fields),
         )
 
     def hubspot_associate(
@@ -1477,7 +1477,19 @@ def retried_chunks(
             yield with_retries(first_then(sent.take(n), lambda c=chunk: fn(c)))
 
 
-def sent_values(sent: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+def company_without_account(company: str, account: str, record: str) -> str:
+    """Why a HubSpot record (``record``: "opportunity", "Salesforce contact") on a company
+    without a Salesforce account keeps its account, and what to do."""
+    kept = f"keeps account {account}" if account else "has no account"
+    return (
+        f"Company {company} hasn't synced to Salesforce yet (it has no account), so the "
+        f"{record} {kept}. Sync the company under 'Sync a company' on the Companies tab, or it "
+        "syncs by itself once it meets the account creation rules (a contact that syncs as a "
+        f"Salesforce contact); the {record.split()[-1]} follows then."
+    )
+
+
+def refused_values(sent: dict[str, Any], fields: list[str]) -> dict[str, Any]:
     """What was sent for the fields an error names (a picklist's ``State`` may have gone as
     ``StateCode``): the rejected values, which Salesforce's message doesn't repeat."""
     values = {}
