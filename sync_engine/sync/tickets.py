@@ -227,6 +227,22 @@ def _state(status: str) -> str:
     return "CLOSED" if is_closed_status(status) else "OPEN"
 
 
+def write_failure_kind(error: RemoteError) -> str:
+    """How a failed pipeline or stage write reads: "transient" (a blip: tried again next
+    cycle), "refused" (HubSpot said no, e.g. its tier's limit), else the error's type."""
+    if isinstance(error, TransientError | RateLimited):
+        return "transient"
+    typed = classify(
+        system="hubspot", status=error.status, code=error.code, message=error.message
+    ).key
+    if isinstance(error, BadRequest | PermissionDenied) and typed not in (
+        "object_permission",
+        "authentication",
+    ):
+        return "refused"
+    return typed
+
+
 def hubspot_pipelines(hubspot) -> list[dict]:
     """HubSpot's ticket pipelines as ``[{"id", "label", "stages": [{"id", "label",
     "closed"}]}]`` (one call)."""
@@ -607,20 +623,15 @@ class TicketSync(PairSync):
         """What the cases of a process whose pipeline failed are told: a blip is tried again
         next cycle; HubSpot refusing the pipeline (its tier caps ticket pipelines) is a
         *pipeline limit* with HubSpot's message, remembered and asked again hourly."""
-        if isinstance(error, TransientError | RateLimited):
+        kind = write_failure_kind(error)
+        if kind == "transient":
             return {
                 "type": "transient",
                 "code": error.code or "NO_PIPELINE",
                 "message": "The HubSpot ticket pipeline for this case's process isn't there "
                 f"yet: {error.message}",
             }
-        typed = classify(
-            system="hubspot", status=error.status, code=error.code, message=error.message
-        ).key
-        if isinstance(error, BadRequest | PermissionDenied) and typed not in (
-            "object_permission",
-            "authentication",
-        ):
+        if kind == "refused":
             failure = {
                 "type": "pipeline_limit",
                 "code": "PIPELINE_REFUSED",
@@ -632,7 +643,7 @@ class TicketSync(PairSync):
             self.state_store()
             return failure
         return {
-            "type": typed,
+            "type": kind,
             "code": error.code or "NO_PIPELINE",
             "message": f"The HubSpot ticket pipeline {pipeline_label(label)!r} couldn't be "
             f"created: {error.message}",
@@ -643,20 +654,15 @@ class TicketSync(PairSync):
         again next cycle; HubSpot refusing the stage is a *Picklists* error with HubSpot's
         message (the status then needs a stage of its own or a mapping)."""
         pipeline = entry.get("pipeline_label") or entry.get("label") or entry["pipeline"]
-        if isinstance(error, TransientError | RateLimited):
+        kind = write_failure_kind(error)
+        if kind == "transient":
             return {
                 "type": "transient",
                 "code": error.code or "NO_STAGE",
                 "message": f"Status {status!r}: its stage in the HubSpot ticket pipeline "
                 f"{pipeline!r} isn't there yet: {error.message}",
             }
-        typed = classify(
-            system="hubspot", status=error.status, code=error.code, message=error.message
-        ).key
-        if isinstance(error, BadRequest | PermissionDenied) and typed not in (
-            "object_permission",
-            "authentication",
-        ):
+        if kind == "refused":
             return {
                 "type": "picklist",
                 "code": "STAGE_REFUSED",
@@ -665,7 +671,7 @@ class TicketSync(PairSync):
                 "pipeline, or map the status to a stage on the Tickets tab (Pipelines).",
             }
         return {
-            "type": typed,
+            "type": kind,
             "code": error.code or "NO_STAGE",
             "message": f"Status {status!r}: its stage couldn't be added to the HubSpot ticket "
             f"pipeline {pipeline!r}: {error.message}",
