@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from . import stages
 from .dml import Ctx
 from .errors import SfError
 from .ids import normalize
@@ -230,7 +231,7 @@ class Actions:
                 contact_id = writer.create(schema.objects["Contact"], fields, ctx)
             opportunity_id = None
             if create_opportunity:
-                first_stage = next(iter(schema.opportunity_stages), "Prospecting")
+                first_stage = stages.first_open(app)
                 opportunity_id = writer.create(
                     schema.objects["Opportunity"],
                     {
@@ -312,6 +313,33 @@ class Actions:
         )
 
     # --- org configuration ---------------------------------------------------------------
+    def set_opportunity_stage(
+        self,
+        value: str,
+        label: str | None = None,
+        probability: float | None = None,
+        closed: bool | None = None,
+        won: bool | None = None,
+        forecast_category: str | None = None,
+        active: bool | None = None,
+        description: str | None = None,
+    ) -> str:
+        """Add a ``StageName`` value or change one (type, probability, forecast category,
+        label; ``active=False`` deactivates it), as in Setup. Its ``OpportunityStage`` row and
+        the StageName picklist follow; opportunities already at that stage keep their values
+        until their stage is set again. A new open stage needs a ``probability``."""
+        return stages.set_stage(
+            self.app,
+            value,
+            label=label,
+            probability=probability,
+            closed=closed,
+            won=won,
+            forecast_category=forecast_category,
+            active=active,
+            description=description,
+        )
+
     def enable_state_country_picklists(self, enabled: bool = True) -> bool:
         """Turn State and Country/Territory Picklists on: ``*Code`` fields appear and text
         values are validated; existing text values get their codes where they match."""

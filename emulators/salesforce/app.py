@@ -15,7 +15,7 @@ from typing import Any
 from ..core.clock import Clock
 from ..core.faults import FaultRule
 from ..core.http import EmulatorApp, Handler, Request, Response
-from . import actions, oauth
+from . import actions, oauth, stages
 from .dml import Ctx, Writer
 from .errors import SfError, invalid_session, limit_exceeded, not_found
 from .handlers import bulk2, collections, composite, misc, query, search, sobjects
@@ -105,6 +105,7 @@ class SalesforceApp(EmulatorApp):
         self.org.ui_user_id = self.create_user(
             "UI", "User", "ui.user@emulator.example.com", title="Salesforce user (control plane)"
         )
+        stages.ensure_rows(self)
 
     def reset(self) -> None:
         if self.org.runtime_fields:
@@ -137,6 +138,7 @@ class SalesforceApp(EmulatorApp):
             self.schema.add_field(obj_name, raw)
         self._caches_changed()
         self.queries.reset()
+        stages.ensure_rows(self)  # state saved before the org had OpportunityStage rows
 
     # --- identities ----------------------------------------------------------------------
     def create_user(

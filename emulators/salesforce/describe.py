@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import stages
 from .schema import ObjectDef
 
 if TYPE_CHECKING:
@@ -107,6 +108,9 @@ def describe_object(app: SalesforceApp, obj: ObjectDef, version: str, user_id: s
     visible = app.visible_fields(obj, user_id)
     perms = app.field_permissions(user_id, obj.name) or {}
     fields = [f.describe(read_only=perms.get(f.lower) == "read") for f in visible.values()]
+    if obj.name == "Opportunity":  # StageName's values are the org's OpportunityStage rows
+        values = stages.picklist_values(app)
+        fields = [dict(f, picklistValues=values) if f["name"] == "StageName" else f for f in fields]
     out = global_entry(obj, version)
     out.update(
         actionOverrides=[],

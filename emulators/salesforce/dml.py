@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from . import stages
 from .errors import SfError, entity_deleted, invalid_field, malformed_id
 from .ids import normalize
 from .render import record_url
@@ -149,6 +150,7 @@ class Writer:
 
     # --- public operations ---------------------------------------------------------------
     def create(self, obj: ObjectDef, body: Any, ctx: Ctx) -> str:
+        _refuse_entity(obj, "createable", "inserted")
         if not ctx.system:
             self._check_object_access(obj, ctx, "create")
         changes = self._changes(obj, body, ctx, creating=True)
@@ -191,6 +193,7 @@ class Writer:
         return record_id
 
     def update(self, obj: ObjectDef, record_id: Any, body: Any, ctx: Ctx) -> str:
+        _refuse_entity(obj, "updateable", "updated")
         rec = self.live(obj, record_id, ctx, action="update")
         record_id = rec["Id"]
         if not ctx.system:
@@ -304,6 +307,10 @@ class Writer:
         return sorted(i for i in ids if not table[i].get("IsDeleted"))
 
     def delete(self, obj: ObjectDef, record_id: Any, ctx: Ctx) -> str:
+        if not obj.raw.get("createable", True):
+            # Read-only objects (OpportunityStage) refuse as a type; User and RecordType
+            # refuse per record below.
+            _refuse_entity(obj, "deletable", "deleted")
         rec = self.live(obj, record_id, ctx, action="delete")
         record_id = rec["Id"]
         if not ctx.system:
@@ -804,20 +811,23 @@ class Writer:
         return status in ("Completed", "Closed")
 
     def _derive_opportunity(self, merged: dict, changes: dict, creating: bool, extra: dict) -> None:
-        stages = self.app.schema.opportunity_stages
         if creating or "StageName" in changes:
-            stage = stages.get(merged.get("StageName") or "")
+            # The OpportunityStage rows the API reads are the one source of stage semantics.
+            stage = stages.by_name(self.app).get(merged.get("StageName") or "")
             if stage:
-                extra["IsClosed"] = bool(stage["isClosed"])
-                extra["IsWon"] = bool(stage["isWon"])
-                extra["ForecastCategory"] = stage["forecastCategory"]
+                extra["IsClosed"] = bool(stage.get("IsClosed"))
+                extra["IsWon"] = bool(stage.get("IsWon"))
+                extra["ForecastCategory"] = stage.get("ForecastCategory")
                 if (
                     "ForecastCategoryName" not in changes
                     or merged.get("ForecastCategoryName") is None
                 ):
-                    extra["ForecastCategoryName"] = stage["forecastCategoryName"]
-                if "Probability" not in changes or (creating and merged.get("Probability") is None):
-                    extra["Probability"] = float(stage["probability"])
+                    extra["ForecastCategoryName"] = stage.get("ForecastCategoryName")
+                probability = stage.get("DefaultProbability")
+                if probability is not None and (
+                    "Probability" not in changes or (creating and merged.get("Probability") is None)
+                ):
+                    extra["Probability"] = float(probability)
             extra["LastStageChangeDate"] = self.app.now_stamp()
         amount = merged.get("Amount")
         probability = extra.get("Probability", merged.get("Probability"))
@@ -1018,6 +1028,15 @@ def _address(merged: dict, prefix: str, with_codes: bool) -> dict | None:
         keys["stateCode"] = "StateCode"
     out = {k: merged.get(prefix + v) for k, v in sorted(keys.items())}
     return out if any(v is not None for v in out.values()) else None
+
+
+def _refuse_entity(obj: ObjectDef, flag: str, verb: str) -> None:
+    """Writes to an object the API may only read (``createable``/``updateable``/``deletable``
+    false in its describe) fail as a whole, before any record is looked at."""
+    if not obj.raw.get(flag, True):
+        raise SfError(
+            "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY", f"entity type cannot be {verb}: {obj.label}", []
+        )
 
 
 def _kind(value: Any) -> str:

@@ -413,6 +413,70 @@ def invoice_object() -> dict[str, Any]:
     }
 
 
+def opportunity_stage_object(data: dict[str, Any]) -> dict[str, Any]:
+    """``OpportunityStage``: one read-only row per ``StageName`` value with its semantics
+    (Object Reference: describeSObjects, query and retrieve only). Its forecast-category
+    picklists are the Opportunity's own."""
+    ro = {"createable": False, "updateable": False}
+    opportunity = {f["name"]: f for f in data["objects"]["Opportunity"]["fields"]}
+
+    def picklist(name: str, **extra: Any) -> dict[str, Any]:
+        src = opportunity[name]
+        return _field(
+            name,
+            src["label"],
+            "picklist",
+            length=src["length"],
+            picklistValues=src["picklistValues"],
+            restrictedPicklist=True,
+            **{**ro, **extra},
+        )
+
+    fields = [
+        f
+        for f in _system_fields(owner=False)
+        if f["name"] not in ("IsDeleted", "Name", "LastActivityDate")
+        and not f["name"].startswith("LastViewed")
+        and not f["name"].startswith("LastReferenced")
+    ]
+    fields[1:1] = [
+        _field("MasterLabel", "Master Label", "string", length=255, nillable=False, **ro),
+        _field("ApiName", "API Name", "string", length=255, nillable=False, nameField=True, **ro),
+        _field("IsActive", "Is Active", "boolean", **ro),
+        _field("SortOrder", "Sort Order", "int", digits=9, **ro),
+        _field("IsClosed", "Closed", "boolean", **ro),
+        _field("IsWon", "Won", "boolean", **ro),
+        picklist("ForecastCategory", nillable=False),
+        picklist("ForecastCategoryName"),
+        _field("DefaultProbability", "Probability (%)", "percent", precision=3, scale=0, **ro),
+        _field("Description", "Description", "string", length=255, **ro),
+    ]
+    for f in fields:
+        f["custom"] = False
+        f["source"] = "emulator"
+    return {
+        "name": "OpportunityStage",
+        "keyPrefix": "01J",
+        "label": "Opportunity Stage",
+        "labelPlural": "Opportunity Stages",
+        "createable": False,
+        "updateable": False,
+        "deletable": False,
+        "queryable": True,
+        "retrieveable": True,
+        "searchable": False,
+        "mergeable": False,
+        "replicateable": False,
+        "triggerable": False,
+        "layoutable": False,
+        "feedEnabled": False,
+        "custom": False,
+        "undeletable": False,
+        "recordTypeInfos": [],
+        "fields": fields,
+    }
+
+
 def custom_objects() -> list[dict[str, Any]]:
     """``Project__c``: a custom object with a unique external id, for custom-object sync; and
     ``Invoice__c`` (see ``invoice_object``)."""
@@ -508,7 +572,7 @@ class Schema:
         self.objects: dict[str, ObjectDef] = {}
         for name, raw in data["objects"].items():
             self.objects[name] = ObjectDef(raw, required.get(name, []), alternatives.get(name, []))
-        for raw in custom_objects():
+        for raw in [opportunity_stage_object(data), *custom_objects()]:
             self.objects[raw["name"]] = ObjectDef(raw, [], [])
         for obj_name, extra in CUSTOM_FIELDS_ON_STANDARD.items():
             for field_raw in extra:
@@ -516,9 +580,10 @@ class Schema:
         self.by_lower = {name.lower(): obj for name, obj in self.objects.items()}
         self.by_prefix = {obj.key_prefix: obj for obj in self.objects.values()}
         self.picklist_semantics = data.get("picklist_semantics", {})
-        self.opportunity_stages = {
-            s["value"]: s for s in data["objects"]["Opportunity"].get("opportunityStages", [])
-        }
+        # The org's initial OpportunityStage rows; afterwards those rows are the source.
+        self.opportunity_stage_defaults: list[dict[str, Any]] = list(
+            data["objects"]["Opportunity"].get("opportunityStages", [])
+        )
         self.lead_converted_status = next(
             (
                 v["value"]
