@@ -13,6 +13,7 @@ that window it already handled.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -758,6 +759,75 @@ def hubspot_list_members(hubspot, list_id: str) -> set[str]:
         after = page.paging.next.after if page.paging and page.paging.next else None
         if not after:
             return members
+
+
+LIST_PAGE = 250  # memberships per page: the most HubSpot serves
+
+
+def _join_pages(hubspot, list_id: str, after: str | None) -> Iterator[tuple[str | None, list]]:
+    """A list's memberships in the order they joined, from ``after``: each page (as
+    ``(record id, join time)`` pairs) with the paging token that reads it again."""
+    while True:
+        page = with_retries(
+            lambda a=after: hubspot.call(
+                "crm.lists.memberships_api",
+                "get_page_ordered_by_added_to_list_date",
+                list_id,
+                operation="lists.memberships.join_order",
+                limit=LIST_PAGE,
+                **({"after": a} if a else {}),
+            )
+        )
+        joins = [(str(m.record_id), _utc_text(m.membership_timestamp)) for m in page.results or []]
+        yield after, joins
+        after = page.paging.next.after if page.paging and page.paging.next else None
+        if not after:
+            return
+
+
+def _utc_text(value: Any) -> str:
+    """A time as UTC ISO text with microseconds: such texts sort as the times do."""
+    moment = parse_time(value)
+    if moment is None:
+        return ""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def hubspot_list_joins(hubspot, list_id: str, state: dict) -> tuple[list[str], dict]:
+    """The records that joined a list since the read that returned ``state``, in the order
+    they joined, and the state to keep for the next read.
+
+    The state is the last page of memberships read (in join order, with the token that reads
+    it again): an unchanged list costs one call, and whoever is on that page now or after it
+    and wasn't on it then (or left and came back) joined since. A member leaving can move the
+    page (a token may count positions): when none of its members is on it any more, the list
+    is read from the start, and those who joined after the newest join known are the
+    entrants. Without a state (a list just chosen) the list is read whole and nobody counts
+    as an entrant: choosing a list starts no sync (spec §6.5)."""
+    known: dict[str, str] | None = state.get("page")
+    newest: str | None = state.get("newest")
+    after = state.get("after") if known else None
+    pages = _join_pages(hubspot, list_id, after)
+    first = next(pages)
+    moved = bool(after) and not any(record_id in known for record_id, _ in first[1])
+    if moved:
+        pages = _join_pages(hubspot, list_id, None)  # maybe past some who joined
+        first = next(pages)
+    entrants: list[str] = []
+    last = first
+    for token, joins in itertools.chain([first], pages):
+        if known is not None:
+            entrants += [
+                record_id
+                for record_id, joined in joins
+                if (joined > newest if moved and newest else known.get(record_id) != joined)
+            ]
+        last = (token, joins)
+    token, joins = last
+    if joins:
+        newest = max(joined for _, joined in joins)
+    return entrants, {"list": list_id, "after": token, "page": dict(joins), "newest": newest}
 
 
 def in_transaction(fn: Callable[[], T]) -> T:

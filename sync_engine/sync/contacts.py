@@ -1,7 +1,8 @@
 """HubSpot contacts ⇄ Salesforce leads and contacts (spec §6–8, §11, §12).
 
-One cycle reads Salesforce's changes (leads, contacts, and for lifecycle stages opportunity
-contact roles and opportunities) and then HubSpot's, in batches. Each batch:
+One cycle reads HubSpot's changes, the contacts that entered the inclusion list, and then
+Salesforce's changes (leads, contacts, and for lifecycle stages opportunity contact roles and
+opportunities), in batches. Each batch:
 
 1. skips what it already handled and what equals the link's snapshot (our own writes echoing
    back, or edits of unmapped fields): no further calls for those;
@@ -23,15 +24,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from ..models import RecordLink, ResyncRequest
+from ..models import RecordLink, ResyncRequest, SyncCursor
 from ..object_settings import settings_for
 from .changes import (
     COMPANY_PROPERTY,
     ContactCompanies,
     Cursor,
     SoqlStream,
+    _last_response_date,
     all_records,
     composite_query,
+    hubspot_list_joins,
     hubspot_list_members,
     ids_queries,
     parse_time,
@@ -96,6 +99,8 @@ HUBSPOT_SYSTEM = [
     "lastname",
 ]
 BATCH = 1000  # HubSpot records merged per batch
+# Where the inclusion list's memberships were last read (see ``sync_list_entrants``).
+ENTRANTS_STREAM = "contacts:list-entrants"
 # Contacts whose companies one cycle hands to the company sync at most (about 25 MB): a bigger
 # read would grow the worker with the data, so the company sync then searches for itself.
 SHARED_CONTACTS_MAX = 100_000
@@ -103,6 +108,16 @@ SHARED_CONTACTS_MAX = 100_000
 
 def _email(value: Any) -> str:
     return (value or "").strip().lower()
+
+
+def _oldest(records: list[dict]) -> dict:
+    return min(records, key=lambda r: (r.get("CreatedDate") or "", r["Id"]))
+
+
+def _sobject_of(record: dict) -> str:
+    return record.get("attributes", {}).get("type") or (
+        "Lead" if record["Id"].startswith("00Q") else "Contact"
+    )
 
 
 TYPED = NUMBER_TYPES | {"boolean", "date", "datetime"}  # values ``normalize`` rewrites
@@ -166,6 +181,11 @@ class ContactSync(PairSync):
             | ({COMPANY_PROPERTY} if self.company_rows is not None else set())
         )
         self._list_members: set[str] | None = None
+        # Contacts read in the list's join order this cycle: members, without the full read.
+        self._joined: set[str] = set()
+        # With a list, the HubSpot contacts the change feed merged this cycle: entrants among
+        # them are in step already.
+        self._merged_hubspot: set[str] = set()
         self._plans: dict[str, list[MappedField]] = {}
         # Emails of the HubSpot contacts read this cycle, and whether that was all of them.
         self.hubspot_emails: set[str] = set()
@@ -178,6 +198,7 @@ class ContactSync(PairSync):
         # HubSpot first: a first cycle then knows every HubSpot email, so Salesforce people
         # HubSpot doesn't have are created without looking each batch up by email.
         self.sync_hubspot_changes()
+        self.sync_list_entrants()
         self.sync_salesforce_changes()
         if self.ctx.retry_allowed:
             self.retry_errored()
@@ -216,6 +237,13 @@ class ContactSync(PairSync):
                 self.write_held()
                 lifecycle.handle(stream, records)
         self.write_held()
+        if not self.settings.lifecycle_transitions:
+            # Salesforce's time as of this cycle's last call (no call of its own): switched
+            # on later, transitions apply only events from then on.
+            read = [_last_response_date(self.ctx.salesforce)]
+            read += [s.cursor.row.checked_at for s in streams]
+            if any(read):
+                lifecycle.hold(max(t for t in read if t))
 
     def handle_salesforce_people(
         self,
@@ -399,10 +427,12 @@ class ContactSync(PairSync):
             pair = Pair(sobject, record, obj)
             if obj is not None:
                 pair.hs_history = self.history_of(obj)
-                pair.link = linked.get(str(obj.id))
-                if pair.link is not None:
-                    # Later syncs follow the most recently modified Salesforce match (§6.2).
-                    pair.link.salesforce_id, pair.link.salesforce_type = record["Id"], sobject
+                link = linked.get(str(obj.id))
+                if link is not None and self.in_list(str(obj.id)):
+                    # Later syncs follow the most recently modified Salesforce match (§6.2),
+                    # as a first sync of the new pair: the old record's snapshot would take
+                    # each field this one leaves blank for a clear in Salesforce.
+                    link.delete()
                     self.counts["links_repointed"] += 1
             pairs.append(pair)
         return pairs
@@ -410,12 +440,16 @@ class ContactSync(PairSync):
     def may_receive_salesforce_updates(self, pair: Pair) -> bool:
         """Contacts outside the inclusion list don't receive Salesforce updates; Salesforce
         creates still happen (spec §6.5)."""
-        if not self.settings.inclusion_list_id or pair.hubspot is None:
-            return True
-        if pair.hubspot_id in self.list_members():
+        if pair.hubspot is None or self.in_list(pair.hubspot_id):
             return True
         self.counts["skipped_outside_list"] += 1
         return False
+
+    def in_list(self, hubspot_id: str) -> bool:
+        """Whether the HubSpot contact syncs: there's no inclusion list, or it's a member."""
+        if not self.settings.inclusion_list_id or hubspot_id in self._joined:
+            return True
+        return hubspot_id in self.list_members()
 
     def list_members(self) -> set[str]:
         if self._list_members is None:
@@ -466,7 +500,7 @@ class ContactSync(PairSync):
         unlinked = []
         for obj in fresh:
             link = links.get(str(obj.id))
-            if self.settings.inclusion_list_id and str(obj.id) not in self.list_members():
+            if not self.in_list(str(obj.id)):
                 self.counts["skipped_outside_list"] += 1
                 continue
             if link:
@@ -478,12 +512,49 @@ class ContactSync(PairSync):
                 self.counts["skipped_no_email"] += 1  # email is the only key (spec §6.2)
             else:
                 unlinked.append(obj)
+        if self.settings.inclusion_list_id:
+            self._merged_hubspot.update(p.hubspot_id for p in pairs)
+            self._merged_hubspot.update(str(o.id) for o in unlinked)
         self.load_salesforce_partners(pairs)
         pairs = [p for p in pairs if p.salesforce is not None]
         pairs += self.match_in_salesforce(unlinked)
         self.load_history(pairs)
         self.merge_and_write(pairs)
         self.commit(pairs, cursor, handled)
+
+    def sync_list_entrants(self) -> None:
+        """Contacts that entered the inclusion list since the last cycle sync, edited or not
+        (spec §5.2), as a Resync would: unlinked ones are matched or created in Salesforce,
+        linked ones get what Salesforce held back while they were outside. Costs one HubSpot
+        call for an unchanged list and no Salesforce call (see ``hubspot_list_joins``), then
+        one HubSpot read per 100 entrants and their sync."""
+        list_id = self.settings.inclusion_list_id
+        if not list_id:
+            # Chosen again later, the list starts afresh: choosing one starts no sync (§6.5).
+            SyncCursor.objects.filter(
+                integration=self.ctx.integration, stream=ENTRANTS_STREAM
+            ).delete()
+            return
+        row, _ = SyncCursor.objects.get_or_create(
+            integration=self.ctx.integration, stream=ENTRANTS_STREAM
+        )
+        state = row.seen if row.seen.get("list") == str(list_id) else {}
+        entrants, state = hubspot_list_joins(self.ctx.hubspot, str(list_id), state)
+        self._joined.update(entrants)
+        due = [i for i in dict.fromkeys(entrants) if i not in self._merged_hubspot]
+        for start in range(0, len(due), BATCH):
+            objects = hubspot_batch_read(
+                self.ctx.hubspot,
+                object_type=OBJECT,
+                ids=due[start : start + BATCH],
+                properties=self.hubspot_properties,
+            ).results
+            self.counts["list_entrants"] += len(objects)
+            if objects:
+                self.handle_hubspot_contacts(list(objects), None, force=True)
+        if state != row.seen:  # saved once they synced: a crash reads them again
+            row.seen = state
+            row.save(update_fields=["seen", "updated_at"])
 
     def follow_hubspot_merges(self, objects: list[Any]) -> None:
         survivors = {
@@ -503,6 +574,14 @@ class ContactSync(PairSync):
         props = obj.properties or {}
         snapshot = link.snapshot
         for f in self.field_plan(link.salesforce_type):
+            # Blank in Salesforce: HubSpot's value goes nowhere, and stays (the owner is
+            # two-way whatever its rule).
+            if (
+                f.rule == SyncRule.ALWAYS_USE_SALESFORCE
+                and not f.owner
+                and snapshot.get(f.prop) == ""
+            ):
+                continue
             value = props.get(f.prop)
             if f.owner or f.geo or f.dropdown or not (f.plain and type(value) is str):
                 try:
@@ -592,23 +671,70 @@ class ContactSync(PairSync):
             ).values_list("salesforce_id", flat=True)
         )
         pairs = []
+        linked_only: list[tuple[Any, list[dict]]] = []
         for obj in objects:
-            candidates = [
-                r
-                for r in matches.get(_email(obj.properties.get("email")), [])
-                if r["Id"] not in taken
-            ]
+            found = matches.get(_email(obj.properties.get("email")), [])
+            candidates = [r for r in found if r["Id"] not in taken]
             if candidates:
                 # First sync links to the first match, oldest first (spec §6.2).
-                record = min(candidates, key=lambda r: (r.get("CreatedDate") or "", r["Id"]))
-                sobject = record.get("attributes", {}).get("type") or (
-                    "Lead" if record["Id"].startswith("00Q") else "Contact"
-                )
+                record = _oldest(candidates)
                 taken.add(record["Id"])
-                pairs.append(Pair(sobject, record, obj))
+                pairs.append(Pair(_sobject_of(record), record, obj))
+            elif found:
+                linked_only.append((obj, found))
             else:
                 target = "Contact" if self.settings.hubspot_creates == "contact" else "Lead"
                 pairs.append(Pair(target, None, obj))
+        return pairs + self.take_over_links(linked_only)
+
+    def take_over_links(self, waiting: list[tuple[Any, list[dict]]]) -> list[Pair]:
+        """HubSpot contacts whose email only Salesforce people linked to other contacts have.
+        A link whose HubSpot contact is gone (deleted, then made again by a form, say) moves
+        to the new contact, as a first sync of the pair; while that contact exists, the new
+        one is an *Email already in use* error. Never a second Salesforce person for the
+        email (spec §6.2). One HubSpot read per 100 of those links, and only for them."""
+        if not waiting:
+            return []
+        links = {
+            link.salesforce_id: link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                salesforce_id__in=[r["Id"] for _, records in waiting for r in records],
+            )
+        }
+        read = hubspot_batch_read(
+            self.ctx.hubspot,
+            object_type=OBJECT,
+            ids=sorted({link.hubspot_id for link in links.values()}),
+            properties=["hs_merged_object_ids"],
+        ).results
+        alive = {str(o.id) for o in read}  # a contact merged away reads as its survivor
+        alive.update(
+            old for o in read for old in (o.properties.get("hs_merged_object_ids") or "").split(";")
+        )
+        pairs = []
+        for obj, records in waiting:
+            gone = [
+                r for r in records if r["Id"] in links and links[r["Id"]].hubspot_id not in alive
+            ]
+            if gone:
+                record = _oldest(gone)
+                links.pop(record["Id"]).delete()  # the new link is stored with the sync
+                self.counts["links_repointed"] += 1
+                pairs.append(Pair(_sobject_of(record), record, obj))
+                continue
+            record = _oldest(records)
+            sobject = _sobject_of(record)
+            self.record_error(
+                Pair(sobject, record, obj),
+                "to_salesforce",
+                "email_in_use",
+                "EMAIL_IN_USE",
+                f"Another HubSpot contact with this email syncs with the Salesforce "
+                f"{sobject.lower()} already: no second Salesforce record is made for it.",
+                ["email"],
+            )
         return pairs
 
     # --- merge ----------------------------------------------------------------------------
@@ -745,6 +871,11 @@ class ContactSync(PairSync):
                 else:
                     pair.to_hubspot[prop] = decision.to_hubspot
                 pair.snap_hubspot[prop] = decision.to_hubspot
+            elif rule == SyncRule.ALWAYS_USE_SALESFORCE and not sf_value:
+                # Salesforce's blank leaves HubSpot's value be (rules.py) and is what is in
+                # step; unrecorded, the field would read as a first sync, and a change, for
+                # ever (as ``PairSync.merge_mapped``).
+                same[prop] = sf_value
         link_prop = LINK_PROPERTY[sobject]
         if (
             pair.hubspot is not None

@@ -10,13 +10,19 @@ A stage HubSpot refuses is a *Lifecycle stage not updated* error on the HubSpot 
 company, and the stage is kept (``REFUSED_STREAM``) and written again every cycle, forward-only,
 until it lands: only that ends the error (or the record reaching the stage, or beyond, some other
 way; or the record being gone), never an unrelated sync of the record.
+
+While transitions are off their streams aren't read, but their cursors keep up (``hold``), so
+switching them on applies only the events from then on, never those of the time they were off.
+Contacts outside the inclusion list are never moved (they receive no Salesforce updates).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from .. import services
 from ..models import RecordLink, SyncCursor, SyncError
@@ -69,6 +75,9 @@ def later(stage: str, than: str | None) -> bool:
 
 
 LIFECYCLE_STREAMS = ("salesforce:OpportunityContactRole", "salesforce:Opportunity")
+# In a lifecycle stream's ``seen``: events stamped before it happened while transitions were
+# off, and never apply (spec §7).
+OFF_UNTIL = "__off_until"
 
 
 class LifecycleTransitions:
@@ -95,12 +104,35 @@ class LifecycleTransitions:
             ),
         ]
 
+    def hold(self, moment: datetime) -> None:
+        """Transitions are off: their streams' cursors move to ``moment`` (Salesforce's time
+        this cycle), and events stamped before it never apply once transitions are on (spec
+        §7: when No, opportunity events never change stages). Without it, switching them on
+        would read every event since they went off. No Salesforce call; one write a cycle."""
+        until = moment + timedelta(seconds=1)  # Salesforce's Date header counts whole seconds
+        changes = {
+            "checked_at": until,
+            "seen": {OFF_UNTIL: until.astimezone(UTC).isoformat()},
+            "updated_at": timezone.now(),
+        }
+        rows = SyncCursor.objects.filter(
+            integration=self.ctx.integration, stream__in=LIFECYCLE_STREAMS
+        )
+        if rows.update(**changes) < len(LIFECYCLE_STREAMS):
+            for stream in LIFECYCLE_STREAMS:
+                SyncCursor.objects.update_or_create(
+                    integration=self.ctx.integration, stream=stream, defaults=changes
+                )
+
     def handle(self, stream: SoqlStream, records: list[dict]) -> None:
         versions = [Version.of(r["Id"], parse_time(r.get("SystemModstamp")), r) for r in records]
+        off_until = parse_time(stream.cursor.row.seen.get(OFF_UNTIL))
         fresh = [
             r
             for r, version in zip(records, versions, strict=True)
-            if not r.get("IsDeleted") and not stream.cursor.seen(version)
+            if not r.get("IsDeleted")
+            and not stream.cursor.seen(version)
+            and not (off_until and version.stamp and version.stamp < off_until)
         ]
         if stream.sobject == "OpportunityContactRole":
             roles = [(r["ContactId"], r["OpportunityId"]) for r in fresh if r.get("ContactId")]
@@ -149,12 +181,12 @@ class LifecycleTransitions:
         links = RecordLink.objects.filter(
             integration=self.ctx.integration, object="contacts", salesforce_id__in=list(targets)
         )
-        stages = {link.hubspot_id: targets[link.salesforce_id] for link in links}
+        stages = self._in_list({link.hubspot_id: targets[link.salesforce_id] for link in links})
         if not stages:
             return
         transitioned = stages  # the contacts the opportunities moved, before any fan-out
         if self.ctx.settings.lifecycle_company_fanout:
-            stages = self._fan_out(stages)
+            stages = self._in_list(self._fan_out(stages))
         companies_on = "companies" in pairs_switched_on(integration=self.ctx.integration)
         properties = ["lifecyclestage", *LABEL_PROPERTIES["contacts"]]
         if companies_on:
@@ -167,6 +199,14 @@ class LifecycleTransitions:
         self._write("contacts", stages, current.results)
         if companies_on:
             self._move_companies(transitioned, current.results)
+
+    def _in_list(self, stages: dict[str, str]) -> dict[str, str]:
+        """Contacts outside the inclusion list receive no Salesforce updates, stages included
+        (spec §6.5): the list's members are read once a cycle, as for the other updates."""
+        kept = {i: stage for i, stage in stages.items() if self.contacts.in_list(i)}
+        if len(kept) < len(stages):
+            self.contacts.counts["skipped_outside_list"] += len(stages) - len(kept)
+        return kept
 
     def _move_companies(self, transitioned: dict[str, str], contacts: list[Any]) -> None:
         """Each transitioned contact's primary company takes its stage, forward-only (spec §7,

@@ -81,3 +81,48 @@ def test_hubspot_merge_repoints_the_link(cycle, emulators, sf_person, hs_person)
     cycle()
     assert cycle.link(salesforce_id=lead).hubspot_id == survivor
     assert sf_person.query("SELECT COUNT() FROM Lead")["totalSize"] == 1  # no new lead
+
+
+def leads_with(sf, email) -> list[str]:
+    found = sf.query(f"SELECT Id FROM Lead WHERE Email = '{email}'")["records"]  # noqa: S608
+    return [r["Id"] for r in found]
+
+
+def test_a_contact_deleted_and_made_again_in_hubspot_takes_over_the_link(
+    cycle, sf_person, hs_person
+):
+    """Deleted in HubSpot, then made again with the same email (a form fill): Salesforce's
+    lead already has the email, so no second lead is made (§6.2, §20.4); the new contact
+    links to it as at a first sync."""
+    first = hs_create(hs_person, email="sam@example.com", lastname="Sam", company="Acme")
+    hs_update(hs_person, first, jobtitle="Buyer")
+    cycle()
+    lead = cycle.link(hubspot_id=first).salesforce_id
+    hs_person.crm.contacts.basic_api.archive(first)
+    again = hs_create(
+        hs_person, email="sam@example.com", lastname="Sam", company="Acme", phone="+1 555 0142"
+    )
+    cycle()
+    assert leads_with(sf_person, "sam@example.com") == [lead]
+    assert cycle.link(salesforce_id=lead).hubspot_id == again
+    assert hs_get(hs_person, again, "jobtitle")["jobtitle"] == "Buyer"
+    assert sf_person.Lead.get(lead)["Phone"] == "+1 555 0142"
+
+
+def test_a_second_hubspot_contact_with_a_synced_email_is_an_error_not_a_second_lead(
+    cycle, sf_person, hs_person
+):
+    """The email's lead syncs with a HubSpot contact that still exists: the new contact with
+    that email is an *Email already in use* error, and Salesforce gets no second lead."""
+    from sync_engine.models import SyncError
+
+    first = hs_create(hs_person, email="ana@example.com", lastname="Ana", company="Acme")
+    cycle()
+    lead = cycle.link(hubspot_id=first).salesforce_id
+    hs_update(hs_person, first, email="ana.private@example.com")  # frees the email in HubSpot
+    second = hs_create(hs_person, email="ana@example.com", lastname="Ana", company="Acme")
+    cycle()
+    assert leads_with(sf_person, "ana@example.com") == [lead]
+    assert cycle.link(salesforce_id=lead).hubspot_id == first
+    error = SyncError.objects.get(record_key=f"hubspot:{second}", resolved_at__isnull=True)
+    assert (error.error_type, error.salesforce_id) == ("email_in_use", lead)

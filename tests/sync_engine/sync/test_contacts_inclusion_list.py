@@ -1,5 +1,7 @@
 """Limiting what syncs with an active HubSpot list (spec §6.5)."""
 
+import copy
+
 from emulators.testing import active_list
 
 from .helpers import hs_create, hs_get, hs_update, new_lead
@@ -72,3 +74,100 @@ def test_salesforce_creates_still_happen_for_people_outside_the_list(
     assert run.counts["created_in_hubspot"] == 1
     contact = cycle.link(salesforce_id=lead).hubspot_id
     assert hs_get(hs_person, contact, "email")["email"] == "newcomer@example.com"
+
+
+def widen(emulators, list_id, word):
+    """An admin changes the active list's filter: contacts enter it without being edited."""
+    branch = copy.deepcopy(SYNC_FLAG)
+    branch["filterBranches"][0]["filters"][0]["operation"]["values"] = [word]
+    app = emulators.hubspot.app
+    with app.lock:
+        app.crm.lists.update_filters(app.crm.lists.get(int(list_id)), branch, app.now_ms())
+
+
+def test_contacts_entering_the_list_unedited_sync(cycle, emulators, sf_person, hs_person):
+    """§5.2: 'any contact, new or existing, that enters the inclusion segment' syncs, also
+    when the list changed rather than the contact; a linked one then gets what Salesforce
+    held back while it was outside. An unchanged list costs one HubSpot call a cycle."""
+    list_id = make_list(emulators)
+    lead = new_lead(sf_person, Email="kept@example.com", Title="Analyst")
+    cycle()  # no list yet: everyone syncs
+    kept = cycle.link(salesforce_id=lead).hubspot_id
+    cycle.settings(inclusion_list_id=list_id)
+    hs_create(hs_person, email="ana@example.com", lastname="Ana", company="X", jobtitle="Analyst")
+    sf_person.Lead.update(lead, {"Phone": "+1 555 0199"})
+    cycle()
+    assert not sf_person.query("SELECT Id FROM Lead WHERE Email = 'ana@example.com'")["records"]
+    assert hs_get(hs_person, kept, "phone")["phone"] in (None, "")
+    widen(emulators, list_id, "Analyst")
+    run = cycle()
+    leads = sf_person.query("SELECT Title FROM Lead WHERE Email = 'ana@example.com'")["records"]
+    assert [r["Title"] for r in leads] == ["Analyst"]
+    assert hs_get(hs_person, kept, "phone")["phone"] == "+1 555 0199"
+    assert run.counts["list_entrants"] == 2
+    assert not cycle().counts.get("list_entrants")  # entered once, synced once
+    idle = cycle()  # the changes, and the list's last page of joins
+    assert (idle.calls["salesforce"], idle.calls["hubspot"]) == (1, 2), idle.calls
+
+
+def test_members_leaving_never_hide_those_who_join(integration, hs_person):
+    """The list's memberships are read in join order from the last page read before; members
+    leaving can move that page past new ones (its paging counts positions), which the list's
+    reading notices and reads the list whole to find them."""
+    from hubspot.crm.contacts import (
+        BatchInputSimplePublicObjectBatchInputForCreate,
+        SimplePublicObjectBatchInputForCreate,
+    )
+
+    from sync_engine.connectors.hubspot import HubSpotConnector
+    from sync_engine.sync.changes import hubspot_list_joins
+
+    ids = []
+    for start in range(0, 300, 100):
+        made = hs_person.crm.contacts.batch_api.create(
+            BatchInputSimplePublicObjectBatchInputForCreate(
+                inputs=[
+                    SimplePublicObjectBatchInputForCreate(properties={"email": f"m{i}@example.com"})
+                    for i in range(start, start + 100)
+                ]
+            )
+        )
+        ids += sorted((str(o.id) for o in made.results), key=int)
+    list_id = hs_person.crm.lists.lists_api.create(
+        {"name": "Hand-picked", "objectTypeId": "0-1", "processingType": "MANUAL"}
+    ).list.list_id
+    hs_person.crm.lists.memberships_api.add(list_id, ids[:280])
+    hubspot = HubSpotConnector(integration=integration)
+    entrants, state = hubspot_list_joins(hubspot, list_id, {})
+    assert entrants == []  # a list just chosen starts no sync
+    assert hubspot_list_joins(hubspot, list_id, state)[0] == []
+    hs_person.crm.lists.memberships_api.remove(list_id, ids[:100])
+    hs_person.crm.lists.memberships_api.add(list_id, ids[280:285])
+    entrants, state = hubspot_list_joins(hubspot, list_id, state)
+    assert entrants == ids[280:285]
+    hs_person.crm.lists.memberships_api.add(list_id, ids[285:])
+    assert hubspot_list_joins(hubspot, list_id, state)[0] == ids[285:]
+
+
+def test_lifecycle_stages_never_reach_contacts_outside_the_list(
+    cycle, emulators, sf_person, hs_person
+):
+    """§6.5: contacts outside the list receive no Salesforce updates, lifecycle stages from
+    opportunities (§7) included."""
+    from .test_contacts_lifecycle import opportunity, stage
+
+    cycle.settings(inclusion_list_id=make_list(emulators))
+    opp, account = opportunity(sf_person)
+    outside = sf_person.Contact.create(
+        {"LastName": "Out", "Email": "out@example.com", "AccountId": account, "Title": "Analyst"}
+    )["id"]
+    inside = sf_person.Contact.create(
+        {"LastName": "In", "Email": "in@example.com", "AccountId": account, "Title": "sync me"}
+    )["id"]
+    cycle()  # both created in HubSpot (Salesforce creates always happen)
+    app = emulators.salesforce.app
+    for contact in (outside, inside):
+        app.run_action("add_contact_role", opportunity_id=opp, contact_id=contact)
+    cycle()
+    assert stage(hs_person, cycle.link(salesforce_id=inside).hubspot_id) == "opportunity"
+    assert stage(hs_person, cycle.link(salesforce_id=outside).hubspot_id) != "opportunity"

@@ -373,3 +373,30 @@ def test_a_refused_company_stage_is_an_error_on_the_company_until_it_lands(
     cycle()
     assert company_stage(hs_person, company) == "opportunity"
     assert lifecycle_errors(integration, "companies") == []
+
+
+def test_switched_on_transitions_apply_only_events_from_then_on(
+    cycle, emulators, sf_person, hs_person
+):
+    """'When No, opportunity events never change lifecycle stages' (§7): switched on later,
+    the contact roles and wins of the time they were off stay without effect; new events
+    move stages as usual."""
+    cycle.settings(lifecycle_transitions=False)
+    won, account = opportunity(sf_person)
+    contact, hs_contact = linked_contact(cycle, sf_person, "off@example.com", account)
+    sf = emulators.salesforce.app
+    sf.run_action("add_contact_role", opportunity_id=won, contact_id=contact)
+    sf.run_action("set_stage", opportunity_id=won, stage="Closed Won")
+    run = cycle()
+    assert run.calls["salesforce"] <= 1  # the streams aren't read while off
+    before = stage(hs_person, hs_contact)
+    assert before not in ("opportunity", "customer")
+    for app in (sf, emulators.hubspot.app):
+        app.clock.advance(600)  # switched on some time later
+    cycle.settings(lifecycle_transitions=True)
+    cycle()
+    assert stage(hs_person, hs_contact) == before
+    later, _ = opportunity(sf_person)
+    sf.run_action("add_contact_role", opportunity_id=later, contact_id=contact)
+    cycle()
+    assert stage(hs_person, hs_contact) == "opportunity"

@@ -212,3 +212,57 @@ def test_a_dropdown_option_named_otherwise_than_its_label_stays_in_step(
         assert not run.counts.get("updated_in_hubspot"), dict(run.counts)
         assert not run.counts.get("updated_in_salesforce"), dict(run.counts)
     assert sf_person.Lead.get(lead)["Status"] == "Working - Contacted"
+
+
+def test_a_second_salesforce_person_with_the_email_takes_over_without_clearing_hubspot(
+    cycle, sf_person, hs_person
+):
+    """Later syncs follow the most recently modified match (§6.2), as a first sync of the new
+    pair: the blanks of a new, sparse lead were never cleared in Salesforce, so HubSpot keeps
+    its values (and fills the lead's blanks), while the lead's own values come through."""
+    contact = hs_create(
+        hs_person, email="pat@example.com", lastname="Doe", company="Acme", phone="+1 555 0100"
+    )
+    hs_update(hs_person, contact, jobtitle="CTO")
+    cycle()
+    assert sf_person.Lead.get(cycle.link(hubspot_id=contact).salesforce_id)["Title"] == "CTO"
+    second = new_lead(sf_person, Email="pat@example.com", City="Utrecht")  # a web-to-lead
+    cycle()
+    assert cycle.link(hubspot_id=contact).salesforce_id == second
+    props = hs_get(hs_person, contact, "jobtitle", "phone", "city")
+    assert (props["jobtitle"], props["phone"], props["city"]) == ("CTO", "+1 555 0100", "Utrecht")
+    lead = sf_person.Lead.get(second)
+    assert (lead["Title"], lead["Phone"]) == ("CTO", "+1 555 0100")
+    sf_person.Lead.update(second, {"Title": None})  # a real clear still clears HubSpot
+    cycle()
+    assert hs_get(hs_person, contact, "jobtitle")["jobtitle"] in (None, "")
+
+
+def test_always_use_salesforce_with_salesforce_blank_settles(
+    cycle, emulators, integration, sf_person, hs_person
+):
+    """'Always use Salesforce' with Salesforce blank leaves HubSpot's value be (§8.2), and the
+    pair is then in step: edits elsewhere, or of that value in HubSpot, which goes nowhere,
+    read as unchanged instead of reading the other CRM again every time."""
+
+    def later():  # past the cursors' overlap: a cycle reads only the edit that follows
+        for app in (emulators.salesforce.app, emulators.hubspot.app):
+            app.clock.advance(600)
+        cycle()
+
+    set_rule(integration, "jobtitle", "always_use_salesforce")
+    contact = hs_create(hs_person, email="kim@example.com", lastname="Kim", jobtitle="Boss")
+    lead = new_lead(sf_person, Email="kim@example.com", LastName="Kim")
+    cycle()  # linked by email: nothing to write for the title
+    assert cycle.link(hubspot_id=contact).salesforce_id == lead
+    later()
+    sf_person.Lead.update(lead, {"Description": "met at the fair"})  # an unmapped field
+    run = cycle()
+    assert run.counts.get("unchanged") == 1, dict(run.counts)
+    hs_update(hs_person, contact, jobtitle="Big Boss")
+    later()
+    hs_update(hs_person, contact, lifecyclestage="lead")  # an unmapped property
+    run = cycle()
+    assert run.counts.get("unchanged") == 1, dict(run.counts)
+    assert hs_get(hs_person, contact, "jobtitle")["jobtitle"] == "Big Boss"
+    assert sf_person.Lead.get(lead)["Title"] is None
