@@ -36,7 +36,7 @@ _VALIDATION_ERROR = {
 
 
 class ApiAutoSchema(AutoSchema):
-    """Adds the error answers (400, 401, 403, 404, 406, 429) to each operation."""
+    """Adds the error answers (400, 401, 403, 404, 406, 415, 429) to each operation."""
 
     def _component(self, name: str, schema: dict) -> dict:
         component = ResolvedComponent(
@@ -59,12 +59,17 @@ class ApiAutoSchema(AutoSchema):
         # Serializers among the parameters are the query filters, which the view validates.
         filtered = any(is_serializer(p) for p in self.get_override_parameters())
         if writes or filtered:
+            invalid = self._component("ValidationError", _VALIDATION_ERROR)
             responses[400] = OpenApiResponse(
-                self._component("ValidationError", _VALIDATION_ERROR),
-                description="A value that isn't allowed, or a field the endpoint doesn't take; "
-                "nothing was changed.",
+                {"oneOf": [invalid, error]} if writes else invalid,
+                description="A value that isn't allowed, or a field the endpoint doesn't take "
+                "(messages per field); or a body that isn't JSON (`detail`). Nothing was "
+                "changed.",
             )
         if writes:
+            responses[415] = OpenApiResponse(
+                error, description="A body that isn't `application/json`: bodies are JSON."
+            )
             responses[403] = OpenApiResponse(
                 error,
                 description="Only integration admins change anything (viewers read); a "
@@ -125,8 +130,11 @@ def settings_schema(object_name: str, cls: type, *, changes: bool) -> dict:
         elif setting.name in read_only:
             prop["readOnly"] = True
             prop["description"] = "Set by the integration."
-        default = setting.default_factory() if setting.default is MISSING else setting.default
-        prop["default"] = default
+        if not changes:
+            # Not on a change: a key left out stays as it is, and Swagger's "Try it out"
+            # would fill every default in, resetting the settings the admin didn't mean to.
+            default = setting.default_factory() if setting.default is MISSING else setting.default
+            prop["default"] = default
         properties[setting.name] = prop
     schema = {
         "type": "object",

@@ -142,6 +142,10 @@ class ForecastSerializer(serializers.Serializer):
     )
     pace_per_hour = serializers.IntegerField(help_text="Salesforce calls in the last 60 minutes.")
     runs_out_at = serializers.DateTimeField(source="at", allow_null=True)
+    paced = serializers.BooleanField(
+        help_text="The last hour's pace would run the allocation out, but cycles are slowed "
+        "down to last: the forecast is at their slower pace."
+    )
 
 
 class HourSerializer(serializers.Serializer):

@@ -44,6 +44,7 @@ from sync_engine.selectors import (
     mappings_query,
     object_last_synced,
     object_sync_get,
+    sync_cadence,
     sync_error_cards,
     sync_errors_query,
     sync_runs_query,
@@ -120,8 +121,12 @@ class IntegrationView(APIView):
             "salesforce": integration_salesforce_connection(integration=integration),
             "hubspot": integration_hubspot_connection(integration=integration),
             "api_usage": usage,
+            # At the pace the schedule keeps, as the Sync health tab forecasts it.
             "forecast": api_usage_forecast(
-                allocation=usage.allocation, used=usage.used, hourly=hourly
+                allocation=usage.allocation,
+                used=usage.used,
+                hourly=hourly,
+                cadence=sync_cadence(integration=integration, remaining=usage.remaining),
             ),
             "calls_per_hour": hourly.buckets,
             "last_synced": object_last_synced(integration=integration),

@@ -296,6 +296,21 @@ def _pipelines_from_post(request, integration, settings) -> tuple[dict, dict[str
     return out, missing
 
 
+def _statuses_without_stage(integration, settings) -> list[str]:
+    """Finish checks the saved table again: a case status added in Salesforce since step 4 (or
+    a table saved before every status needed a stage) has no stage in a chosen pipeline."""
+    statuses = ticket_case_statuses(integration=integration)
+    labels = {p["key"]: p["label"] for p in ticket_case_processes(integration=integration)}
+    return [
+        _("Choose a ticket stage for case status “%(status)s” (%(process)s).")
+        % {"status": status, "process": labels.get(key, entry.get("label", key))}
+        for key, entry in settings.pipelines.items()
+        if key in labels and not entry.get("managed")
+        for status in statuses
+        if status not in (entry.get("stages") or {})
+    ]
+
+
 # --- posts ----------------------------------------------------------------------------------
 @admin_required
 def ticket_post(request: HttpRequest) -> HttpResponse:
@@ -344,6 +359,8 @@ def ticket_post(request: HttpRequest) -> HttpResponse:
                 # Set up already (a stale page): finishing again would switch on a ticket sync
                 # the admin may have switched off since; the switch is on the settings.
                 return redirect(url)
+            if unmapped := _statuses_without_stage(integration, settings):
+                raise SettingsError({"pipelines": " ".join(unmapped)})
             ticket_setup_finish(integration=integration, actor=request.user)
             request.session.pop(SESSION_STEP, None)
             messages.success(request, _("Ticket sync is on: cases sync to tickets from now on."))

@@ -793,3 +793,53 @@ def test_docs_are_served_from_local_static_files(logged_in):
         for src in sources:
             if src.startswith("/static/"):
                 assert logged_in.get(src).status_code == 200, src
+
+
+# --- review: the forecast, Swagger's example body, error answers ------------------------------
+def test_the_api_forecasts_at_the_pace_the_dashboard_does(admin_client, connected):
+    """Cycles slowed down to last: the page and the API both say the allocation lasts."""
+    from datetime import timedelta
+
+    from sync_engine.models import ObjectSync
+
+    ObjectSync.objects.update_or_create(
+        integration=connected, object="contacts", defaults={"enabled": True}
+    )
+    for _ in range(3):
+        SyncRun.objects.create(
+            integration=connected, object="contacts", finished_at=timezone.now(),
+            salesforce_calls=40,
+        )  # fmt: skip
+    at = timezone.now() - timedelta(minutes=5)
+    ApiCall.objects.bulk_create(
+        ApiCall(integration=connected, system="salesforce", operation="query", status=200,
+                called_at=at)
+        for _ in range(4_000)
+    )  # fmt: skip
+    assert 'data-forecast="enough"' in admin_client.get("/sync-health/").content.decode()
+    forecast = admin_client.get("/api/v1/integration/").json()["forecast"]
+    assert (forecast["state"], forecast["runs_out_at"], forecast["paced"]) == ("enough", None, True)
+
+
+def test_swaggers_example_change_body_changes_nothing(admin_client, connected):
+    """Try it out fills a body from the schema's defaults: on a change there are none, so the
+    settings the admin didn't mean to touch aren't reset."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    changes = schema["components"]["schemas"]["ContactsSettingsChanges"]["properties"]
+    assert not any("default" in prop for prop in changes.values())
+    settings = schema["components"]["schemas"]["ContactsSettings"]["properties"]
+    assert settings["hubspot_creates"]["default"] == "lead"  # the stored settings say theirs
+
+
+def test_a_body_that_isnt_json_is_answered_as_the_schema_says(admin_client, connected):
+    from drf_spectacular.generators import SchemaGenerator
+
+    response = admin_client.patch("/api/v1/integration/", "{bad", content_type="application/json")
+    assert response.status_code == 400 and set(response.json()) == {"detail"}
+    assert admin_client.post("/api/v1/errors/resync/", {"all": "true"}).status_code == 415
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    patch = schema["paths"]["/api/v1/integration/"]["patch"]["responses"]
+    assert "415" in patch
+    assert len(patch["400"]["content"]["application/json"]["schema"]["oneOf"]) == 2

@@ -566,3 +566,32 @@ def test_a_stale_settings_tab_does_not_undo_another_tabs_change(admin_client, li
     assert row(live).enabled is True
     event = AuditEvent.objects.filter(action="settings.updated").latest("pk")
     assert list(event.details["changes"]) == ["salesforce_delete"]
+
+
+def test_finish_sends_the_admin_back_to_a_status_left_without_a_stage(admin_client, live):
+    """A table saved with a status missing (a status added in Salesforce since step 4, say)
+    doesn't pass Finish: new tickets of that status would land in the first stage."""
+    from sync_engine.models import ObjectSync
+    from sync_engine.services import object_settings_update
+
+    object_settings_update(
+        integration=live,
+        object_name="tickets",
+        changes={
+            "pipelines": {
+                "master": {
+                    "label": "Master",
+                    "pipeline": "0",
+                    "pipeline_label": "Support Pipeline",
+                    "stages": {"New": "1"},
+                    "managed": False,
+                }
+            }
+        },
+    )
+    response = admin_client.post("/tickets/", {"step": 6, "action": "finish"})
+    assert response["Location"] == "/tickets/?step=4"
+    row = ObjectSync.objects.get(integration=live, object="tickets")
+    assert not row.enabled and not row.options.get("setup_complete")
+    html = admin_client.get("/tickets/?step=4").content.decode()
+    assert "Choose a ticket stage for case status “Working”" in html
