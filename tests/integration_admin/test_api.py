@@ -53,7 +53,12 @@ def test_integration_state_usage_and_forecast(logged_in):
     assert body["api_usage"]["remaining"] == 97
     assert body["api_usage"]["limited_by_salesforce"] == 15000
     # 3 calls an hour never fill 100 in any 24 hours.
-    assert body["forecast"] == {"state": "enough", "pace_per_hour": 3, "runs_out_at": None}
+    assert body["forecast"] == {
+        "state": "enough",
+        "pace_per_hour": 3,
+        "runs_out_at": None,
+        "paced": False,
+    }
     assert len(body["calls_per_hour"]) == 24 and body["calls_per_hour"][-1]["salesforce"] == 3
     assert set(body["last_synced"]) == {"contacts"}
     assert body["salesforce"]["instance_url"] == "https://127.0.0.1:1"
@@ -674,7 +679,11 @@ def test_schema_documents_the_error_answers(logged_in):
             assert responses["401"]["content"]["application/json"]["schema"] == error, path
             if method in ("post", "patch", "delete"):
                 assert responses["403"]["content"]["application/json"]["schema"] == error
-                assert responses["400"]["content"]["application/json"]["schema"] == invalid
+                # Messages per field, or a body that isn't JSON (``detail``).
+                assert responses["400"]["content"]["application/json"]["schema"] == {
+                    "oneOf": [invalid, error]
+                }
+                assert responses["415"]["content"]["application/json"]["schema"] == error
             if path != "/api/v1/audit/":
                 assert responses["404"]["content"]["application/json"]["schema"] == error
     for path in ("/api/v1/errors/", "/api/v1/errors/export/", "/api/v1/runs/", "/api/v1/mappings/"):
