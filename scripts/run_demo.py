@@ -1,8 +1,8 @@
 """`make run`: check the ports are free, migrate, start the emulators (seeded the first time),
 the web app, a Celery worker and beat. The first start also connects the integration to the
-emulators with the demo's settings and makes the admin login, printed once; later starts keep
-what the operator changed (settings, a Disconnect, the admin's password) and only start the
-processes. Ctrl-C stops it all.
+emulators with the demo's settings and makes the admin login, printed once; a later start
+finishes a first one cut short, keeps what the operator changed (settings, a Disconnect, the
+admin's password) and only starts the processes. Ctrl-C stops it all.
 
 Ports and the state folder come from SF_PORT, HS_PORT, WEB_PORT and VAR_DIR (defaults 8443,
 8444, 8000 and ./var).
@@ -117,10 +117,11 @@ class Setup:
 
 
 def demo_setup(connect: list[str], *, var_dir: Path) -> Setup:
-    """The first start connects the integration with the demo's settings and makes the admin
-    login. Later starts leave both alone, so what the operator changed stays: an integration
-    connected once (whatever became of it since) and any existing login. Needs Django set up
-    and the emulators answering."""
+    """Sets the demo up: connects the integration, gives it the demo's settings and makes the
+    admin login. Each step is checked on its own, so a first start interrupted halfway is
+    finished by the next, and none is done twice: what the operator changed stays (an
+    integration connected once, whatever became of it since; a setting changed; any login).
+    Needs Django set up and the emulators answering."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
@@ -131,14 +132,22 @@ def demo_setup(connect: list[str], *, var_dir: Path) -> Setup:
     connected = False
     if not AuditEvent.objects.filter(action="integration.connected").exists():
         call_command(*connect)
-        # The demo org has State and Country/Territory picklists turned on.
-        call_command("sync_settings", "contacts", "salesforce_state_country=enabled")
         connected = True
+    # The demo org has State and Country/Territory picklists turned on. A change is audited with
+    # the change itself, so once recorded (this step done, or the operator's choice) it stays.
+    if not AuditEvent.objects.filter(
+        action="settings.updated",
+        details__object="contacts",
+        details__changes__has_key="salesforce_state_country",
+    ).exists():
+        call_command("sync_settings", "contacts", "salesforce_state_country=enabled")
 
+    integration = integration_get_default()
     users = get_user_model().objects
     password = None
     legacy = var_dir / LEGACY_PASSWORD_FILE
     if not users.exists():
+        # Last: a step above that fails must not leave a login whose password wasn't shown.
         _user, password, _created = admin_user_ensure(username="admin")
     elif legacy.exists():
         # Shown this once more if it still works: it isn't kept in clear any longer.
@@ -148,7 +157,6 @@ def demo_setup(connect: list[str], *, var_dir: Path) -> Setup:
     legacy.unlink(missing_ok=True)
 
     admins = users.filter(is_active=True, is_superuser=True).order_by("id")
-    integration = integration_get_default()
     return Setup(
         connected=connected,
         password=password,
@@ -282,6 +290,14 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()  # the web app, worker and beat share the database
+        if setup.password:
+            # At once, not only in the banner: a slow dashboard or a Ctrl-C before it answers
+            # would lose the password for good.
+            print(
+                f"\nThe admin login is admin / {setup.password}"
+                " (shown on this start only: note it down)",
+                flush=True,
+            )
         wait_for_port(web_port, procs=procs)
         text = banner(
             setup,

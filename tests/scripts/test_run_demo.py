@@ -1,11 +1,13 @@
 """`make run` as a new user meets it: the login page, both emulators, and a clean Ctrl-C; a
-later start that keeps what the operator changed; a port already taken."""
+later start that keeps what the operator changed or finishes a first one cut short; a port
+already taken."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,11 +16,14 @@ import threading
 import time
 from io import StringIO
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 from django.contrib.auth import authenticate
+from django.core import management
 from django.core.management import call_command
+from django.db import connections
 from django.test import RequestFactory
 
 from sync_engine.models import AuditEvent, Integration, ObjectSync, SalesforceConnection
@@ -176,6 +181,92 @@ def test_a_later_start_keeps_what_the_operator_changed(run_demo, emulators, tmp_
     assert f"VAR_DIR={tmp_path}" in text  # the commands reach this demo's state
     assert "http://127.0.0.1:8000/connection/" in text
     assert f"manage.py connect --salesforce-url {emulators.salesforce.url}" in text
+
+
+@pytest.mark.django_db
+def test_a_first_start_cut_short_after_connecting_is_finished_by_the_next(
+    run_demo, emulators, tmp_path, monkeypatch
+):
+    """Ctrl-C (or a crash) between connecting and the demo's settings: the next start applies
+    them without connecting again and makes the admin; a later one keeps the operator's change."""
+    connect = run_demo.connect_args(
+        salesforce_url=emulators.salesforce.url,
+        hubspot_url=emulators.hubspot.url,
+        ca=emulators.ca_path,
+    )
+    real = management.call_command
+
+    def ctrl_c_after_connect(name, *args, **kwargs):
+        if name == "sync_settings":
+            raise KeyboardInterrupt
+        return real(name, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(management, "call_command", ctrl_c_after_connect)
+        with pytest.raises(KeyboardInterrupt):
+            run_demo.demo_setup(connect, var_dir=tmp_path)
+
+    second = run_demo.demo_setup(connect, var_dir=tmp_path)
+    assert not second.connected and second.state == "connected"
+    assert AuditEvent.objects.filter(action="integration.connected").count() == 1
+    contacts = ObjectSync.objects.get(object="contacts")
+    assert contacts.options["salesforce_state_country"] == "enabled"
+    assert second.admins == ["admin"] and logs_in("admin", second.password)
+
+    object_settings_update(
+        integration=integration_get_default(),
+        object_name="contacts",
+        changes={"salesforce_state_country": "disabled"},
+    )
+    events = AuditEvent.objects.count()
+    third = run_demo.demo_setup(connect, var_dir=tmp_path)
+    assert not third.connected and third.password is None
+    contacts.refresh_from_db()
+    assert contacts.options["salesforce_state_country"] == "disabled"
+    assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.django_db
+def test_the_new_password_is_shown_before_the_dashboard_answers(
+    run_demo, emulators, tmp_path, monkeypatch, capsys
+):
+    """Ctrl-C while the dashboard is still starting: the admin made on this start was shown
+    already, so its password isn't lost. main() runs here on the test database, with a
+    stand-in for the processes (the emulators are the fixture's)."""
+    web_port = free_port()
+    monkeypatch.setenv("WEB_PORT", str(web_port))
+    monkeypatch.setenv("SF_PORT", str(urlsplit(emulators.salesforce.url).port))
+    monkeypatch.setenv("HS_PORT", str(urlsplit(emulators.hubspot.url).port))
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    (tmp_path / "emulators").mkdir()
+    shutil.copy(emulators.ca_path, tmp_path / "emulators" / "ca.pem")
+    honcho = tmp_path / "bin" / "honcho"
+    honcho.parent.mkdir()
+    honcho.write_text("#!/bin/sh\nexec sleep 60\n")
+    honcho.chmod(0o755)
+    monkeypatch.setattr(run_demo, "BIN", honcho.parent)
+    monkeypatch.setattr(run_demo, "ports_check", lambda ports: None)  # the emulators hold two
+    monkeypatch.setattr(run_demo, "manage", lambda *args, env: None)  # migrated already
+    monkeypatch.setattr(run_demo, "django_setup", lambda env: None)  # set up already
+    monkeypatch.setattr(connections, "close_all", lambda: None)  # the test's transaction
+    real_wait = run_demo.wait_for_port
+
+    def ctrl_c_while_the_dashboard_starts(port, timeout=60.0, procs=None):
+        if port == web_port:
+            raise KeyboardInterrupt
+        return real_wait(port, timeout, procs)
+
+    monkeypatch.setattr(run_demo, "wait_for_port", ctrl_c_while_the_dashboard_starts)
+    sigterm = signal.getsignal(signal.SIGTERM)
+    try:
+        assert run_demo.main() == 0
+    finally:
+        signal.signal(signal.SIGTERM, sigterm)
+
+    shown = re.search(r"admin login is (\S+) / (\S+)", capsys.readouterr().out)
+    assert shown, "the new admin's password was never shown"
+    assert logs_in(*shown.groups())
+    assert integration_get_default().state == "connected"
 
 
 @pytest.mark.django_db
