@@ -224,7 +224,7 @@ class CompanySync(PairSync):
     def hubspot_unchanged(self, obj: Any, link: RecordLink) -> bool:
         for mapping in self.ctx.mappings:
             name = self.ctx.mapped_field(mapping, SOBJECT)
-            if not name:
+            if not name or self.hubspot_goes_nowhere(mapping, link.snapshot):
                 continue
             try:
                 value = self.hubspot_comparable(mapping, obj.properties or {})

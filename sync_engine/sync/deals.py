@@ -327,6 +327,8 @@ class DealSync(PairSync):
         for mapping in self.ctx.mappings:
             if not self.ctx.mapped_field(mapping, SOBJECT):
                 continue
+            if self.hubspot_goes_nowhere(mapping, snapshot):
+                continue
             try:
                 value = self.hubspot_comparable(mapping, props)
             except ValueConversionError:

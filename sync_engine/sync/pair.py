@@ -57,6 +57,7 @@ from .values import ValueConversionError, normalize, to_salesforce
 OWNER_PROPERTY = "hubspot_owner_id"
 RETRY_BATCH = 2000  # records retried per cycle at most
 HUBSPOT_BATCH = 100  # records per HubSpot batch call
+MERGED_IDS = "hs_merged_object_ids"  # on a record: the ids merged into it ("1;2")
 # Records per Salesforce write call: five sObject Collections of 200 in one composite request.
 SALESFORCE_COLLECTION = COLLECTION_WRITE_SIZE * COLLECTIONS_PER_COMPOSITE
 T = TypeVar("T")
@@ -592,25 +593,39 @@ class PairSync:
 
     def deleted_in_hubspot(self, object_type: str, ids: set[str]) -> set[str]:
         """Which of these HubSpot records are gone (one batch read per 100, none without
-        ids); their links are retired, as their own pair retires them when it finds one gone.
-        A record that left an association may have been deleted, not taken off: HubSpot
-        deletes never change Salesforce."""
+        ids): deleted, or merged into another record. A record that left an association may
+        have been deleted, not taken off: HubSpot deletes never change Salesforce. The links
+        of deleted ones are retired, as their own pair retires them when it finds one gone;
+        a merged one's link is left for its pair to move to the record it was merged into
+        (reading a merged-away id answers with that record, under its own id)."""
         gone: set[str] = set()
+        merged: set[str] = set()
         ordered = sorted(ids)
         for start in range(0, len(ordered), HUBSPOT_BATCH):
             chunk = ordered[start : start + HUBSPOT_BATCH]
             try:
                 found = hubspot_batch_read(
-                    self.ctx.hubspot, object_type=object_type, ids=chunk, properties=[]
+                    self.ctx.hubspot,
+                    object_type=object_type,
+                    ids=chunk,
+                    properties=[MERGED_IDS],
                 )
-                gone |= set(chunk) - {str(o.id) for o in found.results}
             except NotFound:
                 gone |= set(chunk)
+                continue
+            answered = {str(o.id) for o in found.results}
+            merged |= {
+                old
+                for o in found.results
+                for old in ((o.properties or {}).get(MERGED_IDS) or "").split(";")
+                if old in chunk and old not in answered
+            }
+            gone |= set(chunk) - answered - merged
         if gone:
             RecordLink.objects.filter(
                 integration=self.ctx.integration, object=object_type, hubspot_id__in=gone
             ).delete()
-        return gone
+        return gone | merged
 
     def archivable(self, hubspot_ids: list[str]) -> list[str]:
         """Which of the HubSpot records whose Salesforce record was deleted go too (all; a
@@ -890,6 +905,16 @@ class PairSync:
             # Salesforce's blank leaves HubSpot's value be (rules.py) and is what is in step;
             # unrecorded, the field would read as a first sync, and a change, for ever.
             pair.same[prop] = sf_value
+
+    @staticmethod
+    def hubspot_goes_nowhere(mapping, snapshot: dict) -> bool:
+        """*Always use Salesforce* with Salesforce blank: HubSpot's value stays and goes
+        nowhere, so its edits are no change (the owner is two-way whatever its rule)."""
+        return (
+            mapping.rule == SyncRule.ALWAYS_USE_SALESFORCE
+            and mapping.hubspot_property != OWNER_PROPERTY
+            and snapshot.get(mapping.hubspot_property) == ""
+        )
 
     def salesforce_value_compared(self, mapping, record: dict, name: str, kind: str) -> str:
         """A mapped Salesforce field's value (``name``, of type ``kind``) in the form it is

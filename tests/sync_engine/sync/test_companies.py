@@ -1065,3 +1065,31 @@ def one_contact_in_the_list(companies, integration, emulators, sf_person, hs_per
         changes={"inclusion_list_id": make_list(emulators)},
     )
     return inside, outside, hs_in, hs_out
+
+
+def test_always_use_salesforce_with_salesforce_blank_settles(
+    companies, sf_person, hs_person, emulators
+):
+    """HubSpot's value of such a field goes nowhere: an edit elsewhere in HubSpot is no change
+    (no Salesforce read), and Salesforce keeps its blank."""
+    FieldMapping.objects.filter(object="companies", hubspot_property="industry").update(
+        rule="always_use_salesforce"
+    )
+    account = sf_person.Account.create({"Name": "Globex"})["id"]  # no Industry
+    companies()
+    company = companies.link(salesforce_id=account).hubspot_id
+    hs_person.crm.companies.basic_api.update(
+        company, CompanyInput(properties={"industry": "BANKING"})
+    )
+    for app in (emulators.salesforce.app, emulators.hubspot.app):
+        app.clock.advance(600)
+    companies()
+    for app in (emulators.salesforce.app, emulators.hubspot.app):
+        app.clock.advance(600)
+    hs_person.crm.companies.basic_api.update(
+        company,
+        CompanyInput(properties={"founded_year": "1999"}),  # not mapped
+    )
+    run = companies()
+    assert run.counts.get("unchanged") == 1, dict(run.counts)
+    assert sf_person.Account.get(account)["Industry"] is None

@@ -1159,3 +1159,31 @@ def test_a_cycle_that_dies_before_its_association_sweep_sweeps_that_slice_again(
     monkeypatch.setattr(deal_sync, "SWEEP", 1)
     deals()
     assert sweep.get().seen["after"] == deals.links().order_by("pk")[0].pk
+
+
+def test_a_contact_merged_in_hubspot_is_not_taken_for_deleted(
+    deals, sf_person, hs_person, emulators
+):
+    """Reading a merged-away contact answers with the one it was merged into: the deal pair,
+    running first, leaves the contact's link for the contact pair to move, and no second
+    Salesforce contact is made for the survivor."""
+    _, contact, opportunity = opportunity_with_role(
+        deals, sf_person, account="Acme", person="Ann", email="ann@x.example", opportunity="Anvils"
+    )
+    deals.all()
+    deals()
+    merged_away = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    survivor = hs_create(hs_person, email="ann.b@x.example", lastname="Ann B", company="Acme")
+    emulators.hubspot.app.run_action(
+        "merge", object_type="contacts", primary_id=survivor, merged_id=merged_away
+    )
+    for app in (emulators.salesforce.app, emulators.hubspot.app):
+        app.clock.advance(60)
+    deals()  # the deal pair runs first (Sync now on deals, say)
+    deals("contacts")
+    links = set(
+        RecordLink.objects.filter(object="contacts").values_list("hubspot_id", "salesforce_id")
+    )
+    assert (survivor, contact) in links
+    assert len(sf_person.query("SELECT Id FROM Contact")["records"]) == 1
+    assert roles(sf_person, opportunity) == [contact]  # the role stays
