@@ -574,13 +574,7 @@ class ContactSync(PairSync):
         props = obj.properties or {}
         snapshot = link.snapshot
         for f in self.field_plan(link.salesforce_type):
-            # Blank in Salesforce: HubSpot's value goes nowhere, and stays (the owner is
-            # two-way whatever its rule).
-            if (
-                f.rule == SyncRule.ALWAYS_USE_SALESFORCE
-                and not f.owner
-                and snapshot.get(f.prop) == ""
-            ):
+            if self.hubspot_goes_nowhere(f.mapping, snapshot):
                 continue
             value = props.get(f.prop)
             if f.owner or f.geo or f.dropdown or not (f.plain and type(value) is str):
@@ -703,24 +697,19 @@ class ContactSync(PairSync):
                 salesforce_id__in=[r["Id"] for _, records in waiting for r in records],
             )
         }
-        read = hubspot_batch_read(
-            self.ctx.hubspot,
-            object_type=OBJECT,
-            ids=sorted({link.hubspot_id for link in links.values()}),
-            properties=["hs_merged_object_ids"],
-        ).results
-        alive = {str(o.id) for o in read}  # a contact merged away reads as its survivor
-        alive.update(
-            old for o in read for old in (o.properties.get("hs_merged_object_ids") or "").split(";")
+        # A contact merged away reads as its survivor: alive. The gone ones' links retire.
+        gone_contacts = self.deleted_in_hubspot(
+            OBJECT, {link.hubspot_id for link in links.values()}, merged_too=False
         )
         pairs = []
         for obj, records in waiting:
             gone = [
-                r for r in records if r["Id"] in links and links[r["Id"]].hubspot_id not in alive
+                r
+                for r in records
+                if r["Id"] in links and links[r["Id"]].hubspot_id in gone_contacts
             ]
             if gone:
-                record = _oldest(gone)
-                links.pop(record["Id"]).delete()  # the new link is stored with the sync
+                record = _oldest(gone)  # its new link is stored with the sync
                 self.counts["links_repointed"] += 1
                 pairs.append(Pair(_sobject_of(record), record, obj))
                 continue

@@ -591,13 +591,16 @@ class PairSync:
         RecordLink.objects.filter(pk__in=[link.pk for link in gone]).delete()
         self.counts["links_removed"] += len(gone)
 
-    def deleted_in_hubspot(self, object_type: str, ids: set[str]) -> set[str]:
+    def deleted_in_hubspot(
+        self, object_type: str, ids: set[str], *, merged_too: bool = True
+    ) -> set[str]:
         """Which of these HubSpot records are gone (one batch read per 100, none without
         ids): deleted, or merged into another record. A record that left an association may
         have been deleted, not taken off: HubSpot deletes never change Salesforce. The links
         of deleted ones are retired, as their own pair retires them when it finds one gone;
         a merged one's link is left for its pair to move to the record it was merged into
-        (reading a merged-away id answers with that record, under its own id)."""
+        (reading a merged-away id answers with that record, under its own id). Merged ones
+        are among those returned unless ``merged_too`` is False."""
         gone: set[str] = set()
         merged: set[str] = set()
         ordered = sorted(ids)
@@ -625,7 +628,7 @@ class PairSync:
             RecordLink.objects.filter(
                 integration=self.ctx.integration, object=object_type, hubspot_id__in=gone
             ).delete()
-        return gone | merged
+        return gone | merged if merged_too else gone
 
     def archivable(self, hubspot_ids: list[str]) -> list[str]:
         """Which of the HubSpot records whose Salesforce record was deleted go too (all; a
