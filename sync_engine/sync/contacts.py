@@ -46,6 +46,7 @@ from .lifecycle import LIFECYCLE_ERROR, LIFECYCLE_STREAMS, LifecycleTransitions
 from .pair import (
     GEO_PROPERTIES,
     LINK_MOMENTS,
+    MERGED_IDS,
     OWNER_PROPERTY,
     Pair,
     PairSync,
@@ -94,7 +95,7 @@ HUBSPOT_SYSTEM = [
     "salesforcecontactid",
     OWNER_PROPERTY,
     "lifecyclestage",
-    "hs_merged_object_ids",
+    MERGED_IDS,
     "firstname",
     "lastname",
 ]
@@ -371,7 +372,7 @@ class ContactSync(PairSync):
         found = {str(o.id): o for o in result.results}
         merged_into = {}
         for obj in result.results:
-            for old in (obj.properties.get("hs_merged_object_ids") or "").split(";"):
+            for old in (obj.properties.get(MERGED_IDS) or "").split(";"):
                 if old:
                     merged_into[old] = obj
         for pair in pairs:
@@ -560,7 +561,7 @@ class ContactSync(PairSync):
         survivors = {
             old: str(obj.id)
             for obj in objects
-            for old in (obj.properties.get("hs_merged_object_ids") or "").split(";")
+            for old in (obj.properties.get(MERGED_IDS) or "").split(";")
             if old
         }
         if not survivors:
