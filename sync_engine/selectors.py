@@ -518,13 +518,16 @@ def api_usage_forecast(
 
 
 def sync_cadence(*, integration: Integration, remaining: int | None = None) -> Cadence:
-    """How often the cycle runs now and what the schedule reckons a cycle costs (3 queries;
-    ``remaining``: the allocation left, if read)."""
-    from .sync.schedule import cycle_every, typical_calls
+    """How often the cycle runs now and what the schedule reckons a cycle costs (one query
+    with ``remaining``, the allocation left, when the caller has read it)."""
+    from .budget import budget_remaining
+    from .sync.schedule import interval_for, typical_calls, whole_ticks
 
-    every = cycle_every(integration=integration, remaining=remaining)
     pairs = ObjectSync.objects.filter(integration=integration, enabled=True).values("object")
     calls = typical_calls(integration=integration, object_names=pairs)  # pairs: a subquery
+    if remaining is None:
+        remaining = budget_remaining(integration=integration, system=System.SALESFORCE)
+    every = whole_ticks(interval_for(calls, remaining))  # as ``due_cycles`` schedules it
     return Cadence(minutes=round(every / timedelta(minutes=1)), calls=calls)
 
 
@@ -911,6 +914,21 @@ def schema_options(
         hubspot=hubspot,
         salesforce=sorted(salesforce.values(), key=lambda f: (f.get("label") or f["name"]).lower()),
         fetched_at=min(fetched) if fetched else None,
+    )
+
+
+def pair_schema_options(*, integration: Integration, object_name: str) -> SchemaOptions:
+    """A pair's cached schemas as its mapping table shows them (``schema_options`` of its
+    Salesforce objects; a custom object's, ``custom:<n>``, from its settings: 1 query more)."""
+    from .services import SALESFORCE_OBJECTS
+
+    if object_name.startswith(CUSTOM_PREFIX):
+        settings = object_settings_get(integration=integration, object_name=object_name)
+        sobjects: tuple[str, ...] = (settings.salesforce_object,)
+    else:
+        sobjects = tuple(SALESFORCE_OBJECTS.get(object_name, ()))
+    return schema_options(
+        integration=integration, object_name=object_name, salesforce_objects=sobjects
     )
 
 

@@ -60,7 +60,7 @@ OLDER_RUNS_PER_PAGE = 50
 
 
 def _usage_context(integration, form: AllocationForm | None = None) -> dict:
-    """The API call use panel (6 queries: 3 for the cadence)."""
+    """The API call use panel (the cadence takes one query: the allocation left is read here)."""
     usage = integration_api_usage(integration=integration)
     hourly = api_calls_hourly(integration=integration)
     cadence = sync_cadence(integration=integration, remaining=usage.remaining)

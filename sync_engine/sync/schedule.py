@@ -62,6 +62,11 @@ def cycle_interval(
     calls = typical_calls(integration=integration, object_names=object_names)
     if remaining is None:
         remaining = budget_remaining(integration=integration, system=System.SALESFORCE)
+    return interval_for(calls, remaining)
+
+
+def interval_for(calls: float, remaining: int | None) -> timedelta:
+    """The interval at which cycles of ``calls`` each leave ``remaining`` lasting a day."""
     if remaining is None:
         return BASE_INTERVAL
     if remaining <= 0:
@@ -74,18 +79,6 @@ def whole_ticks(interval: timedelta) -> timedelta:
     """An interval rounded up to whole beat ticks, so the slack never brings a stretched cycle
     in before its interval."""
     return math.ceil(interval / BASE_INTERVAL) * BASE_INTERVAL
-
-
-def cycle_every(*, integration: Integration, remaining: int | None = None) -> timedelta:
-    """How often the integration's cycle runs now (as ``due_cycles`` schedules it), for the
-    Sync health tab (``remaining``: the allocation left, as the tab has read it)."""
-    names = ObjectSync.objects.filter(integration=integration, enabled=True).values_list(
-        "object", flat=True
-    )
-    interval = cycle_interval(
-        integration=integration, object_names=list(names), remaining=remaining
-    )
-    return whole_ticks(interval)
 
 
 def due_cycles() -> list[tuple[int, str]]:
