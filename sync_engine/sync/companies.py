@@ -35,8 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import services
-from ..models import ObjectSync, RecordLink, ResyncRequest, SyncError
-from ..object_settings import settings_for
+from ..models import RecordLink, ResyncRequest, SyncError
 from .changes import (
     COMPANY_PROPERTY,
     OVERLAP,
@@ -477,10 +476,7 @@ class CompanySync(PairSync):
     def contact_segment(self) -> frozenset[str] | set[str]:
         """The contact inclusion list's members ({"*"} without a list), read once."""
         if self._segment is None:
-            row = ObjectSync.objects.filter(
-                integration=self.ctx.integration, object="contacts"
-            ).first()
-            list_id = settings_for("contacts", row.options if row else {}).inclusion_list_id
+            list_id = self.contact_settings.inclusion_list_id
             self._segment = (
                 hubspot_list_members(self.ctx.hubspot, list_id) if list_id else frozenset({"*"})
             )
@@ -816,21 +812,9 @@ class CompanySync(PairSync):
             old_company = link.snapshot.get("__company") or ""
             company = companies.get(account, "")
             if account and not company:
-                services.sync_error_record(
-                    integration=self.ctx.integration,
-                    object_name=OBJECT,
-                    error_type="waiting_for_account",
-                    direction="to_hubspot",
-                    record_key=f"salesforce:{record['Id']}",
-                    hubspot_id=link.hubspot_id,
-                    salesforce_id=record["Id"],
-                    salesforce_type="Contact",
-                    record_label=Pair("Contact", record, None).label,
-                    code="WAITING_FOR_ACCOUNT",
-                    message=f"Account {account} has no HubSpot company yet; the contact is "
-                    "associated once the account syncs.",
+                self.waiting_for_account_company(
+                    link, account, label=Pair("Contact", record, None).label
                 )
-                self.counts["waiting_for_account"] += 1
                 waiting[record["Id"]] = ""
                 continue
             if old_company and old_company != company:
@@ -1043,12 +1027,7 @@ class CompanySync(PairSync):
 
     def company_accounts(self, companies: list[str]) -> dict[str, str]:
         """HubSpot company id -> its linked account id."""
-        return {
-            link.hubspot_id: link.salesforce_id
-            for link in RecordLink.objects.filter(
-                integration=self.ctx.integration, object=OBJECT, hubspot_id__in=companies
-            )
-        }
+        return {c: link.salesforce_id for c, link in self.links_by("hubspot_id", companies).items()}
 
     def without_deleted_companies(
         self, changed: list[Any], links: dict[str, RecordLink], company_of: dict[str, str]
@@ -1089,8 +1068,10 @@ class CompanySync(PairSync):
         self.counts["kept_account_company_deleted"] += len(kept)
         return [o for o in changed if str(o.id) not in kept]
 
-    def waiting_for_account_company(self, link: RecordLink, account: str) -> None:
-        """The Salesforce contact's account has no HubSpot company (any more)."""
+    def waiting_for_account_company(
+        self, link: RecordLink, account: str, *, label: str = ""
+    ) -> None:
+        """The Salesforce contact's account has no HubSpot company (yet, or any more)."""
         services.sync_error_record(
             integration=self.ctx.integration,
             object_name=OBJECT,
@@ -1100,6 +1081,7 @@ class CompanySync(PairSync):
             hubspot_id=link.hubspot_id,
             salesforce_id=link.salesforce_id,
             salesforce_type="Contact",
+            record_label=label,
             code="WAITING_FOR_ACCOUNT",
             message=f"Account {account} has no HubSpot company yet; the contact is "
             "associated once the account syncs.",

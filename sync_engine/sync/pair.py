@@ -155,7 +155,7 @@ class PairSync:
         )
         self.two_way = [m.hubspot_property for m in ctx.mappings if m.rule == SyncRule.TWO_WAY]
         self._intents: SyncCursor | None = None
-        self._geo_settings: Any = None
+        self._contact_settings: Any = None
         self._geo_fields: dict[tuple[str, str], str | None] = {}
         self._picklists: dict[str, geo.Picklists] = {}
 
@@ -933,22 +933,22 @@ class PairSync:
 
     # --- State and Country/Territory picklists (spec §12) ---------------------------------
     @property
-    def geo_settings(self) -> Any:
-        """The portal's state and country settings: kept with the contact pair's, they apply
-        to every pair with an address."""
-        if self._geo_settings is None:
-            self._geo_settings = (
+    def contact_settings(self) -> Any:
+        """The contact pair's settings, read once: the portal's state and country settings
+        and the inclusion list are kept there, and apply to other pairs too."""
+        if self._contact_settings is None:
+            self._contact_settings = (
                 self.settings
                 if self.object_name == "contacts"
                 else object_settings_get(integration=self.ctx.integration, object_name="contacts")
             )
-        return self._geo_settings
+        return self._contact_settings
 
     def geo_active(self) -> bool:
         """Whether HubSpot's free-text country and state are converted to the org's values."""
         if self.object_name not in GEO_OBJECTS:
             return False
-        settings = self.geo_settings
+        settings = self.contact_settings
         return (
             settings.salesforce_state_country != "disabled"
             and settings.hubspot_state_country == "convert"
@@ -1026,7 +1026,7 @@ class PairSync:
         if not comparable:
             return ""
         picklists = self.geo_picklists(sobject)
-        codes = self.geo_settings.salesforce_state_country == "customised"
+        codes = self.contact_settings.salesforce_state_country == "customised"
         if prop == "country":
             if picklists.country_code(comparable) != comparable:
                 return comparable  # not a country we know: Salesforce says what's wrong
@@ -1041,7 +1041,7 @@ class PairSync:
         """The field a converted value is written to: with customised picklists (names the
         org changed) its code field, whose values don't change."""
         code = f"{name}Code"
-        customised = self.geo_settings.salesforce_state_country == "customised"
+        customised = self.contact_settings.salesforce_state_country == "customised"
         return code if customised and code in self.ctx.salesforce_fields.get(sobject, {}) else name
 
     def hubspot_option_comparable(self, prop: str, value: str, sobject: str, name: str) -> str:
