@@ -85,6 +85,12 @@ def active_list(
     return str(made["listId"])
 
 
+def advance_clocks(emulators: Emulators, seconds: float) -> None:
+    """Time passes in both CRMs alike."""
+    for running in (emulators.salesforce, emulators.hubspot):
+        running.app.clock.advance(seconds)
+
+
 def reset_emulators(emulators: Emulators) -> None:
     for running in (emulators.salesforce, emulators.hubspot):
         app = running.app

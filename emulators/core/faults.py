@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import re
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -54,6 +55,13 @@ class FaultRule:
             return False
         self.fired += 1
         return True
+
+    def stall(self) -> bool:
+        """Wait out ``delay``, then say whether the request fails (at once, or after being
+        applied); a rule with only a delay lets it be answered as usual."""
+        if self.delay:
+            time.sleep(self.delay)
+        return self.apply_then_fail or bool(self.drop or self.status or self.error_code)
 
     def public(self) -> dict:
         data = asdict(self)

@@ -222,21 +222,17 @@ class EmulatorApp:
         if request.raw_path.startswith(CONTROL_PREFIX):
             return self._handle_control(request)
         rule = self.faults.pick(request.method, request.path)
-        if rule and rule.delay:
-            time.sleep(rule.delay)
+        if rule is not None and not rule.stall():
+            rule = None  # a delay alone: answered as usual
         charged = 0
         with self.lock:
             response = self.before_route(request)
             if response is None:
-                if (
-                    rule
-                    and not rule.apply_then_fail
-                    and (rule.drop or rule.status or rule.error_code)
-                ):
+                if rule and not rule.apply_then_fail:
                     response = self.fault_response(rule, request)
                 else:
                     response = self._route(request)
-                    if rule and rule.apply_then_fail:
+                    if rule:
                         response = self.fault_response(rule, request)
             charged = self.charge(request, response)
             self.finalize(request, response)

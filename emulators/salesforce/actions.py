@@ -313,32 +313,9 @@ class Actions:
         )
 
     # --- org configuration ---------------------------------------------------------------
-    def set_opportunity_stage(
-        self,
-        value: str,
-        label: str | None = None,
-        probability: float | None = None,
-        closed: bool | None = None,
-        won: bool | None = None,
-        forecast_category: str | None = None,
-        active: bool | None = None,
-        description: str | None = None,
-    ) -> str:
-        """Add a ``StageName`` value or change one (type, probability, forecast category,
-        label; ``active=False`` deactivates it), as in Setup. Its ``OpportunityStage`` row and
-        the StageName picklist follow; opportunities already at that stage keep their values
-        until their stage is set again. A new open stage needs a ``probability``."""
-        return stages.set_stage(
-            self.app,
-            value,
-            label=label,
-            probability=probability,
-            closed=closed,
-            won=won,
-            forecast_category=forecast_category,
-            active=active,
-            description=description,
-        )
+    def set_opportunity_stage(self, value: str, **changes: Any) -> str:
+        """Add or change a ``StageName`` value as in Setup; see ``stages.set_stage``."""
+        return stages.set_stage(self.app, value, **changes)
 
     def enable_state_country_picklists(self, enabled: bool = True) -> bool:
         """Turn State and Country/Territory Picklists on: ``*Code`` fields appear and text

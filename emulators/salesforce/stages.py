@@ -98,7 +98,10 @@ def set_stage(
     active: bool | None = None,
     description: str | None = None,
 ) -> str:
-    """Add a stage or change one, as an admin does in Setup; returns its row id."""
+    """Add a stage or change one (type, probability, forecast category, label; ``active=False``
+    deactivates it), as an admin does in Setup; returns its row id. The StageName picklist
+    follows; opportunities already at that stage keep their values until their stage is set
+    again. A new open stage needs a ``probability``."""
     if not isinstance(value, str) or not value.strip() or len(value) > 255:
         raise ValueError("value must be a stage name of 1 to 255 characters")
     labels = forecast_labels(app)

@@ -21,6 +21,7 @@ import time
 
 import pytest
 
+from emulators.testing import advance_clocks
 from sync_engine.errors import ConnectorError
 from sync_engine.models import RecordLink, SyncError, SyncRun
 from sync_engine.sync.cycle import sync_cycle_run
@@ -290,8 +291,7 @@ def test_idle_cycles_a_few_minutes_after_a_big_sync_cost_one_call_per_side(
     settle(connected)
     costs = []
     for _ in range(5):  # a cycle a minute, on the emulators' clocks
-        emulators.salesforce.app.clock.advance(60)
-        emulators.hubspot.app.clock.advance(60)
+        advance_clocks(emulators, 60)
         idle = run_cycle(connected)
         assert quiet(idle), idle
         costs.append((idle.salesforce_calls, idle.hubspot_calls))

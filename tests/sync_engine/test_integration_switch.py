@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db.models import F
 
+from emulators.testing import advance_clocks
 from sync_engine.models import (
     ApiCall,
     AuditEvent,
@@ -66,8 +67,7 @@ def scheduled_cycle() -> list[SyncRun]:
 
 def quiet(emulators, seconds: float) -> None:
     """Time passes, in both CRMs and for the schedule (the cycles ran that much earlier)."""
-    emulators.salesforce.app.clock.advance(seconds)
-    emulators.hubspot.app.clock.advance(seconds)
+    advance_clocks(emulators, seconds)
     earlier = timedelta(seconds=seconds)
     SyncRun.objects.update(
         started_at=F("started_at") - earlier, finished_at=F("finished_at") - earlier

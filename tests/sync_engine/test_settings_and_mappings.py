@@ -150,10 +150,6 @@ def test_anything_else_is_no_list_id(given):
     }
 
 
-def _active_list(emulators, name: str = "Sync me", object_type: str = "contacts") -> str:
-    return active_list(emulators, name, object_type=object_type)
-
-
 def test_the_inclusion_list_is_checked_with_hubspot_when_it_changes(connected, emulators):
     def reads() -> int:
         return ApiCall.objects.filter(integration=connected, operation="lists.get").count()
@@ -174,7 +170,7 @@ def test_the_inclusion_list_is_checked_with_hubspot_when_it_changes(connected, e
     assert saved() is None and reads() == 1
     # Another object's list, or a static list: not an active contact list.
     with pytest.raises(SettingsError) as error:
-        update(_active_list(emulators, "Companies", "companies"))
+        update(active_list(emulators, "Companies", object_type="companies"))
     assert error.value.errors["inclusion_list_id"].endswith("isn't a contact list.")
     manual = emulators.hubspot.app.run_action("create_list", list_name="Trade show")
     with pytest.raises(SettingsError) as error:
@@ -184,7 +180,7 @@ def test_the_inclusion_list_is_checked_with_hubspot_when_it_changes(connected, e
     assert not AuditEvent.objects.filter(action="settings.updated").exists()
 
     # An active contact list, its id given as a number: one read, stored as text.
-    list_id = _active_list(emulators)
+    list_id = active_list(emulators, "Sync me")
     assert update(int(list_id)) == {"inclusion_list_id": (None, list_id)}
     assert saved() == list_id and reads() == 4
     # Unchanged: HubSpot isn't asked again. Cleared: no call either.

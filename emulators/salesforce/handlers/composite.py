@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -108,9 +107,7 @@ def _subrequest(
     # an all-or-none composite makes its sObject Collections subrequests all-or-none too
     sub.sf_all_or_none = force_all_or_none  # type: ignore[attr-defined]
     rule = app.faults.pick(sub.method, path, subrequest=True)
-    if rule is not None and rule.delay:
-        time.sleep(rule.delay)
-    if rule is None or not (rule.apply_then_fail or rule.drop or rule.status or rule.error_code):
+    if rule is None or not rule.stall():
         return app.dispatch(sub)  # a delay alone: answered as usual, as whole requests are
     if rule.apply_then_fail:
         app.dispatch(sub)

@@ -8,7 +8,7 @@ from hubspot.crm.companies import SimplePublicObjectInput as CompanyInput
 from hubspot.crm.companies import SimplePublicObjectInputForCreate as CompanyCreate
 from hubspot.crm.properties import PropertyCreate
 
-from emulators.testing import salesforce_client
+from emulators.testing import advance_clocks, salesforce_client
 from sync_engine.models import (
     ApiCall,
     FieldMapping,
@@ -1081,11 +1081,9 @@ def test_always_use_salesforce_with_salesforce_blank_settles(
     hs_person.crm.companies.basic_api.update(
         company, CompanyInput(properties={"industry": "BANKING"})
     )
-    for app in (emulators.salesforce.app, emulators.hubspot.app):
-        app.clock.advance(600)
+    advance_clocks(emulators, 600)
     companies()
-    for app in (emulators.salesforce.app, emulators.hubspot.app):
-        app.clock.advance(600)
+    advance_clocks(emulators, 600)
     hs_person.crm.companies.basic_api.update(
         company,
         CompanyInput(properties={"founded_year": "1999"}),  # not mapped

@@ -76,13 +76,12 @@ def test_salesforce_creates_still_happen_for_people_outside_the_list(
     assert hs_get(hs_person, contact, "email")["email"] == "newcomer@example.com"
 
 
-def widen(emulators, list_id, word):
-    """An admin changes the active list's filter: contacts enter it without being edited."""
+def widen(hs_person, list_id, word):
+    """Someone changes the active list's filter in HubSpot: contacts enter it without being
+    edited."""
     branch = copy.deepcopy(SYNC_FLAG)
     branch["filterBranches"][0]["filters"][0]["operation"]["values"] = [word]
-    app = emulators.hubspot.app
-    with app.lock:
-        app.crm.lists.update_filters(app.crm.lists.get(int(list_id)), branch, app.now_ms())
+    hs_person.crm.lists.lists_api.update_list_filters(list_id, {"filterBranch": branch})
 
 
 def test_contacts_entering_the_list_unedited_sync(cycle, emulators, sf_person, hs_person):
@@ -99,7 +98,7 @@ def test_contacts_entering_the_list_unedited_sync(cycle, emulators, sf_person, h
     cycle()
     assert not sf_person.query("SELECT Id FROM Lead WHERE Email = 'ana@example.com'")["records"]
     assert hs_get(hs_person, kept, "phone")["phone"] in (None, "")
-    widen(emulators, list_id, "Analyst")
+    widen(hs_person, list_id, "Analyst")
     run = cycle()
     leads = sf_person.query("SELECT Title FROM Lead WHERE Email = 'ana@example.com'")["records"]
     assert [r["Title"] for r in leads] == ["Analyst"]

@@ -6,6 +6,7 @@ from hubspot.crm.companies import SimplePublicObjectInput as CompanyInput
 from hubspot.crm.companies import SimplePublicObjectInputForCreate as CompanyCreate
 from hubspot.crm.properties import OptionInput, PropertyUpdate
 
+from emulators.testing import advance_clocks
 from sync_engine.models import ApiCall, RecordLink, SyncError
 from sync_engine.services import object_settings_update
 from sync_engine.sync.cycle import sync_cycle_run
@@ -391,8 +392,7 @@ def test_switched_on_transitions_apply_only_events_from_then_on(
     assert run.calls["salesforce"] <= 1  # the streams aren't read while off
     before = stage(hs_person, hs_contact)
     assert before not in ("opportunity", "customer")
-    for app in (sf, emulators.hubspot.app):
-        app.clock.advance(600)  # switched on some time later
+    advance_clocks(emulators, 600)  # switched on some time later
     cycle.settings(lifecycle_transitions=True)
     cycle()
     assert stage(hs_person, hs_contact) == before

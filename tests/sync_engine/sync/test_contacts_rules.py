@@ -2,6 +2,8 @@
 
 import time
 
+from emulators.testing import advance_clocks
+
 from .helpers import hs_create, hs_get, hs_update, new_lead, set_rule
 
 
@@ -102,8 +104,7 @@ def test_new_mappings_are_not_retroactive_but_a_record_resync_backfills(
     lead = new_lead(sf_person, Email="backfill@example.com", Description="@backfill")
     cycle()
     contact = cycle.link(salesforce_id=lead).hubspot_id
-    for app in (emulators.salesforce.app, emulators.hubspot.app):
-        app.clock.advance(600)  # ten quiet minutes: the records are past the cursors' overlap
+    advance_clocks(emulators, 600)  # ten quiet minutes: the records are past the cursors' overlap
     cycle()
     mapping_create(
         integration=integration,
@@ -246,8 +247,7 @@ def test_always_use_salesforce_with_salesforce_blank_settles(
     read as unchanged instead of reading the other CRM again every time."""
 
     def later():  # past the cursors' overlap: a cycle reads only the edit that follows
-        for app in (emulators.salesforce.app, emulators.hubspot.app):
-            app.clock.advance(600)
+        advance_clocks(emulators, 600)
         cycle()
 
     set_rule(integration, "jobtitle", "always_use_salesforce")

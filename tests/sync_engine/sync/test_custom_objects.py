@@ -10,6 +10,7 @@ from django.utils import timezone
 from hubspot.crm.objects import SimplePublicObjectInput, SimplePublicObjectInputForCreate
 from hubspot.crm.schemas import ObjectSchemaEgg, ObjectTypeDefinitionLabels
 
+from emulators.testing import advance_clocks
 from sync_engine.models import (
     ApiCall,
     FieldMapping,
@@ -911,15 +912,13 @@ def test_a_cycle_over_every_pair_answers_an_idle_custom_object_from_the_probe(
     # Ten quiet minutes: the create is past the cursors' overlap; then a minute between
     # cycles (the probe answers in whole minutes).
     for seconds in (600, 60):
-        for app in (emulators.salesforce.app, emulators.hubspot.app):
-            app.clock.advance(seconds)
+        advance_clocks(emulators, seconds)
         run, calls = cycle()
     assert calls == 1
     assert run.counts["streams_unchanged"] == 1
     sf_person.Project__c.update(project, {"Budget__c": 7.0})
     # The probe answers to the whole minute: a change is read once its minute has passed.
-    for app in (emulators.salesforce.app, emulators.hubspot.app):
-        app.clock.advance(60)
+    advance_clocks(emulators, 60)
     cycle()
     link = projects.link(salesforce_id=project)
     assert projects.get(link.hubspot_id)["budget"] == "7"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from emulators.testing import advance_clocks
 from sync_engine.models import ApiCall, RecordLink, SyncCursor, System
 from sync_engine.services import object_settings_update, object_sync_get_or_create
 from sync_engine.sync.cycle import sync_cycles_run
@@ -42,8 +43,7 @@ def all_pairs(integration, emulators):
 
 def _quiet(emulators, seconds=600):
     """Time passes with nobody editing: the last writes fall out of the cursors' overlap."""
-    emulators.salesforce.app.clock.advance(seconds)
-    emulators.hubspot.app.clock.advance(seconds)
+    advance_clocks(emulators, seconds)
 
 
 def _settle(cycle, emulators):

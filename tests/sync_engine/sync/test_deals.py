@@ -7,7 +7,7 @@ from django.utils import timezone
 from hubspot.crm.deals import SimplePublicObjectInput as DealInput
 from hubspot.crm.deals import SimplePublicObjectInputForCreate as DealCreate
 
-from emulators.testing import salesforce_client
+from emulators.testing import advance_clocks, salesforce_client
 from sync_engine.models import ApiCall, RecordLink, SchemaCache, SyncError, System
 from sync_engine.services import (
     object_settings_update,
@@ -1177,8 +1177,7 @@ def test_a_contact_merged_in_hubspot_is_not_taken_for_deleted(
     emulators.hubspot.app.run_action(
         "merge", object_type="contacts", primary_id=survivor, merged_id=merged_away
     )
-    for app in (emulators.salesforce.app, emulators.hubspot.app):
-        app.clock.advance(60)
+    advance_clocks(emulators, 60)
     deals()  # the deal pair runs first (Sync now on deals, say)
     deals("contacts")
     links = set(
