@@ -66,7 +66,7 @@ from .models import (
     System,
 )
 from .object_settings import CUSTOM_PREFIX, settings_for
-from .selectors import cached_remote_read
+from .selectors import cached_remote_read, pairs_switched_on
 
 log = logging.getLogger(__name__)
 
@@ -220,22 +220,18 @@ def import_target(
 
 # --- reads ------------------------------------------------------------------------------------
 def import_targets(*, integration: Integration) -> list[dict[str, Any]]:
-    """Every object an admin can import, with whether its pair is switched on."""
-    enabled = dict(
-        ObjectSync.objects.filter(integration=integration).values_list("object", "enabled")
-    )
-    from .object_settings import starts_enabled
-
-    out = []
+    """Every object an admin can import, with whether its pair is switched on
+    (``pairs_switched_on``, as an import's start decides)."""
+    on = pairs_switched_on(integration=integration)
     targets = list(STANDARD_TARGETS.values())
-    for name in sorted(o for o in enabled if o.startswith(CUSTOM_PREFIX)):
+    customs = ObjectSync.objects.filter(
+        integration=integration, object__startswith=CUSTOM_PREFIX
+    ).values_list("object", flat=True)
+    for name in sorted(customs):
         target = import_target(integration=integration, object_name=name)
         if target is not None:
             targets.append(target)
-    for target in targets:
-        on = enabled.get(target.pair, starts_enabled(target.pair))
-        out.append({"target": target, "pair_enabled": on})
-    return out
+    return [{"target": t, "pair_enabled": t.pair in on} for t in targets]
 
 
 def job_target(job: ImportJob) -> ImportTarget | None:
@@ -382,13 +378,8 @@ CUSTOM_OFF = gettext_lazy("Custom object sync is off: turn it on first on the Cu
 
 def _refuse_while_pair_off(integration: Integration, target: ImportTarget) -> None:
     """Refused up front, before any call: with its pair off an import would only read
-    Salesforce to skip every record. Decided as the Import page decides (``import_targets``)."""
-    on = any(
-        t["pair_enabled"]
-        for t in import_targets(integration=integration)
-        if t["target"].pair == target.pair
-    )
-    if not on:
+    Salesforce to skip every record. Decided as the Import page decides: ``pairs_switched_on``."""
+    if target.pair not in pairs_switched_on(integration=integration):
         raise ImportRefused(PAIR_OFF.get(target.pair, CUSTOM_OFF))
 
 
