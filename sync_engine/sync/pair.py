@@ -852,14 +852,11 @@ class PairSync:
         converted = self.geo_mapped(mapping)
         record = pair.salesforce or {}
         try:
-            if converted:
-                hs_value = self.geo_hubspot_comparable(sobject, prop, pair.hs_props)
-                sf_value = "" if creating else self.geo_salesforce_comparable(sobject, prop, record)
-            else:
-                hs_value = self.hubspot_comparable(mapping, pair.hs_props)
-                sf_value = (
-                    "" if creating else self.salesforce_value_compared(mapping, record, name, kind)
-                )
+            # (State and country compare converted: both comparables convert them.)
+            hs_value = self.hubspot_comparable(mapping, pair.hs_props)
+            sf_value = (
+                "" if creating else self.salesforce_value_compared(mapping, record, name, kind)
+            )
         except ValueConversionError as error:
             self.record_error(
                 pair, "to_salesforce", "property_value", "INVALID_VALUE", f"{prop}: {error}", [name]
