@@ -750,7 +750,7 @@ def _filter(name: str, operator: str, value: int) -> dict:
 
 
 def hubspot_list_members(hubspot, list_id: str) -> set[str]:
-    """The record ids in a HubSpot list (one call per 100 members)."""
+    """The record ids in a HubSpot list (one call per 250 members)."""
     members: set[str] = set()
     after = None
     while True:
@@ -769,13 +769,8 @@ def _join_pages(hubspot, list_id: str, after: str | None) -> Iterator[tuple[str 
     ``(record id, join time)`` pairs) with the paging token that reads it again."""
     while True:
         page = with_retries(
-            lambda a=after: hubspot.call(
-                "crm.lists.memberships_api",
-                "get_page_ordered_by_added_to_list_date",
-                list_id,
-                operation="lists.memberships.join_order",
-                limit=LIST_PAGE,
-                **({"after": a} if a else {}),
+            lambda a=after: hubspot.list_memberships_join_order_page(
+                list_id=list_id, after=a, limit=LIST_PAGE
             )
         )
         joins = [(str(m.record_id), _utc_text(m.membership_timestamp)) for m in page.results or []]

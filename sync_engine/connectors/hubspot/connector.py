@@ -575,6 +575,18 @@ class HubSpotConnector:
             **_drop_none(after=after, limit=limit),
         )
 
+    def list_memberships_join_order_page(
+        self, *, list_id: str, after: str | None = None, limit: int = 250
+    ) -> Any:
+        """A page of a list's memberships in the order they joined (``membershipTimestamp``)."""
+        return self.call(
+            "crm.lists.memberships_api",
+            "get_page_ordered_by_added_to_list_date",
+            list_id,
+            operation="lists.memberships.join_order",
+            **_drop_none(after=after, limit=limit),
+        )
+
     def list_get_by_name(self, *, name: str, object_type_id: str) -> Any:
         """The list of that name among the object type's lists (``NotFound`` when none)."""
         return self.call(
