@@ -161,6 +161,7 @@ class CustomObjectSync(PairSync):
         self._associations_failed: set[tuple[str, str]] = set()
         self._pairs_on: set[str] | None = None  # the pairs switched on (see pair_on)
         self._deletes_since: dict[str, datetime] = {}  # see note_delete_rules
+        self._delete_cursors: dict[str, Cursor] = {}  # their cursors, as loaded there
         # Salesforce id -> when a linked record was deleted (load_salesforce_partners)
         self._salesforce_deleted_at: dict[str, datetime | None] = {}
         # ``align_options`` (shared) adds missing dropdown options through the context: on
@@ -192,7 +193,7 @@ class CustomObjectSync(PairSync):
         cycle with it on. Only deletes made since count; earlier ones are handled as under "do
         nothing", so turning a rule on never deletes retroactively. A rule that is off
         forgets it: turned on again later, it starts afresh."""
-        self._deletes_since = {}
+        self._deletes_since, self._delete_cursors = {}, {}
         off: list[str] = []
         for rule, stream in (
             ("hubspot_delete", self.deletes_stream),
@@ -201,7 +202,8 @@ class CustomObjectSync(PairSync):
             if getattr(self.settings, rule) != "delete":
                 off.append(stream)
                 continue
-            row = Cursor.load(self.ctx.integration, stream).row
+            cursor = self._delete_cursors[rule] = Cursor.load(self.ctx.integration, stream)
+            row = cursor.row
             if row.position is None:
                 row.position = ObjectSync.objects.filter(
                     integration=self.ctx.integration, object=self.object_name
@@ -680,7 +682,7 @@ class CustomObjectSync(PairSync):
         archived since the setting was on count: turning it on never deletes retroactively.
         HubSpot lists archived records only all at once (kept 90 days), so the list is read
         every ``DELETES_EVERY``, not every cycle."""
-        cursor = Cursor.load(self.ctx.integration, self.deletes_stream)
+        cursor = self._delete_cursors["hubspot_delete"]  # loaded by note_delete_rules
         checked = cursor.row.checked_at
         if checked is not None and timezone.now() - checked < DELETES_EVERY:
             return
