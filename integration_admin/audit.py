@@ -185,17 +185,6 @@ def _pipeline_changes(before: Any, after: Any) -> list[Change]:
     return changes
 
 
-def setting_text(object_name: str, name: str, value: Any, list_names: Any = None) -> str:
-    """A setting's value in people's words (the audit log, the tab's "what changed"): a
-    HubSpot list by the name HubSpot gave it when the change was saved (``list_names``, by
-    id, noted with the change), else as the tab words it."""
-    if name == "inclusion_list_id" and value and isinstance(list_names, dict):
-        listed = list_names.get(str(value))
-        if listed:
-            return str(listed)
-    return setting_value(object_name, name, value) or _text(value)
-
-
 def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> AuditRow:
     """One event in people's words; ``names`` names the objects (shared by a page's rows,
     so custom objects are read once)."""
@@ -228,8 +217,8 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
                     continue
             if isinstance(change, dict):
                 before, after = (
-                    setting_text(object_name, name, change.get(end), details.get(LIST_NAMES))
-                    for end in ("from", "to")
+                    setting_value(object_name, name, value, details.get(LIST_NAMES)) or _text(value)
+                    for value in (change.get("from"), change.get("to"))
                 )
                 row.changes.append(Change(setting_label(object_name, name), before, after))
     elif action == "mapping.rule_changed":

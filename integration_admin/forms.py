@@ -401,14 +401,17 @@ def setting_label(object_name: str, name: str) -> str:
     return str(form.change_labels.get(name) or (field.label if field and field.label else name))
 
 
-def setting_value(object_name: str, name: str, value) -> str | None:
+def setting_value(object_name: str, name: str, value, list_names=None) -> str | None:
     """A setting's value in people's words (its field's choice, On/Off, the inclusion list),
-    or None when there are no words for it (the tab's "what changed", the audit log)."""
+    or None when there are no words for it (the tab's "what changed", the audit log). A
+    HubSpot list goes by its name in ``list_names`` (by id, as HubSpot gave it when noted)."""
     if name == "lifecycle_transitions" and isinstance(value, bool):
         value = "update" if value else "nothing"
     if isinstance(value, bool):
         return str(_("On") if value else _("Off"))
     if name == "inclusion_list_id":
+        if value and isinstance(list_names, dict) and list_names.get(str(value)):
+            return str(list_names[str(value)])
         return str(_("List %(id)s") % {"id": value} if value else _("No list: all contacts sync"))
     form = _settings_form(object_name)
     field = form.base_fields.get(name) if form else None

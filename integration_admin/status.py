@@ -108,17 +108,10 @@ class ObjectNames:
 
 def _schema_labels(integration: Integration, object_name: str) -> tuple[dict, dict]:
     """(HubSpot property labels, Salesforce field labels) of a pair, as its mapping table
-    shows them (``schema_options``, one query; two for a custom object)."""
-    from sync_engine.selectors import object_settings_get, schema_options
-    from sync_engine.services import SALESFORCE_OBJECTS
+    shows them (one query; two for a custom object)."""
+    from sync_engine.selectors import pair_schema_options
 
-    sobjects = tuple(SALESFORCE_OBJECTS.get(object_name, ()))
-    if object_name.startswith(CUSTOM_PREFIX):
-        settings = object_settings_get(integration=integration, object_name=object_name)
-        sobjects = (settings.salesforce_object,)
-    schema = schema_options(
-        integration=integration, object_name=object_name, salesforce_objects=sobjects
-    )
+    schema = pair_schema_options(integration=integration, object_name=object_name)
     return schema.hubspot_labels, schema.salesforce_labels
 
 

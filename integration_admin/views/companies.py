@@ -5,57 +5,24 @@ from __future__ import annotations
 
 import re
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sync_engine.errors import ConnectorError
 from sync_engine.selectors import hubspot_company_name
-from sync_engine.services import object_sync_get_or_create, record_resync
+from sync_engine.services import object_sync_get_or_create
 
 from ..roles import admin_required
-from .common import current_integration
+from .common import card_answer, current_integration, queue_record_sync, record_id_from
 
 # A company's address in HubSpot: ``…/record/0-2/<id>`` (or the older ``…/company/<id>``).
 COMPANY_ADDRESS = re.compile(r"/(?:record/0-2|company)/(\d{1,30})/?(?:[?#].*)?$")
 
 
-def record_id_from(text: str, address: re.Pattern) -> str | None:
-    """The record id an admin typed, or read from the record's HubSpot ``address`` (a pattern
-    whose group is the id) they pasted."""
-    text = text.strip()
-    if text.isdigit() and len(text) <= 30:
-        return text
-    found = address.search(text)
-    return found.group(1) if found else None
-
-
 def company_id_from(text: str) -> str | None:
     return record_id_from(text, COMPANY_ADDRESS)
-
-
-def card_answer(
-    request: HttpRequest, *, ok: bool, answer: str, typed: str, card: str, tab: str
-) -> HttpResponse:
-    """A "Sync a …" card's answer (``card``: its template under ``objects/`` and its context
-    prefix). With htmx the card answers in place, keeping what was typed when it was refused;
-    without, a message on the tab."""
-    if request.htmx:
-        return render(
-            request,
-            f"integration_admin/objects/{card}.html",
-            {
-                f"{card}_value": "" if ok else typed,
-                f"{card}_done": answer if ok else "",
-                f"{card}_error": "" if ok else answer,
-            },
-        )
-    (messages.success if ok else messages.error)(request, answer)
-    return redirect(tab)
 
 
 @login_required
@@ -91,13 +58,11 @@ def _queue(request: HttpRequest, integration, company_id: str) -> tuple[bool, st
         return False, _("Couldn't reach HubSpot: %(error)s") % {"error": error}
     if name is None:
         return False, _("HubSpot has no company %(id)s.") % {"id": company_id}
-    with transaction.atomic():
-        record_resync(
-            integration=integration,
-            object_name="companies",
-            record_key=f"hubspot:{company_id}",
-            actor=request.user,
-        )
-    return True, _(
-        "Company %(id)s syncs now; its Salesforce account is created if it has none."
-    ) % {"id": f"{name} ({company_id})" if name else company_id}
+    return queue_record_sync(
+        request,
+        integration,
+        "companies",
+        company_id,
+        _("Company %(id)s syncs now; its Salesforce account is created if it has none.")
+        % {"id": f"{name} ({company_id})" if name else company_id},
+    )

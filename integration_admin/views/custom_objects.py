@@ -64,7 +64,6 @@ STEPS = (
 )
 STEP_NAMES = [name for name, _label in STEPS]
 FIELD_PREFIX = "map:"
-REQUIRED_PREFIX = "required:"  # the fields step's errors about required HubSpot properties
 
 UPDATE_CHOICES = [
     ("create_or_update", gettext_lazy("Create or update the record")),
@@ -377,12 +376,18 @@ def _step_fields(request, integration, state, context) -> HttpResponse | None:
     if "fields" in state.get("suggest", []):
         mappings = custom_object_suggested_mappings(fields, properties, required=required)
     errors: dict[str, str] = {}
-    if request.method == "POST":
+    answered = request.method == "POST"
+    if answered:
         mappings = {
             key[len(FIELD_PREFIX) :]: value
             for key, value in request.POST.items()
             if key.startswith(FIELD_PREFIX) and value
         }
+    # Required HubSpot properties left unmapped: refused once answered, warned of before.
+    missing = custom_object_required_missing(
+        hubspot_properties=hubspot_properties, mappings=mappings, settings=state["settings"]
+    )
+    if answered:
         known = {f["name"] for f in fields}
         props = {p["name"]: p for p in properties}
         used: dict[str, str] = {}
@@ -407,11 +412,8 @@ def _step_fields(request, integration, state, context) -> HttpResponse | None:
                 used[prop["name"]] = field["name"]
         for name in set(mappings) - known:
             errors[name] = _("%(field)s can't be mapped here.") % {"field": name}
-        missing = custom_object_required_missing(
-            hubspot_properties=hubspot_properties, mappings=mappings, settings=state["settings"]
-        )
         for prop in missing:
-            errors[f"{REQUIRED_PREFIX}{prop['name']}"] = _(
+            errors[prop["name"]] = _(
                 "HubSpot requires %(name)s to create a record. Map a Salesforce field to it, "
                 "or set “When a Salesforce record is created or updated” to “Do nothing” in "
                 "step 2."
@@ -431,10 +433,10 @@ def _step_fields(request, integration, state, context) -> HttpResponse | None:
         for f in fields
     ]
     context["properties"] = properties
-    context["suggested"] = request.method != "POST" and "fields" in state.get("suggest", [])
+    context["suggested"] = not answered and "fields" in state.get("suggest", [])
     context["errors"] = errors
     context["warnings"] = _required_warnings(
-        state, fields, hubspot_properties, mappings, answered=request.method == "POST"
+        state["settings"], fields, [] if answered else missing, mappings
     )
     field_names = {f["name"] for f in fields}
     context["field_errors"] = any(name in field_names for name in errors)
@@ -444,28 +446,20 @@ def _step_fields(request, integration, state, context) -> HttpResponse | None:
     return None
 
 
-def _required_warnings(state, fields, hubspot_properties, mappings, *, answered: bool) -> list[str]:
-    """What creates would lack: required HubSpot properties left unmapped (until the step is
-    answered, which refuses them: see ``custom_object_required_missing``), and required
-    Salesforce fields (a warning, not a block: updates still sync, and creates fail as sync
-    errors that say so)."""
-    settings = state["settings"]
+def _required_warnings(settings, fields, missing, mappings) -> list[str]:
+    """What creates would lack: required HubSpot properties left unmapped (``missing``, from
+    ``custom_object_required_missing``; none once the step is answered, which refuses them),
+    and required Salesforce fields (a warning, not a block: updates still sync, and creates
+    fail as sync errors that say so)."""
     warnings = []
-    if not answered:
-        missing = [
-            p.get("label") or p["name"]
-            for p in custom_object_required_missing(
-                hubspot_properties=hubspot_properties, mappings=mappings, settings=settings
+    if missing:
+        warnings.append(
+            _(
+                "HubSpot requires %(names)s to create a record: without a mapping, "
+                "Salesforce records can't create HubSpot records."
             )
-        ]
-        if missing:
-            warnings.append(
-                _(
-                    "HubSpot requires %(names)s to create a record: without a mapping, "
-                    "Salesforce records can't create HubSpot records."
-                )
-                % {"names": ", ".join(missing)}
-            )
+            % {"names": ", ".join(p.get("label") or p["name"] for p in missing)}
+        )
     if settings["hubspot_to_salesforce"] == "create_or_update":
         missing = [f["label"] for f in fields if f.get("required") and f["name"] not in mappings]
         if missing:

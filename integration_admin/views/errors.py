@@ -13,12 +13,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from sync_engine.error_types import ERROR_TYPES
 from sync_engine.errors import ConnectorError
-from sync_engine.models import Integration, SyncObject
+from sync_engine.models import SyncObject
 from sync_engine.object_settings import CUSTOM_PREFIX
 from sync_engine.selectors import (
     RECORD_QUERY_MAX,
@@ -35,7 +35,7 @@ from ..links import hubspot_list_url
 from ..roles import admin_required
 from ..status import object_labels
 from ..templatetags.humanize_numbers import thousands
-from .common import current_integration, error_type_param, not_connected
+from .common import current_integration, error_type_param, not_connected, waits_because
 from .health import _panel_context
 
 
@@ -45,30 +45,8 @@ def _resync(request: HttpRequest, integration, **kwargs) -> int:
         return sync_errors_request_resync(integration=integration, actor=request.user, **kwargs)
 
 
-SYNC_OFF_QUEUED = gettext_lazy("Queued. Sync is off: it runs once sync is turned back on.")
-NOT_CONNECTED_QUEUED = gettext_lazy(
-    "Queued. Not connected: it runs once Salesforce and HubSpot are connected again."
-)
-HELD_QUEUED = gettext_lazy(
-    "Queued. Syncing is on hold (see the status bar): it runs once syncing resumes."
-)
-
-
-def _waits_because(integration) -> str | None:
-    """Why a queued resync won't run at once, in the admin's words; None when it will."""
-    if integration is None:
-        return None
-    if not integration.sync_enabled:
-        return SYNC_OFF_QUEUED
-    if integration.state == Integration.State.DISCONNECTED:
-        return NOT_CONNECTED_QUEUED
-    if integration.state in (Integration.State.PAUSED, Integration.State.SUSPENDED):
-        return HELD_QUEUED
-    return None
-
-
 def _queued_message(request: HttpRequest, count: int, integration=None) -> None:
-    waits = _waits_because(integration)
+    waits = waits_because(integration)
     if count and waits:
         messages.info(request, waits)
     elif count:
@@ -278,7 +256,7 @@ def record_resync(request: HttpRequest, object_name: str, record_key: str) -> Ht
             salesforce_type=history.link.salesforce_type if history.link else "",
             actor=request.user,
         )
-    waits = _waits_because(integration)
+    waits = waits_because(integration)
     if waits:
         messages.info(request, waits)
     else:

@@ -18,9 +18,8 @@ from sync_engine.object_settings import (
     SettingsError,
     settings_for,
 )
-from sync_engine.selectors import mapping_get, mappings_list, schema_options
+from sync_engine.selectors import mapping_get, mappings_list, pair_schema_options
 from sync_engine.services import (
-    SALESFORCE_OBJECTS,
     mapping_create,
     mapping_delete,
     mapping_update_rule,
@@ -48,14 +47,6 @@ def _defaults_first(integration, object_name: str) -> None:
     object_sync_get_or_create(integration=integration, object_name=object_name)
 
 
-def _schema(integration, object_name: str):
-    return schema_options(
-        integration=integration,
-        object_name=object_name,
-        salesforce_objects=SALESFORCE_OBJECTS.get(object_name, ()),
-    )
-
-
 def add_rules(schema, form: MappingForm) -> dict:
     """The sync rules the add form offers for the pair picked so far, as the rows do (a
     read-only Salesforce field: Salesforce's value or nothing, spec §8.2), and the one it
@@ -76,7 +67,7 @@ def editor_context(
 ) -> dict:
     """Everything the editor partial shows (2 queries; 3 for objects whose mappings are
     locked while their sync is off; one fewer given the ``schema`` already read)."""
-    schema = schema or _schema(integration, object_name)
+    schema = schema or pair_schema_options(integration=integration, object_name=object_name)
     form = form or MappingForm()
     return {
         "object_name": object_name,
@@ -148,7 +139,8 @@ def mapping_add(request: HttpRequest, object_name: str) -> HttpResponse:
         except ConnectorError as error:
             form.add_error(None, _("Couldn't read the schemas: %(error)s") % {"error": error})
         else:
-            schema = _schema(integration, object_name)  # the editor shows it too
+            # The editor shows it too.
+            schema = pair_schema_options(integration=integration, object_name=object_name)
             hubspot = schema.hubspot_labels.get(mapping.hubspot_property)
             salesforce = schema.salesforce_labels.get(mapping.salesforce_field)
             messages.success(
@@ -159,7 +151,6 @@ def mapping_add(request: HttpRequest, object_name: str) -> HttpResponse:
                     "salesforce": salesforce or mapping.salesforce_field,
                 },
             )
-            form = None
             return _editor(request, integration, object_name, schema=schema)
     return _editor(request, integration, object_name, form)
 
@@ -183,7 +174,7 @@ def mapping_check(request: HttpRequest, object_name: str) -> HttpResponse:
     _object(object_name)
     _defaults_first(integration, object_name)
     form = MappingForm(request.POST)
-    schema = _schema(integration, object_name)
+    schema = pair_schema_options(integration=integration, object_name=object_name)
     rules = add_rules(schema, form)
     problems: dict[str, str] = {}
     ok = False
@@ -205,7 +196,9 @@ def mapping_check(request: HttpRequest, object_name: str) -> HttpResponse:
         except ConnectorError as error:
             problems = {"schema": _("Couldn't read the schemas: %(error)s") % {"error": error}}
         if schema.is_empty:  # an admin's check may have read them just now
-            rules = add_rules(_schema(integration, object_name), form)
+            rules = add_rules(
+                pair_schema_options(integration=integration, object_name=object_name), form
+            )
     return render(
         request,
         "integration_admin/mappings/check.html",
@@ -259,7 +252,7 @@ def mapping_rule(request: HttpRequest, mapping_id: int) -> HttpResponse:
         if error:
             messages.error(request, error)
         return redirect(OBJECT_TABS[mapping.object].url_name)
-    schema = _schema(integration, mapping.object)
+    schema = pair_schema_options(integration=integration, object_name=mapping.object)
     return render(
         request,
         "integration_admin/mappings/row.html",

@@ -8,7 +8,6 @@ import logging
 import re
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -30,15 +29,19 @@ from sync_engine.selectors import (
     integration_hubspot_connection,
     record_query_kinds,
 )
-from sync_engine.services import object_settings_update, object_sync_get_or_create, record_resync
+from sync_engine.services import object_settings_update, object_sync_get_or_create
 
-from ..audit import setting_text
 from ..forms import SETTINGS_FORMS, setting_label, setting_value
 from ..links import hubspot_create_list_url
 from ..navigation import OBJECT_TABS
 from ..roles import admin_required, user_is_admin
-from .common import current_integration, not_connected
-from .companies import card_answer, record_id_from
+from .common import (
+    card_answer,
+    current_integration,
+    not_connected,
+    queue_record_sync,
+    record_id_from,
+)
 from .mappings import editor_context
 
 logger = logging.getLogger(__name__)
@@ -57,17 +60,12 @@ def describe_changes(object_name: str, diff: dict, list_names: dict | None = Non
     """``[{"name", "label", "old", "new"}]`` in the people's words, for "what changed"
     (``list_names``: HubSpot lists' names by id, as the audit log noted them)."""
 
-    def text(name: str, value) -> str:
-        if name == "inclusion_list_id":
-            return setting_text(object_name, name, value, list_names)
-        return setting_value(object_name, name, value) or str(value)
-
     return [
         {
             "name": name,
             "label": setting_label(object_name, name),
-            "old": text(name, old),
-            "new": text(name, new),
+            "old": setting_value(object_name, name, old, list_names) or str(old),
+            "new": setting_value(object_name, name, new, list_names) or str(new),
         }
         for name, (old, new) in diff.items()
     ]
@@ -278,25 +276,25 @@ def _contact_sync(request: HttpRequest, integration, typed: str) -> tuple[bool, 
         if list_id and not hubspot_contact_in_list(
             integration=integration, contact_id=contact["id"], list_id=list_id
         ):
-            name = hubspot_list_names(integration=integration, list_ids=[list_id]).get(list_id)
+            names = hubspot_list_names(integration=integration, list_ids=[list_id])
             return False, _(
                 "Contact %(contact)s isn't in the inclusion list (%(list)s), so it doesn't "
                 "sync to Salesforce. Add it to that list in HubSpot, or change the inclusion "
                 "list above."
             ) % {
                 "contact": who,
-                "list": name or setting_value("contacts", "inclusion_list_id", list_id),
+                "list": setting_value("contacts", "inclusion_list_id", list_id, names),
             }
     except ConnectorError as error:
         return False, _("Couldn't reach HubSpot: %(error)s") % {"error": error}
-    with transaction.atomic():
-        record_resync(
-            integration=integration,
-            object_name="contacts",
-            record_key=f"hubspot:{contact['id']}",
-            actor=request.user,
+    return queue_record_sync(
+        request,
+        integration,
+        "contacts",
+        contact["id"],
+        _(
+            "Contact %(contact)s syncs now; if no Salesforce lead or contact has its email, one "
+            "is created."
         )
-    return True, _(
-        "Contact %(contact)s syncs now; if no Salesforce lead or contact has its email, one "
-        "is created."
-    ) % {"contact": who}
+        % {"contact": who},
+    )

@@ -43,6 +43,7 @@ from sync_engine.services import (
     ticket_pipelines_save,
     ticket_setup_finish,
 )
+from sync_engine.sync.tickets import stage_by_label
 
 from ..forms import TicketSettingsForm
 from ..navigation import OBJECT_TABS
@@ -202,14 +203,13 @@ def _stage_rows(pipelines: list[dict], pipeline_id: str, statuses: list[str], sa
     if pipeline is None:
         return []
     valid = {s["id"] for s in pipeline["stages"]}
-    by_label = {s["label"].casefold(): s["id"] for s in pipeline["stages"]}
     return [
         {
             "index": i,
             "status": status,
             "stage": saved.get(status)
             if saved.get(status) in valid
-            else by_label.get(status.casefold(), ""),
+            else stage_by_label(pipeline["stages"], status) or "",
             "options": pipeline["stages"],
         }
         for i, status in enumerate(statuses)
@@ -241,11 +241,30 @@ def ticket_stages(request: HttpRequest) -> HttpResponse:
     row = {
         "key": key,
         "pipeline": pipeline or NEW,
-        "managed": bool(current.get("managed")) and current.get("pipeline") == pipeline,
+        "managed": _managed(current, pipeline),
         "stages": _stage_rows(pipelines, "" if pipeline == NEW else pipeline, statuses, saved),
         "statuses": statuses,
     }
     return render(request, "integration_admin/tickets/stages.html", {"row": row})
+
+
+def _managed(current: dict, pipeline: str) -> bool:
+    """Whether ``pipeline`` is the one made for the process (``current``: its saved entry)."""
+    return bool(current.get("managed")) and current.get("pipeline") == pipeline
+
+
+def _missing_stages(entry: dict, statuses: list[str], process: str) -> dict[int, str]:
+    """What to tell the admin for each case status (by its index) that the process's entry
+    gives no stage; none for our own pipeline, which gets a stage added when a case needs it."""
+    if entry.get("managed"):
+        return {}
+    stages = entry.get("stages") or {}
+    return {
+        i: _("Choose a ticket stage for case status “%(status)s” (%(process)s).")
+        % {"status": status, "process": process}
+        for i, status in enumerate(statuses)
+        if status not in stages
+    }
 
 
 def _pipelines_from_post(request, integration, settings) -> tuple[dict, dict[str, str]]:
@@ -272,7 +291,6 @@ def _pipelines_from_post(request, integration, settings) -> tuple[dict, dict[str
                     "managed": True,
                 }
             continue
-        managed = bool(current.get("managed")) and current.get("pipeline") == choice
         labels = {s["id"]: s["label"] for s in pipelines[choice]["stages"]}
         stages = {}
         for row in _stage_rows(list(pipelines.values()), choice, statuses, {}):
@@ -280,10 +298,6 @@ def _pipelines_from_post(request, integration, settings) -> tuple[dict, dict[str
             stage = picked if picked in labels else row["stage"]
             if stage:
                 stages[row["status"]] = stage
-            elif not managed:  # (our own pipeline gets a stage added when a case needs it)
-                missing[f"stage_{key}_{row['index']}"] = _(
-                    "Choose a ticket stage for case status “%(status)s” (%(process)s)."
-                ) % {"status": row["status"], "process": process["label"]}
         out[key] = {
             "label": process["label"],
             "pipeline": choice,
@@ -291,8 +305,10 @@ def _pipelines_from_post(request, integration, settings) -> tuple[dict, dict[str
             "stages": stages,
             # The stages' names when chosen, so the audit log can say which stage a status took.
             "stage_labels": {stage: labels[stage] for stage in stages.values()},
-            "managed": managed,
+            "managed": _managed(current, choice),
         }
+        for i, message in _missing_stages(out[key], statuses, process["label"]).items():
+            missing[f"stage_{key}_{i}"] = message
     return out, missing
 
 
@@ -302,12 +318,10 @@ def _statuses_without_stage(integration, settings) -> list[str]:
     statuses = ticket_case_statuses(integration=integration)
     labels = {p["key"]: p["label"] for p in ticket_case_processes(integration=integration)}
     return [
-        _("Choose a ticket stage for case status “%(status)s” (%(process)s).")
-        % {"status": status, "process": labels.get(key, entry.get("label", key))}
+        message
         for key, entry in settings.pipelines.items()
-        if key in labels and not entry.get("managed")
-        for status in statuses
-        if status not in (entry.get("stages") or {})
+        if key in labels
+        for message in _missing_stages(entry, statuses, labels[key]).values()
     ]
 
 

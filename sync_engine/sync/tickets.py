@@ -140,6 +140,13 @@ def is_closed_status(status: str) -> bool:
     return "closed" in (status or "").casefold()
 
 
+def stage_by_label(stages: list[dict], status: str) -> str | None:
+    """The id of the stage (``{"id", "label"}``) whose label is the case status, matched
+    case-insensitively; None when none is (the wizard and the engine match alike)."""
+    wanted = status.casefold()
+    return next((s["id"] for s in stages if s["label"].casefold() == wanted), None)
+
+
 def case_statuses(integration) -> list[str]:
     """Case.Status picklist values in Salesforce's order, from the cached describe."""
     row = SchemaCache.objects.filter(
@@ -615,8 +622,11 @@ class TicketSync(PairSync):
         )
         if pipeline is None:
             return None
-        by_label = {s["label"].casefold(): s["id"] for s in pipeline["stages"]}
-        stages = {s: by_label[s.casefold()] for s in self.statuses() if s.casefold() in by_label}
+        stages = {
+            status: stage
+            for status in self.statuses()
+            if (stage := stage_by_label(pipeline["stages"], status))
+        }
         return {"pipeline": pipeline["id"], "stages": stages, "managed": True}
 
     def pipeline_failure(self, process: str, label: str, error: RemoteError) -> dict[str, str]:
@@ -717,10 +727,7 @@ class TicketSync(PairSync):
                 (p for p in self._hubspot_pipelines if p["id"] == entry["pipeline"]),
                 {"stages": []},
             )
-            stage = next(
-                (s["id"] for s in pipeline["stages"] if s["label"].casefold() == status.casefold()),
-                None,
-            )
+            stage = stage_by_label(pipeline["stages"], status)
             if stage is None and entry.get("managed"):
                 stage = stage_create(
                     self.ctx.hubspot,
@@ -894,10 +901,10 @@ class TicketSync(PairSync):
     def case_value(self, prop: str, value: str) -> str:
         """A ticket's value as the case value it stands for: a source code through
         ``ORIGINS``, another dropdown option as the picklist value its label is ("HIGH" as
-        "High"), so HubSpot's option names never reach the case. Stage and owner are the
-        callers' own."""
+        "High"), so HubSpot's option names never reach the case. Stage and owner stay as
+        they are: their callers map them."""
         name = self.mapped_names.get(prop)
-        if not name:
+        if not name or prop in (STAGE, OWNER_PROPERTY):
             return value
         if prop == "source_type":
             value = CASE_ORIGINS.get(value, value)
@@ -905,14 +912,13 @@ class TicketSync(PairSync):
 
     def ticket_compared(self, prop: str, value: str) -> str:
         """A ticket's value in the form the snapshot keeps it in."""
-        if prop in (STAGE, OWNER_PROPERTY):
-            return value
         return self.as_sent(prop, self.case_value(prop, value))
 
     def hubspot_value_to_case(self, pair: Pair, mapping) -> None:
         name = self.ctx.mapped_field(mapping, SOBJECT)
         prop = mapping.hubspot_property
-        value = self.ticket_compared(prop, pair.hs_props.get(prop) or "")
+        case = self.case_value(prop, pair.hs_props.get(prop) or "")
+        value = self.as_sent(prop, case)  # as the snapshot keeps it
         if not name or value == pair.link.snapshot.get(prop, ""):
             return  # unchanged, or our own write coming back
         if not self.ctx.writable(SOBJECT, name, create=False):
@@ -945,9 +951,7 @@ class TicketSync(PairSync):
             pair.snap_salesforce["__salesforce_owner"] = user
         else:
             try:
-                pair.to_salesforce[name] = to_salesforce(
-                    self.case_value(prop, value), self.ctx.field_type(SOBJECT, name)
-                )
+                pair.to_salesforce[name] = to_salesforce(case, self.ctx.field_type(SOBJECT, name))
             except ValueConversionError as error:
                 self.record_error(
                     pair,

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import translation
 
 from emulators.testing import active_list
 from integration_admin.roles import ADMINS, VIEWERS
@@ -129,6 +130,13 @@ def assert_only_change(response, label: str, setting: str) -> None:
     assert f"{label}</span>" in html
     event = AuditEvent.objects.filter(action="settings.updated").latest("pk")
     assert list(event.details["changes"]) == [setting]
+
+
+@pytest.fixture
+def back_to_english():
+    """A Dutch page leaves Dutch active in this thread: later tests read English."""
+    yield
+    translation.activate("en")
 
 
 @pytest.fixture

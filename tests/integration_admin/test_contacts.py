@@ -7,8 +7,14 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from emulators.testing import active_list, hubspot_client, known_property_branch, salesforce_client
-from sync_engine.models import ApiCall, AuditEvent, ObjectSync, ResyncRequest
+from emulators.testing import (
+    active_list,
+    advance_clocks,
+    hubspot_client,
+    known_property_branch,
+    salesforce_client,
+)
+from sync_engine.models import ApiCall, AuditEvent, Integration, ObjectSync, ResyncRequest
 from sync_engine.object_settings import ContactSettings, settings_as_dict, settings_for
 from sync_engine.sync.cycle import sync_cycle_run
 from tests.sync_engine.sync.helpers import hs_create
@@ -384,8 +390,7 @@ def test_a_contact_skipped_by_the_inclusion_list_can_be_synced_from_the_tab(
     run = sync_cycle_run(integration=live, object_name="contacts")
     assert run.counts["skipped_outside_list"] == 1
     admin_client.post("/contacts/", DEFAULT_FORM)  # no inclusion list: everyone syncs
-    for app in (emulators.salesforce.app, emulators.hubspot.app):
-        app.clock.advance(600)  # quiet minutes: the contact is past the cursors' overlap
+    advance_clocks(emulators, 600)  # quiet minutes: the contact is past the cursors' overlap
     sync_cycle_run(integration=live, object_name="contacts")
     assert salesforce_leads(emulators, "outside@example.com") == []
 
@@ -451,6 +456,27 @@ def test_sync_a_contact_says_why_it_queues_nothing(admin_client, live, emulators
     admin_client.post("/contacts/", {k: v for k, v in DEFAULT_FORM.items() if k != "enabled"})
     assert 'id="contact-sync"' not in admin_client.get("/contacts/").content.decode()
     assert "Turn contact sync on first." in answer(inside)
+
+
+def test_sync_a_contact_says_it_waits_while_syncing_cannot_run(admin_client, live, emulators):
+    """Queued while sync is off (or on hold), the card says it waits and why, not that it
+    syncs now."""
+    hs = hubspot_client(emulators, token="marketer-token", strict=False)
+    contact = hs_create(hs, email="later@example.com", lastname="Later")
+    htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "contact-sync"}
+    live.sync_enabled = False
+    live.save()
+    html = admin_client.post("/contacts/sync/", {"contact": contact}, **htmx).content.decode()
+    assert 'role="status">Queued. Sync is off: it runs once sync is turned back on.' in html
+    assert "syncs now" not in html
+    assert ResyncRequest.objects.get().record_key == f"hubspot:{contact}"
+
+    live.sync_enabled, live.state = True, Integration.State.PAUSED
+    live.save()
+    response = admin_client.post("/contacts/sync/", {"contact": contact}, follow=True)
+    html = response.content.decode()
+    assert "Queued. Syncing is on hold (see the status bar): it runs once syncing resumes." in html
+    assert "syncs now" not in html
 
 
 def test_only_an_admin_can_sync_a_contact(viewer_client, admin_user, live):

@@ -9,11 +9,12 @@ import re
 from pathlib import Path
 
 import pytest
-from django.utils import translation
 
 from integration_admin.labels import CATEGORY_LABELS, ERROR_TEXT, RULE_LABELS
 from sync_engine.error_types import ERROR_TYPES
 from sync_engine.sync.rules import SyncRule
+
+pytestmark = pytest.mark.usefixtures("back_to_english")  # the Dutch pages switch back after
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "locale" / "nl" / "LC_MESSAGES"
@@ -70,13 +71,6 @@ def code_strings() -> set:
             parts = [re.sub(r"{{ (\w+) }}", r"%(\1)s", p.replace("%", "%%")) for p in parts]
             found.add(tuple(parts) if len(parts) == 2 else parts[0])
     return found
-
-
-@pytest.fixture(autouse=True)
-def back_to_english():
-    """A Dutch page leaves Dutch active in this thread: later tests read English."""
-    yield
-    translation.activate("en")
 
 
 def test_every_string_has_a_dutch_translation():

@@ -236,11 +236,11 @@ def test_the_audit_log_names_choices_imports_and_connections(admin_client, conne
     assert "Salesforce token refresh" in html and "previous_state" not in html
 
 
-def test_the_audit_log_names_states_and_reasons_in_the_readers_language(admin_client, connected):
+def test_the_audit_log_names_states_and_reasons_in_the_readers_language(
+    admin_client, connected, back_to_english
+):
     """States (before a connect, a disconnect; a pause and its end) read as the header names
     them, and a pause's reason in words, in English and in Dutch: never "disconnected"."""
-    from django.utils import translation
-
     from sync_engine.budget import ALLOCATION_USED
     from sync_engine.services import (
         audit_event_record,
@@ -253,25 +253,22 @@ def test_the_audit_log_names_states_and_reasons_in_the_readers_language(admin_cl
     integration_set_state(integration=connected, state="paused", reason=ALLOCATION_USED)
     integration_set_state(integration=connected, state="connected")
     integration_disconnect(integration=connected)
-    try:
-        for language, expected in (
-            ("en", ["State before: Disconnected", "State before: Connected",
-                    "Connected</span> → <span class=\"change__after\">Paused",
-                    "Paused</span> → <span class=\"change__after\">Connected",
-                    "Reason: The Salesforce API allocation is used up."]),
-            ("nl", ["Status ervoor: Niet verbonden", "Status ervoor: Verbonden",
-                    "Verbonden</span> → <span class=\"change__after\">Gepauzeerd",
-                    "Gepauzeerd</span> → <span class=\"change__after\">Verbonden",
-                    "Reden: De Salesforce API-toewijzing is op."]),
-        ):  # fmt: skip
-            html = admin_client.get("/audit/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
-            for text in expected:
-                assert text in html, (language, text)
-            table = html[html.index('class="table table--audit"') :]
-            words = re.sub(r"<[^>]+>", " ", table)  # what people read, not the attributes
-            assert not re.search(r"\b(connected|disconnected|paused)\b", words), language
-    finally:
-        translation.activate("en")
+    for language, expected in (
+        ("en", ["State before: Disconnected", "State before: Connected",
+                "Connected</span> → <span class=\"change__after\">Paused",
+                "Paused</span> → <span class=\"change__after\">Connected",
+                "Reason: The Salesforce API allocation is used up."]),
+        ("nl", ["Status ervoor: Niet verbonden", "Status ervoor: Verbonden",
+                "Verbonden</span> → <span class=\"change__after\">Gepauzeerd",
+                "Gepauzeerd</span> → <span class=\"change__after\">Verbonden",
+                "Reden: De Salesforce API-toewijzing is op."]),
+    ):  # fmt: skip
+        html = admin_client.get("/audit/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        for text in expected:
+            assert text in html, (language, text)
+        table = html[html.index('class="table table--audit"') :]
+        words = re.sub(r"<[^>]+>", " ", table)  # what people read, not the attributes
+        assert not re.search(r"\b(connected|disconnected|paused)\b", words), language
 
 
 def test_recent_cycles_show_every_pair_of_the_last_three_cycles(admin_client, connected):

@@ -845,15 +845,6 @@ def test_the_run_filter_shows_in_the_address_so_a_reload_keeps_it(viewer_client,
 
 
 # --- why a cycle paused -------------------------------------------------------------------------
-@pytest.fixture
-def back_to_english():
-    """A Dutch page leaves Dutch active in this thread: later tests read English."""
-    from django.utils import translation
-
-    yield
-    translation.activate("en")
-
-
 def _paused_rows(html: str) -> list[str]:
     rows = re.findall(r"<tr>(.*?)</tr>", _runs_card(html), re.S)[1:]
     return [row for row in rows if "badge--paused" in row]
