@@ -265,6 +265,14 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def htmx_settled(page) -> None:
+    """Wait until htmx has swapped and settled: it wires up the new content's triggers only
+    when it settles, so typing into a just-swapped search box before then is never sent."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(".htmx-request, .htmx-settling, .htmx-added")).to_have_count(0)
+
+
 @pytest.fixture
 def lists(emulators):
     """Two active (DYNAMIC) HubSpot contact lists and a manual one, by role: their ids."""

@@ -20,7 +20,7 @@ from sync_engine.services import object_sync_get_or_create
 from sync_engine.sync.cycle import sync_cycle_run
 from tests.sync_engine.sync.helpers import hs_create, hs_update
 
-from .conftest import make_custom_object, make_error, screenshot
+from .conftest import htmx_settled, make_custom_object, make_error, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -542,6 +542,7 @@ def test_escape_closes_the_error_panel(page: Page, live_server, connected):
     page.keyboard.press("Enter")
     panel = page.locator("#error-panel")
     expect(panel.locator("h2")).to_have_text("Invalid property value")
+    htmx_settled(page)
     # In the search box, Escape first empties the box; the panel stays.
     page.fill("#error-search", "Person 1")
     expect(panel.locator("tbody tr")).to_have_count(1)
@@ -644,6 +645,8 @@ def test_the_error_search_and_the_language_switch_keep_the_panel(
     page.goto(f"{live_server.url}/sync-health/")
     page.locator(".error-card").first.click()
     panel = page.locator("#error-panel")
+    expect(panel.locator("h2")).to_have_text("Invalid property value")
+    htmx_settled(page)
     page.fill("#error-search", "Person 1")
     expect(panel.locator("tbody tr")).to_have_count(3)  # Person 1, 10, 11
     expect(page).to_have_url(re.compile(r"/sync-health/errors/property_value/\?q=Person(\+|%20)1$"))
