@@ -12,7 +12,7 @@ from sync_engine.models import AuditEvent
 from sync_engine.selectors import LIST_NAMES
 
 from .forms import setting_label, setting_value
-from .labels import error_text, pause_reason_text, rule_label, target_label
+from .labels import engine_message, error_text, rule_label, target_label
 from .status import STATE_LABELS, ObjectNames
 from .templatetags.humanize_numbers import thousands
 
@@ -205,7 +205,7 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
         )
         if details.get("reason"):
             reason = str(details["reason"])
-            row.notes.append((_("Reason"), pause_reason_text(reason) or reason))
+            row.notes.append((_("Reason"), engine_message(reason)))
     elif action == "settings.updated":
         object_name = str(details.get("object", ""))
         row.subject = name_of(object_name)

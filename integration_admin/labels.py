@@ -1,4 +1,4 @@
-"""Translations of the engine's words: error types, sync rules, categories.
+"""Translations of the engine's words: error types, sync rules, categories, stored messages.
 
 The engine (``sync_engine``) speaks English only; the dashboard shows these strings through
 this module so they can be translated. ``tests/integration_admin/test_i18n.py`` checks that every
@@ -8,16 +8,22 @@ engine string has its entry here, in the same English words.
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from sync_engine import imports as engine_imports
 from sync_engine.budget import ALLOCATION_USED, ORG_LIMIT
 from sync_engine.error_types import ERROR_TYPES
-from sync_engine.imports import CAMPAIGN_PREFIX
+from sync_engine.imports import CAMPAIGN_PREFIX, STANDARD_TARGETS
+from sync_engine.models import Integration, System
+from sync_engine.services import DISCONNECTED_BY_ADMIN
+from sync_engine.sync import changes, cycle
 from sync_engine.sync.rules import SyncRule
 
+from .status import ObjectNames
 from .templatetags.humanize_numbers import thousands
 
 RULE_LABELS: dict[str, Promise] = {
@@ -371,10 +377,173 @@ def pause_reason_text(reason: str) -> str | None:
     return None
 
 
+# The engine's other messages (a run's, an import's, why an import can't start or resume, why
+# a cycle suspended the integration), keyed by the English template the engine stores them
+# with. The stored text stays English (logs, the REST API, rows of older versions read the
+# same); the dashboard recognises the template and fills its parts into the translation.
+# Tried in this order, the first that matches the whole text wins: a message that wraps
+# another (in its ``{error}`` or ``{reason}``) comes before the ones it may wrap.
+_NOT_SYNCING = {
+    state: cycle.NOT_SYNCING.format(state=state, reason="{reason}")
+    for state in (Integration.State.SUSPENDED, Integration.State.DISCONNECTED)
+}
+_BULK_JOB_ENDED = {
+    state: engine_imports.BULK_JOB_ENDED.format(job="{job}", state=state, reason="{reason}")
+    for state in ("failed", "aborted")
+}
+ENGINE_MESSAGE_LABELS: dict[str, Promise] = {
+    # a sync run's message
+    _NOT_SYNCING[Integration.State.SUSPENDED]: _("Integration suspended: %(reason)s"),
+    _NOT_SYNCING[Integration.State.DISCONNECTED]: _("Integration disconnected: %(reason)s"),
+    cycle.STOPPED_BY: _("The cycle stopped unexpectedly: %(error)s"),
+    cycle.TEMPORARY_FAILURE: _("Temporary failure, retried on the next cycle: %(error)s"),
+    cycle.STOPPED_UNEXPECTEDLY: _("The cycle stopped unexpectedly."),
+    cycle.INTERRUPTED: _(
+        "Interrupted: the worker stopped before the cycle finished; this cycle picked up where "
+        "it left off."
+    ),
+    cycle.OBJECT_SYNC_OFF: _("Sync is off for this object."),
+    changes.LIST_MISSING: _(
+        "The inclusion list chosen on the Contacts tab (HubSpot list %(list_id)s) no longer "
+        "exists in HubSpot. Contacts are held as if outside the list until another list, or "
+        "none, is chosen there."
+    ),
+    cycle.SYNC_OFF: _(
+        "Sync is off for the whole integration: turn it back on on the Connection page."
+    ),
+    # why the integration is suspended or disconnected
+    cycle.CREDENTIALS_REJECTED: _(
+        "%(system)s: the credentials were rejected. Reconnect on the Connection tab."
+    ),
+    cycle.ACCESS_DENIED: _(
+        "%(system)s: access denied (%(code)s). Give the integration user API access and the "
+        "object permissions, then reconnect."
+    ),
+    DISCONNECTED_BY_ADMIN: _(
+        "Disconnected on the Connection page; the stored tokens were deleted."
+    ),
+    # why an import stopped, around the error that stopped it
+    engine_imports.STOPPED_BY_BUDGET: _(
+        "%(error)s The import stopped after %(records)s records; resume it once the 24-hour "
+        "window frees calls (or raise 'Allocated to HubSpot')."
+    ),
+    engine_imports.STOPPED_BY_ORG_LIMIT: _(
+        "Salesforce's org-wide API limit is reached (%(error)s); resume it later."
+    ),
+    engine_imports.STOPPED_BY_CREDENTIALS: _(
+        "%(system)s: %(error)s Reconnect, then resume the import."
+    ),
+    engine_imports.STOPPED_BY_ERROR: _("%(error)s Resume the import to continue where it stopped."),
+    engine_imports.STOPPED_BY_DEFECT: _("Unexpected error: %(kind)s: %(error)s"),
+    # errors of ours an import stops on
+    engine_imports.CYCLE_TOO_LONG: _(
+        "The %(pair)s sync has been running for over ten minutes; resume the import when it "
+        "finishes."
+    ),
+    engine_imports.NOTHING_TO_IMPORT: _("Nothing to import for %(object)s."),
+    _BULK_JOB_ENDED["failed"]: _("Salesforce's Bulk query job %(job)s failed: %(reason)s"),
+    _BULK_JOB_ENDED["aborted"]: _("Salesforce's Bulk query job %(job)s aborted: %(reason)s"),
+    engine_imports.NO_REASON_GIVEN: _("no reason given"),
+    # ``sync_engine.errors.NotConnected``'s words
+    "Not connected to {system}: connect it again on the Connection tab.": _(
+        "Not connected to %(system)s: connect it again on the Connection tab."
+    ),
+    # what a running or finished import says
+    engine_imports.PREPARING: _(
+        "Salesforce is preparing the Bulk query; the records follow when it's ready."
+    ),
+    engine_imports.WAITING_FOR_CYCLE: _("Waiting for the running %(pair)s sync cycle to finish…"),
+    engine_imports.PAIR_UNSUPPORTED: _(
+        "Importing %(label)s needs the %(pair)s sync, which isn't available in this version yet."
+    ),
+    engine_imports.PAIR_SWITCHED_OFF: _(
+        "The %(pair)s sync is switched off, so no record was imported. Turn it on on its tab, "
+        "then import %(label)s again."
+    ),
+    engine_imports.DEALS_WITHOUT_COMPANIES: _(
+        "Company sync is off, so the imported deals have no company association: turn "
+        "company sync on and import accounts first."
+    ),
+    engine_imports.CAMPAIGN_MEMBERS: _("Campaign members: %(campaign)s"),
+    # why an import can't start or resume
+    engine_imports.CAMPAIGN_UNREADABLE: _(
+        "Salesforce campaign %(campaign)s couldn't be read: %(error)s"
+    ),
+    engine_imports.NOT_CONNECTED: _("The integration isn't connected."),
+    engine_imports.UNKNOWN_OBJECT: _("Unknown object to import: %(object)s"),
+    engine_imports.ALREADY_RUNNING: _("An import of %(label)s is already running."),
+    engine_imports.ANOTHER_RUNNING: _("Another import of this object is running."),
+    engine_imports.ONLY_STOPPED_RESUME: _(
+        "Only a failed, cancelled or stalled import can be resumed."
+    ),
+    engine_imports.NO_SUCH_CAMPAIGN: _("Salesforce has no campaign %(campaign)s."),
+    engine_imports.CAMPAIGN_INACTIVE: _(
+        "The campaign %(campaign)s isn't active: only active campaigns can be imported."
+    ),
+}
+
+
+def _template_pattern(template: str) -> re.Pattern:
+    """The texts ``template`` writes: its own words, any text for each part in braces."""
+    pattern = ""
+    for literal, field, _spec, _conversion in string.Formatter().parse(template):
+        pattern += re.escape(literal)
+        if field is not None:
+            pattern += f"(?P<{field}>.*?)"
+    return re.compile(pattern, re.S)
+
+
+_ENGINE_MESSAGES = [
+    (_template_pattern(template), label) for template, label in ENGINE_MESSAGE_LABELS.items()
+]
+# Parts that hold a message of their own: the engine's (translated in turn) or a remote
+# system's (as it came).
+_NESTED_PARTS = {"error", "reason"}
+_TARGET_KEYS = {target.label: key for key, target in STANDARD_TARGETS.items()}
+
+
+def engine_message(message: str, *, names: ObjectNames | None = None, label: str = "") -> str:
+    """One of the engine's messages in the reader's language, as stored when it isn't one.
+
+    Its parts are filled in for people: a pair by its tab's name (``names`` reads custom
+    objects'), an import's object by ``label`` (the page's name for it), a system by its
+    name, a count grouped their way, a nested message of ours translated in turn. The rest,
+    a remote system's words and ids, stays as stored (the page escapes it like any text).
+    """
+    text = message or ""
+    for pattern, translated in _ENGINE_MESSAGES:
+        match = pattern.fullmatch(text)
+        if match:
+            parts = {
+                name: _message_part(name, value, names, label)
+                for name, value in match.groupdict().items()
+            }
+            return str(translated) % parts
+    return pause_reason_text(text) or text
+
+
+def _message_part(name: str, value: str, names: ObjectNames | None, label: str) -> str:
+    if name in _NESTED_PARTS:
+        return engine_message(value, names=names, label=label)
+    if name == "pair":
+        return (names or ObjectNames(None))(value)
+    if name == "label":
+        if label:
+            return label
+        if value in _TARGET_KEYS:
+            return target_label(_TARGET_KEYS[value])
+        return engine_message(value, names=names)  # a campaign's members
+    if name == "system":
+        return str(dict(System.choices).get(value.lower(), value))
+    if name == "records" and value.replace(",", "").isdigit():
+        return thousands(int(value.replace(",", "")))
+    return value
+
+
 def run_message(message: str) -> str:
-    """A run's message for people: why it paused in their language (one sentence, whichever
-    way the cycle stopped); anything else (a remote system's words) as stored."""
-    return pause_reason_text(message) or message
+    """A run's message for people, in their language: why it paused (one sentence, whichever
+    way the cycle stopped), or another of the engine's; a remote system's words as stored."""
+    return engine_message(message)
 
 
 # What an import brings over (the Import page, the audit log).

@@ -148,7 +148,9 @@ def _reason(integration: Integration) -> str:
         return _("The Salesforce API allocation is used up.")
     if paused_because(integration, ORG_LIMIT):
         return _("The Salesforce org reached its daily API limit, which stops every integration.")
-    return integration.state_reason
+    from .labels import engine_message  # labels names pairs through this module
+
+    return engine_message(integration.state_reason)
 
 
 def _advice(integration: Integration) -> str:

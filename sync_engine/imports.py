@@ -75,8 +75,47 @@ BULK_PAGE = 50_000  # rows per Bulk 2.0 results page (maxRecords)
 BULK_THRESHOLD = 10_000  # more rows than this are read with a Bulk 2.0 query job
 BATCH = 1_000  # records handed to the pair at once (it writes HubSpot in batches of 100)
 LEASE = timedelta(minutes=5)
-PREPARING = "Salesforce is preparing the Bulk query; the records follow when it's ready."
 PAIR_WAIT_SECONDS = 600  # how long an import waits for the pair's running cycle
+
+# What an import says (its ``message``) and why one can't start or resume, in English as they
+# are stored: the dashboard shows them in the reader's language
+# (``integration_admin.labels.ENGINE_MESSAGE_LABELS``), the parts in braces filled in.
+PREPARING = "Salesforce is preparing the Bulk query; the records follow when it's ready."
+WAITING_FOR_CYCLE = "Waiting for the running {pair} sync cycle to finish…"
+CYCLE_TOO_LONG = (
+    "The {pair} sync has been running for over ten minutes; resume the import when it finishes."
+)
+NOTHING_TO_IMPORT = "Nothing to import for {object!r}."
+PAIR_UNSUPPORTED = (
+    "Importing {label} needs the {pair} sync, which isn't available in this version yet."
+)
+PAIR_SWITCHED_OFF = (
+    "The {pair} sync is switched off, so no record was imported. Turn it on on its tab, then "
+    "import {label} again."
+)
+DEALS_WITHOUT_COMPANIES = (
+    "Company sync is off, so the imported deals have no company association: turn company "
+    "sync on and import accounts first."
+)
+BULK_JOB_ENDED = "Salesforce's Bulk query job {job} {state}: {reason}"  # failed or aborted
+NO_REASON_GIVEN = "no reason given"
+STOPPED_BY_BUDGET = (
+    "{error} The import stopped after {records:,} records; resume it once the 24-hour window "
+    "frees calls (or raise 'Allocated to HubSpot')."
+)
+STOPPED_BY_ORG_LIMIT = "Salesforce's org-wide API limit is reached ({error}); resume it later."
+STOPPED_BY_CREDENTIALS = "{system}: {error} Reconnect, then resume the import."
+STOPPED_BY_ERROR = "{error} Resume the import to continue where it stopped."
+STOPPED_BY_DEFECT = "Unexpected error: {kind}: {error}"
+CAMPAIGN_MEMBERS = "Campaign members: {campaign}"  # a campaign import's label
+NOT_CONNECTED = "The integration isn't connected."
+UNKNOWN_OBJECT = "Unknown object to import: {object}"
+ALREADY_RUNNING = "An import of {label} is already running."
+ANOTHER_RUNNING = "Another import of this object is running."
+ONLY_STOPPED_RESUME = "Only a failed, cancelled or stalled import can be resumed."
+CAMPAIGN_UNREADABLE = "Salesforce campaign {campaign} couldn't be read: {error}"
+NO_SUCH_CAMPAIGN = "Salesforce has no campaign {campaign}."
+CAMPAIGN_INACTIVE = "The campaign {campaign} isn't active: only active campaigns can be imported."
 
 
 class ImportRefused(Exception):
@@ -184,7 +223,7 @@ def campaign_target(campaign_id: str, name: str = "") -> ImportTarget:
         f"{CAMPAIGN_PREFIX}{campaign_id}",
         "Campaign",
         "contacts",
-        f"Campaign members: {name or campaign_id}",
+        CAMPAIGN_MEMBERS.format(campaign=name or campaign_id),
         parts=(
             ImportPart("Contact", members("ContactId")),
             ImportPart("Lead", f"IsConverted = false AND {members('LeadId')}"),
@@ -331,10 +370,10 @@ def import_start(
     from .services import audit_event_record
 
     if not integration.is_connected:
-        raise ImportRefused("The integration isn't connected.")
+        raise ImportRefused(NOT_CONNECTED)
     target = import_target(integration=integration, object_name=object_name)
     if target is None:
-        raise ImportRefused(f"Unknown object to import: {object_name}")
+        raise ImportRefused(UNKNOWN_OBJECT.format(object=object_name))
     _refuse_while_pair_off(integration, target)
     calls = _CallCounter()
     name = ""
@@ -346,7 +385,7 @@ def import_start(
     with transaction.atomic():
         Integration.objects.select_for_update().filter(pk=integration.pk).first()
         if import_active(integration=integration, object_name=object_name):
-            raise ImportRefused(f"An import of {target.label} is already running.")
+            raise ImportRefused(ALREADY_RUNNING.format(label=target.label))
         job = ImportJob.objects.create(
             integration=integration,
             object=object_name,
@@ -395,17 +434,14 @@ def _active_campaign(salesforce: SalesforceConnector, target: ImportTarget) -> d
         if not (isinstance(error, BadRequest) and error.code == "INVALID_QUERY_FILTER_OPERATOR"):
             reason = getattr(error, "message", None) or str(error)
             raise ImportRefused(
-                f"Salesforce campaign {campaign_id} couldn't be read: {reason}"
+                CAMPAIGN_UNREADABLE.format(campaign=campaign_id, error=reason)
             ) from error
         records = []  # "invalid ID field": a well-formed id no record can have
     if not records:
-        raise ImportRefused(f"Salesforce has no campaign {campaign_id}.")
+        raise ImportRefused(NO_SUCH_CAMPAIGN.format(campaign=campaign_id))
     campaign = records[0]
     if not campaign.get("IsActive"):
-        raise ImportRefused(
-            f"The campaign {campaign.get('Name') or campaign_id} isn't active: only active "
-            "campaigns can be imported."
-        )
+        raise ImportRefused(CAMPAIGN_INACTIVE.format(campaign=campaign.get("Name") or campaign_id))
     return campaign
 
 
@@ -441,14 +477,14 @@ def import_resume(
     from .services import audit_event_record
 
     if not import_resumable(job):
-        raise ImportRefused("Only a failed, cancelled or stalled import can be resumed.")
+        raise ImportRefused(ONLY_STOPPED_RESUME)
     target = job_target(job)
     if target is not None:
         _refuse_while_pair_off(job.integration, target)
     with transaction.atomic():
         active = import_active(integration=job.integration, object_name=job.object)
         if active is not None and active.pk != job.pk:
-            raise ImportRefused("Another import of this object is running.")
+            raise ImportRefused(ANOTHER_RUNNING)
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.QUEUED, finished_at=None, message="", worker=""
         )
@@ -494,19 +530,16 @@ def import_run(
     try:
         runner.run()
     except BudgetExhausted as error:
-        runner.fail(
-            f"{error} The import stopped after {job.processed:,} records; resume it once the "
-            "24-hour window frees calls (or raise 'Allocated to HubSpot')."
-        )
+        runner.fail(STOPPED_BY_BUDGET.format(error=error, records=job.processed))
     except ApiLimitExceeded as error:
-        runner.fail(f"Salesforce's org-wide API limit is reached ({error}); resume it later.")
+        runner.fail(STOPPED_BY_ORG_LIMIT.format(error=error))
     except (AuthExpired, PermissionDenied) as error:
-        runner.fail(f"{error.system}: {error} Reconnect, then resume the import.")
+        runner.fail(STOPPED_BY_CREDENTIALS.format(system=error.system, error=error))
     except ConnectorError as error:
-        runner.fail(f"{error} Resume the import to continue where it stopped.")
+        runner.fail(STOPPED_BY_ERROR.format(error=error))
     except Exception as error:  # a bug: the import says so instead of staying 'running'
         log.exception("import %s failed", job.pk)
-        runner.fail(f"Unexpected error: {type(error).__name__}: {error}")
+        runner.fail(STOPPED_BY_DEFECT.format(kind=type(error).__name__, error=error))
     finally:
         runner.release()
     return job
@@ -600,7 +633,7 @@ class _Runner:
             job.save(update_fields=["started_at"])
         target = job_target(job)
         if target is None:
-            raise ImportFailed(f"Nothing to import for {job.object!r}.")
+            raise ImportFailed(NOTHING_TO_IMPORT.format(object=job.object))
         salesforce = self.calls.salesforce_connector(self.integration)
         if job.total is None:
             job.total = self.count(salesforce, target)
@@ -617,10 +650,7 @@ class _Runner:
         self.lock_pair(target)
         sync, handle, fields_of = self.pair_for(target, salesforce)
         if sync is None:
-            job.message = (
-                f"Importing {target.label} needs the {target.pair} sync, which isn't available "
-                "in this version yet."
-            )
+            job.message = PAIR_UNSUPPORTED.format(label=target.label, pair=target.pair)
             self.skip_all(target, reason="unsupported")
             return
         batches = 0
@@ -650,10 +680,7 @@ class _Runner:
                 integration=self.integration, object="companies"
             ).first()
             if companies is None or not companies.enabled:
-                job.message = (
-                    "Company sync is off, so the imported deals have no company association "
-                    "(spec §10: turn company sync on and import accounts first)."
-                )
+                job.message = DEALS_WITHOUT_COMPANIES
         self.save(["status", "finished_at", "message"])
 
     def fail(self, message: str) -> None:
@@ -704,11 +731,8 @@ class _Runner:
         deadline = time.monotonic() + PAIR_WAIT_SECONDS
         while not lock_acquire(self.pair_row, self.holder):
             if time.monotonic() > deadline:
-                raise ImportFailed(
-                    f"The {target.pair} sync has been running for over ten minutes; resume "
-                    "the import when it finishes."
-                )
-            self.job.message = f"Waiting for the running {target.pair} sync cycle to finish…"
+                raise ImportFailed(CYCLE_TOO_LONG.format(pair=target.pair))
+            self.job.message = WAITING_FOR_CYCLE.format(pair=target.pair)
             self.save(["message"])
             time.sleep(2)
         self.pair_locked = True
@@ -748,10 +772,7 @@ class _Runner:
         job.status = ImportJob.Status.SUCCEEDED
         job.finished_at = timezone.now()
         if reason == "pair_off":
-            job.message = (
-                f"The {target.pair} sync is switched off, so no record was imported. Turn it on "
-                f"on its tab, then import {target.label} again."
-            )
+            job.message = PAIR_SWITCHED_OFF.format(pair=target.pair, label=target.label)
         self.save(["processed", "skipped", "skipped_reasons", "status", "finished_at", "message"])
 
     # --- the pair -----------------------------------------------------------------------------
@@ -1115,9 +1136,9 @@ def bulk_query_rows(
         if state == "JobComplete":
             break
         if state in ("Failed", "Aborted"):
+            reason = info.get("errorMessage") or NO_REASON_GIVEN
             raise ImportFailed(
-                f"Salesforce's Bulk query job {job_id} {state.lower()}: "
-                f"{info.get('errorMessage') or 'no reason given'}"
+                BULK_JOB_ENDED.format(job=job_id, state=state.lower(), reason=reason)
             )
         if waiting is not None and not waiting():
             return

@@ -986,6 +986,25 @@ def _hubspot_active_lists_read(integration: Integration, search: str, limit: int
 LIST_NAMES = "list_names"
 
 
+def inclusion_list_missing(*, integration: Integration) -> str | None:
+    """The id of the contact inclusion list that HubSpot no longer has, while it is still the
+    one chosen: the last contact cycle to get through found it gone (its run says so). None
+    otherwise; choosing another list, or none, ends it at once (1 query; no HubSpot call)."""
+    from .sync.changes import list_missing_id
+
+    chosen = ObjectSync.objects.filter(integration_id=integration.pk, object="contacts").values(
+        "options__inclusion_list_id"
+    )[:1]
+    run = (
+        sync_runs_query(integration=integration, object_name="contacts", status="succeeded")
+        .annotate(chosen=Subquery(chosen))
+        .values("message", "chosen")
+        .first()
+    )
+    missing = list_missing_id(run["message"]) if run else None
+    return missing if missing and missing == str(run["chosen"] or "") else None
+
+
 def hubspot_list_names(*, integration: Integration, list_ids) -> dict[str, str]:
     """The names the audit log noted for these HubSpot lists when they were chosen or left,
     newest first (1 query, the database only: no HubSpot call on a page render)."""

@@ -22,6 +22,8 @@ from sync_engine.selectors import (
     RUN_OUTCOMES,
     api_calls_hourly,
     api_usage_forecast,
+    hubspot_list_names,
+    inclusion_list_missing,
     integration_api_usage,
     integration_hubspot_connection,
     integration_salesforce_connection,
@@ -38,7 +40,7 @@ from sync_engine.sync.registry import is_pair
 
 from ..charts import calls_chart
 from ..exports import errors_csv_rows
-from ..forms import AllocationForm
+from ..forms import AllocationForm, setting_value
 from ..labels import RUN_FILTER_LABELS, error_text, run_message
 from ..roles import admin_required, user_is_admin
 from ..status import object_labels
@@ -163,10 +165,21 @@ def _runs_context(request: HttpRequest, integration, *, rows_only: bool = False)
     }
 
 
+def _missing_list_name(integration) -> str:
+    """The inclusion list contacts are held for, gone from HubSpot while still chosen, by the
+    name noted when it was chosen (1 query, a 2nd then), else "". The runs say it too."""
+    missing = inclusion_list_missing(integration=integration)
+    if missing is None:
+        return ""
+    names = hubspot_list_names(integration=integration, list_ids=[missing])
+    return setting_value("contacts", "inclusion_list_id", missing, names)
+
+
 def _page_context(request: HttpRequest, integration) -> dict:
     return {
         "active_tab": "sync-health",
         "integration": integration,
+        "missing_list": _missing_list_name(integration),
         "cards": sync_error_cards(integration=integration),
         **_runs_context(request, integration),
         **_usage_context(integration),

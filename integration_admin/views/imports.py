@@ -40,8 +40,9 @@ from sync_engine.models import ImportJob
 from sync_engine.object_settings import CUSTOM_PREFIX
 from sync_engine.selectors import custom_objects_list
 
-from ..labels import target_label
+from ..labels import engine_message, target_label
 from ..roles import admin_required, user_is_admin
+from ..status import ObjectNames
 from .common import current_integration, not_connected
 
 logger = logging.getLogger(__name__)
@@ -112,10 +113,14 @@ def progress_context(
     if custom is None:
         custom = custom_labels(job.integration) if job.object.startswith(CUSTOM_PREFIX) else {}
     progress = import_progress(job)
+    label = job_label(job, custom)
+    # Only a custom object's import names a pair by the integration's words.
+    names = ObjectNames(job.integration) if job.object.startswith(CUSTOM_PREFIX) else None
     return {
         "job": job,
         "progress": progress,
-        "label": job_label(job, custom),
+        "label": label,
+        "message": engine_message(job.message, names=names, label=label),
         "status_label": STATUS_LABELS.get(job.status, job.status),
         "reasons": [(SKIP_REASONS.get(k, k), v) for k, v in progress["reasons"]],
         "poll_seconds": POLL_SECONDS,
@@ -230,7 +235,7 @@ def import_start_view(request: HttpRequest) -> HttpResponse:
     try:
         job = import_start(integration=integration, object_name=object_name, actor=request.user)
     except ImportRefused as error:
-        text = _("The import can't start: %(reason)s") % {"reason": error}
+        text = _("The import can't start: %(reason)s") % {"reason": engine_message(str(error))}
         if getattr(request, "htmx", False):
             response = render(
                 request,
@@ -274,5 +279,5 @@ def import_resume_view(request: HttpRequest, job_id: int) -> HttpResponse:
         job = import_resume(job=job, actor=request.user)
         messages.success(request, _("Import resumed after the last record it imported."))
     except ImportRefused as error:
-        messages.error(request, str(error))
+        messages.error(request, engine_message(str(error)))
     return _answer(request, job)

@@ -26,6 +26,7 @@ from sync_engine.selectors import (
     hubspot_contact_find,
     hubspot_contact_in_list,
     hubspot_list_names,
+    inclusion_list_missing,
     integration_hubspot_connection,
     record_query_kinds,
 )
@@ -209,14 +210,27 @@ def inclusion_lists(request: HttpRequest, object_name: str) -> HttpResponse:
     except (ConnectorError, ValueError) as error:
         logger.warning("reading HubSpot lists failed: %s", error)
         failure = str(getattr(error, "message", error))
+    missing = False
     if selected and all(lst["id"] != selected for lst in lists):
-        lists.insert(0, {"id": selected, "name": _("List %(id)s") % {"id": selected}, "size": None})
+        # Kept, by the name noted when it was chosen: a search may hide it, or HubSpot may
+        # have deleted it (the last contact cycle says so: no HubSpot call here).
+        name = setting_value(
+            "contacts",
+            "inclusion_list_id",
+            selected,
+            hubspot_list_names(integration=integration, list_ids=[selected]),
+        )
+        missing = inclusion_list_missing(integration=integration) == selected
+        if missing:
+            name = _("%(list)s (no longer exists in HubSpot)") % {"list": name}
+        lists.insert(0, {"id": selected, "name": name, "size": None})
     return render(
         request,
         "integration_admin/partials/inclusion_list_picker.html",
         {
             "lists": lists,
             "selected": selected,
+            "missing": missing,
             "search": search,
             "failure": failure,
             "can_change": can_change,
@@ -277,6 +291,12 @@ def _contact_sync(request: HttpRequest, integration, typed: str) -> tuple[bool, 
             integration=integration, contact_id=contact["id"], list_id=list_id
         ):
             names = hubspot_list_names(integration=integration, list_ids=[list_id])
+            if inclusion_list_missing(integration=integration) == str(list_id):
+                return False, _(
+                    "The inclusion list (%(list)s) no longer exists in HubSpot, so no contact "
+                    "syncs to Salesforce. Choose another list above, or none to sync all "
+                    "contacts."
+                ) % {"list": setting_value("contacts", "inclusion_list_id", list_id, names)}
             return False, _(
                 "Contact %(contact)s isn't in the inclusion list (%(list)s), so it doesn't "
                 "sync to Salesforce. Add it to that list in HubSpot, or change the inclusion "

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -749,8 +750,30 @@ def _filter(name: str, operator: str, value: int) -> dict:
     return {"propertyName": name, "operator": operator, "value": str(value)}
 
 
+# A cycle's message while the inclusion list chosen on the Contacts tab is gone from HubSpot
+# (deleted there: its memberships answer 404). The dashboard knows it by this wording
+# (``list_missing_id``) and tells it in the reader's language.
+LIST_MISSING = (
+    "The inclusion list chosen on the Contacts tab (HubSpot list {list_id}) no longer exists "
+    "in HubSpot. Contacts are held as if outside the list until another list, or none, is "
+    "chosen there."
+)
+_LIST_MISSING = re.compile(re.escape(LIST_MISSING).replace(r"\{list_id\}", r"([^)]+)"))
+
+
+def list_missing_message(list_id: str) -> str:
+    return LIST_MISSING.format(list_id=list_id)
+
+
+def list_missing_id(message: str) -> str | None:
+    """The id of the list a run found gone (its message is ``list_missing_message``)."""
+    match = _LIST_MISSING.fullmatch(message or "")
+    return match.group(1) if match else None
+
+
 def hubspot_list_members(hubspot, list_id: str) -> set[str]:
-    """The record ids in a HubSpot list (one call per 250 members)."""
+    """The record ids in a HubSpot list (one call per 250 members; ``NotFound`` when HubSpot
+    has no such list)."""
     members: set[str] = set()
     after = None
     while True:

@@ -35,6 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import services
+from ..errors import NotFound
 from ..models import RecordLink, ResyncRequest, SyncError
 from .changes import (
     COMPANY_PROPERTY,
@@ -46,6 +47,7 @@ from .changes import (
     http_date,
     hubspot_changes,
     hubspot_list_members,
+    list_missing_message,
     parse_time,
     salesforce_by_ids,
 )
@@ -474,12 +476,20 @@ class CompanySync(PairSync):
         return "*" in segment or contact_id in segment
 
     def contact_segment(self) -> frozenset[str] | set[str]:
-        """The contact inclusion list's members ({"*"} without a list), read once."""
+        """The contact inclusion list's members ({"*"} without a list), read once. A list gone
+        from HubSpot has no members: as for the contact sync, nobody is in it (not everyone),
+        and the run says why."""
         if self._segment is None:
             list_id = self.contact_settings.inclusion_list_id
-            self._segment = (
-                hubspot_list_members(self.ctx.hubspot, list_id) if list_id else frozenset({"*"})
-            )
+            if not list_id:
+                self._segment = frozenset({"*"})
+                return self._segment
+            try:
+                self._segment = hubspot_list_members(self.ctx.hubspot, list_id)
+            except NotFound:
+                log.warning("companies: contact inclusion list %s no longer exists", list_id)
+                self._segment = set()
+                self.ctx.run.message = list_missing_message(list_id)
         return self._segment
 
     # --- merge ----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import NotFound
 from ..models import RecordLink, ResyncRequest, SyncCursor
 from ..object_settings import settings_for
 from .changes import (
@@ -37,6 +38,7 @@ from .changes import (
     hubspot_list_joins,
     hubspot_list_members,
     ids_queries,
+    list_missing_message,
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
@@ -182,6 +184,8 @@ class ContactSync(PairSync):
             | ({COMPANY_PROPERTY} if self.company_rows is not None else set())
         )
         self._list_members: set[str] | None = None
+        # HubSpot has no such list any more (see ``list_gone``).
+        self.list_missing = False
         # Contacts read in the list's join order this cycle: members, without the full read.
         self._joined: set[str] = set()
         # With a list, the HubSpot contacts the change feed merged this cycle: entrants among
@@ -447,17 +451,33 @@ class ContactSync(PairSync):
         return False
 
     def in_list(self, hubspot_id: str) -> bool:
-        """Whether the HubSpot contact syncs: there's no inclusion list, or it's a member."""
+        """Whether the HubSpot contact syncs: there's no inclusion list, or it's a member (of
+        a list gone from HubSpot nobody is)."""
         if not self.settings.inclusion_list_id or hubspot_id in self._joined:
             return True
         return hubspot_id in self.list_members()
 
     def list_members(self) -> set[str]:
         if self._list_members is None:
-            self._list_members = hubspot_list_members(
-                self.ctx.hubspot, self.settings.inclusion_list_id
-            )
+            try:
+                self._list_members = hubspot_list_members(
+                    self.ctx.hubspot, self.settings.inclusion_list_id
+                )
+            except NotFound:
+                self.list_gone()
+                return set()
         return self._list_members
+
+    def list_gone(self) -> None:
+        """HubSpot has no such list (deleted there). Nobody counts as in it: contacts are held
+        as those outside a list are, never all synced as if no list were chosen, and the run
+        says so every cycle until the admin chooses another list, or none. Found once a cycle:
+        no further list read asks again."""
+        list_id = self.settings.inclusion_list_id
+        log.warning("contacts: inclusion list %s no longer exists in HubSpot", list_id)
+        self.list_missing = True
+        self._list_members = set()
+        self.ctx.run.message = list_missing_message(list_id)
 
     # --- HubSpot → Salesforce -------------------------------------------------------------
     def sync_hubspot_changes(self) -> None:
@@ -536,11 +556,18 @@ class ContactSync(PairSync):
                 integration=self.ctx.integration, stream=ENTRANTS_STREAM
             ).delete()
             return
+        if self.list_missing:
+            return  # found gone by this cycle's read of its members
         row, _ = SyncCursor.objects.get_or_create(
             integration=self.ctx.integration, stream=ENTRANTS_STREAM
         )
         state = row.seen if row.seen.get("list") == str(list_id) else {}
-        entrants, state = hubspot_list_joins(self.ctx.hubspot, str(list_id), state)
+        try:
+            entrants, state = hubspot_list_joins(self.ctx.hubspot, str(list_id), state)
+        except NotFound:
+            # The state stays: it is the list's, should HubSpot restore it.
+            self.list_gone()
+            return
         self._joined.update(entrants)
         due = [i for i in dict.fromkeys(entrants) if i not in self._merged_hubspot]
         for start in range(0, len(due), BATCH):

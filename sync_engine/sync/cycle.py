@@ -41,7 +41,25 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)  # renewed at every committed batch
 RETRY_CEILING = 0.75  # automatic retries stop past 75% of the allocation (spec §3.3)
+
+# What a run says (its ``message``) and why a cycle suspended the integration (its
+# ``state_reason``), in English as they are stored: the dashboard shows them in the reader's
+# language (``integration_admin.labels.ENGINE_MESSAGE_LABELS``), the parts in braces filled in.
 SYNC_OFF = "Sync is off for the whole integration: turn it back on on the Connection page."
+OBJECT_SYNC_OFF = "Sync is off for this object."
+INTERRUPTED = (
+    "Interrupted: the worker stopped before the cycle finished; this cycle picked up where it "
+    "left off."
+)
+STOPPED_UNEXPECTEDLY = "The cycle stopped unexpectedly."
+STOPPED_BY = "The cycle stopped unexpectedly: {error}"
+NOT_SYNCING = "Integration {state}: {reason}"  # suspended or disconnected, and why
+TEMPORARY_FAILURE = "Temporary failure, retried on the next cycle: {error}"
+CREDENTIALS_REJECTED = "{system}: the credentials were rejected. Reconnect on the Connection tab."
+ACCESS_DENIED = (
+    "{system}: access denied ({code}). Give the integration user API access and the object "
+    "permissions, then reconnect."
+)
 
 
 class SyncAlreadyRunning(Exception):
@@ -185,14 +203,13 @@ def sync_cycle_run(
     ).update(
         status=SyncRun.Status.FAILED,
         finished_at=timezone.now(),
-        message="Interrupted: the worker stopped before the cycle finished; this cycle "
-        "picked up where it left off.",
+        message=INTERRUPTED,
     )
     run = SyncRun.objects.create(integration=integration, object=object_name, trigger=trigger)
     try:
         _run(integration, object_name, run, trigger, row, holder, probe)
     except Exception as error:
-        run.message = f"The cycle stopped unexpectedly: {error}"[:500]
+        run.message = STOPPED_BY.format(error=error)[:500]
         raise
     finally:
         lock_release(row, holder)
@@ -212,11 +229,11 @@ def _run(
     integration.refresh_from_db()
     row.refresh_from_db()
     if not row.enabled:
-        run.status, run.message = SyncRun.Status.SUCCEEDED, "Sync is off for this object."
+        run.status, run.message = SyncRun.Status.SUCCEEDED, OBJECT_SYNC_OFF
         return
     if integration.state in (Integration.State.SUSPENDED, Integration.State.DISCONNECTED):
         run.status = SyncRun.Status.FAILED
-        run.message = f"Integration {integration.state}: {integration.state_reason}"
+        run.message = NOT_SYNCING.format(state=integration.state, reason=integration.state_reason)
         return
     if not integration.sync_enabled:
         # Asked for by hand (``manage.py sync_now``) while an admin has sync off: nothing is
@@ -260,20 +277,15 @@ def _run(
         _pause(integration, ORG_LIMIT)
     except AuthExpired as error:
         run.status, run.message = SyncRun.Status.FAILED, str(error)
-        _suspend(
-            integration,
-            f"{error.system}: the credentials were rejected. Reconnect on the Connection tab.",
-        )
+        _suspend(integration, CREDENTIALS_REJECTED.format(system=error.system))
     except PermissionDenied as error:
         run.status, run.message = SyncRun.Status.FAILED, str(error)
         _suspend(
-            integration,
-            f"{error.system}: access denied ({error.code or error.status}). Give the "
-            "integration user API access and the object permissions, then reconnect.",
+            integration, ACCESS_DENIED.format(system=error.system, code=error.code or error.status)
         )
     except (TransientError, RateLimited) as error:
         run.status = SyncRun.Status.FAILED
-        run.message = f"Temporary failure, retried on the next cycle: {error}"
+        run.message = TEMPORARY_FAILURE.format(error=error)
     except ConnectorError as error:
         run.status, run.message = SyncRun.Status.FAILED, str(error)
         log.warning("%s cycle failed: %s", object_name, error)
@@ -294,7 +306,7 @@ def _finish(run: SyncRun) -> None:
     run.finished_at = timezone.now()
     if run.status == SyncRun.Status.RUNNING:
         run.status = SyncRun.Status.FAILED
-        run.message = run.message or "The cycle stopped unexpectedly."
+        run.message = run.message or STOPPED_UNEXPECTEDLY
     calls = ApiCall.objects.filter(
         integration_id=run.integration_id,
         called_at__gte=run.started_at,

@@ -273,6 +273,14 @@ def htmx_settled(page) -> None:
     expect(page.locator(".htmx-request, .htmx-settling, .htmx-added")).to_have_count(0)
 
 
+def htmx_ready(page) -> None:
+    """Wait until a page reached through a click (a form's submit, a link) has loaded and htmx
+    has settled: htmx, a deferred script, wires the page's hx-* attributes only once the page
+    is parsed, so a select changed on a page still loading asks the server for nothing."""
+    page.wait_for_load_state()
+    htmx_settled(page)
+
+
 @pytest.fixture
 def lists(emulators):
     """Two active (DYNAMIC) HubSpot contact lists and a manual one, by role: their ids."""

@@ -99,9 +99,12 @@ def test_changing_the_allocation(page: Page, live_server, connected):
     )
     expect(page.locator("#id_allocation")).to_have_attribute("aria-invalid", "true")
     screenshot(page, "allocation-invalid")
+    # The form was just swapped in: a submit before it settles would post without htmx.
+    htmx_settled(page)
     page.locator("#id_allocation").fill("0")
     page.click(".allocation-form button[type=submit]")
     expect(page.locator("#allocation-error")).to_contain_text("at least 1 call")
+    htmx_settled(page)
     page.locator("#id_allocation").fill("12000")
     page.click(".allocation-form button[type=submit]")
     expect(page.locator(".field-ok")).to_contain_text("Saved: 5,000 → 12,000")
@@ -140,10 +143,14 @@ def test_error_card_panel_and_export(page: Page, live_server, connected):
     panel_box = panel.bounding_box()
     assert panel_box["x"] > cards_box["x"] + cards_box["width"] - 1
     screenshot(page, "error-panel")
+    htmx_settled(page)
     page.fill("#error-search", "Person 2")
     expect(panel.locator("tbody tr")).to_have_count(11)
     page.fill("#error-search", "")
     expect(panel.locator("tbody tr")).to_have_count(25)
+    # Next is in the list just swapped in: clicked before it settles, it is a plain link
+    # (with "?q=&page=2" in the address, not "?page=2").
+    htmx_settled(page)
     panel.locator("a:has-text('Next')").click()
     expect(panel).to_contain_text("26–31 of 31")
     # Selecting enables "Resync selected".
@@ -212,6 +219,7 @@ def pick_a_blocked_pair(page: Page, live_server, emulators) -> None:
     page.click("button:has-text('Refresh properties and fields')")
     expect(page.locator("#flash")).to_contain_text("Properties and fields refreshed")
     expect(page.locator("#hubspot-properties option[value=loyalty_score]")).to_have_count(1)
+    htmx_settled(page)  # the editor was swapped in: its pickers' check is wired on settling
     page.fill("#id_hubspot_property", "loyalty_score")
     page.fill("#id_salesforce_field", "Colour__c")
     page.locator("#id_salesforce_field").dispatch_event("change")
@@ -308,6 +316,7 @@ def test_fix_in_the_crm_resync_and_watch_the_error_leave(
     screenshot(page, "resync-before")
     # A person fixes the title in HubSpot, then the admin resyncs.
     hs_update(marketer, contact, jobtitle="Director")
+    htmx_settled(page)  # before it settles, "Resync all" posts without htmx (and asks nothing)
     asked = []  # Resync all asks first whether the cause is fixed (spec §3.3)
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     panel.locator("button:has-text('Resync all')").click()
@@ -516,8 +525,11 @@ def test_keyboard_focus_survives_htmx_saves(page: Page, live_server, connected):
     expect(page.locator("main#content")).to_be_focused()
     select = page.locator('tr[data-hubspot="firstname"] select[name="rule"]')
     select.focus()
+    page.evaluate("document.querySelector('tr[data-hubspot=\"firstname\"]').dataset.before = ''")
     with page.expect_response(lambda r: "/rule/" in r.url):
         page.keyboard.press("ArrowDown")  # one step down the rules: saved once, after a pause
+    # The response is in before its row is swapped: focus is checked on the new row's select.
+    expect(page.locator('tr[data-hubspot="firstname"][data-before]')).to_have_count(0)
     expect(select).to_be_focused()
     # The settings card's Save keeps focus too; "Saved…" comes next to it, in view, and is
     # announced through the page's live region.
@@ -611,7 +623,9 @@ def test_the_open_panel_s_card_stays_highlighted(page: Page, live_server, connec
     expect(page.locator("#error-panel h2")).to_have_text("Invalid property value")
     expect(open_card).to_have_class(re.compile(r"\berror-card--active\b"))
     expect(other).not_to_have_class(re.compile(r"\berror-card--active\b"))
-    # Opening another card's panel moves the highlight to it.
+    # Opening another card's panel moves the highlight to it (in place: once the reloaded
+    # cards have settled, a click is htmx's, not a plain link's).
+    htmx_settled(page)
     other.click()
     expect(page.locator("#error-panel h2")).to_have_text("Picklist value not allowed")
     expect(other).to_have_class(re.compile(r"\berror-card--active\b"))

@@ -23,7 +23,7 @@ from sync_engine.sync.cycle import sync_cycles_run
 from tests.sync_engine.everything import hubspot_projects_schema
 from tests.sync_engine.sync.helpers import hs_create
 
-from .conftest import screenshot
+from .conftest import htmx_ready, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -61,6 +61,7 @@ def open_tab(page: Page, name: str) -> None:
         "link", name=name, exact=True
     ).click()
     expect(page.locator("h1")).to_have_text(name)
+    htmx_ready(page)  # the tab's forms and pickers are htmx's only once it has loaded
 
 
 def switch_on_and_save(page: Page, form: str, *labels: str) -> None:
@@ -92,6 +93,7 @@ def walk_the_tickets_wizard(page: Page) -> None:
         expect(wizard.locator(f"#mapping-editor tr[data-hubspot={prop}]")).to_be_visible()
     page.get_by_role("button", name="Next").click()
     expect(wizard).to_have_attribute("data-step", "4")
+    htmx_ready(page)  # a pipeline picked before htmx is loaded asks for no stage table
     pipeline = wizard.get_by_label("Pipeline for Master")
     expect(pipeline).to_have_value("new")
     # An existing pipeline lists a stage dropdown per case status, in one aligned column.

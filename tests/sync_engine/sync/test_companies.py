@@ -800,6 +800,30 @@ def test_with_a_contact_inclusion_list_only_its_members_make_companies_create_ac
     assert not companies.links().filter(hubspot_id=str(out_company)).exists()
 
 
+def test_with_the_contact_inclusion_list_deleted_in_hubspot_no_contact_makes_an_account(
+    companies, integration, emulators, sf_person, hs_person
+):
+    """Gone from HubSpot, the list holds everyone (nobody counts as in it): the companies of
+    its former members create no account, and both pairs' cycles say why instead of failing
+    on HubSpot's 404."""
+    from sync_engine.object_settings import settings_for
+    from sync_engine.services import object_sync_get_or_create
+
+    _, _, hs_in, _ = one_contact_in_the_list(
+        companies, integration, emulators, sf_person, hs_person
+    )
+    contacts_row = object_sync_get_or_create(integration=integration, object_name="contacts")
+    list_id = settings_for("contacts", contacts_row.options).inclusion_list_id
+    hs_person.crm.lists.lists_api.remove(list_id)
+    company = hs_company(hs_person, name="Segment Gone")
+    companies.hs_action("associate", from_type="contacts", from_id=hs_in,
+                        to_type="companies", to_id=company)  # fmt: skip
+    runs, _ = companies.cycle()  # both succeeded (checked there)
+    assert not companies.links().filter(hubspot_id=str(company)).exists()
+    for run in runs.values():
+        assert f"(HubSpot list {list_id}) no longer exists in HubSpot" in run.message
+
+
 def test_without_an_external_id_a_lost_account_create_is_found_not_duplicated(
     companies, integration, sf_person, hs_person, emulators
 ):

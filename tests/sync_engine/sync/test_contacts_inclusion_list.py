@@ -4,7 +4,7 @@ import copy
 
 from emulators.testing import active_list
 
-from .helpers import hs_create, hs_get, hs_update, new_lead
+from .helpers import hs_create, hs_get, hs_update, new_lead, set_rule
 
 SYNC_FLAG = {
     "filterBranchType": "OR",
@@ -170,3 +170,91 @@ def test_lifecycle_stages_never_reach_contacts_outside_the_list(
     cycle()
     assert stage(hs_person, cycle.link(salesforce_id=inside).hubspot_id) == "opportunity"
     assert stage(hs_person, cycle.link(salesforce_id=outside).hubspot_id) != "opportunity"
+
+
+# --- the chosen list deleted in HubSpot -------------------------------------------------------
+def list_reads(integration) -> int:
+    """The HubSpot reads of a list's members (either order) so far."""
+    from sync_engine.models import ApiCall
+
+    return ApiCall.objects.filter(
+        integration=integration, operation__startswith="lists.memberships."
+    ).count()
+
+
+def test_a_list_deleted_in_hubspot_holds_every_contact_and_the_run_says_why(
+    cycle, emulators, sf_person, hs_person
+):
+    """While the chosen list is gone nobody counts as in it: nothing goes out to Salesforce
+    and no contact receives Salesforce updates, but new Salesforce people are still created
+    in HubSpot (§6.5), and the run says why instead of failing on HubSpot's 404. Choosing
+    another list makes it all sync again on the next cycle."""
+    set_rule(cycle.integration, "lastname", "two_way")  # HubSpot's edits go out
+    list_id = make_list(emulators)
+    cycle.settings(inclusion_list_id=list_id)
+    member = hs_create(
+        hs_person, email="member@example.com", lastname="Member", company="X", jobtitle="sync"
+    )
+    cycle()
+    lead = cycle.link(hubspot_id=member).salesforce_id
+    hs_person.crm.lists.lists_api.remove(list_id)  # deleted in HubSpot; the sync wasn't told
+    hs_update(hs_person, member, lastname="Renamed")
+    hs_create(
+        hs_person, email="joiner@example.com", lastname="Joiner", company="X", jobtitle="sync"
+    )
+    sf_person.Lead.update(lead, {"Phone": "+1 555 0100"})
+    from_salesforce = new_lead(sf_person, Email="from-sf@example.com")
+    before = list_reads(cycle.integration)
+    run = cycle()  # succeeded (the fixture checks), not failed on the 404
+    assert "no longer exists in HubSpot" in run.message and f"list {list_id}" in run.message
+    assert run.counts["skipped_outside_list"] >= 2
+    assert list_reads(cycle.integration) == before + 1  # found gone once, not asked again
+    assert sf_person.Lead.get(lead)["LastName"] == "Member"
+    assert not sf_person.query("SELECT Id FROM Lead WHERE Email = 'joiner@example.com'")["records"]
+    assert hs_get(hs_person, member, "phone")["phone"] in (None, "")
+    created = cycle.link(salesforce_id=from_salesforce).hubspot_id
+    assert hs_get(hs_person, created, "email")["email"] == "from-sf@example.com"
+    assert "no longer exists in HubSpot" in cycle().message  # every cycle, until it's fixed
+
+    cycle.settings(inclusion_list_id=make_list(emulators))  # another list: the member's in it
+    hs_update(hs_person, member, lastname="Back")
+    sf_person.Lead.update(lead, {"Phone": "+1 555 0111"})
+    run = cycle()
+    assert run.message == ""
+    assert sf_person.Lead.get(lead)["LastName"] == "Back"
+    assert hs_get(hs_person, member, "phone")["phone"] == "+1 555 0111"
+
+
+def test_with_a_deleted_list_chosen_no_list_lets_everyone_sync_again(
+    cycle, emulators, sf_person, hs_person
+):
+    list_id = make_list(emulators)
+    cycle.settings(inclusion_list_id=list_id)
+    cycle()
+    hs_person.crm.lists.lists_api.remove(list_id)
+    assert "no longer exists in HubSpot" in cycle().message
+    cycle.settings(inclusion_list_id=None)
+    hs_create(hs_person, email="anyone@example.com", lastname="Anyone", company="X")
+    run = cycle()
+    assert run.message == "" and run.counts["created_in_salesforce"] == 1
+
+
+def test_a_list_read_failing_for_a_while_is_retried_and_never_taken_for_a_deleted_list(
+    cycle, integration, emulators, hs_person
+):
+    """Only HubSpot's 404 means the list is gone: a 5xx is retried within the cycle as every
+    read is, and one that persists fails the cycle as a temporary failure (next cycle tries
+    again), without holding anyone."""
+    from sync_engine.sync.cycle import sync_cycle_run
+
+    cycle.settings(inclusion_list_id=make_list(emulators))
+    hs_create(hs_person, email="in@example.com", lastname="In", company="X", jobtitle="sync")
+    faults = emulators.hubspot.app.faults
+    once = faults.add(path=r"/crm/v3/lists/\d+/memberships", status=503, times=1)
+    run = cycle()
+    assert run.message == "" and run.counts["created_in_salesforce"] == 1
+    faults.remove(once.id)
+    faults.add(path=r"/crm/v3/lists/\d+/memberships", status=503)
+    run = sync_cycle_run(integration=integration, object_name="contacts", trigger="manual")
+    assert run.status == "failed"
+    assert run.message.startswith("Temporary failure") and "no longer exists" not in run.message
