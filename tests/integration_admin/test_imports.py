@@ -327,7 +327,7 @@ def import_through_the_page(page, live_server, workers, total: int) -> None:
 
     from integration_admin.roles import ADMINS
 
-    from .conftest import screenshot
+    from .conftest import htmx_ready, screenshot
 
     admin = get_user_model().objects.create_user("ada", password="ada-pw-123")
     admin.groups.add(Group.objects.get_or_create(name=ADMINS)[0])
@@ -342,6 +342,9 @@ def import_through_the_page(page, live_server, workers, total: int) -> None:
     )
     page.click(".topbar__user a:has-text('Import records')")
     expect(page.locator("h1")).to_have_text("Import from Salesforce")
+    # Started before htmx is loaded, the form posts without it and the page drawn after the
+    # redirect may already say "running" (the worker is waiting): the card must say "queued".
+    htmx_ready(page)
     page.check("#import-leads")
     page.click("#import-start button[type=submit]")
     progress = page.locator("#import-progress")
