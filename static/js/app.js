@@ -101,6 +101,23 @@
     });
   }
 
+  // A select whose dependent part the server drew for one of its values (data-drawn, e.g. a
+  // ticket pipeline's stage table) can change before htmx wires it up: picked while the page
+  // was still loading, or put back by the browser on Back. Ask for that part again.
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail.elt;
+    if (!root.querySelectorAll || !window.htmx) return;
+    root.querySelectorAll("select[data-drawn]").forEach(function (select) {
+      if (select.value !== select.getAttribute("data-drawn")) window.htmx.trigger(select, "change");
+    });
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var select = event.detail.elt;
+    if (select.hasAttribute && select.hasAttribute("data-drawn")) {
+      select.setAttribute("data-drawn", select.value);
+    }
+  });
+
   // Both before the browser paints the swapped content: no flash of unticked boxes or of an
   // unhighlighted card.
   document.addEventListener("htmx:afterSwap", function () {

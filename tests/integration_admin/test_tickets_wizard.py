@@ -596,3 +596,32 @@ def test_finish_sends_the_admin_back_to_a_status_left_without_a_stage(admin_clie
     assert not row.enabled and not row.options.get("setup_complete")
     html = admin_client.get("/tickets/?step=4").content.decode()
     assert "Choose a ticket stage for case status “Working”" in html
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_pipeline_picked_while_the_page_loads_still_gets_its_stage_table(page, live_server, live):
+    """On a slow connection the admin picks the pipeline before htmx has loaded: once it
+    has, the stage table of the picked pipeline is asked for all the same."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from playwright.sync_api import expect
+
+    from integration_admin.roles import ADMINS
+
+    user = get_user_model().objects.create_user("ada", password="ada-pw-123")
+    user.groups.add(Group.objects.get_or_create(name=ADMINS)[0])
+    page.goto(f"{live_server.url}/login/?next=/tickets/%3Fstep%3D4")
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", "ada-pw-123")
+    held = []  # htmx (and app.js after it: deferred scripts run in order) held back
+    page.route("**/js/htmx.min.js", lambda route: held.append(route))
+    page.click("button[type=submit]")
+    page.wait_for_url("**/tickets/?step=4", wait_until="commit")
+    select = page.locator("select[name=pipeline_master]")
+    select.select_option("0")  # Support Pipeline, picked with no htmx to ask for its stages
+    assert page.evaluate("typeof window.htmx") == "undefined"
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.locator("select[name=stage_master_1]")).to_have_count(1)
+    expect(page.locator("#stages-master")).not_to_contain_text("One stage per case status")
