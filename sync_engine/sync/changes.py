@@ -27,6 +27,7 @@ from dateutil import parser as date_parser
 from django.db import transaction
 
 from ..connectors.ahead import CallAhead
+from ..connectors.salesforce.connector import salesforce_error
 from ..errors import ApiLimitExceeded, RateLimited, RemoteError, TransientError
 from ..models import Integration, SyncCursor
 
@@ -235,8 +236,12 @@ def composite_query(salesforce, soqls: list[str], *, include_deleted: bool) -> l
             query_subrequest(version, soql, f"q{start + i}", include_deleted=include_deleted)
             for i, soql in enumerate(chunk)
         ]
-        response = with_retries(lambda s=subrequests: salesforce.composite(s))
-        pages += [query_answer(sub) for sub in response["compositeResponse"]]
+        # A query answered with a 5xx inside a successful call is retried as a whole call is.
+        pages += with_retries(
+            lambda s=subrequests: [
+                query_answer(sub) for sub in salesforce.composite(s)["compositeResponse"]
+            ]
+        )
     return pages
 
 
@@ -250,14 +255,14 @@ def query_subrequest(version: str, soql: str, reference: str, *, include_deleted
 
 
 def query_answer(sub: dict) -> dict:
-    """A query subrequest's first page, or its failure raised as a ``RemoteError``."""
+    """A query subrequest's first page, or its failure raised as the typed error the same
+    answer to a whole request would be (a 5xx or a lock timeout is retried, not fatal)."""
     body = sub.get("body")
     if sub.get("httpStatusCode") != 200:
         first = body[0] if isinstance(body, list) and body else {}
-        raise RemoteError(
+        raise salesforce_error(
             first.get("message", f"composite query failed: {body}"),
-            system="salesforce",
-            status=sub.get("httpStatusCode", 0),
+            status=int(sub.get("httpStatusCode") or 0),
             code=first.get("errorCode", ""),
             raw=body,
             operation="composite",

@@ -178,7 +178,9 @@ def sync_cycles_run(
             # A defect in one pair mustn't stop the pairs after it: its run is marked failed
             # with the reason (see sync_cycle_run), and the next ones go on.
             log.exception("%s cycle failed unexpectedly; the other pairs go on", name)
-            failed = SyncRun.objects.filter(integration=integration, object=name).last()
+            failed = (
+                SyncRun.objects.filter(integration=integration, object=name).order_by("-id").first()
+            )  # the run that just stopped
             if failed is not None:
                 runs.append(failed)
     return runs

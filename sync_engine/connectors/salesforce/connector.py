@@ -47,6 +47,54 @@ def _stored_connection(integration: Integration) -> SalesforceConnection:
         raise NotConnected(system=System.SALESFORCE) from None
 
 
+# Codes Salesforce sends with a 4xx (or as a composite subrequest's answer) for a failure
+# that passes by itself: the request changed nothing and may be sent again.
+TRANSIENT_CODES = frozenset(
+    {"UNABLE_TO_LOCK_ROW", "QUERY_TIMEOUT", "SERVER_UNAVAILABLE", "UNKNOWN_EXCEPTION"}
+)
+
+
+def salesforce_error(
+    message: str,
+    *,
+    status: int,
+    code: str = "",
+    raw: Any = None,
+    operation: str = "",
+    retry_after: float | None = None,
+) -> RemoteError:
+    """Salesforce's answer as the engine's typed error, for a whole request or one composite
+    subrequest alike: what retries, pauses, suspends or is the record's fault."""
+    kwargs: dict[str, Any] = {
+        "system": System.SALESFORCE,
+        "status": status,
+        "code": code,
+        "raw": raw,
+        "operation": operation,
+    }
+    if status == 401:
+        return AuthExpired(message, **kwargs)
+    if code == "REQUEST_LIMIT_EXCEEDED" and "concurrent" in message.lower():
+        # Too many long requests at once (ConcurrentPerOrgLongTxn), not the daily limit:
+        # a wait and a retry, never a pause of the integration.
+        return RateLimited(message, retry_after=CONCURRENT_LIMIT_WAIT, **kwargs)
+    if code == "REQUEST_LIMIT_EXCEEDED":
+        return ApiLimitExceeded(message, retry_after=None, **kwargs)
+    if status == 429:
+        return RateLimited(message, retry_after=retry_after, **kwargs)
+    if status >= 500 or code in TRANSIENT_CODES:
+        return TransientError(message, **kwargs)
+    if status == 403:
+        return PermissionDenied(message, **kwargs)
+    if status == 404:
+        return NotFound(message, **kwargs)
+    if status in (300, 409):
+        return Conflict(message, **kwargs)
+    if 400 <= status < 500:
+        return BadRequest(message, **kwargs)
+    return RemoteError(message, **kwargs)
+
+
 class SalesforceConnector:
     system = System.SALESFORCE
 
@@ -386,34 +434,15 @@ class SalesforceConnector:
             message = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
             message = message.strip()[:500]
         message = message or f"HTTP {status}"
-        kwargs: dict[str, Any] = {
-            "system": self.system,
-            "status": status,
-            "code": code,
-            "raw": content,
-            "operation": operation,
-        }
-        if status == 401:
-            return AuthExpired(message, **kwargs)
-        if code == "REQUEST_LIMIT_EXCEEDED" and "concurrent" in message.lower():
-            # Too many long requests at once (ConcurrentPerOrgLongTxn), not the daily limit:
-            # a wait and a retry, never a pause of the integration.
-            return RateLimited(message, retry_after=CONCURRENT_LIMIT_WAIT, **kwargs)
-        if code == "REQUEST_LIMIT_EXCEEDED":
-            return ApiLimitExceeded(message, retry_after=None, **kwargs)
-        if status == 429:
-            return RateLimited(message, retry_after=self._retry_after(), **kwargs)
-        if status == 403:
-            return PermissionDenied(message, **kwargs)
-        if status == 404:
-            return NotFound(message, **kwargs)
-        if status in (300, 409):
-            return Conflict(message, **kwargs)
-        if status >= 500:
-            return TransientError(message, **kwargs)
-        if 400 <= status < 500:
-            return BadRequest(message, **kwargs)
-        return RemoteError(message, **kwargs)
+        retry_after = self._retry_after() if status == 429 else None
+        return salesforce_error(
+            message,
+            status=status,
+            code=code,
+            raw=content,
+            operation=operation,
+            retry_after=retry_after,
+        )
 
     def _retry_after(self) -> float | None:
         response = self.session.last_response
