@@ -24,6 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from .. import services
 from ..errors import NotFound
 from ..models import RecordLink, ResyncRequest, SyncCursor
 from ..object_settings import settings_for
@@ -66,6 +67,9 @@ PEOPLE = ("Lead", "Contact")
 PEOPLE_STREAMS = {sobject: f"salesforce:{sobject}" for sobject in PEOPLE}
 LINK_PROPERTY = {"Lead": "salesforceleadid", "Contact": "salesforcecontactid"}
 MODIFIED = "lastmodifieddate"
+# On a HubSpot contact: the emails of the contacts merged into it ("a@x;b@y"), by which HubSpot
+# still finds it (a lookup or an upsert by one of them lands on it).
+MERGED_EMAILS = "hs_additional_emails"
 SYSTEM_FIELDS = {
     "Lead": [
         "Id",
@@ -98,6 +102,7 @@ HUBSPOT_SYSTEM = [
     OWNER_PROPERTY,
     "lifecyclestage",
     MERGED_IDS,
+    MERGED_EMAILS,
     "firstname",
     "lastname",
 ]
@@ -111,6 +116,12 @@ SHARED_CONTACTS_MAX = 100_000
 
 def _email(value: Any) -> str:
     return (value or "").strip().lower()
+
+
+def _merged_emails(obj: Any) -> list[str]:
+    """The emails of the contacts merged into a HubSpot contact (``MERGED_EMAILS``)."""
+    raw = (obj.properties or {}).get(MERGED_EMAILS) or ""
+    return [e for e in map(_email, raw.split(";")) if e]
 
 
 def _oldest(records: list[dict]) -> dict:
@@ -307,7 +318,9 @@ class ContactSync(PairSync):
         self.write_held()
         self.load_hubspot_partners(pairs)
         pairs += self.match_in_hubspot(sobject, list(unlinked.values()))
-        pairs = [p for p in pairs if self.may_receive_salesforce_updates(p)]
+        pairs = [
+            p for p in pairs if not p.hubspot_failed and self.may_receive_salesforce_updates(p)
+        ]
         self.merge_and_write(pairs)
         self.commit(pairs, cursor, handled)
 
@@ -318,7 +331,9 @@ class ContactSync(PairSync):
             return
         pairs = [pair for _, part, _, _ in held for pair in part]
         self.load_hubspot_partners(pairs)
-        pairs = [p for p in pairs if self.may_receive_salesforce_updates(p)]
+        pairs = [
+            p for p in pairs if not p.hubspot_failed and self.may_receive_salesforce_updates(p)
+        ]
         self.merge_and_write(pairs)
         (_, _, cursor, handled), *others = held
         self.commit(pairs, cursor, handled, more=[(c, h) for _, _, c, h in others])
@@ -362,7 +377,10 @@ class ContactSync(PairSync):
         self.counts["leads_converted"] += 1
 
     def load_hubspot_partners(self, pairs: list[Pair]) -> None:
-        """Read the HubSpot side of linked pairs whose Salesforce side changed (100 per call)."""
+        """Read the HubSpot side of linked pairs whose Salesforce side changed (100 per call).
+        A pair whose contact can't be its partner any more (merged into one that syncs with
+        another Salesforce person, and holding this one's email) is left failed, with its
+        error: the callers drop it."""
         if not pairs:
             return
         ids = [p.link.hubspot_id for p in pairs]
@@ -387,8 +405,17 @@ class ContactSync(PairSync):
                 pair.link.delete()
                 pair.link = None
                 continue
-            if str(obj.id) != pair.link.hubspot_id:
-                self.repoint_hubspot(pair.link, str(obj.id))
+            if str(obj.id) != pair.link.hubspot_id and not self.repoint_hubspot(
+                pair.link, str(obj.id)
+            ):
+                # Merged into a contact that syncs with another Salesforce person: that one
+                # stays theirs. Holding this person's email, HubSpot would take it for them
+                # (an upsert by the email lands on it); otherwise the person is created
+                # again, as after a delete.
+                pair.link = None
+                if _email(pair.salesforce.get("Email")) in _merged_emails(obj):
+                    self.email_in_use(pair, str(obj.id), merged=True)
+                continue
             pair.hubspot = obj
             pair.hs_history = self.history_of(obj)
         for pair in pairs:
@@ -419,6 +446,8 @@ class ContactSync(PairSync):
             properties_with_history=self.two_way or None,
         )
         by_email = {_email(o.properties.get("email")): o for o in result.results}
+        # A lookup by the email of a contact merged into another answers with that one.
+        by_merged_email = {e: o for o in result.results for e in _merged_emails(o)}
         linked = {
             link.hubspot_id: link
             for link in RecordLink.objects.filter(
@@ -427,8 +456,20 @@ class ContactSync(PairSync):
                 hubspot_id__in=[str(o.id) for o in result.results],
             )
         }
+        looked_up = set(emails)
+        taken = {str(o.id) for e, o in by_email.items() if e in looked_up}
         for record in records:
-            obj = by_email.get(_email(record["Email"]))
+            email = _email(record["Email"])
+            obj = by_email.get(email)
+            if obj is None and email in by_merged_email:
+                holder = str(by_merged_email[email].id)
+                if holder in linked or holder in taken:
+                    # Another person's contact (or this batch's match for another email):
+                    # never written for this one (it is theirs in HubSpot's eyes too).
+                    self.email_in_use(Pair(sobject, record, None), holder, merged=True)
+                    continue
+                obj = by_merged_email[email]
+                taken.add(holder)
             pair = Pair(sobject, record, obj)
             if obj is not None:
                 pair.hs_history = self.history_of(obj)
@@ -499,7 +540,9 @@ class ContactSync(PairSync):
         fresh, handled = self.fresh_versions(
             objects, cursor, force=force, version=lambda o: hubspot_version(o, MODIFIED)
         )
-        self.hubspot_emails.update(_email(o.properties.get("email")) for o in objects)
+        for o in objects:
+            self.hubspot_emails.add(_email(o.properties.get("email")))
+            self.hubspot_emails.update(_merged_emails(o))
         if self.company_rows is not None and cursor is not None:
             if len(self.company_rows) + len(objects) > SHARED_CONTACTS_MAX:
                 self.company_rows = None  # a backfill that big: the company sync reads itself
@@ -950,12 +993,20 @@ class ContactSync(PairSync):
         ]
         results, failed = self.hubspot_batch("upsert", inputs, key=lambda i: i["id"])
         by_email = {_email(o.properties.get("email")): o for o in results}
+        # An upsert lands on whichever contact HubSpot finds by the email: one that syncs with
+        # another Salesforce person (or another pair's partner here) is never this one's.
+        taken = {p.hubspot_id for p in pairs if p.hubspot is not None}
+        taken |= set(self.links_by("hubspot_id", [str(o.id) for o in results]))
         for pair, sent in zip(creates, inputs, strict=True):
             obj = by_email.get(sent["id"])
             if obj is None:
                 pair.hubspot_failed = True
                 self.record_hubspot_failure(pair, failed.get(sent["id"]))
                 continue
+            if str(obj.id) in taken:
+                self.email_in_use(pair, str(obj.id), merged=False)
+                continue
+            taken.add(str(obj.id))
             pair.hubspot = obj
             self.counts["created_in_hubspot"] += 1
 
@@ -971,6 +1022,43 @@ class ContactSync(PairSync):
         return properties
 
     # --- errors ---------------------------------------------------------------------------
+    def email_in_use(self, pair: Pair, holder_id: str, *, merged: bool) -> None:
+        """A Salesforce person whose email HubSpot contact ``holder_id`` holds while it is
+        another person's partner (``merged``: as the email of a contact merged into it). It
+        is never this person's partner, and HubSpot allows no second contact with the
+        email: an *Email already in use* error on the person (spec §4), naming the contact,
+        and the pair is left failed, unwritten and unlinked."""
+        pair.hubspot, pair.hubspot_failed = None, True
+        other = RecordLink.objects.filter(
+            integration=self.ctx.integration, object=OBJECT, hubspot_id=holder_id
+        ).first()
+        whose = (
+            f"syncs with Salesforce {other.salesforce_type.lower()} {other.salesforce_id}"
+            if other is not None
+            else "syncs with another Salesforce record"
+        )
+        held = "among the emails of contacts merged into it" if merged else "as its email"
+        services.sync_error_record(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            error_type="email_in_use",
+            direction="to_hubspot",
+            record_key=f"salesforce:{pair.salesforce_id}",
+            hubspot_id=holder_id,
+            salesforce_id=pair.salesforce_id or "",
+            salesforce_type=pair.sobject,
+            record_label=pair.label,
+            code="EMAIL_IN_USE",
+            message=(
+                f"HubSpot contact {holder_id} has this email ({held}) and {whose}: this "
+                f"{pair.sobject.lower()} is not synced to it, and HubSpot allows no second "
+                "contact with the email. Remove the email from that contact, change it in "
+                "Salesforce, or merge the two Salesforce records, then resync."
+            ),
+            fields=["Email"],
+        )
+        self.counts["failed"] += 1
+
     # --- commit ---------------------------------------------------------------------------
     # --- retries --------------------------------------------------------------------------
     def retry_errored(self) -> None:

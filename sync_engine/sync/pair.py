@@ -166,17 +166,20 @@ class PairSync:
     def merge(self, pair: Pair) -> None:
         raise NotImplementedError
 
-    def repoint_hubspot(self, link: RecordLink, survivor_id: str) -> None:
-        """A HubSpot merge: the link follows the surviving contact unless it has one."""
+    def repoint_hubspot(self, link: RecordLink, survivor_id: str) -> bool:
+        """A HubSpot merge: the link follows the surviving contact unless it has one; then
+        the link goes (False), and the survivor stays its own partner's: never the partner
+        of this link's Salesforce record."""
         if RecordLink.objects.filter(
             integration=self.ctx.integration, object=self.object_name, hubspot_id=survivor_id
         ).exists():
             link.delete()
             link.pk = None
-            return
+            return False
         link.hubspot_id = survivor_id
         link.save(update_fields=["hubspot_id"])
         self.counts["links_repointed"] += 1
+        return True
 
     # --- links and partners (shared by the pairs that keep one link per record) -----------
     def links_by(self, side: str, ids) -> dict[str, RecordLink]:

@@ -24,7 +24,7 @@ import pytest
 from emulators.testing import advance_clocks
 from sync_engine.errors import ConnectorError
 from sync_engine.models import RecordLink, SyncError, SyncRun
-from sync_engine.sync.cycle import sync_cycle_run
+from sync_engine.sync.cycle import sync_cycle_run, sync_cycles_run
 
 from . import engine_harness as harness
 
@@ -365,3 +365,65 @@ def test_a_dropped_connection_while_reading_the_schema_fails_the_run_instead_of_
     assert isinstance(run, SyncRun), f"raised {run!r}"
     assert run.status == "failed" and "Temporary failure" in run.message
     assert quiet(run_cycle(connected))
+
+
+def lead_created_then_cycle(connected, sf_person) -> str:
+    """A first cycle, then a new lead for the next cycle to carry to HubSpot."""
+    sync_cycle_run(integration=connected, object_name="contacts", trigger="manual")
+    return sf_person.Lead.create(
+        {"LastName": "Blip", "Company": "Blip Inc", "Email": "blip@people.example"}
+    )["id"]
+
+
+@pytest.mark.parametrize("code", ["SERVER_UNAVAILABLE", "UNKNOWN_EXCEPTION"])
+def test_a_change_query_subrequest_failing_with_a_5xx_is_retried_like_a_whole_call(
+    connected, emulators, sf_person, hs_person, code
+):
+    """Salesforce answers one query of a composite call with a 503/500, the call itself
+    succeeding: the query is retried as a whole call answered 503 is, and the lead reaches
+    HubSpot in this cycle (it used to fail the cycle, and every pair sharing the change
+    probe, with the raw message)."""
+    lead = lead_created_then_cycle(connected, sf_person)
+    emulators.salesforce.app.faults.add(path=r"/query", subrequest=True, error_code=code, times=1)
+    run = sync_cycle_run(integration=connected, object_name="contacts", trigger="manual")
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    assert RecordLink.objects.filter(integration=connected, salesforce_id=lead).exists()
+    emails = {p.get("email") for p in harness.read_hubspot(hs_person)}
+    assert "blip@people.example" in emails
+
+
+@pytest.mark.parametrize("code", ["QUERY_TIMEOUT", "UNABLE_TO_LOCK_ROW"])
+def test_a_salesforce_query_timeout_or_locked_row_on_a_read_is_a_temporary_failure(
+    connected, emulators, sf_person, code
+):
+    """``QUERY_TIMEOUT`` and ``UNABLE_TO_LOCK_ROW`` come with HTTP 400 but pass by
+    themselves: the change read is retried as after a 503, and the cycle succeeds."""
+    lead = lead_created_then_cycle(connected, sf_person)
+    emulators.salesforce.app.faults.add(path=r"/composite$", error_code=code, times=1)
+    run = sync_cycle_run(integration=connected, object_name="contacts", trigger="manual")
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    assert RecordLink.objects.filter(integration=connected, salesforce_id=lead).exists()
+
+
+def test_a_cycle_over_several_pairs_reports_the_run_of_a_pair_that_crashed(
+    connected, sf_person, monkeypatch
+):
+    """A pair that stops on a defect doesn't stop the pairs after it, and
+    ``sync_cycles_run`` returns that pair's run that just stopped, with its reason (not the
+    pair's oldest run, as it once did)."""
+    from sync_engine.sync.contacts import ContactSync
+
+    sf_person.Lead.create(
+        {"LastName": "Early", "Company": "Early Inc", "Email": "e@people.example"}
+    )
+    sync_cycles_run(integration=connected, object_names=["contacts"], trigger="manual")
+
+    def defect(self):
+        raise RuntimeError("a defect")
+
+    monkeypatch.setattr(ContactSync, "run", defect)
+    runs = sync_cycles_run(integration=connected, object_names=["contacts"], trigger="manual")
+    assert [r.pk for r in runs] == [
+        SyncRun.objects.filter(integration=connected, object="contacts").order_by("-id")[0].pk
+    ]
+    assert runs[0].message == "The cycle stopped unexpectedly: a defect"

@@ -1,8 +1,11 @@
 """Deletes, lead conversion and merges on either side (spec §6.2, §6.4)."""
 
+from collections.abc import Callable
+
 import pytest
 
-from sync_engine.models import RecordLink
+from sync_engine.models import RecordLink, SyncRun
+from sync_engine.sync.cycle import sync_cycle_run, sync_cycles_run
 
 from .helpers import hs_create, hs_emails, hs_get, hs_update, new_lead
 
@@ -126,3 +129,188 @@ def test_a_second_hubspot_contact_with_a_synced_email_is_an_error_not_a_second_l
     assert cycle.link(salesforce_id=lead).hubspot_id == first
     error = SyncError.objects.get(record_key=f"hubspot:{second}", resolved_at__isnull=True)
     assert (error.error_type, error.salesforce_id) == ("email_in_use", lead)
+
+
+def two_people_merged_in_hubspot(
+    cycle, emulators, sf_person
+) -> tuple[str, str, str, Callable[[], None]]:
+    """Two synced leads, and what merges their HubSpot contacts, the first one surviving (it
+    keeps its link, and takes the second one's email among its merged emails): ``(keep,
+    gone, survivor, merge)``."""
+    keep = new_lead(sf_person, Email="keep@example.com", LastName="Keep")
+    gone = new_lead(sf_person, Email="gone@example.com", LastName="Gone")
+    cycle()
+    survivor = cycle.link(salesforce_id=keep).hubspot_id
+    merged = cycle.link(salesforce_id=gone).hubspot_id
+
+    def merge():
+        emulators.hubspot.app.run_action(
+            "merge", object_type="contacts", primary_id=survivor, merged_id=merged
+        )
+
+    return keep, gone, survivor, merge
+
+
+def assert_survivor_untouched(cycle, sf_person, hs_person, keep, survivor):
+    """The survivor keeps its link and its own values, on both sides."""
+    assert cycle.link(salesforce_id=keep).hubspot_id == survivor
+    props = hs_get(hs_person, survivor, "email", "firstname", "lastname")
+    assert (props["email"], props["firstname"], props["lastname"]) == (
+        "keep@example.com",
+        None,
+        "Keep",
+    )
+    lead = sf_person.Lead.get(keep)
+    assert (lead["Email"], lead["FirstName"], lead["LastName"]) == (
+        "keep@example.com",
+        None,
+        "Keep",
+    )
+
+
+def open_error(cycle, salesforce_id):
+    from sync_engine.models import SyncError
+
+    return SyncError.objects.get(
+        integration=cycle.integration,
+        record_key=f"salesforce:{salesforce_id}",
+        resolved_at__isnull=True,
+    )
+
+
+def test_a_person_whose_contact_was_merged_into_another_persons_is_an_email_in_use_error(
+    cycle, emulators, sf_person, hs_person
+):
+    """Merged in HubSpot into a contact that syncs with another lead: that contact stays
+    the other lead's, and, as it holds this lead's email too (HubSpot finds it by that
+    email), an edit of this lead is an *Email already in use* error naming it (§4), never a
+    write onto it (nor, through it, onto the other lead), nor a second link to it."""
+    keep, gone, survivor, merge = two_people_merged_in_hubspot(cycle, emulators, sf_person)
+    merge()
+    sf_person.Lead.update(gone, {"FirstName": "Edited"})
+    cycle()
+    cycle()
+    assert_survivor_untouched(cycle, sf_person, hs_person, keep, survivor)
+    assert not RecordLink.objects.filter(salesforce_id=gone).exists()
+    error = open_error(cycle, gone)
+    assert (error.error_type, error.direction, error.hubspot_id) == (
+        "email_in_use",
+        "to_hubspot",
+        survivor,
+    )
+    assert keep in error.message
+    assert "gone@example.com" not in hs_emails(hs_person)
+
+
+def merged_while_salesforce_is_read(monkeypatch, merge):
+    """The merge lands in HubSpot after the cycle read HubSpot's changes, before it reads
+    Salesforce's: the lead still links to the contact merged away."""
+    from sync_engine.sync.contacts import ContactSync
+
+    original = ContactSync.sync_salesforce_changes
+
+    def merged_first(self):
+        merge()
+        monkeypatch.setattr(ContactSync, "sync_salesforce_changes", original)
+        original(self)
+
+    monkeypatch.setattr(ContactSync, "sync_salesforce_changes", merged_first)
+
+
+def test_a_linked_person_whose_contact_was_merged_into_another_persons_is_an_error(
+    cycle, emulators, sf_person, hs_person, monkeypatch
+):
+    """As above, with the lead still linked to its merged-away contact when its edit is
+    read (the merge came during the cycle): the read answers with the survivor, which is
+    the other lead's partner, so the link goes and the edit is the same error."""
+    keep, gone, survivor, merge = two_people_merged_in_hubspot(cycle, emulators, sf_person)
+    sf_person.Lead.update(gone, {"FirstName": "Edited"})
+    merged_while_salesforce_is_read(monkeypatch, merge)
+    cycle()
+    cycle()
+    assert_survivor_untouched(cycle, sf_person, hs_person, keep, survivor)
+    assert not RecordLink.objects.filter(salesforce_id=gone).exists()
+    error = open_error(cycle, gone)
+    assert (error.error_type, error.hubspot_id) == ("email_in_use", survivor)
+
+
+def test_a_person_whose_merged_contact_no_longer_has_their_email_gets_a_new_contact(
+    cycle, emulators, sf_person, hs_person, monkeypatch
+):
+    """Merged into another lead's contact, while the lead's email changed in Salesforce:
+    HubSpot has no contact with the new email, so the lead gets one of its own, as after a
+    delete; the survivor stays the other lead's, untouched."""
+    keep, gone, survivor, merge = two_people_merged_in_hubspot(cycle, emulators, sf_person)
+    sf_person.Lead.update(gone, {"Email": "moved@example.com", "FirstName": "Edited"})
+    merged_while_salesforce_is_read(monkeypatch, merge)
+    cycle()
+    cycle()
+    assert_survivor_untouched(cycle, sf_person, hs_person, keep, survivor)
+    fresh = cycle.link(salesforce_id=gone).hubspot_id
+    assert fresh != survivor
+    props = hs_get(hs_person, fresh, "email", "firstname", "lastname")
+    assert (props["email"], props["firstname"], props["lastname"]) == (
+        "moved@example.com",
+        "Edited",
+        "Gone",
+    )
+
+
+def test_an_upsert_landing_on_another_persons_contact_is_an_error_not_a_second_link(
+    cycle, emulators, sf_person, hs_person, monkeypatch
+):
+    """Defence in depth: when the lookup by email doesn't show the contact holding the
+    email (here: the merged emails left out of what is read), the create is an upsert by
+    the email, which lands on the other lead's contact. That contact is never taken as this
+    lead's partner: an *Email already in use* error, not a second link (whose unique
+    constraint used to stop the whole batch)."""
+    from sync_engine.sync import contacts
+
+    keep, gone, survivor, merge = two_people_merged_in_hubspot(cycle, emulators, sf_person)
+    merge()
+    monkeypatch.setattr(
+        contacts,
+        "HUBSPOT_SYSTEM",
+        [p for p in contacts.HUBSPOT_SYSTEM if p != "hs_additional_emails"],
+    )
+    sf_person.Lead.update(gone, {"FirstName": "Edited"})
+    cycle()
+    assert cycle.link(salesforce_id=keep).hubspot_id == survivor
+    assert not RecordLink.objects.filter(salesforce_id=gone).exists()
+    error = open_error(cycle, gone)
+    assert (error.error_type, error.hubspot_id) == ("email_in_use", survivor)
+
+
+def test_editing_the_salesforce_partner_of_a_contact_merged_away_in_hubspot_does_not_crash(
+    integration, sf_person, hs_person
+):
+    """Two linked people; in HubSpot, contact B is merged into contact A (A survives, still
+    linked to its own Salesforce record); then a rep edits B's Salesforce record. The cycle
+    doesn't stop (it once wrote B's values over A's contact, then crashed on a second link
+    to it): A keeps its link and its own values on both sides."""
+    keep = sf_person.Contact.create({"LastName": "Keep", "Email": "keep@people.example"})["id"]
+    gone = sf_person.Contact.create({"LastName": "Gone", "Email": "gone@people.example"})["id"]
+    sync_cycle_run(integration=integration, object_name="contacts", trigger="manual")
+    survivor = RecordLink.objects.get(integration=integration, salesforce_id=keep).hubspot_id
+    merged = RecordLink.objects.get(integration=integration, salesforce_id=gone).hubspot_id
+    hs_person.api_request(
+        {
+            "method": "POST",
+            "path": "/crm/v3/objects/contacts/merge",
+            "body": {"primaryObjectId": survivor, "objectIdToMerge": merged},
+        }
+    )
+    sf_person.Contact.update(gone, {"FirstName": "Edited"})
+
+    for _ in range(2):
+        sync_cycles_run(integration=integration, object_names=["contacts"], trigger="manual")
+        run = SyncRun.objects.filter(integration=integration, object="contacts").order_by("-id")[0]
+        assert "stopped unexpectedly" not in run.message, run.message
+        assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    assert (
+        RecordLink.objects.get(integration=integration, salesforce_id=keep).hubspot_id == survivor
+    )
+    # B's values never land on A: not in HubSpot, and (through A's blank first name, which
+    # Salesforce lets HubSpot fill) not in A's Salesforce record either.
+    kept = sf_person.Contact.get(keep)
+    assert (kept["FirstName"], kept["Email"]) == (None, "keep@people.example")
