@@ -293,3 +293,13 @@ def test_a_failure_after_a_list_was_made_is_audited(admin_client, live, hs, emul
     [list_id] = event.details["lists"]
     assert event.details["failed"] == "Down for a moment" and event.details["records"] == 0
     assert hs.crm.lists.lists_api.get_by_id(list_id).list.processing_type == "MANUAL"
+
+
+def test_links_to_the_crms_say_they_open_a_new_tab(admin_client, connected):
+    """Screen readers hear that a record link leaves the dashboard for a new tab."""
+    make_error(connected, 1)
+    html = admin_client.get("/sync-health/errors/property_value/").content.decode()
+    assert (
+        'target="_blank" rel="noopener noreferrer">HubSpot 1000'
+        '<span class="visually-hidden"> (opens in a new tab)</span></a>'
+    ) in html
