@@ -179,6 +179,21 @@ def make_custom_object(integration) -> ObjectSync:
     )  # fmt: skip
 
 
+def deal_pipeline_synced(integration) -> None:
+    """Deal sync on, with one synced pipeline ("Enterprise renewals") in the stored schema."""
+    from sync_engine.models import SchemaCache, System
+    from sync_engine.services import object_sync_get_or_create
+
+    object_sync_get_or_create(integration=integration, object_name="deals")
+    SchemaCache.objects.create(
+        integration=integration, system=System.HUBSPOT, object="deals:pipelines",
+        data={"pipelines": [{"key": "012000000000001AAA", "id": "1000001",
+                             "label": "Salesforce – 012000000000001AAA",
+                             "stages": {"Prospecting": "10000011"}}],
+              "record_type_names": {"012000000000001AAA": "Enterprise renewals"}},
+    )  # fmt: skip
+
+
 def make_error(integration, n: int = 1, *, error_type: str = "property_value", **extra):
     """Current sync errors, recorded the way the engine records them."""
     made = []

@@ -15,11 +15,18 @@ from playwright.sync_api import Page, expect
 
 from emulators.testing import hubspot_client
 from integration_admin.roles import ADMINS
-from sync_engine.models import ImportJob, Integration, RecordLink, SchemaCache, SyncRun, System
-from sync_engine.services import audit_event_record, object_sync_get_or_create
+from sync_engine.models import ImportJob, Integration, RecordLink, SyncRun
+from sync_engine.services import audit_event_record
 from tests.sync_engine.everything import hubspot_projects_schema
 
-from .conftest import htmx_ready, htmx_settled, make_custom_object, make_error, screenshot
+from .conftest import (
+    deal_pipeline_synced,
+    htmx_ready,
+    htmx_settled,
+    make_custom_object,
+    make_error,
+    screenshot,
+)
 from .test_browser import log_in, person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -175,14 +182,7 @@ def test_sync_health_and_the_pages_it_leads_to(page: Page, live_server, live, au
 
 def test_the_object_tabs(page: Page, live_server, live, audit):
     person("ada", ADMINS)
-    object_sync_get_or_create(integration=live, object_name="deals")
-    SchemaCache.objects.create(
-        integration=live, system=System.HUBSPOT, object="deals:pipelines",
-        data={"pipelines": [{"key": "012000000000001AAA", "id": "1000001",
-                             "label": "Salesforce – 012000000000001AAA",
-                             "stages": {"Prospecting": "10000011"}}],
-              "record_type_names": {"012000000000001AAA": "Enterprise renewals"}},
-    )  # fmt: skip
+    deal_pipeline_synced(live)
     log_in(page, live_server, "ada")
     for tab in ("contacts", "companies", "deals", "activities"):
         page.goto(f"{live_server.url}/{tab}/")

@@ -20,7 +20,14 @@ from sync_engine.services import object_sync_get_or_create
 from sync_engine.sync.cycle import sync_cycle_run
 from tests.sync_engine.sync.helpers import hs_create, hs_update
 
-from .conftest import htmx_ready, htmx_settled, make_custom_object, make_error, screenshot
+from .conftest import (
+    deal_pipeline_synced,
+    htmx_ready,
+    htmx_settled,
+    make_custom_object,
+    make_error,
+    screenshot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -694,17 +701,9 @@ def test_the_error_search_and_the_language_switch_keep_the_panel(
 def test_on_a_phone_the_deal_pipelines_stack(page: Page, live_server, connected):
     """The synced pipelines table stacks like the other tables at 375 px: nothing in its
     card scrolls sideways."""
-    from sync_engine.models import SchemaCache, System
 
     person("ada", ADMINS)
-    object_sync_get_or_create(integration=connected, object_name="deals")
-    SchemaCache.objects.create(
-        integration=connected, system=System.HUBSPOT, object="deals:pipelines",
-        data={"pipelines": [{"key": "012000000000001AAA", "id": "1000001",
-                             "label": "Salesforce – 012000000000001AAA",
-                             "stages": {"Prospecting": "10000011"}}],
-              "record_type_names": {"012000000000001AAA": "Enterprise renewals"}},
-    )  # fmt: skip
+    deal_pipeline_synced(connected)
     page.set_viewport_size({"width": 375, "height": 800})
     log_in(page, live_server, "ada")
     page.goto(f"{live_server.url}/deals/")
