@@ -126,6 +126,20 @@ ERROR_TEXT: dict[str, ErrorText] = {
         ),
         _("Remove the email from the other HubSpot contact, or merge the two, then resync."),
     ),
+    "duplicate_created": ErrorText(
+        _("Duplicate created by the sync"),
+        _(
+            "The integration created this Salesforce record for a HubSpot contact before "
+            "another Salesforce record with the same email was visible (it was being saved at "
+            "the same time). The HubSpot contact now syncs with that other record, and this "
+            "one with nothing."
+        ),
+        _(
+            "Merge this record into the one the error names in Salesforce (for a lead and a "
+            "contact: convert the lead into the contact), or delete it. The error ends by "
+            "itself once the record is gone or syncs again."
+        ),
+    ),
     "salesforce_duplicate_rule": ErrorText(
         _("Salesforce duplicate rule"),
         _("A Salesforce duplicate or matching rule blocked the create or update."),

@@ -83,6 +83,18 @@ _TYPES = [
         "Remove the email from the other HubSpot contact, or merge the two, then resync.",
     ),
     ErrorType(
+        "duplicate_created",
+        "Duplicates",
+        "Duplicate created by the sync",
+        "The integration created this Salesforce record for a HubSpot contact before another "
+        "Salesforce record with the same email was visible (it was being saved at the same "
+        "time). The HubSpot contact now syncs with that other record, and this one with "
+        "nothing.",
+        "Merge this record into the one the error names in Salesforce (for a lead and a "
+        "contact: convert the lead into the contact), or delete it. The error ends by itself "
+        "once the record is gone or syncs again.",
+    ),
+    ErrorType(
         "salesforce_duplicate_rule",
         "Duplicates",
         "Salesforce duplicate rule",

@@ -26,7 +26,7 @@ from typing import Any
 
 from .. import services
 from ..errors import NotFound
-from ..models import RecordLink, ResyncRequest, SyncCursor
+from ..models import RecordLink, ResyncRequest, SyncCursor, SyncError
 from ..object_settings import settings_for
 from .changes import (
     COMPANY_PROPERTY,
@@ -107,6 +107,9 @@ HUBSPOT_SYSTEM = [
     "lastname",
 ]
 BATCH = 1000  # HubSpot records merged per batch
+# On a Salesforce person the sync created whose HubSpot contact then moved to another person
+# with the email (``duplicates_noted``).
+DUPLICATE_CREATED = "duplicate_created"
 # Where the inclusion list's memberships were last read (see ``sync_list_entrants``).
 ENTRANTS_STREAM = "contacts:list-entrants"
 # Contacts whose companies one cycle hands to the company sync at most (about 25 MB): a bigger
@@ -171,8 +174,10 @@ class ContactSync(PairSync):
     modified_property = MODIFIED
     # People, then the lifecycle stages' roles and opportunities (see lifecycle.py).
     salesforce_streams = (*PEOPLE_STREAMS.values(), *LIFECYCLE_STREAMS)
-    # A lifecycle stage HubSpot refused ends only once it is written (``retry_refused``).
-    errors_ended_by_own_check = (LIFECYCLE_ERROR,)
+    # A lifecycle stage HubSpot refused ends only once it is written (``retry_refused``); a
+    # duplicate the sync made, once it is gone or linked again (``duplicates_settled``): a
+    # retry would move the link back to it.
+    errors_ended_by_own_check = (LIFECYCLE_ERROR, DUPLICATE_CREATED)
 
     @classmethod
     def stream_names(cls, object_name: str, options: dict | None) -> tuple[str, ...]:
@@ -217,6 +222,7 @@ class ContactSync(PairSync):
         self.sync_list_entrants()
         self.sync_salesforce_changes()
         if self.ctx.retry_allowed:
+            self.duplicates_settled()
             self.retry_errored()
 
     # --- Salesforce → HubSpot -------------------------------------------------------------
@@ -458,6 +464,7 @@ class ContactSync(PairSync):
         }
         looked_up = set(emails)
         taken = {str(o.id) for e, o in by_email.items() if e in looked_up}
+        moved: list[tuple[RecordLink, Pair]] = []
         for record in records:
             email = _email(record["Email"])
             obj = by_email.get(email)
@@ -480,8 +487,116 @@ class ContactSync(PairSync):
                     # each field this one leaves blank for a clear in Salesforce.
                     link.delete()
                     self.counts["links_repointed"] += 1
+                    moved.append((link, pair))
             pairs.append(pair)
+        self.duplicates_noted(moved)
         return pairs
+
+    def duplicates_noted(self, moved: list[tuple[RecordLink, Pair]]) -> None:
+        """Links that moved to another Salesforce person with the email (§6.2): a person the
+        sync itself created (its create didn't see the other one yet, e.g. a late commit) is
+        a duplicate of the sync's making, linked to nothing: a *Duplicate created by the sync*
+        error on it says so. One Salesforce read for all of a batch's moved links."""
+        if not moved:
+            return
+        old_ids: dict[str, list[str]] = defaultdict(list)
+        for link, _ in moved:
+            old_ids[link.salesforce_type].append(link.salesforce_id)
+        soqls = []
+        for sobject, ids in old_ids.items():
+            known = self.ctx.salesforce_fields.get(sobject, {})
+            fields = ["Id", "CreatedById", "CreatedDate"]
+            fields += [f for f in ("Email", "FirstName", "LastName") if f in known]
+            soqls += ids_queries(sobject, fields, ids)
+        found = {
+            r["Id"]: r
+            for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False)
+            for r in all_records(self.ctx.salesforce, page)
+        }
+        for link, pair in moved:
+            record = found.get(link.salesforce_id)
+            if record is None or not self.created_by_us(record):
+                continue
+            old, new = link.salesforce_type.lower(), pair.sobject.lower()
+            if old == new:
+                fix = f"Merge {old} {record['Id']} into {new} {pair.salesforce_id} in Salesforce"
+            elif old == "contact":
+                fix = (
+                    f"In Salesforce, convert lead {pair.salesforce_id} into contact "
+                    f"{record['Id']} (Salesforce merges only records of one kind)"
+                )
+            else:
+                fix = (
+                    f"In Salesforce, convert lead {record['Id']} into contact "
+                    f"{pair.salesforce_id} (Salesforce merges only records of one kind)"
+                )
+            services.sync_error_record(
+                integration=self.ctx.integration,
+                object_name=OBJECT,
+                error_type=DUPLICATE_CREATED,
+                direction="to_hubspot",
+                record_key=f"salesforce:{record['Id']}",
+                hubspot_id=pair.hubspot_id or "",
+                salesforce_id=record["Id"],
+                salesforce_type=link.salesforce_type,
+                record_label=Pair(link.salesforce_type, record, None).label,
+                code="DUPLICATE_CREATED",
+                message=(
+                    f"The integration created this {old} for HubSpot contact "
+                    f"{pair.hubspot_id} before {new} {pair.salesforce_id} with the same email "
+                    f"was visible in Salesforce. HubSpot contact {pair.hubspot_id} now syncs "
+                    f"with {new} {pair.salesforce_id}, and this {old} with nothing. {fix}, or "
+                    f"delete {old} {record['Id']}."
+                ),
+                fields=["Email"],
+            )
+            self.counts["failed"] += 1
+
+    def duplicates_settled(self) -> None:
+        """End the *Duplicate created by the sync* errors whose person is linked again, or
+        gone from Salesforce (deleted, merged away, or a lead converted): one query without
+        such errors, one Salesforce read for all of them with some."""
+        open_errors = dict(
+            SyncError.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                error_type=DUPLICATE_CREATED,
+                resolved_at__isnull=True,
+            ).values_list("salesforce_id", "salesforce_type")
+        )
+        if not open_errors:
+            return
+        settled = set(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration, salesforce_id__in=list(open_errors)
+            ).values_list("salesforce_id", flat=True)
+        )
+        by_type: dict[str, list[str]] = defaultdict(list)
+        for record_id, sobject in open_errors.items():
+            if record_id not in settled:
+                by_type[sobject or _sobject_of({"Id": record_id})].append(record_id)
+        soqls = [
+            soql
+            for sobject, ids in by_type.items()
+            for soql in ids_queries(
+                sobject,
+                ["Id", "IsDeleted", *(["IsConverted"] if sobject == "Lead" else [])],
+                sorted(ids),
+            )
+        ]
+        alive = {
+            r["Id"]
+            for page in composite_query(self.ctx.salesforce, soqls, include_deleted=True)
+            for r in all_records(self.ctx.salesforce, page)
+            if not r.get("IsDeleted") and not r.get("IsConverted")
+        }
+        settled |= {i for ids in by_type.values() for i in ids if i not in alive}
+        services.sync_errors_resolve_type(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            error_type=DUPLICATE_CREATED,
+            record_keys=[f"salesforce:{i}" for i in sorted(settled)],
+        )
 
     def may_receive_salesforce_updates(self, pair: Pair) -> bool:
         """Contacts outside the inclusion list don't receive Salesforce updates; Salesforce

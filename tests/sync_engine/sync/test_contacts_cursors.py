@@ -2,8 +2,6 @@
 
 import time
 
-import pytest
-
 from emulators.testing import advance_clocks
 from sync_engine.models import RecordLink, SyncError
 from sync_engine.services import object_settings_update
@@ -117,11 +115,6 @@ def test_writes_during_a_read_do_not_make_it_skip_records(cycle, sf_person, hs_p
     assert run.counts["updated_in_hubspot"] >= 1000  # Salesforce's titles went to HubSpot
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: the engine's own Salesforce create, made while the rep's record "
-    "with the same email was not committed yet, is left orphaned when the link moves to it",
-)
 def test_a_person_made_on_both_sides_while_salesforce_commits_late_leaves_no_silent_twin(
     integration, emulators, sf_person, hs_person
 ):

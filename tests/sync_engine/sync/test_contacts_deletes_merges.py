@@ -4,7 +4,8 @@ from collections.abc import Callable
 
 import pytest
 
-from sync_engine.models import RecordLink, SyncRun
+from emulators.testing import advance_clocks
+from sync_engine.models import RecordLink, SyncError, SyncRun
 from sync_engine.sync.cycle import sync_cycle_run, sync_cycles_run
 
 from .helpers import hs_create, hs_emails, hs_get, hs_update, new_lead
@@ -314,3 +315,40 @@ def test_editing_the_salesforce_partner_of_a_contact_merged_away_in_hubspot_does
     # Salesforce lets HubSpot fill) not in A's Salesforce record either.
     kept = sf_person.Contact.get(keep)
     assert (kept["FirstName"], kept["Email"]) == (None, "keep@people.example")
+
+
+@pytest.mark.parametrize("end", ["merge", "delete"])
+def test_a_duplicate_the_sync_made_is_an_error_until_merged_or_deleted_in_salesforce(
+    cycle, emulators, sf_person, hs_person, end
+):
+    """A rep's lead commits late, so the sync creates a lead of its own for the HubSpot
+    contact with the same email; once the rep's lead shows, the contact follows it (§6.2).
+    The lead the sync made is an open *Duplicate created by the sync* error, which no cycle
+    retries back into the link, until it is merged into the rep's lead or deleted."""
+    cycle.settings(hubspot_creates="lead")
+    cycle()
+    emulators.salesforce.app.run_action("late_commit", seconds=30, count=1)
+    rep = new_lead(sf_person, Email="twin@example.com", LastName="Twin")
+    contact = hs_create(hs_person, email="twin@example.com", lastname="Twin", company="Acme")
+    cycle()
+    made = cycle.link(hubspot_id=contact).salesforce_id
+    assert made != rep  # the rep's lead wasn't visible yet
+    for _ in range(2):  # the rep's lead shows; the error stays, and nothing moves back
+        advance_clocks(emulators, 61)
+        cycle()
+        assert cycle.link(hubspot_id=contact).salesforce_id == rep
+        error = SyncError.objects.get(
+            integration=cycle.integration, error_type="duplicate_created", resolved_at=None
+        )
+        assert (error.record_key, error.hubspot_id) == (f"salesforce:{made}", contact)
+        assert rep in error.message and contact in error.message
+    if end == "merge":
+        emulators.salesforce.app.run_action("merge", object="Lead", master_id=rep, loser_ids=[made])
+    else:
+        sf_person.Lead.delete(made)
+    advance_clocks(emulators, 61)
+    cycle()
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+    assert cycle.link(hubspot_id=contact).salesforce_id == rep
+    assert not RecordLink.objects.filter(salesforce_id=made).exists()
