@@ -520,37 +520,29 @@ class ContactSync(PairSync):
             old, new = link.salesforce_type.lower(), pair.sobject.lower()
             if old == new:
                 fix = f"Merge {old} {record['Id']} into {new} {pair.salesforce_id} in Salesforce"
-            elif old == "contact":
-                fix = (
-                    f"In Salesforce, convert lead {pair.salesforce_id} into contact "
-                    f"{record['Id']} (Salesforce merges only records of one kind)"
+            else:  # a lead and a contact: Salesforce merges only records of one kind
+                lead, contact = (
+                    (pair.salesforce_id, record["Id"])
+                    if old == "contact"
+                    else (record["Id"], pair.salesforce_id)
                 )
-            else:
                 fix = (
-                    f"In Salesforce, convert lead {record['Id']} into contact "
-                    f"{pair.salesforce_id} (Salesforce merges only records of one kind)"
+                    f"In Salesforce, convert lead {lead} into contact {contact} (Salesforce "
+                    "merges only records of one kind)"
                 )
-            services.sync_error_record(
-                integration=self.ctx.integration,
-                object_name=OBJECT,
-                error_type=DUPLICATE_CREATED,
-                direction="to_hubspot",
-                record_key=f"salesforce:{record['Id']}",
-                hubspot_id=pair.hubspot_id or "",
-                salesforce_id=record["Id"],
-                salesforce_type=link.salesforce_type,
-                record_label=Pair(link.salesforce_type, record, None).label,
-                code="DUPLICATE_CREATED",
-                message=(
-                    f"The integration created this {old} for HubSpot contact "
-                    f"{pair.hubspot_id} before {new} {pair.salesforce_id} with the same email "
-                    f"was visible in Salesforce. HubSpot contact {pair.hubspot_id} now syncs "
-                    f"with {new} {pair.salesforce_id}, and this {old} with nothing. {fix}, or "
-                    f"delete {old} {record['Id']}."
-                ),
-                fields=["Email"],
+            self.record_error(
+                Pair(link.salesforce_type, record, None),
+                "to_hubspot",
+                DUPLICATE_CREATED,
+                "DUPLICATE_CREATED",
+                f"The integration created this {old} for HubSpot contact {pair.hubspot_id} "
+                f"before {new} {pair.salesforce_id} with the same email was visible in "
+                f"Salesforce. HubSpot contact {pair.hubspot_id} now syncs with {new} "
+                f"{pair.salesforce_id}, and this {old} with nothing. {fix}, or delete {old} "
+                f"{record['Id']}.",
+                ["Email"],
+                hubspot_id=pair.hubspot_id,
             )
-            self.counts["failed"] += 1
 
     def duplicates_settled(self) -> None:
         """End the *Duplicate created by the sync* errors whose person is linked again, or
@@ -1153,26 +1145,18 @@ class ContactSync(PairSync):
             else "syncs with another Salesforce record"
         )
         held = "among the emails of contacts merged into it" if merged else "as its email"
-        services.sync_error_record(
-            integration=self.ctx.integration,
-            object_name=OBJECT,
-            error_type="email_in_use",
-            direction="to_hubspot",
-            record_key=f"salesforce:{pair.salesforce_id}",
+        self.record_error(
+            pair,
+            "to_hubspot",
+            "email_in_use",
+            "EMAIL_IN_USE",
+            f"HubSpot contact {holder_id} has this email ({held}) and {whose}: this "
+            f"{pair.sobject.lower()} is not synced to it, and HubSpot allows no second contact "
+            "with the email. Remove the email from that contact, change it in Salesforce, or "
+            "merge the two Salesforce records, then resync.",
+            ["Email"],
             hubspot_id=holder_id,
-            salesforce_id=pair.salesforce_id or "",
-            salesforce_type=pair.sobject,
-            record_label=pair.label,
-            code="EMAIL_IN_USE",
-            message=(
-                f"HubSpot contact {holder_id} has this email ({held}) and {whose}: this "
-                f"{pair.sobject.lower()} is not synced to it, and HubSpot allows no second "
-                "contact with the email. Remove the email from that contact, change it in "
-                "Salesforce, or merge the two Salesforce records, then resync."
-            ),
-            fields=["Email"],
         )
-        self.counts["failed"] += 1
 
     # --- commit ---------------------------------------------------------------------------
     # --- retries --------------------------------------------------------------------------

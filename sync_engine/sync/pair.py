@@ -1345,9 +1345,11 @@ class PairSync:
         fields: list[str],
         *,
         values: dict[str, Any] | None = None,
+        hubspot_id: str | None = None,
     ) -> None:
         """Errors going to Salesforce are kept on the HubSpot record, and the other way round.
-        ``values``: what was sent for ``fields``, shown with the error."""
+        ``values``: what was sent for ``fields``, shown with the error; ``hubspot_id``: the
+        HubSpot record the error points at when it isn't the pair's partner."""
         to_salesforce = direction == "to_salesforce"
         if to_salesforce:
             side, key_id = (
@@ -1367,7 +1369,7 @@ class PairSync:
             error_type=error_type,
             direction=direction,
             record_key=f"{side}:{key_id}",
-            hubspot_id=pair.hubspot_id or "",
+            hubspot_id=hubspot_id or pair.hubspot_id or "",
             salesforce_id=pair.salesforce_id or "",
             salesforce_type=pair.sobject,
             record_label=pair.label,
