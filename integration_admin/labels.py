@@ -554,12 +554,6 @@ def _message_part(name: str, value: str, names: ObjectNames | None, label: str) 
     return value
 
 
-def run_message(message: str) -> str:
-    """A run's message for people, in their language: why it paused (one sentence, whichever
-    way the cycle stopped), or another of the engine's; a remote system's words as stored."""
-    return engine_message(message)
-
-
 # What an import brings over (the Import page, the audit log).
 IMPORT_TARGET_LABELS: dict[str, Promise] = {
     "leads": _("Salesforce leads"),

@@ -9,7 +9,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sync_engine.budget import ALLOCATION_USED, ORG_LIMIT, paused_because
+from sync_engine.budget import ORG_LIMIT, paused_because
 from sync_engine.models import Integration, ObjectSync, SyncObject
 from sync_engine.object_settings import CUSTOM_PREFIX, settings_for
 from sync_engine.services import DISCONNECTED_BY_ADMIN
@@ -144,10 +144,7 @@ def _reason(integration: Integration) -> str:
         return _("Disconnected on %(when)s; the stored tokens were deleted.") % {
             "when": _when(integration.state_changed_at)
         }
-    if paused_because(integration, ALLOCATION_USED):
-        return _("The Salesforce API allocation is used up.")
-    if paused_because(integration, ORG_LIMIT):
-        return _("The Salesforce org reached its daily API limit, which stops every integration.")
+    # Why it paused, or another of the engine's reasons, in the reader's language.
     from .labels import engine_message  # labels names pairs through this module
 
     return engine_message(integration.state_reason)

@@ -1291,6 +1291,7 @@ def sync_errors_create_view(
     return result
 
 
+@transaction.atomic
 def record_resync(
     *,
     integration: Integration,

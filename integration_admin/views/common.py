@@ -81,7 +81,7 @@ def queue_record_sync(
     request: HttpRequest, integration, object_name: str, record_id: str, syncs_now: str
 ) -> tuple[bool, str]:
     """A "Sync a …" card's queueing: HubSpot record ``record_id`` syncs on the next cycle
-    (started once the request commits). (True, ``syncs_now``), or why it waits instead."""
+    (started once the request is stored). (True, ``syncs_now``), or why it waits instead."""
     record_resync(
         integration=integration,
         object_name=object_name,

@@ -22,7 +22,6 @@ from sync_engine.selectors import (
     RUN_OUTCOMES,
     api_calls_hourly,
     api_usage_forecast,
-    hubspot_list_names,
     inclusion_list_missing,
     integration_api_usage,
     integration_hubspot_connection,
@@ -40,8 +39,8 @@ from sync_engine.sync.registry import is_pair
 
 from ..charts import calls_chart
 from ..exports import errors_csv_rows
-from ..forms import AllocationForm, setting_value
-from ..labels import RUN_FILTER_LABELS, error_text, run_message
+from ..forms import AllocationForm, inclusion_list_label
+from ..labels import RUN_FILTER_LABELS, engine_message, error_text
 from ..roles import admin_required, user_is_admin
 from ..status import object_labels
 from ..templatetags.humanize_numbers import thousands
@@ -148,7 +147,7 @@ def _runs_context(request: HttpRequest, integration, *, rows_only: bool = False)
     labels = object_labels(integration, set(pairs) | {run.object for run in page.runs})
     for run in page.runs:
         run.label = labels[run.object]
-        run.note = run_message(run.message)
+        run.note = engine_message(run.message)
     filters = {key: value for key, value in (("object", object_name), ("status", outcome)) if value}
     older = urlencode({**filters, "before": page.oldest_id}) if page.has_older else ""
     return {
@@ -169,10 +168,7 @@ def _missing_list_name(integration) -> str:
     """The inclusion list contacts are held for, gone from HubSpot while still chosen, by the
     name noted when it was chosen (1 query, a 2nd then), else "". The runs say it too."""
     missing = inclusion_list_missing(integration=integration)
-    if missing is None:
-        return ""
-    names = hubspot_list_names(integration=integration, list_ids=[missing])
-    return setting_value("contacts", "inclusion_list_id", missing, names)
+    return inclusion_list_label(integration, missing) if missing else ""
 
 
 def _page_context(request: HttpRequest, integration) -> dict:

@@ -32,7 +32,7 @@ from sync_engine.selectors import (
 )
 from sync_engine.services import object_settings_update, object_sync_get_or_create
 
-from ..forms import SETTINGS_FORMS, setting_label, setting_value
+from ..forms import SETTINGS_FORMS, inclusion_list_label, setting_label, setting_value
 from ..links import hubspot_create_list_url
 from ..navigation import OBJECT_TABS
 from ..roles import admin_required, user_is_admin
@@ -214,12 +214,7 @@ def inclusion_lists(request: HttpRequest, object_name: str) -> HttpResponse:
     if selected and all(lst["id"] != selected for lst in lists):
         # Kept, by the name noted when it was chosen: a search may hide it, or HubSpot may
         # have deleted it (the last contact cycle says so: no HubSpot call here).
-        name = setting_value(
-            "contacts",
-            "inclusion_list_id",
-            selected,
-            hubspot_list_names(integration=integration, list_ids=[selected]),
-        )
+        name = inclusion_list_label(integration, selected)
         missing = inclusion_list_missing(integration=integration) == selected
         if missing:
             name = _("%(list)s (no longer exists in HubSpot)") % {"list": name}
@@ -287,24 +282,21 @@ def _contact_sync(request: HttpRequest, integration, typed: str) -> tuple[bool, 
                 "Contact %(contact)s has no email address, so it can't sync: the email is "
                 "what matches it to a Salesforce lead or contact."
             ) % {"contact": who}
+        # A list HubSpot no longer has (the last cycle found it gone) isn't asked about.
+        missing = bool(list_id) and inclusion_list_missing(integration=integration) == str(list_id)
+        if missing:
+            return False, _(
+                "The inclusion list (%(list)s) no longer exists in HubSpot, so no contact "
+                "syncs to Salesforce. Choose another list above, or none to sync all contacts."
+            ) % {"list": inclusion_list_label(integration, list_id)}
         if list_id and not hubspot_contact_in_list(
             integration=integration, contact_id=contact["id"], list_id=list_id
         ):
-            names = hubspot_list_names(integration=integration, list_ids=[list_id])
-            if inclusion_list_missing(integration=integration) == str(list_id):
-                return False, _(
-                    "The inclusion list (%(list)s) no longer exists in HubSpot, so no contact "
-                    "syncs to Salesforce. Choose another list above, or none to sync all "
-                    "contacts."
-                ) % {"list": setting_value("contacts", "inclusion_list_id", list_id, names)}
             return False, _(
                 "Contact %(contact)s isn't in the inclusion list (%(list)s), so it doesn't "
                 "sync to Salesforce. Add it to that list in HubSpot, or change the inclusion "
                 "list above."
-            ) % {
-                "contact": who,
-                "list": setting_value("contacts", "inclusion_list_id", list_id, names),
-            }
+            ) % {"contact": who, "list": inclusion_list_label(integration, list_id)}
     except ConnectorError as error:
         return False, _("Couldn't reach HubSpot: %(error)s") % {"error": error}
     return queue_record_sync(
