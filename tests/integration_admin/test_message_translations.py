@@ -29,13 +29,7 @@ from sync_engine.sync import changes, cycle
 
 from .conftest import make_custom_object
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def dutch(back_to_english):
-    """Pages read in Dutch and English in turn; English again afterwards."""
-    return None
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("back_to_english")]
 
 
 def said(language: str, msgid: str, **parts) -> str:
@@ -85,7 +79,7 @@ def test_every_engine_message_has_its_translation_in_the_same_english_words():
 
 
 @pytest.mark.parametrize("language", ["en", "nl"])
-def test_each_template_reads_as_its_own_translation(dutch, language):
+def test_each_template_reads_as_its_own_translation(language):
     """A text each template writes is recognised as that template (never another one), its
     parts kept in their places."""
     for template, text in ENGINE_MESSAGE_LABELS.items():
@@ -95,7 +89,7 @@ def test_each_template_reads_as_its_own_translation(dutch, language):
             assert engine_message(sample) == str(text) % {f: f"«{f}»" for f in fields}, template
 
 
-def test_the_engines_not_connected_error_is_recognised(dutch):
+def test_the_engines_not_connected_error_is_recognised():
     for system, name in (("salesforce", "Salesforce"), ("hubspot", "HubSpot")):
         nl, en = both("Not connected to %(system)s: connect it again on the Connection tab.",
                       system=name)  # fmt: skip
@@ -113,7 +107,7 @@ def shown(text: str) -> str:
     return escape(Truncator(text).chars(200))
 
 
-def test_the_engines_run_messages_read_in_dutch(admin_client, connected, dutch):
+def test_the_engines_run_messages_read_in_dutch(admin_client, connected):
     """Runs the engine itself ended: an interrupted one, an object switched off, the whole
     sync off, the integration suspended (no call is made for any of them)."""
     ObjectSync.objects.create(integration=connected, object="contacts", enabled=False)
@@ -183,7 +177,7 @@ def _stored_runs() -> list[tuple[str, tuple[str, str]]]:
     ]  # fmt: skip
 
 
-def test_stored_run_messages_read_in_dutch_and_remote_words_stay(admin_client, connected, dutch):
+def test_stored_run_messages_read_in_dutch_and_remote_words_stay(admin_client, connected):
     cases = _stored_runs()
     for message, _ in cases:
         SyncRun.objects.create(integration=connected, object="contacts", status="failed",
@@ -206,7 +200,7 @@ def test_stored_run_messages_read_in_dutch_and_remote_words_stay(admin_client, c
         assert "<script>x" not in page and "<b>Service" not in page
 
 
-def test_the_rest_api_keeps_the_stored_english(admin_client, connected, dutch):
+def test_the_rest_api_keeps_the_stored_english(admin_client, connected):
     """Clients of the API read the engine's words as stored, whatever their language."""
     SyncRun.objects.create(integration=connected, object="contacts", message=cycle.OBJECT_SYNC_OFF)
     body = admin_client.get("/api/v1/runs/", HTTP_ACCEPT_LANGUAGE="nl").json()
@@ -290,7 +284,7 @@ def _message(card: str) -> str:
 
 @pytest.mark.parametrize("status", ["running", "failed"])
 def test_stored_import_messages_read_in_dutch_on_the_page_and_its_polls(
-    admin_client, connected, dutch, status
+    admin_client, connected, status
 ):
     for object_name, message, (nl, en) in _stored_imports():
         job = ImportJob.objects.create(integration=connected, object=object_name, status=status,
@@ -303,7 +297,7 @@ def test_stored_import_messages_read_in_dutch_on_the_page_and_its_polls(
         job.delete()
 
 
-def test_an_import_of_a_custom_object_names_its_pair(admin_client, connected, dutch):
+def test_an_import_of_a_custom_object_names_its_pair(admin_client, connected):
     make_custom_object(connected)
     job = ImportJob.objects.create(
         integration=connected, object="custom:1", status="running",
@@ -314,7 +308,7 @@ def test_an_import_of_a_custom_object_names_its_pair(admin_client, connected, du
     assert _message(_card(html)) == escape(nl)
 
 
-def test_a_message_that_isnt_the_engines_shows_as_stored(admin_client, connected, dutch):
+def test_a_message_that_isnt_the_engines_shows_as_stored(admin_client, connected):
     job = ImportJob.objects.create(
         integration=connected, object="leads", status="failed",
         message="Salesforce said <b>no</b> & left",
@@ -323,7 +317,7 @@ def test_a_message_that_isnt_the_engines_shows_as_stored(admin_client, connected
     assert _message(_card(html)) == "Salesforce said &lt;b&gt;no&lt;/b&gt; &amp; left"
 
 
-def test_a_failed_import_says_why_in_dutch(admin_client, connected, dutch):
+def test_a_failed_import_says_why_in_dutch(admin_client, connected):
     """An import the engine itself stopped: no allocation left, so no call was sent."""
     Integration.objects.filter(pk=connected.pk).update(salesforce_api_allocation=0)
     job = ImportJob.objects.create(integration=connected, object="leads", status="queued")
@@ -340,7 +334,7 @@ def test_a_failed_import_says_why_in_dutch(admin_client, connected, dutch):
     assert _message(_card(html)) == escape(nl) != escape(en)
 
 
-def test_an_import_whose_pair_went_off_says_so_in_dutch(admin_client, live, emulators, dutch):
+def test_an_import_whose_pair_went_off_says_so_in_dutch(admin_client, live, emulators):
     """Started while contact sync was on, run after it was turned off: the engine skips every
     record and says why, by the pair's and the import's names."""
     from sync_engine.services import object_sync_get_or_create
@@ -363,7 +357,7 @@ def test_an_import_whose_pair_went_off_says_so_in_dutch(admin_client, live, emul
 
 # --- refusals --------------------------------------------------------------------------------
 def test_a_refused_start_says_why_in_dutch(
-    admin_client, connected, dutch, django_capture_on_commit_callbacks
+    admin_client, connected, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks():
         admin_client.post("/import/start/", {"object": "leads"})
@@ -376,7 +370,7 @@ def test_a_refused_start_says_why_in_dutch(
     assert escape(nl) in again and escape(en) not in again
 
 
-def test_a_refused_resume_says_why_in_dutch(admin_client, connected, dutch):
+def test_a_refused_resume_says_why_in_dutch(admin_client, connected):
     job = ImportJob.objects.create(integration=connected, object="leads", status="succeeded")
     response = admin_client.post(
         f"/import/{job.pk}/resume/", HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="nl"
@@ -386,7 +380,7 @@ def test_a_refused_resume_says_why_in_dutch(admin_client, connected, dutch):
     assert escape(nl) in html and escape(en) not in html
 
 
-def test_the_state_header_and_the_audit_log_say_why_in_dutch(admin_client, connected, dutch):
+def test_the_state_header_and_the_audit_log_say_why_in_dutch(admin_client, connected):
     """Why the engine suspended the integration reads translated in every page's state
     header and in the audit log's state change."""
     reason = cycle.ACCESS_DENIED.format(system="salesforce", code="403")

@@ -24,6 +24,7 @@ import pytest
 from emulators.testing import advance_clocks
 from sync_engine.errors import ConnectorError
 from sync_engine.models import RecordLink, SyncError, SyncRun
+from sync_engine.services import object_sync_get_or_create
 from sync_engine.sync.cycle import sync_cycle_run, sync_cycles_run
 
 from . import engine_harness as harness
@@ -422,8 +423,14 @@ def test_a_cycle_over_several_pairs_reports_the_run_of_a_pair_that_crashed(
         raise RuntimeError("a defect")
 
     monkeypatch.setattr(ContactSync, "run", defect)
-    runs = sync_cycles_run(integration=connected, object_names=["contacts"], trigger="manual")
+    object_sync_get_or_create(integration=connected, object_name="companies")
+    runs = sync_cycles_run(
+        integration=connected, object_names=["contacts", "companies"], trigger="manual"
+    )
+    newest = SyncRun.objects.filter(integration=connected).order_by("-id")
     assert [r.pk for r in runs] == [
-        SyncRun.objects.filter(integration=connected, object="contacts").order_by("-id")[0].pk
+        newest.filter(object="contacts")[0].pk,
+        newest.filter(object="companies")[0].pk,
     ]
     assert runs[0].message == "The cycle stopped unexpectedly: a defect"
+    assert runs[1].status == SyncRun.Status.SUCCEEDED, runs[1].message

@@ -118,8 +118,6 @@ def test_a_second_hubspot_contact_with_a_synced_email_is_an_error_not_a_second_l
 ):
     """The email's lead syncs with a HubSpot contact that still exists: the new contact with
     that email is an *Email already in use* error, and Salesforce gets no second lead."""
-    from sync_engine.models import SyncError
-
     first = hs_create(hs_person, email="ana@example.com", lastname="Ana", company="Acme")
     cycle()
     lead = cycle.link(hubspot_id=first).salesforce_id
@@ -170,8 +168,6 @@ def assert_survivor_untouched(cycle, sf_person, hs_person, keep, survivor):
 
 
 def open_error(cycle, salesforce_id):
-    from sync_engine.models import SyncError
-
     return SyncError.objects.get(
         integration=cycle.integration,
         record_key=f"salesforce:{salesforce_id}",

@@ -41,19 +41,14 @@ def all_pairs(integration, emulators):
     return AllPairs(integration)
 
 
-def _quiet(emulators, seconds=600):
-    """Time passes with nobody editing: the last writes fall out of the cursors' overlap."""
-    advance_clocks(emulators, seconds)
-
-
 def _settle(cycle, emulators):
     """After a cycle with writes: the next reads them back once, ten quiet minutes pass, one
     cycle re-reads what is left in the overlap, and the schedule's next cycle comes a minute
     later. Returns that last cycle's runs and calls."""
     cycle()
-    _quiet(emulators)
+    advance_clocks(emulators, 600)  # ten quiet minutes: the writes leave the overlap
     cycle()
-    _quiet(emulators, seconds=60)
+    advance_clocks(emulators, 60)
     return cycle()
 
 
@@ -66,7 +61,7 @@ def _changes_in_two_pairs(cycle, emulators, sf_person, name: str) -> tuple[str, 
     _settle(cycle, emulators)
     account = sf_person.Account.create({"Name": f"{name.title()} Corp"})["id"]
     lead = new_lead(sf_person, Email=f"{name}@example.com")
-    _quiet(emulators, seconds=61)
+    advance_clocks(emulators, 61)
     return account, lead
 
 
@@ -111,7 +106,7 @@ def test_a_change_the_probe_sees_is_read_and_one_in_the_current_minute_is_not_lo
 
     # A change in the current minute isn't covered by the probe yet; the cursor must not move
     # past it, so a later cycle still reads it.
-    _quiet(emulators)
+    advance_clocks(emulators, 600)  # ten quiet minutes: the writes leave the overlap
     all_pairs()
     clock = emulators.salesforce.app.clock
     clock.advance(120 - clock.now().second + 5)  # 5 s into a minute, over a minute later
@@ -154,7 +149,7 @@ def test_back_to_back_cycles_query_rather_than_wait_for_the_minute(all_pairs, sf
 def test_a_failing_probe_falls_back_to_querying(all_pairs, emulators, sf_person):
     new_lead(sf_person, Email="before@example.com")
     all_pairs()
-    _quiet(emulators)
+    advance_clocks(emulators, 600)  # ten quiet minutes: the writes leave the overlap
     lead = new_lead(sf_person, Email="after@example.com")
     emulators.salesforce.app.clock.advance(61)
     # The probe is the cycle's first composite call; every attempt at it fails.
@@ -196,7 +191,7 @@ def test_a_query_salesforce_keeps_failing_fails_the_run_and_loses_nothing(
     all_pairs()
     _settle(all_pairs, emulators)
     lead = new_lead(sf_person, Email="timed-out@example.com")
-    _quiet(emulators, seconds=61)
+    advance_clocks(emulators, 61)
     fault = emulators.salesforce.app.faults.add(
         path=r"/queryAll/?$", subrequest=True, error_code="QUERY_TIMEOUT", status=400
     )
@@ -218,7 +213,7 @@ def test_streams_read_longer_ago_than_getupdated_reaches_are_queried(
     all_pairs()
     # Salesforce answers getUpdated for 30 days back only: after 31 quiet days the probe can't
     # vouch for the stream, so it is read with a query.
-    _quiet(emulators, seconds=31 * 86_400)
+    advance_clocks(emulators, 31 * 86_400)
     lead = new_lead(sf_person, Email="month-later@example.com")
     runs, calls = all_pairs()
     assert runs["contacts"].counts["created_in_hubspot"] == 1
@@ -247,7 +242,7 @@ def test_changes_in_several_pairs_are_read_up_front_in_one_call(all_pairs, emula
         query={"sobject": "Lead", "fields": ["Id"], "where": "", "all": True}
     )
     lead = new_lead(sf_person, Email="own-query@example.com")
-    _quiet(emulators, seconds=61)
+    advance_clocks(emulators, 61)
     runs, calls = all_pairs()
     assert runs["contacts"].counts["created_in_hubspot"] == 1
     RecordLink.objects.get(salesforce_id=lead)
@@ -296,7 +291,7 @@ def test_a_hubspot_edit_survives_a_salesforce_edit_of_the_same_person_in_one_cyc
         hubspot_id, {"properties": {"jobtitle": "Chief Engineer"}}
     )
     sf_person.Lead.update(lead, {"Phone": "222"})
-    _quiet(emulators, seconds=61)
+    advance_clocks(emulators, 61)
     runs, _ = all_pairs()
     all_pairs()
 
@@ -322,7 +317,7 @@ def test_the_probe_carries_the_contact_syncs_read_of_what_changed_in_hubspot(
     hs_person.crm.contacts.basic_api.update(
         hubspot_id, {"properties": {"jobtitle": "Chief Engineer"}}
     )
-    _quiet(emulators, seconds=61)
+    advance_clocks(emulators, 61)
     emulators.salesforce.app.ledger.clear()
     runs, calls = all_pairs()
 
