@@ -44,20 +44,36 @@ def logged_in(client, user):
     return client
 
 
-def _person(username: str, group: str):
-    person = get_user_model().objects.create_user(username, password=f"{username}-pass-123")
-    person.groups.add(Group.objects.get_or_create(name=group)[0])
-    return person
+def person(username: str, group: str):
+    """A user in ``group``; their password is ``<username>-pass-123``."""
+    user = get_user_model().objects.create_user(username, password=f"{username}-pass-123")
+    user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user
+
+
+def log_in(page, live_server, username: str, *, next_path: str = "") -> None:
+    """Log ``username`` (made by ``person``) in through the browser's login form, then on to
+    ``next_path``."""
+    from urllib.parse import quote
+
+    from playwright.sync_api import expect
+
+    query = f"?next={quote(next_path)}" if next_path else ""
+    page.goto(f"{live_server.url}/login/{query}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", f"{username}-pass-123")
+    page.click("button[type=submit]")
+    expect(page.locator(".topbar__user")).to_contain_text(username)
 
 
 @pytest.fixture
 def admin_user(db):
-    return _person("ada", ADMINS)
+    return person("ada", ADMINS)
 
 
 @pytest.fixture
 def viewer_user(db):
-    return _person("vic", VIEWERS)
+    return person("vic", VIEWERS)
 
 
 @pytest.fixture

@@ -23,11 +23,12 @@ from .conftest import (
     deal_pipeline_synced,
     htmx_ready,
     htmx_settled,
+    log_in,
     make_custom_object,
     make_error,
+    person,
     screenshot,
 )
-from .test_browser import log_in, person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

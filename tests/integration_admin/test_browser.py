@@ -8,8 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -24,26 +22,14 @@ from .conftest import (
     deal_pipeline_synced,
     htmx_ready,
     htmx_settled,
+    log_in,
     make_custom_object,
     make_error,
+    person,
     screenshot,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def person(username: str, role: str):
-    user = get_user_model().objects.create_user(username, password=f"{username}-pw-123")
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", f"{username}-pw-123")
-    page.click("button[type=submit]")
-    expect(page.locator(".topbar__user")).to_contain_text(username)
 
 
 @pytest.fixture
@@ -65,7 +51,7 @@ def test_login_and_sync_health(page: Page, live_server, connected):
     page.fill("#id_password", "wrong")
     page.click("button[type=submit]")
     expect(page.locator(".alert--error")).to_contain_text("didn't match")
-    page.fill("#id_password", "ada-pw-123")
+    page.fill("#id_password", "ada-pass-123")
     page.click("button[type=submit]")
     expect(page).to_have_url(f"{live_server.url}/sync-health/")
     expect(page.locator("h1")).to_have_text("Sync health")

@@ -10,8 +10,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from hubspot.crm.objects import SimplePublicObjectInputForCreate
 from playwright.sync_api import Page, expect
@@ -23,7 +21,7 @@ from sync_engine.sync.cycle import sync_cycles_run
 from tests.sync_engine.everything import hubspot_projects_schema
 from tests.sync_engine.sync.helpers import hs_create
 
-from .conftest import htmx_ready, screenshot
+from .conftest import htmx_ready, log_in, person, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,14 +44,9 @@ def connect_as_make_run_does(emulators) -> Integration:
     return Integration.objects.get()
 
 
-def log_in(page: Page, live_server) -> None:
-    user = get_user_model().objects.create_user("ada", password="ada-pw-123")
-    user.groups.add(Group.objects.get_or_create(name=ADMINS)[0])
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", "ada-pw-123")
-    page.click("button[type=submit]")
-    expect(page.locator(".topbar__user")).to_contain_text("ada")
+def log_in_as_admin(page: Page, live_server) -> None:
+    person("ada", ADMINS)
+    log_in(page, live_server, "ada")
 
 
 def open_tab(page: Page, name: str) -> None:
@@ -226,7 +219,7 @@ def test_a_new_admin_switches_every_object_on_in_the_browser_and_one_cycle_syncs
         marketer, email="marge@example.com", firstname="Marge", lastname="Bouvier", company="Kwik"
     )
 
-    log_in(page, live_server)
+    log_in_as_admin(page, live_server)
 
     # Companies: the tab's switch.
     open_tab(page, "Companies")

@@ -431,22 +431,16 @@ def test_a_page_of_a_wizard_started_again_in_another_tab_saves_nothing(admin_cli
 def test_on_a_phone_the_row_actions_are_on_screen(page, live_server, connected):
     """At 375 px each synced custom object is a small card (like the deal pipelines): its
     actions are in the window, not past it in a table scrolled sideways."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
     from playwright.sync_api import expect
 
     from integration_admin.roles import ADMINS
 
-    from .conftest import make_custom_object, screenshot
+    from .conftest import log_in, make_custom_object, person, screenshot
 
     make_custom_object(connected)
-    user = get_user_model().objects.create_user("ada", password="ada-pw-123")
-    user.groups.add(Group.objects.get_or_create(name=ADMINS)[0])
+    person("ada", ADMINS)
     page.set_viewport_size({"width": 375, "height": 800})
-    page.goto(f"{live_server.url}/login/?next=/custom-objects/")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", "ada-pw-123")
-    page.click("button[type=submit]")
+    log_in(page, live_server, "ada", next_path="/custom-objects/")
     row = page.locator("#custom-object-1")
     expect(row).to_contain_text("Project")
     screenshot(page, "phone-custom-objects")

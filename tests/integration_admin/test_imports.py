@@ -321,20 +321,14 @@ def import_through_the_page(page, live_server, workers, total: int) -> None:
     """The admin's part: log in, start the import, watch the bar until the summary."""
     import re
 
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
     from playwright.sync_api import expect
 
     from integration_admin.roles import ADMINS
 
-    from .conftest import htmx_ready, screenshot
+    from .conftest import htmx_ready, log_in, person, screenshot
 
-    admin = get_user_model().objects.create_user("ada", password="ada-pw-123")
-    admin.groups.add(Group.objects.get_or_create(name=ADMINS)[0])
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", "ada-pw-123")
-    page.click("button[type=submit]")
+    person("ada", ADMINS)
+    log_in(page, live_server, "ada")
     polls: list[str] = []
     page.on(
         "request",

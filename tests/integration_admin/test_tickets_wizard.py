@@ -302,20 +302,14 @@ def test_the_wizard_speaks_dutch(admin_client, live, sf):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_picking_a_pipeline_shows_its_stage_table_in_the_browser(page, live_server, live):
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
     from playwright.sync_api import expect
 
     from integration_admin.roles import ADMINS
 
-    from .conftest import htmx_ready, screenshot
+    from .conftest import htmx_ready, log_in, person, screenshot
 
-    user = get_user_model().objects.create_user("ada", password="ada-pw-123")
-    user.groups.add(Group.objects.get_or_create(name=ADMINS)[0])
-    page.goto(f"{live_server.url}/login/?next=/tickets/%3Fstep%3D4")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", "ada-pw-123")
-    page.click("button[type=submit]")
+    person("ada", ADMINS)
+    log_in(page, live_server, "ada", next_path="/tickets/?step=4")
     expect(page.locator("#ticket-wizard")).to_have_attribute("data-step", "4")
     htmx_ready(page)  # a pipeline picked before htmx is loaded asks for no stage table
     stages = page.locator("#stages-master")
@@ -603,17 +597,16 @@ def test_finish_sends_the_admin_back_to_a_status_left_without_a_stage(admin_clie
 def test_a_pipeline_picked_while_the_page_loads_still_gets_its_stage_table(page, live_server, live):
     """On a slow connection the admin picks the pipeline before htmx has loaded: once it
     has, the stage table of the picked pipeline is asked for all the same."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
     from playwright.sync_api import expect
 
     from integration_admin.roles import ADMINS
 
-    user = get_user_model().objects.create_user("ada", password="ada-pw-123")
-    user.groups.add(Group.objects.get_or_create(name=ADMINS)[0])
+    from .conftest import person
+
+    person("ada", ADMINS)
     page.goto(f"{live_server.url}/login/?next=/tickets/%3Fstep%3D4")
     page.fill("#id_username", "ada")
-    page.fill("#id_password", "ada-pw-123")
+    page.fill("#id_password", "ada-pass-123")
     held = []  # htmx (and app.js after it: deferred scripts run in order) held back
     page.route("**/js/htmx.min.js", lambda route: held.append(route))
     page.click("button[type=submit]")
