@@ -18,7 +18,8 @@ ways):
   To* becomes its HubSpot owner when that user has one (matched by email, spec §11).
 * **Dates are days in the HubSpot account's time zone** (``timeZone`` of the account details,
   stored when connecting; UTC when unknown): an evening call in New York is a Task on that
-  day, and a Task due on 4 March becomes ``hs_timestamp`` midnight of 4 March in New York.
+  day, and a Task due on 4 March becomes ``hs_timestamp`` midnight of 4 March in New York (an
+  all-day Event, kept by Salesforce at midnight UTC, a meeting over its days in New York).
 
 Rules:
 
@@ -29,7 +30,8 @@ Rules:
   record: its later edits update the copy, and deletes delete nothing. Edits made to the copy
   are not sent back, except for tasks when both task toggles are on (HubSpot tasks →
   Salesforce and Salesforce tasks → HubSpot, spec §13's two-way task sync): then an edit to
-  a task's copy (subject, description/body, due date, status) updates its origin. Nothing
+  a task's copy (subject, description/body, due date, status) updates its origin. A HubSpot
+  activity moved to another synced contact moves its Task there at its next edit. Nothing
   echoes: each link remembers its origin and holds the values both sides were last in step
   on (for a write sent back, the values the origin gives once written), so a side that holds
   them writes nothing; an edit made on both sides between two cycles keeps HubSpot's value
@@ -50,7 +52,8 @@ Rules:
 * **Contacts not linked yet.** An activity whose contact (or lead) hasn't synced gets a
   *Waiting for contact to sync* error and is retried with the other errors; it syncs once the
   contact has. An activity with no contact at all (or a Salesforce activity without ``WhoId``)
-  is skipped: there is no one to put it on.
+  is skipped: there is no one to put it on. Once its type is turned off, its retry ends the
+  error: it no longer syncs.
 
 Everything is batched: HubSpot change reads per type on ``hs_lastmodifieddate`` (search, 200
 per page), Salesforce change reads on ``SystemModstamp`` for Task and Event in one composite
@@ -230,6 +233,8 @@ EVENT_FIELDS = [
     "EndDateTime",
     "ActivityDateTime",
     "ActivityDate",
+    "IsAllDayEvent",
+    "EndDate",
     "CreatedById",
     "CreatedDate",
     "SystemModstamp",
@@ -242,8 +247,17 @@ RECEIVED_EMAIL = ("INCOMING_EMAIL", "FORWARDED_EMAIL")
 # Salesforce Description copied as it is), whose "<Enter>" or spacing must survive.
 HTML_TAG = re.compile(
     r"(?i)</?(?:p|br|div|span|b|strong|i|em|u|s|strike|a|ul|ol|li|h[1-6]|blockquote|pre|"
-    r"code|table|thead|tbody|tr|td|th|img|hr|font|sub|sup)(?:\s[^<>]*)?/?>"
+    r"code|table|thead|tbody|tr|td|th|img|hr|font|sub|sup|html|head|body|title|style|script|"
+    r"center)(?:\s[^<>]*)?/?>"
 )
+# What a mail client's HTML holds that isn't read: its head (title, style sheet), scripts and
+# comments.
+HTML_UNREAD = re.compile(r"(?is)<(head|style|script|title)\b[^>]*>.*?</\1\s*>|<!--.*?-->")
+# Tags that end a line (a paragraph, a heading, a table row), and a table cell's end.
+HTML_LINE_END = re.compile(
+    r"(?i)<br\s*/?>|<hr\b[^>]*>|</(?:p|div|li|tr|table|h[1-6]|blockquote|pre|ul|ol)\s*>"
+)
+HTML_CELL_END = re.compile(r"(?i)</t[dh]\s*>")
 
 
 # --- values -------------------------------------------------------------------------------
@@ -254,7 +268,8 @@ def plain_text(value: str | None) -> str:
         return ""
     if not HTML_TAG.search(value):
         return value
-    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>", "\n", value)
+    text = HTML_UNREAD.sub("", value)
+    text = HTML_CELL_END.sub(" ", HTML_LINE_END.sub("\n", text))
     text = html.unescape(strip_tags(text))
     lines = [" ".join(line.split()) for line in text.splitlines()]
     return "\n".join(line for line in lines if line).strip()
@@ -499,6 +514,7 @@ class ActivitySync(PairSync):
         new: list[Item] = []
         settled: list[Item] = []
         back: list[Item] = []
+        linked: list[Item] = []
         for obj in candidates:
             link = links.get(hubspot_key(kind.name, obj.id))
             if link is not None and self.copy_link(kind, link, "salesforce"):
@@ -520,7 +536,13 @@ class ActivitySync(PairSync):
                 new.append(item)
             elif item.link.snapshot.get("__origin") != "hubspot":
                 self.counts["skipped_own"] += 1
-            elif all(item.link.snapshot.get(k) == v for k, v in item.values.items()):
+            else:
+                linked.append(item)
+        self.moved_for(linked)
+        for item in linked:
+            if "who" not in item.extra and all(
+                item.link.snapshot.get(k) == v for k, v in item.values.items()
+            ):
                 self.counts["unchanged"] += 1
                 if force:  # a retry or resync of an activity in step: its errors clear
                     item.created_id = item.link.salesforce_id
@@ -579,19 +601,10 @@ class ActivitySync(PairSync):
         if not items:
             return []
         kind = items[0].kind
-        people = self.associated(kind.name, "contacts", [i.hubspot_id for i in items])
-        links = {
-            link.hubspot_id: link
-            for link in RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                object="contacts",
-                hubspot_id__in={c for cs in people.values() for c in cs},
-            )
-        }
+        people = self.people_of(items)
         ready = []
         for item in items:
-            contacts = people.get(item.hubspot_id, [])
-            linked = [links[c] for c in contacts if c in links]
+            contacts, linked = people[item.hubspot_id]
             if not contacts:
                 self.counts["skipped_no_contact"] += 1
             elif not linked:
@@ -607,6 +620,36 @@ class ActivitySync(PairSync):
                 item.extra["owner"] = self.owner_of(linked[0])
                 ready.append(item)
         return ready
+
+    def people_of(self, items: list[Item]) -> dict[str, tuple[list[str], list[RecordLink]]]:
+        """Each HubSpot activity's associated contacts (lowest id first), and the contact
+        pair's links of those that are linked (one association read per 1,000, one query)."""
+        people = self.associated(items[0].kind.name, "contacts", [i.hubspot_id for i in items])
+        links = {
+            link.hubspot_id: link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object="contacts",
+                hubspot_id__in={c for cs in people.values() for c in cs},
+            )
+        }
+        out = {}
+        for item in items:
+            contacts = people.get(item.hubspot_id, [])
+            out[item.hubspot_id] = (contacts, [links[c] for c in contacts if c in links])
+        return out
+
+    def moved_for(self, items: list[Item]) -> None:
+        """Synced HubSpot activities, edited: the lead or contact their Task belongs on now
+        (``extra["who"]``) when they were moved to another synced contact since. HubSpot, their
+        origin, says whom they are on; one moved to no synced contact stays where it is."""
+        if not items:
+            return
+        people = self.people_of(items)
+        for item in items:
+            _, linked = people[item.hubspot_id]
+            if linked and linked[0].salesforce_id != item.link.snapshot.get("WhoId"):
+                item.extra["who"] = linked[0].salesforce_id
 
     def owner_of(self, person: RecordLink) -> str:
         """The owner a Task on this lead or contact gets (spec §13: the record's owner): its
@@ -637,6 +680,7 @@ class ActivitySync(PairSync):
             {
                 "Id": i.link.salesforce_id,
                 **{k: (v or None) for k, v in i.values.items() if i.link.snapshot.get(k) != v},
+                **({"WhoId": i.extra["who"]} if "who" in i.extra else {}),
             }
             for i in items
         ]
@@ -822,14 +866,21 @@ class ActivitySync(PairSync):
         closed = bool(record.get("IsClosed")) or record.get("Status") == "Completed"
         if sobject == "Event":
             start = parse_time(record.get("StartDateTime") or record.get("ActivityDateTime"))
-            start = start or midnight(record.get("ActivityDate"), self.zone)
+            end = parse_time(record.get("EndDateTime"))
+            if record.get("IsAllDayEvent") or not start:
+                # Salesforce keeps an all-day event at midnight UTC (the evening before, west
+                # of Greenwich): it runs from the start of its first day to the end of its
+                # last, in the HubSpot account's time zone.
+                start = midnight(record.get("ActivityDate"), self.zone)
+                last = midnight(record.get("EndDate") or record.get("ActivityDate"), self.zone)
+                end = last + timedelta(days=1) if last else end
             when = start or parse_time(record.get("CreatedDate"))
             return {
                 "hs_meeting_title": subject,
                 "hs_meeting_body": body,
                 "hs_timestamp": to_ms(when),
                 "hs_meeting_start_time": to_ms(start),
-                "hs_meeting_end_time": to_ms(parse_time(record.get("EndDateTime"))),
+                "hs_meeting_end_time": to_ms(end),
             }
         when = midnight(record.get("ActivityDate"), self.zone) or parse_time(
             record.get("CreatedDate")
@@ -890,11 +941,13 @@ class ActivitySync(PairSync):
         new: list[Item] = []
         settled: list[Item] = []
         back: list[Item] = []
+        turned_off: list[str] = []
         for record in fresh:
             kind = KINDS["meetings"] if sobject == "Event" else KINDS[task_kind(record)]
             toggle = f"salesforce_{kind.name}"
             if not self.on(toggle):
                 self.counts["skipped_type_off"] += 1
+                turned_off.append(record["Id"])
                 continue
             stamp = parse_time(record.get("SystemModstamp"))
             start = self.turned_on(toggle).replace(microsecond=0)  # Salesforce: whole seconds
@@ -931,6 +984,8 @@ class ActivitySync(PairSync):
                     settled.append(item)
             else:
                 updates.append(item)
+        if force and turned_off:
+            self.type_turned_off("salesforce", turned_off)
         self.update_engagements(updates)
         self.write_back_to_hubspot(back)
         copy_again = self.retire_gone(updates)
@@ -1276,6 +1331,11 @@ class ActivitySync(PairSync):
                     continue
                 snapshot = {**item.values, "__origin": origin, "__type": item.kind.name}
                 if origin == "hubspot":
+                    # The lead or contact the Task is on (see moved_for).
+                    who = item.extra.get("who") or item.target
+                    who = who or (item.link.snapshot.get("WhoId") if item.link else "")
+                    if who:
+                        snapshot["WhoId"] = who
                     hs_key = hubspot_key(item.kind.name, item.hubspot_id)
                     sf_id, sobject = item.created_id, "Task"
                 else:
@@ -1325,6 +1385,7 @@ class ActivitySync(PairSync):
         for kind_name, ids in hubspot.items():
             kind = KINDS[kind_name]
             if not self.on(f"hubspot_{kind_name}"):
+                self.type_turned_off(f"hubspot:{kind_name}", ids)
                 continue
             objects = self.hubspot_reread(
                 ids,
@@ -1347,3 +1408,12 @@ class ActivitySync(PairSync):
         ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
         self.counts["retried"] += len(due)
         return complete
+
+    def type_turned_off(self, prefix: str, ids) -> None:
+        """Activities retried after their type was turned off: they no longer sync (and a
+        later turn-on doesn't backfill them), so their errors end rather than wait for ever."""
+        services.sync_errors_resolve(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            record_keys=[f"{prefix}:{i}" for i in sorted(ids)],
+        )

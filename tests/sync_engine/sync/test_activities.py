@@ -1126,3 +1126,158 @@ def test_an_engagement_create_lost_in_transit_lands_exactly_once(
         sync_cycle_run(integration=activities.integration, object_name="activities")
     assert len(engagements(hs_person, "tasks")) == 3
     assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+
+
+# --- found by an admin's day to day -----------------------------------------------------------
+def test_an_all_day_salesforce_event_is_a_meeting_on_that_day_in_the_accounts_time_zone(
+    new_york, activities, linked_person, hs_person, sf_person
+):
+    """Salesforce stores an all-day event at midnight UTC: in New York that is the evening
+    before. HubSpot must show the meeting on the day the event is on."""
+    lead, contact = linked_person
+    activities.settings(salesforce_meetings=True)
+    event = sf_person.Event.create({"WhoId": lead, "Subject": "Trade fair", "IsAllDayEvent": True,
+                                    "ActivityDate": "2026-03-04"})["id"]  # fmt: skip
+    assert activities().counts["created_in_hubspot"] == 1
+    meeting = activities.link(salesforce_id=event).hubspot_id.split(":")[1]
+    props = engagement_get(hs_person, "meetings", meeting, "hs_timestamp",
+                           "hs_meeting_start_time", "hs_meeting_end_time")  # fmt: skip
+    start = parse_time(props["hs_meeting_start_time"]).astimezone(NEW_YORK)
+    assert start.date() == date(2026, 3, 4), start
+    assert parse_time(props["hs_timestamp"]).astimezone(NEW_YORK).date() == date(2026, 3, 4)
+    end = parse_time(props["hs_meeting_end_time"]).astimezone(NEW_YORK)
+    assert start < end <= datetime(2026, 3, 5, tzinfo=NEW_YORK), end
+    run = activities()
+    assert run.counts["updated_in_hubspot"] == 0 and run.counts["created_in_hubspot"] == 0
+
+
+def test_an_html_email_reads_as_text_in_salesforce(activities, linked_person, hs_person, sf_person):
+    """An email logged with only its HTML (as mail clients send it): the Task's comments are
+    its text, without the style sheet, the page title or the script, and with table rows,
+    cells and headings apart."""
+    lead, contact = linked_person
+    activities.settings(hubspot_emails=True, hubspot_notes=True)
+    mail = (
+        "<html><head><title>Newsletter</title><style>p { color: red; }</style></head><body>"
+        "<!-- tracking --><h2>Your quote</h2><p>Hello Ada,</p>"
+        "<table><tr><td>Seats</td><td>9</td></tr><tr><td>Total</td><td>€900</td></tr></table>"
+        "<script>track()</script></body></html>"
+    )
+    engagement(hs_person, "emails", contact, hs_email_subject="Quote", hs_email_html=mail,
+               hs_email_direction="EMAIL")  # fmt: skip
+    engagement(hs_person, "notes", contact, hs_note_body="<h3>Visit</h3>Liked the demo")
+    assert activities().counts["created_in_salesforce"] == 2
+    bodies = {t["Subject"]: t["Description"] for t in tasks_of(sf_person, lead)}
+    assert bodies["Email: Quote"] == "Your quote\nHello Ada,\nSeats 9\nTotal €900"
+    assert bodies["Note: Visit Liked the demo"] == "Visit\nLiked the demo"
+
+
+def test_a_waiting_activity_of_a_type_turned_off_stops_waiting(
+    activities, hs_person, sf_person, integration
+):
+    """A Salesforce task waits for its lead; the admin turns Salesforce tasks off. The error
+    ends at its next retry (the task no longer syncs) instead of being read again and left
+    open every cycle."""
+    activities.settings(salesforce_tasks=True)
+    contact_sync = ObjectSync.objects.get(object="contacts")
+    contact_sync.enabled = False
+    contact_sync.save()
+    lead = new_lead(sf_person, Email="unsynced@example.com")
+    sf_person.Task.create({"WhoId": lead, "Subject": "Call them", "Status": "Completed"})
+    assert activities().counts["waiting_for_contact"] == 1
+    activities.settings(salesforce_tasks=False, salesforce_calls=True)
+    SyncError.objects.filter(object="activities").update(
+        next_retry_at=datetime.now(UTC) - timedelta(1)
+    )
+    activities()
+    assert not SyncError.objects.filter(object="activities", resolved_at__isnull=True).exists()
+    run = activities()
+    reads = ApiCall.objects.filter(system=System.SALESFORCE, called_at__gte=run.started_at)
+    assert reads.count() == 1, list(reads.values_list("operation", flat=True))  # changes only
+    assert not RecordLink.objects.filter(object="activities").exists()
+
+
+def test_a_waiting_hubspot_activity_of_a_type_turned_off_stops_waiting(
+    activities, hs_person, integration
+):
+    activities.settings(hubspot_calls=True)
+    contact = hs_create(hs_person, email="grace@example.com", lastname="Hopper")
+    engagement(hs_person, "calls", contact, hs_call_title="Waiting call")
+    assert activities().counts["waiting_for_contact"] == 1
+    activities.settings(hubspot_calls=False, hubspot_notes=True)
+    SyncError.objects.filter(object="activities").update(
+        next_retry_at=datetime.now(UTC) - timedelta(1)
+    )
+    activities()
+    assert not SyncError.objects.filter(object="activities", resolved_at__isnull=True).exists()
+
+
+def test_a_lead_converted_after_its_tasks_synced_duplicates_nothing(
+    activities, linked_person, hs_person, sf_person, emulators
+):
+    """Converting a lead moves its Tasks to the new contact (Salesforce reparents them, which
+    edits them): the engagements aren't copied again, the HubSpot call's Task is updated in
+    place, and new activities go on the contact."""
+    lead, contact = linked_person
+    activities.settings(hubspot_calls=True, salesforce_tasks=True)
+    call = engagement(hs_person, "calls", contact, hs_call_title="Intro call")
+    sf_person.Task.create({"WhoId": lead, "Subject": "Follow up", "Status": "Not Started"})
+    run = activities()
+    assert run.counts["created_in_salesforce"] == 1 and run.counts["created_in_hubspot"] == 1
+    converted = emulators.salesforce.app.run_action(
+        "convert_lead", lead_id=lead, create_opportunity=False
+    )["contact_id"]
+    for task in tasks_of(sf_person, lead):  # what convertLead does to the lead's activities
+        sf_person.Task.update(task["Id"], {"WhoId": converted})
+    activities("contacts")
+    run = activities()
+    assert run.counts["created_in_hubspot"] == 0 and run.counts["failed"] == 0, run.counts
+    assert run.counts["created_in_salesforce"] == 0, run.counts
+    hs_person.crm.objects.basic_api.update(
+        "calls", call, EngagementUpdate(properties={"hs_call_title": "Intro call (notes)"})
+    )
+    engagement(hs_person, "calls", contact, hs_call_title="After conversion")
+    run = activities()
+    assert run.counts["updated_in_salesforce"] == 1 and run.counts["created_in_salesforce"] == 1
+    subjects = sorted(t["Subject"] for t in tasks_of(sf_person, converted))
+    assert subjects == ["Call: After conversion", "Call: Intro call (notes)", "Follow up"]
+    assert len(engagements(hs_person, "tasks")) == 1
+    assert_idle(activities)
+
+
+def test_a_salesforce_task_without_a_subject_or_date_still_syncs(
+    activities, linked_person, hs_person, sf_person
+):
+    lead, contact = linked_person
+    activities.settings(salesforce_tasks=True, salesforce_meetings=True)
+    sf_person.Task.create({"WhoId": lead, "Status": "Not Started"})
+    run = activities()
+    assert run.counts["created_in_hubspot"] == 1 and run.counts["failed"] == 0, run.counts
+    assert_idle(activities)
+
+
+def test_a_call_moved_to_another_contact_moves_its_task_when_next_edited(
+    activities, linked_person, hs_person, sf_person
+):
+    """A call logged on the wrong contact, then moved to the right one in HubSpot and edited:
+    its Task moves to that contact's lead (HubSpot, the call's origin, says who it is on)."""
+    lead, contact = linked_person
+    other_lead = new_lead(sf_person, FirstName="Grace", LastName="Hopper",
+                          Email="grace@example.com")  # fmt: skip
+    activities("contacts")
+    other = RecordLink.objects.get(object="contacts", salesforce_id=other_lead).hubspot_id
+    activities.settings(hubspot_calls=True)
+    call = engagement(hs_person, "calls", contact, hs_call_title="Intro call")
+    assert activities().counts["created_in_salesforce"] == 1
+    associations = hs_person.crm.associations.v4.basic_api
+    associations.archive("calls", call, "contacts", contact)
+    associations.create_default("calls", call, "contacts", other)
+    hs_person.crm.objects.basic_api.update(
+        "calls", call, EngagementUpdate(properties={"hs_call_body": "Spoke to Grace"})
+    )
+    run = activities()
+    assert run.counts["updated_in_salesforce"] == 1 and run.counts["created_in_salesforce"] == 0
+    assert tasks_of(sf_person, lead) == []
+    [task] = tasks_of(sf_person, other_lead)
+    assert (task["Subject"], task["Description"]) == ("Call: Intro call", "Spoke to Grace")
+    assert_idle(activities)
