@@ -49,7 +49,7 @@ from sync_engine.services import (
     custom_object_update,
     object_settings_update,
 )
-from sync_engine.sync.values import is_compatible
+from sync_engine.sync.values import is_compatible, read_only_field
 
 from ..roles import admin_required
 from .common import current_integration, not_connected
@@ -429,6 +429,8 @@ def _step_fields(request, integration, state, context) -> HttpResponse | None:
             "input": f"{FIELD_PREFIX}{f['name']}",
             "selected": mappings.get(f["name"], ""),
             "error": errors.get(f["name"], ""),
+            # An auto-number or formula: the sync only ever copies it to HubSpot.
+            "read_only": read_only_field(f),
         }
         for f in fields
     ]

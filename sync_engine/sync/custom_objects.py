@@ -11,7 +11,8 @@ A cycle, on the shared ``PairSync`` machinery:
 2. HubSpot changes: the search API on ``hs_lastmodifieddate``.
 3. HubSpot deletes (only when a HubSpot delete deletes in Salesforce): the archived records,
    one call per 100, every ten minutes; those still linked are deleted in Salesforce.
-4. Records waiting for the deal or ticket their lookup points at, once it is linked.
+4. Records waiting for the contact, company, deal or ticket their lookup points at, once it
+   is linked.
 5. Due retries and records an admin asked to sync.
 
 Each changed record is compared with its link's snapshot (the values both sides held after the
@@ -103,10 +104,16 @@ SYSTEM_FIELDS = [
 # HubSpot object associated -> the Salesforce object a lookup must point to. The pair of the
 # same name (contacts, companies, deals, tickets) holds the links between them.
 ASSOCIATION_TARGETS = services.CUSTOM_OBJECT_ASSOCIATIONS
-# A lookup to an opportunity or case that has no deal or ticket yet leaves this error on the
-# record (its link snapshot keeps the lookup under ``__<object>_waiting``) until it has one;
-# a lookup to a contact or account that doesn't sync is left alone.
-WAITING = {"deals": "waiting_for_opportunity", "tickets": "waiting_for_case"}
+# A lookup to a contact, account, opportunity or case that has no HubSpot record yet leaves
+# this error on the record (its link snapshot keeps the lookup under ``__<object>_waiting``)
+# until it has one, as tickets wait for theirs: left alone, the association would never come.
+WAITING = {
+    "contacts": "waiting_for_contact",
+    "companies": "waiting_for_account",
+    "deals": "waiting_for_opportunity",
+    "tickets": "waiting_for_case",
+}
+SINGULAR = {"contacts": "contact", "companies": "company", "deals": "deal", "tickets": "ticket"}
 BATCH = 500
 CREATE_OR_UPDATE = "create_or_update"
 DELETES_EVERY = timedelta(minutes=10)  # how often HubSpot's archived records are listed
@@ -268,10 +275,19 @@ class CustomObjectSync(PairSync):
             if name:
                 yield mapping, name
 
+    def compared_type(self, prop: str, name: str) -> str:
+        """The type both sides' values compare as: Salesforce's, except that a date/time
+        mapped to a HubSpot date property compares as its day (UTC), all HubSpot keeps of
+        it (HubSpot refuses a date that isn't midnight UTC)."""
+        kind = self.ctx.field_type(self.sobject, name)
+        if kind == "datetime" and self.ctx.hubspot_properties.get(prop, {}).get("type") == "date":
+            return "date"
+        return kind
+
     def hubspot_compared(self, prop: str, name: str, props: dict) -> str:
         """HubSpot's value of ``prop`` as it compares with Salesforce's ``name``: a dropdown
         option named otherwise than labelled as the picklist value it stands for."""
-        value = normalize(props.get(prop), self.ctx.field_type(self.sobject, name))
+        value = normalize(props.get(prop), self.compared_type(prop, name))
         return self.hubspot_option_comparable(prop, value, self.sobject, name)
 
     # --- Salesforce → HubSpot -------------------------------------------------------------
@@ -309,7 +325,8 @@ class CustomObjectSync(PairSync):
     def salesforce_unchanged(self, record: dict, link: RecordLink) -> bool:
         for mapping, name in self.mapped():
             try:
-                value = normalize(record.get(name), self.ctx.field_type(self.sobject, name))
+                kind = self.compared_type(mapping.hubspot_property, name)
+                value = normalize(record.get(name), kind)
             except ValueConversionError:
                 return False
             if link.snapshot.get(mapping.hubspot_property) != value:
@@ -788,6 +805,17 @@ class CustomObjectSync(PairSync):
             return None
         return winner
 
+    def read_only_winner(self, hs_value: str, sf_value: str, last: str | None) -> str | None:
+        """A field Salesforce won't let anyone write (an auto-number, a formula) syncs to
+        HubSpot only, as under "Always use Salesforce": its value overwrites HubSpot's
+        whichever app wins conflicts (else HubSpot would differ for good); a blank clears
+        HubSpot only once it was cleared in Salesforce."""
+        if hs_value == sf_value or not self.allow_to_hubspot:
+            return None
+        if sf_value or (last is not None and last != sf_value):
+            return "salesforce"
+        return None
+
     def merge(self, pair: Pair) -> None:
         pair.to_hubspot, pair.to_salesforce = {}, {}
         pair.same, pair.snap_hubspot, pair.snap_salesforce = {}, {}, {}
@@ -796,7 +824,7 @@ class CustomObjectSync(PairSync):
         creating = pair.salesforce is None
         for mapping, name in self.mapped():
             prop = mapping.hubspot_property
-            kind = self.ctx.field_type(self.sobject, name)
+            kind = self.compared_type(prop, name)
             try:
                 hs_value = self.hubspot_compared(prop, name, props)
                 sf_value = normalize(record.get(name), kind)
@@ -808,13 +836,19 @@ class CustomObjectSync(PairSync):
                 pair.partial = True
                 continue
             last = snapshot.get(prop) if snapshot is not None else None
-            winner = self.decide(hs_value, sf_value, last, pair=pair)
+            if creating or self.ctx.writable(self.sobject, name, create=False):
+                winner = self.decide(hs_value, sf_value, last, pair=pair)
+            else:
+                winner = self.read_only_winner(hs_value, sf_value, last)
             if winner is None:
                 if hs_value == sf_value:
                     pair.same[prop] = hs_value
             elif winner == "hubspot":
                 if self.ctx.writable(self.sobject, name, create=creating):
-                    pair.to_salesforce[name] = to_salesforce(hs_value, kind)
+                    value = to_salesforce(hs_value, kind)
+                    if value and kind != self.ctx.field_type(self.sobject, name):
+                        value = f"{value}T00:00:00.000Z"  # a HubSpot day: midnight UTC
+                    pair.to_salesforce[name] = value
                     pair.snap_salesforce[prop] = hs_value
             elif self.ctx.hubspot_writable(prop):
                 pair.to_hubspot[prop] = sf_value
@@ -867,7 +901,7 @@ class CustomObjectSync(PairSync):
         last = snapshot.get(key) if snapshot is not None else None
         lookup = (pair.salesforce or {}).get(name) or ""
         sf_value = sf_to_hs.get(lookup) if lookup else ""
-        if sf_value is None:  # points to a record that doesn't sync (yet): left alone
+        if sf_value is None:  # points to a record that doesn't sync (yet): waits for it
             self.counts["associations_unlinked"] += 1
             if hs_object in WAITING and self.pair_on(hs_object):
                 self.wait(pair, hs_object, name, lookup)  # (with its pair off it never ends)
@@ -901,20 +935,20 @@ class CustomObjectSync(PairSync):
         pair.snap_hubspot[key], pair.snap_hubspot[key_sf] = sf_value, lookup
 
     def pair_on(self, object_name: str) -> bool:
-        """Whether the deal (or ticket) sync is on, so a record waiting for one can expect it
-        (read once a cycle)."""
+        """Whether the contact (company, deal, ticket) sync is on, so a record waiting for one
+        can expect it (read once a cycle)."""
         if self._pairs_on is None:
             self._pairs_on = pairs_switched_on(integration=self.ctx.integration)
         return object_name in self._pairs_on
 
     def wait(self, pair: Pair, hs_object: str, name: str, lookup: str) -> None:
-        """The lookup points at an opportunity or case without a deal or ticket yet: a waiting
-        error on the record (which syncs meanwhile); ``retry_waiting`` associates it once the
-        deal or ticket is linked."""
+        """The lookup points at a record without its HubSpot partner yet: a waiting error on
+        the record (which syncs meanwhile); ``retry_waiting`` associates it once the partner
+        is linked."""
         pair.same[f"__{hs_object}_waiting"] = lookup
         pair.partial = True
         target = ASSOCIATION_TARGETS[hs_object]
-        singular = hs_object[:-1]
+        singular = SINGULAR[hs_object]
         services.sync_error_record(
             integration=self.ctx.integration,
             object_name=self.object_name,
@@ -933,8 +967,8 @@ class CustomObjectSync(PairSync):
         self.counts[WAITING[hs_object]] += 1
 
     def retry_waiting(self) -> None:
-        """Records waiting for the opportunity or case their lookup points at: synced again
-        (one Salesforce read) as soon as it is linked to a deal or ticket; a database look
+        """Records waiting for the record their lookup points at: synced again
+        (one Salesforce read) as soon as it is linked to its HubSpot record; a database look
         every cycle otherwise."""
         kinds = {WAITING[h]: h for h in self.associations if h in WAITING}
         if not kinds:
@@ -1075,7 +1109,7 @@ class CustomObjectSync(PairSync):
         self._associations_failed.add((pair.hubspot_id, hs_object))
 
     def end_waits(self) -> None:
-        """Records no longer waiting for their deal or ticket: the waiting error ends once
+        """Records no longer waiting for their HubSpot partner: the waiting error ends once
         the record's writes landed, in the commit for one that synced whole (nothing before
         it, so a crash leaves the error for ``retry_waiting``), here for one another failure
         leaves partial. A write that failed leaves it to that failure's retry, whose commit
