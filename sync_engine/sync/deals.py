@@ -119,6 +119,7 @@ SWEEP = 1000  # linked deals whose HubSpot associations are compared per cycle
 CONTACTS, ACCOUNT, COMPANY, PIPELINE_SNAP = "__contacts", "__account", "__company", "__pipeline"
 WAITING = "__waiting_account"  # the account whose company the deal waits for
 WAITING_COMPANY = "__waiting_company"  # the company whose account the opportunity waits for
+UNMAPPED_STAGE = "__unmapped_stage"  # the deal's stage without a StageName value, last sync
 
 
 @dataclass
@@ -132,6 +133,7 @@ class DealPair(Pair):
     roles_add: list[str] = field(default_factory=list)  # Salesforce contact ids
     roles_remove: list[str] = field(default_factory=list)  # OpportunityContactRole ids
     stage_unknown: bool = False
+    stage_unmapped: str = ""  # the deal's HubSpot stage id, when it has no StageName value
     company_wait_over: bool = False  # it waited for its company's account and no longer does
 
 
@@ -335,6 +337,8 @@ class DealSync(PairSync):
                 return False
             if snapshot.get(mapping.hubspot_property) != value:
                 return False
+        if snapshot.get(UNMAPPED_STAGE):
+            return False  # moved out of it, maybe: its error may end
         return snapshot.get(PIPELINE_SNAP) == props.get(PIPELINE)
 
     def match_in_hubspot(self, records: list[dict]) -> list[DealPair]:
@@ -539,6 +543,7 @@ class DealSync(PairSync):
         pair.to_hubspot, pair.to_salesforce = {}, {}
         pair.same, pair.snap_hubspot, pair.snap_salesforce = {}, {}, {}
         pair.needs_history = pair.owner_reset = pair.stage_unknown = False
+        pair.stage_unmapped = ""
         record, props = pair.salesforce or {}, pair.hs_props
         snapshot = pair.link.snapshot if pair.link and pair.link.pk else None
         creating = pair.salesforce is None
@@ -608,6 +613,9 @@ class DealSync(PairSync):
             return
         hs_stage = hs_pipeline.stage_name(props.get(STAGE)) if hs_pipeline else ""
         sf_stage = record.get("StageName") or ""
+        # A stage added to the pipeline in HubSpot (or a value Salesforce dropped) has no
+        # StageName value: it is never written as a blank stage.
+        unmapped = (props.get(STAGE) or "") if hs_pipeline is not None and not hs_stage else ""
         stage = sf_stage if pair.hubspot is None else hs_stage
         if mapping is not None and pair.hubspot is not None and pair.salesforce is not None:
             decision = merge_field(
@@ -616,7 +624,11 @@ class DealSync(PairSync):
                 salesforce=Side(sf_stage, sf_time),
                 last_synced=snapshot.get(STAGE) if snapshot else None,
             )
-            if decision.to_salesforce is not None and self.ctx.writable(
+            if unmapped or (snapshot or {}).get(UNMAPPED_STAGE):
+                pair.same[UNMAPPED_STAGE] = unmapped if decision.to_salesforce is not None else ""
+            if decision.to_salesforce is not None and unmapped:
+                pair.stage_unmapped = unmapped  # its error says so (write_salesforce)
+            elif decision.to_salesforce is not None and self.ctx.writable(
                 SOBJECT, "StageName", create=False
             ):
                 pair.to_salesforce["StageName"] = decision.to_salesforce
@@ -630,6 +642,8 @@ class DealSync(PairSync):
         elif pair.salesforce is None and mapping is not None and hs_stage:
             pair.to_salesforce["StageName"] = hs_stage
             pair.snap_salesforce[STAGE] = hs_stage
+        elif pair.salesforce is None and unmapped:
+            pair.stage_unmapped = unmapped  # no opportunity without a stage
         if move_deal:
             stage = stage or sf_stage
             stage_id = target.stages.get(stage)
@@ -1027,8 +1041,26 @@ class DealSync(PairSync):
 
     # --- writes ---------------------------------------------------------------------------
     def write_salesforce(self, pairs: list[DealPair]) -> None:
+        for pair in pairs:
+            if pair.stage_unmapped:
+                pair.partial = True
+                self.record_error(
+                    pair,
+                    "to_salesforce",
+                    "picklist",
+                    "UNKNOWN_STAGE",
+                    f"Deal stage {self.pipelines.hubspot_stage_label(pair.stage_unmapped)!r} "
+                    "is not a value of the Salesforce Stage picklist, so the opportunity keeps "
+                    "its stage. Add the value to the Stage picklist in Salesforce, or move the "
+                    "deal to one of the pipeline's Salesforce stages.",
+                    ["StageName"],
+                )
         self.salesforce_updates(pairs, SOBJECT)
-        creates = [p for p in pairs if p.salesforce is None and p.hubspot is not None]
+        creates = [
+            p
+            for p in pairs
+            if p.salesforce is None and p.hubspot is not None and not p.stage_unmapped
+        ]
         if not creates:
             return
         for pair in creates:

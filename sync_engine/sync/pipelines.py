@@ -23,7 +23,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from ..errors import BadRequest, PermissionDenied, RemoteError
+from ..errors import BadRequest, PermissionDenied, RateLimited, RemoteError, TransientError
 from ..models import SchemaCache, System
 from .changes import parse_time, with_retries
 from .context import CycleContext
@@ -103,6 +103,7 @@ class Pipelines:
         # Record types whose pipeline HubSpot refused to create (the Sales Hub tier caps
         # deal pipelines, spec §10) -> HubSpot's message. Tried again with each describe.
         self.refused: dict[str, str] = dict(self.state.get("refused") or {})
+        self._labels: dict[str, str] | None = None  # HubSpot stage id -> label, when read
 
     # --- lookups ------------------------------------------------------------------------
     @property
@@ -153,6 +154,22 @@ class Pipelines:
         stage = record.get("StageName")
         return not stage or stage in pipeline.stages
 
+    def hubspot_stage_label(self, stage_id: str) -> str:
+        """The label HubSpot shows for a stage of a synced pipeline (one read a cycle, only
+        for errors about stages made in HubSpot); the id when it can't be read."""
+        if self._labels is None:
+            try:
+                remote = self.ctx.hubspot.pipelines_get_all(object_type=OBJECT)
+            except RemoteError:
+                remote = []
+            self._labels = {
+                str(s.id): s.label
+                for p in remote
+                if str(p.id) in self.by_id
+                for s in p.stages or []
+            }
+        return self._labels.get(stage_id) or stage_id
+
     # --- keeping them in step -------------------------------------------------------------
     def ensure(self, *, force: bool = False) -> None:
         """Read the describe when due (hourly) or forced (once a cycle), and bring HubSpot's
@@ -180,19 +197,38 @@ class Pipelines:
             record_types[0]["recordTypeId"] if record_types else "",
         )
         stage_field = next((f for f in describe.get("fields", []) if f["name"] == "StageName"), {})
-        stages = [
-            v["value"] for v in stage_field.get("picklistValues") or [] if v.get("active", True)
-        ]
+        values = stage_field.get("picklistValues") or []
+        stages = [v["value"] for v in values if v.get("active", True)]
+        # Deactivated values: opportunities may still sit in them (see align_stages).
+        inactive = [v["value"] for v in values if not v.get("active", True)]
         keys = [rt["recordTypeId"] for rt in record_types] if len(record_types) > 1 else []
+        # The stages' closed/won/probability are part of what HubSpot must mirror: a stage
+        # made Closed Won in Setup changes no describe, only its OpportunityStage row.
+        flags = self.known_stage_flags()
+        if flags is None:  # a blip: what was read last time, not the names' guesses
+            flags = self.state.get("stage_flags") or {}
+        stage_flags = [
+            [flags.get(s, {}).get(k) for k in ("IsClosed", "IsWon", "DefaultProbability")]
+            for s in stages
+        ]
         signature = hashlib.sha1(
             json.dumps([keys, default, stages]).encode(), usedforsecurity=False
         ).hexdigest()
-        if signature != self.state.get("signature") or not self.pipelines or self.refused:
-            if self.state.get("signature"):
+        stage_signature = hashlib.sha1(
+            json.dumps([stage_flags, inactive]).encode(), usedforsecurity=False
+        ).hexdigest()
+        if (
+            signature != self.state.get("signature")
+            or stage_signature != self.state.get("stage_signature")
+            or not self.pipelines
+            or self.refused
+        ):
+            if self.state.get("signature") and signature != self.state["signature"]:
                 self.refresh_schema()  # e.g. RecordTypeId appears once there are record types
-            self.reconcile(keys, stages)
+            self.reconcile(keys, stages, flags, inactive)
         self.state.update(
             signature=signature,
+            stage_signature=stage_signature,
             default_record_type=default,
             # The record types' names, for the Deals tab (pipelines are named by id, as
             # HubSpot's own integration names them).
@@ -208,6 +244,10 @@ class Pipelines:
                 if rt.get("recordTypeId")
             ],
             checked_at=timezone.now().isoformat(),
+            stage_flags={
+                name: {k: row.get(k) for k in ("IsClosed", "IsWon", "DefaultProbability")}
+                for name, row in flags.items()
+            },
             pipelines=[vars(p) for p in self.pipelines],
             retired=[vars(p) for p in self.retired],
             refused=self.refused,
@@ -233,21 +273,27 @@ class Pipelines:
             defaults={"data": self.state, "fetched_at": timezone.now()},
         )
 
-    def known_stage_flags(self) -> dict[str, dict]:
+    def known_stage_flags(self) -> dict[str, dict] | None:
         """``OpportunityStage`` rows by ``ApiName`` (closed, won, probability); empty where
-        the object can't be queried."""
+        the object can't be queried, None when Salesforce failed to answer for now."""
         soql = "SELECT ApiName, IsActive, IsClosed, IsWon, DefaultProbability FROM OpportunityStage"
         try:
             rows = with_retries(lambda: self.ctx.salesforce.query_all(soql))
+        except (TransientError, RateLimited) as error:
+            log.info("OpportunityStage not read (%s); the last read stands", error)
+            return None
         except RemoteError as error:
             log.info("OpportunityStage unavailable (%s); stage names decide", error)
             return {}
         return {r["ApiName"]: r for r in rows if r.get("ApiName")}
 
-    def reconcile(self, keys: list[str], stages: list[str]) -> None:
+    def reconcile(
+        self, keys: list[str], stages: list[str], flags: dict[str, dict], inactive: list[str]
+    ) -> None:
         """Create missing pipelines and stages in HubSpot and align stage metadata; stages
-        Salesforce no longer has stay in HubSpot (deals may sit in them) but stop mapping."""
-        metadata = stage_metadata(stages, self.known_stage_flags())
+        Salesforce no longer has stay in HubSpot (deals may sit in them) but stop mapping,
+        except deactivated ones a pipeline already has (opportunities keep those values)."""
+        metadata = stage_metadata(stages, flags)
         wanted = [(k, f"{PREFIX}{k}") for k in keys] or [(DEFAULT_KEY, DEFAULT_LABEL)]
         existing = {
             p.label: p
@@ -272,7 +318,8 @@ class Pipelines:
                     continue
                 self.ctx.counts["pipelines_created"] += 1
             else:
-                built.append(self.align_stages(key, remote, stages, metadata))
+                known = previous[key].stages if key in previous else {}
+                built.append(self.align_stages(key, remote, stages, metadata, inactive, known))
         current = {p.id for p in built}
         retired: dict[str, SyncedPipeline] = {}
         for pipeline in [*self.retired, *previous.values()]:
@@ -307,9 +354,27 @@ class Pipelines:
             stages={s.label: str(s.id) for s in created.stages or [] if s.label in metadata},
         )
 
-    def align_stages(self, key: str, remote, stages: list[str], metadata: dict) -> SyncedPipeline:
+    def align_stages(
+        self,
+        key: str,
+        remote,
+        stages: list[str],
+        metadata: dict,
+        inactive: list[str],
+        known: dict[str, str],
+    ) -> SyncedPipeline:
+        """``known``: the stage ids the pipeline mapped so far (StageName value -> id)."""
         pipeline = SyncedPipeline(key=key, id=str(remote.id), label=remote.label)
-        present = {s.label: s for s in remote.stages or [] if not getattr(s, "archived", False)}
+        live = [s for s in remote.stages or [] if not getattr(s, "archived", False)]
+        present = {s.label: s for s in live}
+        # A stage renamed in HubSpot is still that value's stage: its deals stay in it.
+        by_id = {str(s.id): s for s in live}
+        present.update({name: by_id[i] for name, i in known.items() if i in by_id})
+        # A value deactivated in Setup stays on the opportunities that hold it: its stage
+        # keeps mapping, or those deals would fail with an unknown stage at every edit.
+        for name in inactive:
+            if name in present:
+                pipeline.stages[name] = str(present[name].id)
         for order, name in enumerate(stages):
             stage = present.get(name)
             if stage is None:

@@ -1,0 +1,228 @@
+"""Deal pipelines kept in step with Salesforce's ``StageName`` picklist after they were made
+(spec §10): stages added, deactivated or changed in Setup, deals moved out and back in."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync_engine.models import SchemaCache, SyncError
+from sync_engine.services import object_settings_update, object_sync_get_or_create
+
+from .helpers import set_rule
+from .test_deals import (
+    Deals,
+    hs_deal,
+    hs_deal_get,
+    hs_deal_ids,
+    hs_deal_update,
+    hs_pipelines,
+    hs_stage,
+    new_opportunity,
+)
+
+
+@pytest.fixture
+def deals(integration, emulators):
+    """Deal sync on (contacts too), as in test_deals."""
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+    object_settings_update(
+        integration=integration, object_name="contacts", changes={"hubspot_creates": "contact"}
+    )
+    object_settings_update(integration=integration, object_name="deals", changes={}, enabled=True)
+    return Deals(integration, emulators)
+
+
+def an_hour_later(deals) -> None:
+    """The hourly describe is due again."""
+    state = SchemaCache.objects.get(integration=deals.integration, object="deals:pipelines")
+    state.data = {**state.data, "checked_at": "2020-01-01T00:00:00+00:00"}
+    state.save()
+
+
+def open_errors():
+    return list(SyncError.objects.filter(object="deals", resolved_at__isnull=True))
+
+
+def test_a_stage_made_won_in_salesforce_becomes_a_won_stage_in_hubspot(deals, hs_person):
+    deals()
+    assert hs_stage(hs_person, "Negotiation/Review")[1].metadata["isClosed"] == "false"
+    deals.sf_action("set_opportunity_stage", value="Negotiation/Review", won=True)
+    deals.sf_action("set_opportunity_stage", value="Prospecting", probability=25)
+    an_hour_later(deals)
+    deals()
+    assert hs_stage(hs_person, "Negotiation/Review")[1].metadata == {
+        "isClosed": "true",
+        "probability": "1.0",
+    }
+    assert hs_stage(hs_person, "Prospecting")[1].metadata["probability"] == "0.25"
+
+
+def test_a_stage_added_in_salesforce_appears_in_the_pipeline(deals, sf_person, hs_person):
+    deals()
+    deals.sf_action("set_opportunity_stage", value="Legal Review", probability=85)
+    opportunity = new_opportunity(sf_person, Name="In legal", StageName="Legal Review")
+    deals()
+    pipeline_id, stage = hs_stage(hs_person, "Legal Review")
+    props = hs_deal_get(hs_person, deals.link(salesforce_id=opportunity).hubspot_id, "dealstage")
+    assert props["dealstage"] == stage.id
+    assert stage.metadata == {"isClosed": "false", "probability": "0.85"}
+    assert not open_errors()
+
+
+def test_a_deal_in_a_stage_deactivated_in_salesforce_keeps_syncing(deals, sf_person, hs_person):
+    opportunity = new_opportunity(sf_person, Name="Stuck", StageName="Needs Analysis")
+    deals()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    _, stage = hs_stage(hs_person, "Needs Analysis")
+    deals.sf_action("set_opportunity_stage", value="Needs Analysis", active=False)
+    an_hour_later(deals)
+    deals()
+    sf_person.Opportunity.update(opportunity, {"Name": "Stuck, renamed"})
+    deals()
+    props = hs_deal_get(hs_person, deal, "dealname", "dealstage")
+    assert props == {**props, "dealname": "Stuck, renamed", "dealstage": stage.id}
+    hs_deal_update(hs_person, deal, description="Edited in HubSpot")
+    deals()
+    record = sf_person.Opportunity.get(opportunity)
+    assert record["StageName"] == "Needs Analysis"
+    assert record["Description"] == "Edited in HubSpot"
+    assert not open_errors()
+
+
+def test_a_deal_moved_out_and_back_into_its_pipeline_resumes_without_a_duplicate(
+    deals, sf_person, hs_person
+):
+    opportunity = new_opportunity(sf_person, Name="Wanders")
+    deals()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    pipeline_id, stage = hs_stage(hs_person, "Prospecting")
+    hs_deal_update(hs_person, deal, pipeline="default", dealstage="qualifiedtobuy")
+    deals()
+    sf_person.Opportunity.update(opportunity, {"Name": "Renamed while away"})
+    deals()
+    _, qualification = hs_stage(hs_person, "Qualification")
+    hs_deal_update(hs_person, deal, pipeline=pipeline_id, dealstage=qualification.id)
+    deals()
+    deals()
+    assert sf_person.query("SELECT Id FROM Opportunity")["totalSize"] == 1
+    assert hs_deal_ids(hs_person) == [deal]
+    assert hs_deal_get(hs_person, deal, "dealname")["dealname"] == "Renamed while away"
+    assert not open_errors()
+
+
+def test_a_deal_in_a_stage_made_in_hubspot_never_clears_the_opportunity_stage(
+    deals, integration, sf_person, hs_person
+):
+    set_rule(integration, "dealstage", "two_way")
+    opportunity = new_opportunity(sf_person, Name="Odd stage", StageName="Qualification")
+    deals()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    pipeline_id, qualification = hs_stage(hs_person, "Qualification")
+    made = hs_person.crm.pipelines.pipeline_stages_api.create(
+        "deals",
+        pipeline_id,
+        {"label": "Verbal commit", "displayOrder": 50, "metadata": {"probability": "0.7"}},
+    )
+    hs_deal_update(hs_person, deal, dealstage=made.id, description="Moved in HubSpot")
+    deals()
+    # The other edits sync; the stage stays, with an error that names it.
+    record = sf_person.Opportunity.get(opportunity)
+    assert record["StageName"] == "Qualification"
+    assert record["Description"] == "Moved in HubSpot"
+    [error] = open_errors()
+    assert (error.error_type, error.record_key) == ("picklist", f"hubspot:{deal}")
+    assert "'Verbal commit' is not a value of the Salesforce Stage" in error.message
+    # A new deal in that stage creates no opportunity without a stage.
+    new = hs_deal(
+        hs_person,
+        dealname="Made in HubSpot",
+        closedate="2026-11-30",
+        pipeline=pipeline_id,
+        dealstage=made.id,
+    )
+    deals()
+    assert sf_person.query("SELECT Id FROM Opportunity")["totalSize"] == 1
+    assert {e.record_key for e in open_errors()} == {f"hubspot:{deal}", f"hubspot:{new}"}
+    # Moved to a Salesforce stage, both sync and their errors end.
+    hs_deal_update(hs_person, deal, dealstage=qualification.id)
+    hs_deal_update(hs_person, new, dealstage=qualification.id)
+    deals()
+    assert sf_person.query("SELECT Id FROM Opportunity")["totalSize"] == 2
+    assert deals.link(hubspot_id=new)
+    assert not open_errors()
+
+
+def test_an_opportunity_whose_record_type_changes_moves_its_deal_to_that_pipeline(
+    deals, sf_person, hs_person
+):
+    first = deals.sf_action("add_record_type", object="Opportunity", label="New Business")
+    second = deals.sf_action("add_record_type", object="Opportunity", label="Renewal")
+    opportunity = new_opportunity(
+        sf_person, Name="Switches", RecordTypeId=first, StageName="Qualification"
+    )
+    deals()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    sf_person.Opportunity.update(
+        opportunity, {"RecordTypeId": second, "StageName": "Proposal/Price Quote"}
+    )
+    deals()
+    pipeline_id, stage = hs_stage(hs_person, "Proposal/Price Quote", f"Salesforce – {second}")
+    props = hs_deal_get(hs_person, deal, "pipeline", "dealstage")
+    assert (props["pipeline"], props["dealstage"]) == (pipeline_id, stage.id)
+    idle = deals()
+    assert not idle.counts.get("updated_in_hubspot") and not idle.counts.get(
+        "updated_in_salesforce"
+    )
+    assert not open_errors()
+
+
+def test_an_opportunity_restored_from_the_recycle_bin_gets_a_deal_again(
+    deals, sf_person, hs_person
+):
+    opportunity = new_opportunity(sf_person, Name="Comes back")
+    deals()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    sf_person.Opportunity.delete(opportunity)
+    deals()
+    assert deal not in hs_deal_ids(hs_person)
+    deals.sf_action("undelete", id=opportunity)
+    deals()
+    assert len(hs_deal_ids(hs_person)) == 1
+    assert deals.link(salesforce_id=opportunity)
+
+
+def test_a_blip_reading_the_stages_leaves_their_probabilities_alone(deals, emulators, hs_person):
+    deals.sf_action("set_opportunity_stage", value="Prospecting", probability=25)
+    deals()
+    assert hs_stage(hs_person, "Prospecting")[1].metadata["probability"] == "0.25"
+    blip = emulators.salesforce.app.faults.add(
+        path=r"/query/?$", method="GET", status=503, headers={"Retry-After": "0"}, times=4
+    )
+    an_hour_later(deals)
+    deals()
+    assert blip.fired == 4  # OpportunityStage unread: its last read stands
+    assert hs_stage(hs_person, "Prospecting")[1].metadata["probability"] == "0.25"
+
+
+def test_a_stage_renamed_in_hubspot_keeps_its_deals_when_the_picklist_changes(
+    deals, sf_person, hs_person
+):
+    opportunity = new_opportunity(sf_person, Name="Renamed stage", StageName="Qualification")
+    deals()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    pipeline_id, stage = hs_stage(hs_person, "Qualification")
+    hs_person.crm.pipelines.pipeline_stages_api.update(
+        "deals", pipeline_id, stage.id, {"label": "Qualifying (SF)"}
+    )
+    deals.sf_action("set_opportunity_stage", value="Legal Review", probability=85)
+    an_hour_later(deals)
+    deals()
+    sf_person.Opportunity.update(opportunity, {"Name": "Renamed stage, edited"})
+    deals()
+    props = hs_deal_get(hs_person, deal, "dealname", "dealstage")
+    assert props["dealname"] == "Renamed stage, edited" and props["dealstage"] == stage.id
+    [pipeline] = [p for p in hs_pipelines(hs_person) if p.id == pipeline_id]
+    labels = [s.label for s in pipeline.stages if not s.archived]
+    assert "Qualification" not in labels and "Qualifying (SF)" in labels
+    assert not open_errors()
