@@ -253,6 +253,19 @@ class Actions:
                     },
                     ctx,
                 )
+            # The lead's open and closed activities move to the contact, related to the new
+            # opportunity when there is one (their LastModified* are stamped as well).
+            store = app.org.store
+            for name in ("Task", "Event"):
+                if name not in schema.objects:
+                    continue
+                for activity_id in sorted(store.lookup(name, "WhoId", lead["Id"], True)):
+                    if store.table(name)[activity_id].get("IsDeleted"):
+                        continue
+                    moved = {"WhoId": contact_id}
+                    if opportunity_id:
+                        moved["WhatId"] = opportunity_id
+                    writer.apply(schema.objects[name], activity_id, moved, ctx.user_id)
             writer.update(
                 schema.objects["Lead"],
                 lead["Id"],

@@ -139,6 +139,28 @@ def test_convert_lead(sf, app):
     assert caught.value.code == "CANNOT_UPDATE_CONVERTED_LEAD"
 
 
+def test_convert_lead_moves_its_activities_to_the_contact_and_opportunity(sf, app):
+    lead = sf.Lead.create({"LastName": "Doe", "Company": "Acme"})["id"]
+    task = sf.Task.create({"WhoId": lead, "Subject": "Call back", "Status": "Completed"})["id"]
+    event = sf.Event.create(
+        {
+            "WhoId": lead,
+            "Subject": "Demo",
+            "StartDateTime": "2026-03-04T10:00:00.000+0000",
+            "EndDateTime": "2026-03-04T11:00:00.000+0000",
+        }
+    )["id"]
+    before = sf.Task.get(task)["SystemModstamp"]
+    app.clock.advance(60)
+    result = app.run_action("convert_lead", lead_id=lead)
+    for moved in (sf.Task.get(task), sf.Event.get(event)):
+        assert (moved["WhoId"], moved["WhatId"]) == (
+            result["contact_id"],
+            result["opportunity_id"],
+        )
+    assert sf.Task.get(task)["SystemModstamp"] > before  # change readers see the move
+
+
 def test_convert_lead_into_existing_records_without_opportunity(sf, app):
     account = sf.Account.create({"Name": "Existing"})["id"]
     contact = sf.Contact.create({"LastName": "Known", "AccountId": account})["id"]
