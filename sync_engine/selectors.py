@@ -1102,8 +1102,9 @@ def deal_outside_synced_pipelines(*, integration: Integration, deal_id: str) -> 
     ``REMOTE_READ_TTL``)."""
     from .connectors.hubspot import HubSpotConnector
     from .errors import ConnectorError
+    from .sync.pipelines import synced_pipeline_ids
 
-    synced = {p["id"] for p in deal_pipelines(integration=integration)}
+    synced = synced_pipeline_ids(integration)
     if not synced:
         return None
 

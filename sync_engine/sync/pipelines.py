@@ -407,20 +407,46 @@ class Pipelines:
         return pipeline
 
 
-def synced_pipelines(integration) -> list[dict]:
-    """For the Deals tab: each synced pipeline's label, HubSpot id, record type, stage count."""
+def _stored_state(integration) -> dict:
     row = SchemaCache.objects.filter(
         integration=integration, system=System.HUBSPOT, object=STATE_OBJECT
     ).first()
-    data = row.data if row and isinstance(row.data, dict) else {}
+    return row.data if row and isinstance(row.data, dict) else {}
+
+
+def synced_pipelines(integration) -> list[dict]:
+    """For the Deals tab: each synced pipeline's label, HubSpot id, record type, stage count;
+    then each record type whose pipeline HubSpot refused to create, with HubSpot's reason
+    (``refused``), so the tab doesn't leave it out unexplained."""
+    data = _stored_state(integration)
     names = data.get("record_type_names") or {}
-    return [
+    rows = [
         {
             "label": p["label"],
             "id": p["id"],
             "record_type": p["key"],
             "record_type_name": names.get(p["key"], ""),
             "stage_count": len(p.get("stages") or {}),
+            "refused": "",
         }
         for p in data.get("pipelines", [])
     ]
+    rows += [
+        {
+            "label": "",
+            "id": "",
+            "record_type": key,
+            "record_type_name": names.get(key, ""),
+            "stage_count": 0,
+            "refused": message or "-",
+        }
+        for key, message in (data.get("refused") or {}).items()
+    ]
+    return rows
+
+
+def synced_pipeline_ids(integration) -> set[str]:
+    """The HubSpot pipelines whose deals sync: the record types' and the retired ones (their
+    deals still sync and move to their record type's pipeline)."""
+    data = _stored_state(integration)
+    return {str(p["id"]) for p in [*data.get("pipelines", []), *data.get("retired", [])]}

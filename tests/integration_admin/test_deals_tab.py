@@ -86,6 +86,33 @@ def test_the_synced_pipelines_are_listed(admin_client, connected):
     assert f"{stages}2</td>" in html and f"{stages}1</td>" in html
 
 
+def test_a_pipeline_hubspot_refused_is_listed_with_its_reason(admin_client, connected):
+    """The Sales Hub tier caps deal pipelines: the record type left without one is on the tab,
+    with HubSpot's words (escaped), not silently missing."""
+    admin_client.get("/deals/")
+    SchemaCache.objects.create(
+        integration=connected,
+        system=System.HUBSPOT,
+        object="deals:pipelines",
+        data={
+            "pipelines": [
+                {"key": "012000000000001AAA", "id": "1000001",
+                 "label": "Salesforce – 012000000000001AAA", "stages": {"Prospecting": "1"}},
+            ],
+            "refused": {"012000000000002AAA": "You have reached the limit of <b>2</b> pipelines."},
+            "record_type_names": {"012000000000002AAA": "Renewal"},
+        },
+    )  # fmt: skip
+    html = admin_client.get("/deals/").content.decode()
+    assert "Salesforce – 012000000000001AAA" in html
+    assert "Not created" in html
+    assert (
+        "HubSpot refused this pipeline: You have reached the limit of &lt;b&gt;2&lt;/b&gt;" in html
+    )
+    record_type = 'data-label="Salesforce opportunity record type" class="cell--wide">'
+    assert f"{record_type}Renewal <code>012000000000002AAA</code></td>" in html
+
+
 def test_turning_sync_on_is_audited_and_unlocks_the_mappings(admin_client, connected):
     admin_client.get("/deals/")
     name = FieldMapping.objects.get(
@@ -190,3 +217,31 @@ def test_a_deal_moved_out_of_the_synced_pipelines_shows_as_not_syncing(
     assert 'data-status="opted-out">Not syncing</span>' in html
     assert "The deal is in the HubSpot pipeline “Sales Pipeline”, which doesn" in html
     assert "None: the record syncs." not in html
+
+
+def test_a_deal_in_a_retired_pipeline_still_shows_as_syncing(admin_client, live, emulators):
+    """Once the org has record types, the default pipeline retires: its deals still sync (and
+    move to their record type's pipeline), so their record page doesn't say "Not syncing"."""
+    from django.core.cache import cache
+
+    from emulators.testing import salesforce_client
+    from sync_engine.models import RecordLink
+    from sync_engine.services import object_settings_update
+    from sync_engine.sync.cycle import sync_cycle_run
+
+    object_settings_update(integration=live, object_name="deals", changes={}, enabled=True)
+    sf = salesforce_client(emulators, token="support-agent-token")
+    account = sf.Account.create({"Name": "Retired Corp"})["id"]
+    sf.Opportunity.create({"Name": "Old pipeline", "StageName": "Prospecting",
+                           "CloseDate": "2027-01-31", "AccountId": account})  # fmt: skip
+    assert sync_cycle_run(integration=live, object_name="deals").status == "succeeded"
+    deal = RecordLink.objects.get(object="deals").hubspot_id
+    state = SchemaCache.objects.get(integration=live, object="deals:pipelines")
+    state.data["retired"] = state.data["pipelines"]
+    state.data["pipelines"] = [
+        {"key": "012000000000001AAA", "id": "999", "label": "Salesforce – New", "stages": {}}
+    ]
+    state.save()
+    cache.clear()
+    html = admin_client.get(f"/records/deals/hubspot:{deal}/").content.decode()
+    assert "Syncing" in html and "Not syncing" not in html
