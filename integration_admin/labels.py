@@ -467,6 +467,7 @@ ENGINE_MESSAGE_LABELS: dict[str, Promise] = {
         "Salesforce is preparing the Bulk query; the records follow when it's ready."
     ),
     engine_imports.WAITING_FOR_CYCLE: _("Waiting for the running %(pair)s sync cycle to finish…"),
+    engine_imports.WAITING_FOR_IMPORT: _("Waiting for the running import of %(target)s to finish…"),
     engine_imports.PAIR_UNSUPPORTED: _(
         "Importing %(label)s needs the %(pair)s sync, which isn't available in this version yet."
     ),
@@ -547,6 +548,8 @@ def _message_part(name: str, value: str, names: ObjectNames | None, label: str) 
         if value in _TARGET_KEYS:
             return target_label(_TARGET_KEYS[value])
         return engine_message(value, names=names)  # a campaign's members
+    if name == "target":  # another import's object, by its name on the Import page
+        return target_label(_TARGET_KEYS[value]) if value in _TARGET_KEYS else value
     if name == "system":
         return str(dict(System.choices).get(value.lower(), value))
     if name == "records" and value.replace(",", "").isdigit():

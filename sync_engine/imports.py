@@ -75,6 +75,9 @@ BULK_PAGE = 50_000  # rows per Bulk 2.0 results page (maxRecords)
 BULK_THRESHOLD = 10_000  # more rows than this are read with a Bulk 2.0 query job
 BATCH = 1_000  # records handed to the pair at once (it writes HubSpot in batches of 100)
 LEASE = timedelta(minutes=5)
+# Bulk job polls (each an API call) back off from 0.1 s to this: a job Salesforce queues for
+# minutes costs a few dozen calls, not one every couple of seconds.
+BULK_POLL_MAX_SECONDS = 30.0
 PAIR_WAIT_SECONDS = 600  # how long an import waits for the pair's running cycle
 
 # What an import says (its ``message``) and why one can't start or resume, in English as they
@@ -82,6 +85,7 @@ PAIR_WAIT_SECONDS = 600  # how long an import waits for the pair's running cycle
 # (``integration_admin.labels.ENGINE_MESSAGE_LABELS``), the parts in braces filled in.
 PREPARING = "Salesforce is preparing the Bulk query; the records follow when it's ready."
 WAITING_FOR_CYCLE = "Waiting for the running {pair} sync cycle to finish…"
+WAITING_FOR_IMPORT = "Waiting for the running import of {target} to finish…"
 CYCLE_TOO_LONG = (
     "The {pair} sync has been running for over ten minutes; resume the import when it finishes."
 )
@@ -647,7 +651,8 @@ class _Runner:
         if not self.pair_row.enabled:
             self.skip_all(target)
             return
-        self.lock_pair(target)
+        if not self.lock_pair(target):
+            return  # cancelled while it waited
         sync, handle, fields_of = self.pair_for(target, salesforce)
         if sync is None:
             job.message = PAIR_UNSUPPORTED.format(label=target.label, pair=target.pair)
@@ -723,22 +728,48 @@ class _Runner:
             return True
         return False
 
-    def lock_pair(self, target: ImportTarget) -> None:
+    def lock_pair(self, target: ImportTarget) -> bool:
         """Hold the pair's lease while importing, so its cycles (which write the same links)
-        wait for the import instead of racing it."""
+        wait for the import instead of racing it. False when cancelled while waiting."""
         from .sync.cycle import lock_acquire
 
         deadline = time.monotonic() + PAIR_WAIT_SECONDS
         while not lock_acquire(self.pair_row, self.holder):
-            if time.monotonic() > deadline:
+            if self.cancelled():
+                return False
+            other = self.pair_importer()
+            if other is not None:
+                # Another import of the pair (leads while contacts, say) can run for hours:
+                # wait for it as long as its worker is alive, not a cycle's ten minutes.
+                deadline = time.monotonic() + PAIR_WAIT_SECONDS
+                other_target = job_target(other)
+                label = other_target.label if other_target else other.object
+                self.job.message = WAITING_FOR_IMPORT.format(target=label)
+            elif time.monotonic() > deadline:
                 raise ImportFailed(CYCLE_TOO_LONG.format(pair=target.pair))
-            self.job.message = WAITING_FOR_CYCLE.format(pair=target.pair)
+            else:
+                self.job.message = WAITING_FOR_CYCLE.format(pair=target.pair)
             self.save(["message"])
             time.sleep(2)
         self.pair_locked = True
         if self.job.message:
             self.job.message = ""
             self.save(["message"])
+        return True
+
+    def pair_importer(self) -> ImportJob | None:
+        """The live import holding the pair's lease, if an import holds it."""
+        holder = (
+            ObjectSync.objects.filter(pk=self.pair_row.pk)
+            .values_list("lock_holder", flat=True)
+            .first()
+        )
+        if not holder:
+            return None
+        other = ImportJob.objects.filter(
+            integration=self.integration, worker=holder, status=ImportJob.Status.RUNNING
+        ).first()
+        return None if other is None or import_stalled(other) else other
 
     def preparing(self) -> bool:
         """Salesforce is still running the Bulk query: keep the leases alive and say so (a
@@ -1143,7 +1174,7 @@ def bulk_query_rows(
         if waiting is not None and not waiting():
             return
         time.sleep(delay)
-        delay = min(2.0, delay * 2)
+        delay = min(BULK_POLL_MAX_SECONDS, delay * 2)
     folder = Path(django_settings.VAR_DIR) / "tmp"
     folder.mkdir(parents=True, exist_ok=True)
     locator = ""

@@ -1064,3 +1064,78 @@ def test_an_always_salesforce_mapping_added_later_settles_on_salesforce_blank(
     assert (changed.updated, changed.skipped) == (1, 2)
     deal = hs_person.crm.deals.basic_api.get_by_id(deals[0], properties=["next_step"])
     assert deal.properties["next_step"] == "Send the quote"
+
+
+# --- two imports of one pair ------------------------------------------------------------------
+def test_an_import_waits_for_another_import_of_its_pair_however_long_that_runs(
+    integration, sf_person, hs_person, monkeypatch
+):
+    """Leads and contacts both go through the contact sync: a contacts import started while a
+    big leads import runs waits for it (not ten minutes, then fails blaming a sync cycle), says
+    what it waits for, stops waiting when cancelled, and resumes afterwards."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(imports, "BATCH", 10)
+    seed(sf_person, "Lead", leads(20))
+    seed(
+        sf_person,
+        "Contact",
+        [{"LastName": f"C{i}", "Email": f"c{i}@import.example"} for i in range(3)],
+    )
+    first = import_start(integration=integration, object_name="leads", enqueue=False)
+    second = import_start(integration=integration, object_name="contacts", enqueue=False)
+    clock, seen = [0.0], []
+
+    def sleep(seconds):  # the contacts import's wait, on a clock that runs fast
+        clock[0] += 60
+        current = ImportJob.objects.get(pk=second.pk)
+        seen.append((current.status, current.message))
+        if clock[0] > 3 * imports.PAIR_WAIT_SECONDS:  # the admin gives up waiting for it
+            imports.import_cancel(job=current)
+
+    monkeypatch.setattr(imports, "time", SimpleNamespace(sleep=sleep, monotonic=lambda: clock[0]))
+
+    def halfway(job):  # a worker picks the contacts import up while the leads one runs
+        if job.processed == 10 and not seen:
+            import_run(job=second)
+
+    import_run(job=first, progress=halfway)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.created) == ("succeeded", 20)
+    assert second.status == "cancelled", second.message
+    assert seen and {s for s, _ in seen} == {"running"}
+    assert {m for _, m in seen} == {"Waiting for the running import of Leads to finish…"}
+    assert second.processed == 0 and not ApiCall.objects.filter(operation="bulk2.query").exists()
+    imports.import_resume(job=second)
+    import_run(job=second)
+    second.refresh_from_db()
+    assert (second.status, second.created, second.message) == ("succeeded", 3, "")
+    assert {f"c{i}@import.example" for i in range(3)} <= set(hs_emails(hs_person))
+
+
+def test_a_bulk_query_salesforce_prepares_for_minutes_costs_few_polls(
+    integration, sf_person, hs_person, emulators, monkeypatch
+):
+    """Each poll of a Bulk query job is an API call: one Salesforce keeps preparing for ten
+    minutes costs a few dozen, not one every two seconds (300), which would make Bulk dearer
+    than the REST pages it replaces."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(imports, "BULK_THRESHOLD", 10)
+    seed(sf_person, "Lead", leads(12))
+    emulators.salesforce.app.run_action("configure_bulk", in_progress_polls=10_000)
+    job = import_start(integration=integration, object_name="leads", enqueue=False)
+    clock = [0.0]
+
+    def sleep(seconds):  # Salesforce's ten minutes, on a clock that runs fast
+        clock[0] += seconds
+        if clock[0] >= 600:
+            imports.import_cancel(job=job)
+
+    monkeypatch.setattr(imports, "time", SimpleNamespace(sleep=sleep, monotonic=lambda: clock[0]))
+    import_run(job=job)
+    job.refresh_from_db()
+    assert job.status == "cancelled" and job.method == "bulk"
+    # The card's "Salesforce API calls used": COUNT(), the schema, the job's create, its polls.
+    assert job.salesforce_calls == calls(integration, System.SALESFORCE) <= 40

@@ -4,7 +4,9 @@ Import a Salesforce object's existing records into HubSpot (leads, contacts, acc
 opportunities, cases, tasks, events or ``custom:<n>``), or one active campaign's members
 (``campaign:<Id>``: its contacts and unconverted leads). By default the import is queued for a
 worker; ``--wait`` then watches it with a live progress bar, ``--here`` runs it in this process
-(no worker needed). Both end with the summary: created, updated, skipped with reasons, failed.
+(no worker needed). Both end with the summary: created, updated, skipped with reasons, failed,
+and exit non-zero when the import failed or was cancelled. Ctrl-C cancels an import run
+``--here`` (resume it with ``--resume ID``) and only stops watching one a worker runs.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sync_engine.imports import (
     SKIP_REASONS,
     STANDARD_TARGETS,
     ImportRefused,
+    import_cancel,
     import_job_get,
     import_progress,
     import_resumable,
@@ -94,20 +97,47 @@ class Command(BaseCommand):
                 f"{job.pk} --wait` or on the dashboard's Import page."
             )
             return
-        if here:
-            # Returns at once when a worker holds the import: then this watches it instead.
-            import_run(job=job, progress=self.show)
-            job.refresh_from_db()
-        if wait or job.is_active:
-            while True:
-                self.show(job)
-                if not job.is_active:
-                    break
-                time.sleep(0.5)
+        mode = "--here" if here else "--wait"
+        running_here = here
+        try:
+            if here:
+                # Returns at once when a worker holds the import: then this watches it instead.
+                import_run(job=job, progress=self.show)
+                running_here = False
                 job.refresh_from_db()
+            if wait or job.is_active:
+                while True:
+                    self.show(job)
+                    if not job.is_active:
+                        break
+                    time.sleep(0.5)
+                    job.refresh_from_db()
+        except KeyboardInterrupt:
+            # Ctrl-C: an import run here stops as cancelled (resumable at once, and the same
+            # object can be imported again), one a worker runs goes on; no traceback.
+            self.stdout.write("")
+            if not running_here:
+                raise CommandError(
+                    f"Stopped watching import #{job.pk}; a worker goes on with it (watch it "
+                    f"again with `manage.py import_salesforce --resume {job.pk} --wait`).",
+                    returncode=130,
+                ) from None
+            if import_cancel(job=job):
+                raise CommandError(
+                    f"Import #{job.pk} of {self.label(job)} stopped after {job.processed:,} "
+                    f"records; resume it with `manage.py import_salesforce --resume {job.pk} "
+                    f"--here`.",
+                    returncode=130,
+                ) from None
+            job.refresh_from_db()  # it ended just before
         self.summary(job)
         if job.status == ImportJob.Status.FAILED:
             raise CommandError(f"The import failed: {job.message}")
+        if job.status == ImportJob.Status.CANCELLED:
+            raise CommandError(
+                f"Import #{job.pk} of {self.label(job)} was cancelled after {job.processed:,} "
+                f"records; resume it with `manage.py import_salesforce --resume {job.pk} {mode}`."
+            )
 
     @staticmethod
     def label(job: ImportJob) -> str:

@@ -109,3 +109,86 @@ def test_misuse_says_what_to_do(connected):
     with pytest.raises(CommandError, match="^Unknown object to import: planets"):
         call_command("import_salesforce", "planets", stdout=StringIO())
     assert not ImportJob.objects.exists()
+
+
+class CtrlC(StringIO):
+    """A terminal where the admin presses Ctrl-C once the bar shows ``at`` records read."""
+
+    def __init__(self, at: str) -> None:
+        super().__init__()
+        self.at = at
+        self.pressed = False
+
+    def write(self, text: str) -> int:
+        if not self.pressed and self.at in text:
+            self.pressed = True
+            raise KeyboardInterrupt
+        return super().write(text)
+
+
+def interrupted(*args: str, at: str) -> CommandError:
+    """The command's error when Ctrl-C is pressed at ``at`` (a KeyboardInterrupt that got
+    out, a traceback on the admin's terminal, fails the test instead of ending the run)."""
+    try:
+        call_command("import_salesforce", *args, stdout=CtrlC(at))
+    except CommandError as error:
+        return error
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C ended the command with a traceback")
+    pytest.fail("the command went on after Ctrl-C")
+
+
+def test_ctrl_c_stops_an_import_here_so_it_can_be_resumed_or_started_again(
+    connected, sf_person, hs_person, monkeypatch
+):
+    from sync_engine import imports
+
+    monkeypatch.setattr(imports, "BATCH", 2)
+    seed(sf_person, "Lead", leads(6))
+    stopped = interrupted("leads", "--here", at=" 2/6 ")
+    job = ImportJob.objects.get()
+    assert stopped.returncode == 130
+    assert str(stopped) == (
+        f"Import #{job.pk} of Leads stopped after 2 records; resume it with "
+        f"`manage.py import_salesforce --resume {job.pk} --here`."
+    )
+    assert (job.status, job.processed) == ("cancelled", 2)
+    assert AuditEvent.objects.filter(action="import.cancelled", details__import=job.pk).exists()
+    again = StringIO()
+    call_command("import_salesforce", "--resume", str(job.pk), "--here", stdout=again)
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.created) == ("succeeded", 6, 6)
+    emails = hs_emails(hs_person)
+    assert len(emails) == len(set(emails)) == 6
+
+
+def test_ctrl_c_while_watching_leaves_the_import_to_its_worker(connected, sf_person):
+    job = ImportJob.objects.create(integration=connected, object="leads")
+    stopped = interrupted("--resume", str(job.pk), "--wait", at="0/0")
+    assert stopped.returncode == 130
+    assert str(stopped) == (
+        f"Stopped watching import #{job.pk}; a worker goes on with it (watch it again with "
+        f"`manage.py import_salesforce --resume {job.pk} --wait`)."
+    )
+    job.refresh_from_db()
+    assert job.status == "queued"
+
+
+def test_an_import_cancelled_meanwhile_ends_the_command_with_an_error(connected, sf_person):
+    from sync_engine.imports import import_cancel
+
+    seed(sf_person, "Lead", leads(3))
+
+    class CancelOnDashboard(StringIO):  # an admin cancels it on the Import page meanwhile
+        def write(self, text: str) -> int:
+            if "0/3" in text:
+                import_cancel(job=ImportJob.objects.get())
+            return super().write(text)
+
+    out = CancelOnDashboard()
+    with pytest.raises(CommandError) as cancelled:
+        call_command("import_salesforce", "leads", "--here", stdout=out)
+    job = ImportJob.objects.get()
+    assert job.status == "cancelled"
+    assert str(cancelled.value).startswith(f"Import #{job.pk} of Leads was cancelled after ")
+    assert "leads: Cancelled" in out.getvalue()  # the summary first
