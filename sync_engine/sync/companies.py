@@ -214,7 +214,7 @@ class CompanySync(PairSync):
                     return False
                 continue
             try:
-                kind = self.ctx.field_type(SOBJECT, name)
+                kind = self.value_type(SOBJECT, name, mapping.hubspot_property)
                 value = self.salesforce_value_compared(mapping, record, name, kind)
             except ValueConversionError:
                 return False
@@ -501,7 +501,7 @@ class CompanySync(PairSync):
         if self.geo_mapped(mapping):  # the org's state and country picklists (spec §12)
             return self.geo_hubspot_comparable(SOBJECT, mapping.hubspot_property, props)
         prop, name = mapping.hubspot_property, self.ctx.mapped_field(mapping, SOBJECT)
-        value = normalize(props.get(prop), self.ctx.field_type(SOBJECT, name))
+        value = normalize(props.get(prop), self.value_type(SOBJECT, name, prop))
         return self.hubspot_option_comparable(prop, value, SOBJECT, name)
 
     # HubSpot's domain is a host name ("web.example"); the Website it maps to by default is a
@@ -512,10 +512,10 @@ class CompanySync(PairSync):
             return domain_of(record.get(name))
         return super().salesforce_value_compared(mapping, record, name, kind)
 
-    def salesforce_value_written(self, mapping, value: str, kind: str) -> object:
-        if mapping.hubspot_property == DOMAIN and kind == "url":
+    def salesforce_value_written(self, mapping, value: str, sf_type: str, kind: str) -> object:
+        if mapping.hubspot_property == DOMAIN and sf_type == "url":
             return f"https://{value}" if value else None
-        return super().salesforce_value_written(mapping, value, kind)
+        return super().salesforce_value_written(mapping, value, sf_type, kind)
 
     def merge(self, pair: Pair) -> None:
         """Decide every mapped field of one pair (idempotent: may run twice)."""

@@ -149,6 +149,7 @@ class MappedField:
     prop: str  # the HubSpot property
     name: str  # the Salesforce field
     sf_type: str
+    kind: str  # the type values compare as (``compared_type``: a date/time as its day)
     rule: SyncRule
     owner: bool  # the owner mapping (merged by ``merge_owner``)
     geo: bool  # country/state with conversion on
@@ -161,12 +162,12 @@ class MappedField:
     create_default: Any  # what Salesforce fills in on create when the field is left out
 
     def comparable(self, raw: Any) -> str:
-        """``normalize(raw, sf_type)``, without the call for plain text."""
+        """``normalize(raw, kind)``, without the call for plain text."""
         if raw is None:
             return ""
         if self.plain and type(raw) is str:
             return raw
-        return normalize(raw, self.sf_type)
+        return normalize(raw, self.kind)
 
 
 class ContactSync(PairSync):
@@ -924,6 +925,7 @@ class ContactSync(PairSync):
                         prop=prop,
                         name=name,
                         sf_type=self.ctx.field_type(sobject, name),
+                        kind=self.value_type(sobject, name, prop),
                         rule=SyncRule(mapping.rule),
                         owner=prop == OWNER_PROPERTY,
                         geo=geo_on and prop in GEO_PROPERTIES,
@@ -1025,7 +1027,7 @@ class ContactSync(PairSync):
                     out = self.geo_for_salesforce(sobject, prop, value, props.get("country"))
                     pair.to_salesforce[f.geo_target] = out or None
                 else:
-                    pair.to_salesforce[f.name] = to_salesforce(value, f.sf_type)
+                    pair.to_salesforce[f.name] = to_salesforce(value, f.sf_type, f.kind)
                 pair.snap_salesforce[prop] = value
             elif decision.to_hubspot is not None:
                 if not f.hs_writable:

@@ -314,7 +314,8 @@ class DealSync(PairSync):
                     return False
                 continue
             try:
-                value = normalize(record.get(name), self.ctx.field_type(SOBJECT, name))
+                kind = self.value_type(SOBJECT, name, mapping.hubspot_property)
+                value = normalize(record.get(name), kind)
             except ValueConversionError:
                 return False
             if snapshot.get(mapping.hubspot_property) != value:
@@ -535,7 +536,7 @@ class DealSync(PairSync):
             pipeline = self.pipelines.by_id.get(props.get(PIPELINE) or "")
             return pipeline.stage_name(props.get(STAGE)) if pipeline else ""
         name = self.ctx.mapped_field(mapping, SOBJECT)
-        value = normalize(props.get(prop), self.ctx.field_type(SOBJECT, name))
+        value = normalize(props.get(prop), self.value_type(SOBJECT, name, prop))
         return self.hubspot_option_comparable(prop, value, SOBJECT, name)
 
     def merge(self, pair: DealPair) -> None:

@@ -52,7 +52,7 @@ from .changes import (
 from .context import CycleContext
 from .owners import OwnerDirectory
 from .rules import Decision, Side, SyncRule, latest_wins, merge_field, two_way_conflict
-from .values import ValueConversionError, normalize, to_salesforce
+from .values import ValueConversionError, compared_type, normalize, to_salesforce
 
 OWNER_PROPERTY = "hubspot_owner_id"
 RETRY_BATCH = 2000  # records retried per cycle at most
@@ -851,12 +851,14 @@ class PairSync:
         what goes to which side, and what both already hold. For pairs with one Salesforce
         object that define ``hubspot_comparable`` (companies, deals)."""
         prop, sobject = mapping.hubspot_property, pair.sobject
-        kind = self.ctx.field_type(sobject, name)
+        sf_type, kind = self.ctx.field_type(sobject, name), self.value_type(sobject, name, prop)
         converted = self.geo_mapped(mapping)
         record = pair.salesforce or {}
         try:
             # (State and country compare converted: both comparables convert them.)
             hs_value = self.hubspot_comparable(mapping, pair.hs_props)
+            if kind != sf_type:  # a date/time as its day, however the pair's comparable read it
+                hs_value = normalize(hs_value, kind)
             sf_value = (
                 "" if creating else self.salesforce_value_compared(mapping, record, name, kind)
             )
@@ -889,7 +891,9 @@ class PairSync:
                     )
                     pair.to_salesforce[self.geo_target(sobject, name)] = value or None
                 else:
-                    value = self.salesforce_value_written(mapping, decision.to_salesforce, kind)
+                    value = self.salesforce_value_written(
+                        mapping, decision.to_salesforce, sf_type, kind
+                    )
                     pair.to_salesforce[name] = value
                 pair.snap_salesforce[prop] = decision.to_salesforce
         elif decision.to_hubspot is not None:
@@ -927,9 +931,15 @@ class PairSync:
             return self.geo_salesforce_comparable(sobject, mapping.hubspot_property, record)
         return normalize(record.get(name), kind)
 
-    def salesforce_value_written(self, mapping, value: str, kind: str) -> object:
-        """What a HubSpot value decided for Salesforce is written as."""
-        return to_salesforce(value, kind)
+    def salesforce_value_written(self, mapping, value: str, sf_type: str, kind: str) -> object:
+        """What a HubSpot value decided for Salesforce (a field of ``sf_type``, compared as
+        ``kind``) is written as."""
+        return to_salesforce(value, sf_type, kind)
+
+    def value_type(self, sobject: str, name: str, prop: str) -> str:
+        """The type Salesforce's ``name`` and HubSpot's ``prop`` compare as (``compared_type``)."""
+        hs_type = (self.ctx.hubspot_properties.get(prop) or {}).get("type")
+        return compared_type(self.ctx.field_type(sobject, name), hs_type)
 
     # --- State and Country/Territory picklists (spec §12) ---------------------------------
     @property

@@ -20,7 +20,8 @@ an attempt that finds the mark (the answer was lost) adopts the pipeline of the 
 create instead of making a second. A pipeline that can't be created is asked for once a
 cycle, not once per case; one HubSpot refuses (its tier caps ticket pipelines) leaves a
 *pipeline limit* error with HubSpot's message on each of its cases and is asked for again
-hourly (``PIPELINES_STATE``).
+hourly (``PIPELINES_STATE``). The Case describe is read again hourly: an org's first case
+record type (Salesforce has no ``RecordTypeId`` before it) moves its cases to their pipeline.
 
 Associations (settings ``sync_account_association``, ``sync_contact_association``):
 ``Case.AccountId`` → the ticket's company (through the companies links) and ``Case.ContactId``
@@ -30,7 +31,9 @@ exists (checked every cycle against the links, no API call), never blocking its 
 the partner's own pair is off (company sync starts off), its account or contact can't sync:
 the association is skipped without an error (counted as
 ``associations_skipped_company_sync_off`` / ``..._contact_sync_off``, and marked on the link)
-and made once that pair is on and the partner has synced.
+and made once that pair is on and the partner has synced. An association switched on after
+setup reaches the tickets synced before it (their cases are read once); one switched off ends
+its waits.
 
 Deletes: a deleted case drops its link; with ``salesforce_delete == "delete"`` the ticket is
 archived too; a deleted ticket is created again when its case next changes (every value sent;
@@ -38,7 +41,8 @@ an upsert answering with a ticket other than the linked one counts as such a re-
 
 HubSpot → Salesforce: the 2023 sync is one-way, and so is every default mapping. A mapping an
 admin sets to *Two-way* carries HubSpot edits of linked tickets to their case (one ticket
-search per cycle, only while such a mapping exists); tickets made in HubSpot never create cases.
+search per cycle, only while such a mapping exists); tickets made in HubSpot never create cases,
+and associations made in HubSpot stay there (a case's account and contact are Salesforce's).
 An edit Salesforce refuses keeps its error on the ticket (``hubspot:`` key); its retry reads the
 ticket again and carries the edit, never the case's older value over it. A two-way owner with
 no matching active Salesforce user is reset on the ticket to the case's owner (spec §11).
@@ -60,6 +64,7 @@ from .. import services
 from ..error_types import classify
 from ..errors import (
     BadRequest,
+    ConnectorError,
     PermissionDenied,
     RateLimited,
     RemoteError,
@@ -131,6 +136,8 @@ CASE_ORIGINS = {code: origin for origin, code in ORIGINS.items()}
 # not yet stored (a lost answer: the next attempt looks for the pipeline first).
 PIPELINES_STATE = "tickets:pipelines"
 REFUSED_RETRY = timedelta(hours=1)
+CASE_SCHEMA_CHECK = timedelta(hours=1)  # see TicketSync.follow_case_schema
+ASSOCIATIONS_ON = "tickets:associations"  # the association kinds on last cycle (``seen``)
 
 
 # --- processes, statuses and pipelines (also used by the Tickets-tab wizard) ---------------
@@ -310,9 +317,14 @@ class TicketSync(PairSync):
         self.partners_off = partner_pairs_off(ctx.integration)
         self.mapped_names = {m.hubspot_property: ctx.mapped_field(m, SOBJECT) for m in ctx.mappings}
         self._paused_marked: set[str] = set()  # kinds mark_paused noted this cycle
+        # Linked cases whose ticket's two-way stage was moved in HubSpot: their writes leave
+        # the stage out (see keep_later_ticket_edits).
+        self._stage_kept: set[str] = set()
 
     def run(self) -> None:
+        self.follow_case_schema()
         self.sync_salesforce_changes()
+        self.follow_association_toggles()
         self.sync_hubspot_changes()
         self.retry_waiting()
         if self.ctx.retry_allowed:
@@ -331,6 +343,84 @@ class TicketSync(PairSync):
             "idempotent. Don't edit.",
         )
         self._key_ready = True
+
+    def follow_case_schema(self) -> None:
+        """Salesforce has no ``Case.RecordTypeId`` until the org has a case record type: one
+        added after the Case describe was cached would leave every case in the master
+        pipeline for good (and the wizard without the statuses added since). So the cached
+        schema is read again hourly (one call each side); when ``RecordTypeId`` appears, the
+        cases that already have a record type are read once (one query) and move to their
+        process's pipeline."""
+        fetched = (
+            SchemaCache.objects.filter(
+                integration=self.ctx.integration, system=System.SALESFORCE, object=SOBJECT
+            )
+            .values_list("fetched_at", flat=True)
+            .first()
+        )
+        if fetched is not None and timezone.now() - fetched < CASE_SCHEMA_CHECK:
+            return
+        had = "RecordTypeId" in self.case_fields_known
+        try:
+            services.schema_refresh(integration=self.ctx.integration, object_name=OBJECT)
+        except ConnectorError as error:  # tried again next cycle; the cached one serves
+            log.warning("reading the Case describe again failed: %s", error)
+            return
+        row = SchemaCache.objects.get(
+            integration=self.ctx.integration, system=System.SALESFORCE, object=SOBJECT
+        )
+        self.case_fields_known = {f["name"]: f for f in row.data}
+        self.ctx.salesforce_fields[SOBJECT] = self.case_fields_known
+        self._statuses = None
+        if had or "RecordTypeId" not in self.case_fields_known:
+            return
+        soql = f"SELECT {', '.join(self.case_fields())} FROM {SOBJECT} WHERE RecordTypeId != null"  # noqa: S608
+        first = with_retries(lambda: self.ctx.salesforce.query(soql))
+        for records in salesforce_pages(self.ctx.salesforce, first):
+            self.counts["read_salesforce"] += len(records)
+            for start in range(0, len(records), BATCH):
+                self.handle_cases(records[start : start + BATCH], None)
+
+    def follow_association_toggles(self) -> None:
+        """An association turned on after tickets synced reaches them without their cases
+        having to change: the cases with such a partner are read once (one query, paged)
+        and handled as changed. One turned off ends its cases' waits, which could never end.
+        Costs a database look a cycle while the toggles stay as they were."""
+        active = {kind for kind, *_ in self.association_kinds()}
+        row, created = SyncCursor.objects.get_or_create(
+            integration=self.ctx.integration,
+            stream=ASSOCIATIONS_ON,
+            defaults={"seen": dict.fromkeys(sorted(active), True)},
+        )
+        before = set(row.seen or {})
+        if created or before == active:
+            return
+        for kind in sorted(before - active):
+            services.sync_errors_resolve_type(
+                integration=self.ctx.integration,
+                object_name=OBJECT,
+                error_type=WAITING[kind],
+                record_keys=list(
+                    SyncError.objects.filter(
+                        integration=self.ctx.integration,
+                        object=OBJECT,
+                        error_type=WAITING[kind],
+                        resolved_at__isnull=True,
+                    ).values_list("record_key", flat=True)
+                ),
+            )
+        turned_on = sorted(active - before)
+        if turned_on:
+            fields = {"account": "AccountId", "contact": "ContactId"}
+            where = " OR ".join(f"{fields[kind]} != null" for kind in turned_on)
+            soql = f"SELECT {', '.join(self.case_fields())} FROM {SOBJECT} WHERE {where}"  # noqa: S608
+            first = with_retries(lambda: self.ctx.salesforce.query(soql))
+            for records in salesforce_pages(self.ctx.salesforce, first):
+                self.counts["read_salesforce"] += len(records)
+                for start in range(0, len(records), BATCH):
+                    self.handle_cases(records[start : start + BATCH], None)
+        row.seen = dict.fromkeys(sorted(active), True)
+        row.save(update_fields=["seen", "updated_at"])
 
     # --- reading --------------------------------------------------------------------------
     def case_fields(self) -> list[str]:
@@ -395,9 +485,16 @@ class TicketSync(PairSync):
         """Two-way values the case moved but the ticket also changed since the last sync go
         to the later change (spec §6.3, as for the other pairs): where the ticket's edit is
         later, the case's value isn't sent and the HubSpot phase carries the ticket's value
-        to the case. Only tickets whose case moved a two-way value are read (100 a call)."""
+        to the case. A two-way stage the case didn't move, but which goes along with every
+        write (see ``upsert``), isn't sent over a stage moved in HubSpot either. Only tickets
+        whose case moved a two-way value, or that take their stage along, are read (100 a
+        call)."""
+        self._stage_kept = set()
         candidates = [
-            p for p in pairs if p.link is not None and any(k in self.two_way for k in p.to_hubspot)
+            p
+            for p in pairs
+            if p.link is not None
+            and (any(k in self.two_way for k in p.to_hubspot) or self.stage_goes_along(p))
         ]
         if not candidates:
             return
@@ -409,6 +506,10 @@ class TicketSync(PairSync):
             obj = tickets.get(pair.link.hubspot_id)
             if obj is None:
                 continue  # deleted in HubSpot: the upsert makes it again with every value
+            if self.stage_goes_along(pair) and (obj.properties.get(STAGE) or "") != (
+                pair.link.snapshot.get(STAGE, "")
+            ):
+                self._stage_kept.add(pair.salesforce_id)  # moved in HubSpot: goes to the case
             edited = self.history_of(obj)
             case_time = parse_time((pair.salesforce or {}).get("LastModifiedDate"))
             for prop in [k for k in pair.to_hubspot if k in self.two_way]:
@@ -429,6 +530,15 @@ class TicketSync(PairSync):
                     pair.snap_hubspot.pop(prop, None)
                     if prop == OWNER_PROPERTY:
                         pair.snap_hubspot.pop("__salesforce_owner", None)
+
+    def stage_goes_along(self, pair: Pair) -> bool:
+        """Whether a write of this linked ticket would send its two-way stage unmoved."""
+        return (
+            STAGE in self.two_way
+            and bool(pair.to_hubspot)
+            and STAGE not in pair.to_hubspot
+            and bool(pair.same.get(STAGE))
+        )
 
     # --- merge: Salesforce → HubSpot values ------------------------------------------------
     def merge(self, pair: Pair, *, force: bool = False) -> None:  # type: ignore[override]
@@ -453,7 +563,7 @@ class TicketSync(PairSync):
                 continue
             try:
                 values[prop] = self.as_sent(
-                    prop, normalize(record.get(name), self.ctx.field_type(SOBJECT, name))
+                    prop, normalize(record.get(name), self.value_type(SOBJECT, name, prop))
                 )
             except ValueConversionError as error:
                 self.record_error(
@@ -828,7 +938,11 @@ class TicketSync(PairSync):
                 # The stage always goes along: a ticket deleted in HubSpot is created again
                 # by this upsert, and HubSpot creates no ticket without one.
                 "properties": {
-                    **{k: v for k, v in p.same.items() if k in (PIPELINE, STAGE) and v},
+                    **(
+                        {}
+                        if p.salesforce_id in self._stage_kept
+                        else {k: v for k, v in p.same.items() if k in (PIPELINE, STAGE) and v}
+                    ),
                     **p.to_hubspot,
                     KEY_PROPERTY: p.salesforce_id,
                 },
@@ -951,7 +1065,9 @@ class TicketSync(PairSync):
             pair.snap_salesforce["__salesforce_owner"] = user
         else:
             try:
-                pair.to_salesforce[name] = to_salesforce(case, self.ctx.field_type(SOBJECT, name))
+                pair.to_salesforce[name] = to_salesforce(
+                    case, self.ctx.field_type(SOBJECT, name), self.value_type(SOBJECT, name, prop)
+                )
             except ValueConversionError as error:
                 self.record_error(
                     pair,

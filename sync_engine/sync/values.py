@@ -82,11 +82,24 @@ def domain_of(value: object) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def to_salesforce(value: str | None, sf_type: str) -> object:
-    """A HubSpot string as Salesforce JSON for a field of ``sf_type`` ("" clears: None)."""
-    text = normalize(value, sf_type)
+def compared_type(sf_type: str, hs_type: str | None) -> str:
+    """The type a Salesforce field of ``sf_type`` and the HubSpot property (of ``hs_type``)
+    mapped to it compare as: the field's, except that a date/time mapped to a HubSpot date
+    picker compares as its day (UTC), all HubSpot keeps of it (HubSpot refuses a date that
+    isn't midnight UTC)."""
+    if sf_type == "datetime" and hs_type == "date":
+        return "date"
+    return sf_type
+
+
+def to_salesforce(value: str | None, sf_type: str, kind: str | None = None) -> object:
+    """A HubSpot string as Salesforce JSON for a field of ``sf_type`` ("" clears: None), the
+    value compared as ``kind`` (``compared_type``) when that isn't ``sf_type``."""
+    text = normalize(value, kind or sf_type)
     if text == "":
         return None
+    if sf_type == "datetime" and kind == "date":
+        return f"{text}T00:00:00.000Z"  # a HubSpot day: midnight UTC
     if sf_type == "boolean":
         return text == "true"
     if sf_type == "int":
