@@ -96,18 +96,27 @@ ERROR_TEXT: dict[str, ErrorText] = {
     ),
     "waiting_for_opportunity": ErrorText(
         _("Waiting for opportunity to sync"),
-        _("The record's lookup points at a Salesforce opportunity that has no HubSpot deal yet."),
         _(
-            "Check why the opportunity doesn't sync (deal sync settings, its pipeline); the "
-            "record is associated by itself once the opportunity has synced."
+            "The record is associated with an opportunity or deal that hasn't synced to the other"
+            " system yet: a Salesforce opportunity without a HubSpot deal, or a HubSpot deal "
+            "without a Salesforce opportunity."
+        ),
+        _(
+            "Check why the opportunity or deal doesn't sync (deal sync settings, the deal's "
+            "pipeline); the record is associated by itself once it has synced."
         ),
     ),
     "waiting_for_case": ErrorText(
         _("Waiting for case to sync"),
-        _("The record's lookup points at a Salesforce case that has no HubSpot ticket yet."),
         _(
-            "Check why the case doesn't sync (ticket sync settings); the record is associated "
-            "by itself once the case has synced."
+            "The record is associated with a case or ticket that hasn't synced to the other "
+            "system yet: a Salesforce case without a HubSpot ticket, or a HubSpot ticket without "
+            "a Salesforce case."
+        ),
+        _(
+            "Check why the case doesn't sync (ticket sync settings); the record is associated by "
+            "itself once it has synced. Tickets made in HubSpot never create cases: associate the"
+            " record with a ticket that came from Salesforce, or remove the association."
         ),
     ),
     "salesforce_custom_code": ErrorText(

@@ -54,17 +54,22 @@ _TYPES = [
         "waiting_for_opportunity",
         "Associations",
         "Waiting for opportunity to sync",
-        "The record's lookup points at a Salesforce opportunity that has no HubSpot deal yet.",
-        "Check why the opportunity doesn't sync (deal sync settings, its pipeline); the "
-        "record is associated by itself once the opportunity has synced.",
+        "The record is associated with an opportunity or deal that hasn't synced to the other"
+        " system yet: a Salesforce opportunity without a HubSpot deal, or a HubSpot deal "
+        "without a Salesforce opportunity.",
+        "Check why the opportunity or deal doesn't sync (deal sync settings, the deal's "
+        "pipeline); the record is associated by itself once it has synced.",
     ),
     ErrorType(
         "waiting_for_case",
         "Associations",
         "Waiting for case to sync",
-        "The record's lookup points at a Salesforce case that has no HubSpot ticket yet.",
-        "Check why the case doesn't sync (ticket sync settings); the record is associated "
-        "by itself once the case has synced.",
+        "The record is associated with a case or ticket that hasn't synced to the other "
+        "system yet: a Salesforce case without a HubSpot ticket, or a HubSpot ticket without "
+        "a Salesforce case.",
+        "Check why the case doesn't sync (ticket sync settings); the record is associated by "
+        "itself once it has synced. Tickets made in HubSpot never create cases: associate the"
+        " record with a ticket that came from Salesforce, or remove the association.",
     ),
     ErrorType(
         "salesforce_custom_code",

@@ -11,8 +11,8 @@ A cycle, on the shared ``PairSync`` machinery:
 2. HubSpot changes: the search API on ``hs_lastmodifieddate``.
 3. HubSpot deletes (only when a HubSpot delete deletes in Salesforce): the archived records,
    one call per 100, every ten minutes; those still linked are deleted in Salesforce.
-4. Records waiting for the contact, company, deal or ticket their lookup points at, once it
-   is linked.
+4. Records waiting for the contact, company, deal or ticket their lookup points at (or, in
+   HubSpot, they are associated with), once it is linked.
 5. Due retries and records an admin asked to sync.
 
 Each changed record is compared with its link's snapshot (the values both sides held after the
@@ -162,8 +162,11 @@ class CustomObjectSync(PairSync):
         self._association_types: dict[str, tuple[str, int] | None] = {}
         self._hubspot_associations: dict[str, dict[str, list[str]]] = {}
         self._association_writes: list[tuple[Pair, str, str, str]] = []
-        # (pair, associated object) whose wait is over: ended once its writes land (end_waits)
-        self._waits_over: list[tuple[Pair, str]] = []
+        # (pair, associated object, side whose record waited) whose wait is over: ended once
+        # its writes land (end_waits)
+        self._waits_over: list[tuple[Pair, str, str]] = []
+        # (pair, associated object, lookup, HubSpot record) waiting for it (hubspot_wait)
+        self._hubspot_waits: list[tuple[Pair, str, str, str]] = []
         # (HubSpot id, associated object) whose association write didn't land this batch
         self._associations_failed: set[tuple[str, str]] = set()
         self._pairs_on: set[str] | None = None  # the pairs switched on (see pair_on)
@@ -276,13 +279,9 @@ class CustomObjectSync(PairSync):
                 yield mapping, name
 
     def compared_type(self, prop: str, name: str) -> str:
-        """The type both sides' values compare as: Salesforce's, except that a date/time
-        mapped to a HubSpot date property compares as its day (UTC), all HubSpot keeps of
-        it (HubSpot refuses a date that isn't midnight UTC)."""
-        kind = self.ctx.field_type(self.sobject, name)
-        if kind == "datetime" and self.ctx.hubspot_properties.get(prop, {}).get("type") == "date":
-            return "date"
-        return kind
+        """The type both sides' values compare as (a date/time mapped to a HubSpot date
+        property: its day, ``values.compared_type``)."""
+        return self.value_type(self.sobject, name, prop)
 
     def hubspot_compared(self, prop: str, name: str, props: dict) -> str:
         """HubSpot's value of ``prop`` as it compares with Salesforce's ``name``: a dropdown
@@ -845,9 +844,7 @@ class CustomObjectSync(PairSync):
                     pair.same[prop] = hs_value
             elif winner == "hubspot":
                 if self.ctx.writable(self.sobject, name, create=creating):
-                    value = to_salesforce(hs_value, kind)
-                    if value and kind != self.ctx.field_type(self.sobject, name):
-                        value = f"{value}T00:00:00.000Z"  # a HubSpot day: midnight UTC
+                    value = to_salesforce(hs_value, self.ctx.field_type(self.sobject, name), kind)
                     pair.to_salesforce[name] = value
                     pair.snap_salesforce[prop] = hs_value
             elif self.ctx.hubspot_writable(prop):
@@ -896,6 +893,19 @@ class CustomObjectSync(PairSync):
     def merge_association(
         self, pair: Pair, hs_object: str, name: str, sf_to_hs: dict, hs_to_sf: dict
     ) -> None:
+        waits = self.merge_lookup(pair, hs_object, name, sf_to_hs, hs_to_sf)
+        snapshot = pair.link.snapshot if pair.link and pair.link.pk else {}
+        if not waits and snapshot.get(f"__{hs_object}_hs_waiting"):
+            # Linked, its association gone, or its pair off: the wait is over once the
+            # record's writes land (``end_waits``).
+            pair.same[f"__{hs_object}_hs_waiting"] = ""
+            self._waits_over.append((pair, hs_object, "hubspot"))
+
+    def merge_lookup(
+        self, pair: Pair, hs_object: str, name: str, sf_to_hs: dict, hs_to_sf: dict
+    ) -> bool:
+        """Merge one lookup with its association; True when it waits for the HubSpot record
+        it is associated with to reach Salesforce."""
         key, key_sf = f"__{hs_object}", f"__{hs_object}_sf"
         snapshot = pair.link.snapshot if pair.link and pair.link.pk else None
         last = snapshot.get(key) if snapshot is not None else None
@@ -905,11 +915,11 @@ class CustomObjectSync(PairSync):
             self.counts["associations_unlinked"] += 1
             if hs_object in WAITING and self.pair_on(hs_object):
                 self.wait(pair, hs_object, name, lookup)  # (with its pair off it never ends)
-            return
+            return False
         if hs_object in WAITING and snapshot and snapshot.get(f"__{hs_object}_waiting"):
             # Its error ends only once the association is written (``end_waits``).
             pair.same[f"__{hs_object}_waiting"] = ""
-            self._waits_over.append((pair, hs_object))
+            self._waits_over.append((pair, hs_object, "salesforce"))
         associated = (
             self._hubspot_associations[hs_object].get(pair.hubspot_id, [])
             if pair.hubspot is not None
@@ -920,19 +930,24 @@ class CustomObjectSync(PairSync):
         if winner is None:
             if hs_value == sf_value:
                 pair.same[key], pair.same[key_sf] = hs_value, lookup
-            return
+            return False
         if winner == "hubspot":
             target = hs_to_sf.get(hs_value) if hs_value else None
-            if hs_value and target is None:
+            writable = self.ctx.writable(self.sobject, name, create=pair.salesforce is None)
+            if hs_value and target is None:  # associated with a record not in Salesforce yet
                 self.counts["associations_unlinked"] += 1
-                return
-            if not self.ctx.writable(self.sobject, name, create=pair.salesforce is None):
-                return
+                if hs_object in WAITING and writable and self.pair_on(hs_object):
+                    self.hubspot_wait(pair, hs_object, name, hs_value, lookup)
+                    return True
+                return False
+            if not writable:
+                return False
             pair.to_salesforce[name] = target
             pair.snap_salesforce[key], pair.snap_salesforce[key_sf] = hs_value, target or ""
-            return
+            return False
         self._association_writes.append((pair, hs_object, hs_value, sf_value))
         pair.snap_hubspot[key], pair.snap_hubspot[key_sf] = sf_value, lookup
+        return False
 
     def pair_on(self, object_name: str) -> bool:
         """Whether the contact (company, deal, ticket) sync is on, so a record waiting for one
@@ -966,11 +981,51 @@ class CustomObjectSync(PairSync):
         )
         self.counts[WAITING[hs_object]] += 1
 
+    def hubspot_wait(
+        self, pair: Pair, hs_object: str, name: str, partner: str, lookup: str
+    ) -> None:
+        """The HubSpot record is associated with a record (``partner``) not in Salesforce
+        yet: the record syncs without the lookup, and waits (``record_hubspot_waits``, once
+        its Salesforce record exists); ``retry_waiting`` sets the lookup once the partner is
+        linked. What Salesforce holds is kept, so its echo reads as unchanged."""
+        pair.same[f"__{hs_object}_hs_waiting"] = partner
+        pair.same[f"__{hs_object}_sf"] = lookup
+        pair.partial = True
+        self._hubspot_waits.append((pair, hs_object, name, partner))
+
+    def record_hubspot_waits(self) -> None:
+        """The waiting errors of ``hubspot_wait``, on the HubSpot record, once its Salesforce
+        record exists (a create that failed shows its own error; it waits once created)."""
+        waits, self._hubspot_waits = self._hubspot_waits, []
+        for pair, hs_object, name, partner in waits:
+            if pair.salesforce is None or pair.salesforce_failed:
+                continue
+            target = ASSOCIATION_TARGETS[hs_object]
+            singular = SINGULAR[hs_object]
+            services.sync_error_record(
+                integration=self.ctx.integration,
+                object_name=self.object_name,
+                error_type=WAITING[hs_object],
+                direction="to_salesforce",
+                record_key=f"hubspot:{pair.hubspot_id}",
+                hubspot_id=pair.hubspot_id or "",
+                salesforce_id=pair.salesforce_id or "",
+                salesforce_type=self.sobject,
+                record_label=pair.label,
+                code=f"WAITING_FOR_{target.upper()}",
+                message=f"The record is associated with HubSpot {singular} {partner}, which has "
+                f"no Salesforce {target} yet; {name} is set as soon as it has.",
+                fields=[name],
+            )
+            self.counts[WAITING[hs_object]] += 1
+
     def retry_waiting(self) -> None:
-        """Records waiting for the record their lookup points at: synced again
-        (one Salesforce read) as soon as it is linked to its HubSpot record; a database look
-        every cycle otherwise."""
-        kinds = {WAITING[h]: h for h in self.associations if h in WAITING}
+        """Records waiting for the record their lookup points at (a Salesforce record) or
+        that they are associated with (a HubSpot record): synced again as soon as it is
+        linked; a database look every cycle otherwise. A wait that could never end (its
+        association no longer syncs, or that object's sync is off) ends."""
+        kinds = {WAITING[h]: h for h in self.associations if h in WAITING and self.pair_on(h)}
+        self.end_endless_waits(kinds)
         if not kinds:
             return
         waiting = SyncError.objects.filter(
@@ -978,8 +1033,35 @@ class CustomObjectSync(PairSync):
             object=self.object_name,
             error_type__in=list(kinds),
             resolved_at__isnull=True,
-        ).values_list("salesforce_id", flat=True)
-        links = self.links_by("salesforce_id", set(waiting[:RETRY_BATCH]) - {""}).values()
+        )
+        self.retry_salesforce_waits(kinds, waiting.filter(record_key__startswith="salesforce:"))
+        self.retry_hubspot_waits(kinds, waiting.filter(record_key__startswith="hubspot:"))
+
+    def end_endless_waits(self, kinds: dict[str, str]) -> None:
+        """Waits of a kind not in ``kinds`` (the association removed from the pairing, or its
+        object's sync switched off) could never end: they end now."""
+        endless = sorted(set(WAITING.values()) - set(kinds))
+        found: dict[str, list[str]] = {}
+        for error_type, key in SyncError.objects.filter(
+            integration=self.ctx.integration,
+            object=self.object_name,
+            error_type__in=endless,
+            resolved_at__isnull=True,
+        ).values_list("error_type", "record_key"):
+            found.setdefault(error_type, []).append(key)
+        for error_type, keys in found.items():
+            self.counts["waits_resolved"] += services.sync_errors_resolve_type(
+                integration=self.ctx.integration,
+                object_name=self.object_name,
+                error_type=error_type,
+                record_keys=keys,
+            )
+
+    def retry_salesforce_waits(self, kinds: dict[str, str], waiting) -> None:
+        """Salesforce records whose lookup points at a record now linked: read again (one
+        Salesforce read) and associated."""
+        ids = waiting.values_list("salesforce_id", flat=True)
+        links = self.links_by("salesforce_id", set(ids[:RETRY_BATCH]) - {""}).values()
         wanted = {
             link.salesforce_id: [
                 (h, link.snapshot.get(f"__{h}_waiting"))
@@ -1003,6 +1085,58 @@ class CustomObjectSync(PairSync):
             return
         records = salesforce_by_ids(self.ctx.salesforce, self.sobject, self.record_fields(), ready)
         self.handle_salesforce(records, None, force=True)
+        self.counts["waiting_rechecked"] += len(ready)
+
+    def retry_hubspot_waits(self, kinds: dict[str, str], waiting) -> None:
+        """HubSpot records associated with a record now linked: read again (one HubSpot
+        read per 100) and their lookups set. Those whose retry is due (every 20 minutes,
+        then nightly, or an admin's Resync) are read again too: removing an association
+        doesn't change a HubSpot record, so only reading it shows the wait is over."""
+        now = timezone.now()
+        rows = list(waiting.values_list("record_key", "next_retry_at", "error_type")[:RETRY_BATCH])
+        links = self.links_by("hubspot_id", {key.split(":", 1)[1] for key, *_ in rows})
+        # One no longer linked (its Salesforce record deleted) has no lookup to wait for: it
+        # is created again only when it changes, as any unlinked record, never by its wait.
+        gone: dict[str, list[str]] = {}
+        due: set[str] = set()
+        for key, at, error_type in rows:
+            hubspot_id = key.split(":", 1)[1]
+            if hubspot_id not in links:
+                gone.setdefault(error_type, []).append(key)
+            elif at is not None and at <= now:
+                due.add(hubspot_id)
+        for error_type, keys in gone.items():
+            self.counts["waits_resolved"] += services.sync_errors_resolve_type(
+                integration=self.ctx.integration,
+                object_name=self.object_name,
+                error_type=error_type,
+                record_keys=keys,
+            )
+        wanted = {
+            link.hubspot_id: [
+                (h, link.snapshot.get(f"__{h}_hs_waiting"))
+                for h in kinds.values()
+                if link.snapshot.get(f"__{h}_hs_waiting")
+            ]
+            for link in links.values()
+        }
+        partners = {target for targets in wanted.values() for target in targets}
+        linked = (
+            set(
+                RecordLink.objects.filter(
+                    integration=self.ctx.integration,
+                    object__in={obj for obj, _ in partners},
+                    hubspot_id__in={hs for _, hs in partners},
+                ).values_list("object", "hubspot_id")
+            )
+            if partners
+            else set()
+        )
+        ready = sorted(due | {hs for hs, targets in wanted.items() if set(targets) & linked})
+        if not ready:
+            return
+        objects = self.hubspot_reread(ready, lambda i: self.read_hubspot(i).values())
+        self.handle_hubspot(objects, None, force=True)
         self.counts["waiting_rechecked"] += len(ready)
 
     def association_type(self, hs_object: str) -> tuple[str, int] | None:
@@ -1116,12 +1250,13 @@ class CustomObjectSync(PairSync):
         ends it."""
         waits, self._waits_over = self._waits_over, []
         ended: dict[str, list[str]] = {}
-        for pair, hs_object in waits:
+        for pair, hs_object, side in waits:
             if not pair.partial or pair.hubspot_failed or pair.salesforce_failed:
                 continue
-            if (pair.hubspot_id, hs_object) in self._associations_failed:
+            if side == "salesforce" and (pair.hubspot_id, hs_object) in self._associations_failed:
                 continue
-            ended.setdefault(WAITING[hs_object], []).append(f"salesforce:{pair.salesforce_id}")
+            key = f"{side}:{pair.salesforce_id if side == 'salesforce' else pair.hubspot_id}"
+            ended.setdefault(WAITING[hs_object], []).append(key)
         for error_type, keys in ended.items():
             services.sync_errors_resolve_type(
                 integration=self.ctx.integration,
@@ -1132,13 +1267,14 @@ class CustomObjectSync(PairSync):
 
     # --- writes ---------------------------------------------------------------------------
     def merge_and_write(self, pairs: list[Pair]) -> None:
-        self._waits_over = []
+        self._waits_over, self._hubspot_waits = [], []
         for pair in pairs:
             self.merge(pair)
         self.merge_associations(pairs)
         self.write_salesforce(pairs)
         self.write_hubspot(pairs)
         self.write_associations()
+        self.record_hubspot_waits()
         self.end_waits()
 
     def write_salesforce(self, pairs: list[Pair]) -> None:
