@@ -323,6 +323,8 @@ class DealSync(PairSync):
         pipeline = self.pipelines.for_record_type(record.get("RecordTypeId"))
         if pipeline is not None and snapshot.get(PIPELINE_SNAP) != pipeline.id:
             return False
+        if self.companies_on and snapshot.get(WAITING):
+            return False  # waits for its account's company: whoever reads it looks again
         return not (self.companies_on and snapshot.get(ACCOUNT) != (record.get("AccountId") or ""))
 
     def hubspot_unchanged(self, obj: Any, link: RecordLink) -> bool:

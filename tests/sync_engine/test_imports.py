@@ -500,6 +500,36 @@ def test_opportunities_after_accounts_become_deals_with_their_company(
     assert run(integration, "opportunities").skipped_reasons == {"already_in_sync": 3}
 
 
+def test_opportunities_imported_again_after_their_accounts_get_their_company(
+    integration, sf_person, hs_person, fast_search
+):
+    """Opportunities imported before their accounts wait for them; imported again once the
+    accounts are, they are associated with their companies then, not skipped as in step."""
+    object_settings_update(integration=integration, object_name="deals", changes={}, enabled=True)
+    object_settings_update(
+        integration=integration, object_name="companies", changes={}, enabled=True
+    )
+    account = seed(sf_person, "Account", [{"Name": "Initech"}])[0]
+    seed(sf_person, "Opportunity", [{"Name": "Early", "StageName": "Prospecting",
+                                     "CloseDate": "2026-12-31", "AccountId": account}])  # fmt: skip
+    first = run(integration, "opportunities")
+    # The deal is made; its company association waits (counted failed, with a typed error).
+    assert (first.created, first.failed) == (0, 1)
+    assert RecordLink.objects.filter(object="deals").count() == 1
+    waiting = SyncError.objects.filter(
+        object="deals", error_type="waiting_for_account", resolved_at__isnull=True
+    )
+    assert waiting.count() == 1
+    assert run(integration, "accounts").created == 1
+    job = run(integration, "opportunities")
+    assert job.status == "succeeded" and not job.skipped_reasons, job.skipped_reasons
+    deal = RecordLink.objects.get(object="deals").hubspot_id
+    company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    page = hs_person.crm.associations.v4.basic_api.get_page("deals", deal, "companies")
+    assert [str(r.to_object_id) for r in page.results] == [company]
+    assert not waiting.exists()
+
+
 def test_a_deal_moved_to_an_unsynced_pipeline_is_skipped_for_that_reason(
     integration, sf_person, hs_person, fast_search
 ):
