@@ -337,6 +337,13 @@ def import_stalled(job: ImportJob) -> bool:
     )
 
 
+def import_lease_left(job: ImportJob) -> timedelta:
+    """How long the worker holding the import's lease has before it counts as stalled."""
+    if job.heartbeat_at is None:
+        return timedelta(0)
+    return max(timedelta(0), job.heartbeat_at + LEASE - timezone.now())
+
+
 def import_progress(job: ImportJob) -> dict[str, Any]:
     """What the progress bar and the summary show."""
     total = job.total or 0

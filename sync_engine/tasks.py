@@ -80,11 +80,16 @@ def sync_due() -> None:
 
 @shared_task(name="sync_engine.run_import", ignore_result=True, acks_late=True)
 def run_import(import_id: int) -> None:
-    """Run (or resume) one import of Salesforce records into HubSpot."""
-    from .imports import import_run
+    """Run (or resume) one import of Salesforce records into HubSpot. When another worker
+    holds it, look again once its lease would run out: a worker restarted on another host
+    (a redeploy) leaves a lease nobody renews, and the import then resumes by itself."""
+    from .imports import import_lease_left, import_run
     from .models import ImportJob
 
     job = ImportJob.objects.select_related("integration").filter(pk=import_id).first()
     if job is None or not job.is_active:
         return
-    import_run(job=job)
+    job = import_run(job=job)
+    if job.is_active:  # not ours: a live lease elsewhere
+        wait = import_lease_left(job).total_seconds() + 5
+        run_import.apply_async((import_id,), countdown=wait)

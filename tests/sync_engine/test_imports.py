@@ -683,6 +683,47 @@ def test_the_celery_task_runs_a_queued_import_and_ignores_finished_ones(integrat
     assert job.finished_at == finished_at
 
 
+def test_an_import_held_by_a_worker_elsewhere_is_looked_at_again_when_its_lease_runs_out(
+    integration, sf_person
+):
+    """A worker restarted on another host (a redeploy) gets the import's redelivered task
+    while the old lease still runs: instead of giving up for good (stalled until an admin
+    resumes it), the task is queued again for when that lease runs out."""
+    import uuid
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    from integration_admin.celery import app
+    from sync_engine.tasks import run_import
+
+    seed(sf_person, "Contact", [{"LastName": "Later", "Email": "later@import.example"}])
+    job = import_start(integration=integration, object_name="contacts", enqueue=False)
+    held = timezone.now() - timedelta(minutes=2)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status="running", worker="old-host:7:space:abcd1234", heartbeat_at=held
+    )
+    routes = app.conf.task_routes
+    name = f"recheck-{uuid.uuid4().hex[:8]}"  # this test's own queue: nobody else's messages
+    app.conf.task_routes = {run_import.name: {"queue": name}}
+    try:
+        run_import(job.pk)
+    finally:
+        app.conf.task_routes = routes
+    job.refresh_from_db()
+    assert (job.status, job.created) == ("running", 0)  # untouched: not this worker's
+    with app.connection_for_write() as connection:
+        queue = connection.SimpleQueue(name)
+        message = queue.get(timeout=5)
+        message.ack()
+        queue.close()
+    assert message.headers["task"] == run_import.name
+    assert message.payload[0] == [job.pk]
+    eta = datetime.fromisoformat(message.headers["eta"])
+    expected = held + imports.LEASE + timedelta(seconds=5)
+    assert abs((eta - expected).total_seconds()) < 3
+
+
 def test_a_large_people_import_reads_hubspot_emails_once_instead_of_per_batch(
     integration, sf_person, hs_person, monkeypatch
 ):
