@@ -127,10 +127,12 @@ class ImportRefused(Exception):
 
 
 class ImportFailed(ConnectorError):
-    """The import itself can't go on (e.g. Salesforce failed the Bulk query job)."""
+    """The import itself can't go on (e.g. Salesforce failed the Bulk query job). ``final``:
+    the message already says what to do, so it isn't told to resume after it."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, final: bool = False) -> None:
         super().__init__(message, system="salesforce")
+        self.final = final
 
 
 # --- what can be imported -------------------------------------------------------------------
@@ -546,6 +548,8 @@ def import_run(
         runner.fail(STOPPED_BY_ORG_LIMIT.format(error=error))
     except (AuthExpired, PermissionDenied) as error:
         runner.fail(STOPPED_BY_CREDENTIALS.format(system=error.system, error=error))
+    except ImportFailed as error:
+        runner.fail(error.message if error.final else STOPPED_BY_ERROR.format(error=error))
     except ConnectorError as error:
         runner.fail(STOPPED_BY_ERROR.format(error=error))
     except Exception as error:  # a bug: the import says so instead of staying 'running'
@@ -644,7 +648,7 @@ class _Runner:
             job.save(update_fields=["started_at"])
         target = job_target(job)
         if target is None:
-            raise ImportFailed(NOTHING_TO_IMPORT.format(object=job.object))
+            raise ImportFailed(NOTHING_TO_IMPORT.format(object=job.object), final=True)
         salesforce = self.calls.salesforce_connector(self.integration)
         if job.total is None:
             job.total = self.count(salesforce, target)
@@ -753,7 +757,7 @@ class _Runner:
                 label = other_target.label if other_target else other.object
                 self.job.message = WAITING_FOR_IMPORT.format(target=label)
             elif time.monotonic() > deadline:
-                raise ImportFailed(CYCLE_TOO_LONG.format(pair=target.pair))
+                raise ImportFailed(CYCLE_TOO_LONG.format(pair=target.pair), final=True)
             else:
                 self.job.message = WAITING_FOR_CYCLE.format(pair=target.pair)
             self.save(["message"])

@@ -243,10 +243,9 @@ def _stored_imports() -> list[tuple[str, str, tuple[str, str]]]:
          both("%(system)s: %(error)s Reconnect, then resume the import.",
               system="Salesforce", error=session)),
         ("leads", "The contacts sync has been running for over ten minutes; resume the import "
-                  "when it finishes. Resume the import to continue where it stopped.",
-         both("%(error)s Resume the import to continue where it stopped.", error=both(
-             "The %(pair)s sync has been running for over ten minutes; resume the import when "
-             "it finishes.", pair=contacts))),
+                  "when it finishes.",
+         both("The %(pair)s sync has been running for over ten minutes; resume the import when "
+              "it finishes.", pair=contacts)),
         ("leads", "Salesforce's Bulk query job 750x0001 failed: no reason given Resume the "
                   "import to continue where it stopped.",
          both("%(error)s Resume the import to continue where it stopped.", error=both(
@@ -264,10 +263,8 @@ def _stored_imports() -> list[tuple[str, str, tuple[str, str]]]:
              system="HubSpot"))),
         ("leads", "Unexpected error: KeyError: 'Id'",
          both("Unexpected error: %(kind)s: %(error)s", kind="KeyError", error="'Id'")),
-        ("custom:9", "Nothing to import for 'custom:9'. Resume the import to continue where it "
-                     "stopped.",
-         both("%(error)s Resume the import to continue where it stopped.", error=both(
-             "Nothing to import for %(object)s.", object="'custom:9'"))),
+        ("custom:9", "Nothing to import for 'custom:9'.",
+         both("Nothing to import for %(object)s.", object="'custom:9'")),
     ]  # fmt: skip
 
 

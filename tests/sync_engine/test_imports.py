@@ -668,6 +668,23 @@ def test_a_custom_object_pair_imports_its_salesforce_object(
     assert RecordLink.objects.filter(object=name).count() == 3
 
 
+def test_an_import_whose_custom_object_was_removed_says_only_that(
+    integration, sf_person, hs_person
+):
+    """A failure that already says what to do isn't told to resume as well (resuming an
+    import of a pairing that is gone can't help)."""
+    from sync_engine.services import custom_object_delete
+    from tests.sync_engine.sync.test_custom_objects import set_up
+
+    _, name = set_up(integration, hs_person)
+    object_settings_update(integration=integration, object_name=name, changes={}, enabled=True)
+    job = import_start(integration=integration, object_name=name, enqueue=False)
+    custom_object_delete(integration=integration, object_name=name)
+    job = import_run(job=ImportJob.objects.get(pk=job.pk))
+    assert job.status == "failed"
+    assert job.message == f"Nothing to import for '{name}'."
+
+
 def test_the_celery_task_runs_a_queued_import_and_ignores_finished_ones(integration, sf_person):
     from sync_engine.tasks import run_import
 
