@@ -31,7 +31,8 @@ Rules:
   are not sent back, except for tasks when both task toggles are on (HubSpot tasks →
   Salesforce and Salesforce tasks → HubSpot, spec §13's two-way task sync): then an edit to
   a task's copy (subject, description/body, due date, status) updates its origin. A HubSpot
-  activity moved to another synced contact moves its Task there at its next edit. Nothing
+  activity moved to another synced contact moves its Task there at its next edit; a
+  Salesforce activity given another Name moves its engagement to that person. Nothing
   echoes: each link remembers its origin and holds the values both sides were last in step
   on (for a write sent back, the values the origin gives once written), so a side that holds
   them writes nothing; an edit made on both sides between two cycles keeps HubSpot's value
@@ -942,6 +943,7 @@ class ActivitySync(PairSync):
         settled: list[Item] = []
         back: list[Item] = []
         turned_off: list[str] = []
+        linked: list[Item] = []
         for record in fresh:
             kind = KINDS["meetings"] if sobject == "Event" else KINDS[task_kind(record)]
             toggle = f"salesforce_{kind.name}"
@@ -977,7 +979,13 @@ class ActivitySync(PairSync):
             item.link = link
             if link is None:
                 new.append(item)
-            elif all(item.link.snapshot.get(k, "") == v for k, v in item.values.items()):
+            else:
+                linked.append(item)
+        self.moved_in_salesforce(linked)
+        for item in linked:
+            if "move_from" not in item.extra and all(
+                item.link.snapshot.get(k, "") == v for k, v in item.values.items()
+            ):
                 self.counts["unchanged"] += 1
                 if force:  # a retry or resync of an activity in step: its errors clear
                     item.created_id = item.link.hubspot_id.split(":", 1)[1]
@@ -987,12 +995,81 @@ class ActivitySync(PairSync):
         if force and turned_off:
             self.type_turned_off("salesforce", turned_off)
         self.update_engagements(updates)
+        self.move_engagements(updates)
         self.write_back_to_hubspot(back)
         copy_again = self.retire_gone(updates)
         self.retire_gone(back)
         new = self.contact_for(new + copy_again)
         self.create_engagements(new)
         self.commit_items([*updates, *back, *new, *settled], "salesforce", cursor, handled)
+
+    def moved_in_salesforce(self, items: list[Item]) -> None:
+        """Synced Salesforce activities, edited: the HubSpot contact their ``WhoId`` (Name) is
+        linked to now (``target``), and, when that isn't the contact their engagement was put
+        on (``__contact`` in the link's snapshot), ``extra["move_from"]``: the activity was
+        moved to another person. One query; a person not synced (yet) leaves it where it is.
+        (A lead converted into its contact is the same HubSpot contact: no move.)"""
+        whos = {i.source.get("WhoId") for i in items if i.source.get("WhoId")}
+        if not whos:
+            return
+        contacts = dict(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration, object="contacts", salesforce_id__in=whos
+            ).values_list("salesforce_id", "hubspot_id")
+        )
+        for item in items:
+            now_on = contacts.get(item.source.get("WhoId") or "")
+            if not now_on:
+                continue
+            item.target = now_on
+            was_on = item.link.snapshot.get("__contact")
+            if was_on and was_on != now_on:
+                item.extra["move_from"] = was_on
+
+    def move_engagements(self, items: list[Item]) -> None:
+        """Engagements whose Salesforce activity moved to another person: off the old HubSpot
+        contact, onto the new one (one archive and one create call per 100 of a type)."""
+        by_kind: dict[str, list[Item]] = defaultdict(list)
+        for item in items:
+            if "move_from" in item.extra and not item.failed:
+                by_kind[item.kind.name].append(item)
+        for kind_name, group in by_kind.items():
+            kind = KINDS[kind_name]
+            engagement = {i.salesforce_id: i.link.hubspot_id.split(":", 1)[1] for i in group}
+            self.hubspot_dissociate(
+                kind_name,
+                "contacts",
+                [
+                    {
+                        "from": {"id": engagement[i.salesforce_id]},
+                        "to": [{"id": i.extra["move_from"]}],
+                    }
+                    for i in group
+                ],
+            )
+            refused = self.hubspot_associate(
+                kind_name,
+                "contacts",
+                [
+                    {
+                        "from": {"id": engagement[i.salesforce_id]},
+                        "to": {"id": i.target},
+                        "types": [
+                            {
+                                "associationCategory": "HUBSPOT_DEFINED",
+                                "associationTypeId": kind.to_contact,
+                            }
+                        ],
+                    }
+                    for i in group
+                ],
+            )
+            by_engagement = {engagement[i.salesforce_id]: i for i in group}
+            for entry, error in refused:
+                item = by_engagement[str(entry["from"]["id"])]
+                item.failed = True
+                self.hubspot_failure(item, error)
+            self.counts["moved_in_hubspot"] += len(group) - len(refused)
 
     def copy_edit_to_hubspot(
         self, kind: Kind, record: dict, link: RecordLink, stamp: datetime | None
@@ -1104,7 +1181,12 @@ class ActivitySync(PairSync):
                 }
                 for i in group
             ]
-            self.send_engagement_updates(kind_name, group, inputs)
+            for item, entry in zip(group, inputs, strict=True):
+                if not entry["properties"]:  # only moved to another person (move_engagements)
+                    item.created_id = entry["id"]
+            sent = [(i, e) for i, e in zip(group, inputs, strict=True) if e["properties"]]
+            if sent:
+                self.send_engagement_updates(kind_name, [i for i, _ in sent], [e for _, e in sent])
 
     def send_engagement_updates(self, kind_name: str, items: list[Item], inputs: list[dict]):
         """Update the linked engagements (``inputs``, one per item; batches of 100), each
@@ -1341,6 +1423,10 @@ class ActivitySync(PairSync):
                 else:
                     hs_key = hubspot_key(item.kind.name, item.created_id)
                     sf_id, sobject = item.salesforce_id, item.extra.get("sobject", "Task")
+                    # The HubSpot contact the engagement is on (see moved_in_salesforce).
+                    on = item.target or (item.link.snapshot.get("__contact") if item.link else "")
+                    if on:
+                        snapshot["__contact"] = on
                 link = item.link or RecordLink(integration=self.ctx.integration, object=OBJECT)
                 (updated if link.pk else created).append(link)
                 link.hubspot_id, link.salesforce_id, link.salesforce_type = hs_key, sf_id, sobject

@@ -1280,3 +1280,38 @@ def test_a_call_moved_to_another_contact_moves_its_task_when_next_edited(
     [task] = tasks_of(sf_person, other_lead)
     assert (task["Subject"], task["Description"]) == ("Call: Intro call", "Spoke to Grace")
     assert_idle(activities)
+
+
+def test_a_salesforce_task_moved_to_another_person_moves_its_engagement(
+    activities, linked_person, hs_person, sf_person, emulators
+):
+    """A Task logged on the wrong lead, then given the right Name in Salesforce: its HubSpot
+    task leaves the first contact for the second (Salesforce, its origin, says who it is on).
+    Converting the lead later moves the Task to the contact, the same HubSpot contact: no
+    move, and nothing is written."""
+    lead, contact = linked_person
+    other_lead = new_lead(sf_person, FirstName="Grace", LastName="Hopper",
+                          Email="grace@example.com")  # fmt: skip
+    activities("contacts")
+    other = RecordLink.objects.get(object="contacts", salesforce_id=other_lead).hubspot_id
+    activities.settings(salesforce_tasks=True)
+    task = sf_person.Task.create({"WhoId": lead, "Subject": "Send quote", "Status": "Not Started"})
+    assert activities().counts["created_in_hubspot"] == 1
+    [copy] = engagements(hs_person, "tasks")
+    assert engagement_contacts(hs_person, "tasks", copy.id) == [contact]
+
+    sf_person.Task.update(task["id"], {"WhoId": other_lead})
+    run = activities()
+    assert run.counts["moved_in_hubspot"] == 1 and not run.counts.get("failed"), run.counts
+    assert engagement_contacts(hs_person, "tasks", copy.id) == [other]
+    assert len(engagements(hs_person, "tasks")) == 1
+    assert_idle(activities)
+
+    converted = emulators.salesforce.app.run_action(
+        "convert_lead", lead_id=other_lead, create_opportunity=False
+    )["contact_id"]
+    activities("contacts")
+    assert RecordLink.objects.get(object="contacts", hubspot_id=other).salesforce_id == converted
+    run = activities()
+    assert not run.counts.get("moved_in_hubspot") and not run.counts.get("failed"), run.counts
+    assert engagement_contacts(hs_person, "tasks", copy.id) == [other]
