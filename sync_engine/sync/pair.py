@@ -52,7 +52,14 @@ from .changes import (
 from .context import CycleContext
 from .owners import OwnerDirectory
 from .rules import Decision, Side, SyncRule, latest_wins, merge_field, two_way_conflict
-from .values import ValueConversionError, compared_type, normalize, to_salesforce
+from .values import (
+    ValueConversionError,
+    compared_type,
+    hubspot_datetime,
+    is_day,
+    normalize,
+    to_salesforce,
+)
 
 OWNER_PROPERTY = "hubspot_owner_id"
 RETRY_BATCH = 2000  # records retried per cycle at most
@@ -158,6 +165,7 @@ class PairSync:
         self._contact_settings: Any = None
         self._geo_fields: dict[tuple[str, str], str | None] = {}
         self._picklists: dict[str, geo.Picklists] = {}
+        self._account_zone: str | None = None
 
     @property
     def counts(self):
@@ -939,7 +947,39 @@ class PairSync:
     def value_type(self, sobject: str, name: str, prop: str) -> str:
         """The type Salesforce's ``name`` and HubSpot's ``prop`` compare as (``compared_type``)."""
         hs_type = (self.ctx.hubspot_properties.get(prop) or {}).get("type")
-        return compared_type(self.ctx.field_type(sobject, name), hs_type)
+        sf_type = self.ctx.field_type(sobject, name)
+        if sf_type == "date" and hs_type == "datetime":  # a day in the account's time zone
+            return compared_type(sf_type, hs_type, self.account_zone)
+        return compared_type(sf_type, hs_type)
+
+    @property
+    def account_zone(self) -> str:
+        """The HubSpot account's time zone (an IANA name; "" when unknown: UTC), kept with the
+        schemas when connecting and read again daily: asked only when a record's day meets a
+        HubSpot date/time, so an idle cycle costs nothing."""
+        if self._account_zone is None:
+            account = services.hubspot_account_details(integration=self.ctx.integration)
+            self._account_zone = str(account.get("timeZone") or "")
+        return self._account_zone
+
+    def hubspot_days_placed(self, inputs: list[dict]) -> list[dict]:
+        """Batch write inputs with each day for a HubSpot date/time property at its midnight in
+        the account's time zone: HubSpot would take the bare day as midnight UTC, which it
+        shows as the day before west of UTC (a Salesforce date mapped to a date/time)."""
+        types = self.ctx.hubspot_properties
+        out = []
+        for item in inputs:
+            values = item.get("properties") or {}
+            days = [
+                k
+                for k, v in values.items()
+                if is_day(v) and (types.get(k) or {}).get("type") == "datetime"
+            ]
+            if days:
+                placed = {k: hubspot_datetime(values[k], self.account_zone) for k in days}
+                item = {**item, "properties": {**values, **placed}}
+            out.append(item)
+        return out
 
     # --- State and Country/Territory picklists (spec §12) ---------------------------------
     @property
@@ -1215,6 +1255,8 @@ class PairSync:
         results: list = []
         failures: dict[str, Any] = {}
         write = getattr(self.ctx.hubspot, f"batch_{action}")
+        if object_type in (None, self.hubspot_object_type):  # (the pair's own properties)
+            inputs = self.hubspot_days_placed(inputs)
         object_type = object_type or self.hubspot_object_type
 
         def send(chunk: list[dict], ahead: CallAhead | None = None) -> None:

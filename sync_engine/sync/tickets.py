@@ -92,7 +92,7 @@ from .changes import (
 from .context import CycleContext
 from .pair import OWNER_PROPERTY, Pair, PairSync, hubspot_version, salesforce_version
 from .rules import Side, latest_wins
-from .values import ValueConversionError, normalize, to_salesforce
+from .values import ZONED_DATE, ValueConversionError, normalize, to_salesforce
 
 log = logging.getLogger(__name__)
 
@@ -1015,11 +1015,18 @@ class TicketSync(PairSync):
     def case_value(self, prop: str, value: str) -> str:
         """A ticket's value as the case value it stands for: a source code through
         ``ORIGINS``, another dropdown option as the picklist value its label is ("HIGH" as
-        "High"), so HubSpot's option names never reach the case. Stage and owner stay as
-        they are: their callers map them."""
+        "High"), so HubSpot's option names never reach the case, a date/time for a case date
+        as its day in the account's time zone. Stage and owner stay as they are: their callers
+        map them."""
         name = self.mapped_names.get(prop)
         if not name or prop in (STAGE, OWNER_PROPERTY):
             return value
+        kind = self.value_type(SOBJECT, name, prop)
+        if value and kind.startswith(ZONED_DATE):  # a date/time for a case date: its day
+            try:
+                return normalize(value, kind)
+            except ValueConversionError:
+                return value  # sent as it is: Salesforce's refusal names it
         if prop == "source_type":
             value = CASE_ORIGINS.get(value, value)
         return self.hubspot_option_comparable(prop, value, SOBJECT, name)

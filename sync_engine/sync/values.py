@@ -4,22 +4,29 @@ HubSpot stores every property value as a string; Salesforce sends and expects ty
 engine compares values in HubSpot's string form, so both sides are normalised here first: a
 number is "5" whether HubSpot holds "5.0" or Salesforce 5.0, a checkbox is "true"/"false", a
 date is "YYYY-MM-DD", a datetime is ISO 8601 in UTC with milliseconds and "Z".
+
+A Salesforce date against a HubSpot date/time is a day in the HubSpot account's time zone
+(``compared_type`` names it ``"date@<zone>"``): HubSpot shows a date/time in that zone, so a
+day goes to HubSpot as its midnight there (``hubspot_datetime``) and a date/time is its day
+there.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from dateutil import parser as date_parser
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "mapping_defaults.json"
 
 NUMBER_TYPES = {"double", "int", "currency", "percent", "long"}
+ZONED_DATE = "date@"  # + the account's time zone: see ``compared_type``
 
 
 class ValueConversionError(ValueError):
@@ -44,6 +51,45 @@ def _datetime_text(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+@cache
+def zone_named(name: str | None) -> tzinfo:
+    """The time zone of that IANA name; UTC when there is none or this server doesn't know
+    it."""
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(str(name))
+    except (KeyError, ValueError):
+        return UTC
+
+
+def _day_in(text: str, zone: str) -> str:
+    """A HubSpot date/time's day in the account's time zone. Midnight UTC is its UTC day:
+    what HubSpot makes of a date given without a time, and how days were written before."""
+    moment = _parse_datetime(text).astimezone(UTC)
+    if moment.time() == time(0):
+        return moment.date().isoformat()
+    return moment.astimezone(zone_named(zone)).date().isoformat()
+
+
+def hubspot_datetime(day: str, zone: str) -> str:
+    """A day (``YYYY-MM-DD``) for a HubSpot date/time property: its midnight in the account's
+    time zone as epoch milliseconds, so HubSpot shows that day."""
+    start = datetime.combine(date.fromisoformat(day), time(0), tzinfo=zone_named(zone))
+    return str(round(start.timestamp() * 1000))
+
+
+def is_day(value: object) -> bool:
+    """Whether ``value`` is a bare day, ``YYYY-MM-DD``."""
+    if not isinstance(value, str) or len(value) != 10:
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def normalize(value: object, sf_type: str) -> str:
     """Either side's value in the canonical string form for a field of ``sf_type``."""
     if value is None or value == "":
@@ -66,8 +112,11 @@ def normalize(value: object, sf_type: str) -> str:
             return date.fromisoformat(text[:10]).isoformat()
         if sf_type == "datetime":
             return _datetime_text(_parse_datetime(text))
+        if sf_type.startswith(ZONED_DATE):
+            return _day_in(text, sf_type.removeprefix(ZONED_DATE))
     except (InvalidOperation, ValueError) as error:
-        raise ValueConversionError(f"{text!r} is not a valid {sf_type} value") from error
+        shown = sf_type.partition("@")[0]  # (a day in a time zone is a date)
+        raise ValueConversionError(f"{text!r} is not a valid {shown} value") from error
     return text
 
 
@@ -82,19 +131,23 @@ def domain_of(value: object) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def compared_type(sf_type: str, hs_type: str | None) -> str:
+def compared_type(sf_type: str, hs_type: str | None, zone: str = "") -> str:
     """The type a Salesforce field of ``sf_type`` and the HubSpot property (of ``hs_type``)
     mapped to it compare as: the field's, except that a date/time mapped to a HubSpot date
     picker compares as its day (UTC), all HubSpot keeps of it (HubSpot refuses a date that
-    isn't midnight UTC)."""
+    isn't midnight UTC), and a date mapped to a HubSpot date/time as a day in the account's
+    time zone ``zone`` (``"date@America/New_York"``), the day HubSpot shows."""
     if sf_type == "datetime" and hs_type == "date":
         return "date"
+    if sf_type == "date" and hs_type == "datetime":
+        return f"{ZONED_DATE}{zone or 'UTC'}"
     return sf_type
 
 
 def to_salesforce(value: str | None, sf_type: str, kind: str | None = None) -> object:
     """A HubSpot string as Salesforce JSON for a field of ``sf_type`` ("" clears: None), the
-    value compared as ``kind`` (``compared_type``) when that isn't ``sf_type``."""
+    value compared as ``kind`` (``compared_type``) when that isn't ``sf_type`` (a date/time
+    for a date: its day in the account's time zone)."""
     text = normalize(value, kind or sf_type)
     if text == "":
         return None

@@ -142,8 +142,9 @@ def test_a_salesforce_date_time_syncs_with_a_hubspot_date_picker(mapped, emulato
 
 @pytest.mark.parametrize("object_name", sorted(PAIRS))
 def test_a_salesforce_date_syncs_with_a_hubspot_date_time(mapped, emulators, object_name):
-    """The other way round: a Salesforce date is midnight UTC of its day in HubSpot, and a
-    HubSpot date/time is its day (UTC) in Salesforce; another time that day changes nothing."""
+    """The other way round: a Salesforce date is midnight of its day in the HubSpot account's
+    time zone (UTC here; see test_dates_time_zone.py), and a HubSpot date/time is its day
+    there in Salesforce; another time that day changes nothing."""
     pair = mapped(object_name, "date", "datetime")
     record = pair.create("2026-03-05")
     pair()
