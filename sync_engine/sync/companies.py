@@ -54,6 +54,7 @@ from .changes import (
 from .context import CycleContext
 from .lifecycle import LIFECYCLE_ERROR
 from .pair import (
+    MERGED_IDS,
     OWNER_PROPERTY,
     SALESFORCE_COLLECTION,
     Pair,
@@ -88,8 +89,9 @@ SYSTEM_FIELDS = [
     "Name",
     "OwnerId",
 ]
-HUBSPOT_SYSTEM = ["name", MODIFIED, LINK_PROPERTY, KEY_PROPERTY, OWNER_PROPERTY]
+HUBSPOT_SYSTEM = ["name", MODIFIED, LINK_PROPERTY, KEY_PROPERTY, OWNER_PROPERTY, MERGED_IDS]
 PRIMARY_CONTACT_TO_COMPANY = 1  # HUBSPOT_DEFINED association type ids (v4)
+PRIMARY_COMPANY_TO_CONTACT = 2
 BATCH = 1000
 LINKS_PER_BATCH = 2000  # newly linked contacts put in step at a time
 LINK_BATCHES_PER_CYCLE = 5
@@ -306,13 +308,23 @@ class CompanySync(PairSync):
     def hubspot_companies_of_contacts(self, contact_ids: list[str]) -> dict[str, list[str]]:
         return self.associated("contacts", OBJECT, contact_ids)
 
-    def associated(self, from_type: str, to_type: str, ids: list[str]) -> dict[str, list[str]]:
+    def associated(
+        self, from_type: str, to_type: str, ids: list[str], *, type_id: int | None = None
+    ) -> dict[str, list[str]]:
+        """id -> the ids it is associated with (only by association ``type_id``, if given)."""
         if not ids:
             return {}
         result = hubspot_associations_read(self.ctx.hubspot, from_type, to_type, ids)
         out: dict[str, list[str]] = {}
         for item in result.results:
-            out[str(item._from.id)] = sorted({str(t.to_object_id) for t in item.to or []})
+            out[str(item._from.id)] = sorted(
+                {
+                    str(t.to_object_id)
+                    for t in item.to or []
+                    if type_id is None
+                    or any(a.type_id == type_id for a in t.association_types or [])
+                }
+            )
         return out
 
     # --- HubSpot → Salesforce -------------------------------------------------------------
@@ -331,6 +343,7 @@ class CompanySync(PairSync):
         fresh, handled = self.fresh_versions(
             objects, cursor, force=force, version=lambda o: hubspot_version(o, MODIFIED)
         )
+        self.follow_hubspot_merges(fresh)
         pairs, unlinked = self.split_hubspot_changes(fresh, SOBJECT, force=force)
         self.load_salesforce_partners(pairs)
         unlinked += [p.hubspot for p in pairs if p.salesforce is None]
@@ -340,6 +353,18 @@ class CompanySync(PairSync):
         self.merge_and_write(pairs)
         self.commit(pairs, cursor, handled)
         self.after_links(pairs)
+
+    def follow_hubspot_merges(self, objects: list[Any]) -> None:
+        """Companies merged in HubSpot (which HubSpot's own integration forbids, but this
+        can't): the account follows the surviving company unless that has one of its own."""
+        survivors = {
+            old: str(obj.id)
+            for obj in objects
+            for old in ((obj.properties or {}).get(MERGED_IDS) or "").split(";")
+            if old
+        }
+        for link in self.links_by("hubspot_id", survivors).values():
+            self.repoint_hubspot(link, survivors[link.hubspot_id])
 
     def load_salesforce_partners(self, pairs: list[Pair]) -> None:
         if not pairs:
@@ -392,6 +417,15 @@ class CompanySync(PairSync):
                 self.ctx.salesforce, "Contact", ["Id", "AccountId"], sf_contacts
             )
         }
+        # Accounts another company has already: a company whose contacts span accounts
+        # matches the one of theirs still free.
+        taken = set(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                salesforce_id__in={a for a in accounts_of.values() if a} | set(named.values()),
+            ).values_list("salesforce_id", flat=True)
+        )
         candidates: dict[str, str] = {}
         for obj in objects:
             hs_id = str(obj.id)
@@ -399,19 +433,14 @@ class CompanySync(PairSync):
                 candidates[hs_id] = named[hs_id]
                 continue
             votes = Counter(
-                accounts_of.get(contact_links[c].salesforce_id)
+                account
                 for c in people.get(hs_id, ())
-                if c in contact_links and accounts_of.get(contact_links[c].salesforce_id)
+                if c in contact_links
+                and (account := accounts_of.get(contact_links[c].salesforce_id))
+                and account not in taken
             )
             if votes:
                 candidates[hs_id] = max(votes, key=lambda a: (votes[a], a))
-        taken = set(
-            RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                object=OBJECT,
-                salesforce_id__in=list(candidates.values()),
-            ).values_list("salesforce_id", flat=True)
-        )
         records = {
             r["Id"]: r
             for r in salesforce_by_ids(
@@ -497,7 +526,7 @@ class CompanySync(PairSync):
         if mapping.hubspot_property == OWNER_PROPERTY:
             return props.get(OWNER_PROPERTY) or ""
         if mapping.hubspot_property == DOMAIN:
-            return domain_of(props.get(DOMAIN))
+            return company_domain(props.get(DOMAIN))
         if self.geo_mapped(mapping):  # the org's state and country picklists (spec §12)
             return self.geo_hubspot_comparable(SOBJECT, mapping.hubspot_property, props)
         prop, name = mapping.hubspot_property, self.ctx.mapped_field(mapping, SOBJECT)
@@ -509,7 +538,7 @@ class CompanySync(PairSync):
     # of "web.example" are in step, and a domain from HubSpot becomes "https://web.example".
     def salesforce_value_compared(self, mapping, record: dict, name: str, kind: str) -> str:
         if mapping.hubspot_property == DOMAIN:
-            return domain_of(record.get(name))
+            return company_domain(record.get(name))
         return super().salesforce_value_compared(mapping, record, name, kind)
 
     def salesforce_value_written(self, mapping, value: str, sf_type: str, kind: str) -> object:
@@ -534,6 +563,8 @@ class CompanySync(PairSync):
             if prop == OWNER_PROPERTY:
                 self.merge_owner(pair, name, snapshot)
                 continue
+            if prop == DOMAIN and self.domain_refused(pair, name):
+                continue
             self.merge_mapped(
                 pair, mapping, name, snapshot=snapshot, sf_time=sf_time, creating=creating
             )
@@ -541,6 +572,24 @@ class CompanySync(PairSync):
             for prop in (LINK_PROPERTY, KEY_PROPERTY):
                 if self.ctx.hubspot_writable(prop) and props.get(prop) != pair.salesforce_id:
                     pair.to_hubspot[prop] = pair.salesforce_id
+
+    def domain_refused(self, pair: Pair, name: str) -> bool:
+        """A Website (or domain) that is no web address at all: an error on that record,
+        kept until it is fixed (the rest of the record syncs; the field is left alone)."""
+        for direction, value in (
+            ("to_hubspot", (pair.salesforce or {}).get(name)),
+            ("to_salesforce", pair.hs_props.get(DOMAIN)),
+        ):
+            try:
+                company_domain(value)
+            except ValueConversionError as error:
+                pair.partial = True
+                field = name if direction == "to_hubspot" else DOMAIN
+                self.record_error(
+                    pair, direction, "property_value", "INVALID_VALUE", f"{field}: {error}", [name]
+                )
+                return True
+        return False
 
     # --- writes ---------------------------------------------------------------------------
     def merge_and_write(self, pairs: list[Pair]) -> None:
@@ -664,11 +713,14 @@ class CompanySync(PairSync):
         self.give_accounts_to_private_contacts(pairs)
 
     def give_accounts_to_private_contacts(self, pairs: list[Pair]) -> None:
-        """Accounts just created from HubSpot companies: the company's contacts that sync as
-        Salesforce contacts without an account get it (spec §9, "private" contacts)."""
+        """Accounts just created from HubSpot companies: the contacts it is the primary
+        company of that sync as Salesforce contacts without an account get it (spec §9,
+        "private" contacts). A further company of theirs, a partner's, isn't their account."""
         if not pairs:
             return
-        people = self.associated(OBJECT, "contacts", [p.hubspot_id for p in pairs])
+        people = self.associated(
+            OBJECT, "contacts", [p.hubspot_id for p in pairs], type_id=PRIMARY_COMPANY_TO_CONTACT
+        )
         account_of = {p.hubspot_id: p.salesforce_id for p in pairs}
         links = {
             link.hubspot_id: link
@@ -1180,6 +1232,15 @@ class CompanySync(PairSync):
             ),
         )
         self.associate_in_salesforce(objects)
+
+
+def company_domain(value: object) -> str:
+    """``domain_of``, with a value that is no web address at all ("http://[intranet", which
+    Salesforce's Website takes) an error on that field alone, not on the whole cycle."""
+    try:
+        return domain_of(value)
+    except ValueError as error:
+        raise ValueConversionError(f"{value!r} is not a web address") from error
 
 
 def _contact(contact_id: str, company: str | None, modified: str | None) -> Any:

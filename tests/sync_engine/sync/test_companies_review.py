@@ -1,0 +1,380 @@
+"""Companies ⇄ accounts: scenarios an admin of HubSpot's own integration runs into."""
+
+from __future__ import annotations
+
+from emulators.testing import advance_clocks
+from sync_engine.models import FieldMapping, RecordLink, SyncError
+from sync_engine.services import record_resync
+
+from . import test_companies
+from .helpers import hs_create, hs_get
+from .test_companies import hs_company, hs_company_get, hs_company_ids
+
+companies = test_companies.companies  # the fixture
+
+
+def associate(sync, contact, company, **kw):
+    sync.hs_action("associate", from_type="contacts", from_id=contact,
+                        to_type="companies", to_id=company, **kw)  # fmt: skip
+
+
+def company_ids_of(hs, contact) -> list[str]:
+    page = hs.crm.associations.v4.basic_api.get_page("contacts", contact, "companies")
+    return sorted(str(a.to_object_id) for a in page.results)
+
+
+def test_an_account_merged_in_salesforce_moves_its_contacts_to_the_survivors_company(
+    companies, sf_person, hs_person, emulators
+):
+    master = sf_person.Account.create({"Name": "Master"})["id"]
+    loser = sf_person.Account.create({"Name": "Loser"})["id"]
+    contact = sf_person.Contact.create(
+        {"LastName": "Lou", "Email": "lou@loser.example", "AccountId": loser}
+    )["id"]
+    companies.both()
+    companies()
+    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    master_company = companies.link(salesforce_id=master).hubspot_id
+    loser_company = companies.link(salesforce_id=loser).hubspot_id
+    assert company_ids_of(hs_person, hs_contact) == [loser_company]
+
+    emulators.salesforce.app.run_action(
+        "merge", object="Account", master_id=master, loser_ids=[loser]
+    )
+    companies.both()
+    companies.both()
+    assert sf_person.Contact.get(contact)["AccountId"] == master
+    assert company_ids_of(hs_person, hs_contact) == [master_company]
+    assert hs_get(hs_person, hs_contact, "associatedcompanyid")["associatedcompanyid"] == (
+        master_company
+    )
+    assert companies.link(salesforce_id=master).hubspot_id == master_company
+    assert not companies.links().filter(salesforce_id=loser).exists()
+    assert sorted(hs_company_ids(hs_person)) == sorted([master_company, loser_company])
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+
+
+def test_an_account_merged_into_an_unlinked_one_keeps_its_company(
+    companies, sf_person, hs_person, emulators
+):
+    loser = sf_person.Account.create({"Name": "Loser"})["id"]
+    companies()
+    loser_company = companies.link(salesforce_id=loser).hubspot_id
+    companies.settings(salesforce_creates=False)
+    master = sf_person.Account.create({"Name": "Master"})["id"]
+    companies()
+    companies.settings(salesforce_creates=True)
+    advance_clocks(emulators, 60)
+    emulators.salesforce.app.run_action(
+        "merge", object="Account", master_id=master, loser_ids=[loser]
+    )
+    companies()
+    companies()
+    assert companies.link(salesforce_id=master).hubspot_id == loser_company
+    props = hs_company_get(hs_person, loser_company, "salesforce_account_id_sync")
+    assert props["salesforce_account_id_sync"] == master
+    assert hs_company_ids(hs_person) == [loser_company]
+
+
+def test_a_company_synced_by_hand_twice_makes_one_account(
+    companies, integration, sf_person, hs_person
+):
+    company = hs_company(hs_person, name="By Hand")
+    companies()
+    for _ in range(2):
+        record_resync(
+            integration=integration, object_name="companies", record_key=f"hubspot:{company}"
+        )
+        companies()
+    assert sf_person.query("SELECT Id FROM Account")["totalSize"] == 1
+    assert companies.link(hubspot_id=str(company))
+
+
+def test_a_company_seen_before_its_contact_synced_creates_its_account_once_it_does(
+    companies, integration, sf_person, hs_person
+):
+    company = hs_company(hs_person, name="Early Co")
+    contact = hs_create(hs_person, email="early@early.example", firstname="E", lastname="Arly")
+    associate(companies, contact, company)
+    companies()  # company sync first: the contact isn't in Salesforce yet
+    assert not companies.links().exists()
+    companies.both()
+    companies.both()
+    account = companies.link(hubspot_id=str(company)).salesforce_id
+    sf_contact = RecordLink.objects.get(object="contacts", hubspot_id=contact).salesforce_id
+    assert sf_person.Contact.get(sf_contact)["AccountId"] == account
+
+
+def test_a_private_contact_on_two_companies_gets_its_primary_companys_account(
+    companies, sf_person, hs_person
+):
+    contact = hs_create(hs_person, email="two@two.example", firstname="Two", lastname="Co")
+    companies.both()  # a Salesforce contact with no account
+    other = hs_company(hs_person, name="Other Co")
+    primary = hs_company(hs_person, name="Primary Employer")
+    associate(companies, contact, primary)  # the first company is the primary one
+    associate(companies, contact, other)
+    assert hs_get(hs_person, contact, "associatedcompanyid")["associatedcompanyid"] == primary
+    companies.both()
+    companies.both()
+    sf_contact = RecordLink.objects.get(object="contacts", hubspot_id=contact).salesforce_id
+    account = companies.link(hubspot_id=str(primary)).salesforce_id
+    assert sf_person.Contact.get(sf_contact)["AccountId"] == account
+    assert hs_get(hs_person, contact, "associatedcompanyid")["associatedcompanyid"] == primary
+
+
+def test_syncing_a_contacts_other_company_by_hand_leaves_it_on_its_primary_company(
+    companies, integration, sf_person, hs_person
+):
+    """An admin syncs a partner company of a "private" contact by hand: the new account is
+    not the contact's; its AccountId follows its primary company."""
+    contact = hs_create(hs_person, email="pat@agency.example", firstname="Pat", lastname="A")
+    employer = hs_company(hs_person, name="Employer")
+    partner = hs_company(hs_person, name="Partner Agency")
+    associate(companies, contact, employer)  # the first company is the primary one
+    associate(companies, contact, partner)
+    companies.settings(hubspot_creates=False)
+    companies.both()
+    sf_contact = RecordLink.objects.get(object="contacts", hubspot_id=contact).salesforce_id
+    record_resync(integration=integration, object_name="companies", record_key=f"hubspot:{partner}")
+    companies()
+    assert companies.link(hubspot_id=str(partner))
+    assert sf_person.Contact.get(sf_contact)["AccountId"] is None
+    companies.both()
+    assert sf_person.Contact.get(sf_contact)["AccountId"] is None
+    assert hs_get(hs_person, contact, "associatedcompanyid")["associatedcompanyid"] == employer
+
+
+def test_a_company_whose_contacts_span_two_accounts_matches_the_one_still_free(
+    companies, sf_person, hs_person
+):
+    """Company C's contacts: one on account A (already Acme's), one on account B (no
+    company yet). C is B's company, whichever side is read first; no third account."""
+    companies.settings(salesforce_creates=False, hubspot_creates=False)
+    bee = sf_person.Account.create({"Name": "Bee"})["id"]  # the smaller id
+    ay = sf_person.Account.create({"Name": "Ay"})["id"]
+    acme = hs_company(hs_person, name="Acme")
+    x = hs_create(hs_person, email="x@acme.example", firstname="X", lastname="X")
+    z = hs_create(hs_person, email="z@bee.example", firstname="Z", lastname="Z")
+    associate(companies, x, acme)
+    companies.both()
+    sf_x = RecordLink.objects.get(object="contacts", hubspot_id=x).salesforce_id
+    sf_z = RecordLink.objects.get(object="contacts", hubspot_id=z).salesforce_id
+    sf_person.Contact.update(sf_x, {"AccountId": ay})
+    sf_person.Contact.update(sf_z, {"AccountId": bee})
+    companies.both()
+    assert companies.link(salesforce_id=ay).hubspot_id == acme
+    assert not companies.links().filter(salesforce_id=bee).exists()
+
+    c = hs_company(hs_person, name="Bee (HubSpot)")
+    associate(companies, z, c)
+    associate(companies, x, c)  # X also works with C: not its primary company
+    companies.both()
+    companies.both()
+    assert companies.link(salesforce_id=bee).hubspot_id == c
+    assert sf_person.query("SELECT Id FROM Account")["totalSize"] == 2
+
+
+def test_an_account_deleted_then_restored_in_salesforce_finds_its_company_again(
+    companies, sf_person, hs_person, emulators
+):
+    account = sf_person.Account.create({"Name": "Phoenix"})["id"]
+    contact = sf_person.Contact.create(
+        {"LastName": "Fawkes", "Email": "f@phoenix.example", "AccountId": account}
+    )["id"]
+    companies.both()
+    companies.both()
+    company = companies.link(salesforce_id=account).hubspot_id
+    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    advance_clocks(emulators, 60)
+    sf_person.Account.delete(account)
+    companies.both()
+    assert not companies.links().exists()
+    advance_clocks(emulators, 60)
+    emulators.salesforce.app.run_action("undelete", id=account)
+    companies.both()
+    companies.both()
+    assert companies.link(salesforce_id=account).hubspot_id == company
+    assert hs_company_ids(hs_person) == [company]
+    assert hs_get(hs_person, hs_contact, "associatedcompanyid")["associatedcompanyid"] == company
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+
+
+def test_an_account_whose_website_is_no_address_fails_alone(
+    companies, sf_person, hs_person, emulators
+):
+    """Salesforce's Website takes any text: one that is no address at all is an error on
+    that account's domain, not a company cycle that fails for every account."""
+    good = sf_person.Account.create({"Name": "Good", "Website": "https://good.example"})["id"]
+    bad = sf_person.Account.create({"Name": "Bad", "Website": "http://[intranet"})["id"]
+    companies()
+    company = companies.link(salesforce_id=good).hubspot_id
+    assert hs_company_get(hs_person, company, "domain")["domain"] == "good.example"
+    bad_company = companies.link(salesforce_id=bad).hubspot_id
+    assert hs_company_get(hs_person, bad_company, "name")["name"] == "Bad"
+    companies()
+    error = SyncError.objects.get(object="companies", resolved_at__isnull=True)
+    assert error.record_key == f"salesforce:{bad}"
+    assert error.message == "Website: 'http://[intranet' is not a web address"
+
+    advance_clocks(emulators, 60)
+    sf_person.Account.update(bad, {"Website": "https://bad.example"})
+    companies()
+    companies()
+    assert hs_company_get(hs_person, bad_company, "domain")["domain"] == "bad.example"
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+
+
+def test_changes_made_while_company_sync_was_off_follow_once_it_is_on_again(
+    companies, integration, sf_person, hs_person, emulators
+):
+    from sync_engine.services import object_settings_update
+
+    first = sf_person.Account.create({"Name": "First"})["id"]
+    second = sf_person.Account.create({"Name": "Second"})["id"]
+    mover = sf_person.Contact.create(
+        {"LastName": "Mover", "Email": "mover@off.example", "AccountId": first}
+    )["id"]
+    companies.both()
+    companies.both()
+    hs_mover = RecordLink.objects.get(object="contacts", salesforce_id=mover).hubspot_id
+    second_company = companies.link(salesforce_id=second).hubspot_id
+
+    object_settings_update(
+        integration=integration, object_name="companies", changes={}, enabled=False
+    )
+    advance_clocks(emulators, 60)
+    sf_person.Contact.update(mover, {"AccountId": second})
+    newcomer = hs_create(hs_person, email="new@off.example", firstname="New", lastname="Comer")
+    newco = hs_company(hs_person, name="Newco")
+    associate(companies, newcomer, newco)
+    companies("contacts")  # the contact sync goes on: a Salesforce contact, no account
+    companies("contacts")
+    advance_clocks(emulators, 60)
+    object_settings_update(
+        integration=integration, object_name="companies", changes={}, enabled=True
+    )
+    companies.both()
+    companies.both()
+    assert company_ids_of(hs_person, hs_mover) == [second_company]
+    account = companies.link(hubspot_id=str(newco)).salesforce_id
+    sf_newcomer = RecordLink.objects.get(object="contacts", hubspot_id=newcomer).salesforce_id
+    assert sf_person.Contact.get(sf_newcomer)["AccountId"] == account
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+
+
+def test_a_company_whose_account_was_deleted_gets_a_new_one_when_synced_by_hand(
+    companies, integration, sf_person, hs_person, emulators
+):
+    contact = hs_create(hs_person, email="pat@deleted.example", firstname="Pat", lastname="D")
+    company = hs_company(hs_person, name="Deleted Account Co")
+    associate(companies, contact, company)
+    companies.both()
+    companies.both()
+    old = companies.link(hubspot_id=str(company)).salesforce_id
+    advance_clocks(emulators, 60)
+    sf_person.Account.delete(old)
+    companies.both()
+    companies.both()
+    assert not companies.links().exists()
+    record_resync(integration=integration, object_name="companies", record_key=f"hubspot:{company}")
+    companies()
+    new = companies.link(hubspot_id=str(company)).salesforce_id
+    assert new != old
+    assert sf_person.Account.get(new)["Name"] == "Deleted Account Co"
+    assert (
+        hs_company_get(hs_person, company, "salesforce_account_id_sync")[
+            "salesforce_account_id_sync"
+        ]
+        == new
+    )
+    companies.both()
+    assert sf_person.query("SELECT Id FROM Account")["totalSize"] == 1
+
+
+def test_with_deletes_on_a_merged_accounts_company_goes_and_its_contacts_follow_the_master(
+    companies, sf_person, hs_person, emulators
+):
+    companies.settings(salesforce_delete="delete")
+    master = sf_person.Account.create({"Name": "Master"})["id"]
+    loser = sf_person.Account.create({"Name": "Loser"})["id"]
+    contact = sf_person.Contact.create(
+        {"LastName": "Lou", "Email": "lou@loser.example", "AccountId": loser}
+    )["id"]
+    companies.both()
+    companies.both()
+    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    master_company = companies.link(salesforce_id=master).hubspot_id
+    advance_clocks(emulators, 60)
+    emulators.salesforce.app.run_action(
+        "merge", object="Account", master_id=master, loser_ids=[loser]
+    )
+    companies.both()
+    companies.both()
+    assert hs_company_ids(hs_person) == [master_company]
+    assert company_ids_of(hs_person, hs_contact) == [master_company]
+    assert sf_person.Contact.get(contact)["AccountId"] == master
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+
+
+def test_a_synced_company_merged_into_a_duplicate_in_hubspot_keeps_its_account(
+    companies, sf_person, hs_person, emulators
+):
+    account = sf_person.Account.create({"Name": "Acme"})["id"]
+    contact = sf_person.Contact.create(
+        {"LastName": "Ann", "Email": "ann@acme.example", "AccountId": account}
+    )["id"]
+    companies.both()
+    companies.both()
+    synced = companies.link(salesforce_id=account).hubspot_id
+    duplicate = hs_company(hs_person, name="Acme Inc (duplicate)")
+    companies()
+    advance_clocks(emulators, 60)
+    companies.hs_action("merge", object_type="companies", primary_id=duplicate, merged_id=synced)
+    companies.both()
+    companies.both()
+    assert hs_company_ids(hs_person) == [duplicate]
+    assert companies.link(salesforce_id=account).hubspot_id == duplicate
+    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    assert company_ids_of(hs_person, hs_contact) == [duplicate]
+    assert sf_person.Contact.get(contact)["AccountId"] == account
+    assert sf_person.query("SELECT Id FROM Account")["totalSize"] == 1
+    # The surviving company's edits reach the account.
+    FieldMapping.objects.filter(object="companies", hubspot_property="numberofemployees").update(
+        rule="two_way"
+    )
+    hs_person.crm.companies.basic_api.update(duplicate, {"properties": {"numberofemployees": "42"}})
+    companies()
+    assert sf_person.Account.get(account)["NumberOfEmployees"] == 42
+
+
+def test_a_converted_lead_brings_its_hubspot_company_to_the_new_account(
+    companies, integration, sf_person, hs_person, emulators
+):
+    """A lead's company creates no account (spec §9); once Salesforce converts the lead, the
+    new account is that company's, not a second company."""
+    from sync_engine.services import object_settings_update
+
+    object_settings_update(
+        integration=integration, object_name="contacts", changes={"hubspot_creates": "lead"}
+    )
+    contact = hs_create(
+        hs_person, email="lee@convert.example", firstname="Lee", lastname="C", company="Convert Co"
+    )
+    company = hs_company(hs_person, name="Convert Co")
+    associate(companies, contact, company)
+    companies.both()
+    companies.both()
+    lead = RecordLink.objects.get(object="contacts", hubspot_id=contact).salesforce_id
+    assert not companies.links().exists()
+    advance_clocks(emulators, 60)
+    converted = emulators.salesforce.app.run_action(
+        "convert_lead", lead_id=lead, create_opportunity=False
+    )
+    companies.both()
+    companies.both()
+    account = converted["account_id"]
+    assert companies.link(salesforce_id=account).hubspot_id == company
+    assert hs_company_ids(hs_person) == [company]
+    assert hs_get(hs_person, contact, "associatedcompanyid")["associatedcompanyid"] == company
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
