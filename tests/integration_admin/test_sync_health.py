@@ -797,7 +797,8 @@ def test_the_cadence_note_shows_what_a_cycle_costs_by_the_schedule(admin_client,
     safe, yet cycles run every 2 minutes. The schedule paces by the median cycle, and the
     only one so far (the first, which reads everything) cost 8 calls: 8 a minute would be
     11,520 a day, more than the 9,989 left. The note gives that figure, so the card doesn't
-    read as a contradiction."""
+    read as a contradiction: it says the cycles cost more than usual, not that the
+    allocation needs them slowed."""
     _cycles(connected, 8, n=1)
     _calls(connected, 11)
     Integration.objects.filter(pk=connected.pk).update(salesforce_api_allocation=10_000)
@@ -808,8 +809,9 @@ def test_the_cadence_note_shows_what_a_cycle_costs_by_the_schedule(admin_client,
         in html
     )
     assert (
-        "Cycles run every 2 minutes instead of every minute, to keep within the allocation at "
-        "about 8 Salesforce calls a cycle." in html
+        "Recent cycles cost more than usual (about 8 Salesforce calls each, as a first sync "
+        "does), so cycles run every 2 minutes instead of every minute until they cost less."
+        in html
     )
 
 
