@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from sync_engine.services import HUBSPOT_OBJECT_TYPE_IDS as HUBSPOT_OBJECTS_BY_ID
 
 # HubSpot's object type ids in record URLs, by object name.
 HUBSPOT_OBJECT_TYPE_IDS = {name: type_id for type_id, name in HUBSPOT_OBJECTS_BY_ID.items()}
 HUBSPOT_APP_URL = "https://app.hubspot.com"
+
+
+def hubspot_app_url(connection) -> str:
+    """Where HubSpot's pages live: app.hubspot.com for HubSpot's own API host; any other API
+    host (the emulator, in the demo and tests) serves the same addresses itself."""
+    base_url = (connection.base_url or "").rstrip("/")
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    hubspots_own = not host or host == "hubapi.com" or host.endswith(".hubapi.com")
+    if hubspots_own or parts.scheme not in ("http", "https"):
+        return HUBSPOT_APP_URL
+    return base_url
+
+
+def _account_url(connection) -> str:
+    return f"{hubspot_app_url(connection)}/contacts/{quote(connection.portal_id, safe='')}"
 
 
 def salesforce_record_url(connection, sobject: str, record_id: str) -> str:
@@ -23,17 +39,14 @@ def salesforce_record_url(connection, sobject: str, record_id: str) -> str:
 
 
 def hubspot_record_url(connection, object_name: str, record_id: str) -> str:
-    """``https://app.hubspot.com/contacts/{portal}/record/{type}/{id}``; "" when unknown.
+    """``{app}/contacts/{portal}/record/{type}/{id}``; "" when unknown.
     ``object_name`` is a standard object ("contacts") or a custom one's type id ("2-1000001")."""
     type_id = HUBSPOT_OBJECT_TYPE_IDS.get(object_name)
     if type_id is None and re.fullmatch(r"2-\d+", object_name or ""):
         type_id = object_name
     if not connection or not connection.portal_id or not type_id or not record_id:
         return ""
-    return (
-        f"{HUBSPOT_APP_URL}/contacts/{quote(connection.portal_id, safe='')}/record/"
-        f"{type_id}/{quote(record_id, safe='')}"
-    )
+    return f"{_account_url(connection)}/record/{type_id}/{quote(record_id, safe='')}"
 
 
 def hubspot_create_list_url(connection) -> str:
@@ -41,15 +54,12 @@ def hubspot_create_list_url(connection) -> str:
     id isn't known (then no list can be created from here)."""
     if not connection or not connection.portal_id:
         return ""
-    return f"{HUBSPOT_APP_URL}/contacts/{quote(connection.portal_id, safe='')}/objectLists/create"
+    return f"{_account_url(connection)}/objectLists/create"
 
 
 def hubspot_list_url(connection, list_id: str) -> str:
-    """``https://app.hubspot.com/contacts/{portal}/objectLists/{listId}``: a list (a *view*
+    """``{app}/contacts/{portal}/objectLists/{listId}``: a list (a *view*
     made from the Sync health tab); "" when the account id isn't known."""
     if not connection or not connection.portal_id or not list_id:
         return ""
-    return (
-        f"{HUBSPOT_APP_URL}/contacts/{quote(connection.portal_id, safe='')}/objectLists/"
-        f"{quote(str(list_id), safe='')}"
-    )
+    return f"{_account_url(connection)}/objectLists/{quote(str(list_id), safe='')}"

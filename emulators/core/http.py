@@ -3,6 +3,8 @@
 Each emulator subclasses :class:`EmulatorApp`, registers its routes and overrides the hooks
 for authentication, budgets, response headers and error bodies. The base class runs the
 pipeline every request goes through and serves the control plane under ``/__emulator__/``.
+Routes in ``pages`` (record pages for a browser) skip the pipeline: no auth, faults, budget
+or ledger entry.
 """
 
 from __future__ import annotations
@@ -146,6 +148,8 @@ class EmulatorApp:
         self.clock = clock or Clock()
         self.router = Router()
         self.control = Router()
+        # Read-only HTML pages for a browser: no auth, faults, budget or ledger (not API calls).
+        self.pages = Router()
         self.faults = FaultInjector()
         self.ledger = RequestLedger()
         self.lock = threading.RLock()
@@ -221,6 +225,12 @@ class EmulatorApp:
         started = time.perf_counter()
         if request.raw_path.startswith(CONTROL_PREFIX):
             return self._handle_control(request)
+        if request.method in ("GET", "HEAD"):
+            page, params, _ = self.pages.match("GET", request.raw_path)
+            if page is not None:
+                request.params = params
+                with self.lock:
+                    return page(request)
         rule = self.faults.pick(request.method, request.path)
         if rule is not None and not rule.stall():
             rule = None  # a delay alone: answered as usual

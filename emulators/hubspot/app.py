@@ -16,6 +16,7 @@ from typing import Any
 from ..core.clock import Clock
 from ..core.faults import FaultRule
 from ..core.http import EmulatorApp, Handler, Request, Response
+from . import pages
 from .actions import Actions
 from .errors import error_response, html_error, rate_limit_body
 from .handlers.associations import AssociationHandlers
@@ -58,6 +59,7 @@ class HubSpotApp(EmulatorApp):
         ):
             handlers(self).register()
         Actions(self).register()
+        pages.register(self)
 
     def now_ms(self) -> int:
         return to_ms(self.clock.now())

@@ -15,7 +15,7 @@ from typing import Any
 from ..core.clock import Clock
 from ..core.faults import FaultRule
 from ..core.http import EmulatorApp, Handler, Request, Response
-from . import actions, oauth, stages
+from . import actions, oauth, pages, stages
 from .dml import Ctx, Writer
 from .errors import SfError, invalid_session, limit_exceeded, not_found
 from .handlers import bulk2, collections, composite, misc, query, search, sobjects
@@ -73,6 +73,7 @@ class SalesforceApp(EmulatorApp):
             module.register(self)
         oauth.register(self)
         actions.register(self)
+        pages.register(self)
         self._bootstrap()
 
     # --- routing helpers -----------------------------------------------------------------

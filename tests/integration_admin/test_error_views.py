@@ -74,7 +74,7 @@ def created_list_ids() -> list[str]:
 
 
 # --- making a view ------------------------------------------------------------------------------
-def test_admin_makes_a_view_of_the_affected_records(admin_client, admin_user, live, hs):
+def test_admin_makes_a_view_of_the_affected_records(admin_client, admin_user, live, hs, emulators):
     ids = contacts(hs, 3)
     for hubspot_id in ids:
         error_for(live, hubspot_id)
@@ -92,8 +92,10 @@ def test_admin_makes_a_view_of_the_affected_records(admin_client, admin_user, li
     assert found.name.startswith(NAME) and found.processing_type == "MANUAL"
     assert found.object_type_id == "0-1"
     assert members(hs, list_id) == set(ids)
-    # The panel comes back with a link to the list in HubSpot and the flash out of band.
-    assert f'href="https://app.hubspot.com/contacts/62515/objectLists/{list_id}"' in html
+    # The panel comes back with a link to the list in HubSpot (here: the emulator's page of
+    # it) and the flash out of band.
+    list_url = f"{emulators.hubspot.url}/contacts/62515/objectLists/{list_id}"
+    assert f'href="{list_url}"' in html
     assert 'id="created-views"' in html and "(3 records)" in html
     assert "with 3 records." in html and 'hx-swap-oob="innerHTML"' in html
     event = AuditEvent.objects.get(action="errors.view_created")
