@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any, TypeVar
 
 from django.core.cache import cache
@@ -852,6 +853,52 @@ def mapping_get(*, integration: Integration, mapping_id: int) -> FieldMapping | 
     return FieldMapping.objects.filter(integration_id=integration.pk, pk=mapping_id).first()
 
 
+# Salesforce fields no mapping syncs meaningfully, left out of the editor's pickers (spec §8):
+# the record id (the integration keeps it as the link property), delete and merge bookkeeping
+# (IsDeleted is false on every record that syncs; deletes follow the delete rules), the system
+# change stamp (it moves with every internal update, the integration's own writes too), the
+# audit user ids (raw user ids, not owners: owners sync through the owner mapping) and the
+# integration user's own view dates. Other read-only fields (CreatedDate, a formula) stay: they
+# map "Always use Salesforce" (§8.2).
+SALESFORCE_SYSTEM_FIELDS = frozenset(
+    {
+        "Id",
+        "IsDeleted",
+        "MasterRecordId",
+        "SystemModstamp",
+        "CreatedById",
+        "LastModifiedById",
+        "LastViewedDate",
+        "LastReferencedDate",
+    }
+)
+# HubSpot's own bookkeeping, read-only: lists of its user, team and owner ids, merged records,
+# creation keys, the record's lock. HubSpot takes no value for them and theirs mean nothing in
+# Salesforce. Other read-only properties (the record id, counts, dates) stay: they may flow
+# HubSpot → Salesforce.
+HUBSPOT_INTERNAL_PROPERTIES = frozenset(
+    {
+        "hs_all_owner_ids",
+        "hs_all_team_ids",
+        "hs_all_accessible_team_ids",
+        "hs_user_ids_of_all_owners",
+        "hs_user_ids_of_all_notification_followers",
+        "hs_user_ids_of_all_notification_unfollowers",
+        "hs_shared_team_ids",
+        "hs_shared_user_ids",
+        "hs_created_by_user_id",
+        "hs_updated_by_user_id",
+        "hs_object_source_user_id",
+        "hs_merged_object_ids",
+        "hs_calculated_merged_vids",
+        "hs_all_contact_vids",
+        "hs_unique_creation_key",
+        "hs_pinned_engagement_id",
+        "hs_read_only",
+    }
+)
+
+
 @dataclass(frozen=True)
 class SchemaOptions:
     """What the mapping editor's pickers offer: HubSpot properties and Salesforce fields."""
@@ -859,6 +906,7 @@ class SchemaOptions:
     hubspot: list[dict]
     salesforce: list[dict]  # fields of all the pair's Salesforce objects, by name
     fetched_at: datetime | None
+    complete: bool = True  # every schema the pair needs has been read
 
     @property
     def hubspot_labels(self) -> dict[str, str]:
@@ -878,6 +926,42 @@ class SchemaOptions:
 
         return {f["name"] for f in self.salesforce if read_only_field(f)}
 
+    @cached_property
+    def choices(self) -> tuple[list[dict], list[dict]]:
+        """(HubSpot properties, Salesforce fields) the Add-a-mapping pickers offer: not the
+        system ones above, and only what the compatibility matrix (§8.1) lets map to something
+        on the other side (not user properties, calculations, compound addresses)."""
+        from .sync.values import is_compatible
+
+        fields = [f for f in self.salesforce if f["name"] not in SALESFORCE_SYSTEM_FIELDS]
+        properties = [
+            p
+            for p in self.hubspot
+            if not (p.get("readOnly") and p["name"] in HUBSPOT_INTERNAL_PROPERTIES)
+        ]
+        hs_types = {(p["type"], p["fieldType"]) for p in properties}
+        sf_types = {f["type"] for f in fields}
+        compatible = {
+            (hs, sf)
+            for hs in hs_types
+            for sf in sf_types
+            if is_compatible(hs_type=hs[0], hs_field_type=hs[1], sf_type=sf)
+        }
+        hs_ok = {hs for hs, _ in compatible}
+        sf_ok = {sf for _, sf in compatible}
+        return (
+            [p for p in properties if (p["type"], p["fieldType"]) in hs_ok],
+            [f for f in fields if f["type"] in sf_ok],
+        )
+
+    @property
+    def hubspot_choices(self) -> list[dict]:
+        return self.choices[0]
+
+    @property
+    def salesforce_choices(self) -> list[dict]:
+        return self.choices[1]
+
     @property
     def is_empty(self) -> bool:
         return not self.hubspot and not self.salesforce
@@ -896,9 +980,11 @@ def schema_options(
     hubspot: list[dict] = []
     salesforce: dict[str, dict] = {}
     fetched = []
+    read = set()
     order = {name: n for n, name in enumerate(salesforce_objects)}
     for row in sorted(rows, key=lambda r: order.get(r.object, -1)):
         fetched.append(row.fetched_at)
+        read.add((row.system, row.object))
         if row.system == System.HUBSPOT:
             hubspot = sorted(row.data, key=lambda p: (p.get("label") or p["name"]).lower())
             continue
@@ -914,6 +1000,9 @@ def schema_options(
         hubspot=hubspot,
         salesforce=sorted(salesforce.values(), key=lambda f: (f.get("label") or f["name"]).lower()),
         fetched_at=min(fetched) if fetched else None,
+        complete={(System.HUBSPOT, object_name)}
+        | {(System.SALESFORCE, o) for o in salesforce_objects}
+        <= read,
     )
 
 

@@ -788,6 +788,32 @@ def schema_refresh(*, integration: Integration, object_name: str) -> None:
             _schema_store(integration, System.SALESFORCE, sobject, sf_data)
 
 
+def schema_first_read(*, integration: Integration, object_name: str) -> str:
+    """Read a pair's schemas the first time its mapping editor is shown, when they never were:
+    the read Refresh makes (``schema_refresh``, every call in the ledger). Returns "" once they
+    are read, else why they couldn't be; that answer is kept for ``REMOTE_READ_TTL``, so
+    reloading meanwhile neither spends calls nor waits on a side that is down (Refresh asks at
+    once; a reconnect asks afresh)."""
+    from .selectors import cached_remote_read
+
+    def read() -> str:
+        needed = {(System.HUBSPOT, object_name)} | {
+            (System.SALESFORCE, sobject) for sobject in SALESFORCE_OBJECTS.get(object_name, ())
+        }
+        stored = set(
+            SchemaCache.objects.filter(integration=integration).values_list("system", "object")
+        )
+        if needed <= stored:  # read meanwhile (another tab, a sync cycle)
+            return ""
+        try:
+            schema_refresh(integration=integration, object_name=object_name)
+        except ConnectorError as error:
+            return str(error)
+        return ""
+
+    return cached_remote_read(integration, f"schema-first-read:{object_name}", read, keep=bool)
+
+
 def _describe_default(field: dict):
     """What Salesforce fills in on create when a field is left out (a picklist's default
     value, or the field's defaultValue)."""

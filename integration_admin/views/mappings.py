@@ -25,6 +25,7 @@ from sync_engine.services import (
     mapping_update_rule,
     mapping_validate,
     object_sync_get_or_create,
+    schema_first_read,
     schema_refresh,
 )
 
@@ -62,18 +63,31 @@ def add_rules(schema, form: MappingForm) -> dict:
     }
 
 
+# Pairs whose tab shows no mapping editor (activities span five engagement types, unmapped).
+NO_EDITOR = frozenset({"activities"})
+
+
 def editor_context(
     request: HttpRequest, integration, object_name: str, form=None, schema=None
 ) -> dict:
     """Everything the editor partial shows (2 queries; 3 for objects whose mappings are
-    locked while their sync is off; one fewer given the ``schema`` already read)."""
+    locked while their sync is off; one fewer given the ``schema`` already read). Schemas
+    never read are read first, for anyone who opens it: a read of what the page shows,
+    made once per pair, within the allocation; without it the pickers would be empty and
+    the rows bare API names until an admin thought to refresh them."""
     schema = schema or pair_schema_options(integration=integration, object_name=object_name)
+    schema_problem = ""
+    if not schema.complete and object_name not in NO_EDITOR:
+        schema_problem = schema_first_read(integration=integration, object_name=object_name)
+        if not schema_problem:
+            schema = pair_schema_options(integration=integration, object_name=object_name)
     form = form or MappingForm()
     return {
         "object_name": object_name,
         "mappings_locked": _locked(integration, object_name),
         "mappings": mappings_list(integration=integration, object_name=object_name),
         "schema": schema,
+        "schema_problem": schema_problem,
         "read_only_fields": schema.read_only_fields,
         "hubspot_labels": schema.hubspot_labels,
         "salesforce_labels": schema.salesforce_labels,

@@ -56,14 +56,21 @@ def test_defaults_are_listed_and_locked(admin_client, live):
     assert "Default" in row and "badge--locked" in row and "Delete" not in row
 
 
-def test_refresh_fills_the_pickers(admin_client, live):
-    html = editor(admin_client)
-    assert "Properties and fields not read yet." in html
+def test_refresh_fills_the_pickers(admin_client, live, emulators):
+    html = editor(admin_client)  # the first visit reads them (test_mapping_pickers.py)
+    assert '<option value="firstname">' in html
+    # A property made in HubSpot since shows once they are refreshed, not on a reload.
+    hubspot_client(emulators, strict=False).crm.properties.core_api.create(
+        "contacts",
+        PropertyCreate(name="shoe_size", label="Shoe Size", type="number",
+                       field_type="number", group_name="contactinformation"),
+    )  # fmt: skip
+    assert '<option value="shoe_size">' not in editor(admin_client)
     response = admin_client.post("/objects/contacts/mappings/refresh/", **HTMX)
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="mapping-editor"')
     assert "Properties and fields refreshed from HubSpot and Salesforce." in html
-    assert '<option value="firstname">' in html  # a HubSpot property
+    assert '<option value="shoe_size">' in html  # a HubSpot property
     assert '<option value="LastName">' in html and "Lead/Contact" in html  # a Salesforce field
     assert SchemaCache.objects.filter(integration=live).count() == 3  # contacts, Lead, Contact
 
