@@ -1,4 +1,8 @@
+import re
+
 from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 from ..labels import (
     RULE_LABELS,
@@ -78,3 +82,11 @@ def rule_choices(mapping, read_only_fields=None) -> list[tuple[str, str]]:
 def label_in(name: str, labels) -> str:
     """``name``'s label in ``labels`` ({name: label}), or the name itself."""
     return (labels or {}).get(name) or name
+
+
+@register.filter(needs_autoescape=True)
+def email_breaks(value, autoescape=True) -> str:
+    """An email address that wraps, when its cell is too narrow, after the "@" or before a dot
+    (``<wbr>``), rather than wherever the line ends ("…example.co" / "m")."""
+    text = conditional_escape(value) if autoescape else str(value)
+    return mark_safe(re.sub(r"(?<=@)|(?=\.)", "<wbr>", str(text)))  # noqa: S308 - escaped above

@@ -305,7 +305,16 @@ def _step_objects(request, integration, state, context) -> HttpResponse | None:
             return redirect("custom_object_wizard", step="rules")
         return None
     choices = custom_object_choices(integration=integration)
-    context["choices"] = choices
+    synced = custom_objects_list(integration=integration)
+    # Objects another custom object pairs already are listed, marked and not selectable.
+    taken_salesforce = {row["settings"].salesforce_object for row in synced}
+    taken_hubspot = {row["settings"].hubspot_object for row in synced}
+    context["choices"] = {
+        "salesforce": [
+            {**o, "synced": o["name"] in taken_salesforce} for o in choices["salesforce"]
+        ],
+        "hubspot": [{**o, "synced": o["id"] in taken_hubspot} for o in choices["hubspot"]],
+    }
     if request.method != "POST":
         return None
     settings = state["settings"]
@@ -318,11 +327,10 @@ def _step_objects(request, integration, state, context) -> HttpResponse | None:
         errors["salesforce_object"] = _("Pick a Salesforce object.")
     if hs_object not in hubspot:
         errors["hubspot_object"] = _("Pick a HubSpot custom object.")
-    for row in custom_objects_list(integration=integration):
-        if row["settings"].salesforce_object == sobject:
-            errors["salesforce_object"] = _("This Salesforce object already syncs.")
-        if row["settings"].hubspot_object == hs_object:
-            errors["hubspot_object"] = _("This HubSpot custom object already syncs.")
+    if sobject in taken_salesforce:
+        errors["salesforce_object"] = _("This Salesforce object already syncs.")
+    if hs_object in taken_hubspot:
+        errors["hubspot_object"] = _("This HubSpot custom object already syncs.")
     if errors:
         context["errors"] = errors
         context["selected"] = {"salesforce_object": sobject, "hubspot_object": hs_object}

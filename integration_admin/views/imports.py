@@ -202,8 +202,9 @@ def import_progress_partial(request: HttpRequest, job_id: int) -> HttpResponse:
         raise Http404
     if job.is_active:
         context = progress_context(request, job)
-    else:  # the last poll: the history below shows the import's outcome too
-        context = progress_with_history(request, job)
+    else:  # the last poll: the history below shows the import's outcome too, and the flash
+        # ("Import of … started.", "… resumed …") gives way to the card's own outcome
+        context = {**progress_with_history(request, job), "flash_oob": True}
     return render(request, "integration_admin/imports/progress.html", context)
 
 
@@ -221,7 +222,8 @@ def _answer(request: HttpRequest, job: ImportJob | None) -> HttpResponse:
         context = {**progress_with_history(request, job), "flash_oob": True}
         return render(request, "integration_admin/imports/progress.html", context)
     url = reverse("imports")
-    return redirect(f"{url}?job={job.pk}" if job is not None else url)
+    # The card is below the start form: the browser scrolls to it.
+    return redirect(f"{url}?job={job.pk}#import-progress" if job is not None else url)
 
 
 @login_required

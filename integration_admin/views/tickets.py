@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 from sync_engine.errors import ConnectorError
 from sync_engine.object_settings import SettingsError, settings_for
 from sync_engine.selectors import (
+    pair_schema_options,
     pairs_switched_on,
     ticket_case_processes,
     ticket_case_statuses,
@@ -145,14 +146,23 @@ def _initial(row, settings) -> dict:
 
 
 def _settings_context(request, integration, row, settings, form=None, changed=None) -> dict:
-    # From the stored table: showing the tab costs no API call (step 4 reads both sides).
+    # From the stored table: showing the tab costs no API call (step 4 reads both sides). Its
+    # statuses in Salesforce's order, as the wizard shows them, from the cached Case describe
+    # the mapping editor reads anyway (unknown ones last).
+    schema = pair_schema_options(integration=integration, object_name=OBJECT)
+    order = next(
+        (f.get("picklistValues") or [] for f in schema.salesforce if f["name"] == "Status"), []
+    )
+    rank = {status: n for n, status in enumerate(order)}
     rows = [
         {
             "key": key,
             "label": entry.get("label") or key,
             "pipeline_label": entry.get("pipeline_label") or "",
             "created": bool(entry.get("pipeline")),
-            "statuses": sorted(entry.get("stages") or {}),
+            "statuses": sorted(
+                entry.get("stages") or {}, key=lambda s: (rank.get(s, len(rank)), s)
+            ),
         }
         for key, entry in sorted(settings.pipelines.items(), key=lambda kv: kv[0] != "master")
     ]
@@ -162,7 +172,7 @@ def _settings_context(request, integration, row, settings, form=None, changed=No
         "form": form or TicketSettingsForm(initial=_initial(row, settings)),
         "changed": changed,
         "processes": rows,
-        **editor_context(request, integration, OBJECT),
+        **editor_context(request, integration, OBJECT, schema=schema),
     }
 
 

@@ -271,6 +271,21 @@ def test_a_viewer_sees_the_tab_but_cannot_change_it(viewer_client, admin_client,
     assert row.enabled is True
 
 
+def test_objects_that_already_sync_are_marked_and_cannot_be_picked(admin_client, live, hs_type):
+    """Step 1 offered the paired objects again and refused them only after Next."""
+    walk_to_associations(admin_client, hs_type)
+    admin_client.post("/custom-objects/wizard/associations/", {})
+    assert ObjectSync.objects.filter(object="custom:1").exists()
+    admin_client.get("/custom-objects/new/")
+    html = admin_client.get("/custom-objects/wizard/objects/").content.decode()
+    assert (
+        '<option value="Project__c" disabled>Project (Project__c) (already syncs)</option>' in html
+    )
+    assert f'<option value="{hs_type}" disabled>Projects (already syncs)</option>' in html
+    # Other objects stay selectable.
+    assert re.search(r'<option value="Campaign">[^<]+</option>', html)
+
+
 def test_forms_need_the_csrf_token(admin_user, live):
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_user)

@@ -86,6 +86,20 @@ def test_the_synced_pipelines_are_listed(admin_client, connected):
     assert f"{stages}2</td>" in html and f"{stages}1</td>" in html
 
 
+def test_the_tab_says_deals_in_other_pipelines_do_not_sync(admin_client, connected):
+    """HubSpot's own deals, in its default pipeline, never sync: the tab said only that a deal
+    moved out of the listed pipelines stops syncing."""
+    from html import unescape
+
+    html = unescape(admin_client.get("/deals/").content.decode())
+    assert (
+        "Only deals in the pipelines listed here sync. Deals in any other HubSpot pipeline, "
+        "such as HubSpot's own default pipeline, don't: move a deal into a listed pipeline and "
+        "the next sync creates its Salesforce opportunity."
+    ) in html
+    assert "A deal moved out of the listed pipelines stops syncing." in html
+
+
 def test_a_pipeline_hubspot_refused_is_listed_with_its_reason(admin_client, connected):
     """The Sales Hub tier caps deal pipelines: the record type left without one is on the tab,
     with HubSpot's words (escaped), not silently missing."""

@@ -135,6 +135,15 @@ def test_the_switcher_changes_the_language(client, user):
     assert "Sync health" in client.get("/sync-health/").content.decode()
 
 
+@pytest.mark.django_db
+def test_the_switcher_names_each_language_in_itself(client):
+    """A Dutch page offered "Engels": someone who reads only English can't find the way back."""
+    for accept in ("en", "nl"):
+        html = client.get("/login/", HTTP_ACCEPT_LANGUAGE=accept).content.decode()
+        assert re.search(r'value="en"[^>]*lang="en"[^>]*>English</button>', html), accept
+        assert re.search(r'value="nl"[^>]*lang="nl"[^>]*>Nederlands</button>', html), accept
+
+
 def test_numbers_are_grouped_the_dutch_way_in_dutch(admin_client, connected):
     from sync_engine.models import SyncRun
 

@@ -3,6 +3,8 @@ progress partial that polls while the import runs and stops when it ends, cancel
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -147,6 +149,29 @@ def test_a_stalled_import_offers_resume(
     job.refresh_from_db()
     assert (job.status, job.worker, job.position) == ("queued", "", "00Q000000000009AAA")
     assert len(callbacks) == 1
+
+
+def test_a_started_import_leads_to_its_card_and_its_started_flash_goes_when_it_ends(
+    admin_client, connected, django_capture_on_commit_callbacks
+):
+    """The card is below the start form: starting scrolls to it (htmx's ``show``, or the
+    redirect's anchor); the flash saying the import started is gone once the card says it
+    finished."""
+    html = admin_client.get("/import/").content.decode()
+    assert 'hx-swap="outerHTML show:#import-progress:top"' in html
+    with django_capture_on_commit_callbacks():
+        response = admin_client.post("/import/start/", {"object": "leads"})
+    job = ImportJob.objects.get()
+    assert response["Location"] == f"/import/?job={job.pk}#import-progress"
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Import of Salesforce leads started." in page
+    running = admin_client.get(f"/import/{job.pk}/").content.decode()
+    assert 'id="flash"' not in running  # polls while it runs leave the flash be
+    ImportJob.objects.filter(pk=job.pk).update(status="succeeded")
+    done = admin_client.get(f"/import/{job.pk}/").content.decode()
+    assert "The import is finished." in done
+    flash = re.search(r'<div id="flash"[^>]*hx-swap-oob="innerHTML">(.*?)</div>', done, re.S)
+    assert flash and not flash.group(1).strip()  # swapped in empty
 
 
 @pytest.mark.django_db

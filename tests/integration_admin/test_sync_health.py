@@ -810,8 +810,7 @@ def test_the_cadence_note_shows_what_a_cycle_costs_by_the_schedule(admin_client,
     )
     assert (
         "Recent cycles cost more than usual (about 8 Salesforce calls each, as a first sync "
-        "does), so cycles run every 2 minutes instead of every minute until they cost less."
-        in html
+        "does), so cycles run every 2 minutes instead of every minute until they cost less." in html
     )
 
 

@@ -398,6 +398,23 @@ def test_the_settings_tab_says_which_associations_tickets_get(admin_client, live
     assert start + "with the case's contact as an association." in html
 
 
+def test_the_settings_tab_lists_case_statuses_in_the_process_order(admin_client, live):
+    """The wizard shows the statuses as Salesforce orders them (New, Working, Escalated,
+    Closed); the tab listed them alphabetically."""
+    import re
+
+    from sync_engine.services import schema_refresh
+
+    schema_refresh(integration=live, object_name="tickets")  # the Case describe, as step 4 reads
+    stages = {"Closed": "4", "Escalated": "3", "New": "1", "Working": "2"}
+    _set_up(live, pipelines={"master": {"label": "Master", "pipeline": "0",
+                                        "pipeline_label": "Support Pipeline", "stages": stages,
+                                        "managed": False}})  # fmt: skip
+    html = admin_client.get("/tickets/").content.decode()
+    row = re.search(r'<tr data-process="master">(.*?)</tr>', html, re.S).group(1)
+    assert "<td>New, Working, Escalated, Closed</td>" in row, row
+
+
 def test_step_6_reopened_after_setup_does_not_offer_to_turn_sync_on_again(admin_client, live):
     _set_up(live)
     html = admin_client.get("/tickets/?step=6").content.decode()
