@@ -72,7 +72,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from types import SimpleNamespace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -112,6 +111,7 @@ from .pair import (
     hubspot_version,
     salesforce_version,
 )
+from .values import zone_named
 
 log = logging.getLogger(__name__)
 
@@ -341,17 +341,6 @@ class Item:
 
 TASK_STREAM = "salesforce:Task:activities"
 EVENT_STREAM = "salesforce:Event:activities"
-
-
-def zone_named(name: str | None) -> tzinfo:
-    """The time zone of that IANA name; UTC when there is none or this server doesn't know
-    it."""
-    if not name:
-        return UTC
-    try:
-        return ZoneInfo(str(name))
-    except (KeyError, ValueError):
-        return UTC
 
 
 class ActivitySync(PairSync):
