@@ -962,21 +962,40 @@ class CustomObjectSync(PairSync):
         is linked."""
         pair.same[f"__{hs_object}_waiting"] = lookup
         pair.partial = True
-        target = ASSOCIATION_TARGETS[hs_object]
-        singular = SINGULAR[hs_object]
+        target, singular = ASSOCIATION_TARGETS[hs_object], SINGULAR[hs_object]
+        self.wait_error(
+            pair,
+            hs_object,
+            name,
+            direction="to_hubspot",
+            record_key=f"salesforce:{pair.salesforce_id}",
+            message=f"{name} points at {target} {lookup}, which has no HubSpot {singular} yet; "
+            f"the record is associated with it as soon as it has.",
+        )
+
+    def wait_error(
+        self,
+        pair: Pair,
+        hs_object: str,
+        name: str,
+        *,
+        direction: str,
+        record_key: str,
+        message: str,
+    ) -> None:
+        """The *Waiting for … to sync* error of one lookup, on the side that waits."""
         services.sync_error_record(
             integration=self.ctx.integration,
             object_name=self.object_name,
             error_type=WAITING[hs_object],
-            direction="to_hubspot",
-            record_key=f"salesforce:{pair.salesforce_id}",
+            direction=direction,
+            record_key=record_key,
             hubspot_id=pair.hubspot_id or "",
             salesforce_id=pair.salesforce_id or "",
             salesforce_type=self.sobject,
             record_label=pair.label,
-            code=f"WAITING_FOR_{target.upper()}",
-            message=f"{name} points at {target} {lookup}, which has no HubSpot {singular} yet; "
-            f"the record is associated with it as soon as it has.",
+            code=f"WAITING_FOR_{ASSOCIATION_TARGETS[hs_object].upper()}",
+            message=message,
             fields=[name],
         )
         self.counts[WAITING[hs_object]] += 1
@@ -1000,24 +1019,16 @@ class CustomObjectSync(PairSync):
         for pair, hs_object, name, partner in waits:
             if pair.salesforce is None or pair.salesforce_failed:
                 continue
-            target = ASSOCIATION_TARGETS[hs_object]
-            singular = SINGULAR[hs_object]
-            services.sync_error_record(
-                integration=self.ctx.integration,
-                object_name=self.object_name,
-                error_type=WAITING[hs_object],
+            target, singular = ASSOCIATION_TARGETS[hs_object], SINGULAR[hs_object]
+            self.wait_error(
+                pair,
+                hs_object,
+                name,
                 direction="to_salesforce",
                 record_key=f"hubspot:{pair.hubspot_id}",
-                hubspot_id=pair.hubspot_id or "",
-                salesforce_id=pair.salesforce_id or "",
-                salesforce_type=self.sobject,
-                record_label=pair.label,
-                code=f"WAITING_FOR_{target.upper()}",
                 message=f"The record is associated with HubSpot {singular} {partner}, which has "
                 f"no Salesforce {target} yet; {name} is set as soon as it has.",
-                fields=[name],
             )
-            self.counts[WAITING[hs_object]] += 1
 
     def retry_waiting(self) -> None:
         """Records waiting for the record their lookup points at (a Salesforce record) or
