@@ -83,3 +83,16 @@ def crash_on_creates(monkeypatch):
 
     monkeypatch.setattr(ActivitySync, "commit_items", crash)
     return lambda: monkeypatch.setattr(ActivitySync, "commit_items", original)
+
+
+def deal_sync_on(integration, emulators) -> None:
+    """Deal sync on, after contacts (HubSpot contacts create Salesforce contacts, so deals'
+    contacts get roles), with HubSpot's search limit lifted."""
+    from sync_engine.services import object_settings_update, object_sync_get_or_create
+
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+    object_settings_update(
+        integration=integration, object_name="contacts", changes={"hubspot_creates": "contact"}
+    )
+    object_settings_update(integration=integration, object_name="deals", changes={}, enabled=True)

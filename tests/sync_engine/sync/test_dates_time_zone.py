@@ -24,6 +24,7 @@ from sync_engine.sync.changes import parse_time
 from sync_engine.sync.cycle import sync_cycle_run
 
 from ..conftest import connect_to_emulators
+from .helpers import deal_sync_on
 from .test_deals import hs_deal, hs_deal_get, hs_deal_update, hs_stage, new_opportunity
 from .test_value_types import WRITES, Pair
 
@@ -64,12 +65,7 @@ def account_in(emulators, integration):
 @pytest.fixture
 def deals(integration, emulators):
     """One cycle of contacts then deals (the scheduler's order); returns the deals run."""
-    emulators.hubspot.app.configure_budget(search_per_second=1000)
-    object_sync_get_or_create(integration=integration, object_name="contacts")
-    object_settings_update(
-        integration=integration, object_name="contacts", changes={"hubspot_creates": "contact"}
-    )
-    object_settings_update(integration=integration, object_name="deals", changes={}, enabled=True)
+    deal_sync_on(integration, emulators)
 
     def cycle():
         for object_name in ("contacts", "deals"):

@@ -18,7 +18,7 @@ from sync_engine.sync.cycle import sync_cycle_run
 from sync_engine.sync.pipelines import DEFAULT_LABEL, synced_pipelines
 
 from ..conftest import SF_TOKEN
-from .helpers import hs_create
+from .helpers import deal_sync_on, hs_create
 
 
 class Deals:
@@ -68,12 +68,7 @@ class Deals:
 
 @pytest.fixture
 def deals(integration, emulators):
-    emulators.hubspot.app.configure_budget(search_per_second=1000)
-    object_sync_get_or_create(integration=integration, object_name="contacts")
-    object_settings_update(
-        integration=integration, object_name="contacts", changes={"hubspot_creates": "contact"}
-    )
-    object_settings_update(integration=integration, object_name="deals", changes={}, enabled=True)
+    deal_sync_on(integration, emulators)
     return Deals(integration, emulators)
 
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from sync_engine.models import SchemaCache, SyncError
-from sync_engine.services import object_settings_update, object_sync_get_or_create
 
-from .helpers import set_rule
+from .helpers import deal_sync_on, set_rule
 from .test_deals import (
     Deals,
     hs_deal,
@@ -24,12 +23,7 @@ from .test_deals import (
 @pytest.fixture
 def deals(integration, emulators):
     """Deal sync on (contacts too), as in test_deals."""
-    emulators.hubspot.app.configure_budget(search_per_second=1000)
-    object_sync_get_or_create(integration=integration, object_name="contacts")
-    object_settings_update(
-        integration=integration, object_name="contacts", changes={"hubspot_creates": "contact"}
-    )
-    object_settings_update(integration=integration, object_name="deals", changes={}, enabled=True)
+    deal_sync_on(integration, emulators)
     return Deals(integration, emulators)
 
 
