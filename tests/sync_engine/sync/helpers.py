@@ -96,3 +96,18 @@ def deal_sync_on(integration, emulators) -> None:
         integration=integration, object_name="contacts", changes={"hubspot_creates": "contact"}
     )
     object_settings_update(integration=integration, object_name="deals", changes={}, enabled=True)
+
+
+def ticket_sync_on(integration, emulators) -> None:
+    """Ticket sync set up (as its wizard's Finish leaves it) and on, after contacts, with
+    HubSpot's search limit lifted."""
+    from sync_engine.services import object_settings_update, object_sync_get_or_create
+
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+    object_settings_update(
+        integration=integration,
+        object_name="tickets",
+        changes={"setup_complete": True},
+        enabled=True,
+    )

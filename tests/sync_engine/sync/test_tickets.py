@@ -21,14 +21,13 @@ from sync_engine.models import (
 )
 from sync_engine.services import (
     object_settings_update,
-    object_sync_get_or_create,
     schema_refresh,
     sync_errors_request_resync,
 )
 from sync_engine.sync.cycle import sync_cycle_run
 from sync_engine.sync.tickets import KEY_PROPERTY
 
-from .helpers import refuse_associations
+from .helpers import refuse_associations, ticket_sync_on
 
 
 class Tickets:
@@ -65,14 +64,7 @@ class Tickets:
 
 @pytest.fixture
 def tickets(integration, emulators):
-    emulators.hubspot.app.configure_budget(search_per_second=1000)
-    object_sync_get_or_create(integration=integration, object_name="contacts")
-    object_settings_update(
-        integration=integration,
-        object_name="tickets",
-        changes={"setup_complete": True},
-        enabled=True,
-    )
+    ticket_sync_on(integration, emulators)
     return Tickets(integration, emulators)
 
 

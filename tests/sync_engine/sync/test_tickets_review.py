@@ -7,22 +7,15 @@ import pytest
 from hubspot.crm.tickets import SimplePublicObjectInput
 
 from sync_engine.models import FieldMapping, SchemaCache, SyncError
-from sync_engine.services import object_settings_update, object_sync_get_or_create
 
+from .helpers import ticket_sync_on
 from .test_tickets import Tickets, associated, ticket
 
 
 @pytest.fixture
 def tickets(integration, emulators):
     """Ticket sync set up and on (contacts too), as in test_tickets."""
-    emulators.hubspot.app.configure_budget(search_per_second=1000)
-    object_sync_get_or_create(integration=integration, object_name="contacts")
-    object_settings_update(
-        integration=integration,
-        object_name="tickets",
-        changes={"setup_complete": True},
-        enabled=True,
-    )
+    ticket_sync_on(integration, emulators)
     return Tickets(integration, emulators)
 
 
