@@ -166,10 +166,14 @@ def batch_update(hubspot, inputs):
     from sync_engine.sync.pair import PairSync
 
     writer = SimpleNamespace(
-        ctx=SimpleNamespace(hubspot=hubspot, integration=hubspot.integration),
+        ctx=SimpleNamespace(
+            hubspot=hubspot, integration=hubspot.integration, hubspot_properties={}
+        ),
         hubspot_object_type="contacts",
         hubspot_failures=PairSync.hubspot_failures,
     )
+    # (No date/time properties here: the inputs go as they are.)
+    writer.hubspot_days_placed = lambda inputs: PairSync.hubspot_days_placed(writer, inputs)
     return PairSync.hubspot_batch(writer, "update", inputs, key=lambda i: i["id"])
 
 
