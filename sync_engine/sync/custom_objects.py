@@ -560,7 +560,7 @@ class CustomObjectSync(PairSync):
         gone = [p for p in pairs if p.salesforce is None]
         unlinked += self.partners_deleted_in_salesforce(gone)
         pairs = [p for p in pairs if p.salesforce is not None]
-        pairs += self.match_in_salesforce(unlinked)
+        pairs += self.match_in_salesforce(unlinked, force=force)
         self.merge_and_write(pairs)
         self.commit(pairs, cursor, handled)
 
@@ -624,12 +624,15 @@ class CustomObjectSync(PairSync):
         value = (obj.properties or {}).get(prop) if prop else None
         return str(value) if value else str(obj.id)
 
-    def match_in_salesforce(self, objects: list[Any]) -> list[Pair]:
+    def match_in_salesforce(self, objects: list[Any], *, force: bool = False) -> list[Pair]:
         """Unlinked HubSpot records: the Salesforce record named by the key property (one we
         created it from), else the one with its external id value; otherwise a record is
         created (when HubSpot → Salesforce creates). Without an external id, an unlinked
         record the integration user created as it would be (``salesforce_lost_creates``) is
-        one whose create landed but whose link was never stored: linked, not created again."""
+        one whose create landed but whose link was never stored: linked, not created again.
+        A record kept after the one its key names was deleted in Salesforce is created again
+        only once edited since that delete (or on a retry or Resync, ``force``): the next
+        cycles read back our own write of the key, which is no edit."""
         if not objects:
             return []
         named = {
@@ -649,9 +652,15 @@ class CustomObjectSync(PairSync):
                 self.sobject, fields, sorted(set(by_value.values())), key=self.external_id
             )
         records: list[dict] = []
-        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
+        # Deleted ones too (same calls): when a key's record went decides whether it comes back.
+        deleted = "IsDeleted" in fields
+        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=deleted):
             for batch in salesforce_pages(self.ctx.salesforce, page):
                 records.extend(batch)
+        deleted_at = {
+            r["Id"]: parse_time(r.get("SystemModstamp")) for r in records if r.get("IsDeleted")
+        }
+        records = [r for r in records if not r.get("IsDeleted")]
         by_id = {r["Id"]: r for r in records}
         by_external = {str(r.get(self.external_id)): r for r in records if self.external_id}
         taken = set(
@@ -662,6 +671,12 @@ class CustomObjectSync(PairSync):
         pairs = []
         for obj in objects:
             hs_id = str(obj.id)
+            if not force and named.get(hs_id) in deleted_at:
+                modified = parse_time((obj.properties or {}).get(MODIFIED))
+                at = deleted_at[named[hs_id]]
+                if modified is None or at is None or modified <= at:
+                    self.counts["skipped_salesforce_deleted"] += 1
+                    continue
             record = by_id.get(named.get(hs_id, "")) or by_external.get(by_value.get(hs_id, ""))
             if record is not None and record["Id"] in taken:
                 pair = Pair(self.sobject, None, obj)
