@@ -34,13 +34,16 @@ RULE_LABELS: dict[str, Promise] = {
 }
 
 
-def offered_rules(hubspot_property: str, salesforce_field: str, read_only_fields) -> list[str]:
+def offered_rules(hubspot_property: str, salesforce_field: str, schema=None) -> list[str]:
     """The sync rules a mapping of this pair may have, in the editor's order: what both the
-    table rows and the add form offer (spec §6.3, §8.2, §11)."""
+    table rows and the add form offer (spec §6.3, §8.2, §11). ``schema``: the pair's
+    ``SchemaOptions``, which say which fields and properties take no writes."""
     from sync_engine.services import mapping_rules
 
     allowed = mapping_rules(
-        hubspot_property, salesforce_read_only=salesforce_field in (read_only_fields or ())
+        hubspot_property,
+        salesforce_read_only=schema is not None and salesforce_field in schema.read_only_fields,
+        hubspot_read_only=schema is not None and hubspot_property in schema.read_only_properties,
     )
     return [str(value) for value in RULE_LABELS if value in allowed]
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
+from functools import cache as functools_cache
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -32,6 +33,8 @@ from .models import (
     System,
 )
 from .object_settings import CUSTOM_PREFIX, SETTINGS_CLASSES, starts_enabled
+from .sync.rules import SyncRule
+from .sync.values import default_mappings
 
 DAY = timedelta(hours=24)
 
@@ -899,6 +902,38 @@ HUBSPOT_INTERNAL_PROPERTIES = frozenset(
 )
 
 
+def hubspot_internal_property(prop: dict) -> bool:
+    """Whether a HubSpot property (as the schema cache holds it) is its own bookkeeping."""
+    return bool(prop.get("readOnly")) and prop["name"] in HUBSPOT_INTERNAL_PROPERTIES
+
+
+@functools_cache
+def engine_key_properties(object_name: str) -> frozenset[str]:
+    """The HubSpot properties the engine itself writes to link records (the Salesforce ids)
+    or to upsert new ones (the unique ``salesforce_*_sync`` keys): a user's value there could
+    break the link, so they aren't mapped, unless one of ``object_name``'s default mappings
+    uses one (the defaults the engine manages itself, ``integration_managed``, are not
+    mappings)."""
+    from .sync import activities, companies, contacts, custom_objects, deals, tickets
+
+    keys = {
+        *contacts.LINK_PROPERTY.values(),
+        companies.LINK_PROPERTY,
+        companies.KEY_PROPERTY,
+        deals.LINK_PROPERTY,
+        deals.KEY_PROPERTY,
+        tickets.KEY_PROPERTY,
+        custom_objects.KEY_PROPERTY,
+        activities.KEY_PROPERTY,
+    }
+    mapped = {
+        d["hubspot"]
+        for d in default_mappings(object_name)
+        if d["default_rule"] != "integration_managed"
+    }
+    return frozenset(keys - mapped)
+
+
 @dataclass(frozen=True)
 class SchemaOptions:
     """What the mapping editor's pickers offer: HubSpot properties and Salesforce fields."""
@@ -907,6 +942,7 @@ class SchemaOptions:
     salesforce: list[dict]  # fields of all the pair's Salesforce objects, by name
     fetched_at: datetime | None
     complete: bool = True  # every schema the pair needs has been read
+    object_name: str = ""
 
     @property
     def hubspot_labels(self) -> dict[str, str]:
@@ -918,26 +954,45 @@ class SchemaOptions:
         """Salesforce field name -> its label ("Lead ID / Contact ID" where they differ)."""
         return {f["name"]: f.get("label") or f["name"] for f in self.salesforce}
 
-    @property
-    def read_only_fields(self) -> set[str]:
+    @cached_property
+    def read_only_fields(self) -> frozenset[str]:
         """Salesforce fields that take no writes (formula or not updateable): their mappings
         may only use Salesforce's value (spec §8.2)."""
         from .sync.values import read_only_field
 
-        return {f["name"] for f in self.salesforce if read_only_field(f)}
+        return frozenset(f["name"] for f in self.salesforce if read_only_field(f))
+
+    @cached_property
+    def read_only_properties(self) -> frozenset[str]:
+        """HubSpot properties that take no writes (HubSpot computes them): their mappings may
+        only carry them to Salesforce."""
+        return frozenset(p["name"] for p in self.hubspot if p.get("readOnly"))
+
+    def never_syncs(self, mapping: FieldMapping) -> str:
+        """Why a stored mapping can't move a value either way, "" when it can: "hubspot" (a
+        read-only HubSpot property with a rule that only writes HubSpot), "both" (read-only on
+        both sides). Mappings stored before these were refused still show it."""
+        if (
+            mapping.rule == SyncRule.DONT_SYNC
+            or mapping.hubspot_property not in self.read_only_properties
+        ):
+            return ""
+        if mapping.salesforce_field in self.read_only_fields:
+            return "both"
+        return "hubspot" if mapping.rule == SyncRule.ALWAYS_USE_SALESFORCE else ""
 
     @cached_property
     def choices(self) -> tuple[list[dict], list[dict]]:
         """(HubSpot properties, Salesforce fields) the Add-a-mapping pickers offer: not the
-        system ones above, and only what the compatibility matrix (§8.1) lets map to something
-        on the other side (not user properties, calculations, compound addresses)."""
+        system ones above nor the engine's own keys, and only what the compatibility matrix
+        (§8.1) lets map to something on the other side (not user properties, calculations,
+        compound addresses)."""
         from .sync.values import is_compatible
 
         fields = [f for f in self.salesforce if f["name"] not in SALESFORCE_SYSTEM_FIELDS]
+        keys = engine_key_properties(self.object_name)
         properties = [
-            p
-            for p in self.hubspot
-            if not (p.get("readOnly") and p["name"] in HUBSPOT_INTERNAL_PROPERTIES)
+            p for p in self.hubspot if not hubspot_internal_property(p) and p["name"] not in keys
         ]
         hs_types = {(p["type"], p["fieldType"]) for p in properties}
         sf_types = {f["type"] for f in fields}
@@ -1000,6 +1055,7 @@ def schema_options(
         hubspot=hubspot,
         salesforce=sorted(salesforce.values(), key=lambda f: (f.get("label") or f["name"]).lower()),
         fetched_at=min(fetched) if fetched else None,
+        object_name=object_name,
         complete={(System.HUBSPOT, object_name)}
         | {(System.SALESFORCE, o) for o in salesforce_objects}
         <= read,

@@ -858,17 +858,61 @@ READ_ONLY_REFUSED = (
 )
 
 
-def mapping_rules(hubspot_property: str, *, salesforce_read_only: bool = False) -> tuple[str, ...]:
+# A read-only HubSpot property (HubSpot computes it) takes no writes either: only the rules
+# that write Salesforce from HubSpot (rules.py) move it. Both sides read-only: nothing can.
+HUBSPOT_READ_ONLY_RULES = (
+    SyncRule.PREFER_SALESFORCE_UNLESS_BLANK,
+    SyncRule.TWO_WAY,
+    SyncRule.DONT_SYNC,
+)
+HUBSPOT_READ_ONLY_REFUSED = (
+    "Read-only in HubSpot: only 'Prefer Salesforce unless blank', 'Two-way' or 'Don't sync' "
+    "can work, its value can only flow to Salesforce"
+)
+BOTH_READ_ONLY_REFUSED = "Read-only in both HubSpot and Salesforce: this pair can never sync"
+
+
+def mapping_rules(
+    hubspot_property: str, *, salesforce_read_only: bool = False, hubspot_read_only: bool = False
+) -> tuple[str, ...]:
     """The sync rules a mapping of ``hubspot_property`` may have (email: two; the owner:
-    two-way only; a read-only Salesforce field: Salesforce's value or nothing; the rest:
+    two-way only; a read-only Salesforce field: Salesforce's value or nothing; a read-only
+    HubSpot property: those that write Salesforce, or nothing; both: nothing; the rest:
     all)."""
     if hubspot_property == "email":
         return tuple(EMAIL_RULES)
     if hubspot_property == OWNER_PROPERTY:
         return (SyncRule.TWO_WAY,)
+    rules = tuple(SyncRule)
     if salesforce_read_only:
-        return READ_ONLY_RULES
-    return tuple(SyncRule)
+        rules = tuple(r for r in rules if r in READ_ONLY_RULES)
+    if hubspot_read_only:
+        rules = tuple(r for r in rules if r in HUBSPOT_READ_ONLY_RULES)
+    return rules
+
+
+def _rule_refused(hubspot_property: str, *, salesforce_read_only: bool, hubspot_read_only: bool):
+    """Why ``mapping_rules`` leaves a rule out."""
+    if hubspot_property in RULES_REFUSED:
+        return RULES_REFUSED[hubspot_property]
+    if salesforce_read_only and hubspot_read_only:
+        return BOTH_READ_ONLY_REFUSED
+    return HUBSPOT_READ_ONLY_REFUSED if hubspot_read_only else READ_ONLY_REFUSED
+
+
+def _hubspot_unmappable(prop: dict, object_name: str) -> str:
+    """Why a HubSpot property can't be mapped whatever its counterpart, "" when it can: what
+    the editor's picker leaves out (selectors), typed by hand or through the API."""
+    from .selectors import engine_key_properties, hubspot_internal_property
+
+    name = prop["name"]
+    if prop["fieldType"] == "hubspot_user":
+        return "HubSpot user properties can't be mapped"
+    if hubspot_internal_property(prop):
+        return f"{name} is HubSpot's own bookkeeping: it can't be mapped"
+    if name in engine_key_properties(object_name):
+        return f"{name} is the integration's own key: it links the records, so it can't be mapped"
+    return ""
 
 
 def mapping_validate(
@@ -885,6 +929,8 @@ def mapping_validate(
 
     With nothing cached yet the schemas are read first (3 calls), unless ``refresh_schema`` is
     False (a check anyone may make): then ``SettingsError`` on ``schema`` says so."""
+    from .selectors import SALESFORCE_SYSTEM_FIELDS
+
     if rule not in SyncRule.__members__.values():
         raise SettingsError({"rule": "unknown sync rule"})
     # Defaults first, so a custom mapping can never take a default's property or field.
@@ -900,8 +946,11 @@ def mapping_validate(
         raise SettingsError(
             {"hubspot_property": f"HubSpot has no {object_name} property '{hubspot_property}'"}
         )
-    if prop["fieldType"] == "hubspot_user":
-        raise SettingsError({"hubspot_property": "HubSpot user properties can't be mapped"})
+    if refused := _hubspot_unmappable(prop, object_name):
+        raise SettingsError({"hubspot_property": refused})
+    if salesforce_field in SALESFORCE_SYSTEM_FIELDS:  # the picker's, typed by hand
+        refused = f"{salesforce_field} is a Salesforce system field: it can't be mapped"
+        raise SettingsError({"salesforce_field": refused})
     fields = {}
     for sobject in SALESFORCE_OBJECTS[object_name]:
         field = _schema(integration, System.SALESFORCE, sobject).get(salesforce_field)
@@ -925,8 +974,14 @@ def mapping_validate(
         raise SettingsError({"hubspot_property": f"'{hubspot_property}' is already mapped"})
     if taken.filter(salesforce_field=salesforce_field).exists():
         raise SettingsError({"salesforce_field": f"'{salesforce_field}' is already mapped"})
-    if any(read_only_field(f) for f in fields.values()) and rule not in READ_ONLY_RULES:
+    salesforce_read_only = any(read_only_field(f) for f in fields.values())
+    hubspot_read_only = bool(prop.get("readOnly"))
+    if salesforce_read_only and hubspot_read_only:
+        raise SettingsError({"salesforce_field": BOTH_READ_ONLY_REFUSED})
+    if salesforce_read_only and rule not in READ_ONLY_RULES:
         raise SettingsError({"salesforce_field": READ_ONLY_REFUSED})  # shown by the field
+    if hubspot_read_only and rule not in HUBSPOT_READ_ONLY_RULES:
+        raise SettingsError({"hubspot_property": HUBSPOT_READ_ONLY_REFUSED})
     return {
         "salesforce_fields": {o: salesforce_field for o in fields},
         "salesforce_type": sf_type,
@@ -992,19 +1047,24 @@ def mapping_update_rule(
     mappings_editable_check(integration=mapping.integration, object_name=mapping.object)
     if rule not in SyncRule.__members__.values():
         raise SettingsError({"rule": "unknown sync rule"})
-    if rule not in mapping_rules(mapping.hubspot_property):
-        raise SettingsError({"rule": RULES_REFUSED[mapping.hubspot_property]})
-    read_only = any(
-        read_only_field(field)
-        for sobject in SALESFORCE_OBJECTS.get(mapping.object, ())
-        if (
-            field := _schema(mapping.integration, System.SALESFORCE, sobject).get(
-                mapping.field_for(sobject)
+    read_only = {
+        "salesforce_read_only": any(
+            read_only_field(field)
+            for sobject in SALESFORCE_OBJECTS.get(mapping.object, ())
+            if (
+                field := _schema(mapping.integration, System.SALESFORCE, sobject).get(
+                    mapping.field_for(sobject)
+                )
             )
-        )
-    )
-    if read_only and rule not in READ_ONLY_RULES:
-        raise SettingsError({"rule": READ_ONLY_REFUSED})
+        ),
+        "hubspot_read_only": bool(
+            _schema(mapping.integration, System.HUBSPOT, mapping.object)
+            .get(mapping.hubspot_property, {})
+            .get("readOnly")
+        ),
+    }
+    if rule not in mapping_rules(mapping.hubspot_property, **read_only):
+        raise SettingsError({"rule": _rule_refused(mapping.hubspot_property, **read_only)})
     if rule == SyncRule.DONT_SYNC and mapping.rule != SyncRule.DONT_SYNC:
         _mapping_still_needed_check(mapping, key="rule")
     old = mapping.rule

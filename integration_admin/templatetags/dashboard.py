@@ -67,10 +67,10 @@ def run_counts(counts: dict) -> str:
 
 
 @register.filter
-def rule_choices(mapping, read_only_fields=None) -> list[tuple[str, str]]:
+def rule_choices(mapping, schema=None) -> list[tuple[str, str]]:
     """The rules the mapping's row offers: only those it may have (spec §6.3, §8.2, §11;
-    ``read_only_fields``: the Salesforce fields that take no writes), and the one it has."""
-    offered = offered_rules(mapping.hubspot_property, mapping.salesforce_field, read_only_fields)
+    ``schema``: the pair's ``SchemaOptions``, for what takes no writes), and the one it has."""
+    offered = offered_rules(mapping.hubspot_property, mapping.salesforce_field, schema)
     return [
         (value, str(label))
         for value, label in RULE_LABELS.items()

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from sync_engine.errors import ConnectorError
@@ -50,17 +51,33 @@ def _defaults_first(integration, object_name: str) -> None:
 
 def add_rules(schema, form: MappingForm) -> dict:
     """The sync rules the add form offers for the pair picked so far, as the rows do (a
-    read-only Salesforce field: Salesforce's value or nothing, spec §8.2), and the one it
-    selects: the rule picked while it is offered, else the first one offered. The editor
-    renders them; the inline check names them for app.js, which narrows the picker."""
+    read-only Salesforce field: Salesforce's value or nothing, spec §8.2; a read-only HubSpot
+    property: only rules that carry it to Salesforce), and the one it selects: the rule picked
+    while it is offered, else the first one offered. The editor renders them; the inline
+    check names them for app.js, which narrows the picker."""
     hubspot_property, salesforce_field, rule = form.picked()
-    offered = offered_rules(hubspot_property, salesforce_field, schema.read_only_fields)
-    read_only = salesforce_field in schema.read_only_fields
+    offered = offered_rules(hubspot_property, salesforce_field, schema)
     return {
         "add_rules": offered,
         "add_rule": rule if rule in offered else offered[0],
-        "add_read_only": read_only,
+        "add_read_only": salesforce_field in schema.read_only_fields,
+        "add_hubspot_read_only": hubspot_property in schema.read_only_properties,
     }
+
+
+NEVER_SYNCS = {
+    "hubspot": _lazy("Never syncs: read-only in HubSpot, and this rule only writes to HubSpot."),
+    "both": _lazy("Never syncs: read-only in both HubSpot and Salesforce."),
+}
+
+
+def _rows(mappings: list, schema) -> list:
+    """The table's mappings, each with ``never_syncs``: why it can't move a value, for its
+    warning (mappings stored before such pairs were refused)."""
+    for mapping in mappings:
+        reason = schema.never_syncs(mapping)
+        mapping.never_syncs = NEVER_SYNCS[reason] if reason else ""
+    return mappings
 
 
 # Pairs whose tab shows no mapping editor (activities span five engagement types, unmapped).
@@ -85,10 +102,9 @@ def editor_context(
     return {
         "object_name": object_name,
         "mappings_locked": _locked(integration, object_name),
-        "mappings": mappings_list(integration=integration, object_name=object_name),
+        "mappings": _rows(mappings_list(integration=integration, object_name=object_name), schema),
         "schema": schema,
         "schema_problem": schema_problem,
-        "read_only_fields": schema.read_only_fields,
         "hubspot_labels": schema.hubspot_labels,
         "salesforce_labels": schema.salesforce_labels,
         "mapping_form": form,
@@ -271,11 +287,11 @@ def mapping_rule(request: HttpRequest, mapping_id: int) -> HttpResponse:
         request,
         "integration_admin/mappings/row.html",
         {
-            "mapping": mapping,
+            "mapping": _rows([mapping], schema)[0],
             "rule_form": RuleForm(),
             "row_error": error,
             "saved": not error,
-            "read_only_fields": schema.read_only_fields,
+            "schema": schema,
             "hubspot_labels": schema.hubspot_labels,
             "salesforce_labels": schema.salesforce_labels,
         },

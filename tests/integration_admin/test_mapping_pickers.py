@@ -9,9 +9,11 @@ import re
 from html import unescape
 
 import pytest
+from hubspot.crm.properties import PropertyCreate
 
-from sync_engine.models import ApiCall, SalesforceConnection
-from sync_engine.services import object_settings_update
+from emulators.testing import hubspot_client
+from sync_engine.models import ApiCall, FieldMapping, SalesforceConnection
+from sync_engine.services import object_settings_update, schema_refresh
 
 pytestmark = pytest.mark.django_db
 
@@ -175,3 +177,187 @@ def test_the_pickers_leave_out_what_can_never_sync(admin_client, live):
         assert name in properties, name
     # A default mapping of a field left out still shows its label in the table.
     assert "Company name" in mapping_row(html, "name")
+
+
+# --- (c) what typing a name by hand can't get past --------------------------------------------
+HTMX = {"HTTP_HX_REQUEST": "true"}
+JSON = "application/json"
+
+
+GROUPS = {"contacts": "contactinformation", "companies": "companyinformation"}
+
+
+def new_property(emulators, object_name: str, name: str, kind: str, field_type: str) -> None:
+    hubspot_client(emulators, strict=False).crm.properties.core_api.create(
+        object_name,
+        PropertyCreate(name=name, label=name.replace("_", " ").title(), type=kind,
+                       field_type=field_type, group_name=GROUPS[object_name]),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def typed(live, emulators):
+    """A writable HubSpot date property, and a writable text and multi-select field on Lead
+    and Contact, read into the cache as a first visit would."""
+    new_property(emulators, "contacts", "renewal_date", "datetime", "date")
+    for sobject in ("Lead", "Contact"):
+        emulators.salesforce.app.run_action("add_field", object=sobject, field="Colour")
+        emulators.salesforce.app.run_action(
+            "add_field", object=sobject, field="Tags", type="multipicklist", values=["a", "b"]
+        )
+    schema_refresh(integration=live, object_name="contacts")
+    return live
+
+
+def test_a_salesforce_system_field_typed_by_hand_is_refused(admin_client, typed):
+    """The picker leaves SystemModstamp out; a crafted post, or the API, can't map it either
+    (it moves with every internal write, the integration's own too)."""
+    data = {"hubspot_property": "renewal_date", "salesforce_field": "SystemModstamp",
+            "rule": "always_use_salesforce"}  # fmt: skip
+    check = admin_client.post("/objects/contacts/mappings/check/", data, **HTMX).content.decode()
+    assert "SystemModstamp is a Salesforce system field: it can&#x27;t be mapped" in check
+    html = admin_client.post("/objects/contacts/mappings/add/", data, **HTMX).content.decode()
+    assert "SystemModstamp is a Salesforce system field: it can&#x27;t be mapped" in html
+    response = admin_client.post(
+        "/api/v1/mappings/",
+        {"object": "contacts", "hubspot_property": "renewal_date", "salesforce_field": "Id",
+         "rule": "always_use_salesforce"},
+        content_type=JSON,
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert response.json() == {
+        "salesforce_field": ["Id is a Salesforce system field: it can't be mapped"]
+    }
+    assert not FieldMapping.objects.filter(hubspot_property="renewal_date").exists()
+
+
+def test_a_hubspot_bookkeeping_property_typed_by_hand_is_refused(admin_client, typed):
+    response = admin_client.post(
+        "/api/v1/mappings/",
+        {"object": "contacts", "hubspot_property": "hs_merged_object_ids",
+         "salesforce_field": "Tags__c", "rule": "two_way"},
+        content_type=JSON,
+    )  # fmt: skip
+    assert response.status_code == 400, response.content
+    assert response.json() == {
+        "hubspot_property": [
+            "hs_merged_object_ids is HubSpot's own bookkeeping: it can't be mapped"
+        ]
+    }
+    assert not FieldMapping.objects.filter(hubspot_property="hs_merged_object_ids").exists()
+
+
+# --- (d) a read-only HubSpot property only flows to Salesforce --------------------------------
+def test_a_read_only_hubspot_property_is_offered_only_the_rules_that_write_salesforce(
+    admin_client, typed
+):
+    """hs_email_domain is computed by HubSpot: 'Always use Salesforce' would never sync it
+    either way, so the form doesn't offer it, and adding it so is refused with why."""
+    url = "/objects/contacts/mappings/check/"
+    data = {"hubspot_property": "hs_email_domain", "salesforce_field": "Colour__c",
+            "rule": "always_use_salesforce"}  # fmt: skip
+    html = admin_client.post(url, data, **HTMX).content.decode()
+    assert 'data-rules="prefer_salesforce_unless_blank two_way dont_sync"' in html
+    assert "This HubSpot property is read-only" in html
+    assert "Compatible: this pair can be mapped." in html
+    html = admin_client.post("/objects/contacts/mappings/add/", data, **HTMX).content.decode()
+    assert "Read-only in HubSpot" in html
+    assert not FieldMapping.objects.filter(hubspot_property="hs_email_domain").exists()
+    response = admin_client.post("/api/v1/mappings/", {"object": "contacts", **data},
+                                 content_type=JSON)  # fmt: skip
+    assert response.status_code == 400 and "Read-only in HubSpot" in str(response.json())
+    # Two-way may carry it to Salesforce: accepted; the row offers only what can sync.
+    admin_client.post("/objects/contacts/mappings/add/", {**data, "rule": "two_way"}, **HTMX)
+    mapping = FieldMapping.objects.get(integration=typed, hubspot_property="hs_email_domain")
+    row = mapping_row(admin_client.get("/contacts/").content.decode(), "hs_email_domain")
+    assert 'value="two_way"' in row and 'value="prefer_salesforce_unless_blank"' in row
+    assert 'value="always_use_salesforce"' not in row
+    html = admin_client.post(
+        f"/mappings/{mapping.pk}/rule/", {"rule": "always_use_salesforce"}, **HTMX
+    ).content.decode()
+    assert "row--error" in html and "Read-only in HubSpot" in html
+    response = admin_client.patch(
+        f"/api/v1/mappings/{mapping.pk}/", {"rule": "always_use_salesforce"}, content_type=JSON
+    )
+    assert response.status_code == 400 and "Read-only in HubSpot" in str(response.json())
+    mapping.refresh_from_db()
+    assert mapping.rule == "two_way"
+
+
+def test_a_pair_read_only_on_both_sides_is_refused(admin_client, typed):
+    data = {"hubspot_property": "createdate", "salesforce_field": "CreatedDate",
+            "rule": "always_use_salesforce"}  # fmt: skip
+    html = admin_client.post("/objects/contacts/mappings/add/", data, **HTMX).content.decode()
+    assert "Read-only in both HubSpot and Salesforce: this pair can never sync" in html
+    response = admin_client.post(
+        "/api/v1/mappings/", {"object": "contacts", **data, "rule": "dont_sync"},
+        content_type=JSON,
+    )  # fmt: skip
+    assert response.status_code == 400 and "can never sync" in str(response.json())
+    assert not FieldMapping.objects.filter(hubspot_property="createdate").exists()
+
+
+def test_mappings_stored_before_say_they_never_sync(admin_client, typed):
+    """Mappings added before these checks (or through an older API) stay listed, with a
+    warning saying why nothing moves."""
+    for prop, field, kind in (
+        ("hs_email_domain", "Colour__c", "string"),
+        ("createdate", "CreatedDate", "datetime"),
+    ):
+        FieldMapping.objects.create(
+            integration=typed, object="contacts", hubspot_property=prop,
+            salesforce_field=field, salesforce_fields={"Lead": field, "Contact": field},
+            rule="always_use_salesforce", salesforce_type=kind,
+        )  # fmt: skip
+    response = admin_client.get("/contacts/")
+    assert response.status_code == 200
+    html = unescape(response.content.decode())
+    row = mapping_row(html, "hs_email_domain")
+    assert "badge--warning" in row
+    assert "Never syncs: read-only in HubSpot, and this rule only writes to HubSpot." in row
+    row = mapping_row(html, "createdate")
+    assert "badge--warning" in row
+    assert "Never syncs: read-only in both HubSpot and Salesforce." in row
+    assert "badge--warning" not in mapping_row(html, "firstname")
+
+
+# --- (e) the engine's own keys ---------------------------------------------------------------
+def test_the_engines_own_keys_are_not_offered_nor_taken(admin_client, typed, emulators):
+    html = admin_client.get("/contacts/").content.decode()
+    properties = picker(html, "hubspot-properties")
+    for name in ("salesforceleadid", "salesforcecontactid", "salesforceaccountid"):
+        assert name not in properties, name
+    assert "hs_email_domain" in properties  # read-only, but may flow to Salesforce
+    response = admin_client.post(
+        "/api/v1/mappings/",
+        {"object": "contacts", "hubspot_property": "salesforcecontactid",
+         "salesforce_field": "Colour__c", "rule": "two_way"},
+        content_type=JSON,
+    )  # fmt: skip
+    assert response.status_code == 400, response.content
+    assert response.json() == {
+        "hubspot_property": [
+            "salesforcecontactid is the integration's own key: it links the records, so it "
+            "can't be mapped"
+        ]
+    }
+    # The unique key the engine makes for idempotent upserts, and the deal link.
+    switch_on(typed, "companies")
+    new_property(emulators, "companies", "salesforce_account_id_sync", "string", "text")
+    emulators.salesforce.app.run_action("add_field", object="Account", field="Colour")
+    html = admin_client.post("/objects/companies/mappings/refresh/", **HTMX).content.decode()
+    properties = picker(html, "hubspot-properties")
+    assert "salesforce_account_id_sync" not in properties
+    assert "salesforceaccountid" not in properties
+    html = admin_client.post(
+        "/objects/companies/mappings/add/",
+        {"hubspot_property": "salesforce_account_id_sync", "salesforce_field": "Colour__c",
+         "rule": "two_way"},
+        **HTMX,
+    ).content.decode()  # fmt: skip
+    assert "the integration&#x27;s own key" in html
+    assert not FieldMapping.objects.filter(object="companies", is_default=False).exists()
+    switch_on(typed, "deals")
+    html = admin_client.get("/deals/").content.decode()
+    assert "hs_salesforceopportunityid" not in picker(html, "hubspot-properties")
+    assert "dealname" in picker(html, "hubspot-properties")

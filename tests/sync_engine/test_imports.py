@@ -1053,16 +1053,21 @@ def test_re_importing_accounts_with_a_read_only_hubspot_property_mapped_writes_n
     integration, sf_person, hs_person, fast_search
 ):
     """A mapping to a property HubSpot computes itself (the company's Create date) can't be
-    written: Salesforce's value for it is no change to sync, so the records stay in step."""
-    from sync_engine.services import mapping_create
+    written: Salesforce's value for it is no change to sync, so the records stay in step.
+    (The editor now refuses such a pair, read-only on both sides; one stored before stays.)"""
+    from sync_engine.models import FieldMapping
 
     pairs_on(integration, "companies")
-    mapping_create(
+    FieldMapping.objects.create(
         integration=integration,
-        object_name="companies",
+        object="companies",
         hubspot_property="createdate",
         salesforce_field="CreatedDate",
+        salesforce_fields={"Account": "CreatedDate"},
         rule="always_use_salesforce",
+        hubspot_type="datetime",
+        hubspot_field_type="date",
+        salesforce_type="datetime",
     )
     seed(sf_person, "Account", [{"Name": f"Account {i}"} for i in range(3)])
     assert run(integration, "accounts").created == 3
