@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from .. import services
@@ -325,9 +326,7 @@ class ContactSync(PairSync):
         self.write_held()
         self.load_hubspot_partners(pairs)
         pairs += self.match_in_hubspot(sobject, list(unlinked.values()))
-        pairs = [
-            p for p in pairs if not p.hubspot_failed and self.may_receive_salesforce_updates(p)
-        ]
+        pairs = self.receiving(pairs)
         self.merge_and_write(pairs)
         self.commit(pairs, cursor, handled)
 
@@ -338,9 +337,7 @@ class ContactSync(PairSync):
             return
         pairs = [pair for _, part, _, _ in held for pair in part]
         self.load_hubspot_partners(pairs)
-        pairs = [
-            p for p in pairs if not p.hubspot_failed and self.may_receive_salesforce_updates(p)
-        ]
+        pairs = self.receiving(pairs)
         self.merge_and_write(pairs)
         (_, _, cursor, handled), *others = held
         self.commit(pairs, cursor, handled, more=[(c, h) for _, _, c, h in others])
@@ -367,21 +364,45 @@ class ContactSync(PairSync):
                 return False
         return True
 
-    def follow_conversion(self, lead: dict, link: RecordLink | None) -> None:
-        """A converted lead: its HubSpot contact now follows the new Salesforce contact."""
+    def follow_conversion(self, lead: dict, link: RecordLink | None, hubspot: Any = None) -> bool:
+        """A converted lead: its HubSpot contact now follows the new Salesforce contact
+        (True), unless that contact syncs with another HubSpot contact already."""
         contact_id = lead.get("ConvertedContactId")
         if not link or not contact_id:
-            return
-        taken = RecordLink.objects.filter(
-            integration=self.ctx.integration, salesforce_id=contact_id
-        ).exists()
-        if taken:
-            link.delete()
-        else:
-            link.salesforce_id, link.salesforce_type = contact_id, "Contact"
-            link.snapshot = {k: v for k, v in link.snapshot.items() if k != "__salesforce_owner"}
-            link.save(update_fields=["salesforce_id", "salesforce_type", "snapshot"])
+            return False
+        holder = (
+            RecordLink.objects.filter(integration=self.ctx.integration, salesforce_id=contact_id)
+            .values_list("hubspot_id", flat=True)
+            .first()
+        )
+        if holder is not None:
+            self.converted_elsewhere(link, lead, contact_id, holder, hubspot)
+            return False
+        link.salesforce_id, link.salesforce_type = contact_id, "Contact"
+        link.snapshot = {k: v for k, v in link.snapshot.items() if k != "__salesforce_owner"}
+        link.save(update_fields=["salesforce_id", "salesforce_type", "snapshot"])
         self.counts["leads_converted"] += 1
+        return True
+
+    def converted_elsewhere(
+        self, link: RecordLink, lead: dict, contact_id: str, holder: str, obj: Any = None
+    ) -> None:
+        """The lead of ``link`` was converted into Salesforce contact ``contact_id``, the
+        partner of HubSpot contact ``holder``: the link's HubSpot contact syncs with nothing
+        (one HubSpot contact per Salesforce person). The link stays with the lead, so the
+        contact's edits never make the converted person a lead again (spec §6.2); an error
+        on the contact says so, until it is merged into ``holder`` in HubSpot."""
+        hubspot = obj if obj is not None else SimpleNamespace(id=link.hubspot_id, properties={})
+        self.record_error(
+            Pair("Lead", lead, hubspot),
+            "to_salesforce",
+            "email_in_use",
+            "CONVERTED_LEAD",
+            f"Salesforce lead {lead['Id']} was converted into contact {contact_id}, which "
+            f"syncs with HubSpot contact {holder}: this contact syncs with nothing, and no new "
+            f"lead is made for it. Merge it into HubSpot contact {holder}.",
+            ["email"],
+        )
 
     def load_hubspot_partners(self, pairs: list[Pair]) -> None:
         """Read the HubSpot side of linked pairs whose Salesforce side changed (100 per call).
@@ -590,6 +611,24 @@ class ContactSync(PairSync):
             error_type=DUPLICATE_CREATED,
             record_keys=[f"salesforce:{i}" for i in sorted(settled)],
         )
+
+    def receiving(self, pairs: list[Pair]) -> list[Pair]:
+        """The pairs Salesforce's changes go to. A person whose HubSpot contact was deleted
+        is made again only as a new one would be: with creation on, and an email."""
+        kept = []
+        for pair in pairs:
+            if pair.hubspot_failed:
+                continue
+            if pair.hubspot is None and pair.link is None:
+                if self.settings.salesforce_create_update != "create_or_update":
+                    self.counts["skipped_create_disabled"] += 1
+                    continue
+                if not _email(pair.salesforce.get("Email")):
+                    self.counts["skipped_no_email"] += 1
+                    continue
+            if self.may_receive_salesforce_updates(pair):
+                kept.append(pair)
+        return kept
 
     def may_receive_salesforce_updates(self, pair: Pair) -> bool:
         """Contacts outside the inclusion list don't receive Salesforce updates; Salesforce
@@ -808,11 +847,16 @@ class ContactSync(PairSync):
                     converted.append((pair, record))
                 else:
                     pair.salesforce = record
+            # Those following their lead to its contact are read again as the contact's; the
+            # others stay unwritten (settled, as for a delete).
+            moved = []
             for pair, lead in converted:
-                self.follow_conversion(lead, pair.link)
-                pair.sobject = pair.link.salesforce_type if pair.link.pk else "Contact"
-            if converted:
-                self.load_salesforce_partners([p for p, _ in converted if p.link and p.link.pk])
+                if self.follow_conversion(lead, pair.link, pair.hubspot):
+                    pair.sobject = "Contact"
+                    moved.append(pair)
+                else:
+                    pair.link = pair.hubspot = None
+            self.load_salesforce_partners(moved)
 
     def match_in_salesforce(self, objects: list[Any]) -> list[Pair]:
         """Unlinked HubSpot contacts: find Salesforce leads and contacts by email in bulk; a
