@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from django.core.cache import cache
-from django.db.models import Count, Func, IntegerField, Max, Q, Subquery, Value
+from django.db.models import Count, Func, IntegerField, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -601,14 +601,33 @@ def sync_errors_query(
         errors = errors.filter(record_key=record_key)
     search = (search or "").strip()
     if search:
+        # A Salesforce id as people copy it: 15 characters (Classic, reports) or 18.
+        ids = salesforce_id_forms(search) if "salesforce" in record_query_kinds(search) else set()
         errors = errors.filter(
             Q(record_label__icontains=search)
             | Q(hubspot_id=search)
-            | Q(salesforce_id=search)
+            | Q(salesforce_id__in=ids | {search})
             | Q(message__icontains=search)
             | Q(code__iexact=search)
         )
     return errors.order_by("-last_seen_at", "-id")
+
+
+def sync_errors_pairs(
+    *,
+    integration: Integration,
+    error_ids: list[int] | None = None,
+    error_type: str | None = None,
+    search: str = "",
+) -> dict[str, int]:
+    """``{pair: current errors}`` among the errors of the type (those ``search`` finds), or
+    the given ids (1 query)."""
+    errors = sync_errors_query(integration=integration, error_type=error_type, search=search)
+    if error_ids is not None:
+        errors = errors.filter(pk__in=error_ids)
+    return dict(
+        errors.order_by().values("object").annotate(n=Count("id")).values_list("object", "n")
+    )
 
 
 def pairs_switched_on(*, integration: Integration) -> set[str]:
@@ -653,6 +672,8 @@ class ErrorRow:
     error: SyncError
     link: RecordLink | None
     hubspot_objects: dict[str, str] = dataclass_field(default_factory=dict)
+    pair_off: bool = False  # its pair is switched off: the error waits for it to be on
+    pair_label: str = ""  # that pair's name for people, when a page says so
 
     @property
     def hubspot_object(self) -> str:
@@ -713,11 +734,24 @@ def sync_errors_page(
     total = errors.count()
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
+    # Whether each error's pair is switched on, read with the page (no row: its default).
+    switched = ObjectSync.objects.filter(integration_id=integration.pk, object=OuterRef("object"))
+    errors = errors.annotate(pair_enabled=Subquery(switched.values("enabled")[:1]))
     chunk = list(errors[(page - 1) * per_page : page * per_page])
     links = record_links_for_errors(integration=integration, errors=chunk)
     objects = hubspot_objects(integration=integration, object_names={e.object for e in chunk})
     return ErrorPage(
-        rows=[ErrorRow(error=e, link=links.get(e.pk), hubspot_objects=objects) for e in chunk],
+        rows=[
+            ErrorRow(
+                error=e,
+                link=links.get(e.pk),
+                hubspot_objects=objects,
+                pair_off=not (
+                    starts_enabled(e.object) if e.pair_enabled is None else e.pair_enabled
+                ),
+            )
+            for e in chunk
+        ],
         total=total,
         page=page,
         pages=pages,
@@ -733,8 +767,10 @@ def record_links_for_errors(
     by_hubspot: dict[tuple[str, str], list[int]] = {}
     by_salesforce: dict[str, list[int]] = {}
     for e in errors:
-        if e.hubspot_id:
-            by_hubspot.setdefault((e.object, e.hubspot_id), []).append(e.pk)
+        # An engagement's key names its type ("hubspot:calls:123"), as its link's id does.
+        keyed = e.record_key.partition(":")[2] if e.record_key.startswith("hubspot:") else ""
+        for hubspot_id in dict.fromkeys(i for i in (e.hubspot_id, keyed) if i):
+            by_hubspot.setdefault((e.object, hubspot_id), []).append(e.pk)
         if e.salesforce_id:
             by_salesforce.setdefault(e.salesforce_id, []).append(e.pk)
     if not by_hubspot and not by_salesforce:

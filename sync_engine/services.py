@@ -1230,16 +1230,18 @@ def sync_errors_request_resync(
     integration: Integration,
     error_ids: list[int] | None = None,
     error_type: str | None = None,
+    search: str = "",
     actor: AbstractBaseUser | None = None,
 ) -> int:
-    """Queue current errors for a retry on the next cycle (all of a type, or the given ids),
-    and start that cycle now."""
-    query = SyncError.objects.filter(integration=integration, resolved_at__isnull=True)
+    """Queue current errors for a retry on the next cycle (all of a type, those a panel's
+    ``search`` finds, or the given ids), and start that cycle now."""
+    from .selectors import pairs_switched_on, sync_errors_query
+    from .tasks import sync_object
+
+    query = sync_errors_query(integration=integration, error_type=error_type, search=search)
     if error_ids is not None:
         query = query.filter(pk__in=error_ids)
-    if error_type:
-        query = query.filter(error_type=error_type)
-    objects = sorted(set(query.values_list("object", flat=True)))
+    objects = sorted(query.order_by().values_list("object", flat=True).distinct())
     count = query.update(next_retry_at=timezone.now() - timedelta(seconds=1))
     audit_event_record(
         action="errors.resync_requested",
@@ -1248,12 +1250,13 @@ def sync_errors_request_resync(
         details={
             "count": count,
             "error_type": error_type,
+            **({"search": search} if search else {}),
             "ids": error_ids[:100] if error_ids else None,
         },
     )
-    from .tasks import sync_object
-
-    for object_name in objects:
+    # A pair switched off runs no cycle: its errors stay queued for its first one once on.
+    on = pairs_switched_on(integration=integration)
+    for object_name in [name for name in objects if name in on]:
         transaction.on_commit(
             lambda o=object_name: sync_object.delay(
                 integration_id=integration.pk, object_name=o, trigger="resync"
@@ -1402,13 +1405,15 @@ def record_resync(
         actor=actor,
         details={"object": object_name, "record": record_key},
     )
+    from .selectors import pairs_switched_on
     from .tasks import sync_object
 
-    transaction.on_commit(
-        lambda: sync_object.delay(
-            integration_id=integration.pk, object_name=object_name, trigger="resync"
+    if object_name in pairs_switched_on(integration=integration):  # else its first cycle once on
+        transaction.on_commit(
+            lambda: sync_object.delay(
+                integration_id=integration.pk, object_name=object_name, trigger="resync"
+            )
         )
-    )
     return request
 
 

@@ -25,8 +25,10 @@ from sync_engine.selectors import (
     deal_outside_synced_pipelines,
     integration_hubspot_connection,
     integration_salesforce_connection,
+    pairs_switched_on,
     record_history,
     records_find,
+    sync_errors_pairs,
 )
 from sync_engine.services import ErrorViews, sync_errors_create_view, sync_errors_request_resync
 from sync_engine.services import record_resync as request_record_resync
@@ -39,10 +41,31 @@ from .common import current_integration, error_type_param, not_connected, waits_
 from .health import _panel_context
 
 
-def _resync(request: HttpRequest, integration, **kwargs) -> int:
-    """Queue the errors; the service starts a cycle once this transaction commits."""
+def _resync(request: HttpRequest, integration, **kwargs) -> int | None:
+    """Queue the errors; the service starts a cycle once this transaction commits. The errors
+    of pairs switched off are queued too, for those pairs' first cycle once on: said here, and
+    left out of the count returned (those that sync now; None when none do)."""
+    pairs = sync_errors_pairs(integration=integration, **kwargs)
+    on = pairs_switched_on(integration=integration)
+    off = {name: n for name, n in pairs.items() if name not in on}
     with transaction.atomic():
-        return sync_errors_request_resync(integration=integration, actor=request.user, **kwargs)
+        count = sync_errors_request_resync(integration=integration, actor=request.user, **kwargs)
+    if off and integration.sync_enabled:  # with sync off everything waits, as said then
+        labels = object_labels(integration, off)
+        for name, waiting in sorted(off.items(), key=lambda item: labels[item[0]]):
+            messages.info(
+                request,
+                ngettext(
+                    "%(count)s error of %(pair)s waits: that sync is off. It is retried once "
+                    "it is on.",
+                    "%(count)s errors of %(pair)s wait: that sync is off. They are retried "
+                    "once it is on.",
+                    waiting,
+                )
+                % {"count": thousands(waiting), "pair": labels[name]},
+            )
+        return max(0, count - sum(off.values())) or None
+    return count
 
 
 def _queued_message(request: HttpRequest, count: int, integration=None) -> None:
@@ -83,7 +106,9 @@ def errors_resync(request: HttpRequest) -> HttpResponse:
         raise Http404
     error_type = error_type_param(request.POST.get("error_type", ""))
     if request.POST.get("scope") == "all":
-        count = _resync(request, integration, error_type=error_type)
+        # All the panel shows: of the type, as searched (what "Resync all N?" counted).
+        search = (request.POST.get("q") or "").strip()[:200]
+        count = _resync(request, integration, error_type=error_type, search=search)
     else:
         ids = _ids(request)
         if not ids:
@@ -259,6 +284,12 @@ def record_resync(request: HttpRequest, object_name: str, record_key: str) -> Ht
     waits = waits_because(integration)
     if waits:
         messages.info(request, waits)
+    elif object_name not in pairs_switched_on(integration=integration):
+        messages.info(
+            request,
+            _("Queued. %(pair)s sync is off: it runs once that sync is turned back on.")
+            % {"pair": object_labels(integration, [object_name])[object_name]},
+        )
     else:
         messages.success(request, _("This record syncs again now."))
     return redirect("record_detail", object_name=object_name, record_key=record_key)

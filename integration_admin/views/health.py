@@ -80,29 +80,48 @@ def _usage_context(integration, form: AllocationForm | None = None) -> dict:
     }
 
 
+def _posted_page(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.POST.get("page", "1")))
+    except ValueError:
+        return 1
+
+
 def _panel_context(request: HttpRequest, integration, error_type: str) -> dict:
-    """The right-hand panel of one error type (4 queries)."""
+    """The right-hand panel of one error type (4 queries; a 5th names a custom object switched
+    off, another tells an admin why a type only activities have gets no Create view)."""
     search = (request.GET.get("q") or request.POST.get("q") or "").strip()[:200]
     page = sync_errors_page(
         integration=integration,
         error_type=error_type,
         search=search,
-        page=page_number(request),
+        # After a Resync, the page it was asked from (its form says which).
+        page=page_number(request) if request.method == "GET" else _posted_page(request),
         per_page=ERRORS_PER_PAGE,
     )
     now = timezone.now()
+    # Errors of a pair switched off wait for it: no cycle retries them, so they aren't shown
+    # as queued (nor watched for ever), but as waiting for their pair.
+    off = {row.error.object for row in page.rows if row.pair_off}
+    labels = object_labels(integration, off) if off else {}
+    for row in page.rows:
+        row.pair_label = labels.get(row.error.object, "")
+    # Create view (admins): a HubSpot list can't hold activities, so not for a type only
+    # they have (the panel says why).
+    admin = user_is_admin(request.user)
+    errors = sync_errors_query(integration=integration, error_type=error_type)
+    view_possible = admin and errors.exclude(object="activities").exists()
     return {
         "pending": any(
-            row.error.next_retry_at and row.error.next_retry_at <= now for row in page.rows
+            row.error.next_retry_at and row.error.next_retry_at <= now and not row.pair_off
+            for row in page.rows
         ),
         "panel_type": error_type,
         "panel_text": error_text(error_type),
-        # Create view (admins): a HubSpot list can't hold activities, so not for a type only
-        # they have.
-        "view_possible": user_is_admin(request.user)
-        and sync_errors_query(integration=integration, error_type=error_type)
-        .exclude(object="activities")
-        .exists(),
+        "view_possible": view_possible,
+        "view_activities_only": admin
+        and not view_possible
+        and errors.filter(object="activities").exists(),
         "errors_page": page,
         "search": search,
         "salesforce": integration_salesforce_connection(integration=integration),
