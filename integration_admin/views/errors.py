@@ -250,6 +250,8 @@ def record_detail(request: HttpRequest, object_name: str, record_key: str) -> Ht
             "history": history,
             "unsynced_pipeline": opted_out,
             "object_label": object_labels(integration, [object_name])[object_name],
+            # Its pair switched off: nothing syncs for it, and a Resync waits for the pair.
+            "pair_off": object_name not in pairs_switched_on(integration=integration),
             "salesforce": integration_salesforce_connection(integration=integration),
             "hubspot": integration_hubspot_connection(integration=integration),
             "now": timezone.now(),

@@ -89,6 +89,43 @@ def test_a_records_resync_in_a_pair_switched_off_says_it_waits(
     assert not SyncRun.objects.exists()
 
 
+def test_a_records_page_in_a_pair_switched_off_says_nothing_syncs_until_it_is_on(
+    admin_client, connected
+):
+    ObjectSync.objects.create(integration=connected, object="deals", enabled=False)
+    make_error(
+        connected, 1, object_name="deals", hubspot_id="9001", salesforce_type="Opportunity",
+        record_label="Renewal 2027", message="Amount: value out of range",
+    )  # fmt: skip
+    html = admin_client.get("/records/deals/hubspot:9001/").content.decode()
+    assert "Deals sync is off" in html
+    assert "Nothing syncs for this record until that sync is turned back on." in html
+    # Its errors stay in sight: they can be fixed meanwhile.
+    assert "1 current error" in html and "Amount: value out of range" in html
+    assert "Once that sync is on" in html  # its next retry, not a time no cycle keeps
+    # Its Resync waits, as its message then says.
+    assert "A resync waits: it runs once that sync is turned back on." in html
+
+
+def test_a_synced_records_page_in_a_pair_switched_off_doesnt_say_it_syncs(admin_client, connected):
+    pair = ObjectSync.objects.create(integration=connected, object="companies", enabled=False)
+    RecordLink.objects.create(
+        integration=connected, object="companies", hubspot_id="501",
+        salesforce_id="0015000000000ABCDE", salesforce_type="Account",
+    )  # fmt: skip
+    html = admin_client.get("/records/companies/hubspot:501/").content.decode()
+    assert "Companies sync is off" in html
+    assert ">Syncing</span>" not in html and "None: the record syncs." not in html
+    assert "Sends its values again on the next cycle" not in html
+    assert "A resync waits: it runs once that sync is turned back on." in html
+    # Switched on, it syncs again, and says so.
+    pair.enabled = True
+    pair.save()
+    html = admin_client.get("/records/companies/hubspot:501/").content.decode()
+    assert "sync is off" not in html and "A resync waits" not in html
+    assert ">Syncing</span>" in html and "None: the record syncs." in html
+
+
 # --- activities: engagement keys -------------------------------------------------------------
 def test_an_activity_error_from_hubspot_links_its_salesforce_task(viewer_client, connected):
     """A linked call whose edit Salesforce refused: the error is keyed ``hubspot:calls:<id>``,

@@ -70,7 +70,7 @@ def test_every_page_renders_with_header_and_tabs(admin_client, connected, path):
         ("/discover/", 5),
         ("/connection/", 7),  # 2 of them for when each side last answered
         ("/audit/", 6),
-        ("/records/contacts/hubspot:1000/", 7),
+        ("/records/contacts/hubspot:1000/", 8),  # 1 of them: whether its pair is on
     ],
 )
 def test_pages_run_a_constant_number_of_queries(
