@@ -2077,6 +2077,21 @@ def sync_errors_resolve_type(
     return resolved
 
 
+def sync_errors_end_types(
+    *, integration: Integration, object_name: str, error_types: list[str]
+) -> int:
+    """End every current error of these types of a pair (waits that can never end: their
+    association switched off, or its object's sync). One update."""
+    if not error_types:
+        return 0
+    return SyncError.objects.filter(
+        integration=integration,
+        object=object_name,
+        error_type__in=error_types,
+        resolved_at__isnull=True,
+    ).update(resolved_at=timezone.now(), next_retry_at=None)
+
+
 def ticket_pipelines_save(
     *, integration: Integration, pipelines: dict, actor: AbstractBaseUser | None = None
 ) -> dict:

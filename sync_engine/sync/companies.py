@@ -354,18 +354,6 @@ class CompanySync(PairSync):
         self.commit(pairs, cursor, handled)
         self.after_links(pairs)
 
-    def follow_hubspot_merges(self, objects: list[Any]) -> None:
-        """Companies merged in HubSpot (which HubSpot's own integration forbids, but this
-        can't): the account follows the surviving company unless that has one of its own."""
-        survivors = {
-            old: str(obj.id)
-            for obj in objects
-            for old in ((obj.properties or {}).get(MERGED_IDS) or "").split(";")
-            if old
-        }
-        for link in self.links_by("hubspot_id", survivors).values():
-            self.repoint_hubspot(link, survivors[link.hubspot_id])
-
     def load_salesforce_partners(self, pairs: list[Pair]) -> None:
         if not pairs:
             return

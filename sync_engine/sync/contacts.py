@@ -774,20 +774,6 @@ class ContactSync(PairSync):
             row.seen = state
             row.save(update_fields=["seen", "updated_at"])
 
-    def follow_hubspot_merges(self, objects: list[Any]) -> None:
-        survivors = {
-            old: str(obj.id)
-            for obj in objects
-            for old in (obj.properties.get(MERGED_IDS) or "").split(";")
-            if old
-        }
-        if not survivors:
-            return
-        for link in RecordLink.objects.filter(
-            integration=self.ctx.integration, object=OBJECT, hubspot_id__in=list(survivors)
-        ):
-            self.repoint_hubspot(link, survivors[link.hubspot_id])
-
     def hubspot_unchanged(self, obj: Any, link: RecordLink) -> bool:
         props = obj.properties or {}
         snapshot = link.snapshot

@@ -278,15 +278,10 @@ class CustomObjectSync(PairSync):
             if name:
                 yield mapping, name
 
-    def compared_type(self, prop: str, name: str) -> str:
-        """The type both sides' values compare as (a date/time mapped to a HubSpot date
-        property: its day, ``values.compared_type``)."""
-        return self.value_type(self.sobject, name, prop)
-
     def hubspot_compared(self, prop: str, name: str, props: dict) -> str:
         """HubSpot's value of ``prop`` as it compares with Salesforce's ``name``: a dropdown
         option named otherwise than labelled as the picklist value it stands for."""
-        value = normalize(props.get(prop), self.compared_type(prop, name))
+        value = normalize(props.get(prop), self.value_type(self.sobject, name, prop))
         return self.hubspot_option_comparable(prop, value, self.sobject, name)
 
     # --- Salesforce → HubSpot -------------------------------------------------------------
@@ -324,7 +319,7 @@ class CustomObjectSync(PairSync):
     def salesforce_unchanged(self, record: dict, link: RecordLink) -> bool:
         for mapping, name in self.mapped():
             try:
-                kind = self.compared_type(mapping.hubspot_property, name)
+                kind = self.value_type(self.sobject, name, mapping.hubspot_property)
                 value = normalize(record.get(name), kind)
             except ValueConversionError:
                 return False
@@ -838,7 +833,7 @@ class CustomObjectSync(PairSync):
         creating = pair.salesforce is None
         for mapping, name in self.mapped():
             prop = mapping.hubspot_property
-            kind = self.compared_type(prop, name)
+            kind = self.value_type(self.sobject, name, prop)
             try:
                 hs_value = self.hubspot_compared(prop, name, props)
                 sf_value = normalize(record.get(name), kind)
@@ -1066,22 +1061,11 @@ class CustomObjectSync(PairSync):
     def end_endless_waits(self, kinds: dict[str, str]) -> None:
         """Waits of a kind not in ``kinds`` (the association removed from the pairing, or its
         object's sync switched off) could never end: they end now."""
-        endless = sorted(set(WAITING.values()) - set(kinds))
-        found: dict[str, list[str]] = {}
-        for error_type, key in SyncError.objects.filter(
+        self.counts["waits_resolved"] += services.sync_errors_end_types(
             integration=self.ctx.integration,
-            object=self.object_name,
-            error_type__in=endless,
-            resolved_at__isnull=True,
-        ).values_list("error_type", "record_key"):
-            found.setdefault(error_type, []).append(key)
-        for error_type, keys in found.items():
-            self.counts["waits_resolved"] += services.sync_errors_resolve_type(
-                integration=self.ctx.integration,
-                object_name=self.object_name,
-                error_type=error_type,
-                record_keys=keys,
-            )
+            object_name=self.object_name,
+            error_types=sorted(set(WAITING.values()) - set(kinds)),
+        )
 
     def retry_salesforce_waits(self, kinds: dict[str, str], waiting) -> None:
         """Salesforce records whose lookup points at a record now linked: read again (one

@@ -189,6 +189,18 @@ class PairSync:
         self.counts["links_repointed"] += 1
         return True
 
+    def follow_hubspot_merges(self, objects: list[Any]) -> None:
+        """Records merged in HubSpot (``hs_merged_object_ids`` on the survivor): the links of
+        the merged-away ones follow the survivor (``repoint_hubspot``)."""
+        survivors = {
+            old: str(obj.id)
+            for obj in objects
+            for old in ((obj.properties or {}).get(MERGED_IDS) or "").split(";")
+            if old
+        }
+        for link in self.links_by("hubspot_id", survivors).values():
+            self.repoint_hubspot(link, survivors[link.hubspot_id])
+
     # --- links and partners (shared by the pairs that keep one link per record) -----------
     def links_by(self, side: str, ids) -> dict[str, RecordLink]:
         """This pair's links of ``ids``, keyed by ``side`` ("hubspot_id" or "salesforce_id")."""
@@ -865,8 +877,6 @@ class PairSync:
         try:
             # (State and country compare converted: both comparables convert them.)
             hs_value = self.hubspot_comparable(mapping, pair.hs_props)
-            if kind != sf_type:  # a date/time as its day, however the pair's comparable read it
-                hs_value = normalize(hs_value, kind)
             sf_value = (
                 "" if creating else self.salesforce_value_compared(mapping, record, name, kind)
             )

@@ -374,7 +374,11 @@ class TicketSync(PairSync):
         self._statuses = None
         if had or "RecordTypeId" not in self.case_fields_known:
             return
-        soql = f"SELECT {', '.join(self.case_fields())} FROM {SOBJECT} WHERE RecordTypeId != null"  # noqa: S608
+        self.handle_cases_where("RecordTypeId != null")
+
+    def handle_cases_where(self, where: str) -> None:
+        """The cases that meet ``where``, read once (SOQL pages) and handled as changed."""
+        soql = f"SELECT {', '.join(self.case_fields())} FROM {SOBJECT} WHERE {where}"  # noqa: S608
         first = with_retries(lambda: self.ctx.salesforce.query(soql))
         for records in salesforce_pages(self.ctx.salesforce, first):
             self.counts["read_salesforce"] += len(records)
@@ -395,30 +399,15 @@ class TicketSync(PairSync):
         before = set(row.seen or {})
         if created or before == active:
             return
-        for kind in sorted(before - active):
-            services.sync_errors_resolve_type(
-                integration=self.ctx.integration,
-                object_name=OBJECT,
-                error_type=WAITING[kind],
-                record_keys=list(
-                    SyncError.objects.filter(
-                        integration=self.ctx.integration,
-                        object=OBJECT,
-                        error_type=WAITING[kind],
-                        resolved_at__isnull=True,
-                    ).values_list("record_key", flat=True)
-                ),
-            )
+        services.sync_errors_end_types(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            error_types=[WAITING[kind] for kind in sorted(before - active)],
+        )
         turned_on = sorted(active - before)
         if turned_on:
             fields = {"account": "AccountId", "contact": "ContactId"}
-            where = " OR ".join(f"{fields[kind]} != null" for kind in turned_on)
-            soql = f"SELECT {', '.join(self.case_fields())} FROM {SOBJECT} WHERE {where}"  # noqa: S608
-            first = with_retries(lambda: self.ctx.salesforce.query(soql))
-            for records in salesforce_pages(self.ctx.salesforce, first):
-                self.counts["read_salesforce"] += len(records)
-                for start in range(0, len(records), BATCH):
-                    self.handle_cases(records[start : start + BATCH], None)
+            self.handle_cases_where(" OR ".join(f"{fields[k]} != null" for k in turned_on))
         row.seen = dict.fromkeys(sorted(active), True)
         row.save(update_fields=["seen", "updated_at"])
 
