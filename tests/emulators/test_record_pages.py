@@ -110,10 +110,9 @@ def test_salesforce_record_pages_use_no_api_budget(emulators, sf):
 
 
 # --- HubSpot ----------------------------------------------------------------------------------
-def create(hs, object_type: str, properties: dict, associations=None) -> str:
+def create(hs, object_type: str, properties: dict) -> str:
     made = hs.crm.objects.basic_api.create(
-        object_type,
-        SimplePublicObjectInputForCreate(properties=properties, associations=associations or []),
+        object_type, SimplePublicObjectInputForCreate(properties=properties)
     )
     return made.id
 

@@ -66,6 +66,12 @@ def log_in(page, live_server, username: str, *, next_path: str = "") -> None:
     expect(page.locator(".topbar__user")).to_contain_text(username)
 
 
+def log_in_as_admin(page, live_server, *, next_path: str = "") -> None:
+    """Make "ada", an admin, and log her in through the browser (see ``log_in``)."""
+    person("ada", ADMINS)
+    log_in(page, live_server, "ada", next_path=next_path)
+
+
 @pytest.fixture
 def admin_user(db):
     return person("ada", ADMINS)
@@ -195,19 +201,48 @@ def make_custom_object(integration) -> ObjectSync:
     )  # fmt: skip
 
 
+def deal_pipelines_stored(integration, stages: dict[str, dict[str, str]], **extra) -> None:
+    """The synced deal pipelines as the deal sync stores them: one per Salesforce record type
+    id in ``stages`` (its stages, each to its HubSpot stage id), labelled "Salesforce – <id>";
+    ``extra`` are the state's other keys (``record_type_names``, ``refused``)."""
+    from sync_engine.models import SchemaCache, System
+
+    pipelines = [
+        {"key": key, "id": str(1000001 + i), "label": f"Salesforce – {key}", "stages": ids}
+        for i, (key, ids) in enumerate(stages.items())
+    ]
+    SchemaCache.objects.create(
+        integration=integration,
+        system=System.HUBSPOT,
+        object="deals:pipelines",
+        data={"pipelines": pipelines, **extra},
+    )
+
+
 def deal_pipeline_synced(integration) -> None:
     """Deal sync on, with one synced pipeline ("Enterprise renewals") in the stored schema."""
-    from sync_engine.models import SchemaCache, System
     from sync_engine.services import object_sync_get_or_create
 
     object_sync_get_or_create(integration=integration, object_name="deals")
-    SchemaCache.objects.create(
-        integration=integration, system=System.HUBSPOT, object="deals:pipelines",
-        data={"pipelines": [{"key": "012000000000001AAA", "id": "1000001",
-                             "label": "Salesforce – 012000000000001AAA",
-                             "stages": {"Prospecting": "10000011"}}],
-              "record_type_names": {"012000000000001AAA": "Enterprise renewals"}},
-    )  # fmt: skip
+    deal_pipelines_stored(
+        integration,
+        {"012000000000001AAA": {"Prospecting": "10000011"}},
+        record_type_names={"012000000000001AAA": "Enterprise renewals"},
+    )
+
+
+def make_link(integration, hubspot_id: str, salesforce_id: str, salesforce_type: str, **extra):
+    """A synced pair of records (contacts unless ``object`` says otherwise)."""
+    from sync_engine.models import RecordLink
+
+    values = {"object": "contacts", **extra}
+    return RecordLink.objects.create(
+        integration=integration,
+        hubspot_id=hubspot_id,
+        salesforce_id=salesforce_id,
+        salesforce_type=salesforce_type,
+        **values,
+    )
 
 
 def make_error(integration, n: int = 1, *, error_type: str = "property_value", **extra):

@@ -15,13 +15,12 @@ from hubspot.crm.objects import SimplePublicObjectInputForCreate
 from playwright.sync_api import Page, expect
 
 from emulators.testing import hubspot_client, salesforce_client
-from integration_admin.roles import ADMINS
 from sync_engine.models import Integration, ObjectSync, RecordLink
 from sync_engine.sync.cycle import sync_cycles_run
 from tests.sync_engine.everything import hubspot_projects_schema
 from tests.sync_engine.sync.helpers import hs_create
 
-from .conftest import htmx_ready, log_in, person, screenshot
+from .conftest import htmx_ready, log_in_as_admin, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,11 +41,6 @@ def connect_as_make_run_does(emulators) -> Integration:
     )  # fmt: skip
     call_command("sync_settings", "contacts", "salesforce_state_country=enabled")
     return Integration.objects.get()
-
-
-def log_in_as_admin(page: Page, live_server) -> None:
-    person("ada", ADMINS)
-    log_in(page, live_server, "ada")
 
 
 def open_tab(page: Page, name: str) -> None:

@@ -10,11 +10,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from emulators.testing import salesforce_client
-from integration_admin.roles import ADMINS
 from sync_engine.models import ImportJob, SalesforceConnection
 from sync_engine.services import object_sync_get_or_create
 
-from .conftest import htmx_ready, log_in, person, screenshot
+from .conftest import htmx_ready, log_in_as_admin, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -66,11 +65,10 @@ def contrast(a, b) -> float:
 def test_an_import_bar_at_0_percent_looks_empty(page: Page, live_server, connected):
     """Chromium draws a <progress> with a light accent-color on a dark track: at 0% the bar was
     a solid near-black stripe that read as "done"."""
-    person("ada", ADMINS)
     job = ImportJob.objects.create(
         integration=connected, object="leads", status="running", total=2000, processed=0
     )
-    log_in(page, live_server, "ada")
+    log_in_as_admin(page, live_server)
     page.goto(f"{live_server.url}/import/?job={job.pk}")
     bar = page.locator("#import-bar")
     expect(bar).to_have_attribute("value", "0")
@@ -90,12 +88,11 @@ def test_a_started_import_s_card_comes_into_view_and_its_started_flash_goes(
 ):
     """After "Start import" the progress card (below the start form) is scrolled into view;
     once it says the import finished, "Import of … started." is no longer shown above."""
-    person("ada", ADMINS)
     object_sync_get_or_create(integration=live, object_name="contacts")
     rep = salesforce_client(emulators, token="sales-rep-token")
     rep.Lead.create({"LastName": "One", "Company": "Acme", "Email": "one@example.com"})
     page.set_viewport_size({"width": 1280, "height": 700})
-    log_in(page, live_server, "ada")
+    log_in_as_admin(page, live_server)
     page.goto(f"{live_server.url}/import/")
     htmx_ready(page)
     progress = page.locator("#import-progress")
@@ -114,8 +111,7 @@ def test_the_custom_object_wizard_s_card_opens_without_a_rule(
 ):
     """Each wizard step is one section, the first thing in its card: no divider above it. The
     settings cards keep theirs between the on/off switch and their sections."""
-    person("ada", ADMINS)
-    log_in(page, live_server, "ada")
+    log_in_as_admin(page, live_server)
     page.goto(f"{live_server.url}/custom-objects/new/")
     section = page.locator("#step-objects")
     expect(section).to_be_visible()
@@ -150,8 +146,7 @@ def test_a_long_integration_user_email_wraps_at_its_at_sign_or_dots(
     """The Connection page broke the email wherever the cell ended ("…example.co / m")."""
     email = "integration.hubspot.salesforce.sync@emulator.example.com"
     SalesforceConnection.objects.filter(integration=connected).update(username=email)
-    person("ada", ADMINS)
-    log_in(page, live_server, "ada")
+    log_in_as_admin(page, live_server)
     for width in (1100, 800, 600, 375):  # each once broke it inside a word
         page.set_viewport_size({"width": width, "height": 900})
         page.goto(f"{live_server.url}/connection/")

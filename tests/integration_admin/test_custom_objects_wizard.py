@@ -448,14 +448,11 @@ def test_on_a_phone_the_row_actions_are_on_screen(page, live_server, connected):
     actions are in the window, not past it in a table scrolled sideways."""
     from playwright.sync_api import expect
 
-    from integration_admin.roles import ADMINS
-
-    from .conftest import log_in, make_custom_object, person, screenshot
+    from .conftest import log_in_as_admin, make_custom_object, screenshot
 
     make_custom_object(connected)
-    person("ada", ADMINS)
     page.set_viewport_size({"width": 375, "height": 800})
-    log_in(page, live_server, "ada", next_path="/custom-objects/")
+    log_in_as_admin(page, live_server, next_path="/custom-objects/")
     row = page.locator("#custom-object-1")
     expect(row).to_contain_text("Project")
     screenshot(page, "phone-custom-objects")

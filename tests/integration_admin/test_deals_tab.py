@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from sync_engine.models import AuditEvent, FieldMapping, ObjectSync, SchemaCache, System
+from sync_engine.models import AuditEvent, FieldMapping, ObjectSync, SchemaCache
 from sync_engine.object_settings import DealSettings, settings_as_dict
 
-from .conftest import assert_only_change
+from .conftest import assert_only_change, deal_pipelines_stored
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -54,27 +54,13 @@ def test_the_tab_shows_the_switch_off_every_setting_and_the_mappings(admin_clien
 
 def test_the_synced_pipelines_are_listed(admin_client, connected):
     admin_client.get("/deals/")
-    SchemaCache.objects.create(
-        integration=connected,
-        system=System.HUBSPOT,
-        object="deals:pipelines",
-        data={
-            "pipelines": [
-                {
-                    "key": "012000000000001AAA",
-                    "id": "1000001",
-                    "label": "Salesforce – 012000000000001AAA",
-                    "stages": {"Prospecting": "10000011", "Closed Won": "10000012"},
-                },
-                {
-                    "key": "012000000000002AAA",
-                    "id": "1000002",
-                    "label": "Salesforce – 012000000000002AAA",
-                    "stages": {"Prospecting": "10000021"},
-                },
-            ],
-            "record_type_names": {"012000000000001AAA": "New Business"},
+    deal_pipelines_stored(
+        connected,
+        {
+            "012000000000001AAA": {"Prospecting": "10000011", "Closed Won": "10000012"},
+            "012000000000002AAA": {"Prospecting": "10000021"},
         },
+        record_type_names={"012000000000001AAA": "New Business"},
     )
     html = admin_client.get("/deals/").content.decode()
     assert 'id="pipeline-list"' in html and 'id="no-pipelines"' not in html
@@ -104,19 +90,12 @@ def test_a_pipeline_hubspot_refused_is_listed_with_its_reason(admin_client, conn
     """The Sales Hub tier caps deal pipelines: the record type left without one is on the tab,
     with HubSpot's words (escaped), not silently missing."""
     admin_client.get("/deals/")
-    SchemaCache.objects.create(
-        integration=connected,
-        system=System.HUBSPOT,
-        object="deals:pipelines",
-        data={
-            "pipelines": [
-                {"key": "012000000000001AAA", "id": "1000001",
-                 "label": "Salesforce – 012000000000001AAA", "stages": {"Prospecting": "1"}},
-            ],
-            "refused": {"012000000000002AAA": "You have reached the limit of <b>2</b> pipelines."},
-            "record_type_names": {"012000000000002AAA": "Renewal"},
-        },
-    )  # fmt: skip
+    deal_pipelines_stored(
+        connected,
+        {"012000000000001AAA": {"Prospecting": "1"}},
+        refused={"012000000000002AAA": "You have reached the limit of <b>2</b> pipelines."},
+        record_type_names={"012000000000002AAA": "Renewal"},
+    )
     html = admin_client.get("/deals/").content.decode()
     assert "Salesforce – 012000000000001AAA" in html
     assert "Not created" in html
@@ -258,4 +237,4 @@ def test_a_deal_in_a_retired_pipeline_still_shows_as_syncing(admin_client, live,
     state.save()
     cache.clear()
     html = admin_client.get(f"/records/deals/hubspot:{deal}/").content.decode()
-    assert "Syncing" in html and "Not syncing" not in html
+    assert ">Syncing</span>" in html and "Not syncing" not in html

@@ -11,7 +11,7 @@ from django.utils import timezone
 from sync_engine.models import ObjectSync, RecordLink, SyncError, SyncRun
 from sync_engine.selectors import salesforce_id_suffix
 
-from .conftest import form_on_page, make_error
+from .conftest import form_on_page, make_error, make_link
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -109,10 +109,7 @@ def test_a_records_page_in_a_pair_switched_off_says_nothing_syncs_until_it_is_on
 
 def test_a_synced_records_page_in_a_pair_switched_off_doesnt_say_it_syncs(admin_client, connected):
     pair = ObjectSync.objects.create(integration=connected, object="companies", enabled=False)
-    RecordLink.objects.create(
-        integration=connected, object="companies", hubspot_id="501",
-        salesforce_id="0015000000000ABCDE", salesforce_type="Account",
-    )  # fmt: skip
+    make_link(connected, "501", "0015000000000ABCDE", "Account", object="companies")
     html = admin_client.get("/records/companies/hubspot:501/").content.decode()
     assert "Companies sync is off" in html
     assert ">Syncing</span>" not in html and "None: the record syncs." not in html
@@ -130,10 +127,7 @@ def test_a_synced_records_page_in_a_pair_switched_off_doesnt_say_it_syncs(admin_
 def test_an_activity_error_from_hubspot_links_its_salesforce_task(viewer_client, connected):
     """A linked call whose edit Salesforce refused: the error is keyed ``hubspot:calls:<id>``,
     the link's HubSpot id is ``calls:<id>``; the panel still finds the Task it is copied to."""
-    RecordLink.objects.create(
-        integration=connected, object="activities", hubspot_id="calls:123",
-        salesforce_id="00T5000000000ABCDE", salesforce_type="Task",
-    )  # fmt: skip
+    make_link(connected, "calls:123", "00T5000000000ABCDE", "Task", object="activities")
     make_error(
         connected, 1, object_name="activities", error_type="salesforce_custom_code",
         record_key="hubspot:calls:123", hubspot_id="123", salesforce_type="Task",

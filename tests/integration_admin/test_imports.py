@@ -348,12 +348,9 @@ def import_through_the_page(page, live_server, workers, total: int) -> None:
 
     from playwright.sync_api import expect
 
-    from integration_admin.roles import ADMINS
+    from .conftest import htmx_ready, log_in_as_admin, screenshot
 
-    from .conftest import htmx_ready, log_in, person, screenshot
-
-    person("ada", ADMINS)
-    log_in(page, live_server, "ada")
+    log_in_as_admin(page, live_server)
     polls: list[str] = []
     page.on(
         "request",

@@ -127,7 +127,7 @@ def test_a_disconnected_side_shows_why(admin_client, live):
 
 def test_the_activities_tab_reads_no_schema(admin_client, live):
     """Activities have no mapping editor: showing their tab spends no call on one."""
-    admin_client.get("/activities/")
+    assert admin_client.get("/activities/").status_code == 200
     assert "sobject.describe" not in calls(live)["salesforce"]
 
 
@@ -209,6 +209,21 @@ def typed(live, emulators):
     return live
 
 
+def assert_the_api_refuses(client, mapping: tuple[str, str, str], errors: dict) -> None:
+    """The REST API refuses the contacts ``mapping`` (HubSpot property, Salesforce field, rule)
+    with exactly ``errors`` and stores nothing."""
+    hubspot_property, salesforce_field, rule = mapping
+    response = client.post(
+        "/api/v1/mappings/",
+        {"object": "contacts", "hubspot_property": hubspot_property,
+         "salesforce_field": salesforce_field, "rule": rule},
+        content_type=JSON,
+    )  # fmt: skip
+    assert response.status_code == 400, response.content
+    assert response.json() == errors
+    assert not FieldMapping.objects.filter(hubspot_property=hubspot_property).exists()
+
+
 def test_a_salesforce_system_field_typed_by_hand_is_refused(admin_client, typed):
     """The picker leaves SystemModstamp out; a crafted post, or the API, can't map it either
     (it moves with every internal write, the integration's own too)."""
@@ -218,33 +233,21 @@ def test_a_salesforce_system_field_typed_by_hand_is_refused(admin_client, typed)
     assert "SystemModstamp is a Salesforce system field: it can&#x27;t be mapped" in check
     html = admin_client.post("/objects/contacts/mappings/add/", data, **HTMX).content.decode()
     assert "SystemModstamp is a Salesforce system field: it can&#x27;t be mapped" in html
-    response = admin_client.post(
-        "/api/v1/mappings/",
-        {"object": "contacts", "hubspot_property": "renewal_date", "salesforce_field": "Id",
-         "rule": "always_use_salesforce"},
-        content_type=JSON,
-    )  # fmt: skip
-    assert response.status_code == 400
-    assert response.json() == {
-        "salesforce_field": ["Id is a Salesforce system field: it can't be mapped"]
-    }
-    assert not FieldMapping.objects.filter(hubspot_property="renewal_date").exists()
+    assert_the_api_refuses(
+        admin_client,
+        ("renewal_date", "Id", "always_use_salesforce"),
+        {"salesforce_field": ["Id is a Salesforce system field: it can't be mapped"]},
+    )
 
 
 def test_a_hubspot_bookkeeping_property_typed_by_hand_is_refused(admin_client, typed):
-    response = admin_client.post(
-        "/api/v1/mappings/",
-        {"object": "contacts", "hubspot_property": "hs_merged_object_ids",
-         "salesforce_field": "Tags__c", "rule": "two_way"},
-        content_type=JSON,
-    )  # fmt: skip
-    assert response.status_code == 400, response.content
-    assert response.json() == {
-        "hubspot_property": [
+    assert_the_api_refuses(
+        admin_client,
+        ("hs_merged_object_ids", "Tags__c", "two_way"),
+        {"hubspot_property": [
             "hs_merged_object_ids is HubSpot's own bookkeeping: it can't be mapped"
-        ]
-    }
-    assert not FieldMapping.objects.filter(hubspot_property="hs_merged_object_ids").exists()
+        ]},
+    )  # fmt: skip
 
 
 # --- (d) a read-only HubSpot property only flows to Salesforce --------------------------------
@@ -328,19 +331,14 @@ def test_the_engines_own_keys_are_not_offered_nor_taken(admin_client, typed, emu
     for name in ("salesforceleadid", "salesforcecontactid", "salesforceaccountid"):
         assert name not in properties, name
     assert "hs_email_domain" in properties  # read-only, but may flow to Salesforce
-    response = admin_client.post(
-        "/api/v1/mappings/",
-        {"object": "contacts", "hubspot_property": "salesforcecontactid",
-         "salesforce_field": "Colour__c", "rule": "two_way"},
-        content_type=JSON,
-    )  # fmt: skip
-    assert response.status_code == 400, response.content
-    assert response.json() == {
-        "hubspot_property": [
+    assert_the_api_refuses(
+        admin_client,
+        ("salesforcecontactid", "Colour__c", "two_way"),
+        {"hubspot_property": [
             "salesforcecontactid is the integration's own key: it links the records, so it "
             "can't be mapped"
-        ]
-    }
+        ]},
+    )  # fmt: skip
     # The unique key the engine makes for idempotent upserts, and the deal link.
     switch_on(typed, "companies")
     new_property(emulators, "companies", "salesforce_account_id_sync", "string", "text")

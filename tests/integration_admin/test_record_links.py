@@ -12,6 +12,8 @@ from emulators.testing import salesforce_session
 from sync_engine.models import RecordLink
 from sync_engine.sync.cycle import sync_cycle_run
 
+from .conftest import make_link
+
 pytestmark = pytest.mark.django_db
 
 
@@ -54,13 +56,7 @@ def test_on_the_emulators_create_inclusion_list_leads_to_the_emulator(
 
 
 def test_a_real_hubspot_account_still_links_to_app_hubspot_com(admin_client, connected):
-    RecordLink.objects.create(
-        integration=connected,
-        object="contacts",
-        hubspot_id="501",
-        salesforce_id="00Q5000000000ABCDE",
-        salesforce_type="Lead",
-    )
+    make_link(connected, "501", "00Q5000000000ABCDE", "Lead")
     html = admin_client.get("/records/contacts/hubspot:501/").content.decode()
     assert new_tab_links(html) == [
         "https://app.hubspot.com/contacts/4242/record/0-1/501",

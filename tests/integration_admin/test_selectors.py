@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from integration_admin.charts import calls_chart, nice_ceiling
-from sync_engine.models import RecordLink, SchemaCache, SyncError, SyncRun
+from sync_engine.models import SchemaCache, SyncError, SyncRun
 from sync_engine.selectors import (
     HourBucket,
     HourlyCalls,
@@ -23,7 +23,7 @@ from sync_engine.selectors import (
 )
 from tests.sync_engine.factories import ApiCallFactory
 
-from .conftest import make_error
+from .conftest import make_error, make_link
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 3, 10, 14, 30, tzinfo=UTC)
@@ -119,20 +119,8 @@ def test_error_cards_and_pages(connected):
 def test_error_rows_borrow_the_missing_id_from_the_link(connected):
     error = make_error(connected, 1, hubspot_id="55")[0]
     other = make_error(connected, 1, hubspot_id="", salesforce_id="003000000000009AAA")[0]
-    RecordLink.objects.create(
-        integration=connected,
-        object="contacts",
-        hubspot_id="55",
-        salesforce_id="00Q000000000055AAA",
-        salesforce_type="Lead",
-    )
-    RecordLink.objects.create(
-        integration=connected,
-        object="contacts",
-        hubspot_id="99",
-        salesforce_id="003000000000009AAA",
-        salesforce_type="Contact",
-    )
+    make_link(connected, "55", "00Q000000000055AAA", "Lead")
+    make_link(connected, "99", "003000000000009AAA", "Contact")
     rows = {r.error.pk: r for r in sync_errors_page(integration=connected).rows}
     assert rows[error.pk].salesforce_id == "00Q000000000055AAA"
     assert rows[other.pk].hubspot_id == "99" and rows[other.pk].salesforce_type == "Lead"
@@ -140,13 +128,7 @@ def test_error_rows_borrow_the_missing_id_from_the_link(connected):
 
 
 def test_record_history_joins_both_keys(connected):
-    RecordLink.objects.create(
-        integration=connected,
-        object="contacts",
-        hubspot_id="7",
-        salesforce_id="003000000000007AAA",
-        salesforce_type="Contact",
-    )
+    make_link(connected, "7", "003000000000007AAA", "Contact")
     make_error(connected, 1, hubspot_id="7")
     make_error(connected, 1, hubspot_id="", salesforce_id="003000000000007AAA", error_type="owner")
     gone = make_error(connected, 1, hubspot_id="7", error_type="picklist")[0]

@@ -304,12 +304,9 @@ def test_the_wizard_speaks_dutch(admin_client, live, sf):
 def test_picking_a_pipeline_shows_its_stage_table_in_the_browser(page, live_server, live):
     from playwright.sync_api import expect
 
-    from integration_admin.roles import ADMINS
+    from .conftest import htmx_ready, log_in_as_admin, screenshot
 
-    from .conftest import htmx_ready, log_in, person, screenshot
-
-    person("ada", ADMINS)
-    log_in(page, live_server, "ada", next_path="/tickets/?step=4")
+    log_in_as_admin(page, live_server, next_path="/tickets/?step=4")
     expect(page.locator("#ticket-wizard")).to_have_attribute("data-step", "4")
     htmx_ready(page)  # a pipeline picked before htmx is loaded asks for no stage table
     stages = page.locator("#stages-master")

@@ -8,14 +8,15 @@ from sync_engine.services import record_resync
 
 from . import test_companies
 from .helpers import hs_create, hs_get
-from .test_companies import hs_company, hs_company_get, hs_company_ids
+from .test_companies import contact_on_an_account, hs_company, hs_company_get, hs_company_ids
 
 companies = test_companies.companies  # the fixture
 
 
 def associate(sync, contact, company, **kw):
-    sync.hs_action("associate", from_type="contacts", from_id=contact,
-                        to_type="companies", to_id=company, **kw)  # fmt: skip
+    sync.hs_action(
+        "associate", from_type="contacts", from_id=contact, to_type="companies", to_id=company, **kw
+    )
 
 
 def company_ids_of(hs, contact) -> list[str]:
@@ -23,19 +24,23 @@ def company_ids_of(hs, contact) -> list[str]:
     return sorted(str(a.to_object_id) for a in page.results)
 
 
+def hs_contact_at(companies, hs, company_name: str, **contact) -> tuple[str, str]:
+    """A new HubSpot contact whose primary company is a new one: (the contact, the
+    company)."""
+    company = hs_company(hs, name=company_name)
+    person = hs_create(hs, **contact)
+    associate(companies, person, company)
+    return person, company
+
+
 def test_an_account_merged_in_salesforce_moves_its_contacts_to_the_survivors_company(
     companies, sf_person, hs_person, emulators
 ):
     master = sf_person.Account.create({"Name": "Master"})["id"]
-    loser = sf_person.Account.create({"Name": "Loser"})["id"]
-    contact = sf_person.Contact.create(
-        {"LastName": "Lou", "Email": "lou@loser.example", "AccountId": loser}
-    )["id"]
-    companies.both()
-    companies()
-    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    contact, loser, hs_contact, loser_company = contact_on_an_account(
+        companies, sf_person, hs_person, "Loser"
+    )
     master_company = companies.link(salesforce_id=master).hubspot_id
-    loser_company = companies.link(salesforce_id=loser).hubspot_id
     assert company_ids_of(hs_person, hs_contact) == [loser_company]
 
     emulators.salesforce.app.run_action(
@@ -93,9 +98,14 @@ def test_a_company_synced_by_hand_twice_makes_one_account(
 def test_a_company_seen_before_its_contact_synced_creates_its_account_once_it_does(
     companies, integration, sf_person, hs_person
 ):
-    company = hs_company(hs_person, name="Early Co")
-    contact = hs_create(hs_person, email="early@early.example", firstname="E", lastname="Arly")
-    associate(companies, contact, company)
+    contact, company = hs_contact_at(
+        companies,
+        hs_person,
+        "Early Co",
+        email="early@early.example",
+        firstname="E",
+        lastname="Arly",
+    )
     companies()  # company sync first: the contact isn't in Salesforce yet
     assert not companies.links().exists()
     companies.both()
@@ -178,14 +188,9 @@ def test_a_company_whose_contacts_span_two_accounts_matches_the_one_still_free(
 def test_an_account_deleted_then_restored_in_salesforce_finds_its_company_again(
     companies, sf_person, hs_person, emulators
 ):
-    account = sf_person.Account.create({"Name": "Phoenix"})["id"]
-    contact = sf_person.Contact.create(
-        {"LastName": "Fawkes", "Email": "f@phoenix.example", "AccountId": account}
-    )["id"]
-    companies.both()
-    companies.both()
-    company = companies.link(salesforce_id=account).hubspot_id
-    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    _, account, hs_contact, company = contact_on_an_account(
+        companies, sf_person, hs_person, "Phoenix"
+    )
     advance_clocks(emulators, 60)
     sf_person.Account.delete(account)
     companies.both()
@@ -230,14 +235,8 @@ def test_changes_made_while_company_sync_was_off_follow_once_it_is_on_again(
 ):
     from sync_engine.services import object_settings_update
 
-    first = sf_person.Account.create({"Name": "First"})["id"]
     second = sf_person.Account.create({"Name": "Second"})["id"]
-    mover = sf_person.Contact.create(
-        {"LastName": "Mover", "Email": "mover@off.example", "AccountId": first}
-    )["id"]
-    companies.both()
-    companies.both()
-    hs_mover = RecordLink.objects.get(object="contacts", salesforce_id=mover).hubspot_id
+    mover, _, hs_mover, _ = contact_on_an_account(companies, sf_person, hs_person, "Mover")
     second_company = companies.link(salesforce_id=second).hubspot_id
 
     object_settings_update(
@@ -245,9 +244,9 @@ def test_changes_made_while_company_sync_was_off_follow_once_it_is_on_again(
     )
     advance_clocks(emulators, 60)
     sf_person.Contact.update(mover, {"AccountId": second})
-    newcomer = hs_create(hs_person, email="new@off.example", firstname="New", lastname="Comer")
-    newco = hs_company(hs_person, name="Newco")
-    associate(companies, newcomer, newco)
+    newcomer, newco = hs_contact_at(
+        companies, hs_person, "Newco", email="new@off.example", firstname="New", lastname="Comer"
+    )
     companies("contacts")  # the contact sync goes on: a Salesforce contact, no account
     companies("contacts")
     advance_clocks(emulators, 60)
@@ -266,9 +265,14 @@ def test_changes_made_while_company_sync_was_off_follow_once_it_is_on_again(
 def test_a_company_whose_account_was_deleted_gets_a_new_one_when_synced_by_hand(
     companies, integration, sf_person, hs_person, emulators
 ):
-    contact = hs_create(hs_person, email="pat@deleted.example", firstname="Pat", lastname="D")
-    company = hs_company(hs_person, name="Deleted Account Co")
-    associate(companies, contact, company)
+    _, company = hs_contact_at(
+        companies,
+        hs_person,
+        "Deleted Account Co",
+        email="pat@deleted.example",
+        firstname="Pat",
+        lastname="D",
+    )
     companies.both()
     companies.both()
     old = companies.link(hubspot_id=str(company)).salesforce_id
@@ -297,13 +301,7 @@ def test_with_deletes_on_a_merged_accounts_company_goes_and_its_contacts_follow_
 ):
     companies.settings(salesforce_delete="delete")
     master = sf_person.Account.create({"Name": "Master"})["id"]
-    loser = sf_person.Account.create({"Name": "Loser"})["id"]
-    contact = sf_person.Contact.create(
-        {"LastName": "Lou", "Email": "lou@loser.example", "AccountId": loser}
-    )["id"]
-    companies.both()
-    companies.both()
-    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    contact, loser, hs_contact, _ = contact_on_an_account(companies, sf_person, hs_person, "Lou")
     master_company = companies.link(salesforce_id=master).hubspot_id
     advance_clocks(emulators, 60)
     emulators.salesforce.app.run_action(
@@ -320,13 +318,9 @@ def test_with_deletes_on_a_merged_accounts_company_goes_and_its_contacts_follow_
 def test_a_synced_company_merged_into_a_duplicate_in_hubspot_keeps_its_account(
     companies, sf_person, hs_person, emulators
 ):
-    account = sf_person.Account.create({"Name": "Acme"})["id"]
-    contact = sf_person.Contact.create(
-        {"LastName": "Ann", "Email": "ann@acme.example", "AccountId": account}
-    )["id"]
-    companies.both()
-    companies.both()
-    synced = companies.link(salesforce_id=account).hubspot_id
+    contact, account, hs_contact, synced = contact_on_an_account(
+        companies, sf_person, hs_person, "Acme"
+    )
     duplicate = hs_company(hs_person, name="Acme Inc (duplicate)")
     companies()
     advance_clocks(emulators, 60)
@@ -335,7 +329,6 @@ def test_a_synced_company_merged_into_a_duplicate_in_hubspot_keeps_its_account(
     companies.both()
     assert hs_company_ids(hs_person) == [duplicate]
     assert companies.link(salesforce_id=account).hubspot_id == duplicate
-    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
     assert company_ids_of(hs_person, hs_contact) == [duplicate]
     assert sf_person.Contact.get(contact)["AccountId"] == account
     assert sf_person.query("SELECT Id FROM Account")["totalSize"] == 1
@@ -358,11 +351,15 @@ def test_a_converted_lead_brings_its_hubspot_company_to_the_new_account(
     object_settings_update(
         integration=integration, object_name="contacts", changes={"hubspot_creates": "lead"}
     )
-    contact = hs_create(
-        hs_person, email="lee@convert.example", firstname="Lee", lastname="C", company="Convert Co"
+    contact, company = hs_contact_at(
+        companies,
+        hs_person,
+        "Convert Co",
+        email="lee@convert.example",
+        firstname="Lee",
+        lastname="C",
+        company="Convert Co",
     )
-    company = hs_company(hs_person, name="Convert Co")
-    associate(companies, contact, company)
     companies.both()
     companies.both()
     lead = RecordLink.objects.get(object="contacts", hubspot_id=contact).salesforce_id

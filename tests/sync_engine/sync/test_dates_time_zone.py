@@ -11,22 +11,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
-from hubspot.crm.properties import PropertyCreate
 
 from emulators.testing import advance_clocks
 from sync_engine.models import ApiCall, RecordLink, SchemaCache, SyncError
-from sync_engine.services import (
-    mapping_create,
-    object_settings_update,
-    object_sync_get_or_create,
-)
 from sync_engine.sync.changes import parse_time
 from sync_engine.sync.cycle import sync_cycle_run
 
 from ..conftest import connect_to_emulators
-from .helpers import deal_sync_on
+from .helpers import deal_sync_on, ticket_sync_on
 from .test_deals import hs_deal, hs_deal_get, hs_deal_update, hs_stage, new_opportunity
-from .test_value_types import WRITES, Pair
+from .test_value_types import WRITES, mapped, mapped_two_way  # noqa: F401 (fixture)
 
 NEW_YORK, AMSTERDAM = ZoneInfo("America/New_York"), ZoneInfo("Europe/Amsterdam")
 
@@ -85,6 +79,16 @@ def open_errors() -> list[str]:
     return list(errors.values_list("message", flat=True))
 
 
+def deal_made_in_hubspot(deals, hs, name: str, closedate: str) -> tuple[str, str]:
+    """A deal made in HubSpot, closing at ``closedate``, given its opportunity by the next
+    cycle: (the deal, the opportunity)."""
+    pipeline, stage = hs_stage(hs, "Needs Analysis")
+    made = hs_deal(hs, dealname=name, closedate=closedate, pipeline=pipeline, dealstage=stage.id)
+    # (The deal gets its opportunity's id: the one write to HubSpot.)
+    assert writes(deals()) == {"created_in_salesforce": 1, "updated_in_hubspot": 1}
+    return made, RecordLink.objects.get(object="deals", hubspot_id=str(made)).salesforce_id
+
+
 def test_a_close_date_is_that_day_in_a_new_york_account_both_ways(
     account_in, deals, emulators, sf_person, hs_person
 ):
@@ -113,13 +117,8 @@ def test_a_close_date_is_that_day_in_a_new_york_account_both_ways(
 
     # A deal made in HubSpot that closes on a New York evening (02:30 UTC the next day):
     # the opportunity closes that day, and nothing goes back.
-    pipeline, stage = hs_stage(hs_person, "Needs Analysis")
     evening = at(zone, 2026, 4, 10, 22, 30)
-    made = hs_deal(hs_person, dealname="Evening", closedate=evening, pipeline=pipeline,
-                   dealstage=stage.id)  # fmt: skip
-    # (The deal gets its opportunity's id: the one write to HubSpot.)
-    assert writes(deals()) == {"created_in_salesforce": 1, "updated_in_hubspot": 1}
-    created = RecordLink.objects.get(object="deals", hubspot_id=str(made)).salesforce_id
+    made, created = deal_made_in_hubspot(deals, hs_person, "Evening", evening)
     assert sf_person.Opportunity.get(created)["CloseDate"] == "2026-04-10"
     assert hs_deal_get(hs_person, made, "closedate")["closedate"] == evening
     assert writes(deals()) == {}
@@ -139,14 +138,9 @@ def test_a_close_date_is_that_day_in_an_amsterdam_account_both_ways(
 
     # A close date picked in HubSpot's UI is midnight in Amsterdam (23:00 UTC the day
     # before): the opportunity made from that deal closes on the day picked.
-    pipeline, stage = hs_stage(hs_person, "Needs Analysis")
     picked = at(zone, 2026, 3, 5)
     assert picked == "2026-03-04T23:00:00.000Z"
-    made = hs_deal(hs_person, dealname="Picked", closedate=picked, pipeline=pipeline,
-                   dealstage=stage.id)  # fmt: skip
-    # (The deal gets its opportunity's id: the one write to HubSpot.)
-    assert writes(deals()) == {"created_in_salesforce": 1, "updated_in_hubspot": 1}
-    created = RecordLink.objects.get(object="deals", hubspot_id=str(made)).salesforce_id
+    made, created = deal_made_in_hubspot(deals, hs_person, "Picked", picked)
     assert sf_person.Opportunity.get(created)["CloseDate"] == "2026-03-05"
     assert writes(deals()) == {}
 
@@ -172,30 +166,10 @@ def test_a_deal_synced_before_keeps_its_close_date(account_in, deals, sf_person,
 
 
 @pytest.fixture
-def contact_date(integration, emulators, hs_person, sf_person):
+def contact_date(mapped):  # noqa: F811 (the fixture)
     """A custom Salesforce date on contacts mapped two-way to a HubSpot date/time property
     (through the mapping editor's service)."""
-    emulators.hubspot.app.configure_budget(search_per_second=1000)
-    emulators.salesforce.app.run_action(
-        "add_field", object="Contact", field="Last_Demo__c", type="date", label="Last demo"
-    )
-    hs_person.crm.properties.core_api.create(
-        "contacts",
-        PropertyCreate(name="last_demo", label="Last demo", type="datetime", field_type="date",
-                       group_name="contactinformation"),
-    )  # fmt: skip
-    object_settings_update(
-        integration=integration, object_name="contacts", changes={"hubspot_creates": "contact"}
-    )
-    mapping_create(
-        integration=integration,
-        object_name="contacts",
-        hubspot_property="last_demo",
-        salesforce_field="Last_Demo__c",
-        rule="two_way",
-    )
-    return Pair(integration, emulators, hs_person, sf_person, "contacts", "Last_Demo__c",
-                "last_demo")  # fmt: skip
+    return mapped("contacts", "date", "datetime")
 
 
 def test_a_custom_date_mapped_to_a_contact_date_time_follows_the_account_s_zone(
@@ -246,20 +220,20 @@ def test_a_case_date_mapped_two_way_to_a_ticket_date_time_follows_the_account_s_
     from hubspot.crm.tickets import SimplePublicObjectInput as TicketInput
 
     zone = account_in("America/New_York")
-    emulators.hubspot.app.configure_budget(search_per_second=1000)
-    emulators.salesforce.app.run_action(
-        "add_field", object="Case", field="Follow_Up__c", type="date", label="Follow up"
-    )
-    hs_person.crm.properties.core_api.create(
+    ticket_sync_on(integration, emulators)
+    mapped_two_way(
+        integration,
+        emulators,
+        hs_person,
         "tickets",
-        PropertyCreate(name="follow_up", label="Follow up", type="datetime", field_type="date",
-                       group_name="ticketinformation"),
-    )  # fmt: skip
-    object_sync_get_or_create(integration=integration, object_name="contacts")
-    object_settings_update(integration=integration, object_name="tickets",
-                           changes={"setup_complete": True}, enabled=True)  # fmt: skip
-    mapping_create(integration=integration, object_name="tickets", hubspot_property="follow_up",
-                   salesforce_field="Follow_Up__c", rule="two_way")  # fmt: skip
+        "Case",
+        "ticketinformation",
+        field="Follow_Up__c",
+        prop="follow_up",
+        label="Follow up",
+        sf_type="date",
+        hs_type="datetime",
+    )
 
     def cycle():
         run = sync_cycle_run(integration=integration, object_name="tickets")
@@ -270,8 +244,9 @@ def test_a_case_date_mapped_two_way_to_a_ticket_date_time_follows_the_account_s_
         api = hs_person.crm.tickets.basic_api
         return api.get_by_id(ticket_id, properties=["follow_up"]).properties["follow_up"]
 
-    case = sf_person.Case.create({"Subject": "Call back", "Status": "New",
-                                  "Follow_Up__c": "2026-03-05"})["id"]  # fmt: skip
+    case = sf_person.Case.create(
+        {"Subject": "Call back", "Status": "New", "Follow_Up__c": "2026-03-05"}
+    )["id"]
     assert writes(cycle()) == {"created_in_hubspot": 1}
     ticket_id = RecordLink.objects.get(object="tickets", salesforce_id=case).hubspot_id
     assert follow_up(ticket_id) == at(zone, 2026, 3, 5)

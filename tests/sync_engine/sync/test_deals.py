@@ -101,6 +101,16 @@ def hs_deal(hs, **properties) -> str:
     return hs.crm.deals.basic_api.create(DealCreate(properties=properties)).id
 
 
+def deal_from_hubspot(deals, hs, **properties) -> tuple[str, str]:
+    """A deal made in HubSpot at Needs Analysis, given its opportunity by the next cycle:
+    (the deal, the opportunity)."""
+    pipeline_id, stage = hs_stage(hs, "Needs Analysis")
+    deal = hs_deal(hs, pipeline=pipeline_id, dealstage=stage.id, **properties)
+    run = deals()
+    assert run.counts["created_in_salesforce"] == 1
+    return deal, deals.link(hubspot_id=str(deal)).salesforce_id
+
+
 def hs_deal_get(hs, deal_id, *props) -> dict:
     return hs.crm.deals.basic_api.get_by_id(deal_id, properties=list(props)).properties
 
@@ -305,18 +315,9 @@ def test_a_new_opportunity_creates_a_deal_and_an_idle_cycle_writes_nothing(
 
 def test_a_new_deal_in_a_synced_pipeline_creates_an_opportunity(deals, sf_person, hs_person):
     deals()  # the pipelines exist
-    pipeline_id, stage = hs_stage(hs_person, "Needs Analysis")
-    deal = hs_deal(
-        hs_person,
-        dealname="From HubSpot",
-        amount="99",
-        closedate="2026-10-01",
-        pipeline=pipeline_id,
-        dealstage=stage.id,
+    deal, opportunity = deal_from_hubspot(
+        deals, hs_person, dealname="From HubSpot", amount="99", closedate="2026-10-01"
     )
-    run = deals()
-    assert run.counts["created_in_salesforce"] == 1
-    opportunity = deals.link(hubspot_id=str(deal)).salesforce_id
     record = sf_person.Opportunity.get(opportunity)
     assert (record["Name"], record["StageName"], record["CloseDate"]) == (
         "From HubSpot",

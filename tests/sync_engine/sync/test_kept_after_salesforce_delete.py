@@ -7,9 +7,9 @@ from __future__ import annotations
 from emulators.testing import advance_clocks
 from sync_engine.models import RecordLink
 
-from .helpers import hs_create
-from .test_companies import companies, hs_company  # noqa: F401 (fixture)
-from .test_deals import deals, hs_deal, hs_stage  # noqa: F401 (fixture)
+from .test_companies import companies  # noqa: F401 (fixture)
+from .test_companies_review import hs_contact_at
+from .test_deals import deal_from_hubspot, deals  # noqa: F401 (fixture)
 
 
 def test_a_kept_deal_never_brings_its_deleted_opportunity_back_by_our_own_write(
@@ -20,17 +20,9 @@ def test_a_kept_deal_never_brings_its_deleted_opportunity_back_by_our_own_write(
 ):
     deals.settings(salesforce_delete="nothing")
     deals()  # pipelines
-    pipeline_id, stage = hs_stage(hs_person, "Needs Analysis")
-    deal = hs_deal(
-        hs_person,
-        dealname="Kept deal",
-        closedate="2026-10-01",
-        pipeline=pipeline_id,
-        dealstage=stage.id,
+    _, opportunity = deal_from_hubspot(
+        deals, hs_person, dealname="Kept deal", closedate="2026-10-01"
     )
-    run = deals()
-    assert run.counts["created_in_salesforce"] == 1
-    opportunity = deals.link(hubspot_id=str(deal)).salesforce_id
     advance_clocks(emulators, 5)
     sf_person.Opportunity.delete(opportunity)
     advance_clocks(emulators, 5)
@@ -46,10 +38,14 @@ def test_a_kept_company_never_brings_its_deleted_account_back_by_our_own_write(
     hs_person,
     emulators,
 ):
-    company = hs_company(hs_person, name="Kept company")
-    contact = hs_create(hs_person, email="pat@kept.example", firstname="Pat", lastname="P")
-    companies.hs_action("associate", from_type="contacts", from_id=contact, to_type="companies",
-                        to_id=company)  # fmt: skip
+    contact, company = hs_contact_at(
+        companies,
+        hs_person,
+        "Kept company",
+        email="pat@kept.example",
+        firstname="Pat",
+        lastname="P",
+    )
     companies.both()
     companies.both()
     account = companies.link(hubspot_id=str(company)).salesforce_id

@@ -71,6 +71,38 @@ def writes(run) -> dict[str, int]:
     return {k: run.counts[k] for k in WRITES if run.counts.get(k)}
 
 
+def mapped_two_way(
+    integration,
+    emulators,
+    hs,
+    object_name: str,
+    sobject: str,
+    group: str,
+    *,
+    field: str,
+    prop: str,
+    label: str,
+    sf_type: str,
+    hs_type: str,
+) -> None:
+    """A custom Salesforce field and a HubSpot date-picker property of those types, mapped
+    two-way through the mapping editor's service."""
+    emulators.salesforce.app.run_action(
+        "add_field", object=sobject, field=field, type=sf_type, label=label
+    )
+    hs.crm.properties.core_api.create(
+        object_name,
+        PropertyCreate(name=prop, label=label, type=hs_type, field_type="date", group_name=group),
+    )
+    mapping_create(
+        integration=integration,
+        object_name=object_name,
+        hubspot_property=prop,
+        salesforce_field=field,
+        rule="two_way",
+    )
+
+
 @pytest.fixture
 def mapped(integration, emulators, hs_person, sf_person):
     """``mapped(object_name, salesforce_type, hubspot_type)``: a custom Salesforce field and
@@ -80,14 +112,6 @@ def mapped(integration, emulators, hs_person, sf_person):
     def make(object_name: str, sf_type: str, hs_type: str) -> Pair:
         sobject, group, _ = PAIRS[object_name]
         field, prop = "Last_Demo__c", "last_demo"
-        emulators.salesforce.app.run_action(
-            "add_field", object=sobject, field=field, type=sf_type, label="Last demo"
-        )
-        hs_person.crm.properties.core_api.create(
-            object_name,
-            PropertyCreate(name=prop, label="Last demo", type=hs_type, field_type="date",
-                           group_name=group),
-        )  # fmt: skip
         object_settings_update(
             integration=integration, object_name="contacts", changes={"hubspot_creates": "contact"}
         )
@@ -95,12 +119,18 @@ def mapped(integration, emulators, hs_person, sf_person):
             object_settings_update(
                 integration=integration, object_name=object_name, changes={}, enabled=True
             )
-        mapping_create(
-            integration=integration,
-            object_name=object_name,
-            hubspot_property=prop,
-            salesforce_field=field,
-            rule="two_way",
+        mapped_two_way(
+            integration,
+            emulators,
+            hs_person,
+            object_name,
+            sobject,
+            group,
+            field=field,
+            prop=prop,
+            label="Last demo",
+            sf_type=sf_type,
+            hs_type=hs_type,
         )
         return Pair(integration, emulators, hs_person, sf_person, object_name, field, prop)
 
