@@ -318,6 +318,18 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def patient_expectations():
+    """Playwright's expectations wait 15 s instead of 5. A page may wait on a read from a stored
+    host nobody listens on (``connected``), and a resolver that times out rather than refusing
+    takes seconds to fail it. Passing checks end as soon as they hold, so this costs nothing."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "en-US", "viewport": {"width": 1400, "height": 1000}}
