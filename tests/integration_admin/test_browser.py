@@ -252,7 +252,7 @@ def test_after_a_blocked_pair_the_first_click_on_add_mapping_adds(
     # the click come together, and that one click adds the mapping.
     page.fill("#id_salesforce_field", "Loyalty__c")
     with page.expect_response(lambda r: "/mappings/check/" in r.url):  # answered before the end
-        page.click(".mapping-add button[type=submit]", timeout=5000)
+        page.click(".mapping-add button[type=submit]")
     expect(page.locator("tr[data-hubspot=loyalty_score]")).to_contain_text("Loyalty__c")
     assert live.mappings.filter(hubspot_property="loyalty_score").count() == 1
 
