@@ -185,6 +185,35 @@ def _pipeline_changes(before: Any, after: Any) -> list[Change]:
     return changes
 
 
+def _mapping_changes(name_of: ObjectNames, object_name: str, before: Any, after: Any):
+    """A custom object's mappings (``{Salesforce field: HubSpot property}``), changed: one
+    row per mapping added, removed or moved to another property, named as the mapping
+    tables name them."""
+    before = before if isinstance(before, dict) else {}
+    after = after if isinstance(after, dict) else {}
+
+    def pair(field: str, prop: Any) -> str:
+        if not prop:
+            return _text(None)
+        return f"{name_of.property(object_name, prop)} ⇄ {name_of.field(object_name, field)}"
+
+    return [
+        Change(_("Mapping"), pair(field, before.get(field)), pair(field, after.get(field)))
+        for field in dict.fromkeys([*before, *after])
+        if before.get(field) != after.get(field)
+    ]
+
+
+def _associations_text(name_of: ObjectNames, object_name: str, value: Any) -> str:
+    """A custom object's associations (``{HubSpot object: Salesforce lookup}``) by name."""
+    if not isinstance(value, dict) or not value:
+        return _text(None)
+    return ", ".join(
+        f"{name_of(hs_object)} ⇄ {name_of.field(object_name, lookup)}"
+        for hs_object, lookup in value.items()
+    )
+
+
 def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> AuditRow:
     """One event in people's words; ``names`` names the objects (shared by a page's rows,
     so custom objects are read once)."""
@@ -278,15 +307,35 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
                     )
                 )
     elif action.startswith("custom_object."):
-        row.subject = name_of(details.get("object"))
+        object_name = str(details.get("object", ""))
+        row.subject = name_of(object_name)
         if details.get("salesforce"):
             salesforce = details.get("salesforce_label") or details["salesforce"]
             hubspot = details.get("hubspot_label") or details.get("hubspot", "")
             objects = f"{salesforce} ⇄ {hubspot}"
             row.notes.append((_("Synced objects"), objects))
+        if action == "custom_object.created":  # the mappings it was set up with
+            row.changes.extend(_mapping_changes(name_of, object_name, {}, details.get("mappings")))
         for name, change in (details.get("changes") or {}).items():
-            if isinstance(change, dict):
-                row.changes.append(Change(name, _text(change.get("from")), _text(change.get("to"))))
+            if not isinstance(change, dict):
+                continue
+            before, after = change.get("from"), change.get("to")
+            if name == "mappings":
+                row.changes.extend(_mapping_changes(name_of, object_name, before, after))
+            elif name == "associations":
+                row.changes.append(
+                    Change(
+                        setting_label(object_name, name),
+                        _associations_text(name_of, object_name, before),
+                        _associations_text(name_of, object_name, after),
+                    )
+                )
+            else:
+                before, after = (
+                    setting_value(object_name, name, value) or _text(value)
+                    for value in (before, after)
+                )
+                row.changes.append(Change(setting_label(object_name, name), before, after))
     else:
         for key, value in details.items():
             text = _state(value) if key in STATE_KEYS else _text(value)

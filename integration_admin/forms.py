@@ -7,6 +7,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from sync_engine.object_settings import CUSTOM_PREFIX
 from sync_engine.selectors import hubspot_list_names
 from sync_engine.sync.rules import SyncRule
 
@@ -385,7 +386,51 @@ class TicketSettingsForm(ObjectSettingsForm):
     }
 
 
+# --- custom objects
+CUSTOM_UPDATE_CHOICES = [
+    ("create_or_update", _("Create or update the record")),
+    ("nothing", _("Do nothing")),
+]
+CUSTOM_DELETE_CHOICES = [
+    ("delete", _("Delete the record")),
+    ("nothing", _("Do nothing")),
+]
+CUSTOM_WINNER_CHOICES = [
+    ("salesforce", _("Salesforce wins conflicts")),
+    ("hubspot", _("HubSpot wins conflicts")),
+]
+
+
+class CustomObjectRulesForm(forms.Form):
+    """The Custom objects wizard's sync rules (step 2; the template asks the questions)."""
+
+    salesforce_to_hubspot = forms.ChoiceField(
+        choices=CUSTOM_UPDATE_CHOICES, widget=forms.RadioSelect
+    )
+    salesforce_delete = forms.ChoiceField(choices=CUSTOM_DELETE_CHOICES, widget=forms.RadioSelect)
+    hubspot_to_salesforce = forms.ChoiceField(
+        choices=CUSTOM_UPDATE_CHOICES, widget=forms.RadioSelect
+    )
+    hubspot_delete = forms.ChoiceField(choices=CUSTOM_DELETE_CHOICES, widget=forms.RadioSelect)
+    conflict_winner = forms.ChoiceField(choices=CUSTOM_WINNER_CHOICES, widget=forms.RadioSelect)
+
+    # The wizard's and the tab's words for each setting (a trailing colon is dropped).
+    change_labels = {
+        "enabled": _("Sync"),
+        "salesforce_to_hubspot": _("When a Salesforce record is created or updated, in HubSpot:"),
+        "salesforce_delete": _("When a Salesforce record is deleted, in HubSpot:"),
+        "hubspot_to_salesforce": _("When a HubSpot record is created or updated, in Salesforce:"),
+        "hubspot_delete": _("When a HubSpot record is deleted, in Salesforce:"),
+        "conflict_winner": _("Conflict winner"),
+        "associations": _("Associations"),
+        "salesforce_object": _("Salesforce object"),
+        "hubspot_object": _("HubSpot custom object"),
+    }
+
+
 def _settings_form(object_name: str):
+    if object_name.startswith(CUSTOM_PREFIX):
+        return CustomObjectRulesForm
     return SETTINGS_FORMS.get(object_name) or (
         TicketSettingsForm if object_name == "tickets" else None
     )
@@ -399,7 +444,8 @@ def setting_label(object_name: str, name: str) -> str:
     field = form.base_fields.get(name)
     # Where the form's label fits the audit log too, it is the one (``change_labels`` says
     # otherwise, and names settings the form doesn't show).
-    return str(form.change_labels.get(name) or (field.label if field and field.label else name))
+    label = form.change_labels.get(name) or (field.label if field and field.label else name)
+    return str(label).rstrip(":")
 
 
 def inclusion_list_label(integration, list_id) -> str:

@@ -232,11 +232,16 @@ class ObjectSettingsChangedSerializer(ObjectSettingsSerializer):
     )
 
 
+# Pairs without field mappings: every activity of a type that is on syncs the same fields.
+UNMAPPED_PAIRS = ("activities",)
+MAPPED_PAIRS = tuple(name for name in STANDARD_PAIRS if name not in UNMAPPED_PAIRS)
+
+
 @extend_schema_field(
     {
         **OBJECT_PAIR_SCHEMA,
-        "description": "The object pair. POST takes "
-        f"{_one_of(STANDARD_PAIRS)}: a custom object pair's mappings are set in its wizard.",
+        "description": f"The object pair. POST takes {_one_of(MAPPED_PAIRS)}: activities "
+        "have no field mappings, and a custom object pair's are set in its wizard.",
     }
 )
 class MappingObjectField(serializers.ChoiceField):
@@ -244,6 +249,8 @@ class MappingObjectField(serializers.ChoiceField):
         "invalid_choice": f'"{{input}}" is not an object pair: use one of '
         f"{_one_of(STANDARD_PAIRS)}.",
         "custom": "A custom object pair's mappings are set in the Custom objects wizard.",
+        "unmapped": "Activities have no field mappings: every activity of a selected type "
+        "syncs with its subject, body, date and status.",
     }
 
     def __init__(self, **kwargs) -> None:
@@ -252,6 +259,8 @@ class MappingObjectField(serializers.ChoiceField):
     def to_internal_value(self, data):
         if isinstance(data, str) and CUSTOM_PAIR.fullmatch(data):
             self.fail("custom")
+        if data in UNMAPPED_PAIRS:
+            self.fail("unmapped")
         return super().to_internal_value(data)
 
 

@@ -3,6 +3,8 @@ with the same validation and roles (viewers read, integration admins change)."""
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import StreamingHttpResponse
@@ -11,6 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import generics, status
 from rest_framework.exceptions import (
+    APIException,
     AuthenticationFailed,
     NotAuthenticated,
     NotFound,
@@ -23,11 +26,13 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
+from sync_engine.errors import ConnectorError
 from sync_engine.models import SyncObject
 from sync_engine.object_settings import (
     CUSTOM_PREFIX,
     SETTINGS_CLASSES,
     SettingsError,
+    custom_pair_configured,
     settings_as_dict,
     settings_class,
     settings_for,
@@ -92,6 +97,16 @@ def _integration():
 def _settings_error(error: SettingsError) -> ValidationError:
     """Per-field messages as lists, like the serializers' own errors."""
     return ValidationError({name: [message] for name, message in error.errors.items()})
+
+
+SYSTEM_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}
+
+
+class RemoteUnavailable(APIException):
+    """Salesforce or HubSpot couldn't be read for a check the change needs: nothing changed."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "remote_unavailable"
 
 
 def _filters(request: Request, serializer_class: type[Serializer]) -> dict:
@@ -171,7 +186,10 @@ class ObjectSettingsView(APIView):
 
     def _object(self, object_name: str) -> str:
         if object_name.startswith(CUSTOM_PREFIX):  # set up by the wizard; never created here
-            if object_sync_get(integration=_integration(), object_name=object_name) is None:
+            row = object_sync_get(integration=_integration(), object_name=object_name)
+            # A row without its objects (a cycle's, for a pair removed meanwhile) is no pair:
+            # the Custom objects tab doesn't list it either.
+            if row is None or not custom_pair_configured(row.options):
                 raise NotFound(f"No custom object pair '{object_name}'.")
             return object_name
         if object_name not in SyncObject.values:
@@ -203,28 +221,48 @@ class ObjectSettingsView(APIView):
         data = ObjectSettingsUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         cls = settings_class(object_name)
+        changes = data.validated_data.get("settings", {})
         fixed = getattr(cls, "WIZARD_ONLY", ())
-        if wizard_only := [k for k in data.validated_data.get("settings", {}) if k in fixed]:
+        if wizard_only := [k for k in changes if k in fixed]:
             message = f"Set in the {cls.WIZARD} wizard."
             raise ValidationError({"settings": {k: [message] for k in wizard_only}})
         try:
             diff = object_settings_update(
                 integration=integration,
                 object_name=object_name,
-                changes=data.validated_data.get("settings", {}),
+                changes=changes,
                 enabled=data.validated_data.get("enabled"),
                 actor=request.user,
             )
         except SettingsError as error:
-            # Filed where it was sent: "enabled" at the top, each setting under "settings".
-            top = set(ObjectSettingsUpdateSerializer().fields)
-            errors: dict = {}
-            for name, message in error.errors.items():
-                (errors if name in top else errors.setdefault("settings", {}))[name] = [message]
-            raise ValidationError(errors) from error
+            raise ValidationError(_settings_refused(error, cls, changes)) from error
         payload = self._payload(integration, object_name)
         payload["changed"] = {k: {"from": old, "to": new} for k, (old, new) in diff.items()}
         return Response(payload)
+
+
+def _settings_refused(error: SettingsError, cls: type, changes: dict) -> dict:
+    """The service's refusal, filed where each value was sent: a setting under "settings",
+    anything else (the switch, e.g. before the Tickets wizard is done) at the top. A setting
+    the pair doesn't have says which it has."""
+    known = {f.name for f in fields(cls)}
+    errors: dict = {}
+    for name, message in error.errors.items():
+        if name not in changes:
+            errors[name] = [message]
+            continue
+        if name not in known:
+            message = _not_a_setting(cls, name)
+        errors.setdefault("settings", {})[name] = [message]
+    return errors
+
+
+def _not_a_setting(cls: type, name: str) -> str:
+    if name == "enabled":  # the switch, sent inside "settings"
+        return 'not a setting: send "enabled" at the top level, beside "settings"'
+    fixed = {*getattr(cls, "WIZARD_ONLY", ()), *getattr(cls, "READ_ONLY", ())}
+    takes = [f.name for f in fields(cls) if f.name not in fixed]
+    return f"unknown setting: this pair's settings are {', '.join(takes)}"
 
 
 class MappingListView(generics.ListAPIView):
@@ -232,6 +270,11 @@ class MappingListView(generics.ListAPIView):
     mapping after the same type-compatibility check as the editor."""
 
     serializer_class = MappingSerializer
+    # What the schema says of a 503, by method (see ``api/schema.py``).
+    remote_unavailable = {
+        "POST": "Salesforce or HubSpot couldn't be read for the schemas the new mapping is "
+        "checked against (read once, when none are cached): nothing was added."
+    }
 
     def get_queryset(self):
         filters = _filters(self.request, MappingFilterSerializer)
@@ -260,6 +303,12 @@ class MappingListView(generics.ListAPIView):
             )
         except SettingsError as error:
             raise _settings_error(error) from error
+        except ConnectorError as error:  # the schemas, read first when none are cached
+            system = SYSTEM_NAMES.get(error.system, error.system)
+            raise RemoteUnavailable(
+                f"Couldn't read the schemas to check this mapping ({system}: {error.message}): "
+                "nothing was added. Try again later."
+            ) from error
         return Response(MappingSerializer(mapping).data, status=status.HTTP_201_CREATED)
 
 

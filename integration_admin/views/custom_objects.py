@@ -15,7 +15,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import asdict
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -31,6 +30,7 @@ from sync_engine.object_settings import (
     MAX_CUSTOM_OBJECTS,
     CustomObjectSettings,
     SettingsError,
+    custom_pair_configured,
     settings_as_dict,
     settings_for,
 )
@@ -51,6 +51,7 @@ from sync_engine.services import (
 )
 from sync_engine.sync.values import is_compatible, read_only_field
 
+from ..forms import CustomObjectRulesForm
 from ..roles import admin_required
 from .common import current_integration, not_connected
 
@@ -65,18 +66,6 @@ STEPS = (
 STEP_NAMES = [name for name, _label in STEPS]
 FIELD_PREFIX = "map:"
 
-UPDATE_CHOICES = [
-    ("create_or_update", gettext_lazy("Create or update the record")),
-    ("nothing", gettext_lazy("Do nothing")),
-]
-DELETE_CHOICES = [
-    ("delete", gettext_lazy("Delete the record")),
-    ("nothing", gettext_lazy("Do nothing")),
-]
-WINNER_CHOICES = [
-    ("salesforce", gettext_lazy("Salesforce wins conflicts")),
-    ("hubspot", gettext_lazy("HubSpot wins conflicts")),
-]
 ASSOCIATION_LABELS = {
     "contacts": gettext_lazy("HubSpot contacts ⇄ a contact lookup"),
     "companies": gettext_lazy("HubSpot companies ⇄ an account lookup"),
@@ -86,14 +75,6 @@ ASSOCIATION_LABELS = {
 # Offered only when the Salesforce object has a lookup to their Salesforce object (most
 # objects have none); contacts and companies are always listed, with a note when it has none.
 ASSOCIATIONS_IF_LOOKUP = {"deals", "tickets"}
-
-
-class RulesForm(forms.Form):
-    salesforce_to_hubspot = forms.ChoiceField(choices=UPDATE_CHOICES, widget=forms.RadioSelect)
-    salesforce_delete = forms.ChoiceField(choices=DELETE_CHOICES, widget=forms.RadioSelect)
-    hubspot_to_salesforce = forms.ChoiceField(choices=UPDATE_CHOICES, widget=forms.RadioSelect)
-    hubspot_delete = forms.ChoiceField(choices=DELETE_CHOICES, widget=forms.RadioSelect)
-    conflict_winner = forms.ChoiceField(choices=WINNER_CHOICES, widget=forms.RadioSelect)
 
 
 # --- the tab --------------------------------------------------------------------------------
@@ -124,7 +105,9 @@ def _row(integration, number: int) -> ObjectSync:
     row = ObjectSync.objects.filter(
         integration=integration, object=f"{CUSTOM_PREFIX}{number}"
     ).first()
-    if row is None:
+    # A row without its objects (a cycle's, for a pair removed meanwhile) is no pair: the
+    # tab doesn't list it, so its actions don't take it either.
+    if row is None or not custom_pair_configured(row.options):
         raise Http404
     return row
 
@@ -354,13 +337,15 @@ def _step_rules(request, integration, state, context) -> HttpResponse | None:
     """2. On update and on delete, per direction, and the app that wins conflicts."""
     settings = state["settings"]
     if request.method == "POST":
-        form = RulesForm(request.POST)
+        form = CustomObjectRulesForm(request.POST)
         if form.is_valid():
             settings.update(form.cleaned_data)
             _save(request, state)
             return redirect("custom_object_wizard", step="fields")
     else:
-        form = RulesForm(initial={name: settings[name] for name in RulesForm.base_fields})
+        form = CustomObjectRulesForm(
+            initial={name: settings[name] for name in CustomObjectRulesForm.base_fields}
+        )
     context["form"] = form
     return None
 

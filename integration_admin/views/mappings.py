@@ -38,7 +38,12 @@ from .common import current_integration
 
 
 def _object(object_name: str) -> str:
-    if object_name not in SETTINGS_CLASSES or object_name not in OBJECT_TABS:
+    """A pair whose tab has the editor (activities have no field mappings)."""
+    if (
+        object_name not in SETTINGS_CLASSES
+        or object_name not in OBJECT_TABS
+        or object_name in NO_EDITOR
+    ):
         raise Http404
     return object_name
 
