@@ -257,6 +257,21 @@ ERROR_TEXT: dict[str, ErrorText] = {
         ),
         _("Nothing to do when contact sync is on; the contact is followed from now on."),
     ),
+    "merged_in_salesforce": ErrorText(
+        _("Merged in Salesforce"),
+        _(
+            "The Salesforce record this HubSpot record synced with was merged into another "
+            "one, which already syncs with another HubSpot record. This record was kept, so it "
+            "syncs with nothing now, and no new Salesforce record is made for it."
+        ),
+        _(
+            "Merge this HubSpot record into the one that syncs with the surviving Salesforce "
+            "record (the error names it), or delete it; the error then ends by itself. To have "
+            "this done for you, set what happens in HubSpot when a Salesforce record is deleted "
+            "to delete the HubSpot record. Resync it only if it is a different person or "
+            "company after all: it then syncs as a new record, and may create one in Salesforce."
+        ),
+    ),
     "authentication": ErrorText(
         _("Connection expired"),
         _("Salesforce or HubSpot rejected the integration's credentials."),
@@ -361,6 +376,7 @@ RUN_COUNT_LABELS: dict[str, Promise] = {
     "skipped_outside_list": _("Skipped: outside the inclusion list"),
     "skipped_create_disabled": _("Skipped: creation off"),
     "skipped_no_contact": _("Skipped: no contact syncs"),
+    "skipped_merged_in_salesforce": _("Skipped: merged in Salesforce"),
     "skipped_unsynced_pipeline": _("Skipped: pipeline not synced"),
     "skipped_salesforce_deleted": _("Skipped: deleted in Salesforce"),
     "skipped_type_off": _("Skipped: type not synced"),

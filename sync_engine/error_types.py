@@ -200,6 +200,19 @@ _TYPES = [
         "Nothing to do when contact sync is on; the contact is followed from now on.",
     ),
     ErrorType(
+        "merged_in_salesforce",
+        "Other",
+        "Merged in Salesforce",
+        "The Salesforce record this HubSpot record synced with was merged into another one, "
+        "which already syncs with another HubSpot record. This record was kept, so it syncs "
+        "with nothing now, and no new Salesforce record is made for it.",
+        "Merge this HubSpot record into the one that syncs with the surviving Salesforce "
+        "record (the error names it), or delete it; the error then ends by itself. To have "
+        "this done for you, set what happens in HubSpot when a Salesforce record is deleted "
+        "to delete the HubSpot record. Resync it only if it is a different person or company "
+        "after all: it then syncs as a new record, and may create one in Salesforce.",
+    ),
+    ErrorType(
         "authentication",
         "Permissions",
         "Connection expired",

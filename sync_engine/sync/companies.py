@@ -439,6 +439,7 @@ class CompanySync(PairSync):
             )
         }
         pairs = []
+        creating: list[Any] = []
         for obj in objects:
             hs_id = str(obj.id)
             record = records.pop(candidates.get(hs_id, ""), None)
@@ -452,9 +453,18 @@ class CompanySync(PairSync):
                 if c in contact_links
             )
             if hs_id in self.forced or (self.settings.hubspot_creates and qualifies):
-                pairs.append(Pair(SOBJECT, None, obj))
+                creating.append(obj)
             else:
                 self.counts["skipped_no_contact"] += 1
+        # A company kept after its account was merged into another company's never brings
+        # that duplicate back by itself (see ``PairSync.salesforce_merges_kept``); an admin's
+        # Sync ends the hold first (``due_for_retry``).
+        held = self.held_after_salesforce_merge(str(o.id) for o in creating)
+        for obj in creating:
+            if str(obj.id) in held:
+                self.counts["skipped_merged_in_salesforce"] += 1
+            else:
+                pairs.append(Pair(SOBJECT, None, obj))
         if not self.external_id:
             self.salesforce_lost_creates(
                 [p for p in pairs if p.salesforce is None],

@@ -875,6 +875,7 @@ class ContactSync(PairSync):
         )
         pairs = []
         linked_only: list[tuple[Any, list[dict]]] = []
+        unmatched: list[Any] = []
         for obj in objects:
             found = matches.get(_email(obj.properties.get("email")), [])
             candidates = [r for r in found if r["Id"] not in taken]
@@ -886,7 +887,15 @@ class ContactSync(PairSync):
             elif found:
                 linked_only.append((obj, found))
             else:
-                target = "Contact" if self.settings.hubspot_creates == "contact" else "Lead"
+                unmatched.append(obj)
+        # A contact kept after its Salesforce person was merged into another contact's never
+        # brings that duplicate back (see ``PairSync.salesforce_merges_kept``).
+        held = self.held_after_salesforce_merge(str(o.id) for o in unmatched)
+        target = "Contact" if self.settings.hubspot_creates == "contact" else "Lead"
+        for obj in unmatched:
+            if str(obj.id) in held:
+                self.counts["skipped_merged_in_salesforce"] += 1
+            else:
                 pairs.append(Pair(target, None, obj))
         return pairs + self.take_over_links(linked_only)
 

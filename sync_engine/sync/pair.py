@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from operator import attrgetter
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from django.db import connections, models, router, transaction
@@ -65,6 +66,16 @@ OWNER_PROPERTY = "hubspot_owner_id"
 RETRY_BATCH = 2000  # records retried per cycle at most
 HUBSPOT_BATCH = 100  # records per HubSpot batch call
 MERGED_IDS = "hs_merged_object_ids"  # on a record: the ids merged into it ("1;2")
+# On a HubSpot record kept after its Salesforce record was merged into one that syncs with
+# another HubSpot record (``apply_salesforce_deletes``).
+MERGED_IN_SALESFORCE = "merged_in_salesforce"
+# A pair's HubSpot records in a sentence ("HubSpot contact 12"); custom objects: "record".
+HUBSPOT_NOUNS = {
+    "contacts": "contact",
+    "companies": "company",
+    "deals": "deal",
+    "tickets": "ticket",
+}
 # Records per Salesforce write call: five sObject Collections of 200 in one composite request.
 SALESFORCE_COLLECTION = COLLECTION_WRITE_SIZE * COLLECTIONS_PER_COMPOSITE
 T = TypeVar("T")
@@ -580,8 +591,10 @@ class PairSync:
         """Deleted or merged away in Salesforce: a merge's survivor inherits the loser's HubSpot
         record unless it has one; otherwise the link goes, and with ``salesforce_delete ==
         "delete"`` the HubSpot record is archived (HubSpot deletes never delete in Salesforce).
-        The archive goes before the links: when it fails, the next cycle reads the deletes
-        again and still knows which HubSpot records they take with them."""
+        A HubSpot record kept after such a merge gets a *Merged in Salesforce* error
+        (``salesforce_merges_kept``). The archive and the errors go before the links: when
+        either fails, the next cycle reads the deletes again and still knows which HubSpot
+        records they concern."""
         links = {
             link.salesforce_id: link
             for link in RecordLink.objects.filter(
@@ -590,29 +603,125 @@ class PairSync:
                 salesforce_id__in=[r["Id"] for r in records],
             )
         }
+        masters = {r["MasterRecordId"] for r in records if r.get("MasterRecordId")}
+        # A survivor's HubSpot record, by the survivor's id (one query for the batch).
+        holders = dict(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object=self.object_name,
+                salesforce_id__in=masters,
+            ).values_list("salesforce_id", "hubspot_id")
+            if masters
+            else ()
+        )
         archive: list[str] = []
         gone: list[RecordLink] = []
+        # (link, loser, master, the master's HubSpot record) of merges into a synced record
+        merged: list[tuple[RecordLink, dict, str, str]] = []
         for record in records:
             link = links.get(record["Id"])
             if link is None:
                 continue
             master = record.get("MasterRecordId")
-            if (
-                master
-                and not RecordLink.objects.filter(
-                    integration=self.ctx.integration, object=self.object_name, salesforce_id=master
-                ).exists()
-            ):
+            holder = holders.get(master) if master else None
+            if master and holder is None:
                 link.salesforce_id = master
                 link.save(update_fields=["salesforce_id"])
+                holders[master] = link.hubspot_id  # a second loser finds it taken
                 self.counts["links_repointed"] += 1
                 continue
+            if master:
+                merged.append((link, record, master, holder))
             if self.settings.salesforce_delete == "delete":
                 archive.append(link.hubspot_id)
             gone.append(link)
-        self.hubspot_archive(self.archivable(archive))
+        archived = self.archivable(archive)
+        self.hubspot_archive(archived)
+        kept = {link.hubspot_id for link, *_ in merged} - set(archived)
+        self.salesforce_merges_kept([m for m in merged if m[0].hubspot_id in kept])
         RecordLink.objects.filter(pk__in=[link.pk for link in gone]).delete()
         self.counts["links_removed"] += len(gone)
+
+    def salesforce_merges_kept(self, merged: list[tuple[RecordLink, dict, str, str]]) -> None:
+        """HubSpot records whose Salesforce record was merged into one that syncs with another
+        HubSpot record, and which stay (the delete setting keeps them): each gets a *Merged in
+        Salesforce* error naming the survivor and its HubSpot record (spec §4 item 8), which
+        replaces its other errors. While it is open, the record creates no Salesforce record
+        (``held_after_salesforce_merge``).
+        No retry can change that, so the error is never due by itself: it ends when the record
+        is merged or deleted in HubSpot (``salesforce_merges_settled``), when it syncs with a
+        Salesforce record again, or on an admin's Resync (``due_for_retry``)."""
+        if not merged:
+            return
+        keys = [f"hubspot:{link.hubspot_id}" for link, *_ in merged]
+        # Their other errors were about syncing with the loser: moot now (and, held, their
+        # retries would come round every cycle for nothing).
+        services.sync_errors_resolve(
+            integration=self.ctx.integration,
+            object_name=self.object_name,
+            record_keys=keys,
+            except_types=(MERGED_IN_SALESFORCE,),
+        )
+        noun = HUBSPOT_NOUNS.get(self.object_name, "record")
+        for link, loser, master, holder in merged:
+            sobject = (loser.get("attributes") or {}).get("type") or link.salesforce_type
+            kind = sobject.lower()
+            self.record_error(
+                Pair(sobject, loser, SimpleNamespace(id=link.hubspot_id, properties={})),
+                "to_salesforce",
+                MERGED_IN_SALESFORCE,
+                "MERGED_IN_SALESFORCE",
+                f"Salesforce {kind} {loser['Id']} was merged into {kind} {master}, which syncs "
+                f"with HubSpot {noun} {holder}: this {noun} syncs with nothing now, and no new "
+                f"Salesforce record is made for it. Merge it into HubSpot {noun} {holder}, or "
+                "delete it.",
+                [],
+            )
+        SyncError.objects.filter(
+            integration=self.ctx.integration,
+            object=self.object_name,
+            error_type=MERGED_IN_SALESFORCE,
+            resolved_at__isnull=True,
+            record_key__in=keys,
+        ).update(next_retry_at=None)
+
+    def held_after_salesforce_merge(self, hubspot_ids: Iterable[str]) -> set[str]:
+        """Which of these HubSpot records have an open *Merged in Salesforce* error: they
+        create no Salesforce record (the rep just merged that duplicate away). One query."""
+        keys = [f"hubspot:{i}" for i in hubspot_ids]
+        if not keys:
+            return set()
+        return set(
+            SyncError.objects.filter(
+                integration=self.ctx.integration,
+                object=self.object_name,
+                error_type=MERGED_IN_SALESFORCE,
+                resolved_at__isnull=True,
+                record_key__in=keys,
+            ).values_list("hubspot_id", flat=True)
+        )
+
+    def salesforce_merges_settled(self) -> None:
+        """End the *Merged in Salesforce* errors whose HubSpot record is gone: merged (into
+        the survivor's record, say) or deleted in HubSpot. The pair's own check, as no retry
+        reads those records: one query without such errors, one HubSpot read per 100 with."""
+        open_errors = set(
+            SyncError.objects.filter(
+                integration=self.ctx.integration,
+                object=self.object_name,
+                error_type=MERGED_IN_SALESFORCE,
+                resolved_at__isnull=True,
+            ).values_list("hubspot_id", flat=True)
+        )
+        if not open_errors:
+            return
+        gone = self.deleted_in_hubspot(self.hubspot_object_type, open_errors)
+        services.sync_errors_resolve_type(
+            integration=self.ctx.integration,
+            object_name=self.object_name,
+            error_type=MERGED_IN_SALESFORCE,
+            record_keys=[f"hubspot:{i}" for i in sorted(gone)],
+        )
 
     def deleted_in_hubspot(
         self, object_type: str, ids: set[str], *, merged_too: bool = True
@@ -1171,9 +1280,12 @@ class PairSync:
         """What to sync again this cycle: records whose errors are due (every 20 minutes, then
         nightly) and records an admin asked to resync, as ``(record_key, salesforce_type)``;
         and the resync requests, to delete once handled. Errors of ``exclude_types`` (by
-        default the pair's ``errors_ended_by_own_check``) aren't retried this way."""
+        default the pair's ``errors_ended_by_own_check``) aren't retried this way. First the
+        *Merged in Salesforce* errors whose HubSpot record is gone end
+        (``salesforce_merges_settled``); a Resync of one ends it (see below)."""
         if exclude_types is None:
             exclude_types = self.errors_ended_by_own_check
+        self.salesforce_merges_settled()
         errors = SyncError.objects.filter(
             integration=self.ctx.integration,
             object=self.object_name,
@@ -1186,12 +1298,26 @@ class PairSync:
             # queued.
             errors.filter(error_type__in=exclude_types).update(next_retry_at=None)
             errors = errors.exclude(error_type__in=exclude_types)
-        due = list(errors.values_list("record_key", "salesforce_type")[:RETRY_BATCH])
+        rows = list(errors.values_list("record_key", "salesforce_type", "error_type")[:RETRY_BATCH])
         requests = list(
             ResyncRequest.objects.filter(integration=self.ctx.integration, object=self.object_name)[
                 :RETRY_BATCH
             ]
         )
+        # A *Merged in Salesforce* error is never due by itself: due, an admin asked to
+        # Resync it. That, or a Resync of its record, ends it (the hold on creating a
+        # Salesforce record goes), and the record syncs now under the creation rules, as any
+        # record without a Salesforce partner.
+        services.sync_errors_resolve_type(
+            integration=self.ctx.integration,
+            object_name=self.object_name,
+            error_type=MERGED_IN_SALESFORCE,
+            record_keys=sorted(
+                {key for key, _, kind in rows if kind == MERGED_IN_SALESFORCE}
+                | {r.record_key for r in requests}
+            ),
+        )
+        due = [(key, sobject) for key, sobject, _ in rows]
         return due + [(r.record_key, r.salesforce_type) for r in requests], requests
 
     def resolve_vanished(self, prefix: str, asked: Iterable[str], found: Iterable[str]) -> None:

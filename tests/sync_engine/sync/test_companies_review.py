@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from emulators.testing import advance_clocks
 from sync_engine.models import FieldMapping, RecordLink, SyncError
-from sync_engine.services import record_resync
+from sync_engine.services import record_resync, sync_errors_request_resync
 
 from . import test_companies
 from .helpers import hs_create, hs_get
@@ -56,7 +58,13 @@ def test_an_account_merged_in_salesforce_moves_its_contacts_to_the_survivors_com
     assert companies.link(salesforce_id=master).hubspot_id == master_company
     assert not companies.links().filter(salesforce_id=loser).exists()
     assert sorted(hs_company_ids(hs_person)) == sorted([master_company, loser_company])
-    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+    # The loser's company stays (delete setting *Do nothing*): it says why it syncs no more.
+    error = SyncError.objects.get(resolved_at__isnull=True)
+    assert (error.error_type, error.record_key) == (
+        "merged_in_salesforce",
+        f"hubspot:{loser_company}",
+    )
+    assert master in error.message and f"HubSpot company {master_company}" in error.message
 
 
 def test_an_account_merged_into_an_unlinked_one_keeps_its_company(
@@ -375,3 +383,86 @@ def test_a_converted_lead_brings_its_hubspot_company_to_the_new_account(
     assert hs_company_ids(hs_person) == [company]
     assert hs_get(hs_person, contact, "associatedcompanyid")["associatedcompanyid"] == company
     assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+
+
+def account_names(sf) -> list[str]:
+    return sorted(r["Name"] for r in sf.query("SELECT Name FROM Account")["records"])
+
+
+def kept_company_with_a_new_contact(companies, sf_person, hs_person, emulators):
+    """An account merged in Salesforce into one that syncs with another company, its company
+    kept (delete setting *Do nothing*); then a rep puts a new contact on the kept company,
+    which would make it create an account (a "private" Salesforce contact, spec §9):
+    ``(kept company, master account, master's company, the *Merged in Salesforce* error)``."""
+    master = sf_person.Account.create({"Name": "Master"})["id"]
+    _, loser, _, kept = contact_on_an_account(companies, sf_person, hs_person, "Loser")
+    master_company = companies.link(salesforce_id=master).hubspot_id
+    advance_clocks(emulators, 60)
+    emulators.salesforce.app.run_action(
+        "merge", object="Account", master_id=master, loser_ids=[loser]
+    )
+    companies.both()
+    error = SyncError.objects.get(
+        object="companies", error_type="merged_in_salesforce", resolved_at__isnull=True
+    )
+    newbie = hs_create(hs_person, email="newbie@kept.example", lastname="Newbie")
+    associate(companies, newbie, kept, type_id=1)
+    advance_clocks(emulators, 60)
+    companies.both()
+    companies.both()
+    return kept, master, master_company, error
+
+
+def test_a_company_kept_after_its_account_was_merged_never_makes_the_account_again_by_itself(
+    companies, sf_person, hs_person, emulators
+):
+    kept, master, master_company, error = kept_company_with_a_new_contact(
+        companies, sf_person, hs_person, emulators
+    )
+    assert account_names(sf_person) == ["Master"]
+    assert not companies.links().filter(hubspot_id=kept).exists()
+    assert (error.hubspot_id, error.direction, error.next_retry_at) == (
+        kept,
+        "to_salesforce",
+        None,
+    )
+    assert master in error.message and f"HubSpot company {master_company}" in error.message
+    error.refresh_from_db()
+    assert error.resolved_at is None
+
+
+@pytest.mark.parametrize("end", ["merge", "delete"])
+def test_the_merged_in_salesforce_error_ends_once_the_kept_company_is_merged_or_deleted(
+    companies, sf_person, hs_person, emulators, end
+):
+    kept, _, master_company, error = kept_company_with_a_new_contact(
+        companies, sf_person, hs_person, emulators
+    )
+    if end == "merge":
+        companies.hs_action(
+            "merge", object_type="companies", primary_id=master_company, merged_id=kept
+        )
+    else:
+        hs_person.crm.companies.basic_api.archive(kept)
+    companies.both()
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+    assert account_names(sf_person) == ["Master"]
+
+
+def test_a_resync_of_the_kept_company_syncs_it_under_the_creation_rules(
+    companies, sf_person, hs_person, emulators
+):
+    """An admin's Resync of the error says the company is another one after all: the error
+    ends, and the company syncs as any company without an account would. Its new contact is
+    a private Salesforce contact, so it creates its account (spec §9)."""
+    kept, master, _, error = kept_company_with_a_new_contact(
+        companies, sf_person, hs_person, emulators
+    )
+    sync_errors_request_resync(integration=companies.integration, error_ids=[error.pk])
+    companies()
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+    account = companies.link(hubspot_id=kept).salesforce_id
+    assert account != master
+    assert account_names(sf_person) == ["Loser Inc", "Master"]

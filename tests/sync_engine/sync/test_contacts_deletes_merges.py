@@ -6,6 +6,7 @@ import pytest
 
 from emulators.testing import advance_clocks
 from sync_engine.models import RecordLink, SyncError, SyncRun
+from sync_engine.services import record_resync, sync_errors_request_resync
 from sync_engine.sync.cycle import sync_cycle_run, sync_cycles_run
 
 from .helpers import hs_create, hs_emails, hs_get, hs_update, new_lead
@@ -70,6 +71,7 @@ def test_salesforce_merge_keeps_the_hubspot_contact_on_the_survivor(
     # The master had no HubSpot contact of its own: the loser's contact follows it.
     assert cycle.link(hubspot_id=contact).salesforce_id == master
     assert hs_get(hs_person, contact, "lastname")["lastname"] == "Master"
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
 
 
 def test_hubspot_merge_repoints_the_link(cycle, emulators, sf_person, hs_person):
@@ -348,3 +350,143 @@ def test_a_duplicate_the_sync_made_is_an_error_until_merged_or_deleted_in_salesf
     assert error.resolved_at is not None
     assert cycle.link(hubspot_id=contact).salesforce_id == rep
     assert not RecordLink.objects.filter(salesforce_id=made).exists()
+
+
+def people_with(sf, email) -> list[str]:
+    """The Salesforce leads and contacts with this email (what a rep would search for)."""
+    return [
+        r["Id"]
+        for sobject in ("Lead", "Contact")
+        for r in sf.query(f"SELECT Id FROM {sobject} WHERE Email = '{email}'")["records"]  # noqa: S608
+    ]
+
+
+def merged_into_a_synced_person(cycle, emulators, sf_person, sobject="Lead"):
+    """Two synced people; in Salesforce the first is merged into the second, which keeps its
+    own email: ``(kept contact, loser, master, the master's contact)``."""
+    create = getattr(sf_person, sobject).create
+    extra = {"Company": "Acme"} if sobject == "Lead" else {}
+    loser = create({"LastName": "Loser", "Email": "dupe@example.com", **extra})["id"]
+    master = create({"LastName": "Master", "Email": "master@example.com", **extra})["id"]
+    cycle()
+    kept = cycle.link(salesforce_id=loser).hubspot_id
+    holder = cycle.link(salesforce_id=master).hubspot_id
+    emulators.salesforce.app.run_action(
+        "merge", object=sobject, master_id=master, loser_ids=[loser]
+    )
+    cycle()
+    return kept, loser, master, holder
+
+
+def merged_in_salesforce(cycle, kept) -> SyncError:
+    return SyncError.objects.get(
+        integration=cycle.integration,
+        error_type="merged_in_salesforce",
+        record_key=f"hubspot:{kept}",
+        resolved_at__isnull=True,
+    )
+
+
+@pytest.mark.parametrize("sobject", ["Lead", "Contact"])
+def test_a_contact_kept_after_a_merge_into_a_synced_person_is_an_error_not_a_new_person(
+    cycle, emulators, sf_person, hs_person, sobject
+):
+    """The rep merges a duplicate away in Salesforce; its HubSpot contact stays (delete
+    setting *Do nothing*) while the survivor syncs with another contact. The kept contact
+    gets a *Merged in Salesforce* error naming the survivor and its contact (spec §4 item 8),
+    with no retry of its own, and its edits never bring the duplicate back in Salesforce."""
+    cycle.settings(hubspot_creates=sobject.lower())
+    kept, loser, master, holder = merged_into_a_synced_person(cycle, emulators, sf_person, sobject)
+    error = merged_in_salesforce(cycle, kept)
+    assert (error.direction, error.hubspot_id, error.salesforce_id) == (
+        "to_salesforce",
+        kept,
+        loser,
+    )
+    assert master in error.message and f"HubSpot contact {holder}" in error.message
+    assert error.next_retry_at is None  # the record page shows no next retry
+    for _ in range(2):
+        hs_update(hs_person, kept, jobtitle="Buyer", phone="+1 555 0100")
+        cycle()
+    assert people_with(sf_person, "dupe@example.com") == []
+    assert not RecordLink.objects.filter(hubspot_id=kept).exists()
+    assert cycle.link(salesforce_id=master).hubspot_id == holder
+    assert merged_in_salesforce(cycle, kept).pk == error.pk  # still open
+
+
+def test_the_merged_in_salesforce_error_replaces_the_kept_contacts_older_errors(
+    cycle, emulators, sf_person, hs_person
+):
+    """An error the contact had while it synced with the loser (a title too long for the
+    lead) is moot once the loser is merged away: Sync health shows only why the contact syncs
+    with nothing now, and no retry of the older error comes round for it."""
+    loser = new_lead(sf_person, Email="dupe@example.com", LastName="Loser")
+    master = new_lead(sf_person, Email="master@example.com", LastName="Master")
+    cycle()
+    kept = cycle.link(salesforce_id=loser).hubspot_id
+    hs_update(hs_person, kept, jobtitle="Senior " * 40)
+    cycle()
+    older = SyncError.objects.get(record_key=f"hubspot:{kept}", resolved_at__isnull=True)
+    assert older.error_type == "property_value"
+    emulators.salesforce.app.run_action("merge", object="Lead", master_id=master, loser_ids=[loser])
+    cycle()
+    open_errors = SyncError.objects.filter(record_key=f"hubspot:{kept}", resolved_at__isnull=True)
+    assert [e.error_type for e in open_errors] == ["merged_in_salesforce"]
+    assert people_with(sf_person, "dupe@example.com") == []
+
+
+def test_with_delete_on_a_contact_merged_away_in_salesforce_goes_without_an_error(
+    cycle, emulators, sf_person, hs_person
+):
+    cycle.settings(salesforce_delete="delete")
+    kept, _, master, holder = merged_into_a_synced_person(cycle, emulators, sf_person)
+    assert not hs_exists(hs_person, kept)
+    assert cycle.link(salesforce_id=master).hubspot_id == holder
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+
+
+@pytest.mark.parametrize("end", ["merge", "delete"])
+def test_the_merged_in_salesforce_error_ends_once_the_contact_is_merged_or_deleted_in_hubspot(
+    cycle, emulators, sf_person, hs_person, end
+):
+    """The fix the error names, done in HubSpot: the kept contact merged into the survivor's
+    contact, or deleted. The next cycle ends the error, and nothing is made in Salesforce."""
+    kept, _, master, holder = merged_into_a_synced_person(cycle, emulators, sf_person)
+    error = merged_in_salesforce(cycle, kept)
+    if end == "merge":
+        emulators.hubspot.app.run_action(
+            "merge", object_type="contacts", primary_id=holder, merged_id=kept
+        )
+    else:
+        hs_person.crm.contacts.basic_api.archive(kept)
+    cycle()
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+    assert cycle.link(salesforce_id=master).hubspot_id == holder
+    assert people_with(sf_person, "dupe@example.com") == []
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+
+
+@pytest.mark.parametrize("asked", ["error", "record"])
+def test_a_resync_of_a_contact_merged_in_salesforce_syncs_it_as_a_new_one(
+    cycle, emulators, sf_person, hs_person, asked
+):
+    """An admin's Resync, of the error on Sync health or of the contact on its record page,
+    says it is another person after all: the error ends and the contact syncs under the
+    normal creation rules, here as a new lead."""
+    kept, _, master, holder = merged_into_a_synced_person(cycle, emulators, sf_person)
+    error = merged_in_salesforce(cycle, kept)
+    if asked == "error":
+        sync_errors_request_resync(integration=cycle.integration, error_ids=[error.pk])
+    else:
+        record_resync(
+            integration=cycle.integration, object_name="contacts", record_key=f"hubspot:{kept}"
+        )
+    cycle(trigger="resync")
+    (made,) = people_with(sf_person, "dupe@example.com")
+    assert cycle.link(hubspot_id=kept).salesforce_id == made
+    assert sf_person.Lead.get(made)["LastName"] == "Loser"
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+    assert cycle.link(salesforce_id=master).hubspot_id == holder
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
