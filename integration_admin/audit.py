@@ -309,6 +309,9 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
     elif action.startswith("custom_object."):
         object_name = str(details.get("object", ""))
         row.subject = name_of(object_name)
+        if row.subject == object_name:  # removed since: named by what the entry noted
+            noted = details.get("hubspot_label") or details.get("salesforce_label")
+            row.subject = str(noted or object_name)
         if details.get("salesforce"):
             salesforce = details.get("salesforce_label") or details["salesforce"]
             hubspot = details.get("hubspot_label") or details.get("hubspot", "")

@@ -232,9 +232,16 @@ def audit_events_list(
 
 
 def object_last_synced(*, integration: Integration) -> dict[str, datetime]:
-    """``{object: finish time of its last successful run}`` (1 query)."""
+    """``{object: finish time of its last successful run}`` (1 query). A custom pair removed
+    since isn't among them: its runs stay in the history, under its own number."""
+    from .object_settings import CUSTOM_PREFIX
+
+    custom_pairs = ObjectSync.objects.filter(
+        integration_id=integration.pk, object__startswith=CUSTOM_PREFIX
+    ).values("object")
     rows = (
         SyncRun.objects.filter(integration_id=integration.pk, status=SyncRun.Status.SUCCEEDED)
+        .filter(~Q(object__startswith=CUSTOM_PREFIX) | Q(object__in=custom_pairs))
         .values("object")
         .annotate(last=Max("finished_at"))
         .order_by()

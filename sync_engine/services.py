@@ -1892,7 +1892,7 @@ def custom_object_create(
             ).values_list("object", "options")
             if name.split(":", 1)[1].isdigit()
         ]
-        taken = [number for number, _ in rows]
+        taken = [number for number, _ in rows] + _custom_numbers_used_before(integration)
         if sum(1 for _, options in rows if custom_pair_configured(options)) >= MAX_CUSTOM_OBJECTS:
             raise SettingsError(
                 {
@@ -2001,6 +2001,28 @@ def custom_object_update(
     return diff
 
 
+def _custom_numbers_used_before(integration: Integration) -> list[int]:
+    """The numbers of custom object pairs removed since: never given again, or a new pair
+    would take over the old one's sync history and audit entries (2 queries)."""
+    from .models import SyncRun
+
+    names = [
+        *SyncRun.objects.filter(integration=integration, object__startswith=CUSTOM_PREFIX)
+        .values_list("object", flat=True)
+        .distinct(),
+        *AuditEvent.objects.filter(
+            integration=integration, action__startswith="custom_object."
+        ).values_list("details__object", flat=True),
+    ]
+    return [
+        int(name[len(CUSTOM_PREFIX) :])
+        for name in names
+        if isinstance(name, str)
+        and name.startswith(CUSTOM_PREFIX)
+        and name[len(CUSTOM_PREFIX) :].isdigit()
+    ]
+
+
 def custom_object_delete(
     *, integration: Integration, object_name: str, actor: AbstractBaseUser | None = None
 ) -> None:
@@ -2034,6 +2056,9 @@ def custom_object_delete(
                 "object": object_name,
                 "salesforce": settings.salesforce_object,
                 "hubspot": settings.hubspot_object,
+                # Its entries keep naming it once it is gone (its number isn't given again).
+                "salesforce_label": settings.salesforce_label,
+                "hubspot_label": settings.hubspot_label,
             },
         )
 

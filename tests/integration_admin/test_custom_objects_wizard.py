@@ -468,3 +468,28 @@ def test_on_a_phone_the_row_actions_are_on_screen(page, live_server, connected):
     )
     assert sideways <= 0, sideways
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_a_custom_object_added_after_one_was_removed_starts_its_own_history(
+    admin_client, live, hs_type
+):
+    """A removed pair's number is never given again: its runs (kept for the Sync history)
+    and audit entries stay its own, not the next pair's."""
+    from sync_engine.models import SyncRun
+    from sync_engine.sync.cycle import sync_cycle_run
+
+    walk_to_associations(admin_client, hs_type)
+    admin_client.post("/custom-objects/wizard/associations/", {})
+    sync_cycle_run(integration=live, object_name="custom:1")
+    admin_client.post("/custom-objects/1/remove/")
+    assert SyncRun.objects.filter(object="custom:1").exists()  # the history keeps its runs
+    walk_to_associations(admin_client, hs_type)
+    admin_client.post("/custom-objects/wizard/associations/", {})
+    assert list(ObjectSync.objects.values_list("object", flat=True)) == ["custom:2"]
+    assert not SyncRun.objects.filter(object="custom:2").exists()
+    html = admin_client.get("/custom-objects/").content.decode()
+    assert 'id="custom-object-2"' in html and 'id="custom-object-1"' not in html
+    # The removed pair's entries still name it, by the labels they noted.
+    admin_client.post("/custom-objects/2/remove/")
+    audit = admin_client.get("/audit/").content.decode()
+    assert "custom:1" not in audit and "custom:2" not in audit
