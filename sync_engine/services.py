@@ -1931,9 +1931,25 @@ def custom_object_create(
                 "salesforce_label": cleaned.get("salesforce_label") or "",
                 "hubspot_label": cleaned.get("hubspot_label") or "",
                 "mappings": {m["salesforce_field"]: m["hubspot_property"] for m in checked},
+                # The rules and associations it was set up with, as an edit's changes read.
+                "changes": {
+                    name: {"from": None, "to": options[name]}
+                    for name in (*CUSTOM_OBJECT_RULES, "associations")
+                    if options.get(name) not in (None, "", {})
+                },
             },
         )
     return row
+
+
+# A custom object pair's sync rules (the wizard's step 2).
+CUSTOM_OBJECT_RULES = (
+    "salesforce_to_hubspot",
+    "salesforce_delete",
+    "hubspot_to_salesforce",
+    "hubspot_delete",
+    "conflict_winner",
+)
 
 
 def custom_object_update(

@@ -352,6 +352,10 @@ def test_custom_object_changes_are_audited_in_the_wizards_words(live, emulators,
     assert "Custom object sync added" in added
     assert f"Mapping : — → Project name (project_name) ⇄ {name}" in added
     assert f"Mapping : — → Budget (budget) ⇄ {budget}" in added
+    # …and the rules and associations it was set up with.
+    assert "Conflict winner : — → HubSpot wins conflicts" in added
+    assert "When a HubSpot record is deleted, in Salesforce : — → Do nothing" in added
+    assert f"Associations : — → Contacts ⇄ {contact}" in added
     assert "Custom object sync changed" in edited
     assert "Conflict winner : HubSpot wins conflicts → Salesforce wins conflicts" in edited
     assert f"Mapping : Budget (budget) ⇄ {budget} → —" in edited
