@@ -677,13 +677,17 @@ class PairSync:
                 "delete it.",
                 [],
             )
-        SyncError.objects.filter(
+        self.merged_in_salesforce_errors(keys).update(next_retry_at=None)
+
+    def merged_in_salesforce_errors(self, record_keys: list[str] | None = None):
+        """This pair's open *Merged in Salesforce* errors (of these records)."""
+        errors = SyncError.objects.filter(
             integration=self.ctx.integration,
             object=self.object_name,
             error_type=MERGED_IN_SALESFORCE,
             resolved_at__isnull=True,
-            record_key__in=keys,
-        ).update(next_retry_at=None)
+        )
+        return errors if record_keys is None else errors.filter(record_key__in=record_keys)
 
     def held_after_salesforce_merge(self, hubspot_ids: Iterable[str]) -> set[str]:
         """Which of these HubSpot records have an open *Merged in Salesforce* error: they
@@ -691,28 +695,13 @@ class PairSync:
         keys = [f"hubspot:{i}" for i in hubspot_ids]
         if not keys:
             return set()
-        return set(
-            SyncError.objects.filter(
-                integration=self.ctx.integration,
-                object=self.object_name,
-                error_type=MERGED_IN_SALESFORCE,
-                resolved_at__isnull=True,
-                record_key__in=keys,
-            ).values_list("hubspot_id", flat=True)
-        )
+        return set(self.merged_in_salesforce_errors(keys).values_list("hubspot_id", flat=True))
 
     def salesforce_merges_settled(self) -> None:
         """End the *Merged in Salesforce* errors whose HubSpot record is gone: merged (into
         the survivor's record, say) or deleted in HubSpot. The pair's own check, as no retry
         reads those records: one query without such errors, one HubSpot read per 100 with."""
-        open_errors = set(
-            SyncError.objects.filter(
-                integration=self.ctx.integration,
-                object=self.object_name,
-                error_type=MERGED_IN_SALESFORCE,
-                resolved_at__isnull=True,
-            ).values_list("hubspot_id", flat=True)
-        )
+        open_errors = set(self.merged_in_salesforce_errors().values_list("hubspot_id", flat=True))
         if not open_errors:
             return
         gone = self.deleted_in_hubspot(self.hubspot_object_type, open_errors)
