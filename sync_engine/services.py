@@ -1225,6 +1225,43 @@ def sync_errors_resolve(
     return resolved
 
 
+def sync_errors_end(*, integration: Integration, error_ids: list[int]) -> int:
+    """End these current errors (their record no longer syncs, so nothing is left to fix):
+    cleared, as when the record synced, and kept in its history."""
+    ended = 0
+    for chunk in _chunked(sorted(error_ids), 500):
+        ended += SyncError.objects.filter(
+            integration=integration, pk__in=chunk, resolved_at__isnull=True
+        ).update(resolved_at=timezone.now(), next_retry_at=None)
+    return ended
+
+
+def sync_errors_retry_later(*, integration: Integration, error_ids: list[int]) -> int:
+    """A retry of these current errors changed nothing (neither resolved nor recorded them
+    again): it counts as an attempt, and each waits for its next retry on the usual backoff
+    instead of staying due. A record's errors go at the latest of their times, as when one
+    is recorded (the record is retried as a whole)."""
+    if not error_ids:
+        return 0
+    now = timezone.now()
+    errors: list[SyncError] = []
+    with transaction.atomic():
+        for chunk in _chunked(sorted(error_ids), 500):
+            errors += SyncError.objects.select_for_update().filter(
+                integration=integration, pk__in=chunk, resolved_at__isnull=True
+            )
+        latest: dict[tuple[str, str], datetime] = {}
+        for error in errors:
+            error.attempts += 1
+            error.next_retry_at = _next_retry(error.attempts, now, error.error_type)
+            record = (error.object, error.record_key)
+            latest[record] = max(latest.get(record, error.next_retry_at), error.next_retry_at)
+        for error in errors:
+            error.next_retry_at = latest[(error.object, error.record_key)]
+        SyncError.objects.bulk_update(errors, ["attempts", "next_retry_at"], batch_size=500)
+    return len(errors)
+
+
 def sync_errors_request_resync(
     *,
     integration: Integration,

@@ -82,7 +82,6 @@ from ..errors import BadRequest, Conflict, RemoteError
 from ..models import (
     ObjectSync,
     RecordLink,
-    ResyncRequest,
     SyncCursor,
 )
 from .changes import (
@@ -481,15 +480,16 @@ class ActivitySync(PairSync):
         candidates = []
         for obj in fresh:
             props = obj.properties or {}
+            key = f"hubspot:{hubspot_key(kind.name, obj.id)}"
             if props.get(KEY_PROPERTY) and not two_way:
-                self.counts["skipped_own"] += 1  # our copy of a Salesforce activity
+                self.skipped("own", key)  # our copy of a Salesforce activity
                 continue
             if kind.name == "emails" and props.get("hs_email_direction") in RECEIVED_EMAIL:
-                self.counts["skipped_type_off"] += 1  # the toggle is for emails the rep sent
+                self.skipped("type_off", key)  # the toggle is for emails the rep sent
                 continue
             modified = parse_time(props.get(MODIFIED))
             if not force and modified is not None and modified < start:
-                self.counts["skipped_before_turned_on"] += 1
+                self.skipped("before_turned_on", key)
                 continue
             candidates.append(obj)
         links = {
@@ -521,11 +521,11 @@ class ActivitySync(PairSync):
             item.stamp = parse_time((obj.properties or {}).get(MODIFIED))
             item.link = link
             if item.link is None and (obj.properties or {}).get(KEY_PROPERTY):
-                self.counts["skipped_own"] += 1  # our copy; its link isn't stored yet
+                self.skipped("own", self.error_key(item))  # our copy; its link isn't stored yet
             elif item.link is None:
                 new.append(item)
             elif item.link.snapshot.get("__origin") != "hubspot":
-                self.counts["skipped_own"] += 1
+                self.skipped("own", self.error_key(item))
             else:
                 linked.append(item)
         self.moved_for(linked)
@@ -596,7 +596,7 @@ class ActivitySync(PairSync):
         for item in items:
             contacts, linked = people[item.hubspot_id]
             if not contacts:
-                self.counts["skipped_no_contact"] += 1
+                self.skipped("no_contact", self.error_key(item))
             elif not linked:
                 self.waiting(
                     item,
@@ -936,18 +936,19 @@ class ActivitySync(PairSync):
         for record in fresh:
             kind = KINDS["meetings"] if sobject == "Event" else KINDS[task_kind(record)]
             toggle = f"salesforce_{kind.name}"
+            key = f"salesforce:{record['Id']}"
             if not self.on(toggle):
-                self.counts["skipped_type_off"] += 1
+                self.skipped("type_off", key)
                 turned_off.append(record["Id"])
                 continue
             stamp = parse_time(record.get("SystemModstamp"))
             start = self.turned_on(toggle).replace(microsecond=0)  # Salesforce: whole seconds
             if not force and stamp is not None and stamp < start:
-                self.counts["skipped_before_turned_on"] += 1
+                self.skipped("before_turned_on", key)
                 continue
             link = links.get(record["Id"])
             if link is None and self.ours(record):
-                self.counts["skipped_own"] += 1
+                self.skipped("own", key)
                 continue
             if link is not None and sobject == "Task" and self.copy_link(kind, link, "hubspot"):
                 item = self.copy_edit_to_hubspot(kind, record, link, stamp)
@@ -960,7 +961,7 @@ class ActivitySync(PairSync):
                         settled.append(item)
                 continue
             if link is not None and link.snapshot.get("__origin") != "salesforce":
-                self.counts["skipped_own"] += 1
+                self.skipped("own", key)
                 continue
             # Only now: the values may need the owner directory (read once a cycle).
             item = Item(kind, record, self.engagement_values(kind, sobject, record), stamp=stamp)
@@ -1124,7 +1125,7 @@ class ActivitySync(PairSync):
             if not who and item.extra.get("related"):
                 ready.append(item)
             elif not who:
-                self.counts["skipped_no_contact"] += 1
+                self.skipped("no_contact", self.error_key(item))
             elif who not in links:
                 self.waiting(
                     item,
@@ -1480,8 +1481,7 @@ class ActivitySync(PairSync):
             self.resolve_vanished("salesforce", ids, [r["Id"] for r in records])
             self.handle_salesforce(sobject, records, None, force=True)
         self.retrying = False
-        ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
-        self.counts["retried"] += len(due)
+        self.retries_done(requests, len(due))
         return complete
 
     def type_turned_off(self, prefix: str, ids) -> None:

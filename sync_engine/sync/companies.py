@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from .. import services
 from ..errors import NotFound
-from ..models import RecordLink, ResyncRequest, SyncError
+from ..models import RecordLink, SyncError
 from .changes import (
     COMPANY_PROPERTY,
     OVERLAP,
@@ -126,6 +126,7 @@ class CompanySync(PairSync):
         self.forced: set[str] = set()  # HubSpot companies an admin asked to sync (create)
         self.created_accounts: set[str] = set()
         self._segment: set[str] | frozenset[str] | None = None  # contacts' inclusion list
+        self.segment_missing = False  # that list is gone from HubSpot: nobody is in it
         # Unlinked accounts matched (or created from) this cycle: not looked at twice.
         self.accounts_looked_at: set[str] = set()
 
@@ -198,7 +199,8 @@ class CompanySync(PairSync):
         matched = self.match_in_hubspot(unlinked)
         unmatched = [p for p in matched if p.hubspot is None]
         if unmatched and not (self.settings.salesforce_creates or force):
-            self.counts["skipped_create_disabled"] += len(unmatched)
+            for pair in unmatched:
+                self.skipped("create_disabled", f"salesforce:{pair.salesforce_id}")
             matched = [p for p in matched if p.hubspot is not None]
         pairs += matched
         self.load_history(pairs)
@@ -455,14 +457,14 @@ class CompanySync(PairSync):
             if hs_id in self.forced or (self.settings.hubspot_creates and qualifies):
                 creating.append(obj)
             else:
-                self.counts["skipped_no_contact"] += 1
+                self.skipped("no_contact", f"hubspot:{hs_id}", held=self.segment_missing)
         # A company kept after its account was merged into another company's never brings
         # that duplicate back by itself (see ``PairSync.salesforce_merges_kept``); an admin's
         # Sync ends the hold first (``due_for_retry``).
         held = self.held_after_salesforce_merge(str(o.id) for o in creating)
         for obj in creating:
             if str(obj.id) in held:
-                self.counts["skipped_merged_in_salesforce"] += 1
+                self.skipped("merged_in_salesforce", f"hubspot:{obj.id}")
             else:
                 pairs.append(Pair(SOBJECT, None, obj))
         if not self.external_id:
@@ -483,13 +485,18 @@ class CompanySync(PairSync):
             return False
         return self.has_segment or not accounts_of.get(contact.salesforce_id)
 
-    def receives_association(self, contact_id: str) -> bool:
-        """Whether this HubSpot contact's company ⇄ account association is synced: a contact
-        outside the contact inclusion list neither pushes it to Salesforce nor receives
-        Salesforce's (spec §6.5)."""
+    def receives_association(self, contact_id: str, salesforce_id: str) -> bool:
+        """Whether this HubSpot contact's (Salesforce contact ``salesforce_id``'s) company ⇄
+        account association is synced: a contact outside the contact inclusion list neither
+        pushes it to Salesforce nor receives Salesforce's (spec §6.5)."""
         if self.in_contact_segment(contact_id):
             return True
-        self.counts["skipped_outside_list"] += 1
+        self.skipped(
+            "outside_list",
+            f"hubspot:{contact_id}",
+            f"salesforce:{salesforce_id}",
+            held=self.segment_missing,
+        )
         return False
 
     @property
@@ -516,6 +523,7 @@ class CompanySync(PairSync):
             except NotFound:
                 log.warning("companies: contact inclusion list %s no longer exists", list_id)
                 self._segment = set()
+                self.segment_missing = True
                 self.ctx.run.message = list_missing_message(list_id)
         return self._segment
 
@@ -742,7 +750,7 @@ class CompanySync(PairSync):
         updates = [
             {"Id": r["Id"], "AccountId": wanted[r["Id"]]}
             for r in current
-            if not r.get("AccountId") and self.receives_association(hubspot_of[r["Id"]])
+            if not r.get("AccountId") and self.receives_association(hubspot_of[r["Id"]], r["Id"])
         ]
         self.set_contact_accounts(updates, hubspot_of, counter="accounts_set_on_contacts")
         # Handed over (a refused write is an error of its own, retried with the contact).
@@ -854,7 +862,9 @@ class CompanySync(PairSync):
                 force or links[r["Id"]].snapshot.get("__account", "") != (r.get("AccountId") or "")
             )
         ]
-        changed = [r for r in changed if self.receives_association(links[r["Id"]].hubspot_id)]
+        changed = [
+            r for r in changed if self.receives_association(links[r["Id"]].hubspot_id, r["Id"])
+        ]
         if not changed:
             return
         companies = {
@@ -1047,7 +1057,11 @@ class CompanySync(PairSync):
                 or links[str(o.id)].snapshot.get(WAITING_COMPANY)
             )
         ]
-        changed = [o for o in changed if self.receives_association(str(o.id))]
+        changed = [
+            o
+            for o in changed
+            if self.receives_association(str(o.id), links[str(o.id)].salesforce_id)
+        ]
         if not changed:
             return
         # Back on the company last in step: nothing to write, and the wait is over.
@@ -1211,9 +1225,8 @@ class CompanySync(PairSync):
             self.handle_hubspot_companies(objects, None, force=True)
         if hubspot_contacts:
             self.retry_contact_associations(hubspot_contacts)
-        ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
         self.forced = set()
-        self.counts["retried"] += len(due)
+        self.retries_done(requests, len(due))
 
     def retry_contact_associations(self, hubspot_ids: list[str]) -> None:
         """Contacts whose account Salesforce refused: put each in step with its HubSpot

@@ -27,7 +27,7 @@ from typing import Any
 
 from .. import services
 from ..errors import NotFound
-from ..models import RecordLink, ResyncRequest, SyncCursor, SyncError
+from ..models import RecordLink, SyncCursor, SyncError
 from ..object_settings import settings_for
 from .changes import (
     COMPANY_PROPERTY,
@@ -301,6 +301,8 @@ class ContactSync(PairSync):
             link = links.get(record["Id"])
             if record.get("IsConverted"):
                 self.follow_conversion(record, link)
+                # The lead syncs no more (its contact does): its errors have nothing to fix.
+                self.not_syncing.add(f"salesforce:{record['Id']}")
                 continue
             if link:
                 if not force and self.salesforce_unchanged(sobject, record, link):
@@ -308,9 +310,9 @@ class ContactSync(PairSync):
                     continue
                 pairs.append(Pair(sobject, record, None, link))
             elif self.settings.salesforce_create_update != "create_or_update":
-                self.counts["skipped_create_disabled"] += 1
+                self.skipped("create_disabled", f"salesforce:{record['Id']}")
             elif not _email(record.get("Email")):
-                self.counts["skipped_no_email"] += 1
+                self.skipped("no_email", f"salesforce:{record['Id']}")
             else:
                 email = _email(record["Email"])
                 # Several people with one email: the most recently modified one wins.
@@ -621,10 +623,10 @@ class ContactSync(PairSync):
                 continue
             if pair.hubspot is None and pair.link is None:
                 if self.settings.salesforce_create_update != "create_or_update":
-                    self.counts["skipped_create_disabled"] += 1
+                    self.skipped("create_disabled", f"salesforce:{pair.salesforce_id}")
                     continue
                 if not _email(pair.salesforce.get("Email")):
-                    self.counts["skipped_no_email"] += 1
+                    self.skipped("no_email", f"salesforce:{pair.salesforce_id}")
                     continue
             if self.may_receive_salesforce_updates(pair):
                 kept.append(pair)
@@ -635,7 +637,12 @@ class ContactSync(PairSync):
         creates still happen (spec §6.5)."""
         if pair.hubspot is None or self.in_list(pair.hubspot_id):
             return True
-        self.counts["skipped_outside_list"] += 1
+        self.skipped(
+            "outside_list",
+            f"hubspot:{pair.hubspot_id}",
+            f"salesforce:{pair.salesforce_id}",
+            held=self.list_missing,
+        )
         return False
 
     def in_list(self, hubspot_id: str) -> bool:
@@ -712,7 +719,7 @@ class ContactSync(PairSync):
         for obj in fresh:
             link = links.get(str(obj.id))
             if not self.in_list(str(obj.id)):
-                self.counts["skipped_outside_list"] += 1
+                self.skipped("outside_list", f"hubspot:{obj.id}", held=self.list_missing)
                 continue
             if link:
                 if not force and self.hubspot_unchanged(obj, link):
@@ -720,7 +727,7 @@ class ContactSync(PairSync):
                     continue
                 pairs.append(Pair(link.salesforce_type, None, obj, link))
             elif not _email(obj.properties.get("email")):
-                self.counts["skipped_no_email"] += 1  # email is the only key (spec §6.2)
+                self.skipped("no_email", f"hubspot:{obj.id}")  # email is the only key (§6.2)
             else:
                 unlinked.append(obj)
         if self.settings.inclusion_list_id:
@@ -894,7 +901,7 @@ class ContactSync(PairSync):
         target = "Contact" if self.settings.hubspot_creates == "contact" else "Lead"
         for obj in unmatched:
             if str(obj.id) in held:
-                self.counts["skipped_merged_in_salesforce"] += 1
+                self.skipped("merged_in_salesforce", f"hubspot:{obj.id}")
             else:
                 pairs.append(Pair(target, None, obj))
         return pairs + self.take_over_links(linked_only)
@@ -1235,5 +1242,4 @@ class ContactSync(PairSync):
             )
             if objects:
                 self.handle_hubspot_contacts(objects, None, force=True)
-        ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
-        self.counts["retried"] += len(due)
+        self.retries_done(requests, len(due))

@@ -54,7 +54,6 @@ from ..errors import BadRequest, RemoteError
 from ..models import (
     ObjectSync,
     RecordLink,
-    ResyncRequest,
     SchemaCache,
     SyncCursor,
     SyncError,
@@ -370,6 +369,8 @@ class CustomObjectSync(PairSync):
                 doomed.append(pair.salesforce)
             elif self.allow_to_hubspot:
                 again.append(pair.salesforce)
+            else:
+                self.skipped("create_disabled", f"salesforce:{pair.salesforce_id}")
         deleted = self.delete_in_salesforce(doomed)  # before the links go: a crash re-reads them
         # A delete Salesforce refused keeps its link: its retry deletes again, instead of
         # the unlinked record creating a new HubSpot record.
@@ -592,6 +593,8 @@ class CustomObjectSync(PairSync):
                 archive.append(pair.hubspot_id)
             elif self.allow_to_salesforce:
                 again.append(pair.hubspot)
+            else:
+                self.skipped("create_disabled", f"hubspot:{pair.hubspot_id}")
         if archive:  # before the links go: a crash re-reads them
             self.hubspot_archive(archive)
         self.unlink(pairs)
@@ -670,7 +673,7 @@ class CustomObjectSync(PairSync):
                 modified = parse_time((obj.properties or {}).get(MODIFIED))
                 at = deleted_at[named[hs_id]]
                 if modified is None or at is None or modified <= at:
-                    self.counts["skipped_salesforce_deleted"] += 1
+                    self.skipped("salesforce_deleted", f"hubspot:{hs_id}")
                     continue
             record = by_id.get(named.get(hs_id, "")) or by_external.get(by_value.get(hs_id, ""))
             if record is not None and record["Id"] in taken:
@@ -692,7 +695,7 @@ class CustomObjectSync(PairSync):
             elif self.allow_to_salesforce:
                 pairs.append(Pair(self.sobject, None, obj))
             else:
-                self.counts["skipped_create_disabled"] += 1
+                self.skipped("create_disabled", f"hubspot:{hs_id}")
         if not self.external_id:
             self.salesforce_lost_creates(
                 [p for p in pairs if p.salesforce is None],
@@ -1379,9 +1382,9 @@ class CustomObjectSync(PairSync):
             records = salesforce_by_ids(
                 self.ctx.salesforce, self.sobject, self.record_fields(), salesforce_ids
             )
+            self.resolve_vanished("salesforce", salesforce_ids, [r["Id"] for r in records])
             self.handle_salesforce(records, None, force=True)
         if hubspot_ids:
             objects = self.hubspot_reread(hubspot_ids, lambda i: self.read_hubspot(i).values())
             self.handle_hubspot(objects, None, force=True)
-        ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
-        self.counts["retried"] += len(due)
+        self.retries_done(requests, len(due))

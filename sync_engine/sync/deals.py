@@ -40,7 +40,6 @@ from .. import services
 from ..models import (
     ObjectSync,
     RecordLink,
-    ResyncRequest,
     SyncCursor,
 )
 from .changes import (
@@ -282,7 +281,9 @@ class DealSync(PairSync):
         """A deal moved into a pipeline that isn't synced opts out (spec §10)."""
         if self.pipelines.synced(pair.hs_props.get(PIPELINE)):
             return True
-        self.counts["skipped_unsynced_pipeline"] += 1
+        self.skipped(
+            "unsynced_pipeline", f"hubspot:{pair.hubspot_id}", f"salesforce:{pair.salesforce_id}"
+        )
         return False
 
     def archivable(self, hubspot_ids: list[str]) -> list[str]:
@@ -370,7 +371,7 @@ class DealSync(PairSync):
             if key and key != record["Id"]:
                 obj = None
             if obj is not None and not self.pipelines.synced(obj.properties.get(PIPELINE)):
-                self.counts["skipped_unsynced_pipeline"] += 1
+                self.skipped("unsynced_pipeline", f"salesforce:{record['Id']}", f"hubspot:{obj.id}")
                 continue
             pair = DealPair(SOBJECT, record, obj)
             if obj is not None:
@@ -421,7 +422,7 @@ class DealSync(PairSync):
             if self.pipelines.synced((obj.properties or {}).get(PIPELINE)):
                 synced.append(obj)
             else:
-                self.counts["skipped_unsynced_pipeline"] += 1
+                self.skipped("unsynced_pipeline", f"hubspot:{obj.id}")
         pairs, unlinked = self.split_hubspot_changes(
             synced,
             SOBJECT,
@@ -481,7 +482,7 @@ class DealSync(PairSync):
         pairs = []
         for obj in objects:
             if named.get(str(obj.id)) in gone:
-                self.counts["skipped_salesforce_deleted"] += 1
+                self.skipped("salesforce_deleted", f"hubspot:{obj.id}")
                 continue
             record = records.pop(named.get(str(obj.id), ""), None)
             pair = DealPair(SOBJECT, record, obj, hs_history=self.history_of(obj))
@@ -1326,5 +1327,4 @@ class DealSync(PairSync):
         if hubspot_ids:
             objects = self.hubspot_reread(hubspot_ids, lambda i: self.hubspot_read(i).values())
             self.handle_hubspot_deals(objects, None, force=True)
-        ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
-        self.counts["retried"] += len(due)
+        self.retries_done(requests, len(due))

@@ -177,10 +177,24 @@ class PairSync:
         self._geo_fields: dict[tuple[str, str], str | None] = {}
         self._picklists: dict[str, geo.Picklists] = {}
         self._account_zone: str | None = None
+        # Record keys the pair's rules left alone since the retries began (``skipped``), and
+        # the errors those retries took up: (key, attempts, next retry, due) when taken.
+        self.not_syncing: set[str] = set()
+        self._retried: dict[int, tuple[str, int, datetime | None, bool]] = {}
 
     @property
     def counts(self):
         return self.ctx.counts
+
+    def skipped(self, reason: str, *record_keys: str, held: bool = False) -> None:
+        """One record the pair's rules leave alone (outside the inclusion list, creation off,
+        a pipeline that doesn't sync…), named by its error keys (``hubspot:<id>``,
+        ``salesforce:<id>``) and counted as ``skipped_<reason>``. Retried, its errors end:
+        nothing is left to fix (``retries_done``). ``held``: left alone only until the admin
+        mends a setting (an inclusion list gone from HubSpot): its errors stay."""
+        self.counts[f"skipped_{reason}"] += 1
+        if not held:
+            self.not_syncing.update(record_keys)
 
     def merge(self, pair: Pair) -> None:
         raise NotImplementedError
@@ -248,7 +262,7 @@ class PairSync:
             elif creates:
                 unlinked.append(record)
             else:
-                self.counts["skipped_create_disabled"] += 1
+                self.skipped("create_disabled", f"salesforce:{record['Id']}")
         return pairs, unlinked
 
     def split_hubspot_changes(
@@ -1287,12 +1301,18 @@ class PairSync:
             # queued.
             errors.filter(error_type__in=exclude_types).update(next_retry_at=None)
             errors = errors.exclude(error_type__in=exclude_types)
-        rows = list(errors.values_list("record_key", "salesforce_type", "error_type")[:RETRY_BATCH])
+        taken = list(
+            errors.values_list(
+                "pk", "record_key", "salesforce_type", "error_type", "attempts", "next_retry_at"
+            )[:RETRY_BATCH]
+        )
+        rows = [(key, sobject, kind) for _, key, sobject, kind, _, _ in taken]
         requests = list(
             ResyncRequest.objects.filter(integration=self.ctx.integration, object=self.object_name)[
                 :RETRY_BATCH
             ]
         )
+        self.retries_taken(taken, requests, exclude_types)
         # A *Merged in Salesforce* error is never due by itself: due, an admin asked to
         # Resync it. That, or a Resync of its record, ends it (the hold on creating a
         # Salesforce record goes), and the record syncs now under the creation rules, as any
@@ -1308,6 +1328,67 @@ class PairSync:
         )
         due = [(key, sobject) for key, sobject, _ in rows]
         return due + [(r.record_key, r.salesforce_type) for r in requests], requests
+
+    def retries_taken(
+        self,
+        due: list[tuple[int, str, str, str, int, datetime | None]],
+        requests: list[ResyncRequest],
+        exclude_types: tuple[str, ...],
+    ) -> None:
+        """Note what this cycle's retries take up, to settle afterwards (``retries_done``):
+        the due errors, and the other current errors of the records an admin asked to sync
+        (ended too if the record no longer syncs; their own retry stays as it was)."""
+        self.not_syncing = set()
+        self._retried = {
+            pk: (key, attempts, next_at, True) for pk, key, _, _, attempts, next_at in due
+        }
+        asked = sorted({r.record_key for r in requests})
+        for start in range(0, len(asked), 500):
+            others = (
+                SyncError.objects.filter(
+                    integration=self.ctx.integration,
+                    object=self.object_name,
+                    resolved_at__isnull=True,
+                    record_key__in=asked[start : start + 500],
+                )
+                .exclude(error_type__in=(*exclude_types, MERGED_IN_SALESFORCE))
+                .exclude(pk__in=list(self._retried))
+                .values_list("pk", "record_key", "attempts", "next_retry_at")
+            )
+            for pk, key, attempts, next_at in others:
+                self._retried[pk] = (key, attempts, next_at, False)
+
+    def retries_done(self, requests: list[ResyncRequest], retried: int) -> None:
+        """After a cycle's retries: the resync requests are served, and each error taken up
+        that the retry neither resolved nor recorded again is settled, so it doesn't bring
+        its record round (API calls) every cycle for nothing. A record the pair's rules now
+        leave alone (``skipped``: outside the inclusion list, in a pipeline that doesn't
+        sync…) has nothing left to fix: the error ends, into the record's history, as an
+        error whose record synced does. Otherwise the retry counts as an attempt and the
+        error waits for its next one on the usual backoff (20 minutes, then nightly).
+        Not reached when a retry fails (a HubSpot outage): all stays due."""
+        ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
+        self.counts["retried"] += retried
+        taken, self._retried = self._retried, {}
+        if not taken:
+            return
+        untouched: list[tuple[int, str]] = []
+        ids = sorted(taken)
+        for start in range(0, len(ids), 500):
+            for pk, key, attempts, next_at in SyncError.objects.filter(
+                pk__in=ids[start : start + 500], resolved_at__isnull=True
+            ).values_list("pk", "record_key", "attempts", "next_retry_at"):
+                # Recorded again, or moved on with another error of its record: settled.
+                if (key, attempts, next_at) == taken[pk][:3]:
+                    untouched.append((pk, key))
+        services.sync_errors_end(
+            integration=self.ctx.integration,
+            error_ids=[pk for pk, key in untouched if key in self.not_syncing],
+        )
+        services.sync_errors_retry_later(
+            integration=self.ctx.integration,
+            error_ids=[pk for pk, key in untouched if key not in self.not_syncing and taken[pk][3]],
+        )
 
     def resolve_vanished(self, prefix: str, asked: Iterable[str], found: Iterable[str]) -> None:
         """Records a retry asked for (keys ``<prefix>:<id>``) that no longer exist: nothing is

@@ -73,7 +73,6 @@ from ..errors import (
 from ..models import (
     ObjectSync,
     RecordLink,
-    ResyncRequest,
     SchemaCache,
     SyncCursor,
     SyncError,
@@ -1340,10 +1339,10 @@ class TicketSync(PairSync):
             self.retry_tickets(sorted(hubspot_ids))
         if ids:
             records = salesforce_by_ids(self.ctx.salesforce, SOBJECT, self.case_fields(), ids)
+            self.resolve_vanished("salesforce", ids, [r["Id"] for r in records])
             for start in range(0, len(records), BATCH):
                 self.handle_cases(records[start : start + BATCH], None, force=True)
-        ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
-        self.counts["retried"] += len(keys)
+        self.retries_done(requests, len(keys))
 
     def retry_tickets(self, hubspot_ids: list[str]) -> None:
         """Tickets whose edits Salesforce refused: read again (100 a call) and handled as
