@@ -124,6 +124,7 @@ class CompanySync(PairSync):
             | {"name", MODIFIED}
         )
         self.forced: set[str] = set()  # HubSpot companies an admin asked to sync (create)
+        self.forced_accounts: set[str] = set()  # and Salesforce accounts
         self.created_accounts: set[str] = set()
         self._segment: set[str] | frozenset[str] | None = None  # contacts' inclusion list
         self.segment_missing = False  # that list is gone from HubSpot: nobody is in it
@@ -197,11 +198,17 @@ class CompanySync(PairSync):
         pairs = [p for p in pairs if p.hubspot is not None]
         self.accounts_looked_at.update(r["Id"] for r in unlinked)
         matched = self.match_in_hubspot(unlinked)
-        unmatched = [p for p in matched if p.hubspot is None]
-        if unmatched and not (self.settings.salesforce_creates or force):
-            for pair in unmatched:
-                self.skipped("create_disabled", f"salesforce:{pair.salesforce_id}")
-            matched = [p for p in matched if p.hubspot is not None]
+        # Creation follows the setting, retries too; an admin's Sync of the account creates
+        # its company whatever it says, as *Sync a company* does the other way.
+        refused = {
+            p.salesforce_id
+            for p in matched
+            if p.hubspot is None and p.salesforce_id not in self.forced_accounts
+        }
+        if refused and not self.settings.salesforce_creates:
+            for salesforce_id in sorted(refused):
+                self.skipped("create_disabled", f"salesforce:{salesforce_id}")
+            matched = [p for p in matched if p.salesforce_id not in refused]
         pairs += matched
         self.load_history(pairs)
         self.merge_and_write(pairs)
@@ -1196,6 +1203,11 @@ class CompanySync(PairSync):
         self.forced = {
             r.record_key.split(":", 1)[1] for r in requests if r.record_key.startswith("hubspot:")
         }
+        self.forced_accounts = {
+            r.record_key.split(":", 1)[1]
+            for r in requests
+            if r.record_key.startswith("salesforce:") and r.salesforce_type != "Contact"
+        }
         hubspot_ids = sorted(
             {k.split(":", 1)[1] for k, t in due if k.startswith("hubspot:") and t != "Contact"}
         )
@@ -1225,7 +1237,7 @@ class CompanySync(PairSync):
             self.handle_hubspot_companies(objects, None, force=True)
         if hubspot_contacts:
             self.retry_contact_associations(hubspot_contacts)
-        self.forced = set()
+        self.forced, self.forced_accounts = set(), set()
         self.retries_done(requests, len(due))
 
     def retry_contact_associations(self, hubspot_ids: list[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from emulators.testing import advance_clocks
 from sync_engine.models import FieldMapping, RecordLink, SyncError
@@ -466,3 +467,44 @@ def test_a_resync_of_the_kept_company_syncs_it_under_the_creation_rules(
     account = companies.link(hubspot_id=kept).salesforce_id
     assert account != master
     assert account_names(sf_person) == ["Loser Inc", "Master"]
+
+
+def test_a_due_account_error_creates_no_company_once_creation_is_off(
+    companies, integration, sf_person, hs_person
+):
+    """An account whose company HubSpot refused, retried after an admin turned account
+    creation off: the retry follows the setting (the error ends; no company), while an
+    admin's Sync of the account still creates it, as *Sync a company* does."""
+    from hubspot.crm.properties import PropertyCreate
+
+    from sync_engine.models import SchemaCache
+
+    sic = PropertyCreate(name="sf_sic", label="SIC", type="string", field_type="text",
+                         group_name="companyinformation")  # fmt: skip
+    hs_person.crm.properties.core_api.create("companies", sic)
+    FieldMapping.objects.create(integration=integration, object="companies",
+                                hubspot_property="sf_sic", salesforce_field="Sic",
+                                rule="always_use_salesforce", hubspot_type="string",
+                                hubspot_field_type="text", salesforce_type="string")  # fmt: skip
+    SchemaCache.objects.filter(object="companies").delete()
+    companies()  # the schema, read with the property
+    hs_person.crm.properties.core_api.archive("companies", "sf_sic")
+    account = sf_person.Account.create({"Name": "Niche", "Sic": "one"})["id"]
+    companies()
+    error = SyncError.objects.get(object="companies", resolved_at__isnull=True)
+    assert error.record_key == f"salesforce:{account}" and hs_company_ids(hs_person) == []
+    # HubSpot's admin makes the property again; Salesforce's turns account creation off.
+    hs_person.crm.properties.core_api.create("companies", sic)
+    companies.settings(salesforce_creates=False)
+    SyncError.objects.filter(pk=error.pk).update(next_retry_at=timezone.now())
+    companies()
+    assert hs_company_ids(hs_person) == []
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+    # An admin's Sync of the account creates its company all the same.
+    record_resync(
+        integration=integration, object_name="companies",
+        record_key=f"salesforce:{account}", salesforce_type="Account",
+    )  # fmt: skip
+    companies()
+    assert len(hs_company_ids(hs_person)) == 1
