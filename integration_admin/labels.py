@@ -339,6 +339,19 @@ def run_outcome(status: str, error_count: int, counts: dict | None) -> str:
     return "succeeded_with_errors" if (error_count or 0) > 0 or failed > 0 else status
 
 
+# Why an ended error ended, as a record's Sync history says it (``SyncError.ended_because``;
+# blank: its record synced).
+ENDED_BECAUSE_LABELS: dict[str, Promise] = {
+    "": _("Cleared: the record synced"),
+    "not_syncing": _("Ended: the record no longer syncs (its rules leave it alone)"),
+    "deleted": _("Ended: the record was deleted"),
+    "gone_from_hubspot": _("Ended: merged or deleted in HubSpot"),
+    "resynced": _("Ended: an admin resynced it"),
+    "merged_in_salesforce": _("Ended: its Salesforce record was merged away"),
+    "partner_not_syncing": _("Ended: what it waited for no longer syncs"),
+}
+
+
 RUN_TRIGGER_LABELS: dict[str, Promise] = {
     "schedule": _("Schedule"),
     "manual": _("Sync now"),

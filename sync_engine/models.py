@@ -356,6 +356,17 @@ class SyncError(models.Model):
         TO_SALESFORCE = "to_salesforce", "HubSpot → Salesforce"
         TO_HUBSPOT = "to_hubspot", "Salesforce → HubSpot"
 
+    class EndedBecause(models.TextChoices):
+        """Why a resolved error ended, for the record's history: blank when its record synced."""
+
+        SYNCED = "", "The record synced"
+        NOT_SYNCING = "not_syncing", "The record no longer syncs (its rules leave it alone)"
+        DELETED = "deleted", "The record was deleted"
+        GONE_FROM_HUBSPOT = "gone_from_hubspot", "Merged or deleted in HubSpot"
+        RESYNCED = "resynced", "An admin resynced it"
+        MERGED_IN_SALESFORCE = "merged_in_salesforce", "Its Salesforce record was merged away"
+        PARTNER_NOT_SYNCING = "partner_not_syncing", "What it waited for no longer syncs"
+
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="errors")
     object = models.CharField(max_length=40)
     error_type = models.CharField(max_length=40, db_index=True)
@@ -375,6 +386,9 @@ class SyncError(models.Model):
     attempts = models.PositiveIntegerField(default=1)
     next_retry_at = models.DateTimeField(null=True, blank=True, db_index=True)
     resolved_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    ended_because = models.CharField(
+        max_length=30, blank=True, default="", choices=EndedBecause.choices
+    )
 
     class Meta:
         ordering = ["-last_seen_at"]

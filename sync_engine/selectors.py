@@ -818,6 +818,27 @@ class RecordHistory:
                 return error.record_label
         return self.synced_label or self.record_key
 
+    @property
+    def stopped_syncing(self) -> SyncError | None:
+        """The ended error that says the record no longer syncs (the pair's rules leave it
+        alone, or it is gone), when it is the record's latest and the record hasn't synced
+        since; None otherwise. From what is loaded: no query."""
+        if self.current or not self.resolved:
+            return None
+        latest = max(self.resolved, key=lambda e: (e.resolved_at, e.pk))
+        if latest.ended_because not in STOPPED_SYNCING:
+            return None
+        synced = self.link.last_synced_at if self.link is not None else None
+        return latest if synced is None or synced < latest.resolved_at else None
+
+
+# Why an error ended that leaves its record not syncing at all.
+STOPPED_SYNCING = (
+    SyncError.EndedBecause.NOT_SYNCING,
+    SyncError.EndedBecause.DELETED,
+    SyncError.EndedBecause.GONE_FROM_HUBSPOT,
+)
+
 
 # Snapshot values that name a record, by pair (the first one set wins).
 NAME_PROPERTIES = ("name", "dealname", "subject", "hs_task_subject", "email")

@@ -1207,9 +1207,11 @@ def sync_errors_resolve(
     object_name: str,
     record_keys: list[str],
     except_types: tuple[str, ...] = (),
+    ended_because: str = SyncError.EndedBecause.SYNCED,
 ) -> int:
     """A record synced: its current errors clear themselves, except ``except_types`` (errors
-    the pair ends by its own check, such as waiting for a partner record)."""
+    the pair ends by its own check, such as waiting for a partner record). Another
+    ``ended_because`` says why they end otherwise (the record was deleted, say)."""
     if not record_keys:
         return 0
     resolved = 0
@@ -1221,18 +1223,22 @@ def sync_errors_resolve(
             record_key__in=chunk,
             resolved_at__isnull=True,
         ).exclude(error_type__in=except_types)
-        resolved += query.update(resolved_at=now, next_retry_at=None)
+        resolved += query.update(resolved_at=now, next_retry_at=None, ended_because=ended_because)
     return resolved
 
 
 def sync_errors_end(*, integration: Integration, error_ids: list[int]) -> int:
     """End these current errors (their record no longer syncs, so nothing is left to fix):
-    cleared, as when the record synced, and kept in its history."""
+    kept in its history, which says so."""
     ended = 0
     for chunk in _chunked(sorted(error_ids), 500):
         ended += SyncError.objects.filter(
             integration=integration, pk__in=chunk, resolved_at__isnull=True
-        ).update(resolved_at=timezone.now(), next_retry_at=None)
+        ).update(
+            resolved_at=timezone.now(),
+            next_retry_at=None,
+            ended_because=SyncError.EndedBecause.NOT_SYNCING,
+        )
     return ended
 
 
@@ -2139,10 +2145,16 @@ def custom_object_hubspot_schema(*, integration: Integration, hubspot_object: st
 
 # --- tickets ------------------------------------------------------------------------------
 def sync_errors_resolve_type(
-    *, integration: Integration, object_name: str, error_type: str, record_keys: list[str]
+    *,
+    integration: Integration,
+    object_name: str,
+    error_type: str,
+    record_keys: list[str],
+    ended_because: str = SyncError.EndedBecause.SYNCED,
 ) -> int:
     """Clear one type of current error for some records (e.g. a ticket's *Waiting for
-    contact* once its contact is associated, while it still waits for its account)."""
+    contact* once its contact is associated, while it still waits for its account).
+    ``ended_because`` says why, when not because the record synced."""
     resolved = 0
     for chunk in _chunked(record_keys, 500):
         resolved += SyncError.objects.filter(
@@ -2151,7 +2163,7 @@ def sync_errors_resolve_type(
             error_type=error_type,
             record_key__in=chunk,
             resolved_at__isnull=True,
-        ).update(resolved_at=timezone.now(), next_retry_at=None)
+        ).update(resolved_at=timezone.now(), next_retry_at=None, ended_because=ended_because)
     return resolved
 
 
@@ -2167,7 +2179,11 @@ def sync_errors_end_types(
         object=object_name,
         error_type__in=error_types,
         resolved_at__isnull=True,
-    ).update(resolved_at=timezone.now(), next_retry_at=None)
+    ).update(
+        resolved_at=timezone.now(),
+        next_retry_at=None,
+        ended_because=SyncError.EndedBecause.PARTNER_NOT_SYNCING,
+    )
 
 
 def ticket_pipelines_save(

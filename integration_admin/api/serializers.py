@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from sync_engine.error_types import ERROR_TYPES
-from sync_engine.models import SyncRun
+from sync_engine.models import SyncError, SyncRun
 from sync_engine.object_settings import CUSTOM_PREFIX, SETTINGS_CLASSES, CustomObjectSettings
 from sync_engine.sync.rules import SyncRule
 
@@ -314,6 +314,16 @@ class SyncErrorSerializer(serializers.Serializer):
     attempts = serializers.IntegerField()
     next_retry_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
+    ended_because = serializers.CharField(
+        help_text="Why a resolved error ended: blank when its record synced (and for current "
+        "errors); otherwise "
+        + "; ".join(
+            f"`{value}`: {label[0].lower()}{label[1:]}"
+            for value, label in SyncError.EndedBecause.choices
+            if value
+        )
+        + "."
+    )
 
 
 class ErrorCardSerializer(serializers.Serializer):

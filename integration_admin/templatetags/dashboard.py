@@ -5,6 +5,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 from ..labels import (
+    ENDED_BECAUSE_LABELS,
     RULE_LABELS,
     RUN_STATUS_LABELS,
     RUN_TRIGGER_LABELS,
@@ -54,6 +55,12 @@ def run_status(status: str) -> str:
 def run_outcome_filter(run) -> str:
     """The key of a run's badge: its status, or "succeeded_with_errors" (``run_outcome``)."""
     return run_outcome(run.status, run.error_count, run.counts)
+
+
+@register.filter
+def ended_because(reason: str) -> str:
+    """Why an ended error ended, in the reader's language."""
+    return str(ENDED_BECAUSE_LABELS.get(reason or "", ENDED_BECAUSE_LABELS[""]))
 
 
 @register.filter

@@ -1145,6 +1145,7 @@ class CompanySync(PairSync):
             object_name=OBJECT,
             error_type="waiting_for_account",
             record_keys=over,
+            ended_because=SyncError.EndedBecause.PARTNER_NOT_SYNCING,
         )
         self.counts["kept_account_company_deleted"] += len(kept)
         return [o for o in changed if str(o.id) not in kept]

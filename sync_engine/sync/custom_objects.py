@@ -1124,6 +1124,7 @@ class CustomObjectSync(PairSync):
                 object_name=self.object_name,
                 error_type=error_type,
                 record_keys=keys,
+                ended_because=SyncError.EndedBecause.DELETED,
             )
         wanted = {
             link.hubspot_id: [

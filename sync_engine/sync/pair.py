@@ -675,6 +675,7 @@ class PairSync:
             object_name=self.object_name,
             record_keys=keys,
             except_types=(MERGED_IN_SALESFORCE,),
+            ended_because=SyncError.EndedBecause.MERGED_IN_SALESFORCE,
         )
         noun = HUBSPOT_NOUNS.get(self.object_name, "record")
         for link, loser, master, holder in merged:
@@ -724,6 +725,7 @@ class PairSync:
             object_name=self.object_name,
             error_type=MERGED_IN_SALESFORCE,
             record_keys=[f"hubspot:{i}" for i in sorted(gone)],
+            ended_because=SyncError.EndedBecause.GONE_FROM_HUBSPOT,
         )
 
     def deleted_in_hubspot(
@@ -1325,6 +1327,7 @@ class PairSync:
                 {key for key, _, kind in rows if kind == MERGED_IN_SALESFORCE}
                 | {r.record_key for r in requests}
             ),
+            ended_because=SyncError.EndedBecause.RESYNCED,
         )
         due = [(key, sobject) for key, sobject, _ in rows]
         return due + [(r.record_key, r.salesforce_type) for r in requests], requests
@@ -1392,13 +1395,18 @@ class PairSync:
 
     def resolve_vanished(self, prefix: str, asked: Iterable[str], found: Iterable[str]) -> None:
         """Records a retry asked for (keys ``<prefix>:<id>``) that no longer exist: nothing is
-        left to sync, so their errors end instead of being retried nightly for ever."""
+        left to sync, so their errors end instead of being retried nightly for ever. A HubSpot
+        record read again may have been merged away rather than deleted (the read answers
+        with the record it went into): its history says either."""
         gone = set(asked) - {str(i) for i in found}
         if gone:
             services.sync_errors_resolve(
                 integration=self.ctx.integration,
                 object_name=self.object_name,
                 record_keys=[f"{prefix}:{i}" for i in sorted(gone)],
+                ended_because=SyncError.EndedBecause.GONE_FROM_HUBSPOT
+                if prefix == "hubspot"
+                else SyncError.EndedBecause.DELETED,
             )
 
     def hubspot_reread(

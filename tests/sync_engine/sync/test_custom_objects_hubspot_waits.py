@@ -224,6 +224,8 @@ def test_a_project_deleted_in_salesforce_while_waiting_is_not_created_again(
     sf_person.Project__c.delete(project["Id"])
     projects()
     assert not open_errors(projects.name).exists()
+    # Its history says why: the record went, it never synced.
+    assert SyncError.objects.get(object=projects.name).ended_because == "deleted"
 
     partner_syncs(integration, "contacts", contact)
     projects()

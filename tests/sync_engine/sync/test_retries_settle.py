@@ -119,10 +119,11 @@ def test_a_company_that_no_longer_qualifies_for_an_account_ends_its_error_at_its
     error.refresh_from_db()
     assert error.resolved_at is not None and error.next_retry_at is None
     assert sf_person.query("SELECT Id FROM Account")["totalSize"] == 0
-    # The record page: no current error, the refusal in its history.
+    # The record page: no current error, the refusal in its history, saying why it ended.
     page = record_page(client, error)
-    assert "None: the record syncs." in current_part(page)
+    assert "None: the record no longer syncs." in current_part(page)
     assert "No Refused records" in page.split("Sync history")[1]
+    assert "Ended: the record no longer syncs" in page.split("Sync history")[1]
 
 
 # --- deals -------------------------------------------------------------------------------------
