@@ -1366,8 +1366,8 @@ class PairSync:
         that the retry neither resolved nor recorded again is settled, so it doesn't bring
         its record round (API calls) every cycle for nothing. A record the pair's rules now
         leave alone (``skipped``: outside the inclusion list, in a pipeline that doesn't
-        sync…) has nothing left to fix: the error ends, into the record's history, as an
-        error whose record synced does. Otherwise the retry counts as an attempt and the
+        sync…) has nothing left to fix: the error ends into the record's history, which says
+        the record no longer syncs (``ended_because``). Otherwise the retry counts as an attempt and the
         error waits for its next one on the usual backoff (20 minutes, then nightly).
         Not reached when a retry fails (a HubSpot outage): all stays due."""
         ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
