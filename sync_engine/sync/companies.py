@@ -1201,13 +1201,21 @@ class CompanySync(PairSync):
         due, requests = self.due_for_retry()
         if not due:
             return
+        # A Resync from the record's page names no type when the record has no company link:
+        # a contact's key (its association errors) stays a contact's, as its errors say.
+        contact_keys = {k for k, t in due if t == "Contact"}
+        due = [(k, "Contact" if k in contact_keys else t) for k, t in due]
         self.forced = {
-            r.record_key.split(":", 1)[1] for r in requests if r.record_key.startswith("hubspot:")
+            r.record_key.split(":", 1)[1]
+            for r in requests
+            if r.record_key.startswith("hubspot:") and r.record_key not in contact_keys
         }
         self.forced_accounts = {
             r.record_key.split(":", 1)[1]
             for r in requests
-            if r.record_key.startswith("salesforce:") and r.salesforce_type != "Contact"
+            if r.record_key.startswith("salesforce:")
+            and r.salesforce_type != "Contact"
+            and r.record_key not in contact_keys
         }
         hubspot_ids = sorted(
             {k.split(":", 1)[1] for k, t in due if k.startswith("hubspot:") and t != "Contact"}

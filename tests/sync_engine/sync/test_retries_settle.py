@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sync_engine.models import ApiCall, RecordLink, ResyncRequest, SyncError, System
+from sync_engine.selectors import record_history
 from sync_engine.services import (
     object_settings_update,
     object_sync_get_or_create,
@@ -317,3 +318,44 @@ def test_a_task_taken_off_its_person_ends_its_wait_at_its_retry(integration, emu
     assert runs[1].calls["salesforce"] == runs[2].calls["salesforce"] < runs[0].calls["salesforce"]
     error.refresh_from_db()
     assert error.resolved_at is not None and error.next_retry_at is None
+
+
+def test_a_resync_of_a_contact_waiting_for_its_companys_account_keeps_it_waiting(
+    companies, integration, sf_person, hs_person, client
+):
+    """The company sync keeps a HubSpot contact's *Waiting for account to sync* under the
+    contact's key. Its record page's Resync (the record has no company link, so the request
+    names no Salesforce type) must retry it as a contact, not read it as a company: that read
+    finds no such company and ended the wait as "merged or deleted in HubSpot"."""
+    companies.settings(hubspot_creates=False)  # the company never gets an account
+    contact = sf_person.Contact.create({"LastName": "Waits", "Email": "waits@none.example"})["id"]
+    companies("contacts")
+    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    company = hs_company(hs_person, name="No Account Co")
+    companies.hs_action("associate", from_type="contacts", from_id=hs_contact,
+                        to_type="companies", to_id=company, type_id=1)  # fmt: skip
+    companies()
+    error = SyncError.objects.get(object="companies", resolved_at__isnull=True)
+    assert (error.error_type, error.record_key) == ("waiting_for_account", f"hubspot:{hs_contact}")
+
+    # What the record page's Resync does (integration_admin.views.errors.record_resync).
+    history = record_history(
+        integration=integration, object_name="companies", record_key=error.record_key
+    )
+    sync_errors_request_resync(integration=integration, error_ids=[error.pk])
+    record_resync(
+        integration=integration,
+        object_name="companies",
+        record_key=error.record_key,
+        salesforce_type=history.link.salesforce_type if history.link else "",
+    )
+    companies()
+
+    error.refresh_from_db()
+    assert error.resolved_at is None  # still waiting: the company has no account
+    assert error.attempts == 2  # the retry found it still waiting
+    assert not SyncError.objects.filter(
+        ended_because=SyncError.EndedBecause.GONE_FROM_HUBSPOT
+    ).exists()
+    page = record_page(client, error)
+    assert "merged or deleted in HubSpot" not in page
