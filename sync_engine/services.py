@@ -1284,6 +1284,10 @@ def sync_errors_request_resync(
     query = sync_errors_query(integration=integration, error_type=error_type, search=search)
     if error_ids is not None:
         query = query.filter(pk__in=error_ids)
+    elif error_type is None:
+        # A *Merged in Salesforce* error's Resync syncs its record as a new one (recreating
+        # what a rep merged away): only when the admin names that error or its type.
+        query = query.exclude(error_type="merged_in_salesforce")
     objects = sorted(query.order_by().values_list("object", flat=True).distinct())
     count = query.update(next_retry_at=timezone.now() - timedelta(seconds=1))
     audit_event_record(

@@ -678,21 +678,24 @@ class PairSync:
             ended_because=SyncError.EndedBecause.MERGED_IN_SALESFORCE,
         )
         noun = HUBSPOT_NOUNS.get(self.object_name, "record")
-        for link, loser, master, holder in merged:
-            sobject = (loser.get("attributes") or {}).get("type") or link.salesforce_type
-            kind = sobject.lower()
-            self.record_error(
-                Pair(sobject, loser, SimpleNamespace(id=link.hubspot_id, properties={})),
-                "to_salesforce",
-                MERGED_IN_SALESFORCE,
-                "MERGED_IN_SALESFORCE",
-                f"Salesforce {kind} {loser['Id']} was merged into {kind} {master}, which syncs "
-                f"with HubSpot {noun} {holder}: this {noun} syncs with nothing now, and no new "
-                f"Salesforce record is made for it. Merge it into HubSpot {noun} {holder}, or "
-                "delete it.",
-                [],
-            )
-        self.merged_in_salesforce_errors(keys).update(next_retry_at=None)
+        # One transaction: recorded with a retry time, a hold left by a crash would read
+        # as an admin's Resync next cycle, and make the merged-away duplicate again.
+        with transaction.atomic():
+            for link, loser, master, holder in merged:
+                sobject = (loser.get("attributes") or {}).get("type") or link.salesforce_type
+                kind = sobject.lower()
+                self.record_error(
+                    Pair(sobject, loser, SimpleNamespace(id=link.hubspot_id, properties={})),
+                    "to_salesforce",
+                    MERGED_IN_SALESFORCE,
+                    "MERGED_IN_SALESFORCE",
+                    f"Salesforce {kind} {loser['Id']} was merged into {kind} {master}, which syncs "
+                    f"with HubSpot {noun} {holder}: this {noun} syncs with nothing now, and no new "
+                    f"Salesforce record is made for it. Merge it into HubSpot {noun} {holder}, or "
+                    "delete it.",
+                    [],
+                )
+            self.merged_in_salesforce_errors(keys).update(next_retry_at=None)
 
     def merged_in_salesforce_errors(self, record_keys: list[str] | None = None):
         """This pair's open *Merged in Salesforce* errors (of these records)."""
@@ -1367,8 +1370,9 @@ class PairSync:
         its record round (API calls) every cycle for nothing. A record the pair's rules now
         leave alone (``skipped``: outside the inclusion list, in a pipeline that doesn't
         sync…) has nothing left to fix: the error ends into the record's history, which says
-        the record no longer syncs (``ended_because``). Otherwise the retry counts as an attempt and the
-        error waits for its next one on the usual backoff (20 minutes, then nightly).
+        the record no longer syncs (``ended_because``). Otherwise the retry counts as an
+        attempt and the error waits for its next one on the usual backoff (20 minutes, then
+        nightly).
         Not reached when a retry fails (a HubSpot outage): all stays due."""
         ResyncRequest.objects.filter(pk__in=[r.pk for r in requests]).delete()
         self.counts["retried"] += retried

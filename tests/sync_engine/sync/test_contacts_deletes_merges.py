@@ -490,3 +490,23 @@ def test_a_resync_of_a_contact_merged_in_salesforce_syncs_it_as_a_new_one(
     assert error.resolved_at is not None
     assert cycle.link(salesforce_id=master).hubspot_id == holder
     assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+
+
+def test_resyncing_every_error_keeps_a_merged_in_salesforce_hold(
+    cycle, emulators, sf_person, hs_person
+):
+    """A *Resync all* across types (after an outage, say) is no admin saying the kept contact is
+    another person: its hold stays, and the merged-away duplicate isn't made again. Naming
+    the type, or the error, still does."""
+    kept, _, master, holder = merged_into_a_synced_person(cycle, emulators, sf_person)
+    error = merged_in_salesforce(cycle, kept)
+    sync_errors_request_resync(integration=cycle.integration)
+    cycle(trigger="resync")
+    error.refresh_from_db()
+    assert error.resolved_at is None
+    assert people_with(sf_person, "dupe@example.com") == []
+    sync_errors_request_resync(integration=cycle.integration, error_type="merged_in_salesforce")
+    cycle(trigger="resync")
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+    assert len(people_with(sf_person, "dupe@example.com")) == 1
