@@ -976,6 +976,8 @@ class TicketSync(PairSync):
         for obj in fresh:
             link = links.get(str(obj.id))
             if link is None:
+                # Tickets never create cases (spec §14): counted, so the run says so.
+                self.skipped("create_disabled", f"hubspot:{obj.id}")
                 settled.append(f"hubspot:{obj.id}")
                 continue
             record = {"Id": link.salesforce_id, "SystemModstamp": link.salesforce_modified_at}
@@ -1043,7 +1045,9 @@ class TicketSync(PairSync):
             )
             statuses = {stage: status for status, stage in (entry.get("stages") or {}).items()}
             if value not in statuses:
-                return  # a stage no case status maps to: the case keeps its status
+                # A stage no case status maps to: the case keeps its status, and says why.
+                self.unknown_stage(pair, entry, value, name)
+                return
             pair.to_salesforce[name] = statuses[value]
         elif prop == OWNER_PROPERTY:
             user = self.owners.salesforce_user_for(value)
@@ -1075,6 +1079,35 @@ class TicketSync(PairSync):
                 pair.partial = True  # the commit mustn't resolve the error just recorded
                 return
         pair.snap_salesforce[prop] = value
+
+    def unknown_stage(self, pair: Pair, entry: dict, stage: str, name: str) -> None:
+        """A two-way stage moved in HubSpot to a stage no case status maps to (or into a
+        pipeline no case process maps to): a *Picklists* error on the ticket, as deals have,
+        instead of the case silently keeping its status. Labels cost one pipelines read, only
+        here."""
+        try:
+            if self._hubspot_pipelines is None:
+                self._hubspot_pipelines = hubspot_pipelines(self.ctx.hubspot)
+            remote = self._hubspot_pipelines
+        except RemoteError:
+            remote = []  # the ids then (not kept: add_stage must read the real ones)
+        pipeline_id = pair.hs_props.get(PIPELINE) or ""
+        pipeline = next((p for p in remote if p["id"] == pipeline_id), {})
+        label = next((s["label"] for s in pipeline.get("stages", []) if s["id"] == stage), stage)
+        if entry:
+            message = (
+                f"Ticket stage {label!r} has no case status mapped to it, so the case keeps "
+                "its status. Map a status to the stage on the Tickets tab (Pipelines), or move "
+                "the ticket to a stage that has one."
+            )
+        else:
+            message = (
+                f"Ticket pipeline {pipeline.get('label') or pipeline_id!r} is not mapped to a "
+                f"case process, so the case keeps its status (stage {label!r}). Move the "
+                "ticket back to its synced pipeline."
+            )
+        self.record_error(pair, "to_salesforce", "picklist", "UNKNOWN_STAGE", message, [name])
+        pair.partial = True  # the commit mustn't resolve the error just recorded
 
     # --- associations ---------------------------------------------------------------------
     def association_kinds(self) -> list[tuple[str, str, str, str, int]]:
