@@ -1008,6 +1008,10 @@ class SchemaOptions:
     complete: bool = True  # every schema the pair needs has been read
     object_name: str = ""
 
+    @cached_property
+    def hubspot_names(self) -> frozenset[str]:
+        return frozenset(p["name"] for p in self.hubspot)
+
     @property
     def hubspot_labels(self) -> dict[str, str]:
         """HubSpot property name -> its label (what people see in HubSpot)."""
@@ -1035,7 +1039,12 @@ class SchemaOptions:
     def never_syncs(self, mapping: FieldMapping) -> str:
         """Why a stored mapping can't move a value either way, "" when it can: "hubspot" (a
         read-only HubSpot property with a rule that only writes HubSpot), "both" (read-only on
-        both sides). Mappings stored before these were refused still show it."""
+        both sides), "missing" (HubSpot no longer has the property: the cycle leaves the
+        mapping out). Mappings stored before these were refused still show it."""
+        if mapping.rule == SyncRule.DONT_SYNC:
+            return ""
+        if self.complete and self.hubspot and mapping.hubspot_property not in self.hubspot_names:
+            return "missing"
         if (
             mapping.rule == SyncRule.DONT_SYNC
             or mapping.hubspot_property not in self.read_only_properties

@@ -73,6 +73,10 @@ def add_rules(schema, form: MappingForm) -> dict:
 NEVER_SYNCS = {
     "hubspot": _lazy("Never syncs: read-only in HubSpot, and this rule only writes to HubSpot."),
     "both": _lazy("Never syncs: read-only in both HubSpot and Salesforce."),
+    "missing": _lazy(
+        "Never syncs: HubSpot no longer has this property. Create it again in HubSpot, then "
+        "Refresh properties and fields; or remove this mapping."
+    ),
 }
 
 

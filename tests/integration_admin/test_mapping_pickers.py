@@ -324,6 +324,26 @@ def test_mappings_stored_before_say_they_never_sync(admin_client, typed):
     assert "badge--warning" not in mapping_row(html, "firstname")
 
 
+def test_a_mapping_whose_hubspot_property_was_deleted_says_it_never_syncs(
+    admin_client, typed, emulators
+):
+    """The cycle leaves out a mapping whose HubSpot property is gone (deleted in HubSpot, seen
+    at the next schema read): its row says so, instead of "OK"."""
+    FieldMapping.objects.create(
+        integration=typed, object="contacts", hubspot_property="renewal_date",
+        salesforce_field="Colour__c", rule="two_way", salesforce_type="string",
+        salesforce_fields={"Lead": "Colour__c", "Contact": "Colour__c"},
+    )  # fmt: skip
+    assert "badge--warning" not in mapping_row(
+        unescape(admin_client.get("/contacts/").content.decode()), "renewal_date"
+    )
+    hubspot_client(emulators).crm.properties.core_api.archive("contacts", "renewal_date")
+    schema_refresh(integration=typed, object_name="contacts")
+    row = mapping_row(unescape(admin_client.get("/contacts/").content.decode()), "renewal_date")
+    assert "badge--warning" in row
+    assert "Never syncs: HubSpot no longer has this property." in row
+
+
 # --- (e) the engine's own keys ---------------------------------------------------------------
 def test_the_engines_own_keys_are_not_offered_nor_taken(admin_client, typed, emulators):
     html = admin_client.get("/contacts/").content.decode()
