@@ -395,6 +395,11 @@ RUN_COUNT_LABELS: dict[str, Promise] = {
     "skipped_type_off": _("Skipped: type not synced"),
     "skipped_before_turned_on": _("Skipped: from before it was turned on"),
     "skipped_own": _("Skipped: the integration's own copies"),
+    "kept_unsynced_pipeline": _("Kept: deal in a pipeline not synced"),
+    "pipelines_refused": _("Pipelines HubSpot refused"),
+    "associations_unlinked": _("Associations to records not synced"),
+    "associations_skipped_company_sync_off": _("Associations skipped: company sync off"),
+    "associations_skipped_contact_sync_off": _("Associations skipped: contact sync off"),
 }
 
 

@@ -905,3 +905,19 @@ def test_cycles_paused_by_an_older_version_read_the_same(admin_client, connected
         assert f'{counts} · <span class="muted">{sentence}</span>' in runs, language
         assert runs.count(f'<span class="muted">{sentence}</span>') == 2, language
         assert "used up:" not in runs and "waiting" not in runs
+
+
+def test_a_runs_details_name_what_it_left_out(viewer_client, connected):
+    """Counts of records a run couldn't carry across (associations to records that don't sync,
+    pipelines HubSpot refused) are in its details, not only in the database."""
+    _run(connected, "R01", minutes=1, object="tickets", counts={
+        "associations_skipped_company_sync_off": 2, "associations_unlinked": 1,
+    })  # fmt: skip
+    _run(connected, "R02", minutes=2, object="deals", counts={
+        "pipelines_refused": 1, "kept_unsynced_pipeline": 3,
+    })  # fmt: skip
+    runs = _runs_card(viewer_client.get("/sync-health/").content.decode())
+    assert "Associations skipped: company sync off: 2" in runs
+    assert "Associations to records not synced: 1" in runs
+    assert "Pipelines HubSpot refused: 1" in runs
+    assert "Kept: deal in a pipeline not synced: 3" in runs
