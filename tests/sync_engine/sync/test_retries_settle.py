@@ -18,14 +18,14 @@ from sync_engine.models import ApiCall, RecordLink, ResyncRequest, SyncError, Sy
 from sync_engine.selectors import record_history
 from sync_engine.services import (
     object_settings_update,
-    object_sync_get_or_create,
     record_resync,
     sync_errors_request_resync,
 )
 from sync_engine.sync.cycle import sync_cycle_run
 
+from . import test_companies
 from .helpers import deal_sync_on, hs_create, hs_update, new_lead
-from .test_companies import Companies, hs_company
+from .test_companies import hs_company
 from .test_contacts_inclusion_list import make_list
 from .test_deals import Deals, hs_deal, hs_deal_update, hs_stage
 
@@ -73,18 +73,7 @@ def current_part(page: str) -> str:
 
 
 # --- companies ---------------------------------------------------------------------------------
-@pytest.fixture
-def companies(integration, emulators):
-    """Company sync on, contacts creating Salesforce contacts (as in test_companies)."""
-    emulators.hubspot.app.configure_budget(search_per_second=1000)
-    object_sync_get_or_create(integration=integration, object_name="contacts")
-    object_settings_update(
-        integration=integration, object_name="companies", changes={}, enabled=True
-    )
-    object_settings_update(
-        integration=integration, object_name="contacts", changes={"hubspot_creates": "contact"}
-    )
-    return Companies(integration, emulators)
+companies = test_companies.companies  # the fixture: company sync on, as in test_companies
 
 
 def test_a_company_that_no_longer_qualifies_for_an_account_ends_its_error_at_its_retry(
