@@ -1186,7 +1186,9 @@ class CompanySync(PairSync):
             salesforce_id=link.salesforce_id,
             salesforce_type="Contact",
             code="WAITING_FOR_ACCOUNT",
-            message=company_without_account(company, account, "Salesforce contact"),
+            message=company_without_account(
+                company, account, "Salesforce contact", held=self.company_held_after_merge(company)
+            ),
             fields=["AccountId"],
         )
         if link.snapshot.get(WAITING_COMPANY) != company:

@@ -881,7 +881,9 @@ class DealSync(PairSync):
             salesforce_type=SOBJECT,
             record_label=pair.label,
             code="WAITING_FOR_ACCOUNT",
-            message=company_without_account(company, account, "opportunity"),
+            message=company_without_account(
+                company, account, "opportunity", held=self.company_held_after_merge(company)
+            ),
             fields=["AccountId"],
         )
         self.counts["waiting_for_account"] += 1

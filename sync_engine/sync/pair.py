@@ -180,6 +180,7 @@ class PairSync:
         # Record keys the pair's rules left alone since the retries began (``skipped``), and
         # the errors those retries took up: (key, attempts, next retry, due) when taken.
         self.not_syncing: set[str] = set()
+        self._held_companies: set[str] | None = None  # ``company_held_after_merge``
         self._retried: dict[int, tuple[str, int, datetime | None, bool]] = {}
 
     @property
@@ -696,6 +697,20 @@ class PairSync:
                     [],
                 )
             self.merged_in_salesforce_errors(keys).update(next_retry_at=None)
+
+    def company_held_after_merge(self, company: str) -> bool:
+        """Whether HubSpot company ``company`` has an open *Merged in Salesforce* error, so it
+        makes no account by itself (the companies pair's errors, read once a cycle)."""
+        if self._held_companies is None:
+            self._held_companies = set(
+                SyncError.objects.filter(
+                    integration=self.ctx.integration,
+                    object="companies",
+                    error_type=MERGED_IN_SALESFORCE,
+                    resolved_at__isnull=True,
+                ).values_list("hubspot_id", flat=True)
+            )
+        return company in self._held_companies
 
     def merged_in_salesforce_errors(self, record_keys: list[str] | None = None):
         """This pair's open *Merged in Salesforce* errors (of these records)."""
@@ -1777,15 +1792,25 @@ def retried_chunks(
             yield with_retries(first_then(sent.take(n), lambda c=chunk: fn(c)))
 
 
-def company_without_account(company: str, account: str, record: str) -> str:
+def company_without_account(company: str, account: str, record: str, *, held: bool) -> str:
     """Why a HubSpot record (``record``: "opportunity", "Salesforce contact") on a company
-    without a Salesforce account keeps its account, and what to do."""
+    without a Salesforce account keeps its account, and what to do. ``held``: the company's
+    account was merged away in Salesforce (its *Merged in Salesforce* error), so it makes no
+    account by itself."""
     kept = f"keeps account {account}" if account else "has no account"
+    noun = record.split()[-1]
+    if held:
+        return (
+            f"Company {company} syncs with no account: its account was merged in Salesforce "
+            "into one that syncs with another company (the company's Merged in Salesforce "
+            f"error names it), so the {record} {kept}. Merge company {company} into that "
+            f"company in HubSpot; the {noun} follows then."
+        )
     return (
         f"Company {company} hasn't synced to Salesforce yet (it has no account), so the "
         f"{record} {kept}. Sync the company under 'Sync a company' on the Companies tab, or it "
         "syncs by itself once it meets the account creation rules (a contact that syncs as a "
-        f"Salesforce contact); the {record.split()[-1]} follows then."
+        f"Salesforce contact); the {noun} follows then."
     )
 
 

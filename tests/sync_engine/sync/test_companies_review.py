@@ -430,6 +430,10 @@ def test_a_company_kept_after_its_account_was_merged_never_makes_the_account_aga
     assert master in error.message and f"HubSpot company {master_company}" in error.message
     error.refresh_from_db()
     assert error.resolved_at is None
+    # The new contact waits for the company's account, and its error says why none comes.
+    wait = SyncError.objects.get(error_type="waiting_for_account", resolved_at__isnull=True)
+    assert f"Company {kept} syncs with no account: its account was merged" in wait.message
+    assert "meets the account creation rules" not in wait.message
 
 
 @pytest.mark.parametrize("end", ["merge", "delete"])
