@@ -12,7 +12,8 @@ A cycle, on the shared ``PairSync`` machinery:
 3. HubSpot deletes (only when a HubSpot delete deletes in Salesforce): the archived records,
    one call per 100, every ten minutes; those still linked are deleted in Salesforce.
 4. Records waiting for the contact, company, deal or ticket their lookup points at (or, in
-   HubSpot, they are associated with), once it is linked.
+   HubSpot, they are associated with), once it is linked; and those synced without it while
+   that pair was off, once it is on (``retry_paused``: only when a flag row says some were).
 5. Due retries and records an admin asked to sync.
 
 Each changed record is compared with its link's snapshot (the values both sides held after the
@@ -47,6 +48,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from .. import services
@@ -129,6 +132,19 @@ def external_id_field(fields: dict[str, dict]) -> str | None:
     return candidates[0]["name"] if candidates else None
 
 
+def paused_stream(hs_object: str, object_name: str) -> str:
+    """The row that says records of ``object_name`` had their ``hs_object`` lookup or
+    association skipped while that pair was off, so ``retry_paused`` looks for them once it is
+    on (not every cycle). Ends in ``:<object_name>``: removing the pairing removes it."""
+    return f"paused:{hs_object}:{object_name}"
+
+
+def paused_markers(hs_object: str) -> tuple[str, str]:
+    """The link snapshot keys of a skipped lookup (the Salesforce record it points at) and a
+    skipped association (the HubSpot record it is with)."""
+    return f"__{hs_object}_paused", f"__{hs_object}_hs_paused"
+
+
 def salesforce_stream(sobject: str, object_name: str) -> str:
     """The cursor of a custom object pair's Salesforce stream: "salesforce:<object>:…", so the
     cycle's change probe knows it by its object."""
@@ -169,6 +185,7 @@ class CustomObjectSync(PairSync):
         # (HubSpot id, associated object) whose association write didn't land this batch
         self._associations_failed: set[tuple[str, str]] = set()
         self._pairs_on: set[str] | None = None  # the pairs switched on (see pair_on)
+        self._paused_marked: set[str] = set()  # associated objects ``pause`` flagged this cycle
         self._deletes_since: dict[str, datetime] = {}  # see note_delete_rules
         self._delete_cursors: dict[str, Cursor] = {}  # their cursors, as loaded there
         # Salesforce id -> when a linked record was deleted (load_salesforce_partners)
@@ -924,10 +941,15 @@ class CustomObjectSync(PairSync):
         last = snapshot.get(key) if snapshot is not None else None
         lookup = (pair.salesforce or {}).get(name) or ""
         sf_value = sf_to_hs.get(lookup) if lookup else ""
+        for marker in paused_markers(hs_object):  # merged again: skipped no longer, unless below
+            if snapshot and snapshot.get(marker):
+                pair.same[marker] = ""
         if sf_value is None:  # points to a record that doesn't sync (yet): waits for it
             self.counts["associations_unlinked"] += 1
             if hs_object in WAITING and self.pair_on(hs_object):
-                self.wait(pair, hs_object, name, lookup)  # (with its pair off it never ends)
+                self.wait(pair, hs_object, name, lookup)
+            elif hs_object in WAITING:  # a wait would never end: looked at again once it's on
+                self.pause(pair, hs_object, paused_markers(hs_object)[0], lookup)
             return False
         if hs_object in WAITING and snapshot and snapshot.get(f"__{hs_object}_waiting"):
             # Its error ends only once the association is written (``end_waits``).
@@ -952,6 +974,8 @@ class CustomObjectSync(PairSync):
                 if hs_object in WAITING and writable and self.pair_on(hs_object):
                     self.hubspot_wait(pair, hs_object, name, hs_value, lookup)
                     return True
+                if hs_object in WAITING and writable:  # its pair off: once it's on
+                    self.pause(pair, hs_object, paused_markers(hs_object)[1], hs_value)
                 return False
             if not writable:
                 return False
@@ -968,6 +992,19 @@ class CustomObjectSync(PairSync):
         if self._pairs_on is None:
             self._pairs_on = pairs_switched_on(integration=self.ctx.integration)
         return object_name in self._pairs_on
+
+    def pause(self, pair: Pair, hs_object: str, marker: str, partner: str) -> None:
+        """The lookup or association points at a record of a pair that is off: no error (it
+        could never end), but the link remembers it (``marker``) and a flag row (once a
+        cycle) tells ``retry_paused`` to look for it once that pair is on."""
+        pair.same[marker] = partner
+        if hs_object not in self._paused_marked:
+            self._paused_marked.add(hs_object)
+            SyncCursor.objects.update_or_create(
+                integration=self.ctx.integration,
+                stream=paused_stream(hs_object, self.object_name),
+                defaults={"position": timezone.now()},
+            )
 
     def wait(self, pair: Pair, hs_object: str, name: str, lookup: str) -> None:
         """The lookup points at a record without its HubSpot partner yet: a waiting error on
@@ -1060,6 +1097,53 @@ class CustomObjectSync(PairSync):
         )
         self.retry_salesforce_waits(kinds, waiting.filter(record_key__startswith="salesforce:"))
         self.retry_hubspot_waits(kinds, waiting.filter(record_key__startswith="hubspot:"))
+        self.retry_paused(sorted(kinds.values()))
+
+    def retry_paused(self, on: list[str]) -> None:
+        """Records synced without a lookup or association while its pair was off (``pause``),
+        that pair now on: read again and merged, so each is associated, or waits for its
+        partner as any other. Only when a flag row says some were skipped (a scan of the
+        links then); no call otherwise. A flag goes once its records are all handed on."""
+        streams = {paused_stream(h, self.object_name): h for h in on}
+        flagged = SyncCursor.objects.filter(
+            integration=self.ctx.integration, stream__in=list(streams)
+        ).values_list("stream", flat=True)
+        salesforce_ids: set[str] = set()
+        hubspot_side: dict[str, str] = {}  # HubSpot id -> its Salesforce id
+        finished: list[str] = []
+        for stream in sorted(flagged):
+            lookups, associations = paused_markers(streams[stream])
+            marked = self.links_marked(lookups).values_list("salesforce_id", flat=True)
+            rows = list(marked[:RETRY_BATCH])
+            salesforce_ids.update(rows)
+            marked = self.links_marked(associations).values_list("hubspot_id", "salesforce_id")
+            pairs = list(marked[:RETRY_BATCH])
+            hubspot_side.update(pairs)
+            if len(rows) < RETRY_BATCH and len(pairs) < RETRY_BATCH:  # all handed on below
+                finished.append(stream)
+        if salesforce_ids:
+            records = salesforce_by_ids(
+                self.ctx.salesforce, self.sobject, self.record_fields(), sorted(salesforce_ids)
+            )
+            self.handle_salesforce(records, None, force=True)
+        # One read from Salesforce above was merged with its HubSpot side already.
+        hubspot_ids = sorted(hs for hs, sf in hubspot_side.items() if sf not in salesforce_ids)
+        if hubspot_ids:
+            objects = self.hubspot_reread(hubspot_ids, lambda i: self.read_hubspot(i).values())
+            self.handle_hubspot(objects, None, force=True)
+        self.counts["paused_rechecked"] += len(salesforce_ids) + len(hubspot_ids)
+        if finished:
+            SyncCursor.objects.filter(
+                integration=self.ctx.integration, stream__in=finished
+            ).delete()
+
+    def links_marked(self, marker: str):
+        """This pair's links whose snapshot holds ``marker`` (not blank)."""
+        return (
+            RecordLink.objects.filter(integration=self.ctx.integration, object=self.object_name)
+            .annotate(mark=Length(KeyTextTransform(marker, "snapshot")))
+            .filter(mark__gt=0)
+        )
 
     def end_endless_waits(self, kinds: dict[str, str]) -> None:
         """Waits of a kind not in ``kinds`` (the association removed from the pairing, or its
