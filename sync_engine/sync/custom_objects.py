@@ -48,8 +48,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Length
 from django.utils import timezone
 
 from .. import services
@@ -185,7 +183,6 @@ class CustomObjectSync(PairSync):
         # (HubSpot id, associated object) whose association write didn't land this batch
         self._associations_failed: set[tuple[str, str]] = set()
         self._pairs_on: set[str] | None = None  # the pairs switched on (see pair_on)
-        self._paused_marked: set[str] = set()  # associated objects ``pause`` flagged this cycle
         self._deletes_since: dict[str, datetime] = {}  # see note_delete_rules
         self._delete_cursors: dict[str, Cursor] = {}  # their cursors, as loaded there
         # Salesforce id -> when a linked record was deleted (load_salesforce_partners)
@@ -998,13 +995,7 @@ class CustomObjectSync(PairSync):
         could never end), but the link remembers it (``marker``) and a flag row (once a
         cycle) tells ``retry_paused`` to look for it once that pair is on."""
         pair.same[marker] = partner
-        if hs_object not in self._paused_marked:
-            self._paused_marked.add(hs_object)
-            SyncCursor.objects.update_or_create(
-                integration=self.ctx.integration,
-                stream=paused_stream(hs_object, self.object_name),
-                defaults={"position": timezone.now()},
-            )
+        self.flag_paused(paused_stream(hs_object, self.object_name))
 
     def wait(self, pair: Pair, hs_object: str, name: str, lookup: str) -> None:
         """The lookup points at a record without its HubSpot partner yet: a waiting error on
@@ -1132,18 +1123,7 @@ class CustomObjectSync(PairSync):
             objects = self.hubspot_reread(hubspot_ids, lambda i: self.read_hubspot(i).values())
             self.handle_hubspot(objects, None, force=True)
         self.counts["paused_rechecked"] += len(salesforce_ids) + len(hubspot_ids)
-        if finished:
-            SyncCursor.objects.filter(
-                integration=self.ctx.integration, stream__in=finished
-            ).delete()
-
-    def links_marked(self, marker: str):
-        """This pair's links whose snapshot holds ``marker`` (not blank)."""
-        return (
-            RecordLink.objects.filter(integration=self.ctx.integration, object=self.object_name)
-            .annotate(mark=Length(KeyTextTransform(marker, "snapshot")))
-            .filter(mark__gt=0)
-        )
+        self.unflag_paused(finished)
 
     def end_endless_waits(self, kinds: dict[str, str]) -> None:
         """Waits of a kind not in ``kinds`` (the association removed from the pairing, or its

@@ -14,6 +14,8 @@ from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from django.db import connections, models, router, transaction
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from .. import services
@@ -181,6 +183,7 @@ class PairSync:
         # the errors those retries took up: (key, attempts, next retry, due) when taken.
         self.not_syncing: set[str] = set()
         self._held_companies: set[str] | None = None  # ``company_held_after_merge``
+        self._paused_flagged: set[str] = set()  # flag rows ``flag_paused`` wrote this cycle
         self._retried: dict[int, tuple[str, int, datetime | None, bool]] = {}
 
     @property
@@ -697,6 +700,32 @@ class PairSync:
                     [],
                 )
             self.merged_in_salesforce_errors(keys).update(next_retry_at=None)
+
+    # --- associations skipped while the partner's pair is off ------------------------------
+    def flag_paused(self, stream: str) -> None:
+        """Note (once a cycle, in flag row ``stream``) that records synced without an
+        association whose pair is off: once it is on, a cycle scans the links for them
+        (``links_marked``), and only while the flag is there."""
+        if stream not in self._paused_flagged:
+            self._paused_flagged.add(stream)
+            SyncCursor.objects.update_or_create(
+                integration=self.ctx.integration,
+                stream=stream,
+                defaults={"position": timezone.now()},
+            )
+
+    def links_marked(self, marker: str):
+        """This pair's links whose snapshot holds ``marker`` (not blank)."""
+        return (
+            RecordLink.objects.filter(integration=self.ctx.integration, object=self.object_name)
+            .annotate(mark=Length(KeyTextTransform(marker, "snapshot")))
+            .filter(mark__gt=0)
+        )
+
+    def unflag_paused(self, streams: list[str]) -> None:
+        """The records these flags stood for are all handed on: no scan needed any more."""
+        if streams:
+            SyncCursor.objects.filter(integration=self.ctx.integration, stream__in=streams).delete()
 
     def company_held_after_merge(self, company: str) -> bool:
         """Whether HubSpot company ``company`` has an open *Merged in Salesforce* error, so it

@@ -56,8 +56,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import transaction
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Length
 from django.utils import timezone
 
 from .. import services
@@ -315,7 +313,6 @@ class TicketSync(PairSync):
         self._state: dict[str, Any] | None = None  # see PIPELINES_STATE
         self.partners_off = partner_pairs_off(ctx.integration)
         self.mapped_names = {m.hubspot_property: ctx.mapped_field(m, SOBJECT) for m in ctx.mappings}
-        self._paused_marked: set[str] = set()  # kinds mark_paused noted this cycle
         # Linked cases whose ticket's two-way stage was moved in HubSpot: their writes leave
         # the stage out (see keep_later_ticket_edits).
         self._stage_kept: set[str] = set()
@@ -1155,7 +1152,7 @@ class TicketSync(PairSync):
                 if paused:  # can't sync while its pair is off: no error, nothing to wait for
                     self.counts[SKIPPED[kind]] += 1
                     done.append(f"salesforce:{pair.salesforce_id}")
-                    self.mark_paused(kind)
+                    self.flag_paused(paused_stream(kind))
                 elif want and not target:
                     self.wait(pair, kind, want)
                 else:
@@ -1229,16 +1226,6 @@ class TicketSync(PairSync):
         subject = record.get("Subject") or pair.hs_props.get("subject") or ""
         return " ".join(x for x in (number, subject) if x) or (pair.salesforce_id or "")
 
-    def mark_paused(self, kind: str) -> None:
-        """Note (once a cycle) that cases wait for ``kind``'s pair to be switched on."""
-        if kind not in self._paused_marked:
-            self._paused_marked.add(kind)
-            SyncCursor.objects.update_or_create(
-                integration=self.ctx.integration,
-                stream=paused_stream(kind),
-                defaults={"position": timezone.now()},
-            )
-
     @staticmethod
     def forget_association(pair: Pair, kind: str) -> None:
         """An association that didn't land isn't remembered as in step: tried again."""
@@ -1273,19 +1260,15 @@ class TicketSync(PairSync):
         for kind in sorted(active - self.partners_off):
             if paused_stream(kind) not in flagged:
                 continue
-            mark = Length(KeyTextTransform(f"__paused_{kind}", "snapshot"))
             found = list(
-                RecordLink.objects.filter(integration=self.ctx.integration, object=OBJECT)
-                .annotate(mark=mark)
-                .filter(mark__gt=0)
-                .values_list("salesforce_id", flat=True)[:2000]
+                self.links_marked(f"__paused_{kind}").values_list("salesforce_id", flat=True)[:2000]
             )
             paused.update(found)
             if len(found) < 2000:
                 finished.append(paused_stream(kind))
         waiting = set(errored) | paused
         if not waiting:
-            self.unflag(finished)
+            self.unflag_paused(finished)
             return
         links = list(
             RecordLink.objects.filter(
@@ -1337,12 +1320,7 @@ class TicketSync(PairSync):
             self.associate(pairs)
             self.commit(pairs, None, [])
             self.counts["waits_resolved"] += sum(1 for p in pairs if not p.partial)
-        self.unflag(finished)
-
-    def unflag(self, streams: list[str]) -> None:
-        """The paused cases of these kinds are handed on and committed: no scan needed."""
-        if streams:
-            SyncCursor.objects.filter(integration=self.ctx.integration, stream__in=streams).delete()
+        self.unflag_paused(finished)
 
     # --- retries --------------------------------------------------------------------------
     def retry_errored(self) -> None:
