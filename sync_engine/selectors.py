@@ -234,8 +234,6 @@ def audit_events_list(
 def object_last_synced(*, integration: Integration) -> dict[str, datetime]:
     """``{object: finish time of its last successful run}`` (1 query). A custom pair removed
     since isn't among them: its runs stay in the history, under its own number."""
-    from .object_settings import CUSTOM_PREFIX
-
     custom_pairs = ObjectSync.objects.filter(
         integration_id=integration.pk, object__startswith=CUSTOM_PREFIX
     ).values("object")
@@ -1045,10 +1043,7 @@ class SchemaOptions:
             return ""
         if self.complete and self.hubspot and mapping.hubspot_property not in self.hubspot_names:
             return "missing"
-        if (
-            mapping.rule == SyncRule.DONT_SYNC
-            or mapping.hubspot_property not in self.read_only_properties
-        ):
+        if mapping.hubspot_property not in self.read_only_properties:
             return ""
         if mapping.salesforce_field in self.read_only_fields:
             return "both"

@@ -1932,21 +1932,18 @@ def custom_object_create(
     )
     with transaction.atomic():
         Integration.objects.select_for_update().filter(pk=integration.pk).first()
-        rows = [
-            (int(name.split(":", 1)[1]), options or {})
-            for name, options in ObjectSync.objects.filter(
-                integration=integration, object__startswith=CUSTOM_PREFIX
-            ).values_list("object", "options")
-            if name.split(":", 1)[1].isdigit()
-        ]
-        taken = [number for number, _ in rows] + _custom_numbers_used_before(integration)
-        if sum(1 for _, options in rows if custom_pair_configured(options)) >= MAX_CUSTOM_OBJECTS:
+        rows = ObjectSync.objects.filter(
+            integration=integration, object__startswith=CUSTOM_PREFIX
+        ).values_list("object", "options")
+        configured = sum(1 for _, options in rows if custom_pair_configured(options))
+        if configured >= MAX_CUSTOM_OBJECTS:
             raise SettingsError(
                 {
                     "custom_object": f"Up to {MAX_CUSTOM_OBJECTS} custom objects can sync; "
                     "remove one before adding another"
                 }
             )
+        taken = _custom_numbers_used(integration, [name for name, _ in rows])
         object_name = f"{CUSTOM_PREFIX}{max(taken, default=0) + 1}"
         cleaned = _custom_object_check(
             integration=integration,
@@ -1981,22 +1978,12 @@ def custom_object_create(
                 # The rules and associations it was set up with, as an edit's changes read.
                 "changes": {
                     name: {"from": None, "to": options[name]}
-                    for name in (*CUSTOM_OBJECT_RULES, "associations")
+                    for name in (*CustomObjectSettings.CHOICES, "associations")
                     if options.get(name) not in (None, "", {})
                 },
             },
         )
     return row
-
-
-# A custom object pair's sync rules (the wizard's step 2).
-CUSTOM_OBJECT_RULES = (
-    "salesforce_to_hubspot",
-    "salesforce_delete",
-    "hubspot_to_salesforce",
-    "hubspot_delete",
-    "conflict_winner",
-)
 
 
 def custom_object_update(
@@ -2064,12 +2051,14 @@ def custom_object_update(
     return diff
 
 
-def _custom_numbers_used_before(integration: Integration) -> list[int]:
-    """The numbers of custom object pairs removed since: never given again, or a new pair
-    would take over the old one's sync history and audit entries (2 queries)."""
+def _custom_numbers_used(integration: Integration, names: list[str]) -> list[int]:
+    """The numbers of these custom pairs and of those removed since (by their runs and audit
+    entries, 2 queries): never given again, or a new pair would take over the old one's sync
+    history and audit entries."""
     from .models import SyncRun
 
     names = [
+        *names,
         *SyncRun.objects.filter(integration=integration, object__startswith=CUSTOM_PREFIX)
         .values_list("object", flat=True)
         .distinct(),

@@ -468,12 +468,7 @@ class CompanySync(PairSync):
         # A company kept after its account was merged into another company's never brings
         # that duplicate back by itself (see ``PairSync.salesforce_merges_kept``); an admin's
         # Sync ends the hold first (``due_for_retry``).
-        held = self.held_after_salesforce_merge(str(o.id) for o in creating)
-        for obj in creating:
-            if str(obj.id) in held:
-                self.skipped("merged_in_salesforce", f"hubspot:{obj.id}")
-            else:
-                pairs.append(Pair(SOBJECT, None, obj))
+        pairs += [Pair(SOBJECT, None, o) for o in self.not_held_after_salesforce_merge(creating)]
         if not self.external_id:
             self.salesforce_lost_creates(
                 [p for p in pairs if p.salesforce is None],

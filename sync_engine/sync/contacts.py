@@ -897,13 +897,8 @@ class ContactSync(PairSync):
                 unmatched.append(obj)
         # A contact kept after its Salesforce person was merged into another contact's never
         # brings that duplicate back (see ``PairSync.salesforce_merges_kept``).
-        held = self.held_after_salesforce_merge(str(o.id) for o in unmatched)
         target = "Contact" if self.settings.hubspot_creates == "contact" else "Lead"
-        for obj in unmatched:
-            if str(obj.id) in held:
-                self.skipped("merged_in_salesforce", f"hubspot:{obj.id}")
-            else:
-                pairs.append(Pair(target, None, obj))
+        pairs += [Pair(target, None, o) for o in self.not_held_after_salesforce_merge(unmatched)]
         return pairs + self.take_over_links(linked_only)
 
     def take_over_links(self, waiting: list[tuple[Any, list[dict]]]) -> list[Pair]:

@@ -665,7 +665,7 @@ class PairSync:
         HubSpot record, and which stay (the delete setting keeps them): each gets a *Merged in
         Salesforce* error naming the survivor and its HubSpot record (spec §4 item 8), which
         replaces its other errors. While it is open, the record creates no Salesforce record
-        (``held_after_salesforce_merge``).
+        (``not_held_after_salesforce_merge``).
         No retry can change that, so the error is never due by itself: it ends when the record
         is merged or deleted in HubSpot (``salesforce_merges_settled``), when it syncs with a
         Salesforce record again, or on an admin's Resync (``due_for_retry``)."""
@@ -731,33 +731,35 @@ class PairSync:
         """Whether HubSpot company ``company`` has an open *Merged in Salesforce* error, so it
         makes no account by itself (the companies pair's errors, read once a cycle)."""
         if self._held_companies is None:
-            self._held_companies = set(
-                SyncError.objects.filter(
-                    integration=self.ctx.integration,
-                    object="companies",
-                    error_type=MERGED_IN_SALESFORCE,
-                    resolved_at__isnull=True,
-                ).values_list("hubspot_id", flat=True)
-            )
+            held = self.merged_in_salesforce_errors(object_name="companies")
+            self._held_companies = set(held.values_list("hubspot_id", flat=True))
         return company in self._held_companies
 
-    def merged_in_salesforce_errors(self, record_keys: list[str] | None = None):
-        """This pair's open *Merged in Salesforce* errors (of these records)."""
+    def merged_in_salesforce_errors(
+        self, record_keys: list[str] | None = None, *, object_name: str | None = None
+    ):
+        """This pair's (or ``object_name``'s) open *Merged in Salesforce* errors (of these
+        records)."""
         errors = SyncError.objects.filter(
             integration=self.ctx.integration,
-            object=self.object_name,
+            object=object_name or self.object_name,
             error_type=MERGED_IN_SALESFORCE,
             resolved_at__isnull=True,
         )
         return errors if record_keys is None else errors.filter(record_key__in=record_keys)
 
-    def held_after_salesforce_merge(self, hubspot_ids: Iterable[str]) -> set[str]:
-        """Which of these HubSpot records have an open *Merged in Salesforce* error: they
-        create no Salesforce record (the rep just merged that duplicate away). One query."""
-        keys = [f"hubspot:{i}" for i in hubspot_ids]
-        if not keys:
-            return set()
-        return set(self.merged_in_salesforce_errors(keys).values_list("hubspot_id", flat=True))
+    def not_held_after_salesforce_merge(self, objects: list[Any]) -> list[Any]:
+        """These unlinked HubSpot records but those with an open *Merged in Salesforce* error:
+        they create no Salesforce record (the rep just merged that duplicate away), counted
+        as skipped. One query."""
+        if not objects:
+            return []
+        keys = [f"hubspot:{o.id}" for o in objects]
+        held = set(self.merged_in_salesforce_errors(keys).values_list("hubspot_id", flat=True))
+        for obj in objects:
+            if str(obj.id) in held:
+                self.skipped("merged_in_salesforce", f"hubspot:{obj.id}")
+        return [o for o in objects if str(o.id) not in held]
 
     def salesforce_merges_settled(self) -> None:
         """End the *Merged in Salesforce* errors whose HubSpot record is gone: merged (into
