@@ -6,6 +6,7 @@ import re
 from urllib.parse import quote, urlsplit
 
 from sync_engine.services import HUBSPOT_OBJECT_TYPE_IDS as HUBSPOT_OBJECTS_BY_ID
+from sync_engine.services import LOOPBACK_HOSTS
 
 # HubSpot's object type ids in record URLs, by object name.
 HUBSPOT_OBJECT_TYPE_IDS = {name: type_id for type_id, name in HUBSPOT_OBJECTS_BY_ID.items()}
@@ -13,15 +14,14 @@ HUBSPOT_APP_URL = "https://app.hubspot.com"
 
 
 def hubspot_app_url(connection) -> str:
-    """Where HubSpot's pages live: app.hubspot.com for HubSpot's own API host; any other API
-    host (the emulator, in the demo and tests) serves the same addresses itself."""
+    """Where HubSpot's pages live: app.hubspot.com, unless the API is on this machine (the
+    emulator, in the demo and tests), which serves the same addresses itself. A proxy in
+    front of HubSpot's API (``HUBSPOT_API_URL``) serves no pages: app.hubspot.com."""
     base_url = (connection.base_url or "").rstrip("/")
     parts = urlsplit(base_url)
-    host = parts.hostname or ""
-    hubspots_own = not host or host == "hubapi.com" or host.endswith(".hubapi.com")
-    if hubspots_own or parts.scheme not in ("http", "https"):
-        return HUBSPOT_APP_URL
-    return base_url
+    if parts.hostname in LOOPBACK_HOSTS and parts.scheme in ("http", "https"):
+        return base_url
+    return HUBSPOT_APP_URL
 
 
 def _account_url(connection) -> str:

@@ -618,6 +618,24 @@ def sync_errors_query(
     return errors.order_by("-last_seen_at", "-id")
 
 
+def resync_errors_query(
+    *,
+    integration: Integration,
+    error_ids: list[int] | None = None,
+    error_type: str | None = None,
+    search: str = "",
+):
+    """The current errors a Resync queues: the given ids, or those of the type (those
+    ``search`` finds). A *Merged in Salesforce* error's Resync syncs its record as a new one
+    (recreating what a rep merged away): only when the admin names that error or its type."""
+    errors = sync_errors_query(integration=integration, error_type=error_type, search=search)
+    if error_ids is not None:
+        return errors.filter(pk__in=error_ids)
+    if error_type is None:
+        return errors.exclude(error_type="merged_in_salesforce")
+    return errors
+
+
 def sync_errors_pairs(
     *,
     integration: Integration,
@@ -625,11 +643,10 @@ def sync_errors_pairs(
     error_type: str | None = None,
     search: str = "",
 ) -> dict[str, int]:
-    """``{pair: current errors}`` among the errors of the type (those ``search`` finds), or
-    the given ids (1 query)."""
-    errors = sync_errors_query(integration=integration, error_type=error_type, search=search)
-    if error_ids is not None:
-        errors = errors.filter(pk__in=error_ids)
+    """``{pair: errors a Resync queues}`` (``resync_errors_query``; 1 query)."""
+    errors = resync_errors_query(
+        integration=integration, error_ids=error_ids, error_type=error_type, search=search
+    )
     return dict(
         errors.order_by().values("object").annotate(n=Count("id")).values_list("object", "n")
     )

@@ -1278,16 +1278,12 @@ def sync_errors_request_resync(
 ) -> int:
     """Queue current errors for a retry on the next cycle (all of a type, those a panel's
     ``search`` finds, or the given ids), and start that cycle now."""
-    from .selectors import pairs_switched_on, sync_errors_query
+    from .selectors import pairs_switched_on, resync_errors_query
     from .tasks import sync_object
 
-    query = sync_errors_query(integration=integration, error_type=error_type, search=search)
-    if error_ids is not None:
-        query = query.filter(pk__in=error_ids)
-    elif error_type is None:
-        # A *Merged in Salesforce* error's Resync syncs its record as a new one (recreating
-        # what a rep merged away): only when the admin names that error or its type.
-        query = query.exclude(error_type="merged_in_salesforce")
+    query = resync_errors_query(
+        integration=integration, error_ids=error_ids, error_type=error_type, search=search
+    )
     objects = sorted(query.order_by().values_list("object", flat=True).distinct())
     count = query.update(next_retry_at=timezone.now() - timedelta(seconds=1))
     audit_event_record(

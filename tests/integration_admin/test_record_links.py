@@ -64,3 +64,12 @@ def test_a_real_hubspot_account_still_links_to_app_hubspot_com(admin_client, con
     ]
     html = admin_client.get("/contacts/").content.decode()
     assert 'href="https://app.hubspot.com/contacts/4242/objectLists/create"' in html
+
+
+def test_an_api_proxy_in_front_of_hubspot_still_links_to_app_hubspot_com(admin_client, connected):
+    """``HUBSPOT_API_URL`` may name a proxy: it serves the API, not HubSpot's pages."""
+    connected.hubspot_connection.base_url = "https://hubspot-proxy.acme.example"
+    connected.hubspot_connection.save()
+    make_link(connected, "501", "00Q5000000000ABCDE", "Lead")
+    html = admin_client.get("/records/contacts/hubspot:501/").content.decode()
+    assert "https://app.hubspot.com/contacts/4242/record/0-1/501" in new_tab_links(html)
