@@ -12,13 +12,12 @@ from html import unescape
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from emulators.testing import hubspot_client, salesforce_client
 from sync_engine.models import RecordLink, SyncError
 from sync_engine.services import object_settings_update, object_sync_get_or_create
 from tests.sync_engine.sync.conftest import Cycle
-from tests.sync_engine.sync.helpers import hs_create, hs_update, new_lead
+from tests.sync_engine.sync.helpers import due_now, hs_create, hs_update, new_lead
 from tests.sync_engine.sync.test_contacts_deletes_merges import (
     merged_in_salesforce,
     merged_into_a_synced_person,
@@ -75,10 +74,6 @@ class RecordPage:
         current, history = html.split("<h2>Sync history</h2>")
         self.current = text(current.split("<h2>Current errors</h2>")[1])
         self.history = text(history)
-
-
-def due_now(error: SyncError) -> None:
-    SyncError.objects.filter(pk=error.pk).update(next_retry_at=timezone.now())
 
 
 def ended(error: SyncError) -> SyncError:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
 from emulators.testing import advance_clocks
 from sync_engine.models import FieldMapping, RecordLink, SyncError
 from sync_engine.services import record_resync, sync_errors_request_resync
 
 from . import test_companies
-from .helpers import hs_create, hs_get
+from .helpers import due_now, hs_create, hs_get
 from .test_companies import contact_on_an_account, hs_company, hs_company_get, hs_company_ids
 
 companies = test_companies.companies  # the fixture
@@ -500,7 +499,7 @@ def test_a_due_account_error_creates_no_company_once_creation_is_off(
     # HubSpot's admin makes the property again; Salesforce's turns account creation off.
     hs_person.crm.properties.core_api.create("companies", sic)
     companies.settings(salesforce_creates=False)
-    SyncError.objects.filter(pk=error.pk).update(next_retry_at=timezone.now())
+    due_now(error)
     companies()
     assert hs_company_ids(hs_person) == []
     error.refresh_from_db()

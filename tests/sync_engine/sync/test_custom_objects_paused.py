@@ -4,12 +4,17 @@ contact syncs, the next cycle sets the association without the project being edi
 
 from __future__ import annotations
 
-from sync_engine.models import RecordLink, SyncError
+from sync_engine.models import RecordLink
 from sync_engine.services import object_settings_update
 from sync_engine.sync.cycle import sync_cycle_run
 
 from .test_custom_objects import Projects, set_up, writes
-from .test_custom_objects_hubspot_waits import new_hubspot_partner, partner_syncs, sf_projects
+from .test_custom_objects_hubspot_waits import (
+    new_hubspot_partner,
+    open_errors,
+    partner_syncs,
+    sf_projects,
+)
 
 
 def contact_sync(integration, *, on: bool) -> None:
@@ -30,10 +35,6 @@ def contact_projects(integration, emulators, hs_person) -> Projects:
 def idle_operations(projects: Projects) -> list[str]:
     """An idle cycle reads the changes on both sides, nothing else."""
     return sorted([f"{projects.type}.search", "composite"])
-
-
-def open_errors(name: str):
-    return SyncError.objects.filter(object=name, resolved_at__isnull=True)
 
 
 def test_a_salesforce_lookup_skipped_while_contact_sync_was_off_is_associated_once_on(

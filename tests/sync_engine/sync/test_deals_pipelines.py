@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from sync_engine.models import SchemaCache, SyncError
 
-from .helpers import deal_sync_on, set_rule
+from . import test_deals
+from .helpers import set_rule
 from .test_deals import (
-    Deals,
     hs_deal,
     hs_deal_get,
     hs_deal_ids,
@@ -19,12 +17,7 @@ from .test_deals import (
     new_opportunity,
 )
 
-
-@pytest.fixture
-def deals(integration, emulators):
-    """Deal sync on (contacts too), as in test_deals."""
-    deal_sync_on(integration, emulators)
-    return Deals(integration, emulators)
+deals = test_deals.deals  # the fixture: deal sync on (contacts too)
 
 
 def an_hour_later(deals) -> None:

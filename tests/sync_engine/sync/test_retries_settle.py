@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
 from sync_engine.models import ApiCall, RecordLink, ResyncRequest, SyncError, System
-from sync_engine.selectors import record_history
 from sync_engine.services import (
     object_settings_update,
     record_resync,
@@ -23,11 +21,11 @@ from sync_engine.services import (
 )
 from sync_engine.sync.cycle import sync_cycle_run
 
-from . import test_companies
-from .helpers import deal_sync_on, hs_create, hs_update, new_lead
+from . import test_companies, test_deals
+from .helpers import due_now, hs_create, hs_update, new_lead
 from .test_companies import hs_company
 from .test_contacts_inclusion_list import make_list
-from .test_deals import Deals, hs_deal, hs_deal_update, hs_stage
+from .test_deals import hs_deal, hs_deal_update, hs_stage
 
 
 def pair_cycle(integration, object_name: str):
@@ -53,11 +51,6 @@ def refuse(emulators, sobject: str, field: str, word: str) -> str:
         "add_validation_rule", object=sobject, field=field, operator="contains", value=word,
         message=f"No {word} records", error_field=field,
     )  # fmt: skip
-
-
-def due_now(error: SyncError) -> None:
-    """Its retry is due (20 minutes went by)."""
-    SyncError.objects.filter(pk=error.pk).update(next_retry_at=timezone.now())
 
 
 def record_page(client, error: SyncError) -> str:
@@ -117,10 +110,7 @@ def test_a_company_that_no_longer_qualifies_for_an_account_ends_its_error_at_its
 
 
 # --- deals -------------------------------------------------------------------------------------
-@pytest.fixture
-def deals(integration, emulators):
-    deal_sync_on(integration, emulators)
-    return Deals(integration, emulators)
+deals = test_deals.deals  # the fixture: deal sync on, as in test_deals
 
 
 def refused_deal_moved_out(deals, emulators, hs_person) -> SyncError:
@@ -310,7 +300,7 @@ def test_a_task_taken_off_its_person_ends_its_wait_at_its_retry(integration, emu
 
 
 def test_a_resync_of_a_contact_waiting_for_its_companys_account_keeps_it_waiting(
-    companies, integration, sf_person, hs_person, client
+    companies, integration, sf_person, hs_person, client, admin_client
 ):
     """The company sync keeps a HubSpot contact's *Waiting for account to sync* under the
     contact's key. Its record page's Resync (the record has no company link, so the request
@@ -327,17 +317,7 @@ def test_a_resync_of_a_contact_waiting_for_its_companys_account_keeps_it_waiting
     error = SyncError.objects.get(object="companies", resolved_at__isnull=True)
     assert (error.error_type, error.record_key) == ("waiting_for_account", f"hubspot:{hs_contact}")
 
-    # What the record page's Resync does (integration_admin.views.errors.record_resync).
-    history = record_history(
-        integration=integration, object_name="companies", record_key=error.record_key
-    )
-    sync_errors_request_resync(integration=integration, error_ids=[error.pk])
-    record_resync(
-        integration=integration,
-        object_name="companies",
-        record_key=error.record_key,
-        salesforce_type=history.link.salesforce_type if history.link else "",
-    )
+    admin_client.post(reverse("record_resync", args=["companies", error.record_key]))
     companies()
 
     error.refresh_from_db()

@@ -4,19 +4,14 @@ tests through the emulators, one per path that used to drop a record without a w
 
 from __future__ import annotations
 
-import pytest
 from hubspot.crm.tickets import SimplePublicObjectInput
 
 from sync_engine.models import FieldMapping, SyncError
 
-from .helpers import ticket_sync_on
-from .test_tickets import Tickets, ticket
+from . import test_tickets
+from .test_tickets import ticket
 
-
-@pytest.fixture
-def tickets(integration, emulators):
-    ticket_sync_on(integration, emulators)
-    return Tickets(integration, emulators)
+tickets = test_tickets.tickets  # the fixture: ticket sync set up and on
 
 
 def test_a_ticket_moved_to_a_stage_no_case_status_maps_to_says_its_case_keeps_its_status(

@@ -3,20 +3,14 @@ HubSpot while the case is edited, and a case process (record type) added after s
 
 from __future__ import annotations
 
-import pytest
 from hubspot.crm.tickets import SimplePublicObjectInput
 
 from sync_engine.models import FieldMapping, SchemaCache, SyncError
 
-from .helpers import ticket_sync_on
+from . import test_tickets
 from .test_tickets import Tickets, associated, ticket
 
-
-@pytest.fixture
-def tickets(integration, emulators):
-    """Ticket sync set up and on (contacts too), as in test_tickets."""
-    ticket_sync_on(integration, emulators)
-    return Tickets(integration, emulators)
+tickets = test_tickets.tickets  # the fixture: ticket sync set up and on (contacts too)
 
 
 def test_a_stage_moved_in_hubspot_survives_an_edit_of_another_case_field(
