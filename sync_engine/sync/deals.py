@@ -15,7 +15,8 @@ by their mapping's rule, owners follow §11, writes are batched and fail one rec
   property, opportunities by the ``HubSpot_Id__c`` external id, and either side's key names its
   partner first. Opportunities are never matched by name (spec §10).
 * **Deletes**: a deleted opportunity deletes its deal (``salesforce_delete``); a deleted deal
-  only retires the link.
+  only retires the link. An opportunity gone even from the recycle bin (hard-deleted, purged)
+  never reaches the stream: the deal's next edit retires the link and skips the deal.
 * **Associations**: contact roles ⇄ deal–contact associations (three-way against the last
   set in step, through the contact pair's links; leads can't hold roles), ``AccountId`` ⇄ the
   deal's primary company while company sync is on; an account without a company yet, or a
@@ -435,15 +436,20 @@ class DealSync(PairSync):
         self.process(pairs, cursor, handled)
 
     def load_salesforce_partners(self, pairs: list[DealPair]) -> None:
-        """The Salesforce side of linked pairs. An opportunity gone from Salesforce is left to
-        the delete handling (its deletion arrives in the opportunity stream)."""
+        """The Salesforce side of linked pairs. An opportunity in the recycle bin is left to
+        the delete handling (its deletion arrives in the opportunity stream); one gone even
+        from the recycle bin (hard-deleted, purged) never arrives there: its link goes, and
+        the deal, skipped, creates nothing later (its key names the opportunity gone)."""
         if not pairs:
             return
         ids = [p.link.salesforce_id for p in pairs]
-        # Their contact roles ride along in the same composite calls, for read_associations.
+        # Their contact roles ride along in the same composite calls, for read_associations:
+        # queryAll reads them too, so only the live ones.
         soqls = ids_queries(SOBJECT, self.opportunity_fields(), ids)
         pages = composite_query(
-            self.ctx.salesforce, soqls + self.role_queries(ids), include_deleted=False
+            self.ctx.salesforce,
+            soqls + self.role_queries(ids, where="IsDeleted = false"),
+            include_deleted=True,
         )
         sf = self.ctx.salesforce
         records = [r for page in pages[: len(soqls)] for r in all_records(sf, page)]
@@ -454,7 +460,19 @@ class DealSync(PairSync):
                     self._roles_read[r["OpportunityId"]][r["ContactId"]] = r["Id"]
         found = {r["Id"]: r for r in records}
         for pair in pairs:
-            pair.salesforce = found.get(pair.link.salesforce_id)
+            record = found.get(pair.link.salesforce_id)
+            if record is None:
+                self.opportunity_gone(pair.link)
+            elif not record.get("IsDeleted"):
+                pair.salesforce = record
+
+    def opportunity_gone(self, link: RecordLink) -> None:
+        """The opportunity is gone even from the recycle bin (hard-deleted, purged): its
+        deletion never reaches the opportunity stream, so the link goes now and the deal is
+        counted as skipped."""
+        link.delete()
+        self.counts["links_removed"] += 1
+        self.skipped("salesforce_deleted", f"hubspot:{link.hubspot_id}")
 
     def match_in_salesforce(self, objects: list[Any]) -> list[DealPair]:
         """Unlinked deals: the opportunity their key names (one we created the deal from),
@@ -704,9 +722,9 @@ class DealSync(PairSync):
         return out
 
     @staticmethod
-    def role_queries(opportunity_ids: list[str]) -> list[str]:
+    def role_queries(opportunity_ids: list[str], *, where: str = "") -> list[str]:
         fields = ["Id", "ContactId", "OpportunityId"]
-        return ids_queries(ROLE, fields, opportunity_ids, key="OpportunityId")
+        return ids_queries(ROLE, fields, opportunity_ids, key="OpportunityId", where=where)
 
     def roles_of(self, opportunity_ids: list[str]) -> dict[str, dict[str, str]]:
         """opportunity id -> {contact id: role id} (five queries of 300 per composite call),
@@ -1264,6 +1282,7 @@ class DealSync(PairSync):
                 SOBJECT,
                 self.opportunity_fields(),
                 [link.salesforce_id for link in links],
+                include_deleted=True,
             )
         }
         pairs = []
@@ -1274,7 +1293,10 @@ class DealSync(PairSync):
                 self.counts["links_removed"] += 1
                 continue
             if record is None:
-                continue  # deleted in Salesforce: the opportunity stream handles it
+                self.opportunity_gone(link)
+                continue
+            if record.get("IsDeleted"):
+                continue  # in the recycle bin: the opportunity stream handles it
             pair = DealPair(SOBJECT, record, obj, link, hs_history=self.history_of(obj))
             if self.in_synced_pipeline(pair):
                 pairs.append(pair)
