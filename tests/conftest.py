@@ -35,3 +35,19 @@ def _cache_starts_empty():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def sf_person(emulators):
+    """A sales rep editing in Salesforce with their own token."""
+    from emulators.testing import salesforce_client
+
+    return salesforce_client(emulators, token="sales-rep-token")
+
+
+@pytest.fixture
+def hs_person(emulators):
+    """A marketer editing in HubSpot with their own token."""
+    from emulators.testing import hubspot_client
+
+    return hubspot_client(emulators, token="marketer-token", strict=False)

@@ -300,12 +300,11 @@ def test_switching_to_dutch(page: Page, live_server, connected):
 
 
 def test_fix_in_the_crm_resync_and_watch_the_error_leave(
-    page: Page, live_server, synced, emulators, celery_eager
+    page: Page, live_server, synced, emulators, hs_person, celery_eager
 ):
     person("ada", ADMINS)
-    marketer = hubspot_client(emulators, token="marketer-token", strict=False)
     contact = hs_create(
-        marketer, email="long@example.com", lastname="Long", company="X", jobtitle="Senior " * 40
+        hs_person, email="long@example.com", lastname="Long", company="X", jobtitle="Senior " * 40
     )
     sync_cycle_run(integration=synced, object_name="contacts", trigger="schedule")
     assert SyncError.objects.get(resolved_at__isnull=True).error_type == "property_value"
@@ -318,7 +317,7 @@ def test_fix_in_the_crm_resync_and_watch_the_error_leave(
     expect(panel).to_contain_text("STRING_TOO_LONG")
     screenshot(page, "resync-before")
     # A person fixes the title in HubSpot, then the admin resyncs.
-    hs_update(marketer, contact, jobtitle="Director")
+    hs_update(hs_person, contact, jobtitle="Director")
     htmx_settled(page)  # before it settles, "Resync all" posts without htmx (and asks nothing)
     asked = []  # Resync all asks first whether the cause is fixed (spec §3.3)
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
@@ -336,7 +335,7 @@ def test_fix_in_the_crm_resync_and_watch_the_error_leave(
 
 
 def test_saved_contact_settings_are_obeyed_on_the_next_cycle(
-    page: Page, live_server, synced, emulators, celery_eager
+    page: Page, live_server, synced, sf_person, hs_person, celery_eager
 ):
     person("ada", ADMINS)
     log_in(page, live_server, "ada")
@@ -351,10 +350,8 @@ def test_saved_contact_settings_are_obeyed_on_the_next_cycle(
     expect(saved).to_contain_text("Create or update the lead → Create or update the contact")
     screenshot(page, "contacts-saved")
 
-    marketer = hubspot_client(emulators, token="marketer-token", strict=False)
-    hs_create(marketer, email="new.person@example.com", lastname="Person", company="Y")
-    rep = salesforce_client(emulators, token="sales-rep-token")
-    rep.Lead.create({"LastName": "Quiet", "Company": "Z", "Email": "quiet@example.com"})
+    hs_create(hs_person, email="new.person@example.com", lastname="Person", company="Y")
+    sf_person.Lead.create({"LastName": "Quiet", "Company": "Z", "Email": "quiet@example.com"})
     page.click(".statusbar button:has-text('Sync now')")
     expect(page.locator("#flash")).to_contain_text("Sync started for Contacts.")
     expect(page.locator(".statusbar__syncs")).to_contain_text(
@@ -365,12 +362,12 @@ def test_saved_contact_settings_are_obeyed_on_the_next_cycle(
     # server's threads share the test's SQLite connection).
     htmx_ready(page)
     # HubSpot → Salesforce created a contact, not a lead…
-    assert (
-        rep.query("SELECT Id FROM Contact WHERE Email = 'new.person@example.com'")["totalSize"] == 1
-    )
-    assert rep.query("SELECT Id FROM Lead WHERE Email = 'new.person@example.com'")["totalSize"] == 0
+    contacts = sf_person.query("SELECT Id FROM Contact WHERE Email = 'new.person@example.com'")
+    assert contacts["totalSize"] == 1
+    leads = sf_person.query("SELECT Id FROM Lead WHERE Email = 'new.person@example.com'")
+    assert leads["totalSize"] == 0
     # …and Salesforce → HubSpot did nothing with the new lead.
-    found = marketer.crm.contacts.basic_api.get_page(limit=100, properties=["email"]).results
+    found = hs_person.crm.contacts.basic_api.get_page(limit=100, properties=["email"]).results
     assert "quiet@example.com" not in {c.properties.get("email") for c in found}
     assert Integration.objects.get(pk=synced.pk).runs.filter(trigger="manual").exists()
 

@@ -14,7 +14,6 @@ from django.core.management import call_command
 from hubspot.crm.objects import SimplePublicObjectInputForCreate
 from playwright.sync_api import Page, expect
 
-from emulators.testing import hubspot_client, salesforce_client
 from sync_engine.models import Integration, ObjectSync, RecordLink
 from sync_engine.sync.cycle import sync_cycles_run
 from tests.sync_engine.everything import hubspot_projects_schema
@@ -189,28 +188,28 @@ def link(integration, object_name: str, **filters) -> RecordLink:
 
 
 def test_a_new_admin_switches_every_object_on_in_the_browser_and_one_cycle_syncs_them(
-    page: Page, live_server, emulators
+    page: Page, live_server, emulators, sf_person, hs_person
 ):
     emulators.hubspot.app.configure_budget(search_per_second=1000)
     integration = connect_as_make_run_does(emulators)
-    rep = salesforce_client(emulators, token="sales-rep-token")
-    marketer = hubspot_client(emulators, token="marketer-token", strict=False)
-    hs_type = hubspot_projects_schema(marketer)  # created in HubSpot first, as the tab says
+    hs_type = hubspot_projects_schema(hs_person)  # created in HubSpot first, as the tab says
 
     # What already exists in Salesforce and HubSpot before anything is switched on.
-    account = rep.Account.create({"Name": "Globex"})["id"]
-    contact = rep.Contact.create(
+    account = sf_person.Account.create({"Name": "Globex"})["id"]
+    contact = sf_person.Contact.create(
         {"LastName": "Simpson", "FirstName": "Homer", "Email": "homer@globex.example",
          "AccountId": account}
     )["id"]  # fmt: skip
-    opportunity = rep.Opportunity.create(
+    opportunity = sf_person.Opportunity.create(
         {"Name": "Globex renewal", "StageName": "Prospecting", "CloseDate": "2027-01-31",
          "Amount": 5000, "AccountId": account}
     )["id"]  # fmt: skip
-    case = rep.Case.create({"Subject": "Reactor leak", "Status": "New", "AccountId": account})["id"]
-    project = rep.Project__c.create({"Name": "Apollo", "Budget__c": 12500.0})["id"]
+    case = sf_person.Case.create(
+        {"Subject": "Reactor leak", "Status": "New", "AccountId": account}
+    )["id"]
+    project = sf_person.Project__c.create({"Name": "Apollo", "Budget__c": 12500.0})["id"]
     hs_contact = hs_create(
-        marketer, email="marge@example.com", firstname="Marge", lastname="Bouvier", company="Kwik"
+        hs_person, email="marge@example.com", firstname="Marge", lastname="Bouvier", company="Kwik"
     )
 
     log_in_as_admin(page, live_server)
@@ -263,9 +262,9 @@ def test_a_new_admin_switches_every_object_on_in_the_browser_and_one_cycle_syncs
     hs_lead = link(integration, "contacts", hubspot_id=hs_contact).salesforce_id
     homer = link(integration, "contacts", salesforce_id=contact).hubspot_id
     note = hubspot_engagement(
-        marketer, "notes", hs_contact, NOTE_TO_CONTACT, hs_note_body="Wants the blue brochure"
+        hs_person, "notes", hs_contact, NOTE_TO_CONTACT, hs_note_body="Wants the blue brochure"
     )
-    task = rep.Task.create(
+    task = sf_person.Task.create(
         {"WhoId": contact, "Subject": "Call Homer back", "Status": "Not Started",
          "ActivityDate": "2027-01-15"}
     )["id"]  # fmt: skip
@@ -275,32 +274,32 @@ def test_a_new_admin_switches_every_object_on_in_the_browser_and_one_cycle_syncs
 
     # The account has its company.
     company = link(integration, "companies", salesforce_id=account).hubspot_id
-    props = marketer.crm.companies.basic_api.get_by_id(company, properties=["name"]).properties
+    props = hs_person.crm.companies.basic_api.get_by_id(company, properties=["name"]).properties
     assert props["name"] == "Globex"
     # The opportunity has its deal, in the "Salesforce – …" pipeline.
     deal = link(integration, "deals", salesforce_id=opportunity).hubspot_id
-    props = marketer.crm.deals.basic_api.get_by_id(
+    props = hs_person.crm.deals.basic_api.get_by_id(
         deal, properties=["dealname", "amount", "pipeline"]
     ).properties
     assert props["dealname"] == "Globex renewal" and float(props["amount"]) == 5000
     pipelines = {
-        p.id: p.label for p in marketer.crm.pipelines.pipelines_api.get_all("deals").results
+        p.id: p.label for p in hs_person.crm.pipelines.pipelines_api.get_all("deals").results
     }
     assert pipelines[props["pipeline"]].startswith("Salesforce – "), pipelines
-    assert associated(marketer, "deals", deal, "companies") == [company]
+    assert associated(hs_person, "deals", deal, "companies") == [company]
     # The case has its ticket, with the account's company.
     ticket = link(integration, "tickets", salesforce_id=case).hubspot_id
-    props = marketer.crm.tickets.basic_api.get_by_id(ticket, properties=["subject"]).properties
+    props = hs_person.crm.tickets.basic_api.get_by_id(ticket, properties=["subject"]).properties
     assert props["subject"] == "Reactor leak"
-    assert associated(marketer, "tickets", ticket, "companies") == [company]
+    assert associated(hs_person, "tickets", ticket, "companies") == [company]
     # The project has its HubSpot custom-object record.
     record = link(integration, "custom:1", salesforce_id=project).hubspot_id
-    props = marketer.crm.objects.basic_api.get_by_id(
+    props = hs_person.crm.objects.basic_api.get_by_id(
         hs_type, record, properties=["project_name", "budget"]
     ).properties
     assert props["project_name"] == "Apollo" and float(props["budget"]) == 12500
     # The HubSpot note became a Salesforce task on the lead of its contact.
-    tasks = rep.query_all(
+    tasks = sf_person.query_all(
         f"SELECT Id, Subject, WhoId FROM Task WHERE WhoId = '{hs_lead}'"  # noqa: S608
     )["records"]
     assert [t["Subject"] for t in tasks] == ["Note: Wants the blue brochure"]
@@ -311,11 +310,11 @@ def test_a_new_admin_switches_every_object_on_in_the_browser_and_one_cycle_syncs
     engagement = link(integration, "activities", salesforce_id=task).hubspot_id
     kind, engagement_id = engagement.split(":")
     assert kind == "tasks"
-    props = marketer.crm.objects.basic_api.get_by_id(
+    props = hs_person.crm.objects.basic_api.get_by_id(
         "tasks", engagement_id, properties=["hs_task_subject"]
     ).properties
     assert props["hs_task_subject"] == "Call Homer back"
-    assert associated(marketer, "tasks", engagement_id, "contacts") == [homer]
+    assert associated(hs_person, "tasks", engagement_id, "contacts") == [homer]
 
     # Each tab now shows its settings and its mappings.
     open_tab(page, "Companies")

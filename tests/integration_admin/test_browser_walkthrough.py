@@ -9,7 +9,6 @@ import base64
 import pytest
 from playwright.sync_api import Page, expect
 
-from emulators.testing import salesforce_client
 from sync_engine.models import ImportJob, SalesforceConnection
 from sync_engine.services import object_sync_get_or_create
 
@@ -84,13 +83,12 @@ def test_an_import_bar_at_0_percent_looks_empty(page: Page, live_server, connect
 
 
 def test_a_started_import_s_card_comes_into_view_and_its_started_flash_goes(
-    page: Page, live_server, live, emulators, celery_eager
+    page: Page, live_server, live, sf_person, celery_eager
 ):
     """After "Start import" the progress card (below the start form) is scrolled into view;
     once it says the import finished, "Import of … started." is no longer shown above."""
     object_sync_get_or_create(integration=live, object_name="contacts")
-    rep = salesforce_client(emulators, token="sales-rep-token")
-    rep.Lead.create({"LastName": "One", "Company": "Acme", "Email": "one@example.com"})
+    sf_person.Lead.create({"LastName": "One", "Company": "Acme", "Email": "one@example.com"})
     page.set_viewport_size({"width": 1280, "height": 700})
     log_in_as_admin(page, live_server)
     page.goto(f"{live_server.url}/import/")

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from emulators.testing import salesforce_client, salesforce_session
+from emulators.testing import salesforce_session
 from integration_admin.oauth import SESSION_KEY
 from sync_engine.models import AuditEvent, HubSpotConnection, Integration, SalesforceConnection
 
@@ -322,7 +322,7 @@ def test_disconnect_asks_first_then_deletes_the_tokens(admin_client, admin_user,
 
 
 def test_connect_again_from_the_browser_after_a_disconnect_and_sync(
-    admin_client, live, emulators, settings
+    admin_client, live, emulators, sf_person, settings
 ):
     from sync_engine.models import RecordLink, SyncRun
     from sync_engine.services import object_sync_get_or_create
@@ -348,7 +348,7 @@ def test_connect_again_from_the_browser_after_a_disconnect_and_sync(
     assert integration.hubspot_connection.access_token == "reconnected-app-token"
     assert "Disconnected by" not in admin_client.get("/connection/").content.decode()
 
-    lead = salesforce_client(emulators, token="sales-rep-token").Lead.create(
+    lead = sf_person.Lead.create(
         {"LastName": "Lovelace", "Company": "Engines", "Email": "ada@example.com"}
     )["id"]
     assert due_cycles() == [(integration.pk, "contacts")]

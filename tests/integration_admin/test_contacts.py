@@ -7,13 +7,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from emulators.testing import (
-    active_list,
-    advance_clocks,
-    hubspot_client,
-    known_property_branch,
-    salesforce_client,
-)
+from emulators.testing import active_list, advance_clocks, known_property_branch
 from sync_engine.models import ApiCall, AuditEvent, Integration, ObjectSync, ResyncRequest
 from sync_engine.object_settings import ContactSettings, settings_as_dict, settings_for
 from sync_engine.sync.cycle import sync_cycle_run
@@ -372,27 +366,32 @@ def sync_list(emulators) -> str:
     )
 
 
-def salesforce_leads(emulators, email: str) -> list[dict]:
-    sf = salesforce_client(emulators, token="sales-rep-token")
+def salesforce_leads(sf, email: str) -> list[dict]:
     return sf.query(f"SELECT Id, Email FROM Lead WHERE Email = '{email}'")["records"]  # noqa: S608
 
 
 def test_a_contact_skipped_by_the_inclusion_list_can_be_synced_from_the_tab(
-    admin_client, admin_user, live, emulators, celery_eager, django_capture_on_commit_callbacks
+    admin_client,
+    admin_user,
+    live,
+    emulators,
+    sf_person,
+    hs_person,
+    celery_eager,
+    django_capture_on_commit_callbacks,
 ):
     """The walkthrough: a contact made while a list kept it out, the list then removed. No
     change query sees it again; "Sync a contact" does, and the next cycle creates its lead."""
-    hs = hubspot_client(emulators, token="marketer-token", strict=False)
     admin_client.post("/contacts/", {**DEFAULT_FORM, "inclusion_list_id": sync_list(emulators)})
     contact = hs_create(
-        hs, email="outside@example.com", firstname="Olive", lastname="Out", company="Acme"
+        hs_person, email="outside@example.com", firstname="Olive", lastname="Out", company="Acme"
     )
     run = sync_cycle_run(integration=live, object_name="contacts")
     assert run.counts["skipped_outside_list"] == 1
     admin_client.post("/contacts/", DEFAULT_FORM)  # no inclusion list: everyone syncs
     advance_clocks(emulators, 600)  # quiet minutes: the contact is past the cursors' overlap
     sync_cycle_run(integration=live, object_name="contacts")
-    assert salesforce_leads(emulators, "outside@example.com") == []
+    assert salesforce_leads(sf_person, "outside@example.com") == []
 
     # Find a record knows nothing of it (no CRM calls there), and points to the action.
     html = admin_client.get("/records/?q=outside@example.com").content.decode()
@@ -409,14 +408,13 @@ def test_a_contact_skipped_by_the_inclusion_list_can_be_synced_from_the_tab(
     event = AuditEvent.objects.get(action="record.resync_requested")
     assert event.actor == admin_user
     assert event.details == {"object": "contacts", "record": f"hubspot:{contact}"}
-    [lead] = salesforce_leads(emulators, "outside@example.com")
+    [lead] = salesforce_leads(sf_person, "outside@example.com")
     assert not ResyncRequest.objects.exists()
     html = admin_client.get(f"/records/?q={contact}", follow=True).content.decode()
     assert lead["Id"] in html
 
 
-def test_sync_a_contact_says_why_it_queues_nothing(admin_client, live, emulators):
-    hs = hubspot_client(emulators, token="marketer-token", strict=False)
+def test_sync_a_contact_says_why_it_queues_nothing(admin_client, live, emulators, hs_person):
     htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "contact-sync"}
 
     def answer(typed: str) -> str:
@@ -432,13 +430,13 @@ def test_sync_a_contact_says_why_it_queues_nothing(admin_client, live, emulators
     assert 'role="alert">HubSpot has no contact 99999999.</div>' in html
     assert 'value="99999999"' in html  # kept, to fix the typo
     assert "HubSpot has no contact nobody@example.com." in answer("nobody@example.com")
-    nameless = hs_create(hs, firstname="No", lastname="Email")
+    nameless = hs_create(hs_person, firstname="No", lastname="Email")
     assert "Contact No Email has no email address" in answer(nameless)
 
     # An inclusion list keeps out the contacts not in it: said, with the list's name.
     admin_client.post("/contacts/", {**DEFAULT_FORM, "inclusion_list_id": sync_list(emulators)})
-    outside = hs_create(hs, email="out@example.com", lastname="Out")
-    inside = hs_create(hs, email="in@example.com", lastname="In", jobtitle="Buyer")
+    outside = hs_create(hs_person, email="out@example.com", lastname="Out")
+    inside = hs_create(hs_person, email="in@example.com", lastname="In", jobtitle="Buyer")
     html = answer(outside)
     assert (
         "Contact Out &lt;out@example.com&gt; isn&#x27;t in the inclusion list "
@@ -458,11 +456,10 @@ def test_sync_a_contact_says_why_it_queues_nothing(admin_client, live, emulators
     assert "Turn contact sync on first." in answer(inside)
 
 
-def test_sync_a_contact_says_it_waits_while_syncing_cannot_run(admin_client, live, emulators):
+def test_sync_a_contact_says_it_waits_while_syncing_cannot_run(admin_client, live, hs_person):
     """Queued while sync is off (or on hold), the card says it waits and why, not that it
     syncs now."""
-    hs = hubspot_client(emulators, token="marketer-token", strict=False)
-    contact = hs_create(hs, email="later@example.com", lastname="Later")
+    contact = hs_create(hs_person, email="later@example.com", lastname="Later")
     htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "contact-sync"}
     live.sync_enabled = False
     live.save()

@@ -218,25 +218,28 @@ def test_resyncing_on_a_later_page_stays_on_that_page(admin_client, connected):
 
 # --- an activity's Resync, end to end --------------------------------------------------------
 def test_an_activitys_resync_from_the_panel_syncs_it_and_clears_its_error(
-    admin_client, live, emulators, celery_eager, django_capture_on_commit_callbacks
+    admin_client,
+    live,
+    emulators,
+    sf_person,
+    hs_person,
+    celery_eager,
+    django_capture_on_commit_callbacks,
 ):
     """A call Salesforce refused (a validation rule): once the rule is fixed, Resync in the
     panel retries it on the cycle it starts; the Task exists and the error is gone."""
     from hubspot.crm.objects import SimplePublicObjectInputForCreate as EngagementCreate
 
-    from emulators.testing import hubspot_client, salesforce_client
     from sync_engine.services import object_settings_update
     from sync_engine.sync.cycle import sync_cycle_run
 
-    sf = salesforce_client(emulators, token="sales-rep-token")
-    hs = hubspot_client(emulators, token="marketer-token", strict=False)
     connection = live.salesforce_connection
     connection.user_id = emulators.salesforce.app.run_action(
         "user_for_token", token=connection.access_token
     )
     connection.save()
-    lead = sf.Lead.create({"FirstName": "Ada", "LastName": "Lovelace", "Company": "Acme",
-                           "Email": "ada@example.com"})["id"]  # fmt: skip
+    lead = sf_person.Lead.create({"FirstName": "Ada", "LastName": "Lovelace", "Company": "Acme",
+                                  "Email": "ada@example.com"})["id"]  # fmt: skip
     assert sync_cycle_run(integration=live, object_name="contacts").status == "succeeded"
     contact = RecordLink.objects.get(object="contacts", salesforce_id=lead).hubspot_id
     object_settings_update(
@@ -246,7 +249,7 @@ def test_an_activitys_resync_from_the_panel_syncs_it_and_clears_its_error(
         "add_validation_rule", object="Task", field="Subject", operator="contains",
         value="forbidden", message="No forbidden calls",
     )  # fmt: skip
-    call = hs.crm.objects.basic_api.create(
+    call = hs_person.crm.objects.basic_api.create(
         "calls",
         EngagementCreate(
             properties={"hs_call_title": "A forbidden call", "hs_timestamp": "1767225600000"},
@@ -270,7 +273,9 @@ def test_an_activitys_resync_from_the_panel_syncs_it_and_clears_its_error(
     assert "1 error queued for a resync" in response.content.decode()
     error.refresh_from_db()
     assert error.resolved_at is not None
-    tasks = sf.query(f"SELECT Subject FROM Task WHERE WhoId = '{lead}'")["records"]  # noqa: S608
+    tasks = sf_person.query(
+        f"SELECT Subject FROM Task WHERE WhoId = '{lead}'"  # noqa: S608
+    )["records"]
     assert [t["Subject"] for t in tasks] == ["Call: A forbidden call"]
     page = admin_client.get(f"/records/activities/hubspot:calls:{call}/").content.decode()
     assert "None: the record syncs." in page

@@ -176,15 +176,13 @@ def test_a_started_import_leads_to_its_card_and_its_started_flash_goes_when_it_e
 
 @pytest.mark.django_db
 def test_an_import_through_the_page_runs_and_shows_its_summary(
-    admin_client, live, emulators, django_capture_on_commit_callbacks
+    admin_client, live, sf_person, django_capture_on_commit_callbacks
 ):
-    from emulators.testing import salesforce_client
     from sync_engine.services import object_sync_get_or_create
 
     object_sync_get_or_create(integration=live, object_name="contacts")
-    rep = salesforce_client(emulators, token="sales-rep-token")
-    rep.Contact.create({"LastName": "One", "Email": "one@example.com"})
-    rep.Contact.create({"LastName": "Nobody"})
+    sf_person.Contact.create({"LastName": "One", "Email": "one@example.com"})
+    sf_person.Contact.create({"LastName": "Nobody"})
     with django_capture_on_commit_callbacks():
         admin_client.post("/import/start/", {"object": "contacts"})
     job = ImportJob.objects.get()
@@ -197,11 +195,8 @@ def test_an_import_through_the_page_runs_and_shows_its_summary(
 
 
 # --- one campaign's members (spec §16, §17) ---------------------------------------------------
-def campaigns(emulators, *names_active: tuple[str, bool]) -> dict[str, str]:
-    """Salesforce campaigns (name -> id), each with one contact as its member."""
-    from emulators.testing import salesforce_client
-
-    rep = salesforce_client(emulators, token="sales-rep-token")
+def campaigns(rep, *names_active: tuple[str, bool]) -> dict[str, str]:
+    """Salesforce campaigns (name -> id) the rep makes, each with one contact as its member."""
     ids = {}
     for i, (name, active) in enumerate(names_active):
         ids[name] = rep.Campaign.create({"Name": name, "IsActive": active})["id"]
@@ -217,9 +212,9 @@ def salesforce_calls(integration) -> int:
 
 
 @pytest.mark.django_db
-def test_the_page_offers_the_active_campaigns_read_once_it_is_shown(admin_client, live, emulators):
+def test_the_page_offers_the_active_campaigns_read_once_it_is_shown(admin_client, live, sf_person):
     ids = campaigns(
-        emulators, ("Partner Summit", True), ("Spring Webinar", False), ("<b>Fair & Co</b>", True)
+        sf_person, ("Partner Summit", True), ("Spring Webinar", False), ("<b>Fair & Co</b>", True)
     )
     page = admin_client.get("/import/").content.decode()
     assert salesforce_calls(live) == 0  # the page itself never waits on Salesforce
@@ -251,9 +246,9 @@ def test_a_failed_campaign_read_says_why(admin_client, live, emulators):
 
 @pytest.mark.django_db
 def test_an_admin_starts_a_campaign_import_by_its_name(
-    admin_client, admin_user, live, emulators, django_capture_on_commit_callbacks
+    admin_client, admin_user, live, sf_person, django_capture_on_commit_callbacks
 ):
-    ids = campaigns(emulators, ("Partner Summit", True), ("Spring Webinar", False))
+    ids = campaigns(sf_person, ("Partner Summit", True), ("Spring Webinar", False))
     summit = f"campaign:{ids['Partner Summit']}"
     with django_capture_on_commit_callbacks() as callbacks:
         response = admin_client.post("/import/start/", {"object": summit}, HTTP_HX_REQUEST="true")
@@ -277,9 +272,9 @@ def test_an_admin_starts_a_campaign_import_by_its_name(
 
 @pytest.mark.django_db
 def test_a_viewer_sees_the_campaigns_but_cannot_start_one(
-    viewer_client, admin_user, live, emulators
+    viewer_client, admin_user, live, sf_person
 ):
-    ids = campaigns(emulators, ("Partner Summit", True))
+    ids = campaigns(sf_person, ("Partner Summit", True))
     summit = f"campaign:{ids['Partner Summit']}"
     html = viewer_client.get("/import/?campaigns=1").content.decode()
     assert "<fieldset disabled>" in html and f'value="{summit}"' in html

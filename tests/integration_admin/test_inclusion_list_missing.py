@@ -65,13 +65,8 @@ def test_the_contacts_tab_shows_the_missing_list_by_its_name(admin_client, list_
     assert ApiCall.objects.filter(operation="lists.get").count() == before  # the run knew
 
 
-def test_sync_a_contact_says_the_list_is_gone(admin_client, live, emulators, list_deleted):
-    contact = hs_create(
-        hubspot_client(emulators, token="marketer-token", strict=False),
-        email="held@example.com",
-        lastname="Held",
-        jobtitle="Buyer",
-    )
+def test_sync_a_contact_says_the_list_is_gone(admin_client, live, hs_person, list_deleted):
+    contact = hs_create(hs_person, email="held@example.com", lastname="Held", jobtitle="Buyer")
     html = admin_client.post(
         "/contacts/sync/", {"contact": contact}, HTTP_HX_REQUEST="true"
     ).content.decode()

@@ -93,10 +93,9 @@ def test_a_read_is_kept_for_its_ttl_only(live):
 
 # --- Import: the active campaigns --------------------------------------------------------------
 def test_a_viewer_reloading_the_campaigns_spends_one_salesforce_call(
-    viewer_client, live, emulators
+    viewer_client, live, sf_person
 ):
-    rep = salesforce_client(emulators, token="sales-rep-token")
-    rep.Campaign.create({"Name": "Partner Summit", "IsActive": True})
+    sf_person.Campaign.create({"Name": "Partner Summit", "IsActive": True})
     Integration.objects.filter(pk=live.pk).update(salesforce_api_allocation=5)
     for _ in range(8):  # more loads than the allocation has calls
         html = viewer_client.get("/import/?campaigns=1", **HTMX).content.decode()
@@ -104,9 +103,8 @@ def test_a_viewer_reloading_the_campaigns_spends_one_salesforce_call(
     assert calls(live, "salesforce") == 1
 
 
-def test_a_failed_campaign_read_is_asked_again_then_kept(viewer_client, live, emulators):
-    rep = salesforce_client(emulators, token="sales-rep-token")
-    rep.Campaign.create({"Name": "Partner Summit", "IsActive": True})
+def test_a_failed_campaign_read_is_asked_again_then_kept(viewer_client, live, emulators, sf_person):
+    sf_person.Campaign.create({"Name": "Partner Summit", "IsActive": True})
     rule = emulators.salesforce.app.faults.add(path=r"/query", error_code="SERVER_UNAVAILABLE")
     html = viewer_client.get("/import/?campaigns=1", **HTMX).content.decode()
     emulators.salesforce.app.faults.remove(rule.id)

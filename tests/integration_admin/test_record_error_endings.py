@@ -13,7 +13,6 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
-from emulators.testing import hubspot_client, salesforce_client
 from sync_engine.models import RecordLink, SyncError
 from sync_engine.services import object_settings_update, object_sync_get_or_create
 from tests.sync_engine.sync.conftest import Cycle
@@ -46,16 +45,6 @@ def integration(live, emulators):
 @pytest.fixture
 def cycle(integration):
     return Cycle(integration)
-
-
-@pytest.fixture
-def sf_person(emulators):
-    return salesforce_client(emulators, token="sales-rep-token")
-
-
-@pytest.fixture
-def hs_person(emulators):
-    return hubspot_client(emulators, token="marketer-token", strict=False)
 
 
 def text(html: str) -> str:

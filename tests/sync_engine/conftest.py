@@ -74,22 +74,6 @@ def hubspot(hs_connection):
 
 
 @pytest.fixture
-def sf_person(emulators):
-    """A sales rep editing in Salesforce with their own token."""
-    from emulators.testing import salesforce_client
-
-    return salesforce_client(emulators, token="sales-rep-token")
-
-
-@pytest.fixture
-def hs_person(emulators):
-    """A marketer editing in HubSpot with their own token."""
-    from emulators.testing import hubspot_client
-
-    return hubspot_client(emulators, token="marketer-token", strict=False)
-
-
-@pytest.fixture
 def connected(sf_connection, hs_connection, emulators):
     """The integration as ``manage.py connect`` leaves it (the integration user's id stored),
     with the emulators' own quotas lifted so only injected faults throttle."""
