@@ -349,6 +349,7 @@ ENDED_BECAUSE_LABELS: dict[str, Promise] = {
     "resynced": _("Ended: an admin resynced it"),
     "merged_in_salesforce": _("Ended: its Salesforce record was merged away"),
     "partner_not_syncing": _("Ended: what it waited for no longer syncs"),
+    "converted": _("Ended: its Salesforce lead was converted"),
 }
 
 
@@ -400,7 +401,23 @@ RUN_COUNT_LABELS: dict[str, Promise] = {
     "associations_unlinked": _("Associations to records not synced"),
     "associations_skipped_company_sync_off": _("Associations skipped: company sync off"),
     "associations_skipped_contact_sync_off": _("Associations skipped: contact sync off"),
+    "kept_account_company_deleted": _("Kept on their account: company deleted in HubSpot"),
+    "links_removed": _("Links ended: a record was deleted"),
+    "links_repointed": _("Links moved after a merge"),
+    "links_retired_other_side_deleted": _("Links ended: the other copy was deleted"),
+    "list_entrants": _("Read: new members of the inclusion list"),
+    "moved_in_hubspot": _("Activities moved to another record in HubSpot"),
+    "pipeline_stages_created": _("Pipeline stages created"),
+    "stages_created": _("Pipeline stages created"),
+    "pipeline_stages_updated": _("Pipeline stages updated"),
+    "not_configured": _("Not set up: its objects or fields are missing"),
 }
+
+
+# Counts the engine keeps for itself, never shown: every other count has a label above.
+RUN_COUNTS_BOOKKEEPING = frozenset(
+    {"streams_unchanged", "paused_rechecked", "waiting_rechecked", "pipelines_adopted"}
+)
 
 
 def run_details(counts: dict) -> str:

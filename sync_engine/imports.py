@@ -654,11 +654,15 @@ class _Runner:
             job.total = self.count(salesforce, target)
             job.method = "bulk" if job.total > BULK_THRESHOLD else "rest"
             self.save(["total", "method"])
+        from .object_settings import PairRemoved
         from .services import object_sync_get_or_create
 
-        self.pair_row = object_sync_get_or_create(
-            integration=self.integration, object_name=target.pair
-        )
+        try:
+            self.pair_row = object_sync_get_or_create(
+                integration=self.integration, object_name=target.pair
+            )
+        except PairRemoved:  # removed while the count ran
+            raise ImportFailed(NOTHING_TO_IMPORT.format(object=job.object), final=True) from None
         if not self.pair_row.enabled:
             self.skip_all(target)
             return

@@ -366,6 +366,7 @@ class SyncError(models.Model):
         RESYNCED = "resynced", "An admin resynced it"
         MERGED_IN_SALESFORCE = "merged_in_salesforce", "Its Salesforce record was merged away"
         PARTNER_NOT_SYNCING = "partner_not_syncing", "What it waited for no longer syncs"
+        CONVERTED = "converted", "Its Salesforce lead was converted"
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="errors")
     object = models.CharField(max_length=40)

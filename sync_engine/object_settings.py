@@ -196,10 +196,8 @@ class CustomObjectSettings:
 CUSTOM_PREFIX = "custom:"
 
 
-def custom_pair_configured(options: dict | None) -> bool:
-    """Whether a ``custom:<n>`` row names its objects. A row without them is no pair (e.g. one
-    left by a cycle queued before the object was removed)."""
-    return bool((options or {}).get("salesforce_object"))
+class PairRemoved(LookupError):
+    """A custom pair named (by a queued cycle, an import) that the wizard no longer has."""
 
 
 MAX_CUSTOM_OBJECTS = 10  # spec §15
@@ -213,6 +211,9 @@ SETTINGS_CLASSES: dict[str, type] = {
 # Pairs that start switched off until an admin turns them on (spec §9: company sync, §10
 # deals, §13 activities, §14 the tickets wizard); custom objects too.
 OFF_BY_DEFAULT = frozenset({"companies", "deals", "tickets", "activities"})
+# Pairs without field mappings: activities span five HubSpot engagement types, and every
+# activity of a type that is on syncs the same fields (spec §13).
+UNMAPPED_PAIRS = ("activities",)  # a tuple: the API tests any JSON value sent against it
 
 
 def settings_class(object_name: str) -> type | None:
@@ -253,6 +254,23 @@ def hubspot_list_id(value: Any) -> str | None:
     return text
 
 
+UNKNOWN_SETTING = "unknown setting"
+
+
+def changeable_settings(cls: type) -> tuple[str, ...]:
+    """The settings a change may name: not those only a wizard or the integration sets."""
+    fixed = {*getattr(cls, "WIZARD_ONLY", ()), *getattr(cls, "READ_ONLY", ())}
+    return tuple(f.name for f in fields(cls) if f.name not in fixed)
+
+
+def unknown_setting(cls: type, name: str) -> str | None:
+    """What a change naming ``name`` is told when ``cls`` has no such setting (the settings
+    it takes); None when it has."""
+    if name in {f.name for f in fields(cls)}:
+        return None
+    return f"{UNKNOWN_SETTING}: this pair's settings are {', '.join(changeable_settings(cls))}"
+
+
 def settings_validate(object_name: str, changes: dict[str, Any]) -> dict[str, Any]:
     """Check a partial update; returns the cleaned values or raises :class:`SettingsError`."""
     cls = settings_class(object_name)
@@ -263,7 +281,7 @@ def settings_validate(object_name: str, changes: dict[str, Any]) -> dict[str, An
     cleaned: dict[str, Any] = {}
     for name, value in changes.items():
         if name not in types:
-            errors[name] = "unknown setting"
+            errors[name] = UNKNOWN_SETTING
         elif name in getattr(cls, "READ_ONLY", ()):
             errors[name] = "set by the integration, not by hand"
         elif name in cls.CHOICES and value not in cls.CHOICES[name]:

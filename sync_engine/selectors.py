@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from django.core.cache import cache
-from django.db.models import Count, Func, IntegerField, Max, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, Func, IntegerField, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -852,6 +852,8 @@ STOPPED_SYNCING = (
     SyncError.EndedBecause.NOT_SYNCING,
     SyncError.EndedBecause.DELETED,
     SyncError.EndedBecause.GONE_FROM_HUBSPOT,
+    SyncError.EndedBecause.MERGED_IN_SALESFORCE,
+    SyncError.EndedBecause.CONVERTED,
 )
 
 
@@ -1055,13 +1057,19 @@ class SchemaOptions:
         """Why a stored mapping can't move a value either way, "" when it can: "hubspot" (a
         read-only HubSpot property with a rule that only writes HubSpot), "both" (read-only on
         both sides), "missing" (HubSpot no longer has the property: the cycle leaves the
-        mapping out). Mappings stored before these were refused still show it."""
+        mapping out); or HubSpot's way: "salesforce" (a Salesforce field read-only for the
+        integration user with a rule that writes it: each such edit is a sync error). Mappings
+        stored before these were refused, or before the field became read-only, show it."""
         if mapping.rule == SyncRule.DONT_SYNC:
             return ""
         if self.complete and self.hubspot and mapping.hubspot_property not in self.hubspot_names:
             return "missing"
         if mapping.hubspot_property not in self.read_only_properties:
-            return ""
+            # (A custom pair keeps Salesforce's value instead: its mapping says so itself.)
+            writes_salesforce = mapping.rule != SyncRule.ALWAYS_USE_SALESFORCE
+            read_only = mapping.salesforce_field in self.read_only_fields
+            custom = self.object_name.startswith(CUSTOM_PREFIX)
+            return "salesforce" if read_only and writes_salesforce and not custom else ""
         if mapping.salesforce_field in self.read_only_fields:
             return "both"
         return "hubspot" if mapping.rule == SyncRule.ALWAYS_USE_SALESFORCE else ""
@@ -1455,7 +1463,7 @@ def ticket_sync_preview(*, integration: Integration) -> dict:
 def custom_objects_list(*, integration: Integration) -> list[dict]:
     """The synced custom objects, in the order they were added: ``object`` (``custom:<n>``),
     ``number``, ``enabled``, ``settings`` and their ``mappings`` count (2 queries)."""
-    from .object_settings import CUSTOM_PREFIX, custom_pair_configured, settings_for
+    from .object_settings import CUSTOM_PREFIX, settings_for
 
     rows = ObjectSync.objects.filter(integration=integration, object__startswith=CUSTOM_PREFIX)
     counts = dict(
@@ -1467,7 +1475,7 @@ def custom_objects_list(*, integration: Integration) -> list[dict]:
     found = []
     for row in rows:
         number = row.object[len(CUSTOM_PREFIX) :]
-        if not number.isdigit() or not custom_pair_configured(row.options):
+        if not number.isdigit():
             continue
         found.append(
             {
@@ -1482,6 +1490,17 @@ def custom_objects_list(*, integration: Integration) -> list[dict]:
 
 
 VIEW_ERRORS_CHUNK = 1000  # errors read (with their record links) at a time
+NOT_IN_LISTS = "activities"  # engagements: a HubSpot list can't hold them
+
+
+def error_view_possible(*, integration: Integration, error_type: str) -> bool | None:
+    """Whether a *Create view* of the type has records to list: True when some of its current
+    errors aren't activities', False when all are, None when it has none (1 query)."""
+    errors = sync_errors_query(integration=integration, error_type=error_type)
+    listable = errors.exclude(object=NOT_IN_LISTS)
+    # The newest error, if any, carrying whether any error isn't an activity's.
+    found = errors.annotate(listable=Exists(listable)).values_list("listable", flat=True)
+    return found.first()
 
 
 @dataclass
@@ -1508,7 +1527,7 @@ def error_view_records(*, integration: Integration, error_type: str) -> ErrorVie
     def place(chunk: list[SyncError]) -> None:
         links = record_links_for_errors(integration=integration, errors=chunk)
         for error in chunk:
-            if error.object == "activities":
+            if error.object == NOT_IN_LISTS:
                 result.activities += 1
                 continue
             row = ErrorRow(error=error, link=links.get(error.pk), hubspot_objects=objects)

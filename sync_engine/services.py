@@ -38,9 +38,10 @@ from .object_settings import (
     CUSTOM_PREFIX,
     MAX_CUSTOM_OBJECTS,
     SETTINGS_CLASSES,
+    UNMAPPED_PAIRS,
     CustomObjectSettings,
+    PairRemoved,
     SettingsError,
-    custom_pair_configured,
     settings_as_dict,
     settings_class,
     settings_for,
@@ -520,6 +521,14 @@ SALESFORCE_OBJECTS = {
 
 
 def object_sync_get_or_create(*, integration: Integration, object_name: str) -> ObjectSync:
+    """A pair's row, made with its defaults the first time. Custom pairs' rows are made only
+    by the wizard (``custom_object_create``): a removed one raises ``PairRemoved``, rather
+    than coming back as an empty row."""
+    if object_name.startswith(CUSTOM_PREFIX):
+        row = ObjectSync.objects.filter(integration=integration, object=object_name).first()
+        if row is None:
+            raise PairRemoved(object_name)
+        return row
     row, created = ObjectSync.objects.get_or_create(
         integration=integration,
         object=object_name,
@@ -739,7 +748,7 @@ def schema_refresh(*, integration: Integration, object_name: str) -> None:
     # Activities span five HubSpot engagement types and have no mappings: no properties.
     properties = (
         []
-        if object_name == "activities"
+        if object_name in UNMAPPED_PAIRS
         else HubSpotConnector(integration=integration).properties_get_all(object_type=object_name)
     )
     hs_data = [
@@ -1928,18 +1937,19 @@ def custom_object_create(
     )
     with transaction.atomic():
         Integration.objects.select_for_update().filter(pk=integration.pk).first()
-        rows = ObjectSync.objects.filter(
-            integration=integration, object__startswith=CUSTOM_PREFIX
-        ).values_list("object", "options")
-        configured = sum(1 for _, options in rows if custom_pair_configured(options))
-        if configured >= MAX_CUSTOM_OBJECTS:
+        names = list(
+            ObjectSync.objects.filter(
+                integration=integration, object__startswith=CUSTOM_PREFIX
+            ).values_list("object", flat=True)
+        )
+        if len(names) >= MAX_CUSTOM_OBJECTS:
             raise SettingsError(
                 {
                     "custom_object": f"Up to {MAX_CUSTOM_OBJECTS} custom objects can sync; "
                     "remove one before adding another"
                 }
             )
-        taken = _custom_numbers_used(integration, [name for name, _ in rows])
+        taken = _custom_numbers_used(integration, names)
         object_name = f"{CUSTOM_PREFIX}{max(taken, default=0) + 1}"
         cleaned = _custom_object_check(
             integration=integration,

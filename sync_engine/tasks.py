@@ -34,6 +34,7 @@ def prune_api_calls() -> None:
 @shared_task(name="sync_engine.sync_object", ignore_result=True, acks_late=True)
 def sync_object(*, integration_id: int, object_name: str = "contacts", trigger: str = "schedule"):
     from .models import Integration
+    from .object_settings import PairRemoved
     from .sync.cycle import SyncAlreadyRunning, sync_cycle_run
 
     integration = Integration.objects.filter(pk=integration_id).first()
@@ -48,6 +49,8 @@ def sync_object(*, integration_id: int, object_name: str = "contacts", trigger: 
         sync_cycle_run(integration=integration, object_name=object_name, trigger=trigger)
     except SyncAlreadyRunning:
         logger.info("%s of integration %s is already syncing", object_name, integration_id)
+    except PairRemoved:
+        logger.info("%s of integration %s was removed; not synced", object_name, integration_id)
 
 
 @shared_task(name="sync_engine.sync_pairs", ignore_result=True, acks_late=True)

@@ -11,7 +11,7 @@ from drf_spectacular.plumbing import ResolvedComponent, is_serializer
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.permissions import SAFE_METHODS
 
-from sync_engine.object_settings import SETTINGS_CLASSES, CustomObjectSettings
+from sync_engine.object_settings import SETTINGS_CLASSES, CustomObjectSettings, changeable_settings
 
 NOT_CONNECTED = "Not connected yet: run `manage.py connect` or use the Connection tab."
 
@@ -112,9 +112,10 @@ def settings_schema(object_name: str, cls: type, *, changes: bool) -> dict:
     PATCH may send (any of them; none that only a wizard or the integration sets)."""
     wizard_only = set(getattr(cls, "WIZARD_ONLY", ()))
     read_only = set(getattr(cls, "READ_ONLY", ()))
+    changeable = changeable_settings(cls)
     properties = {}
     for setting in fields(cls):
-        if changes and setting.name in wizard_only | read_only:
+        if changes and setting.name not in changeable:
             continue
         prop = dict(_SETTING_TYPES[setting.type])  # a new type needs documenting here
         if setting.name in cls.CHOICES:

@@ -8,7 +8,12 @@ from rest_framework import serializers
 
 from sync_engine.error_types import ERROR_TYPES
 from sync_engine.models import SyncError, SyncRun
-from sync_engine.object_settings import CUSTOM_PREFIX, SETTINGS_CLASSES, CustomObjectSettings
+from sync_engine.object_settings import (
+    CUSTOM_PREFIX,
+    SETTINGS_CLASSES,
+    UNMAPPED_PAIRS,
+    CustomObjectSettings,
+)
 from sync_engine.sync.rules import SyncRule
 
 from ..forms import MAX_ALLOCATION
@@ -232,8 +237,6 @@ class ObjectSettingsChangedSerializer(ObjectSettingsSerializer):
     )
 
 
-# Pairs without field mappings: every activity of a type that is on syncs the same fields.
-UNMAPPED_PAIRS = ("activities",)
 MAPPED_PAIRS = tuple(name for name in STANDARD_PAIRS if name not in UNMAPPED_PAIRS)
 
 

@@ -3,8 +3,6 @@ with the same validation and roles (viewers read, integration admins change)."""
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import StreamingHttpResponse
@@ -32,10 +30,10 @@ from sync_engine.object_settings import (
     CUSTOM_PREFIX,
     SETTINGS_CLASSES,
     SettingsError,
-    custom_pair_configured,
     settings_as_dict,
     settings_class,
     settings_for,
+    unknown_setting,
 )
 from sync_engine.selectors import (
     api_calls_hourly,
@@ -187,9 +185,7 @@ class ObjectSettingsView(APIView):
     def _object(self, object_name: str) -> str:
         if object_name.startswith(CUSTOM_PREFIX):  # set up by the wizard; never created here
             row = object_sync_get(integration=_integration(), object_name=object_name)
-            # A row without its objects (a cycle's, for a pair removed meanwhile) is no pair:
-            # the Custom objects tab doesn't list it either.
-            if row is None or not custom_pair_configured(row.options):
+            if row is None:
                 raise NotFound(f"No custom object pair '{object_name}'.")
             return object_name
         if object_name not in SyncObject.values:
@@ -245,24 +241,17 @@ def _settings_refused(error: SettingsError, cls: type, changes: dict) -> dict:
     """The service's refusal, filed where each value was sent: a setting under "settings",
     anything else (the switch, e.g. before the Tickets wizard is done) at the top. A setting
     the pair doesn't have says which it has."""
-    known = {f.name for f in fields(cls)}
     errors: dict = {}
     for name, message in error.errors.items():
         if name not in changes:
             errors[name] = [message]
             continue
-        if name not in known:
-            message = _not_a_setting(cls, name)
+        if name == "enabled":  # the switch, sent inside "settings" (no pair has such a setting)
+            message = 'not a setting: send "enabled" at the top level, beside "settings"'
+        else:
+            message = unknown_setting(cls, name) or message
         errors.setdefault("settings", {})[name] = [message]
     return errors
-
-
-def _not_a_setting(cls: type, name: str) -> str:
-    if name == "enabled":  # the switch, sent inside "settings"
-        return 'not a setting: send "enabled" at the top level, beside "settings"'
-    fixed = {*getattr(cls, "WIZARD_ONLY", ()), *getattr(cls, "READ_ONLY", ())}
-    takes = [f.name for f in fields(cls) if f.name not in fixed]
-    return f"unknown setting: this pair's settings are {', '.join(takes)}"
 
 
 class MappingListView(generics.ListAPIView):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy
 
@@ -38,9 +38,10 @@ def not_connected(request: HttpRequest, active_tab: str) -> HttpResponse:
     return render(request, "integration_admin/not_connected.html", {"active_tab": active_tab})
 
 
-def page_number(request: HttpRequest, name: str = "page") -> int:
+def page_number(params: QueryDict, name: str = "page") -> int:
+    """The page asked for in a query or form (``params``), 1 for none or nonsense."""
     try:
-        return max(1, int(request.GET.get(name, "1")))
+        return max(1, int(params.get(name, "1")))
     except ValueError:
         return 1
 

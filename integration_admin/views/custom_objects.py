@@ -30,7 +30,6 @@ from sync_engine.object_settings import (
     MAX_CUSTOM_OBJECTS,
     CustomObjectSettings,
     SettingsError,
-    custom_pair_configured,
     settings_as_dict,
     settings_for,
 )
@@ -105,9 +104,7 @@ def _row(integration, number: int) -> ObjectSync:
     row = ObjectSync.objects.filter(
         integration=integration, object=f"{CUSTOM_PREFIX}{number}"
     ).first()
-    # A row without its objects (a cycle's, for a pair removed meanwhile) is no pair: the
-    # tab doesn't list it, so its actions don't take it either.
-    if row is None or not custom_pair_configured(row.options):
+    if row is None:
         raise Http404
     return row
 

@@ -22,6 +22,7 @@ from sync_engine.selectors import (
     RUN_OUTCOMES,
     api_calls_hourly,
     api_usage_forecast,
+    error_view_possible,
     inclusion_list_missing,
     integration_api_usage,
     integration_hubspot_connection,
@@ -80,23 +81,16 @@ def _usage_context(integration, form: AllocationForm | None = None) -> dict:
     }
 
 
-def _posted_page(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.POST.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 def _panel_context(request: HttpRequest, integration, error_type: str) -> dict:
     """The right-hand panel of one error type (4 queries; a 5th names a custom object switched
-    off, another tells an admin why a type only activities have gets no Create view)."""
+    off)."""
     search = (request.GET.get("q") or request.POST.get("q") or "").strip()[:200]
     page = sync_errors_page(
         integration=integration,
         error_type=error_type,
         search=search,
         # After a Resync, the page it was asked from (its form says which).
-        page=page_number(request) if request.method == "GET" else _posted_page(request),
+        page=page_number(request.GET if request.method == "GET" else request.POST),
         per_page=ERRORS_PER_PAGE,
     )
     now = timezone.now()
@@ -108,9 +102,11 @@ def _panel_context(request: HttpRequest, integration, error_type: str) -> dict:
         row.pair_label = labels.get(row.error.object, "")
     # Create view (admins): a HubSpot list can't hold activities, so not for a type only
     # they have (the panel says why).
-    admin = user_is_admin(request.user)
-    errors = sync_errors_query(integration=integration, error_type=error_type)
-    view_possible = admin and errors.exclude(object="activities").exists()
+    view_possible = (
+        error_view_possible(integration=integration, error_type=error_type)
+        if user_is_admin(request.user)
+        else None
+    )
     return {
         "pending": any(
             row.error.next_retry_at and row.error.next_retry_at <= now and not row.pair_off
@@ -118,10 +114,8 @@ def _panel_context(request: HttpRequest, integration, error_type: str) -> dict:
         ),
         "panel_type": error_type,
         "panel_text": error_text(error_type),
-        "view_possible": view_possible,
-        "view_activities_only": admin
-        and not view_possible
-        and errors.filter(object="activities").exists(),
+        "view_possible": bool(view_possible),
+        "view_activities_only": view_possible is False,
         "errors_page": page,
         "search": search,
         "salesforce": integration_salesforce_connection(integration=integration),

@@ -16,6 +16,7 @@ from sync_engine.errors import ConnectorError
 from sync_engine.object_settings import (
     OFF_BY_DEFAULT,
     SETTINGS_CLASSES,
+    UNMAPPED_PAIRS,
     SettingsError,
     settings_for,
 )
@@ -38,11 +39,11 @@ from .common import current_integration
 
 
 def _object(object_name: str) -> str:
-    """A pair whose tab has the editor (activities have no field mappings)."""
+    """A pair whose tab has the editor (not one without field mappings)."""
     if (
         object_name not in SETTINGS_CLASSES
         or object_name not in OBJECT_TABS
-        or object_name in NO_EDITOR
+        or object_name in UNMAPPED_PAIRS
     ):
         raise Http404
     return object_name
@@ -73,6 +74,11 @@ def add_rules(schema, form: MappingForm) -> dict:
 NEVER_SYNCS = {
     "hubspot": _lazy("Never syncs: read-only in HubSpot, and this rule only writes to HubSpot."),
     "both": _lazy("Never syncs: read-only in both HubSpot and Salesforce."),
+    "salesforce": _lazy(
+        "HubSpot edits never reach Salesforce: this field is read-only for the integration "
+        "user there, and each such edit is a sync error. Give the user edit access to it in "
+        "Salesforce, then Refresh properties and fields; or choose Always use Salesforce."
+    ),
     "missing": _lazy(
         "Never syncs: HubSpot no longer has this property. Create it again in HubSpot, then "
         "Refresh properties and fields; or remove this mapping."
@@ -89,10 +95,6 @@ def _rows(mappings: list, schema) -> list:
     return mappings
 
 
-# Pairs whose tab shows no mapping editor (activities span five engagement types, unmapped).
-NO_EDITOR = frozenset({"activities"})
-
-
 def editor_context(
     request: HttpRequest, integration, object_name: str, form=None, schema=None
 ) -> dict:
@@ -103,7 +105,7 @@ def editor_context(
     the rows bare API names until an admin thought to refresh them."""
     schema = schema or pair_schema_options(integration=integration, object_name=object_name)
     schema_problem = ""
-    if not schema.complete and object_name not in NO_EDITOR:
+    if not schema.complete:
         schema_problem = schema_first_read(integration=integration, object_name=object_name)
         if not schema_problem:
             schema = pair_schema_options(integration=integration, object_name=object_name)

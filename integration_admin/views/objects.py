@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 
 from sync_engine.errors import ConnectorError
 from sync_engine.object_settings import (
-    OFF_BY_DEFAULT,
     SETTINGS_CLASSES,
+    UNMAPPED_PAIRS,
     SettingsError,
     settings_for,
 )
@@ -81,8 +81,6 @@ def _settings_context(request: HttpRequest, integration, object_name: str, form=
         "settings_form": form,
         "settings": settings,
         "object_enabled": row.enabled,
-        # Company mappings are editable only while company sync is on (spec §9).
-        "mappings_editable": row.enabled or object_name not in OFF_BY_DEFAULT,
         "create_list_url": hubspot_create_list_url(
             integration_hubspot_connection(integration=integration)
         ),
@@ -112,8 +110,10 @@ def object_tab(request: HttpRequest, object_name: str) -> HttpResponse:
 
 
 def _tab_page(request, integration, object_name: str, context: dict, status: int = 200):
-    """The whole tab: its settings card (``context``), mappings and extras."""
-    context.update(editor_context(request, integration, object_name))
+    """The whole tab: its settings card (``context``), mappings (if the pair has any) and
+    extras."""
+    if object_name not in UNMAPPED_PAIRS:
+        context.update(editor_context(request, integration, object_name))
     context.update(_tab_extras(request, integration, object_name))
     return render(request, f"integration_admin/objects/{object_name}.html", context, status=status)
 

@@ -37,7 +37,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     """Who changed what and when, newest first (3 queries: count, page with actors, header)."""
     integration = current_integration(request)
     events = audit_events_query(integration=integration)
-    page = Paginator(events, AUDIT_PER_PAGE).get_page(page_number(request))
+    page = Paginator(events, AUDIT_PER_PAGE).get_page(page_number(request.GET))
     names = ObjectNames(integration)
     return render(
         request,

@@ -83,6 +83,7 @@ from ..models import (
     ObjectSync,
     RecordLink,
     SyncCursor,
+    SyncError,
 )
 from .changes import (
     Cursor,
@@ -709,6 +710,7 @@ class ActivitySync(PairSync):
             object_name=OBJECT,
             record_keys=[f"{side}:{link.hubspot_id if side == 'hubspot' else link.salesforce_id}"
                          for link in links for side in ("hubspot", "salesforce")],
+            ended_because=SyncError.EndedBecause.DELETED,
         )  # fmt: skip
         self.counts["links_retired_other_side_deleted"] += len(gone)
         items[:] = [i for i in items if not i.extra.get("gone")]
@@ -1491,4 +1493,5 @@ class ActivitySync(PairSync):
             integration=self.ctx.integration,
             object_name=OBJECT,
             record_keys=[f"{prefix}:{i}" for i in sorted(ids)],
+            ended_because=SyncError.EndedBecause.NOT_SYNCING,
         )

@@ -138,6 +138,20 @@ def _sobject_of(record: dict) -> str:
     )
 
 
+def _gone_because(record: dict | None) -> str | None:
+    """Why a Salesforce person read with its deleted ones is gone (None: it isn't). Not read
+    at all, it was emptied from the recycle bin: deleted, for all one can tell."""
+    if record is None:
+        return SyncError.EndedBecause.DELETED
+    if record.get("IsDeleted"):
+        if record.get("MasterRecordId"):
+            return SyncError.EndedBecause.MERGED_IN_SALESFORCE
+        return SyncError.EndedBecause.DELETED
+    if record.get("IsConverted"):
+        return SyncError.EndedBecause.CONVERTED
+    return None
+
+
 TYPED = NUMBER_TYPES | {"boolean", "date", "datetime"}  # values ``normalize`` rewrites
 
 
@@ -569,9 +583,10 @@ class ContactSync(PairSync):
             )
 
     def duplicates_settled(self) -> None:
-        """End the *Duplicate created by the sync* errors whose person is linked again, or
-        gone from Salesforce (deleted, merged away, or a lead converted): one query without
-        such errors, one Salesforce read for all of them with some."""
+        """End the *Duplicate created by the sync* errors whose person is linked again (it
+        syncs), or gone from Salesforce: deleted, merged away, or a lead converted, each
+        ending saying which (``_gone_because``). One query without such errors, one
+        Salesforce read for all of them with some."""
         open_errors = dict(
             SyncError.objects.filter(
                 integration=self.ctx.integration,
@@ -582,37 +597,41 @@ class ContactSync(PairSync):
         )
         if not open_errors:
             return
-        settled = set(
+        linked = set(
             RecordLink.objects.filter(
                 integration=self.ctx.integration, salesforce_id__in=list(open_errors)
             ).values_list("salesforce_id", flat=True)
         )
         by_type: dict[str, list[str]] = defaultdict(list)
         for record_id, sobject in open_errors.items():
-            if record_id not in settled:
+            if record_id not in linked:
                 by_type[sobject or _sobject_of({"Id": record_id})].append(record_id)
-        soqls = [
-            soql
-            for sobject, ids in by_type.items()
-            for soql in ids_queries(
-                sobject,
-                ["Id", "IsDeleted", *(["IsConverted"] if sobject == "Lead" else [])],
-                sorted(ids),
-            )
-        ]
-        alive = {
-            r["Id"]
+        soqls = []
+        for sobject, ids in by_type.items():
+            fields = ["Id", "IsDeleted", *(["IsConverted"] if sobject == "Lead" else [])]
+            if "MasterRecordId" in self.ctx.salesforce_fields.get(sobject, {}):
+                fields.append("MasterRecordId")  # merged away, not deleted
+            soqls += ids_queries(sobject, fields, sorted(ids))
+        found = {
+            r["Id"]: r
             for page in composite_query(self.ctx.salesforce, soqls, include_deleted=True)
             for r in all_records(self.ctx.salesforce, page)
-            if not r.get("IsDeleted") and not r.get("IsConverted")
         }
-        settled |= {i for ids in by_type.values() for i in ids if i not in alive}
-        services.sync_errors_resolve_type(
-            integration=self.ctx.integration,
-            object_name=OBJECT,
-            error_type=DUPLICATE_CREATED,
-            record_keys=[f"salesforce:{i}" for i in sorted(settled)],
-        )
+        settled: dict[str, set[str]] = defaultdict(set)
+        settled[SyncError.EndedBecause.SYNCED] = linked
+        for ids in by_type.values():
+            for record_id in ids:
+                reason = _gone_because(found.get(record_id))
+                if reason is not None:
+                    settled[reason].add(record_id)
+        for reason, ids in settled.items():
+            services.sync_errors_resolve_type(
+                integration=self.ctx.integration,
+                object_name=OBJECT,
+                error_type=DUPLICATE_CREATED,
+                record_keys=[f"salesforce:{i}" for i in sorted(ids)],
+                ended_because=reason,
+            )
 
     def receiving(self, pairs: list[Pair]) -> list[Pair]:
         """The pairs Salesforce's changes go to. A person whose HubSpot contact was deleted
@@ -1062,7 +1081,9 @@ class ContactSync(PairSync):
                 pair.needs_history = True
             if decision.to_salesforce is not None:
                 if not (f.sf_createable if creating_salesforce else f.sf_updateable):
-                    continue  # read-only in Salesforce: the mapping row shows the warning
+                    if not creating_salesforce:  # an edit Salesforce won't take: an error
+                        pair.not_writable.append(f.name)
+                    continue
                 value = decision.to_salesforce
                 if f.geo:
                     out = self.geo_for_salesforce(sobject, prop, value, props.get("country"))

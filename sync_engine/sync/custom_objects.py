@@ -519,6 +519,7 @@ class CustomObjectSync(PairSync):
                 integration=self.ctx.integration,
                 object_name=self.object_name,
                 record_keys=[f"salesforce:{r['Id']}" for r in records],
+                ended_because=SyncError.EndedBecause.DELETED,
             )
         links = self.links_by("salesforce_id", [r["Id"] for r in records])
         if not links:
@@ -793,6 +794,7 @@ class CustomObjectSync(PairSync):
                 integration=self.ctx.integration,
                 object_name=self.object_name,
                 record_keys=[f"salesforce:{i}" for i in sorted(deleted)],
+                ended_because=SyncError.EndedBecause.DELETED,
             )
         return deleted
 

@@ -32,6 +32,7 @@ from ..errors import (
     TransientError,
 )
 from ..models import ApiCall, Integration, ObjectSync, SyncRun, System
+from ..object_settings import PairRemoved
 from ..services import integration_set_state, object_sync_get_or_create, object_syncs_start
 from .changes import ChangeProbe
 from .context import CycleContext
@@ -174,6 +175,8 @@ def sync_cycles_run(
             )
         except SyncAlreadyRunning:
             log.info("%s is already syncing; skipped in this cycle", name)
+        except PairRemoved:
+            log.info("%s was removed; skipped in this cycle", name)
         except Exception:
             # A defect in one pair mustn't stop the pairs after it: its run is marked failed
             # with the reason (see sync_cycle_run), and the next ones go on.
@@ -194,7 +197,8 @@ def sync_cycle_run(
     probe: ChangeProbe | None = None,
 ) -> SyncRun:
     """Run one cycle now, in this process. Raises ``SyncAlreadyRunning`` if another worker
-    holds the pair. ``probe`` is the change probe shared by a cycle over several pairs."""
+    holds the pair, and ``PairRemoved`` for a custom pair removed since the cycle was queued.
+    ``probe`` is the change probe shared by a cycle over several pairs."""
     row = object_sync_get_or_create(integration=integration, object_name=object_name)
     holder = lock_holder_new()
     if not lock_acquire(row, holder):

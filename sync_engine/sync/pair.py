@@ -110,6 +110,8 @@ class Pair:
     hubspot_failed: bool = False
     salesforce_failed: bool = False
     partial: bool = False  # synced, but a field could not be written (its error stays)
+    # Mapped fields whose HubSpot edit Salesforce won't take (not updateable for the user).
+    not_writable: list[str] = field(default_factory=list)
     merged: bool = False  # decisions are up to date (merging is idempotent, but not free)
     owner_reset: bool = False
     needs_history: bool = False
@@ -837,7 +839,11 @@ class PairSync:
     # --- writing updates (shared by every pair) -------------------------------------------
     def salesforce_updates(self, pairs: list[Pair], sobject: str) -> None:
         """Update the linked Salesforce records that have changes (collections of 200, each
-        failing alone into a typed error)."""
+        failing alone into a typed error). Edits of fields the integration user may not edit
+        are an error on their record (``fields_not_writable``), the other edits still go."""
+        for pair in pairs:
+            if pair.not_writable and pair.salesforce is not None:
+                self.fields_not_writable(pair)
         # Grouped by type: Salesforce takes at most ten runs of one type per request.
         updates = sorted(
             (p for p in pairs if p.salesforce is not None and p.to_salesforce),
@@ -1065,7 +1071,10 @@ class PairSync:
         ):
             pair.needs_history = True
         if decision.to_salesforce is not None:
-            if self.ctx.writable(sobject, name, create=creating):
+            if not self.ctx.writable(sobject, name, create=creating):
+                if not creating:
+                    pair.not_writable.append(name)
+            else:
                 if converted:
                     value = self.geo_for_salesforce(
                         sobject, prop, decision.to_salesforce, pair.hs_props.get("country")
@@ -1695,6 +1704,30 @@ class PairSync:
             values=values,
         )
         self.counts["failed"] += 1
+
+    def fields_not_writable(self, pair: Pair) -> None:
+        """HubSpot edits of mapped fields the integration user may no longer edit in
+        Salesforce (field-level security, as the last read of its schema says): a *Field
+        permission* error naming them, as Salesforce's own refusal would be, instead of the
+        edits vanishing. The snapshot keeps the old values, so a retry carries the edits once
+        the fields are editable again; the pair's other edits go now."""
+        names = list(dict.fromkeys(pair.not_writable))
+        pair.not_writable.clear()
+        known = self.ctx.salesforce_fields.get(pair.sobject, {})
+        fields = ", ".join(f"{known.get(n, {}).get('label') or n} ({n})" for n in names)
+        self.record_error(
+            pair,
+            "to_salesforce",
+            "field_permission",
+            "INVALID_FIELD_FOR_INSERT_UPDATE",
+            f"The Salesforce integration user can't edit this {pair.sobject}'s {fields}, so "
+            "Salesforce keeps its value and the HubSpot edit doesn't reach it. Give the "
+            "integration user edit access to the field in Salesforce (field-level security), "
+            "then Refresh properties and fields on the tab; or set the mapping to a rule that "
+            "doesn't write to Salesforce.",
+            names,
+        )
+        pair.partial = True  # the commit mustn't end the error just recorded
 
     def has_open_errors(self) -> bool:
         """Whether this pair has any current error: a backfill without one needn't look up

@@ -44,8 +44,11 @@ admin sets to *Two-way* carries HubSpot edits of linked tickets to their case (o
 search per cycle, only while such a mapping exists); tickets made in HubSpot never create cases,
 and associations made in HubSpot stay there (a case's account and contact are Salesforce's).
 An edit Salesforce refuses keeps its error on the ticket (``hubspot:`` key); its retry reads the
-ticket again and carries the edit, never the case's older value over it. A two-way owner with
-no matching active Salesforce user is reset on the ticket to the case's owner (spec §11).
+ticket again and carries the edit, never the case's older value over it. A two-way field the
+integration user may no longer edit (field-level security) is a *Field permission* error on the
+ticket; it, and a stage no case status maps to, stay open while the ticket holds the edit,
+whatever else of the case reaches the ticket meanwhile. A two-way owner with no matching active
+Salesforce user is reset on the ticket to the case's owner (spec §11).
 """
 
 from __future__ import annotations
@@ -135,6 +138,10 @@ PIPELINES_STATE = "tickets:pipelines"
 REFUSED_RETRY = timedelta(hours=1)
 CASE_SCHEMA_CHECK = timedelta(hours=1)  # see TicketSync.follow_case_schema
 ASSOCIATIONS_ON = "tickets:associations"  # the association kinds on last cycle (``seen``)
+# Ticket errors about an edit its case can't take (a stage no case status maps to, a field the
+# integration user may not edit): true while the ticket holds the edit, so a write of the case's
+# other values doesn't end them (see ``keep_held_ticket_errors``).
+HELD_CODES = ("UNKNOWN_STAGE", "INVALID_FIELD_FOR_INSERT_UPDATE")
 
 
 # --- processes, statuses and pipelines (also used by the Tickets-tab wizard) ---------------
@@ -443,6 +450,7 @@ class TicketSync(PairSync):
                 integration=self.ctx.integration,
                 object_name=OBJECT,
                 record_keys=[f"salesforce:{r['Id']}" for r in deleted],
+                ended_because=SyncError.EndedBecause.DELETED,
             )
         fresh = [r for r in fresh if not r.get("IsDeleted")]
         links = {
@@ -464,7 +472,40 @@ class TicketSync(PairSync):
         self.keep_later_ticket_edits(pairs)
         self.write_hubspot(pairs)
         self.associate(pairs)
+        self.keep_held_ticket_errors(pairs)
         self.commit(pairs, cursor, handled)
+
+    def keep_held_ticket_errors(self, pairs: list[Pair]) -> None:
+        """A case's values written to its ticket end the ticket's errors only where they
+        overwrote the edit the error is about: a ticket still holding a stage no case status
+        maps to, or an edit of a field the integration user may not edit (``HELD_CODES``),
+        leaves its pair partial, so the commit keeps that error open. One query, only with a
+        two-way mapping."""
+        if not self.two_way:
+            return
+        linked = {
+            f"hubspot:{p.hubspot_id}": p
+            for p in pairs
+            if p.link is not None and p.hubspot is not None and not p.hubspot_failed
+        }
+        if not linked:
+            return
+        props_of = {name: prop for prop, name in self.mapped_names.items() if name}
+        held = SyncError.objects.filter(
+            integration=self.ctx.integration,
+            object=OBJECT,
+            resolved_at__isnull=True,
+            code__in=HELD_CODES,
+            record_key__in=list(linked),
+        ).values_list("record_key", "fields")
+        for key, fields in held:
+            pair = linked[key]
+            written = set(pair.to_hubspot)
+            if PIPELINE in written:  # moved to another process's pipeline: a stage of its own
+                written.add(STAGE)
+            props = {props_of[f] for f in fields or [] if props_of.get(f) in self.two_way}
+            if props - written:
+                pair.partial = True
 
     def keep_later_ticket_edits(self, pairs: list[Pair]) -> None:
         """Two-way values the case moved but the ticket also changed since the last sync go
@@ -982,6 +1023,8 @@ class TicketSync(PairSync):
             for mapping in self.ctx.mappings:
                 if mapping.hubspot_property in self.two_way:
                     self.hubspot_value_to_case(pair, mapping)
+            if pair.not_writable:
+                self.fields_not_writable(pair)
             if pair.to_salesforce or pair.to_hubspot:
                 pairs.append(pair)
             elif not pair.partial:
@@ -1023,6 +1066,8 @@ class TicketSync(PairSync):
         return self.as_sent(prop, self.case_value(prop, value))
 
     def hubspot_value_to_case(self, pair: Pair, mapping) -> None:
+        """One two-way value of a changed ticket into ``pair.to_salesforce``; the fields the
+        integration user may not edit into ``pair.not_writable`` (one error for them all)."""
         name = self.ctx.mapped_field(mapping, SOBJECT)
         prop = mapping.hubspot_property
         case = self.case_value(prop, pair.hs_props.get(prop) or "")
@@ -1030,6 +1075,7 @@ class TicketSync(PairSync):
         if not name or value == pair.link.snapshot.get(prop, ""):
             return  # unchanged, or our own write coming back
         if not self.ctx.writable(SOBJECT, name, create=False):
+            pair.not_writable.append(name)
             return
         if prop == STAGE:
             entry = next(
@@ -1318,8 +1364,10 @@ class TicketSync(PairSync):
             pairs.append(Pair(SOBJECT, record, hubspot, link))
         if pairs:
             self.associate(pairs)
+            resolved = sum(1 for p in pairs if not p.partial)
+            self.keep_held_ticket_errors(pairs)
             self.commit(pairs, None, [])
-            self.counts["waits_resolved"] += sum(1 for p in pairs if not p.partial)
+            self.counts["waits_resolved"] += resolved
         self.unflag_paused(finished)
 
     # --- retries --------------------------------------------------------------------------

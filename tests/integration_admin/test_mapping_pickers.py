@@ -344,6 +344,32 @@ def test_a_mapping_whose_hubspot_property_was_deleted_says_it_never_syncs(
     assert "Never syncs: HubSpot no longer has this property." in row
 
 
+def test_a_mapping_whose_salesforce_field_became_read_only_says_edits_never_reach_it(
+    admin_client, typed, emulators
+):
+    """Edit access to the field taken from the integration user in Salesforce, seen at the
+    next Refresh: a rule that writes Salesforce warns that HubSpot's edits never get there."""
+    new_property(emulators, "contacts", "colour_note", "string", "text")
+    for prop, rule in (("renewal_date", "two_way"), ("colour_note", "always_use_salesforce")):
+        FieldMapping.objects.create(
+            integration=typed, object="contacts", hubspot_property=prop,
+            salesforce_field="Colour__c" if rule == "two_way" else "Tags__c", rule=rule,
+            salesforce_type="string", salesforce_fields={},
+        )  # fmt: skip
+    for sobject in ("Lead", "Contact"):
+        for field in ("Colour__c", "Tags__c"):
+            emulators.salesforce.app.run_action(
+                "set_field_permission", object=sobject, field=field, access="read",
+                token=typed.salesforce_connection.access_token,
+            )  # fmt: skip
+    schema_refresh(integration=typed, object_name="contacts")
+    html = unescape(admin_client.get("/contacts/").content.decode())
+    row = mapping_row(html, "renewal_date")
+    assert "badge--warning" in row
+    assert "HubSpot edits never reach Salesforce: this field is read-only" in row
+    assert "badge--warning" not in mapping_row(html, "colour_note")  # Salesforce's only
+
+
 # --- (e) the engine's own keys ---------------------------------------------------------------
 def test_the_engines_own_keys_are_not_offered_nor_taken(admin_client, typed, emulators):
     html = admin_client.get("/contacts/").content.decode()

@@ -19,7 +19,9 @@ from sync_engine.models import (
     ResyncRequest,
     SchemaCache,
 )
-from sync_engine.services import object_sync_get_or_create
+from sync_engine.object_settings import PairRemoved
+from sync_engine.services import custom_object_delete, object_sync_get_or_create
+from sync_engine.sync.cycle import sync_cycle_run, sync_cycles_run
 
 from .conftest import form_on_page, make_custom_object, make_link
 
@@ -294,21 +296,27 @@ def test_the_schema_documents_that_answer(logged_in):
     assert "503" not in operations["get"]["responses"]
 
 
-def test_a_custom_object_row_without_objects_is_no_pair(every_pair, admin_client, connected):
-    """A row a cycle left behind for a custom object removed meanwhile: the tab doesn't list
-    it, so neither the API nor the tab's actions treat it as a pair."""
-    ObjectSync.objects.create(integration=connected, object="custom:2", enabled=False)
+def test_a_cycle_queued_for_a_removed_custom_object_brings_no_pair_back(
+    every_pair, admin_client, connected
+):
+    """A cycle queued before its custom object was removed finds it gone: it makes no row (an
+    empty one would be a pair without objects), and neither the API nor the tab's actions
+    know such a pair."""
+    custom_object_delete(integration=connected, object_name="custom:1")
+    assert sync_cycles_run(integration=connected, object_names=["custom:1"]) == []
+    with pytest.raises(PairRemoved):
+        sync_cycle_run(integration=connected, object_name="custom:1")
+    assert not ObjectSync.objects.filter(integration=connected, object="custom:1").exists()
     before = _everything_stored()
-    assert admin_client.get("/api/v1/settings/custom:2/").status_code == 404
+    assert admin_client.get("/api/v1/settings/custom:1/").status_code == 404
     response = admin_client.patch(
-        "/api/v1/settings/custom:2/", {"enabled": True}, content_type=JSON
+        "/api/v1/settings/custom:1/", {"enabled": True}, content_type=JSON
     )
     assert response.status_code == 404
-    assert response.json() == {"detail": "No custom object pair 'custom:2'."}
-    for path in ("/custom-objects/2/switch/", "/custom-objects/2/edit/"):
+    assert response.json() == {"detail": "No custom object pair 'custom:1'."}
+    for path in ("/custom-objects/1/switch/", "/custom-objects/1/edit/"):
         assert admin_client.post(path).status_code == 404, path
     assert _everything_stored() == before
-    assert admin_client.get("/api/v1/settings/custom:1/").status_code == 200
 
 
 # --- the audit log says what changed, as the tabs name it -----------------------------------

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from sync_engine.models import Integration, ObjectSync
-from sync_engine.object_settings import CUSTOM_PREFIX, custom_pair_configured, settings_for
+from sync_engine.object_settings import CUSTOM_PREFIX, settings_for
 from sync_engine.selectors import pairs_switched_on
 from sync_engine.sync.cycle import sync_cycles_run
 from sync_engine.sync.registry import is_pair
@@ -52,12 +52,11 @@ def sync_refusal(integration: Integration, object_names: list[str]) -> str:
     if not integration.sync_enabled:
         return "Sync is off for this integration: turn it on on the Connection page."
     on = pairs_switched_on(integration=integration)
-    custom = {  # set up through the wizard (a removed one's row may linger, empty)
+    custom = {  # set up through the wizard
         row.object: row
         for row in ObjectSync.objects.filter(
             integration=integration, object__startswith=CUSTOM_PREFIX
         )
-        if custom_pair_configured(row.options)
     }
     for name in object_names:
         if name in on:

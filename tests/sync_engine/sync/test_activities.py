@@ -1191,6 +1191,8 @@ def test_a_waiting_activity_of_a_type_turned_off_stops_waiting(
     )
     activities()
     assert not SyncError.objects.filter(object="activities", resolved_at__isnull=True).exists()
+    # The record's history says why: it no longer syncs, not that it synced.
+    assert SyncError.objects.get(object="activities").ended_because == "not_syncing"
     run = activities()
     reads = ApiCall.objects.filter(system=System.SALESFORCE, called_at__gte=run.started_at)
     assert reads.count() == 1, list(reads.values_list("operation", flat=True))  # changes only
@@ -1210,6 +1212,8 @@ def test_a_waiting_hubspot_activity_of_a_type_turned_off_stops_waiting(
     )
     activities()
     assert not SyncError.objects.filter(object="activities", resolved_at__isnull=True).exists()
+    # The record's history says why: it no longer syncs, not that it synced.
+    assert SyncError.objects.get(object="activities").ended_because == "not_syncing"
 
 
 def test_a_lead_converted_after_its_tasks_synced_duplicates_nothing(

@@ -165,6 +165,17 @@ def test_a_deleted_case_follows_the_delete_setting(tickets, sf_person, hs_person
         assert ticket_ids(hs_person) == [ticket_id]
 
 
+def test_a_deleted_case_s_wait_ends_saying_it_was_deleted(tickets, sf_person):
+    contact = sf_person.Contact.create({"LastName": "Unsynced", "Email": "u@example.com"})["id"]
+    case = sf_person.Case.create({"Subject": "Waits", "Status": "New", "ContactId": contact})
+    assert tickets().counts["waiting_for_contact"] == 1
+    sf_person.Case.delete(case["id"])
+    tickets()
+    error = SyncError.objects.get(object="tickets", error_type="waiting_for_contact")
+    assert error.resolved_at is not None
+    assert error.ended_because == "deleted"  # not "the record synced"
+
+
 def test_a_case_delete_whose_archive_fails_still_archives_the_ticket_later(
     tickets, sf_person, hs_person, emulators
 ):

@@ -1,0 +1,95 @@
+"""A two-way field the integration user may no longer edit in Salesforce: once the admin's
+Refresh properties and fields has read that, the HubSpot edits of it are a *Field permission*
+error on their record, as Salesforce's own refusal was before the refresh, instead of
+vanishing; the record's other edits still go, and the retry carries the edit once the field is
+editable again (and read so)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sync_engine.models import FieldMapping, SyncError
+from sync_engine.services import schema_refresh
+
+from . import test_deals
+from .helpers import hs_update, new_lead
+from .test_deals import hs_deal_update, new_opportunity
+
+deals = test_deals.deals  # the fixture: deal sync on (contacts too)
+
+
+def field_access(emulators, sf_connection, sobject: str, field: str, access: str) -> None:
+    """Field-level security changed in Salesforce, and the admin's Refresh reading it."""
+    emulators.salesforce.app.run_action(
+        "set_field_permission",
+        object=sobject,
+        field=field,
+        access=access,
+        token=sf_connection.access_token,
+    )
+
+
+def two_way(integration, object_name: str, hubspot_property: str) -> None:
+    FieldMapping.objects.filter(
+        integration=integration, object=object_name, hubspot_property=hubspot_property
+    ).update(rule="two_way")
+
+
+def retry_due() -> None:
+    SyncError.objects.filter(resolved_at__isnull=True).update(
+        next_retry_at=datetime.now(UTC) - timedelta(minutes=1)
+    )
+
+
+def test_a_contact_edit_of_a_field_refreshed_as_read_only_is_an_error(
+    cycle, emulators, sf_connection, sf_person, hs_person
+):
+    two_way(cycle.integration, "contacts", "jobtitle")
+    two_way(cycle.integration, "contacts", "city")
+    lead = new_lead(sf_person, Email="refreshed@example.com")
+    cycle()
+    contact = cycle.link(salesforce_id=lead).hubspot_id
+    field_access(emulators, sf_connection, "Lead", "Title", "read")
+    schema_refresh(integration=cycle.integration, object_name="contacts")
+
+    hs_update(hs_person, contact, jobtitle="Head of sales", city="Utrecht")
+    run = cycle()
+    record = sf_person.Lead.get(lead)
+    assert (record["Title"], record["City"]) == (None, "Utrecht")  # the other edit went
+    error = SyncError.objects.get(resolved_at__isnull=True)
+    assert (error.record_key, error.error_type) == (f"hubspot:{contact}", "field_permission")
+    assert error.fields == ["Title"] and "Title" in error.message
+    assert "Refresh properties and fields" in error.message
+    assert run.counts["failed"] == 1, run.counts
+
+    field_access(emulators, sf_connection, "Lead", "Title", "edit")
+    schema_refresh(integration=cycle.integration, object_name="contacts")
+    retry_due()
+    cycle()
+    assert sf_person.Lead.get(lead)["Title"] == "Head of sales"
+    error.refresh_from_db()
+    assert error.resolved_at is not None and error.ended_because == ""
+
+
+def test_a_deal_edit_of_a_field_refreshed_as_read_only_is_an_error(
+    deals, emulators, sf_connection, sf_person, hs_person
+):
+    two_way(deals.integration, "deals", "description")
+    two_way(deals.integration, "deals", "dealname")
+    opportunity = new_opportunity(sf_person, Name="Renewal", Description="As sold")
+    deals()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    field_access(emulators, sf_connection, "Opportunity", "Description", "read")
+    schema_refresh(integration=deals.integration, object_name="deals")
+
+    hs_deal_update(hs_person, deal, description="Edited in HubSpot", dealname="Renewal 2027")
+    run = deals()
+    record = sf_person.Opportunity.get(opportunity)
+    assert (record["Description"], record["Name"]) == ("As sold", "Renewal 2027")
+    error = SyncError.objects.get(resolved_at__isnull=True)
+    assert (error.record_key, error.error_type) == (f"hubspot:{deal}", "field_permission")
+    assert error.fields == ["Description"], error.message
+    assert run.counts["failed"] == 1, run.counts
+    # The next cycles keep it open: the deal still holds the edit.
+    deals()
+    assert SyncError.objects.filter(pk=error.pk, resolved_at__isnull=True).exists()
