@@ -60,7 +60,14 @@ ORDER = [
 ]
 RANK = {stage: i for i, stage in enumerate(ORDER)}
 ROLE_FIELDS = ["Id", "IsDeleted", "SystemModstamp", "ContactId", "OpportunityId"]
-OPPORTUNITY_FIELDS = ["Id", "IsDeleted", "SystemModstamp", "IsClosed", "IsWon"]
+OPPORTUNITY_FIELDS = [
+    "Id",
+    "IsDeleted",
+    "SystemModstamp",
+    "IsClosed",
+    "IsWon",
+    "LastStageChangeDate",
+]
 CONTACT_TO_COMPANY = "companies"
 # The error type of a stage HubSpot refused: ended by the lifecycle's own retry only.
 LIFECYCLE_ERROR = "lifecycle_stage"
@@ -78,6 +85,13 @@ LIFECYCLE_STREAMS = ("salesforce:OpportunityContactRole", "salesforce:Opportunit
 # In a lifecycle stream's ``seen``: events stamped before it happened while transitions were
 # off, and never apply (spec §7).
 OFF_UNTIL = "__off_until"
+# In the opportunity stream's ``seen``, before an opportunity id: the stage change time of the
+# win applied (see ``LifecycleTransitions.newly_won``).
+WON = "__won:"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
 
 
 class LifecycleTransitions:
@@ -91,18 +105,46 @@ class LifecycleTransitions:
         self.refused: dict[str, dict[str, str]] = dict(
             (self._refused_row.seen or {}) if self._refused_row else {}
         )
+        # Where this cycle's read of opportunities begins (see ``streams``).
+        self.read_from: datetime | None = None
 
     def streams(self) -> list[SoqlStream]:
         integration = self.ctx.integration
         role_stream, opportunity_stream = LIFECYCLE_STREAMS
+        opportunities = Cursor.load(integration, opportunity_stream)
+        # Where this cycle's read of opportunities begins (the cursor moves page by page).
+        self.read_from = opportunities.since
         return [
             SoqlStream(
                 "OpportunityContactRole", ROLE_FIELDS, Cursor.load(integration, role_stream)
             ),
-            SoqlStream(
-                "Opportunity", OPPORTUNITY_FIELDS, Cursor.load(integration, opportunity_stream)
-            ),
+            SoqlStream("Opportunity", OPPORTUNITY_FIELDS, opportunities),
         ]
+
+    def newly_won(self, opportunity: dict, cursor: Cursor) -> bool:
+        """Won by a stage change not applied yet (spec §7: the opportunity *becomes* Closed
+        Won): a later edit of a long-won opportunity moves nobody forward again, e.g. a
+        contact a marketer moved back on purpose. A change older than where this read began
+        was applied when it was read; one inside the overlap, unless its mark says so (see
+        ``mark_won``). Roles added after the win count through the role stream. Without the
+        stage change's time, every won one counts."""
+        if not opportunity.get("IsWon"):
+            return False
+        changed = parse_time(opportunity.get("LastStageChangeDate"))
+        if changed is None:
+            return True
+        if self.read_from is not None and changed < self.read_from:
+            return False
+        return cursor.row.seen.get(WON + opportunity["Id"]) != _iso(changed)
+
+    @staticmethod
+    def mark_won(cursor: Cursor, won: list[dict]) -> None:
+        """Remember the wins applied, by their stage change's time, beside the versions the
+        cursor keeps inside its overlap (and dropped with them)."""
+        for opportunity in won:
+            changed = parse_time(opportunity.get("LastStageChangeDate"))
+            if changed is not None:
+                cursor.row.seen[WON + opportunity["Id"]] = _iso(changed)
 
     def hold(self, moment: datetime) -> None:
         """Transitions are off: their streams' cursors move to ``moment`` (Salesforce's time
@@ -134,6 +176,7 @@ class LifecycleTransitions:
             and not stream.cursor.seen(version)
             and not (off_until and version.stamp and version.stamp < off_until)
         ]
+        won: list[dict] = []  # opportunities whose win this page applies
         if stream.sobject == "OpportunityContactRole":
             roles = [(r["ContactId"], r["OpportunityId"]) for r in fresh if r.get("ContactId")]
             states = {
@@ -146,9 +189,11 @@ class LifecycleTransitions:
                 )
             }
         else:
-            won = [r["Id"] for r in fresh if r.get("IsWon")]
+            won = [r for r in fresh if self.newly_won(r, stream.cursor)]
             states = {r["Id"]: r for r in fresh}
-            roles = [(r["ContactId"], r["OpportunityId"]) for r in self._roles_of(won)]
+            roles = [
+                (r["ContactId"], r["OpportunityId"]) for r in self._roles_of([o["Id"] for o in won])
+            ]
         targets: dict[str, str] = {}
         for contact_id, opportunity_id in roles:
             opportunity = states.get(opportunity_id)
@@ -165,6 +210,9 @@ class LifecycleTransitions:
             self.apply(targets)
         with transaction.atomic():
             stream.cursor.advance(versions)
+            if won:
+                self.mark_won(stream.cursor, won)
+                stream.cursor.row.save(update_fields=["seen", "updated_at"])
 
     def _roles_of(self, opportunity_ids: list[str]) -> list[dict]:
         if not opportunity_ids:

@@ -11,7 +11,7 @@ from sync_engine.models import ApiCall, RecordLink, SyncError
 from sync_engine.services import object_settings_update
 from sync_engine.sync.cycle import sync_cycle_run
 
-from .helpers import hs_create, hs_get
+from .helpers import hs_create, hs_get, hs_update
 
 
 def opportunity(sf, stage="Prospecting"):
@@ -146,6 +146,49 @@ def test_role_added_after_the_win_counts_and_stages_never_go_back(
     sf.run_action("add_contact_role", opportunity_id=open_opp, contact_id=contact)
     cycle()
     assert stage(hs_person, hs_contact) == "customer"  # never backwards to opportunity
+
+
+def test_an_edit_of_a_won_opportunity_is_no_new_win(cycle, emulators, sf_person, hs_person):
+    """Spec §7's events are a role added and the opportunity *becoming* Closed Won: a rep's
+    later edit of a long-won opportunity doesn't move its contacts forward again (a marketer
+    may have moved one back on purpose: a customer who churned, say)."""
+    won, account = opportunity(sf_person)
+    contact, hs_contact = linked_contact(cycle, sf_person, "churned@example.com", account)
+    sf = emulators.salesforce.app
+    sf.run_action("add_contact_role", opportunity_id=won, contact_id=contact)
+    cycle()
+    sf.run_action("set_stage", opportunity_id=won, stage="Closed Won")
+    cycle()
+    assert stage(hs_person, hs_contact) == "customer"
+    hs_update(hs_person, hs_contact, lifecyclestage="")
+    hs_update(hs_person, hs_contact, lifecyclestage="lead")
+    advance_clocks(emulators, 600)  # long after the win
+    sf_person.Opportunity.update(won, {"Description": "Renewal notes"})
+    cycle()
+    cycle()
+    assert stage(hs_person, hs_contact) == "lead"
+    # Reopened and won again: that is a new win.
+    sf.run_action("set_stage", opportunity_id=won, stage="Prospecting")
+    cycle()
+    sf.run_action("set_stage", opportunity_id=won, stage="Closed Won")
+    cycle()
+    assert stage(hs_person, hs_contact) == "customer"
+
+
+def test_an_edit_right_after_the_win_is_no_new_win_either(cycle, emulators, sf_person, hs_person):
+    """Inside the minutes a read overlaps the last one, the win applied is remembered."""
+    won, account = opportunity(sf_person)
+    contact, hs_contact = linked_contact(cycle, sf_person, "quick@example.com", account)
+    emulators.salesforce.app.run_action("add_contact_role", opportunity_id=won, contact_id=contact)
+    emulators.salesforce.app.run_action("set_stage", opportunity_id=won, stage="Closed Won")
+    cycle()
+    assert stage(hs_person, hs_contact) == "customer"
+    hs_update(hs_person, hs_contact, lifecyclestage="")
+    hs_update(hs_person, hs_contact, lifecyclestage="lead")
+    advance_clocks(emulators, 5)
+    sf_person.Opportunity.update(won, {"Description": "Signed copy attached"})
+    cycle()
+    assert stage(hs_person, hs_contact) == "lead"
 
 
 def test_transitions_can_be_turned_off(cycle, emulators, sf_person, hs_person):
