@@ -138,10 +138,6 @@ PIPELINES_STATE = "tickets:pipelines"
 REFUSED_RETRY = timedelta(hours=1)
 CASE_SCHEMA_CHECK = timedelta(hours=1)  # see TicketSync.follow_case_schema
 ASSOCIATIONS_ON = "tickets:associations"  # the association kinds on last cycle (``seen``)
-# Ticket errors about an edit its case can't take (a stage no case status maps to, a field the
-# integration user may not edit): true while the ticket holds the edit, so a write of the case's
-# other values doesn't end them (see ``keep_held_ticket_errors``).
-HELD_CODES = ("UNKNOWN_STAGE", "INVALID_FIELD_FOR_INSERT_UPDATE")
 
 
 # --- processes, statuses and pipelines (also used by the Tickets-tab wizard) ---------------
@@ -476,11 +472,12 @@ class TicketSync(PairSync):
         self.commit(pairs, cursor, handled)
 
     def keep_held_ticket_errors(self, pairs: list[Pair]) -> None:
-        """A case's values written to its ticket end the ticket's errors only where they
-        overwrote the edit the error is about: a ticket still holding a stage no case status
-        maps to, or an edit of a field the integration user may not edit (``HELD_CODES``),
-        leaves its pair partial, so the commit keeps that error open. One query, only with a
-        two-way mapping."""
+        """A case's values written to its ticket end the ticket's errors (those of its edits
+        going to the case) only where they overwrote the edit the error is about: a ticket
+        still holding a stage no case status maps to, an edit of a field the integration user
+        may not edit, or one a validation rule refused, leaves its pair partial, so the commit
+        keeps that error open. An error naming no mapped field is about whichever two-way
+        value the ticket still holds unsynced. One query, only with a two-way mapping."""
         if not self.two_way:
             return
         linked = {
@@ -495,7 +492,7 @@ class TicketSync(PairSync):
             integration=self.ctx.integration,
             object=OBJECT,
             resolved_at__isnull=True,
-            code__in=HELD_CODES,
+            direction="to_salesforce",
             record_key__in=list(linked),
         ).values_list("record_key", "fields")
         for key, fields in held:
@@ -504,8 +501,17 @@ class TicketSync(PairSync):
             if PIPELINE in written:  # moved to another process's pipeline: a stage of its own
                 written.add(STAGE)
             props = {props_of[f] for f in fields or [] if props_of.get(f) in self.two_way}
-            if props - written:
+            if props - written or (not props and self.holds_unsynced(pair, written)):
                 pair.partial = True
+
+    def holds_unsynced(self, pair: Pair, written: set[str]) -> bool:
+        """Whether the ticket holds a two-way value its case hasn't taken (one differing from
+        the last synced one) that this write doesn't overwrite."""
+        snapshot = pair.link.snapshot if pair.link is not None else {}
+        return any(
+            self.ticket_compared(prop, pair.hs_props.get(prop) or "") != snapshot.get(prop, "")
+            for prop in set(self.two_way) - written
+        )
 
     def keep_later_ticket_edits(self, pairs: list[Pair]) -> None:
         """Two-way values the case moved but the ticket also changed since the last sync go

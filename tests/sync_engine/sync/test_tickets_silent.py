@@ -171,3 +171,44 @@ def test_a_two_way_field_the_integration_user_may_no_longer_edit_is_a_field_perm
     error.refresh_from_db()
     assert error.resolved_at is not None
     assert not SyncError.objects.filter(object="tickets", resolved_at__isnull=True).exists()
+
+
+def test_a_subject_a_validation_rule_refused_stays_an_error_while_the_ticket_holds_it(
+    tickets: Tickets, sf_person, hs_person, emulators
+):
+    """A validation rule refuses an agent's subject edit: the ticket's error stays open when
+    the case's status then reaches the ticket (the ticket still holds the refused subject),
+    and ends once the subject lands."""
+    emulators.salesforce.app.run_action(
+        "add_validation_rule", object="Case", field="Subject", operator="equals",
+        value="Refund now", message="Refunds go through billing", rule_name="No_refunds",
+    )  # fmt: skip
+    FieldMapping.objects.filter(object="tickets", hubspot_property="subject").update(rule="two_way")
+    case = sf_person.Case.create({"Subject": "Billing question", "Status": "New"})["id"]
+    tickets()
+    ticket_id = tickets.link(salesforce_id=case).hubspot_id
+    hs_person.crm.tickets.basic_api.update(
+        ticket_id, SimplePublicObjectInput(properties={"subject": "Refund now"})
+    )
+    tickets()
+    error = SyncError.objects.get(object="tickets", resolved_at__isnull=True)
+    assert (error.record_key, error.error_type) == (
+        f"hubspot:{ticket_id}",
+        "salesforce_custom_code",
+    )
+
+    sf_person.Case.update(case, {"Status": "Working"})
+    tickets()
+    tickets()
+    assert sf_person.Case.get(case)["Subject"] == "Billing question"
+    error.refresh_from_db()
+    assert error.resolved_at is None, error.ended_because
+
+    hs_person.crm.tickets.basic_api.update(
+        ticket_id, SimplePublicObjectInput(properties={"subject": "Refund request"})
+    )
+    advance_clocks(emulators, 5)
+    tickets()
+    assert sf_person.Case.get(case)["Subject"] == "Refund request"
+    error.refresh_from_db()
+    assert error.resolved_at is not None
