@@ -29,6 +29,7 @@ from sync_engine.models import SyncObject
 from sync_engine.object_settings import (
     CUSTOM_PREFIX,
     SETTINGS_CLASSES,
+    PairRemoved,
     SettingsError,
     settings_as_dict,
     settings_class,
@@ -195,7 +196,10 @@ class ObjectSettingsView(APIView):
         return object_name
 
     def _payload(self, integration, object_name: str) -> dict:
-        row = object_sync_get_or_create(integration=integration, object_name=object_name)
+        try:
+            row = object_sync_get_or_create(integration=integration, object_name=object_name)
+        except PairRemoved as removed:  # a custom pair removed meanwhile
+            raise NotFound(f"No custom object pair '{object_name}'.") from removed
         return {
             "object": object_name,
             "enabled": row.enabled,
@@ -232,6 +236,8 @@ class ObjectSettingsView(APIView):
             )
         except SettingsError as error:
             raise ValidationError(_settings_refused(error, cls, changes)) from error
+        except PairRemoved as removed:  # a custom pair removed meanwhile
+            raise NotFound(f"No custom object pair '{object_name}'.") from removed
         payload = self._payload(integration, object_name)
         payload["changed"] = {k: {"from": old, "to": new} for k, (old, new) in diff.items()}
         return Response(payload)

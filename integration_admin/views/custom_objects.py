@@ -29,6 +29,7 @@ from sync_engine.object_settings import (
     CUSTOM_PREFIX,
     MAX_CUSTOM_OBJECTS,
     CustomObjectSettings,
+    PairRemoved,
     SettingsError,
     settings_as_dict,
     settings_for,
@@ -118,13 +119,16 @@ def custom_object_switch(request: HttpRequest, number: int) -> HttpResponse:
     if integration is None:
         raise Http404
     row = _row(integration, number)
-    object_settings_update(
-        integration=integration,
-        object_name=row.object,
-        changes={},
-        enabled=not row.enabled,
-        actor=request.user,
-    )
+    try:
+        object_settings_update(
+            integration=integration,
+            object_name=row.object,
+            changes={},
+            enabled=not row.enabled,
+            actor=request.user,
+        )
+    except PairRemoved as removed:  # removed since _row found it
+        raise Http404 from removed
     label = _label(settings_for(row.object, row.options))
     if row.enabled:
         messages.success(request, _("%(name)s no longer syncs.") % {"name": label})

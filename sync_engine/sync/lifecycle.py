@@ -121,7 +121,9 @@ class LifecycleTransitions:
             SoqlStream("Opportunity", OPPORTUNITY_FIELDS, opportunities),
         ]
 
-    def newly_won(self, opportunity: dict, cursor: Cursor) -> bool:
+    def newly_won(
+        self, opportunity: dict, cursor: Cursor, off_until: datetime | None = None
+    ) -> bool:
         """Won by a stage change not applied yet (spec §7: the opportunity *becomes* Closed
         Won): a later edit of a long-won opportunity moves nobody forward again, e.g. a
         contact a marketer moved back on purpose. A change older than where this read began
@@ -135,6 +137,8 @@ class LifecycleTransitions:
             return True
         if self.read_from is not None and changed < self.read_from:
             return False
+        if off_until is not None and changed < off_until:
+            return False  # won while transitions were off (spec §7: never applies)
         return cursor.row.seen.get(WON + opportunity["Id"]) != _iso(changed)
 
     @staticmethod
@@ -189,7 +193,7 @@ class LifecycleTransitions:
                 )
             }
         else:
-            won = [r for r in fresh if self.newly_won(r, stream.cursor)]
+            won = [r for r in fresh if self.newly_won(r, stream.cursor, off_until)]
             states = {r["Id"]: r for r in fresh}
             roles = [
                 (r["ContactId"], r["OpportunityId"]) for r in self._roles_of([o["Id"] for o in won])

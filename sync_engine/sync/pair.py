@@ -112,6 +112,9 @@ class Pair:
     partial: bool = False  # synced, but a field could not be written (its error stays)
     # Mapped fields whose HubSpot edit Salesforce won't take (not updateable for the user).
     not_writable: list[str] = field(default_factory=list)
+    # Error types that stay open although the pair synced: the record still holds the edit
+    # they are about (its other errors end as usual).
+    kept_errors: set[str] = field(default_factory=set)
     merged: bool = False  # decisions are up to date (merging is idempotent, but not free)
     owner_reset: bool = False
     needs_history: bool = False
@@ -1727,7 +1730,17 @@ class PairSync:
             "doesn't write to Salesforce.",
             names,
         )
-        pair.partial = True  # the commit mustn't end the error just recorded
+        pair.kept_errors.add("field_permission")  # the commit mustn't end it
+
+    def errors_end(self, record_keys: list[str], *, kept: Iterable[str] = ()) -> None:
+        """The records synced: their errors end, but those the pair ends by its own check
+        and the ``kept`` types (their edit is still held)."""
+        services.sync_errors_resolve(
+            integration=self.ctx.integration,
+            object_name=self.object_name,
+            record_keys=record_keys,
+            except_types=(*self.errors_ended_by_own_check, *kept),
+        )
 
     def has_open_errors(self) -> bool:
         """Whether this pair has any current error: a backfill without one needn't look up
@@ -1747,7 +1760,7 @@ class PairSync:
         """Store the pairs' links and snapshots and move ``cursor`` past ``handled`` (and
         each of ``more`` past its versions) in one transaction."""
         now = timezone.now()
-        synced_keys: list[str] = []
+        synced_keys: dict[frozenset[str], list[str]] = {}  # by the error types kept open
         created: list[RecordLink] = []
         # Most commits only move snapshots and moments on: rows whose ids stay as loaded are
         # updated without the indexed id columns (SQLite rewrites an index entry for every
@@ -1783,10 +1796,8 @@ class PairSync:
                 if pair.owner_reset and not pair.hubspot_failed:
                     self.counts["owner_resets"] += 1
                 if not (pair.hubspot_failed or pair.salesforce_failed or pair.partial):
-                    synced_keys += [
-                        f"hubspot:{pair.hubspot_id}",
-                        f"salesforce:{pair.salesforce_id}",
-                    ]
+                    keys = [f"hubspot:{pair.hubspot_id}", f"salesforce:{pair.salesforce_id}"]
+                    synced_keys.setdefault(frozenset(pair.kept_errors), []).extend(keys)
             rows_update(RecordLink, rekeyed, LINK_FIELDS)
             rows_update(RecordLink, updated, LINK_VALUES)
             rows_insert(RecordLink, created)
@@ -1794,12 +1805,8 @@ class PairSync:
                 link.stored_keys = (link.hubspot_id, link.salesforce_id, link.salesforce_type)
             self.creates_settled(pairs)
             if synced_keys and self.has_open_errors():
-                services.sync_errors_resolve(
-                    integration=self.ctx.integration,
-                    object_name=self.object_name,
-                    record_keys=synced_keys,
-                    except_types=self.errors_ended_by_own_check,
-                )
+                for kept, keys in synced_keys.items():
+                    self.errors_end(keys, kept=kept)
             for each, versions in [(cursor, handled), *more]:
                 if each is not None:
                     each.advance(versions)

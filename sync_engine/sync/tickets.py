@@ -475,9 +475,10 @@ class TicketSync(PairSync):
         """A case's values written to its ticket end the ticket's errors (those of its edits
         going to the case) only where they overwrote the edit the error is about: a ticket
         still holding a stage no case status maps to, an edit of a field the integration user
-        may not edit, or one a validation rule refused, leaves its pair partial, so the commit
-        keeps that error open. An error naming no mapped field is about whichever two-way
-        value the ticket still holds unsynced. One query, only with a two-way mapping."""
+        may not edit, or one a validation rule refused, keeps that error open
+        (``Pair.kept_errors``; the record's other errors end). An error naming no mapped field
+        is about whichever two-way value the ticket still holds unsynced: those tickets are
+        read (100 a call). One query, only with a two-way mapping."""
         if not self.two_way:
             return
         linked = {
@@ -488,28 +489,44 @@ class TicketSync(PairSync):
         if not linked:
             return
         props_of = {name: prop for prop, name in self.mapped_names.items() if name}
-        held = SyncError.objects.filter(
-            integration=self.ctx.integration,
-            object=OBJECT,
-            resolved_at__isnull=True,
-            direction="to_salesforce",
-            record_key__in=list(linked),
-        ).values_list("record_key", "fields")
-        for key, fields in held:
+
+        def about(fields) -> set[str]:
+            return {props_of[f] for f in fields or [] if props_of.get(f) in self.two_way}
+
+        held = list(
+            SyncError.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                resolved_at__isnull=True,
+                direction="to_salesforce",
+                record_key__in=list(linked),
+            ).values_list("record_key", "fields", "error_type")
+        )
+        unnamed = sorted(
+            {linked[key].link.hubspot_id for key, fields, _ in held if not about(fields)}
+        )
+        current = self.hubspot_read(unnamed, properties=sorted(self.two_way)) if unnamed else {}
+        for key, fields, error_type in held:
             pair = linked[key]
             written = set(pair.to_hubspot)
             if PIPELINE in written:  # moved to another process's pipeline: a stage of its own
                 written.add(STAGE)
-            props = {props_of[f] for f in fields or [] if props_of.get(f) in self.two_way}
-            if props - written or (not props and self.holds_unsynced(pair, written)):
-                pair.partial = True
+            props = about(fields)
+            if props:
+                holds = bool(props - written)
+            else:
+                ticket = current.get(pair.link.hubspot_id)
+                holds = ticket is not None and self.holds_unsynced(pair, ticket, written)
+            if holds:
+                pair.kept_errors.add(error_type)
 
-    def holds_unsynced(self, pair: Pair, written: set[str]) -> bool:
-        """Whether the ticket holds a two-way value its case hasn't taken (one differing from
-        the last synced one) that this write doesn't overwrite."""
+    def holds_unsynced(self, pair: Pair, ticket: Any, written: set[str]) -> bool:
+        """Whether ``ticket`` (read now) holds a two-way value its case hasn't taken (one
+        differing from the last synced one) that this write doesn't overwrite."""
         snapshot = pair.link.snapshot if pair.link is not None else {}
+        values = ticket.properties or {}
         return any(
-            self.ticket_compared(prop, pair.hs_props.get(prop) or "") != snapshot.get(prop, "")
+            self.ticket_compared(prop, values.get(prop) or "") != snapshot.get(prop, "")
             for prop in set(self.two_way) - written
         )
 
@@ -1017,6 +1034,7 @@ class TicketSync(PairSync):
             )
         }
         pairs, settled = [], []
+        held: list[tuple[str, set[str]]] = []  # (ticket key, error types it keeps open)
         for obj in fresh:
             link = links.get(str(obj.id))
             if link is None:
@@ -1033,6 +1051,8 @@ class TicketSync(PairSync):
                 self.fields_not_writable(pair)
             if pair.to_salesforce or pair.to_hubspot:
                 pairs.append(pair)
+            elif pair.kept_errors:  # only edits the case can't take: their errors stay
+                held.append((f"hubspot:{obj.id}", pair.kept_errors))
             elif not pair.partial:
                 settled.append(f"hubspot:{obj.id}")
         self.salesforce_updates(pairs, SOBJECT)
@@ -1042,6 +1062,8 @@ class TicketSync(PairSync):
             services.sync_errors_resolve(
                 integration=self.ctx.integration, object_name=OBJECT, record_keys=settled
             )
+        for key, kept in held if retry else ():
+            self.errors_end([key], kept=kept)
 
     @staticmethod
     def as_sent(prop: str, value: str) -> str:
@@ -1125,7 +1147,7 @@ class TicketSync(PairSync):
                     f"{prop}: {error}",
                     [name],
                 )
-                pair.partial = True  # the commit mustn't resolve the error just recorded
+                pair.kept_errors.add("property_value")  # the commit mustn't end it
                 return
         pair.snap_salesforce[prop] = value
 
@@ -1156,7 +1178,7 @@ class TicketSync(PairSync):
                 "ticket back to its synced pipeline."
             )
         self.record_error(pair, "to_salesforce", "picklist", "UNKNOWN_STAGE", message, [name])
-        pair.partial = True  # the commit mustn't resolve the error just recorded
+        pair.kept_errors.add("picklist")  # the commit mustn't end it
 
     # --- associations ---------------------------------------------------------------------
     def association_kinds(self) -> list[tuple[str, str, str, str, int]]:

@@ -443,3 +443,26 @@ def test_switched_on_transitions_apply_only_events_from_then_on(
     sf.run_action("add_contact_role", opportunity_id=later, contact_id=contact)
     cycle()
     assert stage(hs_person, hs_contact) == "opportunity"
+
+
+def test_a_win_while_transitions_were_off_stays_without_effect_when_edited_later(
+    cycle, emulators, sf_person, hs_person
+):
+    """Won while transitions were off, switched on a moment later (inside the read's
+    overlap), then the opportunity edited: that win never applies (§7)."""
+    won, account = opportunity(sf_person)
+    contact, hs_contact = linked_contact(cycle, sf_person, "offwin@example.com", account)
+    sf = emulators.salesforce.app
+    sf.run_action("add_contact_role", opportunity_id=won, contact_id=contact)
+    cycle.settings(lifecycle_transitions=False)
+    cycle()
+    sf.run_action("set_stage", opportunity_id=won, stage="Closed Won")
+    advance_clocks(emulators, 5)
+    cycle()
+    before = stage(hs_person, hs_contact)
+    assert before != "customer"
+    cycle.settings(lifecycle_transitions=True)
+    advance_clocks(emulators, 5)
+    sf_person.Opportunity.update(won, {"Description": "Signed"})
+    cycle()
+    assert stage(hs_person, hs_contact) == before

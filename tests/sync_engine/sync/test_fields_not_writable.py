@@ -93,3 +93,33 @@ def test_a_deal_edit_of_a_field_refreshed_as_read_only_is_an_error(
     # The next cycles keep it open: the deal still holds the edit.
     deals()
     assert SyncError.objects.filter(pk=error.pk, resolved_at__isnull=True).exists()
+
+
+def test_a_held_edit_keeps_only_its_own_error_open(
+    cycle, emulators, sf_connection, sf_person, hs_person
+):
+    """The contact still holds a Title edit Salesforce won't take; a City a validation rule
+    refused is then fixed and lands: that error ends, the Title's stays."""
+    two_way(cycle.integration, "contacts", "jobtitle")
+    two_way(cycle.integration, "contacts", "city")
+    emulators.salesforce.app.run_action(
+        "add_validation_rule", object="Lead", field="City", operator="equals",
+        value="Nowhere", message="Nowhere is no city", rule_name="Real_cities",
+    )  # fmt: skip
+    lead = new_lead(sf_person, Email="held@example.com")
+    cycle()
+    contact = cycle.link(salesforce_id=lead).hubspot_id
+    field_access(emulators, sf_connection, "Lead", "Title", "read")
+    schema_refresh(integration=cycle.integration, object_name="contacts")
+
+    hs_update(hs_person, contact, jobtitle="Head of sales", city="Nowhere")
+    cycle()
+    open_errors = SyncError.objects.filter(resolved_at__isnull=True)
+    assert set(open_errors.values_list("error_type", flat=True)) == {
+        "field_permission",
+        "salesforce_custom_code",
+    }
+    hs_update(hs_person, contact, city="Utrecht")
+    cycle()
+    assert sf_person.Lead.get(lead)["City"] == "Utrecht"
+    assert list(open_errors.values_list("error_type", flat=True)) == ["field_permission"]

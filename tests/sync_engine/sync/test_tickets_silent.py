@@ -212,3 +212,41 @@ def test_a_subject_a_validation_rule_refused_stays_an_error_while_the_ticket_hol
     assert sf_person.Case.get(case)["Subject"] == "Refund request"
     error.refresh_from_db()
     assert error.resolved_at is not None
+
+
+def test_a_held_ticket_edit_keeps_only_its_own_error_open(
+    tickets: Tickets, sf_person, hs_person, emulators, sf_connection
+):
+    """The ticket holds a subject the integration user may not write; its description, once
+    refused by a validation rule, is fixed and lands: that error ends, the subject's stays."""
+    FieldMapping.objects.filter(
+        object="tickets", hubspot_property__in=["subject", "content"]
+    ).update(rule="two_way")
+    emulators.salesforce.app.run_action(
+        "add_validation_rule", object="Case", field="Description", operator="equals",
+        value="TBD", message="Describe the problem", rule_name="Real_descriptions",
+    )  # fmt: skip
+    case = sf_person.Case.create({"Subject": "Printer", "Description": "Jams", "Status": "New"})
+    tickets()
+    ticket_id = tickets.link(salesforce_id=case["id"]).hubspot_id
+    emulators.salesforce.app.run_action(
+        "set_field_permission", object="Case", field="Subject", access="read",
+        token=sf_connection.access_token,
+    )  # fmt: skip
+    SchemaCache.objects.filter(object="Case").update(fetched_at=timezone.now() - timedelta(hours=2))
+    hs_person.crm.tickets.basic_api.update(
+        ticket_id, SimplePublicObjectInput(properties={"subject": "Printer 2", "content": "TBD"})
+    )
+    tickets()
+    open_errors = SyncError.objects.filter(object="tickets", resolved_at__isnull=True)
+    assert set(open_errors.values_list("error_type", flat=True)) == {
+        "field_permission",
+        "salesforce_custom_code",
+    }
+    hs_person.crm.tickets.basic_api.update(
+        ticket_id, SimplePublicObjectInput(properties={"content": "Jams on page 2"})
+    )
+    advance_clocks(emulators, 5)
+    tickets()
+    assert sf_person.Case.get(case["id"])["Description"] == "Jams on page 2"
+    assert list(open_errors.values_list("error_type", flat=True)) == ["field_permission"]
