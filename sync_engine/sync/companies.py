@@ -1230,13 +1230,15 @@ class CompanySync(PairSync):
             records = salesforce_by_ids(
                 self.ctx.salesforce, SOBJECT, self.account_fields(), accounts
             )
-            self.resolve_vanished("salesforce", accounts, [r["Id"] for r in records])
+            found = [r["Id"] for r in records]
+            self.resolve_vanished("salesforce", accounts, found, sobject=SOBJECT)
             self.handle_salesforce_accounts(records, None, force=True)
         if contacts:
             records = salesforce_by_ids(
                 self.ctx.salesforce, "Contact", self.contact_account_fields(), contacts
             )
-            self.resolve_vanished("salesforce", contacts, [r["Id"] for r in records])
+            found = [r["Id"] for r in records]
+            self.resolve_vanished("salesforce", contacts, found, sobject="Contact")
             self.associate_in_hubspot(records, force=True)
         if hubspot_ids:
             objects = self.hubspot_reread(hubspot_ids, lambda i: self.hubspot_read(i).values())

@@ -1242,7 +1242,7 @@ class ContactSync(PairSync):
             records = salesforce_by_ids(
                 self.ctx.salesforce, sobject, self.salesforce_fields(sobject), sorted(ids)
             )
-            self.resolve_vanished("salesforce", ids, [r["Id"] for r in records])
+            self.resolve_vanished("salesforce", ids, [r["Id"] for r in records], sobject=sobject)
             self.handle_salesforce_people(sobject, records, None, force=True)
         if hubspot_ids:
             objects = self.hubspot_reread(

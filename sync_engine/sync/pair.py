@@ -1455,21 +1455,44 @@ class PairSync:
             error_ids=[pk for pk, key in untouched if key not in self.not_syncing and taken[pk][3]],
         )
 
-    def resolve_vanished(self, prefix: str, asked: Iterable[str], found: Iterable[str]) -> None:
+    def resolve_vanished(
+        self, prefix: str, asked: Iterable[str], found: Iterable[str], *, sobject: str = ""
+    ) -> None:
         """Records a retry asked for (keys ``<prefix>:<id>``) that no longer exist: nothing is
         left to sync, so their errors end instead of being retried nightly for ever. A HubSpot
         record read again may have been merged away rather than deleted (the read answers
-        with the record it went into): its history says either."""
+        with the record it went into): its history says either. Salesforce records of an
+        ``sobject`` that merges are told apart by one more read (only when some are gone)."""
         gone = set(asked) - {str(i) for i in found}
-        if gone:
-            services.sync_errors_resolve(
-                integration=self.ctx.integration,
-                object_name=self.object_name,
-                record_keys=[f"{prefix}:{i}" for i in sorted(gone)],
-                ended_because=SyncError.EndedBecause.GONE_FROM_HUBSPOT
-                if prefix == "hubspot"
-                else SyncError.EndedBecause.DELETED,
-            )
+        if not gone:
+            return
+        if prefix == "hubspot":
+            reasons = {SyncError.EndedBecause.GONE_FROM_HUBSPOT: gone}
+        else:
+            merged = self.merged_away(sobject, sorted(gone))
+            reasons = {
+                SyncError.EndedBecause.MERGED_IN_SALESFORCE: merged,
+                SyncError.EndedBecause.DELETED: gone - merged,
+            }
+        for reason, ids in reasons.items():
+            if ids:
+                services.sync_errors_resolve(
+                    integration=self.ctx.integration,
+                    object_name=self.object_name,
+                    record_keys=[f"{prefix}:{i}" for i in sorted(ids)],
+                    ended_because=reason,
+                )
+
+    def merged_away(self, sobject: str, ids: list[str]) -> set[str]:
+        """Which of these Salesforce records, gone from a read, were merged into another
+        (``MasterRecordId`` in the recycle bin) rather than deleted; none for an object that
+        doesn't merge."""
+        if "MasterRecordId" not in self.ctx.salesforce_fields.get(sobject, {}):
+            return set()
+        records = salesforce_by_ids(
+            self.ctx.salesforce, sobject, ["Id", "MasterRecordId"], ids, include_deleted=True
+        )
+        return {r["Id"] for r in records if r.get("MasterRecordId")}
 
     def hubspot_reread(
         self, ids: Iterable[str], read: Callable[[list[str]], Iterable[Any]], prefix="hubspot"

@@ -1426,7 +1426,7 @@ class TicketSync(PairSync):
             self.retry_tickets(sorted(hubspot_ids))
         if ids:
             records = salesforce_by_ids(self.ctx.salesforce, SOBJECT, self.case_fields(), ids)
-            self.resolve_vanished("salesforce", ids, [r["Id"] for r in records])
+            self.resolve_vanished("salesforce", ids, [r["Id"] for r in records], sobject=SOBJECT)
             for start in range(0, len(records), BATCH):
                 self.handle_cases(records[start : start + BATCH], None, force=True)
         self.retries_done(requests, len(keys))

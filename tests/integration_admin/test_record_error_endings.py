@@ -146,6 +146,27 @@ def test_a_lead_deleted_before_its_retry_reads_deleted(
     assert page.current == "None: the record no longer syncs."
 
 
+def test_a_lead_merged_away_before_its_retry_reads_merged(
+    admin_client, integration, cycle, emulators, hs_person, sf_person
+):
+    """The same lead merged into another one instead: its error ends as merged away, not
+    deleted, and its page says the surviving record syncs in its place."""
+    hs_create(hs_person, email="taken@example.com", lastname="Holder", company="X")
+    lead = new_lead(sf_person, Email="mover@example.com")
+    master = new_lead(sf_person, Email="master@example.com", LastName="Master")
+    cycle()
+    sf_person.Lead.update(lead, {"Email": "taken@example.com"})
+    cycle()
+    error = SyncError.objects.get(record_key=f"salesforce:{lead}", resolved_at__isnull=True)
+    emulators.salesforce.app.run_action("merge", object="Lead", master_id=master, loser_ids=[lead])
+    cycle()
+    due_now(error)
+    cycle()
+    assert ended(error).ended_because == "merged_in_salesforce"
+    page = RecordPage(admin_client, "contacts", error.record_key)
+    assert page.status.startswith("Not syncing It was merged into another record")
+
+
 # --- merged in Salesforce, then merged or deleted in HubSpot, or resynced -------------------------
 def test_a_contact_kept_after_a_salesforce_merge_then_deleted_in_hubspot_says_both(
     admin_client, integration, cycle, emulators, hs_person, sf_person
