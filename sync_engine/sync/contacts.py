@@ -1081,7 +1081,7 @@ class ContactSync(PairSync):
                 pair.needs_history = True
             if decision.to_salesforce is not None:
                 if not (f.sf_createable if creating_salesforce else f.sf_updateable):
-                    if not creating_salesforce:  # an edit Salesforce won't take: an error
+                    if not creating_salesforce:  # (a create's echo merges it again: caught)
                         pair.not_writable.append(f.name)
                     continue
                 value = decision.to_salesforce

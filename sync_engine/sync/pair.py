@@ -843,10 +843,7 @@ class PairSync:
     def salesforce_updates(self, pairs: list[Pair], sobject: str) -> None:
         """Update the linked Salesforce records that have changes (collections of 200, each
         failing alone into a typed error). Edits of fields the integration user may not edit
-        are an error on their record (``fields_not_writable``), the other edits still go."""
-        for pair in pairs:
-            if pair.not_writable and pair.salesforce is not None:
-                self.fields_not_writable(pair)
+        are left out: the commit makes them an error (``fields_not_writable``)."""
         # Grouped by type: Salesforce takes at most ten runs of one type per request.
         updates = sorted(
             (p for p in pairs if p.salesforce is not None and p.to_salesforce),
@@ -1075,7 +1072,7 @@ class PairSync:
             pair.needs_history = True
         if decision.to_salesforce is not None:
             if not self.ctx.writable(sobject, name, create=creating):
-                if not creating:
+                if not creating:  # (a create's read-back merges it again: caught there)
                     pair.not_writable.append(name)
             else:
                 if converted:
@@ -1732,11 +1729,11 @@ class PairSync:
         self.counts["failed"] += 1
 
     def fields_not_writable(self, pair: Pair) -> None:
-        """HubSpot edits of mapped fields the integration user may no longer edit in
-        Salesforce (field-level security, as the last read of its schema says): a *Field
-        permission* error naming them, as Salesforce's own refusal would be, instead of the
-        edits vanishing. The snapshot keeps the old values, so a retry carries the edits once
-        the fields are editable again; the pair's other edits go now."""
+        """HubSpot values of mapped fields the integration user may not set in Salesforce
+        (edit, or set on a record the sync creates; field-level security, as the last read of
+        its schema says): a *Field permission* error naming them, as Salesforce's own refusal
+        would be, instead of the values vanishing. The snapshot keeps the old values, so a
+        retry carries them once the fields are editable; the pair's other values go now."""
         names = list(dict.fromkeys(pair.not_writable))
         pair.not_writable.clear()
         known = self.ctx.salesforce_fields.get(pair.sobject, {})
@@ -1746,9 +1743,9 @@ class PairSync:
             "to_salesforce",
             "field_permission",
             "INVALID_FIELD_FOR_INSERT_UPDATE",
-            f"The Salesforce integration user can't edit this {pair.sobject}'s {fields}, so "
-            "Salesforce keeps its value and the HubSpot edit doesn't reach it. Give the "
-            "integration user edit access to the field in Salesforce (field-level security), "
+            f"The Salesforce integration user can't set this {pair.sobject}'s {fields}, so "
+            "Salesforce keeps its value and HubSpot's doesn't reach it. Give the integration "
+            "user edit access to the field in Salesforce (field-level security), "
             "then Refresh properties and fields on the tab; or set the mapping to a rule that "
             "doesn't write to Salesforce.",
             names,
@@ -1781,7 +1778,11 @@ class PairSync:
         more: list[tuple[Cursor | None, list[Version]]] = (),
     ) -> None:
         """Store the pairs' links and snapshots and move ``cursor`` past ``handled`` (and
-        each of ``more`` past its versions) in one transaction."""
+        each of ``more`` past its versions) in one transaction. Values the integration user
+        may not set on a record written now are an error first (``fields_not_writable``)."""
+        for pair in pairs:
+            if pair.not_writable and pair.salesforce is not None:  # written now, or refused
+                self.fields_not_writable(pair)
         now = timezone.now()
         synced_keys: dict[frozenset[str], list[str]] = {}  # by the error types kept open
         created: list[RecordLink] = []

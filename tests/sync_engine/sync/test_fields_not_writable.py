@@ -12,8 +12,8 @@ from sync_engine.models import FieldMapping, SyncError
 from sync_engine.services import schema_refresh
 
 from . import test_deals
-from .helpers import hs_update, new_lead
-from .test_deals import hs_deal_update, new_opportunity
+from .helpers import hs_create, hs_update, new_lead
+from .test_deals import deal_from_hubspot, hs_deal_update, new_opportunity
 
 deals = test_deals.deals  # the fixture: deal sync on (contacts too)
 
@@ -123,3 +123,48 @@ def test_a_held_edit_keeps_only_its_own_error_open(
     cycle()
     assert sf_person.Lead.get(lead)["City"] == "Utrecht"
     assert list(open_errors.values_list("error_type", flat=True)) == ["field_permission"]
+
+
+def test_a_lead_made_from_hubspot_without_a_value_it_may_not_set_says_so(
+    cycle, emulators, sf_connection, sf_person, hs_person
+):
+    """A new HubSpot contact becomes a lead, but its job title can't be set by the
+    integration user: the lead is made without it and the contact has a *Field permission*
+    error, instead of the title never reaching Salesforce without a word."""
+    two_way(cycle.integration, "contacts", "jobtitle")
+    cycle()
+    field_access(emulators, sf_connection, "Lead", "Title", "read")
+    schema_refresh(integration=cycle.integration, object_name="contacts")
+    contact = hs_create(
+        hs_person, email="new@example.com", lastname="New", company="X", jobtitle="CTO"
+    )
+    cycle()
+    lead = cycle.link(hubspot_id=contact).salesforce_id
+    assert sf_person.Lead.get(lead)["Title"] is None
+    error = SyncError.objects.get(resolved_at__isnull=True)
+    assert (error.record_key, error.error_type) == (f"hubspot:{contact}", "field_permission")
+    assert error.fields == ["Title"]
+
+    field_access(emulators, sf_connection, "Lead", "Title", "edit")
+    schema_refresh(integration=cycle.integration, object_name="contacts")
+    retry_due()
+    cycle()
+    assert sf_person.Lead.get(lead)["Title"] == "CTO"
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+
+
+def test_an_opportunity_made_from_hubspot_without_a_value_it_may_not_set_says_so(
+    deals, emulators, sf_connection, sf_person, hs_person
+):
+    two_way(deals.integration, "deals", "description")
+    deals()  # the pipelines exist
+    field_access(emulators, sf_connection, "Opportunity", "Description", "read")
+    schema_refresh(integration=deals.integration, object_name="deals")
+    deal, opportunity = deal_from_hubspot(
+        deals, hs_person, dealname="New deal", closedate="2026-12-01", description="Hot lead"
+    )
+    assert sf_person.Opportunity.get(opportunity)["Description"] is None
+    error = SyncError.objects.get(resolved_at__isnull=True)
+    assert (error.record_key, error.error_type) == (f"hubspot:{deal}", "field_permission")
+    assert error.fields == ["Description"]
