@@ -263,6 +263,11 @@ def changeable_settings(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls) if f.name not in fixed)
 
 
+def wizard_only_note(cls: type) -> str:
+    """What a setting only the pair's wizard sets says of itself (API refusals, its schema)."""
+    return f"Set in the {cls.WIZARD} wizard."
+
+
 def unknown_setting(cls: type, name: str) -> str | None:
     """What a change naming ``name`` is told when ``cls`` has no such setting (the settings
     it takes); None when it has."""

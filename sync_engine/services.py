@@ -1236,9 +1236,14 @@ def sync_errors_resolve(
     return resolved
 
 
-def sync_errors_end(*, integration: Integration, error_ids: list[int]) -> int:
+def sync_errors_end(
+    *,
+    integration: Integration,
+    error_ids: list[int],
+    ended_because: str = SyncError.EndedBecause.NOT_SYNCING,
+) -> int:
     """End these current errors (their record no longer syncs, so nothing is left to fix):
-    kept in its history, which says so."""
+    kept in its history, which says so (or why else, ``ended_because``)."""
     ended = 0
     for chunk in _chunked(sorted(error_ids), 500):
         ended += SyncError.objects.filter(
@@ -1246,7 +1251,7 @@ def sync_errors_end(*, integration: Integration, error_ids: list[int]) -> int:
         ).update(
             resolved_at=timezone.now(),
             next_retry_at=None,
-            ended_because=SyncError.EndedBecause.NOT_SYNCING,
+            ended_because=ended_because,
         )
     return ended
 

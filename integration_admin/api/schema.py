@@ -11,7 +11,12 @@ from drf_spectacular.plumbing import ResolvedComponent, is_serializer
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.permissions import SAFE_METHODS
 
-from sync_engine.object_settings import SETTINGS_CLASSES, CustomObjectSettings, changeable_settings
+from sync_engine.object_settings import (
+    SETTINGS_CLASSES,
+    CustomObjectSettings,
+    changeable_settings,
+    wizard_only_note,
+)
 
 NOT_CONNECTED = "Not connected yet: run `manage.py connect` or use the Connection tab."
 
@@ -129,7 +134,7 @@ def settings_schema(object_name: str, cls: type, *, changes: bool) -> dict:
                 prop["pattern"] = "^[0-9]+$"
         if setting.name in wizard_only:
             prop["readOnly"] = True
-            prop["description"] = f"Set in the {cls.WIZARD} wizard."
+            prop["description"] = wizard_only_note(cls)
         elif setting.name in read_only:
             prop["readOnly"] = True
             prop["description"] = "Set by the integration."

@@ -35,6 +35,7 @@ from sync_engine.object_settings import (
     settings_class,
     settings_for,
     unknown_setting,
+    wizard_only_note,
 )
 from sync_engine.selectors import (
     api_calls_hourly,
@@ -224,7 +225,7 @@ class ObjectSettingsView(APIView):
         changes = data.validated_data.get("settings", {})
         fixed = getattr(cls, "WIZARD_ONLY", ())
         if wizard_only := [k for k in changes if k in fixed]:
-            message = f"Set in the {cls.WIZARD} wizard."
+            message = wizard_only_note(cls)
             raise ValidationError({"settings": {k: [message] for k in wizard_only}})
         try:
             diff = object_settings_update(

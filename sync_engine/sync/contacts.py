@@ -316,7 +316,9 @@ class ContactSync(PairSync):
             if record.get("IsConverted"):
                 self.follow_conversion(record, link)
                 # The lead syncs no more (its contact does): its errors have nothing to fix.
-                self.not_syncing.add(f"salesforce:{record['Id']}")
+                key = f"salesforce:{record['Id']}"
+                self.not_syncing.add(key)
+                self.stopped_because[key] = SyncError.EndedBecause.CONVERTED
                 continue
             if link:
                 if not force and self.salesforce_unchanged(sobject, record, link):

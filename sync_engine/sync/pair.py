@@ -187,6 +187,9 @@ class PairSync:
         # Record keys the pair's rules left alone since the retries began (``skipped``), and
         # the errors those retries took up: (key, attempts, next retry, due) when taken.
         self.not_syncing: set[str] = set()
+        # Of those, the ones whose history says more than "no longer syncs" (a lead
+        # converted, say): key -> ``SyncError.EndedBecause``.
+        self.stopped_because: dict[str, str] = {}
         self._held_companies: set[str] | None = None  # ``company_held_after_merge``
         self._paused_flagged: set[str] = set()  # flag rows ``flag_paused`` wrote this cycle
         self._retried: dict[int, tuple[str, int, datetime | None, bool]] = {}
@@ -1399,7 +1402,7 @@ class PairSync:
         """Note what this cycle's retries take up, to settle afterwards (``retries_done``):
         the due errors, and the other current errors of the records an admin asked to sync
         (ended too if the record no longer syncs; their own retry stays as it was)."""
-        self.not_syncing = set()
+        self.not_syncing, self.stopped_because = set(), {}
         self._retried = {
             pk: (key, attempts, next_at, True) for pk, key, _, _, attempts, next_at in due
         }
@@ -1443,10 +1446,15 @@ class PairSync:
                 # Recorded again, or moved on with another error of its record: settled.
                 if (key, attempts, next_at) == taken[pk][:3]:
                     untouched.append((pk, key))
-        services.sync_errors_end(
-            integration=self.ctx.integration,
-            error_ids=[pk for pk, key in untouched if key in self.not_syncing],
-        )
+        stopped: dict[str, list[int]] = defaultdict(list)
+        for pk, key in untouched:
+            if key in self.not_syncing:
+                reason = self.stopped_because.get(key, SyncError.EndedBecause.NOT_SYNCING)
+                stopped[reason].append(pk)
+        for reason, error_ids in stopped.items():
+            services.sync_errors_end(
+                integration=self.ctx.integration, error_ids=error_ids, ended_because=reason
+            )
         services.sync_errors_retry_later(
             integration=self.ctx.integration,
             error_ids=[pk for pk, key in untouched if key not in self.not_syncing and taken[pk][3]],

@@ -167,6 +167,27 @@ def test_a_lead_merged_away_before_its_retry_reads_merged(
     assert page.status.startswith("Not syncing It was merged into another record")
 
 
+def test_a_lead_converted_before_its_retry_reads_converted(
+    admin_client, integration, cycle, emulators, hs_person, sf_person
+):
+    """Converted instead: its error ends saying so, and its page says its contact syncs in
+    its place."""
+    hs_create(hs_person, email="taken@example.com", lastname="Holder", company="X")
+    lead = new_lead(sf_person, Email="mover@example.com")
+    cycle()
+    sf_person.Lead.update(lead, {"Email": "taken@example.com"})
+    cycle()
+    error = SyncError.objects.get(record_key=f"salesforce:{lead}", resolved_at__isnull=True)
+    emulators.salesforce.app.run_action("convert_lead", lead_id=lead, create_opportunity=False)
+    cycle()
+    due_now(error)
+    cycle()
+    assert ended(error).ended_because == "converted"
+    page = RecordPage(admin_client, "contacts", error.record_key)
+    assert "Ended: its Salesforce lead was converted" in page.history
+    assert page.status.startswith("Not syncing The lead was converted in Salesforce")
+
+
 # --- merged in Salesforce, then merged or deleted in HubSpot, or resynced -------------------------
 def test_a_contact_kept_after_a_salesforce_merge_then_deleted_in_hubspot_says_both(
     admin_client, integration, cycle, emulators, hs_person, sf_person
