@@ -353,6 +353,23 @@ ENDED_BECAUSE_LABELS: dict[str, Promise] = {
 }
 
 
+# Why a record no longer syncs, as its page's Status says it, by the reason its latest error
+# ended (``selectors.STOPPED_SYNCING``).
+STOPPED_SYNCING_LABELS: dict[str, Promise] = {
+    "not_syncing": _(
+        "Its last error ended because the sync's rules now leave this record alone (for "
+        "example, it left the inclusion list, or creating such records is turned off). It "
+        "syncs again as soon as they include it."
+    ),
+    "deleted": _("The record was deleted, so nothing is left to sync."),
+    "gone_from_hubspot": _("It was merged or deleted in HubSpot, so nothing is left to sync."),
+    "merged_in_salesforce": _(
+        "It was merged into another record in Salesforce, which syncs in its place."
+    ),
+    "converted": _("The lead was converted in Salesforce: its contact syncs in its place."),
+}
+
+
 RUN_TRIGGER_LABELS: dict[str, Promise] = {
     "schedule": _("Schedule"),
     "manual": _("Sync now"),

@@ -9,6 +9,7 @@ from ..labels import (
     RULE_LABELS,
     RUN_STATUS_LABELS,
     RUN_TRIGGER_LABELS,
+    STOPPED_SYNCING_LABELS,
     category_label,
     error_text,
     offered_rules,
@@ -61,6 +62,12 @@ def run_outcome_filter(run) -> str:
 def ended_because(reason: str) -> str:
     """Why an ended error ended, in the reader's language."""
     return str(ENDED_BECAUSE_LABELS.get(reason or "", ENDED_BECAUSE_LABELS[""]))
+
+
+@register.filter
+def stopped_syncing(reason: str) -> str:
+    """Why a record no longer syncs, by why its latest error ended, in the reader's language."""
+    return str(STOPPED_SYNCING_LABELS[reason])
 
 
 @register.filter

@@ -138,20 +138,6 @@ def _sobject_of(record: dict) -> str:
     )
 
 
-def _gone_because(record: dict | None) -> str | None:
-    """Why a Salesforce person read with its deleted ones is gone (None: it isn't). Not read
-    at all, it was emptied from the recycle bin: deleted, for all one can tell."""
-    if record is None:
-        return SyncError.EndedBecause.DELETED
-    if record.get("IsDeleted"):
-        if record.get("MasterRecordId"):
-            return SyncError.EndedBecause.MERGED_IN_SALESFORCE
-        return SyncError.EndedBecause.DELETED
-    if record.get("IsConverted"):
-        return SyncError.EndedBecause.CONVERTED
-    return None
-
-
 TYPED = NUMBER_TYPES | {"boolean", "date", "datetime"}  # values ``normalize`` rewrites
 
 
@@ -587,7 +573,7 @@ class ContactSync(PairSync):
     def duplicates_settled(self) -> None:
         """End the *Duplicate created by the sync* errors whose person is linked again (it
         syncs), or gone from Salesforce: deleted, merged away, or a lead converted, each
-        ending saying which (``_gone_because``). One query without such errors, one
+        ending saying which (``salesforce_gone``). One query without such errors, one
         Salesforce read for all of them with some."""
         open_errors = dict(
             SyncError.objects.filter(
@@ -608,24 +594,10 @@ class ContactSync(PairSync):
         for record_id, sobject in open_errors.items():
             if record_id not in linked:
                 by_type[sobject or _sobject_of({"Id": record_id})].append(record_id)
-        soqls = []
-        for sobject, ids in by_type.items():
-            fields = ["Id", "IsDeleted", *(["IsConverted"] if sobject == "Lead" else [])]
-            if "MasterRecordId" in self.ctx.salesforce_fields.get(sobject, {}):
-                fields.append("MasterRecordId")  # merged away, not deleted
-            soqls += ids_queries(sobject, fields, sorted(ids))
-        found = {
-            r["Id"]: r
-            for page in composite_query(self.ctx.salesforce, soqls, include_deleted=True)
-            for r in all_records(self.ctx.salesforce, page)
-        }
         settled: dict[str, set[str]] = defaultdict(set)
         settled[SyncError.EndedBecause.SYNCED] = linked
-        for ids in by_type.values():
-            for record_id in ids:
-                reason = _gone_because(found.get(record_id))
-                if reason is not None:
-                    settled[reason].add(record_id)
+        for record_id, reason in self.salesforce_gone(by_type).items():
+            settled[reason].add(record_id)
         for reason, ids in settled.items():
             services.sync_errors_resolve_type(
                 integration=self.ctx.integration,

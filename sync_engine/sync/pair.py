@@ -39,6 +39,7 @@ from .changes import (
     Cursor,
     SoqlStream,
     Version,
+    all_records,
     composite_query,
     first_then,
     http_date,
@@ -1468,36 +1469,43 @@ class PairSync:
         record read again may have been merged away rather than deleted (the read answers
         with the record it went into): its history says either. Salesforce records of an
         ``sobject`` that merges are told apart by one more read (only when some are gone)."""
-        gone = set(asked) - {str(i) for i in found}
+        gone = sorted(set(asked) - {str(i) for i in found})
         if not gone:
             return
         if prefix == "hubspot":
-            reasons = {SyncError.EndedBecause.GONE_FROM_HUBSPOT: gone}
-        else:
-            merged = self.merged_away(sobject, sorted(gone))
-            reasons = {
-                SyncError.EndedBecause.MERGED_IN_SALESFORCE: merged,
-                SyncError.EndedBecause.DELETED: gone - merged,
-            }
-        for reason, ids in reasons.items():
-            if ids:
-                services.sync_errors_resolve(
-                    integration=self.ctx.integration,
-                    object_name=self.object_name,
-                    record_keys=[f"{prefix}:{i}" for i in sorted(ids)],
-                    ended_because=reason,
-                )
+            why = dict.fromkeys(gone, SyncError.EndedBecause.GONE_FROM_HUBSPOT)
+        elif "MasterRecordId" in self.ctx.salesforce_fields.get(sobject, {}):
+            why = self.salesforce_gone({sobject: gone})
+        else:  # an object that doesn't merge: deleted
+            why = {}
+        by_reason: dict[str, list[str]] = defaultdict(list)
+        for record_id in gone:
+            by_reason[why.get(record_id, SyncError.EndedBecause.DELETED)].append(record_id)
+        for reason, ids in by_reason.items():
+            services.sync_errors_resolve(
+                integration=self.ctx.integration,
+                object_name=self.object_name,
+                record_keys=[f"{prefix}:{i}" for i in ids],
+                ended_because=reason,
+            )
 
-    def merged_away(self, sobject: str, ids: list[str]) -> set[str]:
-        """Which of these Salesforce records, gone from a read, were merged into another
-        (``MasterRecordId`` in the recycle bin) rather than deleted; none for an object that
-        doesn't merge."""
-        if "MasterRecordId" not in self.ctx.salesforce_fields.get(sobject, {}):
-            return set()
-        records = salesforce_by_ids(
-            self.ctx.salesforce, sobject, ["Id", "MasterRecordId"], ids, include_deleted=True
-        )
-        return {r["Id"] for r in records if r.get("MasterRecordId")}
+    def salesforce_gone(self, ids_by_type: dict[str, list[str]]) -> dict[str, str]:
+        """Why each of these Salesforce records is gone (id -> ``SyncError.EndedBecause``),
+        read with the deleted ones, every type in one composite call (per 1,500 ids): see
+        ``gone_because``. Records still there are left out."""
+        soqls = []
+        for sobject, ids in ids_by_type.items():
+            fields = ["Id", "IsDeleted", *(["IsConverted"] if sobject == "Lead" else [])]
+            if "MasterRecordId" in self.ctx.salesforce_fields.get(sobject, {}):
+                fields.append("MasterRecordId")  # merged away, not deleted
+            soqls += ids_queries(sobject, fields, sorted(ids))
+        found = {
+            r["Id"]: r
+            for page in composite_query(self.ctx.salesforce, soqls, include_deleted=True)
+            for r in all_records(self.ctx.salesforce, page)
+        }
+        why = {i: gone_because(found.get(i)) for ids in ids_by_type.values() for i in ids}
+        return {i: reason for i, reason in why.items() if reason is not None}
 
     def hubspot_reread(
         self, ids: Iterable[str], read: Callable[[list[str]], Iterable[Any]], prefix="hubspot"
@@ -1846,6 +1854,21 @@ class PairSync:
 
 
 _LINK_SLOTS = {f.attname: n for n, f in enumerate(RecordLink._meta.concrete_fields)}
+
+
+def gone_because(record: dict | None) -> str | None:
+    """Why a Salesforce record read with its deleted ones is gone, None when it isn't: merged
+    into another (``MasterRecordId`` in the recycle bin), deleted (not read at all: emptied
+    from the recycle bin, for all one can tell), or a lead converted."""
+    if record is None:
+        return SyncError.EndedBecause.DELETED
+    if record.get("IsDeleted"):
+        if record.get("MasterRecordId"):
+            return SyncError.EndedBecause.MERGED_IN_SALESFORCE
+        return SyncError.EndedBecause.DELETED
+    if record.get("IsConverted"):
+        return SyncError.EndedBecause.CONVERTED
+    return None
 
 
 def hubspot_error_parts(error: Any) -> tuple[str, str, int]:

@@ -54,6 +54,7 @@ Salesforce user is reset on the ticket to the case's owner (spec §11).
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -1033,14 +1034,15 @@ class TicketSync(PairSync):
                 hubspot_id__in=[str(o.id) for o in fresh],
             )
         }
-        pairs, settled = [], []
-        held: list[tuple[str, set[str]]] = []  # (ticket key, error types it keeps open)
+        pairs = []
+        # Tickets with nothing to write: their errors end, but the types they keep open.
+        settled: dict[frozenset[str], list[str]] = defaultdict(list)
         for obj in fresh:
             link = links.get(str(obj.id))
             if link is None:
                 # Tickets never create cases (spec §14): counted, so the run says so.
                 self.skipped("create_disabled", f"hubspot:{obj.id}")
-                settled.append(f"hubspot:{obj.id}")
+                settled[frozenset()].append(f"hubspot:{obj.id}")
                 continue
             record = {"Id": link.salesforce_id, "SystemModstamp": link.salesforce_modified_at}
             pair = Pair(SOBJECT, record, obj, link)
@@ -1051,19 +1053,13 @@ class TicketSync(PairSync):
                 self.fields_not_writable(pair)
             if pair.to_salesforce or pair.to_hubspot:
                 pairs.append(pair)
-            elif pair.kept_errors:  # only edits the case can't take: their errors stay
-                held.append((f"hubspot:{obj.id}", pair.kept_errors))
             elif not pair.partial:
-                settled.append(f"hubspot:{obj.id}")
+                settled[frozenset(pair.kept_errors)].append(f"hubspot:{obj.id}")
         self.salesforce_updates(pairs, SOBJECT)
         self.hubspot_updates(pairs)
         self.commit(pairs, cursor, handled)
-        if retry and settled:
-            services.sync_errors_resolve(
-                integration=self.ctx.integration, object_name=OBJECT, record_keys=settled
-            )
-        for key, kept in held if retry else ():
-            self.errors_end([key], kept=kept)
+        for kept, keys in settled.items() if retry else ():
+            self.errors_end(keys, kept=kept)
 
     @staticmethod
     def as_sent(prop: str, value: str) -> str:
@@ -1392,10 +1388,9 @@ class TicketSync(PairSync):
             pairs.append(Pair(SOBJECT, record, hubspot, link))
         if pairs:
             self.associate(pairs)
-            resolved = sum(1 for p in pairs if not p.partial)
             self.keep_held_ticket_errors(pairs)
             self.commit(pairs, None, [])
-            self.counts["waits_resolved"] += resolved
+            self.counts["waits_resolved"] += sum(1 for p in pairs if not p.partial)
         self.unflag_paused(finished)
 
     # --- retries --------------------------------------------------------------------------

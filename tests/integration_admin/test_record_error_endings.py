@@ -13,10 +13,18 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
+from integration_admin.labels import STOPPED_SYNCING_LABELS
 from sync_engine.models import RecordLink, SyncError
+from sync_engine.selectors import STOPPED_SYNCING
 from sync_engine.services import object_settings_update, object_sync_get_or_create
 from tests.sync_engine.sync.conftest import Cycle
-from tests.sync_engine.sync.helpers import due_now, hs_create, hs_update, new_lead
+from tests.sync_engine.sync.helpers import (
+    due_now,
+    hs_create,
+    hs_update,
+    lead_refused_for_a_taken_email,
+    new_lead,
+)
 from tests.sync_engine.sync.test_contacts_deletes_merges import (
     merged_in_salesforce,
     merged_into_a_synced_person,
@@ -122,70 +130,51 @@ def test_a_contact_that_left_the_inclusion_list_reads_not_syncing_until_it_syncs
 
 
 # --- the record was deleted ---------------------------------------------------------------------
-def test_a_lead_deleted_before_its_retry_reads_deleted(
-    admin_client, integration, cycle, emulators, hs_person, sf_person
-):
-    """A lead HubSpot can't take (its new email belongs to another contact), deleted in
-    Salesforce before its retry: its error ends as deleted."""
-    hs_create(hs_person, email="taken@example.com", lastname="Holder", company="X")
-    lead = new_lead(sf_person, Email="mover@example.com")
-    cycle()
-    sf_person.Lead.update(lead, {"Email": "taken@example.com"})
-    cycle()
-    error = SyncError.objects.get(record_key=f"salesforce:{lead}", resolved_at__isnull=True)
-    assert error.error_type == "email_in_use"
+def lead_deleted(emulators, sf_person, lead: str) -> None:
     sf_person.Lead.delete(lead)
+
+
+def lead_merged_away(emulators, sf_person, lead: str) -> None:
+    master = new_lead(sf_person, Email="master@example.com", LastName="Master")
+    emulators.salesforce.app.run_action("merge", object="Lead", master_id=master, loser_ids=[lead])
+
+
+def lead_converted(emulators, sf_person, lead: str) -> None:
+    emulators.salesforce.app.run_action("convert_lead", lead_id=lead, create_opportunity=False)
+
+
+@pytest.mark.parametrize(
+    ("gone", "reason", "history", "status"),
+    [
+        (lead_deleted, "deleted", "Ended: the record was deleted",
+         "The record was deleted, so nothing is left to sync."),
+        (lead_merged_away, "merged_in_salesforce", "Ended: its Salesforce record was merged away",
+         "It was merged into another record in Salesforce, which syncs in its place."),
+        (lead_converted, "converted", "Ended: its Salesforce lead was converted",
+         "The lead was converted in Salesforce: its contact syncs in its place."),
+    ],
+)  # fmt: skip
+def test_a_lead_gone_before_its_retry_says_how(
+    admin_client, integration, cycle, emulators, hs_person, sf_person, gone, reason, history, status
+):
+    """A lead HubSpot can't take (its new email belongs to another contact), deleted, merged
+    into another lead or converted in Salesforce before its retry: its error ends saying
+    which, and its page says it no longer syncs, and why."""
+    lead, error = lead_refused_for_a_taken_email(cycle, sf_person, hs_person)
+    gone(emulators, sf_person, lead)
     cycle()
     due_now(error)
     cycle()
-    assert ended(error).ended_because == "deleted"
+    assert ended(error).ended_because == reason
 
     page = RecordPage(admin_client, "contacts", error.record_key)
-    assert "Ended: the record was deleted" in page.history
-    assert page.status == "Not syncing The record was deleted, so nothing is left to sync."
+    assert history in page.history
+    assert page.status == f"Not syncing {status}"
     assert page.current == "None: the record no longer syncs."
 
 
-def test_a_lead_merged_away_before_its_retry_reads_merged(
-    admin_client, integration, cycle, emulators, hs_person, sf_person
-):
-    """The same lead merged into another one instead: its error ends as merged away, not
-    deleted, and its page says the surviving record syncs in its place."""
-    hs_create(hs_person, email="taken@example.com", lastname="Holder", company="X")
-    lead = new_lead(sf_person, Email="mover@example.com")
-    master = new_lead(sf_person, Email="master@example.com", LastName="Master")
-    cycle()
-    sf_person.Lead.update(lead, {"Email": "taken@example.com"})
-    cycle()
-    error = SyncError.objects.get(record_key=f"salesforce:{lead}", resolved_at__isnull=True)
-    emulators.salesforce.app.run_action("merge", object="Lead", master_id=master, loser_ids=[lead])
-    cycle()
-    due_now(error)
-    cycle()
-    assert ended(error).ended_because == "merged_in_salesforce"
-    page = RecordPage(admin_client, "contacts", error.record_key)
-    assert page.status.startswith("Not syncing It was merged into another record")
-
-
-def test_a_lead_converted_before_its_retry_reads_converted(
-    admin_client, integration, cycle, emulators, hs_person, sf_person
-):
-    """Converted instead: its error ends saying so, and its page says its contact syncs in
-    its place."""
-    hs_create(hs_person, email="taken@example.com", lastname="Holder", company="X")
-    lead = new_lead(sf_person, Email="mover@example.com")
-    cycle()
-    sf_person.Lead.update(lead, {"Email": "taken@example.com"})
-    cycle()
-    error = SyncError.objects.get(record_key=f"salesforce:{lead}", resolved_at__isnull=True)
-    emulators.salesforce.app.run_action("convert_lead", lead_id=lead, create_opportunity=False)
-    cycle()
-    due_now(error)
-    cycle()
-    assert ended(error).ended_because == "converted"
-    page = RecordPage(admin_client, "contacts", error.record_key)
-    assert "Ended: its Salesforce lead was converted" in page.history
-    assert page.status.startswith("Not syncing The lead was converted in Salesforce")
+def test_every_reason_a_record_stops_syncing_has_its_words():
+    assert set(STOPPED_SYNCING) == set(STOPPED_SYNCING_LABELS)
 
 
 # --- merged in Salesforce, then merged or deleted in HubSpot, or resynced -------------------------

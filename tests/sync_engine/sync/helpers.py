@@ -120,3 +120,18 @@ def due_now(error) -> None:
     from sync_engine.models import SyncError
 
     SyncError.objects.filter(pk=error.pk).update(next_retry_at=timezone.now())
+
+
+def lead_refused_for_a_taken_email(cycle, sf_person, hs_person) -> tuple[str, object]:
+    """A synced lead whose new email belongs to another HubSpot contact: HubSpot can't take
+    it, so the lead has an open *Email already in use* error. (lead id, the error)."""
+    from sync_engine.models import SyncError
+
+    hs_create(hs_person, email="taken@example.com", lastname="Holder", company="X")
+    lead = new_lead(sf_person, Email="mover@example.com")
+    cycle()
+    sf_person.Lead.update(lead, {"Email": "taken@example.com"})
+    cycle()
+    error = SyncError.objects.get(record_key=f"salesforce:{lead}", resolved_at__isnull=True)
+    assert error.error_type == "email_in_use"
+    return lead, error

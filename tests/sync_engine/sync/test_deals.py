@@ -97,6 +97,28 @@ def opportunity_with_role(deals, sf_person, *, account, person, email, opportuni
     return account_id, contact_id, opportunity_id
 
 
+def deal_with_two_roles(deals, sf_person, name: str) -> tuple[str, str, str, str]:
+    """An opportunity ``name`` with Ann's and Bob's contact roles, synced (its own writes
+    read back): (opportunity, deal, Ann's contact, Bob's contact)."""
+    domain = name.lower().replace(" ", "-")
+    ann = sf_person.Contact.create({"LastName": "Ann", "Email": f"ann@{domain}.example"})["id"]
+    bob = sf_person.Contact.create({"LastName": "Bob", "Email": f"bob@{domain}.example"})["id"]
+    opportunity = new_opportunity(sf_person, Name=name)
+    for contact in (ann, bob):
+        deals.sf_action("add_contact_role", opportunity_id=opportunity, contact_id=contact)
+    deals.all()
+    deals()  # reads back its own writes
+    return opportunity, deals.link(salesforce_id=opportunity).hubspot_id, ann, bob
+
+
+def role_delete(sf_person, contact: str) -> None:
+    """The contact's role deleted in Salesforce."""
+    role = sf_person.query(
+        f"SELECT Id FROM OpportunityContactRole WHERE ContactId = '{contact}'"  # noqa: S608
+    )["records"][0]["Id"]
+    sf_person.OpportunityContactRole.delete(role)
+
+
 def hs_deal(hs, **properties) -> str:
     return hs.crm.deals.basic_api.create(DealCreate(properties=properties)).id
 
@@ -433,14 +455,7 @@ def test_contact_roles_and_deal_contacts_follow_each_other(deals, sf_person, hs_
 def test_a_changed_opportunity_brings_its_contact_roles_along(deals, sf_person, hs_person):
     """The opportunity stream asks for each opportunity's roles with it (a child query), so a
     cycle with a changed opportunity reads them in the same call, deleted roles left out."""
-    ann = sf_person.Contact.create({"LastName": "Ann", "Email": "ann@along.example"})["id"]
-    bob = sf_person.Contact.create({"LastName": "Bob", "Email": "bob@along.example"})["id"]
-    opportunity = new_opportunity(sf_person, Name="Along")
-    for contact in (ann, bob):
-        deals.sf_action("add_contact_role", opportunity_id=opportunity, contact_id=contact)
-    deals.all()
-    deals()  # reads back its own writes
-    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    opportunity, deal, ann, bob = deal_with_two_roles(deals, sf_person, "Along")
     hs_ann = RecordLink.objects.get(object="contacts", salesforce_id=ann).hubspot_id
     hs_bob = RecordLink.objects.get(object="contacts", salesforce_id=bob).hubspot_id
 
@@ -453,10 +468,7 @@ def test_a_changed_opportunity_brings_its_contact_roles_along(deals, sf_person, 
     assert deal_contacts(hs_person, deal) == sorted([hs_ann, hs_bob])
 
     # A role deleted with the rename is left out of what the opportunity brings along.
-    bob_role = sf_person.query(
-        f"SELECT Id FROM OpportunityContactRole WHERE ContactId = '{bob}'"  # noqa: S608
-    )["records"][0]["Id"]
-    sf_person.OpportunityContactRole.delete(bob_role)
+    role_delete(sf_person, bob)
     sf_person.Opportunity.update(opportunity, {"Name": "Along, without Bob"})
     deals()
     assert deal_contacts(hs_person, deal) == [hs_ann]

@@ -10,9 +10,11 @@ from . import test_deals
 from .test_deals import (
     deal_contacts,
     deal_from_hubspot,
+    deal_with_two_roles,
     hs_deal_ids,
     hs_deal_update,
     new_opportunity,
+    role_delete,
     roles,
 )
 
@@ -79,20 +81,10 @@ def test_a_deal_from_hubspot_whose_opportunity_was_hard_deleted_creates_none(
 def test_a_deal_edit_reads_only_live_contact_roles(deals, sf_person, hs_person):
     """A deal edit reads its opportunity with queryAll (to tell the recycle bin from gone),
     its roles riding along: a role deleted in Salesforce stays off the deal."""
-    ann = sf_person.Contact.create({"LastName": "Ann", "Email": "ann@live.example"})["id"]
-    bob = sf_person.Contact.create({"LastName": "Bob", "Email": "bob@live.example"})["id"]
-    opportunity = new_opportunity(sf_person, Name="Live roles")
-    for contact in (ann, bob):
-        deals.sf_action("add_contact_role", opportunity_id=opportunity, contact_id=contact)
-    deals.all()
-    deals()  # reads back its own writes
-    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    opportunity, deal, ann, bob = deal_with_two_roles(deals, sf_person, "Live roles")
     hs_ann = RecordLink.objects.get(object="contacts", salesforce_id=ann).hubspot_id
 
-    bob_role = sf_person.query(
-        f"SELECT Id FROM OpportunityContactRole WHERE ContactId = '{bob}'"  # noqa: S608
-    )["records"][0]["Id"]
-    sf_person.OpportunityContactRole.delete(bob_role)
+    role_delete(sf_person, bob)
     deals()
     assert deal_contacts(hs_person, deal) == [hs_ann]
 

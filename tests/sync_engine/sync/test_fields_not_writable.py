@@ -18,6 +18,9 @@ from .test_deals import deal_from_hubspot, hs_deal_update, new_opportunity
 deals = test_deals.deals  # the fixture: deal sync on (contacts too)
 
 
+PAIR_OF = {"Lead": "contacts", "Opportunity": "deals"}
+
+
 def field_access(emulators, sf_connection, sobject: str, field: str, access: str) -> None:
     """Field-level security changed in Salesforce, and the admin's Refresh reading it."""
     emulators.salesforce.app.run_action(
@@ -27,6 +30,7 @@ def field_access(emulators, sf_connection, sobject: str, field: str, access: str
         access=access,
         token=sf_connection.access_token,
     )
+    schema_refresh(integration=sf_connection.integration, object_name=PAIR_OF[sobject])
 
 
 def two_way(integration, object_name: str, hubspot_property: str) -> None:
@@ -50,7 +54,6 @@ def test_a_contact_edit_of_a_field_refreshed_as_read_only_is_an_error(
     cycle()
     contact = cycle.link(salesforce_id=lead).hubspot_id
     field_access(emulators, sf_connection, "Lead", "Title", "read")
-    schema_refresh(integration=cycle.integration, object_name="contacts")
 
     hs_update(hs_person, contact, jobtitle="Head of sales", city="Utrecht")
     run = cycle()
@@ -63,7 +66,6 @@ def test_a_contact_edit_of_a_field_refreshed_as_read_only_is_an_error(
     assert run.counts["failed"] == 1, run.counts
 
     field_access(emulators, sf_connection, "Lead", "Title", "edit")
-    schema_refresh(integration=cycle.integration, object_name="contacts")
     retry_due()
     cycle()
     assert sf_person.Lead.get(lead)["Title"] == "Head of sales"
@@ -80,7 +82,6 @@ def test_a_deal_edit_of_a_field_refreshed_as_read_only_is_an_error(
     deals()
     deal = deals.link(salesforce_id=opportunity).hubspot_id
     field_access(emulators, sf_connection, "Opportunity", "Description", "read")
-    schema_refresh(integration=deals.integration, object_name="deals")
 
     hs_deal_update(hs_person, deal, description="Edited in HubSpot", dealname="Renewal 2027")
     run = deals()
@@ -110,7 +111,6 @@ def test_a_held_edit_keeps_only_its_own_error_open(
     cycle()
     contact = cycle.link(salesforce_id=lead).hubspot_id
     field_access(emulators, sf_connection, "Lead", "Title", "read")
-    schema_refresh(integration=cycle.integration, object_name="contacts")
 
     hs_update(hs_person, contact, jobtitle="Head of sales", city="Nowhere")
     cycle()
@@ -134,7 +134,6 @@ def test_a_lead_made_from_hubspot_without_a_value_it_may_not_set_says_so(
     two_way(cycle.integration, "contacts", "jobtitle")
     cycle()
     field_access(emulators, sf_connection, "Lead", "Title", "read")
-    schema_refresh(integration=cycle.integration, object_name="contacts")
     contact = hs_create(
         hs_person, email="new@example.com", lastname="New", company="X", jobtitle="CTO"
     )
@@ -146,7 +145,6 @@ def test_a_lead_made_from_hubspot_without_a_value_it_may_not_set_says_so(
     assert error.fields == ["Title"]
 
     field_access(emulators, sf_connection, "Lead", "Title", "edit")
-    schema_refresh(integration=cycle.integration, object_name="contacts")
     retry_due()
     cycle()
     assert sf_person.Lead.get(lead)["Title"] == "CTO"
@@ -160,7 +158,6 @@ def test_an_opportunity_made_from_hubspot_without_a_value_it_may_not_set_says_so
     two_way(deals.integration, "deals", "description")
     deals()  # the pipelines exist
     field_access(emulators, sf_connection, "Opportunity", "Description", "read")
-    schema_refresh(integration=deals.integration, object_name="deals")
     deal, opportunity = deal_from_hubspot(
         deals, hs_person, dealname="New deal", closedate="2026-12-01", description="Hot lead"
     )

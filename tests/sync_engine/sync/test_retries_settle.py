@@ -22,7 +22,7 @@ from sync_engine.services import (
 from sync_engine.sync.cycle import sync_cycle_run
 
 from . import test_companies, test_deals
-from .helpers import due_now, hs_create, hs_update, new_lead
+from .helpers import due_now, hs_create, hs_update, lead_refused_for_a_taken_email, new_lead
 from .test_companies import hs_company
 from .test_contacts_inclusion_list import make_list
 from .test_deals import hs_deal, hs_deal_update, hs_stage
@@ -242,13 +242,7 @@ def test_a_converted_leads_error_ends_at_its_retry_and_its_contact_carries_on(
 ):
     """A lead converted while it had an error syncs no more (its contact does): the lead's
     error ends at its retry, and the contact, failing the same way, has its own."""
-    hs_create(hs_person, email="taken@example.com", lastname="Holder", company="X")
-    lead = new_lead(sf_person, Email="mover@example.com")
-    cycle()
-    sf_person.Lead.update(lead, {"Email": "taken@example.com"})
-    cycle()
-    error = SyncError.objects.get(record_key=f"salesforce:{lead}", resolved_at__isnull=True)
-    assert error.error_type == "email_in_use"
+    lead, error = lead_refused_for_a_taken_email(cycle, sf_person, hs_person)
     contact = emulators.salesforce.app.run_action(
         "convert_lead", lead_id=lead, create_opportunity=False
     )["contact_id"]

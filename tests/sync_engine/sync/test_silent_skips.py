@@ -9,7 +9,7 @@ from hubspot.crm.tickets import SimplePublicObjectInput
 from sync_engine.models import FieldMapping, SyncError
 
 from . import test_tickets
-from .test_tickets import ticket
+from .test_tickets import stuck_in_an_unmapped_stage, ticket
 
 tickets = test_tickets.tickets  # the fixture: ticket sync set up and on
 
@@ -17,29 +17,9 @@ tickets = test_tickets.tickets  # the fixture: ticket sync set up and on
 def test_a_ticket_moved_to_a_stage_no_case_status_maps_to_says_its_case_keeps_its_status(
     tickets, sf_person, hs_person
 ):
-    # The wizard mapped the master process to HubSpot's Support Pipeline, "New" and "Closed"
-    # only; the stage is two-way, so a ticket moved in HubSpot should move its case.
-    tickets.settings(
-        pipelines={
-            "master": {
-                "label": "Master",
-                "pipeline": "0",
-                "stages": {"New": "1", "Closed": "4"},
-                "managed": False,
-            }
-        }
-    )
-    FieldMapping.objects.filter(object="tickets", hubspot_property="hs_pipeline_stage").update(
-        rule="two_way"
-    )
-    case = sf_person.Case.create({"Subject": "Stuck", "Status": "New"})["id"]
-    tickets()
-    ticket_id = tickets.link(salesforce_id=case).hubspot_id
-    # Stage "2" (Waiting on contact) has no case status.
-    hs_person.crm.tickets.basic_api.update(
-        ticket_id, SimplePublicObjectInput(properties={"hs_pipeline_stage": "2"})
-    )
-    run = tickets()
+    # The stage is two-way, so a ticket moved in HubSpot should move its case; its stage
+    # "2" (Waiting on contact) has no case status.
+    case, ticket_id, run = stuck_in_an_unmapped_stage(tickets, sf_person, hs_person)
     assert sf_person.Case.get(case)["Status"] == "New"  # nothing to move it to
     error = SyncError.objects.get(
         object="tickets", record_key=f"hubspot:{ticket_id}", resolved_at__isnull=True

@@ -17,6 +17,7 @@ from sync_engine.models import (
     SchemaCache,
     SyncCursor,
     SyncError,
+    SyncRun,
     System,
 )
 from sync_engine.services import (
@@ -84,6 +85,82 @@ def associated(hs, ticket_id: str, to_type: str) -> list[str]:
 def stage_labels(hs, pipeline_id: str) -> dict[str, str]:
     pipeline = hs.crm.pipelines.pipelines_api.get_by_id("tickets", pipeline_id)
     return {s.id: s.label for s in pipeline.stages}
+
+
+WAITING_ON_CONTACT = "2"  # Support Pipeline stages no case status maps to (see below)
+WAITING_ON_US = "3"
+
+
+def support_pipeline_new_and_closed_only(tickets: Tickets) -> None:
+    """The wizard mapped the master process to HubSpot's Support Pipeline: "New" to stage 1,
+    "Closed" to stage 4, nothing to the stages between."""
+    tickets.settings(
+        pipelines={
+            "master": {
+                "label": "Master",
+                "pipeline": "0",
+                "stages": {"New": "1", "Closed": "4"},
+                "managed": False,
+            }
+        }
+    )
+
+
+def unknown_stage_error(ticket_id: str) -> SyncError:
+    return SyncError.objects.get(
+        object="tickets", record_key=f"hubspot:{ticket_id}", code="UNKNOWN_STAGE"
+    )
+
+
+def stuck_in_an_unmapped_stage(tickets: Tickets, sf_person, hs_person) -> tuple[str, str, SyncRun]:
+    """A case whose ticket an agent moved to a stage no case status maps to (the stage is
+    two-way): the ticket's *Picklists* error is open. (case id, ticket id, the run that
+    found it)."""
+    from hubspot.crm.tickets import SimplePublicObjectInput
+
+    support_pipeline_new_and_closed_only(tickets)
+    FieldMapping.objects.filter(object="tickets", hubspot_property="hs_pipeline_stage").update(
+        rule="two_way"
+    )
+    case = sf_person.Case.create({"Subject": "Stuck", "Status": "New"})["id"]
+    tickets()
+    ticket_id = tickets.link(salesforce_id=case).hubspot_id
+    hs_person.crm.tickets.basic_api.update(
+        ticket_id, SimplePublicObjectInput(properties={"hs_pipeline_stage": WAITING_ON_CONTACT})
+    )
+    run = tickets()
+    assert unknown_stage_error(ticket_id).resolved_at is None
+    return case, ticket_id, run
+
+
+def ticket_edit_refused(
+    tickets: Tickets, sf_person, hs_person, emulators
+) -> tuple[str, str, SyncError, str]:
+    """A case "Original" whose ticket's two-way subject an agent changed to "Blocked by rule",
+    which a validation rule refuses: the ticket's error is open and the case unchanged.
+    (case id, ticket id, the error, the rule's name)."""
+    from hubspot.crm.tickets import SimplePublicObjectInput
+
+    FieldMapping.objects.filter(object="tickets", hubspot_property="subject").update(rule="two_way")
+    case = sf_person.Case.create({"Subject": "Original", "Status": "New"})["id"]
+    tickets()
+    ticket_id = tickets.link(salesforce_id=case).hubspot_id
+    rule = emulators.salesforce.app.run_action(
+        "add_validation_rule", object="Case", field="Subject", operator="contains",
+        value="Blocked", message="Subject may not say Blocked", error_field="Subject",
+    )  # fmt: skip
+    hs_person.crm.tickets.basic_api.update(
+        ticket_id, SimplePublicObjectInput(properties={"subject": "Blocked by rule"})
+    )
+    tickets()
+    error = SyncError.objects.get(object="tickets", resolved_at__isnull=True)
+    assert (error.record_key, error.error_type) == (
+        f"hubspot:{ticket_id}",
+        "salesforce_custom_code",
+    )
+    assert "Subject may not say Blocked" in error.message
+    assert sf_person.Case.get(case)["Subject"] == "Original"
+    return case, ticket_id, error, rule
 
 
 def test_a_case_creates_a_ticket_in_its_pipeline_and_an_idle_cycle_writes_nothing(
@@ -308,17 +385,7 @@ def test_association_toggles_off_leave_associations_alone(tickets, sf_person, hs
 def test_an_existing_pipeline_maps_statuses_by_label_and_reports_unmapped_ones(
     tickets, sf_person, hs_person
 ):
-    # The wizard mapped the master process to HubSpot's Support Pipeline.
-    tickets.settings(
-        pipelines={
-            "master": {
-                "label": "Master",
-                "pipeline": "0",
-                "stages": {"New": "1", "Closed": "4"},
-                "managed": False,
-            }
-        }
-    )
+    support_pipeline_new_and_closed_only(tickets)
     new = sf_person.Case.create({"Subject": "A", "Status": "New"})["id"]
     odd = sf_person.Case.create({"Subject": "B", "Status": "Escalated"})["id"]
     run = tickets()
@@ -695,29 +762,9 @@ def test_a_hubspot_edit_salesforce_rejects_reaches_the_case_when_retried(
 ):
     """A retry of a ticket's error carries the HubSpot edit again; it must not push the case's
     old value over it and call the error resolved. Nor may an admin's Resync of the case."""
-    from hubspot.crm.tickets import SimplePublicObjectInput
-
     from sync_engine.services import record_resync
 
-    FieldMapping.objects.filter(object="tickets", hubspot_property="subject").update(rule="two_way")
-    case = sf_person.Case.create({"Subject": "Original", "Status": "New"})["id"]
-    tickets()
-    ticket_id = tickets.link(salesforce_id=case).hubspot_id
-    rule = emulators.salesforce.app.run_action(
-        "add_validation_rule", object="Case", field="Subject", operator="contains",
-        value="Blocked", message="Subject may not say Blocked", error_field="Subject",
-    )  # fmt: skip
-    hs_person.crm.tickets.basic_api.update(
-        ticket_id, SimplePublicObjectInput(properties={"subject": "Blocked by rule"})
-    )
-    tickets()
-    error = SyncError.objects.get(object="tickets", resolved_at__isnull=True)
-    assert (error.record_key, error.error_type) == (
-        f"hubspot:{ticket_id}",
-        "salesforce_custom_code",
-    )
-    assert "Subject may not say Blocked" in error.message
-    assert sf_person.Case.get(case)["Subject"] == "Original"
+    case, ticket_id, error, rule = ticket_edit_refused(tickets, sf_person, hs_person, emulators)
 
     # The admin fixes the rule; the retry falls due (or the admin resyncs the case).
     emulators.salesforce.app.run_action("remove_validation_rule", rule_name=rule)

@@ -16,40 +16,16 @@ from sync_engine.models import FieldMapping, SchemaCache, SyncError
 
 from . import test_tickets
 from .helpers import due_now
-from .test_tickets import Tickets, ticket
+from .test_tickets import (
+    WAITING_ON_CONTACT,
+    WAITING_ON_US,
+    Tickets,
+    stuck_in_an_unmapped_stage,
+    ticket,
+    ticket_edit_refused,
+)
 
 tickets = test_tickets.tickets  # the fixture: ticket sync set up and on
-
-WAITING_ON_CONTACT = "2"  # Support Pipeline stages no case status maps to below
-WAITING_ON_US = "3"
-
-
-def stuck_in_an_unmapped_stage(tickets: Tickets, sf_person, hs_person) -> tuple[str, str]:
-    """A case whose ticket an agent moved to a stage no case status maps to (the wizard
-    mapped the master process to Support Pipeline, New and Closed only; the stage is
-    two-way): the ticket's *Picklists* error is open. Returns (case id, ticket id)."""
-    tickets.settings(
-        pipelines={
-            "master": {
-                "label": "Master",
-                "pipeline": "0",
-                "stages": {"New": "1", "Closed": "4"},
-                "managed": False,
-            }
-        }
-    )
-    FieldMapping.objects.filter(object="tickets", hubspot_property="hs_pipeline_stage").update(
-        rule="two_way"
-    )
-    case = sf_person.Case.create({"Subject": "Stuck", "Status": "New"})["id"]
-    tickets()
-    ticket_id = tickets.link(salesforce_id=case).hubspot_id
-    hs_person.crm.tickets.basic_api.update(
-        ticket_id, SimplePublicObjectInput(properties={"hs_pipeline_stage": WAITING_ON_CONTACT})
-    )
-    tickets()
-    assert unknown_stage_error(ticket_id).resolved_at is None
-    return case, ticket_id
 
 
 def unknown_stage_error(ticket_id: str) -> SyncError:
@@ -65,7 +41,7 @@ def test_an_unmapped_stage_stays_an_error_until_a_case_write_overwrites_the_stag
     stays in its stage, so the case still can't follow it and the error stays open (it
     ended as synced before). Once the case's status changes after the ticket's move, the
     later change wins: the ticket goes to that status's stage and nothing is left to fix."""
-    case, ticket_id = stuck_in_an_unmapped_stage(tickets, sf_person, hs_person)
+    case, ticket_id, _ = stuck_in_an_unmapped_stage(tickets, sf_person, hs_person)
     error = unknown_stage_error(ticket_id)
     sf_person.Case.update(case, {"Subject": "Stuck, edited"})
     run = tickets()
@@ -94,7 +70,7 @@ def test_an_unmapped_stage_moved_after_the_case_status_keeps_its_error(
 ):
     """The case's status changed, then the agent moved the ticket to another unmapped stage:
     the ticket's later move wins over the status, so the ticket keeps it and its error."""
-    case, ticket_id = stuck_in_an_unmapped_stage(tickets, sf_person, hs_person)
+    case, ticket_id, _ = stuck_in_an_unmapped_stage(tickets, sf_person, hs_person)
     error = unknown_stage_error(ticket_id)
     sf_person.Case.update(case, {"Status": "Closed", "Subject": "Closed meanwhile"})
     advance_clocks(emulators, 2)
@@ -179,28 +155,12 @@ def test_a_subject_a_validation_rule_refused_stays_an_error_while_the_ticket_hol
     """A validation rule refuses an agent's subject edit: the ticket's error stays open when
     the case's status then reaches the ticket (the ticket still holds the refused subject),
     and ends once the subject lands."""
-    emulators.salesforce.app.run_action(
-        "add_validation_rule", object="Case", field="Subject", operator="equals",
-        value="Refund now", message="Refunds go through billing", rule_name="No_refunds",
-    )  # fmt: skip
-    FieldMapping.objects.filter(object="tickets", hubspot_property="subject").update(rule="two_way")
-    case = sf_person.Case.create({"Subject": "Billing question", "Status": "New"})["id"]
-    tickets()
-    ticket_id = tickets.link(salesforce_id=case).hubspot_id
-    hs_person.crm.tickets.basic_api.update(
-        ticket_id, SimplePublicObjectInput(properties={"subject": "Refund now"})
-    )
-    tickets()
-    error = SyncError.objects.get(object="tickets", resolved_at__isnull=True)
-    assert (error.record_key, error.error_type) == (
-        f"hubspot:{ticket_id}",
-        "salesforce_custom_code",
-    )
+    case, ticket_id, error, _ = ticket_edit_refused(tickets, sf_person, hs_person, emulators)
 
     sf_person.Case.update(case, {"Status": "Working"})
     tickets()
     tickets()
-    assert sf_person.Case.get(case)["Subject"] == "Billing question"
+    assert sf_person.Case.get(case)["Subject"] == "Original"
     error.refresh_from_db()
     assert error.resolved_at is None, error.ended_because
 
