@@ -1024,6 +1024,9 @@ class SchemaOptions:
     fetched_at: datetime | None
     complete: bool = True  # every schema the pair needs has been read
     object_name: str = ""
+    # Salesforce object -> its fields read-only for the integration user. Lead and Contact
+    # may differ, and ``salesforce`` shows each shared field once.
+    read_only_on: dict[str, frozenset[str]] = dataclass_field(default_factory=dict)
 
     @cached_property
     def hubspot_names(self) -> frozenset[str]:
@@ -1067,12 +1070,24 @@ class SchemaOptions:
         if mapping.hubspot_property not in self.read_only_properties:
             # (A custom pair keeps Salesforce's value instead: its mapping says so itself.)
             writes_salesforce = mapping.rule != SyncRule.ALWAYS_USE_SALESFORCE
-            read_only = mapping.salesforce_field in self.read_only_fields
             custom = self.object_name.startswith(CUSTOM_PREFIX)
-            return "salesforce" if read_only and writes_salesforce and not custom else ""
+            return (
+                "salesforce"
+                if self.read_only_somewhere(mapping) and writes_salesforce and not custom
+                else ""
+            )
         if mapping.salesforce_field in self.read_only_fields:
             return "both"
         return "hubspot" if mapping.rule == SyncRule.ALWAYS_USE_SALESFORCE else ""
+
+    def read_only_somewhere(self, mapping: FieldMapping) -> bool:
+        """Whether the field the mapping writes on any of the pair's Salesforce objects (a
+        lead's or a contact's, by the record linked) is read-only there."""
+        if not self.read_only_on:
+            return mapping.salesforce_field in self.read_only_fields
+        return any(
+            mapping.field_for(sobject) in names for sobject, names in self.read_only_on.items()
+        )
 
     @cached_property
     def choices(self) -> tuple[list[dict], list[dict]]:
@@ -1121,6 +1136,8 @@ def schema_options(
     """The cached schemas of an object pair (1 query). Salesforce fields present on several
     objects (Lead and Contact) appear once, with the objects that have them, and each
     object's label where they differ ("Lead ID / Contact ID")."""
+    from .sync.values import read_only_field
+
     rows = SchemaCache.objects.filter(integration_id=integration.pk).filter(
         Q(system=System.HUBSPOT, object=object_name)
         | Q(system=System.SALESFORCE, object__in=salesforce_objects)
@@ -1129,6 +1146,7 @@ def schema_options(
     salesforce: dict[str, dict] = {}
     fetched = []
     read = set()
+    read_only_on: dict[str, frozenset[str]] = {}
     order = {name: n for n, name in enumerate(salesforce_objects)}
     for row in sorted(rows, key=lambda r: order.get(r.object, -1)):
         fetched.append(row.fetched_at)
@@ -1136,6 +1154,7 @@ def schema_options(
         if row.system == System.HUBSPOT:
             hubspot = sorted(row.data, key=lambda p: (p.get("label") or p["name"]).lower())
             continue
+        read_only_on[row.object] = frozenset(f["name"] for f in row.data if read_only_field(f))
         for field in row.data:
             entry = salesforce.setdefault(field["name"], {**field, "objects": [], "labels": []})
             entry["objects"].append(row.object)
@@ -1149,6 +1168,7 @@ def schema_options(
         salesforce=sorted(salesforce.values(), key=lambda f: (f.get("label") or f["name"]).lower()),
         fetched_at=min(fetched) if fetched else None,
         object_name=object_name,
+        read_only_on=read_only_on,
         complete={(System.HUBSPOT, object_name)}
         | {(System.SALESFORCE, o) for o in salesforce_objects}
         <= read,

@@ -370,6 +370,27 @@ def test_a_mapping_whose_salesforce_field_became_read_only_says_edits_never_reac
     assert "badge--warning" not in mapping_row(html, "colour_note")  # Salesforce's only
 
 
+@pytest.mark.parametrize("read_only_on", ["Lead", "Contact"])
+def test_a_contact_mapping_warns_when_its_field_is_read_only_on_one_object(
+    admin_client, typed, emulators, read_only_on
+):
+    """A contact mapping writes a lead's field or a contact's, by the record it links: a field
+    read-only on only one of them still loses that object's HubSpot edits, so the row warns."""
+    FieldMapping.objects.create(
+        integration=typed, object="contacts", hubspot_property="renewal_date",
+        salesforce_field="Colour__c", rule="two_way", salesforce_type="string",
+        salesforce_fields={"Lead": "Colour__c", "Contact": "Colour__c"},
+    )  # fmt: skip
+    emulators.salesforce.app.run_action(
+        "set_field_permission", object=read_only_on, field="Colour__c", access="read",
+        token=typed.salesforce_connection.access_token,
+    )  # fmt: skip
+    schema_refresh(integration=typed, object_name="contacts")
+    row = mapping_row(unescape(admin_client.get("/contacts/").content.decode()), "renewal_date")
+    assert "badge--warning" in row
+    assert "HubSpot edits never reach Salesforce: this field is read-only" in row
+
+
 # --- (e) the engine's own keys ---------------------------------------------------------------
 def test_the_engines_own_keys_are_not_offered_nor_taken(admin_client, typed, emulators):
     html = admin_client.get("/contacts/").content.decode()
