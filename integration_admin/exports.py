@@ -76,6 +76,7 @@ def errors_csv_rows(integration: Integration, errors: Iterable[SyncError]) -> It
                         hubspot,
                         record_hubspot_object(error.object, error.salesforce_type, objects),
                         error.hubspot_id,
+                        error.record_key,
                     ),
                     error.salesforce_type,
                     error.salesforce_id,

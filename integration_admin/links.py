@@ -10,6 +10,15 @@ from sync_engine.services import LOOPBACK_HOSTS
 
 # HubSpot's object type ids in record URLs, by object name.
 HUBSPOT_OBJECT_TYPE_IDS = {name: type_id for type_id, name in HUBSPOT_OBJECTS_BY_ID.items()}
+# The activities pair's records are engagements of these types, named "calls:123".
+HUBSPOT_ENGAGEMENT_TYPE_IDS = {
+    "calls": "0-48",
+    "emails": "0-49",
+    "meetings": "0-47",
+    "notes": "0-46",
+    "tasks": "0-27",
+}
+ACTIVITIES = "activities"
 HUBSPOT_APP_URL = "https://app.hubspot.com"
 
 
@@ -38,15 +47,32 @@ def salesforce_record_url(connection, sobject: str, record_id: str) -> str:
     )
 
 
-def hubspot_record_url(connection, object_name: str, record_id: str) -> str:
+def hubspot_record_url(connection, object_name: str, record_id: str, record_key: str = "") -> str:
     """``{app}/contacts/{portal}/record/{type}/{id}``; "" when unknown.
-    ``object_name`` is a standard object ("contacts") or a custom one's type id ("2-1000001")."""
-    type_id = HUBSPOT_OBJECT_TYPE_IDS.get(object_name)
+    ``object_name`` is a standard object ("contacts"), a custom one's type id ("2-1000001") or
+    "activities", whose ``record_id`` names the engagement's type as its link does
+    ("calls:123"); an error from HubSpot keeps the bare id, its ``record_key`` the type
+    ("hubspot:calls:123")."""
+    if object_name == ACTIVITIES:
+        type_id, record_id = _engagement(record_id, record_key)
+    else:
+        type_id = HUBSPOT_OBJECT_TYPE_IDS.get(object_name)
     if type_id is None and re.fullmatch(r"2-\d+", object_name or ""):
         type_id = object_name
     if not connection or not connection.portal_id or not type_id or not record_id:
         return ""
     return f"{_account_url(connection)}/record/{type_id}/{quote(record_id, safe='')}"
+
+
+def _engagement(record_id: str, record_key: str) -> tuple[str | None, str]:
+    """An engagement's HubSpot type id and bare id, from "calls:123", or from "123" and the
+    error's key "hubspot:calls:123"."""
+    kind, _, engagement_id = (record_id or "").rpartition(":")
+    if not kind:
+        system, _, key = record_key.partition(":")
+        kind, _, keyed_id = key.rpartition(":") if system == "hubspot" else ("", "", "")
+        kind = kind if keyed_id == engagement_id else ""
+    return HUBSPOT_ENGAGEMENT_TYPE_IDS.get(kind), engagement_id
 
 
 def hubspot_create_list_url(connection) -> str:

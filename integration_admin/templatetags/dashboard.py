@@ -28,8 +28,8 @@ def salesforce_url(connection, sobject, record_id) -> str:
 
 
 @register.simple_tag
-def hubspot_url(connection, object_name, record_id) -> str:
-    return hubspot_record_url(connection, object_name, record_id)
+def hubspot_url(connection, object_name, record_id, record_key="") -> str:
+    return hubspot_record_url(connection, object_name, record_id, record_key)
 
 
 @register.filter
