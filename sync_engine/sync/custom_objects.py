@@ -180,8 +180,6 @@ class CustomObjectSync(PairSync):
         self._waits_over: list[tuple[Pair, str, str]] = []
         # (pair, associated object, lookup, HubSpot record) waiting for it (hubspot_wait)
         self._hubspot_waits: list[tuple[Pair, str, str, str]] = []
-        # (HubSpot id, associated object) whose association write didn't land this batch
-        self._associations_failed: set[tuple[str, str]] = set()
         self._pairs_on: set[str] | None = None  # the pairs switched on (see pair_on)
         self._deletes_since: dict[str, datetime] = {}  # see note_delete_rules
         self._delete_cursors: dict[str, Cursor] = {}  # their cursors, as loaded there
@@ -861,7 +859,7 @@ class CustomObjectSync(PairSync):
                     pair, "to_salesforce", "property_value", "INVALID_VALUE", f"{prop}: {error}",
                     [name],
                 )  # fmt: skip
-                pair.partial = True
+                pair.kept_errors.add("property_value")  # the commit mustn't end it
                 continue
             last = snapshot.get(prop) if snapshot is not None else None
             if creating or self.ctx.writable(self.sobject, name, create=False):
@@ -951,7 +949,8 @@ class CustomObjectSync(PairSync):
                 self.pause(pair, hs_object, paused_markers(hs_object)[0], lookup)
             return False
         if hs_object in WAITING and snapshot and snapshot.get(f"__{hs_object}_waiting"):
-            # Its error ends only once the association is written (``end_waits``).
+            # Its error ends once the record's writes land (``end_waits``); an association
+            # write refused then has an error of its own, whose retry writes it.
             pair.same[f"__{hs_object}_waiting"] = ""
             self._waits_over.append((pair, hs_object, "salesforce"))
         associated = (
@@ -1004,7 +1003,7 @@ class CustomObjectSync(PairSync):
         the record (which syncs meanwhile); ``retry_waiting`` associates it once the partner
         is linked."""
         pair.same[f"__{hs_object}_waiting"] = lookup
-        pair.partial = True
+        pair.kept_errors.add(WAITING[hs_object])  # the commit mustn't end it
         target, singular = ASSOCIATION_TARGETS[hs_object], SINGULAR[hs_object]
         self.wait_error(
             pair,
@@ -1052,7 +1051,7 @@ class CustomObjectSync(PairSync):
         linked. What Salesforce holds is kept, so its echo reads as unchanged."""
         pair.same[f"__{hs_object}_hs_waiting"] = partner
         pair.same[f"__{hs_object}_sf"] = lookup
-        pair.partial = True
+        pair.kept_errors.add(WAITING[hs_object])  # the commit mustn't end it
         self._hubspot_waits.append((pair, hs_object, name, partner))
 
     def record_hubspot_waits(self) -> None:
@@ -1243,7 +1242,6 @@ class CustomObjectSync(PairSync):
         side (not HubSpot) as changed and writes it again, instead of a blank HubSpot side
         winning a conflict and clearing the lookup in Salesforce."""
         writes, self._association_writes = self._association_writes, []
-        self._associations_failed = set()
         for hs_object in self.associations:
             mine = [w for w in writes if w[1] == hs_object and w[0].hubspot is not None]
             mine = [w for w in mine if not w[0].hubspot_failed]
@@ -1283,8 +1281,7 @@ class CustomObjectSync(PairSync):
             except RemoteError as error:
                 for pair, *_ in mine:
                     self.association_not_written(pair, hs_object, holds[pair.hubspot_id])
-                    pair.partial = True
-                    self.record_hubspot_failure(pair, error)
+                    pair.kept_errors.add(self.record_hubspot_failure(pair, error))
                 continue
             by_record = {p.hubspot_id: p for p, *_ in mine}
             for failed, error in refused:  # only these records; the others' landed
@@ -1320,20 +1317,19 @@ class CustomObjectSync(PairSync):
         lookup as it was), so its retry finds Salesforce's value still to write."""
         pair.snap_hubspot[f"__{hs_object}"] = holds
         pair.snap_hubspot.pop(f"__{hs_object}_sf", None)
-        self._associations_failed.add((pair.hubspot_id, hs_object))
 
     def end_waits(self) -> None:
-        """Records no longer waiting for their HubSpot partner: the waiting error ends once
-        the record's writes landed, in the commit for one that synced whole (nothing before
-        it, so a crash leaves the error for ``retry_waiting``), here for one another failure
-        leaves partial. A write that failed leaves it to that failure's retry, whose commit
-        ends it."""
+        """Records no longer waiting for their HubSpot partner: the waiting error ends with
+        the commit of the record's writes (nothing before it, so a crash leaves the error
+        for ``retry_waiting``), here for one whose commit keeps errors of that type open (it
+        waits for another record of that object now). A record write that failed leaves it
+        to that failure's retry, whose commit ends it; a refused association write has an
+        error of its own."""
         waits, self._waits_over = self._waits_over, []
         ended: dict[str, list[str]] = {}
         for pair, hs_object, side in waits:
-            if not pair.partial or pair.hubspot_failed or pair.salesforce_failed:
-                continue
-            if side == "salesforce" and (pair.hubspot_id, hs_object) in self._associations_failed:
+            kept = WAITING[hs_object] in pair.kept_errors
+            if not kept or pair.hubspot_failed or pair.salesforce_failed:
                 continue
             key = f"{side}:{pair.salesforce_id if side == 'salesforce' else pair.hubspot_id}"
             ended.setdefault(WAITING[hs_object], []).append(key)

@@ -535,7 +535,8 @@ class DealSync(PairSync):
 
     def end_company_waits(self, pairs: list[DealPair]) -> None:
         """Deals that no longer wait for their company's account: that error ends, also when
-        another one of the deal's keeps it from syncing whole (the commit ends it otherwise)."""
+        the commit keeps it (the deal's HubSpot write failed, or it waits for its account's
+        company now: an error of the same type)."""
         over = [
             f"hubspot:{p.hubspot_id}"
             for p in pairs
@@ -796,7 +797,6 @@ class DealSync(PairSync):
                 pair.same.update(
                     {ACCOUNT: account, COMPANY: company, WAITING: account, WAITING_COMPANY: ""}
                 )
-                pair.partial = True
                 self.waiting_for_account(pair, account)
                 return
             if company != company_of:
@@ -810,7 +810,6 @@ class DealSync(PairSync):
             pair.same.update({ACCOUNT: account, COMPANY: "", WAITING: account})
             pair.same[WAITING_COMPANY] = ""
             if account:
-                pair.partial = True
                 self.waiting_for_account(pair, account)
         elif pair.hubspot is not None and (hs_changed or last_company is None):
             account_of = self._account_of.get(company, "") if company else ""
@@ -819,7 +818,6 @@ class DealSync(PairSync):
                 # (the company may never qualify for one); it follows once the company has
                 # one (``finish_waiting_accounts``).
                 pair.same.update({ACCOUNT: account, COMPANY: company, WAITING_COMPANY: company})
-                pair.partial = True
                 pair.company_wait_over = False
                 self.waiting_for_company_account(pair, company, account)
                 return
@@ -869,6 +867,7 @@ class DealSync(PairSync):
             self.counts["failed"] += 1
 
     def waiting_for_account(self, pair: DealPair, account: str) -> None:
+        pair.kept_errors.add("waiting_for_account")  # the commit mustn't end it
         services.sync_error_record(
             integration=self.ctx.integration,
             object_name=OBJECT,
@@ -888,6 +887,7 @@ class DealSync(PairSync):
     def waiting_for_company_account(self, pair: DealPair, company: str, account: str) -> None:
         """The deal's company has no Salesforce account: an error on the deal, as the two
         sides disagree until the company syncs (it may never meet the creation rules)."""
+        pair.kept_errors.add("waiting_for_account")  # the commit mustn't end it
         services.sync_error_record(
             integration=self.ctx.integration,
             object_name=OBJECT,
@@ -1039,8 +1039,7 @@ class DealSync(PairSync):
                     pair.same[CONTACTS] = sorted(
                         set(pair.same.get(CONTACTS, [])) - {record["ContactId"]}
                     )
-                    pair.partial = True
-                    self.record_salesforce_failure(pair, result)
+                    pair.kept_errors.add(self.record_salesforce_failure(pair, result))
         removals = [(p, r) for p in pairs for r in p.roles_remove]
         if removals:
             results = each_chunk_retried(
@@ -1060,14 +1059,13 @@ class DealSync(PairSync):
                     contact = next((c for c, r in roles.items() if r == role), None)
                     if contact:
                         pair.same[CONTACTS] = sorted({*pair.same.get(CONTACTS, []), contact})
-                    pair.partial = True
-                    self.record_salesforce_failure(pair, result)
+                    pair.kept_errors.add(self.record_salesforce_failure(pair, result))
 
     # --- writes ---------------------------------------------------------------------------
     def write_salesforce(self, pairs: list[DealPair]) -> None:
         for pair in pairs:
             if pair.stage_unmapped:
-                pair.partial = True
+                pair.kept_errors.add("picklist")  # the commit mustn't end it
                 self.record_error(
                     pair,
                     "to_salesforce",
@@ -1119,7 +1117,7 @@ class DealSync(PairSync):
     def write_hubspot(self, pairs: list[DealPair]) -> None:
         for pair in pairs:
             if pair.stage_unknown and pair.salesforce is not None:
-                pair.partial = True
+                pair.kept_errors.add("picklist")  # the commit mustn't end it
                 self.record_error(
                     pair,
                     "to_hubspot",

@@ -110,11 +110,11 @@ class Pair:
     snap_salesforce: dict[str, str] = field(default_factory=dict)
     hubspot_failed: bool = False
     salesforce_failed: bool = False
-    partial: bool = False  # synced, but a field could not be written (its error stays)
     # Mapped fields whose HubSpot edit Salesforce won't take (not updateable for the user).
     not_writable: list[str] = field(default_factory=list)
-    # Error types that stay open although the pair synced: the record still holds the edit
-    # they are about (its other errors end as usual).
+    # Error types that stay open although the pair synced: something it holds back (a value
+    # or association not written, a wait) is still what they are about, and their retry
+    # tries it again. The record's other errors end as usual.
     kept_errors: set[str] = field(default_factory=set)
     merged: bool = False  # decisions are up to date (merging is idempotent, but not free)
     owner_reset: bool = False
@@ -1330,11 +1330,12 @@ class PairSync:
                     ):
                         value = pair.to_hubspot.pop(prop)
                         pair.snap_hubspot.pop(prop, None)
-                        pair.partial = True
+                        kind = "transient" if transient else "picklist"
+                        pair.kept_errors.add(kind)  # the commit mustn't end it
                         self.record_error(
                             pair,
                             "to_hubspot",
-                            "transient" if transient else "picklist",
+                            kind,
                             error.code,
                             f"{prop}: HubSpot has no option {value!r} and refused to add it: "
                             f"{error.message}",
@@ -1624,7 +1625,8 @@ class PairSync:
                 failed[key] = result.errors[0]
         return failed
 
-    def record_salesforce_failure(self, pair: Pair, result: dict) -> None:
+    def record_salesforce_failure(self, pair: Pair, result: dict) -> str:
+        """Record a Salesforce refusal (a collection's result); returns its error type."""
         first = (result.get("errors") or [{}])[0]
         code = first.get("statusCode", "")
         error_type = classify(
@@ -1640,6 +1642,7 @@ class PairSync:
             fields,
             values=refused_values(pair.to_salesforce, fields),
         )
+        return error_type.key
 
     def hubspot_associate(
         self, from_type: str, to_type: str, inputs: list[dict]
@@ -1691,13 +1694,15 @@ class PairSync:
         message = getattr(error, "message", "") or ""
         kind = "association_limit" if "limit" in message.lower() else "other"
         code = getattr(error, "category", "") or getattr(error, "code", "") or ""
-        pair.partial = True
+        pair.kept_errors.add(kind)  # the commit mustn't end it
         self.record_error(pair, "to_hubspot", kind, code, message, [])
 
-    def record_hubspot_failure(self, pair: Pair, error: Any) -> None:
+    def record_hubspot_failure(self, pair: Pair, error: Any) -> str:
+        """Record a HubSpot refusal; returns its error type."""
         category, message, status = hubspot_error_parts(error)
         error_type = classify(system="hubspot", status=status, code=category, message=message)
         self.record_error(pair, "to_hubspot", error_type.key, category, message, [])
+        return error_type.key
 
     def record_error(
         self,
@@ -1770,7 +1775,7 @@ class PairSync:
 
     def errors_end(self, record_keys: list[str], *, kept: Iterable[str] = ()) -> None:
         """The records synced: their errors end, but those the pair ends by its own check
-        and the ``kept`` types (their edit is still held)."""
+        and the ``kept`` types (what they are about is still held: ``Pair.kept_errors``)."""
         services.sync_errors_resolve(
             integration=self.ctx.integration,
             object_name=self.object_name,
@@ -1835,7 +1840,7 @@ class PairSync:
                 link.last_synced_at = now
                 if pair.owner_reset and not pair.hubspot_failed:
                     self.counts["owner_resets"] += 1
-                if not (pair.hubspot_failed or pair.salesforce_failed or pair.partial):
+                if not (pair.hubspot_failed or pair.salesforce_failed):
                     keys = [f"hubspot:{pair.hubspot_id}", f"salesforce:{pair.salesforce_id}"]
                     synced_keys.setdefault(frozenset(pair.kept_errors), []).extend(keys)
             rows_update(RecordLink, rekeyed, LINK_FIELDS)

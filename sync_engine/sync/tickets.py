@@ -619,7 +619,7 @@ class TicketSync(PairSync):
                 self.record_error(
                     pair, "to_hubspot", "property_value", "INVALID_VALUE", f"{prop}: {error}", []
                 )
-                pair.partial = True
+                pair.kept_errors.add("property_value")  # the commit mustn't end it
         if any(m.hubspot_property == STAGE for m in self.ctx.mappings) or pair.link is None:
             values.update(self.stage_values(pair))
         creating = pair.link is None
@@ -676,7 +676,7 @@ class TicketSync(PairSync):
         )
         if pair.link is None:
             pair.to_hubspot, pair.snap_hubspot = {}, {}
-        pair.partial = True
+        pair.kept_errors.add(failure["type"])  # the commit mustn't end it
 
     def stage_values(self, pair: Pair) -> dict[str, str]:
         """``hs_pipeline`` and ``hs_pipeline_stage`` for the case's process and status."""
@@ -712,7 +712,7 @@ class TicketSync(PairSync):
                     f"ticket {meanwhile} until then.",
                     ["Status"],
                 )
-                pair.partial = True
+                pair.kept_errors.add("picklist")  # the commit mustn't end it
             if pair.link is not None:
                 return {}
             stage = next(iter(entry["stages"].values()), None)  # a new ticket needs a stage
@@ -1053,7 +1053,7 @@ class TicketSync(PairSync):
                 self.fields_not_writable(pair)
             if pair.to_salesforce or pair.to_hubspot:
                 pairs.append(pair)
-            elif not pair.partial:
+            else:
                 settled[frozenset(pair.kept_errors)].append(f"hubspot:{obj.id}")
         self.salesforce_updates(pairs, SOBJECT)
         self.hubspot_updates(pairs)
@@ -1253,8 +1253,7 @@ class TicketSync(PairSync):
             except RemoteError as error:
                 for pair in changed:
                     self.forget_association(pair, kind)
-                    self.record_hubspot_failure(pair, error)
-                    pair.partial = True
+                    pair.kept_errors.add(self.record_hubspot_failure(pair, error))
                 continue
             by_ticket = {p.hubspot_id: p for p in changed}
             for failed, error in refused:  # only these tickets; the others' associations landed
@@ -1287,7 +1286,7 @@ class TicketSync(PairSync):
             fields=["AccountId" if kind == "account" else "ContactId"],
         )
         self.counts[f"waiting_for_{noun}"] += 1
-        pair.partial = True
+        pair.kept_errors.add(WAITING[kind])  # still waiting: not counted as resolved
 
     @staticmethod
     def case_label(pair: Pair) -> str:
@@ -1388,9 +1387,11 @@ class TicketSync(PairSync):
             pairs.append(Pair(SOBJECT, record, hubspot, link))
         if pairs:
             self.associate(pairs)
+            # Still waiting, or an association refused: it keeps that error open.
+            resolved = sum(1 for p in pairs if not p.kept_errors)
             self.keep_held_ticket_errors(pairs)
             self.commit(pairs, None, [])
-            self.counts["waits_resolved"] += sum(1 for p in pairs if not p.partial)
+            self.counts["waits_resolved"] += resolved
         self.unflag_paused(finished)
 
     # --- retries --------------------------------------------------------------------------
