@@ -1054,6 +1054,7 @@ class PairSync:
                 "" if creating else self.salesforce_value_compared(mapping, record, name, kind)
             )
         except ValueConversionError as error:
+            pair.kept_errors.add("property_value")  # the commit mustn't end it
             self.record_error(
                 pair, "to_salesforce", "property_value", "INVALID_VALUE", f"{prop}: {error}", [name]
             )

@@ -4,8 +4,10 @@ value held back is still tried again until it goes."""
 
 from __future__ import annotations
 
+from hubspot.crm.properties import PropertyCreate
+
 from emulators.testing import advance_clocks
-from sync_engine.models import SyncError
+from sync_engine.models import FieldMapping, SyncError
 from sync_engine.services import object_settings_update
 
 from . import test_companies, test_deals, test_tickets
@@ -202,3 +204,76 @@ def test_a_custom_record_still_waiting_for_its_opportunity_ends_its_fixed_errors
     projects()
     assert projects.associated(record, "deals") == [deal]
     assert not open_errors(name)
+
+
+def test_a_company_value_that_cannot_convert_keeps_its_error(
+    companies, emulators, sf_person, hs_person
+):
+    """A text property mapped to a number field (its type changed in HubSpot after it was
+    mapped) holding no number: its edit can't go to Salesforce, so the error stays open
+    after the company's other values sync, and ends once a number is there."""
+    hs_person.crm.properties.core_api.create(
+        "companies",
+        PropertyCreate(name="head_count", label="Head count", type="string", field_type="text",
+                       group_name="companyinformation"),
+    )  # fmt: skip
+    FieldMapping.objects.create(
+        integration=companies.integration, object="companies", hubspot_property="head_count",
+        salesforce_field="BillingLatitude", rule="two_way", hubspot_type="string",
+        hubspot_field_type="text", salesforce_type="double",
+    )  # fmt: skip
+    account = sf_person.Account.create({"Name": "Counted", "BillingLatitude": 5})["id"]
+    companies()
+    company = companies.link(salesforce_id=account).hubspot_id
+
+    advance_clocks(emulators, 60)
+    hs_person.crm.companies.basic_api.update(
+        company, {"properties": {"head_count": "lots", "phone": "555-0101"}}
+    )
+    companies()
+    assert sf_person.Account.get(account)["Phone"] == "555-0101"
+    assert sf_person.Account.get(account)["BillingLatitude"] == 5
+    assert open_errors("companies") == {("property_value", f"hubspot:{company}")}
+
+    advance_clocks(emulators, 60)
+    hs_person.crm.companies.basic_api.update(company, {"properties": {"head_count": "12"}})
+    companies()
+    assert sf_person.Account.get(account)["BillingLatitude"] == 12
+    assert not open_errors("companies")
+
+
+def test_a_contact_value_that_cannot_convert_keeps_its_error(
+    cycle, emulators, sf_person, hs_person
+):
+    """The same for a contact: the edit that can't go stays an open error while the
+    contact's other edits land."""
+    hs_person.crm.properties.core_api.create(
+        "contacts",
+        PropertyCreate(name="desk_latitude", label="Desk latitude", type="string",
+                       field_type="text", group_name="contactinformation"),
+    )  # fmt: skip
+    FieldMapping.objects.create(
+        integration=cycle.integration, object="contacts", hubspot_property="desk_latitude",
+        salesforce_field="MailingLatitude", rule="two_way", hubspot_type="string",
+        hubspot_field_type="text", salesforce_type="double",
+        salesforce_fields={"Contact": "MailingLatitude"},
+    )  # fmt: skip
+    set_rule(cycle.integration, "city", "two_way")
+    person = sf_person.Contact.create(
+        {"LastName": "Counted", "Email": "counted@example.com", "MailingLatitude": 5}
+    )["id"]
+    cycle()
+    contact = cycle.link(salesforce_id=person).hubspot_id
+
+    advance_clocks(emulators, 60)
+    hs_update(hs_person, contact, desk_latitude="north", city="Utrecht")
+    cycle()
+    record = sf_person.Contact.get(person)
+    assert (record["MailingCity"], record["MailingLatitude"]) == ("Utrecht", 5)
+    assert open_errors("contacts") == {("property_value", f"hubspot:{contact}")}
+
+    advance_clocks(emulators, 60)
+    hs_update(hs_person, contact, desk_latitude="52.1")
+    cycle()
+    assert sf_person.Contact.get(person)["MailingLatitude"] == 52.1
+    assert not open_errors("contacts")
