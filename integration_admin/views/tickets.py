@@ -44,7 +44,7 @@ from sync_engine.services import (
     ticket_pipelines_save,
     ticket_setup_finish,
 )
-from sync_engine.sync.tickets import stage_by_label
+from sync_engine.sync.tickets import stage_by_label, status_values
 
 from ..forms import TicketSettingsForm
 from ..navigation import OBJECT_TABS
@@ -150,10 +150,7 @@ def _settings_context(request, integration, row, settings, form=None, changed=No
     # statuses in Salesforce's order, as the wizard shows them, from the cached Case describe
     # the mapping editor reads anyway (unknown ones last).
     schema = pair_schema_options(integration=integration, object_name=OBJECT)
-    order = next(
-        (f.get("picklistValues") or [] for f in schema.salesforce if f["name"] == "Status"), []
-    )
-    rank = {status: n for n, status in enumerate(order)}
+    rank = {status: n for n, status in enumerate(status_values(schema.salesforce))}
     rows = [
         {
             "key": key,

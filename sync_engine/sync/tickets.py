@@ -165,10 +165,13 @@ def case_statuses(integration) -> list[str]:
         row = SchemaCache.objects.filter(
             integration=integration, system=System.SALESFORCE, object=SOBJECT
         ).first()
-    for field in row.data if row else []:
-        if field["name"] == "Status":
-            return list(field.get("picklistValues") or [])
-    return []
+    return status_values(row.data if row else [])
+
+
+def status_values(fields: list[dict]) -> list[str]:
+    """Case.Status picklist values in Salesforce's order, from a describe's ``fields``."""
+    status = next((f for f in fields if f["name"] == "Status"), {})
+    return list(status.get("picklistValues") or [])
 
 
 def case_processes(salesforce) -> list[dict[str, str]]:
