@@ -242,8 +242,9 @@ class DealSync(PairSync):
         )
         self.apply_salesforce_deletes([r for r in fresh if r.get("IsDeleted")])
         fresh = [r for r in fresh if not r.get("IsDeleted")]
-        if any(not self.pipelines.knows(r) for r in fresh):
-            self.pipelines.ensure(force=True)  # a new record type or stage value
+        unknown = [r for r in fresh if not self.pipelines.knows(r)]
+        if unknown:  # a new record type or stage value (perhaps deactivated: see ensure)
+            self.pipelines.ensure(force=True, held={r.get("StageName") or "" for r in unknown})
         refused = {r["Id"] for r in fresh if self.pipelines.refused_for(r.get("RecordTypeId"))}
         if refused:
             self.pipeline_refused([r for r in fresh if r["Id"] in refused])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -91,6 +92,8 @@ class Pipelines:
     def __init__(self, ctx: CycleContext) -> None:
         self.ctx = ctx
         self.refreshed = False  # the describe was read in this cycle
+        # What that read said: (pipeline keys, active values, stage flags, deactivated values).
+        self._read: tuple[list[str], list[str], dict, list[str]] | None = None
         row = SchemaCache.objects.filter(
             integration=ctx.integration, system=System.HUBSPOT, object=STATE_OBJECT
         ).first()
@@ -171,10 +174,12 @@ class Pipelines:
         return self._labels.get(stage_id) or stage_id
 
     # --- keeping them in step -------------------------------------------------------------
-    def ensure(self, *, force: bool = False) -> None:
+    def ensure(self, *, force: bool = False, held: Iterable[str] = ()) -> None:
         """Read the describe when due (hourly) or forced (once a cycle), and bring HubSpot's
-        pipelines in step when it changed."""
+        pipelines in step when it changed. ``held``: stage values opportunities being synced
+        hold; a deactivated one among them gets a stage (``held_inactive``)."""
         if self.refreshed:
+            self.keep_held(set(held))
             return
         checked = parse_time(self.state.get("checked_at"))
         # (No pipelines because HubSpot refused them all: tried again hourly, not every cycle.)
@@ -201,6 +206,7 @@ class Pipelines:
         stages = [v["value"] for v in values if v.get("active", True)]
         # Deactivated values: opportunities may still sit in them (see align_stages).
         inactive = [v["value"] for v in values if not v.get("active", True)]
+        held_inactive = self.held_inactive(set(held), inactive)
         keys = [rt["recordTypeId"] for rt in record_types] if len(record_types) > 1 else []
         # The stages' closed/won/probability are part of what HubSpot must mirror: a stage
         # made Closed Won in Setup changes no describe, only its OpportunityStage row.
@@ -215,20 +221,23 @@ class Pipelines:
             json.dumps([keys, default, stages]).encode(), usedforsecurity=False
         ).hexdigest()
         stage_signature = hashlib.sha1(
-            json.dumps([stage_flags, inactive]).encode(), usedforsecurity=False
+            json.dumps([stage_flags, inactive, held_inactive]).encode(), usedforsecurity=False
         ).hexdigest()
+        self._read = (keys, stages, flags, inactive)
         if (
             signature != self.state.get("signature")
             or stage_signature != self.state.get("stage_signature")
             or not self.pipelines
             or self.refused
+            or self.lacks(held_inactive)
         ):
             if self.state.get("signature") and signature != self.state["signature"]:
                 self.refresh_schema()  # e.g. RecordTypeId appears once there are record types
-            self.reconcile(keys, stages, flags, inactive)
+            self.reconcile(keys, stages, flags, inactive, held_inactive)
         self.state.update(
             signature=signature,
             stage_signature=stage_signature,
+            held_inactive=held_inactive,
             default_record_type=default,
             # The record types' names, for the Deals tab (pipelines are named by id, as
             # HubSpot's own integration names them).
@@ -248,6 +257,32 @@ class Pipelines:
                 name: {k: row.get(k) for k in ("IsClosed", "IsWon", "DefaultProbability")}
                 for name, row in flags.items()
             },
+            pipelines=[vars(p) for p in self.pipelines],
+            retired=[vars(p) for p in self.retired],
+            refused=self.refused,
+        )
+        self.save()
+
+    def held_inactive(self, held: set[str], inactive: list[str]) -> list[str]:
+        """The deactivated values that get a stage: those opportunities were seen holding,
+        now or before (old opportunities keep such values for ever; an import brings them)."""
+        kept = {*self.state.get("held_inactive", []), *held}
+        return [value for value in inactive if value in kept]
+
+    def lacks(self, values: list[str]) -> bool:
+        return any(value not in p.stages for p in self.pipelines for value in values)
+
+    def keep_held(self, held: set[str]) -> None:
+        """After this cycle's describe: stages for deactivated values a later batch holds."""
+        if self._read is None or not held:
+            return
+        keys, stages, flags, inactive = self._read
+        held_inactive = self.held_inactive(held, inactive)
+        if not self.lacks(held_inactive):
+            return
+        self.reconcile(keys, stages, flags, inactive, held_inactive)
+        self.state.update(
+            held_inactive=held_inactive,
             pipelines=[vars(p) for p in self.pipelines],
             retired=[vars(p) for p in self.retired],
             refused=self.refused,
@@ -288,12 +323,18 @@ class Pipelines:
         return {r["ApiName"]: r for r in rows if r.get("ApiName")}
 
     def reconcile(
-        self, keys: list[str], stages: list[str], flags: dict[str, dict], inactive: list[str]
+        self,
+        keys: list[str],
+        stages: list[str],
+        flags: dict[str, dict],
+        inactive: list[str],
+        held_inactive: Sequence[str] = (),
     ) -> None:
         """Create missing pipelines and stages in HubSpot and align stage metadata; stages
         Salesforce no longer has stay in HubSpot (deals may sit in them) but stop mapping,
-        except deactivated ones a pipeline already has (opportunities keep those values)."""
-        metadata = stage_metadata(stages, flags)
+        except deactivated ones a pipeline already has (opportunities keep those values).
+        ``held_inactive`` deactivated values get a stage after the active ones."""
+        metadata = {**stage_metadata(held_inactive, flags), **stage_metadata(stages, flags)}
         wanted = [(k, f"{PREFIX}{k}") for k in keys] or [(DEFAULT_KEY, DEFAULT_LABEL)]
         existing = {
             p.label: p
@@ -309,7 +350,9 @@ class Pipelines:
                 remote = next((p for p in existing.values() if str(p.id) == previous[key].id), None)
             if remote is None:
                 try:
-                    built.append(self.create_pipeline(key, label, order, stages, metadata))
+                    built.append(
+                        self.create_pipeline(key, label, order, [*stages, *held_inactive], metadata)
+                    )
                 except (BadRequest, PermissionDenied) as error:
                     # One pipeline over the account's limit mustn't stop the others' deals:
                     # its opportunities get an error each (see deals.pipeline_refused).
@@ -319,7 +362,9 @@ class Pipelines:
                 self.ctx.counts["pipelines_created"] += 1
             else:
                 known = previous[key].stages if key in previous else {}
-                built.append(self.align_stages(key, remote, stages, metadata, inactive, known))
+                pipeline = self.align_stages(key, remote, stages, metadata, inactive, known)
+                self.add_held_stages(pipeline, held_inactive, len(stages), metadata)
+                built.append(pipeline)
         current = {p.id for p in built}
         retired: dict[str, SyncedPipeline] = {}
         for pipeline in [*self.retired, *previous.values()]:
@@ -378,16 +423,7 @@ class Pipelines:
         for order, name in enumerate(stages):
             stage = present.get(name)
             if stage is None:
-                stage = self.ctx.hubspot.call(
-                    "crm.pipelines.pipeline_stages_api",
-                    "create",
-                    OBJECT,
-                    pipeline.id,
-                    {"label": name, "displayOrder": order, "metadata": metadata[name]},
-                    operation=f"{OBJECT}.pipelines.stages.create",
-                    sent=1,
-                )
-                self.ctx.counts["pipeline_stages_created"] += 1
+                stage = self.create_stage(pipeline, name, order, metadata)
             else:
                 current = {k: str(v) for k, v in (stage.metadata or {}).items()}
                 wanted = {**current, **metadata[name]}
@@ -405,6 +441,29 @@ class Pipelines:
                     self.ctx.counts["pipeline_stages_updated"] += 1
             pipeline.stages[name] = str(stage.id)
         return pipeline
+
+    def add_held_stages(
+        self, pipeline: SyncedPipeline, held_inactive: list[str], after: int, metadata: dict
+    ) -> None:
+        """Stages for the deactivated values opportunities hold that the pipeline lacks, after
+        its active ones (``align_stages`` already mapped those it has)."""
+        for order, name in enumerate(held_inactive, start=after):
+            if name not in pipeline.stages:
+                stage = self.create_stage(pipeline, name, order, metadata)
+                pipeline.stages[name] = str(stage.id)
+
+    def create_stage(self, pipeline: SyncedPipeline, name: str, order: int, metadata: dict):
+        stage = self.ctx.hubspot.call(
+            "crm.pipelines.pipeline_stages_api",
+            "create",
+            OBJECT,
+            pipeline.id,
+            {"label": name, "displayOrder": order, "metadata": metadata[name]},
+            operation=f"{OBJECT}.pipelines.stages.create",
+            sent=1,
+        )
+        self.ctx.counts["pipeline_stages_created"] += 1
+        return stage
 
 
 def _stored_state(integration) -> dict:

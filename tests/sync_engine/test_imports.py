@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import time
+from functools import partial
 
 import pytest
 
@@ -1232,3 +1233,36 @@ def test_a_bulk_query_salesforce_prepares_for_minutes_costs_few_polls(
     assert job.status == "cancelled" and job.method == "bulk"
     # The card's "Salesforce API calls used": COUNT(), the schema, the job's create, its polls.
     assert job.salesforce_calls == calls(integration, System.SALESFORCE) <= 40
+
+
+def test_an_import_of_old_opportunities_in_deactivated_stages_gives_them_their_stages(
+    integration, sf_person, hs_person, fast_search, emulators, monkeypatch
+):
+    """History sits in values deactivated long ago: each batch's deactivated values get a
+    stage in the pipeline (after the import's first describe), so every deal is created."""
+    monkeypatch.setattr(imports, "BATCH", 10)
+    stage = partial(emulators.salesforce.app.run_action, "set_opportunity_stage")
+    stage(value="Old review", probability=20)
+    stage(value="Old loss", closed=True)
+    values = ["Prospecting"] * 10 + ["Old review"] * 5 + ["Old loss"] * 5
+    seed(
+        sf_person,
+        "Opportunity",
+        [
+            {"Name": f"Deal {i}", "StageName": value, "CloseDate": "2020-12-31"}
+            for i, value in enumerate(values)
+        ],
+    )
+    stage(value="Old review", active=False)
+    stage(value="Old loss", active=False)
+    object_settings_update(integration=integration, object_name="deals", changes={}, enabled=True)
+    job = run(integration, "opportunities")
+    assert job.status == "succeeded", job.message
+    assert (job.total, job.created, job.failed) == (20, 20, 0)
+    pipeline = next(
+        p
+        for p in hs_person.crm.pipelines.pipelines_api.get_all("deals").results
+        if p.label.startswith("Salesforce")
+    )
+    labels = [s.label for s in sorted(pipeline.stages, key=lambda s: s.display_order)]
+    assert labels[-2:] == ["Old review", "Old loss"]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from sync_engine.models import SchemaCache, SyncError
+from sync_engine.sync.pipelines import DEFAULT_LABEL
 
 from . import test_deals
 from .helpers import set_rule
@@ -75,6 +76,63 @@ def test_a_deal_in_a_stage_deactivated_in_salesforce_keeps_syncing(deals, sf_per
     assert record["StageName"] == "Needs Analysis"
     assert record["Description"] == "Edited in HubSpot"
     assert not open_errors()
+
+
+def pipeline_stages(hs_person) -> list[str]:
+    """The Salesforce pipeline's live stages, in HubSpot's order."""
+    pipeline = next(p for p in hs_pipelines(hs_person) if p.label == DEFAULT_LABEL)
+    live = [s for s in pipeline.stages if not s.archived]
+    return [s.label for s in sorted(live, key=lambda s: s.display_order)]
+
+
+def test_an_opportunity_in_a_value_deactivated_before_the_first_sync_gets_its_stage(
+    deals, sf_person, hs_person
+):
+    """Years-old opportunities sit in values since deactivated in Setup: each value a synced
+    opportunity holds becomes a stage of its pipeline (once, after the active ones, closed
+    as Salesforce says), so history syncs instead of failing for ever."""
+    old = [new_opportunity(sf_person, Name=f"Old {n}", StageName="Needs Analysis") for n in (1, 2)]
+    deals.sf_action("set_opportunity_stage", value="Needs Analysis", active=False)
+    deals.sf_action("set_opportunity_stage", value="Lost to a rival", closed=True, won=False)
+    lost = new_opportunity(sf_person, Name="Older", StageName="Lost to a rival")
+    deals.sf_action("set_opportunity_stage", value="Lost to a rival", active=False)
+    new_opportunity(sf_person, Name="Current", StageName="Prospecting")
+    deals()
+    assert not open_errors()
+    stages = pipeline_stages(hs_person)
+    assert stages.count("Needs Analysis") == 1 and stages.count("Lost to a rival") == 1
+    assert stages.index("Needs Analysis") > stages.index("Closed Lost")
+    _, analysis = hs_stage(hs_person, "Needs Analysis")
+    for opportunity in old:
+        deal = deals.link(salesforce_id=opportunity).hubspot_id
+        assert hs_deal_get(hs_person, deal, "dealstage")["dealstage"] == analysis.id
+    _, rival = hs_stage(hs_person, "Lost to a rival")
+    assert rival.metadata == {"isClosed": "true", "probability": "0.0"}
+    deal = deals.link(salesforce_id=lost).hubspot_id
+    assert hs_deal_get(hs_person, deal, "dealstage")["dealstage"] == rival.id
+    # Deactivated values no opportunity holds make no stage.
+    assert "Perception Analysis" in stages  # (an active one)
+    an_hour_later(deals)
+    deals()
+    assert pipeline_stages(hs_person) == stages
+
+
+def test_an_opportunity_in_a_value_the_pipeline_never_had_gets_its_stage(
+    deals, sf_person, hs_person
+):
+    """The pipeline exists; a value added and deactivated in Setup between two cycles (or an
+    import's old record in one) reaches an opportunity the pipeline hasn't seen: its stage is
+    added, and the deal lands in it."""
+    deals()
+    deals.sf_action("set_opportunity_stage", value="Legacy review", probability=40)
+    old = new_opportunity(sf_person, Name="Dormant", StageName="Legacy review")
+    deals.sf_action("set_opportunity_stage", value="Legacy review", active=False)
+    deals()
+    assert not open_errors()
+    _, legacy = hs_stage(hs_person, "Legacy review")
+    assert legacy.metadata == {"isClosed": "false", "probability": "0.4"}
+    deal = deals.link(salesforce_id=old).hubspot_id
+    assert hs_deal_get(hs_person, deal, "dealstage")["dealstage"] == legacy.id
 
 
 def test_a_deal_moved_out_and_back_into_its_pipeline_resumes_without_a_duplicate(
