@@ -1085,8 +1085,11 @@ class SchemaOptions:
         lead's or a contact's, by the record linked) is read-only there."""
         if not self.read_only_on:
             return mapping.salesforce_field in self.read_only_fields
+        # (With per-object fields, an object they leave out isn't written: see mapped_field.)
         return any(
-            mapping.field_for(sobject) in names for sobject, names in self.read_only_on.items()
+            mapping.field_for(sobject) in names
+            for sobject, names in self.read_only_on.items()
+            if not mapping.salesforce_fields or sobject in mapping.salesforce_fields
         )
 
     @cached_property

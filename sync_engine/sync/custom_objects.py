@@ -1319,12 +1319,12 @@ class CustomObjectSync(PairSync):
         pair.snap_hubspot.pop(f"__{hs_object}_sf", None)
 
     def end_waits(self) -> None:
-        """Records no longer waiting for their HubSpot partner: the waiting error ends with
-        the commit of the record's writes (nothing before it, so a crash leaves the error
-        for ``retry_waiting``), here for one whose commit keeps errors of that type open (it
-        waits for another record of that object now). A record write that failed leaves it
-        to that failure's retry, whose commit ends it; a refused association write has an
-        error of its own."""
+        """Records no longer waiting for their HubSpot partner. Mostly the commit of the
+        record's writes ends the waiting error (so a crash before it leaves the error for
+        ``retry_waiting``); this ends it, after the writes landed, for a record whose commit
+        keeps errors of that type open (it waits for another record of that object now). A
+        record write that failed leaves it to that failure's retry, whose commit ends it; a
+        refused association write has an error of its own."""
         waits, self._waits_over = self._waits_over, []
         ended: dict[str, list[str]] = {}
         for pair, hs_object, side in waits:

@@ -1119,13 +1119,15 @@ class DealSync(PairSync):
         for pair in pairs:
             if pair.stage_unknown and pair.salesforce is not None:
                 pair.kept_errors.add("picklist")  # the commit mustn't end it
+                value = (pair.salesforce or {}).get("StageName")
+                refused = self.pipelines.held_refused.get(value or "")
                 self.record_error(
                     pair,
                     "to_hubspot",
                     "picklist",
                     "UNKNOWN_STAGE",
-                    f"Stage {(pair.salesforce or {}).get('StageName')!r} has no stage in the "
-                    "deal's synced pipeline.",
+                    f"Stage {value!r} has no stage in the deal's synced pipeline."
+                    + (f" HubSpot refused to add it: {refused}" if refused else ""),
                     ["StageName"],
                 )
         # Stage and pipeline ids come from the pipelines, not from dropdown options.

@@ -1798,10 +1798,13 @@ class PairSync:
         handled: list[Version],
         *,
         more: list[tuple[Cursor | None, list[Version]]] = (),
+        end_errors: bool = True,
     ) -> None:
         """Store the pairs' links and snapshots and move ``cursor`` past ``handled`` (and
         each of ``more`` past its versions) in one transaction. Values the integration user
-        may not set on a record written now are an error first (``fields_not_writable``)."""
+        may not set on a record written now are an error first (``fields_not_writable``).
+        ``end_errors=False``: the pairs wrote only part of their record (its associations),
+        so only their caller knows which errors that settled."""
         for pair in pairs:
             if pair.not_writable and pair.salesforce is not None:  # written now, or refused
                 self.fields_not_writable(pair)
@@ -1841,7 +1844,7 @@ class PairSync:
                 link.last_synced_at = now
                 if pair.owner_reset and not pair.hubspot_failed:
                     self.counts["owner_resets"] += 1
-                if not (pair.hubspot_failed or pair.salesforce_failed):
+                if end_errors and not (pair.hubspot_failed or pair.salesforce_failed):
                     keys = [f"hubspot:{pair.hubspot_id}", f"salesforce:{pair.salesforce_id}"]
                     synced_keys.setdefault(frozenset(pair.kept_errors), []).extend(keys)
             rows_update(RecordLink, rekeyed, LINK_FIELDS)

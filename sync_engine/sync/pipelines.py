@@ -92,8 +92,8 @@ class Pipelines:
     def __init__(self, ctx: CycleContext) -> None:
         self.ctx = ctx
         self.refreshed = False  # the describe was read in this cycle
-        # What that read said: (pipeline keys, active values, stage flags, deactivated values).
-        self._read: tuple[list[str], list[str], dict, list[str]] | None = None
+        # What that read said: (active values, stage flags, deactivated values).
+        self._read: tuple[list[str], dict, list[str]] | None = None
         row = SchemaCache.objects.filter(
             integration=ctx.integration, system=System.HUBSPOT, object=STATE_OBJECT
         ).first()
@@ -106,6 +106,9 @@ class Pipelines:
         # Record types whose pipeline HubSpot refused to create (the Sales Hub tier caps
         # deal pipelines, spec §10) -> HubSpot's message. Tried again with each describe.
         self.refused: dict[str, str] = dict(self.state.get("refused") or {})
+        # Deactivated values held by opportunities whose stage HubSpot refused to add (its
+        # limit on stages, say) -> HubSpot's message; tried again with the hourly describe.
+        self.held_refused: dict[str, str] = dict(self.state.get("held_refused") or {})
         self._labels: dict[str, str] | None = None  # HubSpot stage id -> label, when read
 
     # --- lookups ------------------------------------------------------------------------
@@ -188,6 +191,8 @@ class Pipelines:
         if not (due or force):
             return
         self.refreshed = True
+        if due:
+            self.held_refused = {}
         describe = self.ctx.salesforce.describe_object(SOBJECT)
         record_types = sorted(
             (
@@ -221,9 +226,9 @@ class Pipelines:
             json.dumps([keys, default, stages]).encode(), usedforsecurity=False
         ).hexdigest()
         stage_signature = hashlib.sha1(
-            json.dumps([stage_flags, inactive, held_inactive]).encode(), usedforsecurity=False
+            json.dumps([stage_flags, inactive]).encode(), usedforsecurity=False
         ).hexdigest()
-        self._read = (keys, stages, flags, inactive)
+        self._read = (stages, flags, inactive)
         if (
             signature != self.state.get("signature")
             or stage_signature != self.state.get("stage_signature")
@@ -238,6 +243,7 @@ class Pipelines:
             signature=signature,
             stage_signature=stage_signature,
             held_inactive=held_inactive,
+            held_refused=self.held_refused,
             default_record_type=default,
             # The record types' names, for the Deals tab (pipelines are named by id, as
             # HubSpot's own integration names them).
@@ -270,22 +276,29 @@ class Pipelines:
         return [value for value in inactive if value in kept]
 
     def lacks(self, values: list[str]) -> bool:
-        return any(value not in p.stages for p in self.pipelines for value in values)
+        """Whether a pipeline lacks a stage for one of ``values`` HubSpot didn't refuse."""
+        return any(
+            value not in p.stages and value not in self.held_refused
+            for p in self.pipelines
+            for value in values
+        )
 
     def keep_held(self, held: set[str]) -> None:
-        """After this cycle's describe: stages for deactivated values a later batch holds."""
+        """After this cycle's describe: stages for deactivated values a later batch holds,
+        added to the pipelines as they are (nothing else is reconciled again)."""
         if self._read is None or not held:
             return
-        keys, stages, flags, inactive = self._read
+        stages, flags, inactive = self._read
         held_inactive = self.held_inactive(held, inactive)
         if not self.lacks(held_inactive):
             return
-        self.reconcile(keys, stages, flags, inactive, held_inactive)
+        metadata = stage_metadata(held_inactive, flags)
+        for pipeline in self.pipelines:
+            self.add_held_stages(pipeline, held_inactive, len(stages), metadata)
         self.state.update(
             held_inactive=held_inactive,
+            held_refused=self.held_refused,
             pipelines=[vars(p) for p in self.pipelines],
-            retired=[vars(p) for p in self.retired],
-            refused=self.refused,
         )
         self.save()
 
@@ -448,9 +461,16 @@ class Pipelines:
         """Stages for the deactivated values opportunities hold that the pipeline lacks, after
         its active ones (``align_stages`` already mapped those it has)."""
         for order, name in enumerate(held_inactive, start=after):
-            if name not in pipeline.stages:
+            if name in pipeline.stages or name in self.held_refused:
+                continue
+            try:
                 stage = self.create_stage(pipeline, name, order, metadata)
-                pipeline.stages[name] = str(stage.id)
+            except (BadRequest, PermissionDenied) as error:
+                # Its opportunities keep their stage error, with HubSpot's reason; the
+                # other deals sync.
+                self.held_refused[name] = error.message
+                continue
+            pipeline.stages[name] = str(stage.id)
 
     def create_stage(self, pipeline: SyncedPipeline, name: str, order: int, metadata: dict):
         stage = self.ctx.hubspot.call(

@@ -1392,8 +1392,9 @@ class TicketSync(PairSync):
             self.associate(pairs)
             # Still waiting, or an association refused: it keeps that error open.
             resolved = sum(1 for p in pairs if not p.kept_errors)
-            self.keep_held_ticket_errors(pairs)
-            self.commit(pairs, None, [])
+            # Only associations were written: ``associate`` ended the waits that are over;
+            # the case's other errors wait for their own retry.
+            self.commit(pairs, None, [], end_errors=False)
             self.counts["waits_resolved"] += resolved
         self.unflag_paused(finished)
 

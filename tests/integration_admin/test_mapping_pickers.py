@@ -391,6 +391,23 @@ def test_a_contact_mapping_warns_when_its_field_is_read_only_on_one_object(
     assert "HubSpot edits never reach Salesforce: this field is read-only" in row
 
 
+def test_a_lead_only_mapping_does_not_warn_about_the_contact_field(admin_client, typed, emulators):
+    """A mapping that writes only leads never writes a contact's field of that name: that
+    field read-only on Contact is no reason to warn."""
+    FieldMapping.objects.create(
+        integration=typed, object="contacts", hubspot_property="renewal_date",
+        salesforce_field="Colour__c", rule="two_way", salesforce_type="string",
+        salesforce_fields={"Lead": "Colour__c"},
+    )  # fmt: skip
+    emulators.salesforce.app.run_action(
+        "set_field_permission", object="Contact", field="Colour__c", access="read",
+        token=typed.salesforce_connection.access_token,
+    )  # fmt: skip
+    schema_refresh(integration=typed, object_name="contacts")
+    row = mapping_row(unescape(admin_client.get("/contacts/").content.decode()), "renewal_date")
+    assert "badge--warning" not in row
+
+
 # --- (e) the engine's own keys ---------------------------------------------------------------
 def test_the_engines_own_keys_are_not_offered_nor_taken(admin_client, typed, emulators):
     html = admin_client.get("/contacts/").content.decode()

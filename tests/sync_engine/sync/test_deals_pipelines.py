@@ -93,6 +93,7 @@ def test_an_opportunity_in_a_value_deactivated_before_the_first_sync_gets_its_st
     as Salesforce says), so history syncs instead of failing for ever."""
     old = [new_opportunity(sf_person, Name=f"Old {n}", StageName="Needs Analysis") for n in (1, 2)]
     deals.sf_action("set_opportunity_stage", value="Needs Analysis", active=False)
+    deals.sf_action("set_opportunity_stage", value="Perception Analysis", active=False)
     deals.sf_action("set_opportunity_stage", value="Lost to a rival", closed=True, won=False)
     lost = new_opportunity(sf_person, Name="Older", StageName="Lost to a rival")
     deals.sf_action("set_opportunity_stage", value="Lost to a rival", active=False)
@@ -110,8 +111,8 @@ def test_an_opportunity_in_a_value_deactivated_before_the_first_sync_gets_its_st
     assert rival.metadata == {"isClosed": "true", "probability": "0.0"}
     deal = deals.link(salesforce_id=lost).hubspot_id
     assert hs_deal_get(hs_person, deal, "dealstage")["dealstage"] == rival.id
-    # Deactivated values no opportunity holds make no stage.
-    assert "Perception Analysis" in stages  # (an active one)
+    # A deactivated value no opportunity holds makes no stage.
+    assert "Perception Analysis" not in stages
     an_hour_later(deals)
     deals()
     assert pipeline_stages(hs_person) == stages
@@ -133,6 +134,42 @@ def test_an_opportunity_in_a_value_the_pipeline_never_had_gets_its_stage(
     assert legacy.metadata == {"isClosed": "false", "probability": "0.4"}
     deal = deals.link(salesforce_id=old).hubspot_id
     assert hs_deal_get(hs_person, deal, "dealstage")["dealstage"] == legacy.id
+
+
+def test_a_stage_hubspot_refuses_fails_only_its_opportunities_and_is_tried_hourly(
+    deals, emulators, sf_person, hs_person
+):
+    """HubSpot refuses the stage for a deactivated value (its limit on stages): the other
+    deals sync, the opportunity's error gives HubSpot's reason, the next cycles don't ask
+    again, and the hourly describe does."""
+    deals()
+    deals.sf_action("set_opportunity_stage", value="Legacy review", probability=40)
+    old = new_opportunity(sf_person, Name="Dormant", StageName="Legacy review")
+    deals.sf_action("set_opportunity_stage", value="Legacy review", active=False)
+    fresh = new_opportunity(sf_person, Name="Fresh", StageName="Prospecting")
+    message = "You have reached the maximum number of stages for this pipeline"
+    refusal = emulators.hubspot.app.faults.add(
+        path=r"/crm/v3/pipelines/deals/[^/]+/stages$", method="POST", status=400,
+        body={"status": "error", "category": "VALIDATION_ERROR", "message": message},
+    )  # fmt: skip
+    run = deals()
+    assert run.status == "succeeded", run.message
+    assert deals.link(salesforce_id=fresh).hubspot_id
+    [error] = open_errors()
+    assert (error.error_type, error.salesforce_id) == ("picklist", old)
+    assert "Legacy review" in error.message and message in error.message
+    sf_person.Opportunity.update(old, {"Name": "Dormant, edited"})
+    deals()
+    assert refusal.fired == 1  # not again every cycle
+
+    emulators.hubspot.app.faults.remove(refusal.id)
+    an_hour_later(deals)
+    sf_person.Opportunity.update(old, {"Name": "Dormant, edited again"})
+    deals()
+    _, legacy = hs_stage(hs_person, "Legacy review")
+    deal = deals.link(salesforce_id=old).hubspot_id
+    assert hs_deal_get(hs_person, deal, "dealstage")["dealstage"] == legacy.id
+    assert not open_errors()
 
 
 def test_a_deal_moved_out_and_back_into_its_pipeline_resumes_without_a_duplicate(

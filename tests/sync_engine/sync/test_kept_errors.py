@@ -277,3 +277,51 @@ def test_a_contact_value_that_cannot_convert_keeps_its_error(
     cycle()
     assert sf_person.Contact.get(person)["MailingLatitude"] == 52.1
     assert not open_errors("contacts")
+
+
+def test_a_wait_ending_leaves_the_cases_other_errors_open(tickets, emulators, sf_person, hs_person):
+    """A case waits for its account and its contact; its new priority was refused by
+    HubSpot. The account syncing ends that wait only: the refused priority's error stays,
+    and its retry carries the priority."""
+    object_settings_update(
+        integration=tickets.integration, object_name="companies", changes={}, enabled=True
+    )
+    account = sf_person.Account.create({"Name": "Initech"})["id"]
+    contact = sf_person.Contact.create({"LastName": "Bolton", "Email": "michael@initech.example"})
+    case = sf_person.Case.create(
+        {"Subject": "Printer", "Status": "New", "AccountId": account, "ContactId": contact["id"]}
+    )["id"]
+    tickets()
+    assert {kind for kind, _ in open_errors("tickets")} == {
+        "waiting_for_account",
+        "waiting_for_contact",
+    }
+
+    advance_clocks(emulators, 60)
+    refusal = emulators.hubspot.app.faults.add(
+        path=r"/crm/v3/objects/tickets/batch/(update|upsert)$", method="POST", status=400,
+        body={"status": "error", "category": "VALIDATION_ERROR", "message": "Priority refused"},
+        times=1,
+    )  # fmt: skip
+    sf_person.Case.update(case, {"Priority": "Low"})
+    tickets()
+    assert refusal.fired == 1
+    refused = open_errors("tickets") - {
+        ("waiting_for_account", f"salesforce:{case}"),
+        ("waiting_for_contact", f"salesforce:{case}"),
+    }
+    assert len(refused) == 1
+
+    tickets("companies")
+    tickets()
+    assert open_errors("tickets") == {("waiting_for_contact", f"salesforce:{case}"), *refused}
+
+    due_now(SyncError.objects.get(record_key=f"salesforce:{case}", error_type=refused.pop()[0]))
+    tickets()
+    ticket_id = tickets.link(salesforce_id=case).hubspot_id
+    assert (
+        hs_person.crm.tickets.basic_api.get_by_id(
+            ticket_id, properties=["hs_ticket_priority"]
+        ).properties["hs_ticket_priority"]
+        == "LOW"
+    )
