@@ -573,11 +573,12 @@ class PairSync:
             and created >= timezone.now() - timedelta(days=1)
         )
 
-    @staticmethod
     def fresh_versions(
-        items: list, cursor: Cursor | None, *, force: bool, version
+        self, items: list, cursor: Cursor | None, *, force: bool, version
     ) -> tuple[list, list[Version]]:
-        """``(items not handled yet, every item's Version)``; ``version(item)`` builds one."""
+        """``(items not handled yet, every item's Version)``; ``version(item)`` builds one.
+        Items read again in the overlap, already handled, count as unchanged: the run's
+        details say what became of every record read."""
         handled: list[Version] = []
         fresh = []
         for item in items:
@@ -585,6 +586,7 @@ class PairSync:
             handled.append(v)
             if force or cursor is None or not cursor.seen(v):
                 fresh.append(item)
+        self.counts["unchanged"] += len(items) - len(fresh)
         return fresh, handled
 
     def read_hubspot_changes(

@@ -8,6 +8,7 @@ from hubspot.crm.deals import SimplePublicObjectInput as DealInput
 from hubspot.crm.deals import SimplePublicObjectInputForCreate as DealCreate
 
 from emulators.testing import advance_clocks, salesforce_client
+from integration_admin.labels import run_details
 from sync_engine.models import ApiCall, RecordLink, SchemaCache, SyncError, System
 from sync_engine.services import (
     object_settings_update,
@@ -1194,3 +1195,15 @@ def test_a_contact_merged_in_hubspot_is_not_taken_for_deleted(
     assert (survivor, contact) in links
     assert len(sf_person.query("SELECT Id FROM Contact")["records"]) == 1
     assert roles(sf_person, opportunity) == [contact]  # the role stays
+
+
+def test_deals_read_again_in_the_overlap_count_as_unchanged(deals, sf_person):
+    """The cycle after a create reads the new records again on both sides (each read
+    overlaps the last one): the run says they were unchanged, not just read."""
+    for n in range(3):
+        new_opportunity(sf_person, Name=f"Echo {n}")
+    deals()
+    run = deals()
+    assert run.counts["read_hubspot"] == run.counts["read_salesforce"] == 3
+    assert run.counts["unchanged"] == 6  # each deal read again on both sides
+    assert "Unchanged: 6" in run_details(run.counts)
