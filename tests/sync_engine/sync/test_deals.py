@@ -993,7 +993,7 @@ def test_hubspot_fills_blank_salesforce_fields_and_two_way_fields_follow_the_lat
     assert hs_deal_get(hs_person, deal, "dealname")["dealname"] == "Renamed in Salesforce"
 
 
-def test_deals_run_in_a_cycle_over_every_pair(with_companies, sf_person, hs_person):
+def test_deals_run_in_a_cycle_over_every_pair(with_companies, emulators, sf_person, hs_person):
     from sync_engine.sync.cycle import sync_cycles_run
 
     deals = with_companies
@@ -1014,6 +1014,7 @@ def test_deals_run_in_a_cycle_over_every_pair(with_companies, sf_person, hs_pers
     assert deal_contacts(hs_person, deal) == [hs_contact]
     assert deal_companies(hs_person, deal) == [company]
     sf_person.Opportunity.update(opportunity, {"StageName": "Closed Won"})
+    advance_clocks(emulators, 61)  # the next scheduled cycle: its probe answers in minutes
     runs = sync_cycles_run(integration=deals.integration)
     assert all(r.status == "succeeded" for r in runs), [(r.object, r.message) for r in runs]
     props = hs_deal_get(hs_person, deal, "dealstage")
