@@ -130,6 +130,10 @@ class CompanySync(PairSync):
         self.segment_missing = False  # that list is gone from HubSpot: nobody is in it
         # Unlinked accounts matched (or created from) this cycle: not looked at twice.
         self.accounts_looked_at: set[str] = set()
+        # HubSpot contacts whose company this cycle moved after Salesforce: their rows read
+        # before that move show the old company, which is no HubSpot move (the next read
+        # shows the new one, as the association write touches the contact).
+        self.moved_in_hubspot: set[str] = set()
 
     # --- the cycle ------------------------------------------------------------------------
     def run(self) -> None:
@@ -918,6 +922,7 @@ class CompanySync(PairSync):
             hubspot = SimpleNamespace(id=link.hubspot_id, properties={})
             self.association_failure(Pair("Contact", record, hubspot, link), error)
         self.counts["associations_to_hubspot"] += len(inputs) - len(refused) + len(removals)
+        self.moved_in_hubspot.update(links[i].hubspot_id for i in done)
         self.remember_association(done)
         self.remember_association(waiting, only_missing=True)
         services.sync_errors_resolve(
@@ -1031,7 +1036,11 @@ class CompanySync(PairSync):
             )
             for o in objects
         ]
-        fresh = [o for o, v in zip(objects, handled, strict=True) if not cursor.seen(v)]
+        fresh = [
+            o
+            for o, v in zip(objects, handled, strict=True)
+            if not cursor.seen(v) and str(o.id) not in self.moved_in_hubspot
+        ]
         self.associate_in_salesforce(fresh)
         with_transaction_advance(cursor, handled)
 

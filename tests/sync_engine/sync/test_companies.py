@@ -407,6 +407,35 @@ def test_hubspot_primary_company_sets_the_contact_account(companies, sf_person, 
     assert not idle.counts.get("associations_to_hubspot")
 
 
+def test_a_salesforce_account_move_is_not_undone_by_a_hubspot_edit_of_the_contact(
+    companies, emulators, sf_person, hs_person
+):
+    """A rep moves the contact to another account while someone edits the HubSpot contact:
+    the cycle moves the company in HubSpot, and the contact's HubSpot row, read before that
+    move with the old company, doesn't read as a HubSpot move putting the account back."""
+    first = sf_person.Account.create({"Name": "First"})["id"]
+    second = sf_person.Account.create({"Name": "Second"})["id"]
+    contact = sf_person.Contact.create(
+        {"LastName": "Mover", "Email": "mover@x.example", "AccountId": first}
+    )["id"]
+    companies.both()
+    companies()
+    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    companies.cycle()
+
+    hs_update(hs_person, hs_contact, jobtitle="Manager")
+    sf_person.Contact.update(contact, {"AccountId": second})
+    advance_clocks(emulators, 61)
+    companies.cycle()
+    second_company = companies.link(salesforce_id=second).hubspot_id
+    company = hs_get(hs_person, hs_contact, "associatedcompanyid")["associatedcompanyid"]
+    assert company == second_company
+    assert sf_person.Contact.get(contact)["AccountId"] == second
+    advance_clocks(emulators, 61)
+    companies.cycle()
+    assert sf_person.Contact.get(contact)["AccountId"] == second
+
+
 def contact_on_an_account(companies, sf_person, hs_person, name: str):
     """A Salesforce contact on an account, both synced: (contact, account, their HubSpot
     ids)."""
