@@ -32,13 +32,13 @@ Rules:
   Salesforce and Salesforce tasks → HubSpot, spec §13's two-way task sync): then an edit to
   a task's copy (subject, description/body, due date, status) updates its origin. A HubSpot
   activity moved to another synced contact moves its Task there at its next edit; a
-  Salesforce activity given another Name moves its engagement to that person. Nothing
-  echoes: each link remembers its origin and holds the values both sides were last in step
-  on (for a write sent back, the values the origin gives once written), so a side that holds
-  them writes nothing; an edit made on both sides between two cycles keeps HubSpot's value
-  (HubSpot changes are read first). A copy is never read as a new activity (Tasks created by
-  the integration user, or carrying ``HubSpot_Id__c``, and engagements carrying
-  ``salesforce_activity_id``, are ours).
+  Salesforce activity given another Name or Related To moves its engagement to that person
+  or record. Nothing echoes: each link remembers its origin and holds the values both sides
+  were last in step on (for a write sent back, the values the origin gives once written), so
+  a side that holds them writes nothing; an edit made on both sides between two cycles keeps
+  HubSpot's value (HubSpot changes are read first). A copy is never read as a new activity
+  (Tasks created by the integration user, or carrying ``HubSpot_Id__c``, and engagements
+  carrying ``salesforce_activity_id``, are ours).
 * **Idempotent creates.** Engagements carry ``salesforce_activity_id`` (a property the cycle
   creates once per engagement type); Tasks carry ``HubSpot_Id__c`` when the org has that
   external id on Task. Creates are never retried blindly. Before any create a pending-create
@@ -563,12 +563,16 @@ class ActivitySync(PairSync):
             "Status": TASK_STATUS_TO_SALESFORCE.get(props.get("hs_task_status") or "", ""),
         }
         held = self.engagement_values(kind, "Task", sent)
-        item = Item(kind, obj, {p: props.get(p) or "" for p in TWO_WAY_FIELDS}, link=link)
+        current = {p: props.get(p) or "" for p in TWO_WAY_FIELDS}
+        # The snapshot holds the date as written (milliseconds); HubSpot reads it back as ISO.
+        # (A Task without a due date has its created date there: unchanged, it sends none.)
+        current["hs_timestamp"] = to_ms(parse_time(props.get("hs_timestamp")))
+        item = Item(kind, obj, current, link=link)
         item.stamp = parse_time(props.get(MODIFIED))
         item.extra["write"], item.extra["back"] = {}, {}
         for prop, name in TWO_WAY_FIELDS.items():
             last = link.snapshot.get(prop)
-            if (props.get(prop) or "") == last or held[prop] == last:
+            if current[prop] == last or held[prop] == last:
                 continue
             if not sent[name] and name in ("ActivityDate", "Status"):
                 continue  # no date, or a status Salesforce doesn't have: nothing to send
@@ -633,13 +637,16 @@ class ActivitySync(PairSync):
     def moved_for(self, items: list[Item]) -> None:
         """Synced HubSpot activities, edited: the lead or contact their Task belongs on now
         (``extra["who"]``) when they were moved to another synced contact since. HubSpot, their
-        origin, says whom they are on; one moved to no synced contact stays where it is."""
+        origin, says whom they are on; one moved to no synced contact stays where it is, and
+        so does one still on the person its Task is on (another of its contacts syncing later
+        isn't a move)."""
         if not items:
             return
         people = self.people_of(items)
         for item in items:
             _, linked = people[item.hubspot_id]
-            if linked and linked[0].salesforce_id != item.link.snapshot.get("WhoId"):
+            on = item.link.snapshot.get("WhoId")
+            if linked and on not in {person.salesforce_id for person in linked}:
                 item.extra["who"] = linked[0].salesforce_id
 
     def owner_of(self, person: RecordLink) -> str:
@@ -716,7 +723,7 @@ class ActivitySync(PairSync):
         items[:] = [i for i in items if not i.extra.get("gone")]
         copy_again = [i for i in gone if "back" not in i.extra]  # the others stay failed
         for item in copy_again:
-            item.link, item.failed = None, False
+            item.link, item.failed, item.created_id = None, False, ""
         return copy_again
 
     def task_record(self, item: Item) -> dict[str, Any]:
@@ -975,7 +982,7 @@ class ActivitySync(PairSync):
                 linked.append(item)
         self.moved_in_salesforce(linked)
         for item in linked:
-            if "move_from" not in item.extra and all(
+            if "moves" not in item.extra and all(
                 item.link.snapshot.get(k, "") == v for k, v in item.values.items()
             ):
                 self.counts["unchanged"] += 1
@@ -997,71 +1004,79 @@ class ActivitySync(PairSync):
 
     def moved_in_salesforce(self, items: list[Item]) -> None:
         """Synced Salesforce activities, edited: the HubSpot contact their ``WhoId`` (Name) is
-        linked to now (``target``), and, when that isn't the contact their engagement was put
-        on (``__contact`` in the link's snapshot), ``extra["move_from"]``: the activity was
-        moved to another person. One query; a person not synced (yet) leaves it where it is.
-        (A lead converted into its contact is the same HubSpot contact: no move.)"""
+        linked to now (``target``) and the record their ``WhatId`` (Related To) is
+        (``extra["related"]``), and, where either isn't what their engagement was put on
+        (``__contact`` and ``__related`` in the link's snapshot), ``extra["moves"]``: ``(object
+        type, id)`` it leaves ("" when it was on none) and ``(object type, id, association
+        type id)`` it goes onto. One query each; a person or record not synced (yet) leaves it
+        where it is. (A lead converted into its contact is the same HubSpot contact: no move.)"""
+        self.related_for(items)
         whos = {i.source.get("WhoId") for i in items if i.source.get("WhoId")}
-        if not whos:
-            return
         contacts = dict(
             RecordLink.objects.filter(
                 integration=self.ctx.integration, object="contacts", salesforce_id__in=whos
             ).values_list("salesforce_id", "hubspot_id")
         )
         for item in items:
+            moves = []
             now_on = contacts.get(item.source.get("WhoId") or "")
-            if not now_on:
-                continue
-            item.target = now_on
-            was_on = item.link.snapshot.get("__contact")
-            if was_on and was_on != now_on:
-                item.extra["move_from"] = was_on
+            was_on = item.link.snapshot.get("__contact") or ""
+            if now_on:
+                item.target = now_on
+                if now_on != was_on:
+                    moves.append((("contacts", was_on), ("contacts", now_on, item.kind.to_contact)))
+            if "related" in item.extra:
+                pair_name, now_related = item.extra["related"]
+                was = (item.link.snapshot.get("__related") or "").partition(":")[::2]
+                if was != (pair_name, now_related):
+                    type_id = RELATED_TYPES[pair_name][item.kind.name]
+                    moves.append((was, (pair_name, now_related, type_id)))
+            if moves:
+                item.extra["moves"] = moves
 
     def move_engagements(self, items: list[Item]) -> None:
-        """Engagements whose Salesforce activity moved to another person: off the old HubSpot
-        contact, onto the new one (one archive and one create call per 100 of a type)."""
-        by_kind: dict[str, list[Item]] = defaultdict(list)
-        for item in items:
-            if "move_from" in item.extra and not item.failed:
-                by_kind[item.kind.name].append(item)
-        for kind_name, group in by_kind.items():
-            kind = KINDS[kind_name]
-            engagement = {i.salesforce_id: i.link.hubspot_id.split(":", 1)[1] for i in group}
-            self.hubspot_dissociate(
-                kind_name,
-                "contacts",
-                [
-                    {
-                        "from": {"id": engagement[i.salesforce_id]},
-                        "to": [{"id": i.extra["move_from"]}],
-                    }
-                    for i in group
-                ],
-            )
-            refused = self.hubspot_associate(
-                kind_name,
-                "contacts",
-                [
-                    {
-                        "from": {"id": engagement[i.salesforce_id]},
-                        "to": {"id": i.target},
-                        "types": [
-                            {
-                                "associationCategory": "HUBSPOT_DEFINED",
-                                "associationTypeId": kind.to_contact,
-                            }
-                        ],
-                    }
-                    for i in group
-                ],
-            )
-            by_engagement = {engagement[i.salesforce_id]: i for i in group}
-            for entry, error in refused:
-                item = by_engagement[str(entry["from"]["id"])]
-                item.failed = True
-                self.hubspot_failure(item, error)
-            self.counts["moved_in_hubspot"] += len(group) - len(refused)
+        """Engagements whose Salesforce activity moved to another person or record: onto the
+        new HubSpot contact or record, then off the old one (one create and one archive call
+        per 100 of a type). One deleted in HubSpot meanwhile is copied again (``gone``, see
+        ``retire_gone``), as when an edit is written to it."""
+        moving = {i.link.hubspot_id: i for i in items if "moves" in i.extra and not i.failed}
+        onto: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        off: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        for item in moving.values():
+            engagement = {"id": item.link.hubspot_id.split(":", 1)[1]}
+            for (from_type, from_id), (to_type, to_id, type_id) in item.extra["moves"]:
+                types = [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]
+                onto[(item.kind.name, to_type)].append(
+                    {"from": engagement, "to": {"id": to_id}, "types": types}
+                )
+                if from_id:
+                    off[(item.kind.name, from_type)].append(
+                        {"from": engagement, "to": [{"id": from_id}]}
+                    )
+        refused: dict[str, Any] = {}
+        for (kind_name, to_type), inputs in onto.items():
+            for entry, error in self.hubspot_associate(kind_name, to_type, inputs):
+                refused.setdefault(hubspot_key(kind_name, entry["from"]["id"]), error)
+        by_kind: dict[str, set[str]] = defaultdict(set)
+        for key in refused:
+            kind_name, _, engagement_id = key.partition(":")
+            by_kind[kind_name].add(engagement_id)
+        gone = {
+            hubspot_key(kind_name, i)
+            for kind_name, ids in by_kind.items()
+            for i in self.deleted_in_hubspot(kind_name, ids)
+        }
+        for key, error in refused.items():
+            moving[key].failed = True
+            if key in gone:
+                moving[key].extra["gone"] = True
+            else:
+                self.hubspot_failure(moving[key], error)
+        for (kind_name, from_type), inputs in off.items():
+            inputs = [i for i in inputs if hubspot_key(kind_name, i["from"]["id"]) not in refused]
+            self.hubspot_dissociate(kind_name, from_type, inputs)
+        if len(moving) > len(refused):
+            self.counts["moved_in_hubspot"] += len(moving) - len(refused)
 
     def copy_edit_to_hubspot(
         self, kind: Kind, record: dict, link: RecordLink, stamp: datetime | None
@@ -1220,28 +1235,68 @@ class ActivitySync(PairSync):
             if not todo:
                 continue
             self.mark_intent("hubspot")
-            inputs = [
-                {
-                    "properties": {
-                        **{k: v for k, v in i.values.items() if v},
-                        KEY_PROPERTY: i.salesforce_id,
-                    },
-                    "associations": self.associations_of(kind, i),
-                }
-                for i in todo
-            ]
-            results, failed = self.engagement_batch(
-                kind_name, "create", inputs, key=lambda x: x["properties"][KEY_PROPERTY]
-            )
-            by_source = {(o.properties or {}).get(KEY_PROPERTY): str(o.id) for o in results}
-            for item in todo:
-                created = by_source.get(item.salesforce_id)
-                if created:
-                    item.created_id = created
-                    self.counts["created_in_hubspot"] += 1
+            refused = self.engagements_sent(kind, todo)
+            # A related record deleted in HubSpot (its pair retires the link only when it
+            # notices) fails the whole create: the activity goes on its person without it.
+            again = []
+            for item in self.related_gone([i for i in todo if i.salesforce_id in refused]):
+                del refused[item.salesforce_id]
+                if item.target:
+                    again.append(item)
                 else:
                     item.failed = True
-                    self.hubspot_failure(item, failed.get(item.salesforce_id))
+                    self.skipped("no_contact", self.error_key(item))
+            if again:
+                refused.update(self.engagements_sent(kind, again))
+            for item in todo:
+                if item.salesforce_id in refused:
+                    item.failed = True
+                    self.hubspot_failure(item, refused[item.salesforce_id])
+
+    def engagements_sent(self, kind: Kind, items: list[Item]) -> dict[str, Any]:
+        """Create the engagements of ``items`` (batches of 100); HubSpot's refusal of each one
+        not created, by its Salesforce id."""
+        inputs = [
+            {
+                "properties": {
+                    **{k: v for k, v in i.values.items() if v},
+                    KEY_PROPERTY: i.salesforce_id,
+                },
+                "associations": self.associations_of(kind, i),
+            }
+            for i in items
+        ]
+        results, failed = self.engagement_batch(
+            kind.name, "create", inputs, key=lambda x: x["properties"][KEY_PROPERTY]
+        )
+        by_source = {(o.properties or {}).get(KEY_PROPERTY): str(o.id) for o in results}
+        refused = {}
+        for item in items:
+            created = by_source.get(item.salesforce_id)
+            if created:
+                item.created_id = created
+                self.counts["created_in_hubspot"] += 1
+            else:
+                refused[item.salesforce_id] = failed.get(item.salesforce_id)
+        return refused
+
+    def related_gone(self, items: list[Item]) -> list[Item]:
+        """Of these refused activities, those whose related record was deleted in HubSpot
+        (one read per 100 of a type, only after a refusal): its link is retired and the
+        activity's ``extra["related"]`` dropped."""
+        by_pair: dict[str, set[str]] = defaultdict(set)
+        for item in items:
+            if item.extra.get("related"):
+                by_pair[item.extra["related"][0]].add(item.extra["related"][1])
+        gone = {
+            (pair_name, hubspot_id)
+            for pair_name, ids in by_pair.items()
+            for hubspot_id in self.deleted_in_hubspot(pair_name, ids, merged_too=False)
+        }
+        dropped = [i for i in items if i.extra.get("related") in gone]
+        for item in dropped:
+            del item.extra["related"]
+        return dropped
 
     @staticmethod
     def associations_of(kind: Kind, item: Item) -> list[dict]:
@@ -1419,6 +1474,11 @@ class ActivitySync(PairSync):
                     on = item.target or (item.link.snapshot.get("__contact") if item.link else "")
                     if on:
                         snapshot["__contact"] = on
+                    # The record it is related to (see moved_in_salesforce).
+                    related = ":".join(item.extra.get("related") or ())
+                    related = related or (item.link.snapshot.get("__related") if item.link else "")
+                    if related:
+                        snapshot["__related"] = related
                 link = item.link or RecordLink(integration=self.ctx.integration, object=OBJECT)
                 (updated if link.pk else created).append(link)
                 link.hubspot_id, link.salesforce_id, link.salesforce_type = hs_key, sf_id, sobject
