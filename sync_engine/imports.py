@@ -79,6 +79,8 @@ LEASE = timedelta(minutes=5)
 # minutes costs a few dozen calls, not one every couple of seconds.
 BULK_POLL_MAX_SECONDS = 30.0
 PAIR_WAIT_SECONDS = 600  # how long an import waits for the pair's running cycle
+# What only the import's end writes: a cancel made meanwhile keeps its own.
+ENDING_FIELDS = {"status", "finished_at", "message"}
 
 # What an import says (its ``message``) and why one can't start or resume, in English as they
 # are stored: the dashboard shows them in the reader's language
@@ -495,11 +497,23 @@ def import_resume(
     if target is not None:
         _refuse_while_pair_off(job.integration, target)
     with transaction.atomic():
+        # As import_start: one at a time decides under the integration's row lock.
+        Integration.objects.select_for_update().filter(pk=job.integration_id).first()
         active = import_active(integration=job.integration, object_name=job.object)
         if active is not None and active.pk != job.pk:
             raise ImportRefused(ANOTHER_RUNNING)
+        # Its clock (the seconds and records per second shown) counts the time it ran, not
+        # the time it stood still: moved on by the pause since it ended (or its worker died).
+        idle_since = job.finished_at or job.heartbeat_at
+        started_at = job.started_at
+        if started_at is not None and idle_since is not None:
+            started_at += max(timedelta(0), timezone.now() - idle_since)
         ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.QUEUED, finished_at=None, message="", worker=""
+            status=ImportJob.Status.QUEUED,
+            started_at=started_at,
+            finished_at=None,
+            message="",
+            worker="",
         )
         job.refresh_from_db()
         audit_event_record(
@@ -684,14 +698,15 @@ class _Runner:
             }
             reader = self.read(salesforce, index, part, fields_of(part.sobject), types)
             for records in reader:
-                if self.cancelled():
+                if self.stopped():
                     return
+                self.check_pair_still_on()
                 self.import_batch(target, index, partial(handle, part.sobject), records)
                 batches += 1
                 if self.stop_after is not None and batches >= self.stop_after:
                     self.stopped_early = True
                     return
-        if self.cancelled():
+        if self.stopped():
             return
         job.status = ImportJob.Status.SUCCEEDED
         job.finished_at = timezone.now()
@@ -725,23 +740,37 @@ class _Runner:
         job.salesforce_calls = self.base_calls[0] + self.calls.salesforce
         job.hubspot_calls = self.base_calls[1] + self.calls.hubspot
         job.heartbeat_at = timezone.now()
-        names = {"salesforce_calls", "hubspot_calls", "heartbeat_at", *update}
-        if job.status == ImportJob.Status.RUNNING or "status" in update:
-            # Never overwrite a cancel made meanwhile from the dashboard.
-            ImportJob.objects.filter(pk=job.pk).exclude(status=ImportJob.Status.CANCELLED).update(
-                **{n: getattr(job, n) for n in names}
-            )
-        else:
-            ImportJob.objects.filter(pk=job.pk).update(**{n: getattr(job, n) for n in names})
+        values = {
+            n: getattr(job, n)
+            for n in {"salesforce_calls", "hubspot_calls", "heartbeat_at", *update}
+        }
+        # Only while this worker holds the import: one resumed after this worker went quiet
+        # past its lease is the new worker's to count.
+        mine = ImportJob.objects.filter(pk=job.pk, worker=self.holder)
+        if not mine.exclude(status=ImportJob.Status.CANCELLED).update(**values):
+            # Cancelled meanwhile from the dashboard: the cancel stays, and what the batch in
+            # flight did still counts (its records are linked: a resume skips them).
+            mine.update(**{n: v for n, v in values.items() if n not in ENDING_FIELDS})
         if self.progress is not None:
             self.progress(job)
 
-    def cancelled(self) -> bool:
-        status = ImportJob.objects.filter(pk=self.job.pk).values_list("status", flat=True).first()
+    def stopped(self) -> bool:
+        """Cancelled from the dashboard, or resumed on another worker after this one went quiet
+        past its lease (the page offered *Resume*): either way this worker goes no further."""
+        row = ImportJob.objects.filter(pk=self.job.pk).values_list("status", "worker").first()
+        status, worker = row or ("", self.holder)
         if status == ImportJob.Status.CANCELLED:
             self.job.status = status
             return True
-        return False
+        return worker != self.holder
+
+    def check_pair_still_on(self) -> None:
+        """The pair switched off on its tab while the import runs: its writes stop here too
+        (the import fails, resumable once the pair is on again)."""
+        from .sync.cycle import OBJECT_SYNC_OFF
+
+        if not ObjectSync.objects.filter(pk=self.pair_row.pk, enabled=True).exists():
+            raise ImportFailed(OBJECT_SYNC_OFF)
 
     def lock_pair(self, target: ImportTarget) -> bool:
         """Hold the pair's lease while importing, so its cycles (which write the same links)
@@ -750,7 +779,7 @@ class _Runner:
 
         deadline = time.monotonic() + PAIR_WAIT_SECONDS
         while not lock_acquire(self.pair_row, self.holder):
-            if self.cancelled():
+            if self.stopped():
                 return False
             other = self.pair_importer()
             if other is not None:
@@ -790,7 +819,7 @@ class _Runner:
         """Salesforce is still running the Bulk query: keep the leases alive and say so (a
         big object can take minutes). False when the admin cancelled meanwhile."""
         self.heartbeat()
-        if self.cancelled():
+        if self.stopped():
             return False
         if self.job.message != PREPARING:
             self.job.message = PREPARING
@@ -914,29 +943,38 @@ class _Runner:
             emails.update(
                 (o.properties.get("email") or "").strip().lower() for o in page.results or []
             )
+            # A big portal takes minutes to read: the import and the pair stay leased meanwhile.
+            self.heartbeat()
         sync.hubspot_emails = emails
         sync.hubspot_emails_complete = True
 
-    def emails_linked_elsewhere(self, records: list[dict]) -> set[str]:
-        """Unlinked people whose email a contact linked before this run already has (its
-        link's snapshot): an earlier import or run linked that HubSpot contact to another
-        Salesforce record, which keeps it (the sync would otherwise move the link back and
-        forth). Links made during this run are covered by ``seen_emails``."""
-        ids = [r["Id"] for r in records]
+    def people_handed(self, records: list[dict], skipped: Counter) -> list[dict]:
+        """The people of a batch that go to the pair; the others are counted in ``skipped``.
+        A person already linked always goes (it has its HubSpot contact). Another is skipped
+        without an email, or when its email belongs to someone else (duplicate emails
+        collapse into one contact, spec §16): a person linked before this run (its link's
+        snapshot holds the email: the sync would otherwise move the link back and forth), or
+        one read earlier in this run (the oldest, by id, keeps it)."""
         linked = set(
             RecordLink.objects.filter(
-                integration=self.integration, salesforce_id__in=ids
+                integration=self.integration, salesforce_id__in=[r["Id"] for r in records]
             ).values_list("salesforce_id", flat=True)
         )
-        unlinked = [r for r in records if r["Id"] not in linked]
-        if not unlinked:
-            return set()
-        earlier = self.earlier_link_emails()
-        return {
-            r["Id"]
-            for r in unlinked
-            if earlier.get((r.get("Email") or "").strip().lower(), r["Id"]) != r["Id"]
-        }
+        handed = []
+        for record in records:
+            email = (record.get("Email") or "").strip().lower()
+            if record["Id"] not in linked:
+                if not email:
+                    skipped["no_email"] += 1
+                    continue
+                keeper = self.earlier_link_emails().get(email, record["Id"])
+                if email in self.seen_emails or keeper != record["Id"]:
+                    skipped["duplicate_email"] += 1
+                    continue
+            if email:
+                self.seen_emails.add(email)
+            handed.append(record)
+        return handed
 
     def earlier_link_emails(self) -> dict[str, str]:
         """email -> Salesforce id of the contact links that existed when this run started
@@ -970,27 +1008,8 @@ class _Runner:
         """One batch of the target's read ``part``: pre-skips (no email, duplicate email), the
         pair's sync, the counts and the position (its part with it), committed together."""
         job = self.job
-        people = target.pair == "contacts"
         skipped: Counter = Counter()
-        handed = []
-        for record in records:
-            if people:
-                email = (record.get("Email") or "").strip().lower()
-                if not email:
-                    skipped["no_email"] += 1
-                    continue
-                if email in self.seen_emails:
-                    # Duplicate emails collapse into one contact (spec §16): the oldest record
-                    # (lowest id) keeps it.
-                    skipped["duplicate_email"] += 1
-                    continue
-                self.seen_emails.add(email)
-            handed.append(record)
-        if people and handed:
-            taken = self.emails_linked_elsewhere(handed)
-            if taken:
-                skipped["duplicate_email"] += len(taken)
-                handed = [r for r in handed if r["Id"] not in taken]
+        handed = self.people_handed(records, skipped) if target.pair == "contacts" else records
         created = updated = failed = 0
         if handed:
             created, updated, failed, left = self.pair_outcomes(handle, handed)
@@ -998,6 +1017,8 @@ class _Runner:
         reasons = Counter(job.skipped_reasons or {})
         reasons.update(skipped)
         job.processed += len(records)
+        # Records made in Salesforce since the COUNT() are read too (their ids come last).
+        job.total = max(job.total or 0, job.processed)
         job.created += created
         job.updated += updated
         job.failed += failed
@@ -1007,6 +1028,7 @@ class _Runner:
         job.part = part
         self.save(
             [
+                "total",
                 "processed",
                 "created",
                 "updated",
