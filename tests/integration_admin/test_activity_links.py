@@ -29,8 +29,14 @@ def new_tab_links(html: str) -> list[str]:
 
 @pytest.fixture
 def calls_synced(live, emulators, sf_person):
+    """``lead_with_calls_syncing``'s HubSpot contact."""
+    return lead_with_calls_syncing(live, emulators, sf_person)[1]
+
+
+def lead_with_calls_syncing(live, emulators, sf_person) -> tuple[str, str, str]:
     """A lead synced to a HubSpot contact, HubSpot calls syncing to Salesforce as Tasks, and a
-    validation rule on Task refusing subjects with "forbidden": ``(contact id, rule name)``."""
+    validation rule on Task refusing subjects with "forbidden": ``(lead id, contact id, rule
+    name)``."""
     connection = live.salesforce_connection
     connection.user_id = emulators.salesforce.app.run_action(
         "user_for_token", token=connection.access_token
@@ -43,11 +49,11 @@ def calls_synced(live, emulators, sf_person):
     object_settings_update(
         integration=live, object_name="activities", changes={"hubspot_calls": True}, enabled=True
     )
-    emulators.salesforce.app.run_action(
+    rule = emulators.salesforce.app.run_action(
         "add_validation_rule", object="Task", field="Subject", operator="contains",
         value="forbidden", message="No forbidden calls",
     )  # fmt: skip
-    return contact
+    return lead, contact, rule
 
 
 def call_made(hs_person, contact: str, title: str) -> str:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sync_engine.models import ObjectSync, RecordLink, SyncError, SyncRun
+from sync_engine.models import ObjectSync, SyncError, SyncRun
 from sync_engine.selectors import salesforce_id_suffix
 
 from .conftest import form_on_page, make_error, make_link
@@ -228,35 +228,12 @@ def test_an_activitys_resync_from_the_panel_syncs_it_and_clears_its_error(
 ):
     """A call Salesforce refused (a validation rule): once the rule is fixed, Resync in the
     panel retries it on the cycle it starts; the Task exists and the error is gone."""
-    from hubspot.crm.objects import SimplePublicObjectInputForCreate as EngagementCreate
-
-    from sync_engine.services import object_settings_update
     from sync_engine.sync.cycle import sync_cycle_run
 
-    connection = live.salesforce_connection
-    connection.user_id = emulators.salesforce.app.run_action(
-        "user_for_token", token=connection.access_token
-    )
-    connection.save()
-    lead = sf_person.Lead.create({"FirstName": "Ada", "LastName": "Lovelace", "Company": "Acme",
-                                  "Email": "ada@example.com"})["id"]  # fmt: skip
-    assert sync_cycle_run(integration=live, object_name="contacts").status == "succeeded"
-    contact = RecordLink.objects.get(object="contacts", salesforce_id=lead).hubspot_id
-    object_settings_update(
-        integration=live, object_name="activities", changes={"hubspot_calls": True}, enabled=True
-    )
-    rule = emulators.salesforce.app.run_action(
-        "add_validation_rule", object="Task", field="Subject", operator="contains",
-        value="forbidden", message="No forbidden calls",
-    )  # fmt: skip
-    call = hs_person.crm.objects.basic_api.create(
-        "calls",
-        EngagementCreate(
-            properties={"hs_call_title": "A forbidden call", "hs_timestamp": "1767225600000"},
-            associations=[{"to": {"id": contact}, "types": [
-                {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 194}]}],
-        ),
-    ).id  # fmt: skip
+    from .test_activity_links import call_made, lead_with_calls_syncing
+
+    lead, contact, rule = lead_with_calls_syncing(live, emulators, sf_person)
+    call = call_made(hs_person, contact, "A forbidden call")
     assert sync_cycle_run(integration=live, object_name="activities").status == "succeeded"
     error = SyncError.objects.get(object="activities", resolved_at__isnull=True)
     panel = admin_client.get(f"/sync-health/errors/{error.error_type}/", **HTMX).content.decode()

@@ -250,20 +250,29 @@ def test_a_task_moved_to_another_person_after_its_engagement_was_deleted_is_copi
     assert_idle(activities)
 
 
-def test_a_task_on_an_account_alone_given_a_name_later_goes_on_that_contact_too(
-    activities, hs_person, sf_person, integration
-):
-    """A Task related to a synced account and to no person is on the account's company
-    alone. Given a Name later, its engagement goes on that person's contact too. (It used to
-    stay on the company alone: only a Name changed from one person to another moved it.)"""
+def person_on_a_synced_account(activities, sf_person, integration, name: str):
+    """Company sync on; an account ``name`` and a contact on it, both synced: (account,
+    contact, their HubSpot contact, their HubSpot company)."""
     companies_on(integration)
-    account = sf_person.Account.create({"Name": "Related Co"})["id"]
+    account = sf_person.Account.create({"Name": name})["id"]
     person = sf_person.Contact.create({"LastName": "Ng", "Email": "ng@example.com",
                                        "AccountId": account})["id"]  # fmt: skip
     activities("contacts")
     activities("companies")
     contact = RecordLink.objects.get(object="contacts", salesforce_id=person).hubspot_id
     company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    return account, person, contact, company
+
+
+def test_a_task_on_an_account_alone_given_a_name_later_goes_on_that_contact_too(
+    activities, hs_person, sf_person, integration
+):
+    """A Task related to a synced account and to no person is on the account's company
+    alone. Given a Name later, its engagement goes on that person's contact too. (It used to
+    stay on the company alone: only a Name changed from one person to another moved it.)"""
+    account, person, contact, company = person_on_a_synced_account(
+        activities, sf_person, integration, "Related Co"
+    )
     activities.settings(salesforce_tasks=True)
     task = sf_person.Task.create({"WhatId": account, "Subject": "Account review"})["id"]
     assert activities().counts["created_in_hubspot"] == 1
@@ -353,14 +362,9 @@ def test_a_task_related_to_a_company_deleted_in_hubspot_still_goes_on_its_contac
     A new Task on one of its contacts, related to the account, goes on the contact; one
     related to the account alone has nowhere to go and is skipped, as one on a record that
     doesn't sync. (Both used to fail, for ever, with "company … does not exist".)"""
-    companies_on(integration)
-    account = sf_person.Account.create({"Name": "Gone Co"})["id"]
-    person = sf_person.Contact.create({"LastName": "Ng", "Email": "ng@example.com",
-                                       "AccountId": account})["id"]  # fmt: skip
-    activities("contacts")
-    activities("companies")
-    contact = RecordLink.objects.get(object="contacts", salesforce_id=person).hubspot_id
-    company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
+    account, person, contact, company = person_on_a_synced_account(
+        activities, sf_person, integration, "Gone Co"
+    )
     hs_person.crm.companies.basic_api.archive(company)
     activities("companies")
     activities.settings(salesforce_tasks=True)

@@ -383,7 +383,9 @@ def test_contact_account_follows_to_hubspot_and_waits_for_the_account(
     assert error.resolved_at is not None
 
 
-def test_hubspot_primary_company_sets_the_contact_account(companies, sf_person, hs_person):
+def contact_on_the_first_of_two_accounts(companies, sf_person) -> tuple[str, str, str, str]:
+    """Accounts First and Second, a contact on First, all synced: (first, second, contact,
+    its HubSpot id)."""
     first = sf_person.Account.create({"Name": "First"})["id"]
     second = sf_person.Account.create({"Name": "Second"})["id"]
     contact = sf_person.Contact.create(
@@ -392,6 +394,11 @@ def test_hubspot_primary_company_sets_the_contact_account(companies, sf_person, 
     companies.both()
     companies()
     hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    return first, second, contact, hs_contact
+
+
+def test_hubspot_primary_company_sets_the_contact_account(companies, sf_person, hs_person):
+    first, second, contact, hs_contact = contact_on_the_first_of_two_accounts(companies, sf_person)
     first_company = companies.link(salesforce_id=first).hubspot_id
     assert hs_get(hs_person, hs_contact, "associatedcompanyid")["associatedcompanyid"] == (
         first_company
@@ -413,14 +420,7 @@ def test_a_salesforce_account_move_is_not_undone_by_a_hubspot_edit_of_the_contac
     """A rep moves the contact to another account while someone edits the HubSpot contact:
     the cycle moves the company in HubSpot, and the contact's HubSpot row, read before that
     move with the old company, doesn't read as a HubSpot move putting the account back."""
-    first = sf_person.Account.create({"Name": "First"})["id"]
-    second = sf_person.Account.create({"Name": "Second"})["id"]
-    contact = sf_person.Contact.create(
-        {"LastName": "Mover", "Email": "mover@x.example", "AccountId": first}
-    )["id"]
-    companies.both()
-    companies()
-    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    _, second, contact, hs_contact = contact_on_the_first_of_two_accounts(companies, sf_person)
     companies.cycle()
 
     hs_update(hs_person, hs_contact, jobtitle="Manager")
