@@ -1476,7 +1476,7 @@ class PairSync:
         gone = sorted(set(asked) - {str(i) for i in found})
         if not gone:
             return
-        if prefix == "hubspot":
+        if prefix.partition(":")[0] == "hubspot":  # (activities': "hubspot:calls")
             why = dict.fromkeys(gone, SyncError.EndedBecause.GONE_FROM_HUBSPOT)
         elif "MasterRecordId" in self.ctx.salesforce_fields.get(sobject, {}):
             why = self.salesforce_gone({sobject: gone})

@@ -1216,6 +1216,23 @@ def test_a_waiting_hubspot_activity_of_a_type_turned_off_stops_waiting(
     assert SyncError.objects.get(object="activities").ended_because == "not_syncing"
 
 
+def test_a_waiting_hubspot_activity_deleted_in_hubspot_says_so(activities, hs_person, integration):
+    """A HubSpot call waits for its contact, then is deleted in HubSpot: its retry finds it
+    gone, and its history says it went from HubSpot (not a Salesforce delete)."""
+    activities.settings(hubspot_calls=True)
+    contact = hs_create(hs_person, email="ada@example.com", lastname="Lovelace")
+    call = engagement(hs_person, "calls", contact, hs_call_title="Gone call")
+    assert activities().counts["waiting_for_contact"] == 1
+    hs_person.crm.objects.basic_api.archive("calls", call)
+    SyncError.objects.filter(object="activities").update(
+        next_retry_at=datetime.now(UTC) - timedelta(1)
+    )
+    activities()
+    error = SyncError.objects.get(object="activities")
+    assert error.resolved_at is not None
+    assert error.ended_because == "gone_from_hubspot"
+
+
 def test_a_lead_converted_after_its_tasks_synced_duplicates_nothing(
     activities, linked_person, hs_person, sf_person, emulators
 ):
