@@ -678,6 +678,8 @@ class _Runner:
         except PairRemoved:  # removed while the count ran
             raise ImportFailed(NOTHING_TO_IMPORT.format(object=job.object), final=True) from None
         if not self.pair_row.enabled:
+            if job.processed:  # resumed: it stops as when the pair goes off while it runs
+                self.check_pair_still_on()
             self.skip_all(target)
             return
         if not self.lock_pair(target):
@@ -1209,6 +1211,7 @@ def bulk_query_rows(
                 BULK_JOB_ENDED.format(job=job_id, state=state.lower(), reason=reason)
             )
         if waiting is not None and not waiting():
+            abort_bulk_query(salesforce, lambda sf: bulk(sf).abort_job(job_id, True))
             return
         time.sleep(delay)
         delay = min(BULK_POLL_MAX_SECONDS, delay * 2)
@@ -1233,6 +1236,15 @@ def bulk_query_rows(
             locator = result.get("locator") or ""
             if not locator:
                 return
+
+
+def abort_bulk_query(salesforce: SalesforceConnector, abort: Callable) -> None:
+    """Stop a Bulk query job nobody will read (one call): an import cancelled while Salesforce
+    still runs it. A job that finished meanwhile can't be aborted, and needn't be."""
+    try:
+        salesforce.call(abort, operation="bulk2.abort")
+    except ConnectorError as error:
+        log.info("import: the Bulk query job was not aborted (%s)", error)
 
 
 NUMBERS = {"double": float, "currency": float, "percent": float, "int": int, "long": int}

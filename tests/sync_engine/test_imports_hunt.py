@@ -6,6 +6,7 @@ later. End to end through the official clients and the emulators, as ``test_impo
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from io import StringIO
 
@@ -234,3 +235,53 @@ def test_records_made_in_salesforce_while_an_import_stood_still_count_in_its_tot
     shown = base.summary_rows(out.getvalue())
     assert (shown["records in Salesforce"], shown["processed"]) == (25, 25)
     assert "25/25 100%" in out.getvalue()
+
+
+def test_a_cancel_while_salesforce_prepares_the_bulk_query_aborts_the_job(
+    integration, sf_person, emulators, monkeypatch
+):
+    """Cancelled while Salesforce still runs the Bulk query: the job is aborted in Salesforce
+    too (one call), rather than left running there for nothing."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(imports, "BULK_THRESHOLD", 10)
+    seed(sf_person, "Lead", leads(12))
+    emulators.salesforce.app.run_action("configure_bulk", in_progress_polls=5)
+    job = import_start(integration=integration, object_name="leads", enqueue=False)
+
+    def sleep(seconds):  # between polls the admin presses Cancel
+        imports.import_cancel(job=job)
+
+    monkeypatch.setattr(imports, "time", SimpleNamespace(sleep=sleep, monotonic=time.monotonic))
+    import_run(job=job)
+    job.refresh_from_db()
+    assert job.status == "cancelled" and job.processed == 0
+    jobs = sf_person.restful("jobs/query", method="GET")["records"]
+    assert [j["state"] for j in jobs] == ["Aborted"]
+
+
+def test_a_resumed_import_whose_pair_went_off_before_it_ran_stays_resumable(
+    integration, sf_person, hs_person, monkeypatch
+):
+    """Resumed, then the pair switched off before a worker took it: the records it didn't
+    read aren't counted as skipped ("pair off") as if they had been looked at; it stops,
+    resumable, as when the pair goes off while it runs."""
+    monkeypatch.setattr(imports, "BATCH", 10)
+    seed(sf_person, "Lead", leads(30))
+    job = import_start(integration=integration, object_name="leads", enqueue=False)
+    import_run(job=job, stop_after_batches=1)
+    imports.import_cancel(job=job)
+    imports.import_resume(job=job, enqueue=False)
+    object_settings_update(
+        integration=integration, object_name="contacts", changes={}, enabled=False
+    )
+    import_run(job=job)
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.skipped) == ("failed", 10, 0)
+    object_settings_update(
+        integration=integration, object_name="contacts", changes={}, enabled=True
+    )
+    imports.import_resume(job=job, enqueue=False)
+    import_run(job=job)
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.created) == ("succeeded", 30, 30)

@@ -123,8 +123,15 @@ class Bulk2:
         self.app.org.bulk_jobs[job_id] = job
         return job
 
+    @staticmethod
+    def _pretends_running(job: dict[str, Any]) -> bool:
+        """A finished job shown as still running for a few polls (``configure_bulk``)."""
+        return job["info"]["state"] == "JobComplete" and job.get("polls_left", 0) > 0
+
     def _public(self, job: dict[str, Any], *, full: bool) -> dict[str, Any]:
         info = dict(job["info"])
+        if self._pretends_running(job):
+            info["state"] = "InProgress"
         if full:
             if info["jobType"] == "ingest":
                 info.update(
@@ -162,9 +169,8 @@ class Bulk2:
         def handler(request: Request) -> Response:
             job = self._job(request, job_type)
             public = self._public(job, full=True)
-            if job["info"]["state"] == "JobComplete" and job.get("polls_left", 0) > 0:
-                job["polls_left"] -= 1  # pretend the job is still running for a few polls
-                public["state"] = "InProgress"
+            if self._pretends_running(job):
+                job["polls_left"] -= 1
             return Response.json(200, public)
 
         return handler
@@ -174,11 +180,12 @@ class Bulk2:
             job = self._job(request, job_type)
             body = request.json() or {}
             wanted = body.get("state")
-            state = job["info"]["state"]
+            state = "InProgress" if self._pretends_running(job) else job["info"]["state"]
             if wanted == "Aborted":
                 if state in ("JobComplete", "Failed", "Aborted"):
                     return _error("INVALIDJOBSTATE", f"Job is already {state}")
                 job["info"]["state"] = "Aborted"
+                job["polls_left"] = 0
             elif wanted == "UploadComplete" and job_type == "ingest":
                 if state != "Open":
                     return _error("INVALIDJOBSTATE", f"Job state is {state}, not Open")
