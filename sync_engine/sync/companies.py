@@ -595,7 +595,6 @@ class CompanySync(PairSync):
             try:
                 company_domain(value)
             except ValueConversionError as error:
-                pair.kept_errors.add("property_value")  # the commit mustn't end it
                 field = name if direction == "to_hubspot" else DOMAIN
                 self.record_error(
                     pair, direction, "property_value", "INVALID_VALUE", f"{field}: {error}", [name]

@@ -1025,7 +1025,6 @@ class ContactSync(PairSync):
                         if not (f.plain and type(sf_value) is str):
                             sf_value = f.comparable(sf_value)
             except ValueConversionError as error:
-                pair.kept_errors.add("property_value")  # the commit mustn't end it
                 self.record_error(
                     pair,
                     "to_salesforce",

@@ -859,7 +859,6 @@ class CustomObjectSync(PairSync):
                     pair, "to_salesforce", "property_value", "INVALID_VALUE", f"{prop}: {error}",
                     [name],
                 )  # fmt: skip
-                pair.kept_errors.add("property_value")  # the commit mustn't end it
                 continue
             last = snapshot.get(prop) if snapshot is not None else None
             if creating or self.ctx.writable(self.sobject, name, create=False):
@@ -1281,7 +1280,7 @@ class CustomObjectSync(PairSync):
             except RemoteError as error:
                 for pair, *_ in mine:
                     self.association_not_written(pair, hs_object, holds[pair.hubspot_id])
-                    pair.kept_errors.add(self.record_hubspot_failure(pair, error))
+                    self.record_hubspot_failure(pair, error)
                 continue
             by_record = {p.hubspot_id: p for p, *_ in mine}
             for failed, error in refused:  # only these records; the others' landed

@@ -1040,7 +1040,7 @@ class DealSync(PairSync):
                     pair.same[CONTACTS] = sorted(
                         set(pair.same.get(CONTACTS, [])) - {record["ContactId"]}
                     )
-                    pair.kept_errors.add(self.record_salesforce_failure(pair, result))
+                    self.record_salesforce_failure(pair, result)
         removals = [(p, r) for p in pairs for r in p.roles_remove]
         if removals:
             results = each_chunk_retried(
@@ -1060,13 +1060,12 @@ class DealSync(PairSync):
                     contact = next((c for c, r in roles.items() if r == role), None)
                     if contact:
                         pair.same[CONTACTS] = sorted({*pair.same.get(CONTACTS, []), contact})
-                    pair.kept_errors.add(self.record_salesforce_failure(pair, result))
+                    self.record_salesforce_failure(pair, result)
 
     # --- writes ---------------------------------------------------------------------------
     def write_salesforce(self, pairs: list[DealPair]) -> None:
         for pair in pairs:
             if pair.stage_unmapped:
-                pair.kept_errors.add("picklist")  # the commit mustn't end it
                 self.record_error(
                     pair,
                     "to_salesforce",
@@ -1118,7 +1117,6 @@ class DealSync(PairSync):
     def write_hubspot(self, pairs: list[DealPair]) -> None:
         for pair in pairs:
             if pair.stage_unknown and pair.salesforce is not None:
-                pair.kept_errors.add("picklist")  # the commit mustn't end it
                 value = (pair.salesforce or {}).get("StageName")
                 refused = self.pipelines.held_refused.get(value or "")
                 self.record_error(

@@ -114,7 +114,8 @@ class Pair:
     not_writable: list[str] = field(default_factory=list)
     # Error types that stay open although the pair synced: something it holds back (a value
     # or association not written, a wait) is still what they are about, and their retry
-    # tries it again. The record's other errors end as usual.
+    # tries it again. The record's other errors end as usual. ``record_error`` adds each
+    # type it records; errors recorded through ``services`` directly are added by hand.
     kept_errors: set[str] = field(default_factory=set)
     merged: bool = False  # decisions are up to date (merging is idempotent, but not free)
     owner_reset: bool = False
@@ -1056,7 +1057,6 @@ class PairSync:
                 "" if creating else self.salesforce_value_compared(mapping, record, name, kind)
             )
         except ValueConversionError as error:
-            pair.kept_errors.add("property_value")  # the commit mustn't end it
             self.record_error(
                 pair, "to_salesforce", "property_value", "INVALID_VALUE", f"{prop}: {error}", [name]
             )
@@ -1334,7 +1334,6 @@ class PairSync:
                         value = pair.to_hubspot.pop(prop)
                         pair.snap_hubspot.pop(prop, None)
                         kind = "transient" if transient else "picklist"
-                        pair.kept_errors.add(kind)  # the commit mustn't end it
                         self.record_error(
                             pair,
                             "to_hubspot",
@@ -1628,8 +1627,7 @@ class PairSync:
                 failed[key] = result.errors[0]
         return failed
 
-    def record_salesforce_failure(self, pair: Pair, result: dict) -> str:
-        """Record a Salesforce refusal (a collection's result); returns its error type."""
+    def record_salesforce_failure(self, pair: Pair, result: dict) -> None:
         first = (result.get("errors") or [{}])[0]
         code = first.get("statusCode", "")
         error_type = classify(
@@ -1645,7 +1643,6 @@ class PairSync:
             fields,
             values=refused_values(pair.to_salesforce, fields),
         )
-        return error_type.key
 
     def hubspot_associate(
         self, from_type: str, to_type: str, inputs: list[dict]
@@ -1697,15 +1694,12 @@ class PairSync:
         message = getattr(error, "message", "") or ""
         kind = "association_limit" if "limit" in message.lower() else "other"
         code = getattr(error, "category", "") or getattr(error, "code", "") or ""
-        pair.kept_errors.add(kind)  # the commit mustn't end it
         self.record_error(pair, "to_hubspot", kind, code, message, [])
 
-    def record_hubspot_failure(self, pair: Pair, error: Any) -> str:
-        """Record a HubSpot refusal; returns its error type."""
+    def record_hubspot_failure(self, pair: Pair, error: Any) -> None:
         category, message, status = hubspot_error_parts(error)
         error_type = classify(system="hubspot", status=status, code=category, message=message)
         self.record_error(pair, "to_hubspot", error_type.key, category, message, [])
-        return error_type.key
 
     def record_error(
         self,
@@ -1735,6 +1729,8 @@ class PairSync:
                 if pair.salesforce_id
                 else ("hubspot", pair.hubspot_id)
             )
+        # Recorded now, so true now: the pair's commit mustn't end it (``kept_errors``).
+        pair.kept_errors.add(error_type)
         services.sync_error_record(
             integration=self.ctx.integration,
             object_name=self.object_name,
@@ -1774,7 +1770,6 @@ class PairSync:
             "doesn't write to Salesforce.",
             names,
         )
-        pair.kept_errors.add("field_permission")  # the commit mustn't end it
 
     def errors_end(self, record_keys: list[str], *, kept: Iterable[str] = ()) -> None:
         """The records synced: their errors end, but those the pair ends by its own check

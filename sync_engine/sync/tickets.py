@@ -622,7 +622,6 @@ class TicketSync(PairSync):
                 self.record_error(
                     pair, "to_hubspot", "property_value", "INVALID_VALUE", f"{prop}: {error}", []
                 )
-                pair.kept_errors.add("property_value")  # the commit mustn't end it
         if any(m.hubspot_property == STAGE for m in self.ctx.mappings) or pair.link is None:
             values.update(self.stage_values(pair))
         creating = pair.link is None
@@ -679,7 +678,6 @@ class TicketSync(PairSync):
         )
         if pair.link is None:
             pair.to_hubspot, pair.snap_hubspot = {}, {}
-        pair.kept_errors.add(failure["type"])  # the commit mustn't end it
 
     def stage_values(self, pair: Pair) -> dict[str, str]:
         """``hs_pipeline`` and ``hs_pipeline_stage`` for the case's process and status."""
@@ -715,7 +713,6 @@ class TicketSync(PairSync):
                     f"ticket {meanwhile} until then.",
                     ["Status"],
                 )
-                pair.kept_errors.add("picklist")  # the commit mustn't end it
             if pair.link is not None:
                 return {}
             stage = next(iter(entry["stages"].values()), None)  # a new ticket needs a stage
@@ -1146,7 +1143,6 @@ class TicketSync(PairSync):
                     f"{prop}: {error}",
                     [name],
                 )
-                pair.kept_errors.add("property_value")  # the commit mustn't end it
                 return
         pair.snap_salesforce[prop] = value
 
@@ -1177,7 +1173,6 @@ class TicketSync(PairSync):
                 "ticket back to its synced pipeline."
             )
         self.record_error(pair, "to_salesforce", "picklist", "UNKNOWN_STAGE", message, [name])
-        pair.kept_errors.add("picklist")  # the commit mustn't end it
 
     # --- associations ---------------------------------------------------------------------
     def association_kinds(self) -> list[tuple[str, str, str, str, int]]:
@@ -1256,7 +1251,7 @@ class TicketSync(PairSync):
             except RemoteError as error:
                 for pair in changed:
                     self.forget_association(pair, kind)
-                    pair.kept_errors.add(self.record_hubspot_failure(pair, error))
+                    self.record_hubspot_failure(pair, error)
                 continue
             by_ticket = {p.hubspot_id: p for p in changed}
             for failed, error in refused:  # only these tickets; the others' associations landed
