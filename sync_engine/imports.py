@@ -679,7 +679,7 @@ class _Runner:
             raise ImportFailed(NOTHING_TO_IMPORT.format(object=job.object), final=True) from None
         if not self.pair_row.enabled:
             if job.processed:  # resumed: it stops as when the pair goes off while it runs
-                self.check_pair_still_on()
+                raise pair_went_off()
             self.skip_all(target)
             return
         if not self.lock_pair(target):
@@ -769,10 +769,8 @@ class _Runner:
     def check_pair_still_on(self) -> None:
         """The pair switched off on its tab while the import runs: its writes stop here too
         (the import fails, resumable once the pair is on again)."""
-        from .sync.cycle import OBJECT_SYNC_OFF
-
         if not ObjectSync.objects.filter(pk=self.pair_row.pk, enabled=True).exists():
-            raise ImportFailed(OBJECT_SYNC_OFF)
+            raise pair_went_off()
 
     def lock_pair(self, target: ImportTarget) -> bool:
         """Hold the pair's lease while importing, so its cycles (which write the same links)
@@ -1236,6 +1234,13 @@ def bulk_query_rows(
             locator = result.get("locator") or ""
             if not locator:
                 return
+
+
+def pair_went_off() -> ImportFailed:
+    """What stops an import whose pair was switched off after it started (resumable)."""
+    from .sync.cycle import OBJECT_SYNC_OFF
+
+    return ImportFailed(OBJECT_SYNC_OFF)
 
 
 def abort_bulk_query(salesforce: SalesforceConnector, abort: Callable) -> None:

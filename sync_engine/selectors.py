@@ -1044,11 +1044,9 @@ class SchemaOptions:
 
     @cached_property
     def read_only_fields(self) -> frozenset[str]:
-        """Salesforce fields that take no writes (formula or not updateable): their mappings
-        may only use Salesforce's value (spec §8.2)."""
-        from .sync.values import read_only_field
-
-        return frozenset(f["name"] for f in self.salesforce if read_only_field(f))
+        """Salesforce fields that take no writes (formula or not updateable) on any of the
+        pair's objects: their mappings may only use Salesforce's value (spec §8.2)."""
+        return frozenset().union(*self.read_only_on.values())
 
     @cached_property
     def read_only_properties(self) -> frozenset[str]:
@@ -1083,8 +1081,6 @@ class SchemaOptions:
     def read_only_somewhere(self, mapping: FieldMapping) -> bool:
         """Whether the field the mapping writes on any of the pair's Salesforce objects (a
         lead's or a contact's, by the record linked) is read-only there."""
-        if not self.read_only_on:
-            return mapping.salesforce_field in self.read_only_fields
         # (With per-object fields, an object they leave out isn't written: see mapped_field.)
         return any(
             mapping.field_for(sobject) in names

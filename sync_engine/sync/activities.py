@@ -1053,30 +1053,25 @@ class ActivitySync(PairSync):
                     off[(item.kind.name, from_type)].append(
                         {"from": engagement, "to": [{"id": from_id}]}
                     )
-        refused: dict[str, Any] = {}
+        refused: dict[str, dict[str, Any]] = defaultdict(dict)  # kind -> engagement -> error
         for (kind_name, to_type), inputs in onto.items():
             for entry, error in self.hubspot_associate(kind_name, to_type, inputs):
-                refused.setdefault(hubspot_key(kind_name, entry["from"]["id"]), error)
-        by_kind: dict[str, set[str]] = defaultdict(set)
-        for key in refused:
-            kind_name, _, engagement_id = key.partition(":")
-            by_kind[kind_name].add(engagement_id)
-        gone = {
-            hubspot_key(kind_name, i)
-            for kind_name, ids in by_kind.items()
-            for i in self.deleted_in_hubspot(kind_name, ids)
-        }
-        for key, error in refused.items():
-            moving[key].failed = True
-            if key in gone:
-                moving[key].extra["gone"] = True
-            else:
-                self.hubspot_failure(moving[key], error)
+                refused[kind_name].setdefault(str(entry["from"]["id"]), error)
+        failed = {hubspot_key(k, i) for k, errors in refused.items() for i in errors}
+        for kind_name, errors in refused.items():
+            gone = self.deleted_in_hubspot(kind_name, set(errors))
+            for engagement_id, error in errors.items():
+                item = moving[hubspot_key(kind_name, engagement_id)]
+                item.failed = True
+                if engagement_id in gone:
+                    item.extra["gone"] = True
+                else:
+                    self.hubspot_failure(item, error)
         for (kind_name, from_type), inputs in off.items():
-            inputs = [i for i in inputs if hubspot_key(kind_name, i["from"]["id"]) not in refused]
+            inputs = [i for i in inputs if hubspot_key(kind_name, i["from"]["id"]) not in failed]
             self.hubspot_dissociate(kind_name, from_type, inputs)
-        if len(moving) > len(refused):
-            self.counts["moved_in_hubspot"] += len(moving) - len(refused)
+        if len(moving) > len(failed):
+            self.counts["moved_in_hubspot"] += len(moving) - len(failed)
 
     def copy_edit_to_hubspot(
         self, kind: Kind, record: dict, link: RecordLink, stamp: datetime | None

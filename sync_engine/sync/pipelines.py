@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -341,7 +341,7 @@ class Pipelines:
         stages: list[str],
         flags: dict[str, dict],
         inactive: list[str],
-        held_inactive: Sequence[str] = (),
+        held_inactive: list[str],
     ) -> None:
         """Create missing pipelines and stages in HubSpot and align stage metadata; stages
         Salesforce no longer has stay in HubSpot (deals may sit in them) but stop mapping,
