@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
+from sync_engine.models import SyncObject
 from sync_engine.services import HUBSPOT_OBJECT_TYPE_IDS as HUBSPOT_OBJECTS_BY_ID
 from sync_engine.services import LOOPBACK_HOSTS
 
@@ -18,7 +19,6 @@ HUBSPOT_ENGAGEMENT_TYPE_IDS = {
     "notes": "0-46",
     "tasks": "0-27",
 }
-ACTIVITIES = "activities"
 HUBSPOT_APP_URL = "https://app.hubspot.com"
 
 
@@ -53,7 +53,7 @@ def hubspot_record_url(connection, object_name: str, record_id: str, record_key:
     "activities", whose ``record_id`` names the engagement's type as its link does
     ("calls:123"); an error from HubSpot keeps the bare id, its ``record_key`` the type
     ("hubspot:calls:123")."""
-    if object_name == ACTIVITIES:
+    if object_name == SyncObject.ACTIVITIES:
         type_id, record_id = _engagement(record_id, record_key)
     else:
         type_id = HUBSPOT_OBJECT_TYPE_IDS.get(object_name)
@@ -67,11 +67,9 @@ def hubspot_record_url(connection, object_name: str, record_id: str, record_key:
 def _engagement(record_id: str, record_key: str) -> tuple[str | None, str]:
     """An engagement's HubSpot type id and bare id, from "calls:123", or from "123" and the
     error's key "hubspot:calls:123"."""
+    if ":" not in (record_id or "") and record_key.startswith("hubspot:"):
+        record_id = record_key.partition(":")[2]
     kind, _, engagement_id = (record_id or "").rpartition(":")
-    if not kind:
-        system, _, key = record_key.partition(":")
-        kind, _, keyed_id = key.rpartition(":") if system == "hubspot" else ("", "", "")
-        kind = kind if keyed_id == engagement_id else ""
     return HUBSPOT_ENGAGEMENT_TYPE_IDS.get(kind), engagement_id
 
 

@@ -87,6 +87,10 @@ from .serializers import (
 )
 
 
+def no_such_pair(object_name: str) -> NotFound:
+    return NotFound(f"No custom object pair '{object_name}'.")
+
+
 def _integration():
     integration = integration_get_default()
     if integration is None:
@@ -188,7 +192,7 @@ class ObjectSettingsView(APIView):
         if object_name.startswith(CUSTOM_PREFIX):  # set up by the wizard; never created here
             row = object_sync_get(integration=_integration(), object_name=object_name)
             if row is None:
-                raise NotFound(f"No custom object pair '{object_name}'.")
+                raise no_such_pair(object_name)
             return object_name
         if object_name not in SyncObject.values:
             raise NotFound(f"No object pair '{object_name}'.")
@@ -200,7 +204,7 @@ class ObjectSettingsView(APIView):
         try:
             row = object_sync_get_or_create(integration=integration, object_name=object_name)
         except PairRemoved as removed:  # a custom pair removed meanwhile
-            raise NotFound(f"No custom object pair '{object_name}'.") from removed
+            raise no_such_pair(object_name) from removed
         return {
             "object": object_name,
             "enabled": row.enabled,
@@ -238,7 +242,7 @@ class ObjectSettingsView(APIView):
         except SettingsError as error:
             raise ValidationError(_settings_refused(error, cls, changes)) from error
         except PairRemoved as removed:  # a custom pair removed meanwhile
-            raise NotFound(f"No custom object pair '{object_name}'.") from removed
+            raise no_such_pair(object_name) from removed
         payload = self._payload(integration, object_name)
         payload["changed"] = {k: {"from": old, "to": new} for k, (old, new) in diff.items()}
         return Response(payload)

@@ -319,6 +319,29 @@ def test_a_cycle_queued_for_a_removed_custom_object_brings_no_pair_back(
     assert _everything_stored() == before
 
 
+@pytest.mark.parametrize("method", ["get", "patch"])
+def test_a_custom_pair_removed_while_its_api_request_runs_is_a_404(
+    every_pair, admin_client, connected, monkeypatch, method
+):
+    """The pair exists when the request is checked and is removed (in another request) before
+    it is read or changed: a 404, and no empty pair row made again."""
+    from integration_admin.api import views
+
+    checked = views.object_sync_get
+
+    def removed_right_after_the_check(**kwargs):
+        row = checked(**kwargs)
+        custom_object_delete(integration=connected, object_name="custom:1")
+        return row
+
+    monkeypatch.setattr(views, "object_sync_get", removed_right_after_the_check)
+    call = getattr(admin_client, method)
+    response = call("/api/v1/settings/custom:1/", {"enabled": True}, content_type=JSON)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No custom object pair 'custom:1'."}
+    assert not ObjectSync.objects.filter(integration=connected, object="custom:1").exists()
+
+
 # --- the audit log says what changed, as the tabs name it -----------------------------------
 def _audit_rows(client) -> list[str]:
     """Each audit row's "what" and "before → after", as text."""
