@@ -7,24 +7,20 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
 import pytest
 import requests
 from hubspot.crm.objects import SimplePublicObjectInput as EngagementUpdate
-from hubspot.crm.objects import SimplePublicObjectInputForCreate as EngagementCreate
 
 from sync_engine.models import RecordLink, SyncError
 from sync_engine.services import object_settings_update
 from sync_engine.sync.cycle import sync_cycle_run
+from tests.sync_engine.sync.test_activities import engagement
+
+from .test_contacts import HTMX
+from .test_record_links import new_tab_links
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HTTP_HX_REQUEST": "true"}
-CALL_TO_CONTACT = 194  # HUBSPOT_DEFINED association type: call → contact
-
-
-def new_tab_links(html: str) -> list[str]:
-    return re.findall(r'<a href="([^"]+)" target="_blank"', html)
 
 
 @pytest.fixture
@@ -57,15 +53,9 @@ def lead_with_calls_syncing(live, emulators, sf_person) -> tuple[str, str, str]:
 
 
 def call_made(hs_person, contact: str, title: str) -> str:
-    return hs_person.crm.objects.basic_api.create(
-        "calls",
-        EngagementCreate(
-            properties={"hs_call_title": title, "hs_timestamp": "1767225600000"},
-            associations=[{"to": {"id": contact}, "types": [
-                {"associationCategory": "HUBSPOT_DEFINED",
-                 "associationTypeId": CALL_TO_CONTACT}]}],
-        ),
-    ).id  # fmt: skip
+    return engagement(
+        hs_person, "calls", contact, hs_call_title=title, hs_timestamp="1767225600000"
+    )
 
 
 def shows_in_hubspot(url: str, text: str) -> bool:

@@ -6,9 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from integration_admin.roles import ADMINS
-
-from .conftest import log_in, person, screenshot
+from .conftest import log_in_as_admin, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,8 +40,7 @@ def test_the_header_keeps_one_row_at_1280_and_wraps_whole_groups_below(
     """At 1280 px the brand, the connection (pill, Salesforce's and HubSpot's hosts) and the
     links share one row; narrower, a whole group moves to the next row, never one host or one
     link on its own."""
-    person("ada", ADMINS)
-    log_in(page, live_server, "ada")
+    log_in_as_admin(page, live_server)
     if language == "nl":
         page.click("footer button[value=nl]")
         expect(page.locator("html")).to_have_attribute("lang", "nl")
@@ -59,5 +56,9 @@ def test_the_header_keeps_one_row_at_1280_and_wraps_whole_groups_below(
         page.set_viewport_size({"width": 1024, "height": 800})
         for group in (".topbar__status > *", ".topbar__user > *"):
             assert len(header_rows(page, group)) == 1, (language, path, header_rows(page, ITEMS))
+        # The links, as a whole, are what moves to the next row.
+        rows = header_rows(page, ITEMS)
+        links = header_rows(page, ".topbar__user > *")[0]
+        assert len(rows) == 2 and rows[1] == links, (language, path, rows)
         assert page.evaluate("document.documentElement.scrollWidth") <= 1024
         screenshot(page, f"header-1024-{language}-{path.strip('/')}")

@@ -28,7 +28,7 @@ from sync_engine.sync.activities import INTENT_STREAM as INTENT
 from sync_engine.sync.changes import parse_time
 from sync_engine.sync.cycle import sync_cycle_run
 
-from .helpers import Crash, crash_on_creates, hs_create, new_lead, user_and_owner
+from .helpers import Crash, crash_on_creates, due_now, hs_create, new_lead, user_and_owner
 
 TO_CONTACT = {"calls": 194, "emails": 198, "meetings": 200, "notes": 202, "tasks": 204}
 NOW_MS = lambda: str(int(time.time() * 1000))  # noqa: E731
@@ -109,8 +109,9 @@ def engagements(hs, kind: str) -> list:
     return hs.crm.objects.basic_api.get_page(kind, limit=100, properties=["hs_timestamp"]).results
 
 
-def engagement_contacts(hs, kind: str, engagement_id: str) -> list[str]:
-    page = hs.crm.associations.v4.basic_api.get_page(kind, engagement_id, "contacts")
+def engagement_contacts(hs, kind: str, engagement_id: str, to_type: str = "contacts") -> list[str]:
+    """The HubSpot contacts (or records of ``to_type``) an engagement is associated with."""
+    page = hs.crm.associations.v4.basic_api.get_page(kind, engagement_id, to_type)
     return [str(r.to_object_id) for r in page.results]
 
 
@@ -1224,9 +1225,7 @@ def test_a_waiting_hubspot_activity_deleted_in_hubspot_says_so(activities, hs_pe
     call = engagement(hs_person, "calls", contact, hs_call_title="Gone call")
     assert activities().counts["waiting_for_contact"] == 1
     hs_person.crm.objects.basic_api.archive("calls", call)
-    SyncError.objects.filter(object="activities").update(
-        next_retry_at=datetime.now(UTC) - timedelta(1)
-    )
+    due_now(SyncError.objects.get(object="activities"))
     activities()
     error = SyncError.objects.get(object="activities")
     assert error.resolved_at is not None

@@ -33,12 +33,6 @@ activities = test_activities.activities
 linked_person = test_activities.linked_person
 
 
-def on_records(hs, kind: str, engagement_id: str, to_type: str) -> list[str]:
-    """The HubSpot records of ``to_type`` an engagement is associated with."""
-    page = hs.crm.associations.v4.basic_api.get_page(kind, engagement_id, to_type)
-    return [str(r.to_object_id) for r in page.results]
-
-
 def copy_of(activities, salesforce_id: str) -> str:
     return activities.link(salesforce_id=salesforce_id).hubspot_id.split(":")[1]
 
@@ -280,8 +274,8 @@ def test_a_task_on_an_account_alone_given_a_name_later_goes_on_that_contact_too(
     run = activities()
     assert run.counts["moved_in_hubspot"] == 1 and not run.counts["failed"], run.counts
     copy = copy_of(activities, task)
-    assert on_records(hs_person, "tasks", copy, "contacts") == [contact]
-    assert on_records(hs_person, "tasks", copy, "companies") == [company]
+    assert engagement_contacts(hs_person, "tasks", copy, "contacts") == [contact]
+    assert engagement_contacts(hs_person, "tasks", copy, "companies") == [company]
     assert_idle(activities)
 
 
@@ -302,14 +296,14 @@ def test_a_tasks_related_to_follows_it_to_the_company_then_the_deal(
     task = sf_person.Task.create({"WhoId": person, "WhatId": account, "Subject": "Quote"})["id"]
     assert activities().counts["created_in_hubspot"] == 1
     copy = copy_of(activities, task)
-    assert on_records(hs_person, "tasks", copy, "companies") == []
+    assert engagement_contacts(hs_person, "tasks", copy, "companies") == []
     companies_on(integration)
     activities("companies")
     company = RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
     sf_person.Task.update(task, {"Description": "Nine seats"})
     run = activities()
     assert run.counts["updated_in_hubspot"] == 1 and run.counts["moved_in_hubspot"] == 1
-    assert on_records(hs_person, "tasks", copy, "companies") == [company]
+    assert engagement_contacts(hs_person, "tasks", copy, "companies") == [company]
     assert_idle(activities)
 
     opportunity = sf_person.Opportunity.create({"Name": "Nine seats", "AccountId": account,
@@ -321,9 +315,9 @@ def test_a_tasks_related_to_follows_it_to_the_company_then_the_deal(
     sf_person.Task.update(task, {"WhatId": opportunity})
     run = activities()
     assert run.counts["moved_in_hubspot"] == 1 and not run.counts["failed"], run.counts
-    assert on_records(hs_person, "tasks", copy, "deals") == [deal]
-    assert on_records(hs_person, "tasks", copy, "companies") == []
-    assert on_records(hs_person, "tasks", copy, "contacts") == [contact]
+    assert engagement_contacts(hs_person, "tasks", copy, "deals") == [deal]
+    assert engagement_contacts(hs_person, "tasks", copy, "companies") == []
+    assert engagement_contacts(hs_person, "tasks", copy, "contacts") == [contact]
     assert len(engagements(hs_person, "tasks")) == 1
     assert_idle(activities)
 
@@ -348,8 +342,8 @@ def test_a_lead_converted_with_an_opportunity_puts_its_tasks_on_the_deal_too(
         object="deals", salesforce_id=converted["opportunity_id"]
     ).hubspot_id
     assert not runs["activities"].counts.get("failed"), runs["activities"].counts
-    assert on_records(hs_person, "tasks", copy, "contacts") == [contact]
-    assert on_records(hs_person, "tasks", copy, "deals") == [deal]
+    assert engagement_contacts(hs_person, "tasks", copy, "contacts") == [contact]
+    assert engagement_contacts(hs_person, "tasks", copy, "deals") == [deal]
     assert len(engagements(hs_person, "tasks")) == 1
     assert_idle(activities)
 
@@ -374,7 +368,7 @@ def test_a_task_related_to_a_company_deleted_in_hubspot_still_goes_on_its_contac
     assert run.counts["created_in_hubspot"] == 1 and run.counts["skipped_no_contact"] == 1
     assert not run.counts["failed"] and not open_errors(), open_errors()
     copy = copy_of(activities, task)
-    assert on_records(hs_person, "tasks", copy, "contacts") == [contact]
+    assert engagement_contacts(hs_person, "tasks", copy, "contacts") == [contact]
     assert not RecordLink.objects.filter(object="companies", hubspot_id=company).exists()
     assert_idle(activities)
 

@@ -466,3 +466,9 @@ def test_a_win_while_transitions_were_off_stays_without_effect_when_edited_later
     sf_person.Opportunity.update(won, {"Description": "Signed"})
     cycle()
     assert stage(hs_person, hs_contact) == before
+    # The cycle does read this opportunity: a win made while transitions are on applies.
+    for step in ("Prospecting", "Closed Won"):
+        sf.run_action("set_stage", opportunity_id=won, stage=step)
+        advance_clocks(emulators, 5)
+        cycle()
+    assert stage(hs_person, hs_contact) == "customer"

@@ -23,15 +23,10 @@ from .test_tickets import (
     stuck_in_an_unmapped_stage,
     ticket,
     ticket_edit_refused,
+    unknown_stage_error,
 )
 
 tickets = test_tickets.tickets  # the fixture: ticket sync set up and on
-
-
-def unknown_stage_error(ticket_id: str) -> SyncError:
-    return SyncError.objects.get(
-        object="tickets", record_key=f"hubspot:{ticket_id}", code="UNKNOWN_STAGE"
-    )
 
 
 def test_an_unmapped_stage_stays_an_error_until_a_case_write_overwrites_the_stage(
@@ -193,7 +188,7 @@ def test_a_held_ticket_edit_keeps_only_its_own_error_open(
         "set_field_permission", object="Case", field="Subject", access="read",
         token=sf_connection.access_token,
     )  # fmt: skip
-    SchemaCache.objects.filter(object="Case").update(fetched_at=timezone.now() - timedelta(hours=2))
+    an_hour_later()
     hs_person.crm.tickets.basic_api.update(
         ticket_id, SimplePublicObjectInput(properties={"subject": "Printer 2", "content": "TBD"})
     )
