@@ -74,6 +74,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import strip_tags
 
@@ -116,6 +117,7 @@ from .values import zone_named
 log = logging.getLogger(__name__)
 
 OBJECT = "activities"
+WAITING = "waiting_for_contact"  # an activity whose lead or contact hasn't synced yet
 MODIFIED = "hs_lastmodifieddate"
 KEY_PROPERTY = "salesforce_activity_id"  # on engagements we create: the Task or Event id
 EXTERNAL_ID = "HubSpot_Id__c"  # on Task, when the org has it: the engagement we copied
@@ -609,6 +611,7 @@ class ActivitySync(PairSync):
                     f"HubSpot contact {contacts[0]} hasn't synced to Salesforce yet; the "
                     f"{kind.label.lower()} syncs once it has. A contact without an email, or "
                     "outside the inclusion list, never syncs.",
+                    waits_on={"contacts": contacts},
                 )
             else:
                 item.target = linked[0].salesforce_id
@@ -1145,6 +1148,7 @@ class ActivitySync(PairSync):
                     f"Salesforce lead or contact {who} hasn't synced to HubSpot yet; the "
                     f"{item.extra['sobject'].lower()} syncs once it has. A person without an "
                     "email never syncs.",
+                    waits_on={"WhoId": who},
                 )
             else:
                 item.target = links[who].hubspot_id
@@ -1382,7 +1386,15 @@ class ActivitySync(PairSync):
             return f"{item.extra.get('sobject', 'Task')}: {item.source.get('Subject') or ''}"
         return item.values.get("Subject") or item.values.get("hs_task_subject", "")
 
-    def record(self, item: Item, direction: str, error_type: str, code: str, message: str):
+    def record(
+        self,
+        item: Item,
+        direction: str,
+        error_type: str,
+        code: str,
+        message: str,
+        values: dict[str, Any] | None = None,
+    ):
         services.sync_error_record(
             integration=self.ctx.integration,
             object_name=OBJECT,
@@ -1395,12 +1407,16 @@ class ActivitySync(PairSync):
             record_label=self.label(item),
             code=code,
             message=message,
+            values=values,
         )
         self.counts["failed"] += 1
 
-    def waiting(self, item: Item, direction: str, message: str) -> None:
+    def waiting(self, item: Item, direction: str, message: str, waits_on: dict) -> None:
+        """``waits_on``: the person the activity waits for (the Salesforce ``WhoId``, or the
+        HubSpot ``contacts`` it is associated with), kept with the error (naming no field, it
+        isn't shown as sent) and looked for every cycle (``wake_waits``)."""
         item.failed = True
-        self.record(item, direction, "waiting_for_contact", "WAITING_FOR_CONTACT", message)
+        self.record(item, direction, WAITING, "WAITING_FOR_CONTACT", message, values=waits_on)
         self.counts["waiting_for_contact"] += 1
 
     def salesforce_failure(self, item: Item, result: dict) -> None:
@@ -1499,6 +1515,7 @@ class ActivitySync(PairSync):
         """Activities whose errors are due (e.g. waiting for their contact), and activities an
         admin asked to sync: read again and handled as if just changed. Returns whether every one
         due was (none left over past ``RETRY_BATCH``)."""
+        self.wake_waits()
         due, requests = self.due_for_retry()
         complete = len(requests) < RETRY_BATCH and len(due) - len(requests) < RETRY_BATCH
         if not due:
@@ -1540,6 +1557,43 @@ class ActivitySync(PairSync):
         self.retrying = False
         self.retries_done(requests, len(due))
         return complete
+
+    def wake_waits(self) -> None:
+        """Waiting activities whose lead or contact has synced since they were last tried
+        are due now, not at their 20-minute (later nightly) retry: a database look each
+        cycle, no calls. A person synced again since (e.g. a lead converted) counts too; an
+        activity still waiting after its retry isn't woken again until its person syncs."""
+        now = timezone.now()
+        waits = list(
+            SyncError.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                error_type=WAITING,
+                resolved_at__isnull=True,
+                next_retry_at__gt=now,
+            ).values_list("pk", "values", "last_seen_at")[:RETRY_BATCH]
+        )
+        hubspot_people = {c for _, v, _ in waits for c in (v or {}).get("contacts") or ()}
+        salesforce_people = {w for _, v, _ in waits if (w := (v or {}).get("WhoId"))}
+        if not hubspot_people and not salesforce_people:
+            return
+        synced: dict[tuple[str, str], datetime] = {}
+        for hubspot_id, salesforce_id, at in RecordLink.objects.filter(
+            Q(hubspot_id__in=hubspot_people) | Q(salesforce_id__in=salesforce_people),
+            integration=self.ctx.integration,
+            object="contacts",
+            last_synced_at__gt=min(seen for _, _, seen in waits),
+        ).values_list("hubspot_id", "salesforce_id", "last_synced_at"):
+            synced[("contacts", hubspot_id)] = synced[("WhoId", salesforce_id)] = at
+
+        def person_synced_since(values: dict, seen: datetime) -> bool:
+            people = [("contacts", c) for c in values.get("contacts") or ()]
+            people += [("WhoId", values["WhoId"])] if values.get("WhoId") else []
+            return any(synced.get(p, seen) > seen for p in people)
+
+        woken = [pk for pk, values, seen in waits if person_synced_since(values or {}, seen)]
+        if woken:
+            SyncError.objects.filter(pk__in=woken).update(next_retry_at=now)
 
     def type_turned_off(self, prefix: str, ids) -> None:
         """Activities retried after their type was turned off: they no longer sync (and a

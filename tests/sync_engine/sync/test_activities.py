@@ -785,6 +785,51 @@ def test_a_salesforce_task_of_an_unlinked_lead_waits(activities, sf_person):
     assert error.direction == "to_hubspot"
 
 
+def test_a_waiting_hubspot_activity_syncs_in_the_cycle_after_its_contact_does(
+    activities, hs_person, sf_person, integration
+):
+    """Not at its 20-minute (later nightly) retry: the wait is looked at every cycle."""
+    activities.settings(hubspot_calls=True)
+    object_settings_update(
+        integration=integration, object_name="contacts", changes={"hubspot_creates": "lead"}
+    )
+    contact = hs_create(hs_person, email="kay@example.com", lastname="Kay", company="Xerox")
+    engagement(hs_person, "calls", contact, hs_call_title="Early call")
+    assert activities().counts["waiting_for_contact"] == 1
+    error = SyncError.objects.get(object="activities", resolved_at__isnull=True)
+    assert error.values == {"contacts": [contact]}  # whom it waits for, with the error
+    assert activities().counts["created_in_salesforce"] == 0  # nobody synced: not retried
+    error.refresh_from_db()
+    assert error.attempts == 1 and error.next_retry_at > timezone.now()
+    activities("contacts")
+    lead = RecordLink.objects.get(object="contacts", hubspot_id=contact).salesforce_id
+    assert activities().counts["created_in_salesforce"] == 1
+    assert [t["Subject"] for t in tasks_of(sf_person, lead)] == ["Call: Early call"]
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+
+
+def test_a_waiting_salesforce_task_syncs_in_the_cycle_after_its_lead_does(
+    activities, sf_person, hs_person
+):
+    activities.settings(salesforce_tasks=True)
+    ObjectSync.objects.filter(object="contacts").update(enabled=False)
+    lead = new_lead(sf_person, Email="later@example.com")
+    sf_person.Task.create({"WhoId": lead, "Subject": "Follow up", "Status": "Completed"})
+    assert activities().counts["waiting_for_contact"] == 1
+    assert SyncError.objects.get(object="activities").values == {"WhoId": lead}
+    ObjectSync.objects.filter(object="contacts").update(enabled=True)
+    activities("contacts")
+    contact = RecordLink.objects.get(object="contacts", salesforce_id=lead).hubspot_id
+    assert activities().counts["created_in_hubspot"] == 1
+    assert [engagement_get(hs_person, "tasks", t.id, "hs_task_subject")["hs_task_subject"]
+            for t in engagements(hs_person, "tasks")] == ["Follow up"]  # fmt: skip
+    assert engagement_contacts(hs_person, "tasks", engagements(hs_person, "tasks")[0].id) == [
+        contact
+    ]
+    assert not SyncError.objects.filter(object="activities", resolved_at__isnull=True).exists()
+
+
 # --- crash safety ---------------------------------------------------------------------------
 def test_a_crash_after_creating_tasks_creates_no_duplicate(
     activities, linked_person, hs_person, sf_person, monkeypatch
