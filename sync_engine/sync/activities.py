@@ -124,6 +124,7 @@ EXTERNAL_ID = "HubSpot_Id__c"  # on Task, when the org has it: the engagement we
 INTENT_STREAM = "activities:pending-creates"
 # In the pending-create marker: some of its creates were made by retries (see ActivitySync.run).
 RETRIED_MARK = "retried"
+SENT_MARK = "sent"  # in the marker: the Tasks being created, as (WhoId, Subject, ActivityDate)
 # A write to these found its record deleted (in the recycle bin, or never there).
 DELETED_IN_SALESFORCE = ("ENTITY_IS_DELETED", "NOT_FOUND")
 EVENT_PREFIX = "00U"  # Event ids; Task ids start with 00T
@@ -411,10 +412,14 @@ class ActivitySync(PairSync):
             moments.append(parse_time(stamps["enabled"]))
         return max(m for m in moments if m is not None)
 
-    def mark_intent(self, side: str) -> None:
+    def mark_intent(self, side: str, sent: dict[str, list[str]] | None = None) -> None:
+        """Store the pending-create marker before creating; ``sent``: what the Tasks about to
+        be created are found by (see ``find_lost_tasks_by_content``)."""
         marker = dict(self.intent.seen or {})
         now = timezone.now().isoformat()
         marker.setdefault(side, now)
+        if sent:
+            marker[SENT_MARK] = {**(marker.get(SENT_MARK) or {}), **sent}
         if self.retrying:
             marker.setdefault(RETRIED_MARK, now)
         if marker != (self.intent.seen or {}):
@@ -747,11 +752,21 @@ class ActivitySync(PairSync):
         if not items:
             return
         if "salesforce" in self.recover:
+            known = {id(i) for i in items if i.created_id}
             self.find_lost_tasks(items)
+            self.update_found_copies([i for i in items if i.created_id and id(i) not in known])
         todo = [i for i in items if not i.created_id]
         if not todo:
             return
-        self.mark_intent("salesforce")
+        # Without HubSpot_Id__c a lost Task is found by its content: kept as sent, since the
+        # activity may be edited before the next cycle looks.
+        sent = {
+            hubspot_key(i.kind.name, i.hubspot_id): [
+                i.target, i.values["Subject"], i.values["ActivityDate"]
+            ]
+            for i in todo
+        } if not self.external_id else None  # fmt: skip
+        self.mark_intent("salesforce", sent)
         records = [self.task_record(i) for i in todo]
         if self.external_id:
             for item, record in zip(todo, records, strict=True):
@@ -793,7 +808,15 @@ class ActivitySync(PairSync):
         the integration user created since then, for the same lead or contact with the same
         subject and date, are those copies."""
         since = parse_time(self.recover["salesforce"])
-        whos = sorted({i.target for i in items})
+        sent = self.recover.get(SENT_MARK) or {}
+        keys = {
+            id(i): tuple(
+                sent.get(hubspot_key(i.kind.name, i.hubspot_id))
+                or (i.target, i.values["Subject"], i.values["ActivityDate"])  # marked before
+            )
+            for i in items
+        }
+        whos = sorted({key[0] for key in keys.values() if key[0]})
         if not self.user_id or not whos or since is None:
             return
         since -= timedelta(minutes=5)
@@ -821,10 +844,40 @@ class ActivitySync(PairSync):
                 key = (record.get("WhoId"), record.get("Subject"), record.get("ActivityDate") or "")
                 found[key].append(record["Id"])
         for item in items:
-            key = (item.target, item.values["Subject"], item.values["ActivityDate"])
+            key = keys[id(item)]
             if found.get(key):
                 item.created_id = found[key].pop(0)
                 self.counts["matched"] += 1
+
+    def update_found_copies(self, items: list[Item]) -> None:
+        """Copies found after a crash hold what was sent then; the origin may have been edited
+        (or, a HubSpot activity, put on another person) since, unseen: each gets its values
+        now, as a linked copy would (one write per 200 Tasks or 100 engagements, only after a
+        crash). One whose update fails is linked as it is, so its error's retry updates it
+        rather than copy it again."""
+        for item in items:
+            if item.salesforce_id:  # an engagement
+                hs_key, sf_id = hubspot_key(item.kind.name, item.created_id), item.salesforce_id
+            else:  # a Task, put on the activity's person
+                hs_key, sf_id = hubspot_key(item.kind.name, item.hubspot_id), item.created_id
+                item.extra["who"] = item.target
+            item.link = RecordLink(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                hubspot_id=hs_key,
+                salesforce_id=sf_id,
+                salesforce_type=item.extra.get("sobject", "Task"),
+                # No values held: every value the copy gets is written.
+                snapshot={
+                    "__origin": "salesforce" if item.salesforce_id else "hubspot",
+                    "__type": item.kind.name,
+                },
+            )
+        self.update_tasks([i for i in items if not i.salesforce_id])
+        self.update_engagements([i for i in items if i.salesforce_id])
+        for item in items:
+            if item.failed and not item.extra.get("gone"):
+                item.link.save()
 
     # --- Salesforce → HubSpot -------------------------------------------------------------
     def sync_salesforce_changes(self) -> None:
@@ -1229,7 +1282,9 @@ class ActivitySync(PairSync):
             kind = KINDS[kind_name]
             self.ensure_key_property(kind)
             if "hubspot" in self.recover:
+                known = {id(i) for i in group if i.created_id}
                 self.find_lost_engagements(kind, group)
+                self.update_found_copies([i for i in group if i.created_id and id(i) not in known])
             todo = [i for i in group if not i.created_id]
             if not todo:
                 continue

@@ -850,6 +850,70 @@ def test_a_crash_after_creating_tasks_creates_no_duplicate(
     assert activities().counts["created_in_salesforce"] == 0
 
 
+def test_a_crash_then_an_edit_of_the_activity_makes_no_second_task_and_loses_no_edit(
+    activities, linked_person, hs_person, sf_person, monkeypatch
+):
+    """Without ``HubSpot_Id__c`` the lost Task is found by what was sent, not by the
+    activity's values now: edited since, it would no longer match."""
+    lead, contact = linked_person
+    activities.settings(hubspot_calls=True)
+    call = engagement(hs_person, "calls", contact, hs_call_title="First title")
+    revive = crash_on_creates(monkeypatch)
+    with pytest.raises(Crash):
+        sync_cycle_run(integration=activities.integration, object_name="activities")
+    revive()
+    hs_person.crm.objects.basic_api.update(
+        "calls", call, EngagementUpdate(properties={"hs_call_title": "Second title"})
+    )
+    run = activities()
+    assert run.counts["matched"] == 1 and run.counts["created_in_salesforce"] == 0, run.counts
+    assert [t["Subject"] for t in tasks_of(sf_person, lead)] == ["Call: Second title"]
+    assert activities.links().count() == 1
+    assert activities().counts["updated_in_salesforce"] == 0  # in step
+
+
+def test_a_crash_then_an_edit_of_the_task_reaches_the_engagement_found(
+    activities, linked_person, hs_person, sf_person, monkeypatch
+):
+    lead, contact = linked_person
+    activities.settings(salesforce_calls=True)
+    task = sf_person.Task.create({"WhoId": lead, "Subject": "Rang once", "Status": "Completed",
+                                  "TaskSubtype": "Call"})["id"]  # fmt: skip
+    revive = crash_on_creates(monkeypatch)
+    with pytest.raises(Crash):
+        sync_cycle_run(integration=activities.integration, object_name="activities")
+    revive()
+    sf_person.Task.update(task, {"Subject": "Rang twice"})
+    run = activities()
+    assert run.counts["matched"] == 1 and run.counts["created_in_hubspot"] == 0, run.counts
+    [call] = engagements(hs_person, "calls")
+    assert engagement_get(hs_person, "calls", call.id, "hs_call_title")["hs_call_title"] == (
+        "Rang twice"
+    )
+    assert activities().counts["updated_in_hubspot"] == 0  # in step
+
+
+def test_a_crash_then_an_edit_reaches_the_task_found_by_its_external_id(
+    activities, linked_person, hs_person, sf_person, emulators, monkeypatch
+):
+    lead, contact = linked_person
+    emulators.salesforce.app.run_action(
+        "add_field", object="Task", field="HubSpot_Id__c", type="string", length=60,
+        external_id=True, unique=True,
+    )  # fmt: skip
+    activities.settings(hubspot_notes=True)
+    note = engagement(hs_person, "notes", contact, hs_note_body="Prefers email")
+    revive = crash_on_creates(monkeypatch)
+    with pytest.raises(Crash):
+        sync_cycle_run(integration=activities.integration, object_name="activities")
+    revive()
+    hs_person.crm.objects.basic_api.update(
+        "notes", note, EngagementUpdate(properties={"hs_note_body": "Prefers phone"})
+    )
+    assert activities().counts["matched"] == 1
+    assert [t["Subject"] for t in tasks_of(sf_person, lead)] == ["Note: Prefers phone"]
+
+
 def test_a_crash_after_creating_engagements_creates_no_duplicate(
     activities, linked_person, hs_person, sf_person, monkeypatch
 ):
