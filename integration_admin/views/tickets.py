@@ -118,10 +118,7 @@ def _wizard_context(
         "failure": "",
     }
     if step in (2, 5):
-        # An association whose partner pair is off waits (without an error) until it's on.
-        on = pairs_switched_on(integration=integration)
-        context["company_sync_off"] = "companies" not in on
-        context["contact_sync_off"] = "contacts" not in on
+        context.update(_partner_pairs_off(integration))
     try:
         if step == 3:
             context.update(editor_context(request, integration, OBJECT))
@@ -134,6 +131,12 @@ def _wizard_context(
         logger.warning("tickets wizard step %s: %s", step, error)
         context["failure"] = str(getattr(error, "message", error))
     return context
+
+
+def _partner_pairs_off(integration) -> dict:
+    """An association whose partner pair is off waits (without an error) until it's on."""
+    on = pairs_switched_on(integration=integration)
+    return {"company_sync_off": "companies" not in on, "contact_sync_off": "contacts" not in on}
 
 
 def _initial(row, settings) -> dict:
@@ -169,6 +172,7 @@ def _settings_context(request, integration, row, settings, form=None, changed=No
         "form": form or TicketSettingsForm(initial=_initial(row, settings)),
         "changed": changed,
         "processes": rows,
+        **_partner_pairs_off(integration),  # the association toggles say so, as in step 2
         **editor_context(request, integration, OBJECT, schema=schema),
     }
 
@@ -183,8 +187,9 @@ def _pipeline_rows(integration, settings, chosen: dict | None = None, missing=()
     rows = []
     for process in processes:
         entry = (chosen or settings.pipelines).get(process["key"]) or {}
+        listed = _process_statuses(statuses, settings.pipelines.get(process["key"]))
         pipeline_id = entry.get("pipeline") or ""
-        stages = _stage_rows(pipelines, pipeline_id, statuses, entry.get("stages") or {})
+        stages = _stage_rows(pipelines, pipeline_id, listed, entry.get("stages") or {})
         for item in stages:
             item["missing"] = f"stage_{process['key']}_{item['index']}" in missing
         rows.append(
@@ -195,10 +200,21 @@ def _pipeline_rows(integration, settings, chosen: dict | None = None, missing=()
                 "pipelines": pipelines,
                 "managed": bool(entry.get("managed")) or not pipeline_id,
                 "stages": stages,
-                "statuses": statuses,
+                "statuses": listed,
             }
         )
     return rows
+
+
+def _process_statuses(statuses: list[str], saved: dict | None) -> list[str]:
+    """The case statuses a process's stage table lists: the Case describe's, then those it
+    doesn't list that cases still hold (deactivated in Salesforce, or added since the describe
+    was read): the ones the saved table has a stage for, and the ones the engine met without
+    one. From the saved entry only, so a page and its post number the statuses alike."""
+    saved = saved or {}
+    return list(
+        dict.fromkeys([*statuses, *(saved.get("stages") or {}), *(saved.get("unmapped") or [])])
+    )
 
 
 def _stage_rows(pipelines: list[dict], pipeline_id: str, statuses: list[str], saved: dict):
@@ -245,6 +261,7 @@ def ticket_stages(request: HttpRequest) -> HttpResponse:
         return response
     current = settings.pipelines.get(key) or {}
     saved = current.get("stages") or {}
+    statuses = _process_statuses(statuses, current)
     row = {
         "key": key,
         "pipeline": pipeline or NEW,
@@ -285,6 +302,7 @@ def _pipelines_from_post(request, integration, settings) -> tuple[dict, dict[str
     for process in processes:
         key = process["key"]
         current = settings.pipelines.get(key) or {}
+        listed = _process_statuses(statuses, current)
         choice = request.POST.get(f"pipeline_{key}", NEW)
         if choice == NEW or choice not in pipelines:
             if current.get("managed") and current.get("pipeline") in pipelines:
@@ -300,7 +318,7 @@ def _pipelines_from_post(request, integration, settings) -> tuple[dict, dict[str
             continue
         labels = {s["id"]: s["label"] for s in pipelines[choice]["stages"]}
         stages = {}
-        for row in _stage_rows(list(pipelines.values()), choice, statuses, {}):
+        for row in _stage_rows(list(pipelines.values()), choice, listed, {}):
             picked = request.POST.get(f"stage_{key}_{row['index']}", "")
             stage = picked if picked in labels else row["stage"]
             if stage:
@@ -314,7 +332,7 @@ def _pipelines_from_post(request, integration, settings) -> tuple[dict, dict[str
             "stage_labels": {stage: labels[stage] for stage in stages.values()},
             "managed": _managed(current, choice),
         }
-        for i, message in _missing_stages(out[key], statuses, process["label"]).items():
+        for i, message in _missing_stages(out[key], listed, process["label"]).items():
             missing[f"stage_{key}_{i}"] = message
     return out, missing
 
@@ -328,7 +346,9 @@ def _statuses_without_stage(integration, settings) -> list[str]:
         message
         for key, entry in settings.pipelines.items()
         if key in labels
-        for message in _missing_stages(entry, statuses, labels[key]).values()
+        for message in _missing_stages(
+            entry, _process_statuses(statuses, entry), labels[key]
+        ).values()
     ]
 
 

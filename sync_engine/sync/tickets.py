@@ -15,13 +15,15 @@ case statuses, closed statuses in the CLOSED ticket state); a status that pipeli
 added to it as a stage, and while that fails (a blip, a refusal) the case waits with the typed
 error, its ticket never put in another stage. A chosen existing pipeline is matched by stage
 label instead, and a status it has no stage for leaves a *Picklists* error on the case (a new
-ticket goes to the pipeline's first stage meanwhile). A create is marked before it is sent;
-an attempt that finds the mark (the answer was lost) adopts the pipeline of the label it would
-create instead of making a second. A pipeline that can't be created is asked for once a
-cycle, not once per case; one HubSpot refuses (its tier caps ticket pipelines) leaves a
-*pipeline limit* error with HubSpot's message on each of its cases and is asked for again
-hourly (``PIPELINES_STATE``). The Case describe is read again hourly: an org's first case
-record type (Salesforce has no ``RecordTypeId`` before it) moves its cases to their pipeline.
+ticket goes to the pipeline's first stage meanwhile) and is noted on the table (``unmapped``),
+so the wizard offers it even when the Case describe doesn't list it. A create is marked
+before it is sent; an attempt that finds the mark (the answer was lost) adopts the pipeline of
+the label it would create instead of making a second. A pipeline that can't be created is
+asked for once a cycle, not once per case; one HubSpot refuses (its tier caps ticket
+pipelines) leaves a *pipeline limit* error with HubSpot's message on each of its cases and is
+asked for again hourly (``PIPELINES_STATE``). The Case describe is read again hourly: an
+org's first case record type (Salesforce has no ``RecordTypeId`` before it) moves its cases to
+their pipeline.
 
 Associations (settings ``sync_account_association``, ``sync_contact_association``):
 ``Case.AccountId`` → the ticket's company (through the companies links) and ``Case.ContactId``
@@ -297,6 +299,17 @@ def pipelines_store(integration, pipelines: dict) -> None:
 CASE_STREAM = "salesforce:Case"
 
 
+class TicketPair(Pair):
+    """A case and its ticket, named on Sync health by the case number and subject (people
+    have names and emails; cases and tickets have neither)."""
+
+    @property
+    def label(self) -> str:
+        record = self.salesforce or {}
+        subject = record.get("Subject") or self.hs_props.get("subject") or ""
+        return " ".join(x for x in (record.get("CaseNumber") or "", subject) if x)
+
+
 class TicketSync(PairSync):
     object_name = OBJECT
     modified_property = MODIFIED
@@ -463,7 +476,7 @@ class TicketSync(PairSync):
         }
         pairs = []
         for record in fresh:
-            pair = Pair(SOBJECT, record, None, links.get(record["Id"]))
+            pair = TicketPair(SOBJECT, record, None, links.get(record["Id"]))
             self.merge(pair, force=force)
             if pair.link is not None and not pair.to_hubspot and not self.associations_due(pair):
                 self.counts["unchanged"] += 1
@@ -702,6 +715,7 @@ class TicketSync(PairSync):
             return {}
         if stage is None:  # a pipeline chosen in the wizard, without a stage of that label
             if status:
+                self.note_unmapped(process, entry, status)
                 meanwhile = "keeps its stage" if pair.link else "is in the pipeline's first stage"
                 self.record_error(
                     pair,
@@ -719,6 +733,28 @@ class TicketSync(PairSync):
             if stage is None:
                 return {}
         return {PIPELINE: entry["pipeline"], STAGE: stage}
+
+    def note_unmapped(self, process: str, entry: dict, status: str) -> None:
+        """A status a chosen pipeline has no stage for goes on its table entry (``unmapped``),
+        so step 4 of the wizard offers it even when the Case describe doesn't list it (added
+        in Salesforce since the describe was read, or deactivated with cases still in it)."""
+        unmapped = entry.get("unmapped") or []
+        if status in unmapped:
+            return
+        entry["unmapped"] = [*unmapped, status]
+        # Only that entry's list, and only while it names the same pipeline: a table the
+        # admin saved since this cycle read it isn't overwritten.
+        with transaction.atomic():
+            row = ObjectSync.objects.select_for_update().get(
+                integration=self.ctx.integration, object=OBJECT
+            )
+            table = dict((row.options or {}).get("pipelines") or {})
+            stored = table.get(process) or {}
+            if stored.get("pipeline") != entry.get("pipeline"):
+                return
+            table[process] = {**stored, "unmapped": entry["unmapped"]}
+            row.options = {**(row.options or {}), "pipelines": table}
+            row.save(update_fields=["options", "updated_at"])
 
     def pipeline_entry(self, process: str) -> dict | None:
         """The pipeline of a case process; a process without one gets a new pipeline, or
@@ -1045,7 +1081,7 @@ class TicketSync(PairSync):
                 settled[frozenset()].append(f"hubspot:{obj.id}")
                 continue
             record = {"Id": link.salesforce_id, "SystemModstamp": link.salesforce_modified_at}
-            pair = Pair(SOBJECT, record, obj, link)
+            pair = TicketPair(SOBJECT, record, obj, link)
             for mapping in self.ctx.mappings:
                 if mapping.hubspot_property in self.two_way:
                     self.hubspot_value_to_case(pair, mapping)
@@ -1277,7 +1313,8 @@ class TicketSync(PairSync):
             hubspot_id=pair.hubspot_id or "",
             salesforce_id=pair.salesforce_id or "",
             salesforce_type=SOBJECT,
-            record_label=self.case_label(pair),
+            # Blank here (a wait looked at again from its link): the stored label stays.
+            record_label=pair.label,
             code=f"WAITING_FOR_{noun.upper()}",
             message=f"The case's {noun} {partner} hasn't synced to HubSpot yet; the ticket is "
             f"associated as soon as it has.",
@@ -1285,13 +1322,6 @@ class TicketSync(PairSync):
         )
         self.counts[f"waiting_for_{noun}"] += 1
         pair.kept_errors.add(WAITING[kind])  # still waiting: not counted as resolved
-
-    @staticmethod
-    def case_label(pair: Pair) -> str:
-        record = pair.salesforce or {}
-        number = record.get("CaseNumber") or ""
-        subject = record.get("Subject") or pair.hs_props.get("subject") or ""
-        return " ".join(x for x in (number, subject) if x) or (pair.salesforce_id or "")
 
     @staticmethod
     def forget_association(pair: Pair, kind: str) -> None:
@@ -1382,7 +1412,7 @@ class TicketSync(PairSync):
             hubspot = SimpleNamespace(
                 id=link.hubspot_id, properties={MODIFIED: link.hubspot_modified_at}
             )
-            pairs.append(Pair(SOBJECT, record, hubspot, link))
+            pairs.append(TicketPair(SOBJECT, record, hubspot, link))
         if pairs:
             self.associate(pairs)
             # Still waiting, or an association refused: it keeps that error open.
