@@ -347,7 +347,10 @@ class ResyncSerializer(StrictSerializer):
     answers_with = ResyncResultSerializer
 
     ids = serializers.ListField(
-        child=serializers.IntegerField(), required=False, help_text="Errors to resync."
+        # An error's id (a 64-bit key): a bigger number can't be compared with the ids.
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        help_text="Errors to resync.",
     )
     error_type = choice_field(
         ERROR_TYPES, "an error type", required=False, help_text="Only errors of this type."

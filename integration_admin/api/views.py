@@ -74,6 +74,7 @@ from .serializers import (
     ErrorFilterSerializer,
     IntegrationSerializer,
     MappingFilterSerializer,
+    MappingObjectField,
     MappingRuleSerializer,
     MappingSerializer,
     ObjectSettingsChangedSerializer,
@@ -313,7 +314,8 @@ class MappingListView(generics.ListAPIView):
 
 
 class MappingDetailView(APIView):
-    """One mapping: read, change its rule, or delete it (custom mappings only)."""
+    """One mapping: read, change its rule, or delete it (custom mappings only). A custom
+    object pair's mappings are read here but set in its wizard."""
 
     not_found = "Not connected yet, or no such mapping."
 
@@ -323,13 +325,21 @@ class MappingDetailView(APIView):
             raise NotFound("No such mapping.")
         return mapping
 
+    def _changeable(self, mapping_id: int):
+        """A mapping to change or delete: not a custom object pair's, which its wizard sets
+        (checking the properties its HubSpot object requires), as POST refuses them too."""
+        mapping = self._mapping(mapping_id)
+        if mapping.object.startswith(CUSTOM_PREFIX):
+            raise ValidationError({"object": [MappingObjectField.default_error_messages["custom"]]})
+        return mapping
+
     @extend_schema(responses=MappingSerializer)
     def get(self, request: Request, mapping_id: int) -> Response:
         return Response(MappingSerializer(self._mapping(mapping_id)).data)
 
     @extend_schema(request=MappingRuleSerializer, responses=MappingSerializer)
     def patch(self, request: Request, mapping_id: int) -> Response:
-        mapping = self._mapping(mapping_id)
+        mapping = self._changeable(mapping_id)
         data = MappingRuleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -343,7 +353,7 @@ class MappingDetailView(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, mapping_id: int) -> Response:
         try:
-            mapping_delete(mapping=self._mapping(mapping_id), actor=request.user)
+            mapping_delete(mapping=self._changeable(mapping_id), actor=request.user)
         except SettingsError as error:
             raise _settings_error(error) from error
         return Response(status=status.HTTP_204_NO_CONTENT)

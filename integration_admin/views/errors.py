@@ -86,13 +86,20 @@ def _queued_message(request: HttpRequest, count: int, integration=None) -> None:
         messages.info(request, _("No current errors matched, so nothing was queued."))
 
 
+# The largest id the database holds (a 64-bit key): a bigger one names no error, and the
+# database refuses to compare with it.
+MAX_ID = 2**63 - 1
+
+
 def _ids(request: HttpRequest) -> list[int]:
     ids = []
     for value in request.POST.getlist("ids"):
         try:
-            ids.append(int(value))
+            number = int(value)
         except ValueError:
             continue
+        if 0 < number <= MAX_ID:
+            ids.append(number)
     return ids
 
 

@@ -178,8 +178,10 @@ def imports_page(request: HttpRequest) -> HttpResponse:
     ]
     history = history_context(integration, custom)
     current = None
-    if request.GET.get("job", "").isdigit():
-        current = import_job_get(integration=integration, job_id=int(request.GET["job"]))
+    job_id = request.GET.get("job", "")
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    if job_id.isascii() and job_id.isdigit():
+        current = import_job_get(integration=integration, job_id=int(job_id))
     if current is None:
         current = next((row["job"] for row in history["jobs"] if row["job"].is_active), None)
     context = {

@@ -269,6 +269,9 @@ def _mapping(request: HttpRequest, mapping_id: int):
     mapping = integration and mapping_get(integration=integration, mapping_id=mapping_id)
     if not mapping:
         raise Http404
+    # Only the editor's own mappings: a custom object's are its wizard's (which checks the
+    # ones its HubSpot object requires), and it has no tab to answer on.
+    _object(mapping.object)
     return integration, mapping
 
 
