@@ -45,6 +45,7 @@ record: a failed delete never turns into a new HubSpot record.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -119,6 +120,19 @@ CREATE_OR_UPDATE = "create_or_update"
 DELETES_EVERY = timedelta(minutes=10)  # how often HubSpot's archived records are listed
 
 
+@dataclass
+class HubSpotRecordPair(Pair):
+    """A HubSpot record without its Salesforce record (yet): its errors are labelled with
+    the property mapped to ``Name``, not only its id (the shared label knows the standard
+    objects' name properties only)."""
+
+    name_property: str | None = None
+
+    @property
+    def label(self) -> str:
+        return super().label or str(self.hs_props.get(self.name_property or "") or "")
+
+
 def external_id_field(fields: dict[str, dict]) -> str | None:
     """The object's external id field we can upsert by (unique ones first), if it has one."""
     candidates = [
@@ -180,6 +194,9 @@ class CustomObjectSync(PairSync):
         self._waits_over: list[tuple[Pair, str, str]] = []
         # (pair, associated object, lookup, HubSpot record) waiting for it (hubspot_wait)
         self._hubspot_waits: list[tuple[Pair, str, str, str]] = []
+        # associated object -> HubSpot id -> the other Salesforce object it syncs with (a
+        # HubSpot contact synced with a lead): a lookup can't point at it (merge_associations)
+        self._linked_as_other: dict[str, dict[str, str]] = {}
         self._pairs_on: set[str] | None = None  # the pairs switched on (see pair_on)
         self._deletes_since: dict[str, datetime] = {}  # see note_delete_rules
         self._delete_cursors: dict[str, Cursor] = {}  # their cursors, as loaded there
@@ -673,7 +690,11 @@ class CustomObjectSync(PairSync):
         }
         records = [r for r in records if not r.get("IsDeleted")]
         by_id = {r["Id"]: r for r in records}
-        by_external = {str(r.get(self.external_id)): r for r in records if self.external_id}
+        # Salesforce matches external ids ignoring case (the query found them so): a record
+        # missed here would be upserted onto that one, synced or not.
+        by_external = {
+            str(r.get(self.external_id)).casefold(): r for r in records if self.external_id
+        }
         taken = set(
             RecordLink.objects.filter(
                 integration=self.ctx.integration, salesforce_id__in=list(by_id)
@@ -688,9 +709,11 @@ class CustomObjectSync(PairSync):
                 if modified is None or at is None or modified <= at:
                     self.skipped("salesforce_deleted", f"hubspot:{hs_id}")
                     continue
-            record = by_id.get(named.get(hs_id, "")) or by_external.get(by_value.get(hs_id, ""))
+            record = by_id.get(named.get(hs_id, "")) or by_external.get(
+                by_value.get(hs_id, "").casefold()
+            )
             if record is not None and record["Id"] in taken:
-                pair = Pair(self.sobject, None, obj)
+                pair = self.hubspot_record_pair(obj)
                 self.record_error(
                     pair,
                     "to_salesforce",
@@ -706,7 +729,7 @@ class CustomObjectSync(PairSync):
                 self.counts["matched"] += 1
                 pairs.append(Pair(self.sobject, record, obj))
             elif self.allow_to_salesforce:
-                pairs.append(Pair(self.sobject, None, obj))
+                pairs.append(self.hubspot_record_pair(obj))
             else:
                 self.skipped("create_disabled", f"hubspot:{hs_id}")
         if not self.external_id:
@@ -717,6 +740,9 @@ class CustomObjectSync(PairSync):
                 name_property=self.name_property(),
             )
         return pairs
+
+    def hubspot_record_pair(self, obj: Any) -> Pair:
+        return HubSpotRecordPair(self.sobject, None, obj, name_property=self.name_property())
 
     def sync_hubspot_deletes(self) -> None:
         """HubSpot records archived while linked: their Salesforce records are deleted (one
@@ -818,13 +844,13 @@ class CustomObjectSync(PairSync):
             winner = "hubspot"
         else:
             winner = self.settings.conflict_winner
-            if last is None:  # first sync of a matched pair: a blank never wipes a value
-                if winner == "salesforce" and sf_value == "":
-                    winner = "hubspot"
-                elif winner == "hubspot" and hs_value == "":
-                    winner = "salesforce"
-            else:
+            if last is not None:
                 self.counts["conflicts"] += 1
+        if last is None:  # first sync of a matched pair (or field): a blank never wipes a
+            if winner == "salesforce" and sf_value == "":  # value, even one the other
+                winner = "hubspot"  # direction doesn't sync (then nothing is written)
+            elif winner == "hubspot" and hs_value == "":
+                winner = "salesforce"
         if winner == "salesforce" and not self.allow_to_hubspot:
             return None
         if winner == "hubspot" and not self.allow_to_salesforce:
@@ -910,9 +936,16 @@ class CustomObjectSync(PairSync):
             sf_to_hs = dict(
                 links.filter(salesforce_id__in=lookups).values_list("salesforce_id", "hubspot_id")
             )
-            hs_to_sf = dict(
-                links.filter(hubspot_id__in=hs_ids).values_list("hubspot_id", "salesforce_id")
+            # Only records of the lookup's object: a HubSpot contact synced with a lead has no
+            # Salesforce contact for a Contact lookup (Salesforce refuses a lead's id there,
+            # failing the whole record); it waits as one not synced yet (a converted lead's
+            # link moves to its contact).
+            target = ASSOCIATION_TARGETS[hs_object]
+            found = links.filter(hubspot_id__in=hs_ids).values_list(
+                "hubspot_id", "salesforce_id", "salesforce_type"
             )
+            hs_to_sf = {hs: sf for hs, sf, kind in found if kind == target}
+            self._linked_as_other[hs_object] = {hs: k for hs, _, k in found if k != target}
             for pair in pairs:
                 self.merge_association(pair, hs_object, name, sf_to_hs, hs_to_sf)
 
@@ -1061,14 +1094,22 @@ class CustomObjectSync(PairSync):
             if pair.salesforce is None or pair.salesforce_failed:
                 continue
             target, singular = ASSOCIATION_TARGETS[hs_object], SINGULAR[hs_object]
+            other = self._linked_as_other.get(hs_object, {}).get(partner)
+            message = (
+                f"The record is associated with HubSpot {singular} {partner}, which syncs with "
+                f"a Salesforce {other}, not a {target}; {name} is set once it syncs with a "
+                f"{target} (a converted lead does)."
+                if other
+                else f"The record is associated with HubSpot {singular} {partner}, which has "
+                f"no Salesforce {target} yet; {name} is set as soon as it has."
+            )
             self.wait_error(
                 pair,
                 hs_object,
                 name,
                 direction="to_salesforce",
                 record_key=f"hubspot:{pair.hubspot_id}",
-                message=f"The record is associated with HubSpot {singular} {partner}, which has "
-                f"no Salesforce {target} yet; {name} is set as soon as it has.",
+                message=message,
             )
 
     def retry_waiting(self) -> None:
@@ -1199,17 +1240,17 @@ class CustomObjectSync(PairSync):
             for link in links.values()
         }
         partners = {target for targets in wanted.values() for target in targets}
-        linked = (
-            set(
-                RecordLink.objects.filter(
-                    integration=self.ctx.integration,
-                    object__in={obj for obj, _ in partners},
-                    hubspot_id__in={hs for _, hs in partners},
-                ).values_list("object", "hubspot_id")
-            )
+        found = (
+            RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object__in={obj for obj, _ in partners},
+                hubspot_id__in={hs for _, hs in partners},
+            ).values_list("object", "hubspot_id", "salesforce_type")
             if partners
-            else set()
+            else []
         )
+        # Linked to the lookup's object (a contact synced with a lead still waits).
+        linked = {(obj, hs) for obj, hs, kind in found if kind == ASSOCIATION_TARGETS[obj]}
         ready = sorted(due | {hs for hs, targets in wanted.items() if set(targets) & linked})
         if not ready:
             return
@@ -1359,6 +1400,9 @@ class CustomObjectSync(PairSync):
             return
         prop = self.external_id_property()
         if self.external_id:
+            creates = self.one_create_per_key(creates)
+            if not creates:
+                return
             # Upserted by the external id: a retry after a lost answer updates, never duplicates.
             keys = [str(p.to_salesforce.get(self.external_id) or p.hubspot_id) for p in creates]
             records = [
@@ -1392,6 +1436,32 @@ class CustomObjectSync(PairSync):
                 pair.snap_hubspot[prop] = key
                 pair.same.pop(prop, None)
             self.counts["created_in_salesforce"] += 1
+
+    def one_create_per_key(self, creates: list[Pair]) -> list[Pair]:
+        """New HubSpot records sharing an external id value would all upsert one Salesforce
+        record (and two links to it can't be stored): the first creates it; each other gets
+        the error a record matching an already synced one gets (``match_in_salesforce``)."""
+        prop = self.external_id_property() or self.external_id
+        first: dict[str, Pair] = {}
+        kept: list[Pair] = []
+        for pair in creates:
+            key = str(pair.to_salesforce.get(self.external_id) or pair.hubspot_id)
+            taken = first.setdefault(key.casefold(), pair)  # Salesforce ignores case here
+            if taken is pair:
+                kept.append(pair)
+                continue
+            pair.salesforce_failed = True
+            self.record_error(
+                pair,
+                "to_salesforce",
+                "property_value",
+                "DUPLICATE_EXTERNAL_ID",
+                f"HubSpot record {taken.hubspot_id} has the same {prop} ({key}) and syncs with "
+                f"the {self.sobject} of {self.external_id} {key}; only one record can. Give "
+                f"this record its own {prop}, or delete one of the two.",
+                [self.external_id],
+            )
+        return kept
 
     def write_hubspot(self, pairs: list[Pair]) -> None:
         self.align_options(pairs)
