@@ -497,6 +497,12 @@ ENGINE_MESSAGE_LABELS: dict[str, Promise] = {
         "it left off."
     ),
     cycle.OBJECT_SYNC_OFF: _("Sync is off for this object."),
+    cycle.FIELDS_GONE: _(
+        "Salesforce no longer shows %(fields)s to the integration user (deleted, or hidden by "
+        "field-level security): its fields were read again and the mappings of missing fields "
+        "are left out. Restore the field or the user's access to it, then Refresh properties "
+        "and fields on the object's tab; or remove the mapping."
+    ),
     changes.LIST_MISSING: _(
         "The inclusion list chosen on the Contacts tab (HubSpot list %(list_id)s) no longer "
         "exists in HubSpot. Contacts are held as if outside the list until another list, or "

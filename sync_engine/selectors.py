@@ -1058,13 +1058,17 @@ class SchemaOptions:
         """Why a stored mapping can't move a value either way, "" when it can: "hubspot" (a
         read-only HubSpot property with a rule that only writes HubSpot), "both" (read-only on
         both sides), "missing" (HubSpot no longer has the property: the cycle leaves the
-        mapping out); or HubSpot's way: "salesforce" (a Salesforce field read-only for the
-        integration user with a rule that writes it: each such edit is a sync error). Mappings
+        mapping out), "salesforce_missing" (likewise: Salesforce no longer has the field, or
+        hides it from the integration user); or HubSpot's way: "salesforce" (a Salesforce
+        field read-only for the integration user with a rule that writes it: each such edit
+        is a sync error). Mappings
         stored before these were refused, or before the field became read-only, show it."""
         if mapping.rule == SyncRule.DONT_SYNC:
             return ""
         if self.complete and self.hubspot and mapping.hubspot_property not in self.hubspot_names:
             return "missing"
+        if self.salesforce_missing(mapping):
+            return "salesforce_missing"
         if mapping.hubspot_property not in self.read_only_properties:
             # (A custom pair keeps Salesforce's value instead: its mapping says so itself.)
             writes_salesforce = mapping.rule != SyncRule.ALWAYS_USE_SALESFORCE
@@ -1077,6 +1081,21 @@ class SchemaOptions:
         if mapping.salesforce_field in self.read_only_fields:
             return "both"
         return "hubspot" if mapping.rule == SyncRule.ALWAYS_USE_SALESFORCE else ""
+
+    def salesforce_missing(self, mapping: FieldMapping) -> bool:
+        """Whether none of the pair's Salesforce objects the mapping writes has its field any
+        more (deleted, or hidden from the integration user): the cycle leaves it out."""
+        if not self.complete or not self.read_only_on:
+            return False
+        present = {f["name"]: f.get("objects") or () for f in self.salesforce}
+        objects = [
+            o
+            for o in self.read_only_on
+            if not mapping.salesforce_fields or o in mapping.salesforce_fields
+        ]
+        return bool(objects) and not any(
+            sobject in present.get(mapping.field_for(sobject), ()) for sobject in objects
+        )
 
     def read_only_somewhere(self, mapping: FieldMapping) -> bool:
         """Whether the field the mapping writes on any of the pair's Salesforce objects (a

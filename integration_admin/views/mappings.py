@@ -83,6 +83,11 @@ NEVER_SYNCS = {
         "Never syncs: HubSpot no longer has this property. Create it again in HubSpot, then "
         "Refresh properties and fields; or remove this mapping."
     ),
+    "salesforce_missing": _lazy(
+        "Never syncs: Salesforce no longer has this field, or hides it from the integration "
+        "user. Restore it or give the user access to it, then Refresh properties and fields; "
+        "or remove this mapping."
+    ),
 }
 
 

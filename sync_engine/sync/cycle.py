@@ -13,6 +13,7 @@ import functools
 import hashlib
 import logging
 import os
+import re
 import socket
 import uuid
 from datetime import timedelta
@@ -25,6 +26,7 @@ from ..budget import ALLOCATION_USED, ORG_LIMIT, budget_remaining
 from ..errors import (
     ApiLimitExceeded,
     AuthExpired,
+    BadRequest,
     BudgetExhausted,
     ConnectorError,
     PermissionDenied,
@@ -33,7 +35,12 @@ from ..errors import (
 )
 from ..models import ApiCall, Integration, ObjectSync, SyncRun, System
 from ..object_settings import PairRemoved
-from ..services import integration_set_state, object_sync_get_or_create, object_syncs_start
+from ..services import (
+    integration_set_state,
+    object_sync_get_or_create,
+    object_syncs_start,
+    schema_refresh,
+)
 from .changes import ChangeProbe
 from .context import CycleContext
 from .registry import is_pair, pair_class, pair_order, pair_streams
@@ -56,6 +63,14 @@ STOPPED_UNEXPECTEDLY = "The cycle stopped unexpectedly."
 STOPPED_BY = "The cycle stopped unexpectedly: {error}"
 NOT_SYNCING = "Integration {state}: {reason}"  # suspended or disconnected, and why
 TEMPORARY_FAILURE = "Temporary failure, retried on the next cycle: {error}"
+FIELDS_GONE = (
+    "Salesforce no longer shows {fields} to the integration user (deleted, or hidden by "
+    "field-level security): its fields were read again and the mappings of missing fields are "
+    "left out. Restore the field or the user's access to it, then Refresh properties and "
+    "fields on the object's tab; or remove the mapping."
+)
+# Salesforce's answer to a query naming a field it doesn't have (or hides from the user).
+NO_SUCH_COLUMN = re.compile(r"No such column '([^']+)' on entity '([^']+)'")
 CREDENTIALS_REJECTED = "{system}: the credentials were rejected. Reconnect on the Connection tab."
 ACCESS_DENIED = (
     "{system}: access denied ({code}). Give the integration user API access and the object "
@@ -255,18 +270,38 @@ def _run(
         return
     allocation = integration.salesforce_api_allocation
     try:
-        # Building the context may read both schemas (the first cycle): inside the try, so a
-        # failure there ends the run like any other.
-        ctx = CycleContext.build(integration=integration, object_name=object_name, run=run)
-        ctx.heartbeat = lambda: lock_renew(row, holder)
-        ctx.probe = probe
-        ctx.retry_allowed = (
+        retry_allowed = (
             trigger == "resync"
             or remaining is None
             or (allocation - remaining) < RETRY_CEILING * allocation
         )
-        run.counts = ctx.counts  # live counts, saved at the end
-        pair_class(object_name)(ctx).run()
+
+        def context() -> CycleContext:
+            # Building it may read both schemas (the first cycle): inside the try, so a
+            # failure there ends the run like any other.
+            ctx = CycleContext.build(integration=integration, object_name=object_name, run=run)
+            ctx.heartbeat = lambda: lock_renew(row, holder)
+            ctx.probe, ctx.retry_allowed = probe, retry_allowed
+            ctx.counts.update(run.counts or {})  # a second try goes on counting
+            run.counts = ctx.counts  # live counts, saved at the end
+            return ctx
+
+        ctx = context()
+        try:
+            pair_class(object_name)(ctx).run()
+        except BadRequest as error:
+            gone = _fields_gone(ctx, error)
+            if not gone:
+                raise
+            # Read the fields again and try once more: the mappings of fields no longer
+            # there are left out (mapped_field), as the mapping table then warns.
+            schema_refresh(integration=integration, object_name=object_name)
+            ctx = context()
+            if any(field in ctx.salesforce_fields.get(sobject, {}) for sobject, field in gone):
+                raise  # still described: something else is wrong with the query
+            log.warning("%s: Salesforce fields gone: %s", object_name, gone)
+            run.message = FIELDS_GONE.format(fields=", ".join(f"{o}.{f}" for o, f in gone))
+            pair_class(object_name)(ctx).run()
         run.status = SyncRun.Status.SUCCEEDED
         # Still paused now (not disconnected or suspended meanwhile): the pause is over.
         if Integration.objects.filter(pk=integration.pk, state=Integration.State.PAUSED).exists():
@@ -295,6 +330,18 @@ def _run(
     except ConnectorError as error:
         run.status, run.message = SyncRun.Status.FAILED, str(error)
         log.warning("%s cycle failed: %s", object_name, error)
+
+
+def _fields_gone(ctx: CycleContext, error: BadRequest) -> list[tuple[str, str]]:
+    """(object, field) a Salesforce query was refused for that the cached describe still
+    lists: deleted since it was read, or hidden from the integration user."""
+    if error.system != System.SALESFORCE or error.code != "INVALID_FIELD":
+        return []
+    return [
+        (sobject, field)
+        for field, sobject in NO_SUCH_COLUMN.findall(error.message or "")
+        if field in ctx.salesforce_fields.get(sobject, {})
+    ]
 
 
 def _pause(integration: Integration, reason: str) -> None:
