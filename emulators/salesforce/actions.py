@@ -21,7 +21,9 @@ from .validation import OPERATORS
 if TYPE_CHECKING:
     from .app import SalesforceApp
 
-MERGEABLE = ("Lead", "Contact", "Account")
+# Cases too: Lightning's Merge Cases, set to delete the duplicates, soft-deletes them with
+# MasterRecordId as the API's merge() does the others (which it doesn't take cases).
+MERGEABLE = ("Lead", "Contact", "Account", "Case")
 ACCESS_LEVELS = ("edit", "read", "hidden")
 
 # Lead fields copied by conversion (lead field -> contact / account field).
@@ -146,7 +148,7 @@ class Actions:
         fields: dict[str, Any] | None = None,
         user_id: str | None = None,
     ) -> dict:
-        """Merge up to two records into a master (Lead, Contact, Account).
+        """Merge up to two records into a master (Lead, Contact, Account, Case).
 
         Children of the losers move to the master; the losers go to the recycle bin with
         ``MasterRecordId`` set, which queryAll and getDeleted show.

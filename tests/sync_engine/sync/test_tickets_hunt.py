@@ -6,7 +6,12 @@ from __future__ import annotations
 from sync_engine.models import SyncError
 
 from . import test_tickets
-from .test_tickets import support_pipeline_new_and_closed_only, ticket_edit_refused
+from .test_tickets import (
+    support_pipeline_new_and_closed_only,
+    ticket,
+    ticket_edit_refused,
+    ticket_ids,
+)
 
 tickets = test_tickets.tickets  # the fixture: ticket sync set up and on (contacts too)
 
@@ -27,3 +32,23 @@ def test_ticket_errors_name_the_case_by_number_and_subject(
     assert error.code == "NO_STAGE"
     number = sf_person.Case.get(case)["CaseNumber"]
     assert error.record_label == f"{number} Odd one"
+
+
+def test_a_synced_case_merged_into_a_new_one_keeps_its_ticket(tickets, sf_person, hs_person):
+    """Merge Cases (duplicates deleted) into a case not synced yet: the master inherits the
+    loser's ticket, which must follow it rather than a second ticket be made for it."""
+    old = sf_person.Case.create({"Subject": "Printer jams", "Status": "New"})["id"]
+    tickets()
+    ticket_id = tickets.link(salesforce_id=old).hubspot_id
+    new = sf_person.Case.create({"Subject": "Printer jams again", "Status": "Working"})["id"]
+    tickets.emulators.salesforce.app.run_action(
+        "merge", object="Case", master_id=new, loser_ids=[old]
+    )
+    tickets()
+    assert ticket_ids(hs_person) == [ticket_id]
+    assert tickets.link(salesforce_id=new).hubspot_id == ticket_id
+    assert ticket(hs_person, ticket_id, "subject")["subject"] == "Printer jams again"
+    sf_person.Case.update(new, {"Subject": "Printer fixed"})
+    tickets()
+    assert ticket_ids(hs_person) == [ticket_id]
+    assert ticket(hs_person, ticket_id, "subject")["subject"] == "Printer fixed"
