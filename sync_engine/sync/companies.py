@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from .. import services
 from ..errors import NotFound
-from ..models import RecordLink, SyncError
+from ..models import RecordLink, SyncCursor, SyncError
 from .changes import (
     COMPANY_PROPERTY,
     OVERLAP,
@@ -103,6 +103,9 @@ CONTACT_ACCOUNT_STREAM = "salesforce:Contact:account"
 HAND_OVER = "__hand_over"
 # On a contact link: the HubSpot company without an account yet that the contact is on.
 WAITING_COMPANY = "__waiting_company"
+# The record keys of an admin's Syncs whose create failed: their errors' retries create
+# whatever the creation rules say, as the Sync would have.
+FORCED_CREATES = "companies:forced-creates"
 
 
 class CompanySync(PairSync):
@@ -647,6 +650,11 @@ class CompanySync(PairSync):
             else:
                 pair.salesforce_failed = True
                 self.record_salesforce_failure(pair, result)
+        forced = [p for p in creates if p.hubspot_id in self.forced]
+        self.forced_creates_noted(
+            failed={f"hubspot:{p.hubspot_id}" for p in forced if p.salesforce_failed},
+            landed={f"hubspot:{p.hubspot_id}" for p in forced if not p.salesforce_failed},
+        )
 
     def write_hubspot(self, pairs: list[Pair]) -> None:
         self.align_options(pairs)
@@ -658,6 +666,47 @@ class CompanySync(PairSync):
             KEY_PROPERTY,
             extra=lambda pair: {LINK_PROPERTY: pair.salesforce_id} if link else {},
         )
+        forced = [p for p in creates if p.salesforce_id in self.forced_accounts]
+        self.forced_creates_noted(
+            failed={f"salesforce:{p.salesforce_id}" for p in forced if p.hubspot_failed},
+            landed={f"salesforce:{p.salesforce_id}" for p in forced if not p.hubspot_failed},
+        )
+
+    def forced_creates_noted(self, *, failed: set[str], landed: set[str]) -> None:
+        """An admin's Sync whose create failed stays one for its error's retries (noted by
+        record key): otherwise the retry would find that the rules create nothing and end the
+        error, and the account (or company) the admin asked for would never be made."""
+        if not (failed or landed):
+            return
+        row, _ = SyncCursor.objects.get_or_create(
+            integration=self.ctx.integration, stream=FORCED_CREATES
+        )
+        noted = set((row.seen or {}).get("keys") or [])
+        if (noted | failed) - landed != noted:
+            row.seen = {"keys": sorted((noted | failed) - landed)}
+            row.save(update_fields=["seen", "updated_at"])
+
+    def forced_creates_due(self, due: list[tuple[str, str]]) -> set[str]:
+        """The noted Syncs among the records due for a retry; notes whose errors ended (the
+        record synced, or was deleted) are dropped."""
+        row = SyncCursor.objects.filter(
+            integration=self.ctx.integration, stream=FORCED_CREATES
+        ).first()
+        noted = set(((row.seen or {}) if row else {}).get("keys") or [])
+        if not noted:
+            return set()
+        still = set(
+            SyncError.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                resolved_at__isnull=True,
+                record_key__in=noted,
+            ).values_list("record_key", flat=True)
+        )
+        if still != noted:
+            row.seen = {"keys": sorted(still)}
+            row.save(update_fields=["seen", "updated_at"])
+        return still & {key for key, _type in due}
 
     # --- associations: Contact.AccountId ⇄ the contact's primary company -----------------
     def after_links(self, pairs: list[Pair]) -> None:
@@ -1222,6 +1271,9 @@ class CompanySync(PairSync):
             and r.salesforce_type != "Contact"
             and r.record_key not in contact_keys
         }
+        for key in self.forced_creates_due(due) - contact_keys:
+            side, _, record_id = key.partition(":")
+            (self.forced if side == "hubspot" else self.forced_accounts).add(record_id)
         hubspot_ids = sorted(
             {k.split(":", 1)[1] for k, t in due if k.startswith("hubspot:") and t != "Contact"}
         )

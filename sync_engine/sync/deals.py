@@ -120,6 +120,8 @@ CONTACTS, ACCOUNT, COMPANY, PIPELINE_SNAP = "__contacts", "__account", "__compan
 WAITING = "__waiting_account"  # the account whose company the deal waits for
 WAITING_COMPANY = "__waiting_company"  # the company whose account the opportunity waits for
 UNMAPPED_STAGE = "__unmapped_stage"  # the deal's stage without a StageName value, last sync
+# AccountId changed while company sync was off: Salesforce's account decides once it is on.
+ACCOUNT_MOVED = "__account_moved"
 
 
 @dataclass
@@ -326,9 +328,17 @@ class DealSync(PairSync):
         pipeline = self.pipelines.for_record_type(record.get("RecordTypeId"))
         if pipeline is not None and snapshot.get(PIPELINE_SNAP) != pipeline.id:
             return False
-        if self.companies_on and snapshot.get(WAITING):
+        account = record.get("AccountId") or ""
+        if not self.companies_on:
+            # A move is noted for when company sync is on again (see decide_account).
+            return (
+                ACCOUNT not in snapshot
+                or snapshot.get(ACCOUNT) == account
+                or bool(snapshot.get(ACCOUNT_MOVED))
+            )
+        if snapshot.get(WAITING):
             return False  # waits for its account's company: whoever reads it looks again
-        return not (self.companies_on and snapshot.get(ACCOUNT) != (record.get("AccountId") or ""))
+        return snapshot.get(ACCOUNT) == account
 
     def hubspot_unchanged(self, obj: Any, link: RecordLink) -> bool:
         snapshot, props = link.snapshot, obj.properties or {}
@@ -777,16 +787,27 @@ class DealSync(PairSync):
     def decide_account(self, pair: DealPair) -> None:
         """``AccountId`` ⇄ the deal's primary company, while company sync is on: the side that
         changed since the last sync wins (Salesforce on the first sync, when it has one)."""
-        if not self.companies_on:
-            return
         snapshot = pair.link.snapshot if pair.link and pair.link.pk else {}
         account = (pair.salesforce or {}).get("AccountId") or ""
+        if not self.companies_on:
+            # Not synced now; a move is noted, or the deal would keep its old company once
+            # company sync is on again (nothing reads an opportunity that doesn't change).
+            if (
+                pair.salesforce is not None
+                and ACCOUNT in snapshot
+                and account != (snapshot.get(ACCOUNT) or "")
+            ):
+                pair.same[ACCOUNT_MOVED] = "1"
+            return
+        moved_while_off = bool(snapshot.get(ACCOUNT_MOVED))
+        if moved_while_off:
+            pair.same[ACCOUNT_MOVED] = ""
         company = self._hs_companies.get(pair.hubspot_id or "", "")
         last_account, last_company = snapshot.get(ACCOUNT), snapshot.get(COMPANY)
         # Still waiting for the account's company (or the company's account): that side is
         # decided again.
         sf_changed = pair.salesforce is not None and (
-            account != (last_account or "") or bool(snapshot.get(WAITING))
+            account != (last_account or "") or bool(snapshot.get(WAITING)) or moved_while_off
         )
         hs_changed = pair.hubspot is not None and (
             company != (last_company or "") or bool(snapshot.get(WAITING_COMPANY))
@@ -1316,9 +1337,14 @@ class DealSync(PairSync):
             for link in links.filter(snapshot__has_key=WAITING_COMPANY)
             if link.snapshot.get(WAITING_COMPANY)
         ]
+        moved = [
+            link
+            for link in links.filter(snapshot__has_key=ACCOUNT_MOVED)
+            if link.snapshot.get(ACCOUNT_MOVED)
+        ]
         have_company = self.company_links([link.snapshot[WAITING] for link in accounts])
         have_account = self.account_links([link.snapshot[WAITING_COMPANY] for link in companies])
-        ready = {}
+        ready = {link.pk: link for link in moved}  # Salesforce's account decides (decide_account)
         for link in accounts:
             if link.snapshot[WAITING] in have_company:  # decide afresh: Salesforce's account
                 link.snapshot = {
