@@ -54,16 +54,23 @@ def nice_ceiling(value: float, lines: int = 4) -> int:
     return lines * 10 * magnitude
 
 
-def calls_chart(hourly: HourlyCalls, *, allocation: int | None = None) -> Chart:
+def calls_chart(
+    hourly: HourlyCalls,
+    *,
+    allocation: int | None = None,
+    totals: tuple[int, int] | None = None,
+) -> Chart:
+    """``totals``: (Salesforce, HubSpot) calls in the rolling 24 hours, as the panel counts
+    them. The legend names those: the bars' clock hours leave out the window's first sliver."""
     buckets = hourly.buckets
     peak = max([max(b.salesforce, b.hubspot) for b in buckets] + [0])
     pace = allocation / 24 if allocation else None
     top = nice_ceiling(max(peak, pace if pace and pace <= max(peak, 1) * 1.5 else 0))
-    chart = Chart(
-        salesforce_total=sum(b.salesforce for b in buckets),
-        hubspot_total=sum(b.hubspot for b in buckets),
-        peak=peak,
+    salesforce_total, hubspot_total = totals or (
+        hourly.tail + sum(b.salesforce for b in buckets),
+        sum(b.hubspot for b in buckets),
     )
+    chart = Chart(salesforce_total=salesforce_total, hubspot_total=hubspot_total, peak=peak)
     plot_height = chart.baseline - TOP
     slot = (chart.right - chart.left) / len(buckets)
     bar_width = max(2.0, (slot - 4) / 2)

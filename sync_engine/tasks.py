@@ -31,8 +31,19 @@ def prune_api_calls() -> None:
     api_calls_prune()
 
 
+# A Resync whose pair another worker is syncing comes back this much later, for about a lease.
+RESYNC_WAIT_SECONDS = 15
+RESYNC_TRIES = 20
+
+
 @shared_task(name="sync_engine.sync_object", ignore_result=True, acks_late=True)
-def sync_object(*, integration_id: int, object_name: str = "contacts", trigger: str = "schedule"):
+def sync_object(
+    *,
+    integration_id: int,
+    object_name: str = "contacts",
+    trigger: str = "schedule",
+    tries: int = 1,
+):
     from .models import Integration
     from .object_settings import PairRemoved
     from .sync.cycle import SyncAlreadyRunning, sync_cycle_run
@@ -49,15 +60,37 @@ def sync_object(*, integration_id: int, object_name: str = "contacts", trigger: 
         sync_cycle_run(integration=integration, object_name=object_name, trigger=trigger)
     except SyncAlreadyRunning:
         logger.info("%s of integration %s is already syncing", object_name, integration_id)
+        if trigger == "resync" and tries < RESYNC_TRIES:
+            # The running cycle may be past its retries, or not allowed them (above 75% of
+            # the allocation): an admin's Resync gets a cycle of its own once that one ends.
+            sync_object.apply_async(
+                kwargs={
+                    "integration_id": integration_id,
+                    "object_name": object_name,
+                    "trigger": trigger,
+                    "tries": tries + 1,
+                },
+                countdown=RESYNC_WAIT_SECONDS,
+            )
     except PairRemoved:
         logger.info("%s of integration %s was removed; not synced", object_name, integration_id)
 
 
 @shared_task(name="sync_engine.sync_pairs", ignore_result=True, acks_late=True)
-def sync_pairs(*, integration_id: int, object_names: list[str], trigger: str = "schedule"):
-    """One cycle over several pairs in dependency order, sharing one Salesforce change probe."""
+def sync_pairs(
+    *,
+    integration_id: int,
+    object_names: list[str],
+    trigger: str = "schedule",
+    due_at: str | None = None,
+):
+    """One cycle over several pairs in dependency order, sharing one Salesforce change probe.
+    ``due_at``: the beat's tick that found them due (ISO time)."""
+    from datetime import datetime
+
     from .models import Integration
     from .sync.cycle import sync_cycles_run
+    from .sync.schedule import still_due
 
     integration = Integration.objects.filter(pk=integration_id).first()
     if integration is None:
@@ -65,6 +98,16 @@ def sync_pairs(*, integration_id: int, object_names: list[str], trigger: str = "
     if not integration.sync_enabled:
         logger.info("sync is off for integration %s; no cycle", integration_id)
         return
+    if due_at is not None:
+        # Ticks pile up behind a busy worker (an import, a long cycle): a cycle started since
+        # this tick served it, and a pair switched off since is no longer due.
+        object_names = still_due(
+            integration=integration,
+            object_names=object_names,
+            since=datetime.fromisoformat(due_at),
+        )
+        if not object_names:
+            return
     sync_cycles_run(integration=integration, object_names=object_names, trigger=trigger)
 
 
@@ -72,13 +115,16 @@ def sync_pairs(*, integration_id: int, object_names: list[str], trigger: str = "
 def sync_due() -> None:
     """Every minute: start the cycles that are due (the interval stretches when the allocation
     would otherwise run out before the 24-hour window ends), one task per integration."""
+    from django.utils import timezone
+
     from .sync.schedule import due_cycles
 
+    due_at = timezone.now().isoformat()
     due: dict[int, list[str]] = {}
     for integration_id, object_name in due_cycles():
         due.setdefault(integration_id, []).append(object_name)
     for integration_id, object_names in due.items():
-        sync_pairs.delay(integration_id=integration_id, object_names=object_names)
+        sync_pairs.delay(integration_id=integration_id, object_names=object_names, due_at=due_at)
 
 
 @shared_task(name="sync_engine.run_import", ignore_result=True, acks_late=True)

@@ -68,7 +68,9 @@ def _usage_context(integration, form: AllocationForm | None = None) -> dict:
     cadence = sync_cadence(integration=integration, remaining=usage.remaining)
     return {
         "usage": usage,
-        "chart": calls_chart(hourly, allocation=usage.allocation),
+        "chart": calls_chart(
+            hourly, allocation=usage.allocation, totals=(usage.used, usage.hubspot_used)
+        ),
         # At the pace the schedule keeps, so the forecast and the cadence tell one story.
         "forecast": api_usage_forecast(
             allocation=usage.allocation, used=usage.used, hourly=hourly, cadence=cadence

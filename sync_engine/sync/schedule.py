@@ -9,7 +9,7 @@ what the allocation has left in the rolling window.
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 from statistics import median
 
 from django.db.models import F, Window
@@ -35,11 +35,14 @@ def typical_calls(*, integration: Integration, object_names: list[str]) -> float
     median over its last 20 cycles (0 before its first), in one query. Not the mean: the
     first sync's few costly cycles (a backfill) would make every cycle look costly for the
     next 20, and stretch the schedule of an idle integration for nothing; the calls already
-    spent count anyway, in what the allocation has left."""
+    spent count anyway, in what the allocation has left. Paused cycles (the allocation or the
+    org's limit reached) stopped short, most before their first call: counted, hours of a
+    pause would make cycles look free, and the first ones after it use the allocation up."""
     recent = (
         SyncRun.objects.filter(
             integration=integration, object__in=object_names, finished_at__isnull=False
         )
+        .exclude(status=SyncRun.Status.PAUSED)
         .annotate(
             n=Window(RowNumber(), partition_by=[F("object")], order_by=F("started_at").desc())
         )
@@ -79,6 +82,26 @@ def whole_ticks(interval: timedelta) -> timedelta:
     """An interval rounded up to whole beat ticks, so the slack never brings a stretched cycle
     in before its interval."""
     return math.ceil(interval / BASE_INTERVAL) * BASE_INTERVAL
+
+
+def still_due(*, integration: Integration, object_names: list[str], since: datetime) -> list[str]:
+    """Those of ``object_names`` found due at ``since`` that still are: switched on, and no
+    cycle of theirs started since and ended (2 queries). One still running is left to its
+    lease: another worker's is skipped by it, and a killed one's is taken over (this
+    message, redelivered)."""
+    on = set(
+        ObjectSync.objects.filter(
+            integration=integration, object__in=object_names, enabled=True
+        ).values_list("object", flat=True)
+    )
+    ran = set(
+        SyncRun.objects.filter(
+            integration=integration, object__in=object_names, started_at__gte=since
+        )
+        .exclude(status=SyncRun.Status.RUNNING)
+        .values_list("object", flat=True)
+    )
+    return [name for name in object_names if name in on and name not in ran]
 
 
 def due_cycles() -> list[tuple[int, str]]:
