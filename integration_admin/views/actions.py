@@ -58,7 +58,18 @@ def enqueue_sync(*, integration: Integration, objects: list[str], trigger: str =
 @admin_required
 def sync_now(request: HttpRequest) -> HttpResponse:
     integration = current_integration(request)
-    if integration is None or not integration.is_connected:
+    if integration is not None and integration.state == Integration.State.SUSPENDED:
+        messages.error(
+            request,
+            _(
+                "Syncing is suspended (see the status bar), so nothing can sync: mend its "
+                "cause, then clear the suspension."
+            ),
+        )
+        return _back(request)
+    # Paused at the allocation: the cycle looks again, and ends the pause if calls freed up.
+    can_sync = (Integration.State.CONNECTED, Integration.State.PAUSED)
+    if integration is None or integration.state not in can_sync:
         messages.error(request, _("The integration isn't connected, so nothing can sync."))
         return _back(request)
     if not integration.sync_enabled:

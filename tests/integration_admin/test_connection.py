@@ -399,3 +399,28 @@ def test_each_side_says_when_it_last_answered(admin_client, connected):
     salesforce, hubspot = html.split("<h2>HubSpot</h2>", 1)
     assert "Last answered</dt><dd>5\xa0minutes ago" in salesforce
     assert "Last answered</dt><dd>never" in hubspot
+
+
+def test_sync_now_while_paused_starts_a_cycle_that_looks_at_the_allocation_again(
+    admin_client, connected, django_capture_on_commit_callbacks
+):
+    Integration.objects.filter(pk=connected.pk).update(state="paused", state_reason="used up")
+    with django_capture_on_commit_callbacks() as callbacks:
+        admin_client.post("/sync-now/", {"next": "/discover/"})
+    assert len(callbacks) == 1
+    assert AuditEvent.objects.filter(action="sync.requested").exists()
+    assert "Sync started for Contacts." in admin_client.get("/discover/").content.decode()
+
+
+def test_sync_now_while_suspended_says_so_and_the_header_offers_clearing_instead(
+    admin_client, connected, django_capture_on_commit_callbacks
+):
+    Integration.objects.filter(pk=connected.pk).update(state="suspended", state_reason="401")
+    html = admin_client.get("/connection/").content.decode()
+    assert 'action="/sync-now/"' not in html and "Clear suspension" in html
+    with django_capture_on_commit_callbacks() as callbacks:
+        admin_client.post("/sync-now/", {"next": "/discover/"})
+    assert callbacks == [] and not AuditEvent.objects.filter(action="sync.requested").exists()
+    html = admin_client.get("/discover/").content.decode()
+    assert "Syncing is suspended (see the status bar), so nothing can sync" in html
+    assert "isn't connected" not in html
