@@ -421,6 +421,7 @@ RUN_COUNT_LABELS: dict[str, Promise] = {
     "kept_account_company_deleted": _("Kept on their account: company deleted in HubSpot"),
     "links_removed": _("Links ended: a record was deleted"),
     "links_repointed": _("Links moved after a merge"),
+    "tickets_rekeyed": _("Tickets moved to the case they were merged into"),
     "links_retired_other_side_deleted": _("Links ended: the other copy was deleted"),
     "list_entrants": _("Read: new members of the inclusion list"),
     "moved_in_hubspot": _("Activities moved to another record in HubSpot"),

@@ -453,7 +453,11 @@ class SyncRun(models.Model):
             models.Index(
                 fields=["integration", "object", "status", "finished_at"],
                 name="syncrun_last_success_idx",
-            )
+            ),
+            # A pair's latest runs: the schedule asks each tick, history pages page by them.
+            models.Index(
+                fields=["integration", "object", "-started_at"], name="syncrun_pair_latest_idx"
+            ),
         ]
 
     def __str__(self) -> str:

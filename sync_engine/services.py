@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -32,6 +33,7 @@ from .models import (
     SalesforceConnection,
     SchemaCache,
     SyncError,
+    SyncRun,
     System,
 )
 from .object_settings import (
@@ -96,6 +98,25 @@ def api_call_record(
 def api_calls_prune(*, older_than: timedelta = timedelta(days=30)) -> int:
     """Forget ledger rows past the longest window any page shows."""
     deleted, _ = ApiCall.objects.filter(called_at__lt=timezone.now() - older_than).delete()
+    return deleted
+
+
+def sync_runs_prune(*, older_than: timedelta = timedelta(days=30)) -> int:
+    """Forget runs past the ledger's window: a pair cycling every minute adds 1,440 a day.
+    Each pair's last successful run stays (the status bar's "synced … ago"), and so do
+    runs still running."""
+    last_success = (
+        SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED)
+        .values("integration", "object")
+        .annotate(last=Max("pk"))
+        .values_list("last", flat=True)
+    )
+    deleted, _ = (
+        SyncRun.objects.filter(started_at__lt=timezone.now() - older_than)
+        .exclude(status=SyncRun.Status.RUNNING)
+        .exclude(pk__in=list(last_success))
+        .delete()
+    )
     return deleted
 
 

@@ -8,7 +8,7 @@ from celery import shared_task
 
 from .errors import ConnectorError
 from .selectors import integration_get_default, integration_salesforce_connection
-from .services import api_calls_prune, integration_refresh_limits
+from .services import api_calls_prune, integration_refresh_limits, sync_runs_prune
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,9 @@ def refresh_api_limits() -> None:
 
 @shared_task(name="sync_engine.prune_api_calls", ignore_result=True)
 def prune_api_calls() -> None:
+    """The nightly clean-up: ledger rows and runs past 30 days."""
     api_calls_prune()
+    sync_runs_prune()
 
 
 # A Resync whose pair another worker is syncing comes back this much later, for about a lease.

@@ -28,6 +28,7 @@ MAX_INTERVAL = timedelta(hours=1)
 # tick and skip every other minute. A pair is due this much before its interval is up.
 TICK_SLACK = BASE_INTERVAL / 2
 DAY_SECONDS = 86_400
+DAY = timedelta(seconds=DAY_SECONDS)
 
 
 def typical_calls(*, integration: Integration, object_names: list[str]) -> float:
@@ -40,7 +41,11 @@ def typical_calls(*, integration: Integration, object_names: list[str]) -> float
     pause would make cycles look free, and the first ones after it use the allocation up."""
     recent = (
         SyncRun.objects.filter(
-            integration=integration, object__in=object_names, finished_at__isnull=False
+            integration=integration,
+            object__in=object_names,
+            finished_at__isnull=False,
+            # Enough for 20 cycles at the longest interval; not every run there is, each tick.
+            started_at__gte=timezone.now() - 2 * DAY,
         )
         .exclude(status=SyncRun.Status.PAUSED)
         .annotate(

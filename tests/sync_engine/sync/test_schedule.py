@@ -105,3 +105,39 @@ def test_a_backfills_costly_cycles_dont_stretch_the_idle_cycles_after_it(cycle, 
         ran(integration, "contacts", seconds_ago=30 - n, calls=80)
     interval = cycle_interval(integration=integration, object_names=["contacts"])
     assert interval > timedelta(minutes=10)
+
+
+def test_cycles_older_than_two_days_no_longer_set_the_pace(cycle, integration):
+    """The pace reads the recent runs only (each tick, whatever the history holds): a costly
+    week-old backfill counts for nothing."""
+    calls_left(integration, 8_000, used=1_000)
+    for n in range(20):
+        ran(integration, "contacts", seconds_ago=3 * 86_400 + n, calls=80)
+    assert cycle_interval(integration=integration, object_names=["contacts"]) == BASE_INTERVAL
+    ran(integration, "contacts", seconds_ago=60, calls=80)
+    assert cycle_interval(integration=integration, object_names=["contacts"]) > BASE_INTERVAL
+
+
+def test_the_nightly_clean_up_forgets_runs_past_30_days_but_each_pairs_last_success(
+    cycle, integration
+):
+    from sync_engine.tasks import prune_api_calls
+
+    old = 31 * 86_400
+    ran(integration, "contacts", seconds_ago=old + 60)  # contacts' last success: kept
+    ran(integration, "companies", seconds_ago=old + 120)
+    ran(integration, "companies", seconds_ago=old + 60)  # companies' last success: kept
+    ran(integration, "companies", seconds_ago=60)
+    failed = SyncRun.objects.create(
+        integration=integration,
+        object="contacts",
+        status=SyncRun.Status.FAILED,
+        started_at=timezone.now() - timedelta(seconds=old),
+    )
+    SyncRun.objects.filter(pk__lt=failed.pk).update(status=SyncRun.Status.SUCCEEDED)
+    SyncRun.objects.filter(object="companies", started_at__gt=timezone.now() - timedelta(1)).update(
+        status=SyncRun.Status.SUCCEEDED
+    )
+    prune_api_calls()
+    left = SyncRun.objects.order_by("started_at").values_list("object", "status")
+    assert list(left) == [("contacts", "succeeded"), ("companies", "succeeded")]
