@@ -161,6 +161,9 @@ class MappedField:
     plain: bool  # text compares as it is (``normalize`` returns it unchanged)
     dropdown: bool  # HubSpot's value compares as a picklist value (``hubspot_option_comparable``)
     create_default: Any  # what Salesforce fills in on create when the field is left out
+    # *Prefer Salesforce unless blank* of a checkbox to a property HubSpot manages (e.g. its
+    # unsubscribes): Salesforce's unchecked box counts as blank (see ``merge``).
+    unchecked_is_blank: bool = False
 
     def comparable(self, raw: Any) -> str:
         """``normalize(raw, kind)``, without the call for plain text."""
@@ -638,6 +641,17 @@ class ContactSync(PairSync):
         )
         return False
 
+    def archivable(self, hubspot_ids: list[str]) -> list[str]:
+        """Contacts whose Salesforce person was deleted go with *Delete* on, but not those
+        outside the inclusion list: they receive no Salesforce changes, a delete neither
+        (spec §6.4, §6.5). They stay in HubSpot, unlinked."""
+        if not self.settings.inclusion_list_id:
+            return hubspot_ids
+        kept = [i for i in hubspot_ids if not self.in_list(i)]
+        for hubspot_id in kept:
+            self.skipped("outside_list", f"hubspot:{hubspot_id}", held=self.list_missing)
+        return [i for i in hubspot_ids if i not in kept]
+
     def in_list(self, hubspot_id: str) -> bool:
         """Whether the HubSpot contact syncs: there's no inclusion list, or it's a member (of
         a list gone from HubSpot nobody is)."""
@@ -970,6 +984,11 @@ class ContactSync(PairSync):
                         plain=self.ctx.field_type(sobject, name) not in TYPED,
                         dropdown=hs_type == "enumeration" and prop != OWNER_PROPERTY,
                         create_default=known.get(name, {}).get("default"),
+                        unchecked_is_blank=(
+                            SyncRule(mapping.rule) == SyncRule.PREFER_SALESFORCE_UNLESS_BLANK
+                            and self.ctx.field_type(sobject, name) == "boolean"
+                            and not self.ctx.hubspot_writable(prop)
+                        ),
                     )
                 )
             self._plans[sobject] = plan
@@ -1005,6 +1024,8 @@ class ContactSync(PairSync):
             prop = f.prop
             if f.owner:
                 self.merge_owner(pair, f.name, snapshot)
+                if OWNER_PROPERTY not in history and self.owner_conflict(pair, f.name, snapshot):
+                    pair.needs_history = True  # the later change wins: HubSpot's time needed
                 continue
             try:
                 if f.geo:
@@ -1041,11 +1062,19 @@ class ContactSync(PairSync):
                 same[prop] = hs_value
                 continue
             last = snapshot.get(prop) if snapshot is not None else None
+            sf_side, base = sf_value, last
+            if f.unchecked_is_blank and sf_value == "false":
+                # A Salesforce checkbox is never blank: unchecked is its blank, which HubSpot's
+                # own value (an unsubscribe) fills; else it could never reach Salesforce.
+                sf_side, base = "", ("" if last == "false" else last)
+                if not hs_value:  # both blank: in step
+                    same[prop] = hs_value
+                    continue
             decision: Decision = merge_field(
                 rule,
                 hubspot=Side(hs_value, history.get(prop)),
-                salesforce=Side(sf_value, sf_time),
-                last_synced=last,
+                salesforce=Side(sf_side, sf_time),
+                last_synced=base,
             )
             if (
                 rule == SyncRule.TWO_WAY
@@ -1091,6 +1120,21 @@ class ContactSync(PairSync):
             other = LINK_PROPERTY["Contact" if sobject == "Lead" else "Lead"]
             if props.get(other):
                 pair.to_hubspot[other] = ""
+
+    @staticmethod
+    def owner_conflict(pair: Pair, field_name: str, snapshot: dict | None) -> bool:
+        """Whether the owner changed on both sides since the last sync (as ``owner_decision``
+        sees it): the later change wins, which takes HubSpot's change time."""
+        if snapshot is None or pair.salesforce is None or pair.hubspot is None:
+            return False
+        last_sf = snapshot.get("__salesforce_owner")
+        sf_owner = pair.salesforce.get(field_name) or ""
+        hs_owner = pair.hs_props.get(OWNER_PROPERTY) or ""
+        return (
+            last_sf is not None
+            and last_sf != sf_owner
+            and hs_owner != (snapshot.get(OWNER_PROPERTY) or "")
+        )
 
     # --- writes ---------------------------------------------------------------------------
     def merge_and_write(self, pairs: list[Pair]) -> None:

@@ -1,0 +1,109 @@
+"""Contacts ⇄ leads/contacts: owners changed on both sides, HubSpot's unsubscribes."""
+
+import time
+
+from sync_engine.models import SyncError
+
+from .helpers import hs_get, hs_update, new_lead, user_and_owner
+
+WRITES = ("updated_in_salesforce", "updated_in_hubspot", "created_in_hubspot", "owner_resets")
+
+
+def writes(run) -> dict[str, int]:
+    return {k: run.counts[k] for k in WRITES if run.counts.get(k)}
+
+
+def test_an_owner_changed_on_both_sides_follows_the_later_change(
+    cycle, emulators, sf_person, hs_person
+):
+    """The owner is two-way (spec §11): when both sides reassign the person between two
+    cycles, the later change wins, HubSpot's too."""
+    sanne_user, _ = user_and_owner(emulators, "Sanne", "Visser", "sanne@example.com")
+    piet_user, piet = user_and_owner(emulators, "Piet", "Bakker", "piet@example.com")
+    kees_user, kees = user_and_owner(emulators, "Kees", "Jansen", "kees@example.com")
+    lead = new_lead(sf_person, Email="owned@example.com", OwnerId=sanne_user)
+    cycle()
+    contact = cycle.link(salesforce_id=lead).hubspot_id
+
+    sf_person.Lead.update(lead, {"OwnerId": piet_user})
+    time.sleep(1.1)  # Salesforce stamps whole seconds
+    hs_update(hs_person, contact, hubspot_owner_id=kees)
+    cycle()
+    assert sf_person.Lead.get(lead)["OwnerId"] == kees_user
+    assert hs_get(hs_person, contact, "hubspot_owner_id")["hubspot_owner_id"] == kees
+    assert not writes(cycle())
+
+    # The other way round: Salesforce's later reassignment wins.
+    hs_update(hs_person, contact, hubspot_owner_id=piet)
+    time.sleep(1.1)
+    sf_person.Lead.update(lead, {"OwnerId": sanne_user})
+    cycle()
+    assert sf_person.Lead.get(lead)["OwnerId"] == sanne_user
+    assert hs_get(hs_person, contact, "hubspot_owner_id")["hubspot_owner_id"] != piet
+
+
+def unsubscribe(emulators, contact: str) -> None:
+    """The person unsubscribes from all email: HubSpot itself sets the read-only
+    ``hs_email_optout`` (no API call can)."""
+    from emulators.hubspot.store import Actor
+
+    app = emulators.hubspot.app
+    with app.lock:
+        contacts = app.crm.object_type("contacts")
+        record = app.crm.require(contacts, str(contact), archived=False)
+        actor = Actor("EMAIL", "unsubscribe")
+        app.crm.update(contacts, record, {"hs_email_optout": "true"}, actor, app.now_ms())
+        app.dirty = True
+
+
+def test_an_unsubscribe_in_hubspot_checks_email_opt_out_in_salesforce(
+    cycle, emulators, sf_person, hs_person
+):
+    """The default mapping *Unsubscribed from all email* → *Email Opt Out* (Prefer Salesforce
+    unless blank): HubSpot's unsubscribe reaches Salesforce, whose unchecked box is its
+    blank; a rep who unchecks it later is preferred, and nothing goes back and forth."""
+    lead = new_lead(sf_person, Email="optout@example.com")
+    cycle()
+    contact = cycle.link(salesforce_id=lead).hubspot_id
+    assert sf_person.Lead.get(lead)["HasOptedOutOfEmail"] is False
+
+    unsubscribe(emulators, contact)
+    cycle()
+    assert sf_person.Lead.get(lead)["HasOptedOutOfEmail"] is True
+    assert not writes(cycle())
+
+    sf_person.Lead.update(lead, {"HasOptedOutOfEmail": False})
+    cycle()
+    assert sf_person.Lead.get(lead)["HasOptedOutOfEmail"] is False
+    assert hs_get(hs_person, contact, "hs_email_optout")["hs_email_optout"] == "true"
+    assert not writes(cycle())
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+
+
+def test_a_contact_outside_the_inclusion_list_stays_when_its_lead_is_deleted(
+    cycle, emulators, sf_person, hs_person
+):
+    """With *Delete* on, a Salesforce delete deletes the HubSpot contact, but not one outside
+    the inclusion list: those receive no Salesforce changes (spec §6.4, §6.5)."""
+    from .test_contacts_deletes_merges import hs_exists
+    from .test_contacts_inclusion_list import make_list
+
+    cycle.settings(salesforce_delete="delete")
+    list_id = make_list(emulators)
+    member = new_lead(sf_person, Email="member@example.com", Title="sync lead")
+    leaver = new_lead(sf_person, Email="leaver@example.com", Title="sync lead")
+    cycle()  # no list yet: everyone syncs
+    member_contact = cycle.link(salesforce_id=member).hubspot_id
+    leaver_contact = cycle.link(salesforce_id=leaver).hubspot_id
+    cycle.settings(inclusion_list_id=list_id)
+    hs_update(hs_person, leaver_contact, jobtitle="left the list")
+    cycle()
+
+    sf_person.Lead.delete(member)
+    sf_person.Lead.delete(leaver)
+    run = cycle()
+    assert not hs_exists(hs_person, member_contact)
+    assert hs_exists(hs_person, leaver_contact)
+    assert hs_get(hs_person, leaver_contact, "email")["email"] == "leaver@example.com"
+    assert run.counts["skipped_outside_list"] >= 1
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
