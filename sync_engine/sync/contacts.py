@@ -59,7 +59,14 @@ from .pair import (
     salesforce_version,
 )
 from .rules import Decision, Side, SyncRule, merge_field, two_way_conflict
-from .values import NUMBER_TYPES, ValueConversionError, normalize, to_salesforce
+from .values import (
+    NUMBER_TYPES,
+    ValueConversionError,
+    normalize,
+    number_ranges,
+    range_of,
+    to_salesforce,
+)
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +171,9 @@ class MappedField:
     # *Prefer Salesforce unless blank* of a checkbox to a property HubSpot manages (e.g. its
     # unsubscribes): Salesforce's unchecked box counts as blank (see ``merge``).
     unchecked_is_blank: bool = False
+    # A HubSpot dropdown of number ranges ("25-50") mapped to a Salesforce number (Number of
+    # Employees): compared as the range the number falls in, which only HubSpot gets.
+    ranges: tuple | None = None
 
     def comparable(self, raw: Any) -> str:
         """``normalize(raw, kind)``, without the call for plain text."""
@@ -966,7 +976,14 @@ class ContactSync(PairSync):
                 if not name:
                     continue
                 prop = mapping.hubspot_property
-                hs_type = (self.ctx.hubspot_properties.get(prop) or {}).get("type")
+                hs_info = self.ctx.hubspot_properties.get(prop) or {}
+                hs_type = hs_info.get("type")
+                sf_type = self.ctx.field_type(sobject, name)
+                ranges = (
+                    number_ranges(hs_info.get("options") or [])
+                    if hs_type == "enumeration" and sf_type in NUMBER_TYPES
+                    else None
+                )
                 plan.append(
                     MappedField(
                         mapping=mapping,
@@ -982,8 +999,11 @@ class ContactSync(PairSync):
                         sf_updateable=self.ctx.writable(sobject, name, create=False),
                         sf_createable=self.ctx.writable(sobject, name, create=True),
                         plain=self.ctx.field_type(sobject, name) not in TYPED,
-                        dropdown=hs_type == "enumeration" and prop != OWNER_PROPERTY,
+                        dropdown=hs_type == "enumeration"
+                        and prop != OWNER_PROPERTY
+                        and ranges is None,
                         create_default=known.get(name, {}).get("default"),
+                        ranges=ranges,
                         unchecked_is_blank=(
                             SyncRule(mapping.rule) == SyncRule.PREFER_SALESFORCE_UNLESS_BLANK
                             and self.ctx.field_type(sobject, name) == "boolean"
@@ -1031,6 +1051,10 @@ class ContactSync(PairSync):
                 if f.geo:
                     hs_value = self._hs_value(f, sobject, props)
                     sf_value = "" if creating_salesforce else self._sf_value(f, sobject, record)
+                elif f.ranges:
+                    hs_value = props.get(prop) or ""
+                    number = "" if creating_salesforce else f.comparable(record.get(f.name))
+                    sf_value = range_of(number, f.ranges)
                 else:
                     hs_value = props.get(prop)
                     if not (f.plain and type(hs_value) is str):  # ``comparable``, inlined
@@ -1083,6 +1107,10 @@ class ContactSync(PairSync):
             ):
                 pair.needs_history = True
             if decision.to_salesforce is not None:
+                if f.ranges:
+                    # A range names no number: HubSpot's stays there. Not noted as in step,
+                    # so Salesforce's number, unchanged, doesn't undo it next time.
+                    continue
                 if not (f.sf_createable if creating_salesforce else f.sf_updateable):
                     if not creating_salesforce:  # (a create's echo merges it again: caught)
                         pair.not_writable.append(f.name)

@@ -14,6 +14,7 @@ there.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -118,6 +119,35 @@ def normalize(value: object, sf_type: str) -> str:
         shown = sf_type.partition("@")[0]  # (a day in a time zone is a date)
         raise ValueConversionError(f"{text!r} is not a valid {shown} value") from error
     return text
+
+
+RANGE_OPTION = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)|(\+))\s*$")  # "25-50", "1000+"
+
+
+def number_ranges(options: list[dict]) -> tuple[tuple[int, int | None, str], ...] | None:
+    """A HubSpot dropdown's options as number ranges ``(low, high, value)`` (``high`` None:
+    and up), when every option is one ("1-5", "5-25", "1000+": HubSpot's Number of
+    Employees); else None."""
+    ranges = []
+    for option in options:
+        found = RANGE_OPTION.match(str(option.get("value") or ""))
+        if not found:
+            return None
+        low, high, _plus = found.groups()
+        ranges.append((int(low), int(high) if high else None, option["value"]))
+    return tuple(ranges) or None
+
+
+def range_of(number: str, ranges: tuple[tuple[int, int | None, str], ...]) -> str:
+    """The option a number (``normalize``'s text) falls in: the first whose bounds hold it,
+    so a bound two options share ("5" of "1-5" and "5-25") goes to the first; "" for none."""
+    if not number:
+        return ""
+    value = Decimal(number)
+    for low, high, option in ranges:
+        if low <= value and (high is None or value <= high):
+            return option
+    return ""
 
 
 def domain_of(value: object) -> str:

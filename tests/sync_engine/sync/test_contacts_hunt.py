@@ -107,3 +107,56 @@ def test_a_contact_outside_the_inclusion_list_stays_when_its_lead_is_deleted(
     assert hs_get(hs_person, leaver_contact, "email")["email"] == "leaver@example.com"
     assert run.counts["skipped_outside_list"] >= 1
     assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+
+
+def test_employees_go_to_hubspot_as_the_range_they_fall_in_and_ranges_stay_there(
+    cycle, sf_person, hs_person
+):
+    """The default Number of Employees mapping pairs HubSpot's dropdown of ranges ("25-50")
+    with Salesforce's number: a number fills the range it falls in (no new option per
+    number), and a range, which names no number, isn't written to Salesforce nor an error."""
+    big = new_lead(sf_person, Email="big@example.com", NumberOfEmployees=250)
+    edge = new_lead(sf_person, Email="edge@example.com", NumberOfEmployees=50)
+    huge = new_lead(sf_person, Email="huge@example.com", NumberOfEmployees=12000)
+    cycle()
+    ranges = {
+        lead: hs_get(hs_person, cycle.link(salesforce_id=lead).hubspot_id, "numemployees")
+        for lead in (big, edge, huge)
+    }
+    assert {k: v["numemployees"] for k, v in ranges.items()} == {
+        big: "100-500",
+        edge: "25-50",
+        huge: "1000+",
+    }
+    options = hs_person.crm.properties.core_api.get_by_name("contacts", "numemployees").options
+    assert [o.value for o in options] == ["1-5", "5-25", "25-50", "50-100", "100-500",
+                                          "500-1000", "1000+"]  # fmt: skip
+    small = new_lead(sf_person, Email="small@example.com")
+    cycle()
+    hs_update(hs_person, cycle.link(salesforce_id=small).hubspot_id, numemployees="5-25")
+    cycle()
+    assert sf_person.Lead.get(small)["NumberOfEmployees"] is None
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+    assert not writes(cycle())
+    sf_person.Lead.update(big, {"NumberOfEmployees": 600})
+    cycle()
+    big_contact = cycle.link(salesforce_id=big).hubspot_id
+    assert hs_get(hs_person, big_contact, "numemployees")["numemployees"] == "500-1000"
+
+
+def test_a_range_chosen_in_hubspot_under_two_way_is_not_undone_by_salesforces_number(
+    cycle, sf_person, hs_person
+):
+    from .helpers import set_rule
+
+    set_rule(cycle.integration, "numemployees", "two_way")
+    lead = new_lead(sf_person, Email="two@example.com", NumberOfEmployees=250)
+    cycle()
+    contact = cycle.link(salesforce_id=lead).hubspot_id
+    hs_update(hs_person, contact, numemployees="1000+")
+    cycle()
+    sf_person.Lead.update(lead, {"Title": "CFO"})  # read again, its number unchanged
+    cycle()
+    assert hs_get(hs_person, contact, "numemployees")["numemployees"] == "1000+"
+    assert sf_person.Lead.get(lead)["NumberOfEmployees"] == 250
+    assert not writes(cycle())
