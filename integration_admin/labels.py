@@ -422,6 +422,7 @@ RUN_COUNT_LABELS: dict[str, Promise] = {
     "links_removed": _("Links ended: a record was deleted"),
     "links_repointed": _("Links moved after a merge"),
     "tickets_rekeyed": _("Tickets moved to the case they were merged into"),
+    "matched_lost_create": _("Linked: records a create whose answer was lost had made"),
     "links_retired_other_side_deleted": _("Links ended: the other copy was deleted"),
     "list_entrants": _("Read: new members of the inclusion list"),
     "moved_in_hubspot": _("Activities moved to another record in HubSpot"),

@@ -22,8 +22,11 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
+
+from django.utils import timezone
 
 from .. import services
 from ..errors import NotFound
@@ -912,11 +915,79 @@ class ContactSync(PairSync):
                 linked_only.append((obj, found))
             else:
                 unmatched.append(obj)
+        unmatched = self.found_by_email_sent(unmatched, taken, pairs)
         # A contact kept after its Salesforce person was merged into another contact's never
         # brings that duplicate back (see ``PairSync.salesforce_merges_kept``).
         target = "Contact" if self.settings.hubspot_creates == "contact" else "Lead"
         pairs += [Pair(target, None, o) for o in self.not_held_after_salesforce_merge(unmatched)]
         return pairs + self.take_over_links(linked_only)
+
+    def found_by_email_sent(self, objects: list[Any], taken: set[str], pairs: list[Pair]):
+        """Of these unmatched contacts, those a lost create was made for (``creates_noted``)
+        whose email changed since: the unlinked person with the email it was created with is
+        theirs (one query, only then). The others are returned, still unmatched."""
+        if not objects:
+            return objects
+        noted = self.intents.seen or {}
+        sent = {}
+        for obj in objects:
+            intent = noted.get(str(obj.id))
+            email = intent.get("email") if isinstance(intent, dict) else ""
+            if email and email != _email(obj.properties.get("email")):
+                sent[str(obj.id)] = email
+        if not sent:
+            return objects
+        found: dict[str, list[dict]] = defaultdict(list)
+        soqls = [
+            soql
+            for sobject in PEOPLE
+            for soql in ids_queries(
+                sobject,
+                self.salesforce_fields(sobject),
+                sorted(set(sent.values())),
+                key="Email",
+                where="IsConverted = false" if sobject == "Lead" else "",
+                size=200,
+            )
+        ]
+        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
+            for records in salesforce_pages(self.ctx.salesforce, page):
+                for record in records:
+                    found[_email(record.get("Email"))].append(record)
+        linked = set(self.links_by("salesforce_id", [r["Id"] for rs in found.values() for r in rs]))
+        still = []
+        for obj in objects:
+            candidates = [
+                r
+                for r in found.get(sent.get(str(obj.id), ""), [])
+                if r["Id"] not in taken and r["Id"] not in linked
+            ]
+            if not candidates:
+                still.append(obj)
+                continue
+            record = _oldest(candidates)
+            taken.add(record["Id"])
+            self.counts["matched_lost_create"] += 1
+            pairs.append(Pair(_sobject_of(record), record, obj))
+        return still
+
+    def creates_noted(self, pairs: list[Pair]) -> None:
+        """Noted (committed) before Salesforce creates go: if the answer is lost, the next
+        cycle finds each new person by the email it was created with, even after the
+        contact's email changed (``found_by_email_sent``). Settled by the commit that links
+        them (``creates_settled``); notes older than a day go."""
+        now = timezone.now()
+        day_ago = (now - timedelta(days=1)).isoformat()
+        seen = {
+            h: i
+            for h, i in (self.intents.seen or {}).items()
+            if isinstance(i, dict) and i.get("at", "") >= day_ago
+        }
+        for pair in pairs:
+            email = _email(pair.to_salesforce.get("Email"))
+            seen[pair.hubspot_id] = {"email": email, "at": now.isoformat()}
+        self.intents.seen = seen
+        self.intents.save(update_fields=["seen", "updated_at"])
 
     def take_over_links(self, waiting: list[tuple[Any, list[dict]]]) -> list[Pair]:
         """HubSpot contacts whose email only Salesforce people linked to other contacts have.
@@ -1181,6 +1252,7 @@ class ContactSync(PairSync):
         for sobject, group in creates.items():
             # Not retried on a transient failure: the write may have landed. The next cycle
             # finds the new record by email and links it instead of creating it again.
+            self.creates_noted(group)
             results = self.ctx.salesforce.collections_create(
                 sobject=sobject, records=[p.to_salesforce for p in group]
             )

@@ -160,3 +160,31 @@ def test_a_range_chosen_in_hubspot_under_two_way_is_not_undone_by_salesforces_nu
     assert hs_get(hs_person, contact, "numemployees")["numemployees"] == "1000+"
     assert sf_person.Lead.get(lead)["NumberOfEmployees"] == 250
     assert not writes(cycle())
+
+
+def test_a_lost_lead_create_then_an_email_change_makes_no_second_lead(
+    cycle, emulators, sf_person, hs_person
+):
+    """Salesforce made the lead but its answer was lost; the contact's email changed before
+    the next cycle. That lead is the contact's (the email it was created with is noted), not
+    a stranger's to leave, and no second lead is made."""
+    from sync_engine.sync.cycle import sync_cycle_run
+
+    from .helpers import hs_create
+
+    cycle.settings(hubspot_creates="lead")
+    contact = hs_create(hs_person, email="first@example.com", lastname="Lost", company="Acme")
+    emulators.salesforce.app.faults.add(
+        path=r"/composite/sobjects$", method="POST", apply_then_fail=True, drop=True, times=1
+    )
+    sync_cycle_run(integration=cycle.integration, object_name="contacts")
+    assert len(sf_person.query_all("SELECT Id FROM Lead")["records"]) == 1  # it landed
+    hs_update(hs_person, contact, email="second@example.com")
+    cycle()
+    cycle()
+    leads = sf_person.query_all("SELECT Id, Email FROM Lead")["records"]
+    assert len(leads) == 1 and cycle.link(hubspot_id=contact).salesforce_id == leads[0]["Id"]
+    page = hs_person.crm.contacts.basic_api.get_page(limit=10, properties=["email"])
+    assert [c.id for c in page.results] == [contact]
+    # Then as if the answer had come: Email is "Prefer Salesforce unless blank".
+    assert leads[0]["Email"] == page.results[0].properties["email"] == "first@example.com"
