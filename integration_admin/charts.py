@@ -55,10 +55,7 @@ def nice_ceiling(value: float, lines: int = 4) -> int:
 
 
 def calls_chart(
-    hourly: HourlyCalls,
-    *,
-    allocation: int | None = None,
-    totals: tuple[int, int] | None = None,
+    hourly: HourlyCalls, *, totals: tuple[int, int], allocation: int | None = None
 ) -> Chart:
     """``totals``: (Salesforce, HubSpot) calls in the rolling 24 hours, as the panel counts
     them. The legend names those: the bars' clock hours leave out the window's first sliver."""
@@ -66,11 +63,7 @@ def calls_chart(
     peak = max([max(b.salesforce, b.hubspot) for b in buckets] + [0])
     pace = allocation / 24 if allocation else None
     top = nice_ceiling(max(peak, pace if pace and pace <= max(peak, 1) * 1.5 else 0))
-    salesforce_total, hubspot_total = totals or (
-        hourly.tail + sum(b.salesforce for b in buckets),
-        sum(b.hubspot for b in buckets),
-    )
-    chart = Chart(salesforce_total=salesforce_total, hubspot_total=hubspot_total, peak=peak)
+    chart = Chart(salesforce_total=totals[0], hubspot_total=totals[1], peak=peak)
     plot_height = chart.baseline - TOP
     slot = (chart.right - chart.left) / len(buckets)
     bar_width = max(2.0, (slot - 4) / 2)

@@ -15,6 +15,18 @@ from .sync.rules import SyncRule
 # 100,000, so a fresh install can't starve an org's other integrations; admins raise it from
 # the Sync health tab once they know their org's headroom.
 DEFAULT_SALESFORCE_API_ALLOCATION = 10_000
+# The largest row id (a 64-bit key, DEFAULT_AUTO_FIELD): a bigger number names no row, and
+# the database refuses to compare with it.
+MAX_ROW_ID = 2**63 - 1
+
+
+def row_id(text: str) -> int | None:
+    """An id typed into an address or a form, as a row id; None when it can't be one."""
+    try:
+        number = int(text)
+    except (TypeError, ValueError):  # not a number, or more digits than int() takes
+        return None
+    return number if 0 < number <= MAX_ROW_ID else None
 
 
 class System(models.TextChoices):

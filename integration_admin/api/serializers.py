@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from sync_engine.error_types import ERROR_TYPES
-from sync_engine.models import SyncError, SyncRun
+from sync_engine.models import MAX_ROW_ID, SyncError, SyncRun
 from sync_engine.object_settings import (
     CUSTOM_PREFIX,
     SETTINGS_CLASSES,
@@ -347,8 +347,7 @@ class ResyncSerializer(StrictSerializer):
     answers_with = ResyncResultSerializer
 
     ids = serializers.ListField(
-        # An error's id (a 64-bit key): a bigger number can't be compared with the ids.
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID),
         required=False,
         help_text="Errors to resync.",
     )

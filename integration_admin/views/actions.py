@@ -13,7 +13,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sync_engine.models import Integration
+from sync_engine.budget import budget_remaining
+from sync_engine.models import Integration, System
 from sync_engine.object_settings import SETTINGS_CLASSES
 from sync_engine.selectors import pairs_switched_on
 from sync_engine.services import audit_event_record, integration_set_state
@@ -67,10 +68,20 @@ def sync_now(request: HttpRequest) -> HttpResponse:
             ),
         )
         return _back(request)
-    # Paused at the allocation: the cycle looks again, and ends the pause if calls freed up.
+    # Paused: the cycle looks again, and ends the pause if calls freed up.
     can_sync = (Integration.State.CONNECTED, Integration.State.PAUSED)
     if integration is None or integration.state not in can_sync:
         messages.error(request, _("The integration isn't connected, so nothing can sync."))
+        return _back(request)
+    remaining = budget_remaining(integration=integration, system=System.SALESFORCE)
+    if integration.state == Integration.State.PAUSED and remaining is not None and remaining <= 0:
+        messages.info(
+            request,
+            _(
+                "The API call allocation is still used up: syncing resumes as the 24-hour "
+                "window frees calls, or at once when you raise the allocation on Sync health."
+            ),
+        )
         return _back(request)
     if not integration.sync_enabled:
         messages.error(

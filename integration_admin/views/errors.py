@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from sync_engine.error_types import ERROR_TYPES
 from sync_engine.errors import ConnectorError
-from sync_engine.models import SyncObject
+from sync_engine.models import SyncObject, row_id
 from sync_engine.object_settings import CUSTOM_PREFIX
 from sync_engine.selectors import (
     RECORD_QUERY_MAX,
@@ -86,21 +86,8 @@ def _queued_message(request: HttpRequest, count: int, integration=None) -> None:
         messages.info(request, _("No current errors matched, so nothing was queued."))
 
 
-# The largest id the database holds (a 64-bit key): a bigger one names no error, and the
-# database refuses to compare with it.
-MAX_ID = 2**63 - 1
-
-
 def _ids(request: HttpRequest) -> list[int]:
-    ids = []
-    for value in request.POST.getlist("ids"):
-        try:
-            number = int(value)
-        except ValueError:
-            continue
-        if 0 < number <= MAX_ID:
-            ids.append(number)
-    return ids
+    return [i for value in request.POST.getlist("ids") if (i := row_id(value)) is not None]
 
 
 @login_required

@@ -36,7 +36,7 @@ from sync_engine.imports import (
     import_start,
     import_targets,
 )
-from sync_engine.models import ImportJob
+from sync_engine.models import ImportJob, row_id
 from sync_engine.object_settings import CUSTOM_PREFIX
 from sync_engine.selectors import custom_objects_list
 
@@ -178,10 +178,9 @@ def imports_page(request: HttpRequest) -> HttpResponse:
     ]
     history = history_context(integration, custom)
     current = None
-    job_id = request.GET.get("job", "")
-    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
-    if job_id.isascii() and job_id.isdigit():
-        current = import_job_get(integration=integration, job_id=int(job_id))
+    job_id = row_id(request.GET.get("job", ""))
+    if job_id is not None:
+        current = import_job_get(integration=integration, job_id=job_id)
     if current is None:
         current = next((row["job"] for row in history["jobs"] if row["job"].is_active), None)
     context = {

@@ -424,3 +424,21 @@ def test_sync_now_while_suspended_says_so_and_the_header_offers_clearing_instead
     html = admin_client.get("/discover/").content.decode()
     assert "Syncing is suspended (see the status bar), so nothing can sync" in html
     assert "isn't connected" not in html
+
+
+def test_sync_now_while_the_allocation_is_still_used_up_says_so_instead_of_starting(
+    admin_client, connected, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from tests.sync_engine.factories import ApiCallFactory
+
+    Integration.objects.filter(pk=connected.pk).update(
+        state="paused", state_reason="used up", salesforce_api_allocation=5
+    )
+    ApiCallFactory.create_batch(5, integration=connected, called_at=timezone.now())
+    with django_capture_on_commit_callbacks() as callbacks:
+        admin_client.post("/sync-now/", {"next": "/discover/"})
+    assert callbacks == [] and not AuditEvent.objects.filter(action="sync.requested").exists()
+    html = admin_client.get("/discover/").content.decode()
+    assert "The API call allocation is still used up" in html

@@ -14,21 +14,23 @@ from tests.sync_engine.factories import ApiCallFactory
 pytestmark = pytest.mark.django_db
 
 
-def _window_start_before_the_first_clock_hour() -> datetime:
-    """Now, at least ten seconds before the hour ends: the rolling window then starts more
-    than ten seconds before the chart's first clock hour."""
+def _in_the_windows_first_sliver() -> tuple[datetime, datetime]:
+    """(now, a moment in the rolling window before the chart's first clock hour), that moment
+    half-way through that sliver, so it stays in the window for the page read after. The
+    sliver is what is left of this hour: under a minute of it, the next hour is waited for."""
     now = timezone.now()
-    if now.minute == 59 and now.second >= 50:
-        time.sleep(60 - now.second + 1)
+    left = timedelta(hours=1) - timedelta(minutes=now.minute, seconds=now.second)
+    if left < timedelta(minutes=1):
+        time.sleep(left.total_seconds() + 1)
         now = timezone.now()
-    return now
+        left = timedelta(hours=1) - timedelta(minutes=now.minute, seconds=now.second)
+    return now, now - timedelta(hours=24) + left / 2
 
 
 def test_the_chart_legend_counts_the_calls_of_the_whole_rolling_window(viewer_client, connected):
-    # Calls made 24 hours ago less a few seconds are still in the window, before the first of
+    # Calls made a little less than 24 hours ago are still in the window, before the first of
     # the chart's 24 clock hours (which starts at the top of the hour 23 hours back).
-    now = _window_start_before_the_first_clock_hour()
-    early = now - timedelta(hours=24) + timedelta(seconds=8)
+    now, early = _in_the_windows_first_sliver()
     ApiCallFactory.create_batch(4, integration=connected, called_at=early)
     ApiCallFactory.create_batch(2, integration=connected, called_at=early, system="hubspot")
     ApiCallFactory.create_batch(3, integration=connected, called_at=now - timedelta(minutes=5))

@@ -101,3 +101,10 @@ def test_an_import_address_with_a_job_id_no_import_can_have_shows_the_page(
     response = admin_browser.get("/import/?job=" + "9" * 30)
     assert response.status_code == 200
     assert "Import from Salesforce" in response.content.decode()
+
+
+def test_an_import_address_with_more_digits_than_python_reads_shows_the_page(
+    admin_browser, connected
+):
+    response = admin_browser.get("/import/?job=" + "1" * 5000)
+    assert response.status_code == 200

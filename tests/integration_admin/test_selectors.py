@@ -92,7 +92,7 @@ def test_forecast_counts_calls_leaving_the_window():
 
 
 def test_chart_geometry():
-    chart = calls_chart(_hourly([0] * 23 + [26], last_hour=26), allocation=480)
+    chart = calls_chart(_hourly([0] * 23 + [26], last_hour=26), totals=(26, 0), allocation=480)
     assert len(chart.bars) == 48 and chart.peak == 26
     assert [label for _, label in chart.gridlines] == ["0", "10", "20", "30", "40"]
     tallest = max(chart.bars, key=lambda b: b.height)

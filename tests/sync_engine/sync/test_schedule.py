@@ -123,21 +123,22 @@ def test_the_nightly_clean_up_forgets_runs_past_30_days_but_each_pairs_last_succ
 ):
     from sync_engine.tasks import prune_api_calls
 
-    old = 31 * 86_400
-    ran(integration, "contacts", seconds_ago=old + 60)  # contacts' last success: kept
-    ran(integration, "companies", seconds_ago=old + 120)
-    ran(integration, "companies", seconds_ago=old + 60)  # companies' last success: kept
-    ran(integration, "companies", seconds_ago=60)
-    failed = SyncRun.objects.create(
-        integration=integration,
-        object="contacts",
-        status=SyncRun.Status.FAILED,
-        started_at=timezone.now() - timedelta(seconds=old),
-    )
-    SyncRun.objects.filter(pk__lt=failed.pk).update(status=SyncRun.Status.SUCCEEDED)
-    SyncRun.objects.filter(object="companies", started_at__gt=timezone.now() - timedelta(1)).update(
-        status=SyncRun.Status.SUCCEEDED
-    )
+    def run(name: str, days_ago: float, status: str) -> int:
+        at = timezone.now() - timedelta(days=days_ago)
+        return SyncRun.objects.create(
+            integration=integration, object=name, status=status, started_at=at, finished_at=at
+        ).pk
+
+    ok, failed, running = SyncRun.Status.SUCCEEDED, SyncRun.Status.FAILED, SyncRun.Status.RUNNING
+    contacts_last_success = run("contacts", 32, ok)  # kept: the status bar's "synced … ago"
+    run("contacts", 31, failed)
+    run("companies", 33, ok)
+    run("companies", 32, ok)
+    companies_last_success = run("companies", 1, ok)
+    still_running = run("deals", 40, running)  # its pair's next cycle ends it (as died)
     prune_api_calls()
-    left = SyncRun.objects.order_by("started_at").values_list("object", "status")
-    assert list(left) == [("contacts", "succeeded"), ("companies", "succeeded")]
+    assert set(SyncRun.objects.values_list("pk", flat=True)) == {
+        contacts_last_success,
+        companies_last_success,
+        still_running,
+    }
