@@ -1115,8 +1115,6 @@ class ContactSync(PairSync):
             prop = f.prop
             if f.owner:
                 self.merge_owner(pair, f.name, snapshot)
-                if OWNER_PROPERTY not in history and self.owner_conflict(pair, f.name, snapshot):
-                    pair.needs_history = True  # the later change wins: HubSpot's time needed
                 continue
             try:
                 if f.geo:
@@ -1219,21 +1217,6 @@ class ContactSync(PairSync):
             other = LINK_PROPERTY["Contact" if sobject == "Lead" else "Lead"]
             if props.get(other):
                 pair.to_hubspot[other] = ""
-
-    @staticmethod
-    def owner_conflict(pair: Pair, field_name: str, snapshot: dict | None) -> bool:
-        """Whether the owner changed on both sides since the last sync (as ``owner_decision``
-        sees it): the later change wins, which takes HubSpot's change time."""
-        if snapshot is None or pair.salesforce is None or pair.hubspot is None:
-            return False
-        last_sf = snapshot.get("__salesforce_owner")
-        sf_owner = pair.salesforce.get(field_name) or ""
-        hs_owner = pair.hs_props.get(OWNER_PROPERTY) or ""
-        return (
-            last_sf is not None
-            and last_sf != sf_owner
-            and hs_owner != (snapshot.get(OWNER_PROPERTY) or "")
-        )
 
     # --- writes ---------------------------------------------------------------------------
     def merge_and_write(self, pairs: list[Pair]) -> None:

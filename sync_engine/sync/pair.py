@@ -646,6 +646,7 @@ class PairSync:
         )
         archive: list[str] = []
         gone: list[RecordLink] = []
+        repointed: list[tuple[RecordLink, str]] = []  # (loser's link, the survivor)
         # (link, loser, master, the master's HubSpot record) of merges into a synced record
         merged: list[tuple[RecordLink, dict, str, str]] = []
         for record in records:
@@ -655,22 +656,30 @@ class PairSync:
             master = record.get("MasterRecordId")
             holder = holders.get(master) if master else None
             if master and holder is None:
-                link.salesforce_id = master
-                link.save(update_fields=["salesforce_id"])
+                repointed.append((link, master))
                 holders[master] = link.hubspot_id  # a second loser finds it taken
-                self.counts["links_repointed"] += 1
                 continue
             if master:
                 merged.append((link, record, master, holder))
             if self.settings.salesforce_delete == "delete":
                 archive.append(link.hubspot_id)
             gone.append(link)
+        self.before_repointing(repointed)
+        for link, master in repointed:
+            link.salesforce_id = master
+            link.save(update_fields=["salesforce_id"])
+        self.counts["links_repointed"] += len(repointed)
         archived = self.archivable(archive)
         self.hubspot_archive(archived)
         kept = {link.hubspot_id for link, *_ in merged} - set(archived)
         self.salesforce_merges_kept([m for m in merged if m[0].hubspot_id in kept])
         RecordLink.objects.filter(pk__in=[link.pk for link in gone]).delete()
         self.counts["links_removed"] += len(gone)
+
+    def before_repointing(self, moves: list[tuple[RecordLink, str]]) -> None:
+        """Called with the (link, survivor) of merges whose survivor takes the loser's HubSpot
+        record, before the links move: what must hold first (a pair's HubSpot key, say). If
+        it raises, no link has moved, and the next cycle reads the merge again."""
 
     def salesforce_merges_kept(self, merged: list[tuple[RecordLink, dict, str, str]]) -> None:
         """HubSpot records whose Salesforce record was merged into one that syncs with another
@@ -983,6 +992,8 @@ class PairSync:
         sf_changed = sf_as_hubspot != last if last_sf is None else last_sf != sf_owner
         hs_changed = hs_owner != last
         if sf_changed and hs_changed:
+            if OWNER_PROPERTY not in pair.hs_history:
+                pair.needs_history = True  # the later change wins: HubSpot's time is read
             return latest_wins(
                 hs_owner,
                 sf_as_hubspot,

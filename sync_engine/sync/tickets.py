@@ -457,7 +457,7 @@ class TicketSync(PairSync):
             records, cursor, force=force, version=salesforce_version
         )
         deleted = [r for r in fresh if r.get("IsDeleted")]
-        self.apply_salesforce_deletes_rekeyed(deleted)
+        self.apply_salesforce_deletes(deleted)
         if deleted:  # a deleted case waits for nothing any more
             services.sync_errors_resolve(
                 integration=self.ctx.integration,
@@ -957,33 +957,21 @@ class TicketSync(PairSync):
             self._record_types = {p["key"]: p["label"] for p in case_processes(self.ctx.salesforce)}
         return self._record_types.get(process, process)
 
-    def apply_salesforce_deletes_rekeyed(self, deleted: list[dict]) -> None:
-        """``apply_salesforce_deletes``; then a ticket whose case was merged into one without
-        a ticket (Merge Cases), whose link the survivor took over, gets the survivor's id as
-        its key: the upsert by that id finds it rather than make a second ticket (one batch
-        update per 100, only after such merges)."""
-        losers = {r["Id"] for r in deleted if r.get("MasterRecordId")}
-        tickets = dict(
-            RecordLink.objects.filter(
-                integration=self.ctx.integration, object=OBJECT, salesforce_id__in=losers
-            ).values_list("hubspot_id", "salesforce_id")
-        ) if losers else {}  # fmt: skip
-        self.apply_salesforce_deletes(deleted)
-        if not tickets:
-            return
-        moved = RecordLink.objects.filter(
-            integration=self.ctx.integration, object=OBJECT, hubspot_id__in=list(tickets)
-        ).exclude(salesforce_id__in=losers)
+    def before_repointing(self, moves: list[tuple[RecordLink, str]]) -> None:
+        """A ticket whose case was merged into one without a ticket (Merge Cases) goes with
+        the survivor: its key becomes the survivor's id first, so the survivor's upsert finds
+        it rather than make a second ticket (one batch update per 100, only after such
+        merges). Before the link moves: a failure here leaves the merge to be read again."""
         inputs = [
-            {"id": link.hubspot_id, "properties": {KEY_PROPERTY: link.salesforce_id}}
-            for link in moved
+            {"id": link.hubspot_id, "properties": {KEY_PROPERTY: master}} for link, master in moves
         ]
-        if inputs:
-            self.ensure_key_property()
-            _, failed = self.hubspot_batch("update", inputs, key=lambda i: i["id"])
-            # One not rekeyed (deleted in HubSpot meanwhile, say) is made again by the
-            # upsert, as any ticket deleted there.
-            self.counts["tickets_rekeyed"] += len(inputs) - len(failed)
+        if not inputs:
+            return
+        self.ensure_key_property()
+        _, failed = self.hubspot_batch("update", inputs, key=lambda i: i["id"])
+        # One not rekeyed (deleted in HubSpot meanwhile, say) is made again by the upsert,
+        # as any ticket deleted there.
+        self.counts["tickets_rekeyed"] += len(inputs) - len(failed)
 
     # --- writes ---------------------------------------------------------------------------
     def write_hubspot(self, pairs: list[Pair]) -> None:

@@ -92,3 +92,31 @@ def test_a_manual_sync_of_an_account_hubspot_refuses_creates_its_company_on_the_
     assert companies.link(salesforce_id=account)
     error.refresh_from_db()
     assert error.resolved_at is not None and not error.ended_because
+
+
+def test_an_account_owner_changed_on_both_sides_follows_the_later_change(
+    companies, emulators, sf_person, hs_person
+):
+    """As for contacts (spec §11): HubSpot's later reassignment of the company wins, not
+    always Salesforce's."""
+    import time
+
+    from hubspot.crm.companies import SimplePublicObjectInput as CompanyInput
+
+    from .helpers import user_and_owner
+    from .test_companies import hs_company_get
+
+    ann_user, _ann = user_and_owner(emulators, "Ann", "Smit", "ann@example.com")
+    bob_user, _bob = user_and_owner(emulators, "Bob", "Mol", "bob@example.com")
+    cas_user, cas = user_and_owner(emulators, "Cas", "Bos", "cas@example.com")
+    account = sf_person.Account.create({"Name": "Owned Co", "OwnerId": ann_user})["id"]
+    companies()
+    company = companies.link(salesforce_id=account).hubspot_id
+    sf_person.Account.update(account, {"OwnerId": bob_user})
+    time.sleep(1.1)  # Salesforce stamps whole seconds
+    hs_person.crm.companies.basic_api.update(
+        company, CompanyInput(properties={"hubspot_owner_id": cas})
+    )
+    companies()
+    assert sf_person.Account.get(account)["OwnerId"] == cas_user
+    assert hs_company_get(hs_person, company, "hubspot_owner_id")["hubspot_owner_id"] == cas

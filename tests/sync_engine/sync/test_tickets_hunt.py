@@ -52,3 +52,25 @@ def test_a_synced_case_merged_into_a_new_one_keeps_its_ticket(tickets, sf_person
     tickets()
     assert ticket_ids(hs_person) == [ticket_id]
     assert ticket(hs_person, ticket_id, "subject")["subject"] == "Printer fixed"
+
+
+def test_a_merge_whose_ticket_key_could_not_be_moved_is_read_again_no_second_ticket(
+    tickets, sf_person, hs_person
+):
+    from sync_engine.sync.cycle import sync_cycle_run
+
+    old = sf_person.Case.create({"Subject": "Printer jams", "Status": "New"})["id"]
+    tickets()
+    ticket_id = tickets.link(salesforce_id=old).hubspot_id
+    new = sf_person.Case.create({"Subject": "Printer jams again", "Status": "Working"})["id"]
+    tickets.emulators.salesforce.app.run_action(
+        "merge", object="Case", master_id=new, loser_ids=[old]
+    )
+    faults = tickets.emulators.hubspot.app.faults
+    faults.add(path=r"^/crm/v3/objects/tickets/batch/update$", error_code="BAD_GATEWAY", times=20)
+    run = sync_cycle_run(integration=tickets.integration, object_name="tickets")
+    assert run.status == "failed"
+    faults.clear()
+    tickets()
+    assert ticket_ids(hs_person) == [ticket_id]
+    assert tickets.link(salesforce_id=new).hubspot_id == ticket_id
