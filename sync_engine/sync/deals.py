@@ -1320,6 +1320,11 @@ class DealSync(PairSync):
             pair = DealPair(SOBJECT, record, obj, link, hs_history=self.history_of(obj))
             if self.in_synced_pipeline(pair):
                 pairs.append(pair)
+            elif link.snapshot.pop(ACCOUNT_MOVED, None) is not None:
+                # Out of the synced pipelines it isn't put in step, so it isn't read again
+                # every cycle for that; its snapshot's account still differs, so a move
+                # back applies it.
+                link.save(update_fields=["snapshot"])
         if pairs:
             self.process(pairs, None, [])
 

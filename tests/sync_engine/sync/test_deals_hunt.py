@@ -67,3 +67,29 @@ def test_an_amount_with_more_decimals_than_salesforce_keeps_settles_on_its_value
     assert not idle.counts.get("updated_in_hubspot") and not idle.counts.get(
         "updated_in_salesforce"
     )
+
+
+def test_a_moved_account_of_a_deal_taken_out_of_the_synced_pipelines_isnt_read_every_cycle(
+    with_companies, integration, sf_person, hs_person
+):
+    from sync_engine.sync.deals import ACCOUNT_MOVED
+
+    deals = with_companies
+    first = sf_person.Account.create({"Name": "First"})["id"]
+    second = sf_person.Account.create({"Name": "Second"})["id"]
+    opportunity = new_opportunity(sf_person, Name="Leaves the pipeline", AccountId=first)
+    deals.all()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    object_settings_update(
+        integration=integration, object_name="companies", changes={}, enabled=False
+    )
+    sf_person.Opportunity.update(opportunity, {"AccountId": second})
+    deals.all()
+    hs_deal_update(hs_person, deal, pipeline="default", dealstage="qualifiedtobuy")
+    deals.all()  # out of the synced pipelines now
+    object_settings_update(
+        integration=integration, object_name="companies", changes={}, enabled=True
+    )
+    deals.all()
+    assert ACCOUNT_MOVED not in deals.link(hubspot_id=deal).snapshot
+    assert deal_companies(hs_person, deal) == [company_of(first)]  # it opted out
