@@ -47,6 +47,8 @@ from .changes import (
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
+    soql_datetime,
+    soql_string,
 )
 from .context import CycleContext
 from .lifecycle import LIFECYCLE_ERROR, LIFECYCLE_STREAMS, LifecycleTransitions
@@ -923,19 +925,25 @@ class ContactSync(PairSync):
         return pairs + self.take_over_links(linked_only)
 
     def found_by_email_sent(self, objects: list[Any], taken: set[str], pairs: list[Pair]):
-        """Of these unmatched contacts, those a lost create was made for (``creates_noted``)
-        whose email changed since: the unlinked person with the email it was created with is
-        theirs (one query, only then). The others are returned, still unmatched."""
+        """Of these unmatched contacts, those a lost create was made for (``creates_noted``, in
+        the last day) whose email changed since: the unlinked person the integration user made
+        since then with the email it was created with is theirs (one query, only then). The
+        others are returned, still unmatched."""
         if not objects:
             return objects
         noted = self.intents.seen or {}
-        sent = {}
+        user = getattr(self.ctx.integration.salesforce_connection, "user_id", "")
+        day_ago = (timezone.now() - timedelta(days=1)).isoformat()
+        sent, since = {}, {}
         for obj in objects:
             intent = noted.get(str(obj.id))
-            email = intent.get("email") if isinstance(intent, dict) else ""
+            if not isinstance(intent, dict) or intent.get("at", "") < day_ago:
+                continue
+            email = intent.get("email") or ""
             if email and email != _email(obj.properties.get("email")):
                 sent[str(obj.id)] = email
-        if not sent:
+                since[str(obj.id)] = parse_time(intent["at"]) - timedelta(minutes=5)
+        if not sent or not user:
             return objects
         found: dict[str, list[dict]] = defaultdict(list)
         soqls = [
@@ -946,7 +954,13 @@ class ContactSync(PairSync):
                 self.salesforce_fields(sobject),
                 sorted(set(sent.values())),
                 key="Email",
-                where="IsConverted = false" if sobject == "Lead" else "",
+                # Only what the integration user made since the first note: never a person
+                # someone else made with that email.
+                where=" AND ".join(
+                    [f"CreatedById = {soql_string(user)}"]
+                    + [f"CreatedDate >= {soql_datetime(min(since.values()))}"]
+                    + (["IsConverted = false"] if sobject == "Lead" else [])
+                ),
                 size=200,
             )
         ]
@@ -960,7 +974,9 @@ class ContactSync(PairSync):
             candidates = [
                 r
                 for r in found.get(sent.get(str(obj.id), ""), [])
-                if r["Id"] not in taken and r["Id"] not in linked
+                if r["Id"] not in taken
+                and r["Id"] not in linked
+                and (parse_time(r.get("CreatedDate")) or since[str(obj.id)]) >= since[str(obj.id)]
             ]
             if not candidates:
                 still.append(obj)
@@ -1088,6 +1104,8 @@ class ContactSync(PairSync):
     def _sf_value(self, f: MappedField, sobject: str, record: dict) -> str:
         if f.geo:
             return self.geo_salesforce_comparable(sobject, f.prop, record)
+        if f.ranges:  # the number as the range it falls in
+            return range_of(f.comparable(record.get(f.name)), f.ranges)
         return f.comparable(record.get(f.name))
 
     def _hs_value(self, f: MappedField, sobject: str, props: dict) -> str:
@@ -1095,6 +1113,8 @@ class ContactSync(PairSync):
             return props.get(OWNER_PROPERTY) or ""
         if f.geo:
             return self.geo_hubspot_comparable(sobject, f.prop, props)
+        if f.ranges:
+            return props.get(f.prop) or ""
         value = f.comparable(props.get(f.prop))
         if f.dropdown:
             return self.hubspot_option_comparable(f.prop, value, sobject, f.name)
@@ -1117,13 +1137,9 @@ class ContactSync(PairSync):
                 self.merge_owner(pair, f.name, snapshot)
                 continue
             try:
-                if f.geo:
+                if f.geo or f.ranges:  # each side's value compared in its own terms
                     hs_value = self._hs_value(f, sobject, props)
                     sf_value = "" if creating_salesforce else self._sf_value(f, sobject, record)
-                elif f.ranges:
-                    hs_value = props.get(prop) or ""
-                    number = "" if creating_salesforce else f.comparable(record.get(f.name))
-                    sf_value = range_of(number, f.ranges)
                 else:
                     hs_value = props.get(prop)
                     if not (f.plain and type(hs_value) is str):  # ``comparable``, inlined

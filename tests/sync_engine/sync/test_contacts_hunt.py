@@ -188,3 +188,15 @@ def test_a_lost_lead_create_then_an_email_change_makes_no_second_lead(
     assert [c.id for c in page.results] == [contact]
     # Then as if the answer had come: Email is "Prefer Salesforce unless blank".
     assert leads[0]["Email"] == page.results[0].properties["email"] == "first@example.com"
+
+
+def test_an_echo_of_a_lead_with_employees_costs_no_read_of_its_partner(
+    cycle, sf_person, hs_person
+):
+    """The range compares as the range in the echo checks too: the cycle after the write
+    finds its own echo unchanged on both sides and reads no partner for it."""
+    new_lead(sf_person, Email="echo@example.com", NumberOfEmployees=250)
+    cycle()
+    echo = cycle()  # the echo of the first cycle's writes: both sides unchanged
+    assert echo.counts["unchanged"] == 2 and not writes(echo)
+    assert echo.calls == {"salesforce": 1, "hubspot": 1}  # no partner read
