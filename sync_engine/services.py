@@ -1558,6 +1558,7 @@ def _custom_salesforce_field(f: dict) -> dict:
         "referenceTo": list(f.get("referenceTo") or []),
         "externalId": bool(f.get("externalId")),
         "unique": bool(f.get("unique")),
+        "caseSensitive": bool(f.get("caseSensitive")),
         # Needed to create a record: createable, not nillable, not defaulted on create.
         "required": bool(
             f.get("createable") and not f.get("nillable", True) and not f.get("defaultedOnCreate")

@@ -552,11 +552,14 @@ class Actions:
         values: list[str] | None = None,
         restricted: bool = False,
         reference_to: str | None = None,
+        case_sensitive: bool = False,
     ) -> str:
         """Add a custom field at runtime (describe, validation and SOQL all see it).
 
         ``external_id`` fields are not unique unless ``unique`` is true; several records with
-        the same value then make upserts answer 300 Multiple Choices."""
+        the same value then make upserts answer 300 Multiple Choices. A unique field matches
+        values ignoring case unless ``case_sensitive`` ("Treat 'ABC' and 'abc' as different
+        values")."""
         obj = self._obj(object)
         name = field if field.endswith("__c") else field + "__c"
         if obj.field(name) is not None:
@@ -568,6 +571,7 @@ class Actions:
             extra.update(externalId=True, idLookup=True)
         if unique:  # external ids may be non-unique, as in Salesforce
             extra["unique"] = True
+            extra["caseSensitive"] = bool(case_sensitive)
         if values:
             extra["values"] = list(values)
             extra["restrictedPicklist"] = bool(restricted)

@@ -179,6 +179,10 @@ class CustomObjectSync(PairSync):
         self.hubspot_type = self.settings.hubspot_object  # e.g. "2-1000001": HubSpot calls
         self.fields_known = ctx.salesforce_fields.get(self.sobject, {})
         self.external_id = external_id_field(self.fields_known)
+        # Salesforce matches external id values ignoring case, unless the field is unique
+        # and set to tell "ABC" from "abc".
+        described = self.fields_known.get(self.external_id or "", {})
+        self.id_case_matters = bool(described.get("unique") and described.get("caseSensitive"))
         self.allow_to_hubspot = self.settings.salesforce_to_hubspot == CREATE_OR_UPDATE
         self.allow_to_salesforce = self.settings.hubspot_to_salesforce == CREATE_OR_UPDATE
         self.associations = {
@@ -690,10 +694,10 @@ class CustomObjectSync(PairSync):
         }
         records = [r for r in records if not r.get("IsDeleted")]
         by_id = {r["Id"]: r for r in records}
-        # Salesforce matches external ids ignoring case (the query found them so): a record
-        # missed here would be upserted onto that one, synced or not.
+        # Matched as Salesforce's upsert matches them (``external_key``): a record missed here
+        # would be upserted onto that one, synced or not.
         by_external = {
-            str(r.get(self.external_id)).casefold(): r for r in records if self.external_id
+            self.external_key(r.get(self.external_id)): r for r in records if self.external_id
         }
         taken = set(
             RecordLink.objects.filter(
@@ -710,7 +714,7 @@ class CustomObjectSync(PairSync):
                     self.skipped("salesforce_deleted", f"hubspot:{hs_id}")
                     continue
             record = by_id.get(named.get(hs_id, "")) or by_external.get(
-                by_value.get(hs_id, "").casefold()
+                self.external_key(by_value.get(hs_id, ""))
             )
             if record is not None and record["Id"] in taken:
                 pair = self.hubspot_record_pair(obj)
@@ -740,6 +744,12 @@ class CustomObjectSync(PairSync):
                 name_property=self.name_property(),
             )
         return pairs
+
+    def external_key(self, value: Any) -> str:
+        """An external id value as Salesforce's upsert matches it: ignoring case, unless the
+        field is case-sensitive."""
+        text = str(value)
+        return text if self.id_case_matters else text.casefold()
 
     def hubspot_record_pair(self, obj: Any) -> Pair:
         return HubSpotRecordPair(self.sobject, None, obj, name_property=self.name_property())
@@ -1446,7 +1456,7 @@ class CustomObjectSync(PairSync):
         kept: list[Pair] = []
         for pair in creates:
             key = str(pair.to_salesforce.get(self.external_id) or pair.hubspot_id)
-            taken = first.setdefault(key.casefold(), pair)  # Salesforce ignores case here
+            taken = first.setdefault(self.external_key(key), pair)
             if taken is pair:
                 kept.append(pair)
                 continue

@@ -170,3 +170,30 @@ def test_a_new_hubspot_record_whose_code_differs_only_in_case_leaves_the_synced_
     error = open_errors(pairing.name).get()
     assert error.record_key == f"hubspot:{copy}" and error.record_label == "Apollo copy"
     assert "already syncs with another HubSpot record" in error.message
+
+
+def test_a_case_sensitive_external_id_tells_codes_that_differ_in_case_apart(
+    integration, emulators, hs_person, sf_person
+):
+    """A unique external id set to treat "ABC" and "abc" as different values: Salesforce's
+    upsert does, and so does the matching, so "p-1" is a project of its own."""
+    from .test_custom_objects import MAPPINGS
+
+    emulators.salesforce.app.run_action(
+        "add_field", object="Project__c", field="Code", external_id=True, unique=True,
+        case_sensitive=True,
+    )  # fmt: skip
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    hs_type, name = set_up(integration, hs_person, mappings={**MAPPINGS, "Code__c": "project_code"})
+    pairing = Projects(integration, emulators, hs_person, hs_type, name)
+    project = sf_person.Project__c.create({"Name": "Apollo", "Code__c": "P-1"})["id"]
+    pairing()
+    pairing.create(project_name="Apollo lower", project_code="p-1")
+    run = pairing()
+    assert not run.counts.get("failed") and run.counts["created_in_salesforce"] == 1
+    codes = sf_person.query_all("SELECT Name, Code__c FROM Project__c WHERE Code__c != null")
+    assert sorted((r["Name"], r["Code__c"]) for r in codes["records"]) == [
+        ("Apollo", "P-1"),
+        ("Apollo lower", "p-1"),
+    ]
+    assert pairing.link(salesforce_id=project)
