@@ -419,7 +419,8 @@ class ActivitySync(PairSync):
         now = timezone.now().isoformat()
         marker.setdefault(side, now)
         if sent:
-            marker[SENT_MARK] = {**(marker.get(SENT_MARK) or {}), **sent}
+            # This batch's only: the batches before it in this cycle are committed (linked).
+            marker[SENT_MARK] = sent
         if self.retrying:
             marker.setdefault(RETRIED_MARK, now)
         if marker != (self.intent.seen or {}):
@@ -851,10 +852,11 @@ class ActivitySync(PairSync):
 
     def update_found_copies(self, items: list[Item]) -> None:
         """Copies found after a crash hold what was sent then; the origin may have been edited
-        (or, a HubSpot activity, put on another person) since, unseen: each gets its values
-        now, as a linked copy would (one write per 200 Tasks or 100 engagements, only after a
+        (or, a HubSpot activity, put on another person) since, unseen: each gets every value
+        it has now, blanks too (one write per 200 Tasks or 100 engagements, only after a
         crash). One whose update fails is linked as it is, so its error's retry updates it
-        rather than copy it again."""
+        rather than copy it again; one deleted since is copied again. (A Salesforce activity
+        put on another person or record in between keeps its engagement where it was.)"""
         for item in items:
             if item.salesforce_id:  # an engagement
                 hs_key, sf_id = hubspot_key(item.kind.name, item.created_id), item.salesforce_id
@@ -867,16 +869,24 @@ class ActivitySync(PairSync):
                 hubspot_id=hs_key,
                 salesforce_id=sf_id,
                 salesforce_type=item.extra.get("sobject", "Task"),
-                # No values held: every value the copy gets is written.
+                # No values held: update_tasks writes each (a blank as a clear).
                 snapshot={
                     "__origin": "salesforce" if item.salesforce_id else "hubspot",
                     "__type": item.kind.name,
                 },
             )
         self.update_tasks([i for i in items if not i.salesforce_id])
-        self.update_engagements([i for i in items if i.salesforce_id])
+        by_kind: dict[str, list[Item]] = defaultdict(list)
         for item in items:
-            if item.failed and not item.extra.get("gone"):
+            if item.salesforce_id:
+                by_kind[item.kind.name].append(item)
+        for kind_name, group in by_kind.items():
+            inputs = [{"id": i.created_id, "properties": dict(i.values)} for i in group]
+            self.send_engagement_updates(kind_name, group, inputs)
+        for item in items:
+            if item.extra.pop("gone", False):  # deleted since it was made: made again
+                item.failed, item.created_id, item.link = False, "", None
+            elif item.failed:
                 item.link.save()
 
     # --- Salesforce → HubSpot -------------------------------------------------------------
@@ -1616,22 +1626,38 @@ class ActivitySync(PairSync):
     def wake_waits(self) -> None:
         """Waiting activities whose lead or contact has synced since they were last tried
         are due now, not at their 20-minute (later nightly) retry: a database look each
-        cycle, no calls. A person synced again since (e.g. a lead converted) counts too; an
-        activity still waiting after its retry isn't woken again until its person syncs."""
+        cycle (two queries per 2,000 waits), no calls. A person synced again since (e.g. a
+        lead converted) counts too; an activity still waiting after its retry isn't woken
+        again until its person syncs."""
         now = timezone.now()
-        waits = list(
-            SyncError.objects.filter(
-                integration=self.ctx.integration,
-                object=OBJECT,
-                error_type=WAITING,
-                resolved_at__isnull=True,
-                next_retry_at__gt=now,
-            ).values_list("pk", "values", "last_seen_at")[:RETRY_BATCH]
-        )
+        waiting = SyncError.objects.filter(
+            integration=self.ctx.integration,
+            object=OBJECT,
+            error_type=WAITING,
+            resolved_at__isnull=True,
+            next_retry_at__gt=now,
+        ).order_by("pk")
+        after = 0
+        while True:
+            waits = list(
+                waiting.filter(pk__gt=after).values_list("pk", "values", "last_seen_at")[
+                    :RETRY_BATCH
+                ]
+            )
+            if not waits:
+                return
+            after = waits[-1][0]
+            woken = self.waits_whose_person_synced(waits)
+            if woken:
+                SyncError.objects.filter(pk__in=woken).update(next_retry_at=now)
+
+    def waits_whose_person_synced(self, waits: list[tuple[int, dict, datetime]]) -> list[int]:
+        """Of (error, its values, when last seen), those whose person's contact link synced
+        since (one query)."""
         hubspot_people = {c for _, v, _ in waits for c in (v or {}).get("contacts") or ()}
         salesforce_people = {w for _, v, _ in waits if (w := (v or {}).get("WhoId"))}
         if not hubspot_people and not salesforce_people:
-            return
+            return []
         synced: dict[tuple[str, str], datetime] = {}
         for hubspot_id, salesforce_id, at in RecordLink.objects.filter(
             Q(hubspot_id__in=hubspot_people) | Q(salesforce_id__in=salesforce_people),
@@ -1646,9 +1672,7 @@ class ActivitySync(PairSync):
             people += [("WhoId", values["WhoId"])] if values.get("WhoId") else []
             return any(synced.get(p, seen) > seen for p in people)
 
-        woken = [pk for pk, values, seen in waits if person_synced_since(values or {}, seen)]
-        if woken:
-            SyncError.objects.filter(pk__in=woken).update(next_retry_at=now)
+        return [pk for pk, values, seen in waits if person_synced_since(values or {}, seen)]
 
     def type_turned_off(self, prefix: str, ids) -> None:
         """Activities retried after their type was turned off: they no longer sync (and a

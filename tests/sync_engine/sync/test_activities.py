@@ -893,6 +893,25 @@ def test_a_crash_then_an_edit_of_the_task_reaches_the_engagement_found(
     assert activities().counts["updated_in_hubspot"] == 0  # in step
 
 
+def test_a_crash_then_a_cleared_description_clears_the_engagement_found(
+    activities, linked_person, hs_person, sf_person, monkeypatch
+):
+    lead, contact = linked_person
+    activities.settings(salesforce_calls=True)
+    task = sf_person.Task.create(
+        {"WhoId": lead, "Subject": "Rang", "Status": "Completed", "TaskSubtype": "Call",
+         "Description": "Left a message"}
+    )["id"]  # fmt: skip
+    revive = crash_on_creates(monkeypatch)
+    with pytest.raises(Crash):
+        sync_cycle_run(integration=activities.integration, object_name="activities")
+    revive()
+    sf_person.Task.update(task, {"Description": None})
+    assert activities().counts["matched"] == 1
+    [call] = engagements(hs_person, "calls")
+    assert not engagement_get(hs_person, "calls", call.id, "hs_call_body").get("hs_call_body")
+
+
 def test_a_crash_then_an_edit_reaches_the_task_found_by_its_external_id(
     activities, linked_person, hs_person, sf_person, emulators, monkeypatch
 ):
