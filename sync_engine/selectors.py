@@ -26,6 +26,7 @@ from .models import (
     Integration,
     ObjectSync,
     RecordLink,
+    ResyncRequest,
     SalesforceConnection,
     SchemaCache,
     SyncError,
@@ -46,6 +47,19 @@ def integration_get_default() -> Integration | None:
         .order_by("id")
         .first()
     )
+
+
+def resync_pending(*, integration: Integration, object_name: str) -> bool:
+    """Whether an admin's Resync of the pair still waits for a cycle: a record asked for,
+    or an error made due (two queries at most)."""
+    if ResyncRequest.objects.filter(integration=integration, object=object_name).exists():
+        return True
+    return SyncError.objects.filter(
+        integration=integration,
+        object=object_name,
+        resolved_at__isnull=True,
+        next_retry_at__lte=timezone.now(),
+    ).exists()
 
 
 def integration_salesforce_connection(*, integration: Integration) -> SalesforceConnection | None:

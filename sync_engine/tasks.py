@@ -7,7 +7,11 @@ import logging
 from celery import shared_task
 
 from .errors import ConnectorError
-from .selectors import integration_get_default, integration_salesforce_connection
+from .selectors import (
+    integration_get_default,
+    integration_salesforce_connection,
+    resync_pending,
+)
 from .services import api_calls_prune, integration_refresh_limits, sync_runs_prune
 
 logger = logging.getLogger(__name__)
@@ -58,6 +62,8 @@ def sync_object(
         # after sync is turned back on.
         logger.info("sync is off for integration %s; %s not synced", integration_id, object_name)
         return
+    if tries > 1 and not resync_pending(integration=integration, object_name=object_name):
+        return  # served meanwhile (by another click's cycle, say): no cycle for nothing
     try:
         sync_cycle_run(integration=integration, object_name=object_name, trigger=trigger)
     except SyncAlreadyRunning:

@@ -33,9 +33,10 @@ from ..errors import (
     RateLimited,
     TransientError,
 )
-from ..models import ApiCall, Integration, ObjectSync, SyncRun, System
+from ..models import ApiCall, Integration, ObjectSync, SchemaCache, SyncRun, System
 from ..object_settings import PairRemoved
 from ..services import (
+    SALESFORCE_OBJECTS,
     integration_set_state,
     object_sync_get_or_create,
     object_syncs_start,
@@ -71,6 +72,7 @@ FIELDS_GONE = (
 )
 # Salesforce's answer to a query naming a field it doesn't have (or hides from the user).
 NO_SUCH_COLUMN = re.compile(r"No such column '([^']+)' on entity '([^']+)'")
+FRESH_DESCRIBE = timedelta(minutes=5)  # a describe read since needn't be read again
 CREDENTIALS_REJECTED = "{system}: the credentials were rejected. Reconnect on the Connection tab."
 ACCESS_DENIED = (
     "{system}: access denied ({code}). Give the integration user API access and the object "
@@ -333,15 +335,26 @@ def _run(
 
 
 def _fields_gone(ctx: CycleContext, error: BadRequest) -> list[tuple[str, str]]:
-    """(object, field) a Salesforce query was refused for that the cached describe still
-    lists: deleted since it was read, or hidden from the integration user."""
+    """(object, field) a Salesforce query was refused for that the pair's cached describe
+    still lists, read over five minutes ago: deleted since it was read, or hidden from the
+    integration user. A fresher describe that lists it wouldn't say otherwise when read again
+    (the refusal has another cause), and another pair's object isn't this pair's to read."""
     if error.system != System.SALESFORCE or error.code != "INVALID_FIELD":
         return []
-    return [
+    custom = getattr(ctx.settings, "salesforce_object", None)
+    own = {custom} if custom else set(SALESFORCE_OBJECTS.get(ctx.object_name, ()))
+    gone = [
         (sobject, field)
         for field, sobject in NO_SUCH_COLUMN.findall(error.message or "")
-        if field in ctx.salesforce_fields.get(sobject, {})
+        if sobject in own and field in ctx.salesforce_fields.get(sobject, {})
     ]
+    fresh = SchemaCache.objects.filter(
+        integration=ctx.integration,
+        system=System.SALESFORCE,
+        object__in={sobject for sobject, _ in gone},
+        fetched_at__gte=timezone.now() - FRESH_DESCRIBE,
+    ).exists()
+    return [] if fresh else gone
 
 
 def _pause(integration: Integration, reason: str) -> None:

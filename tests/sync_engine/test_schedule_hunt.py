@@ -11,7 +11,11 @@ from django.utils import timezone
 from sync_engine import tasks
 from sync_engine.budget import ALLOCATION_USED
 from sync_engine.models import ApiCall, ObjectSync, RecordLink, SyncError, SyncRun
-from sync_engine.services import object_sync_get_or_create, sync_errors_request_resync
+from sync_engine.services import (
+    object_sync_get_or_create,
+    record_resync,
+    sync_errors_request_resync,
+)
 from sync_engine.sync.cycle import sync_cycles_run
 from sync_engine.sync.schedule import cycle_interval
 from tests.sync_engine.sync.helpers import hs_create
@@ -128,3 +132,25 @@ def test_a_resync_asked_for_while_its_pair_syncs_is_served_past_75_percent(
     error.refresh_from_db()
     assert error.resolved_at is not None
     assert RecordLink.objects.filter(integration=connected, hubspot_id=contact).exists()
+
+
+def test_resyncs_waiting_for_a_busy_pair_run_one_cycle_between_them(
+    connected, hs_person, emulators, monkeypatch
+):
+    """Several Resyncs clicked during a long cycle each come back; the first one's cycle
+    serves them all, and the others, finding nothing left to resync, run none."""
+    object_sync_get_or_create(integration=connected, object_name="contacts")
+    record_resync(integration=connected, object_name="contacts", record_key="hubspot:1")
+    hold(connected, here(os.getpid()))
+    later: list[dict] = []
+    monkeypatch.setattr(
+        tasks.sync_object, "apply_async", lambda kwargs, countdown: later.append(kwargs)
+    )
+    for _ in range(3):
+        tasks.sync_object(integration_id=connected.pk, object_name="contacts", trigger="resync")
+    assert len(later) == 3
+    ObjectSync.objects.filter(integration=connected).update(lock_holder="", lock_expires_at=None)
+    runs = SyncRun.objects.count()
+    for kwargs in later:
+        tasks.sync_object(**kwargs)
+    assert SyncRun.objects.count() == runs + 1

@@ -15,10 +15,34 @@ from .test_custom_objects import projects  # noqa: F401  (the fixture)
 
 
 def hide(emulators, sf_connection, sobject: str, field: str) -> None:
+    """The field hidden from the integration user, some time after its fields were read."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sync_engine.models import SchemaCache
+
+    SchemaCache.objects.update(fetched_at=timezone.now() - timedelta(hours=1))
     emulators.salesforce.app.run_action(
         "set_field_permission", object=sobject, field=field, access="hidden",
         token=sf_connection.access_token,
     )  # fmt: skip
+
+
+def test_a_field_hidden_right_after_the_fields_were_read_fails_the_run_as_it_says(
+    cycle, emulators, sf_connection, sf_person
+):
+    """A describe read minutes ago that lists the field isn't read again each cycle (a
+    refusal it can't explain has another cause): the run fails, saying Salesforce's words."""
+    new_lead(sf_person, Email="fresh@example.com", Title="CTO")
+    cycle()
+    emulators.salesforce.app.run_action(
+        "set_field_permission", object="Lead", field="Title", access="hidden",
+        token=sf_connection.access_token,
+    )  # fmt: skip
+    sf_person.Lead.create({"LastName": "New", "Company": "Co", "Email": "n@example.com"})
+    run = sync_cycle_run(integration=cycle.integration, object_name="contacts")
+    assert run.status == "failed" and "No such column 'Title'" in run.message
 
 
 def test_a_mapped_field_hidden_in_salesforce_leaves_the_rest_syncing(
