@@ -311,7 +311,10 @@ class SyncErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     fields = serializers.ListField(child=serializers.CharField())
-    values = serializers.DictField(help_text="What was sent for those fields.")
+    values = serializers.DictField(
+        help_text="What was sent for those fields; for an activity waiting for its contact, "
+        "whom it waits for (WhoId, or the HubSpot contacts)."
+    )
     first_seen_at = serializers.DateTimeField()
     last_seen_at = serializers.DateTimeField()
     attempts = serializers.IntegerField()

@@ -19,8 +19,9 @@ tickets = test_tickets.tickets  # the fixture: ticket sync set up and on (contac
 def test_ticket_errors_name_the_case_by_number_and_subject(
     tickets, sf_person, hs_person, emulators
 ):
-    """Sync health lists an error by its record's label (else its raw key): for a case,
-    its number and subject, whichever side the error is on, as its waits already were."""
+    """Sync health lists an error by its record's label (else its raw key): a case's error
+    by its number and subject, as its waits already were; a ticket's by the ticket's
+    subject."""
     # An agent's two-way edit Salesforce refuses: the error is on the ticket.
     _case, _ticket, refused, _rule = ticket_edit_refused(tickets, sf_person, hs_person, emulators)
     assert refused.record_label == "Blocked by rule"
