@@ -878,24 +878,7 @@ class ContactSync(PairSync):
         person Salesforce already has is never created twice (spec §6.2)."""
         if not objects:
             return []
-        emails = sorted({_email(o.properties.get("email")) for o in objects})
-        soqls = [
-            soql
-            for sobject in PEOPLE
-            for soql in ids_queries(
-                sobject,
-                self.salesforce_fields(sobject),
-                emails,
-                key="Email",
-                where="IsConverted = false" if sobject == "Lead" else "",
-                size=200,
-            )
-        ]
-        matches: dict[str, list[dict]] = defaultdict(list)
-        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
-            for records in salesforce_pages(self.ctx.salesforce, page):
-                for record in records:
-                    matches[_email(record.get("Email"))].append(record)
+        matches = self.people_by_email({_email(o.properties.get("email")) for o in objects})
         taken = set(
             RecordLink.objects.filter(
                 integration=self.ctx.integration,
@@ -924,6 +907,30 @@ class ContactSync(PairSync):
         pairs += [Pair(target, None, o) for o in self.not_held_after_salesforce_merge(unmatched)]
         return pairs + self.take_over_links(linked_only)
 
+    def people_by_email(self, emails: set[str], where: str = "") -> dict[str, list[dict]]:
+        """The unconverted leads and the contacts with these emails (lower-case) that meet
+        ``where``, by email (200 emails a query, the queries composite)."""
+        soqls = [
+            soql
+            for sobject in PEOPLE
+            for soql in ids_queries(
+                sobject,
+                self.salesforce_fields(sobject),
+                sorted(emails),
+                key="Email",
+                where=" AND ".join(
+                    c for c in (where, "IsConverted = false" if sobject == "Lead" else "") if c
+                ),
+                size=200,
+            )
+        ]
+        found: dict[str, list[dict]] = defaultdict(list)
+        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
+            for records in salesforce_pages(self.ctx.salesforce, page):
+                for record in records:
+                    found[_email(record.get("Email"))].append(record)
+        return found
+
     def found_by_email_sent(self, objects: list[Any], taken: set[str], pairs: list[Pair]):
         """Of these unmatched contacts, those a lost create was made for (``creates_noted``, in
         the last day) whose email changed since: the unlinked person the integration user made
@@ -945,29 +952,13 @@ class ContactSync(PairSync):
                 since[str(obj.id)] = parse_time(intent["at"]) - timedelta(minutes=5)
         if not sent or not user:
             return objects
-        found: dict[str, list[dict]] = defaultdict(list)
-        soqls = [
-            soql
-            for sobject in PEOPLE
-            for soql in ids_queries(
-                sobject,
-                self.salesforce_fields(sobject),
-                sorted(set(sent.values())),
-                key="Email",
-                # Only what the integration user made since the first note: never a person
-                # someone else made with that email.
-                where=" AND ".join(
-                    [f"CreatedById = {soql_string(user)}"]
-                    + [f"CreatedDate >= {soql_datetime(min(since.values()))}"]
-                    + (["IsConverted = false"] if sobject == "Lead" else [])
-                ),
-                size=200,
-            )
-        ]
-        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
-            for records in salesforce_pages(self.ctx.salesforce, page):
-                for record in records:
-                    found[_email(record.get("Email"))].append(record)
+        # Only what the integration user made since the first note: never a person someone
+        # else made with that email.
+        found = self.people_by_email(
+            set(sent.values()),
+            where=f"CreatedById = {soql_string(user)} "
+            f"AND CreatedDate >= {soql_datetime(min(since.values()))}",
+        )
         linked = set(self.links_by("salesforce_id", [r["Id"] for rs in found.values() for r in rs]))
         still = []
         for obj in objects:
