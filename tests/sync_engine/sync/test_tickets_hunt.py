@@ -35,9 +35,9 @@ def test_ticket_errors_name_the_case_by_number_and_subject(
     assert error.record_label == f"{number} Odd one"
 
 
-def test_a_synced_case_merged_into_a_new_one_keeps_its_ticket(tickets, sf_person, hs_person):
-    """Merge Cases (duplicates deleted) into a case not synced yet: the master inherits the
-    loser's ticket, which must follow it rather than a second ticket be made for it."""
+def merged_into_a_new_case(tickets, sf_person) -> tuple[str, str]:
+    """A synced case merged (Merge Cases, duplicates deleted) into one made since, not synced
+    yet: (the survivor, the merged case's ticket)."""
     old = sf_person.Case.create({"Subject": "Printer jams", "Status": "New"})["id"]
     tickets()
     ticket_id = tickets.link(salesforce_id=old).hubspot_id
@@ -45,6 +45,13 @@ def test_a_synced_case_merged_into_a_new_one_keeps_its_ticket(tickets, sf_person
     tickets.emulators.salesforce.app.run_action(
         "merge", object="Case", master_id=new, loser_ids=[old]
     )
+    return new, ticket_id
+
+
+def test_a_synced_case_merged_into_a_new_one_keeps_its_ticket(tickets, sf_person, hs_person):
+    """Merge Cases (duplicates deleted) into a case not synced yet: the master inherits the
+    loser's ticket, which must follow it rather than a second ticket be made for it."""
+    new, ticket_id = merged_into_a_new_case(tickets, sf_person)
     tickets()
     assert ticket_ids(hs_person) == [ticket_id]
     assert tickets.link(salesforce_id=new).hubspot_id == ticket_id
@@ -60,13 +67,7 @@ def test_a_merge_whose_ticket_key_could_not_be_moved_is_read_again_no_second_tic
 ):
     from sync_engine.sync.cycle import sync_cycle_run
 
-    old = sf_person.Case.create({"Subject": "Printer jams", "Status": "New"})["id"]
-    tickets()
-    ticket_id = tickets.link(salesforce_id=old).hubspot_id
-    new = sf_person.Case.create({"Subject": "Printer jams again", "Status": "Working"})["id"]
-    tickets.emulators.salesforce.app.run_action(
-        "merge", object="Case", master_id=new, loser_ids=[old]
-    )
+    new, ticket_id = merged_into_a_new_case(tickets, sf_person)
     faults = tickets.emulators.hubspot.app.faults
     faults.add(path=r"^/crm/v3/objects/tickets/batch/update$", error_code="BAD_GATEWAY", times=20)
     run = sync_cycle_run(integration=tickets.integration, object_name="tickets")
