@@ -831,6 +831,14 @@ def test_a_waiting_salesforce_task_syncs_in_the_cycle_after_its_lead_does(
 
 
 # --- crash safety ---------------------------------------------------------------------------
+def cycle_dies_before_its_links(activities, monkeypatch) -> None:
+    """A cycle whose worker dies after its creates landed, before their links were stored."""
+    revive = crash_on_creates(monkeypatch)
+    with pytest.raises(Crash):
+        sync_cycle_run(integration=activities.integration, object_name="activities")
+    revive()
+
+
 def test_a_crash_after_creating_tasks_creates_no_duplicate(
     activities, linked_person, hs_person, sf_person, monkeypatch
 ):
@@ -858,10 +866,7 @@ def test_a_crash_then_an_edit_of_the_activity_makes_no_second_task_and_loses_no_
     lead, contact = linked_person
     activities.settings(hubspot_calls=True)
     call = engagement(hs_person, "calls", contact, hs_call_title="First title")
-    revive = crash_on_creates(monkeypatch)
-    with pytest.raises(Crash):
-        sync_cycle_run(integration=activities.integration, object_name="activities")
-    revive()
+    cycle_dies_before_its_links(activities, monkeypatch)
     hs_person.crm.objects.basic_api.update(
         "calls", call, EngagementUpdate(properties={"hs_call_title": "Second title"})
     )
@@ -879,10 +884,7 @@ def test_a_crash_then_an_edit_of_the_task_reaches_the_engagement_found(
     activities.settings(salesforce_calls=True)
     task = sf_person.Task.create({"WhoId": lead, "Subject": "Rang once", "Status": "Completed",
                                   "TaskSubtype": "Call"})["id"]  # fmt: skip
-    revive = crash_on_creates(monkeypatch)
-    with pytest.raises(Crash):
-        sync_cycle_run(integration=activities.integration, object_name="activities")
-    revive()
+    cycle_dies_before_its_links(activities, monkeypatch)
     sf_person.Task.update(task, {"Subject": "Rang twice"})
     run = activities()
     assert run.counts["matched"] == 1 and run.counts["created_in_hubspot"] == 0, run.counts
@@ -902,10 +904,7 @@ def test_a_crash_then_a_cleared_description_clears_the_engagement_found(
         {"WhoId": lead, "Subject": "Rang", "Status": "Completed", "TaskSubtype": "Call",
          "Description": "Left a message"}
     )["id"]  # fmt: skip
-    revive = crash_on_creates(monkeypatch)
-    with pytest.raises(Crash):
-        sync_cycle_run(integration=activities.integration, object_name="activities")
-    revive()
+    cycle_dies_before_its_links(activities, monkeypatch)
     sf_person.Task.update(task, {"Description": None})
     assert activities().counts["matched"] == 1
     [call] = engagements(hs_person, "calls")
@@ -922,10 +921,7 @@ def test_a_crash_then_an_edit_reaches_the_task_found_by_its_external_id(
     )  # fmt: skip
     activities.settings(hubspot_notes=True)
     note = engagement(hs_person, "notes", contact, hs_note_body="Prefers email")
-    revive = crash_on_creates(monkeypatch)
-    with pytest.raises(Crash):
-        sync_cycle_run(integration=activities.integration, object_name="activities")
-    revive()
+    cycle_dies_before_its_links(activities, monkeypatch)
     hs_person.crm.objects.basic_api.update(
         "notes", note, EngagementUpdate(properties={"hs_note_body": "Prefers phone"})
     )
@@ -962,10 +958,7 @@ def test_with_an_external_id_on_task_creates_are_upserts_that_survive_a_crash(
     )  # fmt: skip
     activities.settings(hubspot_notes=True, salesforce_tasks=True)
     note = engagement(hs_person, "notes", contact, hs_note_body="Prefers email")
-    revive = crash_on_creates(monkeypatch)
-    with pytest.raises(Crash):
-        sync_cycle_run(integration=activities.integration, object_name="activities")
-    revive()
+    cycle_dies_before_its_links(activities, monkeypatch)
     run = activities()
     assert run.counts["matched"] == 1 and run.counts["created_in_salesforce"] == 0, run.counts
     assert run.counts["created_in_hubspot"] == 0  # our Task isn't echoed
