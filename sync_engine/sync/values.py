@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, date, datetime, time, tzinfo
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -185,8 +185,8 @@ def to_salesforce(value: str | None, sf_type: str, kind: str | None = None) -> o
         return f"{text}T00:00:00.000Z"  # a HubSpot day: midnight UTC
     if sf_type == "boolean":
         return text == "true"
-    if sf_type == "int":
-        return int(Decimal(text))
+    if sf_type == "int":  # a whole number: a HubSpot decimal rounds, as a person would
+        return int(Decimal(text).to_integral_value(rounding=ROUND_HALF_UP))
     if sf_type in NUMBER_TYPES:
         number = Decimal(text)
         return int(number) if number == number.to_integral_value() else float(number)

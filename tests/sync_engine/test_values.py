@@ -43,6 +43,8 @@ def test_invalid_values_raise_a_typed_error():
 
 def test_to_salesforce_types():
     assert to_salesforce("5", "int") == 5
+    # A decimal for a whole-number field rounds (12.9 employees are 13), never truncates.
+    assert [to_salesforce(v, "int") for v in ("12.9", "12.5", "12.4", "-2.5")] == [13, 13, 12, -3]
     assert to_salesforce("5.25", "double") == 5.25
     assert to_salesforce("true", "boolean") is True
     assert to_salesforce("", "string") is None
