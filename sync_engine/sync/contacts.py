@@ -1317,6 +1317,14 @@ class ContactSync(PairSync):
             else "syncs with another Salesforce record"
         )
         held = "among the emails of contacts merged into it" if merged else "as its email"
+        # Salesforce merges two leads or two contacts; a lead and a contact become one by
+        # converting the lead into the contact.
+        one_of_each = other is not None and {pair.sobject, other.salesforce_type} == set(PEOPLE)
+        join = (
+            "convert the lead into the contact (Convert, choosing the existing contact)"
+            if one_of_each
+            else "merge the two Salesforce records"
+        )
         self.record_error(
             pair,
             "to_hubspot",
@@ -1324,8 +1332,8 @@ class ContactSync(PairSync):
             "EMAIL_IN_USE",
             f"HubSpot contact {holder_id} has this email ({held}) and {whose}: this "
             f"{pair.sobject.lower()} is not synced to it, and HubSpot allows no second contact "
-            "with the email. Remove the email from that contact, change it in Salesforce, or "
-            "merge the two Salesforce records, then resync.",
+            f"with the email. Remove the email from that contact, change it in Salesforce, or "
+            f"{join}, then resync.",
             ["Email"],
             hubspot_id=holder_id,
         )

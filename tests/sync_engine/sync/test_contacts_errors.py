@@ -211,3 +211,17 @@ def test_a_schema_read_cut_short_is_read_whole_next_time(
     assert run.counts["created_in_salesforce"] == 1, run.counts
     lead = sf_person.Lead.get(cycle.link(hubspot_id=contact).salesforce_id)
     assert lead["Email"] == "late@example.com"
+
+
+def test_a_lead_and_a_contact_with_one_email_are_told_to_convert_the_lead(
+    cycle, sf_person, hs_person
+):
+    """Both new on the first sync: one syncs, the other has *Email already in use*, whose
+    fix is converting the lead (Salesforce can't merge a lead with a contact)."""
+    lead = new_lead(sf_person, Email="both@example.com")
+    contact = sf_person.Contact.create({"LastName": "Twin", "Email": "both@example.com"})["id"]
+    cycle()
+    [error] = SyncError.objects.filter(error_type="email_in_use", resolved_at__isnull=True)
+    assert error.salesforce_id in (lead, contact)
+    assert "convert the lead into the contact" in error.message
+    assert "merge the two" not in error.message
