@@ -8,6 +8,7 @@ be committed to be seen by other workers: don't call a connector inside ``transa
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.utils import timezone
@@ -16,6 +17,9 @@ from .errors import BudgetExhausted
 from .models import ApiCall, Integration, System
 
 BUDGET_WINDOW = timedelta(hours=24)
+# The sync run whose calls this thread makes now (set by ``cycle.sync_cycle_run``): each
+# ledger row names it, so a run counts its own calls, not those of runs overlapping it.
+current_run: ContextVar[int | None] = ContextVar("current_run", default=None)
 
 # Why a cycle paused the integration (its ``state_reason``): the cause only; the dashboard
 # words it for people and adds what to do.
@@ -71,7 +75,9 @@ def budget_reserve(*, integration: Integration, system: str, operation: str) -> 
 
     The returned row is completed by the caller once the request answers.
     """
-    call = ApiCall.objects.create(integration_id=integration.pk, system=system, operation=operation)
+    call = ApiCall.objects.create(
+        integration_id=integration.pk, system=system, operation=operation, run_id=current_run.get()
+    )
     allocation = budget_allocation(integration=integration, system=system)
     if allocation is None:
         return call

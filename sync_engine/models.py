@@ -161,6 +161,17 @@ class ApiCall(models.Model):
     )
     records = models.PositiveIntegerField(default=0)
     duration_ms = models.PositiveIntegerField(default=0)
+    # The sync run that made it (none: an import, a page's live read). Runs of other pairs or
+    # workers overlap in time, so a run's calls are counted by this, not by its time window.
+    # No constraint: runs and calls are pruned on their own (both after 30 days).
+    run = models.ForeignKey(
+        "SyncRun",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
 
     class Meta:
         indexes = [

@@ -22,7 +22,7 @@ from pathlib import Path
 from django.db.models import Q
 from django.utils import timezone
 
-from ..budget import ALLOCATION_USED, ORG_LIMIT, budget_remaining
+from ..budget import ALLOCATION_USED, ORG_LIMIT, budget_remaining, current_run
 from ..errors import (
     ApiLimitExceeded,
     AuthExpired,
@@ -229,12 +229,14 @@ def sync_cycle_run(
         message=INTERRUPTED,
     )
     run = SyncRun.objects.create(integration=integration, object=object_name, trigger=trigger)
+    calls_of = current_run.set(run.pk)  # the ledger rows of this thread's calls name the run
     try:
         _run(integration, object_name, run, trigger, row, holder, probe)
     except Exception as error:
         run.message = STOPPED_BY.format(error=error)[:500]
         raise
     finally:
+        current_run.reset(calls_of)
         lock_release(row, holder)
         _finish(run)
     return run
@@ -373,11 +375,7 @@ def _finish(run: SyncRun) -> None:
     if run.status == SyncRun.Status.RUNNING:
         run.status = SyncRun.Status.FAILED
         run.message = run.message or STOPPED_UNEXPECTEDLY
-    calls = ApiCall.objects.filter(
-        integration_id=run.integration_id,
-        called_at__gte=run.started_at,
-        called_at__lte=run.finished_at,
-    )
+    calls = ApiCall.objects.filter(run=run)
     run.salesforce_calls = calls.filter(system=System.SALESFORCE).count()
     run.hubspot_calls = calls.filter(system=System.HUBSPOT).count()
     run.counts = dict(run.counts or {})
