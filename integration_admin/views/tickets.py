@@ -277,9 +277,13 @@ def _managed(current: dict, pipeline: str) -> bool:
     return bool(current.get("managed")) and current.get("pipeline") == pipeline
 
 
-def _missing_stages(entry: dict, statuses: list[str], process: str) -> dict[int, str]:
-    """What to tell the admin for each case status (by its index) that the process's entry
-    gives no stage; none for our own pipeline, which gets a stage added when a case needs it."""
+def _missing_stages(
+    entry: dict, statuses: list[str], process: str, required: list[str]
+) -> dict[int, str]:
+    """What to tell the admin for each case status (by its index in ``statuses``) of
+    ``required`` that the process's entry gives no stage; none for our own pipeline, which
+    gets a stage added when a case needs it. Statuses listed only because an older table had
+    a stage for them (deleted from Salesforce since, perhaps) may stay without one."""
     if entry.get("managed"):
         return {}
     stages = entry.get("stages") or {}
@@ -287,8 +291,14 @@ def _missing_stages(entry: dict, statuses: list[str], process: str) -> dict[int,
         i: _("Choose a ticket stage for case status “%(status)s” (%(process)s).")
         % {"status": status, "process": process}
         for i, status in enumerate(statuses)
-        if status not in stages
+        if status not in stages and status in required
     }
+
+
+def _required_statuses(statuses: list[str], saved: dict | None) -> list[str]:
+    """The statuses a chosen pipeline needs a stage for: the Case describe's, and those the
+    engine met on cases without one (``unmapped``)."""
+    return [*statuses, *((saved or {}).get("unmapped") or [])]
 
 
 def _pipelines_from_post(request, integration, settings) -> tuple[dict, dict[str, str]]:
@@ -332,7 +342,8 @@ def _pipelines_from_post(request, integration, settings) -> tuple[dict, dict[str
             "stage_labels": {stage: labels[stage] for stage in stages.values()},
             "managed": _managed(current, choice),
         }
-        for i, message in _missing_stages(out[key], listed, process["label"]).items():
+        required = _required_statuses(statuses, current)
+        for i, message in _missing_stages(out[key], listed, process["label"], required).items():
             missing[f"stage_{key}_{i}"] = message
     return out, missing
 
@@ -347,7 +358,10 @@ def _statuses_without_stage(integration, settings) -> list[str]:
         for key, entry in settings.pipelines.items()
         if key in labels
         for message in _missing_stages(
-            entry, _process_statuses(statuses, entry), labels[key]
+            entry,
+            _process_statuses(statuses, entry),
+            labels[key],
+            _required_statuses(statuses, entry),
         ).values()
     ]
 

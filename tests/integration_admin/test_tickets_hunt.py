@@ -4,6 +4,7 @@ no longer lists (or doesn't list yet) that cases still hold, and what the settin
 
 from __future__ import annotations
 
+import re
 from html import unescape
 
 import pytest
@@ -100,3 +101,21 @@ def test_the_settings_tab_says_when_company_sync_is_off(admin_client, live):
     assert 'id="ticket-settings"' in html
     assert 'id="company-sync-off"' in html and 'href="/companies/"' in html
     assert 'id="contact-sync-off"' not in html  # contact sync starts on
+
+
+def test_a_status_kept_only_by_an_older_table_may_be_left_without_a_stage(
+    admin_client, live, page_form
+):
+    """A status gone from Salesforce (no case holds it, none met it since) is listed while an
+    older table has a stage for it, but step 4 saves without one."""
+    schema_refresh(integration=live, object_name="tickets")
+    _set_up(live, pipelines=support_pipeline({**SUPPORT, "Legacy": "2"}))
+    html = unescape(admin_client.get("/tickets/?step=4").content.decode())
+    form = page_form(html.encode(), "ticket-step-form")
+    index = re.search(r'<label for="stage-master-(\d+)">Legacy</label>', html).group(1)
+    assert form[f"stage_master_{index}"] == "2"
+    response = admin_client.post(
+        "/tickets/", {**form, "action": "save", f"stage_master_{index}": ""}
+    )
+    assert response.status_code == 302, response.content.decode()[:400]
+    assert "Legacy" not in row(live).options["pipelines"]["master"]["stages"]
