@@ -5,6 +5,7 @@ Disconnect."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,14 +18,21 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from sync_engine.errors import ConnectionCheckFailed
 from sync_engine.fields import secret_decrypt, secret_encrypt
-from sync_engine.models import Integration, System
+from sync_engine.imports import import_cancel
+from sync_engine.models import ImportJob, Integration, System
 from sync_engine.selectors import (
     audit_events_query,
     integration_hubspot_connection,
     integration_salesforce_connection,
     last_answered_at,
 )
-from sync_engine.services import integration_connect, integration_disconnect, integration_sync_set
+from sync_engine.services import (
+    LOOPBACK_HOSTS,
+    hubspot_host_allowed,
+    integration_connect,
+    integration_disconnect,
+    integration_sync_set,
+)
 
 from ..oauth import OAuthError, authorization_finish, authorization_start, oauth_config
 from ..roles import admin_required
@@ -126,12 +134,43 @@ def disconnect(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _page(request, confirm_disconnect=True)
     integration_disconnect(integration=integration, actor=request.user)
+    # A running import holds the tokens in memory and would go on writing to both CRMs:
+    # it stops after its current batch, resumable once connected again.
+    active = ImportJob.objects.filter(
+        integration=integration, status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
+    )
+    stopped = sum(import_cancel(job=job, actor=request.user) for job in active)
     forget_integration(request)
     messages.success(
         request,
         _("Disconnected: the stored Salesforce and HubSpot tokens were deleted and nothing syncs."),
     )
+    if stopped:
+        messages.info(
+            request,
+            _("Imports stopped: %(count)s. Resume them on the Import page once connected again.")
+            % {"count": stopped},
+        )
     return redirect("connection")
+
+
+def _hubspot_url_problem(url: str) -> str:
+    """Why the token mustn't be sent to ``url`` ("" when it may): checked before the browser
+    goes to Salesforce, so a typo isn't found only after signing in there."""
+    try:
+        address = urlsplit(url)
+        address.port  # noqa: B018 - raises for a port out of range
+    except ValueError:
+        return _("%(url)s is not a valid URL.") % {"url": url}
+    plain_here = address.scheme == "http" and address.hostname in LOOPBACK_HOSTS
+    if not (address.scheme == "https" or plain_here) or not hubspot_host_allowed(
+        address.hostname or ""
+    ):
+        return _(
+            "%(url)s is not HubSpot's API: give https://api.hubapi.com (plain http:// only for "
+            "a server on this machine, such as the emulator)."
+        ) % {"url": url}
+    return ""
 
 
 @login_required
@@ -141,13 +180,22 @@ def salesforce_connect(request: HttpRequest) -> HttpResponse:
     """Start the OAuth flow: send the browser to Salesforce's authorize page."""
     integration, salesforce, hubspot = _connections(request)
     extra = {}
-    if hubspot is None:
-        # First connect: the HubSpot side comes from the form and waits in the session
-        # (the token encrypted, as at rest anywhere) until Salesforce sends the browser back.
-        url = request.POST.get("hubspot_url", "").strip() or settings.HUBSPOT_API_URL
-        token = request.POST.get("hubspot_token", "").strip()
+    token = request.POST.get("hubspot_token", "").strip()
+    if hubspot is None or token:
+        # First connect, or a new HubSpot token (the stored one was rejected, or rotated):
+        # the HubSpot side comes from the form and waits in the session (the token
+        # encrypted, as at rest anywhere) until Salesforce sends the browser back.
+        url = (
+            hubspot.base_url
+            if hubspot is not None
+            else request.POST.get("hubspot_url", "").strip() or settings.HUBSPOT_API_URL
+        )
         if not token:
             messages.error(request, _("Enter the HubSpot access token first."))
+            return redirect("connection")
+        problem = _hubspot_url_problem(url)
+        if problem:
+            messages.error(request, problem)
             return redirect("connection")
         extra = {"hubspot_url": url, "hubspot_token": secret_encrypt(token)}
     config = oauth_config(
@@ -173,7 +221,13 @@ def salesforce_callback(request: HttpRequest) -> HttpResponse:
     except OAuthError as error:
         messages.error(request, _("Connecting Salesforce failed: %(error)s") % {"error": error})
         return redirect("connection")
-    if hubspot is not None:
+    sealed = grant.extra.get("hubspot_token")
+    if sealed:
+        hubspot_args = {
+            "hubspot_url": grant.extra.get("hubspot_url", settings.HUBSPOT_API_URL),
+            "hubspot_token": secret_decrypt(sealed),
+        }
+    elif hubspot is not None:
         hubspot_args = {
             "hubspot_url": hubspot.base_url,
             "hubspot_token": hubspot.access_token,
@@ -182,11 +236,7 @@ def salesforce_callback(request: HttpRequest) -> HttpResponse:
             "hubspot_client_secret": hubspot.client_secret,
         }
     else:
-        sealed = grant.extra.get("hubspot_token")
-        hubspot_args = {
-            "hubspot_url": grant.extra.get("hubspot_url", settings.HUBSPOT_API_URL),
-            "hubspot_token": secret_decrypt(sealed) if sealed else "",
-        }
+        hubspot_args = {"hubspot_url": settings.HUBSPOT_API_URL, "hubspot_token": ""}
     try:
         integration = integration_connect(
             salesforce_url=grant.instance_url,

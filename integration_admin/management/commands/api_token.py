@@ -57,12 +57,14 @@ class Command(BaseCommand):
         except User.DoesNotExist:
             raise CommandError(f"No user {username!r}.") from None
         tokens = get_token_model().objects.filter(user=user)
-        if expires_days is not None and (list_tokens or revoke or revoke_all):
+        # ``--revoke ""`` (an empty shell variable) must not fall through to creating a token.
+        revoking = revoke is not None or revoke_all
+        if expires_days is not None and (list_tokens or revoking):
             raise CommandError("--expires-days only goes with creating a token.")
         if list_tokens:
             self._list(user, tokens.order_by("created"))
-        elif revoke or revoke_all:
-            if revoke:
+        elif revoking:
+            if revoke is not None:
                 tokens = tokens.filter(token_key=revoke)
                 if not tokens.exists():
                     raise CommandError(f"{username} has no token with prefix {revoke!r}.")

@@ -1,6 +1,7 @@
 """Connect the integration to a Salesforce org and a HubSpot account, verifying both."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -32,6 +33,14 @@ class Command(BaseCommand):
         hs.add_argument("--hubspot-client-secret", default="")
 
     def handle(self, *args, **opts):
+        for side, option in (("Salesforce", "salesforce_url"), ("HubSpot", "hubspot_url")):
+            try:
+                urlsplit(opts[option]).port  # noqa: B018 - raises for a malformed host or port
+            except ValueError as error:
+                flag = "--" + option.replace("_", "-")
+                raise CommandError(
+                    f"{side}: {opts[option]} is not a valid URL ({error}); check {flag}"
+                ) from error
         ca = ""
         if opts["salesforce_ca"]:
             path = Path(opts["salesforce_ca"])

@@ -1,5 +1,6 @@
 """Create (or reset) the admin login and print it."""
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -18,6 +19,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **opts):
+        # As the Django admin's user form checks it: an empty, too long or oddly spelled name
+        # would make a login nobody can use (or a database error on PostgreSQL).
+        user_model = get_user_model()
+        field = user_model._meta.get_field(user_model.USERNAME_FIELD)
+        try:
+            field.clean(opts["username"], None)
+        except ValidationError as error:
+            raise CommandError(
+                f"Username {opts['username']!r} refused, nothing changed: "
+                f"{' '.join(error.messages)}"
+            ) from error
         try:
             user, password, created = admin_user_ensure(
                 username=opts["username"], password=opts["password"]
