@@ -392,13 +392,17 @@ def integration_set_state(
     reason: str = "",
     actor: AbstractBaseUser | None = None,
 ) -> Integration:
-    """Pause, resume, suspend or disconnect the integration."""
+    """Pause, resume, suspend or disconnect the integration. A disconnected one stays so: only
+    connecting (``integration_connect``) brings it back, not a cycle that was still running
+    when the admin disconnected and then pauses or suspends."""
     if state not in Integration.State.values:
         raise ValueError(f"unknown state {state!r}")
     with transaction.atomic():
         integration = Integration.objects.select_for_update().get(pk=integration.pk)
         previous = integration.state
         if previous == state and integration.state_reason == reason:
+            return integration
+        if previous == Integration.State.DISCONNECTED:
             return integration
         _state_write(integration, state, reason)
         audit_event_record(

@@ -155,3 +155,16 @@ def test_a_record_failing_another_way_takes_its_older_errors_along_to_the_next_r
     old.refresh_from_db()
     assert old.next_retry_at == new.next_retry_at  # another record's error moves nothing
     assert other_record.next_retry_at > timezone.now()
+
+
+@pytest.mark.django_db
+def test_a_cycle_ending_after_a_disconnect_leaves_the_integration_disconnected():
+    """A cycle still running when the admin disconnects may end paused or suspended: the
+    integration stays disconnected (the header, and the schedule's guard, say so)."""
+    from sync_engine.services import integration_set_state
+
+    integration = IntegrationFactory(state=Integration.State.DISCONNECTED, state_reason="bye")
+    for state in (Integration.State.PAUSED, Integration.State.SUSPENDED):
+        integration_set_state(integration=integration, state=state, reason="late cycle")
+        integration.refresh_from_db()
+        assert (integration.state, integration.state_reason) == ("disconnected", "bye")
