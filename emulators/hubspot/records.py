@@ -146,10 +146,11 @@ class Crm:
         out = []
         for spec in specs:
             to_id = str(((spec or {}).get("to") or {}).get("id", ""))
-            for type_spec in spec.get("types") or []:
-                assoc = self.association_type(
-                    type_spec.get("associationCategory"), type_spec.get("associationTypeId")
-                )
+            types = spec.get("types")
+            if not isinstance(types, list) or not types:
+                raise validation_error("Each association needs its types")
+            for type_spec in types:
+                assoc = self.requested_association_type(type_spec)
                 if assoc.from_type != object_type.id:
                     raise validation_error(
                         f"association type id {assoc.type_id} doesn't exist between "
@@ -165,6 +166,17 @@ class Crm:
                     )
                 out.append((assoc, target.id))
         return out
+
+    def requested_association_type(self, spec: Any) -> AssocType:
+        """An ``{"associationCategory","associationTypeId"}`` from a request: HubSpot
+        requires both (the control plane may name a type by its id alone)."""
+        if not isinstance(spec, dict) or any(
+            spec.get(key) in (None, "") for key in ("associationCategory", "associationTypeId")
+        ):
+            raise validation_error(
+                "Each association type needs an associationCategory and an associationTypeId"
+            )
+        return self.association_type(spec["associationCategory"], spec["associationTypeId"])
 
     def association_type(self, category: Any, type_id: Any) -> AssocType:
         try:

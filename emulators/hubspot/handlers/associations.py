@@ -75,10 +75,7 @@ class AssociationHandlers:
             raise validation_error("At least one association type is required")
         out = []
         for spec in specs:
-            spec = spec or {}
-            assoc = self.crm.association_type(
-                spec.get("associationCategory"), spec.get("associationTypeId")
-            )
+            assoc = self.crm.requested_association_type(spec)
             if assoc.from_type != from_t.id or assoc.to_type != to_t.id:
                 raise validation_error(
                     f"association type id {assoc.type_id} doesn't exist between "
