@@ -29,6 +29,7 @@ from .models import (
     HubSpotConnection,
     Integration,
     ObjectSync,
+    RecordLink,
     ResyncRequest,
     SalesforceConnection,
     SchemaCache,
@@ -153,10 +154,13 @@ def integration_connect(
     hubspot_client_id: str = "",
     hubspot_client_secret: str = "",
     actor: AbstractBaseUser | None = None,
+    another_account: bool = False,
 ) -> Integration:
     """Verify both connections with one cheap call each, then store them and mark the
     integration connected. Raises :class:`ConnectionCheckFailed` naming the failing side;
-    nothing is stored then."""
+    nothing is stored then. So does a Salesforce org or HubSpot account other than the one
+    the integration's links were made with (``connected_before``), unless
+    ``another_account``: the links would pair records of different systems."""
     from .connectors.hubspot import HubSpotConnector
     from .connectors.salesforce import SalesforceConnector
 
@@ -234,6 +238,8 @@ def integration_connect(
         account = hs.account_details()  # zone dates activities (UTC when unknown)
     hubspot.portal_id = str(account.get("portalId", ""))[:32]
     hubspot.last_verified_at = timezone.now()
+    if not another_account:
+        _refuse_another_account(integration, salesforce.organization_id, hubspot.portal_id)
 
     with transaction.atomic():
         SalesforceConnection.objects.filter(integration=integration).delete()
@@ -267,6 +273,51 @@ def integration_connect(
             },
         )
     return integration
+
+
+def connected_before(integration: Integration) -> tuple[str, str]:
+    """The Salesforce org id and HubSpot account id the integration is, or was last,
+    connected to ("" when unknown): the stored connections, else the last disconnect's
+    audit event."""
+    salesforce = SalesforceConnection.objects.filter(integration=integration).first()
+    hubspot = HubSpotConnection.objects.filter(integration=integration).first()
+    org = salesforce.organization_id if salesforce else ""
+    portal = hubspot.portal_id if hubspot else ""
+    if not (org and portal):
+        last = (
+            AuditEvent.objects.filter(integration=integration, action="integration.disconnected")
+            .order_by("-id")
+            .first()
+        )
+        details = (last.details or {}) if last else {}
+        org = org or str(details.get("salesforce_org") or "")
+        portal = portal or str(details.get("hubspot_account") or "")
+    return org, portal
+
+
+def _refuse_another_account(integration: Integration, org: str, portal: str) -> None:
+    """Refuse an org or account other than the one the links were made with (both ids known
+    on each side; nothing to refuse before the first link)."""
+    if not RecordLink.objects.filter(integration=integration).exists():
+        return
+    before_org, before_portal = connected_before(integration)
+    if org and before_org and org != before_org:
+        raise ConnectionCheckFailed(
+            f"Salesforce org {org} is not org {before_org}, whose records the integration's "
+            "links point at",
+            system=System.SALESFORCE,
+            hint="sign in to the org the integration synced with; for another org, start from "
+            "a fresh installation (manage.py connect --another-account takes it anyway)",
+        )
+    if portal and before_portal and portal != before_portal:
+        raise ConnectionCheckFailed(
+            f"HubSpot account {portal} is not account {before_portal}, whose records the "
+            "integration's links point at",
+            system=System.HUBSPOT,
+            hint="use a token of the account the integration synced with; for another "
+            "account, start from a fresh installation (manage.py connect --another-account "
+            "takes it anyway)",
+        )
 
 
 def hubspot_host_allowed(host: str) -> bool:

@@ -31,6 +31,13 @@ class Command(BaseCommand):
         hs.add_argument("--hubspot-refresh-token", default="")
         hs.add_argument("--hubspot-client-id", default="")
         hs.add_argument("--hubspot-client-secret", default="")
+        parser.add_argument(
+            "--another-account",
+            action="store_true",
+            help="connect a Salesforce org or HubSpot account other than the one the "
+            "integration's links were made with (they would pair unrelated records: a fresh "
+            "installation is the safe way)",
+        )
 
     def handle(self, *args, **opts):
         for side, option in (("Salesforce", "salesforce_url"), ("HubSpot", "hubspot_url")):
@@ -70,6 +77,7 @@ class Command(BaseCommand):
                 hubspot_refresh_token=opts["hubspot_refresh_token"],
                 hubspot_client_id=opts["hubspot_client_id"],
                 hubspot_client_secret=opts["hubspot_client_secret"],
+                another_account=opts["another_account"],
             )
         except ConnectionCheckFailed as error:
             raise CommandError(f"Could not connect. {error}") from error

@@ -15,7 +15,7 @@ from sync_engine.models import AuditEvent, Integration, SalesforceConnection
 pytestmark = pytest.mark.django_db
 
 
-def connect(emulators, **overrides) -> str:
+def connect(emulators, *flags: str, **overrides) -> str:
     options = {
         "salesforce_url": emulators.salesforce.url,
         "salesforce_token": "cli-sf-token",
@@ -29,7 +29,7 @@ def connect(emulators, **overrides) -> str:
         if value is not None:
             args += [f"--{key.replace('_', '-')}", value]
     out = StringIO()
-    call_command("connect", *args, stdout=out)
+    call_command("connect", *args, *flags, stdout=out)
     return out.getvalue()
 
 
@@ -175,3 +175,31 @@ def test_refresh_token_needs_a_client_id(emulators):
 def test_salesforce_needs_https(emulators):
     with pytest.raises(CommandError, match="not an https:// URL"):
         connect(emulators, salesforce_url="http://127.0.0.1:1")
+
+
+def test_another_org_than_the_links_were_made_with_is_refused_unless_asked_for(emulators):
+    """Links pair records of one org with one account: connecting another org (or account)
+    over them would pair unrelated records. A disconnect between doesn't change that."""
+    from sync_engine.models import HubSpotConnection, RecordLink
+    from sync_engine.services import integration_disconnect
+
+    connect(emulators)
+    integration = Integration.objects.get()
+    RecordLink.objects.create(
+        integration=integration, object="contacts", hubspot_id="1", salesforce_id="00Q1",
+        salesforce_type="Lead",
+    )  # fmt: skip
+    org = SalesforceConnection.objects.get().organization_id
+    assert org  # the emulator says which org it is
+    SalesforceConnection.objects.update(organization_id="00D000000000OLD")  # synced before
+    with pytest.raises(CommandError, match="is not org 00D000000000OLD") as refused:
+        connect(emulators)
+    assert "fresh installation" in str(refused.value)
+    integration_disconnect(integration=integration)
+    with pytest.raises(CommandError, match="is not org 00D000000000OLD"):
+        connect(emulators)
+    assert "Connected." in connect(emulators, "--another-account")
+    assert SalesforceConnection.objects.get().organization_id == org
+    HubSpotConnection.objects.update(portal_id="999")
+    with pytest.raises(CommandError, match="HubSpot account .* is not account 999"):
+        connect(emulators)
