@@ -98,7 +98,8 @@ def viewer_client(viewer_user):
 
 class _FormReader(HTMLParser):
     """What a browser would post from the form ``form_id`` as the page draws it: hidden
-    inputs, checked boxes and radios, typed values, each named select's selected option."""
+    inputs, checked boxes and radios, typed values, each named select's selected option,
+    those of its controls placed outside it (``form="…"``) too."""
 
     def __init__(self, form_id: str | None) -> None:
         super().__init__()
@@ -109,7 +110,12 @@ class _FormReader(HTMLParser):
         attrs = dict(attrs)
         if tag == "form":
             self.inside = self.form_id is None or attrs.get("id") == self.form_id
-        if not self.inside or "disabled" in attrs or "form" in attrs:
+        if "disabled" in attrs:
+            return
+        owner = attrs.get("form")  # a control placed elsewhere, posted with form ``owner``
+        if (owner is None and not self.inside) or (
+            owner is not None and (self.form_id is None or owner != self.form_id)
+        ):
             return
         name, kind = attrs.get("name"), attrs.get("type", "text")
         if tag == "input" and name:

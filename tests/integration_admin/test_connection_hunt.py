@@ -32,8 +32,11 @@ def test_a_rejected_hubspot_token_is_replaced_on_the_connection_page(
     html = admin_client.get("/connection/").content.decode()
     assert "HubSpot: the credentials were rejected. Reconnect on the Connection tab." in html
 
-    form = page_form(html)
+    form = page_form(html, "connect-form")
     assert "hubspot_token" in form and "rotated-away-token" not in html
+    # Offered in the HubSpot card, posted with Reconnect Salesforce.
+    hubspot_card = html.split('id="hubspot-connection"')[1].split("</section>")[0]
+    assert 'name="hubspot_token"' in hubspot_card
     form["hubspot_token"] = "new-private-app-token"
     response = admin_client.post("/connection/salesforce/connect/", form)
     back = authorize(emulators, response["Location"])
@@ -55,7 +58,7 @@ def test_reconnecting_without_a_new_hubspot_token_keeps_the_stored_one(
     admin_client, live, emulators, page_form
 ):
     stored = HubSpotConnection.objects.get(integration=live).access_token
-    form = page_form(admin_client.get("/connection/").content)
+    form = page_form(admin_client.get("/connection/").content, "connect-form")
     assert form["hubspot_token"] == ""  # offered, left empty
     response = admin_client.post("/connection/salesforce/connect/", form)
     back = authorize(emulators, response["Location"])
