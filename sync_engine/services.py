@@ -301,23 +301,18 @@ def _refuse_another_account(integration: Integration, org: str, portal: str) -> 
     if not RecordLink.objects.filter(integration=integration).exists():
         return
     before_org, before_portal = connected_before(integration)
-    if org and before_org and org != before_org:
-        raise ConnectionCheckFailed(
-            f"Salesforce org {org} is not org {before_org}, whose records the integration's "
-            "links point at",
-            system=System.SALESFORCE,
-            hint="sign in to the org the integration synced with; for another org, start from "
-            "a fresh installation (manage.py connect --another-account takes it anyway)",
-        )
-    if portal and before_portal and portal != before_portal:
-        raise ConnectionCheckFailed(
-            f"HubSpot account {portal} is not account {before_portal}, whose records the "
-            "integration's links point at",
-            system=System.HUBSPOT,
-            hint="use a token of the account the integration synced with; for another "
-            "account, start from a fresh installation (manage.py connect --another-account "
-            "takes it anyway)",
-        )
+    for system, label, noun, now, before, advice in (
+        (System.SALESFORCE, "Salesforce", "org", org, before_org, "sign in to the org"),
+        (System.HUBSPOT, "HubSpot", "account", portal, before_portal, "use a token of the account"),
+    ):
+        if now and before and now != before:
+            raise ConnectionCheckFailed(
+                f"{label} {noun} {now} is not {noun} {before}, whose records the integration's "
+                "links point at",
+                system=system,
+                hint=f"{advice} the integration synced with; for another {noun}, start from a "
+                "fresh installation (manage.py connect --another-account takes it anyway)",
+            )
 
 
 def hubspot_host_allowed(host: str) -> bool:

@@ -831,6 +831,14 @@ def test_a_waiting_salesforce_task_syncs_in_the_cycle_after_its_lead_does(
 
 
 # --- crash safety ---------------------------------------------------------------------------
+def task_external_id(emulators) -> None:
+    """The org gets ``Task.HubSpot_Id__c``, a unique external id Task creates upsert by."""
+    emulators.salesforce.app.run_action(
+        "add_field", object="Task", field="HubSpot_Id__c", type="string", length=60,
+        external_id=True, unique=True,
+    )  # fmt: skip
+
+
 def cycle_dies_before_its_links(activities, monkeypatch) -> None:
     """A cycle whose worker dies after its creates landed, before their links were stored."""
     revive = crash_on_creates(monkeypatch)
@@ -915,10 +923,7 @@ def test_a_crash_then_an_edit_reaches_the_task_found_by_its_external_id(
     activities, linked_person, hs_person, sf_person, emulators, monkeypatch
 ):
     lead, contact = linked_person
-    emulators.salesforce.app.run_action(
-        "add_field", object="Task", field="HubSpot_Id__c", type="string", length=60,
-        external_id=True, unique=True,
-    )  # fmt: skip
+    task_external_id(emulators)
     activities.settings(hubspot_notes=True)
     note = engagement(hs_person, "notes", contact, hs_note_body="Prefers email")
     cycle_dies_before_its_links(activities, monkeypatch)
@@ -952,10 +957,7 @@ def test_with_an_external_id_on_task_creates_are_upserts_that_survive_a_crash(
     activities, linked_person, hs_person, sf_person, emulators, monkeypatch
 ):
     lead, contact = linked_person
-    emulators.salesforce.app.run_action(
-        "add_field", object="Task", field="HubSpot_Id__c", type="string", length=60,
-        external_id=True, unique=True,
-    )  # fmt: skip
+    task_external_id(emulators)
     activities.settings(hubspot_notes=True, salesforce_tasks=True)
     note = engagement(hs_person, "notes", contact, hs_note_body="Prefers email")
     cycle_dies_before_its_links(activities, monkeypatch)

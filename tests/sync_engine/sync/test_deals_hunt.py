@@ -16,6 +16,25 @@ def company_of(account: str) -> str:
     return RecordLink.objects.get(object="companies", salesforce_id=account).hubspot_id
 
 
+def company_sync(integration, on: bool) -> None:
+    object_settings_update(integration=integration, object_name="companies", changes={}, enabled=on)
+
+
+def account_moved_while_company_sync_off(deals, integration, sf_person, hs_person, name: str):
+    """A synced deal whose opportunity moves from account "First" to "Second" while company
+    sync is off (read so by a cycle): (deal, opportunity, first, second)."""
+    first = sf_person.Account.create({"Name": "First"})["id"]
+    second = sf_person.Account.create({"Name": "Second"})["id"]
+    opportunity = new_opportunity(sf_person, Name=name, AccountId=first)
+    deals.all()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    assert deal_companies(hs_person, deal) == [company_of(first)]
+    company_sync(integration, on=False)
+    sf_person.Opportunity.update(opportunity, {"AccountId": second})
+    deals.all()  # the opportunity is read while company sync is off
+    return deal, opportunity, first, second
+
+
 def test_an_account_changed_while_company_sync_was_off_moves_the_deal_once_it_is_on(
     with_companies,
     integration,
@@ -23,23 +42,12 @@ def test_an_account_changed_while_company_sync_was_off_moves_the_deal_once_it_is
     hs_person,
 ):
     deals = with_companies
-    first = sf_person.Account.create({"Name": "First"})["id"]
-    second = sf_person.Account.create({"Name": "Second"})["id"]
-    opportunity = new_opportunity(sf_person, Name="Moves account", AccountId=first)
-    deals.all()
-    deal = deals.link(salesforce_id=opportunity).hubspot_id
-    assert deal_companies(hs_person, deal) == [company_of(first)]
-
-    object_settings_update(
-        integration=integration, object_name="companies", changes={}, enabled=False
+    deal, opportunity, first, second = account_moved_while_company_sync_off(
+        deals, integration, sf_person, hs_person, "Moves account"
     )
-    sf_person.Opportunity.update(opportunity, {"AccountId": second})
-    deals.all()  # the opportunity is read while company sync is off
-    assert deal_companies(hs_person, deal) == [company_of(first)]
+    assert deal_companies(hs_person, deal) == [company_of(first)]  # not moved while off
 
-    object_settings_update(
-        integration=integration, object_name="companies", changes={}, enabled=True
-    )
+    company_sync(integration, on=True)
     deals.all()
     assert deal_companies(hs_person, deal) == [company_of(second)]
     assert sf_person.Opportunity.get(opportunity)["AccountId"] == second
@@ -75,21 +83,12 @@ def test_a_moved_account_of_a_deal_taken_out_of_the_synced_pipelines_isnt_read_e
     from sync_engine.sync.deals import ACCOUNT_MOVED
 
     deals = with_companies
-    first = sf_person.Account.create({"Name": "First"})["id"]
-    second = sf_person.Account.create({"Name": "Second"})["id"]
-    opportunity = new_opportunity(sf_person, Name="Leaves the pipeline", AccountId=first)
-    deals.all()
-    deal = deals.link(salesforce_id=opportunity).hubspot_id
-    object_settings_update(
-        integration=integration, object_name="companies", changes={}, enabled=False
+    deal, _opportunity, first, _second = account_moved_while_company_sync_off(
+        deals, integration, sf_person, hs_person, "Leaves the pipeline"
     )
-    sf_person.Opportunity.update(opportunity, {"AccountId": second})
-    deals.all()
     hs_deal_update(hs_person, deal, pipeline="default", dealstage="qualifiedtobuy")
     deals.all()  # out of the synced pipelines now
-    object_settings_update(
-        integration=integration, object_name="companies", changes={}, enabled=True
-    )
+    company_sync(integration, on=True)
     deals.all()
     assert ACCOUNT_MOVED not in deals.link(hubspot_id=deal).snapshot
     assert deal_companies(hs_person, deal) == [company_of(first)]  # it opted out
