@@ -279,16 +279,18 @@ def connected_before(integration: Integration) -> tuple[str, str]:
     """The Salesforce org id and HubSpot account id the integration is, or was last,
     connected to ("" when unknown): the stored connections, else the last disconnect's
     audit event."""
+    from .selectors import audit_events_query
+
+    # Read from the database: the connections being made are already the integration's
+    # in memory (a one-to-one sets its reverse side), and must not answer for the stored.
     salesforce = SalesforceConnection.objects.filter(integration=integration).first()
     hubspot = HubSpotConnection.objects.filter(integration=integration).first()
     org = salesforce.organization_id if salesforce else ""
     portal = hubspot.portal_id if hubspot else ""
     if not (org and portal):
-        last = (
-            AuditEvent.objects.filter(integration=integration, action="integration.disconnected")
-            .order_by("-id")
-            .first()
-        )
+        last = audit_events_query(
+            integration=integration, action="integration.disconnected"
+        ).first()
         details = (last.details or {}) if last else {}
         org = org or str(details.get("salesforce_org") or "")
         portal = portal or str(details.get("hubspot_account") or "")

@@ -660,12 +660,13 @@ class ContactSync(PairSync):
         """Contacts whose Salesforce person was deleted go with *Delete* on, but not those
         outside the inclusion list: they receive no Salesforce changes, a delete neither
         (spec §6.4, §6.5). They stay in HubSpot, unlinked."""
-        if not self.settings.inclusion_list_id:
-            return hubspot_ids
-        kept = [i for i in hubspot_ids if not self.in_list(i)]
-        for hubspot_id in kept:
-            self.skipped("outside_list", f"hubspot:{hubspot_id}", held=self.list_missing)
-        return [i for i in hubspot_ids if i not in kept]
+        archived = []
+        for hubspot_id in hubspot_ids:
+            if self.in_list(hubspot_id):
+                archived.append(hubspot_id)
+            else:
+                self.skipped("outside_list", f"hubspot:{hubspot_id}", held=self.list_missing)
+        return archived
 
     def in_list(self, hubspot_id: str) -> bool:
         """Whether the HubSpot contact syncs: there's no inclusion list, or it's a member (of
@@ -1067,7 +1068,7 @@ class ContactSync(PairSync):
                         mapping=mapping,
                         prop=prop,
                         name=name,
-                        sf_type=self.ctx.field_type(sobject, name),
+                        sf_type=sf_type,
                         kind=self.value_type(sobject, name, prop),
                         rule=SyncRule(mapping.rule),
                         owner=prop == OWNER_PROPERTY,
@@ -1076,7 +1077,7 @@ class ContactSync(PairSync):
                         hs_writable=self.ctx.hubspot_writable(prop),
                         sf_updateable=self.ctx.writable(sobject, name, create=False),
                         sf_createable=self.ctx.writable(sobject, name, create=True),
-                        plain=self.ctx.field_type(sobject, name) not in TYPED,
+                        plain=sf_type not in TYPED,
                         dropdown=hs_type == "enumeration"
                         and prop != OWNER_PROPERTY
                         and ranges is None,
@@ -1084,7 +1085,7 @@ class ContactSync(PairSync):
                         ranges=ranges,
                         unchecked_is_blank=(
                             SyncRule(mapping.rule) == SyncRule.PREFER_SALESFORCE_UNLESS_BLANK
-                            and self.ctx.field_type(sobject, name) == "boolean"
+                            and sf_type == "boolean"
                             and not self.ctx.hubspot_writable(prop)
                         ),
                     )

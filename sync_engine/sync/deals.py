@@ -1320,7 +1320,7 @@ class DealSync(PairSync):
             pair = DealPair(SOBJECT, record, obj, link, hs_history=self.history_of(obj))
             if self.in_synced_pipeline(pair):
                 pairs.append(pair)
-            elif link.snapshot.pop(ACCOUNT_MOVED, None) is not None:
+            elif link.snapshot.pop(ACCOUNT_MOVED, None):
                 # Out of the synced pipelines it isn't put in step, so it isn't read again
                 # every cycle for that; its snapshot's account still differs, so a move
                 # back applies it.

@@ -667,7 +667,7 @@ class PairSync:
         self.before_repointing(repointed)
         for link, master in repointed:
             link.salesforce_id = master
-            link.save(update_fields=["salesforce_id"])
+        rows_update(RecordLink, [link for link, _ in repointed], ["salesforce_id"])
         self.counts["links_repointed"] += len(repointed)
         archived = self.archivable(archive)
         self.hubspot_archive(archived)

@@ -913,9 +913,11 @@ def test_a_crash_then_a_cleared_description_clears_the_engagement_found(
          "Description": "Left a message"}
     )["id"]  # fmt: skip
     cycle_dies_before_its_links(activities, monkeypatch)
+    [call] = engagements(hs_person, "calls")
+    body = engagement_get(hs_person, "calls", call.id, "hs_call_body")["hs_call_body"]
+    assert body == "Left a message"  # the lost create carried it
     sf_person.Task.update(task, {"Description": None})
     assert activities().counts["matched"] == 1
-    [call] = engagements(hs_person, "calls")
     assert not engagement_get(hs_person, "calls", call.id, "hs_call_body").get("hs_call_body")
 
 

@@ -9,6 +9,7 @@ from sync_engine.services import object_sync_get_or_create
 from sync_engine.sync.cycle import sync_cycle_run
 
 from .test_custom_objects import Projects, coded_projects, projects, set_up, writes  # noqa: F401
+from .test_custom_objects_failures import open_errors
 
 
 def contacts_cycle(integration) -> None:
@@ -63,10 +64,6 @@ def test_a_hubspot_contact_synced_with_a_lead_waits_instead_of_failing_the_proje
     assert sf_person.Project__c.get(project)["Contact__c"] == converted
     assert sf_person.Project__c.get(created["Id"])["Contact__c"] == converted
     assert not SyncError.objects.filter(object=name, resolved_at__isnull=True).exists()
-
-
-def open_errors(name: str):
-    return SyncError.objects.filter(object=name, resolved_at__isnull=True)
 
 
 def test_two_new_hubspot_records_with_one_external_id_make_one_project_and_an_error(
