@@ -20,16 +20,23 @@ objects of both sides, and ten quiet minutes again. Targets: at most 6 Salesforc
 HubSpot calls per 1,000 records, and an idle cycle of 1 Salesforce call. Records are the links
 the initial sync made, and the edits for the changes phase. The emulator process, the engine's
 database and connection are set up as in ``bench/sync_contacts.py`` (whose helpers this uses).
+
+Under the table, each measured phase's HubSpot floor: the calls no poller can go below for that
+work (one search per HubSpot type polled, one write per type written), and so the smallest
+cycle the per-1,000 target can be met at.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import importlib.util
+import math
 import random
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,6 +134,18 @@ class Phase:
     rss_mb: float = 0.0
     cycles: int = 0
     notes: list[str] = field(default_factory=list)
+    operations: Counter = field(default_factory=Counter)  # HubSpot operation -> calls
+
+    def hubspot_floor(self) -> int:
+        """The fewest HubSpot calls any poller needs for these cycles' work: one search per
+        HubSpot type it polls (HubSpot has no change feed across types) and one write per
+        type it writes (no batch spans types)."""
+        searched = {op for op in self.operations if op.endswith(".search")}
+        written = {op.split(".")[0] for op in self.operations
+                   if op.split(".", 1)[-1].startswith("batch.")
+                   and op.split(".")[-1] in ("create", "update", "upsert", "archive")
+                   and not op.startswith("associations")}  # fmt: skip
+        return len(searched) + len(written)
 
     def per_1000(self, calls: int) -> float | None:
         return calls * 1000 / self.records if self.records else None
@@ -152,8 +171,9 @@ def cycle_over_every_pair(integration, phase: Phase) -> bool:
     phase.hubspot_calls += hs_after - hs_before
     phase.rss_mb = max(phase.rss_mb, base.rss_peak_mb())
     phase.cycles += 1
+    ops = base.operations_since(integration, last_call)
+    phase.operations.update({k[3:]: v for k, v in ops.items() if k.startswith("HS ")})
     if VERBOSE:
-        ops = base.operations_since(integration, last_call)
         print(f"  {phase.name} #{phase.cycles} calls: "
               + ", ".join(f"{k} {v}" for k, v in sorted(ops.items(), key=lambda i: -i[1])),
               file=sys.stderr)  # fmt: skip
@@ -169,6 +189,9 @@ def cycle_over_every_pair(integration, phase: Phase) -> bool:
     return quiet
 
 
+COUNTED = ("salesforce_calls", "hubspot_calls", "seconds", "cycles", "operations")
+
+
 def until_quiet(integration, name: str, *, records: int | None, max_cycles: int = 8) -> Phase:
     """Cycles until one neither writes nor fails anything. The phase is the cycles that did the
     work; the quiet one that confirms it (an idle cycle right after, which re-reads the
@@ -177,11 +200,11 @@ def until_quiet(integration, name: str, *, records: int | None, max_cycles: int 
     links_before = base.links_count(integration)
     for _ in range(max_cycles):
         before = Phase("before")
-        for key in ("salesforce_calls", "hubspot_calls", "seconds", "cycles"):
-            setattr(before, key, getattr(phase, key))
+        for key in COUNTED:
+            setattr(before, key, copy.copy(getattr(phase, key)))
         if cycle_over_every_pair(integration, phase):
             if before.cycles:
-                for key in ("salesforce_calls", "hubspot_calls", "seconds", "cycles"):
+                for key in COUNTED:
                     setattr(phase, key, getattr(before, key))
             break
     phase.records = base.links_count(integration) - links_before if records is None else records
@@ -258,6 +281,14 @@ def print_table(phases: list[Phase]) -> bool:
         verdicts.append((f"{p.name}: peak RSS", p.rss_mb <= TARGET_RSS_MB))
     for label, ok in verdicts:
         print(f"  {'met ' if ok else 'MISSED'}  {label}")
+    print()
+    for p in phases:
+        if p.records and p.cycles:
+            floor = p.hubspot_floor()
+            print(f"  {p.name}: HubSpot floor {floor} calls ({floor * 1000 / p.records:.1f}/1k):"
+                  f" one search per type polled and one write per type written, per cycle;"
+                  f" {TARGET_HS_PER_1000}/1k needs at least"
+                  f" {math.ceil(floor * 1000 / TARGET_HS_PER_1000):,} records a cycle")  # fmt: skip
     return all(ok for _, ok in verdicts)
 
 
