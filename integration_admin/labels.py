@@ -573,6 +573,10 @@ ENGINE_MESSAGE_LABELS: dict[str, Promise] = {
         "Salesforce campaign %(campaign)s couldn't be read: %(error)s"
     ),
     engine_imports.NOT_CONNECTED: _("The integration isn't connected."),
+    engine_imports.SUSPENDED: _(
+        "Syncing is suspended (see the status bar), so nothing can sync: mend its "
+        "cause, then clear the suspension."
+    ),
     engine_imports.UNKNOWN_OBJECT: _("Unknown object to import: %(object)s"),
     engine_imports.ALREADY_RUNNING: _("An import of %(label)s is already running."),
     engine_imports.ANOTHER_RUNNING: _("Another import of this object is running."),

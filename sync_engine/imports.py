@@ -115,6 +115,10 @@ STOPPED_BY_ERROR = "{error} Resume the import to continue where it stopped."
 STOPPED_BY_DEFECT = "Unexpected error: {kind}: {error}"
 CAMPAIGN_MEMBERS = "Campaign members: {campaign}"  # a campaign import's label
 NOT_CONNECTED = "The integration isn't connected."
+SUSPENDED = (
+    "Syncing is suspended (see the status bar), so nothing can sync: mend its cause, then "
+    "clear the suspension."
+)
 UNKNOWN_OBJECT = "Unknown object to import: {object}"
 ALREADY_RUNNING = "An import of {label} is already running."
 ANOTHER_RUNNING = "Another import of this object is running."
@@ -384,8 +388,7 @@ def import_start(
     campaign (``campaign:<Id>``) is read first (one call): it must exist and be active."""
     from .services import audit_event_record
 
-    if not integration.is_connected:
-        raise ImportRefused(NOT_CONNECTED)
+    _refuse_unless_connected(integration)
     target = import_target(integration=integration, object_name=object_name)
     if target is None:
         raise ImportRefused(UNKNOWN_OBJECT.format(object=object_name))
@@ -493,6 +496,7 @@ def import_resume(
 
     if not import_resumable(job):
         raise ImportRefused(ONLY_STOPPED_RESUME)
+    _refuse_unless_connected(job.integration)
     target = job_target(job)
     if target is not None:
         _refuse_while_pair_off(job.integration, target)
@@ -525,6 +529,17 @@ def import_resume(
         if enqueue:
             _enqueue(job)
     return job
+
+
+def _refuse_unless_connected(integration: Integration) -> None:
+    """Paused (the allocation or Salesforce's org limit used up) is still connected: every
+    call asks the budget first, so the import runs once calls are free, or stops saying why.
+    Suspended waits for the admin to mend its cause, as the cycles do."""
+    integration.refresh_from_db(fields=["state"])
+    if integration.state == Integration.State.SUSPENDED:
+        raise ImportRefused(SUSPENDED)
+    if integration.state not in (Integration.State.CONNECTED, Integration.State.PAUSED):
+        raise ImportRefused(NOT_CONNECTED)
 
 
 def _enqueue(job: ImportJob) -> None:
