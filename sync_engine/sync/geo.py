@@ -2,8 +2,9 @@
 
 ISO 3166 (pycountry) is the reference: a value may arrive as a code (``NL``, ``NLD``), a name
 (``Netherlands``), an official or common name, or a common alias (``Holland``, ``USA``, ``UK``).
-Salesforce's standard picklists use the ISO short names ("integration values") and configure
-states only for a few countries; a state for any other country is dropped instead of failing.
+Salesforce's standard picklists (``geo_standard``) mostly use the ISO short names ("integration
+values"), with spellings of their own ("Vietnam", "Gujarat", "Rome"), and configure states only for
+a few countries; a state for any other country is dropped instead of failing.
 The org's own configuration (:class:`Picklists`, from the stored describe of its ``…CountryCode``
 and dependent ``…StateCode`` fields) says which countries have states and what they are called;
 the standard configuration stands in when the describe doesn't say.
@@ -19,12 +20,15 @@ from functools import cache
 
 import pycountry
 
+from .geo_standard import COUNTRIES as STANDARD_COUNTRIES
+from .geo_standard import STATES as STANDARD_STATES
+
 # Countries whose states/provinces Salesforce configures out of the box: used when the stored
 # describe doesn't say which countries the org configures states for.
-COUNTRIES_WITH_STATES = frozenset({"US", "CA", "AU", "BR", "CN", "IN", "IE", "IT", "MX"})
+COUNTRIES_WITH_STATES = frozenset(STANDARD_STATES)
 
-# Salesforce's standard names where they differ from pycountry's ISO short name.
-SALESFORCE_COUNTRY_NAMES = {"TW": "Taiwan", "TR": "Turkey", "CZ": "Czech Republic"}
+# Salesforce's standard names (its default integration values), which are not always ISO's.
+SALESFORCE_COUNTRY_NAMES = STANDARD_COUNTRIES
 
 COUNTRY_ALIASES = {
     "usa": "US",
@@ -108,7 +112,8 @@ def country_name(code: str) -> str:
     """Salesforce's standard name (its default integration value) for an ISO alpha-2 code."""
     if code in SALESFORCE_COUNTRY_NAMES:
         return SALESFORCE_COUNTRY_NAMES[code]
-    return pycountry.countries.get(alpha_2=code).name
+    country = pycountry.countries.get(alpha_2=code)
+    return country.name if country else code
 
 
 @cache
@@ -144,8 +149,7 @@ class Picklists:
     """The org's State and Country/Territory picklists: each country's integration value
     (``countries``: ISO code -> name) and each country's states (``states``: country code ->
     {state code: name}). ``states`` is None when the describe doesn't say which country a
-    state belongs to: the standard configuration (``COUNTRIES_WITH_STATES``, ISO names) then
-    stands in."""
+    state belongs to: Salesforce's standard configuration (``geo_standard``) then stands in."""
 
     def __init__(
         self,
@@ -192,16 +196,15 @@ class Picklists:
     def state(self, country: str, value: str | None) -> tuple[str, str] | None:
         """(code, name) of a state of ``country`` as the org configures it, from its code, its
         name or any ISO spelling of it; None when the org doesn't have it for that country."""
-        if self.states is None:
-            return state_lookup(country, value)
         if not value or not value.strip():
             return None
         index = self._state_keys.get(country)
         if index is None:
             index = self._state_keys[country] = {}
-            for code, name in self.states.get(country, {}).items():
+            states = (STANDARD_STATES if self.states is None else self.states).get(country, {})
+            for code, name in states.items():
                 index.setdefault(_key(name), (code, name))
-            for code, name in self.states.get(country, {}).items():
+            for code, name in states.items():
                 index.setdefault(_key(code), (code, name))
         found = index.get(_key(value))
         iso = None if found else state_lookup(country, value)

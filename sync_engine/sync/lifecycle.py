@@ -77,8 +77,24 @@ REFUSED_STREAM = "contacts:lifecycle-refused"
 LABEL_PROPERTIES = {"contacts": ["email", "firstname", "lastname"], "companies": ["name"]}
 
 
-def later(stage: str, than: str | None) -> bool:
-    return RANK.get(stage, -1) > RANK.get(than or "", -1)
+def later(stage: str, than: str | None, rank: dict[str, int] = RANK) -> bool:
+    """Whether ``stage`` is ahead of ``than`` (blank: before every stage). A stage ``rank``
+    doesn't know is never behind: it may be a custom stage placed after ``stage``."""
+    if not than:
+        return stage in rank
+    if than not in rank:
+        return False
+    return rank.get(stage, -1) > rank[than]
+
+
+def stage_rank(prop: Any) -> dict[str, int]:
+    """HubSpot's order of its lifecycle stages (``prop``: the property as read), standard and
+    custom ones: what "forward" means (spec §7)."""
+    options = sorted(
+        enumerate(getattr(prop, "options", None) or []),
+        key=lambda o: (getattr(o[1], "display_order", None) is None, o[1].display_order or 0, o[0]),
+    )
+    return {o.value: i for i, (_, o) in enumerate(options)} or RANK
 
 
 LIFECYCLE_STREAMS = ("salesforce:OpportunityContactRole", "salesforce:Opportunity")
@@ -107,6 +123,8 @@ class LifecycleTransitions:
         )
         # Where this cycle's read of opportunities begins (see ``streams``).
         self.read_from: datetime | None = None
+        # HubSpot's own stage order by object type, read when a record has a custom stage.
+        self._ranks: dict[str, dict[str, int]] = {}
 
     def streams(self) -> list[SoqlStream]:
         integration = self.ctx.integration
@@ -318,10 +336,12 @@ class LifecycleTransitions:
             i: refused[i] if i in refused and later(refused[i], stage) else stage
             for i, stage in wanted.items()
         }
+        now = {i: (o.properties or {}).get("lifecyclestage") or "" for i, o in found.items()}
+        rank = self._rank(object_type, set(now.values()))
         updates = [
             {"id": i, "properties": {"lifecyclestage": stage}}
             for i, stage in stages.items()
-            if i in found and later(stage, (found[i].properties or {}).get("lifecyclestage"))
+            if i in found and later(stage, now[i], rank)
         ]
         failed: dict[str, Any] = {}
         if updates:
@@ -334,6 +354,21 @@ class LifecycleTransitions:
             ended=[i for i in wanted if i in refused and i not in failed],
             failed={i: (stages[i], error, found[i]) for i, error in failed.items()},
         )
+
+    def _rank(self, object_type: str, stages: set[str]) -> dict[str, int]:
+        """The stage order to move ``object_type`` records by: the standard one, unless one of
+        ``stages`` (the records' current stages) is a custom stage, when HubSpot's own order
+        is read (once a cycle; one HubSpot call, no Salesforce call)."""
+        if all(not s or s in RANK for s in stages):
+            return RANK
+        if object_type not in self._ranks:
+            prop = with_retries(
+                lambda: self.ctx.hubspot.property_get(
+                    object_type=object_type, name="lifecyclestage"
+                )
+            )
+            self._ranks[object_type] = stage_rank(prop)
+        return self._ranks[object_type]
 
     def _settle(
         self, object_type: str, *, ended: list[str], failed: dict[str, tuple[str, Any, Any]]
