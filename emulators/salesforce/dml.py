@@ -159,6 +159,7 @@ class Writer:
             merged["OwnerId"] = ctx.user_id
         merged.update(changes)
         self._assign(obj, merged, ctx)
+        self._check_owner(obj, merged.get("OwnerId"), ctx)
         changes = {k: merged.get(k) for k in merged}
         self._required(obj, merged)
         self._derive(obj, merged, changes, creating=True, old=None, ctx=ctx)
@@ -210,6 +211,8 @@ class Writer:
                         "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{name}]", [name]
                     )
         self._assign(obj, changes, ctx)
+        if changes.get("OwnerId") != rec.get("OwnerId"):
+            self._check_owner(obj, changes.get("OwnerId"), ctx)
         merged = dict(rec)
         merged.update(changes)
         self._derive(obj, merged, changes, creating=False, old=rec, ctx=ctx)
@@ -477,6 +480,19 @@ class Writer:
         if stored is not None and f.type == "reference":
             self._check_reference(f, stored)
         return stored
+
+    def _check_owner(self, obj: ObjectDef, owner_id: Any, ctx: Ctx) -> None:
+        """Records can't be given to a deactivated user (a queue or an active user only)."""
+        if ctx.system or not isinstance(owner_id, str):
+            return
+        user = self.store.get("User", owner_id)
+        if user is not None and not user.get("IsActive", True):
+            raise SfError(
+                "INACTIVE_OWNER_OR_USER",
+                f"operation performed with inactive user [{owner_id}] as owner of "
+                f"{obj.label.lower()}",
+                [],
+            )
 
     def _check_reference(self, f: FieldDef, target_id: str) -> None:
         schema = self.app.schema

@@ -70,6 +70,7 @@ class FieldDef:
         "is_number",
         "is_id",
         "calculated",
+        "filterable",
     )
 
     def __init__(self, raw: dict[str, Any]) -> None:
@@ -105,6 +106,13 @@ class FieldDef:
                 self.condition = "state_country"
             elif self.name == "RecordTypeId":
                 self.condition = "record_type"
+        # Long text areas and compound fields can be selected but not filtered or sorted on;
+        # SOQL enforces this and describe says so.
+        self.filterable = not (
+            (self.type == "textarea" and self.length > 255) or self.type in ("address", "location")
+        )
+        self.raw.setdefault("filterable", self.filterable)
+        self.raw.setdefault("sortable", self.filterable)
         self.is_text = self.type in TEXT_TYPES
         self.is_number = self.type in NUMBER_TYPES
         self.is_id = self.type in ID_TYPES

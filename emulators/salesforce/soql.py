@@ -757,9 +757,24 @@ class Compiler:
 
     # --- select list ---------------------------------------------------------------------
     def _plan(self, plan: list[tuple], fields: list[ResolvedField]) -> None:
+        selected: set[str] = set()
+
+        def once(resolved: ResolvedField) -> None:
+            # Salesforce refuses a field selected twice, whatever the casing or whether one
+            # of the two came from FIELDS(...).
+            key = ".".join(resolved.out_path).lower()
+            if key in selected:
+                raise SfError(
+                    "INVALID_FIELD",
+                    f"duplicate field selected: {'.'.join(resolved.out_path)}",
+                    None,
+                )
+            selected.add(key)
+
         for item in self.q.select:
             if isinstance(item, FieldRef):
                 resolved = self.resolve(item)
+                once(resolved)
                 fields.append(resolved)
                 _plan_add(plan, resolved.refs, resolved.out_path, resolved.field.name)
             elif isinstance(item, FieldsFn):
@@ -772,6 +787,7 @@ class Compiler:
                 for f in self.visible.values():
                     if item.kind == "ALL" or (item.kind == "CUSTOM") == f.custom:
                         rf = ResolvedField(f, [], [self.obj], self._getter([], f.name), [f.name])
+                        once(rf)
                         fields.append(rf)
                         _plan_add(plan, [], [f.name], f.name)
             elif isinstance(item, SubQuery):
@@ -812,6 +828,17 @@ class Compiler:
         return ("child", rel_name, child_obj, fk, compiled)
 
     # --- WHERE ---------------------------------------------------------------------------
+    def _usable(self, ref: FieldRef, verb: str) -> ResolvedField:
+        """A field in WHERE (``filtered``) or ORDER BY (``sorted``): long text areas and
+        compound fields can be selected but not filtered or sorted on."""
+        rf = self.resolve(ref)
+        f = rf.field
+        if not f.filterable:
+            raise self.error(
+                "INVALID_FIELD", ref.pos, f"field '{f.name}' can not be {verb} in a query call"
+            )
+        return rf
+
     def condition(self, node: Any) -> Callable[[dict[str, Any]], bool]:
         if isinstance(node, BoolOp):
             parts = [self.condition(item) for item in node.items]
@@ -903,7 +930,7 @@ class Compiler:
         return (start.isoformat(), end.isoformat())
 
     def comparison(self, node: Comparison) -> Callable[[dict[str, Any]], bool]:
-        rf = self.resolve(node.field)
+        rf = self._usable(node.field, "filtered")
         f, get, op = rf.field, rf.getter, node.op
         if op in ("includes", "excludes"):
             wanted = [
@@ -945,7 +972,7 @@ class Compiler:
         return _compare(get, op, value, fold)
 
     def in_list(self, node: InList) -> Callable[[dict[str, Any]], bool]:
-        rf = self.resolve(node.field)
+        rf = self._usable(node.field, "filtered")
         f, get = rf.field, rf.getter
         values = [self._operand(f, lit) for lit in node.values]
         if any(isinstance(v, tuple) for v in values):
@@ -1002,7 +1029,7 @@ class Compiler:
             return None, []
         passes = []
         for item in items:
-            rf = self.resolve(item.field)
+            rf = self._usable(item.field, "sorted")
             nulls_first = item.nulls_first if item.nulls_first is not None else not item.descending
             passes.append((_sort_key(rf, nulls_first, item.descending), item.descending))
         directions = {desc for _, desc in passes}

@@ -31,6 +31,14 @@ def type_error(f: FieldDef, value: Any) -> SfError:
     )
 
 
+def out_of_range(f: FieldDef, value: Any) -> SfError:
+    return SfError(
+        "NUMBER_OUTSIDE_VALID_RANGE",
+        f"{f.label}: value outside of valid range on numeric field: {value}",
+        [f.name],
+    )
+
+
 def coerce(f: FieldDef, value: Any) -> Any:
     """The stored form of ``value`` for field ``f``; raises SfError when it does not fit."""
     if value is None:
@@ -76,13 +84,19 @@ def coerce(f: FieldDef, value: Any) -> Any:
     if t == "int":
         if isinstance(value, bool):
             raise type_error(f, value)
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and _INT_RE.match(value.strip()):
-            return int(value)
-        raise type_error(f, value)
+        whole = (
+            isinstance(value, int)
+            or (isinstance(value, float) and value.is_integer())
+            or (isinstance(value, str) and _INT_RE.match(value.strip()))
+        )
+        if not whole:
+            raise type_error(f, value)
+        number = int(value)
+        # An int field holds at most ``digits`` digits (NumberOfEmployees: 8), and 32 bits.
+        digits = f.raw.get("digits") or 0
+        if (digits and len(str(abs(number))) > digits) or abs(number) > 2**31 - 1:
+            raise out_of_range(f, value)
+        return number
     if f.is_number:
         if isinstance(value, bool):
             raise type_error(f, value)
@@ -97,11 +111,7 @@ def coerce(f: FieldDef, value: Any) -> Any:
         if f.precision:
             whole_digits = f.precision - f.scale
             if abs(number) >= 10**whole_digits:
-                raise SfError(
-                    "NUMBER_OUTSIDE_VALID_RANGE",
-                    f"{f.label}: value outside of valid range on numeric field: {value}",
-                    [f.name],
-                )
+                raise out_of_range(f, value)
         return round(number, f.scale) if f.scale else number
     if t == "date":
         if isinstance(value, str):

@@ -20,6 +20,7 @@ from ..dml import Ctx
 from ..errors import SfError
 from ..query import OrgResolver
 from ..soql import CountAll, SubQuery, compile_query, parse
+from .collections import duplicate_external_id, external_id_key, repeated_external_ids
 
 if TYPE_CHECKING:
     from ..app import SalesforceApp
@@ -36,9 +37,11 @@ LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
 INGEST_OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete")
 QUERY_OPERATIONS = ("query", "queryAll")
 ROWS_PER_BATCH = 10_000
+CHUNK_ROWS = 200  # rows Salesforce writes in one transaction within a batch
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 DEFAULT_MAX_RECORDS = 50_000
 NULL_MARKER = "#N/A"
+COMPOUND_TYPES = ("address", "location")
 
 
 def register(app: SalesforceApp) -> None:
@@ -281,8 +284,17 @@ class Bulk2:
             user_id=request.sf_user, collection=True, version=request.params.get("version", "59.0")
         )
         writer = self.app.writer
-        for row in rows:
-            body = _row_body(header, row)
+        bodies = [_row_body(header, row) for row in rows]
+        repeated: list[set[str]] = []
+        if operation == "upsert":
+            # Salesforce writes a job's rows 200 at a time; rows of one chunk that share an
+            # external id all fail (rows in different chunks are an insert, then an update).
+            ext_field = obj.fields[info["externalIdFieldName"]]
+            repeated = [
+                repeated_external_ids(bodies[i : i + CHUNK_ROWS], ext_field)
+                for i in range(0, len(bodies), CHUNK_ROWS)
+            ]
+        for index, (row, body) in enumerate(zip(rows, bodies, strict=True)):
             record_id = next((v for k, v in body.items() if k.lower() == "id"), None)
             try:
                 if operation == "insert":
@@ -295,6 +307,8 @@ class Bulk2:
                 elif operation == "upsert":
                     ext = info["externalIdFieldName"]
                     value = next((v for k, v in body.items() if k.lower() == ext.lower()), None)
+                    if value and external_id_key(ext_field, value) in repeated[index // CHUNK_ROWS]:
+                        raise duplicate_external_id(ext_field, value)
                     record_id, created = writer.upsert(obj, ext, value, body, ctx)
                 else:
                     created, record_id = False, writer.delete(obj, record_id or "", ctx)
@@ -364,6 +378,9 @@ class Bulk2:
             return error.response()
         except Exception as error:  # a parse error: report it like the REST query would
             return _error("MALFORMED_QUERY", str(error))
+        if any(f.field.type in COMPOUND_TYPES for f in compiled.fields):
+            # Bulk queries read addresses and geolocations by their parts only.
+            return _error("API_ERROR", "Selecting compound data not supported in Bulk Query")
         job = self._new_job(request, "query", body, compiled.obj.name)
         job["info"]["query"] = soql
         job["ids"] = [r["Id"] for r in self.app.queries.scan(compiled, query_all=query_all)]

@@ -15,6 +15,7 @@ from ..dml import Ctx
 from ..errors import ROLLED_BACK, SfError, malformed_id
 from ..ids import normalize
 from ..render import record_json, resolve_fields
+from ..schema import FieldDef
 
 if TYPE_CHECKING:
     from ..app import SalesforceApp
@@ -40,6 +41,31 @@ def _limit_error() -> Response:
         f"record limit reached. cannot submit more than {MAX_RECORDS} records into this call",
         None,
     ).response()
+
+
+def external_id_key(ext: FieldDef, value: Any) -> str:
+    text = str(value)
+    return text if ext.case_sensitive else text.lower()
+
+
+def repeated_external_ids(records: list[Any], ext: FieldDef) -> set[str]:
+    """External-id values more than one record of one upsert call carries: Salesforce fails
+    every one of those records rather than picking one to create and the others to update."""
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for record in records:
+        if not isinstance(record, dict):
+            continue
+        value = next((v for k, v in record.items() if k.lower() == ext.lower), None)
+        if value is None or value == "":
+            continue
+        key = external_id_key(ext, value)
+        (repeated if key in seen else seen).add(key)
+    return repeated
+
+
+def duplicate_external_id(ext: FieldDef, value: Any) -> SfError:
+    return SfError("DUPLICATE_VALUE", f"Duplicate external id specified: {value}", [ext.name])
 
 
 def _as_bool(value: Any) -> bool:
@@ -172,6 +198,8 @@ class Collections:
         except SfError as error:
             return SfError(error.code, error.message, None, 400).response()
 
+        repeated = repeated_external_ids(parsed[0], ext)
+
         def op(record: Any, ctx: Ctx) -> dict[str, Any]:
             record_obj = self._type_of(record)
             if record_obj is not obj:
@@ -183,6 +211,8 @@ class Collections:
             value = next((v for k, v in record.items() if k.lower() == ext.lower), None)
             if value is None or value == "":
                 raise SfError("MISSING_ARGUMENT", f"{ext.name} not specified", [ext.name])
+            if external_id_key(ext, value) in repeated:
+                raise duplicate_external_id(ext, value)
             try:
                 record_id, created = self.app.writer.upsert(obj, ext.name, value, record, ctx)
             except SfError as error:

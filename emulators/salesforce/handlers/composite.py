@@ -69,8 +69,10 @@ def _substitute(value: Any, results: dict[str, Any]) -> Any:
     return value
 
 
-def _is_query_or_collection(path: str) -> bool:
-    return bool(re.search(r"/(query|queryAll)(/|$)|/composite/sobjects", path))
+def _is_query_or_collection(url: str) -> bool:
+    # On the path alone: ``/query?q=...`` is as much a query as ``/query/?q=...``.
+    path = urlsplit(url).path
+    return bool(re.search(r"/(query|queryAll)(/|$)|/composite/sobjects(/|$)", path))
 
 
 def _subrequest(
