@@ -1041,16 +1041,21 @@ def mapping_validate(
     if not fields:
         names = " or ".join(SALESFORCE_OBJECTS[object_name])
         raise SettingsError({"salesforce_field": f"{names} has no field '{salesforce_field}'"})
-    sf_type = next(iter(fields.values()))["type"]
-    if not is_compatible(hs_type=prop["type"], hs_field_type=prop["fieldType"], sf_type=sf_type):
+    # Lead and Contact may each have the field, as different types: both must fit (§8.1).
+    types = {sobject: field["type"] for sobject, field in fields.items()}
+    for sobject, sf_type in types.items():
+        if is_compatible(hs_type=prop["type"], hs_field_type=prop["fieldType"], sf_type=sf_type):
+            continue
+        which = f": {sobject}'s {salesforce_field} is one" if len(set(types.values())) > 1 else ""
         raise SettingsError(
             {
                 "salesforce_field": (
                     f"A HubSpot {prop['type']} ({prop['fieldType']}) property can't map to a "
-                    f"Salesforce {sf_type} field"
+                    f"Salesforce {sf_type} field{which}"
                 )
             }
         )
+    sf_type = next(iter(types.values()))
     taken = FieldMapping.objects.filter(integration=integration, object=object_name)
     if taken.filter(hubspot_property=hubspot_property).exists():
         raise SettingsError({"hubspot_property": f"'{hubspot_property}' is already mapped"})
@@ -1101,14 +1106,17 @@ def mapping_create(
         salesforce_field=salesforce_field,
         rule=rule,
     )
-    mapping = FieldMapping.objects.create(
-        integration=integration,
-        object=object_name,
-        hubspot_property=hubspot_property,
-        salesforce_field=salesforce_field,
-        rule=rule,
-        **checked,
-    )
+    with transaction.atomic():
+        mapping = FieldMapping.objects.create(
+            integration=integration,
+            object=object_name,
+            hubspot_property=hubspot_property,
+            salesforce_field=salesforce_field,
+            rule=rule,
+            **checked,
+        )
+        # What a former mapping of the property last synced is no baseline for this field.
+        _snapshots_forget(integration=integration, object_name=object_name, prop=hubspot_property)
     audit_event_record(
         action="mapping.created",
         integration=integration,
@@ -1184,7 +1192,37 @@ def mapping_delete(*, mapping: FieldMapping, actor: AbstractBaseUser | None = No
             "rule": mapping.rule,
         },
     )
-    mapping.delete()
+    with transaction.atomic():
+        mapping.delete()
+        _snapshots_forget(
+            integration=mapping.integration,
+            object_name=mapping.object,
+            prop=mapping.hubspot_property,
+        )
+
+
+def _snapshots_forget(*, integration: Integration, object_name: str, prop: str) -> None:
+    """Drop ``prop`` from the pair's link snapshots (the values last synced). Kept, the value
+    of a mapping deleted would be the baseline of the next mapping of that property, to
+    another field: that field, blank or different, would read as changed in Salesforce and
+    overwrite, or clear, HubSpot's value at the record's next sync (§8.2: not retroactive)."""
+    from django.db import connections, router
+    from django.db.models.expressions import RawSQL
+
+    links = RecordLink.objects.filter(
+        integration=integration, object=object_name, snapshot__has_key=prop
+    )
+    vendor = connections[router.db_for_write(RecordLink)].vendor
+    if vendor == "postgresql":
+        links.update(snapshot=RawSQL("snapshot - %s", (prop,)))
+    elif vendor == "sqlite":
+        links.update(snapshot=RawSQL("json_remove(snapshot, %s)", (f'$."{prop}"',)))
+    else:
+        changed = []
+        for link in links.only("pk", "snapshot").iterator(chunk_size=1000):
+            link.snapshot.pop(prop, None)
+            changed.append(link)
+        RecordLink.objects.bulk_update(changed, ["snapshot"], batch_size=500)
 
 
 # --- sync errors --------------------------------------------------------------------------

@@ -81,6 +81,17 @@ HUBSPOT_NOUNS = {
 }
 # Records per Salesforce write call: five sObject Collections of 200 in one composite request.
 SALESFORCE_COLLECTION = COLLECTION_WRITE_SIZE * COLLECTIONS_PER_COMPOSITE
+# Salesforce refuses a whole record for one field's value with these: the record's other
+# values are sent again without it, so one value (a picklist value Salesforce lacks, text
+# longer than its field) doesn't hold back the rest; its typed error stays (spec §4).
+VALUE_REFUSALS = frozenset(
+    {
+        "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+        "STRING_TOO_LONG",
+        "INVALID_TYPE_ON_FIELD_IN_RECORD",
+        "NUMBER_OUTSIDE_VALID_RANGE",
+    }
+)
 T = TypeVar("T")
 # When a link's sides changed and when it synced: written by every commit, read by none of
 # the merges, so the hot paths load links without them (``.defer(*LINK_MOMENTS)``).
@@ -880,12 +891,46 @@ class PairSync:
             )
             for result in chunk_results
         ]
+        again = []
         for pair, result in zip(updates, results, strict=True):
             if result.get("success"):
                 self.counts["updated_in_salesforce"] += 1
+                continue
+            refused = self.values_refused(pair, result)
+            self.record_salesforce_failure(pair, result)
+            if refused:
+                self.values_held_back(pair, refused)
+                again.append(pair)
             else:
                 pair.salesforce_failed = True
-                self.record_salesforce_failure(pair, result)
+        if again:  # the rest of those records, once more (each round drops a field)
+            self.salesforce_updates(again, sobject)
+
+    def values_refused(self, pair: Pair, result: dict) -> set[str]:
+        """The fields of an update Salesforce refused for their values alone (a picklist
+        value it lacks, text too long...) when the update has other fields to send without
+        them, each one a mapping's: else nothing (the record fails whole, as before)."""
+        errors = result.get("errors") or []
+        if not errors or any(e.get("statusCode") not in VALUE_REFUSALS for e in errors):
+            return set()
+        sent = pair.to_salesforce
+        named = {n for e in errors for n in e.get("fields") or ()}
+        refused = {n if n in sent else f"{n}Code" for n in named}
+        if not named or not refused <= set(sent) or refused == set(sent):
+            return set()
+        mapped = {self.ctx.mapped_field(m, pair.sobject) for m in self.ctx.mappings}
+        mapped |= {f"{name}Code" for name in mapped if name}
+        return refused if refused <= mapped else set()
+
+    def values_held_back(self, pair: Pair, fields: set[str]) -> None:
+        """Leave ``fields`` out of the pair's update: their values stay unsynced in the
+        snapshot (so their retry sends them again) and their error stays open."""
+        for name in fields:
+            pair.to_salesforce.pop(name, None)
+        for mapping in self.ctx.mappings:
+            name = self.ctx.mapped_field(mapping, pair.sobject)
+            if name and {name, f"{name}Code"} & fields:
+                pair.snap_salesforce.pop(mapping.hubspot_property, None)
 
     def hubspot_updates(self, pairs: list[Pair]) -> None:
         """Update the linked HubSpot records that have changes (batches of 100)."""
