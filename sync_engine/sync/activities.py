@@ -50,6 +50,10 @@ Rules:
   cycle; those made by a retry (a waiting activity whose contact has synced, an admin's
   Resync) only by the next cycle's retries. A cycle that can't run them all (retries stop at
   75% of the allocation) keeps such a marker for the next cycle that can.
+* **The inclusion list.** Contacts outside the contact inclusion list sync in neither
+  direction (spec §6.5), and neither do their activities: new ones aren't copied, and edits
+  to ones copied earlier stay where they were made (counted as ``skipped_outside_list``).
+  An activity with several contacts goes on one that is in the list.
 * **Contacts not linked yet.** An activity whose contact (or lead) hasn't synced gets a
   *Waiting for contact to sync* error and is retried with the other errors; it syncs once the
   contact has. An activity with no contact at all (or a Salesforce activity without ``WhoId``)
@@ -79,7 +83,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from .. import services
-from ..errors import BadRequest, Conflict, RemoteError
+from ..errors import BadRequest, Conflict, NotFound, RemoteError
 from ..models import (
     ObjectSync,
     RecordLink,
@@ -93,7 +97,9 @@ from .changes import (
     composite_query,
     http_date,
     hubspot_changes,
+    hubspot_list_members,
     ids_queries,
+    list_missing_message,
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
@@ -369,6 +375,8 @@ class ActivitySync(PairSync):
         # HubSpot account's time zone.
         account = services.hubspot_account_details(integration=ctx.integration)
         self.zone = zone_named(account.get("timeZone"))
+        self._members: set[str] | None = None  # the contacts' inclusion list, once read
+        self.list_missing = False  # that list is gone from HubSpot: nobody is in it
 
     def on(self, toggle: str) -> bool:
         return bool(getattr(self.settings, toggle, False))
@@ -386,6 +394,27 @@ class ActivitySync(PairSync):
             and link.snapshot.get("__origin") == origin
             and link.snapshot.get("__type") == kind.name
         )
+
+    def outside_list(self, contacts: list[str]) -> bool:
+        """Whether an activity on these HubSpot contacts is kept from syncing: a contact
+        inclusion list is chosen and none of them is in it. Contacts outside it sync in
+        neither direction (spec §6.5), their activities neither. The list is read once a
+        cycle, only when asked; one gone from HubSpot has no members (as for contacts)."""
+        list_id = self.contact_settings.inclusion_list_id
+        contacts = [c for c in contacts if c]
+        if not list_id or not contacts:
+            return False
+        if self._members is None:
+            try:
+                self._members = hubspot_list_members(self.ctx.hubspot, list_id)
+            except NotFound:
+                log.warning("activities: contact inclusion list %s no longer exists", list_id)
+                self._members, self.list_missing = set(), True
+                self.ctx.run.message = list_missing_message(list_id)
+        return not any(c in self._members for c in contacts)
+
+    def kept_out(self, item: Item) -> None:
+        self.skipped("outside_list", self.error_key(item), held=self.list_missing)
 
     # --- the cycle ------------------------------------------------------------------------
     def run(self) -> None:
@@ -518,7 +547,9 @@ class ActivitySync(PairSync):
             link = links.get(hubspot_key(kind.name, obj.id))
             if link is not None and self.copy_link(kind, link, "salesforce"):
                 item = self.copy_edit_to_salesforce(kind, obj, link)
-                if item.extra["write"]:
+                if self.outside_list([link.snapshot.get("__contact")]):
+                    self.kept_out(item)
+                elif item.extra["write"]:
                     back.append(item)
                 else:
                     self.counts["unchanged"] += 1
@@ -539,7 +570,9 @@ class ActivitySync(PairSync):
                 linked.append(item)
         self.moved_for(linked)
         for item in linked:
-            if "who" not in item.extra and all(
+            if item.extra.get("outside"):
+                self.kept_out(item)
+            elif "who" not in item.extra and all(
                 item.link.snapshot.get(k) == v for k, v in item.values.items()
             ):
                 self.counts["unchanged"] += 1
@@ -619,9 +652,11 @@ class ActivitySync(PairSync):
                     "outside the inclusion list, never syncs.",
                     waits_on={"contacts": contacts},
                 )
+            elif not (inside := [p for p in linked if not self.outside_list([p.hubspot_id])]):
+                self.kept_out(item)
             else:
-                item.target = linked[0].salesforce_id
-                item.extra["owner"] = self.owner_of(linked[0])
+                item.target = inside[0].salesforce_id
+                item.extra["owner"] = self.owner_of(inside[0])
                 ready.append(item)
         return ready
 
@@ -654,9 +689,13 @@ class ActivitySync(PairSync):
         people = self.people_of(items)
         for item in items:
             _, linked = people[item.hubspot_id]
+            inside = [p for p in linked if not self.outside_list([p.hubspot_id])]
+            if linked and not inside:
+                item.extra["outside"] = True
+                continue
             on = item.link.snapshot.get("WhoId")
             if linked and on not in {person.salesforce_id for person in linked}:
-                item.extra["who"] = linked[0].salesforce_id
+                item.extra["who"] = inside[0].salesforce_id
 
     def owner_of(self, person: RecordLink) -> str:
         """The owner a Task on this lead or contact gets (spec §13: the record's owner): its
@@ -1002,6 +1041,7 @@ class ActivitySync(PairSync):
                 salesforce_id__in=[r["Id"] for r in fresh],
             )
         }
+        contacts_of = self.task_people(links.values())
         updates: list[Item] = []
         new: list[Item] = []
         settled: list[Item] = []
@@ -1022,12 +1062,14 @@ class ActivitySync(PairSync):
                 self.skipped("before_turned_on", key)
                 continue
             link = links.get(record["Id"])
-            if link is None and self.ours(record):
+            if link is None and sobject == "Task" and self.ours(record):  # (no Event is ours)
                 self.skipped("own", key)
                 continue
             if link is not None and sobject == "Task" and self.copy_link(kind, link, "hubspot"):
                 item = self.copy_edit_to_hubspot(kind, record, link, stamp)
-                if item.extra["write"]:
+                if self.outside_list([contacts_of.get(link.snapshot.get("WhoId") or "")]):
+                    self.kept_out(item)
+                elif item.extra["write"]:
                     back.append(item)
                 else:
                     self.counts["unchanged"] += 1
@@ -1048,7 +1090,9 @@ class ActivitySync(PairSync):
                 linked.append(item)
         self.moved_in_salesforce(linked)
         for item in linked:
-            if "moves" not in item.extra and all(
+            if self.outside_list([item.target or item.link.snapshot.get("__contact")]):
+                self.kept_out(item)
+            elif "moves" not in item.extra and all(
                 item.link.snapshot.get(k, "") == v for k, v in item.values.items()
             ):
                 self.counts["unchanged"] += 1
@@ -1067,6 +1111,18 @@ class ActivitySync(PairSync):
         new = self.contact_for(new + copy_again)
         self.create_engagements(new)
         self.commit_items([*updates, *back, *new, *settled], "salesforce", cursor, handled)
+
+    def task_people(self, links) -> dict[str, str]:
+        """With an inclusion list: the HubSpot contact of the lead or contact each Task copy
+        of a HubSpot activity is on (one query); without one, none is needed."""
+        if not self.contact_settings.inclusion_list_id:
+            return {}
+        whos = {w for link in links if (w := link.snapshot.get("WhoId"))}
+        return dict(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration, object="contacts", salesforce_id__in=whos
+            ).values_list("salesforce_id", "hubspot_id")
+        )
 
     def moved_in_salesforce(self, items: list[Item]) -> None:
         """Synced Salesforce activities, edited: the HubSpot contact their ``WhoId`` (Name) is
@@ -1213,6 +1269,8 @@ class ActivitySync(PairSync):
                     "email never syncs.",
                     waits_on={"WhoId": who},
                 )
+            elif self.outside_list([links[who].hubspot_id]):
+                self.kept_out(item)
             else:
                 item.target = links[who].hubspot_id
                 ready.append(item)
