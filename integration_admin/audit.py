@@ -277,6 +277,8 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
             row.notes.append((_("Records"), _text(details["records"])))
         if details.get("error_type"):
             row.notes.append((_("Error type"), str(error_text(details["error_type"]).title)))
+        if details.get("search"):  # "Resync all" as searched: not every error of the type
+            row.notes.append((_("Search"), str(details["search"])))
     elif action == "record.resync_requested":
         row.subject = f"{name_of(details.get('object'))} · {details.get('record', '')}"
     elif action in ("sync.requested", "import.started", "import.cancelled", "import.resumed"):

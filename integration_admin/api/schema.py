@@ -41,7 +41,7 @@ _VALIDATION_ERROR = {
 
 
 class ApiAutoSchema(AutoSchema):
-    """Adds the error answers (400, 401, 403, 404, 406, 415, 429, 503) to each operation."""
+    """Adds the error answers (400, 401, 403, 404, 406, 409, 415, 429, 503) to each operation."""
 
     def _component(self, name: str, schema: dict) -> dict:
         component = ResolvedComponent(
@@ -84,6 +84,8 @@ class ApiAutoSchema(AutoSchema):
         default = NOT_CONNECTED if self.path.startswith("/api/v1/") else None
         if not_found := getattr(self.view, "not_found", default):
             responses[404] = OpenApiResponse(error, description=not_found)
+        if conflict := getattr(self.view, "conflict", None):
+            responses[409] = OpenApiResponse(error, description=conflict)
         if unavailable := getattr(self.view, "remote_unavailable", {}).get(self.method):
             responses[503] = OpenApiResponse(error, description=unavailable)
         if not any(r.media_type == "application/json" for r in self.view.get_renderers()):

@@ -95,7 +95,9 @@ class StrictSerializer(serializers.Serializer):
             if key in known:
                 refused[key] = [self.cant_change.get(key, CANT_CHANGE)]
             else:
-                refused[key] = [f"Unknown field: this endpoint takes {_one_of(takes)}."]
+                refused[key] = [
+                    f"Unknown field: this endpoint takes {_one_of(takes) or 'no fields'}."
+                ]
         return refused
 
     def to_internal_value(self, data):
@@ -199,6 +201,11 @@ class AllocationSerializer(StrictSerializer):
         help_text="Salesforce API calls per rolling 24 hours the integration may spend; at "
         "most `limited_by_salesforce`.",
     )
+
+
+class ClearSuspensionSerializer(StrictSerializer):
+    # No fields: a body, if any, is an empty object.
+    pass
 
 
 class ObjectSettingsField(serializers.DictField):
@@ -358,12 +365,23 @@ class ResyncSerializer(StrictSerializer):
         ERROR_TYPES, "an error type", required=False, help_text="Only errors of this type."
     )
     all = serializers.BooleanField(
-        default=False, help_text="Resync every current error (of `error_type`, if given)."
+        default=False,
+        help_text="Resync every current error (of `error_type`, and that `q` finds, if given).",
+    )
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="With `all`: only the errors this search finds, as `errors/?q=` lists them.",
     )
 
     def validate(self, data):
         if not data.get("all") and not data.get("ids"):
             raise serializers.ValidationError("Give `ids`, or `all: true`.")
+        if data.get("q", "").strip() and not data.get("all"):
+            raise serializers.ValidationError(
+                {"q": ["A search goes with `all: true`: the ids are the errors."]}
+            )
         return data
 
 
@@ -409,6 +427,15 @@ class ErrorFilterSerializer(serializers.Serializer):
     )
     resolved = serializers.BooleanField(
         required=False, default=False, help_text="true: past errors instead of current ones."
+    )
+
+
+class AuditFilterSerializer(serializers.Serializer):
+    action = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Only actions starting with this, e.g. `settings` or `integration.allocation`.",
     )
 
 

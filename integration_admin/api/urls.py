@@ -6,6 +6,11 @@ app_name = "api"
 
 urlpatterns = [
     path("integration/", views.IntegrationView.as_view(), name="integration"),
+    path(
+        "integration/clear-suspension/",
+        views.ClearSuspensionView.as_view(),
+        name="clear_suspension",
+    ),
     # str, not slug: custom object pairs are named "custom:<n>"
     path("settings/<str:object_name>/", views.ObjectSettingsView.as_view(), name="object_settings"),
     path("mappings/", views.MappingListView.as_view(), name="mappings"),

@@ -25,7 +25,7 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from sync_engine.errors import ConnectorError
-from sync_engine.models import SyncObject
+from sync_engine.models import Integration, SyncObject
 from sync_engine.object_settings import (
     CUSTOM_PREFIX,
     SETTINGS_CLASSES,
@@ -55,6 +55,7 @@ from sync_engine.selectors import (
     sync_runs_query,
 )
 from sync_engine.services import (
+    integration_set_state,
     integration_update_allocation,
     mapping_create,
     mapping_delete,
@@ -67,9 +68,12 @@ from sync_engine.services import (
 from ..exports import errors_csv_rows
 from .renderers import CSVRenderer
 from .serializers import (
+    CUSTOM_PAIR,
     OBJECT_PAIR_SCHEMA,
     AllocationSerializer,
     AuditEventSerializer,
+    AuditFilterSerializer,
+    ClearSuspensionSerializer,
     ErrorCardSerializer,
     ErrorFilterSerializer,
     IntegrationSerializer,
@@ -114,9 +118,15 @@ class RemoteUnavailable(APIException):
     default_code = "remote_unavailable"
 
 
-def _filters(request: Request, serializer_class: type[Serializer]) -> dict:
+def _filters(request: Request, serializer_class: type[Serializer], *, paged: bool = True) -> dict:
     """The query parameters, checked: an unknown value is a 400 naming the allowed ones, not
-    an empty list."""
+    an empty list; so is a parameter the endpoint doesn't take (``?error_type=`` on errors/
+    would otherwise answer every error as if filtered)."""
+    takes = [*serializer_class().fields, *(["page"] if paged else [])]
+    unknown = [key for key in request.query_params if key not in takes and key != "format"]
+    if unknown:
+        message = f"Unknown query parameter: this endpoint takes {', '.join(takes)}."
+        raise ValidationError({key: [message] for key in unknown})
     filters = serializer_class(data=request.query_params)
     filters.is_valid(raise_exception=True)
     return filters.validated_data
@@ -180,6 +190,34 @@ class IntegrationView(APIView):
         return Response(IntegrationSerializer(self._payload(integration)).data)
 
 
+class Conflict(APIException):
+    """The change doesn't fit the integration's state: nothing changed."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class ClearSuspensionView(APIView):
+    """Clear a suspension, as the header's *Clear suspension* does: syncing resumes on the
+    next cycle (a cause still there suspends it again). Audit-logged."""
+
+    # What the schema says of a 409 (see ``api/schema.py``).
+    conflict = "The integration isn't suspended: nothing to clear, nothing changed."
+
+    @extend_schema(request=None, responses=IntegrationSerializer)
+    def post(self, request: Request) -> Response:
+        integration = _integration()
+        ClearSuspensionSerializer(data=request.data).is_valid(raise_exception=True)
+        if integration.state != Integration.State.SUSPENDED:
+            raise Conflict(
+                f"The integration isn't suspended (it is {integration.state}): nothing to clear."
+            )
+        integration_set_state(
+            integration=integration, state=Integration.State.CONNECTED, actor=request.user
+        )
+        return Response(IntegrationSerializer(IntegrationView()._payload(_integration())).data)
+
+
 OBJECT_NAME = OpenApiParameter("object_name", OBJECT_PAIR_SCHEMA, OpenApiParameter.PATH)
 
 
@@ -191,8 +229,10 @@ class ObjectSettingsView(APIView):
 
     def _object(self, object_name: str) -> str:
         if object_name.startswith(CUSTOM_PREFIX):  # set up by the wizard; never created here
-            row = object_sync_get(integration=_integration(), object_name=object_name)
-            if row is None:
+            # A name no pair can have isn't looked up (PostgreSQL refuses a NUL byte: a 500).
+            valid = CUSTOM_PAIR.fullmatch(object_name) is not None
+            row = valid and object_sync_get(integration=_integration(), object_name=object_name)
+            if not row:
                 raise no_such_pair(object_name)
             return object_name
         if object_name not in SyncObject.values:
@@ -359,8 +399,8 @@ class MappingDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _errors(request: Request):
-    filters = _filters(request, ErrorFilterSerializer)
+def _errors(request: Request, *, paged: bool = True):
+    filters = _filters(request, ErrorFilterSerializer, paged=paged)
     return sync_errors_query(
         integration=_integration(),
         error_type=filters.get("type") or None,
@@ -394,7 +434,7 @@ class ErrorSummaryView(APIView):
 
 class ErrorResyncView(APIView):
     """Queue errors for a retry and start a sync cycle: the given ``ids``, or ``all`` (of
-    ``error_type``, if given)."""
+    ``error_type``, and that the search ``q`` finds, if given)."""
 
     @extend_schema(request=ResyncSerializer, responses=ResyncResultSerializer)
     def post(self, request: Request) -> Response:
@@ -407,6 +447,7 @@ class ErrorResyncView(APIView):
                 integration=integration,
                 error_ids=None if values.get("all") else values["ids"],
                 error_type=values.get("error_type") or None,
+                search=values.get("q", "").strip(),
                 actor=request.user,
             )
         return Response({"queued": count})
@@ -446,7 +487,7 @@ class ErrorExportView(APIView):
     def get(self, request: Request) -> StreamingHttpResponse:
         integration = _integration()
         response = StreamingHttpResponse(
-            errors_csv_rows(integration, _errors(request).iterator(chunk_size=2000)),
+            errors_csv_rows(integration, _errors(request, paged=False).iterator(chunk_size=2000)),
             content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = 'attachment; filename="sync-errors.csv"'
@@ -478,12 +519,12 @@ class AuditListView(generics.ListAPIView):
     not_found = None  # read before connecting too
 
     def get_queryset(self):
-        integration = integration_get_default()
+        filters = _filters(self.request, AuditFilterSerializer)
         return audit_events_query(
-            integration=integration, action=self.request.query_params.get("action") or None
+            integration=integration_get_default(), action=filters.get("action") or None
         )
 
-    @extend_schema(parameters=[OpenApiParameter("action", str)])
+    @extend_schema(parameters=[AuditFilterSerializer])
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 

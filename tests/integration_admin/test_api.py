@@ -519,7 +519,9 @@ def test_resync_refuses_unknown_fields_and_error_types(admin_client, connected):
         "/api/v1/errors/resync/", {"ids": [error.pk], "id": error.pk}, content_type=JSON
     )
     assert response.status_code == 400
-    assert response.json() == {"id": ["Unknown field: this endpoint takes ids, error_type, all."]}
+    assert response.json() == {
+        "id": ["Unknown field: this endpoint takes ids, error_type, all, q."]
+    }
     response = admin_client.post(
         "/api/v1/errors/resync/", {"all": True, "error_type": "nonsense"}, content_type=JSON
     )

@@ -35,7 +35,7 @@ def test_the_panel_the_record_page_the_export_and_the_api_show_the_value_sent(
     export = viewer_client.get("/sync-health/errors/export/?type=picklist")
     rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
     assert rows[1][rows[0].index("Values sent")] == "State=Atlantis <b>"
-    api = viewer_client.get("/api/v1/errors/?error_type=picklist").json()
+    api = viewer_client.get("/api/v1/errors/?type=picklist").json()
     assert api["results"][0]["values"] == {"State": "Atlantis <b>"}
 
 
