@@ -64,6 +64,7 @@ from .pair import (
     hubspot_associations_read,
     hubspot_batch_read,
     hubspot_version,
+    rows_update,
     salesforce_version,
 )
 from .values import ValueConversionError, domain_of, normalize
@@ -103,6 +104,13 @@ CONTACT_ACCOUNT_STREAM = "salesforce:Contact:account"
 HAND_OVER = "__hand_over"
 # On a contact link: the HubSpot company without an account yet that the contact is on.
 WAITING_COMPANY = "__waiting_company"
+# On a contact link: the account being written to the Salesforce contact, noted before the
+# write is sent. A cycle that dies before remembering it (``remember_association``) finds it
+# next time: that account read back is our own write, not a rep's move to copy to HubSpot.
+ACCOUNT_SENT = "__account_sent"
+# On a contact link: the HubSpot primary company being written for a rep's account move,
+# noted before the write is sent, for the same reason (``associate_in_hubspot``).
+COMPANY_SENT = "__company_sent"
 # The record keys of an admin's Syncs whose create failed: their errors' retries create
 # whatever the creation rules say, as the Sync would have.
 FORCED_CREATES = "companies:forced-creates"
@@ -826,20 +834,23 @@ class CompanySync(PairSync):
         contact in step with its HubSpot company (see ``retry_contact_associations``)."""
         if not updates:
             return
+        self.note_sent(ACCOUNT_SENT, {u["Id"]: u["AccountId"] or "" for u in updates})
         results = each_chunk_retried(
             lambda chunk: self.ctx.salesforce.collections_update(sobject="Contact", records=chunk),
             updates,
             SALESFORCE_COLLECTION,
         )
-        done = {}
+        done, refused = {}, {}
         for update, result in zip(updates, results, strict=True):
             if result.get("success"):
                 done[update["Id"]] = update["AccountId"]
             else:
+                refused[update["Id"]] = None
                 contact = SimpleNamespace(id=hubspot_of[update["Id"]], properties={})
                 self.record_salesforce_failure(
                     Pair("Contact", {"Id": update["Id"]}, contact), result
                 )
+        self.note_sent(ACCOUNT_SENT, refused)  # not landed: a rep's move to it is a move
         self.counts[counter] += len(done)
         self.remember_association(done)
         services.sync_errors_resolve(
@@ -847,6 +858,24 @@ class CompanySync(PairSync):
             object_name=OBJECT,
             record_keys=[f"hubspot:{hubspot_of[contact]}" for contact in done],
         )
+
+    def note_sent(self, key: str, values: dict[str, str | None]) -> None:
+        """Note under ``key`` (``ACCOUNT_SENT``, ``COMPANY_SENT``) on each contact link, by
+        its Salesforce contact, the value about to be written; None forgets it."""
+        if not values:
+            return
+        changed = []
+        for link in RecordLink.objects.filter(
+            integration=self.ctx.integration, object="contacts", salesforce_id__in=list(values)
+        ).only("pk", "salesforce_id", "snapshot"):
+            value = values[link.salesforce_id]
+            if link.snapshot.get(key) == value:
+                continue
+            link.snapshot = {k: v for k, v in link.snapshot.items() if k != key}
+            if value is not None:
+                link.snapshot[key] = value
+            changed.append(link)
+        rows_update(RecordLink, changed, ["snapshot"])  # one write, before the CRM's
 
     def remember_association(
         self, accounts: dict[str, str | None], *, only_missing: bool = False
@@ -870,6 +899,8 @@ class CompanySync(PairSync):
                 continue
             snapshot["__account"] = account
             snapshot["__company"] = companies.get(account, "") if account else ""
+            snapshot.pop(ACCOUNT_SENT, None)
+            snapshot.pop(COMPANY_SENT, None)
             if snapshot.pop(WAITING_COMPANY, None):
                 over.append(f"hubspot:{link.hubspot_id}")
             RecordLink.objects.filter(pk=link.pk).update(snapshot=snapshot)
@@ -916,6 +947,16 @@ class CompanySync(PairSync):
                 force or links[r["Id"]].snapshot.get("__account", "") != (r.get("AccountId") or "")
             )
         ]
+        # Our own account write, landed in a cycle that died before remembering it: in
+        # step now, not a rep's move (which would undo a HubSpot move made meanwhile).
+        echoes = {
+            r["Id"]: r.get("AccountId") or ""
+            for r in changed
+            if links[r["Id"]].snapshot.get(ACCOUNT_SENT) == (r.get("AccountId") or "")
+        }
+        if echoes:
+            self.remember_association(echoes)
+            changed = [r for r in changed if r["Id"] not in echoes]
         changed = [
             r for r in changed if self.receives_association(links[r["Id"]].hubspot_id, r["Id"])
         ]
@@ -929,6 +970,9 @@ class CompanySync(PairSync):
                 salesforce_id__in=[r["AccountId"] for r in changed if r.get("AccountId")],
             )
         }
+        changed = self.without_moves_landed(changed, links, companies)
+        if not changed:
+            return
         inputs, removals, done, resolved, waiting = [], [], {}, [], {}
         for record in changed:
             link = links[record["Id"]]
@@ -958,9 +1002,13 @@ class CompanySync(PairSync):
                 )
             done[record["Id"]] = account
             resolved.append(f"salesforce:{record['Id']}")
+        self.note_sent(COMPANY_SENT, {c: companies.get(a or "", "") for c, a in done.items()})
         self.hubspot_dissociate("contacts", OBJECT, removals)
         refused = self.hubspot_associate("contacts", OBJECT, inputs) if inputs else []
         by_hubspot_id = {links[r["Id"]].hubspot_id: r for r in changed}
+        self.note_sent(
+            COMPANY_SENT, {by_hubspot_id[str(f["from"]["id"])]["Id"]: None for f, _ in refused}
+        )
         for failed, error in refused:
             # Not remembered as in step, so a resync (or the contact's next change) tries again.
             record = by_hubspot_id[str(failed["from"]["id"])]
@@ -979,6 +1027,47 @@ class CompanySync(PairSync):
         self.look_at_accounts_now(
             {r.get("AccountId") for r in changed if r["Id"] in waiting} - self.accounts_looked_at
         )
+
+    def without_moves_landed(
+        self, records: list[dict], links: dict[str, RecordLink], companies: dict[str, str]
+    ) -> list[dict]:
+        """Of Salesforce contacts whose account moved, those still to move in HubSpot. A
+        move whose HubSpot write was noted (``COMPANY_SENT``) by a cycle that died before
+        remembering it is looked at in HubSpot (one read per 100 such contacts): landed, it
+        is in step; moved on in HubSpot since, that later move goes to Salesforce; still
+        on the old company, the write never went out and is made now."""
+        noted = [
+            r
+            for r in records
+            if links[r["Id"]].snapshot.get(COMPANY_SENT) is not None
+            and links[r["Id"]].snapshot[COMPANY_SENT] == companies.get(r.get("AccountId") or "", "")
+        ]
+        if not noted:
+            return records
+        found = hubspot_batch_read(
+            self.ctx.hubspot,
+            object_type="contacts",
+            ids=[links[r["Id"]].hubspot_id for r in noted],
+            properties=[COMPANY_PROPERTY],
+        )
+        now = {str(o.id): o for o in found.results}
+        landed, moved_since = {}, []
+        for record in noted:
+            link = links[record["Id"]]
+            obj = now.get(link.hubspot_id)
+            current = ((obj.properties or {}).get(COMPANY_PROPERTY) or "") if obj else None
+            sent, old = link.snapshot[COMPANY_SENT], link.snapshot.get("__company") or ""
+            # Still on the old company, or on none: the write (or the half after the old
+            # company's removal) never went out.
+            if current is None or (current != sent and current in ("", old)):
+                continue
+            landed[record["Id"]] = record.get("AccountId") or ""
+            if current != sent:
+                moved_since.append(obj)
+        self.remember_association(landed)
+        if moved_since:
+            self.associate_in_salesforce(moved_since)
+        return [r for r in records if r["Id"] not in landed]
 
     def look_at_accounts_now(self, account_ids: set[str]) -> None:
         """Accounts contacts wait for that weren't matched this cycle: a contact moving onto
