@@ -15,6 +15,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from sync_engine import imports as engine_imports
+from sync_engine import services as engine_services
 from sync_engine.budget import ALLOCATION_USED, ORG_LIMIT
 from sync_engine.error_types import ERROR_TYPES
 from sync_engine.imports import CAMPAIGN_PREFIX, STANDARD_TARGETS
@@ -587,7 +588,109 @@ ENGINE_MESSAGE_LABELS: dict[str, Promise] = {
     engine_imports.CAMPAIGN_INACTIVE: _(
         "The campaign %(campaign)s isn't active: only active campaigns can be imported."
     ),
+    # the mapping editor's refusals (a field type said as HubSpot's and Salesforce's own
+    # screens say it, ``_message_part``); "Lead or Contact" before "Lead", which it contains
+    engine_services.MAPPING_RULE_UNKNOWN: _("unknown sync rule"),
+    engine_services.MAPPING_NO_PROPERTY: _("HubSpot has no %(pair)s property '%(property)s'"),
+    engine_services.MAPPING_HUBSPOT_USER: _("HubSpot user properties can't be mapped"),
+    engine_services.MAPPING_HUBSPOT_BOOKKEEPING: _(
+        "%(property)s is HubSpot's own bookkeeping: it can't be mapped"
+    ),
+    engine_services.MAPPING_ENGINE_KEY: _(
+        "%(property)s is the integration's own key: it links the records, so it can't be mapped"
+    ),
+    engine_services.MAPPING_SYSTEM_FIELD: _(
+        "%(field)s is a Salesforce system field: it can't be mapped"
+    ),
+    engine_services.MAPPING_NO_FIELD_EITHER: _("%(sobject)s or %(other)s has no field '%(field)s'"),
+    engine_services.MAPPING_NO_FIELD: _("%(sobject)s has no field '%(field)s'"),
+    engine_services.MAPPING_INCOMPATIBLE_ON: _(
+        "A HubSpot %(hubspot_type)s property can't map to a Salesforce %(salesforce_type)s "
+        "field: %(sobject)s's %(field)s is one"
+    ),
+    engine_services.MAPPING_INCOMPATIBLE: _(
+        "A HubSpot %(hubspot_type)s property can't map to a Salesforce %(salesforce_type)s field"
+    ),
+    engine_services.MAPPING_TAKEN: _("'%(name)s' is already mapped"),
+    engine_services.MAPPINGS_LOCKED: _("Turn %(pair)s sync on before changing its mappings"),
+    engine_services.MAPPING_DEFAULT_KEPT: _("Default mappings can't be deleted"),
+    engine_services.TICKET_PROPERTY_NEEDED: _(
+        "HubSpot needs %(property)s on every ticket: it always syncs"
+    ),
+    engine_services.EMAIL_RULES_REFUSED: _(
+        "Email syncs only with 'Prefer Salesforce unless blank' or 'Two-way', so an invalid "
+        "address can't get stuck"
+    ),
+    engine_services.OWNER_RULES_REFUSED: _("The owner always syncs both ways"),
+    engine_services.READ_ONLY_REFUSED: _(
+        "Read-only in Salesforce: only 'Always use Salesforce' or 'Don't sync' can work, writes "
+        "to it fail"
+    ),
+    engine_services.HUBSPOT_READ_ONLY_REFUSED: _(
+        "Read-only in HubSpot: only 'Prefer Salesforce unless blank', 'Two-way' or 'Don't sync' "
+        "can work, its value can only flow to Salesforce"
+    ),
+    engine_services.BOTH_READ_ONLY_REFUSED: _(
+        "Read-only in both HubSpot and Salesforce: this pair can never sync"
+    ),
 }
+
+# A HubSpot property's field type as HubSpot's property editor names it, by its API
+# ``fieldType`` (a calculation's kinds all read "Calculation", but its score, "Score").
+HUBSPOT_FIELD_TYPE_LABELS: dict[str, Promise] = {
+    "text": _("Single-line text"),
+    "textarea": _("Multi-line text"),
+    "select": _("Dropdown select"),
+    "radio": _("Radio select"),
+    "checkbox": _("Multiple checkboxes"),
+    "booleancheckbox": _("Single checkbox"),
+    "number": _("Number"),
+    "date": _("Date picker"),
+    "phonenumber": _("Phone number"),
+    "hubspot_user": _("HubSpot user"),
+    "calculation_score": _("Score"),
+    "calculation": _("Calculation"),
+    "file": _("File"),
+    "html": _("Rich text"),
+}
+# A Salesforce field's type as Setup's Fields & Relationships names it, by its describe
+# ``type``.
+SALESFORCE_TYPE_LABELS: dict[str, Promise] = {
+    "string": _("Text"),
+    "textarea": _("Text Area"),
+    "double": _("Number"),
+    "int": _("Number"),
+    "long": _("Number"),
+    "date": _("Date"),
+    "datetime": _("Date/Time"),
+    "time": _("Time"),
+    "boolean": _("Checkbox"),
+    "picklist": _("Picklist"),
+    "multipicklist": _("Picklist (Multi-Select)"),
+    "combobox": _("Picklist"),
+    "email": _("Email"),
+    "phone": _("Phone"),
+    "url": _("URL"),
+    "currency": _("Currency"),
+    "percent": _("Percent"),
+    "reference": _("Lookup"),
+    "id": _("ID"),
+    "address": _("Address"),
+    "location": _("Geolocation"),
+    "encryptedstring": _("Text (Encrypted)"),
+}
+_HUBSPOT_TYPE = re.compile(r"\w+ \((?P<field_type>\w+)\)")
+
+
+def hubspot_type_label(hubspot_type: str) -> str:
+    """A HubSpot property's "type (fieldType)" as HubSpot's property editor says it ("Dropdown
+    select" for "enumeration (select)"); as given when its field type isn't one we know."""
+    match = _HUBSPOT_TYPE.fullmatch(hubspot_type or "")
+    field_type = match["field_type"] if match else ""
+    if field_type.startswith("calculation_") and field_type not in HUBSPOT_FIELD_TYPE_LABELS:
+        field_type = "calculation"
+    label = HUBSPOT_FIELD_TYPE_LABELS.get(field_type)
+    return str(label) if label else hubspot_type
 
 
 def _template_pattern(template: str) -> re.Pattern:
@@ -644,6 +747,10 @@ def _message_part(name: str, value: str, names: ObjectNames | None, label: str) 
         return target_label(_TARGET_KEYS[value]) if value in _TARGET_KEYS else value
     if name == "system":
         return str(dict(System.choices).get(value.lower(), value))
+    if name == "hubspot_type":
+        return hubspot_type_label(value)
+    if name == "salesforce_type":
+        return str(SALESFORCE_TYPE_LABELS.get(value, value))
     if name == "records" and value.replace(",", "").isdigit():
         return thousands(int(value.replace(",", "")))
     return value

@@ -925,10 +925,38 @@ EMAIL_RULES = (SyncRule.PREFER_SALESFORCE_UNLESS_BLANK, SyncRule.TWO_WAY)
 OWNER_PROPERTY = "hubspot_owner_id"
 
 
+# The mapping editor's refusals, by template: the words stay English (the REST API answers
+# with them), and the dashboard shows each in the reader's language, its parts filled in
+# (``integration_admin.labels.ENGINE_MESSAGE_LABELS``).
+MAPPING_RULE_UNKNOWN = "unknown sync rule"
+MAPPING_NO_PROPERTY = "HubSpot has no {pair} property '{property}'"
+MAPPING_HUBSPOT_USER = "HubSpot user properties can't be mapped"
+MAPPING_HUBSPOT_BOOKKEEPING = "{property} is HubSpot's own bookkeeping: it can't be mapped"
+MAPPING_ENGINE_KEY = (
+    "{property} is the integration's own key: it links the records, so it can't be mapped"
+)
+MAPPING_SYSTEM_FIELD = "{field} is a Salesforce system field: it can't be mapped"
+MAPPING_NO_FIELD = "{sobject} has no field '{field}'"
+MAPPING_NO_FIELD_EITHER = "{sobject} or {other} has no field '{field}'"
+# ``hubspot_type`` is "type (fieldType)", as HubSpot's API names it; the dashboard says it as
+# HubSpot's property editor does ("Dropdown select"), and a Salesforce type as Setup does.
+MAPPING_INCOMPATIBLE = (
+    "A HubSpot {hubspot_type} property can't map to a Salesforce {salesforce_type} field"
+)
+MAPPING_INCOMPATIBLE_ON = MAPPING_INCOMPATIBLE + ": {sobject}'s {field} is one"
+MAPPING_TAKEN = "'{name}' is already mapped"
+MAPPINGS_LOCKED = "Turn {pair} sync on before changing its mappings"
+MAPPING_DEFAULT_KEPT = "Default mappings can't be deleted"
+TICKET_PROPERTY_NEEDED = "HubSpot needs {property} on every ticket: it always syncs"
+EMAIL_RULES_REFUSED = (
+    "Email syncs only with 'Prefer Salesforce unless blank' or 'Two-way', so an invalid "
+    "address can't get stuck"
+)
+OWNER_RULES_REFUSED = "The owner always syncs both ways"
+
 RULES_REFUSED = {  # why a mapping_rules property can't have another rule
-    "email": "Email syncs only with 'Prefer Salesforce unless blank' or 'Two-way', so an "
-    "invalid address can't get stuck",
-    OWNER_PROPERTY: "The owner always syncs both ways",
+    "email": EMAIL_RULES_REFUSED,
+    OWNER_PROPERTY: OWNER_RULES_REFUSED,
 }
 
 
@@ -989,11 +1017,11 @@ def _hubspot_unmappable(prop: dict, object_name: str) -> str:
 
     name = prop["name"]
     if prop["fieldType"] == "hubspot_user":
-        return "HubSpot user properties can't be mapped"
+        return MAPPING_HUBSPOT_USER
     if hubspot_internal_property(prop):
-        return f"{name} is HubSpot's own bookkeeping: it can't be mapped"
+        return MAPPING_HUBSPOT_BOOKKEEPING.format(property=name)
     if name in engine_key_properties(object_name):
-        return f"{name} is the integration's own key: it links the records, so it can't be mapped"
+        return MAPPING_ENGINE_KEY.format(property=name)
     return ""
 
 
@@ -1014,7 +1042,7 @@ def mapping_validate(
     from .selectors import SALESFORCE_SYSTEM_FIELDS
 
     if rule not in SyncRule.__members__.values():
-        raise SettingsError({"rule": "unknown sync rule"})
+        raise SettingsError({"rule": MAPPING_RULE_UNKNOWN})
     # Defaults first, so a custom mapping can never take a default's property or field.
     object_sync_get_or_create(integration=integration, object_name=object_name)
     if not SchemaCache.objects.filter(integration=integration, object=object_name).exists():
@@ -1026,12 +1054,16 @@ def mapping_validate(
     prop = _schema(integration, System.HUBSPOT, object_name).get(hubspot_property)
     if prop is None:
         raise SettingsError(
-            {"hubspot_property": f"HubSpot has no {object_name} property '{hubspot_property}'"}
+            {
+                "hubspot_property": MAPPING_NO_PROPERTY.format(
+                    pair=object_name, property=hubspot_property
+                )
+            }
         )
     if refused := _hubspot_unmappable(prop, object_name):
         raise SettingsError({"hubspot_property": refused})
     if salesforce_field in SALESFORCE_SYSTEM_FIELDS:  # the picker's, typed by hand
-        refused = f"{salesforce_field} is a Salesforce system field: it can't be mapped"
+        refused = MAPPING_SYSTEM_FIELD.format(field=salesforce_field)
         raise SettingsError({"salesforce_field": refused})
     fields = {}
     for sobject in SALESFORCE_OBJECTS[object_name]:
@@ -1039,28 +1071,36 @@ def mapping_validate(
         if field is not None:
             fields[sobject] = field
     if not fields:
-        names = " or ".join(SALESFORCE_OBJECTS[object_name])
-        raise SettingsError({"salesforce_field": f"{names} has no field '{salesforce_field}'"})
+        *some, last = SALESFORCE_OBJECTS[object_name]
+        refused = (
+            MAPPING_NO_FIELD_EITHER.format(
+                sobject=" or ".join(some), other=last, field=salesforce_field
+            )
+            if some
+            else MAPPING_NO_FIELD.format(sobject=last, field=salesforce_field)
+        )
+        raise SettingsError({"salesforce_field": refused})
     # Lead and Contact may each have the field, as different types: both must fit (§8.1).
     types = {sobject: field["type"] for sobject, field in fields.items()}
     for sobject, sf_type in types.items():
         if is_compatible(hs_type=prop["type"], hs_field_type=prop["fieldType"], sf_type=sf_type):
             continue
-        which = f": {sobject}'s {salesforce_field} is one" if len(set(types.values())) > 1 else ""
-        raise SettingsError(
-            {
-                "salesforce_field": (
-                    f"A HubSpot {prop['type']} ({prop['fieldType']}) property can't map to a "
-                    f"Salesforce {sf_type} field{which}"
-                )
-            }
+        parts = {
+            "hubspot_type": f"{prop['type']} ({prop['fieldType']})",
+            "salesforce_type": sf_type,
+        }
+        refused = (  # which object's field doesn't fit, when Lead's and Contact's differ
+            MAPPING_INCOMPATIBLE_ON.format(**parts, sobject=sobject, field=salesforce_field)
+            if len(set(types.values())) > 1
+            else MAPPING_INCOMPATIBLE.format(**parts)
         )
+        raise SettingsError({"salesforce_field": refused})
     sf_type = next(iter(types.values()))
     taken = FieldMapping.objects.filter(integration=integration, object=object_name)
     if taken.filter(hubspot_property=hubspot_property).exists():
-        raise SettingsError({"hubspot_property": f"'{hubspot_property}' is already mapped"})
+        raise SettingsError({"hubspot_property": MAPPING_TAKEN.format(name=hubspot_property)})
     if taken.filter(salesforce_field=salesforce_field).exists():
-        raise SettingsError({"salesforce_field": f"'{salesforce_field}' is already mapped"})
+        raise SettingsError({"salesforce_field": MAPPING_TAKEN.format(name=salesforce_field)})
     salesforce_read_only = any(read_only_field(f) for f in fields.values())
     hubspot_read_only = bool(prop.get("readOnly"))
     if salesforce_read_only and hubspot_read_only:
@@ -1086,7 +1126,7 @@ def mappings_editable_check(*, integration: Integration, object_name: str) -> No
     if row is not None and not getattr(settings_for(object_name, row.options), "setup_complete", 1):
         return
     if row is None or not row.enabled:
-        raise SettingsError({"mapping": f"Turn {object_name} sync on before changing its mappings"})
+        raise SettingsError({"mapping": MAPPINGS_LOCKED.format(pair=object_name)})
 
 
 def mapping_create(
@@ -1136,7 +1176,7 @@ def mapping_update_rule(
 ) -> FieldMapping:
     mappings_editable_check(integration=mapping.integration, object_name=mapping.object)
     if rule not in SyncRule.__members__.values():
-        raise SettingsError({"rule": "unknown sync rule"})
+        raise SettingsError({"rule": MAPPING_RULE_UNKNOWN})
     read_only = {
         "salesforce_read_only": any(
             read_only_field(field)
@@ -1178,7 +1218,7 @@ def mapping_update_rule(
 def mapping_delete(*, mapping: FieldMapping, actor: AbstractBaseUser | None = None) -> None:
     mappings_editable_check(integration=mapping.integration, object_name=mapping.object)
     if mapping.is_default:
-        raise SettingsError({"mapping": "Default mappings can't be deleted"})
+        raise SettingsError({"mapping": MAPPING_DEFAULT_KEPT})
     if mapping.rule != SyncRule.DONT_SYNC:
         _mapping_still_needed_check(mapping, key="mapping")
     audit_event_record(
@@ -1949,9 +1989,7 @@ def _mapping_still_needed_check(mapping: FieldMapping, *, key: str) -> None:
     it (the mapping set to *Don't sync*, or deleted): a required ticket property, or a
     property a custom object requires while Salesforce records create its records."""
     if mapping.object == "tickets" and mapping.hubspot_property in TICKET_REQUIRED_PROPERTIES:
-        raise SettingsError(
-            {key: f"HubSpot needs {mapping.hubspot_property} on every ticket: it always syncs"}
-        )
+        raise SettingsError({key: TICKET_PROPERTY_NEEDED.format(property=mapping.hubspot_property)})
     if mapping.object.startswith(CUSTOM_PREFIX):
         from .selectors import object_settings_get
 

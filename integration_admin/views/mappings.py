@@ -32,9 +32,10 @@ from sync_engine.services import (
 )
 
 from ..forms import MappingForm, RuleForm
-from ..labels import offered_rules
+from ..labels import SALESFORCE_TYPE_LABELS, engine_message, hubspot_type_label, offered_rules
 from ..navigation import OBJECT_TABS
 from ..roles import admin_required, user_is_admin
+from ..status import ObjectNames
 from .common import current_integration
 
 
@@ -91,6 +92,21 @@ NEVER_SYNCS = {
 }
 
 
+def _picker_types(schema) -> dict:
+    """The pickers' field types as HubSpot's and Salesforce's own screens name them ("Dropdown
+    select", "Date"), as the editor's refusals do: ``{name: type}`` for each side."""
+    return {
+        "hubspot_types": {
+            prop["name"]: hubspot_type_label(f"{prop['type']} ({prop['fieldType']})")
+            for prop in schema.hubspot_choices
+        },
+        "salesforce_types": {
+            field["name"]: str(SALESFORCE_TYPE_LABELS.get(field["type"], field["type"]))
+            for field in schema.salesforce_choices
+        },
+    }
+
+
 def _rows(mappings: list, schema) -> list:
     """The table's mappings, each with ``never_syncs``: why it can't move a value, for its
     warning (mappings stored before such pairs were refused)."""
@@ -123,6 +139,7 @@ def editor_context(
         "schema_problem": schema_problem,
         "hubspot_labels": schema.hubspot_labels,
         "salesforce_labels": schema.salesforce_labels,
+        **_picker_types(schema),
         "mapping_form": form,
         **add_rules(schema, form),
         "rule_form": RuleForm(),
@@ -181,7 +198,7 @@ def mapping_add(request: HttpRequest, object_name: str) -> HttpResponse:
                 actor=request.user,
             )
         except SettingsError as error:
-            _form_errors(form, error)
+            _form_errors(form, integration, error)
         except ConnectorError as error:
             form.add_error(None, _("Couldn't read the schemas: %(error)s") % {"error": error})
         else:
@@ -201,8 +218,15 @@ def mapping_add(request: HttpRequest, object_name: str) -> HttpResponse:
     return _editor(request, integration, object_name, form)
 
 
-def _form_errors(form, error: SettingsError) -> None:
-    for name, message in error.errors.items():
+def _refusals(integration, error: SettingsError) -> dict[str, str]:
+    """The engine's refusals in the reader's language (it words them in English, as the REST
+    API answers them)."""
+    names = ObjectNames(integration)
+    return {key: engine_message(str(message), names=names) for key, message in error.errors.items()}
+
+
+def _form_errors(form, integration, error: SettingsError) -> None:
+    for name, message in _refusals(integration, error).items():
         form.add_error(name if name in form.fields else None, message)
 
 
@@ -236,7 +260,7 @@ def mapping_check(request: HttpRequest, object_name: str) -> HttpResponse:
             )
             ok = True
         except SettingsError as error:
-            problems = dict(error.errors)
+            problems = _refusals(integration, error)
             if "schema" in problems:  # nothing cached, and only an admin's refresh reads it
                 problems["schema"] = _("Properties and fields not read yet.")
         except ConnectorError as error:
@@ -293,7 +317,7 @@ def mapping_rule(request: HttpRequest, mapping_id: int) -> HttpResponse:
                 mapping=mapping, rule=form.cleaned_data["rule"], actor=request.user
             )
         except SettingsError as problem:
-            error = "; ".join(problem.errors.values())
+            error = "; ".join(_refusals(integration, problem).values())
             mapping.refresh_from_db()
     else:
         error = _("Pick one of the sync rules.")
@@ -323,15 +347,19 @@ def mapping_rule(request: HttpRequest, mapping_id: int) -> HttpResponse:
 def mapping_remove(request: HttpRequest, mapping_id: int) -> HttpResponse:
     integration, mapping = _mapping(request, mapping_id)
     object_name = mapping.object
+    schema = pair_schema_options(integration=integration, object_name=object_name)
     try:
         mapping_delete(mapping=mapping, actor=request.user)
     except SettingsError as error:
-        messages.error(request, "; ".join(error.errors.values()))
+        messages.error(request, "; ".join(_refusals(integration, error).values()))
     else:
+        # By its label, as the add message names it.
+        hubspot = schema.hubspot_labels.get(mapping.hubspot_property)
         messages.success(
             request,
-            _("Deleted the mapping of %(hubspot)s.") % {"hubspot": mapping.hubspot_property},
+            _("Deleted the mapping of %(hubspot)s.")
+            % {"hubspot": hubspot or mapping.hubspot_property},
         )
     if not request.htmx:
         return redirect(OBJECT_TABS[object_name].url_name)
-    return _editor(request, integration, object_name)
+    return _editor(request, integration, object_name, schema=schema)

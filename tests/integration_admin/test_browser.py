@@ -221,9 +221,7 @@ def pick_a_blocked_pair(page: Page, live_server, emulators) -> None:
 def test_incompatible_mapping_shows_the_inline_error(page: Page, live_server, live, emulators):
     pick_a_blocked_pair(page, live_server, emulators)
     check = page.locator("#mapping-check")
-    expect(check).to_contain_text(
-        "A HubSpot number (number) property can't map to a Salesforce string field"
-    )
+    expect(check).to_contain_text("A HubSpot Number property can't map to a Salesforce Text field")
     # The button stays enabled (a disabled one would swallow the click that, by moving focus
     # off a picker, runs the check again); the server gives the same answer, storing nothing.
     add = page.locator(".mapping-add button[type=submit]")

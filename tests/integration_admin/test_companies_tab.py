@@ -49,7 +49,7 @@ def test_mappings_are_read_only_until_company_sync_is_on(admin_client, connected
     response = admin_client.post(f"/mappings/{name.pk}/rule/", {"rule": "two_way"}, **HTMX)
     name.refresh_from_db()
     assert name.rule == "prefer_salesforce_unless_blank"
-    assert "Turn companies sync on" in response.content.decode()
+    assert "Turn Companies sync on" in response.content.decode()
 
     response = admin_client.post("/companies/", {**FORM, "enabled": "on"})
     assert response.status_code == 200 and row(connected).enabled is True

@@ -114,7 +114,7 @@ def test_turning_sync_on_is_audited_and_unlocks_the_mappings(admin_client, conne
     response = admin_client.post(f"/mappings/{name.pk}/rule/", {"rule": "two_way"}, **HTMX)
     name.refresh_from_db()
     assert name.rule == "prefer_salesforce_unless_blank"
-    assert "Turn deals sync on" in response.content.decode()
+    assert "Turn Deals sync on" in response.content.decode()
 
     response = admin_client.post("/deals/", {"enabled": "on", "salesforce_delete": "delete"})
     assert response.status_code == 200 and row(connected).enabled is True

@@ -99,11 +99,11 @@ def test_incompatible_pair_is_caught_inline_and_not_saved(admin_client, schemas)
     data = {"hubspot_property": "loyalty_score", "salesforce_field": "Colour__c", "rule": "two_way"}
     # As the pickers change, the check answers without saving.
     check = admin_client.post("/objects/contacts/mappings/check/", data, **HTMX).content.decode()
-    assert "A HubSpot number (number) property can&#x27;t map to a Salesforce string field" in check
+    assert "A HubSpot Number property can&#x27;t map to a Salesforce Text field" in check
     assert 'data-check="blocked"' in check
     # Saving anyway is refused with the same message next to the field.
     html = admin_client.post("/objects/contacts/mappings/add/", data, **HTMX).content.decode()
-    assert "can&#x27;t map to a Salesforce string field" in html
+    assert "can&#x27;t map to a Salesforce Text field" in html
     assert 'value="loyalty_score"' in html  # what was typed stays
     assert not FieldMapping.objects.filter(hubspot_property="loyalty_score").exists()
 
@@ -120,7 +120,7 @@ def test_check_accepts_a_compatible_pair(admin_client, schemas):
     ("data", "message"),
     [
         ({"hubspot_property": "email", "salesforce_field": "Colour__c"}, "is already mapped"),
-        ({"hubspot_property": "nope", "salesforce_field": "Colour__c"}, "has no contacts property"),
+        ({"hubspot_property": "nope", "salesforce_field": "Colour__c"}, "has no Contacts property"),
         ({"hubspot_property": "favourite_colour", "salesforce_field": "Nope__c"}, "has no field"),
         ({"hubspot_property": "", "salesforce_field": "Colour__c"}, "Pick a HubSpot property."),
     ],
@@ -232,7 +232,7 @@ def test_delete_a_custom_mapping_but_never_a_default(admin_client, schemas):
     )  # fmt: skip
     custom = FieldMapping.objects.get(hubspot_property="favourite_colour")
     html = admin_client.post(f"/mappings/{custom.pk}/delete/", **HTMX).content.decode()
-    assert "Deleted the mapping of favourite_colour." in html
+    assert "Deleted the mapping of Favourite Colour." in html  # its label, as when added
     assert not FieldMapping.objects.filter(pk=custom.pk).exists()
     default = FieldMapping.objects.get(hubspot_property="email")
     html = admin_client.post(f"/mappings/{default.pk}/delete/", **HTMX).content.decode()

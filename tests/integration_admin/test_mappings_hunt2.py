@@ -38,7 +38,7 @@ def test_a_field_incompatible_on_contacts_is_refused_though_leads_fit(admin_clie
     data = {"hubspot_property": "score", "salesforce_field": "Score__c", "rule": "two_way"}
     check = admin_client.post("/objects/contacts/mappings/check/", data, **HTMX).content.decode()
     assert (
-        "A HubSpot number (number) property can&#x27;t map to a Salesforce string field: "
+        "A HubSpot Number property can&#x27;t map to a Salesforce Text field: "
         "Contact&#x27;s Score__c is one"
     ) in check
     assert 'data-check="blocked"' in check
