@@ -30,7 +30,7 @@ import os
 import re
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
 from datetime import timedelta
@@ -148,6 +148,7 @@ class ImportPart:
 
     sobject: str
     where: str = ""
+    archived: bool = False  # read with queryAll: archived activities too (``where`` drops deleted)
 
 
 @dataclass(frozen=True)
@@ -158,11 +159,12 @@ class ImportTarget:
     label: str
     where: str = ""  # a SOQL condition every read adds
     parts: tuple[ImportPart, ...] = ()  # several reads instead, one after the other
+    archived: bool = False  # see ImportPart
 
     @property
     def reads(self) -> tuple[ImportPart, ...]:
         """What the import reads, in order (``ImportJob.part`` indexes it)."""
-        return self.parts or (ImportPart(self.sobject, self.where),)
+        return self.parts or (ImportPart(self.sobject, self.where, self.archived),)
 
 
 STANDARD_TARGETS: dict[str, ImportTarget] = {
@@ -174,8 +176,17 @@ STANDARD_TARGETS: dict[str, ImportTarget] = {
         ImportTarget("accounts", "Account", "companies", "Accounts"),
         ImportTarget("opportunities", "Opportunity", "deals", "Opportunities"),
         ImportTarget("cases", "Case", "tickets", "Cases"),
-        ImportTarget("tasks", "Task", "activities", "Tasks"),
-        ImportTarget("events", "Event", "activities", "Events"),
+        # History: Salesforce archives activities over a year old, which only queryAll reads
+        # (deleted ones too, hence IsDeleted). An invitee's copy of an event isn't a meeting.
+        ImportTarget("tasks", "Task", "activities", "Tasks", "IsDeleted = false", archived=True),
+        ImportTarget(
+            "events",
+            "Event",
+            "activities",
+            "Events",
+            "IsDeleted = false AND IsChild = false",
+            archived=True,
+        ),
     )
 }
 
@@ -661,6 +672,7 @@ class _Runner:
         self.seen_emails: set[str] = set()
         self.stopped_early = False
         self.counts: Counter = Counter()  # the pair's live counters (set in pair_for)
+        self.sync = None  # the pair's sync (set in pair_for)
         self.sobjects: list[str] = []  # the people objects a contacts import reads
         self.run_started = timezone.now()
         self._earlier_emails: dict[str, str] | None = None
@@ -894,7 +906,7 @@ class _Runner:
         if overrides:
             ctx.settings = replace(ctx.settings, **overrides)
         sync = cls(ctx)
-        self.counts = ctx.counts
+        self.sync, self.counts = sync, ctx.counts
         # Each pair's Salesforce → HubSpot half of a cycle, fed records instead of changes
         # (no cursor: nothing is marked as read).
         if target.pair == "contacts":
@@ -1027,7 +1039,8 @@ class _Runner:
         handed = self.people_handed(records, skipped) if target.pair == "contacts" else records
         created = updated = failed = 0
         if handed:
-            created, updated, failed, left = self.pair_outcomes(handle, handed)
+            sobject = target.reads[part].sobject
+            created, updated, failed, left = self.pair_outcomes(handle, handed, sobject)
             skipped.update(left)
         reasons = Counter(job.skipped_reasons or {})
         reasons.update(skipped)
@@ -1055,11 +1068,14 @@ class _Runner:
             ]
         )
 
-    def pair_outcomes(self, handle, handed: list[dict]) -> tuple[int, int, int, Counter]:
-        """Hand ``handed`` to the pair and put each record in exactly one outcome, by its id:
-        failed (a sync error recorded for it now), created or updated (its link made, or its
-        link's values moved, now), else skipped. Returns (created, updated, failed, skip
-        reasons); the reasons add up to the skipped records."""
+    def pair_outcomes(
+        self, handle, handed: list[dict], sobject: str
+    ) -> tuple[int, int, int, Counter]:
+        """Hand ``handed`` (records of ``sobject``) to the pair and put each record in exactly
+        one outcome, by its id: failed (a sync error recorded for it now), created or updated
+        (its link made, or its link's values moved, now), else skipped. Returns (created,
+        updated, failed, skip reasons); the reasons add up to the skipped records."""
+        self.retire_deleted_in_hubspot(sobject, handed)
         ids = [r["Id"] for r in handed]
         links = RecordLink.objects.filter(integration=self.integration, salesforce_id__in=ids)
         before = {
@@ -1087,15 +1103,69 @@ class _Runner:
         # forced resync), not an update.
         moved = {i for i in after if i in before and after[i] != before[i]}
         skipped = len(set(ids) - failed - new - moved)
+        # Linked to another HubSpot record now: made again, its own deleted in HubSpot (or
+        # moved to the record that one was merged into: no create).
+        rehomed = {i for i in moved if after[i][0] != before[i][0]}
         # The pairs count HubSpot creates, not which records made them: creates of records
         # that then failed (say, a deal waiting for its account) are taken off.
-        made = max(0, delta["created_in_hubspot"] - len(new & failed))
-        created = min(len(new - failed), made)
-        updated = len(new - failed) - created + len(moved - failed)
+        made = max(0, delta["created_in_hubspot"] - len((new | rehomed) & failed))
+        created = min(len((new | rehomed) - failed), made)
+        updated = len(new - failed) + len(moved - failed) - created
         return created, updated, len(failed), skip_reasons(delta, skipped)
 
     def pair_counts(self) -> Counter:
         return self.counts
+
+    def retire_deleted_in_hubspot(self, sobject: str, records: list[dict]) -> None:
+        """An import brings every record over, also one deleted in HubSpot since it was
+        linked (spec §16). The pair reads the HubSpot side of linked records that changed,
+        not of those it leaves alone as unchanged: these are looked up here (one batch read
+        per 100 of a HubSpot type, no Salesforce call), and the links of the ones deleted in
+        HubSpot are retired, so the pair creates them again as it does new records (counted
+        as created). One merged into another HubSpot record keeps its link."""
+        sync = self.sync
+        links = RecordLink.objects.filter(
+            integration=self.integration,
+            object=sync.object_name,
+            salesforce_id__in=[r["Id"] for r in records],
+        )
+        by_id = {link.salesforce_id: link for link in links}
+        looked_up: dict[str, dict[str, RecordLink]] = defaultdict(dict)  # type -> id -> link
+        for record in records:
+            link = by_id.get(record["Id"])
+            if link is not None and self.left_unchanged(sobject, record, link):
+                object_type, hubspot_id = self.hubspot_record(link)
+                looked_up[object_type][hubspot_id] = link
+        gone = [
+            of_id[hubspot_id]
+            for object_type, of_id in looked_up.items()
+            for hubspot_id in sync.deleted_in_hubspot(object_type, set(of_id), merged_too=False)
+        ]
+        if gone:
+            RecordLink.objects.filter(pk__in=[link.pk for link in gone]).delete()
+
+    def left_unchanged(self, sobject: str, record: dict, link: RecordLink) -> bool:
+        """Whether the pair may leave this linked record alone without reading HubSpot: its
+        Salesforce values unchanged, by the pair's own comparison."""
+        sync = self.sync
+        if sync.object_name == "activities":
+            # A copy of a HubSpot activity stays HubSpot's; the others the pair compares
+            # without a read.
+            return link.snapshot.get("__origin") == "salesforce"
+        unchanged = getattr(sync, "salesforce_unchanged", None)
+        if unchanged is None:  # (tickets: compared without a read too)
+            return True
+        if sync.object_name == "contacts":
+            return unchanged(sobject, record, link)
+        return unchanged(record, link)
+
+    def hubspot_record(self, link: RecordLink) -> tuple[str, str]:
+        """(HubSpot object type, id) of a link's HubSpot record (an activity's link names
+        its engagement "<type>:<id>")."""
+        if self.sync.object_name == "activities":
+            object_type, _, hubspot_id = link.hubspot_id.partition(":")
+            return object_type, hubspot_id
+        return self.sync.hubspot_object_type, link.hubspot_id
 
     # --- reading Salesforce -------------------------------------------------------------------
     def where(self, index: int, part: ImportPart) -> str:
@@ -1110,14 +1180,16 @@ class _Runner:
         part's."""
         from .sync.changes import composite_query, with_retries
 
+        parts = [(i, part) for i, part in enumerate(target.reads) if i >= self.job.part]
         soqls = [
             f"SELECT COUNT() FROM {part.sobject}{self.where(index, part)}"  # noqa: S608
-            for index, part in enumerate(target.reads)
-            if index >= self.job.part
+            for index, part in parts
         ]
+        archived = any(part.archived for _, part in parts)  # (activities: one part)
         if len(soqls) == 1:
-            return int(with_retries(lambda: salesforce.query(soqls[0])).get("totalSize") or 0)
-        pages = composite_query(salesforce, soqls, include_deleted=False)
+            page = with_retries(lambda: salesforce.query(soqls[0], include_deleted=archived))
+            return int(page.get("totalSize") or 0)
+        pages = composite_query(salesforce, soqls, include_deleted=archived)
         return sum(int(page.get("totalSize") or 0) for page in pages)
 
     def read(
@@ -1133,7 +1205,16 @@ class _Runner:
             f"{self.where(index, part)} ORDER BY Id"
         )
         if self.job.method == "bulk":
-            rows = bulk_query_rows(salesforce, part.sobject, soql, types, waiting=self.preparing)
+            rows = bulk_query_rows(
+                salesforce,
+                part.sobject,
+                soql,
+                types,
+                waiting=self.preparing,
+                all_rows=part.archived,
+            )
+        elif part.archived:
+            rows = rest_query_rows(salesforce, soql, include_deleted=True)
         else:
             rows = rest_query_rows(salesforce, soql)
         batch: list[dict] = []
@@ -1174,11 +1255,14 @@ def skip_reasons(delta: Counter, skipped: int) -> Counter:
     return +reasons
 
 
-def rest_query_rows(salesforce: SalesforceConnector, soql: str) -> Iterator[dict]:
-    """Rows of a SOQL query, 2,000 per call, one page in memory at a time."""
+def rest_query_rows(
+    salesforce: SalesforceConnector, soql: str, *, include_deleted: bool = False
+) -> Iterator[dict]:
+    """Rows of a SOQL query (``queryAll`` with ``include_deleted``), 2,000 per call, one page
+    in memory at a time."""
     from .sync.changes import salesforce_pages, with_retries
 
-    first = with_retries(lambda: salesforce.query(soql))
+    first = with_retries(lambda: salesforce.query(soql, include_deleted=include_deleted))
     for records in salesforce_pages(salesforce, first):
         yield from records
 
@@ -1191,23 +1275,25 @@ def bulk_query_rows(
     *,
     page_size: int | None = None,
     waiting: Callable[[], bool] | None = None,
+    all_rows: bool = False,
 ) -> Iterator[dict]:
     """Rows of a Bulk API 2.0 query job: create (1 call), poll until complete (1 call when it
     is quick), then result pages of ``page_size`` rows (1 call each, ``Sforce-Locator``),
     each streamed to a temporary file and read row by row. Rows come typed like REST's.
     ``waiting`` is called after each poll that finds the job still running; when it returns
-    False no row is read."""
+    False no row is read. ``all_rows``: a ``queryAll`` job (deleted and archived rows too)."""
     from simple_salesforce.bulk2 import Operation
 
     from .sync.changes import with_retries
 
     page_size = page_size or BULK_PAGE
+    operation = Operation.query_all if all_rows else Operation.query
 
     def bulk(sf):
         return getattr(sf.bulk2, sobject)._client
 
     created = salesforce.call(
-        lambda sf: bulk(sf).create_job(Operation.query, soql), operation="bulk2.query"
+        lambda sf: bulk(sf).create_job(operation, soql), operation="bulk2.query"
     )
     job_id = created["id"]
     delay = 0.1

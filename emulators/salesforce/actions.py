@@ -62,6 +62,21 @@ LEAD_TO_ACCOUNT = {
     "OwnerId": "OwnerId",
 }
 
+# What an invitee's child copy of a group event shares with the parent event.
+EVENT_SHARED = (
+    "Subject",
+    "WhoId",
+    "WhatId",
+    "Description",
+    "Location",
+    "StartDateTime",
+    "DurationInMinutes",
+    "IsAllDayEvent",
+    "ActivityDate",
+    "ShowAs",
+    "Type",
+)
+
 
 def register(app: SalesforceApp) -> None:
     """Every public method of :class:`Actions` is an action of the same name."""
@@ -317,6 +332,28 @@ class Actions:
                     "IsPrimary": bool(is_primary),
                 },
                 ctx,
+            )
+
+    def invite_to_event(self, event_id: str, invitee_id: str, user_id: str | None = None) -> str:
+        """Someone adds a user as an invitee of an Event: it becomes a group event and the
+        invitee gets a child copy of it (``IsChild`` true, owned by them) with the same
+        subject, time and people. ``IsChild`` isn't writable through the API, as in
+        Salesforce; this is how a child event comes about. Returns the child's id."""
+        app = self.app
+        ctx = self._ctx(user_id)
+        event = app.schema.objects["Event"]
+        parent = app.writer.live(event, event_id, ctx, action="update")
+        if parent.get("IsChild"):
+            raise ValueError("invitees are added to the parent event, not to a child")
+        invitee = self._user(invitee_id, None)
+        group = {"IsGroupEvent": True, "GroupEventType": "1"}
+        copied = {k: parent[k] for k in EVENT_SHARED if parent.get(k) is not None}
+        with app.org.store.transaction():
+            app.writer.apply(event, parent["Id"], group, ctx.user_id)
+            return app.writer.create(
+                event,
+                {**copied, **group, "OwnerId": invitee, "IsChild": True},
+                Ctx(user_id=ctx.user_id, system=True, auto_assign=False),
             )
 
     def set_stage(self, opportunity_id: str, stage: str, user_id: str | None = None) -> str:

@@ -31,6 +31,34 @@ SYSTEM_FIELDS = (
     "SystemModstamp",
 )
 
+# Salesforce archives activities older than a year (a nightly job): closed Tasks whose due date
+# (else creation date) and Events whose end is more than this before today. Only queryAll (REST
+# and Bulk 2.0) returns them, with IsArchived true.
+ARCHIVE_AFTER = timedelta(days=365)
+ACTIVITIES = ("Task", "Event")
+
+
+def is_archived(obj_name: str, rec: dict[str, Any], cutoff: str) -> bool:
+    """Whether an activity is archived when ``cutoff`` (ISO date) is a year before today."""
+    if obj_name == "Task":
+        if not rec.get("IsClosed"):
+            return False
+        day = rec.get("ActivityDate")
+    else:
+        day = rec.get("EndDate") or rec.get("ActivityDate")
+    day = day or (rec.get("CreatedDate") or "")[:10]
+    return bool(day) and day < cutoff
+
+
+# Locales (their language) whose names Salesforce writes family name first: a User's Name is
+# then "LastName FirstName" (Salesforce's isEasternNameStyle).
+EASTERN_NAME_LANGUAGES = frozenset({"ja", "zh", "ko", "hu"})
+
+
+def eastern_name_order(locale: str | None) -> bool:
+    return (locale or "").split("_")[0].lower() in EASTERN_NAME_LANGUAGES
+
+
 # Deleting a parent moves these children to the recycle bin with it (and undelete restores them).
 CASCADE_DELETE = {
     "Account": [
@@ -114,6 +142,17 @@ class Writer:
         return self.app.org.store
 
     # --- reads used by writes ------------------------------------------------------------
+    def archive_activities(self, obj_name: str, records: Any) -> None:
+        """Bring ``IsArchived`` of these Tasks or Events up to the emulator's clock: the
+        archiving job, run whenever they are read (no stamps move)."""
+        if obj_name not in ACTIVITIES:
+            return
+        cutoff = (self.app.clock.now() - ARCHIVE_AFTER).date().isoformat()
+        for rec in list(records):
+            archived = is_archived(obj_name, rec, cutoff)
+            if bool(rec.get("IsArchived")) != archived:
+                self.store.update(obj_name, rec["Id"], {"IsArchived": archived})
+
     def live(self, obj: ObjectDef, record_id: Any, ctx: Ctx, *, action: str = "get") -> dict:
         """The current record; raises MALFORMED_ID / NOT_FOUND / ENTITY_IS_DELETED."""
         norm = normalize(record_id) if isinstance(record_id, str) else None
@@ -130,6 +169,7 @@ class Writer:
             if action == "get" and not ctx.collection:
                 raise SfError("NOT_FOUND", "The requested resource does not exist", None, 404)
             raise self._missing(norm, ctx)
+        self.archive_activities(obj.name, [rec])
         if rec.get("IsDeleted"):
             error = entity_deleted()
             if ctx.collection:
@@ -745,10 +785,12 @@ class Writer:
         name = obj.name
         extra: dict[str, Any] = {}
         if name in ("Lead", "Contact", "User") and (
-            creating or "FirstName" in changes or "LastName" in changes
+            creating or {"FirstName", "LastName", "LocaleSidKey"} & set(changes)
         ):
-            full = " ".join(p for p in (merged.get("FirstName"), merged.get("LastName")) if p)
-            extra["Name"] = full or None
+            parts = [merged.get("FirstName"), merged.get("LastName")]
+            if name == "User" and eastern_name_order(merged.get("LocaleSidKey")):
+                parts.reverse()  # a user's Name follows their locale: "Yamada Taro"
+            extra["Name"] = " ".join(p for p in parts if p) or None
         if name == "Opportunity":
             self._derive_opportunity(merged, changes, creating, extra)
         elif name in ("Task", "Case"):

@@ -34,6 +34,11 @@ def batch_size_from(header: str | None) -> int:
     return max(MIN_BATCH, min(DEFAULT_BATCH, int(m.group(1))))
 
 
+def _hidden(rec: dict[str, Any]) -> bool:
+    """What only queryAll returns: deleted records and archived activities."""
+    return bool(rec.get("IsDeleted") or rec.get("IsArchived"))
+
+
 @dataclass
 class Locator:
     id: str
@@ -66,9 +71,11 @@ class OrgResolver:
         store = self.app.org.store
         table = store.table(obj.name)
         out = []
-        for child_id in store.lookup(obj.name, field, parent_id, case_sensitive=True):
+        ids = list(store.lookup(obj.name, field, parent_id, case_sensitive=True))
+        self.app.writer.archive_activities(obj.name, (table[i] for i in ids))
+        for child_id in ids:
             rec = self.app.visible_version(obj.name, table[child_id])
-            if rec is not None and (self.query_all or not rec.get("IsDeleted")):
+            if rec is not None and (self.query_all or not _hidden(rec)):
                 out.append(rec)
         return out
 
@@ -103,6 +110,7 @@ class QueryEngine:
         table = self.app.org.store.table(obj_name)
         pred = compiled.predicate
         pending = self.app.settle_pending(obj_name)
+        self.app.writer.archive_activities(obj_name, table.values())
         records: Any = table.values()
         if pending:
             visible = self.app.visible_version
@@ -110,9 +118,9 @@ class QueryEngine:
         if query_all:
             rows = list(records) if pred is None else [r for r in records if pred(r)]
         elif pred is None:
-            rows = [r for r in records if not r.get("IsDeleted")]
+            rows = [r for r in records if not _hidden(r)]
         else:
-            rows = [r for r in records if not r.get("IsDeleted") and pred(r)]
+            rows = [r for r in records if not _hidden(r) and pred(r)]
         compiled.sort(rows)
         if compiled.offset:
             rows = rows[compiled.offset :]

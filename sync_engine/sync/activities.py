@@ -233,6 +233,9 @@ TASK_FIELDS = [
     "CreatedDate",
     "SystemModstamp",
 ]
+# Salesforce gives each invitee of a group event a child copy of it (IsChild = true, owned by
+# the invitee): one meeting in HubSpot is made of the parent event alone.
+PARENT_EVENTS = "IsChild = false"
 EVENT_FIELDS = [
     "Id",
     "WhoId",
@@ -949,7 +952,8 @@ class ActivitySync(PairSync):
                     "Event",
                     EVENT_FIELDS,
                     Cursor.load(self.ctx.integration, EVENT_STREAM),
-                    where=f"SystemModstamp >= {soql_datetime(start)}",
+                    # An invitee's copy of a group event (IsChild) is the same meeting.
+                    where=f"SystemModstamp >= {soql_datetime(start)} AND {PARENT_EVENTS}",
                 )
             )
         for stream, records in self.salesforce_stream_pages(streams, include_deleted=False):
