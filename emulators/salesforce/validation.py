@@ -67,12 +67,16 @@ def coerce(f: FieldDef, value: Any) -> Any:
             raise SfError(
                 "INVALID_EMAIL_ADDRESS", f"{f.label}: invalid email address: {value}", [f.name]
             )
-        if f.restricted and value not in f.picklist:
-            raise SfError(
-                "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                f"{f.label}: bad value for restricted picklist field: {value}",
-                [f.name],
-            )
+        if f.restricted:
+            # A multi-select holds ";"-separated values: each must be one of the list's.
+            chosen = value.split(";") if f.type == "multipicklist" else [value]
+            bad = next((v for v in chosen if v and v not in f.picklist), None)
+            if bad is not None or not any(chosen):
+                raise SfError(
+                    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                    f"{f.label}: bad value for restricted picklist field: {bad or value}",
+                    [f.name],
+                )
         return value
     t = f.type
     if t == "boolean":

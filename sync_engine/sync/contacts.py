@@ -244,6 +244,8 @@ class ContactSync(PairSync):
         if self.ctx.retry_allowed:
             self.duplicates_settled()
             self.retry_errored()
+        # Contacts linked this cycle get the stages their opportunities' past events gave.
+        LifecycleTransitions(self).newly_linked()
 
     # --- Salesforce → HubSpot -------------------------------------------------------------
     def salesforce_fields(self, sobject: str) -> list[str]:

@@ -14,6 +14,9 @@ way; or the record being gone), never an unrelated sync of the record.
 While transitions are off their streams aren't read, but their cursors keep up (``hold``), so
 switching them on applies only the events from then on, never those of the time they were off.
 Contacts outside the inclusion list are never moved (they receive no Salesforce updates).
+A contact linked after its opportunities' events (its HubSpot create failed then, or it synced
+later), or entering the list after them, gets the stage they give it at the end of that cycle
+(``newly_linked``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from .. import services
@@ -73,6 +77,8 @@ CONTACT_TO_COMPANY = "companies"
 LIFECYCLE_ERROR = "lifecycle_stage"
 # The stages HubSpot refused, by object type and HubSpot id: {"contacts": {id: stage}, …}.
 REFUSED_STREAM = "contacts:lifecycle-refused"
+# Where the look for newly linked contacts stopped: {"after": the newest link's pk then}.
+LINKED_STREAM = "contacts:lifecycle-linked"
 # What the stage reads bring along, for the error's record label.
 LABEL_PROPERTIES = {"contacts": ["email", "firstname", "lastname"], "companies": ["name"]}
 
@@ -216,6 +222,20 @@ class LifecycleTransitions:
             roles = [
                 (r["ContactId"], r["OpportunityId"]) for r in self._roles_of([o["Id"] for o in won])
             ]
+        targets = self._targets(roles, states)
+        if targets:
+            self.apply(targets)
+        with transaction.atomic():
+            stream.cursor.advance(versions)
+            if won:
+                self.mark_won(stream.cursor, won)
+                stream.cursor.row.save(update_fields=["seen", "updated_at"])
+
+    @staticmethod
+    def _targets(roles: list[tuple[str, str]], states: dict[str, dict]) -> dict[str, str]:
+        """The stage each contact's roles give it (``roles``: (contact, opportunity) pairs;
+        ``states``: the opportunities by id): *customer* for a won one, else *opportunity*
+        for an open one."""
         targets: dict[str, str] = {}
         for contact_id, opportunity_id in roles:
             opportunity = states.get(opportunity_id)
@@ -228,13 +248,72 @@ class LifecycleTransitions:
             )
             if stage and later(stage, targets.get(contact_id)):
                 targets[contact_id] = stage
-        if targets:
-            self.apply(targets)
-        with transaction.atomic():
-            stream.cursor.advance(versions)
-            if won:
-                self.mark_won(stream.cursor, won)
-                stream.cursor.row.save(update_fields=["seen", "updated_at"])
+        return targets
+
+    def newly_linked(self) -> None:
+        """Salesforce contacts linked since the last look get the stage their opportunities
+        give them now (spec §7, retroactive): an event that came while a contact had no
+        HubSpot partner (its HubSpot create failed, or a HubSpot contact with its email came
+        later) found nobody to move; so do linked contacts that entered the inclusion list
+        this cycle. Run at the end of a cycle, so a retry's links count at once. One
+        composite read per 1,500 such contacts for their roles and one for the
+        opportunities, no call without them. While transitions are off the mark just moves
+        on: links made meanwhile get nothing, as that time's events."""
+        integration = self.ctx.integration
+        links = RecordLink.objects.filter(integration=integration, object="contacts")
+        row = SyncCursor.objects.filter(integration=integration, stream=LINKED_STREAM).first()
+        after = (row.seen or {}).get("after") if row else None
+        if after is None or not self.ctx.settings.lifecycle_transitions:
+            # First look, or switched off: links made so far stay as they are; newer ones count.
+            newest = links.aggregate(newest=Max("pk"))["newest"] or 0
+            if row is None or after != newest:
+                SyncCursor.objects.update_or_create(
+                    integration=integration,
+                    stream=LINKED_STREAM,
+                    defaults={"seen": {"after": newest}},
+                )
+            return
+        new = list(
+            links.filter(pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", "salesforce_id", "salesforce_type")
+        )
+        contacts = {i for _, i, sobject in new if sobject == "Contact"}  # leads have no roles
+        # Linked contacts that entered the inclusion list this cycle: the list held their
+        # stages back (spec §6.5), now they receive them.
+        joined = sorted(self.contacts._joined)
+        for start in range(0, len(joined), 500):
+            contacts.update(
+                links.filter(
+                    hubspot_id__in=joined[start : start + 500], salesforce_type="Contact"
+                ).values_list("salesforce_id", flat=True)
+            )
+        if contacts:
+            roles = [
+                (r["ContactId"], r["OpportunityId"])
+                for r in salesforce_by_ids(
+                    self.ctx.salesforce,
+                    "OpportunityContactRole",
+                    ["ContactId", "OpportunityId"],
+                    sorted(contacts),
+                    key="ContactId",
+                )
+            ]
+            states = {
+                o["Id"]: o
+                for o in salesforce_by_ids(
+                    self.ctx.salesforce,
+                    "Opportunity",
+                    OPPORTUNITY_FIELDS,
+                    sorted({opportunity for _, opportunity in roles}),
+                )
+            }
+            targets = self._targets(roles, states)
+            if targets:
+                self.apply(targets)
+        if new:
+            row.seen = {"after": new[-1][0]}
+            row.save(update_fields=["seen", "updated_at"])
 
     def _roles_of(self, opportunity_ids: list[str]) -> list[dict]:
         if not opportunity_ids:

@@ -66,11 +66,20 @@ class OwnerDirectory:
         owner = self._hs_owners.get(str(hubspot_owner_id))
         if not owner:
             return None
+        name = _norm(owner["name"])
         for user in self._sf_users.values():
             if (
                 user.get("IsActive")
                 and _norm(user.get("Email")) == _norm(owner["email"])
-                and _norm(user.get("Name")) == _norm(owner["name"])
+                and name in _user_names(user)
             ):
                 return user["Id"]
         return None
+
+
+def _user_names(user: dict) -> set[str]:
+    """A Salesforce user's name as HubSpot writes an owner's ("First Last"): ``Name`` follows
+    the user's locale ("Last First" in Japanese, Chinese, Korean, Hungarian), so its parts
+    count too."""
+    parts = " ".join(p for p in (user.get("FirstName"), user.get("LastName")) if p)
+    return {_norm(user.get("Name")), _norm(parts)}
