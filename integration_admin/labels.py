@@ -288,6 +288,52 @@ ERROR_TEXT: dict[str, ErrorText] = {
         _("An error we don't recognise; the raw message has the details."),
         _("Read the raw message; resync once the cause is fixed. Report it if it persists."),
     ),
+    # Codes with a card of their own rather than "Other error" or another system's advice.
+    "value_in_use": ErrorText(
+        _("Value already in use in HubSpot"),
+        _(
+            "Another HubSpot record already holds this value in a property that requires "
+            "unique values, so HubSpot refused it."
+        ),
+        _(
+            "Change the value on one of the two records, or merge them if they are the same "
+            "(the raw message names the record that holds it), then resync."
+        ),
+    ),
+    "record_locked": ErrorText(
+        _("Record locked in Salesforce"),
+        _(
+            "The Salesforce record is locked, usually because it is in an approval process, "
+            "and the integration user may not edit locked records."
+        ),
+        _(
+            "Finish or recall the approval in Salesforce, or let the integration user edit "
+            "locked records (Modify All on the object), then resync."
+        ),
+    ),
+    "hubspot_scope": ErrorText(
+        _("HubSpot scope missing"),
+        _(
+            "The HubSpot app the integration connects with hasn't been granted a scope this "
+            "change needs (the raw message names it)."
+        ),
+        _(
+            "Add the scope to the app in HubSpot (for a private app: its Scopes tab), "
+            "reconnect on the Connection tab if HubSpot issued a new token, then resync."
+        ),
+    ),
+    "inactive_owner": ErrorText(
+        _("Owner is an inactive Salesforce user"),
+        _(
+            "The Salesforce user who would own the record is deactivated, and Salesforce "
+            "only gives records to active users. The owner comes from the record, its "
+            "HubSpot owner or a Salesforce assignment rule."
+        ),
+        _(
+            "Reactivate the user in Salesforce, or give the record (or the assignment rule "
+            "that picks the user) an active owner, then resync."
+        ),
+    ),
 }
 
 
@@ -498,6 +544,10 @@ ENGINE_MESSAGE_LABELS: dict[str, Promise] = {
     cycle.INTERRUPTED: _(
         "Interrupted: the worker stopped before the cycle finished; this cycle picked up where "
         "it left off."
+    ),
+    cycle.TAKEN_OVER: _(
+        "Stopped: another worker took over after this cycle stalled for longer than its "
+        "lease; that worker's cycle goes on from where this one stopped."
     ),
     cycle.OBJECT_SYNC_OFF: _("Sync is off for this object."),
     cycle.FIELDS_GONE: _(

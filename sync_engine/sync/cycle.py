@@ -61,6 +61,10 @@ INTERRUPTED = (
     "left off."
 )
 STOPPED_UNEXPECTEDLY = "The cycle stopped unexpectedly."
+TAKEN_OVER = (
+    "Stopped: another worker took over after this cycle stalled for longer than its lease; "
+    "that worker's cycle goes on from where this one stopped."
+)
 STOPPED_BY = "The cycle stopped unexpectedly: {error}"
 NOT_SYNCING = "Integration {state}: {reason}"  # suspended or disconnected, and why
 TEMPORARY_FAILURE = "Temporary failure, retried on the next cycle: {error}"
@@ -82,6 +86,12 @@ ACCESS_DENIED = (
 
 class SyncAlreadyRunning(Exception):
     pass
+
+
+class LeaseLost(Exception):
+    """The cycle's lease expired while it stalled and another worker took the pair over: the
+    cycle stops at its next commit, which doesn't land, and writes no later batch, so two
+    cycles of a pair don't go on side by side."""
 
 
 @functools.cache
@@ -141,11 +151,23 @@ def lock_acquire(row: ObjectSync, holder: str) -> bool:
     return False
 
 
-def lock_renew(row: ObjectSync, holder: str) -> None:
-    """Called as a cycle commits its batches: a long cycle keeps its lease."""
-    ObjectSync.objects.filter(pk=row.pk, lock_holder=holder).update(
-        lock_expires_at=timezone.now() + LEASE
+def lock_renew(row: ObjectSync, holder: str) -> bool:
+    """Called as a cycle commits its batches: a long cycle keeps its lease. False when the
+    lease is no longer ``holder``'s (it expired and another worker took it over)."""
+    return bool(
+        ObjectSync.objects.filter(pk=row.pk, lock_holder=holder).update(
+            lock_expires_at=timezone.now() + LEASE
+        )
     )
+
+
+def lock_keep(row: ObjectSync, holder: str) -> None:
+    """A cycle's heartbeat, run inside each commit's transaction: raises ``LeaseLost`` when
+    another worker holds the pair now, so the stale cycle's batch isn't committed. (On
+    PostgreSQL the renewal also keeps the lease row locked until the commit ends: a
+    takeover waits for it, then finds the lease renewed.)"""
+    if not lock_renew(row, holder):
+        raise LeaseLost(f"{row.object}: the lease went to another worker")
 
 
 def lock_release(row: ObjectSync, holder: str) -> None:
@@ -284,7 +306,7 @@ def _run(
             # Building it may read both schemas (the first cycle): inside the try, so a
             # failure there ends the run like any other.
             ctx = CycleContext.build(integration=integration, object_name=object_name, run=run)
-            ctx.heartbeat = lambda: lock_renew(row, holder)
+            ctx.heartbeat = lambda: lock_keep(row, holder)
             ctx.probe, ctx.retry_allowed = probe, retry_allowed
             ctx.counts.update(run.counts or {})  # a second try goes on counting
             run.counts = ctx.counts  # live counts, saved at the end
@@ -312,6 +334,11 @@ def _run(
             integration_set_state(
                 integration=integration, state=Integration.State.CONNECTED, reason=""
             )
+    except LeaseLost as error:
+        # Not a failure of the sync: the worker that took over carries on (and marked this
+        # run interrupted when it started); this one only says why it stopped.
+        log.warning("%s cycle stopped: %s", object_name, error)
+        run.status, run.message = SyncRun.Status.FAILED, TAKEN_OVER
     except BudgetExhausted:
         run.status, run.message = SyncRun.Status.PAUSED, ALLOCATION_USED
         _pause(integration, ALLOCATION_USED)

@@ -66,6 +66,7 @@ from .pair import (
     each_chunk_retried,
     hubspot_associations_read,
     hubspot_version,
+    rows_update,
     salesforce_version,
 )
 from .pipelines import Pipelines
@@ -1040,6 +1041,8 @@ class DealSync(PairSync):
         self.counts["associations_to_hubspot"] += (
             len(contact_adds) + len(company_adds) + len(contact_removals) + len(company_removals)
         )
+        if contact_adds or contact_removals:
+            self.contacts_written(pairs, roles_to_add=True, roles_to_remove=True)
         self.write_roles(pairs)
 
     def write_roles(self, pairs: list[DealPair]) -> None:
@@ -1062,6 +1065,7 @@ class DealSync(PairSync):
                         set(pair.same.get(CONTACTS, [])) - {record["ContactId"]}
                     )
                     self.record_salesforce_failure(pair, result)
+            self.contacts_written(pairs, roles_to_add=False, roles_to_remove=True)
         removals = [(p, r) for p in pairs for r in p.roles_remove]
         if removals:
             results = each_chunk_retried(
@@ -1082,6 +1086,34 @@ class DealSync(PairSync):
                     if contact:
                         pair.same[CONTACTS] = sorted({*pair.same.get(CONTACTS, []), contact})
                     self.record_salesforce_failure(pair, result)
+            self.contacts_written(pairs, roles_to_add=False, roles_to_remove=False)
+
+    def contacts_written(
+        self, pairs: list[DealPair], *, roles_to_add: bool, roles_to_remove: bool
+    ) -> None:
+        """Remember, as soon as a side's writes landed, the contacts now in step on linked
+        deals (one write for the batch, only for the links whose set moved): a cycle that dies
+        before its commit must not read its own writes back as a user's edit, which would undo
+        an edit made meanwhile on the other side. The contacts whose roles are still to be
+        made (``roles_to_add``) or deleted (``roles_to_remove``) keep their last state, so the
+        next cycle still writes them."""
+        changed = []
+        for pair in pairs:
+            link = pair.link
+            if link is None or not link.pk or CONTACTS not in pair.same:
+                continue  # a new link: the commit makes it
+            pending = set(pair.roles_add) if roles_to_add else set()
+            if roles_to_remove and pair.roles_remove:
+                ids = set(pair.roles_remove)
+                roles = self._roles.get(pair.salesforce_id or "", {})
+                pending |= {contact for contact, role in roles.items() if role in ids}
+            last = set(link.snapshot.get(CONTACTS) or [])
+            held = sorted((set(pair.same[CONTACTS]) - pending) | (last & pending))
+            if link.snapshot.get(CONTACTS, []) == held:
+                continue
+            link.snapshot = {**link.snapshot, CONTACTS: held}
+            changed.append(link)
+        rows_update(RecordLink, changed, ["snapshot"])
 
     # --- writes ---------------------------------------------------------------------------
     def write_salesforce(self, pairs: list[DealPair]) -> None:

@@ -1870,6 +1870,9 @@ class PairSync:
         rekeyed: list[RecordLink] = []
         updated: list[RecordLink] = []
         with transaction.atomic():
+            # The lease first, in the same transaction: a cycle another worker took over
+            # (it stalled past its lease) stops here and commits nothing.
+            self.ctx.heartbeat()
             for pair in pairs:
                 if pair.hubspot is None or pair.salesforce is None:
                     continue
@@ -1912,7 +1915,6 @@ class PairSync:
             for each, versions in [(cursor, handled), *more]:
                 if each is not None:
                     each.advance(versions)
-        self.ctx.heartbeat()
 
 
 _LINK_SLOTS = {f.attname: n for n, f in enumerate(RecordLink._meta.concrete_fields)}
