@@ -108,6 +108,15 @@ _TYPES = [
         "duplicate records in Salesforce, then resync.",
     ),
     ErrorType(
+        "value_in_use",
+        "Duplicates",
+        "Value already in use in HubSpot",
+        "Another HubSpot record already holds this value in a property that requires unique "
+        "values, so HubSpot refused it.",
+        "Change the value on one of the two records, or merge them if they are the same "
+        "(the raw message names the record that holds it), then resync.",
+    ),
+    ErrorType(
         "field_permission",
         "Permissions",
         "Field permission",
@@ -129,6 +138,24 @@ _TYPES = [
         "Object permission",
         "The integration user lacks permission on this kind of Salesforce object.",
         "Assign the integration permission set, or give the user Modify All on the object.",
+    ),
+    ErrorType(
+        "record_locked",
+        "Permissions",
+        "Record locked in Salesforce",
+        "The Salesforce record is locked, usually because it is in an approval process, and "
+        "the integration user may not edit locked records.",
+        "Finish or recall the approval in Salesforce, or let the integration user edit locked "
+        "records (Modify All on the object), then resync.",
+    ),
+    ErrorType(
+        "hubspot_scope",
+        "Permissions",
+        "HubSpot scope missing",
+        "The HubSpot app the integration connects with hasn't been granted a scope this "
+        "change needs (the raw message names it).",
+        "Add the scope to the app in HubSpot (for a private app: its Scopes tab), reconnect "
+        "on the Connection tab if HubSpot issued a new token, then resync.",
     ),
     ErrorType(
         "picklist",
@@ -172,6 +199,16 @@ _TYPES = [
         "Owner can't be matched",
         "The HubSpot owner doesn't match an active Salesforce user on both name and email.",
         "Make the owner's name and email identical in both systems, or pick another owner.",
+    ),
+    ErrorType(
+        "inactive_owner",
+        "Owner",
+        "Owner is an inactive Salesforce user",
+        "The Salesforce user who would own the record is deactivated, and Salesforce only "
+        "gives records to active users. The owner comes from the record, its HubSpot owner or "
+        "a Salesforce assignment rule.",
+        "Reactivate the user in Salesforce, or give the record (or the assignment rule that "
+        "picks the user) an active owner, then resync.",
     ),
     ErrorType(
         "pipeline_limit",
@@ -253,6 +290,8 @@ _SALESFORCE_CODES = {
     "INVALID_CROSS_REFERENCE_KEY": "insufficient_access",
     "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY": "insufficient_access",
     "ENTITY_IS_DELETED": "insufficient_access",
+    "ENTITY_IS_LOCKED": "record_locked",  # an approval process locked it
+    "INACTIVE_OWNER_OR_USER": "inactive_owner",
     "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST": "picklist",
     "INVALID_EMAIL_ADDRESS": "property_value",
     "STRING_TOO_LONG": "property_value",
@@ -275,12 +314,13 @@ _HUBSPOT_CATEGORIES = {
     "RATE_LIMITS": "transient",
     "EXPIRED_AUTHENTICATION": "authentication",
     "INVALID_AUTHENTICATION": "authentication",
-    "MISSING_SCOPES": "object_permission",
+    "MISSING_SCOPES": "hubspot_scope",  # the HubSpot app's scopes, not a Salesforce object
 }
 _HUBSPOT_PROPERTY_ERRORS = {
     "INVALID_OPTION": "picklist",
     "PROPERTY_DOESNT_EXIST": "missing_property",
 }
+_CONTACT_CONFLICT = re.compile(r"\s*(contact\b|$)", re.IGNORECASE)
 _STATE_COUNTRY = re.compile(r"\b(state|country)\b", re.IGNORECASE)
 
 
@@ -288,6 +328,7 @@ def classify(*, system: str, status: int, code: str | None, message: str = "") -
     """The error type for one failure. ``code`` is Salesforce's errorCode/statusCode or
     HubSpot's category (plus, for property validation, the ``error`` name in the message)."""
     code = (code or "").upper()
+    message = message or ""
     if status in (0, 429) or status >= 500:
         return ERROR_TYPES["transient"]
     if system == "salesforce":
@@ -297,6 +338,10 @@ def classify(*, system: str, status: int, code: str | None, message: str = "") -
         if code == "INSUFFICIENT_ACCESS_OR_READONLY" and status == 403:
             return ERROR_TYPES["object_permission"]
         return ERROR_TYPES[_SALESFORCE_CODES.get(code, "other")]
+    if code == "CONFLICT" and not _CONTACT_CONFLICT.match(message):
+        # Only contacts are unique by email; another object's clash is on a property with
+        # unique values ("Company already exists. Existing ID: 7").
+        return ERROR_TYPES["value_in_use"]
     if code in _HUBSPOT_CATEGORIES:
         return ERROR_TYPES[_HUBSPOT_CATEGORIES[code]]
     if code == "VALIDATION_ERROR":

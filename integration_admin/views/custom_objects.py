@@ -36,6 +36,7 @@ from sync_engine.object_settings import (
 )
 from sync_engine.selectors import custom_objects_list
 from sync_engine.services import (
+    CUSTOM_OBJECT_SYSTEM_FIELDS,
     custom_object_choices,
     custom_object_create,
     custom_object_delete,
@@ -65,6 +66,7 @@ STEPS = (
 )
 STEP_NAMES = [name for name, _label in STEPS]
 FIELD_PREFIX = "map:"
+ASSOCIATION_PREFIX = "association:"
 
 ASSOCIATION_LABELS = {
     "contacts": gettext_lazy("HubSpot contacts ⇄ a contact lookup"),
@@ -119,21 +121,25 @@ def custom_object_switch(request: HttpRequest, number: int) -> HttpResponse:
     if integration is None:
         raise Http404
     row = _row(integration, number)
-    try:
-        object_settings_update(
-            integration=integration,
-            object_name=row.object,
-            changes={},
-            enabled=not row.enabled,
-            actor=request.user,
-        )
-    except PairRemoved as removed:  # removed since _row found it
-        raise Http404 from removed
+    # The button says which way it switches: a page drawn before another admin (or tab)
+    # switched it already leaves it as both wanted, instead of switching it back.
+    wanted = {"on": True, "off": False}.get(request.POST.get("enabled", ""), not row.enabled)
+    if wanted != row.enabled:
+        try:
+            object_settings_update(
+                integration=integration,
+                object_name=row.object,
+                changes={},
+                enabled=wanted,
+                actor=request.user,
+            )
+        except PairRemoved as removed:  # removed since _row found it
+            raise Http404 from removed
     label = _label(settings_for(row.object, row.options))
-    if row.enabled:
-        messages.success(request, _("%(name)s no longer syncs.") % {"name": label})
-    else:
+    if wanted:
         messages.success(request, _("%(name)s syncs again.") % {"name": label})
+    else:
+        messages.success(request, _("%(name)s no longer syncs.") % {"name": label})
     return redirect("custom_objects")
 
 
@@ -217,7 +223,17 @@ def wizard_edit(request: HttpRequest, number: int) -> HttpResponse:
         )
     )
     settings = settings_as_dict(settings_for(row.object, row.options))
-    _begin(request, {"editing": row.object, "settings": settings, "mappings": mappings})
+    # ``base``: what the wizard started from, so finishing saves only what it changed (see
+    # ``_edited``), never putting back what another admin saved meanwhile.
+    _begin(
+        request,
+        {
+            "editing": row.object,
+            "settings": settings,
+            "mappings": mappings,
+            "base": {"settings": dict(settings), "mappings": dict(mappings)},
+        },
+    )
     return redirect("custom_object_wizard", step="rules")
 
 
@@ -254,6 +270,7 @@ def wizard_step(request: HttpRequest, step: str) -> HttpResponse:
     if step != "objects" and not (settings["salesforce_object"] and settings["hubspot_object"]):
         return redirect("custom_object_wizard", step="objects")
     if request.method == "POST" and "back" in request.POST:
+        _keep_answers(request, step, state)
         index = STEP_NAMES.index(step)
         first = 1 if state["editing"] else 0
         return redirect("custom_object_wizard", step=STEP_NAMES[max(first, index - 1)])
@@ -280,6 +297,32 @@ def wizard_step(request: HttpRequest, step: str) -> HttpResponse:
     if response is not None:
         return response
     return render(request, "integration_admin/custom_objects/wizard.html", context)
+
+
+def _keep_answers(request, step: str, state: dict) -> None:
+    """*Previous step* keeps what the step's page was answered with (checked when the step is
+    answered with *Next*, and again at *Finish*): coming back, the admin finds their own
+    choices, not the suggestions or what the step held before."""
+    if step == "rules":
+        form = CustomObjectRulesForm(request.POST)
+        if form.is_valid():
+            state["settings"].update(form.cleaned_data)
+    elif step == "fields":
+        state["mappings"] = {
+            key[len(FIELD_PREFIX) :]: value
+            for key, value in request.POST.items()
+            if key.startswith(FIELD_PREFIX) and value
+        }
+    elif step == "associations":
+        state["settings"]["associations"] = {
+            key[len(ASSOCIATION_PREFIX) :]: value
+            for key, value in request.POST.items()
+            if key.startswith(ASSOCIATION_PREFIX) and value
+        }
+    else:
+        return
+    state["suggest"] = [s for s in state.get("suggest", []) if s != step]
+    _save(request, state)
 
 
 def _step_objects(request, integration, state, context) -> HttpResponse | None:
@@ -433,7 +476,7 @@ def _step_fields(request, integration, state, context) -> HttpResponse | None:
     context["errors"] = errors
     context["warnings"] = _required_warnings(
         state["settings"], fields, [] if answered else missing, mappings
-    )
+    ) + _required_lookup_warnings(state["settings"], salesforce_fields)
     field_names = {f["name"] for f in fields}
     context["field_errors"] = any(name in field_names for name in errors)
     context["other_errors"] = [
@@ -466,6 +509,44 @@ def _required_warnings(settings, fields, missing, mappings) -> list[str]:
                 )
                 % {"names": ", ".join(missing)}
             )
+    return warnings
+
+
+def _required_lookup_warnings(settings, salesforce_fields) -> list[str]:
+    """Required Salesforce lookups (a master-detail field, say): never mapped here, so a
+    HubSpot record creates a Salesforce record only through the association that sets the
+    lookup (step 4), and not at all when no association can."""
+    if settings["hubspot_to_salesforce"] != "create_or_update":
+        return []
+    required = [
+        f
+        for f in salesforce_fields
+        if f.get("required")
+        and f["type"] == "reference"
+        and f["name"] not in CUSTOM_OBJECT_SYSTEM_FIELDS
+    ]
+    associable = {f["name"] for fs in custom_object_lookups(salesforce_fields).values() for f in fs}
+    warnings = []
+    through = [f["label"] for f in required if f["name"] in associable]
+    if through:
+        warnings.append(
+            _(
+                "Salesforce requires %(names)s to create a record. Lookups aren't mapped "
+                "here: a HubSpot record creates a Salesforce record only when it is "
+                "associated with the record the lookup points at (step 4, Associations)."
+            )
+            % {"names": ", ".join(through)}
+        )
+    never = [f["label"] for f in required if f["name"] not in associable]
+    if never:
+        warnings.append(
+            _(
+                "Salesforce requires %(names)s to create a record, a lookup that doesn't "
+                "sync: HubSpot records can't create Salesforce records. Set “When a HubSpot "
+                "record is created or updated” to “Do nothing” in step 2."
+            )
+            % {"names": ", ".join(never)}
+        )
     return warnings
 
 
@@ -519,13 +600,45 @@ def _step_associations(request, integration, state, context) -> HttpResponse | N
     return None
 
 
+def _edited(integration, state) -> tuple[dict, dict[str, str]]:
+    """The settings and mappings an edit saves: what the wizard changed from where it started
+    (``base``), over what is saved now. Another admin's change made meanwhile to a rule, an
+    association or a mapping this wizard left alone stays."""
+    base = state.get("base")
+    if base is None:
+        return state["settings"], state["mappings"]
+    row = ObjectSync.objects.filter(integration=integration, object=state["editing"]).first()
+    if row is None:  # removed since the wizard's page was drawn
+        raise Http404
+    settings = settings_as_dict(settings_for(row.object, row.options))
+    for name, value in state["settings"].items():
+        if name != "associations" and value != base["settings"].get(name):
+            settings[name] = value
+    associations = dict(settings.get("associations") or {})
+    theirs, mine = base["settings"].get("associations") or {}, state["settings"]["associations"]
+    for hs_object in set(theirs) | set(mine):
+        if mine.get(hs_object) != theirs.get(hs_object):
+            associations[hs_object] = mine.get(hs_object, "")
+    settings["associations"] = {k: v for k, v in associations.items() if v}
+    mappings = dict(
+        integration.mappings.filter(object=row.object).values_list(
+            "salesforce_field", "hubspot_property"
+        )
+    )
+    for field in set(base["mappings"]) | set(state["mappings"]):
+        if state["mappings"].get(field) != base["mappings"].get(field):
+            mappings[field] = state["mappings"].get(field, "")
+    return settings, {k: v for k, v in mappings.items() if v}
+
+
 def _finish(request, integration, state, salesforce_fields, hubspot_properties) -> str:
     if state["editing"]:
+        settings, mappings = _edited(integration, state)
         custom_object_update(
             integration=integration,
             object_name=state["editing"],
-            settings=state["settings"],
-            mappings=state["mappings"],
+            settings=settings,
+            mappings=mappings,
             salesforce_fields=salesforce_fields,
             hubspot_properties=hubspot_properties,
             actor=request.user,

@@ -384,22 +384,12 @@ def ticket_post(request: HttpRequest) -> HttpResponse:
                 return redirect(url)
             return _save_settings(request, integration, row, settings)
         if action == "back":
+            if step in STEP_SETTINGS and not settings.setup_complete:
+                # The step's answer is kept: coming back to it, the admin finds their choice.
+                _save(request, integration, _step_changes(request, row, settings, step))
             return redirect(f"{url}?step={max(step - 1, 1)}")
-        if step == 1:
-            _save(
-                request, integration, {"salesforce_delete": request.POST.get("salesforce_delete")}
-            )
-        elif step == 2:
-            _save(
-                request,
-                integration,
-                {
-                    "sync_account_association": request.POST.get("sync_account_association")
-                    == "on",
-                    "sync_contact_association": request.POST.get("sync_contact_association")
-                    == "on",
-                },
-            )
+        if step in STEP_SETTINGS:
+            _save(request, integration, _step_changes(request, row, settings, step))
         elif step == 4:
             chosen, missing = _pipelines_from_post(request, integration, settings)
             try:
@@ -436,6 +426,27 @@ def ticket_post(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Saved."))
         return redirect(url)
     return redirect(f"{url}?step={min(step + 1, LAST)}")
+
+
+# The settings steps 1 and 2 ask for (their pages carry the values they were drawn with).
+STEP_SETTINGS = {
+    1: ("salesforce_delete",),
+    2: ("sync_account_association", "sync_contact_association"),
+}
+
+
+def _step_changes(request, row, settings, step: int) -> dict:
+    """What step 1 or 2 changes: only the settings changed on its page (as the settings form
+    saves), so a page drawn before another admin or tab changed the other setting doesn't
+    put it back. A value the form refuses goes to the service as posted, which says why."""
+    form = TicketSettingsForm(request.POST, initial=_initial(row, settings))
+    form.is_valid()
+    changed = set(form.changed_names())
+    return {
+        name: form.cleaned_data.get(name, request.POST.get(name))
+        for name in STEP_SETTINGS[step]
+        if name in changed
+    }
 
 
 def _pipelines_refused(request, integration, row, settings, chosen, error) -> HttpResponse:

@@ -257,6 +257,7 @@ def write_failure_kind(error: RemoteError) -> str:
     ).key
     if isinstance(error, BadRequest | PermissionDenied) and typed not in (
         "object_permission",
+        "hubspot_scope",
         "authentication",
     ):
         return "refused"
@@ -1162,7 +1163,17 @@ class TicketSync(PairSync):
                 ),
                 {},
             )
-            statuses = {stage: status for status, stage in (entry.get("stages") or {}).items()}
+            # A stage several statuses share stands for the first of them in Salesforce's
+            # order (the Case describe's; a stored table's keys may come back in any order):
+            # "Waiting on us" for Working and Escalated sets Working, never escalating a case
+            # because its ticket moved.
+            rank = {status: n for n, status in enumerate(self.statuses())}
+            statuses: dict[str, str] = {}
+            for status, stage in sorted(
+                (entry.get("stages") or {}).items(),
+                key=lambda item: (rank.get(item[0], len(rank)), item[0]),
+            ):
+                statuses.setdefault(stage, status)
             if value not in statuses:
                 # A stage no case status maps to: the case keeps its status, and says why.
                 self.unknown_stage(pair, entry, value, name)
