@@ -190,9 +190,7 @@ def test_a_lost_lead_create_then_an_email_change_makes_no_second_lead(
     assert leads[0]["Email"] == page.results[0].properties["email"] == "first@example.com"
 
 
-def test_an_echo_of_a_lead_with_employees_costs_no_read_of_its_partner(
-    cycle, sf_person, hs_person
-):
+def test_an_echo_of_a_lead_with_employees_costs_no_read_of_its_partner(cycle, sf_person, hs_person):
     """The range compares as the range in the echo checks too: the cycle after the write
     finds its own echo unchanged on both sides and reads no partner for it."""
     new_lead(sf_person, Email="echo@example.com", NumberOfEmployees=250)
