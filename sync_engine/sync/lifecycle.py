@@ -207,15 +207,7 @@ class LifecycleTransitions:
         won: list[dict] = []  # opportunities whose win this page applies
         if stream.sobject == "OpportunityContactRole":
             roles = [(r["ContactId"], r["OpportunityId"]) for r in fresh if r.get("ContactId")]
-            states = {
-                o["Id"]: o
-                for o in salesforce_by_ids(
-                    self.ctx.salesforce,
-                    "Opportunity",
-                    OPPORTUNITY_FIELDS,
-                    sorted({opp for _, opp in roles}),
-                )
-            }
+            states = self._opportunities({opp for _, opp in roles})
         else:
             won = [r for r in fresh if self.newly_won(r, stream.cursor, off_until)]
             states = {r["Id"]: r for r in fresh}
@@ -299,21 +291,22 @@ class LifecycleTransitions:
                     key="ContactId",
                 )
             ]
-            states = {
-                o["Id"]: o
-                for o in salesforce_by_ids(
-                    self.ctx.salesforce,
-                    "Opportunity",
-                    OPPORTUNITY_FIELDS,
-                    sorted({opportunity for _, opportunity in roles}),
-                )
-            }
+            states = self._opportunities({opportunity for _, opportunity in roles})
             targets = self._targets(roles, states)
             if targets:
                 self.apply(targets)
         if new:
             row.seen = {"after": new[-1][0]}
             row.save(update_fields=["seen", "updated_at"])
+
+    def _opportunities(self, ids: set[str]) -> dict[str, dict]:
+        """The opportunities by id, as the stage decisions read them."""
+        return {
+            o["Id"]: o
+            for o in salesforce_by_ids(
+                self.ctx.salesforce, "Opportunity", OPPORTUNITY_FIELDS, sorted(ids)
+            )
+        }
 
     def _roles_of(self, opportunity_ids: list[str]) -> list[dict]:
         if not opportunity_ids:
