@@ -290,10 +290,11 @@ ERROR_TEXT: dict[str, ErrorText] = {
     ),
     # Codes with a card of their own rather than "Other error" or another system's advice.
     "value_in_use": ErrorText(
-        _("Value already in use in HubSpot"),
+        _("Value already in use"),
         _(
-            "Another HubSpot record already holds this value in a property that requires "
-            "unique values, so HubSpot refused it."
+            "Another record already holds this value in a field that requires unique values "
+            "(a Salesforce unique or external ID field, or a HubSpot property with unique "
+            "values), so Salesforce or HubSpot refused it."
         ),
         _(
             "Change the value on one of the two records, or merge them if they are the same "
@@ -572,6 +573,17 @@ ENGINE_MESSAGE_LABELS: dict[str, Promise] = {
         "%(system)s: access denied (%(code)s). Give the integration user API access and the "
         "object permissions, then reconnect."
     ),
+    cycle.HUBSPOT_ACCESS_DENIED: _(
+        "HubSpot: access denied (%(code)s). The HubSpot app the integration connects with "
+        "lacks a scope it needs: add the scope to the app in HubSpot (for a private app: its "
+        "Scopes tab), then reconnect on the Connection tab with the new token, or clear the "
+        "suspension if the token didn't change."
+    ),
+    # why an import stopped when another worker took its pair over (see above for cycles)
+    engine_imports.PAIR_TAKEN_OVER: _(
+        "Stopped: this import stalled for longer than its lease and another worker took over "
+        "the %(pair)s sync; resume the import to continue where it stopped."
+    ),
     DISCONNECTED_BY_ADMIN: _(
         "Disconnected on the Connection page; the stored tokens were deleted."
     ),
@@ -672,6 +684,15 @@ ENGINE_MESSAGE_LABELS: dict[str, Promise] = {
         "address can't get stuck"
     ),
     engine_services.OWNER_RULES_REFUSED: _("The owner always syncs both ways"),
+    # the custom object wizard's Finish, when another admin paired the object meanwhile
+    engine_services.CUSTOM_OBJECT_SALESFORCE_SYNCED: _(
+        "Salesforce's %(object)s already syncs with HubSpot's %(pair)s: leave without saving, "
+        "and change that sync with its “Edit sync” on the Custom objects tab"
+    ),
+    engine_services.CUSTOM_OBJECT_HUBSPOT_SYNCED: _(
+        "HubSpot's %(pair)s already syncs with Salesforce's %(object)s: leave without saving, "
+        "and change that sync with its “Edit sync” on the Custom objects tab"
+    ),
     engine_services.READ_ONLY_REFUSED: _(
         "Read-only in Salesforce: only 'Always use Salesforce' or 'Don't sync' can work, writes "
         "to it fail"

@@ -170,7 +170,8 @@ def _advice(integration: Integration) -> str:
                 "Salesforce for a temporary increase, or wait for calls to free up; then clear "
                 "the suspension."
             )
-        if "access" in reason or "permission" in reason or "token" in reason:
+        hubspot = reason.startswith("hubspot:")  # its reason gives HubSpot's own advice
+        if not hubspot and ("access" in reason or "permission" in reason or "token" in reason):
             return _(
                 "Give the integration user “API Enabled” and the permissions it needs, then "
                 "reconnect on the Connection tab."

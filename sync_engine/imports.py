@@ -91,6 +91,10 @@ WAITING_FOR_IMPORT = "Waiting for the running import of {target} to finish…"
 CYCLE_TOO_LONG = (
     "The {pair} sync has been running for over ten minutes; resume the import when it finishes."
 )
+PAIR_TAKEN_OVER = (
+    "Stopped: this import stalled for longer than its lease and another worker took over the "
+    "{pair} sync; resume the import to continue where it stopped."
+)
 NOTHING_TO_IMPORT = "Nothing to import for {object!r}."
 PAIR_UNSUPPORTED = (
     "Importing {label} needs the {pair} sync, which isn't available in this version yet."
@@ -572,7 +576,7 @@ def import_run(
     """Run (or resume) one import in this process. Returns at once if another worker holds a
     live lease on it. ``stop_after_batches`` stops early as a crash would (tests, benchmarks):
     the job stays *running* with its position, and the next run resumes after it."""
-    from .sync.cycle import lock_holder_new
+    from .sync.cycle import LeaseLost, lock_holder_new
 
     holder = lock_holder_new()
     if not _claim(job, holder):
@@ -590,6 +594,11 @@ def import_run(
         runner.fail(STOPPED_BY_CREDENTIALS.format(system=error.system, error=error))
     except ImportFailed as error:
         runner.fail(error.message if error.final else STOPPED_BY_ERROR.format(error=error))
+    except LeaseLost as error:
+        # The batch in flight wasn't committed (the lease is checked inside its commit): a
+        # resume reads it again, once the pair's lease is free.
+        log.warning("import %s stopped: %s", job.pk, error)
+        runner.fail(PAIR_TAKEN_OVER.format(pair=runner.pair_row.object))
     except ConnectorError as error:
         runner.fail(STOPPED_BY_ERROR.format(error=error))
     except Exception as error:  # a bug: the import says so instead of staying 'running'
@@ -854,10 +863,14 @@ class _Runner:
         return True
 
     def heartbeat(self) -> None:
-        from .sync.cycle import lock_renew
+        """Renew the import's lease and the pair's. Run inside each of the pair's commits
+        too: raises ``LeaseLost`` when the import stalled past the pair's lease and another
+        worker (a cycle, another import) took the pair over, so this batch isn't committed
+        and the import writes no more beside it."""
+        from .sync.cycle import lock_keep
 
         if self.pair_locked and self.pair_row is not None:
-            lock_renew(self.pair_row, self.holder)
+            lock_keep(self.pair_row, self.holder)
         ImportJob.objects.filter(pk=self.job.pk, worker=self.holder).update(
             heartbeat_at=timezone.now()
         )

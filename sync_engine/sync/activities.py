@@ -101,7 +101,6 @@ from .changes import (
     ids_queries,
     list_missing_message,
     parse_time,
-    salesforce_by_ids,
     salesforce_pages,
     soql_datetime,
     soql_string,
@@ -1582,6 +1581,9 @@ class ActivitySync(PairSync):
         created: list[RecordLink] = []
         updated: list[RecordLink] = []
         with transaction.atomic():
+            # The lease first, in the same transaction (as ``PairSync.commit``): a cycle
+            # another worker took over stops here and commits nothing.
+            self.ctx.heartbeat()
             for item in items:
                 if item.failed or not item.created_id:
                     continue
@@ -1635,7 +1637,6 @@ class ActivitySync(PairSync):
             )
             if cursor is not None:
                 cursor.advance(handled)
-        self.ctx.heartbeat()
 
     # --- retries --------------------------------------------------------------------------
     def retry_errored(self) -> bool:
@@ -1677,13 +1678,25 @@ class ActivitySync(PairSync):
             )
             self.handle_hubspot(kind, objects, None, force=True)
         for sobject, ids in salesforce.items():
-            fields = self.fields_of(sobject)
-            records = salesforce_by_ids(self.ctx.salesforce, sobject, fields, sorted(ids))
+            records = self.salesforce_reread(sobject, sorted(ids))
             self.resolve_vanished("salesforce", ids, [r["Id"] for r in records])
             self.handle_salesforce(sobject, records, None, force=True)
         self.retrying = False
         self.retries_done(requests, len(due))
         return complete
+
+    def salesforce_reread(self, sobject: str, ids: list[str]) -> list[dict]:
+        """The Tasks or Events a retry asked for, read again with ``queryAll``: Salesforce
+        archives closed activities over a year old, which ``query`` leaves out, and an
+        archived one is still there to sync (not deleted). Deleted ones are left out."""
+        soqls = ids_queries(sobject, self.fields_of(sobject), ids, where="IsDeleted = false")
+        pages = composite_query(self.ctx.salesforce, soqls, include_deleted=True)
+        return [
+            r
+            for page in pages
+            for batch in salesforce_pages(self.ctx.salesforce, page)
+            for r in batch
+        ]
 
     def wake_waits(self) -> None:
         """Waiting activities whose lead or contact has synced since they were last tried

@@ -82,6 +82,14 @@ ACCESS_DENIED = (
     "{system}: access denied ({code}). Give the integration user API access and the object "
     "permissions, then reconnect."
 )
+# HubSpot refuses an app a scope it wasn't granted (MISSING_SCOPES): no user or object
+# permission of Salesforce's can mend that.
+HUBSPOT_ACCESS_DENIED = (
+    "HubSpot: access denied ({code}). The HubSpot app the integration connects with lacks a "
+    "scope it needs: add the scope to the app in HubSpot (for a private app: its Scopes tab), "
+    "then reconnect on the Connection tab with the new token, or clear the suspension if the "
+    "token didn't change."
+)
 
 
 class SyncAlreadyRunning(Exception):
@@ -352,9 +360,11 @@ def _run(
         _suspend(integration, CREDENTIALS_REJECTED.format(system=error.system))
     except PermissionDenied as error:
         run.status, run.message = SyncRun.Status.FAILED, str(error)
-        _suspend(
-            integration, ACCESS_DENIED.format(system=error.system, code=error.code or error.status)
-        )
+        code = error.code or error.status
+        if error.system == System.HUBSPOT:
+            _suspend(integration, HUBSPOT_ACCESS_DENIED.format(code=code))
+        else:
+            _suspend(integration, ACCESS_DENIED.format(system=error.system, code=code))
     except (TransientError, RateLimited) as error:
         run.status = SyncRun.Status.FAILED
         run.message = TEMPORARY_FAILURE.format(error=error)
