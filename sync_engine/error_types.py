@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,10 @@ _TYPES = [
     ErrorType(
         "value_in_use",
         "Duplicates",
-        "Value already in use in HubSpot",
-        "Another HubSpot record already holds this value in a property that requires unique "
-        "values, so HubSpot refused it.",
+        "Value already in use",
+        "Another record already holds this value in a field that requires unique values (a "
+        "Salesforce unique or external ID field, or a HubSpot property with unique values), "
+        "so Salesforce or HubSpot refused it.",
         "Change the value on one of the two records, or merge them if they are the same "
         "(the raw message names the record that holds it), then resync.",
     ),
@@ -280,8 +282,9 @@ _SALESFORCE_CODES = {
     "APEX_ERROR": "salesforce_custom_code",
     "CANNOT_EXECUTE_FLOW_TRIGGER": "salesforce_custom_code",  # a Flow or Process Builder
     "DUPLICATES_DETECTED": "salesforce_duplicate_rule",
-    # A unique field's value is taken: the value is the problem, not a duplicate rule.
-    "DUPLICATE_VALUE": "property_value",
+    # A unique or external ID field's value is taken by another record (not a duplicate
+    # rule, and not a value that is wrong in itself).
+    "DUPLICATE_VALUE": "value_in_use",
     # A lookup filter refuses the related record: as for a lookup to a record one can't use.
     "FIELD_FILTER_VALIDATION_EXCEPTION": "insufficient_access",
     "INVALID_FIELD_FOR_INSERT_UPDATE": "field_permission",
@@ -321,12 +324,22 @@ _HUBSPOT_PROPERTY_ERRORS = {
     "PROPERTY_DOESNT_EXIST": "missing_property",
 }
 _CONTACT_CONFLICT = re.compile(r"\s*(contact\b|$)", re.IGNORECASE)
+# Keys of a HubSpot error's ``context`` that name no property (the input's id, a trace id).
+_CONTEXT_NOT_PROPERTIES = {"id", "ids", "objectwritetraceid"}
 _STATE_COUNTRY = re.compile(r"\b(state|country)\b", re.IGNORECASE)
 
 
-def classify(*, system: str, status: int, code: str | None, message: str = "") -> ErrorType:
+def classify(
+    *,
+    system: str,
+    status: int,
+    code: str | None,
+    message: str = "",
+    context: dict[str, Any] | None = None,
+) -> ErrorType:
     """The error type for one failure. ``code`` is Salesforce's errorCode/statusCode or
-    HubSpot's category (plus, for property validation, the ``error`` name in the message)."""
+    HubSpot's category (plus, for property validation, the ``error`` name in the message);
+    ``context``: a HubSpot error's context, which names the property of a unique-value clash."""
     code = (code or "").upper()
     message = message or ""
     if status in (0, 429) or status >= 500:
@@ -338,10 +351,14 @@ def classify(*, system: str, status: int, code: str | None, message: str = "") -
         if code == "INSUFFICIENT_ACCESS_OR_READONLY" and status == 403:
             return ERROR_TYPES["object_permission"]
         return ERROR_TYPES[_SALESFORCE_CODES.get(code, "other")]
-    if code == "CONFLICT" and not _CONTACT_CONFLICT.match(message):
+    if code == "CONFLICT":
         # Only contacts are unique by email; another object's clash is on a property with
-        # unique values ("Company already exists. Existing ID: 7").
-        return ERROR_TYPES["value_in_use"]
+        # unique values ("Company already exists. Existing ID: 7"), and so is a contact's
+        # when the context names a property other than email.
+        named = {str(k).lower() for k in context or {}} - _CONTEXT_NOT_PROPERTIES
+        contact = bool(_CONTACT_CONFLICT.match(message))
+        if not contact or (named and "email" not in named):
+            return ERROR_TYPES["value_in_use"]
     if code in _HUBSPOT_CATEGORIES:
         return ERROR_TYPES[_HUBSPOT_CATEGORIES[code]]
     if code == "VALIDATION_ERROR":

@@ -83,6 +83,16 @@ class RemoteError(ConnectorError):
         return f"{self.system} {self.status}{code}{where}: {self.message}"
 
 
+def error_context(error: Any) -> dict[str, Any]:
+    """The ``context`` HubSpot sent with a refusal (``{"email": ["a@b.c"], "id": [...]}``):
+    of a ``RemoteError``'s body, or of an error item of a 207 batch response."""
+    if isinstance(error, RemoteError):
+        context = error.raw.get("context") if isinstance(error.raw, dict) else None
+    else:
+        context = getattr(error, "context", None)
+    return context if isinstance(context, dict) else {}
+
+
 class AuthExpired(RemoteError):
     """The stored credentials no longer work and could not be refreshed."""
 

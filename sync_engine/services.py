@@ -2003,6 +2003,18 @@ def _mapping_still_needed_check(mapping: FieldMapping, *, key: str) -> None:
         )
 
 
+# Another pairing of the object was made while this wizard was open (spelled out in
+# ``integration_admin.labels.ENGINE_MESSAGE_LABELS``): said where the admin can act on it.
+CUSTOM_OBJECT_SALESFORCE_SYNCED = (
+    "Salesforce's {object} already syncs with HubSpot's {pair}: leave without saving, and "
+    "change that sync with its “Edit sync” on the Custom objects tab"
+)
+CUSTOM_OBJECT_HUBSPOT_SYNCED = (
+    "HubSpot's {pair} already syncs with Salesforce's {object}: leave without saving, and "
+    "change that sync with its “Edit sync” on the Custom objects tab"
+)
+
+
 def _custom_object_check(
     *,
     integration: Integration,
@@ -2019,10 +2031,16 @@ def _custom_object_check(
         integration=integration, object__startswith=CUSTOM_PREFIX
     ).exclude(object=object_name):
         theirs = settings_for(other.object, other.options)
+        names = {
+            "pair": other.object,
+            "object": theirs.salesforce_label or theirs.salesforce_object,
+        }
         if theirs.salesforce_object == cleaned["salesforce_object"]:
-            raise SettingsError({"salesforce_object": "This object already syncs"})
+            message = CUSTOM_OBJECT_SALESFORCE_SYNCED.format(**names)
+            raise SettingsError({"salesforce_object": message})
         if theirs.hubspot_object == cleaned["hubspot_object"]:
-            raise SettingsError({"hubspot_object": "This custom object already syncs"})
+            message = CUSTOM_OBJECT_HUBSPOT_SYNCED.format(**names)
+            raise SettingsError({"hubspot_object": message})
     lookups = custom_object_lookups(salesforce_fields)
     associations = {}
     for hs_object, field_name in (cleaned.get("associations") or {}).items():

@@ -53,7 +53,9 @@ from sync_engine.services import (
 from sync_engine.sync.values import is_compatible, read_only_field
 
 from ..forms import CustomObjectRulesForm
+from ..labels import engine_message
 from ..roles import admin_required
+from ..status import ObjectNames
 from .common import current_integration, not_connected
 
 TAB = "custom-objects"
@@ -574,7 +576,12 @@ def _step_associations(request, integration, state, context) -> HttpResponse | N
         try:
             row_name = _finish(request, integration, state, salesforce_fields, hubspot_properties)
         except SettingsError as error:
-            context["errors"] = error.errors
+            # The engine words its refusals in English; in the reader's language here.
+            names = ObjectNames(integration)
+            context["errors"] = {
+                key: engine_message(str(message), names=names)
+                for key, message in error.errors.items()
+            }
             if "custom_object" in error.errors:
                 messages.error(request, _limit_message())
                 return redirect("custom_objects")

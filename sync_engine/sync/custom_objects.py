@@ -123,8 +123,8 @@ DELETES_EVERY = timedelta(minutes=10)  # how often HubSpot's archived records ar
 @dataclass
 class HubSpotRecordPair(Pair):
     """A HubSpot record without its Salesforce record (yet): its errors are labelled with
-    the property mapped to ``Name``, not only its id (the shared label knows the standard
-    objects' name properties only)."""
+    the property mapped to ``Name``, else the object's primary display property, not only
+    its id (the shared label knows the standard objects' name properties only)."""
 
     name_property: str | None = None
 
@@ -206,6 +206,7 @@ class CustomObjectSync(PairSync):
         self._delete_cursors: dict[str, Cursor] = {}  # their cursors, as loaded there
         # Salesforce id -> when a linked record was deleted (load_salesforce_partners)
         self._salesforce_deleted_at: dict[str, datetime | None] = {}
+        self._display: str | None = None  # see display_property
         # ``align_options`` (shared) adds missing dropdown options through the context: on
         # this pair's HubSpot object type, not on the pair's name.
         ctx.hubspot_add_options = self.hubspot_add_options
@@ -297,7 +298,13 @@ class CustomObjectSync(PairSync):
 
     @property
     def hubspot_read_properties(self) -> list[str]:
-        return sorted({m.hubspot_property for m in self.ctx.mappings} | {MODIFIED, KEY_PROPERTY})
+        # The display property too, so an error of a record made in HubSpot is named.
+        display = self.display_property()
+        return sorted(
+            {m.hubspot_property for m in self.ctx.mappings}
+            | {MODIFIED, KEY_PROPERTY}
+            | ({display} if display else set())
+        )
 
     @property
     def hubspot_properties(self) -> list[str]:  # what the shared lost-create lookups read
@@ -649,6 +656,36 @@ class CustomObjectSync(PairSync):
                 return mapping.hubspot_property
         return None
 
+    def display_property(self) -> str | None:
+        """What names a record made in HubSpot on Sync health before it has a Salesforce
+        name: the property mapped to ``Name``, else the custom object's primary display
+        property (as HubSpot names its records)."""
+        name = self.name_property()
+        if name:
+            return name
+        if self._display is None:
+            self._display = self.primary_display_property()
+        return self._display or None
+
+    def primary_display_property(self) -> str:
+        """The schema's ``primaryDisplayProperty``, read once (one call) and kept with the
+        cached properties as their ``primary`` flag: a schema refresh reads it again."""
+        props = self.ctx.hubspot_properties
+        if not props:
+            return ""
+        if any("primary" in p for p in props.values()):
+            return next((n for n, p in props.items() if p.get("primary")), "")
+        primary = ""
+        for schema in self.ctx.hubspot.schemas_get_all():
+            if schema.object_type_id == self.hubspot_type:
+                primary = getattr(schema, "primary_display_property", None) or ""
+        for name, info in props.items():
+            info["primary"] = name == primary
+        SchemaCache.objects.filter(
+            integration=self.ctx.integration, system=System.HUBSPOT, object=self.object_name
+        ).update(data=list(props.values()))
+        return primary if primary in props else ""
+
     def external_id_value(self, obj: Any) -> str:
         """What a HubSpot record's Salesforce record is upserted by: its mapped value, or
         else its own id."""
@@ -752,7 +789,7 @@ class CustomObjectSync(PairSync):
         return text if self.id_case_matters else text.casefold()
 
     def hubspot_record_pair(self, obj: Any) -> Pair:
-        return HubSpotRecordPair(self.sobject, None, obj, name_property=self.name_property())
+        return HubSpotRecordPair(self.sobject, None, obj, name_property=self.display_property())
 
     def sync_hubspot_deletes(self) -> None:
         """HubSpot records archived while linked: their Salesforce records are deleted (one

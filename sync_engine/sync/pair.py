@@ -31,6 +31,7 @@ from ..errors import (
     RateLimited,
     RemoteError,
     TransientError,
+    error_context,
 )
 from ..models import RecordLink, ResyncRequest, SchemaCache, SyncCursor, SyncError, System
 from ..selectors import object_settings_get
@@ -1754,7 +1755,13 @@ class PairSync:
 
     def record_hubspot_failure(self, pair: Pair, error: Any) -> None:
         category, message, status = hubspot_error_parts(error)
-        error_type = classify(system="hubspot", status=status, code=category, message=message)
+        error_type = classify(
+            system="hubspot",
+            status=status,
+            code=category,
+            message=message,
+            context=error_context(error),  # names the property of a unique-value clash
+        )
         self.record_error(pair, "to_hubspot", error_type.key, category, message, [])
 
     def record_error(

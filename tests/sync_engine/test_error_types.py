@@ -34,7 +34,7 @@ from sync_engine.error_types import ERROR_TYPES, classify
             400,
             "DUPLICATE_VALUE",
             "duplicate value found: Invoice_Key__c duplicates value on record with id: a01",
-            "property_value",
+            "value_in_use",
         ),
         (
             "salesforce",
