@@ -66,6 +66,7 @@ from .pair import (
     each_chunk_retried,
     hubspot_associations_read,
     hubspot_version,
+    rows_insert,
     rows_update,
     salesforce_version,
 )
@@ -123,6 +124,11 @@ WAITING_COMPANY = "__waiting_company"  # the company whose account the opportuni
 UNMAPPED_STAGE = "__unmapped_stage"  # the deal's stage without a StageName value, last sync
 # AccountId changed while company sync was off: Salesforce's account decides once it is on.
 ACCOUNT_MOVED = "__account_moved"
+# The deal's company (or AccountId) being written, noted before the write is sent: a cycle
+# that dies before remembering it finds it next time (``account_baseline``), so its own
+# write read back isn't taken for a user's move. {"side", "account", "company", "was"}.
+ACCOUNT_SENT = "__account_sent"
+ACCOUNT_KEYS = (ACCOUNT, COMPANY, WAITING, WAITING_COMPANY, ACCOUNT_MOVED)
 
 
 @dataclass
@@ -138,6 +144,7 @@ class DealPair(Pair):
     stage_unknown: bool = False
     stage_unmapped: str = ""  # the deal's HubSpot stage id, when it has no StageName value
     company_wait_over: bool = False  # it waited for its company's account and no longer does
+    account_sent: dict = field(default_factory=dict)  # see ACCOUNT_SENT
 
 
 OPPORTUNITY_STREAM = "salesforce:Opportunity:deals"
@@ -311,6 +318,8 @@ class DealSync(PairSync):
 
     def salesforce_unchanged(self, record: dict, link: RecordLink) -> bool:
         snapshot = link.snapshot
+        if CONTACTS not in snapshot:
+            return False  # stored before its associations were written (see links_stored)
         for mapping in self.ctx.mappings:
             name = self.ctx.mapped_field(mapping, SOBJECT)
             if not name or not self.ctx.hubspot_writable(mapping.hubspot_property):
@@ -343,6 +352,8 @@ class DealSync(PairSync):
 
     def hubspot_unchanged(self, obj: Any, link: RecordLink) -> bool:
         snapshot, props = link.snapshot, obj.properties or {}
+        if CONTACTS not in snapshot:
+            return False  # stored before its associations were written (see links_stored)
         for mapping in self.ctx.mappings:
             if not self.ctx.mapped_field(mapping, SOBJECT):
                 continue
@@ -536,7 +547,9 @@ class DealSync(PairSync):
         self.read_associations(pairs)
         for pair in pairs:
             self.decide_account(pair)
+        self.accounts_sent(pairs)
         self.write_salesforce(pairs)
+        self.accounts_written(pairs, "salesforce")
         self.write_hubspot(pairs)
         self.write_associations(pairs)
         for pair in pairs:  # what they hold now is what this batch decided
@@ -788,8 +801,9 @@ class DealSync(PairSync):
     def decide_account(self, pair: DealPair) -> None:
         """``AccountId`` ⇄ the deal's primary company, while company sync is on: the side that
         changed since the last sync wins (Salesforce on the first sync, when it has one)."""
-        snapshot = pair.link.snapshot if pair.link and pair.link.pk else {}
         account = (pair.salesforce or {}).get("AccountId") or ""
+        company = self._hs_companies.get(pair.hubspot_id or "", "")
+        snapshot = self.account_baseline(pair, account, company)
         if not self.companies_on:
             # Not synced now; a move is noted, or the deal would keep its old company once
             # company sync is on again (nothing reads an opportunity that doesn't change).
@@ -803,7 +817,6 @@ class DealSync(PairSync):
         moved_while_off = bool(snapshot.get(ACCOUNT_MOVED))
         if moved_while_off:
             pair.same[ACCOUNT_MOVED] = ""
-        company = self._hs_companies.get(pair.hubspot_id or "", "")
         last_account, last_company = snapshot.get(ACCOUNT), snapshot.get(COMPANY)
         # Still waiting for the account's company (or the company's account): that side is
         # decided again.
@@ -825,6 +838,12 @@ class DealSync(PairSync):
             if company != company_of:
                 pair.company_remove = [company] if company else []
                 pair.company_add = company_of
+                pair.account_sent = {
+                    "side": "hubspot",
+                    "account": account,
+                    "company": company_of,
+                    "was": company,
+                }
             pair.same.update({ACCOUNT: account, COMPANY: company_of, WAITING: ""})
             pair.same[WAITING_COMPANY] = ""
         elif not company and last_company in self._companies_deleted:
@@ -847,11 +866,84 @@ class DealSync(PairSync):
             done = {WAITING: "", WAITING_COMPANY: ""}
             if account_of != account and (company or last_company):
                 pair.to_salesforce["AccountId"] = account_of or None
+                pair.account_sent = {
+                    "side": "salesforce",
+                    "account": account_of,
+                    "company": company,
+                }
                 pair.snap_salesforce.update({ACCOUNT: account_of, COMPANY: company, **done})
             else:
                 pair.same.update({ACCOUNT: account, COMPANY: company, **done})
         else:
             pair.same.update({ACCOUNT: account, COMPANY: company})
+
+    def account_baseline(self, pair: DealPair, account: str, company: str) -> dict:
+        """The snapshot the deal's company is decided against. A company or account write
+        noted (``ACCOUNT_SENT``) by a cycle that died before remembering it, and found to
+        have landed, is what is in step now: read back, it isn't a user's move (which would
+        undo a move made meanwhile on the other side). An account write landed when the
+        opportunity holds it; a company write when the deal holds it, or has moved on to
+        another company since (it no longer has the one the write replaced)."""
+        link = pair.link if pair.link and pair.link.pk else None
+        if link is None:
+            return {}
+        sent = link.snapshot.get(ACCOUNT_SENT)
+        if sent is None:
+            return link.snapshot
+        # Looked at once: the commit (or this batch's own note) replaces it.
+        link.snapshot = {k: v for k, v in link.snapshot.items() if k != ACCOUNT_SENT}
+        if sent.get("side") == "salesforce":
+            landed = account == sent.get("account")
+        else:
+            landed = company == sent.get("company") or company not in ("", sent.get("was"))
+        if landed and self.companies_on:
+            link.snapshot = {**link.snapshot, **self.account_in_step(sent, link.snapshot)}
+        return link.snapshot
+
+    @staticmethod
+    def account_in_step(sent: dict, snapshot: dict) -> dict:
+        """The snapshot's account keys once the write noted as ``sent`` landed."""
+        done = {ACCOUNT: sent.get("account") or "", COMPANY: sent.get("company") or ""}
+        done.update({WAITING: "", WAITING_COMPANY: ""})
+        if snapshot.get(ACCOUNT_MOVED):
+            done[ACCOUNT_MOVED] = ""
+        return done
+
+    def accounts_sent(self, pairs: list[DealPair]) -> None:
+        """Note on each linked deal the company or account about to be written (one write
+        for the batch, before the CRMs'), see ``ACCOUNT_SENT``."""
+        changed = []
+        for pair in pairs:
+            link = pair.link
+            if pair.account_sent and link is not None and link.pk:
+                link.snapshot = {**link.snapshot, ACCOUNT_SENT: pair.account_sent}
+                changed.append(link)
+        rows_update(RecordLink, changed, ["snapshot"])
+
+    def accounts_written(
+        self, pairs: list[DealPair], side: str, refused: frozenset[int] | set[int] = frozenset()
+    ) -> None:
+        """Remember, as soon as ``side``'s company or account writes landed, the deal's
+        company and account as in step (one write for the batch): a cycle that dies before
+        its commit must not read its own write back as a user's move. The note of a write
+        that didn't land goes with the commit. ``refused``: ids of the pairs whose write
+        HubSpot refused."""
+        changed = []
+        for pair in pairs:
+            link = pair.link
+            if pair.account_sent.get("side") != side or link is None or not link.pk:
+                continue
+            link.snapshot = {k: v for k, v in link.snapshot.items() if k != ACCOUNT_SENT}
+            failed = pair.salesforce_failed if side == "salesforce" else id(pair) in refused
+            if failed:
+                continue
+            decided = {**pair.same, **pair.snap_salesforce}
+            link.snapshot = {
+                **link.snapshot,
+                **{k: v for k, v in decided.items() if k in ACCOUNT_KEYS},
+            }
+            changed.append(link)
+        rows_update(RecordLink, changed, ["snapshot"])
 
     def company_links(self, accounts: list[str]) -> dict[str, str]:
         return {
@@ -1021,9 +1113,11 @@ class DealSync(PairSync):
             for p in pairs
             if p.company_add
         ]
+        self.links_stored(pairs)
         for to_type, removals in (("contacts", contact_removals), ("companies", company_removals)):
             self.hubspot_dissociate(OBJECT, to_type, removals)
         by_deal = {p.hubspot_id: p for p in pairs}
+        refused: set[int] = set()
         for to_type, adds in (("contacts", contact_adds), ("companies", company_adds)):
             for failed, error in self.hubspot_associate(OBJECT, to_type, adds):
                 pair = by_deal.get(str(failed["from"]["id"]))
@@ -1032,6 +1126,7 @@ class DealSync(PairSync):
                 # The snapshot keeps what HubSpot holds, so the retry tries again and the
                 # association checks don't read it as a HubSpot edit.
                 if to_type == "companies":
+                    refused.add(id(pair))
                     pair.same[ACCOUNT] = ""
                     pair.same[COMPANY] = self._hs_companies.get(pair.hubspot_id, "")
                 else:
@@ -1041,9 +1136,63 @@ class DealSync(PairSync):
         self.counts["associations_to_hubspot"] += (
             len(contact_adds) + len(company_adds) + len(contact_removals) + len(company_removals)
         )
+        if company_adds or company_removals:
+            self.accounts_written(pairs, "hubspot", refused)
         if contact_adds or contact_removals:
             self.contacts_written(pairs, roles_to_add=True, roles_to_remove=True)
         self.write_roles(pairs)
+
+    def links_stored(self, pairs: list[DealPair]) -> None:
+        """Store the links of pairs created in this batch that have associations to write,
+        before writing them (one insert, inside the lease): the sets those writes put in
+        step are then remembered as they land (``contacts_written``, ``accounts_written``).
+        Stored only at the commit, a cycle dying after the writes left the next one a pair
+        found again by its key with no set last in step: the contacts of both sides were
+        merged, and a removal made meanwhile undone. The link holds what the commit would
+        store, less the associations not yet written."""
+        new = [
+            p
+            for p in pairs
+            if not (p.link and p.link.pk)
+            and p.hubspot is not None
+            and p.salesforce is not None
+            and not (p.hubspot_failed or p.salesforce_failed)
+            and (
+                p.contacts_add_hs
+                or p.contacts_remove_hs
+                or p.roles_add
+                or p.roles_remove
+                or p.company_add
+                or p.company_remove
+            )
+        ]
+        if not new:
+            return
+        now = timezone.now()
+        for pair in new:
+            snapshot = {**pair.same, **pair.snap_hubspot, **pair.snap_salesforce}
+            snapshot.pop(CONTACTS, None)
+            if pair.account_sent.get("side") == "hubspot":
+                snapshot = {k: v for k, v in snapshot.items() if k not in ACCOUNT_KEYS}
+                snapshot[ACCOUNT_SENT] = pair.account_sent
+            pair.link = RecordLink(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                hubspot_id=pair.hubspot_id,
+                salesforce_id=pair.salesforce_id,
+                salesforce_type=pair.sobject,
+                snapshot=snapshot,
+                hubspot_modified_at=parse_time(pair.hs_props.get(MODIFIED)),
+                salesforce_modified_at=parse_time(pair.salesforce.get("SystemModstamp")),
+                last_synced_at=now,
+            )
+        with transaction.atomic():
+            self.ctx.heartbeat()  # a cycle another worker took over stores nothing
+            rows_insert(RecordLink, [p.link for p in new])
+        for pair in new:
+            link = pair.link
+            link.stored_keys = (link.hubspot_id, link.salesforce_id, link.salesforce_type)
+        self.counts["linked"] += len(new)
 
     def write_roles(self, pairs: list[DealPair]) -> None:
         """Contact roles for contacts associated in HubSpot (creates are not retried: a lost
