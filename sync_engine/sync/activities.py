@@ -37,8 +37,9 @@ Rules:
   were last in step on (for a write sent back, the values the origin gives once written), so
   a side that holds them writes nothing; an edit made on both sides between two cycles keeps
   HubSpot's value (HubSpot changes are read first). A copy is never read as a new activity
-  (Tasks created by the integration user, or carrying ``HubSpot_Id__c``, and engagements
-  carrying ``salesforce_activity_id``, are ours).
+  (linked Tasks, Tasks carrying ``HubSpot_Id__c``, and engagements carrying
+  ``salesforce_activity_id`` are ours; without ``HubSpot_Id__c``, an unlinked Task is taken
+  for ours by its look only while a create may be unlinked, see ``ActivitySync.ours``).
 * **Idempotent creates.** Engagements carry ``salesforce_activity_id`` (a property the cycle
   creates once per engagement type); Tasks carry ``HubSpot_Id__c`` when the org has that
   external id on Task. Creates are never retried blindly. Before any create a pending-create
@@ -643,18 +644,23 @@ class ActivitySync(PairSync):
         ready = []
         for item in items:
             contacts, linked = people[item.hubspot_id]
+            inside = [p for p in linked if not self.outside_list([p.hubspot_id])]
+            # Contacts meant to sync (in the list, or there's none) that haven't yet. One
+            # outside the list isn't meant to: its activity is skipped as it is, not waiting.
+            known = {p.hubspot_id for p in linked}
+            due = [c for c in contacts if c not in known and not self.outside_list([c])]
             if not contacts:
                 self.skipped("no_contact", self.error_key(item))
-            elif not linked:
+            elif not inside and due:
                 self.waiting(
                     item,
                     "to_salesforce",
-                    f"HubSpot contact {contacts[0]} hasn't synced to Salesforce yet; the "
+                    f"HubSpot contact {due[0]} hasn't synced to Salesforce yet; the "
                     f"{kind.label.lower()} syncs once it has. A contact without an email, or "
                     "outside the inclusion list, never syncs.",
-                    waits_on={"contacts": contacts},
+                    waits_on={"contacts": due},
                 )
-            elif not (inside := [p for p in linked if not self.outside_list([p.hubspot_id])]):
+            elif not inside:
                 self.kept_out(item)
             else:
                 item.target = inside[0].salesforce_id
@@ -761,7 +767,13 @@ class ActivitySync(PairSync):
         if not gone:
             return []
         links = [i.link for i in gone]
-        RecordLink.objects.filter(pk__in=[link.pk for link in links]).delete()
+        # A Task copy whose HubSpot task was deleted keeps its link, marked: without
+        # HubSpot_Id__c nothing else tells it from a Task someone logged (see ``ours``).
+        kept = [i.link for i in gone if "back" in i.extra and i.salesforce_id]
+        for link in kept:
+            link.snapshot = {**link.snapshot, "__origin_gone": True}
+        RecordLink.objects.bulk_update(kept, ["snapshot"])
+        RecordLink.objects.filter(pk__in=[link.pk for link in links if link not in kept]).delete()
         services.sync_errors_resolve(
             integration=self.ctx.integration,
             object_name=OBJECT,
@@ -1019,14 +1031,22 @@ class ActivitySync(PairSync):
         }
 
     def ours(self, record: dict) -> bool:
-        """A Task we created from a HubSpot activity (whose link may not be stored yet): it
-        carries ``HubSpot_Id__c``, or the integration user created it with one of our subject
-        prefixes ("Call: …"). Tasks automation creates as the integration user still sync."""
-        if self.external_id and record.get(self.external_id):
-            return True
+        """An unlinked Task we created from a HubSpot activity: its link wasn't stored (a
+        cycle died between the create and the commit). With ``HubSpot_Id__c`` it carries our
+        key. Without, only while such a create may be unlinked (a pending-create marker) does
+        the look of one decide: made by the integration user since the marker, with one of
+        our subject prefixes ("Call: …"). Otherwise every copy we made is linked, and a Task
+        the integration user logs by hand ("Email: …" from Salesforce's email logging, say)
+        is the user's own, and syncs."""
+        if self.external_id:
+            return bool(record.get(self.external_id))
+        since = parse_time(self.recover.get("salesforce"))
+        created = parse_time(record.get("CreatedDate"))
         return (
-            bool(self.user_id)
+            since is not None
+            and bool(self.user_id)
             and record.get("CreatedById") == self.user_id
+            and (created is None or created >= since - timedelta(minutes=5))
             and (record.get("Subject") or "").startswith(OUR_PREFIXES)
         )
 
@@ -1067,6 +1087,9 @@ class ActivitySync(PairSync):
             link = links.get(record["Id"])
             if link is None and sobject == "Task" and self.ours(record):  # (no Event is ours)
                 self.skipped("own", key)
+                continue
+            if link is not None and link.snapshot.get("__origin_gone"):
+                self.skipped("own", key)  # a copy whose HubSpot task was deleted
                 continue
             if link is not None and sobject == "Task" and self.copy_link(kind, link, "hubspot"):
                 item = self.copy_edit_to_hubspot(kind, record, link, stamp)
