@@ -693,6 +693,13 @@ ENGINE_MESSAGE_LABELS: dict[str, Promise] = {
         "HubSpot's %(pair)s already syncs with Salesforce's %(object)s: leave without saving, "
         "and change that sync with its “Edit sync” on the Custom objects tab"
     ),
+    # the custom object wizard's other refusals at Finish; ``pair``: the HubSpot object an
+    # association is with, by its tab's name
+    engine_services.CUSTOM_OBJECT_UNPICKED: _(
+        "Pick a Salesforce object and a HubSpot custom object"
+    ),
+    engine_services.CUSTOM_OBJECT_OWN_TAB: _("This object syncs through its own tab"),
+    engine_services.CUSTOM_OBJECT_NOT_A_LOOKUP: _("'%(field)s' can't stand for %(pair)s"),
     engine_services.READ_ONLY_REFUSED: _(
         "Read-only in Salesforce: only 'Always use Salesforce' or 'Don't sync' can work, writes "
         "to it fail"

@@ -676,7 +676,34 @@ def object_settings_update(
             audit_event_record(
                 action="settings.updated", integration=integration, actor=actor, details=details
             )
+    if "salesforce_state_country" in diff:
+        _address_fields_refresh(integration=integration)
     return diff
+
+
+def _address_fields_refresh(*, integration: Integration) -> None:
+    """Read the describes of the pairs with addresses again (as Refresh does, every call in
+    the ledger) when the state and country picklist setting changes: the org has usually just
+    turned its picklists on or changed them, and a describe read before lacks the code fields
+    and which countries have states (spec §12). Describes never read are read by the first
+    cycle; when Salesforce can't answer now, the stored ones are forgotten so the next cycle
+    reads them."""
+    from .sync.pair import GEO_OBJECTS
+
+    stored = set(
+        SchemaCache.objects.filter(integration=integration, system=System.SALESFORCE).values_list(
+            "object", flat=True
+        )
+    )
+    for object_name, sobjects in GEO_OBJECTS.items():
+        if not stored & set(sobjects):
+            continue
+        try:
+            schema_refresh(integration=integration, object_name=object_name)
+        except ConnectorError:
+            SchemaCache.objects.filter(
+                integration=integration, system=System.SALESFORCE, object__in=sobjects
+            ).delete()
 
 
 def _hubspot_lists_check(
@@ -1919,9 +1946,9 @@ def custom_object_mappings_check(
         elif not is_compatible(
             hs_type=prop["type"], hs_field_type=prop["fieldType"], sf_type=field["type"]
         ):
-            errors[field_name] = (
-                f"A HubSpot {prop['type']} ({prop['fieldType']}) property can't map to a "
-                f"Salesforce {field['type']} field"
+            # The mapping editor's words: the wizard's page names the types as it does.
+            errors[field_name] = MAPPING_INCOMPATIBLE.format(
+                hubspot_type=f"{prop['type']} ({prop['fieldType']})", salesforce_type=field["type"]
             )
         elif prop_name in used:
             errors[field_name] = f"'{prop_name}' is already mapped to {used[prop_name]}"
@@ -2013,6 +2040,11 @@ CUSTOM_OBJECT_HUBSPOT_SYNCED = (
     "HubSpot's {pair} already syncs with Salesforce's {object}: leave without saving, and "
     "change that sync with its “Edit sync” on the Custom objects tab"
 )
+# The wizard's other refusals at Finish (also spelled out there). ``{pair}``: the HubSpot
+# object an association is with (contacts, companies, deals, tickets), said by its tab's name.
+CUSTOM_OBJECT_UNPICKED = "Pick a Salesforce object and a HubSpot custom object"
+CUSTOM_OBJECT_OWN_TAB = "This object syncs through its own tab"
+CUSTOM_OBJECT_NOT_A_LOOKUP = "'{field}' can't stand for {pair}"
 
 
 def _custom_object_check(
@@ -2024,9 +2056,9 @@ def _custom_object_check(
 ) -> dict[str, Any]:
     cleaned = settings_validate(object_name, settings)
     if not cleaned.get("salesforce_object") or not cleaned.get("hubspot_object"):
-        raise SettingsError({"objects": "Pick a Salesforce object and a HubSpot custom object"})
+        raise SettingsError({"objects": CUSTOM_OBJECT_UNPICKED})
     if cleaned["salesforce_object"] in CUSTOM_OBJECT_EXCLUDED:
-        raise SettingsError({"salesforce_object": "This object syncs through its own tab"})
+        raise SettingsError({"salesforce_object": CUSTOM_OBJECT_OWN_TAB})
     for other in ObjectSync.objects.filter(
         integration=integration, object__startswith=CUSTOM_PREFIX
     ).exclude(object=object_name):
@@ -2047,7 +2079,8 @@ def _custom_object_check(
         if not field_name:
             continue
         if field_name not in {f["name"] for f in lookups.get(hs_object, [])}:
-            raise SettingsError({"associations": f"'{field_name}' can't stand for {hs_object}"})
+            message = CUSTOM_OBJECT_NOT_A_LOOKUP.format(field=field_name, pair=hs_object)
+            raise SettingsError({"associations": message})
         associations[hs_object] = field_name
     cleaned["associations"] = associations
     return cleaned

@@ -37,6 +37,7 @@ from sync_engine.object_settings import (
 from sync_engine.selectors import custom_objects_list
 from sync_engine.services import (
     CUSTOM_OBJECT_SYSTEM_FIELDS,
+    MAPPING_INCOMPATIBLE,
     custom_object_choices,
     custom_object_create,
     custom_object_delete,
@@ -53,7 +54,7 @@ from sync_engine.services import (
 from sync_engine.sync.values import is_compatible, read_only_field
 
 from ..forms import CustomObjectRulesForm
-from ..labels import engine_message
+from ..labels import SALESFORCE_TYPE_LABELS, engine_message, hubspot_type_label
 from ..roles import admin_required
 from ..status import ObjectNames
 from .common import current_integration, not_connected
@@ -439,9 +440,12 @@ def _step_fields(request, integration, state, context) -> HttpResponse | None:
             elif not is_compatible(
                 hs_type=prop["type"], hs_field_type=prop["fieldType"], sf_type=field["type"]
             ):
-                errors[field["name"]] = _(
-                    "A HubSpot %(kind)s property can't map to a Salesforce %(type)s field."
-                ) % {"kind": f"{prop['type']}/{prop['fieldType']}", "type": field["type"]}
+                # In the mapping editor's words, as Finish would refuse it.
+                errors[field["name"]] = engine_message(
+                    MAPPING_INCOMPATIBLE.format(
+                        hubspot_type=_hubspot_type(prop), salesforce_type=field["type"]
+                    )
+                )
             elif prop["name"] in used:
                 errors[field["name"]] = _("%(property)s is already mapped to %(field)s.") % {
                     "property": prop["label"],
@@ -470,10 +474,14 @@ def _step_fields(request, integration, state, context) -> HttpResponse | None:
             "error": errors.get(f["name"], ""),
             # An auto-number or formula: the sync only ever copies it to HubSpot.
             "read_only": read_only_field(f),
+            "type_label": SALESFORCE_TYPE_LABELS.get(f["type"], f["type"]),
         }
         for f in fields
     ]
-    context["properties"] = properties
+    # Types as HubSpot's and Salesforce's own screens name them, as the refusals do.
+    context["properties"] = [
+        {**p, "type_label": hubspot_type_label(_hubspot_type(p))} for p in properties
+    ]
     context["suggested"] = not answered and "fields" in state.get("suggest", [])
     context["errors"] = errors
     context["warnings"] = _required_warnings(
@@ -485,6 +493,11 @@ def _step_fields(request, integration, state, context) -> HttpResponse | None:
         message for name, message in errors.items() if name not in field_names
     ]
     return None
+
+
+def _hubspot_type(prop: dict) -> str:
+    """A property's "type (fieldType)", as the engine's refusals name it."""
+    return f"{prop['type']} ({prop['fieldType']})"
 
 
 def _required_warnings(settings, fields, missing, mappings) -> list[str]:

@@ -736,10 +736,11 @@ class CustomObjectSync(PairSync):
         by_external = {
             self.external_key(r.get(self.external_id)): r for r in records if self.external_id
         }
-        taken = set(
+        # Each matchable Salesforce record's HubSpot record, when it already syncs with one.
+        taken = dict(
             RecordLink.objects.filter(
                 integration=self.ctx.integration, salesforce_id__in=list(by_id)
-            ).values_list("salesforce_id", flat=True)
+            ).values_list("salesforce_id", "hubspot_id")
         )
         pairs = []
         for obj in objects:
@@ -754,19 +755,22 @@ class CustomObjectSync(PairSync):
                 self.external_key(by_value.get(hs_id, ""))
             )
             if record is not None and record["Id"] in taken:
+                # Two HubSpot records holding one external id value: a unique value in use
+                # (the fix is to change or merge one of them), not a value that doesn't fit.
                 pair = self.hubspot_record_pair(obj)
                 self.record_error(
                     pair,
                     "to_salesforce",
-                    "property_value",
+                    "value_in_use",
                     "DUPLICATE_EXTERNAL_ID",
-                    f"{self.sobject} {record['Id']} already syncs with another HubSpot record "
-                    f"({self.external_id or 'Id'} {record.get(self.external_id) or record['Id']}).",
+                    f"{self.sobject} {record['Id']} already syncs with another HubSpot record, "
+                    f"{taken[record['Id']]} ({self.external_id or 'Id'} "
+                    f"{record.get(self.external_id) or record['Id']}).",
                     [self.external_id] if self.external_id else [],
                 )
                 continue
             if record is not None:
-                taken.add(record["Id"])
+                taken[record["Id"]] = hs_id
                 self.counts["matched"] += 1
                 pairs.append(Pair(self.sobject, record, obj))
             elif self.allow_to_salesforce:
@@ -1501,7 +1505,7 @@ class CustomObjectSync(PairSync):
             self.record_error(
                 pair,
                 "to_salesforce",
-                "property_value",
+                "value_in_use",
                 "DUPLICATE_EXTERNAL_ID",
                 f"HubSpot record {taken.hubspot_id} has the same {prop} ({key}) and syncs with "
                 f"the {self.sobject} of {self.external_id} {key}; only one record can. Give "

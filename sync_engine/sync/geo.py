@@ -78,13 +78,63 @@ COUNTRY_ALIASES = {
     "österreich": "AT",
     "belgië": "BE",
     "belgique": "BE",
+    # Former or everyday names ISO doesn't list (Salesforce has the current ones).
+    "swaziland": "SZ",
+    "burma": "MM",
+    "republic of korea": "KR",
+    "vatican": "VA",
+    "vatican city": "VA",
+    "holy see": "VA",
+    "brunei": "BN",
+    "east timor": "TL",
+    "macau": "MO",
+    "dr congo": "CD",
+    "drc": "CD",
+    "democratic republic of the congo": "CD",
+    "falkland islands": "FK",
+    "bosnia": "BA",
+    "republic of ireland": "IE",
 }
+
+# States typed otherwise than ISO or Salesforce spell them, as the Salesforce standard code
+# (keys as ``_loose_key`` makes them): the org's value is then found by that state's name.
+STATE_ALIASES = {
+    "US": {"washington dc": "DC", "dc": "DC", "washington district of columbia": "DC"},
+    "MX": {
+        "ciudad de mexico": "DF",  # ISO's name; Salesforce still calls it Federal District
+        "mexico city": "DF",
+        "cdmx": "DF",
+        "distrito federal": "DF",
+        "mexico": "ME",  # ISO's name for the state of México
+        "estado de mexico": "ME",
+        "state of mexico": "ME",
+        "edomex": "ME",
+        "coahuila de zaragoza": "CO",
+        "michoacan de ocampo": "MI",
+        "veracruz de ignacio de la llave": "VE",
+    },
+}
+# Words written before a state's name: "Co. Dublin", "County Cork".
+STATE_PREFIXES = {"IE": ("county ", "co ")}
 
 
 def _key(value: str) -> str:
     # Without accents: an org's "Cote d'Ivoire" or "Aland Islands" is ISO's "Côte d'Ivoire".
     text = "".join(c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c))
     return " ".join(text.strip().casefold().split())
+
+
+def _loose_key(value: str) -> str:
+    # Without dots and commas: "Washington, D.C." is "washington dc", "U.A.E." is "uae".
+    return " ".join(_key(value).replace(".", "").replace(",", " ").split())
+
+
+def _country_variant(value: str) -> str:
+    """A country as typed loosely: "The Gambia", "Trinidad & Tobago", "St. Lucia"."""
+    words = _loose_key(value).replace("&", " and ").split()
+    if words[:1] == ["the"]:
+        words = words[1:]
+    return " ".join("saint" if w == "st" else w for w in words)
 
 
 @cache
@@ -105,7 +155,8 @@ def country_code(value: str | None) -> str | None:
     """The ISO alpha-2 code for any spelling of a country, or None if unknown."""
     if not value or not value.strip():
         return None
-    return _country_index().get(_key(value))
+    index = _country_index()
+    return index.get(_key(value)) or index.get(_country_variant(value))
 
 
 def country_name(code: str) -> str:
@@ -210,6 +261,15 @@ class Picklists:
         iso = None if found else state_lookup(country, value)
         if iso:  # an ISO spelling: matched by name first (the org's codes may differ from ISO's)
             found = index.get(_key(iso[1])) or index.get(_key(iso[0]))
+        if not found:  # a common alias: found by Salesforce's standard name for it
+            loose = _loose_key(value)
+            alias = STATE_ALIASES.get(country, {}).get(loose)
+            if alias:
+                name = STANDARD_STATES[country][alias]
+                found = index.get(_key(name)) or index.get(_key(alias))
+            for prefix in STATE_PREFIXES.get(country, ()):
+                if not found and loose.startswith(prefix):
+                    found = self.state(country, loose.removeprefix(prefix))
         return found
 
 

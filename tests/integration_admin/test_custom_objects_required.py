@@ -57,7 +57,7 @@ def test_the_fields_step_refuses_leaving_a_required_property_unmapped(admin_clie
 
     # Said alongside the step's other refusals.
     html = admin_client.post(FIELDS, {"map:Budget__c": "notes"}).content.decode()
-    assert REFUSED in html and "can&#x27;t map to a Salesforce currency field" in html
+    assert REFUSED in html and "can&#x27;t map to a Salesforce Currency field" in html
     assert "Some mappings can't be saved; see below." in html
 
     # Mapped: the step moves on, and the pair syncs.

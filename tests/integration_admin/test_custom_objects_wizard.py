@@ -108,7 +108,7 @@ def test_walk_the_wizard_as_admin(admin_client, live, hs_type, admin_user):
         "/custom-objects/wizard/fields/",
         {"map:Name": "project_name", "map:Budget__c": "notes"},
     ).content.decode()
-    assert "can&#x27;t map to a Salesforce currency field" in html
+    assert "can&#x27;t map to a Salesforce Currency field" in html
     assert "HubSpot requires Project name" not in html
     html = admin_client.post(
         "/custom-objects/wizard/fields/",

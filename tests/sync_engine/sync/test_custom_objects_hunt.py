@@ -87,7 +87,7 @@ def test_two_new_hubspot_records_with_one_external_id_make_one_project_and_an_er
     error = open_errors(pairing.name).get()
     assert error.record_key == f"hubspot:{second}" and error.record_label == "Apollo copy"
     assert f"HubSpot record {first} has the same project_code" in error.message
-    assert error.error_type == "property_value" and error.fields == ["External_Id__c"]
+    assert error.error_type == "value_in_use" and error.fields == ["External_Id__c"]
 
     # Given its own code, it gets its own project and the error ends.
     pairing.update(second, project_code="P-3")
