@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from . import stages
+from . import case_statuses, stages
 from .dml import Ctx
 from .errors import SfError
 from .ids import normalize
@@ -368,6 +368,10 @@ class Actions:
     def set_opportunity_stage(self, value: str, **changes: Any) -> str:
         """Add or change a ``StageName`` value as in Setup; see ``stages.set_stage``."""
         return stages.set_stage(self.app, value, **changes)
+
+    def set_case_status(self, value: str, **changes: Any) -> str:
+        """Add or change a ``Case.Status`` value as in Setup; see ``case_statuses.set_status``."""
+        return case_statuses.set_status(self.app, value, **changes)
 
     def enable_state_country_picklists(self, enabled: bool = True) -> bool:
         """Turn State and Country/Territory Picklists on: ``*Code`` fields appear and text

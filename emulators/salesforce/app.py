@@ -15,7 +15,7 @@ from typing import Any
 from ..core.clock import Clock
 from ..core.faults import FaultRule
 from ..core.http import EmulatorApp, Handler, Request, Response
-from . import actions, oauth, pages, stages
+from . import actions, case_statuses, oauth, pages, stages
 from .dml import Ctx, Writer
 from .errors import SfError, invalid_session, limit_exceeded, not_found
 from .handlers import bulk2, collections, composite, misc, query, search, sobjects
@@ -107,6 +107,7 @@ class SalesforceApp(EmulatorApp):
             "UI", "User", "ui.user@emulator.example.com", title="Salesforce user (control plane)"
         )
         stages.ensure_rows(self)
+        case_statuses.ensure_rows(self)
 
     def reset(self) -> None:
         if self.org.runtime_fields:
@@ -140,6 +141,7 @@ class SalesforceApp(EmulatorApp):
         self._caches_changed()
         self.queries.reset()
         stages.ensure_rows(self)  # state saved before the org had OpportunityStage rows
+        case_statuses.ensure_rows(self)  # ... or CaseStatus rows
 
     # --- identities ----------------------------------------------------------------------
     def create_user(
@@ -248,11 +250,13 @@ class SalesforceApp(EmulatorApp):
         return stamp(self.clock.now())
 
     def find_record(self, record_id: str) -> tuple[ObjectDef, dict[str, Any]] | None:
-        obj = self.schema.by_prefix.get(record_id[:3])
-        if obj is None:
-            return None
-        rec = self.org.store.get(obj.name, record_id)
-        if rec is None:
+        # A prefix may be shared (``01J``): the record is in one of those objects' tables.
+        found = (
+            (obj, self.org.store.get(obj.name, record_id))
+            for obj in self.schema.objects_with_prefix(record_id[:3])
+        )
+        obj, rec = next(((o, r) for o, r in found if r is not None), (None, None))
+        if obj is None or rec is None:
             return None
         rec = self.visible_version(obj.name, rec)
         return (obj, rec) if rec is not None else None

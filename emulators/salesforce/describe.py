@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import stages
+from . import case_statuses, stages
 from .schema import ObjectDef
 
 if TYPE_CHECKING:
@@ -111,6 +111,9 @@ def describe_object(app: SalesforceApp, obj: ObjectDef, version: str, user_id: s
     if obj.name == "Opportunity":  # StageName's values are the org's OpportunityStage rows
         values = stages.picklist_values(app)
         fields = [dict(f, picklistValues=values) if f["name"] == "StageName" else f for f in fields]
+    if obj.name == "Case":  # and Status's the org's CaseStatus rows
+        values = case_statuses.picklist_values(app)
+        fields = [dict(f, picklistValues=values) if f["name"] == "Status" else f for f in fields]
     out = global_entry(obj, version)
     out.update(
         actionOverrides=[],

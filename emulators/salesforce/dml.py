@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from . import stages
+from . import case_statuses, stages
 from .errors import SfError, entity_deleted, invalid_field, malformed_id
 from .ids import normalize
 from .render import record_url
@@ -862,6 +862,10 @@ class Writer:
             changes.update(extra)
 
     def _is_closed(self, obj_name: str, status: str | None) -> bool:
+        if obj_name == "Case":  # the org's CaseStatus rows say which statuses close a case
+            row = case_statuses.by_name(self.app).get(status or "")
+            if row is not None:
+                return bool(row.get("IsClosed"))
         semantics = self.app.schema.picklist_semantics.get(f"{obj_name}.Status", {})
         for value in semantics.get("values", []):
             if value["value"] == status:

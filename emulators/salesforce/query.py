@@ -59,7 +59,11 @@ class OrgResolver:
         self.query_all = query_all
 
     def object(self, name: str) -> ObjectDef | None:
-        return self.app.schema.get(name)
+        obj = self.app.schema.get(name)
+        grants = self.app.org.record_access.get(self.user_id, {})
+        if obj is not None and grants.get(obj.name) == "none":
+            return None  # no Read on the object: SOQL doesn't know the type (INVALID_TYPE)
+        return obj
 
     def fields(self, obj: ObjectDef) -> dict[str, FieldDef]:
         return self.app.visible_fields(obj, self.user_id)

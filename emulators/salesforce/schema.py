@@ -485,6 +485,51 @@ def opportunity_stage_object(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def case_status_object() -> dict[str, Any]:
+    """``CaseStatus``: one read-only row per ``Case.Status`` value saying whether it closes the
+    case (Object Reference: query and retrieve only). Salesforce gives every such picklist
+    object (``OpportunityStage``, ``LeadStatus``, ...) the key prefix ``01J``."""
+    ro = {"createable": False, "updateable": False}
+    fields = [
+        f
+        for f in _system_fields(owner=False)
+        if f["name"] not in ("IsDeleted", "Name", "LastActivityDate")
+        and not f["name"].startswith("LastViewed")
+        and not f["name"].startswith("LastReferenced")
+    ]
+    fields[1:1] = [
+        _field("MasterLabel", "Master Label", "string", length=255, nillable=False, **ro),
+        _field("ApiName", "API Name", "string", length=255, nillable=False, nameField=True, **ro),
+        _field("SortOrder", "Sort Order", "int", digits=9, **ro),
+        _field("IsClosed", "Closed", "boolean", **ro),
+        _field("IsDefault", "Is Default", "boolean", **ro),
+    ]
+    for f in fields:
+        f["custom"] = False
+        f["source"] = "emulator"
+    return {
+        "name": "CaseStatus",
+        "keyPrefix": "01J",
+        "label": "Case Status Value",
+        "labelPlural": "Case Status Value",
+        "createable": False,
+        "updateable": False,
+        "deletable": False,
+        "queryable": True,
+        "retrieveable": True,
+        "searchable": False,
+        "mergeable": False,
+        "replicateable": False,
+        "triggerable": False,
+        "layoutable": False,
+        "feedEnabled": False,
+        "custom": False,
+        "undeletable": False,
+        "recordTypeInfos": [],
+        "fields": fields,
+    }
+
+
 def custom_objects() -> list[dict[str, Any]]:
     """``Project__c``: a custom object with a unique external id, for custom-object sync; and
     ``Invoice__c`` (see ``invoice_object``)."""
@@ -580,13 +625,17 @@ class Schema:
         self.objects: dict[str, ObjectDef] = {}
         for name, raw in data["objects"].items():
             self.objects[name] = ObjectDef(raw, required.get(name, []), alternatives.get(name, []))
-        for raw in [opportunity_stage_object(data), *custom_objects()]:
+        for raw in [opportunity_stage_object(data), case_status_object(), *custom_objects()]:
             self.objects[raw["name"]] = ObjectDef(raw, [], [])
         for obj_name, extra in CUSTOM_FIELDS_ON_STANDARD.items():
             for field_raw in extra:
                 self.objects[obj_name].add(FieldDef(field_raw))
         self.by_lower = {name.lower(): obj for name, obj in self.objects.items()}
-        self.by_prefix = {obj.key_prefix: obj for obj in self.objects.values()}
+        # ``01J`` is shared (OpportunityStage, CaseStatus): the first keeps it here, and
+        # ``objects_with_prefix`` finds the others' records (see ``SalesforceApp.find_record``).
+        self.by_prefix: dict[str, ObjectDef] = {}
+        for obj in self.objects.values():
+            self.by_prefix.setdefault(obj.key_prefix, obj)
         self.picklist_semantics = data.get("picklist_semantics", {})
         # The org's initial OpportunityStage rows; afterwards those rows are the source.
         self.opportunity_stage_defaults: list[dict[str, Any]] = list(
@@ -608,6 +657,9 @@ class Schema:
 
     def for_id(self, record_id: str) -> ObjectDef | None:
         return self.by_prefix.get(record_id[:3])
+
+    def objects_with_prefix(self, prefix: str) -> list[ObjectDef]:
+        return [obj for obj in self.objects.values() if obj.key_prefix == prefix]
 
     def add_field(self, obj_name: str, raw: dict[str, Any]) -> FieldDef:
         obj = self.objects[obj_name]

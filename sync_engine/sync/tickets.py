@@ -10,20 +10,20 @@ before the link is stored finds the same ticket next time (no duplicates).
 
 Pipelines: every case process (a Case record type; ``master`` for cases without one) has a
 HubSpot ticket pipeline, and ``Case.Status`` maps to that pipeline's stages through the table
-in ``TicketSettings.pipelines``. A process without a pipeline gets a new one (its stages are the
-case statuses, closed statuses in the CLOSED ticket state); a status that pipeline lacks is
-added to it as a stage, and while that fails (a blip, a refusal) the case waits with the typed
-error, its ticket never put in another stage. A chosen existing pipeline is matched by stage
-label instead, and a status it has no stage for leaves a *Picklists* error on the case (a new
-ticket goes to the pipeline's first stage meanwhile) and is noted on the table (``unmapped``),
-so the wizard offers it even when the Case describe doesn't list it. A create is marked
-before it is sent; an attempt that finds the mark (the answer was lost) adopts the pipeline of
-the label it would create instead of making a second. A pipeline that can't be created is
-asked for once a cycle, not once per case; one HubSpot refuses (its tier caps ticket
-pipelines) leaves a *pipeline limit* error with HubSpot's message on each of its cases and is
-asked for again hourly (``PIPELINES_STATE``). The Case describe is read again hourly: an
-org's first case record type (Salesforce has no ``RecordTypeId`` before it) moves its cases to
-their pipeline.
+in ``TicketSettings.pipelines``. A process without a pipeline gets a new one (its stages are
+the case statuses, those Salesforce's ``CaseStatus`` says close a case in the CLOSED ticket
+state, read once and cached); a status that pipeline lacks is added to it as a stage, and while
+that fails (a blip, a refusal) the case waits with the typed error, its ticket never put in
+another stage. A chosen existing pipeline is matched by stage label instead, and a status it
+has no stage for leaves a *Picklists* error on the case (a new ticket goes to the pipeline's
+first stage meanwhile) and is noted on the table (``unmapped``), so the wizard offers it even
+when the Case describe doesn't list it. A create is marked before it is sent; an attempt that
+finds the mark (the answer was lost) adopts the pipeline of the label it would create instead
+of making a second. A pipeline that can't be created is asked for once a cycle, not once per
+case; one HubSpot refuses (its tier caps ticket pipelines) leaves a *pipeline limit* error with
+HubSpot's message on each of its cases and is asked for again hourly (``PIPELINES_STATE``). The
+Case describe is read again hourly: an org's first case record type (Salesforce has no
+``RecordTypeId`` before it) moves its cases to their pipeline.
 
 Associations (settings ``sync_account_association``, ``sync_contact_association``):
 ``Case.AccountId`` → the ticket's company (through the companies links) and ``Case.ContactId``
@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -67,6 +68,7 @@ from django.utils import timezone
 from .. import services
 from ..error_types import classify
 from ..errors import (
+    AuthExpired,
     BadRequest,
     ConnectorError,
     PermissionDenied,
@@ -138,6 +140,9 @@ CASE_ORIGINS = {code: origin for origin, code in ORIGINS.items()}
 # asked for again hourly as deals' are; ``creating``, the processes whose create was sent but
 # not yet stored (a lost answer: the next attempt looks for the pipeline first).
 PIPELINES_STATE = "tickets:pipelines"
+# Salesforce's CaseStatus flags, kept in ``SchemaCache`` (HubSpot, beside PIPELINES_STATE: the
+# Salesforce rows are describes): see case_status_flags.
+CASE_STATUS = "tickets:case_statuses"
 REFUSED_RETRY = timedelta(hours=1)
 CASE_SCHEMA_CHECK = timedelta(hours=1)  # see TicketSync.follow_case_schema
 ASSOCIATIONS_ON = "tickets:associations"  # the association kinds on last cycle (``seen``)
@@ -145,9 +150,42 @@ ASSOCIATIONS_ON = "tickets:associations"  # the association kinds on last cycle 
 
 # --- processes, statuses and pipelines (also used by the Tickets-tab wizard) ---------------
 def is_closed_status(status: str) -> bool:
-    """Whether a case status closes the case (the standard value set's ``Closed``, and any
-    custom status that says so)."""
+    """Whether a case status's name says it closes the case (the standard value set's
+    ``Closed``, and any custom status that says so): what decides where Salesforce's
+    ``CaseStatus`` rows can't be read (see ``case_status_flags``)."""
     return "closed" in (status or "").casefold()
+
+
+def case_status_flags(integration, salesforce, *, refresh: bool = False) -> dict[str, bool] | None:
+    """Case status -> whether it closes the case, from Salesforce's ``CaseStatus`` rows
+    (``IsClosed``: "Resolved" or "Cancelled" close a case as much as "Closed"). Cached with
+    the schema (``CASE_STATUS``): one query the first time, and after the hourly Case describe
+    read or with ``refresh``. None where the object can't be read (no access): the status
+    names decide then. A blip raises (nothing is guessed into a stage for good)."""
+    row = SchemaCache.objects.filter(
+        integration=integration, system=System.HUBSPOT, object=CASE_STATUS
+    ).first()
+    if row is not None and isinstance(row.data, dict) and not refresh:
+        flags = row.data.get("closed")
+        return dict(flags) if isinstance(flags, dict) else None
+    try:
+        records = with_retries(
+            lambda: salesforce.query_all("SELECT ApiName, IsClosed FROM CaseStatus")
+        )
+    except (TransientError, RateLimited, AuthExpired):
+        raise
+    except RemoteError as error:  # INVALID_TYPE, insufficient access: names decide
+        log.info("CaseStatus unavailable (%s); status names decide", error)
+        flags = None
+    else:
+        flags = {r["ApiName"]: bool(r.get("IsClosed")) for r in records if r.get("ApiName")}
+    SchemaCache.objects.update_or_create(
+        integration=integration,
+        system=System.HUBSPOT,
+        object=CASE_STATUS,
+        defaults={"data": {"closed": flags}, "fetched_at": timezone.now()},
+    )
+    return flags
 
 
 def stage_by_label(stages: list[dict], status: str) -> str | None:
@@ -207,14 +245,17 @@ def pipeline_label(process_label: str) -> str:
     return f"Salesforce cases: {process_label}"
 
 
-def pipeline_create(hubspot, *, label: str, statuses: list[str]) -> dict:
-    """A new HubSpot ticket pipeline whose stages are the case statuses; returns the
-    settings entry (``pipeline``, ``stages`` by status, ``managed``)."""
+def pipeline_create(
+    hubspot, *, label: str, statuses: list[str], closed: Callable[[str], bool] = is_closed_status
+) -> dict:
+    """A new HubSpot ticket pipeline whose stages are the case statuses (``closed`` ones in
+    the CLOSED ticket state); returns the settings entry (``pipeline``, ``stages`` by status,
+    ``managed``)."""
     body = {
         "label": label,
         "displayOrder": 100,
         "stages": [
-            {"label": s, "displayOrder": i, "metadata": {"ticketState": _state(s)}}
+            {"label": s, "displayOrder": i, "metadata": {"ticketState": _state(closed(s))}}
             for i, s in enumerate(statuses or ["New", "Closed"])
         ],
     }
@@ -230,21 +271,21 @@ def pipeline_create(hubspot, *, label: str, statuses: list[str]) -> dict:
     return {"pipeline": str(created.id), "stages": stages, "managed": True}
 
 
-def stage_create(hubspot, *, pipeline_id: str, status: str, order: int) -> str:
+def stage_create(hubspot, *, pipeline_id: str, status: str, order: int, closed: bool) -> str:
     created = hubspot.call(
         "crm.pipelines.pipeline_stages_api",
         "create",
         OBJECT,
         pipeline_id,
-        {"label": status, "displayOrder": order, "metadata": {"ticketState": _state(status)}},
+        {"label": status, "displayOrder": order, "metadata": {"ticketState": _state(closed)}},
         operation=f"{OBJECT}.pipelines.stages.create",
         sent=1,
     )
     return str(created.id)
 
 
-def _state(status: str) -> str:
-    return "CLOSED" if is_closed_status(status) else "OPEN"
+def _state(closed: bool) -> str:
+    return "CLOSED" if closed else "OPEN"
 
 
 def write_failure_kind(error: RemoteError) -> str:
@@ -325,6 +366,9 @@ class TicketSync(PairSync):
         self._record_types: dict[str, str] | None = None
         self._hubspot_pipelines: list[dict] | None = None
         self._statuses: list[str] | None = None
+        # Salesforce's CaseStatus flags (see status_closed), as read this cycle.
+        self._closed_flags: dict[str, bool] | None = None
+        self._closed_flags_read_again = False
         # Why a process's pipeline isn't there: asked for once a cycle at most.
         self._pipeline_failures: dict[str, dict[str, str]] = {}
         # Why a (process, status) stage couldn't be added: asked for once a cycle at most;
@@ -389,6 +433,11 @@ class TicketSync(PairSync):
         self.case_fields_known = {f["name"]: f for f in row.data}
         self.ctx.salesforce_fields[SOBJECT] = self.case_fields_known
         self._statuses = None
+        # Which statuses close a case is read again with the describe, when next needed.
+        SchemaCache.objects.filter(
+            integration=self.ctx.integration, system=System.HUBSPOT, object=CASE_STATUS
+        ).delete()
+        self._closed_flags = None
         if had or "RecordTypeId" not in self.case_fields_known:
             return
         self.handle_cases_where("RecordTypeId != null")
@@ -786,7 +835,10 @@ class TicketSync(PairSync):
                     creating.append(process)
                     self.state_store()
                 created = pipeline_create(
-                    self.ctx.hubspot, label=pipeline_label(label), statuses=self.statuses()
+                    self.ctx.hubspot,
+                    label=pipeline_label(label),
+                    statuses=self.statuses(),
+                    closed=self.status_closed,  # (read before the create is sent)
                 )
                 self._hubspot_pipelines = None  # read again if a stage is looked for
                 self.counts["pipelines_created"] += 1
@@ -926,17 +978,17 @@ class TicketSync(PairSync):
             )
             stage = stage_by_label(pipeline["stages"], status)
             if stage is None and entry.get("managed"):
+                closed = self.status_closed(status)
                 stage = stage_create(
                     self.ctx.hubspot,
                     pipeline_id=entry["pipeline"],
                     status=status,
                     order=len(pipeline["stages"]),
+                    closed=closed,
                 )
-                pipeline["stages"].append(
-                    {"id": stage, "label": status, "closed": is_closed_status(status)}
-                )
+                pipeline["stages"].append({"id": stage, "label": status, "closed": closed})
                 self.counts["stages_created"] += 1
-        except RemoteError as error:
+        except RemoteError as error:  # (HubSpot's, or Salesforce's CaseStatus read)
             log.warning("adding stage %r failed: %s", status, error)
             self._stage_failures[(process, status)] = self.stage_failure(entry, status, error)
             return None
@@ -950,6 +1002,21 @@ class TicketSync(PairSync):
         if self._statuses is None:
             self._statuses = case_statuses(self.ctx.integration)
         return self._statuses
+
+    def status_closed(self, status: str) -> bool:
+        """Whether a status closes its case, as Salesforce's ``CaseStatus`` says (read only
+        when a pipeline or stage is made: see ``case_status_flags``). A status the cached
+        rows don't know (added in Setup since) reads them again, once a cycle; one
+        Salesforce doesn't list, or rows that can't be read, go by the name."""
+        if self._closed_flags is None:  # {} where CaseStatus can't be read
+            self._closed_flags = case_status_flags(self.ctx.integration, self.ctx.salesforce) or {}
+        flags = self._closed_flags
+        if flags and status not in flags and not self._closed_flags_read_again:
+            self._closed_flags_read_again = True
+            flags = self._closed_flags = (
+                case_status_flags(self.ctx.integration, self.ctx.salesforce, refresh=True) or {}
+            )
+        return flags[status] if status in flags else is_closed_status(status)
 
     def record_type_name(self, process: str) -> str:
         if process == MASTER:
