@@ -12,7 +12,8 @@ Pipelines: every case process (a Case record type; ``master`` for cases without 
 HubSpot ticket pipeline, and ``Case.Status`` maps to that pipeline's stages through the table
 in ``TicketSettings.pipelines``. A process without a pipeline gets a new one (its stages are
 the case statuses, those Salesforce's ``CaseStatus`` says close a case in the CLOSED ticket
-state, read once and cached); a status that pipeline lacks is added to it as a stage, and while
+state, read once and cached, and our pipelines' stages follow them with the hourly describe
+read); a status that pipeline lacks is added to it as a stage, and while
 that fails (a blip, a refusal) the case waits with the typed error, its ticket never put in
 another stage. A chosen existing pipeline is matched by stage label instead, and a status it
 has no stage for leaves a *Picklists* error on the case (a new ticket goes to the pipeline's
@@ -138,7 +139,9 @@ CASE_ORIGINS = {code: origin for origin, code in ORIGINS.items()}
 # What the pipelines' creation left, kept in ``SchemaCache`` (HubSpot): ``refused``, process ->
 # {type, code, message, at} for pipelines HubSpot refused (its tier caps ticket pipelines),
 # asked for again hourly as deals' are; ``creating``, the processes whose create was sent but
-# not yet stored (a lost answer: the next attempt looks for the pipeline first).
+# not yet stored (a lost answer: the next attempt looks for the pipeline first); ``aligned``,
+# our pipeline id -> the CaseStatus flags its stages' ticket states last matched (see
+# TicketSync.align_stage_states).
 PIPELINES_STATE = "tickets:pipelines"
 # Salesforce's CaseStatus flags, kept in ``SchemaCache`` (HubSpot, beside PIPELINES_STATE: the
 # Salesforce rows are describes): see case_status_flags.
@@ -438,9 +441,89 @@ class TicketSync(PairSync):
             integration=self.ctx.integration, system=System.HUBSPOT, object=CASE_STATUS
         ).delete()
         self._closed_flags = None
+        self.align_stage_states()
         if had or "RecordTypeId" not in self.case_fields_known:
             return
         self.handle_cases_where("RecordTypeId != null")
+
+    def align_stage_states(self) -> None:
+        """Our pipelines' stages are closed where Salesforce's ``CaseStatus`` says their status
+        closes a case, and open where it doesn't: pipelines made before the engine read
+        ``IsClosed`` have "Resolved" as an open stage, and a status can change in Setup
+        without the describe changing. Checked with the hourly Case describe read (one
+        CaseStatus query); HubSpot's pipelines are read only when the flags differ from those
+        a pipeline last matched. Pipelines chosen in the wizard are the admin's: never
+        touched. A failure is tried again at the next read."""
+        ours = {
+            e["pipeline"]: e
+            for e in self.pipelines.values()
+            if e.get("managed") and e.get("pipeline")
+        }
+        if not ours:
+            return
+        try:
+            flags = self.closed_flags()
+        except RemoteError as error:
+            log.warning("reading CaseStatus to align ticket stages failed: %s", error)
+            return
+        if not flags:  # CaseStatus can't be read: the names decided, and still do
+            return
+        aligned = self.state()["aligned"]
+        due = [pid for pid in ours if aligned.get(pid) != flags]
+        if not due:
+            return
+        try:
+            remote = {
+                str(p.id): p
+                for p in with_retries(
+                    lambda: self.ctx.hubspot.pipelines_get_all(object_type=OBJECT)
+                )
+            }
+        except RemoteError as error:
+            log.warning("reading ticket pipelines to align their stages failed: %s", error)
+            return
+        for pipeline_id in due:
+            if self.align_pipeline(ours[pipeline_id], remote.get(pipeline_id), flags):
+                aligned[pipeline_id] = dict(flags)
+        # (Pipelines no longer ours, e.g. the admin chose another, are forgotten.)
+        self.state()["aligned"] = {pid: f for pid, f in aligned.items() if pid in ours}
+        self._hubspot_pipelines = None  # read again if a stage is looked for
+        self.state_store()
+
+    def align_pipeline(self, entry: dict, pipeline: Any, flags: dict[str, bool]) -> bool:
+        """Set the ticket state of the stages of one of our pipelines whose status Salesforce
+        closes (or no longer closes); False when HubSpot refused or failed one."""
+        if pipeline is None or getattr(pipeline, "archived", False):
+            return True  # gone: nothing to align (a case needing it makes a new one)
+        stages = {str(s.id): s for s in pipeline.stages or [] if not s.archived}
+        done = True
+        for status, stage_id in (entry.get("stages") or {}).items():
+            stage = stages.get(str(stage_id))
+            if stage is None or status not in flags:
+                continue
+            current = {k: str(v) for k, v in (stage.metadata or {}).items()}
+            wanted = {**current, "ticketState": _state(flags[status])}
+            if "isClosed" in current:
+                wanted["isClosed"] = "true" if flags[status] else "false"
+            if wanted == current:
+                continue
+            try:
+                self.ctx.hubspot.call(
+                    "crm.pipelines.pipeline_stages_api",
+                    "update",
+                    OBJECT,
+                    entry["pipeline"],
+                    str(stage.id),
+                    {"metadata": wanted},
+                    operation=f"{OBJECT}.pipelines.stages.update",
+                    sent=1,
+                )
+            except RemoteError as error:
+                log.warning("aligning ticket stage %r failed: %s", status, error)
+                done = False
+                continue
+            self.counts["stages_updated"] += 1
+        return done
 
     def handle_cases_where(self, where: str) -> None:
         """The cases that meet ``where``, read once (SOQL pages) and handled as changed."""
@@ -828,7 +911,8 @@ class TicketSync(PairSync):
             created = (
                 self.our_pipeline(process, pipeline_label(label)) if process in creating else None
             )
-            if created is not None:
+            made = created is None
+            if not made:
                 self.counts["pipelines_adopted"] += 1
             else:
                 if process not in creating:
@@ -852,6 +936,9 @@ class TicketSync(PairSync):
             **created,
         }
         pipelines_store(self.ctx.integration, self.pipelines)
+        if made and self._closed_flags:
+            # Made with these flags (an adopted one is checked at the next describe read).
+            self.state()["aligned"][created["pipeline"]] = dict(self._closed_flags)
         if process in creating or refused:
             self.state()["creating"] = [p for p in creating if p != process]
             self.state()["refused"].pop(process, None)
@@ -947,6 +1034,7 @@ class TicketSync(PairSync):
             self._state = {
                 "refused": dict(data.get("refused") or {}),
                 "creating": list(data.get("creating") or []),
+                "aligned": dict(data.get("aligned") or {}),
             }
         return self._state
 
@@ -1008,15 +1096,19 @@ class TicketSync(PairSync):
         when a pipeline or stage is made: see ``case_status_flags``). A status the cached
         rows don't know (added in Setup since) reads them again, once a cycle; one
         Salesforce doesn't list, or rows that can't be read, go by the name."""
-        if self._closed_flags is None:  # {} where CaseStatus can't be read
-            self._closed_flags = case_status_flags(self.ctx.integration, self.ctx.salesforce) or {}
-        flags = self._closed_flags
+        flags = self.closed_flags()
         if flags and status not in flags and not self._closed_flags_read_again:
             self._closed_flags_read_again = True
             flags = self._closed_flags = (
                 case_status_flags(self.ctx.integration, self.ctx.salesforce, refresh=True) or {}
             )
         return flags[status] if status in flags else is_closed_status(status)
+
+    def closed_flags(self) -> dict[str, bool]:
+        """Salesforce's CaseStatus flags as cached (``{}`` where CaseStatus can't be read)."""
+        if self._closed_flags is None:
+            self._closed_flags = case_status_flags(self.ctx.integration, self.ctx.salesforce) or {}
+        return self._closed_flags
 
     def record_type_name(self, process: str) -> str:
         if process == MASTER:
