@@ -53,8 +53,10 @@ Rules:
   75% of the allocation) keeps such a marker for the next cycle that can.
 * **The inclusion list.** Contacts outside the contact inclusion list sync in neither
   direction (spec §6.5), and neither do their activities: new ones aren't copied, and edits
-  to ones copied earlier stay where they were made (counted as ``skipped_outside_list``).
-  An activity with several contacts goes on one that is in the list.
+  to ones copied earlier stay where they were made (counted as ``skipped_outside_list``)
+  until the contact enters the list: then they sync (spec §5.2), and still nothing new is
+  copied (see ``catch_up_entrants``). An activity with several contacts goes on one that is
+  in the list.
 * **Contacts not linked yet.** An activity whose contact (or lead) hasn't synced gets a
   *Waiting for contact to sync* error and is retried with the other errors; it syncs once the
   contact has. An activity with no contact at all (or a Salesforce activity without ``WhoId``)
@@ -98,6 +100,7 @@ from .changes import (
     composite_query,
     http_date,
     hubspot_changes,
+    hubspot_list_joins,
     hubspot_list_members,
     ids_queries,
     list_missing_message,
@@ -128,6 +131,9 @@ MODIFIED = "hs_lastmodifieddate"
 KEY_PROPERTY = "salesforce_activity_id"  # on engagements we create: the Task or Event id
 EXTERNAL_ID = "HubSpot_Id__c"  # on Task, when the org has it: the engagement we copied
 INTENT_STREAM = "activities:pending-creates"
+# The contacts' inclusion list as this pair last read its joins (see catch_up_entrants). Pairs
+# may run apart, so the contact pair's own reading can't be shared.
+ENTRANTS_STREAM = "activities:list-entrants"
 # In the pending-create marker: some of its creates were made by retries (see ActivitySync.run).
 RETRIED_MARK = "retried"
 SENT_MARK = "sent"  # in the marker: the Tasks being created, as (WhoId, Subject, ActivityDate)
@@ -411,10 +417,13 @@ class ActivitySync(PairSync):
             try:
                 self._members = hubspot_list_members(self.ctx.hubspot, list_id)
             except NotFound:
-                log.warning("activities: contact inclusion list %s no longer exists", list_id)
-                self._members, self.list_missing = set(), True
-                self.ctx.run.message = list_missing_message(list_id)
+                self.list_gone(list_id)
         return not any(c in self._members for c in contacts)
+
+    def list_gone(self, list_id: Any) -> None:
+        log.warning("activities: contact inclusion list %s no longer exists", list_id)
+        self._members, self.list_missing = set(), True
+        self.ctx.run.message = list_missing_message(list_id)
 
     def kept_out(self, item: Item) -> None:
         self.skipped("outside_list", self.error_key(item), held=self.list_missing)
@@ -425,6 +434,7 @@ class ActivitySync(PairSync):
             self.sync_hubspot_changes()
         if any(self.on(f"salesforce_{k}") for k in ("tasks", "calls", "emails", "meetings")):
             self.sync_salesforce_changes()
+        self.catch_up_entrants()
         retried_all = self.retry_errored() if self.ctx.retry_allowed else False
         # Every create of this cycle is committed; the marker goes, unless the cycle that died
         # made creates in its retries and this one didn't run them all: those activities are
@@ -433,6 +443,97 @@ class ActivitySync(PairSync):
         if (self.intent.seen or {}) != keep:
             self.intent.seen = keep
             self.intent.save(update_fields=["seen", "updated_at"])
+
+    def catch_up_entrants(self) -> None:
+        """Contacts that entered the inclusion list since the last cycle: the edits made to
+        their synced activities while they were outside (kept out, see ``outside_list``) sync
+        now, as the contacts themselves do on entry (spec §5.2). Activities never synced stay
+        as they are: entering the list backfills nothing (spec §13). One HubSpot call a cycle
+        for an unchanged list, only with a list chosen and a type on (see
+        ``hubspot_list_joins``); the first read of a list finds no entrants."""
+        list_id = self.contact_settings.inclusion_list_id
+        if not list_id:
+            # Chosen again later, the list starts afresh, as for contacts.
+            SyncCursor.objects.filter(
+                integration=self.ctx.integration, stream=ENTRANTS_STREAM
+            ).delete()
+            return
+        kinds = [
+            kind
+            for kind in KINDS.values()
+            if self.on(f"hubspot_{kind.name}") or self.on(f"salesforce_{kind.name}")
+        ]
+        if not kinds or self.list_missing:
+            return
+        row, _ = SyncCursor.objects.get_or_create(
+            integration=self.ctx.integration, stream=ENTRANTS_STREAM
+        )
+        state = row.seen if row.seen.get("list") == str(list_id) else {}
+        try:
+            entrants, state = hubspot_list_joins(self.ctx.hubspot, str(list_id), state)
+        except NotFound:
+            self.list_gone(list_id)  # the state stays: it is the list's, should it come back
+            return
+        entrants = list(dict.fromkeys(entrants))
+        if entrants:
+            self.counts["list_entrants"] += len(entrants)
+            self.sync_synced_activities_of(kinds, entrants)
+        if state != row.seen:  # saved once they synced: a crash reads them again
+            row.seen = state
+            row.save(update_fields=["seen", "updated_at"])
+
+    def sync_synced_activities_of(self, kinds: list[Kind], contacts: list[str]) -> None:
+        """The synced activities of these HubSpot contacts (one association read per type and
+        1,000 contacts, then their links), read again on the side each syncs from and handled
+        as changes: one in step writes nothing. HubSpot first, as in a cycle, so an edit made
+        on both sides keeps HubSpot's value. The activities' own dates still count: one last
+        edited before its type was turned on stays as it is."""
+        hubspot_side: dict[str, set[str]] = defaultdict(set)  # kind -> engagement ids
+        salesforce_side: dict[str, set[str]] = defaultdict(set)  # sobject -> ids
+        for kind in kinds:
+            found = self.associated("contacts", kind.name, contacts)
+            keys = {hubspot_key(kind.name, e) for ids in found.values() for e in ids}
+            if not keys:
+                continue
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration, object=OBJECT, hubspot_id__in=keys
+            ):
+                origin = link.snapshot.get("__origin")
+                if link.snapshot.get("__origin_gone"):
+                    continue  # a copy whose HubSpot task was deleted: it syncs no more
+                engagement_id = link.hubspot_id.split(":", 1)[1]
+                if (origin == "hubspot" and self.on(f"hubspot_{kind.name}")) or self.copy_link(
+                    kind, link, "salesforce"
+                ):
+                    hubspot_side[kind.name].add(engagement_id)
+                if (origin == "salesforce" and self.on(f"salesforce_{kind.name}")) or (
+                    link.salesforce_type == "Task" and self.copy_link(kind, link, "hubspot")
+                ):
+                    salesforce_side[link.salesforce_type or "Task"].add(link.salesforce_id)
+        for kind_name, ids in hubspot_side.items():
+            objects = self.read_engagements(KINDS[kind_name], ids)
+            self.counts["read_hubspot"] += len(objects)
+            if objects:
+                self.handle_hubspot(KINDS[kind_name], objects, None)
+        for sobject, ids in salesforce_side.items():
+            records = self.salesforce_reread(sobject, sorted(ids))
+            self.counts["read_salesforce"] += len(records)
+            if records:
+                self.handle_salesforce(sobject, records, None)
+
+    def read_engagements(self, kind: Kind, ids: set[str]) -> list[Any]:
+        """These engagements read again (100 per call); those gone end their errors."""
+        return self.hubspot_reread(
+            ids,
+            lambda i: (
+                with_retries(
+                    lambda: self.ctx.hubspot.batch_read(
+                        object_type=kind.name, ids=i, properties=self.hubspot_properties_for(kind)
+                    )
+                ).results
+            ),
+            prefix=f"hubspot:{kind.name}",
+        )
 
     def turned_on(self, toggle: str) -> datetime:
         """When ``toggle`` (and the pair) was last turned on; activities older than that are
@@ -1688,17 +1789,7 @@ class ActivitySync(PairSync):
             if not self.on(f"hubspot_{kind_name}"):
                 self.type_turned_off(f"hubspot:{kind_name}", ids)
                 continue
-            objects = self.hubspot_reread(
-                ids,
-                lambda i, k=kind: (
-                    with_retries(
-                        lambda: self.ctx.hubspot.batch_read(
-                            object_type=k.name, ids=i, properties=self.hubspot_properties_for(k)
-                        )
-                    ).results
-                ),
-                prefix=f"hubspot:{kind_name}",
-            )
+            objects = self.read_engagements(kind, ids)
             self.handle_hubspot(kind, objects, None, force=True)
         for sobject, ids in salesforce.items():
             records = self.salesforce_reread(sobject, sorted(ids))
