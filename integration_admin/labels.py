@@ -476,6 +476,7 @@ RUN_COUNT_LABELS: dict[str, Promise] = {
     "moved_in_hubspot": _("Activities moved to another record in HubSpot"),
     "pipeline_stages_created": _("Pipeline stages created"),
     "stages_created": _("Pipeline stages created"),
+    "stages_updated": _("Pipeline stages set open or closed"),
     "pipeline_stages_updated": _("Pipeline stages updated"),
     "not_configured": _("Not set up: its objects or fields are missing"),
 }
@@ -598,6 +599,11 @@ ENGINE_MESSAGE_LABELS: dict[str, Promise] = {
     engine_imports.STOPPED_BY_CREDENTIALS: _(
         "%(system)s: %(error)s Reconnect, then resume the import."
     ),
+    engine_imports.STOPPED_BY_HUBSPOT_SCOPES: _(
+        "HubSpot: %(error)s The HubSpot app the integration connects with lacks a scope it "
+        "needs: add the scope to the app in HubSpot (for a private app: its Scopes tab), "
+        "reconnect on the Connection tab if its token changed, then resume the import."
+    ),
     engine_imports.STOPPED_BY_ERROR: _("%(error)s Resume the import to continue where it stopped."),
     engine_imports.STOPPED_BY_DEFECT: _("Unexpected error: %(kind)s: %(error)s"),
     # errors of ours an import stops on
@@ -700,6 +706,23 @@ ENGINE_MESSAGE_LABELS: dict[str, Promise] = {
     ),
     engine_services.CUSTOM_OBJECT_OWN_TAB: _("This object syncs through its own tab"),
     engine_services.CUSTOM_OBJECT_NOT_A_LOOKUP: _("'%(field)s' can't stand for %(pair)s"),
+    # its refusals of the mappings at Finish (the fields changed since step 3), and the warning
+    # stored with a read-only field's mapping
+    engine_services.CUSTOM_OBJECT_NOT_MAPPABLE: _(
+        "'%(field)s' can't be mapped (lookups sync as associations)"
+    ),
+    engine_services.CUSTOM_OBJECT_NO_PROPERTY: _(
+        "HubSpot has no property '%(property)s' that can be mapped"
+    ),
+    engine_services.CUSTOM_OBJECT_ALREADY_MAPPED: _(
+        "'%(property)s' is already mapped to %(field)s"
+    ),
+    engine_services.CUSTOM_OBJECT_REQUIRED: _(
+        "HubSpot requires %(names)s to create a record: map a Salesforce field to it, or set "
+        "salesforce_to_hubspot to 'nothing' (Salesforce records then don't create HubSpot "
+        "records)"
+    ),
+    engine_services.CUSTOM_OBJECT_READ_ONLY: _("Read-only in Salesforce: it syncs to HubSpot only"),
     engine_services.READ_ONLY_REFUSED: _(
         "Read-only in Salesforce: only 'Always use Salesforce' or 'Don't sync' can work, writes "
         "to it fail"

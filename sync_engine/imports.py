@@ -115,6 +115,13 @@ STOPPED_BY_BUDGET = (
 )
 STOPPED_BY_ORG_LIMIT = "Salesforce's org-wide API limit is reached ({error}); resume it later."
 STOPPED_BY_CREDENTIALS = "{system}: {error} Reconnect, then resume the import."
+# HubSpot's 403 is a scope its app wasn't granted: reconnecting alone doesn't mend it (the
+# cycles' ``HUBSPOT_ACCESS_DENIED``).
+STOPPED_BY_HUBSPOT_SCOPES = (
+    "HubSpot: {error} The HubSpot app the integration connects with lacks a scope it needs: "
+    "add the scope to the app in HubSpot (for a private app: its Scopes tab), reconnect on the "
+    "Connection tab if its token changed, then resume the import."
+)
 STOPPED_BY_ERROR = "{error} Resume the import to continue where it stopped."
 STOPPED_BY_DEFECT = "Unexpected error: {kind}: {error}"
 CAMPAIGN_MEMBERS = "Campaign members: {campaign}"  # a campaign import's label
@@ -591,7 +598,10 @@ def import_run(
     except ApiLimitExceeded as error:
         runner.fail(STOPPED_BY_ORG_LIMIT.format(error=error))
     except (AuthExpired, PermissionDenied) as error:
-        runner.fail(STOPPED_BY_CREDENTIALS.format(system=error.system, error=error))
+        if isinstance(error, PermissionDenied) and error.system == System.HUBSPOT:
+            runner.fail(STOPPED_BY_HUBSPOT_SCOPES.format(error=error))
+        else:
+            runner.fail(STOPPED_BY_CREDENTIALS.format(system=error.system, error=error))
     except ImportFailed as error:
         runner.fail(error.message if error.final else STOPPED_BY_ERROR.format(error=error))
     except LeaseLost as error:

@@ -1908,13 +1908,21 @@ def custom_object_required_missing(
     return [p for p in hubspot_properties if p.get("required") and p["name"] not in mapped]
 
 
+# The custom object wizard's refusals of its mappings at Finish (the dashboard words them for
+# people, see ``integration_admin.labels``), and the warning stored with a read-only field's.
+CUSTOM_OBJECT_NOT_MAPPABLE = "'{field}' can't be mapped (lookups sync as associations)"
+CUSTOM_OBJECT_NO_PROPERTY = "HubSpot has no property '{property}' that can be mapped"
+CUSTOM_OBJECT_ALREADY_MAPPED = "'{property}' is already mapped to {field}"
+CUSTOM_OBJECT_REQUIRED = (
+    "HubSpot requires {names} to create a record: map a Salesforce field to it, or set "
+    "salesforce_to_hubspot to 'nothing' (Salesforce records then don't create HubSpot records)"
+)
+CUSTOM_OBJECT_READ_ONLY = "Read-only in Salesforce: it syncs to HubSpot only"
+
+
 def _required_message(missing: list[dict]) -> str:
     names = ", ".join(f"{p.get('label') or p['name']} ({p['name']})" for p in missing)
-    return (
-        f"HubSpot requires {names} to create a record: map a Salesforce field to it, or set "
-        "salesforce_to_hubspot to 'nothing' (Salesforce records then don't create HubSpot "
-        "records)"
-    )
+    return CUSTOM_OBJECT_REQUIRED.format(names=names)
 
 
 def custom_object_mappings_check(
@@ -1940,9 +1948,9 @@ def custom_object_mappings_check(
         field = fields_by_name.get(field_name)
         prop = props_by_name.get(prop_name)
         if field is None:
-            errors[field_name] = f"'{field_name}' can't be mapped (lookups sync as associations)"
+            errors[field_name] = CUSTOM_OBJECT_NOT_MAPPABLE.format(field=field_name)
         elif prop is None:
-            errors[field_name] = f"HubSpot has no property '{prop_name}' that can be mapped"
+            errors[field_name] = CUSTOM_OBJECT_NO_PROPERTY.format(property=prop_name)
         elif not is_compatible(
             hs_type=prop["type"], hs_field_type=prop["fieldType"], sf_type=field["type"]
         ):
@@ -1951,7 +1959,8 @@ def custom_object_mappings_check(
                 hubspot_type=f"{prop['type']} ({prop['fieldType']})", salesforce_type=field["type"]
             )
         elif prop_name in used:
-            errors[field_name] = f"'{prop_name}' is already mapped to {used[prop_name]}"
+            message = CUSTOM_OBJECT_ALREADY_MAPPED.format(property=prop_name, field=used[prop_name])
+            errors[field_name] = message
         else:
             used[prop_name] = field_name
             cleaned.append(
@@ -1962,7 +1971,7 @@ def custom_object_mappings_check(
                     "hubspot_type": prop["type"],
                     "hubspot_field_type": prop["fieldType"],
                     "warning": (
-                        "Read-only in Salesforce: it syncs to HubSpot only"
+                        CUSTOM_OBJECT_READ_ONLY
                         if field.get("calculated") or not field.get("updateable")
                         else ""
                     ),

@@ -233,10 +233,16 @@ class Picklists:
             return None
         return self._country_keys.get(_key(value)) or country_code(value)
 
-    def country_name(self, code: str) -> str:
-        """The org's name (integration value) for a country, else Salesforce's standard one."""
+    def country_name(self, code: str, typed: str | None = None) -> str:
+        """The org's name (integration value) for a country, else Salesforce's standard one.
+        A country Salesforce has no value for (its standard list lacks Iran, Cuba, Syria,
+        Sudan, North Korea) goes as ``typed``, the user's spelling of it: the picklist error
+        then names their value, not ISO's "Iran, Islamic Republic of"."""
         if code in self.countries:
             return self.countries[code]
+        known = code in SALESFORCE_COUNTRY_NAMES and not self.countries
+        if not known and typed and self.country_code(typed) == code:
+            return typed.strip()
         return country_name(code)
 
     def has_states(self, country: str) -> bool:
@@ -328,7 +334,8 @@ def place_for_salesforce(
     code = picklists.country_code(country)
     if code is None:
         return Place(country or None, state or None)
+    name = picklists.country_name(code, typed=country)
     if not picklists.has_states(code):
-        return Place(picklists.country_name(code), None)
+        return Place(name, None)
     found = picklists.state(code, state)
-    return Place(picklists.country_name(code), found[1] if found else (state or None))
+    return Place(name, found[1] if found else (state or None))
