@@ -51,7 +51,7 @@ from .changes import (
     soql_string,
 )
 from .context import CycleContext
-from .lifecycle import LIFECYCLE_ERROR, LIFECYCLE_STREAMS, LifecycleTransitions
+from .lifecycle import LIFECYCLE_ERROR, LIFECYCLE_STREAMS, CycleMoves, LifecycleTransitions
 from .pair import (
     GEO_PROPERTIES,
     LINK_MOMENTS,
@@ -233,6 +233,8 @@ class ContactSync(PairSync):
         self.hubspot_emails_complete = False
         # Pages of linked people waiting to be written with the next (``handle_salesforce_people``).
         self._held: list[tuple[str, list[Pair], Cursor | None, list]] = []
+        # This cycle's lifecycle moves, shared by its LifecycleTransitions (see ``CycleMoves``).
+        self.lifecycle_moves = CycleMoves()
 
     # --- the cycle ------------------------------------------------------------------------
     def run(self) -> None:

@@ -16,11 +16,13 @@ switching them on applies only the events from then on, never those of the time 
 Contacts outside the inclusion list are never moved (they receive no Salesforce updates).
 A contact linked after its opportunities' events (its HubSpot create failed then, or it synced
 later), or entering the list after them, gets the stage they give it at the end of that cycle
-(``newly_linked``).
+(``newly_linked``); only what this cycle's streams can't have given it is read and written
+again (``CycleMoves``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -116,6 +118,22 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
+@dataclass
+class CycleMoves:
+    """What one contacts cycle's lifecycle moves showed, kept by the ``ContactSync`` for
+    every ``LifecycleTransitions`` of its cycle: ``newly_linked``, after the streams, reads
+    and writes again only what they can't have done."""
+
+    # HubSpot contact id -> a stage it is at or beyond now: written this cycle as its
+    # opportunities' stage, or found there already (its colleagues and company moved along).
+    reached: dict[str, str] = field(default_factory=dict)
+    # The streams had handled no event before this cycle: this read is their first (or one
+    # from the start again), so every role and opportunity reaches them now or later.
+    first_read: bool = False
+    # The newest contact link when this cycle's streams handled their first page.
+    linked_before: int | None = None
+
+
 class LifecycleTransitions:
     def __init__(self, contacts: ContactSync) -> None:
         self.contacts = contacts
@@ -131,17 +149,21 @@ class LifecycleTransitions:
         self.read_from: datetime | None = None
         # HubSpot's own stage order by object type, read when a record has a custom stage.
         self._ranks: dict[str, dict[str, int]] = {}
+        self.moves: CycleMoves = contacts.lifecycle_moves
 
     def streams(self) -> list[SoqlStream]:
         integration = self.ctx.integration
         role_stream, opportunity_stream = LIFECYCLE_STREAMS
+        roles = Cursor.load(integration, role_stream)
         opportunities = Cursor.load(integration, opportunity_stream)
         # Where this cycle's read of opportunities begins (the cursor moves page by page).
         self.read_from = opportunities.since
+        # No position and nothing seen (not even a hold): neither stream handled an event yet.
+        self.moves.first_read = all(
+            c.row.position is None and not c.row.seen for c in (roles, opportunities)
+        )
         return [
-            SoqlStream(
-                "OpportunityContactRole", ROLE_FIELDS, Cursor.load(integration, role_stream)
-            ),
+            SoqlStream("OpportunityContactRole", ROLE_FIELDS, roles),
             SoqlStream("Opportunity", OPPORTUNITY_FIELDS, opportunities),
         ]
 
@@ -195,6 +217,9 @@ class LifecycleTransitions:
                 )
 
     def handle(self, stream: SoqlStream, records: list[dict]) -> None:
+        if self.moves.first_read and self.moves.linked_before is None:
+            # Contacts linked by now meet every event of theirs linked (``_streamed``).
+            self.moves.linked_before = self._newest_link()
         versions = [Version.of(r["Id"], parse_time(r.get("SystemModstamp")), r) for r in records]
         off_until = parse_time(stream.cursor.row.seen.get(OFF_UNTIL))
         fresh = [
@@ -257,7 +282,7 @@ class LifecycleTransitions:
         after = (row.seen or {}).get("after") if row else None
         if after is None or not self.ctx.settings.lifecycle_transitions:
             # First look, or switched off: links made so far stay as they are; newer ones count.
-            newest = links.aggregate(newest=Max("pk"))["newest"] or 0
+            newest = self._newest_link()
             if row is None or after != newest:
                 SyncCursor.objects.update_or_create(
                     integration=integration,
@@ -270,15 +295,19 @@ class LifecycleTransitions:
             .order_by("pk")
             .values_list("pk", "salesforce_id", "salesforce_type")
         )
-        contacts = {i for _, i, sobject in new if sobject == "Contact"}  # leads have no roles
+        contacts = {
+            i for pk, i, sobject in new if sobject == "Contact" and not self._streamed(pk)
+        }  # leads have no roles
         # Linked contacts that entered the inclusion list this cycle: the list held their
         # stages back (spec §6.5), now they receive them.
         joined = sorted(self.contacts._joined)
         for start in range(0, len(joined), 500):
             contacts.update(
-                links.filter(
+                i
+                for pk, i in links.filter(
                     hubspot_id__in=joined[start : start + 500], salesforce_type="Contact"
-                ).values_list("salesforce_id", flat=True)
+                ).values_list("pk", "salesforce_id")
+                if not self._streamed(pk)
             )
         if contacts:
             roles = [
@@ -298,6 +327,23 @@ class LifecycleTransitions:
         if new:
             row.seen = {"after": new[-1][0]}
             row.save(update_fields=["seen", "updated_at"])
+
+    def _newest_link(self) -> int:
+        return (
+            RecordLink.objects.filter(
+                integration=self.ctx.integration, object="contacts"
+            ).aggregate(newest=Max("pk"))["newest"]
+            or 0
+        )
+
+    def _streamed(self, link: int) -> bool:
+        """Whether the streams give the contact of ``link`` (its pk) every stage its roles
+        and opportunities give: they handled no event before this cycle's first read, and it
+        was linked (and in or out of the list, as now) before they handled one, so each of its
+        events meets it linked, this cycle or later. Otherwise an event may have found it
+        unlinked: its roles are read (e.g. a role from before this cycle's read window)."""
+        moves = self.moves
+        return moves.first_read and (moves.linked_before is None or link <= moves.linked_before)
 
     def _opportunities(self, ids: set[str]) -> dict[str, dict]:
         """The opportunities by id, as the stage decisions read them."""
@@ -324,6 +370,10 @@ class LifecycleTransitions:
             integration=self.ctx.integration, object="contacts", salesforce_id__in=list(targets)
         )
         stages = self._in_list({link.hubspot_id: targets[link.salesforce_id] for link in links})
+        # At that stage or beyond already this cycle (e.g. the streams moved it before
+        # ``newly_linked`` looks): no read or write again, its colleagues and company followed.
+        reached = self.moves.reached
+        stages = {i: stage for i, stage in stages.items() if later(stage, reached.get(i))}
         if not stages:
             return
         transitioned = stages  # the contacts the opportunities moved, before any fan-out
@@ -338,9 +388,12 @@ class LifecycleTransitions:
         current = hubspot_batch_read(
             hubspot, object_type="contacts", ids=list(stages), properties=properties
         )
-        self._write("contacts", stages, current.results)
+        at = self._write("contacts", stages, current.results)
         if companies_on:
             self._move_companies(transitioned, current.results)
+        for i, stage in transitioned.items():
+            if i in at and later(stage, reached.get(i)):
+                reached[i] = stage
 
     def _in_list(self, stages: dict[str, str]) -> dict[str, str]:
         """Contacts outside the inclusion list receive no Salesforce updates, stages included
@@ -396,12 +449,12 @@ class LifecycleTransitions:
             )
             self._write(object_type, {i: pending[i] for i in ids}, current.results)
 
-    def _write(self, object_type: str, wanted: dict[str, str], current: list[Any]) -> None:
+    def _write(self, object_type: str, wanted: dict[str, str], current: list[Any]) -> set[str]:
         """Give the HubSpot records of ``wanted`` (id -> stage; ``current``: as read now) their
         stage where it moves them forward, 100 a call, each record failing alone. A stage
         refused earlier and still ahead is written along. A refused record gets its error and
         its stage is kept for the next cycle; a record at its stage now (written, or there
-        already) or gone ends its error."""
+        already) or gone ends its error. Returns the records at (or beyond) their stage now."""
         refused = self.refused.get(object_type) or {}
         found = {str(o.id): o for o in current}
         stages = {
@@ -426,6 +479,7 @@ class LifecycleTransitions:
             ended=[i for i in wanted if i in refused and i not in failed],
             failed={i: (stages[i], error, found[i]) for i, error in failed.items()},
         )
+        return {i for i in wanted if i in found and i not in failed}
 
     def _rank(self, object_type: str, stages: set[str]) -> dict[str, int]:
         """The stage order to move ``object_type`` records by: the standard one, unless one of
