@@ -221,8 +221,10 @@
     lastFocus = {
       id: el.id,
       name: el.getAttribute("name"),
-      // A row's checkbox: the same row's, not the first one with that name.
-      value: el.type === "checkbox" || el.type === "radio" ? el.value : null,
+      // A row's checkbox: the same row's, not the first one with that name; a named submit
+      // button: the same one ("Resync all", not "Resync selected").
+      value: el.type === "checkbox" || el.type === "radio" || (el.type === "submit" && el.name)
+        ? el.value : null,
       submit: el.type === "submit",
       action: form ? form.getAttribute("action") : null
     };
@@ -232,23 +234,28 @@
     if (!lastFocus) return null;
     if (lastFocus.id) {
       var same = document.getElementById(lastFocus.id);
-      if (same) return same;
+      if (same && !same.disabled) return same;
     }
     if (!lastFocus.action) return null;
     var forms = document.querySelectorAll("form[action]");
     for (var i = 0; i < forms.length; i++) {
       if (forms[i].getAttribute("action") !== lastFocus.action) continue;
-      var selector = lastFocus.submit ? '[type="submit"]'
-        : lastFocus.name ? '[name="' + CSS.escape(lastFocus.name) + '"]' : null;
+      var selector = lastFocus.name ? '[name="' + CSS.escape(lastFocus.name) + '"]'
+        : lastFocus.submit ? '[type="submit"]' : null;
       if (selector && lastFocus.value !== null) {
         selector += '[value="' + CSS.escape(lastFocus.value) + '"]';
       }
       var found = selector && forms[i].querySelector(selector);
-      if (found) return found;
+      // A disabled one takes no focus ("Resync selected" once nothing is ticked): the
+      // swapped region does.
+      if (found && !found.disabled) return found;
     }
     return null;
   }
 
+  // The swapped content is set up first (which buttons a selection enables): focus then goes
+  // to a control that takes it.
+  document.addEventListener("htmx:afterSettle", function () { init(document, true); });
   document.addEventListener("htmx:beforeRequest", remember);
   document.addEventListener("htmx:afterSettle", function (event) {
     var active = document.activeElement;
@@ -271,5 +278,4 @@
   });
   // Back to a page htmx pushed (an error panel) restores the whole page, tab strip included.
   document.addEventListener("htmx:historyRestore", showActiveTab);
-  document.addEventListener("htmx:afterSettle", function () { init(document, true); });
 })();
