@@ -767,6 +767,29 @@ class ContactSync(PairSync):
         self.merge_and_write(pairs)
         self.commit(pairs, cursor, handled)
 
+    def follow_hubspot_merges(self, objects: list[Any]) -> None:
+        """As ``PairSync``'s. A Salesforce person whose contact was merged into another
+        person's, which now holds its email, syncs with nothing from then on: said at once, as
+        its next edit would (``email_in_use``), not left for that edit to reveal. Nothing is
+        written (one Salesforce read, only then)."""
+        survivors = {
+            old: obj
+            for obj in objects
+            for old in ((obj.properties or {}).get(MERGED_IDS) or "").split(";")
+            if old
+        }
+        orphans: dict[str, dict[str, Any]] = defaultdict(dict)
+        for link in self.links_by("hubspot_id", survivors).values():
+            survivor = survivors[link.hubspot_id]
+            if not self.repoint_hubspot(link, str(survivor.id)):
+                orphans[link.salesforce_type][link.salesforce_id] = survivor
+        for sobject, held_by in orphans.items():
+            fields = self.salesforce_fields(sobject)
+            for record in salesforce_by_ids(self.ctx.salesforce, sobject, fields, list(held_by)):
+                survivor = held_by[record["Id"]]
+                if _email(record.get("Email")) in _merged_emails(survivor):
+                    self.email_in_use(Pair(sobject, record, None), str(survivor.id), merged=True)
+
     def sync_list_entrants(self) -> None:
         """Contacts that entered the inclusion list since the last cycle sync, edited or not
         (spec §5.2), as a Resync would: unlinked ones are matched or created in Salesforce,
