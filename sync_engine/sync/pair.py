@@ -636,7 +636,7 @@ class PairSync:
         A HubSpot record kept after such a merge gets a *Merged in Salesforce* error
         (``salesforce_merges_kept``). The archive and the errors go before the links: when
         either fails, the next cycle reads the deletes again and still knows which HubSpot
-        records they concern."""
+        records they concern. Errors of a record with no link end here (``gone_because``)."""
         links = {
             link.salesforce_id: link
             for link in RecordLink.objects.filter(
@@ -687,6 +687,20 @@ class PairSync:
         self.salesforce_merges_kept([m for m in merged if m[0].hubspot_id in kept])
         RecordLink.objects.filter(pk__in=[link.pk for link in gone]).delete()
         self.counts["links_removed"] += len(gone)
+        # A record that synced with nothing (a lead HubSpot refused, say): its errors have
+        # nothing left to fix, so they end now, saying why as its retry would have.
+        unlinked: dict[str, list[str]] = defaultdict(list)
+        for record in records:
+            reason = None if record["Id"] in links else gone_because(record)
+            if reason is not None:
+                unlinked[reason].append(f"salesforce:{record['Id']}")
+        for reason, keys in unlinked.items():
+            services.sync_errors_resolve(
+                integration=self.ctx.integration,
+                object_name=self.object_name,
+                record_keys=keys,
+                ended_because=reason,
+            )
 
     def before_repointing(self, moves: list[tuple[RecordLink, str]]) -> None:
         """Called with the (link, survivor) of merges whose survivor takes the loser's HubSpot
