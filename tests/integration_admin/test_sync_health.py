@@ -221,7 +221,7 @@ def test_panel_explains_lists_and_links_both_systems(viewer_client, connected):
     assert 'href="https://app.hubspot.com/contacts/4242/record/0-1/501"' in html
     assert 'href="https://acme.my.salesforce.com/lightning/r/Lead/00Q5000000000ABCDE/view"' in html
     assert 'href="/records/contacts/hubspot:501/"' in html
-    assert '<td class="num">1</td>' in html  # attempts
+    assert '<td class="num" data-label="Attempts">1</td>' in html  # attempts
     # A plain request gets the whole tab with the panel open.
     page = viewer_client.get("/sync-health/errors/property_value/").content.decode()
     assert "<html" in page and "health-layout--panel" in page and "Ann &lt;ann@x&gt;" in page
