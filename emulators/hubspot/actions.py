@@ -50,6 +50,7 @@ class Actions:
             "set_search_limits",
             "set_auto_create_users",
             "set_time_zone",
+            "set_association_page_size",
         ):
             self.app.register_action(name, getattr(self, name))
 
@@ -263,6 +264,15 @@ class Actions:
             raise ValueError(f"mode must be one of {BATCH_MODES}")
         self.app.state.settings.batch_mode = mode
         return {"batch_mode": mode}
+
+    def set_association_page_size(self, size: int) -> dict:
+        """Associations per record in one batch-read answer (500, as HubSpot; the rest paged
+        per record with ``paging.next.after``)."""
+        size = int(size)
+        if not 1 <= size <= 500:
+            raise ValueError("size must be between 1 and 500")
+        self.app.state.settings.association_page_size = size
+        return {"association_page_size": size}
 
     def set_search_limits(
         self,

@@ -40,6 +40,7 @@ class Settings:
     search_max_filters: int = 18
     auto_create_users: bool = True  # any new bearer token becomes a user on first use
     time_zone: str = "Europe/Amsterdam"  # the account's time zone (account-info details)
+    association_page_size: int = 500  # associations per record in one batch-read answer
 
 
 @dataclass

@@ -636,7 +636,7 @@ class PairSync:
         A HubSpot record kept after such a merge gets a *Merged in Salesforce* error
         (``salesforce_merges_kept``). The archive and the errors go before the links: when
         either fails, the next cycle reads the deletes again and still knows which HubSpot
-        records they concern. Errors of a record with no link end here (``gone_because``)."""
+        records they concern. The Salesforce record's own errors end here (``gone_because``)."""
         links = {
             link.salesforce_id: link
             for link in RecordLink.objects.filter(
@@ -687,14 +687,16 @@ class PairSync:
         self.salesforce_merges_kept([m for m in merged if m[0].hubspot_id in kept])
         RecordLink.objects.filter(pk__in=[link.pk for link in gone]).delete()
         self.counts["links_removed"] += len(gone)
-        # A record that synced with nothing (a lead HubSpot refused, say): its errors have
-        # nothing left to fix, so they end now, saying why as its retry would have.
-        unlinked: dict[str, list[str]] = defaultdict(list)
+        # The gone record's own errors (a lead HubSpot refused, an edit HubSpot couldn't
+        # take), linked or not, have nothing left to fix: they end now, saying why as their
+        # retry would have. Errors of HubSpot records (``hubspot:`` keys, the *Merged in
+        # Salesforce* ones above among them) are left to their own checks.
+        ended: dict[str, list[str]] = defaultdict(list)
         for record in records:
-            reason = None if record["Id"] in links else gone_because(record)
+            reason = gone_because(record)
             if reason is not None:
-                unlinked[reason].append(f"salesforce:{record['Id']}")
-        for reason, keys in unlinked.items():
+                ended[reason].append(f"salesforce:{record['Id']}")
+        for reason, keys in ended.items():
             services.sync_errors_resolve(
                 integration=self.ctx.integration,
                 object_name=self.object_name,
@@ -2048,7 +2050,11 @@ def each_chunk_retried(fn: Callable[[list], Any], items: list, size: int) -> lis
 
 
 def hubspot_associations_read(hubspot, from_type: str, to_type: str, ids: list[str]) -> BatchResult:
-    """Association batch reads, 1,000 ids per call, each call retried alone."""
+    """Association batch reads, 1,000 ids per call, each call retried alone. A record with
+    more associations than one answer holds (500) carries ``paging``: its further pages are
+    read too (``{"id", "after"}`` inputs, 1,000 per call) and joined into its one result, so
+    no association beyond the first page is missed."""
+    operation = f"associations.{from_type}.{to_type}.batch.read"
     result = BatchResult()
     for part in retried_chunks(
         lambda c: hubspot.associations_batch_read(
@@ -2056,10 +2062,46 @@ def hubspot_associations_read(hubspot, from_type: str, to_type: str, ids: list[s
         ),
         ids,
         ASSOCIATION_BATCH_READ_SIZE,
-        ahead=(hubspot, f"associations.{from_type}.{to_type}.batch.read"),
+        ahead=(hubspot, operation),
     ):
         result.add(part)
+    first = {str(entry._from.id): entry for entry in result.results}
+    pending = _association_pages_left(result.results)
+    while pending:
+        pages = BatchResult()
+        for part in retried_chunks(
+            lambda c: hubspot.call(
+                "crm.associations.v4.batch_api",
+                "get_page",
+                from_type,
+                to_type,
+                {"inputs": c},
+                operation=operation,
+            ),
+            pending,
+            ASSOCIATION_BATCH_READ_SIZE,
+        ):
+            pages.add(part)  # errors: the rest went meanwhile; the pages read stand
+        for page in pages.results:
+            entry = first.setdefault(str(page._from.id), page)
+            if entry is page:
+                result.results.append(page)
+            else:
+                entry.to = list(entry.to or []) + list(page.to or [])
+        pending = _association_pages_left(pages.results)
+    for entry in result.results:
+        entry.paging = None
     return result
+
+
+def _association_pages_left(entries: list) -> list[dict]:
+    """The ``{"id", "after"}`` inputs reading on where these batch-read results stopped."""
+    after = {}
+    for entry in entries:
+        cursor = getattr(getattr(entry.paging, "next", None), "after", None)
+        if cursor:
+            after[str(entry._from.id)] = cursor
+    return [{"id": record, "after": cursor} for record, cursor in after.items()]
 
 
 def hubspot_batch_read(hubspot, *, ids: list[str], **kwargs: Any) -> BatchResult:

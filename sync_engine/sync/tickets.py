@@ -1325,19 +1325,46 @@ class TicketSync(PairSync):
             # A stage several statuses share stands for the first of them in Salesforce's
             # order (the Case describe's; a stored table's keys may come back in any order):
             # "Waiting on us" for Working and Escalated sets Working, never escalating a case
-            # because its ticket moved.
+            # because its ticket moved. Mixing open and closed statuses: see below.
             rank = {status: n for n, status in enumerate(self.statuses())}
-            statuses: dict[str, str] = {}
+            statuses: dict[str, list[str]] = defaultdict(list)
             for status, stage in sorted(
                 (entry.get("stages") or {}).items(),
                 key=lambda item: (rank.get(item[0], len(rank)), item[0]),
             ):
-                statuses.setdefault(stage, status)
+                statuses[stage].append(status)
             if value not in statuses:
                 # A stage no case status maps to: the case keeps its status, and says why.
                 self.unknown_stage(pair, entry, value, name)
                 return
-            pair.to_salesforce[name] = statuses[value]
+            sharing = statuses[value]
+            status = sharing[0]
+            # Open and closed statuses on one stage (Working and Closed on "Done", say): the
+            # first as open or closed as the stage's ticket state, so a ticket closed in
+            # HubSpot never reopens its case. One pipelines read a cycle, only then.
+            if len({self.status_closed(s) for s in sharing}) > 1:
+                try:
+                    if self._hubspot_pipelines is None:
+                        self._hubspot_pipelines = hubspot_pipelines(self.ctx.hubspot)
+                except (TransientError, RateLimited, AuthExpired):
+                    raise  # a blip: the ticket is read again next cycle
+                except RemoteError:
+                    pass  # its state can't be read: the first, as ever
+                stage = next(
+                    (
+                        s
+                        for p in self._hubspot_pipelines or []
+                        if p["id"] == pair.hs_props.get(PIPELINE)
+                        for s in p["stages"]
+                        if s["id"] == value
+                    ),
+                    None,
+                )
+                if stage is not None:
+                    status = next(
+                        (s for s in sharing if self.status_closed(s) == stage["closed"]), status
+                    )
+            pair.to_salesforce[name] = status
         elif prop == OWNER_PROPERTY:
             user = self.owners.salesforce_user_for(value)
             if not user:

@@ -236,6 +236,8 @@ class AssociationHandlers:
         from_t, to_t = self._pair(request, "fromObjectType", "toObjectType")
         inputs = batch_inputs(body_object(request), 1000)
         started = self.app.now_ms()
+        # 500 in HubSpot; smaller (set_association_page_size) to test paging cheaply.
+        size = self.app.state.settings.association_page_size
         results, errors = [], []
         for item in inputs:
             item = item or {}
@@ -256,10 +258,10 @@ class AssociationHandlers:
                 continue
             entry: dict[str, Any] = {
                 "from": {"id": str(record.id)},  # type: ignore[union-attr]
-                "to": [self._with_labels(i, s) for i, s in targets[:500]],
+                "to": [self._with_labels(i, s) for i, s in targets[:size]],
             }
-            if len(targets) > 500:
-                entry["paging"] = {"next": {"after": encode_cursor(targets[500][0])}}
+            if len(targets) > size:
+                entry["paging"] = {"next": {"after": encode_cursor(targets[size][0])}}
             results.append(entry)
         return ok(self._batch(results, started, errors), 207 if errors else 200)
 

@@ -1,0 +1,72 @@
+"""Tickets ⇄ cases (spec §14), hunted further: a two-way ticket stage shared by open and
+closed case statuses sets the status as open or closed as the stage (its ticket state), end
+to end through the official clients and the emulators."""
+
+from __future__ import annotations
+
+from hubspot.crm.tickets import SimplePublicObjectInput
+
+from emulators.testing import advance_clocks
+from sync_engine.models import FieldMapping
+
+from .test_tickets import tickets  # noqa: F401  (fixture)
+
+NEW, WAITING_ON_US, CLOSED = "1", "3", "4"  # HubSpot's Support Pipeline stages (4 is CLOSED)
+
+
+def test_a_ticket_closed_in_hubspot_closes_its_case_when_an_open_status_shares_the_stage(
+    tickets,  # noqa: F811
+    sf_person,
+    hs_person,
+    emulators,
+):
+    """An org closes cases as "Resolved"; "Awaiting Closure" (open: the customer has yet to
+    confirm) comes first in Salesforce's order and shows on HubSpot's Closed stage too. An
+    agent closing the ticket in HubSpot closes the case: Resolved, never the open status."""
+    emulators.salesforce.app.run_action("set_case_status", value="Awaiting Closure")
+    emulators.salesforce.app.run_action("set_case_status", value="Resolved", closed=True)
+    tickets.settings(
+        pipelines={
+            "master": {
+                "label": "Master",
+                "pipeline": "0",
+                "stages": {
+                    "New": NEW,
+                    "Working": WAITING_ON_US,
+                    "Escalated": WAITING_ON_US,
+                    "Awaiting Closure": CLOSED,
+                    "Resolved": CLOSED,
+                },
+                "managed": False,
+            }
+        }
+    )
+    FieldMapping.objects.filter(object="tickets", hubspot_property="hs_pipeline_stage").update(
+        rule="two_way"
+    )
+    case = sf_person.Case.create({"Subject": "Printer", "Status": "New"})["id"]
+    tickets()
+    ticket_id = tickets.link(salesforce_id=case).hubspot_id
+    hs_person.crm.tickets.basic_api.update(
+        ticket_id, SimplePublicObjectInput(properties={"hs_pipeline_stage": CLOSED})
+    )
+    advance_clocks(emulators, seconds=5)
+    run = tickets()
+    assert run.counts["updated_in_salesforce"] == 1, run.counts
+    record = sf_person.Case.get(case)
+    assert (record["Status"], record["IsClosed"]) == ("Resolved", True)
+    # The ticket stays closed; the next cycle has nothing to move either way.
+    advance_clocks(emulators, seconds=5)
+    tickets()
+    stage = hs_person.crm.tickets.basic_api.get_by_id(ticket_id, properties=["hs_pipeline_stage"])
+    assert stage.properties["hs_pipeline_stage"] == CLOSED
+    assert sf_person.Case.get(case)["Status"] == "Resolved"
+
+    # Moved back to an open stage its statuses share, the case reopens as the first of them.
+    hs_person.crm.tickets.basic_api.update(
+        ticket_id, SimplePublicObjectInput(properties={"hs_pipeline_stage": WAITING_ON_US})
+    )
+    advance_clocks(emulators, seconds=5)
+    tickets()
+    record = sf_person.Case.get(case)
+    assert (record["Status"], record["IsClosed"]) == ("Working", False)
