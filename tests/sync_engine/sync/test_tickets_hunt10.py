@@ -7,11 +7,9 @@ from __future__ import annotations
 from hubspot.crm.tickets import SimplePublicObjectInput
 
 from emulators.testing import advance_clocks
-from sync_engine.models import FieldMapping
 
 from .test_tickets import tickets  # noqa: F401  (fixture)
-
-NEW, WAITING_ON_US, CLOSED = "1", "3", "4"  # HubSpot's Support Pipeline stages (4 is CLOSED)
+from .test_tickets_hunt3 import CLOSED, NEW, WAITING_ON_US, ticket_moved_in_hubspot
 
 
 def test_a_ticket_closed_in_hubspot_closes_its_case_when_an_open_status_shares_the_stage(
@@ -25,33 +23,20 @@ def test_a_ticket_closed_in_hubspot_closes_its_case_when_an_open_status_shares_t
     agent closing the ticket in HubSpot closes the case: Resolved, never the open status."""
     emulators.salesforce.app.run_action("set_case_status", value="Awaiting Closure")
     emulators.salesforce.app.run_action("set_case_status", value="Resolved", closed=True)
-    tickets.settings(
-        pipelines={
-            "master": {
-                "label": "Master",
-                "pipeline": "0",
-                "stages": {
-                    "New": NEW,
-                    "Working": WAITING_ON_US,
-                    "Escalated": WAITING_ON_US,
-                    "Awaiting Closure": CLOSED,
-                    "Resolved": CLOSED,
-                },
-                "managed": False,
-            }
-        }
+    case, ticket_id, run = ticket_moved_in_hubspot(
+        tickets,
+        sf_person,
+        hs_person,
+        emulators,
+        stages={
+            "New": NEW,
+            "Working": WAITING_ON_US,
+            "Escalated": WAITING_ON_US,
+            "Awaiting Closure": CLOSED,
+            "Resolved": CLOSED,
+        },
+        to=CLOSED,
     )
-    FieldMapping.objects.filter(object="tickets", hubspot_property="hs_pipeline_stage").update(
-        rule="two_way"
-    )
-    case = sf_person.Case.create({"Subject": "Printer", "Status": "New"})["id"]
-    tickets()
-    ticket_id = tickets.link(salesforce_id=case).hubspot_id
-    hs_person.crm.tickets.basic_api.update(
-        ticket_id, SimplePublicObjectInput(properties={"hs_pipeline_stage": CLOSED})
-    )
-    advance_clocks(emulators, seconds=5)
-    run = tickets()
     assert run.counts["updated_in_salesforce"] == 1, run.counts
     record = sf_person.Case.get(case)
     assert (record["Status"], record["IsClosed"]) == ("Resolved", True)
