@@ -440,6 +440,28 @@ def opportunity_stage_object(data: dict[str, Any]) -> dict[str, Any]:
             **{**ro, **extra},
         )
 
+    fields = _picklist_object_fields(
+        [
+            _field("MasterLabel", "Master Label", "string", length=255, nillable=False, **ro),
+            _field(
+                "ApiName", "API Name", "string", length=255, nillable=False, nameField=True, **ro
+            ),
+            _field("IsActive", "Is Active", "boolean", **ro),
+            _field("SortOrder", "Sort Order", "int", digits=9, **ro),
+            _field("IsClosed", "Closed", "boolean", **ro),
+            _field("IsWon", "Won", "boolean", **ro),
+            picklist("ForecastCategory", nillable=False),
+            picklist("ForecastCategoryName"),
+            _field("DefaultProbability", "Probability (%)", "percent", precision=3, scale=0, **ro),
+            _field("Description", "Description", "string", length=255, **ro),
+        ]
+    )
+    return _picklist_object("OpportunityStage", "Opportunity Stage", "Opportunity Stages", fields)
+
+
+def _picklist_object_fields(own: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The fields of a picklist object (``OpportunityStage``, ``CaseStatus``): ``Id`` first,
+    then ``own``, then the audit fields; no name, owner, delete flag or activity dates."""
     fields = [
         f
         for f in _system_fields(owner=False)
@@ -447,26 +469,21 @@ def opportunity_stage_object(data: dict[str, Any]) -> dict[str, Any]:
         and not f["name"].startswith("LastViewed")
         and not f["name"].startswith("LastReferenced")
     ]
-    fields[1:1] = [
-        _field("MasterLabel", "Master Label", "string", length=255, nillable=False, **ro),
-        _field("ApiName", "API Name", "string", length=255, nillable=False, nameField=True, **ro),
-        _field("IsActive", "Is Active", "boolean", **ro),
-        _field("SortOrder", "Sort Order", "int", digits=9, **ro),
-        _field("IsClosed", "Closed", "boolean", **ro),
-        _field("IsWon", "Won", "boolean", **ro),
-        picklist("ForecastCategory", nillable=False),
-        picklist("ForecastCategoryName"),
-        _field("DefaultProbability", "Probability (%)", "percent", precision=3, scale=0, **ro),
-        _field("Description", "Description", "string", length=255, **ro),
-    ]
+    fields[1:1] = own
     for f in fields:
         f["custom"] = False
         f["source"] = "emulator"
+    return fields
+
+
+def _picklist_object(name: str, label: str, plural: str, fields: list) -> dict[str, Any]:
+    """A read-only picklist object's describe: query and retrieve only, and the key prefix
+    ``01J`` Salesforce gives every such object."""
     return {
-        "name": "OpportunityStage",
+        "name": name,
         "keyPrefix": "01J",
-        "label": "Opportunity Stage",
-        "labelPlural": "Opportunity Stages",
+        "label": label,
+        "labelPlural": plural,
         "createable": False,
         "updateable": False,
         "deletable": False,
@@ -490,44 +507,18 @@ def case_status_object() -> dict[str, Any]:
     case (Object Reference: query and retrieve only). Salesforce gives every such picklist
     object (``OpportunityStage``, ``LeadStatus``, ...) the key prefix ``01J``."""
     ro = {"createable": False, "updateable": False}
-    fields = [
-        f
-        for f in _system_fields(owner=False)
-        if f["name"] not in ("IsDeleted", "Name", "LastActivityDate")
-        and not f["name"].startswith("LastViewed")
-        and not f["name"].startswith("LastReferenced")
-    ]
-    fields[1:1] = [
-        _field("MasterLabel", "Master Label", "string", length=255, nillable=False, **ro),
-        _field("ApiName", "API Name", "string", length=255, nillable=False, nameField=True, **ro),
-        _field("SortOrder", "Sort Order", "int", digits=9, **ro),
-        _field("IsClosed", "Closed", "boolean", **ro),
-        _field("IsDefault", "Is Default", "boolean", **ro),
-    ]
-    for f in fields:
-        f["custom"] = False
-        f["source"] = "emulator"
-    return {
-        "name": "CaseStatus",
-        "keyPrefix": "01J",
-        "label": "Case Status Value",
-        "labelPlural": "Case Status Value",
-        "createable": False,
-        "updateable": False,
-        "deletable": False,
-        "queryable": True,
-        "retrieveable": True,
-        "searchable": False,
-        "mergeable": False,
-        "replicateable": False,
-        "triggerable": False,
-        "layoutable": False,
-        "feedEnabled": False,
-        "custom": False,
-        "undeletable": False,
-        "recordTypeInfos": [],
-        "fields": fields,
-    }
+    fields = _picklist_object_fields(
+        [
+            _field("MasterLabel", "Master Label", "string", length=255, nillable=False, **ro),
+            _field(
+                "ApiName", "API Name", "string", length=255, nillable=False, nameField=True, **ro
+            ),
+            _field("SortOrder", "Sort Order", "int", digits=9, **ro),
+            _field("IsClosed", "Closed", "boolean", **ro),
+            _field("IsDefault", "Is Default", "boolean", **ro),
+        ]
+    )
+    return _picklist_object("CaseStatus", "Case Status Value", "Case Status Value", fields)
 
 
 def custom_objects() -> list[dict[str, Any]]:
