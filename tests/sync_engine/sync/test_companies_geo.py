@@ -9,10 +9,7 @@ from hubspot.crm.companies import SimplePublicObjectInput as CompanyInput
 from sync_engine.models import FieldMapping, SyncError
 from sync_engine.services import object_settings_update, record_resync
 
-from . import test_companies
 from .test_companies import hs_company, hs_company_get
-
-companies = test_companies.companies  # the fixture
 
 
 @pytest.fixture

@@ -5,11 +5,8 @@ from __future__ import annotations
 from sync_engine.models import SyncError
 from sync_engine.services import object_settings_update, record_resync
 
-from . import test_companies
 from .helpers import due_now, hs_create
 from .test_companies import hs_company
-
-companies = test_companies.companies  # the fixture
 
 
 def leads_only_company(companies, integration, hs_person, name: str) -> str:

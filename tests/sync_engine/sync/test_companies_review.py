@@ -8,11 +8,8 @@ from emulators.testing import advance_clocks
 from sync_engine.models import FieldMapping, RecordLink, SyncError
 from sync_engine.services import record_resync, sync_errors_request_resync
 
-from . import test_companies
 from .helpers import due_now, hs_create, hs_get
 from .test_companies import contact_on_an_account, hs_company, hs_company_get, hs_company_ids
-
-companies = test_companies.companies  # the fixture
 
 
 def associate(sync, contact, company, **kw):

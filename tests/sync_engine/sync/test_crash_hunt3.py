@@ -8,25 +8,9 @@ import pytest
 
 from emulators.testing import advance_clocks
 from sync_engine.models import SyncError
-from sync_engine.services import object_settings_update, object_sync_get_or_create
 
 from .helpers import Crash, hs_get
-from .test_companies import Companies, contact_on_the_first_of_two_accounts
-
-
-@pytest.fixture
-def companies(integration, emulators):
-    """Company and contact sync on, contacts creating Salesforce contacts (as in
-    test_companies)."""
-    emulators.hubspot.app.configure_budget(search_per_second=1000)
-    object_sync_get_or_create(integration=integration, object_name="contacts")
-    object_settings_update(
-        integration=integration, object_name="companies", changes={}, enabled=True
-    )
-    object_settings_update(
-        integration=integration, object_name="contacts", changes={"hubspot_creates": "contact"}
-    )
-    return Companies(integration, emulators)
+from .test_companies import contact_on_the_first_of_two_accounts
 
 
 def die_once(monkeypatch, cls, name):

@@ -10,7 +10,6 @@ from sync_engine.models import FieldMapping, SchemaCache, SyncError
 from sync_engine.services import schema_refresh
 
 from .helpers import hs_create, hs_update, new_lead
-from .test_companies import companies  # noqa: F401 - the fixture
 from .test_tickets import PIPELINE_CREATE, tickets  # noqa: F401 - the fixture
 
 
@@ -70,7 +69,7 @@ def test_a_record_locked_by_an_approval_process_has_its_own_card(
 
 
 def test_a_company_unique_property_clash_is_not_an_email_error(
-    companies,  # noqa: F811 (the fixture)
+    companies,
     integration,
     sf_person,
     hs_person,

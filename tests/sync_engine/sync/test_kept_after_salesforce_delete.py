@@ -7,7 +7,6 @@ from __future__ import annotations
 from emulators.testing import advance_clocks
 from sync_engine.models import RecordLink
 
-from .test_companies import companies  # noqa: F401 (fixture)
 from .test_companies_review import hs_contact_at
 from .test_deals import deal_from_hubspot, deals  # noqa: F401 (fixture)
 
@@ -33,7 +32,7 @@ def test_a_kept_deal_never_brings_its_deleted_opportunity_back_by_our_own_write(
 
 
 def test_a_kept_company_never_brings_its_deleted_account_back_by_our_own_write(
-    companies,  # noqa: F811 (the fixture)
+    companies,
     sf_person,
     hs_person,
     emulators,

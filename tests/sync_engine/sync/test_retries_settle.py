@@ -21,7 +21,7 @@ from sync_engine.services import (
 )
 from sync_engine.sync.cycle import sync_cycle_run
 
-from . import test_companies, test_deals
+from . import test_deals
 from .helpers import due_now, hs_create, hs_update, lead_refused_for_a_taken_email, new_lead
 from .test_companies import hs_company
 from .test_contacts_inclusion_list import make_list
@@ -66,7 +66,6 @@ def current_part(page: str) -> str:
 
 
 # --- companies ---------------------------------------------------------------------------------
-companies = test_companies.companies  # the fixture: company sync on, as in test_companies
 
 
 def test_a_company_that_no_longer_qualifies_for_an_account_ends_its_error_at_its_retry(
