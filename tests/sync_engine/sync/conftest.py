@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from sync_engine.models import ApiCall, RecordLink, System
+from sync_engine.models import ApiCall, ObjectSync, RecordLink, System
 from sync_engine.services import object_settings_update, object_sync_get_or_create
 from sync_engine.sync.cycle import sync_cycle_run, sync_cycles_run
+from sync_engine.sync.pipelines import DEFAULT_LABEL, synced_pipelines
+
+from .helpers import deal_sync_on, ticket_sync_on
 
 
 @pytest.fixture
@@ -51,25 +54,61 @@ def cycle(integration):
     return Cycle(integration)
 
 
-class Companies:
-    """Run company and contact cycles; read both sides."""
+class PairCycles:
+    """Run one pair's cycles (or another pair's, by name) and read its links; each run
+    carries the calls it made per system."""
+
+    object_name = ""
 
     def __init__(self, integration, emulators):
         self.integration = integration
         self.emulators = emulators
 
-    def __call__(self, object_name: str = "companies"):
+    def __call__(self, object_name: str = ""):
         before = {
             s: ApiCall.objects.filter(integration=self.integration, system=s).count()
             for s in System.values
         }
-        run = sync_cycle_run(integration=self.integration, object_name=object_name)
+        run = sync_cycle_run(
+            integration=self.integration, object_name=object_name or self.object_name
+        )
         assert run.status == "succeeded", run.message
         run.calls = {
             s: ApiCall.objects.filter(integration=self.integration, system=s).count() - before[s]
             for s in System.values
         }
         return run
+
+    def settings(self, **changes):
+        object_settings_update(
+            integration=self.integration, object_name=self.object_name, changes=changes
+        )
+
+    @property
+    def options(self) -> dict:
+        return ObjectSync.objects.get(integration=self.integration, object=self.object_name).options
+
+    def link(self, **filters):
+        return RecordLink.objects.get(
+            integration=self.integration, object=self.object_name, **filters
+        )
+
+    def links(self, object_name: str = ""):
+        return RecordLink.objects.filter(
+            integration=self.integration, object=object_name or self.object_name
+        )
+
+    def hs_action(self, name, **kwargs):
+        return self.emulators.hubspot.app.run_action(name, **kwargs)
+
+    def sf_action(self, name, **kwargs):
+        return self.emulators.salesforce.app.run_action(name, **kwargs)
+
+
+class Companies(PairCycles):
+    """Company and contact cycles."""
+
+    object_name = "companies"
 
     def both(self):
         """One cycle of each pair, contacts first (as the scheduler orders them); returns
@@ -85,19 +124,24 @@ class Companies:
         calls = ApiCall.objects.filter(integration=self.integration).order_by("id")[before:]
         return runs, [c.operation for c in calls]
 
-    def settings(self, **changes):
-        object_settings_update(
-            integration=self.integration, object_name="companies", changes=changes
-        )
 
-    def link(self, **filters):
-        return RecordLink.objects.get(integration=self.integration, object="companies", **filters)
+class Deals(PairCycles):
+    """The pairs' cycles (contacts, companies, deals, in the scheduler's order)."""
 
-    def links(self):
-        return RecordLink.objects.filter(integration=self.integration, object="companies")
+    object_name = "deals"
 
-    def hs_action(self, name, **kwargs):
-        return self.emulators.hubspot.app.run_action(name, **kwargs)
+    def all(self):
+        """One cycle of every pair, in order; returns the deals run."""
+        self("contacts")
+        self("companies")
+        return self("deals")
+
+    def pipeline(self, label: str = DEFAULT_LABEL) -> dict:
+        return next(p for p in synced_pipelines(self.integration) if p["label"] == label)
+
+
+class Tickets(PairCycles):
+    object_name = "tickets"
 
 
 @pytest.fixture
@@ -113,3 +157,15 @@ def companies(integration, emulators):
         integration=integration, object_name="contacts", changes={"hubspot_creates": "contact"}
     )
     return Companies(integration, emulators)
+
+
+@pytest.fixture
+def deals(integration, emulators):
+    deal_sync_on(integration, emulators)
+    return Deals(integration, emulators)
+
+
+@pytest.fixture
+def tickets(integration, emulators):
+    ticket_sync_on(integration, emulators)
+    return Tickets(integration, emulators)

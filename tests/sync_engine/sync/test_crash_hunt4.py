@@ -15,15 +15,8 @@ from emulators.testing import advance_clocks
 from sync_engine.models import ApiCall, ObjectSync, RecordLink, SyncError, SyncRun
 from sync_engine.sync.cycle import sync_cycle_run
 
-from .helpers import Crash, deal_sync_on, hs_create
-from .test_deals import Deals, deal_contacts, deal_with_two_roles, role_delete, roles
-
-
-@pytest.fixture
-def deals(integration, emulators):
-    """Deal sync on, after contacts (as in test_deals)."""
-    deal_sync_on(integration, emulators)
-    return Deals(integration, emulators)
+from .helpers import Crash, hs_create
+from .test_deals import deal_contacts, deal_with_two_roles, role_delete, roles
 
 
 def dies_once(monkeypatch, name: str) -> None:

@@ -16,10 +16,10 @@ from emulators.testing import advance_clocks
 from sync_engine.models import RecordLink
 from sync_engine.services import object_settings_update
 
+from .conftest import Deals
 from .helpers import Crash, deal_sync_on
 from .test_crash_hunt4 import dies_once, linked_contact, no_open_errors
 from .test_deals import (
-    Deals,
     deal_companies,
     deal_contacts,
     hs_deal,

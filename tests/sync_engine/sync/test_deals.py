@@ -19,58 +19,7 @@ from sync_engine.sync.cycle import sync_cycle_run
 from sync_engine.sync.pipelines import DEFAULT_LABEL, synced_pipelines
 
 from ..conftest import SF_TOKEN
-from .helpers import deal_sync_on, hs_create
-
-
-class Deals:
-    """Run the pairs' cycles (contacts, companies, deals, in the scheduler's order)."""
-
-    def __init__(self, integration, emulators):
-        self.integration = integration
-        self.emulators = emulators
-
-    def __call__(self, object_name: str = "deals"):
-        before = {
-            s: ApiCall.objects.filter(integration=self.integration, system=s).count()
-            for s in System.values
-        }
-        run = sync_cycle_run(integration=self.integration, object_name=object_name)
-        assert run.status == "succeeded", run.message
-        run.calls = {
-            s: ApiCall.objects.filter(integration=self.integration, system=s).count() - before[s]
-            for s in System.values
-        }
-        return run
-
-    def all(self):
-        """One cycle of every pair, in order; returns the deals run."""
-        self("contacts")
-        self("companies")
-        return self("deals")
-
-    def settings(self, **changes):
-        object_settings_update(integration=self.integration, object_name="deals", changes=changes)
-
-    def link(self, **filters):
-        return RecordLink.objects.get(integration=self.integration, object="deals", **filters)
-
-    def links(self):
-        return RecordLink.objects.filter(integration=self.integration, object="deals")
-
-    def pipeline(self, label: str = DEFAULT_LABEL) -> dict:
-        return next(p for p in synced_pipelines(self.integration) if p["label"] == label)
-
-    def hs_action(self, name, **kwargs):
-        return self.emulators.hubspot.app.run_action(name, **kwargs)
-
-    def sf_action(self, name, **kwargs):
-        return self.emulators.salesforce.app.run_action(name, **kwargs)
-
-
-@pytest.fixture
-def deals(integration, emulators):
-    deal_sync_on(integration, emulators)
-    return Deals(integration, emulators)
+from .helpers import hs_create
 
 
 @pytest.fixture

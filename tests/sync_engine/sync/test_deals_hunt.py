@@ -8,7 +8,6 @@ from sync_engine.services import object_settings_update
 from . import test_deals
 from .test_deals import deal_companies, hs_deal_get, hs_deal_update, new_opportunity
 
-deals = test_deals.deals  # the fixtures: deal sync on (contacts too), and company sync
 with_companies = test_deals.with_companies
 
 

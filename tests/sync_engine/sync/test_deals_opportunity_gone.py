@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from sync_engine.models import RecordLink
 
-from . import test_deals
 from .test_deals import (
     deal_contacts,
     deal_from_hubspot,
@@ -17,8 +16,6 @@ from .test_deals import (
     role_delete,
     roles,
 )
-
-deals = test_deals.deals  # the fixture: deal sync on (contacts too)
 
 
 def opportunity_count(sf) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from sync_engine.models import SchemaCache, SyncError
 from sync_engine.sync.pipelines import DEFAULT_LABEL
 
-from . import test_deals
 from .helpers import set_rule
 from .test_deals import (
     hs_deal,
@@ -17,8 +16,6 @@ from .test_deals import (
     hs_stage,
     new_opportunity,
 )
-
-deals = test_deals.deals  # the fixture: deal sync on (contacts too)
 
 
 def an_hour_later(deals) -> None:

@@ -10,7 +10,7 @@ from sync_engine.models import FieldMapping, SchemaCache, SyncError
 from sync_engine.services import schema_refresh
 
 from .helpers import hs_create, hs_update, new_lead
-from .test_tickets import PIPELINE_CREATE, tickets  # noqa: F401 - the fixture
+from .test_tickets import PIPELINE_CREATE
 
 
 def current_errors(**filters):
@@ -98,7 +98,7 @@ def test_a_company_unique_property_clash_is_not_an_email_error(
 
 
 def test_a_missing_hubspot_scope_is_not_explained_as_a_salesforce_object_permission(
-    tickets,  # noqa: F811 (the fixture)
+    tickets,
     sf_person,
     emulators,
 ):

@@ -11,12 +11,8 @@ from datetime import UTC, datetime, timedelta
 from sync_engine.models import FieldMapping, SyncError
 from sync_engine.services import schema_refresh
 
-from . import test_deals
 from .helpers import hs_create, hs_update, new_lead
 from .test_deals import deal_from_hubspot, hs_deal_update, new_opportunity
-
-deals = test_deals.deals  # the fixture: deal sync on (contacts too)
-
 
 PAIR_OF = {"Lead": "contacts", "Opportunity": "deals"}
 

@@ -8,11 +8,11 @@ from emulators.testing import advance_clocks
 from sync_engine.models import RecordLink
 
 from .test_companies_review import hs_contact_at
-from .test_deals import deal_from_hubspot, deals  # noqa: F401 (fixture)
+from .test_deals import deal_from_hubspot
 
 
 def test_a_kept_deal_never_brings_its_deleted_opportunity_back_by_our_own_write(
-    deals,  # noqa: F811 (the fixture)
+    deals,
     sf_person,
     hs_person,
     emulators,

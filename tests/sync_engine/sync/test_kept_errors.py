@@ -10,7 +10,6 @@ from emulators.testing import advance_clocks
 from sync_engine.models import FieldMapping, SyncError
 from sync_engine.services import object_settings_update
 
-from . import test_deals, test_tickets
 from .helpers import due_now, hs_get, hs_update, new_lead, refuse_associations, set_rule
 from .test_companies import hs_company_get
 from .test_custom_objects import Projects, deals_cycle, opportunity_lookup_and_deals, set_up
@@ -18,8 +17,6 @@ from .test_deals import hs_deal_update, hs_stage, new_opportunity
 from .test_tickets import associated
 
 # The fixtures: company sync on, deal sync on, ticket sync set up and on.
-deals = test_deals.deals
-tickets = test_tickets.tickets
 
 
 def open_errors(object_name: str) -> set[tuple[str, str]]:

@@ -21,7 +21,6 @@ from sync_engine.services import (
 )
 from sync_engine.sync.cycle import sync_cycle_run
 
-from . import test_deals
 from .helpers import due_now, hs_create, hs_update, lead_refused_for_a_taken_email, new_lead
 from .test_companies import hs_company
 from .test_contacts_inclusion_list import make_list
@@ -109,7 +108,6 @@ def test_a_company_that_no_longer_qualifies_for_an_account_ends_its_error_at_its
 
 
 # --- deals -------------------------------------------------------------------------------------
-deals = test_deals.deals  # the fixture: deal sync on, as in test_deals
 
 
 def refused_deal_moved_out(deals, emulators, hs_person) -> SyncError:
@@ -236,23 +234,22 @@ def test_a_contact_held_by_a_deleted_inclusion_list_keeps_its_error_on_the_usual
     assert error.next_retry_at > timezone.now() + timedelta(minutes=19)
 
 
-def test_a_converted_leads_error_ends_at_its_retry_and_its_contact_carries_on(
+def test_a_converted_leads_error_ends_with_the_conversion_and_its_contact_carries_on(
     cycle, emulators, sf_person, hs_person
 ):
     """A lead converted while it had an error syncs no more (its contact does): the lead's
-    error ends at its retry, and the contact, failing the same way, has its own."""
+    error ends in the cycle that reads the conversion, not at its retry, and the contact,
+    failing the same way, has its own."""
     lead, error = lead_refused_for_a_taken_email(cycle, sf_person, hs_person)
     contact = emulators.salesforce.app.run_action(
         "convert_lead", lead_id=lead, create_opportunity=False
     )["contact_id"]
     run = cycle()
     assert run.counts["leads_converted"] == 1
-
-    due_now(error)
-    runs = [cycle() for _ in range(3)]
-    assert [r.counts.get("retried") for r in runs] == [1, None, None]
+    assert not run.counts.get("retried")
     error.refresh_from_db()
     assert error.resolved_at is not None and error.next_retry_at is None
+    assert error.ended_because == "converted"
     still = SyncError.objects.get(record_key=f"salesforce:{contact}", resolved_at__isnull=True)
     assert still.error_type == "email_in_use"
 

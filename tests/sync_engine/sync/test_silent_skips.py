@@ -8,10 +8,7 @@ from hubspot.crm.tickets import SimplePublicObjectInput
 
 from sync_engine.models import FieldMapping, SyncError
 
-from . import test_tickets
 from .test_tickets import stuck_in_an_unmapped_stage, ticket
-
-tickets = test_tickets.tickets  # the fixture: ticket sync set up and on
 
 
 def test_a_ticket_moved_to_a_stage_no_case_status_maps_to_says_its_case_keeps_its_status(

@@ -12,13 +12,10 @@ from django.utils import timezone
 from sync_engine.models import (
     ApiCall,
     FieldMapping,
-    ObjectSync,
-    RecordLink,
     SchemaCache,
     SyncCursor,
     SyncError,
     SyncRun,
-    System,
 )
 from sync_engine.services import (
     object_settings_update,
@@ -28,45 +25,8 @@ from sync_engine.services import (
 from sync_engine.sync.cycle import sync_cycle_run
 from sync_engine.sync.tickets import KEY_PROPERTY
 
-from .helpers import refuse_associations, ticket_sync_on
-
-
-class Tickets:
-    def __init__(self, integration, emulators):
-        self.integration = integration
-        self.emulators = emulators
-
-    def __call__(self, object_name: str = "tickets"):
-        before = {
-            s: ApiCall.objects.filter(integration=self.integration, system=s).count()
-            for s in System.values
-        }
-        run = sync_cycle_run(integration=self.integration, object_name=object_name)
-        assert run.status == "succeeded", run.message
-        run.calls = {
-            s: ApiCall.objects.filter(integration=self.integration, system=s).count() - before[s]
-            for s in System.values
-        }
-        return run
-
-    def settings(self, **changes):
-        object_settings_update(integration=self.integration, object_name="tickets", changes=changes)
-
-    @property
-    def options(self) -> dict:
-        return ObjectSync.objects.get(integration=self.integration, object="tickets").options
-
-    def link(self, **filters):
-        return RecordLink.objects.get(integration=self.integration, object="tickets", **filters)
-
-    def links(self, object_name: str = "tickets"):
-        return RecordLink.objects.filter(integration=self.integration, object=object_name)
-
-
-@pytest.fixture
-def tickets(integration, emulators):
-    ticket_sync_on(integration, emulators)
-    return Tickets(integration, emulators)
+from .conftest import Tickets
+from .helpers import refuse_associations
 
 
 def ticket(hs, ticket_id, *props) -> dict:

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from sync_engine.models import SyncError
 
-from . import test_tickets
 from .test_tickets import (
     support_pipeline_new_and_closed_only,
     ticket,
     ticket_edit_refused,
     ticket_ids,
 )
-
-tickets = test_tickets.tickets  # the fixture: ticket sync set up and on (contacts too)
 
 
 def test_ticket_errors_name_the_case_by_number_and_subject(

@@ -8,12 +8,11 @@ from hubspot.crm.tickets import SimplePublicObjectInput
 
 from emulators.testing import advance_clocks
 
-from .test_tickets import tickets  # noqa: F401  (fixture)
 from .test_tickets_hunt3 import CLOSED, NEW, WAITING_ON_US, ticket_moved_in_hubspot
 
 
 def test_a_ticket_closed_in_hubspot_closes_its_case_when_an_open_status_shares_the_stage(
-    tickets,  # noqa: F811
+    tickets,
     sf_person,
     hs_person,
     emulators,

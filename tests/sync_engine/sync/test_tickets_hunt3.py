@@ -8,12 +8,10 @@ from hubspot.crm.tickets import SimplePublicObjectInput
 from emulators.testing import advance_clocks
 from sync_engine.models import FieldMapping
 
-from .test_tickets import tickets  # noqa: F401  (fixture)
-
 NEW, WAITING_ON_US, CLOSED = "1", "3", "4"  # HubSpot's Support Pipeline stages
 
 
-def ticket_moved_in_hubspot(tickets, sf_person, hs_person, emulators, *, stages, to):  # noqa: F811
+def ticket_moved_in_hubspot(tickets, sf_person, hs_person, emulators, *, stages, to):
     """A new case synced two-way through the Master process's ``stages`` (status -> stage),
     then its ticket moved in HubSpot to stage ``to`` and a cycle run: (case, ticket, run)."""
     tickets.settings(
@@ -35,7 +33,7 @@ def ticket_moved_in_hubspot(tickets, sf_person, hs_person, emulators, *, stages,
 
 
 def test_a_stage_several_statuses_share_sets_the_first_of_them_on_the_case(
-    tickets,  # noqa: F811
+    tickets,
     sf_person,
     hs_person,
     emulators,

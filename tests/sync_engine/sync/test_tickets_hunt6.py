@@ -10,7 +10,6 @@ from emulators.testing import advance_clocks
 from sync_engine.models import ApiCall, FieldMapping
 
 from ..conftest import SF_TOKEN
-from .test_tickets import tickets  # noqa: F401  (fixture)
 
 
 def ticket_states(hs, pipeline_id: str) -> dict[str, str]:
@@ -24,7 +23,7 @@ def status_queries() -> int:
 
 
 def test_closed_statuses_without_closed_in_their_name_get_closed_stages(
-    tickets,  # noqa: F811
+    tickets,
     sf_person,
     hs_person,
     emulators,
@@ -61,7 +60,7 @@ def test_closed_statuses_without_closed_in_their_name_get_closed_stages(
 
 
 def test_a_ticket_moved_to_a_closed_stage_closes_its_case(
-    tickets,  # noqa: F811
+    tickets,
     sf_person,
     hs_person,
     emulators,
@@ -89,7 +88,7 @@ def test_a_ticket_moved_to_a_closed_stage_closes_its_case(
 
 
 def test_without_access_to_case_statuses_the_names_decide_and_cases_still_sync(
-    tickets,  # noqa: F811
+    tickets,
     sf_person,
     hs_person,
     emulators,

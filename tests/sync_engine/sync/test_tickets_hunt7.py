@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from sync_engine.models import ApiCall, SchemaCache
 
-from .test_tickets import Tickets, tickets  # noqa: F401  (fixture)
+from .conftest import Tickets
 from .test_tickets_hunt6 import ticket_states
 
 STATUSES = ["New", "Working", "Escalated", "Closed", "Resolved"]
@@ -50,7 +50,7 @@ def pipeline_calls(integration) -> int:
 
 
 def test_a_pipeline_the_engine_made_before_gets_closed_stages_for_closed_statuses(
-    tickets: Tickets,  # noqa: F811
+    tickets: Tickets,
     sf_person,
     hs_person,
     emulators,
@@ -122,7 +122,7 @@ def test_a_pipeline_the_engine_made_before_gets_closed_stages_for_closed_statuse
 
 
 def test_a_pipeline_the_engine_makes_now_costs_no_pipeline_read_at_the_next_refresh(
-    tickets: Tickets,  # noqa: F811
+    tickets: Tickets,
     sf_person,
     hs_person,
     emulators,

@@ -7,10 +7,8 @@ from hubspot.crm.tickets import SimplePublicObjectInput
 
 from sync_engine.models import FieldMapping, SchemaCache, SyncError
 
-from . import test_tickets
-from .test_tickets import Tickets, associated, ticket
-
-tickets = test_tickets.tickets  # the fixture: ticket sync set up and on (contacts too)
+from .conftest import Tickets
+from .test_tickets import associated, ticket
 
 
 def test_a_stage_moved_in_hubspot_survives_an_edit_of_another_case_field(

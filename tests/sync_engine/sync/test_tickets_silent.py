@@ -14,19 +14,16 @@ from hubspot.crm.tickets import SimplePublicObjectInput
 from emulators.testing import advance_clocks
 from sync_engine.models import FieldMapping, SchemaCache, SyncError
 
-from . import test_tickets
+from .conftest import Tickets
 from .helpers import due_now
 from .test_tickets import (
     WAITING_ON_CONTACT,
     WAITING_ON_US,
-    Tickets,
     stuck_in_an_unmapped_stage,
     ticket,
     ticket_edit_refused,
     unknown_stage_error,
 )
-
-tickets = test_tickets.tickets  # the fixture: ticket sync set up and on
 
 
 def test_an_unmapped_stage_stays_an_error_until_a_case_write_overwrites_the_stage(
