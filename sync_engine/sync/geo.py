@@ -112,10 +112,41 @@ STATE_ALIASES = {
         "coahuila de zaragoza": "CO",
         "michoacan de ocampo": "MI",
         "veracruz de ignacio de la llave": "VE",
+        "dif": "DF",  # ISO's code for it until 2016 (MX-DIF)
+    },
+    "CN": {
+        "inner mongolia": "15",
+        "nei menggu": "15",
+        "tibet": "54",
+        "macau": "92",
+        "peking": "11",
     },
 }
 # Words written before a state's name: "Co. Dublin", "County Cork".
 STATE_PREFIXES = {"IE": ("county ", "co ")}
+# Words written after a state's name that only say what kind of place it is: ISO's "Jilin
+# Sheng", "Beijing Shi", "Xinjiang Uygur Zizhiqu" (its people, then "autonomous region"), and
+# in English "Jilin Province", "Hong Kong SAR". Salesforce's names and most people's go
+# without them ("Jilin"), so names compare without them too, whichever side has them.
+STATE_SUFFIXES = {
+    "CN": (
+        "sheng",
+        "shi",
+        "zizhiqu",
+        "sar",
+        "province",
+        "municipality",
+        "city",
+        "autonomous region",
+        "special administrative region",
+        "uygur",
+        "uyghur",
+        "zhuangzu",
+        "zhuang",
+        "huizu",
+        "hui",
+    )
+}
 
 
 def _key(value: str) -> str:
@@ -127,6 +158,18 @@ def _key(value: str) -> str:
 def _loose_key(value: str) -> str:
     # Without dots and commas: "Washington, D.C." is "washington dc", "U.A.E." is "uae".
     return " ".join(_key(value).replace(".", "").replace(",", " ").split())
+
+
+def _state_key(country: str, value: str) -> str:
+    """A state as typed loosely: without ISO's country prefix ("MX-DIF") or the words that
+    only say what kind of place it is ("Jilin Sheng", "Tibet Autonomous Region")."""
+    key = _loose_key(value).removeprefix(f"{country.casefold()}-")
+    suffixes = STATE_SUFFIXES.get(country, ())
+    while True:  # "Xinjiang Uygur Zizhiqu": the kind, then its people
+        suffix = next((s for s in suffixes if key.endswith(f" {s}")), None)
+        if suffix is None:
+            return key
+        key = key.removesuffix(f" {suffix}")
 
 
 def _country_variant(value: str) -> str:
@@ -240,10 +283,23 @@ class Picklists:
         then names their value, not ISO's "Iran, Islamic Republic of"."""
         if code in self.countries:
             return self.countries[code]
-        known = code in SALESFORCE_COUNTRY_NAMES and not self.countries
-        if not known and typed and self.country_code(typed) == code:
-            return typed.strip()
-        return country_name(code)
+        return self._as_typed(code, typed) or country_name(code)
+
+    def country_value(self, code: str, typed: str | None = None, *, codes: bool = False) -> str:
+        """What a country is written to Salesforce as: its name (:meth:`country_name`), or
+        with ``codes`` (customised picklists: the code field) its code, when the org has it.
+        A country the org's list lacks goes as ``typed`` either way, so Salesforce's refusal
+        names the user's value ("Russia"), not a code they never wrote ("RU")."""
+        if not codes:
+            return self.country_name(code, typed)
+        return self._as_typed(code, typed) or code
+
+    def _as_typed(self, code: str, typed: str | None) -> str | None:
+        """``typed``, trimmed, when it is a spelling of a country the org (or, its list
+        unread, Salesforce's standard one) has no value for; else None."""
+        if code in self.countries or (code in SALESFORCE_COUNTRY_NAMES and not self.countries):
+            return None
+        return typed.strip() if typed and self.country_code(typed) == code else None
 
     def has_states(self, country: str) -> bool:
         if self.states is None:
@@ -263,19 +319,29 @@ class Picklists:
                 index.setdefault(_key(name), (code, name))
             for code, name in states.items():
                 index.setdefault(_key(code), (code, name))
+            for code, name in states.items():  # "Jilin" finds an org's "Jilin Sheng"
+                index.setdefault(_state_key(country, name), (code, name))
         found = index.get(_key(value))
         iso = None if found else state_lookup(country, value)
         if iso:  # an ISO spelling: matched by name first (the org's codes may differ from ISO's)
             found = index.get(_key(iso[1])) or index.get(_key(iso[0]))
-        if not found:  # a common alias: found by Salesforce's standard name for it
-            loose = _loose_key(value)
-            alias = STATE_ALIASES.get(country, {}).get(loose)
+        # Else as typed loosely, or as ISO names it ("CN-JL": "Jilin Sheng"), without the
+        # words saying what kind of place it is; or by a common alias, found by Salesforce's
+        # standard name for it.
+        for spelling in (value, iso[1]) if iso else (value,):
+            if found:
+                break
+            key = _state_key(country, spelling)
+            alias = STATE_ALIASES.get(country, {}).get(key)
             if alias:
                 name = STANDARD_STATES[country][alias]
                 found = index.get(_key(name)) or index.get(_key(alias))
-            for prefix in STATE_PREFIXES.get(country, ()):
-                if not found and loose.startswith(prefix):
-                    found = self.state(country, loose.removeprefix(prefix))
+            else:
+                found = index.get(key)
+        loose = _loose_key(value)
+        for prefix in STATE_PREFIXES.get(country, ()):
+            if not found and loose.startswith(prefix):
+                found = self.state(country, loose.removeprefix(prefix))
         return found
 
 

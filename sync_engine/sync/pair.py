@@ -1342,7 +1342,7 @@ class PairSync:
         if prop == "country":
             if picklists.country_code(comparable) != comparable:
                 return comparable  # not a country we know: Salesforce says what's wrong
-            return comparable if codes else picklists.country_name(comparable, typed=country)
+            return picklists.country_value(comparable, country, codes=codes)
         code = picklists.country_code(country)
         found = picklists.state(code, comparable) if code else None
         if found:
