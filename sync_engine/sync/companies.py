@@ -64,7 +64,6 @@ from .pair import (
     hubspot_associations_read,
     hubspot_batch_read,
     hubspot_version,
-    rows_update,
     salesforce_version,
 )
 from .values import ValueConversionError, domain_of, normalize
@@ -834,7 +833,7 @@ class CompanySync(PairSync):
         contact in step with its HubSpot company (see ``retry_contact_associations``)."""
         if not updates:
             return
-        self.note_sent(ACCOUNT_SENT, {u["Id"]: u["AccountId"] or "" for u in updates})
+        self.contacts_note_sent(ACCOUNT_SENT, {u["Id"]: u["AccountId"] or "" for u in updates})
         results = each_chunk_retried(
             lambda chunk: self.ctx.salesforce.collections_update(sobject="Contact", records=chunk),
             updates,
@@ -850,7 +849,7 @@ class CompanySync(PairSync):
                 self.record_salesforce_failure(
                     Pair("Contact", {"Id": update["Id"]}, contact), result
                 )
-        self.note_sent(ACCOUNT_SENT, refused)  # not landed: a rep's move to it is a move
+        self.contacts_note_sent(ACCOUNT_SENT, refused)  # not landed: a rep's move to it is one
         self.counts[counter] += len(done)
         self.remember_association(done)
         services.sync_errors_resolve(
@@ -859,29 +858,20 @@ class CompanySync(PairSync):
             record_keys=[f"hubspot:{hubspot_of[contact]}" for contact in done],
         )
 
-    def note_sent(self, key: str, values: dict[str, str | None]) -> None:
-        """Note under ``key`` (``ACCOUNT_SENT``, ``COMPANY_SENT``) on each contact link, by
-        its Salesforce contact, the value about to be written; None forgets it."""
-        if not values:
-            return
-        changed = []
-        for link in RecordLink.objects.filter(
+    def contacts_note_sent(self, key: str, values: dict[str, str | None]) -> None:
+        """``note_sent`` under ``key`` (``ACCOUNT_SENT``, ``COMPANY_SENT``) on the contact
+        links of ``values``, by Salesforce contact."""
+        links = RecordLink.objects.filter(
             integration=self.ctx.integration, object="contacts", salesforce_id__in=list(values)
-        ).only("pk", "salesforce_id", "snapshot"):
-            value = values[link.salesforce_id]
-            if link.snapshot.get(key) == value:
-                continue
-            link.snapshot = {k: v for k, v in link.snapshot.items() if k != key}
-            if value is not None:
-                link.snapshot[key] = value
-            changed.append(link)
-        rows_update(RecordLink, changed, ["snapshot"])  # one write, before the CRM's
+        ).only("pk", "salesforce_id", "snapshot")
+        self.note_sent([(link, values[link.salesforce_id]) for link in links], key)
 
     def remember_association(
         self, accounts: dict[str, str | None], *, only_missing: bool = False
     ) -> None:
         """Store on each contact link the account ⇄ company pairing last put in step."""
         over: list[str] = []
+        landed = []
         companies = {
             link.salesforce_id: link.hubspot_id
             for link in RecordLink.objects.filter(
@@ -892,18 +882,16 @@ class CompanySync(PairSync):
         }
         for link in RecordLink.objects.filter(
             integration=self.ctx.integration, object="contacts", salesforce_id__in=list(accounts)
-        ):
+        ).only("pk", "hubspot_id", "salesforce_id", "snapshot"):
             account = accounts[link.salesforce_id] or ""
-            snapshot = dict(link.snapshot)
-            if only_missing and "__account" in snapshot:
+            if only_missing and "__account" in link.snapshot:
                 continue
-            snapshot["__account"] = account
-            snapshot["__company"] = companies.get(account, "") if account else ""
-            snapshot.pop(ACCOUNT_SENT, None)
-            snapshot.pop(COMPANY_SENT, None)
-            if snapshot.pop(WAITING_COMPANY, None):
+            if link.snapshot.get(WAITING_COMPANY):
                 over.append(f"hubspot:{link.hubspot_id}")
-            RecordLink.objects.filter(pk=link.pk).update(snapshot=snapshot)
+            company = companies.get(account, "") if account else ""
+            landed.append((link, {"__account": account, "__company": company}))
+        # The notes of the writes that put it in step go, and so does a wait for an account.
+        self.sent_landed(landed, ACCOUNT_SENT, COMPANY_SENT, WAITING_COMPANY)
         # In step: a contact that waited for its HubSpot company's account no longer does.
         services.sync_errors_resolve_type(
             integration=self.ctx.integration,
@@ -1002,11 +990,13 @@ class CompanySync(PairSync):
                 )
             done[record["Id"]] = account
             resolved.append(f"salesforce:{record['Id']}")
-        self.note_sent(COMPANY_SENT, {c: companies.get(a or "", "") for c, a in done.items()})
+        self.contacts_note_sent(
+            COMPANY_SENT, {c: companies.get(a or "", "") for c, a in done.items()}
+        )
         self.hubspot_dissociate("contacts", OBJECT, removals)
         refused = self.hubspot_associate("contacts", OBJECT, inputs) if inputs else []
         by_hubspot_id = {links[r["Id"]].hubspot_id: r for r in changed}
-        self.note_sent(
+        self.contacts_note_sent(
             COMPANY_SENT, {by_hubspot_id[str(f["from"]["id"])]["Id"]: None for f, _ in refused}
         )
         for failed, error in refused:

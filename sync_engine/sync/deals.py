@@ -67,7 +67,6 @@ from .pair import (
     hubspot_associations_read,
     hubspot_version,
     rows_insert,
-    rows_update,
     salesforce_version,
 )
 from .pipelines import Pipelines
@@ -803,7 +802,12 @@ class DealSync(PairSync):
         changed since the last sync wins (Salesforce on the first sync, when it has one)."""
         account = (pair.salesforce or {}).get("AccountId") or ""
         company = self._hs_companies.get(pair.hubspot_id or "", "")
-        snapshot = self.account_baseline(pair, account, company)
+        snapshot = {}
+        if pair.link and pair.link.pk:
+            # A note is looked at once: the commit (or this batch's own note) replaces it.
+            snapshot = pair.link.snapshot = self.account_baseline(
+                pair.link.snapshot, account, company
+            )
         if not self.companies_on:
             # Not synced now; a move is noted, or the deal would keep its old company once
             # company sync is on again (nothing reads an opportunity that doesn't change).
@@ -877,73 +881,54 @@ class DealSync(PairSync):
         else:
             pair.same.update({ACCOUNT: account, COMPANY: company})
 
-    def account_baseline(self, pair: DealPair, account: str, company: str) -> dict:
-        """The snapshot the deal's company is decided against. A company or account write
-        noted (``ACCOUNT_SENT``) by a cycle that died before remembering it, and found to
-        have landed, is what is in step now: read back, it isn't a user's move (which would
-        undo a move made meanwhile on the other side). An account write landed when the
-        opportunity holds it; a company write when the deal holds it, or has moved on to
-        another company since (it no longer has the one the write replaced)."""
-        link = pair.link if pair.link and pair.link.pk else None
-        if link is None:
-            return {}
-        sent = link.snapshot.get(ACCOUNT_SENT)
-        if sent is None:
-            return link.snapshot
-        # Looked at once: the commit (or this batch's own note) replaces it.
-        link.snapshot = {k: v for k, v in link.snapshot.items() if k != ACCOUNT_SENT}
-        if sent.get("side") == "salesforce":
-            landed = account == sent.get("account")
-        else:
-            landed = company == sent.get("company") or company not in ("", sent.get("was"))
-        if landed and self.companies_on:
-            link.snapshot = {**link.snapshot, **self.account_in_step(sent, link.snapshot)}
-        return link.snapshot
+    def account_baseline(self, snapshot: dict, account: str, company: str) -> dict:
+        """The linked deal's snapshot its company is decided against (``sent_baseline``). A
+        company or account write noted (``ACCOUNT_SENT``) by a cycle that died before
+        remembering it, and found to have landed, is what is in step now: read back, it isn't
+        a user's move. An account write landed when the opportunity holds it; a company write
+        when the deal holds it, or has moved on to another company since (it no longer has
+        the one the write replaced)."""
 
-    @staticmethod
-    def account_in_step(sent: dict, snapshot: dict) -> dict:
-        """The snapshot's account keys once the write noted as ``sent`` landed."""
-        done = {ACCOUNT: sent.get("account") or "", COMPANY: sent.get("company") or ""}
-        done.update({WAITING: "", WAITING_COMPANY: ""})
-        if snapshot.get(ACCOUNT_MOVED):
-            done[ACCOUNT_MOVED] = ""
-        return done
+        def landed(sent: dict) -> dict | None:
+            if sent.get("side") == "salesforce":
+                found = account == sent.get("account")
+            else:
+                found = company == sent.get("company") or company not in ("", sent.get("was"))
+            if not (found and self.companies_on):
+                return None
+            done = {ACCOUNT: sent.get("account") or "", COMPANY: sent.get("company") or ""}
+            done.update({WAITING: "", WAITING_COMPANY: ""})
+            if snapshot.get(ACCOUNT_MOVED):
+                done[ACCOUNT_MOVED] = ""
+            return done
+
+        return self.sent_baseline(snapshot, ACCOUNT_SENT, landed)
 
     def accounts_sent(self, pairs: list[DealPair]) -> None:
-        """Note on each linked deal the company or account about to be written (one write
-        for the batch, before the CRMs'), see ``ACCOUNT_SENT``."""
-        changed = []
-        for pair in pairs:
-            link = pair.link
-            if pair.account_sent and link is not None and link.pk:
-                link.snapshot = {**link.snapshot, ACCOUNT_SENT: pair.account_sent}
-                changed.append(link)
-        rows_update(RecordLink, changed, ["snapshot"])
+        """Note on each linked deal the company or account about to be written (``note_sent``,
+        one write for the batch)."""
+        sent = [(p.link, p.account_sent) for p in pairs if p.account_sent and p.link and p.link.pk]
+        self.note_sent(sent, ACCOUNT_SENT)
 
     def accounts_written(
         self, pairs: list[DealPair], side: str, refused: frozenset[int] | set[int] = frozenset()
     ) -> None:
         """Remember, as soon as ``side``'s company or account writes landed, the deal's
         company and account as in step (one write for the batch): a cycle that dies before
-        its commit must not read its own write back as a user's move. The note of a write
-        that didn't land goes with the commit. ``refused``: ids of the pairs whose write
-        HubSpot refused."""
-        changed = []
+        its commit must not read its own write back as a user's move (``sent_landed``). The
+        note of a write that didn't land goes with the commit. ``refused``: ids of the pairs
+        whose write HubSpot refused."""
+        landed = []
         for pair in pairs:
             link = pair.link
             if pair.account_sent.get("side") != side or link is None or not link.pk:
                 continue
-            link.snapshot = {k: v for k, v in link.snapshot.items() if k != ACCOUNT_SENT}
-            failed = pair.salesforce_failed if side == "salesforce" else id(pair) in refused
-            if failed:
+            if pair.salesforce_failed if side == "salesforce" else id(pair) in refused:
+                link.snapshot = {k: v for k, v in link.snapshot.items() if k != ACCOUNT_SENT}
                 continue
             decided = {**pair.same, **pair.snap_salesforce}
-            link.snapshot = {
-                **link.snapshot,
-                **{k: v for k, v in decided.items() if k in ACCOUNT_KEYS},
-            }
-            changed.append(link)
-        rows_update(RecordLink, changed, ["snapshot"])
+            landed.append((link, {k: v for k, v in decided.items() if k in ACCOUNT_KEYS}))
+        self.sent_landed(landed, ACCOUNT_SENT)
 
     def company_links(self, accounts: list[str]) -> dict[str, str]:
         return {
@@ -1245,8 +1230,8 @@ class DealSync(PairSync):
         before its commit must not read its own writes back as a user's edit, which would undo
         an edit made meanwhile on the other side. The contacts whose roles are still to be
         made (``roles_to_add``) or deleted (``roles_to_remove``) keep their last state, so the
-        next cycle still writes them."""
-        changed = []
+        next cycle still writes them (``sent_landed``)."""
+        landed = []
         for pair in pairs:
             link = pair.link
             if link is None or not link.pk or CONTACTS not in pair.same:
@@ -1258,11 +1243,9 @@ class DealSync(PairSync):
                 pending |= {contact for contact, role in roles.items() if role in ids}
             last = set(link.snapshot.get(CONTACTS) or [])
             held = sorted((set(pair.same[CONTACTS]) - pending) | (last & pending))
-            if link.snapshot.get(CONTACTS, []) == held:
-                continue
-            link.snapshot = {**link.snapshot, CONTACTS: held}
-            changed.append(link)
-        rows_update(RecordLink, changed, ["snapshot"])
+            if link.snapshot.get(CONTACTS, []) != held:
+                landed.append((link, {CONTACTS: held}))
+        self.sent_landed(landed)
 
     # --- writes ---------------------------------------------------------------------------
     def write_salesforce(self, pairs: list[DealPair]) -> None:

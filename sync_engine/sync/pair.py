@@ -750,6 +750,48 @@ class PairSync:
                 )
             self.merged_in_salesforce_errors(keys).update(next_retry_at=None)
 
+    # --- writes that land before the commit (associations, lookups) -----------------------
+    # A cycle that dies after such a write and before its commit must not read its own write
+    # back as a user's move (which would undo a move made meanwhile on the other side). So
+    # the value is noted on the link under a key of its own before the write is sent
+    # (``note_sent``), remembered as in step as soon as it lands (``sent_landed``), and a
+    # note still there next time is read back as the baseline (``sent_baseline``).
+    @staticmethod
+    def note_sent(notes: Iterable[tuple[RecordLink, Any]], key: str) -> None:
+        """Note on each link, under ``key``, the value about to be written; None forgets the
+        note (the write was refused). One write for the batch, before the CRM's."""
+        changed = []
+        for link, value in notes:
+            if link.snapshot.get(key) == value:
+                continue
+            link.snapshot = {k: v for k, v in link.snapshot.items() if k != key}
+            if value is not None:
+                link.snapshot[key] = value
+            changed.append(link)
+        rows_update(RecordLink, changed, ["snapshot"])
+
+    @staticmethod
+    def sent_landed(landed: Iterable[tuple[RecordLink, dict]], *gone: str) -> None:
+        """Writes landed: store on each link the values they put in step, without the keys
+        ``gone`` (their notes). One write for the batch."""
+        changed = []
+        for link, in_step in landed:
+            kept = {k: v for k, v in link.snapshot.items() if k not in gone}
+            link.snapshot = {**kept, **in_step}
+            changed.append(link)
+        rows_update(RecordLink, changed, ["snapshot"])
+
+    @staticmethod
+    def sent_baseline(snapshot: dict, key: str, landed: Callable[[Any], dict | None]) -> dict:
+        """The snapshot to decide against, its note under ``key`` (left by a cycle that died
+        before remembering the write) read back: without the note, plus what the write put in
+        step when ``landed(note)`` finds it landed (None: it didn't). Pure."""
+        sent = snapshot.get(key)
+        if sent is None:
+            return snapshot
+        kept = {k: v for k, v in snapshot.items() if k != key}
+        return {**kept, **(landed(sent) or {})}
+
     # --- associations skipped while the partner's pair is off ------------------------------
     def flag_paused(self, stream: str) -> None:
         """Note (once a cycle, in flag row ``stream``) that records synced without an
