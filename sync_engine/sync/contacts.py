@@ -231,6 +231,13 @@ class ContactSync(PairSync):
         # Emails of the HubSpot contacts read this cycle, and whether that was all of them.
         self.hubspot_emails: set[str] = set()
         self.hubspot_emails_complete = False
+        # HubSpot contacts known to hold an email, by what this cycle wrote or looked up: email
+        # -> contact id (see ``holders_checked``); of those, the emails held as the email of a
+        # contact merged into the holder.
+        self.email_holders: dict[str, str] = {}
+        self.merged_emails_held: set[str] = set()
+        # People whose HubSpot contact was deleted, to be made again (``holders_looked_up``).
+        self._made_again: set[str] = set()
         # Pages of linked people waiting to be written with the next (``handle_salesforce_people``).
         self._held: list[tuple[str, list[Pair], Cursor | None, list]] = []
         # This cycle's lifecycle moves, shared by its LifecycleTransitions (see ``CycleMoves``).
@@ -319,14 +326,12 @@ class ContactSync(PairSync):
         }
         pairs: list[Pair] = []
         unlinked: dict[str, dict] = {}
+        converted: list[str] = []
         for record in fresh:
             link = links.get(record["Id"])
             if record.get("IsConverted"):
                 self.follow_conversion(record, link)
-                # The lead syncs no more (its contact does): its errors have nothing to fix.
-                key = f"salesforce:{record['Id']}"
-                self.not_syncing.add(key)
-                self.stopped_because[key] = SyncError.EndedBecause.CONVERTED
+                converted.append(f"salesforce:{record['Id']}")
                 continue
             if link:
                 if not force and self.salesforce_unchanged(sobject, record, link):
@@ -345,6 +350,15 @@ class ContactSync(PairSync):
                     or record["SystemModstamp"] > unlinked[email]["SystemModstamp"]
                 ):
                     unlinked[email] = record
+        # A converted lead syncs no more (its contact does): its errors have nothing left to
+        # fix, so they end in the cycle that reads the conversion, as deletes and merges do
+        # (``apply_salesforce_deletes``), not at their retry.
+        services.sync_errors_resolve(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            record_keys=converted,
+            ended_because=SyncError.EndedBecause.CONVERTED,
+        )
         if hold and not unlinked:
             self._held.append((sobject, pairs, cursor, handled))
             return
@@ -458,6 +472,7 @@ class ContactSync(PairSync):
                 # again in HubSpot (Salesforce creates always sync).
                 pair.link.delete()
                 pair.link = None
+                self._made_again.add(pair.salesforce_id)
                 continue
             if str(obj.id) != pair.link.hubspot_id and not self.repoint_hubspot(
                 pair.link, str(obj.id)
@@ -1287,7 +1302,58 @@ class ContactSync(PairSync):
     def write_hubspot(self, pairs: list[Pair]) -> None:
         self.align_options(pairs)
         self.hubspot_updates(pairs)
+        for pair in pairs:  # a linked person's new email, now on its contact
+            email = _email(pair.to_hubspot.get("email"))
+            if email and pair.hubspot is not None and not pair.hubspot_failed:
+                old = _email(pair.hs_props.get("email"))
+                if self.email_holders.get(old) == pair.hubspot_id:
+                    del self.email_holders[old]
+                self.email_holders[email] = pair.hubspot_id
         creates = [p for p in pairs if p.hubspot is None and p.salesforce is not None]
+        if not creates:
+            return
+        self.holders_looked_up([p for p in creates if p.salesforce_id in self._made_again])
+        # Another pair's partner here is never this one's.
+        taken = {p.hubspot_id for p in pairs if p.hubspot is not None}
+        while creates:
+            # One create per email a batch: HubSpot's upsert would write the second person's
+            # values over the contact made for the first. A second is checked again after.
+            batch: dict[str, Pair] = {}
+            later = []
+            for pair in creates:
+                email = _email(pair.salesforce["Email"])
+                if email in batch:
+                    later.append(pair)
+                else:
+                    batch[email] = pair
+            creates = later
+            self.hubspot_creates(self.holders_checked(list(batch.values()), taken), taken)
+
+    def holders_checked(self, creates: list[Pair], taken: set[str]) -> list[Pair]:
+        """The creates that may go: an upsert by email lands on whichever contact HubSpot finds
+        by it, and writes this person's values over it before the answer says whose it is. A
+        contact known to hold the email (``email_holders``) that syncs with another person,
+        or is another pair's partner here, is never written: *Email already in use* instead.
+        One query for the batch, only when some holder is known."""
+        held = {
+            e: self.email_holders[e]
+            for e in (_email(p.salesforce["Email"]) for p in creates)
+            if e in self.email_holders
+        }
+        if not held:
+            return creates
+        taken.update(self.links_by("hubspot_id", set(held.values())))
+        going = []
+        for pair in creates:
+            email = _email(pair.salesforce["Email"])
+            if held.get(email) in taken:
+                self.email_in_use(pair, held[email], merged=email in self.merged_emails_held)
+            else:
+                going.append(pair)
+        return going
+
+    def hubspot_creates(self, creates: list[Pair], taken: set[str]) -> None:
+        """Upsert these people's contacts by email (100 a call)."""
         if not creates:
             return
         inputs = [
@@ -1300,9 +1366,9 @@ class ContactSync(PairSync):
         ]
         results, failed = self.hubspot_batch("upsert", inputs, key=lambda i: i["id"])
         by_email = {_email(o.properties.get("email")): o for o in results}
-        # An upsert lands on whichever contact HubSpot finds by the email: one that syncs with
-        # another Salesforce person (or another pair's partner here) is never this one's.
-        taken = {p.hubspot_id for p in pairs if p.hubspot is not None}
+        self.email_holders.update((e, str(o.id)) for e, o in by_email.items())
+        # A holder no look saw (its email changed in HubSpot since, say): taken, it still
+        # isn't this person's partner.
         taken |= set(self.links_by("hubspot_id", [str(o.id) for o in results]))
         for pair, sent in zip(creates, inputs, strict=True):
             obj = by_email.get(sent["id"])
@@ -1316,6 +1382,26 @@ class ContactSync(PairSync):
             taken.add(str(obj.id))
             pair.hubspot = obj
             self.counts["created_in_hubspot"] += 1
+
+    def holders_looked_up(self, creates: list[Pair]) -> None:
+        """People made again after their contact was deleted in HubSpot
+        (``load_hubspot_partners``) were looked up by email by nobody this cycle: the
+        contacts holding their emails are read first (100 a call, only for those)."""
+        if not creates:
+            return
+        self._made_again -= {p.salesforce_id for p in creates}
+        result = hubspot_batch_read(
+            self.ctx.hubspot,
+            object_type=OBJECT,
+            ids=list(dict.fromkeys(_email(p.salesforce["Email"]) for p in creates)),
+            id_property="email",
+            properties=[p for p in ("email", MERGED_EMAILS) if p in self.hubspot_properties],
+        )
+        for obj in result.results:
+            merged = _merged_emails(obj)
+            self.merged_emails_held.update(merged)
+            for email in [*merged, _email(obj.properties.get("email"))]:
+                self.email_holders[email] = str(obj.id)
 
     def hubspot_create_properties(self, pair: Pair) -> dict[str, str]:
         """Everything Salesforce knows, for a contact HubSpot doesn't have yet."""
