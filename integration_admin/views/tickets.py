@@ -160,8 +160,10 @@ def _settings_context(request, integration, row, settings, form=None, changed=No
             "label": entry.get("label") or key,
             "pipeline_label": entry.get("pipeline_label") or "",
             "created": bool(entry.get("pipeline")),
+            # A pipeline the first sync creates gets a stage for every status, as step 4 said.
             "statuses": sorted(
-                entry.get("stages") or {}, key=lambda s: (rank.get(s, len(rank)), s)
+                entry.get("stages") or ({} if entry.get("pipeline") else rank),
+                key=lambda s: (rank.get(s, len(rank)), s),
             ),
         }
         for key, entry in sorted(settings.pipelines.items(), key=lambda kv: kv[0] != "master")

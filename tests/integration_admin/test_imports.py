@@ -103,7 +103,7 @@ def test_a_custom_object_is_offered_and_shown_by_its_name(admin_client, connecte
     html = admin_client.get(f"/import/?job={job.pk}").content.decode()
     assert "Import of Salesforce Project (Project__c)" in html
     history = html[html.index('id="import-history"') :]
-    assert "<td>Salesforce Project (Project__c)</td>" in history
+    assert '<td data-label="Object">Salesforce Project (Project__c)</td>' in history
 
 
 def test_a_running_poll_reads_only_what_its_card_shows(
@@ -258,7 +258,7 @@ def test_an_admin_starts_a_campaign_import_by_its_name(
     html = response.content.decode()
     assert "Import of Campaign members: Partner Summit started." in html
     assert "Import of Campaign members: Partner Summit</h2>" in html
-    assert "<td>Campaign members: Partner Summit</td>" in html  # the history, out of band
+    assert '<td data-label="Object">Campaign members: Partner Summit</td>' in html  # out of band
     assert AuditEvent.objects.get(action="import.started").details["object"] == summit
     refused = admin_client.post(
         "/import/start/", {"object": f"campaign:{ids['Spring Webinar']}"}, HTTP_HX_REQUEST="true"
