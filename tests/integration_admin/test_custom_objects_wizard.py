@@ -496,3 +496,21 @@ def test_a_custom_object_added_after_one_was_removed_starts_its_own_history(
     admin_client.post("/custom-objects/2/remove/")
     audit = admin_client.get("/audit/").content.decode()
     assert "custom:1" not in audit and "custom:2" not in audit
+
+
+def test_the_edit_wizard_ends_with_save_changes_not_finish_and_sync(admin_client, live, hs_type):
+    """The new-pair wizard ends with "Finish and sync"; editing a pair only saves its changes,
+    so its last step says so."""
+    walk_to_associations(admin_client, hs_type)
+    assert (
+        "Finish and sync"
+        in admin_client.get("/custom-objects/wizard/associations/").content.decode()
+    )
+    admin_client.post("/custom-objects/wizard/associations/", {})
+    admin_client.get("/custom-objects/1/edit/")
+    admin_client.post("/custom-objects/wizard/rules/", RULES)
+    admin_client.post(
+        "/custom-objects/wizard/fields/", {"map:Name": "project_name", "map:Budget__c": "budget"}
+    )
+    html = admin_client.get("/custom-objects/wizard/associations/").content.decode()
+    assert "Save changes" in html and "Finish and sync" not in html
