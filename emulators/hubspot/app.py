@@ -18,7 +18,7 @@ from ..core.faults import FaultRule
 from ..core.http import EmulatorApp, Handler, Request, Response
 from . import pages
 from .actions import Actions
-from .errors import error_response, html_error, rate_limit_body
+from .errors import error_response, html_error, missing_scopes_response, rate_limit_body
 from .handlers.associations import AssociationHandlers
 from .handlers.lists import ListHandlers
 from .handlers.oauth import OAuthHandlers
@@ -231,17 +231,7 @@ class HubSpotApp(EmulatorApp):
         if code == "INVALID_AUTHENTICATION":
             return error_response(401, code, _MISSING_AUTH)
         if code == "MISSING_SCOPES":
-            return error_response(
-                403,
-                code,
-                "This app hasn't been granted all required scopes to make this call.",
-                errors=[
-                    {
-                        "message": "One or more of the following scopes are required.",
-                        "context": {"requiredGranularScopes": ["crm.objects.contacts.write"]},
-                    }
-                ],
-            )
+            return missing_scopes_response(["crm.objects.contacts.write"])
         if code in ("SERVER_ERROR", "BAD_GATEWAY"):
             return html_error(rule.status or 502)
         if code == "SERVICE_UNAVAILABLE":

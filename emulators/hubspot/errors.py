@@ -69,6 +69,22 @@ def conflict(message: str, **kwargs: Any) -> ApiError:
     return hs_error(409, "CONFLICT", message, **kwargs)
 
 
+def missing_scopes_response(required: list[str]) -> Response:
+    """HubSpot's 403 for a token whose app lacks a scope: any one of ``required`` would do."""
+    return error_response(
+        403,
+        "MISSING_SCOPES",
+        "This app hasn't been granted all required scopes to make this call.",
+        errors=[
+            {
+                "message": "One or more of the following scopes are required.",
+                "context": {"requiredGranularScopes": list(required)},
+            }
+        ],
+        links={"scopes": "https://developers.hubspot.com/scopes"},
+    )
+
+
 @dataclass(frozen=True)
 class PropertyProblem:
     """One invalid property value, as listed inside a VALIDATION_ERROR message."""

@@ -25,6 +25,8 @@ COMPANIES = "0-2"
 DEALS = "0-3"
 # Objects with a primary company: the company side of the pair is always companies.
 PRIMARY_COMPANY_OWNERS = {"0-1", "0-3", "0-5"}
+# HubSpot merges contacts, companies, deals, tickets and custom objects; not engagements.
+MERGEABLE = {"0-1", "0-2", "0-3", "0-5"}
 
 
 class Crm:
@@ -348,6 +350,8 @@ class Crm:
         """Merge ``merged`` into ``primary``: blanks are filled from the merged record, ids and
         emails are remembered, associations and manual list memberships move over, and the
         merged id resolves to the survivor from now on."""
+        if object_type.id not in MERGEABLE and not object_type.custom:
+            raise validation_error(f"Merging {object_type.name} is not supported")
         if primary.id == merged.id:
             raise validation_error("Cannot merge an object with itself")
         store = self.state.stores[object_type.id]

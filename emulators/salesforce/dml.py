@@ -485,7 +485,9 @@ class Writer:
                         continue
                     raise invalid_field(key, obj.name)
             if f.name == "Id":
-                if creating:
+                # The record's id goes in the URL (Collections and Bulk take it out of the
+                # body before they get here); REST refuses it in the body, updates too.
+                if creating or not ctx.system:
                     raise SfError(
                         "INVALID_FIELD",
                         "The Id field should not be specified in the sobject data.",

@@ -24,6 +24,7 @@ from .schema import FieldDef, ObjectDef
 from .values import format_datetime, parse_datetime
 
 MAX_OFFSET = 2000
+MAX_SEMI_JOINS = 2  # IN / NOT IN sub-selects per WHERE clause
 # Stamped on every record by every write, so sorting on them needs no null handling (fast path).
 ALWAYS_SET = frozenset(
     {"Id", "SystemModstamp", "CreatedDate", "LastModifiedDate", "CreatedById", "LastModifiedById"}
@@ -653,6 +654,8 @@ class Compiler:
         fields: list[ResolvedField] = []
         if not count_only:
             self._plan(plan, fields)
+        if q.where is not None:
+            self._check_semi_joins(q.where)
         predicate = self.condition(q.where) if q.where is not None else None
         sort_key, passes = self.order(q.order)
         return CompiledQuery(
@@ -994,6 +997,51 @@ class Compiler:
             return lambda r: not member(r)
         return member
 
+    def _check_semi_joins(self, where: Any) -> None:
+        """Salesforce's semi-join rules: at most two, only in the top-level AND chain of the
+        WHERE clause (not under OR or NOT, nor deeper), and none inside another."""
+        found: list[SemiJoin] = []
+
+        def walk(node: Any, place: str) -> None:  # place: root, top (AND chain), or, nested
+            if isinstance(node, BoolOp):
+                if node.op == "and":
+                    inner = "top" if place in ("root", "top") else "nested"
+                else:
+                    inner = "or" if place == "root" else "nested"
+                for item in node.items:
+                    walk(item, inner)
+            elif isinstance(node, Not):
+                walk(node.item, "nested")
+            elif isinstance(node, SemiJoin):
+                if place == "or":
+                    raise self.error(
+                        "MALFORMED_QUERY",
+                        node.field.pos,
+                        "Semi join sub-selects are not allowed with the 'OR' operator",
+                    )
+                if place == "nested":
+                    raise self.error(
+                        "MALFORMED_QUERY",
+                        node.field.pos,
+                        "Semi join sub-selects are only allowed at the top level WHERE "
+                        "expressions and not in nested WHERE expressions.",
+                    )
+                found.append(node)
+                if len(found) > MAX_SEMI_JOINS:
+                    raise self.error(
+                        "MALFORMED_QUERY",
+                        node.field.pos,
+                        f"Maximum {MAX_SEMI_JOINS} semi join sub-selects are allowed",
+                    )
+                if node.query.where is not None and _has_semi_join(node.query.where):
+                    raise self.error(
+                        "MALFORMED_QUERY",
+                        node.query.sobject_pos,
+                        "Nesting of semi join sub-selects is not supported",
+                    )
+
+        walk(where, "root")
+
     def semi_join(self, node: SemiJoin) -> Callable[[dict[str, Any]], bool]:
         rf = self.resolve(node.field)
         if not rf.field.is_id:
@@ -1011,11 +1059,18 @@ class Compiler:
             )
         sub.text = self.text
         compiled = Compiler(self.r, sub, self.text).compile()
-        if not compiled.fields[0].field.is_id:
+        if compiled.obj.name == self.obj.name:
             raise self.error(
                 "MALFORMED_QUERY",
                 sub.sobject_pos,
-                "The selected field in a semi join must be an Id or reference field",
+                "The inner and outer selects should not be on the same object type",
+            )
+        selected = compiled.fields[0].field
+        if not selected.is_id:
+            raise self.error(
+                "MALFORMED_QUERY",
+                sub.select[0].pos,
+                f"semi join sub selects can only query id fields, cannot use: '{selected.name}'",
             )
         values = self.r.semi_join_values(compiled)
         get = rf.getter
@@ -1042,6 +1097,14 @@ class Compiler:
                 return (lambda r: (k1(r), k2(r))), passes
             return (lambda r: tuple(k(r) for k in keys)), passes
         return None, passes
+
+
+def _has_semi_join(node: Any) -> bool:
+    if isinstance(node, BoolOp):
+        return any(_has_semi_join(item) for item in node.items)
+    if isinstance(node, Not):
+        return _has_semi_join(node.item)
+    return isinstance(node, SemiJoin)
 
 
 def _split_multi(value: str) -> list[str]:

@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Any
 from ...core.http import ApiError, Request, Response
 from ..errors import (
     batch_item_error,
+    missing_scopes_response,
     not_found,
     property_errors,
     property_errors_body,
     standard_error,
     validation_error,
 )
-from ..schema import ObjectType
+from ..schema import ENGAGEMENTS, ObjectType
 from ..search import search
 from ..serialize import associations_json, batch_json, known_names, property_names, record_json
 from ..store import Record
@@ -58,6 +59,24 @@ def missing_error(object_type: ObjectType, ids: list[str]) -> dict:
     )
 
 
+def object_scopes(object_type: ObjectType, *, write: bool) -> list[str]:
+    """The scopes, any one of which lets a token read (or write) records of a type."""
+    access = "write" if write else "read"
+    if object_type.custom:
+        return [f"crm.objects.custom.{access}"]
+    if object_type.name in ENGAGEMENTS:  # activities come with the contacts scopes
+        return [f"crm.objects.contacts.{access}"]
+    if object_type.name == "tickets":  # the legacy "tickets" scope grants both
+        return [f"crm.objects.tickets.{access}", "tickets"]
+    return [f"crm.objects.{object_type.name}.{access}"]
+
+
+def _writes(request: Request) -> bool:
+    if request.method == "GET":
+        return False
+    return not (request.method == "POST" and request.path.endswith(("/batch/read", "/search")))
+
+
 class ObjectHandlers:
     def __init__(self, app: HubSpotApp) -> None:
         self.app = app
@@ -83,7 +102,13 @@ class ObjectHandlers:
         add("DELETE", BASE + "/{objectId}", self.archive)
 
     def _type(self, request: Request) -> ObjectType:
-        return self.crm.object_type(request.params["objectType"])
+        object_type = self.crm.object_type(request.params["objectType"])
+        user = getattr(request, "hs_user", None)
+        if user is not None:
+            required = object_scopes(object_type, write=_writes(request))
+            if not set(required) & set(user.scopes):
+                raise ApiError(missing_scopes_response(required))
+        return object_type
 
     def _history_names(self, object_type: ObjectType, names: list[str]) -> list[str]:
         return known_names(object_type, names)
@@ -459,6 +484,8 @@ class ObjectHandlers:
 
     def gdpr_delete(self, request: Request) -> Response:
         object_type = self._type(request)
+        if object_type.name != "contacts":  # HubSpot's GDPR delete is for contacts only
+            raise validation_error(f"GDPR delete is not supported for {object_type.name}")
         body = body_object(request)
         key = body.get("objectId")
         if not key:

@@ -373,6 +373,9 @@ class Bulk2:
                     "FEATURENOTENABLED",
                     "Bulk API 2.0 queries do not support COUNT() or nested queries",
                 )
+            if parsed.offset is not None:
+                # Bulk API 2.0 refuses OFFSET (its results page with Sforce-Locator instead).
+                return _error("API_ERROR", "OFFSET is not supported in Bulk Query")
             compiled = compile_query(soql, OrgResolver(self.app, request.sf_user, query_all))
         except SfError as error:
             return error.response()

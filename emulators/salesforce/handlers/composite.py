@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ...core.http import Request, Response
-from ..errors import SfError
+from ..errors import SfError, limit_exceeded
 
 if TYPE_CHECKING:
     from ..app import SalesforceApp
@@ -260,11 +260,13 @@ def batch(app: SalesforceApp, request: Request) -> Response:
     items = body["batchRequests"]
     if not items or len(items) > MAX_SUBREQUESTS:
         return SfError("LIMIT_EXCEEDED", "A batch may contain 1 to 25 subrequests", None).response()
-    request.sf_charge = max(1, len(items))  # type: ignore[attr-defined]
     halt = bool(body.get("haltOnError"))
     results = []
     has_errors = False
     version = request.params["version"]
+    # Each subrequest is a call of its own: once the daily allowance is spent, the rest are
+    # refused as a whole request would be (the first one was admitted with the batch).
+    used, limit, charged = app.budget_used(), app.org.budget_max, 0
     for item in items:
         if halt and has_errors:
             results.append(
@@ -279,6 +281,12 @@ def batch(app: SalesforceApp, request: Request) -> Response:
                 }
             )
             continue
+        if used + charged >= limit:
+            has_errors = True
+            refused = limit_exceeded()
+            results.append({"result": [refused.item()], "statusCode": refused.status})
+            continue
+        charged += 1
         url = str(item.get("url", "")).lstrip("/")
         if not url.startswith("services/"):
             url = "services/data/" + (url if url.startswith("v") else f"v{version}/{url}")
@@ -288,4 +296,5 @@ def batch(app: SalesforceApp, request: Request) -> Response:
         if response.status >= 400:
             has_errors = True
         results.append({"result": _parsed(response), "statusCode": response.status})
+    request.sf_charge = max(1, charged)  # type: ignore[attr-defined]
     return Response.json(200, {"hasErrors": has_errors, "results": results})
