@@ -91,8 +91,9 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         _("REST API"),
         _(
-            "Everything on these pages can be read and changed over a REST API, with token "
-            "authentication and an OpenAPI description."
+            "Read and change settings, mappings, errors and imports, and start syncs, over a "
+            "REST API with token authentication and an OpenAPI description. Connecting and the "
+            "setup wizards stay in the browser."
         ),
         "api_docs",
         link=_("API documentation"),

@@ -227,11 +227,13 @@ REST_KNOX = {"AUTH_HEADER_PREFIX": "Token", "TOKEN_TTL": None}
 SPECTACULAR_SETTINGS = {
     "TITLE": "HubSpot ⇄ Salesforce integration API",
     "DESCRIPTION": "The integration's state, connections and Salesforce API use, and its "
-    "allocation; each object pair's settings and on/off switch; field mappings; sync errors "
-    "(list, summary, resync, CSV export); sync runs; and the audit log.\n\n"
-    "Not here (use the dashboard, or `manage.py`): connecting and disconnecting, turning the "
-    "whole sync on or off, imports from Salesforce, *Sync now*, and the Tickets and Custom "
-    "objects wizards.\n\n"
+    "allocation; the whole sync's on/off switch, *Sync now* and disconnecting; each object "
+    "pair's settings and on/off switch; field mappings and refreshing the fields they are "
+    "picked from; sync errors (list, summary, resync, *Create view*, CSV export); a record's "
+    "*Resync*, *Sync a contact* and *Sync a company*; imports from Salesforce (start, "
+    "progress, cancel, resume); sync runs; and the audit log.\n\n"
+    "Not here (use the dashboard, or `manage.py`): connecting (Salesforce's sign-in is in the "
+    "browser), and the Tickets and Custom objects wizards.\n\n"
     "Authenticate with a session or `Authorization: Token <key>` (`manage.py api_token USER`). "
     "Viewers read; integration admins change. Bodies are JSON; a field an endpoint doesn't "
     "take is refused (400), never ignored.",

@@ -41,7 +41,9 @@ _VALIDATION_ERROR = {
 
 
 class ApiAutoSchema(AutoSchema):
-    """Adds the error answers (400, 401, 403, 404, 406, 409, 415, 429, 503) to each operation."""
+    """Adds the error answers (400, 401, 403, 404, 406, 409, 415, 429, 503) to each operation.
+    A view says more of some with ``not_found``, ``conflict`` (or by method), ``bad_request``
+    and ``remote_unavailable`` (by method), and ``no_parameters`` for a GET that takes none."""
 
     def _component(self, name: str, schema: dict) -> dict:
         component = ResolvedComponent(
@@ -61,15 +63,21 @@ class ApiAutoSchema(AutoSchema):
             ),
             429: OpenApiResponse(error, description="Too many requests: wait and retry."),
         }
-        # Serializers among the parameters are the query filters, which the view validates.
+        # Serializers among the parameters are the query filters, which the view validates;
+        # a list without filters refuses any parameter (``no_parameters``).
         filtered = any(is_serializer(p) for p in self.get_override_parameters())
-        if writes or filtered:
+        if writes or filtered or getattr(self.view, "no_parameters", False):
             invalid = self._component("ValidationError", _VALIDATION_ERROR)
+            default = (
+                "A value that isn't allowed, or a field the endpoint doesn't take (messages "
+                "per field); or a body that isn't JSON (`detail`). Nothing was changed."
+                if writes or filtered
+                else "A query parameter: this endpoint takes none."
+            )
             responses[400] = OpenApiResponse(
                 {"oneOf": [invalid, error]} if writes else invalid,
-                description="A value that isn't allowed, or a field the endpoint doesn't take "
-                "(messages per field); or a body that isn't JSON (`detail`). Nothing was "
-                "changed.",
+                # More to say for some (e.g. why a record can't be queued), by method.
+                description=getattr(self.view, "bad_request", {}).get(self.method, default),
             )
         if writes:
             responses[415] = OpenApiResponse(
@@ -84,7 +92,10 @@ class ApiAutoSchema(AutoSchema):
         default = NOT_CONNECTED if self.path.startswith("/api/v1/") else None
         if not_found := getattr(self.view, "not_found", default):
             responses[404] = OpenApiResponse(error, description=not_found)
-        if conflict := getattr(self.view, "conflict", None):
+        conflict = getattr(self.view, "conflict", None)
+        if isinstance(conflict, dict):  # by method
+            conflict = conflict.get(self.method)
+        if conflict:
             responses[409] = OpenApiResponse(error, description=conflict)
         if unavailable := getattr(self.view, "remote_unavailable", {}).get(self.method):
             responses[503] = OpenApiResponse(error, description=unavailable)

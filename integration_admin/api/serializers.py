@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from sync_engine.error_types import ERROR_TYPES
-from sync_engine.models import MAX_ROW_ID, SyncError, SyncRun
+from sync_engine.models import MAX_ROW_ID, ImportJob, SyncError, SyncRun
 from sync_engine.object_settings import (
     CUSTOM_PREFIX,
     SETTINGS_CLASSES,
@@ -192,7 +192,8 @@ class IntegrationSerializer(serializers.Serializer):
 class AllocationSerializer(StrictSerializer):
     answers_with = IntegrationSerializer
     cant_change = {
-        "sync_enabled": "Can't be changed here: turn sync on or off on the Connection page."
+        "sync_enabled": "Can't be changed here: turn sync on or off with POST "
+        "/api/v1/integration/sync/ (or on the Connection page)."
     }
 
     allocated_to_hubspot = serializers.IntegerField(
@@ -206,6 +207,36 @@ class AllocationSerializer(StrictSerializer):
 class ClearSuspensionSerializer(StrictSerializer):
     # No fields: a body, if any, is an empty object.
     pass
+
+
+@extend_schema_serializer(
+    examples=[OpenApiExample("Sync off", value={"enabled": False}, request_only=True)]
+)
+class SyncSwitchSerializer(StrictSerializer):
+    answers_with = IntegrationSerializer
+
+    enabled = serializers.BooleanField(
+        help_text="false: nothing syncs (no cycle runs, a running one finishes); true: the "
+        "next cycle reads every change made while it was off."
+    )
+
+
+class DisconnectSerializer(StrictSerializer):
+    # No fields: a body, if any, is an empty object.
+    pass
+
+
+class SyncNowSerializer(StrictSerializer):
+    # No fields: a body, if any, is an empty object.
+    pass
+
+
+class SyncStartedSerializer(serializers.Serializer):
+    objects = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The object pairs the cycle syncs, in the order it runs them: those switched "
+        "on (empty: every pair is off, and no cycle starts).",
+    )
 
 
 class ObjectSettingsField(serializers.DictField):
@@ -385,6 +416,155 @@ class ResyncSerializer(StrictSerializer):
         return data
 
 
+class QueuedSerializer(serializers.Serializer):
+    """What a "sync this record" action queued."""
+
+    object = serializers.CharField()
+    record = serializers.CharField(required=False, help_text="hubspot:<id> or salesforce:<id>.")
+    errors_queued = serializers.IntegerField(
+        required=False, help_text="Its current errors queued for a retry with it."
+    )
+    syncs_now = serializers.BooleanField(
+        help_text="true: a sync cycle starts now; false: it waits, and `waits` says for what."
+    )
+    waits = serializers.CharField(
+        allow_null=True, help_text="Why it waits (sync off, on hold, its pair off), or null."
+    )
+    message = serializers.CharField(help_text="What the dashboard says of it.")
+
+
+class RecordResyncSerializer(StrictSerializer):
+    # No fields: the record is the one in the URL.
+    answers_with = QueuedSerializer
+
+
+class ContactSyncSerializer(StrictSerializer):
+    answers_with = QueuedSerializer
+
+    contact = serializers.CharField(
+        max_length=300,
+        help_text="The HubSpot contact's email address or record id, or its HubSpot address.",
+    )
+
+
+class CompanySyncSerializer(StrictSerializer):
+    answers_with = QueuedSerializer
+
+    company = serializers.CharField(
+        max_length=300, help_text="The HubSpot company's record id, or its HubSpot address."
+    )
+
+
+class CreateViewSerializer(StrictSerializer):
+    error_type = choice_field(ERROR_TYPES, "an error type", help_text="The errors' type.")
+
+
+class CreatedViewSerializer(serializers.Serializer):
+    list_id = serializers.CharField()
+    name = serializers.CharField()
+    hubspot_object = serializers.CharField(help_text='"contacts", or a custom object\'s type id.')
+    records = serializers.IntegerField(help_text="Records added to the list.")
+    missing = serializers.IntegerField(help_text="Records HubSpot no longer has: left out.")
+    url = serializers.CharField(help_text="The list in HubSpot (empty: the account isn't known).")
+
+
+class ErrorViewsSerializer(serializers.Serializer):
+    views = CreatedViewSerializer(
+        many=True, help_text="One HubSpot list per object type (none: no current errors)."
+    )
+    not_in_hubspot = serializers.IntegerField(
+        help_text="Records left out: not in HubSpot yet (their Salesforce record hasn't synced)."
+    )
+    activities = serializers.IntegerField(help_text="Activities left out: lists can't hold them.")
+
+
+@extend_schema_field(
+    {
+        # A pattern, not an enum: an enum would be pulled out into a component of its own.
+        "type": "string",
+        "pattern": rf"^({'|'.join(MAPPED_PAIRS)})$",
+        "description": f"An object pair with field mappings: {_one_of(MAPPED_PAIRS)} (a custom "
+        "object pair's fields are read in its wizard).",
+        "example": "contacts",
+    }
+)
+class MappedPairField(MappingObjectField):
+    pass
+
+
+class SchemaRefreshSerializer(StrictSerializer):
+    object = MappedPairField()
+
+
+class SchemaRefreshedSerializer(serializers.Serializer):
+    object = serializers.CharField()
+    refreshed = serializers.BooleanField()
+
+
+class ImportJobSerializer(serializers.Serializer):
+    # Read as they are from the import (the others are worked out from it).
+    MODEL_FIELDS = (
+        "id", "object", "status", "message", "created_at", "started_at", "finished_at",
+        "total", "processed", "created", "updated", "skipped", "failed", "salesforce_calls",
+        "hubspot_calls",
+    )  # fmt: skip
+
+    id = serializers.IntegerField()
+    object = serializers.CharField(
+        help_text="leads, contacts, accounts, opportunities, cases, tasks, events, "
+        "custom:<n>, or campaign:<Salesforce id> (its members)."
+    )
+    label = serializers.CharField(help_text="What the Import page calls it.")
+    status = serializers.ChoiceField(choices=ImportJob.Status.values)
+    message = serializers.CharField(help_text="Why it stopped, when it failed.")
+    started_by = serializers.CharField(allow_null=True, help_text="Who started it.")
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    total = serializers.IntegerField(allow_null=True, help_text="Records to import (counted).")
+    processed = serializers.IntegerField()
+    percent = serializers.IntegerField(help_text="The progress bar: processed of total.")
+    seconds = serializers.FloatField(help_text="How long it has run.")
+    rate = serializers.FloatField(help_text="Records per second.")
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    skipped_reasons = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Why records were skipped: reason -> count."
+    )
+    failed = serializers.IntegerField()
+    salesforce_calls = serializers.IntegerField()
+    hubspot_calls = serializers.IntegerField()
+    stalled = serializers.BooleanField(help_text="Running, but its worker stopped: resume it.")
+    resumable = serializers.BooleanField(
+        help_text="Failed, cancelled or stalled: POST resume/ goes on after its last record."
+    )
+
+
+class ImportTargetSerializer(serializers.Serializer):
+    object = serializers.CharField(help_text="What POST imports/ takes as `object`.")
+    label = serializers.CharField()
+    pair_enabled = serializers.BooleanField(
+        help_text="Its object pair's sync is on: an import starts only then."
+    )
+    pair_off = serializers.CharField(help_text="What to turn on first, while it is off.")
+
+
+class ImportStartSerializer(StrictSerializer):
+    answers_with = ImportJobSerializer
+
+    object = serializers.CharField(
+        max_length=60,
+        help_text="What to import: leads, contacts, accounts, opportunities, cases, tasks, "
+        "events, custom:<n>, or campaign:<Salesforce id> (an active campaign's members).",
+    )
+
+
+class ImportActionSerializer(StrictSerializer):
+    # No fields: the import is the one in the URL.
+    answers_with = ImportJobSerializer
+
+
 class SyncRunSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     object = serializers.CharField()
@@ -437,6 +617,11 @@ class AuditFilterSerializer(serializers.Serializer):
         max_length=100,
         help_text="Only actions starting with this, e.g. `settings` or `integration.allocation`.",
     )
+
+
+class ImportFilterSerializer(serializers.Serializer):
+    # None: a parameter is refused (400), not ignored.
+    pass
 
 
 class RunFilterSerializer(serializers.Serializer):

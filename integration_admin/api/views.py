@@ -3,9 +3,12 @@ with the same validation and roles (viewers read, integration admins change)."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import StreamingHttpResponse
+from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
@@ -24,8 +27,25 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
+from sync_engine.budget import budget_remaining
 from sync_engine.errors import ConnectorError
-from sync_engine.models import Integration, SyncObject
+from sync_engine.imports import (
+    CUSTOM_OFF,
+    PAIR_OFF,
+    UNKNOWN_OBJECT,
+    ImportRefused,
+    import_cancel,
+    import_job_get,
+    import_jobs_list,
+    import_progress,
+    import_resumable,
+    import_resume,
+    import_stalled,
+    import_start,
+    import_target,
+    import_targets,
+)
+from sync_engine.models import MAX_ROW_ID, ImportJob, Integration, SyncObject, System
 from sync_engine.object_settings import (
     CUSTOM_PREFIX,
     SETTINGS_CLASSES,
@@ -49,23 +69,39 @@ from sync_engine.selectors import (
     mappings_query,
     object_last_synced,
     object_sync_get,
+    pairs_switched_on,
+    record_history,
     sync_cadence,
     sync_error_cards,
     sync_errors_query,
     sync_runs_query,
 )
 from sync_engine.services import (
+    audit_event_record,
+    integration_disconnect,
     integration_set_state,
+    integration_sync_set,
     integration_update_allocation,
     mapping_create,
     mapping_delete,
     mapping_update_rule,
     object_settings_update,
     object_sync_get_or_create,
+    record_resync,
+    schema_refresh,
+    sync_errors_create_view,
     sync_errors_request_resync,
 )
 
 from ..exports import errors_csv_rows
+from ..labels import target_label
+from ..links import hubspot_list_url
+from ..status import object_labels
+from ..views.actions import enqueue_sync, syncable_objects
+from ..views.common import waits_because
+from ..views.companies import _company_sync
+from ..views.imports import custom_labels, job_label
+from ..views.objects import _contact_sync
 from .renderers import CSVRenderer
 from .serializers import (
     CUSTOM_PAIR,
@@ -74,8 +110,18 @@ from .serializers import (
     AuditEventSerializer,
     AuditFilterSerializer,
     ClearSuspensionSerializer,
+    CompanySyncSerializer,
+    ContactSyncSerializer,
+    CreateViewSerializer,
+    DisconnectSerializer,
     ErrorCardSerializer,
     ErrorFilterSerializer,
+    ErrorViewsSerializer,
+    ImportActionSerializer,
+    ImportFilterSerializer,
+    ImportJobSerializer,
+    ImportStartSerializer,
+    ImportTargetSerializer,
     IntegrationSerializer,
     MappingFilterSerializer,
     MappingObjectField,
@@ -84,11 +130,19 @@ from .serializers import (
     ObjectSettingsChangedSerializer,
     ObjectSettingsSerializer,
     ObjectSettingsUpdateSerializer,
+    QueuedSerializer,
+    RecordResyncSerializer,
     ResyncResultSerializer,
     ResyncSerializer,
     RunFilterSerializer,
+    SchemaRefreshedSerializer,
+    SchemaRefreshSerializer,
     SyncErrorSerializer,
+    SyncNowSerializer,
     SyncRunSerializer,
+    SyncStartedSerializer,
+    SyncSwitchSerializer,
+    is_object_pair,
 )
 
 
@@ -527,6 +581,451 @@ class AuditListView(generics.ListAPIView):
     @extend_schema(parameters=[AuditFilterSerializer])
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
+
+
+# --- the pages' actions ------------------------------------------------------------------------
+# What the pages do around the services is reused from them (``views``), so the API does
+# just the same: the cycle Sync now starts, the checks of the "Sync a …" cards, the labels.
+
+
+class SyncSwitchView(APIView):
+    """Turn the whole sync on or off, as the Connection page's switch does (audit-logged).
+    Already so: nothing changes, nothing is logged."""
+
+    @extend_schema(request=SyncSwitchSerializer, responses=IntegrationSerializer)
+    def post(self, request: Request) -> Response:
+        integration = _integration()
+        data = SyncSwitchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        integration_sync_set(
+            integration=integration, enabled=data.validated_data["enabled"], actor=request.user
+        )
+        return Response(IntegrationSerializer(IntegrationView()._payload(_integration())).data)
+
+
+class DisconnectView(APIView):
+    """Disconnect, as the Connection page does: both stored tokens are deleted and nothing
+    syncs; settings, mappings, links and the audit log stay. A running import stops after
+    its batch (resumable once connected again). Connecting again is done in the browser
+    (OAuth) or with ``manage.py connect``. Audit-logged."""
+
+    conflict = "The integration isn't connected: nothing to disconnect, nothing changed."
+
+    @extend_schema(request=None, responses=IntegrationSerializer)
+    def post(self, request: Request) -> Response:
+        integration = _integration()
+        DisconnectSerializer(data=request.data).is_valid(raise_exception=True)
+        connected = integration_salesforce_connection(integration=integration) or (
+            integration_hubspot_connection(integration=integration)
+        )
+        if connected is None:
+            raise Conflict("The integration isn't connected: nothing to disconnect.")
+        integration_disconnect(integration=integration, actor=request.user)
+        # As the page: an import holds the tokens in memory and would go on writing to both
+        # CRMs, so it stops after its current batch (resumable once connected again).
+        active = ImportJob.objects.filter(
+            integration=integration,
+            status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING),
+        )
+        for job in active:
+            import_cancel(job=job, actor=request.user)
+        return Response(IntegrationSerializer(IntegrationView()._payload(_integration())).data)
+
+
+class SyncNowView(APIView):
+    """*Sync now*: start one sync cycle over every object pair switched on, as the header's
+    button does (audit-logged)."""
+
+    conflict = (
+        "Nothing can sync now: the integration is suspended or not connected, sync is off, or "
+        "the API call allocation is used up (the message says which). Nothing started."
+    )
+
+    @staticmethod
+    def _used_up(integration) -> bool:
+        remaining = budget_remaining(integration=integration, system=System.SALESFORCE)
+        return remaining is not None and remaining <= 0
+
+    def _refusal(self, integration) -> str:
+        """Why no cycle can start now ("" when one can), as the page says it."""
+        if integration.state == Integration.State.SUSPENDED:
+            return (
+                "Syncing is suspended (see `state_reason`), so nothing can sync: mend its "
+                "cause, then clear the suspension."
+            )
+        if integration.state not in (Integration.State.CONNECTED, Integration.State.PAUSED):
+            return "The integration isn't connected, so nothing can sync."
+        # Paused with calls freed up meanwhile: the cycle looks again, ending the pause.
+        if integration.state == Integration.State.PAUSED and self._used_up(integration):
+            return (
+                "The API call allocation is still used up: syncing resumes as the 24-hour "
+                "window frees calls, or at once when you raise the allocation."
+            )
+        if not integration.sync_enabled:
+            return "Sync is off, so nothing syncs: turn it on with POST /api/v1/integration/sync/."
+        return ""
+
+    @extend_schema(request=None, responses=SyncStartedSerializer)
+    def post(self, request: Request) -> Response:
+        integration = _integration()
+        SyncNowSerializer(data=request.data).is_valid(raise_exception=True)
+        if refusal := self._refusal(integration):
+            raise Conflict(refusal)
+        objects = syncable_objects(integration)
+        with transaction.atomic():
+            enqueue_sync(integration=integration, objects=objects)
+            if objects:
+                audit_event_record(
+                    action="sync.requested",
+                    integration=integration,
+                    actor=request.user,
+                    details={"objects": objects, "trigger": "manual"},
+                )
+        return Response({"objects": objects})
+
+
+RECORD_KEY = re.compile(r"(hubspot|salesforce):[\w.:-]{1,100}")
+
+
+def _queued(integration, object_name: str, message: str, **extra) -> dict:
+    waits = waits_because(integration)
+    if waits is None and object_name not in pairs_switched_on(integration=integration):
+        label = object_labels(integration, [object_name])[object_name]
+        waits = f"Queued. {label} sync is off: it runs once that sync is turned back on."
+    return {
+        "object": object_name,
+        **extra,
+        "syncs_now": waits is None,
+        "waits": str(waits) if waits is not None else None,
+        "message": str(waits or message),
+    }
+
+
+@extend_schema(
+    parameters=[
+        OBJECT_NAME,
+        OpenApiParameter(
+            "record_key",
+            {"type": "string", "pattern": r"^(hubspot|salesforce):[\w.:-]{1,100}$"},
+            OpenApiParameter.PATH,
+            description="hubspot:<id> or salesforce:<id>, as errors/ lists `record_key`.",
+        ),
+    ]
+)
+class RecordResyncView(APIView):
+    """A record's *Resync*, as on its page: it syncs again on the next cycle (started now)
+    whatever its state, its current errors queued for a retry with it. Audit-logged."""
+
+    not_found = "Not connected yet, or nothing synced or failed under that record key."
+
+    @extend_schema(request=None, responses=QueuedSerializer)
+    def post(self, request: Request, object_name: str, record_key: str) -> Response:
+        integration = _integration()
+        valid = is_object_pair(object_name) and RECORD_KEY.fullmatch(record_key)
+        history = valid and record_history(
+            integration=integration, object_name=object_name, record_key=record_key
+        )
+        if not history or (history.link is None and not history.current and not history.resolved):
+            raise NotFound(f"Nothing synced or failed as {object_name} {record_key}.")
+        RecordResyncSerializer(data=request.data).is_valid(raise_exception=True)
+        ids = [error.pk for error in history.current]
+        with transaction.atomic():
+            if ids:
+                sync_errors_request_resync(
+                    integration=integration, actor=request.user, error_ids=ids
+                )
+            # The whole record, errors or not (e.g. values a new mapping didn't backfill).
+            record_resync(
+                integration=integration,
+                object_name=object_name,
+                record_key=record_key,
+                salesforce_type=history.link.salesforce_type if history.link else "",
+                actor=request.user,
+            )
+        with translation.override("en"):
+            answer = _queued(
+                integration,
+                object_name,
+                "This record syncs again now.",
+                record=record_key,
+                errors_queued=len(ids),
+            )
+        return Response(QueuedSerializer(answer).data)
+
+
+class _RecordSyncView(APIView):
+    """A tab's *Sync a …* card: HubSpot is asked first, so a typo isn't said to be queued."""
+
+    serializer_class: type[Serializer]
+    field: str
+    object_name: str
+
+    def sync(self, request: Request, integration, typed: str) -> tuple[bool, str]:
+        """(queued, what to tell the admin), as the card decides it."""
+        raise NotImplementedError
+
+    def post(self, request: Request) -> Response:
+        integration = _integration()
+        data = self.serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        # In the engine's English, as the API answers whatever language the request asks.
+        with translation.override("en"):
+            ok, answer = self.sync(request, integration, data.validated_data[self.field])
+            if not ok:
+                raise ValidationError({self.field: [str(answer)]})
+            queued = _queued(integration, self.object_name, answer)
+        return Response(QueuedSerializer(queued).data)
+
+
+REFUSED_RECORD = (
+    "Refused, with the reason under `{field}`: not a record id or address, no such record "
+    "in HubSpot, {extra}its pair's sync off, or HubSpot unreachable. Nothing was queued."
+)
+
+
+class ContactSyncView(_RecordSyncView):
+    """The Contacts tab's *Sync a contact*: one HubSpot contact syncs on the next cycle
+    (started now) whatever its modified date, e.g. one skipped while outside the inclusion
+    list. If no Salesforce lead or contact has its email, one is created. Audit-logged."""
+
+    serializer_class, field, object_name = ContactSyncSerializer, "contact", "contacts"
+
+    def sync(self, request: Request, integration, typed: str) -> tuple[bool, str]:
+        return _contact_sync(request, integration, typed)
+
+    bad_request = {
+        "POST": REFUSED_RECORD.format(
+            field="contact", extra="no email address, outside the inclusion list, "
+        )
+    }
+
+    @extend_schema(request=ContactSyncSerializer, responses=QueuedSerializer)
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+class CompanySyncView(_RecordSyncView):
+    """The Companies tab's *Sync a company*: one HubSpot company syncs on the next cycle
+    (started now); its Salesforce account is created if it has none. Audit-logged."""
+
+    serializer_class, field, object_name = CompanySyncSerializer, "company", "companies"
+
+    def sync(self, request: Request, integration, typed: str) -> tuple[bool, str]:
+        return _company_sync(request, integration, typed)
+
+    bad_request = {"POST": REFUSED_RECORD.format(field="company", extra="")}
+
+    @extend_schema(request=CompanySyncSerializer, responses=QueuedSerializer)
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+class ErrorViewCreateView(APIView):
+    """*Create view*: a HubSpot list per object type of the records that have a current error
+    of the type, for editing them in bulk in HubSpot. Audit-logged."""
+
+    remote_unavailable = {
+        "POST": "HubSpot didn't create the view (the lists made before the "
+        "failure stay, audit-logged)."
+    }
+
+    @extend_schema(request=CreateViewSerializer, responses=ErrorViewsSerializer)
+    def post(self, request: Request) -> Response:
+        integration = _integration()
+        data = CreateViewSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            made = sync_errors_create_view(
+                integration=integration,
+                error_type=data.validated_data["error_type"],
+                actor=request.user,
+            )
+        except ConnectorError as error:
+            raise RemoteUnavailable(f"HubSpot didn't create the view: {error.message}") from error
+        connection = integration_hubspot_connection(integration=integration)
+        views = [
+            {**vars(view), "url": hubspot_list_url(connection, view.list_id)} for view in made.views
+        ]
+        answer = {
+            "views": views,
+            "not_in_hubspot": made.not_in_hubspot,
+            "activities": made.activities,
+        }
+        return Response(ErrorViewsSerializer(answer).data)
+
+
+class SchemaRefreshView(APIView):
+    """Read an object pair's HubSpot properties and Salesforce fields again (the mapping
+    editor's *Refresh*): a field or property added since shows in mappings and can be mapped."""
+
+    remote_unavailable = {
+        "POST": "HubSpot or Salesforce couldn't be read: the lists kept are the ones read before."
+    }
+
+    @extend_schema(request=SchemaRefreshSerializer, responses=SchemaRefreshedSerializer)
+    def post(self, request: Request) -> Response:
+        integration = _integration()
+        data = SchemaRefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        object_name = data.validated_data["object"]
+        try:
+            schema_refresh(integration=integration, object_name=object_name)
+        except ConnectorError as error:
+            system = SYSTEM_NAMES.get(error.system, error.system)
+            raise RemoteUnavailable(
+                f"Couldn't refresh the schemas ({system}: {error.message})."
+            ) from error
+        return Response({"object": object_name, "refreshed": True})
+
+
+# --- imports from Salesforce ------------------------------------------------------------------
+def _job_payload(job: ImportJob, custom: dict | None = None) -> dict:
+    if custom is None:
+        custom = custom_labels(job.integration) if job.object.startswith(CUSTOM_PREFIX) else {}
+    progress = import_progress(job)
+    return {
+        **{name: getattr(job, name) for name in ImportJobSerializer.MODEL_FIELDS},
+        "started_by": job.started_by.get_username() if job.started_by else None,
+        "label": job_label(job, custom),
+        "percent": progress["percent"],
+        "seconds": progress["seconds"],
+        "rate": progress["rate"],
+        "skipped_reasons": dict(progress["reasons"]),
+        "stalled": import_stalled(job),
+        "resumable": import_resumable(job),
+    }
+
+
+def _job_answer(job: ImportJob, **kwargs) -> Response:
+    job = import_job_get(integration=job.integration, job_id=job.pk) or job
+    return Response(ImportJobSerializer(_job_payload(job)).data, **kwargs)
+
+
+IMPORT_REFUSED = (
+    "The import can't start or go on: an import of the object is already running, its "
+    "pair's sync is off, the integration isn't connected or is suspended, or the campaign isn't an "
+    "active one Salesforce has. Nothing changed."
+)
+
+
+class ImportListView(APIView):
+    """Imports from Salesforce, newest first (the last 20, as the Import page lists them),
+    with their progress and summary. POST starts one (audit-logged): it runs on a worker;
+    read ``imports/<id>/`` for its progress."""
+
+    conflict = {"POST": IMPORT_REFUSED}
+    no_parameters = True
+
+    @extend_schema(responses=ImportJobSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        _filters(request, ImportFilterSerializer, paged=False)
+        integration = _integration()
+        custom = custom_labels(integration)
+        jobs = import_jobs_list(integration=integration)
+        return Response(
+            ImportJobSerializer([_job_payload(j, custom) for j in jobs], many=True).data
+        )
+
+    @extend_schema(request=ImportStartSerializer, responses={201: ImportJobSerializer})
+    def post(self, request: Request) -> Response:
+        integration = _integration()
+        data = ImportStartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        object_name = data.validated_data["object"]
+        if import_target(integration=integration, object_name=object_name) is None:
+            known = ", ".join(t["target"].key for t in import_targets(integration=integration))
+            message = UNKNOWN_OBJECT.format(object=object_name)
+            raise ValidationError({"object": [f"{message}: use one of {known}, or campaign:<Id>."]})
+        try:
+            job = import_start(integration=integration, object_name=object_name, actor=request.user)
+        except ImportRefused as error:
+            raise Conflict(_english(error)) from error
+        return _job_answer(job, status=status.HTTP_201_CREATED)
+
+
+class ImportTargetListView(APIView):
+    """What can be imported (a campaign's members too, as ``campaign:<Salesforce id>``), and
+    whether each one's pair is on."""
+
+    no_parameters = True
+
+    @extend_schema(responses=ImportTargetSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        _filters(request, ImportFilterSerializer, paged=False)
+        integration = _integration()
+        custom = custom_labels(integration)
+        targets = [
+            {
+                "object": t["target"].key,
+                "label": target_label(t["target"].key, custom),
+                "pair_enabled": t["pair_enabled"],
+                "pair_off": ""
+                if t["pair_enabled"]
+                else str(PAIR_OFF.get(t["target"].pair, CUSTOM_OFF)),
+            }
+            for t in import_targets(integration=integration)
+        ]
+        return Response(ImportTargetSerializer(targets, many=True).data)
+
+
+def _english(error: Exception) -> str:
+    with translation.override("en"):  # some refusals are the Import page's (lazy) words
+        return str(error)
+
+
+class _ImportView(APIView):
+    not_found = "Not connected yet, or no such import."
+
+    def _job(self, job_id: int) -> ImportJob:
+        integration = _integration()
+        # An id no row can have isn't looked up (PostgreSQL would refuse it: a 500).
+        job = job_id <= MAX_ROW_ID and import_job_get(integration=integration, job_id=job_id)
+        if not job:
+            raise NotFound("No such import.")
+        return job
+
+
+class ImportDetailView(_ImportView):
+    """One import: its status, progress bar and summary (poll it while it runs)."""
+
+    @extend_schema(responses=ImportJobSerializer)
+    def get(self, request: Request, job_id: int) -> Response:
+        return _job_answer(self._job(job_id))
+
+
+class ImportCancelView(_ImportView):
+    """Stop a queued or running import after its current batch (what it imported stays; it
+    can be resumed). Audit-logged."""
+
+    conflict = "The import isn't queued or running: nothing to cancel, nothing changed."
+
+    @extend_schema(request=None, responses=ImportJobSerializer)
+    def post(self, request: Request, job_id: int) -> Response:
+        job = self._job(job_id)
+        ImportActionSerializer(data=request.data).is_valid(raise_exception=True)
+        if not import_cancel(job=job, actor=request.user):
+            raise Conflict(f"The import is {job.status}, not queued or running: nothing to cancel.")
+        return _job_answer(job)
+
+
+class ImportResumeView(_ImportView):
+    """Go on with a failed, cancelled or stalled import after the last record it imported (on
+    a worker). Audit-logged."""
+
+    conflict = (
+        "Only a failed, cancelled or stalled import can be resumed, and only while connected, "
+        "its pair on and no other import of the object running. Nothing changed."
+    )
+
+    @extend_schema(request=None, responses=ImportJobSerializer)
+    def post(self, request: Request, job_id: int) -> Response:
+        job = self._job(job_id)
+        ImportActionSerializer(data=request.data).is_valid(raise_exception=True)
+        try:
+            job = import_resume(job=job, actor=request.user)
+        except ImportRefused as error:
+            raise Conflict(_english(error)) from error
+        return _job_answer(job)
 
 
 class NoSuchEndpointView(APIView):

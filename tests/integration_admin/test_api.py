@@ -28,6 +28,10 @@ from .conftest import make_error
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
+SYNC_SWITCH_ELSEWHERE = (
+    "Can't be changed here: turn sync on or off with POST /api/v1/integration/sync/ (or on the "
+    "Connection page)."
+)
 
 
 def test_integration_before_connecting(logged_in):
@@ -93,14 +97,14 @@ def test_allocation_is_validated(admin_client, connected, value, message):
     [
         # The whole sync's switch is the Connection page's: refused, not silently dropped.
         ({"allocated_to_hubspot": 9000, "sync_enabled": False},
-         {"sync_enabled": ["Can't be changed here: turn sync on or off on the Connection page."]}),
+         {"sync_enabled": [SYNC_SWITCH_ELSEWHERE]}),
         ({"allocated_to_hubspot": 9000, "state": "connected"},
          {"state": ["Can't be changed here: the integration sets it."]}),
         ({"allocated_to_hubspot": 9000, "allocation": 1},
          {"allocation": ["Unknown field: this endpoint takes allocated_to_hubspot."]}),
         ({"sync_enabled": False}, {
             "allocated_to_hubspot": ["This field is required."],
-            "sync_enabled": ["Can't be changed here: turn sync on or off on the Connection page."],
+            "sync_enabled": [SYNC_SWITCH_ELSEWHERE],
         }),
         ({}, {"allocated_to_hubspot": ["This field is required."]}),
     ],
@@ -764,14 +768,11 @@ def test_schema_says_what_a_patch_requires(logged_in):
 def test_schema_says_what_the_api_covers(logged_in):
     description = _schema(logged_in)["info"]["description"]
     assert "Everything the dashboard" not in description
-    for words in (
-        "Not here",
-        "turning the whole sync on or off",
-        "imports from Salesforce",
-        "*Sync now*",
-        "disconnecting",
-    ):
-        assert words in description, words
+    covered, not_here = description.split("Not here")
+    for words in ("connecting (Salesforce's sign-in is in the browser)", "Tickets and Custom"):
+        assert words in not_here, words
+    for words in ("imports from Salesforce", "*Sync now*", "disconnecting", "on/off switch"):
+        assert words in covered, words
 
 
 def test_docs_send_a_browser_to_the_login_page(client):
