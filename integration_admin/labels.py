@@ -179,8 +179,18 @@ ERROR_TEXT: dict[str, ErrorText] = {
     ),
     "object_permission": ErrorText(
         _("Object permission"),
-        _("The integration user lacks permission on this kind of Salesforce object."),
-        _("Assign the integration permission set, or give the user Modify All on the object."),
+        _(
+            "The Salesforce integration user's profile and permission sets don't let it read, "
+            "create or edit this kind of object (the error names it). Without Read the object "
+            "can't sync at all: its sync stops, the other objects' go on. Without Create or "
+            "Edit the records shown can't be written to Salesforce."
+        ),
+        _(
+            "In Salesforce Setup, give the integration user Read, Create and Edit on the object "
+            "(and Modify All, which HubSpot's own integration asks for) in its profile or a "
+            "permission set assigned to it. The sync checks again every 20 minutes and carries "
+            "on by itself once it has access; Resync checks at once."
+        ),
     ),
     "picklist": ErrorText(
         _("Picklist value not allowed"),
@@ -562,6 +572,10 @@ ENGINE_MESSAGE_LABELS: dict[str, Promise] = {
         "The inclusion list chosen on the Contacts tab (HubSpot list %(list_id)s) no longer "
         "exists in HubSpot. Contacts are held as if outside the list until another list, or "
         "none, is chosen there."
+    ),
+    cycle.OBJECT_NOT_ACCESSIBLE: _(
+        "Not syncing: the Salesforce integration user has no access to %(objects)s (see Object "
+        "permission on Sync health). Checked again every 20 minutes, or at once on Resync."
     ),
     cycle.SYNC_OFF: _(
         "Sync is off for the whole integration: turn it back on on the Connection page."

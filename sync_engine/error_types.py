@@ -2,8 +2,8 @@
 
 Each type carries the plain explanation and the recommended fix the dashboard shows on its card.
 ``classify`` turns a raw failure (which system, HTTP status, error code, message) into a type.
-Transient failures (locked rows, 5xx, rate limits) are retried quietly and only become an
-"other" error when they keep failing.
+Transient failures (locked rows, 5xx, rate limits) are retried quietly: recorded at once, but
+shown on Sync health only once a retry fails too (``selectors.shown_errors``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ class ErrorType:
     fix: str
     transient: bool = False
 
+
+# The record key of an error that is a whole Salesforce object's, not one record's: the
+# integration user can't use that object at all ("object:Opportunity"; see ``sync.cycle``).
+OBJECT_KEY = "object:"
 
 _TYPES = [
     ErrorType(
@@ -138,8 +142,14 @@ _TYPES = [
         "object_permission",
         "Permissions",
         "Object permission",
-        "The integration user lacks permission on this kind of Salesforce object.",
-        "Assign the integration permission set, or give the user Modify All on the object.",
+        "The Salesforce integration user's profile and permission sets don't let it read, "
+        "create or edit this kind of object (the error names it). Without Read the object "
+        "can't sync at all: its sync stops, the other objects' go on. Without Create or Edit "
+        "the records shown can't be written to Salesforce.",
+        "In Salesforce Setup, give the integration user Read, Create and Edit on the object "
+        "(and Modify All, which HubSpot's own integration asks for) in its profile or a "
+        "permission set assigned to it. The sync checks again every 20 minutes and carries on "
+        "by itself once it has access; Resync checks at once.",
     ),
     ErrorType(
         "record_locked",
@@ -290,6 +300,8 @@ _SALESFORCE_CODES = {
     "INVALID_FIELD_FOR_INSERT_UPDATE": "field_permission",
     "INVALID_FIELD": "missing_property",
     "INSUFFICIENT_ACCESS_OR_READONLY": "insufficient_access",
+    # A type the user may not use at all (Salesforce names it as an unknown one).
+    "INVALID_TYPE": "object_permission",
     "INVALID_CROSS_REFERENCE_KEY": "insufficient_access",
     "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY": "insufficient_access",
     "ENTITY_IS_DELETED": "insufficient_access",
@@ -327,6 +339,12 @@ _CONTACT_CONFLICT = re.compile(r"\s*(contact\b|$)", re.IGNORECASE)
 # Keys of a HubSpot error's ``context`` that name no property (the input's id, a trace id).
 _CONTEXT_NOT_PROPERTIES = {"id", "ids", "objectwritetraceid"}
 _STATE_COUNTRY = re.compile(r"\b(state|country)\b", re.IGNORECASE)
+# How Salesforce says a refusal is about the whole object, not this record's sharing ("…on
+# object id" is the record's): "entity type cannot be updated: Opportunity".
+OBJECT_REFUSED = re.compile(
+    r"entity type cannot be \w+|insufficient access rights on (?:object|entity)(?! id)",
+    re.IGNORECASE,
+)
 
 
 def classify(
@@ -348,7 +366,9 @@ def classify(
         if code == "FIELD_INTEGRITY_EXCEPTION":
             # State/Country picklist mismatches use this code; so do other field combinations.
             return ERROR_TYPES["picklist" if _STATE_COUNTRY.search(message) else "property_value"]
-        if code == "INSUFFICIENT_ACCESS_OR_READONLY" and status == 403:
+        if code == "INSUFFICIENT_ACCESS_OR_READONLY" and (
+            status == 403 or OBJECT_REFUSED.search(message)
+        ):
             return ERROR_TYPES["object_permission"]
         return ERROR_TYPES[_SALESFORCE_CODES.get(code, "other")]
     if code == "CONFLICT":

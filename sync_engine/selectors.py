@@ -568,6 +568,42 @@ class ErrorCard:
     records: int
 
 
+def shown_errors(errors):
+    """Of these current errors, those Sync health shows: a transient one (a locked row, a
+    blip) only once a retry of it failed too. Recorded and retried from its first failure
+    all the same; one that passes on the next cycle never makes a card."""
+    from .error_types import ERROR_TYPES
+
+    transient = sorted(key for key, kind in ERROR_TYPES.items() if kind.transient)
+    return errors.exclude(error_type__in=transient, attempts__lt=2)
+
+
+def pair_object_refusals(*, integration: Integration, object_name: str) -> list[SyncError]:
+    """The pair's open *Object permission* errors of a whole Salesforce object (the user
+    can't use it at all), which hold the pair back (see ``sync.cycle``); 1 query."""
+    from .error_types import OBJECT_KEY
+
+    return list(
+        SyncError.objects.filter(
+            integration_id=integration.pk,
+            object=object_name,
+            error_type="object_permission",
+            record_key__startswith=OBJECT_KEY,
+            resolved_at__isnull=True,
+        )
+    )
+
+
+def object_check_asked(*, integration: Integration, object_name: str) -> bool:
+    """Whether an admin asked for the pair's object access to be checked now (the Resync of
+    an ``object:`` error's record); 1 query."""
+    from .error_types import OBJECT_KEY
+
+    return ResyncRequest.objects.filter(
+        integration_id=integration.pk, object=object_name, record_key__startswith=OBJECT_KEY
+    ).exists()
+
+
 def sync_error_cards(*, integration: Integration) -> list[ErrorCard]:
     """One card per error type that has current errors, most errors first (1 query).
 
@@ -578,7 +614,9 @@ def sync_error_cards(*, integration: Integration) -> list[ErrorCard]:
     from .error_types import ERROR_TYPES
 
     rows = (
-        SyncError.objects.filter(integration_id=integration.pk, resolved_at__isnull=True)
+        shown_errors(
+            SyncError.objects.filter(integration_id=integration.pk, resolved_at__isnull=True)
+        )
         .values("error_type")
         .annotate(errors=Count("id"))
         .order_by()
@@ -609,9 +647,11 @@ def sync_errors_query(
     current: bool = True,
     record_key: str | None = None,
 ):
-    """Current (or resolved) errors, filtered, newest first, as a queryset."""
-    errors = SyncError.objects.filter(integration_id=integration.pk)
-    errors = errors.filter(resolved_at__isnull=current)
+    """Current (those Sync health shows: ``shown_errors``) or resolved errors, filtered,
+    newest first, as a queryset."""
+    errors = SyncError.objects.filter(integration_id=integration.pk, resolved_at__isnull=current)
+    if current:
+        errors = shown_errors(errors)
     if error_type:
         errors = errors.filter(error_type=error_type)
     if object_name:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from .budget import ALLOCATION_USED, budget_remaining, paused_because
+from .error_types import OBJECT_KEY
 from .errors import ConnectionCheckFailed, ConnectorError, RemoteError, TransientError
 from .fields import secret_rotate
 from .models import (
@@ -1388,6 +1389,47 @@ def sync_error_record(
         return current
 
 
+def pair_object_refused(
+    *,
+    integration: Integration,
+    object_name: str,
+    sobject: str,
+    code: str,
+    message: str,
+    direction: str = SyncError.Direction.TO_HUBSPOT,
+) -> SyncError:
+    """The integration user may not use Salesforce's ``sobject`` at all: one *Object
+    permission* error for the pair (key ``object:<sobject>``), which holds the pair back until
+    its check, every ``RETRY_EVERY`` for as long as it lasts (one call), finds access again
+    (``pair_object_access_back``); never parked until the night."""
+    error = sync_error_record(
+        integration=integration,
+        object_name=object_name,
+        error_type="object_permission",
+        direction=direction,
+        salesforce_type=sobject,
+        record_label=sobject,
+        code=code,
+        message=message,
+        record_key=f"{OBJECT_KEY}{sobject}",
+    )
+    error.next_retry_at = timezone.now() + RETRY_EVERY
+    SyncError.objects.filter(pk=error.pk).update(next_retry_at=error.next_retry_at)
+    return error
+
+
+def pair_object_access_back(
+    *, integration: Integration, object_name: str, sobjects: list[str]
+) -> int:
+    """The pair's check found these objects usable again: their *Object permission* errors
+    end, and Resyncs asked for them are served (the pair itself never sees those keys)."""
+    keys = [f"{OBJECT_KEY}{sobject}" for sobject in sobjects]
+    ResyncRequest.objects.filter(
+        integration=integration, object=object_name, record_key__startswith=OBJECT_KEY
+    ).delete()
+    return sync_errors_resolve(integration=integration, object_name=object_name, record_keys=keys)
+
+
 def sync_errors_resolve(
     *,
     integration: Integration,
@@ -1626,7 +1668,8 @@ def record_resync(
 ) -> ResyncRequest:
     """Sync one record again on the next cycle, whatever its state (also when it has no
     error: e.g. to push values a new mapping didn't backfill), and start that cycle now."""
-    if not record_key.startswith(("hubspot:", "salesforce:")):
+    # (An ``object:<Salesforce object>`` key asks the pair to check its access at once.)
+    if not record_key.startswith(("hubspot:", "salesforce:", OBJECT_KEY)):
         raise SettingsError({"record": "expected hubspot:<id> or salesforce:<id>"})
     request, _ = ResyncRequest.objects.update_or_create(
         integration=integration,

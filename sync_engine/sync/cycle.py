@@ -3,7 +3,9 @@
 A cycle never spends past the allocation: when the budget says no, the run ends *paused* and
 the integration shows it; the next cycle resumes by itself once the rolling window frees up.
 Integration-level failures (credentials, API access) suspend syncing with the reason and what
-to do, until someone fixes them.
+to do, until someone fixes them. A Salesforce object the integration user may not use at all
+stops only its pair, with an *Object permission* error that ends by itself once access is
+given (checked every 20 minutes, one call).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..budget import ALLOCATION_USED, ORG_LIMIT, budget_remaining, current_run
+from ..error_types import OBJECT_KEY
 from ..errors import (
     ApiLimitExceeded,
     AuthExpired,
@@ -33,13 +36,16 @@ from ..errors import (
     RateLimited,
     TransientError,
 )
-from ..models import ApiCall, Integration, ObjectSync, SchemaCache, SyncRun, System
+from ..models import ApiCall, Integration, ObjectSync, SchemaCache, SyncError, SyncRun, System
 from ..object_settings import PairRemoved
+from ..selectors import object_check_asked, pair_object_refusals
 from ..services import (
     SALESFORCE_OBJECTS,
     integration_set_state,
     object_sync_get_or_create,
     object_syncs_start,
+    pair_object_access_back,
+    pair_object_refused,
     schema_refresh,
 )
 from .changes import ChangeProbe
@@ -77,6 +83,14 @@ FIELDS_GONE = (
 # Salesforce's answer to a query naming a field it doesn't have (or hides from the user).
 NO_SUCH_COLUMN = re.compile(r"No such column '([^']+)' on entity '([^']+)'")
 FRESH_DESCRIBE = timedelta(minutes=5)  # a describe read since needn't be read again
+# The pair's Salesforce object, which the integration user may not use at all (no Read:
+# Salesforce doesn't know the type for it; or a request refused for the whole object).
+OBJECT_NOT_ACCESSIBLE = (
+    "Not syncing: the Salesforce integration user has no access to {objects} (see Object "
+    "permission on Sync health). Checked again every 20 minutes, or at once on Resync."
+)
+NOT_SUPPORTED = re.compile(r"sObject type '(\w+)' is not supported")
+ENTITY_REFUSED = re.compile(r"entity type cannot be \w+: (\w+)")
 CREDENTIALS_REJECTED = "{system}: the credentials were rejected. Reconnect on the Connection tab."
 ACCESS_DENIED = (
     "{system}: access denied ({code}). Give the integration user API access and the object "
@@ -207,8 +221,18 @@ def sync_cycles_run(
             "object", "options"
         )
     )
+    held = {  # held back by an object they can't use: no probe of it (see _object_check)
+        name
+        for name in SyncError.objects.filter(
+            integration=integration,
+            object__in=names,
+            error_type="object_permission",
+            record_key__startswith=OBJECT_KEY,
+            resolved_at__isnull=True,
+        ).values_list("object", flat=True)
+    }
     probe = ChangeProbe(
-        [s for name in names for s in pair_streams(name, options.get(name))],
+        [s for name in names if name not in held for s in pair_streams(name, options.get(name))],
         pairs=names,
         vouch=trigger != "manual",  # Sync now: an edit of seconds ago is read now
     )
@@ -320,6 +344,11 @@ def _run(
             run.counts = ctx.counts  # live counts, saved at the end
             return ctx
 
+        held = _object_check(integration, object_name, retry_allowed)
+        if held:
+            run.status = SyncRun.Status.FAILED
+            run.message = OBJECT_NOT_ACCESSIBLE.format(objects=", ".join(held))
+            return
         ctx = context()
         try:
             pair_class(object_name)(ctx).run()
@@ -361,7 +390,9 @@ def _run(
     except PermissionDenied as error:
         run.status, run.message = SyncRun.Status.FAILED, str(error)
         code = error.code or error.status
-        if error.system == System.HUBSPOT:
+        if _pair_held_by(integration, object_name, run, error):
+            pass  # that object's pair only, not the whole integration
+        elif error.system == System.HUBSPOT:
             _suspend(integration, HUBSPOT_ACCESS_DENIED.format(code=code))
         else:
             _suspend(integration, ACCESS_DENIED.format(system=error.system, code=code))
@@ -370,7 +401,105 @@ def _run(
         run.message = TEMPORARY_FAILURE.format(error=error)
     except ConnectorError as error:
         run.status, run.message = SyncRun.Status.FAILED, str(error)
-        log.warning("%s cycle failed: %s", object_name, error)
+        if not _pair_held_by(integration, object_name, run, error):
+            log.warning("%s cycle failed: %s", object_name, error)
+
+
+def _object_check(integration: Integration, object_name: str, retry_allowed: bool) -> list[str]:
+    """The Salesforce objects that hold the pair back (its open *Object permission* errors
+    of a whole object), once checked: when due (every 20 minutes, not past the retry ceiling)
+    or asked for (Resync), one ``SELECT Id … LIMIT 1`` each. An object the user may use again
+    ends its error and no longer holds the pair; the pair then runs this very cycle."""
+    refusals = pair_object_refusals(integration=integration, object_name=object_name)
+    asked = object_check_asked(integration=integration, object_name=object_name)
+    if not refusals:
+        if asked:  # a Resync of an error that has ended meanwhile
+            pair_object_access_back(integration=integration, object_name=object_name, sobjects=[])
+        return []
+    now = timezone.now()
+    due = retry_allowed and all(e.next_retry_at and e.next_retry_at <= now for e in refusals)
+    if not (due or asked):
+        return [e.salesforce_type for e in refusals]
+    from ..connectors.salesforce import SalesforceConnector
+
+    salesforce = SalesforceConnector(integration=integration)
+    usable, held = [], []
+    for error in refusals:
+        sobject = error.salesforce_type
+        try:
+            salesforce.query(f"SELECT Id FROM {sobject} LIMIT 1")  # noqa: S608 (a describe's name)
+        except (BadRequest, PermissionDenied) as refused:
+            if _unusable_object(object_name, integration, refused) is None:
+                raise
+            pair_object_refused(
+                integration=integration,
+                object_name=object_name,
+                sobject=sobject,
+                code=refused.code,
+                message=_refusal_words(refused.message),
+                direction=error.direction,
+            )
+            held.append(sobject)
+        else:
+            usable.append(sobject)
+    pair_object_access_back(integration=integration, object_name=object_name, sobjects=usable)
+    return held
+
+
+def _unusable_object(
+    object_name: str, integration: Integration, error: ConnectorError
+) -> str | None:
+    """The Salesforce object ``error`` says the integration user may not use at all, or None:
+    a query of a type Salesforce doesn't know for the user (no Read, as for an object that
+    doesn't exist), or a request refused for the whole object (a 403, not a record's
+    sharing). Salesforce names the object, or it is the pair's own."""
+    if error.system != System.SALESFORCE:
+        return None
+    message = error.message or ""
+    if isinstance(error, BadRequest) and error.code == "INVALID_TYPE":
+        named = NOT_SUPPORTED.search(message)
+        return named[1] if named else None
+    if isinstance(error, PermissionDenied) and error.code.startswith("INSUFFICIENT_ACCESS"):
+        named = ENTITY_REFUSED.search(message) or NOT_SUPPORTED.search(message)
+        if named:
+            return named[1]
+        row = ObjectSync.objects.filter(integration=integration, object=object_name).first()
+        custom = ((row.options if row else None) or {}).get("salesforce_object")
+        own = [custom] if custom else list(SALESFORCE_OBJECTS.get(object_name, ()))
+        return own[0] if own else None
+    return None
+
+
+def _refusal_words(message: str) -> str:
+    """Salesforce's refusal as it said it, without the query a SOQL error repeats first (a
+    long query would push the words that matter past what the error panel shows)."""
+    named = NOT_SUPPORTED.search(message or "")
+    return message[named.start() :] if named else message
+
+
+def _pair_held_by(
+    integration: Integration, object_name: str, run: SyncRun, error: ConnectorError
+) -> bool:
+    """When ``error`` says the integration user may not use a Salesforce object at all: the
+    pair's *Object permission* error for it, the run saying so. False otherwise."""
+    sobject = _unusable_object(object_name, integration, error)
+    if sobject is None:
+        return False
+    log.warning("%s: the integration user can't use %s: %s", object_name, sobject, error)
+    pair_object_refused(
+        integration=integration,
+        object_name=object_name,
+        sobject=sobject,
+        code=error.code,
+        message=_refusal_words(error.message),
+        direction=(
+            SyncError.Direction.TO_HUBSPOT
+            if isinstance(error, BadRequest)
+            else SyncError.Direction.TO_SALESFORCE
+        ),
+    )
+    run.message = OBJECT_NOT_ACCESSIBLE.format(objects=sobject)
+    return True
 
 
 def _fields_gone(ctx: CycleContext, error: BadRequest) -> list[tuple[str, str]]:

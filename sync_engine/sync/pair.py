@@ -1476,6 +1476,8 @@ class PairSync:
             object=self.object_name,
             resolved_at__isnull=True,
             next_retry_at__lte=timezone.now(),
+        ).exclude(  # a blip of this very run (a locked row): retried on the next cycle
+            error_type="transient", last_seen_at__gte=self.ctx.run.started_at
         )
         if exclude_types:
             # Looked at every cycle by the pair itself (e.g. waits for a partner record): a
