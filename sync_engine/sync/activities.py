@@ -116,10 +116,13 @@ from .pair import (
     RETRY_BATCH,
     SALESFORCE_COLLECTION,
     PairSync,
+    association_input,
+    dissociation_input,
     each_chunk_retried,
     hubspot_associations_read,
     hubspot_version,
     salesforce_version,
+    split_until_alone,
 )
 from .values import zone_named
 
@@ -634,14 +637,7 @@ class ActivitySync(PairSync):
                 self.skipped("before_turned_on", key)
                 continue
             candidates.append(obj)
-        links = {
-            link.hubspot_id: link
-            for link in RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                object=OBJECT,
-                hubspot_id__in=[hubspot_key(kind.name, o.id) for o in candidates],
-            )
-        }
+        links = self.links_by("hubspot_id", [hubspot_key(kind.name, o.id) for o in candidates])
         updates: list[Item] = []
         new: list[Item] = []
         settled: list[Item] = []
@@ -656,10 +652,7 @@ class ActivitySync(PairSync):
                 elif item.extra["write"]:
                     back.append(item)
                 else:
-                    self.counts["unchanged"] += 1
-                    if force:
-                        item.created_id = link.salesforce_id
-                        settled.append(item)
+                    self.in_step(item, link.salesforce_id, settled, force=force)
                 continue
             item = Item(kind, obj, self.task_values(kind, obj))
             item.stamp = parse_time((obj.properties or {}).get(MODIFIED))
@@ -679,10 +672,7 @@ class ActivitySync(PairSync):
             elif "who" not in item.extra and all(
                 item.link.snapshot.get(k) == v for k, v in item.values.items()
             ):
-                self.counts["unchanged"] += 1
-                if force:  # a retry or resync of an activity in step: its errors clear
-                    item.created_id = item.link.salesforce_id
-                    settled.append(item)
+                self.in_step(item, item.link.salesforce_id, settled, force=force)
             else:
                 updates.append(item)
         self.update_tasks(updates)
@@ -1157,14 +1147,7 @@ class ActivitySync(PairSync):
         fresh, handled = self.fresh_versions(
             records, cursor, force=force, version=salesforce_version
         )
-        links = {
-            link.salesforce_id: link
-            for link in RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                object=OBJECT,
-                salesforce_id__in=[r["Id"] for r in fresh],
-            )
-        }
+        links = self.links_by("salesforce_id", [r["Id"] for r in fresh])
         contacts_of = self.task_people(links.values())
         updates: list[Item] = []
         new: list[Item] = []
@@ -1199,10 +1182,7 @@ class ActivitySync(PairSync):
                 elif item.extra["write"]:
                     back.append(item)
                 else:
-                    self.counts["unchanged"] += 1
-                    if force:
-                        item.created_id = link.hubspot_id.split(":", 1)[1]
-                        settled.append(item)
+                    self.in_step(item, link.hubspot_id.split(":", 1)[1], settled, force=force)
                 continue
             if link is not None and link.snapshot.get("__origin") != "salesforce":
                 self.skipped("own", key)
@@ -1222,10 +1202,7 @@ class ActivitySync(PairSync):
             elif "moves" not in item.extra and all(
                 item.link.snapshot.get(k, "") == v for k, v in item.values.items()
             ):
-                self.counts["unchanged"] += 1
-                if force:  # a retry or resync of an activity in step: its errors clear
-                    item.created_id = item.link.hubspot_id.split(":", 1)[1]
-                    settled.append(item)
+                self.in_step(item, item.link.hubspot_id.split(":", 1)[1], settled, force=force)
             else:
                 updates.append(item)
         if force and turned_off:
@@ -1238,6 +1215,14 @@ class ActivitySync(PairSync):
         new = self.contact_for(new + copy_again)
         self.create_engagements(new)
         self.commit_items([*updates, *back, *new, *settled], "salesforce", cursor, handled)
+
+    def in_step(self, item: Item, partner_id: str, settled: list[Item], *, force: bool) -> None:
+        """An activity already in step with its copy (``partner_id``): counted unchanged; a
+        retry or resync of it (``force``) is settled, so its errors clear."""
+        self.counts["unchanged"] += 1
+        if force:
+            item.created_id = partner_id
+            settled.append(item)
 
     def task_people(self, links) -> dict[str, str]:
         """With an inclusion list: the HubSpot contact of the lead or contact each Task copy
@@ -1292,15 +1277,14 @@ class ActivitySync(PairSync):
         onto: dict[tuple[str, str], list[dict]] = defaultdict(list)
         off: dict[tuple[str, str], list[dict]] = defaultdict(list)
         for item in moving.values():
-            engagement = {"id": item.link.hubspot_id.split(":", 1)[1]}
+            engagement = item.link.hubspot_id.split(":", 1)[1]
             for (from_type, from_id), (to_type, to_id, type_id) in item.extra["moves"]:
-                types = [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]
                 onto[(item.kind.name, to_type)].append(
-                    {"from": engagement, "to": {"id": to_id}, "types": types}
+                    association_input(engagement, to_id, type_id)
                 )
                 if from_id:
                     off[(item.kind.name, from_type)].append(
-                        {"from": engagement, "to": [{"id": from_id}]}
+                        dissociation_input(engagement, [from_id])
                     )
         refused: dict[str, dict[str, Any]] = defaultdict(dict)  # kind -> engagement -> error
         for (kind_name, to_type), inputs in onto.items():
@@ -1611,12 +1595,7 @@ class ActivitySync(PairSync):
             try:
                 result = call(chunk)
             except (BadRequest, Conflict) as error:
-                if len(chunk) == 1:
-                    failures[key(chunk[0])] = error
-                    return
-                middle = len(chunk) // 2
-                send(chunk[:middle])
-                send(chunk[middle:])
+                split_until_alone(chunk, error, send, lambda i, e: failures.update({key(i): e}))
                 return
             results.extend(result.results)
             failures.update(self.hubspot_failures(result, [key(i) for i in chunk]))

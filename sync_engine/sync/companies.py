@@ -59,14 +59,17 @@ from .pair import (
     SALESFORCE_COLLECTION,
     Pair,
     PairSync,
+    association_input,
     company_without_account,
+    dissociation_input,
     each_chunk_retried,
     hubspot_associations_read,
     hubspot_batch_read,
     hubspot_version,
+    record_ids,
     salesforce_version,
 )
-from .values import ValueConversionError, domain_of, normalize
+from .values import ValueConversionError, domain_of
 
 log = logging.getLogger(__name__)
 
@@ -160,20 +163,11 @@ class CompanySync(PairSync):
             name=KEY_PROPERTY,
             label="Salesforce account id (sync key)",
             group="companyinformation",
-            description="Written by the Salesforce integration; keeps company creates "
-            "idempotent. Don't edit.",
         )
 
     # --- Salesforce → HubSpot -------------------------------------------------------------
     def account_fields(self) -> list[str]:
-        fields = [f for f in SYSTEM_FIELDS if f in self.account_fields_known or f == "Id"]
-        if self.external_id:
-            fields.append(self.external_id)
-        for mapping in self.ctx.mappings:
-            name = self.ctx.mapped_field(mapping, SOBJECT)
-            if name and name not in fields:
-                fields.append(name)
-        return fields
+        return self.fields_to_read(SOBJECT, SYSTEM_FIELDS, self.external_id)
 
     def sync_salesforce_changes(self) -> None:
         accounts = SoqlStream(
@@ -230,35 +224,10 @@ class CompanySync(PairSync):
         self.after_links(pairs)
 
     def salesforce_unchanged(self, record: dict, link: RecordLink) -> bool:
-        for mapping in self.ctx.mappings:
-            name = self.ctx.mapped_field(mapping, SOBJECT)
-            if not name or not self.ctx.hubspot_writable(mapping.hubspot_property):
-                continue  # (HubSpot computes it: Salesforce's value goes nowhere)
-            if mapping.hubspot_property == OWNER_PROPERTY:
-                if link.snapshot.get("__salesforce_owner") != (record.get(name) or ""):
-                    return False
-                continue
-            try:
-                kind = self.value_type(SOBJECT, name, mapping.hubspot_property)
-                value = self.salesforce_value_compared(mapping, record, name, kind)
-            except ValueConversionError:
-                return False
-            if link.snapshot.get(mapping.hubspot_property) != value:
-                return False
-        return True
+        return self.mapped_salesforce_unchanged(SOBJECT, record, link.snapshot)
 
     def hubspot_unchanged(self, obj: Any, link: RecordLink) -> bool:
-        for mapping in self.ctx.mappings:
-            name = self.ctx.mapped_field(mapping, SOBJECT)
-            if not name or self.hubspot_goes_nowhere(mapping, link.snapshot):
-                continue
-            try:
-                value = self.hubspot_comparable(mapping, obj.properties or {})
-            except ValueConversionError:
-                return False
-            if link.snapshot.get(mapping.hubspot_property) != value:
-                return False
-        return True
+        return self.mapped_hubspot_unchanged(SOBJECT, obj.properties or {}, link.snapshot)
 
     def match_in_hubspot(self, records: list[dict]) -> list[Pair]:
         """Unlinked accounts: the company named by ``HubSpot_Id__c`` (an account we created),
@@ -290,21 +259,12 @@ class CompanySync(PairSync):
                     company = max(votes, key=lambda c: (votes[c], -int(c)))
                     wanted[account_id] = company
                     taken.add(company)
-        objects = self.hubspot_read(sorted(set(wanted.values())))
-        if not self.external_id:
-            ours = [r for r in records if r["Id"] not in wanted and self.created_by_us(r)]
-            objects.update(
-                self.hubspot_lost_creates(ours, wanted, name_property="name", key=KEY_PROPERTY)
-            )
-        linked = self.links_by("hubspot_id", list(objects))
+        partners = self.hubspot_partners_named(
+            records, wanted, external_id=self.external_id, name_property="name", key=KEY_PROPERTY
+        )
         pairs = []
         for record in records:
-            obj = objects.get(wanted.get(record["Id"], ""))
-            if obj is not None and str(obj.id) in linked:
-                obj = None  # already someone else's company
-            key = (obj.properties or {}).get(KEY_PROPERTY) if obj is not None else None
-            if key and key != record["Id"]:
-                obj = None  # keyed to another account (e.g. another portal's company id)
+            obj = partners.get(record["Id"])
             pair = Pair(SOBJECT, record, obj)
             if obj is not None:
                 pair.hs_history = self.history_of(obj)
@@ -545,15 +505,9 @@ class CompanySync(PairSync):
 
     # --- merge ----------------------------------------------------------------------------
     def hubspot_comparable(self, mapping, props: dict) -> str:
-        if mapping.hubspot_property == OWNER_PROPERTY:
-            return props.get(OWNER_PROPERTY) or ""
         if mapping.hubspot_property == DOMAIN:
             return company_domain(props.get(DOMAIN))
-        if self.geo_mapped(mapping):  # the org's state and country picklists (spec §12)
-            return self.geo_hubspot_comparable(SOBJECT, mapping.hubspot_property, props)
-        prop, name = mapping.hubspot_property, self.ctx.mapped_field(mapping, SOBJECT)
-        value = normalize(props.get(prop), self.value_type(SOBJECT, name, prop))
-        return self.hubspot_option_comparable(prop, value, SOBJECT, name)
+        return self.hubspot_mapped_comparable(mapping, props, SOBJECT)
 
     # HubSpot's domain is a host name ("web.example"); the Website it maps to by default is a
     # URL. Compared as the domain, a Website of "https://www.web.example/about" and a domain
@@ -570,27 +524,13 @@ class CompanySync(PairSync):
 
     def merge(self, pair: Pair) -> None:
         """Decide every mapped field of one pair (idempotent: may run twice)."""
-        pair.to_hubspot, pair.to_salesforce = {}, {}
-        pair.same, pair.snap_hubspot, pair.snap_salesforce = {}, {}, {}
-        pair.needs_history = pair.owner_reset = False
-        record, props = pair.salesforce or {}, pair.hs_props
-        snapshot = pair.link.snapshot if pair.link and pair.link.pk else None
-        creating = pair.salesforce is None
-        sf_time = parse_time(record.get("LastModifiedDate"))
-        for mapping in self.ctx.mappings:
-            name = self.ctx.mapped_field(mapping, SOBJECT)
-            if not name:
-                continue
-            prop = mapping.hubspot_property
-            if prop == OWNER_PROPERTY:
-                self.merge_owner(pair, name, snapshot)
-                continue
-            if prop == DOMAIN and self.domain_refused(pair, name):
-                continue
-            self.merge_mapped(
-                pair, mapping, name, snapshot=snapshot, sf_time=sf_time, creating=creating
-            )
-        if pair.hubspot is not None and not creating:
+        self.merge_fields(
+            pair,
+            SOBJECT,
+            left_out=lambda prop, name: prop == DOMAIN and self.domain_refused(pair, name),
+        )
+        if pair.hubspot is not None and pair.salesforce is not None:
+            props = pair.hs_props
             for prop in (LINK_PROPERTY, KEY_PROPERTY):
                 if self.ctx.hubspot_writable(prop) and props.get(prop) != pair.salesforce_id:
                     pair.to_hubspot[prop] = pair.salesforce_id
@@ -606,9 +546,7 @@ class CompanySync(PairSync):
                 company_domain(value)
             except ValueConversionError as error:
                 field = name if direction == "to_hubspot" else DOMAIN
-                self.record_error(
-                    pair, direction, "property_value", "INVALID_VALUE", f"{field}: {error}", [name]
-                )
+                self.invalid_value(pair, direction, field, error, [name])
                 return True
         return False
 
@@ -626,37 +564,20 @@ class CompanySync(PairSync):
             return
         for pair in creates:
             pair.to_salesforce.setdefault("Name", pair.hs_props.get("name") or "")
-        if self.external_id:
-            # Upserted by the company id: a retry after a lost answer updates, never duplicates.
-            records = [{self.external_id: p.hubspot_id, **p.to_salesforce} for p in creates]
-            results = each_chunk_retried(
-                lambda chunk: self.ctx.salesforce.collections_upsert(
-                    sobject=SOBJECT, external_id_field=self.external_id, records=chunk
-                ),
-                records,
-                SALESFORCE_COLLECTION,
-            )
-        else:
-            # Not retried: the write may have landed. The company's stored account id (written
-            # next), its contacts' account or the noted intent finds it on the next cycle.
-            self.salesforce_creates_intended(creates)
-            results = self.ctx.salesforce.collections_create(
-                sobject=SOBJECT, records=[p.to_salesforce for p in creates]
-            )
+        # Upserted by the company id where the org has it; else the company's stored account
+        # id (written next), its contacts' account or the noted intent finds a lost create.
+        results = self.salesforce_creates_sent(creates, SOBJECT, external_id=self.external_id)
         for pair, result in zip(creates, results, strict=True):
-            if result.get("success"):
-                pair.salesforce = {"Id": result["id"], **pair.to_salesforce}
-                for prop in (LINK_PROPERTY, KEY_PROPERTY):
-                    if self.ctx.hubspot_writable(prop):
-                        pair.to_hubspot[prop] = result["id"]
-                self.created_accounts.add(result["id"])
-                # Stored with the link: a cycle that dies before the hand-over (after the
-                # commit) leaves it for the next one (``finish_hand_overs``).
-                pair.same[HAND_OVER] = "1"
-                self.counts["created_in_salesforce"] += 1
-            else:
-                pair.salesforce_failed = True
-                self.record_salesforce_failure(pair, result)
+            if not self.salesforce_create_landed(pair, result):
+                continue
+            pair.salesforce = {"Id": result["id"], **pair.to_salesforce}
+            for prop in (LINK_PROPERTY, KEY_PROPERTY):
+                if self.ctx.hubspot_writable(prop):
+                    pair.to_hubspot[prop] = result["id"]
+            self.created_accounts.add(result["id"])
+            # Stored with the link: a cycle that dies before the hand-over (after the
+            # commit) leaves it for the next one (``finish_hand_overs``).
+            pair.same[HAND_OVER] = "1"
         forced = [p for p in creates if p.hubspot_id in self.forced]
         self.forced_creates_noted(
             failed={f"hubspot:{p.hubspot_id}" for p in forced if p.salesforce_failed},
@@ -789,15 +710,7 @@ class CompanySync(PairSync):
             OBJECT, "contacts", [p.hubspot_id for p in pairs], type_id=PRIMARY_COMPANY_TO_CONTACT
         )
         account_of = {p.hubspot_id: p.salesforce_id for p in pairs}
-        links = {
-            link.hubspot_id: link
-            for link in RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                object="contacts",
-                salesforce_type="Contact",
-                hubspot_id__in={c for cs in people.values() for c in cs},
-            )
-        }
+        links = self.contact_links({c for cs in people.values() for c in cs})
         wanted = {
             links[c].salesforce_id: account_of[company]
             for company, contacts in people.items()
@@ -974,19 +887,10 @@ class CompanySync(PairSync):
                 waiting[record["Id"]] = ""
                 continue
             if old_company and old_company != company:
-                removals.append({"from": {"id": link.hubspot_id}, "to": [{"id": old_company}]})
+                removals.append(dissociation_input(link.hubspot_id, [old_company]))
             if company:
                 inputs.append(
-                    {
-                        "from": {"id": link.hubspot_id},
-                        "to": {"id": company},
-                        "types": [
-                            {
-                                "associationCategory": "HUBSPOT_DEFINED",
-                                "associationTypeId": PRIMARY_CONTACT_TO_COMPANY,
-                            }
-                        ],
-                    }
+                    association_input(link.hubspot_id, company, PRIMARY_CONTACT_TO_COMPANY)
                 )
             done[record["Id"]] = account
             resolved.append(f"salesforce:{record['Id']}")
@@ -1176,15 +1080,7 @@ class CompanySync(PairSync):
         company deleted in HubSpot leaves the account alone (HubSpot deletes never change
         Salesforce); a company without an account yet leaves a *Waiting for account to sync*
         error on the contact until it has one (or the contact moves back)."""
-        links = {
-            link.hubspot_id: link
-            for link in RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                object="contacts",
-                salesforce_type="Contact",
-                hubspot_id__in=[str(o.id) for o in objects],
-            )
-        }
+        links = self.contact_links([str(o.id) for o in objects])
         company_of = {str(o.id): o.properties.get(COMPANY_PROPERTY) or "" for o in objects}
         changed = [
             o
@@ -1353,35 +1249,26 @@ class CompanySync(PairSync):
         for key in self.forced_creates_due(due) - contact_keys:
             side, _, record_id = key.partition(":")
             (self.forced if side == "hubspot" else self.forced_accounts).add(record_id)
-        hubspot_ids = sorted(
-            {k.split(":", 1)[1] for k, t in due if k.startswith("hubspot:") and t != "Contact"}
+        of_companies = [k for k, t in due if t != "Contact"]
+        of_contacts = [k for k, t in due if t == "Contact"]
+        self.retry_salesforce_records(
+            record_ids(of_companies, "salesforce"),
+            SOBJECT,
+            self.account_fields(),
+            self.handle_salesforce_accounts,
         )
-        hubspot_contacts = sorted(
-            {k.split(":", 1)[1] for k, t in due if k.startswith("hubspot:") and t == "Contact"}
+        self.retry_salesforce_records(
+            record_ids(of_contacts, "salesforce"),
+            "Contact",
+            self.contact_account_fields(),
+            lambda records, _cursor, force: self.associate_in_hubspot(records, force=force),
         )
-        accounts = sorted(
-            {k.split(":", 1)[1] for k, t in due if k.startswith("salesforce:") and t != "Contact"}
+        self.retry_hubspot_records(
+            record_ids(of_companies, "hubspot"),
+            lambda i: self.hubspot_read(i).values(),
+            self.handle_hubspot_companies,
         )
-        contacts = sorted(
-            {k.split(":", 1)[1] for k, t in due if k.startswith("salesforce:") and t == "Contact"}
-        )
-        if accounts:
-            records = salesforce_by_ids(
-                self.ctx.salesforce, SOBJECT, self.account_fields(), accounts
-            )
-            found = [r["Id"] for r in records]
-            self.resolve_vanished("salesforce", accounts, found, sobject=SOBJECT)
-            self.handle_salesforce_accounts(records, None, force=True)
-        if contacts:
-            records = salesforce_by_ids(
-                self.ctx.salesforce, "Contact", self.contact_account_fields(), contacts
-            )
-            found = [r["Id"] for r in records]
-            self.resolve_vanished("salesforce", contacts, found, sobject="Contact")
-            self.associate_in_hubspot(records, force=True)
-        if hubspot_ids:
-            objects = self.hubspot_reread(hubspot_ids, lambda i: self.hubspot_read(i).values())
-            self.handle_hubspot_companies(objects, None, force=True)
+        hubspot_contacts = record_ids(of_contacts, "hubspot")
         if hubspot_contacts:
             self.retry_contact_associations(hubspot_contacts)
         self.forced, self.forced_accounts = set(), set()

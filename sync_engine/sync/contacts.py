@@ -83,29 +83,19 @@ MODIFIED = "lastmodifieddate"
 # On a HubSpot contact: the emails of the contacts merged into it ("a@x;b@y"), by which HubSpot
 # still finds it (a lookup or an upsert by one of them lands on it).
 MERGED_EMAILS = "hs_additional_emails"
+PERSON_FIELDS = [
+    "Id",
+    "IsDeleted",
+    "MasterRecordId",
+    "SystemModstamp",
+    "LastModifiedDate",
+    "CreatedDate",
+    "Email",
+    "OwnerId",
+]
 SYSTEM_FIELDS = {
-    "Lead": [
-        "Id",
-        "IsDeleted",
-        "MasterRecordId",
-        "SystemModstamp",
-        "LastModifiedDate",
-        "CreatedDate",
-        "Email",
-        "OwnerId",
-        "IsConverted",
-        "ConvertedContactId",
-    ],
-    "Contact": [
-        "Id",
-        "IsDeleted",
-        "MasterRecordId",
-        "SystemModstamp",
-        "LastModifiedDate",
-        "CreatedDate",
-        "Email",
-        "OwnerId",
-    ],
+    "Lead": [*PERSON_FIELDS, "IsConverted", "ConvertedContactId"],
+    "Contact": PERSON_FIELDS,
 }
 HUBSPOT_SYSTEM = [
     "email",
@@ -259,11 +249,7 @@ class ContactSync(PairSync):
     # --- Salesforce → HubSpot -------------------------------------------------------------
     def salesforce_fields(self, sobject: str) -> list[str]:
         known = self.ctx.salesforce_fields.get(sobject, {})
-        fields = [f for f in SYSTEM_FIELDS[sobject] if f in known or f == "Id"]
-        for mapping in self.ctx.mappings:
-            name = self.ctx.mapped_field(mapping, sobject)
-            if name and name not in fields:
-                fields.append(name)
+        fields = self.fields_to_read(sobject, SYSTEM_FIELDS[sobject])
         for name in ("FirstName", "LastName"):
             if name in known and name not in fields:
                 fields.append(name)
@@ -517,14 +503,7 @@ class ContactSync(PairSync):
         by_email = {_email(o.properties.get("email")): o for o in result.results}
         # A lookup by the email of a contact merged into another answers with that one.
         by_merged_email = {e: o for o in result.results for e in _merged_emails(o)}
-        linked = {
-            link.hubspot_id: link
-            for link in RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                object=OBJECT,
-                hubspot_id__in=[str(o.id) for o in result.results],
-            )
-        }
+        linked = self.links_by("hubspot_id", [str(o.id) for o in result.results])
         looked_up = set(emails)
         taken = {str(o.id) for e, o in by_email.items() if e in looked_up}
         moved: list[tuple[RecordLink, Pair]] = []
@@ -1047,14 +1026,7 @@ class ContactSync(PairSync):
         email (spec §6.2). One HubSpot read per 100 of those links, and only for them."""
         if not waiting:
             return []
-        links = {
-            link.salesforce_id: link
-            for link in RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                object=OBJECT,
-                salesforce_id__in=[r["Id"] for _, records in waiting for r in records],
-            )
-        }
+        links = self.links_by("salesforce_id", [r["Id"] for _, records in waiting for r in records])
         # A contact merged away reads as its survivor: alive. The gone ones' links retire.
         gone_contacts = self.deleted_in_hubspot(
             OBJECT, {link.hubspot_id for link in links.values()}, merged_too=False
@@ -1156,9 +1128,7 @@ class ContactSync(PairSync):
 
     def merge(self, pair: Pair) -> None:
         """Decide every mapped field of one pair (idempotent: may run twice)."""
-        pair.to_hubspot, pair.to_salesforce = {}, {}
-        pair.same, pair.snap_hubspot, pair.snap_salesforce = {}, {}, {}
-        pair.needs_history = pair.owner_reset = False
+        pair.clear_decisions()
         pair.merged = True
         sobject, record, props = pair.sobject, pair.salesforce or {}, pair.hs_props
         snapshot = pair.link.snapshot if pair.link and pair.link.pk else None
@@ -1189,14 +1159,7 @@ class ContactSync(PairSync):
                         if not (f.plain and type(sf_value) is str):
                             sf_value = f.comparable(sf_value)
             except ValueConversionError as error:
-                self.record_error(
-                    pair,
-                    "to_salesforce",
-                    "property_value",
-                    "INVALID_VALUE",
-                    f"{prop}: {error}",
-                    [f.name],
-                )
+                self.invalid_value(pair, "to_salesforce", prop, error, [f.name])
                 continue
             rule = f.rule
             if creating_salesforce and rule == SyncRule.ALWAYS_USE_SALESFORCE:
@@ -1290,14 +1253,10 @@ class ContactSync(PairSync):
                 sobject=sobject, records=[p.to_salesforce for p in group]
             )
             for pair, result in zip(group, results, strict=True):
-                if result.get("success"):
+                if self.salesforce_create_landed(pair, result):
                     pair.salesforce = {"Id": result["id"], **pair.to_salesforce}
                     if self.ctx.hubspot_writable(LINK_PROPERTY[sobject]):
                         pair.to_hubspot[LINK_PROPERTY[sobject]] = result["id"]
-                    self.counts["created_in_salesforce"] += 1
-                else:
-                    pair.salesforce_failed = True
-                    self.record_salesforce_failure(pair, result)
 
     def write_hubspot(self, pairs: list[Pair]) -> None:
         self.align_options(pairs)

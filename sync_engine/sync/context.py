@@ -39,6 +39,9 @@ class CycleContext:
     # run together; None when a pair runs alone.
     probe: Any = None
     _own_source: str | None = None  # see own_hubspot_source
+    # The HubSpot object type calls name, when not ``object_name`` (a custom object's
+    # objectTypeId, e.g. "2-1000001").
+    hubspot_type: str = ""
 
     @classmethod
     def build(cls, *, integration: Integration, object_name: str, run: SyncRun) -> CycleContext:
@@ -118,7 +121,8 @@ class CycleContext:
         return info is not None and not info.get("readOnly")
 
     def hubspot_add_options(self, prop: str, values: list[str]) -> None:
-        """Add options to a HubSpot dropdown (and to the cached schema)."""
+        """Add options to a HubSpot dropdown (one call), and to the cached schema."""
+        object_type = self.hubspot_type or self.object_name
         info = self.hubspot_properties[prop]
         options = [
             {"label": o["label"], "value": o["value"], "displayOrder": i, "hidden": False}
@@ -132,10 +136,10 @@ class CycleContext:
         self.hubspot.call(
             "crm.properties.core_api",
             "update",
-            self.object_name,
+            object_type,
             prop,
             {"options": options},
-            operation=f"{self.object_name}.properties.update",
+            operation=f"{object_type}.properties.update",
             sent=1,
         )
         info["options"] = [{"label": o["label"], "value": o["value"]} for o in options]

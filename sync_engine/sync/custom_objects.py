@@ -81,10 +81,13 @@ from .pair import (
     SALESFORCE_COLLECTION,
     Pair,
     PairSync,
+    association_input,
+    dissociation_input,
     each_chunk_retried,
     hubspot_associations_read,
     hubspot_batch_read,
     hubspot_version,
+    record_ids,
     salesforce_version,
 )
 from .values import ValueConversionError, normalize, to_salesforce
@@ -209,7 +212,7 @@ class CustomObjectSync(PairSync):
         self._display: str | None = None  # see display_property
         # ``align_options`` (shared) adds missing dropdown options through the context: on
         # this pair's HubSpot object type, not on the pair's name.
-        ctx.hubspot_add_options = self.hubspot_add_options
+        ctx.hubspot_type = self.hubspot_type
 
     @property
     def configured(self) -> bool:
@@ -279,21 +282,16 @@ class CustomObjectSync(PairSync):
             name=KEY_PROPERTY,
             label="Salesforce record id (sync key)",
             group=names[0] if names else "",
-            description="Written by the Salesforce integration; keeps creates idempotent. "
-            "Don't edit.",
         )
 
     # --- what is read ---------------------------------------------------------------------
     def record_fields(self) -> list[str]:
-        fields = [f for f in SYSTEM_FIELDS if f == "Id" or f in self.fields_known]
         # The record's name labels its sync errors, mapped or not.
-        extra = ["Name"] if "Name" in self.fields_known else []
-        extra += [self.external_id] if self.external_id else []
-        extra += [self.ctx.mapped_field(m, self.sobject) for m in self.ctx.mappings]
-        extra += list(self.associations.values())
-        for name in extra:
-            if name and name not in fields:
-                fields.append(name)
+        name = "Name" if "Name" in self.fields_known else None
+        fields = self.fields_to_read(self.sobject, SYSTEM_FIELDS, name, self.external_id)
+        for lookup in self.associations.values():  # the lookups its associations follow
+            if lookup not in fields:
+                fields.append(lookup)
         return fields
 
     @property
@@ -316,12 +314,6 @@ class CustomObjectSync(PairSync):
             name = self.ctx.mapped_field(mapping, self.sobject)
             if name:
                 yield mapping, name
-
-    def hubspot_compared(self, prop: str, name: str, props: dict) -> str:
-        """HubSpot's value of ``prop`` as it compares with Salesforce's ``name``: a dropdown
-        option named otherwise than labelled as the picklist value it stands for."""
-        value = normalize(props.get(prop), self.value_type(self.sobject, name, prop))
-        return self.hubspot_option_comparable(prop, value, self.sobject, name)
 
     # --- Salesforce → HubSpot -------------------------------------------------------------
     def sync_salesforce_changes(self) -> None:
@@ -373,7 +365,7 @@ class CustomObjectSync(PairSync):
         props = obj.properties or {}
         for mapping, name in self.mapped():
             try:
-                value = self.hubspot_compared(mapping.hubspot_property, name, props)
+                value = self.hubspot_compared(self.sobject, mapping.hubspot_property, name, props)
             except ValueConversionError:
                 return False
             if link.snapshot.get(mapping.hubspot_property) != value:
@@ -920,8 +912,7 @@ class CustomObjectSync(PairSync):
         return None
 
     def merge(self, pair: Pair) -> None:
-        pair.to_hubspot, pair.to_salesforce = {}, {}
-        pair.same, pair.snap_hubspot, pair.snap_salesforce = {}, {}, {}
+        pair.clear_decisions()
         record, props = pair.salesforce or {}, pair.hs_props
         snapshot = pair.link.snapshot if pair.link and pair.link.pk else None
         creating = pair.salesforce is None
@@ -929,13 +920,10 @@ class CustomObjectSync(PairSync):
             prop = mapping.hubspot_property
             kind = self.value_type(self.sobject, name, prop)
             try:
-                hs_value = self.hubspot_compared(prop, name, props)
+                hs_value = self.hubspot_compared(self.sobject, prop, name, props)
                 sf_value = normalize(record.get(name), kind)
             except ValueConversionError as error:
-                self.record_error(
-                    pair, "to_salesforce", "property_value", "INVALID_VALUE", f"{prop}: {error}",
-                    [name],
-                )  # fmt: skip
+                self.invalid_value(pair, "to_salesforce", prop, error, [name])
                 continue
             last = snapshot.get(prop) if snapshot is not None else None
             if creating or self.ctx.writable(self.sobject, name, create=False):
@@ -1388,19 +1376,12 @@ class CustomObjectSync(PairSync):
         call); returns the refused ``(input, error)``."""
         if not creates or kind is None:
             return []
-        inputs = [
-            {
-                "from": {"id": p.hubspot_id},
-                "to": {"id": new},
-                "types": [{"associationCategory": kind[0], "associationTypeId": kind[1]}],
-            }
-            for p, new in creates
-        ]
+        inputs = [association_input(p.hubspot_id, new, kind[1], kind[0]) for p, new in creates]
         return self.hubspot_associate(self.hubspot_type, hs_object, inputs)
 
     def associations_archive(self, hs_object: str, olds: list[tuple[Pair, str]]) -> None:
         """Remove each pair's HubSpot association with ``hs_object`` record ``old``."""
-        removals = [{"from": {"id": p.hubspot_id}, "to": [{"id": old}]} for p, old in olds]
+        removals = [dissociation_input(p.hubspot_id, [old]) for p, old in olds]
         self.hubspot_dissociate(self.hubspot_type, hs_object, removals)
 
     def association_not_written(self, pair: Pair, hs_object: str, holds: str) -> None:
@@ -1454,31 +1435,21 @@ class CustomObjectSync(PairSync):
             creates = self.one_create_per_key(creates)
             if not creates:
                 return
-            # Upserted by the external id: a retry after a lost answer updates, never duplicates.
+            # Keyed by the mapped value, else by the HubSpot id.
             keys = [str(p.to_salesforce.get(self.external_id) or p.hubspot_id) for p in creates]
             records = [
                 {**p.to_salesforce, self.external_id: key}
                 for p, key in zip(creates, keys, strict=True)
             ]
-            results = each_chunk_retried(
-                lambda chunk: self.ctx.salesforce.collections_upsert(
-                    sobject=self.sobject, external_id_field=self.external_id, records=chunk
-                ),
-                records,
-                SALESFORCE_COLLECTION,
-            )
         else:
-            # Not retried: the write may have landed. Without an external id there is no key
-            # to find it by: the next cycle links it by what it was created with instead of
-            # creating again (``hubspot_lost_creates``, ``salesforce_lost_creates``).
+            # Without a key, a lost create is found by what it was created with.
             keys = [""] * len(creates)
             records = [dict(p.to_salesforce) for p in creates]
-            self.salesforce_creates_intended(creates)
-            results = self.ctx.salesforce.collections_create(sobject=self.sobject, records=records)
+        results = self.salesforce_creates_sent(
+            creates, self.sobject, external_id=self.external_id, records=records
+        )
         for pair, key, record, result in zip(creates, keys, records, results, strict=True):
-            if not result.get("success"):
-                pair.salesforce_failed = True
-                self.record_salesforce_failure(pair, result)
+            if not self.salesforce_create_landed(pair, result):
                 continue
             pair.salesforce = {**record, "Id": result["id"]}
             pair.to_hubspot[KEY_PROPERTY] = result["id"]
@@ -1486,7 +1457,6 @@ class CustomObjectSync(PairSync):
                 pair.to_hubspot[prop] = key
                 pair.snap_hubspot[prop] = key
                 pair.same.pop(prop, None)
-            self.counts["created_in_salesforce"] += 1
 
     def one_create_per_key(self, creates: list[Pair]) -> list[Pair]:
         """New HubSpot records sharing an external id value would all upsert one Salesforce
@@ -1520,33 +1490,6 @@ class CustomObjectSync(PairSync):
         creates = [p for p in pairs if p.hubspot is None and p.salesforce is not None]
         self.hubspot_upsert_creates(creates, KEY_PROPERTY)
 
-    def hubspot_add_options(self, prop: str, values: list[str]) -> None:
-        """Add Salesforce picklist values to a HubSpot dropdown of the custom object (one
-        call), and to the cached schema."""
-        info = self.ctx.hubspot_properties[prop]
-        options = [
-            {"label": o["label"], "value": o["value"], "displayOrder": i, "hidden": False}
-            for i, o in enumerate(info.get("options", []))
-        ]
-        start = len(options)
-        options += [
-            {"label": v, "value": v, "displayOrder": start + i, "hidden": False}
-            for i, v in enumerate(values)
-        ]
-        self.ctx.hubspot.call(
-            "crm.properties.core_api",
-            "update",
-            self.hubspot_type,
-            prop,
-            {"options": options},
-            operation=f"{self.hubspot_type}.properties.update",
-            sent=1,
-        )
-        info["options"] = [{"label": o["label"], "value": o["value"]} for o in options]
-        SchemaCache.objects.filter(
-            integration=self.ctx.integration, system=System.HUBSPOT, object=self.object_name
-        ).update(data=list(self.ctx.hubspot_properties.values()))
-
     @property
     def hubspot_object_type(self) -> str:
         return self.hubspot_type
@@ -1559,15 +1502,13 @@ class CustomObjectSync(PairSync):
         due = [key for key, _type in pairs]
         if not due:
             return
-        salesforce_ids = sorted({k.split(":", 1)[1] for k in due if k.startswith("salesforce:")})
-        hubspot_ids = sorted({k.split(":", 1)[1] for k in due if k.startswith("hubspot:")})
-        if salesforce_ids:
-            records = salesforce_by_ids(
-                self.ctx.salesforce, self.sobject, self.record_fields(), salesforce_ids
-            )
-            self.resolve_vanished("salesforce", salesforce_ids, [r["Id"] for r in records])
-            self.handle_salesforce(records, None, force=True)
-        if hubspot_ids:
-            objects = self.hubspot_reread(hubspot_ids, lambda i: self.read_hubspot(i).values())
-            self.handle_hubspot(objects, None, force=True)
+        self.retry_salesforce_records(
+            record_ids(due, "salesforce"),
+            self.sobject,
+            self.record_fields(),
+            self.handle_salesforce,
+        )
+        self.retry_hubspot_records(
+            record_ids(due, "hubspot"), lambda i: self.read_hubspot(i).values(), self.handle_hubspot
+        )
         self.retries_done(requests, len(due))

@@ -62,16 +62,18 @@ from .pair import (
     SALESFORCE_COLLECTION,
     Pair,
     PairSync,
+    association_input,
     company_without_account,
+    dissociation_input,
     each_chunk_retried,
     hubspot_associations_read,
     hubspot_version,
+    record_ids,
     rows_insert,
     salesforce_version,
 )
 from .pipelines import Pipelines
 from .rules import Side, SyncRule, merge_field
-from .values import ValueConversionError, normalize
 
 log = logging.getLogger(__name__)
 
@@ -205,8 +207,6 @@ class DealSync(PairSync):
             name=KEY_PROPERTY,
             label="Salesforce opportunity id (sync key)",
             group="dealinformation",
-            description="Written by the Salesforce integration; keeps deal creates "
-            "idempotent. Don't edit.",
         )
 
     # --- Salesforce → HubSpot -------------------------------------------------------------
@@ -215,14 +215,7 @@ class DealSync(PairSync):
         return self.ctx.salesforce_fields.get(SOBJECT, {})
 
     def opportunity_fields(self) -> list[str]:
-        fields = [f for f in SYSTEM_FIELDS if f in self.fields_known or f == "Id"]
-        if self.external_id:
-            fields.append(self.external_id)
-        for mapping in self.ctx.mappings:
-            name = self.ctx.mapped_field(mapping, SOBJECT)
-            if name and name not in fields:
-                fields.append(name)
-        return fields
+        return self.fields_to_read(SOBJECT, SYSTEM_FIELDS, self.external_id)
 
     def sync_salesforce_changes(self) -> None:
         opportunities = SoqlStream(
@@ -319,21 +312,8 @@ class DealSync(PairSync):
         snapshot = link.snapshot
         if CONTACTS not in snapshot:
             return False  # stored before its associations were written (see links_stored)
-        for mapping in self.ctx.mappings:
-            name = self.ctx.mapped_field(mapping, SOBJECT)
-            if not name or not self.ctx.hubspot_writable(mapping.hubspot_property):
-                continue  # (HubSpot computes it: Salesforce's value goes nowhere)
-            if mapping.hubspot_property == OWNER_PROPERTY:
-                if snapshot.get("__salesforce_owner") != (record.get(name) or ""):
-                    return False
-                continue
-            try:
-                kind = self.value_type(SOBJECT, name, mapping.hubspot_property)
-                value = normalize(record.get(name), kind)
-            except ValueConversionError:
-                return False
-            if snapshot.get(mapping.hubspot_property) != value:
-                return False
+        if not self.mapped_salesforce_unchanged(SOBJECT, record, snapshot):
+            return False
         pipeline = self.pipelines.for_record_type(record.get("RecordTypeId"))
         if pipeline is not None and snapshot.get(PIPELINE_SNAP) != pipeline.id:
             return False
@@ -353,17 +333,8 @@ class DealSync(PairSync):
         snapshot, props = link.snapshot, obj.properties or {}
         if CONTACTS not in snapshot:
             return False  # stored before its associations were written (see links_stored)
-        for mapping in self.ctx.mappings:
-            if not self.ctx.mapped_field(mapping, SOBJECT):
-                continue
-            if self.hubspot_goes_nowhere(mapping, snapshot):
-                continue
-            try:
-                value = self.hubspot_comparable(mapping, props)
-            except ValueConversionError:
-                return False
-            if snapshot.get(mapping.hubspot_property) != value:
-                return False
+        if not self.mapped_hubspot_unchanged(SOBJECT, props, snapshot):
+            return False
         if snapshot.get(UNMAPPED_STAGE):
             return False  # moved out of it, maybe: its error may end
         return snapshot.get(PIPELINE_SNAP) == props.get(PIPELINE)
@@ -378,21 +349,16 @@ class DealSync(PairSync):
             for r in records
             if self.external_id and r.get(self.external_id)
         }
-        objects = self.hubspot_read(sorted(set(wanted.values())))
-        if not self.external_id:
-            ours = [r for r in records if r["Id"] not in wanted and self.created_by_us(r)]
-            objects.update(
-                self.hubspot_lost_creates(ours, wanted, name_property="dealname", key=KEY_PROPERTY)
-            )
-        linked = self.links_by("hubspot_id", list(objects))
+        partners = self.hubspot_partners_named(
+            records,
+            wanted,
+            external_id=self.external_id,
+            name_property="dealname",
+            key=KEY_PROPERTY,
+        )
         pairs = []
         for record in records:
-            obj = objects.get(wanted.get(record["Id"], ""))
-            if obj is not None and str(obj.id) in linked:
-                obj = None  # already another opportunity's deal
-            key = (obj.properties or {}).get(KEY_PROPERTY) if obj is not None else None
-            if key and key != record["Id"]:
-                obj = None
+            obj = partners.get(record["Id"])
             if obj is not None and not self.pipelines.synced(obj.properties.get(PIPELINE)):
                 self.skipped("unsynced_pipeline", f"salesforce:{record['Id']}", f"hubspot:{obj.id}")
                 continue
@@ -575,44 +541,22 @@ class DealSync(PairSync):
             )
 
     def hubspot_comparable(self, mapping, props: dict) -> str:
-        prop = mapping.hubspot_property
-        if prop == OWNER_PROPERTY:
-            return props.get(OWNER_PROPERTY) or ""
-        if prop == STAGE:
+        if mapping.hubspot_property == STAGE:
             pipeline = self.pipelines.by_id.get(props.get(PIPELINE) or "")
             return pipeline.stage_name(props.get(STAGE)) if pipeline else ""
-        name = self.ctx.mapped_field(mapping, SOBJECT)
-        value = normalize(props.get(prop), self.value_type(SOBJECT, name, prop))
-        return self.hubspot_option_comparable(prop, value, SOBJECT, name)
+        return self.hubspot_mapped_comparable(mapping, props, SOBJECT)
 
     def merge(self, pair: DealPair) -> None:
         """Decide every mapped field of one pair (idempotent: may run twice)."""
-        pair.to_hubspot, pair.to_salesforce = {}, {}
-        pair.same, pair.snap_hubspot, pair.snap_salesforce = {}, {}, {}
-        pair.needs_history = pair.owner_reset = pair.stage_unknown = False
-        pair.stage_unmapped = ""
-        record, props = pair.salesforce or {}, pair.hs_props
-        snapshot = pair.link.snapshot if pair.link and pair.link.pk else None
-        creating = pair.salesforce is None
-        sf_time = parse_time(record.get("LastModifiedDate"))
-        for mapping in self.ctx.mappings:
-            name = self.ctx.mapped_field(mapping, SOBJECT)
-            if not name:
-                continue
-            prop = mapping.hubspot_property
-            if prop == OWNER_PROPERTY:
-                self.merge_owner(pair, name, snapshot)
-                continue
-            if prop == STAGE:
-                continue  # with the pipeline, below
-            self.merge_mapped(
-                pair, mapping, name, snapshot=snapshot, sf_time=sf_time, creating=creating
-            )
+        pair.stage_unknown, pair.stage_unmapped = False, ""
+        # The stage goes with the pipeline (merge_stage).
+        snapshot = self.merge_fields(pair, SOBJECT, left_out=lambda prop, _: prop == STAGE)
+        sf_time = parse_time((pair.salesforce or {}).get("LastModifiedDate"))
         self.merge_stage(pair, snapshot, sf_time)
         if (
             pair.hubspot is not None
-            and not creating
-            and props.get(KEY_PROPERTY) != pair.salesforce_id
+            and pair.salesforce is not None
+            and pair.hs_props.get(KEY_PROPERTY) != pair.salesforce_id
         ):
             pair.to_hubspot[KEY_PROPERTY] = pair.salesforce_id
 
@@ -967,42 +911,48 @@ class DealSync(PairSync):
             self.counts["failed"] += 1
 
     def waiting_for_account(self, pair: DealPair, account: str) -> None:
-        pair.kept_errors.add("waiting_for_account")  # the commit mustn't end it
-        services.sync_error_record(
-            integration=self.ctx.integration,
-            object_name=OBJECT,
-            error_type="waiting_for_account",
-            direction="to_hubspot",
-            record_key=f"salesforce:{pair.salesforce_id}",
-            hubspot_id=pair.hubspot_id or "",
-            salesforce_id=pair.salesforce_id or "",
-            salesforce_type=SOBJECT,
-            record_label=pair.label,
-            code="WAITING_FOR_ACCOUNT",
-            message=f"Account {account} has no HubSpot company yet; the deal is associated "
+        self.account_wait(
+            pair,
+            "to_hubspot",
+            f"Account {account} has no HubSpot company yet; the deal is associated "
             "with it once the account syncs.",
         )
-        self.counts["waiting_for_account"] += 1
 
     def waiting_for_company_account(self, pair: DealPair, company: str, account: str) -> None:
         """The deal's company has no Salesforce account: an error on the deal, as the two
         sides disagree until the company syncs (it may never meet the creation rules)."""
+        self.account_wait(
+            pair,
+            "to_salesforce",
+            company_without_account(
+                company, account, "opportunity", held=self.company_held_after_merge(company)
+            ),
+            fields=["AccountId"],
+        )
+
+    def account_wait(self, pair: DealPair, direction: str, message: str, **extra: Any) -> None:
+        """A *Waiting for account to sync* error on the side the association can't reach
+        (``direction``) yet, kept open by the commit."""
         pair.kept_errors.add("waiting_for_account")  # the commit mustn't end it
+        # Kept under the side whose association waits (the opportunity's account, the deal's
+        # company).
+        if direction == "to_hubspot":
+            record_key = f"salesforce:{pair.salesforce_id}"
+        else:
+            record_key = f"hubspot:{pair.hubspot_id}"
         services.sync_error_record(
             integration=self.ctx.integration,
             object_name=OBJECT,
             error_type="waiting_for_account",
-            direction="to_salesforce",
-            record_key=f"hubspot:{pair.hubspot_id}",
+            direction=direction,
+            record_key=record_key,
             hubspot_id=pair.hubspot_id or "",
             salesforce_id=pair.salesforce_id or "",
             salesforce_type=SOBJECT,
             record_label=pair.label,
             code="WAITING_FOR_ACCOUNT",
-            message=company_without_account(
-                company, account, "opportunity", held=self.company_held_after_merge(company)
-            ),
-            fields=["AccountId"],
+            message=message,
+            **extra,
         )
         self.counts["waiting_for_account"] += 1
 
@@ -1064,37 +1014,20 @@ class DealSync(PairSync):
         ]
         self.decide_contacts(pairs)
         contact_adds = [
-            {
-                "from": {"id": p.hubspot_id},
-                "to": {"id": c},
-                "types": [
-                    {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": DEAL_TO_CONTACT}
-                ],
-            }
+            association_input(p.hubspot_id, c, DEAL_TO_CONTACT)
             for p in pairs
             for c in p.contacts_add_hs
         ]
         contact_removals = [
-            {"from": {"id": p.hubspot_id}, "to": [{"id": c} for c in p.contacts_remove_hs]}
+            dissociation_input(p.hubspot_id, p.contacts_remove_hs)
             for p in pairs
             if p.contacts_remove_hs
         ]
         company_removals = [
-            {"from": {"id": p.hubspot_id}, "to": [{"id": c} for c in p.company_remove]}
-            for p in pairs
-            if p.company_remove
+            dissociation_input(p.hubspot_id, p.company_remove) for p in pairs if p.company_remove
         ]
         company_adds = [
-            {
-                "from": {"id": p.hubspot_id},
-                "to": {"id": p.company_add},
-                "types": [
-                    {
-                        "associationCategory": "HUBSPOT_DEFINED",
-                        "associationTypeId": DEAL_TO_COMPANY_PRIMARY,
-                    }
-                ],
-            }
+            association_input(p.hubspot_id, p.company_add, DEAL_TO_COMPANY_PRIMARY)
             for p in pairs
             if p.company_add
         ]
@@ -1272,31 +1205,12 @@ class DealSync(PairSync):
             return
         for pair in creates:
             pair.to_salesforce.setdefault("Name", pair.hs_props.get("dealname") or "")
-        if self.external_id:
-            # Upserted by the deal id: a retry after a lost answer updates, never duplicates.
-            records = [{self.external_id: p.hubspot_id, **p.to_salesforce} for p in creates]
-            results = each_chunk_retried(
-                lambda chunk: self.ctx.salesforce.collections_upsert(
-                    sobject=SOBJECT, external_id_field=self.external_id, records=chunk
-                ),
-                records,
-                SALESFORCE_COLLECTION,
-            )
-        else:
-            # Not retried: the write may have landed. The next cycle links it instead of
-            # creating again (``salesforce_lost_creates``, ``hubspot_lost_creates``).
-            self.salesforce_creates_intended(creates)
-            results = self.ctx.salesforce.collections_create(
-                sobject=SOBJECT, records=[p.to_salesforce for p in creates]
-            )
+        # Upserted by the deal id where the org has it.
+        results = self.salesforce_creates_sent(creates, SOBJECT, external_id=self.external_id)
         for pair, result in zip(creates, results, strict=True):
-            if result.get("success"):
+            if self.salesforce_create_landed(pair, result):
                 pair.salesforce = {"Id": result["id"], **pair.to_salesforce}
                 pair.to_hubspot[KEY_PROPERTY] = result["id"]
-                self.counts["created_in_salesforce"] += 1
-            else:
-                pair.salesforce_failed = True
-                self.record_salesforce_failure(pair, result)
         self.read_back_created(creates, SOBJECT)
 
     def write_hubspot(self, pairs: list[DealPair]) -> None:
@@ -1432,13 +1346,8 @@ class DealSync(PairSync):
         """Put in step the deals whose HubSpot associations differ from their snapshots."""
         contacts, companies = self.deal_associations([link.hubspot_id for link in links])
         contact_links = {
-            link.hubspot_id: link.salesforce_id
-            for link in RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                object="contacts",
-                salesforce_type="Contact",
-                hubspot_id__in={c for cs in contacts.values() for c in cs},
-            )
+            hs: link.salesforce_id
+            for hs, link in self.contact_links({c for cs in contacts.values() for c in cs}).items()
         }
         changed = []
         for link in links:
@@ -1534,15 +1443,15 @@ class DealSync(PairSync):
         due = [key for key, _type in pairs]
         if not due:
             return
-        hubspot_ids = sorted({k.split(":", 1)[1] for k in due if k.startswith("hubspot:")})
-        opportunities = sorted({k.split(":", 1)[1] for k in due if k.startswith("salesforce:")})
-        if opportunities:
-            records = salesforce_by_ids(
-                self.ctx.salesforce, SOBJECT, self.opportunity_fields(), opportunities
-            )
-            self.resolve_vanished("salesforce", opportunities, [r["Id"] for r in records])
-            self.handle_salesforce_opportunities(records, None, force=True)
-        if hubspot_ids:
-            objects = self.hubspot_reread(hubspot_ids, lambda i: self.hubspot_read(i).values())
-            self.handle_hubspot_deals(objects, None, force=True)
+        self.retry_salesforce_records(
+            record_ids(due, "salesforce"),
+            SOBJECT,
+            self.opportunity_fields(),
+            self.handle_salesforce_opportunities,
+        )
+        self.retry_hubspot_records(
+            record_ids(due, "hubspot"),
+            lambda i: self.hubspot_read(i).values(),
+            self.handle_hubspot_deals,
+        )
         self.retries_done(requests, len(due))

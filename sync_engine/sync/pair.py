@@ -137,6 +137,12 @@ class Pair:
     def hs_props(self) -> dict:
         return (self.hubspot.properties or {}) if self.hubspot is not None else {}
 
+    def clear_decisions(self) -> None:
+        """Forget what an earlier merge of this pair decided: merging is idempotent."""
+        self.to_hubspot, self.to_salesforce = {}, {}
+        self.same, self.snap_hubspot, self.snap_salesforce = {}, {}, {}
+        self.needs_history = self.owner_reset = False
+
     @property
     def hubspot_id(self) -> str | None:
         return str(self.hubspot.id) if self.hubspot is not None else None
@@ -267,6 +273,19 @@ class PairSync:
             )
         }
 
+    def contact_links(self, hubspot_ids: Iterable[str]) -> dict[str, RecordLink]:
+        """The contact pair's links of these HubSpot contacts synced as Salesforce contacts
+        (only those have an account, or roles), by HubSpot id."""
+        return {
+            link.hubspot_id: link
+            for link in RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object="contacts",
+                salesforce_type="Contact",
+                hubspot_id__in=hubspot_ids,
+            )
+        }
+
     def split_salesforce_changes(
         self, records: list[dict], sobject: str, *, creates: bool, force: bool = False, make=None
     ) -> tuple[list[Pair], list[dict]]:
@@ -310,6 +329,18 @@ class PairSync:
             else:
                 unlinked.append(obj)
         return pairs, unlinked
+
+    def fields_to_read(self, sobject: str, system: list[str], *extra: str | None) -> list[str]:
+        """The ``sobject`` fields a pair reads: its ``system`` fields the org has (``Id``
+        always), then ``extra`` and every mapped field, each once and in that order (the
+        order is part of the stream's stored query, see ``SyncCursor.query``)."""
+        known = self.ctx.salesforce_fields.get(sobject, {})
+        fields = [f for f in system if f in known or f == "Id"]
+        mapped = (self.ctx.mapped_field(m, sobject) for m in self.ctx.mappings)
+        for name in (*extra, *mapped):
+            if name and name not in fields:
+                fields.append(name)
+        return fields
 
     def hubspot_read(
         self, ids: list[str], *, properties: list[str] | None = None, history: bool = True
@@ -410,6 +441,38 @@ class PairSync:
         if done & set(self._intents.seen):
             self._intents.seen = {h: n for h, n in self._intents.seen.items() if h not in done}
             self._intents.save(update_fields=["seen", "updated_at"])
+
+    def hubspot_partners_named(
+        self,
+        records: list[dict],
+        wanted: dict[str, str],
+        *,
+        external_id: str | None,
+        name_property: str,
+        key: str,
+    ) -> dict[str, Any]:
+        """Unlinked Salesforce records' HubSpot partners (Salesforce id -> HubSpot record):
+        the record ``wanted`` names (Salesforce id -> HubSpot id), and, without an
+        ``external_id``, our own lost create (``hubspot_lost_creates``). A HubSpot record
+        linked already, or whose sync ``key`` names another Salesforce record (another
+        portal's id, say), is nobody's partner here."""
+        objects = self.hubspot_read(sorted(set(wanted.values())))
+        if not external_id:
+            ours = [r for r in records if r["Id"] not in wanted and self.created_by_us(r)]
+            objects.update(
+                self.hubspot_lost_creates(ours, wanted, name_property=name_property, key=key)
+            )
+        linked = self.links_by("hubspot_id", list(objects))
+        partners = {}
+        for record in records:
+            obj = objects.get(wanted.get(record["Id"], ""))
+            if obj is None or str(obj.id) in linked:
+                continue
+            named = (obj.properties or {}).get(key)
+            if named and named != record["Id"]:
+                continue
+            partners[record["Id"]] = obj
+        return partners
 
     def hubspot_lost_creates(
         self, records: list[dict], wanted: dict[str, str], *, name_property: str | None, key: str
@@ -1118,7 +1181,7 @@ class PairSync:
         name: str,
         label: str,
         group: str,
-        description: str,
+        description: str = "",
         unique: bool = True,
         cache_as: str | None = None,
     ) -> None:
@@ -1127,6 +1190,12 @@ class PairSync:
         cache_as = cache_as or name
         if cache_as in self.ctx.hubspot_properties:
             return
+        if not description:
+            noun = HUBSPOT_NOUNS.get(self.object_name)  # (custom objects: none)
+            creates = f"{noun} creates" if noun else "creates"
+            description = (
+                f"Written by the Salesforce integration; keeps {creates} idempotent. Don't edit."
+            )
         definition = {
             "name": name,
             "label": label,
@@ -1147,6 +1216,95 @@ class PairSync:
         SchemaCache.objects.filter(
             integration=self.ctx.integration, system=System.HUBSPOT, object=self.object_name
         ).update(data=list(self.ctx.hubspot_properties.values()))
+
+    def merge_fields(
+        self,
+        pair: Pair,
+        sobject: str,
+        *,
+        left_out: Callable[[str, str], bool] = lambda prop, name: False,
+    ) -> dict | None:
+        """Decide every mapped field of one pair afresh (idempotent: may run twice): the
+        owner by §11, the others by their rule (``merge_mapped``), but for those
+        ``left_out(prop, name)`` names (decided by the pair itself, or refused). For pairs
+        with one Salesforce object (companies, deals). Returns the link's snapshot (None
+        for a new pair)."""
+        pair.clear_decisions()
+        snapshot = pair.link.snapshot if pair.link and pair.link.pk else None
+        creating = pair.salesforce is None
+        sf_time = parse_time((pair.salesforce or {}).get("LastModifiedDate"))
+        for mapping in self.ctx.mappings:
+            name = self.ctx.mapped_field(mapping, sobject)
+            if not name:
+                continue
+            if mapping.hubspot_property == OWNER_PROPERTY:
+                self.merge_owner(pair, name, snapshot)
+                continue
+            if left_out(mapping.hubspot_property, name):
+                continue
+            self.merge_mapped(
+                pair, mapping, name, snapshot=snapshot, sf_time=sf_time, creating=creating
+            )
+        return snapshot
+
+    def mapped_salesforce_unchanged(self, sobject: str, record: dict, snapshot: dict) -> bool:
+        """Whether every mapped Salesforce value equals the link's snapshot (our own write
+        coming back, or an edit of an unmapped field). For pairs with one Salesforce object
+        that define ``hubspot_comparable`` (companies, deals)."""
+        for mapping in self.ctx.mappings:
+            name = self.ctx.mapped_field(mapping, sobject)
+            if not name or not self.ctx.hubspot_writable(mapping.hubspot_property):
+                continue  # (HubSpot computes it: Salesforce's value goes nowhere)
+            if mapping.hubspot_property == OWNER_PROPERTY:
+                if snapshot.get("__salesforce_owner") != (record.get(name) or ""):
+                    return False
+                continue
+            try:
+                kind = self.value_type(sobject, name, mapping.hubspot_property)
+                value = self.salesforce_value_compared(mapping, record, name, kind)
+            except ValueConversionError:
+                return False
+            if snapshot.get(mapping.hubspot_property) != value:
+                return False
+        return True
+
+    def mapped_hubspot_unchanged(self, sobject: str, props: dict, snapshot: dict) -> bool:
+        """Whether every mapped HubSpot value equals the link's snapshot (as
+        ``mapped_salesforce_unchanged``, the other way)."""
+        for mapping in self.ctx.mappings:
+            if not self.ctx.mapped_field(mapping, sobject):
+                continue
+            if self.hubspot_goes_nowhere(mapping, snapshot):
+                continue
+            try:
+                value = self.hubspot_comparable(mapping, props)
+            except ValueConversionError:
+                return False
+            if snapshot.get(mapping.hubspot_property) != value:
+                return False
+        return True
+
+    def hubspot_comparable(self, mapping, props: dict) -> str:
+        """HubSpot's value of a mapped property as it compares with Salesforce's (pairs on one
+        Salesforce object define it, through ``hubspot_mapped_comparable``)."""
+        raise NotImplementedError
+
+    def hubspot_mapped_comparable(self, mapping, props: dict, sobject: str) -> str:
+        """``hubspot_comparable`` as most properties are: the owner as it is, state and
+        country converted (spec §12), the others as ``hubspot_compared``."""
+        prop = mapping.hubspot_property
+        if prop == OWNER_PROPERTY:
+            return props.get(OWNER_PROPERTY) or ""
+        if self.geo_mapped(mapping):  # the org's state and country picklists
+            return self.geo_hubspot_comparable(sobject, prop, props)
+        return self.hubspot_compared(sobject, prop, self.ctx.mapped_field(mapping, sobject), props)
+
+    def hubspot_compared(self, sobject: str, prop: str, name: str, props: dict) -> str:
+        """HubSpot's value of ``prop`` as it compares with Salesforce's ``name``: normalised,
+        and a dropdown option named otherwise than labelled as the picklist value it stands
+        for (``hubspot_option_comparable``)."""
+        value = normalize(props.get(prop), self.value_type(sobject, name, prop))
+        return self.hubspot_option_comparable(prop, value, sobject, name)
 
     def merge_mapped(
         self,
@@ -1172,9 +1330,7 @@ class PairSync:
                 "" if creating else self.salesforce_value_compared(mapping, record, name, kind)
             )
         except ValueConversionError as error:
-            self.record_error(
-                pair, "to_salesforce", "property_value", "INVALID_VALUE", f"{prop}: {error}", [name]
-            )
+            self.invalid_value(pair, "to_salesforce", prop, error, [name])
             return
         last = snapshot.get(prop) if snapshot is not None else None
         rule = SyncRule(mapping.rule)
@@ -1581,6 +1737,28 @@ class PairSync:
             error_ids=[pk for pk, key in untouched if key not in self.not_syncing and taken[pk][3]],
         )
 
+    def retry_salesforce_records(
+        self, ids: list[str], sobject: str, fields: list[str], handle: Callable[..., Any]
+    ) -> None:
+        """Salesforce records a retry asked for, read again by id and handled as changed
+        (``handle(records, None, force=True)``); those gone end their errors."""
+        if not ids:
+            return
+        records = salesforce_by_ids(self.ctx.salesforce, sobject, fields, ids)
+        self.resolve_vanished("salesforce", ids, [r["Id"] for r in records], sobject=sobject)
+        handle(records, None, force=True)
+
+    def retry_hubspot_records(
+        self,
+        ids: list[str],
+        read: Callable[[list[str]], Iterable[Any]],
+        handle: Callable[..., Any],
+    ) -> None:
+        """HubSpot records a retry asked for, read again with ``read`` and handled as changed
+        (``handle(objects, None, force=True)``); those gone end their errors."""
+        if ids:
+            handle(self.hubspot_reread(ids, read), None, force=True)
+
     def resolve_vanished(
         self, prefix: str, asked: Iterable[str], found: Iterable[str], *, sobject: str = ""
     ) -> None:
@@ -1704,12 +1882,7 @@ class PairSync:
                         send(chunk)
                         return
             except (BadRequest, Conflict) as error:
-                if len(chunk) == 1:
-                    failures[key(chunk[0])] = error
-                    return
-                middle = len(chunk) // 2
-                send(chunk[:middle])
-                send(chunk[middle:])
+                split_until_alone(chunk, error, send, lambda i, e: failures.update({key(i): e}))
                 return
             results.extend(result.results)
             failures.update(self.hubspot_failures(result, [key(i) for i in chunk]))
@@ -1743,6 +1916,45 @@ class PairSync:
             for key in keys:  # an error we can't attribute: count every input as failed
                 failed[key] = result.errors[0]
         return failed
+
+    def salesforce_creates_sent(
+        self,
+        creates: list[Pair],
+        sobject: str,
+        *,
+        external_id: str | None,
+        records: list[dict] | None = None,
+    ) -> list[dict]:
+        """Create the records of ``creates`` (their ``to_salesforce``, keyed by their HubSpot
+        ids, or ``records``, one per pair); the answers, in order. Upserted by the
+        ``external_id`` where the org has it: a retry after a lost answer updates, never
+        duplicates. Without it, not retried (the write may have landed) and noted first:
+        the next cycle links what landed instead of creating again
+        (``salesforce_lost_creates``, ``hubspot_lost_creates``)."""
+        if records is None:
+            records = [
+                {external_id: p.hubspot_id, **p.to_salesforce} if external_id else p.to_salesforce
+                for p in creates
+            ]
+        if external_id:
+            return each_chunk_retried(
+                lambda chunk: self.ctx.salesforce.collections_upsert(
+                    sobject=sobject, external_id_field=external_id, records=chunk
+                ),
+                records,
+                SALESFORCE_COLLECTION,
+            )
+        self.salesforce_creates_intended(creates)
+        return self.ctx.salesforce.collections_create(sobject=sobject, records=records)
+
+    def salesforce_create_landed(self, pair: Pair, result: dict) -> bool:
+        """Whether Salesforce made the pair's record (counted); a refused one fails alone."""
+        if result.get("success"):
+            self.counts["created_in_salesforce"] += 1
+            return True
+        pair.salesforce_failed = True
+        self.record_salesforce_failure(pair, result)
+        return False
 
     def record_salesforce_failure(self, pair: Pair, result: dict) -> None:
         first = (result.get("errors") or [{}])[0]
@@ -1778,11 +1990,7 @@ class PairSync:
                     )
                 )
             except (BadRequest, Conflict) as error:
-                if len(chunk) == 1:
-                    failures.append((chunk[0], error))
-                    return
-                send(chunk[: len(chunk) // 2])
-                send(chunk[len(chunk) // 2 :])
+                split_until_alone(chunk, error, send, lambda i, e: failures.append((i, e)))
                 return
             for error in result.errors:
                 context = getattr(error, "context", None) or {}
@@ -1823,6 +2031,15 @@ class PairSync:
             context=error_context(error),  # names the property of a unique-value clash
         )
         self.record_error(pair, "to_hubspot", error_type.key, category, message, [])
+
+    def invalid_value(
+        self, pair: Pair, direction: str, name: str, error: Exception, fields: list[str]
+    ) -> None:
+        """A value of ``name`` that doesn't convert (``ValueConversionError``): an error on
+        the record, about that field alone (the record's other fields sync)."""
+        self.record_error(
+            pair, direction, "property_value", "INVALID_VALUE", f"{name}: {error}", fields
+        )
 
     def record_error(
         self,
@@ -2275,6 +2492,44 @@ def rows_insert(model: type[models.Model], objs: list, *, batch_size: int = 500)
             ):
                 setattr(obj, pk.attname, row[0])
                 obj._state.adding, obj._state.db = False, db
+
+
+def split_until_alone(
+    chunk: list[dict],
+    error: Exception,
+    send: Callable[[list[dict]], None],
+    refused: Callable[[dict, Exception], None],
+) -> None:
+    """A batch HubSpot rejected as a whole (it validates batches as a whole): each half is
+    sent again, until the bad inputs stand alone and are ``refused`` with their error, so
+    one bad input never blocks the others."""
+    if len(chunk) == 1:
+        refused(chunk[0], error)
+        return
+    middle = len(chunk) // 2
+    send(chunk[:middle])
+    send(chunk[middle:])
+
+
+def association_input(
+    from_id: str, to_id: str, type_id: int, category: str = "HUBSPOT_DEFINED"
+) -> dict:
+    """One input of a HubSpot association batch create (``hubspot_associate``)."""
+    return {
+        "from": {"id": from_id},
+        "to": {"id": to_id},
+        "types": [{"associationCategory": category, "associationTypeId": type_id}],
+    }
+
+
+def dissociation_input(from_id: str, to_ids: Iterable[str]) -> dict:
+    """One input of a HubSpot association batch archive (``hubspot_dissociate``)."""
+    return {"from": {"id": from_id}, "to": [{"id": to_id} for to_id in to_ids]}
+
+
+def record_ids(keys: Iterable[str], side: str) -> list[str]:
+    """The ids of the record keys (``<side>:<id>``) on ``side`` ("hubspot", "salesforce")."""
+    return sorted({k.split(":", 1)[1] for k in keys if k.startswith(f"{side}:")})
 
 
 def salesforce_version(record: dict) -> Version:

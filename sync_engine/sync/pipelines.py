@@ -21,6 +21,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -389,21 +390,12 @@ class Pipelines:
     def create_pipeline(
         self, key: str, label: str, order: int, stages: list[str], metadata: dict
     ) -> SyncedPipeline:
-        body = {
-            "label": label,
-            "displayOrder": 100 + order,
-            "stages": [
-                {"label": name, "displayOrder": i, "metadata": metadata[name]}
-                for i, name in enumerate(stages)
-            ],
-        }
-        created = self.ctx.hubspot.call(
-            "crm.pipelines.pipelines_api",
-            "create",
+        created = hubspot_pipeline_create(
+            self.ctx.hubspot,
             OBJECT,
-            body,
-            operation=f"{OBJECT}.pipelines.create",
-            sent=1,
+            label=label,
+            order=100 + order,
+            stages=[(name, metadata[name]) for name in stages],
         )
         return SyncedPipeline(
             key=key,
@@ -441,15 +433,12 @@ class Pipelines:
                 current = {k: str(v) for k, v in (stage.metadata or {}).items()}
                 wanted = {**current, **metadata[name]}
                 if current != wanted or stage.display_order != order:
-                    self.ctx.hubspot.call(
-                        "crm.pipelines.pipeline_stages_api",
-                        "update",
+                    hubspot_stage_update(
+                        self.ctx.hubspot,
                         OBJECT,
                         pipeline.id,
                         str(stage.id),
                         {"displayOrder": order, "metadata": wanted},
-                        operation=f"{OBJECT}.pipelines.stages.update",
-                        sent=1,
                     )
                     self.ctx.counts["pipeline_stages_updated"] += 1
             pipeline.stages[name] = str(stage.id)
@@ -473,17 +462,63 @@ class Pipelines:
             pipeline.stages[name] = str(stage.id)
 
     def create_stage(self, pipeline: SyncedPipeline, name: str, order: int, metadata: dict):
-        stage = self.ctx.hubspot.call(
-            "crm.pipelines.pipeline_stages_api",
-            "create",
-            OBJECT,
-            pipeline.id,
-            {"label": name, "displayOrder": order, "metadata": metadata[name]},
-            operation=f"{OBJECT}.pipelines.stages.create",
-            sent=1,
+        stage = hubspot_stage_create(
+            self.ctx.hubspot, OBJECT, pipeline.id, label=name, order=order, metadata=metadata[name]
         )
         self.ctx.counts["pipeline_stages_created"] += 1
         return stage
+
+
+# HubSpot's pipeline API, one call each (deal pipelines here, ticket pipelines in tickets.py).
+def hubspot_pipeline_create(
+    hubspot, object_type: str, *, label: str, order: int, stages: list[tuple[str, dict]]
+) -> Any:
+    """A new pipeline of ``object_type`` with ``stages`` ((label, metadata), in order)."""
+    body = {
+        "label": label,
+        "displayOrder": order,
+        "stages": [
+            {"label": name, "displayOrder": i, "metadata": metadata}
+            for i, (name, metadata) in enumerate(stages)
+        ],
+    }
+    return hubspot.call(
+        "crm.pipelines.pipelines_api",
+        "create",
+        object_type,
+        body,
+        operation=f"{object_type}.pipelines.create",
+        sent=1,
+    )
+
+
+def hubspot_stage_create(
+    hubspot, object_type: str, pipeline_id: str, *, label: str, order: int, metadata: dict
+) -> Any:
+    return hubspot.call(
+        "crm.pipelines.pipeline_stages_api",
+        "create",
+        object_type,
+        pipeline_id,
+        {"label": label, "displayOrder": order, "metadata": metadata},
+        operation=f"{object_type}.pipelines.stages.create",
+        sent=1,
+    )
+
+
+def hubspot_stage_update(
+    hubspot, object_type: str, pipeline_id: str, stage_id: str, changes: dict
+) -> None:
+    hubspot.call(
+        "crm.pipelines.pipeline_stages_api",
+        "update",
+        object_type,
+        pipeline_id,
+        stage_id,
+        changes,
+        operation=f"{object_type}.pipelines.stages.update",
+        sent=1,
+    )
 
 
 def _stored_state(integration) -> dict:

@@ -96,7 +96,16 @@ from .changes import (
     with_retries,
 )
 from .context import CycleContext
-from .pair import OWNER_PROPERTY, Pair, PairSync, hubspot_version, salesforce_version
+from .pair import (
+    OWNER_PROPERTY,
+    Pair,
+    PairSync,
+    association_input,
+    dissociation_input,
+    hubspot_version,
+    salesforce_version,
+)
+from .pipelines import hubspot_pipeline_create, hubspot_stage_create, hubspot_stage_update
 from .rules import Side, latest_wins
 from .values import ZONED_DATE, ValueConversionError, normalize, to_salesforce
 
@@ -254,35 +263,25 @@ def pipeline_create(
     """A new HubSpot ticket pipeline whose stages are the case statuses (``closed`` ones in
     the CLOSED ticket state); returns the settings entry (``pipeline``, ``stages`` by status,
     ``managed``)."""
-    body = {
-        "label": label,
-        "displayOrder": 100,
-        "stages": [
-            {"label": s, "displayOrder": i, "metadata": {"ticketState": _state(closed(s))}}
-            for i, s in enumerate(statuses or ["New", "Closed"])
-        ],
-    }
-    created = hubspot.call(
-        "crm.pipelines.pipelines_api",
-        "create",
+    created = hubspot_pipeline_create(
+        hubspot,
         OBJECT,
-        body,
-        operation=f"{OBJECT}.pipelines.create",
-        sent=1,
+        label=label,
+        order=100,
+        stages=[(s, {"ticketState": _state(closed(s))}) for s in statuses or ["New", "Closed"]],
     )
     stages = {s.label: str(s.id) for s in created.stages}
     return {"pipeline": str(created.id), "stages": stages, "managed": True}
 
 
 def stage_create(hubspot, *, pipeline_id: str, status: str, order: int, closed: bool) -> str:
-    created = hubspot.call(
-        "crm.pipelines.pipeline_stages_api",
-        "create",
+    created = hubspot_stage_create(
+        hubspot,
         OBJECT,
         pipeline_id,
-        {"label": status, "displayOrder": order, "metadata": {"ticketState": _state(closed)}},
-        operation=f"{OBJECT}.pipelines.stages.create",
-        sent=1,
+        label=status,
+        order=order,
+        metadata={"ticketState": _state(closed)},
     )
     return str(created.id)
 
@@ -403,8 +402,6 @@ class TicketSync(PairSync):
             name=KEY_PROPERTY,
             label="Salesforce case id (sync key)",
             group="ticketinformation",
-            description="Written by the Salesforce integration; keeps ticket creates "
-            "idempotent. Don't edit.",
         )
         self._key_ready = True
 
@@ -508,15 +505,8 @@ class TicketSync(PairSync):
             if wanted == current:
                 continue
             try:
-                self.ctx.hubspot.call(
-                    "crm.pipelines.pipeline_stages_api",
-                    "update",
-                    OBJECT,
-                    entry["pipeline"],
-                    str(stage.id),
-                    {"metadata": wanted},
-                    operation=f"{OBJECT}.pipelines.stages.update",
-                    sent=1,
+                hubspot_stage_update(
+                    self.ctx.hubspot, OBJECT, entry["pipeline"], str(stage.id), {"metadata": wanted}
                 )
             except RemoteError as error:
                 log.warning("aligning ticket stage %r failed: %s", status, error)
@@ -562,12 +552,7 @@ class TicketSync(PairSync):
 
     # --- reading --------------------------------------------------------------------------
     def case_fields(self) -> list[str]:
-        fields = [f for f in SYSTEM_FIELDS if f in self.case_fields_known or f == "Id"]
-        for mapping in self.ctx.mappings:
-            name = self.ctx.mapped_field(mapping, SOBJECT)
-            if name and name not in fields:
-                fields.append(name)
-        return fields
+        return self.fields_to_read(SOBJECT, SYSTEM_FIELDS)
 
     def sync_salesforce_changes(self) -> None:
         stream = SoqlStream(
@@ -599,14 +584,7 @@ class TicketSync(PairSync):
                 ended_because=SyncError.EndedBecause.DELETED,
             )
         fresh = [r for r in fresh if not r.get("IsDeleted")]
-        links = {
-            link.salesforce_id: link
-            for link in RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                object=OBJECT,
-                salesforce_id__in=[r["Id"] for r in fresh],
-            )
-        }
+        links = self.links_by("salesforce_id", [r["Id"] for r in fresh])
         pairs = []
         for record in fresh:
             pair = TicketPair(SOBJECT, record, None, links.get(record["Id"]))
@@ -765,9 +743,7 @@ class TicketSync(PairSync):
                     prop, normalize(record.get(name), self.value_type(SOBJECT, name, prop))
                 )
             except ValueConversionError as error:
-                self.record_error(
-                    pair, "to_hubspot", "property_value", "INVALID_VALUE", f"{prop}: {error}", []
-                )
+                self.invalid_value(pair, "to_hubspot", prop, error, [])
         if any(m.hubspot_property == STAGE for m in self.ctx.mappings) or pair.link is None:
             values.update(self.stage_values(pair))
         creating = pair.link is None
@@ -1238,14 +1214,7 @@ class TicketSync(PairSync):
         fresh, handled = self.fresh_versions(
             objects, cursor, force=False, version=lambda o: hubspot_version(o, MODIFIED)
         )
-        links = {
-            link.hubspot_id: link
-            for link in RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                object=OBJECT,
-                hubspot_id__in=[str(o.id) for o in fresh],
-            )
-        }
+        links = self.links_by("hubspot_id", [str(o.id) for o in fresh])
         pairs = []
         # Tickets with nothing to write: their errors end, but the types they keep open.
         settled: dict[frozenset[str], list[str]] = defaultdict(list)
@@ -1384,14 +1353,7 @@ class TicketSync(PairSync):
                     case, self.ctx.field_type(SOBJECT, name), self.value_type(SOBJECT, name, prop)
                 )
             except ValueConversionError as error:
-                self.record_error(
-                    pair,
-                    "to_salesforce",
-                    "property_value",
-                    "INVALID_VALUE",
-                    f"{prop}: {error}",
-                    [name],
-                )
+                self.invalid_value(pair, "to_salesforce", prop, error, [name])
                 return
         pair.snap_salesforce[prop] = value
 
@@ -1477,20 +1439,9 @@ class TicketSync(PairSync):
                 if paused or snapshot.get(f"__paused_{kind}"):
                     pair.same[f"__paused_{kind}"] = want if paused else ""
                 if old and old != target:
-                    removals.append({"from": {"id": pair.hubspot_id}, "to": [{"id": old}]})
+                    removals.append(dissociation_input(pair.hubspot_id, [old]))
                 if target and target != old:
-                    creates.append(
-                        {
-                            "from": {"id": pair.hubspot_id},
-                            "to": {"id": target},
-                            "types": [
-                                {
-                                    "associationCategory": "HUBSPOT_DEFINED",
-                                    "associationTypeId": type_id,
-                                }
-                            ],
-                        }
-                    )
+                    creates.append(association_input(pair.hubspot_id, target, type_id))
                 pair.same[f"__{kind}"] = want
                 pair.same[f"__hs_{kind}"] = target
                 changed.append(pair)
