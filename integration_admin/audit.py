@@ -24,6 +24,8 @@ ACTION_LABELS = {
     "integration.sync_turned_off": gettext_lazy("Sync turned off"),
     "integration.sync_turned_on": gettext_lazy("Sync turned on"),
     "integration.disconnected": gettext_lazy("Disconnected"),
+    "notifications.suspension_email_on": gettext_lazy("Suspension emails turned on"),
+    "notifications.suspension_email_off": gettext_lazy("Suspension emails turned off"),
     "settings.updated": gettext_lazy("Settings changed"),
     "mapping.created": gettext_lazy("Mapping added"),
     "mapping.rule_changed": gettext_lazy("Sync rule changed"),

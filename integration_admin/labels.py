@@ -19,7 +19,8 @@ from sync_engine import services as engine_services
 from sync_engine.budget import ALLOCATION_USED, ORG_LIMIT
 from sync_engine.error_types import ERROR_TYPES
 from sync_engine.imports import CAMPAIGN_PREFIX, STANDARD_TARGETS
-from sync_engine.models import Integration, System
+from sync_engine.models import ImportJob, Integration, System
+from sync_engine.selectors import custom_objects_list
 from sync_engine.services import DISCONNECTED_BY_ADMIN
 from sync_engine.sync import changes, cycle
 from sync_engine.sync.rules import SyncRule
@@ -808,6 +809,40 @@ def hubspot_type_label(hubspot_type: str) -> str:
     return str(label) if label else hubspot_type
 
 
+# A mapping row's "Mismatched types" warning (spec §4 item 7), by the side whose type changed
+# since the mapping was made (``sync_engine.selectors.TypeMismatch``).
+TYPE_MISMATCH_TEXTS: dict[str, Promise] = {
+    "salesforce": _(
+        "The Salesforce field is now %(salesforce_type)s, and a HubSpot %(hubspot_type)s "
+        "property can't map to it: values can't sync reliably. Change the field type back in "
+        "Salesforce, then Refresh properties and fields; or map another field."
+    ),
+    "hubspot": _(
+        "The HubSpot property is now %(hubspot_type)s, which can't map to a Salesforce "
+        "%(salesforce_type)s field: values can't sync reliably. Change the property type back "
+        "in HubSpot, then Refresh properties and fields; or map another property."
+    ),
+    "both": _(
+        "The HubSpot property is now %(hubspot_type)s and the Salesforce field "
+        "%(salesforce_type)s, types that can't map to each other: values can't sync reliably. "
+        "Change a type back, then Refresh properties and fields; or map other fields."
+    ),
+}
+
+
+def type_mismatch_text(mismatch) -> str:
+    """A ``TypeMismatch`` for the mapping row, its types named as HubSpot's and Salesforce's
+    own screens name them ("Single-line text", "Number"); "" for none."""
+    if mismatch is None:
+        return ""
+    return str(TYPE_MISMATCH_TEXTS[mismatch.changed]) % {
+        "hubspot_type": hubspot_type_label(mismatch.hubspot_type),
+        "salesforce_type": SALESFORCE_TYPE_LABELS.get(
+            mismatch.salesforce_type, mismatch.salesforce_type
+        ),
+    }
+
+
 def _template_pattern(template: str) -> re.Pattern:
     """The texts ``template`` writes: its own words, any text for each part in braces."""
     pattern = ""
@@ -893,3 +928,26 @@ def target_label(key: str, custom: dict[str, dict[str, str]] | None = None, name
             "campaign": name or key.removeprefix(CAMPAIGN_PREFIX)
         }
     return (custom or {}).get(key, {}).get("label", key)
+
+
+CUSTOM_HELP = _("Records become HubSpot %(object)s records, matched by their sync key.")
+
+
+def custom_labels(integration: Integration) -> dict[str, dict[str, str]]:
+    """``custom:<n>`` -> its ``label`` ("Salesforce Project (Project__c)") and ``help``, for
+    :func:`target_label` (1 query)."""
+    labels = {}
+    for row in custom_objects_list(integration=integration):
+        settings = row["settings"]
+        name = f"{settings.salesforce_label or settings.salesforce_object}"
+        labels[row["object"]] = {
+            "label": _("Salesforce %(object)s")
+            % {"object": f"{name} ({settings.salesforce_object})"},
+            "help": CUSTOM_HELP % {"object": settings.hubspot_label or settings.hubspot_object},
+        }
+    return labels
+
+
+def job_label(job: ImportJob, custom: dict[str, dict[str, str]] | None = None) -> str:
+    """What an import is of, as the Import page (and the API) call it."""
+    return target_label(job.object, custom, job.object_label)

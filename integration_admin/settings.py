@@ -205,6 +205,28 @@ HUBSPOT_API_URL = os.environ.get("HUBSPOT_API_URL", "https://api.hubapi.com")
 # HubSpot admits 5 search requests per second per account; searches are paced to it.
 HUBSPOT_SEARCHES_PER_SECOND = int(os.environ.get("HUBSPOT_SEARCHES_PER_SECOND", "5"))
 
+# The dashboard's address as people reach it, for links in emails (a worker has no request).
+SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{os.environ.get('WEB_PORT', '8000')}")
+# Email (the suspension email admins ask for on the Connection page). With EMAIL_HOST set it
+# goes out by SMTP; without, each email is written as a file under var/mail, so `make run`
+# sends nothing anywhere.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587" if _env_bool("EMAIL_USE_TLS") else "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL")
+# A mail server that doesn't answer holds the worker that sends for at most this long.
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "hubspot-salesforce-sync@localhost")
+
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated call gets 401 with "WWW-Authenticate: Token".
     "DEFAULT_AUTHENTICATION_CLASSES": [

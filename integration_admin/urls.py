@@ -7,6 +7,7 @@ from .api.views import DocsView
 from .views import actions, companies, connection, errors, health, mappings, objects, pages
 from .views import custom_objects as custom_objects_views
 from .views import imports as imports_views
+from .views import notifications as notifications_views
 from .views import tickets as tickets_views
 
 OBJECTS = ("contacts", "companies", "deals", "tickets", "activities")
@@ -96,6 +97,11 @@ urlpatterns = [
     ),
     path("connection/sync/", connection.sync_switch, name="sync_switch"),
     path("connection/disconnect/", connection.disconnect, name="disconnect"),
+    path(
+        "connection/suspension-email/",
+        notifications_views.suspension_email,
+        name="suspension_email",
+    ),
     path("audit/", pages.audit_log, name="audit_log"),
     # Import from Salesforce
     path("import/", imports_views.imports_page, name="imports"),

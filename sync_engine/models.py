@@ -77,6 +77,9 @@ class Integration(models.Model):
     sync_changed_at = models.DateTimeField(null=True, blank=True)
     # The username at the time ("" for the system): shown in the header without a join.
     sync_changed_by = models.CharField(max_length=150, blank=True, default="")
+    # When the people who asked (``SuspensionEmail``) were emailed about a suspension: one email
+    # per suspension, not one per cycle (``sync_engine.notifications``).
+    suspension_emailed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -206,6 +209,25 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class SuspensionEmail(models.Model):
+    """Someone who asked to be emailed when the integration is suspended (spec §4): a row
+    while they want it. Sent to those who are integration admins at the time."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The language the dashboard spoke to them when they asked: the email's ("" for the default).
+    language = models.CharField(max_length=10, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "user"], name="suspension_email_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.integration})"
 
 
 # --- sync configuration ---------------------------------------------------------------------

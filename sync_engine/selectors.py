@@ -716,6 +716,35 @@ def pairs_switched_on(*, integration: Integration) -> set[str]:
     return on | {n for n in SETTINGS_CLASSES if n not in rows and starts_enabled(n)}
 
 
+def pairs_to_sync(*, integration: Integration) -> list[str]:
+    """The pairs switched on, custom objects included (after the standard ones, as a cycle
+    runs them; 1 query): what *Sync now* syncs."""
+    on = pairs_switched_on(integration=integration)
+    standard = [name for name in SETTINGS_CLASSES if name in on]
+    return standard + sorted(on - set(standard), key=lambda name: (len(name), name))
+
+
+# Why a sync queued by hand doesn't run at once (``sync_waits_because``).
+WAITS_SYNC_OFF = "sync_off"
+WAITS_NOT_CONNECTED = "not_connected"
+WAITS_ON_HOLD = "on_hold"  # paused or suspended
+WAITS_PAIR_OFF = "pair_off"
+
+
+def sync_waits_because(*, integration: Integration, object_name: str = "") -> str:
+    """Why a resync queued now won't run at once (one of the ``WAITS_*`` codes, the pair
+    switched off only when ``object_name`` is given: 1 query then); "" when it runs now."""
+    if not integration.sync_enabled:
+        return WAITS_SYNC_OFF
+    if integration.state == Integration.State.DISCONNECTED:
+        return WAITS_NOT_CONNECTED
+    if integration.state in (Integration.State.PAUSED, Integration.State.SUSPENDED):
+        return WAITS_ON_HOLD
+    if object_name and object_name not in pairs_switched_on(integration=integration):
+        return WAITS_PAIR_OFF
+    return ""
+
+
 PERSON_TYPES = ("Contact", "Lead")
 
 
@@ -1053,6 +1082,7 @@ def engine_key_properties(object_name: str) -> frozenset[str]:
 
     keys = {
         *contacts.LINK_PROPERTY.values(),
+        contacts.CAMPAIGNS_PROPERTY,  # written from Salesforce's campaign members only
         companies.LINK_PROPERTY,
         companies.KEY_PROPERTY,
         deals.LINK_PROPERTY,
@@ -1070,6 +1100,52 @@ def engine_key_properties(object_name: str) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
+class TypeMismatch:
+    """The types a stored mapping's property and field meet as now that one of them changed
+    (HubSpot's "type (fieldType)", Salesforce's describe type): ones §8.1 doesn't let map,
+    so values fail on each record, or change meaning (text read as a checkbox), on the way.
+    ``changed``: the side whose type changed, "hubspot", "salesforce" or "both"."""
+
+    hubspot_type: str
+    salesforce_type: str
+    changed: str
+
+
+def mapping_type_mismatch(
+    mapping: FieldMapping, prop: dict | None, salesforce_types: dict[str, str]
+) -> TypeMismatch | None:
+    """Whether ``mapping`` no longer maps types §8.1 allows, though it did as stored: its
+    HubSpot property (``prop``, as the schema cache holds it) or its field (``salesforce_types``:
+    Salesforce object -> the type of the mapping's field there) changed type since (an admin
+    made a Text field a Number). Only mappings that keep the types they were checked with
+    (custom ones): defaults pair standard fields and properties, whose types can't change,
+    and some the engine converts itself (a ranges dropdown and a number). A property or
+    field gone is ``never_syncs``'s, not this."""
+    from .sync.values import is_compatible
+
+    was_hs = (mapping.hubspot_type, mapping.hubspot_field_type)
+    was_sf = mapping.salesforce_type
+    if prop is None or mapping.rule == SyncRule.DONT_SYNC or not (all(was_hs) and was_sf):
+        return None
+    if not is_compatible(hs_type=was_hs[0], hs_field_type=was_hs[1], sf_type=was_sf):
+        return None  # stored unchecked: no change to tell of
+    now_hs = (prop.get("type") or "", prop.get("fieldType") or "")
+    for sf_type in salesforce_types.values():
+        if not (all(now_hs) and sf_type):
+            continue  # a schema without types (an old cache) tells of no change
+        if is_compatible(hs_type=now_hs[0], hs_field_type=now_hs[1], sf_type=sf_type):
+            continue
+        changed = {"hubspot"} if was_hs != now_hs else set()
+        changed |= {"salesforce"} if was_sf != sf_type else set()
+        return TypeMismatch(
+            hubspot_type=f"{now_hs[0]} ({now_hs[1]})",
+            salesforce_type=sf_type,
+            changed=changed.pop() if len(changed) == 1 else "both",
+        )
+    return None
+
+
+@dataclass(frozen=True)
 class SchemaOptions:
     """What the mapping editor's pickers offer: HubSpot properties and Salesforce fields."""
 
@@ -1081,6 +1157,8 @@ class SchemaOptions:
     # Salesforce object -> its fields read-only for the integration user. Lead and Contact
     # may differ, and ``salesforce`` shows each shared field once.
     read_only_on: dict[str, frozenset[str]] = dataclass_field(default_factory=dict)
+    # Salesforce object -> field name -> its type there (Lead's and Contact's may differ).
+    types_on: dict[str, dict[str, str]] = dataclass_field(default_factory=dict)
 
     @cached_property
     def hubspot_names(self) -> frozenset[str]:
@@ -1135,6 +1213,20 @@ class SchemaOptions:
         if mapping.salesforce_field in self.read_only_fields:
             return "both"
         return "hubspot" if mapping.rule == SyncRule.ALWAYS_USE_SALESFORCE else ""
+
+    def mismatched_types(self, mapping: FieldMapping) -> TypeMismatch | None:
+        """The types a stored mapping now meets as, when a type changed since it was made to
+        ones that can't map (``mapping_type_mismatch``), on the fields the mapping uses."""
+        if not self.complete:
+            return None
+        prop = next((p for p in self.hubspot if p["name"] == mapping.hubspot_property), None)
+        types = {
+            sobject: fields[mapping.field_for(sobject)]
+            for sobject, fields in self.types_on.items()
+            if (not mapping.salesforce_fields or sobject in mapping.salesforce_fields)
+            and mapping.field_for(sobject) in fields
+        }
+        return mapping_type_mismatch(mapping, prop, types)
 
     def salesforce_missing(self, mapping: FieldMapping) -> bool:
         """Whether none of the pair's Salesforce objects the mapping writes has its field any
@@ -1219,6 +1311,7 @@ def schema_options(
     fetched = []
     read = set()
     read_only_on: dict[str, frozenset[str]] = {}
+    types_on: dict[str, dict[str, str]] = {}
     order = {name: n for n, name in enumerate(salesforce_objects)}
     for row in sorted(rows, key=lambda r: order.get(r.object, -1)):
         fetched.append(row.fetched_at)
@@ -1227,6 +1320,7 @@ def schema_options(
             hubspot = sorted(row.data, key=lambda p: (p.get("label") or p["name"]).lower())
             continue
         read_only_on[row.object] = frozenset(f["name"] for f in row.data if read_only_field(f))
+        types_on[row.object] = {f["name"]: f.get("type", "") for f in row.data}
         for field in row.data:
             entry = salesforce.setdefault(field["name"], {**field, "objects": [], "labels": []})
             entry["objects"].append(row.object)
@@ -1241,6 +1335,7 @@ def schema_options(
         fetched_at=min(fetched) if fetched else None,
         object_name=object_name,
         read_only_on=read_only_on,
+        types_on=types_on,
         complete={(System.HUBSPOT, object_name)}
         | {(System.SALESFORCE, o) for o in salesforce_objects}
         <= read,

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -28,6 +28,7 @@ from .models import (
     AuditEvent,
     FieldMapping,
     HubSpotConnection,
+    ImportJob,
     Integration,
     ObjectSync,
     RecordLink,
@@ -56,6 +57,9 @@ from .sync.geo import address_picklist_describe
 from .sync.registry import PAIR_CLASSES
 from .sync.rules import SyncRule
 from .sync.values import default_mappings, is_compatible, read_only_field
+
+if TYPE_CHECKING:
+    from .selectors import RecordHistory
 
 
 # --- audit and ledger ---------------------------------------------------------------------
@@ -1693,6 +1697,276 @@ def record_resync(
             )
         )
     return request
+
+
+# --- asked for by hand: Sync now, one record's sync, Disconnect -------------------------------
+# The pages and the API call these and word the outcome each their own way (the engine only
+# says what happened, by code).
+
+# Why *Sync now* started no cycle (``SyncStarted.refused``).
+SYNC_NOW_SUSPENDED = "suspended"
+SYNC_NOW_NOT_CONNECTED = "not_connected"
+SYNC_NOW_ALLOCATION_USED = "allocation_used"  # paused, and the allocation still used up
+SYNC_NOW_SYNC_OFF = "sync_off"
+
+
+@dataclass(frozen=True)
+class SyncStarted:
+    """What *Sync now* did: the pairs its cycle syncs (none when every pair is off), or why it
+    started none (``refused``: a ``SYNC_NOW_*`` code)."""
+
+    objects: list[str] = dataclass_field(default_factory=list)
+    refused: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+
+def _sync_now_refused(integration: Integration) -> str:
+    state = integration.state
+    if state == Integration.State.SUSPENDED:
+        return SYNC_NOW_SUSPENDED
+    if state not in (Integration.State.CONNECTED, Integration.State.PAUSED):
+        return SYNC_NOW_NOT_CONNECTED
+    # Paused with calls freed up meanwhile: the cycle looks again, and ends the pause.
+    if state == Integration.State.PAUSED:
+        remaining = budget_remaining(integration=integration, system=System.SALESFORCE)
+        if remaining is not None and remaining <= 0:
+            return SYNC_NOW_ALLOCATION_USED
+    if not integration.sync_enabled:
+        return SYNC_NOW_SYNC_OFF
+    return ""
+
+
+def integration_sync_now(
+    *, integration: Integration, actor: AbstractBaseUser | None = None
+) -> SyncStarted:
+    """*Sync now*: one cycle over every pair switched on, started on a worker once the
+    transaction commits (in dependency order, sharing one change probe). Audit-logged.
+    Refused while suspended, not connected, paused with the allocation used up, or with the
+    whole sync off."""
+    from .selectors import pairs_to_sync
+    from .tasks import sync_pairs
+
+    refused = _sync_now_refused(integration)
+    if refused:
+        return SyncStarted(refused=refused)
+    objects = pairs_to_sync(integration=integration)
+    with transaction.atomic():
+        transaction.on_commit(
+            lambda: sync_pairs.delay(
+                integration_id=integration.pk, object_names=list(objects), trigger="manual"
+            )
+        )
+        if objects:
+            audit_event_record(
+                action="sync.requested",
+                integration=integration,
+                actor=actor,
+                details={"objects": objects, "trigger": "manual"},
+            )
+    return SyncStarted(objects=objects)
+
+
+# Why one record's sync wasn't queued (``RecordSyncRequest.refused``).
+RECORD_UNREADABLE = "unreadable"  # what was typed is no record id, HubSpot address or email
+RECORD_PAIR_OFF = "pair_off"
+RECORD_NOT_FOUND = "not_found"  # HubSpot has no such record
+RECORD_NO_EMAIL = "no_email"  # a contact without one can't be matched
+RECORD_LIST_MISSING = "list_missing"  # the inclusion list is gone from HubSpot
+RECORD_NOT_IN_LIST = "not_in_list"  # the inclusion list keeps it out
+RECORD_UNAVAILABLE = "unavailable"  # HubSpot couldn't be asked: try again later
+
+# A record's address in HubSpot: ``…/record/0-1/<id>`` (or the older ``…/contact/<id>``).
+CONTACT_ADDRESS = re.compile(r"/(?:record/0-1|contact)/(\d{1,30})/?(?:[?#].*)?$")
+COMPANY_ADDRESS = re.compile(r"/(?:record/0-2|company)/(\d{1,30})/?(?:[?#].*)?$")
+
+
+@dataclass(frozen=True)
+class RecordSyncRequest:
+    """What asking one record to sync again did (its page's *Resync*, a tab's *Sync a …*):
+    queued, or why not (``refused``: a ``RECORD_*`` code, with what it names)."""
+
+    object_name: str
+    record_key: str = ""  # hubspot:<id> or salesforce:<id>, once known
+    name: str = ""  # its name in HubSpot, when HubSpot was asked
+    refused: str = ""
+    asked: str = ""  # the email address or record id read from what was typed
+    list_id: str = ""  # the inclusion list, for RECORD_LIST_MISSING / RECORD_NOT_IN_LIST
+    error: str = ""  # why HubSpot couldn't be asked, for RECORD_UNAVAILABLE
+    errors_queued: int = 0  # its current errors, queued for a retry with it
+    waits: str = ""  # why the queued sync doesn't run at once (``sync_waits_because``)
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+    @property
+    def unavailable(self) -> bool:
+        """Refused only because HubSpot couldn't be reached (an outage, not bad input)."""
+        return self.refused == RECORD_UNAVAILABLE
+
+    @property
+    def record_id(self) -> str:
+        return self.record_key.partition(":")[2]
+
+
+def _record_id_from(text: str, address: re.Pattern) -> str | None:
+    """The record id an admin typed, or read from the record's HubSpot ``address`` (a pattern
+    whose group is the id) they pasted."""
+    text = text.strip()
+    if text.isdigit() and len(text) <= 30:
+        return text
+    found = address.search(text)
+    return found.group(1) if found else None
+
+
+def _record_sync_queue(
+    integration: Integration,
+    object_name: str,
+    record_id: str,
+    name: str,
+    actor: AbstractBaseUser | None,
+) -> RecordSyncRequest:
+    """Queue HubSpot record ``record_id`` for the next cycle (started once stored)."""
+    from .selectors import sync_waits_because
+
+    record_key = f"hubspot:{record_id}"
+    record_resync(
+        integration=integration, object_name=object_name, record_key=record_key, actor=actor
+    )
+    return RecordSyncRequest(
+        object_name=object_name,
+        record_key=record_key,
+        name=name,
+        waits=sync_waits_because(integration=integration, object_name=object_name),
+    )
+
+
+def record_resync_with_errors(
+    *, integration: Integration, history: RecordHistory, actor: AbstractBaseUser | None = None
+) -> RecordSyncRequest:
+    """A record's *Resync* (``history``: the record as ``record_history`` read it): the whole
+    record syncs again on the next cycle, started now, errors or not (e.g. values a new
+    mapping didn't backfill), its current errors queued for a retry with it. Audit-logged."""
+    from .selectors import sync_waits_because
+
+    ids = [error.pk for error in history.current]
+    with transaction.atomic():
+        if ids:
+            sync_errors_request_resync(integration=integration, actor=actor, error_ids=ids)
+        record_resync(
+            integration=integration,
+            object_name=history.object,
+            record_key=history.record_key,
+            salesforce_type=history.link.salesforce_type if history.link else "",
+            actor=actor,
+        )
+    return RecordSyncRequest(
+        object_name=history.object,
+        record_key=history.record_key,
+        errors_queued=len(ids),
+        waits=sync_waits_because(integration=integration, object_name=history.object),
+    )
+
+
+def contact_sync_request(
+    *, integration: Integration, contact: str, actor: AbstractBaseUser | None = None
+) -> RecordSyncRequest:
+    """*Sync a contact*: one HubSpot contact (``contact``: its email address or record id,
+    or its HubSpot address, as typed or pasted) syncs on the next cycle whatever its modified
+    date, e.g. one skipped while it was outside the inclusion list, which no change query sees
+    again until it changes. HubSpot is asked first (one call, two with an inclusion list), so
+    a typo or a contact the list keeps out isn't queued. Audit-logged."""
+    from .selectors import (
+        hubspot_contact_find,
+        hubspot_contact_in_list,
+        inclusion_list_missing,
+        record_query_kinds,
+    )
+
+    def refused(reason: str, **what: str) -> RecordSyncRequest:
+        return RecordSyncRequest(object_name="contacts", refused=reason, **what)
+
+    contact = contact.strip()
+    if "@" in contact:
+        key = contact if record_query_kinds(contact) == ("email",) else None
+    else:
+        key = _record_id_from(contact, CONTACT_ADDRESS)
+    if key is None:
+        return refused(RECORD_UNREADABLE)
+    row = object_sync_get_or_create(integration=integration, object_name="contacts")
+    if not row.enabled:
+        return refused(RECORD_PAIR_OFF)
+    list_id = settings_for("contacts", row.options).inclusion_list_id
+    try:
+        found = hubspot_contact_find(integration=integration, key=key)
+        if found is None:
+            return refused(RECORD_NOT_FOUND, asked=key)
+        who = {"record_key": f"hubspot:{found['id']}", "name": found["label"]}
+        if not found["email"]:
+            return refused(RECORD_NO_EMAIL, **who)
+        # A list HubSpot no longer has (the last cycle found it gone) isn't asked about.
+        if list_id and inclusion_list_missing(integration=integration) == str(list_id):
+            return refused(RECORD_LIST_MISSING, list_id=str(list_id), **who)
+        if list_id and not hubspot_contact_in_list(
+            integration=integration, contact_id=found["id"], list_id=list_id
+        ):
+            return refused(RECORD_NOT_IN_LIST, list_id=str(list_id), **who)
+    except ConnectorError as error:
+        return refused(RECORD_UNAVAILABLE, asked=key, error=str(error))
+    return _record_sync_queue(integration, "contacts", found["id"], found["label"], actor)
+
+
+def company_sync_request(
+    *, integration: Integration, company: str, actor: AbstractBaseUser | None = None
+) -> RecordSyncRequest:
+    """*Sync a company* (spec §9: the company record's Sync creates its Salesforce account
+    even when the automatic rules don't): one HubSpot company (``company``: its record id or
+    HubSpot address, as typed or pasted) syncs on the next cycle, once HubSpot says it exists
+    (one call: a typo must not look queued). Audit-logged."""
+    from .selectors import hubspot_company_name
+
+    def refused(reason: str, **what: str) -> RecordSyncRequest:
+        return RecordSyncRequest(object_name="companies", refused=reason, **what)
+
+    company_id = _record_id_from(company, COMPANY_ADDRESS)
+    if company_id is None:
+        return refused(RECORD_UNREADABLE)
+    if not object_sync_get_or_create(integration=integration, object_name="companies").enabled:
+        return refused(RECORD_PAIR_OFF)
+    try:
+        name = hubspot_company_name(integration=integration, company_id=company_id)
+    except ConnectorError as error:
+        return refused(RECORD_UNAVAILABLE, asked=company_id, error=str(error))
+    if name is None:
+        return refused(RECORD_NOT_FOUND, asked=company_id)
+    return _record_sync_queue(integration, "companies", company_id, name, actor)
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    """What *Disconnect* did: the integration, disconnected, and the imports it stopped."""
+
+    integration: Integration
+    imports_stopped: int  # queued or running imports stopped after their current batch
+
+
+def integration_disconnect_and_stop_imports(
+    *, integration: Integration, actor: AbstractBaseUser | None = None
+) -> Disconnected:
+    """*Disconnect* (``integration_disconnect``), and stop the imports queued or running: an
+    import holds the tokens in memory and would go on writing to both CRMs, so it stops after
+    its current batch (resumable once connected again). Audit-logged."""
+    from .imports import import_cancel
+
+    integration = integration_disconnect(integration=integration, actor=actor)
+    active = ImportJob.objects.filter(
+        integration=integration, status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
+    )
+    stopped = sum(import_cancel(job=job, actor=actor) for job in active)
+    return Disconnected(integration=integration, imports_stopped=stopped)
 
 
 def _chunked(items: list, size: int):

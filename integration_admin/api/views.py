@@ -27,7 +27,6 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from sync_engine.budget import budget_remaining
 from sync_engine.errors import ConnectorError
 from sync_engine.imports import (
     CUSTOM_OFF,
@@ -45,7 +44,7 @@ from sync_engine.imports import (
     import_target,
     import_targets,
 )
-from sync_engine.models import MAX_ROW_ID, ImportJob, Integration, SyncObject, System
+from sync_engine.models import MAX_ROW_ID, ImportJob, Integration, SyncObject
 from sync_engine.object_settings import (
     CUSTOM_PREFIX,
     SETTINGS_CLASSES,
@@ -69,7 +68,6 @@ from sync_engine.selectors import (
     mappings_query,
     object_last_synced,
     object_sync_get,
-    pairs_switched_on,
     record_history,
     sync_cadence,
     sync_error_cards,
@@ -77,9 +75,16 @@ from sync_engine.selectors import (
     sync_runs_query,
 )
 from sync_engine.services import (
-    audit_event_record,
-    integration_disconnect,
+    SYNC_NOW_ALLOCATION_USED,
+    SYNC_NOW_NOT_CONNECTED,
+    SYNC_NOW_SUSPENDED,
+    SYNC_NOW_SYNC_OFF,
+    RecordSyncRequest,
+    company_sync_request,
+    contact_sync_request,
+    integration_disconnect_and_stop_imports,
     integration_set_state,
+    integration_sync_now,
     integration_sync_set,
     integration_update_allocation,
     mapping_create,
@@ -87,21 +92,16 @@ from sync_engine.services import (
     mapping_update_rule,
     object_settings_update,
     object_sync_get_or_create,
-    record_resync,
+    record_resync_with_errors,
     schema_refresh,
     sync_errors_create_view,
     sync_errors_request_resync,
 )
 
 from ..exports import errors_csv_rows
-from ..labels import target_label
+from ..labels import custom_labels, job_label, target_label
 from ..links import hubspot_list_url
-from ..status import object_labels
-from ..views.actions import enqueue_sync, syncable_objects
-from ..views.common import waits_because
-from ..views.companies import _company_sync
-from ..views.imports import custom_labels, job_label
-from ..views.objects import _contact_sync
+from ..sync_answers import record_sync_answer, waits_message
 from .renderers import CSVRenderer
 from .serializers import (
     CUSTOM_PAIR,
@@ -584,8 +584,8 @@ class AuditListView(generics.ListAPIView):
 
 
 # --- the pages' actions ------------------------------------------------------------------------
-# What the pages do around the services is reused from them (``views``), so the API does
-# just the same: the cycle Sync now starts, the checks of the "Sync a …" cards, the labels.
+# The same services as the pages (Sync now, a record's sync, Disconnect), their outcomes
+# worded as the pages word them (``sync_answers``), in English.
 
 
 class SyncSwitchView(APIView):
@@ -620,15 +620,8 @@ class DisconnectView(APIView):
         )
         if connected is None:
             raise Conflict("The integration isn't connected: nothing to disconnect.")
-        integration_disconnect(integration=integration, actor=request.user)
-        # As the page: an import holds the tokens in memory and would go on writing to both
-        # CRMs, so it stops after its current batch (resumable once connected again).
-        active = ImportJob.objects.filter(
-            integration=integration,
-            status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING),
-        )
-        for job in active:
-            import_cancel(job=job, actor=request.user)
+        # As the page: a running import stops after its current batch.
+        integration_disconnect_and_stop_imports(integration=integration, actor=request.user)
         return Response(IntegrationSerializer(IntegrationView()._payload(_integration())).data)
 
 
@@ -641,63 +634,44 @@ class SyncNowView(APIView):
         "the API call allocation is used up (the message says which). Nothing started."
     )
 
-    @staticmethod
-    def _used_up(integration) -> bool:
-        remaining = budget_remaining(integration=integration, system=System.SALESFORCE)
-        return remaining is not None and remaining <= 0
-
-    def _refusal(self, integration) -> str:
-        """Why no cycle can start now ("" when one can), as the page says it."""
-        if integration.state == Integration.State.SUSPENDED:
-            return (
-                "Syncing is suspended (see `state_reason`), so nothing can sync: mend its "
-                "cause, then clear the suspension."
-            )
-        if integration.state not in (Integration.State.CONNECTED, Integration.State.PAUSED):
-            return "The integration isn't connected, so nothing can sync."
-        # Paused with calls freed up meanwhile: the cycle looks again, ending the pause.
-        if integration.state == Integration.State.PAUSED and self._used_up(integration):
-            return (
-                "The API call allocation is still used up: syncing resumes as the 24-hour "
-                "window frees calls, or at once when you raise the allocation."
-            )
-        if not integration.sync_enabled:
-            return "Sync is off, so nothing syncs: turn it on with POST /api/v1/integration/sync/."
-        return ""
+    # Why no cycle started, as the page says it.
+    refusals = {
+        SYNC_NOW_SUSPENDED: (
+            "Syncing is suspended (see `state_reason`), so nothing can sync: mend its "
+            "cause, then clear the suspension."
+        ),
+        SYNC_NOW_NOT_CONNECTED: "The integration isn't connected, so nothing can sync.",
+        SYNC_NOW_ALLOCATION_USED: (
+            "The API call allocation is still used up: syncing resumes as the 24-hour "
+            "window frees calls, or at once when you raise the allocation."
+        ),
+        SYNC_NOW_SYNC_OFF: (
+            "Sync is off, so nothing syncs: turn it on with POST /api/v1/integration/sync/."
+        ),
+    }
 
     @extend_schema(request=None, responses=SyncStartedSerializer)
     def post(self, request: Request) -> Response:
         integration = _integration()
         SyncNowSerializer(data=request.data).is_valid(raise_exception=True)
-        if refusal := self._refusal(integration):
-            raise Conflict(refusal)
-        objects = syncable_objects(integration)
-        with transaction.atomic():
-            enqueue_sync(integration=integration, objects=objects)
-            if objects:
-                audit_event_record(
-                    action="sync.requested",
-                    integration=integration,
-                    actor=request.user,
-                    details={"objects": objects, "trigger": "manual"},
-                )
-        return Response({"objects": objects})
+        started = integration_sync_now(integration=integration, actor=request.user)
+        if started.refused:
+            raise Conflict(self.refusals[started.refused])
+        return Response({"objects": started.objects})
 
 
 RECORD_KEY = re.compile(r"(hubspot|salesforce):[\w.:-]{1,100}")
 
 
-def _queued(integration, object_name: str, message: str, **extra) -> dict:
-    waits = waits_because(integration)
-    if waits is None and object_name not in pairs_switched_on(integration=integration):
-        label = object_labels(integration, [object_name])[object_name]
-        waits = f"Queued. {label} sync is off: it runs once that sync is turned back on."
+def _queued(integration, outcome: RecordSyncRequest, message: str, **extra) -> dict:
+    """What the API answers of a record queued (in English: call it in ``translation.override``)."""
+    waits = waits_message(integration, outcome.waits, outcome.object_name)
     return {
-        "object": object_name,
+        "object": outcome.object_name,
         **extra,
         "syncs_now": waits is None,
-        "waits": str(waits) if waits is not None else None,
-        "message": str(waits or message),
+        "waits": waits,
+        "message": waits or message,
     }
 
 
@@ -728,27 +702,16 @@ class RecordResyncView(APIView):
         if not history or (history.link is None and not history.current and not history.resolved):
             raise NotFound(f"Nothing synced or failed as {object_name} {record_key}.")
         RecordResyncSerializer(data=request.data).is_valid(raise_exception=True)
-        ids = [error.pk for error in history.current]
-        with transaction.atomic():
-            if ids:
-                sync_errors_request_resync(
-                    integration=integration, actor=request.user, error_ids=ids
-                )
-            # The whole record, errors or not (e.g. values a new mapping didn't backfill).
-            record_resync(
-                integration=integration,
-                object_name=object_name,
-                record_key=record_key,
-                salesforce_type=history.link.salesforce_type if history.link else "",
-                actor=request.user,
-            )
+        outcome = record_resync_with_errors(
+            integration=integration, history=history, actor=request.user
+        )
         with translation.override("en"):
             answer = _queued(
                 integration,
-                object_name,
+                outcome,
                 "This record syncs again now.",
                 record=record_key,
-                errors_queued=len(ids),
+                errors_queued=outcome.errors_queued,
             )
         return Response(QueuedSerializer(answer).data)
 
@@ -758,28 +721,31 @@ class _RecordSyncView(APIView):
 
     serializer_class: type[Serializer]
     field: str
-    object_name: str
+    remote_unavailable = {"POST": "HubSpot couldn't be asked about the record: nothing was queued."}
 
-    def sync(self, request: Request, integration, typed: str) -> tuple[bool, str]:
-        """(queued, what to tell the admin), as the card decides it."""
+    def sync(self, request: Request, integration, typed: str) -> RecordSyncRequest:
+        """Queue the record, as the card does."""
         raise NotImplementedError
 
     def post(self, request: Request) -> Response:
         integration = _integration()
         data = self.serializer_class(data=request.data)
         data.is_valid(raise_exception=True)
+        outcome = self.sync(request, integration, data.validated_data[self.field])
         # In the engine's English, as the API answers whatever language the request asks.
         with translation.override("en"):
-            ok, answer = self.sync(request, integration, data.validated_data[self.field])
-            if not ok:
-                raise ValidationError({self.field: [str(answer)]})
-            queued = _queued(integration, self.object_name, answer)
+            answer = record_sync_answer(integration, outcome)
+            if outcome.unavailable:  # an outage, not bad input: try again later
+                raise RemoteUnavailable(answer)
+            if not outcome.ok:
+                raise ValidationError({self.field: [answer]})
+            queued = _queued(integration, outcome, answer)
         return Response(QueuedSerializer(queued).data)
 
 
 REFUSED_RECORD = (
     "Refused, with the reason under `{field}`: not a record id or address, no such record "
-    "in HubSpot, {extra}its pair's sync off, or HubSpot unreachable. Nothing was queued."
+    "in HubSpot, {extra}or its pair's sync off. Nothing was queued."
 )
 
 
@@ -788,10 +754,10 @@ class ContactSyncView(_RecordSyncView):
     (started now) whatever its modified date, e.g. one skipped while outside the inclusion
     list. If no Salesforce lead or contact has its email, one is created. Audit-logged."""
 
-    serializer_class, field, object_name = ContactSyncSerializer, "contact", "contacts"
+    serializer_class, field = ContactSyncSerializer, "contact"
 
-    def sync(self, request: Request, integration, typed: str) -> tuple[bool, str]:
-        return _contact_sync(request, integration, typed)
+    def sync(self, request: Request, integration, typed: str) -> RecordSyncRequest:
+        return contact_sync_request(integration=integration, contact=typed, actor=request.user)
 
     bad_request = {
         "POST": REFUSED_RECORD.format(
@@ -808,10 +774,10 @@ class CompanySyncView(_RecordSyncView):
     """The Companies tab's *Sync a company*: one HubSpot company syncs on the next cycle
     (started now); its Salesforce account is created if it has none. Audit-logged."""
 
-    serializer_class, field, object_name = CompanySyncSerializer, "company", "companies"
+    serializer_class, field = CompanySyncSerializer, "company"
 
-    def sync(self, request: Request, integration, typed: str) -> tuple[bool, str]:
-        return _company_sync(request, integration, typed)
+    def sync(self, request: Request, integration, typed: str) -> RecordSyncRequest:
+        return company_sync_request(integration=integration, company=typed, actor=request.user)
 
     bad_request = {"POST": REFUSED_RECORD.format(field="company", extra="")}
 

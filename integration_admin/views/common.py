@@ -7,11 +7,9 @@ import re
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext_lazy
 
 from sync_engine.models import Integration
 from sync_engine.selectors import integration_get_default
-from sync_engine.services import record_resync
 
 _CACHE = "_integration_admin_integration"
 
@@ -44,52 +42,6 @@ def page_number(params: QueryDict, name: str = "page") -> int:
         return max(1, int(params.get(name, "1")))
     except ValueError:
         return 1
-
-
-def record_id_from(text: str, address: re.Pattern) -> str | None:
-    """The record id an admin typed, or read from the record's HubSpot ``address`` (a pattern
-    whose group is the id) they pasted."""
-    text = text.strip()
-    if text.isdigit() and len(text) <= 30:
-        return text
-    found = address.search(text)
-    return found.group(1) if found else None
-
-
-SYNC_OFF_QUEUED = gettext_lazy("Queued. Sync is off: it runs once sync is turned back on.")
-NOT_CONNECTED_QUEUED = gettext_lazy(
-    "Queued. Not connected: it runs once Salesforce and HubSpot are connected again."
-)
-HELD_QUEUED = gettext_lazy(
-    "Queued. Syncing is on hold (see the status bar): it runs once syncing resumes."
-)
-
-
-def waits_because(integration) -> str | None:
-    """Why a queued resync won't run at once, in the admin's words; None when it will."""
-    if integration is None:
-        return None
-    if not integration.sync_enabled:
-        return SYNC_OFF_QUEUED
-    if integration.state == Integration.State.DISCONNECTED:
-        return NOT_CONNECTED_QUEUED
-    if integration.state in (Integration.State.PAUSED, Integration.State.SUSPENDED):
-        return HELD_QUEUED
-    return None
-
-
-def queue_record_sync(
-    request: HttpRequest, integration, object_name: str, record_id: str, syncs_now: str
-) -> tuple[bool, str]:
-    """A "Sync a …" card's queueing: HubSpot record ``record_id`` syncs on the next cycle
-    (started once the request is stored). (True, ``syncs_now``), or why it waits instead."""
-    record_resync(
-        integration=integration,
-        object_name=object_name,
-        record_key=f"hubspot:{record_id}",
-        actor=request.user,
-    )
-    return True, str(waits_because(integration) or syncs_now)
 
 
 def card_answer(

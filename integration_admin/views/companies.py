@@ -3,26 +3,15 @@ Sync creates its Salesforce account even when the automatic rules don't)."""
 
 from __future__ import annotations
 
-import re
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sync_engine.errors import ConnectorError
-from sync_engine.selectors import hubspot_company_name
-from sync_engine.services import object_sync_get_or_create
+from sync_engine.services import company_sync_request
 
 from ..roles import admin_required
-from .common import card_answer, current_integration, queue_record_sync, record_id_from
-
-# A company's address in HubSpot: ``…/record/0-2/<id>`` (or the older ``…/company/<id>``).
-COMPANY_ADDRESS = re.compile(r"/(?:record/0-2|company)/(\d{1,30})/?(?:[?#].*)?$")
-
-
-def company_id_from(text: str) -> str | None:
-    return record_id_from(text, COMPANY_ADDRESS)
+from ..sync_answers import record_sync_answer
+from .common import card_answer, current_integration
 
 
 @login_required
@@ -34,35 +23,12 @@ def company_sync(request: HttpRequest) -> HttpResponse:
     if integration is None:
         raise Http404
     typed = request.POST.get("company_id", "")[:300]
-    ok, answer = _company_sync(request, integration, typed)
+    outcome = company_sync_request(integration=integration, company=typed, actor=request.user)
     return card_answer(
-        request, ok=ok, answer=answer, typed=typed, card="company_sync", tab="companies"
-    )
-
-
-def _company_sync(request: HttpRequest, integration, typed: str) -> tuple[bool, str]:
-    """(queued, what to tell the admin)."""
-    company_id = company_id_from(typed)
-    if company_id is None:
-        return False, _("Enter the HubSpot company's record id, or paste its address from HubSpot.")
-    if not object_sync_get_or_create(integration=integration, object_name="companies").enabled:
-        return False, _("Turn company sync on first.")
-    return _queue(request, integration, company_id)
-
-
-def _queue(request: HttpRequest, integration, company_id: str) -> tuple[bool, str]:
-    """Queue the company's sync once HubSpot says it exists (a typo must not look queued)."""
-    try:
-        name = hubspot_company_name(integration=integration, company_id=company_id)
-    except ConnectorError as error:
-        return False, _("Couldn't reach HubSpot: %(error)s") % {"error": error}
-    if name is None:
-        return False, _("HubSpot has no company %(id)s.") % {"id": company_id}
-    return queue_record_sync(
         request,
-        integration,
-        "companies",
-        company_id,
-        _("Company %(id)s syncs now; its Salesforce account is created if it has none.")
-        % {"id": f"{name} ({company_id})" if name else company_id},
+        ok=outcome.ok,
+        answer=record_sync_answer(integration, outcome),
+        typed=typed,
+        card="company_sync",
+        tab="companies",
     )

@@ -18,8 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from sync_engine.errors import ConnectionCheckFailed
 from sync_engine.fields import secret_decrypt, secret_encrypt
-from sync_engine.imports import import_cancel
-from sync_engine.models import ImportJob, Integration, System
+from sync_engine.models import Integration, System
 from sync_engine.selectors import (
     audit_events_query,
     integration_hubspot_connection,
@@ -30,13 +29,14 @@ from sync_engine.services import (
     LOOPBACK_HOSTS,
     hubspot_host_allowed,
     integration_connect,
-    integration_disconnect,
+    integration_disconnect_and_stop_imports,
     integration_sync_set,
 )
 
 from ..oauth import OAuthError, authorization_finish, authorization_start, oauth_config
 from ..roles import admin_required
 from .common import current_integration, forget_integration
+from .notifications import suspension_email_context
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ def _page(request: HttpRequest, *, confirm_disconnect: bool = False) -> HttpResp
             == "hubspot-salesforce-sync",
             "hubspot_api_url": settings.HUBSPOT_API_URL,
             "salesforce_login_fixed": bool(settings.SALESFORCE_LOGIN_URL),
+            **suspension_email_context(request, integration),
         },
     )
 
@@ -133,13 +134,10 @@ def disconnect(request: HttpRequest) -> HttpResponse:
         return redirect("connection")
     if request.method == "GET":
         return _page(request, confirm_disconnect=True)
-    integration_disconnect(integration=integration, actor=request.user)
-    # A running import holds the tokens in memory and would go on writing to both CRMs:
-    # it stops after its current batch, resumable once connected again.
-    active = ImportJob.objects.filter(
-        integration=integration, status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
+    disconnected = integration_disconnect_and_stop_imports(
+        integration=integration, actor=request.user
     )
-    stopped = sum(import_cancel(job=job, actor=request.user) for job in active)
+    stopped = disconnected.imports_stopped
     forget_integration(request)
     messages.success(
         request,

@@ -29,15 +29,21 @@ from sync_engine.selectors import (
     record_history,
     records_find,
     sync_errors_pairs,
+    sync_waits_because,
 )
-from sync_engine.services import ErrorViews, sync_errors_create_view, sync_errors_request_resync
-from sync_engine.services import record_resync as request_record_resync
+from sync_engine.services import (
+    ErrorViews,
+    record_resync_with_errors,
+    sync_errors_create_view,
+    sync_errors_request_resync,
+)
 
 from ..links import hubspot_list_url
 from ..roles import admin_required
 from ..status import object_labels
+from ..sync_answers import waits_message
 from ..templatetags.humanize_numbers import thousands
-from .common import current_integration, error_type_param, not_connected, waits_because
+from .common import current_integration, error_type_param, not_connected
 from .health import _panel_context
 
 
@@ -68,8 +74,8 @@ def _resync(request: HttpRequest, integration, **kwargs) -> int | None:
     return count
 
 
-def _queued_message(request: HttpRequest, count: int, integration=None) -> None:
-    waits = waits_because(integration)
+def _queued_message(request: HttpRequest, count: int, integration) -> None:
+    waits = waits_message(integration, sync_waits_because(integration=integration))
     if count and waits:
         messages.info(request, waits)
     elif count:
@@ -265,27 +271,12 @@ def record_resync(request: HttpRequest, object_name: str, record_key: str) -> Ht
     )
     if history.link is None and not history.current and not history.resolved:
         raise Http404  # as on the record's page: nothing synced or failed under that key
-    ids = [error.pk for error in history.current]
-    with transaction.atomic():
-        if ids:
-            sync_errors_request_resync(integration=integration, actor=request.user, error_ids=ids)
-        # The whole record, errors or not (e.g. to push values a new mapping didn't backfill).
-        request_record_resync(
-            integration=integration,
-            object_name=object_name,
-            record_key=record_key,
-            salesforce_type=history.link.salesforce_type if history.link else "",
-            actor=request.user,
-        )
-    waits = waits_because(integration)
+    outcome = record_resync_with_errors(
+        integration=integration, history=history, actor=request.user
+    )
+    waits = waits_message(integration, outcome.waits, object_name)
     if waits:
         messages.info(request, waits)
-    elif object_name not in pairs_switched_on(integration=integration):
-        messages.info(
-            request,
-            _("Queued. %(pair)s sync is off: it runs once that sync is turned back on.")
-            % {"pair": object_labels(integration, [object_name])[object_name]},
-        )
     else:
         messages.success(request, _("This record syncs again now."))
     return redirect("record_detail", object_name=object_name, record_key=record_key)

@@ -38,9 +38,8 @@ from sync_engine.imports import (
 )
 from sync_engine.models import ImportJob, row_id
 from sync_engine.object_settings import CUSTOM_PREFIX
-from sync_engine.selectors import custom_objects_list
 
-from ..labels import engine_message, target_label
+from ..labels import custom_labels, engine_message, job_label, target_label
 from ..roles import admin_required, user_is_admin
 from ..status import ObjectNames
 from .common import current_integration, not_connected
@@ -69,27 +68,6 @@ STATUS_LABELS = {
     ImportJob.Status.CANCELLED: gettext_lazy("Import cancelled"),
 }
 POLL_SECONDS = 1
-
-
-CUSTOM_HELP = gettext_lazy("Records become HubSpot %(object)s records, matched by their sync key.")
-
-
-def custom_labels(integration) -> dict[str, dict[str, str]]:
-    """``custom:<n>`` -> its ``label`` ("Salesforce Project (Project__c)") and ``help``."""
-    labels = {}
-    for row in custom_objects_list(integration=integration):
-        settings = row["settings"]
-        name = f"{settings.salesforce_label or settings.salesforce_object}"
-        labels[row["object"]] = {
-            "label": _("Salesforce %(object)s")
-            % {"object": f"{name} ({settings.salesforce_object})"},
-            "help": CUSTOM_HELP % {"object": settings.hubspot_label or settings.hubspot_object},
-        }
-    return labels
-
-
-def job_label(job: ImportJob, custom: dict[str, dict[str, str]] | None = None) -> str:
-    return target_label(job.object, custom, job.object_label)
 
 
 def history_context(integration, custom: dict[str, dict[str, str]]) -> dict:

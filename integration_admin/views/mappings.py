@@ -32,7 +32,13 @@ from sync_engine.services import (
 )
 
 from ..forms import MappingForm, RuleForm
-from ..labels import SALESFORCE_TYPE_LABELS, engine_message, hubspot_type_label, offered_rules
+from ..labels import (
+    SALESFORCE_TYPE_LABELS,
+    engine_message,
+    hubspot_type_label,
+    offered_rules,
+    type_mismatch_text,
+)
 from ..navigation import OBJECT_TABS
 from ..roles import admin_required, user_is_admin
 from ..status import ObjectNames
@@ -109,10 +115,12 @@ def _picker_types(schema) -> dict:
 
 def _rows(mappings: list, schema) -> list:
     """The table's mappings, each with ``never_syncs``: why it can't move a value, for its
-    warning (mappings stored before such pairs were refused)."""
+    warning (mappings stored before such pairs were refused); else ``mismatch``: types
+    changed since to ones that can't map (spec §4 item 7)."""
     for mapping in mappings:
         reason = schema.never_syncs(mapping)
         mapping.never_syncs = NEVER_SYNCS[reason] if reason else ""
+        mapping.mismatch = "" if reason else type_mismatch_text(schema.mismatched_types(mapping))
     return mappings
 
 

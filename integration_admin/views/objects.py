@@ -5,7 +5,6 @@ Contacts tab's "Sync a contact"."""
 from __future__ import annotations
 
 import logging
-import re
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,31 +22,25 @@ from sync_engine.object_settings import (
 from sync_engine.selectors import (
     deal_pipelines,
     hubspot_active_lists,
-    hubspot_contact_find,
-    hubspot_contact_in_list,
     hubspot_list_names,
     inclusion_list_missing,
     integration_hubspot_connection,
-    record_query_kinds,
 )
-from sync_engine.services import object_settings_update, object_sync_get_or_create
+from sync_engine.services import (
+    contact_sync_request,
+    object_settings_update,
+    object_sync_get_or_create,
+)
 
 from ..forms import SETTINGS_FORMS, inclusion_list_label, setting_label, setting_value
 from ..links import hubspot_create_list_url
 from ..navigation import OBJECT_TABS
 from ..roles import admin_required, user_is_admin
-from .common import (
-    card_answer,
-    current_integration,
-    not_connected,
-    queue_record_sync,
-    record_id_from,
-)
+from ..sync_answers import record_sync_answer
+from .common import card_answer, current_integration, not_connected
 from .mappings import editor_context
 
 logger = logging.getLogger(__name__)
-# A contact's address in HubSpot: ``…/record/0-1/<id>`` (or the older ``…/contact/<id>``).
-CONTACT_ADDRESS = re.compile(r"/(?:record/0-1|contact)/(\d{1,30})/?(?:[?#].*)?$")
 
 
 def _tab(object_name: str):
@@ -234,15 +227,6 @@ def inclusion_lists(request: HttpRequest, object_name: str) -> HttpResponse:
 
 
 # --- Contacts: sync one contact --------------------------------------------------------------
-def contact_key_from(text: str) -> str | None:
-    """The email address or record id an admin typed, or the id in the contact's HubSpot
-    address they pasted."""
-    text = text.strip()
-    if "@" in text:
-        return text if record_query_kinds(text) == ("email",) else None
-    return record_id_from(text, CONTACT_ADDRESS)
-
-
 @login_required
 @require_POST
 @admin_required
@@ -253,60 +237,12 @@ def contact_sync(request: HttpRequest) -> HttpResponse:
     if integration is None:
         raise Http404
     typed = request.POST.get("contact", "")[:300]
-    ok, answer = _contact_sync(request, integration, typed)
+    outcome = contact_sync_request(integration=integration, contact=typed, actor=request.user)
     return card_answer(
-        request, ok=ok, answer=answer, typed=typed, card="contact_sync", tab="contacts"
-    )
-
-
-def _contact_sync(request: HttpRequest, integration, typed: str) -> tuple[bool, str]:
-    """(queued, what to tell the admin). HubSpot is asked first (one call, two with an
-    inclusion list), so a typo or a contact the list keeps out isn't said to be queued."""
-    key = contact_key_from(typed)
-    if key is None:
-        return False, _(
-            "Enter the HubSpot contact's email address or record id, or paste its address "
-            "from HubSpot."
-        )
-    row = object_sync_get_or_create(integration=integration, object_name="contacts")
-    if not row.enabled:
-        return False, _("Turn contact sync on first.")
-    list_id = settings_for("contacts", row.options).inclusion_list_id
-    try:
-        contact = hubspot_contact_find(integration=integration, key=key)
-        if contact is None:
-            return False, _("HubSpot has no contact %(contact)s.") % {"contact": key}
-        who = contact["label"] or contact["id"]
-        if not contact["email"]:
-            return False, _(
-                "Contact %(contact)s has no email address, so it can't sync: the email is "
-                "what matches it to a Salesforce lead or contact."
-            ) % {"contact": who}
-        # A list HubSpot no longer has (the last cycle found it gone) isn't asked about.
-        missing = bool(list_id) and inclusion_list_missing(integration=integration) == str(list_id)
-        if missing:
-            return False, _(
-                "The inclusion list (%(list)s) no longer exists in HubSpot, so no contact "
-                "syncs to Salesforce. Choose another list above, or none to sync all contacts."
-            ) % {"list": inclusion_list_label(integration, list_id)}
-        if list_id and not hubspot_contact_in_list(
-            integration=integration, contact_id=contact["id"], list_id=list_id
-        ):
-            return False, _(
-                "Contact %(contact)s isn't in the inclusion list (%(list)s), so it doesn't "
-                "sync to Salesforce. Add it to that list in HubSpot, or change the inclusion "
-                "list above."
-            ) % {"contact": who, "list": inclusion_list_label(integration, list_id)}
-    except ConnectorError as error:
-        return False, _("Couldn't reach HubSpot: %(error)s") % {"error": error}
-    return queue_record_sync(
         request,
-        integration,
-        "contacts",
-        contact["id"],
-        _(
-            "Contact %(contact)s syncs now; if no Salesforce lead or contact has its email, one "
-            "is created."
-        )
-        % {"contact": who},
+        ok=outcome.ok,
+        answer=record_sync_answer(integration, outcome),
+        typed=typed,
+        card="contact_sync",
+        tab="contacts",
     )

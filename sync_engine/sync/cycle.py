@@ -37,6 +37,7 @@ from ..errors import (
     TransientError,
 )
 from ..models import ApiCall, Integration, ObjectSync, SchemaCache, SyncError, SyncRun, System
+from ..notifications import suspension_notify
 from ..object_settings import PairRemoved
 from ..selectors import object_check_asked, pair_object_refusals
 from ..services import (
@@ -534,6 +535,8 @@ def _pause(integration: Integration, reason: str) -> None:
 
 def _suspend(integration: Integration, reason: str) -> None:
     integration_set_state(integration=integration, state=Integration.State.SUSPENDED, reason=reason)
+    # ``integration`` as this cycle read it, before: says whether this is a new suspension.
+    suspension_notify(integration=integration)
 
 
 def _finish(run: SyncRun) -> None:
