@@ -10,7 +10,8 @@ by their mapping's rule, owners follow §11, writes are batched and fail one rec
 
 * **Stages** map through the pipelines: a deal's stage id ⇄ the ``StageName`` value it
   mirrors; the opportunity's record type decides the deal's pipeline. A deal moved (in
-  HubSpot) into a pipeline that isn't a synced one stops syncing: skipped and counted.
+  HubSpot) into a pipeline that isn't a synced one stops syncing: skipped and counted (once a
+  cycle), its waits for an account or a company end; moved back, it is put in step again.
 * **Creates** are idempotent: deals are upserted by the unique ``salesforce_opportunity_id_sync``
   property, opportunities by the ``HubSpot_Id__c`` external id, and either side's key names its
   partner first. Opportunities are never matched by name (spec §10).
@@ -30,6 +31,7 @@ every role change, including the roles this pair creates.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +44,7 @@ from ..models import (
     ObjectSync,
     RecordLink,
     SyncCursor,
+    SyncError,
 )
 from .changes import (
     OVERLAP,
@@ -130,6 +133,9 @@ ACCOUNT_MOVED = "__account_moved"
 # write read back isn't taken for a user's move. {"side", "account", "company", "was"}.
 ACCOUNT_SENT = "__account_sent"
 ACCOUNT_KEYS = (ACCOUNT, COMPANY, WAITING, WAITING_COMPANY, ACCOUNT_MOVED)
+# Last seen in a pipeline that isn't synced (it opted out, spec §10): the association checks
+# leave it alone, and a move back into a synced pipeline puts it in step (``opted_out``).
+OUT_OF_PIPELINES = "__out_of_pipelines"
 
 
 @dataclass
@@ -184,6 +190,8 @@ class DealSync(PairSync):
         # read first, so the batches and the sweep share one read (see sweep_associations).
         self._associations: dict[str, tuple[list[str], str]] = {}
         self._processed: set[str] = set()  # deals put in step this cycle
+        self._unsynced: set[str] = set()  # deals counted in an unsynced pipeline this cycle
+        self._asked: set[str] = set()  # record keys an admin asked to sync this cycle
         self._sweep: list[int] = []  # pks of the linked deals the sweep compares this cycle
         self._sweep_cursor: SyncCursor | None = None  # where the next cycle's slice starts
 
@@ -254,11 +262,21 @@ class DealSync(PairSync):
         pairs, unlinked = self.split_salesforce_changes(
             fresh, SOBJECT, creates=True, force=force, make=DealPair
         )
+        deal_of = {p.salesforce_id: p.link.hubspot_id for p in pairs}
         self.load_hubspot_partners(pairs)
         # Deals deleted in HubSpot only retired their link; the opportunity, when it changes
-        # again, creates a new deal (Salesforce creates always sync).
-        unlinked += [p.salesforce for p in pairs if p.hubspot is None]
-        pairs = [p for p in pairs if p.hubspot is not None and self.in_synced_pipeline(p)]
+        # again, creates a new deal (Salesforce creates always sync). The retry of one of its
+        # errors isn't such a change (an admin's Resync of it is): the deletion stands.
+        for pair in [p for p in pairs if p.hubspot is None]:
+            if force and f"salesforce:{pair.salesforce_id}" not in self._asked:
+                self.deal_gone(deal_of[pair.salesforce_id], pair.salesforce_id or "")
+            else:
+                unlinked.append(pair.salesforce)
+        # A deal out of the synced pipelines isn't marked here unless it waited: an import
+        # would count its link, changed, as updated (a later look at the deal marks it).
+        pairs = [
+            p for p in pairs if p.hubspot is not None and self.in_synced_pipeline(p, mark=False)
+        ]
         pairs += self.match_in_hubspot(unlinked)
         self._roles_read = self.roles_along(fresh)
         self.process(pairs, cursor, handled)
@@ -281,14 +299,57 @@ class DealSync(PairSync):
             }
         return read
 
-    def in_synced_pipeline(self, pair: DealPair) -> bool:
-        """A deal moved into a pipeline that isn't synced opts out (spec §10)."""
+    def in_synced_pipeline(self, pair: DealPair, *, mark: bool = True) -> bool:
+        """A deal moved into a pipeline that isn't synced opts out (spec §10); see
+        ``opted_out`` for ``mark``."""
         if self.pipelines.synced(pair.hs_props.get(PIPELINE)):
             return True
-        self.skipped(
-            "unsynced_pipeline", f"hubspot:{pair.hubspot_id}", f"salesforce:{pair.salesforce_id}"
-        )
+        self.unsynced_pipeline(pair.hubspot_id or "", f"salesforce:{pair.salesforce_id}")
+        if pair.link is not None and pair.link.pk:
+            self.opted_out([pair.link], mark=mark)
         return False
+
+    def unsynced_pipeline(self, deal: str, *keys: str) -> None:
+        """A deal in a pipeline that isn't synced: skipped (``skipped``), counted once a
+        cycle however many looks find it (its changes, its opportunity's, a retry)."""
+        keys = (f"hubspot:{deal}", *keys)
+        if deal in self._unsynced:
+            self.not_syncing.update(keys)  # a retry's errors still end (``retries_done``)
+            return
+        self._unsynced.add(deal)
+        self.skipped("unsynced_pipeline", *keys)
+
+    def opted_out(self, links: Iterable[RecordLink], *, mark: bool = True) -> None:
+        """Linked deals seen in a pipeline that isn't synced: their waits for their account's
+        company or their company's account end now, with their *Waiting for account to
+        sync* errors: nothing is left to fix (the pair's rules leave the deal alone), and
+        nothing looks at them again every cycle. The side that waited is decided afresh if
+        the deal comes back (as ``finish_waiting_accounts`` does). Marked so
+        (``OUT_OF_PIPELINES``) when ``mark`` or a wait ended."""
+        ended = []
+        for link in links:
+            snapshot = dict(link.snapshot)
+            if snapshot.get(WAITING):
+                snapshot = {k: v for k, v in snapshot.items() if k not in (ACCOUNT, WAITING)}
+            if snapshot.get(WAITING_COMPANY):
+                snapshot = {
+                    k: v for k, v in snapshot.items() if k not in (COMPANY, WAITING_COMPANY)
+                }
+            waited = len(snapshot) < len(link.snapshot)
+            if waited:
+                ended += [f"hubspot:{link.hubspot_id}", f"salesforce:{link.salesforce_id}"]
+            if mark or waited:
+                snapshot[OUT_OF_PIPELINES] = "1"
+            if snapshot != link.snapshot:
+                link.snapshot = snapshot
+                link.save(update_fields=["snapshot"])
+        services.sync_errors_resolve_type(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            error_type="waiting_for_account",
+            record_keys=ended,
+            ended_because=SyncError.EndedBecause.NOT_SYNCING,
+        )
 
     def archivable(self, hubspot_ids: list[str]) -> list[str]:
         """A deal moved out of the synced pipelines opted out (spec §10): its opportunity's
@@ -333,6 +394,8 @@ class DealSync(PairSync):
         snapshot, props = link.snapshot, obj.properties or {}
         if CONTACTS not in snapshot:
             return False  # stored before its associations were written (see links_stored)
+        if snapshot.get(OUT_OF_PIPELINES):
+            return False  # back in a synced pipeline: in step again
         if not self.mapped_hubspot_unchanged(SOBJECT, props, snapshot):
             return False
         if snapshot.get(UNMAPPED_STAGE):
@@ -360,7 +423,7 @@ class DealSync(PairSync):
         for record in records:
             obj = partners.get(record["Id"])
             if obj is not None and not self.pipelines.synced(obj.properties.get(PIPELINE)):
-                self.skipped("unsynced_pipeline", f"salesforce:{record['Id']}", f"hubspot:{obj.id}")
+                self.unsynced_pipeline(str(obj.id), f"salesforce:{record['Id']}")
                 continue
             pair = DealPair(SOBJECT, record, obj)
             if obj is not None:
@@ -406,12 +469,15 @@ class DealSync(PairSync):
         fresh, handled = self.fresh_versions(
             objects, cursor, force=force, version=lambda o: hubspot_version(o, MODIFIED)
         )
-        synced = []
+        synced, out = [], []
         for obj in fresh:
             if self.pipelines.synced((obj.properties or {}).get(PIPELINE)):
                 synced.append(obj)
             else:
-                self.skipped("unsynced_pipeline", f"hubspot:{obj.id}")
+                out.append(str(obj.id))
+                self.unsynced_pipeline(str(obj.id))
+        if out:
+            self.opted_out(self.links_by("hubspot_id", out).values())
         pairs, unlinked = self.split_hubspot_changes(
             synced,
             SOBJECT,
@@ -453,6 +519,16 @@ class DealSync(PairSync):
                 self.opportunity_gone(pair.link)
             elif not record.get("IsDeleted"):
                 pair.salesforce = record
+
+    def deal_gone(self, deal: str, opportunity: str) -> None:
+        """A linked deal deleted in HubSpot (its link retired): the pair's errors end, as
+        what they would put in step is gone (a wait for a company, a write to the deal)."""
+        services.sync_errors_resolve(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            record_keys=[f"hubspot:{deal}", f"salesforce:{opportunity}"],
+            ended_because=SyncError.EndedBecause.GONE_FROM_HUBSPOT,
+        )
 
     def opportunity_gone(self, link: RecordLink) -> None:
         """The opportunity is gone even from the recycle bin (hard-deleted, purged): its
@@ -508,6 +584,8 @@ class DealSync(PairSync):
     def process(self, pairs: list[DealPair], cursor: Cursor | None, handled: list[Version]) -> None:
         self.load_history(pairs)
         for pair in pairs:
+            if pair.link is not None and pair.link.pk:  # in a synced pipeline (again)
+                pair.link.snapshot.pop(OUT_OF_PIPELINES, None)
             self.merge(pair)
         self.read_associations(pairs)
         for pair in pairs:
@@ -1303,6 +1381,7 @@ class DealSync(PairSync):
             RecordLink.objects.filter(integration=self.ctx.integration, object=OBJECT)
             .annotate(snapshot_pipeline=KeyTextTransform(PIPELINE_SNAP, "snapshot"))
             .filter(snapshot_pipeline__in=retired)
+            .exclude(snapshot__has_key=OUT_OF_PIPELINES)  # opted out: moves nowhere
             .order_by("pk")[:SWEEP]
         )
         if links:
@@ -1352,6 +1431,8 @@ class DealSync(PairSync):
         changed = []
         for link in links:
             snapshot = link.snapshot
+            if snapshot.get(OUT_OF_PIPELINES):
+                continue  # opted out: its associations don't sync (a move back is a change)
             hs = sorted(
                 {contact_links[c] for c in contacts.get(link.hubspot_id, []) if c in contact_links}
             )
@@ -1384,6 +1465,7 @@ class DealSync(PairSync):
             if obj is None:
                 link.delete()
                 self.counts["links_removed"] += 1
+                self.deal_gone(link.hubspot_id, link.salesforce_id)
                 continue
             if record is None:
                 self.opportunity_gone(link)
@@ -1443,6 +1525,7 @@ class DealSync(PairSync):
         due = [key for key, _type in pairs]
         if not due:
             return
+        self._asked = {r.record_key for r in requests}
         self.retry_salesforce_records(
             record_ids(due, "salesforce"),
             SOBJECT,
