@@ -458,6 +458,7 @@ RUN_COUNT_LABELS: dict[str, Promise] = {
     "waiting_for_contact": _("Waiting for contact"),
     "waits_resolved": _("Waits ended"),
     "lifecycle_updates": _("Lifecycle stages moved"),
+    "campaigns_updated": _("Salesforce campaigns updated"),
     "leads_converted": _("Leads converted"),
     "roles_created": _("Contact roles created"),
     "roles_deleted": _("Contact roles deleted"),
@@ -577,6 +578,11 @@ ENGINE_MESSAGE_LABELS: dict[str, Promise] = {
     cycle.OBJECT_NOT_ACCESSIBLE: _(
         "Not syncing: the Salesforce integration user has no access to %(objects)s (see Object "
         "permission on Sync health). Checked again every 20 minutes, or at once on Resync."
+    ),
+    cycle.PART_NOT_ACCESSIBLE: _(
+        "Synced, but not what needs %(objects)s: the Salesforce integration user has no access "
+        "to it (see Object permission on Sync health). Checked again every 20 minutes, or at "
+        "once on Resync."
     ),
     cycle.SYNC_OFF: _(
         "Sync is off for the whole integration: turn it back on on the Connection page."

@@ -51,7 +51,13 @@ from .changes import (
     soql_string,
 )
 from .context import CycleContext
-from .lifecycle import LIFECYCLE_ERROR, LIFECYCLE_STREAMS, CycleMoves, LifecycleTransitions
+from .lifecycle import (
+    LIFECYCLE_ERROR,
+    LIFECYCLE_OBJECTS,
+    LIFECYCLE_STREAMS,
+    CycleMoves,
+    LifecycleTransitions,
+)
 from .pair import (
     GEO_PROPERTIES,
     LINK_MOMENTS,
@@ -115,6 +121,16 @@ BATCH = 1000  # HubSpot records merged per batch
 DUPLICATE_CREATED = "duplicate_created"
 # Where the inclusion list's memberships were last read (see ``sync_list_entrants``).
 ENTRANTS_STREAM = "contacts:list-entrants"
+# The Salesforce campaigns a contact's lead or contact is a member of (spec §6.1, §17): the
+# campaigns' names, "; " between them, in a contact property the engine creates and alone
+# writes, from Salesforce's campaign members (never back: it isn't mapped).
+CAMPAIGNS_PROPERTY = "salesforce_campaigns"
+CAMPAIGN_STREAM = "salesforce:CampaignMember"
+CAMPAIGN_OBJECTS = frozenset({"CampaignMember", "Campaign"})
+MEMBER_FIELDS = ["Id", "IsDeleted", "SystemModstamp", "CampaignId", "LeadId", "ContactId"]
+# The Salesforce people whose campaign members were read while they weren't linked:
+# {person id: 1}, until they are (see ``CampaignMemberships.newly_linked``).
+CAMPAIGNS_WAITING_STREAM = "contacts:campaigns-waiting"
 # Contacts whose companies one cycle hands to the company sync at most (about 25 MB): a bigger
 # read would grow the worker with the data, so the company sync then searches for itself.
 SHARED_CONTACTS_MAX = 100_000
@@ -182,18 +198,22 @@ class MappedField:
 class ContactSync(PairSync):
     object_name = OBJECT
     modified_property = MODIFIED
-    # People, then the lifecycle stages' roles and opportunities (see lifecycle.py).
-    salesforce_streams = (*PEOPLE_STREAMS.values(), *LIFECYCLE_STREAMS)
+    # People, their campaign members, then the lifecycle stages' roles and opportunities (see
+    # lifecycle.py).
+    salesforce_streams = (*PEOPLE_STREAMS.values(), CAMPAIGN_STREAM, *LIFECYCLE_STREAMS)
     # A lifecycle stage HubSpot refused ends only once it is written (``retry_refused``); a
     # duplicate the sync made, once it is gone or linked again (``duplicates_settled``): a
     # retry would move the link back to it.
     errors_ended_by_own_check = (LIFECYCLE_ERROR, DUPLICATE_CREATED)
+    # Read only for lifecycle stages, or for the campaigns property: without access to one
+    # part's objects, that part stops and people sync on (``sync.cycle``).
+    optional_parts = (LIFECYCLE_OBJECTS, CAMPAIGN_OBJECTS)
 
     @classmethod
     def stream_names(cls, object_name: str, options: dict | None) -> tuple[str, ...]:
         if settings_for(object_name, options).lifecycle_transitions:
             return cls.salesforce_streams
-        return tuple(PEOPLE_STREAMS.values())
+        return (*PEOPLE_STREAMS.values(), CAMPAIGN_STREAM)
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)
@@ -232,6 +252,7 @@ class ContactSync(PairSync):
         self._held: list[tuple[str, list[Pair], Cursor | None, list]] = []
         # This cycle's lifecycle moves, shared by its LifecycleTransitions (see ``CycleMoves``).
         self.lifecycle_moves = CycleMoves()
+        self.campaigns = CampaignMemberships(self)
 
     # --- the cycle ------------------------------------------------------------------------
     def run(self) -> None:
@@ -243,8 +264,10 @@ class ContactSync(PairSync):
         if self.ctx.retry_allowed:
             self.duplicates_settled()
             self.retry_errored()
-        # Contacts linked this cycle get the stages their opportunities' past events gave.
+        # Contacts linked this cycle get the stages their opportunities' past events gave, and
+        # the campaigns they were members of already.
         LifecycleTransitions(self).newly_linked()
+        self.campaigns.newly_linked()
 
     # --- Salesforce → HubSpot -------------------------------------------------------------
     def salesforce_fields(self, sobject: str) -> list[str]:
@@ -264,16 +287,21 @@ class ContactSync(PairSync):
             )
             for sobject in PEOPLE
         ]
+        if not self.campaigns.held:
+            streams.append(self.campaigns.stream())
         lifecycle = LifecycleTransitions(self)
         lifecycle.retry_refused()  # stages HubSpot refused before (dropped when switched off)
-        if self.settings.lifecycle_transitions:
+        if self.settings.lifecycle_transitions and not lifecycle.held:
             streams += lifecycle.streams()
         for stream, records in self.salesforce_stream_pages(streams, include_deleted=True):
             self.counts["read_salesforce"] += len(records)
             if stream.sobject in PEOPLE:
                 self.handle_salesforce_people(stream.sobject, records, stream.cursor, hold=True)
+                continue
+            self.write_held()
+            if stream.sobject == "CampaignMember":
+                self.campaigns.handle(stream, records)
             else:
-                self.write_held()
                 lifecycle.handle(stream, records)
         self.write_held()
         if not self.settings.lifecycle_transitions:
@@ -1448,3 +1476,142 @@ class ContactSync(PairSync):
             if objects:
                 self.handle_hubspot_contacts(objects, None, force=True)
         self.retries_done(requests, len(due))
+
+
+class CampaignMemberships:
+    """The *Salesforce campaigns* contact property (spec §6.1, §17): the names of the
+    campaigns the linked lead or contact is a member of, kept in step from the campaign
+    members' stream (one more query in the cycle's composite call; nothing when idle). Only
+    the people whose memberships changed are read again (all their members, 1,500 people a
+    composite call) and written (100 a HubSpot call). People linked after their members were
+    read get theirs at the end of the cycle (``newly_linked``). A renamed campaign shows its
+    new name on a member when that member's campaigns next change. Never written to
+    Salesforce. Without access to campaigns (an *Object permission* error, see
+    ``sync.cycle``) the part is ``held``: its cursors stay, and it catches up once access is
+    back."""
+
+    def __init__(self, contacts: ContactSync) -> None:
+        self.contacts = contacts
+        self.ctx = contacts.ctx
+        self.held = bool(getattr(self.ctx, "objects_held", frozenset()) & CAMPAIGN_OBJECTS)
+
+    def stream(self) -> SoqlStream:
+        return SoqlStream(
+            "CampaignMember", MEMBER_FIELDS, Cursor.load(self.ctx.integration, CAMPAIGN_STREAM)
+        )
+
+    def handle(self, stream: SoqlStream, records: list[dict]) -> None:
+        """A page of members added, changed or deleted: their people's campaigns, written.
+        Members of people not linked yet are remembered for when they are (``newly_linked``)."""
+        versions = [salesforce_version(r) for r in records]
+        fresh = [
+            r
+            for r, version in zip(records, versions, strict=True)
+            if not stream.cursor.seen(version)
+        ]
+        people = {r[k] for r in fresh for k in ("LeadId", "ContactId") if r.get(k)}
+        if people:
+            links = RecordLink.objects.filter(
+                integration=self.ctx.integration, object=OBJECT, salesforce_id__in=sorted(people)
+            )
+            self.write(links)
+            linked = set(links.values_list("salesforce_id", flat=True))
+            waiting = {
+                r[k]
+                for r in fresh
+                if not r.get("IsDeleted")
+                for k in ("LeadId", "ContactId")
+                if r.get(k) and r[k] not in linked
+            }
+            if waiting:
+                row = self._waiting_row()
+                row.seen = {**row.seen, **dict.fromkeys(sorted(waiting), 1)}
+                row.save(update_fields=["seen", "updated_at"])
+        stream.cursor.advance(versions)
+
+    def newly_linked(self) -> None:
+        """People whose members were read while they had no HubSpot contact, linked since,
+        get their campaigns: one composite read per 1,500 such people, no call without them
+        (their ids wait in a cursor row; no other link needs a look)."""
+        if self.held:
+            return
+        row = SyncCursor.objects.filter(
+            integration=self.ctx.integration, stream=CAMPAIGNS_WAITING_STREAM
+        ).first()
+        waiting = sorted((row.seen or {}) if row else ())
+        linked: set[str] = set()
+        for start in range(0, len(waiting), 500):
+            links = RecordLink.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                salesforce_id__in=waiting[start : start + 500],
+            )
+            self.write(links, only_members=True)
+            linked.update(links.values_list("salesforce_id", flat=True))
+        if linked:
+            row.seen = {i: 1 for i in row.seen if i not in linked}
+            row.save(update_fields=["seen", "updated_at"])
+
+    def _waiting_row(self) -> SyncCursor:
+        row, _ = SyncCursor.objects.get_or_create(
+            integration=self.ctx.integration, stream=CAMPAIGNS_WAITING_STREAM
+        )
+        row.seen = row.seen or {}
+        return row
+
+    def write(self, links, *, only_members: bool = False) -> None:
+        """Each linked person's campaigns now, written to its HubSpot contact (those outside
+        the inclusion list receive no Salesforce updates). With ``only_members``, people in no
+        campaign are left as they are (a new contact has none)."""
+        people = {
+            link.salesforce_id: link.hubspot_id
+            for link in links.only("salesforce_id", "hubspot_id")
+            if self.contacts.in_list(link.hubspot_id)
+        }
+        if not people:
+            return
+        campaigns = self.campaigns_of(sorted(people))
+        updates = [
+            {"id": hubspot_id, "properties": {CAMPAIGNS_PROPERTY: "; ".join(names)}}
+            for person, hubspot_id in people.items()
+            for names in [sorted(campaigns.get(person, ()), key=str.casefold)]
+            if names or not only_members
+        ]
+        if not updates:
+            return
+        self.contacts.hubspot_key_property(
+            object_type=OBJECT,
+            name=CAMPAIGNS_PROPERTY,
+            label="Salesforce campaigns",
+            group="contactinformation",
+            unique=False,
+            description=(
+                "The Salesforce campaigns this contact's lead or contact is a member of, "
+                "written by the Salesforce integration. Edits here are overwritten and never "
+                "reach Salesforce."
+            ),
+        )
+        _, failed = self.contacts.hubspot_batch("update", updates, key=lambda i: i["id"])
+        for hubspot_id, error in failed.items():
+            log.warning("campaigns of HubSpot contact %s not written: %s", hubspot_id, error)
+        self.contacts.counts["campaigns_updated"] += len(updates) - len(failed)
+        self.contacts.counts["failed"] += len(failed)
+
+    def campaigns_of(self, people: list[str]) -> dict[str, set[str]]:
+        """The names of the campaigns each Salesforce person is a member of now (a converted
+        lead's members count for its contact, which Salesforce names on them too)."""
+        fields = ["LeadId", "ContactId", "Campaign.Name"]
+        leads = [i for i in people if i.startswith("00Q")]
+        others = [i for i in people if not i.startswith("00Q")]
+        soqls = ids_queries("CampaignMember", fields, leads, key="LeadId") + ids_queries(
+            "CampaignMember", fields, others, key="ContactId"
+        )
+        wanted = set(people)
+        found: dict[str, set[str]] = defaultdict(set)
+        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
+            for member in all_records(self.ctx.salesforce, page):
+                name = (member.get("Campaign") or {}).get("Name")
+                for person in (member.get("LeadId"), member.get("ContactId")):
+                    if name and person in wanted:
+                        found[person].add(name)
+        return found

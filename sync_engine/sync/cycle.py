@@ -5,7 +5,8 @@ the integration shows it; the next cycle resumes by itself once the rolling wind
 Integration-level failures (credentials, API access) suspend syncing with the reason and what
 to do, until someone fixes them. A Salesforce object the integration user may not use at all
 stops only its pair, with an *Object permission* error that ends by itself once access is
-given (checked every 20 minutes, one call).
+given (checked every 20 minutes, one call); an object only a part of the pair reads (the contact
+sync's lifecycle stages and campaigns property) stops only that part.
 """
 
 from __future__ import annotations
@@ -89,6 +90,13 @@ FRESH_DESCRIBE = timedelta(minutes=5)  # a describe read since needn't be read a
 OBJECT_NOT_ACCESSIBLE = (
     "Not syncing: the Salesforce integration user has no access to {objects} (see Object "
     "permission on Sync health). Checked again every 20 minutes, or at once on Resync."
+)
+# The run of a pair that goes on without its part that reads an object the user may not use
+# (``optional_parts``: the contact sync's lifecycle stages and campaigns property).
+PART_NOT_ACCESSIBLE = (
+    "Synced, but not what needs {objects}: the Salesforce integration user has no access to "
+    "it (see Object permission on Sync health). Checked again every 20 minutes, or at once on "
+    "Resync."
 )
 NOT_SUPPORTED = re.compile(r"sObject type '(\w+)' is not supported")
 ENTITY_REFUSED = re.compile(r"entity type cannot be \w+: (\w+)")
@@ -222,18 +230,17 @@ def sync_cycles_run(
             "object", "options"
         )
     )
-    held = {  # held back by an object they can't use: no probe of it (see _object_check)
-        name
-        for name in SyncError.objects.filter(
-            integration=integration,
-            object__in=names,
-            error_type="object_permission",
-            record_key__startswith=OBJECT_KEY,
-            resolved_at__isnull=True,
-        ).values_list("object", flat=True)
-    }
+    held: dict[str, set[str]] = {}  # pair -> the objects it can't use (see _object_check)
+    for name, sobject in SyncError.objects.filter(
+        integration=integration,
+        object__in=names,
+        error_type="object_permission",
+        record_key__startswith=OBJECT_KEY,
+        resolved_at__isnull=True,
+    ).values_list("object", "salesforce_type"):
+        held.setdefault(name, set()).add(sobject)
     probe = ChangeProbe(
-        [s for name in names if name not in held for s in pair_streams(name, options.get(name))],
+        [s for name in names for s in _probed_streams(name, options.get(name), held.get(name))],
         pairs=names,
         vouch=trigger != "manual",  # Sync now: an edit of seconds ago is read now
     )
@@ -346,13 +353,30 @@ def _run(
             return ctx
 
         held = _object_check(integration, object_name, retry_allowed)
-        if held:
+        optional = _optional_objects(object_name)
+        if not set(held) <= optional:
             run.status = SyncRun.Status.FAILED
             run.message = OBJECT_NOT_ACCESSIBLE.format(objects=", ".join(held))
             return
+        parts_held = set(held)  # the pair syncs on without the part that reads them
+
+        def pair_run(ctx: CycleContext) -> None:
+            ctx.objects_held = frozenset(parts_held)
+            try:
+                pair_class(object_name)(ctx).run()
+            except (BadRequest, PermissionDenied) as error:
+                sobject = _unusable_object(object_name, integration, error)
+                if sobject not in optional or sobject in parts_held:
+                    raise
+                # Found now: the Object permission error, and the pair again without that
+                # part (what it committed stays; it reads on from there).
+                _object_refused(integration, object_name, sobject, error)
+                parts_held.add(sobject)
+                pair_run(context())
+
         ctx = context()
         try:
-            pair_class(object_name)(ctx).run()
+            pair_run(ctx)
         except BadRequest as error:
             gone = _fields_gone(ctx, error)
             if not gone:
@@ -365,8 +389,10 @@ def _run(
                 raise  # still described: something else is wrong with the query
             log.warning("%s: Salesforce fields gone: %s", object_name, gone)
             run.message = FIELDS_GONE.format(fields=", ".join(f"{o}.{f}" for o, f in gone))
-            pair_class(object_name)(ctx).run()
+            pair_run(ctx)
         run.status = SyncRun.Status.SUCCEEDED
+        if parts_held and not run.message:
+            run.message = PART_NOT_ACCESSIBLE.format(objects=", ".join(sorted(parts_held)))
         # Still paused now (not disconnected or suspended meanwhile): the pause is over.
         if Integration.objects.filter(pk=integration.pk, state=Integration.State.PAUSED).exists():
             integration_set_state(
@@ -447,6 +473,29 @@ def _object_check(integration: Integration, object_name: str, retry_allowed: boo
     return held
 
 
+def _optional_objects(object_name: str) -> frozenset[str]:
+    """The Salesforce objects only a part of the pair reads (its ``optional_parts``: the
+    contact sync's lifecycle stages from opportunities, its campaigns property from campaign
+    members): without access to one of them the pair syncs on without that part."""
+    parts = getattr(pair_class(object_name), "optional_parts", ())
+    return frozenset().union(*parts)
+
+
+def _probed_streams(
+    object_name: str, options: dict | None, held: set[str] | None
+) -> tuple[str, ...]:
+    """The streams of the pair the cycle's change probe looks at: none of a pair held back
+    by an object it can't use, and none of the parts its held optional objects stop."""
+    streams = pair_streams(object_name, options)
+    if not held:
+        return streams
+    if not held <= _optional_objects(object_name):
+        return ()
+    parts = getattr(pair_class(object_name), "optional_parts", ())
+    stopped = frozenset().union(*(part for part in parts if part & held))
+    return tuple(s for s in streams if s.split(":")[1] not in stopped)
+
+
 def _unusable_object(
     object_name: str, integration: Integration, error: ConnectorError
 ) -> str | None:
@@ -486,6 +535,15 @@ def _pair_held_by(
     sobject = _unusable_object(object_name, integration, error)
     if sobject is None:
         return False
+    _object_refused(integration, object_name, sobject, error)
+    run.message = OBJECT_NOT_ACCESSIBLE.format(objects=sobject)
+    return True
+
+
+def _object_refused(
+    integration: Integration, object_name: str, sobject: str, error: ConnectorError
+) -> None:
+    """The pair's *Object permission* error for ``sobject``, as ``error`` refused it."""
     log.warning("%s: the integration user can't use %s: %s", object_name, sobject, error)
     pair_object_refused(
         integration=integration,
@@ -499,8 +557,6 @@ def _pair_held_by(
             else SyncError.Direction.TO_SALESFORCE
         ),
     )
-    run.message = OBJECT_NOT_ACCESSIBLE.format(objects=sobject)
-    return True
 
 
 def _fields_gone(ctx: CycleContext, error: BadRequest) -> list[tuple[str, str]]:

@@ -13,6 +13,9 @@ way; or the record being gone), never an unrelated sync of the record.
 
 While transitions are off their streams aren't read, but their cursors keep up (``hold``), so
 switching them on applies only the events from then on, never those of the time they were off.
+While the integration user may not read opportunities or their roles (an *Object permission*
+error, see ``sync.cycle``), they are on but ``held``: nothing of theirs is read and the cursors
+stay, so the events of that time apply once access is back.
 Contacts outside the inclusion list are never moved (they receive no Salesforce updates).
 A contact linked after its opportunities' events (its HubSpot create failed then, or it synced
 later), or entering the list after them, gets the stage they give it at the end of that cycle
@@ -106,6 +109,8 @@ def stage_rank(prop: Any) -> dict[str, int]:
 
 
 LIFECYCLE_STREAMS = ("salesforce:OpportunityContactRole", "salesforce:Opportunity")
+# What they read: without access to either, only the stages stop; the contacts sync on.
+LIFECYCLE_OBJECTS = frozenset(stream.split(":")[1] for stream in LIFECYCLE_STREAMS)
 # In a lifecycle stream's ``seen``: events stamped before it happened while transitions were
 # off, and never apply (spec §7).
 OFF_UNTIL = "__off_until"
@@ -150,6 +155,9 @@ class LifecycleTransitions:
         # HubSpot's own stage order by object type, read when a record has a custom stage.
         self._ranks: dict[str, dict[str, int]] = {}
         self.moves: CycleMoves = contacts.lifecycle_moves
+        # Transitions on, but an object they read is one the user may not use (see the
+        # module's docstring): nothing is read now, all is caught up once access is back.
+        self.held = bool(getattr(self.ctx, "objects_held", frozenset()) & LIFECYCLE_OBJECTS)
 
     def streams(self) -> list[SoqlStream]:
         integration = self.ctx.integration
@@ -275,7 +283,10 @@ class LifecycleTransitions:
         this cycle. Run at the end of a cycle, so a retry's links count at once. One
         composite read per 1,500 such contacts for their roles and one for the
         opportunities, no call without them. While transitions are off the mark just moves
-        on: links made meanwhile get nothing, as that time's events."""
+        on: links made meanwhile get nothing, as that time's events. While ``held`` neither
+        happens: the links made meanwhile are looked at once access is back."""
+        if self.held and self.ctx.settings.lifecycle_transitions:
+            return
         integration = self.ctx.integration
         links = RecordLink.objects.filter(integration=integration, object="contacts")
         row = SyncCursor.objects.filter(integration=integration, stream=LINKED_STREAM).first()
