@@ -24,6 +24,8 @@ ACTION_LABELS = {
     "integration.sync_turned_off": gettext_lazy("Sync turned off"),
     "integration.sync_turned_on": gettext_lazy("Sync turned on"),
     "integration.disconnected": gettext_lazy("Disconnected"),
+    "integration.user_changed": gettext_lazy("Integration user changed"),
+    "integration.sandbox_changed": gettext_lazy("Connected to a new sandbox"),
     "notifications.suspension_email_on": gettext_lazy("Suspension emails turned on"),
     "notifications.suspension_email_off": gettext_lazy("Suspension emails turned off"),
     "settings.updated": gettext_lazy("Settings changed"),
@@ -33,6 +35,7 @@ ACTION_LABELS = {
     "errors.resync_requested": gettext_lazy("Resync requested"),
     "errors.view_created": gettext_lazy("View created in HubSpot"),
     "record.resync_requested": gettext_lazy("Record resync requested"),
+    "records.list_resync_requested": gettext_lazy("List resync"),
     "api_token.created": gettext_lazy("API token created"),
     "api_token.revoked": gettext_lazy("API token revoked"),
     "sync.requested": gettext_lazy("Sync started by hand"),
@@ -71,6 +74,11 @@ NOTE_LABELS = {
     "salesforce_refresh": gettext_lazy("Salesforce token refresh"),
     "hubspot_refresh": gettext_lazy("HubSpot token refresh"),
     "username": gettext_lazy("User"),
+    "salesforce_sandbox": gettext_lazy("Salesforce sandbox"),
+    "links_removed": gettext_lazy("Links removed"),
+    "cursors_reset": gettext_lazy("Read positions reset"),
+    "errors_ended": gettext_lazy("Sync errors ended"),
+    "imports_stopped": gettext_lazy("Imports stopped"),
 }
 
 
@@ -226,7 +234,13 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
         event=event, action=str(ACTION_LABELS.get(event.action, event.action)), actor=actor
     )
     action = event.action
-    if action == "integration.allocation_changed":
+    if action in ("integration.user_changed", "integration.sandbox_changed"):
+        name = _("Integration user") if action == "integration.user_changed" else _("Org id")
+        row.changes.append(Change(name, _text(details.get("from")), _text(details.get("to"))))
+        for key, value in details.items():
+            if key not in ("from", "to"):
+                row.notes.append((str(NOTE_LABELS.get(key, key)), _text(value)))
+    elif action == "integration.allocation_changed":
         row.changes.append(
             Change(_("Allocated to HubSpot"), _text(details.get("from")), _text(details.get("to")))
         )
@@ -283,6 +297,10 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
             row.notes.append((_("Search"), str(details["search"])))
     elif action == "record.resync_requested":
         row.subject = f"{name_of(details.get('object'))} · {details.get('record', '')}"
+    elif action == "records.list_resync_requested":
+        row.subject = f"{name_of(details.get('object'))} · {details.get('list', '')}"
+        row.notes.append((_("Records"), _text(details.get("records"))))
+        row.notes.append((_("HubSpot list id"), _text(details.get("list_id"))))
     elif action in ("sync.requested", "import.started", "import.cancelled", "import.resumed"):
         objects = details.get("objects") or ([details["object"]] if "object" in details else [])
         if objects:

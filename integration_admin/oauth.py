@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from django.conf import settings
@@ -40,11 +41,26 @@ class OAuthConfig:
 
 
 SANDBOX_LOGIN_URL = "https://test.salesforce.com"
+# A sandbox's own hosts: My Domain's "<domain>--<sandbox>.sandbox.my.salesforce.com" (and,
+# before enhanced domains, "<domain>--<sandbox>[.csNN].my.salesforce.com"), the "csNN" pods.
+_SANDBOX_HOST = re.compile(
+    r"(?:--[a-z0-9-]+\.(?:sandbox\.|cs\d+\.)?my\.salesforce\.com|^cs\d+\.salesforce\.com)$",
+    re.IGNORECASE,
+)
+
+
+def is_sandbox(*, login_url: str, instance_url: str) -> bool:
+    """Whether a sign-in was to a sandbox: made at test.salesforce.com (only sandbox users can
+    sign in there), or the instance is a sandbox's host."""
+    if login_url.rstrip("/") == SANDBOX_LOGIN_URL.rstrip("/"):
+        return True
+    return bool(_SANDBOX_HOST.search(urlsplit(instance_url).hostname or ""))
 
 
 def oauth_config(*, redirect_uri: str, connection=None, sandbox: bool = False) -> OAuthConfig:
-    """From settings; Reconnect logs in where the current connection lives, a first connect
-    at login.salesforce.com (``sandbox``: test.salesforce.com), unless
+    """From settings; Reconnect (and *Connect a different user*) logs in where the current
+    connection lives, a first connect at login.salesforce.com (``sandbox``: test.salesforce.com,
+    as *Connect to a new sandbox* does, passing no ``connection``), unless
     ``SALESFORCE_LOGIN_URL`` says otherwise."""
     login_url = settings.SALESFORCE_LOGIN_URL or (
         connection.instance_url
@@ -106,7 +122,12 @@ class Grant:
     refresh_token: str
     instance_url: str
     ca_pem: str
-    extra: dict
+    extra: dict  # what ``authorization_start`` was given: the HubSpot side, the ``action``
+    login_url: str = ""
+
+    @property
+    def sandbox(self) -> bool:
+        return is_sandbox(login_url=self.login_url, instance_url=self.instance_url)
 
 
 def authorization_finish(session, *, params, client_id: str, client_secret: str) -> Grant:
@@ -154,7 +175,7 @@ def authorization_finish(session, *, params, client_id: str, client_secret: str)
         reason = payload.get("error_description") or payload.get("error") or response.status_code
         raise OAuthError(f"Salesforce didn't issue a token: {reason}.")
     instance_url = str(payload.get("instance_url") or flow["login_url"]).rstrip("/")
-    extra = {k: v for k, v in flow.items() if k.startswith("hubspot_")}
+    extra = {k: v for k, v in flow.items() if k.startswith("hubspot_") or k == "action"}
     return Grant(
         access_token=payload["access_token"],
         refresh_token=payload.get("refresh_token", ""),
@@ -163,4 +184,5 @@ def authorization_finish(session, *, params, client_id: str, client_secret: str)
         # are the same server (the emulator, a My Domain login), else the public CAs.
         ca_pem=flow["ca_pem"] if instance_url == flow["login_url"] else "",
         extra=extra,
+        login_url=flow["login_url"],
     )

@@ -7,6 +7,7 @@ from .api.views import DocsView
 from .views import actions, companies, connection, errors, health, mappings, objects, pages
 from .views import custom_objects as custom_objects_views
 from .views import imports as imports_views
+from .views import list_resync as list_resync_views
 from .views import notifications as notifications_views
 from .views import tickets as tickets_views
 
@@ -46,6 +47,11 @@ urlpatterns = [
     *[path(f"{name}/", objects.object_tab, {"object_name": name}, name=name) for name in OBJECTS],
     path("companies/sync/", companies.company_sync, name="company_sync"),
     path("contacts/sync/", objects.contact_sync, name="contact_sync"),
+    path(
+        "<slug:object_name>/list-resync/",
+        list_resync_views.list_resync,
+        name="list_resync",
+    ),
     path("objects/<slug:object_name>/lists/", objects.inclusion_lists, name="inclusion_lists"),
     path("objects/<slug:object_name>/mappings/", mappings.mapping_editor, name="mapping_editor"),
     path("objects/<slug:object_name>/mappings/add/", mappings.mapping_add, name="mapping_add"),
@@ -94,6 +100,17 @@ urlpatterns = [
         "connection/salesforce/callback/",
         connection.salesforce_callback,
         name="salesforce_callback",
+    ),
+    path("connection/salesforce/user/", connection.salesforce_user, name="salesforce_user"),
+    path(
+        "connection/salesforce/sandbox/",
+        connection.salesforce_sandbox,
+        name="salesforce_sandbox",
+    ),
+    path(
+        "connection/salesforce/sandbox/confirm/",
+        connection.salesforce_sandbox_confirm,
+        name="salesforce_sandbox_confirm",
     ),
     path("connection/sync/", connection.sync_switch, name="sync_switch"),
     path("connection/disconnect/", connection.disconnect, name="disconnect"),

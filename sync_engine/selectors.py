@@ -1370,13 +1370,75 @@ def hubspot_active_lists(
     )
 
 
+# The HubSpot object whose lists a pair's *Resync a list* takes (its object type id).
+LIST_RESYNC_OBJECT_TYPES = {"contacts": "0-1", "companies": "0-2"}
+
+
+def hubspot_resync_lists(
+    *, integration: Integration, object_name: str, search: str = "", limit: int = 100
+) -> list[dict]:
+    """The HubSpot lists of the pair's records that *Resync a list* offers: active and static
+    alike (a segment made for a backfill is often static), as ``hubspot_active_lists`` reads
+    them (1 HubSpot call, then kept per search): ``[{"id", "name", "size"}]`` by name."""
+    type_id = LIST_RESYNC_OBJECT_TYPES[object_name]
+    return cached_remote_read(
+        integration,
+        f"hubspot:resync-lists:{type_id}:{limit}:{search}",
+        lambda: _hubspot_active_lists_read(
+            integration, search, limit, processing_types=None, object_type_id=type_id
+        ),
+    )
+
+
+def hubspot_list_get(*, integration: Integration, list_id: str) -> dict | None:
+    """One HubSpot list: ``{"id", "name", "object_type_id", "size", "processing_type"}``, or
+    None when HubSpot has no such list (1 HubSpot call; ``ConnectorError`` when it can't be
+    asked)."""
+    from .connectors.hubspot import HubSpotConnector
+    from .errors import BadRequest, NotFound
+
+    try:
+        found = HubSpotConnector(integration=integration).list_get(list_id=list_id)
+    except (NotFound, BadRequest):  # HubSpot answers 400 for an id that is no number
+        return None
+    hubspot_list = getattr(found, "list", None)
+    if hubspot_list is None:
+        return None
+    size = getattr(hubspot_list, "size", None)
+    return {
+        "id": str(hubspot_list.list_id),
+        "name": str(hubspot_list.name or ""),
+        "object_type_id": str(getattr(hubspot_list, "object_type_id", "") or ""),
+        "size": int(size) if size not in (None, "") else None,
+        "processing_type": str(getattr(hubspot_list, "processing_type", "") or ""),
+    }
+
+
+def hubspot_list_member_ids(*, integration: Integration, list_id: str) -> list[str]:
+    """The record ids in a HubSpot list, in id order (one HubSpot call per 250 members, as
+    the inclusion list's reading does)."""
+    from .connectors.hubspot import HubSpotConnector
+    from .sync.changes import hubspot_list_members
+
+    members = hubspot_list_members(HubSpotConnector(integration=integration), list_id)
+    return sorted(members, key=lambda i: (len(i), i))
+
+
 def is_contact_list(hubspot_list: Any) -> bool:
     """Whether a HubSpot list (from the lists API) holds contacts: what can limit which
     contacts sync. Shared by the list picker and the settings check."""
     return str(getattr(hubspot_list, "object_type_id", "0-1") or "0-1") in ("0-1", "contacts")
 
 
-def _hubspot_active_lists_read(integration: Integration, search: str, limit: int) -> list[dict]:
+def _hubspot_active_lists_read(
+    integration: Integration,
+    search: str,
+    limit: int,
+    processing_types: tuple[str, ...] | None = ("DYNAMIC",),
+    object_type_id: str = "0-1",
+) -> list[dict]:
+    """HubSpot's lists of ``processing_types`` (None: every kind) holding records of
+    ``object_type_id`` (1 HubSpot call)."""
     from hubspot.crm.lists import ListSearchRequest
 
     from .connectors.hubspot import HubSpotConnector
@@ -1384,7 +1446,7 @@ def _hubspot_active_lists_read(integration: Integration, search: str, limit: int
     connector = HubSpotConnector(integration=integration)
     request = ListSearchRequest(
         query=search or None,
-        processing_types=["DYNAMIC"],
+        processing_types=list(processing_types) if processing_types else None,
         count=limit,
         offset=0,
         additional_properties=["hs_list_size"],
@@ -1392,7 +1454,9 @@ def _hubspot_active_lists_read(integration: Integration, search: str, limit: int
     response = connector.call("crm.lists.lists_api", "do_search", request, operation="lists.search")
     found = []
     for item in getattr(response, "lists", None) or []:
-        if not is_contact_list(item):
+        if object_type_id == "0-1" and not is_contact_list(item):
+            continue
+        if object_type_id != "0-1" and str(getattr(item, "object_type_id", "")) != object_type_id:
             continue
         extra = getattr(item, "additional_properties", None) or {}
         size = extra.get("hs_list_size") if isinstance(extra, dict) else None

@@ -35,6 +35,7 @@ from .models import (
     ResyncRequest,
     SalesforceConnection,
     SchemaCache,
+    SyncCursor,
     SyncError,
     SyncRun,
     System,
@@ -160,12 +161,22 @@ def integration_connect(
     hubspot_client_secret: str = "",
     actor: AbstractBaseUser | None = None,
     another_account: bool = False,
+    salesforce_sandbox: bool = False,
+    same_org: bool = False,
+    new_sandbox: bool = False,
 ) -> Integration:
     """Verify both connections with one cheap call each, then store them and mark the
     integration connected. Raises :class:`ConnectionCheckFailed` naming the failing side;
     nothing is stored then. So does a Salesforce org or HubSpot account other than the one
     the integration's links were made with (``connected_before``), unless
-    ``another_account``: the links would pair records of different systems."""
+    ``another_account``: the links would pair records of different systems.
+
+    ``salesforce_sandbox``: the org is a sandbox (noted in the audit event: *Connect to a new
+    sandbox* is offered for sandboxes only). ``same_org`` (*Connect a different user*):
+    refuse any org but the one connected, links or not. ``new_sandbox`` (*Connect to a new
+    sandbox*): another Salesforce org is taken, and when it is one, what pointed at the old
+    org's records is reset first (``_salesforce_org_forget``). A new integration user of the
+    same org is audit-logged (``integration.user_changed``)."""
     from .connectors.hubspot import HubSpotConnector
     from .connectors.salesforce import SalesforceConnector
 
@@ -243,10 +254,24 @@ def integration_connect(
         account = hs.account_details()  # zone dates activities (UTC when unknown)
     hubspot.portal_id = str(account.get("portalId", ""))[:32]
     hubspot.last_verified_at = timezone.now()
+    org = salesforce.organization_id
+    before_org = connected_before(integration)[0]
+    if same_org and org and before_org and org != before_org:
+        raise ConnectionCheckFailed(
+            f"you signed in to org {org}, not to org {before_org}, which the integration is "
+            "connected to",
+            system=System.SALESFORCE,
+            hint="sign in as a user of the connected org; for a refreshed or new sandbox use "
+            "Connect to a new sandbox",
+        )
     if not another_account:
-        _refuse_another_account(integration, salesforce.organization_id, hubspot.portal_id)
+        # A new sandbox is another org by design: only the HubSpot account must stay.
+        _refuse_another_account(integration, "" if new_sandbox else org, hubspot.portal_id)
+    org_changed = new_sandbox and not (org and org == before_org)
 
     with transaction.atomic():
+        previous = SalesforceConnection.objects.filter(integration=integration).first()
+        forgotten = _salesforce_org_forget(integration, actor=actor) if org_changed else None
         SalesforceConnection.objects.filter(integration=integration).delete()
         HubSpotConnection.objects.filter(integration=integration).delete()
         salesforce.save()
@@ -261,23 +286,155 @@ def integration_connect(
             },
         )
         integration.refresh_from_db()
-        previous = integration.state
+        previous_state = integration.state
         _state_write(integration, Integration.State.CONNECTED, "")
         object_syncs_start(integration=integration)
+        if forgotten is not None:
+            audit_event_record(
+                action="integration.sandbox_changed",
+                integration=integration,
+                actor=actor,
+                details={
+                    "from": before_org,
+                    "to": org,
+                    "salesforce_url": salesforce.instance_url,
+                    "salesforce_user": _salesforce_user_text(salesforce),
+                    **forgotten,
+                },
+            )
+        elif (
+            previous is not None
+            and previous.user_id
+            and salesforce.user_id
+            and previous.user_id != salesforce.user_id
+        ):
+            audit_event_record(
+                action="integration.user_changed",
+                integration=integration,
+                actor=actor,
+                details={
+                    "from": _salesforce_user_text(previous),
+                    "to": _salesforce_user_text(salesforce),
+                    "salesforce_org": org,
+                },
+            )
         audit_event_record(
             action="integration.connected",
             integration=integration,
             actor=actor,
             details={
-                "previous_state": previous,
+                "previous_state": previous_state,
                 "salesforce_url": salesforce.instance_url,
                 "salesforce_user": salesforce.username or salesforce.user_id,
+                "salesforce_org": org,
+                **({"salesforce_sandbox": True} if salesforce_sandbox else {}),
                 "hubspot_url": hubspot.base_url,
                 "salesforce_refresh": salesforce.can_refresh,
                 "hubspot_refresh": hubspot.can_refresh,
             },
         )
     return integration
+
+
+def _salesforce_user_text(connection: SalesforceConnection) -> str:
+    """The integration user as the audit log names it: "Name (username)"."""
+    name, username = connection.user_name, connection.username
+    if name and username:
+        return f"{name} ({username})"
+    return name or username or connection.user_id
+
+
+def _salesforce_org_forget(
+    integration: Integration, *, actor: AbstractBaseUser | None = None
+) -> dict[str, int]:
+    """Another Salesforce org (a refreshed or new sandbox) replaces the connected one: its
+    record ids mean nothing there. The links (and their snapshots) go, every cursor (the
+    next cycle starts over as the first did: records match again by email and ids), the
+    pending Resyncs and the current errors (ended: their records no longer sync), and the
+    imports running against the old org stop. Settings, mappings and the history stay.
+    Returns the counts, for the audit log."""
+    from .imports import import_cancel
+
+    active = ImportJob.objects.filter(
+        integration=integration, status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
+    )
+    stopped = sum(import_cancel(job=job, actor=actor) for job in active)
+    errors = list(
+        SyncError.objects.filter(integration=integration, resolved_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    ResyncRequest.objects.filter(integration=integration).delete()
+    return {
+        "links_removed": RecordLink.objects.filter(integration=integration).delete()[0],
+        "cursors_reset": SyncCursor.objects.filter(integration=integration).delete()[0],
+        "errors_ended": sync_errors_end(integration=integration, error_ids=errors),
+        "imports_stopped": stopped,
+    }
+
+
+@dataclass(frozen=True)
+class ObjectAccessGap:
+    """A Salesforce object the sync uses that the integration user can't fully use."""
+
+    sobject: str
+    lacks: tuple[str, ...]  # of "read", "create", "edit"
+
+
+def synced_salesforce_objects(*, integration: Integration) -> list[str]:
+    """The Salesforce objects of the pairs that are on (custom pairs' too), in pair order."""
+    names: list[str] = []
+    for row in ObjectSync.objects.filter(integration=integration, enabled=True).order_by("pk"):
+        if row.object.startswith(CUSTOM_PREFIX):
+            sobject = (row.options or {}).get("salesforce_object")
+            names += [sobject] if sobject else []
+        else:
+            names += SALESFORCE_OBJECTS.get(row.object, ())
+    return list(dict.fromkeys(names))
+
+
+def integration_user_access_gaps(*, integration: Integration) -> list[ObjectAccessGap]:
+    """What the Salesforce integration user lacks on the synced objects (spec §1: Read, Create
+    and Edit on each; HubSpot asks Modify All): one describeGlobal, whose flags are that
+    user's (an object it can't read isn't listed at all). Raises ``ConnectorError``."""
+    from .connectors.salesforce import SalesforceConnector
+
+    needed = synced_salesforce_objects(integration=integration)
+    if not needed:
+        return []
+    described = SalesforceConnector(integration=integration).describe() or {}
+    listed = {o.get("name"): o for o in described.get("sobjects", [])}
+    gaps = []
+    for sobject in needed:
+        entry = listed.get(sobject) or {}
+        flags = (("read", "queryable"), ("create", "createable"), ("edit", "updateable"))
+        lacks = tuple(
+            what for what, flag in flags if not entry.get(flag) or not entry.get("queryable")
+        )
+        if lacks:
+            gaps.append(ObjectAccessGap(sobject=sobject, lacks=lacks))
+    return gaps
+
+
+def salesforce_sign_in_identity(
+    *, integration: Integration, salesforce_url: str, salesforce_token: str, salesforce_ca: str = ""
+) -> dict:
+    """Who a Salesforce sign-in is, before it is stored (one userinfo call): ``user_id``,
+    ``organization_id``, ``name``, ``preferred_username``. Raises
+    :class:`ConnectionCheckFailed`."""
+    from .connectors.salesforce import SalesforceConnector
+
+    unsaved = SalesforceConnection(
+        integration=integration,
+        instance_url=salesforce_url.rstrip("/"),
+        ca_bundle=salesforce_ca,
+        access_token=salesforce_token,
+    )
+    try:
+        return SalesforceConnector(integration=integration, connection=unsaved).userinfo()
+    except (ConnectorError, ValueError) as error:
+        failed = _check_failed(System.SALESFORCE, unsaved.instance_url, error)
+        raise _secrets_blanked(failed, salesforce_token) from error
 
 
 def connected_before(integration: Integration) -> tuple[str, str]:
@@ -1943,6 +2100,172 @@ def company_sync_request(
     if name is None:
         return refused(RECORD_NOT_FOUND, asked=company_id)
     return _record_sync_queue(integration, "companies", company_id, name, actor)
+
+
+# --- Resync a list (spec §5.2 "resyncing a whole list or segment", §8.2: the way to backfill
+# a new mapping into Salesforce) ----------------------------------------------------------------
+# The most records one list resync queues: HubSpot's own bulk resync takes at most 200,000
+# (spec §4 item 10, §18). A larger list is refused whole, never cut short silently.
+LIST_RESYNC_MAX = 200_000
+# Salesforce calls a cycle's share of a list resync (up to ``RETRY_BATCH`` records) costs at
+# most: the reads of their partners by id and by email, the updates and the creates, batched
+# into composite calls (measured: 5 for a handful of records, 2 for 900 linked ones).
+LIST_RESYNC_CALLS_PER_CYCLE = 5
+# Why a list resync queued nothing (``ListResync.refused``), besides RECORD_PAIR_OFF and
+# RECORD_UNAVAILABLE.
+LIST_NOT_FOUND = "list_not_found"
+LIST_OTHER_OBJECT = "list_other_object"  # e.g. a company list for the Contacts tab
+LIST_TOO_LARGE = "list_too_large"
+LIST_EMPTY = "list_empty"
+
+
+@dataclass(frozen=True)
+class ListResync:
+    """What *Resync a list* found (its confirmation) or queued: the list, how many records
+    sync again and about what that costs in Salesforce calls, or why nothing is queued
+    (``refused``: a code above, with ``error`` for RECORD_UNAVAILABLE)."""
+
+    object_name: str
+    list_id: str
+    name: str = ""
+    members: int = 0  # as HubSpot counts them (confirmation) or as read (queued)
+    queued: int = 0
+    refused: str = ""
+    error: str = ""
+    waits: str = ""  # why the queued syncs don't run at once (``sync_waits_because``)
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+    @property
+    def salesforce_calls(self) -> int:
+        """About what syncing the members costs in Salesforce calls, at most (the engine reads
+        and writes them in batches, over ``cycles`` cycles)."""
+        return self.cycles * LIST_RESYNC_CALLS_PER_CYCLE
+
+    @property
+    def cycles(self) -> int:
+        """The cycles the members take: each serves a pair's queued resyncs in turn."""
+        from .sync.pair import RETRY_BATCH
+
+        return max(1, -(-self.members // RETRY_BATCH))
+
+
+def _list_resync_check(integration: Integration, object_name: str, list_id: str) -> ListResync:
+    """HubSpot's list ``list_id`` as *Resync a list* takes it (one HubSpot call): its name and
+    size, or why it can't be resynced."""
+    from .selectors import LIST_RESYNC_OBJECT_TYPES, hubspot_list_get
+
+    def refused(reason: str, **what: Any) -> ListResync:
+        return ListResync(object_name=object_name, list_id=list_id, refused=reason, **what)
+
+    if object_name not in LIST_RESYNC_OBJECT_TYPES:
+        raise SettingsError({"object": "only contacts and companies are resynced by list"})
+    list_id = str(list_id).strip()
+    if not list_id.isdigit() or len(list_id) > 30:
+        return refused(LIST_NOT_FOUND)
+    if not object_sync_get_or_create(integration=integration, object_name=object_name).enabled:
+        return refused(RECORD_PAIR_OFF)
+    try:
+        found = hubspot_list_get(integration=integration, list_id=list_id)
+    except ConnectorError as error:
+        return refused(RECORD_UNAVAILABLE, error=str(error))
+    if found is None:
+        return refused(LIST_NOT_FOUND)
+    what = {"name": found["name"], "members": found["size"] or 0}
+    wanted = LIST_RESYNC_OBJECT_TYPES[object_name]
+    if found["object_type_id"] not in (wanted, "contacts" if wanted == "0-1" else wanted):
+        return refused(LIST_OTHER_OBJECT, **what)
+    if what["members"] > LIST_RESYNC_MAX:
+        return refused(LIST_TOO_LARGE, **what)
+    if found["size"] == 0:
+        return refused(LIST_EMPTY, **what)
+    return ListResync(object_name=object_name, list_id=list_id, **what)
+
+
+def list_resync_preview(*, integration: Integration, object_name: str, list_id: str) -> ListResync:
+    """*Resync a list*'s confirmation: the list's name and size, and about what syncing its
+    members again costs in Salesforce calls, or why it can't be resynced (one HubSpot call;
+    nothing is queued)."""
+    return _list_resync_check(integration, object_name, list_id)
+
+
+def list_resync_request(
+    *,
+    integration: Integration,
+    object_name: str,
+    list_id: str,
+    actor: AbstractBaseUser | None = None,
+) -> ListResync:
+    """*Resync a list*: every member of HubSpot list ``list_id`` (contacts or companies) syncs
+    again, whatever its state, as each record's own *Resync* would (queued ``ResyncRequest``s,
+    which the pair serves ``RETRY_BATCH`` a cycle: a large list syncs over several cycles, the
+    first started now). Members not synced yet follow the pair's rules, as a single Resync:
+    created where the rules (or, for a company, the Resync itself) create them, else skipped
+    with the reason in the run's counts. The members are read 250 a HubSpot call and stored
+    1,000 a query; a list over ``LIST_RESYNC_MAX`` is refused whole. Audit-logged once."""
+    from .selectors import hubspot_list_member_ids, pairs_switched_on, sync_waits_because
+    from .tasks import sync_object
+
+    checked = _list_resync_check(integration, object_name, list_id)
+    if not checked.ok:
+        return checked
+    try:
+        members = hubspot_list_member_ids(integration=integration, list_id=checked.list_id)
+    except ConnectorError as error:
+        return ListResync(
+            object_name=object_name,
+            list_id=checked.list_id,
+            name=checked.name,
+            refused=RECORD_UNAVAILABLE,
+            error=str(error),
+        )
+    found = {"object_name": object_name, "list_id": checked.list_id, "name": checked.name}
+    if len(members) > LIST_RESYNC_MAX:  # grew past the cap since HubSpot counted it
+        return ListResync(**found, members=len(members), refused=LIST_TOO_LARGE)
+    if not members:
+        return ListResync(**found, refused=LIST_EMPTY)
+    now = timezone.now()
+    with transaction.atomic():
+        for chunk in _chunked(members, 1000):
+            ResyncRequest.objects.bulk_create(
+                [
+                    ResyncRequest(
+                        integration=integration,
+                        object=object_name,
+                        record_key=f"hubspot:{record_id}",
+                        requested_at=now,
+                    )
+                    for record_id in chunk
+                ],
+                update_conflicts=True,
+                unique_fields=["integration", "object", "record_key"],
+                update_fields=["requested_at"],
+            )
+        audit_event_record(
+            action="records.list_resync_requested",
+            integration=integration,
+            actor=actor,
+            details={
+                "object": object_name,
+                "list_id": checked.list_id,
+                "list": checked.name,
+                "records": len(members),
+            },
+        )
+        if object_name in pairs_switched_on(integration=integration):
+            transaction.on_commit(
+                lambda: sync_object.delay(
+                    integration_id=integration.pk, object_name=object_name, trigger="resync"
+                )
+            )
+    return ListResync(
+        **found,
+        members=len(members),
+        queued=len(members),
+        waits=sync_waits_because(integration=integration, object_name=object_name),
+    )
 
 
 @dataclass(frozen=True)

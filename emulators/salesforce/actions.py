@@ -8,6 +8,7 @@ so the sync engine sees them as human edits.
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -657,6 +658,20 @@ class Actions:
 
     def user_for_token(self, token: str) -> str | None:
         return self.app.user_for_token(token)
+
+    def set_oauth_user(self, user_id: str, client_id: str = "hubspot-salesforce-sync") -> str:
+        """The user the OAuth sign-ins of ``client_id`` authorize as from now on (someone
+        signing in as another user); tokens issued before keep their user."""
+        user = self._user(user_id, None)
+        self.app.org.oauth_clients[client_id] = user
+        return user
+
+    def new_org_id(self) -> str:
+        """A new org id, as a refreshed (or another) sandbox has; records and users stay."""
+        from .ids import make_id
+
+        self.app.org.org_id = make_id("00D", secrets.randbelow(62**6) + 62**5)
+        return self.app.org.org_id
 
     def expire_query_locators(self) -> int:
         return self.app.queries.expire_all()

@@ -66,15 +66,23 @@ def global_entry(obj: ObjectDef, version: str) -> dict[str, Any]:
     return entry
 
 
-def describe_global(app: SalesforceApp, version: str) -> dict[str, Any]:
-    return {
-        "encoding": "UTF-8",
-        "maxBatchSize": 200,
-        "sobjects": [
-            global_entry(obj, version)
-            for obj in sorted(app.schema.objects.values(), key=lambda o: o.name)
-        ],
-    }
+def describe_global(app: SalesforceApp, version: str, user_id: str = "") -> dict[str, Any]:
+    """Every object the user may use, its flags as its object access says (``record_access``
+    of a whole object): ``none`` leaves it out, ``read`` can't create, update or delete,
+    ``edit`` can't delete."""
+    grants = app.org.record_access.get(user_id, {})
+    entries = []
+    for obj in sorted(app.schema.objects.values(), key=lambda o: o.name):
+        access = grants.get(obj.name)
+        if access == "none":
+            continue
+        entry = global_entry(obj, version)
+        if access == "read":
+            entry.update(createable=False, updateable=False, deletable=False)
+        elif access == "edit":
+            entry.update(deletable=False)
+        entries.append(entry)
+    return {"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": entries}
 
 
 def record_type_infos(app: SalesforceApp, obj: ObjectDef) -> list[dict[str, Any]]:

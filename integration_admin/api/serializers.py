@@ -455,6 +455,67 @@ class CompanySyncSerializer(StrictSerializer):
     )
 
 
+class ListResyncResultSerializer(serializers.Serializer):
+    """What *Resync a list* found (a dry run: its confirmation) or queued."""
+
+    object = serializers.CharField()
+    list_id = serializers.CharField()
+    list_name = serializers.CharField()
+    members = serializers.IntegerField(
+        help_text="The list's members: as HubSpot counts them (dry run), or as read."
+    )
+    queued = serializers.IntegerField(help_text="Records queued to sync again (0: a dry run).")
+    salesforce_calls = serializers.IntegerField(
+        help_text="About what syncing them costs in Salesforce calls, at most."
+    )
+    cycles = serializers.IntegerField(help_text="The sync cycles they take (2,000 a cycle).")
+    syncs_now = serializers.BooleanField(
+        help_text="true: a sync cycle starts now; false: it waits (or a dry run)."
+    )
+    waits = serializers.CharField(
+        allow_null=True, help_text="Why it waits (sync off, on hold), or null."
+    )
+    message = serializers.CharField(help_text="What the dashboard says of it.")
+
+
+LIST_RESYNC_PAIRS = ("contacts", "companies")
+
+
+@extend_schema_field(
+    {
+        # A pattern, not an enum: an enum would be pulled out into a component of its own.
+        "type": "string",
+        "pattern": rf"^({'|'.join(LIST_RESYNC_PAIRS)})$",
+        "description": "The pair whose records the list holds: contacts or companies.",
+        "example": "contacts",
+    }
+)
+class ListResyncPairField(serializers.ChoiceField):
+    pass
+
+
+class ListResyncSerializer(StrictSerializer):
+    answers_with = ListResyncResultSerializer
+
+    object = ListResyncPairField(
+        choices=list(LIST_RESYNC_PAIRS),
+        error_messages={
+            "invalid_choice": f'"{{input}}" is not resynced by list: use one of '
+            f"{_one_of(LIST_RESYNC_PAIRS)}."
+        },
+    )
+    list_id = serializers.RegexField(
+        r"^[0-9]{1,30}$",
+        error_messages={"invalid": "A HubSpot list id: digits only."},
+        help_text="The HubSpot list (ILS list id), of contacts or of companies.",
+    )
+    dry_run = serializers.BooleanField(
+        default=False,
+        help_text="true: only say how many records would sync again and about what it "
+        "costs (one HubSpot call); nothing is queued.",
+    )
+
+
 class CreateViewSerializer(StrictSerializer):
     error_type = choice_field(ERROR_TYPES, "an error type", help_text="The errors' type.")
 

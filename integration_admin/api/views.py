@@ -75,6 +75,8 @@ from sync_engine.selectors import (
     sync_runs_query,
 )
 from sync_engine.services import (
+    RECORD_PAIR_OFF,
+    RECORD_UNAVAILABLE,
     SYNC_NOW_ALLOCATION_USED,
     SYNC_NOW_NOT_CONNECTED,
     SYNC_NOW_SUSPENDED,
@@ -87,6 +89,8 @@ from sync_engine.services import (
     integration_sync_now,
     integration_sync_set,
     integration_update_allocation,
+    list_resync_preview,
+    list_resync_request,
     mapping_create,
     mapping_delete,
     mapping_update_rule,
@@ -102,6 +106,11 @@ from ..exports import errors_csv_rows
 from ..labels import custom_labels, job_label, target_label
 from ..links import hubspot_list_url
 from ..sync_answers import record_sync_answer, waits_message
+from ..views.list_resync import (
+    inclusion_list_chosen,
+    list_resync_answer,
+    list_resync_confirmation,
+)
 from .renderers import CSVRenderer
 from .serializers import (
     CUSTOM_PAIR,
@@ -123,6 +132,8 @@ from .serializers import (
     ImportStartSerializer,
     ImportTargetSerializer,
     IntegrationSerializer,
+    ListResyncResultSerializer,
+    ListResyncSerializer,
     MappingFilterSerializer,
     MappingObjectField,
     MappingRuleSerializer,
@@ -784,6 +795,64 @@ class CompanySyncView(_RecordSyncView):
     @extend_schema(request=CompanySyncSerializer, responses=QueuedSerializer)
     def post(self, request: Request) -> Response:
         return super().post(request)
+
+
+class ListResyncView(APIView):
+    """*Resync a list*, as on the Contacts and Companies tabs: every member of a HubSpot list
+    syncs again (spec §5.2; how a new mapping is backfilled), as its own Resync would, over the
+    next cycles (2,000 a cycle; the first starts now). `dry_run` says first how many and about
+    what it costs. A list over 200,000 members is refused whole. Audit-logged."""
+
+    bad_request = {
+        "POST": "Refused, with the reason under `list_id` (no such HubSpot list, a list of "
+        "other records, no members or over 200,000) or `object` (its sync off). Nothing was "
+        "queued."
+    }
+    remote_unavailable = {"POST": "HubSpot couldn't be read: nothing was queued."}
+
+    @extend_schema(request=ListResyncSerializer, responses=ListResyncResultSerializer)
+    def post(self, request: Request) -> Response:
+        integration = _integration()
+        data = ListResyncSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        asked = {
+            "integration": integration,
+            "object_name": data.validated_data["object"],
+            "list_id": data.validated_data["list_id"],
+        }
+        dry_run = data.validated_data["dry_run"]
+        if dry_run:
+            outcome = list_resync_preview(**asked)
+        else:
+            outcome = list_resync_request(**asked, actor=request.user)
+        # In the engine's English, as the API answers whatever language the request asks.
+        with translation.override("en"):
+            answer = list_resync_answer(integration, outcome)
+            if outcome.refused == RECORD_UNAVAILABLE:
+                raise RemoteUnavailable(answer)
+            if not outcome.ok:
+                field = "object" if outcome.refused == RECORD_PAIR_OFF else "list_id"
+                raise ValidationError({field: [answer]})
+            if dry_run:
+                answer = list_resync_confirmation(
+                    outcome, inclusion_list_chosen(integration, outcome.object_name)
+                )
+            waits = (
+                None if dry_run else waits_message(integration, outcome.waits, outcome.object_name)
+            )
+        result = {
+            "object": outcome.object_name,
+            "list_id": outcome.list_id,
+            "list_name": outcome.name,
+            "members": outcome.members,
+            "queued": outcome.queued,
+            "salesforce_calls": outcome.salesforce_calls,
+            "cycles": outcome.cycles,
+            "syncs_now": not dry_run and waits is None,
+            "waits": waits,
+            "message": answer,
+        }
+        return Response(ListResyncResultSerializer(result).data)
 
 
 class ErrorViewCreateView(APIView):

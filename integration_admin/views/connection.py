@@ -1,6 +1,6 @@
 """The Connection tab: the integration user and both connections, Connect / Reconnect
-through Salesforce's OAuth authorization-code flow, the whole sync's on/off switch and
-Disconnect."""
+through Salesforce's OAuth authorization-code flow, *Connect a different user* and *Connect
+to a new sandbox* (spec §1, §2), the whole sync's on/off switch and Disconnect."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sync_engine.errors import ConnectionCheckFailed
+from sync_engine.errors import ConnectionCheckFailed, ConnectorError
 from sync_engine.fields import secret_decrypt, secret_encrypt
 from sync_engine.models import Integration, System
 from sync_engine.selectors import (
@@ -24,6 +24,7 @@ from sync_engine.selectors import (
     integration_hubspot_connection,
     integration_salesforce_connection,
     last_answered_at,
+    sync_errors_query,
 )
 from sync_engine.services import (
     LOOPBACK_HOSTS,
@@ -31,10 +32,19 @@ from sync_engine.services import (
     integration_connect,
     integration_disconnect_and_stop_imports,
     integration_sync_set,
+    integration_user_access_gaps,
+    salesforce_sign_in_identity,
 )
 
-from ..oauth import OAuthError, authorization_finish, authorization_start, oauth_config
-from ..roles import admin_required
+from ..oauth import (
+    Grant,
+    OAuthError,
+    authorization_finish,
+    authorization_start,
+    is_sandbox,
+    oauth_config,
+)
+from ..roles import admin_required, user_is_admin
 from .common import current_integration, forget_integration
 from .notifications import suspension_email_context
 
@@ -52,7 +62,39 @@ def _connections(request: HttpRequest):
     )
 
 
-def _page(request: HttpRequest, *, confirm_disconnect: bool = False) -> HttpResponse:
+# A sign-in to a new sandbox waiting for the admin's confirmation (tokens encrypted).
+SANDBOX_PENDING = "salesforce_sandbox_pending"
+
+
+def _connected_to_sandbox(integration, salesforce) -> bool:
+    """Whether the connected org is a sandbox: noted when it was connected (signed in at
+    test.salesforce.com), or a sandbox's host."""
+    if salesforce is None:
+        return False
+    if is_sandbox(login_url="", instance_url=salesforce.instance_url):
+        return True
+    last = audit_events_query(integration=integration, action="integration.connected").first()
+    return bool(last and (last.details or {}).get("salesforce_sandbox"))
+
+
+def _sandbox_confirmation(request: HttpRequest, integration, salesforce) -> dict | None:
+    """What the confirmation step names: the old and new org, the new user, and what goes."""
+    pending = request.session.get(SANDBOX_PENDING)
+    if not pending or integration is None:
+        return None
+    return {
+        "old_org": salesforce.organization_id if salesforce else "",
+        "new_org": pending["org"],
+        "user": pending["user"],
+        "instance_url": pending["instance_url"],
+        "links": integration.links.count(),
+        "errors": sync_errors_query(integration=integration).count(),
+    }
+
+
+def _page(
+    request: HttpRequest, *, confirm_disconnect: bool = False, confirm_sandbox: bool = False
+) -> HttpResponse:
     integration, salesforce, hubspot = _connections(request)
     disconnected = None
     if (
@@ -80,6 +122,11 @@ def _page(request: HttpRequest, *, confirm_disconnect: bool = False) -> HttpResp
             and last_answered_at(integration=integration, system=System.HUBSPOT),
             "disconnected": disconnected,
             "confirm_disconnect": confirm_disconnect and (salesforce or hubspot) is not None,
+            "confirm_sandbox": confirm_sandbox
+            and _sandbox_confirmation(request, integration, salesforce),
+            # For the admins' actions (one query: what the connect noted).
+            "salesforce_sandbox": user_is_admin(request.user)
+            and _connected_to_sandbox(integration, salesforce),
             "oauth_client_id": settings.SALESFORCE_OAUTH_CLIENT_ID,
             "oauth_default_client": settings.SALESFORCE_OAUTH_CLIENT_ID
             == "hubspot-salesforce-sync",
@@ -219,6 +266,9 @@ def salesforce_callback(request: HttpRequest) -> HttpResponse:
     except OAuthError as error:
         messages.error(request, _("Connecting Salesforce failed: %(error)s") % {"error": error})
         return redirect("connection")
+    action = grant.extra.get("action", "")
+    if action == "sandbox":
+        return _sandbox_signed_in(request, grant, integration, salesforce, hubspot)
     sealed = grant.extra.get("hubspot_token")
     if sealed:
         hubspot_args = {
@@ -226,24 +276,23 @@ def salesforce_callback(request: HttpRequest) -> HttpResponse:
             "hubspot_token": secret_decrypt(sealed),
         }
     elif hubspot is not None:
-        hubspot_args = {
-            "hubspot_url": hubspot.base_url,
-            "hubspot_token": hubspot.access_token,
-            "hubspot_refresh_token": hubspot.refresh_token,
-            "hubspot_client_id": hubspot.client_id,
-            "hubspot_client_secret": hubspot.client_secret,
-        }
+        hubspot_args = _stored_hubspot(hubspot)
     else:
         hubspot_args = {"hubspot_url": settings.HUBSPOT_API_URL, "hubspot_token": ""}
+    # Signed in where the connection lives (Reconnect, a different user): still the sandbox
+    # it was, if it was one.
+    sandbox = grant.sandbox or (
+        salesforce is not None
+        and grant.login_url == salesforce.instance_url.rstrip("/")
+        and _connected_to_sandbox(integration, salesforce)
+    )
+    before = salesforce.user_id if salesforce is not None else ""
     try:
         integration = integration_connect(
-            salesforce_url=grant.instance_url,
-            salesforce_token=grant.access_token,
-            salesforce_ca=grant.ca_pem,
-            salesforce_refresh_token=grant.refresh_token,
-            salesforce_client_id=settings.SALESFORCE_OAUTH_CLIENT_ID if grant.refresh_token else "",
-            salesforce_client_secret=settings.SALESFORCE_OAUTH_CLIENT_SECRET,
+            **_grant_args(grant),
             actor=request.user,
+            salesforce_sandbox=sandbox,
+            same_org=action == "user",
             **hubspot_args,
         )
     except ConnectionCheckFailed as error:
@@ -251,9 +300,233 @@ def salesforce_callback(request: HttpRequest) -> HttpResponse:
         return redirect("connection")
     forget_integration(request)
     user = integration.salesforce_connection
+    name = _user_text(user)
+    if action != "user":
+        messages.success(request, _("Connected to Salesforce as %(user)s.") % {"user": name})
+        return redirect("connection")
+    if before and before == user.user_id:
+        messages.info(
+            request,
+            _(
+                "You signed in as %(user)s, who already is the integration user: the integration "
+                "user is unchanged (its tokens were renewed). To change it, sign in to Salesforce "
+                "as the other user."
+            )
+            % {"user": name},
+        )
+    else:
+        messages.success(request, _("The integration user is now %(user)s.") % {"user": name})
+    _access_warning(request, integration)
+    return redirect("connection")
+
+
+def _user_text(connection) -> str:
+    return connection.user_name or connection.username or connection.user_id
+
+
+def _stored_hubspot(hubspot) -> dict:
+    """The stored HubSpot connection, as ``integration_connect`` takes it again."""
+    return {
+        "hubspot_url": hubspot.base_url,
+        "hubspot_token": hubspot.access_token,
+        "hubspot_refresh_token": hubspot.refresh_token,
+        "hubspot_client_id": hubspot.client_id,
+        "hubspot_client_secret": hubspot.client_secret,
+    }
+
+
+def _grant_args(grant) -> dict:
+    """A Salesforce sign-in's tokens, as ``integration_connect`` takes them."""
+    return {
+        "salesforce_url": grant.instance_url,
+        "salesforce_token": grant.access_token,
+        "salesforce_ca": grant.ca_pem,
+        "salesforce_refresh_token": grant.refresh_token,
+        "salesforce_client_id": settings.SALESFORCE_OAUTH_CLIENT_ID if grant.refresh_token else "",
+        "salesforce_client_secret": settings.SALESFORCE_OAUTH_CLIENT_SECRET,
+    }
+
+
+def _access_warning(request: HttpRequest, integration) -> None:
+    """Warn when the (new) integration user can't read, create or edit a synced object (one
+    describeGlobal): that object's sync would stop with an *Object permission* error."""
+    try:
+        gaps = integration_user_access_gaps(integration=integration)
+    except ConnectorError as error:
+        messages.warning(
+            request,
+            _("Couldn't check what the integration user may do in Salesforce: %(error)s")
+            % {"error": error},
+        )
+        return
+    if not gaps:
+        return
+    words = {"read": _("read"), "create": _("create"), "edit": _("edit")}
+    lacking = "; ".join(
+        f"{gap.sobject} ({', '.join(str(words[what]) for what in gap.lacks)})" for gap in gaps
+    )
+    messages.warning(
+        request,
+        _(
+            "The integration user lacks permissions the sync needs: %(objects)s. Until it has "
+            "them, those objects don't sync (an Object permission error on Sync health says "
+            "so). Give it Read, Create and Edit (HubSpot asks Modify All) on them in "
+            "Salesforce, or connect a user with permissions equal to or greater than the "
+            "previous one's."
+        )
+        % {"objects": lacking},
+    )
+
+
+@login_required
+@require_POST
+@admin_required
+def salesforce_user(request: HttpRequest) -> HttpResponse:
+    """*Connect a different user*: sign in to the connected org as another Salesforce user,
+    who becomes the integration user (the callback refuses another org)."""
+    integration, salesforce, hubspot = _connections(request)
+    if salesforce is None or hubspot is None:
+        messages.error(request, _("Connect Salesforce and HubSpot first."))
+        return redirect("connection")
+    config = oauth_config(
+        redirect_uri=request.build_absolute_uri(reverse("salesforce_callback")),
+        connection=salesforce,
+    )
+    return redirect(authorization_start(request.session, config, extra={"action": "user"}))
+
+
+@login_required
+@require_POST
+@admin_required
+def salesforce_sandbox(request: HttpRequest) -> HttpResponse:
+    """*Connect to a new sandbox*: sign in to a refreshed (or another) sandbox at
+    test.salesforce.com; the switch waits for a confirmation (``salesforce_sandbox_confirm``)."""
+    integration, salesforce, hubspot = _connections(request)
+    if salesforce is None or hubspot is None:
+        messages.error(request, _("Connect Salesforce and HubSpot first."))
+        return redirect("connection")
+    if not _connected_to_sandbox(integration, salesforce):
+        messages.error(
+            request,
+            _(
+                "The integration is connected to a production Salesforce org: Connect to a new "
+                "sandbox is for an integration connected to a sandbox."
+            ),
+        )
+        return redirect("connection")
+    config = oauth_config(
+        redirect_uri=request.build_absolute_uri(reverse("salesforce_callback")), sandbox=True
+    )
+    return redirect(authorization_start(request.session, config, extra={"action": "sandbox"}))
+
+
+def _sandbox_signed_in(request: HttpRequest, grant, integration, salesforce, hubspot):
+    """Back from the sandbox's sign-in: refuse a production org; the same org is a plain
+    reconnect; another one waits, its tokens encrypted in the session, for the admin to
+    confirm what the switch removes."""
+    request.session.pop(SANDBOX_PENDING, None)
+    if salesforce is None or hubspot is None:
+        messages.error(request, _("Connect Salesforce and HubSpot first."))
+        return redirect("connection")
+    if not grant.sandbox:
+        messages.error(
+            request,
+            _(
+                "%(url)s is not a Salesforce sandbox: Connect to a new sandbox takes a sandbox "
+                "only. Nothing changed."
+            )
+            % {"url": grant.instance_url},
+        )
+        return redirect("connection")
+    try:
+        who = salesforce_sign_in_identity(
+            integration=integration,
+            salesforce_url=grant.instance_url,
+            salesforce_token=grant.access_token,
+            salesforce_ca=grant.ca_pem,
+        )
+    except ConnectionCheckFailed as error:
+        messages.error(request, _("Connecting failed: %(error)s") % {"error": error})
+        return redirect("connection")
+    org = str(who.get("organization_id") or "")
+    if org and org == salesforce.organization_id:
+        return _sandbox_connect(request, grant, hubspot, same=True)
+    request.session[SANDBOX_PENDING] = {
+        "instance_url": grant.instance_url,
+        "access_token": secret_encrypt(grant.access_token),
+        "refresh_token": secret_encrypt(grant.refresh_token) if grant.refresh_token else "",
+        "ca_pem": grant.ca_pem,
+        "login_url": grant.login_url,
+        "org": org,
+        "user": str(who.get("name") or who.get("preferred_username") or who.get("user_id", "")),
+    }
+    return redirect("salesforce_sandbox_confirm")
+
+
+def _sandbox_connect(request: HttpRequest, grant, hubspot, *, same: bool = False):
+    try:
+        integration = integration_connect(
+            **_grant_args(grant),
+            actor=request.user,
+            salesforce_sandbox=True,
+            new_sandbox=True,
+            **_stored_hubspot(hubspot),
+        )
+    except ConnectionCheckFailed as error:
+        messages.error(request, _("Connecting failed: %(error)s") % {"error": error})
+        return redirect("connection")
+    forget_integration(request)
+    user = integration.salesforce_connection
+    if same:
+        messages.info(
+            request,
+            _(
+                "That is the sandbox the integration is connected to (org %(org)s): signed in "
+                "again as %(user)s, nothing was reset."
+            )
+            % {"org": user.organization_id, "user": _user_text(user)},
+        )
+        return redirect("connection")
     messages.success(
         request,
-        _("Connected to Salesforce as %(user)s.")
-        % {"user": user.user_name or user.username or user.user_id},
+        _(
+            "Connected to the new sandbox (org %(org)s) as %(user)s. The links to the old "
+            "sandbox's records were removed: the next cycles match records again by email and "
+            "ids, and an import from Salesforce brings over the rest."
+        )
+        % {"org": user.organization_id, "user": _user_text(user)},
     )
+    _access_warning(request, integration)
     return redirect("connection")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@admin_required
+def salesforce_sandbox_confirm(request: HttpRequest) -> HttpResponse:
+    """GET: the Connection page asking to confirm the switch to the new sandbox. POST
+    ``confirm=yes``: switch (reset what pointed at the old org, audit-logged); anything else
+    cancels (the sign-in is dropped, nothing changes)."""
+    integration, salesforce, hubspot = _connections(request)
+    pending = request.session.get(SANDBOX_PENDING)
+    if not pending or salesforce is None or hubspot is None:
+        request.session.pop(SANDBOX_PENDING, None)
+        messages.info(
+            request, _("No sandbox sign-in is waiting: start with Connect to a new sandbox.")
+        )
+        return redirect("connection")
+    if request.method == "GET":
+        return _page(request, confirm_sandbox=True)
+    request.session.pop(SANDBOX_PENDING)
+    if request.POST.get("confirm") != "yes":
+        messages.info(request, _("Nothing changed: the integration stays connected as it was."))
+        return redirect("connection")
+    grant = Grant(
+        access_token=secret_decrypt(pending["access_token"]),
+        refresh_token=secret_decrypt(pending["refresh_token"]) if pending["refresh_token"] else "",
+        instance_url=pending["instance_url"],
+        ca_pem=pending["ca_pem"],
+        extra={},
+        login_url=pending["login_url"],
+    )
+    return _sandbox_connect(request, grant, hubspot)

@@ -50,7 +50,9 @@ class SObjects:
 
     # --- describe ------------------------------------------------------------------------
     def describe_global(self, request: Request) -> Response:
-        return Response.json(200, describe_global(self.app, self._version(request)))
+        return Response.json(
+            200, describe_global(self.app, self._version(request), request.sf_user)
+        )
 
     def describe(self, request: Request) -> Response:
         obj = self.app.sobject(request.params["sobject"])

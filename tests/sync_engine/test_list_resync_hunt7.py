@@ -1,0 +1,247 @@
+"""*Resync a list* (spec §5.2 "resyncing a whole list or segment", §8.2: how a new mapping
+is backfilled; §4 item 10: at most 200,000 records at once), end to end through the
+emulators: a HubSpot list's members are queued as resync requests in bulk, and the next
+cycles write their mapped values to Salesforce."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulators.testing import active_list, advance_clocks
+from sync_engine import services
+from sync_engine.models import ApiCall, AuditEvent, ResyncRequest, System
+from sync_engine.services import (
+    LIST_EMPTY,
+    LIST_NOT_FOUND,
+    LIST_OTHER_OBJECT,
+    LIST_TOO_LARGE,
+    RECORD_PAIR_OFF,
+    RECORD_UNAVAILABLE,
+    list_resync_preview,
+    list_resync_request,
+    mapping_create,
+    object_settings_update,
+    object_sync_get_or_create,
+)
+from sync_engine.sync.cycle import sync_cycle_run
+
+from .sync.helpers import hs_create
+
+pytestmark = pytest.mark.django_db
+
+SYNC_FLAG = {
+    "filterBranchType": "OR",
+    "filterBranches": [
+        {
+            "filterBranchType": "AND",
+            "filters": [
+                {
+                    "filterType": "PROPERTY",
+                    "property": "jobtitle",
+                    "operation": {"operationType": "STRING", "operator": "CONTAINS",
+                                  "values": ["sync"]},
+                }
+            ],
+        }
+    ],
+}  # fmt: skip
+
+
+def run(integration, object_name: str = "contacts"):
+    """One cycle of the pair, with the Salesforce calls it made (``run.salesforce_calls``)."""
+    before = ApiCall.objects.filter(integration=integration, system=System.SALESFORCE).count()
+    done = sync_cycle_run(integration=integration, object_name=object_name)
+    assert done.status == "succeeded", done.message
+    done.salesforce_calls = (
+        ApiCall.objects.filter(integration=integration, system=System.SALESFORCE).count() - before
+    )
+    return done
+
+
+def hs_list(emulators, name: str, record_ids, object_type: str = "contacts") -> str:
+    """A static (MANUAL) HubSpot list of ``record_ids``, made as an admin would in HubSpot."""
+    made = emulators.hubspot.app.run_action(
+        "create_list",
+        list_name=name,
+        object_type=object_type,
+        record_ids=[str(i) for i in record_ids],
+    )
+    return str(made["listId"])
+
+
+def leads(sf_person, email: str) -> list[dict]:
+    soql = f"SELECT Id, Description FROM Lead WHERE Email = '{email}'"  # noqa: S608
+    return sf_person.query(soql)["records"]
+
+
+def test_a_lists_resync_backfills_a_new_mapping_into_salesforce(
+    connected, emulators, sf_person, hs_person, django_capture_on_commit_callbacks
+):
+    """The spec's backfill: a mapping added after the contacts synced sends nothing until they
+    change; resyncing a list of them writes their values, and members not synced yet follow
+    the pair's rules (one without an email is skipped, with the reason counted)."""
+    integration = connected
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+    # Only contacts whose job title says "sync" sync, for now.
+    object_settings_update(
+        integration=integration,
+        object_name="contacts",
+        changes={"inclusion_list_id": active_list(emulators, "Syncing", filter_branch=SYNC_FLAG)},
+    )
+    people = [
+        hs_create(hs_person, email=f"p{i}@backfill.example", lastname=f"P{i}", company="Acme",
+                  jobtitle="sync", twitterhandle=f"@p{i}")
+        for i in range(3)
+    ]  # fmt: skip
+    # Members not synced yet: one the list kept out, and one without an email.
+    outsider = hs_create(hs_person, email="out@backfill.example", lastname="Out", company="Acme",
+                         jobtitle="Analyst", twitterhandle="@out")  # fmt: skip
+    nameless = hs_create(hs_person, lastname="Nameless", twitterhandle="@none")
+    assert run(integration).counts["skipped_outside_list"] >= 1
+    assert [len(leads(sf_person, f"p{i}@backfill.example")) for i in range(3)] == [1, 1, 1]
+    object_settings_update(
+        integration=integration, object_name="contacts", changes={"inclusion_list_id": None}
+    )
+    advance_clocks(emulators, 600)  # quiet minutes: past the cursors' overlap
+    run(integration)
+    mapping_create(
+        integration=integration,
+        object_name="contacts",
+        hubspot_property="twitterhandle",
+        salesforce_field="Description",
+    )
+    run(integration)
+    assert leads(sf_person, "p0@backfill.example")[0]["Description"] is None  # not retroactive
+    assert leads(sf_person, "out@backfill.example") == []  # no change read sees it again
+    list_id = hs_list(emulators, "Backfill Description", [*people, outsider, nameless])
+
+    preview = list_resync_preview(integration=integration, object_name="contacts", list_id=list_id)
+    assert preview.ok and (preview.name, preview.members) == ("Backfill Description", 5)
+    assert preview.salesforce_calls == 5 and preview.cycles == 1
+    assert not ResyncRequest.objects.exists()  # the confirmation queues nothing
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        queued = list_resync_request(
+            integration=integration, object_name="contacts", list_id=list_id
+        )
+    assert queued.ok and queued.queued == 5 and queued.waits == ""
+    assert len(callbacks) == 1  # the first cycle starts now
+    assert sorted(ResyncRequest.objects.values_list("record_key", flat=True)) == sorted(
+        f"hubspot:{i}" for i in [*people, outsider, nameless]
+    )
+    event = AuditEvent.objects.get(action="records.list_resync_requested")
+    assert event.details == {
+        "object": "contacts",
+        "list_id": list_id,
+        "list": "Backfill Description",
+        "records": 5,
+    }
+
+    done = run(integration)
+    assert [leads(sf_person, f"p{i}@backfill.example")[0]["Description"] for i in range(3)] == [
+        "@p0",
+        "@p1",
+        "@p2",
+    ]
+    assert [lead["Description"] for lead in leads(sf_person, "out@backfill.example")] == ["@out"]
+    assert done.counts["retried"] == 5
+    assert done.counts["skipped_no_email"] == 1
+    assert done.counts["created_in_salesforce"] == 1
+    assert not ResyncRequest.objects.exists()
+    # What the confirmation said it would cost, at most (besides the cycle's change read).
+    assert done.salesforce_calls - 1 <= preview.salesforce_calls, done.salesforce_calls
+
+
+def test_members_are_read_page_by_page_and_stored_in_bulk(
+    connected, emulators, django_assert_max_num_queries
+):
+    """600 members: three HubSpot calls (250 a page), never one per member; a request already
+    queued for a member is kept as one."""
+    integration = connected
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+    ids = [
+        emulators.hubspot.app.run_action(
+            "create", object_type="contacts", properties={"email": f"m{i}@bulk.example"}
+        )["id"]
+        for i in range(600)
+    ]
+    list_id = hs_list(emulators, "Six hundred", ids)
+    services.record_resync(
+        integration=integration, object_name="contacts", record_key=f"hubspot:{ids[0]}"
+    )
+    before = ApiCall.objects.filter(integration=integration, system=System.HUBSPOT).count()
+    with django_assert_max_num_queries(40):
+        queued = list_resync_request(
+            integration=integration, object_name="contacts", list_id=list_id
+        )
+    assert queued.queued == 600
+    calls = ApiCall.objects.filter(integration=integration, system=System.HUBSPOT).order_by("id")
+    assert [c.operation for c in calls[before:]] == ["lists.get"] + ["lists.memberships.list"] * 3
+    assert ResyncRequest.objects.count() == 600
+
+
+def test_what_a_list_resync_refuses(connected, emulators, monkeypatch):
+    integration = connected
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+    contacts = [
+        emulators.hubspot.app.run_action(
+            "create", object_type="contacts", properties={"email": f"r{i}@refused.example"}
+        )["id"]
+        for i in range(3)
+    ]
+    company = emulators.hubspot.app.run_action(
+        "create", object_type="companies", properties={"name": "Acme"}
+    )["id"]
+
+    def refused(list_id: str, object_name: str = "contacts") -> str:
+        outcome = list_resync_request(
+            integration=integration, object_name=object_name, list_id=list_id
+        )
+        assert not outcome.ok and outcome.queued == 0
+        return outcome.refused
+
+    assert refused("987654") == LIST_NOT_FOUND
+    assert refused("not a list") == LIST_NOT_FOUND
+    assert refused(hs_list(emulators, "Companies", [company], "companies")) == LIST_OTHER_OBJECT
+    assert refused(hs_list(emulators, "Nobody", [])) == LIST_EMPTY
+    # Over the cap (HubSpot's 200,000; here 2): refused whole, never cut short.
+    three = hs_list(emulators, "Three", contacts)
+    monkeypatch.setattr(services, "LIST_RESYNC_MAX", 2)
+    outcome = list_resync_preview(integration=integration, object_name="contacts", list_id=three)
+    assert (outcome.refused, outcome.members, outcome.name) == (LIST_TOO_LARGE, 3, "Three")
+    assert refused(three) == LIST_TOO_LARGE
+    monkeypatch.setattr(services, "LIST_RESYNC_MAX", 200_000)
+    # HubSpot failing the read: nothing is queued, and the outage is said.
+    emulators.hubspot.app.faults.add(path=r"/crm/v3/lists/.*/memberships", status=503, times=8)
+    assert refused(three) == RECORD_UNAVAILABLE
+    emulators.hubspot.app.faults.clear()
+    # Company sync is off by default.
+    assert refused(three, "companies") == RECORD_PAIR_OFF
+    assert not ResyncRequest.objects.exists()
+    assert not AuditEvent.objects.filter(action="records.list_resync_requested").exists()
+
+
+def test_a_company_lists_resync_creates_their_accounts(connected, emulators, sf_person):
+    """A company's own Resync creates its Salesforce account even when no contact would (spec
+    §9): so does a list of them."""
+    integration = connected
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+    object_settings_update(
+        integration=integration, object_name="companies", changes={}, enabled=True
+    )
+    made = [
+        emulators.hubspot.app.run_action(
+            "create", object_type="companies", properties={"name": f"Listed {i}"}
+        )["id"]
+        for i in range(2)
+    ]
+    run(integration, "companies")
+    assert sf_person.query("SELECT Id FROM Account WHERE Name LIKE 'Listed%'")["totalSize"] == 0
+    list_id = hs_list(emulators, "Key accounts", made, "companies")
+    queued = list_resync_request(integration=integration, object_name="companies", list_id=list_id)
+    assert queued.ok and queued.queued == 2
+    done = run(integration, "companies")
+    assert done.counts["created_in_salesforce"] == 2
+    names = sf_person.query("SELECT Name FROM Account WHERE Name LIKE 'Listed%'")["records"]
+    assert sorted(r["Name"] for r in names) == ["Listed 0", "Listed 1"]
