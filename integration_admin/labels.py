@@ -23,6 +23,7 @@ from sync_engine.models import ImportJob, Integration, System
 from sync_engine.selectors import custom_objects_list
 from sync_engine.services import DISCONNECTED_BY_ADMIN
 from sync_engine.sync import changes, cycle
+from sync_engine.sync.context import MAPPINGS_MISMATCHED
 from sync_engine.sync.rules import SyncRule
 
 from .status import ObjectNames
@@ -447,6 +448,7 @@ RUN_COUNT_LABELS: dict[str, Promise] = {
     "matched": _("Matched"),
     "linked": _("Linked"),
     "unchanged": _("Unchanged"),
+    "own_writes_read_back": _("Our own writes, read back"),
     "failed": _("Failed"),
     "retried": _("Retried"),
     "conflicts": _("Conflicts"),
@@ -491,6 +493,7 @@ RUN_COUNT_LABELS: dict[str, Promise] = {
     "stages_updated": _("Pipeline stages set open or closed"),
     "pipeline_stages_updated": _("Pipeline stages updated"),
     "not_configured": _("Not set up: its objects or fields are missing"),
+    "mappings_mismatched": _("Mappings left out, types mismatched"),
 }
 
 
@@ -574,6 +577,11 @@ ENGINE_MESSAGE_LABELS: dict[str, Promise] = {
         "The inclusion list chosen on the Contacts tab (HubSpot list %(list_id)s) no longer "
         "exists in HubSpot. Contacts are held as if outside the list until another list, or "
         "none, is chosen there."
+    ),
+    MAPPINGS_MISMATCHED: _(
+        "Not synced: %(mappings)s. A type changed since the mapping was made, to types that "
+        "can't map (Mismatched types on the object's tab). Change the type back, then Refresh "
+        "properties and fields; or map other fields."
     ),
     cycle.OBJECT_NOT_ACCESSIBLE: _(
         "Not syncing: the Salesforce integration user has no access to %(objects)s (see Object "
@@ -820,18 +828,19 @@ def hubspot_type_label(hubspot_type: str) -> str:
 TYPE_MISMATCH_TEXTS: dict[str, Promise] = {
     "salesforce": _(
         "The Salesforce field is now %(salesforce_type)s, and a HubSpot %(hubspot_type)s "
-        "property can't map to it: values can't sync reliably. Change the field type back in "
-        "Salesforce, then Refresh properties and fields; or map another field."
+        "property can't map to it: this mapping doesn't sync until then. Change the field type "
+        "back in Salesforce, then Refresh properties and fields; or map another field."
     ),
     "hubspot": _(
         "The HubSpot property is now %(hubspot_type)s, which can't map to a Salesforce "
-        "%(salesforce_type)s field: values can't sync reliably. Change the property type back "
-        "in HubSpot, then Refresh properties and fields; or map another property."
+        "%(salesforce_type)s field: this mapping doesn't sync until then. Change the property "
+        "type back in HubSpot, then Refresh properties and fields; or map another property."
     ),
     "both": _(
         "The HubSpot property is now %(hubspot_type)s and the Salesforce field "
-        "%(salesforce_type)s, types that can't map to each other: values can't sync reliably. "
-        "Change a type back, then Refresh properties and fields; or map other fields."
+        "%(salesforce_type)s, types that can't map to each other: this mapping doesn't sync "
+        "until then. Change a type back, then Refresh properties and fields; or map other "
+        "fields."
     ),
 }
 

@@ -200,9 +200,13 @@ class CompanySync(PairSync):
         pairs, unlinked = self.split_salesforce_changes(
             [r for r in fresh if not r.get("IsDeleted")], SOBJECT, creates=True, force=force
         )
-        self.load_hubspot_partners(pairs)
-        # Partners deleted in HubSpot: the account matches or creates its company again.
-        unlinked += [p.salesforce for p in pairs if p.hubspot is None]
+        gone = self.load_hubspot_partners(pairs)
+        # Partners deleted in HubSpot: the account, changed, matches or creates its company
+        # again; retried, it leaves the delete be (``hubspot_deletes_stand``).
+        stand = self.hubspot_deletes_stand(gone, force=force)
+        unlinked += [
+            p.salesforce for p in pairs if p.hubspot is None and p.salesforce_id not in stand
+        ]
         pairs = [p for p in pairs if p.hubspot is not None]
         self.accounts_looked_at.update(r["Id"] for r in unlinked)
         matched = self.match_in_hubspot(unlinked)

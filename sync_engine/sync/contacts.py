@@ -378,7 +378,11 @@ class ContactSync(PairSync):
             return
         # Pages held before go first: a new person here may share an email with one of theirs.
         self.write_held()
-        self.load_hubspot_partners(pairs)
+        gone = self.load_hubspot_partners(pairs)
+        # Deleted in HubSpot: a retry of the person doesn't create its contact again.
+        stand = self.hubspot_deletes_stand(gone, force=force)
+        pairs = [p for p in pairs if p.salesforce_id not in stand]
+        self._made_again -= stand
         pairs += self.match_in_hubspot(sobject, list(unlinked.values()))
         pairs = self.receiving(pairs)
         self.merge_and_write(pairs)
@@ -458,13 +462,15 @@ class ContactSync(PairSync):
             ["email"],
         )
 
-    def load_hubspot_partners(self, pairs: list[Pair]) -> None:
+    def load_hubspot_partners(self, pairs: list[Pair]) -> dict[str, str]:
         """Read the HubSpot side of linked pairs whose Salesforce side changed (100 per call).
         A pair whose contact can't be its partner any more (merged into one that syncs with
         another Salesforce person, and holding this one's email) is left failed, with its
-        error: the callers drop it."""
+        error: the callers drop it. Those whose contact was deleted, as Salesforce id -> the
+        deleted contact's id (see ``hubspot_deletes_stand``)."""
+        gone: dict[str, str] = {}
         if not pairs:
-            return
+            return gone
         ids = [p.link.hubspot_id for p in pairs]
         result = hubspot_batch_read(
             self.ctx.hubspot,
@@ -482,8 +488,9 @@ class ContactSync(PairSync):
         for pair in pairs:
             obj = found.get(pair.link.hubspot_id) or merged_into.get(pair.link.hubspot_id)
             if obj is None:
-                # Deleted in HubSpot: that never deletes in Salesforce; the person is created
-                # again in HubSpot (Salesforce creates always sync).
+                # Deleted in HubSpot: that never deletes in Salesforce; the person, changed,
+                # is created again in HubSpot (Salesforce creates always sync).
+                gone[pair.salesforce_id or ""] = pair.link.hubspot_id
                 pair.link.delete()
                 pair.link = None
                 self._made_again.add(pair.salesforce_id)
@@ -504,6 +511,7 @@ class ContactSync(PairSync):
         for pair in pairs:
             if pair.link is None:
                 pair.hubspot = None
+        return gone
 
     def match_in_hubspot(self, sobject: str, records: list[dict]) -> list[Pair]:
         """Unlinked Salesforce people: find their HubSpot contacts by email (100 per call)."""

@@ -15,8 +15,18 @@ from ..connectors.hubspot import HubSpotConnector
 from ..connectors.salesforce import SalesforceConnector
 from ..models import FieldMapping, Integration, SchemaCache, SyncRun, System
 from ..object_settings import settings_for
+from ..selectors import mapping_type_mismatch
 from ..services import SALESFORCE_OBJECTS, object_sync_get_or_create, schema_refresh
 from .rules import SyncRule
+
+# A run's message (``SyncRun.message``, in English as stored: the dashboard translates it,
+# ``integration_admin.labels.ENGINE_MESSAGE_LABELS``) when the cycle left mappings out whose
+# types changed since they were made (their rows say "Mismatched types").
+MAPPINGS_MISMATCHED = (
+    "Not synced: {mappings}. A type changed since the mapping was made, to types that can't "
+    "map (Mismatched types on the object's tab). Change the type back, then Refresh "
+    "properties and fields; or map other fields."
+)
 
 
 @dataclass
@@ -70,17 +80,50 @@ class CycleContext:
             for m in FieldMapping.objects.filter(integration=integration, object=object_name)
             if m.rule != SyncRule.DONT_SYNC and m.hubspot_property in hubspot_properties
         ]
-        return cls(
+        settings = settings_for(object_name, row.options)
+        ctx = cls(
             integration=integration,
             object_name=object_name,
             run=run,
-            settings=settings_for(object_name, row.options),
+            settings=settings,
             mappings=mappings,
             salesforce=SalesforceConnector(integration=integration),
             hubspot=HubSpotConnector(integration=integration),
             salesforce_fields=salesforce_fields,
             hubspot_properties=hubspot_properties,
         )
+        sobjects = SALESFORCE_OBJECTS.get(object_name) or (
+            getattr(settings, "salesforce_object", ""),  # a custom object's
+        )
+        mismatched = [m for m in mappings if ctx.types_mismatched(m, sobjects)]
+        if mismatched:
+            ctx.mappings = [m for m in mappings if m not in mismatched]
+            ctx.mismatched_said(mismatched)
+        return ctx
+
+    def types_mismatched(self, mapping: FieldMapping, sobjects: tuple[str, ...]) -> bool:
+        """Whether the mapping's property and fields now have types that can't map, since a
+        type changed after it was made: its values would fail on every record, or change
+        meaning on the way (text read as a checkbox). The very check its row's "Mismatched
+        types" makes, on the schemas as last read."""
+        types = {
+            sobject: self.salesforce_fields[sobject][name].get("type", "")
+            for sobject in sobjects
+            if (name := self.mapped_field(mapping, sobject))
+        }
+        prop = self.hubspot_properties.get(mapping.hubspot_property)
+        return mapping_type_mismatch(mapping, prop, types) is not None
+
+    def mismatched_said(self, mappings: list[FieldMapping]) -> None:
+        """The run says once which mappings it left out (its count and message; the same
+        on each try of the run: a count set, not added to)."""
+        counts = dict(self.run.counts or {})
+        counts["mappings_mismatched"] = len(mappings)
+        self.run.counts = counts
+        if not self.run.message:
+            self.run.message = MAPPINGS_MISMATCHED.format(
+                mappings=", ".join(f"{m.hubspot_property} ({m.salesforce_field})" for m in mappings)
+            )
 
     def own_hubspot_source(self) -> str | None:
         """Our app's id as HubSpot's property history names the integration's writes; asked

@@ -341,7 +341,7 @@ class CustomObjectSync(PairSync):
         )
         self.load_hubspot_partners(pairs)
         gone = [p for p in pairs if p.hubspot is None]
-        unlinked += self.partners_deleted_in_hubspot(gone)
+        unlinked += self.partners_deleted_in_hubspot(gone, force=force)
         pairs = [p for p in pairs if p.hubspot is not None]
         pairs += self.match_in_hubspot(unlinked)
         self.merge_and_write(pairs)
@@ -382,25 +382,26 @@ class CustomObjectSync(PairSync):
         for pair in pairs:
             pair.hubspot = objects.get(pair.link.hubspot_id)
 
-    def partners_deleted_in_hubspot(self, pairs: list[Pair]) -> list[dict]:
+    def partners_deleted_in_hubspot(self, pairs: list[Pair], *, force: bool) -> list[dict]:
         """Linked Salesforce records whose HubSpot record is gone: with "a HubSpot delete
         deletes in Salesforce", those archived since that was on are deleted; the others (as
         with "do nothing") are unlinked, and created again in HubSpot when Salesforce →
-        HubSpot creates. One gone from HubSpot's archive too (deleted for good) went after
-        it last synced: it counts if that was since the rule was on."""
+        HubSpot creates, only for a change of the record (``force``: a retry, see
+        ``hubspot_deletes_stand``). One gone from HubSpot's archive too (deleted for good)
+        went after it last synced: it counts if that was since the rule was on."""
         archived_at = (
             self.hubspot_archived_at([p.link.hubspot_id for p in pairs])
             if pairs and self.settings.hubspot_delete == "delete"
             else {}
         )
-        again: list[dict] = []
+        again: dict[str, str] = {}  # Salesforce id -> the deleted HubSpot id
         doomed: list[dict] = []
         for pair in pairs:
             at = archived_at.get(pair.link.hubspot_id) or pair.link.last_synced_at
             if self.deleted_since_rule("hubspot_delete", at):
                 doomed.append(pair.salesforce)
             elif self.allow_to_hubspot:
-                again.append(pair.salesforce)
+                again[pair.salesforce_id or ""] = pair.link.hubspot_id
             else:
                 self.skipped("create_disabled", f"salesforce:{pair.salesforce_id}")
         deleted = self.delete_in_salesforce(doomed)  # before the links go: a crash re-reads them
@@ -408,7 +409,8 @@ class CustomObjectSync(PairSync):
         # the unlinked record creating a new HubSpot record.
         refused = {r["Id"] for r in doomed} - deleted
         self.unlink([p for p in pairs if p.salesforce_id not in refused])
-        return again
+        stand = self.hubspot_deletes_stand(again, force=force)
+        return [p.salesforce for p in pairs if p.salesforce_id in again.keys() - stand]
 
     def hubspot_archived_at(self, ids: list[str]) -> dict[str, datetime]:
         """When each of these archived HubSpot records was archived (one batch read per 100);

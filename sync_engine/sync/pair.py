@@ -167,6 +167,25 @@ class Pair:
         return f"{name} <{email}>" if name and email else name or email
 
 
+@dataclass(frozen=True)
+class Failure:
+    """One error Salesforce gave for a record, before it is recorded (``failures_record``)."""
+
+    error_type: str
+    code: str
+    message: str
+    fields: list[str]
+    values: dict[str, Any]
+
+    def said(self, known: dict[str, dict]) -> str:
+        """Its message naming its fields (Salesforce's names them by label, mostly), among
+        others (``known``: the object's described fields)."""
+        names = [*self.fields, *((known.get(n) or {}).get("label") for n in self.fields)]
+        if not self.fields or any(n and n in self.message for n in names):
+            return self.message
+        return f"{', '.join(self.fields)}: {self.message}"
+
+
 class PairSync:
     """Base of one object pair's sync. Subclasses set ``object_name`` (the HubSpot object type),
     ``modified_property`` and read, match and merge their records."""
@@ -213,10 +232,19 @@ class PairSync:
         self._held_companies: set[str] | None = None  # ``company_held_after_merge``
         self._paused_flagged: set[str] = set()  # flag rows ``flag_paused`` wrote this cycle
         self._retried: dict[int, tuple[str, int, datetime | None, bool]] = {}
+        self.asked: set[str] = set()  # record keys an admin asked to sync (``retries_taken``)
+        # Records this run wrote ("hubspot:<id>", "salesforce:<id>"): read back unchanged by
+        # a later read of the run, they are counted as such, not as "unchanged" records.
+        self.written: set[str] = set()
 
     @property
     def counts(self):
         return self.ctx.counts
+
+    def unchanged_read(self, record_key: str) -> None:
+        """A linked record read whose mapped values are what the link holds: the run's own
+        write read back (``written``), or a record whose change moves no mapped value."""
+        self.counts["own_writes_read_back" if record_key in self.written else "unchanged"] += 1
 
     def skipped(self, reason: str, *record_keys: str, held: bool = False) -> None:
         """One record the pair's rules leave alone (outside the inclusion list, creation off,
@@ -301,7 +329,7 @@ class PairSync:
             link = links.get(record["Id"])
             if link is not None:
                 if not force and self.salesforce_unchanged(record, link):
-                    self.counts["unchanged"] += 1
+                    self.unchanged_read(f"salesforce:{record['Id']}")
                     continue
                 pairs.append(make(sobject, record, None, link))
             elif creates:
@@ -323,7 +351,7 @@ class PairSync:
             link = links.get(str(obj.id))
             if link is not None:
                 if not force and self.hubspot_unchanged(obj, link):
-                    self.counts["unchanged"] += 1
+                    self.unchanged_read(f"hubspot:{obj.id}")
                     continue
                 pairs.append(make(sobject, None, obj, link))
             else:
@@ -359,21 +387,45 @@ class PairSync:
         )
         return {str(o.id): o for o in result.results}
 
-    def load_hubspot_partners(self, pairs: list[Pair]) -> None:
+    def load_hubspot_partners(self, pairs: list[Pair]) -> dict[str, str]:
         """The HubSpot side of linked pairs whose Salesforce side changed. A record deleted
-        in HubSpot retires its link (HubSpot deletes never delete in Salesforce)."""
+        in HubSpot retires its link (HubSpot deletes never delete in Salesforce): those, as
+        Salesforce id -> the deleted HubSpot id (see ``hubspot_deletes_stand``)."""
+        gone: dict[str, str] = {}
         if not pairs:
-            return
+            return gone
         objects = self.hubspot_read([p.link.hubspot_id for p in pairs])
         for pair in pairs:
             obj = objects.get(pair.link.hubspot_id)
             if obj is None:
+                gone[pair.salesforce_id or ""] = pair.link.hubspot_id
                 pair.link.delete()
                 pair.link = None
                 self.counts["links_removed"] += 1
             else:
                 pair.hubspot = obj
                 pair.hs_history = self.history_of(obj)
+        return gone
+
+    def hubspot_deletes_stand(self, gone: dict[str, str], *, force: bool) -> set[str]:
+        """Linked Salesforce records whose HubSpot record was deleted (``gone``: Salesforce
+        id -> that HubSpot id, their links retired). A change of the record creates it again
+        (Salesforce creates sync); handled again without one (``force``: the retry of an
+        error, the check of a wait) it doesn't, unless an admin asked for the record (a
+        Resync): the delete stands, and the pair's errors end (``gone_from_hubspot``), as
+        what they would put in step is gone. The Salesforce ids whose delete stands."""
+        if not force:
+            return set()
+        stand = {sf: hs for sf, hs in gone.items() if f"salesforce:{sf}" not in self.asked}
+        services.sync_errors_resolve(
+            integration=self.ctx.integration,
+            object_name=self.object_name,
+            record_keys=[
+                key for sf, hs in stand.items() for key in (f"salesforce:{sf}", f"hubspot:{hs}")
+            ],
+            ended_because=SyncError.EndedBecause.GONE_FROM_HUBSPOT,
+        )
+        return set(stand)
 
     # --- creates whose link was never stored (orgs without a HubSpot id field) -------------
     @property
@@ -998,35 +1050,40 @@ class PairSync:
             (p for p in pairs if p.salesforce is not None and p.to_salesforce),
             key=lambda p: p.sobject,
         )
-        if not updates:
-            return
-        records = [
-            {"attributes": {"type": p.sobject}, "Id": p.salesforce_id, **p.to_salesforce}
-            for p in updates
-        ]
-        results = [
-            result
-            for chunk_results in retried_chunks(
-                lambda c: self.ctx.salesforce.collections_update(sobject=sobject, records=c),
-                records,
-                SALESFORCE_COLLECTION,
-            )
-            for result in chunk_results
-        ]
-        again = []
-        for pair, result in zip(updates, results, strict=True):
-            if result.get("success"):
-                self.counts["updated_in_salesforce"] += 1
-                continue
-            refused = self.values_refused(pair, result)
-            self.record_salesforce_failure(pair, result)
-            if refused:
-                self.values_held_back(pair, refused)
-                again.append(pair)
-            else:
-                pair.salesforce_failed = True
-        if again:  # the rest of those records, once more (each round drops a field)
-            self.salesforce_updates(again, sobject)
+        # What Salesforce refused of each record, round after round: recorded once its
+        # rounds end, so each error names every field refused (``failures_record``).
+        failures: dict[int, tuple[Pair, list[Failure]]] = {}
+        while updates:
+            records = [
+                {"attributes": {"type": p.sobject}, "Id": p.salesforce_id, **p.to_salesforce}
+                for p in updates
+            ]
+            results = [
+                result
+                for chunk_results in retried_chunks(
+                    lambda c: self.ctx.salesforce.collections_update(sobject=sobject, records=c),
+                    records,
+                    SALESFORCE_COLLECTION,
+                )
+                for result in chunk_results
+            ]
+            again = []
+            for pair, result in zip(updates, results, strict=True):
+                if result.get("success"):
+                    self.counts["updated_in_salesforce"] += 1
+                    self.written.add(f"salesforce:{pair.salesforce_id}")
+                    continue
+                refused = self.values_refused(pair, result)
+                failed = failures.setdefault(id(pair), (pair, []))[1]
+                failed += self.salesforce_failures(pair, result)
+                if refused:
+                    self.values_held_back(pair, refused)
+                    again.append(pair)
+                else:
+                    pair.salesforce_failed = True
+            updates = again  # the rest of those records, once more (each round drops a field)
+        for pair, failed in failures.values():
+            self.failures_record(pair, failed)
 
     def values_refused(self, pair: Pair, result: dict) -> set[str]:
         """The fields of an update Salesforce refused for their values alone (a picklist
@@ -1072,6 +1129,7 @@ class PairSync:
                 self.record_hubspot_failure(pair, failed[pair.hubspot_id])
             else:
                 self.counts["updated_in_hubspot"] += 1
+                self.written.add(f"hubspot:{pair.hubspot_id}")
 
     def load_history(self, pairs: list[Pair]) -> None:
         """Per-property change times for two-way fields, read only for pairs in conflict."""
@@ -1680,6 +1738,7 @@ class PairSync:
         the due errors, and the other current errors of the records an admin asked to sync
         (ended too if the record no longer syncs; their own retry stays as it was)."""
         self.not_syncing, self.stopped_because = set(), {}
+        self.asked = {r.record_key for r in requests}
         self._retried = {
             pk: (key, attempts, next_at, True) for pk, key, _, _, attempts, next_at in due
         }
@@ -1847,6 +1906,7 @@ class PairSync:
                 self.record_hubspot_failure(pair, failed.get(pair.salesforce_id))
                 continue
             pair.hubspot = obj
+            self.written.add(f"hubspot:{obj.id}")  # (a matched one takes the values too)
             # HubSpot says whether the upsert made the record: one the key already named (a
             # create whose link was lost, a pairing removed and added again) is matched.
             self.counts["matched" if obj.new is False else "created_in_hubspot"] += 1
@@ -1951,27 +2011,52 @@ class PairSync:
         """Whether Salesforce made the pair's record (counted); a refused one fails alone."""
         if result.get("success"):
             self.counts["created_in_salesforce"] += 1
+            self.written.add(f"salesforce:{result.get('id')}")
             return True
         pair.salesforce_failed = True
         self.record_salesforce_failure(pair, result)
         return False
 
     def record_salesforce_failure(self, pair: Pair, result: dict) -> None:
-        first = (result.get("errors") or [{}])[0]
-        code = first.get("statusCode", "")
-        error_type = classify(
-            system="salesforce", status=400, code=code, message=first.get("message", "")
-        )
-        fields = first.get("fields") or []
-        self.record_error(
-            pair,
-            "to_salesforce",
-            error_type.key,
-            code,
-            first.get("message", ""),
-            fields,
-            values=refused_values(pair.to_salesforce, fields),
-        )
+        self.failures_record(pair, self.salesforce_failures(pair, result))
+
+    def salesforce_failures(self, pair: Pair, result: dict) -> list[Failure]:
+        """Each error of Salesforce's answer for one record, typed, with the values sent for
+        the fields it names (taken now: a later round leaves refused ones out)."""
+        failures = []
+        for error in result.get("errors") or [{}]:
+            code, message = error.get("statusCode", ""), error.get("message", "")
+            fields = error.get("fields") or []
+            failures.append(
+                Failure(
+                    classify(system="salesforce", status=400, code=code, message=message).key,
+                    code,
+                    message,
+                    fields,
+                    refused_values(pair.to_salesforce, fields),
+                )
+            )
+        return failures
+
+    def failures_record(self, pair: Pair, failures: list[Failure]) -> None:
+        """One error of each type for the record (a record has one open error of a type):
+        several of a type (two values refused) make one naming every field, each with
+        Salesforce's reason and the value sent, counted once as the error panel shows it."""
+        by_type: dict[str, list[Failure]] = {}
+        for failure in failures:
+            by_type.setdefault(failure.error_type, []).append(failure)
+        known = self.ctx.salesforce_fields.get(pair.sobject, {})
+        for error_type, same in by_type.items():
+            reasons = [f.said(known) if len(same) > 1 else f.message for f in same]
+            self.record_error(
+                pair,
+                "to_salesforce",
+                error_type,
+                same[0].code,
+                "; ".join(dict.fromkeys(reasons)),
+                list(dict.fromkeys(n for f in same for n in f.fields)),
+                values={k: v for f in same for k, v in f.values.items()},
+            )
 
     def hubspot_associate(
         self, from_type: str, to_type: str, inputs: list[dict]

@@ -110,8 +110,8 @@ def test_a_salesforce_field_made_a_number_shows_mismatched_types(
     assert "Mismatched types" in cell and "badge--warning" in cell
     assert (
         "The Salesforce field is now Number, and a HubSpot Single-line text property can't "
-        "map to it: values can't sync reliably. Change the field type back in Salesforce, "
-        "then Refresh properties and fields; or map another field." in cell
+        "map to it: this mapping doesn't sync until then. Change the field type back in "
+        "Salesforce, then Refresh properties and fields; or map another field." in cell
     )
     # The tab itself says so too, from what was read, and only on that row.
     html = page(admin_client, path)
@@ -139,8 +139,8 @@ def test_a_hubspot_number_property_made_text_shows_mismatched_types_in_dutch_too
     assert "Mismatched types" in cell
     assert (
         "The HubSpot property is now Single-line text, which can't map to a Salesforce Number "
-        "field: values can't sync reliably. Change the property type back in HubSpot, then "
-        "Refresh properties and fields; or map another property." in cell
+        "field: this mapping doesn't sync until then. Change the property type back in "
+        "HubSpot, then Refresh properties and fields; or map another property." in cell
     )
     # In Dutch the types are named as HubSpot's and Salesforce's Dutch screens name them.
     dutch = status(
