@@ -130,7 +130,32 @@ HUBSPOT_STATE_COUNTRY = [
 ]
 
 
-class ContactSettingsForm(ObjectSettingsForm):
+class InclusionListSettingsForm(ObjectSettingsForm):
+    """A settings card with an inclusion-list picker (Contacts, Companies), drawn by htmx
+    (``partials/inclusion_list_picker.html``), not from its field."""
+
+    inclusion_list_id = forms.CharField(required=False, max_length=40)
+
+    def non_field_errors(self):
+        """The form's own errors, and the inclusion list's: its picker is not drawn from this
+        field, so a list the service refused (HubSpot has no such list, or can't be asked)
+        is said at the top instead."""
+        errors = super().non_field_errors()
+        return errors + list(self.errors.get("inclusion_list_id", []))
+
+    def changes(self) -> tuple[dict, bool | None]:
+        """``(settings changes, enabled)``, only what changed on the page. The list picker is
+        filled in by htmx after the page loads: when it never arrived, the list is unchanged
+        (its hidden initial value is in the card itself)."""
+        data, enabled = super().changes()
+        if "inclusion_list_id" not in self.data:
+            data.pop("inclusion_list_id", None)
+        elif "inclusion_list_id" in data:
+            data["inclusion_list_id"] = data["inclusion_list_id"] or None
+        return data, enabled
+
+
+class ContactSettingsForm(InclusionListSettingsForm):
     """Every ``ContactSettings`` field, as the Contacts tab lays them out."""
 
     change_labels = {
@@ -152,7 +177,6 @@ class ContactSettingsForm(ObjectSettingsForm):
     salesforce_delete = forms.ChoiceField(choices=SALESFORCE_DELETE, widget=forms.RadioSelect)
     lifecycle_transitions = forms.ChoiceField(choices=LIFECYCLE, widget=forms.RadioSelect)
     lifecycle_company_fanout = forms.BooleanField(required=False)
-    inclusion_list_id = forms.CharField(required=False, max_length=40)
     salesforce_state_country = forms.ChoiceField(
         choices=SALESFORCE_STATE_COUNTRY, widget=forms.RadioSelect
     )
@@ -174,24 +198,10 @@ class ContactSettingsForm(ObjectSettingsForm):
             "hubspot_state_country": settings.hubspot_state_country,
         }
 
-    def non_field_errors(self):
-        """The form's own errors, and the inclusion list's: its picker is drawn by htmx
-        (``partials/inclusion_list_picker.html``), not from this field, so a list the service
-        refused (HubSpot has no such list, or can't be asked) is said at the top instead."""
-        errors = super().non_field_errors()
-        return errors + list(self.errors.get("inclusion_list_id", []))
-
     def changes(self) -> tuple[dict, bool | None]:
-        """``(settings changes, enabled)`` for ``object_settings_update``, only what changed
-        on the page. The list picker is filled in by htmx after the page loads: when it never
-        arrived, the list is unchanged (its hidden initial value is in the card itself)."""
         data, enabled = super().changes()
         if "lifecycle_transitions" in data:
             data["lifecycle_transitions"] = data["lifecycle_transitions"] == "update"
-        if "inclusion_list_id" not in self.data:
-            data.pop("inclusion_list_id", None)
-        elif "inclusion_list_id" in data:
-            data["inclusion_list_id"] = data["inclusion_list_id"] or None
         return data, enabled
 
 
@@ -202,7 +212,7 @@ COMPANY_SALESFORCE_DELETE = [
 ]
 
 
-class CompanySettingsForm(ObjectSettingsForm):
+class CompanySettingsForm(InclusionListSettingsForm):
     """Every ``CompanySettings`` field, as the Companies tab lays them out."""
 
     enabled = forms.BooleanField(label=_("Sync companies"), required=False)
@@ -223,6 +233,7 @@ class CompanySettingsForm(ObjectSettingsForm):
     change_labels = {
         "hubspot_creates": _("A HubSpot company creates a Salesforce account"),
         "salesforce_delete": _("When a Salesforce account is deleted"),
+        "inclusion_list_id": _("Company inclusion list"),
     }
 
     @classmethod
@@ -232,6 +243,7 @@ class CompanySettingsForm(ObjectSettingsForm):
             "salesforce_creates": settings.salesforce_creates,
             "hubspot_creates": settings.hubspot_creates,
             "salesforce_delete": settings.salesforce_delete,
+            "inclusion_list_id": settings.inclusion_list_id or "",
         }
 
 
@@ -466,7 +478,11 @@ def setting_value(object_name: str, name: str, value, list_names=None) -> str | 
     if name == "inclusion_list_id":
         if value and isinstance(list_names, dict) and list_names.get(str(value)):
             return str(list_names[str(value)])
-        return str(_("List %(id)s") % {"id": value} if value else _("No list: all contacts sync"))
+        if value:
+            return str(_("List %(id)s") % {"id": value})
+        if object_name == "companies":
+            return str(_("No list: all companies sync"))
+        return str(_("No list: all contacts sync"))
     form = _settings_form(object_name)
     field = form.base_fields.get(name) if form else None
     choices = dict(getattr(field, "choices", None) or [])

@@ -23,6 +23,7 @@ from sync_engine.models import ImportJob, Integration, System
 from sync_engine.selectors import custom_objects_list
 from sync_engine.services import DISCONNECTED_BY_ADMIN
 from sync_engine.sync import changes, cycle
+from sync_engine.sync import companies as company_sync
 from sync_engine.sync.context import MAPPINGS_MISMATCHED
 from sync_engine.sync.rules import SyncRule
 
@@ -576,6 +577,11 @@ ENGINE_MESSAGE_LABELS: dict[str, Promise] = {
     changes.LIST_MISSING: _(
         "The inclusion list chosen on the Contacts tab (HubSpot list %(list_id)s) no longer "
         "exists in HubSpot. Contacts are held as if outside the list until another list, or "
+        "none, is chosen there."
+    ),
+    company_sync.LIST_MISSING: _(
+        "The inclusion list chosen on the Companies tab (HubSpot list %(list_id)s) no longer "
+        "exists in HubSpot. Companies are held as if outside the list until another list, or "
         "none, is chosen there."
     ),
     MAPPINGS_MISMATCHED: _(

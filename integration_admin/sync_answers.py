@@ -58,7 +58,7 @@ def record_sync_answer(integration, outcome: RecordSyncRequest) -> str:
     if outcome.refused == RECORD_UNAVAILABLE:
         return _("Couldn't reach HubSpot: %(error)s") % {"error": outcome.error}
     if outcome.object_name == "companies":
-        return _company_refused(outcome)
+        return _company_refused(integration, outcome)
     return _contact_refused(integration, outcome)
 
 
@@ -77,11 +77,25 @@ def _company(outcome: RecordSyncRequest) -> str:
     return f"{outcome.name} ({outcome.record_id})" if outcome.name else outcome.record_id
 
 
-def _company_refused(outcome: RecordSyncRequest) -> str:
+def _company_refused(integration, outcome: RecordSyncRequest) -> str:
     if outcome.refused == RECORD_UNREADABLE:
         return _("Enter the HubSpot company's record id, or paste its address from HubSpot.")
     if outcome.refused == RECORD_PAIR_OFF:
         return _("Turn company sync on first.")
+    if outcome.refused == RECORD_LIST_MISSING:
+        return _(
+            "The company inclusion list (%(list)s) no longer exists in HubSpot, so no company "
+            "syncs to Salesforce. Choose another list above, or none to sync all companies."
+        ) % {"list": inclusion_list_label(integration, outcome.list_id)}
+    if outcome.refused == RECORD_NOT_IN_LIST:
+        return _(
+            "Company %(company)s isn't in the company inclusion list (%(list)s), so it doesn't "
+            "sync to Salesforce. Add it to that list in HubSpot, or change the inclusion list "
+            "above."
+        ) % {
+            "company": _company(outcome),
+            "list": inclusion_list_label(integration, outcome.list_id),
+        }
     return _("HubSpot has no company %(id)s.") % {"id": outcome.asked}
 
 

@@ -52,6 +52,11 @@ urlpatterns = [
         list_resync_views.list_resync,
         name="list_resync",
     ),
+    path(
+        "<slug:object_name>/list-resync/<int:job_id>/",
+        list_resync_views.list_resync_job,
+        name="list_resync_job",
+    ),
     path("objects/<slug:object_name>/lists/", objects.inclusion_lists, name="inclusion_lists"),
     path("objects/<slug:object_name>/mappings/", mappings.mapping_editor, name="mapping_editor"),
     path("objects/<slug:object_name>/mappings/add/", mappings.mapping_add, name="mapping_add"),

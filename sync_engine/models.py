@@ -587,3 +587,60 @@ class ImportJob(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class ListResyncJob(models.Model):
+    """One *Resync a list* (spec §5.2): a HubSpot list's members, read 250 a call on a worker
+    and queued as ``ResyncRequest``s. ``after`` is HubSpot's paging token of the first page not
+    queued yet, committed with that page's requests, so a worker that dies resumes after it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="list_resyncs"
+    )
+    object = models.CharField(max_length=40)  # "contacts" or "companies"
+    list_id = models.CharField(max_length=30)
+    list_name = models.CharField(max_length=255, blank=True, default="")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    members = models.PositiveIntegerField(default=0)  # as HubSpot counts them
+    queued = models.PositiveIntegerField(default=0)  # read and queued so far
+    after = models.CharField(max_length=255, blank=True, default="")
+    # Why it stopped (services' LIST_* and RECORD_* codes), and HubSpot's words for it.
+    refused = models.CharField(max_length=40, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    # A lease like the imports' (host:pid:space:random), renewed at every committed page.
+    worker = models.CharField(max_length=64, blank=True, default="")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A double-click, or two admins at once, can't read the same list twice.
+            models.UniqueConstraint(
+                fields=["integration", "object", "list_id"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="list_resync_one_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"list resync {self.object} {self.list_id} {self.status}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

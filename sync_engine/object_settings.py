@@ -47,6 +47,8 @@ class ContactSettings:
     # HubSpot list ids: given as a number or digit string, stored as text; the service checks
     # with HubSpot that a newly chosen list exists (see ``object_settings_update``).
     HUBSPOT_LIST_IDS: ClassVar[tuple[str, ...]] = ("inclusion_list_id",)
+    # The HubSpot object type (objectTypeId) whose active lists those settings take.
+    HUBSPOT_LIST_OBJECT_TYPE: ClassVar[str] = "0-1"
 
 
 @dataclass
@@ -61,10 +63,16 @@ class CompanySettings:
     hubspot_creates: bool = True
     # Salesforce → HubSpot: when an account is deleted. HubSpot never deletes accounts.
     salesforce_delete: str = "nothing"  # or "delete"
+    # Only companies in this active HubSpot company list sync (spec §6.5, "the new company
+    # sync"); None means every company. The account-creation conditions (§9) still consult
+    # the contacts' inclusion list, as before.
+    inclusion_list_id: str | None = None
 
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "salesforce_delete": ("delete", "nothing"),
     }
+    HUBSPOT_LIST_IDS: ClassVar[tuple[str, ...]] = ("inclusion_list_id",)
+    HUBSPOT_LIST_OBJECT_TYPE: ClassVar[str] = "0-2"
 
 
 @dataclass

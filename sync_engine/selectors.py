@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
@@ -24,6 +24,7 @@ from .models import (
     FieldMapping,
     HubSpotConnection,
     Integration,
+    ListResyncJob,
     ObjectSync,
     RecordLink,
     ResyncRequest,
@@ -1358,15 +1359,18 @@ def pair_schema_options(*, integration: Integration, object_name: str) -> Schema
 
 
 def hubspot_active_lists(
-    *, integration: Integration, search: str = "", limit: int = 100
+    *, integration: Integration, search: str = "", limit: int = 100, object_name: str = "contacts"
 ) -> list[dict]:
-    """HubSpot's active (DYNAMIC) contact lists, read through the connector (1 HubSpot call,
-    counted in the ledger, then kept for ``REMOTE_READ_TTL`` per search):
-    ``[{"id", "name", "size"}]`` sorted by name."""
+    """HubSpot's active (DYNAMIC) lists of the pair's records (contacts, or companies: what
+    its inclusion list may be), read through the connector (1 HubSpot call, counted in the
+    ledger, then kept for ``REMOTE_READ_TTL`` per search): ``[{"id", "name", "size"}]``
+    sorted by name."""
+    type_id = LIST_RESYNC_OBJECT_TYPES[object_name]
+    key = "hubspot:lists" if type_id == "0-1" else f"hubspot:lists:{type_id}"
     return cached_remote_read(
         integration,
-        f"hubspot:lists:{limit}:{search}",
-        lambda: _hubspot_active_lists_read(integration, search, limit),
+        f"{key}:{limit}:{search}",
+        lambda: _hubspot_active_lists_read(integration, search, limit, object_type_id=type_id),
     )
 
 
@@ -1414,20 +1418,98 @@ def hubspot_list_get(*, integration: Integration, list_id: str) -> dict | None:
     }
 
 
-def hubspot_list_member_ids(*, integration: Integration, list_id: str) -> list[str]:
-    """The record ids in a HubSpot list, in id order (one HubSpot call per 250 members, as
-    the inclusion list's reading does)."""
+def hubspot_list_member_pages(
+    *, integration: Integration, list_id: str, after: str = ""
+) -> Iterator[tuple[list[str], str]]:
+    """A HubSpot list's record ids, a page of 250 a HubSpot call, from paging token ``after``
+    (``""``: the first page): each page's ids with the token of the page after it (``""``
+    after the last), so a reader that stops can go on from there."""
     from .connectors.hubspot import HubSpotConnector
-    from .sync.changes import hubspot_list_members
+    from .sync.changes import LIST_PAGE, with_retries
 
-    members = hubspot_list_members(HubSpotConnector(integration=integration), list_id)
-    return sorted(members, key=lambda i: (len(i), i))
+    hubspot = HubSpotConnector(integration=integration)
+    while True:
+        page = with_retries(
+            lambda a=after or None: hubspot.list_memberships_page(
+                list_id=list_id, after=a, limit=LIST_PAGE
+            )
+        )
+        ids = [str(m.record_id) for m in page.results or []]
+        after = page.paging.next.after if page.paging and page.paging.next else ""
+        yield ids, after or ""
+        if not after:
+            return
+
+
+def list_resync_job_get(*, integration: Integration, job_id: int) -> ListResyncJob | None:
+    return (
+        ListResyncJob.objects.filter(integration=integration, pk=job_id)
+        .select_related("integration", "started_by")
+        .first()
+    )
+
+
+def list_resync_active(
+    *, integration: Integration, object_name: str, list_id: str
+) -> ListResyncJob | None:
+    """The list's resync queued or running, if any (at most one: ``list_resync_one_active``)."""
+    return (
+        ListResyncJob.objects.filter(
+            integration=integration,
+            object=object_name,
+            list_id=list_id,
+            status__in=(ListResyncJob.Status.QUEUED, ListResyncJob.Status.RUNNING),
+        )
+        .select_related("integration")
+        .first()
+    )
+
+
+# A finished list resync stays on its card this long: time to read how it ended.
+LIST_RESYNC_SHOWN_FOR = timedelta(days=1)
+
+
+def list_resync_jobs_shown(
+    *, integration: Integration, object_name: str, limit: int = 3
+) -> list[ListResyncJob]:
+    """The pair's list resyncs the card shows, newest first: those still queued or running,
+    and those started in the last day."""
+    recent = Q(created_at__gte=timezone.now() - LIST_RESYNC_SHOWN_FOR)
+    active = Q(status__in=(ListResyncJob.Status.QUEUED, ListResyncJob.Status.RUNNING))
+    return list(
+        ListResyncJob.objects.filter(integration=integration, object=object_name)
+        .filter(recent | active)
+        .select_related("integration")[:limit]
+    )
+
+
+def list_resync_lease_left(job: ListResyncJob) -> timedelta:
+    """How long the worker reading the list has before its resync counts as stalled."""
+    from .sync.cycle import LEASE
+
+    if job.heartbeat_at is None:
+        return timedelta(0)
+    return max(timedelta(0), job.heartbeat_at + LEASE - timezone.now())
+
+
+def list_resync_stalled(job: ListResyncJob) -> bool:
+    """Running, but its worker stopped renewing the lease (it died, or was killed): a confirm
+    of the same list goes on after the last page it queued."""
+    return job.status == ListResyncJob.Status.RUNNING and not list_resync_lease_left(job)
 
 
 def is_contact_list(hubspot_list: Any) -> bool:
     """Whether a HubSpot list (from the lists API) holds contacts: what can limit which
     contacts sync. Shared by the list picker and the settings check."""
     return str(getattr(hubspot_list, "object_type_id", "0-1") or "0-1") in ("0-1", "contacts")
+
+
+def is_list_of(hubspot_list: Any, object_type_id: str) -> bool:
+    """Whether a HubSpot list holds records of ``object_type_id`` ("0-1" contacts, "0-2"
+    companies): what can limit which of them sync (the settings check)."""
+    if object_type_id == "0-1":
+        return is_contact_list(hubspot_list)
+    return str(getattr(hubspot_list, "object_type_id", "") or "") == object_type_id
 
 
 def _hubspot_active_lists_read(
@@ -1475,22 +1557,28 @@ def _hubspot_active_lists_read(
 LIST_NAMES = "list_names"
 
 
-def inclusion_list_missing(*, integration: Integration) -> str | None:
-    """The id of the contact inclusion list that HubSpot no longer has, while it is still the
-    one chosen: the last contact cycle to get through found it gone (its run says so). None
-    otherwise; choosing another list, or none, ends it at once (1 query; no HubSpot call)."""
+def inclusion_list_missing(
+    *, integration: Integration, object_name: str = "contacts"
+) -> str | None:
+    """The id of the pair's inclusion list (contacts', or companies') that HubSpot no longer
+    has, while it is still the one chosen: the pair's last cycle to get through found it gone
+    (its run says so). None otherwise; choosing another list, or none, ends it at once (1
+    query; no HubSpot call)."""
     from .sync.changes import list_missing_id
+    from .sync.companies import company_list_missing_id
 
-    chosen = ObjectSync.objects.filter(integration_id=integration.pk, object="contacts").values(
+    chosen = ObjectSync.objects.filter(integration_id=integration.pk, object=object_name).values(
         "options__inclusion_list_id"
     )[:1]
+    # Each tab's run says it in its own words.
+    missing_id = company_list_missing_id if object_name == "companies" else list_missing_id
     run = (
-        sync_runs_query(integration=integration, object_name="contacts", status="succeeded")
+        sync_runs_query(integration=integration, object_name=object_name, status="succeeded")
         .annotate(chosen=Subquery(chosen))
         .values("message", "chosen")
         .first()
     )
-    missing = list_missing_id(run["message"]) if run else None
+    missing = missing_id(run["message"]) if run else None
     return missing if missing and missing == str(run["chosen"] or "") else None
 
 
@@ -1552,13 +1640,23 @@ def hubspot_contact_find(*, integration: Integration, key: str) -> dict | None:
 def hubspot_contact_in_list(*, integration: Integration, contact_id: str, list_id: str) -> bool:
     """Whether a HubSpot contact is in the list ``list_id`` now (one HubSpot call: the lists
     the contact is in, not the list's members)."""
+    return hubspot_record_in_list(
+        integration=integration, object_type_id="0-1", record_id=contact_id, list_id=list_id
+    )
+
+
+def hubspot_record_in_list(
+    *, integration: Integration, object_type_id: str, record_id: str, list_id: str
+) -> bool:
+    """Whether a HubSpot record of ``object_type_id`` ("0-1" contacts, "0-2" companies) is in
+    the list ``list_id`` now (one HubSpot call: the lists the record is in)."""
     from .connectors.hubspot import HubSpotConnector
 
     response = HubSpotConnector(integration=integration).call(
         "crm.lists.memberships_api",
         "get_lists",
-        "0-1",
-        contact_id,
+        object_type_id,
+        record_id,
         operation="lists.memberships.record",
     )
     return any(str(m.list_id) == str(list_id) for m in getattr(response, "results", None) or [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -14,8 +15,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import Max
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -30,6 +31,7 @@ from .models import (
     HubSpotConnection,
     ImportJob,
     Integration,
+    ListResyncJob,
     ObjectSync,
     RecordLink,
     ResyncRequest,
@@ -58,6 +60,8 @@ from .sync.geo import address_picklist_describe
 from .sync.registry import PAIR_CLASSES
 from .sync.rules import SyncRule
 from .sync.values import default_mappings, is_compatible, read_only_field
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from .selectors import RecordHistory
@@ -890,10 +894,12 @@ def _hubspot_lists_check(
     )
     changing = [name for name in settings if cleaned[name] != current.get(name)]
     names: dict[str, str] = {}
+    object_type = getattr(settings_class(object_name), "HUBSPOT_LIST_OBJECT_TYPE", "0-1")
     errors = {
         name: message
         for name in changing
-        if cleaned[name] and (message := _hubspot_list_problem(integration, cleaned[name], names))
+        if cleaned[name]
+        and (message := _hubspot_list_problem(integration, cleaned[name], names, object_type))
     }
     if errors:
         raise SettingsError(errors)
@@ -909,17 +915,26 @@ def _hubspot_lists_check(
 
 
 def _hubspot_list_problem(
-    integration: Integration, list_id: str, names: dict[str, str] | None = None
+    integration: Integration,
+    list_id: str,
+    names: dict[str, str] | None = None,
+    object_type: str = "0-1",
 ) -> str:
-    """Why HubSpot's list ``list_id`` can't limit which contacts sync ("" when it can; then
-    its name goes in ``names``)."""
+    """Why HubSpot's list ``list_id`` can't limit which records of ``object_type`` (contacts,
+    "0-1"; companies, "0-2") sync ("" when it can; then its name goes in ``names``)."""
     from .connectors.hubspot import HubSpotConnector
     from .errors import NotFound
-    from .selectors import is_contact_list
+    from .selectors import is_list_of
 
+    companies = object_type == "0-2"
     try:
         response = HubSpotConnector(integration=integration).list_get(list_id=list_id)
     except NotFound:
+        if companies:
+            return gettext(
+                "HubSpot has no list %(id)s. Pick one of its active company lists, or none "
+                "to sync all companies."
+            ) % {"id": list_id}
         return gettext(
             "HubSpot has no list %(id)s. Pick one of its active contact lists, or none to "
             "sync all contacts."
@@ -930,7 +945,9 @@ def _hubspot_list_problem(
             "Try again. (%(error)s)"
         ) % {"id": list_id, "error": error}
     found = getattr(response, "list", None)
-    if not is_contact_list(found):
+    if not is_list_of(found, object_type):
+        if companies:
+            return gettext("HubSpot list %(id)s isn't a company list.") % {"id": list_id}
         return gettext("HubSpot list %(id)s isn't a contact list.") % {"id": list_id}
     if getattr(found, "processing_type", None) != "DYNAMIC":
         return gettext(
@@ -2082,8 +2099,9 @@ def company_sync_request(
     """*Sync a company* (spec §9: the company record's Sync creates its Salesforce account
     even when the automatic rules don't): one HubSpot company (``company``: its record id or
     HubSpot address, as typed or pasted) syncs on the next cycle, once HubSpot says it exists
-    (one call: a typo must not look queued). Audit-logged."""
-    from .selectors import hubspot_company_name
+    (one call, two with a company inclusion list: a typo, or a company the list keeps out,
+    must not look queued). Audit-logged."""
+    from .selectors import hubspot_company_name, hubspot_record_in_list, inclusion_list_missing
 
     def refused(reason: str, **what: str) -> RecordSyncRequest:
         return RecordSyncRequest(object_name="companies", refused=reason, **what)
@@ -2091,14 +2109,26 @@ def company_sync_request(
     company_id = _record_id_from(company, COMPANY_ADDRESS)
     if company_id is None:
         return refused(RECORD_UNREADABLE)
-    if not object_sync_get_or_create(integration=integration, object_name="companies").enabled:
+    row = object_sync_get_or_create(integration=integration, object_name="companies")
+    if not row.enabled:
         return refused(RECORD_PAIR_OFF)
+    list_id = settings_for("companies", row.options).inclusion_list_id
     try:
         name = hubspot_company_name(integration=integration, company_id=company_id)
+        if name is None:
+            return refused(RECORD_NOT_FOUND, asked=company_id)
+        who = {"record_key": f"hubspot:{company_id}", "name": name}
+        # As for contacts: a list HubSpot no longer has (the last cycle found it gone) isn't
+        # asked about; a company outside the list would be skipped by the cycle.
+        missing = inclusion_list_missing(integration=integration, object_name="companies")
+        if list_id and missing == str(list_id):
+            return refused(RECORD_LIST_MISSING, list_id=str(list_id), **who)
+        if list_id and not hubspot_record_in_list(
+            integration=integration, object_type_id="0-2", record_id=company_id, list_id=list_id
+        ):
+            return refused(RECORD_NOT_IN_LIST, list_id=str(list_id), **who)
     except ConnectorError as error:
         return refused(RECORD_UNAVAILABLE, asked=company_id, error=str(error))
-    if name is None:
-        return refused(RECORD_NOT_FOUND, asked=company_id)
     return _record_sync_queue(integration, "companies", company_id, name, actor)
 
 
@@ -2111,28 +2141,31 @@ LIST_RESYNC_MAX = 200_000
 # most: the reads of their partners by id and by email, the updates and the creates, batched
 # into composite calls (measured: 5 for a handful of records, 2 for 900 linked ones).
 LIST_RESYNC_CALLS_PER_CYCLE = 5
-# Why a list resync queued nothing (``ListResync.refused``), besides RECORD_PAIR_OFF and
-# RECORD_UNAVAILABLE.
+# Why a list resync queued nothing, or stopped (``ListResync.refused``), besides
+# RECORD_PAIR_OFF and RECORD_UNAVAILABLE.
 LIST_NOT_FOUND = "list_not_found"
 LIST_OTHER_OBJECT = "list_other_object"  # e.g. a company list for the Contacts tab
 LIST_TOO_LARGE = "list_too_large"
 LIST_EMPTY = "list_empty"
+LIST_RESYNC_RUNNING = "list_resync_running"  # the same list's resync is queued or running
+LIST_RESYNC_BROKE = "list_resync_broke"  # an unexpected error stopped it (``error``: which)
 
 
 @dataclass(frozen=True)
 class ListResync:
-    """What *Resync a list* found (its confirmation) or queued: the list, how many records
-    sync again and about what that costs in Salesforce calls, or why nothing is queued
-    (``refused``: a code above, with ``error`` for RECORD_UNAVAILABLE)."""
+    """What *Resync a list* found (its confirmation), what its job has queued so far
+    (``job``), or why nothing is, or no more is, queued (``refused``: a code above, with
+    ``error`` for RECORD_UNAVAILABLE and LIST_RESYNC_BROKE)."""
 
     object_name: str
     list_id: str
     name: str = ""
-    members: int = 0  # as HubSpot counts them (confirmation) or as read (queued)
+    members: int = 0  # as HubSpot counts them
     queued: int = 0
     refused: str = ""
     error: str = ""
     waits: str = ""  # why the queued syncs don't run at once (``sync_waits_because``)
+    job: ListResyncJob | None = None
 
     @property
     def ok(self) -> bool:
@@ -2150,6 +2183,27 @@ class ListResync:
         from .sync.pair import RETRY_BATCH
 
         return max(1, -(-self.members // RETRY_BATCH))
+
+
+def list_resync_outcome(job: ListResyncJob) -> ListResync:
+    """A list resync's job as *Resync a list* tells it: what it has queued so far, and once it
+    succeeded why those syncs wait, if they do (1 query then)."""
+    from .selectors import sync_waits_because
+
+    waits = ""
+    if job.status == ListResyncJob.Status.SUCCEEDED:
+        waits = sync_waits_because(integration=job.integration, object_name=job.object)
+    return ListResync(
+        object_name=job.object,
+        list_id=job.list_id,
+        name=job.list_name,
+        members=job.members,
+        queued=job.queued,
+        refused=job.refused,
+        error=job.error,
+        waits=waits,
+        job=job,
+    )
 
 
 def _list_resync_check(integration: Integration, object_name: str, list_id: str) -> ListResync:
@@ -2184,11 +2238,26 @@ def _list_resync_check(integration: Integration, object_name: str, list_id: str)
     return ListResync(object_name=object_name, list_id=list_id, **what)
 
 
+def _list_resync_running(
+    integration: Integration, object_name: str, list_id: str
+) -> tuple[ListResyncJob | None, ListResync | None]:
+    """The list's resync still queued or running, and the refusal it makes of another (None
+    when its worker died: a confirm takes it up again). No HubSpot call."""
+    from .selectors import list_resync_active, list_resync_stalled
+
+    active = list_resync_active(integration=integration, object_name=object_name, list_id=list_id)
+    if active is None or list_resync_stalled(active):
+        return active, None
+    running = list_resync_outcome(active)
+    return active, ListResync(**{**running.__dict__, "refused": LIST_RESYNC_RUNNING})
+
+
 def list_resync_preview(*, integration: Integration, object_name: str, list_id: str) -> ListResync:
     """*Resync a list*'s confirmation: the list's name and size, and about what syncing its
-    members again costs in Salesforce calls, or why it can't be resynced (one HubSpot call;
-    nothing is queued)."""
-    return _list_resync_check(integration, object_name, list_id)
+    members again costs in Salesforce calls, or why it can't be resynced (one HubSpot call, none
+    while the list's resync runs; nothing is queued)."""
+    _, running = _list_resync_running(integration, object_name, str(list_id).strip())
+    return running or _list_resync_check(integration, object_name, list_id)
 
 
 def list_resync_request(
@@ -2197,75 +2266,190 @@ def list_resync_request(
     object_name: str,
     list_id: str,
     actor: AbstractBaseUser | None = None,
+    enqueue: bool = True,
 ) -> ListResync:
-    """*Resync a list*: every member of HubSpot list ``list_id`` (contacts or companies) syncs
-    again, whatever its state, as each record's own *Resync* would (queued ``ResyncRequest``s,
-    which the pair serves ``RETRY_BATCH`` a cycle: a large list syncs over several cycles, the
-    first started now). Members not synced yet follow the pair's rules, as a single Resync:
-    created where the rules (or, for a company, the Resync itself) create them, else skipped
-    with the reason in the run's counts. The members are read 250 a HubSpot call and stored
-    1,000 a query; a list over ``LIST_RESYNC_MAX`` is refused whole. Audit-logged once."""
-    from .selectors import hubspot_list_member_ids, pairs_switched_on, sync_waits_because
-    from .tasks import sync_object
+    """*Resync a list*, confirmed: every member of HubSpot list ``list_id`` (contacts or
+    companies) syncs again, whatever its state, as each record's own *Resync* would (queued
+    ``ResyncRequest``s, which the pair serves ``RETRY_BATCH`` a cycle). Only what is cheap
+    happens here (one HubSpot call: the list's name and size; a list over ``LIST_RESYNC_MAX``
+    is refused whole): a worker reads the members (``list_resync_run``) once the transaction
+    commits, or the caller does with ``enqueue=False``. Refused while the same list's resync
+    is queued or running (``LIST_RESYNC_RUNNING``); one whose worker died goes on after the
+    last page it queued. Audit-logged once, when the job is made."""
+    from .tasks import run_list_resync
 
+    list_id = str(list_id).strip()
+    active, running = _list_resync_running(integration, object_name, list_id)
+    if running:
+        return running
+    if active is not None:  # stalled: its worker died
+        ListResyncJob.objects.filter(pk=active.pk, status=ListResyncJob.Status.RUNNING).update(
+            status=ListResyncJob.Status.QUEUED, worker=""
+        )
+        active.refresh_from_db()
+        if enqueue:
+            transaction.on_commit(lambda: run_list_resync.delay(active.pk))
+        return list_resync_outcome(active)
     checked = _list_resync_check(integration, object_name, list_id)
     if not checked.ok:
         return checked
     try:
-        members = hubspot_list_member_ids(integration=integration, list_id=checked.list_id)
-    except ConnectorError as error:
-        return ListResync(
-            object_name=object_name,
-            list_id=checked.list_id,
-            name=checked.name,
-            refused=RECORD_UNAVAILABLE,
-            error=str(error),
+        with transaction.atomic():
+            job = ListResyncJob.objects.create(
+                integration=integration,
+                object=object_name,
+                list_id=checked.list_id,
+                list_name=checked.name[:255],
+                members=checked.members,
+                started_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+            audit_event_record(
+                action="records.list_resync_requested",
+                integration=integration,
+                actor=actor,
+                details={
+                    "object": object_name,
+                    "list_id": checked.list_id,
+                    "list": checked.name,
+                    "records": checked.members,
+                    "job": job.pk,
+                },
+            )
+            if enqueue:
+                transaction.on_commit(lambda: run_list_resync.delay(job.pk))
+    except IntegrityError:  # another confirm of the list made its job first (a double-click)
+        return _list_resync_running(integration, object_name, list_id)[1] or checked
+    return list_resync_outcome(job)
+
+
+def list_resync_run(*, job: ListResyncJob, stop_after_pages: int | None = None) -> ListResyncJob:
+    """A list resync's worker part: HubSpot's count once more (the list may have gone, or grown
+    past the cap, since the confirmation), then its members from the job's position, 250 a
+    HubSpot call, each page's ``ResyncRequest``s committed with the position after it, so a
+    worker that dies leaves a job the next one goes on with (a request is one per record:
+    reading a page again queues nothing twice). The pair's first cycle starts once all are
+    queued. Returns at once when another worker holds a live lease on it;
+    ``stop_after_pages`` stops early as a crash would (tests): the job stays *running*."""
+    from .errors import NotFound
+    from .selectors import hubspot_list_member_pages
+    from .sync.cycle import lock_holder_new
+
+    holder = lock_holder_new()
+    if not _list_resync_claim(job, holder):
+        job.refresh_from_db()
+        return job
+    job.refresh_from_db()
+    try:
+        if not job.after and not job.queued:
+            checked = _list_resync_check(job.integration, job.object, job.list_id)
+            if not checked.ok:
+                members = checked.members or job.members
+                return _list_resync_end(
+                    job, holder, refused=checked.refused, error=checked.error, members=members
+                )
+            job.list_name, job.members = checked.name[:255], checked.members
+            job.save(update_fields=["list_name", "members"])
+        pages = hubspot_list_member_pages(
+            integration=job.integration, list_id=job.list_id, after=job.after
         )
-    found = {"object_name": object_name, "list_id": checked.list_id, "name": checked.name}
-    if len(members) > LIST_RESYNC_MAX:  # grew past the cap since HubSpot counted it
-        return ListResync(**found, members=len(members), refused=LIST_TOO_LARGE)
-    if not members:
-        return ListResync(**found, refused=LIST_EMPTY)
+        for read, (ids, after) in enumerate(pages, start=1):
+            if job.queued + len(ids) > LIST_RESYNC_MAX:  # it grew past the cap as it was read
+                members = max(job.members, job.queued + len(ids))
+                return _list_resync_end(job, holder, refused=LIST_TOO_LARGE, members=members)
+            if not _list_resync_page_commit(job, holder, ids, after):
+                job.refresh_from_db()  # another worker took it over
+                return job
+            if after and stop_after_pages is not None and read >= stop_after_pages:
+                return job
+        if not job.queued:
+            return _list_resync_end(job, holder, refused=LIST_EMPTY)
+        return _list_resync_end(job, holder)
+    except NotFound:  # deleted since the confirmation
+        return _list_resync_end(job, holder, refused=LIST_NOT_FOUND)
+    except ConnectorError as error:
+        return _list_resync_end(job, holder, refused=RECORD_UNAVAILABLE, error=str(error))
+    except Exception as error:  # a bug: the card says so instead of "running" for ever
+        logger.exception("list resync %s failed", job.pk)
+        broke = f"{type(error).__name__}: {error}"
+        return _list_resync_end(job, holder, refused=LIST_RESYNC_BROKE, error=broke)
+
+
+def _list_resync_claim(job: ListResyncJob, holder: str) -> bool:
+    """Take the job's lease (as an import's): free, expired, or held by a worker that died on
+    this host."""
+    from .sync.cycle import LEASE, _holder_is_dead
+
+    now = timezone.now()
+    active = ListResyncJob.objects.filter(
+        pk=job.pk, status__in=(ListResyncJob.Status.QUEUED, ListResyncJob.Status.RUNNING)
+    )
+    free = Q(worker="") | Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - LEASE)
+    fields = {"worker": holder, "heartbeat_at": now, "status": ListResyncJob.Status.RUNNING}
+    claimed = bool(active.filter(free).update(**fields))
+    if not claimed:
+        current = active.values_list("worker", flat=True).first()
+        if current and _holder_is_dead(current):
+            logger.warning("list resync %s: taking over from a dead worker (%s)", job.pk, current)
+            claimed = bool(active.filter(worker=current).update(**fields))
+    if claimed:
+        active.filter(started_at__isnull=True).update(started_at=now)
+    return claimed
+
+
+def _list_resync_page_commit(job: ListResyncJob, holder: str, ids: list[str], after: str) -> bool:
+    """One page of members queued, with the position after it; False (nothing queued) when
+    this worker lost the job's lease."""
     now = timezone.now()
     with transaction.atomic():
-        for chunk in _chunked(members, 1000):
-            ResyncRequest.objects.bulk_create(
-                [
-                    ResyncRequest(
-                        integration=integration,
-                        object=object_name,
-                        record_key=f"hubspot:{record_id}",
-                        requested_at=now,
-                    )
-                    for record_id in chunk
-                ],
-                update_conflicts=True,
-                unique_fields=["integration", "object", "record_key"],
-                update_fields=["requested_at"],
-            )
-        audit_event_record(
-            action="records.list_resync_requested",
-            integration=integration,
-            actor=actor,
-            details={
-                "object": object_name,
-                "list_id": checked.list_id,
-                "list": checked.name,
-                "records": len(members),
-            },
+        mine = ListResyncJob.objects.filter(
+            pk=job.pk, worker=holder, status=ListResyncJob.Status.RUNNING
         )
-        if object_name in pairs_switched_on(integration=integration):
-            transaction.on_commit(
-                lambda: sync_object.delay(
-                    integration_id=integration.pk, object_name=object_name, trigger="resync"
+        if not mine.update(after=after, queued=F("queued") + len(ids), heartbeat_at=now):
+            return False
+        ResyncRequest.objects.bulk_create(
+            [
+                ResyncRequest(
+                    integration_id=job.integration_id,
+                    object=job.object,
+                    record_key=f"hubspot:{record_id}",
+                    requested_at=now,
                 )
-            )
-    return ListResync(
-        **found,
-        members=len(members),
-        queued=len(members),
-        waits=sync_waits_because(integration=integration, object_name=object_name),
+                for record_id in dict.fromkeys(ids)
+            ],
+            update_conflicts=True,
+            unique_fields=["integration", "object", "record_key"],
+            update_fields=["requested_at"],
+        )
+    job.after, job.queued, job.heartbeat_at = after, job.queued + len(ids), now
+    return True
+
+
+def _list_resync_end(
+    job: ListResyncJob, holder: str, *, refused: str = "", error: str = "", **fields: Any
+) -> ListResyncJob:
+    """The job ended: succeeded, or failed saying why. The members it queued start the
+    pair's cycle now (as a record's own Resync does) when the pair is on."""
+    from .selectors import pairs_switched_on
+    from .tasks import sync_object
+
+    status = ListResyncJob.Status.FAILED if refused else ListResyncJob.Status.SUCCEEDED
+    ListResyncJob.objects.filter(pk=job.pk, worker=holder).update(
+        status=status,
+        refused=refused,
+        error=error[:2000],
+        finished_at=timezone.now(),
+        worker="",
+        **fields,
     )
+    job.refresh_from_db()
+    integration = job.integration
+    if job.queued and job.object in pairs_switched_on(integration=integration):
+        transaction.on_commit(
+            lambda: sync_object.delay(
+                integration_id=integration.pk, object_name=job.object, trigger="resync"
+            )
+        )
+    return job
 
 
 @dataclass(frozen=True)

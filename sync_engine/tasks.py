@@ -150,3 +150,21 @@ def run_import(import_id: int) -> None:
     if job.is_active:  # not ours: a live lease elsewhere
         wait = import_lease_left(job).total_seconds() + 5
         run_import.apply_async((import_id,), countdown=wait)
+
+
+@shared_task(name="sync_engine.run_list_resync", ignore_result=True, acks_late=True)
+def run_list_resync(job_id: int) -> None:
+    """Read one *Resync a list*'s members and queue them (or go on where a worker that died
+    left it). When another worker holds it, look again once its lease would run out, as
+    ``run_import`` does."""
+    from .models import ListResyncJob
+    from .selectors import list_resync_lease_left
+    from .services import list_resync_run
+
+    job = ListResyncJob.objects.select_related("integration").filter(pk=job_id).first()
+    if job is None or not job.is_active:
+        return
+    job = list_resync_run(job=job)
+    if job.is_active:  # not ours: a live lease elsewhere
+        wait = list_resync_lease_left(job).total_seconds() + 5
+        run_list_resync.apply_async((job_id,), countdown=wait)

@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from sync_engine.error_types import ERROR_TYPES
-from sync_engine.models import MAX_ROW_ID, ImportJob, SyncError, SyncRun
+from sync_engine.models import MAX_ROW_ID, ImportJob, ListResyncJob, SyncError, SyncRun
 from sync_engine.object_settings import (
     CUSTOM_PREFIX,
     SETTINGS_CLASSES,
@@ -456,7 +456,8 @@ class CompanySyncSerializer(StrictSerializer):
 
 
 class ListResyncResultSerializer(serializers.Serializer):
-    """What *Resync a list* found (a dry run: its confirmation) or queued."""
+    """What *Resync a list*'s dry run found: its confirmation (a confirmed one answers with
+    its job: ``ListResyncJobSerializer``)."""
 
     object = serializers.CharField()
     list_id = serializers.CharField()
@@ -476,6 +477,40 @@ class ListResyncResultSerializer(serializers.Serializer):
         allow_null=True, help_text="Why it waits (sync off, on hold), or null."
     )
     message = serializers.CharField(help_text="What the dashboard says of it.")
+
+
+class ListResyncJobSerializer(serializers.Serializer):
+    """A list resync's job: a worker reads the list's members and queues them."""
+
+    id = serializers.IntegerField()
+    url = serializers.CharField(help_text="GET it for the job's state (poll it while it runs).")
+    object = serializers.CharField()
+    list_id = serializers.CharField()
+    list_name = serializers.CharField()
+    status = serializers.ChoiceField(choices=ListResyncJob.Status.values)
+    members = serializers.IntegerField(help_text="The list's members, as HubSpot counts them.")
+    queued = serializers.IntegerField(help_text="Members read and queued to sync again so far.")
+    percent = serializers.IntegerField(help_text="queued of members.")
+    stalled = serializers.BooleanField(
+        help_text="Running, but its worker stopped: POST the list again to go on after the "
+        "members already queued."
+    )
+    salesforce_calls = serializers.IntegerField(
+        help_text="About what syncing them costs in Salesforce calls, at most."
+    )
+    cycles = serializers.IntegerField(help_text="The sync cycles they take (2,000 a cycle).")
+    refused = serializers.CharField(
+        allow_null=True, help_text="Why it stopped (a code), when it failed; else null."
+    )
+    waits = serializers.CharField(
+        allow_null=True,
+        help_text="Once all are queued: why they wait (sync off, on hold), or null.",
+    )
+    message = serializers.CharField(help_text="What the dashboard's card says of it.")
+    started_by = serializers.CharField(allow_null=True, help_text="Who confirmed it.")
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
 
 
 LIST_RESYNC_PAIRS = ("contacts", "companies")

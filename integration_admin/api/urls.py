@@ -32,6 +32,7 @@ urlpatterns = [
     path("contacts/sync/", views.ContactSyncView.as_view(), name="contact_sync"),
     path("companies/sync/", views.CompanySyncView.as_view(), name="company_sync"),
     path("lists/resync/", views.ListResyncView.as_view(), name="list_resync"),
+    path("lists/resync/<int:job_id>/", views.ListResyncJobView.as_view(), name="list_resync_job"),
     path("imports/", views.ImportListView.as_view(), name="imports"),
     path("imports/targets/", views.ImportTargetListView.as_view(), name="import_targets"),
     path("imports/<int:job_id>/", views.ImportDetailView.as_view(), name="import"),

@@ -8,6 +8,7 @@ import re
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import StreamingHttpResponse
+from django.urls import reverse
 from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -64,6 +65,8 @@ from sync_engine.selectors import (
     integration_get_default,
     integration_hubspot_connection,
     integration_salesforce_connection,
+    list_resync_job_get,
+    list_resync_stalled,
     mapping_get,
     mappings_query,
     object_last_synced,
@@ -75,6 +78,7 @@ from sync_engine.selectors import (
     sync_runs_query,
 )
 from sync_engine.services import (
+    LIST_RESYNC_RUNNING,
     RECORD_PAIR_OFF,
     RECORD_UNAVAILABLE,
     SYNC_NOW_ALLOCATION_USED,
@@ -89,6 +93,7 @@ from sync_engine.services import (
     integration_sync_now,
     integration_sync_set,
     integration_update_allocation,
+    list_resync_outcome,
     list_resync_preview,
     list_resync_request,
     mapping_create,
@@ -110,6 +115,7 @@ from ..views.list_resync import (
     inclusion_list_chosen,
     list_resync_answer,
     list_resync_confirmation,
+    list_resync_percent,
 )
 from .renderers import CSVRenderer
 from .serializers import (
@@ -132,6 +138,7 @@ from .serializers import (
     ImportStartSerializer,
     ImportTargetSerializer,
     IntegrationSerializer,
+    ListResyncJobSerializer,
     ListResyncResultSerializer,
     ListResyncSerializer,
     MappingFilterSerializer,
@@ -800,17 +807,26 @@ class CompanySyncView(_RecordSyncView):
 class ListResyncView(APIView):
     """*Resync a list*, as on the Contacts and Companies tabs: every member of a HubSpot list
     syncs again (spec §5.2; how a new mapping is backfilled), as its own Resync would, over the
-    next cycles (2,000 a cycle; the first starts now). `dry_run` says first how many and about
-    what it costs. A list over 200,000 members is refused whole. Audit-logged."""
+    next cycles (2,000 a cycle). `dry_run` says first how many and about what it costs (200).
+    Otherwise the answer is 202 with a job: a worker reads the members (250 a HubSpot call)
+    and queues them; GET its `url` for how far it got. A list over 200,000 members is refused
+    whole. Audit-logged once."""
 
     bad_request = {
         "POST": "Refused, with the reason under `list_id` (no such HubSpot list, a list of "
         "other records, no members or over 200,000) or `object` (its sync off). Nothing was "
         "queued."
     }
+    conflict = {
+        "POST": "The list's resync is already queued or running (`detail` says how far it "
+        "got): nothing changed. Wait for it to finish."
+    }
     remote_unavailable = {"POST": "HubSpot couldn't be read: nothing was queued."}
 
-    @extend_schema(request=ListResyncSerializer, responses=ListResyncResultSerializer)
+    @extend_schema(
+        request=ListResyncSerializer,
+        responses={200: ListResyncResultSerializer, 202: ListResyncJobSerializer},
+    )
     def post(self, request: Request) -> Response:
         integration = _integration()
         data = ListResyncSerializer(data=request.data)
@@ -830,29 +846,78 @@ class ListResyncView(APIView):
             answer = list_resync_answer(integration, outcome)
             if outcome.refused == RECORD_UNAVAILABLE:
                 raise RemoteUnavailable(answer)
+            if outcome.refused == LIST_RESYNC_RUNNING:
+                raise Conflict(answer)
             if not outcome.ok:
                 field = "object" if outcome.refused == RECORD_PAIR_OFF else "list_id"
                 raise ValidationError({field: [answer]})
-            if dry_run:
-                answer = list_resync_confirmation(
-                    outcome, inclusion_list_chosen(integration, outcome.object_name)
-                )
-            waits = (
-                None if dry_run else waits_message(integration, outcome.waits, outcome.object_name)
+            if not dry_run:
+                return _list_resync_job_answer(outcome.job, status=status.HTTP_202_ACCEPTED)
+            answer = list_resync_confirmation(
+                outcome, inclusion_list_chosen(integration, outcome.object_name)
             )
         result = {
             "object": outcome.object_name,
             "list_id": outcome.list_id,
             "list_name": outcome.name,
             "members": outcome.members,
-            "queued": outcome.queued,
+            "queued": 0,
             "salesforce_calls": outcome.salesforce_calls,
             "cycles": outcome.cycles,
-            "syncs_now": not dry_run and waits is None,
-            "waits": waits,
+            "syncs_now": False,
+            "waits": None,
             "message": answer,
         }
         return Response(ListResyncResultSerializer(result).data)
+
+
+def _list_resync_job_answer(job, **kwargs) -> Response:
+    """A list resync's job as the API shows it (in English), with its address."""
+    with translation.override("en"):
+        outcome = list_resync_outcome(job)
+        payload = {
+            "id": job.pk,
+            "url": reverse("api:list_resync_job", args=[job.pk]),
+            "object": job.object,
+            "list_id": job.list_id,
+            "list_name": job.list_name,
+            "status": job.status,
+            "members": job.members,
+            "queued": job.queued,
+            "percent": list_resync_percent(job),
+            "stalled": list_resync_stalled(job),
+            "salesforce_calls": outcome.salesforce_calls,
+            "cycles": outcome.cycles,
+            "refused": job.refused or None,
+            "waits": waits_message(
+                integration=job.integration, waits=outcome.waits, object_name=job.object
+            ),
+            "message": list_resync_answer(job.integration, outcome),
+            "started_by": job.started_by.get_username() if job.started_by else None,
+            "created_at": job.created_at,
+            "started_at": job.started_at,
+            "finished_at": job.finished_at,
+        }
+    response = Response(ListResyncJobSerializer(payload).data, **kwargs)
+    if kwargs.get("status") == status.HTTP_202_ACCEPTED:
+        response["Location"] = payload["url"]
+    return response
+
+
+class ListResyncJobView(APIView):
+    """One *Resync a list*'s job: how many members its worker has read and queued, and how it
+    ended (poll it while it runs)."""
+
+    not_found = "Not connected yet, or no such list resync."
+
+    @extend_schema(responses=ListResyncJobSerializer)
+    def get(self, request: Request, job_id: int) -> Response:
+        integration = _integration()
+        # An id no row can have isn't looked up (PostgreSQL would refuse it: a 500).
+        job = job_id <= MAX_ROW_ID and list_resync_job_get(integration=integration, job_id=job_id)
+        if not job:
+            raise NotFound("No such list resync.")
+        return _list_resync_job_answer(job)
 
 
 class ErrorViewCreateView(APIView):

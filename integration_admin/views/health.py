@@ -186,11 +186,18 @@ def _missing_list_name(integration) -> str:
     return inclusion_list_label(integration, missing) if missing else ""
 
 
+def _missing_company_list_name(integration) -> str:
+    """The same for the company inclusion list (companies held)."""
+    missing = inclusion_list_missing(integration=integration, object_name="companies")
+    return inclusion_list_label(integration, missing) if missing else ""
+
+
 def _page_context(request: HttpRequest, integration) -> dict:
     return {
         "active_tab": "sync-health",
         "integration": integration,
         "missing_list": _missing_list_name(integration),
+        "missing_company_list": _missing_company_list_name(integration),
         "cards": sync_error_cards(integration=integration),
         **_runs_context(request, integration),
         **_usage_context(integration),

@@ -1,6 +1,7 @@
 """*Resync a list* on the Contacts and Companies tabs (spec §5.2: "resyncing a whole list or
 segment"; §8.2: how a new mapping is backfilled): an admin picks a HubSpot list, is told how
-many records sync again and about what that costs, confirms, and its members are queued."""
+many records sync again and about what that costs, confirms, and a worker reads its members
+and queues them (a big list takes hundreds of HubSpot calls): the card polls how far it got."""
 
 from __future__ import annotations
 
@@ -16,20 +17,27 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from sync_engine.errors import ConnectorError
+from sync_engine.models import MAX_ROW_ID, ListResyncJob
 from sync_engine.selectors import (
     LIST_RESYNC_OBJECT_TYPES,
     hubspot_resync_lists,
+    list_resync_job_get,
+    list_resync_jobs_shown,
+    list_resync_stalled,
     object_settings_get,
 )
 from sync_engine.services import (
     LIST_EMPTY,
     LIST_NOT_FOUND,
     LIST_OTHER_OBJECT,
+    LIST_RESYNC_BROKE,
     LIST_RESYNC_MAX,
+    LIST_RESYNC_RUNNING,
     LIST_TOO_LARGE,
     RECORD_PAIR_OFF,
     RECORD_UNAVAILABLE,
     ListResync,
+    list_resync_outcome,
     list_resync_preview,
     list_resync_request,
 )
@@ -38,6 +46,7 @@ from ..roles import admin_required
 from ..sync_answers import waits_message
 from ..templatetags.humanize_numbers import thousands
 from .common import current_integration
+from .imports import POLL_SECONDS
 from .objects import _settings_context, _tab, _tab_page
 
 logger = logging.getLogger(__name__)
@@ -88,24 +97,64 @@ def list_resync_confirmation(outcome: ListResync, inclusion_list: bool = False) 
 
 
 def list_resync_answer(integration, outcome: ListResync) -> str:
-    """What *Resync a list* says once it queued the members, or why it queued nothing."""
+    """What *Resync a list* says of its job: waiting for a worker, how many it has queued so
+    far, that its worker stopped, that all are queued; or why it queued nothing, or stopped."""
     name = _list_name(outcome)
-    if outcome.ok:
-        queued = (
-            ngettext(
-                "Queued %(count)s company from %(list)s; it syncs over the next cycles.",
-                "Queued %(count)s companies from %(list)s; they sync over the next cycles.",
+    job = outcome.job
+    if not outcome.ok:
+        refused = _list_resync_refused(outcome, name)
+        if job is not None and job.status == ListResyncJob.Status.FAILED and outcome.queued:
+            kept = ngettext(
+                "The %(count)s record queued before it stopped still syncs.",
+                "The %(count)s records queued before it stopped still sync.",
                 outcome.queued,
+            ) % {"count": thousands(outcome.queued)}
+            return f"{refused} {kept}"
+        return refused
+    values = {"count": thousands(outcome.queued), "total": thousands(outcome.members), "list": name}
+    if job is not None and list_resync_stalled(job):
+        return (
+            _(
+                "The worker reading %(list)s stopped answering after queueing %(count)s of "
+                "%(total)s. Resume to go on after them."
+            )
+            % values
+        )
+    if job is not None and job.status == ListResyncJob.Status.QUEUED:
+        return _("Waiting for a worker to read the members of %(list)s…") % values
+    if job is not None and job.status == ListResyncJob.Status.RUNNING:
+        return (
+            ngettext(
+                "Reading %(list)s: queued %(count)s of %(total)s company so far…",
+                "Reading %(list)s: queued %(count)s of %(total)s companies so far…",
+                outcome.members,
             )
             if outcome.object_name == "companies"
             else ngettext(
-                "Queued %(count)s contact from %(list)s; it syncs over the next cycles.",
-                "Queued %(count)s contacts from %(list)s; they sync over the next cycles.",
-                outcome.queued,
+                "Reading %(list)s: queued %(count)s of %(total)s contact so far…",
+                "Reading %(list)s: queued %(count)s of %(total)s contacts so far…",
+                outcome.members,
             )
-        ) % {"count": thousands(outcome.queued), "list": name}
-        waits = waits_message(integration, outcome.waits, outcome.object_name)
-        return f"{queued} {waits}" if waits else queued
+        ) % values
+    queued = (
+        ngettext(
+            "Queued %(count)s company from %(list)s; it syncs over the next cycles.",
+            "Queued %(count)s companies from %(list)s; they sync over the next cycles.",
+            outcome.queued,
+        )
+        if outcome.object_name == "companies"
+        else ngettext(
+            "Queued %(count)s contact from %(list)s; it syncs over the next cycles.",
+            "Queued %(count)s contacts from %(list)s; they sync over the next cycles.",
+            outcome.queued,
+        )
+    ) % values
+    waits = waits_message(integration, outcome.waits, outcome.object_name)
+    return f"{queued} {waits}" if waits else queued
+
+
+def _list_resync_refused(outcome: ListResync, name: str) -> str:
+    """Why a list resync queued nothing, or stopped."""
     if outcome.refused == RECORD_UNAVAILABLE:
         return _("Couldn't reach HubSpot: %(error)s") % {"error": outcome.error}
     if outcome.refused == RECORD_PAIR_OFF:
@@ -130,7 +179,39 @@ def list_resync_answer(integration, outcome: ListResync) -> str:
             "count": thousands(outcome.members),
             "max": thousands(LIST_RESYNC_MAX),
         }
+    if outcome.refused == LIST_RESYNC_RUNNING:
+        return _(
+            "%(list)s is already being resynced (%(count)s of %(total)s queued so far): wait "
+            "for it to finish before resyncing it again."
+        ) % {
+            "list": name,
+            "count": thousands(outcome.queued),
+            "total": thousands(outcome.members),
+        }
+    if outcome.refused == LIST_RESYNC_BROKE:
+        return _("The list resync stopped on an unexpected error: %(error)s") % {
+            "error": outcome.error
+        }
     raise ValueError(f"unknown refusal {outcome.refused!r}")
+
+
+def list_resync_percent(job: ListResyncJob) -> int:
+    """How far the card's bar is: members queued of HubSpot's count."""
+    if job.status == ListResyncJob.Status.SUCCEEDED:
+        return 100
+    return min(100, job.queued * 100 // job.members) if job.members else 0
+
+
+def _job_item(integration, job: ListResyncJob) -> dict:
+    """One list resync as its card shows it; polled while a worker reads the list."""
+    stalled = list_resync_stalled(job)
+    return {
+        "job": job,
+        "message": list_resync_answer(integration, list_resync_outcome(job)),
+        "percent": list_resync_percent(job),
+        "stalled": stalled,
+        "polling": job.is_active and not stalled,
+    }
 
 
 def inclusion_list_chosen(integration, object_name: str) -> bool:
@@ -150,6 +231,11 @@ def _card(request: HttpRequest, integration, object_name: str, extra: dict) -> H
         "resync_loaded": True,
         "resync_search": search,
         "resync_lists": [],
+        "resync_jobs": [
+            _job_item(integration, job)
+            for job in list_resync_jobs_shown(integration=integration, object_name=object_name)
+        ],
+        "poll_seconds": POLL_SECONDS,
         **extra,
     }
     if "resync_preview" not in extra:
@@ -173,9 +259,10 @@ def _card(request: HttpRequest, integration, object_name: str, extra: dict) -> H
 @require_http_methods(["GET", "POST"])
 @admin_required
 def list_resync(request: HttpRequest, object_name: str) -> HttpResponse:
-    """GET: the card with HubSpot's lists of the pair's records (searched by ``q``). POST
-    ``list_id``: the confirmation (one HubSpot call); with ``confirm``: the members queued
-    (audit-logged), then the tab says so."""
+    """GET: the card with HubSpot's lists of the pair's records (searched by ``q``) and its
+    list resyncs. POST ``list_id``: the confirmation (one HubSpot call); with ``confirm``: the
+    job that reads and queues the members on a worker (audit-logged), then the card shows
+    its progress (the tab says it started, without htmx)."""
     if object_name not in LIST_RESYNC_OBJECT_TYPES:
         raise Http404
     integration = current_integration(request)
@@ -202,12 +289,32 @@ def list_resync(request: HttpRequest, object_name: str) -> HttpResponse:
         outcome = list_resync_request(
             integration=integration, object_name=object_name, list_id=list_id, actor=request.user
         )
-    answer = list_resync_answer(integration, outcome)
-    if outcome.ok and not request.htmx:
-        messages.success(request, answer)
-        return redirect(reverse(object_name) + "#list-resync")
-    key = "resync_done" if outcome.ok else "resync_error"
-    extra = {key: answer, "resync_selected": outcome.list_id}
+        if outcome.ok:  # the card shows the job, polled while it runs
+            if request.htmx:
+                return _card(request, integration, object_name, {})
+            messages.success(request, list_resync_answer(integration, outcome))
+            return redirect(reverse(object_name) + "#list-resync")
+    extra = {"resync_error": list_resync_answer(integration, outcome)}
+    extra["resync_selected"] = outcome.list_id
     # (htmx swaps in only a 2xx answer: the card says it was refused.)
-    status = 200 if outcome.ok or request.htmx else 400
+    status = 200 if request.htmx else 400
     return _card(request, integration, object_name, {**extra, "status": status})
+
+
+@login_required
+@require_http_methods(["GET"])
+@admin_required
+def list_resync_job(request: HttpRequest, object_name: str, job_id: int) -> HttpResponse:
+    """One list resync's line on the card (htmx polls it while a worker reads the list)."""
+    integration = current_integration(request)
+    found = integration is not None and job_id <= MAX_ROW_ID
+    job = list_resync_job_get(integration=integration, job_id=job_id) if found else None
+    if job is None or job.object != object_name:
+        raise Http404
+    context = {
+        "object_name": object_name,
+        "resync_jobs": [_job_item(integration, job)],
+        "poll_seconds": POLL_SECONDS,
+        "job_only": True,
+    }
+    return render(request, "integration_admin/objects/list_resync.html", context)

@@ -179,12 +179,13 @@ def settings_save(request: HttpRequest, object_name: str) -> HttpResponse:
 
 @login_required
 def inclusion_lists(request: HttpRequest, object_name: str) -> HttpResponse:
-    """The "Limit what syncs" picker: HubSpot's active lists (one HubSpot call, then kept for
-    a few minutes per search). Only an admin can pick, so only an admin's search asks HubSpot;
-    anyone else's filters the kept unsearched read."""
+    """The "Limit what syncs" picker: HubSpot's active lists of the tab's records, contacts or
+    companies (one HubSpot call, then kept for a few minutes per search). Only an admin can
+    pick, so only an admin's search asks HubSpot; anyone else's filters the kept unsearched
+    read."""
     _tab(object_name)
     integration = current_integration(request)
-    if integration is None:
+    if integration is None or object_name not in ("contacts", "companies"):
         raise Http404
     selected = request.GET.get("selected", "")[:40]
     search = request.GET.get("q", "").strip()[:100]
@@ -192,12 +193,14 @@ def inclusion_lists(request: HttpRequest, object_name: str) -> HttpResponse:
     lists, failure = [], ""
     try:
         if can_change or not search:
-            lists = hubspot_active_lists(integration=integration, search=search)
+            lists = hubspot_active_lists(
+                integration=integration, search=search, object_name=object_name
+            )
         else:
             wanted = search.casefold()
             lists = [
                 lst
-                for lst in hubspot_active_lists(integration=integration)
+                for lst in hubspot_active_lists(integration=integration, object_name=object_name)
                 if wanted in lst["name"].casefold()
             ]
     except (ConnectorError, ValueError) as error:
@@ -208,7 +211,9 @@ def inclusion_lists(request: HttpRequest, object_name: str) -> HttpResponse:
         # Kept, by the name noted when it was chosen: a search may hide it, or HubSpot may
         # have deleted it (the last contact cycle says so: no HubSpot call here).
         name = inclusion_list_label(integration, selected)
-        missing = inclusion_list_missing(integration=integration) == selected
+        missing = (
+            inclusion_list_missing(integration=integration, object_name=object_name) == selected
+        )
         if missing:
             name = _("%(list)s (no longer exists in HubSpot)") % {"list": name}
         lists.insert(0, {"id": selected, "name": name, "size": None})
@@ -222,6 +227,7 @@ def inclusion_lists(request: HttpRequest, object_name: str) -> HttpResponse:
             "search": search,
             "failure": failure,
             "can_change": can_change,
+            "object_name": object_name,
         },
     )
 

@@ -466,8 +466,9 @@ class ContactSync(PairSync):
         """Read the HubSpot side of linked pairs whose Salesforce side changed (100 per call).
         A pair whose contact can't be its partner any more (merged into one that syncs with
         another Salesforce person, and holding this one's email) is left failed, with its
-        error: the callers drop it. Those whose contact was deleted, as Salesforce id -> the
-        deleted contact's id (see ``hubspot_deletes_stand``)."""
+        error: the callers drop it. Those whose contact was deleted, or merged into another
+        person's without this one's email, as Salesforce id -> that contact's id (see
+        ``hubspot_deletes_stand``)."""
         gone: dict[str, str] = {}
         if not pairs:
             return gone
@@ -495,16 +496,19 @@ class ContactSync(PairSync):
                 pair.link = None
                 self._made_again.add(pair.salesforce_id)
                 continue
-            if str(obj.id) != pair.link.hubspot_id and not self.repoint_hubspot(
-                pair.link, str(obj.id)
-            ):
+            merged_away = pair.link.hubspot_id
+            if str(obj.id) != merged_away and not self.repoint_hubspot(pair.link, str(obj.id)):
                 # Merged into a contact that syncs with another Salesforce person: that one
-                # stays theirs. Holding this person's email, HubSpot would take it for them
-                # (an upsert by the email lands on it); otherwise the person is created
-                # again, as after a delete.
+                # stays theirs, and what the person's errors would put in step is gone (they
+                # end). Holding this person's email, HubSpot would take it for them (an
+                # upsert by the email lands on it); otherwise the person is created again,
+                # as after a delete (and, retried, isn't: ``hubspot_deletes_stand``).
                 pair.link = None
+                self.hubspot_gone_errors_end({pair.salesforce_id or "": merged_away})
                 if _email(pair.salesforce.get("Email")) in _merged_emails(obj):
                     self.email_in_use(pair, str(obj.id), merged=True)
+                else:
+                    gone[pair.salesforce_id or ""] = merged_away
                 continue
             pair.hubspot = obj
             pair.hs_history = self.history_of(obj)
@@ -813,6 +817,10 @@ class ContactSync(PairSync):
             survivor = survivors[link.hubspot_id]
             if not self.repoint_hubspot(link, str(survivor.id)):
                 orphans[link.salesforce_type][link.salesforce_id] = survivor
+                # What the person's errors would put in step is gone: they end now, and no
+                # retry makes the person a contact again (its next change does, as after a
+                # delete, or says the email is in use).
+                self.hubspot_gone_errors_end({link.salesforce_id: link.hubspot_id})
         for sobject, held_by in orphans.items():
             fields = self.salesforce_fields(sobject)
             for record in salesforce_by_ids(self.ctx.salesforce, sobject, fields, list(held_by)):

@@ -191,7 +191,6 @@ class DealSync(PairSync):
         self._associations: dict[str, tuple[list[str], str]] = {}
         self._processed: set[str] = set()  # deals put in step this cycle
         self._unsynced: set[str] = set()  # deals counted in an unsynced pipeline this cycle
-        self._asked: set[str] = set()  # record keys an admin asked to sync this cycle
         self._sweep: list[int] = []  # pks of the linked deals the sweep compares this cycle
         self._sweep_cursor: SyncCursor | None = None  # where the next cycle's slice starts
 
@@ -262,16 +261,14 @@ class DealSync(PairSync):
         pairs, unlinked = self.split_salesforce_changes(
             fresh, SOBJECT, creates=True, force=force, make=DealPair
         )
-        deal_of = {p.salesforce_id: p.link.hubspot_id for p in pairs}
-        self.load_hubspot_partners(pairs)
+        gone = self.load_hubspot_partners(pairs)
         # Deals deleted in HubSpot only retired their link; the opportunity, when it changes
         # again, creates a new deal (Salesforce creates always sync). The retry of one of its
         # errors isn't such a change (an admin's Resync of it is): the deletion stands.
-        for pair in [p for p in pairs if p.hubspot is None]:
-            if force and f"salesforce:{pair.salesforce_id}" not in self._asked:
-                self.deal_gone(deal_of[pair.salesforce_id], pair.salesforce_id or "")
-            else:
-                unlinked.append(pair.salesforce)
+        stand = self.hubspot_deletes_stand(gone, force=force)
+        unlinked += [
+            p.salesforce for p in pairs if p.hubspot is None and p.salesforce_id not in stand
+        ]
         # A deal out of the synced pipelines isn't marked here unless it waited: an import
         # would count its link, changed, as updated (a later look at the deal marks it).
         pairs = [
@@ -519,16 +516,6 @@ class DealSync(PairSync):
                 self.opportunity_gone(pair.link)
             elif not record.get("IsDeleted"):
                 pair.salesforce = record
-
-    def deal_gone(self, deal: str, opportunity: str) -> None:
-        """A linked deal deleted in HubSpot (its link retired): the pair's errors end, as
-        what they would put in step is gone (a wait for a company, a write to the deal)."""
-        services.sync_errors_resolve(
-            integration=self.ctx.integration,
-            object_name=OBJECT,
-            record_keys=[f"hubspot:{deal}", f"salesforce:{opportunity}"],
-            ended_because=SyncError.EndedBecause.GONE_FROM_HUBSPOT,
-        )
 
     def opportunity_gone(self, link: RecordLink) -> None:
         """The opportunity is gone even from the recycle bin (hard-deleted, purged): its
@@ -1465,7 +1452,7 @@ class DealSync(PairSync):
             if obj is None:
                 link.delete()
                 self.counts["links_removed"] += 1
-                self.deal_gone(link.hubspot_id, link.salesforce_id)
+                self.hubspot_gone_errors_end({link.salesforce_id: link.hubspot_id})
                 continue
             if record is None:
                 self.opportunity_gone(link)
@@ -1525,7 +1512,6 @@ class DealSync(PairSync):
         due = [key for key, _type in pairs]
         if not due:
             return
-        self._asked = {r.record_key for r in requests}
         self.retry_salesforce_records(
             record_ids(due, "salesforce"),
             SOBJECT,

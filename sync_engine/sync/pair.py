@@ -417,15 +417,21 @@ class PairSync:
         if not force:
             return set()
         stand = {sf: hs for sf, hs in gone.items() if f"salesforce:{sf}" not in self.asked}
+        self.hubspot_gone_errors_end(stand)
+        return set(stand)
+
+    def hubspot_gone_errors_end(self, gone: dict[str, str]) -> None:
+        """The errors of linked pairs whose HubSpot record was deleted (``gone``: Salesforce
+        id -> that HubSpot id) end (``gone_from_hubspot``): what they would put in step is
+        gone (a write to the record, a wait for its partner's partner)."""
         services.sync_errors_resolve(
             integration=self.ctx.integration,
             object_name=self.object_name,
             record_keys=[
-                key for sf, hs in stand.items() for key in (f"salesforce:{sf}", f"hubspot:{hs}")
+                key for sf, hs in gone.items() for key in (f"salesforce:{sf}", f"hubspot:{hs}")
             ],
             ended_because=SyncError.EndedBecause.GONE_FROM_HUBSPOT,
         )
-        return set(stand)
 
     # --- creates whose link was never stored (orgs without a HubSpot id field) -------------
     @property

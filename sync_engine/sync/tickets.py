@@ -103,6 +103,7 @@ from .pair import (
     association_input,
     dissociation_input,
     hubspot_version,
+    record_ids,
     salesforce_version,
 )
 from .pipelines import hubspot_pipeline_create, hubspot_stage_create, hubspot_stage_update
@@ -1403,11 +1404,16 @@ class TicketSync(PairSync):
                 return True
         return False
 
-    def associate(self, pairs: list[Pair]) -> None:
+    def associate(
+        self, pairs: list[Pair], *, record_refused: bool = True
+    ) -> list[tuple[Pair, Any]]:
         """Put the tickets' company and contact associations in step with the cases' account
         and contact (batched per object); a partner that hasn't synced yet leaves a waiting
         error on the case, unless its pair is off: then it's skipped and marked on the link
-        (``__paused_<kind>``) for :meth:`retry_waiting` once that pair is on."""
+        (``__paused_<kind>``) for :meth:`retry_waiting` once that pair is on. The
+        associations HubSpot refused, with their errors (recorded, unless not
+        ``record_refused``: the caller does)."""
+        all_refused: list[tuple[Pair, Any]] = []
         ready = [p for p in pairs if p.hubspot is not None and not p.hubspot_failed]
         for kind, field, links_object, to_type, type_id in self.association_kinds():
             wanted = {p.salesforce_id: (p.salesforce or {}).get(field) or "" for p in ready}
@@ -1457,7 +1463,9 @@ class TicketSync(PairSync):
             for failed, error in refused:  # only these tickets; the others' associations landed
                 pair = by_ticket[str(failed["from"]["id"])]
                 self.forget_association(pair, kind)
-                self.association_failure(pair, error)
+                all_refused.append((pair, error))
+                if record_refused:
+                    self.association_failure(pair, error)
             self.counts["associations_to_hubspot"] += len(creates) - len(refused) + len(removals)
             services.sync_errors_resolve_type(
                 integration=self.ctx.integration,
@@ -1465,6 +1473,7 @@ class TicketSync(PairSync):
                 error_type=WAITING[kind],
                 record_keys=done,
             )
+        return all_refused
 
     def wait(self, pair: Pair, kind: str, partner: str) -> None:
         noun = "account" if kind == "account" else "contact"
@@ -1578,14 +1587,31 @@ class TicketSync(PairSync):
             )
             pairs.append(TicketPair(SOBJECT, record, hubspot, link))
         if pairs:
-            self.associate(pairs)
+            refused = self.associate(pairs, record_refused=False)
+            # A ticket deleted in HubSpot meanwhile refuses its associations: its case is
+            # written again below, which makes the ticket again (updates are upserts, see
+            # ``write_hubspot``) with its associations. Only the others are refusals.
+            gone = self.tickets_deleted([p.hubspot_id or "" for p, _ in refused])
+            for pair, error in refused:
+                if pair.hubspot_id not in gone:
+                    self.association_failure(pair, error)
+            pairs = [p for p in pairs if p.hubspot_id not in gone]
             # Still waiting, or an association refused: it keeps that error open.
             resolved = sum(1 for p in pairs if not p.kept_errors)
             # Only associations were written: ``associate`` ended the waits that are over;
             # the case's other errors wait for their own retry.
             self.commit(pairs, None, [], end_errors=False)
             self.counts["waits_resolved"] += resolved
+            cases = sorted({p.salesforce_id or "" for p, _ in refused if p.hubspot_id in gone})
+            if cases:
+                records = salesforce_by_ids(self.ctx.salesforce, SOBJECT, self.case_fields(), cases)
+                self.handle_cases(records, None, force=True)
         self.unflag_paused(finished)
+
+    def tickets_deleted(self, hubspot_ids: list[str]) -> set[str]:
+        """Which of these tickets are gone from HubSpot (one read per 100; none without)."""
+        ids = sorted(set(hubspot_ids))
+        return set(ids) - set(self.hubspot_read(ids, properties=[MODIFIED], history=False))
 
     # --- retries --------------------------------------------------------------------------
     def retry_errored(self) -> None:
@@ -1596,8 +1622,14 @@ class TicketSync(PairSync):
         # Waiting cases are left out: retry_waiting looks at them every cycle.
         due, requests = self.due_for_retry()
         keys = {key for key, _type in due}
-        ids = sorted({k.split(":", 1)[1] for k in keys if k.startswith("salesforce:")})
-        hubspot_ids = {k.split(":", 1)[1] for k in keys if k.startswith("hubspot:")}
+        # A Resync asked from the ticket's side (its record page) syncs the case too, as one
+        # of the case would: the case is the ticket's source, and its errors are the pair's.
+        cases = [
+            link.salesforce_id
+            for link in self.links_by("hubspot_id", record_ids(self.asked, "hubspot")).values()
+        ]
+        ids = sorted({*record_ids(keys, "salesforce"), *cases})
+        hubspot_ids = set(record_ids(keys, "hubspot"))
         if ids and self.two_way:
             # A case pushed again carries its two-way values over its ticket's: a refused
             # edit of that ticket goes to the case first.

@@ -1,29 +1,37 @@
 """*Resync a list* (spec §5.2 "resyncing a whole list or segment", §8.2: how a new mapping
 is backfilled; §4 item 10: at most 200,000 records at once), end to end through the
-emulators: a HubSpot list's members are queued as resync requests in bulk, and the next
-cycles write their mapped values to Salesforce."""
+emulators: the confirmation makes one HubSpot call and a job; its task (run here as a worker
+would) reads the members page by page and queues them as resync requests in bulk, going on
+where a worker that died left it; the next cycles write their mapped values to Salesforce."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from emulators.testing import active_list, advance_clocks
 from sync_engine import services
-from sync_engine.models import ApiCall, AuditEvent, ResyncRequest, System
+from sync_engine.models import ApiCall, AuditEvent, ListResyncJob, ResyncRequest, System
 from sync_engine.services import (
     LIST_EMPTY,
     LIST_NOT_FOUND,
     LIST_OTHER_OBJECT,
+    LIST_RESYNC_RUNNING,
     LIST_TOO_LARGE,
     RECORD_PAIR_OFF,
     RECORD_UNAVAILABLE,
     list_resync_preview,
     list_resync_request,
+    list_resync_run,
     mapping_create,
     object_settings_update,
     object_sync_get_or_create,
 )
 from sync_engine.sync.cycle import sync_cycle_run
+from sync_engine.tasks import run_list_resync
 
 from .sync.helpers import hs_create
 
@@ -67,6 +75,26 @@ def hs_list(emulators, name: str, record_ids, object_type: str = "contacts") -> 
         record_ids=[str(i) for i in record_ids],
     )
     return str(made["listId"])
+
+
+def hubspot_calls(integration, since: int = 0) -> list[str]:
+    """The HubSpot operations called since the ledger held ``since`` of them."""
+    calls = ApiCall.objects.filter(integration=integration, system=System.HUBSPOT).order_by("id")
+    return [c.operation for c in calls][since:]
+
+
+def confirm(integration, list_id: str, object_name: str = "contacts", **kwargs):
+    """The admin's confirmation: its job, not yet run (``enqueue=False``: nothing for a
+    worker to pick up here)."""
+    return list_resync_request(
+        integration=integration, object_name=object_name, list_id=list_id, enqueue=False, **kwargs
+    )
+
+
+def work(outcome) -> ListResyncJob:
+    """The worker's part: the task, run here as a worker runs it."""
+    run_list_resync(outcome.job.pk)
+    return ListResyncJob.objects.get(pk=outcome.job.pk)
 
 
 def leads(sf_person, email: str) -> list[dict]:
@@ -120,22 +148,32 @@ def test_a_lists_resync_backfills_a_new_mapping_into_salesforce(
     assert preview.salesforce_calls == 5 and preview.cycles == 1
     assert not ResyncRequest.objects.exists()  # the confirmation queues nothing
 
+    calls = len(hubspot_calls(integration))
     with django_capture_on_commit_callbacks() as callbacks:
         queued = list_resync_request(
             integration=integration, object_name="contacts", list_id=list_id
         )
-    assert queued.ok and queued.queued == 5 and queued.waits == ""
-    assert len(callbacks) == 1  # the first cycle starts now
-    assert sorted(ResyncRequest.objects.values_list("record_key", flat=True)) == sorted(
-        f"hubspot:{i}" for i in [*people, outsider, nameless]
-    )
+    # The confirmation reads only the list (its size): a worker reads the members.
+    assert queued.ok and queued.job.status == "queued" and queued.queued == 0
+    assert hubspot_calls(integration, calls) == ["lists.get"]
+    assert len(callbacks) == 1 and not ResyncRequest.objects.exists()  # the task, on commit
     event = AuditEvent.objects.get(action="records.list_resync_requested")
     assert event.details == {
         "object": "contacts",
         "list_id": list_id,
         "list": "Backfill Description",
         "records": 5,
+        "job": queued.job.pk,
     }
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        job = work(queued)
+    assert (job.status, job.queued, job.members, job.refused) == ("succeeded", 5, 5, "")
+    assert len(callbacks) == 1  # the first cycle starts once all are queued
+    assert sorted(ResyncRequest.objects.values_list("record_key", flat=True)) == sorted(
+        f"hubspot:{i}" for i in [*people, outsider, nameless]
+    )
+    assert AuditEvent.objects.filter(action="records.list_resync_requested").count() == 1
 
     done = run(integration)
     assert [leads(sf_person, f"p{i}@backfill.example")[0]["Description"] for i in range(3)] == [
@@ -169,18 +207,122 @@ def test_members_are_read_page_by_page_and_stored_in_bulk(
     services.record_resync(
         integration=integration, object_name="contacts", record_key=f"hubspot:{ids[0]}"
     )
-    before = ApiCall.objects.filter(integration=integration, system=System.HUBSPOT).count()
+    before = len(hubspot_calls(integration))
+    outcome = confirm(integration, list_id)
     with django_assert_max_num_queries(40):
-        queued = list_resync_request(
-            integration=integration, object_name="contacts", list_id=list_id
-        )
-    assert queued.queued == 600
-    calls = ApiCall.objects.filter(integration=integration, system=System.HUBSPOT).order_by("id")
-    assert [c.operation for c in calls[before:]] == ["lists.get"] + ["lists.memberships.list"] * 3
+        job = work(outcome)
+    assert (job.status, job.queued) == ("succeeded", 600)
+    # The confirmation's size, the worker's (the list may have grown since), three pages.
+    assert hubspot_calls(integration, before) == ["lists.get"] * 2 + ["lists.memberships.list"] * 3
     assert ResyncRequest.objects.count() == 600
 
 
-def test_what_a_list_resync_refuses(connected, emulators, monkeypatch):
+def test_a_worker_that_dies_leaves_a_job_the_next_one_goes_on_with(connected, emulators):
+    """The job's position is committed with each page's requests: a worker killed after the
+    first page leaves it *running*; once its lease runs out, a confirm of the same list (or
+    the task's redelivery) goes on after that page, reading nothing twice and queueing no
+    record twice. Meanwhile a second confirm of the list is refused, without a HubSpot call."""
+    integration = connected
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+    ids = [
+        emulators.hubspot.app.run_action(
+            "create", object_type="contacts", properties={"email": f"k{i}@killed.example"}
+        )["id"]
+        for i in range(600)
+    ]
+    list_id = hs_list(emulators, "Killed midway", ids)
+    outcome = confirm(integration, list_id)
+    job = list_resync_run(job=outcome.job, stop_after_pages=1)  # killed after its first page
+    assert (job.status, job.queued, ResyncRequest.objects.count()) == ("running", 250, 250)
+
+    before = len(hubspot_calls(integration))
+    again = confirm(integration, list_id)  # its worker holds a live lease: it is running
+    assert again.refused == LIST_RESYNC_RUNNING and again.job.pk == job.pk
+    assert (again.queued, again.members) == (250, 600)
+    assert (
+        list_resync_preview(
+            integration=integration, object_name="contacts", list_id=list_id
+        ).refused
+        == LIST_RESYNC_RUNNING
+    )
+    # A worker elsewhere holding the lease: the task leaves it alone.
+    ListResyncJob.objects.filter(pk=job.pk).update(worker="elsewhere:1:x:y")
+    assert work(again).queued == 250
+    assert hubspot_calls(integration, before) == []
+    assert ListResyncJob.objects.count() == 1
+
+    # Its lease runs out: the admin's confirm takes it up again, after the first page.
+    ListResyncJob.objects.filter(pk=job.pk).update(
+        heartbeat_at=timezone.now() - timedelta(minutes=6)
+    )
+    resumed = confirm(integration, list_id)
+    assert resumed.ok and resumed.job.pk == job.pk and resumed.job.status == "queued"
+    job = work(resumed)
+    assert (job.status, job.queued, job.members) == ("succeeded", 600, 600)
+    assert hubspot_calls(integration, before) == ["lists.memberships.list"] * 2
+    assert sorted(ResyncRequest.objects.values_list("record_key", flat=True)) == sorted(
+        f"hubspot:{i}" for i in ids
+    )
+    assert ListResyncJob.objects.count() == 1
+    assert AuditEvent.objects.filter(action="records.list_resync_requested").count() == 1
+    # Finished: the list can be resynced again, as a new job.
+    assert confirm(integration, list_id).job.pk != job.pk
+
+
+def test_one_list_has_one_running_resync_even_on_a_double_click():
+    """Two confirms racing past the check both try to make the job: the database keeps one."""
+    from sync_engine.models import Integration
+
+    integration = Integration.objects.create()
+    ListResyncJob.objects.create(integration=integration, object="contacts", list_id="7")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ListResyncJob.objects.create(integration=integration, object="contacts", list_id="7")
+    ListResyncJob.objects.create(
+        integration=integration, object="contacts", list_id="7", status="succeeded"
+    )
+
+
+def test_a_list_that_grows_past_the_cap_as_it_is_read_stops_saying_so(
+    connected, emulators, monkeypatch
+):
+    """Refused whole when HubSpot's count is over the cap, at the confirmation or when the
+    worker starts; a list that grows past it while read stops there, and says what it queued."""
+    integration = connected
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+
+    def people(n: int, start: int = 0) -> list[str]:
+        return [
+            emulators.hubspot.app.run_action(
+                "create", object_type="contacts", properties={"email": f"g{i}@grow.example"}
+            )["id"]
+            for i in range(start, start + n)
+        ]
+
+    list_id = hs_list(emulators, "Growing", people(600))
+    monkeypatch.setattr(services, "LIST_RESYNC_MAX", 600)
+    job = list_resync_run(job=confirm(integration, list_id).job, stop_after_pages=1)
+    # Meanwhile 100 more join it in HubSpot; the worker dies, and the admin resumes.
+    emulators.hubspot.app.run_action("add_to_list", list_id=list_id, record_ids=people(100, 600))
+    ListResyncJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    job = work(confirm(integration, list_id))
+    assert (job.status, job.refused, job.queued) == ("failed", LIST_TOO_LARGE, 500)
+    assert job.members == 700
+    assert ResyncRequest.objects.count() == 500
+
+    # Over the cap before a page is read: nothing queued.
+    ResyncRequest.objects.all().delete()
+    monkeypatch.setattr(services, "LIST_RESYNC_MAX", 650)
+    outcome = list_resync_preview(integration=integration, object_name="contacts", list_id=list_id)
+    assert outcome.refused == LIST_TOO_LARGE
+    monkeypatch.setattr(services, "LIST_RESYNC_MAX", 700)
+    outcome = confirm(integration, list_id)
+    monkeypatch.setattr(services, "LIST_RESYNC_MAX", 650)
+    job = work(outcome)
+    assert (job.status, job.refused, job.queued, job.members) == ("failed", LIST_TOO_LARGE, 0, 700)
+    assert not ResyncRequest.objects.exists()
+
+
+def test_what_a_list_resync_refuses(connected, emulators, hs_person, monkeypatch):
     integration = connected
     object_sync_get_or_create(integration=integration, object_name="contacts")
     contacts = [
@@ -194,10 +336,8 @@ def test_what_a_list_resync_refuses(connected, emulators, monkeypatch):
     )["id"]
 
     def refused(list_id: str, object_name: str = "contacts") -> str:
-        outcome = list_resync_request(
-            integration=integration, object_name=object_name, list_id=list_id
-        )
-        assert not outcome.ok and outcome.queued == 0
+        outcome = confirm(integration, list_id, object_name)
+        assert not outcome.ok and outcome.queued == 0 and outcome.job is None
         return outcome.refused
 
     assert refused("987654") == LIST_NOT_FOUND
@@ -211,14 +351,26 @@ def test_what_a_list_resync_refuses(connected, emulators, monkeypatch):
     assert (outcome.refused, outcome.members, outcome.name) == (LIST_TOO_LARGE, 3, "Three")
     assert refused(three) == LIST_TOO_LARGE
     monkeypatch.setattr(services, "LIST_RESYNC_MAX", 200_000)
-    # HubSpot failing the read: nothing is queued, and the outage is said.
-    emulators.hubspot.app.faults.add(path=r"/crm/v3/lists/.*/memberships", status=503, times=8)
+    # HubSpot failing the list's read: nothing is queued, and the outage is said.
+    emulators.hubspot.app.faults.add(path=r"/crm/v3/lists/[0-9]+$", status=503, times=8)
     assert refused(three) == RECORD_UNAVAILABLE
     emulators.hubspot.app.faults.clear()
     # Company sync is off by default.
     assert refused(three, "companies") == RECORD_PAIR_OFF
-    assert not ResyncRequest.objects.exists()
+    assert not ListResyncJob.objects.exists()
     assert not AuditEvent.objects.filter(action="records.list_resync_requested").exists()
+    # HubSpot failing the members' read, on the worker: the job says why; nothing queued.
+    outcome = confirm(integration, three)
+    emulators.hubspot.app.faults.add(path=r"/crm/v3/lists/.*/memberships", status=503, times=8)
+    job = work(outcome)
+    emulators.hubspot.app.faults.clear()
+    assert (job.status, job.refused, job.queued) == ("failed", RECORD_UNAVAILABLE, 0)
+    assert job.error
+    # The list deleted between the confirmation and the worker.
+    outcome = confirm(integration, three)
+    hs_person.crm.lists.lists_api.remove(three)
+    assert work(outcome).refused == LIST_NOT_FOUND
+    assert not ResyncRequest.objects.exists()
 
 
 def test_a_company_lists_resync_creates_their_accounts(connected, emulators, sf_person):
@@ -239,8 +391,8 @@ def test_a_company_lists_resync_creates_their_accounts(connected, emulators, sf_
     run(integration, "companies")
     assert sf_person.query("SELECT Id FROM Account WHERE Name LIKE 'Listed%'")["totalSize"] == 0
     list_id = hs_list(emulators, "Key accounts", made, "companies")
-    queued = list_resync_request(integration=integration, object_name="companies", list_id=list_id)
-    assert queued.ok and queued.queued == 2
+    job = work(confirm(integration, list_id, "companies"))
+    assert (job.status, job.queued) == ("succeeded", 2)
     done = run(integration, "companies")
     assert done.counts["created_in_salesforce"] == 2
     names = sf_person.query("SELECT Name FROM Account WHERE Name LIKE 'Listed%'")["records"]
