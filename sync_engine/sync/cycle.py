@@ -35,6 +35,7 @@ from ..errors import (
     ConnectorError,
     PermissionDenied,
     RateLimited,
+    RemoteError,
     TransientError,
 )
 from ..models import ApiCall, Integration, ObjectSync, SchemaCache, SyncError, SyncRun, System
@@ -365,13 +366,14 @@ def _run(
             try:
                 pair_class(object_name)(ctx).run()
             except (BadRequest, PermissionDenied) as error:
-                sobject = _unusable_object(object_name, integration, error)
-                if sobject not in optional or sobject in parts_held:
+                refused = _unusable_objects(integration, object_name, error)
+                if not refused or not refused.keys() <= optional - parts_held:
                     raise
                 # Found now: the Object permission error, and the pair again without that
                 # part (what it committed stays; it reads on from there).
-                _object_refused(integration, object_name, sobject, error)
-                parts_held.add(sobject)
+                for sobject, refusal in refused.items():
+                    _object_refused(integration, object_name, sobject, refusal)
+                parts_held.update(refused)
                 pair_run(context())
 
         ctx = context()
@@ -421,6 +423,10 @@ def _run(
             pass  # that object's pair only, not the whole integration
         elif error.system == System.HUBSPOT:
             _suspend(integration, HUBSPOT_ACCESS_DENIED.format(code=code))
+        elif _object_refusal(error):
+            # Refused for an object no check found unusable (see _unusable_objects): this
+            # run fails, as any refusal of the pair's; the next cycle tries again.
+            log.warning("%s cycle failed: %s", object_name, error)
         else:
             _suspend(integration, ACCESS_DENIED.format(system=error.system, code=code))
     except (TransientError, RateLimited) as error:
@@ -447,30 +453,32 @@ def _object_check(integration: Integration, object_name: str, retry_allowed: boo
     due = retry_allowed and all(e.next_retry_at and e.next_retry_at <= now for e in refusals)
     if not (due or asked):
         return [e.salesforce_type for e in refusals]
+    errors = {error.salesforce_type: error for error in refusals}
+    refused = _objects_refused(integration, list(errors))
+    for sobject, refusal in refused.items():
+        direction = errors[sobject].direction  # the way it was first refused
+        _object_refused(integration, object_name, sobject, refusal, direction=direction)
+    usable = [sobject for sobject in errors if sobject not in refused]
+    pair_object_access_back(integration=integration, object_name=object_name, sobjects=usable)
+    return list(refused)
+
+
+def _objects_refused(integration: Integration, sobjects: list[str]) -> dict[str, RemoteError]:
+    """Of these Salesforce objects, those the integration user may not use, with Salesforce's
+    refusal: one ``SELECT Id … LIMIT 1`` each. The one check of a held object's access, so an
+    object is held only while this finds it refused (see ``_unusable_objects``)."""
     from ..connectors.salesforce import SalesforceConnector
 
     salesforce = SalesforceConnector(integration=integration)
-    usable, held = [], []
-    for error in refusals:
-        sobject = error.salesforce_type
+    refused: dict[str, RemoteError] = {}
+    for sobject in sobjects:
         try:
             salesforce.query(f"SELECT Id FROM {sobject} LIMIT 1")  # noqa: S608 (a describe's name)
-        except (BadRequest, PermissionDenied) as refused:
-            if _unusable_object(object_name, integration, refused) is None:
+        except (BadRequest, PermissionDenied) as error:
+            if _unusable_object(error, queried=sobject) is None:
                 raise
-            pair_object_refused(
-                integration=integration,
-                object_name=object_name,
-                sobject=sobject,
-                code=refused.code,
-                message=_refusal_words(refused.message),
-                direction=error.direction,
-            )
-            held.append(sobject)
-        else:
-            usable.append(sobject)
-    pair_object_access_back(integration=integration, object_name=object_name, sobjects=usable)
-    return held
+            refused[sobject] = error
+    return refused
 
 
 def _optional_objects(object_name: str) -> frozenset[str]:
@@ -496,28 +504,67 @@ def _probed_streams(
     return tuple(s for s in streams if s.split(":")[1] not in stopped)
 
 
-def _unusable_object(
-    object_name: str, integration: Integration, error: ConnectorError
-) -> str | None:
+def _unusable_object(error: ConnectorError, *, queried: str | None = None) -> str | None:
     """The Salesforce object ``error`` says the integration user may not use at all, or None:
     a query of a type Salesforce doesn't know for the user (no Read, as for an object that
     doesn't exist), or a request refused for the whole object (a 403, not a record's
-    sharing). Salesforce names the object, or it is the pair's own."""
-    if error.system != System.SALESFORCE:
-        return None
+    sharing). Salesforce names the object, or it is ``queried``: the one object the refused
+    request read (a check's). A pair's refusal naming none: ``_unusable_objects``."""
     message = error.message or ""
-    if isinstance(error, BadRequest) and error.code == "INVALID_TYPE":
+    unknown_type = isinstance(error, BadRequest) and error.code == "INVALID_TYPE"
+    if error.system == System.SALESFORCE and unknown_type:
         named = NOT_SUPPORTED.search(message)
         return named[1] if named else None
-    if isinstance(error, PermissionDenied) and error.code.startswith("INSUFFICIENT_ACCESS"):
+    if _object_refusal(error):
         named = ENTITY_REFUSED.search(message) or NOT_SUPPORTED.search(message)
-        if named:
-            return named[1]
-        row = ObjectSync.objects.filter(integration=integration, object=object_name).first()
-        custom = ((row.options if row else None) or {}).get("salesforce_object")
-        own = [custom] if custom else list(SALESFORCE_OBJECTS.get(object_name, ()))
-        return own[0] if own else None
+        return named[1] if named else queried
     return None
+
+
+def _object_refusal(error: ConnectorError) -> bool:
+    """A Salesforce 403 about access (``INSUFFICIENT_ACCESS…``), not the connection's."""
+    return (
+        error.system == System.SALESFORCE
+        and isinstance(error, PermissionDenied)
+        and error.code.startswith("INSUFFICIENT_ACCESS")
+    )
+
+
+def _unusable_objects(
+    integration: Integration, object_name: str, error: ConnectorError
+) -> dict[str, RemoteError]:
+    """The Salesforce objects the pair reads that ``error`` shows the user may not use, each
+    with its refusal. A 403 naming no object may be about any of them (a part's campaign
+    members or opportunities as much as the pair's leads): each one not held yet is checked as
+    its hold would be (``_objects_refused``), so a hold is never pinned on an object the next
+    check finds usable, to be released and held again every cycle. Found once per error (the
+    checks cost a call each)."""
+    if not hasattr(error, "unusable_objects"):
+        named = _unusable_object(error)
+        if named:
+            error.unusable_objects = {named: error}
+        elif _object_refusal(error):
+            refusals = pair_object_refusals(integration=integration, object_name=object_name)
+            held = {e.salesforce_type for e in refusals}  # not read now: not this refusal's
+            read = [s for s in _read_objects(integration, object_name) if s not in held]
+            error.unusable_objects = _objects_refused(integration, read)
+        else:
+            error.unusable_objects = {}
+    return error.unusable_objects
+
+
+def _read_objects(integration: Integration, object_name: str) -> list[str]:
+    """The Salesforce objects the pair reads: its own, and those of its change streams with
+    the rest of their part (the campaigns of campaign members)."""
+    row = ObjectSync.objects.filter(integration=integration, object=object_name).first()
+    options = (row.options if row else None) or {}
+    custom = options.get("salesforce_object")
+    read = [custom] if custom else list(SALESFORCE_OBJECTS.get(object_name, ()))
+    read += [stream.split(":")[1] for stream in pair_streams(object_name, options)]
+    for part in getattr(pair_class(object_name), "optional_parts", ()):
+        if part & set(read):
+            read += sorted(part)
+    return list(dict.fromkeys(read))
 
 
 def _refusal_words(message: str) -> str:
@@ -532,18 +579,25 @@ def _pair_held_by(
 ) -> bool:
     """When ``error`` says the integration user may not use a Salesforce object at all: the
     pair's *Object permission* error for it, the run saying so. False otherwise."""
-    sobject = _unusable_object(object_name, integration, error)
-    if sobject is None:
+    refused = _unusable_objects(integration, object_name, error)
+    if not refused:
         return False
-    _object_refused(integration, object_name, sobject, error)
-    run.message = OBJECT_NOT_ACCESSIBLE.format(objects=sobject)
+    for sobject, refusal in refused.items():
+        _object_refused(integration, object_name, sobject, refusal)
+    run.message = OBJECT_NOT_ACCESSIBLE.format(objects=", ".join(refused))
     return True
 
 
 def _object_refused(
-    integration: Integration, object_name: str, sobject: str, error: ConnectorError
+    integration: Integration,
+    object_name: str,
+    sobject: str,
+    error: RemoteError,
+    *,
+    direction: str | None = None,
 ) -> None:
-    """The pair's *Object permission* error for ``sobject``, as ``error`` refused it."""
+    """The pair's *Object permission* error for ``sobject``, as ``error`` refused it (in
+    ``direction``, or the way of the refused request: a query's, to HubSpot)."""
     log.warning("%s: the integration user can't use %s: %s", object_name, sobject, error)
     pair_object_refused(
         integration=integration,
@@ -551,7 +605,8 @@ def _object_refused(
         sobject=sobject,
         code=error.code,
         message=_refusal_words(error.message),
-        direction=(
+        direction=direction
+        or (
             SyncError.Direction.TO_HUBSPOT
             if isinstance(error, BadRequest)
             else SyncError.Direction.TO_SALESFORCE
