@@ -79,6 +79,7 @@ NOTE_LABELS = {
     "cursors_reset": gettext_lazy("Read positions reset"),
     "errors_ended": gettext_lazy("Sync errors ended"),
     "imports_stopped": gettext_lazy("Imports stopped"),
+    "company_keys_emptied": gettext_lazy("Companies' old account ids emptied"),
 }
 
 

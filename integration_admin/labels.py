@@ -238,6 +238,14 @@ ERROR_TEXT: dict[str, ErrorText] = {
             "tab (refresh its field list first), then resync."
         ),
     ),
+    "campaigns_not_written": ErrorText(
+        _("Salesforce campaigns not updated"),
+        _("HubSpot refused the Salesforce campaigns property written to this contact."),
+        _(
+            "Fix what the raw message names in HubSpot, then resync; the campaigns are "
+            "written again and the error ends once they are in HubSpot."
+        ),
+    ),
     "lifecycle_stage": ErrorText(
         _("Lifecycle stage not updated"),
         _(

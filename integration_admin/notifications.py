@@ -22,7 +22,7 @@ from sync_engine.notifications import integration_suspended
 
 from .labels import engine_message
 from .roles import user_is_admin
-from .status import _advice
+from .status import state_advice
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def suspension_email(integration: Integration, *, to: str) -> mail.EmailMessage:
         ),
         "",
         _("Reason: %(reason)s") % {"reason": engine_message(integration.state_reason)},
-        _("What to do: %(advice)s") % {"advice": _advice(integration)},
+        _("What to do: %(advice)s") % {"advice": state_advice(integration)},
         "",
         _("Sync health: %(url)s") % {"url": site_url(reverse("sync_health"))},
         "",

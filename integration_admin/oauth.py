@@ -40,7 +40,6 @@ class OAuthConfig:
     ca_pem: str  # PEM to trust for the login host ("" for the public CAs)
 
 
-SANDBOX_LOGIN_URL = "https://test.salesforce.com"
 # A sandbox's own hosts: My Domain's "<domain>--<sandbox>.sandbox.my.salesforce.com" (and,
 # before enhanced domains, "<domain>--<sandbox>[.csNN].my.salesforce.com"), the "csNN" pods.
 _SANDBOX_HOST = re.compile(
@@ -50,22 +49,23 @@ _SANDBOX_HOST = re.compile(
 
 
 def is_sandbox(*, login_url: str, instance_url: str) -> bool:
-    """Whether a sign-in was to a sandbox: made at test.salesforce.com (only sandbox users can
-    sign in there), or the instance is a sandbox's host."""
-    if login_url.rstrip("/") == SANDBOX_LOGIN_URL.rstrip("/"):
+    """Whether a sign-in was to a sandbox: made at ``SALESFORCE_SANDBOX_LOGIN_URL``
+    (test.salesforce.com: only sandbox users can sign in there), or the instance is a
+    sandbox's host."""
+    if login_url.rstrip("/") == settings.SALESFORCE_SANDBOX_LOGIN_URL.rstrip("/"):
         return True
     return bool(_SANDBOX_HOST.search(urlsplit(instance_url).hostname or ""))
 
 
 def oauth_config(*, redirect_uri: str, connection=None, sandbox: bool = False) -> OAuthConfig:
     """From settings; Reconnect (and *Connect a different user*) logs in where the current
-    connection lives, a first connect at login.salesforce.com (``sandbox``: test.salesforce.com,
-    as *Connect to a new sandbox* does, passing no ``connection``), unless
-    ``SALESFORCE_LOGIN_URL`` says otherwise."""
+    connection lives, a first connect at login.salesforce.com (``sandbox``:
+    ``SALESFORCE_SANDBOX_LOGIN_URL``, as *Connect to a new sandbox* does, passing no
+    ``connection``), unless ``SALESFORCE_LOGIN_URL`` says otherwise."""
     login_url = settings.SALESFORCE_LOGIN_URL or (
         connection.instance_url
         if connection is not None
-        else SANDBOX_LOGIN_URL
+        else settings.SALESFORCE_SANDBOX_LOGIN_URL
         if sandbox
         else DEFAULT_LOGIN_URL
     )

@@ -198,6 +198,11 @@ SALESFORCE_OAUTH_REDIRECT_URI = os.environ.get("SALESFORCE_OAUTH_REDIRECT_URI", 
 # Where the browser logs in: https://login.salesforce.com (https://test.salesforce.com for a
 # sandbox, or a My Domain). Empty: the connected instance (Reconnect), else login.salesforce.com.
 SALESFORCE_LOGIN_URL = os.environ.get("SALESFORCE_LOGIN_URL", "")
+# Where sandbox users log in (a first connect to a sandbox, Connect to a new sandbox); a
+# sign-in there marks the org a sandbox.
+SALESFORCE_SANDBOX_LOGIN_URL = os.environ.get(
+    "SALESFORCE_SANDBOX_LOGIN_URL", "https://test.salesforce.com"
+)
 # PEM file to trust for the login host (self-signed or private CAs, such as the emulator's).
 SALESFORCE_CA_FILE = os.environ.get("SALESFORCE_CA_FILE", "")
 # The HubSpot side of a first connect from the browser (Reconnect keeps the stored connection).

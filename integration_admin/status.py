@@ -150,7 +150,8 @@ def _reason(integration: Integration) -> str:
     return engine_message(integration.state_reason)
 
 
-def _advice(integration: Integration) -> str:
+def state_advice(integration: Integration) -> str:
+    """What to do about the integration's state: the status bar's advice, and the alert emails'."""
     state = integration.state
     reason = integration.state_reason.lower()
     if paused_because(integration, ORG_LIMIT):
@@ -215,6 +216,6 @@ def integration_status(
         state=integration.state,
         label=str(STATE_LABELS.get(integration.state, integration.get_state_display())),
         reason=_reason(integration),
-        advice=_advice(integration),
+        advice=state_advice(integration),
         last_syncs=last_syncs,
     )

@@ -206,6 +206,14 @@ _TYPES = [
         "is in HubSpot.",
     ),
     ErrorType(
+        "campaigns_not_written",
+        "Property values",
+        "Salesforce campaigns not updated",
+        "HubSpot refused the Salesforce campaigns property written to this contact.",
+        "Fix what the raw message names in HubSpot, then resync; the campaigns are written "
+        "again and the error ends once they are in HubSpot.",
+    ),
+    ErrorType(
         "owner",
         "Owner",
         "Owner can't be matched",

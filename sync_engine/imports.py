@@ -59,6 +59,7 @@ from .models import (
     ApiCall,
     ImportJob,
     Integration,
+    ListResyncJob,
     ObjectSync,
     RecordLink,
     SyncError,
@@ -586,7 +587,7 @@ def import_run(
     from .sync.cycle import LeaseLost, lock_holder_new
 
     holder = lock_holder_new()
-    if not _claim(job, holder):
+    if not job_lease_claim(job, holder):
         job.refresh_from_db()
         return job
     job.refresh_from_db()
@@ -619,21 +620,23 @@ def import_run(
     return job
 
 
-def _claim(job: ImportJob, holder: str) -> bool:
-    """Take the job's lease: free, expired, or held by a worker that died on this host."""
+def job_lease_claim(job: ImportJob | ListResyncJob, holder: str) -> bool:
+    """Take a worker job's lease (an import's, or a list resync's: the same fields): queued
+    or running, and free, expired, or held by a worker that died on this host."""
     from .sync.cycle import _holder_is_dead
 
+    model = type(job)
     now = timezone.now()
-    active = ImportJob.objects.filter(
-        pk=job.pk, status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
-    )
+    active = model.objects.filter(pk=job.pk, status__in=(model.Status.QUEUED, model.Status.RUNNING))
     free = Q(worker="") | Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - LEASE)
-    fields = {"worker": holder, "heartbeat_at": now, "status": ImportJob.Status.RUNNING}
+    fields = {"worker": holder, "heartbeat_at": now, "status": model.Status.RUNNING}
     if active.filter(free).update(**fields):
         return True
     current = active.values_list("worker", flat=True).first()
     if current and _holder_is_dead(current):
-        log.warning("import %s: taking over from a worker that died (%s)", job.pk, current)
+        log.warning(
+            "%s %s: taking over from a worker that died (%s)", model.__name__, job.pk, current
+        )
         return bool(active.filter(worker=current).update(**fields))
     return False
 

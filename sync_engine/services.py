@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -272,10 +272,22 @@ def integration_connect(
         # A new sandbox is another org by design: only the HubSpot account must stay.
         _refuse_another_account(integration, "" if new_sandbox else org, hubspot.portal_id)
     org_changed = new_sandbox and not (org and org == before_org)
+    if org_changed:
+        try:
+            released = _salesforce_org_keys_release(integration, salesforce=sf, hubspot=hs)
+        except ConnectorError as error:
+            raise ConnectionCheckFailed(
+                f"the switch stopped before it began ({error.message})",
+                system=error.system,
+                hint="nothing was reset: the integration stays on the sandbox it was; start "
+                "Connect to a new sandbox again",
+            ) from error
 
     with transaction.atomic():
         previous = SalesforceConnection.objects.filter(integration=integration).first()
         forgotten = _salesforce_org_forget(integration, actor=actor) if org_changed else None
+        if forgotten is not None:
+            forgotten["company_keys_emptied"] = released
         SalesforceConnection.objects.filter(integration=integration).delete()
         HubSpotConnection.objects.filter(integration=integration).delete()
         salesforce.save()
@@ -346,6 +358,46 @@ def _salesforce_user_text(connection: SalesforceConnection) -> str:
     if name and username:
         return f"{name} ({username})"
     return name or username or connection.user_id
+
+
+def _salesforce_org_keys_release(integration: Integration, *, salesforce: Any, hubspot: Any) -> int:
+    """Before a new sandbox's switch forgets the links: a linked company names its account in
+    its key (and *Salesforce Account ID*), and a company whose key names another account is
+    nobody's partner (``PairSync.hubspot_partners_named``), so every company would be made
+    again beside itself once its account, now with another id, syncs. The key is emptied on
+    the linked companies whose account the new org lacks (a copy keeps the ids: those find
+    their company again by them): 1,500 ids a Salesforce call, 100 companies a HubSpot one.
+    Outside the switch's transaction, before it: a switch that dies here has reset nothing,
+    and the next one empties the keys again. Returns how many were emptied."""
+    from .sync import companies
+    from .sync.changes import salesforce_by_ids, with_retries
+
+    links = dict(
+        RecordLink.objects.filter(integration=integration, object="companies").values_list(
+            "salesforce_id", "hubspot_id"
+        )
+    )
+    if not links:
+        return 0
+    kept = {r["Id"] for r in salesforce_by_ids(salesforce, "Account", ["Id"], sorted(links))}
+    gone = sorted(h for s, h in links.items() if s not in kept)
+    schema = SchemaCache.objects.filter(
+        integration=integration, system=System.HUBSPOT, object="companies"
+    ).first()
+    writable = {
+        p.get("name")
+        for p in (schema.data if schema else [])
+        if isinstance(p, dict) and not p.get("readOnly")
+    }
+    # HubSpot's own Salesforce Account ID is read as a key too, where the sync writes it.
+    props = {companies.KEY_PROPERTY: ""} | (
+        {companies.LINK_PROPERTY: ""} if companies.LINK_PROPERTY in writable else {}
+    )
+    for start in range(0, len(gone), 100):
+        chunk = [{"id": h, "properties": props} for h in gone[start : start + 100]]
+        # A company deleted in HubSpot meanwhile is only reported (207): none to empty.
+        with_retries(lambda c=chunk: hubspot.batch_update(object_type="companies", inputs=c))
+    return len(gone)
 
 
 def _salesforce_org_forget(
@@ -2137,10 +2189,16 @@ def company_sync_request(
 # The most records one list resync queues: HubSpot's own bulk resync takes at most 200,000
 # (spec §4 item 10, §18). A larger list is refused whole, never cut short silently.
 LIST_RESYNC_MAX = 200_000
-# Salesforce calls a cycle's share of a list resync (up to ``RETRY_BATCH`` records) costs at
-# most: the reads of their partners by id and by email, the updates and the creates, batched
-# into composite calls (measured: 5 for a handful of records, 2 for 900 linked ones).
-LIST_RESYNC_CALLS_PER_CYCLE = 5
+# The Salesforce objects a list resync's pair reads and writes: contacts' leads and contacts;
+# companies' accounts, and their contacts' ``AccountId``. The cost of a cycle's share (up to
+# ``RETRY_BATCH`` records) is bounded per object: its partners read by id and by email (or
+# name), 200 values a query and five queries to a composite call; then its updates and its
+# creates, each ``SALESFORCE_COLLECTION`` records (five collections of 200) a call.
+LIST_RESYNC_SALESFORCE_OBJECTS = {
+    "contacts": ("Lead", "Contact"),
+    "companies": ("Account", "Contact"),
+}
+LIST_RESYNC_QUERY_SIZE = 200
 # Why a list resync queued nothing, or stopped (``ListResync.refused``), besides
 # RECORD_PAIR_OFF and RECORD_UNAVAILABLE.
 LIST_NOT_FOUND = "list_not_found"
@@ -2149,6 +2207,7 @@ LIST_TOO_LARGE = "list_too_large"
 LIST_EMPTY = "list_empty"
 LIST_RESYNC_RUNNING = "list_resync_running"  # the same list's resync is queued or running
 LIST_RESYNC_BROKE = "list_resync_broke"  # an unexpected error stopped it (``error``: which)
+LIST_RESYNC_DISCONNECTED = "list_resync_disconnected"  # *Disconnect* stopped it
 
 
 @dataclass(frozen=True)
@@ -2173,9 +2232,13 @@ class ListResync:
 
     @property
     def salesforce_calls(self) -> int:
-        """About what syncing the members costs in Salesforce calls, at most (the engine reads
-        and writes them in batches, over ``cycles`` cycles)."""
-        return self.cycles * LIST_RESYNC_CALLS_PER_CYCLE
+        """What syncing the members costs in Salesforce calls at most, over ``cycles`` cycles
+        (each cycle's share read and written in batches: ``_list_resync_cycle_calls``)."""
+        from .sync.pair import RETRY_BATCH
+
+        full, rest = divmod(self.members, RETRY_BATCH)
+        calls = full * _list_resync_cycle_calls(self.object_name, RETRY_BATCH)
+        return calls + _list_resync_cycle_calls(self.object_name, rest)
 
     @property
     def cycles(self) -> int:
@@ -2183,6 +2246,25 @@ class ListResync:
         from .sync.pair import RETRY_BATCH
 
         return max(1, -(-self.members // RETRY_BATCH))
+
+
+def _list_resync_cycle_calls(object_name: str, records: int) -> int:
+    """The most Salesforce calls a cycle spends on ``records`` resynced members: per object
+    (``LIST_RESYNC_SALESFORCE_OBJECTS``) two reads (by id, by email or name) of 200 values a
+    query, five queries to a composite call, then updates and creates of
+    ``SALESFORCE_COLLECTION`` a call."""
+    from .sync.changes import COMPOSITE_QUERIES
+    from .sync.contacts import CAMPAIGN_LOOKUP
+    from .sync.pair import SALESFORCE_COLLECTION
+
+    if not records:
+        return 0
+    objects = len(LIST_RESYNC_SALESFORCE_OBJECTS.get(object_name, ()))
+    queries = 2 * objects * -(-records // LIST_RESYNC_QUERY_SIZE)
+    writes = 2 * objects * -(-records // SALESFORCE_COLLECTION)
+    # People the cycle links (made in Salesforce) get their campaigns looked up too.
+    campaigns = -(-records // CAMPAIGN_LOOKUP) if object_name == "contacts" else 0
+    return -(-queries // COMPOSITE_QUERIES) + writes + campaigns
 
 
 def list_resync_outcome(job: ListResyncJob) -> ListResync:
@@ -2375,24 +2457,15 @@ def list_resync_run(*, job: ListResyncJob, stop_after_pages: int | None = None) 
 
 
 def _list_resync_claim(job: ListResyncJob, holder: str) -> bool:
-    """Take the job's lease (as an import's): free, expired, or held by a worker that died on
-    this host."""
-    from .sync.cycle import LEASE, _holder_is_dead
+    """Take the job's lease as an import's is taken (``job_lease_claim``); its clock starts
+    with the first worker."""
+    from .imports import job_lease_claim
 
-    now = timezone.now()
-    active = ListResyncJob.objects.filter(
-        pk=job.pk, status__in=(ListResyncJob.Status.QUEUED, ListResyncJob.Status.RUNNING)
-    )
-    free = Q(worker="") | Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - LEASE)
-    fields = {"worker": holder, "heartbeat_at": now, "status": ListResyncJob.Status.RUNNING}
-    claimed = bool(active.filter(free).update(**fields))
-    if not claimed:
-        current = active.values_list("worker", flat=True).first()
-        if current and _holder_is_dead(current):
-            logger.warning("list resync %s: taking over from a dead worker (%s)", job.pk, current)
-            claimed = bool(active.filter(worker=current).update(**fields))
+    claimed = job_lease_claim(job, holder)
     if claimed:
-        active.filter(started_at__isnull=True).update(started_at=now)
+        ListResyncJob.objects.filter(pk=job.pk, started_at__isnull=True).update(
+            started_at=timezone.now()
+        )
     return claimed
 
 
@@ -2458,14 +2531,17 @@ class Disconnected:
 
     integration: Integration
     imports_stopped: int  # queued or running imports stopped after their current batch
+    list_resyncs_stopped: int = 0  # list resyncs queued or running, stopped after their page
 
 
 def integration_disconnect_and_stop_imports(
     *, integration: Integration, actor: AbstractBaseUser | None = None
 ) -> Disconnected:
-    """*Disconnect* (``integration_disconnect``), and stop the imports queued or running: an
-    import holds the tokens in memory and would go on writing to both CRMs, so it stops after
-    its current batch (resumable once connected again). Audit-logged."""
+    """*Disconnect* (``integration_disconnect``), and stop the imports and list resyncs queued
+    or running: their workers hold the tokens in memory and would go on calling both CRMs, so
+    an import stops after its current batch (resumable once connected again) and a list
+    resync after its current page (what it queued syncs once connected again; a new confirm
+    reads the list again). Audit-logged."""
     from .imports import import_cancel
 
     integration = integration_disconnect(integration=integration, actor=actor)
@@ -2473,7 +2549,28 @@ def integration_disconnect_and_stop_imports(
         integration=integration, status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
     )
     stopped = sum(import_cancel(job=job, actor=actor) for job in active)
-    return Disconnected(integration=integration, imports_stopped=stopped)
+    return Disconnected(
+        integration=integration,
+        imports_stopped=stopped,
+        list_resyncs_stopped=list_resyncs_stop(
+            integration=integration, refused=LIST_RESYNC_DISCONNECTED
+        ),
+    )
+
+
+def list_resyncs_stop(*, integration: Integration, refused: str) -> int:
+    """End the integration's list resyncs queued or running, saying why (``refused``): a
+    worker reading one loses its lease, so it queues no page after its current one
+    (``_list_resync_page_commit``) and doesn't end it as succeeded (``_list_resync_end``)."""
+    return ListResyncJob.objects.filter(
+        integration=integration,
+        status__in=(ListResyncJob.Status.QUEUED, ListResyncJob.Status.RUNNING),
+    ).update(
+        status=ListResyncJob.Status.FAILED,
+        refused=refused,
+        finished_at=timezone.now(),
+        worker="",
+    )
 
 
 def _chunked(items: list, size: int):

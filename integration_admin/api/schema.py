@@ -123,6 +123,14 @@ _SETTING_TYPES = {
     "dict": {"type": "object", "additionalProperties": True},
 }
 PAIR_SETTINGS = {**SETTINGS_CLASSES, "custom:<n>": CustomObjectSettings}
+# Each pair's inclusion list (``HUBSPOT_LIST_IDS``): what it holds and what it limits.
+_LIST_ID_DESCRIPTIONS = {
+    "contacts": "A HubSpot list id (an active contact list; a JSON number is taken too): only "
+    "its contacts sync. Empty or null: every contact.",
+    "companies": "A HubSpot list id (an active company list; a JSON number is taken too): only "
+    "its companies sync to Salesforce and take Salesforce's updates (a new Salesforce account "
+    "still creates its company). Empty or null: every company.",
+}
 
 
 def settings_schema(object_name: str, cls: type, *, changes: bool) -> dict:
@@ -139,10 +147,7 @@ def settings_schema(object_name: str, cls: type, *, changes: bool) -> dict:
         if setting.name in cls.CHOICES:
             prop["enum"] = list(cls.CHOICES[setting.name])
         if setting.name in getattr(cls, "HUBSPOT_LIST_IDS", ()):
-            prop["description"] = (
-                "A HubSpot list id (an active contact list; a JSON number is taken too): only "
-                "its contacts sync. Empty or null: every contact."
-            )
+            prop["description"] = _LIST_ID_DESCRIPTIONS[object_name]
             if not changes:
                 prop["pattern"] = "^[0-9]+$"
         if setting.name in wizard_only:

@@ -110,12 +110,13 @@ from sync_engine.services import (
 from ..exports import errors_csv_rows
 from ..labels import custom_labels, job_label, target_label
 from ..links import hubspot_list_url
-from ..sync_answers import record_sync_answer, waits_message
-from ..views.list_resync import (
+from ..sync_answers import (
     inclusion_list_chosen,
     list_resync_answer,
     list_resync_confirmation,
     list_resync_percent,
+    record_sync_answer,
+    waits_message,
 )
 from .renderers import CSVRenderer
 from .serializers import (
@@ -807,7 +808,7 @@ class CompanySyncView(_RecordSyncView):
 class ListResyncView(APIView):
     """*Resync a list*, as on the Contacts and Companies tabs: every member of a HubSpot list
     syncs again (spec §5.2; how a new mapping is backfilled), as its own Resync would, over the
-    next cycles (2,000 a cycle). `dry_run` says first how many and about what it costs (200).
+    next cycles (2,000 a cycle). `dry_run` says first how many and what it costs at most (200).
     Otherwise the answer is 202 with a job: a worker reads the members (250 a HubSpot call)
     and queues them; GET its `url` for how far it got. A list over 200,000 members is refused
     whole. Audit-logged once."""

@@ -24,7 +24,6 @@ from sync_engine.selectors import (
     integration_hubspot_connection,
     integration_salesforce_connection,
     last_answered_at,
-    sync_errors_query,
 )
 from sync_engine.services import (
     LOOPBACK_HOSTS,
@@ -68,7 +67,8 @@ SANDBOX_PENDING = "salesforce_sandbox_pending"
 
 def _connected_to_sandbox(integration, salesforce) -> bool:
     """Whether the connected org is a sandbox: noted when it was connected (signed in at
-    test.salesforce.com), or a sandbox's host."""
+    test.salesforce.com, or ``manage.py connect --sandbox``), or a sandbox's host. (The
+    connection has no field for it: the last connect's audit event holds it.)"""
     if salesforce is None:
         return False
     if is_sandbox(login_url="", instance_url=salesforce.instance_url):
@@ -88,7 +88,8 @@ def _sandbox_confirmation(request: HttpRequest, integration, salesforce) -> dict
         "user": pending["user"],
         "instance_url": pending["instance_url"],
         "links": integration.links.count(),
-        "errors": sync_errors_query(integration=integration).count(),
+        # Every current error, as the switch ends them (Sync health leaves some out).
+        "errors": integration.errors.filter(resolved_at__isnull=True).count(),
     }
 
 
@@ -491,8 +492,11 @@ def _sandbox_connect(request: HttpRequest, grant, hubspot, *, same: bool = False
         request,
         _(
             "Connected to the new sandbox (org %(org)s) as %(user)s. The links to the old "
-            "sandbox's records were removed: the next cycles match records again by email and "
-            "ids, and an import from Salesforce brings over the rest."
+            "sandbox's records were removed: the next cycles match contacts again by email, "
+            "companies through their contacts, and records the new sandbox kept with the same "
+            "ids by those ids. Where its opportunities, cases and custom object records have "
+            "new ids, they come to HubSpot as new deals, tickets and records, beside the old "
+            "ones."
         )
         % {"org": user.organization_id, "user": _user_text(user)},
     )

@@ -43,7 +43,8 @@ from .mappings import editor_context
 logger = logging.getLogger(__name__)
 
 
-def _tab(object_name: str):
+def tab_of(object_name: str):
+    """The object's tab (its slug and title); 404 for an object without one."""
     tab = OBJECT_TABS.get(object_name)
     if tab is None:
         raise Http404
@@ -65,7 +66,8 @@ def describe_changes(object_name: str, diff: dict, list_names: dict | None = Non
     ]
 
 
-def _settings_context(request: HttpRequest, integration, object_name: str, form=None) -> dict:
+def settings_context(request: HttpRequest, integration, object_name: str, form=None) -> dict:
+    """The tab's settings card: its form (``form``: as posted, else as saved) and state."""
     row = object_sync_get_or_create(integration=integration, object_name=object_name)
     settings = settings_for(object_name, row.options)
     if form is None:
@@ -89,7 +91,7 @@ def _saved_initial(row, object_name: str) -> dict:
 
 @login_required
 def object_tab(request: HttpRequest, object_name: str) -> HttpResponse:
-    tab = _tab(object_name)
+    tab = tab_of(object_name)
     integration = current_integration(request)
     if integration is None:
         return not_connected(request, tab.slug)
@@ -98,11 +100,11 @@ def object_tab(request: HttpRequest, object_name: str) -> HttpResponse:
         return render(request, "integration_admin/object_unavailable.html", context)
     if request.method == "POST":
         return settings_save(request, object_name)
-    context.update(_settings_context(request, integration, object_name))
-    return _tab_page(request, integration, object_name, context)
+    context.update(settings_context(request, integration, object_name))
+    return tab_page(request, integration, object_name, context)
 
 
-def _tab_page(request, integration, object_name: str, context: dict, status: int = 200):
+def tab_page(request, integration, object_name: str, context: dict, status: int = 200):
     """The whole tab: its settings card (``context``), mappings (if the pair has any) and
     extras."""
     if object_name not in UNMAPPED_PAIRS:
@@ -124,7 +126,7 @@ def _tab_extras(request, integration, object_name: str) -> dict:
 @admin_required
 def settings_save(request: HttpRequest, object_name: str) -> HttpResponse:
     """Validate and save; show what changed (or the inline errors)."""
-    tab = _tab(object_name)
+    tab = tab_of(object_name)
     integration = current_integration(request)
     # Only the settings changed on the posted page are saved: each field's hidden initial
     # value says what that page showed (another tab may have saved other settings since).
@@ -163,12 +165,14 @@ def settings_save(request: HttpRequest, object_name: str) -> HttpResponse:
         "tab": tab,
         "object_name": object_name,
         "changed": changed,
-        **_settings_context(request, integration, object_name, form),
+        **settings_context(request, integration, object_name, form),
     }
     switched = bool(changed) and any(row["name"] == "enabled" for row in changed)
     if request.htmx and not switched:
+        # A refusal answers 200 here: htmx swaps in no 4xx (base.html's responseHandling), and
+        # the card shows the inline errors.
         return render(request, f"integration_admin/objects/{object_name}_settings.html", context)
-    response = _tab_page(request, integration, object_name, context, status)
+    response = tab_page(request, integration, object_name, context, status)
     if request.htmx:
         # The switch decides more than the card (whether mappings can be edited, the tab's
         # other cards): the whole page body is swapped in.
@@ -183,7 +187,7 @@ def inclusion_lists(request: HttpRequest, object_name: str) -> HttpResponse:
     companies (one HubSpot call, then kept for a few minutes per search). Only an admin can
     pick, so only an admin's search asks HubSpot; anyone else's filters the kept unsearched
     read."""
-    _tab(object_name)
+    tab_of(object_name)
     integration = current_integration(request)
     if integration is None or object_name not in ("contacts", "companies"):
         raise Http404

@@ -26,6 +26,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from django.db.models import Max
 from django.utils import timezone
 
 from .. import services
@@ -66,6 +67,7 @@ from .pair import (
     Pair,
     PairSync,
     hubspot_batch_read,
+    hubspot_error_parts,
     hubspot_version,
     salesforce_version,
 )
@@ -128,9 +130,13 @@ CAMPAIGNS_PROPERTY = "salesforce_campaigns"
 CAMPAIGN_STREAM = "salesforce:CampaignMember"
 CAMPAIGN_OBJECTS = frozenset({"CampaignMember", "Campaign"})
 MEMBER_FIELDS = ["Id", "IsDeleted", "SystemModstamp", "CampaignId", "LeadId", "ContactId"]
-# The Salesforce people whose campaign members were read while they weren't linked:
-# {person id: 1}, until they are (see ``CampaignMemberships.newly_linked``).
-CAMPAIGNS_WAITING_STREAM = "contacts:campaigns-waiting"
+# Where the look for people linked after their campaign members were read stopped:
+# {"after": the newest contact link's pk then} (see ``CampaignMemberships.newly_linked``).
+CAMPAIGNS_LINKED_STREAM = "contacts:campaigns-linked"
+# The error type of campaigns HubSpot refused on a contact: ended only by writing them
+# (``CampaignMemberships.write``), never by a sync of the record's other fields.
+CAMPAIGNS_ERROR = "campaigns_not_written"
+CAMPAIGN_LOOKUP = 1500  # people whose memberships one composite call reads
 # Contacts whose companies one cycle hands to the company sync at most (about 25 MB): a bigger
 # read would grow the worker with the data, so the company sync then searches for itself.
 SHARED_CONTACTS_MAX = 100_000
@@ -204,7 +210,9 @@ class ContactSync(PairSync):
     # A lifecycle stage HubSpot refused ends only once it is written (``retry_refused``); a
     # duplicate the sync made, once it is gone or linked again (``duplicates_settled``): a
     # retry would move the link back to it.
-    errors_ended_by_own_check = (LIFECYCLE_ERROR, DUPLICATE_CREATED)
+    # Campaigns HubSpot refused end once they are written (``CampaignMemberships``), which a
+    # retry of the record does after its sync (``retry_errored``).
+    errors_ended_by_own_check = (LIFECYCLE_ERROR, DUPLICATE_CREATED, CAMPAIGNS_ERROR)
     # Read only for lifecycle stages, or for the campaigns property: without access to one
     # part's objects, that part stops and people sync on (``sync.cycle``).
     optional_parts = (LIFECYCLE_OBJECTS, CAMPAIGN_OBJECTS)
@@ -326,6 +334,7 @@ class ContactSync(PairSync):
         share one partner read, one write per side and one commit (see ``write_held``)."""
         if any(part[0] == sobject for part in self._held):
             self.write_held()  # a record may come twice in one object's pages: in turn, then
+        self.campaigns.note_people(records)
         fresh, handled = self.fresh_versions(
             records, cursor, force=force, version=salesforce_version
         )
@@ -1461,7 +1470,8 @@ class ContactSync(PairSync):
         """Records whose errors are due for a retry (every 20 minutes, then nightly), and
         records an admin asked to resync."""
         # Refused lifecycle stages are left out: ``retry_refused`` writes them every cycle.
-        due, requests = self.due_for_retry()
+        # Refused campaigns are taken: written again below, after the record's sync.
+        due, requests = self.due_for_retry(exclude_types=(LIFECYCLE_ERROR, DUPLICATE_CREATED))
         if not due:
             return
         hubspot_ids = sorted({k.split(":", 1)[1] for k, _ in due if k.startswith("hubspot:")})
@@ -1491,6 +1501,7 @@ class ContactSync(PairSync):
             )
             if objects:
                 self.handle_hubspot_contacts(objects, None, force=True)
+        self.campaigns.retry([key for key, _ in due])
         self.retries_done(requests, len(due))
 
 
@@ -1500,9 +1511,11 @@ class CampaignMemberships:
     members' stream (one more query in the cycle's composite call; nothing when idle). Only
     the people whose memberships changed are read again (all their members, 1,500 people a
     composite call) and written (100 a HubSpot call). People linked after their members were
-    read get theirs at the end of the cycle (``newly_linked``). A renamed campaign shows its
-    new name on a member when that member's campaigns next change. Never written to
-    Salesforce. Without access to campaigns (an *Object permission* error, see
+    read, and linked contacts entering the inclusion list, get theirs at the end of the cycle
+    (``newly_linked``). A campaign write HubSpot refuses is a *Salesforce campaigns not
+    updated* error on the person, whose retry writes them again (``retry``). A renamed
+    campaign shows its new name on a member when that member's campaigns next change. Never
+    written to Salesforce. Without access to campaigns (an *Object permission* error, see
     ``sync.cycle``) the part is ``held``: its cursors stay, and it catches up once access is
     back."""
 
@@ -1510,15 +1523,47 @@ class CampaignMemberships:
         self.contacts = contacts
         self.ctx = contacts.ctx
         self.held = bool(getattr(self.ctx, "objects_held", frozenset()) & CAMPAIGN_OBJECTS)
+        # The Salesforce people whose campaigns this cycle wrote (or HubSpot refused).
+        self.written: set[str] = set()
+        # How far earlier cycles read members (None: not at all), the people read this cycle
+        # that Salesforce created later (no member of theirs was read before), and the newest
+        # link when this cycle's first page of members was handled: see ``newly_linked``.
+        self.read_until = None
+        self.new_people: set[str] = set()
+        self.linked_before: int | None = None
 
     def stream(self) -> SoqlStream:
-        return SoqlStream(
-            "CampaignMember", MEMBER_FIELDS, Cursor.load(self.ctx.integration, CAMPAIGN_STREAM)
-        )
+        # Links made from now on are looked at by ``newly_linked`` (on a first read too: a
+        # person linked after its members' page was handled got nothing from it).
+        if not SyncCursor.objects.filter(
+            integration=self.ctx.integration, stream=CAMPAIGNS_LINKED_STREAM
+        ).exists():
+            SyncCursor.objects.create(
+                integration=self.ctx.integration,
+                stream=CAMPAIGNS_LINKED_STREAM,
+                seen={"after": self._newest_link()},
+            )
+        cursor = Cursor.load(self.ctx.integration, CAMPAIGN_STREAM)
+        read = [t for t in (cursor.row.position, cursor.row.checked_at) if t is not None]
+        self.read_until = max(read) if read else None
+        return SoqlStream("CampaignMember", MEMBER_FIELDS, cursor)
+
+    def note_people(self, records: list[dict]) -> None:
+        """Leads and contacts read this cycle that Salesforce created after the members read
+        so far: none of their members was read yet (a member comes after its person), so
+        linked before this cycle's pages of members they need no look of their own. (Both
+        times count whole seconds: one created in the second the last read began may have
+        had members read; it is looked at.)"""
+        for record in records:
+            created = parse_time(record.get("CreatedDate"))
+            if created is not None and (self.read_until is None or created > self.read_until):
+                self.new_people.add(record["Id"])
 
     def handle(self, stream: SoqlStream, records: list[dict]) -> None:
-        """A page of members added, changed or deleted: their people's campaigns, written.
-        Members of people not linked yet are remembered for when they are (``newly_linked``)."""
+        """A page of members added, changed or deleted: their linked people's campaigns,
+        written. People linked later are looked up then (``newly_linked``)."""
+        if self.linked_before is None:
+            self.linked_before = self._newest_link()
         versions = [salesforce_version(r) for r in records]
         fresh = [
             r
@@ -1530,68 +1575,102 @@ class CampaignMemberships:
             links = RecordLink.objects.filter(
                 integration=self.ctx.integration, object=OBJECT, salesforce_id__in=sorted(people)
             )
-            self.write(links)
-            linked = set(links.values_list("salesforce_id", flat=True))
-            waiting = {
-                r[k]
-                for r in fresh
-                if not r.get("IsDeleted")
-                for k in ("LeadId", "ContactId")
-                if r.get(k) and r[k] not in linked
-            }
-            if waiting:
-                row = self._waiting_row()
-                row.seen = {**row.seen, **dict.fromkeys(sorted(waiting), 1)}
-                row.save(update_fields=["seen", "updated_at"])
+            self.write(dict(links.values_list("salesforce_id", "hubspot_id")))
         stream.cursor.advance(versions)
 
     def newly_linked(self) -> None:
-        """People whose members were read while they had no HubSpot contact, linked since,
-        get their campaigns: one composite read per 1,500 such people, no call without them
-        (their ids wait in a cursor row; no other link needs a look)."""
+        """People linked since the last look (their members may have been read while they
+        had no HubSpot contact) and linked contacts that entered the inclusion list this
+        cycle get the campaigns they are members of: one composite read per 1,500 such
+        people, no call without them; people the streams wrote this cycle aren't read again.
+        Nothing is kept for people who never link. While ``held`` the mark stays: the links
+        made meanwhile are looked at once access is back."""
         if self.held:
             return
+        integration = self.ctx.integration
         row = SyncCursor.objects.filter(
-            integration=self.ctx.integration, stream=CAMPAIGNS_WAITING_STREAM
+            integration=integration, stream=CAMPAIGNS_LINKED_STREAM
         ).first()
-        waiting = sorted((row.seen or {}) if row else ())
-        linked: set[str] = set()
-        for start in range(0, len(waiting), 500):
-            links = RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                object=OBJECT,
-                salesforce_id__in=waiting[start : start + 500],
+        after = (row.seen or {}).get("after") if row else None
+        if after is None:
+            return  # the stream was never read: nobody's members were read unlinked
+        links = RecordLink.objects.filter(integration=integration, object=OBJECT)
+        new = list(
+            links.filter(pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", "salesforce_id", "hubspot_id")
+        )
+        # Not those created since the read of members began and linked before its first page
+        # (every member of theirs meets them linked: most links a cycle makes).
+        people = {
+            person: hubspot_id
+            for pk, person, hubspot_id in new
+            if person not in self.new_people
+            or (self.linked_before is not None and pk > self.linked_before)
+        }
+        # Linked contacts that entered the inclusion list: it held their campaigns back.
+        joined = sorted(self.contacts._joined)
+        for start in range(0, len(joined), 500):
+            people.update(
+                links.filter(hubspot_id__in=joined[start : start + 500]).values_list(
+                    "salesforce_id", "hubspot_id"
+                )
             )
-            self.write(links, only_members=True)
-            linked.update(links.values_list("salesforce_id", flat=True))
-        if linked:
-            row.seen = {i: 1 for i in row.seen if i not in linked}
+        due = sorted(set(people) - self.written)
+        for start in range(0, len(due), CAMPAIGN_LOOKUP):
+            batch = due[start : start + CAMPAIGN_LOOKUP]
+            self.write({p: people[p] for p in batch}, only_members=True)
+        if new:
+            row.seen = {"after": new[-1][0]}
             row.save(update_fields=["seen", "updated_at"])
 
-    def _waiting_row(self) -> SyncCursor:
-        row, _ = SyncCursor.objects.get_or_create(
-            integration=self.ctx.integration, stream=CAMPAIGNS_WAITING_STREAM
+    def retry(self, record_keys: list[str]) -> None:
+        """The records a retry synced again whose campaigns HubSpot refused: written again,
+        as they are now (ending the error, or recording it once more)."""
+        if self.held or not record_keys:
+            return
+        people = list(
+            SyncError.objects.filter(
+                integration=self.ctx.integration,
+                object=OBJECT,
+                error_type=CAMPAIGNS_ERROR,
+                resolved_at__isnull=True,
+                record_key__in=record_keys,
+            ).values_list("salesforce_id", flat=True)
         )
-        row.seen = row.seen or {}
-        return row
+        if people:
+            links = RecordLink.objects.filter(
+                integration=self.ctx.integration, object=OBJECT, salesforce_id__in=people
+            )
+            self.write(dict(links.values_list("salesforce_id", "hubspot_id")))
 
-    def write(self, links, *, only_members: bool = False) -> None:
-        """Each linked person's campaigns now, written to its HubSpot contact (those outside
-        the inclusion list receive no Salesforce updates). With ``only_members``, people in no
-        campaign are left as they are (a new contact has none)."""
-        people = {
-            link.salesforce_id: link.hubspot_id
-            for link in links.only("salesforce_id", "hubspot_id")
-            if self.contacts.in_list(link.hubspot_id)
-        }
+    def _newest_link(self) -> int:
+        return (
+            RecordLink.objects.filter(integration=self.ctx.integration, object=OBJECT).aggregate(
+                newest=Max("pk")
+            )["newest"]
+            or 0
+        )
+
+    def write(self, people: dict[str, str], *, only_members: bool = False) -> None:
+        """Each linked person's campaigns now (``people``: Salesforce id -> HubSpot contact
+        id), written to its HubSpot contact (those outside the inclusion list receive no
+        Salesforce updates). With ``only_members``, people in no campaign are left as they are
+        (a new contact has none). A refused write is an error on the person; one that lands
+        ends it."""
+        people = {p: h for p, h in people.items() if self.contacts.in_list(h)}
         if not people:
             return
+        self.written.update(people)
         campaigns = self.campaigns_of(sorted(people))
+        values = {
+            person: "; ".join(sorted(campaigns.get(person, ()), key=str.casefold))
+            for person in people
+        }
         updates = [
-            {"id": hubspot_id, "properties": {CAMPAIGNS_PROPERTY: "; ".join(names)}}
-            for person, hubspot_id in people.items()
-            for names in [sorted(campaigns.get(person, ()), key=str.casefold)]
-            if names or not only_members
+            {"id": people[person], "properties": {CAMPAIGNS_PROPERTY: value}}
+            for person, value in values.items()
+            if value or not only_members
         ]
         if not updates:
             return
@@ -1608,10 +1687,42 @@ class CampaignMemberships:
             ),
         )
         _, failed = self.contacts.hubspot_batch("update", updates, key=lambda i: i["id"])
-        for hubspot_id, error in failed.items():
-            log.warning("campaigns of HubSpot contact %s not written: %s", hubspot_id, error)
         self.contacts.counts["campaigns_updated"] += len(updates) - len(failed)
-        self.contacts.counts["failed"] += len(failed)
+        sent = {u["id"] for u in updates}
+        for person, hubspot_id in people.items():
+            if hubspot_id in failed:
+                self._refused(person, hubspot_id, values[person], failed[hubspot_id])
+        services.sync_errors_resolve_type(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            error_type=CAMPAIGNS_ERROR,
+            record_keys=[
+                f"salesforce:{person}"
+                for person, hubspot_id in people.items()
+                if hubspot_id in sent and hubspot_id not in failed
+            ],
+        )
+
+    def _refused(self, person: str, hubspot_id: str, value: str, error: Any) -> None:
+        """Campaigns HubSpot refused: an error on the Salesforce person, with HubSpot's
+        message and the value sent; its retry writes them again (``retry``)."""
+        code, message, _ = hubspot_error_parts(error)
+        log.warning("campaigns of HubSpot contact %s not written: %s", hubspot_id, message)
+        services.sync_error_record(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            error_type=CAMPAIGNS_ERROR,
+            direction="to_hubspot",
+            record_key=f"salesforce:{person}",
+            hubspot_id=hubspot_id,
+            salesforce_id=person,
+            salesforce_type="Lead" if person.startswith("00Q") else "Contact",
+            code=code,
+            message=message or "HubSpot refused the Salesforce campaigns",
+            fields=[CAMPAIGNS_PROPERTY],
+            values={CAMPAIGNS_PROPERTY: value},
+        )
+        self.contacts.counts["failed"] += 1
 
     def campaigns_of(self, people: list[str]) -> dict[str, set[str]]:
         """The names of the campaigns each Salesforce person is a member of now (a converted

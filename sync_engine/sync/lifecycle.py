@@ -34,13 +34,15 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .. import services
+from ..errors import NotFound
 from ..models import RecordLink, SyncCursor, SyncError
-from ..selectors import pairs_switched_on
+from ..selectors import object_settings_get, pairs_switched_on
 from .changes import (
     COMPANY_PROPERTY,
     Cursor,
     SoqlStream,
     Version,
+    hubspot_list_members,
     parse_time,
     salesforce_by_ids,
     soql_string,
@@ -137,6 +139,10 @@ class CycleMoves:
     first_read: bool = False
     # The newest contact link when this cycle's streams handled their first page.
     linked_before: int | None = None
+    # The members of the company inclusion list, read once a cycle when a company would move
+    # (``LifecycleTransitions._companies_in_list``).
+    company_list: set[str] | None = None
+    company_list_missing: bool = False  # that list is gone from HubSpot: companies are held
 
 
 class LifecycleTransitions:
@@ -425,6 +431,7 @@ class LifecycleTransitions:
             company = (contact.properties or {}).get(COMPANY_PROPERTY)
             if stage and company and later(stage, stage_of_company.get(company)):
                 stage_of_company[company] = stage
+        stage_of_company = self._companies_in_list(stage_of_company)
         if not stage_of_company:
             return
         current = hubspot_batch_read(
@@ -434,6 +441,27 @@ class LifecycleTransitions:
             properties=["lifecyclestage", *LABEL_PROPERTIES["companies"]],
         )
         self._write("companies", stage_of_company, current.results)
+
+    def _companies_in_list(self, stages: dict[str, str]) -> dict[str, str]:
+        """Companies outside the company inclusion list receive no Salesforce updates, stages
+        included (spec §6.5; skipped, as the company sync counts them). Its members are read
+        once a cycle, only when a company would move; a list gone from HubSpot holds every
+        company, as the company sync does (which says so on its run)."""
+        list_id = object_settings_get(
+            integration=self.ctx.integration, object_name="companies"
+        ).inclusion_list_id
+        if not list_id or not stages:
+            return stages
+        if self.moves.company_list is None:
+            try:
+                self.moves.company_list = hubspot_list_members(self.ctx.hubspot, str(list_id))
+            except NotFound:
+                self.moves.company_list = set()
+                self.moves.company_list_missing = True
+        kept = {i: stage for i, stage in stages.items() if i in self.moves.company_list}
+        if len(kept) < len(stages):
+            self.contacts.counts["skipped_outside_list"] += len(stages) - len(kept)
+        return kept
 
     def retry_refused(self) -> None:
         """The stages HubSpot refused before, written again (every cycle: one batch read and
@@ -452,6 +480,20 @@ class LifecycleTransitions:
                 self._settle(object_type, ended=list(pending), failed={})
                 continue
             ids = sorted(pending)[:RETRY_BATCH]
+            if object_type == "companies":
+                # A company that left the company inclusion list receives the stage no more:
+                # its error ends as not syncing (held while the list is gone from HubSpot).
+                kept = self._companies_in_list({i: pending[i] for i in ids})
+                if not self.moves.company_list_missing:
+                    self._settle(
+                        object_type,
+                        ended=[i for i in ids if i not in kept],
+                        failed={},
+                        ended_because=SyncError.EndedBecause.NOT_SYNCING,
+                    )
+                ids = sorted(kept)
+                if not ids:
+                    continue
             current = hubspot_batch_read(
                 self.ctx.hubspot,
                 object_type=object_type,
@@ -508,7 +550,12 @@ class LifecycleTransitions:
         return self._ranks[object_type]
 
     def _settle(
-        self, object_type: str, *, ended: list[str], failed: dict[str, tuple[str, Any, Any]]
+        self,
+        object_type: str,
+        *,
+        ended: list[str],
+        failed: dict[str, tuple[str, Any, Any]],
+        ended_because: str = SyncError.EndedBecause.SYNCED,
     ) -> None:
         """Store, in one transaction, an error for each refused record (``failed``: id ->
         (stage, HubSpot's error, the record as read)) and its stage for the next cycle; and
@@ -550,6 +597,7 @@ class LifecycleTransitions:
                 object_name=object_type,
                 error_type=LIFECYCLE_ERROR,
                 record_keys=[f"hubspot:{i}" for i in ended],
+                ended_because=ended_because,
             )
             self.refused[object_type] = pending
             refused = {k: v for k, v in self.refused.items() if v}

@@ -19,6 +19,7 @@ from sync_engine.models import (
 )
 from tests.integration_admin.conftest import make_error, make_link
 from tests.integration_admin.test_connection import authorize
+from tests.sync_engine.management.test_connect import connect
 
 pytestmark = pytest.mark.django_db
 
@@ -51,12 +52,12 @@ def oauth_connected(admin_client, live, emulators, at_emulator) -> Integration:
 
 
 @pytest.fixture
-def sandbox_connected(admin_client, db, emulators, settings, monkeypatch) -> Integration:
+def sandbox_connected(admin_client, db, emulators, settings) -> Integration:
     """A first connect with "Connect to a Salesforce sandbox" ticked; test.salesforce.com is
     the emulator here."""
     settings.SALESFORCE_LOGIN_URL = ""
     settings.SALESFORCE_CA_FILE = str(emulators.ca_path)
-    monkeypatch.setattr(oauth, "SANDBOX_LOGIN_URL", emulators.salesforce.url)
+    settings.SALESFORCE_SANDBOX_LOGIN_URL = emulators.salesforce.url
     sign_in(
         admin_client,
         emulators,
@@ -170,6 +171,8 @@ def test_connect_to_a_new_sandbox_asks_first_then_resets_the_old_orgs_links(
     make_link(integration, "102", "0035g00000AAAAAAA2", "Contact")
     SyncCursor.objects.create(integration=integration, stream="salesforce:Lead")
     make_error(integration, 3)
+    # A first failure of a temporary error: not on Sync health yet, but the switch ends it too.
+    make_error(integration, error_type="transient", hubspot_id="2000", record_label="Blip")
     new_org = emulators.salesforce.app.run_action("new_org_id")  # the sandbox was refreshed
 
     response = sign_in(admin_client, emulators, "/connection/salesforce/sandbox/")
@@ -183,8 +186,9 @@ def test_connect_to_a_new_sandbox_asks_first_then_resets_the_old_orgs_links(
     assert "Switch to the new sandbox?" in html
     assert old.organization_id in html and new_org in html
     assert "The links to the old sandbox's records are removed (2 links)." in html
-    assert "Its current sync errors end (3)." in html
-    assert "match again by email and ids" in html
+    assert "Its current sync errors end (4)." in html
+    assert "Contacts match their leads and contacts again by email" in html
+    assert "an opportunity with a new id makes a new deal" in html
 
     response = admin_client.post("/connection/salesforce/sandbox/confirm/", {"confirm": "yes"})
     assert response["Location"] == "/connection/"
@@ -196,7 +200,7 @@ def test_connect_to_a_new_sandbox_asks_first_then_resets_the_old_orgs_links(
     event = AuditEvent.objects.get(action="integration.sandbox_changed")
     assert event.actor == admin_user
     assert event.details["from"] == old.organization_id and event.details["to"] == new_org
-    assert event.details["links_removed"] == 2 and event.details["errors_ended"] == 3
+    assert event.details["links_removed"] == 2 and event.details["errors_ended"] == 4
     html = page(admin_client)
     assert f"Connected to the new sandbox (org {new_org})" in html
     assert "Connect to a new sandbox" in html  # still a sandbox
@@ -232,12 +236,12 @@ def test_the_same_sandbox_again_is_a_plain_reconnect(admin_client, sandbox_conne
 
 
 def test_a_production_sign_in_on_the_sandbox_path_is_refused(
-    admin_client, sandbox_connected, emulators, settings, monkeypatch
+    admin_client, sandbox_connected, emulators, settings
 ):
     """Signed in somewhere that isn't test.salesforce.com nor a sandbox's host (a login host
     fixed by SALESFORCE_LOGIN_URL: a production My Domain, say)."""
     make_link(sandbox_connected, "101", "00Q5g00000AAAAAAA1", "Lead")
-    monkeypatch.setattr(oauth, "SANDBOX_LOGIN_URL", "https://test.salesforce.com")
+    settings.SALESFORCE_SANDBOX_LOGIN_URL = "https://test.salesforce.com"
     settings.SALESFORCE_LOGIN_URL = emulators.salesforce.url
     emulators.salesforce.app.run_action("new_org_id")
     sign_in(admin_client, emulators, "/connection/salesforce/sandbox/")
@@ -272,3 +276,13 @@ def test_sandbox_hosts_are_told_from_production():
     for host in ("https://acme.my.salesforce.com", "https://na1.salesforce.com"):
         assert not oauth.is_sandbox(login_url="", instance_url=host)
     assert oauth.is_sandbox(login_url="https://test.salesforce.com", instance_url="https://x")
+
+
+def test_connect_from_the_shell_with_sandbox_offers_a_new_sandbox(admin_client, emulators):
+    """``manage.py connect --sandbox``: the emulator's host is no sandbox host, so only the
+    flag tells the Connection page the org is a sandbox."""
+    connect(emulators)
+    assert "Connect to a new sandbox" not in page(admin_client)
+    connect(emulators, "--sandbox")
+    html = page(admin_client)
+    assert "Connect to a new sandbox" in html and "· sandbox" in html

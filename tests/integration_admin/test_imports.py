@@ -302,7 +302,6 @@ def test_browser_a_20000_lead_import_fills_its_progress_bar(
     progress; the bar reaches the end and the summary shows."""
     import os
 
-    from integration_admin.celery import app
     from sync_engine.services import object_sync_get_or_create
     from sync_engine.tasks import run_import
     from tests.sync_engine import engine_processes as processes
@@ -326,14 +325,13 @@ def test_browser_a_20000_lead_import_fills_its_progress_bar(
     live.salesforce_connection.save()
     object_sync_get_or_create(integration=live, object_name="contacts")
     workers = processes.Workers(tmp_path)
-    routes = app.conf.task_routes
     # The import task goes to this test's own queue, which only its worker consumes.
-    app.conf.task_routes = {run_import.name: {"queue": workers.queue}}
+    routes = processes.route_tasks({run_import.name: {"queue": workers.queue}})
     try:
         workers.start(1)
         import_through_the_page(page, live_server, workers, total)
     finally:
-        app.conf.task_routes = routes
+        processes.route_tasks(routes)
         workers.stop()
 
 

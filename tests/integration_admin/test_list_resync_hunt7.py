@@ -103,7 +103,7 @@ def test_an_admin_resyncs_a_list_from_the_contacts_tab(
         "3 contacts in Backfill &lt;handles&gt; will be synced again: their mapped values are "
         "compared and written where the sync rules say" in html
     )
-    assert "This costs about 5 Salesforce calls, over 1 sync cycle." in html
+    assert "This costs up to 6 Salesforce calls, over 1 sync cycle." in html
     assert ">Resync 3 contacts</button>" in html
     assert not ResyncRequest.objects.exists()
 
@@ -265,7 +265,7 @@ def test_the_api_resyncs_a_list(admin_user, viewer_user, live, backfill, sf_pers
         "list_name": "Backfill <handles>",
         "members": 3,
         "queued": 0,
-        "salesforce_calls": 5,
+        "salesforce_calls": 6,
         "cycles": 1,
         "syncs_now": False,
         "waits": None,
@@ -360,7 +360,6 @@ def test_a_worker_killed_midway_leaves_a_resync_another_worker_finishes(
     import os
     import signal
 
-    from integration_admin.celery import app
     from sync_engine.services import object_sync_get_or_create
     from tests.sync_engine import engine_processes as processes
 
@@ -377,17 +376,9 @@ def test_a_worker_killed_midway_leaves_a_resync_another_worker_finishes(
     list_id = hs_list(emulators, "Worker list", ids)
     emulators.hubspot.app.faults.add(path=r"/crm/v3/lists/.*/memberships", delay=1.0, times=20)
     workers = processes.Workers(tmp_path)
-    routes = app.conf.task_routes
-
-    def route(table) -> None:
-        # Celery keeps the routes it first read: read them again.
-        app.conf.task_routes = table
-        app.amqp.flush_routes()
-        app.amqp.router = app.amqp.Router()
-
     # The list resync goes to this test's own queue, which only its workers consume (the
     # cycle it starts at the end waits on a queue nobody reads here).
-    route({run_list_resync.name: {"queue": workers.queue}})
+    routes = processes.route_tasks({run_list_resync.name: {"queue": workers.queue}})
     try:
         workers.start(1)
         admin_client.post(URL, {"list_id": list_id, "confirm": "1"}, **HTMX)
@@ -419,7 +410,7 @@ def test_a_worker_killed_midway_leaves_a_resync_another_worker_finishes(
         line = admin_client.get(f"{URL}{job.pk}/", **HTMX).content.decode()
         assert "Queued 600 contacts from Worker list; they sync over the next cycles." in line
     finally:
-        route(routes)
+        processes.route_tasks(routes)
         workers.stop()
         emulators.hubspot.app.faults.clear()
     assert hubspot_operations(live).count("lists.memberships.list") - pages_before == 2

@@ -221,7 +221,7 @@ def test_a_switch_sent_among_the_settings_says_where_it_goes(name, every_pair, a
 @pytest.mark.parametrize(
     ("name", "takes"),
     [
-        ("companies", "salesforce_creates, hubspot_creates, salesforce_delete"),
+        ("companies", "salesforce_creates, hubspot_creates, salesforce_delete, inclusion_list_id"),
         ("deals", "salesforce_delete"),
         ("tickets", "salesforce_delete, sync_account_association, sync_contact_association"),
         ("activities", "hubspot_calls, hubspot_emails, hubspot_meetings, hubspot_notes, "

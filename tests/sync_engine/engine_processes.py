@@ -24,6 +24,18 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def route_tasks(table: dict) -> dict:
+    """Send tasks where ``table`` says (this test's own queue) and return the routes before.
+    Celery keeps the routes it first read, so they are read again."""
+    from integration_admin.celery import app
+
+    before = app.conf.task_routes
+    app.conf.task_routes = table
+    app.amqp.flush_routes()
+    app.amqp.router = app.amqp.Router()
+    return before
+
+
 def require_postgres() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://…): other processes share the DB")

@@ -718,19 +718,20 @@ def test_an_import_held_by_a_worker_elsewhere_is_looked_at_again_when_its_lease_
     from integration_admin.celery import app
     from sync_engine.tasks import run_import
 
+    from .engine_processes import route_tasks
+
     seed(sf_person, "Contact", [{"LastName": "Later", "Email": "later@import.example"}])
     job = import_start(integration=integration, object_name="contacts", enqueue=False)
     held = timezone.now() - timedelta(minutes=2)
     ImportJob.objects.filter(pk=job.pk).update(
         status="running", worker="old-host:7:space:abcd1234", heartbeat_at=held
     )
-    routes = app.conf.task_routes
     name = f"recheck-{uuid.uuid4().hex[:8]}"  # this test's own queue: nobody else's messages
-    app.conf.task_routes = {run_import.name: {"queue": name}}
+    routes = route_tasks({run_import.name: {"queue": name}})
     try:
         run_import(job.pk)
     finally:
-        app.conf.task_routes = routes
+        route_tasks(routes)
     job.refresh_from_db()
     assert (job.status, job.created) == ("running", 0)  # untouched: not this worker's
     with app.connection_for_write() as connection:

@@ -145,7 +145,7 @@ def test_a_lists_resync_backfills_a_new_mapping_into_salesforce(
 
     preview = list_resync_preview(integration=integration, object_name="contacts", list_id=list_id)
     assert preview.ok and (preview.name, preview.members) == ("Backfill Description", 5)
-    assert preview.salesforce_calls == 5 and preview.cycles == 1
+    assert preview.salesforce_calls == 6 and preview.cycles == 1
     assert not ResyncRequest.objects.exists()  # the confirmation queues nothing
 
     calls = len(hubspot_calls(integration))
@@ -397,3 +397,60 @@ def test_a_company_lists_resync_creates_their_accounts(connected, emulators, sf_
     assert done.counts["created_in_salesforce"] == 2
     names = sf_person.query("SELECT Name FROM Account WHERE Name LIKE 'Listed%'")["records"]
     assert sorted(r["Name"] for r in names) == ["Listed 0", "Listed 1"]
+
+
+def test_the_cost_it_confirms_is_an_upper_bound_for_a_large_backfill(
+    connected, emulators, sf_person
+):
+    """A backfill's Salesforce calls stay within the confirmation's 'up to': 1,200 members,
+    900 linked to leads (updated) and 300 new (looked up by email, then created), in one
+    cycle; a list of 4,001 takes three cycles, each bounded by its share."""
+    integration = connected
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+
+    def people(prefix: str, count: int) -> list[str]:
+        return [
+            emulators.hubspot.app.run_action(
+                "create",
+                object_type="contacts",
+                properties={"email": f"{prefix}{i}@cost.example", "lastname": f"L{i}",
+                            "company": "Acme", "twitterhandle": f"@{prefix}{i}"},
+            )["id"]
+            for i in range(count)
+        ]  # fmt: skip
+
+    linked = people("l", 900)
+    run(integration)
+    advance_clocks(emulators, 600)
+    run(integration)
+    mapping_create(
+        integration=integration,
+        object_name="contacts",
+        hubspot_property="twitterhandle",
+        salesforce_field="Description",
+    )
+    run(integration)
+    newcomers = people("n", 300)
+    list_id = hs_list(emulators, "Cost", [*linked, *newcomers])
+
+    preview = list_resync_preview(integration=integration, object_name="contacts", list_id=list_id)
+    assert (preview.members, preview.cycles) == (1200, 1)
+    work(confirm(integration, list_id))
+    done = run(integration)
+    assert done.counts["updated_in_salesforce"] >= 900
+    assert done.counts["created_in_salesforce"] == 300
+    assert leads(sf_person, "l899@cost.example")[0]["Description"] == "@l899"
+    # Within what the confirmation said (besides the cycle's own change read).
+    assert done.salesforce_calls - 1 <= preview.salesforce_calls, (
+        done.salesforce_calls,
+        preview.salesforce_calls,
+    )
+
+    # A full cycle (2,000 members) costs at most 8 composite reads (leads' and contacts'
+    # partners by id and by email, 200 a query, five queries a call) and 8 writes (their
+    # updates and creates, 1,000 a call), and 2 reads of the campaigns of the people it
+    # links (1,500 a call); the last cycle's single member, 6.
+    big = services.ListResync(object_name="contacts", list_id="1", members=4001)
+    assert (big.cycles, big.salesforce_calls) == (3, 2 * 18 + 6)
+    largest = services.ListResync(object_name="companies", list_id="1", members=200_000)
+    assert (largest.cycles, largest.salesforce_calls) == (100, 1600)

@@ -23,6 +23,12 @@ class Command(BaseCommand):
         sf.add_argument("--salesforce-refresh-token", default="")
         sf.add_argument("--salesforce-client-id", default="")
         sf.add_argument("--salesforce-client-secret", default="")
+        sf.add_argument(
+            "--sandbox",
+            action="store_true",
+            help="the org is a Salesforce sandbox (one on a sandbox's own host is told anyway): "
+            "the Connection page then offers Connect to a new sandbox",
+        )
         hs = parser.add_argument_group("HubSpot")
         hs.add_argument(
             "--hubspot-url", required=True, help="API base URL, e.g. https://api.hubapi.com"
@@ -78,6 +84,7 @@ class Command(BaseCommand):
                 hubspot_client_id=opts["hubspot_client_id"],
                 hubspot_client_secret=opts["hubspot_client_secret"],
                 another_account=opts["another_account"],
+                salesforce_sandbox=opts["sandbox"],
             )
         except ConnectionCheckFailed as error:
             raise CommandError(f"Could not connect. {error}") from error

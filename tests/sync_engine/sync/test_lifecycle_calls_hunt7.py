@@ -4,6 +4,7 @@ can't have given them."""
 
 from collections import Counter
 
+from emulators.testing import advance_clocks
 from sync_engine.models import ApiCall
 
 from .helpers import hs_create
@@ -30,6 +31,7 @@ def test_a_first_read_of_the_streams_leaves_nothing_for_the_newly_linked_look(
     """The streams' first read sees every role: the contacts linked before it get their
     stage from it, with no second read of their roles, opportunities or HubSpot stages."""
     cycle()  # empty CRMs: the look for new links begins; the streams handled nothing yet
+    advance_clocks(emulators, 1)  # the people come after the campaign members' read
     won, account = opportunity(sf_person, stage="Closed Won")
     opp, _ = opportunity(sf_person)
     buyer = new_buyer(sf_person, emulators, "first.buyer@example.com", won, account)
