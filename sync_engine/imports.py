@@ -36,7 +36,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings as django_settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -59,7 +59,7 @@ from .models import (
     ApiCall,
     ImportJob,
     Integration,
-    ListResyncJob,
+    LeasedJob,
     ObjectSync,
     RecordLink,
     SyncError,
@@ -368,8 +368,9 @@ def import_stalled(job: ImportJob) -> bool:
     )
 
 
-def import_lease_left(job: ImportJob) -> timedelta:
-    """How long the worker holding the import's lease has before it counts as stalled."""
+def job_lease_left(job: LeasedJob) -> timedelta:
+    """How long the worker holding a job's lease (an import's, or a list resync's) has before
+    the job counts as stalled."""
     if job.heartbeat_at is None:
         return timedelta(0)
     return max(timedelta(0), job.heartbeat_at + LEASE - timezone.now())
@@ -409,7 +410,7 @@ def import_start(
     """Queue an import of one Salesforce object (audit-logged) and start it on a worker once
     the transaction commits. Refused while one of the same object is queued or running. A
     campaign (``campaign:<Id>``) is read first (one call): it must exist and be active."""
-    from .services import audit_event_record
+    from .tasks import run_import
 
     _refuse_unless_connected(integration)
     target = import_target(integration=integration, object_name=object_name)
@@ -427,22 +428,18 @@ def import_start(
         Integration.objects.select_for_update().filter(pk=integration.pk).first()
         if import_active(integration=integration, object_name=object_name):
             raise ImportRefused(ALREADY_RUNNING.format(label=target.label))
-        job = ImportJob.objects.create(
+        return job_create(
+            ImportJob,
             integration=integration,
+            actor=actor,
+            action="import.started",
+            details={"object": object_name, **({"name": name} if name else {})},
+            job_key="import",
+            task=run_import if enqueue else None,
             object=object_name,
             object_label=name[:255],
             salesforce_calls=calls.salesforce,
-            started_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
-        audit_event_record(
-            action="import.started",
-            integration=integration,
-            actor=actor,
-            details={"object": object_name, "import": job.pk, **({"name": name} if name else {})},
-        )
-        if enqueue:
-            _enqueue(job)
-    return job
 
 
 # Why an import can't start while its pair is off (the Import page's badges say the same).
@@ -620,7 +617,36 @@ def import_run(
     return job
 
 
-def job_lease_claim(job: ImportJob | ListResyncJob, holder: str) -> bool:
+_Job = TypeVar("_Job", bound=LeasedJob)
+
+
+def job_create(
+    model: type[_Job],
+    *,
+    integration: Integration,
+    actor: AbstractBaseUser | None,
+    action: str,
+    details: dict[str, Any],
+    job_key: str,
+    task: Any = None,
+    **fields: Any,
+) -> _Job:
+    """A worker job (an import, a list resync) made for ``actor`` (kept when signed in), its
+    start audit-logged (``details``, and the job's id as ``job_key``), and ``task`` run on it
+    once the caller's transaction commits (no task: the caller runs it)."""
+    from .services import audit_event_record
+
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    job = model.objects.create(integration=integration, started_by=user, **fields)
+    audit_event_record(
+        action=action, integration=integration, actor=actor, details={**details, job_key: job.pk}
+    )
+    if task is not None:
+        transaction.on_commit(lambda: task.delay(job.pk))
+    return job
+
+
+def job_lease_claim(job: LeasedJob, holder: str) -> bool:
     """Take a worker job's lease (an import's, or a list resync's: the same fields): queued
     or running, and free, expired, or held by a worker that died on this host."""
     from .sync.cycle import _holder_is_dead

@@ -529,7 +529,34 @@ class ResyncRequest(models.Model):
         return f"resync {self.record_key}"
 
 
-class ImportJob(models.Model):
+class LeasedJob(models.Model):
+    """What every job a worker runs (an import, a list resync) has: who started it and when,
+    and the lease of the worker running it (``job_lease_claim``). Each job has its own
+    ``status`` and ``Status`` choices, with QUEUED and RUNNING among them."""
+
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # A lease like the pairs' (host:pid:space:random), renewed at every committed batch/page.
+    worker = models.CharField(max_length=64, blank=True, default="")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class ImportJob(LeasedJob):
     """One import of a Salesforce object's existing records into HubSpot (spec §16): what it
     counted, read, created, updated, skipped (and why) and failed, the calls it spent, and the
     last Salesforce id whose batch is committed, so a restarted import resumes after it."""
@@ -544,16 +571,6 @@ class ImportJob(models.Model):
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="imports")
     object = models.CharField(max_length=40)  # "leads", "contacts", "accounts", "custom:1"…
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     method = models.CharField(max_length=10, blank=True, default="")  # "rest" or "bulk"
     total = models.PositiveIntegerField(null=True, blank=True)  # from a COUNT() query
     processed = models.PositiveIntegerField(default=0)
@@ -571,9 +588,6 @@ class ImportJob(models.Model):
     # The name of what ``object`` names only by id ("campaign:701…"), read when it started.
     object_label = models.CharField(max_length=255, blank=True, default="")
     message = models.TextField(blank=True, default="")
-    # A lease like the pairs' (host:pid:random), renewed at every committed batch.
-    worker = models.CharField(max_length=64, blank=True, default="")
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -584,12 +598,8 @@ class ImportJob(models.Model):
     def __str__(self) -> str:
         return f"import {self.object} {self.status}"
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
-
-class ListResyncJob(models.Model):
+class ListResyncJob(LeasedJob):
     """One *Resync a list* (spec §5.2): a HubSpot list's members, read 250 a call on a worker
     and queued as ``ResyncRequest``s. ``after`` is HubSpot's paging token of the first page not
     queued yet, committed with that page's requests, so a worker that dies resumes after it."""
@@ -607,25 +617,12 @@ class ListResyncJob(models.Model):
     list_id = models.CharField(max_length=30)
     list_name = models.CharField(max_length=255, blank=True, default="")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     members = models.PositiveIntegerField(default=0)  # as HubSpot counts them
     queued = models.PositiveIntegerField(default=0)  # read and queued so far
     after = models.CharField(max_length=255, blank=True, default="")
     # Why it stopped (services' LIST_* and RECORD_* codes), and HubSpot's words for it.
     refused = models.CharField(max_length=40, blank=True, default="")
     error = models.TextField(blank=True, default="")
-    # A lease like the imports' (host:pid:space:random), renewed at every committed page.
-    worker = models.CharField(max_length=64, blank=True, default="")
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -640,7 +637,3 @@ class ListResyncJob(models.Model):
 
     def __str__(self) -> str:
         return f"list resync {self.object} {self.list_id} {self.status}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

@@ -1483,19 +1483,12 @@ def list_resync_jobs_shown(
     )
 
 
-def list_resync_lease_left(job: ListResyncJob) -> timedelta:
-    """How long the worker reading the list has before its resync counts as stalled."""
-    from .sync.cycle import LEASE
-
-    if job.heartbeat_at is None:
-        return timedelta(0)
-    return max(timedelta(0), job.heartbeat_at + LEASE - timezone.now())
-
-
 def list_resync_stalled(job: ListResyncJob) -> bool:
     """Running, but its worker stopped renewing the lease (it died, or was killed): a confirm
     of the same list goes on after the last page it queued."""
-    return job.status == ListResyncJob.Status.RUNNING and not list_resync_lease_left(job)
+    from .imports import job_lease_left
+
+    return job.status == ListResyncJob.Status.RUNNING and not job_lease_left(job)
 
 
 def is_contact_list(hubspot_list: Any) -> bool:
@@ -1635,14 +1628,6 @@ def hubspot_contact_find(*, integration: Integration, key: str) -> dict | None:
             "label": Pair("", None, contact).label,
         }
     return None
-
-
-def hubspot_contact_in_list(*, integration: Integration, contact_id: str, list_id: str) -> bool:
-    """Whether a HubSpot contact is in the list ``list_id`` now (one HubSpot call: the lists
-    the contact is in, not the list's members)."""
-    return hubspot_record_in_list(
-        integration=integration, object_type_id="0-1", record_id=contact_id, list_id=list_id
-    )
 
 
 def hubspot_record_in_list(

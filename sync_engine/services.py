@@ -6,6 +6,7 @@ import contextlib
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import UTC, datetime, time, timedelta
@@ -2105,44 +2106,20 @@ def contact_sync_request(
     date, e.g. one skipped while it was outside the inclusion list, which no change query sees
     again until it changes. HubSpot is asked first (one call, two with an inclusion list), so
     a typo or a contact the list keeps out isn't queued. Audit-logged."""
-    from .selectors import (
-        hubspot_contact_find,
-        hubspot_contact_in_list,
-        inclusion_list_missing,
-        record_query_kinds,
-    )
-
-    def refused(reason: str, **what: str) -> RecordSyncRequest:
-        return RecordSyncRequest(object_name="contacts", refused=reason, **what)
+    from .selectors import hubspot_contact_find, record_query_kinds
 
     contact = contact.strip()
     if "@" in contact:
         key = contact if record_query_kinds(contact) == ("email",) else None
     else:
         key = _record_id_from(contact, CONTACT_ADDRESS)
-    if key is None:
-        return refused(RECORD_UNREADABLE)
-    row = object_sync_get_or_create(integration=integration, object_name="contacts")
-    if not row.enabled:
-        return refused(RECORD_PAIR_OFF)
-    list_id = settings_for("contacts", row.options).inclusion_list_id
-    try:
-        found = hubspot_contact_find(integration=integration, key=key)
-        if found is None:
-            return refused(RECORD_NOT_FOUND, asked=key)
-        who = {"record_key": f"hubspot:{found['id']}", "name": found["label"]}
-        if not found["email"]:
-            return refused(RECORD_NO_EMAIL, **who)
-        # A list HubSpot no longer has (the last cycle found it gone) isn't asked about.
-        if list_id and inclusion_list_missing(integration=integration) == str(list_id):
-            return refused(RECORD_LIST_MISSING, list_id=str(list_id), **who)
-        if list_id and not hubspot_contact_in_list(
-            integration=integration, contact_id=found["id"], list_id=list_id
-        ):
-            return refused(RECORD_NOT_IN_LIST, list_id=str(list_id), **who)
-    except ConnectorError as error:
-        return refused(RECORD_UNAVAILABLE, asked=key, error=str(error))
-    return _record_sync_queue(integration, "contacts", found["id"], found["label"], actor)
+    return _hubspot_record_sync_request(
+        integration,
+        "contacts",
+        key,
+        lambda asked: hubspot_contact_find(integration=integration, key=asked),
+        actor,
+    )
 
 
 def company_sync_request(
@@ -2153,35 +2130,62 @@ def company_sync_request(
     HubSpot address, as typed or pasted) syncs on the next cycle, once HubSpot says it exists
     (one call, two with a company inclusion list: a typo, or a company the list keeps out,
     must not look queued). Audit-logged."""
-    from .selectors import hubspot_company_name, hubspot_record_in_list, inclusion_list_missing
+    from .selectors import hubspot_company_name
+
+    def find(company_id: str) -> dict | None:
+        name = hubspot_company_name(integration=integration, company_id=company_id)
+        return None if name is None else {"id": company_id, "label": name}
+
+    key = _record_id_from(company, COMPANY_ADDRESS)
+    return _hubspot_record_sync_request(integration, "companies", key, find, actor)
+
+
+def _hubspot_record_sync_request(
+    integration: Integration,
+    object_name: str,
+    key: str | None,
+    find: Callable[[str], dict | None],
+    actor: AbstractBaseUser | None,
+) -> RecordSyncRequest:
+    """*Sync a contact* or *Sync a company* once what was typed is read (``key``: the record's
+    id, or a contact's email address; None when unreadable): refused while the pair is off,
+    when HubSpot has no such record (``find``: its ``{"id", "label"}``, and a contact's
+    ``email``), when a contact has no email address, or when the pair's inclusion list is gone
+    or keeps it out (one HubSpot call, two with an inclusion list); queued otherwise."""
+    from .selectors import LIST_RESYNC_OBJECT_TYPES, hubspot_record_in_list, inclusion_list_missing
 
     def refused(reason: str, **what: str) -> RecordSyncRequest:
-        return RecordSyncRequest(object_name="companies", refused=reason, **what)
+        return RecordSyncRequest(object_name=object_name, refused=reason, **what)
 
-    company_id = _record_id_from(company, COMPANY_ADDRESS)
-    if company_id is None:
+    if key is None:
         return refused(RECORD_UNREADABLE)
-    row = object_sync_get_or_create(integration=integration, object_name="companies")
+    row = object_sync_get_or_create(integration=integration, object_name=object_name)
     if not row.enabled:
         return refused(RECORD_PAIR_OFF)
-    list_id = settings_for("companies", row.options).inclusion_list_id
+    list_id = settings_for(object_name, row.options).inclusion_list_id
     try:
-        name = hubspot_company_name(integration=integration, company_id=company_id)
-        if name is None:
-            return refused(RECORD_NOT_FOUND, asked=company_id)
-        who = {"record_key": f"hubspot:{company_id}", "name": name}
-        # As for contacts: a list HubSpot no longer has (the last cycle found it gone) isn't
-        # asked about; a company outside the list would be skipped by the cycle.
-        missing = inclusion_list_missing(integration=integration, object_name="companies")
-        if list_id and missing == str(list_id):
+        found = find(key)
+        if found is None:
+            return refused(RECORD_NOT_FOUND, asked=key)
+        who = {"record_key": f"hubspot:{found['id']}", "name": found["label"]}
+        if object_name == "contacts" and not found["email"]:
+            return refused(RECORD_NO_EMAIL, **who)
+        # A list HubSpot no longer has (the last cycle found it gone) isn't asked about; a
+        # record outside the list would be skipped by the cycle.
+        if list_id and str(list_id) == inclusion_list_missing(
+            integration=integration, object_name=object_name
+        ):
             return refused(RECORD_LIST_MISSING, list_id=str(list_id), **who)
         if list_id and not hubspot_record_in_list(
-            integration=integration, object_type_id="0-2", record_id=company_id, list_id=list_id
+            integration=integration,
+            object_type_id=LIST_RESYNC_OBJECT_TYPES[object_name],
+            record_id=found["id"],
+            list_id=list_id,
         ):
             return refused(RECORD_NOT_IN_LIST, list_id=str(list_id), **who)
     except ConnectorError as error:
-        return refused(RECORD_UNAVAILABLE, asked=company_id, error=str(error))
-    return _record_sync_queue(integration, "companies", company_id, name, actor)
+        return refused(RECORD_UNAVAILABLE, asked=key, error=str(error))
+    return _record_sync_queue(integration, object_name, found["id"], found["label"], actor)
 
 
 # --- Resync a list (spec §5.2 "resyncing a whole list or segment", §8.2: the way to backfill
@@ -2358,6 +2362,7 @@ def list_resync_request(
     commits, or the caller does with ``enqueue=False``. Refused while the same list's resync
     is queued or running (``LIST_RESYNC_RUNNING``); one whose worker died goes on after the
     last page it queued. Audit-logged once, when the job is made."""
+    from .imports import job_create
     from .tasks import run_list_resync
 
     list_id = str(list_id).strip()
@@ -2377,28 +2382,24 @@ def list_resync_request(
         return checked
     try:
         with transaction.atomic():
-            job = ListResyncJob.objects.create(
-                integration=integration,
-                object=object_name,
-                list_id=checked.list_id,
-                list_name=checked.name[:255],
-                members=checked.members,
-                started_by=actor if getattr(actor, "is_authenticated", False) else None,
-            )
-            audit_event_record(
-                action="records.list_resync_requested",
+            job = job_create(
+                ListResyncJob,
                 integration=integration,
                 actor=actor,
+                action="records.list_resync_requested",
                 details={
                     "object": object_name,
                     "list_id": checked.list_id,
                     "list": checked.name,
                     "records": checked.members,
-                    "job": job.pk,
                 },
+                job_key="job",
+                task=run_list_resync if enqueue else None,
+                object=object_name,
+                list_id=checked.list_id,
+                list_name=checked.name[:255],
+                members=checked.members,
             )
-            if enqueue:
-                transaction.on_commit(lambda: run_list_resync.delay(job.pk))
     except IntegrityError:  # another confirm of the list made its job first (a double-click)
         return _list_resync_running(integration, object_name, list_id)[1] or checked
     return list_resync_outcome(job)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from celery import shared_task
 
@@ -13,6 +15,9 @@ from .selectors import (
     resync_pending,
 )
 from .services import api_calls_prune, integration_refresh_limits, sync_runs_prune
+
+if TYPE_CHECKING:
+    from .models import LeasedJob
 
 logger = logging.getLogger(__name__)
 
@@ -135,36 +140,37 @@ def sync_due() -> None:
         sync_pairs.delay(integration_id=integration_id, object_names=object_names, due_at=due_at)
 
 
-@shared_task(name="sync_engine.run_import", ignore_result=True, acks_late=True)
-def run_import(import_id: int) -> None:
-    """Run (or resume) one import of Salesforce records into HubSpot. When another worker
-    holds it, look again once its lease would run out: a worker restarted on another host
-    (a redeploy) leaves a lease nobody renews, and the import then resumes by itself."""
-    from .imports import import_lease_left, import_run
-    from .models import ImportJob
+def _leased_job_run(
+    task: Any, model: type[LeasedJob], job_id: int, run: Callable[..., LeasedJob]
+) -> None:
+    """Run (or resume) one worker job (``model``: an import, a list resync) with ``run``. When
+    another worker holds it, ``task`` looks again once its lease would run out: a worker
+    restarted on another host (a redeploy) leaves a lease nobody renews, and the job then
+    resumes by itself."""
+    from .imports import job_lease_left
 
-    job = ImportJob.objects.select_related("integration").filter(pk=import_id).first()
+    job = model.objects.select_related("integration").filter(pk=job_id).first()
     if job is None or not job.is_active:
         return
-    job = import_run(job=job)
+    job = run(job=job)
     if job.is_active:  # not ours: a live lease elsewhere
-        wait = import_lease_left(job).total_seconds() + 5
-        run_import.apply_async((import_id,), countdown=wait)
+        task.apply_async((job_id,), countdown=job_lease_left(job).total_seconds() + 5)
+
+
+@shared_task(name="sync_engine.run_import", ignore_result=True, acks_late=True)
+def run_import(import_id: int) -> None:
+    """Run (or resume) one import of Salesforce records into HubSpot (``_leased_job_run``)."""
+    from .imports import import_run
+    from .models import ImportJob
+
+    _leased_job_run(run_import, ImportJob, import_id, import_run)
 
 
 @shared_task(name="sync_engine.run_list_resync", ignore_result=True, acks_late=True)
 def run_list_resync(job_id: int) -> None:
-    """Read one *Resync a list*'s members and queue them (or go on where a worker that died
-    left it). When another worker holds it, look again once its lease would run out, as
-    ``run_import`` does."""
+    """Read one *Resync a list*'s members and queue them, or go on where a worker that died
+    left it (``_leased_job_run``)."""
     from .models import ListResyncJob
-    from .selectors import list_resync_lease_left
     from .services import list_resync_run
 
-    job = ListResyncJob.objects.select_related("integration").filter(pk=job_id).first()
-    if job is None or not job.is_active:
-        return
-    job = list_resync_run(job=job)
-    if job.is_active:  # not ours: a live lease elsewhere
-        wait = list_resync_lease_left(job).total_seconds() + 5
-        run_list_resync.apply_async((job_id,), countdown=wait)
+    _leased_job_run(run_list_resync, ListResyncJob, job_id, list_resync_run)
