@@ -375,6 +375,9 @@ class ChangeProbe:
         self.pairs = list(pairs or [])  # the cycle's pairs, in order
         # The HubSpot contacts the contact sync read this cycle, for the company sync.
         self.contact_companies: ContactCompanies | None = None
+        # HubSpot inclusion lists' members as first read this cycle, None for a list gone
+        # from HubSpot (``pair.list_members_once``).
+        self.list_members: dict[str, set[str] | None] = {}
 
     def ensure(
         self, ctx, *, carry: list[str] | None = None, not_yet: frozenset[str] = frozenset()

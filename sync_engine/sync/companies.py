@@ -53,7 +53,6 @@ from .changes import (
     Version,
     http_date,
     hubspot_changes,
-    hubspot_list_joins,
     hubspot_list_members,
     list_missing_message,
     parse_time,
@@ -65,8 +64,8 @@ from .pair import (
     MERGED_IDS,
     OWNER_PROPERTY,
     SALESFORCE_COLLECTION,
+    ListedSync,
     Pair,
-    PairSync,
     association_input,
     company_without_account,
     dissociation_input,
@@ -124,8 +123,6 @@ COMPANY_SENT = "__company_sent"
 # The record keys of an admin's Syncs whose create failed: their errors' retries create
 # whatever the creation rules say, as the Sync would have.
 FORCED_CREATES = "companies:forced-creates"
-# Where the company inclusion list's memberships were last read (see ``read_list_joins``).
-ENTRANTS_STREAM = "companies:list-entrants"
 # A cycle's message while the inclusion list chosen on the Companies tab is gone from HubSpot
 # (its memberships answer 404). The dashboard knows it by this wording
 # (``company_list_missing_id``) and tells it in the reader's language.
@@ -143,13 +140,14 @@ def company_list_missing_id(message: str) -> str | None:
     return match.group(1) if match else None
 
 
-class CompanySync(PairSync):
+class CompanySync(ListedSync):
     object_name = OBJECT
     modified_property = MODIFIED
     salesforce_streams = (ACCOUNT_STREAM, CONTACT_ACCOUNT_STREAM)
     notes_create_intents = True
     # A lifecycle stage HubSpot refused ends only once the contact sync writes it.
     errors_ended_by_own_check = (LIFECYCLE_ERROR,)
+    entrants_stream = "companies:list-entrants"  # the company inclusion list's (ListedSync)
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)
@@ -166,17 +164,6 @@ class CompanySync(PairSync):
         self.created_accounts: set[str] = set()
         self._segment: set[str] | frozenset[str] | None = None  # contacts' inclusion list
         self.segment_missing = False  # that list is gone from HubSpot: nobody is in it
-        # The company inclusion list: its members once read, the companies read in its join
-        # order this cycle (members, without the full read), whether HubSpot has it no more,
-        # and those who joined since the last cycle with the read's state to keep.
-        self._members: set[str] | None = None
-        self._joined: set[str] = set()
-        self.list_missing = False
-        self._entrants: list[str] = []
-        self._entrants_state: dict | None = None
-        # With a list, the companies the change feed merged this cycle: entrants among them
-        # are in step already.
-        self._merged_hubspot: set[str] = set()
         # Unlinked accounts matched (or created from) this cycle: not looked at twice.
         self.accounts_looked_at: set[str] = set()
         # HubSpot contacts whose company this cycle moved after Salesforce: their rows read
@@ -191,7 +178,9 @@ class CompanySync(PairSync):
         self.read_list_joins()
         self.sync_salesforce_changes()
         self.sync_hubspot_changes()
-        self.sync_list_entrants()
+        self.sync_list_entrants(
+            lambda ids: self.hubspot_read(ids).values(), self.handle_hubspot_companies, batch=BATCH
+        )
         if self.ctx.retry_allowed:
             self.retry_errored()
 
@@ -373,9 +362,7 @@ class CompanySync(PairSync):
         self.follow_hubspot_merges(fresh)
         fresh = self.in_list_only(fresh)
         pairs, unlinked = self.split_hubspot_changes(fresh, SOBJECT, force=force)
-        if self.settings.inclusion_list_id:
-            self._merged_hubspot.update(p.hubspot_id for p in pairs)
-            self._merged_hubspot.update(str(o.id) for o in unlinked)
+        self.merged_noted(pairs, unlinked)
         self.load_salesforce_partners(pairs)
         unlinked += [p.hubspot for p in pairs if p.salesforce is None]
         pairs = [p for p in pairs if p.salesforce is not None]
@@ -552,119 +539,15 @@ class CompanySync(PairSync):
                     self.ctx.run.message = list_missing_message(list_id)
         return self._segment
 
-    # --- the company inclusion list (spec §6.5) --------------------------------------------
-    def in_list(self, company_id: str) -> bool:
-        """Whether the HubSpot company syncs: there's no company inclusion list, or it's a
-        member (of a list gone from HubSpot nobody is)."""
-        if not self.settings.inclusion_list_id or company_id in self._joined:
-            return True
-        return company_id in self.list_members()
-
-    def list_members(self) -> set[str]:
-        """The list's members, read once a cycle and only when a company not seen joining
-        is asked about (one HubSpot call per 250 members; none on an idle cycle)."""
-        if self._members is None:
-            try:
-                self._members = hubspot_list_members(
-                    self.ctx.hubspot, self.settings.inclusion_list_id
-                )
-            except NotFound:
-                self.list_gone()
-        return self._members or set()
-
-    def list_gone(self) -> None:
-        """HubSpot has no such list (deleted there). Nobody counts as in it: companies are
-        held, never all synced as if no list were chosen, and the run says so every cycle
-        until the admin chooses another list, or none (found once a cycle)."""
-        list_id = self.settings.inclusion_list_id
-        log.warning("companies: inclusion list %s no longer exists in HubSpot", list_id)
-        self.list_missing = True
-        self._members = set()
-        self.ctx.run.message = LIST_MISSING.format(list_id=list_id)
-
-    def in_list_only(self, objects: list[Any]) -> list[Any]:
-        """The HubSpot companies that may go to Salesforce: those outside the list are
-        skipped (counted, no error), an admin's Sync of one too, as for contacts."""
-        kept = []
-        for obj in objects:
-            if self.in_list(str(obj.id)):
-                kept.append(obj)
-            else:
-                self.skipped("outside_list", f"hubspot:{obj.id}", held=self.list_missing)
-        return kept
+    # --- the company inclusion list (spec §6.5, ``ListedSync``) -------------------------
+    def list_missing_message(self, list_id: Any) -> str:
+        return LIST_MISSING.format(list_id=list_id)
 
     def receiving(self, pairs: list[Pair]) -> list[Pair]:
         """The pairs Salesforce's changes go to: a company outside the list receives none;
         an account without a company still creates one (spec §6.5), and a match outside the
         list stays unlinked until the company enters (nothing is written to it)."""
-        kept = []
-        for pair in pairs:
-            if pair.hubspot is None or self.in_list(pair.hubspot_id):
-                kept.append(pair)
-            else:
-                self.skipped(
-                    "outside_list",
-                    f"hubspot:{pair.hubspot_id}",
-                    f"salesforce:{pair.salesforce_id}",
-                    held=self.list_missing,
-                )
-        return kept
-
-    def archivable(self, hubspot_ids: list[str]) -> list[str]:
-        """With *Delete* on, companies outside the list stay: they receive no Salesforce
-        changes, a delete neither (as contacts, spec §6.4, §6.5). They stay unlinked."""
-        archived = []
-        for hubspot_id in hubspot_ids:
-            if self.in_list(hubspot_id):
-                archived.append(hubspot_id)
-            else:
-                self.skipped("outside_list", f"hubspot:{hubspot_id}", held=self.list_missing)
-        return archived
-
-    def read_list_joins(self) -> None:
-        """Who joined the list since the last cycle (spec §5.2): one HubSpot call for an
-        unchanged list, no Salesforce call (``hubspot_list_joins``). A newly chosen list is
-        read whole once and nobody counts as joining: choosing a list starts no sync."""
-        list_id = self.settings.inclusion_list_id
-        if not list_id:
-            # Chosen again later, the list starts afresh.
-            SyncCursor.objects.filter(
-                integration=self.ctx.integration, stream=ENTRANTS_STREAM
-            ).delete()
-            return
-        row = SyncCursor.objects.filter(
-            integration=self.ctx.integration, stream=ENTRANTS_STREAM
-        ).first()
-        seen = row.seen if row is not None else {}
-        state = seen if seen.get("list") == str(list_id) else {}
-        try:
-            self._entrants, self._entrants_state = hubspot_list_joins(
-                self.ctx.hubspot, str(list_id), state
-            )
-        except NotFound:
-            self.list_gone()  # the state stays: it is the list's, should HubSpot restore it
-            return
-        self._joined.update(self._entrants)
-        if seen == self._entrants_state:
-            self._entrants_state = None  # nothing to save
-
-    def sync_list_entrants(self) -> None:
-        """Companies that entered the list sync, edited or not, as a Resync would: unlinked
-        ones match or create their account under the §9 rules, linked ones get what was held
-        back while they were outside (one HubSpot read per 100 entrants, then their sync).
-        The read's state is saved once they synced: a crash reads them again."""
-        due = [i for i in dict.fromkeys(self._entrants) if i not in self._merged_hubspot]
-        for start in range(0, len(due), BATCH):
-            objects = list(self.hubspot_read(due[start : start + BATCH]).values())
-            self.counts["list_entrants"] += len(objects)
-            if objects:
-                self.handle_hubspot_companies(objects, None, force=True)
-        if self._entrants_state is not None and not self.list_missing:
-            SyncCursor.objects.update_or_create(
-                integration=self.ctx.integration,
-                stream=ENTRANTS_STREAM,
-                defaults={"seen": self._entrants_state},
-            )
+        return [p for p in pairs if self.may_receive_salesforce_updates(p)]
 
     # --- merge ----------------------------------------------------------------------------
     def hubspot_comparable(self, mapping, props: dict) -> str:
@@ -1297,7 +1180,7 @@ class CompanySync(PairSync):
             if self.in_list(company):
                 self.waiting_for_company_account(obj, link, company)
             else:  # its company is kept out of Salesforce on purpose: nothing to wait for
-                self.skipped("outside_list", f"hubspot:{obj.id}", held=self.list_missing)
+                self.outside_list(f"hubspot:{obj.id}")
 
     def company_accounts(self, companies: list[str]) -> dict[str, str]:
         """HubSpot company id -> its linked account id."""

@@ -30,7 +30,6 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .. import services
-from ..errors import NotFound
 from ..models import RecordLink, SyncCursor, SyncError
 from ..object_settings import settings_for
 from .changes import (
@@ -41,8 +40,6 @@ from .changes import (
     _last_response_date,
     all_records,
     composite_query,
-    hubspot_list_joins,
-    hubspot_list_members,
     ids_queries,
     list_missing_message,
     parse_time,
@@ -64,8 +61,8 @@ from .pair import (
     LINK_MOMENTS,
     MERGED_IDS,
     OWNER_PROPERTY,
+    ListedSync,
     Pair,
-    PairSync,
     hubspot_batch_read,
     hubspot_error_parts,
     hubspot_version,
@@ -121,8 +118,6 @@ BATCH = 1000  # HubSpot records merged per batch
 # On a Salesforce person the sync created whose HubSpot contact then moved to another person
 # with the email (``duplicates_noted``).
 DUPLICATE_CREATED = "duplicate_created"
-# Where the inclusion list's memberships were last read (see ``sync_list_entrants``).
-ENTRANTS_STREAM = "contacts:list-entrants"
 # The Salesforce campaigns a contact's lead or contact is a member of (spec §6.1, §17): the
 # campaigns' names, "; " between them, in a contact property the engine creates and alone
 # writes, from Salesforce's campaign members (never back: it isn't mapped).
@@ -201,7 +196,7 @@ class MappedField:
         return normalize(raw, self.kind)
 
 
-class ContactSync(PairSync):
+class ContactSync(ListedSync):
     object_name = OBJECT
     modified_property = MODIFIED
     # People, their campaign members, then the lifecycle stages' roles and opportunities (see
@@ -216,6 +211,7 @@ class ContactSync(PairSync):
     # Read only for lifecycle stages, or for the campaigns property: without access to one
     # part's objects, that part stops and people sync on (``sync.cycle``).
     optional_parts = (LIFECYCLE_OBJECTS, CAMPAIGN_OBJECTS)
+    entrants_stream = "contacts:list-entrants"  # the inclusion list's (``ListedSync``)
 
     @classmethod
     def stream_names(cls, object_name: str, options: dict | None) -> tuple[str, ...]:
@@ -237,14 +233,6 @@ class ContactSync(PairSync):
             | {"email", MODIFIED}
             | ({COMPANY_PROPERTY} if self.company_rows is not None else set())
         )
-        self._list_members: set[str] | None = None
-        # HubSpot has no such list any more (see ``list_gone``).
-        self.list_missing = False
-        # Contacts read in the list's join order this cycle: members, without the full read.
-        self._joined: set[str] = set()
-        # With a list, the HubSpot contacts the change feed merged this cycle: entrants among
-        # them are in step already.
-        self._merged_hubspot: set[str] = set()
         self._plans: dict[str, list[MappedField]] = {}
         # Emails of the HubSpot contacts read this cycle, and whether that was all of them.
         self.hubspot_emails: set[str] = set()
@@ -267,7 +255,10 @@ class ContactSync(PairSync):
         # HubSpot first: a first cycle then knows every HubSpot email, so Salesforce people
         # HubSpot doesn't have are created without looking each batch up by email.
         self.sync_hubspot_changes()
-        self.sync_list_entrants()
+        # Contacts that entered the inclusion list since the last cycle sync, edited or not
+        # (spec §5.2): one HubSpot call for an unchanged list, then one read per 100 entrants.
+        self.read_list_joins()
+        self.sync_list_entrants(self.entrants_read, self.handle_hubspot_contacts, batch=BATCH)
         self.sync_salesforce_changes()
         if self.ctx.retry_allowed:
             self.duplicates_settled()
@@ -690,59 +681,14 @@ class ContactSync(PairSync):
                 kept.append(pair)
         return kept
 
-    def may_receive_salesforce_updates(self, pair: Pair) -> bool:
-        """Contacts outside the inclusion list don't receive Salesforce updates; Salesforce
-        creates still happen (spec §6.5)."""
-        if pair.hubspot is None or self.in_list(pair.hubspot_id):
-            return True
-        self.skipped(
-            "outside_list",
-            f"hubspot:{pair.hubspot_id}",
-            f"salesforce:{pair.salesforce_id}",
-            held=self.list_missing,
-        )
-        return False
+    def list_missing_message(self, list_id: Any) -> str:
+        return list_missing_message(list_id)
 
-    def archivable(self, hubspot_ids: list[str]) -> list[str]:
-        """Contacts whose Salesforce person was deleted go with *Delete* on, but not those
-        outside the inclusion list: they receive no Salesforce changes, a delete neither
-        (spec §6.4, §6.5). They stay in HubSpot, unlinked."""
-        archived = []
-        for hubspot_id in hubspot_ids:
-            if self.in_list(hubspot_id):
-                archived.append(hubspot_id)
-            else:
-                self.skipped("outside_list", f"hubspot:{hubspot_id}", held=self.list_missing)
-        return archived
-
-    def in_list(self, hubspot_id: str) -> bool:
-        """Whether the HubSpot contact syncs: there's no inclusion list, or it's a member (of
-        a list gone from HubSpot nobody is)."""
-        if not self.settings.inclusion_list_id or hubspot_id in self._joined:
-            return True
-        return hubspot_id in self.list_members()
-
-    def list_members(self) -> set[str]:
-        if self._list_members is None:
-            try:
-                self._list_members = hubspot_list_members(
-                    self.ctx.hubspot, self.settings.inclusion_list_id
-                )
-            except NotFound:
-                self.list_gone()
-                return set()
-        return self._list_members
-
-    def list_gone(self) -> None:
-        """HubSpot has no such list (deleted there). Nobody counts as in it: contacts are held
-        as those outside a list are, never all synced as if no list were chosen, and the run
-        says so every cycle until the admin chooses another list, or none. Found once a cycle:
-        no further list read asks again."""
-        list_id = self.settings.inclusion_list_id
-        log.warning("contacts: inclusion list %s no longer exists in HubSpot", list_id)
-        self.list_missing = True
-        self._list_members = set()
-        self.ctx.run.message = list_missing_message(list_id)
+    def entrants_read(self, ids: list[str]) -> list[Any]:
+        """The contacts that entered the inclusion list, read to sync (one call per 100)."""
+        return hubspot_batch_read(
+            self.ctx.hubspot, object_type=OBJECT, ids=ids, properties=self.hubspot_properties
+        ).results
 
     # --- HubSpot → Salesforce -------------------------------------------------------------
     def sync_hubspot_changes(self) -> None:
@@ -786,11 +732,8 @@ class ContactSync(PairSync):
         }
         pairs: list[Pair] = []
         unlinked = []
-        for obj in fresh:
+        for obj in self.in_list_only(fresh):
             link = links.get(str(obj.id))
-            if not self.in_list(str(obj.id)):
-                self.skipped("outside_list", f"hubspot:{obj.id}", held=self.list_missing)
-                continue
             if link:
                 if not force and self.hubspot_unchanged(obj, link):
                     self.counts["unchanged"] += 1
@@ -800,9 +743,7 @@ class ContactSync(PairSync):
                 self.skipped("no_email", f"hubspot:{obj.id}")  # email is the only key (§6.2)
             else:
                 unlinked.append(obj)
-        if self.settings.inclusion_list_id:
-            self._merged_hubspot.update(p.hubspot_id for p in pairs)
-            self._merged_hubspot.update(str(o.id) for o in unlinked)
+        self.merged_noted(pairs, unlinked)
         self.load_salesforce_partners(pairs)
         pairs = [p for p in pairs if p.salesforce is not None]
         pairs += self.match_in_salesforce(unlinked)
@@ -836,47 +777,6 @@ class ContactSync(PairSync):
                 survivor = held_by[record["Id"]]
                 if _email(record.get("Email")) in _merged_emails(survivor):
                     self.email_in_use(Pair(sobject, record, None), str(survivor.id), merged=True)
-
-    def sync_list_entrants(self) -> None:
-        """Contacts that entered the inclusion list since the last cycle sync, edited or not
-        (spec §5.2), as a Resync would: unlinked ones are matched or created in Salesforce,
-        linked ones get what Salesforce held back while they were outside. Costs one HubSpot
-        call for an unchanged list and no Salesforce call (see ``hubspot_list_joins``), then
-        one HubSpot read per 100 entrants and their sync."""
-        list_id = self.settings.inclusion_list_id
-        if not list_id:
-            # Chosen again later, the list starts afresh: choosing one starts no sync (§6.5).
-            SyncCursor.objects.filter(
-                integration=self.ctx.integration, stream=ENTRANTS_STREAM
-            ).delete()
-            return
-        if self.list_missing:
-            return  # found gone by this cycle's read of its members
-        row, _ = SyncCursor.objects.get_or_create(
-            integration=self.ctx.integration, stream=ENTRANTS_STREAM
-        )
-        state = row.seen if row.seen.get("list") == str(list_id) else {}
-        try:
-            entrants, state = hubspot_list_joins(self.ctx.hubspot, str(list_id), state)
-        except NotFound:
-            # The state stays: it is the list's, should HubSpot restore it.
-            self.list_gone()
-            return
-        self._joined.update(entrants)
-        due = [i for i in dict.fromkeys(entrants) if i not in self._merged_hubspot]
-        for start in range(0, len(due), BATCH):
-            objects = hubspot_batch_read(
-                self.ctx.hubspot,
-                object_type=OBJECT,
-                ids=due[start : start + BATCH],
-                properties=self.hubspot_properties,
-            ).results
-            self.counts["list_entrants"] += len(objects)
-            if objects:
-                self.handle_hubspot_contacts(list(objects), None, force=True)
-        if state != row.seen:  # saved once they synced: a crash reads them again
-            row.seen = state
-            row.save(update_fields=["seen", "updated_at"])
 
     def hubspot_unchanged(self, obj: Any, link: RecordLink) -> bool:
         props = obj.properties or {}

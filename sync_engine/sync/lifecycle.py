@@ -34,7 +34,6 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .. import services
-from ..errors import NotFound
 from ..models import RecordLink, SyncCursor, SyncError
 from ..selectors import object_settings_get, pairs_switched_on
 from .changes import (
@@ -42,7 +41,6 @@ from .changes import (
     Cursor,
     SoqlStream,
     Version,
-    hubspot_list_members,
     parse_time,
     salesforce_by_ids,
     soql_string,
@@ -54,6 +52,7 @@ from .pair import (
     hubspot_associations_read,
     hubspot_batch_read,
     hubspot_error_parts,
+    list_members_once,
 )
 
 if TYPE_CHECKING:
@@ -445,19 +444,18 @@ class LifecycleTransitions:
     def _companies_in_list(self, stages: dict[str, str]) -> dict[str, str]:
         """Companies outside the company inclusion list receive no Salesforce updates, stages
         included (spec §6.5; skipped, as the company sync counts them). Its members are read
-        once a cycle, only when a company would move; a list gone from HubSpot holds every
-        company, as the company sync does (which says so on its run)."""
+        once a cycle (shared with the company sync), only when a company would move; a list
+        gone from HubSpot holds every company, as the company sync does (which says so on its
+        run)."""
         list_id = object_settings_get(
             integration=self.ctx.integration, object_name="companies"
         ).inclusion_list_id
         if not list_id or not stages:
             return stages
         if self.moves.company_list is None:
-            try:
-                self.moves.company_list = hubspot_list_members(self.ctx.hubspot, str(list_id))
-            except NotFound:
-                self.moves.company_list = set()
-                self.moves.company_list_missing = True
+            members = list_members_once(self.ctx, list_id)
+            self.moves.company_list = members if members is not None else set()
+            self.moves.company_list_missing = members is None
         kept = {i: stage for i, stage in stages.items() if i in self.moves.company_list}
         if len(kept) < len(stages):
             self.contacts.counts["skipped_outside_list"] += len(stages) - len(kept)

@@ -5,6 +5,7 @@ and reading on top."""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ from .changes import (
     first_then,
     http_date,
     hubspot_changes,
+    hubspot_list_joins,
+    hubspot_list_members,
     ids_queries,
     parse_time,
     salesforce_by_ids,
@@ -2292,7 +2295,170 @@ class PairSync:
                     each.advance(versions)
 
 
+class ListedSync(PairSync):
+    """A pair whose HubSpot records an inclusion list may hold back (spec §6.5; contacts,
+    companies): records outside it neither go to Salesforce nor receive its changes (an
+    account or person without a HubSpot record still creates one), and a record entering it
+    catches up (spec §5.2). The list's members are read once a cycle, only when a record not
+    seen joining is asked about; a list gone from HubSpot has no members (records are held,
+    never all synced as if no list were chosen) and the run says so."""
+
+    # Where the list's memberships were last read (``read_list_joins``).
+    entrants_stream = ""
+
+    def __init__(self, ctx: CycleContext) -> None:
+        super().__init__(ctx)
+        # The list's members once read, the records read in its join order this cycle
+        # (members, without the full read), and whether HubSpot has it no more.
+        self._list_members: set[str] | None = None
+        self._joined: set[str] = set()
+        self.list_missing = False
+        # Those who joined since the last cycle, with the read's state to keep (None: as
+        # stored); and with a list, the records the change feed merged this cycle: entrants
+        # among them are in step already.
+        self._entrants: list[str] = []
+        self._entrants_state: dict | None = None
+        self._merged_hubspot: set[str] = set()
+
+    def list_missing_message(self, list_id: Any) -> str:
+        """The run's message while the list is gone from HubSpot."""
+        raise NotImplementedError
+
+    def in_list(self, hubspot_id: str) -> bool:
+        """Whether the HubSpot record syncs: there's no inclusion list, or it's a member (of
+        a list gone from HubSpot nobody is)."""
+        if not self.settings.inclusion_list_id or hubspot_id in self._joined:
+            return True
+        return hubspot_id in self.list_members()
+
+    def list_members(self) -> set[str]:
+        """The list's members, read once a cycle (one HubSpot call per 250 members)."""
+        if self._list_members is None:
+            self._list_members = list_members_once(self.ctx, self.settings.inclusion_list_id)
+            if self._list_members is None:
+                self.list_gone()
+        return self._list_members or set()
+
+    def list_gone(self) -> None:
+        """HubSpot has no such list (deleted there). Nobody counts as in it, and the run says
+        so every cycle until the admin chooses another list, or none. Found once a cycle: no
+        further list read asks again."""
+        list_id = self.settings.inclusion_list_id
+        logging.getLogger(type(self).__module__).warning(
+            "%s: inclusion list %s no longer exists in HubSpot", self.object_name, list_id
+        )
+        self.list_missing = True
+        self._list_members = set()
+        self.ctx.run.message = self.list_missing_message(list_id)
+
+    def outside_list(self, *record_keys: str) -> None:
+        """A record left alone for being outside the list (held while the list is gone)."""
+        self.skipped("outside_list", *record_keys, held=self.list_missing)
+
+    def in_list_only(self, objects: list[Any]) -> list[Any]:
+        """The HubSpot records that may go to Salesforce: those outside the list are skipped
+        (counted, no error), an admin's Sync of one too."""
+        kept = []
+        for obj in objects:
+            if self.in_list(str(obj.id)):
+                kept.append(obj)
+            else:
+                self.outside_list(f"hubspot:{obj.id}")
+        return kept
+
+    def may_receive_salesforce_updates(self, pair: Pair) -> bool:
+        """Records outside the list don't receive Salesforce updates; Salesforce creates
+        still happen (spec §6.5)."""
+        if pair.hubspot is None or self.in_list(pair.hubspot_id):
+            return True
+        self.outside_list(f"hubspot:{pair.hubspot_id}", f"salesforce:{pair.salesforce_id}")
+        return False
+
+    def archivable(self, hubspot_ids: list[str]) -> list[str]:
+        """With *Delete* on, records outside the list stay: they receive no Salesforce
+        changes, a delete neither (spec §6.4, §6.5). They stay in HubSpot, unlinked."""
+        archived = []
+        for hubspot_id in hubspot_ids:
+            if self.in_list(hubspot_id):
+                archived.append(hubspot_id)
+            else:
+                self.outside_list(f"hubspot:{hubspot_id}")
+        return archived
+
+    def merged_noted(self, pairs: list[Pair], unlinked: list[Any]) -> None:
+        """With a list, the HubSpot records the change feed merged (``sync_list_entrants``)."""
+        if self.settings.inclusion_list_id:
+            self._merged_hubspot.update(p.hubspot_id for p in pairs)
+            self._merged_hubspot.update(str(o.id) for o in unlinked)
+
+    def read_list_joins(self) -> None:
+        """Who joined the list since the last cycle (spec §5.2): one HubSpot call for an
+        unchanged list, no Salesforce call (``hubspot_list_joins``). A newly chosen list is
+        read whole once and nobody counts as joining: choosing a list starts no sync."""
+        list_id = self.settings.inclusion_list_id
+        stored = SyncCursor.objects.filter(
+            integration=self.ctx.integration, stream=self.entrants_stream
+        )
+        if not list_id:
+            stored.delete()  # chosen again later, the list starts afresh
+            return
+        if self.list_missing:
+            return  # found gone by this cycle's read of its members
+        row = stored.first()
+        seen = row.seen if row is not None else {}
+        state = seen if seen.get("list") == str(list_id) else {}
+        try:
+            self._entrants, self._entrants_state = hubspot_list_joins(
+                self.ctx.hubspot, str(list_id), state
+            )
+        except NotFound:
+            self.list_gone()  # the state stays: it is the list's, should HubSpot restore it
+            return
+        self._joined.update(self._entrants)
+        if seen == self._entrants_state:
+            self._entrants_state = None  # nothing to save
+
+    def sync_list_entrants(
+        self,
+        read: Callable[[list[str]], Iterable[Any]],
+        handle: Callable[..., Any],
+        *,
+        batch: int,
+    ) -> None:
+        """Records that entered the list sync, edited or not, as a Resync would: unlinked
+        ones match or create their partner, linked ones get what was held back while they
+        were outside (``read`` then ``handle(objects, None, force=True)``, ``batch`` at a
+        time). The joins' state is saved once they synced: a crash reads them again."""
+        due = [i for i in dict.fromkeys(self._entrants) if i not in self._merged_hubspot]
+        for start in range(0, len(due), batch):
+            objects = list(read(due[start : start + batch]))
+            self.counts["list_entrants"] += len(objects)
+            if objects:
+                handle(objects, None, force=True)
+        if self._entrants_state is not None and not self.list_missing:
+            SyncCursor.objects.update_or_create(
+                integration=self.ctx.integration,
+                stream=self.entrants_stream,
+                defaults={"seen": self._entrants_state},
+            )
+
+
 _LINK_SLOTS = {f.attname: n for n, f in enumerate(RecordLink._meta.concrete_fields)}
+
+
+def list_members_once(ctx: CycleContext, list_id: Any) -> set[str] | None:
+    """The members of the HubSpot list ``list_id`` (one call per 250), None for a list gone
+    from HubSpot. Read once a cycle over every pair, kept on its probe: the company sync and
+    the contact sync's lifecycle stages both look at the company inclusion list."""
+    probe = getattr(ctx, "probe", None)
+    known = probe.list_members if probe is not None else {}
+    key = str(list_id)
+    if key not in known:
+        try:
+            known[key] = hubspot_list_members(ctx.hubspot, key)
+        except NotFound:
+            known[key] = None
+    return known[key]
 
 
 def gone_because(record: dict | None) -> str | None:
