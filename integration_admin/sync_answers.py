@@ -69,11 +69,23 @@ def record_sync_answer(integration, outcome: RecordSyncRequest) -> str:
     if outcome.ok:
         waits = waits_message(integration, outcome.waits, outcome.object_name)
         return waits or _syncs_now(outcome)
-    if outcome.refused == RECORD_UNAVAILABLE:
-        return _("Couldn't reach HubSpot: %(error)s") % {"error": outcome.error}
+    if shared := _refused_either(outcome):
+        return shared
     if outcome.object_name == "companies":
         return _company_refused(integration, outcome)
     return _contact_refused(integration, outcome)
+
+
+def _refused_either(outcome: RecordSyncRequest | ListResync) -> str | None:
+    """The refusals a record's sync and a list resync word alike: HubSpot couldn't be
+    reached, or the pair's sync is off; None for any other."""
+    if outcome.refused == RECORD_UNAVAILABLE:
+        return _("Couldn't reach HubSpot: %(error)s") % {"error": outcome.error}
+    if outcome.refused == RECORD_PAIR_OFF:
+        if outcome.object_name == "companies":
+            return _("Turn company sync on first.")
+        return _("Turn contact sync on first.")
+    return None
 
 
 def _syncs_now(outcome: RecordSyncRequest) -> str:
@@ -94,8 +106,6 @@ def _company(outcome: RecordSyncRequest) -> str:
 def _company_refused(integration, outcome: RecordSyncRequest) -> str:
     if outcome.refused == RECORD_UNREADABLE:
         return _("Enter the HubSpot company's record id, or paste its address from HubSpot.")
-    if outcome.refused == RECORD_PAIR_OFF:
-        return _("Turn company sync on first.")
     if outcome.refused == RECORD_LIST_MISSING:
         return _(
             "The company inclusion list (%(list)s) no longer exists in HubSpot, so no company "
@@ -120,8 +130,6 @@ def _contact_refused(integration, outcome: RecordSyncRequest) -> str:
             "Enter the HubSpot contact's email address or record id, or paste its address "
             "from HubSpot."
         )
-    if outcome.refused == RECORD_PAIR_OFF:
-        return _("Turn contact sync on first.")
     if outcome.refused == RECORD_NOT_FOUND:
         return _("HubSpot has no contact %(contact)s.") % {"contact": outcome.asked}
     if outcome.refused == RECORD_NO_EMAIL:
@@ -249,12 +257,8 @@ def list_resync_answer(integration, outcome: ListResync) -> str:
 
 def _list_resync_refused(outcome: ListResync, name: str) -> str:
     """Why a list resync queued nothing, or stopped."""
-    if outcome.refused == RECORD_UNAVAILABLE:
-        return _("Couldn't reach HubSpot: %(error)s") % {"error": outcome.error}
-    if outcome.refused == RECORD_PAIR_OFF:
-        if outcome.object_name == "companies":
-            return _("Turn company sync on first.")
-        return _("Turn contact sync on first.")
+    if shared := _refused_either(outcome):
+        return shared
     if outcome.refused == LIST_NOT_FOUND:
         return _("HubSpot has no list %(id)s.") % {"id": outcome.list_id}
     if outcome.refused == LIST_OTHER_OBJECT:

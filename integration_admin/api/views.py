@@ -237,7 +237,7 @@ class IntegrationView(APIView):
 
     @extend_schema(responses=IntegrationSerializer)
     def get(self, request: Request) -> Response:
-        return Response(IntegrationSerializer(self._payload(_integration())).data)
+        return _integration_answer()
 
     @extend_schema(request=AllocationSerializer, responses=IntegrationSerializer)
     def patch(self, request: Request) -> Response:
@@ -256,11 +256,15 @@ class IntegrationView(APIView):
                     ]
                 }
             )
-        integration = integration_update_allocation(
+        integration_update_allocation(
             integration=integration, allocation=allocation, actor=request.user
         )
-        integration = integration_get_default()
-        return Response(IntegrationSerializer(self._payload(integration)).data)
+        return _integration_answer()
+
+
+def _integration_answer() -> Response:
+    """The integration as ``integration/`` shows it, read again (after an action changed it)."""
+    return Response(IntegrationSerializer(IntegrationView()._payload(_integration())).data)
 
 
 class Conflict(APIException):
@@ -288,7 +292,7 @@ class ClearSuspensionView(APIView):
         integration_set_state(
             integration=integration, state=Integration.State.CONNECTED, actor=request.user
         )
-        return Response(IntegrationSerializer(IntegrationView()._payload(_integration())).data)
+        return _integration_answer()
 
 
 OBJECT_NAME = OpenApiParameter("object_name", OBJECT_PAIR_SCHEMA, OpenApiParameter.PATH)
@@ -619,7 +623,7 @@ class SyncSwitchView(APIView):
         integration_sync_set(
             integration=integration, enabled=data.validated_data["enabled"], actor=request.user
         )
-        return Response(IntegrationSerializer(IntegrationView()._payload(_integration())).data)
+        return _integration_answer()
 
 
 class DisconnectView(APIView):
@@ -641,7 +645,7 @@ class DisconnectView(APIView):
             raise Conflict("The integration isn't connected: nothing to disconnect.")
         # As the page: a running import stops after its current batch.
         integration_disconnect_and_stop_imports(integration=integration, actor=request.user)
-        return Response(IntegrationSerializer(IntegrationView()._payload(_integration())).data)
+        return _integration_answer()
 
 
 class SyncNowView(APIView):
@@ -872,6 +876,17 @@ class ListResyncView(APIView):
         return Response(ListResyncResultSerializer(result).data)
 
 
+def _job_or_404(get, job_id: int, missing: str):
+    """The integration's job ``job_id`` as ``get`` (its selector) reads it, else a 404 saying
+    ``missing``."""
+    integration = _integration()
+    # An id no row can have isn't looked up (PostgreSQL would refuse it: a 500).
+    job = job_id <= MAX_ROW_ID and get(integration=integration, job_id=job_id)
+    if not job:
+        raise NotFound(missing)
+    return job
+
+
 def _list_resync_job_answer(job, **kwargs) -> Response:
     """A list resync's job as the API shows it (in English), with its address."""
     with translation.override("en"):
@@ -913,12 +928,9 @@ class ListResyncJobView(APIView):
 
     @extend_schema(responses=ListResyncJobSerializer)
     def get(self, request: Request, job_id: int) -> Response:
-        integration = _integration()
-        # An id no row can have isn't looked up (PostgreSQL would refuse it: a 500).
-        job = job_id <= MAX_ROW_ID and list_resync_job_get(integration=integration, job_id=job_id)
-        if not job:
-            raise NotFound("No such list resync.")
-        return _list_resync_job_answer(job)
+        return _list_resync_job_answer(
+            _job_or_404(list_resync_job_get, job_id, "No such list resync.")
+        )
 
 
 class ErrorViewCreateView(APIView):
@@ -1078,12 +1090,7 @@ class _ImportView(APIView):
     not_found = "Not connected yet, or no such import."
 
     def _job(self, job_id: int) -> ImportJob:
-        integration = _integration()
-        # An id no row can have isn't looked up (PostgreSQL would refuse it: a 500).
-        job = job_id <= MAX_ROW_ID and import_job_get(integration=integration, job_id=job_id)
-        if not job:
-            raise NotFound("No such import.")
-        return job
+        return _job_or_404(import_job_get, job_id, "No such import.")
 
 
 class ImportDetailView(_ImportView):

@@ -153,8 +153,7 @@ def sync_switch(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest("sync must be on or off")
     integration = current_integration(request)
     if integration is None:
-        messages.error(request, _("Connect Salesforce and HubSpot first."))
-        return redirect("connection")
+        return _connect_first(request)
     enabled = choice == "on"
     # Already so (a second click, or another admin was quicker): no message, the page says.
     if integration.sync_enabled != enabled:
@@ -321,6 +320,12 @@ def salesforce_callback(request: HttpRequest) -> HttpResponse:
     return redirect("connection")
 
 
+def _connect_first(request: HttpRequest) -> HttpResponse:
+    """Back to the page: the action needs both systems connected."""
+    messages.error(request, _("Connect Salesforce and HubSpot first."))
+    return redirect("connection")
+
+
 def _user_text(connection) -> str:
     return connection.user_name or connection.username or connection.user_id
 
@@ -387,8 +392,7 @@ def salesforce_user(request: HttpRequest) -> HttpResponse:
     who becomes the integration user (the callback refuses another org)."""
     integration, salesforce, hubspot = _connections(request)
     if salesforce is None or hubspot is None:
-        messages.error(request, _("Connect Salesforce and HubSpot first."))
-        return redirect("connection")
+        return _connect_first(request)
     config = oauth_config(
         redirect_uri=request.build_absolute_uri(reverse("salesforce_callback")),
         connection=salesforce,
@@ -404,8 +408,7 @@ def salesforce_sandbox(request: HttpRequest) -> HttpResponse:
     test.salesforce.com; the switch waits for a confirmation (``salesforce_sandbox_confirm``)."""
     integration, salesforce, hubspot = _connections(request)
     if salesforce is None or hubspot is None:
-        messages.error(request, _("Connect Salesforce and HubSpot first."))
-        return redirect("connection")
+        return _connect_first(request)
     if not _connected_to_sandbox(integration, salesforce):
         messages.error(
             request,
@@ -427,8 +430,7 @@ def _sandbox_signed_in(request: HttpRequest, grant, integration, salesforce, hub
     confirm what the switch removes."""
     request.session.pop(SANDBOX_PENDING, None)
     if salesforce is None or hubspot is None:
-        messages.error(request, _("Connect Salesforce and HubSpot first."))
-        return redirect("connection")
+        return _connect_first(request)
     if not grant.sandbox:
         messages.error(
             request,

@@ -192,7 +192,8 @@ def _missing_company_list_name(integration) -> str:
     return inclusion_list_label(integration, missing) if missing else ""
 
 
-def _page_context(request: HttpRequest, integration) -> dict:
+def _page_context(request: HttpRequest, integration, form: AllocationForm | None = None) -> dict:
+    """The whole tab (``form``: the allocation form as posted, with its errors)."""
     return {
         "active_tab": "sync-health",
         "integration": integration,
@@ -200,7 +201,7 @@ def _page_context(request: HttpRequest, integration) -> dict:
         "missing_company_list": _missing_company_list_name(integration),
         "cards": sync_error_cards(integration=integration),
         **_runs_context(request, integration),
-        **_usage_context(integration),
+        **_usage_context(integration, form),
     }
 
 
@@ -299,8 +300,7 @@ def allocation_update(request: HttpRequest) -> HttpResponse:
             return redirect("sync_health")
         form = None
     if not request.htmx:
-        context = _page_context(request, integration)
-        context.update(_usage_context(integration, form))
+        context = _page_context(request, integration, form)
         return render(request, "integration_admin/sync_health.html", context, status=400)
     context = {**_usage_context(integration, form), "saved": saved}
     # Raising the allocation can end a pause: the header says so at once.
