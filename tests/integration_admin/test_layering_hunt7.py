@@ -17,9 +17,10 @@ from sync_engine.services import (
     object_settings_update,
     object_sync_get_or_create,
 )
+from tests.sync_engine.sync.helpers import hs_contacts, hs_list
 
 from .test_companies_inclusion_list_hunt7 import company_list, new_company
-from .test_list_resync_hunt7 import hs_list, job_line
+from .test_list_resync_hunt7 import job_line
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "list-resync"}
@@ -73,12 +74,7 @@ def test_disconnect_stops_a_running_list_resync_and_the_card_says_so(admin_clien
     """A worker half-way through a list when the admin disconnects queues no further page;
     the card says why it stopped and that what it queued still syncs."""
     object_sync_get_or_create(integration=live, object_name="contacts")
-    ids = [
-        emulators.hubspot.app.run_action(
-            "create", object_type="contacts", properties={"email": f"d{i}@stop.example"}
-        )["id"]
-        for i in range(600)
-    ]
+    ids = hs_contacts(emulators, 600, email="d{i}@stop.example")
     list_id = hs_list(emulators, "Big list", ids)
     outcome = list_resync_request(
         integration=live, object_name="contacts", list_id=list_id, enqueue=False

@@ -13,32 +13,25 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from emulators.testing import advance_clocks
 from sync_engine.models import ApiCall, AuditEvent, ListResyncJob, ResyncRequest, System
 from sync_engine.services import (
-    mapping_create,
     object_settings_update,
     object_sync_get_or_create,
 )
 from sync_engine.sync.cycle import sync_cycle_run
 from sync_engine.tasks import run_list_resync
-from tests.sync_engine.sync.helpers import hs_create
+from tests.sync_engine.sync.helpers import (
+    handles_mapped_after_they_synced,
+    hs_contacts,
+    hs_create,
+    hs_list,
+)
 
 from .test_api_hunt7 import TokenClient
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "list-resync"}
 URL = "/contacts/list-resync/"
-
-
-def hs_list(emulators, name: str, record_ids, object_type: str = "contacts") -> str:
-    made = emulators.hubspot.app.run_action(
-        "create_list",
-        list_name=name,
-        object_type=object_type,
-        record_ids=[str(i) for i in record_ids],
-    )
-    return str(made["listId"])
 
 
 def hubspot_operations(integration) -> list[str]:
@@ -72,15 +65,7 @@ def backfill(live, emulators, hs_person, sf_person):
         for e in emails
     ]
     sync_cycle_run(integration=live, object_name="contacts")
-    advance_clocks(emulators, 600)
-    sync_cycle_run(integration=live, object_name="contacts")
-    mapping_create(
-        integration=live,
-        object_name="contacts",
-        hubspot_property="twitterhandle",
-        salesforce_field="Description",
-    )
-    sync_cycle_run(integration=live, object_name="contacts")
+    handles_mapped_after_they_synced(live, emulators)
     assert descriptions(sf_person, emails) == dict.fromkeys(emails)
     return emails, hs_list(emulators, "Backfill <handles>", ids)
 
@@ -367,12 +352,7 @@ def test_a_worker_killed_midway_leaves_a_resync_another_worker_finishes(
     if not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"):
         pytest.skip("needs CELERY_BROKER_URL=redis://… (the PostgreSQL phase sets it)")
     object_sync_get_or_create(integration=live, object_name="contacts")
-    ids = [
-        emulators.hubspot.app.run_action(
-            "create", object_type="contacts", properties={"email": f"w{i}@worker.example"}
-        )["id"]
-        for i in range(600)
-    ]
+    ids = hs_contacts(emulators, 600, email="w{i}@worker.example")
     list_id = hs_list(emulators, "Worker list", ids)
     emulators.hubspot.app.faults.add(path=r"/crm/v3/lists/.*/memberships", delay=1.0, times=20)
     workers = processes.Workers(tmp_path)

@@ -12,7 +12,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from emulators.testing import active_list, advance_clocks
+from emulators.testing import active_list
 from sync_engine import services
 from sync_engine.models import ApiCall, AuditEvent, ListResyncJob, ResyncRequest, System
 from sync_engine.services import (
@@ -26,55 +26,23 @@ from sync_engine.services import (
     list_resync_preview,
     list_resync_request,
     list_resync_run,
-    mapping_create,
     object_settings_update,
     object_sync_get_or_create,
 )
-from sync_engine.sync.cycle import sync_cycle_run
 from sync_engine.tasks import run_list_resync
 
-from .sync.helpers import hs_create
+from .sync.conftest import counted_run
+from .sync.helpers import handles_mapped_after_they_synced, hs_contacts, hs_create, hs_list
+from .sync.test_contacts_inclusion_list import SYNC_FLAG
 
 pytestmark = pytest.mark.django_db
-
-SYNC_FLAG = {
-    "filterBranchType": "OR",
-    "filterBranches": [
-        {
-            "filterBranchType": "AND",
-            "filters": [
-                {
-                    "filterType": "PROPERTY",
-                    "property": "jobtitle",
-                    "operation": {"operationType": "STRING", "operator": "CONTAINS",
-                                  "values": ["sync"]},
-                }
-            ],
-        }
-    ],
-}  # fmt: skip
 
 
 def run(integration, object_name: str = "contacts"):
     """One cycle of the pair, with the Salesforce calls it made (``run.salesforce_calls``)."""
-    before = ApiCall.objects.filter(integration=integration, system=System.SALESFORCE).count()
-    done = sync_cycle_run(integration=integration, object_name=object_name)
-    assert done.status == "succeeded", done.message
-    done.salesforce_calls = (
-        ApiCall.objects.filter(integration=integration, system=System.SALESFORCE).count() - before
-    )
+    done = counted_run(integration, object_name)
+    done.salesforce_calls = done.calls[System.SALESFORCE]
     return done
-
-
-def hs_list(emulators, name: str, record_ids, object_type: str = "contacts") -> str:
-    """A static (MANUAL) HubSpot list of ``record_ids``, made as an admin would in HubSpot."""
-    made = emulators.hubspot.app.run_action(
-        "create_list",
-        list_name=name,
-        object_type=object_type,
-        record_ids=[str(i) for i in record_ids],
-    )
-    return str(made["listId"])
 
 
 def hubspot_calls(integration, since: int = 0) -> list[str]:
@@ -130,15 +98,7 @@ def test_a_lists_resync_backfills_a_new_mapping_into_salesforce(
     object_settings_update(
         integration=integration, object_name="contacts", changes={"inclusion_list_id": None}
     )
-    advance_clocks(emulators, 600)  # quiet minutes: past the cursors' overlap
-    run(integration)
-    mapping_create(
-        integration=integration,
-        object_name="contacts",
-        hubspot_property="twitterhandle",
-        salesforce_field="Description",
-    )
-    run(integration)
+    handles_mapped_after_they_synced(integration, emulators)
     assert leads(sf_person, "p0@backfill.example")[0]["Description"] is None  # not retroactive
     assert leads(sf_person, "out@backfill.example") == []  # no change read sees it again
     list_id = hs_list(emulators, "Backfill Description", [*people, outsider, nameless])
@@ -197,12 +157,7 @@ def test_members_are_read_page_by_page_and_stored_in_bulk(
     queued for a member is kept as one."""
     integration = connected
     object_sync_get_or_create(integration=integration, object_name="contacts")
-    ids = [
-        emulators.hubspot.app.run_action(
-            "create", object_type="contacts", properties={"email": f"m{i}@bulk.example"}
-        )["id"]
-        for i in range(600)
-    ]
+    ids = hs_contacts(emulators, 600, email="m{i}@bulk.example")
     list_id = hs_list(emulators, "Six hundred", ids)
     services.record_resync(
         integration=integration, object_name="contacts", record_key=f"hubspot:{ids[0]}"
@@ -224,12 +179,7 @@ def test_a_worker_that_dies_leaves_a_job_the_next_one_goes_on_with(connected, em
     record twice. Meanwhile a second confirm of the list is refused, without a HubSpot call."""
     integration = connected
     object_sync_get_or_create(integration=integration, object_name="contacts")
-    ids = [
-        emulators.hubspot.app.run_action(
-            "create", object_type="contacts", properties={"email": f"k{i}@killed.example"}
-        )["id"]
-        for i in range(600)
-    ]
+    ids = hs_contacts(emulators, 600, email="k{i}@killed.example")
     list_id = hs_list(emulators, "Killed midway", ids)
     outcome = confirm(integration, list_id)
     job = list_resync_run(job=outcome.job, stop_after_pages=1)  # killed after its first page
@@ -291,12 +241,7 @@ def test_a_list_that_grows_past_the_cap_as_it_is_read_stops_saying_so(
     object_sync_get_or_create(integration=integration, object_name="contacts")
 
     def people(n: int, start: int = 0) -> list[str]:
-        return [
-            emulators.hubspot.app.run_action(
-                "create", object_type="contacts", properties={"email": f"g{i}@grow.example"}
-            )["id"]
-            for i in range(start, start + n)
-        ]
+        return hs_contacts(emulators, n, start=start, email="g{i}@grow.example")
 
     list_id = hs_list(emulators, "Growing", people(600))
     monkeypatch.setattr(services, "LIST_RESYNC_MAX", 600)
@@ -325,12 +270,7 @@ def test_a_list_that_grows_past_the_cap_as_it_is_read_stops_saying_so(
 def test_what_a_list_resync_refuses(connected, emulators, hs_person, monkeypatch):
     integration = connected
     object_sync_get_or_create(integration=integration, object_name="contacts")
-    contacts = [
-        emulators.hubspot.app.run_action(
-            "create", object_type="contacts", properties={"email": f"r{i}@refused.example"}
-        )["id"]
-        for i in range(3)
-    ]
+    contacts = hs_contacts(emulators, 3, email="r{i}@refused.example")
     company = emulators.hubspot.app.run_action(
         "create", object_type="companies", properties={"name": "Acme"}
     )["id"]
@@ -409,27 +349,12 @@ def test_the_cost_it_confirms_is_an_upper_bound_for_a_large_backfill(
     object_sync_get_or_create(integration=integration, object_name="contacts")
 
     def people(prefix: str, count: int) -> list[str]:
-        return [
-            emulators.hubspot.app.run_action(
-                "create",
-                object_type="contacts",
-                properties={"email": f"{prefix}{i}@cost.example", "lastname": f"L{i}",
-                            "company": "Acme", "twitterhandle": f"@{prefix}{i}"},
-            )["id"]
-            for i in range(count)
-        ]  # fmt: skip
+        return hs_contacts(emulators, count, email=prefix + "{i}@cost.example", lastname="L{i}",
+                           company="Acme", twitterhandle="@" + prefix + "{i}")  # fmt: skip
 
     linked = people("l", 900)
     run(integration)
-    advance_clocks(emulators, 600)
-    run(integration)
-    mapping_create(
-        integration=integration,
-        object_name="contacts",
-        hubspot_property="twitterhandle",
-        salesforce_field="Description",
-    )
-    run(integration)
+    handles_mapped_after_they_synced(integration, emulators)
     newcomers = people("n", 300)
     list_id = hs_list(emulators, "Cost", [*linked, *newcomers])
 

@@ -10,13 +10,12 @@ import pytest
 from hubspot.crm.deals import SimplePublicObjectInput as DealInput
 
 from sync_engine.models import RecordLink
-from sync_engine.services import object_settings_update, object_sync_get_or_create
 from sync_engine.sync.companies import KEY_PROPERTY
 
 from . import engine_harness
 from .conftest import connect_to_emulators
 from .sync.conftest import Companies
-from .sync.helpers import deal_sync_on
+from .sync.helpers import company_sync_on, deal_sync_on
 
 pytestmark = pytest.mark.django_db
 
@@ -26,14 +25,8 @@ def companies(emulators):
     """A sandbox connected as ``manage.py connect --sandbox`` does, companies and contacts
     syncing (a contact creates a Salesforce contact)."""
     integration = connect_to_emulators(emulators, salesforce_sandbox=True)
+    company_sync_on(integration, emulators)
     engine_harness.unthrottle(emulators)
-    object_sync_get_or_create(integration=integration, object_name="contacts")
-    object_settings_update(
-        integration=integration, object_name="companies", changes={}, enabled=True
-    )
-    object_settings_update(
-        integration=integration, object_name="contacts", changes={"hubspot_creates": "contact"}
-    )
     return Cycles(integration, emulators)
 
 
@@ -54,6 +47,17 @@ def account_with_contact(sf, name: str, email: str) -> tuple[str, str]:
     account = sf.Account.create({"Name": name})["id"]
     contact = sf.Contact.create({"LastName": "Lovelace", "Email": email, "AccountId": account})
     return account, contact["id"]
+
+
+BIG_DEAL = {"StageName": "Prospecting", "CloseDate": "2026-12-31", "Name": "Big Deal"}
+
+
+def synced_opportunity(companies, emulators, sf) -> tuple[str, str]:
+    """Deal sync on, and an opportunity synced to its deal: (opportunity, deal)."""
+    deal_sync_on(companies.integration, emulators)
+    opportunity = sf.Opportunity.create(BIG_DEAL)["id"]
+    companies.all_pairs()
+    return opportunity, RecordLink.objects.get(object="deals", salesforce_id=opportunity).hubspot_id
 
 
 def test_a_sandbox_whose_records_have_new_ids_relinks_the_companies(
@@ -110,15 +114,11 @@ def test_deals_come_again_beside_the_old_ones_which_stay_out_of_salesforce(
     """What the confirmation says of deals: matched by the opportunity's id only, a new
     sandbox's opportunity with another id makes a new deal; the old deal stays in HubSpot,
     synced no more, and is not sent to the new sandbox as an opportunity."""
-    deal_sync_on(companies.integration, emulators)
-    deal = {"StageName": "Prospecting", "CloseDate": "2026-12-31", "Name": "Big Deal"}
-    old = sf_person.Opportunity.create(deal)["id"]
-    companies.all_pairs()
-    old_deal = RecordLink.objects.get(object="deals", salesforce_id=old).hubspot_id
+    old, old_deal = synced_opportunity(companies, emulators, sf_person)
 
     emulators.salesforce.app.run_action("new_org_id")
     sf_person.Opportunity.delete(old)
-    new = sf_person.Opportunity.create(deal)["id"]
+    new = sf_person.Opportunity.create(BIG_DEAL)["id"]
     connect_to_emulators(emulators, salesforce_sandbox=True, new_sandbox=True)
     hs_person.crm.deals.basic_api.update(old_deal, DealInput(properties={"amount": "5"}))
     companies.all_pairs()
@@ -136,11 +136,7 @@ def test_deals_come_again_beside_the_old_ones_which_stay_out_of_salesforce(
 def test_a_deal_whose_opportunity_kept_its_id_finds_it_again(
     companies, sf_person, hs_person, emulators
 ):
-    deal_sync_on(companies.integration, emulators)
-    deal = {"StageName": "Prospecting", "CloseDate": "2026-12-31", "Name": "Big Deal"}
-    opportunity = sf_person.Opportunity.create(deal)["id"]
-    companies.all_pairs()
-    deal_id = RecordLink.objects.get(object="deals", salesforce_id=opportunity).hubspot_id
+    opportunity, deal_id = synced_opportunity(companies, emulators, sf_person)
 
     emulators.salesforce.app.run_action("new_org_id")
     connect_to_emulators(emulators, salesforce_sandbox=True, new_sandbox=True)

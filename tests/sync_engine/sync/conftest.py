@@ -9,7 +9,7 @@ from sync_engine.services import object_settings_update, object_sync_get_or_crea
 from sync_engine.sync.cycle import sync_cycle_run, sync_cycles_run
 from sync_engine.sync.pipelines import DEFAULT_LABEL, synced_pipelines
 
-from .helpers import deal_sync_on, ticket_sync_on
+from .helpers import company_sync_on, deal_sync_on, ticket_sync_on
 
 
 @pytest.fixture
@@ -22,22 +22,27 @@ def integration(sf_connection, hs_connection, emulators):
     return integration
 
 
+def counted_run(integration, object_name: str, **kwargs):
+    """One cycle of the pair, which must succeed; the run carries the calls it made per
+    system (``run.calls``)."""
+    before = {
+        s: ApiCall.objects.filter(integration=integration, system=s).count() for s in System.values
+    }
+    run = sync_cycle_run(integration=integration, object_name=object_name, **kwargs)
+    assert run.status == "succeeded", run.message
+    run.calls = {
+        s: ApiCall.objects.filter(integration=integration, system=s).count() - before[s]
+        for s in System.values
+    }
+    return run
+
+
 class Cycle:
     def __init__(self, integration):
         self.integration = integration
 
     def __call__(self, trigger: str = "manual"):
-        before = {
-            s: ApiCall.objects.filter(integration=self.integration, system=s).count()
-            for s in System.values
-        }
-        run = sync_cycle_run(integration=self.integration, object_name="contacts", trigger=trigger)
-        assert run.status == "succeeded", run.message
-        run.calls = {
-            s: ApiCall.objects.filter(integration=self.integration, system=s).count() - before[s]
-            for s in System.values
-        }
-        return run
+        return counted_run(self.integration, "contacts", trigger=trigger)
 
     def settings(self, **changes):
         object_settings_update(
@@ -65,19 +70,7 @@ class PairCycles:
         self.emulators = emulators
 
     def __call__(self, object_name: str = ""):
-        before = {
-            s: ApiCall.objects.filter(integration=self.integration, system=s).count()
-            for s in System.values
-        }
-        run = sync_cycle_run(
-            integration=self.integration, object_name=object_name or self.object_name
-        )
-        assert run.status == "succeeded", run.message
-        run.calls = {
-            s: ApiCall.objects.filter(integration=self.integration, system=s).count() - before[s]
-            for s in System.values
-        }
-        return run
+        return counted_run(self.integration, object_name or self.object_name)
 
     def settings(self, **changes):
         object_settings_update(
@@ -146,16 +139,7 @@ class Tickets(PairCycles):
 
 @pytest.fixture
 def companies(integration, emulators):
-    # A company cycle searches twice (companies, contacts' primary company) and the tests run
-    # cycles back to back: HubSpot's 5 searches a second would make every test wait 10 s.
-    emulators.hubspot.app.configure_budget(search_per_second=1000)
-    object_sync_get_or_create(integration=integration, object_name="contacts")
-    object_settings_update(
-        integration=integration, object_name="companies", changes={}, enabled=True
-    )
-    object_settings_update(
-        integration=integration, object_name="contacts", changes={"hubspot_creates": "contact"}
-    )
+    company_sync_on(integration, emulators)
     return Companies(integration, emulators)
 
 

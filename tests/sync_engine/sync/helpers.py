@@ -27,6 +27,53 @@ def hs_emails(hs) -> list[str]:
         after = page.paging.next.after
 
 
+def hs_contacts(emulators, count: int, *, start: int = 0, **properties) -> list[str]:
+    """``count`` HubSpot contacts made at once in the emulator (``properties`` are formats of
+    the contact's number ``i``, from ``start``): their ids."""
+    return [
+        emulators.hubspot.app.run_action(
+            "create",
+            object_type="contacts",
+            properties={name: value.format(i=i) for name, value in properties.items()},
+        )["id"]
+        for i in range(start, start + count)
+    ]
+
+
+def hs_list(emulators, name: str, record_ids, object_type: str = "contacts") -> str:
+    """A static (MANUAL) HubSpot list of ``record_ids``, made as an admin would in HubSpot."""
+    made = emulators.hubspot.app.run_action(
+        "create_list",
+        list_name=name,
+        object_type=object_type,
+        record_ids=[str(i) for i in record_ids],
+    )
+    return str(made["listId"])
+
+
+def handles_mapped_after_they_synced(integration, emulators) -> None:
+    """Quiet minutes (past the cursors' overlap), then HubSpot's Twitter handle mapped to the
+    lead's Description, with a contact cycle on each side: the people synced before the
+    mapping was made, which sends nothing until they change."""
+    from emulators.testing import advance_clocks
+    from sync_engine.services import mapping_create
+    from sync_engine.sync.cycle import sync_cycle_run
+
+    def cycle() -> None:
+        run = sync_cycle_run(integration=integration, object_name="contacts")
+        assert run.status == "succeeded", run.message
+
+    advance_clocks(emulators, 600)
+    cycle()
+    mapping_create(
+        integration=integration,
+        object_name="contacts",
+        hubspot_property="twitterhandle",
+        salesforce_field="Description",
+    )
+    cycle()
+
+
 def new_lead(sf, **fields) -> str:
     return sf.Lead.create({"LastName": "Doe", "Company": "Acme", **fields})["id"]
 
@@ -83,6 +130,22 @@ def crash_on_creates(monkeypatch):
 
     monkeypatch.setattr(ActivitySync, "commit_items", crash)
     return lambda: monkeypatch.setattr(ActivitySync, "commit_items", original)
+
+
+def company_sync_on(integration, emulators) -> None:
+    """Company sync on, with contacts (a HubSpot contact creates a Salesforce contact), and
+    HubSpot's search limit lifted: a company cycle searches twice (companies, contacts'
+    primary company), and back-to-back cycles at 5 searches a second would wait 10 s."""
+    from sync_engine.services import object_settings_update, object_sync_get_or_create
+
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+    object_settings_update(
+        integration=integration, object_name="companies", changes={}, enabled=True
+    )
+    object_settings_update(
+        integration=integration, object_name="contacts", changes={"hubspot_creates": "contact"}
+    )
 
 
 def deal_sync_on(integration, emulators) -> None:

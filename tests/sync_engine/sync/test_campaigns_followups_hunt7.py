@@ -89,17 +89,24 @@ def test_a_campaigns_retry_refused_again_waits_longer(
 
 
 # --- nothing kept for people who never link -------------------------------------------------
+def unlinked_members(cycle, sf_person, name: str, *emails: str) -> list[str]:
+    """New leads (``emails``) in campaign ``name``, read by a cycle that links none of them
+    (Salesforce's *Create or update* off): their ids."""
+    cycle()
+    cycle.settings(salesforce_create_update="nothing")
+    fair = campaign(sf_person, name)
+    people = [new_lead(sf_person, Email=email) for email in emails]
+    for person in people:
+        join(sf_person, fair, LeadId=person)
+    cycle()
+    return people
+
+
 def test_people_never_linked_leave_nothing_behind_and_a_late_link_still_gets_its_campaigns(
     cycle, integration, emulators, sf_person, hs_person
 ):
-    cycle()
-    cycle.settings(salesforce_create_update="nothing")
-    fair = campaign(sf_person, "Job Fair")
-    never = [new_lead(sf_person, Email=f"never{i}@example.com") for i in range(3)]
-    late = new_lead(sf_person, Email="late@example.com")
-    for person in [*never, late]:
-        join(sf_person, fair, LeadId=person)
-    cycle()
+    emails = [f"never{i}@example.com" for i in range(3)]
+    *never, late = unlinked_members(cycle, sf_person, "Job Fair", *emails, "late@example.com")
     # No cursor row keeps the unlinked people (it would grow with every one never linked);
     # the change streams' own rows keep only their read window's versions.
     kept = " ".join(
@@ -121,13 +128,9 @@ def test_people_never_linked_leave_nothing_behind_and_a_late_link_still_gets_its
 def test_contacts_linked_in_a_cycle_are_looked_up_in_one_read(
     cycle, integration, emulators, sf_person, hs_person
 ):
-    cycle()
-    cycle.settings(salesforce_create_update="nothing")
-    fair = campaign(sf_person, "Open Day")
-    people = [new_lead(sf_person, Email=f"batch{i}@example.com") for i in range(5)]
-    for person in people:
-        join(sf_person, fair, LeadId=person)
-    cycle()
+    people = unlinked_members(
+        cycle, sf_person, "Open Day", *(f"batch{i}@example.com" for i in range(5))
+    )
     cycle.settings(salesforce_create_update="create_or_update")
     for person in people:
         sf_person.Lead.update(person, {"Title": "VP"})

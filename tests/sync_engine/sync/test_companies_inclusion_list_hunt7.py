@@ -16,37 +16,30 @@ from sync_engine.services import object_settings_update
 
 from .helpers import hs_create
 from .test_companies import hs_company, hs_company_get
+from .test_contacts_inclusion_list import SYNC_FLAG as CONTACTS_FLAG
 
-SYNC_FLAG = {
-    "filterBranchType": "OR",
-    "filterBranches": [
-        {
-            "filterBranchType": "AND",
-            "filters": [
-                {
-                    "filterType": "PROPERTY",
-                    "property": "linkedinbio",
-                    "operation": {
-                        "operationType": "STRING",
-                        "operator": "CONTAINS",
-                        "values": ["sync"],
-                    },
-                }
-            ],
-        }
-    ],
-}
+
+def linkedinbio_contains(word: str) -> dict:
+    """The contacts' list filter (job title contains …) on the companies' ``linkedinbio``
+    (companies have no job title): the companies whose bio contains ``word``."""
+    branch = copy.deepcopy(CONTACTS_FLAG)
+    condition = branch["filterBranches"][0]["filters"][0]
+    condition["property"] = "linkedinbio"
+    condition["operation"]["values"] = [word]
+    return branch
 
 
 def company_list(emulators, name: str = "Companies to Salesforce") -> str:
-    return active_list(emulators, name, object_type="companies", filter_branch=SYNC_FLAG)
+    return active_list(
+        emulators, name, object_type="companies", filter_branch=linkedinbio_contains("sync")
+    )
 
 
 def widen(hs, list_id: str, word: str) -> None:
     """Someone changes the active list's filter in HubSpot: companies enter it unedited."""
-    branch = copy.deepcopy(SYNC_FLAG)
-    branch["filterBranches"][0]["filters"][0]["operation"]["values"] = [word]
-    hs.crm.lists.lists_api.update_list_filters(list_id, {"filterBranch": branch})
+    hs.crm.lists.lists_api.update_list_filters(
+        list_id, {"filterBranch": linkedinbio_contains(word)}
+    )
 
 
 def hs_company_update(hs, company_id: str, **properties) -> None:

@@ -47,6 +47,20 @@ def company_synced(deals, integration, company: str) -> str:
     return RecordLink.objects.get(object="companies", hubspot_id=company).salesforce_id
 
 
+def opportunity_waiting_for_its_accounts_company(deals, sf_person):
+    """A synced opportunity moved onto a new account, whose company doesn't exist yet: its
+    *Waiting for account to sync* error. (opportunity, deal, account, the error)."""
+    opportunity = test_deals.new_opportunity(sf_person, Name="Waits for company")
+    deals.all()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    later = sf_person.Account.create({"Name": "Later Inc"})["id"]
+    sf_person.Opportunity.update(opportunity, {"AccountId": later})
+    assert deals().counts["waiting_for_account"] == 1
+    waiting = open_errors().get()
+    assert waiting.record_key == f"salesforce:{opportunity}"
+    return opportunity, deal, later, waiting
+
+
 def test_a_waiting_deal_moved_out_of_the_synced_pipelines_ends_its_wait_once(
     with_companies, integration, sf_person, hs_person
 ):
@@ -143,14 +157,9 @@ def test_a_deal_deleted_while_waiting_for_its_accounts_company_is_not_made_again
     with_companies, integration, sf_person, hs_person
 ):
     deals = with_companies
-    opportunity = test_deals.new_opportunity(sf_person, Name="Waits for company")
-    deals.all()
-    deal = deals.link(salesforce_id=opportunity).hubspot_id
-    later = sf_person.Account.create({"Name": "Later Inc"})["id"]
-    sf_person.Opportunity.update(opportunity, {"AccountId": later})
-    assert deals().counts["waiting_for_account"] == 1
-    waiting = open_errors().get()
-    assert waiting.record_key == f"salesforce:{opportunity}"
+    opportunity, deal, later, waiting = opportunity_waiting_for_its_accounts_company(
+        deals, sf_person
+    )
     hs_person.crm.deals.basic_api.archive(deal)
     due_now(waiting)
     deals()
@@ -167,14 +176,9 @@ def test_an_opportunity_waiting_for_its_accounts_company_ends_its_wait_when_the_
     with_companies, integration, sf_person, hs_person
 ):
     deals = with_companies
-    opportunity = test_deals.new_opportunity(sf_person, Name="Waits for company")
-    deals.all()
-    deal = deals.link(salesforce_id=opportunity).hubspot_id
-    later = sf_person.Account.create({"Name": "Later Inc"})["id"]
-    sf_person.Opportunity.update(opportunity, {"AccountId": later})
-    deals()
-    waiting = open_errors().get()
-    assert waiting.record_key == f"salesforce:{opportunity}"
+    opportunity, deal, later, waiting = opportunity_waiting_for_its_accounts_company(
+        deals, sf_person
+    )
     hs_deal_update(hs_person, deal, pipeline="default", dealstage="appointmentscheduled")
     run = deals()
     assert run.counts["skipped_unsynced_pipeline"] == 1

@@ -22,6 +22,24 @@ def open_errors(contact: str) -> list[SyncError]:
     return list(SyncError.objects.filter(resolved_at__isnull=True, record_key=f"hubspot:{contact}"))
 
 
+def synced_leads(cycle, sf, hs, country: str, typed: dict[str, str], lastname: str):
+    """New HubSpot contacts in ``country``, one per email with the state typed for it, synced
+    in one cycle: (their ids, their new leads), by email."""
+    ids = {
+        email: hs_create(
+            hs, email=email, lastname=lastname, company="X", country=country, state=state
+        )
+        for email, state in typed.items()
+    }
+    run = cycle()
+    assert run.counts["created_in_salesforce"] == len(typed), run.counts
+    leads = {
+        email: sf.Lead.get(cycle.link(hubspot_id=contact).salesforce_id)
+        for email, contact in ids.items()
+    }
+    return ids, leads
+
+
 @pytest.fixture
 def picklists(emulators):
     emulators.salesforce.app.run_action("enable_state_country_picklists", enabled=True)
@@ -69,18 +87,7 @@ def test_chinese_provinces_as_iso_writes_them_reach_salesforces_names(
         "canton@example.com": "CN-GD",
         "hohhot@example.com": "Inner Mongolia",
     }
-    ids = {
-        email: hs_create(
-            hs_person, email=email, lastname="Li", company="X", country="China", state=state
-        )
-        for email, state in typed.items()
-    }
-    run = cycle()
-    assert run.counts["created_in_salesforce"] == len(typed), run.counts
-    leads = {
-        email: sf_person.Lead.get(cycle.link(hubspot_id=contact).salesforce_id)
-        for email, contact in ids.items()
-    }
+    ids, leads = synced_leads(cycle, sf_person, hs_person, "China", typed, "Li")
     assert {e: (lead["CountryCode"], lead["State"]) for e, lead in leads.items()} == {
         "jilin@example.com": ("CN", "Jilin"),
         "beijing@example.com": ("CN", "Beijing"),
@@ -121,18 +128,8 @@ def test_mexican_states_by_isos_three_letter_codes_reach_salesforce(
         "mty@example.com": "MX-NLE",
         "toluca@example.com": "MEX",
     }
-    ids = {
-        email: hs_create(
-            hs_person, email=email, lastname="G", company="X", country="Mexico", state=state
-        )
-        for email, state in typed.items()
-    }
-    run = cycle()
-    assert run.counts["created_in_salesforce"] == len(typed), run.counts
-    states = {
-        email: sf_person.Lead.get(cycle.link(hubspot_id=contact).salesforce_id)["StateCode"]
-        for email, contact in ids.items()
-    }
+    _, leads = synced_leads(cycle, sf_person, hs_person, "Mexico", typed, "G")
+    states = {email: lead["StateCode"] for email, lead in leads.items()}
     assert states == {
         "cdmx@example.com": "DF",
         "gdl@example.com": "JA",

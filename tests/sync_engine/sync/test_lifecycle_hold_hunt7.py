@@ -13,7 +13,13 @@ from sync_engine.sync.cycle import PART_NOT_ACCESSIBLE, sync_cycle_run, sync_cyc
 
 from .helpers import due_now, hs_get, new_lead
 from .test_contacts_lifecycle import opportunity, stage
-from .test_object_permission_hunt7 import access_back, cards, no_read
+from .test_object_permission_hunt7 import (
+    access_back,
+    campaign_access_back,
+    cards,
+    lead_in_a_campaign_once_campaign_members_are_unreadable,
+    no_read,
+)
 
 
 def object_errors(integration):
@@ -74,11 +80,9 @@ def test_contacts_sync_on_without_opportunity_access_and_stages_catch_up_after(
 def test_without_campaign_access_contacts_sync_on_and_campaigns_catch_up_after(
     cycle, integration, emulators, sf_person, hs_person
 ):
-    spring = sf_person.Campaign.create({"Name": "Spring Webinar", "IsActive": True})["id"]
-    cycle()
-    no_read(emulators, "CampaignMember")
-    lead = new_lead(sf_person, Email="no.campaigns@example.com", LastName="Unseen")
-    sf_person.CampaignMember.create({"CampaignId": spring, "LeadId": lead})
+    lead = lead_in_a_campaign_once_campaign_members_are_unreadable(
+        cycle, emulators, sf_person, Email="no.campaigns@example.com", LastName="Unseen"
+    )
     run = sync_cycle_run(integration=integration, object_name="contacts")
     assert run.status == "succeeded", run.message
     hs_lead = cycle.link(salesforce_id=lead).hubspot_id
@@ -91,14 +95,7 @@ def test_without_campaign_access_contacts_sync_on_and_campaigns_catch_up_after(
     assert run.status == "succeeded" and run.salesforce_calls == 1, run.message
     assert object_errors(integration).get().attempts == 1
 
-    access_back(emulators, "CampaignMember")
-    due_now(object_errors(integration).get())
-    run = sync_cycle_run(integration=integration, object_name="contacts")
-    assert run.status == "succeeded", run.message
-    assert not object_errors(integration).exists()
-    assert hs_get(hs_person, hs_lead, "salesforce_campaigns")["salesforce_campaigns"] == (
-        "Spring Webinar"
-    )
+    campaign_access_back(integration, emulators, hs_person, hs_lead)
 
 
 def test_with_deal_sync_on_too_deals_stop_and_contacts_go_on(

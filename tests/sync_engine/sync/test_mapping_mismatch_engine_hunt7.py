@@ -31,6 +31,25 @@ def retype_field(emulators, sobject: str, field: str, new_type: str) -> None:
     app._caches_changed()
 
 
+def probe_mapped(integration, emulators, hs, sf_type: str, hs_type: str, field_type: str):
+    """A custom field ``Probe__c`` (``sf_type``) on leads and contacts and a HubSpot property
+    ``probe`` (``hs_type``, ``field_type``), read (Refresh) and mapped two-way."""
+    for sobject in ("Lead", "Contact"):
+        emulators.salesforce.app.run_action(
+            "add_field", object=sobject, field="Probe", type=sf_type, label="Probe"
+        )
+    hs.crm.properties.core_api.create(
+        "contacts",
+        PropertyCreate(name="probe", label="Probe", type=hs_type, field_type=field_type,
+                       group_name="contactinformation"),
+    )  # fmt: skip
+    schema_refresh(integration=integration, object_name="contacts")
+    mapping_create(
+        integration=integration, object_name="contacts", hubspot_property="probe",
+        salesforce_field="Probe__c", rule="two_way",
+    )  # fmt: skip
+
+
 # HubSpot property (type, fieldType), Salesforce field type, the value both hold, then the
 # change of type: ("hubspot", type, fieldType) or ("salesforce", type); and the HubSpot edit
 # that, were the mapping kept, would reach Salesforce wrong or fail.
@@ -53,20 +72,7 @@ def contact(integration, emulators, hs_person, sf_person):
 
     def make(change: str) -> tuple[str, str]:
         (hs_type, field_type), sf_type, value, _, _ = CHANGES[change]
-        for sobject in ("Lead", "Contact"):
-            emulators.salesforce.app.run_action(
-                "add_field", object=sobject, field="Probe", type=sf_type, label="Probe"
-            )
-        hs_person.crm.properties.core_api.create(
-            "contacts",
-            PropertyCreate(name="probe", label="Probe", type=hs_type, field_type=field_type,
-                           group_name="contactinformation"),
-        )  # fmt: skip
-        schema_refresh(integration=integration, object_name="contacts")
-        mapping_create(
-            integration=integration, object_name="contacts", hubspot_property="probe",
-            salesforce_field="Probe__c", rule="two_way",
-        )  # fmt: skip
+        probe_mapped(integration, emulators, hs_person, sf_type, hs_type, field_type)
         lead = sf_person.Lead.create(
             {"LastName": "Doe", "Company": "Acme", "Email": "vip@x.example", "Probe__c": value}
         )["id"]
@@ -149,18 +155,7 @@ def test_a_salesforce_value_of_a_mismatched_mapping_stays_in_salesforce(
 def test_a_mapping_whose_type_still_fits_syncs(integration, emulators, hs_person, sf_person):
     """Text made a Text Area is no mismatch: the mapping syncs, the run says nothing of it."""
     object_sync_get_or_create(integration=integration, object_name="contacts")
-    for sobject in ("Lead", "Contact"):
-        emulators.salesforce.app.run_action("add_field", object=sobject, field="Probe")
-    hs_person.crm.properties.core_api.create(
-        "contacts",
-        PropertyCreate(name="probe", label="Probe", type="string", field_type="text",
-                       group_name="contactinformation"),
-    )  # fmt: skip
-    schema_refresh(integration=integration, object_name="contacts")
-    mapping_create(
-        integration=integration, object_name="contacts", hubspot_property="probe",
-        salesforce_field="Probe__c", rule="two_way",
-    )  # fmt: skip
+    probe_mapped(integration, emulators, hs_person, "string", "string", "text")
     for sobject in ("Lead", "Contact"):
         retype_field(emulators, sobject, "Probe__c", "textarea")
     schema_refresh(integration=integration, object_name="contacts")

@@ -17,7 +17,11 @@ from sync_engine.models import Integration, SyncError
 from sync_engine.sync.cycle import sync_cycle_run
 
 from .helpers import due_now, hs_get, new_lead
-from .test_object_permission_hunt7 import access_back, cards, no_read
+from .test_object_permission_hunt7 import (
+    campaign_access_back,
+    cards,
+    lead_in_a_campaign_once_campaign_members_are_unreadable,
+)
 
 NO_OBJECT_NAMED = "Insufficient Privileges: You do not have the level of access necessary."
 
@@ -70,12 +74,10 @@ def test_a_refusal_naming_no_object_holds_no_object_the_user_can_read(
 def test_a_refusal_naming_no_object_holds_only_the_part_whose_object_is_refused(
     cycle, integration, emulators, sf_person, hs_person
 ):
-    spring = sf_person.Campaign.create({"Name": "Spring Webinar", "IsActive": True})["id"]
-    cycle()
-    no_read(emulators, "CampaignMember")
+    lead = lead_in_a_campaign_once_campaign_members_are_unreadable(
+        cycle, emulators, sf_person, Email="part.refused@example.com", LastName="Syncs"
+    )
     refuse_composite_reads(emulators, times=1)
-    lead = new_lead(sf_person, Email="part.refused@example.com", LastName="Syncs")
-    sf_person.CampaignMember.create({"CampaignId": spring, "LeadId": lead})
 
     # The checks find CampaignMember refused, Lead and the others not: contacts sync on
     # without their campaigns.
@@ -93,11 +95,5 @@ def test_a_refusal_naming_no_object_holds_only_the_part_whose_object_is_refused(
     assert run.status == "succeeded", run.message
     assert object_errors(integration).get().attempts == 2
 
-    access_back(emulators, "CampaignMember")
-    due_now(object_errors(integration).get())
-    run = sync_cycle_run(integration=integration, object_name="contacts")
-    assert run.status == "succeeded", run.message
+    campaign_access_back(integration, emulators, hs_person, hs_lead)
     assert not object_errors(integration).exists()
-    assert hs_get(hs_person, hs_lead, "salesforce_campaigns")["salesforce_campaigns"] == (
-        "Spring Webinar"
-    )

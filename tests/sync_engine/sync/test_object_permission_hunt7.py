@@ -9,6 +9,7 @@ the next cycle, makes no card unless that retry fails too (docs/sync-engine.md).
 
 from __future__ import annotations
 
+import pytest
 from hubspot.crm.contacts import SimplePublicObjectInput
 
 from integration_admin.labels import ENGINE_MESSAGE_LABELS, engine_message, error_text
@@ -23,7 +24,7 @@ from sync_engine.services import (
 from sync_engine.sync.cycle import OBJECT_NOT_ACCESSIBLE, sync_cycle_run, sync_cycles_run
 
 from ..conftest import SF_TOKEN
-from .helpers import due_now
+from .helpers import due_now, hs_get, new_lead
 from .test_custom_objects import Projects, set_up
 from .test_deals import hs_deal_ids, new_opportunity
 
@@ -55,6 +56,28 @@ def access_back(emulators, sobject: str) -> None:
     emulators.salesforce.app.run_action(
         "set_record_access", access="all", object=sobject, token=SF_TOKEN
     )
+
+
+def lead_in_a_campaign_once_campaign_members_are_unreadable(cycle, emulators, sf, **fields):
+    """After a first cycle, the integration user loses Read on CampaignMember, and a new lead
+    (``fields``) joins the active campaign "Spring Webinar": the lead's id."""
+    spring = sf.Campaign.create({"Name": "Spring Webinar", "IsActive": True})["id"]
+    cycle()
+    no_read(emulators, "CampaignMember")
+    lead = new_lead(sf, **fields)
+    sf.CampaignMember.create({"CampaignId": spring, "LeadId": lead})
+    return lead
+
+
+def campaign_access_back(integration, emulators, hs, contact: str) -> None:
+    """Read on CampaignMember given back: the contacts' check, due, ends the hold, and the
+    lead's campaign reaches its HubSpot ``contact``."""
+    access_back(emulators, "CampaignMember")
+    due_now(object_errors(integration, "contacts").get())
+    run = sync_cycle_run(integration=integration, object_name="contacts")
+    assert run.status == "succeeded", run.message
+    assert not object_errors(integration, "contacts").exists()
+    assert hs_get(hs, contact, "salesforce_campaigns")["salesforce_campaigns"] == ("Spring Webinar")
 
 
 def by_pair(runs) -> dict:
@@ -206,22 +229,21 @@ def test_a_request_refused_for_a_whole_object_stops_that_pair_not_the_integratio
     assert contacts.status == "succeeded", contacts.message
 
 
-def test_a_write_refused_for_the_object_is_an_object_permission_error_not_a_sharing_one():
+@pytest.mark.parametrize(
+    ("message", "key"),
+    [
+        ("entity type cannot be updated: Opportunity", "object_permission"),
+        ("insufficient access rights on object id", "insufficient_access"),
+    ],
+)
+def test_a_write_refused_for_the_object_is_an_object_permission_error_not_a_sharing_one(
+    message, key
+):
     """Salesforce says when a record's refusal is about the whole object, not its sharing."""
     refused = classify(
-        system="salesforce",
-        status=400,
-        code="INSUFFICIENT_ACCESS_OR_READONLY",
-        message="entity type cannot be updated: Opportunity",
+        system="salesforce", status=400, code="INSUFFICIENT_ACCESS_OR_READONLY", message=message
     )
-    assert refused.key == "object_permission"
-    sharing = classify(
-        system="salesforce",
-        status=400,
-        code="INSUFFICIENT_ACCESS_OR_READONLY",
-        message="insufficient access rights on object id",
-    )
-    assert sharing.key == "insufficient_access"
+    assert refused.key == key
 
 
 # --- B: a transient error shows only once it keeps failing ---------------------------------

@@ -7,8 +7,11 @@ from __future__ import annotations
 from sync_engine.models import RecordLink, SyncError
 from sync_engine.services import record_resync
 
-from .helpers import hs_emails, hs_get, new_lead
-from .test_contacts_deletes_merges import merged_while_salesforce_is_read
+from .helpers import hs_emails, hs_get
+from .test_contacts_deletes_merges import (
+    merged_while_salesforce_is_read,
+    two_people_merged_in_hubspot,
+)
 from .test_retry_recreate_hunt7 import refuse_update, refused_then_deleted
 from .test_tickets import associated, ticket, ticket_ids
 
@@ -51,25 +54,27 @@ def test_a_ticket_deleted_while_its_case_waits_is_made_again_with_its_contact(
 
 
 # --- contacts: merged in HubSpot into another person's contact ---------------------------------
-def lead_whose_contact_was_merged_while_its_error_waited(cycle, emulators, sf_person):
-    """Two synced leads; the second's edit was refused by HubSpot, and while its error
-    waited its contact was merged into the first's (the survivor, which stays the first
-    lead's). ``(keep, gone, survivor, error)``."""
-    keep = new_lead(sf_person, Email="keep@example.com", LastName="Keep")
-    gone = new_lead(sf_person, Email="gone@example.com", LastName="Gone")
-    cycle()
-    survivor = cycle.link(salesforce_id=keep).hubspot_id
-    merged = cycle.link(salesforce_id=gone).hubspot_id
+def two_leads_with_a_refused_edit(cycle, emulators, sf_person, change: dict):
+    """Two synced leads; the second's edit (``change``) was refused by HubSpot, and its error
+    waits. ``(keep, gone, survivor, merge)``: ``merge`` merges the second's contact into the
+    first's (the survivor, which stays the first lead's)."""
+    keep, gone, survivor, merge = two_people_merged_in_hubspot(cycle, emulators, sf_person)
     refuse_update(emulators, "contacts")
-    sf_person.Lead.update(gone, {"Title": "Head of Buying"})
+    sf_person.Lead.update(gone, change)
     cycle()
-    error = refused_then_deleted(
-        "contacts",
-        lambda: emulators.hubspot.app.run_action(
-            "merge", object_type="contacts", primary_id=survivor, merged_id=merged
-        ),
-    )
-    return keep, gone, survivor, error
+    return keep, gone, survivor, merge
+
+
+def retry_made_no_contact(cycle, hs_person, gone: str, error) -> None:
+    """The retry's cycle makes no contact for lead ``gone``, keeps no link for it, and ends
+    its refused edit's ``error`` as gone from HubSpot: the survivor alone is left."""
+    run = cycle()
+    assert not run.counts.get("created_in_hubspot"), run.counts
+    assert hs_emails(hs_person) == ["keep@example.com"]
+    assert not RecordLink.objects.filter(salesforce_id=gone).exists()
+    error.refresh_from_db()
+    assert error.ended_because == SyncError.EndedBecause.GONE_FROM_HUBSPOT
+    assert not open_errors("contacts").exists()
 
 
 def test_a_retry_does_not_make_a_contact_merged_into_another_persons_again(
@@ -79,9 +84,10 @@ def test_a_retry_does_not_make_a_contact_merged_into_another_persons_again(
     spec §6.2): the survivor stays the other person's, and holds the person's email, which
     the person's *Email already in use* error says. The refused edit's error is about a
     contact that is gone: it ends, and its retry doesn't linger nightly."""
-    keep, gone, survivor, error = lead_whose_contact_was_merged_while_its_error_waited(
-        cycle, emulators, sf_person
+    keep, gone, survivor, merge = two_leads_with_a_refused_edit(
+        cycle, emulators, sf_person, {"Title": "Head of Buying"}
     )
+    error = refused_then_deleted("contacts", merge)
     run = cycle()
     assert not run.counts.get("created_in_hubspot"), run.counts
     assert hs_person.crm.contacts.basic_api.get_page(limit=100).results[0].id == survivor
@@ -109,27 +115,11 @@ def test_a_retry_makes_no_contact_for_a_person_whose_merged_contact_lacks_their_
     """The person's refused change was a new email, which the survivor doesn't hold: the
     merge still took its contact away, the retry makes none (a real change does, as after a
     delete: docs, Contacts, Merges and Deleting in HubSpot)."""
-    keep = new_lead(sf_person, Email="keep@example.com", LastName="Keep")
-    gone = new_lead(sf_person, Email="gone@example.com", LastName="Gone")
-    cycle()
-    survivor = cycle.link(salesforce_id=keep).hubspot_id
-    merged = cycle.link(salesforce_id=gone).hubspot_id
-    refuse_update(emulators, "contacts")
-    sf_person.Lead.update(gone, {"Email": "moved@example.com"})
-    cycle()
-    error = refused_then_deleted(
-        "contacts",
-        lambda: emulators.hubspot.app.run_action(
-            "merge", object_type="contacts", primary_id=survivor, merged_id=merged
-        ),
+    keep, gone, survivor, merge = two_leads_with_a_refused_edit(
+        cycle, emulators, sf_person, {"Email": "moved@example.com"}
     )
-    run = cycle()
-    assert not run.counts.get("created_in_hubspot"), run.counts
-    assert hs_emails(hs_person) == ["keep@example.com"]
-    assert not RecordLink.objects.filter(salesforce_id=gone).exists()
-    error.refresh_from_db()
-    assert error.ended_because == SyncError.EndedBecause.GONE_FROM_HUBSPOT
-    assert not open_errors("contacts").exists()
+    error = refused_then_deleted("contacts", merge)
+    retry_made_no_contact(cycle, hs_person, gone, error)
     assert not cycle().counts.get("created_in_hubspot")
 
     # The lead changes: it gets a contact of its own (the survivor stays the other lead's).
@@ -145,28 +135,12 @@ def test_a_retry_reading_the_merge_itself_makes_no_contact_either(
     """As above, with the merge landing after the cycle read HubSpot's changes: the retry
     finds the person still linked to the contact merged away (HubSpot's read answers with
     the survivor, another person's)."""
-    keep = new_lead(sf_person, Email="keep@example.com", LastName="Keep")
-    gone = new_lead(sf_person, Email="gone@example.com", LastName="Gone")
-    cycle()
-    survivor = cycle.link(salesforce_id=keep).hubspot_id
-    merged = cycle.link(salesforce_id=gone).hubspot_id
-    refuse_update(emulators, "contacts")
-    sf_person.Lead.update(gone, {"Email": "moved@example.com"})
-    cycle()
-    error = refused_then_deleted("contacts", lambda: None)
-    merged_while_salesforce_is_read(
-        monkeypatch,
-        lambda: emulators.hubspot.app.run_action(
-            "merge", object_type="contacts", primary_id=survivor, merged_id=merged
-        ),
+    keep, gone, survivor, merge = two_leads_with_a_refused_edit(
+        cycle, emulators, sf_person, {"Email": "moved@example.com"}
     )
-    run = cycle()
-    assert not run.counts.get("created_in_hubspot"), run.counts
-    assert hs_emails(hs_person) == ["keep@example.com"]
-    assert not RecordLink.objects.filter(salesforce_id=gone).exists()
-    error.refresh_from_db()
-    assert error.ended_because == SyncError.EndedBecause.GONE_FROM_HUBSPOT
-    assert not open_errors("contacts").exists()
+    error = refused_then_deleted("contacts", lambda: None)
+    merged_while_salesforce_is_read(monkeypatch, merge)
+    retry_made_no_contact(cycle, hs_person, gone, error)
     assert cycle.link(salesforce_id=keep).hubspot_id == survivor
 
 
