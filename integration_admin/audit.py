@@ -80,6 +80,7 @@ NOTE_LABELS = {
     "errors_ended": gettext_lazy("Sync errors ended"),
     "imports_stopped": gettext_lazy("Imports stopped"),
     "company_keys_emptied": gettext_lazy("Companies' old account ids emptied"),
+    "record_keys_emptied": gettext_lazy("Custom object records' old Salesforce ids emptied"),
 }
 
 

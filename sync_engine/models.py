@@ -113,6 +113,9 @@ class SalesforceConnection(models.Model):
     user_id = models.CharField("Integration user id", max_length=18, blank=True, default="")
     user_name = models.CharField("Integration user", max_length=255, blank=True, default="")
     username = models.CharField(max_length=255, blank=True, default="")
+    # Signed in at test.salesforce.com (or ``connect --sandbox``): *Connect to a new sandbox*
+    # is offered for a sandbox only.
+    sandbox = models.BooleanField(default=False)
     connected_at = models.DateTimeField(default=timezone.now)
     last_verified_at = models.DateTimeField(null=True, blank=True)
     token_refreshed_at = models.DateTimeField(null=True, blank=True)

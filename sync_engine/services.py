@@ -176,12 +176,12 @@ def integration_connect(
     the integration's links were made with (``connected_before``), unless
     ``another_account``: the links would pair records of different systems.
 
-    ``salesforce_sandbox``: the org is a sandbox (noted in the audit event: *Connect to a new
-    sandbox* is offered for sandboxes only). ``same_org`` (*Connect a different user*):
-    refuse any org but the one connected, links or not. ``new_sandbox`` (*Connect to a new
-    sandbox*): another Salesforce org is taken, and when it is one, what pointed at the old
-    org's records is reset first (``_salesforce_org_forget``). A new integration user of the
-    same org is audit-logged (``integration.user_changed``)."""
+    ``salesforce_sandbox``: the org is a sandbox (the connection's ``sandbox``, noted in the
+    audit event too: *Connect to a new sandbox* is offered for sandboxes only). ``same_org``
+    (*Connect a different user*): refuse any org but the one connected, links or not.
+    ``new_sandbox`` (*Connect to a new sandbox*): another Salesforce org is taken, and when it
+    is one, what pointed at the old org's records is reset first (``_salesforce_org_forget``).
+    A new integration user of the same org is audit-logged (``integration.user_changed``)."""
     from .connectors.hubspot import HubSpotConnector
     from .connectors.salesforce import SalesforceConnector
 
@@ -220,6 +220,7 @@ def integration_connect(
         refresh_token=salesforce_refresh_token,
         client_id=salesforce_client_id,
         client_secret=salesforce_client_secret,
+        sandbox=salesforce_sandbox,
         connected_at=now,
     )
     hubspot = HubSpotConnection(
@@ -288,7 +289,9 @@ def integration_connect(
         previous = SalesforceConnection.objects.filter(integration=integration).first()
         forgotten = _salesforce_org_forget(integration, actor=actor) if org_changed else None
         if forgotten is not None:
-            forgotten["company_keys_emptied"] = released
+            forgotten["company_keys_emptied"] = released.pop("companies", 0)
+            if released:  # custom objects' records
+                forgotten["record_keys_emptied"] = sum(released.values())
         SalesforceConnection.objects.filter(integration=integration).delete()
         HubSpotConnection.objects.filter(integration=integration).delete()
         salesforce.save()
@@ -361,27 +364,22 @@ def _salesforce_user_text(connection: SalesforceConnection) -> str:
     return name or username or connection.user_id
 
 
-def _salesforce_org_keys_release(integration: Integration, *, salesforce: Any, hubspot: Any) -> int:
+def _salesforce_org_keys_release(
+    integration: Integration, *, salesforce: Any, hubspot: Any
+) -> dict[str, int]:
     """Before a new sandbox's switch forgets the links: a linked company names its account in
     its key (and *Salesforce Account ID*), and a company whose key names another account is
     nobody's partner (``PairSync.hubspot_partners_named``), so every company would be made
     again beside itself once its account, now with another id, syncs. The key is emptied on
     the linked companies whose account the new org lacks (a copy keeps the ids: those find
     their company again by them): 1,500 ids a Salesforce call, 100 companies a HubSpot one.
-    Outside the switch's transaction, before it: a switch that dies here has reset nothing,
-    and the next one empties the keys again. Returns how many were emptied."""
-    from .sync import companies
-    from .sync.changes import salesforce_by_ids, with_retries
+    A custom pair's HubSpot records keep their Salesforce record's id in
+    ``salesforce_record_id_sync`` the same way: emptied alike, so they match again by the
+    external id's value. Outside the switch's transaction, before it: a switch that dies here
+    has reset nothing, and the next one empties the keys again. Returns how many were
+    emptied, by pair (the pairs with links only)."""
+    from .sync import companies, custom_objects
 
-    links = dict(
-        RecordLink.objects.filter(integration=integration, object="companies").values_list(
-            "salesforce_id", "hubspot_id"
-        )
-    )
-    if not links:
-        return 0
-    kept = {r["Id"] for r in salesforce_by_ids(salesforce, "Account", ["Id"], sorted(links))}
-    gone = sorted(h for s, h in links.items() if s not in kept)
     schema = SchemaCache.objects.filter(
         integration=integration, system=System.HUBSPOT, object="companies"
     ).first()
@@ -391,13 +389,58 @@ def _salesforce_org_keys_release(integration: Integration, *, salesforce: Any, h
         if isinstance(p, dict) and not p.get("readOnly")
     }
     # HubSpot's own Salesforce Account ID is read as a key too, where the sync writes it.
-    props = {companies.KEY_PROPERTY: ""} | (
-        {companies.LINK_PROPERTY: ""} if companies.LINK_PROPERTY in writable else {}
+    pairs = {
+        "companies": (
+            "Account",
+            "companies",
+            {companies.KEY_PROPERTY: ""}
+            | ({companies.LINK_PROPERTY: ""} if companies.LINK_PROPERTY in writable else {}),
+        )
+    }
+    for row in ObjectSync.objects.filter(
+        integration=integration, object__startswith=CUSTOM_PREFIX
+    ).order_by("pk"):
+        custom = settings_for(row.object, row.options)
+        if custom.salesforce_object and custom.hubspot_object:
+            pairs[row.object] = (
+                custom.salesforce_object,
+                custom.hubspot_object,
+                {custom_objects.KEY_PROPERTY: ""},
+            )
+    return {
+        name: _salesforce_keys_empty(
+            integration, name, *pair, salesforce=salesforce, hubspot=hubspot
+        )
+        for name, pair in pairs.items()
+        if RecordLink.objects.filter(integration=integration, object=name).exists()
+    }
+
+
+def _salesforce_keys_empty(
+    integration: Integration,
+    pair: str,
+    sobject: str,
+    hubspot_type: str,
+    props: dict[str, str],
+    *,
+    salesforce: Any,
+    hubspot: Any,
+) -> int:
+    """Empty ``props`` on the pair's linked HubSpot records whose Salesforce record the new
+    org lacks; how many."""
+    from .sync.changes import salesforce_by_ids, with_retries
+
+    links = dict(
+        RecordLink.objects.filter(integration=integration, object=pair).values_list(
+            "salesforce_id", "hubspot_id"
+        )
     )
+    kept = {r["Id"] for r in salesforce_by_ids(salesforce, sobject, ["Id"], sorted(links))}
+    gone = sorted(h for s, h in links.items() if s not in kept)
     for start in range(0, len(gone), 100):
         chunk = [{"id": h, "properties": props} for h in gone[start : start + 100]]
-        # A company deleted in HubSpot meanwhile is only reported (207): none to empty.
-        with_retries(lambda c=chunk: hubspot.batch_update(object_type="companies", inputs=c))
+        # A record deleted in HubSpot meanwhile is only reported (207): none to empty.
+        with_retries(lambda c=chunk: hubspot.batch_update(object_type=hubspot_type, inputs=c))
     return len(gone)
 
 

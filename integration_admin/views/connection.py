@@ -65,16 +65,12 @@ def _connections(request: HttpRequest):
 SANDBOX_PENDING = "salesforce_sandbox_pending"
 
 
-def _connected_to_sandbox(integration, salesforce) -> bool:
+def _connected_to_sandbox(salesforce) -> bool:
     """Whether the connected org is a sandbox: noted when it was connected (signed in at
-    test.salesforce.com, or ``manage.py connect --sandbox``), or a sandbox's host. (The
-    connection has no field for it: the last connect's audit event holds it.)"""
+    test.salesforce.com, or ``manage.py connect --sandbox``), or a sandbox's host."""
     if salesforce is None:
         return False
-    if is_sandbox(login_url="", instance_url=salesforce.instance_url):
-        return True
-    last = audit_events_query(integration=integration, action="integration.connected").first()
-    return bool(last and (last.details or {}).get("salesforce_sandbox"))
+    return salesforce.sandbox or is_sandbox(login_url="", instance_url=salesforce.instance_url)
 
 
 def _sandbox_confirmation(request: HttpRequest, integration, salesforce) -> dict | None:
@@ -125,9 +121,8 @@ def _page(
             "confirm_disconnect": confirm_disconnect and (salesforce or hubspot) is not None,
             "confirm_sandbox": confirm_sandbox
             and _sandbox_confirmation(request, integration, salesforce),
-            # For the admins' actions (one query: what the connect noted).
-            "salesforce_sandbox": user_is_admin(request.user)
-            and _connected_to_sandbox(integration, salesforce),
+            # For the admins' actions.
+            "salesforce_sandbox": user_is_admin(request.user) and _connected_to_sandbox(salesforce),
             "oauth_client_id": settings.SALESFORCE_OAUTH_CLIENT_ID,
             "oauth_default_client": settings.SALESFORCE_OAUTH_CLIENT_ID
             == "hubspot-salesforce-sync",
@@ -284,7 +279,7 @@ def salesforce_callback(request: HttpRequest) -> HttpResponse:
     sandbox = grant.sandbox or (
         salesforce is not None
         and grant.login_url == salesforce.instance_url.rstrip("/")
-        and _connected_to_sandbox(integration, salesforce)
+        and _connected_to_sandbox(salesforce)
     )
     before = salesforce.user_id if salesforce is not None else ""
     try:
@@ -409,7 +404,7 @@ def salesforce_sandbox(request: HttpRequest) -> HttpResponse:
     integration, salesforce, hubspot = _connections(request)
     if salesforce is None or hubspot is None:
         return _connect_first(request)
-    if not _connected_to_sandbox(integration, salesforce):
+    if not _connected_to_sandbox(salesforce):
         messages.error(
             request,
             _(
@@ -495,8 +490,9 @@ def _sandbox_connect(request: HttpRequest, grant, hubspot, *, same: bool = False
         _(
             "Connected to the new sandbox (org %(org)s) as %(user)s. The links to the old "
             "sandbox's records were removed: the next cycles match contacts again by email, "
-            "companies through their contacts, and records the new sandbox kept with the same "
-            "ids by those ids. Where its opportunities, cases and custom object records have "
+            "companies through their contacts, custom object records by their external id, and "
+            "records the new sandbox kept with the same ids by those ids. Where its "
+            "opportunities and cases (and custom object records without an external id) have "
             "new ids, they come to HubSpot as new deals, tickets and records, beside the old "
             "ones."
         )
