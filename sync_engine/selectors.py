@@ -1557,22 +1557,38 @@ def inclusion_list_missing(
     has, while it is still the one chosen: the pair's last cycle to get through found it gone
     (its run says so). None otherwise; choosing another list, or none, ends it at once (1
     query; no HubSpot call)."""
+    return inclusion_lists_missing(integration=integration, object_names=(object_name,)).get(
+        object_name
+    )
+
+
+LISTED_PAIRS = ("contacts", "companies")  # the pairs with an inclusion list
+
+
+def inclusion_lists_missing(
+    *, integration: Integration, object_names=LISTED_PAIRS
+) -> dict[str, str]:
+    """``inclusion_list_missing`` for each of these pairs at once: the pairs whose chosen list
+    HubSpot no longer has, with its id (1 query, whatever the pairs)."""
     from .sync.changes import list_missing_id
     from .sync.companies import company_list_missing_id
 
-    chosen = ObjectSync.objects.filter(integration_id=integration.pk, object=object_name).values(
-        "options__inclusion_list_id"
-    )[:1]
-    # Each tab's run says it in its own words.
-    missing_id = company_list_missing_id if object_name == "companies" else list_missing_id
-    run = (
-        sync_runs_query(integration=integration, object_name=object_name, status="succeeded")
-        .annotate(chosen=Subquery(chosen))
-        .values("message", "chosen")
-        .first()
+    last_run = sync_runs_query(integration=integration, status="succeeded").filter(
+        object=OuterRef("object")
     )
-    missing = missing_id(run["message"]) if run else None
-    return missing if missing and missing == str(run["chosen"] or "") else None
+    rows = (
+        ObjectSync.objects.filter(integration_id=integration.pk, object__in=object_names)
+        .annotate(message=Subquery(last_run.values("message")[:1]))
+        .values_list("object", "options__inclusion_list_id", "message")
+    )
+    found = {}
+    for object_name, chosen, message in rows:
+        # Each tab's run says it in its own words.
+        said = company_list_missing_id if object_name == "companies" else list_missing_id
+        missing = said(message) if message is not None else None
+        if missing and missing == str(chosen or ""):
+            found[object_name] = missing
+    return found
 
 
 def hubspot_list_names(*, integration: Integration, list_ids) -> dict[str, str]:

@@ -23,7 +23,8 @@ from sync_engine.selectors import (
     api_calls_hourly,
     api_usage_forecast,
     error_view_possible,
-    inclusion_list_missing,
+    hubspot_list_names,
+    inclusion_lists_missing,
     integration_api_usage,
     integration_hubspot_connection,
     integration_salesforce_connection,
@@ -40,7 +41,7 @@ from sync_engine.sync.registry import is_pair
 
 from ..charts import calls_chart
 from ..exports import errors_csv_rows
-from ..forms import AllocationForm, inclusion_list_label
+from ..forms import AllocationForm, setting_value
 from ..labels import RUN_FILTER_LABELS, engine_message, error_text
 from ..roles import admin_required, user_is_admin
 from ..status import object_labels
@@ -179,17 +180,18 @@ def _runs_context(request: HttpRequest, integration, *, rows_only: bool = False)
     }
 
 
-def _missing_list_name(integration) -> str:
-    """The inclusion list contacts are held for, gone from HubSpot while still chosen, by the
-    name noted when it was chosen (1 query, a 2nd then), else "". The runs say it too."""
-    missing = inclusion_list_missing(integration=integration)
-    return inclusion_list_label(integration, missing) if missing else ""
+def _missing_list_names(integration) -> dict[str, str]:
+    """The inclusion lists contacts and companies are held for, gone from HubSpot while still
+    chosen, by the names noted when they were chosen (1 query, a 2nd then), else "". The runs
+    say it too."""
+    missing = inclusion_lists_missing(integration=integration)
+    names = hubspot_list_names(integration=integration, list_ids=missing.values())
 
+    def name(object_name: str) -> str:
+        list_id = missing.get(object_name)
+        return setting_value(object_name, "inclusion_list_id", list_id, names) if list_id else ""
 
-def _missing_company_list_name(integration) -> str:
-    """The same for the company inclusion list (companies held)."""
-    missing = inclusion_list_missing(integration=integration, object_name="companies")
-    return inclusion_list_label(integration, missing) if missing else ""
+    return {"missing_list": name("contacts"), "missing_company_list": name("companies")}
 
 
 def _page_context(request: HttpRequest, integration, form: AllocationForm | None = None) -> dict:
@@ -197,8 +199,7 @@ def _page_context(request: HttpRequest, integration, form: AllocationForm | None
     return {
         "active_tab": "sync-health",
         "integration": integration,
-        "missing_list": _missing_list_name(integration),
-        "missing_company_list": _missing_company_list_name(integration),
+        **_missing_list_names(integration),
         "cards": sync_error_cards(integration=integration),
         **_runs_context(request, integration),
         **_usage_context(integration, form),

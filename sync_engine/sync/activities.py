@@ -86,7 +86,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from .. import services
-from ..errors import BadRequest, Conflict, NotFound, RemoteError
+from ..errors import BadRequest, Conflict, RemoteError
 from ..models import (
     ObjectSync,
     RecordLink,
@@ -100,8 +100,6 @@ from .changes import (
     composite_query,
     http_date,
     hubspot_changes,
-    hubspot_list_joins,
-    hubspot_list_members,
     ids_queries,
     list_missing_message,
     parse_time,
@@ -121,6 +119,8 @@ from .pair import (
     each_chunk_retried,
     hubspot_associations_read,
     hubspot_version,
+    list_joins_once,
+    list_members_once,
     salesforce_version,
     split_until_alone,
 )
@@ -135,7 +135,8 @@ KEY_PROPERTY = "salesforce_activity_id"  # on engagements we create: the Task or
 EXTERNAL_ID = "HubSpot_Id__c"  # on Task, when the org has it: the engagement we copied
 INTENT_STREAM = "activities:pending-creates"
 # The contacts' inclusion list as this pair last read its joins (see catch_up_entrants). Pairs
-# may run apart, so the contact pair's own reading can't be shared.
+# may run apart, so the contact pair's state can't be this one; a cycle's read from the same
+# state is shared (``list_joins_once``).
 ENTRANTS_STREAM = "activities:list-entrants"
 # In the pending-create marker: some of its creates were made by retries (see ActivitySync.run).
 RETRIED_MARK = "retried"
@@ -417,9 +418,8 @@ class ActivitySync(PairSync):
         if not list_id or not contacts:
             return False
         if self._members is None:
-            try:
-                self._members = hubspot_list_members(self.ctx.hubspot, list_id)
-            except NotFound:
+            self._members = list_members_once(self.ctx, list_id)  # shared with the other pairs
+            if self._members is None:
                 self.list_gone(list_id)
         return not any(c in self._members for c in contacts)
 
@@ -472,11 +472,11 @@ class ActivitySync(PairSync):
             integration=self.ctx.integration, stream=ENTRANTS_STREAM
         )
         state = row.seen if row.seen.get("list") == str(list_id) else {}
-        try:
-            entrants, state = hubspot_list_joins(self.ctx.hubspot, str(list_id), state)
-        except NotFound:
+        joins = list_joins_once(self.ctx, list_id, state)  # one read for the contact sync too
+        if joins is None:
             self.list_gone(list_id)  # the state stays: it is the list's, should it come back
             return
+        entrants, state = joins
         entrants = list(dict.fromkeys(entrants))
         if entrants:
             self.counts["list_entrants"] += len(entrants)

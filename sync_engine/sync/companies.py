@@ -42,7 +42,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import services
-from ..errors import NotFound
 from ..models import RecordLink, SyncCursor, SyncError
 from .changes import (
     COMPANY_PROPERTY,
@@ -53,7 +52,6 @@ from .changes import (
     Version,
     http_date,
     hubspot_changes,
-    hubspot_list_members,
     list_missing_message,
     parse_time,
     salesforce_by_ids,
@@ -73,6 +71,7 @@ from .pair import (
     hubspot_associations_read,
     hubspot_batch_read,
     hubspot_version,
+    list_members_once,
     record_ids,
     salesforce_version,
 )
@@ -529,9 +528,10 @@ class CompanySync(ListedSync):
             if not list_id:
                 self._segment = frozenset({"*"})
                 return self._segment
-            try:
-                self._segment = hubspot_list_members(self.ctx.hubspot, list_id)
-            except NotFound:
+            members = list_members_once(self.ctx, list_id)  # shared with the other pairs
+            if members is not None:
+                self._segment = members
+            else:
                 log.warning("companies: contact inclusion list %s no longer exists", list_id)
                 self._segment = set()
                 self.segment_missing = True

@@ -5,7 +5,10 @@ and reading on top."""
 
 from __future__ import annotations
 
+import copy
+import json
 import logging
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -2407,13 +2410,11 @@ class ListedSync(PairSync):
         row = stored.first()
         seen = row.seen if row is not None else {}
         state = seen if seen.get("list") == str(list_id) else {}
-        try:
-            self._entrants, self._entrants_state = hubspot_list_joins(
-                self.ctx.hubspot, str(list_id), state
-            )
-        except NotFound:
+        joins = list_joins_once(self.ctx, list_id, state)
+        if joins is None:
             self.list_gone()  # the state stays: it is the list's, should HubSpot restore it
             return
+        self._entrants, self._entrants_state = joins
         self._joined.update(self._entrants)
         if seen == self._entrants_state:
             self._entrants_state = None  # nothing to save
@@ -2448,17 +2449,54 @@ _LINK_SLOTS = {f.attname: n for n, f in enumerate(RecordLink._meta.concrete_fiel
 
 def list_members_once(ctx: CycleContext, list_id: Any) -> set[str] | None:
     """The members of the HubSpot list ``list_id`` (one call per 250), None for a list gone
-    from HubSpot. Read once a cycle over every pair, kept on its probe: the company sync and
-    the contact sync's lifecycle stages both look at the company inclusion list."""
+    from HubSpot. Read once a cycle over every pair, kept on its probe: the contacts' list is
+    asked by the contact, company and activity syncs, the company list by the company sync
+    and the contact sync's lifecycle stages. Callers don't change the set."""
     probe = getattr(ctx, "probe", None)
     known = probe.list_members if probe is not None else {}
     key = str(list_id)
     if key not in known:
+        if None in _list_joins_read(probe, key).values():
+            known[key] = None  # a joins read of this cycle found it gone: no second 404
+            return None
         try:
             known[key] = hubspot_list_members(ctx.hubspot, key)
         except NotFound:
             known[key] = None
     return known[key]
+
+
+# The cycle's reads of each list's joins (``list_joins_once``), by the state each read
+# from, None for a 404; per probe, which lives as long as its cycle.
+_LIST_JOINS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _list_joins_read(probe: Any, key: str) -> dict[str, tuple[list[str], dict] | None]:
+    if probe is None:
+        return {}
+    return _LIST_JOINS.setdefault(probe, {}).setdefault(key, {})
+
+
+def list_joins_once(ctx: CycleContext, list_id: Any, state: dict) -> tuple[list[str], dict] | None:
+    """``hubspot_list_joins`` (who joined the list since ``state``, and the state to keep),
+    None for a list gone from HubSpot. Pairs of one cycle reading the same list from the same
+    state (the contact and activity syncs, each keeping its own) share one read: its answer
+    is what either would have read. A pair whose state differs reads for itself. A list any
+    read of the cycle found gone isn't asked again."""
+    probe = getattr(ctx, "probe", None)
+    key = str(list_id)
+    reads = _list_joins_read(probe, key)
+    if None in reads.values() or (probe is not None and probe.list_members.get(key, ()) is None):
+        return None
+    seen = json.dumps(state, sort_keys=True)
+    if seen not in reads:
+        try:
+            reads[seen] = hubspot_list_joins(ctx.hubspot, key, state)
+        except NotFound:
+            reads[seen] = None
+            return None
+    entrants, after = reads[seen]
+    return list(entrants), copy.deepcopy(after)  # each pair saves and compares its own
 
 
 def gone_because(record: dict | None) -> str | None:

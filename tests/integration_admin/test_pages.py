@@ -64,7 +64,7 @@ def test_every_page_renders_with_header_and_tabs(admin_client, connected, path):
     [
         # Session, user, role, integration and last syncs (the header), then the page's own
         # reads; the same before and after the data grows.
-        ("/sync-health/", 15),  # 3 for the cadence, 2 for the inclusion lists missing
+        ("/sync-health/", 14),  # 3 for the cadence, 1 for the inclusion lists missing
         ("/sync-health/errors/property_value/", 18),
         ("/contacts/", 8),
         ("/discover/", 5),
