@@ -81,6 +81,7 @@ NOTE_LABELS = {
     "imports_stopped": gettext_lazy("Imports stopped"),
     "company_keys_emptied": gettext_lazy("Companies' old account ids emptied"),
     "record_keys_emptied": gettext_lazy("Custom object records' old Salesforce ids emptied"),
+    "sync_waits_for_start": gettext_lazy("Sync waits for an admin to start it"),
 }
 
 

@@ -202,6 +202,19 @@ def integration_status(
     objects = sorted(set(SYNCED_OBJECTS) | set(last_synced), key=lambda o: (pair_order(o), o))
     labels = object_labels(integration, objects)
     last_syncs = [LastSync(o, labels[o], last_synced.get(o)) for o in objects]
+    if integration.sync_not_started and integration.state != Integration.State.DISCONNECTED:
+        # Connected for the first time: nothing syncs until an admin has looked at what will.
+        return IntegrationStatus(
+            state=SYNC_OFF,
+            label=_("Not started"),
+            reason=_("Connected. Sync hasn't started: it waits for you to review the settings."),
+            advice=_(
+                "Choose what syncs first (on the Contacts tab, which HubSpot contacts sync and "
+                "what they create in Salesforce; the other objects on their tabs; the "
+                "mappings), then Start syncing on the Connection page."
+            ),
+            last_syncs=last_syncs,
+        )
     if not integration.sync_enabled and integration.state != Integration.State.DISCONNECTED:
         # An admin's choice outranks what the engine reports underneath (a pause, a
         # suspension): nothing syncs until sync is back on, and then the state shows again.

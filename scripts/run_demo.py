@@ -104,6 +104,7 @@ def connect_args(*, salesforce_url: str, hubspot_url: str, ca: Path) -> list[str
         hubspot_url,
         "--hubspot-token",
         HUBSPOT_TOKEN,
+        "--start",  # the demo's CRMs are emulators: no review before the first sync
     ]
 
 

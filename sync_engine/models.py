@@ -90,6 +90,13 @@ class Integration(models.Model):
         return self.name
 
     @property
+    def sync_not_started(self) -> bool:
+        """Connected for the first time and held there until an admin starts the sync (a
+        first connect from the dashboard or ``manage.py connect``): off, and nobody has turned
+        it on or off yet."""
+        return not self.sync_enabled and self.sync_changed_at is None
+
+    @property
     def is_connected(self) -> bool:
         return self.state == self.State.CONNECTED
 

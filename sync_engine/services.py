@@ -169,6 +169,7 @@ def integration_connect(
     salesforce_sandbox: bool = False,
     same_org: bool = False,
     new_sandbox: bool = False,
+    hold_first_sync: bool = False,
 ) -> Integration:
     """Verify both connections with one cheap call each, then store them and mark the
     integration connected. Raises :class:`ConnectionCheckFailed` naming the failing side;
@@ -181,7 +182,12 @@ def integration_connect(
     (*Connect a different user*): refuse any org but the one connected, links or not.
     ``new_sandbox`` (*Connect to a new sandbox*): another Salesforce org is taken, and when it
     is one, what pointed at the old org's records is reset first (``_salesforce_org_forget``).
-    A new integration user of the same org is audit-logged (``integration.user_changed``)."""
+    A new integration user of the same org is audit-logged (``integration.user_changed``).
+
+    ``hold_first_sync``: a first connection (nothing synced yet) leaves the sync off, not
+    started (``Integration.sync_not_started``), until an admin has reviewed the settings and
+    starts it: the first cycle syncs the records both CRMs already hold, under the settings it
+    finds."""
     from .connectors.hubspot import HubSpotConnector
     from .connectors.salesforce import SalesforceConnector
 
@@ -306,6 +312,13 @@ def integration_connect(
             },
         )
         integration.refresh_from_db()
+        held = hold_first_sync and _first_connection(integration, previous)
+        if held:
+            integration.sync_enabled, integration.sync_changed_at = False, None
+            integration.sync_changed_by = ""
+            integration.save(
+                update_fields=["sync_enabled", "sync_changed_at", "sync_changed_by", "updated_at"]
+            )
         previous_state = integration.state
         _state_write(integration, Integration.State.CONNECTED, "")
         object_syncs_start(integration=integration)
@@ -351,9 +364,25 @@ def integration_connect(
                 "hubspot_url": hubspot.base_url,
                 "salesforce_refresh": salesforce.can_refresh,
                 "hubspot_refresh": hubspot.can_refresh,
+                **({"sync_waits_for_start": True} if held else {}),
             },
         )
     return integration
+
+
+def _first_connection(integration: Integration, previous: SalesforceConnection | None) -> bool:
+    """Nothing was ever connected or synced: no connection before this one (stored, or in the
+    audit log after a disconnect), no cycle run, no record linked. A reconnect, or a connect
+    after a disconnect, keeps the switch as it was."""
+    return (
+        previous is None
+        and not AuditEvent.objects.filter(
+            integration=integration,
+            action__in=["integration.connected", "integration.disconnected"],
+        ).exists()
+        and not SyncRun.objects.filter(integration=integration).exists()
+        and not RecordLink.objects.filter(integration=integration).exists()
+    )
 
 
 def _salesforce_user_text(connection: SalesforceConnection) -> str:

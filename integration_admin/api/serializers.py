@@ -172,6 +172,11 @@ class IntegrationSerializer(serializers.Serializer):
         help_text="The whole sync's on/off switch (the Connection page). While off, no cycle "
         "runs; turned back on, the next cycle reads every change made meanwhile.",
     )
+    sync_not_started = serializers.BooleanField(
+        read_only=True,
+        help_text="Connected for the first time and not started yet: the sync waits for an "
+        "admin to review the settings and turn it on (POST /api/v1/integration/sync/).",
+    )
     sync_changed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     sync_changed_by = serializers.CharField(
         read_only=True, help_text="Who last turned sync on or off (empty: the system)."

@@ -219,6 +219,7 @@ class IntegrationView(APIView):
             "state_reason": integration.state_reason,
             "state_changed_at": integration.state_changed_at,
             "sync_enabled": integration.sync_enabled,
+            "sync_not_started": integration.sync_not_started,
             "sync_changed_at": integration.sync_changed_at,
             "sync_changed_by": integration.sync_changed_by,
             "salesforce": integration_salesforce_connection(integration=integration),

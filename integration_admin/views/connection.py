@@ -152,9 +152,15 @@ def sync_switch(request: HttpRequest) -> HttpResponse:
     enabled = choice == "on"
     # Already so (a second click, or another admin was quicker): no message, the page says.
     if integration.sync_enabled != enabled:
+        first = integration.sync_not_started
         integration_sync_set(integration=integration, enabled=enabled, actor=request.user)
         forget_integration(request)
-        if enabled:
+        if enabled and first:
+            messages.success(
+                request,
+                _("Sync started: the first cycle runs within a minute. Follow it on Sync health."),
+            )
+        elif enabled:
             messages.success(
                 request,
                 _("Sync is on again: the next cycle picks up every change made while it was off."),
@@ -288,6 +294,7 @@ def salesforce_callback(request: HttpRequest) -> HttpResponse:
             actor=request.user,
             salesforce_sandbox=sandbox,
             same_org=action == "user",
+            hold_first_sync=True,
             **hubspot_args,
         )
     except ConnectionCheckFailed as error:
@@ -298,6 +305,11 @@ def salesforce_callback(request: HttpRequest) -> HttpResponse:
     name = _user_text(user)
     if action != "user":
         messages.success(request, _("Connected to Salesforce as %(user)s.") % {"user": name})
+        if integration.sync_not_started:
+            messages.info(
+                request,
+                _("Sync hasn't started: review what will sync, then press Start syncing below."),
+            )
         return redirect("connection")
     if before and before == user.user_id:
         messages.info(

@@ -37,6 +37,7 @@ def connect_as_make_run_does(emulators) -> Integration:
         "--salesforce-ca", str(emulators.ca_path),
         "--hubspot-url", emulators.hubspot.url,
         "--hubspot-token", "demo-integration-app",
+        "--start",
     )  # fmt: skip
     call_command("sync_settings", "contacts", "salesforce_state_country=enabled")
     return Integration.objects.get()

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from django.core.management.base import BaseCommand, CommandError
 
 from sync_engine.errors import ConnectionCheckFailed
-from sync_engine.services import integration_connect
+from sync_engine.services import integration_connect, integration_sync_set
 
 
 class Command(BaseCommand):
@@ -43,6 +43,12 @@ class Command(BaseCommand):
             help="connect a Salesforce org or HubSpot account other than the one the "
             "integration's links were made with (they would pair unrelated records: a fresh "
             "installation is the safe way)",
+        )
+        parser.add_argument(
+            "--start",
+            action="store_true",
+            help="start syncing at once: a first connection otherwise waits until sync is "
+            "started on the Connection page (after you have reviewed what will sync)",
         )
 
     def handle(self, *args, **opts):
@@ -85,9 +91,12 @@ class Command(BaseCommand):
                 hubspot_client_secret=opts["hubspot_client_secret"],
                 another_account=opts["another_account"],
                 salesforce_sandbox=opts["sandbox"],
+                hold_first_sync=not opts["start"],
             )
         except ConnectionCheckFailed as error:
             raise CommandError(f"Could not connect. {error}") from error
+        if opts["start"] and integration.sync_not_started:  # held by an earlier connect
+            integration = integration_sync_set(integration=integration, enabled=True)
         sf = integration.salesforce_connection
         hs = integration.hubspot_connection
         user = sf.username or sf.user_name or sf.user_id or "unknown user"
@@ -99,3 +108,9 @@ class Command(BaseCommand):
             f"allocated to HubSpot: {integration.salesforce_api_allocation}"
         )
         self.stdout.write(f"  HubSpot:    {hs.base_url}")
+        if integration.sync_not_started:
+            self.stdout.write(
+                "Sync hasn't started: review what will sync (the Contacts tab's inclusion list "
+                "and creation rules, the other tabs, the mappings), then press Start syncing on "
+                "the Connection page (or connect again with --start)."
+            )

@@ -49,6 +49,11 @@ def sync_refusal(integration: Integration, object_names: list[str]) -> str:
             f"Syncing is suspended: {reason} Once that's fixed, clear the suspension on the "
             "dashboard (connecting again clears it too)."
         )
+    if integration.sync_not_started:
+        return (
+            "Sync hasn't started yet: review what will sync, then press Start syncing on the "
+            "Connection page (or run `manage.py connect` again with --start)."
+        )
     if not integration.sync_enabled:
         return "Sync is off for this integration: turn it on on the Connection page."
     on = pairs_switched_on(integration=integration)

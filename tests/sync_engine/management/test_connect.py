@@ -15,7 +15,9 @@ from sync_engine.models import AuditEvent, Integration, SalesforceConnection
 pytestmark = pytest.mark.django_db
 
 
-def connect(emulators, *flags: str, **overrides) -> str:
+def connect(emulators, *flags: str, start: bool = True, **overrides) -> str:
+    """``manage.py connect`` to the emulators; ``start``: with ``--start`` (a first connection
+    otherwise waits for an admin to start the sync, see test_first_sync_review_hunt8)."""
     options = {
         "salesforce_url": emulators.salesforce.url,
         "salesforce_token": "cli-sf-token",
@@ -29,7 +31,7 @@ def connect(emulators, *flags: str, **overrides) -> str:
         if value is not None:
             args += [f"--{key.replace('_', '-')}", value]
     out = StringIO()
-    call_command("connect", *args, *flags, stdout=out)
+    call_command("connect", *args, *flags, *(["--start"] if start else []), stdout=out)
     return out.getvalue()
 
 

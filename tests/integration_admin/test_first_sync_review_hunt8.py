@@ -1,0 +1,140 @@
+"""A first connection waits for an admin to review the settings before the first sync (the
+first cycle syncs the records both CRMs already hold: an inclusion list chosen after it would
+come too late). Started on the Connection page, or with ``manage.py connect --start``."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from sync_engine.models import AuditEvent, Integration, RecordLink, SyncRun
+from sync_engine.sync.cycle import sync_cycles_run
+from sync_engine.sync.schedule import due_cycles
+
+from .test_connection import authorize, statusbar
+
+pytestmark = pytest.mark.django_db
+
+
+def connect_in_the_browser(admin_client, emulators, settings) -> Integration:
+    settings.SALESFORCE_LOGIN_URL = emulators.salesforce.url
+    settings.SALESFORCE_CA_FILE = str(emulators.ca_path)
+    response = admin_client.post(
+        "/connection/salesforce/connect/",
+        {"hubspot_url": emulators.hubspot.url, "hubspot_token": "first-connect-app-token"},
+    )
+    back = authorize(emulators, response["Location"])
+    landed = admin_client.get(back.replace("http://testserver", ""), follow=True)
+    assert "Sync hasn&#x27;t started: review what will sync" in landed.content.decode()
+    return Integration.objects.get()
+
+
+def test_a_first_connect_waits_until_an_admin_starts_the_sync(
+    admin_client, admin_user, emulators, settings, sf_person
+):
+    integration = connect_in_the_browser(admin_client, emulators, settings)
+    assert integration.state == Integration.State.CONNECTED
+    assert not integration.sync_enabled and integration.sync_not_started
+    connected = AuditEvent.objects.get(action="integration.connected")
+    assert connected.details["sync_waits_for_start"] is True
+
+    html = admin_client.get("/connection/").content.decode()
+    assert "Sync hasn't started yet." in html and "Turned off" not in html
+    assert "Start syncing" in html and 'name="sync" value="on"' in html
+    bar = statusbar(html)
+    assert "<strong>Not started</strong>" in bar
+    assert "which HubSpot contacts sync" in bar
+    answer = admin_client.get("/api/v1/integration/").json()
+    assert answer["sync_not_started"] is True and answer["sync_enabled"] is False
+
+    # Nothing runs meanwhile, however much there is to sync.
+    lead = sf_person.Lead.create(
+        {"LastName": "Lovelace", "Company": "Engines", "Email": "ada@example.com"}
+    )["id"]
+    assert due_cycles() == []
+    assert not SyncRun.objects.exists()
+
+    response = admin_client.post("/connection/sync/", {"sync": "on"}, follow=True)
+    assert "Sync started: the first cycle runs within a minute." in response.content.decode()
+    integration.refresh_from_db()
+    assert integration.sync_enabled and not integration.sync_not_started
+    started = AuditEvent.objects.get(action="integration.sync_turned_on")
+    assert started.actor == admin_user
+    assert (integration.pk, "contacts") in due_cycles()
+    runs = sync_cycles_run(integration=integration, object_names=["contacts"])
+    assert [r.status for r in runs] == [SyncRun.Status.SUCCEEDED]
+    assert RecordLink.objects.filter(integration=integration, salesforce_id=lead).exists()
+
+    # Turned off later, it is an admin's "off", not "not started".
+    admin_client.post("/connection/sync/", {"sync": "off"})
+    html = admin_client.get("/connection/").content.decode()
+    assert 'name="sync" value="on">Start syncing' not in html and "Turned off by" in html
+
+
+def test_viewers_see_it_waits_but_cannot_start_it(admin_client, viewer_client, emulators, settings):
+    connect_in_the_browser(admin_client, emulators, settings)
+    html = viewer_client.get("/connection/").content.decode()
+    assert "Sync hasn't started yet." in html and 'name="sync" value="on"' not in html
+    assert viewer_client.post("/connection/sync/", {"sync": "on"}).status_code == 403
+    assert Integration.objects.get().sync_not_started
+
+
+def test_a_reconnect_keeps_the_switch_as_it_was(admin_client, emulators, settings):
+    """Only a first connection waits: a reconnect of an integration that synced, or that an
+    admin turned on, changes nothing."""
+    integration = connect_in_the_browser(admin_client, emulators, settings)
+    admin_client.post("/connection/sync/", {"sync": "on"})
+    admin_client.post("/connection/disconnect/")
+    connect_again = admin_client.post(
+        "/connection/salesforce/connect/",
+        {"hubspot_url": emulators.hubspot.url, "hubspot_token": "again-app-token"},
+    )
+    admin_client.get(
+        authorize(emulators, connect_again["Location"]).replace("http://testserver", "")
+    )
+    integration.refresh_from_db()
+    assert integration.state == Integration.State.CONNECTED and integration.sync_enabled
+
+
+def connect_command(emulators, *flags: str) -> str:
+    out = StringIO()
+    call_command(
+        "connect",
+        "--salesforce-url", emulators.salesforce.url,
+        "--salesforce-token", "cli-sf-token",
+        "--salesforce-ca", str(emulators.ca_path),
+        "--hubspot-url", emulators.hubspot.url,
+        "--hubspot-token", "cli-hs-token",
+        *flags,
+        stdout=out,
+    )  # fmt: skip
+    return out.getvalue()
+
+
+def test_manage_py_connect_waits_too_unless_told_to_start(emulators):
+    output = connect_command(emulators)
+    assert "Sync hasn't started: review what will sync" in output
+    assert "--start" in output
+    integration = Integration.objects.get()
+    assert integration.sync_not_started and due_cycles() == []
+    with pytest.raises(CommandError, match="Sync hasn't started yet"):
+        call_command("sync_now", stdout=StringIO())
+    assert not SyncRun.objects.exists()
+
+    # Connecting again with --start starts a sync an earlier connect held.
+    output = connect_command(emulators, "--start")
+    assert "Sync hasn't started" not in output
+    integration.refresh_from_db()
+    assert integration.sync_enabled
+    assert AuditEvent.objects.filter(action="integration.sync_turned_on").count() == 1
+
+
+def test_manage_py_connect_start_syncs_from_the_first_connection(emulators):
+    connect_command(emulators, "--start")
+    integration = Integration.objects.get()
+    assert integration.sync_enabled and not integration.sync_not_started
+    assert not AuditEvent.objects.get(action="integration.connected").details.get(
+        "sync_waits_for_start"
+    )
