@@ -225,6 +225,100 @@ class SoqlStream:
         )
 
 
+# The contact sync's stream of campaigns, read for their names (contacts.CampaignMemberships).
+CAMPAIGN_NAMES_STREAM = "salesforce:Campaign:names"
+# Streams read only for their object's updates, which seldom come: their deletes show on
+# another stream (a campaign's members go to the recycle bin with it), so the probe asks
+# getUpdated alone for an object only they read, and a read whose queries overflow a
+# composite call sends that getUpdated in their stead (``first_pages``).
+UPDATES_ONLY = frozenset({CAMPAIGN_NAMES_STREAM})
+
+
+def _gate_start(stream: SoqlStream) -> datetime | None:
+    """Where getUpdated can speak for ``stream`` from (its minute), or None: never read, or
+    read too long ago for getUpdated."""
+    since = stream.cursor.since
+    if since is None or since < datetime.now(UTC) - REPLICATION_WINDOW:
+        return None
+    return since.replace(second=0, microsecond=0)
+
+
+def _updated_subrequest(version: str, sobject: str, start: datetime, reference: str) -> dict:
+    # Salesforce caps the answer at its own clock (latestDateCovered), so an end beyond ours
+    # keeps a Salesforce clock that runs ahead of this machine's fully covered.
+    end = soql_datetime(max(datetime.now(UTC), start) + timedelta(days=1))
+    return {
+        "method": "GET",
+        "url": f"/services/data/v{version}/sobjects/{sobject}/updated/"
+        f"?start={quote(soql_datetime(start))}&end={quote(end)}",
+        "referenceId": reference,
+    }
+
+
+def first_pages(
+    salesforce, streams: list[SoqlStream], *, include_deleted: bool, gate: bool = True
+) -> list[tuple[dict | None, datetime | None]]:
+    """Each stream's first page, five queries to a composite call, with the server time it
+    was read. With ``gate``, a stream of ``UPDATES_ONLY`` whose query would cost a call more
+    sends getUpdated of its object in the first call instead: when that lists nothing since
+    the stream's cursor its page is None, with how far the answer reaches
+    (``latestDateCovered``); else its query follows in a call of its own."""
+    version = salesforce.connection.api_version
+    count = len(streams)
+    gated = [
+        i
+        for i, stream in enumerate(streams)
+        if gate and stream.cursor.row.stream in UPDATES_ONLY and _gate_start(stream)
+    ]
+    queried = [i for i in range(count) if i not in gated]
+    calls = -(-count // COMPOSITE_QUERIES)
+    if gated and calls <= max(1, -(-len(queried) // COMPOSITE_QUERIES)):
+        gated, queried = [], list(range(count))  # their queries fit in the calls anyway
+    out: list[tuple[dict | None, datetime | None]] = [(EMPTY_PAGE, None)] * count
+    changed: list[int] = []
+    for start in range(0, max(len(queried), 1), COMPOSITE_QUERIES):
+        chunk = queried[start : start + COMPOSITE_QUERIES]
+        subrequests = [
+            query_subrequest(version, streams[i].soql(), f"q{i}", include_deleted=include_deleted)
+            for i in chunk
+        ]
+        if start == 0:
+            subrequests += [
+                _updated_subrequest(version, streams[i].sobject, _gate_start(streams[i]), f"u{i}")
+                for i in gated
+            ]
+        if not subrequests:
+            break
+        # A query answered with a 5xx inside a successful call is retried as a whole call is.
+        answers = with_retries(
+            lambda s=subrequests: [
+                (sub["referenceId"], query_answer(sub) if sub["referenceId"][0] == "q" else sub)
+                for sub in salesforce.composite(s)["compositeResponse"]
+            ]
+        )
+        read_at = _last_response_date(salesforce)
+        for reference, answer in answers:
+            i = int(reference[1:])
+            if reference[0] == "q":
+                out[i] = (answer, read_at)
+                continue
+            body = answer.get("body")
+            ok = answer.get("httpStatusCode") == 200 and isinstance(body, dict)
+            covered = parse_time(body.get("latestDateCovered")) if ok else None
+            if covered is None or body.get("ids"):
+                changed.append(i)
+            else:
+                out[i] = (None, covered)
+    if changed:
+        pages = composite_query(
+            salesforce, [streams[i].soql() for i in changed], include_deleted=include_deleted
+        )
+        read_at = _last_response_date(salesforce)
+        for i, page in zip(changed, pages, strict=True):
+            out[i] = (page, read_at)
+    return out
+
+
 def composite_query(salesforce, soqls: list[str], *, include_deleted: bool) -> list[dict]:
     """Run queries five to a composite call (Salesforce allows 25 subrequests, but at most five
     of them queries or collections); returns each query's first page."""
@@ -286,11 +380,15 @@ def stream_first_pages(
     pages: list[dict | None] = [None] * len(streams)
     read_times: list[datetime | None] = []
     for i, stream in enumerate(streams):
-        covered = probe.unchanged_until(stream) if probe is not None else None
+        # A getUpdated read with the streams' queries (``first_pages``) is the stream's own
+        # read, not the probe's answer.
+        gated = probe.vouched.get(stream.cursor.row.stream) if probe is not None else None
+        covered = gated or (probe.unchanged_until(stream) if probe is not None else None)
         if covered is not None:
             stream.cursor.cap_checks(covered)
             stream.cursor.mark_checked(covered)
-            ctx.counts["streams_unchanged"] += 1
+            if gated is None:
+                ctx.counts["streams_unchanged"] += 1
             pages[i] = EMPTY_PAGE
             continue
         prefetched = probe.take(stream, include_deleted=include_deleted) if probe else None
@@ -299,13 +397,18 @@ def stream_first_pages(
             read_times.append(read_at)
     asked = [i for i, page in enumerate(pages) if page is None]
     if asked:
-        answers = composite_query(
-            ctx.salesforce, [streams[i].soql() for i in asked], include_deleted=include_deleted
+        answers = first_pages(
+            ctx.salesforce, [streams[i] for i in asked], include_deleted=include_deleted
         )
-        read_times.append(_last_response_date(ctx.salesforce))
-        for i, page in zip(asked, answers, strict=True):
-            pages[i] = page
+        for i, (page, when) in zip(asked, answers, strict=True):
             streams[i].remember(include_deleted=include_deleted)
+            if page is None:  # getUpdated showed nothing new (``first_pages``)
+                streams[i].cursor.cap_checks(when)
+                streams[i].cursor.mark_checked(when)
+                pages[i] = EMPTY_PAGE
+                continue
+            pages[i] = page
+            read_times.append(when)
     known = [t for t in read_times if t is not None]
     read_started = min(known) if known else _last_response_date(ctx.salesforce)
     return pages, read_started  # type: ignore[return-value]
@@ -378,6 +481,9 @@ class ChangeProbe:
         # HubSpot inclusion lists' members as first read this cycle, None for a list gone
         # from HubSpot (``pair.list_members_once``).
         self.list_members: dict[str, set[str] | None] = {}
+        # Streams a getUpdated read with the others' queries showed unchanged, and how far that
+        # reaches (``_query_every_stream``): a change since is read by the next cycle.
+        self.vouched: dict[str, datetime] = {}
 
     def ensure(
         self, ctx, *, carry: list[str] | None = None, not_yet: frozenset[str] = frozenset()
@@ -397,8 +503,9 @@ class ChangeProbe:
         early = carry is not None
         starts = self._starts(ctx.integration)
         if early:
-            room = min(COMPOSITE_QUERIES, PROBE_SUBREQUESTS - 2 * len(starts))
-            if len(self.streams) <= COMPOSITE_QUERIES or not starts or len(carry) > room:
+            room = min(COMPOSITE_QUERIES, PROBE_SUBREQUESTS - self._probe_size(starts))
+            queried = [name for name in self.streams if name not in UPDATES_ONLY]
+            if len(queried) <= COMPOSITE_QUERIES or not starts or len(carry) > room:
                 # No probe now (a cycle of few streams reads them in one call; nothing to
                 # probe; no room aboard): the pair reads for itself, the probe goes later.
                 return None
@@ -410,8 +517,9 @@ class ChangeProbe:
         # ours keeps a Salesforce clock that runs ahead of this machine's fully covered.
         end = soql_datetime(max([datetime.now(UTC), *self.starts.values()]) + timedelta(days=1))
         subrequests = []
+        updates_only = self._updates_only()
         for sobject, start in self.starts.items():
-            for kind in ("updated", "deleted"):
+            for kind in ("updated",) if sobject in updates_only else ("updated", "deleted"):
                 subrequests.append(
                     {
                         "method": "GET",
@@ -454,6 +562,8 @@ class ChangeProbe:
             return None  # no probe: every stream is queried, as without one
         for sobject in self.starts if self.vouch else ():
             updated, deleted = answers.get(f"updated_{sobject}"), answers.get(f"deleted_{sobject}")
+            if sobject in updates_only and updated:  # deletes show on another stream
+                deleted = {"latestDateCovered": updated.get("latestDateCovered")}
             if not updated or not deleted or updated.get("ids") or deleted.get("deletedRecords"):
                 continue
             covered = [parse_time(updated.get("latestDateCovered"))]
@@ -485,18 +595,34 @@ class ChangeProbe:
             : max(0, room)
         ]
 
+    def _updates_only(self) -> set[str]:
+        """The objects only ``UPDATES_ONLY`` streams read: getUpdated alone speaks for them."""
+        objects = {name.split(":")[1] for name in self.streams}
+        return {
+            sobject
+            for sobject in objects
+            if all(name in UPDATES_ONLY for name in self.streams if name.split(":")[1] == sobject)
+        }
+
+    def _probe_size(self, starts: dict[str, datetime]) -> int:
+        """The subrequests probing ``starts`` takes: getUpdated and getDeleted per object."""
+        updates_only = self._updates_only()
+        return sum(1 if sobject in updates_only else 2 for sobject in starts)
+
     def _query_every_stream(self, ctx) -> bool:
         """A cycle of five streams or fewer (the contact sync, alone or with companies) needs
         no probe: the streams' own queries fit in the one composite call the probe would cost,
-        and answer to the second rather than the minute. True when they were read so."""
+        and answer to the second rather than the minute (``UPDATES_ONLY`` streams beyond five,
+        by a getUpdated in that call). True when they were read so."""
         rows = [self.rows.get(name) for name in self.streams]
         shapes = [row.query if row is not None else None for row in rows]
-        if not shapes or len(shapes) > COMPOSITE_QUERIES or not all(shapes):
+        queried = [name for name in self.streams if name not in UPDATES_ONLY]
+        if not shapes or len(queried) > COMPOSITE_QUERIES or not all(shapes):
             return False
         if len({bool(shape["all"]) for shape in shapes}) != 1:
             return False
         streams = [SoqlStream.remembered(row) for row in rows]
-        return self._read_up_front(ctx, streams, include_deleted=bool(shapes[0]["all"]))
+        return self._read_up_front(ctx, streams, include_deleted=bool(shapes[0]["all"]), gate=True)
 
     def _prefetch(self, ctx) -> None:
         """The first pages of the streams the probe can't answer, five to a composite call
@@ -515,19 +641,23 @@ class ChangeProbe:
             if streams and not self._read_up_front(ctx, streams, include_deleted=include_deleted):
                 return
 
-    def _read_up_front(self, ctx, streams: list[SoqlStream], *, include_deleted: bool) -> bool:
-        """Read the streams' first pages, five to a composite call, for the pairs to take.
-        False when Salesforce refused: the pairs then query their streams themselves."""
-        for start in range(0, len(streams), COMPOSITE_QUERIES):
-            chunk = streams[start : start + COMPOSITE_QUERIES]
-            soqls = [stream.soql() for stream in chunk]
-            try:
-                pages = composite_query(ctx.salesforce, soqls, include_deleted=include_deleted)
-            except RemoteError:
-                return False
-            read_at = _last_response_date(ctx.salesforce)
-            for stream, soql, page in zip(chunk, soqls, pages, strict=True):
-                self.prefetched[stream.cursor.row.stream] = (soql, include_deleted, page, read_at)
+    def _read_up_front(
+        self, ctx, streams: list[SoqlStream], *, include_deleted: bool, gate: bool = False
+    ) -> bool:
+        """Read the streams' first pages, five to a composite call, for the pairs to take
+        (with ``gate``, see ``first_pages``). False when Salesforce refused: the pairs then
+        query their streams themselves."""
+        soqls = [stream.soql() for stream in streams]
+        try:
+            pages = first_pages(ctx.salesforce, streams, include_deleted=include_deleted, gate=gate)
+        except RemoteError:
+            return False
+        for stream, soql, (page, when) in zip(streams, soqls, pages, strict=True):
+            name = stream.cursor.row.stream
+            if page is None:
+                self.vouched[name] = when  # type: ignore[assignment]
+            else:
+                self.prefetched[name] = (soql, include_deleted, page, when)
         return True
 
     def take(self, stream: SoqlStream, *, include_deleted: bool) -> tuple[dict, Any] | None:

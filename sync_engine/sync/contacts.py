@@ -26,6 +26,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -33,6 +34,7 @@ from .. import services
 from ..models import RecordLink, SyncCursor, SyncError
 from ..object_settings import settings_for
 from .changes import (
+    CAMPAIGN_NAMES_STREAM,
     COMPANY_PROPERTY,
     ContactCompanies,
     Cursor,
@@ -125,6 +127,10 @@ CAMPAIGNS_PROPERTY = "salesforce_campaigns"
 CAMPAIGN_STREAM = "salesforce:CampaignMember"
 CAMPAIGN_OBJECTS = frozenset({"CampaignMember", "Campaign"})
 MEMBER_FIELDS = ["Id", "IsDeleted", "SystemModstamp", "CampaignId", "LeadId", "ContactId"]
+# Campaigns are read for their names (stream ``CAMPAIGN_NAMES_STREAM``): a rename reaches the
+# members. The names last read, {campaign id: name}, tell a rename from another edit.
+CAMPAIGN_FIELDS = ["Id", "IsDeleted", "SystemModstamp", "Name"]
+CAMPAIGN_NAMES_ROW = "contacts:campaign-names"
 # Where the look for people linked after their campaign members were read stopped:
 # {"after": the newest contact link's pk then} (see ``CampaignMemberships.newly_linked``).
 CAMPAIGNS_LINKED_STREAM = "contacts:campaigns-linked"
@@ -201,7 +207,12 @@ class ContactSync(ListedSync):
     modified_property = MODIFIED
     # People, their campaign members, then the lifecycle stages' roles and opportunities (see
     # lifecycle.py).
-    salesforce_streams = (*PEOPLE_STREAMS.values(), CAMPAIGN_STREAM, *LIFECYCLE_STREAMS)
+    salesforce_streams = (
+        *PEOPLE_STREAMS.values(),
+        CAMPAIGN_STREAM,
+        CAMPAIGN_NAMES_STREAM,
+        *LIFECYCLE_STREAMS,
+    )
     # A lifecycle stage HubSpot refused ends only once it is written (``retry_refused``); a
     # duplicate the sync made, once it is gone or linked again (``duplicates_settled``): a
     # retry would move the link back to it.
@@ -217,7 +228,7 @@ class ContactSync(ListedSync):
     def stream_names(cls, object_name: str, options: dict | None) -> tuple[str, ...]:
         if settings_for(object_name, options).lifecycle_transitions:
             return cls.salesforce_streams
-        return (*PEOPLE_STREAMS.values(), CAMPAIGN_STREAM)
+        return (*PEOPLE_STREAMS.values(), CAMPAIGN_STREAM, CAMPAIGN_NAMES_STREAM)
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)
@@ -287,7 +298,7 @@ class ContactSync(ListedSync):
             for sobject in PEOPLE
         ]
         if not self.campaigns.held:
-            streams.append(self.campaigns.stream())
+            streams += [self.campaigns.stream(), self.campaigns.names_stream()]
         lifecycle = LifecycleTransitions(self)
         lifecycle.retry_refused()  # stages HubSpot refused before (dropped when switched off)
         if self.settings.lifecycle_transitions and not lifecycle.held:
@@ -300,6 +311,8 @@ class ContactSync(ListedSync):
             self.write_held()
             if stream.sobject == "CampaignMember":
                 self.campaigns.handle(stream, records)
+            elif stream.sobject == "Campaign":
+                self.campaigns.handle_names(stream, records)
             else:
                 lifecycle.handle(stream, records)
         self.write_held()
@@ -1414,7 +1427,8 @@ class CampaignMemberships:
     read, and linked contacts entering the inclusion list, get theirs at the end of the cycle
     (``newly_linked``). A campaign write HubSpot refuses is a *Salesforce campaigns not
     updated* error on the person, whose retry writes them again (``retry``). A renamed
-    campaign shows its new name on a member when that member's campaigns next change. Never
+    campaign reaches its linked members in the next cycle (``handle_names``); a deleted one
+    takes its members to the recycle bin with it, which the members' stream reads. Never
     written to Salesforce. Without access to campaigns (an *Object permission* error, see
     ``sync.cycle``) the part is ``held``: its cursors stay, and it catches up once access is
     back."""
@@ -1447,6 +1461,70 @@ class CampaignMemberships:
         read = [t for t in (cursor.row.position, cursor.row.checked_at) if t is not None]
         self.read_until = max(read) if read else None
         return SoqlStream("CampaignMember", MEMBER_FIELDS, cursor)
+
+    def names_stream(self) -> SoqlStream:
+        return SoqlStream(
+            "Campaign",
+            CAMPAIGN_FIELDS,
+            Cursor.load(self.ctx.integration, CAMPAIGN_NAMES_STREAM),
+        )
+
+    def handle_names(self, stream: SoqlStream, records: list[dict]) -> None:
+        """A page of campaigns changed: the linked members of those renamed get their
+        campaigns written again (``_write_members``). A campaign first read is only noted:
+        its members got its name with their memberships. Deleted ones are forgotten (their
+        members go with them, which the members' stream reads)."""
+        versions = [salesforce_version(r) for r in records]
+        fresh = [
+            r
+            for r, version in zip(records, versions, strict=True)
+            if not stream.cursor.seen(version)
+        ]
+        row, _ = SyncCursor.objects.get_or_create(
+            integration=self.ctx.integration, stream=CAMPAIGN_NAMES_ROW
+        )
+        names = dict(row.seen or {})
+        renamed = []
+        for record in fresh:
+            if record.get("IsDeleted"):
+                names.pop(record["Id"], None)
+                continue
+            known = names.get(record["Id"])
+            if known is not None and known != record["Name"]:
+                renamed.append(record["Id"])
+            names[record["Id"]] = record["Name"]
+        if renamed:
+            self._write_members(renamed)
+        with transaction.atomic():  # after the writes: a crash before reads the renames again
+            if names != row.seen:
+                row.seen = names
+                row.save(update_fields=["seen", "updated_at"])
+            stream.cursor.advance(versions)
+
+    def _write_members(self, campaign_ids: list[str]) -> None:
+        """The campaigns of every linked member of ``campaign_ids``, written: the members
+        found by query (300 campaigns a query), their campaigns read 1,500 people a composite
+        call and written 100 a HubSpot call."""
+        soqls = ids_queries(
+            "CampaignMember", ["LeadId", "ContactId"], sorted(campaign_ids), key="CampaignId"
+        )
+        people: set[str] = set()
+        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
+            for member in all_records(self.ctx.salesforce, page):
+                people.update(p for p in (member.get("LeadId"), member.get("ContactId")) if p)
+        ordered = sorted(people)
+        linked: dict[str, str] = {}
+        for start in range(0, len(ordered), CAMPAIGN_LOOKUP):
+            linked.update(
+                RecordLink.objects.filter(
+                    integration=self.ctx.integration,
+                    object=OBJECT,
+                    salesforce_id__in=ordered[start : start + CAMPAIGN_LOOKUP],
+                ).values_list("salesforce_id", "hubspot_id")
+            )
+        due = sorted(linked)
+        for start in range(0, len(due), CAMPAIGN_LOOKUP):
+            self.write({p: linked[p] for p in due[start : start + CAMPAIGN_LOOKUP]})
 
     def note_people(self, records: list[dict]) -> None:
         """Leads and contacts read this cycle that Salesforce created after the members read
