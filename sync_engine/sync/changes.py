@@ -481,6 +481,9 @@ class ChangeProbe:
         # HubSpot inclusion lists' members as first read this cycle, None for a list gone
         # from HubSpot (``pair.list_members_once``).
         self.list_members: dict[str, set[str] | None] = {}
+        # Each list's joins as read this cycle, by the state they were read from, None for a
+        # list gone (``pair.list_joins_once``).
+        self.list_joins: dict[str, dict[str, tuple[list[str], dict] | None]] = {}
         # Streams a getUpdated read with the others' queries showed unchanged, and how far that
         # reaches (``_query_every_stream``): a change since is read by the next cycle.
         self.vouched: dict[str, datetime] = {}

@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -2466,15 +2465,11 @@ def list_members_once(ctx: CycleContext, list_id: Any) -> set[str] | None:
     return known[key]
 
 
-# The cycle's reads of each list's joins (``list_joins_once``), by the state each read
-# from, None for a 404; per probe, which lives as long as its cycle.
-_LIST_JOINS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _list_joins_read(probe: Any, key: str) -> dict[str, tuple[list[str], dict] | None]:
+    """The cycle's reads of a list's joins, kept on its probe (none without one)."""
     if probe is None:
         return {}
-    return _LIST_JOINS.setdefault(probe, {}).setdefault(key, {})
+    return probe.list_joins.setdefault(key, {})
 
 
 def list_joins_once(ctx: CycleContext, list_id: Any, state: dict) -> tuple[list[str], dict] | None:
