@@ -47,6 +47,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils import timezone
@@ -61,7 +62,7 @@ from ..models import (
     SyncError,
     System,
 )
-from ..selectors import pairs_switched_on
+from ..selectors import pairs_switched_on, salesforce_id_forms, salesforce_id_suffix
 from .changes import (
     OVERLAP,
     Cursor,
@@ -90,7 +91,7 @@ from .pair import (
     record_ids,
     salesforce_version,
 )
-from .values import ValueConversionError, normalize, to_salesforce
+from .values import NUMBER_TYPES, ValueConversionError, normalize, to_salesforce
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,28 @@ def external_id_field(fields: dict[str, dict]) -> str | None:
     return candidates[0]["name"] if candidates else None
 
 
+def salesforce_id(value: str) -> str | None:
+    """A key property's value as the 18-character Salesforce id it stands for, or None when
+    it is none (typed or imported by hand: Salesforce refuses a whole query over it)."""
+    if len(value) not in (15, 18) or not value.isascii() or not value.isalnum():
+        return None
+    if len(value) == 15:
+        return value + salesforce_id_suffix(value)
+    suffix = value[15:].upper()
+    for form in salesforce_id_forms(value):  # an 18-character id may have lost its case
+        if len(form) == 15 and salesforce_id_suffix(form) == suffix:
+            return form + suffix
+    return None
+
+
+def is_number(value: str) -> bool:
+    """Whether SOQL can take ``value`` as a number (not "NaN", nor "Infinity")."""
+    try:
+        return Decimal(value.strip()).is_finite()
+    except InvalidOperation:
+        return False
+
+
 def paused_stream(hs_object: str, object_name: str) -> str:
     """The row that says records of ``object_name`` had their ``hs_object`` lookup or
     association skipped while that pair was off, so ``retry_paused`` looks for them once it is
@@ -186,6 +209,8 @@ class CustomObjectSync(PairSync):
         # and set to tell "ABC" from "abc".
         described = self.fields_known.get(self.external_id or "", {})
         self.id_case_matters = bool(described.get("unique") and described.get("caseSensitive"))
+        # A number one is queried by numbers (Salesforce refuses a quoted one) and matched as one.
+        self.id_is_number = described.get("type") in NUMBER_TYPES
         self.allow_to_hubspot = self.settings.salesforce_to_hubspot == CREATE_OR_UPDATE
         self.allow_to_salesforce = self.settings.hubspot_to_salesforce == CREATE_OR_UPDATE
         self.associations = {
@@ -455,7 +480,16 @@ class CustomObjectSync(PairSync):
                 value = str(record.get(self.external_id) or "")
                 if value:
                     values.setdefault(value, record["Id"])
-            for obj in self.search_hubspot(prop, sorted(values)):
+            # Of HubSpot records sharing a value, the one whose key names the record first,
+            # then one without a key (a key naming another record keeps it from being taken).
+            for obj in sorted(
+                self.search_hubspot(prop, sorted(values)),
+                key=lambda o: (
+                    values.get(str((o.properties or {}).get(prop) or ""))
+                    != salesforce_id(str((o.properties or {}).get(KEY_PROPERTY) or "")),
+                    bool((o.properties or {}).get(KEY_PROPERTY)),
+                ),
+            ):
                 owner = values.get(str((obj.properties or {}).get(prop) or ""))
                 if owner and owner not in candidates:
                     candidates[owner] = obj
@@ -476,17 +510,32 @@ class CustomObjectSync(PairSync):
             )
             candidates = {sf: found[hs] for sf, hs in named.items()}
         taken = set(self.links_by("hubspot_id", [str(o.id) for o in candidates.values()]))
+        elsewhere = self.keys_naming_others(candidates)
         pairs = []
         for record in records:
             obj = candidates.get(record["Id"])
-            key = (obj.properties or {}).get(KEY_PROPERTY) if obj is not None else None
-            if obj is not None and (str(obj.id) in taken or (key and key != record["Id"])):
+            if obj is not None and (str(obj.id) in taken or str(obj.id) in elsewhere):
                 obj = None
             if obj is not None:
                 taken.add(str(obj.id))
                 self.counts["matched"] += 1
             pairs.append(Pair(self.sobject, record, obj))
         return pairs
+
+    def keys_naming_others(self, candidates: dict[str, Any]) -> set[str]:
+        """The candidates (Salesforce id -> HubSpot record) whose key names another Salesforce
+        record that exists: that one's partner. A key naming none (deleted, another org's
+        after a sandbox refresh, not an id) doesn't hold the HubSpot record back (one query,
+        only for such keys), as ``match_in_salesforce`` matches it by value."""
+        keys: dict[str, str | None] = {}
+        for sf_id, obj in candidates.items():
+            key = (obj.properties or {}).get(KEY_PROPERTY)
+            if key and salesforce_id(str(key)) != sf_id:
+                keys[str(obj.id)] = salesforce_id(str(key))
+        named = sorted({k for k in keys.values() if k} - set(candidates))
+        found = self.query_records(ids_queries(self.sobject, ["Id"], named)) if named else []
+        alive = {r["Id"] for r in found} | set(candidates)
+        return {hs for hs, key in keys.items() if key in alive}
 
     def match_lost_writebacks(
         self, records: list[dict], found: dict[str, Any], prop: str
@@ -690,45 +739,69 @@ class CustomObjectSync(PairSync):
     def match_in_salesforce(self, objects: list[Any], *, force: bool = False) -> list[Pair]:
         """Unlinked HubSpot records: the Salesforce record named by the key property (one we
         created it from), else the one with its external id value; otherwise a record is
-        created (when HubSpot → Salesforce creates). Without an external id, an unlinked
-        record the integration user created as it would be (``salesforce_lost_creates``) is
-        one whose create landed but whose link was never stored: linked, not created again.
-        A record kept after the one its key names was deleted in Salesforce is created again
-        only once edited since that delete (or on a retry or Resync, ``force``): the next
-        cycles read back our own write of the key, which is no edit."""
+        created (when HubSpot → Salesforce creates). A key naming no record (one deleted, or
+        another org's after a sandbox refresh, or no id at all) falls back on the value, as
+        the upsert creating it again would (a second query, only then). A record another
+        HubSpot record already syncs with is never taken: a *Value already in use* error
+        instead (``refuse_claim``). Without an external id, an unlinked record the
+        integration user created as it would be (``salesforce_lost_creates``) is one whose
+        create landed but whose link was never stored: linked, not created again. A record
+        kept after the one its key names was deleted in Salesforce is created again only
+        once edited since that delete (or on a retry or Resync, ``force``): the next cycles
+        read back our own write of the key, which is no edit."""
         if not objects:
             return []
         named = {
-            str(o.id): (o.properties or {}).get(KEY_PROPERTY)
+            str(o.id): str((o.properties or {}).get(KEY_PROPERTY))
             for o in objects
             if (o.properties or {}).get(KEY_PROPERTY)
         }
+        # Salesforce refuses a whole query over one malformed id: such a key names nothing.
+        keyed = {hs: salesforce_id(key) for hs, key in named.items()}
         by_value = (
             {str(o.id): self.external_id_value(o) for o in objects if str(o.id) not in named}
             if self.external_id
             else {}
         )
         fields = self.record_fields()
-        soqls = ids_queries(self.sobject, fields, sorted(set(named.values())))
+        soqls = ids_queries(self.sobject, fields, sorted({k for k in keyed.values() if k}))
         if by_value:
-            soqls += ids_queries(
-                self.sobject, fields, sorted(set(by_value.values())), key=self.external_id
-            )
-        records: list[dict] = []
+            soqls += self.external_id_queries(fields, sorted(set(by_value.values())))
         # Deleted ones too (same calls): when a key's record went decides whether it comes back.
-        deleted = "IsDeleted" in fields
-        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=deleted):
-            for batch in salesforce_pages(self.ctx.salesforce, page):
-                records.extend(batch)
+        records = self.query_records(soqls, include_deleted="IsDeleted" in fields)
         deleted_at = {
             r["Id"]: parse_time(r.get("SystemModstamp")) for r in records if r.get("IsDeleted")
         }
         records = [r for r in records if not r.get("IsDeleted")]
         by_id = {r["Id"]: r for r in records}
+        left: set[str] = set()  # kept after their record's delete, not edited since
+        for obj in objects:
+            hs_id = str(obj.id)
+            if not force and keyed.get(hs_id) in deleted_at:
+                modified = parse_time((obj.properties or {}).get(MODIFIED))
+                at = deleted_at[keyed[hs_id]]
+                if modified is None or at is None or modified <= at:
+                    left.add(hs_id)
+        stale = (
+            {
+                str(o.id): self.external_id_value(o)
+                for o in objects
+                if str(o.id) in named and str(o.id) not in left and keyed[str(o.id)] not in by_id
+            }
+            if self.external_id
+            else {}
+        )
+        missing = sorted(set(stale.values()) - set(by_value.values()))
+        if missing:
+            records += self.query_records(self.external_id_queries(fields, missing))
+            by_id.update({r["Id"]: r for r in records})
+        by_value.update(stale)
         # Matched as Salesforce's upsert matches them (``external_key``): a record missed here
         # would be upserted onto that one, synced or not.
         by_external = {
-            self.external_key(r.get(self.external_id)): r for r in records if self.external_id
+            self.external_key(r.get(self.external_id)): r
+            for r in by_id.values()
+            if self.external_id and r.get(self.external_id) not in (None, "")
         }
         # Each matchable Salesforce record's HubSpot record, when it already syncs with one.
         taken = dict(
@@ -737,30 +810,18 @@ class CustomObjectSync(PairSync):
             ).values_list("salesforce_id", "hubspot_id")
         )
         pairs = []
-        for obj in objects:
+        # A record its key names goes to that HubSpot record before one matching it by value.
+        for obj in sorted(objects, key=lambda o: keyed.get(str(o.id)) not in by_id):
             hs_id = str(obj.id)
-            if not force and named.get(hs_id) in deleted_at:
-                modified = parse_time((obj.properties or {}).get(MODIFIED))
-                at = deleted_at[named[hs_id]]
-                if modified is None or at is None or modified <= at:
-                    self.skipped("salesforce_deleted", f"hubspot:{hs_id}")
-                    continue
-            record = by_id.get(named.get(hs_id, "")) or by_external.get(
-                self.external_key(by_value.get(hs_id, ""))
-            )
+            if hs_id in left:
+                self.skipped("salesforce_deleted", f"hubspot:{hs_id}")
+                continue
+            record = by_id.get(keyed.get(hs_id) or "")
+            if record is None and hs_id in by_value:
+                record = by_external.get(self.external_key(by_value[hs_id]))
             if record is not None and record["Id"] in taken:
-                # Two HubSpot records holding one external id value: a unique value in use
-                # (the fix is to change or merge one of them), not a value that doesn't fit.
-                pair = self.hubspot_record_pair(obj)
-                self.record_error(
-                    pair,
-                    "to_salesforce",
-                    "value_in_use",
-                    "DUPLICATE_EXTERNAL_ID",
-                    f"{self.sobject} {record['Id']} already syncs with another HubSpot record, "
-                    f"{taken[record['Id']]} ({self.external_id or 'Id'} "
-                    f"{record.get(self.external_id) or record['Id']}).",
-                    [self.external_id] if self.external_id else [],
+                self.refuse_claim(
+                    self.hubspot_record_pair(obj), record, taken[record["Id"]], key=named.get(hs_id)
                 )
                 continue
             if record is not None:
@@ -780,11 +841,71 @@ class CustomObjectSync(PairSync):
             )
         return pairs
 
+    def query_records(self, soqls: list[str], *, include_deleted: bool = False) -> list[dict]:
+        """Every record of these queries (sent together, ``composite_query``)."""
+        records: list[dict] = []
+        for page in composite_query(self.ctx.salesforce, soqls, include_deleted=include_deleted):
+            for batch in salesforce_pages(self.ctx.salesforce, page):
+                records.extend(batch)
+        return records
+
+    def refuse_claim(self, pair: Pair, record: dict, holder: str, *, key: str | None) -> None:
+        """The unlinked HubSpot record of ``pair`` would sync with ``record``, which HubSpot
+        record ``holder`` already syncs with: two links to one record can't be, and its
+        values must never land on another record's partner. A *Value already in use* error
+        on it naming both (the fix: change its value or key, or merge the two); ``holder``
+        keeps its link. ``key``: what the record's key property held."""
+        pair.salesforce_failed = True
+        sf_id, prop = record["Id"], self.external_id_property()
+        value = record.get(self.external_id) if self.external_id else None
+        held = f"{self.sobject} {sf_id} already syncs with another HubSpot record, {holder}"
+        if key and salesforce_id(key) == sf_id:  # its key names that very record
+            message = (
+                f"This record's {KEY_PROPERTY} names {key}, but {held} (its sync key); only "
+                f"one HubSpot record can sync with it. Empty {KEY_PROPERTY} on this record to "
+                f"give it a {self.sobject} of its own, or merge it into HubSpot record {holder}."
+            )
+            fields: list[str] = []
+        else:
+            why = (
+                f"This record's {KEY_PROPERTY} names {key}, which is no {self.sobject} in "
+                f"Salesforce (deleted, another org's, or no id), so it was matched by "
+                f"{self.external_id} ({value}): "
+                if key
+                else ""
+            )
+            fix = f"Give this record its own {prop}" if prop else "Change one of the two"
+            message = (
+                f"{why}{held} ({self.external_id or 'Id'} {value or sf_id}); only one HubSpot "
+                f"record can sync with it. {fix}, or merge it into HubSpot record {holder}."
+            )
+            fields = [self.external_id] if self.external_id else []
+        self.record_error(
+            pair, "to_salesforce", "value_in_use", "DUPLICATE_EXTERNAL_ID", message, fields
+        )
+
     def external_key(self, value: Any) -> str:
         """An external id value as Salesforce's upsert matches it: ignoring case, unless the
-        field is case-sensitive."""
+        field is case-sensitive; a number as a number (``1000.50`` is ``1000.5``)."""
         text = str(value)
+        if self.id_is_number:
+            try:
+                return normalize(text, "double")
+            except ValueConversionError:
+                return text
         return text if self.id_case_matters else text.casefold()
+
+    def external_id_queries(self, fields: list[str], values: list[str]) -> list[str]:
+        """SOQL for the records holding one of these external id values; a number field's
+        unquoted, and a value that is no number left out (no record can hold it)."""
+        if not self.id_is_number:
+            return ids_queries(self.sobject, fields, values, key=self.external_id)
+        numbers = sorted({self.external_key(v) for v in values if is_number(v)})
+        return [
+            f"SELECT {', '.join(fields)} FROM {self.sobject} "  # noqa: S608
+            f"WHERE {self.external_id} IN ({', '.join(numbers[start : start + 300])})"
+            for start in range(0, len(numbers), 300)
+        ]
 
     def hubspot_record_pair(self, obj: Any) -> Pair:
         return HubSpotRecordPair(self.sobject, None, obj, name_property=self.display_property())
@@ -1450,7 +1571,15 @@ class CustomObjectSync(PairSync):
         results = self.salesforce_creates_sent(
             creates, self.sobject, external_id=self.external_id, records=records
         )
+        landed = [r["id"] for r in results if r.get("success") and r.get("id")]
+        holders = self.holders(pairs, landed) if self.external_id and landed else {}
         for pair, key, record, result in zip(creates, keys, records, results, strict=True):
+            holder = holders.get(result.get("id") or "")
+            if result.get("success") and holder and holder != pair.hubspot_id:
+                # Not expected (matched as the upsert matches): no second link, nor a crash.
+                log.warning("%s: upsert landed on linked %s", self.object_name, result["id"])
+                self.refuse_claim(pair, {**record, "Id": result["id"]}, holder, key=None)
+                continue
             if not self.salesforce_create_landed(pair, result):
                 continue
             pair.salesforce = {**record, "Id": result["id"]}
@@ -1459,6 +1588,18 @@ class CustomObjectSync(PairSync):
                 pair.to_hubspot[prop] = key
                 pair.snap_hubspot[prop] = key
                 pair.same.pop(prop, None)
+
+    def holders(self, pairs: list[Pair], salesforce_ids: list[str]) -> dict[str, str]:
+        """Salesforce id -> the HubSpot record it syncs with (stored, or this batch's)."""
+        found = dict(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration, salesforce_id__in=salesforce_ids
+            ).values_list("salesforce_id", "hubspot_id")
+        )
+        for pair in pairs:
+            if pair.salesforce is not None and pair.hubspot is not None:
+                found[pair.salesforce_id or ""] = pair.hubspot_id or ""
+        return found
 
     def one_create_per_key(self, creates: list[Pair]) -> list[Pair]:
         """New HubSpot records sharing an external id value would all upsert one Salesforce
