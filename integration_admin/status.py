@@ -129,6 +129,7 @@ class IntegrationStatus:
     reason: str
     advice: str
     last_syncs: list[LastSync]
+    not_started: bool = False  # the header offers the way to Start syncing
 
 
 def _when(moment: datetime) -> str:
@@ -214,6 +215,7 @@ def integration_status(
                 "mappings), then Start syncing on the Connection page."
             ),
             last_syncs=last_syncs,
+            not_started=True,
         )
     if not integration.sync_enabled and integration.state != Integration.State.DISCONNECTED:
         # An admin's choice outranks what the engine reports underneath (a pause, a

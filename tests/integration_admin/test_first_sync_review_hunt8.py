@@ -18,6 +18,12 @@ from .test_connection import authorize, statusbar
 pytestmark = pytest.mark.django_db
 
 
+def header(html: str) -> str:
+    """The status bar with its actions."""
+    start = html.index('<div class="statusbar ')
+    return html[start : html.index("statusbar__actions", start) + 600]
+
+
 def connect_in_the_browser(admin_client, emulators, settings) -> Integration:
     settings.SALESFORCE_LOGIN_URL = emulators.salesforce.url
     settings.SALESFORCE_CA_FILE = str(emulators.ca_path)
@@ -43,9 +49,13 @@ def test_a_first_connect_waits_until_an_admin_starts_the_sync(
     html = admin_client.get("/connection/").content.decode()
     assert "Sync hasn't started yet." in html and "Turned off" not in html
     assert "Start syncing" in html and 'name="sync" value="on"' in html
+    assert "when sync is back on" not in html  # nothing was on before
     bar = statusbar(html)
     assert "<strong>Not started</strong>" in bar
     assert "which HubSpot contacts sync" in bar
+    start = 'href="/connection/#sync-switch">Review and start…</a>'
+    assert start in header(html)
+    assert start in header(admin_client.get("/contacts/").content.decode())  # on every page
     answer = admin_client.get("/api/v1/integration/").json()
     assert answer["sync_not_started"] is True and answer["sync_enabled"] is False
 
@@ -77,6 +87,7 @@ def test_viewers_see_it_waits_but_cannot_start_it(admin_client, viewer_client, e
     connect_in_the_browser(admin_client, emulators, settings)
     html = viewer_client.get("/connection/").content.decode()
     assert "Sync hasn't started yet." in html and 'name="sync" value="on"' not in html
+    assert "Review and start…" not in html  # admins only
     assert viewer_client.post("/connection/sync/", {"sync": "on"}).status_code == 403
     assert Integration.objects.get().sync_not_started
 
