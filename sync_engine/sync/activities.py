@@ -12,10 +12,14 @@ ways):
   of that lead or contact as the contact pair last synced it (the integration user when that's
   unknown, a queue or an inactive user). The activity's own HubSpot owner isn't synced. Emails
   sync when sent by the rep (``hs_email_direction`` *EMAIL*), never received or forwarded ones.
+  A call's duration and direction go too (``CallDurationInSeconds``, ``CallType``), when the
+  org shows the integration user those fields; a value Salesforce refuses is left out of the
+  Task with an error of its own (see ``without_refused_call_values``).
 * **Salesforce → HubSpot**: Tasks (by ``TaskSubtype``: *Call* → call, *Email* → email, others
   → task) and Events (→ meeting) become engagements associated with the linked HubSpot contact
-  (subject/title, description/body, due date or start/timestamp, status); a task's *Assigned
-  To* becomes its HubSpot owner when that user has one (matched by email, spec §11).
+  (subject/title, description/body, due date or start/timestamp, status; a call's duration
+  and type, seconds as milliseconds, *Internal* as no direction); a task's *Assigned To*
+  becomes its HubSpot owner when that user has one (matched by email, spec §11).
 * **Dates are days in the HubSpot account's time zone** (``timeZone`` of the account details,
   stored when connecting; UTC when unknown): an evening call in New York is a Task on that
   day, and a Task due on 4 March becomes ``hs_timestamp`` midnight of 4 March in New York (an
@@ -113,6 +117,7 @@ from .pair import (
     LINK_FIELDS,
     RETRY_BATCH,
     SALESFORCE_COLLECTION,
+    VALUE_REFUSALS,
     PairSync,
     association_input,
     dissociation_input,
@@ -165,7 +170,17 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {
-    "calls": Kind("calls", "Call", "hs_call_title", "hs_call_body", 194, "Call", "Call", "call"),
+    "calls": Kind(
+        "calls",
+        "Call",
+        "hs_call_title",
+        "hs_call_body",
+        194,
+        "Call",
+        "Call",
+        "call",
+        ("hs_call_duration", "hs_call_direction"),
+    ),
     "emails": Kind(
         "emails",
         "Email",
@@ -220,6 +235,14 @@ TASK_STATUS_TO_SALESFORCE = {
     "DEFERRED": "Deferred",
 }
 TASK_STATUS_TO_HUBSPOT = {v: k for k, v in TASK_STATUS_TO_SALESFORCE.items()}
+# A call's duration and direction (HubSpot property ⇄ Task field): milliseconds ⇄ seconds,
+# INBOUND/OUTBOUND ⇄ Inbound/Outbound (HubSpot has no direction for an Internal call). Only
+# when the org shows the integration user the Task field; see ``unknown_keys`` for links
+# synced before (or while the org hid the field).
+CALL_FIELDS = {"hs_call_duration": "CallDurationInSeconds", "hs_call_direction": "CallType"}
+CALL_KEYS = frozenset(CALL_FIELDS) | frozenset(CALL_FIELDS.values())
+DIRECTION_TO_SALESFORCE = {"INBOUND": "Inbound", "OUTBOUND": "Outbound"}
+DIRECTION_TO_HUBSPOT = {v: k for k, v in DIRECTION_TO_SALESFORCE.items()}
 # Two-way task sync: the fields an edit to a task's copy sends back to its origin (HubSpot
 # task property ⇄ Salesforce Task field).
 TWO_WAY_FIELDS = {
@@ -303,6 +326,14 @@ def first_words(text: str, count: int = NOTE_WORDS) -> str:
     return " ".join(words[:count]) + ("…" if len(words) > count else "")
 
 
+def number_of(value: Any) -> float | None:
+    """A HubSpot number property's value ("125000", "125000.0"), or None when blank."""
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
 def to_ms(moment: datetime | None) -> str:
     return str(round(moment.timestamp() * 1000)) if moment else ""
 
@@ -344,7 +375,7 @@ class Item:
 
     kind: Kind
     source: Any  # HubSpot object or Salesforce record
-    values: dict[str, str]  # comparable values for the copy
+    values: dict[str, Any]  # comparable values for the copy (a call's duration: an int)
     link: RecordLink | None = None
     target: str = ""  # WhoId (to Salesforce) or HubSpot contact id (to HubSpot)
     created_id: str = ""  # the copy's id, once written or found
@@ -378,6 +409,15 @@ class ActivitySync(PairSync):
         self.external_id = (
             EXTERNAL_ID if EXTERNAL_ID in ctx.salesforce_fields.get("Task", {}) else None
         )
+        # The call fields the org shows on Task (read), and those the user may also write:
+        # one hidden (field-level security) is left out, never failing the record.
+        task = ctx.salesforce_fields.get("Task", {})
+        self.call_read = [f for f in CALL_FIELDS.values() if f in task]
+        self.call_write = [
+            f
+            for f in self.call_read
+            if task[f].get("createable", True) and task[f].get("updateable", True)
+        ]
         self.intent = SyncCursor.objects.get_or_create(
             integration=ctx.integration, stream=INTENT_STREAM
         )[0]
@@ -592,7 +632,7 @@ class ActivitySync(PairSync):
                 self.handle_hubspot(kind, page, cursor)
             cursor.mark_checked(read_started or http_date(self.ctx.hubspot.server_date))
 
-    def task_values(self, kind: Kind, obj: Any) -> dict[str, str]:
+    def task_values(self, kind: Kind, obj: Any) -> dict[str, Any]:
         """The Task fields a HubSpot activity sets (and its copy is compared on)."""
         props = obj.properties or {}
         body = plain_text(props.get(kind.body))
@@ -606,12 +646,20 @@ class ActivitySync(PairSync):
         if kind.name == "tasks":
             status = TASK_STATUS_TO_SALESFORCE.get(props.get("hs_task_status") or "", "Completed")
         when = parse_time(props.get("hs_timestamp")) or parse_time(props.get("hs_createdate"))
-        return {
+        values: dict[str, Any] = {
             "Subject": f"{kind.label}: {title}"[:SUBJECT_MAX],
             "Description": body[:DESCRIPTION_MAX],
             "ActivityDate": day_of(when, self.zone),
             "Status": status,
         }
+        if kind.name == "calls":
+            if "CallDurationInSeconds" in self.call_write:
+                ms = number_of(props.get("hs_call_duration"))
+                values["CallDurationInSeconds"] = "" if ms is None else round(ms / 1000)
+            if "CallType" in self.call_write:
+                direction = props.get("hs_call_direction") or ""
+                values["CallType"] = DIRECTION_TO_SALESFORCE.get(direction, "")
+        return values
 
     def handle_hubspot(
         self, kind: Kind, objects: list[Any], cursor: Cursor | None, *, force: bool = False
@@ -667,10 +715,13 @@ class ActivitySync(PairSync):
                 linked.append(item)
         self.moved_for(linked)
         for item in linked:
+            unknown = self.unknown_keys(
+                item, item.link.hubspot_modified_at, moved="who" in item.extra, blank=None
+            )
             if item.extra.get("outside"):
                 self.kept_out(item)
             elif "who" not in item.extra and all(
-                item.link.snapshot.get(k) == v for k, v in item.values.items()
+                item.link.snapshot.get(k) == v for k, v in item.values.items() if k not in unknown
             ):
                 self.in_step(item, item.link.salesforce_id, settled, force=force)
             else:
@@ -682,6 +733,25 @@ class ActivitySync(PairSync):
         new = self.who_for(new + copy_again)
         self.create_tasks(new)
         self.commit_items([*updates, *back, *new, *settled], "hubspot", cursor, handled)
+
+    @staticmethod
+    def unknown_keys(item: Item, last: datetime | None, *, moved: bool, blank: Any) -> set[str]:
+        """A call's duration and direction that the link's snapshot lacks (synced before calls
+        carried them, or while the org hid the field) are unknown, not blank: compared and
+        written only with an edit of the origin, so that re-reading old links unedited (a
+        Resync, a contact entering the list) doesn't rewrite them all at once. An edit is
+        another value that changed, a move, or a modified date later than the one the link
+        last synced (``last``; Salesforce's is whole seconds). Until then they stay out of the
+        compare, the write and the snapshot (``extra["unknown"]``). ``blank``: what the
+        snapshot's missing values count as otherwise."""
+        snapshot = item.link.snapshot
+        keys = {k for k in item.values if k in CALL_KEYS and k not in snapshot}
+        if not keys or moved or item.stamp is None or last is None or item.stamp > last:
+            return set()
+        if any(snapshot.get(k, blank) != v for k, v in item.values.items() if k not in keys):
+            return set()
+        item.extra["unknown"] = keys
+        return keys
 
     def copy_edit_to_salesforce(self, kind: Kind, obj: Any, link: RecordLink) -> Item:
         """A HubSpot edit to the copy of a Salesforce task (two-way task sync): the Task
@@ -824,7 +894,12 @@ class ActivitySync(PairSync):
         records = [
             {
                 "Id": i.link.salesforce_id,
-                **{k: (v or None) for k, v in i.values.items() if i.link.snapshot.get(k) != v},
+                # A blank as a clear; a call lasting 0 seconds lasts 0 seconds.
+                **{
+                    k: (None if v == "" else v)
+                    for k, v in i.values.items()
+                    if i.link.snapshot.get(k) != v and k not in i.extra.get("unknown", ())
+                },
                 **({"WhoId": i.extra["who"]} if "who" in i.extra else {}),
             }
             for i in items
@@ -834,11 +909,15 @@ class ActivitySync(PairSync):
     def send_task_updates(self, items: list[Item], records: list[dict]) -> None:
         """Update the linked Tasks (``records``, one per item; collections of 200), each
         failing alone."""
-        results = each_chunk_retried(
-            lambda chunk: self.ctx.salesforce.collections_update(sobject="Task", records=chunk),
-            records,
-            SALESFORCE_COLLECTION,
-        )
+
+        def send(chunk: list[dict]) -> list[dict]:
+            return each_chunk_retried(
+                lambda c: self.ctx.salesforce.collections_update(sobject="Task", records=c),
+                chunk,
+                SALESFORCE_COLLECTION,
+            )
+
+        results = self.without_refused_call_values(items, records, send(records), send)
         for item, result in zip(items, results, strict=True):
             if result.get("success"):
                 item.created_id = item.link.salesforce_id
@@ -848,6 +927,41 @@ class ActivitySync(PairSync):
             else:
                 item.failed = True
                 self.salesforce_failure(item, result)
+
+    def without_refused_call_values(
+        self, items: list[Item], records: list[dict], results: list[dict], send
+    ) -> list[dict]:
+        """Tasks Salesforce refused for a call's duration or direction alone (a duration too
+        long for the field, a call type the org's picklist lacks) are sent again without it
+        (``send``, one call for them all), as the pairs do (``VALUE_REFUSALS``): the Task
+        syncs, and the refusal stays a typed error on the activity (``extra["held_back"]``)
+        whose value stays unsynced in the snapshot, so its retry sends it again. A refusal of
+        anything else, or of nothing but those values, fails the Task whole, as before."""
+        again: list[tuple[int, dict]] = []
+        for index, (item, record, result) in enumerate(zip(items, records, results, strict=True)):
+            errors = [] if result.get("success") else result.get("errors") or []
+            named = {n for e in errors for n in e.get("fields") or ()}
+            others = set(record) - named - {"Id", "attributes"}
+            if (
+                not errors
+                or any(e.get("statusCode") not in VALUE_REFUSALS for e in errors)
+                or not named
+                or not named <= set(record) & set(CALL_FIELDS.values())
+                or not others
+            ):
+                continue
+            fields = sorted(named)
+            error_type = self.salesforce_failure(
+                item, result, fields=fields, values={f: record[f] for f in fields}
+            )
+            item.extra["held_back"] = (fields, error_type)
+            again.append((index, {k: v for k, v in record.items() if k not in named}))
+        if not again:
+            return results
+        results = list(results)
+        for (index, _), result in zip(again, send([r for _, r in again]), strict=True):
+            results[index] = result
+        return results
 
     def retire_gone(self, items: list[Item]) -> list[Item]:
         """Items whose write found the other side deleted: their links are retired and their
@@ -880,7 +994,7 @@ class ActivitySync(PairSync):
         return copy_again
 
     def task_record(self, item: Item) -> dict[str, Any]:
-        record = {k: v for k, v in item.values.items() if v}
+        record = {k: v for k, v in item.values.items() if v != ""}
         record["WhoId"] = item.target
         if item.extra.get("owner"):
             record["OwnerId"] = item.extra["owner"]
@@ -916,7 +1030,13 @@ class ActivitySync(PairSync):
         if self.external_id:
             for item, record in zip(todo, records, strict=True):
                 record[self.external_id] = hubspot_key(item.kind.name, item.hubspot_id)
-        results = self.ctx.salesforce.collections_create(sobject="Task", records=records)
+        results = self.without_refused_call_values(
+            todo,
+            records,
+            self.ctx.salesforce.collections_create(sobject="Task", records=records),
+            # Not a blind retry: Salesforce refused these, so none of them landed.
+            lambda again: self.ctx.salesforce.collections_create(sobject="Task", records=again),
+        )
         for item, result in zip(todo, results, strict=True):
             if result.get("success"):
                 item.created_id = result["id"]
@@ -1063,7 +1183,7 @@ class ActivitySync(PairSync):
             self.handle_salesforce(stream.sobject, records, stream.cursor)
 
     def task_fields(self) -> list[str]:
-        return TASK_FIELDS + ([self.external_id] if self.external_id else [])
+        return TASK_FIELDS + self.call_read + ([self.external_id] if self.external_id else [])
 
     def fields_of(self, sobject: str) -> list[str]:
         """The fields read of a Salesforce ``Task`` or ``Event``."""
@@ -1096,12 +1216,19 @@ class ActivitySync(PairSync):
             record.get("CreatedDate")
         )
         if kind.name == "calls":
-            return {
+            values = {
                 "hs_call_title": subject,
                 "hs_call_body": body,
                 "hs_timestamp": to_ms(when),
                 "hs_call_status": "COMPLETED" if closed else "",
             }
+            if "CallDurationInSeconds" in self.call_read:
+                seconds = number_of(record.get("CallDurationInSeconds"))
+                values["hs_call_duration"] = "" if seconds is None else str(round(seconds * 1000))
+            if "CallType" in self.call_read:
+                call_type = record.get("CallType") or ""
+                values["hs_call_direction"] = DIRECTION_TO_HUBSPOT.get(call_type, "")
+            return values
         if kind.name == "emails":
             return {
                 "hs_email_subject": subject,
@@ -1197,10 +1324,15 @@ class ActivitySync(PairSync):
                 linked.append(item)
         self.moved_in_salesforce(linked)
         for item in linked:
+            unknown = self.unknown_keys(
+                item, item.link.salesforce_modified_at, moved="moves" in item.extra, blank=""
+            )
             if self.outside_list([item.target or item.link.snapshot.get("__contact")]):
                 self.kept_out(item)
             elif "moves" not in item.extra and all(
-                item.link.snapshot.get(k, "") == v for k, v in item.values.items()
+                item.link.snapshot.get(k, "") == v
+                for k, v in item.values.items()
+                if k not in unknown
             ):
                 self.in_step(item, item.link.hubspot_id.split(":", 1)[1], settled, force=force)
             else:
@@ -1414,7 +1546,9 @@ class ActivitySync(PairSync):
                     "id": i.link.hubspot_id.split(":", 1)[1],
                     # A value older links don't hold (e.g. the owner) was never written: "".
                     "properties": {
-                        k: v for k, v in i.values.items() if i.link.snapshot.get(k, "") != v
+                        k: v
+                        for k, v in i.values.items()
+                        if i.link.snapshot.get(k, "") != v and k not in i.extra.get("unknown", ())
                     },
                 }
                 for i in group
@@ -1623,6 +1757,7 @@ class ActivitySync(PairSync):
         code: str,
         message: str,
         values: dict[str, Any] | None = None,
+        fields: list[str] | None = None,
     ):
         services.sync_error_record(
             integration=self.ctx.integration,
@@ -1637,6 +1772,7 @@ class ActivitySync(PairSync):
             code=code,
             message=message,
             values=values,
+            fields=fields,
         )
         self.counts["failed"] += 1
 
@@ -1648,13 +1784,22 @@ class ActivitySync(PairSync):
         self.record(item, direction, WAITING, "WAITING_FOR_CONTACT", message, values=waits_on)
         self.counts["waiting_for_contact"] += 1
 
-    def salesforce_failure(self, item: Item, result: dict) -> None:
+    def salesforce_failure(
+        self,
+        item: Item,
+        result: dict,
+        fields: list[str] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> str:
+        """Record Salesforce's refusal of ``item``; returns its error type."""
         from ..error_types import classify
 
         first = (result.get("errors") or [{}])[0]
         code = first.get("statusCode", "")
         kind = classify(system="salesforce", status=400, code=code, message=first.get("message"))
-        self.record(item, "to_salesforce", kind.key, code, first.get("message", ""))
+        message = first.get("message", "")
+        self.record(item, "to_salesforce", kind.key, code, message, values=values, fields=fields)
+        return kind.key
 
     def hubspot_failure(self, item: Item, error: Any) -> None:
         from ..error_types import classify
@@ -1681,6 +1826,7 @@ class ActivitySync(PairSync):
         transaction."""
         now = timezone.now()
         synced: list[str] = []
+        held: dict[str, list[str]] = defaultdict(list)  # error type -> keys it stays open on
         created: list[RecordLink] = []
         updated: list[RecordLink] = []
         with transaction.atomic():
@@ -1701,7 +1847,12 @@ class ActivitySync(PairSync):
                     updated.append(link)
                     synced += [f"hubspot:{link.hubspot_id}", f"salesforce:{link.salesforce_id}"]
                     continue
-                snapshot = {**item.values, "__origin": origin, "__type": item.kind.name}
+                unknown = item.extra.get("unknown", ())
+                snapshot = {k: v for k, v in item.values.items() if k not in unknown}
+                snapshot.update({"__origin": origin, "__type": item.kind.name})
+                if "held_back" in item.extra:
+                    # Refused values the Task doesn't hold: unsynced, so their retry sends them.
+                    snapshot.update(dict.fromkeys(item.extra["held_back"][0]))
                 if origin == "hubspot":
                     # The lead or contact the Task is on (see moved_for).
                     who = item.extra.get("who") or item.target
@@ -1731,13 +1882,24 @@ class ActivitySync(PairSync):
                     link.hubspot_modified_at = item.stamp
                 else:
                     link.salesforce_modified_at = item.stamp
-                synced += [f"hubspot:{hs_key}", f"salesforce:{sf_id}"]
+                keys = [f"hubspot:{hs_key}", f"salesforce:{sf_id}"]
+                if "held_back" in item.extra:
+                    held[item.extra["held_back"][1]] += keys  # that error stays open
+                else:
+                    synced += keys
             RecordLink.objects.bulk_create(created, batch_size=500)
             RecordLink.objects.bulk_update(updated, LINK_FIELDS, batch_size=500)
             self.counts["linked"] += len(created)
             services.sync_errors_resolve(
                 integration=self.ctx.integration, object_name=OBJECT, record_keys=synced
             )
+            for error_type, keys in held.items():
+                services.sync_errors_resolve(
+                    integration=self.ctx.integration,
+                    object_name=OBJECT,
+                    record_keys=keys,
+                    except_types=(error_type,),
+                )
             if cursor is not None:
                 cursor.advance(handled)
 
