@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from sync_engine.models import AuditEvent, Integration, RecordLink, SyncRun
 from sync_engine.sync.cycle import sync_cycles_run
 from sync_engine.sync.schedule import due_cycles
+from tests.sync_engine.management.test_connect import connect
 
 from .test_connection import authorize, statusbar
 
@@ -109,23 +110,8 @@ def test_a_reconnect_keeps_the_switch_as_it_was(admin_client, emulators, setting
     assert integration.state == Integration.State.CONNECTED and integration.sync_enabled
 
 
-def connect_command(emulators, *flags: str) -> str:
-    out = StringIO()
-    call_command(
-        "connect",
-        "--salesforce-url", emulators.salesforce.url,
-        "--salesforce-token", "cli-sf-token",
-        "--salesforce-ca", str(emulators.ca_path),
-        "--hubspot-url", emulators.hubspot.url,
-        "--hubspot-token", "cli-hs-token",
-        *flags,
-        stdout=out,
-    )  # fmt: skip
-    return out.getvalue()
-
-
 def test_manage_py_connect_waits_too_unless_told_to_start(emulators):
-    output = connect_command(emulators)
+    output = connect(emulators, start=False)
     assert "Sync hasn't started: review what will sync" in output
     assert "--start" in output
     integration = Integration.objects.get()
@@ -135,7 +121,7 @@ def test_manage_py_connect_waits_too_unless_told_to_start(emulators):
     assert not SyncRun.objects.exists()
 
     # Connecting again with --start starts a sync an earlier connect held.
-    output = connect_command(emulators, "--start")
+    output = connect(emulators)  # with --start
     assert "Sync hasn't started" not in output
     integration.refresh_from_db()
     assert integration.sync_enabled
@@ -143,7 +129,7 @@ def test_manage_py_connect_waits_too_unless_told_to_start(emulators):
 
 
 def test_manage_py_connect_start_syncs_from_the_first_connection(emulators):
-    connect_command(emulators, "--start")
+    connect(emulators)  # with --start
     integration = Integration.objects.get()
     assert integration.sync_enabled and not integration.sync_not_started
     assert not AuditEvent.objects.get(action="integration.connected").details.get(
