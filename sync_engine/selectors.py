@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -105,6 +106,8 @@ def last_answered_at(*, integration: Integration, system: str) -> datetime | Non
 # live; every Salesforce call spends "Allocated to HubSpot". So a read is kept for a few
 # minutes (Django's cache), for everyone: reloading a page, by anyone, costs no second call.
 # Changes made through the dashboard forget the entries they make stale.
+log = logging.getLogger(__name__)
+
 REMOTE_READ_TTL = 300  # seconds
 _NOT_CACHED = object()
 T = TypeVar("T")
@@ -1780,6 +1783,69 @@ def ticket_case_statuses(*, integration: Integration) -> list[str]:
     from .sync.tickets import case_statuses
 
     return case_statuses(integration)
+
+
+# The people a first cycle reads in Salesforce (converted leads stay out of the sync).
+PREVIEW_COUNTS = (
+    "SELECT COUNT() FROM Lead WHERE IsConverted = false",
+    "SELECT COUNT() FROM Contact",
+)
+
+
+def first_sync_preview(*, integration: Integration) -> dict:
+    """What the first cycle of a sync not started yet will read and make, for the admin about
+    to start it: Salesforce's leads (not converted) and contacts (one composite call),
+    HubSpot's contacts and, with an inclusion list, its name and size (one HubSpot call
+    each), with the contact settings that decide what gets created and the other pairs
+    switched on. Kept ``REMOTE_READ_TTL`` per inclusion list; a count that couldn't be read
+    is None (and the preview isn't kept)."""
+    from .connectors.hubspot import HubSpotConnector
+    from .connectors.salesforce import SalesforceConnector
+    from .errors import ConnectorError
+    from .sync.changes import query_answer, query_subrequest
+
+    settings = object_settings_get(integration=integration, object_name="contacts")
+    list_id = str(settings.inclusion_list_id or "")
+
+    def read() -> dict:
+        # Asked once each, not retried: the page waits for them.
+        out: dict[str, Any] = {"leads": None, "contacts": None, "hubspot_contacts": None}
+        try:
+            salesforce = SalesforceConnector(integration=integration)
+            version = salesforce.connection.api_version
+            answers = salesforce.composite(
+                [
+                    query_subrequest(version, soql, f"q{n}", include_deleted=False)
+                    for n, soql in enumerate(PREVIEW_COUNTS)
+                ]
+            )["compositeResponse"]
+            leads, contacts = (query_answer(a) for a in answers)
+            out["leads"] = int(leads.get("totalSize") or 0)
+            out["contacts"] = int(contacts.get("totalSize") or 0)
+        except ConnectorError as error:
+            log.warning("first sync preview: counting Salesforce people failed: %s", error)
+        try:
+            hubspot = HubSpotConnector(integration=integration)
+            page = hubspot.search(object_type="contacts", limit=1)
+            out["hubspot_contacts"] = int(page.total or 0)
+            if list_id:
+                out["list"] = hubspot_list_get(integration=integration, list_id=list_id)
+        except ConnectorError as error:
+            log.warning("first sync preview: counting HubSpot contacts failed: %s", error)
+        return out
+
+    preview = cached_remote_read(
+        integration,
+        f"first-sync:preview:{list_id}",
+        read,
+        keep=lambda p: None not in (p["leads"], p["hubspot_contacts"]),
+    )
+    return {
+        **preview,
+        "list_id": list_id,
+        "settings": settings,
+        "others_on": sorted(pairs_switched_on(integration=integration) - {"contacts"}),
+    }
 
 
 def ticket_sync_preview(*, integration: Integration) -> dict:

@@ -21,6 +21,7 @@ from sync_engine.fields import secret_decrypt, secret_encrypt
 from sync_engine.models import Integration, System
 from sync_engine.selectors import (
     audit_events_query,
+    first_sync_preview,
     integration_hubspot_connection,
     integration_salesforce_connection,
     last_answered_at,
@@ -44,6 +45,7 @@ from ..oauth import (
     oauth_config,
 )
 from ..roles import admin_required, user_is_admin
+from ..status import object_labels
 from .common import current_integration, forget_integration
 from .notifications import suspension_email_context
 
@@ -128,9 +130,22 @@ def _page(
             == "hubspot-salesforce-sync",
             "hubspot_api_url": settings.HUBSPOT_API_URL,
             "salesforce_login_fixed": bool(settings.SALESFORCE_LOGIN_URL),
+            "first_sync": _first_sync(integration, salesforce, hubspot),
             **suspension_email_context(request, integration),
         },
     )
+
+
+def _first_sync(integration, salesforce, hubspot) -> dict | None:
+    """What the first cycle will do, while a connected sync waits to be started (a few API
+    calls, kept a few minutes)."""
+    if integration is None or salesforce is None or hubspot is None:
+        return None
+    if not integration.sync_not_started or integration.state != Integration.State.CONNECTED:
+        return None
+    preview = first_sync_preview(integration=integration)
+    labels = object_labels(integration, preview["others_on"])
+    return {**preview, "others_on": [labels[name] for name in preview["others_on"]]}
 
 
 @login_required

@@ -135,3 +135,61 @@ def test_manage_py_connect_start_syncs_from_the_first_connection(emulators):
     assert not AuditEvent.objects.get(action="integration.connected").details.get(
         "sync_waits_for_start"
     )
+
+
+def test_the_sync_card_says_what_the_first_cycle_will_read_and_make(
+    admin_client, emulators, sf_person
+):
+    from emulators.testing import active_list
+    from sync_engine.models import ApiCall
+    from sync_engine.services import object_settings_update
+    from tests.sync_engine.sync.helpers import hs_contacts
+    from tests.sync_engine.sync.test_contacts_inclusion_list import SYNC_FLAG
+
+    connect(emulators, start=False)
+    integration = Integration.objects.get()
+    for n in range(3):
+        sf_person.Lead.create({"LastName": f"Lead {n}", "Company": "Acme"})
+    sf_person.Contact.create({"LastName": "Contact"})
+    hs_contacts(emulators, 2, email="out{i}@example.com")
+    hs_contacts(emulators, 2, start=2, email="in{i}@example.com", jobtitle="sync me")
+    html = admin_client.get("/connection/").content.decode()
+    card = html[html.index('id="first-sync"') :]
+    assert "Salesforce holds 3 leads (not converted) and 1 contacts." in card
+    assert "HubSpot holds 4 contacts." in card
+    assert "All of them sync: no inclusion list is chosen." in card
+    assert "A HubSpot contact Salesforce lacks becomes a Salesforce lead." in card
+    assert "No other object is switched on" in card
+
+    # Kept a few minutes: the page asks again only once the choice changes.
+    calls = ApiCall.objects.count()
+    admin_client.get("/connection/")
+    assert ApiCall.objects.count() == calls
+
+    listed = active_list(emulators, "Sync to <Salesforce>", filter_branch=SYNC_FLAG)
+    object_settings_update(
+        integration=integration,
+        object_name="contacts",
+        changes={"inclusion_list_id": listed, "hubspot_creates": "contact"},
+    )
+    object_settings_update(
+        integration=integration, object_name="companies", changes={}, enabled=True
+    )
+    card = admin_client.get("/connection/").content.decode()
+    card = card[card.index('id="first-sync"') :]
+    assert "Only the 2 members of the inclusion list “Sync to &lt;Salesforce&gt;” sync." in card
+    assert "A HubSpot contact Salesforce lacks becomes a Salesforce contact." in card
+    assert "Also switched on, and synced the same way: Companies." in card
+
+    # Started, the card no longer guesses.
+    admin_client.post("/connection/sync/", {"sync": "on"})
+    assert 'id="first-sync"' not in admin_client.get("/connection/").content.decode()
+
+
+def test_counts_that_cant_be_read_say_so_and_the_page_still_shows(admin_client, connected):
+    """The fixture's connections point at hosts nobody listens on."""
+    Integration.objects.filter(pk=connected.pk).update(sync_enabled=False, sync_changed_at=None)
+    html = admin_client.get("/connection/").content.decode()
+    assert "the leads and contacts couldn't be counted just now." in html
+    assert "the contacts couldn't be counted just now." in html
+    assert "Start syncing" in html
