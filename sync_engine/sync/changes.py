@@ -296,7 +296,7 @@ def first_pages(
                 for sub in salesforce.composite(s)["compositeResponse"]
             ]
         )
-        read_at = _last_response_date(salesforce)
+        read_at = last_response_date(salesforce)
         for reference, answer in answers:
             i = int(reference[1:])
             if reference[0] == "q":
@@ -313,7 +313,7 @@ def first_pages(
         pages = composite_query(
             salesforce, [streams[i].soql() for i in changed], include_deleted=include_deleted
         )
-        read_at = _last_response_date(salesforce)
+        read_at = last_response_date(salesforce)
         for i, page in zip(changed, pages, strict=True):
             out[i] = (page, read_at)
     return out
@@ -410,11 +410,11 @@ def stream_first_pages(
             pages[i] = page
             read_times.append(when)
     known = [t for t in read_times if t is not None]
-    read_started = min(known) if known else _last_response_date(ctx.salesforce)
+    read_started = min(known) if known else last_response_date(ctx.salesforce)
     return pages, read_started  # type: ignore[return-value]
 
 
-def _last_response_date(salesforce) -> datetime | None:
+def last_response_date(salesforce) -> datetime | None:
     last = salesforce.session.last_response
     return http_date(last.headers.get("Date") if last is not None else None)
 
@@ -549,7 +549,7 @@ class ChangeProbe:
             for start in range(0, len(subrequests), PROBE_SUBREQUESTS):
                 chunk = subrequests[start : start + PROBE_SUBREQUESTS]
                 response = with_retries(lambda c=chunk: ctx.salesforce.composite(c))
-                read_at = _last_response_date(ctx.salesforce)
+                read_at = last_response_date(ctx.salesforce)
                 for sub in response.get("compositeResponse", []):
                     if sub["referenceId"].startswith("carry_"):
                         carried_pages[int(sub["referenceId"][6:])] = query_answer(sub)

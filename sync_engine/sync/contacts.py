@@ -39,10 +39,10 @@ from .changes import (
     ContactCompanies,
     Cursor,
     SoqlStream,
-    _last_response_date,
     all_records,
     composite_query,
     ids_queries,
+    last_response_date,
     list_missing_message,
     parse_time,
     salesforce_by_ids,
@@ -278,6 +278,7 @@ class ContactSync(ListedSync):
         # the campaigns they were members of already.
         LifecycleTransitions(self).newly_linked()
         self.campaigns.newly_linked()
+        self.writes_remembered()  # the next cycle's HubSpot read meets ours (run counts)
 
     # --- Salesforce → HubSpot -------------------------------------------------------------
     def salesforce_fields(self, sobject: str) -> list[str]:
@@ -319,7 +320,7 @@ class ContactSync(ListedSync):
         if not self.settings.lifecycle_transitions:
             # Salesforce's time as of this cycle's last call (no call of its own): switched
             # on later, transitions apply only events from then on.
-            read = [_last_response_date(self.ctx.salesforce)]
+            read = [last_response_date(self.ctx.salesforce)]
             read += [s.cursor.row.checked_at for s in streams]
             if any(read):
                 lifecycle.hold(max(t for t in read if t))
@@ -362,7 +363,7 @@ class ContactSync(ListedSync):
                 continue
             if link:
                 if not force and self.salesforce_unchanged(sobject, record, link):
-                    self.counts["unchanged"] += 1
+                    self.unchanged_read(f"salesforce:{record['Id']}", record.get("SystemModstamp"))
                     continue
                 pairs.append(Pair(sobject, record, None, link))
             elif self.settings.salesforce_create_update != "create_or_update":
@@ -749,7 +750,7 @@ class ContactSync(ListedSync):
             link = links.get(str(obj.id))
             if link:
                 if not force and self.hubspot_unchanged(obj, link):
-                    self.counts["unchanged"] += 1
+                    self.unchanged_read(f"hubspot:{obj.id}", obj.properties.get(MODIFIED))
                     continue
                 pairs.append(Pair(link.salesforce_type, None, obj, link))
             elif not _email(obj.properties.get("email")):
@@ -1221,6 +1222,7 @@ class ContactSync(ListedSync):
             for pair, result in zip(group, results, strict=True):
                 if self.salesforce_create_landed(pair, result):
                     pair.salesforce = {"Id": result["id"], **pair.to_salesforce}
+                    self.written.add(f"salesforce:{result['id']}")
                     if self.ctx.hubspot_writable(LINK_PROPERTY[sobject]):
                         pair.to_hubspot[LINK_PROPERTY[sobject]] = result["id"]
 
@@ -1307,6 +1309,7 @@ class ContactSync(ListedSync):
             taken.add(str(obj.id))
             pair.hubspot = obj
             self.counts["created_in_hubspot"] += 1
+            self.written.add(f"hubspot:{obj.id}")
 
     def holders_looked_up(self, creates: list[Pair]) -> None:
         """People made again after their contact was deleted in HubSpot
@@ -1667,6 +1670,7 @@ class CampaignMemberships:
         _, failed = self.contacts.hubspot_batch("update", updates, key=lambda i: i["id"])
         self.contacts.counts["campaigns_updated"] += len(updates) - len(failed)
         sent = {u["id"] for u in updates}
+        self.contacts.written.update(f"hubspot:{h}" for h in sent if h not in failed)
         for person, hubspot_id in people.items():
             if hubspot_id in failed:
                 self._refused(person, hubspot_id, values[person], failed[hubspot_id])

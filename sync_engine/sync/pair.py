@@ -51,6 +51,7 @@ from .changes import (
     hubspot_list_joins,
     hubspot_list_members,
     ids_queries,
+    last_response_date,
     parse_time,
     salesforce_by_ids,
     salesforce_pages,
@@ -75,6 +76,11 @@ OWNER_PROPERTY = "hubspot_owner_id"
 RETRY_BATCH = 2000  # records retried per cycle at most
 HUBSPOT_BATCH = 100  # records per HubSpot batch call
 MERGED_IDS = "hs_merged_object_ids"  # on a record: the ids merged into it ("1;2")
+# The code of a new Salesforce record's error whose id another record's HubSpot partner holds
+# in its sync key (``upsert_claims_undone``).
+KEY_IN_USE = "SYNC_KEY_IN_USE"
+# Stamps and the Date header are read apart (the header has whole seconds only).
+OWN_WRITE_SLACK = timedelta(seconds=2)
 # On a HubSpot record kept after its Salesforce record was merged into one that syncs with
 # another HubSpot record (``apply_salesforce_deletes``).
 MERGED_IN_SALESFORCE = "merged_in_salesforce"
@@ -241,15 +247,67 @@ class PairSync:
         # Records this run wrote ("hubspot:<id>", "salesforce:<id>"): read back unchanged by
         # a later read of the run, they are counted as such, not as "unchanged" records.
         self.written: set[str] = set()
+        # Of those, the ones read back; and the keys of earlier runs' writes read this run
+        # (see ``writes_remembered``).
+        self._written_read: set[str] = set()
+        self._earlier_read: set[str] = set()
+        self._earlier_writes: SyncCursor | None = None
 
     @property
     def counts(self):
         return self.ctx.counts
 
-    def unchanged_read(self, record_key: str) -> None:
+    def unchanged_read(self, record_key: str, stamp: Any = None) -> None:
         """A linked record read whose mapped values are what the link holds: the run's own
-        write read back (``written``), or a record whose change moves no mapped value."""
-        self.counts["own_writes_read_back" if record_key in self.written else "unchanged"] += 1
+        write read back (``written``), or, given the read's ``stamp`` (its modified time as
+        read), an earlier run's not read back then (``writes_remembered``); or a record
+        whose change moves no mapped value."""
+        own = record_key in self.written
+        if own:
+            self._written_read.add(record_key)
+        if stamp is not None and record_key in self.earlier_writes.seen:
+            self._earlier_read.add(record_key)
+            noted = parse_time(self.earlier_writes.seen[record_key])
+            read = parse_time(stamp)
+            # Stamped by then: nobody touched the record after our write.
+            own = own or bool(noted and read and read <= noted + OWN_WRITE_SLACK)
+        self.counts["own_writes_read_back" if own else "unchanged"] += 1
+
+    @property
+    def earlier_writes(self) -> SyncCursor:
+        """Earlier runs' writes no read has come back to yet: ``seen`` maps each record key
+        to the time of its run's last answer from that side (read once a run, when asked)."""
+        if self._earlier_writes is None:
+            self._earlier_writes = SyncCursor.objects.get_or_create(
+                integration=self.ctx.integration, stream=f"{self.object_name}:own-writes"
+            )[0]
+        return self._earlier_writes
+
+    def writes_remembered(self) -> None:
+        """At the end of a run: its writes no later read of it came back to (a pair reading
+        HubSpot before Salesforce reads its HubSpot writes next run), with the time of the
+        run's last answer from that side, so the next run's first read of each counts as our
+        own write (``unchanged_read``). One row update a run at most; kept a day."""
+        clocks = {
+            "hubspot": http_date(self.ctx.hubspot.server_date),
+            "salesforce": last_response_date(self.ctx.salesforce),
+        }
+        kept: dict[str, str] = {}
+        if self._earlier_writes is not None or self.written:
+            for key, noted in self.earlier_writes.seen.items():
+                at = clocks.get(key.partition(":")[0])
+                if key in self._earlier_read:
+                    continue
+                if at is None or parse_time(noted) >= at - timedelta(days=1):
+                    kept[key] = noted
+        for key in self.written - self._written_read:
+            at = clocks.get(key.partition(":")[0])
+            if at is not None:
+                kept[key] = at.isoformat()
+        row = self._earlier_writes
+        if row is not None and kept != row.seen:
+            row.seen = kept
+            row.save(update_fields=["seen", "updated_at"])
 
     def skipped(self, reason: str, *record_keys: str, held: bool = False) -> None:
         """One record the pair's rules leave alone (outside the inclusion list, creation off,
@@ -1897,6 +1955,7 @@ class PairSync:
         upserts by the unique ``key_property`` holding the Salesforce id, so a retried or
         re-read create finds the record instead of making a second one (counted as matched).
         Blank values are left out; a record HubSpot refuses fails alone."""
+        creates = self.key_clashes_kept(creates, key_property)
         if not creates:
             return
         inputs = []
@@ -1910,17 +1969,130 @@ class PairSync:
             )
         results, failed = self.hubspot_batch("upsert", inputs, key=lambda i: i["id"])
         by_key = {(o.properties or {}).get(key_property): o for o in results}
+        # A record the key found may sync with another Salesforce record (the key typed or
+        # imported there): one query, only when the upsert found some.
+        held = self.links_by("hubspot_id", [str(o.id) for o in results if o.new is not True])
+        claims: list[tuple[Pair, Any, RecordLink]] = []
         for pair in creates:
             obj = by_key.get(pair.salesforce_id)
             if obj is None:
                 pair.hubspot_failed = True
                 self.record_hubspot_failure(pair, failed.get(pair.salesforce_id))
                 continue
+            link = held.get(str(obj.id))
+            if link is not None and link.salesforce_id != pair.salesforce_id:
+                pair.hubspot_failed = True
+                claims.append((pair, obj, link))
+                continue
             pair.hubspot = obj
             self.written.add(f"hubspot:{obj.id}")  # (a matched one takes the values too)
             # HubSpot says whether the upsert made the record: one the key already named (a
             # create whose link was lost, a pairing removed and added again) is matched.
             self.counts["matched" if obj.new is False else "created_in_hubspot"] += 1
+        if claims:
+            sent = {i["id"]: i["properties"] for i in inputs}
+            self.upsert_claims_undone(claims, sent, key_property)
+
+    def upsert_claims_undone(
+        self, claims: list[tuple[Pair, Any, RecordLink]], sent: dict[str, dict], key: str
+    ) -> None:
+        """Creates whose upsert found, by the key, a HubSpot record that syncs with another
+        Salesforce record (``claims``: pair, that record, its link), and wrote their values
+        (``sent``, by Salesforce id) onto it. Each property the write changed gets back the
+        value it had just before, from its history (one read and one update, only then): it
+        keeps its link and values, and a person's edit not synced yet. The new record gets
+        a *Value already in use* error naming it; nothing is linked or created for it. The
+        ``key`` stays as the person left it: it is theirs to empty."""
+        names = sorted({n for pair, _, _ in claims for n in sent[pair.salesforce_id]})
+        read = hubspot_batch_read(
+            self.ctx.hubspot,
+            object_type=self.hubspot_object_type,
+            ids=sorted({str(obj.id) for _, obj, _ in claims}),
+            properties=names,
+            properties_with_history=names,
+        )
+        history = {str(o.id): o.properties_with_history or {} for o in read.results}
+        own = self.ctx.own_hubspot_source()
+        restores = []
+        for pair, obj, link in claims:
+            hs_id, before = str(obj.id), {}
+            for name in sent[pair.salesforce_id]:
+                entries = sorted(  # newest first
+                    (e for e in history.get(hs_id, {}).get(name) or [] if e.timestamp),
+                    key=lambda e: parse_time(e.timestamp),
+                    reverse=True,
+                )
+                if name != key and entries and upsert_wrote(entries[0], obj, own):
+                    before[name] = str(entries[1].value or "") if len(entries) > 1 else ""
+            if before:
+                restores.append({"id": hs_id, "properties": before})
+            self.record_error(
+                pair,
+                "to_hubspot",
+                "value_in_use",
+                KEY_IN_USE,
+                f"HubSpot record {hs_id} holds this {pair.sobject}'s id in {key}, but "
+                f"it syncs with another {pair.sobject}, {link.salesforce_id}; a HubSpot record "
+                f"syncs with one record only, so it keeps its link and values and this "
+                f"{pair.sobject} has no HubSpot record yet. Empty {key} on HubSpot record "
+                f"{hs_id} to give this {pair.sobject} its own, or, if the two are the same, "
+                f"merge them in Salesforce.",
+                [],
+                hubspot_id=hs_id,
+            )
+        if restores:
+            _, failed = self.hubspot_batch("update", restores, key=lambda i: i["id"])
+            for hs_id in failed:
+                logging.getLogger(__name__).warning(
+                    "HubSpot record %s kept values of a key clash: %s", hs_id, failed[hs_id]
+                )
+            self.written.update(f"hubspot:{r['id']}" for r in restores if r["id"] not in failed)
+
+    def key_clashes_kept(self, creates: list[Pair], key: str) -> list[Pair]:
+        """``creates`` but those whose last upsert found a HubSpot record syncing with another
+        Salesforce record (an open error names it) whose ``key`` still holds their id: sent
+        again, a retry or an edit would write onto it again. Their error stays. One query;
+        one read, only for such records."""
+        errors = {
+            e.salesforce_id: e
+            for e in SyncError.objects.filter(
+                integration=self.ctx.integration,
+                object=self.object_name,
+                resolved_at__isnull=True,
+                error_type="value_in_use",
+                code=KEY_IN_USE,
+                record_key__in=[f"salesforce:{p.salesforce_id}" for p in creates],
+            )
+        }
+        if not errors:
+            return creates
+        holders = sorted({e.hubspot_id for e in errors.values()})
+        objects = self.hubspot_read(holders, properties=[key], history=False)
+        linked = self.links_by("hubspot_id", holders)
+        kept = []
+        for pair in creates:
+            error = errors.get(pair.salesforce_id)
+            obj = objects.get(error.hubspot_id) if error else None
+            link = linked.get(error.hubspot_id) if error else None
+            if (
+                obj is not None
+                and (obj.properties or {}).get(key) == pair.salesforce_id
+                and link is not None
+                and link.salesforce_id != pair.salesforce_id
+            ):
+                pair.hubspot_failed = True
+                self.record_error(
+                    pair,
+                    "to_hubspot",
+                    "value_in_use",
+                    KEY_IN_USE,
+                    error.message,
+                    [],
+                    hubspot_id=error.hubspot_id,
+                )
+                continue
+            kept.append(pair)
+        return kept
 
     @property
     def hubspot_object_type(self) -> str:
@@ -2830,6 +3002,15 @@ def hubspot_version(obj: Any, modified_property: str) -> Version:
     return Version.of(
         str(obj.id), parse_time(obj.properties.get(modified_property)), obj.properties
     )
+
+
+def upsert_wrote(entry: Any, obj: Any, own_source: str | None) -> bool:
+    """Whether a property's history ``entry`` is the upsert write that answered ``obj``: the
+    integration's, at the moment the answer stamps the record (a second apart at most)."""
+    stamp, at = parse_time(entry.timestamp), parse_time(getattr(obj, "updated_at", None))
+    if stamp is None or at is None or abs(stamp - at) > timedelta(seconds=1):
+        return False
+    return not own_source or str(getattr(entry, "source_id", "") or "") == own_source
 
 
 def history_times(obj: Any, *, own_source: str | None = None) -> dict[str, datetime]:

@@ -393,6 +393,7 @@ class TicketSync(PairSync):
         self.retry_waiting()
         if self.ctx.retry_allowed:
             self.retry_errored()
+        self.writes_remembered()  # the next cycle's case read meets ours (run counts)
 
     def ensure_key_property(self) -> None:
         """The unique ticket property new tickets are upserted by (one call, once)."""
@@ -591,7 +592,7 @@ class TicketSync(PairSync):
             pair = TicketPair(SOBJECT, record, None, links.get(record["Id"]))
             self.merge(pair, force=force)
             if pair.link is not None and not pair.to_hubspot and not self.associations_due(pair):
-                self.counts["unchanged"] += 1
+                self.unchanged_read(f"salesforce:{record['Id']}", record.get("SystemModstamp"))
                 continue
             pairs.append(pair)
         self.keep_later_ticket_edits(pairs)
@@ -1127,6 +1128,7 @@ class TicketSync(PairSync):
                 self.record_hubspot_failure(pair, failed.get(pair.salesforce_id))
                 continue
             pair.hubspot = obj
+            self.written.add(f"hubspot:{obj.id}")
             if pair.link is None:
                 self.counts["created_in_hubspot"] += 1
             elif getattr(obj, "new", False) or str(obj.id) != pair.link.hubspot_id:
@@ -1147,6 +1149,7 @@ class TicketSync(PairSync):
             for pair in recreated:
                 if pair.salesforce_id in again:
                     pair.hubspot = again[pair.salesforce_id]
+                    self.written.add(f"hubspot:{pair.hubspot.id}")
                     self.counts["created_in_hubspot"] += 1
                 else:
                     # The link follows the new ticket, but its snapshot keeps none of these
@@ -1235,8 +1238,10 @@ class TicketSync(PairSync):
                 self.fields_not_writable(pair)
             if pair.to_salesforce or pair.to_hubspot:
                 pairs.append(pair)
-            else:
-                settled[frozenset(pair.kept_errors)].append(f"hubspot:{obj.id}")
+                continue
+            settled[frozenset(pair.kept_errors)].append(f"hubspot:{obj.id}")
+            if not (pair.kept_errors or pair.not_writable):  # in step: our upsert, say
+                self.unchanged_read(f"hubspot:{obj.id}", pair.hs_props.get(MODIFIED))
         self.salesforce_updates(pairs, SOBJECT)
         self.hubspot_updates(pairs)
         self.commit(pairs, cursor, handled)

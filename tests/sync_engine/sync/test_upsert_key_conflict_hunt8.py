@@ -1,0 +1,120 @@
+"""A new Salesforce record whose id a HubSpot record linked to another Salesforce record holds in
+its sync key (typed there by hand, brought by an import or a merge in HubSpot): the create's
+upsert by that key finds the linked record. It keeps its link and its values (a person's edit
+not synced yet too), the new record gets a *Value already in use* error naming it and what to
+do, the rest of the batch syncs, and the cycle never crashes; once the key is emptied (the
+linked record's next sync puts its own id back), a retry creates the record's own."""
+
+from __future__ import annotations
+
+from hubspot.crm.companies import SimplePublicObjectInput as CompanyInput
+
+from emulators.testing import advance_clocks
+from sync_engine.models import FieldMapping, SyncError
+
+from .helpers import due_now
+from .test_companies import hs_company_get, hs_company_ids
+from .test_custom_objects import KEY
+
+COMPANY_KEY = "salesforce_account_id_sync"
+
+
+def open_errors(object_name: str):
+    return SyncError.objects.filter(object=object_name, resolved_at__isnull=True)
+
+
+def test_a_new_account_whose_id_a_linked_company_holds_never_takes_that_company(
+    companies, sf_person, hs_person
+):
+    FieldMapping.objects.filter(object="companies", hubspot_property="phone").update(rule="two_way")
+    held = sf_person.Account.create({"Name": "Initech", "Phone": "111"})["id"]
+    companies()
+    holder = companies.link(salesforce_id=held).hubspot_id
+    advance_clocks(companies.emulators, 5)
+
+    claimed = sf_person.Account.create({"Name": "Globex", "Phone": "222"})["id"]
+    other = sf_person.Account.create({"Name": "Umbrella"})["id"]
+    # Someone types the new account's id into the company's key, and edits its phone.
+    hs_person.crm.companies.basic_api.update(
+        holder, CompanyInput(properties={COMPANY_KEY: claimed, "phone": "333"})
+    )
+    run = companies()
+    assert run.counts["created_in_hubspot"] == 1  # Umbrella, beside it
+    assert companies.link(salesforce_id=held).hubspot_id == holder
+    assert not companies.links().filter(salesforce_id=claimed).exists()
+    props = hs_company_get(hs_person, holder, "name", "phone", COMPANY_KEY)
+    assert props["name"] == "Initech" and props["phone"] == "333"
+    assert sf_person.Account.get(held)["Name"] == "Initech"
+    assert sf_person.Account.get(held)["Phone"] == "333"  # the person's edit still syncs
+    error = open_errors("companies").get()
+    assert error.record_key == f"salesforce:{claimed}" and error.error_type == "value_in_use"
+    assert error.hubspot_id == holder
+    assert holder in error.message and held in error.message and COMPANY_KEY in error.message
+    umbrella = companies.link(salesforce_id=other).hubspot_id
+    assert umbrella != holder
+
+    # The company's own sync gave its key back its account's id: a retry creates Globex's.
+    assert props[COMPANY_KEY] == held
+    advance_clocks(companies.emulators, 5)
+    due_now(error)
+    companies()
+    made = companies.link(salesforce_id=claimed).hubspot_id
+    assert made not in (holder, umbrella)
+    assert hs_company_get(hs_person, made, "name")["name"] == "Globex"
+    assert hs_company_get(hs_person, holder, "name")["name"] == "Initech"
+    assert companies.link(salesforce_id=held).hubspot_id == holder
+    assert len(hs_company_ids(hs_person)) == 3
+    assert not open_errors("companies").exists()
+
+
+def test_a_new_project_whose_id_a_linked_record_holds_never_takes_that_record(
+    integration, emulators, hs_person, sf_person
+):
+    from .test_custom_objects import Projects, set_up
+
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    hs_type, name = set_up(integration, hs_person)
+    pairing = Projects(integration, emulators, hs_person, hs_type, name)
+    held = sf_person.Project__c.create({"Name": "Apollo", "Budget__c": 100})["id"]
+    pairing()
+    holder = pairing.link(salesforce_id=held).hubspot_id
+    advance_clocks(emulators, 5)
+
+    claimed = sf_person.Project__c.create({"Name": "Gemini", "Budget__c": 200})["id"]
+    other = sf_person.Project__c.create({"Name": "Mercury"})["id"]
+    pairing.update(holder, **{KEY: claimed})
+    run = pairing()
+    assert run.counts["created_in_hubspot"] == 1
+    assert pairing.link(salesforce_id=held).hubspot_id == holder
+    assert not pairing.links().filter(salesforce_id=claimed).exists()
+    props = pairing.get(holder)
+    assert props["project_name"] == "Apollo" and props["budget"] == "100"
+    assert sf_person.Project__c.get(held)["Name"] == "Apollo"
+    error = open_errors(name).get()
+    assert error.record_key == f"salesforce:{claimed}" and error.error_type == "value_in_use"
+    assert holder in error.message and KEY in error.message
+    assert error.code == "SYNC_KEY_IN_USE"
+    mercury = pairing.link(salesforce_id=other).hubspot_id
+
+    # Retried while the key still names it: the linked record isn't written again.
+    assert props[KEY] == claimed
+    advance_clocks(emulators, 5)
+    stamp = hs_person.crm.objects.basic_api.get_by_id(hs_type, holder).updated_at
+    due_now(error)
+    run = pairing()
+    assert run.counts["failed"] == 1  # retried, and refused again without a write
+    assert not [op for op in run.operations if "upsert" in op or "update" in op]
+    assert hs_person.crm.objects.basic_api.get_by_id(hs_type, holder).updated_at == stamp
+    assert open_errors(name).get().pk == error.pk
+    assert not pairing.links().filter(salesforce_id=claimed).exists()
+
+    pairing.update(holder, **{KEY: ""})  # as the error says
+    advance_clocks(emulators, 5)
+    due_now(error)
+    pairing()
+    made = pairing.link(salesforce_id=claimed).hubspot_id
+    assert made not in (holder, mercury)
+    assert pairing.get(made)["project_name"] == "Gemini"
+    assert pairing.get(holder)["project_name"] == "Apollo"
+    assert len(pairing.ids()) == 3
+    assert not open_errors(name).exists()
