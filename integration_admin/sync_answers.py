@@ -9,13 +9,13 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from sync_engine.imports import job_stalled
 from sync_engine.models import ListResyncJob
 from sync_engine.selectors import (
     WAITS_NOT_CONNECTED,
     WAITS_ON_HOLD,
     WAITS_PAIR_OFF,
     WAITS_SYNC_OFF,
-    list_resync_stalled,
     object_settings_get,
 )
 from sync_engine.services import (
@@ -214,7 +214,7 @@ def list_resync_answer(integration, outcome: ListResync) -> str:
             return f"{refused} {kept}"
         return refused
     values = {"count": thousands(outcome.queued), "total": thousands(outcome.members), "list": name}
-    if job is not None and list_resync_stalled(job):
+    if job is not None and job_stalled(job):
         return (
             _(
                 "The worker reading %(list)s stopped answering after queueing %(count)s of "

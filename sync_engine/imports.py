@@ -361,11 +361,10 @@ def import_active(*, integration: Integration, object_name: str) -> ImportJob | 
     )
 
 
-def import_stalled(job: ImportJob) -> bool:
-    """Running, but its worker stopped renewing the lease (it died, or was killed): resume it."""
-    return job.status == ImportJob.Status.RUNNING and (
-        job.heartbeat_at is None or job.heartbeat_at < timezone.now() - LEASE
-    )
+def job_stalled(job: LeasedJob) -> bool:
+    """Running, but its worker stopped renewing the lease (it died, or was killed): an import
+    is resumed, a list resync goes on after the last page it queued."""
+    return job.status == "running" and not job_lease_left(job)
 
 
 def job_lease_left(job: LeasedJob) -> timedelta:
@@ -504,7 +503,7 @@ def import_cancel(*, job: ImportJob, actor: AbstractBaseUser | None = None) -> b
 def import_resumable(job: ImportJob) -> bool:
     """Failed, cancelled, or stalled (its worker died): it can go on after its position."""
     finished = (ImportJob.Status.FAILED, ImportJob.Status.CANCELLED)
-    return job.status in finished or import_stalled(job)
+    return job.status in finished or job_stalled(job)
 
 
 def import_resume(
@@ -888,7 +887,7 @@ class _Runner:
         other = ImportJob.objects.filter(
             integration=self.integration, worker=holder, status=ImportJob.Status.RUNNING
         ).first()
-        return None if other is None or import_stalled(other) else other
+        return None if other is None or job_stalled(other) else other
 
     def preparing(self) -> bool:
         """Salesforce is still running the Bulk query: keep the leases alive and say so (a

@@ -1486,14 +1486,6 @@ def list_resync_jobs_shown(
     )
 
 
-def list_resync_stalled(job: ListResyncJob) -> bool:
-    """Running, but its worker stopped renewing the lease (it died, or was killed): a confirm
-    of the same list goes on after the last page it queued."""
-    from .imports import job_lease_left
-
-    return job.status == ListResyncJob.Status.RUNNING and not job_lease_left(job)
-
-
 def is_contact_list(hubspot_list: Any) -> bool:
     """Whether a HubSpot list (from the lists API) holds contacts: what can limit which
     contacts sync. Shared by the list picker and the settings check."""

@@ -2401,10 +2401,11 @@ def _list_resync_running(
 ) -> tuple[ListResyncJob | None, ListResync | None]:
     """The list's resync still queued or running, and the refusal it makes of another (None
     when its worker died: a confirm takes it up again). No HubSpot call."""
-    from .selectors import list_resync_active, list_resync_stalled
+    from .imports import job_stalled
+    from .selectors import list_resync_active
 
     active = list_resync_active(integration=integration, object_name=object_name, list_id=list_id)
-    if active is None or list_resync_stalled(active):
+    if active is None or job_stalled(active):
         return active, None
     running = list_resync_outcome(active)
     return active, ListResync(**{**running.__dict__, "refused": LIST_RESYNC_RUNNING})

@@ -40,10 +40,10 @@ from sync_engine.imports import (
     import_progress,
     import_resumable,
     import_resume,
-    import_stalled,
     import_start,
     import_target,
     import_targets,
+    job_stalled,
 )
 from sync_engine.models import MAX_ROW_ID, ImportJob, Integration, SyncObject
 from sync_engine.object_settings import (
@@ -66,7 +66,6 @@ from sync_engine.selectors import (
     integration_hubspot_connection,
     integration_salesforce_connection,
     list_resync_job_get,
-    list_resync_stalled,
     mapping_get,
     mappings_query,
     object_last_synced,
@@ -902,7 +901,7 @@ def _list_resync_job_answer(job, **kwargs) -> Response:
             "members": job.members,
             "queued": job.queued,
             "percent": list_resync_percent(job),
-            "stalled": list_resync_stalled(job),
+            "stalled": job_stalled(job),
             "salesforce_calls": outcome.salesforce_calls,
             "cycles": outcome.cycles,
             "refused": job.refused or None,
@@ -1005,7 +1004,7 @@ def _job_payload(job: ImportJob, custom: dict | None = None) -> dict:
         "seconds": progress["seconds"],
         "rate": progress["rate"],
         "skipped_reasons": dict(progress["reasons"]),
-        "stalled": import_stalled(job),
+        "stalled": job_stalled(job),
         "resumable": import_resumable(job),
     }
 

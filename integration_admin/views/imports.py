@@ -32,9 +32,9 @@ from sync_engine.imports import (
     import_jobs_list,
     import_progress,
     import_resume,
-    import_stalled,
     import_start,
     import_targets,
+    job_stalled,
 )
 from sync_engine.models import ImportJob, row_id
 from sync_engine.object_settings import CUSTOM_PREFIX
@@ -103,7 +103,7 @@ def progress_context(
         "reasons": [(SKIP_REASONS.get(k, k), v) for k, v in progress["reasons"]],
         "poll_seconds": POLL_SECONDS,
         "is_admin": user_is_admin(request.user),
-        "stalled": import_stalled(job),
+        "stalled": job_stalled(job),
     }
 
 

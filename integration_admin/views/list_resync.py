@@ -15,13 +15,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from sync_engine.errors import ConnectorError
+from sync_engine.imports import job_stalled
 from sync_engine.models import MAX_ROW_ID, ListResyncJob
 from sync_engine.selectors import (
     LIST_RESYNC_OBJECT_TYPES,
     hubspot_resync_lists,
     list_resync_job_get,
     list_resync_jobs_shown,
-    list_resync_stalled,
 )
 from sync_engine.services import list_resync_outcome, list_resync_preview, list_resync_request
 
@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 def _job_item(integration, job: ListResyncJob) -> dict:
     """One list resync as its card shows it; polled while a worker reads the list."""
-    stalled = list_resync_stalled(job)
+    stalled = job_stalled(job)
     return {
         "job": job,
         "message": list_resync_answer(integration, list_resync_outcome(job)),

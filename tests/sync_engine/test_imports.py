@@ -135,7 +135,7 @@ def test_a_slow_bulk_query_keeps_the_import_alive_and_says_why_it_waits(
 
     def sleep(seconds):  # between polls: what the page would show now, then a lease's wait
         current = ImportJob.objects.get(pk=job.pk)
-        seen.append((imports.import_stalled(current), current.message))
+        seen.append((imports.job_stalled(current), current.message))
         time.sleep(seconds + 0.3)
 
     monkeypatch.setattr(imports, "time", SimpleNamespace(sleep=sleep, monotonic=time.monotonic))

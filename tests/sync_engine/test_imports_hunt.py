@@ -134,7 +134,7 @@ def test_a_quiet_worker_whose_import_was_resumed_elsewhere_leaves_it_to_the_new_
         quiet_since = timezone.now() - imports.LEASE - timedelta(minutes=1)
         ImportJob.objects.filter(pk=current.pk).update(heartbeat_at=quiet_since)
         stalled = ImportJob.objects.get(pk=current.pk)
-        assert imports.import_stalled(stalled)  # the page offers Resume
+        assert imports.job_stalled(stalled)  # the page offers Resume
         resumed.append(imports.import_resume(job=stalled))
         import_run(job=resumed[0])  # another worker runs it to the end
 
@@ -176,7 +176,7 @@ def test_reading_a_big_portals_emails_first_keeps_the_import_alive(
     rest_query_rows = imports.rest_query_rows
 
     def first_read(salesforce, soql):  # what the page shows as the first batch is read
-        seen.append(imports.import_stalled(ImportJob.objects.get(pk=job.pk)))
+        seen.append(imports.job_stalled(ImportJob.objects.get(pk=job.pk)))
         return rest_query_rows(salesforce, soql)
 
     monkeypatch.setattr(imports, "rest_query_rows", first_read)
