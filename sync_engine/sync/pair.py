@@ -1969,20 +1969,15 @@ class PairSync:
             )
         results, failed = self.hubspot_batch("upsert", inputs, key=lambda i: i["id"])
         by_key = {(o.properties or {}).get(key_property): o for o in results}
-        # A record the key found may sync with another Salesforce record (the key typed or
-        # imported there): one query, only when the upsert found some.
-        held = self.links_by("hubspot_id", [str(o.id) for o in results if o.new is not True])
-        claims: list[tuple[Pair, Any, RecordLink]] = []
+        claims = self.upsert_claims([(p, by_key.get(p.salesforce_id)) for p in creates])
+        claimed = {pair.salesforce_id for pair, _, _ in claims}
         for pair in creates:
             obj = by_key.get(pair.salesforce_id)
             if obj is None:
                 pair.hubspot_failed = True
                 self.record_hubspot_failure(pair, failed.get(pair.salesforce_id))
                 continue
-            link = held.get(str(obj.id))
-            if link is not None and link.salesforce_id != pair.salesforce_id:
-                pair.hubspot_failed = True
-                claims.append((pair, obj, link))
+            if pair.salesforce_id in claimed:
                 continue
             pair.hubspot = obj
             self.written.add(f"hubspot:{obj.id}")  # (a matched one takes the values too)
@@ -1993,16 +1988,37 @@ class PairSync:
             sent = {i["id"]: i["properties"] for i in inputs}
             self.upsert_claims_undone(claims, sent, key_property)
 
+    def upsert_claims(self, answered: list[tuple[Pair, Any]]) -> list[tuple[Pair, Any, RecordLink]]:
+        """Of upserts' answers (pair, the record answered or None), those whose record the key
+        found syncing with another Salesforce record (the key typed or imported there): the
+        pair, that record and its link; each such pair is marked failed. One query, only
+        when an upsert found a record it didn't make and the pair isn't linked to."""
+        found = [
+            (pair, obj)
+            for pair, obj in answered
+            if obj is not None
+            and obj.new is not True
+            and (pair.link is None or str(obj.id) != pair.link.hubspot_id)
+        ]
+        held = self.links_by("hubspot_id", [str(obj.id) for _, obj in found])
+        claims = []
+        for pair, obj in found:
+            link = held.get(str(obj.id))
+            if link is not None and link.salesforce_id != pair.salesforce_id:
+                pair.hubspot_failed = True
+                claims.append((pair, obj, link))
+        return claims
+
     def upsert_claims_undone(
         self, claims: list[tuple[Pair, Any, RecordLink]], sent: dict[str, dict], key: str
     ) -> None:
-        """Creates whose upsert found, by the key, a HubSpot record that syncs with another
-        Salesforce record (``claims``: pair, that record, its link), and wrote their values
-        (``sent``, by Salesforce id) onto it. Each property the write changed gets back the
-        value it had just before, from its history (one read and one update, only then): it
-        keeps its link and values, and a person's edit not synced yet. The new record gets
-        a *Value already in use* error naming it; nothing is linked or created for it. The
-        ``key`` stays as the person left it: it is theirs to empty."""
+        """Creates (tickets: any write) whose upsert found, by the key, a HubSpot record that
+        syncs with another Salesforce record (``claims``: pair, that record, its link), and
+        wrote their values (``sent``, by Salesforce id) onto it. Each property the write
+        changed gets back the value it had just before, from its history (one read and one
+        update, only then): it keeps its link and values, and a person's edit not synced
+        yet. The new record gets a *Value already in use* error naming it; nothing is linked
+        or created for it. The ``key`` stays as the person left it: it is theirs to empty."""
         names = sorted({n for pair, _, _ in claims for n in sent[pair.salesforce_id]})
         read = hubspot_batch_read(
             self.ctx.hubspot,
@@ -2026,6 +2042,8 @@ class PairSync:
                     before[name] = str(entries[1].value or "") if len(entries) > 1 else ""
             if before:
                 restores.append({"id": hs_id, "properties": before})
+            # A linked pair written by upsert (tickets): its own record waits meanwhile.
+            own_record = pair.link.hubspot_id if pair.link is not None else None
             self.record_error(
                 pair,
                 "to_hubspot",
@@ -2034,9 +2052,14 @@ class PairSync:
                 f"HubSpot record {hs_id} holds this {pair.sobject}'s id in {key}, but "
                 f"it syncs with another {pair.sobject}, {link.salesforce_id}; a HubSpot record "
                 f"syncs with one record only, so it keeps its link and values and this "
-                f"{pair.sobject} has no HubSpot record yet. Empty {key} on HubSpot record "
-                f"{hs_id} to give this {pair.sobject} its own, or, if the two are the same, "
-                f"merge them in Salesforce.",
+                + (
+                    f"{pair.sobject}'s changes wait. Empty {key} on HubSpot record {hs_id} "
+                    f"so they reach its own, HubSpot record {own_record}"
+                    if own_record
+                    else f"{pair.sobject} has no HubSpot record yet. Empty {key} on HubSpot "
+                    f"record {hs_id} to give this {pair.sobject} its own"
+                )
+                + ", or, if the two are the same, merge them in Salesforce.",
                 [],
                 hubspot_id=hs_id,
             )

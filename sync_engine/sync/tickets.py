@@ -1118,14 +1118,25 @@ class TicketSync(PairSync):
         writes = [p for p in pairs if p.to_hubspot]
         if writes:
             self.ensure_key_property()
+            # Sent again, a case whose id a ticket synced with another case holds would be
+            # written onto that ticket again.
+            writes = self.key_clashes_kept(writes, KEY_PROPERTY)
             self.align_picklists(writes)
-        results, failed = self.upsert(writes)
+        results, failed, sent = self.upsert(writes)
+        # The key found a ticket synced with another case (typed, imported or merged there):
+        # it keeps its link and values, the case gets an error.
+        claims = self.upsert_claims([(p, results.get(p.salesforce_id)) for p in writes])
+        if claims:
+            self.upsert_claims_undone(claims, sent, KEY_PROPERTY)
+        claimed = {pair.salesforce_id for pair, _, _ in claims}
         recreated = []
         for pair in writes:
             obj = results.get(pair.salesforce_id)
             if obj is None:
                 pair.hubspot_failed = True
                 self.record_hubspot_failure(pair, failed.get(pair.salesforce_id))
+                continue
+            if pair.salesforce_id in claimed:
                 continue
             pair.hubspot = obj
             self.written.add(f"hubspot:{obj.id}")
@@ -1137,6 +1148,7 @@ class TicketSync(PairSync):
                 recreated.append(pair)
             else:
                 self.counts["updated_in_hubspot"] += 1
+        recreated = self.keys_changed_kept(recreated, sent)
         if recreated:
             for pair in recreated:
                 link, pair.link = pair.link, None
@@ -1145,7 +1157,7 @@ class TicketSync(PairSync):
                 link.snapshot = {}  # associations are made again too
                 pair.link = link
             self.align_picklists(recreated)
-            again, failed = self.upsert(recreated)
+            again, failed, _ = self.upsert(recreated)
             for pair in recreated:
                 if pair.salesforce_id in again:
                     pair.hubspot = again[pair.salesforce_id]
@@ -1160,6 +1172,36 @@ class TicketSync(PairSync):
             if pair.hubspot is None and pair.link is not None and not pair.hubspot_failed:
                 pair.hubspot = SimpleNamespace(id=pair.link.hubspot_id, properties={})
 
+    def keys_changed_kept(self, recreated: list[Pair], sent: dict[str, dict]) -> list[Pair]:
+        """``recreated`` but those whose linked ticket is still there: its key was changed
+        (to another case's id, say), so the upsert by the case id just made a second ticket.
+        That one goes, and what was sent goes to the linked ticket with the case id back in
+        its key. One read, only after the upsert made tickets for linked cases."""
+        made = [p for p in recreated if getattr(p.hubspot, "new", False)]
+        alive = self.hubspot_read(
+            [p.link.hubspot_id for p in made], properties=[KEY_PROPERTY], history=False
+        )
+        kept = [p for p in made if p.link.hubspot_id in alive]
+        if not kept:
+            return recreated
+        extra = [str(p.hubspot.id) for p in kept]
+        with_retries(lambda: self.ctx.hubspot.batch_archive(object_type=OBJECT, ids=extra))
+        for pair in kept:
+            self.written.discard(f"hubspot:{pair.hubspot.id}")
+        inputs = [{"id": p.link.hubspot_id, "properties": sent[p.salesforce_id]} for p in kept]
+        results, failed = self.hubspot_batch("update", inputs, key=lambda i: i["id"])
+        updated = {str(o.id): o for o in results}
+        for pair in kept:
+            ticket_id = pair.link.hubspot_id
+            if ticket_id not in updated:
+                pair.hubspot, pair.hubspot_failed = None, True
+                self.record_hubspot_failure(pair, failed.get(ticket_id))
+                continue
+            pair.hubspot = updated[ticket_id]
+            self.written.add(f"hubspot:{ticket_id}")
+            self.counts["updated_in_hubspot"] += 1
+        return [p for p in recreated if all(p is not k for k in kept)]
+
     def align_picklists(self, pairs: list[Pair]) -> None:
         """Dropdown values HubSpot lacks become options; the pipeline and its stage are
         HubSpot's own (kept in step through the pipelines API), never options to add."""
@@ -1170,9 +1212,10 @@ class TicketSync(PairSync):
         for pair, values in zip(pairs, held, strict=True):
             pair.to_hubspot.update(values)
 
-    def upsert(self, pairs: list[Pair]) -> tuple[dict[str, Any], dict[str, Any]]:
+    def upsert(self, pairs: list[Pair]) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict]]:
+        """The tickets answered and the failures, by case id, and what was sent."""
         if not pairs:
-            return {}, {}
+            return {}, {}, {}
         inputs = [
             {
                 "id": p.salesforce_id,
@@ -1192,7 +1235,8 @@ class TicketSync(PairSync):
             for p in pairs
         ]
         results, failed = self.hubspot_batch("upsert", inputs, key=lambda i: i["id"])
-        return {(o.properties or {}).get(KEY_PROPERTY): o for o in results}, failed
+        sent = {i["id"]: i["properties"] for i in inputs}
+        return {(o.properties or {}).get(KEY_PROPERTY): o for o in results}, failed, sent
 
     # --- HubSpot → Salesforce: two-way mappings of linked tickets only ---------------------
     def ticket_properties(self) -> list[str]:
