@@ -213,6 +213,7 @@ CREATE_OVERRIDES = {
 
 SKIP_COUNTERS = {  # the pair's counters that mean "this record was left alone, because…"
     "unchanged": "already_in_sync",
+    "own_writes_read_back": "already_in_sync",  # the sync wrote it last: in step
     "skipped_outside_list": "outside_inclusion_list",
     "leads_converted": "converted_lead",
     "skipped_create_disabled": "creation_off",

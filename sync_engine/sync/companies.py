@@ -182,6 +182,7 @@ class CompanySync(ListedSync):
         )
         if self.ctx.retry_allowed:
             self.retry_errored()
+        self.writes_remembered()  # the next cycle's account read meets ours (run counts)
 
     def ensure_key_property(self) -> None:
         """The unique company property new companies are upserted by (one call, once)."""

@@ -257,6 +257,7 @@ class CustomObjectSync(PairSync):
         if self.ctx.retry_allowed:
             self.retry_waiting()
             self.retry_errored()
+        self.writes_remembered()  # the next cycle's Salesforce read meets ours (run counts)
 
     def note_delete_rules(self) -> None:
         """Since when each delete rule ("a HubSpot delete deletes in Salesforce" and the

@@ -206,6 +206,7 @@ class DealSync(PairSync):
         self.finish_waiting_accounts()
         if self.ctx.retry_allowed:
             self.retry_errored()
+        self.writes_remembered()  # the next cycle's opportunity read meets ours (run counts)
 
     def ensure_key_property(self) -> None:
         """The unique deal property new deals are upserted by (one call, once per portal)."""

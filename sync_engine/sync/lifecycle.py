@@ -525,6 +525,10 @@ class LifecycleTransitions:
                 "update", updates, key=lambda i: i["id"], object_type=object_type
             )
             self.contacts.counts["lifecycle_updates"] += len(updates) - len(failed)
+            if object_type == "contacts":  # read back next cycle: ours (run counts)
+                self.contacts.written.update(
+                    f"hubspot:{u['id']}" for u in updates if u["id"] not in failed
+                )
         self._settle(
             object_type,
             ended=[i for i in wanted if i in refused and i not in failed],

@@ -392,7 +392,7 @@ class PairSync:
             link = links.get(record["Id"])
             if link is not None:
                 if not force and self.salesforce_unchanged(record, link):
-                    self.unchanged_read(f"salesforce:{record['Id']}")
+                    self.unchanged_read(f"salesforce:{record['Id']}", record.get("SystemModstamp"))
                     continue
                 pairs.append(make(sobject, record, None, link))
             elif creates:
@@ -414,7 +414,8 @@ class PairSync:
             link = links.get(str(obj.id))
             if link is not None:
                 if not force and self.hubspot_unchanged(obj, link):
-                    self.unchanged_read(f"hubspot:{obj.id}")
+                    stamp = (obj.properties or {}).get(self.modified_property)
+                    self.unchanged_read(f"hubspot:{obj.id}", stamp)
                     continue
                 pairs.append(make(sobject, None, obj, link))
             else:
