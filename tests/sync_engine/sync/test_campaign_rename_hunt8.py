@@ -90,6 +90,16 @@ def test_a_deleted_campaign_drops_off_its_members(cycle, emulators, sf_person, h
     assert [campaigns(hs_person, c) for c in contacts] == ["Survivor", ""]
 
 
+def idle_after_settling(emulators, cycle):
+    """Two quiet cycles past the cursors' overlap, then the measured idle one a minute later:
+    its runs and calls."""
+    for _ in range(2):
+        advance_clocks(emulators, 600)
+        cycle()
+    advance_clocks(emulators, 61)
+    return cycle()
+
+
 def test_over_every_pair_a_rename_reaches_members_and_idle_is_the_probe_alone(
     all_pairs,  # noqa: F811
     emulators,
@@ -97,11 +107,7 @@ def test_over_every_pair_a_rename_reaches_members_and_idle_is_the_probe_alone(
     hs_person,
 ):
     spring, contacts = two_members(sf_person, all_pairs, "Probe Webinar")
-    for _ in range(2):
-        advance_clocks(emulators, 600)
-        all_pairs()
-    advance_clocks(emulators, 61)
-    runs, calls = all_pairs()
+    _, calls = idle_after_settling(emulators, all_pairs)
     assert calls["salesforce"] == 1, calls
 
     sf_person.Campaign.update(spring, {"Name": "Probe Summit"})
@@ -110,11 +116,7 @@ def test_over_every_pair_a_rename_reaches_members_and_idle_is_the_probe_alone(
     assert [campaigns(hs_person, c) for c in contacts] == ["Probe Summit"] * 2
     assert runs["contacts"].counts.get("campaigns_updated") == 2, runs["contacts"].counts
 
-    for _ in range(2):
-        advance_clocks(emulators, 600)
-        all_pairs()
-    advance_clocks(emulators, 61)
-    runs, calls = all_pairs()
+    runs, calls = idle_after_settling(emulators, all_pairs)
     assert calls["salesforce"] == 1, calls
     assert not runs["contacts"].counts.get("campaigns_updated"), runs["contacts"].counts
 
@@ -132,11 +134,7 @@ def test_the_contact_sync_alone_in_a_scheduled_cycle_reads_a_rename_too(
     object_sync_get_or_create(integration=integration, object_name="contacts")
     contacts_only = AllPairs(integration)
     spring, contacts = two_members(sf_person, contacts_only, "Solo Webinar")
-    for _ in range(2):
-        advance_clocks(emulators, 600)
-        contacts_only()
-    advance_clocks(emulators, 61)
-    _, calls = contacts_only()
+    _, calls = idle_after_settling(emulators, contacts_only)
     assert calls["salesforce"] == 1, calls
 
     sf_person.Campaign.update(spring, {"Name": "Solo Summit"})
