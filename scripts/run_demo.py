@@ -234,6 +234,9 @@ def django_setup(env: dict[str, str]) -> None:
 def main() -> int:
     from django.core.management.base import CommandError
 
+    # Ctrl-C stops everything, even when started from a shell that ignores it (a background
+    # job of a non-interactive shell inherits SIGINT ignored, and so would every process).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     ports = {name: int(os.environ.setdefault(name, default)) for name, default, _ in PORTS}
     web_port, sf_port, hs_port = ports["WEB_PORT"], ports["SF_PORT"], ports["HS_PORT"]
     var_dir = Path(os.environ.setdefault("VAR_DIR", str(ROOT / "var"))).resolve()

@@ -76,6 +76,9 @@ def test_run_demo_serves_the_login_page_and_the_seeded_emulators(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        # Started as a background job of a script would be: with Ctrl-C (SIGINT) ignored,
+        # which every process inherits; the demo must still stop on it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     output: list[str] = []
     reader = threading.Thread(target=lambda: output.extend(proc.stdout), daemon=True)
