@@ -476,22 +476,30 @@ class CustomObjectSync(PairSync):
         candidates: dict[str, Any] = {}  # Salesforce id -> HubSpot object
         prop = self.external_id_property()
         if self.external_id and prop:
-            values: dict[str, str] = {}
+            values: dict[str, str] = {}  # external_key -> Salesforce id
+            searched: set[str] = set()
             for record in records:
                 value = str(record.get(self.external_id) or "")
                 if value:
-                    values.setdefault(value, record["Id"])
+                    searched.add(value)
+                    values.setdefault(self.external_key(value), record["Id"])
+
+            # HubSpot's search compares a number property as a number (1000.5 finds
+            # "1000.50"): its answers are matched the same way, not by their text.
+            def owner_of(obj: Any) -> str | None:
+                value = str((obj.properties or {}).get(prop) or "")
+                return values.get(self.external_key(value)) if value else None
+
             # Of HubSpot records sharing a value, the one whose key names the record first,
             # then one without a key (a key naming another record keeps it from being taken).
             for obj in sorted(
-                self.search_hubspot(prop, sorted(values)),
+                self.search_hubspot(prop, sorted(searched)),
                 key=lambda o: (
-                    values.get(str((o.properties or {}).get(prop) or ""))
-                    != salesforce_id(str((o.properties or {}).get(KEY_PROPERTY) or "")),
+                    owner_of(o) != salesforce_id(str((o.properties or {}).get(KEY_PROPERTY) or "")),
                     bool((o.properties or {}).get(KEY_PROPERTY)),
                 ),
             ):
-                owner = values.get(str((obj.properties or {}).get(prop) or ""))
+                owner = owner_of(obj)
                 if owner and owner not in candidates:
                     candidates[owner] = obj
             candidates.update(self.match_lost_writebacks(records, candidates, prop))
