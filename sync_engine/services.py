@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -3306,8 +3306,10 @@ def custom_object_delete(
         )
         settings = settings_for(object_name, row.options)
         RecordLink.objects.filter(integration=integration, object=object_name).delete()
+        # Its streams end with its name; rows of its own (``<name>:own-writes``) begin with it.
         SyncCursor.objects.filter(
-            integration=integration, stream__endswith=f":{object_name}"
+            Q(stream__endswith=f":{object_name}") | Q(stream__startswith=f"{object_name}:"),
+            integration=integration,
         ).delete()
         FieldMapping.objects.filter(integration=integration, object=object_name).delete()
         SyncError.objects.filter(integration=integration, object=object_name).delete()

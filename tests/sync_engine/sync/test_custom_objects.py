@@ -24,6 +24,7 @@ from sync_engine.models import (
 from sync_engine.object_settings import SettingsError
 from sync_engine.services import (
     custom_object_create,
+    custom_object_delete,
     custom_object_schema_refresh,
     custom_object_schemas_read,
     custom_object_update,
@@ -287,6 +288,20 @@ def test_updates_flow_both_ways(projects, sf_person):
     assert row["Description__c"] == "From HubSpot" and row["Start_Date__c"] == "2026-05-02"
     assert row["Budget__c"] == 250.5
     assert writes(projects()) == []
+
+
+def test_removing_the_pair_forgets_every_cursor_row_of_its_own(projects, sf_person):
+    """Its change streams and the row of its writes no read came back to yet alike."""
+    project = sf_person.Project__c.create({"Name": "Apollo"})["id"]
+    projects()
+    record = projects.link(salesforce_id=project).hubspot_id
+    projects.update(record, notes="From HubSpot")
+    projects()
+    rows = SyncCursor.objects.filter(integration=projects.integration)
+    own = [r.stream for r in rows if projects.name in r.stream]
+    assert f"{projects.name}:own-writes" in own, own
+    custom_object_delete(integration=projects.integration, object_name=projects.name)
+    assert [r.stream for r in rows.all() if projects.name in r.stream] == []
 
 
 def test_when_both_sides_changed_the_configured_app_wins(projects, sf_person):
