@@ -185,8 +185,19 @@ def cycle_over_every_pair(integration, phase: Phase) -> bool:
             print(f"  {run.object}: {run.status} {run.message}", file=sys.stderr)
         if VERBOSE:
             print(f"  {phase.name} #{phase.cycles} {run.object}: {dict(counts)}", file=sys.stderr)
+            print(f"    calls: {run_calls(run)}", file=sys.stderr)
         quiet = quiet and run.status == "succeeded" and not writes and not counts.get("failed")
     return quiet
+
+
+def run_calls(run) -> str:
+    """The calls one run made, by system and operation (``--verbose``)."""
+    from django.db.models import Count
+
+    from sync_engine.models import ApiCall
+
+    rows = ApiCall.objects.filter(run=run).values("system", "operation").annotate(n=Count("id"))
+    return ", ".join(f"{r['system'][:2].upper()} {r['operation']} {r['n']}" for r in rows) or "none"
 
 
 COUNTED = ("salesforce_calls", "hubspot_calls", "seconds", "cycles", "operations")
