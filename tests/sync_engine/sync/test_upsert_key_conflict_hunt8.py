@@ -118,3 +118,37 @@ def test_a_new_project_whose_id_a_linked_record_holds_never_takes_that_record(
     assert pairing.get(holder)["project_name"] == "Apollo"
     assert len(pairing.ids()) == 3
     assert not open_errors(name).exists()
+
+
+def test_values_hubspot_refuses_to_put_back_are_set_again_by_the_record_s_own_sync(
+    companies, sf_person, hs_person
+):
+    """The upsert wrote the new account's values onto the linked company and HubSpot refuses
+    the write that puts them back: the company's own sync, which reads that write as the
+    integration's, not a person's, gives it its account's values again; none reach
+    Salesforce."""
+    held = sf_person.Account.create({"Name": "Initech", "Phone": "111"})["id"]
+    companies()
+    holder = companies.link(salesforce_id=held).hubspot_id
+    advance_clocks(companies.emulators, 5)
+    claimed = sf_person.Account.create({"Name": "Globex", "Phone": "222"})["id"]
+    hs_person.crm.companies.basic_api.update(
+        holder, CompanyInput(properties={COMPANY_KEY: claimed})
+    )
+    refusal = companies.emulators.hubspot.app.faults.add(
+        path="/crm/v3/objects/companies/batch/update",
+        status=400,
+        body={"status": "error", "category": "VALIDATION_ERROR", "message": "Not today"},
+        times=1,
+    )
+    companies()
+    assert refusal.fired == 1  # the write putting them back
+    for _ in range(2):
+        advance_clocks(companies.emulators, 5)
+        companies()
+    props = hs_company_get(hs_person, holder, "name", "phone", COMPANY_KEY)
+    assert (props["name"], props["phone"], props[COMPANY_KEY]) == ("Initech", "111", held)
+    account = sf_person.Account.get(held)
+    assert (account["Name"], account["Phone"]) == ("Initech", "111")
+    error = open_errors("companies").get()
+    assert error.record_key == f"salesforce:{claimed}" and error.hubspot_id == holder
