@@ -260,7 +260,12 @@ class CompanySync(ListedSync):
         return self.mapped_salesforce_unchanged(SOBJECT, record, link.snapshot)
 
     def hubspot_unchanged(self, obj: Any, link: RecordLink) -> bool:
-        return self.mapped_hubspot_unchanged(SOBJECT, obj.properties or {}, link.snapshot)
+        props = obj.properties or {}
+        for prop in (LINK_PROPERTY, KEY_PROPERTY):
+            # Emptied or retyped: given back its account's id (merge).
+            if self.ctx.hubspot_writable(prop) and props.get(prop) != link.salesforce_id:
+                return False
+        return self.mapped_hubspot_unchanged(SOBJECT, props, link.snapshot)
 
     def match_in_hubspot(self, records: list[dict]) -> list[Pair]:
         """Unlinked accounts: the company named by ``HubSpot_Id__c`` (an account we created),

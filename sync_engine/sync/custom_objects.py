@@ -389,6 +389,11 @@ class CustomObjectSync(PairSync):
 
     def hubspot_unchanged(self, obj: Any, link: RecordLink) -> bool:
         props = obj.properties or {}
+        if (
+            KEY_PROPERTY in self.ctx.hubspot_properties
+            and props.get(KEY_PROPERTY) != link.salesforce_id
+        ):
+            return False  # its key emptied or retyped: given back its record's id (merge)
         for mapping, name in self.mapped():
             try:
                 value = self.hubspot_compared(self.sobject, mapping.hubspot_property, name, props)

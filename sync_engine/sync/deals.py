@@ -394,6 +394,8 @@ class DealSync(PairSync):
             return False  # stored before its associations were written (see links_stored)
         if snapshot.get(OUT_OF_PIPELINES):
             return False  # back in a synced pipeline: in step again
+        if props.get(KEY_PROPERTY) != link.salesforce_id:
+            return False  # its key emptied or retyped: given back its opportunity's id (merge)
         if not self.mapped_hubspot_unchanged(SOBJECT, props, snapshot):
             return False
         if snapshot.get(UNMAPPED_STAGE):

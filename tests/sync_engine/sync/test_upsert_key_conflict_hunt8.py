@@ -96,19 +96,8 @@ def test_a_new_project_whose_id_a_linked_record_holds_never_takes_that_record(
     assert error.code == "SYNC_KEY_IN_USE"
     mercury = pairing.link(salesforce_id=other).hubspot_id
 
-    # Retried while the key still names it: the linked record isn't written again.
-    assert props[KEY] == claimed
-    advance_clocks(emulators, 5)
-    stamp = hs_person.crm.objects.basic_api.get_by_id(hs_type, holder).updated_at
-    due_now(error)
-    run = pairing()
-    assert run.counts["failed"] == 1  # retried, and refused again without a write
-    assert not [op for op in run.operations if "upsert" in op or "update" in op]
-    assert hs_person.crm.objects.basic_api.get_by_id(hs_type, holder).updated_at == stamp
-    assert open_errors(name).get().pk == error.pk
-    assert not pairing.links().filter(salesforce_id=claimed).exists()
-
-    pairing.update(holder, **{KEY: ""})  # as the error says
+    # The record's own sync gave its key back its project's id: a retry creates Gemini's.
+    assert props[KEY] == held
     advance_clocks(emulators, 5)
     due_now(error)
     pairing()
@@ -118,6 +107,56 @@ def test_a_new_project_whose_id_a_linked_record_holds_never_takes_that_record(
     assert pairing.get(holder)["project_name"] == "Apollo"
     assert len(pairing.ids()) == 3
     assert not open_errors(name).exists()
+
+
+def test_while_the_key_still_names_it_a_retry_never_writes_the_linked_record_again(
+    integration, emulators, hs_person, sf_person
+):
+    """HubSpot refuses giving the linked record its key back (say a third record holds that
+    id): the new project's retries are refused without writing onto it, until its key is
+    emptied by hand."""
+    from .test_custom_objects import Projects, set_up
+
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    hs_type, name = set_up(integration, hs_person)
+    pairing = Projects(integration, emulators, hs_person, hs_type, name)
+    held = sf_person.Project__c.create({"Name": "Apollo", "Budget__c": 100})["id"]
+    pairing()
+    holder = pairing.link(salesforce_id=held).hubspot_id
+    advance_clocks(emulators, 5)
+    claimed = sf_person.Project__c.create({"Name": "Gemini", "Budget__c": 200})["id"]
+    pairing.update(holder, **{KEY: claimed})
+    refusal = emulators.hubspot.app.faults.add(
+        path=f"/crm/v3/objects/{hs_type}/batch/update",
+        status=400,
+        body={"status": "error", "category": "VALIDATION_ERROR", "message": "Not today"},
+        after=1,  # the write putting back its values goes through; its key's doesn't
+        times=1,
+    )
+    pairing()
+    assert refusal.fired == 1
+    assert pairing.get(holder)[KEY] == claimed
+    error = open_errors(name).get(record_key=f"salesforce:{claimed}")
+
+    advance_clocks(emulators, 5)
+    stamp = hs_person.crm.objects.basic_api.get_by_id(hs_type, holder).updated_at
+    due_now(error)
+    run = pairing()
+    assert run.counts["failed"] == 1  # retried, and refused again without a write
+    assert not [op for op in run.operations if "upsert" in op or "update" in op]
+    assert hs_person.crm.objects.basic_api.get_by_id(hs_type, holder).updated_at == stamp
+    assert open_errors(name).get(record_key=f"salesforce:{claimed}").pk == error.pk
+    assert not pairing.links().filter(salesforce_id=claimed).exists()
+
+    pairing.update(holder, **{KEY: ""})  # as the error says
+    advance_clocks(emulators, 5)
+    due_now(error)
+    pairing()
+    made = pairing.link(salesforce_id=claimed).hubspot_id
+    assert made != holder and pairing.get(made)["project_name"] == "Gemini"
+    assert pairing.get(holder)["project_name"] == "Apollo"
+    assert pairing.get(holder)[KEY] == held  # its own sync gave it back
+    assert len(pairing.ids()) == 2
 
 
 def test_values_hubspot_refuses_to_put_back_are_set_again_by_the_record_s_own_sync(
