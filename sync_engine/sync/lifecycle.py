@@ -41,6 +41,7 @@ from .changes import (
     Cursor,
     SoqlStream,
     Version,
+    http_date,
     parse_time,
     salesforce_by_ids,
     soql_string,
@@ -52,6 +53,7 @@ from .pair import (
     hubspot_associations_read,
     hubspot_batch_read,
     hubspot_error_parts,
+    hubspot_writes_noted,
     list_members_once,
 )
 
@@ -525,10 +527,12 @@ class LifecycleTransitions:
                 "update", updates, key=lambda i: i["id"], object_type=object_type
             )
             self.contacts.counts["lifecycle_updates"] += len(updates) - len(failed)
+            landed = [u["id"] for u in updates if u["id"] not in failed]
             if object_type == "contacts":  # read back next cycle: ours (run counts)
-                self.contacts.written.update(
-                    f"hubspot:{u['id']}" for u in updates if u["id"] not in failed
-                )
+                self.contacts.written.update(f"hubspot:{i}" for i in landed)
+            else:  # read back by the company sync: ours (its run counts)
+                at = http_date(self.ctx.hubspot.server_date)
+                hubspot_writes_noted(self.ctx.integration, object_type, landed, at)
         self._settle(
             object_type,
             ended=[i for i in wanted if i in refused and i not in failed],

@@ -2642,6 +2642,21 @@ class ListedSync(PairSync):
 _LINK_SLOTS = {f.attname: n for n, f in enumerate(RecordLink._meta.concrete_fields)}
 
 
+def hubspot_writes_noted(integration: Any, object_name: str, ids: Iterable[str], at) -> None:
+    """HubSpot writes one pair's run made to another pair's records (the contact sync's
+    lifecycle stages of companies), noted in that pair's own-writes row, so its next read of
+    them counts them as ours (``PairSync.unchanged_read``). One row update."""
+    ids = list(ids)
+    if not ids or at is None:
+        return
+    with transaction.atomic():
+        row = SyncCursor.objects.select_for_update().get_or_create(
+            integration=integration, stream=f"{object_name}:own-writes"
+        )[0]
+        row.seen = {**(row.seen or {}), **{f"hubspot:{i}": at.isoformat() for i in ids}}
+        row.save(update_fields=["seen", "updated_at"])
+
+
 def list_members_once(ctx: CycleContext, list_id: Any) -> set[str] | None:
     """The members of the HubSpot list ``list_id`` (one call per 250), None for a list gone
     from HubSpot. Read once a cycle over every pair, kept on its probe: the contacts' list is

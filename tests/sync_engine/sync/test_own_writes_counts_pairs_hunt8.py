@@ -194,3 +194,36 @@ def test_a_lifecycle_stage_written_is_read_back_as_our_own(cycle, emulators, sf_
     assert run.counts.get("own_writes_read_back") == 1, dict(run.counts)
     assert not run.counts.get("unchanged"), dict(run.counts)
     assert hs_get(hs_person, hs_contact, "lifecyclestage")["lifecyclestage"] == "opportunity"
+
+
+def test_a_company_lifecycle_stage_written_is_read_back_as_our_own(
+    cycle, emulators, integration, sf_person, hs_person
+):
+    """The contact sync moves the primary company along with its contact: the company sync's
+    next read meets that write, ours, and counts it so, not as a record left unchanged."""
+    from sync_engine.sync.cycle import sync_cycle_run
+
+    from .test_contacts_lifecycle import company_stage, contact_of_a_synced_company
+
+    def companies():
+        run = sync_cycle_run(integration=integration, object_name="companies")
+        assert run.status == "succeeded", run.message
+        return run
+
+    opp, _, contact, _, company = contact_of_a_synced_company(
+        cycle, emulators, integration, sf_person, "won@example.com"
+    )
+    settled(cycle, emulators)
+    companies()
+    advance_clocks(emulators, 600)
+    companies()
+    advance_clocks(emulators, 60)
+    emulators.salesforce.app.run_action("add_contact_role", opportunity_id=opp, contact_id=contact)
+    assert writes(cycle()) == {"lifecycle_updates": 2}  # the contact and its company
+    assert company_stage(hs_person, company) == "opportunity"
+
+    advance_clocks(emulators, 60)
+    run = companies()
+    assert not writes(run), dict(run.counts)
+    assert run.counts.get("own_writes_read_back") == 1, dict(run.counts)
+    assert not run.counts.get("unchanged"), dict(run.counts)
