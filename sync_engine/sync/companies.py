@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any
 
@@ -52,6 +53,7 @@ from .changes import (
     Version,
     http_date,
     hubspot_changes,
+    last_response_date,
     list_missing_message,
     parse_time,
     salesforce_by_ids,
@@ -74,6 +76,7 @@ from .pair import (
     list_members_once,
     record_ids,
     salesforce_version,
+    writes_noted,
 )
 from .values import ValueConversionError, domain_of
 
@@ -816,12 +819,18 @@ class CompanySync(ListedSync):
                 )
         self.contacts_note_sent(ACCOUNT_SENT, refused)  # not landed: a rep's move to it is one
         self.counts[counter] += len(done)
+        self.contacts_written("salesforce", done, last_response_date(self.ctx.salesforce))
         self.remember_association(done)
         services.sync_errors_resolve(
             integration=self.ctx.integration,
             object_name=OBJECT,
             record_keys=[f"hubspot:{hubspot_of[contact]}" for contact in done],
         )
+
+    def contacts_written(self, side: str, ids: Iterable[str], at) -> None:
+        """Contacts whose account or primary company this run moved (by their id on
+        ``side``): the contact sync's next read of them meets our write, not a change."""
+        writes_noted(self.ctx.integration, "contacts", [f"{side}:{i}" for i in ids], at)
 
     def contacts_note_sent(self, key: str, values: dict[str, str | None]) -> None:
         """``note_sent`` under ``key`` (``ACCOUNT_SENT``, ``COMPANY_SENT``) on the contact
@@ -965,6 +974,8 @@ class CompanySync(ListedSync):
             self.association_failure(Pair("Contact", record, hubspot, link), error)
         self.counts["associations_to_hubspot"] += len(inputs) - len(refused) + len(removals)
         self.moved_in_hubspot.update(links[i].hubspot_id for i in done)
+        moved = [links[i].hubspot_id for i in done]
+        self.contacts_written("hubspot", moved, http_date(self.ctx.hubspot.server_date))
         self.remember_association(done)
         self.remember_association(waiting, only_missing=True)
         services.sync_errors_resolve(

@@ -53,8 +53,8 @@ from .pair import (
     hubspot_associations_read,
     hubspot_batch_read,
     hubspot_error_parts,
-    hubspot_writes_noted,
     list_members_once,
+    writes_noted,
 )
 
 if TYPE_CHECKING:
@@ -531,8 +531,9 @@ class LifecycleTransitions:
             if object_type == "contacts":  # read back next cycle: ours (run counts)
                 self.contacts.written.update(f"hubspot:{i}" for i in landed)
             else:  # read back by the company sync: ours (its run counts)
+                keys = [f"hubspot:{i}" for i in landed]
                 at = http_date(self.ctx.hubspot.server_date)
-                hubspot_writes_noted(self.ctx.integration, object_type, landed, at)
+                writes_noted(self.ctx.integration, object_type, keys, at)
         self._settle(
             object_type,
             ended=[i for i in wanted if i in refused and i not in failed],

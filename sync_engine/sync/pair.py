@@ -2642,18 +2642,20 @@ class ListedSync(PairSync):
 _LINK_SLOTS = {f.attname: n for n, f in enumerate(RecordLink._meta.concrete_fields)}
 
 
-def hubspot_writes_noted(integration: Any, object_name: str, ids: Iterable[str], at) -> None:
-    """HubSpot writes one pair's run made to another pair's records (the contact sync's
-    lifecycle stages of companies), noted in that pair's own-writes row, so its next read of
-    them counts them as ours (``PairSync.unchanged_read``). One row update."""
-    ids = list(ids)
-    if not ids or at is None:
+def writes_noted(integration: Any, object_name: str, keys: Iterable[str], at) -> None:
+    """Writes one pair's run made to another pair's records (record keys ``hubspot:<id>``,
+    ``salesforce:<id>``; ``at`` the time of that side's last answer), noted in that pair's
+    own-writes row, so its next read of them counts them as ours
+    (``PairSync.unchanged_read``): the contact sync's lifecycle stages of companies, the
+    company sync's contact associations. One row update."""
+    keys = list(keys)
+    if not keys or at is None:
         return
     with transaction.atomic():
         row = SyncCursor.objects.select_for_update().get_or_create(
             integration=integration, stream=f"{object_name}:own-writes"
         )[0]
-        row.seen = {**(row.seen or {}), **{f"hubspot:{i}": at.isoformat() for i in ids}}
+        row.seen = {**(row.seen or {}), **dict.fromkeys(keys, at.isoformat())}
         row.save(update_fields=["seen", "updated_at"])
 
 

@@ -14,6 +14,7 @@ from hubspot.crm.companies import SimplePublicObjectInput as CompanyInput
 from hubspot.crm.deals import SimplePublicObjectInput as DealInput
 
 from emulators.testing import advance_clocks
+from sync_engine.models import RecordLink
 
 from .helpers import hs_get
 from .test_contacts_lifecycle import linked_contact, opportunity, stage
@@ -227,3 +228,64 @@ def test_a_company_lifecycle_stage_written_is_read_back_as_our_own(
     assert not writes(run), dict(run.counts)
     assert run.counts.get("own_writes_read_back") == 1, dict(run.counts)
     assert not run.counts.get("unchanged"), dict(run.counts)
+
+
+# --- contacts' account and company, moved by the company sync ----------------------------
+def contact_on_first_of_two_accounts_settled(companies, sf_person) -> tuple[str, str, str]:
+    """Accounts First and Second, a contact on First, all synced and settled:
+    (second, contact, its HubSpot id)."""
+    first = sf_person.Account.create({"Name": "First"})["id"]
+    second = sf_person.Account.create({"Name": "Second"})["id"]
+    contact = sf_person.Contact.create(
+        {"LastName": "Mover", "Email": "mover@x.example", "AccountId": first}
+    )["id"]
+    for _ in range(4):
+        companies.cycle()
+        advance_clocks(companies.emulators, 600)
+    advance_clocks(companies.emulators, 60)
+    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    return second, contact, hs_contact
+
+
+def test_a_contact_the_company_sync_moved_in_hubspot_is_read_back_as_our_own(
+    companies, sf_person, hs_person
+):
+    """A rep moves a contact to another account: the company sync moves its HubSpot contact
+    to that account's company, which changes the contact; the contact sync's next read of
+    it meets our write."""
+    second, contact, hs_contact = contact_on_first_of_two_accounts_settled(companies, sf_person)
+    sf_person.Contact.update(contact, {"AccountId": second})
+    advance_clocks(companies.emulators, 60)  # the change probe answers whole minutes
+    runs, _ = companies.cycle()
+    assert runs["companies"].counts["associations_to_hubspot"] == 2  # off First, onto Second
+
+    advance_clocks(companies.emulators, 60)
+    runs, _ = companies.cycle()
+    contacts = runs["contacts"].counts
+    assert contacts.get("read_hubspot") == 1, dict(contacts)
+    assert contacts.get("own_writes_read_back") == 1, dict(contacts)
+    # The Salesforce contact read again in the overlap, handled already.
+    assert contacts.get("unchanged") == 1, dict(contacts)
+    assert not writes(runs["contacts"]), dict(contacts)
+
+
+def test_a_contact_the_company_sync_moved_in_salesforce_is_read_back_as_our_own(
+    companies, sf_person, hs_person
+):
+    """Moved to another company in HubSpot, the contact gets that company's account in
+    Salesforce from the company sync; the contact sync's next read of it meets our write."""
+    second, contact, hs_contact = contact_on_first_of_two_accounts_settled(companies, sf_person)
+    second_company = companies.link(salesforce_id=second).hubspot_id
+    companies.hs_action("associate", from_type="contacts", from_id=hs_contact,
+                        to_type="companies", to_id=second_company, type_id=1)  # fmt: skip
+    advance_clocks(companies.emulators, 60)
+    runs, _ = companies.cycle()
+    assert runs["companies"].counts["associations_to_salesforce"] == 1
+    assert sf_person.Contact.get(contact)["AccountId"] == second
+
+    advance_clocks(companies.emulators, 60)
+    runs, _ = companies.cycle()
+    contacts = runs["contacts"].counts
+    assert contacts.get("read_salesforce") == 1, dict(contacts)
+    assert contacts.get("own_writes_read_back") == 1, dict(contacts)
+    assert not writes(runs["contacts"]), dict(contacts)
