@@ -47,6 +47,7 @@ from django.utils.translation import gettext_lazy
 
 from .connectors.hubspot import HubSpotConnector
 from .connectors.salesforce import SalesforceConnector
+from .error_types import ERROR_TYPES
 from .errors import (
     ApiLimitExceeded,
     AuthExpired,
@@ -222,6 +223,10 @@ SKIP_COUNTERS = {  # the pair's counters that mean "this record was left alone, 
     "skipped_own": "created_by_the_integration",
     "skipped_no_contact": "no_contact",  # no WhoId, and no WhatId of a synced record
     "skipped_unsynced_pipeline": "unsynced_pipeline",  # its deal opted out (spec §10)
+}
+# Errors about one value the pair left out of a record it wrote (the record is in HubSpot).
+VALUE_HELD_BACK = {
+    key for key, kind in ERROR_TYPES.items() if kind.category in ("Picklists", "Property values")
 }
 # A record the pair left alone without counting why (a path SKIP_COUNTERS doesn't know).
 OTHER_REASON = "other"
@@ -1124,9 +1129,10 @@ class _Runner:
         self, handle, handed: list[dict], sobject: str
     ) -> tuple[int, int, int, Counter]:
         """Hand ``handed`` (records of ``sobject``) to the pair and put each record in exactly
-        one outcome, by its id: failed (a sync error recorded for it now), created or updated
-        (its link made, or its link's values moved, now), else skipped. Returns (created,
-        updated, failed, skip reasons); the reasons add up to the skipped records."""
+        one outcome, by its id: failed (a sync error recorded for it now, but one about a value
+        left out of its write), created or updated (its link made, or its link's values moved,
+        now), else skipped. Returns (created, updated, failed, skip reasons); the reasons add
+        up to the skipped records."""
         self.retire_deleted_in_hubspot(sobject, handed)
         ids = [r["Id"] for r in handed]
         links = RecordLink.objects.filter(integration=self.integration, salesforce_id__in=ids)
@@ -1139,14 +1145,12 @@ class _Runner:
         handle(handed)
         delta = Counter(counts)
         delta.subtract(counted)
-        failed = set(
-            SyncError.objects.filter(
-                integration=self.integration,
-                salesforce_id__in=ids,
-                resolved_at__isnull=True,
-                last_seen_at__gte=started,
-            ).values_list("salesforce_id", flat=True)
-        )
+        errors = SyncError.objects.filter(
+            integration=self.integration,
+            salesforce_id__in=ids,
+            resolved_at__isnull=True,
+            last_seen_at__gte=started,
+        ).values_list("salesforce_id", "error_type")
         after = {
             i: (h, s) for i, h, s in links.values_list("salesforce_id", "hubspot_id", "snapshot")
         }
@@ -1154,6 +1158,10 @@ class _Runner:
         # A link written again with the same values is a record in step (an activity's
         # forced resync), not an update.
         moved = {i for i in after if i in before and after[i] != before[i]}
+        # A record written without one value (a picklist option HubSpot refused) is in HubSpot:
+        # created or updated, its error on Sync health. Any other error fails it.
+        written = new | moved
+        failed = {i for i, kind in errors if i not in written or kind not in VALUE_HELD_BACK}
         skipped = len(set(ids) - failed - new - moved)
         # Linked to another HubSpot record now: made again, its own deleted in HubSpot (or
         # moved to the record that one was merged into: no create).

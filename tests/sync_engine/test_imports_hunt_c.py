@@ -1,0 +1,59 @@
+"""Import summaries against what landed in HubSpot (spec §16), end to end through the official
+clients and the emulators, as ``test_imports.py``."""
+
+from __future__ import annotations
+
+from sync_engine.models import RecordLink, SyncError
+from sync_engine.services import object_settings_update
+from tests.sync_engine import test_imports as base
+from tests.sync_engine.sync.helpers import hs_get
+
+integration = base.integration  # the same connected integration, contacts pair on
+seed, leads, run, assert_adds_up = base.seed, base.leads, base.run, base.assert_adds_up
+
+
+def open_error_types(integration) -> dict[str, str]:
+    return dict(
+        SyncError.objects.filter(integration=integration, resolved_at__isnull=True).values_list(
+            "salesforce_id", "error_type"
+        )
+    )
+
+
+def test_leads_made_without_a_status_hubspot_refuses_count_as_created(
+    integration, sf_person, hs_person, emulators
+):
+    """HubSpot won't add the status as an option: the contacts are made without it, with a
+    Picklists error each. They are in HubSpot, so the summary says created, not failed."""
+    emulators.hubspot.app.faults.add(
+        path=r"/crm/v3/properties/contacts/hs_lead_status$",
+        method="PATCH",
+        status=400,
+        body={"status": "error", "category": "VALIDATION_ERROR", "message": "Too many options"},
+    )
+    ids = seed(sf_person, "Lead", leads(3, Status="Closed - Not Converted"))
+    job = run(integration, "leads")
+    links = RecordLink.objects.filter(integration=integration, salesforce_id__in=ids)
+    assert links.count() == 3
+    assert hs_get(hs_person, links[0].hubspot_id, "email")["email"].endswith("@import.example")
+    assert (job.created, job.updated, job.failed) == (3, 0, 0)
+    assert_adds_up(job)
+    assert open_error_types(integration) == dict.fromkeys(ids, "picklist")  # on Sync health
+
+
+def test_an_account_with_a_website_that_is_no_web_address_counts_as_created(
+    integration, sf_person, hs_person
+):
+    object_settings_update(
+        integration=integration, object_name="companies", changes={}, enabled=True
+    )
+    good, odd = seed(
+        sf_person,
+        "Account",
+        [{"Name": "Plain"}, {"Name": "Intranet", "Website": "http://[intranet"}],
+    )
+    job = run(integration, "accounts")
+    assert RecordLink.objects.filter(object="companies").count() == 2
+    assert (job.created, job.updated, job.failed) == (2, 0, 0)
+    assert_adds_up(job)
+    assert open_error_types(integration) == {odd: "property_value"}
