@@ -57,3 +57,17 @@ def test_an_account_with_a_website_that_is_no_web_address_counts_as_created(
     assert (job.created, job.updated, job.failed) == (2, 0, 0)
     assert_adds_up(job)
     assert open_error_types(integration) == {odd: "property_value"}
+
+
+def test_a_changed_lead_whose_update_hubspot_refuses_still_counts_as_failed(
+    integration, sf_person, hs_person, emulators
+):
+    """A value error on a write that didn't land is a failure, not an update."""
+    ids = seed(sf_person, "Lead", leads(2))
+    assert run(integration, "leads").created == 2
+    sf_person.Lead.update(ids[0], {"FirstName": "Changed"})
+    emulators.hubspot.app.faults.add(**{**base.REJECTED, "path": r"/batch/(update|upsert)$"})
+    job = run(integration, "leads")
+    assert (job.created, job.updated, job.failed) == (0, 0, 1)
+    assert job.skipped_reasons == {"already_in_sync": 1}
+    assert open_error_types(integration) == {ids[0]: "property_value"}
