@@ -22,7 +22,9 @@ when the Case describe doesn't list it. A create is marked before it is sent; an
 finds the mark (the answer was lost) adopts the pipeline of the label it would create instead
 of making a second. A pipeline that can't be created is asked for once a cycle, not once per
 case; one HubSpot refuses (its tier caps ticket pipelines) leaves a *pipeline limit* error with
-HubSpot's message on each of its cases and is asked for again hourly (``PIPELINES_STATE``). The
+HubSpot's message on each of its cases and is asked for again hourly (``PIPELINES_STATE``). A
+stage or pipeline deleted in HubSpot since is found when HubSpot refuses a write naming it
+(``stage_gone_resent``): the table forgets it and the write goes again. The
 Case describe is read again hourly: an org's first case record type (Salesforce has no
 ``RecordTypeId`` before it) moves its cases to their pipeline.
 
@@ -102,6 +104,7 @@ from .pair import (
     PairSync,
     association_input,
     dissociation_input,
+    hubspot_error_parts,
     hubspot_version,
     record_ids,
     salesforce_version,
@@ -1123,6 +1126,17 @@ class TicketSync(PairSync):
             writes = self.key_clashes_kept(writes, KEY_PROPERTY)
             self.align_picklists(writes)
         results, failed, sent = self.upsert(writes)
+        # A stage (or pipeline) deleted in HubSpot since the table was stored: sent again
+        # with the table put right, rather than failing at every edit of the case.
+        redo, waiting = self.stage_gone_resent(writes, failed, sent)
+        writes = [p for p in writes if all(p is not w for w in waiting)]
+        if redo:
+            again, failed_again, sent_again = self.upsert(redo)
+            for pair in redo:
+                failed.pop(pair.salesforce_id, None)
+            results.update(again)
+            failed.update(failed_again)
+            sent.update(sent_again)
         # The key found a ticket synced with another case (typed, imported or merged there):
         # it keeps its link and values, the case gets an error.
         claims = self.upsert_claims([(p, results.get(p.salesforce_id)) for p in writes])
@@ -1171,6 +1185,71 @@ class TicketSync(PairSync):
         for pair in pairs:
             if pair.hubspot is None and pair.link is not None and not pair.hubspot_failed:
                 pair.hubspot = SimpleNamespace(id=pair.link.hubspot_id, properties={})
+
+    def stage_gone_resent(
+        self, pairs: list[Pair], failed: dict[str, Any], sent: dict[str, dict]
+    ) -> tuple[list[Pair], list[Pair]]:
+        """The failed writes whose pipeline or stage was deleted in HubSpot since the table
+        was stored, ready to send again (one pipelines read, only after HubSpot refused a
+        pipeline or stage value). The table forgets what is gone: our own pipeline gets the
+        stage, or the pipeline, made again as for a new status (``stage_values``); a status
+        of a chosen pipeline is left without a stage, which the case's *Picklists* error asks
+        the admin to map (the ticket keeps its stage and takes the case's other values).
+        Second, the new tickets that can't be sent now: they wait for their stage."""
+        suspects = [
+            p
+            for p in pairs
+            if p.salesforce_id in failed
+            and PIPELINE in hubspot_error_parts(failed[p.salesforce_id])[1]
+            and {PIPELINE, STAGE} & set(sent.get(p.salesforce_id) or {})
+        ]
+        if not suspects:
+            return [], []
+        try:
+            self._hubspot_pipelines = hubspot_pipelines(self.ctx.hubspot)
+        except RemoteError as error:  # the refusal stands; looked at again next time
+            log.warning("reading ticket pipelines after a refused stage failed: %s", error)
+            return [], []
+        live = {p["id"]: {s["id"] for s in p["stages"]} for p in self._hubspot_pipelines}
+        changed = False
+        for process, entry in list(self.pipelines.items()):
+            if not entry.get("pipeline"):
+                continue
+            if entry["pipeline"] not in live:  # a new one is made (and stored) when needed
+                self.pipelines[process] = {
+                    "label": entry.get("label") or "",
+                    "pipeline": "",
+                    "pipeline_label": "",
+                    "stages": {},
+                    "managed": True,
+                }
+                changed = True
+                continue
+            kept = entry.get("stages") or {}
+            stages = {s: i for s, i in kept.items() if i in live[entry["pipeline"]]}
+            if stages != kept:
+                entry["stages"] = stages
+                changed = True
+        if not changed:
+            return [], []
+        pipelines_store(self.ctx.integration, self.pipelines)
+        redo, waiting = [], []
+        for pair in suspects:
+            props = sent[pair.salesforce_id]
+            if props.get(STAGE, "") in live.get(props.get(PIPELINE, ""), ()):
+                continue  # refused for another reason
+            for side in (pair.to_hubspot, pair.snap_hubspot, pair.same):
+                side.pop(PIPELINE, None)
+                side.pop(STAGE, None)
+            values = self.stage_values(pair)
+            if pair.link is None and STAGE not in values:
+                self.wait_for_pipeline(pair)  # a new ticket needs a stage: it waits
+                waiting.append(pair)
+                continue
+            pair.to_hubspot.update(values)
+            pair.snap_hubspot.update(values)
+            redo.append(pair)
+        return redo, waiting
 
     def keys_changed_kept(self, recreated: list[Pair], sent: dict[str, dict]) -> list[Pair]:
         """``recreated`` but those whose linked ticket is still there: its key was changed
