@@ -8,6 +8,8 @@ an existing pipeline's stages are matched by label, the others the admin picks);
 
 Every step is a plain form post that saves through the services (audit-logged) and redirects
 to the next step; the stage table of step 4 refreshes with htmx when a pipeline is picked.
+Back keeps what steps 1, 2 and 4 were given (step 4's stages still to pick are asked for by
+its Next and by Finish), so coming back to a step the admin finds their choices.
 After setup a step is reopened to change it: its Save goes back to the settings, and step 6
 has nothing left to do (switching ticket sync on or off is the settings' switch).
 Reading is open to every logged-in user; changes need the admin role. What steps 4 and 5 and
@@ -386,9 +388,22 @@ def ticket_post(request: HttpRequest) -> HttpResponse:
                 return redirect(url)
             return _save_settings(request, integration, row, settings)
         if action == "back":
+            # The step's answer is kept: coming back to it, the admin finds their choice.
             if step in STEP_SETTINGS and not settings.setup_complete:
-                # The step's answer is kept: coming back to it, the admin finds their choice.
                 _save(request, integration, _step_changes(request, row, settings, step))
+            elif step == 4 and not settings.setup_complete:
+                chosen, _missing = _pipelines_from_post(request, integration, settings)
+                # A stage still to pick is asked for by Next and Finish, not here. Left all
+                # on "new" with nothing saved before, the step has nothing to keep.
+                if settings.pipelines or any(e.get("pipeline") for e in chosen.values()):
+                    try:
+                        ticket_pipelines_save(
+                            integration=integration, pipelines=chosen, actor=request.user
+                        )
+                    except SettingsError as error:
+                        return _pipelines_refused(
+                            request, integration, row, settings, chosen, error
+                        )
             return redirect(f"{url}?step={max(step - 1, 1)}")
         if step in STEP_SETTINGS:
             _save(request, integration, _step_changes(request, row, settings, step))
