@@ -1094,10 +1094,11 @@ class _Runner:
         job = self.job
         skipped: Counter = Counter()
         handed = self.people_handed(records, skipped) if target.pair == "contacts" else records
-        created = updated = failed = 0
+        created = updated = failed = left_out = 0
         if handed:
             sobject = target.reads[part].sobject
-            created, updated, failed, left = self.pair_outcomes(handle, handed, sobject)
+            outcomes = self.pair_outcomes(handle, handed, sobject)
+            created, updated, failed, left_out, left = outcomes
             skipped.update(left)
         reasons = Counter(job.skipped_reasons or {})
         reasons.update(skipped)
@@ -1107,6 +1108,7 @@ class _Runner:
         job.created += created
         job.updated += updated
         job.failed += failed
+        job.left_out += left_out
         job.skipped += sum(skipped.values())
         job.skipped_reasons = dict(reasons)
         job.position = max(r["Id"] for r in records)
@@ -1118,6 +1120,7 @@ class _Runner:
                 "created",
                 "updated",
                 "failed",
+                "left_out",
                 "skipped",
                 "skipped_reasons",
                 "position",
@@ -1127,12 +1130,12 @@ class _Runner:
 
     def pair_outcomes(
         self, handle, handed: list[dict], sobject: str
-    ) -> tuple[int, int, int, Counter]:
+    ) -> tuple[int, int, int, int, Counter]:
         """Hand ``handed`` (records of ``sobject``) to the pair and put each record in exactly
         one outcome, by its id: failed (a sync error recorded for it now, but one about a value
         left out of its write), created or updated (its link made, or its link's values moved,
-        now), else skipped. Returns (created, updated, failed, skip reasons); the reasons add
-        up to the skipped records."""
+        now), else skipped. Returns (created, updated, failed, of the created and updated those
+        written without a value, skip reasons); the reasons add up to the skipped records."""
         self.retire_deleted_in_hubspot(sobject, handed)
         ids = [r["Id"] for r in handed]
         links = RecordLink.objects.filter(integration=self.integration, salesforce_id__in=ids)
@@ -1145,12 +1148,14 @@ class _Runner:
         handle(handed)
         delta = Counter(counts)
         delta.subtract(counted)
-        errors = SyncError.objects.filter(
-            integration=self.integration,
-            salesforce_id__in=ids,
-            resolved_at__isnull=True,
-            last_seen_at__gte=started,
-        ).values_list("salesforce_id", "error_type")
+        errors = list(
+            SyncError.objects.filter(
+                integration=self.integration,
+                salesforce_id__in=ids,
+                resolved_at__isnull=True,
+                last_seen_at__gte=started,
+            ).values_list("salesforce_id", "error_type")
+        )
         after = {
             i: (h, s) for i, h, s in links.values_list("salesforce_id", "hubspot_id", "snapshot")
         }
@@ -1171,7 +1176,8 @@ class _Runner:
         made = max(0, delta["created_in_hubspot"] - len((new | rehomed) & failed))
         created = min(len((new | rehomed) - failed), made)
         updated = len(new - failed) + len(moved - failed) - created
-        return created, updated, len(failed), skip_reasons(delta, skipped)
+        left_out = len({i for i, _ in errors} - failed)
+        return created, updated, len(failed), left_out, skip_reasons(delta, skipped)
 
     def pair_counts(self) -> Counter:
         return self.counts

@@ -589,6 +589,8 @@ class ImportJob(LeasedJob):
     skipped = models.PositiveIntegerField(default=0)
     skipped_reasons = models.JSONField(default=dict, blank=True)  # reason -> count
     failed = models.PositiveIntegerField(default=0)
+    # Of created and updated: written without a value HubSpot refused (its error on Sync health).
+    left_out = models.PositiveIntegerField(default=0)
     salesforce_calls = models.PositiveIntegerField(default=0)
     hubspot_calls = models.PositiveIntegerField(default=0)
     position = models.CharField(max_length=18, blank=True, default="")  # last Id committed

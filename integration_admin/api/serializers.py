@@ -606,8 +606,8 @@ class ImportJobSerializer(serializers.Serializer):
     # Read as they are from the import (the others are worked out from it).
     MODEL_FIELDS = (
         "id", "object", "status", "message", "created_at", "started_at", "finished_at",
-        "total", "processed", "created", "updated", "skipped", "failed", "salesforce_calls",
-        "hubspot_calls",
+        "total", "processed", "created", "updated", "skipped", "failed", "left_out",
+        "salesforce_calls", "hubspot_calls",
     )  # fmt: skip
 
     id = serializers.IntegerField()
@@ -634,6 +634,10 @@ class ImportJobSerializer(serializers.Serializer):
         child=serializers.IntegerField(), help_text="Why records were skipped: reason -> count."
     )
     failed = serializers.IntegerField()
+    left_out = serializers.IntegerField(
+        help_text="Of created and updated: written without a value HubSpot refused (a "
+        "picklist option, say); each has its error on Sync health."
+    )
     salesforce_calls = serializers.IntegerField()
     hubspot_calls = serializers.IntegerField()
     stalled = serializers.BooleanField(help_text="Running, but its worker stopped: resume it.")

@@ -377,3 +377,21 @@ def import_through_the_page(page, live_server, workers, total: int) -> None:
     assert seen >= 2  # it polled while the import ran…
     page.wait_for_timeout(2_500)
     assert len(polls) == seen  # …and stopped once it ended
+
+
+def test_the_card_names_the_records_written_without_a_value(admin_client, connected):
+    """Created, but without a value HubSpot refused: the card says how many and where their
+    errors are, though none failed."""
+    job = ImportJob.objects.create(
+        integration=connected, object="leads", status="succeeded", total=3, processed=3,
+        created=3, left_out=2,
+    )  # fmt: skip
+    html = admin_client.get(f"/import/{job.pk}/").content.decode()
+    note = re.search(r'data-field="left-out">(.*?)</p>', html, re.S)
+    assert note, html
+    assert note.group(1).startswith("2 records created or updated went over without a value")
+    assert 'href="/health/"' in note.group(1) or "See Sync health" in note.group(1)
+    assert 'data-stat="failed">0<' in html
+    job.left_out = 0
+    job.save()
+    assert 'data-field="left-out"' not in admin_client.get(f"/import/{job.pk}/").content.decode()

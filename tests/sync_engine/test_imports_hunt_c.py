@@ -36,7 +36,7 @@ def test_leads_made_without_a_status_hubspot_refuses_count_as_created(
     links = RecordLink.objects.filter(integration=integration, salesforce_id__in=ids)
     assert links.count() == 3
     assert hs_get(hs_person, links[0].hubspot_id, "email")["email"].endswith("@import.example")
-    assert (job.created, job.updated, job.failed) == (3, 0, 0)
+    assert (job.created, job.updated, job.failed, job.left_out) == (3, 0, 0, 3)
     assert_adds_up(job)
     assert open_error_types(integration) == dict.fromkeys(ids, "picklist")  # on Sync health
 
@@ -54,7 +54,7 @@ def test_an_account_with_a_website_that_is_no_web_address_counts_as_created(
     )
     job = run(integration, "accounts")
     assert RecordLink.objects.filter(object="companies").count() == 2
-    assert (job.created, job.updated, job.failed) == (2, 0, 0)
+    assert (job.created, job.updated, job.failed, job.left_out) == (2, 0, 0, 1)
     assert_adds_up(job)
     assert open_error_types(integration) == {odd: "property_value"}
 
@@ -68,6 +68,6 @@ def test_a_changed_lead_whose_update_hubspot_refuses_still_counts_as_failed(
     sf_person.Lead.update(ids[0], {"FirstName": "Changed"})
     emulators.hubspot.app.faults.add(**{**base.REJECTED, "path": r"/batch/(update|upsert)$"})
     job = run(integration, "leads")
-    assert (job.created, job.updated, job.failed) == (0, 0, 1)
+    assert (job.created, job.updated, job.failed, job.left_out) == (0, 0, 1, 0)
     assert job.skipped_reasons == {"already_in_sync": 1}
     assert open_error_types(integration) == {ids[0]: "property_value"}

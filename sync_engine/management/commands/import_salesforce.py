@@ -182,8 +182,10 @@ class Command(BaseCommand):
             ("processed", job.processed),
             ("created in HubSpot", job.created),
             ("updated in HubSpot", job.updated),
-            ("skipped", job.skipped),
         ]
+        if job.left_out:  # of created and updated
+            rows.append(("  written without a value (see Sync health)", job.left_out))
+        rows.append(("skipped", job.skipped))
         rows += [(f"  {SKIP_REASONS.get(k, k)}", v) for k, v in progress["reasons"]]
         rows += [
             ("failed (see Sync health)", job.failed),

@@ -192,3 +192,22 @@ def test_an_import_cancelled_meanwhile_ends_the_command_with_an_error(connected,
     assert job.status == "cancelled"
     assert str(cancelled.value).startswith(f"Import #{job.pk} of Leads was cancelled after ")
     assert "leads: Cancelled" in out.getvalue()  # the summary first
+
+
+def test_the_summary_names_the_records_written_without_a_value(connected, sf_person, emulators):
+    """HubSpot won't add the leads' status as an option: they are created without it, and
+    the summary says so under created, pointing at Sync health."""
+    emulators.hubspot.app.faults.add(
+        path=r"/crm/v3/properties/contacts/hs_lead_status$",
+        method="PATCH",
+        status=400,
+        body={"status": "error", "category": "VALIDATION_ERROR", "message": "Too many options"},
+    )
+    seed(sf_person, "Lead", [{**lead, "Status": "Closed - Not Converted"} for lead in leads(2)])
+    out = StringIO()
+    call_command("import_salesforce", "leads", "--here", stdout=out)
+    lines = {line.rsplit(None, 1)[0].strip(): line.rsplit(None, 1)[1] for line in
+             out.getvalue().splitlines() if line.startswith("  ") and line.strip()}  # fmt: skip
+    assert lines["created in HubSpot"] == "2"
+    assert lines["written without a value (see Sync health)"] == "2"
+    assert lines["failed (see Sync health)"] == "0"
