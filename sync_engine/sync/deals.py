@@ -180,8 +180,10 @@ class DealSync(PairSync):
         # Association reads of the batch being processed.
         self._hs_contacts: dict[str, list[str]] = {}
         self._hs_companies: dict[str, str] = {}
-        self._roles: dict[str, dict[str, str]] = {}
-        self._roles_read: dict[str, dict[str, str]] | None = None  # see roles_of
+        # opportunity id -> {contact id: its role ids} (Salesforce lets one contact hold
+        # several roles on an opportunity: Decision Maker and Economic Buyer, say).
+        self._roles: dict[str, dict[str, list[str]]] = {}
+        self._roles_read: dict[str, dict[str, list[str]]] | None = None  # see roles_of
         self._company_of: dict[str, str] = {}  # account id -> linked company id
         self._account_of: dict[str, str] = {}  # company id -> linked account id
         self._companies_deleted: set[str] = set()  # deals' last companies, deleted in HubSpot
@@ -280,21 +282,20 @@ class DealSync(PairSync):
         self.process(pairs, cursor, handled)
 
     @staticmethod
-    def roles_along(records: list[dict]) -> dict[str, dict[str, str]] | None:
-        """opportunity id -> {contact id: role id} from the roles the records brought along,
+    def roles_along(records: list[dict]) -> dict[str, dict[str, list[str]]] | None:
+        """opportunity id -> {contact id: role ids} from the roles the records brought along,
         or None when some record didn't bring them all (read apart then, see ``roles_of``)."""
-        read: dict[str, dict[str, str]] = {}
+        read: dict[str, dict[str, list[str]]] = {}
         for record in records:
             if ROLES not in record:
                 return None
             nested = record[ROLES] or {}  # null: no roles
             if not nested.get("done", True):
                 return None  # more roles than one answer holds
-            read[record["Id"]] = {
-                role["ContactId"]: role["Id"]
-                for role in nested.get("records") or []
-                if role.get("ContactId") and not role.get("IsDeleted")
-            }
+            read[record["Id"]] = roles = {}
+            for role in nested.get("records") or []:
+                if role.get("ContactId") and not role.get("IsDeleted"):
+                    roles.setdefault(role["ContactId"], []).append(role["Id"])
         return read
 
     def in_synced_pipeline(self, pair: DealPair, *, mark: bool = True) -> bool:
@@ -511,7 +512,8 @@ class DealSync(PairSync):
         for page in pages[len(soqls) :]:
             for r in all_records(sf, page):
                 if r.get("ContactId"):
-                    self._roles_read[r["OpportunityId"]][r["ContactId"]] = r["Id"]
+                    roles = self._roles_read[r["OpportunityId"]]
+                    roles.setdefault(r["ContactId"], []).append(r["Id"])
         found = {r["Id"]: r for r in records}
         for pair in pairs:
             record = found.get(pair.link.salesforce_id)
@@ -763,8 +765,8 @@ class DealSync(PairSync):
         fields = ["Id", "ContactId", "OpportunityId"]
         return ids_queries(ROLE, fields, opportunity_ids, key="OpportunityId", where=where)
 
-    def roles_of(self, opportunity_ids: list[str]) -> dict[str, dict[str, str]]:
-        """opportunity id -> {contact id: role id} (five queries of 300 per composite call),
+    def roles_of(self, opportunity_ids: list[str]) -> dict[str, dict[str, list[str]]]:
+        """opportunity id -> {contact id: role ids} (five queries of 300 per composite call),
         or what the partner read just before found, when it covered all of them. That read is
         used once: the roles change as soon as this batch writes."""
         read, self._roles_read = self._roles_read, None
@@ -772,14 +774,15 @@ class DealSync(PairSync):
             return {i: read[i] for i in opportunity_ids if read[i]}
         if not opportunity_ids:
             return {}
-        out: dict[str, dict[str, str]] = {}
+        out: dict[str, dict[str, list[str]]] = {}
         pages = composite_query(
             self.ctx.salesforce, self.role_queries(opportunity_ids), include_deleted=False
         )
         for page in pages:
             for r in all_records(self.ctx.salesforce, page):
                 if r.get("ContactId"):
-                    out.setdefault(r["OpportunityId"], {})[r["ContactId"]] = r["Id"]
+                    roles = out.setdefault(r["OpportunityId"], {})
+                    roles.setdefault(r["ContactId"], []).append(r["Id"])
         return out
 
     def read_associations(self, pairs: list[DealPair]) -> None:
@@ -1071,7 +1074,7 @@ class DealSync(PairSync):
             pair.contacts_add_hs = sorted(by_salesforce[c] for c in target - hs)
             pair.contacts_remove_hs = sorted(by_salesforce[c] for c in hs - target)
             pair.roles_add = sorted(target - sf)
-            pair.roles_remove = sorted(roles[c] for c in sf - target)
+            pair.roles_remove = sorted(r for c in sf - target for r in roles[c])  # each of them
             pair.same[CONTACTS] = sorted(target)
 
     def write_associations(self, pairs: list[DealPair]) -> None:
@@ -1217,7 +1220,7 @@ class DealSync(PairSync):
                     # Still there: the snapshot keeps the contact, so the retry deletes again
                     # instead of reading the role as a Salesforce addition.
                     roles = self._roles.get(pair.salesforce_id or "", {})
-                    contact = next((c for c, r in roles.items() if r == role), None)
+                    contact = next((c for c, held in roles.items() if role in held), None)
                     if contact:
                         pair.same[CONTACTS] = sorted({*pair.same.get(CONTACTS, []), contact})
                     self.record_salesforce_failure(pair, result)
@@ -1241,7 +1244,7 @@ class DealSync(PairSync):
             if roles_to_remove and pair.roles_remove:
                 ids = set(pair.roles_remove)
                 roles = self._roles.get(pair.salesforce_id or "", {})
-                pending |= {contact for contact, role in roles.items() if role in ids}
+                pending |= {contact for contact, of in roles.items() if ids.intersection(of)}
             last = set(link.snapshot.get(CONTACTS) or [])
             held = sorted((set(pair.same[CONTACTS]) - pending) | (last & pending))
             if link.snapshot.get(CONTACTS, []) != held:
