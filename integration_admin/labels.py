@@ -710,6 +710,9 @@ ENGINE_MESSAGE_LABELS: dict[str, Promise] = {
     engine_services.MAPPING_ENGINE_KEY: _(
         "%(property)s is the integration's own key: it links the records, so it can't be mapped"
     ),
+    engine_services.MAPPING_ENGINE_MANAGED: _(
+        "%(property)s is set by the integration itself from %(field)s: it can't be mapped"
+    ),
     engine_services.MAPPING_SYSTEM_FIELD: _(
         "%(field)s is a Salesforce system field: it can't be mapped"
     ),

@@ -1103,6 +1103,20 @@ def engine_key_properties(object_name: str) -> frozenset[str]:
     return frozenset(keys - mapped)
 
 
+@functools_cache
+def engine_managed_properties(object_name: str) -> dict[str, str]:
+    """The HubSpot properties the engine sets itself from a Salesforce field that aren't
+    keys (the deal's pipeline, from the opportunity's record type): property -> that field.
+    Mapped as well, a field's values would land where HubSpot takes only its pipelines' ids,
+    and those ids in Salesforce, so they aren't mapped."""
+    keys = engine_key_properties(object_name)
+    return {
+        d["hubspot"]: d["salesforce"]
+        for d in default_mappings(object_name)
+        if d["default_rule"] == "integration_managed" and d["hubspot"] not in keys
+    }
+
+
 @dataclass(frozen=True)
 class TypeMismatch:
     """The types a stored mapping's property and field meet as now that one of them changed
@@ -1266,7 +1280,9 @@ class SchemaOptions:
         from .sync.values import is_compatible
 
         fields = [f for f in self.salesforce if f["name"] not in SALESFORCE_SYSTEM_FIELDS]
-        keys = engine_key_properties(self.object_name)
+        keys = engine_key_properties(self.object_name) | set(
+            engine_managed_properties(self.object_name)
+        )
         properties = [
             p for p in self.hubspot if not hubspot_internal_property(p) and p["name"] not in keys
         ]

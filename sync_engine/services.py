@@ -1266,6 +1266,9 @@ MAPPING_HUBSPOT_BOOKKEEPING = "{property} is HubSpot's own bookkeeping: it can't
 MAPPING_ENGINE_KEY = (
     "{property} is the integration's own key: it links the records, so it can't be mapped"
 )
+MAPPING_ENGINE_MANAGED = (
+    "{property} is set by the integration itself from {field}: it can't be mapped"
+)
 MAPPING_SYSTEM_FIELD = "{field} is a Salesforce system field: it can't be mapped"
 MAPPING_NO_FIELD = "{sobject} has no field '{field}'"
 MAPPING_NO_FIELD_EITHER = "{sobject} or {other} has no field '{field}'"
@@ -1344,7 +1347,11 @@ def _rule_refused(hubspot_property: str, *, salesforce_read_only: bool, hubspot_
 def _hubspot_unmappable(prop: dict, object_name: str) -> str:
     """Why a HubSpot property can't be mapped whatever its counterpart, "" when it can: what
     the editor's picker leaves out (selectors), typed by hand or through the API."""
-    from .selectors import engine_key_properties, hubspot_internal_property
+    from .selectors import (
+        engine_key_properties,
+        engine_managed_properties,
+        hubspot_internal_property,
+    )
 
     name = prop["name"]
     if prop["fieldType"] == "hubspot_user":
@@ -1353,6 +1360,8 @@ def _hubspot_unmappable(prop: dict, object_name: str) -> str:
         return MAPPING_HUBSPOT_BOOKKEEPING.format(property=name)
     if name in engine_key_properties(object_name):
         return MAPPING_ENGINE_KEY.format(property=name)
+    if field := engine_managed_properties(object_name).get(name):
+        return MAPPING_ENGINE_MANAGED.format(property=name, field=field)
     return ""
 
 
