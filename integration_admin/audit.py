@@ -289,6 +289,8 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
         row.changes.append(Change(_("Mapping"), before, after))
         if details.get("rule"):
             row.notes.append((_("Sync rule"), rule_label(details["rule"])))
+        if details.get("reason"):  # removed by the integration (a migration), not by a person
+            row.notes.append((_("Reason"), engine_message(str(details["reason"]))))
     elif action in ("errors.resync_requested", "errors.view_created"):
         if "count" in details:
             row.notes.append((_("Errors"), _text(details["count"])))
