@@ -190,14 +190,22 @@ STANDARD_TARGETS: dict[str, ImportTarget] = {
         ImportTarget("opportunities", "Opportunity", "deals", "Opportunities"),
         ImportTarget("cases", "Case", "tickets", "Cases"),
         # History: Salesforce archives activities over a year old, which only queryAll reads
-        # (deleted ones too, hence IsDeleted). An invitee's copy of an event isn't a meeting.
-        ImportTarget("tasks", "Task", "activities", "Tasks", "IsDeleted = false", archived=True),
+        # (deleted ones too, hence IsDeleted). An invitee's copy of an event isn't a meeting,
+        # nor is a recurring series' master (IsRecurrence): its occurrences are.
+        ImportTarget(
+            "tasks",
+            "Task",
+            "activities",
+            "Tasks",
+            "IsDeleted = false AND IsRecurrence = false",
+            archived=True,
+        ),
         ImportTarget(
             "events",
             "Event",
             "activities",
             "Events",
-            "IsDeleted = false AND IsChild = false",
+            "IsDeleted = false AND IsChild = false AND IsRecurrence = false",
             archived=True,
         ),
     )

@@ -115,6 +115,15 @@ DUPLICATE_MESSAGE = (
 )
 
 
+# What each occurrence of a recurring series shares with its master.
+SERIES_FIELDS = {
+    "Event": ("Subject", "WhoId", "WhatId", "Description", "Location", "DurationInMinutes",
+              "IsAllDayEvent", "ShowAs", "Type", "OwnerId"),
+    "Task": ("Subject", "WhoId", "WhatId", "Description", "Status", "Priority", "Type",
+             "TaskSubtype", "OwnerId"),
+}  # fmt: skip
+
+
 @dataclass
 class Ctx:
     """Who writes and how: the user stamped on records, and request-level switches."""
@@ -226,11 +235,16 @@ class Writer:
         if "Name" in obj.fields and obj.custom and merged.get("Name") is None:
             merged["Name"] = record_id
         self._after_create(obj, merged)
+        days = self._series_days(obj, merged)
+        if days:
+            merged["RecurrenceActivityId"] = record_id  # a series master names itself
         rec = {k: v for k, v in merged.items() if v is not None}
         self._late_commit_create(obj, rec)
         self.store.insert(obj.name, rec)
         if obj.name == "RecordType":
             self.app.refresh_record_types()
+        for day in days:
+            self._series_occurrence(obj, rec, day, ctx)
         return record_id
 
     def update(self, obj: ObjectDef, record_id: Any, body: Any, ctx: Ctx) -> str:
@@ -971,6 +985,56 @@ class Writer:
             EndDateTime=format_datetime(end_dt),
             EndDate=end_dt.date().isoformat(),
         )
+
+    # --- recurring series (Salesforce Classic: IsRecurrence) -------------------------------
+    def _series_days(self, obj: ObjectDef, merged: dict) -> list[date]:
+        """The days of a recurring Task or Event series created with ``IsRecurrence`` true:
+        Salesforce keeps the series master (the pattern, ``IsRecurrence`` true) and makes one
+        record per occurrence (``IsRecurrence`` false, ``RecurrenceActivityId`` the master).
+        The emulator makes daily, weekday and weekly series (days counted in UTC)."""
+        if obj.name not in SERIES_FIELDS or not merged.get("IsRecurrence"):
+            return []
+        first = merged.get("RecurrenceStartDateTime" if obj.name == "Event" else
+                           "RecurrenceStartDateOnly")  # fmt: skip
+        last, kind = merged.get("RecurrenceEndDateOnly"), merged.get("RecurrenceType")
+        if not first or not last or not kind:
+            raise SfError(
+                "FIELD_INTEGRITY_EXCEPTION",
+                "A recurring series needs its start, end date and recurrence type.",
+                ["RecurrenceType"],
+            )
+        if kind not in ("RecursDaily", "RecursEveryWeekday", "RecursWeekly"):
+            raise SfError(
+                "FIELD_INTEGRITY_EXCEPTION",
+                f"The emulator makes daily, weekday and weekly series only, not {kind}.",
+                ["RecurrenceType"],
+            )
+        start, end = date.fromisoformat(str(first)[:10]), date.fromisoformat(str(last)[:10])
+        interval = int(merged.get("RecurrenceInterval") or 1)
+        mask = int(merged.get("RecurrenceDayOfWeekMask") or 0)
+        if kind == "RecursEveryWeekday":
+            mask = 62  # Monday to Friday
+        days = []
+        day = start
+        while day <= end and len(days) < 100:
+            weeks = (day - start).days // 7
+            if kind == "RecursDaily":
+                if (day - start).days % interval == 0:
+                    days.append(day)
+            elif weeks % interval == 0 and mask & (1 << ((day.weekday() + 1) % 7)):
+                days.append(day)  # the mask: Sunday 1, Monday 2, … Saturday 64
+            day += timedelta(days=1)
+        return days
+
+    def _series_occurrence(self, obj: ObjectDef, master: dict, day: date, ctx: Ctx) -> str:
+        fields = {k: master[k] for k in SERIES_FIELDS[obj.name] if master.get(k) is not None}
+        if obj.name == "Event" and not master.get("IsAllDayEvent"):
+            time = str(master["RecurrenceStartDateTime"])[10:]  # e.g. "T10:00:00.000+0000"
+            fields["StartDateTime"] = f"{day.isoformat()}{time}"
+        else:
+            fields["ActivityDate"] = day.isoformat()
+        fields.update(IsRecurrence=False, RecurrenceActivityId=master["Id"])
+        return self.create(obj, fields, Ctx(user_id=ctx.user_id, system=True, auto_assign=False))
 
     def _after_create(self, obj: ObjectDef, rec: dict) -> None:
         if obj.name == "CampaignMember":

@@ -269,6 +269,9 @@ TASK_FIELDS = [
 # Salesforce gives each invitee of a group event a child copy of it (IsChild = true, owned by
 # the invitee): one meeting in HubSpot is made of the parent event alone.
 PARENT_EVENTS = "IsChild = false"
+# A recurring series is kept as its pattern (the master, IsRecurrence = true, on the first
+# occurrence's date) beside one record per occurrence: the occurrences are the activities.
+NOT_A_SERIES = "IsRecurrence = false"
 EVENT_FIELDS = [
     "Id",
     "WhoId",
@@ -1164,7 +1167,7 @@ class ActivitySync(PairSync):
                     "Task",
                     self.task_fields(),
                     Cursor.load(self.ctx.integration, TASK_STREAM),
-                    where=f"SystemModstamp >= {soql_datetime(start)}",
+                    where=f"SystemModstamp >= {soql_datetime(start)} AND {NOT_A_SERIES}",
                 )
             )
         if self.on("salesforce_meetings"):
@@ -1175,7 +1178,8 @@ class ActivitySync(PairSync):
                     EVENT_FIELDS,
                     Cursor.load(self.ctx.integration, EVENT_STREAM),
                     # An invitee's copy of a group event (IsChild) is the same meeting.
-                    where=f"SystemModstamp >= {soql_datetime(start)} AND {PARENT_EVENTS}",
+                    where=f"SystemModstamp >= {soql_datetime(start)} AND {PARENT_EVENTS} "
+                    f"AND {NOT_A_SERIES}",
                 )
             )
         for stream, records in self.salesforce_stream_pages(streams, include_deleted=False):
