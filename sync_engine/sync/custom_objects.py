@@ -78,6 +78,7 @@ from .changes import (
 )
 from .context import CycleContext
 from .pair import (
+    MERGED_IDS,
     RETRY_BATCH,
     SALESFORCE_COLLECTION,
     Pair,
@@ -235,6 +236,7 @@ class CustomObjectSync(PairSync):
         # Salesforce id -> when a linked record was deleted (load_salesforce_partners)
         self._salesforce_deleted_at: dict[str, datetime | None] = {}
         self._display: str | None = None  # see display_property
+        self._merged_away: set[str] = set()  # see load_hubspot_partners
         # ``align_options`` (shared) adds missing dropdown options through the context: on
         # this pair's HubSpot object type, not on the pair's name.
         ctx.hubspot_type = self.hubspot_type
@@ -326,7 +328,7 @@ class CustomObjectSync(PairSync):
         display = self.display_property()
         return sorted(
             {m.hubspot_property for m in self.ctx.mappings}
-            | {MODIFIED, KEY_PROPERTY}
+            | {MODIFIED, KEY_PROPERTY, MERGED_IDS}  # (merges in HubSpot: links follow them)
             | ({display} if display else set())
         )
 
@@ -409,9 +411,26 @@ class CustomObjectSync(PairSync):
         return self.hubspot_read(ids, properties=self.hubspot_read_properties, history=False)
 
     def load_hubspot_partners(self, pairs: list[Pair]) -> None:
+        """The HubSpot records of linked pairs. One merged into another record in HubSpot
+        reads as that record, under its own id: the link follows it unless it has a partner
+        of its own (``repoint_hubspot``); then the link goes, and the merged-away record
+        counts as no delete (``partners_deleted_in_hubspot``)."""
         objects = self.read_hubspot([p.link.hubspot_id for p in pairs])
+        survivors = {
+            old: obj
+            for obj in objects.values()
+            for old in ((obj.properties or {}).get(MERGED_IDS) or "").split(";")
+            if old and old not in objects
+        }
+        self._merged_away = set()
         for pair in pairs:
-            pair.hubspot = objects.get(pair.link.hubspot_id)
+            hubspot_id = pair.link.hubspot_id
+            pair.hubspot = objects.get(hubspot_id)
+            survivor = survivors.get(hubspot_id) if pair.hubspot is None else None
+            if survivor is not None:
+                self._merged_away.add(hubspot_id)
+                if self.repoint_hubspot(pair.link, str(survivor.id)):
+                    pair.hubspot = survivor
 
     def partners_deleted_in_hubspot(self, pairs: list[Pair], *, force: bool) -> list[dict]:
         """Linked Salesforce records whose HubSpot record is gone: with "a HubSpot delete
@@ -429,7 +448,8 @@ class CustomObjectSync(PairSync):
         doomed: list[dict] = []
         for pair in pairs:
             at = archived_at.get(pair.link.hubspot_id) or pair.link.last_synced_at
-            if self.deleted_since_rule("hubspot_delete", at):
+            merged = pair.link.hubspot_id in self._merged_away  # a merge deletes nothing
+            if not merged and self.deleted_since_rule("hubspot_delete", at):
                 doomed.append(pair.salesforce)
             elif self.allow_to_hubspot:
                 again[pair.salesforce_id or ""] = pair.link.hubspot_id
@@ -649,6 +669,7 @@ class CustomObjectSync(PairSync):
         fresh, handled = self.fresh_versions(
             objects, cursor, force=force, version=lambda o: hubspot_version(o, MODIFIED)
         )
+        self.follow_hubspot_merges(fresh)
         pairs, unlinked = self.split_hubspot_changes(fresh, self.sobject, force=force)
         self.load_salesforce_partners(pairs)
         gone = [p for p in pairs if p.salesforce is None]
