@@ -211,7 +211,8 @@ def _check_pipeline(
             Problem(
                 pipeline_prop,
                 "INVALID_OPTION",
-                f"{pipeline_id} was not one of the allowed options: [{', '.join(pipelines)}]",
+                f"{pipeline_id} was not one of the allowed options: "
+                f"[{', '.join(i for i, p in pipelines.items() if not p['archived'])}]",
                 pipeline_id,
             )
         ]

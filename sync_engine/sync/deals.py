@@ -70,6 +70,7 @@ from .pair import (
     dissociation_input,
     each_chunk_retried,
     hubspot_associations_read,
+    hubspot_error_parts,
     hubspot_version,
     record_ids,
     rows_insert,
@@ -195,6 +196,8 @@ class DealSync(PairSync):
         self._unsynced: set[str] = set()  # deals counted in an unsynced pipeline this cycle
         self._sweep: list[int] = []  # pks of the linked deals the sweep compares this cycle
         self._sweep_cursor: SyncCursor | None = None  # where the next cycle's slice starts
+        # Refusals of deals' pipeline or stage while writing (see record_hubspot_failure).
+        self._stage_refusals: list[tuple[Pair, Any]] | None = None
 
     # --- the cycle ------------------------------------------------------------------------
     def run(self) -> None:
@@ -1306,13 +1309,54 @@ class DealSync(PairSync):
         self.align_options(pairs)
         for pair in pairs:
             pair.to_hubspot.update(held[id(pair)])
-        self.hubspot_updates(pairs)
         creates = [
             p
             for p in pairs
             if p.hubspot is None and p.salesforce is not None and not p.stage_unknown
         ]
-        self.hubspot_upsert_creates(creates, KEY_PROPERTY)
+        self._stage_refusals = []
+        try:
+            self.hubspot_updates(pairs)
+            self.hubspot_upsert_creates(creates, KEY_PROPERTY)
+        finally:
+            refusals, self._stage_refusals = self._stage_refusals, None
+        if refusals:
+            self.stage_gone_resent(refusals)
+
+    def record_hubspot_failure(self, pair: Pair, error: Any) -> None:
+        """A refusal of the deal's pipeline or stage is held back while the writes go out
+        (``stage_gone_resent``): they may have been deleted in HubSpot."""
+        message = hubspot_error_parts(error)[1]
+        if (
+            self._stage_refusals is not None
+            and PIPELINE in pair.to_hubspot
+            and (f'"{PIPELINE}"' in message or f'"{STAGE}"' in message)
+        ):
+            self._stage_refusals.append((pair, error))
+            return
+        super().record_hubspot_failure(pair, error)
+
+    def stage_gone_resent(self, refusals: list[tuple[Pair, Any]]) -> None:
+        """Deal writes HubSpot refused for their pipeline or stage: when that was deleted in
+        HubSpot since, it is built again (``Pipelines.gone_rebuilt``) and they go again, in
+        this cycle, rather than failing at every edit until Salesforce's setup changes. The
+        others (and those refused again) get HubSpot's error."""
+        moved = self.pipelines.gone_rebuilt()
+        redo = []
+        for pair, error in refusals:
+            pipeline, stage = pair.to_hubspot[PIPELINE], pair.to_hubspot.get(STAGE)
+            if pipeline not in moved and stage not in moved:
+                super().record_hubspot_failure(pair, error)
+                continue
+            pair.to_hubspot[PIPELINE] = moved.get(pipeline, pipeline)
+            if stage:
+                pair.to_hubspot[STAGE] = moved.get(stage, stage)
+            if pair.snap_hubspot.get(PIPELINE_SNAP):
+                pair.snap_hubspot[PIPELINE_SNAP] = pair.to_hubspot[PIPELINE]
+            pair.hubspot_failed = False
+            redo.append(pair)
+        self.hubspot_updates(redo)
+        self.hubspot_upsert_creates([p for p in redo if p.hubspot is None], KEY_PROPERTY)
 
     # --- HubSpot association edits, waiting accounts, retries ----------------------------
     def sync_new_contact_links(self) -> None:

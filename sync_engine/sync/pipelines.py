@@ -178,10 +178,13 @@ class Pipelines:
         return self._labels.get(stage_id) or stage_id
 
     # --- keeping them in step -------------------------------------------------------------
-    def ensure(self, *, force: bool = False, held: Iterable[str] = ()) -> None:
+    def ensure(
+        self, *, force: bool = False, held: Iterable[str] = (), remote: list | None = None
+    ) -> None:
         """Read the describe when due (hourly) or forced (once a cycle), and bring HubSpot's
         pipelines in step when it changed. ``held``: stage values opportunities being synced
-        hold; a deactivated one among them gets a stage (``held_inactive``)."""
+        hold; a deactivated one among them gets a stage (``held_inactive``). ``remote``:
+        HubSpot's pipelines, just read: they are brought in step even if nothing changed."""
         if self.refreshed:
             self.keep_held(set(held))
             return
@@ -236,10 +239,11 @@ class Pipelines:
             or not self.pipelines
             or self.refused
             or self.lacks(held_inactive)
+            or remote is not None
         ):
             if self.state.get("signature") and signature != self.state["signature"]:
                 self.refresh_schema()  # e.g. RecordTypeId appears once there are record types
-            self.reconcile(keys, stages, flags, inactive, held_inactive)
+            self.reconcile(keys, stages, flags, inactive, held_inactive, remote)
         self.state.update(
             signature=signature,
             stage_signature=stage_signature,
@@ -269,6 +273,38 @@ class Pipelines:
             refused=self.refused,
         )
         self.save()
+
+    def gone_rebuilt(self) -> dict[str, str]:
+        """After HubSpot refused a deal write naming a synced pipeline or stage: those deleted
+        in HubSpot since are built again (one read of the pipelines, only then, and the
+        describe read again), as the hourly check would. Old id -> new id of each pipeline
+        and stage built again; empty when none was gone (refused for another reason)."""
+        try:
+            remote = self.ctx.hubspot.pipelines_get_all(object_type=OBJECT)
+            live = {
+                str(p.id): {str(s.id) for s in p.stages or [] if not getattr(s, "archived", False)}
+                for p in remote
+                if not getattr(p, "archived", False)
+            }
+            before = list(self.pipelines)
+            if all(p.id in live and set(p.stages.values()) <= live[p.id] for p in before):
+                return {}
+            self.refreshed = False
+            self.ensure(force=True, remote=remote)
+        except RemoteError as error:  # the refusals stand; looked at again at their retry
+            log.warning("rebuilding deal pipelines deleted in HubSpot failed: %s", error)
+            return {}
+        moved: dict[str, str] = {}
+        for old in before:
+            new = next((p for p in self.pipelines if p.key == old.key), None)
+            if new is None:
+                continue  # HubSpot refused it again (see ``refused``)
+            if new.id != old.id:
+                moved[old.id] = new.id
+            for name, stage_id in old.stages.items():
+                if new.stages.get(name, stage_id) != stage_id:
+                    moved[stage_id] = new.stages[name]
+        return moved
 
     def held_inactive(self, held: set[str], inactive: list[str]) -> list[str]:
         """The deactivated values that get a stage: those opportunities were seen holding,
@@ -343,18 +379,18 @@ class Pipelines:
         flags: dict[str, dict],
         inactive: list[str],
         held_inactive: list[str],
+        remote: list | None = None,
     ) -> None:
         """Create missing pipelines and stages in HubSpot and align stage metadata; stages
         Salesforce no longer has stay in HubSpot (deals may sit in them) but stop mapping,
         except deactivated ones a pipeline already has (opportunities keep those values).
-        ``held_inactive`` deactivated values get a stage after the active ones."""
+        ``held_inactive`` deactivated values get a stage after the active ones. ``remote``:
+        HubSpot's pipelines when just read (else read here)."""
         metadata = {**stage_metadata(held_inactive, flags), **stage_metadata(stages, flags)}
         wanted = [(k, f"{PREFIX}{k}") for k in keys] or [(DEFAULT_KEY, DEFAULT_LABEL)]
-        existing = {
-            p.label: p
-            for p in self.ctx.hubspot.pipelines_get_all(object_type=OBJECT)
-            if not getattr(p, "archived", False)
-        }
+        if remote is None:
+            remote = self.ctx.hubspot.pipelines_get_all(object_type=OBJECT)
+        existing = {p.label: p for p in remote if not getattr(p, "archived", False)}
         previous = {p.key: p for p in self.pipelines}
         built: list[SyncedPipeline] = []
         refused: dict[str, str] = {}

@@ -14,16 +14,25 @@ if TYPE_CHECKING:
     from ..app import HubSpotApp
 
 
+# A pipeline or stage deleted through the API stays in the registry marked "deleted" (and
+# archived, so record validation refuses it), its id never given out again; no read shows it.
+HIDDEN = ("createdAt", "updatedAt", "deleted")
+
+
 def pipeline_json(pipeline: dict) -> dict:
-    out = {k: v for k, v in pipeline.items() if k not in ("createdAt", "updatedAt", "stages")}
+    out = {k: v for k, v in pipeline.items() if k not in (*HIDDEN, "stages")}
     out["createdAt"] = iso(pipeline["createdAt"])
     out["updatedAt"] = iso(pipeline["updatedAt"])
-    out["stages"] = [stage_json(s) for s in pipeline["stages"]]
+    out["stages"] = [stage_json(s) for s in live_stages(pipeline)]
     return out
 
 
+def live_stages(pipeline: dict) -> list[dict]:
+    return [s for s in pipeline["stages"] if not s.get("deleted")]
+
+
 def stage_json(stage: dict) -> dict:
-    out = {k: v for k, v in stage.items() if k not in ("createdAt", "updatedAt")}
+    out = {k: v for k, v in stage.items() if k not in HIDDEN}
     out["createdAt"] = iso(stage["createdAt"])
     out["updatedAt"] = iso(stage["updatedAt"])
     out["writePermissions"] = "CRM_PERMISSIONS_ENFORCEMENT"
@@ -41,11 +50,13 @@ class OwnerHandlers:
         add("GET", "/crm/v3/pipelines/{objectType}", self.pipelines)
         add("POST", "/crm/v3/pipelines/{objectType}", self.create_pipeline)
         add("GET", "/crm/v3/pipelines/{objectType}/{pipelineId}", self.pipeline)
+        add("DELETE", "/crm/v3/pipelines/{objectType}/{pipelineId}", self.delete_pipeline)
         add("GET", "/crm/v3/pipelines/{objectType}/{pipelineId}/stages", self.stages)
         add("GET", "/crm/v3/pipelines/{objectType}/{pipelineId}/stages/{stageId}", self.stage)
         add("POST", "/crm/v3/pipelines/{objectType}/{pipelineId}/stages", self.create_stage)
         stage = "/crm/v3/pipelines/{objectType}/{pipelineId}/stages/{stageId}"
         add("PATCH", stage, self.patch_stage)
+        add("DELETE", stage, self.delete_stage)
 
     # --- owners -------------------------------------------------------------------------
     def get_page(self, request: Request) -> Response:
@@ -91,7 +102,7 @@ class OwnerHandlers:
     def _pipeline(self, request: Request) -> dict:
         _type_id, pipelines = self._pipelines(request)
         pipeline = pipelines.get(request.params["pipelineId"])
-        if pipeline is None:
+        if pipeline is None or pipeline.get("deleted"):
             raise not_found(f"Unable to find pipeline {request.params['pipelineId']}")
         return pipeline
 
@@ -104,10 +115,10 @@ class OwnerHandlers:
         return ok(pipeline_json(self._pipeline(request)))
 
     def stages(self, request: Request) -> Response:
-        return ok({"results": [stage_json(s) for s in self._pipeline(request)["stages"]]})
+        return ok({"results": [stage_json(s) for s in live_stages(self._pipeline(request))]})
 
     def stage(self, request: Request) -> Response:
-        for stage in self._pipeline(request)["stages"]:
+        for stage in live_stages(self._pipeline(request)):
             if stage["id"] == request.params["stageId"]:
                 return ok(stage_json(stage))
         raise not_found(f"Unable to find stage {request.params['stageId']}")
@@ -145,6 +156,13 @@ class OwnerHandlers:
         }
         return ok(pipeline_json(pipelines[pipeline_id]), 201)
 
+    def delete_pipeline(self, request: Request) -> Response:
+        """Records in it are left as they are."""
+        pipeline = self._pipeline(request)
+        pipeline["archived"] = pipeline["deleted"] = True
+        pipeline["updatedAt"] = self.app.now_ms()
+        return Response.empty(204)
+
     # --- pipeline stages (deal sync keeps its pipelines' stages in step) -------------------
     def create_stage(self, request: Request) -> Response:
         pipeline = self._pipeline(request)
@@ -170,7 +188,7 @@ class OwnerHandlers:
     def patch_stage(self, request: Request) -> Response:
         pipeline = self._pipeline(request)
         body = body_object(request)
-        for stage in pipeline["stages"]:
+        for stage in live_stages(pipeline):
             if stage["id"] == request.params["stageId"]:
                 if "label" in body:
                     stage["label"] = str(body["label"])
@@ -182,4 +200,14 @@ class OwnerHandlers:
                     stage["metadata"] = {k: str(v) for k, v in (body["metadata"] or {}).items()}
                 stage["updatedAt"] = pipeline["updatedAt"] = self.app.now_ms()
                 return ok(stage_json(stage))
+        raise not_found(f"Unable to find stage {request.params['stageId']}")
+
+    def delete_stage(self, request: Request) -> Response:
+        """Records in it are left as they are."""
+        pipeline = self._pipeline(request)
+        for stage in live_stages(pipeline):
+            if stage["id"] == request.params["stageId"]:
+                stage["archived"] = stage["deleted"] = True
+                stage["updatedAt"] = pipeline["updatedAt"] = self.app.now_ms()
+                return Response.empty(204)
         raise not_found(f"Unable to find stage {request.params['stageId']}")
