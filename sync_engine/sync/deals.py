@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from .. import services
@@ -1416,7 +1416,8 @@ class DealSync(PairSync):
             return
         links = list(
             RecordLink.objects.filter(integration=self.ctx.integration, object=OBJECT)
-            .annotate(snapshot_pipeline=KeyTextTransform(PIPELINE_SNAP, "snapshot"))
+            # (KeyTransform: on SQLite, KeyTextTransform __in compares numeric ids as numbers.)
+            .annotate(snapshot_pipeline=KeyTransform(PIPELINE_SNAP, "snapshot"))
             .filter(snapshot_pipeline__in=retired)
             .exclude(snapshot__has_key=OUT_OF_PIPELINES)  # opted out: moves nowhere
             .order_by("pk")[:SWEEP]
