@@ -114,8 +114,7 @@ def test_our_pipeline_deleted_in_hubspot_is_made_again(tickets: Tickets, sf_pers
     case = sf_person.Case.create({"Subject": "Printer", "Status": "New"})["id"]
     tickets()
     old = tickets.options["pipelines"]["master"]["pipeline"]
-    # What deleting it in HubSpot's settings does (the emulator has no delete endpoint).
-    tickets.emulators.hubspot.app.state.registry.pipelines["0-5"][old]["archived"] = True
+    hs_person.crm.pipelines.pipelines_api.archive("tickets", old)  # deleted in HubSpot
     sf_person.Case.update(case, {"Status": "Working"})
     run = tickets()
     assert run.counts["pipelines_created"] == 1, (run.counts, open_errors())
