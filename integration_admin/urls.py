@@ -81,6 +81,16 @@ urlpatterns = [
         name="custom_object_wizard",
     ),
     path(
+        "custom-objects/<int:number>/",
+        custom_objects_views.custom_object_page,
+        name="custom_object",
+    ),
+    path(
+        "custom-objects/<int:number>/mappings/refresh/",
+        custom_objects_views.custom_object_schema_refresh,
+        name="custom_object_schema_refresh",
+    ),
+    path(
         "custom-objects/<int:number>/edit/",
         custom_objects_views.wizard_edit,
         name="custom_object_edit",

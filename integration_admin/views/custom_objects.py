@@ -53,11 +53,12 @@ from sync_engine.services import (
 )
 from sync_engine.sync.values import is_compatible, read_only_field
 
-from ..forms import CustomObjectRulesForm
+from ..forms import CustomObjectRulesForm, setting_label, setting_value
 from ..labels import SALESFORCE_TYPE_LABELS, engine_message, hubspot_type_label
 from ..roles import admin_required
 from ..status import ObjectNames
 from .common import current_integration, not_connected
+from .mappings import editor_context, schemas_refresh
 
 TAB = "custom-objects"
 WIZARD = "custom_object_wizard"  # the session key of the wizard's answers
@@ -113,6 +114,53 @@ def _row(integration, number: int) -> ObjectSync:
     if row is None:
         raise Http404
     return row
+
+
+@login_required
+def custom_object_page(request: HttpRequest, number: int) -> HttpResponse:
+    """One custom object: its sync rules and its mappings as the object tabs list them, each
+    with its warning (a field made read-only, a property deleted, a type changed) as the
+    schemas last read say; admins refresh them here (the mappings change in the wizard)."""
+    integration = current_integration(request)
+    if integration is None:
+        return not_connected(request, TAB)
+    row = _row(integration, number)
+    settings = settings_for(row.object, row.options)
+    return render(
+        request,
+        "integration_admin/custom_objects/detail.html",
+        {
+            "active_tab": TAB,
+            "number": number,
+            "label": _label(settings),
+            "enabled": row.enabled,
+            "rules": [
+                (setting_label(row.object, name), setting_value(row.object, name, value))
+                for name in CustomObjectRulesForm.base_fields
+                if (value := getattr(settings, name, None))
+            ],
+            **editor_context(request, integration, row.object),
+        },
+    )
+
+
+@login_required
+@require_POST
+@admin_required
+def custom_object_schema_refresh(request: HttpRequest, number: int) -> HttpResponse:
+    """The object tabs' *Refresh properties and fields*, for one custom object."""
+    integration = current_integration(request)
+    if integration is None:
+        raise Http404
+    row = _row(integration, number)
+    schemas_refresh(request, integration, row.object)
+    if not request.htmx:
+        return redirect("custom_object", number=number)
+    return render(
+        request,
+        "integration_admin/mappings/editor.html",
+        editor_context(request, integration, row.object),
+    )
 
 
 @login_required

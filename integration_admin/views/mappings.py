@@ -1,6 +1,7 @@
 """The field-mapping editor, shared by every object tab: the table, add (with pickers filled
 from the cached schemas and an inline compatibility check), change a rule, delete a custom one,
-and refresh the cached schemas."""
+and refresh the cached schemas. A custom object's page shows the same table and Refresh (its
+mappings change in its wizard)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from sync_engine.errors import ConnectorError
 from sync_engine.object_settings import (
+    CUSTOM_PREFIX,
     OFF_BY_DEFAULT,
     SETTINGS_CLASSES,
     UNMAPPED_PAIRS,
@@ -113,14 +116,23 @@ def _picker_types(schema) -> dict:
     }
 
 
+# A custom pair's read-only field syncs to HubSpot only (the wizard's words for it).
+CUSTOM_READ_ONLY = _lazy("Read-only in Salesforce: syncs to HubSpot only")
+
+
 def _rows(mappings: list, schema) -> list:
     """The table's mappings, each with ``never_syncs``: why it can't move a value, for its
     warning (mappings stored before such pairs were refused); else ``mismatch``: types
     changed since to ones that can't map (spec §4 item 7)."""
+    custom = schema.object_name.startswith(CUSTOM_PREFIX)
     for mapping in mappings:
         reason = schema.never_syncs(mapping)
         mapping.never_syncs = NEVER_SYNCS[reason] if reason else ""
         mapping.mismatch = "" if reason else type_mismatch_text(schema.mismatched_types(mapping))
+        if custom:
+            # As the schema last read says, not the warning stored when the wizard saved it
+            # (in English, and stale once the field's access changed).
+            mapping.warning = CUSTOM_READ_ONLY if schema.read_only_somewhere(mapping) else ""
     return mappings
 
 
@@ -139,8 +151,16 @@ def editor_context(
         if not schema_problem:
             schema = pair_schema_options(integration=integration, object_name=object_name)
     form = form or MappingForm()
+    custom = object_name.startswith(CUSTOM_PREFIX)
     return {
         "object_name": object_name,
+        # A custom pair's mappings are its wizard's: its page offers Refresh only.
+        "custom_pair": custom,
+        "refresh_url": (
+            reverse("custom_object_schema_refresh", args=[object_name[len(CUSTOM_PREFIX) :]])
+            if custom
+            else reverse("mapping_schema_refresh", args=[object_name])
+        ),
         "mappings_locked": _locked(integration, object_name),
         "mappings": _rows(mappings_list(integration=integration, object_name=object_name), schema),
         "schema": schema,
@@ -291,14 +311,19 @@ def mapping_schema_refresh(request: HttpRequest, object_name: str) -> HttpRespon
     integration = current_integration(request)
     if integration is None:
         raise Http404
-    _object(object_name)
+    schemas_refresh(request, integration, _object(object_name))
+    return _editor(request, integration, object_name)
+
+
+def schemas_refresh(request: HttpRequest, integration, object_name: str) -> None:
+    """*Refresh properties and fields*: the pair's schemas read again, and a message saying
+    how it went (the object tabs' editors and a custom object's page)."""
     try:
         schema_refresh(integration=integration, object_name=object_name)
     except ConnectorError as error:
         messages.error(request, _("Couldn't refresh the schemas: %(error)s") % {"error": error})
     else:
         messages.success(request, _("Properties and fields refreshed from HubSpot and Salesforce."))
-    return _editor(request, integration, object_name)
 
 
 def _mapping(request: HttpRequest, mapping_id: int):
