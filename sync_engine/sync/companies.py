@@ -284,7 +284,7 @@ class CompanySync(ListedSync):
         if rest:
             by_account = self.contacts_of_accounts(rest)
             people = sorted({c for cs in by_account.values() for c in cs})
-            companies = self.hubspot_companies_of_contacts(people)
+            companies = self.associated_typed("contacts", OBJECT, people)
             taken = set(
                 RecordLink.objects.filter(
                     integration=self.ctx.integration,
@@ -293,11 +293,17 @@ class CompanySync(ListedSync):
                 ).values_list("hubspot_id", flat=True)
             )
             for account_id, contacts in by_account.items():
-                votes = Counter(
-                    c for hs in contacts for c in companies.get(hs, ()) if c not in taken
-                )
+                votes, primary = Counter(), Counter()
+                for hs in contacts:
+                    for c, types in companies.get(hs, {}).items():
+                        if c not in taken:
+                            votes[c] += 1
+                            primary[c] += PRIMARY_CONTACT_TO_COMPANY in types
                 if votes:
-                    company = max(votes, key=lambda c: (votes[c], -int(c)))
+                    # The contacts' primary companies first (their account, see
+                    # *Associations*): a former employer or a partner they are also
+                    # associated with is no match.
+                    company = max(votes, key=lambda c: (primary[c], votes[c], -int(c)))
                     wanted[account_id] = company
                     taken.add(company)
         partners = self.hubspot_partners_named(
@@ -329,26 +335,29 @@ class CompanySync(ListedSync):
             self.ctx.salesforce, "Contact", ["Id", "AccountId"], account_ids, key="AccountId"
         )
 
-    def hubspot_companies_of_contacts(self, contact_ids: list[str]) -> dict[str, list[str]]:
-        return self.associated("contacts", OBJECT, contact_ids)
-
     def associated(
         self, from_type: str, to_type: str, ids: list[str], *, type_id: int | None = None
     ) -> dict[str, list[str]]:
         """id -> the ids it is associated with (only by association ``type_id``, if given)."""
+        return {
+            from_id: sorted(t for t, types in to.items() if type_id is None or type_id in types)
+            for from_id, to in self.associated_typed(from_type, to_type, ids).items()
+        }
+
+    def associated_typed(
+        self, from_type: str, to_type: str, ids: list[str]
+    ) -> dict[str, dict[str, set[int]]]:
+        """id -> {the id it is associated with -> the association type ids}."""
         if not ids:
             return {}
         result = hubspot_associations_read(self.ctx.hubspot, from_type, to_type, ids)
-        out: dict[str, list[str]] = {}
+        out: dict[str, dict[str, set[int]]] = {}
         for item in result.results:
-            out[str(item._from.id)] = sorted(
-                {
-                    str(t.to_object_id)
-                    for t in item.to or []
-                    if type_id is None
-                    or any(a.type_id == type_id for a in t.association_types or [])
-                }
-            )
+            to = out.setdefault(str(item._from.id), {})
+            for t in item.to or []:
+                to.setdefault(str(t.to_object_id), set()).update(
+                    a.type_id for a in t.association_types or []
+                )
         return out
 
     # --- HubSpot → Salesforce -------------------------------------------------------------
@@ -411,7 +420,7 @@ class CompanySync(ListedSync):
             account = props.get(KEY_PROPERTY) or props.get(LINK_PROPERTY)
             if account:
                 named[str(obj.id)] = account
-        people = self.associated(OBJECT, "contacts", [str(o.id) for o in objects])
+        people = self.associated_typed(OBJECT, "contacts", [str(o.id) for o in objects])
         contact_links = {
             link.hubspot_id: link
             for link in RecordLink.objects.filter(
@@ -441,20 +450,24 @@ class CompanySync(ListedSync):
             ).values_list("salesforce_id", flat=True)
         )
         candidates: dict[str, str] = {}
+        claims: dict[str, tuple[int, int, int]] = {}  # how strongly each names its account
         for obj in objects:
             hs_id = str(obj.id)
             if hs_id in named:
                 candidates[hs_id] = named[hs_id]
+                claims[hs_id] = (1, 0, 0)
                 continue
-            votes = Counter(
-                account
-                for c in people.get(hs_id, ())
-                if c in contact_links
-                and (account := accounts_of.get(contact_links[c].salesforce_id))
-                and account not in taken
-            )
+            votes, primary = Counter(), Counter()
+            for c, types in people.get(hs_id, {}).items():
+                account = c in contact_links and accounts_of.get(contact_links[c].salesforce_id)
+                if account and account not in taken:
+                    votes[account] += 1
+                    primary[account] += PRIMARY_COMPANY_TO_CONTACT in types
             if votes:
-                candidates[hs_id] = max(votes, key=lambda a: (votes[a], a))
+                # The accounts of the contacts it is the primary company of first.
+                account = max(votes, key=lambda a: (primary[a], votes[a], a))
+                candidates[hs_id] = account
+                claims[hs_id] = (0, primary[account], votes[account])
         records = {
             r["Id"]: r
             for r in salesforce_by_ids(
@@ -464,11 +477,18 @@ class CompanySync(ListedSync):
                 sorted(set(candidates.values()) - taken),
             )
         }
+        # Companies after one account: the one naming it, else the primary company of most
+        # of its contacts takes it, whichever was read first (not their former employer).
+        found = {
+            hs_id: record
+            for hs_id in sorted(claims, key=lambda i: claims[i], reverse=True)
+            if (record := records.pop(candidates[hs_id], None)) is not None
+        }
         pairs = []
         creating: list[Any] = []
         for obj in objects:
             hs_id = str(obj.id)
-            record = records.pop(candidates.get(hs_id, ""), None)
+            record = found.get(hs_id)
             if record is not None:
                 pairs.append(Pair(SOBJECT, record, obj, hs_history=self.history_of(obj)))
                 self.counts["matched"] += 1
