@@ -978,8 +978,13 @@ class CompanySync(ListedSync):
         self.contacts_note_sent(
             COMPANY_SENT, {c: companies.get(a or "", "") for c, a in done.items()}
         )
-        self.hubspot_dissociate("contacts", OBJECT, removals)
         refused = self.hubspot_associate("contacts", OBJECT, inputs) if inputs else []
+        # The old company goes only once the new one landed: a move HubSpot refuses (the
+        # association limit) leaves the contact where it was, not without a company, which
+        # its next read would take for a move off the account in HubSpot.
+        kept = {str(f["from"]["id"]) for f, _ in refused}
+        removals = [r for r in removals if str(r["from"]["id"]) not in kept]
+        self.hubspot_dissociate("contacts", OBJECT, removals)
         by_hubspot_id = {links[r["Id"]].hubspot_id: r for r in changed}
         self.contacts_note_sent(
             COMPANY_SENT, {by_hubspot_id[str(f["from"]["id"])]["Id"]: None for f, _ in refused}
@@ -1028,19 +1033,21 @@ class CompanySync(ListedSync):
             properties=[COMPANY_PROPERTY],
         )
         now = {str(o.id): o for o in found.results}
-        landed, moved_since = {}, []
+        landed, moved_since, removals = {}, [], []
         for record in noted:
             link = links[record["Id"]]
             obj = now.get(link.hubspot_id)
             current = ((obj.properties or {}).get(COMPANY_PROPERTY) or "") if obj else None
             sent, old = link.snapshot[COMPANY_SENT], link.snapshot.get("__company") or ""
-            # Still on the old company, or on none: the write (or the half after the old
-            # company's removal) never went out.
+            # Still on the old company, or on none: the write never went out.
             if current is None or (current != sent and current in ("", old)):
                 continue
             landed[record["Id"]] = record.get("AccountId") or ""
             if current != sent:
                 moved_since.append(obj)
+            elif old and old != sent:  # the old company's removal may not have gone out
+                removals.append(dissociation_input(link.hubspot_id, [old]))
+        self.hubspot_dissociate("contacts", OBJECT, removals)
         self.remember_association(landed)
         if moved_since:
             self.associate_in_salesforce(moved_since)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from sync_engine.models import RecordLink
+import pytest
 
-from .helpers import hs_create, hs_get
-from .test_companies import hs_company, hs_company_get
+from emulators.testing import advance_clocks
+from sync_engine.models import RecordLink, SyncError
+from sync_engine.services import sync_errors_request_resync
+
+from .helpers import Crash, hs_create, hs_get, refuse_associations
+from .test_companies import (
+    contact_on_an_account,
+    contact_on_the_first_of_two_accounts,
+    hs_company,
+    hs_company_get,
+)
 from .test_companies_review import associate
+from .test_crash_hunt3 import die_once
 
 
 def test_a_new_account_matches_its_contacts_primary_company_not_a_former_one(
@@ -62,3 +72,58 @@ def test_companies_made_in_hubspot_match_the_account_of_the_contact_they_are_pri
     assert companies.link(salesforce_id=account).hubspot_id == employer
     assert hs_company_get(hs_person, former, "name")["name"] == "Old Job"
     assert hs_get(hs_person, sam, "associatedcompanyid")["associatedcompanyid"] == employer
+
+
+def test_a_move_hubspot_refuses_leaves_the_contact_on_its_old_company_and_new_account(
+    companies, sf_person, hs_person, emulators
+):
+    """A rep moves Max to another account; HubSpot refuses his new company (association
+    limit). He keeps his old company in HubSpot until the move lands, and the next cycles
+    never take him off his new account in Salesforce."""
+    contact, _, hs_contact, old_company = contact_on_an_account(
+        companies, sf_person, hs_person, "Max"
+    )
+    new_account = sf_person.Account.create({"Name": "Full House"})["id"]
+    companies()
+    new_company = companies.link(salesforce_id=new_account).hubspot_id
+
+    sf_person.Contact.update(contact, {"AccountId": new_account})
+    refuse_associations(emulators, "contacts", "companies", times=1)
+    companies.both()
+    error = SyncError.objects.get(object="companies", resolved_at__isnull=True)
+    assert error.error_type == "association_limit"
+    company = hs_get(hs_person, hs_contact, "associatedcompanyid").get("associatedcompanyid")
+    assert company == old_company
+
+    advance_clocks(emulators, 60)
+    companies.both()
+    companies.both()
+    assert sf_person.Contact.get(contact)["AccountId"] == new_account
+
+    # Room made in HubSpot: the retry moves him.
+    sync_errors_request_resync(integration=companies.integration, error_ids=[error.pk])
+    companies.both()
+    company = hs_get(hs_person, hs_contact, "associatedcompanyid").get("associatedcompanyid")
+    assert company == new_company
+    assert sf_person.Contact.get(contact)["AccountId"] == new_account
+
+
+def test_a_move_whose_old_company_removal_never_went_out_removes_it_next_cycle(
+    companies, sf_person, hs_person, emulators, monkeypatch
+):
+    """The worker dies after the contact's new company landed, before the old one's removal:
+    the next cycle removes it, as the move would have."""
+    from sync_engine.sync.companies import CompanySync
+
+    _, second, contact, hs_contact = contact_on_the_first_of_two_accounts(companies, sf_person)
+    second_company = companies.link(salesforce_id=second).hubspot_id
+    sf_person.Contact.update(contact, {"AccountId": second})
+    die_once(monkeypatch, CompanySync, "hubspot_dissociate")
+    with pytest.raises(Crash):
+        companies()
+    advance_clocks(emulators, 61)
+    companies()
+    companies()
+    page = hs_person.crm.associations.v4.basic_api.get_page("contacts", hs_contact, "companies")
+    assert [str(a.to_object_id) for a in page.results] == [second_company]
+    assert sf_person.Contact.get(contact)["AccountId"] == second
