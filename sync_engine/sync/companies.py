@@ -989,14 +989,28 @@ class CompanySync(ListedSync):
         self.contacts_note_sent(
             COMPANY_SENT, {by_hubspot_id[str(f["from"]["id"])]["Id"]: None for f, _ in refused}
         )
+        # Contacts deleted in HubSpot (one read, only when some were refused) are no error:
+        # their links retire, and the Salesforce contact's next change makes them again.
+        gone = self.deleted_in_hubspot(
+            "contacts", {str(f["from"]["id"]) for f, _ in refused}, merged_too=False
+        )
         for failed, error in refused:
             # Not remembered as in step, so a resync (or the contact's next change) tries again.
             record = by_hubspot_id[str(failed["from"]["id"])]
             done.pop(record["Id"], None)
             resolved.remove(f"salesforce:{record['Id']}")
             link = links[record["Id"]]
-            hubspot = SimpleNamespace(id=link.hubspot_id, properties={})
-            self.association_failure(Pair("Contact", record, hubspot, link), error)
+            if link.hubspot_id not in gone:
+                hubspot = SimpleNamespace(id=link.hubspot_id, properties={})
+                self.association_failure(Pair("Contact", record, hubspot, link), error)
+        services.sync_errors_resolve(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            record_keys=[
+                f"salesforce:{r['Id']}" for r in changed if links[r["Id"]].hubspot_id in gone
+            ],
+            ended_because=SyncError.EndedBecause.GONE_FROM_HUBSPOT,
+        )
         self.counts["associations_to_hubspot"] += len(inputs) - len(refused) + len(removals)
         self.moved_in_hubspot.update(links[i].hubspot_id for i in done)
         moved = [links[i].hubspot_id for i in done]

@@ -127,3 +127,39 @@ def test_a_move_whose_old_company_removal_never_went_out_removes_it_next_cycle(
     page = hs_person.crm.associations.v4.basic_api.get_page("contacts", hs_contact, "companies")
     assert [str(a.to_object_id) for a in page.results] == [second_company]
     assert sf_person.Contact.get(contact)["AccountId"] == second
+
+
+def test_a_waiting_contact_deleted_in_hubspot_ends_its_wait_without_an_error(
+    companies, sf_person, hs_person, emulators
+):
+    """Wim waits for his account's company; meanwhile a marketer deletes him in HubSpot.
+    When the account gets its company, Sync health shows no error for him (neither a
+    "no contact with id" one nor the wait, whose account now has its company); his
+    Salesforce contact's next edit makes him again, on that company."""
+    companies.settings(salesforce_creates=False)
+    account = sf_person.Account.create({"Name": "Later Co"})["id"]
+    contact = sf_person.Contact.create(
+        {"LastName": "Wim", "Email": "wim@later.example", "AccountId": account}
+    )["id"]
+    companies.both()
+    wait = SyncError.objects.get(object="companies", resolved_at__isnull=True)
+    hs_contact = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    hs_person.crm.contacts.basic_api.archive(hs_contact)
+    advance_clocks(emulators, 60)
+    companies.both()
+
+    companies.settings(salesforce_creates=True)
+    sf_person.Account.update(account, {"Name": "Later Co (now)"})
+    companies.both()
+    companies.both()
+    assert not SyncError.objects.filter(resolved_at__isnull=True).exists()
+    wait.refresh_from_db()
+    assert wait.ended_because == SyncError.EndedBecause.GONE_FROM_HUBSPOT
+
+    company = companies.link(salesforce_id=account).hubspot_id
+    sf_person.Contact.update(contact, {"Title": "Back"})
+    companies.both()
+    companies.both()
+    again = RecordLink.objects.get(object="contacts", salesforce_id=contact).hubspot_id
+    assert again != hs_contact
+    assert hs_get(hs_person, again, "associatedcompanyid")["associatedcompanyid"] == company
