@@ -32,6 +32,7 @@ from .models import (
     SalesforceConnection,
     SchemaCache,
     SyncError,
+    SyncObject,
     SyncRun,
     System,
 )
@@ -958,15 +959,32 @@ def _synced_label(snapshot: dict) -> str:
     return person or named or custom
 
 
+def _hubspot_key_object(integration: Integration, object_name: str, record_key: str) -> str:
+    """The pair whose links hold a HubSpot key's record: the company sync keeps its errors
+    about a contact (its account) under the contact's id, a contact pair's record (HubSpot's
+    ids of two objects may be the same number)."""
+    if object_name == SyncObject.CONTACTS or object_name.startswith(CUSTOM_PREFIX):
+        return object_name
+    person = SyncError.objects.filter(
+        integration_id=integration.pk,
+        object=object_name,
+        record_key=record_key,
+        salesforce_type__in=PERSON_TYPES,
+    ).exists()
+    return SyncObject.CONTACTS if person else object_name
+
+
 def record_history(
     *, integration: Integration, object_name: str, record_key: str, limit: int = 100
 ) -> RecordHistory:
     """The record's link and its errors, current and past, both under its HubSpot and its
-    Salesforce key (2 queries)."""
+    Salesforce key (2 queries; 3 for a HubSpot key of a pair other than contacts)."""
     system, _, record_id = record_key.partition(":")
     link_query = RecordLink.objects.filter(integration_id=integration.pk)
     if system == System.HUBSPOT:
-        link = link_query.filter(object=object_name, hubspot_id=record_id).first()
+        link = link_query.filter(
+            object=_hubspot_key_object(integration, object_name, record_key), hubspot_id=record_id
+        ).first()
     else:
         link = link_query.filter(salesforce_id=record_id).first()
     keys = {record_key}
@@ -2063,7 +2081,6 @@ def records_find(*, integration: Integration, query: str, limit: int = 20) -> Re
     from django.db.models.fields.json import KeyTextTransform
     from django.db.models.functions import Lower
 
-    from .models import SyncObject
     from .sync.activities import KINDS as ACTIVITY_KINDS
 
     query = (query or "").strip()

@@ -1319,6 +1319,8 @@ class CompanySync(ListedSync):
             hubspot_id=str(obj.id),
             salesforce_id=link.salesforce_id,
             salesforce_type="Contact",
+            # Named as last synced: the contact was read for its company alone.
+            record_label=Pair("Contact", None, SimpleNamespace(properties=link.snapshot)).label,
             code="WAITING_FOR_ACCOUNT",
             message=company_without_account(
                 company, account, "Salesforce contact", held=self.company_held_after_merge(company)
