@@ -922,6 +922,22 @@ class RecordHistory:
         return self.synced_label or self.record_key
 
     @property
+    def key_system(self) -> str:
+        """The system its key names the record in: "hubspot" or "salesforce"."""
+        return self.record_key.partition(":")[0]
+
+    @property
+    def key_id(self) -> str:
+        """The record's id in that system ("calls:123" for an engagement)."""
+        return self.record_key.partition(":")[2]
+
+    @property
+    def salesforce_type(self) -> str:
+        """The Salesforce object its errors name: a record not synced yet has no link to say."""
+        errors = self.current + self.resolved
+        return next((e.salesforce_type for e in errors if e.salesforce_type), "")
+
+    @property
     def stopped_syncing(self) -> SyncError | None:
         """The ended error that says the record no longer syncs (the pair's rules leave it
         alone, or it is gone), when it is the record's latest and the record hasn't synced
@@ -981,10 +997,10 @@ def record_history(
     Salesforce key (2 queries; 3 for a HubSpot key of a pair other than contacts)."""
     system, _, record_id = record_key.partition(":")
     link_query = RecordLink.objects.filter(integration_id=integration.pk)
+    key_object = object_name
     if system == System.HUBSPOT:
-        link = link_query.filter(
-            object=_hubspot_key_object(integration, object_name, record_key), hubspot_id=record_id
-        ).first()
+        key_object = _hubspot_key_object(integration, object_name, record_key)
+        link = link_query.filter(object=key_object, hubspot_id=record_id).first()
     else:
         link = link_query.filter(salesforce_id=record_id).first()
     keys = {record_key}
@@ -996,7 +1012,7 @@ def record_history(
         ).order_by("-last_seen_at", "-id")[:limit]
     )
     # The link may be another pair's (a contact, for the company sync's association errors).
-    linked_object = link.object if link is not None else object_name
+    linked_object = link.object if link is not None else key_object
     objects = hubspot_objects(integration=integration, object_names={linked_object})
     return RecordHistory(
         object=object_name,

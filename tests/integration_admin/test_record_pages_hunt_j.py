@@ -7,9 +7,10 @@ import pytest
 from hubspot.crm.companies import SimplePublicObjectInputForCreate as CompanyCreate
 
 from emulators.testing import hubspot_client, salesforce_client
-from sync_engine.models import RecordLink, ResyncRequest, SyncError
+from sync_engine.models import FieldMapping, RecordLink, ResyncRequest, SyncError
 from sync_engine.sync.cycle import sync_cycle_run
 from tests.sync_engine.sync.helpers import company_sync_on
+from tests.sync_engine.sync.test_custom_objects import Projects, set_up
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +74,42 @@ def test_the_panel_and_the_export_name_the_contact_the_company_sync_waits_on(
     assert f"{link}Wanda Waits &lt;wanda@waits.example&gt;</a>" in html
     export = b"".join(admin_client.get("/sync-health/errors/export/").streaming_content)
     assert ",Wanda Waits <wanda@waits.example>," in export.decode()
+
+
+# --- a record that never synced still links to itself --------------------------------------
+def test_the_page_of_a_hubspot_record_salesforce_refused_links_it_in_hubspot(
+    admin_client, live, emulators
+):
+    """A project made in HubSpot with a status Salesforce's picklist lacks: no partner, so
+    the page's one way to the record to fix is a link to it, as its custom object type."""
+    hs = hubspot_client(emulators, token="marketer-token", strict=False)
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    hs_type, name = set_up(live, hs)
+    projects = Projects(live, emulators, hs, hs_type, name)
+    bad = projects.create(project_name="Called off", status="Cancelled")
+    projects()
+    error = SyncError.objects.get(object=name, resolved_at__isnull=True)
+    assert error.record_key == f"hubspot:{bad}" and error.error_type == "picklist"
+    html = admin_client.get(f"/records/{name}/{error.record_key}/").content.decode()
+    assert "Not synced yet" in html
+    assert f'href="{emulators.hubspot.url}/contacts/62515/record/{hs_type}/{bad}"' in html
+
+
+def test_the_page_of_a_salesforce_record_hubspot_refused_links_it_in_salesforce(
+    admin_client, live, emulators
+):
+    """A Salesforce project HubSpot refuses (its required name isn't mapped: a pairing saved
+    before the wizard required it)."""
+    sf = salesforce_client(emulators, token="sales-rep-token")
+    hs = hubspot_client(emulators, token="marketer-token", strict=False)
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    hs_type, name = set_up(live, hs, mappings={"Name": "project_name", "Budget__c": "budget"})
+    FieldMapping.objects.filter(object=name, hubspot_property="project_name").delete()
+    project = sf.Project__c.create({"Name": "Gemini", "Budget__c": 10.0})["id"]
+    Projects(live, emulators, hs, hs_type, name)()
+    error = SyncError.objects.get(object=name, resolved_at__isnull=True)
+    assert error.record_key == f"salesforce:{project}"
+    html = admin_client.get(f"/records/{name}/{error.record_key}/").content.decode()
+    assert "Not synced yet" in html
+    url = f"{emulators.salesforce.url}/lightning/r/Project__c/{project}/view"
+    assert f'href="{url}"' in html
