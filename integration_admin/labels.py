@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sync_engine import imports as engine_imports
 from sync_engine import services as engine_services
-from sync_engine.budget import ALLOCATION_USED, ORG_LIMIT
+from sync_engine.budget import ALLOCATION_USED, HUBSPOT_DAILY_LIMIT, ORG_LIMIT
 from sync_engine.error_types import ERROR_TYPES
 from sync_engine.imports import CAMPAIGN_PREFIX, STANDARD_TARGETS
 from sync_engine.models import ImportJob, Integration, System
@@ -528,6 +528,7 @@ def run_details(counts: dict) -> str:
 PAUSE_REASON_LABELS: dict[str, Promise] = {
     ALLOCATION_USED: _("The Salesforce API allocation is used up."),
     ORG_LIMIT: _("The Salesforce org reached its daily API limit, which stops every integration."),
+    HUBSPOT_DAILY_LIMIT: _("The HubSpot account reached its daily API limit."),
 }
 # What older versions stored in a paused run: "salesforce API allocation used up: 110 of 110
 # calls in the last 24 hours", or "The Salesforce API allocation is used up; waiting for …".

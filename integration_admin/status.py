@@ -9,7 +9,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sync_engine.budget import ORG_LIMIT, paused_because
+from sync_engine.budget import HUBSPOT_DAILY_LIMIT, ORG_LIMIT, paused_because
 from sync_engine.models import Integration, ObjectSync, SyncObject
 from sync_engine.object_settings import CUSTOM_PREFIX, settings_for
 from sync_engine.services import DISCONNECTED_BY_ADMIN
@@ -159,6 +159,11 @@ def state_advice(integration: Integration) -> str:
         return _(
             "Syncing resumes by itself when Salesforce frees calls. For a migration, ask "
             "Salesforce for a temporary increase."
+        )
+    if paused_because(integration, HUBSPOT_DAILY_LIMIT):
+        return _(
+            "Syncing resumes by itself when HubSpot's daily limit resets, at midnight in the "
+            "HubSpot account's time zone. The account's other apps use the same limit."
         )
     if state == Integration.State.PAUSED:
         return _(

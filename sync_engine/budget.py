@@ -25,6 +25,9 @@ current_run: ContextVar[int | None] = ContextVar("current_run", default=None)
 # words it for people and adds what to do.
 ALLOCATION_USED = "The Salesforce API allocation is used up."
 ORG_LIMIT = "The Salesforce org reached its daily API limit, which stops every integration."
+# HubSpot's own daily allowance for the account (a 429 with ``policyName: DAILY``), shared with
+# the account's other apps; it resets at midnight in the account's time zone.
+HUBSPOT_DAILY_LIMIT = "The HubSpot account reached its daily API limit."
 
 
 def paused_because(integration: Integration, reason: str) -> bool:

@@ -25,7 +25,13 @@ from pathlib import Path
 from django.db.models import Q
 from django.utils import timezone
 
-from ..budget import ALLOCATION_USED, ORG_LIMIT, budget_remaining, current_run
+from ..budget import (
+    ALLOCATION_USED,
+    HUBSPOT_DAILY_LIMIT,
+    ORG_LIMIT,
+    budget_remaining,
+    current_run,
+)
 from ..error_types import OBJECT_KEY
 from ..errors import (
     ApiLimitExceeded,
@@ -409,10 +415,11 @@ def _run(
         run.status, run.message = SyncRun.Status.PAUSED, ALLOCATION_USED
         _pause(integration, ALLOCATION_USED)
     except ApiLimitExceeded as error:
-        # Salesforce's own words for its org limit vary; the cause is the same each time.
-        message = ORG_LIMIT if error.system == System.SALESFORCE else str(error)
-        run.status, run.message = SyncRun.Status.PAUSED, message
-        _pause(integration, ORG_LIMIT)
+        # Their own words for a daily limit vary; which system said it is what matters (the
+        # advice differs: Salesforce frees calls as they age, HubSpot's reset at midnight).
+        reason = ORG_LIMIT if error.system == System.SALESFORCE else HUBSPOT_DAILY_LIMIT
+        run.status, run.message = SyncRun.Status.PAUSED, reason
+        _pause(integration, reason)
     except AuthExpired as error:
         run.status, run.message = SyncRun.Status.FAILED, str(error)
         _suspend(integration, CREDENTIALS_REJECTED.format(system=error.system))
