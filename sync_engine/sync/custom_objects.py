@@ -616,15 +616,18 @@ class CustomObjectSync(PairSync):
         """Deleted in Salesforce: the link goes; with "a Salesforce delete deletes in HubSpot"
         the HubSpot record is archived too, if deleted since that was on. The records' errors
         go with them (a HubSpot delete Salesforce refused, say, that someone then deleted by
-        hand): nothing is left to retry."""
+        hand): nothing is left to retry. So do their HubSpot records' errors in writing to
+        them (an edit Salesforce refused as deleted, deleted between the cycle's read and its
+        write): their retry would make the record again from an edit older than the delete."""
+        links = self.links_by("salesforce_id", [r["Id"] for r in records])
         if records and self.has_open_errors():
             services.sync_errors_resolve(
                 integration=self.ctx.integration,
                 object_name=self.object_name,
-                record_keys=[f"salesforce:{r['Id']}" for r in records],
+                record_keys=[f"salesforce:{r['Id']}" for r in records]
+                + [f"hubspot:{link.hubspot_id}" for link in links.values()],
                 ended_because=SyncError.EndedBecause.DELETED,
             )
-        links = self.links_by("salesforce_id", [r["Id"] for r in records])
         if not links:
             return
         self.hubspot_archive(

@@ -874,18 +874,24 @@ class PairSync:
         self.counts["links_removed"] += len(gone)
         # The gone record's own errors (a lead HubSpot refused, an edit HubSpot couldn't
         # take), linked or not, have nothing left to fix: they end now, saying why as their
-        # retry would have. Errors of HubSpot records (``hubspot:`` keys, the *Merged in
-        # Salesforce* ones above among them) are left to their own checks.
+        # retry would have. So do its HubSpot record's errors in writing to it (Salesforce
+        # refused an edit as deleted, the rep deleting it between the cycle's read and its
+        # write): their retry would make the deleted record again from an edit older than
+        # the delete. The *Merged in Salesforce* errors above stay.
         ended: dict[str, list[str]] = defaultdict(list)
+        hubspot_ids = {link.salesforce_id: link.hubspot_id for link in gone}
         for record in records:
             reason = gone_because(record)
             if reason is not None:
                 ended[reason].append(f"salesforce:{record['Id']}")
+                if record["Id"] in hubspot_ids:
+                    ended[reason].append(f"hubspot:{hubspot_ids[record['Id']]}")
         for reason, keys in ended.items():
             services.sync_errors_resolve(
                 integration=self.ctx.integration,
                 object_name=self.object_name,
                 record_keys=keys,
+                except_types=(MERGED_IN_SALESFORCE,),
                 ended_because=reason,
             )
 
