@@ -640,6 +640,10 @@ ENGINE_MESSAGE_LABELS: dict[str, Promise] = {
     engine_imports.STOPPED_BY_ORG_LIMIT: _(
         "Salesforce's org-wide API limit is reached (%(error)s); resume it later."
     ),
+    engine_imports.STOPPED_BY_HUBSPOT_LIMIT: _(
+        "HubSpot's daily API limit is reached (%(error)s); resume the import once it resets, "
+        "at midnight in the HubSpot account's time zone."
+    ),
     engine_imports.STOPPED_BY_CREDENTIALS: _(
         "%(system)s: %(error)s Reconnect, then resume the import."
     ),

@@ -116,6 +116,10 @@ STOPPED_BY_BUDGET = (
     "frees calls (or raise 'Allocated to HubSpot')."
 )
 STOPPED_BY_ORG_LIMIT = "Salesforce's org-wide API limit is reached ({error}); resume it later."
+STOPPED_BY_HUBSPOT_LIMIT = (
+    "HubSpot's daily API limit is reached ({error}); resume the import once it resets, at "
+    "midnight in the HubSpot account's time zone."
+)
 STOPPED_BY_CREDENTIALS = "{system}: {error} Reconnect, then resume the import."
 # HubSpot's 403 is a scope its app wasn't granted: reconnecting alone doesn't mend it (the
 # cycles' ``HUBSPOT_ACCESS_DENIED``).
@@ -607,7 +611,10 @@ def import_run(
     except BudgetExhausted as error:
         runner.fail(STOPPED_BY_BUDGET.format(error=error, records=job.processed))
     except ApiLimitExceeded as error:
-        runner.fail(STOPPED_BY_ORG_LIMIT.format(error=error))
+        stopped = (
+            STOPPED_BY_ORG_LIMIT if error.system == System.SALESFORCE else STOPPED_BY_HUBSPOT_LIMIT
+        )
+        runner.fail(stopped.format(error=error))
     except (AuthExpired, PermissionDenied) as error:
         if isinstance(error, PermissionDenied) and error.system == System.HUBSPOT:
             runner.fail(STOPPED_BY_HUBSPOT_SCOPES.format(error=error))

@@ -3,6 +3,8 @@ clients and the emulators, as ``test_imports.py``."""
 
 from __future__ import annotations
 
+from sync_engine import imports
+from sync_engine.imports import import_run
 from sync_engine.models import RecordLink, SyncError
 from sync_engine.services import object_settings_update
 from tests.sync_engine import test_imports as base
@@ -71,3 +73,21 @@ def test_a_changed_lead_whose_update_hubspot_refuses_still_counts_as_failed(
     assert (job.created, job.updated, job.failed, job.left_out) == (0, 0, 1, 0)
     assert job.skipped_reasons == {"already_in_sync": 1}
     assert open_error_types(integration) == {ids[0]: "property_value"}
+
+
+def test_an_import_stopped_by_hubspots_daily_limit_says_it_is_hubspots(
+    integration, sf_person, emulators
+):
+    """HubSpot's daily allowance spent: the import says whose limit stopped it and when it
+    frees, not Salesforce's org limit; resumed later, it finishes."""
+    seed(sf_person, "Lead", leads(3))
+    emulators.hubspot.app.faults.add(path=r"^/crm/", error_code="DAILY")
+    job = run(integration, "leads")
+    assert job.status == "failed"
+    assert job.message.startswith("HubSpot's daily API limit is reached"), job.message
+    assert "Salesforce" not in job.message
+    emulators.hubspot.app.faults.clear()
+    imports.import_resume(job=job)
+    import_run(job=job)
+    job.refresh_from_db()
+    assert (job.status, job.created) == ("succeeded", 3)
