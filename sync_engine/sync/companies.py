@@ -381,7 +381,7 @@ class CompanySync(ListedSync):
         pairs, unlinked = self.split_hubspot_changes(fresh, SOBJECT, force=force)
         self.merged_noted(pairs, unlinked)
         self.load_salesforce_partners(pairs)
-        unlinked += [p.hubspot for p in pairs if p.salesforce is None]
+        unlinked += [p.hubspot for p in pairs if p.salesforce is None and p.hubspot is not None]
         pairs = [p for p in pairs if p.salesforce is not None]
         pairs += self.match_in_salesforce(unlinked)
         self.load_history(pairs)
@@ -390,6 +390,11 @@ class CompanySync(ListedSync):
         self.after_links(pairs)
 
     def load_salesforce_partners(self, pairs: list[Pair]) -> None:
+        """The accounts of linked companies that changed. One deleted in Salesforce (in the
+        recycle bin, or gone from it too, a delete the stream never reads) is handled as the
+        account stream handles a delete: the link goes, and with *Delete* the company too;
+        otherwise it is matched again (it may create an account by the §9 rules). One merged
+        away is left to the survivor's sync."""
         if not pairs:
             return
         records = salesforce_by_ids(
@@ -397,16 +402,21 @@ class CompanySync(ListedSync):
             SOBJECT,
             self.account_fields(),
             [p.link.salesforce_id for p in pairs],
+            include_deleted=True,
         )
         found = {r["Id"]: r for r in records}
+        self.apply_salesforce_deletes([r for r in records if r.get("IsDeleted")])
+        self.salesforce_purged(
+            [p.link.salesforce_id for p in pairs if p.link.salesforce_id not in found]
+        )
         for pair in pairs:
             record = found.get(pair.link.salesforce_id)
-            if record is None:  # deleted in Salesforce: the company is unlinked
-                pair.link.delete()
-                pair.link = None
-                self.counts["links_removed"] += 1
-            else:
+            if record is not None and not record.get("IsDeleted"):
                 pair.salesforce = record
+                continue
+            pair.link = None
+            if self.settings.salesforce_delete == "delete" or (record or {}).get("MasterRecordId"):
+                pair.hubspot = None  # archived with its account, or the survivor's now
 
     def match_in_salesforce(self, objects: list[Any]) -> list[Pair]:
         """Unlinked companies: the account they name (our key or Salesforce Account ID), else

@@ -837,14 +837,15 @@ class ContactSync(ListedSync):
             records = [r for page in pages for r in all_records(self.ctx.salesforce, page)]
             found = {r["Id"]: r for r in records}
             # Deleted or merged in Salesforce: handled as the Salesforce side would (by the
-            # delete setting), never re-created from a HubSpot echo.
+            # delete setting), never re-created from a HubSpot echo. So is one gone even from
+            # the recycle bin (its delete never reaches the stream).
             self.apply_salesforce_deletes([r for r in records if r.get("IsDeleted")])
+            self.salesforce_purged(
+                [p.link.salesforce_id for p in group if p.link.salesforce_id not in found]
+            )
             converted = []
             for pair in group:
                 record = found.get(pair.link.salesforce_id)
-                if record is None:  # gone even from the recycle bin
-                    pair.link.delete()
-                    self.counts["links_removed"] += 1
                 if record is None or record.get("IsDeleted"):
                     pair.link = pair.hubspot = None  # settled; nothing to merge this cycle
                 elif record.get("IsConverted"):

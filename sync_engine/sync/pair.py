@@ -104,6 +104,9 @@ VALUE_REFUSALS = frozenset(
         "NUMBER_OUTSIDE_VALID_RANGE",
     }
 )
+# What Salesforce answers an update of a record it no longer has (in the recycle bin, or gone
+# from it too), when the error names no field (one that does is about a lookup's target).
+RECORD_GONE = frozenset({"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND"})
 T = TypeVar("T")
 # When a link's sides changed and when it synced: written by every commit, read by none of
 # the merges, so the hot paths load links without them (``.defer(*LINK_MOMENTS)``).
@@ -195,6 +198,11 @@ class Failure:
         if not self.fields or any(n and n in self.message for n in names):
             return self.message
         return f"{', '.join(self.fields)}: {self.message}"
+
+    @property
+    def record_gone(self) -> bool:
+        """Salesforce refused the record as one it doesn't have (see ``RECORD_GONE``)."""
+        return self.code in RECORD_GONE and not self.fields
 
 
 class PairSync:
@@ -1158,8 +1166,41 @@ class PairSync:
                 else:
                     pair.salesforce_failed = True
             updates = again  # the rest of those records, once more (each round drops a field)
+        purged = self.purged_of(
+            [p for p, failed in failures.values() if all(f.record_gone for f in failed)]
+        )
         for pair, failed in failures.values():
-            self.failures_record(pair, failed)
+            if pair.salesforce_id not in purged:
+                self.failures_record(pair, failed)
+        self.salesforce_purged(sorted(purged))
+        for pair, _ in failures.values():
+            if pair.salesforce_id in purged:
+                pair.salesforce = pair.hubspot = pair.link = None  # settled, as for a delete
+
+    def purged_of(self, pairs: list[Pair]) -> set[str]:
+        """Of the pairs whose update Salesforce refused as for a record it doesn't have, the
+        Salesforce ids gone even from the recycle bin (read again with queryAll, only then).
+        One in the recycle bin keeps its error: the change stream reads its delete, which
+        ends it."""
+        by_type: dict[str, list[str]] = defaultdict(list)
+        for pair in pairs:
+            by_type[pair.sobject].append(pair.salesforce_id or "")
+        purged: set[str] = set()
+        for sobject, ids in by_type.items():
+            found = salesforce_by_ids(
+                self.ctx.salesforce, sobject, ["Id"], ids, include_deleted=True
+            )
+            purged.update(set(ids) - {r["Id"] for r in found})
+        return purged
+
+    def salesforce_purged(self, salesforce_ids: list[str]) -> None:
+        """Linked records gone even from Salesforce's recycle bin (hard-deleted, or purged
+        from it): their delete never reaches the change stream, so what finds them gone (a
+        read by id, a refused update) handles it as the stream would have, by the delete
+        setting: the link goes, the HubSpot record is archived with *Delete*, and their errors
+        end (no retry can write to a record that is gone)."""
+        if salesforce_ids:
+            self.apply_salesforce_deletes([{"Id": i, "IsDeleted": True} for i in salesforce_ids])
 
     def values_refused(self, pair: Pair, result: dict) -> set[str]:
         """The fields of an update Salesforce refused for their values alone (a picklist

@@ -41,8 +41,10 @@ setup reaches the tickets synced before it (their cases are read once); one swit
 its waits.
 
 Deletes: a deleted case drops its link; with ``salesforce_delete == "delete"`` the ticket is
-archived too; a deleted ticket is created again when its case next changes (every value sent;
-an upsert answering with a ticket other than the linked one counts as such a re-create).
+archived too (one gone even from the recycle bin, whose delete no stream reads, is found when
+Salesforce refuses its ticket's two-way edit, ``PairSync.salesforce_updates``); a deleted
+ticket is created again when its case next changes (every value sent; an upsert answering
+with a ticket other than the linked one counts as such a re-create).
 
 HubSpot → Salesforce: the 2023 sync is one-way, and so is every default mapping. A mapping an
 admin sets to *Two-way* carries HubSpot edits of linked tickets to their case (one ticket
