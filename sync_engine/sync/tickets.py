@@ -522,20 +522,26 @@ class TicketSync(PairSync):
             self.counts["stages_updated"] += 1
         return done
 
-    def handle_cases_where(self, where: str) -> None:
-        """The cases that meet ``where``, read once (SOQL pages) and handled as changed."""
+    def handle_cases_where(self, where: str) -> set[str]:
+        """The cases that meet ``where``, read once (SOQL pages) and handled as changed; their
+        ids."""
         soql = f"SELECT {', '.join(self.case_fields())} FROM {SOBJECT} WHERE {where}"  # noqa: S608
         first = with_retries(lambda: self.ctx.salesforce.query(soql))
+        read: set[str] = set()
         for records in salesforce_pages(self.ctx.salesforce, first):
             self.counts["read_salesforce"] += len(records)
+            read.update(r["Id"] for r in records)
             for start in range(0, len(records), BATCH):
                 self.handle_cases(records[start : start + BATCH], None)
+        return read
 
     def follow_association_toggles(self) -> None:
         """An association turned on after tickets synced reaches them without their cases
         having to change: the cases with such a partner are read once (one query, paged)
-        and handled as changed. One turned off ends its cases' waits, which could never end.
-        Costs a database look a cycle while the toggles stay as they were."""
+        and handled as changed, and so are those whose link still remembers one (1,500 a
+        call), so a partner cleared while it was off leaves the ticket too. One turned off
+        ends its cases' waits, which could never end. Costs a database look a cycle while
+        the toggles stay as they were."""
         active = {kind for kind, *_ in self.association_kinds()}
         row, created = SyncCursor.objects.get_or_create(
             integration=self.ctx.integration,
@@ -553,7 +559,19 @@ class TicketSync(PairSync):
         turned_on = sorted(active - before)
         if turned_on:
             fields = {"account": "AccountId", "contact": "ContactId"}
-            self.handle_cases_where(" OR ".join(f"{fields[k]} != null" for k in turned_on))
+            read = self.handle_cases_where(" OR ".join(f"{fields[k]} != null" for k in turned_on))
+            # A case whose partner was cleared while the toggle was off isn't in that query,
+            # but its ticket still has the association its link remembers.
+            remembered = set()
+            for kind in turned_on:
+                marked = self.links_marked(f"__{kind}").values_list("salesforce_id", flat=True)
+                remembered.update(marked)
+            records = salesforce_by_ids(
+                self.ctx.salesforce, SOBJECT, self.case_fields(), sorted(remembered - read)
+            )
+            self.counts["read_salesforce"] += len(records)
+            for start in range(0, len(records), BATCH):
+                self.handle_cases(records[start : start + BATCH], None)
         row.seen = dict.fromkeys(sorted(active), True)
         row.save(update_fields=["seen", "updated_at"])
 
