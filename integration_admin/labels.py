@@ -484,6 +484,7 @@ RUN_COUNT_LABELS: dict[str, Promise] = {
     "skipped_type_off": _("Skipped: type not synced"),
     "skipped_before_turned_on": _("Skipped: from before it was turned on"),
     "skipped_own": _("Skipped: the integration's own copies"),
+    "skipped_series": _("Skipped: a recurring series' pattern"),
     "kept_unsynced_pipeline": _("Kept: deal in a pipeline not synced"),
     "pipelines_refused": _("Pipelines HubSpot refused"),
     "associations_unlinked": _("Associations to records not synced"),

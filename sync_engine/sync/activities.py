@@ -265,6 +265,7 @@ TASK_FIELDS = [
     "CreatedById",
     "CreatedDate",
     "SystemModstamp",
+    "IsRecurrence",
 ]
 # Salesforce gives each invitee of a group event a child copy of it (IsChild = true, owned by
 # the invitee): one meeting in HubSpot is made of the parent event alone.
@@ -287,6 +288,7 @@ EVENT_FIELDS = [
     "CreatedById",
     "CreatedDate",
     "SystemModstamp",
+    "IsRecurrence",
 ]
 
 
@@ -1287,9 +1289,15 @@ class ActivitySync(PairSync):
         turned_off: list[str] = []
         linked: list[Item] = []
         for record in fresh:
+            key = f"salesforce:{record['Id']}"
+            if record.get("IsRecurrence"):
+                # A series' master, read by id (a retry, a Resync, a list entrant's activities;
+                # change reads leave it out): its occurrences are the activities. One an older
+                # version linked keeps its engagement as it is.
+                self.skipped("series", key)
+                continue
             kind = KINDS["meetings"] if sobject == "Event" else KINDS[task_kind(record)]
             toggle = f"salesforce_{kind.name}"
-            key = f"salesforce:{record['Id']}"
             if not self.on(toggle):
                 self.skipped("type_off", key)
                 turned_off.append(record["Id"])
