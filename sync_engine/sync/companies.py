@@ -36,6 +36,7 @@ import logging
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -58,11 +59,13 @@ from .changes import (
     parse_time,
     salesforce_by_ids,
 )
+from .contacts import ContactSync
 from .context import CycleContext
 from .lifecycle import LIFECYCLE_ERROR
 from .pair import (
     MERGED_IDS,
     OWNER_PROPERTY,
+    RECORD_GONE,
     SALESFORCE_COLLECTION,
     ListedSync,
     Pair,
@@ -824,13 +827,16 @@ class CompanySync(ListedSync):
 
     def set_contact_accounts(
         self, updates: list[dict], hubspot_of: dict[str, str], *, counter: str
-    ) -> None:
+    ) -> set[str]:
         """Write ``Contact.AccountId`` (``updates``, collections of 200). What lands is
         remembered as in step and its errors end; a refusal is an error on the HubSpot contact
         (``hubspot_of`` the Salesforce contact's), not remembered, so its retry puts the
-        contact in step with its HubSpot company (see ``retry_contact_associations``)."""
+        contact in step with its HubSpot company (see ``retry_contact_associations``).
+        A contact or account gone even from the recycle bin is no error: it is handled as its
+        delete, by its pair's rule. Returns the contacts whose new account was such a one:
+        their company has no account now, for the caller to look at again."""
         if not updates:
-            return
+            return set()
         self.contacts_note_sent(ACCOUNT_SENT, {u["Id"]: u["AccountId"] or "" for u in updates})
         results = each_chunk_retried(
             lambda chunk: self.ctx.salesforce.collections_update(sobject="Contact", records=chunk),
@@ -842,12 +848,16 @@ class CompanySync(ListedSync):
             if result.get("success"):
                 done[update["Id"]] = update["AccountId"]
             else:
-                refused[update["Id"]] = None
-                contact = SimpleNamespace(id=hubspot_of[update["Id"]], properties={})
-                self.record_salesforce_failure(
-                    Pair("Contact", {"Id": update["Id"]}, contact), result
-                )
-        self.contacts_note_sent(ACCOUNT_SENT, refused)  # not landed: a rep's move to it is one
+                refused[update["Id"]] = result
+        purged = self.purged_of_account_writes(updates, refused)
+        onto_purged = {u["Id"] for u in updates if u["Id"] in refused and u["AccountId"] in purged}
+        for contact_id, result in refused.items():
+            if contact_id not in purged and contact_id not in onto_purged:
+                contact = SimpleNamespace(id=hubspot_of[contact_id], properties={})
+                self.record_salesforce_failure(Pair("Contact", {"Id": contact_id}, contact), result)
+        self.contacts_note_sent(ACCOUNT_SENT, dict.fromkeys(refused))  # a rep's move to it is one
+        self.contacts_purged(sorted(purged & set(refused)), hubspot_of)
+        self.salesforce_purged(sorted(purged - set(refused)))  # accounts: their companies' rule
         self.counts[counter] += len(done)
         self.contacts_written("salesforce", done, last_response_date(self.ctx.salesforce))
         self.remember_association(done)
@@ -855,6 +865,51 @@ class CompanySync(ListedSync):
             integration=self.ctx.integration,
             object_name=OBJECT,
             record_keys=[f"hubspot:{hubspot_of[contact]}" for contact in done],
+        )
+        return onto_purged - purged
+
+    def purged_of_account_writes(self, updates: list[dict], refused: dict[str, dict]) -> set[str]:
+        """Of the contacts and accounts of ``AccountId`` writes Salesforce refused as for a
+        record it doesn't have (``RECORD_GONE``; either may be the one, so the answer may name
+        ``AccountId`` or no field), those gone even from the recycle bin (``purged_of``: read
+        again with queryAll, only then)."""
+        pairs = []
+        for update in updates:
+            result = refused.get(update["Id"])
+            contact = Pair("Contact", {"Id": update["Id"]}, None)
+            if result is None or not all(
+                f.code in RECORD_GONE and set(f.fields) <= {"AccountId"}
+                for f in self.salesforce_failures(contact, result)
+            ):
+                continue
+            pairs.append(contact)
+            if update["AccountId"]:
+                pairs.append(Pair(SOBJECT, {"Id": update["AccountId"]}, None))
+        return self.purged_of(pairs)
+
+    def contacts_purged(self, salesforce_ids: list[str], hubspot_of: dict[str, str]) -> None:
+        """Salesforce contacts gone even from the recycle bin, found by an ``AccountId`` write:
+        handled as the contact sync handles such a delete (``salesforce_purged``, by the
+        contact pair's delete setting), and their association errors here end too."""
+        if not salesforce_ids:
+            return
+        ctx = replace(
+            self.ctx,
+            object_name="contacts",
+            settings=self.contact_settings,
+            mappings=[],
+            _fields={},
+        )
+        ContactSync(ctx).salesforce_purged(salesforce_ids)
+        services.sync_errors_resolve(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            record_keys=[
+                key
+                for contact in salesforce_ids
+                for key in (f"salesforce:{contact}", f"hubspot:{hubspot_of[contact]}")
+            ],
+            ended_because=SyncError.EndedBecause.DELETED,
         )
 
     def contacts_written(self, side: str, ids: Iterable[str], at) -> None:
@@ -1243,12 +1298,42 @@ class CompanySync(ListedSync):
                 continue
             updates.append({"Id": link.salesforce_id, "AccountId": accounts.get(company)})
         hubspot_of = {links[str(o.id)].salesforce_id: str(o.id) for o in changed}
-        self.set_contact_accounts(updates, hubspot_of, counter="associations_to_salesforce")
+        again = self.set_contact_accounts(updates, hubspot_of, counter="associations_to_salesforce")
+        if again:
+            self.moved_onto_purged_account(
+                [o for o in changed if links[str(o.id)].salesforce_id in again], company_of
+            )
         for obj, link, company in waiting:
             if self.in_list(company):
                 self.waiting_for_company_account(obj, link, company)
             else:  # its company is kept out of Salesforce on purpose: nothing to wait for
                 self.outside_list(f"hubspot:{obj.id}")
+
+    def moved_onto_purged_account(self, objects: list[Any], company_of: dict[str, str]) -> None:
+        """HubSpot contacts moved onto a company whose account was gone even from the recycle
+        bin: the account's delete took the company's link (and, with *Delete*, the company).
+        A company kept is one without an account, as any other (its contacts wait, or it
+        makes an account by the §9 rules); on one deleted they keep their account, as when
+        a company is deleted in HubSpot (one read)."""
+        gone = self.deleted_in_hubspot(
+            OBJECT, {company_of[str(o.id)] for o in objects}, merged_too=False
+        )
+        kept = [str(o.id) for o in objects if company_of[str(o.id)] in gone]
+        over = []
+        for link in self.contact_links(kept).values():
+            snapshot = {**link.snapshot, "__company": company_of[link.hubspot_id]}
+            if snapshot.pop(WAITING_COMPANY, None):
+                over.append(f"hubspot:{link.hubspot_id}")
+            RecordLink.objects.filter(pk=link.pk).update(snapshot=snapshot)
+        services.sync_errors_resolve_type(
+            integration=self.ctx.integration,
+            object_name=OBJECT,
+            error_type="waiting_for_account",
+            record_keys=over,
+            ended_because=SyncError.EndedBecause.PARTNER_NOT_SYNCING,
+        )
+        self.counts["kept_account_company_deleted"] += len(kept)
+        self.associate_in_salesforce([o for o in objects if str(o.id) not in kept])
 
     def company_accounts(self, companies: list[str]) -> dict[str, str]:
         """HubSpot company id -> its linked account id."""
