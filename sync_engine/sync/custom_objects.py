@@ -994,9 +994,10 @@ class CustomObjectSync(PairSync):
 
     def delete_in_salesforce(self, records: list[dict]) -> set[str]:
         """Delete these Salesforce records (``Id``, and ``Name`` for the error card) because
-        their HubSpot records were deleted; returns the ids that are gone. A refused delete
-        is an error on the Salesforce record (``salesforce:<id>``, so its retry reads that
-        record), and a delete that lands resolves it."""
+        their HubSpot records were deleted; returns the ids that are gone (one already gone,
+        in the recycle bin or purged from it, too). A refused delete is an error on the
+        Salesforce record (``salesforce:<id>``, so its retry reads that record), and a delete
+        that lands resolves it."""
         if not records:
             return set()
         ids = [r["Id"] for r in records]
@@ -1005,10 +1006,21 @@ class CustomObjectSync(PairSync):
             ids,
             SALESFORCE_COLLECTION,
         )
+        # Refused as a record Salesforce doesn't have: one in the recycle bin is deleted, and
+        # so is one gone from it too (read again with queryAll, only then).
+        pairs = [Pair(self.sobject, record, None) for record in records]
+        gone = self.purged_of(
+            [
+                pair
+                for pair, result in zip(pairs, results, strict=False)
+                if not result.get("success")
+                and all(f.record_gone for f in self.salesforce_failures(pair, result))
+            ]
+        )
         deleted: set[str] = set()
         for record, result in zip(records, results, strict=False):
             codes = {e.get("statusCode") for e in result.get("errors") or []}
-            if result.get("success") or "ENTITY_IS_DELETED" in codes:
+            if result.get("success") or "ENTITY_IS_DELETED" in codes or record["Id"] in gone:
                 deleted.add(record["Id"])
                 self.counts["deleted_in_salesforce"] += 1
                 continue

@@ -11,6 +11,8 @@ from sync_engine.models import RecordLink
 from sync_engine.services import object_settings_update
 
 from .test_companies import contact_on_an_account, hs_company_ids
+from .test_custom_objects import projects  # noqa: F401  (the fixture)
+from .test_custom_objects_failures import deletes_due, deletes_on
 from .test_purged_in_salesforce_hunt_k import everywhere, hard_delete, open_errors, retries_due
 
 
@@ -101,3 +103,27 @@ def test_a_contact_moved_to_a_purged_account_s_company_follows_the_account_delet
     assert list(open_errors(integration).values_list("error_type", "record_key", "message")) == (
         errors
     )
+
+
+def test_a_hubspot_delete_of_a_project_already_purged_in_salesforce_counts_as_done(
+    projects,  # noqa: F811
+    integration,
+    sf_person,
+):
+    """With "a HubSpot delete deletes in Salesforce", the archived record's project was
+    purged meanwhile: Salesforce answers for an id it doesn't have (not ENTITY_IS_DELETED),
+    which is the delete done, not "Salesforce refused to delete it" with the link kept for a
+    retry that can never delete it."""
+    project, record = deletes_on(projects, sf_person)
+    hard_delete(sf_person, "Project__c", project)
+    projects.hs.crm.objects.basic_api.archive(projects.type, record)
+    deletes_due()
+    run = projects()
+    assert not run.counts.get("failed"), run.counts
+    assert not open_errors(integration).exists(), list(open_errors(integration).values())
+    assert not projects.links().exists()
+    retries_due(integration)
+    deletes_due()
+    run = projects()
+    assert not run.counts.get("failed") and not run.counts.get("created_in_hubspot"), run.counts
+    assert record not in projects.ids() and everywhere(sf_person, "Project__c") == 0
