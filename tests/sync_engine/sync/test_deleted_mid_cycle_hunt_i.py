@@ -8,13 +8,12 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
 from django.utils import timezone
 
 from sync_engine.models import SyncError
 
 from .helpers import hs_update, new_lead
-from .test_custom_objects import Projects, set_up
+from .test_custom_objects import projects  # noqa: F401  (the fixture)
 
 UPDATE = r"/composite/sobjects$"
 
@@ -33,13 +32,6 @@ def deleted_while_written(emulators, delete) -> threading.Thread:
     thread = threading.Thread(target=rep, daemon=True)
     thread.start()
     return thread
-
-
-@pytest.fixture
-def projects(integration, emulators, hs_person):
-    emulators.hubspot.app.configure_budget(search_per_second=1000)
-    hs_type, name = set_up(integration, hs_person)
-    return Projects(integration, emulators, hs_person, hs_type, name)
 
 
 def open_errors(integration):
@@ -67,7 +59,10 @@ def test_a_lead_deleted_while_a_hubspot_edit_is_written_is_not_made_again(
 
 
 def test_a_project_deleted_while_a_hubspot_edit_is_written_is_not_made_again(
-    projects, integration, emulators, sf_person
+    projects,  # noqa: F811
+    integration,
+    emulators,
+    sf_person,
 ):
     project = sf_person.Project__c.create({"Name": "Gone project"})["id"]
     projects()

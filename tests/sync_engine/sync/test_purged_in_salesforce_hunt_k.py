@@ -6,7 +6,6 @@ left that no retry can mend, and nothing deleted is made again by an edit older 
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -19,9 +18,8 @@ from .helpers import hs_update, new_lead
 from .test_companies import hs_company_ids
 from .test_companies_review import hs_contact_at
 from .test_custom_objects import projects  # noqa: F401  (the fixture)
+from .test_deleted_mid_cycle_hunt_i import deleted_while_written
 from .test_tickets import ticket_ids
-
-UPDATE = r"/composite/sobjects$"
 
 
 def hard_delete(sf, sobject: str, record_id: str) -> None:
@@ -173,22 +171,6 @@ def test_a_purged_account_deletes_its_company_when_salesforce_deletes_delete(
     assert everywhere(sf_person, "Account") == 0
 
 
-def purged_while_written(emulators, purge) -> threading.Thread:
-    """The sync's next Salesforce update is held a moment, during which ``purge()`` runs (a
-    rep hard-deleting the record)."""
-    held = emulators.salesforce.app.faults.add(path=UPDATE, method="PATCH", delay=1.0, times=1)
-
-    def rep():
-        deadline = time.monotonic() + 30
-        while not held.seen and time.monotonic() < deadline:
-            time.sleep(0.02)
-        purge()
-
-    thread = threading.Thread(target=rep, daemon=True)
-    thread.start()
-    return thread
-
-
 def test_a_lead_purged_while_a_hubspot_edit_is_written_leaves_no_endless_error(
     cycle, integration, emulators, sf_person, hs_person
 ):
@@ -199,7 +181,7 @@ def test_a_lead_purged_while_a_hubspot_edit_is_written_leaves_no_endless_error(
     cycle()
     contact = cycle.link(salesforce_id=lead).hubspot_id
     hs_update(hs_person, contact, jobtitle="Edited before the purge")
-    rep = purged_while_written(emulators, lambda: hard_delete(sf_person, "Lead", lead))
+    rep = deleted_while_written(emulators, lambda: hard_delete(sf_person, "Lead", lead))
     run = cycle()
     rep.join(30)
     assert not run.counts.get("failed"), run.counts
