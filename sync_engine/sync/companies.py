@@ -145,6 +145,16 @@ def company_list_missing_id(message: str) -> str | None:
     return match.group(1) if match else None
 
 
+def tally(choices: Iterable[tuple[str, bool]]) -> tuple[Counter, Counter]:
+    """How many contacts name each candidate, and how many of them by their primary
+    association (matching ranks those first: a former employer is no match)."""
+    votes, primary = Counter(), Counter()
+    for candidate, is_primary in choices:
+        votes[candidate] += 1
+        primary[candidate] += is_primary
+    return votes, primary
+
+
 class CompanySync(ListedSync):
     object_name = OBJECT
     modified_property = MODIFIED
@@ -296,12 +306,12 @@ class CompanySync(ListedSync):
                 ).values_list("hubspot_id", flat=True)
             )
             for account_id, contacts in by_account.items():
-                votes, primary = Counter(), Counter()
-                for hs in contacts:
-                    for c, types in companies.get(hs, {}).items():
-                        if c not in taken:
-                            votes[c] += 1
-                            primary[c] += PRIMARY_CONTACT_TO_COMPANY in types
+                votes, primary = tally(
+                    (c, PRIMARY_CONTACT_TO_COMPANY in types)
+                    for hs in contacts
+                    for c, types in companies.get(hs, {}).items()
+                    if c not in taken
+                )
                 if votes:
                     # The contacts' primary companies first (their account, see
                     # *Associations*): a former employer or a partner they are also
@@ -470,12 +480,13 @@ class CompanySync(ListedSync):
                 candidates[hs_id] = named[hs_id]
                 claims[hs_id] = (1, 0, 0)
                 continue
-            votes, primary = Counter(), Counter()
-            for c, types in people.get(hs_id, {}).items():
-                account = c in contact_links and accounts_of.get(contact_links[c].salesforce_id)
-                if account and account not in taken:
-                    votes[account] += 1
-                    primary[account] += PRIMARY_COMPANY_TO_CONTACT in types
+            votes, primary = tally(
+                (account, PRIMARY_COMPANY_TO_CONTACT in types)
+                for c, types in people.get(hs_id, {}).items()
+                if c in contact_links
+                and (account := accounts_of.get(contact_links[c].salesforce_id))
+                and account not in taken
+            )
             if votes:
                 # The accounts of the contacts it is the primary company of first.
                 account = max(votes, key=lambda a: (primary[a], votes[a], a))
@@ -1319,12 +1330,22 @@ class CompanySync(ListedSync):
             OBJECT, {company_of[str(o.id)] for o in objects}, merged_too=False
         )
         kept = [str(o.id) for o in objects if company_of[str(o.id)] in gone]
-        over = []
-        for link in self.contact_links(kept).values():
-            snapshot = {**link.snapshot, "__company": company_of[link.hubspot_id]}
+        self.accounts_kept(
+            [(link, company_of[link.hubspot_id]) for link in self.contact_links(kept).values()]
+        )
+        self.associate_in_salesforce([o for o in objects if str(o.id) not in kept])
+
+    def accounts_kept(self, kept: list[tuple[RecordLink, str]]) -> list[dict]:
+        """Contacts whose company was deleted in HubSpot keep their account: each link notes
+        the company given (``__company``) and no longer waits for an account (that wait
+        ends). Returns their snapshots as stored now."""
+        over, snapshots = [], []
+        for link, company in kept:
+            snapshot = {**link.snapshot, "__company": company}
             if snapshot.pop(WAITING_COMPANY, None):
                 over.append(f"hubspot:{link.hubspot_id}")
             RecordLink.objects.filter(pk=link.pk).update(snapshot=snapshot)
+            snapshots.append(snapshot)
         services.sync_errors_resolve_type(
             integration=self.ctx.integration,
             object_name=OBJECT,
@@ -1333,7 +1354,7 @@ class CompanySync(ListedSync):
             ended_because=SyncError.EndedBecause.PARTNER_NOT_SYNCING,
         )
         self.counts["kept_account_company_deleted"] += len(kept)
-        self.associate_in_salesforce([o for o in objects if str(o.id) not in kept])
+        return snapshots
 
     def company_accounts(self, companies: list[str]) -> dict[str, str]:
         """HubSpot company id -> its linked account id."""
@@ -1359,24 +1380,12 @@ class CompanySync(ListedSync):
         if not gone:
             return changed
         kept = {str(o.id) for o in changed if last.get(str(o.id)) in gone}
-        over = []
-        for contact in sorted(kept):
-            link = links[contact]
-            snapshot = {**link.snapshot, "__company": ""}  # what HubSpot holds now
-            if snapshot.pop(WAITING_COMPANY, None):
-                over.append(f"hubspot:{contact}")
-            RecordLink.objects.filter(pk=link.pk).update(snapshot=snapshot)
+        held = [links[contact] for contact in sorted(kept)]
+        # "" is what HubSpot holds now.
+        for link, snapshot in zip(held, self.accounts_kept([(k, "") for k in held]), strict=True):
             account = snapshot.get("__account") or ""
             if account and link.snapshot.get("__company") in gone:
                 self.waiting_for_account_company(link, account)
-        services.sync_errors_resolve_type(
-            integration=self.ctx.integration,
-            object_name=OBJECT,
-            error_type="waiting_for_account",
-            record_keys=over,
-            ended_because=SyncError.EndedBecause.PARTNER_NOT_SYNCING,
-        )
-        self.counts["kept_account_company_deleted"] += len(kept)
         return [o for o in changed if str(o.id) not in kept]
 
     def waiting_for_account_company(

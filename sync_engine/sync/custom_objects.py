@@ -1006,21 +1006,23 @@ class CustomObjectSync(PairSync):
             ids,
             SALESFORCE_COLLECTION,
         )
-        # Refused as a record Salesforce doesn't have: one in the recycle bin is deleted, and
-        # so is one gone from it too (read again with queryAll, only then).
+        # Refused as a record Salesforce doesn't have: one in the recycle bin
+        # (ENTITY_IS_DELETED) is deleted, and so is one gone from it too (the other such
+        # refusals, read again with queryAll, only then).
+        codes = [{e.get("statusCode") for e in r.get("errors") or []} for r in results]
         pairs = [Pair(self.sobject, record, None) for record in records]
         gone = self.purged_of(
             [
                 pair
-                for pair, result in zip(pairs, results, strict=False)
+                for pair, result, said in zip(pairs, results, codes, strict=False)
                 if not result.get("success")
+                and "ENTITY_IS_DELETED" not in said
                 and all(f.record_gone for f in self.salesforce_failures(pair, result))
             ]
         )
         deleted: set[str] = set()
-        for record, result in zip(records, results, strict=False):
-            codes = {e.get("statusCode") for e in result.get("errors") or []}
-            if result.get("success") or "ENTITY_IS_DELETED" in codes or record["Id"] in gone:
+        for record, result, said in zip(records, results, codes, strict=False):
+            if result.get("success") or "ENTITY_IS_DELETED" in said or record["Id"] in gone:
                 deleted.add(record["Id"])
                 self.counts["deleted_in_salesforce"] += 1
                 continue

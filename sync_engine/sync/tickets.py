@@ -529,11 +529,15 @@ class TicketSync(PairSync):
         first = with_retries(lambda: self.ctx.salesforce.query(soql))
         read: set[str] = set()
         for records in salesforce_pages(self.ctx.salesforce, first):
-            self.counts["read_salesforce"] += len(records)
             read.update(r["Id"] for r in records)
-            for start in range(0, len(records), BATCH):
-                self.handle_cases(records[start : start + BATCH], None)
+            self.handle_cases_read(records)
         return read
+
+    def handle_cases_read(self, records: list[dict]) -> None:
+        """Cases read outside the change stream, handled as changed (batches of ``BATCH``)."""
+        self.counts["read_salesforce"] += len(records)
+        for start in range(0, len(records), BATCH):
+            self.handle_cases(records[start : start + BATCH], None)
 
     def follow_association_toggles(self) -> None:
         """An association turned on after tickets synced reaches them without their cases
@@ -566,12 +570,11 @@ class TicketSync(PairSync):
             for kind in turned_on:
                 marked = self.links_marked(f"__{kind}").values_list("salesforce_id", flat=True)
                 remembered.update(marked)
-            records = salesforce_by_ids(
-                self.ctx.salesforce, SOBJECT, self.case_fields(), sorted(remembered - read)
+            self.handle_cases_read(
+                salesforce_by_ids(
+                    self.ctx.salesforce, SOBJECT, self.case_fields(), sorted(remembered - read)
+                )
             )
-            self.counts["read_salesforce"] += len(records)
-            for start in range(0, len(records), BATCH):
-                self.handle_cases(records[start : start + BATCH], None)
         row.seen = dict.fromkeys(sorted(active), True)
         row.save(update_fields=["seen", "updated_at"])
 
@@ -1149,7 +1152,8 @@ class TicketSync(PairSync):
         # A stage (or pipeline) deleted in HubSpot since the table was stored: sent again
         # with the table put right, rather than failing at every edit of the case.
         redo, waiting = self.stage_gone_resent(writes, failed, sent)
-        writes = [p for p in writes if all(p is not w for w in waiting)]
+        waits = {id(p) for p in waiting}
+        writes = [p for p in writes if id(p) not in waits]
         if redo:
             again, failed_again, sent_again = self.upsert(redo)
             for pair in redo:
