@@ -69,6 +69,7 @@ from .models import (
 )
 from .object_settings import CUSTOM_PREFIX, settings_for
 from .selectors import cached_remote_read, pairs_switched_on
+from .sync.activities import NOT_A_SERIES, PARENT_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +202,7 @@ STANDARD_TARGETS: dict[str, ImportTarget] = {
             "Task",
             "activities",
             "Tasks",
-            "IsDeleted = false AND IsRecurrence = false",
+            f"IsDeleted = false AND {NOT_A_SERIES}",
             archived=True,
         ),
         ImportTarget(
@@ -209,7 +210,7 @@ STANDARD_TARGETS: dict[str, ImportTarget] = {
             "Event",
             "activities",
             "Events",
-            "IsDeleted = false AND IsChild = false AND IsRecurrence = false",
+            f"IsDeleted = false AND {PARENT_EVENTS} AND {NOT_A_SERIES}",
             archived=True,
         ),
     )
