@@ -20,6 +20,7 @@ from . import pages
 from .actions import Actions
 from .errors import error_response, html_error, missing_scopes_response, rate_limit_body
 from .handlers.associations import AssociationHandlers
+from .handlers.engagements import EngagementHandlers
 from .handlers.lists import ListHandlers
 from .handlers.oauth import OAuthHandlers
 from .handlers.objects import ObjectHandlers
@@ -56,6 +57,7 @@ class HubSpotApp(EmulatorApp):
             ListHandlers,
             SchemaHandlers,
             OAuthHandlers,
+            EngagementHandlers,
         ):
             handlers(self).register()
         Actions(self).register()
