@@ -90,7 +90,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from .. import services
-from ..errors import BadRequest, Conflict, RemoteError
+from ..errors import BadRequest, Conflict, NotFound, PermissionDenied, RemoteError
 from ..models import (
     ObjectSync,
     RecordLink,
@@ -152,6 +152,23 @@ EVENT_PREFIX = "00U"  # Event ids; Task ids start with 00T
 SUBJECT_MAX = 255
 NOTE_WORDS = 8
 DESCRIPTION_MAX = 32000
+# The legacy engagements change feed tells, in one call, which engagement types changed (see
+# ``ActivitySync.engagements_changed``): its v1 types, as the v3 object types polled.
+FEED_TYPES = {
+    "CALL": "calls",
+    "EMAIL": "emails",
+    "INCOMING_EMAIL": "emails",
+    "FORWARDED_EMAIL": "emails",
+    "MEETING": "meetings",
+    "NOTE": "notes",
+    "TASK": "tasks",
+}
+FEED_PAGE = 1000  # the most HubSpot gives in one answer
+FEED_PAGES = 3  # past that many pages of changes, the searches read them as cheaply
+# When HubSpot last refused the feed (its ``checked_at``; why in ``query``): the searches run
+# alone for ``FEED_REST`` before the feed is tried again.
+FEED_STREAM = "activities:engagements-feed"
+FEED_REST = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -616,13 +633,19 @@ class ActivitySync(PairSync):
         return props
 
     def sync_hubspot_changes(self) -> None:
+        reads = []
         for kind in KINDS.values():
             toggle = f"hubspot_{kind.name}"
             if not self.on(toggle):
                 continue
             cursor = Cursor.load(self.ctx.integration, f"hubspot:{kind.name}:activities")
             start = self.turned_on(toggle)
-            since = max(t for t in (cursor.since, start) if t is not None)
+            reads.append((kind, cursor, max(t for t in (cursor.since, start) if t is not None)))
+        fed = self.engagements_changed(reads)
+        for kind, cursor, since in reads:
+            if fed is not None and kind.name not in fed[0]:
+                cursor.mark_checked(fed[1])  # nothing of this type changed: no search
+                continue
             read_started = None
             for page in hubspot_changes(
                 self.ctx.hubspot,
@@ -636,6 +659,65 @@ class ActivitySync(PairSync):
                 self.counts["read_hubspot"] += len(page)
                 self.handle_hubspot(kind, page, cursor)
             cursor.mark_checked(read_started or http_date(self.ctx.hubspot.server_date))
+
+    def engagements_changed(
+        self, reads: list[tuple[Kind, Cursor, datetime]]
+    ) -> tuple[set[str], datetime | None] | None:
+        """Which of the polled types have changes to read, from one page or a few of the
+        engagements change feed, and the server time it answered at; a type it doesn't name
+        needs no search this cycle. A change its cursor already handled (re-read inside the
+        overlap) isn't one. None when the searches should run as before: fewer than
+        two types polled (a search costs no more), more changes than ``FEED_PAGES`` pages, or
+        a feed HubSpot refused (left alone for a day, see ``FEED_STREAM``)."""
+        if len(reads) < 2:
+            return None
+        refusal = SyncCursor.objects.filter(
+            integration=self.ctx.integration, stream=FEED_STREAM
+        ).first()
+        if (
+            refusal is not None
+            and refusal.checked_at
+            and refusal.checked_at > (timezone.now() - FEED_REST)
+        ):
+            return None
+        since = {kind.name: round(at.timestamp() * 1000) for kind, _, at in reads}
+        cursors = {kind.name: cursor for kind, cursor, _ in reads}
+        after, changed, answered = str(min(since.values()) - 1), set(), None
+        try:
+            for _ in range(FEED_PAGES):
+                page = with_retries(
+                    lambda a=after: self.ctx.hubspot.engagements_modified_after(
+                        after=a, limit=FEED_PAGE
+                    )
+                )
+                answered = answered or http_date(self.ctx.hubspot.server_date)
+                for result in page.get("results") or []:
+                    engagement = result.get("engagement") or {}
+                    name = FEED_TYPES.get(str(engagement.get("type")))
+                    stamp = engagement.get("lastUpdated")
+                    if name not in since or not isinstance(stamp, int) or stamp < since[name]:
+                        continue
+                    moment = datetime.fromtimestamp(stamp // 1000, UTC)
+                    moment = moment.replace(microsecond=stamp % 1000 * 1000)  # as the search's
+                    key = cursors[name].row.seen.get(str(engagement.get("id")), "")
+                    if not key.startswith(f"{moment.isoformat()}|"):
+                        changed.add(name)
+                if not page.get("hasMore"):
+                    break
+                after = str(page.get("after") or "")
+                if not after:
+                    return None
+            else:
+                return None  # more changes than the searches would cost to read
+        except (PermissionDenied, NotFound, BadRequest) as error:
+            SyncCursor.objects.update_or_create(
+                integration=self.ctx.integration,
+                stream=FEED_STREAM,
+                defaults={"checked_at": timezone.now(), "query": {"refused": str(error)[:500]}},
+            )
+            log.warning("the engagements change feed was refused, searching instead: %s", error)
+            return None
+        return changed, answered
 
     def task_values(self, kind: Kind, obj: Any) -> dict[str, Any]:
         """The Task fields a HubSpot activity sets (and its copy is compared on)."""

@@ -83,11 +83,12 @@ def test_entering_the_list_copies_no_activity_that_never_synced(
     assert run.counts["created_in_salesforce"] == 0 and run.counts["created_in_hubspot"] == 0
     assert subjects(sf_person, lead) == ["Private follow-up"]
     assert engagements(hs_person, "tasks") == []
-    run = activities()  # nobody joins: the Task read and one HubSpot call for the list
-    assert run.calls == {System.SALESFORCE: 1, System.HUBSPOT: 3}, run.calls
+    # Nobody joins: the Task read, the engagements change feed (nothing new: no search) and
+    # one HubSpot call for the list.
+    run = activities()
+    assert run.calls == {System.SALESFORCE: 1, System.HUBSPOT: 2}, run.calls
     joins = ApiCall.objects.filter(called_at__gte=run.started_at, system=System.HUBSPOT)
     assert sorted(c.operation for c in joins) == [
-        "calls.search",
+        "engagements.modified_after",
         "lists.memberships.join_order",
-        "tasks.search",
     ]
