@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db.models import Count, Exists, Func, IntegerField, Max, OuterRef, Q, Subquery, Value
-from django.db.models.functions import TruncHour
+from django.db.models.functions import Concat, Substr, TruncHour
 from django.utils import timezone
 
 from .models import (
@@ -612,18 +612,38 @@ def object_check_asked(*, integration: Integration, object_name: str) -> bool:
 def sync_error_cards(*, integration: Integration) -> list[ErrorCard]:
     """One card per error type that has current errors, most errors first (1 query).
 
-    A record has at most one current error of each type (the ``syncerror_current_unique``
-    constraint: a repeat failure bumps the same row), so per type the impacted records are
-    the current errors; counting them once keeps the query a plain grouped count (a
-    ``COUNT(DISTINCT)`` over 100,000 open errors cost ~100 ms on SQLite)."""
+    A record has at most one current error of each type under its key (the
+    ``syncerror_current_unique`` constraint: a repeat failure bumps the same row), but a
+    synced pair failing both ways has one on each side: going to Salesforce under its
+    HubSpot key, going to HubSpot under its Salesforce key (``PairSync.record_error``).
+    So the impacted records are the current errors less those under a Salesforce key whose
+    link's HubSpot key has one of the type too; a plain grouped count with that condition
+    checked for Salesforce-keyed errors alone (a ``COUNT(DISTINCT)`` over 100,000 open
+    errors cost ~100 ms on SQLite)."""
     from .error_types import ERROR_TYPES
 
-    rows = (
-        shown_errors(
-            SyncError.objects.filter(integration_id=integration.pk, resolved_at__isnull=True)
+    current = SyncError.objects.filter(integration_id=integration.pk, resolved_at__isnull=True)
+    partner_key = (
+        RecordLink.objects.filter(
+            integration_id=integration.pk,
+            object=OuterRef(OuterRef("object")),
+            salesforce_id=Substr(OuterRef(OuterRef("record_key")), len("salesforce:") + 1),
         )
+        .annotate(key=Concat(Value("hubspot:"), "hubspot_id"))
+        .values("key")[:1]
+    )
+    partner_error = shown_errors(
+        current.filter(
+            object=OuterRef("object"),
+            error_type=OuterRef("error_type"),
+            record_key=Subquery(partner_key),
+        )
+    )
+    twice = Q(record_key__startswith="salesforce:") & Q(Exists(partner_error))
+    rows = (
+        shown_errors(current)
         .values("error_type")
-        .annotate(errors=Count("id"))
+        .annotate(errors=Count("id"), twice=Count("id", filter=twice))
         .order_by()
     )
     cards = []
@@ -637,7 +657,7 @@ def sync_error_cards(*, integration: Integration) -> list[ErrorCard]:
                 explanation=kind.explanation,
                 fix=kind.fix,
                 errors=row["errors"],
-                records=row["errors"],
+                records=row["errors"] - row["twice"],
             )
         )
     return sorted(cards, key=lambda c: (-c.errors, c.title))

@@ -157,6 +157,45 @@ def test_cards_count_current_errors_and_impacted_records(viewer_client, connecte
     assert 'hx-get="/sync-health/errors/picklist/" hx-target="#error-panel"' in cards
 
 
+def test_a_linked_record_failing_both_ways_is_one_impacted_record(viewer_client, connected):
+    """The engine keeps an error going to Salesforce on the HubSpot record ("hubspot:<id>")
+    and one going to HubSpot on the Salesforce record ("salesforce:<id>"): a synced pair
+    failing the same way in both directions has two errors but is one record."""
+    to_hubspot = SyncError.Direction.TO_HUBSPOT
+    RecordLink.objects.create(
+        integration=connected, object="contacts", hubspot_id="501",
+        salesforce_id="00Q5000000000ABCDE", salesforce_type="Lead",
+    )  # fmt: skip
+    RecordLink.objects.create(
+        integration=connected, object="contacts", hubspot_id="502",
+        salesforce_id="0035000000000ABCDE", salesforce_type="Contact",
+    )  # fmt: skip
+    make_error(connected, 1, hubspot_id="501", salesforce_id="00Q5000000000ABCDE")
+    make_error(
+        connected, 1, direction=to_hubspot, hubspot_id="501", salesforce_id="00Q5000000000ABCDE",
+        record_key="salesforce:00Q5000000000ABCDE",
+    )  # fmt: skip
+    # The error going to HubSpot needn't carry the HubSpot id: the link pairs them.
+    make_error(connected, 1, hubspot_id="502", salesforce_type="Contact")
+    make_error(
+        connected, 1, direction=to_hubspot, hubspot_id="", salesforce_id="0035000000000ABCDE",
+        salesforce_type="Contact",
+    )  # fmt: skip
+    # Not paired: a Salesforce record of its own, and a company with a contact's HubSpot id.
+    make_error(
+        connected, 1, direction=to_hubspot, hubspot_id="", salesforce_id="00Q5000000000ZZZZZ"
+    )
+    make_error(connected, 1, object_name="companies", hubspot_id="501", salesforce_type="Account")
+    html = viewer_client.get("/sync-health/").content.decode()
+    cards = html[html.index('id="error-cards"') : html.index('id="error-panel"')]
+    assert "<strong>6</strong> current errors" in cards
+    assert "<strong>4</strong> impacted records" in cards
+    summary = viewer_client.get("/api/v1/errors/summary/").json()
+    assert [(c["error_type"], c["errors"], c["records"]) for c in summary] == [
+        ("property_value", 6, 4)
+    ]
+
+
 def test_links_open_the_record_s_own_hubspot_object(viewer_client, connected):
     """A company sync error about a contact links to the contact; a custom object's error
     to its record of that custom object type."""
