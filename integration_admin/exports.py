@@ -13,16 +13,40 @@ from collections.abc import Iterable, Iterator
 from django.utils.translation import gettext as _
 
 from sync_engine.models import Integration, ObjectSync, SyncError
-from sync_engine.selectors import hubspot_objects, record_hubspot_object
+from sync_engine.selectors import ErrorRow, hubspot_objects, record_links_for_errors
 
 from .links import hubspot_record_url, salesforce_record_url
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+LINKS_CHUNK = 1000  # errors whose record links are read together (one query)
 
 
 def csv_safe(value: object) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _with_links(
+    integration: Integration, errors: Iterable[SyncError], objects: dict[str, str]
+) -> Iterator[ErrorRow]:
+    """The errors with their record links, read a chunk at a time: an error kept on one side
+    of a synced pair borrows the other side's id from the link."""
+    chunk: list[SyncError] = []
+
+    def rows(chunk: list[SyncError]) -> Iterator[ErrorRow]:
+        # An error that names both records and the Salesforce object needs no link.
+        missing = [e for e in chunk if not (e.hubspot_id and e.salesforce_id and e.salesforce_type)]
+        links = record_links_for_errors(integration=integration, errors=missing)
+        for error in chunk:
+            yield ErrorRow(error=error, link=links.get(error.pk), hubspot_objects=objects)
+
+    for error in errors:
+        chunk.append(error)
+        if len(chunk) == LINKS_CHUNK:
+            yield from rows(chunk)
+            chunk = []
+    if chunk:
+        yield from rows(chunk)
 
 
 class _Echo:
@@ -62,7 +86,8 @@ def errors_csv_rows(integration: Integration, errors: Iterable[SyncError]) -> It
             _("Next retry"),
         ]
     )
-    for error in errors:
+    for row in _with_links(integration, errors, objects):
+        error = row.error
         yield writer.writerow(
             [
                 csv_safe(value)
@@ -71,16 +96,13 @@ def errors_csv_rows(integration: Integration, errors: Iterable[SyncError]) -> It
                     error.object,
                     error.direction,
                     error.record_label,
-                    error.hubspot_id,
+                    row.hubspot_id,
                     hubspot_record_url(
-                        hubspot,
-                        record_hubspot_object(error.object, error.salesforce_type, objects),
-                        error.hubspot_id,
-                        error.record_key,
+                        hubspot, row.hubspot_object, row.hubspot_id, error.record_key
                     ),
-                    error.salesforce_type,
-                    error.salesforce_id,
-                    salesforce_record_url(salesforce, error.salesforce_type, error.salesforce_id),
+                    row.salesforce_type,
+                    row.salesforce_id,
+                    salesforce_record_url(salesforce, row.salesforce_type, row.salesforce_id),
                     error.code,
                     error.message,
                     ", ".join(str(f) for f in error.fields or []),

@@ -9,6 +9,8 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sync_engine.models import (
@@ -330,6 +332,55 @@ def test_export_all_types_and_search(viewer_client, connected):
     assert len(_csv(viewer_client.get("/sync-health/errors/export/"))) == 1 + 4
     rows = _csv(viewer_client.get("/sync-health/errors/export/?type=property_value&q=Person 2"))
     assert [r[3] for r in rows[1:]] == ["Person 2"]
+
+
+def test_export_fills_the_other_id_from_the_record_s_link(viewer_client, connected):
+    """An error kept on one side of a synced pair exports both ids and both links (the
+    links read with the errors, not one query per row)."""
+    RecordLink.objects.create(
+        integration=connected, object="contacts", hubspot_id="501",
+        salesforce_id="00Q5000000000ABCDE", salesforce_type="Lead",
+    )  # fmt: skip
+    RecordLink.objects.create(
+        integration=connected, object="contacts", hubspot_id="502",
+        salesforce_id="0035000000000ABCDE", salesforce_type="Contact",
+    )  # fmt: skip
+    make_error(
+        connected, 1, direction=SyncError.Direction.TO_HUBSPOT, hubspot_id="",
+        salesforce_id="00Q5000000000ABCDE", record_label="Ann",
+    )  # fmt: skip
+    make_error(connected, 1, hubspot_id="502", salesforce_type="", record_label="Bob")
+    make_error(connected, 1, hubspot_id="503", record_label="Cy")  # not synced yet
+    rows = _csv(viewer_client.get("/sync-health/errors/export/"))
+    header, body = rows[0], {row[3]: row for row in rows[1:]}
+    hubspot_id, hubspot_link = header.index("HubSpot id"), header.index("HubSpot link")
+    salesforce_id, salesforce_link = header.index("Salesforce id"), header.index("Salesforce link")
+    sobject = header.index("Salesforce object")
+    ann, bob, cy = body["Ann"], body["Bob"], body["Cy"]
+    assert ann[hubspot_id] == "501"
+    assert ann[hubspot_link] == "https://app.hubspot.com/contacts/4242/record/0-1/501"
+    assert ann[salesforce_id] == "00Q5000000000ABCDE"
+    assert (bob[salesforce_id], bob[sobject]) == ("0035000000000ABCDE", "Contact")
+    assert bob[salesforce_link] == (
+        "https://acme.my.salesforce.com/lightning/r/Contact/0035000000000ABCDE/view"
+    )
+    assert (cy[hubspot_id], cy[salesforce_id], cy[salesforce_link]) == ("503", "", "")
+    # More linked rows, no more queries.
+    with CaptureQueriesContext(connection) as few:
+        _csv(viewer_client.get("/sync-health/errors/export/"))
+    for i in range(40):
+        salesforce = f"00Q60000000{i:02d}ABCDE"
+        RecordLink.objects.create(
+            integration=connected, object="contacts", hubspot_id=str(600 + i),
+            salesforce_id=salesforce, salesforce_type="Lead",
+        )  # fmt: skip
+        make_error(connected, 1, hubspot_id="", salesforce_id=salesforce, record_label=f"P{i}")
+    with CaptureQueriesContext(connection) as many:
+        rows = _csv(viewer_client.get("/sync-health/errors/export/"))
+    assert len(rows) == 1 + 3 + 40 and len(many) == len(few)
+    assert {row[hubspot_id] for row in rows if row[3].startswith("P")} == {
+        str(600 + i) for i in range(40)
+    }
 
 
 # --- resync -----------------------------------------------------------------------------------
