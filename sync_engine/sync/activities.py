@@ -691,11 +691,16 @@ class ActivitySync(PairSync):
                     )
                 )
                 answered = answered or http_date(self.ctx.hubspot.server_date)
-                for result in page.get("results") or []:
-                    engagement = result.get("engagement") or {}
+                results = page.get("results") if isinstance(page, dict) else None
+                if not isinstance(results, list):
+                    return None  # not the answer this reads: never taken for "no changes"
+                for result in results:
+                    engagement = (result or {}).get("engagement") or {}
                     name = FEED_TYPES.get(str(engagement.get("type")))
                     stamp = engagement.get("lastUpdated")
-                    if name not in since or not isinstance(stamp, int) or stamp < since[name]:
+                    if name is not None and not isinstance(stamp, int):
+                        return None
+                    if name not in since or stamp < since[name]:
                         continue
                     moment = datetime.fromtimestamp(stamp // 1000, UTC)
                     moment = moment.replace(microsecond=stamp % 1000 * 1000)  # as the search's

@@ -110,3 +110,21 @@ def test_more_changes_than_the_feed_pages_read_leave_it_to_the_searches(
         "Note: Second note",
         "Note: Third note",
     ]
+
+
+def test_a_feed_answer_of_another_shape_is_never_taken_for_no_changes(
+    activities, linked_person, hs_person, sf_person, emulators
+):
+    """Should HubSpot answer the feed in a shape this doesn't read (no ``results`` list), the
+    cycle doesn't take it for "nothing changed": it searches every type, and the note syncs."""
+    lead, contact = linked_person
+    activities.settings(**ALL_HUBSPOT)
+    emulators.hubspot.app.faults.add(
+        path=r"^/engagements/v1/", status=200, body={"engagements": [], "hasMore": False}
+    )
+    engagement(hs_person, "notes", contact, hs_note_body="Still read")
+    run = activities()
+    assert hubspot_reads(run) == [FEED] + [
+        f"{k}.search" for k in sorted(test_activities.TO_CONTACT)
+    ]
+    assert [t["Subject"] for t in tasks_of(sf_person, lead)] == ["Note: Still read"]
