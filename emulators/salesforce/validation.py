@@ -39,6 +39,14 @@ def out_of_range(f: FieldDef, value: Any) -> SfError:
     )
 
 
+def _in_picklist_order(f: FieldDef, value: str) -> str:
+    """A multi-select's values as Salesforce keeps them: in its picklist's order, whatever
+    order they were written in (Knowledge article 000231088: the API returns them in the
+    order the values were set up in). Values the list lacks (unrestricted) follow, as given."""
+    order = {v["value"]: i for i, v in enumerate(f.raw.get("picklistValues") or [])}
+    return ";".join(sorted(value.split(";"), key=lambda v: order.get(v, len(order))))
+
+
 def coerce(f: FieldDef, value: Any) -> Any:
     """The stored form of ``value`` for field ``f``; raises SfError when it does not fit."""
     if value is None:
@@ -77,6 +85,8 @@ def coerce(f: FieldDef, value: Any) -> Any:
                     f"{f.label}: bad value for restricted picklist field: {bad or value}",
                     [f.name],
                 )
+        if f.type == "multipicklist":
+            return _in_picklist_order(f, value)
         return value
     t = f.type
     if t == "boolean":

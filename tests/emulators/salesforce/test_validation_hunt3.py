@@ -57,3 +57,19 @@ def test_a_users_name_follows_their_locale(sf, app):
     assert sf.User.get(user)["Name"] == "Yamada Hanako"
     sf.User.update(user, {"LocaleSidKey": "nl_NL"})
     assert sf.User.get(user)["Name"] == "Hanako Yamada"
+
+
+def test_a_multi_select_keeps_its_values_in_the_picklists_order(sf, app):
+    """Salesforce keeps a multi-select's values in the order its picklist lists them, not in
+    the order they were written (its API reads them back so)."""
+    app.run_action(
+        "add_field",
+        object="Contact",
+        field="Colours",
+        type="multipicklist",
+        values=["Red", "Blue", "Green"],
+    )
+    created = sf.Contact.create({"LastName": "x", "Colours__c": "Green;Red"})
+    assert sf.Contact.get(created["id"])["Colours__c"] == "Red;Green"
+    sf.Contact.update(created["id"], {"Colours__c": "Purple;Blue;Red"})  # unrestricted
+    assert sf.Contact.get(created["id"])["Colours__c"] == "Red;Blue;Purple"
