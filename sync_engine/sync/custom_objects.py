@@ -92,7 +92,14 @@ from .pair import (
     record_ids,
     salesforce_version,
 )
-from .values import NUMBER_TYPES, ValueConversionError, normalize, to_salesforce
+from .values import (
+    MULTI_SELECT,
+    NUMBER_TYPES,
+    ValueConversionError,
+    choices_sorted,
+    normalize,
+    to_salesforce,
+)
 
 log = logging.getLogger(__name__)
 
@@ -375,14 +382,20 @@ class CustomObjectSync(PairSync):
         self.merge_and_write(pairs)
         self.commit(pairs, cursor, handled)
 
+    @staticmethod
+    def in_one_order(kind: str, value: str | None) -> str | None:
+        """A value, or the snapshot's, as it compares: a multi-select's choices in one order
+        (``choices_sorted``), so either side holding them in another is no change."""
+        return choices_sorted(value) if kind == MULTI_SELECT else value
+
     def salesforce_unchanged(self, record: dict, link: RecordLink) -> bool:
         for mapping, name in self.mapped():
             try:
                 kind = self.value_type(self.sobject, name, mapping.hubspot_property)
-                value = normalize(record.get(name), kind)
+                value = self.in_one_order(kind, normalize(record.get(name), kind))
             except ValueConversionError:
                 return False
-            if link.snapshot.get(mapping.hubspot_property) != value:
+            if self.in_one_order(kind, link.snapshot.get(mapping.hubspot_property)) != value:
                 return False
         for hs_object, name in self.associations.items():
             if link.snapshot.get(f"__{hs_object}_sf") != (record.get(name) or ""):
@@ -397,11 +410,15 @@ class CustomObjectSync(PairSync):
         ):
             return False  # its key emptied or retyped: given back its record's id (merge)
         for mapping, name in self.mapped():
+            prop = mapping.hubspot_property
             try:
-                value = self.hubspot_compared(self.sobject, mapping.hubspot_property, name, props)
+                kind = self.value_type(self.sobject, name, prop)
+                value = self.in_one_order(
+                    kind, self.hubspot_compared(self.sobject, prop, name, props)
+                )
             except ValueConversionError:
                 return False
-            if link.snapshot.get(mapping.hubspot_property) != value:
+            if self.in_one_order(kind, link.snapshot.get(prop)) != value:
                 return False
         return True
 
@@ -1095,12 +1112,14 @@ class CustomObjectSync(PairSync):
             prop = mapping.hubspot_property
             kind = self.value_type(self.sobject, name, prop)
             try:
-                hs_value = self.hubspot_compared(self.sobject, prop, name, props)
-                sf_value = normalize(record.get(name), kind)
+                hs_value = self.in_one_order(
+                    kind, self.hubspot_compared(self.sobject, prop, name, props)
+                )
+                sf_value = self.in_one_order(kind, normalize(record.get(name), kind))
             except ValueConversionError as error:
                 self.invalid_value(pair, "to_salesforce", prop, error, [name])
                 continue
-            last = snapshot.get(prop) if snapshot is not None else None
+            last = self.in_one_order(kind, snapshot.get(prop)) if snapshot is not None else None
             if creating or self.ctx.writable(self.sobject, name, create=False):
                 winner = self.decide(hs_value, sf_value, last, pair=pair)
             else:

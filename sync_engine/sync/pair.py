@@ -64,7 +64,9 @@ from .context import CycleContext
 from .owners import OwnerDirectory
 from .rules import Decision, Side, SyncRule, latest_wins, merge_field, two_way_conflict
 from .values import (
+    MULTI_SELECT,
     ValueConversionError,
+    choices_sorted,
     compared_type,
     hubspot_datetime,
     is_day,
@@ -542,10 +544,13 @@ class PairSync:
         return {name: self.compared(sobject, name, value) for name, value in values.items()}
 
     def compared(self, sobject: str, name: str, value: Any) -> str:
+        sf_type = self.ctx.field_type(sobject, name)
         try:
-            return normalize(value, self.ctx.field_type(sobject, name))
+            text = normalize(value, sf_type)
         except ValueConversionError:
             return str(value)
+        # Salesforce keeps a multi-select's choices in its own order, not as they were sent.
+        return choices_sorted(text) if sf_type == MULTI_SELECT else text
 
     def created_as(self, intent: str | dict, record: dict) -> bool:
         """Whether ``record`` is what a noted create (``intents``) made: the same Name, or,

@@ -27,6 +27,7 @@ from dateutil import parser as date_parser
 DATA = Path(__file__).resolve().parent.parent / "data" / "mapping_defaults.json"
 
 NUMBER_TYPES = {"double", "int", "currency", "percent", "long"}
+MULTI_SELECT = "multipicklist"  # a Salesforce multi-select picklist: ";"-separated choices
 ZONED_DATE = "date@"  # + the account's time zone: see ``compared_type``
 
 
@@ -119,6 +120,15 @@ def normalize(value: object, sf_type: str) -> str:
         shown = sf_type.partition("@")[0]  # (a day in a time zone is a date)
         raise ValueConversionError(f"{text!r} is not a valid {shown} value") from error
     return text
+
+
+def choices_sorted(value: str | None) -> str | None:
+    """A multi-select's value (``normalize``'s text) with its choices in one order, to compare:
+    Salesforce keeps them in its picklist's order and HubSpot as written, so the same choices
+    in another order are the same value. None (no snapshot yet) stays None."""
+    if not value:
+        return value
+    return ";".join(sorted(value.split(";")))
 
 
 RANGE_OPTION = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)|(\+))\s*$")  # "25-50", "1000+"

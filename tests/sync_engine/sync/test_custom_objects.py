@@ -65,14 +65,14 @@ MAPPINGS = {
 WRITES = ("create", "update", "upsert", "archive", "delete", "collections")
 
 
-def create_schema(hs) -> str:
+def create_schema(hs, properties: list[dict] | None = None) -> str:
     egg = ObjectSchemaEgg(
         name="projects",
         labels=ObjectTypeDefinitionLabels(singular="Project", plural="Projects"),
         primary_display_property="project_name",
         required_properties=["project_name"],
         associated_objects=["CONTACT", "COMPANY", "DEAL", "TICKET"],
-        properties=PROPERTIES,
+        properties=properties or PROPERTIES,
     )
     return hs.crm.schemas.core_api.create(egg).object_type_id
 
@@ -139,8 +139,10 @@ class Projects:
         return [str(r.to_object_id) for r in page.results]
 
 
-def set_up(integration, hs, *, associations=None, mappings=None, **settings) -> tuple[str, str]:
-    hs_type = create_schema(hs)
+def set_up(
+    integration, hs, *, associations=None, mappings=None, properties=None, **settings
+) -> tuple[str, str]:
+    hs_type = create_schema(hs, properties)
     fields, properties = custom_object_schemas_read(
         integration=integration, salesforce_object="Project__c", hubspot_object=hs_type
     )

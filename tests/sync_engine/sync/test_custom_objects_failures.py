@@ -141,10 +141,12 @@ def test_a_refused_delete_done_by_hand_in_salesforce_clears_its_error(
     assert not projects.links().exists() and not open_errors(projects.name).exists()
 
 
-def paired(integration, emulators, hs_person, sobject: str, mappings: dict) -> Projects:
+def paired(
+    integration, emulators, hs_person, sobject: str, mappings: dict, properties=None
+) -> Projects:
     """Salesforce's ``sobject`` ⇄ a new HubSpot custom object, by ``mappings``."""
     emulators.hubspot.app.configure_budget(search_per_second=1000)
-    hs_type = create_schema(hs_person)
+    hs_type = create_schema(hs_person, properties)
     fields, properties = custom_object_schemas_read(
         integration=integration, salesforce_object=sobject, hubspot_object=hs_type
     )
