@@ -32,6 +32,7 @@ ACTION_LABELS = {
     "mapping.created": gettext_lazy("Mapping added"),
     "mapping.rule_changed": gettext_lazy("Sync rule changed"),
     "mapping.deleted": gettext_lazy("Mapping deleted"),
+    "schema.refreshed": gettext_lazy("Properties and fields refreshed"),
     "errors.resync_requested": gettext_lazy("Resync requested"),
     "errors.view_created": gettext_lazy("View created in HubSpot"),
     "record.resync_requested": gettext_lazy("Record resync requested"),
@@ -300,6 +301,11 @@ def describe_event(event: AuditEvent, names: ObjectNames | None = None) -> Audit
             row.notes.append((_("Error type"), str(error_text(details["error_type"]).title)))
         if details.get("search"):  # "Resync all" as searched: not every error of the type
             row.notes.append((_("Search"), str(details["search"])))
+    elif action == "schema.refreshed":
+        object_name = str(details.get("object", ""))
+        row.subject = name_of(object_name)
+        if row.subject == object_name and details.get("hubspot_label"):  # a custom one, gone
+            row.subject = str(details["hubspot_label"])
     elif action == "record.resync_requested":
         row.subject = f"{name_of(details.get('object'))} · {details.get('record', '')}"
     elif action == "records.list_resync_requested":

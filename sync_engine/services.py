@@ -1201,6 +1201,22 @@ def schema_refresh(*, integration: Integration, object_name: str) -> None:
             _schema_store(integration, System.SALESFORCE, sobject, sf_data)
 
 
+def schema_refresh_by_admin(
+    *, integration: Integration, object_name: str, actor: AbstractBaseUser | None
+) -> None:
+    """An admin's *Refresh properties and fields* (the object tabs, a custom object's page,
+    the API): ``schema_refresh``, audit-logged once it answered. The engine's own reads (a
+    tab's first visit, a cycle) aren't admins' actions and log nothing."""
+    schema_refresh(integration=integration, object_name=object_name)
+    details: dict[str, Any] = {"object": object_name}
+    if object_name.startswith(CUSTOM_PREFIX):  # its entry keeps naming it once it is gone
+        row = ObjectSync.objects.get(integration=integration, object=object_name)
+        details["hubspot_label"] = settings_for(object_name, row.options).hubspot_label
+    audit_event_record(
+        action="schema.refreshed", integration=integration, actor=actor, details=details
+    )
+
+
 def schema_first_read(*, integration: Integration, object_name: str) -> str:
     """Read a pair's schemas the first time its mapping editor is shown, when they never were:
     the read Refresh makes (``schema_refresh``, every call in the ledger). Returns "" once they

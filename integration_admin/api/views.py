@@ -101,7 +101,7 @@ from sync_engine.services import (
     object_settings_update,
     object_sync_get_or_create,
     record_resync_with_errors,
-    schema_refresh,
+    schema_refresh_by_admin,
     sync_errors_create_view,
     sync_errors_request_resync,
 )
@@ -969,7 +969,8 @@ class ErrorViewCreateView(APIView):
 
 class SchemaRefreshView(APIView):
     """Read an object pair's HubSpot properties and Salesforce fields again (the mapping
-    editor's *Refresh*): a field or property added since shows in mappings and can be mapped."""
+    editor's *Refresh*): a field or property added since shows in mappings and can be mapped.
+    Audit-logged."""
 
     remote_unavailable = {
         "POST": "HubSpot or Salesforce couldn't be read: the lists kept are the ones read before."
@@ -982,7 +983,9 @@ class SchemaRefreshView(APIView):
         data.is_valid(raise_exception=True)
         object_name = data.validated_data["object"]
         try:
-            schema_refresh(integration=integration, object_name=object_name)
+            schema_refresh_by_admin(
+                integration=integration, object_name=object_name, actor=request.user
+            )
         except ConnectorError as error:
             system = SYSTEM_NAMES.get(error.system, error.system)
             raise RemoteUnavailable(

@@ -31,7 +31,7 @@ from sync_engine.services import (
     mapping_validate,
     object_sync_get_or_create,
     schema_first_read,
-    schema_refresh,
+    schema_refresh_by_admin,
 )
 
 from ..forms import MappingForm, RuleForm
@@ -319,7 +319,9 @@ def schemas_refresh(request: HttpRequest, integration, object_name: str) -> None
     """*Refresh properties and fields*: the pair's schemas read again, and a message saying
     how it went (the object tabs' editors and a custom object's page)."""
     try:
-        schema_refresh(integration=integration, object_name=object_name)
+        schema_refresh_by_admin(
+            integration=integration, object_name=object_name, actor=request.user
+        )
     except ConnectorError as error:
         messages.error(request, _("Couldn't refresh the schemas: %(error)s") % {"error": error})
     else:
