@@ -432,7 +432,8 @@ class ContactSync(ListedSync):
                     value = self._sf_value(f, sobject, record)
                 except ValueConversionError:
                     return False
-            if snapshot.get(f.prop) != value:
+            # (A multi-select's same choices in another order are no change.)
+            if self.in_one_order(f.kind, snapshot.get(f.prop)) != self.in_one_order(f.kind, value):
                 return False
         return True
 
@@ -804,7 +805,8 @@ class ContactSync(ListedSync):
                     value = self._hs_value(f, link.salesforce_type, props)
                 except ValueConversionError:
                     return False
-            if snapshot.get(f.prop) != value:
+            # (A multi-select's same choices in another order are no change.)
+            if self.in_one_order(f.kind, snapshot.get(f.prop)) != self.in_one_order(f.kind, value):
                 return False
         return True
 
@@ -1132,10 +1134,15 @@ class ContactSync(ListedSync):
             rule = f.rule
             if creating_salesforce and rule == SyncRule.ALWAYS_USE_SALESFORCE:
                 continue
+            # A multi-select's choices in one order: the same in another are no change.
+            hs_value, sf_value = (
+                self.in_one_order(f.kind, hs_value),
+                self.in_one_order(f.kind, sf_value),
+            )
             if hs_value == sf_value:  # nothing to decide (``merge_field`` would say so)
                 same[prop] = hs_value
                 continue
-            last = snapshot.get(prop) if snapshot is not None else None
+            last = self.in_one_order(f.kind, snapshot.get(prop)) if snapshot is not None else None
             sf_side, base = sf_value, last
             if f.unchecked_is_blank and sf_value == "false":
                 # A Salesforce checkbox is never blank: unchecked is its blank, which HubSpot's

@@ -92,14 +92,7 @@ from .pair import (
     record_ids,
     salesforce_version,
 )
-from .values import (
-    MULTI_SELECT,
-    NUMBER_TYPES,
-    ValueConversionError,
-    choices_sorted,
-    normalize,
-    to_salesforce,
-)
+from .values import NUMBER_TYPES, ValueConversionError, normalize, to_salesforce
 
 log = logging.getLogger(__name__)
 
@@ -381,12 +374,6 @@ class CustomObjectSync(PairSync):
         pairs += self.match_in_hubspot(unlinked)
         self.merge_and_write(pairs)
         self.commit(pairs, cursor, handled)
-
-    @staticmethod
-    def in_one_order(kind: str, value: str | None) -> str | None:
-        """A value, or the snapshot's, as it compares: a multi-select's choices in one order
-        (``choices_sorted``), so either side holding them in another is no change."""
-        return choices_sorted(value) if kind == MULTI_SELECT else value
 
     def salesforce_unchanged(self, record: dict, link: RecordLink) -> bool:
         for mapping, name in self.mapped():

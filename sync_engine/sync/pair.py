@@ -550,7 +550,13 @@ class PairSync:
         except ValueConversionError:
             return str(value)
         # Salesforce keeps a multi-select's choices in its own order, not as they were sent.
-        return choices_sorted(text) if sf_type == MULTI_SELECT else text
+        return self.in_one_order(sf_type, text)
+
+    @staticmethod
+    def in_one_order(kind: str, value: str | None) -> str | None:
+        """A value, or the snapshot's, as it compares: a multi-select's choices in one order
+        (``choices_sorted``), so either side holding them in another is no change."""
+        return choices_sorted(value) if kind == MULTI_SELECT else value
 
     def created_as(self, intent: str | dict, record: dict) -> bool:
         """Whether ``record`` is what a noted create (``intents``) made: the same Name, or,
@@ -1439,12 +1445,15 @@ class PairSync:
                 if snapshot.get("__salesforce_owner") != (record.get(name) or ""):
                     return False
                 continue
+            prop = mapping.hubspot_property
             try:
-                kind = self.value_type(sobject, name, mapping.hubspot_property)
-                value = self.salesforce_value_compared(mapping, record, name, kind)
+                kind = self.value_type(sobject, name, prop)
+                value = self.in_one_order(
+                    kind, self.salesforce_value_compared(mapping, record, name, kind)
+                )
             except ValueConversionError:
                 return False
-            if snapshot.get(mapping.hubspot_property) != value:
+            if self.in_one_order(kind, snapshot.get(prop)) != value:
                 return False
         return True
 
@@ -1452,15 +1461,18 @@ class PairSync:
         """Whether every mapped HubSpot value equals the link's snapshot (as
         ``mapped_salesforce_unchanged``, the other way)."""
         for mapping in self.ctx.mappings:
-            if not self.ctx.mapped_field(mapping, sobject):
+            name = self.ctx.mapped_field(mapping, sobject)
+            if not name:
                 continue
             if self.hubspot_goes_nowhere(mapping, snapshot):
                 continue
+            prop = mapping.hubspot_property
+            kind = self.value_type(sobject, name, prop)
             try:
-                value = self.hubspot_comparable(mapping, props)
+                value = self.in_one_order(kind, self.hubspot_comparable(mapping, props))
             except ValueConversionError:
                 return False
-            if snapshot.get(mapping.hubspot_property) != value:
+            if self.in_one_order(kind, snapshot.get(prop)) != value:
                 return False
         return True
 
@@ -1505,14 +1517,18 @@ class PairSync:
         record = pair.salesforce or {}
         try:
             # (State and country compare converted: both comparables convert them.)
-            hs_value = self.hubspot_comparable(mapping, pair.hs_props)
+            hs_value = self.in_one_order(kind, self.hubspot_comparable(mapping, pair.hs_props))
             sf_value = (
-                "" if creating else self.salesforce_value_compared(mapping, record, name, kind)
+                ""
+                if creating
+                else self.in_one_order(
+                    kind, self.salesforce_value_compared(mapping, record, name, kind)
+                )
             )
         except ValueConversionError as error:
             self.invalid_value(pair, "to_salesforce", prop, error, [name])
             return
-        last = snapshot.get(prop) if snapshot is not None else None
+        last = self.in_one_order(kind, snapshot.get(prop)) if snapshot is not None else None
         rule = SyncRule(mapping.rule)
         if creating and rule == SyncRule.ALWAYS_USE_SALESFORCE:
             return

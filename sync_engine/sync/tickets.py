@@ -682,7 +682,7 @@ class TicketSync(PairSync):
         snapshot = pair.link.snapshot if pair.link is not None else {}
         values = ticket.properties or {}
         return any(
-            self.ticket_compared(prop, values.get(prop) or "") != snapshot.get(prop, "")
+            self.ticket_compared(prop, values.get(prop) or "") != self.last_synced(snapshot, prop)
             for prop in set(self.two_way) - written
         )
 
@@ -719,7 +719,7 @@ class TicketSync(PairSync):
             case_time = parse_time((pair.salesforce or {}).get("LastModifiedDate"))
             for prop in [k for k in pair.to_hubspot if k in self.two_way]:
                 value = self.ticket_compared(prop, obj.properties.get(prop) or "")
-                last = pair.link.snapshot.get(prop, "")
+                last = self.last_synced(pair.link.snapshot, prop)
                 if value == last or value == pair.to_hubspot[prop]:
                     continue  # not edited in HubSpot, or edited to the case's value
                 if prop == STAGE and PIPELINE in pair.to_hubspot:
@@ -767,8 +767,9 @@ class TicketSync(PairSync):
                     values[prop] = self.owners.hubspot_owner_for(owner) if owner else ""
                 continue
             try:
-                values[prop] = self.as_sent(
-                    prop, normalize(record.get(name), self.value_type(SOBJECT, name, prop))
+                kind = self.value_type(SOBJECT, name, prop)
+                values[prop] = self.in_one_order(
+                    kind, self.as_sent(prop, normalize(record.get(name), kind))
                 )
             except ValueConversionError as error:
                 self.invalid_value(pair, "to_hubspot", prop, error, [])
@@ -776,7 +777,7 @@ class TicketSync(PairSync):
             values.update(self.stage_values(pair))
         creating = pair.link is None
         for prop, value in values.items():
-            if force or creating or snapshot.get(prop) != value:
+            if force or creating or self.last_synced(snapshot, prop, None) != value:
                 if creating and value == "":
                     # Not sent, but remembered as blank: the next edit of the case then
                     # neither rewrites it nor looks the owner up again.
@@ -1421,7 +1422,18 @@ class TicketSync(PairSync):
 
     def ticket_compared(self, prop: str, value: str) -> str:
         """A ticket's value in the form the snapshot keeps it in."""
-        return self.as_sent(prop, self.case_value(prop, value))
+        return self.in_order(prop, self.as_sent(prop, self.case_value(prop, value)))
+
+    def in_order(self, prop: str, value: str | None) -> str | None:
+        """A mapped value as it compares (``in_one_order``): a multi-select's choices in one
+        order, as the case keeps them in its picklist's and the ticket as written."""
+        name = self.mapped_names.get(prop)
+        return self.in_one_order(self.value_type(SOBJECT, name, prop), value) if name else value
+
+    def last_synced(self, snapshot: dict, prop: str, blank: str | None = "") -> str | None:
+        """The snapshot's value of ``prop`` (``blank`` when it has none) as it compares: one
+        kept before multi-selects compared in one order may hold another."""
+        return self.in_order(prop, snapshot.get(prop, blank))
 
     def hubspot_value_to_case(self, pair: Pair, mapping) -> None:
         """One two-way value of a changed ticket into ``pair.to_salesforce``; the fields the
@@ -1429,8 +1441,8 @@ class TicketSync(PairSync):
         name = self.ctx.mapped_field(mapping, SOBJECT)
         prop = mapping.hubspot_property
         case = self.case_value(prop, pair.hs_props.get(prop) or "")
-        value = self.as_sent(prop, case)  # as the snapshot keeps it
-        if not name or value == pair.link.snapshot.get(prop, ""):
+        value = self.in_order(prop, self.as_sent(prop, case))  # as the snapshot keeps it
+        if not name or value == self.last_synced(pair.link.snapshot, prop):
             return  # unchanged, or our own write coming back
         if not self.ctx.writable(SOBJECT, name, create=False):
             pair.not_writable.append(name)
