@@ -1467,7 +1467,9 @@ class PairSync:
             if self.hubspot_goes_nowhere(mapping, snapshot):
                 continue
             prop = mapping.hubspot_property
-            kind = self.value_type(sobject, name, prop)
+            # (The field's own type tells a multi-select: ``value_type`` may read the account's
+            # time zone, which a look at unchanged records needn't.)
+            kind = self.ctx.field_type(sobject, name)
             try:
                 value = self.in_one_order(kind, self.hubspot_comparable(mapping, props))
             except ValueConversionError:
