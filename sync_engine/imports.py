@@ -324,7 +324,11 @@ def import_targets(*, integration: Integration) -> list[dict[str, Any]]:
         target = import_target(integration=integration, object_name=name)
         if target is not None:
             targets.append(target)
-    return [{"target": t, "pair_enabled": t.pair in on} for t in targets]
+    off = activity_types_off(integration=integration)
+    return [
+        {"target": t, "pair_enabled": t.pair in on, "types_off": off.get(t.key, "")}
+        for t in targets
+    ]
 
 
 def job_target(job: ImportJob) -> ImportTarget | None:
@@ -471,11 +475,47 @@ PAIR_OFF = {
 CUSTOM_OFF = gettext_lazy("Custom object sync is off: turn it on first on the Custom objects tab.")
 
 
+# An activities import whose every Salesforce type is off on the Activities tab would skip
+# every record it reads (``activity_type_off``): the toggles that would let some through.
+TYPES_OFF = {
+    "tasks": (
+        ("salesforce_tasks", "salesforce_calls", "salesforce_emails"),
+        gettext_lazy(
+            "Salesforce tasks, calls and emails are all off on the Activities tab: every task "
+            "would be skipped. Turn one on first."
+        ),
+    ),
+    "events": (
+        ("salesforce_meetings",),
+        gettext_lazy(
+            "Salesforce meetings are off on the Activities tab: every event would be skipped. "
+            "Turn them on first."
+        ),
+    ),
+}
+
+
+def activity_types_off(*, integration: Integration) -> dict[str, Any]:
+    """The activities imports that would skip every record, and why (1 query)."""
+    row = ObjectSync.objects.filter(integration=integration, object="activities").first()
+    settings = settings_for("activities", row.options if row is not None else {})
+    return {
+        key: message
+        for key, (toggles, message) in TYPES_OFF.items()
+        if not any(getattr(settings, toggle, False) for toggle in toggles)
+    }
+
+
 def _refuse_while_pair_off(integration: Integration, target: ImportTarget) -> None:
-    """Refused up front, before any call: with its pair off an import would only read
-    Salesforce to skip every record. Decided as the Import page decides: ``pairs_switched_on``."""
+    """Refused up front, before any call: with its pair off (or, for activities, each of its
+    types) an import would only read Salesforce to skip every record. Decided as the Import
+    page decides: ``pairs_switched_on``, ``activity_types_off``."""
     if target.pair not in pairs_switched_on(integration=integration):
         raise ImportRefused(PAIR_OFF.get(target.pair, CUSTOM_OFF))
+    if target.key in TYPES_OFF:
+        types_off = activity_types_off(integration=integration).get(target.key)
+        if types_off:
+            raise ImportRefused(types_off)
 
 
 def _active_campaign(salesforce: SalesforceConnector, target: ImportTarget) -> dict:

@@ -1075,7 +1075,8 @@ class ImportTargetListView(APIView):
                 "object": t["target"].key,
                 "label": target_label(t["target"].key, custom),
                 "pair_enabled": t["pair_enabled"],
-                "pair_off": ""
+                # Why nothing would be imported: the pair is off, or every activity type is.
+                "pair_off": str(t["types_off"])
                 if t["pair_enabled"]
                 else str(PAIR_OFF.get(t["target"].pair, CUSTOM_OFF)),
             }

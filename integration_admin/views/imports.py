@@ -149,8 +149,11 @@ def imports_page(request: HttpRequest) -> HttpResponse:
             "label": target_label(t["target"].key, custom),
             "help": TARGET_HELP.get(t["target"].key)
             or custom.get(t["target"].key, {}).get("help", ""),
-            "pair_enabled": t["pair_enabled"],
-            "pair_off": PAIR_OFF.get(t["target"].pair, CUSTOM_OFF),
+            # Why nothing would be imported: the pair is off, or every activity type is.
+            "pair_enabled": t["pair_enabled"] and not t["types_off"],
+            "pair_off": t["types_off"]
+            if t["pair_enabled"]
+            else PAIR_OFF.get(t["target"].pair, CUSTOM_OFF),
         }
         for t in available
     ]

@@ -395,3 +395,35 @@ def test_the_card_names_the_records_written_without_a_value(admin_client, connec
     job.left_out = 0
     job.save()
     assert 'data-field="left-out"' not in admin_client.get(f"/import/{job.pk}/").content.decode()
+
+
+def test_activity_imports_whose_every_type_is_off_are_flagged_and_refused(admin_client, connected):
+    """Activity sync is on but no Salesforce type is: the Tasks and Events choices say an
+    import would skip every record, and starting one is refused before any call. Meetings
+    turned on clear the Events warning (and only it)."""
+    from sync_engine.services import object_settings_update
+
+    object_settings_update(
+        integration=connected, object_name="activities", changes={}, enabled=True
+    )
+    html = admin_client.get("/import/").content.decode()
+    assert 'data-pair-off="events"' in html and 'data-pair-off="tasks"' in html
+    assert "Salesforce meetings are off on the Activities tab" in html
+    refused = admin_client.post(
+        "/import/start/", {"object": "events"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "every event would be skipped" in refused
+    assert not ImportJob.objects.exists()
+    targets = {t["object"]: t for t in admin_client.get("/api/v1/imports/targets/").json()}
+    assert targets["events"]["pair_enabled"] is True
+    assert targets["events"]["pair_off"].startswith("Salesforce meetings are off")
+
+    object_settings_update(
+        integration=connected,
+        object_name="activities",
+        changes={"salesforce_meetings": True},
+    )
+    html = admin_client.get("/import/").content.decode()
+    assert 'data-pair-off="events"' not in html and 'data-pair-off="tasks"' in html
+    targets = {t["object"]: t for t in admin_client.get("/api/v1/imports/targets/").json()}
+    assert targets["events"]["pair_off"] == ""

@@ -615,7 +615,7 @@ def test_tasks_of_imported_people_become_engagements_even_from_before_the_toggle
     ]
 
 
-def test_events_become_meetings_on_their_contacts_and_wait_for_the_meetings_toggle(
+def test_events_become_meetings_on_their_contacts_once_the_meetings_toggle_is_on(
     integration, sf_person, hs_person, fast_search
 ):
     lead = seed(sf_person, "Lead", leads(1))[0]
@@ -634,8 +634,13 @@ def test_events_become_meetings_on_their_contacts_and_wait_for_the_meetings_togg
         ],
     )
     lead_imported_and_task_sync_on(integration)
-    job = run(integration, "events")  # meetings are off: each event says why it was left
-    assert (job.total, job.created, job.skipped_reasons) == (2, 0, {"activity_type_off": 2})
+    before = calls(integration, "salesforce")
+    # Meetings are off: the import would read every event only to skip it, so it is refused
+    # before any call, saying what to turn on.
+    with pytest.raises(ImportRefused, match="^Salesforce meetings are off on the Activities tab"):
+        run(integration, "events")
+    assert calls(integration, "salesforce") == before
+    assert not ImportJob.objects.filter(object="events").exists()
     object_settings_update(
         integration=integration, object_name="activities", changes={"salesforce_meetings": True}
     )
