@@ -72,8 +72,10 @@ from .pair import (
 )
 from .rules import Decision, Side, SyncRule, merge_field, two_way_conflict
 from .values import (
+    MULTI_SELECT,
     NUMBER_TYPES,
     ValueConversionError,
+    choices_sorted,
     normalize,
     number_ranges,
     range_of,
@@ -433,7 +435,7 @@ class ContactSync(ListedSync):
                 except ValueConversionError:
                     return False
             # (A multi-select's same choices in another order are no change.)
-            if self.in_one_order(f.kind, snapshot.get(f.prop)) != self.in_one_order(f.kind, value):
+            if not self.same_value(f.kind, snapshot.get(f.prop), value):
                 return False
         return True
 
@@ -806,7 +808,7 @@ class ContactSync(ListedSync):
                 except ValueConversionError:
                     return False
             # (A multi-select's same choices in another order are no change.)
-            if self.in_one_order(f.kind, snapshot.get(f.prop)) != self.in_one_order(f.kind, value):
+            if not self.same_value(f.kind, snapshot.get(f.prop), value):
                 return False
         return True
 
@@ -1134,15 +1136,13 @@ class ContactSync(ListedSync):
             rule = f.rule
             if creating_salesforce and rule == SyncRule.ALWAYS_USE_SALESFORCE:
                 continue
-            # A multi-select's choices in one order: the same in another are no change.
-            hs_value, sf_value = (
-                self.in_one_order(f.kind, hs_value),
-                self.in_one_order(f.kind, sf_value),
-            )
+            last = snapshot.get(prop) if snapshot is not None else None
+            if f.kind == MULTI_SELECT:  # choices in one order: the same in another aren't a change
+                hs_value, sf_value = choices_sorted(hs_value), choices_sorted(sf_value)
+                last = choices_sorted(last)
             if hs_value == sf_value:  # nothing to decide (``merge_field`` would say so)
                 same[prop] = hs_value
                 continue
-            last = self.in_one_order(f.kind, snapshot.get(prop)) if snapshot is not None else None
             sf_side, base = sf_value, last
             if f.unchecked_is_blank and sf_value == "false":
                 # A Salesforce checkbox is never blank: unchecked is its blank, which HubSpot's

@@ -558,6 +558,14 @@ class PairSync:
         (``choices_sorted``), so either side holding them in another is no change."""
         return choices_sorted(value) if kind == MULTI_SELECT else value
 
+    @staticmethod
+    def same_value(kind: str, one: str | None, other: str | None) -> bool:
+        """``in_one_order`` of both equal, checked as cheaply as a plain comparison for all but
+        a multi-select's unequal texts (a cycle compares every mapped field of every record)."""
+        return one == other or (
+            kind == MULTI_SELECT and choices_sorted(one) == choices_sorted(other)
+        )
+
     def created_as(self, intent: str | dict, record: dict) -> bool:
         """Whether ``record`` is what a noted create (``intents``) made: the same Name, or,
         created without one, every value sent the same."""
