@@ -708,6 +708,9 @@ class DealSync(PairSync):
             pair.snap_salesforce[STAGE] = hs_stage
         elif pair.salesforce is None and unmapped:
             pair.stage_unmapped = unmapped  # no opportunity without a stage
+        if hs_pipeline is not None and (props.get(STAGE) or "") in hs_pipeline.gone:
+            # Left in a stage deleted in HubSpot and built again since: the deal moves there.
+            stage, move_deal = stage or hs_stage, move_deal or target is hs_pipeline
         if move_deal:
             stage = stage or sf_stage
             stage_id = target.stages.get(stage)

@@ -47,12 +47,15 @@ class SyncedPipeline:
     id: str  # HubSpot pipeline id
     label: str
     stages: dict[str, str] = field(default_factory=dict)  # StageName value -> HubSpot stage id
+    # Stages deleted in HubSpot and built again under a new id -> their StageName value: the
+    # deals HubSpot left in the deleted stage still hold that stage (and move to the new one).
+    gone: dict[str, str] = field(default_factory=dict)
 
     def stage_name(self, stage_id: str | None) -> str:
         for name, sid in self.stages.items():
             if sid == stage_id:
                 return name
-        return ""
+        return self.gone.get(stage_id or "", "")
 
 
 def stage_metadata(names: list[str], known: dict[str, dict]) -> dict[str, dict[str, str]]:
@@ -411,8 +414,8 @@ class Pipelines:
                     continue
                 self.ctx.counts["pipelines_created"] += 1
             else:
-                known = previous[key].stages if key in previous else {}
-                pipeline = self.align_stages(key, remote, stages, metadata, inactive, known)
+                before = previous.get(key) or SyncedPipeline(key=key, id="", label=label)
+                pipeline = self.align_stages(key, remote, stages, metadata, inactive, before)
                 self.add_held_stages(pipeline, held_inactive, len(stages), metadata)
                 built.append(pipeline)
         current = {p.id for p in built}
@@ -447,14 +450,17 @@ class Pipelines:
         stages: list[str],
         metadata: dict,
         inactive: list[str],
-        known: dict[str, str],
+        before: SyncedPipeline,
     ) -> SyncedPipeline:
-        """``known``: the stage ids the pipeline mapped so far (StageName value -> id)."""
+        """``before``: the pipeline as mapped so far (its stage ids by StageName value, and
+        those deleted in HubSpot since)."""
+        known = before.stages
         pipeline = SyncedPipeline(key=key, id=str(remote.id), label=remote.label)
         live = [s for s in remote.stages or [] if not getattr(s, "archived", False)]
         present = {s.label: s for s in live}
         # A stage renamed in HubSpot is still that value's stage: its deals stay in it.
         by_id = {str(s.id): s for s in live}
+        pipeline.gone = {i: name for i, name in before.gone.items() if i not in by_id}
         present.update({name: by_id[i] for name, i in known.items() if i in by_id})
         # A value deactivated in Setup stays on the opportunities that hold it: its stage
         # keeps mapping, or those deals would fail with an unknown stage at every edit.
@@ -478,6 +484,10 @@ class Pipelines:
                     )
                     self.ctx.counts["pipeline_stages_updated"] += 1
             pipeline.stages[name] = str(stage.id)
+        # A mapped stage deleted in HubSpot (now built again): its deals are still in it.
+        for name, stage_id in known.items():
+            if stage_id not in by_id and pipeline.stages.get(name, stage_id) != stage_id:
+                pipeline.gone[stage_id] = name
         return pipeline
 
     def add_held_stages(

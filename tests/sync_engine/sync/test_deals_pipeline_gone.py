@@ -5,10 +5,12 @@ writes go again in the same cycle. End to end through the official clients and e
 
 from __future__ import annotations
 
-from sync_engine.models import ApiCall, SchemaCache, SyncError
+import pytest
+
+from sync_engine.models import ApiCall, FieldMapping, SchemaCache, SyncError
 from sync_engine.sync.pipelines import DEFAULT_LABEL
 
-from .test_deals import hs_deal_get, hs_pipelines, hs_stage, new_opportunity
+from .test_deals import hs_deal_get, hs_deal_update, hs_pipelines, hs_stage, new_opportunity
 
 
 def open_errors() -> list[tuple[str, str, str]]:
@@ -116,3 +118,36 @@ def test_a_stage_refusal_with_the_pipelines_intact_is_an_error_and_builds_nothin
     assert not run.counts.get("pipelines_created") and not run.counts.get("pipeline_stages_created")
     assert run.counts["failed"] == 1
     assert [(t, c) for t, c, _ in open_errors()] == [("picklist", "VALIDATION_ERROR")]
+
+
+@pytest.mark.parametrize("rule", ["prefer_salesforce_unless_blank", "two_way"])
+def test_deals_left_in_a_stage_deleted_in_hubspot_move_to_its_new_stage(
+    deals, sf_person, hs_person, rule
+):
+    """An admin deleted "Prospecting" through HubSpot's API, which leaves its deals in it, and
+    a new opportunity built the stage again. A deal left in the deleted stage still holds
+    Prospecting: when HubSpot's side of it is next read, it moves to the new stage, whatever
+    the stage mapping's rule, without an unknown-stage error, and its opportunity keeps its
+    stage."""
+    FieldMapping.objects.filter(object="deals", hubspot_property="dealstage").update(rule=rule)
+    kept = new_opportunity(sf_person, Name="Kept", StageName="Prospecting")
+    deals()
+    pipeline_id, old = hs_stage(hs_person, "Prospecting")
+    hs_person.crm.pipelines.pipeline_stages_api.archive("deals", pipeline_id, old.id)
+    new_opportunity(sf_person, Name="New", StageName="Prospecting")
+    run = deals()
+    assert run.counts["pipeline_stages_created"] == 1, (run.counts, open_errors())
+    kept_deal = deals.link(salesforce_id=kept).hubspot_id
+    assert hs_deal_get(hs_person, kept_deal, "dealstage")["dealstage"] == old.id
+
+    hs_deal_update(hs_person, kept_deal, description="Edited in HubSpot")
+    run = deals()
+    assert open_errors() == [], run.counts
+    _, prospecting = hs_stage(hs_person, "Prospecting")
+    assert hs_deal_get(hs_person, kept_deal, "dealstage")["dealstage"] == prospecting.id
+    assert sf_person.Opportunity.get(kept)["StageName"] == "Prospecting"
+    [pipeline] = stored(deals)["pipelines"]
+    assert pipeline["gone"] == {old.id: "Prospecting"}
+    deals()
+    idle = deals()
+    assert not idle.counts.get("updated_in_hubspot") and open_errors() == []
