@@ -485,6 +485,7 @@ RUN_COUNT_LABELS: dict[str, Promise] = {
     "skipped_before_turned_on": _("Skipped: from before it was turned on"),
     "skipped_own": _("Skipped: the integration's own copies"),
     "skipped_series": _("Skipped: a recurring series' pattern"),
+    "skipped_invitee_copy": _("Skipped: an invitee's copy of a group event"),
     "kept_unsynced_pipeline": _("Kept: deal in a pipeline not synced"),
     "pipelines_refused": _("Pipelines HubSpot refused"),
     "associations_unlinked": _("Associations to records not synced"),

@@ -306,6 +306,7 @@ EVENT_FIELDS = [
     "CreatedDate",
     "SystemModstamp",
     "IsRecurrence",
+    "IsChild",
 ]
 
 
@@ -1382,6 +1383,11 @@ class ActivitySync(PairSync):
                 # change reads leave it out): its occurrences are the activities. One an older
                 # version linked keeps its engagement as it is.
                 self.skipped("series", key)
+                continue
+            if record.get("IsChild"):
+                # An invitee's copy of a group event, read by id as above: its parent is the
+                # meeting.
+                self.skipped("invitee_copy", key)
                 continue
             kind = KINDS["meetings"] if sobject == "Event" else KINDS[task_kind(record)]
             toggle = f"salesforce_{kind.name}"

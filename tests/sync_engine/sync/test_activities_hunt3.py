@@ -121,3 +121,32 @@ def test_a_history_import_brings_activities_salesforce_archived(
     assert meeting_titles(hs_person) == ["First visit"]
     meeting = RecordLink.objects.get(object="activities", salesforce_id=visit)
     assert engagement_contacts(hs_person, "meetings", meeting.hubspot_id.split(":")[1]) == [contact]
+
+
+def test_an_invitee_s_copy_read_by_id_is_no_meeting_of_its_own(
+    activities, linked_person, sf_person, hs_person, emulators, invitees
+):
+    """The change reads leave an invitee's copy of a group event out; one read by id (an
+    admin's Resync of it, a retry) is left out as well: the parent is the meeting."""
+    from sync_engine.services import record_resync
+
+    lead, _ = linked_person
+    activities.settings(**ALL_SALESFORCE)
+    event = sf_person.Event.create(
+        {"WhoId": lead, "Subject": "Demo", "DurationInMinutes": 60,
+         "StartDateTime": "2030-01-01T10:00:00.000+0000"}
+    )["id"]  # fmt: skip
+    child = emulators.salesforce.app.run_action(
+        "invite_to_event", event_id=event, invitee_id=invitees[0]
+    )
+    activities()
+    record_resync(
+        integration=activities.integration,
+        object_name="activities",
+        record_key=f"salesforce:{child}",
+        salesforce_type="Event",
+    )
+    run = activities()
+    assert not run.counts.get("created_in_hubspot"), run.counts
+    assert meeting_titles(hs_person) == ["Demo"]
+    assert [link.salesforce_id for link in activities.links()] == [event]
