@@ -324,9 +324,13 @@ def import_targets(*, integration: Integration) -> list[dict[str, Any]]:
         target = import_target(integration=integration, object_name=name)
         if target is not None:
             targets.append(target)
-    off = activity_types_off(integration=integration)
+    types_off = activity_types_off(integration=integration)
     return [
-        {"target": t, "pair_enabled": t.pair in on, "types_off": off.get(t.key, "")}
+        {
+            "target": t,
+            "pair_enabled": t.pair in on,
+            "off": nothing_imported_because(t, on=on, types_off=types_off),
+        }
         for t in targets
     ]
 
@@ -506,16 +510,23 @@ def activity_types_off(*, integration: Integration) -> dict[str, Any]:
     }
 
 
+def nothing_imported_because(target: ImportTarget, *, on: set[str], types_off: dict) -> Any:
+    """Why an import of ``target`` would only read Salesforce to skip every record, or "":
+    its pair is off (``on``: ``pairs_switched_on``), or each of its activity types is
+    (``types_off``: ``activity_types_off``)."""
+    if target.pair not in on:
+        return PAIR_OFF.get(target.pair, CUSTOM_OFF)
+    return types_off.get(target.key, "")
+
+
 def _refuse_while_pair_off(integration: Integration, target: ImportTarget) -> None:
-    """Refused up front, before any call: with its pair off (or, for activities, each of its
-    types) an import would only read Salesforce to skip every record. Decided as the Import
-    page decides: ``pairs_switched_on``, ``activity_types_off``."""
-    if target.pair not in pairs_switched_on(integration=integration):
-        raise ImportRefused(PAIR_OFF.get(target.pair, CUSTOM_OFF))
-    if target.key in TYPES_OFF:
-        types_off = activity_types_off(integration=integration).get(target.key)
-        if types_off:
-            raise ImportRefused(types_off)
+    """Refused up front, before any call, for what the Import page flags
+    (``nothing_imported_because``)."""
+    types_off = activity_types_off(integration=integration) if target.key in TYPES_OFF else {}
+    on = pairs_switched_on(integration=integration)
+    reason = nothing_imported_because(target, on=on, types_off=types_off)
+    if reason:
+        raise ImportRefused(reason)
 
 
 def _active_campaign(salesforce: SalesforceConnector, target: ImportTarget) -> dict:

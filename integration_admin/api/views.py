@@ -30,8 +30,6 @@ from rest_framework.views import APIView
 
 from sync_engine.errors import ConnectorError
 from sync_engine.imports import (
-    CUSTOM_OFF,
-    PAIR_OFF,
     UNKNOWN_OBJECT,
     ImportRefused,
     import_cancel,
@@ -1075,10 +1073,7 @@ class ImportTargetListView(APIView):
                 "object": t["target"].key,
                 "label": target_label(t["target"].key, custom),
                 "pair_enabled": t["pair_enabled"],
-                # Why nothing would be imported: the pair is off, or every activity type is.
-                "pair_off": str(t["types_off"])
-                if t["pair_enabled"]
-                else str(PAIR_OFF.get(t["target"].pair, CUSTOM_OFF)),
+                "pair_off": str(t["off"]),  # why nothing would be imported
             }
             for t in import_targets(integration=integration)
         ]

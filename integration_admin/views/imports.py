@@ -22,7 +22,6 @@ from django.views.decorators.http import require_POST
 from sync_engine.errors import ConnectorError
 from sync_engine.imports import (
     CAMPAIGNS_LISTED,
-    CUSTOM_OFF,
     PAIR_OFF,
     SKIP_REASONS,
     ImportRefused,
@@ -149,11 +148,8 @@ def imports_page(request: HttpRequest) -> HttpResponse:
             "label": target_label(t["target"].key, custom),
             "help": TARGET_HELP.get(t["target"].key)
             or custom.get(t["target"].key, {}).get("help", ""),
-            # Why nothing would be imported: the pair is off, or every activity type is.
-            "pair_enabled": t["pair_enabled"] and not t["types_off"],
-            "pair_off": t["types_off"]
-            if t["pair_enabled"]
-            else PAIR_OFF.get(t["target"].pair, CUSTOM_OFF),
+            "pair_enabled": not t["off"],
+            "pair_off": t["off"],  # why nothing would be imported
         }
         for t in available
     ]

@@ -379,10 +379,10 @@ class CustomObjectSync(PairSync):
         for mapping, name in self.mapped():
             try:
                 kind = self.value_type(self.sobject, name, mapping.hubspot_property)
-                value = self.in_one_order(kind, normalize(record.get(name), kind))
+                value = normalize(record.get(name), kind)
             except ValueConversionError:
                 return False
-            if self.in_one_order(kind, link.snapshot.get(mapping.hubspot_property)) != value:
+            if not self.same_value(kind, link.snapshot.get(mapping.hubspot_property), value):
                 return False
         for hs_object, name in self.associations.items():
             if link.snapshot.get(f"__{hs_object}_sf") != (record.get(name) or ""):
@@ -400,12 +400,10 @@ class CustomObjectSync(PairSync):
             prop = mapping.hubspot_property
             try:
                 kind = self.value_type(self.sobject, name, prop)
-                value = self.in_one_order(
-                    kind, self.hubspot_compared(self.sobject, prop, name, props)
-                )
+                value = self.hubspot_compared(self.sobject, prop, name, props)
             except ValueConversionError:
                 return False
-            if self.in_one_order(kind, link.snapshot.get(prop)) != value:
+            if not self.same_value(kind, link.snapshot.get(prop), value):
                 return False
         return True
 

@@ -1456,12 +1456,10 @@ class PairSync:
             prop = mapping.hubspot_property
             try:
                 kind = self.value_type(sobject, name, prop)
-                value = self.in_one_order(
-                    kind, self.salesforce_value_compared(mapping, record, name, kind)
-                )
+                value = self.salesforce_value_compared(mapping, record, name, kind)
             except ValueConversionError:
                 return False
-            if self.in_one_order(kind, snapshot.get(prop)) != value:
+            if not self.same_value(kind, snapshot.get(prop), value):
                 return False
         return True
 
@@ -1479,10 +1477,10 @@ class PairSync:
             # time zone, which a look at unchanged records needn't.)
             kind = self.ctx.field_type(sobject, name)
             try:
-                value = self.in_one_order(kind, self.hubspot_comparable(mapping, props))
+                value = self.hubspot_comparable(mapping, props)
             except ValueConversionError:
                 return False
-            if self.in_one_order(kind, snapshot.get(prop)) != value:
+            if not self.same_value(kind, snapshot.get(prop), value):
                 return False
         return True
 

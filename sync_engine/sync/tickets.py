@@ -1428,7 +1428,8 @@ class TicketSync(PairSync):
         """A mapped value as it compares (``in_one_order``): a multi-select's choices in one
         order, as the case keeps them in its picklist's and the ticket as written."""
         name = self.mapped_names.get(prop)
-        return self.in_one_order(self.value_type(SOBJECT, name, prop), value) if name else value
+        # (The field's own type tells a multi-select; ``value_type`` may read the time zone.)
+        return self.in_one_order(self.ctx.field_type(SOBJECT, name), value) if name else value
 
     def last_synced(self, snapshot: dict, prop: str, blank: str | None = "") -> str | None:
         """The snapshot's value of ``prop`` (``blank`` when it has none) as it compares: one
