@@ -159,19 +159,24 @@ def test_cards_count_current_errors_and_impacted_records(viewer_client, connecte
     assert 'hx-get="/sync-health/errors/picklist/" hx-target="#error-panel"' in cards
 
 
+def two_linked_people(integration) -> None:
+    """Lead 00Q5000000000ABCDE ⇄ HubSpot 501 and contact 0035000000000ABCDE ⇄ 502."""
+    RecordLink.objects.create(
+        integration=integration, object="contacts", hubspot_id="501",
+        salesforce_id="00Q5000000000ABCDE", salesforce_type="Lead",
+    )  # fmt: skip
+    RecordLink.objects.create(
+        integration=integration, object="contacts", hubspot_id="502",
+        salesforce_id="0035000000000ABCDE", salesforce_type="Contact",
+    )  # fmt: skip
+
+
 def test_a_linked_record_failing_both_ways_is_one_impacted_record(viewer_client, connected):
     """The engine keeps an error going to Salesforce on the HubSpot record ("hubspot:<id>")
     and one going to HubSpot on the Salesforce record ("salesforce:<id>"): a synced pair
     failing the same way in both directions has two errors but is one record."""
     to_hubspot = SyncError.Direction.TO_HUBSPOT
-    RecordLink.objects.create(
-        integration=connected, object="contacts", hubspot_id="501",
-        salesforce_id="00Q5000000000ABCDE", salesforce_type="Lead",
-    )  # fmt: skip
-    RecordLink.objects.create(
-        integration=connected, object="contacts", hubspot_id="502",
-        salesforce_id="0035000000000ABCDE", salesforce_type="Contact",
-    )  # fmt: skip
+    two_linked_people(connected)
     make_error(connected, 1, hubspot_id="501", salesforce_id="00Q5000000000ABCDE")
     make_error(
         connected, 1, direction=to_hubspot, hubspot_id="501", salesforce_id="00Q5000000000ABCDE",
@@ -337,14 +342,7 @@ def test_export_all_types_and_search(viewer_client, connected):
 def test_export_fills_the_other_id_from_the_record_s_link(viewer_client, connected):
     """An error kept on one side of a synced pair exports both ids and both links (the
     links read with the errors, not one query per row)."""
-    RecordLink.objects.create(
-        integration=connected, object="contacts", hubspot_id="501",
-        salesforce_id="00Q5000000000ABCDE", salesforce_type="Lead",
-    )  # fmt: skip
-    RecordLink.objects.create(
-        integration=connected, object="contacts", hubspot_id="502",
-        salesforce_id="0035000000000ABCDE", salesforce_type="Contact",
-    )  # fmt: skip
+    two_linked_people(connected)
     make_error(
         connected, 1, direction=SyncError.Direction.TO_HUBSPOT, hubspot_id="",
         salesforce_id="00Q5000000000ABCDE", record_label="Ann",

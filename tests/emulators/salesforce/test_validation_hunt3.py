@@ -6,15 +6,20 @@ from __future__ import annotations
 from .test_validation import error_of
 
 
-def test_a_restricted_multi_select_takes_several_of_its_values(sf, app):
+def colours_field(app, *, restricted: bool = False) -> None:
+    """A Contact multi-select ``Colours__c`` listing Red, Blue, Green."""
     app.run_action(
         "add_field",
         object="Contact",
         field="Colours",
         type="multipicklist",
         values=["Red", "Blue", "Green"],
-        restricted=True,
+        restricted=restricted,
     )
+
+
+def test_a_restricted_multi_select_takes_several_of_its_values(sf, app):
+    colours_field(app, restricted=True)
     created = sf.Contact.create({"LastName": "x", "Colours__c": "Red;Blue"})
     assert sf.Contact.get(created["id"])["Colours__c"] == "Red;Blue"
     sf.Contact.update(created["id"], {"Colours__c": "Green"})
@@ -62,13 +67,7 @@ def test_a_users_name_follows_their_locale(sf, app):
 def test_a_multi_select_keeps_its_values_in_the_picklists_order(sf, app):
     """Salesforce keeps a multi-select's values in the order its picklist lists them, not in
     the order they were written (its API reads them back so)."""
-    app.run_action(
-        "add_field",
-        object="Contact",
-        field="Colours",
-        type="multipicklist",
-        values=["Red", "Blue", "Green"],
-    )
+    colours_field(app)
     created = sf.Contact.create({"LastName": "x", "Colours__c": "Green;Red"})
     assert sf.Contact.get(created["id"])["Colours__c"] == "Red;Green"
     sf.Contact.update(created["id"], {"Colours__c": "Purple;Blue;Red"})  # unrestricted

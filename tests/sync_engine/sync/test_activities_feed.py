@@ -78,7 +78,7 @@ def test_a_refused_feed_leaves_the_searches_to_read_every_type(
     assert hubspot_reads(run) == [FEED, *searches, "tasks.search"]
     assert [t["Subject"] for t in tasks_of(sf_person, lead)] == ["Note: Call me back"]
     refusal = SyncCursor.objects.get(integration=activities.integration, stream=FEED_STREAM)
-    assert "404" in refusal.query["refused"] or "not" in refusal.query["refused"].lower()
+    assert refusal.query["refused"].startswith("hubspot 404 OBJECT_NOT_FOUND during engagements")
 
     later = activities()
     assert FEED not in hubspot_reads(later) and len(hubspot_reads(later)) == 5
