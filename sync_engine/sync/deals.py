@@ -61,6 +61,7 @@ from .changes import (
 )
 from .context import CycleContext
 from .pair import (
+    MERGED_IDS,
     OWNER_PROPERTY,
     SALESFORCE_COLLECTION,
     Pair,
@@ -116,6 +117,7 @@ HUBSPOT_SYSTEM = [
     OWNER_PROPERTY,
     PIPELINE,
     STAGE,
+    MERGED_IDS,  # merges in HubSpot: links follow them
 ]
 DEAL_TO_CONTACT = 3  # HUBSPOT_DEFINED association type ids (v4)
 DEAL_TO_COMPANY_PRIMARY = 5
@@ -473,6 +475,7 @@ class DealSync(PairSync):
         fresh, handled = self.fresh_versions(
             objects, cursor, force=force, version=lambda o: hubspot_version(o, MODIFIED)
         )
+        self.follow_hubspot_merges(fresh)
         synced, out = [], []
         for obj in fresh:
             if self.pipelines.synced((obj.properties or {}).get(PIPELINE)):

@@ -464,18 +464,32 @@ class PairSync:
     def load_hubspot_partners(self, pairs: list[Pair]) -> dict[str, str]:
         """The HubSpot side of linked pairs whose Salesforce side changed. A record deleted
         in HubSpot retires its link (HubSpot deletes never delete in Salesforce): those, as
-        Salesforce id -> the deleted HubSpot id (see ``hubspot_deletes_stand``)."""
+        Salesforce id -> the deleted HubSpot id (see ``hubspot_deletes_stand``). One merged
+        into another record reads as that record, under its own id: the link follows it
+        (``repoint_hubspot``), unless it has a partner of its own; then the link goes as
+        after a delete, and the survivor stays its own partner's (the pair must read
+        ``MERGED_IDS`` for this)."""
         gone: dict[str, str] = {}
         if not pairs:
             return gone
         objects = self.hubspot_read([p.link.hubspot_id for p in pairs])
+        survivors = {
+            old: obj
+            for obj in objects.values()
+            for old in ((obj.properties or {}).get(MERGED_IDS) or "").split(";")
+            if old and old not in objects
+        }
         for pair in pairs:
             obj = objects.get(pair.link.hubspot_id)
+            survivor = survivors.get(pair.link.hubspot_id) if obj is None else None
+            if survivor is not None and self.repoint_hubspot(pair.link, str(survivor.id)):
+                obj = survivor
             if obj is None:
                 gone[pair.salesforce_id or ""] = pair.link.hubspot_id
-                pair.link.delete()
+                if pair.link.pk is not None:  # (one merged into a synced record is gone)
+                    pair.link.delete()
+                    self.counts["links_removed"] += 1
                 pair.link = None
-                self.counts["links_removed"] += 1
             else:
                 pair.hubspot = obj
                 pair.hs_history = self.history_of(obj)

@@ -101,6 +101,7 @@ from .changes import (
 )
 from .context import CycleContext
 from .pair import (
+    MERGED_IDS,
     OWNER_PROPERTY,
     Pair,
     PairSync,
@@ -1278,13 +1279,16 @@ class TicketSync(PairSync):
 
     def keys_changed_kept(self, recreated: list[Pair], sent: dict[str, dict]) -> list[Pair]:
         """``recreated`` but those whose linked ticket is still there: its key was changed
-        (to another case's id, say), so the upsert by the case id just made a second ticket.
-        That one goes, and what was sent goes to the linked ticket with the case id back in
-        its key. One read, only after the upsert made tickets for linked cases."""
+        (to another case's id, say), or it was merged in HubSpot into a ticket no other case
+        syncs with (a merge keeps no key of the merged ticket), so the upsert by the case id
+        just made a second ticket. That one goes, and what was sent goes to the linked
+        ticket (the survivor of a merge, which the link now follows) with the case id back
+        in its key. One read, only after the upsert made tickets for linked cases."""
         made = [p for p in recreated if getattr(p.hubspot, "new", False)]
         alive = self.hubspot_read(
-            [p.link.hubspot_id for p in made], properties=[KEY_PROPERTY], history=False
+            [p.link.hubspot_id for p in made], properties=[KEY_PROPERTY, MERGED_IDS], history=False
         )
+        self.follow_merges_kept(made, alive, sent)
         kept = [p for p in made if p.link.hubspot_id in alive]
         if not kept:
             return recreated
@@ -1306,6 +1310,41 @@ class TicketSync(PairSync):
             self.counts["updated_in_hubspot"] += 1
         return [p for p in recreated if all(p is not k for k in kept)]
 
+    def follow_merges_kept(
+        self, pairs: list[Pair], alive: dict[str, Any], sent: dict[str, dict]
+    ) -> None:
+        """Links of ``pairs`` whose ticket was merged into one of ``alive`` that no other
+        case syncs with follow it (one ticket per survivor). Reading a merged-away ticket
+        answers with the survivor, under its own id. A survivor another case syncs with
+        stays that case's: the upsert's new ticket stands, as after a delete."""
+        survivors = {
+            old: str(obj.id)
+            for obj in alive.values()
+            for old in ((obj.properties or {}).get(MERGED_IDS) or "").split(";")
+            if old and old not in alive
+        }
+        taken = set(self.links_by("hubspot_id", set(survivors.values())))
+        followed = []
+        for pair in pairs:
+            survivor = survivors.get(pair.link.hubspot_id)
+            if survivor is None or survivor in taken:
+                continue
+            taken.add(survivor)
+            link, pair.link = pair.link, None
+            link.hubspot_id = survivor
+            link.save(update_fields=["hubspot_id"])
+            self.counts["links_repointed"] += 1
+            # The survivor holds its own values: it gets every one, as a new ticket would
+            # (associations too), not only this edit's.
+            pair.to_hubspot, pair.snap_hubspot, pair.same = {}, {}, {}
+            self.merge(pair)
+            link.snapshot = {}
+            pair.link = link
+            followed.append(pair)
+        self.align_picklists(followed)
+        for pair in followed:
+            sent[pair.salesforce_id] = self.sent(pair)
+
     def align_picklists(self, pairs: list[Pair]) -> None:
         """Dropdown values HubSpot lacks become options; the pipeline and its stage are
         HubSpot's own (kept in step through the pipelines API), never options to add."""
@@ -1321,26 +1360,23 @@ class TicketSync(PairSync):
         if not pairs:
             return {}, {}, {}
         inputs = [
-            {
-                "id": p.salesforce_id,
-                "idProperty": KEY_PROPERTY,
-                # The stage always goes along: a ticket deleted in HubSpot is created again
-                # by this upsert, and HubSpot creates no ticket without one.
-                "properties": {
-                    **(
-                        {}
-                        if p.salesforce_id in self._stage_kept
-                        else {k: v for k, v in p.same.items() if k in (PIPELINE, STAGE) and v}
-                    ),
-                    **p.to_hubspot,
-                    KEY_PROPERTY: p.salesforce_id,
-                },
-            }
+            {"id": p.salesforce_id, "idProperty": KEY_PROPERTY, "properties": self.sent(p)}
             for p in pairs
         ]
         results, failed = self.hubspot_batch("upsert", inputs, key=lambda i: i["id"])
         sent = {i["id"]: i["properties"] for i in inputs}
         return {(o.properties or {}).get(KEY_PROPERTY): o for o in results}, failed, sent
+
+    def sent(self, pair: Pair) -> dict[str, str]:
+        """What a ticket write sends: the changes, the case id as the key, and the stage,
+        which always goes along (a ticket deleted in HubSpot is created again by the upsert,
+        and HubSpot creates no ticket without one)."""
+        stage = (
+            {}
+            if pair.salesforce_id in self._stage_kept
+            else {k: v for k, v in pair.same.items() if k in (PIPELINE, STAGE) and v}
+        )
+        return {**stage, **pair.to_hubspot, KEY_PROPERTY: pair.salesforce_id}
 
     # --- HubSpot → Salesforce: two-way mappings of linked tickets only ---------------------
     def ticket_properties(self) -> list[str]:

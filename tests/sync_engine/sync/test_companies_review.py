@@ -508,3 +508,23 @@ def test_a_due_account_error_creates_no_company_once_creation_is_off(
     )  # fmt: skip
     companies()
     assert len(hs_company_ids(hs_person)) == 1
+
+
+def test_an_account_edit_finds_its_company_merged_into_a_duplicate(
+    companies, sf_person, hs_person, emulators
+):
+    """The account changes before any HubSpot read sees the merge: reading the merged-away
+    company answers with the survivor, which the link follows. No third company is made."""
+    _, account, _, synced = contact_on_an_account(companies, sf_person, hs_person, "Acme")
+    duplicate = hs_company(hs_person, name="Acme Inc (duplicate)")
+    companies()
+    advance_clocks(emulators, 60)
+    companies.hs_action("merge", object_type="companies", primary_id=duplicate, merged_id=synced)
+    sf_person.Account.update(account, {"Description": "Rep edit"})
+    advance_clocks(emulators, 60)
+    companies()
+    companies.both()
+    assert hs_company_ids(hs_person) == [duplicate]
+    assert companies.link(salesforce_id=account).hubspot_id == duplicate
+    assert hs_company_get(hs_person, duplicate, "description")["description"] == "Rep edit"
+    assert sf_person.query("SELECT Id FROM Account")["totalSize"] == 1
