@@ -207,6 +207,50 @@ def make_custom_object(integration) -> ObjectSync:
     )  # fmt: skip
 
 
+# --- what a refused change must leave as it was ----------------------------------------------
+def everything_stored() -> tuple:
+    """What a change on the object tabs, the custom objects and imports would write (to
+    check that a refused or read-only request wrote nothing)."""
+    from sync_engine.models import AuditEvent, FieldMapping, ImportJob, ResyncRequest
+
+    return (
+        list(AuditEvent.objects.values_list("pk", flat=True)),
+        list(ObjectSync.objects.order_by("object").values_list("object", "enabled", "options")),
+        list(FieldMapping.objects.order_by("pk").values_list("pk", "rule")),
+        list(ImportJob.objects.order_by("pk").values_list("pk", "status")),
+        list(ResyncRequest.objects.values_list("pk", flat=True)),
+    )
+
+
+@pytest.fixture
+def every_pair(connected):
+    """Every pair's row, companies and deals on (so their mappings could be edited), the
+    Tickets wizard finished, a custom object, a stopped import and a company link. Nothing
+    listens at the stored addresses: a read of Salesforce or HubSpot fails at once."""
+    from sync_engine.models import FieldMapping, ImportJob
+    from sync_engine.services import object_sync_get_or_create
+
+    for connection, url in (
+        (connected.salesforce_connection, "instance_url"),
+        (connected.hubspot_connection, "base_url"),
+    ):
+        setattr(connection, url, "http://127.0.0.1:1")
+        connection.save()
+    for name in ("contacts", "companies", "deals", "tickets", "activities"):
+        object_sync_get_or_create(integration=connected, object_name=name)
+    ObjectSync.objects.filter(object__in=["companies", "deals"]).update(enabled=True)
+    tickets = ObjectSync.objects.get(object="tickets")
+    tickets.options = {**tickets.options, "setup_complete": True, "pipelines": {"master": {}}}
+    tickets.save()
+    make_custom_object(connected)
+    job = ImportJob.objects.create(
+        integration=connected, object="accounts", status=ImportJob.Status.CANCELLED
+    )
+    make_link(connected, "1", "001000000000001AAA", "Account", object="companies")
+    company_mapping = FieldMapping.objects.filter(object="companies").first()
+    return {"job": job.pk, "mapping": company_mapping.pk}
+
+
 def deal_pipelines_stored(integration, stages: dict[str, dict[str, str]], **extra) -> None:
     """The synced deal pipelines as the deal sync stores them: one per Salesforce record type
     id in ``stages`` (its stages, each to its HubSpot stage id), labelled "Salesforce – <id>";

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # The login pages themselves (logout only accepts POST and logs nobody in) and the language
 # switcher, which the login page offers too.
 PUBLIC = {"/login/", "/logout/", "/admin/login/", "/admin/logout/", "/i18n/setlang/"}
+# A value for each path converter, by its class's name ("str" is StringConverter).
 SAMPLE_VALUES = {
     "int": "1",
-    "str": "x",
+    "string": "x",
     "slug": "x",
     "uuid": "00000000-0000-0000-0000-000000000000",
 }
@@ -24,8 +27,7 @@ def concrete_paths(patterns=None, prefix="") -> list[str]:
             continue  # regex routes (admin internals): covered by admin's own login
         for name, converter in getattr(entry.pattern, "converters", {}).items():
             kind = type(converter).__name__.replace("Converter", "").lower()
-            route = route.replace(f"<{kind}:{name}>", SAMPLE_VALUES.get(kind, "x"))
-            route = route.replace(f"<{name}>", "x")
+            route = re.sub(rf"<(?:\w+:)?{name}>", SAMPLE_VALUES.get(kind, "x"), route)
         if isinstance(entry, URLResolver):
             paths += concrete_paths(entry.url_patterns, prefix + route)
         elif isinstance(entry, URLPattern):
@@ -38,6 +40,10 @@ PATHS = [p for p in concrete_paths() if p not in PUBLIC]
 
 def test_the_walk_finds_the_pages():
     assert {"/", "/api/v1/integration/", "/api/schema/", "/sync-health/"} <= set(PATHS)
+    assert {"/records/x/x/resync/", "/api/v1/settings/x/", "/custom-objects/1/remove/"} <= set(
+        PATHS
+    )
+    assert not [path for path in PATHS if "<" in path or ">" in path]
 
 
 @pytest.mark.django_db

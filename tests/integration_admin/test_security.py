@@ -8,8 +8,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.urls import resolve
 
 from integration_admin.roles import ADMINS, VIEWERS, user_is_admin
+from sync_engine.models import Integration, ListResyncJob
+
+from .conftest import everything_stored
+from .test_login_required import PUBLIC, concrete_paths
 
 pytestmark = pytest.mark.django_db
 
@@ -145,3 +150,91 @@ def test_a_few_wrong_passwords_then_the_right_one_logs_in(client, admin_user):
         "/login/", {"username": admin_user.username, "password": "right-Pass-123"}
     )
     assert response.status_code == 302 and "_auth_user_id" in client.session
+
+
+# --- every URL, walked: a new page or endpoint is covered as soon as it is routed ------------
+# Pages and partials that only read, whatever the method: a POST draws them (or their 404) and
+# changes nothing. Any other dashboard URL refuses a viewer's POST (403), or takes no POST
+# (405). A new URL that answers a viewer's POST otherwise fails the walk until it is either
+# admin-only or listed here as a read.
+READS = {
+    "home", "sync_health", "api_usage_partial", "error_cards_partial", "errors_export",
+    "error_panel", "record_detail", "discover", "connection", "audit_log", "imports",
+    "import_progress", "custom_objects", "custom_object", "inclusion_lists", "mapping_editor",
+    "mapping_check", "ticket_stages",
+}  # fmt: skip
+WALKED = [p for p in concrete_paths() if p not in PUBLIC and not p.startswith("/admin/")]
+DASHBOARD = [p for p in WALKED if not p.startswith("/api/")]
+API = [p for p in WALKED if p.startswith("/api/")]
+HTMX = {"HTTP_HX_REQUEST": "true"}
+JSON = "application/json"
+
+
+def _stored() -> tuple:
+    """What any change would write, the integration's own switches included."""
+    return (
+        everything_stored(),
+        list(Integration.objects.values_list("sync_enabled", "salesforce_api_allocation", "state")),
+        list(ListResyncJob.objects.values_list("pk", flat=True)),
+    )
+
+
+def test_the_walk_covers_the_tabs_pages_and_endpoints():
+    assert {
+        "/companies/", "/companies/sync/", "/deals/", "/tickets/", "/tickets/stages/",
+        "/activities/", "/custom-objects/new/", "/custom-objects/wizard/x/",
+        "/custom-objects/1/switch/", "/custom-objects/1/remove/", "/import/start/",
+        "/import/1/cancel/", "/objects/x/mappings/add/", "/x/list-resync/",
+    } <= set(DASHBOARD)  # fmt: skip
+    assert {"/api/v1/settings/x/", "/api/v1/companies/sync/", "/api/v1/imports/1/cancel/"} <= set(
+        API
+    )
+    assert {resolve(path).url_name for path in DASHBOARD} >= READS
+
+
+@pytest.mark.parametrize("path", DASHBOARD)
+def test_every_dashboard_post_is_refused_to_viewers_or_only_reads(
+    path, every_pair, viewer_client, logged_in
+):
+    before = _stored()
+    reads = resolve(path).url_name in READS
+    for client in (viewer_client, logged_in):
+        for extra in ({}, HTMX):
+            response = client.post(path, {}, **extra)
+            if reads:
+                assert response.status_code in (200, 302, 404), (path, response.status_code)
+            else:
+                assert response.status_code in (403, 405), (path, response.status_code)
+                if response.status_code == 403:
+                    assert "Only integration admins can change settings" in (
+                        response.content.decode()
+                    )
+    assert _stored() == before
+
+
+@pytest.mark.parametrize("path", API)
+def test_every_api_write_is_refused_to_viewers(path, every_pair, viewer_client):
+    before = _stored()
+    for method in ("post", "put", "patch", "delete"):
+        response = getattr(viewer_client, method)(path, {}, content_type=JSON)
+        # The schema and its docs page aren't REST endpoints: they take GET only.
+        allowed = (405,) if path in ("/api/schema/", "/api/docs/") else (403,)
+        assert response.status_code in allowed, (method, path, response.status_code)
+    assert _stored() == before
+
+
+@pytest.mark.parametrize("path", DASHBOARD + API)
+def test_every_write_needs_the_csrf_token(path, every_pair, admin_user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    before = _stored()
+    if path.startswith("/api/"):
+        for method in ("post", "put", "patch", "delete"):
+            response = getattr(client, method)(path, {}, content_type=JSON)
+            assert response.status_code == 403, (method, path, response.status_code)
+    else:
+        for extra in ({}, HTMX):
+            response = client.post(path, {}, **extra)
+            assert response.status_code == 403, (path, response.status_code)
+            assert "CSRF" in response.content.decode()
+    assert _stored() == before

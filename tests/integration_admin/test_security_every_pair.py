@@ -10,20 +10,19 @@ import re
 
 import pytest
 from django.test import Client
+from hubspot.crm.properties import PropertyCreate
 
-from sync_engine.models import (
-    AuditEvent,
-    FieldMapping,
-    ImportJob,
-    ObjectSync,
-    ResyncRequest,
-    SchemaCache,
-)
+from emulators.testing import hubspot_client
+from sync_engine.models import AuditEvent, FieldMapping, ObjectSync, SchemaCache
 from sync_engine.object_settings import PairRemoved
-from sync_engine.services import custom_object_delete, object_sync_get_or_create
+from sync_engine.services import (
+    custom_object_delete,
+    object_settings_update,
+    object_sync_get_or_create,
+)
 from sync_engine.sync.cycle import sync_cycle_run, sync_cycles_run
 
-from .conftest import form_on_page, make_custom_object, make_link
+from .conftest import everything_stored, form_on_page
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
@@ -31,43 +30,6 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 # --- who may change what ----------------------------------------------------------------------
-def _everything_stored() -> tuple:
-    """What a change on these tabs would write."""
-    return (
-        list(AuditEvent.objects.values_list("pk", flat=True)),
-        list(ObjectSync.objects.order_by("object").values_list("object", "enabled", "options")),
-        list(FieldMapping.objects.order_by("pk").values_list("pk", "rule")),
-        list(ImportJob.objects.order_by("pk").values_list("pk", "status")),
-        list(ResyncRequest.objects.values_list("pk", flat=True)),
-    )
-
-
-@pytest.fixture
-def every_pair(connected):
-    """Every pair's row, companies and deals on (so their mappings could be edited), the
-    Tickets wizard finished, a custom object, a stopped import and a company link. Nothing
-    listens at the stored addresses: a read of Salesforce or HubSpot fails at once."""
-    for connection, url in (
-        (connected.salesforce_connection, "instance_url"),
-        (connected.hubspot_connection, "base_url"),
-    ):
-        setattr(connection, url, "http://127.0.0.1:1")
-        connection.save()
-    for name in ("contacts", "companies", "deals", "tickets", "activities"):
-        object_sync_get_or_create(integration=connected, object_name=name)
-    ObjectSync.objects.filter(object__in=["companies", "deals"]).update(enabled=True)
-    tickets = ObjectSync.objects.get(object="tickets")
-    tickets.options = {**tickets.options, "setup_complete": True, "pipelines": {"master": {}}}
-    tickets.save()
-    make_custom_object(connected)
-    job = ImportJob.objects.create(
-        integration=connected, object="accounts", status=ImportJob.Status.CANCELLED
-    )
-    make_link(connected, "1", "001000000000001AAA", "Account", object="companies")
-    company_mapping = FieldMapping.objects.filter(object="companies").first()
-    return {"job": job.pk, "mapping": company_mapping.pk}
-
-
 def _changes(ids: dict) -> list[tuple[str, dict]]:
     """Every POST of these tabs, with a body an admin's would be."""
     mapping = {"hubspot_property": "name", "salesforce_field": "Name", "rule": "two_way"}
@@ -102,34 +64,34 @@ def _changes(ids: dict) -> list[tuple[str, dict]]:
 
 
 def test_viewers_and_people_without_a_role_change_nothing(every_pair, viewer_client, logged_in):
-    before = _everything_stored()
+    before = everything_stored()
     for client in (viewer_client, logged_in):
         for path, data in _changes(every_pair):
             for extra in ({}, HTMX):
                 response = client.post(path, data, **extra)
                 assert response.status_code == 403, (path, extra)
                 assert "Only integration admins can change settings" in response.content.decode()
-    assert _everything_stored() == before
+    assert everything_stored() == before
 
 
 def test_nobody_logged_out_changes_anything(every_pair, client):
-    before = _everything_stored()
+    before = everything_stored()
     for path, data in _changes(every_pair):
         response = client.post(path, data, **HTMX)
         assert response.status_code == 302 and response["Location"].startswith("/login/"), path
-    assert _everything_stored() == before
+    assert everything_stored() == before
 
 
 def test_every_change_needs_the_csrf_token(every_pair, admin_user):
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_user)
-    before = _everything_stored()
+    before = everything_stored()
     for path, data in _changes(every_pair):
         assert client.post(path, data, **HTMX).status_code == 403, path
     for name in ("companies", "deals", "tickets", "activities", "custom:1"):
         response = client.patch(f"/api/v1/settings/{name}/", {"enabled": False}, content_type=JSON)
         assert response.status_code == 403 and "CSRF" in response.json()["detail"], name
-    assert _everything_stored() == before
+    assert everything_stored() == before
 
 
 # --- the settings API, pair by pair -----------------------------------------------------------
@@ -205,7 +167,7 @@ def test_the_api_changes_a_custom_object_as_its_tab_shows_it(
 
 @pytest.mark.parametrize("name", ["contacts", "companies", "tickets", "custom:1"])
 def test_a_switch_sent_among_the_settings_says_where_it_goes(name, every_pair, admin_client):
-    before = _everything_stored()
+    before = everything_stored()
     response = admin_client.patch(
         f"/api/v1/settings/{name}/", {"settings": {"enabled": False}}, content_type=JSON
     )
@@ -215,7 +177,7 @@ def test_a_switch_sent_among_the_settings_says_where_it_goes(name, every_pair, a
             "enabled": ['not a setting: send "enabled" at the top level, beside "settings"']
         }
     }
-    assert _everything_stored() == before
+    assert everything_stored() == before
 
 
 @pytest.mark.parametrize(
@@ -234,7 +196,7 @@ def test_a_switch_sent_among_the_settings_says_where_it_goes(name, every_pair, a
 def test_an_unknown_setting_names_the_settings_the_pair_takes(
     name, takes, every_pair, admin_client
 ):
-    before = _everything_stored()
+    before = everything_stored()
     response = admin_client.patch(
         f"/api/v1/settings/{name}/",
         {"enabled": False, "settings": {"salesforce_creat": True}},
@@ -244,7 +206,7 @@ def test_an_unknown_setting_names_the_settings_the_pair_takes(
     assert response.json() == {
         "settings": {"salesforce_creat": [f"unknown setting: this pair's settings are {takes}"]}
     }
-    assert _everything_stored() == before
+    assert everything_stored() == before
 
 
 def test_activities_have_no_mappings_to_add(every_pair, admin_client):
@@ -274,7 +236,7 @@ def test_activities_have_no_mappings_to_add(every_pair, admin_client):
 
 def test_a_mapping_whose_schemas_cant_be_read_says_so(every_pair, admin_client):
     """No schema is cached yet, so adding a mapping reads them first: here that fails."""
-    before = _everything_stored()
+    before = everything_stored()
     response = admin_client.post(
         "/api/v1/mappings/",
         {"object": "companies", "hubspot_property": "name", "salesforce_field": "Name"},
@@ -286,7 +248,7 @@ def test_a_mapping_whose_schemas_cant_be_read_says_so(every_pair, admin_client):
         "Couldn't read the schemas to check this mapping (HubSpot: connection refused): "
         "nothing was added. Try again later."
     )
-    assert _everything_stored() == before
+    assert everything_stored() == before
 
 
 def test_the_schema_documents_that_answer(logged_in):
@@ -307,7 +269,7 @@ def test_a_cycle_queued_for_a_removed_custom_object_brings_no_pair_back(
     with pytest.raises(PairRemoved):
         sync_cycle_run(integration=connected, object_name="custom:1")
     assert not ObjectSync.objects.filter(integration=connected, object="custom:1").exists()
-    before = _everything_stored()
+    before = everything_stored()
     assert admin_client.get("/api/v1/settings/custom:1/").status_code == 404
     response = admin_client.patch(
         "/api/v1/settings/custom:1/", {"enabled": True}, content_type=JSON
@@ -316,7 +278,7 @@ def test_a_cycle_queued_for_a_removed_custom_object_brings_no_pair_back(
     assert response.json() == {"detail": "No custom object pair 'custom:1'."}
     for path in ("/custom-objects/1/switch/", "/custom-objects/1/edit/"):
         assert admin_client.post(path).status_code == 404, path
-    assert _everything_stored() == before
+    assert everything_stored() == before
 
 
 @pytest.mark.parametrize("method", ["get", "patch"])
@@ -395,3 +357,65 @@ def test_custom_object_changes_are_audited_in_the_wizards_words(live, emulators,
     assert "When a Salesforce record is deleted, in HubSpot : Delete the record → Do nothing" in api
     for raw in ("conflict_winner", "salesforce_delete", "enabled", "create_or_update", "mappings"):
         assert raw not in " ".join((api, switched, edited, added)), raw
+
+
+@pytest.mark.parametrize(
+    ("name", "group", "sobject"),
+    [
+        ("companies", "companyinformation", "Account"),
+        ("deals", "dealinformation", "Opportunity"),
+        ("tickets", "ticketinformation", "Case"),
+    ],
+)
+def test_mapping_changes_on_these_tabs_are_audited_with_who_made_them(
+    name, group, sobject, live, emulators, admin_client, admin_user
+):
+    """Added, its rule changed, deleted, on the tab and then through the API: one entry each,
+    naming the admin, and the audit page says so in the tab's words (the ticket wizard's
+    mappings are editable during setup)."""
+    hubspot_client(emulators, strict=False).crm.properties.core_api.create(
+        name,
+        PropertyCreate(name="audit_note", label="Audit note", type="string",
+                       field_type="text", group_name=group),
+    )  # fmt: skip
+    emulators.salesforce.app.run_action(
+        "add_field", object=sobject, field="Audit_Note", type="string", label="Audit note"
+    )
+    object_sync_get_or_create(integration=live, object_name=name)
+    if name != "tickets":
+        object_settings_update(integration=live, object_name=name, changes={}, enabled=True)
+    response = admin_client.post(
+        f"/objects/{name}/mappings/add/",
+        {"hubspot_property": "audit_note", "salesforce_field": "Audit_Note__c",
+         "rule": "two_way"},
+        **HTMX,
+    )  # fmt: skip
+    assert response.status_code == 200
+    mapping = FieldMapping.objects.get(object=name, hubspot_property="audit_note")
+    admin_client.post(f"/mappings/{mapping.pk}/rule/", {"rule": "always_use_salesforce"}, **HTMX)
+    admin_client.post(f"/mappings/{mapping.pk}/delete/", **HTMX)
+    assert not FieldMapping.objects.filter(pk=mapping.pk).exists()
+
+    events = AuditEvent.objects.filter(action__startswith="mapping.").order_by("pk")
+    assert [e.action for e in events] == ["mapping.created", "mapping.rule_changed",
+                                          "mapping.deleted"]  # fmt: skip
+    for event in events:
+        assert event.actor == admin_user and event.details["object"] == name
+        assert event.details["hubspot"] == "audit_note"
+    deleted, changed, added = _audit_rows(admin_client)[:3]
+    assert "Mapping deleted" in deleted and "Audit note" in deleted
+    assert "Sync rule changed" in changed and "Mapping added" in added
+
+    body = {"object": name, "hubspot_property": "audit_note", "salesforce_field": "Audit_Note__c",
+            "rule": "two_way"}  # fmt: skip
+    response = admin_client.post("/api/v1/mappings/", body, content_type=JSON)
+    assert response.status_code == 201, response.content
+    url = f"/api/v1/mappings/{response.json()['id']}/"
+    rule = {"rule": "prefer_salesforce_unless_blank"}
+    response = admin_client.patch(url, rule, content_type=JSON)
+    assert response.status_code == 200 and response.json()["rule"] == rule["rule"]
+    assert admin_client.delete(url).status_code == 204
+    events = AuditEvent.objects.filter(action__startswith="mapping.").order_by("pk")[3:]
+    assert [e.action for e in events] == ["mapping.created", "mapping.rule_changed",
+                                          "mapping.deleted"]  # fmt: skip
+    assert all(e.actor == admin_user and e.details["object"] == name for e in events)
