@@ -1577,18 +1577,18 @@ def mapping_delete(*, mapping: FieldMapping, actor: AbstractBaseUser | None = No
         raise SettingsError({"mapping": MAPPING_DEFAULT_KEPT})
     if mapping.rule != SyncRule.DONT_SYNC:
         _mapping_still_needed_check(mapping, key="mapping")
-    audit_event_record(
-        action="mapping.deleted",
-        integration=mapping.integration,
-        actor=actor,
-        details={
-            "object": mapping.object,
-            "hubspot": mapping.hubspot_property,
-            "salesforce": mapping.salesforce_field,
-            "rule": mapping.rule,
-        },
-    )
-    with transaction.atomic():
+    with transaction.atomic():  # the entry only with the delete it records
+        audit_event_record(
+            action="mapping.deleted",
+            integration=mapping.integration,
+            actor=actor,
+            details={
+                "object": mapping.object,
+                "hubspot": mapping.hubspot_property,
+                "salesforce": mapping.salesforce_field,
+                "rule": mapping.rule,
+            },
+        )
         mapping.delete()
         _snapshots_forget(
             integration=mapping.integration,
