@@ -797,13 +797,16 @@ class _Runner:
         self.run_started = timezone.now()
         self._earlier_emails: dict[str, str] | None = None
         self.resumed = False  # set by run()
+        # Its first batch is the one a stopped run had in flight (its writes may have landed
+        # without their links): set by run(), cleared after that batch.
+        self.in_flight = False
 
     # --- the lifecycle ------------------------------------------------------------------------
     def run(self) -> None:
         job = self.job
         # An earlier run of this job stopped (crash, failure, cancel) with a batch perhaps in
         # flight: its writes may have landed without being committed here.
-        self.resumed = job.started_at is not None
+        self.resumed = self.in_flight = job.started_at is not None
         if job.started_at is None:
             job.started_at = timezone.now()
             job.save(update_fields=["started_at"])
@@ -1167,6 +1170,7 @@ class _Runner:
             outcomes = self.pair_outcomes(handle, handed, sobject)
             created, updated, failed, left_out, left = outcomes
             skipped.update(left)
+        self.in_flight = False
         reasons = Counter(job.skipped_reasons or {})
         reasons.update(skipped)
         job.processed += len(records)
@@ -1241,13 +1245,33 @@ class _Runner:
         # The pairs count HubSpot creates, not which records made them: creates of records
         # that then failed (say, a deal waiting for its account) are taken off.
         made = max(0, delta["created_in_hubspot"] - len((new | rehomed) & failed))
-        created = min(len((new | rehomed) - failed), made)
+        linked_now = (new | rehomed) - failed
+        if self.in_flight and len(linked_now) > made:
+            # The batch a stopped run had in flight: what it created in HubSpot, its links not
+            # stored, the pair has just found and linked. Those were made by this import.
+            made = max(made, self.made_during_import({after[i][0] for i in linked_now}))
+        created = min(len(linked_now), made)
         updated = len(new - failed) + len(moved - failed) - created
         left_out = len({i for i, _ in errors} - failed)
         return created, updated, len(failed), left_out, skip_reasons(delta, skipped)
 
     def pair_counts(self) -> Counter:
         return self.counts
+
+    def made_during_import(self, hubspot_ids: set[str]) -> int:
+        """How many of these HubSpot records were created since the import started (one
+        batch read per 100)."""
+        from .sync.pair import hubspot_batch_read
+
+        if self.sync.object_name == "activities":
+            return 0  # its own recovery finds the engagements a stopped run made
+        found = hubspot_batch_read(
+            self.sync.ctx.hubspot,
+            object_type=self.sync.hubspot_object_type,
+            ids=sorted(hubspot_ids),
+            properties=[],
+        )
+        return sum(1 for o in found.results if o.created_at and o.created_at >= self.job.created_at)
 
     def retire_deleted_in_hubspot(self, sobject: str, records: list[dict]) -> None:
         """An import brings every record over, also one deleted in HubSpot since it was
