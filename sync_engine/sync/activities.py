@@ -145,6 +145,8 @@ INTENT_STREAM = "activities:pending-creates"
 ENTRANTS_STREAM = "activities:list-entrants"
 # In the pending-create marker: some of its creates were made by retries (see ActivitySync.run).
 RETRIED_MARK = "retried"
+# On the link of a two-way task whose copy found its origin deleted (see ``retire_gone``).
+ORIGIN_GONE = "__origin_gone"
 SENT_MARK = "sent"  # in the marker: the Tasks being created, as (WhoId, Subject, ActivityDate)
 # A write to these found its record deleted (in the recycle bin, or never there).
 DELETED_IN_SALESFORCE = ("ENTITY_IS_DELETED", "NOT_FOUND")
@@ -565,8 +567,8 @@ class ActivitySync(PairSync):
                 integration=self.ctx.integration, object=OBJECT, hubspot_id__in=keys
             ):
                 origin = link.snapshot.get("__origin")
-                if link.snapshot.get("__origin_gone"):
-                    continue  # a copy whose HubSpot task was deleted: it syncs no more
+                if link.snapshot.get(ORIGIN_GONE):
+                    continue  # a copy whose origin was deleted: it syncs no more
                 engagement_id = link.hubspot_id.split(":", 1)[1]
                 if (origin == "hubspot" and self.on(f"hubspot_{kind.name}")) or self.copy_link(
                     kind, link, "salesforce"
@@ -784,8 +786,14 @@ class ActivitySync(PairSync):
         settled: list[Item] = []
         back: list[Item] = []
         linked: list[Item] = []
+        revived: list[RecordLink] = []
         for obj in candidates:
             link = links.get(hubspot_key(kind.name, obj.id))
+            if link is not None and link.snapshot.get(ORIGIN_GONE):
+                if link.snapshot.get("__origin") != "hubspot":
+                    self.skipped("own", f"hubspot:{link.hubspot_id}")  # a copy, see retire_gone
+                    continue
+                revived.append(link)  # the HubSpot task restored: its copy is its copy again
             if link is not None and self.copy_link(kind, link, "salesforce"):
                 item = self.copy_edit_to_salesforce(kind, obj, link)
                 if self.outside_list([link.snapshot.get("__contact")]):
@@ -806,6 +814,7 @@ class ActivitySync(PairSync):
                 self.skipped("own", self.error_key(item))
             else:
                 linked.append(item)
+        self.origins_back(revived)
         self.moved_for(linked)
         for item in linked:
             unknown = self.unknown_keys(
@@ -826,6 +835,7 @@ class ActivitySync(PairSync):
         new = self.who_for(new + copy_again)
         self.create_tasks(new)
         self.commit_items([*updates, *back, *new, *settled], "hubspot", cursor, handled)
+        self.copies_read_again(kind, revived, "Task")
 
     @staticmethod
     def unknown_keys(item: Item, last: datetime | None, *, moved: bool, blank: Any) -> set[str]:
@@ -1065,11 +1075,13 @@ class ActivitySync(PairSync):
         if not gone:
             return []
         links = [i.link for i in gone]
-        # A Task copy whose HubSpot task was deleted keeps its link, marked: without
-        # HubSpot_Id__c nothing else tells it from a Task someone logged (see ``ours``).
-        kept = [i.link for i in gone if "back" in i.extra and i.salesforce_id]
+        # A copy whose origin was deleted keeps its link, marked (``ORIGIN_GONE``): without
+        # HubSpot_Id__c nothing else tells a Task copy from a Task someone logged (see
+        # ``ours``), and an origin restored (from the recycle bin, or in HubSpot) finds its
+        # copy through it instead of being copied a second time (``origins_back``).
+        kept = [i.link for i in gone if "back" in i.extra]
         for link in kept:
-            link.snapshot = {**link.snapshot, "__origin_gone": True}
+            link.snapshot = {**link.snapshot, ORIGIN_GONE: True}
         RecordLink.objects.bulk_update(kept, ["snapshot"])
         RecordLink.objects.filter(pk__in=[link.pk for link in links if link not in kept]).delete()
         services.sync_errors_resolve(
@@ -1376,6 +1388,7 @@ class ActivitySync(PairSync):
         back: list[Item] = []
         turned_off: list[str] = []
         linked: list[Item] = []
+        revived: list[RecordLink] = []
         for record in fresh:
             key = f"salesforce:{record['Id']}"
             if record.get("IsRecurrence"):
@@ -1404,9 +1417,11 @@ class ActivitySync(PairSync):
             if link is None and sobject == "Task" and self.ours(record):  # (no Event is ours)
                 self.skipped("own", key)
                 continue
-            if link is not None and link.snapshot.get("__origin_gone"):
-                self.skipped("own", key)  # a copy whose HubSpot task was deleted
-                continue
+            if link is not None and link.snapshot.get(ORIGIN_GONE):
+                if link.snapshot.get("__origin") != "salesforce":
+                    self.skipped("own", key)  # a copy whose HubSpot task was deleted
+                    continue
+                revived.append(link)  # the Task restored: its copy is its copy again
             if link is not None and sobject == "Task" and self.copy_link(kind, link, "hubspot"):
                 item = self.copy_edit_to_hubspot(kind, record, link, stamp)
                 if self.outside_list([contacts_of.get(link.snapshot.get("WhoId") or "")]):
@@ -1427,6 +1442,7 @@ class ActivitySync(PairSync):
                 new.append(item)
             else:
                 linked.append(item)
+        self.origins_back(revived)
         self.moved_in_salesforce(linked)
         for item in linked:
             unknown = self.unknown_keys(
@@ -1452,6 +1468,7 @@ class ActivitySync(PairSync):
         new = self.contact_for(new + copy_again)
         self.create_engagements(new)
         self.commit_items([*updates, *back, *new, *settled], "salesforce", cursor, handled)
+        self.copies_read_again(KINDS["tasks"], revived, "")
 
     def in_step(self, item: Item, partner_id: str, settled: list[Item], *, force: bool) -> None:
         """An activity already in step with its copy (``partner_id``): counted unchanged; a
@@ -1460,6 +1477,40 @@ class ActivitySync(PairSync):
         if force:
             item.created_id = partner_id
             settled.append(item)
+
+    @staticmethod
+    def origins_back(links: list[RecordLink]) -> None:
+        """Two-way tasks whose origin was deleted, read again: restored (from Salesforce's
+        recycle bin, or in HubSpot, both of which keep the id). Their links lose the mark
+        (``retire_gone``) and sync again, at once (so a crash before the batch's commit
+        reads them as linked), instead of the origin being copied a second time or its copy
+        skipped for good."""
+        if not links:
+            return
+        for link in links:
+            link.snapshot = {k: v for k, v in link.snapshot.items() if k != ORIGIN_GONE}
+        RecordLink.objects.bulk_update(links, ["snapshot"])
+
+    def copies_read_again(self, kind: Kind, links: list[RecordLink], sobject: str) -> None:
+        """The copies of restored origins (``origins_back``), read again once the origins'
+        own edits are committed: what was edited on a copy while its origin was deleted
+        stayed there, and goes back to the origin now (one read per 100 engagements, or per
+        composite call of Tasks). ``sobject``: the copies' (Tasks), or "" for engagements."""
+        origin = "hubspot" if sobject else "salesforce"
+        links = [link for link in links if self.copy_link(kind, link, origin)]
+        if not links:
+            return
+        if sobject:
+            records = self.salesforce_reread(sobject, sorted(link.salesforce_id for link in links))
+            self.counts["read_salesforce"] += len(records)
+            if records:
+                self.handle_salesforce(sobject, records, None)
+            return
+        ids = {link.hubspot_id.split(":", 1)[1] for link in links}
+        objects = self.read_engagements(kind, ids)
+        self.counts["read_hubspot"] += len(objects)
+        if objects:
+            self.handle_hubspot(kind, objects, None)
 
     def task_people(self, links) -> dict[str, str]:
         """With an inclusion list: the HubSpot contact of the lead or contact each Task copy

@@ -1,0 +1,163 @@
+"""Activities deleted and restored (Salesforce's recycle bin, HubSpot's restore), moved to
+another person, and edited again while a write waits for its retry: one copy each, and the
+newest values."""
+
+from __future__ import annotations
+
+from hubspot.crm.objects import SimplePublicObjectInput as EngagementUpdate
+
+from emulators.testing import advance_clocks
+from sync_engine.models import SyncError
+
+from . import test_activities
+from .test_activities import (
+    BOTH_WAYS,
+    assert_idle,
+    copied_task,
+    engagement,
+    engagement_get,
+    engagements,
+    tasks_of,
+)
+
+# The fixtures of the activities scenarios.
+activities = test_activities.activities
+linked_person = test_activities.linked_person
+
+
+def open_errors():
+    return list(
+        SyncError.objects.filter(resolved_at__isnull=True).values_list(
+            "object", "record_key", "error_type", "message"
+        )
+    )
+
+
+def test_a_task_deleted_and_restored_keeps_its_one_engagement(
+    activities, linked_person, hs_person, sf_person, emulators
+):
+    lead, contact = linked_person
+    activities.settings(salesforce_tasks=True)
+    origin, copy = copied_task(activities, sf_person, lead, Subject="Call back")
+    advance_clocks(emulators, 60)
+    sf_person.Task.delete(origin)
+    activities()
+    advance_clocks(emulators, 60)
+    emulators.salesforce.app.run_action("undelete", id=origin)
+    activities()
+    assert [e.id for e in engagements(hs_person, "tasks")] == [copy]
+    sf_person.Task.update(origin, {"Subject": "Call back, restored"})
+    activities()
+    assert [e.id for e in engagements(hs_person, "tasks")] == [copy]
+    assert engagement_get(hs_person, "tasks", copy, "hs_task_subject")["hs_task_subject"] == (
+        "Call back, restored"
+    )
+    assert not open_errors(), open_errors()
+    assert_idle(activities)
+
+
+def test_a_two_way_task_restored_after_its_copy_was_edited_syncs_with_that_copy_again(
+    activities, linked_person, hs_person, sf_person, emulators
+):
+    """The origin deleted, its copy edited (the edit stays on the copy: nothing to send it
+    to), then the origin restored from the recycle bin: it syncs with its copy again, which
+    gives it the edit made meanwhile. Never a second HubSpot task."""
+    lead, contact = linked_person
+    activities.settings(**BOTH_WAYS)
+    origin, copy = copied_task(activities, sf_person, lead, Subject="Call back")
+    advance_clocks(emulators, 60)
+    sf_person.Task.delete(origin)
+    hs_person.crm.objects.basic_api.update(
+        "tasks", copy, EngagementUpdate(properties={"hs_task_status": "COMPLETED"})
+    )
+    activities()
+    assert not open_errors(), open_errors()
+    advance_clocks(emulators, 60)
+    emulators.salesforce.app.run_action("undelete", id=origin)
+    activities()
+    activities()
+    assert [e.id for e in engagements(hs_person, "tasks")] == [copy]
+    [task] = tasks_of(sf_person, lead)
+    assert (task["Id"], task["Status"]) == (origin, "Completed")
+    assert not open_errors(), open_errors()
+    assert_idle(activities)
+
+    advance_clocks(emulators, 60)
+    sf_person.Task.update(origin, {"Subject": "Call back, restored"})
+    activities()
+    assert engagement_get(hs_person, "tasks", copy, "hs_task_subject")["hs_task_subject"] == (
+        "Call back, restored"
+    )
+    hs_person.crm.objects.basic_api.update(
+        "tasks", copy, EngagementUpdate(properties={"hs_task_body": "Edited on the copy"})
+    )
+    activities()
+    assert sf_person.Task.get(origin)["Description"] == "Edited on the copy"
+    assert [e.id for e in engagements(hs_person, "tasks")] == [copy]
+    assert_idle(activities)
+
+
+def test_a_hubspot_task_restored_after_its_copy_was_edited_syncs_with_that_copy_again(
+    activities, linked_person, hs_person, sf_person, emulators
+):
+    """The HubSpot origin deleted, its Task copy edited (the edit stays on the copy), then the
+    origin restored in HubSpot, unedited: the copy is its copy again, and the edits made to it
+    reach the origin: the one made meanwhile and the ones made since."""
+    lead, contact = linked_person
+    activities.settings(**BOTH_WAYS)
+    task = engagement(hs_person, "tasks", contact, hs_task_subject="Send quote",
+                      hs_task_status="NOT_STARTED")  # fmt: skip
+    assert activities().counts["created_in_salesforce"] == 1
+    copy = activities.link(hubspot_id=f"tasks:{task}").salesforce_id
+    advance_clocks(emulators, 60)
+    hs_person.crm.objects.basic_api.archive("tasks", task)
+    sf_person.Task.update(copy, {"Status": "Completed"})
+    activities()
+    assert not open_errors(), open_errors()
+    advance_clocks(emulators, 60)
+    emulators.hubspot.app.run_action("restore", object_type="tasks", id=task)
+    activities()
+    activities()
+    assert [t["Id"] for t in tasks_of(sf_person, lead)] == [copy]
+    assert [e.id for e in engagements(hs_person, "tasks")] == [task]
+    assert engagement_get(hs_person, "tasks", task, "hs_task_status")["hs_task_status"] == (
+        "COMPLETED"
+    )
+    assert_idle(activities)
+
+    advance_clocks(emulators, 60)
+    sf_person.Task.update(copy, {"Description": "Edited on the copy since"})
+    activities()
+    assert engagement_get(hs_person, "tasks", task, "hs_task_body")["hs_task_body"] == (
+        "Edited on the copy since"
+    )
+    hs_person.crm.objects.basic_api.update(
+        "tasks", task, EngagementUpdate(properties={"hs_task_subject": "Send the quote"})
+    )
+    activities()
+    assert sf_person.Task.get(copy)["Subject"] == "Task: Send the quote"
+    assert [t["Id"] for t in tasks_of(sf_person, lead)] == [copy]
+    assert not open_errors(), open_errors()
+    assert_idle(activities)
+
+
+def test_a_restored_hubspot_call_keeps_its_one_task(
+    activities, linked_person, hs_person, sf_person, emulators
+):
+    lead, contact = linked_person
+    activities.settings(hubspot_calls=True)
+    call = engagement(hs_person, "calls", contact, hs_call_title="Intro", hs_call_body="hi")
+    activities()
+    copy = activities.link(hubspot_id=f"calls:{call}").salesforce_id
+    hs_person.crm.objects.basic_api.archive("calls", call)
+    activities()
+    advance_clocks(emulators, 60)
+    emulators.hubspot.app.run_action("restore", object_type="calls", id=call)
+    hs_person.crm.objects.basic_api.update(
+        "calls", call, EngagementUpdate(properties={"hs_call_title": "Intro, restored"})
+    )
+    activities()
+    [task] = tasks_of(sf_person, lead)
+    assert task["Id"] == copy and task["Subject"] == "Call: Intro, restored"
+    assert not open_errors(), open_errors()
+    assert_idle(activities)
