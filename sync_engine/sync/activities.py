@@ -147,6 +147,11 @@ ENTRANTS_STREAM = "activities:list-entrants"
 RETRIED_MARK = "retried"
 # On the link of a two-way task whose copy found its origin deleted (see ``retire_gone``).
 ORIGIN_GONE = "__origin_gone"
+# On the link of an activity whose copy is being moved, noted before the write (``note_sent``)
+# and gone with the commit: a cycle that died in between left the copy on the noted person
+# (or record) or where it was, and the next one takes it off whichever it isn't meant on.
+WHO_SENT = "__who_sent"  # a Task's WhoId (HubSpot activities)
+MOVE_SENT = "__move_sent"  # an engagement's {"contact": id, "related": "pair:id"}
 SENT_MARK = "sent"  # in the marker: the Tasks being created, as (WhoId, Subject, ActivityDate)
 # A write to these found its record deleted (in the recycle bin, or never there).
 DELETED_IN_SALESFORCE = ("ENTITY_IS_DELETED", "NOT_FOUND")
@@ -966,8 +971,12 @@ class ActivitySync(PairSync):
                 item.extra["outside"] = True
                 continue
             on = item.link.snapshot.get("WhoId")
-            if linked and on not in {person.salesforce_id for person in linked}:
-                item.extra["who"] = inside[0].salesforce_id
+            sent = item.link.snapshot.get(WHO_SENT)  # a move cut short: the Task is on either
+            persons = {person.salesforce_id for person in linked}
+            if linked and on not in persons:
+                item.extra["who"] = sent if sent in persons else inside[0].salesforce_id
+            elif linked and sent is not None and sent != on:
+                item.extra["who"] = on  # back where it is meant, wherever the Task is
 
     def owner_of(self, person: RecordLink) -> str:
         """The owner a Task on this lead or contact gets (spec §13: the record's owner): its
@@ -991,9 +1000,11 @@ class ActivitySync(PairSync):
         return out
 
     def update_tasks(self, items: list[Item]) -> None:
-        """Activities edited in HubSpot: their Task copies follow (collections of 200)."""
+        """Activities edited in HubSpot: their Task copies follow (collections of 200). A
+        Task about to move to another person has it noted first (``WHO_SENT``)."""
         if not items:
             return
+        self.note_sent([(i.link, i.extra["who"]) for i in items if "who" in i.extra], WHO_SENT)
         records = [
             {
                 "Id": i.link.salesforce_id,
@@ -1541,18 +1552,25 @@ class ActivitySync(PairSync):
         )
         for item in items:
             moves = []
+            # A move a cycle that died left uncommitted: the engagement may be on either.
+            sent = item.link.snapshot.get(MOVE_SENT) or {}
             now_on = contacts.get(item.source.get("WhoId") or "")
             was_on = item.link.snapshot.get("__contact") or ""
             if now_on:
                 item.target = now_on
-                if now_on != was_on:
-                    moves.append((("contacts", was_on), ("contacts", now_on, item.kind.to_contact)))
+                off = [c for c in dict.fromkeys((was_on, sent.get("contact") or "")) if c]
+                off = [("contacts", c) for c in off if c != now_on]
+                if now_on != was_on or off:
+                    moves.append((off, ("contacts", now_on, item.kind.to_contact)))
             if "related" in item.extra:
                 pair_name, now_related = item.extra["related"]
                 was = (item.link.snapshot.get("__related") or "").partition(":")[::2]
-                if was != (pair_name, now_related):
+                noted = (sent.get("related") or "").partition(":")[::2]
+                off = [r for r in dict.fromkeys((was, noted)) if r[1]]
+                off = [r for r in off if r != (pair_name, now_related)]
+                if was != (pair_name, now_related) or off:
                     type_id = RELATED_TYPES[pair_name][item.kind.name]
-                    moves.append((was, (pair_name, now_related, type_id)))
+                    moves.append((off, (pair_name, now_related, type_id)))
             if moves:
                 item.extra["moves"] = moves
 
@@ -1564,16 +1582,27 @@ class ActivitySync(PairSync):
         moving = {i.link.hubspot_id: i for i in items if "moves" in i.extra and not i.failed}
         onto: dict[tuple[str, str], list[dict]] = defaultdict(list)
         off: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        notes = []
         for item in moving.values():
             engagement = item.link.hubspot_id.split(":", 1)[1]
-            for (from_type, from_id), (to_type, to_id, type_id) in item.extra["moves"]:
+            note = {}
+            for froms, (to_type, to_id, type_id) in item.extra["moves"]:
                 onto[(item.kind.name, to_type)].append(
                     association_input(engagement, to_id, type_id)
                 )
-                if from_id:
+                for from_type, from_id in froms:
                     off[(item.kind.name, from_type)].append(
                         dissociation_input(engagement, [from_id])
                     )
+                if to_type == "contacts":
+                    note["contact"] = to_id
+                else:
+                    note["related"] = f"{to_type}:{to_id}"
+            notes.append((item.link, {**(item.link.snapshot.get(MOVE_SENT) or {}), **note}))
+        # Before the writes: a cycle that dies after them and before the commit leaves the
+        # next one to take the engagement off the person or record it was moved onto, should
+        # it be meant elsewhere by then (``moved_in_salesforce``).
+        self.note_sent(notes, MOVE_SENT)
         refused: dict[str, dict[str, Any]] = defaultdict(dict)  # kind -> engagement -> error
         for (kind_name, to_type), inputs in onto.items():
             for entry, error in self.hubspot_associate(kind_name, to_type, inputs):

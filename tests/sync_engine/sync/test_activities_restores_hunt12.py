@@ -161,3 +161,130 @@ def test_a_restored_hubspot_call_keeps_its_one_task(
     assert task["Id"] == copy and task["Subject"] == "Call: Intro, restored"
     assert not open_errors(), open_errors()
     assert_idle(activities)
+
+
+# --- moves --------------------------------------------------------------------------------
+def two_people(activities, sf_person, linked_person) -> tuple[str, str, str, str]:
+    """Ada (synced by ``linked_person``) and Grace, both synced: (lead, contact) of each."""
+    from sync_engine.models import RecordLink
+
+    from .helpers import new_lead
+
+    lead, contact = linked_person
+    other_lead = new_lead(sf_person, FirstName="Grace", LastName="Hopper",
+                          Email="grace@example.com")  # fmt: skip
+    activities("contacts")
+    other = RecordLink.objects.get(object="contacts", salesforce_id=other_lead).hubspot_id
+    return lead, contact, other_lead, other
+
+
+def test_a_task_moved_back_after_a_crash_cut_its_move_short_is_on_its_person(
+    activities, linked_person, hs_person, sf_person, emulators, monkeypatch
+):
+    """The worker dies after a Task's engagement moved to Grace, before the move's commit;
+    the rep then puts the Task back on Ada: its engagement ends on Ada, not on Grace."""
+    import pytest
+
+    from sync_engine.sync.activities import ActivitySync
+
+    from .helpers import Crash
+    from .test_activities import engagement_contacts
+
+    lead, contact, other_lead, other = two_people(activities, sf_person, linked_person)
+    activities.settings(salesforce_tasks=True)
+    origin, copy = copied_task(activities, sf_person, lead, Subject="Wrong person")
+    advance_clocks(emulators, 60)
+    sf_person.Task.update(origin, {"WhoId": other_lead})
+    original = ActivitySync.commit_items
+
+    def crash(self, items, origin_side, cursor, handled):
+        if any("moves" in i.extra for i in items):
+            raise Crash("worker died before the move's commit")
+        return original(self, items, origin_side, cursor, handled)
+
+    monkeypatch.setattr(ActivitySync, "commit_items", crash)
+    with pytest.raises(Crash):
+        activities()
+    monkeypatch.setattr(ActivitySync, "commit_items", original)
+    assert engagement_contacts(hs_person, "tasks", copy) == [other]  # the move landed
+    advance_clocks(emulators, 60)
+    sf_person.Task.update(origin, {"WhoId": lead})
+    activities()
+    assert engagement_contacts(hs_person, "tasks", copy) == [contact]
+    assert [e.id for e in engagements(hs_person, "tasks")] == [copy]
+    assert not open_errors(), open_errors()
+    assert_idle(activities)
+
+
+def test_a_call_moved_back_after_a_crash_cut_its_tasks_move_short_is_on_its_person(
+    activities, linked_person, hs_person, sf_person, emulators, monkeypatch
+):
+    """The worker dies after a call's Task moved to Grace's lead, before the move's commit;
+    the marketer then puts the call back on Ada and edits it: its Task ends on Ada."""
+    import pytest
+
+    from sync_engine.sync.activities import ActivitySync
+
+    from .helpers import Crash
+
+    lead, contact, other_lead, other = two_people(activities, sf_person, linked_person)
+    activities.settings(hubspot_calls=True)
+    call = engagement(hs_person, "calls", contact, hs_call_title="Intro call")
+    assert activities().counts["created_in_salesforce"] == 1
+    associations = hs_person.crm.associations.v4.basic_api
+    associations.archive("calls", call, "contacts", contact)
+    associations.create_default("calls", call, "contacts", other)
+    hs_person.crm.objects.basic_api.update(
+        "calls", call, EngagementUpdate(properties={"hs_call_body": "Spoke to Grace"})
+    )
+    original = ActivitySync.commit_items
+
+    def crash(self, items, origin_side, cursor, handled):
+        if any("who" in i.extra for i in items):
+            raise Crash("worker died before the move's commit")
+        return original(self, items, origin_side, cursor, handled)
+
+    monkeypatch.setattr(ActivitySync, "commit_items", crash)
+    with pytest.raises(Crash):
+        activities()
+    monkeypatch.setattr(ActivitySync, "commit_items", original)
+    assert [t["Id"] for t in tasks_of(sf_person, other_lead)]  # the move landed
+    associations.archive("calls", call, "contacts", other)
+    associations.create_default("calls", call, "contacts", contact)
+    hs_person.crm.objects.basic_api.update(
+        "calls", call, EngagementUpdate(properties={"hs_call_body": "It was Ada after all"})
+    )
+    activities()
+    assert tasks_of(sf_person, other_lead) == []
+    [task] = tasks_of(sf_person, lead)
+    assert task["Description"] == "It was Ada after all"
+    assert not open_errors(), open_errors()
+    assert_idle(activities)
+
+
+def test_a_task_moved_back_after_its_refused_move_is_on_its_person_without_errors(
+    activities, linked_person, hs_person, sf_person, emulators
+):
+    """HubSpot refuses the engagement's move to Grace (an association limit); the rep puts the
+    Task back on Ada before the retry: nothing is left to move, and the error ends."""
+    from .helpers import refuse_associations
+    from .test_activities import engagement_contacts
+
+    lead, contact, other_lead, other = two_people(activities, sf_person, linked_person)
+    activities.settings(salesforce_tasks=True)
+    origin, copy = copied_task(activities, sf_person, lead, Subject="Wrong person")
+    advance_clocks(emulators, 60)
+    refuse_associations(emulators, "tasks", "contacts", times=1)  # one input: no split
+    sf_person.Task.update(origin, {"WhoId": other_lead})
+    activities()
+    assert [e[2] for e in open_errors()] != [], open_errors()
+    assert engagement_contacts(hs_person, "tasks", copy) == [contact]
+    advance_clocks(emulators, 60)
+    sf_person.Task.update(origin, {"WhoId": lead, "Subject": "Right person"})
+    activities()
+    assert engagement_contacts(hs_person, "tasks", copy) == [contact]
+    assert engagement_get(hs_person, "tasks", copy, "hs_task_subject")["hs_task_subject"] == (
+        "Right person"
+    )
+    assert not open_errors(), open_errors()
+    assert_idle(activities)

@@ -1,0 +1,93 @@
+"""A create whose answer was lost (orgs without an external id to upsert by), and the record
+edited before the next cycle: the create that landed is still found, never made twice."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulators.testing import advance_clocks
+from sync_engine.models import SchemaCache
+
+from .helpers import hs_create
+from .test_companies import hs_company, hs_company_ids
+from .test_deals import hs_deal, hs_deal_ids, hs_deal_update, hs_stage
+
+
+def without_external_id(integration, sobject: str) -> None:
+    cache = SchemaCache.objects.get(integration=integration, system="salesforce", object=sobject)
+    cache.data = [f for f in cache.data if f["name"] != "HubSpot_Id__c"]
+    cache.save()
+
+
+# A landed create renamed in Salesforce before the next cycle isn't found: lost creates are
+# matched by the name they were created with (docs/sync-engine.md, *Lost creates*), so both
+# sides get a second record. Reported, not changed: the name is the documented match.
+RENAMED_IN_SALESFORCE = pytest.param(
+    "salesforce",
+    marks=pytest.mark.xfail(strict=True, reason="lost creates are found by the name sent"),
+)
+
+
+def lose_the_next_create_answer(emulators) -> None:
+    emulators.salesforce.app.faults.add(
+        path="/composite/sobjects$", method="POST", apply_then_fail=True, drop=True, times=1
+    )
+
+
+@pytest.mark.parametrize("edited_in", ["hubspot", RENAMED_IN_SALESFORCE])
+def test_a_lost_account_create_edited_before_the_next_cycle_is_found(
+    companies, integration, sf_person, hs_person, emulators, edited_in
+):
+    from hubspot.crm.companies import SimplePublicObjectInput as CompanyInput
+
+    company = hs_company(hs_person, name="Lost Account")
+    contact = hs_create(hs_person, email="n@lost.example", firstname="N", lastname="E")
+    companies.settings(hubspot_creates=False)
+    companies.both()
+    without_external_id(integration, "Account")
+    companies.settings(hubspot_creates=True)
+    companies.hs_action("associate", from_type="contacts", from_id=contact, to_type="companies",
+                        to_id=company)  # fmt: skip
+    lose_the_next_create_answer(emulators)
+    with pytest.raises(AssertionError):
+        companies()  # the account landed, the answer was lost
+    advance_clocks(emulators, 5)
+    if edited_in == "hubspot":
+        hs_person.crm.companies.basic_api.update(
+            company, CompanyInput(properties={"name": "Lost Account, renamed"})
+        )
+    else:
+        [row] = sf_person.query("SELECT Id FROM Account")["records"]
+        sf_person.Account.update(row["Id"], {"Name": "Lost Account (rep)"})
+    companies.both()
+    companies.both()
+    assert sf_person.query("SELECT Id FROM Account")["totalSize"] == 1
+    assert hs_company_ids(hs_person) == [str(company)]
+    assert companies.link(hubspot_id=str(company))
+
+
+@pytest.mark.parametrize("edited_in", ["hubspot", RENAMED_IN_SALESFORCE])
+def test_a_lost_opportunity_create_edited_before_the_next_cycle_is_found(
+    deals, integration, sf_person, hs_person, emulators, edited_in
+):
+    deals()
+    without_external_id(integration, "Opportunity")
+    pipeline_id, stage = hs_stage(hs_person, "Prospecting")
+    deal = hs_deal(
+        hs_person, dealname="Lost Opportunity", closedate="2026-03-01", pipeline=pipeline_id,
+        dealstage=stage.id,
+    )  # fmt: skip
+    lose_the_next_create_answer(emulators)
+    with pytest.raises(AssertionError):
+        deals()
+    advance_clocks(emulators, 5)
+    if edited_in == "hubspot":
+        hs_deal_update(hs_person, deal, dealname="Lost Opportunity, renamed")
+    else:
+        [row] = sf_person.query("SELECT Id FROM Opportunity")["records"]
+        sf_person.Opportunity.update(row["Id"], {"Name": "Lost Opportunity (rep)"})
+    deals()
+    deals()
+    assert sf_person.query("SELECT Id FROM Opportunity")["totalSize"] == 1
+    assert hs_deal_ids(hs_person) == [str(deal)]
+    assert deals.link(hubspot_id=str(deal))
