@@ -313,3 +313,134 @@ def test_a_project_restored_in_hubspot_gets_its_salesforce_edit(
     assert projects.link(salesforce_id=project).hubspot_id == record
     assert projects.get(record)["budget"] == "9"
     assert not open_errors(), open_errors()
+
+
+# --- edited while the partner was in the recycle bin --------------------------------------
+# Reported, not changed: the Salesforce delete (*Do nothing*) drops the link and its snapshot,
+# so the restored record is a new one to the pair. Its create (an upsert by the HubSpot key)
+# finds the kept HubSpot record and writes every Salesforce value over it: a HubSpot edit made
+# meanwhile is lost on both sides (undelete moves LastModifiedDate, so no "latest edit wins"
+# could tell either). A custom object's kept record, once edited, makes a new Salesforce
+# record (documented, *Custom objects*, Deletes): restored, the old one gets a second HubSpot
+# record.
+LOST_ON_RESTORE = pytest.mark.xfail(
+    strict=True, reason="a restored record relinks as a create: its values overwrite"
+)
+
+
+def two_way(object_name: str, *props: str) -> None:
+    from sync_engine.models import FieldMapping
+
+    FieldMapping.objects.filter(object=object_name, hubspot_property__in=props).update(
+        rule="two_way"
+    )
+
+
+@LOST_ON_RESTORE
+def test_a_company_edit_made_while_its_account_was_deleted_survives_the_restore(
+    companies, sf_person, hs_person, emulators
+):
+    from hubspot.crm.companies import SimplePublicObjectInput as CompanyInput
+
+    two_way("companies", "name", "description")
+    account = sf_person.Account.create({"Name": "Kept", "Description": "Old"})["id"]
+    companies.both()
+    company = companies.link(salesforce_id=account).hubspot_id
+    companies.both()
+    advance_clocks(emulators, 60)
+    sf_person.Account.delete(account)
+    companies.both()
+    advance_clocks(emulators, 60)
+    hs_person.crm.companies.basic_api.update(
+        company, CompanyInput(properties={"description": "Edited in HubSpot meanwhile"})
+    )
+    companies.both()
+    advance_clocks(emulators, 60)
+    companies.sf_action("undelete", id=account)
+    companies.both()
+    companies.both()
+    assert companies.link(salesforce_id=account).hubspot_id == company
+    assert hs_company_get(hs_person, company, "description")["description"] == (
+        "Edited in HubSpot meanwhile"
+    )
+    assert sf_person.Account.get(account)["Description"] == "Edited in HubSpot meanwhile"
+
+
+@LOST_ON_RESTORE
+def test_a_deal_edit_made_while_its_opportunity_was_deleted_survives_the_restore(
+    deals, sf_person, hs_person, emulators
+):
+    two_way("deals", "dealname", "description")
+    deals.settings(salesforce_delete="nothing")
+    opportunity = new_opportunity(sf_person, Name="Kept", Description="Old")
+    deals()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    deals()
+    advance_clocks(emulators, 60)
+    sf_person.Opportunity.delete(opportunity)
+    deals()
+    advance_clocks(emulators, 60)
+    hs_deal_update(hs_person, deal, description="Edited in HubSpot meanwhile")
+    deals()
+    advance_clocks(emulators, 60)
+    deals.sf_action("undelete", id=opportunity)
+    deals()
+    deals()
+    assert deals.link(salesforce_id=opportunity).hubspot_id == deal
+    assert hs_deal_get(hs_person, deal, "description")["description"] == (
+        "Edited in HubSpot meanwhile"
+    )
+    assert sf_person.Opportunity.get(opportunity)["Description"] == "Edited in HubSpot meanwhile"
+
+
+@LOST_ON_RESTORE
+def test_a_ticket_edit_made_while_its_case_was_deleted_survives_the_restore(
+    tickets, sf_person, hs_person, emulators
+):
+    from hubspot.crm.tickets import SimplePublicObjectInput as TicketInput
+
+    two_way("tickets", "subject", "content")
+    case = sf_person.Case.create({"Subject": "Kept", "Description": "Old", "Status": "New"})["id"]
+    tickets()
+    ticket_id = tickets.link(salesforce_id=case).hubspot_id
+    tickets()
+    advance_clocks(emulators, 60)
+    sf_person.Case.delete(case)
+    tickets()
+    advance_clocks(emulators, 60)
+    hs_person.crm.tickets.basic_api.update(
+        ticket_id, TicketInput(properties={"content": "Edited in HubSpot meanwhile"})
+    )
+    tickets()
+    advance_clocks(emulators, 60)
+    tickets.sf_action("undelete", id=case)
+    tickets()
+    tickets()
+    assert tickets.link(salesforce_id=case).hubspot_id == ticket_id
+    assert ticket(hs_person, ticket_id, "content")["content"] == "Edited in HubSpot meanwhile"
+    assert sf_person.Case.get(case)["Description"] == "Edited in HubSpot meanwhile"
+
+
+@pytest.mark.xfail(strict=True, reason="documented: the kept record's edit makes a new project")
+def test_a_project_edit_made_while_its_salesforce_record_was_deleted_survives_the_restore(
+    projects, sf_person, emulators
+):
+    projects.settings(conflict_winner="hubspot")
+    project = sf_person.Project__c.create({"Name": "Kept", "Description__c": "Old"})["id"]
+    projects()
+    record = projects.link(salesforce_id=project).hubspot_id
+    projects()
+    advance_clocks(emulators, 60)
+    sf_person.Project__c.delete(project)
+    projects()
+    advance_clocks(emulators, 60)
+    projects.update(record, notes="Edited in HubSpot meanwhile")
+    projects()
+    advance_clocks(emulators, 60)
+    emulators.salesforce.app.run_action("undelete", id=project)
+    projects()
+    projects()
+    assert sf_ids(sf_person, "Project__c") == [project]
+    assert projects.link(salesforce_id=project).hubspot_id == record
+    assert projects.get(record)["notes"] == "Edited in HubSpot meanwhile"
+    assert sf_person.Project__c.get(project)["Description__c"] == "Edited in HubSpot meanwhile"
