@@ -131,3 +131,34 @@ def test_a_project_edited_on_both_sides_keeps_each_sides_other_fields(
     assert (row["Status__c"], props["status"]) == ("Active", "Active")
     assert (row["Description__c"], props["notes"]) == ("From HubSpot", "From HubSpot")
     assert not open_errors(), open_errors()
+
+
+@pytest.mark.parametrize("later", ["salesforce", "hubspot"])
+def test_a_deal_stage_moved_on_both_sides_in_one_window_follows_the_later_move(
+    deals, sf_person, hs_person, emulators, later
+):
+    from .test_deals import hs_stage
+
+    two_way("deals", "dealstage")
+    opportunity = new_opportunity(sf_person, Name="Stages", StageName="Prospecting")
+    deals()
+    deal = deals.link(salesforce_id=opportunity).hubspot_id
+    deals()
+
+    def edit_salesforce():
+        sf_person.Opportunity.update(opportunity, {"StageName": "Negotiation/Review"})
+
+    def edit_hubspot():
+        hs_deal_update(hs_person, deal, dealstage=hs_stage(hs_person, "Needs Analysis")[1].id)
+
+    first, second = (edit_hubspot, edit_salesforce) if later == "salesforce" else (
+        edit_salesforce, edit_hubspot)  # fmt: skip
+    first()
+    advance_clocks(emulators, 5)
+    second()
+    deals()
+    deals()
+    stage = "Negotiation/Review" if later == "salesforce" else "Needs Analysis"
+    assert sf_person.Opportunity.get(opportunity)["StageName"] == stage
+    assert hs_deal_get(hs_person, deal, "dealstage")["dealstage"] == hs_stage(hs_person, stage)[1].id
+    assert not open_errors(), open_errors()

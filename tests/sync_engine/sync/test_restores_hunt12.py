@@ -444,3 +444,65 @@ def test_a_project_edit_made_while_its_salesforce_record_was_deleted_survives_th
     assert projects.link(salesforce_id=project).hubspot_id == record
     assert projects.get(record)["notes"] == "Edited in HubSpot meanwhile"
     assert sf_person.Project__c.get(project)["Description__c"] == "Edited in HubSpot meanwhile"
+
+
+def test_a_company_restored_in_hubspot_gets_its_accounts_contacts_back(
+    companies, sf_person, hs_person, emulators
+):
+    from .helpers import hs_get, hs_update
+    from .test_companies import contact_on_an_account
+
+    contact, account, hs_contact, company = contact_on_an_account(
+        companies, sf_person, hs_person, "Lazarus"
+    )
+    hs_person.crm.companies.basic_api.archive(company)
+    companies.both()
+    hs_update(hs_person, hs_contact, associatedcompanyid="")  # HubSpot clears it
+    companies.both()
+    advance_clocks(emulators, 60)
+    restore(companies, "companies", company)
+    advance_clocks(emulators, 60)
+    sf_person.Account.update(account, {"Name": "Lazarus Inc, edited"})
+    companies.both()
+    companies.both()
+    assert hs_company_ids(hs_person) == [company]
+    assert companies.link(salesforce_id=account).hubspot_id == company
+    assert hs_get(hs_person, hs_contact, "associatedcompanyid")["associatedcompanyid"] == company
+    assert sf_person.Contact.get(contact)["AccountId"] == account
+    assert not open_errors(), open_errors()
+
+
+@pytest.mark.parametrize("listed", [False, True])
+def test_a_project_restored_in_hubspot_around_its_deletes_listing_has_one_salesforce_record(
+    projects, sf_person, emulators, listed
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sync_engine.models import SyncCursor
+
+    project = sf_person.Project__c.create({"Name": "Lazarus"})["id"]
+    projects()
+    record = projects.link(salesforce_id=project).hubspot_id
+    projects.settings(hubspot_delete="delete")
+    projects()  # the deletes listing starts from now
+    projects.hs.crm.objects.basic_api.archive(projects.type, record)
+    if listed:  # the listing deletes the project before the record is restored
+        SyncCursor.objects.filter(stream__startswith="hubspot:deletes:").update(
+            checked_at=timezone.now() - timedelta(minutes=10)
+        )
+        projects()
+        assert sf_ids(sf_person, "Project__c") == []
+    advance_clocks(emulators, 60)
+    emulators.hubspot.app.run_action("restore", object_type=projects.type, id=record)
+    SyncCursor.objects.filter(stream__startswith="hubspot:deletes:").update(
+        checked_at=timezone.now() - timedelta(minutes=10)
+    )
+    projects()
+    projects()
+    [live] = sf_ids(sf_person, "Project__c")
+    assert projects.ids() == [record]
+    assert projects.link(hubspot_id=record).salesforce_id == live
+    assert sf_person.Project__c.get(live)["Name"] == "Lazarus"
+    assert not open_errors(), open_errors()
