@@ -1627,12 +1627,20 @@ class TicketSync(PairSync):
                 )
             }
             creates, removals, changed, done = [], [], [], []
+            note = f"__hs_{kind}_sent"
             for pair in ready:
                 snapshot = pair.link.snapshot if pair.link else {}
                 want = wanted[pair.salesforce_id]
                 old = snapshot.get(f"__hs_{kind}", "")
                 target = partners.get(want, "") if want else ""
-                if snapshot.get(f"__{kind}", "") == want and old == target and (target or not want):
+                # A move a cycle that died left uncommitted: the ticket may be on either.
+                uncertain = note in snapshot and snapshot[note] != target
+                if (
+                    snapshot.get(f"__{kind}", "") == want
+                    and old == target
+                    and (target or not want)
+                    and not uncertain
+                ):
                     continue
                 paused = bool(want and not target and kind in self.partners_off)
                 if paused:  # can't sync while its pair is off: no error, nothing to wait for
@@ -1645,13 +1653,20 @@ class TicketSync(PairSync):
                     done.append(f"salesforce:{pair.salesforce_id}")
                 if paused or snapshot.get(f"__paused_{kind}"):
                     pair.same[f"__paused_{kind}"] = want if paused else ""
-                if old and old != target:
-                    removals.append(dissociation_input(pair.hubspot_id, [old]))
-                if target and target != old:
+                stale = [o for o in dict.fromkeys((old, snapshot.get(note) or "")) if o]
+                stale = [o for o in stale if o != target]
+                if stale:
+                    removals.append(dissociation_input(pair.hubspot_id, stale))
+                if target and (target != old or uncertain):
                     creates.append(association_input(pair.hubspot_id, target, type_id))
                 pair.same[f"__{kind}"] = want
                 pair.same[f"__hs_{kind}"] = target
                 changed.append(pair)
+            # Noted before the writes, remembered as in step once they land (``note_sent``):
+            # a cycle that dies in between leaves the next one to take the ticket off
+            # whichever record it isn't meant on, should the case have moved back meanwhile.
+            linked = [p for p in changed if p.link is not None and p.link.pk]
+            self.note_sent([(p.link, p.same[f"__hs_{kind}"]) for p in linked], note)
             try:
                 self.hubspot_dissociate(OBJECT, to_type, removals)
                 refused = self.hubspot_associate(OBJECT, to_type, creates) if creates else []
@@ -1661,12 +1676,22 @@ class TicketSync(PairSync):
                     self.record_hubspot_failure(pair, error)
                 continue
             by_ticket = {p.hubspot_id: p for p in changed}
+            not_landed = set()
             for failed, error in refused:  # only these tickets; the others' associations landed
                 pair = by_ticket[str(failed["from"]["id"])]
+                not_landed.add(pair.hubspot_id)
                 self.forget_association(pair, kind)
                 all_refused.append((pair, error))
                 if record_refused:
                     self.association_failure(pair, error)
+            self.sent_landed(
+                [
+                    (p.link, {k: p.same[k] for k in (f"__{kind}", f"__hs_{kind}")})
+                    for p in linked
+                    if p.hubspot_id not in not_landed
+                ],
+                note,
+            )
             self.counts["associations_to_hubspot"] += len(creates) - len(refused) + len(removals)
             services.sync_errors_resolve_type(
                 integration=self.ctx.integration,

@@ -160,5 +160,6 @@ def test_a_deal_stage_moved_on_both_sides_in_one_window_follows_the_later_move(
     deals()
     stage = "Negotiation/Review" if later == "salesforce" else "Needs Analysis"
     assert sf_person.Opportunity.get(opportunity)["StageName"] == stage
-    assert hs_deal_get(hs_person, deal, "dealstage")["dealstage"] == hs_stage(hs_person, stage)[1].id
+    stage_id = hs_stage(hs_person, stage)[1].id
+    assert hs_deal_get(hs_person, deal, "dealstage")["dealstage"] == stage_id
     assert not open_errors(), open_errors()
