@@ -387,6 +387,8 @@ class CustomObjectSync(PairSync):
         for hs_object, name in self.associations.items():
             if link.snapshot.get(f"__{hs_object}_sf") != (record.get(name) or ""):
                 return False
+            if f"__{hs_object}_sent" in link.snapshot:  # an association write left unsettled
+                return False
         return True
 
     def hubspot_unchanged(self, obj: Any, link: RecordLink) -> bool:
@@ -1186,6 +1188,16 @@ class CustomObjectSync(PairSync):
         key, key_sf = f"__{hs_object}", f"__{hs_object}_sf"
         snapshot = pair.link.snapshot if pair.link and pair.link.pk else None
         last = snapshot.get(key) if snapshot is not None else None
+        sent = snapshot.get(f"__{hs_object}_sent") if snapshot is not None else None
+        if sent is not None and pair.hubspot is not None:
+            # An association write a cycle that died noted (``write_associations``): landed
+            # whole (the new association made, the old one gone), it is the integration's
+            # own write, not a HubSpot user's move. Cut short in between, the old one is
+            # still the baseline, as before the write.
+            held = self._hubspot_associations[hs_object].get(pair.hubspot_id, [])
+            new, old = sent.get("hs") or "", sent.get("old") or ""
+            if (not new or new in held) and (not old or old == new or old not in held):
+                last = new
         lookup = (pair.salesforce or {}).get(name) or ""
         sf_value = sf_to_hs.get(lookup) if lookup else ""
         for marker in paused_markers(hs_object):  # merged again: skipped no longer, unless below
@@ -1506,6 +1518,18 @@ class CustomObjectSync(PairSync):
             if not mine:
                 continue
             holds = {p.hubspot_id: old for p, _, old, _ in mine}  # what HubSpot holds now
+            # Noted before the writes, remembered as in step as they land: a cycle that dies
+            # in between must not read its own write back as a HubSpot user's move
+            # (``merge_lookup``), which would undo a move made in Salesforce meanwhile.
+            note, key_sf = f"__{hs_object}_sent", f"__{hs_object}_sf"
+            linked = [(p, new) for p, _, _, new in mine if p.link is not None and p.link.pk]
+            self.note_sent(
+                [
+                    (p.link, {"hs": new, "old": holds[p.hubspot_id], "sf": p.snap_hubspot[key_sf]})
+                    for p, new in linked
+                ],
+                note,
+            )
             refused: list[tuple[dict, Any]] = []
             try:
                 creates = [(p, new) for p, _, _, new in mine if new]
@@ -1540,12 +1564,23 @@ class CustomObjectSync(PairSync):
                 for pair, *_ in mine:
                     self.association_not_written(pair, hs_object, holds[pair.hubspot_id])
                     self.record_hubspot_failure(pair, error)
+                self.note_sent([(p.link, None) for p, _ in linked], note)
                 continue
             by_record = {p.hubspot_id: p for p, *_ in mine}
             for failed, error in refused:  # only these records; the others' landed
                 pair = by_record[str(failed["from"]["id"])]
                 self.association_not_written(pair, hs_object, holds[pair.hubspot_id])
                 self.association_failure(pair, error)
+            not_made = {str(f["from"]["id"]) for f, _ in refused}
+            self.note_sent([(p.link, None) for p, _ in linked if p.hubspot_id in not_made], note)
+            self.sent_landed(
+                [
+                    (p.link, {f"__{hs_object}": new, key_sf: p.snap_hubspot[key_sf]})
+                    for p, new in linked
+                    if p.hubspot_id not in not_made
+                ],
+                note,
+            )
             self.counts["associations_to_hubspot"] += len(mine) - len(refused)
 
     def associations_create(

@@ -109,12 +109,10 @@ def test_a_task_whose_engagement_create_failed_and_was_edited_since_has_one_copy
 ):
     lead, contact = linked_person
     activities.settings(salesforce_tasks=True)
-    origin = sf_person.Task.create(
-        {"WhoId": lead, "Subject": "First", "Status": "Not Started"}
-    )["id"]
-    emulators.hubspot.app.faults.add(
-        path=r"^/crm/v3/objects/tasks/batch/create$", times=1, **fault
-    )
+    origin = sf_person.Task.create({"WhoId": lead, "Subject": "First", "Status": "Not Started"})[
+        "id"
+    ]
+    emulators.hubspot.app.faults.add(path=r"^/crm/v3/objects/tasks/batch/create$", times=1, **fault)
     sync_cycle_run(integration=activities.integration, object_name="activities")
     advance_clocks(emulators, 60)
     sf_person.Task.update(origin, {"Subject": "Second"})
