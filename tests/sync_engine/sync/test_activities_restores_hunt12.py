@@ -288,3 +288,51 @@ def test_a_task_moved_back_after_its_refused_move_is_on_its_person_without_error
     )
     assert not open_errors(), open_errors()
     assert_idle(activities)
+
+
+def test_a_task_related_back_after_a_crash_cut_its_move_short_is_on_its_deal(
+    activities, linked_person, hs_person, sf_person, emulators, monkeypatch, integration
+):
+    """As for a person: the Task's Related To moved to another opportunity, the engagement's
+    deal association written, the worker dead before the commit, and the rep puts it back."""
+    import pytest
+
+    from sync_engine.models import RecordLink
+    from sync_engine.sync.activities import ActivitySync
+
+    from .helpers import Crash, deal_sync_on
+    from .test_activities import engagement_contacts
+    from .test_deals import new_opportunity
+
+    deal_sync_on(integration, emulators)
+    lead, contact = linked_person
+    first = new_opportunity(sf_person, Name="First")
+    second = new_opportunity(sf_person, Name="Second")
+    activities("deals")
+    deal = dict(
+        RecordLink.objects.filter(object="deals").values_list("salesforce_id", "hubspot_id")
+    )
+    activities.settings(salesforce_tasks=True)
+    origin, copy = copied_task(activities, sf_person, lead, Subject="Quote", WhatId=first)
+    assert engagement_contacts(hs_person, "tasks", copy, "deals") == [deal[first]]
+    advance_clocks(emulators, 60)
+    sf_person.Task.update(origin, {"WhatId": second})
+    original = ActivitySync.commit_items
+
+    def crash(self, items, origin_side, cursor, handled):
+        if any("moves" in i.extra for i in items):
+            raise Crash("worker died before the move's commit")
+        return original(self, items, origin_side, cursor, handled)
+
+    monkeypatch.setattr(ActivitySync, "commit_items", crash)
+    with pytest.raises(Crash):
+        activities()
+    monkeypatch.setattr(ActivitySync, "commit_items", original)
+    assert engagement_contacts(hs_person, "tasks", copy, "deals") == [deal[second]]
+    advance_clocks(emulators, 60)
+    sf_person.Task.update(origin, {"WhatId": first})
+    activities()
+    assert engagement_contacts(hs_person, "tasks", copy, "deals") == [deal[first]]
+    assert engagement_contacts(hs_person, "tasks", copy) == [contact]
+    assert not open_errors(), open_errors()
+    assert_idle(activities)
