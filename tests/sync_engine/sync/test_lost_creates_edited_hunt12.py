@@ -91,3 +91,48 @@ def test_a_lost_opportunity_create_edited_before_the_next_cycle_is_found(
     assert sf_person.query("SELECT Id FROM Opportunity")["totalSize"] == 1
     assert hs_deal_ids(hs_person) == [str(deal)]
     assert deals.link(hubspot_id=str(deal))
+
+
+@pytest.mark.parametrize("edited_in", ["hubspot", RENAMED_IN_SALESFORCE])
+def test_a_lost_task_create_edited_before_the_next_cycle_is_found(
+    integration, emulators, sf_person, hs_person, edited_in
+):
+    """An org without HubSpot_Id__c on Task: a lost Task create is found by its person,
+    subject and date as sent (docs/sync-engine.md, *Activities*, Idempotent creates)."""
+    from hubspot.crm.objects import SimplePublicObjectInput as EngagementUpdate
+
+    from sync_engine.models import RecordLink
+    from sync_engine.services import object_settings_update, object_sync_get_or_create
+    from sync_engine.sync.cycle import sync_cycle_run
+
+    from .helpers import new_lead
+    from .test_activities import engagement, tasks_of
+
+    emulators.hubspot.app.configure_budget(search_per_second=1000)
+    object_sync_get_or_create(integration=integration, object_name="contacts")
+    object_settings_update(
+        integration=integration, object_name="activities", changes={}, enabled=True
+    )
+    lead = new_lead(sf_person, FirstName="Ada", LastName="Lovelace", Email="ada@example.com")
+    sync_cycle_run(integration=integration, object_name="contacts")
+    contact = RecordLink.objects.get(object="contacts", salesforce_id=lead).hubspot_id
+    object_settings_update(
+        integration=integration, object_name="activities", changes={"hubspot_calls": True}
+    )
+    call = engagement(hs_person, "calls", contact, hs_call_title="Intro")
+    lose_the_next_create_answer(emulators)
+    run = sync_cycle_run(integration=integration, object_name="activities")
+    assert run.status == "failed"
+    advance_clocks(emulators, 5)
+    if edited_in == "hubspot":
+        hs_person.crm.objects.basic_api.update(
+            "calls", call, EngagementUpdate(properties={"hs_call_title": "Intro, renamed"})
+        )
+    else:
+        [task] = tasks_of(sf_person, lead)
+        sf_person.Task.update(task["Id"], {"Subject": "Intro call (rep)"})
+    for _ in range(2):
+        assert sync_cycle_run(integration=integration, object_name="activities").status == (
+            "succeeded"
+        )
+    assert len(tasks_of(sf_person, lead)) == 1
