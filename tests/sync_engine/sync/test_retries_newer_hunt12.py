@@ -250,3 +250,82 @@ def test_a_refused_project_edit_overtaken_by_a_newer_salesforce_edit_is_not_rese
     props = projects.get(record)
     assert (props["project_name"], props["budget"]) == ("Rep's newer name", "4")
     assert not open_errors(), open_errors()
+
+
+# --- a create refused, then the record edited ---------------------------------------------
+@pytest.mark.parametrize("external_id", [True, False])
+def test_a_company_whose_account_create_was_refused_and_edited_since_makes_one_account(
+    companies, integration, sf_person, hs_person, emulators, external_id
+):
+    from sync_engine.models import SchemaCache
+
+    from .helpers import hs_create
+    from .test_companies import hs_company
+
+    companies.both()
+    if not external_id:
+        cache = SchemaCache.objects.get(
+            integration=integration, system="salesforce", object="Account"
+        )
+        cache.data = [f for f in cache.data if f["name"] != "HubSpot_Id__c"]
+        cache.save()
+    rule = blocked_rule(emulators, "Account", "Name")
+    company = hs_company(hs_person, name="Blocked Co")
+    contact = hs_create(hs_person, email="p@blocked.example", firstname="P", lastname="B")
+    companies.hs_action(
+        "associate", from_type="contacts", from_id=contact, to_type="companies", to_id=company
+    )
+    companies.both()
+    companies.both()
+    assert sf_person.query("SELECT Id FROM Account")["totalSize"] == 0
+    assert any(e[1] == f"hubspot:{company}" for e in open_errors()), open_errors()
+    emulators.salesforce.app.run_action("remove_validation_rule", rule_name=rule)
+    advance_clocks(emulators, 5)
+    hs_person.crm.companies.basic_api.update(
+        company, CompanyInput(properties={"name": "Fine Co"})
+    )
+    all_due()
+    companies.both()
+    all_due()
+    companies.both()
+    rows = sf_person.query("SELECT Id, Name FROM Account")["records"]
+    assert [r["Name"] for r in rows] == ["Fine Co"]
+    assert companies.link(hubspot_id=str(company)).salesforce_id == rows[0]["Id"]
+    assert not open_errors(), open_errors()
+
+
+@pytest.mark.parametrize("external_id", [True, False])
+def test_a_deal_whose_opportunity_create_was_refused_and_edited_since_makes_one(
+    deals, integration, sf_person, hs_person, emulators, external_id
+):
+    from sync_engine.models import SchemaCache
+
+    from .test_deals import hs_deal, hs_deal_ids, hs_stage
+
+    deals()
+    if not external_id:
+        cache = SchemaCache.objects.get(
+            integration=integration, system="salesforce", object="Opportunity"
+        )
+        cache.data = [f for f in cache.data if f["name"] != "HubSpot_Id__c"]
+        cache.save()
+    rule = blocked_rule(emulators, "Opportunity", "Name")
+    pipeline_id, stage = hs_stage(hs_person, "Prospecting")
+    deal = hs_deal(
+        hs_person, dealname="Blocked deal", closedate="2026-03-01", pipeline=pipeline_id,
+        dealstage=stage.id,
+    )  # fmt: skip
+    deals()
+    assert sf_person.query("SELECT Id FROM Opportunity")["totalSize"] == 0
+    emulators.salesforce.app.run_action("remove_validation_rule", rule_name=rule)
+    advance_clocks(emulators, 5)
+    hs_deal_update(hs_person, deal, dealname="Fine deal")
+    all_due()
+    deals()
+    all_due()
+    deals()
+    rows = sf_person.query("SELECT Id, Name FROM Opportunity")["records"]
+    assert [r["Name"] for r in rows] == ["Fine deal"]
+    assert deals.link(hubspot_id=str(deal)).salesforce_id == rows[0]["Id"]
+    assert hs_deal_ids(hs_person) == [str(deal)]
+    assert not open_errors(), open_errors()
