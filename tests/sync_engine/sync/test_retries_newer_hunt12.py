@@ -281,9 +281,7 @@ def test_a_company_whose_account_create_was_refused_and_edited_since_makes_one_a
     assert any(e[1] == f"hubspot:{company}" for e in open_errors()), open_errors()
     emulators.salesforce.app.run_action("remove_validation_rule", rule_name=rule)
     advance_clocks(emulators, 5)
-    hs_person.crm.companies.basic_api.update(
-        company, CompanyInput(properties={"name": "Fine Co"})
-    )
+    hs_person.crm.companies.basic_api.update(company, CompanyInput(properties={"name": "Fine Co"}))
     all_due()
     companies.both()
     all_due()
