@@ -974,7 +974,8 @@ class ActivitySync(PairSync):
             sent = item.link.snapshot.get(WHO_SENT)  # a move cut short: the Task is on either
             persons = {person.salesforce_id for person in linked}
             if linked and on not in persons:
-                item.extra["who"] = sent if sent in persons else inside[0].salesforce_id
+                meant = {person.salesforce_id for person in inside}
+                item.extra["who"] = sent if sent in meant else inside[0].salesforce_id
             elif linked and sent is not None and sent != on:
                 item.extra["who"] = on  # back where it is meant, wherever the Task is
 
