@@ -160,6 +160,7 @@ class CompanySync(ListedSync):
     modified_property = MODIFIED
     salesforce_streams = (ACCOUNT_STREAM, CONTACT_ACCOUNT_STREAM)
     notes_create_intents = True
+    relinks_restored = True  # a restored record syncs as the old pair (see PairSync)
     # A lifecycle stage HubSpot refused ends only once the contact sync writes it.
     errors_ended_by_own_check = (LIFECYCLE_ERROR,)
     entrants_stream = "companies:list-entrants"  # the company inclusion list's (ListedSync)

@@ -166,6 +166,7 @@ class DealSync(PairSync):
     modified_property = MODIFIED
     salesforce_streams = (OPPORTUNITY_STREAM, ROLE_STREAM)
     notes_create_intents = True
+    relinks_restored = True  # a restored record syncs as the old pair (see PairSync)
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)

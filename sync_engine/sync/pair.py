@@ -78,6 +78,10 @@ OWNER_PROPERTY = "hubspot_owner_id"
 RETRY_BATCH = 2000  # records retried per cycle at most
 HUBSPOT_BATCH = 100  # records per HubSpot batch call
 MERGED_IDS = "hs_merged_object_ids"  # on a record: the ids merged into it ("1;2")
+# Salesforce keeps deleted records restorable this long (its recycle bin); the links of those
+# whose HubSpot record stayed are remembered as long, the newest few thousand of them.
+RECYCLE_BIN_KEEPS = timedelta(days=15)
+DELETED_LINKS_KEPT = 5000
 # The code of a new Salesforce record's error whose id another record's HubSpot partner holds
 # in its sync key (``upsert_claims_undone``).
 KEY_IN_USE = "SYNC_KEY_IN_USE"
@@ -223,6 +227,9 @@ class PairSync:
     # them (``salesforce_creates_intended``): lost creates are then looked for only among
     # those, never among records someone else made as the integration user.
     notes_create_intents = False
+    # Whether a Salesforce record deleted with its HubSpot record kept, then restored from the
+    # recycle bin, syncs as the old pair again (``deleted_links_kept``, ``links_restored``).
+    relinks_restored = False
 
     @classmethod
     def stream_names(cls, object_name: str, options: dict | None) -> tuple[str, ...]:
@@ -396,12 +403,15 @@ class PairSync:
         pair (the pair class, by default)."""
         make = make or Pair
         links = self.links_by("salesforce_id", [r["Id"] for r in records])
+        restored = self.links_restored([r for r in records if r["Id"] not in links])
+        links.update(restored)
         pairs: list[Pair] = []
         unlinked: list[dict] = []
         for record in records:
             link = links.get(record["Id"])
             if link is not None:
-                if not force and self.salesforce_unchanged(record, link):
+                unchanged = record["Id"] not in restored and self.salesforce_unchanged(record, link)
+                if not force and unchanged:
                     self.unchanged_read(f"salesforce:{record['Id']}", record.get("SystemModstamp"))
                     continue
                 pairs.append(make(sobject, record, None, link))
@@ -410,6 +420,70 @@ class PairSync:
             else:
                 self.skipped("create_disabled", f"salesforce:{record['Id']}")
         return pairs, unlinked
+
+    # --- records restored from Salesforce's recycle bin ------------------------------------
+    @property
+    def deleted_links_stream(self) -> str:
+        return f"{self.object_name}:deleted-links"
+
+    def deleted_links_kept(self, links: list[RecordLink]) -> None:
+        """Links that go because their Salesforce record was deleted while its HubSpot record
+        stays (a delete setting of *Do nothing*): remembered, snapshot and all, for as long as
+        Salesforce can restore the record (the newest ``DELETED_LINKS_KEPT``), so a restore
+        syncs as the old pair again (``links_restored``) instead of a first sync, whose
+        Salesforce values would overwrite what was edited in HubSpot meanwhile."""
+        if not links or not self.relinks_restored:
+            return
+        row, _ = SyncCursor.objects.get_or_create(
+            integration=self.ctx.integration, stream=self.deleted_links_stream
+        )
+        now = timezone.now()
+        since = (now - RECYCLE_BIN_KEEPS).isoformat()
+        kept = {sf: entry for sf, entry in (row.seen or {}).items() if entry.get("at", "") >= since}
+        for link in links:
+            kept[link.salesforce_id] = {
+                "hs": link.hubspot_id,
+                "type": link.salesforce_type,
+                "snapshot": link.snapshot,
+                "synced": link.last_synced_at.isoformat() if link.last_synced_at else None,
+                "at": now.isoformat(),
+            }
+        newest = sorted(kept.items(), key=lambda item: item[1]["at"])[-DELETED_LINKS_KEPT:]
+        row.seen = dict(newest)
+        row.save(update_fields=["seen", "updated_at"])
+
+    def links_restored(self, records: list[dict]) -> dict[str, RecordLink]:
+        """Of these unlinked Salesforce records, those deleted with their HubSpot record kept
+        and now restored (``deleted_links_kept``): linked again to that record with the old
+        snapshot, by Salesforce id. Not when the HubSpot record syncs with another record
+        now. One query, none while nothing is remembered."""
+        if not records or not self.relinks_restored:
+            return {}
+        row = SyncCursor.objects.filter(
+            integration=self.ctx.integration, stream=self.deleted_links_stream
+        ).first()
+        remembered = (row.seen or {}) if row else {}
+        back = {r["Id"]: remembered[r["Id"]] for r in records if r["Id"] in remembered}
+        if not back:
+            return {}
+        taken = set(self.links_by("hubspot_id", {entry["hs"] for entry in back.values()}))
+        restored: dict[str, RecordLink] = {}
+        for salesforce_id, entry in back.items():
+            if entry["hs"] not in taken:
+                taken.add(entry["hs"])
+                synced = entry.get("synced")
+                restored[salesforce_id] = RecordLink.objects.create(
+                    integration=self.ctx.integration,
+                    object=self.object_name,
+                    hubspot_id=entry["hs"],
+                    salesforce_id=salesforce_id,
+                    salesforce_type=entry["type"],
+                    snapshot=entry["snapshot"],
+                    last_synced_at=datetime.fromisoformat(synced) if synced else timezone.now(),
+                )
+        row.seen = {sf: entry for sf, entry in remembered.items() if sf not in back}
+        row.save(update_fields=["seen", "updated_at"])
+        return restored
 
     def split_hubspot_changes(
         self, objects: list[Any], sobject: str, *, force: bool = False, make=None
@@ -911,6 +985,10 @@ class PairSync:
         self.hubspot_archive(archived)
         kept = {link.hubspot_id for link, *_ in merged} - set(archived)
         self.salesforce_merges_kept([m for m in merged if m[0].hubspot_id in kept])
+        losers, archived_ids = {link.pk for link, *_ in merged}, set(archived)
+        self.deleted_links_kept(
+            [link for link in gone if link.pk not in losers and link.hubspot_id not in archived_ids]
+        )
         RecordLink.objects.filter(pk__in=[link.pk for link in gone]).delete()
         self.counts["links_removed"] += len(gone)
         # The gone record's own errors (a lead HubSpot refused, an edit HubSpot couldn't

@@ -366,6 +366,7 @@ class TicketSync(PairSync):
     modified_property = MODIFIED
     salesforce_streams = (CASE_STREAM,)
     errors_ended_by_own_check = tuple(WAITING.values())  # see retry_waiting
+    relinks_restored = True  # a restored case syncs as the old pair (see PairSync)
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)
@@ -614,6 +615,8 @@ class TicketSync(PairSync):
             )
         fresh = [r for r in fresh if not r.get("IsDeleted")]
         links = self.links_by("salesforce_id", [r["Id"] for r in fresh])
+        restored = self.links_restored([r for r in fresh if r["Id"] not in links])
+        links.update(restored)
         pairs = []
         for record in fresh:
             pair = TicketPair(SOBJECT, record, None, links.get(record["Id"]))
@@ -627,6 +630,10 @@ class TicketSync(PairSync):
         self.associate(pairs)
         self.keep_held_ticket_errors(pairs)
         self.commit(pairs, cursor, handled)
+        if restored and self.two_way:
+            # What was edited on their tickets while the cases were deleted (no case to go
+            # to then) goes to the cases now (one read per 100).
+            self.retry_tickets([link.hubspot_id for link in restored.values()])
 
     def keep_held_ticket_errors(self, pairs: list[Pair]) -> None:
         """A case's values written to its ticket end the ticket's errors (those of its edits

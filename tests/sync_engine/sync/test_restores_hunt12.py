@@ -139,9 +139,11 @@ def test_an_opportunity_restored_with_do_nothing_finds_its_kept_deal(
     assert deals.link(salesforce_id=opportunity).hubspot_id == deal
     assert sf_ids(sf_person, "Opportunity") == [opportunity]
     assert not open_errors(), open_errors()
-    hs_deal_update(hs_person, deal, description="Edited once restored")
-    deals()
-    assert sf_person.Opportunity.get(opportunity)["Description"] == "Edited once restored"
+    # The edit made meanwhile is no first sync's to overwrite: the opportunity, blank there,
+    # takes it (Prefer Salesforce unless blank), and the deal keeps it.
+    edit = "Edited while its opportunity was deleted"
+    assert sf_person.Opportunity.get(opportunity)["Description"] == edit
+    assert hs_deal_get(hs_person, deal, "description")["description"] == edit
 
 
 # --- tickets ------------------------------------------------------------------------------
@@ -316,16 +318,12 @@ def test_a_project_restored_in_hubspot_gets_its_salesforce_edit(
 
 
 # --- edited while the partner was in the recycle bin --------------------------------------
-# Reported, not changed: the Salesforce delete (*Do nothing*) drops the link and its snapshot,
-# so the restored record is a new one to the pair. Its create (an upsert by the HubSpot key)
-# finds the kept HubSpot record and writes every Salesforce value over it: a HubSpot edit made
-# meanwhile is lost on both sides (undelete moves LastModifiedDate, so no "latest edit wins"
-# could tell either). A custom object's kept record, once edited, makes a new Salesforce
-# record (documented, *Custom objects*, Deletes): restored, the old one gets a second HubSpot
-# record.
-LOST_ON_RESTORE = pytest.mark.xfail(
-    strict=True, reason="a restored record relinks as a create: its values overwrite"
-)
+# A Salesforce delete (*Do nothing*) drops the link, but its snapshot is remembered while the
+# record can be restored: the restored record syncs as the old pair, so a HubSpot edit made
+# meanwhile isn't overwritten as by a first sync (undelete moves LastModifiedDate, so no
+# "latest edit wins" could tell). A custom object's kept record, once edited, makes a new
+# Salesforce record (documented, *Custom objects*, Deletes): restored, the old one gets a
+# second HubSpot record.
 
 
 def two_way(object_name: str, *props: str) -> None:
@@ -336,7 +334,6 @@ def two_way(object_name: str, *props: str) -> None:
     )
 
 
-@LOST_ON_RESTORE
 def test_a_company_edit_made_while_its_account_was_deleted_survives_the_restore(
     companies, sf_person, hs_person, emulators
 ):
@@ -366,7 +363,6 @@ def test_a_company_edit_made_while_its_account_was_deleted_survives_the_restore(
     assert sf_person.Account.get(account)["Description"] == "Edited in HubSpot meanwhile"
 
 
-@LOST_ON_RESTORE
 def test_a_deal_edit_made_while_its_opportunity_was_deleted_survives_the_restore(
     deals, sf_person, hs_person, emulators
 ):
@@ -393,7 +389,6 @@ def test_a_deal_edit_made_while_its_opportunity_was_deleted_survives_the_restore
     assert sf_person.Opportunity.get(opportunity)["Description"] == "Edited in HubSpot meanwhile"
 
 
-@LOST_ON_RESTORE
 def test_a_ticket_edit_made_while_its_case_was_deleted_survives_the_restore(
     tickets, sf_person, hs_person, emulators
 ):
