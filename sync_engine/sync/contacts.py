@@ -68,6 +68,7 @@ from .pair import (
     hubspot_batch_read,
     hubspot_error_parts,
     hubspot_version,
+    merge_survivors,
     salesforce_version,
 )
 from .rules import Decision, Side, SyncRule, merge_field, two_way_conflict
@@ -773,12 +774,7 @@ class ContactSync(ListedSync):
         person's, which now holds its email, syncs with nothing from then on: said at once, as
         its next edit would (``email_in_use``), not left for that edit to reveal. Nothing is
         written (one Salesforce read, only then)."""
-        survivors = {
-            old: obj
-            for obj in objects
-            for old in ((obj.properties or {}).get(MERGED_IDS) or "").split(";")
-            if old
-        }
+        survivors = merge_survivors(objects)
         orphans: dict[str, dict[str, Any]] = defaultdict(dict)
         for link in self.links_by("hubspot_id", survivors).values():
             survivor = survivors[link.hubspot_id]

@@ -89,6 +89,7 @@ from .pair import (
     hubspot_associations_read,
     hubspot_batch_read,
     hubspot_version,
+    merge_survivors,
     record_ids,
     salesforce_version,
 )
@@ -420,12 +421,7 @@ class CustomObjectSync(PairSync):
         of its own (``repoint_hubspot``); then the link goes, and the merged-away record
         counts as no delete (``partners_deleted_in_hubspot``)."""
         objects = self.read_hubspot([p.link.hubspot_id for p in pairs])
-        survivors = {
-            old: obj
-            for obj in objects.values()
-            for old in ((obj.properties or {}).get(MERGED_IDS) or "").split(";")
-            if old and old not in objects
-        }
+        survivors = merge_survivors(objects.values())
         self._merged_away = set()
         for pair in pairs:
             hubspot_id = pair.link.hubspot_id

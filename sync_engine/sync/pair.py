@@ -78,6 +78,20 @@ OWNER_PROPERTY = "hubspot_owner_id"
 RETRY_BATCH = 2000  # records retried per cycle at most
 HUBSPOT_BATCH = 100  # records per HubSpot batch call
 MERGED_IDS = "hs_merged_object_ids"  # on a record: the ids merged into it ("1;2")
+
+
+def merge_survivors(objects: Iterable[Any]) -> dict[str, Any]:
+    """HubSpot records merged into these, by the merged-away id: the survivor, whose
+    ``hs_merged_object_ids`` names them. (Read by id, a merged-away record answers as its
+    survivor, under the survivor's id.)"""
+    return {
+        old: obj
+        for obj in objects
+        for old in ((obj.properties or {}).get(MERGED_IDS) or "").split(";")
+        if old
+    }
+
+
 # Salesforce keeps deleted records restorable this long (its recycle bin); the links of those
 # whose HubSpot record stayed are remembered as long, the newest few thousand of them.
 RECYCLE_BIN_KEEPS = timedelta(days=15)
@@ -357,12 +371,7 @@ class PairSync:
     def follow_hubspot_merges(self, objects: list[Any]) -> None:
         """Records merged in HubSpot (``hs_merged_object_ids`` on the survivor): the links of
         the merged-away ones follow the survivor (``repoint_hubspot``)."""
-        survivors = {
-            old: str(obj.id)
-            for obj in objects
-            for old in ((obj.properties or {}).get(MERGED_IDS) or "").split(";")
-            if old
-        }
+        survivors = {old: str(obj.id) for old, obj in merge_survivors(objects).items()}
         for link in self.links_by("hubspot_id", survivors).values():
             self.repoint_hubspot(link, survivors[link.hubspot_id])
 
@@ -456,7 +465,7 @@ class PairSync:
         """Of these unlinked Salesforce records, those deleted with their HubSpot record kept
         and now restored (``deleted_links_kept``): linked again to that record with the old
         snapshot, by Salesforce id. Not when the HubSpot record syncs with another record
-        now. One query, none while nothing is remembered."""
+        now. One query."""
         if not records or not self.relinks_restored:
             return {}
         row = SyncCursor.objects.filter(
@@ -547,12 +556,7 @@ class PairSync:
         if not pairs:
             return gone
         objects = self.hubspot_read([p.link.hubspot_id for p in pairs])
-        survivors = {
-            old: obj
-            for obj in objects.values()
-            for old in ((obj.properties or {}).get(MERGED_IDS) or "").split(";")
-            if old and old not in objects
-        }
+        survivors = merge_survivors(objects.values())
         for pair in pairs:
             obj = objects.get(pair.link.hubspot_id)
             survivor = survivors.get(pair.link.hubspot_id) if obj is None else None

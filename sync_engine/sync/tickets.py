@@ -109,6 +109,7 @@ from .pair import (
     dissociation_input,
     hubspot_error_parts,
     hubspot_version,
+    merge_survivors,
     record_ids,
     salesforce_version,
 )
@@ -1324,12 +1325,7 @@ class TicketSync(PairSync):
         case syncs with follow it (one ticket per survivor). Reading a merged-away ticket
         answers with the survivor, under its own id. A survivor another case syncs with
         stays that case's: the upsert's new ticket stands, as after a delete."""
-        survivors = {
-            old: str(obj.id)
-            for obj in alive.values()
-            for old in ((obj.properties or {}).get(MERGED_IDS) or "").split(";")
-            if old and old not in alive
-        }
+        survivors = {old: str(obj.id) for old, obj in merge_survivors(alive.values()).items()}
         taken = set(self.links_by("hubspot_id", set(survivors.values())))
         followed = []
         for pair in pairs:

@@ -1,6 +1,9 @@
 """Small helpers for scenario tests: people editing in HubSpot, reading both sides."""
 
+from django.utils import timezone
 from hubspot.crm.contacts import SimplePublicObjectInput, SimplePublicObjectInputForCreate
+
+from sync_engine.models import FieldMapping, SyncError
 
 
 def hs_create(hs, **properties) -> str:
@@ -198,3 +201,24 @@ def lead_refused_for_a_taken_email(cycle, sf_person, hs_person) -> tuple[str, ob
     error = SyncError.objects.get(record_key=f"salesforce:{lead}", resolved_at__isnull=True)
     assert error.error_type == "email_in_use"
     return lead, error
+
+
+def open_errors() -> list[tuple]:
+    """The open errors as (object, record key, type, message): what Sync health would list."""
+    return list(
+        SyncError.objects.filter(resolved_at__isnull=True).values_list(
+            "object", "record_key", "error_type", "message"
+        )
+    )
+
+
+def all_due() -> None:
+    """Every open error due for its retry now."""
+    SyncError.objects.filter(resolved_at__isnull=True).update(next_retry_at=timezone.now())
+
+
+def two_way(object_name: str, *props: str) -> None:
+    """The pair's mappings of these HubSpot properties made two-way."""
+    FieldMapping.objects.filter(object=object_name, hubspot_property__in=props).update(
+        rule="two_way"
+    )

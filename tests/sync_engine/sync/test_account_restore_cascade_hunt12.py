@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 
 from emulators.testing import advance_clocks
-from sync_engine.models import RecordLink, SyncError
+from sync_engine.models import RecordLink
 from sync_engine.services import object_settings_update
 from sync_engine.sync.cycle import sync_cycles_run
 
-from .helpers import company_sync_on, deal_sync_on
+from .helpers import company_sync_on, deal_sync_on, open_errors
 from .test_activities import engagement_contacts, engagements
 from .test_companies import hs_company_ids
 from .test_deals import deal_companies, deal_contacts, hs_deal_ids, new_opportunity
@@ -24,14 +24,6 @@ def cycle(integration) -> None:
 
 def hs_contact_ids(hs) -> list[str]:
     return [c.id for c in hs.crm.contacts.basic_api.get_page(limit=100).results]
-
-
-def open_errors():
-    return list(
-        SyncError.objects.filter(resolved_at__isnull=True).values_list(
-            "object", "record_key", "error_type", "message"
-        )
-    )
 
 
 @pytest.mark.parametrize("setting", ["nothing", "delete"])

@@ -7,9 +7,9 @@ from __future__ import annotations
 from hubspot.crm.objects import SimplePublicObjectInput as EngagementUpdate
 
 from emulators.testing import advance_clocks
-from sync_engine.models import SyncError
 
 from . import test_activities
+from .helpers import open_errors
 from .test_activities import (
     BOTH_WAYS,
     assert_idle,
@@ -23,14 +23,6 @@ from .test_activities import (
 # The fixtures of the activities scenarios.
 activities = test_activities.activities
 linked_person = test_activities.linked_person
-
-
-def open_errors():
-    return list(
-        SyncError.objects.filter(resolved_at__isnull=True).values_list(
-            "object", "record_key", "error_type", "message"
-        )
-    )
 
 
 def test_a_task_deleted_and_restored_keeps_its_one_engagement(

@@ -4,14 +4,13 @@ newer values win, the retry never sends the older ones, and no copy is made twic
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 from hubspot.crm.objects import SimplePublicObjectInput as EngagementUpdate
 
 from emulators.testing import advance_clocks
-from sync_engine.models import SyncError
 from sync_engine.sync.cycle import sync_cycle_run
 
 from . import test_activities
+from .helpers import all_due, open_errors
 from .test_activities import (
     assert_idle,
     copied_task,
@@ -23,18 +22,6 @@ from .test_activities import (
 
 activities = test_activities.activities
 linked_person = test_activities.linked_person
-
-
-def open_errors():
-    return list(
-        SyncError.objects.filter(resolved_at__isnull=True).values_list(
-            "object", "record_key", "error_type", "message"
-        )
-    )
-
-
-def all_due() -> None:
-    SyncError.objects.filter(resolved_at__isnull=True).update(next_retry_at=timezone.now())
 
 
 def refuse_subjects_saying(emulators, word: str) -> str:

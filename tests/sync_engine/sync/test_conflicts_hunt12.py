@@ -8,25 +8,11 @@ import pytest
 from hubspot.crm.companies import SimplePublicObjectInput as CompanyInput
 
 from emulators.testing import advance_clocks
-from sync_engine.models import FieldMapping, SyncError
 
+from .helpers import open_errors, two_way
 from .test_companies import hs_company_get
 from .test_custom_objects import Projects, set_up
 from .test_deals import hs_deal_get, hs_deal_update, new_opportunity
-
-
-def open_errors():
-    return list(
-        SyncError.objects.filter(resolved_at__isnull=True).values_list(
-            "object", "record_key", "error_type", "message"
-        )
-    )
-
-
-def two_way(object_name: str, *props: str) -> None:
-    FieldMapping.objects.filter(object=object_name, hubspot_property__in=props).update(
-        rule="two_way"
-    )
 
 
 @pytest.mark.parametrize("later", ["salesforce", "hubspot"])

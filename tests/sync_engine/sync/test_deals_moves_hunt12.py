@@ -7,22 +7,14 @@ from __future__ import annotations
 import pytest
 
 from emulators.testing import advance_clocks
-from sync_engine.models import RecordLink, SyncError
+from sync_engine.models import RecordLink
 from sync_engine.sync.cycle import sync_cycle_run
 
 from . import test_deals
-from .helpers import Crash
+from .helpers import Crash, open_errors
 from .test_deals import deal_companies, deal_contacts, new_opportunity, role_delete
 
 with_companies = test_deals.with_companies  # the fixture
-
-
-def open_errors():
-    return list(
-        SyncError.objects.filter(resolved_at__isnull=True).values_list(
-            "object", "record_key", "error_type", "message"
-        )
-    )
 
 
 def crash_at_commit(monkeypatch):

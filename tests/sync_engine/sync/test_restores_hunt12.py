@@ -7,21 +7,13 @@ from __future__ import annotations
 import pytest
 
 from emulators.testing import advance_clocks
-from sync_engine.models import RecordLink, SyncError
+from sync_engine.models import RecordLink
 
-from .helpers import hs_create
+from .helpers import hs_create, open_errors, two_way
 from .test_companies import hs_company, hs_company_get, hs_company_ids
 from .test_custom_objects import Projects, set_up
 from .test_deals import deal_from_hubspot, hs_deal_get, hs_deal_ids, hs_deal_update, new_opportunity
 from .test_tickets import ticket, ticket_ids
-
-
-def open_errors():
-    return list(
-        SyncError.objects.filter(resolved_at__isnull=True).values_list(
-            "object", "record_key", "error_type", "message"
-        )
-    )
 
 
 def sf_ids(sf, sobject: str) -> list[str]:
@@ -324,14 +316,6 @@ def test_a_project_restored_in_hubspot_gets_its_salesforce_edit(
 # "latest edit wins" could tell). A custom object's kept record, once edited, makes a new
 # Salesforce record (documented, *Custom objects*, Deletes): restored, the old one gets a
 # second HubSpot record.
-
-
-def two_way(object_name: str, *props: str) -> None:
-    from sync_engine.models import FieldMapping
-
-    FieldMapping.objects.filter(object=object_name, hubspot_property__in=props).update(
-        rule="two_way"
-    )
 
 
 def test_a_company_edit_made_while_its_account_was_deleted_survives_the_restore(

@@ -4,35 +4,16 @@ pairs other than contacts: the newer value wins, and the retry never sends the o
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 from hubspot.crm.companies import SimplePublicObjectInput as CompanyInput
 from hubspot.crm.tickets import SimplePublicObjectInput as TicketInput
 
 from emulators.testing import advance_clocks
-from sync_engine.models import FieldMapping, SyncError
 
+from .helpers import all_due, open_errors, two_way
 from .test_companies import hs_company_get
 from .test_custom_objects import Projects, set_up
 from .test_deals import hs_deal_get, hs_deal_update, new_opportunity
 from .test_tickets import ticket, ticket_edit_refused
-
-
-def open_errors():
-    return list(
-        SyncError.objects.filter(resolved_at__isnull=True).values_list(
-            "object", "record_key", "error_type", "message"
-        )
-    )
-
-
-def all_due() -> None:
-    SyncError.objects.filter(resolved_at__isnull=True).update(next_retry_at=timezone.now())
-
-
-def two_way(object_name: str, *props: str) -> None:
-    FieldMapping.objects.filter(object=object_name, hubspot_property__in=props).update(
-        rule="two_way"
-    )
 
 
 def blocked_rule(emulators, sobject: str, field: str) -> str:

@@ -6,20 +6,12 @@ from __future__ import annotations
 import pytest
 
 from emulators.testing import advance_clocks
-from sync_engine.models import RecordLink, SyncError
+from sync_engine.models import RecordLink
 from sync_engine.services import object_settings_update
 from sync_engine.sync.cycle import sync_cycle_run
 
-from .helpers import Crash
+from .helpers import Crash, open_errors
 from .test_tickets import associated
-
-
-def open_errors():
-    return list(
-        SyncError.objects.filter(resolved_at__isnull=True).values_list(
-            "object", "record_key", "error_type", "message"
-        )
-    )
 
 
 def two_contacts_and_a_case(tickets, sf_person, hs_person) -> tuple[str, ...]:
