@@ -197,8 +197,6 @@ class DealSync(PairSync):
         self._associations: dict[str, tuple[list[str], str]] = {}
         self._processed: set[str] = set()  # deals put in step this cycle
         self._unsynced: set[str] = set()  # deals counted in an unsynced pipeline this cycle
-        self._sweep: list[int] = []  # pks of the linked deals the sweep compares this cycle
-        self._sweep_cursor: SyncCursor | None = None  # where the next cycle's slice starts
         # Refusals of deals' pipeline or stage while writing (see record_hubspot_failure).
         self._stage_refusals: list[tuple[Pair, Any]] | None = None
 
@@ -1435,20 +1433,7 @@ class DealSync(PairSync):
     def start_sweep(self) -> None:
         """Pick this cycle's slice of linked deals for the association sweep and read their
         associations now: batches of changes among them then need no read of their own."""
-        row, _ = SyncCursor.objects.get_or_create(
-            integration=self.ctx.integration, stream="deals:association-sweep"
-        )
-        after = int((row.seen or {}).get("after") or 0)
-        links = list(
-            RecordLink.objects.filter(
-                integration=self.ctx.integration, object=OBJECT, pk__gt=after
-            ).order_by("pk")[:SWEEP]
-        )
-        # Moved on once the slice is compared (sweep_associations): a cycle that dies first
-        # compares the same slice again.
-        row.seen = {"after": links[-1].pk if len(links) == SWEEP else 0}
-        self._sweep_cursor = row
-        self._sweep = [link.pk for link in links]
+        links = self.sweep_slice_start(SWEEP)
         self.deal_associations([link.hubspot_id for link in links])
 
     def sweep_associations(self) -> None:
@@ -1456,15 +1441,10 @@ class DealSync(PairSync):
         of the linked deals' associations with their snapshots each cycle (1,000 deals per
         HubSpot call, read at the start of the cycle), and put the ones that differ in step.
         Deals this cycle put in step already are left out."""
-        links = [
-            link
-            for link in RecordLink.objects.filter(pk__in=self._sweep).order_by("pk")
-            if link.hubspot_id not in self._processed
-        ]
+        links = self.sweep_slice_links(self._processed)
         if links:
             self.sweep_slice(links)
-        if self._sweep_cursor is not None:
-            self._sweep_cursor.save(update_fields=["seen", "updated_at"])
+        self.sweep_slice_done()
 
     def sweep_slice(self, links: list[RecordLink]) -> None:
         """Put in step the deals whose HubSpot associations differ from their snapshots."""

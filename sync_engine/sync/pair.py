@@ -283,6 +283,10 @@ class PairSync:
         self._written_read: set[str] = set()
         self._earlier_read: set[str] = set()
         self._earlier_writes: SyncCursor | None = None
+        # The association sweep's slice this cycle (link pks) and its cursor row, moved on
+        # once the slice is compared (``sweep_slice_start``, ``sweep_slice_done``).
+        self._sweep: list[int] = []
+        self._sweep_cursor: SyncCursor | None = None
 
     @property
     def counts(self):
@@ -1105,6 +1109,45 @@ class PairSync:
             return snapshot
         kept = {k: v for k, v in snapshot.items() if k != key}
         return {**kept, **(landed(sent) or {})}
+
+    # --- association sweep: HubSpot association edits don't touch a record ----------------
+    def sweep_slice_start(self, size: int) -> list[RecordLink]:
+        """This cycle's slice of the pair's links for its association sweep: the ``size``
+        after where the last compared slice ended (cursor row ``<pair>:association-sweep``),
+        from the first again once past the last. Picked at the start of the cycle, so the
+        slice's association read serves the batches of changes among it too. The row moves
+        on only once the slice is compared (``sweep_slice_done``): a cycle that dies first
+        compares the same slice again."""
+        row, _ = SyncCursor.objects.get_or_create(
+            integration=self.ctx.integration, stream=f"{self.object_name}:association-sweep"
+        )
+        after = int((row.seen or {}).get("after") or 0)
+        links = list(
+            RecordLink.objects.filter(
+                integration=self.ctx.integration, object=self.object_name, pk__gt=after
+            ).order_by("pk")[:size]
+        )
+        row.seen = {"after": links[-1].pk if len(links) == size else 0}
+        self._sweep_cursor = row
+        self._sweep = [link.pk for link in links]
+        return links
+
+    def sweep_slice_links(self, in_step: set[str]) -> list[RecordLink]:
+        """The slice's links as stored now (this cycle's batches moved snapshots on), less
+        those whose HubSpot record is ``in_step`` (put in step this cycle: the slice's read
+        is older than their writes, and would read as a HubSpot user undoing them)."""
+        if not self._sweep:
+            return []
+        return [
+            link
+            for link in RecordLink.objects.filter(pk__in=self._sweep).order_by("pk")
+            if link.hubspot_id not in in_step
+        ]
+
+    def sweep_slice_done(self) -> None:
+        """The slice is compared: the next cycle's starts after it."""
+        if self._sweep_cursor is not None:
+            self._sweep_cursor.save(update_fields=["seen", "updated_at"])
 
     # --- associations skipped while the partner's pair is off ------------------------------
     def flag_paused(self, stream: str) -> None:
