@@ -11,10 +11,13 @@ A cycle, on the shared ``PairSync`` machinery:
 2. HubSpot changes: the search API on ``hs_lastmodifieddate``.
 3. HubSpot deletes (only when a HubSpot delete deletes in Salesforce): the archived records,
    one call per 100, every ten minutes; those still linked are deleted in Salesforce.
-4. Records waiting for the contact, company, deal or ticket their lookup points at (or, in
+4. The association sweep: associating doesn't change a HubSpot record, so a slice of the
+   linked records has its associations read (one call per associated object, at the start of
+   the cycle, shared with the batches of changes among it) and those that moved merged.
+5. Records waiting for the contact, company, deal or ticket their lookup points at (or, in
    HubSpot, they are associated with), once it is linked; and those synced without it while
    that pair was off, once it is on (``retry_paused``: only when a flag row says some were).
-5. Due retries and records an admin asked to sync.
+6. Due retries and records an admin asked to sync.
 
 Each changed record is compared with its link's snapshot (the values both sides held after the
 last sync): what equals it is an echo or an unmapped edit and costs nothing more. Otherwise,
@@ -124,6 +127,7 @@ SINGULAR = {"contacts": "contact", "companies": "company", "deals": "deal", "tic
 BATCH = 500
 CREATE_OR_UPDATE = "create_or_update"
 DELETES_EVERY = timedelta(minutes=10)  # how often HubSpot's archived records are listed
+SWEEP = 1000  # linked records whose HubSpot associations the sweep compares per cycle
 
 
 @dataclass
@@ -170,6 +174,12 @@ def is_number(value: str) -> bool:
         return Decimal(value.strip()).is_finite()
     except InvalidOperation:
         return False
+
+
+def hubspot_association(last: str | None, held: list[str]) -> str:
+    """The one association a lookup compares with, of those a record holds: the one it last
+    synced with while it still holds it, else the lowest id (none: blank)."""
+    return last if last and last in held else (held[0] if held else "")
 
 
 def paused_stream(hs_object: str, object_name: str) -> str:
@@ -221,7 +231,12 @@ class CustomObjectSync(PairSync):
             if hs_object in ASSOCIATION_TARGETS and name in self.fields_known
         }
         self._association_types: dict[str, tuple[str, int] | None] = {}
-        self._hubspot_associations: dict[str, dict[str, list[str]]] = {}
+        self._hubspot_associations: dict[str, dict[str, list[str]]] = {}  # the batch's
+        # Records' HubSpot associations read this cycle (associated object -> HubSpot id ->
+        # the ids it is associated with): the sweep's slice is read at the start, so batches
+        # of changes among it share that read; a record's go once its batch wrote.
+        self._associations_read: dict[str, dict[str, list[str]]] = {}
+        self._in_step: set[str] = set()  # HubSpot records this cycle's batches put in step
         self._association_writes: list[tuple[Pair, str, str, str]] = []
         # (pair, associated object, side whose record waited) whose wait is over: ended once
         # its writes land (end_waits)
@@ -253,10 +268,12 @@ class CustomObjectSync(PairSync):
             return
         self.ensure_key_property()
         self.note_delete_rules()
+        self.start_sweep()
         self.sync_salesforce_changes()
         self.sync_hubspot_changes()
         if self.settings.hubspot_delete == "delete":
             self.sync_hubspot_deletes()
+        self.sweep_associations()
         if self.ctx.retry_allowed:
             self.retry_waiting()
             self.retry_errored()
@@ -667,13 +684,23 @@ class CustomObjectSync(PairSync):
         cursor.mark_checked(read_started or http_date(self.ctx.hubspot.server_date))
 
     def handle_hubspot(
-        self, objects: list[Any], cursor: Cursor | None, *, force: bool = False
+        self,
+        objects: list[Any],
+        cursor: Cursor | None,
+        *,
+        force: bool = False,
+        associations_moved: bool = False,
     ) -> None:
+        """``force``: a retry or Resync; ``associations_moved``: the sweep found the linked
+        records' associations moved, so they are merged though no property changed (no retry:
+        one kept after its Salesforce record's delete isn't made again for that)."""
         fresh, handled = self.fresh_versions(
             objects, cursor, force=force, version=lambda o: hubspot_version(o, MODIFIED)
         )
         self.follow_hubspot_merges(fresh)
-        pairs, unlinked = self.split_hubspot_changes(fresh, self.sobject, force=force)
+        pairs, unlinked = self.split_hubspot_changes(
+            fresh, self.sobject, force=force or associations_moved
+        )
         self.load_salesforce_partners(pairs)
         gone = [p for p in pairs if p.salesforce is None]
         unlinked += self.partners_deleted_in_salesforce(gone)
@@ -1123,19 +1150,121 @@ class CustomObjectSync(PairSync):
 
     # --- associations: the object's lookups ⇄ HubSpot associations ----------------------
     def load_associations(self, pairs: list[Pair]) -> None:
-        ids = [p.hubspot_id for p in pairs if p.hubspot is not None]
-        self._hubspot_associations = {}
-        for hs_object in self.associations:
-            found: dict[str, list[str]] = {}
+        ids = [p.hubspot_id or "" for p in pairs if p.hubspot is not None]
+        self._hubspot_associations = {h: self.associated(h, ids) for h in self.associations}
+
+    def associated(self, hs_object: str, ids: list[str]) -> dict[str, list[str]]:
+        """Each HubSpot record's associated ``hs_object`` ids, read once a cycle (one call per
+        1,000 records): a record this cycle read already and hasn't written since costs none."""
+        known = self._associations_read.setdefault(hs_object, {})
+        missing = [i for i in dict.fromkeys(ids) if i not in known]
+        if missing:
+            result = hubspot_associations_read(
+                self.ctx.hubspot, self.hubspot_type, hs_object, missing
+            )
+            found = {
+                str(item._from.id): sorted({str(t.to_object_id) for t in item.to or []}, key=int)
+                for item in result.results
+            }
+            known.update({i: found.get(i, []) for i in missing})
+        return {i: known[i] for i in ids}
+
+    def associations_written(self, pairs: list[Pair]) -> None:
+        """What the batch's records hold now is what it decided: their associations read
+        earlier are forgotten, and the sweep leaves them out (``sweep_slice_links``)."""
+        for pair in pairs:
+            for known in self._associations_read.values():
+                known.pop(pair.hubspot_id or "", None)
+            self._in_step.add(pair.hubspot_id or "")
+
+    # --- the association sweep -------------------------------------------------------------
+    @property
+    def swept(self) -> dict[str, str]:
+        """The associations (associated object -> lookup) whose HubSpot edits can reach
+        Salesforce, so the sweep compares them: with HubSpot → Salesforce on, lookups the
+        integration user may update."""
+        if not self.allow_to_salesforce:
+            return {}
+        return {
+            hs_object: name
+            for hs_object, name in self.associations.items()
+            if self.ctx.writable(self.sobject, name, create=False)
+        }
+
+    def start_sweep(self) -> None:
+        """Associating doesn't change a HubSpot record's ``hs_lastmodifieddate``, so the
+        search for changes never returns a record whose associations alone moved: each cycle
+        a slice of the linked records has its associations read (one call per associated
+        object), here at the start, so batches of changes among the slice share that read;
+        ``sweep_associations`` compares them at the end. No sweep, and no call, without
+        associations that can reach Salesforce; no call without links."""
+        if not self.swept:
+            return
+        ids = [link.hubspot_id for link in self.sweep_slice_start(SWEEP)]
+        for hs_object in self.swept:
             if ids:
-                result = hubspot_associations_read(
-                    self.ctx.hubspot, self.hubspot_type, hs_object, ids
-                )
-                for item in result.results:
-                    found[str(item._from.id)] = sorted(
-                        {str(t.to_object_id) for t in item.to or []}, key=int
-                    )
-            self._hubspot_associations[hs_object] = found
+                self.associated(hs_object, ids)
+
+    def sweep_associations(self) -> None:
+        """The slice's records whose HubSpot associations moved since their last sync (as
+        their merge would read them, ``association_moved``) are read again and merged, as a
+        change of the record (one HubSpot read per 100, one Salesforce read): the lookup
+        follows by the pair's rules. Records this cycle put in step are left out, and so are
+        those with an open error other than a wait: their retry merges their associations."""
+        swept = self.swept
+        if not swept:
+            return
+        links = self.sweep_slice_links(self._in_step)
+        ids = [link.hubspot_id for link in links]
+        held = {h: self.associated(h, ids) for h in swept}
+        moved = [
+            link
+            for link in links
+            if any(self.association_moved(link.snapshot, h, held[h][link.hubspot_id]) for h in held)
+        ]
+        retried = self.left_to_retries(moved)
+        moved = [link for link in moved if link.hubspot_id not in retried]
+        if moved:
+            objects = self.read_hubspot([link.hubspot_id for link in moved])
+            self.handle_hubspot(list(objects.values()), None, associations_moved=True)
+        self.sweep_slice_done()
+
+    def association_moved(self, snapshot: dict, hs_object: str, held: list[str]) -> bool:
+        """Whether a linked record's HubSpot association with ``hs_object`` (``held``: what
+        it is associated with) differs from what its last sync left, read as ``merge_lookup``
+        reads it. Not while its lookup waits for the record it points at, or that record's
+        pair is off (the lookup decides then, and HubSpot is merged once it syncs); while it
+        waits for the record it is associated with, only a move away from that one counts."""
+        if snapshot.get(f"__{hs_object}_waiting") or snapshot.get(f"__{hs_object}_paused"):
+            return False
+        last = self.association_baseline(snapshot, hs_object, held)
+        expected = (
+            snapshot.get(f"__{hs_object}_hs_waiting")
+            or snapshot.get(f"__{hs_object}_hs_paused")
+            or last
+            or ""
+        )
+        return hubspot_association(last, held) != expected
+
+    def left_to_retries(self, links: list[RecordLink]) -> set[str]:
+        """The HubSpot ids of ``links`` whose record has an open error other than a wait:
+        its retry reads it (associations too) on its backoff, rather than the sweep every
+        time it comes round (one query, only for records whose associations moved)."""
+        if not links or not self.has_open_errors():
+            return set()
+        keys = {f"hubspot:{link.hubspot_id}": link.hubspot_id for link in links}
+        keys.update({f"salesforce:{link.salesforce_id}": link.hubspot_id for link in links})
+        errored = (
+            SyncError.objects.filter(
+                integration=self.ctx.integration,
+                object=self.object_name,
+                resolved_at__isnull=True,
+                record_key__in=list(keys),
+            )
+            .exclude(error_type__in=list(WAITING.values()))
+            .values_list("record_key", flat=True)
+        )
+        return {keys[key] for key in errored}
 
     def merge_associations(self, pairs: list[Pair]) -> None:
         """Per pair and associated object: the Salesforce lookup and the HubSpot association
@@ -1183,17 +1312,18 @@ class CustomObjectSync(PairSync):
         it is associated with to reach Salesforce."""
         key, key_sf = f"__{hs_object}", f"__{hs_object}_sf"
         snapshot = pair.link.snapshot if pair.link and pair.link.pk else None
-        last = snapshot.get(key) if snapshot is not None else None
-        sent = snapshot.get(f"__{hs_object}_sent") if snapshot is not None else None
-        if sent is not None and pair.hubspot is not None:
-            # An association write a cycle that died noted (``write_associations``): landed
-            # whole (the new association made, the old one gone), it is the integration's
-            # own write, not a HubSpot user's move. Cut short in between, the old one is
-            # still the baseline, as before the write.
-            held = self._hubspot_associations[hs_object].get(pair.hubspot_id, [])
-            new, old = sent.get("hs") or "", sent.get("old") or ""
-            if (not new or new in held) and (not old or old == new or old not in held):
-                last = new
+        associated = (
+            self._hubspot_associations[hs_object].get(pair.hubspot_id, [])
+            if pair.hubspot is not None
+            else []
+        )
+        last = (
+            self.association_baseline(
+                snapshot, hs_object, associated if pair.hubspot is not None else None
+            )
+            if snapshot is not None
+            else None
+        )
         lookup = (pair.salesforce or {}).get(name) or ""
         sf_value = sf_to_hs.get(lookup) if lookup else ""
         for marker in paused_markers(hs_object):  # merged again: skipped no longer, unless below
@@ -1211,12 +1341,7 @@ class CustomObjectSync(PairSync):
             # write refused then has an error of its own, whose retry writes it.
             pair.same[f"__{hs_object}_waiting"] = ""
             self._waits_over.append((pair, hs_object, "salesforce"))
-        associated = (
-            self._hubspot_associations[hs_object].get(pair.hubspot_id, [])
-            if pair.hubspot is not None
-            else []
-        )
-        hs_value = last if last and last in associated else (associated[0] if associated else "")
+        hs_value = hubspot_association(last, associated)
         winner = self.decide(hs_value, sf_value, last, pair=pair)
         if winner is None:
             if hs_value == sf_value:
@@ -1241,6 +1366,22 @@ class CustomObjectSync(PairSync):
         self._association_writes.append((pair, hs_object, hs_value, sf_value))
         pair.snap_hubspot[key], pair.snap_hubspot[key_sf] = sf_value, lookup
         return False
+
+    @staticmethod
+    def association_baseline(snapshot: dict, hs_object: str, held: list[str] | None) -> str | None:
+        """The association a record's last sync left with ``hs_object`` (None: none known),
+        against what HubSpot holds (``held``; None: no HubSpot record)."""
+        last = snapshot.get(f"__{hs_object}")
+        sent = snapshot.get(f"__{hs_object}_sent")
+        if sent is not None and held is not None:
+            # An association write a cycle that died noted (``write_associations``): landed
+            # whole (the new association made, the old one gone), it is the integration's
+            # own write, not a HubSpot user's move. Cut short in between, the old one is
+            # still the baseline, as before the write.
+            new, old = sent.get("hs") or "", sent.get("old") or ""
+            if (not new or new in held) and (not old or old == new or old not in held):
+                last = new
+        return last
 
     def pair_on(self, object_name: str) -> bool:
         """Whether the contact (company, deal, ticket) sync is on, so a record waiting for one
@@ -1632,6 +1773,7 @@ class CustomObjectSync(PairSync):
         self.write_salesforce(pairs)
         self.write_hubspot(pairs)
         self.write_associations()
+        self.associations_written(pairs)
         self.record_hubspot_waits()
         self.end_waits()
 

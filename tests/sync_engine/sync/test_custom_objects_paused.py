@@ -33,8 +33,10 @@ def contact_projects(integration, emulators, hs_person) -> Projects:
 
 
 def idle_operations(projects: Projects) -> list[str]:
-    """An idle cycle reads the changes on both sides, nothing else."""
-    return sorted([f"{projects.type}.search", "composite"])
+    """An idle cycle reads the changes on both sides and the association sweep's slice of
+    the linked projects (one read), nothing else."""
+    sweep = [f"associations.{projects.type}.contacts.batch.read"] if projects.links() else []
+    return sorted([f"{projects.type}.search", "composite", *sweep])
 
 
 def test_a_salesforce_lookup_skipped_while_contact_sync_was_off_is_associated_once_on(
