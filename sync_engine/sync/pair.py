@@ -1453,9 +1453,20 @@ class PairSync:
             # Salesforce makes the integration user the owner. When that changes nothing in
             # HubSpot, note it now, so reading the new record back isn't taken for an edit.
             running_user = getattr(self.ctx.integration.salesforce_connection, "user_id", "")
-            if running_user and (self.owners.hubspot_owner_for(running_user) or "") == hs_owner:
+            if not running_user:
+                return
+            fallback = self.owners.hubspot_owner_for(running_user) or ""
+            if fallback == hs_owner:
                 pair.snap_salesforce[OWNER_PROPERTY] = hs_owner
                 pair.snap_salesforce["__salesforce_owner"] = running_user
+            elif pair.sobject != "Lead":  # (a lead's assignment rules may pick anyone)
+                # HubSpot's owner is reset to the integration user's (or cleared) by the
+                # update that follows the create (``hubspot_updates`` sends it only once
+                # the create landed), and noted only if that update lands too.
+                pair.to_hubspot[OWNER_PROPERTY] = fallback
+                pair.snap_hubspot[OWNER_PROPERTY] = fallback
+                pair.snap_hubspot["__salesforce_owner"] = running_user
+                pair.owner_reset = bool(hs_owner)
             return
         decision = self.owner_decision(pair, snapshot, sf_owner, sf_as_hubspot, hs_owner)
         if decision.to_salesforce is not None:  # cleared in HubSpot: Salesforce needs one
