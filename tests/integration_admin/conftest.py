@@ -385,6 +385,22 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "en-US", "viewport": {"width": 1400, "height": 1000}}
 
 
+@pytest.fixture
+def page(page):
+    """Playwright's page, left only once no htmx request is in flight. A card loaded on sight
+    may still wait on a stored host nobody listens on (``connected``) when the test's checks
+    hold: the live server would then answer it while the database is flushed under it, and
+    the flush fails, leaving this test's rows to the next."""
+    from playwright.sync_api import Error
+
+    yield page
+    try:
+        page.wait_for_function("() => !document.querySelector('.htmx-request')", timeout=30_000)
+        page.goto("about:blank")  # no poll starts a new one meanwhile
+    except Error:
+        pass  # the page is gone already: nothing of it is in flight
+
+
 def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot as a test artifact under test-results/."""
     ARTIFACTS.mkdir(exist_ok=True)
