@@ -347,6 +347,28 @@ def test_a_company_edit_made_while_its_account_was_deleted_survives_the_restore(
     assert sf_person.Account.get(account)["Description"] == "Edited in HubSpot meanwhile"
 
 
+def test_accounts_restored_together_each_get_their_own_company_back(
+    companies, sf_person, hs_person, emulators
+):
+    """A mass undelete: every account restored in one cycle links again to its own company."""
+    accounts = [sf_person.Account.create({"Name": f"Batch {i}"})["id"] for i in range(3)]
+    companies.both()
+    before = {a: companies.link(salesforce_id=a).hubspot_id for a in accounts}
+    advance_clocks(emulators, 60)
+    for account in accounts:
+        sf_person.Account.delete(account)
+    companies.both()
+    assert not companies.links().exists()
+    advance_clocks(emulators, 60)
+    for account in accounts:
+        companies.sf_action("undelete", id=account)
+    companies.both()
+    companies.both()
+    assert {a: companies.link(salesforce_id=a).hubspot_id for a in accounts} == before
+    assert sorted(hs_company_ids(hs_person)) == sorted(before.values())
+    assert not open_errors(), open_errors()
+
+
 def test_a_deal_edit_made_while_its_opportunity_was_deleted_survives_the_restore(
     deals, sf_person, hs_person, emulators
 ):
