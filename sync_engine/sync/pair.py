@@ -469,7 +469,7 @@ class PairSync:
         """Of these unlinked Salesforce records, those deleted with their HubSpot record kept
         and now restored (``deleted_links_kept``): linked again to that record with the old
         snapshot, by Salesforce id. Not when the HubSpot record syncs with another record
-        now. Two queries and one insert."""
+        now. Two reads, one insert, one update of the cursor row."""
         if not records or not self.relinks_restored:
             return {}
         row = SyncCursor.objects.filter(
@@ -494,7 +494,7 @@ class PairSync:
                     snapshot=entry["snapshot"],
                     last_synced_at=datetime.fromisoformat(synced) if synced else timezone.now(),
                 )
-        RecordLink.objects.bulk_create(restored.values())  # one insert for a mass undelete
+        rows_insert(RecordLink, list(restored.values()))  # one insert for a mass undelete
         row.seen = {sf: entry for sf, entry in remembered.items() if sf not in back}
         row.save(update_fields=["seen", "updated_at"])
         return restored

@@ -392,13 +392,16 @@ def page(page):
     hold: the live server would then answer it while the database is flushed under it, and
     the flush fails, leaving this test's rows to the next."""
     from playwright.sync_api import Error
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     yield page
     try:
         page.wait_for_function("() => !document.querySelector('.htmx-request')", timeout=30_000)
         page.goto("about:blank")  # no poll starts a new one meanwhile
+    except PlaywrightTimeout:
+        raise  # still in flight after 30 s: said here, not as the next test's failure
     except Error:
-        pass  # the page is gone already: nothing of it is in flight
+        pass  # the page is closed or navigating away: nothing of it is in flight
 
 
 def screenshot(page, name: str) -> Path:
