@@ -133,9 +133,10 @@ def sync_runs_prune(*, older_than: timedelta = timedelta(days=30)) -> int:
 
 
 # --- the integration ----------------------------------------------------------------------
-# The HubSpot account's details the engine keeps, with the schemas: ``{"timeZone": "…"}``
-# (an IANA name, "" when HubSpot didn't say), read when connecting and again once a day
-# (``hubspot_account_details``). Activity dates use it.
+# The HubSpot account's details the engine keeps, with the schemas: ``{"timeZone": "…",
+# "companyCurrency": "…"}`` (an IANA name and an ISO 4217 code, "" when HubSpot didn't say),
+# read when connecting and again once a day (``hubspot_account_details``). Activity dates use
+# the zone; a deal without a currency is in the company currency.
 HUBSPOT_ACCOUNT = "account-info"
 HUBSPOT_ACCOUNT_MAX_AGE = timedelta(days=1)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")  # where plain http can't be overheard
@@ -307,7 +308,7 @@ def integration_connect(
             system=System.HUBSPOT,
             object=HUBSPOT_ACCOUNT,
             defaults={
-                "data": {"timeZone": str(account.get("timeZone") or "")},
+                "data": _account_kept(account),
                 "fetched_at": timezone.now(),
             },
         )
@@ -1117,7 +1118,49 @@ def mappings_ensure_defaults(*, integration: Integration, object_name: str) -> i
             )
         )
     FieldMapping.objects.bulk_create(new, ignore_conflicts=True)
-    return len(new)
+    made = len(new)
+    if object_name == "deals":  # (schemas read before the pair's row was made)
+        made += deal_currency_mapping_ensure(integration=integration)
+    return made
+
+
+# A multi-currency org's opportunities hold their amounts in their own currency: mapped to the
+# deal's currency (HubSpot's defaults have no such mapping; single-currency orgs lack the field).
+DEAL_CURRENCY = ("deal_currency_code", "CurrencyIsoCode")
+
+
+def deal_currency_mapping_ensure(*, integration: Integration) -> bool:
+    """Map the deal's currency to the opportunity's once both schemas show one (a
+    multi-currency Salesforce org), as a default mapping with the amount's rule, so an amount
+    never lands in another currency. True when it was made now."""
+    prop, field_name = DEAL_CURRENCY
+    cached = {
+        (row.system, row.object): row.data
+        for row in SchemaCache.objects.filter(
+            integration=integration,
+            object__in=["deals", "Opportunity"],
+        )
+    }
+    fields = {f["name"] for f in cached.get((System.SALESFORCE, "Opportunity"), [])}
+    properties = {p["name"] for p in cached.get((System.HUBSPOT, "deals"), [])}
+    if field_name not in fields or prop not in properties:
+        return False
+    mappings = FieldMapping.objects.filter(integration=integration, object="deals")
+    if mappings.filter(hubspot_property=prop).exists():
+        return False
+    amount = mappings.filter(hubspot_property="amount").first()
+    rule = amount.rule if amount is not None and amount.rule != SyncRule.DONT_SYNC else None
+    FieldMapping.objects.create(
+        integration=integration,
+        object="deals",
+        hubspot_property=prop,
+        salesforce_field=field_name,
+        salesforce_fields={"Opportunity": field_name},
+        rule=rule or SyncRule.PREFER_SALESFORCE_UNLESS_BLANK,
+        is_default=True,
+        salesforce_type="picklist",
+    )
+    return True
 
 
 def hubspot_account_details(*, integration: Integration) -> dict:
@@ -1135,9 +1178,17 @@ def hubspot_account_details(*, integration: Integration) -> dict:
     data = dict(row.data) if row is not None else {"timeZone": ""}
     with contextlib.suppress(RemoteError):
         account = HubSpotConnector(integration=integration).account_details()
-        data = {"timeZone": str(account.get("timeZone") or "")}
+        data = _account_kept(account)
     _schema_store(integration, System.HUBSPOT, HUBSPOT_ACCOUNT, data)
     return data
+
+
+def _account_kept(account: dict) -> dict:
+    """What the engine keeps of ``GET /account-info/v3/details``."""
+    return {
+        "timeZone": str(account.get("timeZone") or ""),
+        "companyCurrency": str(account.get("companyCurrency") or ""),
+    }
 
 
 def schema_refresh(*, integration: Integration, object_name: str) -> None:
@@ -1199,6 +1250,8 @@ def schema_refresh(*, integration: Integration, object_name: str) -> None:
         _schema_store(integration, System.HUBSPOT, object_name, hs_data)
         for sobject, sf_data in described.items():
             _schema_store(integration, System.SALESFORCE, sobject, sf_data)
+        if object_name == "deals":
+            deal_currency_mapping_ensure(integration=integration)
 
 
 def schema_refresh_by_admin(

@@ -9,6 +9,7 @@ body when the same edit would fail in HubSpot).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -50,6 +51,7 @@ class Actions:
             "set_search_limits",
             "set_auto_create_users",
             "set_time_zone",
+            "set_currencies",
             "set_association_page_size",
         ):
             self.app.register_action(name, getattr(self, name))
@@ -307,3 +309,16 @@ class Actions:
             raise ValueError(f"unknown time zone {time_zone!r}") from error
         self.app.state.settings.time_zone = time_zone
         return {"time_zone": time_zone}
+
+    def set_currencies(self, company: str, additional: list[str] | None = None) -> dict:
+        """The account's company currency and additional currencies (ISO 4217 codes), as
+        ``GET /account-info/v3/details`` reports them and deals' ``deal_currency_code`` offers
+        them."""
+        codes = [company, *(additional or [])]
+        if not all(isinstance(c, str) and re.fullmatch(r"[A-Z]{3}", c) for c in codes):
+            raise ValueError(f"not ISO 4217 codes: {codes!r}")  # 400 over HTTP
+        settings = self.app.state.settings
+        settings.company_currency = company
+        settings.additional_currencies = tuple(c for c in dict.fromkeys(codes[1:]) if c != company)
+        self.app.state.currencies_offered()
+        return {"company": company, "additional": list(settings.additional_currencies)}

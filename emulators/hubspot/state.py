@@ -40,6 +40,10 @@ class Settings:
     search_max_filters: int = 18
     auto_create_users: bool = True  # any new bearer token becomes a user on first use
     time_zone: str = "Europe/Amsterdam"  # the account's time zone (account-info details)
+    # The account's currencies (account-info details); deals' ``deal_currency_code`` offers
+    # exactly these (Settings > Account defaults > Currencies, not the properties API).
+    company_currency: str = "EUR"
+    additional_currencies: tuple[str, ...] = ()
     association_page_size: int = 500  # associations per record in one batch-read answer
 
 
@@ -111,6 +115,16 @@ class HubSpotState:
         self.refresh_tokens: dict[str, dict] = {}
         self.apps: dict[str, int] = {}  # OAuth client_id -> app id
         self.settings = Settings()
+        self.currencies_offered()
+
+    def currencies_offered(self) -> None:
+        """Deals' currency property offers the account's currencies, the company's first."""
+        deals = self.registry.resolve("deals")
+        prop = deals.properties.get("deal_currency_code") if deals else None
+        if prop is not None:
+            codes = [self.settings.company_currency, *self.settings.additional_currencies]
+            prop.set_options([{"label": code, "value": code} for code in dict.fromkeys(codes)])
+            deals.invalidate()
 
     def store(self, type_id: str) -> TypeStore:
         store = self.stores.get(type_id)

@@ -16,7 +16,7 @@ from . import case_statuses, stages
 from .dml import Ctx
 from .errors import SfError
 from .ids import normalize
-from .schema import ObjectDef, new_field_raw
+from .schema import ObjectDef, currency_field_raw, new_field_raw
 from .validation import OPERATORS
 
 if TYPE_CHECKING:
@@ -62,6 +62,11 @@ LEAD_TO_ACCOUNT = {
     "NumberOfEmployees": "NumberOfEmployees",
     "OwnerId": "OwnerId",
 }
+
+# The standard objects a multi-currency org gives ``CurrencyIsoCode`` (custom objects get it too).
+CURRENCY_OBJECTS = frozenset(
+    {"Lead", "Contact", "Account", "Opportunity", "Case", "Campaign", "Task", "Event"}
+)
 
 # What an invitee's child copy of a group event shares with the parent event.
 EVENT_SHARED = (
@@ -400,6 +405,39 @@ class Actions:
         org.state_country = bool(enabled)
         app._caches_changed()
         return org.state_country
+
+    def enable_multi_currency(
+        self, corporate: str = "USD", currencies: list[str] | None = None
+    ) -> list[str]:
+        """Turn on multiple currencies (for good, as in Salesforce): every object that can hold
+        amounts gets ``CurrencyIsoCode``, a restricted picklist of the active ``currencies``
+        (``corporate`` among them, and the default); existing records are in the corporate
+        currency. Called again, it activates the currencies given (none is deactivated)."""
+        app = self.app
+        codes = list(dict.fromkeys([corporate, *(currencies or [])]))
+        if not all(
+            isinstance(c, str) and len(c) == 3 and c.isalpha() and c.isupper() for c in codes
+        ):
+            raise ValueError(f"not ISO 4217 codes: {codes!r}")
+        kept = [(o, raw) for o, raw in app.org.runtime_fields if raw["name"] != "CurrencyIsoCode"]
+        before = {o: raw for o, raw in app.org.runtime_fields if raw["name"] == "CurrencyIsoCode"}
+        for obj in app.schema.objects.values():
+            if obj.name not in CURRENCY_OBJECTS and not obj.custom:
+                continue
+            old = before.get(obj.name)
+            if old is not None:  # already on: the corporate currency stays
+                corporate_now = next(v["value"] for v in old["picklistValues"] if v["defaultValue"])
+                known = [v["value"] for v in old["picklistValues"]]
+                raw = currency_field_raw(obj, corporate_now, list(dict.fromkeys([*known, *codes])))
+            else:
+                raw = currency_field_raw(obj, corporate, codes)
+                for record_id in list(app.org.store.table(obj.name)):
+                    app.org.store.update(obj.name, record_id, {"CurrencyIsoCode": corporate})
+            app.schema.add_field(obj.name, raw)
+            kept.append((obj.name, raw))
+        app.org.runtime_fields = kept
+        app._caches_changed()
+        return codes
 
     def set_assignment_rule(self, object: str, owner_id: str = "") -> str:  # noqa: A002
         """Activate an assignment rule that gives ``object``'s records to ``owner_id`` (empty

@@ -753,6 +753,25 @@ class Geography:
         return self.state_lookup.get(country, {}).get(text.strip().lower())
 
 
+def currency_field_raw(obj: ObjectDef, corporate: str, codes: list[str]) -> dict[str, Any]:
+    """``CurrencyIsoCode`` as a multi-currency org describes it: a restricted picklist of the
+    org's active currencies, the corporate one by default."""
+    raw = _field(
+        "CurrencyIsoCode",
+        f"{obj.label} Currency",
+        "picklist",
+        length=3,
+        defaultedOnCreate=True,
+        restrictedPicklist=True,
+    )
+    raw["picklistValues"] = [
+        {"active": True, "defaultValue": code == corporate, "label": code, "validFor": None,
+         "value": code}
+        for code in codes
+    ]  # fmt: skip
+    return raw
+
+
 def new_field_raw(name: str, label: str, ftype: str, **extra: Any) -> dict[str, Any]:
     """A describe entry for a field added at runtime (control action ``add_field``)."""
     raw = _field(name, label, ftype, **extra)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db import transaction
@@ -61,6 +62,7 @@ from .changes import (
 )
 from .context import CycleContext
 from .pair import (
+    HUBSPOT_CURRENCY,
     MERGED_IDS,
     OWNER_PROPERTY,
     SALESFORCE_COLLECTION,
@@ -619,7 +621,19 @@ class DealSync(PairSync):
         if mapping.hubspot_property == STAGE:
             pipeline = self.pipelines.by_id.get(props.get(PIPELINE) or "")
             return pipeline.stage_name(props.get(STAGE)) if pipeline else ""
+        if (
+            mapping.hubspot_property == HUBSPOT_CURRENCY
+            and props
+            and not props.get(HUBSPOT_CURRENCY)
+        ):  # a deal without a currency is in the company's (one about to be made gets one)
+            return self.company_currency
         return self.hubspot_mapped_comparable(mapping, props, SOBJECT)
+
+    @cached_property
+    def company_currency(self) -> str:
+        """The HubSpot account's company currency (kept with the schemas, read daily)."""
+        account = services.hubspot_account_details(integration=self.ctx.integration)
+        return str(account.get("companyCurrency") or "")
 
     def merge(self, pair: DealPair) -> None:
         """Decide every mapped field of one pair (idempotent: may run twice)."""

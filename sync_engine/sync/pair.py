@@ -111,6 +111,9 @@ HUBSPOT_NOUNS = {
     "deals": "deal",
     "tickets": "ticket",
 }
+# A multi-currency org's record currency, and the deal property it maps to (amounts go with it).
+CURRENCY_FIELD = "CurrencyIsoCode"
+HUBSPOT_CURRENCY = "deal_currency_code"
 # Records per Salesforce write call: five sObject Collections of 200 in one composite request.
 SALESFORCE_COLLECTION = COLLECTION_WRITE_SIZE * COLLECTIONS_PER_COMPOSITE
 # Salesforce refuses a whole record for one field's value with these: the record's other
@@ -1375,7 +1378,11 @@ class PairSync:
             return set()
         mapped = {self.ctx.mapped_field(m, pair.sobject) for m in self.ctx.mappings}
         mapped |= {f"{name}Code" for name in mapped if name}
-        return refused if refused <= mapped else set()
+        if not refused <= mapped:
+            return set()
+        if CURRENCY_FIELD in refused:  # an amount never goes without its currency
+            refused |= {n for n in sent if self.ctx.field_type(pair.sobject, n) == "currency"}
+        return refused if refused != set(sent) else set()
 
     def values_held_back(self, pair: Pair, fields: set[str]) -> None:
         """Leave ``fields`` out of the pair's update: their values stay unsynced in the
@@ -1932,8 +1939,10 @@ class PairSync:
     def align_options(self, pairs: list[Pair]) -> None:
         """Salesforce picklist values HubSpot's dropdowns don't offer yet are added as options
         (one call per property), so a picklist mapping doesn't fail on every record; when
-        HubSpot refuses, the field is left out and the record gets a picklist error."""
+        HubSpot refuses, the field is left out and the record gets a picklist error. A
+        currency HubSpot's account lacks can't be added so (``currency_missing``)."""
         missing: dict[str, set[str]] = defaultdict(set)
+        currencies: list[tuple[Pair, str]] = []
         for pair in pairs:
             for prop, value in list(pair.to_hubspot.items()):
                 info = self.ctx.hubspot_properties.get(prop) or {}
@@ -1945,8 +1954,21 @@ class PairSync:
                 mapped = [options.get(v) or options.get(v.casefold()) for v in values]
                 if all(mapped):
                     pair.to_hubspot[prop] = ";".join(mapped)
+                elif prop == HUBSPOT_CURRENCY:
+                    currencies.append((pair, value))
                 else:
                     missing[prop].update(v for v, m in zip(values, mapped, strict=True) if not m)
+        if currencies:
+            # Added in HubSpot's settings since the schema was read, perhaps: read once more.
+            try:
+                offered = self.ctx.hubspot_options_reread(HUBSPOT_CURRENCY)
+            except RemoteError:
+                offered = {}
+            for pair, value in currencies:
+                if code := offered.get(value) or offered.get(value.casefold()):
+                    pair.to_hubspot[HUBSPOT_CURRENCY] = code
+                else:
+                    self.currency_missing(pair, value)
         for prop, values in missing.items():
             try:
                 self.ctx.hubspot_add_options(prop, sorted(values))
@@ -1969,6 +1991,30 @@ class PairSync:
                             f"{error.message}",
                             [prop],
                         )
+
+    def currency_missing(self, pair: Pair, currency: str) -> None:
+        """A record in a currency HubSpot's account doesn't have: its currency and its
+        amounts wait (unsynced in the snapshot, so they go once the currency is added), and
+        the record gets a picklist error saying where to add it. HubSpot's currencies are
+        account settings: the properties API can't add them."""
+        amounts = [
+            m.hubspot_property
+            for m in self.ctx.mappings
+            if (name := self.ctx.mapped_field(m, pair.sobject))
+            and self.ctx.field_type(pair.sobject, name) == "currency"
+        ]
+        for prop in (HUBSPOT_CURRENCY, *amounts):
+            pair.to_hubspot.pop(prop, None)
+            pair.snap_hubspot.pop(prop, None)
+        self.record_error(
+            pair,
+            "to_hubspot",
+            "picklist",
+            "CURRENCY_NOT_IN_HUBSPOT",
+            f"{HUBSPOT_CURRENCY}: HubSpot's account has no currency {currency!r}. Add it in "
+            "HubSpot under Settings > Account defaults > Currencies; the amount syncs with it.",
+            [CURRENCY_FIELD],
+        )
 
     def due_for_retry(
         self, *, exclude_types: tuple[str, ...] | None = None

@@ -41,7 +41,8 @@ def sf_connection(integration, emulators):
 
 @pytest.fixture
 def hs_connection(integration, emulators):
-    """A HubSpot account in UTC, connected: its details kept as connecting keeps them."""
+    """A HubSpot account in UTC (its company currency the emulator's, euros), connected: its
+    details kept as connecting keeps them."""
     from django.utils import timezone
 
     from sync_engine.models import SchemaCache, System
@@ -52,7 +53,10 @@ def hs_connection(integration, emulators):
         integration=integration,
         system=System.HUBSPOT,
         object=HUBSPOT_ACCOUNT,
-        defaults={"data": {"timeZone": "UTC"}, "fetched_at": timezone.now()},
+        defaults={
+            "data": {"timeZone": "UTC", "companyCurrency": "EUR"},
+            "fetched_at": timezone.now(),
+        },
     )
     return HubSpotConnectionFactory(
         integration=integration, base_url=emulators.hubspot.url, access_token=HS_TOKEN

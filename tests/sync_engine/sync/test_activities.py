@@ -737,7 +737,7 @@ def test_the_accounts_time_zone_is_read_again_when_not_kept_or_a_day_old(
                hs_timestamp=str(int(evening.timestamp() * 1000)))  # fmt: skip
     assert activities().counts["created_in_salesforce"] == 1
     assert [t["ActivityDate"] for t in tasks_of(sf_person, lead)] == ["2026-03-04"]
-    assert account.get().data == {"timeZone": "America/New_York"}
+    assert account.get().data == {"timeZone": "America/New_York", "companyCurrency": "EUR"}
     # Kept for a day: the next cycles don't ask again.
     before = ApiCall.objects.filter(operation="account.details").count()
     activities()
