@@ -238,3 +238,22 @@ def test_a_deal_in_a_retired_pipeline_still_shows_as_syncing(admin_client, live,
     cache.clear()
     html = admin_client.get(f"/records/deals/hubspot:{deal}/").content.decode()
     assert ">Syncing</span>" in html and "Not syncing" not in html
+
+
+def test_a_multi_currency_org_shows_the_currency_mapping(admin_client, live, emulators):
+    """The tab's first read of the schemas finds a multi-currency org: the opportunity's
+    currency is listed with the default mappings, mapped to the deal's."""
+    from sync_engine.services import object_settings_update
+
+    emulators.salesforce.app.run_action("enable_multi_currency", corporate="USD",
+                                        currencies=["EUR"])  # fmt: skip
+    object_settings_update(integration=live, object_name="deals", changes={}, enabled=True)
+    admin_client.get("/deals/")  # the first visit reads the schemas
+    html = admin_client.get("/deals/").content.decode()
+    mapping = FieldMapping.objects.get(integration=live, object="deals",
+                                       hubspot_property="deal_currency_code")  # fmt: skip
+    assert mapping.salesforce_field == "CurrencyIsoCode" and mapping.is_default
+    assert "Opportunity Currency" in html and "deal_currency_code" in html
+    row_html = html[html.rfind("<tr", 0, html.rfind("CurrencyIsoCode")) :]
+    row_html = row_html[: row_html.find("</tr>")]
+    assert "Prefer Salesforce unless blank" in row_html and ">OK<" in row_html
