@@ -1273,3 +1273,25 @@ def test_an_import_of_old_opportunities_in_deactivated_stages_gives_them_their_s
     assert job.status == "succeeded", job.message
     assert (job.total, job.created, job.failed) == (20, 20, 0)
     assert pipeline_stages(hs_person)[-2:] == ["Old review", "Old loss"]
+
+
+def test_imported_opportunities_bring_their_currency_in_a_multi_currency_org(
+    integration, sf_person, hs_person, emulators, fast_search
+):
+    emulators.salesforce.app.run_action("enable_multi_currency", corporate="USD",
+                                        currencies=["EUR"])  # fmt: skip
+    emulators.hubspot.app.run_action("set_currencies", company="USD", additional=["EUR"])
+    ids = seed(sf_person, "Opportunity", [
+        {"Name": "Euros", "StageName": "Prospecting", "CloseDate": "2026-12-31", "Amount": 900,
+         "CurrencyIsoCode": "EUR"},
+        {"Name": "Dollars", "StageName": "Prospecting", "CloseDate": "2026-12-31", "Amount": 50},
+    ])  # fmt: skip
+    object_settings_update(integration=integration, object_name="deals", changes={}, enabled=True)
+    job = run(integration, "opportunities")
+    assert (job.status, job.created, job.failed) == ("succeeded", 2, 0), job.message
+    for opportunity, expected in zip(ids, (("900", "EUR"), ("50", "USD")), strict=True):
+        deal = RecordLink.objects.get(object="deals", salesforce_id=opportunity).hubspot_id
+        props = hs_person.crm.deals.basic_api.get_by_id(
+            deal, properties=["amount", "deal_currency_code"]
+        ).properties
+        assert (props["amount"].removesuffix(".0"), props["deal_currency_code"]) == expected
