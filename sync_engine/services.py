@@ -1132,7 +1132,8 @@ DEAL_CURRENCY = ("deal_currency_code", "CurrencyIsoCode")
 def deal_currency_mapping_ensure(*, integration: Integration) -> bool:
     """Map the deal's currency to the opportunity's once both schemas show one (a
     multi-currency Salesforce org), as a default mapping with the amount's rule, so an amount
-    never lands in another currency. True when it was made now."""
+    never lands in another currency. True when it was made (here, or by a read at the same
+    moment)."""
     prop, field_name = DEAL_CURRENCY
     cached = {
         (row.system, row.object): row.data
@@ -1146,11 +1147,11 @@ def deal_currency_mapping_ensure(*, integration: Integration) -> bool:
     if field_name not in fields or prop not in properties:
         return False
     mappings = FieldMapping.objects.filter(integration=integration, object="deals")
-    if mappings.filter(hubspot_property=prop).exists():
-        return False
+    if mappings.filter(Q(hubspot_property=prop) | Q(salesforce_field=field_name)).exists():
+        return False  # made before, or an admin mapped either side already: theirs stays
     amount = mappings.filter(hubspot_property="amount").first()
     rule = amount.rule if amount is not None and amount.rule != SyncRule.DONT_SYNC else None
-    FieldMapping.objects.create(
+    made = FieldMapping(
         integration=integration,
         object="deals",
         hubspot_property=prop,
@@ -1160,7 +1161,8 @@ def deal_currency_mapping_ensure(*, integration: Integration) -> bool:
         is_default=True,
         salesforce_type="picklist",
     )
-    return True
+    # (A schema read elsewhere may make it at the same moment: one of them stands.)
+    return bool(FieldMapping.objects.bulk_create([made], ignore_conflicts=True))
 
 
 def hubspot_account_details(*, integration: Integration) -> dict:

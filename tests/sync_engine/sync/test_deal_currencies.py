@@ -114,3 +114,22 @@ def test_a_currency_salesforce_lacks_holds_the_amount_back_too(deals, sf_person,
     assert (record["Description"], record["Amount"], record["CurrencyIsoCode"]) == (
         "Tokyo office", 5000, "JPY")  # fmt: skip
     assert not SyncError.objects.filter(object="deals", resolved_at__isnull=True).exists()
+
+
+def test_an_admin_s_own_mapping_of_the_currency_stays(deals, integration, sf_person, hs_person):
+    """The org's currency already mapped by an admin (to another deal property): the schema
+    read maps nothing more, and the cycle syncs on."""
+    currencies(deals, salesforce=["USD", "EUR"], hubspot=["EUR", "USD"])
+    FieldMapping.objects.create(integration=integration, object="deals",
+                                hubspot_property="hs_next_step", salesforce_field="CurrencyIsoCode",
+                                salesforce_fields={"Opportunity": "CurrencyIsoCode"},
+                                rule="prefer_salesforce_unless_blank")  # fmt: skip
+    opportunity = new_opportunity(sf_person, Name="Mapped", Amount=5, CurrencyIsoCode="EUR")
+    assert deals().status == "succeeded"
+    assert list(
+        FieldMapping.objects.filter(object="deals", salesforce_field="CurrencyIsoCode").values_list(
+            "hubspot_property", flat=True
+        )
+    ) == ["hs_next_step"]
+    assert not FieldMapping.objects.filter(hubspot_property="deal_currency_code").exists()
+    assert deals.link(salesforce_id=opportunity)
