@@ -203,7 +203,9 @@ ERROR_TEXT: dict[str, ErrorText] = {
         ),
         _(
             "Add the value to the Salesforce picklist, or align the HubSpot property's "
-            "options (for states and countries, see the state and country matching setting)."
+            "options (for states and countries, see the state and country matching setting; a "
+            "deal's currency is added to HubSpot's account currencies, or activated in "
+            "Salesforce)."
         ),
     ),
     "pipeline_limit": ErrorText(

@@ -176,7 +176,8 @@ _TYPES = [
         "The value isn't one of the allowed values of a restricted picklist (this includes "
         "State/Country picklists).",
         "Add the value to the Salesforce picklist, or align the HubSpot property's options "
-        "(for states and countries, see the state and country matching setting).",
+        "(for states and countries, see the state and country matching setting; a deal's "
+        "currency is added to HubSpot's account currencies, or activated in Salesforce).",
     ),
     ErrorType(
         "property_value",
