@@ -60,7 +60,13 @@ from .object_settings import (
 from .sync.geo import address_picklist_describe
 from .sync.registry import PAIR_CLASSES
 from .sync.rules import SyncRule
-from .sync.values import default_mappings, is_compatible, read_only_field
+from .sync.values import (
+    CURRENCY_FIELD,
+    HUBSPOT_CURRENCY,
+    default_mappings,
+    is_compatible,
+    read_only_field,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -1124,17 +1130,12 @@ def mappings_ensure_defaults(*, integration: Integration, object_name: str) -> i
     return made
 
 
-# A multi-currency org's opportunities hold their amounts in their own currency: mapped to the
-# deal's currency (HubSpot's defaults have no such mapping; single-currency orgs lack the field).
-DEAL_CURRENCY = ("deal_currency_code", "CurrencyIsoCode")
-
-
 def deal_currency_mapping_ensure(*, integration: Integration) -> bool:
     """Map the deal's currency to the opportunity's once both schemas show one (a
     multi-currency Salesforce org), as a default mapping with the amount's rule, so an amount
     never lands in another currency. True when it was made (here, or by a read at the same
     moment)."""
-    prop, field_name = DEAL_CURRENCY
+    prop, field_name = HUBSPOT_CURRENCY, CURRENCY_FIELD
     cached = {
         (row.system, row.object): row.data
         for row in SchemaCache.objects.filter(

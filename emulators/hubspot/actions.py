@@ -9,10 +9,10 @@ body when the same edit would fail in HubSpot).
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from ..core.currencies import iso_4217
 from .errors import property_errors
 from .listservice import ListError
 from .serialize import record_json
@@ -314,11 +314,8 @@ class Actions:
         """The account's company currency and additional currencies (ISO 4217 codes), as
         ``GET /account-info/v3/details`` reports them and deals' ``deal_currency_code`` offers
         them."""
-        codes = [company, *(additional or [])]
-        if not all(isinstance(c, str) and re.fullmatch(r"[A-Z]{3}", c) for c in codes):
-            raise ValueError(f"not ISO 4217 codes: {codes!r}")  # 400 over HTTP
+        codes = iso_4217([company, *(additional or [])])  # 400 over HTTP otherwise
         settings = self.app.state.settings
-        settings.company_currency = company
-        settings.additional_currencies = tuple(c for c in dict.fromkeys(codes[1:]) if c != company)
+        settings.company_currency, settings.additional_currencies = codes[0], tuple(codes[1:])
         self.app.state.currencies_offered()
         return {"company": company, "additional": list(settings.additional_currencies)}

@@ -12,6 +12,7 @@ import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from ..core.currencies import iso_4217
 from . import case_statuses, stages
 from .dml import Ctx
 from .errors import SfError
@@ -414,11 +415,7 @@ class Actions:
         (``corporate`` among them, and the default); existing records are in the corporate
         currency. Called again, it activates the currencies given (none is deactivated)."""
         app = self.app
-        codes = list(dict.fromkeys([corporate, *(currencies or [])]))
-        if not all(
-            isinstance(c, str) and len(c) == 3 and c.isalpha() and c.isupper() for c in codes
-        ):
-            raise ValueError(f"not ISO 4217 codes: {codes!r}")
+        codes = iso_4217([corporate, *(currencies or [])])
         kept = [(o, raw) for o, raw in app.org.runtime_fields if raw["name"] != "CurrencyIsoCode"]
         before = {o: raw for o, raw in app.org.runtime_fields if raw["name"] == "CurrencyIsoCode"}
         for obj in app.schema.objects.values():

@@ -185,26 +185,26 @@ class CycleContext:
             operation=f"{object_type}.properties.update",
             sent=1,
         )
+        self._hubspot_options_kept(prop, options)
+
+    def hubspot_options_reread(self, prop: str) -> list[dict]:
+        """A dropdown's options read again (one call), into the cached schema: for options
+        HubSpot keeps in its settings (currencies), which an admin adds there, not through
+        the properties API."""
+        object_type = self.hubspot_type or self.object_name
+        found = self.hubspot.property_get(object_type=object_type, name=prop)
+        return self._hubspot_options_kept(
+            prop, [{"label": o.label, "value": o.value} for o in (found.options or [])]
+        )
+
+    def _hubspot_options_kept(self, prop: str, options: list[dict]) -> list[dict]:
+        """A dropdown's options as HubSpot has them now, into the cached schema."""
+        info = self.hubspot_properties[prop]
         info["options"] = [{"label": o["label"], "value": o["value"]} for o in options]
         SchemaCache.objects.filter(
             integration=self.integration, system=System.HUBSPOT, object=self.object_name
         ).update(data=list(self.hubspot_properties.values()))
-
-    def hubspot_options_reread(self, prop: str) -> dict[str, str]:
-        """A dropdown's options read again (one call), into the cached schema: value and
-        casefolded label -> value. For options HubSpot keeps in its settings (currencies),
-        which an admin adds there, not through the properties API."""
-        object_type = self.hubspot_type or self.object_name
-        found = self.hubspot.property_get(object_type=object_type, name=prop)
-        options = [{"label": o.label, "value": o.value} for o in (found.options or [])]
-        self.hubspot_properties[prop]["options"] = options
-        SchemaCache.objects.filter(
-            integration=self.integration, system=System.HUBSPOT, object=self.object_name
-        ).update(data=list(self.hubspot_properties.values()))
-        return {
-            **{o["label"].casefold(): o["value"] for o in options},
-            **{o["value"]: o["value"] for o in options},
-        }
+        return info["options"]
 
     def field_type(self, sobject: str, name: str) -> str:
         return self.salesforce_fields.get(sobject, {}).get(name, {}).get("type", "string")

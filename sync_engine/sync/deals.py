@@ -62,7 +62,6 @@ from .changes import (
 )
 from .context import CycleContext
 from .pair import (
-    HUBSPOT_CURRENCY,
     MERGED_IDS,
     OWNER_PROPERTY,
     SALESFORCE_COLLECTION,
@@ -81,6 +80,7 @@ from .pair import (
 )
 from .pipelines import Pipelines
 from .rules import Side, SyncRule, merge_field
+from .values import HUBSPOT_CURRENCY
 
 log = logging.getLogger(__name__)
 

@@ -64,6 +64,8 @@ from .context import CycleContext
 from .owners import OwnerDirectory
 from .rules import Decision, Side, SyncRule, latest_wins, merge_field, two_way_conflict
 from .values import (
+    CURRENCY_FIELD,
+    HUBSPOT_CURRENCY,
     MULTI_SELECT,
     ValueConversionError,
     choices_sorted,
@@ -71,6 +73,7 @@ from .values import (
     hubspot_datetime,
     is_day,
     normalize,
+    option_lookup,
     to_salesforce,
 )
 
@@ -111,9 +114,6 @@ HUBSPOT_NOUNS = {
     "deals": "deal",
     "tickets": "ticket",
 }
-# A multi-currency org's record currency, and the deal property it maps to (amounts go with it).
-CURRENCY_FIELD = "CurrencyIsoCode"
-HUBSPOT_CURRENCY = "deal_currency_code"
 # Records per Salesforce write call: five sObject Collections of 200 in one composite request.
 SALESFORCE_COLLECTION = COLLECTION_WRITE_SIZE * COLLECTIONS_PER_COMPOSITE
 # Salesforce refuses a whole record for one field's value with these: the record's other
@@ -1381,7 +1381,7 @@ class PairSync:
         if not refused <= mapped:
             return set()
         if CURRENCY_FIELD in refused:  # an amount never goes without its currency
-            refused |= {n for n in sent if self.ctx.field_type(pair.sobject, n) == "currency"}
+            refused |= set(self.mapped_amounts(pair.sobject)) & set(sent)
         return refused if refused != set(sent) else set()
 
     def values_held_back(self, pair: Pair, fields: set[str]) -> None:
@@ -1949,8 +1949,7 @@ class PairSync:
                 if info.get("type") != "enumeration" or not value or prop == OWNER_PROPERTY:
                     continue
                 values = value.split(";") if info.get("fieldType") == "checkbox" else [value]
-                options = {o["value"]: o["value"] for o in info.get("options", [])}
-                options.update({o["label"].casefold(): o["value"] for o in info.get("options", [])})
+                options = option_lookup(info.get("options", []))
                 mapped = [options.get(v) or options.get(v.casefold()) for v in values]
                 if all(mapped):
                     pair.to_hubspot[prop] = ";".join(mapped)
@@ -1961,7 +1960,7 @@ class PairSync:
         if currencies:
             # Added in HubSpot's settings since the schema was read, perhaps: read once more.
             try:
-                offered = self.ctx.hubspot_options_reread(HUBSPOT_CURRENCY)
+                offered = option_lookup(self.ctx.hubspot_options_reread(HUBSPOT_CURRENCY))
             except RemoteError:
                 offered = {}
             for pair, value in currencies:
@@ -1992,18 +1991,22 @@ class PairSync:
                             [prop],
                         )
 
+    def mapped_amounts(self, sobject: str) -> dict[str, str]:
+        """The mapped Salesforce fields of type currency (name -> HubSpot property): amounts,
+        held in the record's currency in a multi-currency org."""
+        return {
+            name: m.hubspot_property
+            for m in self.ctx.mappings
+            if (name := self.ctx.mapped_field(m, sobject))
+            and self.ctx.field_type(sobject, name) == "currency"
+        }
+
     def currency_missing(self, pair: Pair, currency: str) -> None:
         """A record in a currency HubSpot's account doesn't have: its currency and its
         amounts wait (unsynced in the snapshot, so they go once the currency is added), and
         the record gets a picklist error saying where to add it. HubSpot's currencies are
         account settings: the properties API can't add them."""
-        amounts = [
-            m.hubspot_property
-            for m in self.ctx.mappings
-            if (name := self.ctx.mapped_field(m, pair.sobject))
-            and self.ctx.field_type(pair.sobject, name) == "currency"
-        ]
-        for prop in (HUBSPOT_CURRENCY, *amounts):
+        for prop in (HUBSPOT_CURRENCY, *self.mapped_amounts(pair.sobject).values()):
             pair.to_hubspot.pop(prop, None)
             pair.snap_hubspot.pop(prop, None)
         self.record_error(

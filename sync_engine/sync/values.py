@@ -230,3 +230,16 @@ def is_compatible(*, hs_type: str, hs_field_type: str, sf_type: str) -> bool:
 def default_mappings(object_name: str) -> list[dict]:
     """HubSpot's default Salesforce mappings for ``contacts``, ``companies``, ``deals``..."""
     return json.loads(DATA.read_text())["default_salesforce_mappings"].get(object_name, [])
+
+
+# A multi-currency org's record currency, and the deal property it maps to: HubSpot's defaults
+# have no such mapping (a single-currency org lacks the field), and amounts go with it.
+CURRENCY_FIELD = "CurrencyIsoCode"
+HUBSPOT_CURRENCY = "deal_currency_code"
+
+
+def option_lookup(options: list[dict]) -> dict[str, str]:
+    """A dropdown's options by value and by casefolded label -> the value HubSpot takes."""
+    found = {o["value"]: o["value"] for o in options}
+    found.update({o["label"].casefold(): o["value"] for o in options})
+    return found

@@ -254,6 +254,9 @@ def test_a_multi_currency_org_shows_the_currency_mapping(admin_client, live, emu
                                        hubspot_property="deal_currency_code")  # fmt: skip
     assert mapping.salesforce_field == "CurrencyIsoCode" and mapping.is_default
     assert "Opportunity Currency" in html and "deal_currency_code" in html
-    row_html = html[html.rfind("<tr", 0, html.rfind("CurrencyIsoCode")) :]
+    row_html = html[html.find(f'<tr id="mapping-{mapping.pk}"') :]
     row_html = row_html[: row_html.find("</tr>")]
     assert "Prefer Salesforce unless blank" in row_html and ">OK<" in row_html
+    # (The rule chosen, not only offered; the row locked as a default mapping.)
+    assert 'value="prefer_salesforce_unless_blank" selected>' in row_html
+    assert "CurrencyIsoCode" in row_html and "Default" in row_html
