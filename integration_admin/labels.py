@@ -225,7 +225,8 @@ ERROR_TEXT: dict[str, ErrorText] = {
         _("Invalid property value"),
         _(
             "A value doesn't fit its field: an invalid email, text too long, text in a number "
-            "field, or a required field left empty."
+            "field, a required field left empty, or an amount in a currency Salesforce has no "
+            "conversion rate for."
         ),
         _("Correct the value shown in the error on the record, then resync."),
     ),

@@ -184,7 +184,8 @@ _TYPES = [
         "Property values",
         "Invalid property value",
         "A value doesn't fit its field: an invalid email, text too long, text in a number "
-        "field, or a required field left empty.",
+        "field, a required field left empty, or an amount in a currency Salesforce has no "
+        "conversion rate for.",
         "Correct the value shown in the error on the record, then resync.",
     ),
     ErrorType(

@@ -145,6 +145,10 @@ def sync_runs_prune(*, older_than: timedelta = timedelta(days=30)) -> int:
 # the zone; a deal without a currency is in the company currency.
 HUBSPOT_ACCOUNT = "account-info"
 HUBSPOT_ACCOUNT_MAX_AGE = timedelta(days=1)
+# A multi-currency Salesforce org's currencies and rates (``salesforce_currency_rates``): kept
+# with the describes, read again daily and by *Refresh properties and fields*.
+SALESFORCE_CURRENCIES = "currency-rates"
+CURRENCIES_MAX_AGE = timedelta(days=1)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")  # where plain http can't be overheard
 
 
@@ -1186,6 +1190,35 @@ def hubspot_account_details(*, integration: Integration) -> dict:
     return data
 
 
+def salesforce_currency_rates(*, integration: Integration, fresh: bool = False) -> dict:
+    """A multi-currency org's currencies as the engine keeps them (``CurrencyType``: one
+    query), read again when a day old or ``fresh``: ``{"rates": {code: rate}, "places":
+    {code: decimals}, "active": [codes], "corporate": code}``, rates as text against the
+    corporate currency. Salesforce converts every amount but an opportunity's by these rates;
+    the engine, amounts it moves between a record's currency and HubSpot's company currency.
+    A failed read keeps what was known ({} when nothing was) and is tried again the next day."""
+    from .connectors.salesforce import SalesforceConnector
+
+    row = SchemaCache.objects.filter(
+        integration=integration, system=System.SALESFORCE, object=SALESFORCE_CURRENCIES
+    ).first()
+    if row is not None and not fresh and row.fetched_at > timezone.now() - CURRENCIES_MAX_AGE:
+        return row.data
+    data = dict(row.data) if row is not None else {}
+    with contextlib.suppress(RemoteError):
+        records = SalesforceConnector(integration=integration).query_all(
+            "SELECT IsoCode, ConversionRate, DecimalPlaces, IsActive, IsCorporate FROM CurrencyType"
+        )
+        data = {
+            "rates": {r["IsoCode"]: str(r["ConversionRate"]) for r in records},
+            "places": {r["IsoCode"]: int(r.get("DecimalPlaces") or 0) for r in records},
+            "active": sorted(r["IsoCode"] for r in records if r.get("IsActive")),
+            "corporate": next((r["IsoCode"] for r in records if r.get("IsCorporate")), ""),
+        }
+    _schema_store(integration, System.SALESFORCE, SALESFORCE_CURRENCIES, data)
+    return data
+
+
 def _account_kept(account: dict) -> dict:
     """What the engine keeps of ``GET /account-info/v3/details``."""
     return {
@@ -1234,6 +1267,7 @@ def schema_refresh(*, integration: Integration, object_name: str) -> None:
                 "label": f["label"],
                 "type": f["type"],
                 "length": f.get("length"),
+                "scale": f.get("scale"),
                 "createable": f.get("createable", False),
                 "updateable": f.get("updateable", False),
                 "calculated": f.get("calculated", False),
@@ -1265,9 +1299,17 @@ def schema_refresh_by_admin(
     tab's first visit, a cycle) aren't admins' actions and log nothing."""
     schema_refresh(integration=integration, object_name=object_name)
     details: dict[str, Any] = {"object": object_name}
+    sobjects = list(SALESFORCE_OBJECTS.get(object_name, ()))
     if object_name.startswith(CUSTOM_PREFIX):  # its entry keeps naming it once it is gone
         row = ObjectSync.objects.get(integration=integration, object=object_name)
-        details["hubspot_label"] = settings_for(object_name, row.options).hubspot_label
+        pair_settings = settings_for(object_name, row.options)
+        details["hubspot_label"] = pair_settings.hubspot_label
+        sobjects = [pair_settings.salesforce_object]
+    converting = object_name in ("companies", "contacts") or object_name.startswith(CUSTOM_PREFIX)
+    if converting and any(
+        CURRENCY_FIELD in _schema(integration, System.SALESFORCE, sobject) for sobject in sobjects
+    ):  # a multi-currency org's amounts convert: an admin's new rates apply from now
+        salesforce_currency_rates(integration=integration, fresh=True)
     audit_event_record(
         action="schema.refreshed", integration=integration, actor=actor, details=details
     )
@@ -2784,6 +2826,7 @@ def _custom_salesforce_field(f: dict) -> dict:
         "label": f["label"],
         "type": f["type"],
         "length": f.get("length"),
+        "scale": f.get("scale"),
         "createable": f.get("createable", False),
         "updateable": f.get("updateable", False),
         "calculated": f.get("calculated", False),

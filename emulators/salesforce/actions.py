@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.currencies import iso_4217
 from . import case_statuses, stages
+from . import currencies as currency_types
 from .dml import Ctx
 from .errors import SfError
 from .ids import normalize
@@ -408,14 +409,20 @@ class Actions:
         return org.state_country
 
     def enable_multi_currency(
-        self, corporate: str = "USD", currencies: list[str] | None = None
+        self,
+        corporate: str = "USD",
+        currencies: list[str] | None = None,
+        rates: dict[str, float] | None = None,
     ) -> list[str]:
         """Turn on multiple currencies (for good, as in Salesforce): every object that can hold
         amounts gets ``CurrencyIsoCode``, a restricted picklist of the active ``currencies``
         (``corporate`` among them, and the default); existing records are in the corporate
-        currency. Called again, it activates the currencies given (none is deactivated)."""
+        currency. ``CurrencyType`` gets a row per currency at its rate in ``rates`` (units per
+        corporate unit; 1 when not given). Called again, it activates the currencies given
+        (none is deactivated) and sets the rates given."""
         app = self.app
         codes = iso_4217([corporate, *(currencies or [])])
+        iso_4217(list(rates or {}))
         kept = [(o, raw) for o, raw in app.org.runtime_fields if raw["name"] != "CurrencyIsoCode"]
         before = {o: raw for o, raw in app.org.runtime_fields if raw["name"] == "CurrencyIsoCode"}
         for obj in app.schema.objects.values():
@@ -433,8 +440,18 @@ class Actions:
             app.schema.add_field(obj.name, raw)
             kept.append((obj.name, raw))
         app.org.runtime_fields = kept
+        corporate_now = next(
+            (c for c, row in currency_types.by_code(app).items() if row.get("IsCorporate")),
+            corporate,
+        )
+        currency_types.ensure_rows(app, corporate_now, codes, dict(rates or {}))
         app._caches_changed()
         return codes
+
+    def set_conversion_rate(self, currency: str, rate: float) -> dict[str, Any]:
+        """An admin's new conversion rate for one of the org's currencies (units of it per
+        unit of the corporate currency), as Setup > Manage Currencies sets it."""
+        return currency_types.set_rate(self.app, currency, rate)
 
     def set_assignment_rule(self, object: str, owner_id: str = "") -> str:  # noqa: A002
         """Activate an assignment rule that gives ``object``'s records to ``owner_id`` (empty

@@ -15,7 +15,7 @@ from typing import Any
 from ..core.clock import Clock
 from ..core.faults import FaultRule
 from ..core.http import EmulatorApp, Handler, Request, Response
-from . import actions, case_statuses, oauth, pages, stages
+from . import actions, case_statuses, currencies, oauth, pages, stages
 from .dml import Ctx, Writer
 from .errors import SfError, invalid_session, limit_exceeded, not_found
 from .handlers import bulk2, collections, composite, misc, query, search, sobjects
@@ -138,6 +138,8 @@ class SalesforceApp(EmulatorApp):
         self.schema = Schema()
         for obj_name, raw in self.org.runtime_fields:
             self.schema.add_field(obj_name, raw)
+        if self.org.store.table(currencies.OBJECT):  # a multi-currency org's rates
+            currencies.ensure_object(self)
         self._caches_changed()
         self.queries.reset()
         stages.ensure_rows(self)  # state saved before the org had OpportunityStage rows

@@ -521,6 +521,33 @@ def case_status_object() -> dict[str, Any]:
     return _picklist_object("CaseStatus", "Case Status Value", "Case Status Value", fields)
 
 
+def currency_type_object() -> dict[str, Any]:
+    """``CurrencyType``: one row per currency of a multi-currency org, its conversion rate
+    against the corporate currency (Object Reference; the org has the object only once
+    multiple currencies are on). Read-only here: rates are set through the control plane."""
+    ro = {"createable": False, "updateable": False}
+    fields = _picklist_object_fields(
+        [
+            _field("IsoCode", "Currency ISO Code", "picklist", length=40, nillable=False, **ro),
+            _field(
+                "ConversionRate",
+                "Conversion Rate",
+                "double",
+                precision=18,
+                scale=6,
+                nillable=False,
+                **ro,
+            ),  # fmt: skip
+            _field("DecimalPlaces", "Decimal Places", "int", digits=9, nillable=False, **ro),
+            _field("IsActive", "Active", "boolean", defaultedOnCreate=True, **ro),
+            _field("IsCorporate", "Corporate Currency", "boolean", defaultedOnCreate=True, **ro),
+        ]
+    )
+    raw = _picklist_object("CurrencyType", "Currency Type", "Currency Types", fields)
+    raw["keyPrefix"] = "02C"  # (the emulator's own: no id of it is ever parsed by prefix)
+    return raw
+
+
 def custom_objects() -> list[dict[str, Any]]:
     """``Project__c``: a custom object with a unique external id, for custom-object sync; and
     ``Invoice__c`` (see ``invoice_object``)."""
@@ -651,6 +678,15 @@ class Schema:
 
     def objects_with_prefix(self, prefix: str) -> list[ObjectDef]:
         return [obj for obj in self.objects.values() if obj.key_prefix == prefix]
+
+    def add_object(self, raw: dict[str, Any]) -> ObjectDef:
+        """An object the org gains at runtime (``CurrencyType``, once multiple currencies are
+        on)."""
+        obj = self.objects[raw["name"]] = ObjectDef(raw, [], [])
+        self.by_lower[obj.name.lower()] = obj
+        self.by_prefix.setdefault(obj.key_prefix, obj)
+        self._link_children()
+        return obj
 
     def add_field(self, obj_name: str, raw: dict[str, Any]) -> FieldDef:
         obj = self.objects[obj_name]

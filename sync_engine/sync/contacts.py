@@ -51,6 +51,7 @@ from .changes import (
     soql_string,
 )
 from .context import CycleContext
+from .currencies import AmountNotConvertible
 from .lifecycle import (
     LIFECYCLE_ERROR,
     LIFECYCLE_OBJECTS,
@@ -73,6 +74,7 @@ from .pair import (
 )
 from .rules import Decision, Side, SyncRule, merge_field, two_way_conflict
 from .values import (
+    CURRENCY_FIELD,
     MULTI_SELECT,
     NUMBER_TYPES,
     ValueConversionError,
@@ -195,6 +197,9 @@ class MappedField:
     # A HubSpot dropdown of number ranges ("25-50") mapped to a Salesforce number (Number of
     # Employees): compared as the range the number falls in, which only HubSpot gets.
     ranges: tuple | None = None
+    # An amount in the record's currency, converted to and from HubSpot's company currency
+    # (``PairSync.amounts_converted``: a multi-currency org).
+    amount: bool = False
 
     def comparable(self, raw: Any) -> str:
         """``normalize(raw, kind)``, without the call for plain text."""
@@ -432,7 +437,7 @@ class ContactSync(ListedSync):
             value = record.get(f.name)
             if f.geo or not (f.plain and type(value) is str):  # else ``_sf_value`` is the value
                 try:
-                    value = self._sf_value(f, sobject, record)
+                    value = self._sf_value(f, sobject, record, snapshot.get(f.prop))
                 except ValueConversionError:
                     return False
             # (A multi-select's same choices in another order are no change.)
@@ -1065,6 +1070,7 @@ class ContactSync(ListedSync):
                         and ranges is None,
                         create_default=known.get(name, {}).get("default"),
                         ranges=ranges,
+                        amount=prop != OWNER_PROPERTY and self.is_converted_amount(sobject, name),
                         unchecked_is_blank=(
                             SyncRule(mapping.rule) == SyncRule.PREFER_SALESFORCE_UNLESS_BLANK
                             and sf_type == "boolean"
@@ -1075,7 +1081,9 @@ class ContactSync(ListedSync):
             self._plans[sobject] = plan
         return plan
 
-    def _sf_value(self, f: MappedField, sobject: str, record: dict) -> str:
+    def _sf_value(self, f: MappedField, sobject: str, record: dict, last: str | None = None) -> str:
+        if f.amount:  # in HubSpot's currency (``last``: see ``amount_compared``)
+            return self.amount_compared(sobject, f.name, record, last)
         if f.geo:
             return self.geo_salesforce_comparable(sobject, f.prop, record)
         if f.ranges:  # the number as the range it falls in
@@ -1122,10 +1130,16 @@ class ContactSync(ListedSync):
                         # A field HubSpot leaves blank gets Salesforce's default on create:
                         # known now, so HubSpot gets it with this write, not a cycle later.
                         sf_value = "" if hs_value else f.comparable(f.create_default)
+                    elif f.amount:
+                        last = snapshot.get(prop) if snapshot is not None else None
+                        sf_value = self._sf_value(f, sobject, record, last)
                     else:
                         sf_value = record.get(f.name)
                         if not (f.plain and type(sf_value) is str):
                             sf_value = f.comparable(sf_value)
+            except AmountNotConvertible as error:
+                self.amount_not_convertible(pair, prop, f.name, error)
+                continue
             except ValueConversionError as error:
                 self.invalid_value(pair, "to_salesforce", prop, error, [f.name])
                 continue
@@ -1172,6 +1186,17 @@ class ContactSync(ListedSync):
                 if f.geo:
                     out = self.geo_for_salesforce(sobject, prop, value, props.get("country"))
                     pair.to_salesforce[f.geo_target] = out or None
+                elif f.amount:
+                    try:
+                        written = self.amount_written(sobject, f.name, value, record)
+                    except AmountNotConvertible as error:
+                        self.amount_not_convertible(pair, prop, f.name, error)
+                        continue
+                    pair.to_salesforce[f.name] = written
+                    if creating_salesforce and self.ctx.writable(
+                        sobject, CURRENCY_FIELD, create=True
+                    ):
+                        pair.to_salesforce[CURRENCY_FIELD] = self.create_currency() or None
                 else:
                     pair.to_salesforce[f.name] = to_salesforce(value, f.sf_type, f.kind)
                 pair.snap_salesforce[prop] = value

@@ -72,7 +72,7 @@ class CycleContext:
         salesforce_fields = {
             obj: {f["name"]: f for f in data}
             for (system, obj), data in schema.items()
-            if system == System.SALESFORCE
+            if system == System.SALESFORCE and isinstance(data, list)  # (not the rates)
         }
         hubspot_properties = {p["name"]: p for p in schema.get((System.HUBSPOT, object_name), [])}
         mappings = [

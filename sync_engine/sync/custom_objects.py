@@ -80,6 +80,7 @@ from .changes import (
     with_retries,
 )
 from .context import CycleContext
+from .currencies import AmountNotConvertible
 from .pair import (
     MERGED_IDS,
     RETRY_BATCH,
@@ -96,7 +97,13 @@ from .pair import (
     record_ids,
     salesforce_version,
 )
-from .values import NUMBER_TYPES, ValueConversionError, normalize, to_salesforce
+from .values import (
+    CURRENCY_FIELD,
+    NUMBER_TYPES,
+    ValueConversionError,
+    normalize,
+    to_salesforce,
+)
 
 log = logging.getLogger(__name__)
 
@@ -396,8 +403,14 @@ class CustomObjectSync(PairSync):
     def salesforce_unchanged(self, record: dict, link: RecordLink) -> bool:
         for mapping, name in self.mapped():
             try:
-                kind = self.value_type(self.sobject, name, mapping.hubspot_property)
-                value = normalize(record.get(name), kind)
+                prop = mapping.hubspot_property
+                kind = self.value_type(self.sobject, name, prop)
+                if self.is_converted_amount(self.sobject, name):
+                    value = self.amount_compared(
+                        self.sobject, name, record, link.snapshot.get(prop)
+                    )
+                else:
+                    value = normalize(record.get(name), kind)
             except ValueConversionError:
                 return False
             if not self.same_value(kind, link.snapshot.get(mapping.hubspot_property), value):
@@ -1121,15 +1134,22 @@ class CustomObjectSync(PairSync):
         for mapping, name in self.mapped():
             prop = mapping.hubspot_property
             kind = self.value_type(self.sobject, name, prop)
+            amount = self.is_converted_amount(self.sobject, name)  # (see PairSync.merge_mapped)
+            last = self.in_one_order(kind, snapshot.get(prop)) if snapshot is not None else None
             try:
                 hs_value = self.in_one_order(
                     kind, self.hubspot_compared(self.sobject, prop, name, props)
                 )
-                sf_value = self.in_one_order(kind, normalize(record.get(name), kind))
+                if amount and not creating:
+                    sf_value = self.amount_compared(self.sobject, name, record, last)
+                else:
+                    sf_value = self.in_one_order(kind, normalize(record.get(name), kind))
+            except AmountNotConvertible as error:
+                self.amount_not_convertible(pair, prop, name, error)
+                continue
             except ValueConversionError as error:
                 self.invalid_value(pair, "to_salesforce", prop, error, [name])
                 continue
-            last = self.in_one_order(kind, snapshot.get(prop)) if snapshot is not None else None
             if creating or self.ctx.writable(self.sobject, name, create=False):
                 winner = self.decide(hs_value, sf_value, last, pair=pair)
             else:
@@ -1139,7 +1159,19 @@ class CustomObjectSync(PairSync):
                     pair.same[prop] = hs_value
             elif winner == "hubspot":
                 if self.ctx.writable(self.sobject, name, create=creating):
-                    value = to_salesforce(hs_value, self.ctx.field_type(self.sobject, name), kind)
+                    if amount:
+                        try:
+                            value = self.amount_written(self.sobject, name, hs_value, record)
+                        except AmountNotConvertible as error:
+                            self.amount_not_convertible(pair, prop, name, error)
+                            continue
+                        if creating and self.ctx.writable(
+                            self.sobject, CURRENCY_FIELD, create=True
+                        ):
+                            pair.to_salesforce[CURRENCY_FIELD] = self.create_currency() or None
+                    else:
+                        field_type = self.ctx.field_type(self.sobject, name)
+                        value = to_salesforce(hs_value, field_type, kind)
                     pair.to_salesforce[name] = value
                     pair.snap_salesforce[prop] = hs_value
             elif self.ctx.hubspot_writable(prop):

@@ -33,7 +33,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from django.db import transaction
@@ -169,6 +168,7 @@ class DealSync(PairSync):
     salesforce_streams = (OPPORTUNITY_STREAM, ROLE_STREAM)
     notes_create_intents = True
     relinks_restored = True  # a restored record syncs as the old pair (see PairSync)
+    converts_amounts = False  # a deal's amounts are in its own currency (its mapping)
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)
@@ -628,12 +628,6 @@ class DealSync(PairSync):
         ):  # a deal without a currency is in the company's (one about to be made gets one)
             return self.company_currency
         return self.hubspot_mapped_comparable(mapping, props, SOBJECT)
-
-    @cached_property
-    def company_currency(self) -> str:
-        """The HubSpot account's company currency (kept with the schemas, read daily)."""
-        account = services.hubspot_account_details(integration=self.ctx.integration)
-        return str(account.get("companyCurrency") or "")
 
     def merge(self, pair: DealPair) -> None:
         """Decide every mapped field of one pair (idempotent: may run twice)."""

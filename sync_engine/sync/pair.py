@@ -5,6 +5,7 @@ and reading on top."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -12,6 +13,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from operator import attrgetter
 from types import SimpleNamespace
 from typing import Any, TypeVar
@@ -61,6 +64,7 @@ from .changes import (
     with_retries,
 )
 from .context import CycleContext
+from .currencies import AmountNotConvertible, Rates, unit_fraction
 from .owners import OwnerDirectory
 from .rules import Decision, Side, SyncRule, latest_wins, merge_field, two_way_conflict
 from .values import (
@@ -247,6 +251,9 @@ class PairSync:
     # Whether a Salesforce record deleted with its HubSpot record kept, then restored from the
     # recycle bin, syncs as the old pair again (``deleted_links_kept``, ``links_restored``).
     relinks_restored = False
+    # Whether amounts in a multi-currency org are converted to HubSpot's company currency
+    # (``amounts_converted``); deals keep theirs in the deal's currency instead.
+    converts_amounts = True
 
     @classmethod
     def stream_names(cls, object_name: str, options: dict | None) -> tuple[str, ...]:
@@ -290,6 +297,7 @@ class PairSync:
         # once the slice is compared (``sweep_slice_start``, ``sweep_slice_done``).
         self._sweep: list[int] = []
         self._sweep_cursor: SyncCursor | None = None
+        self._amounts_converted: dict[str, bool] = {}  # sobject -> ``amounts_converted``
 
     @property
     def counts(self):
@@ -529,7 +537,9 @@ class PairSync:
         order is part of the stream's stored query, see ``SyncCursor.query``)."""
         known = self.ctx.salesforce_fields.get(sobject, {})
         fields = [f for f in system if f in known or f == "Id"]
-        mapped = (self.ctx.mapped_field(m, sobject) for m in self.ctx.mappings)
+        mapped = [self.ctx.mapped_field(m, sobject) for m in self.ctx.mappings]
+        if any(name and self.is_converted_amount(sobject, name) for name in mapped):
+            extra = (*extra, CURRENCY_FIELD)  # the currency its amounts are in
         for name in (*extra, *mapped):
             if name and name not in fields:
                 fields.append(name)
@@ -1614,7 +1624,10 @@ class PairSync:
             prop = mapping.hubspot_property
             try:
                 kind = self.value_type(sobject, name, prop)
-                value = self.salesforce_value_compared(mapping, record, name, kind)
+                if self.is_converted_amount(sobject, name):
+                    value = self.amount_compared(sobject, name, record, snapshot.get(prop))
+                else:
+                    value = self.salesforce_value_compared(mapping, record, name, kind)
             except ValueConversionError:
                 return False
             if not self.same_value(kind, snapshot.get(prop), value):
@@ -1680,21 +1693,26 @@ class PairSync:
         prop, sobject = mapping.hubspot_property, pair.sobject
         sf_type, kind = self.ctx.field_type(sobject, name), self.value_type(sobject, name, prop)
         converted = self.geo_mapped(mapping)
+        amount = self.is_converted_amount(sobject, name)  # in another currency than HubSpot's
         record = pair.salesforce or {}
+        last = self.in_one_order(kind, snapshot.get(prop)) if snapshot is not None else None
         try:
             # (State and country compare converted: both comparables convert them.)
             hs_value = self.in_one_order(kind, self.hubspot_comparable(mapping, pair.hs_props))
-            sf_value = (
-                ""
-                if creating
-                else self.in_one_order(
+            if creating:
+                sf_value = ""
+            elif amount:
+                sf_value = self.amount_compared(sobject, name, record, last)
+            else:
+                sf_value = self.in_one_order(
                     kind, self.salesforce_value_compared(mapping, record, name, kind)
                 )
-            )
+        except AmountNotConvertible as error:
+            self.amount_not_convertible(pair, prop, name, error)
+            return
         except ValueConversionError as error:
             self.invalid_value(pair, "to_salesforce", prop, error, [name])
             return
-        last = self.in_one_order(kind, snapshot.get(prop)) if snapshot is not None else None
         rule = SyncRule(mapping.rule)
         if creating and rule == SyncRule.ALWAYS_USE_SALESFORCE:
             return
@@ -1720,6 +1738,15 @@ class PairSync:
                         sobject, prop, decision.to_salesforce, pair.hs_props.get("country")
                     )
                     pair.to_salesforce[self.geo_target(sobject, name)] = value or None
+                elif amount:
+                    try:
+                        value = self.amount_written(sobject, name, decision.to_salesforce, record)
+                    except AmountNotConvertible as error:
+                        self.amount_not_convertible(pair, prop, name, error)
+                        return
+                    pair.to_salesforce[name] = value
+                    if creating and self.ctx.writable(sobject, CURRENCY_FIELD, create=True):
+                        pair.to_salesforce[CURRENCY_FIELD] = self.create_currency() or None
                 else:
                     value = self.salesforce_value_written(
                         mapping, decision.to_salesforce, sf_type, kind
@@ -2017,6 +2044,114 @@ class PairSync:
             f"{HUBSPOT_CURRENCY}: HubSpot's account has no currency {currency!r}. Add it in "
             "HubSpot under Settings > Account defaults > Currencies; the amount syncs with it.",
             [CURRENCY_FIELD],
+        )
+
+    # --- amounts in a multi-currency org (currencies.py) --------------------------------
+    @cached_property
+    def company_currency(self) -> str:
+        """The HubSpot account's company currency (kept with the schemas, read daily)."""
+        account = services.hubspot_account_details(integration=self.ctx.integration)
+        return str(account.get("companyCurrency") or "")
+
+    @cached_property
+    def currency_rates(self) -> Rates | None:
+        """The org's currencies and rates (read when a day old), None when none are known."""
+        return Rates.kept(services.salesforce_currency_rates(integration=self.ctx.integration))
+
+    def is_converted_amount(self, sobject: str, name: str) -> bool:
+        """Whether the Salesforce field ``name`` is an amount ``amounts_converted`` converts."""
+        return self.ctx.field_type(sobject, name) == "currency" and self.amounts_converted(sobject)
+
+    def amounts_converted(self, sobject: str) -> bool:
+        """Whether ``sobject``'s amounts are converted to and from HubSpot's company currency:
+        a multi-currency org (the object has ``CurrencyIsoCode``), a pair that converts
+        (``converts_amounts``), and no mapping of the record's currency (an admin who maps it
+        has HubSpot hold it: amounts then go as they are)."""
+        known = self._amounts_converted.get(sobject)
+        if known is None:
+            known = self._amounts_converted[sobject] = (
+                self.converts_amounts
+                and CURRENCY_FIELD in self.ctx.salesforce_fields.get(sobject, {})
+                and not any(
+                    self.ctx.mapped_field(m, sobject) == CURRENCY_FIELD for m in self.ctx.mappings
+                )
+            )
+        return known
+
+    def create_currency(self) -> str:
+        """The currency a record this pair creates in Salesforce is given when it carries an
+        amount: HubSpot's company currency when the org has it active (the amount then goes as
+        it is), else the org's corporate currency ("" when neither is known)."""
+        rates = self.currency_rates
+        if rates is None:
+            return ""
+        return self.company_currency if self.company_currency in rates.active else rates.corporate
+
+    def amount_currencies(self, record: dict) -> tuple[str, str] | None:
+        """(the record's currency, HubSpot's company currency) when they differ, else None
+        (nothing to convert). A record about to be created is in ``create_currency``."""
+        hubspot = self.company_currency
+        own = (record or {}).get(CURRENCY_FIELD) or ("" if record else self.create_currency())
+        if not hubspot or not own or own == hubspot:
+            return None
+        return own, hubspot
+
+    def amount_compared(
+        self, sobject: str, name: str, record: dict, last: str | None = None
+    ) -> str:
+        """Salesforce's amount ``name`` of ``record`` in HubSpot's company currency, compared
+        and written to HubSpot so. ``last``, the value synced last, stands when it converts
+        back to this very amount (to the field's decimal places): a value that went to
+        Salesforce doesn't return changed by rounding. ``AmountNotConvertible`` without rates."""
+        text = normalize(record.get(name), "currency")
+        currencies = self.amount_currencies(record)
+        if not text or currencies is None:
+            return text
+        own, hubspot = currencies
+        rates = self.currency_rates
+        if rates is None:
+            raise AmountNotConvertible("Salesforce's conversion rates couldn't be read")
+        amount = Decimal(text)
+        places = (self.ctx.salesforce_fields.get(sobject, {}).get(name) or {}).get("scale")
+        if last:
+            with contextlib.suppress(InvalidOperation):  # (a last value that isn't a number)
+                back = rates.convert(Decimal(last), hubspot, own, places or 0)
+                if abs(back - amount) <= unit_fraction(places):
+                    return last
+        converted = rates.convert(amount, own, hubspot, rates.places.get(hubspot, 2))
+        return normalize(str(converted), "currency")
+
+    def amount_written(self, sobject: str, name: str, value: str, record: dict) -> object:
+        """HubSpot's amount ``value`` (in its company currency) as Salesforce's ``name`` of
+        ``record`` takes it: in the record's currency, to the field's decimal places."""
+        currencies = self.amount_currencies(record)
+        if not value or currencies is None:
+            return to_salesforce(value, "currency")
+        own, hubspot = currencies
+        rates = self.currency_rates
+        if rates is None:
+            raise AmountNotConvertible("Salesforce's conversion rates couldn't be read")
+        places = (self.ctx.salesforce_fields.get(sobject, {}).get(name) or {}).get("scale")
+        places = 2 if places is None else places  # (a describe kept before scales were)
+        converted = rates.convert(Decimal(normalize(value, "currency")), hubspot, own, places)
+        return to_salesforce(str(converted), "currency")
+
+    def amount_not_convertible(
+        self, pair: Pair, prop: str, name: str, error: AmountNotConvertible
+    ) -> None:
+        """An amount the org's rates can't convert: it syncs neither way, and the record gets
+        an error naming both currencies and where to add the rate."""
+        own, hubspot = self.amount_currencies(pair.salesforce or {}) or ("?", "?")
+        self.record_error(
+            pair,
+            "to_hubspot",
+            "property_value",
+            "CURRENCY_NOT_CONVERTIBLE",
+            f"{name}: the record's amounts are in {own} and HubSpot's company currency is "
+            f"{hubspot}, but {error}. Add the currency in Salesforce under Setup > Company "
+            "Information > Currencies (it may stay inactive), then refresh the object's "
+            "properties and fields; the amount syncs with its next change or resync.",
+            [name],
         )
 
     def due_for_retry(

@@ -61,3 +61,39 @@ def test_the_org_resets_to_a_single_currency(sf, app, emulators):
     app.run_action("enable_multi_currency", corporate="USD", currencies=["EUR"])
     reset_emulators(emulators)
     assert currency_field(sf, "Opportunity") is None
+
+
+def test_currency_types_hold_the_rates_of_a_multi_currency_org_only(sf, app):
+    with pytest.raises(SalesforceMalformedRequest) as refused:
+        sf.query("SELECT IsoCode FROM CurrencyType")
+    assert refused.value.content[0]["errorCode"] == "INVALID_TYPE"  # a single-currency org
+
+    app.run_action("enable_multi_currency", corporate="USD", currencies=["EUR", "GBP"],
+                   rates={"EUR": 0.9, "GBP": 0.8})  # fmt: skip
+    rows = sf.query("SELECT IsoCode, ConversionRate, DecimalPlaces, IsActive, IsCorporate "
+                    "FROM CurrencyType ORDER BY IsoCode")["records"]  # fmt: skip
+    assert [(r["IsoCode"], r["ConversionRate"], r["IsActive"], r["IsCorporate"]) for r in rows] == [
+        ("EUR", 0.9, True, False), ("GBP", 0.8, True, False), ("USD", 1.0, True, True)
+    ]  # fmt: skip
+    assert {r["DecimalPlaces"] for r in rows} == {2}
+    described = sf.restful("sobjects/CurrencyType/describe")
+    assert described["createable"] is False
+    assert {"IsoCode", "ConversionRate", "IsCorporate"} <= {f["name"] for f in described["fields"]}
+
+    # An admin changes a rate; activating another currency keeps the rates set.
+    app.run_action("set_conversion_rate", currency="GBP", rate=0.75)
+    app.run_action("enable_multi_currency", corporate="USD", currencies=["JPY"],
+                   rates={"JPY": 150})  # fmt: skip
+    rows = sf.query("SELECT IsoCode, ConversionRate FROM CurrencyType")["records"]
+    rates = {r["IsoCode"]: r["ConversionRate"] for r in rows}
+    assert rates == {"USD": 1.0, "EUR": 0.9, "GBP": 0.75, "JPY": 150.0}
+    with pytest.raises(Exception, match="always 1"):
+        app.run_action("set_conversion_rate", currency="USD", rate=2)
+
+
+def test_a_saved_multi_currency_org_keeps_its_currency_types(sf, app):
+    app.run_action("enable_multi_currency", corporate="EUR", currencies=["USD"],
+                   rates={"USD": 1.1})  # fmt: skip
+    app.restore(app.snapshot())
+    rows = sf.query("SELECT IsoCode, ConversionRate FROM CurrencyType")["records"]
+    assert {r["IsoCode"]: r["ConversionRate"] for r in rows} == {"EUR": 1.0, "USD": 1.1}
