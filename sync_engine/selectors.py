@@ -1420,6 +1420,35 @@ def schema_options(
     )
 
 
+def amounts_converted(
+    *, integration: Integration, schema: SchemaOptions, mappings: list[FieldMapping]
+) -> tuple[frozenset[int], str]:
+    """Of a pair's ``mappings`` (all of them), the pks of those whose amounts the engine
+    converts between each record's currency and HubSpot's company currency, as
+    ``PairSync.amounts_converted`` decides it from the same cached schemas; and that currency
+    ("" when not known). Nothing in a single-currency org. One query, no API call."""
+    from .services import HUBSPOT_ACCOUNT
+    from .sync.registry import pair_class
+    from .sync.values import CURRENCY_FIELD
+
+    if not getattr(pair_class(schema.object_name), "converts_amounts", False):
+        return frozenset(), ""
+    on = [sobject for sobject, types in schema.types_on.items() if CURRENCY_FIELD in types]
+    if any(m.field_for(sobject) == CURRENCY_FIELD for m in mappings for sobject in on):
+        return frozenset(), ""  # the admin has HubSpot hold the currency: amounts go as they are
+    converted = frozenset(
+        m.pk
+        for m in mappings
+        if any(schema.types_on[sobject].get(m.field_for(sobject)) == "currency" for sobject in on)
+    )
+    if not converted:
+        return converted, ""
+    account = SchemaCache.objects.filter(
+        integration=integration, system=System.HUBSPOT, object=HUBSPOT_ACCOUNT
+    ).first()
+    return converted, str((account.data if account else {}).get("companyCurrency") or "")
+
+
 def pair_schema_options(*, integration: Integration, object_name: str) -> SchemaOptions:
     """A pair's cached schemas as its mapping table shows them (``schema_options`` of its
     Salesforce objects; a custom object's, ``custom:<n>``, from its settings: 1 query more)."""

@@ -23,7 +23,12 @@ from sync_engine.object_settings import (
     SettingsError,
     settings_for,
 )
-from sync_engine.selectors import mapping_get, mappings_list, pair_schema_options
+from sync_engine.selectors import (
+    amounts_converted,
+    mapping_get,
+    mappings_list,
+    pair_schema_options,
+)
 from sync_engine.services import (
     mapping_create,
     mapping_delete,
@@ -116,16 +121,37 @@ def _picker_types(schema) -> dict:
     }
 
 
+# A multi-currency org's amounts (``selectors.amounts_converted``).
+CONVERTED_TO = _lazy(
+    "Converted between each record's currency and HubSpot's company currency (%(currency)s) "
+    "at Salesforce's conversion rates."
+)
+CONVERTED = _lazy(
+    "Converted between each record's currency and HubSpot's company currency at Salesforce's "
+    "conversion rates."
+)
+
 # A custom pair's read-only field syncs to HubSpot only (the wizard's words for it).
 CUSTOM_READ_ONLY = _lazy("Read-only in Salesforce: syncs to HubSpot only")
 
 
-def _rows(mappings: list, schema) -> list:
-    """The table's mappings, each with ``never_syncs``: why it can't move a value, for its
-    warning (mappings stored before such pairs were refused); else ``mismatch``: types
-    changed since to ones that can't map (spec §4 item 7)."""
+def _rows(integration, mappings: list, schema, *, only: int | None = None) -> list:
+    """The table's mappings (of them all, the one with pk ``only``), each with
+    ``never_syncs``: why it can't move a value, for its warning (mappings stored before such
+    pairs were refused); else ``mismatch``: types changed since to ones that can't map (spec
+    §4 item 7); and ``converted``: how a multi-currency org's amounts go."""
     custom = schema.object_name.startswith(CUSTOM_PREFIX)
+    converted, currency = amounts_converted(
+        integration=integration, schema=schema, mappings=mappings
+    )
+    if only is not None:
+        mappings = [m for m in mappings if m.pk == only]
     for mapping in mappings:
+        mapping.converted = (
+            (CONVERTED_TO % {"currency": currency} if currency else CONVERTED)
+            if mapping.pk in converted
+            else ""
+        )
         reason = schema.never_syncs(mapping)
         mapping.never_syncs = NEVER_SYNCS[reason] if reason else ""
         mapping.mismatch = "" if reason else type_mismatch_text(schema.mismatched_types(mapping))
@@ -162,7 +188,9 @@ def editor_context(
             else reverse("mapping_schema_refresh", args=[object_name])
         ),
         "mappings_locked": _locked(integration, object_name),
-        "mappings": _rows(mappings_list(integration=integration, object_name=object_name), schema),
+        "mappings": _rows(
+            integration, mappings_list(integration=integration, object_name=object_name), schema
+        ),
         "schema": schema,
         "schema_problem": schema_problem,
         "hubspot_labels": schema.hubspot_labels,
@@ -365,7 +393,12 @@ def mapping_rule(request: HttpRequest, mapping_id: int) -> HttpResponse:
         request,
         "integration_admin/mappings/row.html",
         {
-            "mapping": _rows([mapping], schema)[0],
+            "mapping": _rows(
+                integration,
+                mappings_list(integration=integration, object_name=mapping.object),
+                schema,
+                only=mapping.pk,
+            )[0],
             "rule_form": RuleForm(),
             "row_error": error,
             "saved": not error,

@@ -205,3 +205,33 @@ def test_a_stale_tab_does_not_undo_another_tabs_changes(admin_client, connected,
     assert_only_change(
         response, "A HubSpot company creates a Salesforce account", "hubspot_creates"
     )
+
+
+def test_a_multi_currency_org_s_amounts_say_they_are_converted(admin_client, live, emulators):
+    """Account amounts are in each record's currency, HubSpot's in its company currency: the
+    mapping says the engine converts them, and still does after its rule is changed."""
+    from sync_engine.models import FieldMapping
+    from sync_engine.services import hubspot_account_details, object_settings_update
+
+    emulators.salesforce.app.run_action("enable_multi_currency", corporate="USD",
+                                        currencies=["EUR"])  # fmt: skip
+    hubspot_account_details(integration=live)  # as connecting keeps it: euros
+    object_settings_update(integration=live, object_name="companies", changes={}, enabled=True)
+    admin_client.get("/companies/")  # the first visit reads the schemas
+    html = admin_client.get("/companies/").content.decode()
+    revenue = FieldMapping.objects.get(integration=live, object="companies",
+                                       hubspot_property="annualrevenue")  # fmt: skip
+    converted = (
+        "Converted between each record&#x27;s currency and HubSpot&#x27;s company currency (EUR)"
+    )
+
+    def row_of(page: str, mapping) -> str:
+        start = page[page.find(f'<tr id="mapping-{mapping.pk}"') :]
+        return start[: start.find("</tr>")]
+
+    assert converted in row_of(html, revenue)
+    name = FieldMapping.objects.get(integration=live, object="companies", hubspot_property="name")
+    assert "Converted" not in row_of(html, name)  # not an amount
+    response = admin_client.post(f"/mappings/{revenue.pk}/rule/", {"rule": "two_way"}, **HTMX)
+    assert converted in response.content.decode()
+    assert "Converted" not in admin_client.get("/deals/").content.decode()  # deals: their own
