@@ -1305,8 +1305,9 @@ def schema_refresh_by_admin(
         pair_settings = settings_for(object_name, row.options)
         details["hubspot_label"] = pair_settings.hubspot_label
         sobjects = [pair_settings.salesforce_object]
-    converting = object_name in ("companies", "contacts") or object_name.startswith(CUSTOM_PREFIX)
-    if converting and any(
+    from .sync.registry import pair_class
+
+    if pair_class(object_name).converts_amounts and any(
         CURRENCY_FIELD in _schema(integration, System.SALESFORCE, sobject) for sobject in sobjects
     ):  # a multi-currency org's amounts convert: an admin's new rates apply from now
         salesforce_currency_rates(integration=integration, fresh=True)

@@ -430,6 +430,7 @@ class ActivitySync(PairSync):
     object_name = OBJECT
     modified_property = MODIFIED
     salesforce_streams = (TASK_STREAM, EVENT_STREAM)
+    converts_amounts = False  # activities have no mapped fields
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)

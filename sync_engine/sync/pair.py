@@ -252,7 +252,8 @@ class PairSync:
     # recycle bin, syncs as the old pair again (``deleted_links_kept``, ``links_restored``).
     relinks_restored = False
     # Whether amounts in a multi-currency org are converted to HubSpot's company currency
-    # (``amounts_converted``); deals keep theirs in the deal's currency instead.
+    # (``amounts_converted``); deals keep theirs in the deal's currency instead. Read by the
+    # mapping table and *Refresh properties and fields* too.
     converts_amounts = True
 
     @classmethod
@@ -800,12 +801,12 @@ class PairSync:
         created = [p for p in created if p.salesforce is not None and p.hubspot is not None]
         if not computed or not created:
             return
+        read = ["Id", *dict.fromkeys(name for _, name in computed)]
+        if any(self.is_converted_amount(sobject, name) for _, name in computed):
+            read.append(CURRENCY_FIELD)  # the currency Salesforce gave the new record
         try:
             records = salesforce_by_ids(
-                self.ctx.salesforce,
-                sobject,
-                ["Id", *dict.fromkeys(name for _, name in computed)],
-                [p.salesforce_id for p in created],
+                self.ctx.salesforce, sobject, read, [p.salesforce_id for p in created]
             )
         except ConnectorError:  # the creates stand; their commit mustn't wait on this read
             return
@@ -814,7 +815,7 @@ class PairSync:
             record = found.get(pair.salesforce_id)
             if record is None:
                 continue
-            pair.salesforce.update({name: record.get(name) for _, name in computed})
+            pair.salesforce.update({name: record.get(name) for name in read[1:]})
             for mapping, name in computed:
                 self.merge_mapped(pair, mapping, name, snapshot=None, sf_time=None, creating=False)
 

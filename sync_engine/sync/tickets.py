@@ -64,6 +64,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
+from functools import cached_property
 from types import SimpleNamespace
 from typing import Any
 
@@ -100,6 +101,7 @@ from .changes import (
     with_retries,
 )
 from .context import CycleContext
+from .currencies import AmountNotConvertible
 from .pair import (
     MERGED_IDS,
     OWNER_PROPERTY,
@@ -115,12 +117,21 @@ from .pair import (
 )
 from .pipelines import hubspot_pipeline_create, hubspot_stage_create, hubspot_stage_update
 from .rules import Side, latest_wins
-from .values import ZONED_DATE, ValueConversionError, normalize, to_salesforce
+from .values import (
+    CURRENCY_FIELD,
+    ZONED_DATE,
+    ValueConversionError,
+    normalize,
+    to_salesforce,
+)
 
 log = logging.getLogger(__name__)
 
 OBJECT = "tickets"
 SOBJECT = "Case"
+# In a link's snapshot: the case's currency as its last read had it, which a ticket's amount
+# edit goes to the case in (tickets' edits are written without reading the case).
+CASE_CURRENCY = "__currency"
 MODIFIED = "hs_lastmodifieddate"
 KEY_PROPERTY = "salesforce_case_id_sync"  # unique: idempotent upserts of new tickets
 PIPELINE = "hs_pipeline"
@@ -368,7 +379,6 @@ class TicketSync(PairSync):
     salesforce_streams = (CASE_STREAM,)
     errors_ended_by_own_check = tuple(WAITING.values())  # see retry_waiting
     relinks_restored = True  # a restored case syncs as the old pair (see PairSync)
-    converts_amounts = False  # (not yet: amounts go as they are; docs/sync-engine.md)
 
     def __init__(self, ctx: CycleContext) -> None:
         super().__init__(ctx)
@@ -778,9 +788,15 @@ class TicketSync(PairSync):
                 continue
             try:
                 kind = self.value_type(SOBJECT, name, prop)
-                values[prop] = self.in_one_order(
-                    kind, self.as_sent(prop, normalize(record.get(name), kind))
-                )
+                if self.is_converted_amount(SOBJECT, name):  # in HubSpot's company currency
+                    last = self.last_synced(snapshot, prop, None)
+                    values[prop] = self.amount_compared(SOBJECT, name, record, last)
+                else:
+                    values[prop] = self.in_one_order(
+                        kind, self.as_sent(prop, normalize(record.get(name), kind))
+                    )
+            except AmountNotConvertible as error:
+                self.amount_not_convertible(pair, prop, name, error)
             except ValueConversionError as error:
                 self.invalid_value(pair, "to_hubspot", prop, error, [])
         if any(m.hubspot_property == STAGE for m in self.ctx.mappings) or pair.link is None:
@@ -810,6 +826,8 @@ class TicketSync(PairSync):
             side["__salesforce_owner"] = record.get(owner) or ""
         if creating and STAGE not in pair.to_hubspot:
             self.wait_for_pipeline(pair)
+        if self.two_way_amounts:  # the currency a ticket's amount edit goes to the case in
+            pair.same[CASE_CURRENCY] = record.get(CURRENCY_FIELD) or ""
 
     def wait_for_pipeline(self, pair: Pair) -> None:
         """A new ticket needs a pipeline stage (HubSpot requires one): while the case's
@@ -1407,6 +1425,7 @@ class TicketSync(PairSync):
             objects, cursor, force=False, version=lambda o: hubspot_version(o, MODIFIED)
         )
         links = self.links_by("hubspot_id", [str(o.id) for o in fresh])
+        currencies = self.case_currencies(list(links.values())) if self.two_way_amounts else {}
         pairs = []
         # Tickets with nothing to write: their errors end, but the types they keep open.
         settled: dict[frozenset[str], list[str]] = defaultdict(list)
@@ -1418,6 +1437,8 @@ class TicketSync(PairSync):
                 settled[frozenset()].append(f"hubspot:{obj.id}")
                 continue
             record = {"Id": link.salesforce_id, "SystemModstamp": link.salesforce_modified_at}
+            if link.salesforce_id in currencies:
+                record[CURRENCY_FIELD] = currencies[link.salesforce_id]
             pair = TicketPair(SOBJECT, record, obj, link)
             for mapping in self.ctx.mappings:
                 if mapping.hubspot_property in self.two_way:
@@ -1435,6 +1456,31 @@ class TicketSync(PairSync):
         self.commit(pairs, cursor, handled)
         for kept, keys in settled.items() if retry else ():
             self.errors_end(keys, kept=kept)
+
+    @cached_property
+    def two_way_amounts(self) -> bool:
+        """Whether a ticket edit may carry an amount to its case in another currency (a
+        two-way mapping of a converted amount, ``PairSync.amounts_converted``)."""
+        return any(
+            m.hubspot_property in self.two_way
+            and self.is_converted_amount(SOBJECT, self.ctx.mapped_field(m, SOBJECT) or "")
+            for m in self.ctx.mappings
+        )
+
+    def case_currencies(self, links: list[RecordLink]) -> dict[str, str]:
+        """Each linked case's currency (``CASE_CURRENCY``), as the case's last read kept it
+        in the snapshot; those never kept are read (one call, only then)."""
+        known = {
+            link.salesforce_id: link.snapshot[CASE_CURRENCY]
+            for link in links
+            if link.snapshot.get(CASE_CURRENCY)
+        }
+        unknown = [link.salesforce_id for link in links if link.salesforce_id not in known]
+        for record in salesforce_by_ids(
+            self.ctx.salesforce, SOBJECT, ["Id", CURRENCY_FIELD], unknown
+        ):
+            known[record["Id"]] = record.get(CURRENCY_FIELD) or ""
+        return known
 
     @staticmethod
     def as_sent(prop: str, value: str) -> str:
@@ -1555,9 +1601,15 @@ class TicketSync(PairSync):
             pair.snap_salesforce["__salesforce_owner"] = user
         else:
             try:
-                pair.to_salesforce[name] = to_salesforce(
-                    case, self.ctx.field_type(SOBJECT, name), self.value_type(SOBJECT, name, prop)
-                )
+                if self.is_converted_amount(SOBJECT, name):  # into the case's currency
+                    written = self.amount_written(SOBJECT, name, case, pair.salesforce or {})
+                else:
+                    kind = self.value_type(SOBJECT, name, prop)
+                    written = to_salesforce(case, self.ctx.field_type(SOBJECT, name), kind)
+                pair.to_salesforce[name] = written
+            except AmountNotConvertible as error:
+                self.amount_not_convertible(pair, prop, name, error)
+                return
             except ValueConversionError as error:
                 self.invalid_value(pair, "to_salesforce", prop, error, [name])
                 return

@@ -163,3 +163,48 @@ def test_a_custom_object_s_amounts_are_converted_too(integration, emulators, hs_
     idle = projects()
     assert not any(idle.counts.get(k) for k in ("updated_in_hubspot", "updated_in_salesforce"))
     assert float(projects.get(record)["budget"]) == 900
+
+
+def test_a_case_s_amount_reaches_its_ticket_converted_and_comes_back(
+    tickets, integration, sf_person, hs_person
+):
+    from hubspot.crm.properties import PropertyCreate
+    from hubspot.crm.tickets import SimplePublicObjectInput as TicketInput
+
+    from .test_tickets import ticket
+
+    multi_currency(tickets)
+    tickets.sf_action("add_field", object="Case", field="Cost", type="currency")
+    hs_person.crm.properties.core_api.create(
+        "tickets",
+        PropertyCreate(name="cost", label="Cost", type="number", field_type="number",
+                       group_name="ticketinformation"),
+    )  # fmt: skip
+    FieldMapping.objects.create(
+        integration=integration, object="tickets", hubspot_property="cost",
+        salesforce_field="Cost__c", rule="two_way", hubspot_type="number",
+        hubspot_field_type="number", salesforce_type="currency",
+    )  # fmt: skip
+    case = sf_person.Case.create({"Subject": "Refund", "Status": "New", "Cost__c": 80,
+                                  "CurrencyIsoCode": "GBP"})["id"]  # fmt: skip
+    tickets()
+    record = tickets.link(salesforce_id=case).hubspot_id
+    assert float(ticket(hs_person, record, "cost")["cost"]) == 90  # £80 is €90
+
+    hs_person.crm.tickets.basic_api.update(record, TicketInput(properties={"cost": "45"}))
+    tickets()
+    assert sf_person.Case.get(case)["Cost__c"] == 40  # €45 is £40
+    tickets()
+    idle = tickets()
+    assert not any(idle.counts.get(k) for k in ("updated_in_hubspot", "updated_in_salesforce"))
+    assert float(ticket(hs_person, record, "cost")["cost"]) == 45
+
+    # A link that never kept its case's currency (made before the mapping was two-way): the
+    # case's currency is read for the edit.
+    link = tickets.link(salesforce_id=case)
+    link.snapshot.pop("__currency")
+    link.save()
+    hs_person.crm.tickets.basic_api.update(record, TicketInput(properties={"cost": "90"}))
+    tickets()
+    assert sf_person.Case.get(case)["Cost__c"] == 80
+    assert not open_errors("tickets")
