@@ -74,7 +74,6 @@ from .pair import (
 )
 from .rules import Decision, Side, SyncRule, merge_field, two_way_conflict
 from .values import (
-    CURRENCY_FIELD,
     MULTI_SELECT,
     NUMBER_TYPES,
     ValueConversionError,
@@ -1138,7 +1137,7 @@ class ContactSync(ListedSync):
                         if not (f.plain and type(sf_value) is str):
                             sf_value = f.comparable(sf_value)
             except AmountNotConvertible as error:
-                self.amount_not_convertible(pair, prop, f.name, error)
+                self.amount_not_convertible(pair, prop, f.name, error, "to_hubspot")
                 continue
             except ValueConversionError as error:
                 self.invalid_value(pair, "to_salesforce", prop, error, [f.name])
@@ -1188,15 +1187,10 @@ class ContactSync(ListedSync):
                     pair.to_salesforce[f.geo_target] = out or None
                 elif f.amount:
                     try:
-                        written = self.amount_written(sobject, f.name, value, record)
+                        self.amount_to_salesforce(pair, sobject, f.name, value)
                     except AmountNotConvertible as error:
-                        self.amount_not_convertible(pair, prop, f.name, error)
+                        self.amount_not_convertible(pair, prop, f.name, error, "to_salesforce")
                         continue
-                    pair.to_salesforce[f.name] = written
-                    if creating_salesforce and self.ctx.writable(
-                        sobject, CURRENCY_FIELD, create=True
-                    ):
-                        pair.to_salesforce[CURRENCY_FIELD] = self.create_currency() or None
                 else:
                     pair.to_salesforce[f.name] = to_salesforce(value, f.sf_type, f.kind)
                 pair.snap_salesforce[prop] = value

@@ -20,7 +20,12 @@ from .values import ValueConversionError
 
 
 class AmountNotConvertible(ValueConversionError):
-    """An amount between two currencies the org has no rate for."""
+    """An amount between two currencies the org has no rate for (``unreadable``: the org's
+    currencies couldn't be read at all)."""
+
+    def __init__(self, message: str, *, unreadable: bool = False) -> None:
+        super().__init__(message)
+        self.unreadable = unreadable
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,6 @@ from .pair import (
     salesforce_version,
 )
 from .values import (
-    CURRENCY_FIELD,
     NUMBER_TYPES,
     ValueConversionError,
     normalize,
@@ -1145,7 +1144,7 @@ class CustomObjectSync(PairSync):
                 else:
                     sf_value = self.in_one_order(kind, normalize(record.get(name), kind))
             except AmountNotConvertible as error:
-                self.amount_not_convertible(pair, prop, name, error)
+                self.amount_not_convertible(pair, prop, name, error, "to_hubspot")
                 continue
             except ValueConversionError as error:
                 self.invalid_value(pair, "to_salesforce", prop, error, [name])
@@ -1161,18 +1160,15 @@ class CustomObjectSync(PairSync):
                 if self.ctx.writable(self.sobject, name, create=creating):
                     if amount:
                         try:
-                            value = self.amount_written(self.sobject, name, hs_value, record)
+                            self.amount_to_salesforce(pair, self.sobject, name, hs_value)
                         except AmountNotConvertible as error:
-                            self.amount_not_convertible(pair, prop, name, error)
+                            self.amount_not_convertible(pair, prop, name, error, "to_salesforce")
                             continue
-                        if creating and self.ctx.writable(
-                            self.sobject, CURRENCY_FIELD, create=True
-                        ):
-                            pair.to_salesforce[CURRENCY_FIELD] = self.create_currency() or None
                     else:
-                        field_type = self.ctx.field_type(self.sobject, name)
-                        value = to_salesforce(hs_value, field_type, kind)
-                    pair.to_salesforce[name] = value
+                        value = to_salesforce(
+                            hs_value, self.ctx.field_type(self.sobject, name), kind
+                        )
+                        pair.to_salesforce[name] = value
                     pair.snap_salesforce[prop] = hs_value
             elif self.ctx.hubspot_writable(prop):
                 pair.to_hubspot[prop] = sf_value

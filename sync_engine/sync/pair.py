@@ -82,6 +82,21 @@ from .values import (
 )
 
 OWNER_PROPERTY = "hubspot_owner_id"
+# Why a multi-currency org's amount can't be converted (``amount_not_convertible``).
+RATES_UNREAD = "Salesforce's currencies couldn't be read"
+AMOUNT_RATES_UNREAD = (
+    "{field}: Salesforce's currencies (CurrencyType) couldn't be read, so the amount can't be "
+    "converted between the record's currency and HubSpot's company currency. They are read "
+    "again within a day, or at once by Refresh properties and fields on the object's tab; the "
+    "amount then syncs with its next change or resync. If it keeps failing, check that the "
+    "integration user may query CurrencyType."
+)
+AMOUNT_NO_RATE = (
+    "{field}: the record's amounts are in {own} and HubSpot's company currency is {hubspot}, "
+    "but {error}. Add the currency in Salesforce under Setup > Company Information > "
+    "Currencies (it may stay inactive), then refresh the object's properties and fields; the "
+    "amount syncs with its next change or resync."
+)
 RETRY_BATCH = 2000  # records retried per cycle at most
 HUBSPOT_BATCH = 100  # records per HubSpot batch call
 MERGED_IDS = "hs_merged_object_ids"  # on a record: the ids merged into it ("1;2")
@@ -1709,7 +1724,7 @@ class PairSync:
                     kind, self.salesforce_value_compared(mapping, record, name, kind)
                 )
         except AmountNotConvertible as error:
-            self.amount_not_convertible(pair, prop, name, error)
+            self.amount_not_convertible(pair, prop, name, error, "to_hubspot")
             return
         except ValueConversionError as error:
             self.invalid_value(pair, "to_salesforce", prop, error, [name])
@@ -1741,13 +1756,10 @@ class PairSync:
                     pair.to_salesforce[self.geo_target(sobject, name)] = value or None
                 elif amount:
                     try:
-                        value = self.amount_written(sobject, name, decision.to_salesforce, record)
+                        self.amount_to_salesforce(pair, sobject, name, decision.to_salesforce)
                     except AmountNotConvertible as error:
-                        self.amount_not_convertible(pair, prop, name, error)
+                        self.amount_not_convertible(pair, prop, name, error, "to_salesforce")
                         return
-                    pair.to_salesforce[name] = value
-                    if creating and self.ctx.writable(sobject, CURRENCY_FIELD, create=True):
-                        pair.to_salesforce[CURRENCY_FIELD] = self.create_currency() or None
                 else:
                     value = self.salesforce_value_written(
                         mapping, decision.to_salesforce, sf_type, kind
@@ -2111,7 +2123,7 @@ class PairSync:
         own, hubspot = currencies
         rates = self.currency_rates
         if rates is None:
-            raise AmountNotConvertible("Salesforce's conversion rates couldn't be read")
+            raise AmountNotConvertible(RATES_UNREAD, unreadable=True)
         amount = Decimal(text)
         places = (self.ctx.salesforce_fields.get(sobject, {}).get(name) or {}).get("scale")
         if last:
@@ -2122,37 +2134,42 @@ class PairSync:
         converted = rates.convert(amount, own, hubspot, rates.places.get(hubspot, 2))
         return normalize(str(converted), "currency")
 
-    def amount_written(self, sobject: str, name: str, value: str, record: dict) -> object:
-        """HubSpot's amount ``value`` (in its company currency) as Salesforce's ``name`` of
-        ``record`` takes it: in the record's currency, to the field's decimal places."""
-        currencies = self.amount_currencies(record)
-        if not value or currencies is None:
-            return to_salesforce(value, "currency")
-        own, hubspot = currencies
-        rates = self.currency_rates
-        if rates is None:
-            raise AmountNotConvertible("Salesforce's conversion rates couldn't be read")
-        places = (self.ctx.salesforce_fields.get(sobject, {}).get(name) or {}).get("scale")
-        places = 2 if places is None else places  # (a describe kept before scales were)
-        converted = rates.convert(Decimal(normalize(value, "currency")), hubspot, own, places)
-        return to_salesforce(str(converted), "currency")
+    def amount_to_salesforce(self, pair: Pair, sobject: str, name: str, value: str) -> None:
+        """HubSpot's amount ``value`` (in its company currency) into the pair's Salesforce
+        write, as ``name`` of its record takes it: in the record's currency, to the field's
+        decimal places. A record about to be created is made in the currency it is converted
+        to (``create_currency``). ``AmountNotConvertible`` without rates."""
+        creating = pair.salesforce is None
+        if value and creating and not self.create_currency():
+            raise AmountNotConvertible(RATES_UNREAD, unreadable=True)
+        currencies = self.amount_currencies(pair.salesforce or {}) if value else None
+        if currencies is None:
+            pair.to_salesforce[name] = to_salesforce(value, "currency")
+        else:
+            own, hubspot = currencies
+            rates = self.currency_rates
+            if rates is None:
+                raise AmountNotConvertible(RATES_UNREAD, unreadable=True)
+            places = (self.ctx.salesforce_fields.get(sobject, {}).get(name) or {}).get("scale")
+            places = 2 if places is None else places  # (a describe kept before scales were)
+            amount = Decimal(normalize(value, "currency"))
+            converted = rates.convert(amount, hubspot, own, places)
+            pair.to_salesforce[name] = to_salesforce(str(converted), "currency")
+        if value and creating and self.ctx.writable(sobject, CURRENCY_FIELD, create=True):
+            pair.to_salesforce[CURRENCY_FIELD] = self.create_currency()
 
     def amount_not_convertible(
-        self, pair: Pair, prop: str, name: str, error: AmountNotConvertible
+        self, pair: Pair, prop: str, name: str, error: AmountNotConvertible, direction: str
     ) -> None:
-        """An amount the org's rates can't convert: it syncs neither way, and the record gets
-        an error naming both currencies and where to add the rate."""
-        own, hubspot = self.amount_currencies(pair.salesforce or {}) or ("?", "?")
+        """An amount the org's rates can't convert (going ``direction``): it syncs neither
+        way, and the record gets an error saying why and what to do."""
+        if error.unreadable:
+            message = AMOUNT_RATES_UNREAD.format(field=name)
+        else:
+            own, hubspot = self.amount_currencies(pair.salesforce or {}) or ("", "")
+            message = AMOUNT_NO_RATE.format(field=name, own=own, hubspot=hubspot, error=error)
         self.record_error(
-            pair,
-            "to_hubspot",
-            "property_value",
-            "CURRENCY_NOT_CONVERTIBLE",
-            f"{name}: the record's amounts are in {own} and HubSpot's company currency is "
-            f"{hubspot}, but {error}. Add the currency in Salesforce under Setup > Company "
-            "Information > Currencies (it may stay inactive), then refresh the object's "
-            "properties and fields; the amount syncs with its next change or resync.",
-            [name],
+            pair, direction, "property_value", "CURRENCY_NOT_CONVERTIBLE", message, [name]
         )
 
     def due_for_retry(

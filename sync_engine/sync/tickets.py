@@ -796,7 +796,7 @@ class TicketSync(PairSync):
                         kind, self.as_sent(prop, normalize(record.get(name), kind))
                     )
             except AmountNotConvertible as error:
-                self.amount_not_convertible(pair, prop, name, error)
+                self.amount_not_convertible(pair, prop, name, error, "to_hubspot")
             except ValueConversionError as error:
                 self.invalid_value(pair, "to_hubspot", prop, error, [])
         if any(m.hubspot_property == STAGE for m in self.ctx.mappings) or pair.link is None:
@@ -1602,13 +1602,13 @@ class TicketSync(PairSync):
         else:
             try:
                 if self.is_converted_amount(SOBJECT, name):  # into the case's currency
-                    written = self.amount_written(SOBJECT, name, case, pair.salesforce or {})
+                    self.amount_to_salesforce(pair, SOBJECT, name, case)
                 else:
                     kind = self.value_type(SOBJECT, name, prop)
                     written = to_salesforce(case, self.ctx.field_type(SOBJECT, name), kind)
-                pair.to_salesforce[name] = written
+                    pair.to_salesforce[name] = written
             except AmountNotConvertible as error:
-                self.amount_not_convertible(pair, prop, name, error)
+                self.amount_not_convertible(pair, prop, name, error, "to_salesforce")
                 return
             except ValueConversionError as error:
                 self.invalid_value(pair, "to_salesforce", prop, error, [name])

@@ -208,3 +208,35 @@ def test_a_case_s_amount_reaches_its_ticket_converted_and_comes_back(
     tickets()
     assert sf_person.Case.get(case)["Cost__c"] == 80
     assert not open_errors("tickets")
+
+
+def test_a_company_s_amount_waits_while_salesforce_s_currencies_cannot_be_read(
+    companies, integration, sf_person, hs_person
+):
+    from ..conftest import SF_TOKEN
+
+    multi_currency(companies)
+    companies.sf_action("set_record_access", access="none", object="CurrencyType", token=SF_TOKEN)
+    company = hs_company(hs_person, name="Unknown Rates", annualrevenue="300")
+    contact = hs_create(hs_person, email="u@rates.example", firstname="U", lastname="R")
+    companies.hs_action("associate", from_type="contacts", from_id=contact, to_type="companies",
+                        to_id=company)  # fmt: skip
+    companies.both()
+    account = companies.link(hubspot_id=str(company)).salesforce_id
+    assert sf_person.Account.get(account)["AnnualRevenue"] is None  # not 300 of some currency
+    errors = open_errors("companies")
+    assert errors and {e.code for e in errors} == {"CURRENCY_NOT_CONVERTIBLE"}
+    assert all("CurrencyType) couldn't be read" in e.message for e in errors)
+    assert f"hubspot:{company}" in {e.record_key for e in errors}  # its way to Salesforce
+
+    # Readable again (Refresh reads them at once): the next change brings the amount.
+    companies.sf_action("set_record_access", access="all", object="CurrencyType", token=SF_TOKEN)
+    schema_refresh_by_admin(integration=integration, object_name="companies", actor=None)
+    hs_person.crm.companies.basic_api.update(
+        company, CompanyInput(properties={"annualrevenue": "450"})
+    )
+    companies()
+    # The account was made in the integration user's (corporate) dollars: €450 is $500.
+    assert sf_person.Account.get(account)["CurrencyIsoCode"] == "USD"
+    assert sf_person.Account.get(account)["AnnualRevenue"] == 500
+    assert not open_errors("companies")
