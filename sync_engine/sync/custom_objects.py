@@ -97,12 +97,7 @@ from .pair import (
     record_ids,
     salesforce_version,
 )
-from .values import (
-    NUMBER_TYPES,
-    ValueConversionError,
-    normalize,
-    to_salesforce,
-)
+from .values import NUMBER_TYPES, ValueConversionError, normalize, to_salesforce
 
 log = logging.getLogger(__name__)
 

@@ -1425,7 +1425,7 @@ class TicketSync(PairSync):
             objects, cursor, force=False, version=lambda o: hubspot_version(o, MODIFIED)
         )
         links = self.links_by("hubspot_id", [str(o.id) for o in fresh])
-        currencies = self.case_currencies(list(links.values())) if self.two_way_amounts else {}
+        currencies = self.case_currencies(fresh, links) if self.two_way_amounts else {}
         pairs = []
         # Tickets with nothing to write: their errors end, but the types they keep open.
         settled: dict[frozenset[str], list[str]] = defaultdict(list)
@@ -1458,24 +1458,36 @@ class TicketSync(PairSync):
             self.errors_end(keys, kept=kept)
 
     @cached_property
-    def two_way_amounts(self) -> bool:
-        """Whether a ticket edit may carry an amount to its case in another currency (a
-        two-way mapping of a converted amount, ``PairSync.amounts_converted``)."""
-        return any(
-            m.hubspot_property in self.two_way
-            and self.is_converted_amount(SOBJECT, self.ctx.mapped_field(m, SOBJECT) or "")
+    def two_way_amounts(self) -> list[str]:
+        """The ticket properties whose edits carry an amount to the case in the case's own
+        currency (two-way mappings of converted amounts, ``PairSync.amounts_converted``)."""
+        return [
+            m.hubspot_property
             for m in self.ctx.mappings
-        )
+            if m.hubspot_property in self.two_way
+            and self.is_converted_amount(SOBJECT, self.ctx.mapped_field(m, SOBJECT) or "")
+        ]
 
-    def case_currencies(self, links: list[RecordLink]) -> dict[str, str]:
-        """Each linked case's currency (``CASE_CURRENCY``), as the case's last read kept it
-        in the snapshot; those never kept are read (one call, only then)."""
+    def case_currencies(self, objects: list[Any], links: dict[str, RecordLink]) -> dict[str, str]:
+        """The currency of each case whose ticket brings an amount edit (``CASE_CURRENCY``),
+        as the case's last read kept it in the snapshot; those never kept are read (one call,
+        only then)."""
+        edited = [
+            link
+            for obj in objects
+            if (link := links.get(str(obj.id))) is not None
+            and any(
+                self.ticket_compared(prop, (obj.properties or {}).get(prop) or "")
+                != self.last_synced(link.snapshot, prop)
+                for prop in self.two_way_amounts
+            )
+        ]
         known = {
             link.salesforce_id: link.snapshot[CASE_CURRENCY]
-            for link in links
+            for link in edited
             if link.snapshot.get(CASE_CURRENCY)
         }
-        unknown = [link.salesforce_id for link in links if link.salesforce_id not in known]
+        unknown = [link.salesforce_id for link in edited if link.salesforce_id not in known]
         for record in salesforce_by_ids(
             self.ctx.salesforce, SOBJECT, ["Id", CURRENCY_FIELD], unknown
         ):
