@@ -149,6 +149,7 @@ HUBSPOT_ACCOUNT_MAX_AGE = timedelta(days=1)
 # with the describes, read again daily and by *Refresh properties and fields*.
 SALESFORCE_CURRENCIES = "currency-rates"
 CURRENCIES_MAX_AGE = timedelta(days=1)
+CURRENCIES_RETRY = timedelta(minutes=20)  # a failed read, tried again
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")  # where plain http can't be overheard
 
 
@@ -1196,26 +1197,37 @@ def salesforce_currency_rates(*, integration: Integration, fresh: bool = False) 
     {code: decimals}, "active": [codes], "corporate": code}``, rates as text against the
     corporate currency. Salesforce converts every amount but an opportunity's by these rates;
     the engine, amounts it moves between a record's currency and HubSpot's company currency.
-    A failed read keeps what was known ({} when nothing was) and is tried again the next day."""
+    A failed read keeps what was known ({} when nothing was) and is tried again in 20 minutes,
+    as a record's error is: the amounts it holds back wait no longer than their retries."""
     from .connectors.salesforce import SalesforceConnector
 
     row = SchemaCache.objects.filter(
         integration=integration, system=System.SALESFORCE, object=SALESFORCE_CURRENCIES
     ).first()
-    if row is not None and not fresh and row.fetched_at > timezone.now() - CURRENCIES_MAX_AGE:
+    now = timezone.now()
+    if row is not None and not fresh and row.fetched_at > now - CURRENCIES_MAX_AGE:
         return row.data
     data = dict(row.data) if row is not None else {}
-    with contextlib.suppress(RemoteError):
+    fetched_at = now
+    try:
         records = SalesforceConnector(integration=integration).query_all(
             "SELECT IsoCode, ConversionRate, DecimalPlaces, IsActive, IsCorporate FROM CurrencyType"
         )
+    except RemoteError:
+        fetched_at = now - CURRENCIES_MAX_AGE + CURRENCIES_RETRY  # due again in 20 minutes
+    else:
         data = {
             "rates": {r["IsoCode"]: str(r["ConversionRate"]) for r in records},
             "places": {r["IsoCode"]: int(r.get("DecimalPlaces") or 0) for r in records},
             "active": sorted(r["IsoCode"] for r in records if r.get("IsActive")),
             "corporate": next((r["IsoCode"] for r in records if r.get("IsCorporate")), ""),
         }
-    _schema_store(integration, System.SALESFORCE, SALESFORCE_CURRENCIES, data)
+    SchemaCache.objects.update_or_create(
+        integration=integration,
+        system=System.SALESFORCE,
+        object=SALESFORCE_CURRENCIES,
+        defaults={"data": data, "fetched_at": fetched_at},
+    )
     return data
 
 

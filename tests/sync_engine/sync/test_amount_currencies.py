@@ -4,9 +4,11 @@ are converted by the org's rates both ways, and a value never drifts by rounding
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from hubspot.crm.companies import SimplePublicObjectInput as CompanyInput
 
-from sync_engine.models import FieldMapping, RecordLink, SyncError
+from sync_engine.models import FieldMapping, RecordLink, SchemaCache, SyncError
 from sync_engine.services import schema_refresh_by_admin
 
 from .helpers import hs_create, hs_get
@@ -229,13 +231,27 @@ def test_a_company_s_amount_waits_while_salesforce_s_currencies_cannot_be_read(
     assert all("CurrencyType) couldn't be read" in e.message for e in errors)
     assert f"hubspot:{company}" in {e.record_key for e in errors}  # its way to Salesforce
 
-    # Readable again (Refresh reads them at once): the next change brings the amount.
+    # Readable again: a failed read is tried again 20 minutes later (as the records' errors
+    # are), and the next change brings the amount, with no admin's Refresh.
     companies.sf_action("set_record_access", access="all", object="CurrencyType", token=SF_TOKEN)
-    schema_refresh_by_admin(integration=integration, object_name="companies", actor=None)
+    kept = SchemaCache.objects.get(integration=integration, object="currency-rates")
+    assert kept.data == {}  # nothing known yet
+    SchemaCache.objects.filter(pk=kept.pk).update(
+        fetched_at=kept.fetched_at - timedelta(minutes=19)
+    )
     hs_person.crm.companies.basic_api.update(
         company, CompanyInput(properties={"annualrevenue": "450"})
     )
-    companies()
+    companies()  # 19 minutes on: not read again yet, the amount still waits
+    assert sf_person.Account.get(account)["AnnualRevenue"] is None
+    assert open_errors("companies")
+    SchemaCache.objects.filter(pk=kept.pk).update(
+        fetched_at=kept.fetched_at - timedelta(minutes=21)
+    )
+    hs_person.crm.companies.basic_api.update(
+        company, CompanyInput(properties={"annualrevenue": "450", "description": "Later"})
+    )
+    companies()  # 21 minutes on: read again, and the edit brings the amount
     # The account was made in the integration user's (corporate) dollars: €450 is $500.
     assert sf_person.Account.get(account)["CurrencyIsoCode"] == "USD"
     assert sf_person.Account.get(account)["AnnualRevenue"] == 500
