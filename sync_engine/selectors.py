@@ -1428,14 +1428,17 @@ def amounts_converted(
     ``PairSync.amounts_converted`` decides it from the same cached schemas; and that currency
     ("" when not known). Nothing in a single-currency org. One query, no API call."""
     from .services import HUBSPOT_ACCOUNT
+    from .sync.currencies import amounts_convert
     from .sync.registry import pair_class
-    from .sync.values import CURRENCY_FIELD
 
-    if not getattr(pair_class(schema.object_name), "converts_amounts", False):
-        return frozenset(), ""
-    on = [sobject for sobject, types in schema.types_on.items() if CURRENCY_FIELD in types]
-    if any(m.field_for(sobject) == CURRENCY_FIELD for m in mappings for sobject in on):
-        return frozenset(), ""  # the admin has HubSpot hold the currency: amounts go as they are
+    converts = pair_class(schema.object_name).converts_amounts
+    on = [
+        sobject
+        for sobject, types in schema.types_on.items()
+        if amounts_convert(
+            converts=converts, fields=types, mapped=(m.field_for(sobject) for m in mappings)
+        )
+    ]
     converted = frozenset(
         m.pk
         for m in mappings

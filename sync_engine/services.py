@@ -58,7 +58,7 @@ from .object_settings import (
     starts_enabled,
 )
 from .sync.geo import address_picklist_describe
-from .sync.registry import PAIR_CLASSES
+from .sync.registry import PAIR_CLASSES, pair_class
 from .sync.rules import SyncRule
 from .sync.values import (
     CURRENCY_FIELD,
@@ -1178,17 +1178,14 @@ def hubspot_account_details(*, integration: Integration) -> dict:
     read keeps what was known and is tried again the next day."""
     from .connectors.hubspot import HubSpotConnector
 
-    row = SchemaCache.objects.filter(
-        integration=integration, system=System.HUBSPOT, object=HUBSPOT_ACCOUNT
-    ).first()
-    if row is not None and row.fetched_at > timezone.now() - HUBSPOT_ACCOUNT_MAX_AGE:
-        return row.data
-    data = dict(row.data) if row is not None else {"timeZone": ""}
-    with contextlib.suppress(RemoteError):
-        account = HubSpotConnector(integration=integration).account_details()
-        data = _account_kept(account)
-    _schema_store(integration, System.HUBSPOT, HUBSPOT_ACCOUNT, data)
-    return data
+    return _kept_read(
+        integration,
+        System.HUBSPOT,
+        HUBSPOT_ACCOUNT,
+        lambda: _account_kept(HubSpotConnector(integration=integration).account_details()),
+        unknown={"timeZone": ""},
+        max_age=HUBSPOT_ACCOUNT_MAX_AGE,
+    )
 
 
 def salesforce_currency_rates(*, integration: Integration, fresh: bool = False) -> dict:
@@ -1201,33 +1198,54 @@ def salesforce_currency_rates(*, integration: Integration, fresh: bool = False) 
     as a record's error is: the amounts it holds back wait no longer than their retries."""
     from .connectors.salesforce import SalesforceConnector
 
-    row = SchemaCache.objects.filter(
-        integration=integration, system=System.SALESFORCE, object=SALESFORCE_CURRENCIES
-    ).first()
-    now = timezone.now()
-    if row is not None and not fresh and row.fetched_at > now - CURRENCIES_MAX_AGE:
-        return row.data
-    data = dict(row.data) if row is not None else {}
-    fetched_at = now
-    try:
+    def read() -> dict:
         records = SalesforceConnector(integration=integration).query_all(
             "SELECT IsoCode, ConversionRate, DecimalPlaces, IsActive, IsCorporate FROM CurrencyType"
         )
-    except RemoteError:
-        fetched_at = now - CURRENCIES_MAX_AGE + CURRENCIES_RETRY  # due again in 20 minutes
-    else:
-        data = {
+        return {
             "rates": {r["IsoCode"]: str(r["ConversionRate"]) for r in records},
             "places": {r["IsoCode"]: int(r.get("DecimalPlaces") or 0) for r in records},
             "active": sorted(r["IsoCode"] for r in records if r.get("IsActive")),
             "corporate": next((r["IsoCode"] for r in records if r.get("IsCorporate")), ""),
         }
-    SchemaCache.objects.update_or_create(
-        integration=integration,
-        system=System.SALESFORCE,
-        object=SALESFORCE_CURRENCIES,
-        defaults={"data": data, "fetched_at": fetched_at},
+
+    return _kept_read(
+        integration,
+        System.SALESFORCE,
+        SALESFORCE_CURRENCIES,
+        read,
+        unknown={},
+        max_age=CURRENCIES_MAX_AGE,
+        retry_after=CURRENCIES_RETRY,
+        fresh=fresh,
     )
+
+
+def _kept_read(
+    integration: Integration,
+    system: str,
+    name: str,
+    read: Callable[[], dict],
+    *,
+    unknown: dict,
+    max_age: timedelta,
+    retry_after: timedelta | None = None,
+    fresh: bool = False,
+) -> dict:
+    """What the engine keeps of one remote read, with the schemas (row ``name``): the kept
+    answer while under ``max_age`` (unless ``fresh``), else ``read()`` again. A failed read
+    keeps what was known (``unknown`` when nothing was) and is due again after
+    ``retry_after`` (default: ``max_age``)."""
+    row = SchemaCache.objects.filter(integration=integration, system=system, object=name).first()
+    now = timezone.now()
+    if row is not None and not fresh and row.fetched_at > now - max_age:
+        return row.data
+    try:
+        data, fetched_at = read(), now
+    except RemoteError:
+        data = dict(row.data) if row is not None else unknown
+        fetched_at = now - max_age + (retry_after or max_age)
+    _schema_store(integration, system, name, data, fetched_at=fetched_at)
     return data
 
 
@@ -1317,8 +1335,6 @@ def schema_refresh_by_admin(
         pair_settings = settings_for(object_name, row.options)
         details["hubspot_label"] = pair_settings.hubspot_label
         sobjects = [pair_settings.salesforce_object]
-    from .sync.registry import pair_class
-
     if pair_class(object_name).converts_amounts and any(
         CURRENCY_FIELD in _schema(integration, System.SALESFORCE, sobject) for sobject in sobjects
     ):  # a multi-currency org's amounts convert: an admin's new rates apply from now
@@ -1363,12 +1379,19 @@ def _describe_default(field: dict):
     return field.get("defaultValue")
 
 
-def _schema_store(integration: Integration, system: str, object_name: str, data: list) -> None:
+def _schema_store(
+    integration: Integration,
+    system: str,
+    object_name: str,
+    data: list | dict,
+    *,
+    fetched_at: datetime | None = None,
+) -> None:
     SchemaCache.objects.update_or_create(
         integration=integration,
         system=system,
         object=object_name,
-        defaults={"data": data, "fetched_at": timezone.now()},
+        defaults={"data": data, "fetched_at": fetched_at or timezone.now()},
     )
 
 

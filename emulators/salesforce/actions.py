@@ -423,28 +423,25 @@ class Actions:
         app = self.app
         codes = iso_4217([corporate, *(currencies or [])])
         iso_4217(list(rates or {}))
+        # Already on: the corporate currency stays, and the currencies active stay active.
+        corporate = next(
+            (c for c, row in currency_types.by_code(app).items() if row.get("IsCorporate")),
+            corporate,
+        )
+        codes = list(dict.fromkeys([corporate, *currency_types.by_code(app), *codes]))
         kept = [(o, raw) for o, raw in app.org.runtime_fields if raw["name"] != "CurrencyIsoCode"]
-        before = {o: raw for o, raw in app.org.runtime_fields if raw["name"] == "CurrencyIsoCode"}
+        before = {o for o, raw in app.org.runtime_fields if raw["name"] == "CurrencyIsoCode"}
         for obj in app.schema.objects.values():
             if obj.name not in CURRENCY_OBJECTS and not obj.custom:
                 continue
-            old = before.get(obj.name)
-            if old is not None:  # already on: the corporate currency stays
-                corporate_now = next(v["value"] for v in old["picklistValues"] if v["defaultValue"])
-                known = [v["value"] for v in old["picklistValues"]]
-                raw = currency_field_raw(obj, corporate_now, list(dict.fromkeys([*known, *codes])))
-            else:
-                raw = currency_field_raw(obj, corporate, codes)
+            raw = currency_field_raw(obj, corporate, codes)
+            if obj.name not in before:  # existing records are in the corporate currency
                 for record_id in list(app.org.store.table(obj.name)):
                     app.org.store.update(obj.name, record_id, {"CurrencyIsoCode": corporate})
             app.schema.add_field(obj.name, raw)
             kept.append((obj.name, raw))
         app.org.runtime_fields = kept
-        corporate_now = next(
-            (c for c, row in currency_types.by_code(app).items() if row.get("IsCorporate")),
-            corporate,
-        )
-        currency_types.ensure_rows(app, corporate_now, codes, dict(rates or {}))
+        currency_types.ensure_rows(app, corporate, codes, dict(rates or {}))
         app._caches_changed()
         return codes
 

@@ -70,8 +70,6 @@ def set_rate(app: SalesforceApp, code: str, rate: float) -> dict[str, Any]:
     if not rate or float(rate) <= 0:
         raise ValueError("a conversion rate is a positive number")
     stamp = app.now_stamp()
-    app.org.store.update(
-        OBJECT, row["Id"], {"ConversionRate": float(rate), "LastModifiedDate": stamp,
-                            "SystemModstamp": stamp}
-    )  # fmt: skip
+    changes = {"ConversionRate": float(rate), "LastModifiedDate": stamp, "SystemModstamp": stamp}
+    app.org.store.update(OBJECT, row["Id"], changes)
     return by_code(app)[code]

@@ -537,7 +537,7 @@ def currency_type_object() -> dict[str, Any]:
                 scale=6,
                 nillable=False,
                 **ro,
-            ),  # fmt: skip
+            ),
             _field("DecimalPlaces", "Decimal Places", "int", digits=9, nillable=False, **ro),
             _field("IsActive", "Active", "boolean", defaultedOnCreate=True, **ro),
             _field("IsCorporate", "Corporate Currency", "boolean", defaultedOnCreate=True, **ro),

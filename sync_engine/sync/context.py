@@ -16,7 +16,12 @@ from ..connectors.salesforce import SalesforceConnector
 from ..models import FieldMapping, Integration, SchemaCache, SyncRun, System
 from ..object_settings import settings_for
 from ..selectors import mapping_type_mismatch
-from ..services import SALESFORCE_OBJECTS, object_sync_get_or_create, schema_refresh
+from ..services import (
+    SALESFORCE_CURRENCIES,
+    SALESFORCE_OBJECTS,
+    object_sync_get_or_create,
+    schema_refresh,
+)
 from .rules import SyncRule
 
 # A run's message (``SyncRun.message``, in English as stored: the dashboard translates it,
@@ -72,7 +77,7 @@ class CycleContext:
         salesforce_fields = {
             obj: {f["name"]: f for f in data}
             for (system, obj), data in schema.items()
-            if system == System.SALESFORCE and isinstance(data, list)  # (not the rates)
+            if system == System.SALESFORCE and obj != SALESFORCE_CURRENCIES  # (not a describe)
         }
         hubspot_properties = {p["name"]: p for p in schema.get((System.HUBSPOT, object_name), [])}
         mappings = [
@@ -208,6 +213,10 @@ class CycleContext:
 
     def field_type(self, sobject: str, name: str) -> str:
         return self.salesforce_fields.get(sobject, {}).get(name, {}).get("type", "string")
+
+    def field_scale(self, sobject: str, name: str) -> int | None:
+        """A number field's decimal places, None when the kept describe predates scales."""
+        return self.salesforce_fields.get(sobject, {}).get(name, {}).get("scale")
 
     def writable(self, sobject: str, name: str, *, create: bool) -> bool:
         info = self.salesforce_fields.get(sobject, {}).get(name, {})

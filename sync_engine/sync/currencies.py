@@ -13,10 +13,11 @@ decimal places), so a value that went one way doesn't come back changed by round
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from .values import ValueConversionError
+from .values import CURRENCY_FIELD, ValueConversionError
 
 
 class AmountNotConvertible(ValueConversionError):
@@ -68,3 +69,11 @@ def unit_fraction(places: int | None) -> Decimal:
     """Half a unit of the last decimal place: what rounding to ``places`` may move a value by
     (a whole half when the places aren't known: the coarsest a currency field rounds to)."""
     return Decimal("0.5").scaleb(-(places or 0))
+
+
+def amounts_convert(*, converts: bool, fields: Iterable[str], mapped: Iterable[str]) -> bool:
+    """Whether an object's amounts are converted: the pair converts (``converts``), the
+    object has the record currency (among its ``fields``: a multi-currency org), and no
+    mapping uses it (among its ``mapped`` fields: an admin who maps it has HubSpot hold the
+    currency, so amounts go as they are). The engine and the mapping table both ask this."""
+    return converts and CURRENCY_FIELD in fields and CURRENCY_FIELD not in set(mapped)

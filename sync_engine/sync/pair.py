@@ -64,7 +64,7 @@ from .changes import (
     with_retries,
 )
 from .context import CycleContext
-from .currencies import AmountNotConvertible, Rates, unit_fraction
+from .currencies import AmountNotConvertible, Rates, amounts_convert, unit_fraction
 from .owners import OwnerDirectory
 from .rules import Decision, Side, SyncRule, latest_wins, merge_field, two_way_conflict
 from .values import (
@@ -87,9 +87,9 @@ RATES_UNREAD = "Salesforce's currencies couldn't be read"
 AMOUNT_RATES_UNREAD = (
     "{field}: Salesforce's currencies (CurrencyType) couldn't be read, so the amount can't be "
     "converted between the record's currency and HubSpot's company currency. They are read "
-    "again within a day, or at once by Refresh properties and fields on the object's tab; the "
-    "amount then syncs with its next change or resync. If it keeps failing, check that the "
-    "integration user may query CurrencyType."
+    "again 20 minutes later, or at once by Refresh properties and fields on the object's tab; "
+    "the amount then syncs with its next change or resync. If it keeps failing, check that "
+    "the integration user may query CurrencyType."
 )
 AMOUNT_NO_RATE = (
     "{field}: the record's amounts are in {own} and HubSpot's company currency is {hubspot}, "
@@ -2071,23 +2071,25 @@ class PairSync:
         """The org's currencies and rates (read when a day old), None when none are known."""
         return Rates.kept(services.salesforce_currency_rates(integration=self.ctx.integration))
 
+    def known_rates(self) -> Rates:
+        """``currency_rates``, which converting needs: ``AmountNotConvertible`` without."""
+        if self.currency_rates is None:
+            raise AmountNotConvertible(RATES_UNREAD, unreadable=True)
+        return self.currency_rates
+
     def is_converted_amount(self, sobject: str, name: str) -> bool:
         """Whether the Salesforce field ``name`` is an amount ``amounts_converted`` converts."""
         return self.ctx.field_type(sobject, name) == "currency" and self.amounts_converted(sobject)
 
     def amounts_converted(self, sobject: str) -> bool:
-        """Whether ``sobject``'s amounts are converted to and from HubSpot's company currency:
-        a multi-currency org (the object has ``CurrencyIsoCode``), a pair that converts
-        (``converts_amounts``), and no mapping of the record's currency (an admin who maps it
-        has HubSpot hold it: amounts then go as they are)."""
+        """Whether ``sobject``'s amounts are converted to and from HubSpot's company currency
+        (``currencies.amounts_convert``)."""
         known = self._amounts_converted.get(sobject)
         if known is None:
-            known = self._amounts_converted[sobject] = (
-                self.converts_amounts
-                and CURRENCY_FIELD in self.ctx.salesforce_fields.get(sobject, {})
-                and not any(
-                    self.ctx.mapped_field(m, sobject) == CURRENCY_FIELD for m in self.ctx.mappings
-                )
+            known = self._amounts_converted[sobject] = amounts_convert(
+                converts=self.converts_amounts,
+                fields=self.ctx.salesforce_fields.get(sobject, {}),
+                mapped=(self.ctx.mapped_field(m, sobject) for m in self.ctx.mappings),
             )
         return known
 
@@ -2121,11 +2123,9 @@ class PairSync:
         if not text or currencies is None:
             return text
         own, hubspot = currencies
-        rates = self.currency_rates
-        if rates is None:
-            raise AmountNotConvertible(RATES_UNREAD, unreadable=True)
+        rates = self.known_rates()
         amount = Decimal(text)
-        places = (self.ctx.salesforce_fields.get(sobject, {}).get(name) or {}).get("scale")
+        places = self.ctx.field_scale(sobject, name)
         if last:
             with contextlib.suppress(InvalidOperation):  # (a last value that isn't a number)
                 back = rates.convert(Decimal(last), hubspot, own, places or 0)
@@ -2147,13 +2147,10 @@ class PairSync:
             pair.to_salesforce[name] = to_salesforce(value, "currency")
         else:
             own, hubspot = currencies
-            rates = self.currency_rates
-            if rates is None:
-                raise AmountNotConvertible(RATES_UNREAD, unreadable=True)
-            places = (self.ctx.salesforce_fields.get(sobject, {}).get(name) or {}).get("scale")
+            places = self.ctx.field_scale(sobject, name)
             places = 2 if places is None else places  # (a describe kept before scales were)
             amount = Decimal(normalize(value, "currency"))
-            converted = rates.convert(amount, hubspot, own, places)
+            converted = self.known_rates().convert(amount, hubspot, own, places)
             pair.to_salesforce[name] = to_salesforce(str(converted), "currency")
         if value and creating and self.ctx.writable(sobject, CURRENCY_FIELD, create=True):
             pair.to_salesforce[CURRENCY_FIELD] = self.create_currency()
