@@ -140,6 +140,12 @@ class _FormReader(HTMLParser):
             self.select = None
 
 
+def mapping_row(html: str, mapping) -> str:
+    """The mapping table's row of ``mapping`` on a page."""
+    row = html[html.find(f'<tr id="mapping-{mapping.pk}"') :]
+    return row[: row.find("</tr>")]
+
+
 def form_on_page(html: bytes | str, form_id: str | None = None) -> dict[str, str]:
     """The form ``form_id`` (or every control on the page: an htmx fragment) as a browser
     would post it, untouched: the hidden ``initial-*`` values included."""

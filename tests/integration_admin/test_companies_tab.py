@@ -10,7 +10,7 @@ from emulators.testing import hubspot_client
 from sync_engine.models import AuditEvent, FieldMapping, ObjectSync, ResyncRequest
 from sync_engine.object_settings import CompanySettings, settings_as_dict
 
-from .conftest import assert_only_change
+from .conftest import assert_only_change, mapping_row
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -224,14 +224,9 @@ def test_a_multi_currency_org_s_amounts_say_they_are_converted(admin_client, liv
     converted = (
         "Converted between each record&#x27;s currency and HubSpot&#x27;s company currency (EUR)"
     )
-
-    def row_of(page: str, mapping) -> str:
-        start = page[page.find(f'<tr id="mapping-{mapping.pk}"') :]
-        return start[: start.find("</tr>")]
-
-    assert converted in row_of(html, revenue)
+    assert converted in mapping_row(html, revenue)
     name = FieldMapping.objects.get(integration=live, object="companies", hubspot_property="name")
-    assert "Converted" not in row_of(html, name)  # not an amount
+    assert "Converted" not in mapping_row(html, name)  # not an amount
     response = admin_client.post(f"/mappings/{revenue.pk}/rule/", {"rule": "two_way"}, **HTMX)
     assert converted in response.content.decode()
     assert "Converted" not in admin_client.get("/deals/").content.decode()  # deals: their own

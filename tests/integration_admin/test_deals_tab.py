@@ -9,7 +9,7 @@ import pytest
 from sync_engine.models import AuditEvent, FieldMapping, ObjectSync, SchemaCache
 from sync_engine.object_settings import DealSettings, settings_as_dict
 
-from .conftest import assert_only_change, deal_pipelines_stored
+from .conftest import assert_only_change, deal_pipelines_stored, mapping_row
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -254,8 +254,7 @@ def test_a_multi_currency_org_shows_the_currency_mapping(admin_client, live, emu
                                        hubspot_property="deal_currency_code")  # fmt: skip
     assert mapping.salesforce_field == "CurrencyIsoCode" and mapping.is_default
     assert "Opportunity Currency" in html and "deal_currency_code" in html
-    row_html = html[html.find(f'<tr id="mapping-{mapping.pk}"') :]
-    row_html = row_html[: row_html.find("</tr>")]
+    row_html = mapping_row(html, mapping)
     assert "Prefer Salesforce unless blank" in row_html and ">OK<" in row_html
     # (The rule chosen, not only offered; the row locked as a default mapping.)
     assert 'value="prefer_salesforce_unless_blank" selected>' in row_html

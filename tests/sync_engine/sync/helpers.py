@@ -222,3 +222,24 @@ def two_way(object_name: str, *props: str) -> None:
     FieldMapping.objects.filter(object=object_name, hubspot_property__in=props).update(
         rule="two_way"
     )
+
+
+def mapped_new_property(
+    hs, integration, object_name: str, prop: str, field: str, *, hs_type: str, field_type: str,
+    group: str, salesforce_type: str, rule: str = "two_way", **mapping,
+) -> None:  # fmt: skip
+    """A HubSpot property made now (through the properties API) and mapped to ``field``, as
+    an admin's mapping made before the pair's schemas are read again (``mapping``: more of
+    the mapping's columns)."""
+    from hubspot.crm.properties import PropertyCreate
+
+    hs.crm.properties.core_api.create(
+        object_name,
+        PropertyCreate(name=prop, label=prop.replace("_", " ").capitalize(), type=hs_type,
+                       field_type=field_type, group_name=group),
+    )  # fmt: skip
+    FieldMapping.objects.create(
+        integration=integration, object=object_name, hubspot_property=prop,
+        salesforce_field=field, rule=rule, hubspot_type=hs_type, hubspot_field_type=field_type,
+        salesforce_type=salesforce_type, **mapping,
+    )  # fmt: skip

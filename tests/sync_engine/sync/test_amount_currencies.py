@@ -11,7 +11,7 @@ from hubspot.crm.companies import SimplePublicObjectInput as CompanyInput
 from sync_engine.models import FieldMapping, RecordLink, SchemaCache, SyncError
 from sync_engine.services import schema_refresh_by_admin
 
-from .helpers import hs_create, hs_get
+from .helpers import hs_create, hs_get, mapped_new_property
 from .test_companies import hs_company, hs_company_get
 
 # Units per US dollar, the corporate currency.
@@ -170,22 +170,15 @@ def test_a_custom_object_s_amounts_are_converted_too(integration, emulators, hs_
 def test_a_case_s_amount_reaches_its_ticket_converted_and_comes_back(
     tickets, integration, sf_person, hs_person
 ):
-    from hubspot.crm.properties import PropertyCreate
     from hubspot.crm.tickets import SimplePublicObjectInput as TicketInput
 
     from .test_tickets import ticket
 
     multi_currency(tickets)
     tickets.sf_action("add_field", object="Case", field="Cost", type="currency")
-    hs_person.crm.properties.core_api.create(
-        "tickets",
-        PropertyCreate(name="cost", label="Cost", type="number", field_type="number",
-                       group_name="ticketinformation"),
-    )  # fmt: skip
-    FieldMapping.objects.create(
-        integration=integration, object="tickets", hubspot_property="cost",
-        salesforce_field="Cost__c", rule="two_way", hubspot_type="number",
-        hubspot_field_type="number", salesforce_type="currency",
+    mapped_new_property(
+        hs_person, integration, "tickets", "cost", "Cost__c", hs_type="number",
+        field_type="number", group="ticketinformation", salesforce_type="currency",
     )  # fmt: skip
     case = sf_person.Case.create({"Subject": "Refund", "Status": "New", "Cost__c": 80,
                                   "CurrencyIsoCode": "GBP"})["id"]  # fmt: skip

@@ -4,13 +4,19 @@ value held back is still tried again until it goes."""
 
 from __future__ import annotations
 
-from hubspot.crm.properties import PropertyCreate
-
 from emulators.testing import advance_clocks
-from sync_engine.models import FieldMapping, SyncError
+from sync_engine.models import SyncError
 from sync_engine.services import object_settings_update
 
-from .helpers import due_now, hs_get, hs_update, new_lead, refuse_associations, set_rule
+from .helpers import (
+    due_now,
+    hs_get,
+    hs_update,
+    mapped_new_property,
+    new_lead,
+    refuse_associations,
+    set_rule,
+)
 from .test_companies import hs_company_get
 from .test_custom_objects import Projects, deals_cycle, opportunity_lookup_and_deals, set_up
 from .test_deals import hs_deal_update, hs_stage, new_opportunity
@@ -208,15 +214,9 @@ def test_a_company_value_that_cannot_convert_keeps_its_error(
     """A text property mapped to a number field (its type changed in HubSpot after it was
     mapped) holding no number: its edit can't go to Salesforce, so the error stays open
     after the company's other values sync, and ends once a number is there."""
-    hs_person.crm.properties.core_api.create(
-        "companies",
-        PropertyCreate(name="head_count", label="Head count", type="string", field_type="text",
-                       group_name="companyinformation"),
-    )  # fmt: skip
-    FieldMapping.objects.create(
-        integration=companies.integration, object="companies", hubspot_property="head_count",
-        salesforce_field="BillingLatitude", rule="two_way", hubspot_type="string",
-        hubspot_field_type="text", salesforce_type="double",
+    mapped_new_property(
+        hs_person, companies.integration, "companies", "head_count", "BillingLatitude",
+        hs_type="string", field_type="text", group="companyinformation", salesforce_type="double",
     )  # fmt: skip
     account = sf_person.Account.create({"Name": "Counted", "BillingLatitude": 5})["id"]
     companies()
@@ -243,15 +243,9 @@ def test_a_contact_value_that_cannot_convert_keeps_its_error(
 ):
     """The same for a contact: the edit that can't go stays an open error while the
     contact's other edits land."""
-    hs_person.crm.properties.core_api.create(
-        "contacts",
-        PropertyCreate(name="desk_latitude", label="Desk latitude", type="string",
-                       field_type="text", group_name="contactinformation"),
-    )  # fmt: skip
-    FieldMapping.objects.create(
-        integration=cycle.integration, object="contacts", hubspot_property="desk_latitude",
-        salesforce_field="MailingLatitude", rule="two_way", hubspot_type="string",
-        hubspot_field_type="text", salesforce_type="double",
+    mapped_new_property(
+        hs_person, cycle.integration, "contacts", "desk_latitude", "MailingLatitude",
+        hs_type="string", field_type="text", group="contactinformation", salesforce_type="double",
         salesforce_fields={"Contact": "MailingLatitude"},
     )  # fmt: skip
     set_rule(cycle.integration, "city", "two_way")
