@@ -388,6 +388,12 @@ class SyncCursor(models.Model):
     # Server time when the last complete read began: everything stamped well before it was
     # visible then, so the next read needn't go back further than this (minus the overlap).
     checked_at = models.DateTimeField(null=True, blank=True)
+    # A Salesforce stream's: the ``latestDateCovered`` of the cycle's change probe (getUpdated
+    # and getDeleted) before its last complete read. Salesforce holds that date back while a
+    # transaction is open, so every change stamped earlier was in that read: the next probe
+    # starts there rather than an overlap before ``checked_at``, and doesn't report the
+    # writes it read already.
+    probed_until = models.DateTimeField(null=True, blank=True)
     seen = models.JSONField(default=dict, blank=True)
     # A Salesforce stream's last query without its time condition ({"fields", "where",
     # "all"}): a cycle over every pair reads the changed streams' first pages up front,

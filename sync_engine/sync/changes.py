@@ -117,6 +117,9 @@ class Cursor:
     row: SyncCursor
     # How far this cycle's read reaches when the change probe answered it (see cap_checks).
     cap: datetime | None = None
+    # The ``latestDateCovered`` of this cycle's change probe, sent before this stream's read:
+    # kept as ``probed_until`` once the read is complete (``mark_checked``).
+    probed: datetime | None = None
 
     @classmethod
     def load(cls, integration: Integration, stream: str) -> Cursor:
@@ -128,6 +131,17 @@ class Cursor:
         anchors = [t for t in (self.row.position, self.row.checked_at) if t is not None]
         return max(anchors) - OVERLAP if anchors else None
 
+    @property
+    def probe_from(self) -> datetime | None:
+        """Where a change probe (getUpdated, getDeleted) must start to report every change
+        this stream hasn't read: where its query starts, or later, at the ``latestDateCovered``
+        of the probe before its last complete read (see ``SyncCursor.probed_until``). A burst
+        of our own writes then leaves the probe's window a minute after it was read back,
+        not only once the query's overlap has passed."""
+        since = self.since
+        probed = self.row.probed_until
+        return max(since, probed) if since is not None and probed is not None else since
+
     def cap_checks(self, until: datetime) -> None:
         """This cycle's read of the stream reaches only ``until`` (a probe answered it), so
         later ``mark_checked`` calls in the cycle must not claim more."""
@@ -138,10 +152,15 @@ class Cursor:
         start earlier than the overlap before it, however long ago the last change was."""
         if server_time is not None and self.cap is not None:
             server_time = min(server_time, self.cap)
-        if server_time is None or (self.row.checked_at and server_time <= self.row.checked_at):
-            return
-        self.row.checked_at = server_time
-        self.row.save(update_fields=["checked_at", "updated_at"])
+        row, changed = self.row, []
+        if server_time is not None and not (row.checked_at and server_time <= row.checked_at):
+            row.checked_at = server_time
+            changed.append("checked_at")
+        if self.probed is not None and (row.probed_until is None or self.probed > row.probed_until):
+            row.probed_until = self.probed
+            changed.append("probed_until")
+        if changed:
+            row.save(update_fields=[*changed, "updated_at"])
 
     def seen(self, version: Version) -> bool:
         if version.stamp is None:
@@ -380,6 +399,8 @@ def stream_first_pages(
     pages: list[dict | None] = [None] * len(streams)
     read_times: list[datetime | None] = []
     for i, stream in enumerate(streams):
+        # Every read below comes after the probe: once complete, its latestDateCovered holds.
+        stream.cursor.probed = probe.covered.get(stream.sobject) if probe is not None else None
         # A getUpdated read with the streams' queries (``first_pages``) is the stream's own
         # read, not the probe's answer.
         gated = probe.vouched.get(stream.cursor.row.stream) if probe is not None else None
@@ -468,6 +489,9 @@ class ChangeProbe:
         self.ran = False
         self.starts: dict[str, datetime] = {}
         self.unchanged: dict[str, datetime] = {}  # sobject -> covered until
+        # sobject -> the probe's latestDateCovered, changes or not: the streams read after it
+        # keep it as where their next probe starts (``Cursor.probe_from``).
+        self.covered: dict[str, datetime] = {}
         self.rows: dict[str, SyncCursor] = {}
         # stream -> (query, include_deleted, first page, server time it was read)
         self.prefetched: dict[str, tuple[str, bool, dict, datetime | None]] = {}
@@ -536,7 +560,9 @@ class ChangeProbe:
         # Room left in the first call carries the first pages of the streams most likely to
         # have changed (see ``_likely_streams``): read now, they needn't be read after.
         riders = self._likely_streams(room - len(carried), skip=not_yet if early else frozenset())
-        subrequests[:0] = [
+        # After the probe's own subrequests: the streams they read are read after it, so the
+        # probe's latestDateCovered holds for them (``Cursor.probed``).
+        subrequests += [
             query_subrequest(version, soql, f"carry_{i}", include_deleted=True)
             for i, soql in enumerate(carried)
         ] + [
@@ -563,16 +589,19 @@ class ChangeProbe:
         except RemoteError:  # transient failures and rate limits included
             self.prefetched.clear()
             return None  # no probe: every stream is queried, as without one
-        for sobject in self.starts if self.vouch else ():
+        for sobject in self.starts:
             updated, deleted = answers.get(f"updated_{sobject}"), answers.get(f"deleted_{sobject}")
             if sobject in updates_only and updated:  # deletes show on another stream
                 deleted = {"latestDateCovered": updated.get("latestDateCovered")}
-            if not updated or not deleted or updated.get("ids") or deleted.get("deletedRecords"):
+            if not updated or not deleted:
                 continue
             covered = [parse_time(updated.get("latestDateCovered"))]
             covered.append(parse_time(deleted.get("latestDateCovered")))
-            if all(covered):
-                self.unchanged[sobject] = min(covered)
+            if not all(covered):
+                continue
+            self.covered[sobject] = min(covered)  # type: ignore[type-var]
+            if self.vouch and not updated.get("ids") and not deleted.get("deletedRecords"):
+                self.unchanged[sobject] = min(covered)  # type: ignore[type-var]
         if early:
             self.prefetch_due = True
             return carried_pages
@@ -687,7 +716,7 @@ class ChangeProbe:
         }
         for stream in self.streams:
             sobject = stream.split(":")[1]
-            since = Cursor(rows[stream]).since if stream in rows else None
+            since = Cursor(rows[stream]).probe_from if stream in rows else None
             if since is None or since < oldest:
                 unprobed.add(sobject)
                 continue
@@ -698,7 +727,7 @@ class ChangeProbe:
     def unchanged_until(self, stream: SoqlStream) -> datetime | None:
         """When the probe shows ``stream`` has nothing new: how far that answer reaches."""
         covered = self.unchanged.get(stream.sobject)
-        since = stream.cursor.since
+        since = stream.cursor.probe_from
         if covered is None or since is None or since < self.starts[stream.sobject]:
             return None
         checked = stream.cursor.row.checked_at

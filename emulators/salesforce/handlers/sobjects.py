@@ -214,7 +214,23 @@ class SObjects:
                 None,
             ).api_error()
         latest = min(end, now.replace(second=0, microsecond=0))
+        opened = self._open_transaction_start()
+        if opened is not None:
+            latest = min(latest, opened.replace(second=0, microsecond=0))
         return start, end, latest
+
+    def _open_transaction_start(self) -> datetime | None:
+        """When the oldest write still uncommitted (a late commit) began: Salesforce covers
+        replication only up to a long-running transaction's start until it completes, so a
+        caller starting its next call there misses none of its changes."""
+        opened = []
+        for obj_name in list(self.app.org.store.pending):
+            for record_id in self.app.settle_pending(obj_name) or ():
+                rec = self.app.org.store.get(obj_name, record_id)
+                stamp = parse_datetime(rec["SystemModstamp"]) if rec else None
+                if stamp is not None:
+                    opened.append(stamp)
+        return min(opened, default=None)
 
     def updated(self, request: Request) -> Response:
         obj = self.app.sobject(request.params["sobject"])

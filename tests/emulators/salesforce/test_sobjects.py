@@ -310,6 +310,28 @@ def test_updated_and_deleted(sf, app):
     assert caught.value.content[0]["errorCode"] == "INVALID_REPLICATION_DATE"
 
 
+def test_an_open_transaction_holds_latest_date_covered_at_its_start(sf, app):
+    """Salesforce's getUpdated covers only up to a long-running transaction's start until it
+    completes: a caller starting its next call at latestDateCovered misses none of it."""
+    start = app.clock.now() - timedelta(minutes=5)
+    app.clock.advance(60 - app.clock.now().second + 10)  # 10 s into a minute
+    opened = app.clock.now().replace(second=0, microsecond=0)
+    app.run_action("late_commit", seconds=150)
+    late = sf.Lead.create({"LastName": "Late", "Company": "X"})["id"]
+    app.clock.advance(120)  # two minutes on, the transaction is still open
+    open_answer = sf.Lead.updated(start, app.clock.now())
+    assert open_answer["ids"] == []
+    assert open_answer["latestDateCovered"] == opened.strftime(DATETIME_FORMAT)
+    deleted = sf.Lead.deleted(start, app.clock.now())
+    assert deleted["latestDateCovered"] == open_answer["latestDateCovered"]
+    app.clock.advance(31)  # committed: it shows, from where the last answer stopped
+    covered = datetime.fromisoformat(open_answer["latestDateCovered"])
+    answer = sf.Lead.updated(covered, app.clock.now())
+    assert answer["ids"] == [late]
+    minute = app.clock.now().replace(second=0, microsecond=0)
+    assert answer["latestDateCovered"] == minute.strftime(DATETIME_FORMAT)
+
+
 def test_unauthenticated_requests_are_401(emulators):
     session = salesforce_session(emulators.ca_path)
     response = session.get(f"{emulators.salesforce.url}/services/data/v59.0/limits")

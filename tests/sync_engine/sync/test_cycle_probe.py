@@ -339,3 +339,65 @@ def test_the_probe_carries_the_contact_syncs_read_of_what_changed_in_hubspot(
     runs, calls = _settle(all_pairs, emulators)
     assert calls["salesforce"] == 1
     assert not runs["contacts"].counts.get("updated_in_hubspot")
+
+
+def _a_minute_apart(cycle, emulators, cycles: int) -> list[tuple[dict, dict]]:
+    """``cycles`` scheduled cycles, a minute apart: each one's runs and calls."""
+    done = []
+    for _ in range(cycles):
+        advance_clocks(emulators, 60)
+        done.append(cycle())
+    return done
+
+
+def test_our_own_writes_are_read_back_once_then_the_probe_answers_for_them(
+    all_pairs, emulators, sf_person, hs_person
+):
+    """Our writes are newer than the probe before them, so the next cycle's probe reports
+    them and a query reads them back. The cycle after starts its probe where that read's
+    probe stopped (Salesforce's latestDateCovered), not the query's overlap before it, so
+    nothing is read again: not a re-read every minute until the overlap has passed."""
+    set_rule(all_pairs.integration, "jobtitle", "two_way")
+    lead = new_lead(sf_person, Email="echo@example.com", Title="Engineer")
+    all_pairs()
+    _settle(all_pairs, emulators)
+    hubspot_id = RecordLink.objects.get(salesforce_id=lead).hubspot_id
+    hs_person.crm.contacts.basic_api.update(hubspot_id, {"properties": {"jobtitle": "Lead"}})
+    advance_clocks(emulators, 61)
+    runs, _ = all_pairs()
+    assert runs["contacts"].counts["updated_in_salesforce"] == 1
+    assert sf_person.Lead.get(lead)["Title"] == "Lead"
+
+    (reread, _), *after = _a_minute_apart(all_pairs, emulators, 3)
+    assert reread["contacts"].counts["read_salesforce"] >= 1  # our write, once more
+    for runs, calls in after:
+        assert not runs["contacts"].counts.get("read_salesforce")
+        assert calls["salesforce"] == 1  # the probe
+    assert SyncCursor.objects.get(stream="salesforce:Lead").probed_until is not None
+
+
+def test_a_change_committing_late_is_read_though_probes_start_where_the_last_stopped(
+    all_pairs, emulators, sf_person, hs_person
+):
+    """A transaction still open at a probe holds its latestDateCovered at the transaction's
+    start, so the next probe, starting there, reports the change once it commits (it is
+    stamped before the probe that couldn't see it)."""
+    lead = new_lead(sf_person, Email="slow@example.com", Title="Engineer")
+    all_pairs()
+    _settle(all_pairs, emulators)
+    clock = emulators.salesforce.app.clock
+    advance_clocks(emulators, 60 - clock.now().second + 10)  # 10 s into a minute
+    emulators.salesforce.app.run_action("late_commit", seconds=90, count=1)
+    sf_person.Lead.update(lead, {"Title": "Director"})  # stamped now, seen in 90 s
+    advance_clocks(emulators, 60)
+    runs, _ = all_pairs()
+    assert not runs["contacts"].counts.get("updated_in_hubspot")  # not committed yet
+    hubspot_id = RecordLink.objects.get(salesforce_id=lead).hubspot_id
+    updated = 0
+    for _ in range(3):
+        advance_clocks(emulators, 60)
+        runs, _ = all_pairs()
+        updated += runs["contacts"].counts.get("updated_in_hubspot", 0)
+    assert updated == 1
+    contact = hs_person.crm.contacts.basic_api.get_by_id(hubspot_id, properties=["jobtitle"])
+    assert contact.properties["jobtitle"] == "Director"
