@@ -1222,14 +1222,35 @@ class ActivitySync(PairSync):
                 integration=self.ctx.integration, salesforce_id__in=[r["Id"] for r in records]
             ).values_list("salesforce_id", flat=True)
         )
-        for record in sorted(records, key=lambda r: r["Id"]):
-            if record["Id"] not in linked:
-                key = (record.get("WhoId"), record.get("Subject"), record.get("ActivityDate") or "")
-                found[key].append(record["Id"])
+        left = {r["Id"]: r for r in sorted(records, key=lambda r: r["Id"]) if r["Id"] not in linked}
+        for record in left.values():
+            key = (record.get("WhoId"), record.get("Subject"), record.get("ActivityDate") or "")
+            found[key].append(record["Id"])
+        missing = []
         for item in items:
             key = keys[id(item)]
             if found.get(key):
                 item.created_id = found[key].pop(0)
+                left.pop(item.created_id)
+                self.counts["matched"] += 1
+            elif hubspot_key(item.kind.name, item.hubspot_id) in sent:
+                missing.append(item)
+        # A Task whose subject a rep changed before this cycle: the one left for the person
+        # and date it was sent with, when only one activity sent there is missing (two
+        # alike, and neither is guessed: each is created again).
+        fits = {
+            id(item): [
+                r["Id"]
+                for r in left.values()
+                if (r.get("WhoId"), r.get("ActivityDate") or "")
+                == (keys[id(item)][0], keys[id(item)][2])
+            ]
+            for item in missing
+        }
+        for item in missing:
+            ids = fits[id(item)]
+            if len(ids) == 1 and sum(ids[0] in other for other in fits.values()) == 1:
+                item.created_id = ids[0]
                 self.counts["matched"] += 1
 
     def update_found_copies(self, items: list[Item]) -> None:

@@ -123,6 +123,9 @@ DELETED_LINKS_KEPT = 5000
 KEY_IN_USE = "SYNC_KEY_IN_USE"
 # Stamps and the Date header are read apart (the header has whole seconds only).
 OWN_WRITE_SLACK = timedelta(seconds=2)
+# How far a lost create's CreatedDate may be from its note (``intents``): the create goes right
+# after the note, and Salesforce's clock may run apart from ours.
+LOST_CREATE_CLOCKS = timedelta(minutes=10)
 # On a HubSpot record kept after its Salesforce record was merged into one that syncs with
 # another HubSpot record (``apply_salesforce_deletes``).
 MERGED_IN_SALESFORCE = "merged_in_salesforce"
@@ -637,9 +640,10 @@ class PairSync:
     @property
     def intents(self) -> SyncCursor:
         """The pair's Salesforce creates sent but not yet committed: ``seen`` maps each
-        HubSpot record's id to the Name its Salesforce record was created with, or, for a
-        record created without one (an auto-number name), to what it was created with
-        (``{"sobject", "values": {field: value}, "at": when}``)."""
+        HubSpot record's id to what its Salesforce record was created with: ``{"sobject",
+        "name": its Name (none for an auto-number one), "values": {field: value} (every other
+        value sent), "at": when}`` (a note from before names were kept with the values is the
+        Name alone)."""
         if self._intents is None:
             stream = f"{self.object_name}:salesforce-creates-sent"
             self._intents = SyncCursor.objects.get_or_create(
@@ -653,15 +657,13 @@ class PairSync:
         was creating for, by name, and links what landed instead of creating again."""
         intents = self.intents
         at = timezone.now().isoformat()
-        noted = {
-            p.hubspot_id: str(p.to_salesforce.get("Name") or "")
-            or {
-                "sobject": p.sobject,
-                "values": self.sent_values(p.sobject, p.to_salesforce),
-                "at": at,
-            }
-            for p in pairs
-        }
+        noted = {}
+        for p in pairs:
+            values = self.sent_values(p.sobject, p.to_salesforce)
+            name = str(values.pop("Name", None) or "")
+            noted[p.hubspot_id] = {"sobject": p.sobject, "values": values, "at": at}
+            if name:
+                noted[p.hubspot_id]["name"] = name
         intents.seen = {**(intents.seen or {}), **noted}
         intents.save(update_fields=["seen", "updated_at"])
 
@@ -697,11 +699,51 @@ class PairSync:
         created without one, every value sent the same."""
         if isinstance(intent, str):
             return bool(intent) and (record.get("Name") or "") == intent
+        if intent.get("name"):
+            return (record.get("Name") or "") == intent["name"]
+        return self.created_with_values(intent, record)
+
+    def created_with_values(self, intent: dict, record: dict) -> bool:
+        """Every value a noted create sent but its Name, as ``record`` holds it."""
         sobject = intent.get("sobject", "")
         return all(
             self.compared(sobject, name, record.get(name)) == value
             for name, value in (intent.get("values") or {}).items()
         )
+
+    def lost_creates_matched(
+        self, intents: dict[str, str | dict], records: list[dict]
+    ) -> dict[str, dict]:
+        """Which of ``records`` (unlinked, made by the integration user) each noted create
+        (HubSpot id -> intent, in the order to match them) made: by the Name it was created
+        with or, made without one, every value sent. A named one renamed since (by a rep,
+        before the next cycle) is then the record made within minutes of its note with every
+        other value sent, when only that record fits only that note: two such creates alike,
+        and neither is guessed (each is created again, as before)."""
+        left = sorted(records, key=lambda r: (r.get("CreatedDate") or "", r["Id"]))
+        matched: dict[str, dict] = {}
+        for hubspot_id, intent in intents.items():
+            record = next((r for r in left if self.created_as(intent, r)), None)
+            if record is not None:
+                matched[hubspot_id] = record
+                left.remove(record)
+        fits = {
+            hubspot_id: [r for r in left if self.renamed_since(intent, r)]
+            for hubspot_id, intent in intents.items()
+            if hubspot_id not in matched and isinstance(intent, dict) and intent.get("name")
+        }
+        for hubspot_id, found in fits.items():
+            if len(found) == 1 and sum(found[0] in other for other in fits.values()) == 1:
+                matched[hubspot_id] = found[0]
+        return matched
+
+    def renamed_since(self, intent: dict, record: dict) -> bool:
+        """Whether ``record`` may be a noted named create renamed since: made within
+        ``LOST_CREATE_CLOCKS`` of the note, every other value sent the same."""
+        at, created = parse_time(intent.get("at")), parse_time(record.get("CreatedDate"))
+        if at is None or created is None or abs(created - at) > LOST_CREATE_CLOCKS:
+            return False
+        return self.created_with_values(intent, record)
 
     def creates_settled(self, pairs: list[Pair]) -> None:
         """Inside the commit: the intents of pairs now linked, or whose create Salesforce
@@ -785,19 +827,15 @@ class PairSync:
         else:
             return {}
         linked = set(self.links_by("hubspot_id", [str(o.id) for o in results]))
-        candidates = [
-            obj
+        candidates = {
+            str(obj.id): obj
             for obj in sorted(results, key=lambda o: int(o.id))
             if str(obj.id) not in linked and not (obj.properties or {}).get(key)
-        ]
-        found = {}
-        for record in records:
-            obj = next((o for o in candidates if self.created_as(pending[str(o.id)], record)), None)
-            if obj is not None:
-                candidates.remove(obj)
-                wanted[record["Id"]] = str(obj.id)
-                found[str(obj.id)] = obj
-        return found
+        }
+        matched = self.lost_creates_matched({h: pending[h] for h in candidates}, records)
+        for hubspot_id, record in matched.items():
+            wanted[record["Id"]] = hubspot_id
+        return {hubspot_id: candidates[hubspot_id] for hubspot_id in matched}
 
     def read_back_created(self, created: list[Pair], sobject: str) -> None:
         """Values Salesforce sets itself when it creates a record (mapped fields a create
@@ -841,9 +879,9 @@ class PairSync:
         unlinked Salesforce record the integration user created in the last day with the
         HubSpot record's name is one whose create landed but whose link was never stored. It
         is linked instead of created again. Where the pair notes its intents, only records
-        with one are looked for (no call otherwise): by the name they were created with, or,
-        created without one, among the integration user's creates since the intent, by every
-        value sent."""
+        with one are looked for (no call otherwise), among the integration user's creates
+        since the first of them (``lost_creates_matched``: by the name they were created with,
+        or every value sent)."""
         user = getattr(self.ctx.integration.salesforce_connection, "user_id", "")
         if self.notes_create_intents:
             pending = self.intents.seen or {}
@@ -854,8 +892,8 @@ class PairSync:
         else:
             return
         names = sorted({i for i in created_as.values() if isinstance(i, str) and i})
-        nameless = [i for i in created_as.values() if isinstance(i, dict)]
-        if not user or not (names or nameless):
+        noted = [i for i in created_as.values() if isinstance(i, dict)]
+        if not user or not (names or noted):
             return
         day_ago = timezone.now() - timedelta(days=1)
         by_user = f"CreatedById = {soql_string(user)}"
@@ -867,34 +905,34 @@ class PairSync:
             where=f"{by_user} AND CreatedDate >= {soql_datetime(day_ago)}",
             size=200,
         )
-        if nameless:
+        if noted:
             # Salesforce's clock may run behind ours: a few minutes before the first intent.
-            noted = min(parse_time(i.get("at")) or day_ago for i in nameless)
-            since = max(day_ago, noted - timedelta(minutes=10))
-            sent = {name for i in nameless for name in i.get("values") or {}}
+            first = min(parse_time(i.get("at")) or day_ago for i in noted)
+            since = max(day_ago, first - LOST_CREATE_CLOCKS)
+            sent = {name for i in noted for name in i.get("values") or {}}
+            named = ["Name"] if "Name" in self.ctx.salesforce_fields.get(sobject, {}) else []
+            read = dict.fromkeys([*fields, *named, "CreatedDate", *sorted(sent)])
             soqls.append(
-                f"SELECT {', '.join(dict.fromkeys([*fields, *sorted(sent)]))} "  # noqa: S608
+                f"SELECT {', '.join(read)} "  # noqa: S608
                 f"FROM {sobject} WHERE {by_user} AND CreatedDate >= {soql_datetime(since)} "
                 "ORDER BY CreatedDate, Id"
             )
-        found: list[dict] = []
+        found: dict[str, dict] = {}
         for page in composite_query(self.ctx.salesforce, soqls, include_deleted=False):
             for records in salesforce_pages(self.ctx.salesforce, page):
-                found.extend(records)
-        found.sort(key=lambda r: (r.get("CreatedDate") or "", r["Id"]))
+                found.update((r["Id"], r) for r in records)
         linked = set(
             RecordLink.objects.filter(
-                integration=self.ctx.integration, salesforce_id__in=[r["Id"] for r in found]
+                integration=self.ctx.integration, salesforce_id__in=list(found)
             ).values_list("salesforce_id", flat=True)
         )
+        unlinked = [r for r in found.values() if r["Id"] not in linked]
+        matched = self.lost_creates_matched(
+            {p.hubspot_id: created_as.get(p.hubspot_id) or "" for p in pairs}, unlinked
+        )
         for pair in pairs:
-            intent = created_as.get(pair.hubspot_id) or ""
-            record = next(
-                (r for r in found if r["Id"] not in linked and self.created_as(intent, r)), None
-            )
-            if record is not None:
-                pair.salesforce = record
-                linked.add(pair.salesforce_id)
+            if pair.hubspot_id in matched:
+                pair.salesforce = matched[pair.hubspot_id]
                 self.counts["matched"] += 1
 
     # --- reading changes (shared by every pair) -------------------------------------------
