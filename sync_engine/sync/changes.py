@@ -461,6 +461,8 @@ class ContactCompanies:
 
 
 PROBE_SUBREQUESTS = 25  # a composite request's limit; getUpdated/getDeleted aren't queries
+# The objects the last cycle over every pair wrote in Salesforce (``ChangeProbe.writes_noted``).
+WRITTEN_STREAM = "probe:written"
 REPLICATION_WINDOW = timedelta(days=29)  # getUpdated answers for the last 30 days only
 
 
@@ -511,6 +513,25 @@ class ChangeProbe:
         # Streams a getUpdated read with the others' queries showed unchanged, and how far that
         # reaches (``_query_every_stream``): a change since is read by the next cycle.
         self.vouched: dict[str, datetime] = {}
+        # The Salesforce objects this cycle writes (``written_to``), and those the last wrote.
+        self.written: set[str] = set()
+        self.written_last: set[str] = set()
+
+    def written_to(self, sobject: str) -> None:
+        """A pair of the cycle sends a create, update or upsert of ``sobject``."""
+        self.written.add(sobject)
+
+    def writes_noted(self, integration: Integration) -> None:
+        """At the cycle's end: the objects it wrote, for the next cycle's probe to read their
+        streams first (our writes are newer than this cycle's probe: the next reports them).
+        One row update, only when they differ from the last cycle's."""
+        if self.written == self.written_last:
+            return
+        SyncCursor.objects.update_or_create(
+            integration=integration,
+            stream=WRITTEN_STREAM,
+            defaults={"seen": dict.fromkeys(sorted(self.written), True)},
+        )
 
     def ensure(
         self, ctx, *, carry: list[str] | None = None, not_yet: frozenset[str] = frozenset()
@@ -543,23 +564,19 @@ class ChangeProbe:
         # Salesforce caps the answer at its own clock (latestDateCovered), so an end beyond
         # ours keeps a Salesforce clock that runs ahead of this machine's fully covered.
         end = soql_datetime(max([datetime.now(UTC), *self.starts.values()]) + timedelta(days=1))
-        subrequests = []
         updates_only = self._updates_only()
-        for sobject, start in self.starts.items():
-            for kind in ("updated",) if sobject in updates_only else ("updated", "deleted"):
-                subrequests.append(
-                    {
-                        "method": "GET",
-                        "url": f"/services/data/v{version}/sobjects/{sobject}/{kind}/"
-                        f"?start={quote(soql_datetime(start))}&end={quote(end)}",
-                        "referenceId": f"{kind}_{sobject}",
-                    }
-                )
-        room = min(COMPOSITE_QUERIES, PROBE_SUBREQUESTS - len(subrequests))
         carried = carry or []  # fits: checked above
-        # Room left in the first call carries the first pages of the streams most likely to
-        # have changed (see ``_likely_streams``): read now, they needn't be read after.
-        riders = self._likely_streams(room - len(carried), skip=not_yet if early else frozenset())
+        kinds, riders = self._riders_aboard(updates_only, len(carried), not_yet if early else None)
+        subrequests = [
+            {
+                "method": "GET",
+                "url": f"/services/data/v{version}/sobjects/{sobject}/{kind}/"
+                f"?start={quote(soql_datetime(start))}&end={quote(end)}",
+                "referenceId": f"{kind}_{sobject}",
+            }
+            for sobject, start in self.starts.items()
+            for kind in kinds[sobject]
+        ]
         # After the probe's own subrequests: the streams they read are read after it, so the
         # probe's latestDateCovered holds for them (``Cursor.probed``).
         subrequests += [
@@ -591,7 +608,7 @@ class ChangeProbe:
             return None  # no probe: every stream is queried, as without one
         for sobject in self.starts:
             updated, deleted = answers.get(f"updated_{sobject}"), answers.get(f"deleted_{sobject}")
-            if sobject in updates_only and updated:  # deletes show on another stream
+            if "deleted" not in kinds[sobject] and updated:
                 deleted = {"latestDateCovered": updated.get("latestDateCovered")}
             if not updated or not deleted:
                 continue
@@ -600,7 +617,10 @@ class ChangeProbe:
             if not all(covered):
                 continue
             self.covered[sobject] = min(covered)  # type: ignore[type-var]
-            if self.vouch and not updated.get("ids") and not deleted.get("deletedRecords"):
+            # Deletes unasked (every stream rides, and reads them) vouch for nothing.
+            vouchable = "deleted" in kinds[sobject] or sobject in updates_only
+            nothing = not updated.get("ids") and not deleted.get("deletedRecords")
+            if self.vouch and vouchable and nothing:
                 self.unchanged[sobject] = min(covered)  # type: ignore[type-var]
         if early:
             self.prefetch_due = True
@@ -608,20 +628,56 @@ class ChangeProbe:
         self._prefetch(ctx)
         return None
 
+    def _riders_aboard(
+        self, updates_only: set[str], carried: int, not_yet: frozenset[str] | None
+    ) -> tuple[dict[str, tuple[str, ...]], list[tuple[str, str, bool]]]:
+        """What the probe's call asks of each object (getUpdated, getDeleted) and the streams
+        whose first pages ride in it (``_likely_streams``), in the room its ``carried``
+        queries and Salesforce's limits leave. When the subrequests leave room for fewer than
+        the five queries a call takes, an object whose every stream rides is asked no
+        getDeleted (its queries read the deletes themselves), to make room for one more."""
+        kinds = {
+            sobject: ("updated",) if sobject in updates_only else ("updated", "deleted")
+            for sobject in self.starts
+        }
+        while True:
+            size = sum(len(asked) for asked in kinds.values())
+            room = min(COMPOSITE_QUERIES, PROBE_SUBREQUESTS - size) - carried
+            riders = self._likely_streams(room, skip=not_yet or frozenset())
+            if PROBE_SUBREQUESTS - size >= COMPOSITE_QUERIES:
+                return kinds, riders
+            riding = {name for name, _, _ in riders}
+            whole = [
+                sobject
+                for sobject, asked in kinds.items()
+                if "deleted" in asked
+                and all(n in riding for n in self.streams if n.split(":")[1] == sobject)
+            ]
+            if not whole:
+                return kinds, riders
+            for sobject in whole:
+                kinds[sobject] = ("updated",)
+
     def _likely_streams(
         self, room: int, *, skip: frozenset[str] = frozenset()
     ) -> list[tuple[str, str, bool]]:
-        """Up to ``room`` probed streams to read in the probe's own call: those whose latest
-        change is the most recent (a stream that just changed tends to change again), as
-        ``(stream, query, include_deleted)`` from the query each ran last time."""
+        """Up to ``room`` probed streams to read in the probe's own call: first those of the
+        objects the last cycle wrote (the probe reports our writes, newer than the last read),
+        then those whose latest change is the most recent (a stream that just changed tends to
+        change again), as ``(stream, query, include_deleted)`` from the query each ran last
+        time."""
         candidates = []
         for name in self.streams:
             if name in skip:
                 continue
             row = self.rows.get(name)
             stream = SoqlStream.remembered(row) if row is not None else None
-            if stream is not None and stream.sobject in self.starts and row.position:
-                candidates.append((row.position, name, stream, bool(row.query["all"])))
+            if stream is None or stream.sobject not in self.starts:
+                continue
+            written = stream.sobject in self.written_last
+            if written or row.position:
+                likely = (written, row.position or datetime.min.replace(tzinfo=UTC))
+                candidates.append((likely, name, stream, bool(row.query["all"])))
         candidates.sort(key=lambda c: c[0], reverse=True)
         return [(name, stream.soql(), deleted_too) for _, name, stream, deleted_too in candidates][
             : max(0, room)
@@ -712,8 +768,12 @@ class ChangeProbe:
         oldest = datetime.now(UTC) - REPLICATION_WINDOW
         rows = self.rows = {
             row.stream: row
-            for row in SyncCursor.objects.filter(integration=integration, stream__in=self.streams)
+            for row in SyncCursor.objects.filter(
+                integration=integration, stream__in=[*self.streams, WRITTEN_STREAM]
+            )
         }
+        written = rows.pop(WRITTEN_STREAM, None)
+        self.written_last = set(written.seen or {}) if written is not None else set()
         for stream in self.streams:
             sobject = stream.split(":")[1]
             since = Cursor(rows[stream]).probe_from if stream in rows else None

@@ -272,6 +272,7 @@ def sync_cycles_run(
             )  # the run that just stopped
             if failed is not None:
                 runs.append(failed)
+    probe.writes_noted(integration)
     return runs
 
 
@@ -355,6 +356,8 @@ def _run(
             ctx = CycleContext.build(integration=integration, object_name=object_name, run=run)
             ctx.heartbeat = lambda: lock_keep(row, holder)
             ctx.probe, ctx.retry_allowed = probe, retry_allowed
+            if probe is not None:
+                ctx.salesforce.on_write = probe.written_to
             ctx.counts.update(run.counts or {})  # a second try goes on counting
             run.counts = ctx.counts  # live counts, saved at the end
             return ctx

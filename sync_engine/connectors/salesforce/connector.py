@@ -105,6 +105,9 @@ class SalesforceConnector:
         self.connection = connection or _stored_connection(integration)
         self.session = LedgerSession(integration=integration, ca_bundle=self.connection.ca_bundle)
         self._client: Salesforce | None = None
+        # Told the object of every create, update or upsert sent (a cycle's change probe: the
+        # next cycle reads those objects' streams first).
+        self.on_write: Callable[[str], None] | None = None
 
     # --- the client -----------------------------------------------------------------------
     @property
@@ -272,6 +275,8 @@ class SalesforceConnector:
         """Records in collections of 200, each collection with the assignment-rule header its
         records need (see ``auto_assign``); the results in the records' order."""
         creating = operation == "collections.create"
+        if self.on_write is not None and records:
+            self.on_write(sobject)
         groups: dict[str, list[int]] = {}
         for index, record in enumerate(records):
             groups.setdefault(auto_assign(sobject, record, creating=creating), []).append(index)
