@@ -127,6 +127,7 @@ from .pair import (
     list_joins_once,
     list_members_once,
     salesforce_version,
+    sole_fits,
     split_until_alone,
 )
 from .values import zone_named
@@ -1238,19 +1239,20 @@ class ActivitySync(PairSync):
         # A Task whose subject a rep changed before this cycle: the one left for the person
         # and date it was sent with, when only one activity sent there is missing (two
         # alike, and neither is guessed: each is created again).
-        fits = {
-            id(item): [
-                r["Id"]
-                for r in left.values()
-                if (r.get("WhoId"), r.get("ActivityDate") or "")
-                == (keys[id(item)][0], keys[id(item)][2])
-            ]
-            for item in missing
-        }
+        taken = sole_fits(
+            {
+                id(item): [
+                    r["Id"]
+                    for r in left.values()
+                    if (r.get("WhoId"), r.get("ActivityDate") or "")
+                    == (keys[id(item)][0], keys[id(item)][2])
+                ]
+                for item in missing
+            }
+        )
         for item in missing:
-            ids = fits[id(item)]
-            if len(ids) == 1 and sum(ids[0] in other for other in fits.values()) == 1:
-                item.created_id = ids[0]
+            if id(item) in taken:
+                item.created_id = taken[id(item)]
                 self.counts["matched"] += 1
 
     def update_found_copies(self, items: list[Item]) -> None:

@@ -262,13 +262,17 @@ def _gate_start(stream: SoqlStream) -> datetime | None:
     return since.replace(second=0, microsecond=0)
 
 
-def _updated_subrequest(version: str, sobject: str, start: datetime, reference: str) -> dict:
+def replication_subrequest(
+    version: str, sobject: str, start: datetime, reference: str, *, kind: str = "updated"
+) -> dict:
+    """A composite subrequest of getUpdated (or, ``kind`` "deleted", getDeleted) of
+    ``sobject`` since ``start``."""
     # Salesforce caps the answer at its own clock (latestDateCovered), so an end beyond ours
     # keeps a Salesforce clock that runs ahead of this machine's fully covered.
     end = soql_datetime(max(datetime.now(UTC), start) + timedelta(days=1))
     return {
         "method": "GET",
-        "url": f"/services/data/v{version}/sobjects/{sobject}/updated/"
+        "url": f"/services/data/v{version}/sobjects/{sobject}/{kind}/"
         f"?start={quote(soql_datetime(start))}&end={quote(end)}",
         "referenceId": reference,
     }
@@ -303,7 +307,9 @@ def first_pages(
         ]
         if start == 0:
             subrequests += [
-                _updated_subrequest(version, streams[i].sobject, _gate_start(streams[i]), f"u{i}")
+                replication_subrequest(
+                    version, streams[i].sobject, _gate_start(streams[i]), f"u{i}"
+                )
                 for i in gated
             ]
         if not subrequests:
@@ -561,19 +567,11 @@ class ChangeProbe:
         if not early and (self._query_every_stream(ctx) or not self.starts):
             return None
         version = ctx.salesforce.connection.api_version
-        # Salesforce caps the answer at its own clock (latestDateCovered), so an end beyond
-        # ours keeps a Salesforce clock that runs ahead of this machine's fully covered.
-        end = soql_datetime(max([datetime.now(UTC), *self.starts.values()]) + timedelta(days=1))
         updates_only = self._updates_only()
         carried = carry or []  # fits: checked above
         kinds, riders = self._riders_aboard(updates_only, len(carried), not_yet if early else None)
         subrequests = [
-            {
-                "method": "GET",
-                "url": f"/services/data/v{version}/sobjects/{sobject}/{kind}/"
-                f"?start={quote(soql_datetime(start))}&end={quote(end)}",
-                "referenceId": f"{kind}_{sobject}",
-            }
+            replication_subrequest(version, sobject, start, f"{kind}_{sobject}", kind=kind)
             for sobject, start in self.starts.items()
             for kind in kinds[sobject]
         ]
@@ -650,8 +648,7 @@ class ChangeProbe:
             whole = [
                 sobject
                 for sobject, asked in kinds.items()
-                if "deleted" in asked
-                and all(n in riding for n in self.streams if n.split(":")[1] == sobject)
+                if "deleted" in asked and self._streams_of(sobject) <= riding
             ]
             if not whole:
                 return kinds, riders
@@ -683,14 +680,14 @@ class ChangeProbe:
             : max(0, room)
         ]
 
+    def _streams_of(self, sobject: str) -> set[str]:
+        """The cycle's streams of ``sobject`` (cursor names, "salesforce:<object>...")."""
+        return {name for name in self.streams if name.split(":")[1] == sobject}
+
     def _updates_only(self) -> set[str]:
         """The objects only ``UPDATES_ONLY`` streams read: getUpdated alone speaks for them."""
         objects = {name.split(":")[1] for name in self.streams}
-        return {
-            sobject
-            for sobject in objects
-            if all(name in UPDATES_ONLY for name in self.streams if name.split(":")[1] == sobject)
-        }
+        return {sobject for sobject in objects if self._streams_of(sobject) <= UPDATES_ONLY}
 
     def _probe_size(self, starts: dict[str, datetime]) -> int:
         """The subrequests probing ``starts`` takes: getUpdated and getDeleted per object."""

@@ -727,14 +727,13 @@ class PairSync:
             if record is not None:
                 matched[hubspot_id] = record
                 left.remove(record)
-        fits = {
-            hubspot_id: [r for r in left if self.renamed_since(intent, r)]
-            for hubspot_id, intent in intents.items()
-            if hubspot_id not in matched and isinstance(intent, dict) and intent.get("name")
-        }
-        for hubspot_id, found in fits.items():
-            if len(found) == 1 and sum(found[0] in other for other in fits.values()) == 1:
-                matched[hubspot_id] = found[0]
+        matched |= sole_fits(
+            {
+                hubspot_id: [r for r in left if self.renamed_since(intent, r)]
+                for hubspot_id, intent in intents.items()
+                if hubspot_id not in matched and isinstance(intent, dict) and intent.get("name")
+            }
+        )
         return matched
 
     def renamed_since(self, intent: dict, record: dict) -> bool:
@@ -2177,8 +2176,9 @@ class PairSync:
         write, as ``name`` of its record takes it: in the record's currency, to the field's
         decimal places. A record about to be created is made in the currency it is converted
         to (``create_currency``). ``AmountNotConvertible`` without rates."""
-        creating = pair.salesforce is None
-        if value and creating and not self.create_currency():
+        # A create's currency (None: no create, or no amount; "": the org's are unknown).
+        made_in = self.create_currency() if value and pair.salesforce is None else None
+        if made_in == "":
             raise AmountNotConvertible(RATES_UNREAD, unreadable=True)
         currencies = self.amount_currencies(pair.salesforce or {}) if value else None
         if currencies is None:
@@ -2190,8 +2190,8 @@ class PairSync:
             amount = Decimal(normalize(value, "currency"))
             converted = self.known_rates().convert(amount, hubspot, own, places)
             pair.to_salesforce[name] = to_salesforce(str(converted), "currency")
-        if value and creating and self.ctx.writable(sobject, CURRENCY_FIELD, create=True):
-            pair.to_salesforce[CURRENCY_FIELD] = self.create_currency()
+        if made_in and self.ctx.writable(sobject, CURRENCY_FIELD, create=True):
+            pair.to_salesforce[CURRENCY_FIELD] = made_in
 
     def amount_not_convertible(
         self, pair: Pair, prop: str, name: str, error: AmountNotConvertible, direction: str
@@ -3231,6 +3231,16 @@ def retried_chunks(
     ) as sent:
         for n, chunk in enumerate(chunks):
             yield with_retries(first_then(sent.take(n), lambda c=chunk: fn(c)))
+
+
+def sole_fits(fits: dict[Any, list]) -> dict:
+    """Of each key's candidates (``fits``), the one it takes when that is its only candidate
+    and no other key's: of two alike, neither is guessed."""
+    return {
+        key: found[0]
+        for key, found in fits.items()
+        if len(found) == 1 and sum(found[0] in other for other in fits.values()) == 1
+    }
 
 
 def company_without_account(company: str, account: str, record: str, *, held: bool) -> str:
