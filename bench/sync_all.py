@@ -40,7 +40,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,9 +227,8 @@ def until_quiet(
             setattr(before, key, copy.copy(getattr(phase, key)))
         if cycle_over_every_pair(integration, phase):
             if before.cycles:
-                quiet.salesforce_calls = phase.salesforce_calls - before.salesforce_calls
-                quiet.hubspot_calls = phase.hubspot_calls - before.hubspot_calls
-                quiet.seconds, quiet.cycles = phase.seconds - before.seconds, 1
+                for key in ("salesforce_calls", "hubspot_calls", "seconds", "cycles"):
+                    setattr(quiet, key, getattr(phase, key) - getattr(before, key))
                 quiet.rss_mb = phase.rss_mb
                 for key in COUNTED:
                     setattr(phase, key, getattr(before, key))
@@ -247,19 +246,13 @@ def minutes_after(emulators, integration, name: str, quiet: Phase, idle: Phase) 
     """The cycles after a burst of changes, a minute apart as scheduled, from the quiet one
     that confirmed the burst until one costs what an idle cycle does: what re-reading our
     own writes (they are newer than the reads before them) costs on top of the burst."""
-    after = copy.copy(quiet)
-    after.name = name
+    after = replace(quiet, name=name, operations=Counter(quiet.operations))
     last = (quiet.salesforce_calls, quiet.hubspot_calls)
     while last > (idle.salesforce_calls, idle.hubspot_calls) and after.cycles < 8:
         a_minute_passes(emulators)
-        one = Phase("one")
-        cycle_over_every_pair(integration, one)
-        last = (one.salesforce_calls, one.hubspot_calls)
-        after.salesforce_calls += one.salesforce_calls
-        after.hubspot_calls += one.hubspot_calls
-        after.seconds += one.seconds
-        after.cycles += 1
-        after.rss_mb = max(after.rss_mb, one.rss_mb)
+        before = (after.salesforce_calls, after.hubspot_calls)
+        cycle_over_every_pair(integration, after)
+        last = (after.salesforce_calls - before[0], after.hubspot_calls - before[1])
     return after
 
 

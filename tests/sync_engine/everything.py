@@ -7,6 +7,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+# Run counts that say a cycle wrote something.
+WRITE_COUNTS = ("created_in", "updated_in", "deleted_in", "associations_to")
+
+
+def writes(runs) -> int:
+    """What the runs wrote, on either side."""
+    return sum(v for run in runs for k, v in run.counts.items() if v and k.startswith(WRITE_COUNTS))
+
 
 def chunks(items: list, size: int):
     for start in range(0, len(items), size):

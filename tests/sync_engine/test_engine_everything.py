@@ -16,7 +16,13 @@ from sync_engine.models import ApiCall, SyncError, SyncRun
 from sync_engine.sync.cycle import sync_cycles_run
 
 from . import engine_processes as processes
-from .everything import fill_both_sides, in_step_problems, switch_everything_on
+from .everything import (
+    WRITE_COUNTS,
+    fill_both_sides,
+    in_step_problems,
+    switch_everything_on,
+    writes,
+)
 
 PEOPLE = 300  # per side; 30 accounts, opportunities, cases, tasks and 15 projects per side
 MAX_FAULTY_CYCLES = 25
@@ -27,7 +33,6 @@ HUBSPOT_WRITES = (
 )
 SALESFORCE_API = r"^/services/data/"
 SALESFORCE_WRITES = r"/composite/sobjects(/[^/]+/[^/]+)?$"
-WRITE_COUNTS = ("created_in", "updated_in", "deleted_in", "associations_to")
 
 
 def filled_everything(integration, sf_person, hs_person, *, seed: int):
@@ -41,9 +46,7 @@ def filled_everything(integration, sf_person, hs_person, *, seed: int):
 
 def quiet(runs: list[SyncRun]) -> bool:
     return bool(runs) and all(
-        run.status == "succeeded"
-        and not run.counts.get("failed")
-        and not any(v for k, v in run.counts.items() if k.startswith(WRITE_COUNTS))
+        run.status == "succeeded" and not run.counts.get("failed") and not writes([run])
         for run in runs
     )
 

@@ -7,31 +7,10 @@ from __future__ import annotations
 import pytest
 
 from emulators.testing import advance_clocks
-from sync_engine.models import ApiCall, RecordLink, System
-from sync_engine.sync.cycle import sync_cycles_run
+from sync_engine.models import RecordLink
 
-from ..everything import fill_both_sides, switch_everything_on
-
-
-def cycle(integration) -> tuple[dict, int]:
-    """One scheduled cycle over every pair: its runs by pair (all succeeded) and its
-    Salesforce calls."""
-    before = ApiCall.objects.filter(integration=integration, system=System.SALESFORCE).count()
-    runs = {r.object: r for r in sync_cycles_run(integration=integration)}
-    assert all(r.status == "succeeded" for r in runs.values()), {
-        n: r.message for n, r in runs.items()
-    }
-    after = ApiCall.objects.filter(integration=integration, system=System.SALESFORCE).count()
-    return runs, after - before
-
-
-def writes(runs: dict) -> int:
-    return sum(
-        v
-        for run in runs.values()
-        for k, v in run.counts.items()
-        if k.startswith(("created_in", "updated_in", "deleted_in", "associations_to"))
-    )
+from ..everything import fill_both_sides, switch_everything_on, writes
+from .test_cycle_probe import AllPairs
 
 
 @pytest.fixture
@@ -40,21 +19,24 @@ def everything(integration, emulators, sf_person, hs_person):
     quiet minutes and the schedule's next cycle a minute later."""
     emulators.hubspot.app.configure_budget(search_per_second=1000)
     projects = switch_everything_on(integration, hs_person)
-    sync_cycles_run(integration=integration, trigger="manual")  # pipelines, key properties
+    cycle = AllPairs(integration)
+    cycle(trigger="manual")  # pipelines, key properties
     fill_both_sides(sf_person, hs_person, people=20, projects_type=projects, seed=11)
     for _ in range(5):
-        runs, _ = cycle(integration)
-        if not writes(runs):
+        runs, _ = cycle()
+        if not writes(runs.values()):
             break
     advance_clocks(emulators, 600)
-    cycle(integration)
+    cycle()
     advance_clocks(emulators, 60)
-    cycle(integration)
-    return integration
+    cycle()
+    return cycle
 
 
-def linked(integration, object_name: str, count: int) -> list[RecordLink]:
-    return list(RecordLink.objects.filter(integration=integration, object=object_name)[:count])
+def linked(cycle, object_name: str, count: int) -> list[RecordLink]:
+    return list(
+        RecordLink.objects.filter(integration=cycle.integration, object=object_name)[:count]
+    )
 
 
 def test_a_burst_of_our_own_writes_costs_no_salesforce_call_after_its_cycle(
@@ -76,16 +58,16 @@ def test_a_burst_of_our_own_writes_costs_no_salesforce_call_after_its_cycle(
             link.hubspot_id, {"properties": {"description": "Edited in HubSpot"}}
         )
     advance_clocks(emulators, 60)
-    runs, _ = cycle(everything)
+    runs, _ = everything()
     written = {n: r.counts.get("updated_in_salesforce", 0) for n, r in runs.items()}
     assert written["contacts"] and written["companies"] and written["deals"], written
 
     costs = []
     for _ in range(2):
         advance_clocks(emulators, 60)
-        runs, calls = cycle(everything)
-        assert not writes(runs)
-        costs.append(calls)
+        runs, calls = everything()
+        assert not writes(runs.values())
+        costs.append(calls["salesforce"])
     assert costs == [1, 1]
 
 
@@ -96,18 +78,18 @@ def test_a_delete_of_an_object_whose_streams_ride_is_read_though_no_getdeleted_a
     the probe can't vouch for it: a delete with no update beside it is read from the ride."""
     lonely = sf_person.Account.create({"Name": "Lonely Corp"})["id"]  # no contacts to cascade
     advance_clocks(emulators, 60)
-    cycle(everything)  # the account is the latest change of every stream: accounts ride
-    link = RecordLink.objects.get(integration=everything, salesforce_id=lonely)
+    everything()  # the account is the latest change of every stream: accounts ride
+    link = RecordLink.objects.get(integration=everything.integration, salesforce_id=lonely)
     advance_clocks(emulators, 600)
-    cycle(everything)
+    everything()
     advance_clocks(emulators, 60)
-    cycle(everything)
+    everything()
     sf_person.Account.delete(lonely)
     advance_clocks(emulators, 60)
     # A rule that fails nothing: it counts the probe's getDeleted subrequests of accounts.
     asked = emulators.salesforce.app.faults.add(path=r"/sobjects/Account/deleted", subrequest=True)
-    runs, calls = cycle(everything)
+    runs, calls = everything()
     assert asked.seen == 0
-    assert calls == 1  # the probe, the accounts' page aboard
+    assert calls["salesforce"] == 1  # the probe, the accounts' page aboard
     assert not RecordLink.objects.filter(pk=link.pk).exists()
     assert runs["companies"].counts.get("links_removed") == 1

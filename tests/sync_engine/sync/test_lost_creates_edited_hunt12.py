@@ -26,24 +26,40 @@ def lose_the_next_create_answer(emulators) -> None:
     )
 
 
+def accounts_made_with_the_answer_lost(
+    companies, integration, hs_person, emulators, *properties: dict
+) -> list[str]:
+    """HubSpot companies (one per ``properties``), each with a private contact, whose
+    accounts (in an org without HubSpot_Id__c) land together with the answer lost; five
+    seconds pass."""
+    made = {}
+    for n, props in enumerate(properties):
+        made[hs_company(hs_person, **props)] = hs_create(
+            hs_person, email=f"p{n}@lost.example", firstname=f"P{n}", lastname="E"
+        )
+    companies.settings(hubspot_creates=False)
+    companies.both()
+    without_external_id(integration, "Account")
+    companies.settings(hubspot_creates=True)
+    for company, contact in made.items():
+        companies.hs_action("associate", from_type="contacts", from_id=contact,
+                            to_type="companies", to_id=company)  # fmt: skip
+    lose_the_next_create_answer(emulators)
+    with pytest.raises(AssertionError):
+        companies()  # the accounts landed, the answer was lost
+    advance_clocks(emulators, 5)
+    return list(made)
+
+
 @pytest.mark.parametrize("edited_in", ["hubspot", "salesforce"])
 def test_a_lost_account_create_edited_before_the_next_cycle_is_found(
     companies, integration, sf_person, hs_person, emulators, edited_in
 ):
     from hubspot.crm.companies import SimplePublicObjectInput as CompanyInput
 
-    company = hs_company(hs_person, name="Lost Account")
-    contact = hs_create(hs_person, email="n@lost.example", firstname="N", lastname="E")
-    companies.settings(hubspot_creates=False)
-    companies.both()
-    without_external_id(integration, "Account")
-    companies.settings(hubspot_creates=True)
-    companies.hs_action("associate", from_type="contacts", from_id=contact, to_type="companies",
-                        to_id=company)  # fmt: skip
-    lose_the_next_create_answer(emulators)
-    with pytest.raises(AssertionError):
-        companies()  # the account landed, the answer was lost
-    advance_clocks(emulators, 5)
+    [company] = accounts_made_with_the_answer_lost(
+        companies, integration, hs_person, emulators, {"name": "Lost Account"}
+    )
     if edited_in == "hubspot":
         hs_person.crm.companies.basic_api.update(
             company, CompanyInput(properties={"name": "Lost Account, renamed"})
@@ -61,27 +77,15 @@ def test_a_lost_account_create_edited_before_the_next_cycle_is_found(
 def lost_account_creates_renamed(companies, integration, sf_person, hs_person, emulators, phones):
     """Companies (one per phone) whose accounts land together with the answer lost; a rep
     renames every account before the next cycle, which is then run twice."""
-    made = {}
-    for n, phone in enumerate(phones):
-        made[hs_company(hs_person, name=f"Renamed {n}", phone=phone)] = hs_create(
-            hs_person, email=f"r{n}@lost.example", firstname=f"R{n}", lastname="E"
-        )
-    companies.settings(hubspot_creates=False)
-    companies.both()
-    without_external_id(integration, "Account")
-    companies.settings(hubspot_creates=True)
-    for company, contact in made.items():
-        companies.hs_action("associate", from_type="contacts", from_id=contact,
-                            to_type="companies", to_id=company)  # fmt: skip
-    lose_the_next_create_answer(emulators)
-    with pytest.raises(AssertionError):
-        companies()
-    advance_clocks(emulators, 5)
+    made = accounts_made_with_the_answer_lost(
+        companies, integration, hs_person, emulators,
+        *({"name": f"Renamed {n}", "phone": phone} for n, phone in enumerate(phones)),
+    )  # fmt: skip
     for row in sf_person.query("SELECT Id, Name FROM Account")["records"]:
         sf_person.Account.update(row["Id"], {"Name": f"{row['Name']} (rep)"})
     companies.both()
     companies.both()
-    return list(made)
+    return made
 
 
 def test_lost_account_creates_renamed_in_salesforce_each_find_their_own(
