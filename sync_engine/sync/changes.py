@@ -522,10 +522,46 @@ class ChangeProbe:
         # The Salesforce objects this cycle writes (``written_to``), and those the last wrote.
         self.written: set[str] = set()
         self.written_last: set[str] = set()
+        # Streams whose first pages rode in a write's call (``ride_after_write``).
+        self.rode: set[str] = set()
 
-    def written_to(self, sobject: str) -> None:
-        """A pair of the cycle sends a create, update or upsert of ``sobject``."""
-        self.written.add(sobject)
+    def written_to(self, sobject: str | None) -> None:
+        """A pair of the cycle sends a create, update or upsert of ``sobject`` (None: a delete).
+        First pages that rode in an earlier write's call and weren't taken yet no longer show
+        the object as it is: they are dropped, and read again when asked for."""
+        for name in [n for n in self.rode if sobject is None or n.split(":")[1] == sobject]:
+            self.rode.discard(name)
+            self.prefetched.pop(name, None)
+        if sobject is not None:
+            self.written.add(sobject)
+
+    def ride_after_write(self, ctx, room: int) -> tuple[list[dict], Any]:
+        """Queries for a write's call to carry after it, in its ``room``: while the first
+        pages are still due (the probe went early with the contact sync's reads aboard, and
+        that pair reads its streams only after its writes), the cycle's first write takes
+        them, so they cost no call of their own. Returns their subrequests and what keeps
+        their answers; pages read so are dropped by a later write of their object."""
+        if not self.prefetch_due or room <= 0:
+            return [], None
+        due = self._due_streams()[:room]
+        if not due:
+            return [], None
+        version = ctx.salesforce.connection.api_version
+        subrequests = [
+            query_subrequest(version, stream.soql(), f"ride_{i}", include_deleted=deleted_too)
+            for i, (stream, deleted_too) in enumerate(due)
+        ]
+
+        def answered(answers: list[dict]) -> None:
+            read_at = last_response_date(ctx.salesforce)
+            for (stream, deleted_too), sub in zip(due, answers, strict=False):
+                if sub.get("httpStatusCode") != 200:
+                    continue  # the pair's own query meets the error
+                name = stream.cursor.row.stream
+                self.prefetched[name] = (stream.soql(), deleted_too, query_answer(sub), read_at)
+                self.rode.add(name)
+
+        return subrequests, answered
 
     def writes_noted(self, integration: Integration) -> None:
         """At the cycle's end: the objects it wrote, for the next cycle's probe to read their
@@ -715,16 +751,24 @@ class ChangeProbe:
         pair), from the query each stream ran last time. A pair whose query has changed since
         (a new mapping, say) runs its own; see :meth:`take`."""
         wanted: dict[bool, list[SoqlStream]] = {True: [], False: []}
+        for stream, include_deleted in self._due_streams():
+            wanted[include_deleted].append(stream)
+        for include_deleted, streams in wanted.items():
+            if streams and not self._read_up_front(ctx, streams, include_deleted=include_deleted):
+                return
+
+    def _due_streams(self) -> list[tuple[SoqlStream, bool]]:
+        """The probed streams it can't answer and nothing has read yet, in the cycle's order,
+        each with the query it ran last time and whether that reads deletes."""
+        due = []
         for name in self.streams:
             row = self.rows.get(name)
             stream = SoqlStream.remembered(row) if row is not None else None
             if stream is None or stream.sobject not in self.starts or name in self.prefetched:
                 continue
             if self.unchanged_until(stream) is None:
-                wanted[bool(row.query["all"])].append(stream)
-        for include_deleted, streams in wanted.items():
-            if streams and not self._read_up_front(ctx, streams, include_deleted=include_deleted):
-                return
+                due.append((stream, bool(row.query["all"])))
+        return due
 
     def _read_up_front(
         self, ctx, streams: list[SoqlStream], *, include_deleted: bool, gate: bool = False

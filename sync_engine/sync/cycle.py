@@ -358,6 +358,7 @@ def _run(
             ctx.probe, ctx.retry_allowed = probe, retry_allowed
             if probe is not None:
                 ctx.salesforce.on_write = probe.written_to
+                ctx.salesforce.ride_along = functools.partial(probe.ride_after_write, ctx)
             ctx.counts.update(run.counts or {})  # a second try goes on counting
             run.counts = ctx.counts  # live counts, saved at the end
             return ctx

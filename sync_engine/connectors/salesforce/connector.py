@@ -105,9 +105,15 @@ class SalesforceConnector:
         self.connection = connection or _stored_connection(integration)
         self.session = LedgerSession(integration=integration, ca_bundle=self.connection.ca_bundle)
         self._client: Salesforce | None = None
-        # Told the object of every create, update or upsert sent (a cycle's change probe: the
-        # next cycle reads those objects' streams first).
-        self.on_write: Callable[[str], None] | None = None
+        # Told the object of every create, update or upsert sent, None for a delete (a cycle's
+        # change probe: the next cycle reads those objects' streams first).
+        self.on_write: Callable[[str | None], None] | None = None
+        # Queries to send after a write in the same composite call, so they read it: called
+        # with the room the write leaves, it returns their subrequests and what takes their
+        # answers (a cycle's change probe: ``ChangeProbe.ride_after_write``).
+        self.ride_along: Callable[[int], tuple[list[dict], Callable[[list[dict]], None]]] | None = (
+            None
+        )
 
     # --- the client -----------------------------------------------------------------------
     @property
@@ -243,6 +249,8 @@ class SalesforceConnector:
 
     def collections_delete(self, *, ids: list[str]) -> list[dict]:
         """Delete records by id, 200 per collection, each failing alone."""
+        if self.on_write is not None and ids:
+            self.on_write(None)
         chunks = list(_chunks(ids, COLLECTION_WRITE_SIZE))
         params = [{"ids": ",".join(c), "allOrNone": "false"} for c in chunks]
         return self._collections_send(
@@ -275,8 +283,11 @@ class SalesforceConnector:
         """Records in collections of 200, each collection with the assignment-rule header its
         records need (see ``auto_assign``); the results in the records' order."""
         creating = operation == "collections.create"
-        if self.on_write is not None and records:
-            self.on_write(sobject)
+        if self.on_write is not None:
+            # A collection may hold other types than ``sobject`` (leads beside contacts).
+            types = {(r.get("attributes") or {}).get("type") or sobject for r in records}
+            for name in sorted(types):
+                self.on_write(name)
         groups: dict[str, list[int]] = {}
         for index, record in enumerate(records):
             groups.setdefault(auto_assign(sobject, record, creating=creating), []).append(index)
@@ -307,11 +318,15 @@ class SalesforceConnector:
         there is one, else five to a composite call. One result per record, in order. A collection
         refused as a whole (400: a field Salesforce doesn't know, a value it can't read),
         alone or inside the composite, fails each of its records with that error, so the
-        pair records them like any other failed record instead of failing the cycle."""
+        pair records them like any other failed record instead of failing the cycle. The last
+        call takes aboard what ``ride_along`` asks in the room left."""
         results: list[dict] = []
         for start in range(0, len(requests_), COLLECTIONS_PER_COMPOSITE):
             group = requests_[start : start + COLLECTIONS_PER_COMPOSITE]
-            if len(group) == 1:
+            riders, answered = [], None
+            if self.ride_along is not None and start + len(group) == len(requests_):
+                riders, answered = self.ride_along(COLLECTIONS_PER_COMPOSITE - len(group))
+            if len(group) == 1 and not riders:
                 method, path, params, body, headers = group[0]
                 try:
                     answer = self.call(
@@ -344,7 +359,10 @@ class SalesforceConnector:
                 if headers:
                     sub["httpHeaders"] = headers
                 subrequests.append(sub)
-            answers = self.composite(subrequests).get("compositeResponse", [])
+            answers = self.composite(subrequests + riders).get("compositeResponse", [])
+            answers, rode = answers[: len(group)], answers[len(group) :]
+            if answered is not None:
+                answered(rode)
             for answer, size in zip(answers, sizes[start : start + len(group)], strict=True):
                 body = answer.get("body")
                 if answer.get("httpStatusCode") == 200 and isinstance(body, list):

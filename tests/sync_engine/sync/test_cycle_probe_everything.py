@@ -93,3 +93,72 @@ def test_a_delete_of_an_object_whose_streams_ride_is_read_though_no_getdeleted_a
     assert calls["salesforce"] == 1  # the probe, the accounts' page aboard
     assert not RecordLink.objects.filter(pk=link.pk).exists()
     assert runs["companies"].counts.get("links_removed") == 1
+
+
+def test_the_contact_syncs_write_carries_the_streams_it_reads_after_it(
+    everything, emulators, sf_person, hs_person
+):
+    """With the probe gone early (it carried the contact sync's read of its HubSpot edits),
+    the streams still to read ride in that pair's Salesforce write, after it: the pair reads
+    its own writes back from there, and the company sync takes its accounts' page from it."""
+    people = [
+        link for link in linked(everything, "contacts", 20) if link.salesforce_type == "Contact"
+    ]
+    for link in people[:2]:
+        hs_person.crm.contacts.basic_api.update(
+            link.hubspot_id, {"properties": {"jobtitle": "Edited in HubSpot"}}
+        )
+    sf_person.Contact.update(people[2].salesforce_id, {"Phone": "+31 20 555 0100"})
+    account = linked(everything, "companies", 1)[0]
+    sf_person.Account.update(account.salesforce_id, {"Description": "Edited in Salesforce"})
+    advance_clocks(emulators, 60)
+    runs, calls = everything()
+
+    # The probe (the contacts' read aboard), then the write with the streams' pages after it.
+    assert calls["salesforce"] == 2
+    assert runs["contacts"].counts["updated_in_salesforce"] == 2
+    assert runs["contacts"].counts["own_writes_read_back"] == 2
+    assert runs["companies"].counts["updated_in_hubspot"] == 1
+    phone = hs_person.crm.contacts.basic_api.get_by_id(people[2].hubspot_id, properties=["phone"])
+    assert phone.properties["phone"] == "+31 20 555 0100"
+    for link in people[:2]:
+        assert sf_person.Contact.get(link.salesforce_id)["Title"] == "Edited in HubSpot"
+    company = hs_person.crm.companies.basic_api.get_by_id(
+        account.hubspot_id, properties=["description"]
+    )
+    assert company.properties["description"] == "Edited in Salesforce"
+    advance_clocks(emulators, 60)
+    runs, calls = everything()
+    assert not writes(runs.values())
+    assert calls["salesforce"] == 1
+
+
+def test_a_page_that_rode_in_a_write_is_read_again_after_a_later_write_of_its_object(
+    everything, emulators, sf_person, hs_person
+):
+    """Salesforce refuses one value of a HubSpot edit (a title too long), so the person's
+    update is sent again without it. The contacts' page that rode in the first update shows
+    the person before the second: it is dropped and read again after that one, never taken
+    for a Salesforce edit that blanks the new mobile phone in HubSpot."""
+    person = next(
+        link for link in linked(everything, "contacts", 20) if link.salesforce_type == "Contact"
+    )
+    sf_person.Contact.update(person.salesforce_id, {"Phone": "+31 20 555 0100"})
+    hs_person.crm.contacts.basic_api.update(
+        person.hubspot_id,
+        {"properties": {"jobtitle": "T" * 200, "mobilephone": "+31 6 1234 5678"}},  # max 128
+    )
+    advance_clocks(emulators, 60)
+    runs, _ = everything()
+
+    record = sf_person.Contact.get(person.salesforce_id)
+    assert record["MobilePhone"] == "+31 6 1234 5678"
+    assert not record["Title"]
+    contact = hs_person.crm.contacts.basic_api.get_by_id(
+        person.hubspot_id, properties=["jobtitle", "phone", "mobilephone"]
+    )
+    assert contact.properties["mobilephone"] == "+31 6 1234 5678"
+    assert contact.properties["phone"] == "+31 20 555 0100"
+    assert contact.properties["jobtitle"] == "T" * 200  # held back, its error open
+    assert runs["contacts"].counts["updated_in_salesforce"] == 1
+    assert runs["contacts"].counts["own_writes_read_back"] == 1
