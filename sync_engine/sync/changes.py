@@ -535,7 +535,9 @@ class ChangeProbe:
         if sobject is not None:
             self.written.add(sobject)
 
-    def ride_after_write(self, ctx, room: int) -> tuple[list[dict], Any]:
+    def ride_after_write(
+        self, ctx, room: int
+    ) -> tuple[list[dict], Callable[[list[dict]], None] | None]:
         """Queries for a write's call to carry after it, in its ``room``: while the first
         pages are still due (the probe went early with the contact sync's reads aboard, and
         that pair reads its streams only after its writes), the cycle's first write takes

@@ -31,6 +31,9 @@ from ..network import network_reason
 from .session import LedgerSession
 
 T = TypeVar("T")
+# Queries a write's call carries after it (``SalesforceConnector.ride_along``): given the room
+# left, their subrequests and what takes their answers.
+RideAlong = Callable[[int], tuple[list[dict], Callable[[list[dict]], None] | None]]
 
 COLLECTION_WRITE_SIZE = 200  # sObject Collections create/update/upsert/delete
 # Collections (like queries) Salesforce accepts in one composite request: larger writes go
@@ -111,9 +114,7 @@ class SalesforceConnector:
         # Queries to send after a write in the same composite call, so they read it: called
         # with the room the write leaves, it returns their subrequests and what takes their
         # answers (a cycle's change probe: ``ChangeProbe.ride_after_write``).
-        self.ride_along: Callable[[int], tuple[list[dict], Callable[[list[dict]], None]]] | None = (
-            None
-        )
+        self.ride_along: RideAlong | None = None
 
     # --- the client -----------------------------------------------------------------------
     @property
